@@ -1,0 +1,89 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Orleans.Trade.Api.Common;
+
+namespace Orleans.Trade.Api.Auth;
+
+public sealed record CreateApiKeyRequest(string? Role, string? Subject, string? Name);
+
+/// <summary>The one answer that ever shows a key in clear.</summary>
+public sealed record CreatedApiKeyResponse(string KeyId, string ApiKey, string Role, string? Subject, string? Name, DateTimeOffset CreatedAt);
+
+public sealed record ApiKeyResponse(string KeyId, string Role, string? Subject, string? Name, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
+
+/// <summary>Issuing, listing and revoking API keys (admin only).</summary>
+public static class ApiKeysApi
+{
+    public static IEndpointRouteBuilder MapApiKeysApiV1(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1/api-keys").WithTags("API keys").RequireAuthorization(Policies.Admins);
+        api.MapPost("/", Create);
+        api.MapGet("/", List);
+        api.MapDelete("/{keyId}", Revoke);
+        return app;
+    }
+
+    public static async Task<Results<Created<CreatedApiKeyResponse>, ValidationProblem>> Create(
+        CreateApiKeyRequest request, ApiKeyIssuer issuer, CancellationToken cancellationToken)
+    {
+        var v = new Validation();
+        if (request.Role is null || !Roles.All.Contains(request.Role))
+        {
+            v.Add("role", $"role must be one of: {string.Join(", ", Roles.All)}.");
+        }
+        else if (Roles.RequiresSubject(request.Role) && request.Subject is null)
+        {
+            v.Add("subject", $"subject is required for role '{request.Role}': the seller or buyer id the key acts for.");
+        }
+        if (request.Subject is not null)
+        {
+            v.Identifier("subject", request.Subject);
+        }
+        if (request.Name is { Length: > 100 })
+        {
+            v.Add("name", "name must be at most 100 characters.");
+        }
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+        var created = await issuer.IssueAsync(request.Role!, request.Subject, request.Name, cancellationToken);
+        return TypedResults.Created($"/api/v1/api-keys/{created.KeyId}", created);
+    }
+
+    public static async Task<Ok<IReadOnlyList<ApiKeyResponse>>> List(IApiKeyStore store, CancellationToken cancellationToken, int limit = 1000)
+    {
+        var records = await store.ListAsync(Math.Clamp(limit, 1, 1000), cancellationToken);
+        return TypedResults.Ok<IReadOnlyList<ApiKeyResponse>>(
+            records.Select(r => new ApiKeyResponse(r.KeyId, r.Role, r.Subject, r.Name, r.CreatedAt, r.RevokedAt)).ToArray());
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> Revoke(
+        string keyId, IApiKeyStore store, ApiKeyCache cache, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        if (!await store.RevokeAsync(keyId, clock.GetUtcNow(), cancellationToken))
+        {
+            return Problems.NotFound($"API key '{keyId}' does not exist.");
+        }
+        cache.Evict(keyId);
+        return TypedResults.NoContent();
+    }
+}
+
+/// <summary>Creates keys and stores only their hash; shared by the HTTP API and the silo's command line.</summary>
+public sealed class ApiKeyIssuer(IApiKeyStore store, TimeProvider clock)
+{
+    public async Task<CreatedApiKeyResponse> IssueAsync(string role, string? subject, string? name, CancellationToken cancellationToken)
+    {
+        if (!Roles.All.Contains(role))
+        {
+            throw new ArgumentException($"Unknown role '{role}'.", nameof(role));
+        }
+        var (keyId, key) = ApiKeyFormat.Generate();
+        var record = new ApiKeyRecord(keyId, ApiKeyFormat.Hash(key), role, subject, name, clock.GetUtcNow(), null);
+        await store.InsertAsync(record, cancellationToken);
+        return new CreatedApiKeyResponse(keyId, key, role, subject, name, record.CreatedAt);
+    }
+}

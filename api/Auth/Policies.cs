@@ -1,0 +1,18 @@
+using Microsoft.AspNetCore.Authorization;
+
+namespace Orleans.Trade.Api.Auth;
+
+/// <summary>Named authorization policies by role; ownership is checked per resource by the endpoints and grains.</summary>
+public static class Policies
+{
+    public const string Admins = "admins";
+    public const string CatalogWriters = "catalog-writers";
+    public const string AlertReaders = "alert-readers";
+
+    public static void Add(AuthorizationOptions options)
+    {
+        options.AddPolicy(Admins, p => p.RequireRole(Roles.Admin));
+        options.AddPolicy(CatalogWriters, p => p.RequireRole(Roles.Admin, Roles.Seller, Roles.Erp));
+        options.AddPolicy(AlertReaders, p => p.RequireRole(Roles.Admin, Roles.Seller, Roles.Erp, Roles.Analyst));
+    }
+}

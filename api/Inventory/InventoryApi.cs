@@ -1,0 +1,317 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Orleans.Trade.Api.Auth;
+using Orleans.Trade.Api.Common;
+using Orleans.Trade.Common;
+using Orleans.Trade.Inventory;
+
+namespace Orleans.Trade.Api.Inventory;
+
+/// <summary>Catalog, stock, ERP sync, warehouses and stock alerts (R-INV-1..3).</summary>
+public static class InventoryApi
+{
+    public const int MaxBulkItems = 10_000;
+    private const int BulkParallelism = 128;
+    private const int MaxAlertPage = 500;
+
+    public static IEndpointRouteBuilder MapInventoryApiV1(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1").WithTags("Inventory");
+
+        api.MapPut("/skus/{skuId}", PutSku).RequireAuthorization(Policies.CatalogWriters);
+        api.MapGet("/skus/{skuId}", GetSku).RequireAuthorization();
+        api.MapPut("/skus/{skuId}/stock/{warehouseId}", PutStock).RequireAuthorization(Policies.CatalogWriters);
+        api.MapPost("/skus/{skuId}/stock/{warehouseId}/adjustments", AdjustStock).RequireAuthorization(Policies.CatalogWriters);
+        api.MapPost("/stock/bulk", BulkStock).RequireAuthorization(Policies.CatalogWriters);
+        api.MapGet("/stock/alerts", ListAlerts).RequireAuthorization(Policies.AlertReaders);
+        api.MapPut("/warehouses/{warehouseId}", PutWarehouse).RequireAuthorization(Policies.Admins);
+        api.MapGet("/warehouses", ListWarehouses).RequireAuthorization();
+        return app;
+    }
+
+    public static async Task<Results<Created<SkuResponse>, Ok<SkuResponse>, ValidationProblem, ProblemHttpResult>> PutSku(
+        string skuId, PutSkuRequest request, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var caller = Caller.From(user);
+        var v = new Validation();
+        v.Identifier("skuId", skuId);
+        var sellerId = request.SellerId ?? caller.ActingSellerId;
+        if (sellerId is null)
+        {
+            v.Add("sellerId", "sellerId is required.");
+        }
+        else
+        {
+            v.Identifier("sellerId", sellerId);
+        }
+        var title = v.RequiredText("title", request.Title, 200);
+        var category = v.RequiredText("category", request.Category, 64);
+        if (request.Price is null)
+        {
+            v.Add("price", "price is required.");
+        }
+        else
+        {
+            v.Required("price.amountMinor", request.Price.AmountMinor);
+            v.Range("price.amountMinor", request.Price.AmountMinor, 1, 1_000_000_000_000);
+            v.Currency("price.currency", request.Price.Currency);
+        }
+        v.Required("weightGrams", request.WeightGrams);
+        v.Range("weightGrams", request.WeightGrams, 1, 1_000_000);
+        var hsCode = request.HsCode?.Replace(".", "", StringComparison.Ordinal);
+        if (hsCode is null || hsCode.Length is not (6 or 8 or 10) || !hsCode.All(char.IsAsciiDigit))
+        {
+            v.Add("hsCode", "hsCode is required: a Harmonized System code of 6, 8 or 10 digits (dots allowed, e.g. 8517.62).");
+        }
+        v.Country("originCountry", request.OriginCountry);
+        v.Range("lowStockThreshold", request.LowStockThreshold, 0, 1_000_000_000);
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+        if (caller.ActingSellerId is { } acting && acting != sellerId)
+        {
+            return Problems.Forbidden($"This key acts for seller '{acting}' and cannot write SKUs of seller '{sellerId}'.");
+        }
+
+        var catalog = new SkuCatalog(sellerId!, title!, category!, new Money(request.Price!.AmountMinor!.Value, request.Price.Currency!),
+            request.WeightGrams!.Value, hsCode!, request.OriginCountry!, request.LowStockThreshold);
+        var result = await grains.GetGrain<ISkuGrain>(skuId).UpsertCatalog(catalog, caller.ActingSellerId);
+        return result.Status switch
+        {
+            CatalogWriteStatus.Created => TypedResults.Created($"/api/v1/skus/{skuId}", SkuResponse.From(result.Sku!)),
+            CatalogWriteStatus.Updated => TypedResults.Ok(SkuResponse.From(result.Sku!)),
+            _ => Problems.Forbidden($"SKU '{skuId}' belongs to another seller."),
+        };
+    }
+
+    public static async Task<Results<Ok<SkuResponse>, ProblemHttpResult>> GetSku(string skuId, IGrainFactory grains)
+    {
+        if (!Ids.IsValid(skuId))
+        {
+            return Problems.NotFound($"SKU '{skuId}' does not exist.");
+        }
+        var view = await grains.GetGrain<ISkuGrain>(skuId).Get();
+        return view is null ? Problems.NotFound($"SKU '{skuId}' does not exist.") : TypedResults.Ok(SkuResponse.From(view));
+    }
+
+    public static async Task<Results<Ok<StockWriteResponse>, ValidationProblem, ProblemHttpResult>> PutStock(
+        string skuId, string warehouseId, PutStockRequest request, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var v = new Validation();
+        v.Identifier("skuId", skuId);
+        v.Identifier("warehouseId", warehouseId);
+        v.Required("onHand", request.OnHand);
+        v.Range("onHand", request.OnHand, 0, StockLimits.MaxOnHand);
+        v.Required("version", request.Version);
+        v.Range("version", request.Version, 1, long.MaxValue);
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+        if (await UnknownWarehouse(grains, warehouseId) is { } unknown)
+        {
+            return unknown;
+        }
+        var result = await grains.GetGrain<ISkuGrain>(skuId)
+            .SetStock(new StockLevelUpdate(warehouseId, request.OnHand!.Value, request.Version!.Value), Caller.From(user).ActingSellerId);
+        return result.Status switch
+        {
+            StockWriteStatus.Applied => TypedResults.Ok(new StockWriteResponse(skuId, "applied", WarehouseStockResponse.From(result.Warehouse!), result.TotalAvailable)),
+            StockWriteStatus.Stale => Problems.Conflict($"Stale stock update for SKU '{skuId}' in warehouse '{warehouseId}': {result.Reason}",
+                new Dictionary<string, object?> { ["currentVersion"] = result.Warehouse?.Version }),
+            _ => WriteRefusal(skuId, result),
+        };
+    }
+
+    public static async Task<Results<Ok<StockWriteResponse>, ValidationProblem, ProblemHttpResult>> AdjustStock(
+        string skuId, string warehouseId, StockAdjustmentRequest request, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var v = new Validation();
+        v.Identifier("skuId", skuId);
+        v.Identifier("warehouseId", warehouseId);
+        if (request.EventId is null)
+        {
+            v.Add("eventId", "eventId is required: it makes a retried adjustment apply once.");
+        }
+        else
+        {
+            v.Identifier("eventId", request.EventId);
+        }
+        v.Required("delta", request.Delta);
+        v.Range("delta", request.Delta, -StockLimits.MaxOnHand, StockLimits.MaxOnHand);
+        if (request.Delta == 0)
+        {
+            v.Add("delta", "delta must not be zero.");
+        }
+        if (request.Reason is { Length: > 200 })
+        {
+            v.Add("reason", "reason must be at most 200 characters.");
+        }
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+        if (await UnknownWarehouse(grains, warehouseId) is { } unknown)
+        {
+            return unknown;
+        }
+        var result = await grains.GetGrain<ISkuGrain>(skuId).AdjustStock(
+            new StockAdjustment(warehouseId, request.EventId!, request.Delta!.Value, request.Reason), Caller.From(user).ActingSellerId);
+        return result.Status switch
+        {
+            StockWriteStatus.Applied or StockWriteStatus.Duplicate when result.Warehouse is not null => TypedResults.Ok(new StockWriteResponse(
+                skuId, result.Status == StockWriteStatus.Applied ? "applied" : "duplicate", WarehouseStockResponse.From(result.Warehouse), result.TotalAvailable)),
+            StockWriteStatus.Rejected => Problems.Conflict($"Adjustment of SKU '{skuId}' in warehouse '{warehouseId}' refused: {result.Reason}",
+                new Dictionary<string, object?> { ["onHand"] = result.Warehouse?.OnHand ?? 0 }),
+            _ => WriteRefusal(skuId, result),
+        };
+    }
+
+    public static async Task<Results<Ok<BulkStockResponse>, ValidationProblem>> BulkStock(
+        BulkStockRequest request, ClaimsPrincipal user, IGrainFactory grains, CancellationToken cancellationToken)
+    {
+        var items = request.Items;
+        if (items is null || items.Count == 0)
+        {
+            return new Validation().Add("items", "items is required and must hold at least one update.").Problem();
+        }
+        if (items.Count > MaxBulkItems)
+        {
+            return new Validation().Add("items", $"items may hold at most {MaxBulkItems} updates per request; got {items.Count}. Split the load.").Problem();
+        }
+
+        var acting = Caller.From(user).ActingSellerId;
+        var warehouses = (await grains.GetGrain<IWarehouseRegistryGrain>(WarehouseRegistry.Key).List())
+            .Select(w => w.WarehouseId).ToHashSet(StringComparer.Ordinal);
+        var results = new BulkItemResult[items.Count];
+        var bySku = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        for (var i = 0; i < items.Count; i++)
+        {
+            var item = items[i];
+            var problem = item is null ? "the item is null."
+                : !Ids.IsValid(item.SkuId) ? "skuId is missing or malformed."
+                : !Ids.IsValid(item.WarehouseId) ? "warehouseId is missing or malformed."
+                : !warehouses.Contains(item.WarehouseId!) ? $"warehouse '{item.WarehouseId}' is not registered."
+                : item.OnHand is not { } onHand || onHand < 0 || onHand > StockLimits.MaxOnHand ? $"onHand is required, between 0 and {StockLimits.MaxOnHand}."
+                : item.Version is not >= 1 ? "version is required and must be at least 1."
+                : null;
+            if (problem is not null)
+            {
+                results[i] = new BulkItemResult(i, item?.SkuId, item?.WarehouseId, BulkItemStatus.Invalid, null, problem);
+                continue;
+            }
+            if (!bySku.TryGetValue(item!.SkuId!, out var indexes))
+            {
+                bySku[item.SkuId!] = indexes = [];
+            }
+            indexes.Add(i);
+        }
+
+        // One grain call (and one durable write) per SKU; SKUs proceed concurrently.
+        await Parallel.ForEachAsync(bySku, new ParallelOptions { MaxDegreeOfParallelism = BulkParallelism, CancellationToken = cancellationToken },
+            async (group, _) =>
+            {
+                var updates = group.Value.Select(i => new StockLevelUpdate(items[i]!.WarehouseId!, items[i]!.OnHand!.Value, items[i]!.Version!.Value)).ToArray();
+                IReadOnlyList<StockWriteResult> outcomes;
+                try
+                {
+                    outcomes = await grains.GetGrain<ISkuGrain>(group.Key).SetStockBatch(updates, acting);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // Storage failed for this SKU only: report it, keep the others going. Nothing of this SKU was acknowledged.
+                    foreach (var i in group.Value)
+                    {
+                        results[i] = new BulkItemResult(i, group.Key, items[i]!.WarehouseId, BulkItemStatus.Invalid, null, "the update could not be stored; retry it.");
+                    }
+                    return;
+                }
+                for (var k = 0; k < group.Value.Count; k++)
+                {
+                    var i = group.Value[k];
+                    var outcome = outcomes[k];
+                    var status = outcome.Status switch
+                    {
+                        StockWriteStatus.Applied => BulkItemStatus.Applied,
+                        StockWriteStatus.Stale => BulkItemStatus.Stale,
+                        _ => BulkItemStatus.Invalid,
+                    };
+                    results[i] = new BulkItemResult(i, group.Key, updates[k].WarehouseId, status, outcome.Warehouse?.Version, outcome.Reason);
+                }
+            });
+
+        return TypedResults.Ok(new BulkStockResponse(
+            results.Count(r => r.Status == BulkItemStatus.Applied),
+            results.Count(r => r.Status == BulkItemStatus.Stale),
+            results.Count(r => r.Status == BulkItemStatus.Invalid),
+            results));
+    }
+
+    public static async Task<Results<Ok<StockAlertPage>, ValidationProblem, ProblemHttpResult>> ListAlerts(
+        ClaimsPrincipal user, IStockAlertQueries queries, CancellationToken cancellationToken,
+        string? sellerId = null, string? skuId = null, StockAlertKind? kind = null, string? cursor = null, int limit = 100)
+    {
+        var caller = Caller.From(user);
+        var v = new Validation();
+        v.Range("limit", limit, 1, MaxAlertPage);
+        if (cursor is not null && !Ulid.TryParse(cursor, out _))
+        {
+            v.Add("cursor", "cursor must be the nextCursor of a previous page.");
+        }
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+        if (caller.ActingSellerId is { } acting)
+        {
+            if (sellerId is not null && sellerId != acting)
+            {
+                return Problems.Forbidden($"This key acts for seller '{acting}' and cannot read alerts of seller '{sellerId}'.");
+            }
+            sellerId = acting;
+        }
+        var alerts = await queries.ListAsync(new StockAlertQuery(sellerId, skuId, kind, cursor, limit + 1), cancellationToken);
+        var page = alerts.Take(limit).Select(a => new StockAlertResponse(a.AlertId, a.SkuId, a.SellerId, a.Kind, a.Available, a.Threshold, a.RaisedAt)).ToArray();
+        return TypedResults.Ok(new StockAlertPage(page, alerts.Count > limit ? page[^1].AlertId : null));
+    }
+
+    public static async Task<Results<Ok<WarehouseResponse>, ValidationProblem, ProblemHttpResult>> PutWarehouse(
+        string warehouseId, PutWarehouseRequest request, IGrainFactory grains)
+    {
+        var v = new Validation();
+        v.Identifier("warehouseId", warehouseId);
+        var name = v.RequiredText("name", request.Name, 200);
+        v.Country("country", request.Country);
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+        var registry = grains.GetGrain<IWarehouseRegistryGrain>(WarehouseRegistry.Key);
+        if (await registry.Find(warehouseId) is null && (await registry.List()).Count >= WarehouseRegistry.MaxWarehouses)
+        {
+            return Problems.Conflict($"At most {WarehouseRegistry.MaxWarehouses} warehouses can be registered.");
+        }
+        var warehouse = await registry.Register(warehouseId, name!, request.Country!);
+        return TypedResults.Ok(WarehouseResponse.From(warehouse));
+    }
+
+    public static async Task<Ok<IReadOnlyList<WarehouseResponse>>> ListWarehouses(IGrainFactory grains) =>
+        TypedResults.Ok<IReadOnlyList<WarehouseResponse>>(
+            (await grains.GetGrain<IWarehouseRegistryGrain>(WarehouseRegistry.Key).List()).Select(WarehouseResponse.From).ToArray());
+
+    private static async Task<ProblemHttpResult?> UnknownWarehouse(IGrainFactory grains, string warehouseId) =>
+        await grains.GetGrain<IWarehouseRegistryGrain>(WarehouseRegistry.Key).Find(warehouseId) is null
+            ? Problems.Unprocessable($"Warehouse '{warehouseId}' is not registered; register it with PUT /api/v1/warehouses/{warehouseId} first.")
+            : null;
+
+    private static ProblemHttpResult WriteRefusal(string skuId, StockWriteResult result) => result.Status switch
+    {
+        StockWriteStatus.UnknownSku => Problems.NotFound($"SKU '{skuId}' does not exist; create it with PUT /api/v1/skus/{skuId} first."),
+        StockWriteStatus.Forbidden => Problems.Forbidden(result.Reason ?? $"SKU '{skuId}' belongs to another seller."),
+        _ => Problems.Unprocessable(result.Reason ?? "The stock change breaks a stock rule."),
+    };
+}

@@ -1,0 +1,84 @@
+using Orleans.Trade.Common;
+using Orleans.Trade.Inventory;
+
+namespace Orleans.Trade.Api.Inventory;
+
+// Requests use nullable members so a missing field is reported by name instead of defaulting to zero.
+
+public sealed record MoneyRequest(long? AmountMinor, string? Currency);
+
+public sealed record PutSkuRequest(
+    string? SellerId,
+    string? Title,
+    string? Category,
+    MoneyRequest? Price,
+    int? WeightGrams,
+    string? HsCode,
+    string? OriginCountry,
+    int? LowStockThreshold);
+
+public sealed record PutStockRequest(long? OnHand, long? Version);
+
+public sealed record StockAdjustmentRequest(string? EventId, long? Delta, string? Reason);
+
+public sealed record BulkStockItem(string? SkuId, string? WarehouseId, long? OnHand, long? Version);
+
+public sealed record BulkStockRequest(IReadOnlyList<BulkStockItem?>? Items);
+
+public sealed record PutWarehouseRequest(string? Name, string? Country);
+
+public sealed record WarehouseStockResponse(
+    string WarehouseId, long OnHand, long Reserved, long Available, long Version, DateTimeOffset UpdatedAt)
+{
+    public static WarehouseStockResponse From(WarehouseStock w) => new(w.WarehouseId, w.OnHand, w.Reserved, w.Available, w.Version, w.UpdatedAt);
+}
+
+public sealed record SkuStockResponse(long TotalAvailable, IReadOnlyList<WarehouseStockResponse> Warehouses);
+
+public sealed record SkuResponse(
+    string SkuId,
+    string SellerId,
+    string Title,
+    string Category,
+    Money Price,
+    int WeightGrams,
+    string HsCode,
+    string OriginCountry,
+    int? LowStockThreshold,
+    SkuStockResponse Stock,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt)
+{
+    public static SkuResponse From(SkuView v) => new(
+        v.SkuId, v.Catalog.SellerId, v.Catalog.Title, v.Catalog.Category, v.Catalog.Price, v.Catalog.WeightGrams,
+        v.Catalog.HsCode, v.Catalog.OriginCountry, v.Catalog.LowStockThreshold,
+        new SkuStockResponse(v.TotalAvailable, v.Warehouses.Select(WarehouseStockResponse.From).ToArray()),
+        v.CreatedAt, v.UpdatedAt);
+}
+
+public sealed record StockWriteResponse(string SkuId, string Outcome, WarehouseStockResponse Warehouse, long TotalAvailable);
+
+public enum BulkItemStatus { Applied, Stale, Invalid }
+
+public sealed record BulkItemResult(int Index, string? SkuId, string? WarehouseId, BulkItemStatus Status, long? CurrentVersion, string? Reason);
+
+public sealed record BulkStockResponse(int Applied, int Stale, int Invalid, IReadOnlyList<BulkItemResult> Results);
+
+public sealed record StockAlertResponse(
+    string AlertId, string SkuId, string SellerId, StockAlertKind Kind, long Available, int? Threshold, DateTimeOffset RaisedAt);
+
+public sealed record StockAlertPage(IReadOnlyList<StockAlertResponse> Items, string? NextCursor);
+
+public sealed record WarehouseResponse(string WarehouseId, string Name, string Country, DateTimeOffset RegisteredAt)
+{
+    public static WarehouseResponse From(Warehouse w) => new(w.WarehouseId, w.Name, w.Country, w.RegisteredAt);
+}
+
+/// <summary>A page request over recorded stock alerts, newest first.</summary>
+public sealed record StockAlertQuery(string? SellerId, string? SkuId, StockAlertKind? Kind, string? BeforeAlertId, int Limit);
+
+/// <summary>Reads the stock alert projection (implemented by the silo over the database).</summary>
+public interface IStockAlertQueries
+{
+    Task<IReadOnlyList<StockAlert>> ListAsync(StockAlertQuery query, CancellationToken cancellationToken);
+}

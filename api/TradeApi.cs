@@ -1,0 +1,88 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.OpenApi;
+using Orleans.Trade.Api.Auth;
+using Orleans.Trade.Api.Common;
+using Orleans.Trade.Api.Inventory;
+using Scalar.AspNetCore;
+
+namespace Orleans.Trade.Api;
+
+/// <summary>Registers and maps the public HTTP API; the host supplies the store implementations and the grain factory.</summary>
+public static class TradeApi
+{
+    public static IServiceCollection AddTradeApi(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase, allowIntegerValues: false));
+            o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+        });
+        // Malformed bodies reach TradeExceptionHandler instead of an empty 400.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddProblemDetails();
+        services.AddExceptionHandler<TradeExceptionHandler>();
+
+        services.AddSingleton<ApiKeyCache>();
+        services.AddSingleton<ApiKeyIssuer>();
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<ApiKeyAuthenticationOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName,
+                o => o.BootstrapAdminKey = configuration["Auth:BootstrapAdminKey"]);
+        services.AddAuthorization(Policies.Add);
+
+        services.AddOpenApi("v1", o =>
+        {
+            o.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info = new OpenApiInfo
+                {
+                    Title = "Orleans.Trade API",
+                    Version = "v1",
+                    Description = "Real-time trade backend of a cross-border marketplace. Authenticate with an API key in the X-Api-Key header.",
+                };
+                document.Components ??= new OpenApiComponents();
+                document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+                document.Components.SecuritySchemes[ApiKeyAuthenticationHandler.SchemeName] = new OpenApiSecurityScheme
+                {
+                    Type = SecuritySchemeType.ApiKey,
+                    In = ParameterLocation.Header,
+                    Name = ApiKeyAuthenticationHandler.HeaderName,
+                    Description = "An API key issued by POST /api/v1/api-keys (or the bootstrap admin key).",
+                };
+                document.Security ??= [];
+                document.Security.Add(new OpenApiSecurityRequirement
+                {
+                    [new OpenApiSecuritySchemeReference(ApiKeyAuthenticationHandler.SchemeName, document)] = [],
+                });
+                return Task.CompletedTask;
+            });
+        });
+        return services;
+    }
+
+    /// <summary>Adds the middleware the API needs; call before mapping endpoints.</summary>
+    public static WebApplication UseTradeApi(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        return app;
+    }
+
+    public static IEndpointRouteBuilder MapTradeApi(this IEndpointRouteBuilder app)
+    {
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapScalarApiReference("/docs", o => o.WithTitle("Orleans.Trade API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+        app.MapApiKeysApiV1();
+        app.MapInventoryApiV1();
+        return app;
+    }
+}

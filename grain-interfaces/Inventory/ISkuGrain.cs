@@ -1,0 +1,22 @@
+namespace Orleans.Trade.Inventory;
+
+/// <summary>
+/// One SKU: its catalog data and its stock per warehouse. Key: the SKU id.
+/// Every write returns only after the new state is durable.
+/// <paramref name="actingSellerId"/> parameters carry the caller's seller id (null for platform staff)
+/// so ownership is checked inside the grain's turn without an extra call.
+/// </summary>
+public interface ISkuGrain : IGrainWithStringKey
+{
+    Task<CatalogWriteResult> UpsertCatalog(SkuCatalog catalog, string? actingSellerId);
+
+    [ReadOnly]
+    Task<SkuView?> Get();
+
+    Task<StockWriteResult> SetStock(StockLevelUpdate update, string? actingSellerId);
+
+    /// <summary>Applies several absolute updates in order and persists them with one write.</summary>
+    Task<IReadOnlyList<StockWriteResult>> SetStockBatch(IReadOnlyList<StockLevelUpdate> updates, string? actingSellerId);
+
+    Task<StockWriteResult> AdjustStock(StockAdjustment adjustment, string? actingSellerId);
+}

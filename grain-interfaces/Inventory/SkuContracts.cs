@@ -1,0 +1,107 @@
+using Orleans.Trade.Common;
+
+namespace Orleans.Trade.Inventory;
+
+/// <summary>Catalog data of a SKU as the seller maintains it.</summary>
+[GenerateSerializer, Immutable]
+public sealed record SkuCatalog(
+    [property: Id(0)] string SellerId,
+    [property: Id(1)] string Title,
+    [property: Id(2)] string Category,
+    [property: Id(3)] Money Price,
+    [property: Id(4)] int WeightGrams,
+    [property: Id(5)] string HsCode,
+    [property: Id(6)] string OriginCountry,
+    [property: Id(7)] int? LowStockThreshold);
+
+/// <summary>Stock of one SKU in one warehouse. Reserved units belong to orders not yet shipped.</summary>
+[GenerateSerializer, Immutable]
+public sealed record WarehouseStock(
+    [property: Id(0)] string WarehouseId,
+    [property: Id(1)] long OnHand,
+    [property: Id(2)] long Reserved,
+    [property: Id(3)] long Version,
+    [property: Id(4)] DateTimeOffset UpdatedAt)
+{
+    /// <summary>Units that can still be sold; never negative even when the ERP reports less than is reserved.</summary>
+    public long Available => Math.Max(0, OnHand - Reserved);
+}
+
+[GenerateSerializer, Immutable]
+public sealed record SkuView(
+    [property: Id(0)] string SkuId,
+    [property: Id(1)] SkuCatalog Catalog,
+    [property: Id(2)] long TotalAvailable,
+    [property: Id(3)] IReadOnlyList<WarehouseStock> Warehouses,
+    [property: Id(4)] DateTimeOffset CreatedAt,
+    [property: Id(5)] DateTimeOffset UpdatedAt);
+
+/// <summary>An absolute stock level from a seller's ERP; <see cref="Version"/> must increase per (SKU, warehouse).</summary>
+[GenerateSerializer, Immutable]
+public sealed record StockLevelUpdate(
+    [property: Id(0)] string WarehouseId,
+    [property: Id(1)] long OnHand,
+    [property: Id(2)] long Version);
+
+/// <summary>A relative stock change identified by an event id; the same event id is applied once.</summary>
+[GenerateSerializer, Immutable]
+public sealed record StockAdjustment(
+    [property: Id(0)] string WarehouseId,
+    [property: Id(1)] string EventId,
+    [property: Id(2)] long Delta,
+    [property: Id(3)] string? Reason);
+
+public enum StockWriteStatus
+{
+    /// <summary>The change was applied and is durable.</summary>
+    Applied,
+    /// <summary>The version was not newer than the stored one; nothing changed.</summary>
+    Stale,
+    /// <summary>The event id was applied before; nothing changed this time.</summary>
+    Duplicate,
+    /// <summary>The change breaks a stock rule (e.g. on hand below zero); nothing changed.</summary>
+    Rejected,
+    /// <summary>The SKU has no catalog data yet.</summary>
+    UnknownSku,
+    /// <summary>The SKU belongs to another seller.</summary>
+    Forbidden,
+}
+
+[GenerateSerializer, Immutable]
+public sealed record StockWriteResult(
+    [property: Id(0)] StockWriteStatus Status,
+    [property: Id(1)] WarehouseStock? Warehouse,
+    [property: Id(2)] long TotalAvailable,
+    [property: Id(3)] string? Reason);
+
+public enum CatalogWriteStatus
+{
+    Created,
+    Updated,
+    /// <summary>The SKU exists and belongs to another seller.</summary>
+    Forbidden,
+}
+
+[GenerateSerializer, Immutable]
+public sealed record CatalogWriteResult(
+    [property: Id(0)] CatalogWriteStatus Status,
+    [property: Id(1)] SkuView? Sku);
+
+public enum StockAlertKind
+{
+    /// <summary>Total available fell to or below the SKU's low-stock threshold.</summary>
+    LowStock,
+    /// <summary>Total available reached zero.</summary>
+    OutOfStock,
+}
+
+/// <summary>A recorded crossing of a stock threshold.</summary>
+[GenerateSerializer, Immutable]
+public sealed record StockAlert(
+    [property: Id(0)] string AlertId,
+    [property: Id(1)] string SkuId,
+    [property: Id(2)] string SellerId,
+    [property: Id(3)] StockAlertKind Kind,
+    [property: Id(4)] long Available,
+    [property: Id(5)] int? Threshold,
+    [property: Id(6)] DateTimeOffset RaisedAt);

@@ -1,0 +1,15 @@
+namespace Orleans.Trade.Inventory;
+
+/// <summary>Persistent state of a SKU grain (state name <c>sku</c>).</summary>
+[GenerateSerializer]
+public sealed class SkuState
+{
+    [Id(0)] public SkuCatalog? Catalog { get; set; }
+    [Id(1)] public Dictionary<string, WarehouseStock> Warehouses { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Ids of recently applied adjustments, oldest first, bounded by <see cref="StockLimits.AdjustmentDedupWindow"/>.</summary>
+    [Id(2)] public List<string> RecentAdjustmentIds { get; set; } = [];
+    /// <summary>Alerts persisted with the change that raised them, not yet confirmed in the alert table (an outbox).</summary>
+    [Id(3)] public List<StockAlert> PendingAlerts { get; set; } = [];
+    [Id(4)] public DateTimeOffset CreatedAt { get; set; }
+    [Id(5)] public DateTimeOffset UpdatedAt { get; set; }
+}

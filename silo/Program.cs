@@ -1,0 +1,55 @@
+using Orleans.Trade.Api;
+using Orleans.Trade.Api.Auth;
+using Orleans.Trade.Api.Inventory;
+using Orleans.Trade.Inventory;
+using Orleans.Trade.Silo;
+using Orleans.Trade.Silo.Storage;
+
+// Commands: (none) run the silo; "migrate" apply the schema and exit; "api-keys create --role R [--subject S] [--name N]".
+var command = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "run";
+var builder = WebApplication.CreateBuilder(args);
+var database = TradeDatabase.FromConfiguration(builder.Configuration);
+builder.Services.AddSingleton(database);
+builder.Services.AddSingleton<SchemaMigrator>();
+
+switch (command)
+{
+    case "run":
+        break;
+    case "migrate":
+        return await SiloCommands.MigrateAsync(builder);
+    case "api-keys":
+        return await SiloCommands.ApiKeysAsync(builder, args.Skip(1).ToArray());
+    default:
+        await Console.Error.WriteLineAsync($"Unknown command '{command}'. Commands: migrate, api-keys create --role <role> [--subject <id>] [--name <text>].");
+        return 2;
+}
+
+// Orleans' providers read their queries from the database at start-up, so the schema must be in place first.
+await SiloCommands.MigrateBeforeStartAsync(builder);
+
+if (string.IsNullOrEmpty(builder.Configuration["urls"]) && !builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
+{
+    builder.WebHost.UseUrls("http://127.0.0.1:5080");
+}
+
+builder.UseOrleans(silo => silo.ConfigureTradeSilo(builder.Configuration, database));
+builder.Services.AddTradeApi(builder.Configuration);
+builder.Services.AddSingleton<SqlApiKeyStore>();
+builder.Services.AddSingleton<IApiKeyStore>(sp => sp.GetRequiredService<SqlApiKeyStore>());
+builder.Services.AddSingleton<SqlStockAlertStore>();
+builder.Services.AddSingleton<IStockAlertSink>(sp => sp.GetRequiredService<SqlStockAlertStore>());
+builder.Services.AddSingleton<IStockAlertQueries>(sp => sp.GetRequiredService<SqlStockAlertStore>());
+builder.Services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: ["ready"]);
+builder.AddTradeTelemetry();
+
+var app = builder.Build();
+app.UseTradeApi();
+app.MapTradeApi();
+app.MapTradeOperations();
+await SiloCommands.PrintAdminKeyHintAsync(app);
+await app.RunAsync();
+return 0;
+
+/// <summary>Entry point type, visible to tests.</summary>
+public partial class Program;

@@ -1,0 +1,96 @@
+using System.Data.Common;
+using System.Reflection;
+using System.Text.RegularExpressions;
+
+namespace Orleans.Trade.Silo.Storage;
+
+/// <summary>
+/// Applies the versioned scripts under deploy/sql/{provider}/NNNN_name.sql (embedded in this assembly) in order, each once,
+/// recording them in trade_schema_migrations. Safe to run from several silos at once: PostgreSQL serialises on an advisory lock,
+/// SQLite on its write lock. Scripts are also written to be re-runnable.
+/// </summary>
+public sealed partial class SchemaMigrator(TradeDatabase database, ILogger<SchemaMigrator> logger)
+{
+    private const long AdvisoryLockKey = 0x7472616465; // "trade"
+
+    [GeneratedRegex(@"^sql/(?<provider>[a-z]+)/(?<version>\d{4})_(?<name>[a-z0-9_]+)\.sql$")]
+    private static partial Regex ScriptName();
+
+    public sealed record Script(int Version, string Name, string Sql);
+
+    public static IReadOnlyList<Script> Scripts(StorageProvider provider)
+    {
+        var assembly = typeof(SchemaMigrator).Assembly;
+        var folder = provider.ToString().ToLowerInvariant();
+        return assembly.GetManifestResourceNames()
+            .Select(n => (Name: n, Match: ScriptName().Match(n.Replace('\\', '/'))))
+            .Where(x => x.Match.Success && x.Match.Groups["provider"].Value == folder)
+            .Select(x => new Script(int.Parse(x.Match.Groups["version"].Value), x.Match.Groups["name"].Value, Read(assembly, x.Name)))
+            .OrderBy(s => s.Version)
+            .ToArray();
+    }
+
+    private static string Read(Assembly assembly, string resource)
+    {
+        using var stream = assembly.GetManifestResourceStream(resource)!;
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    /// <summary>Returns the versions applied by this call.</summary>
+    public async Task<IReadOnlyList<int>> MigrateAsync(CancellationToken cancellationToken = default)
+    {
+        var scripts = Scripts(database.Provider);
+        if (scripts.Count == 0)
+        {
+            throw new InvalidOperationException($"No schema scripts are embedded for {database.Provider}.");
+        }
+        await using var connection = await database.OpenAsync(cancellationToken);
+        if (database.Provider == StorageProvider.Sqlite)
+        {
+            // WAL lets readers proceed during writes; the setting is stored in the file.
+            await connection.Command("PRAGMA journal_mode=WAL;").ExecuteNonQueryAsync(cancellationToken);
+        }
+        await using var transaction = await BeginAsync(connection, cancellationToken);
+        await connection.Command(
+            database.Provider == StorageProvider.Postgres
+                ? "CREATE TABLE IF NOT EXISTS trade_schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());"
+                : "CREATE TABLE IF NOT EXISTS trade_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')));",
+            transaction).ExecuteNonQueryAsync(cancellationToken);
+
+        var applied = new HashSet<int>();
+        await using (var reader = await connection.Command("SELECT version FROM trade_schema_migrations", transaction).ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                applied.Add(reader.GetInt32(0));
+            }
+        }
+
+        var newlyApplied = new List<int>();
+        foreach (var script in scripts.Where(s => !applied.Contains(s.Version)))
+        {
+            logger.LogInformation("Applying schema script {Version:D4}_{Name} ({Provider})", script.Version, script.Name, database.Provider);
+            await connection.Command(script.Sql, transaction).ExecuteNonQueryAsync(cancellationToken);
+            await connection.Command("INSERT INTO trade_schema_migrations (version, name) VALUES (@version, @name)", transaction)
+                .With("version", script.Version).With("name", script.Name).ExecuteNonQueryAsync(cancellationToken);
+            newlyApplied.Add(script.Version);
+        }
+        await transaction.CommitAsync(cancellationToken);
+        logger.LogInformation("Schema is at version {Version} ({Provider}); applied now: {Applied}",
+            scripts[^1].Version, database.Provider, newlyApplied.Count == 0 ? "none" : string.Join(", ", newlyApplied));
+        return newlyApplied;
+    }
+
+    private async Task<DbTransaction> BeginAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        if (database.Provider == StorageProvider.Sqlite)
+        {
+            // Deferred=false takes the write lock at once (BEGIN IMMEDIATE), so two processes cannot interleave migrations.
+            return ((Microsoft.Data.Sqlite.SqliteConnection)connection).BeginTransaction(deferred: false);
+        }
+        var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await connection.Command("SELECT pg_advisory_xact_lock(@key)", transaction).With("key", AdvisoryLockKey).ExecuteNonQueryAsync(cancellationToken);
+        return transaction;
+    }
+}

@@ -1,0 +1,117 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Orleans.Trade.Silo.Storage;
+
+public enum StorageProvider
+{
+    /// <summary>Embedded default: one file under ./data, no server needed; single silo.</summary>
+    Sqlite,
+    /// <summary>Production: PostgreSQL for grain state, membership and reminders; many silos.</summary>
+    Postgres,
+}
+
+/// <summary>The one database the silo uses for grain state, Orleans' tables and our projections.</summary>
+public sealed class TradeDatabase : IAsyncDisposable
+{
+    /// <summary>Orleans' invariant names (AdoNetInvariants); System.Data.SQLite is served by Microsoft.Data.Sqlite.</summary>
+    public const string PostgresInvariant = "Npgsql";
+    public const string SqliteInvariant = "System.Data.SQLite";
+
+    private readonly NpgsqlDataSource? _postgres;
+
+    private TradeDatabase(StorageProvider provider, string connectionString)
+    {
+        Provider = provider;
+        ConnectionString = connectionString;
+        if (provider == StorageProvider.Postgres)
+        {
+            _postgres = NpgsqlDataSource.Create(connectionString);
+        }
+    }
+
+    public StorageProvider Provider { get; }
+
+    /// <summary>Holds credentials: never log it.</summary>
+    public string ConnectionString { get; }
+
+    public string Invariant => Provider == StorageProvider.Postgres ? PostgresInvariant : SqliteInvariant;
+
+    /// <summary>Reads <c>Storage:Provider</c> (sqlite | postgres), <c>ConnectionStrings:Trade</c> and <c>Storage:SqlitePath</c>.</summary>
+    public static TradeDatabase FromConfiguration(IConfiguration configuration)
+    {
+        var providerName = configuration["Storage:Provider"] ?? "sqlite";
+        if (!Enum.TryParse<StorageProvider>(providerName, ignoreCase: true, out var provider))
+        {
+            throw new InvalidOperationException($"Storage:Provider must be 'sqlite' or 'postgres'; got '{providerName}'.");
+        }
+        if (provider == StorageProvider.Postgres)
+        {
+            var connectionString = configuration.GetConnectionString("Trade");
+            if (string.IsNullOrWhiteSpace(connectionString))
+            {
+                throw new InvalidOperationException("Storage:Provider=postgres needs ConnectionStrings:Trade (env ConnectionStrings__Trade).");
+            }
+            return new TradeDatabase(provider, connectionString);
+        }
+        var path = Path.GetFullPath(configuration["Storage:SqlitePath"] ?? Path.Combine("data", "trade.db"));
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var sqlite = new SqliteConnectionStringBuilder { DataSource = path, DefaultTimeout = 30, Pooling = true };
+        return new TradeDatabase(provider, sqlite.ToString());
+    }
+
+    public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        if (_postgres is not null)
+        {
+            return await _postgres.OpenConnectionAsync(cancellationToken);
+        }
+        var connection = new SqliteConnection(ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        return connection;
+    }
+
+    /// <summary>Times are timestamptz on PostgreSQL and Unix milliseconds on SQLite.</summary>
+    public object ToDb(DateTimeOffset time) => Provider == StorageProvider.Postgres ? time.ToUniversalTime() : time.ToUnixTimeMilliseconds();
+
+    public object ToDb(DateTimeOffset? time) => time is { } t ? ToDb(t) : DBNull.Value;
+
+    public static DateTimeOffset FromDb(object value) => value switch
+    {
+        DateTime dt => new DateTimeOffset(DateTime.SpecifyKind(dt, DateTimeKind.Utc)),
+        DateTimeOffset dto => dto,
+        long ms => DateTimeOffset.FromUnixTimeMilliseconds(ms),
+        _ => throw new InvalidCastException($"Cannot read a time from {value.GetType()}."),
+    };
+
+    public static DateTimeOffset? FromDbNullable(object value) => value is DBNull ? null : FromDb(value);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
+    }
+}
+
+public static class DbCommandExtensions
+{
+    public static DbCommand Command(this DbConnection connection, string sql, DbTransaction? transaction = null)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        return command;
+    }
+
+    public static DbCommand With(this DbCommand command, string name, object? value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value ?? DBNull.Value;
+        command.Parameters.Add(parameter);
+        return command;
+    }
+}
