@@ -7,7 +7,8 @@ using Orleans.Trade.Silo.Storage;
 
 // Commands: (none) run the silo; "migrate" apply the schema and exit; "api-keys create --role R [--subject S] [--name N]".
 var command = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "run";
-var builder = WebApplication.CreateBuilder(args);
+// appsettings.json sits next to the binary; ./data stays relative to the working directory.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 var database = TradeDatabase.FromConfiguration(builder.Configuration);
 builder.Services.AddSingleton(database);
 builder.Services.AddSingleton<SchemaMigrator>();

@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using Npgsql;
+using Orleans.Trade.Tests.Infrastructure;
+
+namespace Orleans.Trade.Tests.Hosting;
+
+/// <summary>The versioned migrator, run as an operator would: <c>silo migrate</c>, twice.</summary>
+public sealed class SchemaMigrationTests
+{
+    private static readonly string[] RequiredQueryKeys =
+    [
+        "ReadFromStorageKey", "WriteToStorageKey", "ClearStorageKey",
+        "UpsertReminderRowKey", "ReadReminderRowsKey", "ReadReminderRowKey", "ReadRangeRows1Key", "ReadRangeRows2Key",
+        "DeleteReminderRowKey", "DeleteReminderRowsKey",
+    ];
+
+    private static readonly string[] ClusteringQueryKeys =
+    [
+        "InsertMembershipVersionKey", "InsertMembershipKey", "UpdateMembershipKey", "UpdateIAmAlivetimeKey", "MembershipReadRowKey",
+        "MembershipReadAllKey", "GatewaysQueryKey", "DeleteMembershipTableEntriesKey", "CleanupDefunctSiloEntriesKey",
+    ];
+
+    [Fact]
+    public async Task Migrate_applies_the_postgres_schema_once_and_is_idempotent()
+    {
+        var connectionString = await PostgresServer.CreateDatabaseAsync("migrate");
+        var env = new Dictionary<string, string> { ["Storage__Provider"] = "postgres", ["ConnectionStrings__Trade"] = connectionString };
+
+        var first = await RunMigrate(env);
+        var second = await RunMigrate(env);
+
+        Assert.Contains("Applied schema versions: 1, 2", first);
+        Assert.Contains("already up to date", second);
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        var keys = new List<string>();
+        await using (var reader = await new NpgsqlCommand("SELECT querykey FROM orleansquery", connection).ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                keys.Add(reader.GetString(0));
+            }
+        }
+        Assert.Superset(RequiredQueryKeys.Concat(ClusteringQueryKeys).ToHashSet(), keys.ToHashSet());
+        var versions = (long)(await new NpgsqlCommand("SELECT COUNT(*) FROM trade_schema_migrations", connection).ExecuteScalarAsync())!;
+        Assert.Equal(2, versions);
+    }
+
+    [Fact]
+    public async Task Migrate_applies_the_sqlite_schema_once_and_is_idempotent()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "orleans-trade-tests", Guid.NewGuid().ToString("N"), "trade.db");
+        var env = new Dictionary<string, string> { ["Storage__Provider"] = "sqlite", ["Storage__SqlitePath"] = path };
+
+        var first = await RunMigrate(env);
+        var second = await RunMigrate(env);
+
+        Assert.Contains("Applied schema versions: 1, 2", first);
+        Assert.Contains("already up to date", second);
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path}");
+        await connection.OpenAsync();
+        var command = connection.CreateCommand();
+        command.CommandText = "SELECT QueryKey FROM OrleansQuery";
+        var keys = new HashSet<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                keys.Add(reader.GetString(0));
+            }
+        }
+        Assert.Superset(RequiredQueryKeys.ToHashSet(), keys);
+    }
+
+    private static async Task<string> RunMigrate(IReadOnlyDictionary<string, string> env)
+    {
+        var start = new ProcessStartInfo("dotnet", [RepoPaths.SiloDll, "migrate"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var (key, value) in env)
+        {
+            start.Environment[key] = value;
+        }
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token);
+        Assert.True(process.ExitCode == 0, $"migrate exited {process.ExitCode}: {await stderr}");
+        return await stdout;
+    }
+}

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using Npgsql;
+
+namespace Orleans.Trade.Tests.Infrastructure;
+
+/// <summary>
+/// The PostgreSQL the tests run against: TRADE_TEST_POSTGRES if set, else a throw-away cluster started once per test run
+/// with deploy/dev-postgres.sh (the same script developers and CI use) and stopped when the run ends.
+/// Every test class gets its own database.
+/// </summary>
+public static class PostgresServer
+{
+    private static readonly Lazy<string> Admin = new(Start, LazyThreadSafetyMode.ExecutionAndPublication);
+    private static string? _dataDir;
+
+    public static string AdminConnectionString => Admin.Value;
+
+    public static async Task<string> CreateDatabaseAsync(string prefix)
+    {
+        var name = $"{prefix}_{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 13, 60)].ToLowerInvariant();
+        await using (var connection = new NpgsqlConnection(AdminConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+            await command.ExecuteNonQueryAsync();
+        }
+        return new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name }.ConnectionString;
+    }
+
+    private static string Start()
+    {
+        var external = Environment.GetEnvironmentVariable("TRADE_TEST_POSTGRES");
+        if (!string.IsNullOrWhiteSpace(external))
+        {
+            return external;
+        }
+        _dataDir = Path.Combine(RepoPaths.Root, ".pgdata", "tests-" + Environment.ProcessId);
+        var output = RunScript("start");
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop();
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1].Trim();
+    }
+
+    private static void Stop()
+    {
+        try
+        {
+            RunScript("stop");
+            Directory.Delete(_dataDir!, recursive: true);
+        }
+        catch
+        {
+            // Best effort at exit: the folder is under .pgdata/ and ignored by git.
+        }
+    }
+
+    private static string RunScript(string verb)
+    {
+        var start = new ProcessStartInfo("bash", [Path.Combine(RepoPaths.Root, "deploy", "dev-postgres.sh"), verb])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["PGDEV_DIR"] = _dataDir;
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"dev-postgres.sh {verb} did not finish in 2 minutes.");
+        }
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"dev-postgres.sh {verb} failed ({process.ExitCode}): {stderr.Result}");
+        }
+        return stdout.Result;
+    }
+}

@@ -1,0 +1,161 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace Orleans.Trade.Tests.Infrastructure;
+
+/// <summary>Where a silo keeps its state: a PostgreSQL database or a SQLite file.</summary>
+public sealed record SiloStorage(string Provider, string Target)
+{
+    public static SiloStorage Postgres(string connectionString) => new("postgres", connectionString);
+    public static SiloStorage Sqlite(string path) => new("sqlite", path);
+}
+
+/// <summary>
+/// A real silo process (the built Orleans.Trade.Silo.dll) serving HTTP on a loopback port. It can be SIGKILLed and started
+/// again on the same ports and storage, as an operator's crash would.
+/// </summary>
+public sealed class SiloProcess : IAsyncDisposable
+{
+    public const string AdminKey = "test-bootstrap-admin-key-0123456789";
+    private readonly ConcurrentQueue<string> _log = new();
+    private Process? _process;
+
+    public SiloProcess(SiloStorage storage, string clusterId, IReadOnlyDictionary<string, string>? extraEnvironment = null)
+    {
+        Storage = storage;
+        ClusterId = clusterId;
+        ExtraEnvironment = extraEnvironment ?? new Dictionary<string, string>();
+        HttpPort = FreePorts.Next();
+        SiloPort = FreePorts.Next();
+        GatewayPort = FreePorts.Next();
+    }
+
+    public SiloStorage Storage { get; }
+    public string ClusterId { get; }
+    public IReadOnlyDictionary<string, string> ExtraEnvironment { get; }
+    public int HttpPort { get; }
+    public int SiloPort { get; }
+    public int GatewayPort { get; }
+    public Uri BaseAddress => new($"http://127.0.0.1:{HttpPort}/");
+    public bool IsRunning => _process is { HasExited: false };
+    public string RecentLog => string.Join('\n', _log.TakeLast(80));
+
+    public static async Task<SiloProcess> StartAsync(SiloStorage storage, string clusterId, IReadOnlyDictionary<string, string>? env = null)
+    {
+        var silo = new SiloProcess(storage, clusterId, env);
+        await silo.StartAsync();
+        return silo;
+    }
+
+    public async Task StartAsync()
+    {
+        if (IsRunning)
+        {
+            throw new InvalidOperationException("The silo is already running.");
+        }
+        var start = new ProcessStartInfo("dotnet", [RepoPaths.SiloDll])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        var env = start.Environment;
+        env["ASPNETCORE_URLS"] = BaseAddress.ToString().TrimEnd('/');
+        env["DOTNET_ENVIRONMENT"] = "Production";
+        env["Storage__Provider"] = Storage.Provider;
+        if (Storage.Provider == "postgres")
+        {
+            env["ConnectionStrings__Trade"] = Storage.Target;
+        }
+        else
+        {
+            env["Storage__SqlitePath"] = Storage.Target;
+        }
+        env["Orleans__ClusterId"] = ClusterId;
+        env["Orleans__ServiceId"] = ClusterId;
+        env["Orleans__SiloPort"] = SiloPort.ToString();
+        env["Orleans__GatewayPort"] = GatewayPort.ToString();
+        env["Auth__BootstrapAdminKey"] = AdminKey;
+        env["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (key, value) in ExtraEnvironment)
+        {
+            env[key] = value;
+        }
+
+        _process = Process.Start(start)!;
+        _process.OutputDataReceived += (_, e) => Remember(e.Data);
+        _process.ErrorDataReceived += (_, e) => Remember(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        await WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+    }
+
+    private void Remember(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        _log.Enqueue(line);
+        while (_log.Count > 400 && _log.TryDequeue(out _))
+        {
+        }
+    }
+
+    private async Task WaitUntilReadyAsync(TimeSpan timeout)
+    {
+        using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process!.HasExited)
+            {
+                throw new InvalidOperationException($"The silo exited with {_process.ExitCode} during start-up:\n{RecentLog}");
+            }
+            try
+            {
+                using var response = await http.GetAsync("health/ready");
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"The silo was not ready within {timeout}:\n{RecentLog}");
+    }
+
+    /// <summary>SIGKILL: no shutdown hooks, no flushing; only what was durably written survives.</summary>
+    public void Kill()
+    {
+        if (_process is { HasExited: false } process)
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+        }
+    }
+
+    public HttpClient CreateClient(string? apiKey = AdminKey)
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        }
+        return client;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Kill();
+        _process?.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

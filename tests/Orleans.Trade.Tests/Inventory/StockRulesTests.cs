@@ -1,0 +1,102 @@
+using Orleans.Trade.Inventory;
+
+namespace Orleans.Trade.Tests.Inventory;
+
+public sealed class StockRulesTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
+
+    private static SkuState Stocked(long onHand, long version = 1, long reserved = 0) => new()
+    {
+        Warehouses = { ["wh"] = new WarehouseStock("wh", onHand, reserved, version, Now) },
+    };
+
+    [Fact]
+    public void Absolute_update_needs_a_strictly_newer_version()
+    {
+        var state = Stocked(10, version: 4);
+
+        Assert.Equal(StockWriteStatus.Stale, StockRules.ApplyAbsolute(state, new StockLevelUpdate("wh", 50, 4), Now, out var reason));
+        Assert.Contains("4", reason);
+        Assert.Equal(StockWriteStatus.Stale, StockRules.ApplyAbsolute(state, new StockLevelUpdate("wh", 50, 3), Now, out _));
+        Assert.Equal(10, state.Warehouses["wh"].OnHand);
+
+        Assert.Equal(StockWriteStatus.Applied, StockRules.ApplyAbsolute(state, new StockLevelUpdate("wh", 50, 5), Now, out _));
+        Assert.Equal(50, state.Warehouses["wh"].OnHand);
+        Assert.Equal(5, state.Warehouses["wh"].Version);
+    }
+
+    [Fact]
+    public void Absolute_update_keeps_reservations_and_available_never_goes_negative()
+    {
+        var state = Stocked(10, reserved: 6);
+
+        StockRules.ApplyAbsolute(state, new StockLevelUpdate("wh", 4, 2), Now, out _);
+
+        Assert.Equal(6, state.Warehouses["wh"].Reserved);
+        Assert.Equal(0, state.Warehouses["wh"].Available);
+        Assert.Equal(0, StockRules.TotalAvailable(state));
+    }
+
+    [Fact]
+    public void Delta_applies_once_per_event_id_and_never_below_zero()
+    {
+        var state = Stocked(3);
+
+        Assert.Equal(StockWriteStatus.Applied, StockRules.ApplyDelta(state, new StockAdjustment("wh", "e1", -2, null), Now, out _));
+        Assert.Equal(StockWriteStatus.Duplicate, StockRules.ApplyDelta(state, new StockAdjustment("wh", "e1", -2, null), Now, out _));
+        Assert.Equal(StockWriteStatus.Rejected, StockRules.ApplyDelta(state, new StockAdjustment("wh", "e2", -2, null), Now, out var reason));
+        Assert.Contains("below zero", reason);
+        Assert.Equal(1, state.Warehouses["wh"].OnHand);
+        // A rejected event id is not remembered: the same id may be retried once stock allows it.
+        Assert.DoesNotContain("e2", state.RecentAdjustmentIds);
+    }
+
+    [Fact]
+    public void Delta_keeps_the_erp_version_so_the_next_absolute_update_still_applies()
+    {
+        var state = Stocked(3, version: 8);
+
+        StockRules.ApplyDelta(state, new StockAdjustment("wh", "e1", 5, null), Now, out _);
+
+        Assert.Equal(8, state.Warehouses["wh"].Version);
+        Assert.Equal(StockWriteStatus.Applied, StockRules.ApplyAbsolute(state, new StockLevelUpdate("wh", 1, 9), Now, out _));
+    }
+
+    [Fact]
+    public void Dedup_memory_is_bounded_to_the_window()
+    {
+        var state = Stocked(0);
+        for (var i = 0; i < StockLimits.AdjustmentDedupWindow + 10; i++)
+        {
+            Assert.Equal(StockWriteStatus.Applied, StockRules.ApplyDelta(state, new StockAdjustment("wh", $"e{i}", 1, null), Now, out _));
+        }
+
+        Assert.Equal(StockLimits.AdjustmentDedupWindow, state.RecentAdjustmentIds.Count);
+        Assert.Equal("e10", state.RecentAdjustmentIds[0]);
+        Assert.Equal(StockLimits.AdjustmentDedupWindow + 10, state.Warehouses["wh"].OnHand);
+    }
+
+    [Fact]
+    public void Quantities_beyond_the_limit_are_rejected()
+    {
+        var state = Stocked(StockLimits.MaxOnHand);
+
+        Assert.Equal(StockWriteStatus.Rejected, StockRules.ApplyDelta(state, new StockAdjustment("wh", "e", 1, null), Now, out _));
+        Assert.Equal(StockWriteStatus.Rejected, StockRules.ApplyAbsolute(state, new StockLevelUpdate("wh", -1, 9), Now, out _));
+    }
+
+    [Theory]
+    [InlineData(20, 5, 5, new[] { StockAlertKind.LowStock })]
+    [InlineData(20, 6, 5, new StockAlertKind[0])]
+    [InlineData(5, 3, 5, new StockAlertKind[0])]                    // already low: no repeat
+    [InlineData(4, 0, 5, new[] { StockAlertKind.OutOfStock })]
+    [InlineData(20, 0, 5, new[] { StockAlertKind.OutOfStock })]      // straight to zero: the stronger alert only
+    [InlineData(1, 0, null, new[] { StockAlertKind.OutOfStock })]
+    [InlineData(0, 10, 5, new StockAlertKind[0])]                   // rising never alerts
+    [InlineData(0, 0, 5, new StockAlertKind[0])]
+    public void Alerts_fire_when_available_crosses_the_threshold_or_reaches_zero(long before, long after, int? threshold, StockAlertKind[] expected)
+    {
+        Assert.Equal(expected, StockRules.AlertsFor(before, after, threshold));
+    }
+}
