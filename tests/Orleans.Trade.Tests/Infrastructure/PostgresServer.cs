@@ -4,9 +4,9 @@ using Npgsql;
 namespace Orleans.Trade.Tests.Infrastructure;
 
 /// <summary>
-/// The PostgreSQL the tests run against: TRADE_TEST_POSTGRES if set, else a throw-away cluster started once per test run
-/// with deploy/dev-postgres.sh (the same script developers and CI use) and stopped when the run ends.
-/// Every test class gets its own database.
+/// The PostgreSQL the tests run against: TRADE_TEST_POSTGRES if set (tests/run.sh sets it and stops the server afterwards),
+/// else the throw-away cluster in .pgdata/tests, started (or reused) with deploy/dev-postgres.sh — the same script
+/// developers and CI use. Every test class gets its own database.
 /// </summary>
 public static class PostgresServer
 {
@@ -34,23 +34,10 @@ public static class PostgresServer
         {
             return external;
         }
-        _dataDir = Path.Combine(RepoPaths.Root, ".pgdata", "tests-" + Environment.ProcessId);
+        // Left running for the next run; `PGDEV_DIR=.pgdata/tests deploy/dev-postgres.sh stop` ends it.
+        _dataDir = Path.Combine(RepoPaths.Root, ".pgdata", "tests");
         var output = RunScript("start");
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop();
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1].Trim();
-    }
-
-    private static void Stop()
-    {
-        try
-        {
-            RunScript("stop");
-            Directory.Delete(_dataDir!, recursive: true);
-        }
-        catch
-        {
-            // Best effort at exit: the folder is under .pgdata/ and ignored by git.
-        }
     }
 
     private static string RunScript(string verb)
