@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -10,7 +11,7 @@ namespace Orleans.Trade.Api.Common;
 /// Turns exceptions into ProblemDetails: unreadable input is the caller's 400, a storage or cluster hiccup is a 503 to retry
 /// (nothing was acknowledged), anything else is logged and answered without internals.
 /// </summary>
-public sealed class TradeExceptionHandler(IProblemDetailsService problemDetails, ILogger<TradeExceptionHandler> logger) : IExceptionHandler
+public sealed partial class TradeExceptionHandler(IProblemDetailsService problemDetails, ILogger<TradeExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
@@ -38,15 +39,31 @@ public sealed class TradeExceptionHandler(IProblemDetailsService problemDetails,
         });
     }
 
-    private static string Describe(BadHttpRequestException bad) => bad.InnerException switch
+    private static string Describe(BadHttpRequestException bad)
     {
-        JsonException json => $"The JSON body could not be read at '{json.Path ?? "$"}': {FirstSentence(json.Message)}",
-        _ => bad.Message,
-    };
+        if (bad.InnerException is JsonException json)
+        {
+            var path = json.Path ?? "$";
+            return json.Message.Contains("could not be converted", StringComparison.Ordinal)
+                ? $"The JSON value at '{path}' has the wrong type or is out of range (quantities and amounts are whole numbers, texts are quoted)."
+                : $"The body is not valid JSON near '{path}': {FirstSentence(json.Message)}";
+        }
+        if (bad.Message.StartsWith("Implicit body inferred", StringComparison.Ordinal) || bad.Message.StartsWith("Required parameter", StringComparison.Ordinal))
+        {
+            return "A JSON object body is required.";
+        }
+        var binding = FailedBinding().Match(bad.Message);
+        return binding.Success
+            ? $"The parameter '{binding.Groups["name"].Value}' has an invalid value '{binding.Groups["value"].Value}'."
+            : bad.Message;
+    }
 
     private static string FirstSentence(string message)
     {
-        var cut = message.IndexOf(". Path:", StringComparison.Ordinal);
-        return cut > 0 ? message[..(cut + 1)] : message;
+        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        return cut > 0 ? message[..cut] : message;
     }
+
+    [GeneratedRegex("^Failed to bind parameter \"[^\"]* (?<name>[A-Za-z0-9_]+)\" from \"(?<value>.*)\"\\.$")]
+    private static partial Regex FailedBinding();
 }

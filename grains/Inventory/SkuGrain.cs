@@ -10,6 +10,9 @@ public sealed class SkuGrain(
     ILogger<SkuGrain> logger) : Grain, ISkuGrain
 {
     private static readonly TimeSpan AlertRetryPeriod = TimeSpan.FromSeconds(5);
+
+    /// <summary>Bound on undelivered alerts kept in state while the alert table is unreachable; the oldest are dropped first.</summary>
+    private const int MaxPendingAlerts = 256;
     private IGrainTimer? _alertRetryTimer;
 
     private string SkuId => this.GetPrimaryKeyString();
@@ -107,6 +110,12 @@ public sealed class SkuGrain(
         foreach (var kind in StockRules.AlertsFor(availableBefore, after, catalog.LowStockThreshold))
         {
             state.State.PendingAlerts.Add(new StockAlert(Ulid.NewUlid(now).ToString(), SkuId, catalog.SellerId, kind, after, catalog.LowStockThreshold, now));
+        }
+        if (state.State.PendingAlerts.Count > MaxPendingAlerts)
+        {
+            logger.LogError("SKU {SkuId} drops {Count} undelivered stock alerts: the alert table has been unreachable too long",
+                SkuId, state.State.PendingAlerts.Count - MaxPendingAlerts);
+            state.State.PendingAlerts.RemoveRange(0, state.State.PendingAlerts.Count - MaxPendingAlerts);
         }
         state.State.UpdatedAt = now;
         await WriteOrReload();

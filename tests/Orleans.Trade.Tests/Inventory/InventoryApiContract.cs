@@ -169,6 +169,8 @@ public abstract class InventoryApiContract(SiloProcess silo)
     [InlineData("{\"onHand\": \"five\", \"version\": 1}", "onHand")]   // wrong type
     [InlineData("{\"onHand\": -1, \"version\": 1}", "onHand")]        // negative quantity
     [InlineData("{\"onHand\": 5}", "version")]                        // missing field
+    [InlineData("", "body is required")]                              // no body at all
+    [InlineData("{\"onHand\": 1e40, \"version\": 1}", "onHand")]      // out of range for a 64-bit quantity
     public async Task Bad_stock_input_is_400_problem_details_naming_the_field(string json, string field)
     {
         var sku = NewId("bad");
@@ -182,6 +184,18 @@ public abstract class InventoryApiContract(SiloProcess silo)
         Assert.Contains(field, text);
         var (_, view) = await Admin.GetJsonAsync($"/api/v1/skus/{sku}");
         Assert.Equal(0, view!["stock"]!["totalAvailable"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task Bad_query_parameters_are_400_naming_the_parameter()
+    {
+        var (status, problem) = await Admin.GetJsonAsync("/api/v1/stock/alerts?limit=abc");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("'limit'", problem!["detail"]!.GetValue<string>());
+
+        (status, problem) = await Admin.GetJsonAsync("/api/v1/stock/alerts?limit=100000");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.NotNull(problem!["errors"]!["limit"]);
     }
 
     [Fact]
