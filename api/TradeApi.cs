@@ -10,6 +10,7 @@ using Microsoft.OpenApi;
 using Orleans.Trade.Api.Auth;
 using Orleans.Trade.Api.Common;
 using Orleans.Trade.Api.Inventory;
+using Orleans.Trade.Api.Orders;
 using Scalar.AspNetCore;
 
 namespace Orleans.Trade.Api;
@@ -83,6 +84,7 @@ public static class TradeApi
         app.MapScalarApiReference("/docs", o => o.WithTitle("Orleans.Trade API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
         app.MapApiKeysApiV1();
         app.MapInventoryApiV1();
+        app.MapOrdersApiV1();
         return app;
     }
 }

@@ -1,7 +1,9 @@
 using Orleans.Trade.Api;
 using Orleans.Trade.Api.Auth;
 using Orleans.Trade.Api.Inventory;
+using Orleans.Trade.Api.Orders;
 using Orleans.Trade.Inventory;
+using Orleans.Trade.Orders;
 using Orleans.Trade.Silo;
 using Orleans.Trade.Silo.Storage;
 
@@ -36,11 +38,16 @@ if (string.IsNullOrEmpty(builder.Configuration["urls"]) && !builder.Configuratio
 
 builder.UseOrleans(silo => silo.ConfigureTradeSilo(builder.Configuration, database));
 builder.Services.AddTradeApi(builder.Configuration);
+builder.Services.AddSingleton(SiloConfiguration.CreateTradeClock(builder.Configuration));
 builder.Services.AddSingleton<SqlApiKeyStore>();
 builder.Services.AddSingleton<IApiKeyStore>(sp => sp.GetRequiredService<SqlApiKeyStore>());
 builder.Services.AddSingleton<SqlStockAlertStore>();
 builder.Services.AddSingleton<IStockAlertSink>(sp => sp.GetRequiredService<SqlStockAlertStore>());
 builder.Services.AddSingleton<IStockAlertQueries>(sp => sp.GetRequiredService<SqlStockAlertStore>());
+builder.Services.AddSingleton<SqlOrderStore>();
+builder.Services.AddSingleton<IOrderProjectionSink>(sp => sp.GetRequiredService<SqlOrderStore>());
+builder.Services.AddSingleton<IOrderQueries>(sp => sp.GetRequiredService<SqlOrderStore>());
+builder.Services.AddTradeOrders(builder.Configuration);
 builder.Services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: ["ready"]);
 builder.AddTradeTelemetry();
 

@@ -8,6 +8,8 @@ using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Orleans.Configuration;
 using Orleans.Dashboard;
+using Orleans.Trade.Common;
+using Orleans.Trade.Orders;
 using Orleans.Trade.Silo.Storage;
 
 namespace Orleans.Trade.Silo;
@@ -37,9 +39,43 @@ public static class SiloConfiguration
         }
         silo.AddAdoNetGrainStorage(StorageNames.Trade, o => { o.Invariant = database.Invariant; o.ConnectionString = database.ConnectionString; });
         silo.UseAdoNetReminderService(o => { o.Invariant = database.Invariant; o.ConnectionString = database.ConnectionString; });
+        // Order deadline reminders tick at Orders:DeadlineCheckPeriod; below Orleans' one-minute floor only when configured so.
+        var deadlinePeriod = configuration.GetValue("Orders:DeadlineCheckPeriod", TimeSpan.FromMinutes(1));
+        silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = deadlinePeriod < o.MinimumReminderPeriod ? deadlinePeriod : o.MinimumReminderPeriod);
         silo.AddActivityPropagation();
         silo.AddDashboard();
         return silo;
+    }
+
+    /// <summary>
+    /// The business clock. <c>Clock:AllowTestControl=true</c> (tests only) lets <c>Clock:OffsetSeconds</c> and the admin clock
+    /// endpoint run business time ahead; otherwise it is the system clock.
+    /// </summary>
+    public static TradeClock CreateTradeClock(IConfiguration configuration)
+    {
+        var clock = new TradeClock(TimeProvider.System);
+        if (configuration.GetValue("Clock:AllowTestControl", false))
+        {
+            clock.Advance(TimeSpan.FromSeconds(configuration.GetValue("Clock:OffsetSeconds", 0.0)));
+        }
+        return clock;
+    }
+
+    /// <summary>Order deadlines, allocation regions, exchange rates and the notification outbox worker.</summary>
+    public static IServiceCollection AddTradeOrders(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.Configure<OrderOptions>(configuration.GetSection("Orders"));
+        services.Configure<AllocationOptions>(configuration.GetSection("Allocation"));
+        services.Configure<NotificationOptions>(configuration.GetSection("Notifications"));
+        var rates = new Dictionary<string, decimal>(ConfiguredFxRates.Defaults, StringComparer.Ordinal);
+        foreach (var rate in configuration.GetSection("Fx:UsdRates").GetChildren())
+        {
+            rates[rate.Key] = decimal.Parse(rate.Value!, System.Globalization.CultureInfo.InvariantCulture);
+        }
+        services.AddSingleton<IFxRates>(sp => new ConfiguredFxRates(rates, sp.GetRequiredService<TradeClock>().GetUtcNow()));
+        services.AddHttpClient(nameof(NotificationDispatcher), c => c.Timeout = TimeSpan.FromSeconds(10));
+        services.AddHostedService<NotificationDispatcher>();
+        return services;
     }
 
     public static WebApplicationBuilder AddTradeTelemetry(this WebApplicationBuilder builder)

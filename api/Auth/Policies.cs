@@ -8,11 +8,15 @@ public static class Policies
     public const string Admins = "admins";
     public const string CatalogWriters = "catalog-writers";
     public const string AlertReaders = "alert-readers";
+    public const string Buyers = "buyers";
+    public const string Reviewers = "reviewers";
 
     public static void Add(AuthorizationOptions options)
     {
         options.AddPolicy(Admins, p => p.RequireRole(Roles.Admin));
         options.AddPolicy(CatalogWriters, p => p.RequireRole(Roles.Admin, Roles.Seller, Roles.Erp));
         options.AddPolicy(AlertReaders, p => p.RequireRole(Roles.Admin, Roles.Seller, Roles.Erp, Roles.Analyst));
+        options.AddPolicy(Buyers, p => p.RequireRole(Roles.Admin, Roles.Buyer));
+        options.AddPolicy(Reviewers, p => p.RequireRole(Roles.Admin, Roles.Analyst));
     }
 }

@@ -33,7 +33,7 @@ public static class InventoryApi
     }
 
     public static async Task<Results<Created<SkuResponse>, Ok<SkuResponse>, ValidationProblem, ProblemHttpResult>> PutSku(
-        string skuId, PutSkuRequest request, ClaimsPrincipal user, IGrainFactory grains)
+        string skuId, PutSkuRequest request, ClaimsPrincipal user, IGrainFactory grains, TradeClock clock)
     {
         var caller = Caller.From(user);
         var v = new Validation();
@@ -68,6 +68,29 @@ public static class InventoryApi
         }
         v.Country("originCountry", request.OriginCountry);
         v.Range("lowStockThreshold", request.LowStockThreshold, 0, 1_000_000_000);
+        v.Range("handlingTimeDays", request.HandlingTimeDays, 1, 60);
+        if (request.PreSale is { } preSale)
+        {
+            v.Required("preSale.quota", preSale.Quota);
+            v.Range("preSale.quota", preSale.Quota, 1, StockLimits.MaxOnHand);
+            v.Required("preSale.promisedShipDate", preSale.PromisedShipDate);
+            if (preSale.PromisedShipDate is { } date && date <= DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime))
+            {
+                v.Add("preSale.promisedShipDate", "preSale.promisedShipDate must be in the future.");
+            }
+        }
+        var substitutes = request.SubstituteSkuIds ?? [];
+        if (substitutes.Count > 10)
+        {
+            v.Add("substituteSkuIds", "substituteSkuIds may name at most 10 SKUs.");
+        }
+        for (var i = 0; i < substitutes.Count; i++)
+        {
+            if (!Ids.IsValid(substitutes[i]) || substitutes[i] == skuId)
+            {
+                v.Add($"substituteSkuIds[{i}]", $"substituteSkuIds[{i}] must be another SKU's id.");
+            }
+        }
         if (!v.IsValid)
         {
             return v.Problem();
@@ -78,7 +101,9 @@ public static class InventoryApi
         }
 
         var catalog = new SkuCatalog(sellerId!, title!, category!, new Money(request.Price!.AmountMinor!.Value, request.Price.Currency!),
-            request.WeightGrams!.Value, hsCode!, request.OriginCountry!, request.LowStockThreshold);
+            request.WeightGrams!.Value, hsCode!, request.OriginCountry!, request.LowStockThreshold,
+            request.PreSale is { } terms ? new PreSaleTerms(terms.Quota!.Value, terms.PromisedShipDate!.Value) : null,
+            substitutes.Select(id => id!).Distinct().ToArray(), request.HandlingTimeDays);
         var result = await grains.GetGrain<ISkuGrain>(skuId).UpsertCatalog(catalog, caller.ActingSellerId);
         return result.Status switch
         {

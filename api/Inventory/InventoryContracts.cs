@@ -15,7 +15,13 @@ public sealed record PutSkuRequest(
     int? WeightGrams,
     string? HsCode,
     string? OriginCountry,
-    int? LowStockThreshold);
+    int? LowStockThreshold,
+    PreSaleRequest? PreSale = null,
+    IReadOnlyList<string?>? SubstituteSkuIds = null,
+    int? HandlingTimeDays = null);
+
+/// <summary>R-INV-5: sell up to <c>quota</c> units beyond stock, promising to ship on <c>promisedShipDate</c>.</summary>
+public sealed record PreSaleRequest(long? Quota, DateOnly? PromisedShipDate);
 
 public sealed record PutStockRequest(long? OnHand, long? Version);
 
@@ -28,12 +34,14 @@ public sealed record BulkStockRequest(IReadOnlyList<BulkStockItem?>? Items);
 public sealed record PutWarehouseRequest(string? Name, string? Country);
 
 public sealed record WarehouseStockResponse(
-    string WarehouseId, long OnHand, long Reserved, long Available, long Version, DateTimeOffset UpdatedAt)
+    string WarehouseId, long OnHand, long Reserved, long Available, long Sold, long Version, DateTimeOffset UpdatedAt)
 {
-    public static WarehouseStockResponse From(WarehouseStock w) => new(w.WarehouseId, w.OnHand, w.Reserved, w.Available, w.Version, w.UpdatedAt);
+    public static WarehouseStockResponse From(WarehouseStock w) => new(w.WarehouseId, w.OnHand, w.Reserved, w.Available, w.Sold, w.Version, w.UpdatedAt);
 }
 
-public sealed record SkuStockResponse(long TotalAvailable, IReadOnlyList<WarehouseStockResponse> Warehouses);
+public sealed record SkuStockResponse(long TotalAvailable, IReadOnlyList<WarehouseStockResponse> Warehouses, PreSaleResponse? PreSale);
+
+public sealed record PreSaleResponse(long Quota, long Reserved, long Remaining, DateOnly PromisedShipDate);
 
 public sealed record SkuResponse(
     string SkuId,
@@ -45,14 +53,18 @@ public sealed record SkuResponse(
     string HsCode,
     string OriginCountry,
     int? LowStockThreshold,
+    PreSaleTerms? PreSale,
+    IReadOnlyList<string> SubstituteSkuIds,
+    int? HandlingTimeDays,
     SkuStockResponse Stock,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt)
 {
     public static SkuResponse From(SkuView v) => new(
         v.SkuId, v.Catalog.SellerId, v.Catalog.Title, v.Catalog.Category, v.Catalog.Price, v.Catalog.WeightGrams,
-        v.Catalog.HsCode, v.Catalog.OriginCountry, v.Catalog.LowStockThreshold,
-        new SkuStockResponse(v.TotalAvailable, v.Warehouses.Select(WarehouseStockResponse.From).ToArray()),
+        v.Catalog.HsCode, v.Catalog.OriginCountry, v.Catalog.LowStockThreshold, v.Catalog.PreSale, v.Catalog.SubstituteSkuIds ?? [], v.Catalog.HandlingTimeDays,
+        new SkuStockResponse(v.TotalAvailable, v.Warehouses.Select(WarehouseStockResponse.From).ToArray(),
+            v.Catalog.PreSale is { } p ? new PreSaleResponse(p.Quota, v.PreSaleReserved, v.PreSaleRemaining, p.PromisedShipDate) : null),
         v.CreatedAt, v.UpdatedAt);
 }
 

@@ -19,4 +19,13 @@ public interface ISkuGrain : IGrainWithStringKey
     Task<IReadOnlyList<StockWriteResult>> SetStockBatch(IReadOnlyList<StockLevelUpdate> updates, string? actingSellerId);
 
     Task<StockWriteResult> AdjustStock(StockAdjustment adjustment, string? actingSellerId);
+
+    /// <summary>Holds stock for an order line, nearest ranked warehouse first, topping up from pre-sale; all or nothing.</summary>
+    Task<StockReservationResult> Reserve(StockReservationRequest request);
+
+    /// <summary>Gives a reservation's units back (order cancelled). Unknown ids are ignored, so retries are safe.</summary>
+    Task ReleaseReservation(string reservationId);
+
+    /// <summary>Turns a reservation into a sale (order shipped): on hand and reserved both drop. Unknown ids are ignored.</summary>
+    Task CommitReservation(string reservationId);
 }

@@ -12,7 +12,16 @@ public sealed record SkuCatalog(
     [property: Id(4)] int WeightGrams,
     [property: Id(5)] string HsCode,
     [property: Id(6)] string OriginCountry,
-    [property: Id(7)] int? LowStockThreshold);
+    [property: Id(7)] int? LowStockThreshold,
+    [property: Id(8)] PreSaleTerms? PreSale = null,
+    [property: Id(9)] IReadOnlyList<string>? SubstituteSkuIds = null,
+    [property: Id(10)] int? HandlingTimeDays = null);
+
+/// <summary>R-INV-5: beyond on-hand stock, up to <see cref="Quota"/> units may be sold for shipping on <see cref="PromisedShipDate"/>.</summary>
+[GenerateSerializer, Immutable]
+public sealed record PreSaleTerms(
+    [property: Id(0)] long Quota,
+    [property: Id(1)] DateOnly PromisedShipDate);
 
 /// <summary>Stock of one SKU in one warehouse. Reserved units belong to orders not yet shipped.</summary>
 [GenerateSerializer, Immutable]
@@ -21,7 +30,8 @@ public sealed record WarehouseStock(
     [property: Id(1)] long OnHand,
     [property: Id(2)] long Reserved,
     [property: Id(3)] long Version,
-    [property: Id(4)] DateTimeOffset UpdatedAt)
+    [property: Id(4)] DateTimeOffset UpdatedAt,
+    [property: Id(5)] long Sold = 0)
 {
     /// <summary>Units that can still be sold; never negative even when the ERP reports less than is reserved.</summary>
     public long Available => Math.Max(0, OnHand - Reserved);
@@ -34,7 +44,11 @@ public sealed record SkuView(
     [property: Id(2)] long TotalAvailable,
     [property: Id(3)] IReadOnlyList<WarehouseStock> Warehouses,
     [property: Id(4)] DateTimeOffset CreatedAt,
-    [property: Id(5)] DateTimeOffset UpdatedAt);
+    [property: Id(5)] DateTimeOffset UpdatedAt,
+    [property: Id(6)] long PreSaleReserved = 0)
+{
+    public long PreSaleRemaining => Catalog.PreSale is { } terms ? Math.Max(0, terms.Quota - PreSaleReserved) : 0;
+}
 
 /// <summary>An absolute stock level from a seller's ERP; <see cref="Version"/> must increase per (SKU, warehouse).</summary>
 [GenerateSerializer, Immutable]
@@ -105,3 +119,26 @@ public sealed record StockAlert(
     [property: Id(4)] long Available,
     [property: Id(5)] int? Threshold,
     [property: Id(6)] DateTimeOffset RaisedAt);
+
+/// <summary>A request to hold stock for one order line. <see cref="ReservationId"/> makes retries no-ops.</summary>
+[GenerateSerializer, Immutable]
+public sealed record StockReservationRequest(
+    [property: Id(0)] string ReservationId,
+    [property: Id(1)] long Quantity,
+    [property: Id(2)] IReadOnlyList<string> RankedWarehouseIds);
+
+/// <summary>Units of one line taken from one warehouse, or from pre-sale (no warehouse) with a promised ship date.</summary>
+[GenerateSerializer, Immutable]
+public sealed record StockAllocationPart(
+    [property: Id(0)] string? WarehouseId,
+    [property: Id(1)] long Quantity,
+    [property: Id(2)] DateOnly? PromisedShipDate);
+
+public enum ReservationStatus { Reserved, Insufficient, UnknownSku }
+
+[GenerateSerializer, Immutable]
+public sealed record StockReservationResult(
+    [property: Id(0)] ReservationStatus Status,
+    [property: Id(1)] IReadOnlyList<StockAllocationPart> Allocation,
+    [property: Id(2)] long Available, // units that could be had right now: warehouse stock plus pre-sale room
+    [property: Id(3)] SkuCatalog? Catalog); // the catalog at reservation time: the price and seller the line is bound to

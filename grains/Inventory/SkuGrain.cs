@@ -1,12 +1,13 @@
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
+using Orleans.Trade.Common;
 
 namespace Orleans.Trade.Inventory;
 
 public sealed class SkuGrain(
     [PersistentState(stateName: "sku", storageName: StorageNames.Trade)] IPersistentState<SkuState> state,
     IStockAlertSink alertSink,
-    TimeProvider clock,
+    TradeClock clock,
     ILogger<SkuGrain> logger) : Grain, ISkuGrain
 {
     private static readonly TimeSpan AlertRetryPeriod = TimeSpan.FromSeconds(5);
@@ -19,6 +20,7 @@ public sealed class SkuGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        StockRules.CheckReservationsMatch(state.State);
         if (state.State.PendingAlerts.Count > 0)
         {
             ScheduleAlertRetry();
@@ -64,7 +66,7 @@ public sealed class SkuGrain(
         }
         if (statuses.Any(s => s.Status == StockWriteStatus.Applied))
         {
-            await Commit(before, now);
+            await Persist(before, now);
         }
         var total = StockRules.TotalAvailable(state.State);
         return updates
@@ -83,9 +85,41 @@ public sealed class SkuGrain(
         var status = StockRules.ApplyDelta(state.State, adjustment, now, out var reason);
         if (status == StockWriteStatus.Applied)
         {
-            await Commit(before, now);
+            await Persist(before, now);
         }
         return new StockWriteResult(status, state.State.Warehouses.GetValueOrDefault(adjustment.WarehouseId), StockRules.TotalAvailable(state.State), reason);
+    }
+
+    public async Task<StockReservationResult> Reserve(StockReservationRequest request)
+    {
+        var now = clock.GetUtcNow();
+        var before = StockRules.TotalAvailable(state.State);
+        var result = StockRules.Reserve(state.State, request, now, out var changed);
+        if (changed)
+        {
+            await Persist(before, now);
+        }
+        return result;
+    }
+
+    public async Task ReleaseReservation(string reservationId)
+    {
+        var now = clock.GetUtcNow();
+        var before = StockRules.TotalAvailable(state.State);
+        if (StockRules.Release(state.State, reservationId, now))
+        {
+            await Persist(before, now);
+        }
+    }
+
+    public async Task CommitReservation(string reservationId)
+    {
+        var now = clock.GetUtcNow();
+        var before = StockRules.TotalAvailable(state.State);
+        if (StockRules.Commit(state.State, reservationId, now))
+        {
+            await Persist(before, now);
+        }
     }
 
     private StockWriteResult? Refusal(string? actingSellerId)
@@ -103,7 +137,7 @@ public sealed class SkuGrain(
         actingSellerId is null || string.Equals(ownerSellerId, actingSellerId, StringComparison.Ordinal);
 
     /// <summary>Persists the in-memory change together with any alerts it raised, then projects the alerts.</summary>
-    private async Task Commit(long availableBefore, DateTimeOffset now)
+    private async Task Persist(long availableBefore, DateTimeOffset now)
     {
         var catalog = state.State.Catalog!;
         var after = StockRules.TotalAvailable(state.State);
@@ -168,6 +202,7 @@ public sealed class SkuGrain(
     private SkuView View()
     {
         var warehouses = state.State.Warehouses.Values.OrderBy(w => w.WarehouseId, StringComparer.Ordinal).ToArray();
-        return new SkuView(SkuId, state.State.Catalog!, warehouses.Sum(w => w.Available), warehouses, state.State.CreatedAt, state.State.UpdatedAt);
+        return new SkuView(SkuId, state.State.Catalog!, warehouses.Sum(w => w.Available), warehouses, state.State.CreatedAt, state.State.UpdatedAt,
+            state.State.PreSaleReserved);
     }
 }

@@ -12,4 +12,14 @@ public sealed class SkuState
     [Id(3)] public List<StockAlert> PendingAlerts { get; set; } = [];
     [Id(4)] public DateTimeOffset CreatedAt { get; set; }
     [Id(5)] public DateTimeOffset UpdatedAt { get; set; }
+    /// <summary>Open reservations by id: units held for orders that have not shipped or been cancelled.</summary>
+    [Id(6)] public Dictionary<string, StockReservation> Reservations { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Units sold beyond on-hand stock under the SKU's pre-sale terms.</summary>
+    [Id(7)] public long PreSaleReserved { get; set; }
 }
+
+[GenerateSerializer, Immutable]
+public sealed record StockReservation(
+    [property: Id(0)] string ReservationId,
+    [property: Id(1)] IReadOnlyList<StockAllocationPart> Parts,
+    [property: Id(2)] DateTimeOffset ReservedAt);

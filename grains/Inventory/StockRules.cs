@@ -92,4 +92,138 @@ public static class StockRules
         }
         return kinds;
     }
+
+    /// <summary>
+    /// R-INV-1/4/5: holds <c>request.Quantity</c> units, nearest ranked warehouse first, then pre-sale room; all or nothing.
+    /// A reservation id seen before returns its allocation unchanged.
+    /// </summary>
+    public static StockReservationResult Reserve(SkuState state, StockReservationRequest request, DateTimeOffset now, out bool changed)
+    {
+        changed = false;
+        var catalog = state.Catalog;
+        if (catalog is null)
+        {
+            return new StockReservationResult(ReservationStatus.UnknownSku, [], 0, null);
+        }
+        var preSaleRemaining = catalog.PreSale is { } terms ? Math.Max(0, terms.Quota - state.PreSaleReserved) : 0;
+        if (state.Reservations.TryGetValue(request.ReservationId, out var existing))
+        {
+            return new StockReservationResult(ReservationStatus.Reserved, existing.Parts, TotalAvailable(state) + preSaleRemaining, catalog);
+        }
+        var available = state.Warehouses.Values.ToDictionary(w => w.WarehouseId, w => w.Available, StringComparer.Ordinal);
+        var allocation = Orders.StockAllocation.Allocate(request.Quantity, request.RankedWarehouseIds, available, preSaleRemaining);
+        if (!allocation.Satisfied)
+        {
+            return new StockReservationResult(ReservationStatus.Insufficient, [], allocation.AvailableNow, catalog);
+        }
+        var parts = new List<StockAllocationPart>(allocation.FromWarehouses.Count + 1);
+        foreach (var (warehouseId, quantity) in allocation.FromWarehouses)
+        {
+            var stock = state.Warehouses[warehouseId];
+            state.Warehouses[warehouseId] = stock with { Reserved = stock.Reserved + quantity, UpdatedAt = now };
+            parts.Add(new StockAllocationPart(warehouseId, quantity, null));
+        }
+        if (allocation.PreSaleQuantity > 0)
+        {
+            state.PreSaleReserved += allocation.PreSaleQuantity;
+            parts.Add(new StockAllocationPart(null, allocation.PreSaleQuantity, catalog.PreSale!.PromisedShipDate));
+        }
+        state.Reservations[request.ReservationId] = new StockReservation(request.ReservationId, parts, now);
+        changed = true;
+        CheckInvariants(state);
+        return new StockReservationResult(ReservationStatus.Reserved, parts, TotalAvailable(state) + Math.Max(0, preSaleRemaining - allocation.PreSaleQuantity), catalog);
+    }
+
+    /// <summary>Returns a reservation's units to stock; false when the id is unknown (already released or committed).</summary>
+    public static bool Release(SkuState state, string reservationId, DateTimeOffset now)
+    {
+        if (!state.Reservations.Remove(reservationId, out var reservation))
+        {
+            return false;
+        }
+        foreach (var part in reservation.Parts)
+        {
+            if (part.WarehouseId is null)
+            {
+                state.PreSaleReserved -= part.Quantity;
+            }
+            else if (state.Warehouses.TryGetValue(part.WarehouseId, out var stock))
+            {
+                state.Warehouses[part.WarehouseId] = stock with { Reserved = stock.Reserved - part.Quantity, UpdatedAt = now };
+            }
+        }
+        CheckInvariants(state);
+        return true;
+    }
+
+    /// <summary>Turns a reservation into a sale: reserved and on-hand units leave the warehouse; false when the id is unknown.</summary>
+    public static bool Commit(SkuState state, string reservationId, DateTimeOffset now)
+    {
+        if (!state.Reservations.Remove(reservationId, out var reservation))
+        {
+            return false;
+        }
+        foreach (var part in reservation.Parts)
+        {
+            // Pre-sale units stay counted against the quota: they were sold, just not from stock on hand.
+            if (part.WarehouseId is not null && state.Warehouses.TryGetValue(part.WarehouseId, out var stock))
+            {
+                state.Warehouses[part.WarehouseId] = stock with
+                {
+                    OnHand = Math.Max(0, stock.OnHand - part.Quantity),
+                    Reserved = stock.Reserved - part.Quantity,
+                    Sold = stock.Sold + part.Quantity,
+                    UpdatedAt = now,
+                };
+            }
+        }
+        CheckInvariants(state);
+        return true;
+    }
+
+    /// <summary>Stock invariants (TigerStyle), cheap enough for every change: a violation stops the operation.</summary>
+    public static void CheckInvariants(SkuState state)
+    {
+        foreach (var w in state.Warehouses.Values)
+        {
+            if (w.OnHand < 0 || w.Reserved < 0 || w.Sold < 0)
+            {
+                throw new InvalidOperationException($"Stock invariant broken in warehouse {w.WarehouseId}: onHand {w.OnHand}, reserved {w.Reserved}, sold {w.Sold}.");
+            }
+        }
+        if (state.PreSaleReserved < 0)
+        {
+            throw new InvalidOperationException($"Stock invariant broken: pre-sale reserved {state.PreSaleReserved}.");
+        }
+    }
+
+    /// <summary>The full cross-check, linear in open reservations (run on activation): reserved units equal what reservations hold.</summary>
+    public static void CheckReservationsMatch(SkuState state)
+    {
+        CheckInvariants(state);
+        var held = new Dictionary<string, long>(StringComparer.Ordinal);
+        long preSale = 0;
+        foreach (var part in state.Reservations.Values.SelectMany(r => r.Parts))
+        {
+            if (part.WarehouseId is null)
+            {
+                preSale += part.Quantity;
+            }
+            else
+            {
+                held[part.WarehouseId] = held.GetValueOrDefault(part.WarehouseId) + part.Quantity;
+            }
+        }
+        foreach (var w in state.Warehouses.Values)
+        {
+            if (held.GetValueOrDefault(w.WarehouseId) != w.Reserved)
+            {
+                throw new InvalidOperationException($"Stock invariant broken in warehouse {w.WarehouseId}: reserved {w.Reserved} but reservations hold {held.GetValueOrDefault(w.WarehouseId)}.");
+            }
+        }
+        if (preSale > state.PreSaleReserved)
+        {
+            throw new InvalidOperationException($"Stock invariant broken: open pre-sale reservations hold {preSale} but only {state.PreSaleReserved} are counted.");
+        }
+    }
 }

@@ -1,3 +1,5 @@
+using Orleans.Trade.Common;
+
 namespace Orleans.Trade.Inventory;
 
 [GenerateSerializer]
@@ -8,7 +10,7 @@ public sealed class WarehouseRegistryState
 
 public sealed class WarehouseRegistryGrain(
     [PersistentState(stateName: "warehouse-registry", storageName: StorageNames.Trade)] IPersistentState<WarehouseRegistryState> state,
-    TimeProvider clock) : Grain, IWarehouseRegistryGrain
+    TradeClock clock) : Grain, IWarehouseRegistryGrain
 {
     public async Task<Warehouse> Register(string warehouseId, string name, string country)
     {

@@ -41,6 +41,7 @@ public sealed class SkuGrainClusterFixture : IAsyncLifetime
             silo.AddMemoryGrainStorage(StorageNames.Trade);
             silo.Services.AddSingleton<IStockAlertSink>(Sink);
             silo.Services.AddSingleton<TimeProvider>(Clock);
+            silo.Services.AddSingleton(new TradeClock(Clock));
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();

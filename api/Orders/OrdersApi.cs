@@ -1,0 +1,311 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Orleans.Trade.Api.Auth;
+using Orleans.Trade.Api.Common;
+using Orleans.Trade.Common;
+using Orleans.Trade.Orders;
+
+namespace Orleans.Trade.Api.Orders;
+
+/// <summary>Checkout, the order lifecycle, imports and order lists (R-ORD-1..6).</summary>
+public static class OrdersApi
+{
+    public const int MaxCartLines = 50;
+    public const long MaxQuantityPerLine = 999;
+    private const int MaxPageSize = 100;
+
+    public static IEndpointRouteBuilder MapOrdersApiV1(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1").WithTags("Orders");
+        api.MapPost("/checkout", Checkout).RequireAuthorization(Policies.Buyers);
+        api.MapPost("/orders/import", Import).RequireAuthorization(Policies.CatalogWriters);
+        api.MapGet("/orders/{orderId}", GetOrder).RequireAuthorization();
+        api.MapGet("/orders/{orderId}/timeline", GetTimeline).RequireAuthorization();
+        api.MapPost("/orders/{orderId}/cancel", (string orderId, ReasonRequest? body, ClaimsPrincipal user, IGrainFactory grains) =>
+            Act(orderId, new OrderCommand(OrderAction.Cancel, Actor(user), body?.Reason), grains)).RequireAuthorization();
+        api.MapPost("/orders/{orderId}/accept", (string orderId, ClaimsPrincipal user, IGrainFactory grains) =>
+            Act(orderId, new OrderCommand(OrderAction.Accept, Actor(user)), grains)).RequireAuthorization();
+        api.MapPost("/orders/{orderId}/ship", Ship).RequireAuthorization();
+        api.MapPost("/orders/{orderId}/delivery", (string orderId, ReasonRequest? body, ClaimsPrincipal user, IGrainFactory grains) =>
+            Act(orderId, new OrderCommand(OrderAction.RecordDelivery, Actor(user), body?.Reason), grains)).RequireAuthorization();
+        api.MapPost("/orders/{orderId}/confirm-receipt", (string orderId, ClaimsPrincipal user, IGrainFactory grains) =>
+            Act(orderId, new OrderCommand(OrderAction.Complete, Actor(user), "buyer confirmed receipt"), grains)).RequireAuthorization();
+        api.MapPost("/orders/{orderId}/payment-confirmations", (string orderId, ReasonRequest? body, ClaimsPrincipal user, IGrainFactory grains) =>
+            Act(orderId, new OrderCommand(OrderAction.ConfirmPayment, Actor(user), body?.Reason ?? "payment confirmed"), grains)).RequireAuthorization(Policies.Admins);
+        api.MapPost("/orders/{orderId}/review-approval", (string orderId, ReasonRequest? body, ClaimsPrincipal user, IGrainFactory grains) =>
+            Act(orderId, new OrderCommand(OrderAction.ApproveReview, Actor(user), body?.Reason), grains)).RequireAuthorization(Policies.Reviewers);
+        api.MapPost("/orders/{orderId}/close", (string orderId, ReasonRequest? body, ClaimsPrincipal user, IGrainFactory grains) =>
+            Act(orderId, new OrderCommand(OrderAction.Close, Actor(user), body?.Reason ?? "closed"), grains)).RequireAuthorization(Policies.Admins);
+        api.MapGet("/sellers/{sellerId}/orders", ListSellerOrders).RequireAuthorization();
+        api.MapGet("/buyers/{buyerId}/orders", ListBuyerOrders).RequireAuthorization();
+        api.MapGet("/service-tickets", ListTickets).RequireAuthorization(Policies.AlertReaders);
+        api.MapPost("/admin/clock", AdvanceClock).RequireAuthorization(Policies.Admins).ExcludeFromDescription();
+        return app;
+    }
+
+    private static OrderActor Actor(ClaimsPrincipal user)
+    {
+        var caller = Caller.From(user);
+        return new OrderActor(caller.Role, caller.Subject);
+    }
+
+    public static async Task<Results<Created<CheckoutResponse>, Ok<CheckoutResponse>, ValidationProblem, ProblemHttpResult>> Checkout(
+        [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, CheckoutRequest request, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var caller = Caller.From(user);
+        var v = new Validation();
+        if (idempotencyKey is null || idempotencyKey.Length is < 8 or > 100 || idempotencyKey.Any(char.IsControl))
+        {
+            v.Add("Idempotency-Key", "The Idempotency-Key header is required: 8-100 characters, unique per checkout (e.g. a UUID).");
+        }
+        var buyerId = request.BuyerId ?? (caller.Role == Roles.Buyer ? caller.Subject : null);
+        if (buyerId is null) v.Add("buyerId", "buyerId is required.");
+        else v.Identifier("buyerId", buyerId);
+        v.Currency("currency", request.Currency);
+        var shipTo = ValidateAddress(v, request.ShipTo);
+        var items = ValidateItems(v, request.Items);
+        if (request.CouponCode is { Length: > 40 }) v.Add("couponCode", "couponCode must be at most 40 characters.");
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+        if (request.Payment is not null)
+        {
+            return Problems.Unprocessable("Inline payment is not available yet: check out without 'payment'; the order waits for payment until its deadline.");
+        }
+        if (caller.Role == Roles.Buyer && caller.Subject != buyerId)
+        {
+            return Problems.Forbidden($"This key acts for buyer '{caller.Subject}' and cannot check out for buyer '{buyerId}'.");
+        }
+
+        var command = new CheckoutCommand(buyerId!, request.Currency!, shipTo!, items!, request.CouponCode, "", $"{caller.Role}:{caller.Subject ?? caller.KeyId}");
+        command = command with { RequestHash = Hash(command) };
+        // Keys are scoped to the caller: the same key from two buyers are two checkouts.
+        var scope = caller.Subject is null ? $"{caller.Role}:{caller.KeyId}" : $"{caller.Role}:{caller.Subject}";
+        var result = await grains.GetGrain<ICheckoutGrain>($"{scope}/{idempotencyKey}").Checkout(command);
+        return result.Status switch
+        {
+            CheckoutStatus.Created => TypedResults.Created($"/api/v1/orders/{result.Orders[0].OrderId}",
+                new CheckoutResponse(result.CheckoutId, result.Orders.Select(OrderResponse.From).ToArray())),
+            CheckoutStatus.OutOfStock => Problems.Conflict(result.Reason ?? "Some lines cannot be had.",
+                new Dictionary<string, object?> { ["checkoutId"] = result.CheckoutId, ["shortLines"] = result.ShortLines }),
+            _ => Problems.Unprocessable(result.Reason ?? "The checkout was refused."),
+        };
+    }
+
+    public static async Task<Results<Created<CheckoutResponse>, ValidationProblem, ProblemHttpResult>> Import(
+        OrderImportRequest request, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var caller = Caller.From(user);
+        var v = new Validation();
+        v.Identifier("platform", request.Platform);
+        v.Identifier("externalOrderId", request.ExternalOrderId);
+        var sellerId = request.SellerId ?? caller.ActingSellerId;
+        if (sellerId is null) v.Add("sellerId", "sellerId is required.");
+        else v.Identifier("sellerId", sellerId);
+        v.Identifier("buyerId", request.BuyerId);
+        v.Currency("currency", request.Currency);
+        var shipTo = ValidateAddress(v, request.ShipTo);
+        var items = ValidateItems(v, request.Items);
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+        if (caller.ActingSellerId is { } acting && acting != sellerId)
+        {
+            return Problems.Forbidden($"This key acts for seller '{acting}' and cannot import orders of seller '{sellerId}'.");
+        }
+        var external = new ExternalOrderRef(request.Platform!, request.ExternalOrderId!, request.Paid ?? true);
+        var command = new OrderImportCommand(sellerId!, request.BuyerId!, request.Currency!, shipTo!, items!, external, "", $"{caller.Role}:{caller.Subject ?? caller.KeyId}");
+        command = command with { RequestHash = Hash(command with { Actor = "" }) };
+        var result = await grains.GetGrain<IOrderImportGrain>($"{external.Platform}/{external.ExternalOrderId}").Import(command);
+        return result.Status switch
+        {
+            CheckoutStatus.Created => TypedResults.Created($"/api/v1/orders/{result.Orders[0].OrderId}",
+                new CheckoutResponse(result.CheckoutId, result.Orders.Select(OrderResponse.From).ToArray())),
+            CheckoutStatus.OutOfStock => Problems.Conflict(result.Reason ?? "Some lines cannot be had.",
+                new Dictionary<string, object?> { ["shortLines"] = result.ShortLines }),
+            _ => Problems.Unprocessable(result.Reason ?? "The import was refused."),
+        };
+    }
+
+    public static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> GetOrder(string orderId, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var view = Ids.IsValid(orderId) ? await grains.GetGrain<IOrderGrain>(orderId).Get() : null;
+        if (view is null || !MayRead(Caller.From(user), view))
+        {
+            // Someone else's order is reported as missing, so order ids cannot be probed.
+            return Problems.NotFound($"Order '{orderId}' does not exist.");
+        }
+        return TypedResults.Ok(OrderResponse.From(view));
+    }
+
+    public static async Task<Results<Ok<TimelineResponse>, ProblemHttpResult>> GetTimeline(string orderId, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var order = Ids.IsValid(orderId) ? grains.GetGrain<IOrderGrain>(orderId) : null;
+        var view = order is null ? null : await order.Get();
+        if (view is null || !MayRead(Caller.From(user), view))
+        {
+            return Problems.NotFound($"Order '{orderId}' does not exist.");
+        }
+        return TypedResults.Ok(new TimelineResponse(orderId, await order!.GetTimeline()));
+    }
+
+    public static Task<Results<Ok<OrderResponse>, ValidationProblem, ProblemHttpResult>> Ship(
+        string orderId, ShipRequest request, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var v = new Validation();
+        v.RequiredText("carrier", request.Carrier, 64);
+        v.RequiredText("trackingNumber", request.TrackingNumber, 64);
+        if (!v.IsValid)
+        {
+            return Task.FromResult<Results<Ok<OrderResponse>, ValidationProblem, ProblemHttpResult>>(v.Problem());
+        }
+        return Act(orderId, new OrderCommand(OrderAction.Ship, Actor(user), null, request.Carrier!.Trim(), request.TrackingNumber!.Trim()), grains);
+    }
+
+    private static async Task<Results<Ok<OrderResponse>, ValidationProblem, ProblemHttpResult>> Act(string orderId, OrderCommand command, IGrainFactory grains)
+    {
+        if (command.Reason is { Length: > 500 })
+        {
+            return new Validation().Add("reason", "reason must be at most 500 characters.").Problem();
+        }
+        var order = Ids.IsValid(orderId) ? grains.GetGrain<IOrderGrain>(orderId) : null;
+        var view = order is null ? null : await order.Get();
+        if (view is null || !MayRead(new Caller("", command.Actor.Role, command.Actor.Subject), view))
+        {
+            return Problems.NotFound($"Order '{orderId}' does not exist.");
+        }
+        var result = await order!.Apply(command);
+        return result.Status switch
+        {
+            TransitionStatus.Applied => TypedResults.Ok(OrderResponse.From(result.Order!)),
+            TransitionStatus.NotFound => Problems.NotFound(result.Reason!),
+            TransitionStatus.Forbidden => Problems.Forbidden(result.Reason!),
+            TransitionStatus.Invalid => Problems.Unprocessable(result.Reason!),
+            _ => Problems.Conflict(result.Reason!, new Dictionary<string, object?> { ["currentStatus"] = result.Order?.Status.ToString() }),
+        };
+    }
+
+    private static bool MayRead(Caller caller, OrderView view) =>
+        caller.Role is Roles.Admin or Roles.Analyst
+        || (caller.Role == Roles.Buyer && caller.Subject == view.BuyerId)
+        || (caller.Role is Roles.Seller or Roles.Erp && caller.Subject == view.SellerId);
+
+    public static Task<Results<Ok<OrderListResponse>, ValidationProblem, ProblemHttpResult>> ListSellerOrders(
+        string sellerId, ClaimsPrincipal user, IOrderQueries queries, CancellationToken cancellationToken,
+        OrderStatus? status = null, DateTimeOffset? from = null, DateTimeOffset? to = null, int page = 1, int pageSize = 20)
+    {
+        var caller = Caller.From(user);
+        var allowed = caller.Role is Roles.Admin or Roles.Analyst || (caller.Role is Roles.Seller or Roles.Erp && caller.Subject == sellerId);
+        return List(allowed, new OrderListQuery(sellerId, null, status, from, to, page, pageSize), queries, cancellationToken);
+    }
+
+    public static Task<Results<Ok<OrderListResponse>, ValidationProblem, ProblemHttpResult>> ListBuyerOrders(
+        string buyerId, ClaimsPrincipal user, IOrderQueries queries, CancellationToken cancellationToken,
+        OrderStatus? status = null, DateTimeOffset? from = null, DateTimeOffset? to = null, int page = 1, int pageSize = 20)
+    {
+        var caller = Caller.From(user);
+        var allowed = caller.Role is Roles.Admin or Roles.Analyst || (caller.Role == Roles.Buyer && caller.Subject == buyerId);
+        return List(allowed, new OrderListQuery(null, buyerId, status, from, to, page, pageSize), queries, cancellationToken);
+    }
+
+    private static async Task<Results<Ok<OrderListResponse>, ValidationProblem, ProblemHttpResult>> List(
+        bool allowed, OrderListQuery query, IOrderQueries queries, CancellationToken cancellationToken)
+    {
+        if (!allowed)
+        {
+            return Problems.Forbidden("This key may list only its own orders.");
+        }
+        var v = new Validation();
+        v.Range("page", query.Page, 1, 100_000);
+        v.Range("pageSize", query.PageSize, 1, MaxPageSize);
+        if (query.From is { } f && query.To is { } t && f >= t)
+        {
+            v.Add("from", "from must be earlier than to.");
+        }
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+        var page = await queries.ListAsync(query, cancellationToken);
+        return TypedResults.Ok(new OrderListResponse(page.Items, page.Total, query.Page, query.PageSize));
+    }
+
+    public static async Task<Ok<IReadOnlyList<ServiceTicket>>> ListTickets(
+        ClaimsPrincipal user, IOrderQueries queries, CancellationToken cancellationToken, int limit = 100)
+    {
+        var caller = Caller.From(user);
+        return TypedResults.Ok(await queries.OpenTicketsAsync(caller.ActingSellerId, Math.Clamp(limit, 1, 500), cancellationToken));
+    }
+
+    /// <summary>Test-only: runs business time ahead. Refused unless the silo was started with Clock:AllowTestControl=true.</summary>
+    public static Results<Ok<ClockResponse>, ProblemHttpResult> AdvanceClock(ClockRequest request, TradeClock clock, IConfiguration configuration)
+    {
+        if (!configuration.GetValue("Clock:AllowTestControl", false))
+        {
+            return Problems.NotFound("The clock cannot be moved on this silo.");
+        }
+        if (request.AdvanceSeconds is not (> 0 and < 400 * 86_400) || request.AdvanceSeconds is not { } seconds)
+        {
+            return Problems.Unprocessable("advanceSeconds must be positive and at most 400 days.");
+        }
+        clock.Advance(TimeSpan.FromSeconds(seconds));
+        return TypedResults.Ok(new ClockResponse(clock.GetUtcNow(), clock.Offset.TotalSeconds));
+    }
+
+    private static ShippingAddress? ValidateAddress(Validation v, ShippingAddressRequest? a)
+    {
+        if (a is null)
+        {
+            v.Add("shipTo", "shipTo is required.");
+            return null;
+        }
+        var address = new ShippingAddress(a.Name?.Trim() ?? "", a.Line1?.Trim() ?? "", a.Line2?.Trim(), a.City?.Trim() ?? "", a.Region?.Trim(),
+            a.PostalCode?.Trim() ?? "", a.Country?.Trim() ?? "", a.Phone?.Trim() ?? "");
+        foreach (var (field, rule) in ShippingAddressRules.Check(address))
+        {
+            v.Add(field, rule);
+        }
+        return address;
+    }
+
+    private static IReadOnlyList<CartLine>? ValidateItems(Validation v, IReadOnlyList<CartLineRequest?>? items)
+    {
+        if (items is null || items.Count == 0 || items.Count > MaxCartLines)
+        {
+            v.Add("items", $"items must hold 1 to {MaxCartLines} lines.");
+            return null;
+        }
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (items[i] is not { } item)
+            {
+                v.Add($"items[{i}]", $"items[{i}] must not be null.");
+                continue;
+            }
+            if (!Ids.IsValid(item.SkuId)) v.Add($"items[{i}].skuId", $"items[{i}].skuId is required: a SKU id.");
+            if (item.Quantity is not (>= 1 and <= MaxQuantityPerLine)) v.Add($"items[{i}].quantity", $"items[{i}].quantity must be between 1 and {MaxQuantityPerLine}.");
+        }
+        if (!v.IsValid)
+        {
+            return null;
+        }
+        // The same SKU twice is one line; the order of first appearance is kept.
+        return items.GroupBy(i => i!.SkuId!, StringComparer.Ordinal)
+            .Select(g => new CartLine(g.Key, g.Sum(i => i!.Quantity!.Value)))
+            .Where(l => l.Quantity <= MaxQuantityPerLine || v.Add($"items", $"SKU '{l.SkuId}' appears with more than {MaxQuantityPerLine} units in total.") is null)
+            .ToArray();
+    }
+
+    private static string Hash<T>(T command) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(command))));
+}

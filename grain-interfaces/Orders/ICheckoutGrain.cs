@@ -1,0 +1,58 @@
+namespace Orleans.Trade.Orders;
+
+/// <summary>A checkout request as the caller sent it, normalised; <see cref="RequestHash"/> identifies the body.</summary>
+[GenerateSerializer, Immutable]
+public sealed record CheckoutCommand(
+    [property: Id(0)] string BuyerId,
+    [property: Id(1)] string Currency,
+    [property: Id(2)] ShippingAddress ShipTo,
+    [property: Id(3)] IReadOnlyList<CartLine> Items,
+    [property: Id(4)] string? CouponCode,
+    [property: Id(5)] string RequestHash,
+    [property: Id(6)] string Actor);
+
+public enum CheckoutStatus
+{
+    Created,
+    /// <summary>Some line could not be had; nothing was reserved.</summary>
+    OutOfStock,
+    /// <summary>A rule refused the cart (unknown SKU, mixed currencies of one seller, ...); nothing was reserved.</summary>
+    Refused,
+    /// <summary>The idempotency key was used before with a different body.</summary>
+    KeyReused,
+}
+
+[GenerateSerializer, Immutable]
+public sealed record CheckoutResult(
+    [property: Id(0)] CheckoutStatus Status,
+    [property: Id(1)] string CheckoutId,
+    [property: Id(2)] IReadOnlyList<OrderView> Orders,
+    [property: Id(3)] IReadOnlyList<ShortLine> ShortLines,
+    [property: Id(4)] string? Reason);
+
+/// <summary>
+/// One idempotent checkout. Key: "{caller scope}/{Idempotency-Key}", so keys are scoped to the caller. The first call runs
+/// the saga (prepare every seller's order, then confirm all or abort all) and stores the answer; later calls with the same
+/// body get the stored answer, with another body <see cref="CheckoutStatus.KeyReused"/>.
+/// </summary>
+public interface ICheckoutGrain : IGrainWithStringKey
+{
+    Task<CheckoutResult> Checkout(CheckoutCommand command);
+}
+
+/// <summary>Deduplicates imported orders (R-ORD-4). Key: "{platform}/{external order id}".</summary>
+public interface IOrderImportGrain : IGrainWithStringKey
+{
+    Task<CheckoutResult> Import(OrderImportCommand command);
+}
+
+[GenerateSerializer, Immutable]
+public sealed record OrderImportCommand(
+    [property: Id(0)] string SellerId,
+    [property: Id(1)] string BuyerId,
+    [property: Id(2)] string Currency,
+    [property: Id(3)] ShippingAddress ShipTo,
+    [property: Id(4)] IReadOnlyList<CartLine> Items,
+    [property: Id(5)] ExternalOrderRef External,
+    [property: Id(6)] string RequestHash,
+    [property: Id(7)] string Actor);

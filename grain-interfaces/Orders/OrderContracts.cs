@@ -1,0 +1,135 @@
+using Orleans.Trade.Common;
+using Orleans.Trade.Inventory;
+
+namespace Orleans.Trade.Orders;
+
+public enum OrderSource { Checkout, Import }
+
+/// <summary>One requested line of a cart.</summary>
+[GenerateSerializer, Immutable]
+public sealed record CartLine(
+    [property: Id(0)] string SkuId,
+    [property: Id(1)] long Quantity);
+
+/// <summary>Everything needed to place one seller's order; built by the checkout (or import) and sent to the order grain.</summary>
+[GenerateSerializer, Immutable]
+public sealed record OrderPlacement(
+    [property: Id(0)] string OrderId,
+    [property: Id(1)] string CheckoutId,
+    [property: Id(2)] string BuyerId,
+    [property: Id(3)] string SellerId,
+    [property: Id(4)] string BuyerCurrency,
+    [property: Id(5)] ShippingAddress ShipTo,
+    [property: Id(6)] IReadOnlyList<CartLine> Lines,
+    [property: Id(7)] OrderSource Source,
+    [property: Id(8)] ExternalOrderRef? External,
+    [property: Id(9)] string Actor,
+    [property: Id(10)] string? CouponCode);
+
+/// <summary>An order that came from another marketplace through an ERP (R-ORD-4).</summary>
+[GenerateSerializer, Immutable]
+public sealed record ExternalOrderRef(
+    [property: Id(0)] string Platform,
+    [property: Id(1)] string ExternalOrderId,
+    [property: Id(2)] bool PaidExternally);
+
+[GenerateSerializer, Immutable]
+public sealed record OrderLine(
+    [property: Id(0)] string SkuId,
+    [property: Id(1)] string Title,
+    [property: Id(2)] long Quantity,
+    [property: Id(3)] Money UnitPrice,
+    [property: Id(4)] Money LineTotal,
+    [property: Id(5)] IReadOnlyList<StockAllocationPart> Allocation);
+
+/// <summary>Totals in the seller's currency and in the buyer's, with the rate locked on the order (R-PAY-2).</summary>
+[GenerateSerializer, Immutable]
+public sealed record OrderTotals(
+    [property: Id(0)] Money Seller,
+    [property: Id(1)] Money Buyer,
+    [property: Id(2)] decimal FxRate,
+    [property: Id(3)] DateTimeOffset FxRateAt);
+
+[GenerateSerializer, Immutable]
+public sealed record Shipment(
+    [property: Id(0)] string Carrier,
+    [property: Id(1)] string TrackingNumber,
+    [property: Id(2)] DateTimeOffset ShippedAt);
+
+/// <summary>One node of an order's history (R-ORD-5): what happened, when, who did it and why.</summary>
+[GenerateSerializer, Immutable]
+public sealed record TimelineEntry(
+    [property: Id(0)] DateTimeOffset At,
+    [property: Id(1)] string Event,
+    [property: Id(2)] OrderStatus Status,
+    [property: Id(3)] string Actor,
+    [property: Id(4)] string? Reason);
+
+[GenerateSerializer, Immutable]
+public sealed record OrderDeadlines(
+    [property: Id(0)] DateTimeOffset? PaymentDueAt,
+    [property: Id(1)] DateTimeOffset? ShipBy,
+    [property: Id(2)] DateTimeOffset? AutoCompleteAt);
+
+[GenerateSerializer, Immutable]
+public sealed record OrderView(
+    [property: Id(0)] string OrderId,
+    [property: Id(1)] string BuyerId,
+    [property: Id(2)] string SellerId,
+    [property: Id(3)] OrderStatus Status,
+    [property: Id(4)] IReadOnlyList<OrderLine> Lines,
+    [property: Id(5)] OrderTotals Totals,
+    [property: Id(6)] ShippingAddress ShipTo,
+    [property: Id(7)] Shipment? Shipment,
+    [property: Id(8)] OrderDeadlines Deadlines,
+    [property: Id(9)] bool Accepted,
+    [property: Id(10)] bool Late,
+    [property: Id(11)] string? ReviewReason,
+    [property: Id(12)] OrderSource Source,
+    [property: Id(13)] ExternalOrderRef? External,
+    [property: Id(14)] string CheckoutId,
+    [property: Id(15)] DateTimeOffset CreatedAt,
+    [property: Id(16)] DateTimeOffset UpdatedAt,
+    [property: Id(17)] long Version);
+
+/// <summary>A line that could not be had: how many were asked for, how many there are, and in-stock substitutes (R-INV-5).</summary>
+[GenerateSerializer, Immutable]
+public sealed record ShortLine(
+    [property: Id(0)] string SkuId,
+    [property: Id(1)] long Requested,
+    [property: Id(2)] long Available,
+    [property: Id(3)] IReadOnlyList<SubstituteOffer> Substitutes);
+
+[GenerateSerializer, Immutable]
+public sealed record SubstituteOffer(
+    [property: Id(0)] string SkuId,
+    [property: Id(1)] string Title,
+    [property: Id(2)] long Available,
+    [property: Id(3)] Money Price);
+
+public enum PrepareStatus { Prepared, Short, Refused }
+
+/// <summary>The outcome of reserving an order's stock: prepared, short (with the short lines), or refused (a rule failed).</summary>
+[GenerateSerializer, Immutable]
+public sealed record PrepareResult(
+    [property: Id(0)] PrepareStatus Status,
+    [property: Id(1)] IReadOnlyList<ShortLine> ShortLines,
+    [property: Id(2)] string? Reason);
+
+public enum TransitionStatus { Applied, NotFound, Forbidden, InvalidTransition, Invalid }
+
+[GenerateSerializer, Immutable]
+public sealed record TransitionResult(
+    [property: Id(0)] TransitionStatus Status,
+    [property: Id(1)] OrderView? Order,
+    [property: Id(2)] string? Reason);
+
+/// <summary>Who is acting on an order: role and subject from the API key, or the system for deadlines.</summary>
+[GenerateSerializer, Immutable]
+public sealed record OrderActor(
+    [property: Id(0)] string Role,
+    [property: Id(1)] string? Subject)
+{
+    public static readonly OrderActor System = new("system", null);
+    public override string ToString() => Subject is null ? Role : $"{Role}:{Subject}";
+}

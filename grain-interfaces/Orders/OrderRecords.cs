@@ -1,0 +1,41 @@
+using Orleans.Trade.Common;
+
+namespace Orleans.Trade.Orders;
+
+/// <summary>A notification of an order event for one channel, delivered at least once by the outbox worker (R-ORD-5).</summary>
+[GenerateSerializer, Immutable]
+public sealed record OrderNotification(
+    [property: Id(0)] string NotificationId,
+    [property: Id(1)] string OrderId,
+    [property: Id(2)] string Recipient,
+    [property: Id(3)] string Channel,
+    [property: Id(4)] string Event,
+    [property: Id(5)] OrderStatus Status,
+    [property: Id(6)] DateTimeOffset At);
+
+/// <summary>A customer-service ticket opened by an exception such as a late shipment (R-ORD-6).</summary>
+[GenerateSerializer, Immutable]
+public sealed record ServiceTicket(
+    [property: Id(0)] string TicketId,
+    [property: Id(1)] string OrderId,
+    [property: Id(2)] string SellerId,
+    [property: Id(3)] string Kind,
+    [property: Id(4)] string Description,
+    [property: Id(5)] DateTimeOffset OpenedAt,
+    [property: Id(6)] DateTimeOffset DueAt);
+
+/// <summary>The order's row in the list projection.</summary>
+[GenerateSerializer, Immutable]
+public sealed record OrderSummary(
+    [property: Id(0)] string OrderId,
+    [property: Id(1)] string BuyerId,
+    [property: Id(2)] string SellerId,
+    [property: Id(3)] OrderStatus Status,
+    [property: Id(4)] Money SellerTotal,
+    [property: Id(5)] Money BuyerTotal,
+    [property: Id(6)] int LineCount,
+    [property: Id(7)] OrderSource Source,
+    [property: Id(8)] bool Late,
+    [property: Id(9)] DateTimeOffset CreatedAt,
+    [property: Id(10)] DateTimeOffset UpdatedAt,
+    [property: Id(11)] long Version);

@@ -1,0 +1,95 @@
+using Orleans.Trade.Common;
+using Orleans.Trade.Inventory;
+
+namespace Orleans.Trade.Orders;
+
+/// <summary>Persistent state of a checkout grain (state name <c>checkout</c>): the request's hash, its plan, and the answer.</summary>
+[GenerateSerializer]
+public sealed class CheckoutState
+{
+    [Id(0)] public string? RequestHash { get; set; }
+    [Id(1)] public string? CheckoutId { get; set; }
+    /// <summary>Seller id → order id, fixed before any stock is touched so a retry after a crash resumes the same orders.</summary>
+    [Id(2)] public Dictionary<string, string> OrderIdsBySeller { get; set; } = new(StringComparer.Ordinal);
+    [Id(3)] public CheckoutResult? Answer { get; set; }
+}
+
+/// <summary>The checkout saga (R-ORD-2): prepare every seller's order, then confirm all or abort all; the answer is stored.</summary>
+public sealed class CheckoutGrain(
+    [PersistentState(stateName: "checkout", storageName: StorageNames.Trade)] IPersistentState<CheckoutState> state,
+    TradeClock clock) : Grain, ICheckoutGrain
+{
+    public async Task<CheckoutResult> Checkout(CheckoutCommand command)
+    {
+        var s = state.State;
+        if (s.RequestHash is not null && s.RequestHash != command.RequestHash)
+        {
+            return new CheckoutResult(CheckoutStatus.KeyReused, s.CheckoutId!, [], [],
+                "This Idempotency-Key was used with a different request body; use a new key for a new checkout.");
+        }
+        if (s.Answer is not null)
+        {
+            return s.Answer;
+        }
+
+        if (s.RequestHash is null)
+        {
+            // Group the cart by seller from the catalog; every SKU must exist.
+            var skuIds = command.Items.Select(i => i.SkuId).Distinct().ToArray();
+            var views = await Task.WhenAll(skuIds.Select(id => GrainFactory.GetGrain<ISkuGrain>(id).Get()));
+            var unknown = skuIds.Where((_, i) => views[i] is null).ToArray();
+            var now = clock.GetUtcNow();
+            s.RequestHash = command.RequestHash;
+            s.CheckoutId = Ulid.NewUlid(now).ToString();
+            if (unknown.Length > 0)
+            {
+                return await Answer(new CheckoutResult(CheckoutStatus.Refused, s.CheckoutId, [], [],
+                    $"Unknown SKU(s): {string.Join(", ", unknown)}."));
+            }
+            foreach (var sellerId in views.Select(v => v!.Catalog.SellerId).Distinct().Order(StringComparer.Ordinal))
+            {
+                s.OrderIdsBySeller[sellerId] = Ulid.NewUlid(now).ToString();
+            }
+            await state.WriteStateAsync();
+        }
+        return await RunSaga(command);
+    }
+
+    private async Task<CheckoutResult> RunSaga(CheckoutCommand command)
+    {
+        var s = state.State;
+        var sellerOf = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var id in command.Items.Select(i => i.SkuId).Distinct())
+        {
+            var view = await GrainFactory.GetGrain<ISkuGrain>(id).Get();
+            // A SKU that changed seller since the plan stays with the planned seller's order, whose prepare refuses it.
+            sellerOf[id] = view is not null && s.OrderIdsBySeller.ContainsKey(view.Catalog.SellerId) ? view.Catalog.SellerId : s.OrderIdsBySeller.Keys.First();
+        }
+        var placements = s.OrderIdsBySeller.Select(pair => new OrderPlacement(
+                pair.Value, s.CheckoutId!, command.BuyerId, pair.Key, command.Currency, command.ShipTo,
+                command.Items.Where(i => sellerOf[i.SkuId] == pair.Key).ToArray(), OrderSource.Checkout, null, command.Actor, command.CouponCode))
+            .Where(p => p.Lines.Count > 0)
+            .ToArray();
+
+        var prepared = await Task.WhenAll(placements.Select(p => GrainFactory.GetGrain<IOrderGrain>(p.OrderId).Prepare(p)));
+        if (prepared.All(p => p.Status == PrepareStatus.Prepared))
+        {
+            var orders = await Task.WhenAll(placements.Select(p => GrainFactory.GetGrain<IOrderGrain>(p.OrderId).Confirm()));
+            return await Answer(new CheckoutResult(CheckoutStatus.Created, s.CheckoutId!, orders, [], null));
+        }
+
+        // All or nothing: give back every reservation of this checkout.
+        await Task.WhenAll(placements.Select(p => GrainFactory.GetGrain<IOrderGrain>(p.OrderId).Abort("another line of the cart could not be had")));
+        var shortLines = prepared.SelectMany(p => p.ShortLines).ToArray();
+        return await Answer(shortLines.Length > 0
+            ? new CheckoutResult(CheckoutStatus.OutOfStock, s.CheckoutId!, [], shortLines, "Some lines cannot be had; nothing was reserved.")
+            : new CheckoutResult(CheckoutStatus.Refused, s.CheckoutId!, [], [], string.Join(" ", prepared.Select(p => p.Reason).Where(r => r is not null))));
+    }
+
+    private async Task<CheckoutResult> Answer(CheckoutResult answer)
+    {
+        state.State.Answer = answer;
+        await state.WriteStateAsync();
+        return answer;
+    }
+}

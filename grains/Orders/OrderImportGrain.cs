@@ -1,0 +1,59 @@
+using Orleans.Trade.Common;
+
+namespace Orleans.Trade.Orders;
+
+[GenerateSerializer]
+public sealed class OrderImportState
+{
+    [Id(0)] public string? RequestHash { get; set; }
+    [Id(1)] public string? OrderId { get; set; }
+    [Id(2)] public CheckoutResult? Answer { get; set; }
+}
+
+/// <summary>
+/// R-ORD-4: an order from another marketplace, keyed by platform and external id, so a re-sent import never makes a second order.
+/// It deducts stock like any order; orders paid on the other platform go straight to the seller.
+/// </summary>
+public sealed class OrderImportGrain(
+    [PersistentState(stateName: "order-import", storageName: StorageNames.Trade)] IPersistentState<OrderImportState> state,
+    TradeClock clock) : Grain, IOrderImportGrain
+{
+    public async Task<CheckoutResult> Import(OrderImportCommand command)
+    {
+        var s = state.State;
+        if (s.RequestHash is not null && s.RequestHash != command.RequestHash)
+        {
+            return new CheckoutResult(CheckoutStatus.KeyReused, s.OrderId!, [], [],
+                $"Order {command.External.ExternalOrderId} of {command.External.Platform} was imported before with different content.");
+        }
+        if (s.Answer is not null)
+        {
+            return s.Answer;
+        }
+        if (s.OrderId is null)
+        {
+            s.RequestHash = command.RequestHash;
+            s.OrderId = Ulid.NewUlid(clock.GetUtcNow()).ToString();
+            await state.WriteStateAsync();
+        }
+        var placement = new OrderPlacement(s.OrderId, s.OrderId, command.BuyerId, command.SellerId, command.Currency, command.ShipTo,
+            command.Items, OrderSource.Import, command.External, command.Actor, null);
+        var order = GrainFactory.GetGrain<IOrderGrain>(s.OrderId);
+        var prepared = await order.Prepare(placement);
+        CheckoutResult answer;
+        if (prepared.Status == PrepareStatus.Prepared)
+        {
+            answer = new CheckoutResult(CheckoutStatus.Created, s.OrderId, [await order.Confirm()], [], null);
+        }
+        else
+        {
+            await order.Abort("import could not be fulfilled");
+            answer = prepared.Status == PrepareStatus.Short
+                ? new CheckoutResult(CheckoutStatus.OutOfStock, s.OrderId, [], prepared.ShortLines, "Some lines cannot be had; nothing was reserved.")
+                : new CheckoutResult(CheckoutStatus.Refused, s.OrderId, [], [], prepared.Reason);
+        }
+        s.Answer = answer;
+        await state.WriteStateAsync();
+        return answer;
+    }
+}

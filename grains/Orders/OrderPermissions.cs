@@ -1,0 +1,32 @@
+namespace Orleans.Trade.Orders;
+
+/// <summary>Who may do what to an order (role and ownership); the state machine then says whether it fits the status.</summary>
+public static class OrderPermissions
+{
+    public static bool MayApply(OrderActor actor, OrderAction action, string buyerId, string sellerId, OrderStatus status)
+    {
+        var admin = actor.Role == "admin";
+        var system = actor.Role == OrderActor.System.Role;
+        var analyst = actor.Role == "analyst";
+        var buyer = actor.Role == "buyer" && actor.Subject == buyerId;
+        var seller = actor.Role is "seller" or "erp" && actor.Subject == sellerId;
+        return action switch
+        {
+            OrderAction.ConfirmPayment => admin || system,
+            OrderAction.ReleaseToSeller or OrderAction.HoldForReview or OrderAction.MarkLate => system,
+            OrderAction.ApproveReview => analyst || admin,
+            OrderAction.Accept or OrderAction.Ship => seller || admin,
+            OrderAction.RecordDelivery => seller || admin || system,
+            OrderAction.Complete => buyer || admin || system,
+            // Analysts cancel only by rejecting a held order; buyers only their own (the state machine stops it after shipment).
+            OrderAction.Cancel => buyer || admin || system || (analyst && status == OrderStatus.RiskReview),
+            OrderAction.Close => admin || system,
+            _ => false,
+        };
+    }
+
+    public static bool MayRead(OrderActor actor, string buyerId, string sellerId) =>
+        actor.Role is "admin" or "analyst" or "system"
+        || (actor.Role == "buyer" && actor.Subject == buyerId)
+        || (actor.Role is "seller" or "erp" && actor.Subject == sellerId);
+}

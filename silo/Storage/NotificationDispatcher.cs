@@ -1,0 +1,134 @@
+using System.Net.Http.Json;
+using Orleans.Trade.Common;
+
+namespace Orleans.Trade.Silo.Storage;
+
+public sealed class NotificationOptions
+{
+    /// <summary>Where order notifications are POSTed (JSON); unset means they are recorded as skipped.</summary>
+    public Uri? WebhookUrl { get; set; }
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+    public int BatchSize { get; set; } = 100;
+    public int MaxAttempts { get; set; } = 20;
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromMinutes(10);
+    /// <summary>How long a claimed row is hidden from other silos while it is being sent.</summary>
+    public TimeSpan Lease { get; set; } = TimeSpan.FromMinutes(1);
+}
+
+/// <summary>
+/// Delivers the notification outbox at least once: claims due rows (SKIP LOCKED on PostgreSQL, so several silos share the work),
+/// POSTs each to the webhook with its id as Idempotency-Key, and retries failures with exponential backoff.
+/// </summary>
+public sealed class NotificationDispatcher(
+    TradeDatabase database,
+    IHttpClientFactory httpClients,
+    Microsoft.Extensions.Options.IOptions<NotificationOptions> options,
+    TradeClock clock,
+    ILogger<NotificationDispatcher> logger) : BackgroundService
+{
+    private sealed record Due(string Id, string OrderId, string Recipient, string Channel, string Event, string Status, DateTimeOffset CreatedAt, int Attempts);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var sent = 0;
+            try
+            {
+                sent = await DispatchBatchAsync(settings, stoppingToken);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning(ex, "Notification dispatch failed; retrying");
+            }
+            if (sent < settings.BatchSize)
+            {
+                await Task.Delay(settings.PollInterval, stoppingToken).ContinueWith(_ => { }, CancellationToken.None);
+            }
+        }
+    }
+
+    public async Task<int> DispatchBatchAsync(NotificationOptions settings, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var batch = await ClaimAsync(now, settings, cancellationToken);
+        if (batch.Count == 0)
+        {
+            return 0;
+        }
+        var client = httpClients.CreateClient(nameof(NotificationDispatcher));
+        await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (n, ct) =>
+        {
+            string? error = null;
+            if (settings.WebhookUrl is not null)
+            {
+                try
+                {
+                    using var request = new HttpRequestMessage(HttpMethod.Post, settings.WebhookUrl)
+                    {
+                        Content = JsonContent.Create(new
+                        {
+                            notificationId = n.Id, orderId = n.OrderId, recipient = n.Recipient, channel = n.Channel,
+                            @event = n.Event, status = n.Status, at = n.CreatedAt,
+                        }),
+                    };
+                    request.Headers.Add("Idempotency-Key", n.Id);
+                    using var response = await client.SendAsync(request, ct);
+                    error = response.IsSuccessStatusCode ? null : $"HTTP {(int)response.StatusCode}";
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                {
+                    error = ex.GetType().Name + ": " + ex.Message;
+                }
+            }
+            await CompleteAsync(n, error, settings, ct);
+        });
+        return batch.Count;
+    }
+
+    private async Task<IReadOnlyList<Due>> ClaimAsync(DateTimeOffset now, NotificationOptions settings, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var lockClause = database.Provider == StorageProvider.Postgres ? " FOR UPDATE SKIP LOCKED" : "";
+        await using var command = connection.Command(
+            "UPDATE order_notifications SET next_attempt_at = @lease WHERE notification_id IN (" +
+            "SELECT notification_id FROM order_notifications WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= @now " +
+            "ORDER BY next_attempt_at LIMIT @limit" + lockClause + ") " +
+            "RETURNING notification_id, order_id, recipient, channel, event, status, created_at, attempts")
+            .With("lease", database.ToDb(now + settings.Lease)).With("now", database.ToDb(now)).With("limit", settings.BatchSize);
+        var due = new List<Due>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            due.Add(new Due(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                reader.GetString(5), TradeDatabase.FromDb(reader.GetValue(6)), reader.GetInt32(7)));
+        }
+        return due;
+    }
+
+    private async Task CompleteAsync(Due n, string? error, NotificationOptions settings, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var attempts = n.Attempts + 1;
+        await using var connection = await database.OpenAsync(cancellationToken);
+        if (error is null)
+        {
+            await connection.Command("UPDATE order_notifications SET attempts = @attempts, delivered_at = @now, last_error = @note WHERE notification_id = @id")
+                .With("attempts", attempts).With("now", database.ToDb(now)).With("id", n.Id)
+                .With("note", settings.WebhookUrl is null ? "skipped: no webhook configured" : null)
+                .ExecuteNonQueryAsync(cancellationToken);
+            return;
+        }
+        var backoff = TimeSpan.FromSeconds(Math.Min(settings.MaxBackoff.TotalSeconds, Math.Pow(2, Math.Min(attempts, 20))));
+        var giveUp = attempts >= settings.MaxAttempts;
+        if (giveUp)
+        {
+            logger.LogError("Notification {NotificationId} of order {OrderId} failed {Attempts} times; giving up: {Error}", n.Id, n.OrderId, attempts, error);
+        }
+        await connection.Command("UPDATE order_notifications SET attempts = @attempts, next_attempt_at = @next, failed_at = @failed, last_error = @error WHERE notification_id = @id")
+            .With("attempts", attempts).With("next", database.ToDb(now + backoff)).With("failed", giveUp ? database.ToDb(now) : DBNull.Value)
+            .With("error", error.Length > 500 ? error[..500] : error).With("id", n.Id)
+            .ExecuteNonQueryAsync(cancellationToken);
+    }
+}

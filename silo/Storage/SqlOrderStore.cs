@@ -1,0 +1,111 @@
+using System.Data.Common;
+using System.Text;
+using Orleans.Trade.Api.Orders;
+using Orleans.Trade.Common;
+using Orleans.Trade.Orders;
+
+namespace Orleans.Trade.Silo.Storage;
+
+/// <summary>The order list projection, the notification outbox and service tickets: order grains write, the API reads.</summary>
+public sealed class SqlOrderStore(TradeDatabase database) : IOrderProjectionSink, IOrderQueries
+{
+    public async Task RecordAsync(OrderSummary o, IReadOnlyList<OrderNotification> notifications, IReadOnlyList<ServiceTicket> tickets, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await connection.Command("""
+                INSERT INTO orders (order_id, buyer_id, seller_id, status, seller_total_minor, seller_currency, buyer_total_minor, buyer_currency,
+                                    line_count, source, late, created_at, updated_at, version)
+                VALUES (@id, @buyer, @seller, @status, @sellerTotal, @sellerCurrency, @buyerTotal, @buyerCurrency, @lines, @source, @late, @created, @updated, @version)
+                ON CONFLICT (order_id) DO UPDATE SET
+                    status = excluded.status, seller_total_minor = excluded.seller_total_minor, buyer_total_minor = excluded.buyer_total_minor,
+                    late = excluded.late, updated_at = excluded.updated_at, version = excluded.version
+                WHERE orders.version < excluded.version
+                """, transaction)
+            .With("id", o.OrderId).With("buyer", o.BuyerId).With("seller", o.SellerId).With("status", o.Status.ToString())
+            .With("sellerTotal", o.SellerTotal.AmountMinor).With("sellerCurrency", o.SellerTotal.Currency)
+            .With("buyerTotal", o.BuyerTotal.AmountMinor).With("buyerCurrency", o.BuyerTotal.Currency)
+            .With("lines", o.LineCount).With("source", o.Source.ToString()).With("late", o.Late)
+            .With("created", database.ToDb(o.CreatedAt)).With("updated", database.ToDb(o.UpdatedAt)).With("version", o.Version)
+            .ExecuteNonQueryAsync(cancellationToken);
+        foreach (var n in notifications)
+        {
+            await connection.Command("""
+                    INSERT INTO order_notifications (notification_id, order_id, recipient, channel, event, status, created_at, next_attempt_at)
+                    VALUES (@id, @order, @recipient, @channel, @event, @status, @at, @at)
+                    ON CONFLICT (notification_id) DO NOTHING
+                    """, transaction)
+                .With("id", n.NotificationId).With("order", n.OrderId).With("recipient", n.Recipient).With("channel", n.Channel)
+                .With("event", n.Event).With("status", n.Status.ToString()).With("at", database.ToDb(n.At))
+                .ExecuteNonQueryAsync(cancellationToken);
+        }
+        foreach (var t in tickets)
+        {
+            await connection.Command("""
+                    INSERT INTO service_tickets (ticket_id, order_id, seller_id, kind, description, opened_at, due_at)
+                    VALUES (@id, @order, @seller, @kind, @description, @opened, @due)
+                    ON CONFLICT (ticket_id) DO NOTHING
+                    """, transaction)
+                .With("id", t.TicketId).With("order", t.OrderId).With("seller", t.SellerId).With("kind", t.Kind)
+                .With("description", t.Description).With("opened", database.ToDb(t.OpenedAt)).With("due", database.ToDb(t.DueAt))
+                .ExecuteNonQueryAsync(cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task<OrderListPage> ListAsync(OrderListQuery query, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var where = new StringBuilder(" WHERE 1 = 1");
+        var parameters = new List<(string, object?)>();
+        void Filter(string clause, string name, object? value)
+        {
+            where.Append(clause);
+            parameters.Add((name, value));
+        }
+        if (query.SellerId is not null) Filter(" AND seller_id = @seller", "seller", query.SellerId);
+        if (query.BuyerId is not null) Filter(" AND buyer_id = @buyer", "buyer", query.BuyerId);
+        if (query.Status is { } status) Filter(" AND status = @status", "status", status.ToString());
+        if (query.From is { } from) Filter(" AND created_at >= @from", "from", database.ToDb(from));
+        if (query.To is { } to) Filter(" AND created_at < @to", "to", database.ToDb(to));
+
+        await using var count = connection.Command("SELECT COUNT(*) FROM orders" + where);
+        foreach (var (name, value) in parameters) count.With(name, value);
+        var total = Convert.ToInt64(await count.ExecuteScalarAsync(cancellationToken));
+
+        await using var select = connection.Command(
+            "SELECT order_id, buyer_id, seller_id, status, seller_total_minor, seller_currency, buyer_total_minor, buyer_currency, " +
+            "line_count, source, late, created_at, updated_at, version FROM orders" + where +
+            " ORDER BY created_at DESC, order_id DESC LIMIT @limit OFFSET @offset");
+        foreach (var (name, value) in parameters) select.With(name, value);
+        select.With("limit", query.PageSize).With("offset", (long)(query.Page - 1) * query.PageSize);
+        var items = new List<OrderSummary>();
+        await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            items.Add(new OrderSummary(reader.GetString(0), reader.GetString(1), reader.GetString(2), Enum.Parse<OrderStatus>(reader.GetString(3)),
+                new Money(reader.GetInt64(4), reader.GetString(5)), new Money(reader.GetInt64(6), reader.GetString(7)), reader.GetInt32(8),
+                Enum.Parse<OrderSource>(reader.GetString(9)), reader.GetBoolean(10), TradeDatabase.FromDb(reader.GetValue(11)),
+                TradeDatabase.FromDb(reader.GetValue(12)), reader.GetInt64(13)));
+        }
+        return new OrderListPage(items, total);
+    }
+
+    public async Task<IReadOnlyList<ServiceTicket>> OpenTicketsAsync(string? sellerId, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.Command(
+            "SELECT ticket_id, order_id, seller_id, kind, description, opened_at, due_at FROM service_tickets WHERE status = 'Open'" +
+            (sellerId is null ? "" : " AND seller_id = @seller") + " ORDER BY due_at, ticket_id LIMIT @limit");
+        if (sellerId is not null) command.With("seller", sellerId);
+        command.With("limit", limit);
+        var tickets = new List<ServiceTicket>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            tickets.Add(new ServiceTicket(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                TradeDatabase.FromDb(reader.GetValue(5)), TradeDatabase.FromDb(reader.GetValue(6))));
+        }
+        return tickets;
+    }
+}
