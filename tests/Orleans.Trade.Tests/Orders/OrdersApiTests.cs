@@ -1,0 +1,337 @@
+using System.Net;
+using Orleans.Trade.Tests.Infrastructure;
+
+namespace Orleans.Trade.Tests.Orders;
+
+/// <summary>A silo on PostgreSQL whose notifications go to a real webhook that fails each first attempt.</summary>
+public sealed class OrdersSiloFixture : IAsyncLifetime
+{
+    public WebhookReceiver Webhook { get; } = new();
+    public SiloProcess Silo { get; private set; } = null!;
+    public OrderTestShop Shop { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var connectionString = await PostgresServer.CreateDatabaseAsync("orders");
+        Silo = await SiloProcess.StartAsync(SiloStorage.Postgres(connectionString), "orders-" + Guid.NewGuid().ToString("N")[..8],
+            new Dictionary<string, string>
+            {
+                ["Notifications__WebhookUrl"] = Webhook.Url.ToString(),
+                ["Notifications__PollInterval"] = "00:00:00.200",
+                ["Orders__RiskReviewAboveUsdMinor"] = "100000",
+            });
+        Shop = new OrderTestShop(Silo);
+        await Shop.WarehousesAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Silo.DisposeAsync();
+        await Webhook.DisposeAsync();
+    }
+}
+
+/// <summary>Checkout, the lifecycle, imports and lists over real HTTP against a silo on PostgreSQL.</summary>
+public sealed class OrdersApiTests(OrdersSiloFixture fixture) : IClassFixture<OrdersSiloFixture>
+{
+    private OrderTestShop Shop => fixture.Shop;
+
+    [Fact]
+    public async Task Checkout_makes_one_order_per_seller_allocated_nearest_first_with_totals_in_both_currencies()
+    {
+        var sellerA = OrderTestShop.NewId("sa");
+        var sellerB = OrderTestShop.NewId("sb");
+        var skuA = await Shop.SkuAsync(sellerA, priceMinor: 1999, currency: "USD", stock: [("wh-cn", 10), ("wh-de", 2)]);
+        var skuB = await Shop.SkuAsync(sellerB, priceMinor: 5000, currency: "CNY", stock: [("wh-cn", 5)]);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await Shop.KeyAsync("buyer", buyerId);
+
+        var (status, body) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"),
+            [new { skuId = skuA, quantity = 3 }, new { skuId = skuB, quantity = 1 }]);
+
+        Assert.Equal(HttpStatusCode.Created, status);
+        var orders = body!["orders"]!.AsArray();
+        Assert.Equal(2, orders.Count);
+        var orderA = orders.Single(o => o!["sellerId"]!.GetValue<string>() == sellerA)!;
+        Assert.Equal("awaitingPayment", orderA["status"]!.GetValue<string>());
+        var allocation = orderA["lines"]![0]!["allocation"]!.AsArray();
+        Assert.Equal(("wh-de", 2L), (allocation[0]!["warehouseId"]!.GetValue<string>(), allocation[0]!["quantity"]!.GetValue<long>()));
+        Assert.Equal(("wh-cn", 1L), (allocation[1]!["warehouseId"]!.GetValue<string>(), allocation[1]!["quantity"]!.GetValue<long>()));
+        Assert.Equal(5997, orderA["totals"]!["seller"]!["amountMinor"]!.GetValue<long>());
+        Assert.Equal("USD", orderA["totals"]!["seller"]!["currency"]!.GetValue<string>());
+        Assert.Equal("EUR", orderA["totals"]!["buyer"]!["currency"]!.GetValue<string>());
+        Assert.Equal(5517, orderA["totals"]!["buyer"]!["amountMinor"]!.GetValue<long>()); // 59.97 USD x 0.92, half away from zero
+        Assert.NotNull(orderA["deadlines"]!["paymentDueAt"]);
+        Assert.Equal(3, await Shop.ReservedAsync(skuA));
+        Assert.Equal(1, await Shop.ReservedAsync(skuB));
+        var (read, order) = await buyer.GetJsonAsync($"/api/v1/orders/{orderA["orderId"]}");
+        Assert.Equal(HttpStatusCode.OK, read);
+        Assert.Equal(body["checkoutId"]!.GetValue<string>(), order!["checkoutId"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_short_line_fails_the_whole_cart_and_reserves_nothing_and_names_substitutes()
+    {
+        var seller = OrderTestShop.NewId("s");
+        var substitute = await Shop.SkuAsync(seller, stock: [("wh-cn", 50)]);
+        var scarce = await Shop.SkuAsync(seller, substitutes: [substitute], stock: [("wh-cn", 2)]);
+        var plenty = await Shop.SkuAsync(OrderTestShop.NewId("other"), stock: [("wh-de", 100)]);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await Shop.KeyAsync("buyer", buyerId);
+
+        var (status, problem) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"),
+            [new { skuId = plenty, quantity = 10 }, new { skuId = scarce, quantity = 3 }]);
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        var shortLine = Assert.Single(problem!["shortLines"]!.AsArray())!;
+        Assert.Equal(scarce, shortLine["skuId"]!.GetValue<string>());
+        Assert.Equal(3, shortLine["requested"]!.GetValue<long>());
+        Assert.Equal(2, shortLine["available"]!.GetValue<long>());
+        Assert.Equal(substitute, shortLine["substitutes"]![0]!["skuId"]!.GetValue<string>());
+        Assert.Equal(0, await Shop.ReservedAsync(plenty));
+        Assert.Equal(0, await Shop.ReservedAsync(scarce));
+        Assert.Equal(0, (await buyer.GetJsonAsync($"/api/v1/buyers/{buyerId}/orders")).Body!["total"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task The_same_key_and_body_get_the_same_answer_another_body_gets_422_and_keys_are_per_caller()
+    {
+        var sku = await Shop.SkuAsync(OrderTestShop.NewId("s"), stock: [("wh-de", 10)]);
+        var buyerId = OrderTestShop.NewId("b");
+        var otherId = OrderTestShop.NewId("b");
+        var buyer = await Shop.KeyAsync("buyer", buyerId);
+        var other = await Shop.KeyAsync("buyer", otherId);
+        var key = OrderTestShop.NewId("key");
+
+        var first = await OrderTestShop.CheckoutAsync(buyer, buyerId, key, [new { skuId = sku, quantity = 2 }]);
+        var again = await OrderTestShop.CheckoutAsync(buyer, buyerId, key, [new { skuId = sku, quantity = 2 }]);
+        var changed = await OrderTestShop.CheckoutAsync(buyer, buyerId, key, [new { skuId = sku, quantity = 3 }]);
+        var sameKeyOtherBuyer = await OrderTestShop.CheckoutAsync(other, otherId, key, [new { skuId = sku, quantity = 2 }]);
+
+        Assert.Equal(HttpStatusCode.Created, first.Status);
+        Assert.Equal(HttpStatusCode.Created, again.Status);
+        Assert.Equal(first.Body!["orders"]![0]!["orderId"]!.GetValue<string>(), again.Body!["orders"]![0]!["orderId"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, changed.Status);
+        Assert.Contains("Idempotency-Key", changed.Body!["detail"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Created, sameKeyOtherBuyer.Status);
+        Assert.NotEqual(first.Body["orders"]![0]!["orderId"]!.GetValue<string>(), sameKeyOtherBuyer.Body!["orders"]![0]!["orderId"]!.GetValue<string>());
+        Assert.Equal(4, await Shop.ReservedAsync(sku));
+    }
+
+    [Fact]
+    public async Task Bad_checkouts_are_problem_details_naming_the_field()
+    {
+        var sku = await Shop.SkuAsync(OrderTestShop.NewId("s"), stock: [("wh-de", 10)]);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await Shop.KeyAsync("buyer", buyerId);
+
+        var noKey = await buyer.PostJsonAsync("/api/v1/checkout", new { buyerId, currency = "EUR", shipTo = OrderTestShop.Address(), items = new[] { new { skuId = sku, quantity = 1 } } });
+        Assert.Equal(HttpStatusCode.BadRequest, noKey.Status);
+        Assert.NotNull(noKey.Body!["errors"]!["Idempotency-Key"]);
+
+        var badAddress = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }],
+            shipTo: OrderTestShop.Address("DE", "ABC"));
+        Assert.Equal(HttpStatusCode.BadRequest, badAddress.Status);
+        Assert.Contains("German", badAddress.Body!["errors"]!["shipTo.postalCode"]![0]!.GetValue<string>());
+
+        var badLines = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 0 }], currency: "XXX");
+        Assert.Equal(HttpStatusCode.BadRequest, badLines.Status);
+        Assert.NotNull(badLines.Body!["errors"]!["items[0].quantity"]);
+        Assert.NotNull(badLines.Body["errors"]!["currency"]);
+
+        var unknownSku = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = "no-such-sku", quantity = 1 }]);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, unknownSku.Status);
+        Assert.Contains("no-such-sku", unknownSku.Body!["detail"]!.GetValue<string>());
+
+        var forSomeoneElse = await OrderTestShop.CheckoutAsync(buyer, "someone-else", OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }]);
+        Assert.Equal(HttpStatusCode.Forbidden, forSomeoneElse.Status);
+        Assert.Equal(0, await Shop.ReservedAsync(sku));
+    }
+
+    [Fact]
+    public async Task An_order_runs_its_lifecycle_with_checks_of_role_ownership_and_state()
+    {
+        var sellerId = OrderTestShop.NewId("s");
+        var sku = await Shop.SkuAsync(sellerId, stock: [("wh-de", 10)]);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await Shop.KeyAsync("buyer", buyerId);
+        var seller = await Shop.KeyAsync("seller", sellerId);
+        var stranger = await Shop.KeyAsync("buyer", OrderTestShop.NewId("b"));
+        var otherSeller = await Shop.KeyAsync("seller", OrderTestShop.NewId("s"));
+        var (_, created) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 4 }]);
+        var orderId = created!["orders"]![0]!["orderId"]!.GetValue<string>();
+
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.GetJsonAsync($"/api/v1/orders/{orderId}")).Status);
+        var early = await Shop.ActAsync(seller, orderId, "ship", new { carrier = "DHL", trackingNumber = "JD01" }, HttpStatusCode.Conflict);
+        Assert.Equal("AwaitingPayment", early["currentStatus"]!.GetValue<string>());
+        await Shop.ActAsync(buyer, orderId, "payment-confirmations", expected: HttpStatusCode.Forbidden);
+        Assert.Equal("awaitingShipment", (await Shop.ActAsync(Shop.Admin, orderId, "payment-confirmations"))["status"]!.GetValue<string>());
+        await Shop.ActAsync(otherSeller, orderId, "accept", expected: HttpStatusCode.NotFound);
+        await Shop.ActAsync(seller, orderId, "accept");
+        await Shop.ActAsync(seller, orderId, "ship", new { carrier = "DHL" }, HttpStatusCode.BadRequest);
+        var shipped = await Shop.ActAsync(seller, orderId, "ship", new { carrier = "DHL", trackingNumber = "JD014600003828" });
+        Assert.Equal("shipped", shipped["status"]!.GetValue<string>());
+        Assert.Equal("JD014600003828", shipped["shipment"]!["trackingNumber"]!.GetValue<string>());
+        var late = await Shop.ActAsync(buyer, orderId, "cancel", expected: HttpStatusCode.Conflict);
+        Assert.Contains("Shipped", late["detail"]!.GetValue<string>());
+        await Shop.ActAsync(seller, orderId, "delivery");
+        var completed = await Shop.ActAsync(buyer, orderId, "confirm-receipt");
+        Assert.Equal("completed", completed["status"]!.GetValue<string>());
+
+        Assert.Equal(["Placed", "Paid", "ReleasedToSeller", "Accepted", "Shipped", "Delivered", "Completed"], await Shop.TimelineEventsAsync(orderId));
+        var stock = await Shop.StockAsync(sku);
+        Assert.Equal(0, stock["warehouses"]![0]!["reserved"]!.GetValue<long>());
+        Assert.Equal(4, stock["warehouses"]![0]!["sold"]!.GetValue<long>());
+        Assert.Equal(6, stock["warehouses"]![0]!["onHand"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task A_buyer_cancels_before_shipment_and_the_stock_comes_back()
+    {
+        var sku = await Shop.SkuAsync(OrderTestShop.NewId("s"), stock: [("wh-de", 5)]);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await Shop.KeyAsync("buyer", buyerId);
+        var (_, created) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 5 }]);
+        var orderId = created!["orders"]![0]!["orderId"]!.GetValue<string>();
+        Assert.Equal(0, (await Shop.StockAsync(sku))["totalAvailable"]!.GetValue<long>());
+
+        var cancelled = await Shop.ActAsync(buyer, orderId, "cancel", new { reason = "changed my mind" });
+
+        Assert.Equal("cancelled", cancelled["status"]!.GetValue<string>());
+        Assert.Equal(5, (await Shop.StockAsync(sku))["totalAvailable"]!.GetValue<long>());
+        await Shop.ActAsync(buyer, orderId, "cancel", expected: HttpStatusCode.Conflict);
+    }
+
+    [Fact]
+    public async Task Orders_above_the_review_amount_are_held_after_payment_until_an_analyst_approves()
+    {
+        var sku = await Shop.SkuAsync(OrderTestShop.NewId("s"), priceMinor: 60_000, stock: [("wh-de", 5)]);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await Shop.KeyAsync("buyer", buyerId);
+        var analyst = await Shop.KeyAsync("analyst", "analyst-1");
+        var (_, created) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 2 }]);
+        var orderId = created!["orders"]![0]!["orderId"]!.GetValue<string>();
+
+        var paid = await Shop.ActAsync(Shop.Admin, orderId, "payment-confirmations");
+        Assert.Equal("riskReview", paid["status"]!.GetValue<string>());
+        Assert.Contains("USD", paid["reviewReason"]!.GetValue<string>());
+        await Shop.ActAsync(buyer, orderId, "review-approval", expected: HttpStatusCode.Forbidden);
+        var approved = await Shop.ActAsync(analyst, orderId, "review-approval", new { reason = "known customer" });
+        Assert.Equal("awaitingShipment", approved["status"]!.GetValue<string>());
+        Assert.NotNull(approved["deadlines"]!["shipBy"]);
+    }
+
+    [Fact]
+    public async Task Pre_sale_sells_beyond_stock_up_to_the_quota_with_the_promised_ship_date()
+    {
+        var promised = DateOnly.FromDateTime(DateTime.UtcNow.AddDays(20)).ToString("yyyy-MM-dd");
+        var sku = await Shop.SkuAsync(OrderTestShop.NewId("s"), preSale: new { quota = 5, promisedShipDate = promised }, stock: [("wh-de", 1)]);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await Shop.KeyAsync("buyer", buyerId);
+
+        var (status, created) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 4 }]);
+
+        Assert.Equal(HttpStatusCode.Created, status);
+        var allocation = created!["orders"]![0]!["lines"]![0]!["allocation"]!.AsArray();
+        Assert.Equal("wh-de", allocation[0]!["warehouseId"]!.GetValue<string>());
+        Assert.Null(allocation[1]!["warehouseId"]);
+        Assert.Equal(3, allocation[1]!["quantity"]!.GetValue<long>());
+        Assert.Equal(promised, allocation[1]!["promisedShipDate"]!.GetValue<string>());
+        var (shortStatus, problem) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 3 }]);
+        Assert.Equal(HttpStatusCode.Conflict, shortStatus);
+        Assert.Equal(2, problem!["shortLines"]![0]!["available"]!.GetValue<long>());
+        Assert.Equal(2, (await Shop.StockAsync(sku))["preSale"]!["remaining"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task Imported_orders_are_deduplicated_and_deduct_stock_once()
+    {
+        var sellerId = OrderTestShop.NewId("s");
+        var sku = await Shop.SkuAsync(sellerId, stock: [("wh-us", 10)]);
+        var erp = await Shop.KeyAsync("erp", sellerId);
+        var external = OrderTestShop.NewId("amz");
+        object Import(int quantity) => new
+        {
+            platform = "amazon", externalOrderId = external, buyerId = "amz-buyer-1", currency = "USD", paid = true,
+            shipTo = new { name = "John Doe", line1 = "1 Main St", city = "Springfield", postalCode = "62701", country = "US", phone = "+1 217 555 0100" },
+            items = new[] { new { skuId = sku, quantity } },
+        };
+
+        var first = await erp.PostJsonAsync("/api/v1/orders/import", Import(2));
+        var again = await erp.PostJsonAsync("/api/v1/orders/import", Import(2));
+        var conflicting = await erp.PostJsonAsync("/api/v1/orders/import", Import(3));
+
+        Assert.Equal(HttpStatusCode.Created, first.Status);
+        Assert.Equal(HttpStatusCode.Created, again.Status);
+        var order = first.Body!["orders"]![0]!;
+        Assert.Equal(order["orderId"]!.GetValue<string>(), again.Body!["orders"]![0]!["orderId"]!.GetValue<string>());
+        Assert.Equal("awaitingShipment", order["status"]!.GetValue<string>());
+        Assert.Equal("amazon", order["external"]!["platform"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, conflicting.Status);
+        Assert.Equal(2, await Shop.ReservedAsync(sku));
+        var otherErp = await Shop.KeyAsync("erp", OrderTestShop.NewId("s"));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await otherErp.PostJsonAsync("/api/v1/orders/import", new
+        {
+            platform = "ebay", externalOrderId = OrderTestShop.NewId("e"), buyerId = "x", currency = "USD",
+            shipTo = new { name = "J", line1 = "1 Main St", city = "S", postalCode = "62701", country = "US", phone = "+1 217 555 0100" },
+            items = new[] { new { skuId = sku, quantity = 1 } },
+        })).Status);
+    }
+
+    [Fact]
+    public async Task Seller_and_buyer_lists_filter_page_and_count_from_the_projection()
+    {
+        var sellerId = OrderTestShop.NewId("s");
+        var sku = await Shop.SkuAsync(sellerId, stock: [("wh-de", 100)]);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await Shop.KeyAsync("buyer", buyerId);
+        var seller = await Shop.KeyAsync("seller", sellerId);
+        var orderIds = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            var (_, body) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }]);
+            orderIds.Add(body!["orders"]![0]!["orderId"]!.GetValue<string>());
+        }
+        await Shop.ActAsync(buyer, orderIds[0], "cancel");
+
+        var page1 = (await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/orders?pageSize=2&page=1")).Body!;
+        var page3 = (await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/orders?pageSize=2&page=3")).Body!;
+        var cancelled = (await buyer.GetJsonAsync($"/api/v1/buyers/{buyerId}/orders?status=Cancelled")).Body!;
+        var awaiting = (await buyer.GetJsonAsync($"/api/v1/buyers/{buyerId}/orders?status=AwaitingPayment")).Body!;
+
+        Assert.Equal(5, page1["total"]!.GetValue<long>());
+        Assert.Equal(2, page1["items"]!.AsArray().Count);
+        Assert.Equal(orderIds[4], page1["items"]![0]!["orderId"]!.GetValue<string>()); // newest first
+        Assert.Equal(orderIds[0], Assert.Single(page3["items"]!.AsArray())!["orderId"]!.GetValue<string>());
+        Assert.Equal(1, cancelled["total"]!.GetValue<long>());
+        Assert.Equal(4, awaiting["total"]!.GetValue<long>());
+        Assert.Equal(HttpStatusCode.Forbidden, (await buyer.GetJsonAsync($"/api/v1/sellers/{sellerId}/orders")).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await seller.GetJsonAsync($"/api/v1/buyers/{buyerId}/orders")).Status);
+        Assert.Equal(HttpStatusCode.BadRequest, (await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/orders?pageSize=1000")).Status);
+    }
+
+    [Fact]
+    public async Task Every_order_event_reaches_the_webhook_at_least_once_despite_failures()
+    {
+        var sku = await Shop.SkuAsync(OrderTestShop.NewId("s"), stock: [("wh-de", 5)]);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await Shop.KeyAsync("buyer", buyerId);
+        var (_, created) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }]);
+        var orderId = created!["orders"]![0]!["orderId"]!.GetValue<string>();
+        await Shop.ActAsync(buyer, orderId, "cancel");
+
+        // Placed and Cancelled, on three channels each; each first attempt was refused with 500.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (fixture.Webhook.Delivered.Count(n => n["orderId"]!.GetValue<string>() == orderId) < 6 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+        var delivered = fixture.Webhook.Delivered.Where(n => n["orderId"]!.GetValue<string>() == orderId).ToArray();
+        Assert.Equal(6, delivered.DistinctBy(n => n["notificationId"]!.GetValue<string>()).Count());
+        Assert.Equal(["email", "push", "sms"], delivered.Select(n => n["channel"]!.GetValue<string>()).Distinct().Order());
+        Assert.Equal(["Cancelled", "Placed"], delivered.Select(n => n["event"]!.GetValue<string>()).Distinct().Order());
+        Assert.All(delivered, n => Assert.Equal(buyerId, n["recipient"]!.GetValue<string>()));
+        var ids = delivered.Select(n => n["notificationId"]!.GetValue<string>()).ToHashSet();
+        Assert.All(ids, id => Assert.Contains(fixture.Webhook.Attempts, a => a.Id == id && a.Status == 500));
+    }
+}
