@@ -24,7 +24,7 @@ public sealed class SiloProcess : IAsyncDisposable
     {
         Storage = storage;
         ClusterId = clusterId;
-        ExtraEnvironment = extraEnvironment ?? new Dictionary<string, string>();
+        ExtraEnvironment = new Dictionary<string, string>(extraEnvironment ?? new Dictionary<string, string>());
         HttpPort = FreePorts.Next();
         SiloPort = FreePorts.Next();
         GatewayPort = FreePorts.Next();
@@ -32,7 +32,8 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public SiloStorage Storage { get; }
     public string ClusterId { get; }
-    public IReadOnlyDictionary<string, string> ExtraEnvironment { get; }
+    /// <summary>Extra settings for the process; change them between <see cref="Kill"/> and <see cref="StartAsync()"/> to restart differently.</summary>
+    public Dictionary<string, string> ExtraEnvironment { get; }
     public int HttpPort { get; }
     public int SiloPort { get; }
     public int GatewayPort { get; }
