@@ -9,7 +9,8 @@ public interface IOrderGrain : IGrainWithStringKey
 {
     Task<PrepareResult> Prepare(OrderPlacement placement);
 
-    Task<OrderView> Confirm();
+    /// <summary>Makes a prepared order live; null when it was abandoned meanwhile (its placement timed out).</summary>
+    Task<OrderView?> Confirm();
 
     Task Abort(string reason);
 

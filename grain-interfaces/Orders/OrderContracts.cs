@@ -107,7 +107,14 @@ public sealed record SubstituteOffer(
     [property: Id(2)] long Available,
     [property: Id(3)] Money Price);
 
-public enum PrepareStatus { Prepared, Short, Refused }
+public enum PrepareStatus
+{
+    Prepared,
+    Short,
+    Refused,
+    /// <summary>The order was abandoned earlier (its placement timed out); a new order is needed.</summary>
+    Expired,
+}
 
 /// <summary>The outcome of reserving an order's stock: prepared, short (with the short lines), or refused (a rule failed).</summary>
 [GenerateSerializer, Immutable]

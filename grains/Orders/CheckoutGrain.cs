@@ -75,11 +75,24 @@ public sealed class CheckoutGrain(
         if (prepared.All(p => p.Status == PrepareStatus.Prepared))
         {
             var orders = await Task.WhenAll(placements.Select(p => GrainFactory.GetGrain<IOrderGrain>(p.OrderId).Confirm()));
-            return await Answer(new CheckoutResult(CheckoutStatus.Created, s.CheckoutId!, orders, [], null));
+            if (orders.All(o => o is not null))
+            {
+                return await Answer(new CheckoutResult(CheckoutStatus.Created, s.CheckoutId!, orders!, [], null));
+            }
+            // A part timed out while the others were confirmed: cancel those, so the cart stays all or nothing.
+            await Task.WhenAll(orders.Where(o => o is not null).Select(o => GrainFactory.GetGrain<IOrderGrain>(o!.OrderId)
+                .Apply(new OrderCommand(OrderAction.Cancel, OrderActor.System, "another part of the checkout expired"))));
+            return await Answer(new CheckoutResult(CheckoutStatus.Refused, s.CheckoutId!, [], [],
+                "The checkout took too long and expired; nothing is reserved. Check out again with a new Idempotency-Key."));
         }
 
         // All or nothing: give back every reservation of this checkout.
         await Task.WhenAll(placements.Select(p => GrainFactory.GetGrain<IOrderGrain>(p.OrderId).Abort("another line of the cart could not be had")));
+        if (prepared.Any(p => p.Status == PrepareStatus.Expired))
+        {
+            return await Answer(new CheckoutResult(CheckoutStatus.Refused, s.CheckoutId!, [], [],
+                "The checkout took too long and expired; nothing is reserved. Check out again with a new Idempotency-Key."));
+        }
         var shortLines = prepared.SelectMany(p => p.ShortLines).ToArray();
         return await Answer(shortLines.Length > 0
             ? new CheckoutResult(CheckoutStatus.OutOfStock, s.CheckoutId!, [], shortLines, "Some lines cannot be had; nothing was reserved.")

@@ -41,7 +41,7 @@ public sealed class OrderGrain(
             case OrderPhase.Live:
                 return new PrepareResult(PrepareStatus.Prepared, [], null);
             case OrderPhase.Aborted:
-                return new PrepareResult(PrepareStatus.Refused, [], $"Order {OrderId} was abandoned ({S.AbortReason}); check out again with a new Idempotency-Key.");
+                return new PrepareResult(PrepareStatus.Expired, [], $"Order {OrderId} was abandoned ({S.AbortReason}).");
             case OrderPhase.New:
                 if (placement.Lines.Count is 0 || placement.Lines.Count > _options.MaxLinesPerOrder)
                 {
@@ -61,11 +61,15 @@ public sealed class OrderGrain(
         return _prepared;
     }
 
-    public async Task<OrderView> Confirm()
+    public async Task<OrderView?> Confirm()
     {
         if (S.Phase == OrderPhase.Live)
         {
             return View();
+        }
+        if (S.Phase == OrderPhase.Aborted)
+        {
+            return null;
         }
         if (S.Phase != OrderPhase.Preparing)
         {

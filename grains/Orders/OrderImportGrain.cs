@@ -41,9 +41,18 @@ public sealed class OrderImportGrain(
         var order = GrainFactory.GetGrain<IOrderGrain>(s.OrderId);
         var prepared = await order.Prepare(placement);
         CheckoutResult answer;
-        if (prepared.Status == PrepareStatus.Prepared)
+        if (prepared.Status == PrepareStatus.Prepared && await order.Confirm() is { } confirmed)
         {
-            answer = new CheckoutResult(CheckoutStatus.Created, s.OrderId, [await order.Confirm()], [], null);
+            answer = new CheckoutResult(CheckoutStatus.Created, s.OrderId, [confirmed], [], null);
+        }
+        else if (prepared.Status is PrepareStatus.Prepared or PrepareStatus.Expired)
+        {
+            // The placement timed out and was abandoned: forget it, so that sending the import again starts a fresh order.
+            var expired = new CheckoutResult(CheckoutStatus.Refused, s.OrderId, [], [], "The import took too long and expired; send it again.");
+            s.OrderId = null;
+            s.RequestHash = null;
+            await state.WriteStateAsync();
+            return expired;
         }
         else
         {
