@@ -13,6 +13,13 @@ public interface ISkuGrain : IGrainWithStringKey
     [ReadOnly]
     Task<SkuView?> Get();
 
+    /// <summary>
+    /// The catalog data alone, answered between other calls without waiting for a hot SKU's queue of stock writes. It may show a
+    /// catalog change whose write is still in flight; prices that bind an order come from <see cref="Reserve"/>, never from here.
+    /// </summary>
+    [ReadOnly, AlwaysInterleave]
+    Task<SkuCatalog?> GetCatalog();
+
     Task<StockWriteResult> SetStock(StockLevelUpdate update, string? actingSellerId);
 
     /// <summary>Applies several absolute updates in order and persists them with one write.</summary>

@@ -28,6 +28,8 @@ public sealed class SkuGrain(
         return Task.CompletedTask;
     }
 
+    public Task<SkuCatalog?> GetCatalog() => Task.FromResult(state.State.Catalog);
+
     public Task<SkuView?> Get() => Task.FromResult(state.State.Catalog is null ? null : View());
 
     public async Task<CatalogWriteResult> UpsertCatalog(SkuCatalog catalog, string? actingSellerId)

@@ -36,7 +36,7 @@ public sealed class CheckoutGrain(
         {
             // Group the cart by seller from the catalog; every SKU must exist.
             var skuIds = command.Items.Select(i => i.SkuId).Distinct().ToArray();
-            var views = await Task.WhenAll(skuIds.Select(id => GrainFactory.GetGrain<ISkuGrain>(id).Get()));
+            var views = await Task.WhenAll(skuIds.Select(id => GrainFactory.GetGrain<ISkuGrain>(id).GetCatalog()));
             var unknown = skuIds.Where((_, i) => views[i] is null).ToArray();
             var now = clock.GetUtcNow();
             s.RequestHash = command.RequestHash;
@@ -46,7 +46,7 @@ public sealed class CheckoutGrain(
                 return await Answer(new CheckoutResult(CheckoutStatus.Refused, s.CheckoutId, [], [],
                     $"Unknown SKU(s): {string.Join(", ", unknown)}."));
             }
-            foreach (var sellerId in views.Select(v => v!.Catalog.SellerId).Distinct().Order(StringComparer.Ordinal))
+            foreach (var sellerId in views.Select(v => v!.SellerId).Distinct().Order(StringComparer.Ordinal))
             {
                 s.OrderIdsBySeller[sellerId] = Ulid.NewUlid(now).ToString();
             }
@@ -58,12 +58,13 @@ public sealed class CheckoutGrain(
     private async Task<CheckoutResult> RunSaga(CheckoutCommand command)
     {
         var s = state.State;
+        var skuIds = command.Items.Select(i => i.SkuId).Distinct().ToArray();
+        var catalogs = await Task.WhenAll(skuIds.Select(id => GrainFactory.GetGrain<ISkuGrain>(id).GetCatalog()));
         var sellerOf = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var id in command.Items.Select(i => i.SkuId).Distinct())
+        for (var i = 0; i < skuIds.Length; i++)
         {
-            var view = await GrainFactory.GetGrain<ISkuGrain>(id).Get();
             // A SKU that changed seller since the plan stays with the planned seller's order, whose prepare refuses it.
-            sellerOf[id] = view is not null && s.OrderIdsBySeller.ContainsKey(view.Catalog.SellerId) ? view.Catalog.SellerId : s.OrderIdsBySeller.Keys.First();
+            sellerOf[skuIds[i]] = catalogs[i] is { } c && s.OrderIdsBySeller.ContainsKey(c.SellerId) ? c.SellerId : s.OrderIdsBySeller.Keys.First();
         }
         var placements = s.OrderIdsBySeller.Select(pair => new OrderPlacement(
                 pair.Value, s.CheckoutId!, command.BuyerId, pair.Key, command.Currency, command.ShipTo,

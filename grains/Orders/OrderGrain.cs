@@ -86,7 +86,7 @@ public sealed class OrderGrain(
         S.Phase = OrderPhase.Live;
         S.Status = OrderStatus.AwaitingPayment;
         S.Deadlines = new OrderDeadlines(now + _options.PaymentWindow, null, null);
-        Record(now, "Placed", new OrderActor("buyer", placement.BuyerId), placement.Source == OrderSource.Import
+        Record(now, "Placed", new OrderActor(placement.Actor, null), placement.Source == OrderSource.Import
             ? $"imported from {placement.External!.Platform} order {placement.External.ExternalOrderId}"
             : null);
         if (placement.External is { PaidExternally: true })
