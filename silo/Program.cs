@@ -44,6 +44,7 @@ builder.Services.AddSingleton<IApiKeyStore>(sp => sp.GetRequiredService<SqlApiKe
 builder.Services.AddSingleton<SqlStockAlertStore>();
 builder.Services.AddSingleton<IStockAlertSink>(sp => sp.GetRequiredService<SqlStockAlertStore>());
 builder.Services.AddSingleton<IStockAlertQueries>(sp => sp.GetRequiredService<SqlStockAlertStore>());
+builder.Services.AddSingleton<ISkuLedgerStore, SqlSkuLedgerStore>();
 builder.Services.AddSingleton<SqlOrderStore>();
 builder.Services.AddSingleton<IOrderProjectionSink>(sp => sp.GetRequiredService<SqlOrderStore>());
 builder.Services.AddSingleton<IOrderQueries>(sp => sp.GetRequiredService<SqlOrderStore>());

@@ -66,6 +66,8 @@ public static class SiloConfiguration
     {
         services.Configure<OrderOptions>(configuration.GetSection("Orders"));
         services.Configure<AllocationOptions>(configuration.GetSection("Allocation"));
+        // Built once: configuration overlaid on the default region table (validated at start-up, not per order).
+        services.AddSingleton(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<AllocationOptions>>().Value.ToRegionMap());
         services.Configure<NotificationOptions>(configuration.GetSection("Notifications"));
         var rates = new Dictionary<string, decimal>(ConfiguredFxRates.Defaults, StringComparer.Ordinal);
         foreach (var rate in configuration.GetSection("Fx:UsdRates").GetChildren())

@@ -1,11 +1,18 @@
 using Microsoft.Extensions.Logging;
-using Orleans.Runtime;
 using Orleans.Trade.Common;
 
 namespace Orleans.Trade.Inventory;
 
+/// <summary>
+/// One SKU: catalog and stock per warehouse (R-INV-1..5). Requests are applied in memory one at a time, inside the grain's
+/// single-threaded turn, so a stock check and its deduction can never race. The grain is reentrant only so that requests can
+/// share a write: changes made while a write is in flight are gathered and written together (group commit), and every request
+/// is answered only after the write holding its change has committed. If a write fails, every request waiting on it fails and
+/// the activation is dropped, so the next one reloads what is durable.
+/// </summary>
+[Reentrant]
 public sealed class SkuGrain(
-    [PersistentState(stateName: "sku", storageName: StorageNames.Trade)] IPersistentState<SkuState> state,
+    ISkuLedgerStore store,
     IStockAlertSink alertSink,
     TradeClock clock,
     ILogger<SkuGrain> logger) : Grain, ISkuGrain
@@ -14,27 +21,46 @@ public sealed class SkuGrain(
 
     /// <summary>Bound on undelivered alerts kept in state while the alert table is unreachable; the oldest are dropped first.</summary>
     private const int MaxPendingAlerts = 256;
+
+    private SkuState _state = new();
+    private long _version;
+    private readonly Dictionary<string, StockReservation?> _reservationChanges = new(StringComparer.Ordinal);
+    private bool _dirty;
+    private TaskCompletionSource? _nextWrite;
+    private Task? _writer;
+    private TransientStorageException? _broken;
     private IGrainTimer? _alertRetryTimer;
 
     private string SkuId => this.GetPrimaryKeyString();
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        StockRules.CheckReservationsMatch(state.State);
-        if (state.State.PendingAlerts.Count > 0)
+        if (await store.LoadAsync(SkuId, cancellationToken) is { } ledger)
+        {
+            _state = ledger.State;
+            _version = ledger.Version;
+            _state.Reservations = ledger.Reservations.ToDictionary(r => r.ReservationId, StringComparer.Ordinal);
+        }
+        StockRules.CheckReservationsMatch(_state);
+        if (_state.PendingAlerts.Count > 0)
         {
             ScheduleAlertRetry();
         }
-        return Task.CompletedTask;
     }
 
-    public Task<SkuCatalog?> GetCatalog() => Task.FromResult(state.State.Catalog);
+    public Task<SkuCatalog?> GetCatalog() => Task.FromResult(_state.Catalog);
 
-    public Task<SkuView?> Get() => Task.FromResult(state.State.Catalog is null ? null : View());
+    public async Task<SkuView?> Get()
+    {
+        // Never show a change that is not yet durable.
+        await Durable(onlyIfPending: true);
+        return _state.Catalog is null ? null : View();
+    }
 
     public async Task<CatalogWriteResult> UpsertCatalog(SkuCatalog catalog, string? actingSellerId)
     {
-        var existing = state.State.Catalog;
+        ThrowIfBroken();
+        var existing = _state.Catalog;
         if (!MayAct(catalog.SellerId, actingSellerId) || (existing is not null && !MayAct(existing.SellerId, actingSellerId)))
         {
             return new CatalogWriteResult(CatalogWriteStatus.Forbidden, null);
@@ -42,12 +68,14 @@ public sealed class SkuGrain(
         var now = clock.GetUtcNow();
         if (existing is null)
         {
-            state.State.CreatedAt = now;
+            _state.CreatedAt = now;
         }
-        state.State.Catalog = catalog;
-        state.State.UpdatedAt = now;
-        await WriteOrReload();
-        return new CatalogWriteResult(existing is null ? CatalogWriteStatus.Created : CatalogWriteStatus.Updated, View());
+        _state.Catalog = catalog;
+        _state.UpdatedAt = now;
+        _dirty = true;
+        var result = new CatalogWriteResult(existing is null ? CatalogWriteStatus.Created : CatalogWriteStatus.Updated, View());
+        await Durable();
+        return result;
     }
 
     public async Task<StockWriteResult> SetStock(StockLevelUpdate update, string? actingSellerId) =>
@@ -55,82 +83,101 @@ public sealed class SkuGrain(
 
     public async Task<IReadOnlyList<StockWriteResult>> SetStockBatch(IReadOnlyList<StockLevelUpdate> updates, string? actingSellerId)
     {
+        ThrowIfBroken();
         if (Refusal(actingSellerId) is { } refusal)
         {
             return updates.Select(_ => refusal).ToArray();
         }
         var now = clock.GetUtcNow();
-        var before = StockRules.TotalAvailable(state.State);
+        var before = StockRules.TotalAvailable(_state);
         var statuses = new (StockWriteStatus Status, string? Reason)[updates.Count];
         for (var i = 0; i < updates.Count; i++)
         {
-            statuses[i] = (StockRules.ApplyAbsolute(state.State, updates[i], now, out var reason), reason);
+            statuses[i] = (StockRules.ApplyAbsolute(_state, updates[i], now, out var reason), reason);
         }
-        if (statuses.Any(s => s.Status == StockWriteStatus.Applied))
+        var changed = statuses.Any(s => s.Status == StockWriteStatus.Applied);
+        if (changed)
         {
-            await Persist(before, now);
+            Changed(before, now);
         }
-        var total = StockRules.TotalAvailable(state.State);
-        return updates
-            .Select((u, i) => new StockWriteResult(statuses[i].Status, state.State.Warehouses.GetValueOrDefault(u.WarehouseId), total, statuses[i].Reason))
+        var total = StockRules.TotalAvailable(_state);
+        var results = updates
+            .Select((u, i) => new StockWriteResult(statuses[i].Status, _state.Warehouses.GetValueOrDefault(u.WarehouseId), total, statuses[i].Reason))
             .ToArray();
+        await Durable(onlyIfPending: !changed);
+        return results;
     }
 
     public async Task<StockWriteResult> AdjustStock(StockAdjustment adjustment, string? actingSellerId)
     {
+        ThrowIfBroken();
         if (Refusal(actingSellerId) is { } refusal)
         {
             return refusal;
         }
         var now = clock.GetUtcNow();
-        var before = StockRules.TotalAvailable(state.State);
-        var status = StockRules.ApplyDelta(state.State, adjustment, now, out var reason);
+        var before = StockRules.TotalAvailable(_state);
+        var status = StockRules.ApplyDelta(_state, adjustment, now, out var reason);
         if (status == StockWriteStatus.Applied)
         {
-            await Persist(before, now);
+            Changed(before, now);
         }
-        return new StockWriteResult(status, state.State.Warehouses.GetValueOrDefault(adjustment.WarehouseId), StockRules.TotalAvailable(state.State), reason);
+        var result = new StockWriteResult(status, _state.Warehouses.GetValueOrDefault(adjustment.WarehouseId), StockRules.TotalAvailable(_state), reason);
+        // A duplicate is answered once the original is durable too.
+        await Durable(onlyIfPending: status != StockWriteStatus.Applied);
+        return result;
     }
 
     public async Task<StockReservationResult> Reserve(StockReservationRequest request)
     {
+        ThrowIfBroken();
         var now = clock.GetUtcNow();
-        var before = StockRules.TotalAvailable(state.State);
-        var result = StockRules.Reserve(state.State, request, now, out var changed);
+        var before = StockRules.TotalAvailable(_state);
+        var result = StockRules.Reserve(_state, request, now, out var changed);
         if (changed)
         {
-            await Persist(before, now);
+            _reservationChanges[request.ReservationId] = _state.Reservations[request.ReservationId];
+            Changed(before, now);
         }
+        await Durable(onlyIfPending: !changed);
         return result;
     }
 
     public async Task ReleaseReservation(string reservationId)
     {
+        ThrowIfBroken();
         var now = clock.GetUtcNow();
-        var before = StockRules.TotalAvailable(state.State);
-        if (StockRules.Release(state.State, reservationId, now))
+        var before = StockRules.TotalAvailable(_state);
+        var changed = StockRules.Release(_state, reservationId, now);
+        if (changed)
         {
-            await Persist(before, now);
+            _reservationChanges[reservationId] = null;
+            Changed(before, now);
         }
+        await Durable(onlyIfPending: !changed);
     }
 
     public async Task CommitReservation(string reservationId)
     {
+        ThrowIfBroken();
         var now = clock.GetUtcNow();
-        var before = StockRules.TotalAvailable(state.State);
-        if (StockRules.Commit(state.State, reservationId, now))
+        var before = StockRules.TotalAvailable(_state);
+        var changed = StockRules.Commit(_state, reservationId, now);
+        if (changed)
         {
-            await Persist(before, now);
+            _reservationChanges[reservationId] = null;
+            Changed(before, now);
         }
+        await Durable(onlyIfPending: !changed);
     }
 
     private StockWriteResult? Refusal(string? actingSellerId)
     {
-        if (state.State.Catalog is null)
+        if (_state.Catalog is null)
         {
             return new StockWriteResult(StockWriteStatus.UnknownSku, null, 0, $"SKU '{SkuId}' has no catalog data; create it first.");
         }
-        return MayAct(state.State.Catalog.SellerId, actingSellerId)
+        return MayAct(_state.Catalog.SellerId, actingSellerId)
             ? null
             : new StockWriteResult(StockWriteStatus.Forbidden, null, 0, $"SKU '{SkuId}' belongs to another seller.");
     }
@@ -138,50 +185,111 @@ public sealed class SkuGrain(
     private static bool MayAct(string ownerSellerId, string? actingSellerId) =>
         actingSellerId is null || string.Equals(ownerSellerId, actingSellerId, StringComparison.Ordinal);
 
-    /// <summary>Persists the in-memory change together with any alerts it raised, then projects the alerts.</summary>
-    private async Task Persist(long availableBefore, DateTimeOffset now)
+    private void ThrowIfBroken()
     {
-        var catalog = state.State.Catalog!;
-        var after = StockRules.TotalAvailable(state.State);
-        foreach (var kind in StockRules.AlertsFor(availableBefore, after, catalog.LowStockThreshold))
+        if (_broken is not null)
         {
-            state.State.PendingAlerts.Add(new StockAlert(Ulid.NewUlid(now).ToString(), SkuId, catalog.SellerId, kind, after, catalog.LowStockThreshold, now));
-        }
-        if (state.State.PendingAlerts.Count > MaxPendingAlerts)
-        {
-            logger.LogError("SKU {SkuId} drops {Count} undelivered stock alerts: the alert table has been unreachable too long",
-                SkuId, state.State.PendingAlerts.Count - MaxPendingAlerts);
-            state.State.PendingAlerts.RemoveRange(0, state.State.PendingAlerts.Count - MaxPendingAlerts);
-        }
-        state.State.UpdatedAt = now;
-        await WriteOrReload();
-        if (state.State.PendingAlerts.Count > 0)
-        {
-            await PublishPendingAlerts();
+            throw _broken;
         }
     }
 
-    private async Task WriteOrReload()
+    /// <summary>Records the alerts a change raised; the change itself is already applied in memory.</summary>
+    private void Changed(long availableBefore, DateTimeOffset now)
     {
-        try
+        var catalog = _state.Catalog!;
+        var after = StockRules.TotalAvailable(_state);
+        foreach (var kind in StockRules.AlertsFor(availableBefore, after, catalog.LowStockThreshold))
         {
-            await state.WriteStateAsync();
+            _state.PendingAlerts.Add(new StockAlert(Ulid.NewUlid(now).ToString(), SkuId, catalog.SellerId, kind, after, catalog.LowStockThreshold, now));
         }
-        catch
+        if (_state.PendingAlerts.Count > MaxPendingAlerts)
         {
-            // The write may or may not have landed: reload so memory never runs ahead of storage.
-            await state.ReadStateAsync();
-            throw;
+            logger.LogError("SKU {SkuId} drops {Count} undelivered stock alerts: the alert table has been unreachable too long",
+                SkuId, _state.PendingAlerts.Count - MaxPendingAlerts);
+            _state.PendingAlerts.RemoveRange(0, _state.PendingAlerts.Count - MaxPendingAlerts);
+        }
+        _state.UpdatedAt = now;
+        _dirty = true;
+    }
+
+    /// <summary>
+    /// Completes when every change made so far is durable. Changes made while a write is in flight join the next write, so
+    /// a hot SKU writes once per round trip, not once per request.
+    /// </summary>
+    private async Task Durable(bool onlyIfPending = false)
+    {
+        Task wait;
+        if (_dirty)
+        {
+            _nextWrite ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            wait = _nextWrite.Task;
+            if (_writer is null || _writer.IsCompleted)
+            {
+                _writer = WriteLoop();
+            }
+        }
+        else
+        {
+            // Nothing new: wait only for the write (if any) carrying earlier changes this answer depends on.
+            wait = onlyIfPending ? (_nextWrite?.Task ?? _writer ?? Task.CompletedTask) : Task.CompletedTask;
+        }
+        await wait;
+        // A write after ours may have failed meanwhile; the caller retries against what is durable.
+        ThrowIfBroken();
+    }
+
+    private async Task WriteLoop()
+    {
+        while (_dirty && _nextWrite is { } batch)
+        {
+            _nextWrite = null;
+            _dirty = false;
+            var write = new SkuLedgerWrite(SkuId, _version, Snapshot(),
+                _reservationChanges.Values.Where(r => r is not null).ToArray()!,
+                _reservationChanges.Where(c => c.Value is null).Select(c => c.Key).ToArray());
+            _reservationChanges.Clear();
+            try
+            {
+                _version = await store.WriteAsync(write, CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                // Memory is ahead of storage now: fail everyone who waits and start over from what is durable.
+                logger.LogError(ex, "Writing SKU {SkuId} failed; the activation reloads", SkuId);
+                _broken = new TransientStorageException($"SKU '{SkuId}' could not store a change ({ex.GetType().Name}); nothing was acknowledged, retry.");
+                batch.TrySetException(_broken);
+                _nextWrite?.TrySetException(_broken);
+                _nextWrite = null;
+                DeactivateOnIdle();
+                return;
+            }
+            batch.TrySetResult();
+            if (_state.PendingAlerts.Count > 0)
+            {
+                await PublishPendingAlerts();
+            }
         }
     }
+
+    /// <summary>The aggregate as of now; the write must not see later changes, so it gets a copy.</summary>
+    private SkuState Snapshot() => new()
+    {
+        Catalog = _state.Catalog,
+        Warehouses = new Dictionary<string, WarehouseStock>(_state.Warehouses, StringComparer.Ordinal),
+        RecentAdjustmentIds = [.. _state.RecentAdjustmentIds],
+        PendingAlerts = [.. _state.PendingAlerts],
+        CreatedAt = _state.CreatedAt,
+        UpdatedAt = _state.UpdatedAt,
+        PreSaleReserved = _state.PreSaleReserved,
+    };
 
     private async Task PublishPendingAlerts()
     {
-        var pending = state.State.PendingAlerts.ToArray();
+        var pending = _state.PendingAlerts.ToArray();
         try
         {
             await alertSink.RecordAsync(pending, CancellationToken.None);
-            state.State.PendingAlerts.RemoveAll(a => pending.Contains(a));
+            _state.PendingAlerts.RemoveAll(a => pending.Contains(a));
             // The cleared outbox is persisted with the next write; a replay after a crash is harmless (idempotent by id).
             _alertRetryTimer?.Dispose();
             _alertRetryTimer = null;
@@ -203,8 +311,8 @@ public sealed class SkuGrain(
 
     private SkuView View()
     {
-        var warehouses = state.State.Warehouses.Values.OrderBy(w => w.WarehouseId, StringComparer.Ordinal).ToArray();
-        return new SkuView(SkuId, state.State.Catalog!, warehouses.Sum(w => w.Available), warehouses, state.State.CreatedAt, state.State.UpdatedAt,
-            state.State.PreSaleReserved);
+        var warehouses = _state.Warehouses.Values.OrderBy(w => w.WarehouseId, StringComparer.Ordinal).ToArray();
+        return new SkuView(SkuId, _state.Catalog!, warehouses.Sum(w => w.Available), warehouses, _state.CreatedAt, _state.UpdatedAt,
+            _state.PreSaleReserved);
     }
 }

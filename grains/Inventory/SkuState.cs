@@ -1,6 +1,9 @@
 namespace Orleans.Trade.Inventory;
 
-/// <summary>Persistent state of a SKU grain (state name <c>sku</c>).</summary>
+/// <summary>
+/// A SKU grain's state. Everything but <see cref="Reservations"/> is the small aggregate written on every change; the
+/// reservations are stored as rows of their own (see <see cref="ISkuLedgerStore"/>).
+/// </summary>
 [GenerateSerializer]
 public sealed class SkuState
 {
@@ -13,7 +16,8 @@ public sealed class SkuState
     [Id(4)] public DateTimeOffset CreatedAt { get; set; }
     [Id(5)] public DateTimeOffset UpdatedAt { get; set; }
     /// <summary>Open reservations by id: units held for orders that have not shipped or been cancelled.</summary>
-    [Id(6)] public Dictionary<string, StockReservation> Reservations { get; set; } = new(StringComparer.Ordinal);
+    [Id(6), System.Text.Json.Serialization.JsonIgnore]
+    public Dictionary<string, StockReservation> Reservations { get; set; } = new(StringComparer.Ordinal);
     /// <summary>Units sold beyond on-hand stock under the SKU's pre-sale terms.</summary>
     [Id(7)] public long PreSaleReserved { get; set; }
 }

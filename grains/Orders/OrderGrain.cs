@@ -10,7 +10,7 @@ public sealed class OrderGrain(
     IOrderProjectionSink projection,
     IFxRates fxRates,
     IOptions<OrderOptions> orderOptions,
-    IOptions<AllocationOptions> allocationOptions,
+    RegionMap regions,
     TradeClock clock,
     ILogger<OrderGrain> logger) : Grain, IOrderGrain, IRemindable
 {
@@ -124,7 +124,7 @@ public sealed class OrderGrain(
     {
         var placement = S.Placement!;
         var warehouses = await GrainFactory.GetGrain<IWarehouseRegistryGrain>(WarehouseRegistry.Key).List();
-        var ranked = WarehouseRanking.Rank(placement.ShipTo.Country, warehouses.Select(w => (w.WarehouseId, w.Country)), allocationOptions.Value.ToRegionMap());
+        var ranked = WarehouseRanking.Rank(placement.ShipTo.Country, warehouses.Select(w => (w.WarehouseId, w.Country)), regions);
         var reservations = Reservations().ToArray();
         var results = await Task.WhenAll(placement.Lines.Select((line, i) =>
             GrainFactory.GetGrain<ISkuGrain>(line.SkuId).Reserve(new StockReservationRequest(reservations[i].ReservationId, line.Quantity, ranked))));

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using Orleans.Trade.Common;
 
@@ -57,34 +58,64 @@ public sealed class NotificationDispatcher(
         {
             return 0;
         }
+        if (settings.WebhookUrl is null)
+        {
+            await MarkDeliveredAsync(batch, "skipped: no webhook configured", cancellationToken);
+            return batch.Count;
+        }
         var client = httpClients.CreateClient(nameof(NotificationDispatcher));
+        var delivered = new ConcurrentBag<Due>();
         await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (n, ct) =>
         {
-            string? error = null;
-            if (settings.WebhookUrl is not null)
+            string? error;
+            try
             {
-                try
+                using var request = new HttpRequestMessage(HttpMethod.Post, settings.WebhookUrl)
                 {
-                    using var request = new HttpRequestMessage(HttpMethod.Post, settings.WebhookUrl)
+                    Content = JsonContent.Create(new
                     {
-                        Content = JsonContent.Create(new
-                        {
-                            notificationId = n.Id, orderId = n.OrderId, recipient = n.Recipient, channel = n.Channel,
-                            @event = n.Event, status = n.Status, at = n.CreatedAt,
-                        }),
-                    };
-                    request.Headers.Add("Idempotency-Key", n.Id);
-                    using var response = await client.SendAsync(request, ct);
-                    error = response.IsSuccessStatusCode ? null : $"HTTP {(int)response.StatusCode}";
-                }
-                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-                {
-                    error = ex.GetType().Name + ": " + ex.Message;
-                }
+                        notificationId = n.Id, orderId = n.OrderId, recipient = n.Recipient, channel = n.Channel,
+                        @event = n.Event, status = n.Status, at = n.CreatedAt,
+                    }),
+                };
+                request.Headers.Add("Idempotency-Key", n.Id);
+                using var response = await client.SendAsync(request, ct);
+                error = response.IsSuccessStatusCode ? null : $"HTTP {(int)response.StatusCode}";
             }
-            await CompleteAsync(n, error, settings, ct);
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+                error = ex.GetType().Name + ": " + ex.Message;
+            }
+            if (error is null)
+            {
+                delivered.Add(n);
+            }
+            else
+            {
+                await RetryLaterAsync(n, error, settings, ct);
+            }
         });
+        await MarkDeliveredAsync(delivered.ToArray(), null, cancellationToken);
         return batch.Count;
+    }
+
+    /// <summary>One statement for the whole batch, so a busy outbox costs a round trip per batch, not per notification.</summary>
+    private async Task MarkDeliveredAsync(IReadOnlyCollection<Due> notifications, string? note, CancellationToken cancellationToken)
+    {
+        if (notifications.Count == 0)
+        {
+            return;
+        }
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var command = connection.Command("");
+        var names = notifications.Select((n, i) =>
+        {
+            command.With($"id{i}", n.Id);
+            return $"@id{i}";
+        }).ToArray();
+        command.CommandText = "UPDATE order_notifications SET attempts = attempts + 1, delivered_at = @now, last_error = @note " +
+            $"WHERE notification_id IN ({string.Join(", ", names)})";
+        await command.With("now", database.ToDb(clock.GetUtcNow())).With("note", note).ExecuteNonQueryAsync(cancellationToken);
     }
 
     private async Task<IReadOnlyList<Due>> ClaimAsync(DateTimeOffset now, NotificationOptions settings, CancellationToken cancellationToken)
@@ -107,25 +138,17 @@ public sealed class NotificationDispatcher(
         return due;
     }
 
-    private async Task CompleteAsync(Due n, string? error, NotificationOptions settings, CancellationToken cancellationToken)
+    private async Task RetryLaterAsync(Due n, string error, NotificationOptions settings, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         var attempts = n.Attempts + 1;
-        await using var connection = await database.OpenAsync(cancellationToken);
-        if (error is null)
-        {
-            await connection.Command("UPDATE order_notifications SET attempts = @attempts, delivered_at = @now, last_error = @note WHERE notification_id = @id")
-                .With("attempts", attempts).With("now", database.ToDb(now)).With("id", n.Id)
-                .With("note", settings.WebhookUrl is null ? "skipped: no webhook configured" : null)
-                .ExecuteNonQueryAsync(cancellationToken);
-            return;
-        }
         var backoff = TimeSpan.FromSeconds(Math.Min(settings.MaxBackoff.TotalSeconds, Math.Pow(2, Math.Min(attempts, 20))));
         var giveUp = attempts >= settings.MaxAttempts;
         if (giveUp)
         {
             logger.LogError("Notification {NotificationId} of order {OrderId} failed {Attempts} times; giving up: {Error}", n.Id, n.OrderId, attempts, error);
         }
+        await using var connection = await database.OpenAsync(cancellationToken);
         await connection.Command("UPDATE order_notifications SET attempts = @attempts, next_attempt_at = @next, failed_at = @failed, last_error = @error WHERE notification_id = @id")
             .With("attempts", attempts).With("next", database.ToDb(now + backoff)).With("failed", giveUp ? database.ToDb(now) : DBNull.Value)
             .With("error", error.Length > 500 ? error[..500] : error).With("id", n.Id)

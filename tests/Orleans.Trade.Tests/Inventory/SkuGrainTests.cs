@@ -27,9 +27,49 @@ public sealed class RecordingAlertSink : IStockAlertSink
     }
 }
 
+/// <summary>
+/// SKU ledgers in memory for the in-process grain tests, round-tripped through JSON like the SQL store so a test sees only
+/// what a real write would keep. The SQL store itself is exercised by every HTTP test against PostgreSQL and SQLite.
+/// </summary>
+public sealed class InMemorySkuLedgerStore : ISkuLedgerStore
+{
+    private readonly Dictionary<string, (long Version, string State, Dictionary<string, StockReservation> Reservations)> _ledgers = new();
+    public int Writes;
+
+    public Task<SkuLedger?> LoadAsync(string skuId, CancellationToken cancellationToken)
+    {
+        lock (_ledgers)
+        {
+            return Task.FromResult(_ledgers.TryGetValue(skuId, out var l)
+                ? new SkuLedger(l.Version, System.Text.Json.JsonSerializer.Deserialize<SkuState>(l.State)!, l.Reservations.Values.ToArray())
+                : null);
+        }
+    }
+
+    public async Task<long> WriteAsync(SkuLedgerWrite write, CancellationToken cancellationToken)
+    {
+        await Task.Delay(2, cancellationToken); // a database round trip: requests arriving meanwhile share the next write
+        lock (_ledgers)
+        {
+            var current = _ledgers.TryGetValue(write.SkuId, out var l) ? l.Version : 0;
+            if (current != write.ExpectedVersion)
+            {
+                throw new SkuLedgerConflictException(write.SkuId, write.ExpectedVersion);
+            }
+            var reservations = l.Reservations is null ? new Dictionary<string, StockReservation>() : new Dictionary<string, StockReservation>(l.Reservations);
+            foreach (var id in write.Closed) reservations.Remove(id);
+            foreach (var r in write.Opened) reservations[r.ReservationId] = r;
+            _ledgers[write.SkuId] = (current + 1, System.Text.Json.JsonSerializer.Serialize(write.State), reservations);
+            Writes++;
+            return current + 1;
+        }
+    }
+}
+
 public sealed class SkuGrainClusterFixture : IAsyncLifetime
 {
     public RecordingAlertSink Sink { get; } = new();
+    public InMemorySkuLedgerStore Ledgers { get; } = new();
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 25, 8, 0, 0, TimeSpan.Zero));
     public InProcessTestCluster Cluster { get; private set; } = null!;
 
@@ -40,6 +80,7 @@ public sealed class SkuGrainClusterFixture : IAsyncLifetime
         {
             silo.AddMemoryGrainStorage(StorageNames.Trade);
             silo.Services.AddSingleton<IStockAlertSink>(Sink);
+            silo.Services.AddSingleton<ISkuLedgerStore>(Ledgers);
             silo.Services.AddSingleton<TimeProvider>(Clock);
             silo.Services.AddSingleton(new TradeClock(Clock));
         });
@@ -92,6 +133,33 @@ public sealed class SkuGrainTests(SkuGrainClusterFixture fixture) : IClassFixtur
         var view = await sku.Get();
         Assert.Equal(7, view!.TotalAvailable);
         Assert.Equal(fixture.Clock.GetUtcNow(), view.UpdatedAt);
+    }
+
+    [Fact]
+    public async Task Concurrent_reservations_on_one_sku_share_writes_and_never_oversell()
+    {
+        var sku = Sku();
+        await sku.UpsertCatalog(Catalog("s1"), null);
+        await sku.SetStock(new StockLevelUpdate("wh", 300, 1), null);
+        var writesBefore = fixture.Ledgers.Writes;
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 1000).Select(i =>
+            sku.Reserve(new StockReservationRequest($"order-{i}:0", 1, ["wh"]))));
+
+        Assert.Equal(300, results.Count(r => r.Status == ReservationStatus.Reserved));
+        Assert.Equal(700, results.Count(r => r.Status == ReservationStatus.Insufficient));
+        var view = await sku.Get();
+        Assert.Equal(0, view!.TotalAvailable);
+        Assert.Equal(300, view.Warehouses[0].Reserved);
+        Assert.True(fixture.Ledgers.Writes - writesBefore < 300, $"{fixture.Ledgers.Writes - writesBefore} writes for 300 reservations: no group commit");
+
+        // Retrying a reservation is a no-op; releasing twice gives the units back once.
+        var reservedId = results.Select((r, i) => (r, i)).First(x => x.r.Status == ReservationStatus.Reserved).i;
+        Assert.Equal(ReservationStatus.Reserved, (await sku.Reserve(new StockReservationRequest($"order-{reservedId}:0", 1, ["wh"]))).Status);
+        Assert.Equal(0, (await sku.Get())!.TotalAvailable);
+        await sku.ReleaseReservation($"order-{reservedId}:0");
+        await sku.ReleaseReservation($"order-{reservedId}:0");
+        Assert.Equal(1, (await sku.Get())!.TotalAvailable);
     }
 
     [Fact]
