@@ -20,6 +20,13 @@ public interface ISkuGrain : IGrainWithStringKey
     [ReadOnly, AlwaysInterleave]
     Task<SkuCatalog?> GetCatalog();
 
+    /// <summary>
+    /// Catalog and units that could be had now (warehouse stock plus pre-sale room), answered between other calls. A hint for
+    /// failing fast once a flash sale is sold out; only <see cref="Reserve"/> decides.
+    /// </summary>
+    [ReadOnly, AlwaysInterleave]
+    Task<SkuAvailability?> GetAvailability();
+
     Task<StockWriteResult> SetStock(StockLevelUpdate update, string? actingSellerId);
 
     /// <summary>Applies several absolute updates in order and persists them with one write.</summary>

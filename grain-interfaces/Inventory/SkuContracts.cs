@@ -142,3 +142,8 @@ public sealed record StockReservationResult(
     [property: Id(1)] IReadOnlyList<StockAllocationPart> Allocation,
     [property: Id(2)] long Available, // units that could be had right now: warehouse stock plus pre-sale room
     [property: Id(3)] SkuCatalog? Catalog); // the catalog at reservation time: the price and seller the line is bound to
+
+[GenerateSerializer, Immutable]
+public sealed record SkuAvailability(
+    [property: Id(0)] SkuCatalog Catalog,
+    [property: Id(1)] long Available);

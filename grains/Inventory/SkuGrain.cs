@@ -50,6 +50,10 @@ public sealed class SkuGrain(
 
     public Task<SkuCatalog?> GetCatalog() => Task.FromResult(_state.Catalog);
 
+    public Task<SkuAvailability?> GetAvailability() => Task.FromResult(_state.Catalog is { } catalog
+        ? new SkuAvailability(catalog, StockRules.TotalAvailable(_state) + (catalog.PreSale is { } terms ? Math.Max(0, terms.Quota - _state.PreSaleReserved) : 0))
+        : null);
+
     public async Task<SkuView?> Get()
     {
         // Never show a change that is not yet durable.

@@ -36,7 +36,7 @@ public sealed class CheckoutGrain(
         {
             // Group the cart by seller from the catalog; every SKU must exist.
             var skuIds = command.Items.Select(i => i.SkuId).Distinct().ToArray();
-            var views = await Task.WhenAll(skuIds.Select(id => GrainFactory.GetGrain<ISkuGrain>(id).GetCatalog()));
+            var views = await Task.WhenAll(skuIds.Select(id => GrainFactory.GetGrain<ISkuGrain>(id).GetAvailability()));
             var unknown = skuIds.Where((_, i) => views[i] is null).ToArray();
             var now = clock.GetUtcNow();
             s.RequestHash = command.RequestHash;
@@ -46,7 +46,20 @@ public sealed class CheckoutGrain(
                 return await Answer(new CheckoutResult(CheckoutStatus.Refused, s.CheckoutId, [], [],
                     $"Unknown SKU(s): {string.Join(", ", unknown)}."));
             }
-            foreach (var sellerId in views.Select(v => v!.SellerId).Distinct().Order(StringComparer.Ordinal))
+            // Sold out already: answer without creating orders (the common case once a flash sale is over).
+            var available = skuIds.Select((id, i) => (id, views[i]!)).ToDictionary(x => x.id, x => x.Item2, StringComparer.Ordinal);
+            var soldOut = command.Items.Where(i => available[i.SkuId].Available < i.Quantity).ToArray();
+            if (soldOut.Length > 0)
+            {
+                var shortLines = new List<ShortLine>();
+                foreach (var line in soldOut)
+                {
+                    var sku = available[line.SkuId];
+                    shortLines.Add(new ShortLine(line.SkuId, line.Quantity, sku.Available, await Substitutes(sku.Catalog, line.Quantity)));
+                }
+                return await Answer(new CheckoutResult(CheckoutStatus.OutOfStock, s.CheckoutId, [], shortLines, "Some lines cannot be had; nothing was reserved."));
+            }
+            foreach (var sellerId in views.Select(v => v!.Catalog.SellerId).Distinct().Order(StringComparer.Ordinal))
             {
                 s.OrderIdsBySeller[sellerId] = Ulid.NewUlid(now).ToString();
             }
@@ -98,6 +111,16 @@ public sealed class CheckoutGrain(
         return await Answer(shortLines.Length > 0
             ? new CheckoutResult(CheckoutStatus.OutOfStock, s.CheckoutId!, [], shortLines, "Some lines cannot be had; nothing was reserved.")
             : new CheckoutResult(CheckoutStatus.Refused, s.CheckoutId!, [], [], string.Join(" ", prepared.Select(p => p.Reason).Where(r => r is not null))));
+    }
+
+    private async Task<IReadOnlyList<SubstituteOffer>> Substitutes(SkuCatalog catalog, long quantity)
+    {
+        var ids = (catalog.SubstituteSkuIds ?? []).Take(10).ToArray();
+        var offers = await Task.WhenAll(ids.Select(id => GrainFactory.GetGrain<ISkuGrain>(id).GetAvailability()));
+        return ids.Zip(offers)
+            .Where(x => x.Second is not null && x.Second.Available >= quantity)
+            .Select(x => new SubstituteOffer(x.First, x.Second!.Catalog.Title, x.Second.Available, x.Second.Catalog.Price))
+            .ToArray();
     }
 
     private async Task<CheckoutResult> Answer(CheckoutResult answer)
