@@ -79,7 +79,7 @@ public sealed class OrderDeadlineTests
     }
 
     [Fact]
-    public async Task Orders_not_shipped_in_the_handling_time_are_marked_late_once_with_a_48_hour_ticket()
+    public async Task Orders_not_shipped_in_the_handling_time_are_marked_late_once_with_a_48_hour_ticket_across_a_restart()
     {
         await using var silo = await StartSilo();
         var shop = new OrderTestShop(silo);
@@ -87,7 +87,11 @@ public sealed class OrderDeadlineTests
         var (orderId, _, _) = await PlaceOrder(shop);
         await shop.ActAsync(shop.Admin, orderId, "payment-confirmations");
 
-        await Advance(shop, TimeSpan.FromDays(5) + TimeSpan.FromMinutes(1));
+        // The deadline passes while the silo is down: it fires after the restart.
+        silo.Kill();
+        silo.ExtraEnvironment["Clock__OffsetSeconds"] = (TimeSpan.FromDays(5) + TimeSpan.FromMinutes(1)).TotalSeconds.ToString();
+        await silo.StartAsync();
+        shop = new OrderTestShop(silo);
 
         var events = await EventuallyTimeline(shop, orderId, e => e.Contains("MarkedLate"));
         Assert.Equal(["Placed", "Paid", "ReleasedToSeller", "MarkedLate"], events);
@@ -103,7 +107,7 @@ public sealed class OrderDeadlineTests
     }
 
     [Fact]
-    public async Task Delivered_orders_complete_by_themselves_after_15_days()
+    public async Task Delivered_orders_complete_by_themselves_after_15_days_once_across_a_restart()
     {
         await using var silo = await StartSilo();
         var shop = new OrderTestShop(silo);
@@ -116,10 +120,15 @@ public sealed class OrderDeadlineTests
         await Advance(shop, TimeSpan.FromDays(14));
         await Task.Delay(TimeSpan.FromSeconds(5));
         Assert.Equal("delivered", (await shop.OrderAsync(orderId))["status"]!.GetValue<string>());
-        await Advance(shop, TimeSpan.FromDays(1) + TimeSpan.FromMinutes(1));
+        silo.Kill();
+        silo.ExtraEnvironment["Clock__OffsetSeconds"] = (TimeSpan.FromDays(15) + TimeSpan.FromMinutes(1)).TotalSeconds.ToString();
+        await silo.StartAsync();
+        shop = new OrderTestShop(silo);
 
         var events = await EventuallyTimeline(shop, orderId, e => e.Contains("Completed"));
         Assert.Equal("Completed", events[^1]);
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        Assert.Single(await shop.TimelineEventsAsync(orderId), e => e == "Completed");
         var timeline = (await shop.Admin.GetJsonAsync($"/api/v1/orders/{orderId}/timeline")).Body!["entries"]!.AsArray();
         Assert.Equal("system", timeline[^1]!["actor"]!.GetValue<string>());
         Assert.Equal("completed", (await shop.OrderAsync(orderId))["status"]!.GetValue<string>());
