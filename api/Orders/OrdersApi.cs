@@ -300,10 +300,14 @@ public static class OrdersApi
             return null;
         }
         // The same SKU twice is one line; the order of first appearance is kept.
-        return items.GroupBy(i => i!.SkuId!, StringComparer.Ordinal)
+        var lines = items.GroupBy(i => i!.SkuId!, StringComparer.Ordinal)
             .Select(g => new CartLine(g.Key, g.Sum(i => i!.Quantity!.Value)))
-            .Where(l => l.Quantity <= MaxQuantityPerLine || v.Add($"items", $"SKU '{l.SkuId}' appears with more than {MaxQuantityPerLine} units in total.") is null)
             .ToArray();
+        foreach (var line in lines.Where(l => l.Quantity > MaxQuantityPerLine))
+        {
+            v.Add("items", $"SKU '{line.SkuId}' appears with more than {MaxQuantityPerLine} units in total.");
+        }
+        return lines;
     }
 
     private static string Hash<T>(T command) =>

@@ -55,7 +55,7 @@ public sealed class CheckoutGrain(
                 foreach (var line in soldOut)
                 {
                     var sku = available[line.SkuId];
-                    shortLines.Add(new ShortLine(line.SkuId, line.Quantity, sku.Available, await Substitutes(sku.Catalog, line.Quantity)));
+                    shortLines.Add(new ShortLine(line.SkuId, line.Quantity, sku.Available, await SubstituteOffers.FindAsync(GrainFactory, sku.Catalog, line.Quantity)));
                 }
                 return await Answer(new CheckoutResult(CheckoutStatus.OutOfStock, s.CheckoutId, [], shortLines, "Some lines cannot be had; nothing was reserved."));
             }
@@ -111,16 +111,6 @@ public sealed class CheckoutGrain(
         return await Answer(shortLines.Length > 0
             ? new CheckoutResult(CheckoutStatus.OutOfStock, s.CheckoutId!, [], shortLines, "Some lines cannot be had; nothing was reserved.")
             : new CheckoutResult(CheckoutStatus.Refused, s.CheckoutId!, [], [], string.Join(" ", prepared.Select(p => p.Reason).Where(r => r is not null))));
-    }
-
-    private async Task<IReadOnlyList<SubstituteOffer>> Substitutes(SkuCatalog catalog, long quantity)
-    {
-        var ids = (catalog.SubstituteSkuIds ?? []).Take(10).ToArray();
-        var offers = await Task.WhenAll(ids.Select(id => GrainFactory.GetGrain<ISkuGrain>(id).GetAvailability()));
-        return ids.Zip(offers)
-            .Where(x => x.Second is not null && x.Second.Available >= quantity)
-            .Select(x => new SubstituteOffer(x.First, x.Second!.Catalog.Title, x.Second.Available, x.Second.Catalog.Price))
-            .ToArray();
     }
 
     private async Task<CheckoutResult> Answer(CheckoutResult answer)

@@ -144,7 +144,7 @@ public sealed class OrderGrain(
             if (results[i].Status == ReservationStatus.Insufficient)
             {
                 shortLines.Add(new ShortLine(placement.Lines[i].SkuId, placement.Lines[i].Quantity, results[i].Available,
-                    await Substitutes(results[i].Catalog, placement.Lines[i].Quantity)));
+                    await SubstituteOffers.FindAsync(GrainFactory, results[i].Catalog, placement.Lines[i].Quantity)));
             }
         }
         if (refusal is not null || shortLines.Count > 0)
@@ -177,15 +177,6 @@ public sealed class OrderGrain(
                 ? $"order value above {_options.RiskReviewAboveUsdMinor / 100m:0.00} USD"
                 : null;
         return new PrepareResult(PrepareStatus.Prepared, [], null);
-    }
-
-    private async Task<IReadOnlyList<SubstituteOffer>> Substitutes(SkuCatalog? catalog, long quantity)
-    {
-        var ids = catalog?.SubstituteSkuIds ?? [];
-        var views = await Task.WhenAll(ids.Take(10).Select(id => GrainFactory.GetGrain<ISkuGrain>(id).Get()));
-        return views.Where(v => v is not null && v.TotalAvailable + v.PreSaleRemaining >= quantity)
-            .Select(v => new SubstituteOffer(v!.SkuId, v.Catalog.Title, v.TotalAvailable + v.PreSaleRemaining, v.Catalog.Price))
-            .ToArray();
     }
 
     // ---------------------------------------------------------------- lifecycle

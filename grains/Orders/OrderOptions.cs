@@ -26,8 +26,6 @@ public sealed class OrderOptions
 
     public int MaxLinesPerOrder { get; set; } = 50;
 
-    public long MaxQuantityPerLine { get; set; } = 999;
-
     /// <summary>Channels each order event is announced on (R-ORD-5); the webhook receiver fans them out.</summary>
     public string[] NotificationChannels { get; set; } = ["email", "sms", "push"];
 
