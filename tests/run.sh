@@ -8,7 +8,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 configuration="${CONFIGURATION:-Release}"
 results="$root/TestResults"
-export PGDEV_DIR="$root/.pgdata/test-run"
+# Under /tmp, not the clone: the postgres user must be able to reach it wherever the clone lives (e.g. under /root).
+export PGDEV_DIR="${TMPDIR:-/tmp}/orleans-trade-test-pg-$$"
 
 if ! dotnet build Orleans.Trade.sln -c "$configuration" -nologo -v quiet; then
     echo "build failed"

@@ -5,7 +5,7 @@ namespace Orleans.Trade.Tests.Infrastructure;
 
 /// <summary>
 /// The PostgreSQL the tests run against: TRADE_TEST_POSTGRES if set (tests/run.sh sets it and stops the server afterwards),
-/// else the throw-away cluster in .pgdata/tests, started (or reused) with deploy/dev-postgres.sh — the same script
+/// else the throw-away cluster in the temp folder, started (or reused) with deploy/dev-postgres.sh — the same script
 /// developers and CI use. Every test class gets its own database.
 /// </summary>
 public static class PostgresServer
@@ -34,8 +34,9 @@ public static class PostgresServer
         {
             return external;
         }
-        // Left running for the next run; `PGDEV_DIR=.pgdata/tests deploy/dev-postgres.sh stop` ends it.
-        _dataDir = Path.Combine(RepoPaths.Root, ".pgdata", "tests");
+        // Left running for the next run; `PGDEV_DIR=/tmp/orleans-trade-pg-tests deploy/dev-postgres.sh stop` ends it.
+        // In the temp folder so that the postgres user can reach it wherever the clone lives.
+        _dataDir = Path.Combine(Path.GetTempPath(), "orleans-trade-pg-tests");
         var output = RunScript("start");
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1].Trim();
     }
