@@ -11,6 +11,7 @@ using Orleans.Trade.Api.Auth;
 using Orleans.Trade.Api.Common;
 using Orleans.Trade.Api.Inventory;
 using Orleans.Trade.Api.Orders;
+using Orleans.Trade.Api.Payments;
 using Scalar.AspNetCore;
 
 namespace Orleans.Trade.Api;
@@ -85,6 +86,7 @@ public static class TradeApi
         app.MapApiKeysApiV1();
         app.MapInventoryApiV1();
         app.MapOrdersApiV1();
+        app.MapPaymentMethodsApiV1();
         return app;
     }
 }

@@ -2,6 +2,7 @@ using Orleans.Trade.Api;
 using Orleans.Trade.Api.Auth;
 using Orleans.Trade.Api.Inventory;
 using Orleans.Trade.Api.Orders;
+using Orleans.Trade.Api.Payments;
 using Orleans.Trade.Inventory;
 using Orleans.Trade.Orders;
 using Orleans.Trade.Silo;
@@ -45,6 +46,9 @@ builder.Services.AddSingleton<SqlStockAlertStore>();
 builder.Services.AddSingleton<IStockAlertSink>(sp => sp.GetRequiredService<SqlStockAlertStore>());
 builder.Services.AddSingleton<IStockAlertQueries>(sp => sp.GetRequiredService<SqlStockAlertStore>());
 builder.Services.AddSingleton<ISkuLedgerStore, SqlSkuLedgerStore>();
+builder.Services.AddSingleton<ICardTokenStore, SqlCardTokenStore>();
+builder.Services.AddSingleton(sp => SiloConfiguration.CreateCardFingerprintKey(builder.Configuration, database,
+    sp.GetRequiredService<ILoggerFactory>().CreateLogger("Orleans.Trade.Payments")));
 builder.Services.AddSingleton<SqlOrderStore>();
 builder.Services.AddSingleton<IOrderProjectionSink>(sp => sp.GetRequiredService<SqlOrderStore>());
 builder.Services.AddSingleton<IOrderQueries>(sp => sp.GetRequiredService<SqlOrderStore>());

@@ -8,6 +8,7 @@ using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Orleans.Configuration;
 using Orleans.Dashboard;
+using Orleans.Trade.Api.Payments;
 using Orleans.Trade.Common;
 using Orleans.Trade.Orders;
 using Orleans.Trade.Silo.Storage;
@@ -78,6 +79,38 @@ public static class SiloConfiguration
         services.AddHttpClient(nameof(NotificationDispatcher), c => c.Timeout = TimeSpan.FromSeconds(10));
         services.AddHostedService<NotificationDispatcher>();
         return services;
+    }
+
+    /// <summary>
+    /// The key of card fingerprints: <c>Payments:CardFingerprintKey</c> (base64, at least 32 bytes) when set. Otherwise the
+    /// embedded default keeps a generated key in a file beside its database (mode 0600), and a PostgreSQL silo uses a key for
+    /// its lifetime only, with a warning, since fingerprints then differ between silos and restarts.
+    /// </summary>
+    public static CardFingerprintKey CreateCardFingerprintKey(IConfiguration configuration, TradeDatabase database, ILogger logger)
+    {
+        if (configuration["Payments:CardFingerprintKey"] is { Length: > 0 } configured)
+        {
+            var key = Convert.FromBase64String(configured);
+            return key.Length >= 32 ? new CardFingerprintKey(key)
+                : throw new InvalidOperationException("Payments:CardFingerprintKey must be at least 32 bytes, base64-encoded.");
+        }
+        if (database.SqlitePath is { } dbPath)
+        {
+            var path = Path.Combine(Path.GetDirectoryName(dbPath)!, "card-fingerprint.key");
+            if (!File.Exists(path))
+            {
+                var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+                if (!OperatingSystem.IsWindows())
+                {
+                    options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+                }
+                using var file = new FileStream(path, options);
+                file.Write(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+            }
+            return new CardFingerprintKey(File.ReadAllBytes(path));
+        }
+        logger.LogWarning("Payments:CardFingerprintKey is not set: card fingerprints use a key that lives only as long as this silo.");
+        return new CardFingerprintKey(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
     }
 
     public static WebApplicationBuilder AddTradeTelemetry(this WebApplicationBuilder builder)

@@ -36,6 +36,9 @@ public sealed class TradeDatabase : IAsyncDisposable
     /// <summary>Holds credentials: never log it.</summary>
     public string ConnectionString { get; }
 
+    /// <summary>The SQLite file, for the embedded default; null on PostgreSQL.</summary>
+    public string? SqlitePath => Provider == StorageProvider.Sqlite ? new SqliteConnectionStringBuilder(ConnectionString).DataSource : null;
+
     public string Invariant => Provider == StorageProvider.Postgres ? PostgresInvariant : SqliteInvariant;
 
     /// <summary>Reads <c>Storage:Provider</c> (sqlite | postgres), <c>ConnectionStrings:Trade</c> and <c>Storage:SqlitePath</c>.</summary>

@@ -41,6 +41,9 @@ public sealed class SiloProcess : IAsyncDisposable
     public bool IsRunning => _process is { HasExited: false };
     public string RecentLog => string.Join('\n', _log.TakeLast(80));
 
+    /// <summary>When set, every line the silo prints is also appended here (for tests that search the whole log).</summary>
+    public string? LogFile { get; set; }
+
     public static async Task<SiloProcess> StartAsync(SiloStorage storage, string clusterId, IReadOnlyDictionary<string, string>? env = null)
     {
         var silo = new SiloProcess(storage, clusterId, env);
@@ -99,6 +102,13 @@ public sealed class SiloProcess : IAsyncDisposable
             return;
         }
         _log.Enqueue(line);
+        if (LogFile is { } file)
+        {
+            lock (_log)
+            {
+                File.AppendAllText(file, line + "\n");
+            }
+        }
         while (_log.Count > 400 && _log.TryDequeue(out _))
         {
         }
