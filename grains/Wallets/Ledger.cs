@@ -1,0 +1,166 @@
+namespace Orleans.Trade.Wallets;
+
+/// <summary>Whether an account may go below zero. Guarded accounts hold money someone owns; open ones mirror the outside world.</summary>
+public enum AccountGuard
+{
+    /// <summary>Available balance (credits − debits − pending debits) never goes below zero.</summary>
+    MustNotGoNegative,
+    /// <summary>May go negative, e.g. the payment provider's clearing account: money that came in from outside.</summary>
+    Open,
+}
+
+public enum TransferKind
+{
+    /// <summary>Moves money at once.</summary>
+    Posted,
+    /// <summary>Holds money on the debit account until posted or voided (escrow).</summary>
+    Pending,
+    /// <summary>Completes a pending transfer, for its full amount or less (the rest is released).</summary>
+    PostPending,
+    /// <summary>Releases a pending transfer.</summary>
+    VoidPending,
+}
+
+/// <summary>
+/// One double-entry transfer (R-ROLE-1, R-SET-1): <see cref="Amount"/> minor units of one currency leave the debit account
+/// and reach the credit account. Ids make retries no-ops. For PostPending and VoidPending, <see cref="PendingId"/> names the
+/// pending transfer and the accounts must be its accounts.
+/// </summary>
+public sealed record Transfer(
+    string TransferId,
+    TransferKind Kind,
+    string DebitAccount,
+    string CreditAccount,
+    long Amount,
+    string Currency,
+    string? PendingId = null);
+
+public enum TransferResult
+{
+    Applied,
+    /// <summary>The same transfer was applied before: nothing changed.</summary>
+    AlreadyApplied,
+    /// <summary>The id was used for a different transfer: nothing changed.</summary>
+    IdReused,
+    InsufficientFunds,
+    CurrencyMismatch,
+    InvalidAmount,
+    SameAccount,
+    PendingNotFound,
+    PendingAlreadyClosed,
+    PendingMismatch,
+}
+
+/// <summary>An account's totals; for a guarded account <see cref="Available"/> never drops below zero.</summary>
+public sealed record AccountBalance(string AccountId, string Currency, AccountGuard Guard, long DebitsPosted, long CreditsPosted, long DebitsPending, long CreditsPending)
+{
+    public long Posted => CreditsPosted - DebitsPosted;
+    public long Available => CreditsPosted - DebitsPosted - DebitsPending;
+}
+
+/// <summary>
+/// A double-entry ledger in memory, with the invariants of TigerBeetle-style ledgers checked on every change: every transfer
+/// balances, guarded accounts never go negative, ids are unique, and a pending transfer is closed (posted or voided) once.
+/// Pure: persistence and concurrency are the grain's business.
+/// </summary>
+public sealed class Ledger(Func<string, AccountGuard> guardOf)
+{
+    private readonly Dictionary<string, AccountBalance> _accounts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Transfer> _transfers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (Transfer Pending, bool Closed)> _pending = new(StringComparer.Ordinal);
+
+    public IReadOnlyDictionary<string, AccountBalance> Accounts => _accounts;
+
+    public AccountBalance? Balance(string accountId) => _accounts.GetValueOrDefault(accountId);
+
+    /// <summary>Open pending amount of a pending transfer; 0 when closed or unknown.</summary>
+    public long PendingAmount(string pendingId) => _pending.TryGetValue(pendingId, out var p) && !p.Closed ? p.Pending.Amount : 0;
+
+    public TransferResult Apply(Transfer t)
+    {
+        if (_transfers.TryGetValue(t.TransferId, out var earlier))
+        {
+            return earlier == t ? TransferResult.AlreadyApplied : TransferResult.IdReused;
+        }
+        if (t.Amount <= 0 && t.Kind != TransferKind.VoidPending)
+        {
+            return TransferResult.InvalidAmount;
+        }
+        if (t.DebitAccount == t.CreditAccount)
+        {
+            return TransferResult.SameAccount;
+        }
+        var debit = Account(t.DebitAccount, t.Currency);
+        var credit = Account(t.CreditAccount, t.Currency);
+        if (debit.Currency != t.Currency || credit.Currency != t.Currency)
+        {
+            return TransferResult.CurrencyMismatch;
+        }
+        switch (t.Kind)
+        {
+            case TransferKind.Posted:
+                if (debit.Guard == AccountGuard.MustNotGoNegative && debit.Available < t.Amount)
+                {
+                    return TransferResult.InsufficientFunds;
+                }
+                debit = debit with { DebitsPosted = checked(debit.DebitsPosted + t.Amount) };
+                credit = credit with { CreditsPosted = checked(credit.CreditsPosted + t.Amount) };
+                break;
+            case TransferKind.Pending:
+                if (debit.Guard == AccountGuard.MustNotGoNegative && debit.Available < t.Amount)
+                {
+                    return TransferResult.InsufficientFunds;
+                }
+                debit = debit with { DebitsPending = checked(debit.DebitsPending + t.Amount) };
+                credit = credit with { CreditsPending = checked(credit.CreditsPending + t.Amount) };
+                _pending[t.TransferId] = (t, false);
+                break;
+            case TransferKind.PostPending or TransferKind.VoidPending:
+                if (t.PendingId is null || !_pending.TryGetValue(t.PendingId, out var open))
+                {
+                    return TransferResult.PendingNotFound;
+                }
+                if (open.Closed)
+                {
+                    return TransferResult.PendingAlreadyClosed;
+                }
+                var p = open.Pending;
+                if (p.DebitAccount != t.DebitAccount || p.CreditAccount != t.CreditAccount || p.Currency != t.Currency
+                    || (t.Kind == TransferKind.PostPending && t.Amount > p.Amount))
+                {
+                    return TransferResult.PendingMismatch;
+                }
+                var posted = t.Kind == TransferKind.PostPending ? t.Amount : 0;
+                debit = debit with { DebitsPending = debit.DebitsPending - p.Amount, DebitsPosted = checked(debit.DebitsPosted + posted) };
+                credit = credit with { CreditsPending = credit.CreditsPending - p.Amount, CreditsPosted = checked(credit.CreditsPosted + posted) };
+                _pending[t.PendingId] = (p, true);
+                break;
+        }
+        _accounts[debit.AccountId] = debit;
+        _accounts[credit.AccountId] = credit;
+        _transfers[t.TransferId] = t;
+        CheckInvariants(debit, credit);
+        return TransferResult.Applied;
+    }
+
+    private AccountBalance Account(string id, string currency) =>
+        _accounts.GetValueOrDefault(id) ?? new AccountBalance(id, currency, guardOf(id), 0, 0, 0, 0);
+
+    private static void CheckInvariants(params AccountBalance[] touched)
+    {
+        foreach (var a in touched)
+        {
+            if (a.DebitsPending < 0 || a.CreditsPending < 0 || (a.Guard == AccountGuard.MustNotGoNegative && a.Available < 0))
+            {
+                throw new InvalidOperationException($"Ledger invariant broken on {a.AccountId}: {a}.");
+            }
+        }
+    }
+
+    /// <summary>Per currency, posted and pending amounts over all accounts sum to zero: money is only ever moved.</summary>
+    public IReadOnlyDictionary<string, (long Posted, long Pending)> TotalsByCurrency() =>
+        _accounts.Values.GroupBy(a => a.Currency, StringComparer.Ordinal).ToDictionary(
+            g => g.Key,
+            g => (g.Sum(a => a.CreditsPosted - a.DebitsPosted), g.Sum(a => a.CreditsPending - a.DebitsPending)),
+            StringComparer.Ordinal);
+}
