@@ -87,6 +87,7 @@ public static class TradeApi
         app.MapInventoryApiV1();
         app.MapOrdersApiV1();
         app.MapPaymentMethodsApiV1();
+        app.MapFxRatesApiV1();
         return app;
     }
 }

@@ -75,7 +75,9 @@ public static class SiloConfiguration
         {
             rates[rate.Key] = decimal.Parse(rate.Value!, System.Globalization.CultureInfo.InvariantCulture);
         }
-        services.AddSingleton<IFxRates>(sp => new ConfiguredFxRates(rates, sp.GetRequiredService<TradeClock>().GetUtcNow()));
+        services.AddSingleton(sp => new CachedFxRates(new ConfiguredFxRates(rates, sp.GetRequiredService<TradeClock>().GetUtcNow())));
+        services.AddSingleton<IFxRates>(sp => sp.GetRequiredService<CachedFxRates>());
+        services.AddHostedService<FxRatesRefresher>();
         services.AddHttpClient(nameof(NotificationDispatcher), c => c.Timeout = TimeSpan.FromSeconds(10));
         services.AddHostedService<NotificationDispatcher>();
         return services;

@@ -1,0 +1,26 @@
+namespace Orleans.Trade.Payments;
+
+/// <summary>A set of exchange rates as units of each currency per US dollar, valid from <see cref="AsOf"/> (R-PAY-2).</summary>
+[GenerateSerializer, Immutable]
+public sealed record FxRateTable(
+    [property: Id(0)] IReadOnlyDictionary<string, decimal> UnitsPerUsd,
+    [property: Id(1)] DateTimeOffset AsOf,
+    [property: Id(2)] string Source);
+
+public enum FxUpdateStatus { Applied, Stale }
+
+/// <summary>The current rate table of the platform. Key: <see cref="FxRates.Key"/>. Silos cache it and refresh it often.</summary>
+public interface IFxRatesGrain : IGrainWithStringKey
+{
+    /// <summary>Replaces the table unless the stored one is newer (a late file never overwrites a fresher API update).</summary>
+    Task<FxUpdateStatus> Update(FxRateTable table);
+
+    [ReadOnly, AlwaysInterleave]
+    Task<FxRateTable?> Current();
+}
+
+public static class FxRates
+{
+    public const string Key = "current";
+    public const decimal MaxUnitsPerUsd = 10_000_000m;
+}

@@ -1,0 +1,68 @@
+using System.Net;
+using Orleans.Trade.Tests.Infrastructure;
+using Orleans.Trade.Tests.Orders;
+
+namespace Orleans.Trade.Tests.Payments;
+
+/// <summary>R-PAY-2 over HTTP on PostgreSQL: rates from a file at start-up, then from the API; each order keeps the rate it used.</summary>
+public sealed class FxRatesApiTests
+{
+    [Fact]
+    public async Task Orders_price_with_the_loaded_rates_and_keep_the_rate_they_used()
+    {
+        var file = Path.Combine(Path.GetTempPath(), "orleans-trade-tests", Guid.NewGuid().ToString("N") + ".csv");
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        await File.WriteAllTextAsync(file, "currency,unitsPerUsd\nEUR,0.5\nJPY,150\n");
+        File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddMinutes(-10));
+        var connectionString = await PostgresServer.CreateDatabaseAsync("fx");
+        await using var silo = await SiloProcess.StartAsync(SiloStorage.Postgres(connectionString), "fx-" + Guid.NewGuid().ToString("N")[..8],
+            new Dictionary<string, string> { ["Fx__RatesFile"] = file, ["Fx__RefreshSeconds"] = "0.5" });
+        var shop = new OrderTestShop(silo);
+        await shop.WarehousesAsync();
+        var sku = await shop.SkuAsync(OrderTestShop.NewId("s"), priceMinor: 1000, currency: "USD", stock: [("wh-de", 100)]);
+        var buyer = await shop.KeyAsync("buyer", "fx-buyer");
+
+        var loaded = await Eventually(shop, body => body?["source"]?.GetValue<string>().StartsWith("file:") == true);
+        Assert.Equal(0.5m, loaded!["unitsPerUsd"]!["EUR"]!.GetValue<decimal>());
+        await Task.Delay(1_000); // one refresh period: the silo's cache has the table
+        var (_, first) = await OrderTestShop.CheckoutAsync(buyer, "fx-buyer", OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }]);
+        var firstOrder = first!["orders"]![0]!;
+        Assert.Equal(500, firstOrder["totals"]!["buyer"]!["amountMinor"]!.GetValue<long>());
+
+        var (put, _) = await shop.Admin.PutJsonAsync("/api/v1/fx-rates", new { unitsPerUsd = Rates(("EUR", 0.8m), ("JPY", 151.5m)) });
+        Assert.Equal(HttpStatusCode.OK, put);
+        await Task.Delay(1_500);
+        var (_, second) = await OrderTestShop.CheckoutAsync(buyer, "fx-buyer", OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }]);
+        Assert.Equal(800, second!["orders"]![0]!["totals"]!["buyer"]!["amountMinor"]!.GetValue<long>());
+        Assert.Equal(0.8m, second["orders"]![0]!["totals"]!["fxRate"]!.GetValue<decimal>());
+        var (_, again) = await shop.Admin.GetJsonAsync($"/api/v1/orders/{firstOrder["orderId"]}");
+        Assert.Equal(500, again!["totals"]!["buyer"]!["amountMinor"]!.GetValue<long>());
+        Assert.Equal(0.5m, again["totals"]!["fxRate"]!.GetValue<decimal>());
+
+        var (stale, _) = await shop.Admin.PutJsonAsync("/api/v1/fx-rates", new { unitsPerUsd = Rates(("EUR", 0.1m)), asOf = DateTimeOffset.UtcNow.AddHours(-1) });
+        Assert.Equal(HttpStatusCode.Conflict, stale);
+        var (bad, problem) = await shop.Admin.PutJsonAsync("/api/v1/fx-rates", new { unitsPerUsd = Rates(("EUR", -1m), ("XXX", 2m)) });
+        Assert.Equal(HttpStatusCode.BadRequest, bad);
+        Assert.NotNull(problem!["errors"]!["unitsPerUsd.EUR"]);
+        Assert.NotNull(problem["errors"]!["unitsPerUsd.XXX"]);
+        Assert.Equal(HttpStatusCode.Forbidden, (await buyer.PutJsonAsync("/api/v1/fx-rates", new { unitsPerUsd = Rates(("EUR", 0.9m)) })).Status);
+    }
+
+    /// <summary>Currency codes are dictionary keys: they travel as written, not camel-cased.</summary>
+    private static Dictionary<string, decimal> Rates(params (string Currency, decimal UnitsPerUsd)[] rates) =>
+        rates.ToDictionary(r => r.Currency, r => r.UnitsPerUsd);
+
+    private static async Task<System.Text.Json.Nodes.JsonNode?> Eventually(OrderTestShop shop, Func<System.Text.Json.Nodes.JsonNode?, bool> done)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            var (_, body) = await shop.Admin.GetJsonAsync("/api/v1/fx-rates");
+            if (done(body) || DateTime.UtcNow > deadline)
+            {
+                return body;
+            }
+            await Task.Delay(200);
+        }
+    }
+}
