@@ -1,0 +1,45 @@
+using System.Collections.Frozen;
+using Orleans.Trade.Common;
+
+namespace Orleans.Trade.Payments;
+
+/// <summary>
+/// EU Import One-Stop Shop (R-SET-2): consignments to an EU country whose intrinsic value (goods, without shipping) is at most
+/// EUR 150 have the destination's VAT collected at checkout; above that, VAT is paid at import instead. Rates are the
+/// standard rates in percent; <c>Payments:VatRates</c> may override them.
+/// </summary>
+public static class IossVat
+{
+    public const long ThresholdEurMinor = 150_00;
+
+    public static readonly FrozenDictionary<string, decimal> StandardRates = new Dictionary<string, decimal>(StringComparer.Ordinal)
+    {
+        ["AT"] = 20m, ["BE"] = 21m, ["BG"] = 20m, ["HR"] = 25m, ["CY"] = 19m, ["CZ"] = 21m, ["DK"] = 25m, ["EE"] = 22m,
+        ["FI"] = 25.5m, ["FR"] = 20m, ["DE"] = 19m, ["GR"] = 24m, ["HU"] = 27m, ["IE"] = 23m, ["IT"] = 22m, ["LV"] = 21m,
+        ["LT"] = 21m, ["LU"] = 17m, ["MT"] = 18m, ["NL"] = 21m, ["PL"] = 23m, ["PT"] = 23m, ["RO"] = 19m, ["SK"] = 23m,
+        ["SI"] = 22m, ["ES"] = 21m, ["SE"] = 25m,
+    }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The VAT to collect on <paramref name="intrinsicValue"/> (in the order's currency), or null when IOSS does not apply
+    /// (destination outside the EU, or value above EUR 150). <paramref name="eurPerUnit"/> converts one unit of the order's
+    /// currency into euros. VAT rounds half away from zero to the currency's minor unit.
+    /// </summary>
+    public static Money? For(string destinationCountry, Money intrinsicValue, decimal eurPerUnit, IReadOnlyDictionary<string, decimal>? rates = null)
+    {
+        var table = rates ?? StandardRates;
+        if (!table.TryGetValue(destinationCountry, out var ratePercent))
+        {
+            return null;
+        }
+        var valueInEur = intrinsicValue.Currency == "EUR"
+            ? intrinsicValue
+            : Orders.CurrencyConversion.Convert(intrinsicValue, "EUR", eurPerUnit);
+        if (valueInEur.AmountMinor > ThresholdEurMinor)
+        {
+            return null;
+        }
+        var vat = Math.Round(intrinsicValue.AmountMinor * ratePercent / 100m, MidpointRounding.AwayFromZero);
+        return new Money((long)vat, intrinsicValue.Currency);
+    }
+}
