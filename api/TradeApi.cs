@@ -12,6 +12,7 @@ using Orleans.Trade.Api.Common;
 using Orleans.Trade.Api.Inventory;
 using Orleans.Trade.Api.Orders;
 using Orleans.Trade.Api.Payments;
+using Orleans.Trade.Api.Wallets;
 using Scalar.AspNetCore;
 
 namespace Orleans.Trade.Api;
@@ -88,6 +89,7 @@ public static class TradeApi
         app.MapOrdersApiV1();
         app.MapPaymentMethodsApiV1();
         app.MapFxRatesApiV1();
+        app.MapWalletsApiV1();
         return app;
     }
 }

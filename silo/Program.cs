@@ -47,6 +47,8 @@ builder.Services.AddSingleton<IStockAlertSink>(sp => sp.GetRequiredService<SqlSt
 builder.Services.AddSingleton<IStockAlertQueries>(sp => sp.GetRequiredService<SqlStockAlertStore>());
 builder.Services.AddSingleton<ISkuLedgerStore, SqlSkuLedgerStore>();
 builder.Services.AddSingleton<ICardTokenStore, SqlCardTokenStore>();
+builder.Services.AddSingleton<Orleans.Trade.Wallets.ILedgerStore, SqlLedgerStore>();
+builder.Services.Configure<Orleans.Trade.Wallets.SettlementOptions>(builder.Configuration.GetSection("Settlement"));
 builder.Services.AddSingleton(sp => SiloConfiguration.CreateCardFingerprintKey(builder.Configuration, database,
     sp.GetRequiredService<ILoggerFactory>().CreateLogger("Orleans.Trade.Payments")));
 builder.Services.AddSingleton<SqlOrderStore>();

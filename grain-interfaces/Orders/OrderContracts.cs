@@ -40,7 +40,8 @@ public sealed record OrderLine(
     [property: Id(2)] long Quantity,
     [property: Id(3)] Money UnitPrice,
     [property: Id(4)] Money LineTotal,
-    [property: Id(5)] IReadOnlyList<StockAllocationPart> Allocation);
+    [property: Id(5)] IReadOnlyList<StockAllocationPart> Allocation,
+    [property: Id(6)] string? Category = null);
 
 /// <summary>Totals in the seller's currency and in the buyer's, with the rate locked on the order (R-PAY-2).</summary>
 [GenerateSerializer, Immutable]

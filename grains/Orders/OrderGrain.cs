@@ -11,6 +11,7 @@ public sealed class OrderGrain(
     IFxRates fxRates,
     IOptions<OrderOptions> orderOptions,
     RegionMap regions,
+    IOptions<Wallets.SettlementOptions> settlementOptions,
     TradeClock clock,
     ILogger<OrderGrain> logger) : Grain, IOrderGrain, IRemindable
 {
@@ -162,7 +163,7 @@ public sealed class OrderGrain(
         {
             var price = results[i].Catalog!.Price;
             return new OrderLine(line.SkuId, results[i].Catalog!.Title, line.Quantity, price,
-                new Money(checked(price.AmountMinor * line.Quantity), price.Currency), results[i].Allocation);
+                new Money(checked(price.AmountMinor * line.Quantity), price.Currency), results[i].Allocation, results[i].Catalog!.Category);
         }).ToList();
         S.HandlingDays = results.Max(r => r.Catalog!.HandlingTimeDays ?? _options.DefaultHandlingDays);
         var sellerCurrency = S.Lines[0].UnitPrice.Currency;
@@ -325,6 +326,19 @@ public sealed class OrderGrain(
     private void Transition(OrderStatus next, DateTimeOffset now, string @event, OrderActor actor, string? reason)
     {
         S.Status = next;
+        // Money follows the status (R-ROLE-1): paid into escrow, released on completion, voided if the order ends before.
+        var escrow = next switch
+        {
+            OrderStatus.Paid when S.Placement!.Source == OrderSource.Checkout => EscrowStep.Hold,
+            OrderStatus.Completed when S.EscrowState == EscrowStep.Hold => EscrowStep.Release,
+            OrderStatus.Cancelled or OrderStatus.Closed when S.EscrowState == EscrowStep.Hold => EscrowStep.Void,
+            _ => (EscrowStep?)null,
+        };
+        if (escrow is { } step)
+        {
+            S.EscrowState = step;
+            S.PendingEscrow.Add(step);
+        }
         Record(now, @event, actor, reason);
     }
 
@@ -372,7 +386,7 @@ public sealed class OrderGrain(
     }
 
     private bool HasOutboxWork() =>
-        S.PendingReleases.Count > 0 || S.PendingCommits.Count > 0 || S.ProjectionPending || S.PendingNotifications.Count > 0 || S.PendingTickets.Count > 0;
+        S.PendingEscrow.Count > 0 || S.PendingReleases.Count > 0 || S.PendingCommits.Count > 0 || S.ProjectionPending || S.PendingNotifications.Count > 0 || S.PendingTickets.Count > 0;
 
     private async Task DrainStockWork()
     {
@@ -382,6 +396,17 @@ public sealed class OrderGrain(
             S.PendingReleases.Clear();
             await Task.WhenAll(S.PendingCommits.Select(r => GrainFactory.GetGrain<ISkuGrain>(r.SkuId).CommitReservation(r.ReservationId)));
             S.PendingCommits.Clear();
+            var ledger = GrainFactory.GetGrain<Wallets.ISellerLedgerGrain>(S.Placement!.SellerId);
+            while (S.PendingEscrow.Count > 0)
+            {
+                await (S.PendingEscrow[0] switch
+                {
+                    EscrowStep.Hold => ledger.HoldInEscrow(OrderId, S.Totals!.Seller),
+                    EscrowStep.Release => ledger.ReleaseEscrow(EscrowRelease()),
+                    _ => ledger.VoidEscrow(OrderId),
+                });
+                S.PendingEscrow.RemoveAt(0);
+            }
             // The cleared lists are persisted with the next write; repeating the calls after a crash is harmless.
         }
         catch (Exception ex)
@@ -425,6 +450,16 @@ public sealed class OrderGrain(
                 grain._outboxRetry = null;
             }
         }, this, new GrainTimerCreationOptions { DueTime = OutboxRetryPeriod, Period = OutboxRetryPeriod, Interleave = false });
+    }
+
+    /// <summary>The split of the whole order total (R-SET-1): commission per line at its category's rate, the logistics fee, the rest to the seller.</summary>
+    private Wallets.EscrowRelease EscrowRelease()
+    {
+        var total = S.Totals!.Seller;
+        var settings = settlementOptions.Value;
+        var logistics = new Money((long)Math.Round(total.AmountMinor * (decimal)settings.LogisticsFeeBps / Wallets.SettlementSplit.MaxRateBps, MidpointRounding.AwayFromZero), total.Currency);
+        var legs = Wallets.SettlementSplit.Split(total, S.Lines.Select(l => (l.LineTotal.AmountMinor, settings.RateFor(l.Category))), logistics, new Money(0, total.Currency));
+        return new Wallets.EscrowRelease(OrderId, legs.Commission, legs.LogisticsFee, legs.TaxPayable, S.Placement!.ShipTo.Country, legs.SellerNet);
     }
 
     private OrderSummary Summary() => new(OrderId, S.Placement!.BuyerId, S.Placement.SellerId, S.Status, S.Totals!.Seller, S.Totals.Buyer,

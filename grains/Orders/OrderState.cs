@@ -47,4 +47,9 @@ public sealed class OrderState
     [Id(18)] public long Version { get; set; }
     [Id(19)] public int HandlingDays { get; set; }
     [Id(20)] public string? AbortReason { get; set; }
+    /// <summary>Escrow instructions for the seller's ledger, persisted before they are carried out (idempotent by order id).</summary>
+    [Id(21)] public List<EscrowStep> PendingEscrow { get; set; } = [];
+    [Id(22)] public EscrowStep? EscrowState { get; set; }
 }
+
+public enum EscrowStep { Hold, Release, Void }

@@ -73,6 +73,8 @@ public sealed class Ledger(Func<string, AccountGuard> guardOf)
 
     public AccountBalance? Balance(string accountId) => _accounts.GetValueOrDefault(accountId);
 
+    public bool Contains(string transferId) => _transfers.ContainsKey(transferId);
+
     /// <summary>Open pending amount of a pending transfer; 0 when closed or unknown.</summary>
     public long PendingAmount(string pendingId) => _pending.TryGetValue(pendingId, out var p) && !p.Closed ? p.Pending.Amount : 0;
 

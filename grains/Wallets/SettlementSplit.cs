@@ -18,6 +18,18 @@ public static class SettlementSplit
     /// seller's net. Commission rounds half away from zero; the seller's net takes whatever remains, so the legs always sum
     /// to the escrowed amount exactly. Fails rather than pay a seller a negative amount.
     /// </summary>
+    /// <summary>Commission on each line at its category's rate (half away from zero per line), then the same split.</summary>
+    public static SettlementLegs Split(Money escrowed, IEnumerable<(long LineTotalMinor, int RateBps)> lines, Money logisticsFee, Money taxPayable)
+    {
+        var commission = lines.Sum(l => (long)Math.Round(l.LineTotalMinor * (decimal)l.RateBps / MaxRateBps, MidpointRounding.AwayFromZero));
+        var net = escrowed.AmountMinor - commission - logisticsFee.AmountMinor - taxPayable.AmountMinor;
+        if (net < 0)
+        {
+            throw new InvalidOperationException($"Fees and tax exceed the escrowed {escrowed.AmountMinor} {escrowed.Currency}.");
+        }
+        return new SettlementLegs(new Money(commission, escrowed.Currency), logisticsFee, taxPayable, new Money(net, escrowed.Currency));
+    }
+
     public static SettlementLegs Split(Money escrowed, int commissionRateBps, Money logisticsFee, Money taxPayable)
     {
         var currency = escrowed.Currency;

@@ -1,0 +1,171 @@
+using Microsoft.Extensions.Logging;
+using Orleans.Trade.Common;
+
+namespace Orleans.Trade.Wallets;
+
+/// <summary>
+/// A seller's ledger: transfers are checked and applied in memory inside the grain's turn, appended to the transfer table,
+/// and answered after the append commits; appends arriving during a write share the next one. Balances are rebuilt from the
+/// transfers on activation.
+/// </summary>
+[Reentrant]
+public sealed class SellerLedgerGrain(ILedgerStore store, ILogger<SellerLedgerGrain> logger) : Grain, ISellerLedgerGrain
+{
+    private readonly Ledger _ledger = new(GuardOf);
+    private readonly List<Transfer> _unwritten = [];
+    private TaskCompletionSource? _nextWrite;
+    private Task? _writer;
+    private TransientStorageException? _broken;
+
+    private string SellerId => this.GetPrimaryKeyString();
+
+    /// <summary>Clearing accounts mirror the outside world and may go negative; everything else holds someone's money.</summary>
+    public static AccountGuard GuardOf(string accountId) =>
+        accountId.StartsWith("psp:", StringComparison.Ordinal) ? AccountGuard.Open : AccountGuard.MustNotGoNegative;
+
+    public static string Escrow(string orderId) => $"escrow:{orderId}";
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        foreach (var transfer in await store.LoadAsync(SellerId, cancellationToken))
+        {
+            var result = _ledger.Apply(transfer);
+            if (result != TransferResult.Applied)
+            {
+                throw new InvalidOperationException($"Ledger of seller '{SellerId}' does not replay: transfer {transfer.TransferId} gives {result}.");
+            }
+        }
+    }
+
+    public Task HoldInEscrow(string orderId, Money amount) =>
+        Apply([new Transfer($"{orderId}:escrow", TransferKind.Pending, $"psp:clearing:{amount.Currency}", Escrow(orderId), amount.AmountMinor, amount.Currency)]);
+
+    public Task ReleaseEscrow(EscrowRelease r)
+    {
+        if (_ledger.Contains($"{r.OrderId}:escrow-post"))
+        {
+            return Durable(); // released before: a retry
+        }
+        var escrowed = _ledger.PendingAmount($"{r.OrderId}:escrow");
+        if (escrowed == 0)
+        {
+            throw new InvalidOperationException($"Order {r.OrderId} has no escrow to release (never paid, or voided).");
+        }
+        var currency = r.SellerNet.Currency;
+        Money[] legs = [r.Commission, r.LogisticsFee, r.TaxPayable, r.SellerNet];
+        if (legs.Any(l => l.Currency != currency || l.AmountMinor < 0) || legs.Sum(l => l.AmountMinor) != escrowed)
+        {
+            throw new ArgumentException($"The release of order {r.OrderId} must split exactly the {escrowed} held in escrow.");
+        }
+        var transfers = new List<Transfer>
+        {
+            new($"{r.OrderId}:escrow-post", TransferKind.PostPending, $"psp:clearing:{currency}", Escrow(r.OrderId), escrowed, currency, $"{r.OrderId}:escrow"),
+        };
+        void Leg(string name, Money amount, string account)
+        {
+            if (amount.AmountMinor > 0)
+            {
+                transfers.Add(new Transfer($"{r.OrderId}:{name}", TransferKind.Posted, Escrow(r.OrderId), account, amount.AmountMinor, currency));
+            }
+        }
+        Leg("commission", r.Commission, $"platform:commission:{currency}");
+        Leg("logistics", r.LogisticsFee, $"platform:logistics:{currency}");
+        Leg("tax", r.TaxPayable, $"tax:payable:{r.TaxCountry ?? "XX"}:{currency}");
+        Leg("seller-net", r.SellerNet, $"seller:pending:{currency}");
+        return Apply(transfers);
+    }
+
+    public Task VoidEscrow(string orderId)
+    {
+        var pending = _ledger.PendingAmount($"{orderId}:escrow");
+        var currency = _ledger.Balance(Escrow(orderId))?.Currency;
+        return pending == 0 || currency is null
+            ? Durable()
+            : Apply([new Transfer($"{orderId}:escrow-void", TransferKind.VoidPending, $"psp:clearing:{currency}", Escrow(orderId), 0, currency, $"{orderId}:escrow")]);
+    }
+
+    public async Task<IReadOnlyList<LedgerAccountView>> Balances()
+    {
+        await Durable();
+        return _ledger.Accounts.Values.OrderBy(a => a.AccountId, StringComparer.Ordinal)
+            .Select(a => new LedgerAccountView(a.AccountId, a.Currency, a.Posted, a.CreditsPending, a.DebitsPending)).ToArray();
+    }
+
+    /// <summary>Applies all transfers or none (checked in memory first), then waits for the write that carries them.</summary>
+    private Task Apply(IReadOnlyList<Transfer> transfers)
+    {
+        if (_broken is not null)
+        {
+            throw _broken;
+        }
+        foreach (var transfer in transfers)
+        {
+            var result = _ledger.Apply(transfer);
+            switch (result)
+            {
+                case TransferResult.Applied:
+                    _unwritten.Add(transfer);
+                    break;
+                case TransferResult.AlreadyApplied:
+                    break;
+                default:
+                    if (transfers.Count > 1 && transfer != transfers[0])
+                    {
+                        // Earlier legs of this group were applied in memory: the activation must reload to drop them.
+                        _broken = new TransientStorageException($"Ledger of seller '{SellerId}' refused {transfer.TransferId}: {result}.");
+                        DeactivateOnIdle();
+                    }
+                    throw new InvalidOperationException($"Transfer {transfer.TransferId} refused: {result}.");
+            }
+        }
+        return Durable();
+    }
+
+    private async Task Durable()
+    {
+        Task wait;
+        if (_unwritten.Count > 0)
+        {
+            _nextWrite ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            wait = _nextWrite.Task;
+            if (_writer is null || _writer.IsCompleted)
+            {
+                _writer = WriteLoop();
+            }
+        }
+        else
+        {
+            wait = _nextWrite?.Task ?? _writer ?? Task.CompletedTask;
+        }
+        await wait;
+        if (_broken is not null)
+        {
+            throw _broken;
+        }
+    }
+
+    private async Task WriteLoop()
+    {
+        while (_unwritten.Count > 0 && _nextWrite is { } batch)
+        {
+            _nextWrite = null;
+            var transfers = _unwritten.ToArray();
+            _unwritten.Clear();
+            try
+            {
+                await store.AppendAsync(SellerId, transfers, CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                logger.LogError(ex, "Appending to the ledger of seller {SellerId} failed; the activation reloads", SellerId);
+                _broken = new TransientStorageException($"Ledger of seller '{SellerId}' could not store a transfer; nothing was acknowledged, retry.");
+                batch.TrySetException(_broken);
+                _nextWrite?.TrySetException(_broken);
+                _nextWrite = null;
+                DeactivateOnIdle();
+                return;
+            }
+            batch.TrySetResult();
+        }
+    }
+}

@@ -1,0 +1,17 @@
+namespace Orleans.Trade.Wallets;
+
+/// <summary>How escrow is split at release (configuration section <c>Settlement</c>).</summary>
+public sealed class SettlementOptions
+{
+    /// <summary>Platform commission in basis points of the goods value, unless the category has its own rate.</summary>
+    public int DefaultCommissionRateBps { get; set; } = 800;
+
+    /// <summary>Commission per SKU category, in basis points.</summary>
+    public Dictionary<string, int> CategoryCommissionRateBps { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Logistics fee in basis points of the goods value, kept by the platform for the carrier.</summary>
+    public int LogisticsFeeBps { get; set; }
+
+    public int RateFor(string? category) =>
+        category is not null && CategoryCommissionRateBps.TryGetValue(category, out var rate) ? rate : DefaultCommissionRateBps;
+}

@@ -1,0 +1,67 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Orleans.Trade.Tests.Infrastructure;
+using Orleans.Trade.Tests.Orders;
+
+namespace Orleans.Trade.Tests.Wallets;
+
+/// <summary>R-ROLE-1 over HTTP on PostgreSQL: payment goes into escrow, completion splits it, cancellation voids it.</summary>
+public sealed class EscrowApiTests(OrdersSiloFixture fixture) : IClassFixture<OrdersSiloFixture>
+{
+    private OrderTestShop Shop => fixture.Shop;
+
+    private static long Posted(JsonNode ledger, string account) =>
+        ledger["accounts"]!.AsArray().SingleOrDefault(a => a!["accountId"]!.GetValue<string>() == account)?["posted"]!.GetValue<long>() ?? 0;
+
+    private static long PendingIn(JsonNode ledger, string account) =>
+        ledger["accounts"]!.AsArray().SingleOrDefault(a => a!["accountId"]!.GetValue<string>() == account)?["pendingIn"]!.GetValue<long>() ?? 0;
+
+    private async Task<(string OrderId, HttpClient Buyer, HttpClient Seller, string SellerId)> PaidOrder(long priceMinor, int quantity)
+    {
+        var sellerId = OrderTestShop.NewId("s");
+        var sku = await Shop.SkuAsync(sellerId, priceMinor: priceMinor, stock: [("wh-de", 10)]);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await Shop.KeyAsync("buyer", buyerId);
+        var seller = await Shop.KeyAsync("seller", sellerId);
+        var (_, created) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = sku, quantity }]);
+        var orderId = created!["orders"]![0]!["orderId"]!.GetValue<string>();
+        await Shop.ActAsync(Shop.Admin, orderId, "payment-confirmations");
+        return (orderId, buyer, seller, sellerId);
+    }
+
+    [Fact]
+    public async Task A_completed_order_releases_its_escrow_split_into_commission_and_seller_net()
+    {
+        var (orderId, buyer, seller, sellerId) = await PaidOrder(priceMinor: 2_500, quantity: 2);
+        var held = (await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!;
+        Assert.Equal(5_000, PendingIn(held, $"escrow:{orderId}"));
+        Assert.Equal(0, Posted(held, "seller:pending:USD"));
+
+        await Shop.ActAsync(seller, orderId, "ship", new { carrier = "DHL", trackingNumber = "JD1" });
+        await Shop.ActAsync(seller, orderId, "delivery");
+        await Shop.ActAsync(buyer, orderId, "confirm-receipt");
+
+        var released = (await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!;
+        Assert.Equal(0, PendingIn(released, $"escrow:{orderId}"));
+        Assert.Equal(0, Posted(released, $"escrow:{orderId}"));
+        Assert.Equal(400, Posted(released, "platform:commission:USD"));     // 8% of 50.00
+        Assert.Equal(4_600, Posted(released, "seller:pending:USD"));
+        Assert.Equal(-5_000, Posted(released, "psp:clearing:USD"));          // the money came from outside: the books balance
+        Assert.Equal(0, released["accounts"]!.AsArray().Sum(a => a!["posted"]!.GetValue<long>()));
+        var other = await Shop.KeyAsync("seller", OrderTestShop.NewId("s"));
+        Assert.Equal(HttpStatusCode.Forbidden, (await other.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Status);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_paid_order_voids_its_escrow()
+    {
+        var (orderId, buyer, seller, sellerId) = await PaidOrder(priceMinor: 1_000, quantity: 1);
+
+        await Shop.ActAsync(buyer, orderId, "cancel", new { reason = "ordered by mistake" });
+
+        var ledger = (await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!;
+        Assert.Equal(0, PendingIn(ledger, $"escrow:{orderId}"));
+        Assert.Equal(0, Posted(ledger, "seller:pending:USD"));
+        Assert.Equal(0, Posted(ledger, "psp:clearing:USD"));
+    }
+}
