@@ -25,15 +25,7 @@ public sealed class WarehouseRegistryGrain(
             return existing;
         }
         warehouses[warehouseId] = warehouse;
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            await state.ReadStateAsync();
-            throw;
-        }
+        await state.WriteOrReloadAsync();
         return warehouse;
     }
 

@@ -63,12 +63,14 @@ public sealed class CheckoutGrain(
             {
                 s.OrderIdsBySeller[sellerId] = Ulid.NewUlid(now).ToString();
             }
-            await state.WriteStateAsync();
+            await state.WriteOrReloadAsync();
+            return await RunSaga(command, available.ToDictionary(a => a.Key, a => a.Value.Catalog.SellerId, StringComparer.Ordinal));
         }
-        return await RunSaga(command);
+        return await RunSaga(command, await SellersOf(command));
     }
 
-    private async Task<CheckoutResult> RunSaga(CheckoutCommand command)
+    /// <summary>On a resumed checkout: which planned seller each SKU goes to, from the catalogs as they are now.</summary>
+    private async Task<Dictionary<string, string>> SellersOf(CheckoutCommand command)
     {
         var s = state.State;
         var skuIds = command.Items.Select(i => i.SkuId).Distinct().ToArray();
@@ -79,6 +81,12 @@ public sealed class CheckoutGrain(
             // A SKU that changed seller since the plan stays with the planned seller's order, whose prepare refuses it.
             sellerOf[skuIds[i]] = catalogs[i] is { } c && s.OrderIdsBySeller.ContainsKey(c.SellerId) ? c.SellerId : s.OrderIdsBySeller.Keys.First();
         }
+        return sellerOf;
+    }
+
+    private async Task<CheckoutResult> RunSaga(CheckoutCommand command, IReadOnlyDictionary<string, string> sellerOf)
+    {
+        var s = state.State;
         var placements = s.OrderIdsBySeller.Select(pair => new OrderPlacement(
                 pair.Value, s.CheckoutId!, command.BuyerId, pair.Key, command.Currency, command.ShipTo,
                 command.Items.Where(i => sellerOf[i.SkuId] == pair.Key).ToArray(), OrderSource.Checkout, null, command.Actor, command.CouponCode))
@@ -116,7 +124,7 @@ public sealed class CheckoutGrain(
     private async Task<CheckoutResult> Answer(CheckoutResult answer)
     {
         state.State.Answer = answer;
-        await state.WriteStateAsync();
+        await state.WriteOrReloadAsync();
         return answer;
     }
 }

@@ -374,12 +374,10 @@ public sealed class OrderGrain(
     {
         try
         {
-            await state.WriteStateAsync();
+            await state.WriteOrReloadAsync();
         }
         catch
         {
-            // The write may or may not have landed: reload so memory never runs ahead of storage.
-            await state.ReadStateAsync();
             _prepared = null;
             throw;
         }

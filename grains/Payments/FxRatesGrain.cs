@@ -1,3 +1,5 @@
+using Orleans.Trade.Common;
+
 namespace Orleans.Trade.Payments;
 
 [GenerateSerializer]
@@ -16,15 +18,7 @@ public sealed class FxRatesGrain(
             return FxUpdateStatus.Stale;
         }
         state.State.Table = table;
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            await state.ReadStateAsync();
-            throw;
-        }
+        await state.WriteOrReloadAsync();
         return FxUpdateStatus.Applied;
     }
 
