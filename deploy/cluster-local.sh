@@ -13,6 +13,8 @@
 #   GATEWAY_BASE_PORT         first gateway port (default 30000)
 #   CLUSTER_ID                Orleans cluster and service id (default orleans-trade)
 #   SILO_DLL                  a built Orleans.Trade.Silo.dll (default: build silo in Release first)
+#   Security__SecretsKey, Payments__CardFingerprintKey
+#                             shared keys (base64, 32 bytes); generated into CLUSTER_DIR when unset
 # Any other variable (e.g. Auth__BootstrapAdminKey) reaches the silos unchanged.
 set -euo pipefail
 
@@ -49,6 +51,14 @@ case "$cmd" in
             ConnectionStrings__Trade="$("$script_dir/dev-postgres.sh" start | tail -n 1)"
         fi
         export ConnectionStrings__Trade
+        # Every silo must share the keys that seal secrets and fingerprint cards: make them once per cluster folder.
+        for setting in Security__SecretsKey Payments__CardFingerprintKey; do
+            keyfile="$dir/${setting}.key"
+            if [[ -z "${!setting:-}" ]]; then
+                [[ -f "$keyfile" ]] || (umask 077 && head -c 32 /dev/urandom | base64 >"$keyfile")
+                export "$setting=$(cat "$keyfile")"
+            fi
+        done
         dll="${SILO_DLL:-}"
         if [[ -z "$dll" ]]; then
             log "building the silo (Release)"

@@ -48,6 +48,7 @@ builder.Services.AddSingleton<IStockAlertQueries>(sp => sp.GetRequiredService<Sq
 builder.Services.AddSingleton<ISkuLedgerStore, SqlSkuLedgerStore>();
 builder.Services.AddSingleton<ICardTokenStore, SqlCardTokenStore>();
 builder.Services.AddSingleton<Orleans.Trade.Wallets.ILedgerStore, SqlLedgerStore>();
+builder.Services.AddSingleton(SiloConfiguration.CreateSecretBox(builder.Configuration, database));
 builder.Services.Configure<Orleans.Trade.Wallets.SettlementOptions>(builder.Configuration.GetSection("Settlement"));
 builder.Services.AddSingleton(sp => SiloConfiguration.CreateCardFingerprintKey(builder.Configuration, database,
     sp.GetRequiredService<ILoggerFactory>().CreateLogger("Orleans.Trade.Payments")));

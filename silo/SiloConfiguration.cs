@@ -11,6 +11,7 @@ using Orleans.Dashboard;
 using Orleans.Trade.Api.Payments;
 using Orleans.Trade.Common;
 using Orleans.Trade.Orders;
+using Orleans.Trade.Wallets;
 using Orleans.Trade.Silo.Storage;
 
 namespace Orleans.Trade.Silo;
@@ -41,8 +42,12 @@ public static class SiloConfiguration
         silo.AddAdoNetGrainStorage(StorageNames.Trade, o => { o.Invariant = database.Invariant; o.ConnectionString = database.ConnectionString; });
         silo.UseAdoNetReminderService(o => { o.Invariant = database.Invariant; o.ConnectionString = database.ConnectionString; });
         // Order deadline reminders tick at Orders:DeadlineCheckPeriod; below Orleans' one-minute floor only when configured so.
-        var deadlinePeriod = configuration.GetValue("Orders:DeadlineCheckPeriod", TimeSpan.FromMinutes(1));
-        silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = deadlinePeriod < o.MinimumReminderPeriod ? deadlinePeriod : o.MinimumReminderPeriod);
+        var shortest = new[]
+        {
+            configuration.GetValue("Orders:DeadlineCheckPeriod", TimeSpan.FromMinutes(1)),
+            configuration.GetValue("Settlement:MaturityCheckPeriod", TimeSpan.FromHours(1)),
+        }.Min();
+        silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = shortest < o.MinimumReminderPeriod ? shortest : o.MinimumReminderPeriod);
         silo.AddActivityPropagation();
         silo.AddDashboard();
         return silo;
@@ -90,29 +95,46 @@ public static class SiloConfiguration
     /// </summary>
     public static CardFingerprintKey CreateCardFingerprintKey(IConfiguration configuration, TradeDatabase database, ILogger logger)
     {
-        if (configuration["Payments:CardFingerprintKey"] is { Length: > 0 } configured)
+        if (ConfiguredOrFileKey(configuration, "Payments:CardFingerprintKey", database, "card-fingerprint.key") is { } key)
         {
-            var key = Convert.FromBase64String(configured);
-            return key.Length >= 32 ? new CardFingerprintKey(key)
-                : throw new InvalidOperationException("Payments:CardFingerprintKey must be at least 32 bytes, base64-encoded.");
-        }
-        if (database.SqlitePath is { } dbPath)
-        {
-            var path = Path.Combine(Path.GetDirectoryName(dbPath)!, "card-fingerprint.key");
-            if (!File.Exists(path))
-            {
-                var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-                if (!OperatingSystem.IsWindows())
-                {
-                    options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-                }
-                using var file = new FileStream(path, options);
-                file.Write(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
-            }
-            return new CardFingerprintKey(File.ReadAllBytes(path));
+            return new CardFingerprintKey(key);
         }
         logger.LogWarning("Payments:CardFingerprintKey is not set: card fingerprints use a key that lives only as long as this silo.");
         return new CardFingerprintKey(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+    }
+
+    /// <summary>
+    /// The key that seals secrets at rest (TOTP seeds): <c>Security:SecretsKey</c> (base64, 32 bytes). The embedded default keeps
+    /// a generated key in a file beside its database; a PostgreSQL silo without the setting refuses to start, since sealed
+    /// secrets must open on every silo and after every restart.
+    /// </summary>
+    public static SecretBox CreateSecretBox(IConfiguration configuration, TradeDatabase database) =>
+        new(ConfiguredOrFileKey(configuration, "Security:SecretsKey", database, "secrets.key")
+            ?? throw new InvalidOperationException("Set Security:SecretsKey (base64, 32 bytes) to run on PostgreSQL: it seals TOTP secrets."));
+
+    private static byte[]? ConfiguredOrFileKey(IConfiguration configuration, string setting, TradeDatabase database, string fileName)
+    {
+        if (configuration[setting] is { Length: > 0 } configured)
+        {
+            var key = Convert.FromBase64String(configured);
+            return key.Length == 32 ? key : throw new InvalidOperationException($"{setting} must be 32 bytes, base64-encoded.");
+        }
+        if (database.SqlitePath is not { } dbPath)
+        {
+            return null;
+        }
+        var path = Path.Combine(Path.GetDirectoryName(dbPath)!, fileName);
+        if (!File.Exists(path))
+        {
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows())
+            {
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+            using var file = new FileStream(path, options);
+            file.Write(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        }
+        return File.ReadAllBytes(path);
     }
 
     public static WebApplicationBuilder AddTradeTelemetry(this WebApplicationBuilder builder)

@@ -10,6 +10,7 @@ public static class Policies
     public const string AlertReaders = "alert-readers";
     public const string Buyers = "buyers";
     public const string Reviewers = "reviewers";
+    public const string Sellers = "sellers";
 
     public static void Add(AuthorizationOptions options)
     {
@@ -18,5 +19,6 @@ public static class Policies
         options.AddPolicy(AlertReaders, p => p.RequireRole(Roles.Admin, Roles.Seller, Roles.Erp, Roles.Analyst));
         options.AddPolicy(Buyers, p => p.RequireRole(Roles.Admin, Roles.Buyer));
         options.AddPolicy(Reviewers, p => p.RequireRole(Roles.Admin, Roles.Analyst));
+        options.AddPolicy(Sellers, p => p.RequireRole(Roles.Seller));
     }
 }

@@ -11,13 +11,115 @@ namespace Orleans.Trade.Api.Wallets;
 
 public sealed record SellerLedgerResponse(string SellerId, IReadOnlyList<LedgerAccountView> Accounts);
 
+public sealed record SettlementRequest(int? CycleDays);
+
+public sealed record SettlementResponse(string SellerId, int CycleDays);
+
+public sealed record TotpCodeRequest(string? Code);
+
+public sealed record WithdrawalRequest(string? WithdrawalId, long? AmountMinor, string? Currency, string? TotpCode);
+
+public sealed record WithdrawalResponse(string WithdrawalId, Orleans.Trade.Common.Money Amount, string Outcome);
+
 /// <summary>Seller balances from the double-entry ledger: escrows, pending, available, and the platform's share.</summary>
 public static class WalletsApi
 {
     public static IEndpointRouteBuilder MapWalletsApiV1(this IEndpointRouteBuilder app)
     {
-        app.MapGroup("/api/v1").WithTags("Wallets").MapGet("/sellers/{sellerId}/ledger", GetLedger).RequireAuthorization();
+        var api = app.MapGroup("/api/v1/sellers/{sellerId}").WithTags("Wallets");
+        api.MapGet("/ledger", GetLedger).RequireAuthorization();
+        api.MapPut("/settlement", PutSettlement).RequireAuthorization(Policies.CatalogWriters);
+        api.MapPost("/second-factor/totp", BeginTotp).RequireAuthorization(Policies.Sellers);
+        api.MapPost("/second-factor/totp/confirmation", ConfirmTotp).RequireAuthorization(Policies.Sellers);
+        api.MapPost("/withdrawals", Withdraw).RequireAuthorization(Policies.Sellers);
         return app;
+    }
+
+    private static bool IsSellerSelf(Caller caller, string sellerId) => caller.Role == Roles.Seller && caller.Subject == sellerId;
+
+    public static async Task<Results<Ok<SettlementResponse>, ValidationProblem, ProblemHttpResult>> PutSettlement(
+        string sellerId, SettlementRequest request, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var caller = Caller.From(user);
+        if (!caller.IsAdmin && !IsSellerSelf(caller, sellerId))
+        {
+            return Problems.Forbidden("Only the seller or an admin sets the settlement cycle.");
+        }
+        var v = new Validation();
+        v.Required("cycleDays", request.CycleDays);
+        v.Range("cycleDays", request.CycleDays, SettlementCycle.MinDays, SettlementCycle.MaxDays);
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+        await grains.GetGrain<ISellerAccountGrain>(sellerId).SetSettlementCycle(request.CycleDays!.Value);
+        return TypedResults.Ok(new SettlementResponse(sellerId, request.CycleDays.Value));
+    }
+
+    /// <summary>Starts TOTP enrolment; the secret is shown once. Only the seller's own key may do it.</summary>
+    public static async Task<Results<Created<TotpEnrollment>, ProblemHttpResult>> BeginTotp(string sellerId, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        if (!IsSellerSelf(Caller.From(user), sellerId))
+        {
+            return Problems.Forbidden("Only the seller enrols its own second factor.");
+        }
+        var enrollment = await grains.GetGrain<ISellerAccountGrain>(sellerId).BeginTotpEnrollment();
+        return TypedResults.Created($"/api/v1/sellers/{sellerId}/second-factor/totp", enrollment);
+    }
+
+    public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> ConfirmTotp(
+        string sellerId, TotpCodeRequest request, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        if (!IsSellerSelf(Caller.From(user), sellerId))
+        {
+            return Problems.Forbidden("Only the seller confirms its own second factor.");
+        }
+        if (request.Code is null)
+        {
+            return new Validation().Add("code", "code is required: the 6 digits the authenticator shows.").Problem();
+        }
+        return await grains.GetGrain<ISellerAccountGrain>(sellerId).ConfirmTotp(request.Code) switch
+        {
+            SecondFactorResult.Verified => TypedResults.NoContent(),
+            SecondFactorResult.NotEnrolled => Problems.Conflict("Start enrolment first (POST .../second-factor/totp)."),
+            _ => Problems.Unprocessable("The code does not match; check the authenticator's clock and try the next code."),
+        };
+    }
+
+    /// <summary>R-PAY-4: a withdrawal needs the seller's TOTP code; without an enrolled second factor it is refused.</summary>
+    public static async Task<Results<Created<WithdrawalResponse>, Ok<WithdrawalResponse>, ValidationProblem, ProblemHttpResult>> Withdraw(
+        string sellerId, WithdrawalRequest request, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        if (!IsSellerSelf(Caller.From(user), sellerId))
+        {
+            return Problems.Forbidden("Only the seller withdraws its own money.");
+        }
+        var v = new Validation();
+        v.Identifier("withdrawalId", request.WithdrawalId);
+        v.Required("amountMinor", request.AmountMinor);
+        v.Range("amountMinor", request.AmountMinor, 1, 1_000_000_000_000);
+        v.Currency("currency", request.Currency);
+        if (request.TotpCode is null) v.Add("totpCode", "totpCode is required: withdrawals need the second factor.");
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+        var secondFactor = await grains.GetGrain<ISellerAccountGrain>(sellerId).VerifySecondFactor(request.TotpCode!);
+        if (secondFactor != SecondFactorResult.Verified)
+        {
+            return Problems.Forbidden(secondFactor == SecondFactorResult.NotEnrolled
+                ? "Withdrawals need a TOTP second factor: enrol one first (POST .../second-factor/totp)."
+                : "The second-factor code is wrong or was already used.");
+        }
+        var amount = new Orleans.Trade.Common.Money(request.AmountMinor!.Value, request.Currency!);
+        return await grains.GetGrain<ISellerLedgerGrain>(sellerId).Withdraw(request.WithdrawalId!, amount) switch
+        {
+            WithdrawalResult.Applied => TypedResults.Created($"/api/v1/sellers/{sellerId}/withdrawals/{request.WithdrawalId}",
+                new WithdrawalResponse(request.WithdrawalId!, amount, "applied")),
+            WithdrawalResult.AlreadyApplied => TypedResults.Ok(new WithdrawalResponse(request.WithdrawalId!, amount, "duplicate")),
+            WithdrawalResult.InsufficientFunds => Problems.Conflict("The available balance does not cover this withdrawal; pending money becomes available after the settlement cycle."),
+            _ => Problems.Unprocessable($"Withdrawal '{request.WithdrawalId}' was refused (its id may have been used for another amount)."),
+        };
     }
 
     public static async Task<Results<Ok<SellerLedgerResponse>, ProblemHttpResult>> GetLedger(string sellerId, ClaimsPrincipal user, IGrainFactory grains)

@@ -39,4 +39,9 @@ public interface ISellerLedgerGrain : IGrainWithStringKey
 
     [ReadOnly]
     Task<IReadOnlyList<LedgerAccountView>> Balances();
+
+    /// <summary>Pays out from the seller's available balance; the caller has checked the second factor.</summary>
+    Task<WithdrawalResult> Withdraw(string withdrawalId, Money amount);
 }
+
+public enum WithdrawalResult { Applied, AlreadyApplied, InsufficientFunds, Refused }

@@ -9,10 +9,17 @@ namespace Orleans.Trade.Wallets;
 /// transfers on activation.
 /// </summary>
 [Reentrant]
-public sealed class SellerLedgerGrain(ILedgerStore store, ILogger<SellerLedgerGrain> logger) : Grain, ISellerLedgerGrain
+public sealed class SellerLedgerGrain(
+    ILedgerStore store,
+    TradeClock clock,
+    Microsoft.Extensions.Options.IOptions<SettlementOptions> settlement,
+    ILogger<SellerLedgerGrain> logger) : Grain, ISellerLedgerGrain, IRemindable
 {
+    private const string MaturityReminder = "maturity";
     private readonly Ledger _ledger = new(GuardOf);
-    private readonly List<Transfer> _unwritten = [];
+    private readonly List<LedgerEntry> _unwritten = [];
+    /// <summary>Seller-net amounts still pending, by order, with their release time (T+N counts from there).</summary>
+    private readonly Dictionary<string, (Money Net, DateTimeOffset ReleasedAt)> _maturing = new(StringComparer.Ordinal);
     private TaskCompletionSource? _nextWrite;
     private Task? _writer;
     private TransientStorageException? _broken;
@@ -27,13 +34,77 @@ public sealed class SellerLedgerGrain(ILedgerStore store, ILogger<SellerLedgerGr
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        foreach (var transfer in await store.LoadAsync(SellerId, cancellationToken))
+        foreach (var (transfer, at) in await store.LoadAsync(SellerId, cancellationToken))
         {
             var result = _ledger.Apply(transfer);
             if (result != TransferResult.Applied)
             {
                 throw new InvalidOperationException($"Ledger of seller '{SellerId}' does not replay: transfer {transfer.TransferId} gives {result}.");
             }
+            Track(transfer, at);
+        }
+    }
+
+    /// <summary>Keeps the list of seller-net amounts waiting for their settlement day.</summary>
+    private void Track(Transfer transfer, DateTimeOffset at)
+    {
+        var orderId = transfer.TransferId[..Math.Max(0, transfer.TransferId.LastIndexOf(':'))];
+        if (transfer.TransferId.EndsWith(":seller-net", StringComparison.Ordinal))
+        {
+            _maturing[orderId] = (new Money(transfer.Amount, transfer.Currency), at);
+        }
+        else if (transfer.TransferId.EndsWith(":settle", StringComparison.Ordinal))
+        {
+            _maturing.Remove(orderId);
+        }
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != MaturityReminder)
+        {
+            return;
+        }
+        if (_maturing.Count == 0)
+        {
+            if (await this.GetReminder(MaturityReminder) is { } reminder)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+            return;
+        }
+        var cycle = TimeSpan.FromDays(await GrainFactory.GetGrain<ISellerAccountGrain>(SellerId).SettlementCycleDays());
+        var now = clock.GetUtcNow();
+        var due = _maturing.Where(m => m.Value.ReleasedAt + cycle <= now).ToArray();
+        if (due.Length > 0)
+        {
+            await Apply(due.Select(m => new Transfer($"{m.Key}:settle", TransferKind.Posted, $"seller:pending:{m.Value.Net.Currency}",
+                $"seller:available:{m.Value.Net.Currency}", m.Value.Net.AmountMinor, m.Value.Net.Currency)).ToArray());
+        }
+    }
+
+    public async Task<WithdrawalResult> Withdraw(string withdrawalId, Money amount)
+    {
+        var transfer = new Transfer($"withdrawal:{withdrawalId}", TransferKind.Posted, $"seller:available:{amount.Currency}",
+            $"psp:payouts:{amount.Currency}", amount.AmountMinor, amount.Currency);
+        if (_broken is not null)
+        {
+            throw _broken;
+        }
+        var result = _ledger.Apply(transfer);
+        switch (result)
+        {
+            case TransferResult.Applied:
+                _unwritten.Add(new LedgerEntry(transfer, clock.GetUtcNow()));
+                await Durable();
+                return WithdrawalResult.Applied;
+            case TransferResult.AlreadyApplied:
+                await Durable();
+                return WithdrawalResult.AlreadyApplied;
+            case TransferResult.InsufficientFunds:
+                return WithdrawalResult.InsufficientFunds;
+            default:
+                return WithdrawalResult.Refused;
         }
     }
 
@@ -72,7 +143,7 @@ public sealed class SellerLedgerGrain(ILedgerStore store, ILogger<SellerLedgerGr
         Leg("logistics", r.LogisticsFee, $"platform:logistics:{currency}");
         Leg("tax", r.TaxPayable, $"tax:payable:{r.TaxCountry ?? "XX"}:{currency}");
         Leg("seller-net", r.SellerNet, $"seller:pending:{currency}");
-        return Apply(transfers);
+        return ApplyAndSchedule(transfers);
     }
 
     public Task VoidEscrow(string orderId)
@@ -91,6 +162,16 @@ public sealed class SellerLedgerGrain(ILedgerStore store, ILogger<SellerLedgerGr
             .Select(a => new LedgerAccountView(a.AccountId, a.Currency, a.Posted, a.CreditsPending, a.DebitsPending)).ToArray();
     }
 
+    private async Task ApplyAndSchedule(IReadOnlyList<Transfer> transfers)
+    {
+        await Apply(transfers);
+        if (_maturing.Count > 0)
+        {
+            var period = settlement.Value.MaturityCheckPeriod;
+            await this.RegisterOrUpdateReminder(MaturityReminder, period, period);
+        }
+    }
+
     /// <summary>Applies all transfers or none (checked in memory first), then waits for the write that carries them.</summary>
     private Task Apply(IReadOnlyList<Transfer> transfers)
     {
@@ -104,7 +185,8 @@ public sealed class SellerLedgerGrain(ILedgerStore store, ILogger<SellerLedgerGr
             switch (result)
             {
                 case TransferResult.Applied:
-                    _unwritten.Add(transfer);
+                    _unwritten.Add(new LedgerEntry(transfer, clock.GetUtcNow()));
+                    Track(transfer, clock.GetUtcNow());
                     break;
                 case TransferResult.AlreadyApplied:
                     break;

@@ -12,6 +12,12 @@ public sealed class SettlementOptions
     /// <summary>Logistics fee in basis points of the goods value, kept by the platform for the carrier.</summary>
     public int LogisticsFeeBps { get; set; }
 
+    /// <summary>T+N: days after release that a seller's pending money becomes available, unless the seller chose otherwise.</summary>
+    public int DefaultCycleDays { get; set; } = 7;
+
+    /// <summary>How often a seller ledger looks for pending money that has become due.</summary>
+    public TimeSpan MaturityCheckPeriod { get; set; } = TimeSpan.FromHours(1);
+
     public int RateFor(string? category) =>
         category is not null && CategoryCommissionRateBps.TryGetValue(category, out var rate) ? rate : DefaultCommissionRateBps;
 }

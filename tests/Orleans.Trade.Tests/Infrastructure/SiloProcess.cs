@@ -82,6 +82,8 @@ public sealed class SiloProcess : IAsyncDisposable
         env["Orleans__GatewayPort"] = GatewayPort.ToString();
         env["Auth__BootstrapAdminKey"] = AdminKey;
         env["Logging__LogLevel__Default"] = "Warning";
+        // A fixed key for sealing secrets, as an operator would configure for every silo of a cluster.
+        env["Security__SecretsKey"] = Convert.ToBase64String(Enumerable.Range(100, 32).Select(i => (byte)i).ToArray());
         foreach (var (key, value) in ExtraEnvironment)
         {
             env[key] = value;

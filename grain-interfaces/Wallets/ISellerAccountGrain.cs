@@ -1,0 +1,34 @@
+namespace Orleans.Trade.Wallets;
+
+[GenerateSerializer, Immutable]
+public sealed record TotpEnrollment(
+    [property: Id(0)] string SecretBase32,
+    [property: Id(1)] string OtpAuthUri);
+
+public enum SecondFactorResult { Verified, NotEnrolled, Invalid, Replayed }
+
+/// <summary>
+/// A seller's account settings (R-SET-1, R-PAY-4): the settlement cycle (T+1 to T+30) and the TOTP second factor that
+/// withdrawals and payout-account changes require. Key: seller id. The TOTP secret is stored encrypted.
+/// </summary>
+public interface ISellerAccountGrain : IGrainWithStringKey
+{
+    Task SetSettlementCycle(int days);
+
+    [ReadOnly]
+    Task<int> SettlementCycleDays();
+
+    /// <summary>Starts (or restarts) enrolment: a new secret, shown once, active after <see cref="ConfirmTotp"/>.</summary>
+    Task<TotpEnrollment> BeginTotpEnrollment();
+
+    Task<SecondFactorResult> ConfirmTotp(string code);
+
+    /// <summary>Checks a code for a sensitive action; each code is accepted once.</summary>
+    Task<SecondFactorResult> VerifySecondFactor(string code);
+}
+
+public static class SettlementCycle
+{
+    public const int MinDays = 1;
+    public const int MaxDays = 30;
+}

@@ -1,0 +1,71 @@
+using Microsoft.Extensions.Options;
+using Orleans.Trade.Common;
+using Orleans.Trade.Payments;
+
+namespace Orleans.Trade.Wallets;
+
+[GenerateSerializer]
+public sealed class SellerAccountState
+{
+    [Id(0)] public int? SettlementCycleDays { get; set; }
+    /// <summary>The TOTP secret sealed by <see cref="SecretBox"/>; never in clear.</summary>
+    [Id(1)] public byte[]? SealedTotpSecret { get; set; }
+    [Id(2)] public bool TotpConfirmed { get; set; }
+    /// <summary>The last accepted TOTP step: a code is good once.</summary>
+    [Id(3)] public long LastTotpStep { get; set; }
+}
+
+public sealed class SellerAccountGrain(
+    [PersistentState(stateName: "seller-account", storageName: StorageNames.Trade)] IPersistentState<SellerAccountState> state,
+    SecretBox secrets,
+    IOptions<SettlementOptions> settlement,
+    TradeClock clock) : Grain, ISellerAccountGrain
+{
+    public async Task SetSettlementCycle(int days)
+    {
+        if (days is < SettlementCycle.MinDays or > SettlementCycle.MaxDays)
+        {
+            throw new ArgumentOutOfRangeException(nameof(days), $"A settlement cycle is T+{SettlementCycle.MinDays} to T+{SettlementCycle.MaxDays}.");
+        }
+        state.State.SettlementCycleDays = days;
+        await state.WriteOrReloadAsync();
+    }
+
+    public Task<int> SettlementCycleDays() => Task.FromResult(state.State.SettlementCycleDays ?? settlement.Value.DefaultCycleDays);
+
+    public async Task<TotpEnrollment> BeginTotpEnrollment()
+    {
+        var secret = Totp.NewSecret();
+        state.State.SealedTotpSecret = secrets.Seal(secret);
+        state.State.TotpConfirmed = false;
+        await state.WriteOrReloadAsync();
+        var base32 = Totp.Base32(secret);
+        var seller = Uri.EscapeDataString(this.GetPrimaryKeyString());
+        return new TotpEnrollment(base32, $"otpauth://totp/Orleans.Trade:{seller}?secret={base32}&issuer=Orleans.Trade&algorithm=SHA1&digits=6&period=30");
+    }
+
+    public Task<SecondFactorResult> ConfirmTotp(string code) => Check(code, confirming: true);
+
+    public Task<SecondFactorResult> VerifySecondFactor(string code) => Check(code, confirming: false);
+
+    private async Task<SecondFactorResult> Check(string code, bool confirming)
+    {
+        if (state.State.SealedTotpSecret is not { } sealedSecret || (!confirming && !state.State.TotpConfirmed))
+        {
+            return SecondFactorResult.NotEnrolled;
+        }
+        var step = Totp.Verify(secrets.Open(sealedSecret), code, clock.GetUtcNow());
+        if (step is null)
+        {
+            return SecondFactorResult.Invalid;
+        }
+        if (step <= state.State.LastTotpStep)
+        {
+            return SecondFactorResult.Replayed;
+        }
+        state.State.LastTotpStep = step.Value;
+        state.State.TotpConfirmed = true;
+        await state.WriteOrReloadAsync();
+        return SecondFactorResult.Verified;
+    }
+}

@@ -1,0 +1,96 @@
+using System.Net;
+using Orleans.Trade.Payments;
+using Orleans.Trade.Tests.Infrastructure;
+using Orleans.Trade.Tests.Orders;
+
+namespace Orleans.Trade.Tests.Wallets;
+
+/// <summary>
+/// R-SET-1 and R-PAY-4 over HTTP on PostgreSQL: released money waits T+N in pending, then becomes available; a withdrawal needs
+/// an enrolled TOTP second factor, and each code works once.
+/// </summary>
+public sealed class SettlementApiTests
+{
+    [Fact]
+    public async Task Money_matures_after_the_settlement_cycle_and_withdrawals_need_the_second_factor()
+    {
+        var connectionString = await PostgresServer.CreateDatabaseAsync("settle");
+        await using var silo = await SiloProcess.StartAsync(SiloStorage.Postgres(connectionString), "settle-" + Guid.NewGuid().ToString("N")[..8],
+            new Dictionary<string, string> { ["Clock__AllowTestControl"] = "true", ["Settlement__MaturityCheckPeriod"] = "00:00:02" });
+        var shop = new OrderTestShop(silo);
+        await shop.WarehousesAsync();
+        var sellerId = OrderTestShop.NewId("s");
+        var sku = await shop.SkuAsync(sellerId, priceMinor: 10_000, stock: [("wh-de", 5)]);
+        var seller = await shop.KeyAsync("seller", sellerId);
+        var buyer = await shop.KeyAsync("buyer", "settle-buyer");
+
+        Assert.Equal(HttpStatusCode.BadRequest, (await seller.PutJsonAsync($"/api/v1/sellers/{sellerId}/settlement", new { cycleDays = 31 })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await seller.PutJsonAsync($"/api/v1/sellers/{sellerId}/settlement", new { cycleDays = 2 })).Status);
+        var (_, created) = await OrderTestShop.CheckoutAsync(buyer, "settle-buyer", OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }]);
+        var orderId = created!["orders"]![0]!["orderId"]!.GetValue<string>();
+        await shop.ActAsync(shop.Admin, orderId, "payment-confirmations");
+        await shop.ActAsync(seller, orderId, "ship", new { carrier = "DHL", trackingNumber = "JD2" });
+        await shop.ActAsync(seller, orderId, "delivery");
+        await shop.ActAsync(buyer, orderId, "confirm-receipt");
+
+        // No second factor yet: refused.
+        var (noFactor, problem) = await seller.PostJsonAsync($"/api/v1/sellers/{sellerId}/withdrawals", new { withdrawalId = "w-1", amountMinor = 100, currency = "USD", totpCode = "123456" });
+        Assert.Equal(HttpStatusCode.Forbidden, noFactor);
+        Assert.Contains("enrol", problem!["detail"]!.GetValue<string>());
+
+        // Enrol: the secret is shown once; confirm with the authenticator's code.
+        var (enrolled, enrollment) = await seller.PostJsonAsync($"/api/v1/sellers/{sellerId}/second-factor/totp", new { });
+        Assert.Equal(HttpStatusCode.Created, enrolled);
+        var secret = Base32Decode(enrollment!["secretBase32"]!.GetValue<string>());
+        Assert.StartsWith("otpauth://totp/", enrollment["otpAuthUri"]!.GetValue<string>());
+        var code = Totp.Code(secret, Totp.StepAt(DateTimeOffset.UtcNow));
+        Assert.Equal(HttpStatusCode.NoContent, (await seller.PostJsonAsync($"/api/v1/sellers/{sellerId}/second-factor/totp/confirmation", new { code })).Status);
+        var (replayed, _) = await seller.PostJsonAsync($"/api/v1/sellers/{sellerId}/withdrawals", new { withdrawalId = "w-1", amountMinor = 100, currency = "USD", totpCode = code });
+        Assert.Equal(HttpStatusCode.Forbidden, replayed); // the confirmation used that code
+
+        // Two days later in business time the money is available.
+        var (_, clock) = await shop.Admin.PostJsonAsync("/api/v1/admin/clock", new { advanceSeconds = TimeSpan.FromDays(2).TotalSeconds + 60 });
+        var businessNow = clock!["now"]!.GetValue<DateTimeOffset>();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        long available;
+        do
+        {
+            await Task.Delay(500);
+            var ledger = (await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!;
+            available = ledger["accounts"]!.AsArray().SingleOrDefault(a => a!["accountId"]!.GetValue<string>() == "seller:available:USD")?["posted"]!.GetValue<long>() ?? 0;
+        }
+        while (available == 0 && DateTime.UtcNow < deadline);
+        Assert.Equal(9_200, available);
+
+        var (tooMuch, _) = await seller.PostJsonAsync($"/api/v1/sellers/{sellerId}/withdrawals",
+            new { withdrawalId = "w-2", amountMinor = 9_201, currency = "USD", totpCode = Totp.Code(secret, Totp.StepAt(businessNow)) });
+        Assert.Equal(HttpStatusCode.Conflict, tooMuch);
+        var next = Totp.Code(secret, Totp.StepAt(businessNow) + 1); // the code of the next step: accepted within the drift window
+        var (withdrawn, body) = await seller.PostJsonAsync($"/api/v1/sellers/{sellerId}/withdrawals", new { withdrawalId = "w-3", amountMinor = 9_000, currency = "USD", totpCode = next });
+        Assert.Equal(HttpStatusCode.Created, withdrawn);
+        Assert.Equal("applied", body!["outcome"]!.GetValue<string>());
+        var after = (await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!;
+        Assert.Equal(200, after["accounts"]!.AsArray().Single(a => a!["accountId"]!.GetValue<string>() == "seller:available:USD")!["posted"]!.GetValue<long>());
+        Assert.Equal(0, after["accounts"]!.AsArray().Sum(a => a!["posted"]!.GetValue<long>()));
+        var other = await shop.KeyAsync("seller", OrderTestShop.NewId("s"));
+        Assert.Equal(HttpStatusCode.Forbidden, (await other.PostJsonAsync($"/api/v1/sellers/{sellerId}/withdrawals", new { withdrawalId = "w-4", amountMinor = 1, currency = "USD", totpCode = "000000" })).Status);
+    }
+
+    private static byte[] Base32Decode(string text)
+    {
+        const string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+        var bytes = new List<byte>();
+        int buffer = 0, bits = 0;
+        foreach (var c in text)
+        {
+            buffer = (buffer << 5) | alphabet.IndexOf(c);
+            bits += 5;
+            if (bits >= 8)
+            {
+                bytes.Add((byte)(buffer >> (bits - 8)));
+                bits -= 8;
+            }
+        }
+        return bytes.ToArray();
+    }
+}
