@@ -47,7 +47,9 @@ builder.Services.AddSingleton<IStockAlertSink>(sp => sp.GetRequiredService<SqlSt
 builder.Services.AddSingleton<IStockAlertQueries>(sp => sp.GetRequiredService<SqlStockAlertStore>());
 builder.Services.AddSingleton<ISkuLedgerStore, SqlSkuLedgerStore>();
 builder.Services.AddSingleton<ICardTokenStore, SqlCardTokenStore>();
-builder.Services.AddSingleton<Orleans.Trade.Wallets.ILedgerStore, SqlLedgerStore>();
+builder.Services.AddSingleton<SqlLedgerStore>();
+builder.Services.AddSingleton<Orleans.Trade.Wallets.ILedgerStore>(sp => sp.GetRequiredService<SqlLedgerStore>());
+builder.Services.AddSingleton<Orleans.Trade.Api.Wallets.ILedgerQueries>(sp => sp.GetRequiredService<SqlLedgerStore>());
 builder.Services.AddSingleton(SiloConfiguration.CreateSecretBox(builder.Configuration, database));
 builder.Services.Configure<Orleans.Trade.Wallets.SettlementOptions>(builder.Configuration.GetSection("Settlement"));
 builder.Services.AddSingleton(sp => SiloConfiguration.CreateCardFingerprintKey(builder.Configuration, database,

@@ -28,12 +28,46 @@ public static class WalletsApi
     {
         var api = app.MapGroup("/api/v1/sellers/{sellerId}").WithTags("Wallets");
         api.MapGet("/ledger", GetLedger).RequireAuthorization();
+        api.MapGet("/statement.csv", Statement).RequireAuthorization().Produces<string>(StatusCodes.Status200OK, "text/csv");
         api.MapPut("/settlement", PutSettlement).RequireAuthorization(Policies.CatalogWriters);
         api.MapPost("/second-factor/totp", BeginTotp).RequireAuthorization(Policies.Sellers);
         api.MapPost("/second-factor/totp/confirmation", ConfirmTotp).RequireAuthorization(Policies.Sellers);
         api.MapPost("/withdrawals", Withdraw).RequireAuthorization(Policies.Sellers);
         return app;
     }
+
+    private const int MaxStatementLines = 100_000;
+
+    /// <summary>R-SET-1: every ledger line of the seller in [from, to), as CSV (RFC 4180), amounts in minor units.</summary>
+    public static async Task<IResult> Statement(string sellerId, ClaimsPrincipal user, ILedgerQueries queries, CancellationToken cancellationToken,
+        DateTimeOffset? from = null, DateTimeOffset? to = null)
+    {
+        var caller = Caller.From(user);
+        if (!(caller.Role is Roles.Admin or Roles.Analyst || (caller.Role is Roles.Seller or Roles.Erp && caller.Subject == sellerId)))
+        {
+            return Problems.Forbidden("This key may read only its own seller's statements.");
+        }
+        var start = from ?? DateTimeOffset.MinValue.AddYears(1);
+        var end = to ?? DateTimeOffset.MaxValue.AddYears(-1);
+        if (start >= end)
+        {
+            return new Validation().Add("from", "from must be earlier than to.").Problem();
+        }
+        var lines = await queries.StatementAsync(sellerId, start, end, MaxStatementLines + 1, cancellationToken);
+        if (lines.Count > MaxStatementLines)
+        {
+            return new Validation().Add("from", $"The period holds more than {MaxStatementLines} lines; ask for a shorter one.").Problem();
+        }
+        var csv = new System.Text.StringBuilder("at,transferId,kind,debitAccount,creditAccount,amountMinor,currency\r\n");
+        foreach (var l in lines)
+        {
+            csv.Append(System.FormattableString.Invariant($"{l.At:O},{Cell(l.TransferId)},{l.Kind},{Cell(l.DebitAccount)},{Cell(l.CreditAccount)},{l.AmountMinor},{l.Currency}\r\n"));
+        }
+        return Results.Text(csv.ToString(), "text/csv; charset=utf-8");
+    }
+
+    private static string Cell(string value) =>
+        value.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
 
     private static bool IsSellerSelf(Caller caller, string sellerId) => caller.Role == Roles.Seller && caller.Subject == sellerId;
 

@@ -2,7 +2,7 @@ using Orleans.Trade.Wallets;
 
 namespace Orleans.Trade.Silo.Storage;
 
-public sealed class SqlLedgerStore(TradeDatabase database) : ILedgerStore
+public sealed class SqlLedgerStore(TradeDatabase database) : ILedgerStore, Orleans.Trade.Api.Wallets.ILedgerQueries
 {
     public async Task<IReadOnlyList<LedgerEntry>> LoadAsync(string ledgerId, CancellationToken cancellationToken)
     {
@@ -34,5 +34,23 @@ public sealed class SqlLedgerStore(TradeDatabase database) : ILedgerStore
                 .ExecuteNonQueryAsync(cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<Orleans.Trade.Api.Wallets.StatementLine>> StatementAsync(
+        string sellerId, DateTimeOffset from, DateTimeOffset to, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var reader = await connection.Command(
+                "SELECT created_at, transfer_id, kind, debit_account, credit_account, amount_minor, currency FROM ledger_transfers " +
+                "WHERE ledger_id = @ledger AND created_at >= @from AND created_at < @to ORDER BY entry_no LIMIT @limit")
+            .With("ledger", sellerId).With("from", database.ToDb(from)).With("to", database.ToDb(to)).With("limit", limit)
+            .ExecuteReaderAsync(cancellationToken);
+        var lines = new List<Orleans.Trade.Api.Wallets.StatementLine>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            lines.Add(new(TradeDatabase.FromDb(reader.GetValue(0)), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+                reader.GetString(4), reader.GetInt64(5), reader.GetString(6).Trim()));
+        }
+        return lines;
     }
 }

@@ -53,6 +53,28 @@ public sealed class EscrowApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
     }
 
     [Fact]
+    public async Task The_statement_lists_every_ledger_line_of_the_period_as_csv()
+    {
+        var (orderId, buyer, seller, sellerId) = await PaidOrder(priceMinor: 1_000, quantity: 1);
+        await Shop.ActAsync(seller, orderId, "ship", new { carrier = "DHL", trackingNumber = "JD3" });
+        await Shop.ActAsync(buyer, orderId, "confirm-receipt");
+
+        using var response = await seller.GetAsync($"/api/v1/sellers/{sellerId}/statement.csv");
+        var csv = await response.Content.ReadAsStringAsync();
+        using var empty = await seller.GetAsync($"/api/v1/sellers/{sellerId}/statement.csv?from=2001-01-01T00:00:00Z&to=2001-02-01T00:00:00Z");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/csv", response.Content.Headers.ContentType!.MediaType);
+        var rows = csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("at,transferId,kind,debitAccount,creditAccount,amountMinor,currency", rows[0]);
+        Assert.Equal([$"{orderId}:escrow", $"{orderId}:escrow-post", $"{orderId}:commission", $"{orderId}:seller-net"], rows.Skip(1).Select(r => r.Split(',')[1]));
+        Assert.Contains($",{orderId}:seller-net,Posted,escrow:{orderId},seller:pending:USD,920,USD", csv);
+        Assert.Single((await empty.Content.ReadAsStringAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries));
+        var other = await Shop.KeyAsync("seller", OrderTestShop.NewId("s"));
+        Assert.Equal(HttpStatusCode.Forbidden, (await other.GetAsync($"/api/v1/sellers/{sellerId}/statement.csv")).StatusCode);
+    }
+
+    [Fact]
     public async Task Cancelling_a_paid_order_voids_its_escrow()
     {
         var (orderId, buyer, seller, sellerId) = await PaidOrder(priceMinor: 1_000, quantity: 1);

@@ -1,0 +1,10 @@
+namespace Orleans.Trade.Api.Wallets;
+
+/// <summary>One ledger line of a statement: a transfer as it touched the seller's books.</summary>
+public sealed record StatementLine(DateTimeOffset At, string TransferId, string Kind, string DebitAccount, string CreditAccount, long AmountMinor, string Currency);
+
+/// <summary>Reads the append-only ledger for statements (implemented by the silo over the database).</summary>
+public interface ILedgerQueries
+{
+    Task<IReadOnlyList<StatementLine>> StatementAsync(string sellerId, DateTimeOffset from, DateTimeOffset to, int limit, CancellationToken cancellationToken);
+}
