@@ -26,6 +26,7 @@ public static class WalletsApi
 {
     public static IEndpointRouteBuilder MapWalletsApiV1(this IEndpointRouteBuilder app)
     {
+        app.MapGroup("/api/v1/tax").WithTags("Wallets").MapGet("/ioss-statement", IossStatement).RequireAuthorization(Policies.Reviewers);
         var api = app.MapGroup("/api/v1/sellers/{sellerId}").WithTags("Wallets");
         api.MapGet("/ledger", GetLedger).RequireAuthorization();
         api.MapGet("/statement.csv", Statement).RequireAuthorization().Produces<string>(StatusCodes.Status200OK, "text/csv");
@@ -37,6 +38,19 @@ public static class WalletsApi
     }
 
     private const int MaxStatementLines = 100_000;
+
+    /// <summary>R-SET-2: VAT collected under IOSS per destination country and currency, booked when escrow was released.</summary>
+    public static async Task<Results<Ok<IReadOnlyList<TaxCollected>>, ValidationProblem>> IossStatement(
+        ILedgerQueries queries, CancellationToken cancellationToken, DateTimeOffset? from = null, DateTimeOffset? to = null)
+    {
+        var start = from ?? DateTimeOffset.MinValue.AddYears(1);
+        var end = to ?? DateTimeOffset.MaxValue.AddYears(-1);
+        if (start >= end)
+        {
+            return new Validation().Add("from", "from must be earlier than to.").Problem();
+        }
+        return TypedResults.Ok(await queries.TaxCollectedAsync(start, end, cancellationToken));
+    }
 
     /// <summary>R-SET-1: every ledger line of the seller in [from, to), as CSV (RFC 4180), amounts in minor units.</summary>
     public static async Task<IResult> Statement(string sellerId, ClaimsPrincipal user, ILedgerQueries queries, CancellationToken cancellationToken,

@@ -43,13 +43,23 @@ public sealed record OrderLine(
     [property: Id(5)] IReadOnlyList<StockAllocationPart> Allocation,
     [property: Id(6)] string? Category = null);
 
-/// <summary>Totals in the seller's currency and in the buyer's, with the rate locked on the order (R-PAY-2).</summary>
+/// <summary>
+/// Totals with the rate locked on the order (R-PAY-2). <see cref="Seller"/> is the goods value in the seller's currency;
+/// <see cref="Tax"/> is destination VAT collected at checkout under IOSS (R-SET-2), if any, in the same currency;
+/// <see cref="Buyer"/> is what the buyer pays (goods plus tax) in the buyer's currency.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record OrderTotals(
     [property: Id(0)] Money Seller,
     [property: Id(1)] Money Buyer,
     [property: Id(2)] decimal FxRate,
-    [property: Id(3)] DateTimeOffset FxRateAt);
+    [property: Id(3)] DateTimeOffset FxRateAt,
+    [property: Id(4)] Money? Tax = null,
+    [property: Id(5)] string? TaxCountry = null)
+{
+    /// <summary>What is charged in the seller's currency: goods plus collected tax; this is what escrow holds.</summary>
+    public Money Charged => new(Seller.AmountMinor + (Tax?.AmountMinor ?? 0), Seller.Currency);
+}
 
 [GenerateSerializer, Immutable]
 public sealed record Shipment(

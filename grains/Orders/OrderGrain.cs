@@ -172,7 +172,13 @@ public sealed class OrderGrain(
         {
             return new PrepareResult(PrepareStatus.Refused, [], $"No exchange rate from {sellerCurrency} to {placement.BuyerCurrency}.");
         }
-        S.Totals = new OrderTotals(sellerTotal, CurrencyConversion.Convert(sellerTotal, placement.BuyerCurrency, rate), rate, rateAt);
+        // R-SET-2: EU consignments up to EUR 150 pay destination VAT at checkout (IOSS); others pay at import.
+        var tax = fxRates.TryGetRate(sellerCurrency, "EUR", out var eurRate, out _)
+            ? Payments.IossVat.For(placement.ShipTo.Country, sellerTotal, eurRate)
+            : null;
+        var charged = new Money(sellerTotal.AmountMinor + (tax?.AmountMinor ?? 0), sellerCurrency);
+        S.Totals = new OrderTotals(sellerTotal, CurrencyConversion.Convert(charged, placement.BuyerCurrency, rate), rate, rateAt,
+            tax, tax is null ? null : placement.ShipTo.Country);
         S.ReviewReason = fxRates.TryGetRate(sellerCurrency, "USD", out var usdRate, out _)
             && CurrencyConversion.Convert(sellerTotal, "USD", usdRate).AmountMinor > _options.RiskReviewAboveUsdMinor
                 ? $"order value above {_options.RiskReviewAboveUsdMinor / 100m:0.00} USD"
@@ -399,7 +405,7 @@ public sealed class OrderGrain(
             {
                 await (S.PendingEscrow[0] switch
                 {
-                    EscrowStep.Hold => ledger.HoldInEscrow(OrderId, S.Totals!.Seller),
+                    EscrowStep.Hold => ledger.HoldInEscrow(OrderId, S.Totals!.Charged),
                     EscrowStep.Release => ledger.ReleaseEscrow(EscrowRelease()),
                     _ => ledger.VoidEscrow(OrderId),
                 });
@@ -453,11 +459,13 @@ public sealed class OrderGrain(
     /// <summary>The split of the whole order total (R-SET-1): commission per line at its category's rate, the logistics fee, the rest to the seller.</summary>
     private Wallets.EscrowRelease EscrowRelease()
     {
-        var total = S.Totals!.Seller;
+        var totals = S.Totals!;
+        var goods = totals.Seller;
         var settings = settlementOptions.Value;
-        var logistics = new Money((long)Math.Round(total.AmountMinor * (decimal)settings.LogisticsFeeBps / Wallets.SettlementSplit.MaxRateBps, MidpointRounding.AwayFromZero), total.Currency);
-        var legs = Wallets.SettlementSplit.Split(total, S.Lines.Select(l => (l.LineTotal.AmountMinor, settings.RateFor(l.Category))), logistics, new Money(0, total.Currency));
-        return new Wallets.EscrowRelease(OrderId, legs.Commission, legs.LogisticsFee, legs.TaxPayable, S.Placement!.ShipTo.Country, legs.SellerNet);
+        var logistics = new Money((long)Math.Round(goods.AmountMinor * (decimal)settings.LogisticsFeeBps / Wallets.SettlementSplit.MaxRateBps, MidpointRounding.AwayFromZero), goods.Currency);
+        var legs = Wallets.SettlementSplit.Split(totals.Charged, S.Lines.Select(l => (l.LineTotal.AmountMinor, settings.RateFor(l.Category))), logistics,
+            totals.Tax ?? new Money(0, goods.Currency));
+        return new Wallets.EscrowRelease(OrderId, legs.Commission, legs.LogisticsFee, legs.TaxPayable, totals.TaxCountry, legs.SellerNet);
     }
 
     private OrderSummary Summary() => new(OrderId, S.Placement!.BuyerId, S.Placement.SellerId, S.Status, S.Totals!.Seller, S.Totals.Buyer,

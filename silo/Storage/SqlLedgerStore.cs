@@ -53,4 +53,22 @@ public sealed class SqlLedgerStore(TradeDatabase database) : ILedgerStore, Orlea
         }
         return lines;
     }
+
+    public async Task<IReadOnlyList<Orleans.Trade.Api.Wallets.TaxCollected>> TaxCollectedAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var reader = await connection.Command(
+                "SELECT credit_account, currency, SUM(amount_minor), COUNT(*) FROM ledger_transfers " +
+                "WHERE kind = 'Posted' AND credit_account LIKE 'tax:payable:%' AND created_at >= @from AND created_at < @to " +
+                "GROUP BY credit_account, currency ORDER BY credit_account, currency")
+            .With("from", database.ToDb(from)).With("to", database.ToDb(to)).ExecuteReaderAsync(cancellationToken);
+        var rows = new List<Orleans.Trade.Api.Wallets.TaxCollected>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            // tax:payable:{country}:{currency}
+            var country = reader.GetString(0).Split(':')[2];
+            rows.Add(new(country, reader.GetString(1).Trim(), Convert.ToInt64(reader.GetValue(2)), Convert.ToInt64(reader.GetValue(3))));
+        }
+        return rows;
+    }
 }

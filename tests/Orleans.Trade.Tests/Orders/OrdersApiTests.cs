@@ -60,7 +60,10 @@ public sealed class OrdersApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
         Assert.Equal(5997, orderA["totals"]!["seller"]!["amountMinor"]!.GetValue<long>());
         Assert.Equal("USD", orderA["totals"]!["seller"]!["currency"]!.GetValue<string>());
         Assert.Equal("EUR", orderA["totals"]!["buyer"]!["currency"]!.GetValue<string>());
-        Assert.Equal(5517, orderA["totals"]!["buyer"]!["amountMinor"]!.GetValue<long>()); // 59.97 USD x 0.92, half away from zero
+        // IOSS (59.97 USD is 55.17 EUR, under 150): German VAT 19% = 11.39 USD is collected; (59.97 + 11.39) x 0.92 = 65.65 EUR.
+        Assert.Equal(1139, orderA["totals"]!["tax"]!["amountMinor"]!.GetValue<long>());
+        Assert.Equal("DE", orderA["totals"]!["taxCountry"]!.GetValue<string>());
+        Assert.Equal(6565, orderA["totals"]!["buyer"]!["amountMinor"]!.GetValue<long>());
         Assert.NotNull(orderA["deadlines"]!["paymentDueAt"]);
         Assert.Equal(3, await Shop.ReservedAsync(skuA));
         Assert.Equal(1, await Shop.ReservedAsync(skuB));

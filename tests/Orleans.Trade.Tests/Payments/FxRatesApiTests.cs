@@ -27,16 +27,16 @@ public sealed class FxRatesApiTests
         await Task.Delay(1_000); // one refresh period: the silo's cache has the table
         var (_, first) = await OrderTestShop.CheckoutAsync(buyer, "fx-buyer", OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }]);
         var firstOrder = first!["orders"]![0]!;
-        Assert.Equal(500, firstOrder["totals"]!["buyer"]!["amountMinor"]!.GetValue<long>());
+        Assert.Equal(595, firstOrder["totals"]!["buyer"]!["amountMinor"]!.GetValue<long>()); // (10.00 + 19% IOSS VAT) x 0.5
 
         var (put, _) = await shop.Admin.PutJsonAsync("/api/v1/fx-rates", new { unitsPerUsd = Rates(("EUR", 0.8m), ("JPY", 151.5m)) });
         Assert.Equal(HttpStatusCode.OK, put);
         await Task.Delay(1_500);
         var (_, second) = await OrderTestShop.CheckoutAsync(buyer, "fx-buyer", OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }]);
-        Assert.Equal(800, second!["orders"]![0]!["totals"]!["buyer"]!["amountMinor"]!.GetValue<long>());
+        Assert.Equal(952, second!["orders"]![0]!["totals"]!["buyer"]!["amountMinor"]!.GetValue<long>());
         Assert.Equal(0.8m, second["orders"]![0]!["totals"]!["fxRate"]!.GetValue<decimal>());
         var (_, again) = await shop.Admin.GetJsonAsync($"/api/v1/orders/{firstOrder["orderId"]}");
-        Assert.Equal(500, again!["totals"]!["buyer"]!["amountMinor"]!.GetValue<long>());
+        Assert.Equal(595, again!["totals"]!["buyer"]!["amountMinor"]!.GetValue<long>());
         Assert.Equal(0.5m, again["totals"]!["fxRate"]!.GetValue<decimal>());
 
         var (stale, _) = await shop.Admin.PutJsonAsync("/api/v1/fx-rates", new { unitsPerUsd = Rates(("EUR", 0.1m)), asOf = DateTimeOffset.UtcNow.AddHours(-1) });

@@ -34,7 +34,7 @@ public sealed class EscrowApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
     {
         var (orderId, buyer, seller, sellerId) = await PaidOrder(priceMinor: 2_500, quantity: 2);
         var held = (await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!;
-        Assert.Equal(5_000, PendingIn(held, $"escrow:{orderId}"));
+        Assert.Equal(5_950, PendingIn(held, $"escrow:{orderId}")); // goods 50.00 + German VAT collected under IOSS
         Assert.Equal(0, Posted(held, "seller:pending:USD"));
 
         await Shop.ActAsync(seller, orderId, "ship", new { carrier = "DHL", trackingNumber = "JD1" });
@@ -44,12 +44,17 @@ public sealed class EscrowApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
         var released = (await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!;
         Assert.Equal(0, PendingIn(released, $"escrow:{orderId}"));
         Assert.Equal(0, Posted(released, $"escrow:{orderId}"));
-        Assert.Equal(400, Posted(released, "platform:commission:USD"));     // 8% of 50.00
+        Assert.Equal(400, Posted(released, "platform:commission:USD"));     // 8% of the goods, 50.00
+        Assert.Equal(950, Posted(released, "tax:payable:DE:USD"));          // 19% VAT for the German tax authority
         Assert.Equal(4_600, Posted(released, "seller:pending:USD"));
-        Assert.Equal(-5_000, Posted(released, "psp:clearing:USD"));          // the money came from outside: the books balance
+        Assert.Equal(-5_950, Posted(released, "psp:clearing:USD"));          // the money came from outside: the books balance
         Assert.Equal(0, released["accounts"]!.AsArray().Sum(a => a!["posted"]!.GetValue<long>()));
         var other = await Shop.KeyAsync("seller", OrderTestShop.NewId("s"));
         Assert.Equal(HttpStatusCode.Forbidden, (await other.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Status);
+        var ioss = (await Shop.Admin.GetJsonAsync("/api/v1/tax/ioss-statement")).Body!.AsArray();
+        var germany = ioss.Single(r => r!["country"]!.GetValue<string>() == "DE" && r["currency"]!.GetValue<string>() == "USD")!;
+        Assert.True(germany["amountMinor"]!.GetValue<long>() >= 950);
+        Assert.Equal(HttpStatusCode.Forbidden, (await seller.GetJsonAsync("/api/v1/tax/ioss-statement")).Status);
     }
 
     [Fact]
@@ -67,7 +72,7 @@ public sealed class EscrowApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
         Assert.Equal("text/csv", response.Content.Headers.ContentType!.MediaType);
         var rows = csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal("at,transferId,kind,debitAccount,creditAccount,amountMinor,currency", rows[0]);
-        Assert.Equal([$"{orderId}:escrow", $"{orderId}:escrow-post", $"{orderId}:commission", $"{orderId}:seller-net"], rows.Skip(1).Select(r => r.Split(',')[1]));
+        Assert.Equal([$"{orderId}:escrow", $"{orderId}:escrow-post", $"{orderId}:commission", $"{orderId}:tax", $"{orderId}:seller-net"], rows.Skip(1).Select(r => r.Split(',')[1]));
         Assert.Contains($",{orderId}:seller-net,Posted,escrow:{orderId},seller:pending:USD,920,USD", csv);
         Assert.Single((await empty.Content.ReadAsStringAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries));
         var other = await Shop.KeyAsync("seller", OrderTestShop.NewId("s"));
