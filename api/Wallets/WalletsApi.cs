@@ -17,6 +17,8 @@ public sealed record SettlementResponse(string SellerId, int CycleDays);
 
 public sealed record TotpCodeRequest(string? Code);
 
+public sealed record PayoutAccountRequest(string? HolderName, string? BankCountry, string? Currency, string? AccountNumber, string? TotpCode);
+
 public sealed record WithdrawalRequest(string? WithdrawalId, long? AmountMinor, string? Currency, string? TotpCode);
 
 public sealed record WithdrawalResponse(string WithdrawalId, Orleans.Trade.Common.Money Amount, string Outcome);
@@ -34,6 +36,8 @@ public static class WalletsApi
         api.MapPost("/second-factor/totp", BeginTotp).RequireAuthorization(Policies.Sellers);
         api.MapPost("/second-factor/totp/confirmation", ConfirmTotp).RequireAuthorization(Policies.Sellers);
         api.MapPost("/withdrawals", Withdraw).RequireAuthorization(Policies.Sellers);
+        api.MapPut("/payout-account", PutPayoutAccount).RequireAuthorization(Policies.Sellers);
+        api.MapGet("/payout-account", GetPayoutAccount).RequireAuthorization(Policies.Sellers);
         return app;
     }
 
@@ -132,6 +136,48 @@ public static class WalletsApi
             SecondFactorResult.NotEnrolled => Problems.Conflict("Start enrolment first (POST .../second-factor/totp)."),
             _ => Problems.Unprocessable("The code does not match; check the authenticator's clock and try the next code."),
         };
+    }
+
+    /// <summary>R-PAY-4: changing where payouts go needs the second factor; the account number is never shown back in full.</summary>
+    public static async Task<Results<Ok<PayoutAccountView>, ValidationProblem, ProblemHttpResult>> PutPayoutAccount(
+        string sellerId, PayoutAccountRequest request, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        if (!IsSellerSelf(Caller.From(user), sellerId))
+        {
+            return Problems.Forbidden("Only the seller changes its own payout account.");
+        }
+        var v = new Validation();
+        var holder = v.RequiredText("holderName", request.HolderName, 100);
+        v.Country("bankCountry", request.BankCountry);
+        v.Currency("currency", request.Currency);
+        var account = request.AccountNumber?.Replace(" ", "", StringComparison.Ordinal);
+        if (account is null || account.Length is < 8 or > 34 || !account.All(char.IsAsciiLetterOrDigit))
+        {
+            v.Add("accountNumber", "accountNumber is required: an IBAN or account number of 8 to 34 letters and digits.");
+        }
+        if (request.TotpCode is null) v.Add("totpCode", "totpCode is required: changing the payout account needs the second factor.");
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+        var (secondFactor, changed) = await grains.GetGrain<ISellerAccountGrain>(sellerId)
+            .ChangePayoutAccount(holder!, request.BankCountry!, request.Currency!, account!.ToUpperInvariant(), request.TotpCode!);
+        return changed is not null
+            ? TypedResults.Ok(changed)
+            : Problems.Forbidden(secondFactor == SecondFactorResult.NotEnrolled
+                ? "Changing the payout account needs a TOTP second factor: enrol one first."
+                : "The second-factor code is wrong or was already used.");
+    }
+
+    public static async Task<Results<Ok<PayoutAccountView>, ProblemHttpResult>> GetPayoutAccount(string sellerId, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        if (!IsSellerSelf(Caller.From(user), sellerId))
+        {
+            return Problems.Forbidden("Only the seller reads its own payout account.");
+        }
+        return await grains.GetGrain<ISellerAccountGrain>(sellerId).PayoutAccount() is { } account
+            ? TypedResults.Ok(account)
+            : Problems.NotFound("No payout account is set.");
     }
 
     /// <summary>R-PAY-4: a withdrawal needs the seller's TOTP code; without an enrolled second factor it is refused.</summary>

@@ -7,6 +7,15 @@ public sealed record TotpEnrollment(
 
 public enum SecondFactorResult { Verified, NotEnrolled, Invalid, Replayed }
 
+/// <summary>Where payouts go. Only the last four characters of the account number are ever shown; it is stored sealed.</summary>
+[GenerateSerializer, Immutable]
+public sealed record PayoutAccountView(
+    [property: Id(0)] string HolderName,
+    [property: Id(1)] string BankCountry,
+    [property: Id(2)] string Currency,
+    [property: Id(3)] string AccountLast4,
+    [property: Id(4)] DateTimeOffset ChangedAt);
+
 /// <summary>
 /// A seller's account settings (R-SET-1, R-PAY-4): the settlement cycle (T+1 to T+30) and the TOTP second factor that
 /// withdrawals and payout-account changes require. Key: seller id. The TOTP secret is stored encrypted.
@@ -25,6 +34,13 @@ public interface ISellerAccountGrain : IGrainWithStringKey
 
     /// <summary>Checks a code for a sensitive action; each code is accepted once.</summary>
     Task<SecondFactorResult> VerifySecondFactor(string code);
+
+    /// <summary>Changes the payout account; needs a valid second-factor code in the same call.</summary>
+    Task<(SecondFactorResult SecondFactor, PayoutAccountView? Account)> ChangePayoutAccount(
+        string holderName, string bankCountry, string currency, string accountNumber, string totpCode);
+
+    [ReadOnly]
+    Task<PayoutAccountView?> PayoutAccount();
 }
 
 public static class SettlementCycle

@@ -13,6 +13,9 @@ public sealed class SellerAccountState
     [Id(2)] public bool TotpConfirmed { get; set; }
     /// <summary>The last accepted TOTP step: a code is good once.</summary>
     [Id(3)] public long LastTotpStep { get; set; }
+    [Id(4)] public PayoutAccountView? PayoutAccount { get; set; }
+    /// <summary>The full account number, sealed; only <see cref="PayoutAccountView.AccountLast4"/> is ever shown.</summary>
+    [Id(5)] public byte[]? SealedAccountNumber { get; set; }
 }
 
 public sealed class SellerAccountGrain(
@@ -45,6 +48,22 @@ public sealed class SellerAccountGrain(
     }
 
     public Task<SecondFactorResult> ConfirmTotp(string code) => Check(code, confirming: true);
+
+    public async Task<(SecondFactorResult SecondFactor, PayoutAccountView? Account)> ChangePayoutAccount(
+        string holderName, string bankCountry, string currency, string accountNumber, string totpCode)
+    {
+        var secondFactor = await Check(totpCode, confirming: false);
+        if (secondFactor != SecondFactorResult.Verified)
+        {
+            return (secondFactor, null);
+        }
+        state.State.PayoutAccount = new PayoutAccountView(holderName, bankCountry, currency, accountNumber[^4..], clock.GetUtcNow());
+        state.State.SealedAccountNumber = secrets.Seal(System.Text.Encoding.UTF8.GetBytes(accountNumber));
+        await state.WriteOrReloadAsync();
+        return (secondFactor, state.State.PayoutAccount);
+    }
+
+    public Task<PayoutAccountView?> PayoutAccount() => Task.FromResult(state.State.PayoutAccount);
 
     public Task<SecondFactorResult> VerifySecondFactor(string code) => Check(code, confirming: false);
 

@@ -48,6 +48,17 @@ public sealed class SettlementApiTests
         var (replayed, _) = await seller.PostJsonAsync($"/api/v1/sellers/{sellerId}/withdrawals", new { withdrawalId = "w-1", amountMinor = 100, currency = "USD", totpCode = code });
         Assert.Equal(HttpStatusCode.Forbidden, replayed); // the confirmation used that code
 
+        // The payout account changes only with a fresh code, and its number is never shown back.
+        var account = new { holderName = "Shenzhen Cable Co", bankCountry = "DE", currency = "EUR", accountNumber = "DE89 3704 0044 0532 0130 00" };
+        Assert.Equal(HttpStatusCode.Forbidden, (await seller.PutJsonAsync($"/api/v1/sellers/{sellerId}/payout-account", new
+            { account.holderName, account.bankCountry, account.currency, account.accountNumber, totpCode = "000000" })).Status);
+        var (changed, payout) = await seller.PutJsonAsync($"/api/v1/sellers/{sellerId}/payout-account", new
+            { account.holderName, account.bankCountry, account.currency, account.accountNumber, totpCode = Totp.Code(secret, Totp.StepAt(DateTimeOffset.UtcNow) + 1) });
+        Assert.Equal(HttpStatusCode.OK, changed);
+        Assert.Equal("3000", payout!["accountLast4"]!.GetValue<string>());
+        var (_, shown) = await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/payout-account");
+        Assert.DoesNotContain("370400440532", shown!.ToJsonString());
+
         // Two days later in business time the money is available.
         var (_, clock) = await shop.Admin.PostJsonAsync("/api/v1/admin/clock", new { advanceSeconds = TimeSpan.FromDays(2).TotalSeconds + 60 });
         var businessNow = clock!["now"]!.GetValue<DateTimeOffset>();
