@@ -305,6 +305,9 @@ public abstract class InventoryApiContract(SiloProcess silo)
         var paths = openApi["paths"]!.AsObject().Select(p => p.Key).ToArray();
         Assert.Contains("/api/v1/skus/{skuId}", paths);
         Assert.Contains("/api/v1/stock/bulk", paths);
+        Assert.Contains("/api/v1/checkout", paths);
+        Assert.Contains("/api/v1/payment-methods/cards", paths);
+        Assert.DoesNotContain(paths, p => p.StartsWith("/dashboard", StringComparison.Ordinal) || p.Contains("admin/clock", StringComparison.Ordinal));
         Assert.NotNull(openApi["components"]!["securitySchemes"]!["ApiKey"]);
 
         var docs = await anonymous.GetAsync("/docs/");
