@@ -25,13 +25,17 @@ public sealed class SkuGrain(
     private SkuState _state = new();
     private long _version;
     private readonly Dictionary<string, StockReservation?> _reservationChanges = new(StringComparer.Ordinal);
-    private bool _dirty;
-    private TaskCompletionSource? _nextWrite;
-    private Task? _writer;
-    private TransientStorageException? _broken;
+    private GroupCommit? _commit;
     private IGrainTimer? _alertRetryTimer;
 
     private string SkuId => this.GetPrimaryKeyString();
+
+    private GroupCommit Commit => _commit ??= new GroupCommit(WritePending, ex =>
+    {
+        logger.LogError(ex, "Writing SKU {SkuId} failed; the activation reloads", SkuId);
+        DeactivateOnIdle();
+        return new TransientStorageException($"SKU '{SkuId}' could not store a change ({ex.GetType().Name}); nothing was acknowledged, retry.");
+    });
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -57,13 +61,13 @@ public sealed class SkuGrain(
     public async Task<SkuView?> Get()
     {
         // Never show a change that is not yet durable.
-        await Durable(onlyIfPending: true);
+        await Commit.CommitAsync(changed: false);
         return _state.Catalog is null ? null : View();
     }
 
     public async Task<CatalogWriteResult> UpsertCatalog(SkuCatalog catalog, string? actingSellerId)
     {
-        ThrowIfBroken();
+        Commit.ThrowIfFailed();
         var existing = _state.Catalog;
         if (!MayAct(catalog.SellerId, actingSellerId) || (existing is not null && !MayAct(existing.SellerId, actingSellerId)))
         {
@@ -76,9 +80,8 @@ public sealed class SkuGrain(
         }
         _state.Catalog = catalog;
         _state.UpdatedAt = now;
-        _dirty = true;
         var result = new CatalogWriteResult(existing is null ? CatalogWriteStatus.Created : CatalogWriteStatus.Updated, View());
-        await Durable();
+        await Commit.CommitAsync(changed: true);
         return result;
     }
 
@@ -87,7 +90,7 @@ public sealed class SkuGrain(
 
     public async Task<IReadOnlyList<StockWriteResult>> SetStockBatch(IReadOnlyList<StockLevelUpdate> updates, string? actingSellerId)
     {
-        ThrowIfBroken();
+        Commit.ThrowIfFailed();
         if (Refusal(actingSellerId) is { } refusal)
         {
             return updates.Select(_ => refusal).ToArray();
@@ -108,13 +111,13 @@ public sealed class SkuGrain(
         var results = updates
             .Select((u, i) => new StockWriteResult(statuses[i].Status, _state.Warehouses.GetValueOrDefault(u.WarehouseId), total, statuses[i].Reason))
             .ToArray();
-        await Durable(onlyIfPending: !changed);
+        await Commit.CommitAsync(changed);
         return results;
     }
 
     public async Task<StockWriteResult> AdjustStock(StockAdjustment adjustment, string? actingSellerId)
     {
-        ThrowIfBroken();
+        Commit.ThrowIfFailed();
         if (Refusal(actingSellerId) is { } refusal)
         {
             return refusal;
@@ -128,13 +131,13 @@ public sealed class SkuGrain(
         }
         var result = new StockWriteResult(status, _state.Warehouses.GetValueOrDefault(adjustment.WarehouseId), StockRules.TotalAvailable(_state), reason);
         // A duplicate is answered once the original is durable too.
-        await Durable(onlyIfPending: status != StockWriteStatus.Applied);
+        await Commit.CommitAsync(status == StockWriteStatus.Applied);
         return result;
     }
 
     public async Task<StockReservationResult> Reserve(StockReservationRequest request)
     {
-        ThrowIfBroken();
+        Commit.ThrowIfFailed();
         var now = clock.GetUtcNow();
         var before = StockRules.TotalAvailable(_state);
         var result = StockRules.Reserve(_state, request, now, out var changed);
@@ -143,13 +146,13 @@ public sealed class SkuGrain(
             _reservationChanges[request.ReservationId] = _state.Reservations[request.ReservationId];
             Changed(before, now);
         }
-        await Durable(onlyIfPending: !changed);
+        await Commit.CommitAsync(changed);
         return result;
     }
 
     public async Task ReleaseReservation(string reservationId)
     {
-        ThrowIfBroken();
+        Commit.ThrowIfFailed();
         var now = clock.GetUtcNow();
         var before = StockRules.TotalAvailable(_state);
         var changed = StockRules.Release(_state, reservationId, now);
@@ -158,12 +161,12 @@ public sealed class SkuGrain(
             _reservationChanges[reservationId] = null;
             Changed(before, now);
         }
-        await Durable(onlyIfPending: !changed);
+        await Commit.CommitAsync(changed);
     }
 
     public async Task CommitReservation(string reservationId)
     {
-        ThrowIfBroken();
+        Commit.ThrowIfFailed();
         var now = clock.GetUtcNow();
         var before = StockRules.TotalAvailable(_state);
         var changed = StockRules.Commit(_state, reservationId, now);
@@ -172,7 +175,7 @@ public sealed class SkuGrain(
             _reservationChanges[reservationId] = null;
             Changed(before, now);
         }
-        await Durable(onlyIfPending: !changed);
+        await Commit.CommitAsync(changed);
     }
 
     private StockWriteResult? Refusal(string? actingSellerId)
@@ -188,14 +191,6 @@ public sealed class SkuGrain(
 
     private static bool MayAct(string ownerSellerId, string? actingSellerId) =>
         actingSellerId is null || string.Equals(ownerSellerId, actingSellerId, StringComparison.Ordinal);
-
-    private void ThrowIfBroken()
-    {
-        if (_broken is not null)
-        {
-            throw _broken;
-        }
-    }
 
     /// <summary>Records the alerts a change raised; the change itself is already applied in memory.</summary>
     private void Changed(long availableBefore, DateTimeOffset now)
@@ -213,65 +208,19 @@ public sealed class SkuGrain(
             _state.PendingAlerts.RemoveRange(0, _state.PendingAlerts.Count - MaxPendingAlerts);
         }
         _state.UpdatedAt = now;
-        _dirty = true;
     }
 
-    /// <summary>
-    /// Completes when every change made so far is durable. Changes made while a write is in flight join the next write, so
-    /// a hot SKU writes once per round trip, not once per request.
-    /// </summary>
-    private async Task Durable(bool onlyIfPending = false)
+    /// <summary>Writes every change made so far in one transaction, then projects the alerts they raised.</summary>
+    private async Task WritePending()
     {
-        Task wait;
-        if (_dirty)
+        var write = new SkuLedgerWrite(SkuId, _version, Snapshot(),
+            _reservationChanges.Values.Where(r => r is not null).ToArray()!,
+            _reservationChanges.Where(c => c.Value is null).Select(c => c.Key).ToArray());
+        _reservationChanges.Clear();
+        _version = await store.WriteAsync(write, CancellationToken.None);
+        if (_state.PendingAlerts.Count > 0)
         {
-            _nextWrite ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            wait = _nextWrite.Task;
-            if (_writer is null || _writer.IsCompleted)
-            {
-                _writer = WriteLoop();
-            }
-        }
-        else
-        {
-            // Nothing new: wait only for the write (if any) carrying earlier changes this answer depends on.
-            wait = onlyIfPending ? (_nextWrite?.Task ?? _writer ?? Task.CompletedTask) : Task.CompletedTask;
-        }
-        await wait;
-        // A write after ours may have failed meanwhile; the caller retries against what is durable.
-        ThrowIfBroken();
-    }
-
-    private async Task WriteLoop()
-    {
-        while (_dirty && _nextWrite is { } batch)
-        {
-            _nextWrite = null;
-            _dirty = false;
-            var write = new SkuLedgerWrite(SkuId, _version, Snapshot(),
-                _reservationChanges.Values.Where(r => r is not null).ToArray()!,
-                _reservationChanges.Where(c => c.Value is null).Select(c => c.Key).ToArray());
-            _reservationChanges.Clear();
-            try
-            {
-                _version = await store.WriteAsync(write, CancellationToken.None);
-            }
-            catch (Exception ex)
-            {
-                // Memory is ahead of storage now: fail everyone who waits and start over from what is durable.
-                logger.LogError(ex, "Writing SKU {SkuId} failed; the activation reloads", SkuId);
-                _broken = new TransientStorageException($"SKU '{SkuId}' could not store a change ({ex.GetType().Name}); nothing was acknowledged, retry.");
-                batch.TrySetException(_broken);
-                _nextWrite?.TrySetException(_broken);
-                _nextWrite = null;
-                DeactivateOnIdle();
-                return;
-            }
-            batch.TrySetResult();
-            if (_state.PendingAlerts.Count > 0)
-            {
-                await PublishPendingAlerts();
-            }
+            await PublishPendingAlerts();
         }
     }
 

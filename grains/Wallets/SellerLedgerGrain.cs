@@ -20,11 +20,16 @@ public sealed class SellerLedgerGrain(
     private readonly List<LedgerEntry> _unwritten = [];
     /// <summary>Seller-net amounts still pending, by order, with their release time (T+N counts from there).</summary>
     private readonly Dictionary<string, (Money Net, DateTimeOffset ReleasedAt)> _maturing = new(StringComparer.Ordinal);
-    private TaskCompletionSource? _nextWrite;
-    private Task? _writer;
-    private TransientStorageException? _broken;
+    private GroupCommit? _commit;
 
     private string SellerId => this.GetPrimaryKeyString();
+
+    private GroupCommit Commit => _commit ??= new GroupCommit(WritePending, ex =>
+    {
+        logger.LogError(ex, "Appending to the ledger of seller {SellerId} failed; the activation reloads", SellerId);
+        DeactivateOnIdle();
+        return new TransientStorageException($"Ledger of seller '{SellerId}' could not store a transfer; nothing was acknowledged, retry.");
+    });
 
     /// <summary>Clearing accounts mirror the outside world and may go negative; everything else holds someone's money.</summary>
     public static AccountGuard GuardOf(string accountId) =>
@@ -87,19 +92,16 @@ public sealed class SellerLedgerGrain(
     {
         var transfer = new Transfer($"withdrawal:{withdrawalId}", TransferKind.Posted, $"seller:available:{amount.Currency}",
             $"psp:payouts:{amount.Currency}", amount.AmountMinor, amount.Currency);
-        if (_broken is not null)
-        {
-            throw _broken;
-        }
+        Commit.ThrowIfFailed();
         var result = _ledger.Apply(transfer);
         switch (result)
         {
             case TransferResult.Applied:
                 _unwritten.Add(new LedgerEntry(transfer, clock.GetUtcNow()));
-                await Durable();
+                await Commit.CommitAsync(changed: true);
                 return WithdrawalResult.Applied;
             case TransferResult.AlreadyApplied:
-                await Durable();
+                await Commit.CommitAsync(changed: false);
                 return WithdrawalResult.AlreadyApplied;
             case TransferResult.InsufficientFunds:
                 return WithdrawalResult.InsufficientFunds;
@@ -115,7 +117,7 @@ public sealed class SellerLedgerGrain(
     {
         if (_ledger.Contains($"{r.OrderId}:escrow-post"))
         {
-            return Durable(); // released before: a retry
+            return Commit.CommitAsync(changed: false); // released before: a retry
         }
         var escrowed = _ledger.PendingAmount($"{r.OrderId}:escrow");
         if (escrowed == 0)
@@ -151,13 +153,13 @@ public sealed class SellerLedgerGrain(
         var pending = _ledger.PendingAmount($"{orderId}:escrow");
         var currency = _ledger.Balance(Escrow(orderId))?.Currency;
         return pending == 0 || currency is null
-            ? Durable()
+            ? Commit.CommitAsync(changed: false)
             : Apply([new Transfer($"{orderId}:escrow-void", TransferKind.VoidPending, $"psp:clearing:{currency}", Escrow(orderId), 0, currency, $"{orderId}:escrow")]);
     }
 
     public async Task<IReadOnlyList<LedgerAccountView>> Balances()
     {
-        await Durable();
+        await Commit.CommitAsync(changed: false);
         return _ledger.Accounts.Values.OrderBy(a => a.AccountId, StringComparer.Ordinal)
             .Select(a => new LedgerAccountView(a.AccountId, a.Currency, a.Posted, a.CreditsPending, a.DebitsPending)).ToArray();
     }
@@ -175,10 +177,8 @@ public sealed class SellerLedgerGrain(
     /// <summary>Applies all transfers or none (checked in memory first), then waits for the write that carries them.</summary>
     private Task Apply(IReadOnlyList<Transfer> transfers)
     {
-        if (_broken is not null)
-        {
-            throw _broken;
-        }
+        Commit.ThrowIfFailed();
+        var applied = false;
         foreach (var transfer in transfers)
         {
             var result = _ledger.Apply(transfer);
@@ -187,6 +187,7 @@ public sealed class SellerLedgerGrain(
                 case TransferResult.Applied:
                     _unwritten.Add(new LedgerEntry(transfer, clock.GetUtcNow()));
                     Track(transfer, clock.GetUtcNow());
+                    applied = true;
                     break;
                 case TransferResult.AlreadyApplied:
                     break;
@@ -194,60 +195,19 @@ public sealed class SellerLedgerGrain(
                     if (transfers.Count > 1 && transfer != transfers[0])
                     {
                         // Earlier legs of this group were applied in memory: the activation must reload to drop them.
-                        _broken = new TransientStorageException($"Ledger of seller '{SellerId}' refused {transfer.TransferId}: {result}.");
+                        Commit.Fail(new TransientStorageException($"Ledger of seller '{SellerId}' refused {transfer.TransferId}: {result}."));
                         DeactivateOnIdle();
                     }
                     throw new InvalidOperationException($"Transfer {transfer.TransferId} refused: {result}.");
             }
         }
-        return Durable();
+        return Commit.CommitAsync(applied);
     }
 
-    private async Task Durable()
+    private async Task WritePending()
     {
-        Task wait;
-        if (_unwritten.Count > 0)
-        {
-            _nextWrite ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            wait = _nextWrite.Task;
-            if (_writer is null || _writer.IsCompleted)
-            {
-                _writer = WriteLoop();
-            }
-        }
-        else
-        {
-            wait = _nextWrite?.Task ?? _writer ?? Task.CompletedTask;
-        }
-        await wait;
-        if (_broken is not null)
-        {
-            throw _broken;
-        }
-    }
-
-    private async Task WriteLoop()
-    {
-        while (_unwritten.Count > 0 && _nextWrite is { } batch)
-        {
-            _nextWrite = null;
-            var transfers = _unwritten.ToArray();
-            _unwritten.Clear();
-            try
-            {
-                await store.AppendAsync(SellerId, transfers, CancellationToken.None);
-            }
-            catch (Exception ex)
-            {
-                logger.LogError(ex, "Appending to the ledger of seller {SellerId} failed; the activation reloads", SellerId);
-                _broken = new TransientStorageException($"Ledger of seller '{SellerId}' could not store a transfer; nothing was acknowledged, retry.");
-                batch.TrySetException(_broken);
-                _nextWrite?.TrySetException(_broken);
-                _nextWrite = null;
-                DeactivateOnIdle();
-                return;
-            }
-            batch.TrySetResult();
-        }
+        var entries = _unwritten.ToArray();
+        _unwritten.Clear();
+        await store.AppendAsync(SellerId, entries, CancellationToken.None);
     }
 }
