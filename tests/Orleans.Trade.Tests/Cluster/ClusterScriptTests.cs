@@ -47,23 +47,6 @@ public sealed class ClusterScriptTests
         }
     }
 
-    private static async Task<string> RunScript(IReadOnlyDictionary<string, string> env, params string[] args)
-    {
-        var start = new ProcessStartInfo("bash", [Path.Combine(RepoPaths.Root, "deploy", "cluster-local.sh"), .. args])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var (key, value) in env)
-        {
-            start.Environment[key] = value;
-        }
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromMinutes(3)).Token);
-        Assert.True(process.ExitCode == 0, $"cluster-local.sh {string.Join(' ', args)} exited {process.ExitCode}: {await stderr}");
-        return await stdout;
-    }
+    private static Task<string> RunScript(IReadOnlyDictionary<string, string> env, params string[] args) =>
+        CommandRunner.RunAsync("bash", [Path.Combine(RepoPaths.Root, "deploy", "cluster-local.sh"), .. args], env, TimeSpan.FromMinutes(3));
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Npgsql;
 using Orleans.Trade.Tests.Infrastructure;
 
@@ -78,23 +77,6 @@ public sealed class SchemaMigrationTests
     /// <summary>"1, 2, 3" for scripts 0001_…, 0002_…, 0003_…: every script in the folder, in order, each once.</summary>
     private static string ExpectedVersions(string provider) => string.Join(", ", Scripts(provider).Select(f => int.Parse(f[..4])));
 
-    private static async Task<string> RunMigrate(IReadOnlyDictionary<string, string> env)
-    {
-        var start = new ProcessStartInfo("dotnet", [RepoPaths.SiloDll, "migrate"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var (key, value) in env)
-        {
-            start.Environment[key] = value;
-        }
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token);
-        Assert.True(process.ExitCode == 0, $"migrate exited {process.ExitCode}: {await stderr}");
-        return await stdout;
-    }
+    private static Task<string> RunMigrate(IReadOnlyDictionary<string, string> env) =>
+        CommandRunner.RunAsync("dotnet", [RepoPaths.SiloDll, "migrate"], env, TimeSpan.FromMinutes(2));
 }

@@ -1,0 +1,29 @@
+using System.Diagnostics;
+
+namespace Orleans.Trade.Tests.Infrastructure;
+
+/// <summary>Runs a command as an operator would (a script, or the silo with a verb) and returns what it printed.</summary>
+public static class CommandRunner
+{
+    /// <summary>Fails the test, with the command's standard error, unless it exits 0 within <paramref name="timeout"/>.</summary>
+    public static async Task<string> RunAsync(string fileName, IEnumerable<string> args, IReadOnlyDictionary<string, string> env, TimeSpan timeout)
+    {
+        var start = new ProcessStartInfo(fileName, args)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var (key, value) in env)
+        {
+            start.Environment[key] = value;
+        }
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var deadline = new CancellationTokenSource(timeout);
+        await process.WaitForExitAsync(deadline.Token);
+        Assert.True(process.ExitCode == 0, $"{fileName} {string.Join(' ', start.ArgumentList)} exited {process.ExitCode}: {await stderr}");
+        return await stdout;
+    }
+}
