@@ -42,6 +42,33 @@ public interface ISellerLedgerGrain : IGrainWithStringKey
 
     /// <summary>Pays out from the seller's available balance; the caller has checked the second factor.</summary>
     Task<WithdrawalResult> Withdraw(string withdrawalId, Money amount);
+
+    /// <summary>
+    /// Books a refund to the buyer (R-SET-3), all or nothing: before release it comes out of the order's escrow; after release
+    /// from the seller's available balance, then the deposit, converted into the seller's settlement currency.
+    /// </summary>
+    Task<LedgerRefundResult> Refund(LedgerRefund refund);
+
+    /// <summary>Money the seller (or the platform for them) puts on deposit, which backs refunds after release.</summary>
+    Task FundDeposit(string depositId, Money amount);
 }
 
 public enum WithdrawalResult { Applied, AlreadyApplied, InsufficientFunds, Refused }
+
+/// <summary>A refund of <paramref name="Amount"/> (in the order's currency, the currency held in escrow) for one order.</summary>
+[GenerateSerializer, Immutable]
+public sealed record LedgerRefund(
+    [property: Id(0)] string OrderId,
+    [property: Id(1)] string RefundId,
+    [property: Id(2)] Money Amount);
+
+public enum LedgerRefundResult
+{
+    Applied,
+    /// <summary>This refund id was booked before: nothing changed.</summary>
+    AlreadyApplied,
+    /// <summary>After release, the seller's available balance and deposit together do not cover it: nothing changed.</summary>
+    InsufficientFunds,
+    /// <summary>More than the order still has to give back (escrow, or what was released): nothing changed.</summary>
+    ExceedsPaid,
+}

@@ -157,6 +157,10 @@ public sealed class SellerLedgerGrain(
             : Apply([new Transfer($"{orderId}:escrow-void", TransferKind.VoidPending, $"psp:clearing:{currency}", Escrow(orderId), 0, currency, $"{orderId}:escrow")]);
     }
 
+    public Task<LedgerRefundResult> Refund(LedgerRefund refund) => throw new NotSupportedException("Ledger refunds are not built yet.");
+
+    public Task FundDeposit(string depositId, Money amount) => throw new NotSupportedException("Seller deposits are not built yet.");
+
     public async Task<IReadOnlyList<LedgerAccountView>> Balances()
     {
         await Commit.CommitAsync(changed: false);
