@@ -88,6 +88,7 @@ public static class TradeApi
         app.MapInventoryApiV1();
         app.MapOrdersApiV1();
         app.MapPaymentMethodsApiV1();
+        app.MapPaymentsApiV1();
         app.MapFxRatesApiV1();
         app.MapWalletsApiV1();
         return app;

@@ -14,7 +14,7 @@ public sealed record CheckoutRequest(
     ShippingAddressRequest? ShipTo,
     IReadOnlyList<CartLineRequest?>? Items,
     string? CouponCode,
-    System.Text.Json.Nodes.JsonObject? Payment);
+    Payments.PaymentRequest? Payment);
 
 public sealed record OrderImportRequest(
     string? Platform,
@@ -49,14 +49,18 @@ public sealed record OrderResponse(
     OrderSource Source,
     ExternalOrderRef? External,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt)
+    DateTimeOffset UpdatedAt,
+    string? PaidBy,
+    Money? Refunded)
 {
     public static OrderResponse From(OrderView v) => new(v.OrderId, v.CheckoutId, v.BuyerId, v.SellerId, v.Status,
         v.Lines.Select(l => new OrderLineResponse(l.SkuId, l.Title, l.Quantity, l.UnitPrice, l.LineTotal, l.Allocation)).ToArray(),
-        v.Totals, v.ShipTo, v.Shipment, v.Deadlines, v.Accepted, v.Late, v.ReviewReason, v.Source, v.External, v.CreatedAt, v.UpdatedAt);
+        v.Totals, v.ShipTo, v.Shipment, v.Deadlines, v.Accepted, v.Late, v.ReviewReason, v.Source, v.External, v.CreatedAt, v.UpdatedAt,
+        v.PaidBy, v.Refunded);
 }
 
-public sealed record CheckoutResponse(string CheckoutId, IReadOnlyList<OrderResponse> Orders);
+/// <summary>The orders of a checkout and, when it paid inline, each order's payment (one per seller).</summary>
+public sealed record CheckoutResponse(string CheckoutId, IReadOnlyList<OrderResponse> Orders, IReadOnlyList<Payments.PaymentResponse>? Payments = null);
 
 public sealed record TimelineResponse(string OrderId, IReadOnlyList<TimelineEntry> Entries);
 

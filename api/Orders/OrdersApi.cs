@@ -58,7 +58,8 @@ public static class OrdersApi
     }
 
     public static async Task<Results<Created<CheckoutResponse>, Ok<CheckoutResponse>, ValidationProblem, ProblemHttpResult>> Checkout(
-        [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, CheckoutRequest request, ClaimsPrincipal user, IGrainFactory grains)
+        [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, CheckoutRequest request, ClaimsPrincipal user, IGrainFactory grains,
+        Payments.ICardTokenStore cards, TradeClock clock, CancellationToken cancellationToken)
     {
         var caller = Caller.From(user);
         var v = new Validation();
@@ -77,20 +78,42 @@ public static class OrdersApi
         {
             return v.Problem();
         }
-        if (request.Payment is not null)
-        {
-            return Problems.Unprocessable("Inline payment is not available yet: check out without 'payment'; the order waits for payment until its deadline.");
-        }
         if (caller.Role == Roles.Buyer && caller.Subject != buyerId)
         {
             return Problems.Forbidden($"This key acts for buyer '{caller.Subject}' and cannot check out for buyer '{buyerId}'.");
         }
+        // Inline payment is checked before any stock is touched, so a bad card token costs nothing.
+        Orleans.Trade.Payments.PaymentInstrument? instrument = null;
+        if (request.Payment is { } payment)
+        {
+            var (resolved, problem) = await Payments.PaymentsApi.Instrument(v, "payment.", payment, buyerId!, cards, clock, cancellationToken);
+            if (!v.IsValid)
+            {
+                return v.Problem();
+            }
+            if (problem is not null)
+            {
+                return problem;
+            }
+            instrument = resolved;
+        }
 
         var command = new CheckoutCommand(buyerId!, request.Currency!, shipTo!, items!, request.CouponCode, "", $"{caller.Role}:{caller.Subject ?? caller.KeyId}");
-        command = command with { RequestHash = Hash(command) };
+        // The inline payment is part of the body: the same key with another payment method is another request.
+        command = command with { RequestHash = Hash(new { command, request.Payment }) };
         // Keys are scoped to the caller: the same key from two buyers are two checkouts.
         var scope = caller.Subject is null ? $"{caller.Role}:{caller.KeyId}" : $"{caller.Role}:{caller.Subject}";
         var result = await grains.GetGrain<ICheckoutGrain>($"{scope}/{idempotencyKey}").Checkout(command);
+        if (result.Status == CheckoutStatus.Created && instrument is not null)
+        {
+            // One payment per seller's order, keyed by the checkout's own key: a retried checkout finds the same payments.
+            var started = await Task.WhenAll(result.Orders.Select(o => Payments.PaymentsApi.Start(grains.GetGrain<IOrderGrain>(o.OrderId),
+                $"checkout:{scope}/{idempotencyKey}", instrument, caller, grains)));
+            var orders = await Task.WhenAll(result.Orders.Select(o => grains.GetGrain<IOrderGrain>(o.OrderId).Get()));
+            return TypedResults.Created($"/api/v1/orders/{result.Orders[0].OrderId}", new CheckoutResponse(result.CheckoutId,
+                orders.Select((o, i) => OrderResponse.From(o ?? result.Orders[i])).ToArray(),
+                started.Where(s => s.Payment is not null).Select(s => Payments.PaymentResponse.From(s.Payment!)).ToArray()));
+        }
         return result.Status switch
         {
             CheckoutStatus.Created => TypedResults.Created($"/api/v1/orders/{result.Orders[0].OrderId}",

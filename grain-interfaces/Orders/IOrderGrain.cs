@@ -22,6 +22,30 @@ public interface IOrderGrain : IGrainWithStringKey
 
     /// <summary>Applies an actor's action; ownership and role are checked inside the grain's turn.</summary>
     Task<TransitionResult> Apply(OrderCommand command);
+
+    /// <summary>Registers a payment attempt (idempotent per key) and returns what the payment grain must be started with.</summary>
+    Task<PaymentRegistration> RegisterPayment(PaymentRegistrationRequest request);
+
+    /// <summary>The payment was authorized: the order takes it (and holds off its payment deadline) or refuses it.</summary>
+    Task<PaymentDecision> PaymentAuthorized(string paymentId);
+
+    /// <summary>The payment's money was taken: the order becomes Paid, or refuses (the payment then refunds it in full).</summary>
+    Task<PaymentDecision> PaymentCaptured(string paymentId);
+
+    /// <summary>The payment failed, expired or was voided; the order keeps waiting for payment until its deadline.</summary>
+    Task PaymentFailed(string paymentId, string reason);
+
+    /// <summary>Books a refund on the ledger and sends it to the payment (R-SET-3).</summary>
+    Task<OrderRefundResult> RequestRefund(OrderRefundRequest request);
+
+    /// <summary>The payment reports a refund done (or failed) at the provider.</summary>
+    Task RefundSettled(string refundId, Payments.RefundStatus status);
+
+    [ReadOnly]
+    Task<IReadOnlyList<OrderPaymentAttempt>> PaymentAttempts();
+
+    [ReadOnly]
+    Task<IReadOnlyList<OrderRefundView>> Refunds();
 }
 
 /// <summary>An action on an order with its arguments (carrier and tracking for Ship; a reason for Cancel and Close).</summary>
@@ -32,3 +56,59 @@ public sealed record OrderCommand(
     [property: Id(2)] string? Reason = null,
     [property: Id(3)] string? Carrier = null,
     [property: Id(4)] string? TrackingNumber = null);
+
+/// <summary>A buyer's request to pay an order; <paramref name="Key"/> is the caller-scoped Idempotency-Key.</summary>
+[GenerateSerializer, Immutable]
+public sealed record PaymentRegistrationRequest(
+    [property: Id(0)] string Key,
+    [property: Id(1)] string RequestHash,
+    [property: Id(2)] Payments.PaymentInstrument Instrument,
+    [property: Id(3)] OrderActor Actor);
+
+public enum PaymentRegistrationStatus { Created, Existing, KeyReused, NotFound, Forbidden, NotPayable, Invalid }
+
+[GenerateSerializer, Immutable]
+public sealed record PaymentRegistration(
+    [property: Id(0)] PaymentRegistrationStatus Status,
+    [property: Id(1)] Payments.PaymentStart? Start,
+    [property: Id(2)] string? Reason,
+    [property: Id(3)] OrderStatus? CurrentStatus = null);
+
+/// <summary>The order's answer to its payment: go ahead (capture, or keep the money) or give the money back.</summary>
+public enum PaymentDecision { Proceed, Refuse }
+
+/// <summary>A refund of <paramref name="Amount"/> in the order's currency (null: everything still refundable).</summary>
+[GenerateSerializer, Immutable]
+public sealed record OrderRefundRequest(
+    [property: Id(0)] string Key,
+    [property: Id(1)] Common.Money? Amount,
+    [property: Id(2)] string? Reason,
+    [property: Id(3)] OrderActor Actor);
+
+public enum OrderRefundStatus { Accepted, Existing, KeyReused, NotFound, Forbidden, NotRefundable, ExceedsPaid, InsufficientSellerFunds, Invalid }
+
+[GenerateSerializer, Immutable]
+public sealed record OrderRefundResult(
+    [property: Id(0)] OrderRefundStatus Status,
+    [property: Id(1)] OrderRefundView? Refund,
+    [property: Id(2)] string? Reason,
+    [property: Id(3)] OrderStatus? CurrentStatus = null);
+
+/// <summary>A refund of an order: <paramref name="Amount"/> in the order's currency (what the ledger books) and
+/// <paramref name="BuyerAmount"/> in the currency the buyer paid (what the provider sends back).</summary>
+[GenerateSerializer, Immutable]
+public sealed record OrderRefundView(
+    [property: Id(0)] string RefundId,
+    [property: Id(1)] Common.Money Amount,
+    [property: Id(2)] Common.Money BuyerAmount,
+    [property: Id(3)] Payments.RefundStatus Status,
+    [property: Id(4)] string? Reason,
+    [property: Id(5)] string Actor,
+    [property: Id(6)] DateTimeOffset RequestedAt);
+
+/// <summary>A payment attempt on an order, as the order keeps it.</summary>
+[GenerateSerializer, Immutable]
+public sealed record OrderPaymentAttempt(
+    [property: Id(0)] string PaymentId,
+    [property: Id(1)] Payments.PaymentMethodType Method,
+    [property: Id(2)] DateTimeOffset CreatedAt);

@@ -101,7 +101,9 @@ public sealed record OrderView(
     [property: Id(14)] string CheckoutId,
     [property: Id(15)] DateTimeOffset CreatedAt,
     [property: Id(16)] DateTimeOffset UpdatedAt,
-    [property: Id(17)] long Version);
+    [property: Id(17)] long Version,
+    [property: Id(18)] string? PaidBy = null,
+    [property: Id(19)] Money? Refunded = null);
 
 /// <summary>A line that could not be had: how many were asked for, how many there are, and in-stock substitutes (R-INV-5).</summary>
 [GenerateSerializer, Immutable]

@@ -12,6 +12,7 @@ public sealed class OrderGrain(
     IOptions<OrderOptions> orderOptions,
     RegionMap regions,
     IOptions<Wallets.SettlementOptions> settlementOptions,
+    IOptions<Payments.PaymentOptions> paymentOptions,
     TradeClock clock,
     ILogger<OrderGrain> logger) : Grain, IOrderGrain, IRemindable
 {
@@ -251,6 +252,256 @@ public sealed class OrderGrain(
         return new TransitionResult(TransitionStatus.Applied, View(), null);
     }
 
+    // ---------------------------------------------------------------- payments (R-PAY-1, R-PAY-3)
+
+    public async Task<PaymentRegistration> RegisterPayment(PaymentRegistrationRequest request)
+    {
+        if (S.Phase != OrderPhase.Live)
+        {
+            return new PaymentRegistration(PaymentRegistrationStatus.NotFound, null, $"Order {OrderId} does not exist.");
+        }
+        if (!OrderPermissions.MayPay(request.Actor, S.Placement!.BuyerId))
+        {
+            return new PaymentRegistration(PaymentRegistrationStatus.Forbidden, null, $"{request.Actor} may not pay order {OrderId}.");
+        }
+        if (S.Payments.Find(p => p.Key == request.Key) is { } existing)
+        {
+            return existing.RequestHash == request.RequestHash
+                ? new PaymentRegistration(PaymentRegistrationStatus.Existing, existing.Start, null, S.Status)
+                : new PaymentRegistration(PaymentRegistrationStatus.KeyReused, null,
+                    "This Idempotency-Key was used with a different payment request; use a new key for a new attempt.");
+        }
+        if (S.Status != OrderStatus.AwaitingPayment || S.CaptureLock is not null)
+        {
+            return new PaymentRegistration(PaymentRegistrationStatus.NotPayable, null, S.Status == OrderStatus.AwaitingPayment
+                ? $"Order {OrderId} is being paid by payment {S.CaptureLock}."
+                : $"Order {OrderId} is {S.Status}; only an order awaiting payment can be paid.", S.Status);
+        }
+        var options = paymentOptions.Value;
+        if (S.Payments.Count >= options.MaxAttemptsPerOrder)
+        {
+            return new PaymentRegistration(PaymentRegistrationStatus.NotPayable, null,
+                $"Order {OrderId} has had {S.Payments.Count} payment attempts, the most allowed.", S.Status);
+        }
+        var now = clock.GetUtcNow();
+        var amount = S.Totals!.Buyer;
+        IReadOnlyList<Payments.Instalment>? schedule = null;
+        if (request.Instrument.Type == Payments.PaymentMethodType.Instalments)
+        {
+            var count = request.Instrument.InstalmentCount ?? 0;
+            if (!options.InstalmentCounts.Contains(count))
+            {
+                return new PaymentRegistration(PaymentRegistrationStatus.Invalid, null,
+                    $"Instalments come in {string.Join(", ", options.InstalmentCounts)} parts, not {count}.");
+            }
+            var charged = S.Totals.Charged;
+            if (!fxRates.TryGetRate(charged.Currency, "USD", out var usdRate, out _)
+                || CurrencyConversion.Convert(charged, "USD", usdRate).AmountMinor < options.InstalmentsMinUsdMinor)
+            {
+                return new PaymentRegistration(PaymentRegistrationStatus.Invalid, null,
+                    $"Instalments are offered for orders of at least {options.InstalmentsMinUsdMinor / 100m:0.00} USD.");
+            }
+            schedule = Payments.InstalmentPlan.Schedule(amount, count, now);
+        }
+        DateTimeOffset? payBy = null;
+        if (request.Instrument.Type == Payments.PaymentMethodType.BankTransfer)
+        {
+            // The buyer has until the transfer's pay-by time; the order (and its reserved stock) waits as long.
+            payBy = now + options.BankTransferPayBy;
+            if (S.Deadlines.PaymentDueAt is not { } due || due < payBy)
+            {
+                S.Deadlines = S.Deadlines with { PaymentDueAt = payBy };
+            }
+        }
+        var start = new Payments.PaymentStart(Ulid.NewUlid(now).ToString(), OrderId, S.Placement.BuyerId, S.Placement.SellerId, amount,
+            request.Instrument, payBy, schedule);
+        S.Payments.Add(new OrderPaymentRecord { Key = request.Key, RequestHash = request.RequestHash, Start = start, CreatedAt = now });
+        Record(now, "PaymentStarted", request.Actor, $"{request.Instrument.Type} payment {start.PaymentId}", notify: false);
+        await Persist();
+        return new PaymentRegistration(PaymentRegistrationStatus.Created, start, null, S.Status);
+    }
+
+    public async Task<PaymentDecision> PaymentAuthorized(string paymentId)
+    {
+        if (S.PaidBy == paymentId || S.CaptureLock == paymentId)
+        {
+            return PaymentDecision.Proceed;
+        }
+        if (S.Phase != OrderPhase.Live || S.Status != OrderStatus.AwaitingPayment || S.CaptureLock is not null
+            || S.Payments.Find(p => p.Start.PaymentId == paymentId) is null)
+        {
+            return PaymentDecision.Refuse;
+        }
+        S.CaptureLock = paymentId;
+        Record(clock.GetUtcNow(), "PaymentAuthorized", PaymentActor(paymentId), null, notify: false);
+        await Persist();
+        return PaymentDecision.Proceed;
+    }
+
+    public async Task<PaymentDecision> PaymentCaptured(string paymentId)
+    {
+        if (S.PaidBy == paymentId)
+        {
+            return PaymentDecision.Proceed;
+        }
+        if (S.Phase != OrderPhase.Live || S.Status != OrderStatus.AwaitingPayment || (S.CaptureLock is not null && S.CaptureLock != paymentId)
+            || S.Payments.Find(p => p.Start.PaymentId == paymentId) is not { } payment)
+        {
+            return PaymentDecision.Refuse;
+        }
+        S.PaidBy = paymentId;
+        S.CaptureLock = null;
+        ApplyPaymentConfirmed(clock.GetUtcNow(), PaymentActor(paymentId), $"{payment.Start.Instrument.Type} payment {paymentId}");
+        await Persist();
+        return PaymentDecision.Proceed;
+    }
+
+    public async Task PaymentFailed(string paymentId, string reason)
+    {
+        if (S.Payments.Find(p => p.Start.PaymentId == paymentId) is not { Failed: false } payment || S.PaidBy == paymentId)
+        {
+            return;
+        }
+        payment.Failed = true;
+        if (S.CaptureLock == paymentId)
+        {
+            S.CaptureLock = null;
+        }
+        Record(clock.GetUtcNow(), "PaymentFailed", PaymentActor(paymentId), reason);
+        await Persist();
+    }
+
+    private static OrderActor PaymentActor(string paymentId) => new("payment", paymentId);
+
+    public Task<IReadOnlyList<OrderPaymentAttempt>> PaymentAttempts() => Task.FromResult<IReadOnlyList<OrderPaymentAttempt>>(
+        S.Payments.Select(p => new OrderPaymentAttempt(p.Start.PaymentId, p.Start.Instrument.Type, p.CreatedAt)).ToArray());
+
+    // ---------------------------------------------------------------- refunds (R-SET-3)
+
+    public Task<IReadOnlyList<OrderRefundView>> Refunds() =>
+        Task.FromResult<IReadOnlyList<OrderRefundView>>(S.Refunds.Select(r => r.View).ToArray());
+
+    public async Task<OrderRefundResult> RequestRefund(OrderRefundRequest request)
+    {
+        if (S.Phase != OrderPhase.Live)
+        {
+            return new OrderRefundResult(OrderRefundStatus.NotFound, null, $"Order {OrderId} does not exist.");
+        }
+        if (!OrderPermissions.MayRefund(request.Actor, S.Placement!.SellerId))
+        {
+            return new OrderRefundResult(OrderRefundStatus.Forbidden, null, $"{request.Actor} may not refund order {OrderId}.");
+        }
+        var hash = $"{request.Amount?.AmountMinor}|{request.Amount?.Currency}|{request.Reason}";
+        if (S.Refunds.Find(r => r.Key == request.Key) is { } existing)
+        {
+            if (existing.RequestHash != hash)
+            {
+                return new OrderRefundResult(OrderRefundStatus.KeyReused, null,
+                    "This Idempotency-Key was used with a different refund request; use a new key for a new refund.");
+            }
+            // A retry of a refund whose booking was interrupted books it now (same refund id: the ledger skips a repeat).
+            return existing.Booked ? new OrderRefundResult(OrderRefundStatus.Existing, existing.View, null, S.Status) : await Book(existing);
+        }
+        var charged = S.Totals!.Charged;
+        if (S.PaidBy is null || S.Status is OrderStatus.Cancelled or OrderStatus.Closed or OrderStatus.AwaitingPayment)
+        {
+            return new OrderRefundResult(OrderRefundStatus.NotRefundable, null, S.PaidBy is null && S.Status is not (OrderStatus.Cancelled or OrderStatus.Closed)
+                ? $"Order {OrderId} was not paid through the platform's payment provider; there is nothing to refund here."
+                : $"Order {OrderId} is {S.Status}; it has nothing left to refund.", S.Status);
+        }
+        if (request.Amount is { } asked && (asked.Currency != charged.Currency || asked.AmountMinor <= 0))
+        {
+            return new OrderRefundResult(OrderRefundStatus.Invalid, null,
+                $"A refund amount is a positive amount in the order's currency, {charged.Currency}.");
+        }
+        var (refunded, refundedBuyer) = RefundedSoFar();
+        var remaining = charged.AmountMinor - refunded;
+        var requested = request.Amount?.AmountMinor ?? remaining;
+        if (remaining <= 0 || requested > remaining)
+        {
+            return new OrderRefundResult(OrderRefundStatus.ExceedsPaid, null,
+                $"At most {remaining} {charged.Currency} of order {OrderId} can still be refunded.", S.Status);
+        }
+        // No coupon domain yet: the buyer paid the whole charged amount, so the proportional rule gives the amount asked.
+        var amount = Wallets.RefundCalculator.Refundable(new Money(requested, charged.Currency), charged, new Money(0, charged.Currency),
+            new Money(refunded, charged.Currency));
+        var buyer = S.Totals.Buyer;
+        var buyerAmount = amount.AmountMinor == remaining
+            ? buyer.AmountMinor - refundedBuyer
+            : (long)Math.Floor(amount.AmountMinor * (decimal)buyer.AmountMinor / charged.AmountMinor);
+        var now = clock.GetUtcNow();
+        var record = new OrderRefundRecord
+        {
+            Key = request.Key,
+            RequestHash = hash,
+            View = new OrderRefundView(Ulid.NewUlid(now).ToString(), amount, new Money(buyerAmount, buyer.Currency), Payments.RefundStatus.Pending,
+                request.Reason, request.Actor.ToString(), now),
+        };
+        // The intent is written first, so a crash between the ledger and the order cannot book a refund twice under two ids.
+        S.Refunds.Add(record);
+        await WriteOrReload();
+        return await Book(record);
+    }
+
+    private async Task<OrderRefundResult> Book(OrderRefundRecord record)
+    {
+        var result = S.EscrowState is EscrowStep.Hold or EscrowStep.Release
+            ? await GrainFactory.GetGrain<Wallets.ISellerLedgerGrain>(S.Placement!.SellerId)
+                .Refund(new Wallets.LedgerRefund(OrderId, record.View.RefundId, record.View.Amount))
+            : Wallets.LedgerRefundResult.Applied;
+        if (result is Wallets.LedgerRefundResult.InsufficientFunds or Wallets.LedgerRefundResult.ExceedsPaid)
+        {
+            S.Refunds.Remove(record);
+            await WriteOrReload();
+            return result == Wallets.LedgerRefundResult.InsufficientFunds
+                ? new OrderRefundResult(OrderRefundStatus.InsufficientSellerFunds, null,
+                    $"Seller '{S.Placement!.SellerId}' has not enough available balance and deposit to fund this refund.", S.Status)
+                : new OrderRefundResult(OrderRefundStatus.ExceedsPaid, null, $"The ledger holds less for order {OrderId} than this refund.", S.Status);
+        }
+        record.Booked = true;
+        var now = clock.GetUtcNow();
+        var actor = new OrderActor(record.View.Actor, null);
+        Record(now, "RefundRequested", actor, $"{record.View.BuyerAmount.AmountMinor} {record.View.BuyerAmount.Currency}: {record.View.Reason ?? "no reason given"}");
+        if (RefundedSoFar().Seller >= S.Totals!.Charged.AmountMinor)
+        {
+            // Everything went back: before shipment the order is cancelled (stock returns), after it the order is closed.
+            if (S.Status is OrderStatus.Paid or OrderStatus.RiskReview or OrderStatus.AwaitingShipment)
+            {
+                S.PendingReleases.AddRange(Reservations());
+                Transition(OrderStatus.Cancelled, now, "Cancelled", actor, "refunded in full");
+            }
+            else if (OrderTransitions.TryApply(S.Status, OrderAction.Close, out var closed))
+            {
+                Transition(closed, now, "Closed", actor, "refunded in full");
+            }
+        }
+        await Persist();
+        return new OrderRefundResult(OrderRefundStatus.Accepted, record.View, null, S.Status);
+    }
+
+    public async Task RefundSettled(string refundId, Payments.RefundStatus status)
+    {
+        if (S.Refunds.Find(r => r.View.RefundId == refundId) is not { } record || record.View.Status != Payments.RefundStatus.Pending)
+        {
+            return;
+        }
+        record.View = record.View with { Status = status };
+        var now = clock.GetUtcNow();
+        Record(now, status == Payments.RefundStatus.Succeeded ? "Refunded" : "RefundFailed", PaymentActor(S.PaidBy ?? "?"),
+            $"{record.View.BuyerAmount.AmountMinor} {record.View.BuyerAmount.Currency}");
+        if (status == Payments.RefundStatus.Failed)
+        {
+            S.PendingTickets.Add(new ServiceTicket(Ulid.NewUlid(now).ToString(), OrderId, S.Placement!.SellerId, "RefundFailed",
+                $"Refund {refundId} of order {OrderId} was refused by the payment provider; pay it back by hand.", now, now + _options.ServiceTicketDue));
+        }
+        await Persist();
+    }
+
+    /// <summary>Refunds not failed, in the order's currency and in the buyer's.</summary>
+    private (long Seller, long Buyer) RefundedSoFar() =>
+        (S.Refunds.Where(r => r.View.Status != Payments.RefundStatus.Failed).Sum(r => r.View.Amount.AmountMinor),
+         S.Refunds.Where(r => r.View.Status != Payments.RefundStatus.Failed).Sum(r => r.View.BuyerAmount.AmountMinor));
+
     /// <summary>Paid, then straight on to the seller or held for review (R-ORD-3), in one step.</summary>
     private void ApplyPaymentConfirmed(DateTimeOffset now, OrderActor actor, string? reason)
     {
@@ -293,7 +544,7 @@ public sealed class OrderGrain(
                 await StopDeadlines();
                 return;
         }
-        if (S.Status == OrderStatus.AwaitingPayment && now >= S.Deadlines.PaymentDueAt)
+        if (S.Status == OrderStatus.AwaitingPayment && now >= S.Deadlines.PaymentDueAt && S.CaptureLock is null)
         {
             S.PendingReleases.AddRange(Reservations());
             Transition(OrderStatus.Cancelled, now, "Cancelled", OrderActor.System, "payment deadline passed");
@@ -344,18 +595,32 @@ public sealed class OrderGrain(
         {
             S.EscrowState = step;
             S.PendingEscrow.Add(step);
+            var (refunded, refundedBuyer) = RefundedSoFar();
+            if (step == EscrowStep.Void && S.PaidBy is not null && refunded < S.Totals!.Charged.AmountMinor)
+            {
+                // The escrow goes back (voided); the buyer gets the rest of the payment back through the provider.
+                S.Refunds.Add(new OrderRefundRecord
+                {
+                    Key = $"{next}:{now.ToUnixTimeMilliseconds()}",
+                    RequestHash = "",
+                    Booked = true,
+                    View = new OrderRefundView(Ulid.NewUlid(now).ToString(), new Money(S.Totals.Charged.AmountMinor - refunded, S.Totals.Charged.Currency),
+                        new Money(S.Totals.Buyer.AmountMinor - refundedBuyer, S.Totals.Buyer.Currency), Payments.RefundStatus.Pending,
+                        $"order {next.ToString().ToLowerInvariant()}", actor.ToString(), now),
+                });
+            }
         }
         Record(now, @event, actor, reason);
     }
 
-    private void Record(DateTimeOffset now, string @event, OrderActor actor, string? reason)
+    private void Record(DateTimeOffset now, string @event, OrderActor actor, string? reason, bool notify = true)
     {
         S.Timeline.Add(new TimelineEntry(now, @event, S.Status, actor.ToString(), reason));
         if (S.Timeline.Count > _options.MaxTimelineEntries)
         {
             S.Timeline.RemoveAt(1); // keep the first entry (placement); drop the oldest after it
         }
-        foreach (var channel in _options.NotificationChannels)
+        foreach (var channel in notify ? _options.NotificationChannels : [])
         {
             S.PendingNotifications.Add(new OrderNotification(Ulid.NewUlid(now).ToString(), OrderId, S.Placement!.BuyerId, channel, @event, S.Status, now));
         }
@@ -390,7 +655,7 @@ public sealed class OrderGrain(
     }
 
     private bool HasOutboxWork() =>
-        S.PendingEscrow.Count > 0 || S.PendingReleases.Count > 0 || S.PendingCommits.Count > 0 || S.ProjectionPending || S.PendingNotifications.Count > 0 || S.PendingTickets.Count > 0;
+        S.Refunds.Any(r => r.Booked && r.View.Status == Payments.RefundStatus.Pending) || S.PendingEscrow.Count > 0 || S.PendingReleases.Count > 0 || S.PendingCommits.Count > 0 || S.ProjectionPending || S.PendingNotifications.Count > 0 || S.PendingTickets.Count > 0;
 
     private async Task DrainStockWork()
     {
@@ -410,6 +675,12 @@ public sealed class OrderGrain(
                     _ => ledger.VoidEscrow(OrderId),
                 });
                 S.PendingEscrow.RemoveAt(0);
+            }
+            // One-way, repeated on every retry until the payment reports the refund settled (it deduplicates by refund id).
+            foreach (var refund in S.Refunds.Where(r => r.Booked && r.View.Status == Payments.RefundStatus.Pending))
+            {
+                await GrainFactory.GetGrain<Payments.IPaymentGrain>(S.PaidBy!)
+                    .RequestRefund(new Payments.PaymentRefundOrder(refund.View.RefundId, refund.View.BuyerAmount, refund.View.Reason));
             }
             // The cleared lists are persisted with the next write; repeating the calls after a crash is harmless.
         }
@@ -465,7 +736,18 @@ public sealed class OrderGrain(
         var logistics = new Money((long)Math.Round(goods.AmountMinor * (decimal)settings.LogisticsFeeBps / Wallets.SettlementSplit.MaxRateBps, MidpointRounding.AwayFromZero), goods.Currency);
         var legs = Wallets.SettlementSplit.Split(totals.Charged, S.Lines.Select(l => (l.LineTotal.AmountMinor, settings.RateFor(l.Category))), logistics,
             totals.Tax ?? new Money(0, goods.Currency));
-        return new Wallets.EscrowRelease(OrderId, legs.Commission, legs.LogisticsFee, legs.TaxPayable, totals.TaxCountry, legs.SellerNet);
+        var held = totals.Charged.AmountMinor - RefundedSoFar().Seller;
+        if (held == totals.Charged.AmountMinor)
+        {
+            return new Wallets.EscrowRelease(OrderId, legs.Commission, legs.LogisticsFee, legs.TaxPayable, totals.TaxCountry, legs.SellerNet);
+        }
+        // After partial refunds the escrow holds less: every leg shrinks in proportion (rounded down), the seller takes the rest.
+        Money Scaled(Money leg) => new((long)Math.Floor(leg.AmountMinor * (decimal)held / totals.Charged.AmountMinor), leg.Currency);
+        var commission = Scaled(legs.Commission);
+        var logisticsFee = Scaled(legs.LogisticsFee);
+        var tax = Scaled(legs.TaxPayable);
+        return new Wallets.EscrowRelease(OrderId, commission, logisticsFee, tax, totals.TaxCountry,
+            new Money(held - commission.AmountMinor - logisticsFee.AmountMinor - tax.AmountMinor, goods.Currency));
     }
 
     private OrderSummary Summary() => new(OrderId, S.Placement!.BuyerId, S.Placement.SellerId, S.Status, S.Totals!.Seller, S.Totals.Buyer,
@@ -473,5 +755,6 @@ public sealed class OrderGrain(
 
     private OrderView View() => new(OrderId, S.Placement!.BuyerId, S.Placement.SellerId, S.Status, S.Lines.ToArray(), S.Totals!,
         S.Placement.ShipTo, S.Shipment, S.Deadlines, S.Accepted, S.Late, S.ReviewReason, S.Placement.Source, S.Placement.External,
-        S.Placement.CheckoutId, S.CreatedAt, S.UpdatedAt, S.Version);
+        S.Placement.CheckoutId, S.CreatedAt, S.UpdatedAt, S.Version, S.PaidBy,
+        S.Refunds.Count == 0 ? null : new Money(RefundedSoFar().Seller, S.Totals!.Charged.Currency));
 }

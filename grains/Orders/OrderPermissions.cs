@@ -25,6 +25,14 @@ public static class OrderPermissions
         };
     }
 
+    /// <summary>The buyer pays their own order; an admin may start a payment for them (e.g. a bank transfer taken by phone).</summary>
+    public static bool MayPay(OrderActor actor, string buyerId) =>
+        actor.Role == "admin" || (actor.Role == "buyer" && actor.Subject == buyerId);
+
+    /// <summary>Refunds are granted by the order's seller or an admin; buyers ask through disputes, not directly.</summary>
+    public static bool MayRefund(OrderActor actor, string sellerId) =>
+        actor.Role is "admin" or "system" || (actor.Role == "seller" && actor.Subject == sellerId);
+
     public static bool MayRead(OrderActor actor, string buyerId, string sellerId) =>
         actor.Role is "admin" or "analyst" or "system"
         || (actor.Role == "buyer" && actor.Subject == buyerId)

@@ -50,6 +50,33 @@ public sealed class OrderState
     /// <summary>Escrow instructions for the seller's ledger, persisted before they are carried out (idempotent by order id).</summary>
     [Id(21)] public List<EscrowStep> PendingEscrow { get; set; } = [];
     [Id(22)] public EscrowStep? EscrowState { get; set; }
+    /// <summary>Payment attempts, by the caller-scoped idempotency key that created them.</summary>
+    [Id(23)] public List<OrderPaymentRecord> Payments { get; set; } = [];
+    /// <summary>The authorized payment being captured: while set, no other payment is taken and the deadline waits.</summary>
+    [Id(24)] public string? CaptureLock { get; set; }
+    /// <summary>The payment whose capture paid the order.</summary>
+    [Id(25)] public string? PaidBy { get; set; }
+    [Id(26)] public List<OrderRefundRecord> Refunds { get; set; } = [];
+}
+
+[GenerateSerializer]
+public sealed class OrderPaymentRecord
+{
+    [Id(0)] public required string Key { get; init; }
+    [Id(1)] public required string RequestHash { get; init; }
+    [Id(2)] public required Payments.PaymentStart Start { get; init; }
+    [Id(3)] public DateTimeOffset CreatedAt { get; init; }
+    [Id(4)] public bool Failed { get; set; }
+}
+
+[GenerateSerializer]
+public sealed class OrderRefundRecord
+{
+    [Id(0)] public required string Key { get; init; }
+    [Id(1)] public required string RequestHash { get; init; }
+    [Id(2)] public required OrderRefundView View { get; set; }
+    /// <summary>Booked on the seller's ledger (or covered by voiding the escrow); only then is it sent to the payment.</summary>
+    [Id(3)] public bool Booked { get; set; }
 }
 
 public enum EscrowStep { Hold, Release, Void }

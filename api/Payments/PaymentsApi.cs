@@ -1,0 +1,306 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+using Orleans.Trade.Api.Auth;
+using Orleans.Trade.Api.Common;
+using Orleans.Trade.Common;
+using Orleans.Trade.Orders;
+using Orleans.Trade.Payments;
+
+namespace Orleans.Trade.Api.Payments;
+
+/// <summary>How to pay: <c>method</c> is card, wallet, bankTransfer or instalments; cards and instalments name a card token.</summary>
+public sealed record PaymentRequest(string? Method, string? CardToken, string? WalletAccount, int? Instalments);
+
+public sealed record RefundRequest(Money? Amount, string? Reason);
+
+public sealed record PaymentResponse(
+    string PaymentId,
+    string OrderId,
+    string BuyerId,
+    Money Amount,
+    PaymentMethodType Method,
+    string? CardLast4,
+    PaymentStatus Status,
+    string Provider,
+    string? DeclineCode,
+    string? Message,
+    string? ActionUrl,
+    string? TransferReference,
+    DateTimeOffset? PayBy,
+    IReadOnlyList<Instalment>? Schedule,
+    Money Refunded,
+    IReadOnlyList<PaymentRefundView> Refunds,
+    IReadOnlyList<PaymentHistoryEntry> History,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt)
+{
+    public static PaymentResponse From(PaymentView v) => new(v.PaymentId, v.OrderId, v.BuyerId, v.Amount, v.Method, v.CardLast4, v.Status,
+        v.Provider, v.DeclineCode, v.Message, v.ActionUrl, v.TransferReference, v.PayBy, v.Schedule, v.Refunded, v.Refunds, v.History,
+        v.CreatedAt, v.UpdatedAt);
+
+    /// <summary>Still waiting on the provider or the buyer (202), or settled one way or the other (201).</summary>
+    public bool InProgress => Status is PaymentStatus.Pending or PaymentStatus.RequiresAction or PaymentStatus.AwaitingTransfer or PaymentStatus.Authorized;
+}
+
+public sealed record PaymentListResponse(string OrderId, IReadOnlyList<PaymentResponse> Items);
+
+public sealed record RefundListResponse(string OrderId, IReadOnlyList<OrderRefundView> Items);
+
+/// <summary>Paying orders (R-PAY-1, R-PAY-3), refunds (R-SET-3) and the provider's webhooks.</summary>
+public static class PaymentsApi
+{
+    private const int MaxWebhookBytes = 64 * 1024;
+
+    public static IEndpointRouteBuilder MapPaymentsApiV1(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1").WithTags("Payments");
+        api.MapPost("/orders/{orderId}/payments", Pay).RequireAuthorization(Policies.Buyers);
+        api.MapGet("/orders/{orderId}/payments", ListPayments).RequireAuthorization();
+        api.MapGet("/payments/{paymentId}", GetPayment).RequireAuthorization();
+        api.MapPost("/orders/{orderId}/refunds", Refund).RequireAuthorization();
+        api.MapGet("/orders/{orderId}/refunds", ListRefunds).RequireAuthorization();
+        api.MapPost("/payments/webhooks/{provider}", Webhook).AllowAnonymous();
+        return app;
+    }
+
+    public static async Task<Results<Created<PaymentResponse>, Accepted<PaymentResponse>, ValidationProblem, ProblemHttpResult>> Pay(
+        string orderId, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, PaymentRequest request, ClaimsPrincipal user,
+        IGrainFactory grains, ICardTokenStore cards, TradeClock clock, CancellationToken cancellationToken)
+    {
+        var caller = Caller.From(user);
+        var v = new Validation();
+        IdempotencyKey(v, idempotencyKey);
+        var order = Ids.IsValid(orderId) ? grains.GetGrain<IOrderGrain>(orderId) : null;
+        var view = order is null ? null : await order.Get();
+        if (view is null || !MayRead(caller, view))
+        {
+            return Problems.NotFound($"Order '{orderId}' does not exist.");
+        }
+        var (instrument, problem) = await Instrument(v, "", request, view.BuyerId, cards, clock, cancellationToken);
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+        if (problem is not null)
+        {
+            return problem;
+        }
+        var key = $"{Scope(caller)}/{idempotencyKey}";
+        var (payment, failure) = await Start(order!, key, instrument!, caller, grains);
+        if (failure is not null)
+        {
+            return failure;
+        }
+        var response = PaymentResponse.From(payment!);
+        return response.InProgress
+            ? TypedResults.Accepted($"/api/v1/payments/{response.PaymentId}", response)
+            : TypedResults.Created($"/api/v1/payments/{response.PaymentId}", response);
+    }
+
+    /// <summary>Registers the payment on the order (idempotent per key) and starts it; used by checkout for inline payment too.</summary>
+    public static async Task<(PaymentView? Payment, ProblemHttpResult? Problem)> Start(
+        IOrderGrain order, string key, PaymentInstrument instrument, Caller caller, IGrainFactory grains)
+    {
+        var registration = await order.RegisterPayment(new PaymentRegistrationRequest(key,
+            $"{instrument.Type}|{instrument.CardToken}|{instrument.WalletAccount}|{instrument.InstalmentCount}", instrument,
+            new OrderActor(caller.Role, caller.Subject)));
+        ProblemHttpResult? problem = registration.Status switch
+        {
+            PaymentRegistrationStatus.Created or PaymentRegistrationStatus.Existing => null,
+            PaymentRegistrationStatus.NotFound => Problems.NotFound(registration.Reason!),
+            PaymentRegistrationStatus.Forbidden => Problems.Forbidden(registration.Reason!),
+            PaymentRegistrationStatus.NotPayable => Problems.Conflict(registration.Reason!,
+                new Dictionary<string, object?> { ["currentStatus"] = registration.CurrentStatus?.ToString() }),
+            _ => Problems.Unprocessable(registration.Reason!),
+        };
+        if (problem is not null)
+        {
+            return (null, problem);
+        }
+        var start = registration.Start!;
+        return (await grains.GetGrain<IPaymentGrain>(start.PaymentId).Start(start), null);
+    }
+
+    /// <summary>Checks a payment request and resolves its card token (which must be the buyer's and not expired).</summary>
+    public static async Task<(PaymentInstrument? Instrument, ProblemHttpResult? Problem)> Instrument(
+        Validation v, string prefix, PaymentRequest request, string buyerId, ICardTokenStore cards, TradeClock clock, CancellationToken cancellationToken)
+    {
+        PaymentMethodType? method = request.Method switch
+        {
+            "card" => PaymentMethodType.Card,
+            "wallet" => PaymentMethodType.Wallet,
+            "bankTransfer" => PaymentMethodType.BankTransfer,
+            "instalments" => PaymentMethodType.Instalments,
+            _ => null,
+        };
+        if (method is null)
+        {
+            v.Add(prefix + "method", "method must be one of: card, wallet, bankTransfer, instalments.");
+            return (null, null);
+        }
+        switch (method)
+        {
+            case PaymentMethodType.Wallet:
+                v.Identifier(prefix + "walletAccount", request.WalletAccount);
+                return (new PaymentInstrument(PaymentMethodType.Wallet, WalletAccount: request.WalletAccount), null);
+            case PaymentMethodType.BankTransfer:
+                return (new PaymentInstrument(PaymentMethodType.BankTransfer), null);
+        }
+        if (method == PaymentMethodType.Instalments && request.Instalments is null)
+        {
+            v.Add(prefix + "instalments", "instalments (the number of monthly parts) is required for method instalments.");
+        }
+        if (request.CardToken is not { Length: > 0 and <= 64 })
+        {
+            v.Add(prefix + "cardToken", $"cardToken is required for method {request.Method}: a token from POST /api/v1/payment-methods/cards.");
+            return (null, null);
+        }
+        var card = await cards.FindAsync(request.CardToken, cancellationToken);
+        if (card is null || card.BuyerId != buyerId)
+        {
+            return (null, Problems.Unprocessable($"Card token '{request.CardToken}' does not exist for buyer '{buyerId}'."));
+        }
+        var now = clock.GetUtcNow();
+        if ((card.ExpiryYear, card.ExpiryMonth).CompareTo((now.Year, now.Month)) < 0)
+        {
+            return (null, Problems.Unprocessable($"The card behind token '{card.Token}' expired in {card.ExpiryMonth:00}/{card.ExpiryYear}."));
+        }
+        return (new PaymentInstrument(method.Value, card.Token, card.Bin, card.Last4,
+            InstalmentCount: method == PaymentMethodType.Instalments ? request.Instalments : null), null);
+    }
+
+    public static async Task<Results<Ok<PaymentListResponse>, ProblemHttpResult>> ListPayments(string orderId, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var order = Ids.IsValid(orderId) ? grains.GetGrain<IOrderGrain>(orderId) : null;
+        var view = order is null ? null : await order.Get();
+        if (view is null || !MayRead(Caller.From(user), view))
+        {
+            return Problems.NotFound($"Order '{orderId}' does not exist.");
+        }
+        var attempts = await order!.PaymentAttempts();
+        var payments = await Task.WhenAll(attempts.Select(a => grains.GetGrain<IPaymentGrain>(a.PaymentId).Get()));
+        return TypedResults.Ok(new PaymentListResponse(orderId, payments.Where(p => p is not null).Select(p => PaymentResponse.From(p!)).ToArray()));
+    }
+
+    public static async Task<Results<Ok<PaymentResponse>, ProblemHttpResult>> GetPayment(string paymentId, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var payment = Ids.IsValid(paymentId) ? await grains.GetGrain<IPaymentGrain>(paymentId).Get() : null;
+        var caller = Caller.From(user);
+        if (payment is null || !(caller.Role is Roles.Admin or Roles.Analyst
+                || (caller.Role == Roles.Buyer && caller.Subject == payment.BuyerId)
+                || (caller.Role is Roles.Seller or Roles.Erp && caller.Subject == payment.SellerId)))
+        {
+            return Problems.NotFound($"Payment '{paymentId}' does not exist.");
+        }
+        return TypedResults.Ok(PaymentResponse.From(payment));
+    }
+
+    public static async Task<Results<Ok<OrderRefundView>, Accepted<OrderRefundView>, ValidationProblem, ProblemHttpResult>> Refund(
+        string orderId, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, RefundRequest request, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var caller = Caller.From(user);
+        var v = new Validation();
+        IdempotencyKey(v, idempotencyKey);
+        if (request.Amount is { } amount)
+        {
+            v.Currency("amount.currency", amount.Currency);
+            if (amount.AmountMinor <= 0) v.Add("amount.amountMinor", "amount.amountMinor must be positive; leave amount out to refund everything left.");
+        }
+        if (request.Reason is { Length: > 500 }) v.Add("reason", "reason must be at most 500 characters.");
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+        var order = Ids.IsValid(orderId) ? grains.GetGrain<IOrderGrain>(orderId) : null;
+        var view = order is null ? null : await order.Get();
+        if (view is null || !MayRead(caller, view))
+        {
+            return Problems.NotFound($"Order '{orderId}' does not exist.");
+        }
+        var result = await order!.RequestRefund(new OrderRefundRequest($"{Scope(caller)}/{idempotencyKey}", request.Amount, request.Reason?.Trim(),
+            new OrderActor(caller.Role, caller.Subject)));
+        var current = new Dictionary<string, object?> { ["currentStatus"] = result.CurrentStatus?.ToString() };
+        return result.Status switch
+        {
+            OrderRefundStatus.Accepted => TypedResults.Accepted($"/api/v1/orders/{orderId}/refunds", result.Refund!),
+            OrderRefundStatus.Existing => TypedResults.Ok(result.Refund!),
+            OrderRefundStatus.NotFound => Problems.NotFound(result.Reason!),
+            OrderRefundStatus.Forbidden => Problems.Forbidden(result.Reason!),
+            OrderRefundStatus.NotRefundable or OrderRefundStatus.InsufficientSellerFunds => Problems.Conflict(result.Reason!, current),
+            _ => Problems.Unprocessable(result.Reason!, current),
+        };
+    }
+
+    public static async Task<Results<Ok<RefundListResponse>, ProblemHttpResult>> ListRefunds(string orderId, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var order = Ids.IsValid(orderId) ? grains.GetGrain<IOrderGrain>(orderId) : null;
+        var view = order is null ? null : await order.Get();
+        if (view is null || !MayRead(Caller.From(user), view))
+        {
+            return Problems.NotFound($"Order '{orderId}' does not exist.");
+        }
+        return TypedResults.Ok(new RefundListResponse(orderId, await order!.Refunds()));
+    }
+
+    /// <summary>
+    /// The provider's webhook. Unauthenticated by API key: the provider signs each request, and anything unsigned, stale or
+    /// forged is refused with 400. Answers 200 once the payment has durably taken the event, so the provider can stop retrying.
+    /// </summary>
+    public static async Task<Results<Ok<WebhookAck>, ProblemHttpResult>> Webhook(string provider, HttpRequest request, IPaymentProvider payments,
+        IGrainFactory grains, CancellationToken cancellationToken)
+    {
+        if (!string.Equals(provider, payments.Name, StringComparison.Ordinal))
+        {
+            return Problems.NotFound($"There is no payment provider '{provider}' here.");
+        }
+        if (request.ContentLength is > MaxWebhookBytes)
+        {
+            return TypedResults.Problem($"A webhook body is at most {MaxWebhookBytes} bytes.", statusCode: StatusCodes.Status400BadRequest, title: "Bad request");
+        }
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, cancellationToken);
+        if (buffer.Length > MaxWebhookBytes)
+        {
+            return TypedResults.Problem($"A webhook body is at most {MaxWebhookBytes} bytes.", statusCode: StatusCodes.Status400BadRequest, title: "Bad request");
+        }
+        ProviderEvent providerEvent;
+        try
+        {
+            var headers = request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+            providerEvent = payments.ParseWebhook(headers, buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+        }
+        catch (InvalidWebhookException ex)
+        {
+            return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest, title: "Invalid webhook");
+        }
+        var payment = Ids.IsValid(providerEvent.PaymentId) ? grains.GetGrain<IPaymentGrain>(providerEvent.PaymentId) : null;
+        if (payment is null || await payment.Get() is null)
+        {
+            // Not ours (or not yet written): acknowledged, so the provider stops; a payment asks the provider itself when it resumes.
+            return TypedResults.Ok(new WebhookAck(providerEvent.EventId, false));
+        }
+        await payment.HandleProviderEvent(providerEvent);
+        return TypedResults.Ok(new WebhookAck(providerEvent.EventId, true));
+    }
+
+    private static void IdempotencyKey(Validation v, string? key)
+    {
+        if (key is null || key.Length is < 8 or > 100 || key.Any(char.IsControl))
+        {
+            v.Add("Idempotency-Key", "The Idempotency-Key header is required: 8-100 characters, unique per request (e.g. a UUID).");
+        }
+    }
+
+    public static string Scope(Caller caller) => caller.Subject is null ? $"{caller.Role}:{caller.KeyId}" : $"{caller.Role}:{caller.Subject}";
+
+    private static bool MayRead(Caller caller, OrderView view) =>
+        caller.Role is Roles.Admin or Roles.Analyst
+        || (caller.Role == Roles.Buyer && caller.Subject == view.BuyerId)
+        || (caller.Role is Roles.Seller or Roles.Erp && caller.Subject == view.SellerId);
+}
+
+public sealed record WebhookAck(string EventId, bool Known);

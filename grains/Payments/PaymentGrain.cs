@@ -1,0 +1,405 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Trade.Common;
+using Orleans.Trade.Orders;
+
+namespace Orleans.Trade.Payments;
+
+/// <summary>What the order still has to hear from its payment; written before the call, cleared after it.</summary>
+public enum OrderNotice { None, Authorized, Captured, Failed }
+
+/// <summary>Persistent state of a payment grain (state name <c>payment</c>).</summary>
+[GenerateSerializer]
+public sealed class PaymentState
+{
+    [Id(0)] public PaymentStart? Start { get; set; }
+    [Id(1)] public PaymentStatus Status { get; set; }
+    [Id(2)] public string Provider { get; set; } = "";
+    [Id(3)] public string? ProviderPaymentId { get; set; }
+    [Id(4)] public string? DeclineCode { get; set; }
+    [Id(5)] public string? Message { get; set; }
+    [Id(6)] public string? ActionUrl { get; set; }
+    [Id(7)] public string? TransferReference { get; set; }
+    [Id(8)] public List<PaymentHistoryEntry> History { get; set; } = [];
+    [Id(9)] public List<PaymentRefundView> Refunds { get; set; } = [];
+    /// <summary>Recent webhook event ids, to drop duplicates.</summary>
+    [Id(10)] public List<string> SeenEvents { get; set; } = [];
+    [Id(11)] public OrderNotice Notice { get; set; }
+    /// <summary>The order took the authorized payment: capture it (repeated until the provider confirms).</summary>
+    [Id(12)] public bool CaptureRequested { get; set; }
+    /// <summary>The order refused the payment before capture: void it at the provider.</summary>
+    [Id(13)] public bool VoidRequested { get; set; }
+    /// <summary>Refunds settled at the provider that the order has not yet been told of.</summary>
+    [Id(14)] public List<string> RefundsToReport { get; set; } = [];
+    /// <summary>The provider answered the authorization at least once (afterwards a lookup, not a new request, finds the outcome).</summary>
+    [Id(15)] public bool Answered { get; set; }
+    [Id(16)] public DateTimeOffset CreatedAt { get; set; }
+    [Id(17)] public DateTimeOffset UpdatedAt { get; set; }
+}
+
+/// <summary>
+/// One payment (R-PAY-1): authorize → (3-D Secure or bank transfer wait) → the order takes it → capture → the order is paid.
+/// Each step is written before its effect; a provider time-out leaves the step in the state and a timer (with a reminder as a
+/// durable backstop) repeats it with the same idempotency key until the provider answers. Webhooks drive the asynchronous
+/// outcomes; duplicates and stale events change nothing.
+/// </summary>
+public sealed class PaymentGrain(
+    [PersistentState(stateName: "payment", storageName: StorageNames.Trade)] IPersistentState<PaymentState> state,
+    IPaymentProvider provider,
+    IOptions<PaymentOptions> options,
+    TradeClock clock,
+    ILogger<PaymentGrain> logger) : Grain, IPaymentGrain, IRemindable
+{
+    private const string ReconcileReminder = "reconcile";
+    private const int SeenEventsKept = 64;
+    private IGrainTimer? _timer;
+    private bool _reminderMayExist;
+
+    private PaymentState S => state.State;
+    private string PaymentId => this.GetPrimaryKeyString();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (S.Start is not null && HasWork())
+        {
+            await ScheduleReconcile();
+        }
+    }
+
+    public async Task<PaymentView> Start(PaymentStart start)
+    {
+        if (S.Start is null)
+        {
+            if (start.PaymentId != PaymentId)
+            {
+                throw new ArgumentException($"Payment {PaymentId} cannot start as {start.PaymentId}.", nameof(start));
+            }
+            var now = clock.GetUtcNow();
+            S.Start = start;
+            S.Status = PaymentStatus.Pending;
+            S.Provider = provider.Name;
+            S.CreatedAt = now;
+            Note(now, "Created", $"{start.Instrument.Type} {start.Amount.AmountMinor} {start.Amount.Currency}");
+            await Write(); // the attempt exists before the provider hears of it
+            await ScheduleReconcile(); // and a crash from here on is picked up again by the reminder
+        }
+        await Advance();
+        return View();
+    }
+
+    public Task<PaymentView?> Get() => Task.FromResult(S.Start is null ? null : View());
+
+    public async Task HandleProviderEvent(ProviderEvent e)
+    {
+        if (S.Start is null || S.SeenEvents.Contains(e.EventId))
+        {
+            return;
+        }
+        S.SeenEvents.Add(e.EventId);
+        if (S.SeenEvents.Count > SeenEventsKept)
+        {
+            S.SeenEvents.RemoveAt(0);
+        }
+        var now = clock.GetUtcNow();
+        if (e.RefundId is { } refundId && e.RefundStatus is { } refundStatus)
+        {
+            SettleRefund(now, refundId, refundStatus == RefundOutcomeStatus.Succeeded ? RefundStatus.Succeeded
+                : refundStatus == RefundOutcomeStatus.Failed ? RefundStatus.Failed : RefundStatus.Pending, "webhook");
+        }
+        else
+        {
+            Apply(now, e.Outcome, "webhook");
+        }
+        await Write();
+        await Advance();
+    }
+
+    public async Task RequestRefund(PaymentRefundOrder refund)
+    {
+        if (S.Start is null)
+        {
+            return;
+        }
+        if (S.Refunds.Find(r => r.RefundId == refund.RefundId) is { } known)
+        {
+            if (known.Status != RefundStatus.Pending && !S.RefundsToReport.Contains(known.RefundId))
+            {
+                S.RefundsToReport.Add(known.RefundId); // the order asks again: it missed the answer
+                await Write();
+            }
+        }
+        else
+        {
+            var refunded = S.Refunds.Where(r => r.Status != RefundStatus.Failed).Sum(r => r.Amount.AmountMinor);
+            var now = clock.GetUtcNow();
+            if (refund.Amount.Currency != S.Start.Amount.Currency || refund.Amount.AmountMinor <= 0
+                || refunded + refund.Amount.AmountMinor > S.Start.Amount.AmountMinor)
+            {
+                logger.LogError("Payment {PaymentId} refused refund {RefundId} of {Amount} {Currency}: more than was paid", PaymentId,
+                    refund.RefundId, refund.Amount.AmountMinor, refund.Amount.Currency);
+                S.Refunds.Add(new PaymentRefundView(refund.RefundId, refund.Amount, RefundStatus.Failed, "more than the payment holds", now, now));
+                S.RefundsToReport.Add(refund.RefundId);
+            }
+            else
+            {
+                S.Refunds.Add(new PaymentRefundView(refund.RefundId, refund.Amount, RefundStatus.Pending, refund.Reason, now, null));
+                Note(now, "RefundRequested", $"{refund.RefundId}: {refund.Amount.AmountMinor} {refund.Amount.Currency}");
+            }
+            await Write();
+        }
+        await Advance();
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName == ReconcileReminder)
+        {
+            _reminderMayExist = true;
+            await Advance();
+        }
+    }
+
+    // ---------------------------------------------------------------- the engine
+
+    /// <summary>Does whatever the state says is next, step by step, until it waits on someone else or everything is done.</summary>
+    private async Task Advance()
+    {
+        if (S.Start is null)
+        {
+            return;
+        }
+        try
+        {
+            while (await Step())
+            {
+            }
+            await StopReconcile();
+        }
+        catch (Exception ex) when (ex is PaymentProviderUnavailableException or TimeoutException or OrleansException)
+        {
+            logger.LogWarning(ex, "Payment {PaymentId} could not finish a step; it will ask again", PaymentId);
+            await ScheduleReconcile();
+        }
+        catch (Exception ex)
+        {
+            // Not transient (a refused request, a bug): keep the state as it is, say so loudly, and keep asking.
+            logger.LogError(ex, "Payment {PaymentId} failed a step; it will ask again", PaymentId);
+            await ScheduleReconcile();
+        }
+    }
+
+    /// <summary>One step; true when something changed and there may be more to do.</summary>
+    private async Task<bool> Step()
+    {
+        var start = S.Start!;
+        var order = GrainFactory.GetGrain<IOrderGrain>(start.OrderId);
+        var now = clock.GetUtcNow();
+        if (S.Status == PaymentStatus.Pending)
+        {
+            if (!S.Answered)
+            {
+                var outcome = await provider.AuthorizeAsync(new ProviderAuthorizeRequest(PaymentId, $"{PaymentId}:authorize", start.Amount,
+                    start.Instrument, start.PayBy), CancellationToken.None);
+                S.Answered = true;
+                Apply(now, outcome, "authorize");
+                await Write();
+                return S.Status != PaymentStatus.Pending;
+            }
+            // Processing: the webhook will tell; ask meanwhile so a lost webhook does not leave the payment hanging.
+            if (await provider.LookupAsync(PaymentId, CancellationToken.None) is { Status: not ProviderPaymentStatus.Processing } seen)
+            {
+                Apply(now, seen, "lookup");
+                await Write();
+                return true;
+            }
+            await ScheduleReconcile();
+            return false;
+        }
+        switch (S.Notice)
+        {
+            case OrderNotice.Authorized:
+                var take = await order.PaymentAuthorized(PaymentId);
+                S.Notice = OrderNotice.None;
+                if (take == PaymentDecision.Proceed)
+                {
+                    S.CaptureRequested = true;
+                }
+                else
+                {
+                    S.VoidRequested = true;
+                    Note(now, "RefusedByOrder", "the order can no longer take this payment");
+                }
+                await Write();
+                return true;
+            case OrderNotice.Captured:
+                var keep = await order.PaymentCaptured(PaymentId);
+                S.Notice = OrderNotice.None;
+                if (keep == PaymentDecision.Refuse)
+                {
+                    // Money was taken for an order that cannot have it (cancelled meanwhile, or paid by another payment): give it back.
+                    var left = start.Amount.AmountMinor - S.Refunds.Where(r => r.Status != RefundStatus.Failed).Sum(r => r.Amount.AmountMinor);
+                    if (left > 0)
+                    {
+                        S.Refunds.Add(new PaymentRefundView($"{PaymentId}-return", new Money(left, start.Amount.Currency), RefundStatus.Pending,
+                            "the order could not take this payment", now, null));
+                    }
+                    Note(now, "RefusedByOrder", "returned in full");
+                }
+                await Write();
+                return true;
+            case OrderNotice.Failed:
+                await order.PaymentFailed(PaymentId, S.DeclineCode is null ? $"payment {S.Status.ToString().ToLowerInvariant()}" : $"declined: {S.DeclineCode}");
+                S.Notice = OrderNotice.None;
+                await Write();
+                return true;
+        }
+        if (S.Status == PaymentStatus.Authorized && S.CaptureRequested)
+        {
+            Apply(now, await provider.CaptureAsync(S.ProviderPaymentId!, start.Amount, $"{PaymentId}:capture", CancellationToken.None), "capture");
+            await Write();
+            return S.Status != PaymentStatus.Authorized;
+        }
+        if (S.VoidRequested && S.Status is PaymentStatus.Authorized or PaymentStatus.RequiresAction or PaymentStatus.AwaitingTransfer)
+        {
+            Apply(now, await provider.VoidAsync(S.ProviderPaymentId!, $"{PaymentId}:void", CancellationToken.None), "void");
+            S.VoidRequested = false;
+            await Write();
+            return true;
+        }
+        if (S.Status == PaymentStatus.Captured && S.Refunds.FirstOrDefault(r => r.Status == RefundStatus.Pending) is { } refund)
+        {
+            var outcome = await provider.RefundAsync(S.ProviderPaymentId!, refund.RefundId, refund.Amount, $"{PaymentId}:refund:{refund.RefundId}", CancellationToken.None);
+            if (outcome.Status == RefundOutcomeStatus.Pending)
+            {
+                await ScheduleReconcile(); // the provider will confirm by webhook
+                return false;
+            }
+            SettleRefund(now, refund.RefundId, outcome.Status == RefundOutcomeStatus.Succeeded ? RefundStatus.Succeeded : RefundStatus.Failed, "refund");
+            await Write();
+            return true;
+        }
+        if (S.RefundsToReport.Count > 0)
+        {
+            var refundId = S.RefundsToReport[0];
+            await order.RefundSettled(refundId, S.Refunds.Find(r => r.RefundId == refundId)?.Status ?? RefundStatus.Failed);
+            S.RefundsToReport.RemoveAt(0);
+            await Write();
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>Moves the payment forward on a provider outcome; outcomes that would move it backwards (stale events) are ignored.</summary>
+    private void Apply(DateTimeOffset now, ProviderOutcome outcome, string source)
+    {
+        S.ProviderPaymentId ??= outcome.ProviderPaymentId;
+        var from = S.Status;
+        var next = (from, outcome.Status) switch
+        {
+            (PaymentStatus.Pending, ProviderPaymentStatus.RequiresAction) => PaymentStatus.RequiresAction,
+            (PaymentStatus.Pending, ProviderPaymentStatus.AwaitingTransfer) => PaymentStatus.AwaitingTransfer,
+            (PaymentStatus.Pending or PaymentStatus.RequiresAction, ProviderPaymentStatus.Authorized) => PaymentStatus.Authorized,
+            (PaymentStatus.Pending or PaymentStatus.RequiresAction or PaymentStatus.AwaitingTransfer or PaymentStatus.Authorized,
+                ProviderPaymentStatus.Captured) => PaymentStatus.Captured,
+            (PaymentStatus.Pending or PaymentStatus.RequiresAction, ProviderPaymentStatus.Declined) => PaymentStatus.Failed,
+            (PaymentStatus.Pending or PaymentStatus.RequiresAction or PaymentStatus.AwaitingTransfer or PaymentStatus.Authorized,
+                ProviderPaymentStatus.Voided) => PaymentStatus.Voided,
+            (PaymentStatus.Pending or PaymentStatus.AwaitingTransfer, ProviderPaymentStatus.Expired) => PaymentStatus.Expired,
+            _ => from,
+        };
+        if (next == from)
+        {
+            return;
+        }
+        S.Status = next;
+        S.DeclineCode = outcome.DeclineCode ?? S.DeclineCode;
+        S.Message = outcome.Message ?? S.Message;
+        S.ActionUrl = next == PaymentStatus.RequiresAction ? outcome.ActionUrl : null;
+        S.TransferReference = outcome.TransferReference ?? S.TransferReference;
+        S.Notice = next switch
+        {
+            PaymentStatus.Authorized => OrderNotice.Authorized,
+            PaymentStatus.Captured => OrderNotice.Captured,
+            PaymentStatus.Failed or PaymentStatus.Voided or PaymentStatus.Expired => OrderNotice.Failed,
+            _ => S.Notice,
+        };
+        if (next == PaymentStatus.Voided)
+        {
+            S.VoidRequested = false;
+        }
+        Note(now, next.ToString(), outcome.DeclineCode is null ? source : $"{source}: {outcome.DeclineCode}");
+    }
+
+    private void SettleRefund(DateTimeOffset now, string refundId, RefundStatus status, string source)
+    {
+        var index = S.Refunds.FindIndex(r => r.RefundId == refundId);
+        if (index < 0 || S.Refunds[index].Status != RefundStatus.Pending || status == RefundStatus.Pending)
+        {
+            return;
+        }
+        S.Refunds[index] = S.Refunds[index] with { Status = status, SettledAt = now };
+        if (!refundId.EndsWith("-return", StringComparison.Ordinal))
+        {
+            S.RefundsToReport.Add(refundId);
+        }
+        Note(now, status == RefundStatus.Succeeded ? "Refunded" : "RefundFailed", $"{refundId} ({source})");
+        if (S.Refunds.Where(r => r.Status == RefundStatus.Succeeded).Sum(r => r.Amount.AmountMinor) >= S.Start!.Amount.AmountMinor)
+        {
+            S.Status = PaymentStatus.Refunded;
+        }
+    }
+
+    private bool HasWork() =>
+        (S.Status == PaymentStatus.Pending) || S.Notice != OrderNotice.None || S.RefundsToReport.Count > 0
+        || (S.Status == PaymentStatus.Authorized && S.CaptureRequested)
+        || (S.VoidRequested && S.Status is PaymentStatus.Authorized or PaymentStatus.RequiresAction or PaymentStatus.AwaitingTransfer)
+        || (S.Status == PaymentStatus.Captured && S.Refunds.Any(r => r.Status == RefundStatus.Pending));
+
+    private async Task ScheduleReconcile()
+    {
+        _timer ??= this.RegisterGrainTimer(static (grain, _) => grain.Advance(), this, new GrainTimerCreationOptions
+        {
+            DueTime = options.Value.ReconcilePeriod,
+            Period = options.Value.ReconcilePeriod,
+            Interleave = false,
+        });
+        if (!_reminderMayExist)
+        {
+            // Durable backstop: if this silo dies, the reminder wakes the payment on another one.
+            _reminderMayExist = true;
+            await this.RegisterOrUpdateReminder(ReconcileReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        }
+    }
+
+    private async Task StopReconcile()
+    {
+        if (HasWork())
+        {
+            return;
+        }
+        _timer?.Dispose();
+        _timer = null;
+        if (_reminderMayExist && await this.GetReminder(ReconcileReminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+        _reminderMayExist = false;
+    }
+
+    private void Note(DateTimeOffset now, string @event, string? detail)
+    {
+        S.History.Add(new PaymentHistoryEntry(now, S.Status, @event, detail));
+        S.UpdatedAt = now;
+    }
+
+    private Task Write() => state.WriteOrReloadAsync();
+
+    private PaymentView View()
+    {
+        var start = S.Start!;
+        return new PaymentView(PaymentId, start.OrderId, start.BuyerId, start.SellerId, start.Amount, start.Instrument.Type,
+            start.Instrument.CardLast4, S.Status, S.Provider, S.ProviderPaymentId, S.DeclineCode, S.Message, S.ActionUrl, S.TransferReference,
+            start.PayBy, start.Schedule, new Money(S.Refunds.Where(r => r.Status == RefundStatus.Succeeded).Sum(r => r.Amount.AmountMinor), start.Amount.Currency),
+            S.Refunds.ToArray(), S.History.ToArray(), S.CreatedAt, S.UpdatedAt);
+    }
+}

@@ -1,0 +1,20 @@
+namespace Orleans.Trade.Payments;
+
+/// <summary>Payment rules (configuration section <c>Payments</c>).</summary>
+public sealed class PaymentOptions
+{
+    /// <summary>Instalments (R-PAY-3) are offered for orders worth at least this many US cents.</summary>
+    public long InstalmentsMinUsdMinor { get; set; } = 10_000;
+
+    /// <summary>The instalment counts offered.</summary>
+    public int[] InstalmentCounts { get; set; } = [3, 6, 12];
+
+    /// <summary>How long a bank-transfer reference stays valid; the order's payment deadline moves to match.</summary>
+    public TimeSpan BankTransferPayBy { get; set; } = TimeSpan.FromHours(72);
+
+    /// <summary>How often a payment with an unknown outcome (provider time-out, undelivered notice) asks again.</summary>
+    public TimeSpan ReconcilePeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Payment attempts one order accepts (declined cards, abandoned 3-D Secure challenges, ...).</summary>
+    public int MaxAttemptsPerOrder { get; set; } = 10;
+}
