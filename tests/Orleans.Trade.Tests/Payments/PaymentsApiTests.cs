@@ -1,0 +1,450 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Orleans.Trade.Tests.Infrastructure;
+using Orleans.Trade.Tests.Orders;
+
+namespace Orleans.Trade.Tests.Payments;
+
+/// <summary>A silo on PostgreSQL with the sandbox provider answering slow cards after 3 s and the adapter giving up after 1 s.</summary>
+public sealed class PaymentsSiloFixture : IAsyncLifetime
+{
+    public const string SandboxKey = "sandbox-test-key-0123456789";
+    public SiloProcess Silo { get; private set; } = null!;
+    public OrderTestShop Shop { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var connectionString = await PostgresServer.CreateDatabaseAsync("payments");
+        Silo = await SiloProcess.StartAsync(SiloStorage.Postgres(connectionString), "payments-" + Guid.NewGuid().ToString("N")[..8],
+            new Dictionary<string, string>
+            {
+                ["Orders__RiskReviewAboveUsdMinor"] = "10000000",
+                ["Orders__DeadlineCheckPeriod"] = "00:00:01",
+                ["Payments__ReconcilePeriod"] = "00:00:00.500",
+                ["Payments__InstalmentsMinUsdMinor"] = "10000",
+                ["Payments__Sandbox__ApiKey"] = SandboxKey,
+                ["Payments__Sandbox__RequestTimeout"] = "00:00:01",
+                ["Payments__Sandbox__SlowResponseDelay"] = "00:00:03",
+            });
+        Shop = new OrderTestShop(Silo);
+        await Shop.WarehousesAsync();
+    }
+
+    public async Task DisposeAsync() => await Silo.DisposeAsync();
+}
+
+/// <summary>
+/// Paying orders through the sandbox provider over real HTTP on PostgreSQL (R-PAY-1, R-PAY-3, R-SET-3): declines, 3-D Secure,
+/// time-outs, bank transfers and instalments end in the right order and ledger states; refunds come out of escrow or the seller.
+/// </summary>
+public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixture<PaymentsSiloFixture>
+{
+    private OrderTestShop Shop => fixture.Shop;
+    private SiloProcess Silo => fixture.Silo;
+
+    private sealed record Bought(string OrderId, string SkuId, string BuyerId, HttpClient Buyer, string SellerId, HttpClient Seller);
+
+    private async Task<Bought> OrderAsync(long priceMinor = 2_000, int quantity = 1)
+    {
+        var sellerId = OrderTestShop.NewId("s");
+        var sku = await Shop.SkuAsync(sellerId, priceMinor: priceMinor, stock: [("wh-de", 10)]);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await Shop.KeyAsync("buyer", buyerId);
+        var seller = await Shop.KeyAsync("seller", sellerId);
+        var (status, created) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = sku, quantity }]);
+        Assert.True(status == HttpStatusCode.Created, $"{status} {created}");
+        return new Bought(created!["orders"]![0]!["orderId"]!.GetValue<string>(), sku, buyerId, buyer, sellerId, seller);
+    }
+
+    private static async Task<string> CardAsync(HttpClient buyer, string number)
+    {
+        var (status, token) = await buyer.PostJsonAsync("/api/v1/payment-methods/cards", new { number, expiryMonth = 12, expiryYear = DateTime.UtcNow.Year + 2 });
+        Assert.True(status == HttpStatusCode.Created, $"{status} {token}");
+        return token!["token"]!.GetValue<string>();
+    }
+
+    private static async Task<(HttpStatusCode Status, JsonNode? Body)> PostWithKeyAsync(HttpClient client, string path, string key, object body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = System.Net.Http.Json.JsonContent.Create(body, options: TradeHttp.Json) };
+        request.Headers.Add("Idempotency-Key", key);
+        using var response = await client.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, string.IsNullOrEmpty(text) ? null : JsonNode.Parse(text));
+    }
+
+    private static Task<(HttpStatusCode Status, JsonNode? Body)> PayAsync(Bought order, object body, string? key = null) =>
+        PostWithKeyAsync(order.Buyer, $"/api/v1/orders/{order.OrderId}/payments", key ?? OrderTestShop.NewId("pay"), body);
+
+    private HttpClient Sandbox()
+    {
+        var client = Silo.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", PaymentsSiloFixture.SandboxKey);
+        return client;
+    }
+
+    private async Task<JsonNode> EventuallyAsync(Func<Task<JsonNode>> read, Func<JsonNode, bool> done, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        JsonNode last;
+        do
+        {
+            last = await read();
+            if (done(last))
+            {
+                return last;
+            }
+            await Task.Delay(200);
+        }
+        while (DateTime.UtcNow < deadline);
+        Assert.Fail($"Timed out waiting for {what}; last seen: {last}");
+        return last;
+    }
+
+    private Task<JsonNode> OrderWhenAsync(string orderId, string status) =>
+        EventuallyAsync(() => Shop.OrderAsync(orderId), o => o["status"]!.GetValue<string>() == status, $"order {orderId} to be {status}");
+
+    private Task<JsonNode> PaymentWhenAsync(string paymentId, string status) =>
+        EventuallyAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!,
+            p => p["status"]!.GetValue<string>() == status, $"payment {paymentId} to be {status}");
+
+    private async Task<JsonNode> LedgerAsync(string sellerId) => (await Shop.Admin.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!;
+
+    private static long Account(JsonNode ledger, string account, string field) =>
+        ledger["accounts"]!.AsArray().SingleOrDefault(a => a!["accountId"]!.GetValue<string>() == account)?[field]!.GetValue<long>() ?? 0;
+
+    private static long Charged(JsonNode order) =>
+        order["totals"]!["seller"]!["amountMinor"]!.GetValue<long>() + (order["totals"]!["tax"]?["amountMinor"]!.GetValue<long>() ?? 0);
+
+    [Fact]
+    public async Task A_good_card_pays_the_order_into_escrow_and_the_same_key_gives_the_same_payment()
+    {
+        var order = await OrderAsync();
+        var card = await CardAsync(order.Buyer, "4242 4242 4242 4242");
+        var key = OrderTestShop.NewId("pay");
+
+        var (status, payment) = await PayAsync(order, new { method = "card", cardToken = card }, key);
+        var (again, replay) = await PayAsync(order, new { method = "card", cardToken = card }, key);
+        var (reused, reusedProblem) = await PayAsync(order, new { method = "bankTransfer" }, key);
+        var (second, secondProblem) = await PayAsync(order, new { method = "card", cardToken = card });
+
+        Assert.True(status == HttpStatusCode.Created, $"{status} {payment}");
+        Assert.Equal("captured", payment!["status"]!.GetValue<string>());
+        Assert.Equal("4242", payment["cardLast4"]!.GetValue<string>());
+        Assert.Equal(payment["paymentId"]!.GetValue<string>(), replay!["paymentId"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Created, again);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, reused);
+        Assert.Contains("Idempotency-Key", reusedProblem!["detail"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Conflict, second);
+        Assert.Equal("AwaitingShipment", secondProblem!["currentStatus"]!.GetValue<string>());
+        var paid = await Shop.OrderAsync(order.OrderId);
+        Assert.Equal("awaitingShipment", paid["status"]!.GetValue<string>());
+        Assert.Equal(payment["paymentId"]!.GetValue<string>(), paid["paidBy"]!.GetValue<string>());
+        Assert.Equal(paid["totals"]!["buyer"]!["amountMinor"]!.GetValue<long>(), payment["amount"]!["amountMinor"]!.GetValue<long>());
+        Assert.Equal(Charged(paid), Account(await LedgerAsync(order.SellerId), $"escrow:{order.OrderId}", "pendingIn"));
+        Assert.Contains("Paid", await Shop.TimelineEventsAsync(order.OrderId));
+        var other = await Shop.KeyAsync("buyer", OrderTestShop.NewId("b"));
+        Assert.Equal(HttpStatusCode.NotFound, (await other.GetJsonAsync($"/api/v1/payments/{payment["paymentId"]}")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await order.Seller.GetJsonAsync($"/api/v1/payments/{payment["paymentId"]}")).Status);
+    }
+
+    [Fact]
+    public async Task A_declined_card_leaves_the_order_awaiting_payment_with_nothing_in_escrow_and_another_card_can_pay()
+    {
+        var order = await OrderAsync();
+        var declined = await CardAsync(order.Buyer, "4000 0000 0000 0002");
+        var broke = await CardAsync(order.Buyer, "4000 0000 0000 9995");
+        var good = await CardAsync(order.Buyer, "5555 5555 5555 4444");
+
+        var (status, payment) = await PayAsync(order, new { method = "card", cardToken = declined });
+        var (_, poor) = await PayAsync(order, new { method = "card", cardToken = broke });
+
+        Assert.Equal(HttpStatusCode.Created, status);
+        Assert.Equal("failed", payment!["status"]!.GetValue<string>());
+        Assert.Equal("card_declined", payment["declineCode"]!.GetValue<string>());
+        Assert.Equal("insufficient_funds", poor!["declineCode"]!.GetValue<string>());
+        Assert.Equal("awaitingPayment", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>());
+        Assert.Equal(0, Account(await LedgerAsync(order.SellerId), $"escrow:{order.OrderId}", "pendingIn"));
+        Assert.Contains("PaymentFailed", await Shop.TimelineEventsAsync(order.OrderId));
+
+        var (paidStatus, paid) = await PayAsync(order, new { method = "card", cardToken = good });
+        Assert.Equal(HttpStatusCode.Created, paidStatus);
+        Assert.Equal("captured", paid!["status"]!.GetValue<string>());
+        var payments = (await order.Buyer.GetJsonAsync($"/api/v1/orders/{order.OrderId}/payments")).Body!["items"]!.AsArray();
+        Assert.Equal(["failed", "failed", "captured"], payments.Select(p => p!["status"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task Three_d_secure_waits_for_the_challenge_and_the_webhook_pays_the_order_or_fails_the_payment()
+    {
+        var order = await OrderAsync();
+        var failing = await OrderAsync();
+        var card = await CardAsync(order.Buyer, "4000 0000 0000 3220");
+        var failingCard = await CardAsync(failing.Buyer, "4000 0000 0000 3220");
+
+        var (status, payment) = await PayAsync(order, new { method = "card", cardToken = card });
+        var (_, failingPayment) = await PayAsync(failing, new { method = "card", cardToken = failingCard });
+
+        Assert.Equal(HttpStatusCode.Accepted, status);
+        Assert.Equal("requiresAction", payment!["status"]!.GetValue<string>());
+        Assert.Equal("awaitingPayment", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>());
+        using var sandbox = Sandbox();
+        var pass = await sandbox.PostJsonAsync(payment["actionUrl"]!.GetValue<string>(), new { result = "pass" });
+        var fail = await sandbox.PostJsonAsync(failingPayment!["actionUrl"]!.GetValue<string>(), new { result = "fail" });
+        Assert.True(pass.Status == HttpStatusCode.OK, $"{pass.Status} {pass.Body}");
+        Assert.True(fail.Status == HttpStatusCode.OK, $"{fail.Status} {fail.Body}");
+
+        await OrderWhenAsync(order.OrderId, "awaitingShipment");
+        await PaymentWhenAsync(payment["paymentId"]!.GetValue<string>(), "captured");
+        var failed = await PaymentWhenAsync(failingPayment["paymentId"]!.GetValue<string>(), "failed");
+        Assert.Equal("authentication_failed", failed["declineCode"]!.GetValue<string>());
+        Assert.Equal("awaitingPayment", (await Shop.OrderAsync(failing.OrderId))["status"]!.GetValue<string>());
+        Assert.Equal(0, Account(await LedgerAsync(failing.SellerId), $"escrow:{failing.OrderId}", "pendingIn"));
+    }
+
+    [Fact]
+    public async Task A_provider_time_out_leaves_the_payment_pending_and_it_completes_once_without_a_second_charge()
+    {
+        var order = await OrderAsync();
+        var card = await CardAsync(order.Buyer, "4000 0000 0000 0119");
+
+        var (status, payment) = await PayAsync(order, new { method = "card", cardToken = card });
+
+        Assert.Equal(HttpStatusCode.Accepted, status);
+        Assert.Equal("pending", payment!["status"]!.GetValue<string>());
+        Assert.Equal("awaitingPayment", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>());
+        var paymentId = payment["paymentId"]!.GetValue<string>();
+        var captured = await PaymentWhenAsync(paymentId, "captured");
+        var paid = await OrderWhenAsync(order.OrderId, "awaitingShipment");
+        Assert.Equal(paymentId, paid["paidBy"]!.GetValue<string>());
+        Assert.Equal(Charged(paid), Account(await LedgerAsync(order.SellerId), $"escrow:{order.OrderId}", "pendingIn"));
+        Assert.Single(captured["history"]!.AsArray(), h => h!["event"]!.GetValue<string>() == "Captured");
+        using var sandbox = Sandbox();
+        var atProvider = await sandbox.GetJsonAsync($"/sandbox/psp/v1/payments?reference={paymentId}");
+        Assert.True(atProvider.Status == HttpStatusCode.OK, $"{atProvider.Status} {atProvider.Body}");
+        Assert.Contains("captured", atProvider.Body!.ToJsonString(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task A_bank_transfer_waits_until_its_pay_by_time_and_pays_the_order_when_the_money_arrives()
+    {
+        var order = await OrderAsync();
+
+        var (status, payment) = await PayAsync(order, new { method = "bankTransfer" });
+
+        Assert.Equal(HttpStatusCode.Accepted, status);
+        Assert.Equal("awaitingTransfer", payment!["status"]!.GetValue<string>());
+        var reference = payment["transferReference"]!.GetValue<string>();
+        var payBy = payment["payBy"]!.GetValue<DateTimeOffset>();
+        var waiting = await Shop.OrderAsync(order.OrderId);
+        Assert.Equal(payBy, waiting["deadlines"]!["paymentDueAt"]!.GetValue<DateTimeOffset>());
+        Assert.True(payBy - waiting["createdAt"]!.GetValue<DateTimeOffset>() > TimeSpan.FromHours(71));
+
+        using var sandbox = Sandbox();
+        var received = await sandbox.PostJsonAsync($"/sandbox/psp/v1/bank-transfers/{reference}/receive", new { });
+        Assert.True(received.Status == HttpStatusCode.OK, $"{received.Status} {received.Body}");
+        await OrderWhenAsync(order.OrderId, "awaitingShipment");
+        await PaymentWhenAsync(payment["paymentId"]!.GetValue<string>(), "captured");
+    }
+
+    [Fact]
+    public async Task Instalments_carry_a_schedule_that_adds_up_and_are_refused_below_the_threshold()
+    {
+        var order = await OrderAsync(priceMinor: 20_000); // 200 USD
+        var small = await OrderAsync(priceMinor: 2_000);   //  20 USD
+        var card = await CardAsync(order.Buyer, "4242 4242 4242 4242");
+        var smallCard = await CardAsync(small.Buyer, "4242 4242 4242 4242");
+
+        var (status, payment) = await PayAsync(order, new { method = "instalments", cardToken = card, instalments = 3 });
+        var (refused, problem) = await PayAsync(small, new { method = "instalments", cardToken = smallCard, instalments = 3 });
+        var (badCount, countProblem) = await PayAsync(small, new { method = "instalments", cardToken = smallCard, instalments = 5 });
+
+        Assert.Equal(HttpStatusCode.Created, status);
+        Assert.Equal("captured", payment!["status"]!.GetValue<string>());
+        var schedule = payment["schedule"]!.AsArray();
+        Assert.Equal(3, schedule.Count);
+        Assert.Equal(payment["amount"]!["amountMinor"]!.GetValue<long>(), schedule.Sum(i => i!["amount"]!["amountMinor"]!.GetValue<long>()));
+        var due = schedule.Select(i => i!["dueAt"]!.GetValue<DateTimeOffset>()).ToArray();
+        Assert.Equal(due[0].AddMonths(1), due[1]);
+        Assert.Equal(due[0].AddMonths(2), due[2]);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, refused);
+        Assert.Contains("at least 100.00 USD", problem!["detail"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, badCount);
+        Assert.Contains("3, 6, 12", countProblem!["detail"]!.GetValue<string>());
+        Assert.Equal("awaitingPayment", (await Shop.OrderAsync(small.OrderId))["status"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Checkout_pays_inline_and_a_bad_card_token_is_refused_before_any_stock_is_reserved()
+    {
+        var sellerId = OrderTestShop.NewId("s");
+        var sku = await Shop.SkuAsync(sellerId, priceMinor: 1_500, stock: [("wh-de", 5)]);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await Shop.KeyAsync("buyer", buyerId);
+        var card = await CardAsync(buyer, "4242 4242 4242 4242");
+        object Body(object payment) => new { buyerId, currency = "EUR", shipTo = OrderTestShop.Address(), items = new[] { new { skuId = sku, quantity = 2 } }, payment };
+
+        var bad = await PostWithKeyAsync(buyer, "/api/v1/checkout", OrderTestShop.NewId("key"), Body(new { method = "card", cardToken = "card_nope" }));
+        var noMethod = await PostWithKeyAsync(buyer, "/api/v1/checkout", OrderTestShop.NewId("key"), Body(new { cardToken = card }));
+        Assert.Equal(0, await Shop.ReservedAsync(sku));
+        var key = OrderTestShop.NewId("key");
+        var (status, created) = await PostWithKeyAsync(buyer, "/api/v1/checkout", key, Body(new { method = "card", cardToken = card }));
+        var (again, replay) = await PostWithKeyAsync(buyer, "/api/v1/checkout", key, Body(new { method = "card", cardToken = card }));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, bad.Status);
+        Assert.Equal(HttpStatusCode.BadRequest, noMethod.Status);
+        Assert.NotNull(noMethod.Body!["errors"]!["payment.method"]);
+        Assert.True(status == HttpStatusCode.Created, $"{status} {created}");
+        Assert.Equal("awaitingShipment", created!["orders"]![0]!["status"]!.GetValue<string>());
+        Assert.Equal("captured", created["payments"]![0]!["status"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Created, again);
+        Assert.Equal(created["payments"]![0]!["paymentId"]!.GetValue<string>(), replay!["payments"]![0]!["paymentId"]!.GetValue<string>());
+        Assert.Single((await buyer.GetJsonAsync($"/api/v1/orders/{created["orders"]![0]!["orderId"]}/payments")).Body!["items"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task A_failed_payment_does_not_stop_the_payment_deadline_from_cancelling_the_order()
+    {
+        var order = await OrderAsync();
+        var card = await CardAsync(order.Buyer, "4000 0000 0000 0002");
+        var (_, payment) = await PayAsync(order, new { method = "card", cardToken = card });
+        Assert.Equal("failed", payment!["status"]!.GetValue<string>());
+
+        var moved = await Shop.Admin.PostJsonAsync("/api/v1/admin/clock", new { advanceSeconds = 31 * 60 });
+        Assert.Equal(HttpStatusCode.OK, moved.Status);
+
+        await OrderWhenAsync(order.OrderId, "cancelled");
+        Assert.Equal(0, await Shop.ReservedAsync(order.SkuId));
+    }
+
+    [Fact]
+    public async Task A_partial_refund_before_release_comes_out_of_escrow_and_release_splits_what_is_left()
+    {
+        var order = await OrderAsync(priceMinor: 10_000);
+        var card = await CardAsync(order.Buyer, "4242 4242 4242 4242");
+        var (_, payment) = await PayAsync(order, new { method = "card", cardToken = card });
+        var paymentId = payment!["paymentId"]!.GetValue<string>();
+        var before = await Shop.OrderAsync(order.OrderId);
+        var charged = Charged(before);
+
+        var key = OrderTestShop.NewId("refund");
+        var (status, refund) = await PostWithKeyAsync(order.Seller, $"/api/v1/orders/{order.OrderId}/refunds", key,
+            new { amount = new { amountMinor = 3_000, currency = "USD" }, reason = "one item arrived damaged" });
+        var (again, _) = await PostWithKeyAsync(order.Seller, $"/api/v1/orders/{order.OrderId}/refunds", key,
+            new { amount = new { amountMinor = 3_000, currency = "USD" }, reason = "one item arrived damaged" });
+        var (tooMuch, _) = await PostWithKeyAsync(order.Seller, $"/api/v1/orders/{order.OrderId}/refunds", OrderTestShop.NewId("refund"),
+            new { amount = new { amountMinor = charged, currency = "USD" } });
+        var (byBuyer, _) = await PostWithKeyAsync(order.Buyer, $"/api/v1/orders/{order.OrderId}/refunds", OrderTestShop.NewId("refund"), new { });
+        var (wrongCurrency, _) = await PostWithKeyAsync(order.Seller, $"/api/v1/orders/{order.OrderId}/refunds", OrderTestShop.NewId("refund"),
+            new { amount = new { amountMinor = 100, currency = "EUR" } });
+
+        Assert.True(status == HttpStatusCode.Accepted, $"{status} {refund}");
+        Assert.Equal(3_000, refund!["amount"]!["amountMinor"]!.GetValue<long>());
+        Assert.Equal(HttpStatusCode.OK, again);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, tooMuch);
+        Assert.Equal(HttpStatusCode.Forbidden, byBuyer);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, wrongCurrency);
+        var refunded = await EventuallyAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!,
+            p => p["refunded"]!["amountMinor"]!.GetValue<long>() > 0, "the refund to reach the buyer");
+        Assert.Equal(refund["buyerAmount"]!["amountMinor"]!.GetValue<long>(), refunded["refunded"]!["amountMinor"]!.GetValue<long>());
+        await EventuallyAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/orders/{order.OrderId}/refunds")).Body!,
+            r => r["items"]![0]!["status"]!.GetValue<string>() == "succeeded", "the order to hear the refund succeeded");
+        Assert.Equal(charged - 3_000, Account(await LedgerAsync(order.SellerId), $"escrow:{order.OrderId}", "pendingIn"));
+        Assert.Equal("awaitingShipment", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>());
+
+        await Shop.ActAsync(order.Seller, order.OrderId, "ship", new { carrier = "DHL", trackingNumber = "RF1" });
+        await Shop.ActAsync(order.Buyer, order.OrderId, "confirm-receipt");
+
+        var released = await LedgerAsync(order.SellerId);
+        Assert.Equal(0, Account(released, $"escrow:{order.OrderId}", "pendingIn"));
+        Assert.Equal(0, Account(released, $"escrow:{order.OrderId}", "posted"));
+        var legs = new[] { "platform:commission:USD", "platform:logistics:USD", "tax:payable:DE:USD", "seller:pending:USD" }.Sum(a => Account(released, a, "posted"));
+        Assert.Equal(charged - 3_000, legs);
+        Assert.Equal(0, released["accounts"]!.AsArray().Sum(a => a!["posted"]!.GetValue<long>()));
+    }
+
+    [Fact]
+    public async Task A_full_refund_before_shipment_cancels_the_order_returns_the_stock_and_refunds_the_payment()
+    {
+        var order = await OrderAsync(priceMinor: 4_000, quantity: 2);
+        var card = await CardAsync(order.Buyer, "4242 4242 4242 4242");
+        var (_, payment) = await PayAsync(order, new { method = "card", cardToken = card });
+        Assert.Equal(2, await Shop.ReservedAsync(order.SkuId));
+
+        var (status, refund) = await PostWithKeyAsync(Shop.Admin, $"/api/v1/orders/{order.OrderId}/refunds", OrderTestShop.NewId("refund"), new { reason = "out of stock at the seller" });
+
+        Assert.True(status == HttpStatusCode.Accepted, $"{status} {refund}");
+        Assert.Equal("cancelled", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>());
+        Assert.Equal(0, await Shop.ReservedAsync(order.SkuId));
+        var refunded = await PaymentWhenAsync(payment!["paymentId"]!.GetValue<string>(), "refunded");
+        Assert.Equal(refunded["amount"]!["amountMinor"]!.GetValue<long>(), refunded["refunded"]!["amountMinor"]!.GetValue<long>());
+        var ledger = await LedgerAsync(order.SellerId);
+        Assert.Equal(0, Account(ledger, $"escrow:{order.OrderId}", "pendingIn"));
+        Assert.Equal(0, Account(ledger, "seller:pending:USD", "posted"));
+        var (again, _) = await PostWithKeyAsync(Shop.Admin, $"/api/v1/orders/{order.OrderId}/refunds", OrderTestShop.NewId("refund"), new { });
+        Assert.Equal(HttpStatusCode.Conflict, again);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_paid_order_voids_the_escrow_and_sends_the_whole_payment_back()
+    {
+        var order = await OrderAsync();
+        var card = await CardAsync(order.Buyer, "4242 4242 4242 4242");
+        var (_, payment) = await PayAsync(order, new { method = "card", cardToken = card });
+
+        await Shop.ActAsync(order.Buyer, order.OrderId, "cancel", new { reason = "changed my mind" });
+
+        var refunded = await PaymentWhenAsync(payment!["paymentId"]!.GetValue<string>(), "refunded");
+        Assert.Equal(refunded["amount"]!["amountMinor"]!.GetValue<long>(), refunded["refunded"]!["amountMinor"]!.GetValue<long>());
+        Assert.Equal(0, Account(await LedgerAsync(order.SellerId), $"escrow:{order.OrderId}", "pendingIn"));
+        await EventuallyAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/orders/{order.OrderId}/refunds")).Body!,
+            r => r["items"]!.AsArray().Count == 1 && r["items"]![0]!["status"]!.GetValue<string>() == "succeeded", "the cancellation refund");
+    }
+
+    [Fact]
+    public async Task A_refund_after_release_needs_seller_funds_and_comes_from_the_deposit_when_nothing_is_available()
+    {
+        var order = await OrderAsync(priceMinor: 5_000);
+        var card = await CardAsync(order.Buyer, "4242 4242 4242 4242");
+        await PayAsync(order, new { method = "card", cardToken = card });
+        await Shop.ActAsync(order.Seller, order.OrderId, "ship", new { carrier = "DHL", trackingNumber = "RF2" });
+        await Shop.ActAsync(order.Buyer, order.OrderId, "confirm-receipt");
+
+        var (short_, problem) = await PostWithKeyAsync(order.Seller, $"/api/v1/orders/{order.OrderId}/refunds", OrderTestShop.NewId("refund"),
+            new { amount = new { amountMinor = 1_000, currency = "USD" } });
+        Assert.Equal(HttpStatusCode.Conflict, short_);
+        Assert.Contains("deposit", problem!["detail"]!.GetValue<string>());
+
+        var deposit = await Shop.Admin.PostJsonAsync($"/api/v1/sellers/{order.SellerId}/deposits",
+            new { depositId = OrderTestShop.NewId("dep"), amount = new { amountMinor = 2_000, currency = "USD" } });
+        Assert.True(deposit.Status is HttpStatusCode.OK or HttpStatusCode.Created, $"{deposit.Status} {deposit.Body}");
+        var (status, refund) = await PostWithKeyAsync(order.Seller, $"/api/v1/orders/{order.OrderId}/refunds", OrderTestShop.NewId("refund"),
+            new { amount = new { amountMinor = 1_000, currency = "USD" } });
+
+        Assert.True(status == HttpStatusCode.Accepted, $"{status} {refund}");
+        var ledger = await LedgerAsync(order.SellerId);
+        Assert.Equal(1_000, Account(ledger, "seller:deposit:USD", "posted"));
+        Assert.Equal("completed", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>());
+        Assert.Equal(0, ledger["accounts"]!.AsArray().Sum(a => a!["posted"]!.GetValue<long>()));
+    }
+
+    [Fact]
+    public async Task A_webhook_with_a_forged_signature_is_refused()
+    {
+        var order = await OrderAsync();
+        var card = await CardAsync(order.Buyer, "4000 0000 0000 3220");
+        var (_, payment) = await PayAsync(order, new { method = "card", cardToken = card });
+        using var anonymous = Silo.CreateClient();
+        var body = $"{{\"eventId\":\"evt_forged\",\"reference\":\"{payment!["paymentId"]}\",\"status\":\"captured\"}}";
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/payments/webhooks/sandbox") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Add("Sandbox-Signature", $"t={DateTimeOffset.UtcNow.ToUnixTimeSeconds()},v1={new string('0', 64)}");
+
+        using var response = await anonymous.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("requiresAction", (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{payment["paymentId"]}")).Body!["status"]!.GetValue<string>());
+        Assert.Equal("awaitingPayment", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>());
+    }
+}
