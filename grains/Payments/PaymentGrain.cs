@@ -294,19 +294,7 @@ public sealed class PaymentGrain(
     {
         S.ProviderPaymentId ??= outcome.ProviderPaymentId;
         var from = S.Status;
-        var next = (from, outcome.Status) switch
-        {
-            (PaymentStatus.Pending, ProviderPaymentStatus.RequiresAction) => PaymentStatus.RequiresAction,
-            (PaymentStatus.Pending, ProviderPaymentStatus.AwaitingTransfer) => PaymentStatus.AwaitingTransfer,
-            (PaymentStatus.Pending or PaymentStatus.RequiresAction, ProviderPaymentStatus.Authorized) => PaymentStatus.Authorized,
-            (PaymentStatus.Pending or PaymentStatus.RequiresAction or PaymentStatus.AwaitingTransfer or PaymentStatus.Authorized,
-                ProviderPaymentStatus.Captured) => PaymentStatus.Captured,
-            (PaymentStatus.Pending or PaymentStatus.RequiresAction, ProviderPaymentStatus.Declined) => PaymentStatus.Failed,
-            (PaymentStatus.Pending or PaymentStatus.RequiresAction or PaymentStatus.AwaitingTransfer or PaymentStatus.Authorized,
-                ProviderPaymentStatus.Voided) => PaymentStatus.Voided,
-            (PaymentStatus.Pending or PaymentStatus.AwaitingTransfer, ProviderPaymentStatus.Expired) => PaymentStatus.Expired,
-            _ => from,
-        };
+        var next = PaymentTransitions.Next(from, outcome.Status);
         if (next == from)
         {
             return;
