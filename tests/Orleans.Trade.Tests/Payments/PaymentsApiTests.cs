@@ -14,10 +14,14 @@ public sealed class PaymentsSiloFixture : IAsyncLifetime
     public SiloProcess Silo { get; private set; } = null!;
     public OrderTestShop Shop { get; private set; } = null!;
 
+    /// <summary>The whole silo log, kept for diagnosing a failed run.</summary>
+    public string LogFile { get; } = Path.Combine(Path.GetTempPath(), "orleans-trade-tests", $"payments-{Guid.NewGuid():N}.log");
+
     public async Task InitializeAsync()
     {
         var connectionString = await PostgresServer.CreateDatabaseAsync("payments");
-        Silo = await SiloProcess.StartAsync(SiloStorage.Postgres(connectionString), "payments-" + Guid.NewGuid().ToString("N")[..8],
+        Directory.CreateDirectory(Path.GetDirectoryName(LogFile)!);
+        Silo = new SiloProcess(SiloStorage.Postgres(connectionString), "payments-" + Guid.NewGuid().ToString("N")[..8],
             new Dictionary<string, string>
             {
                 ["Orders__RiskReviewAboveUsdMinor"] = "10000000",
@@ -27,7 +31,8 @@ public sealed class PaymentsSiloFixture : IAsyncLifetime
                 ["Payments__Sandbox__ApiKey"] = SandboxKey,
                 ["Payments__Sandbox__RequestTimeout"] = "00:00:01",
                 ["Payments__Sandbox__SlowResponseDelay"] = "00:00:03",
-            });
+            }) { LogFile = LogFile };
+        await Silo.StartAsync();
         Shop = new OrderTestShop(Silo);
         await Shop.WarehousesAsync();
     }
