@@ -55,13 +55,14 @@ public enum ProviderPaymentStatus
 }
 
 /// <summary>The provider's answer to a request, or the state a webhook or lookup reports.</summary>
+[GenerateSerializer, Immutable]
 public sealed record ProviderOutcome(
-    ProviderPaymentStatus Status,
-    string? ProviderPaymentId,
-    string? DeclineCode = null,
-    string? Message = null,
-    string? ActionUrl = null,
-    string? TransferReference = null);
+    [property: Id(0)] ProviderPaymentStatus Status,
+    [property: Id(1)] string? ProviderPaymentId,
+    [property: Id(2)] string? DeclineCode = null,
+    [property: Id(3)] string? Message = null,
+    [property: Id(4)] string? ActionUrl = null,
+    [property: Id(5)] string? TransferReference = null);
 
 public enum RefundOutcomeStatus { Succeeded, Pending, Failed }
 
@@ -69,12 +70,13 @@ public sealed record ProviderRefundOutcome(RefundOutcomeStatus Status, string? P
 
 /// <summary>A provider webhook, verified and parsed. <paramref name="PaymentId"/> is our payment id (the merchant reference).</summary>
 /// <param name="RefundId">Set for refund events; then <paramref name="Outcome"/> is the payment's state after the refund.</param>
+[GenerateSerializer, Immutable]
 public sealed record ProviderEvent(
-    string EventId,
-    string PaymentId,
-    ProviderOutcome Outcome,
-    string? RefundId = null,
-    RefundOutcomeStatus? RefundStatus = null);
+    [property: Id(0)] string EventId,
+    [property: Id(1)] string PaymentId,
+    [property: Id(2)] ProviderOutcome Outcome,
+    [property: Id(3)] string? RefundId = null,
+    [property: Id(4)] RefundOutcomeStatus? RefundStatus = null);
 
 /// <summary>The provider did not answer in time or answered with a server error: the outcome is unknown, not a decline.</summary>
 public sealed class PaymentProviderUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
