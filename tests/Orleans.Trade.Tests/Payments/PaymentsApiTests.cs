@@ -24,6 +24,7 @@ public sealed class PaymentsSiloFixture : IAsyncLifetime
         Silo = new SiloProcess(SiloStorage.Postgres(connectionString), "payments-" + Guid.NewGuid().ToString("N")[..8],
             new Dictionary<string, string>
             {
+                ["Clock__AllowTestControl"] = "true",
                 ["Orders__RiskReviewAboveUsdMinor"] = "10000000",
                 ["Orders__DeadlineCheckPeriod"] = "00:00:01",
                 ["Payments__ReconcilePeriod"] = "00:00:00.500",
