@@ -147,7 +147,8 @@ public sealed class SandboxPaymentProvider(HttpClient http, SandboxPspOptions op
             var detail = root.TryGetProperty("detail", out var d) ? d.GetString() : null;
             var title = root.TryGetProperty("title", out var t) ? t.GetString() : null;
             var code = root.TryGetProperty("code", out var c) ? c.GetString() : null;
-            return (detail ?? title ?? "no detail", code);
+            var errors = root.TryGetProperty("errors", out var e) ? " " + e.GetRawText() : "";
+            return ((detail ?? title ?? "no detail") + errors, code);
         }
         catch (JsonException)
         {
