@@ -59,6 +59,7 @@ builder.Services.AddSingleton<SqlOrderStore>();
 builder.Services.AddSingleton<IOrderProjectionSink>(sp => sp.GetRequiredService<SqlOrderStore>());
 builder.Services.AddSingleton<IOrderQueries>(sp => sp.GetRequiredService<SqlOrderStore>());
 builder.Services.AddTradeOrders(builder.Configuration);
+builder.Services.AddSandboxPaymentProvider(builder.Configuration);
 builder.Services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: ["ready"]);
 builder.AddTradeTelemetry();
 
@@ -66,6 +67,7 @@ var app = builder.Build();
 app.UseTradeApi();
 app.MapTradeApi();
 app.MapTradeOperations();
+app.MapSandboxPsp(builder.Configuration);
 await SiloCommands.PrintAdminKeyHintAsync(app);
 await app.RunAsync();
 return 0;

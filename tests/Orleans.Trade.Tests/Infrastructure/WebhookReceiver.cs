@@ -30,6 +30,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>Every attempt received, in order: (notification id from the Idempotency-Key header, body, answered status).</summary>
     public ConcurrentQueue<(string Id, JsonObject Body, int Status)> Attempts { get; } = new();
 
+    /// <summary>Every attempt with its headers and raw body, for receivers that check signatures.</summary>
+    public ConcurrentQueue<(IReadOnlyDictionary<string, string> Headers, byte[] RawBody, int Status)> RawAttempts { get; } = new();
+
     public IEnumerable<JsonObject> Delivered => Attempts.Where(a => a.Status == 200).Select(a => a.Body);
 
     private async Task Serve()
@@ -46,12 +49,15 @@ public sealed class WebhookReceiver : IAsyncDisposable
             {
                 return;
             }
-            using var reader = new StreamReader(context.Request.InputStream);
-            var body = (JsonObject)JsonNode.Parse(await reader.ReadToEndAsync())!;
+            using var raw = new MemoryStream();
+            await context.Request.InputStream.CopyToAsync(raw);
+            var body = (JsonObject)JsonNode.Parse(raw.ToArray())!;
             var id = context.Request.Headers["Idempotency-Key"] ?? "";
             var attempt = seen.AddOrUpdate(id, 1, (_, n) => n + 1);
             var status = FailFirstAttempt && attempt == 1 ? 500 : 200;
             Attempts.Enqueue((id, body, status));
+            RawAttempts.Enqueue((context.Request.Headers.AllKeys.Where(k => k is not null)
+                .ToDictionary(k => k!, k => context.Request.Headers[k] ?? ""), raw.ToArray(), status));
             context.Response.StatusCode = status;
             context.Response.Close();
         }

@@ -1,0 +1,49 @@
+using Orleans.Trade.Common;
+
+namespace Orleans.Trade.Payments.Sandbox;
+
+[GenerateSerializer]
+public sealed class SandboxPspIdempotencyState
+{
+    [Id(0)] public string? Fingerprint { get; set; }
+}
+
+public sealed class SandboxPspIdempotencyGrain(
+    [PersistentState(stateName: "sandboxPspIdempotencyKey", storageName: StorageNames.Trade)] IPersistentState<SandboxPspIdempotencyState> state)
+    : Grain, ISandboxPspIdempotencyGrain
+{
+    public async Task<bool> Claim(string fingerprint)
+    {
+        if (state.State.Fingerprint is { } held)
+        {
+            return held == fingerprint;
+        }
+        state.State.Fingerprint = fingerprint;
+        await state.WriteOrReloadAsync();
+        return true;
+    }
+}
+
+[GenerateSerializer]
+public sealed class SandboxPspTransferState
+{
+    [Id(0)] public string? PaymentReference { get; set; }
+}
+
+public sealed class SandboxPspTransferGrain(
+    [PersistentState(stateName: "sandboxPspTransfer", storageName: StorageNames.Trade)] IPersistentState<SandboxPspTransferState> state)
+    : Grain, ISandboxPspTransferGrain
+{
+    public async Task<string> Bind(string paymentReference)
+    {
+        if (state.State.PaymentReference is { } bound)
+        {
+            return bound;
+        }
+        state.State.PaymentReference = paymentReference;
+        await state.WriteOrReloadAsync();
+        return paymentReference;
+    }
+
+    public Task<string?> PaymentReference() => Task.FromResult(state.State.PaymentReference);
+}

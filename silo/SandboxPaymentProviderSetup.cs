@@ -1,0 +1,47 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
+using Orleans.Trade.Payments;
+using Orleans.Trade.Payments.Sandbox;
+
+namespace Orleans.Trade.Silo;
+
+/// <summary>The payment provider of the silo: the sandbox (its server grains and our adapter), unless another is configured.</summary>
+public static class SandboxPaymentProviderSetup
+{
+    public static IServiceCollection AddSandboxPaymentProvider(this IServiceCollection services, IConfiguration configuration)
+    {
+        if (!string.Equals(configuration["Payments:Provider"] ?? "sandbox", "sandbox", StringComparison.OrdinalIgnoreCase))
+        {
+            return services;
+        }
+        services.Configure<SandboxPspOptions>(configuration.GetSection(SandboxPspOptions.Section));
+        services.AddSingleton<ISelfHttpAddress, ServerSelfHttpAddress>();
+        services.AddHttpClient<SandboxWebhookSender>();
+        services.AddHttpClient<IPaymentProvider, SandboxPaymentProvider>((http, sp) => new SandboxPaymentProvider(
+            http, sp.GetRequiredService<IOptions<SandboxPspOptions>>().Value, sp.GetRequiredService<ISelfHttpAddress>()));
+        return services;
+    }
+}
+
+/// <summary>The silo's own base URL from the addresses Kestrel listens on; a wildcard host becomes 127.0.0.1.</summary>
+public sealed class ServerSelfHttpAddress(IServer server) : ISelfHttpAddress
+{
+    private Uri? _resolved;
+
+    public Uri BaseUrl => _resolved ??= Resolve();
+
+    private Uri Resolve()
+    {
+        var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        var address = addresses.FirstOrDefault(a => a.StartsWith("http://", StringComparison.OrdinalIgnoreCase)) ?? addresses.FirstOrDefault()
+            ?? throw new InvalidOperationException("The server listens on no address yet.");
+        var uri = new UriBuilder(address.Replace("://+", "://127.0.0.1").Replace("://*", "://127.0.0.1"));
+        if (uri.Host is "0.0.0.0" or "[::]" or "::")
+        {
+            uri.Host = "127.0.0.1";
+        }
+        uri.Path = "/";
+        return uri.Uri;
+    }
+}
