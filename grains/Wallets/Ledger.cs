@@ -145,6 +145,60 @@ public sealed class Ledger(Func<string, AccountGuard> guardOf)
         return TransferResult.Applied;
     }
 
+    /// <summary>
+    /// Applies the transfers as one unit: each is applied (or was already), or none is. On the first refusal every transfer this
+    /// call applied is undone and the refusal is returned with the transfer that caused it.
+    /// </summary>
+    public (TransferResult Result, Transfer? Refused) ApplyAll(IReadOnlyList<Transfer> transfers)
+    {
+        var undo = new Stack<Action>();
+        foreach (var t in transfers)
+        {
+            var restore = Capture(t);
+            var result = Apply(t);
+            if (result == TransferResult.Applied)
+            {
+                undo.Push(restore);
+            }
+            else if (result != TransferResult.AlreadyApplied)
+            {
+                while (undo.TryPop(out var step))
+                {
+                    step();
+                }
+                return (result, t);
+            }
+        }
+        return (TransferResult.Applied, null);
+    }
+
+    /// <summary>What <see cref="Apply"/> may change for this transfer, as an action that puts it back.</summary>
+    private Action Capture(Transfer t)
+    {
+        var debit = _accounts.GetValueOrDefault(t.DebitAccount);
+        var credit = _accounts.GetValueOrDefault(t.CreditAccount);
+        var pendingKey = t.Kind == TransferKind.Pending ? t.TransferId : t.PendingId;
+        (Transfer Pending, bool Closed) pendingBefore = default;
+        var hadPending = pendingKey is not null && _pending.TryGetValue(pendingKey, out pendingBefore);
+        return () =>
+        {
+            Put(t.DebitAccount, debit);
+            Put(t.CreditAccount, credit);
+            if (pendingKey is not null)
+            {
+                if (hadPending) _pending[pendingKey] = pendingBefore;
+                else _pending.Remove(pendingKey);
+            }
+            _transfers.Remove(t.TransferId);
+        };
+    }
+
+    private void Put(string accountId, AccountBalance? balance)
+    {
+        if (balance is null) _accounts.Remove(accountId);
+        else _accounts[accountId] = balance;
+    }
+
     private AccountBalance Account(string id, string currency) =>
         _accounts.GetValueOrDefault(id) ?? new AccountBalance(id, currency, guardOf(id), 0, 0, 0, 0);
 
