@@ -97,5 +97,9 @@ public sealed class SettlementCurrencyApiTests(HalfEuroSiloFixture fixture) : IC
         Assert.Equal(50_000, Posted(ledger, "seller:deposit:EUR"));
         Assert.Equal(-50_000, Posted(ledger, "psp:deposits:EUR"));
         AssertEveryCurrencySumsToZero(ledger);
+
+        var openApi = JsonNode.Parse(await Shop.Admin.GetStringAsync("/openapi/v1.json"))!;
+        Assert.NotNull(openApi["paths"]!["/api/v1/sellers/{sellerId}/deposits"]!["post"]);
+        Assert.NotNull(openApi["components"]!["schemas"]!["SettlementRequest"]!["properties"]!["currency"]);
     }
 }
