@@ -15,6 +15,18 @@ public sealed record OrderStanding(string Currency, long Held, long? Released, l
     public long Refundable => Released is { } released ? released - RefundedAfterRelease : Held;
 }
 
+/// <summary>What <see cref="SellerBooks.Snapshot"/> stores.</summary>
+public sealed record SellerBooksImage(
+    LedgerImage Ledger,
+    IReadOnlyList<SellerBooksImage.OrderImage> Orders,
+    IReadOnlyList<SellerBooksImage.MaturingImage> Maturing)
+{
+    public sealed record OrderImage(string OrderId, string Currency, string? HoldId, long? Released, long RefundedAfterRelease, string? SettledCurrency,
+        IReadOnlyList<string> RefundIds);
+
+    public sealed record MaturingImage(string OrderId, Money Net, DateTimeOffset ReleasedAt);
+}
+
 /// <summary>
 /// The money rules of one seller's books (R-ROLE-1, R-SET-1..3), over a double-entry <see cref="Ledger"/>. Pure: no I/O and no
 /// Orleans; the grain stores what each operation returns. Every operation is all or nothing and makes transfers with fixed
@@ -27,6 +39,11 @@ public sealed record OrderStanding(string Currency, long Held, long? Released, l
 /// </summary>
 public sealed class SellerBooks(IFxRates rates)
 {
+    private static readonly System.Text.Json.JsonSerializerOptions SnapshotJson = new(System.Text.Json.JsonSerializerDefaults.Web)
+    {
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+    };
+
     private readonly Ledger _ledger = new(GuardOf);
     private readonly Dictionary<string, OrderMoney> _orders = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (Money Net, DateTimeOffset ReleasedAt)> _maturing = new(StringComparer.Ordinal);
@@ -61,6 +78,36 @@ public sealed class SellerBooks(IFxRates rates)
     public OrderStanding? Order(string orderId) => _orders.TryGetValue(orderId, out var o)
         ? new OrderStanding(o.Currency, o.HoldId is null ? 0 : _ledger.PendingAmount(o.HoldId), o.Released, o.RefundedAfterRelease, o.SettledCurrency)
         : null;
+
+    /// <summary>The books as JSON: the ledger image, each order's standing and the maturing list (see <see cref="Restore"/>).</summary>
+    public string Snapshot() => System.Text.Json.JsonSerializer.Serialize(new SellerBooksImage(
+        _ledger.Image(),
+        _orders.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => new SellerBooksImage.OrderImage(o.Key, o.Value.Currency, o.Value.HoldId,
+            o.Value.Released, o.Value.RefundedAfterRelease, o.Value.SettledCurrency, o.Value.RefundIds.Order(StringComparer.Ordinal).ToArray())).ToArray(),
+        _maturing.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => new SellerBooksImage.MaturingImage(m.Key, m.Value.Net, m.Value.ReleasedAt)).ToArray()),
+        SnapshotJson);
+
+    /// <summary>Books from a <see cref="Snapshot"/>; the transfers stored after it are then <see cref="Replay"/>ed.</summary>
+    public static SellerBooks Restore(IFxRates rates, string snapshot)
+    {
+        var image = System.Text.Json.JsonSerializer.Deserialize<SellerBooksImage>(snapshot, SnapshotJson)
+            ?? throw new InvalidOperationException("The ledger snapshot is empty.");
+        var books = new SellerBooks(rates);
+        books._ledger.Restore(image.Ledger);
+        foreach (var o in image.Orders)
+        {
+            var order = books._orders[o.OrderId] = new OrderMoney(o.Currency)
+            {
+                HoldId = o.HoldId, Released = o.Released, RefundedAfterRelease = o.RefundedAfterRelease, SettledCurrency = o.SettledCurrency,
+            };
+            order.RefundIds.UnionWith(o.RefundIds);
+        }
+        foreach (var m in image.Maturing)
+        {
+            books._maturing[m.OrderId] = (m.Net, m.ReleasedAt);
+        }
+        return books;
+    }
 
     /// <summary>Applies a stored transfer on activation; one that does not apply means the stored books are corrupt.</summary>
     public void Replay(Transfer transfer, DateTimeOffset at)

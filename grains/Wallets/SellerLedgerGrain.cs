@@ -6,7 +6,8 @@ namespace Orleans.Trade.Wallets;
 /// <summary>
 /// A seller's ledger: the money rules are <see cref="SellerBooks"/>'s; this grain checks and applies them in memory inside its
 /// turn, appends the new transfers to the transfer table, and answers after the append commits; appends arriving during a
-/// write share the next one. The books are rebuilt from the transfers on activation.
+/// write share the next one. Every <see cref="SettlementOptions.LedgerSnapshotEveryTransfers"/> transfers the write also
+/// stores a snapshot of the books; activation restores the latest snapshot and replays the transfers stored after it.
 /// </summary>
 [Reentrant]
 public sealed class SellerLedgerGrain(
@@ -17,8 +18,10 @@ public sealed class SellerLedgerGrain(
     ILogger<SellerLedgerGrain> logger) : Grain, ISellerLedgerGrain, IRemindable
 {
     private const string MaturityReminder = "maturity";
-    private readonly SellerBooks _books = new(fxRates);
+    private SellerBooks _books = new(fxRates);
     private readonly List<LedgerEntry> _unwritten = [];
+    /// <summary>Transfers stored since the last snapshot: what the next activation would replay.</summary>
+    private int _sinceSnapshot;
     private GroupCommit? _commit;
 
     private string SellerId => this.GetPrimaryKeyString();
@@ -36,10 +39,16 @@ public sealed class SellerLedgerGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        foreach (var (transfer, at) in await store.LoadAsync(SellerId, cancellationToken))
+        var stored = await store.LoadAsync(SellerId, cancellationToken);
+        if (stored.Snapshot is { } snapshot)
+        {
+            _books = SellerBooks.Restore(fxRates, snapshot);
+        }
+        foreach (var (transfer, at) in stored.Entries)
         {
             _books.Replay(transfer, at);
         }
+        _sinceSnapshot = stored.Entries.Count;
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
@@ -141,6 +150,9 @@ public sealed class SellerLedgerGrain(
     {
         var entries = _unwritten.ToArray();
         _unwritten.Clear();
-        await store.AppendAsync(SellerId, entries, CancellationToken.None);
+        // Taken before the await: the books now are exactly the stored transfers plus these entries.
+        var snapshot = _sinceSnapshot + entries.Length >= settlement.Value.LedgerSnapshotEveryTransfers ? _books.Snapshot() : null;
+        await store.AppendAsync(SellerId, entries, snapshot, CancellationToken.None);
+        _sinceSnapshot = snapshot is null ? _sinceSnapshot + entries.Length : 0;
     }
 }
