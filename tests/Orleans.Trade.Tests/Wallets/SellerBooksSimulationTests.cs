@@ -28,7 +28,9 @@ public sealed class SellerBooksSimulationTests
         var books = new SellerBooks(rates);
         var model = new BooksModel(rates);
         var log = new List<(Transfer Transfer, DateTimeOffset At)>();
-        var repeatable = new List<Func<IReadOnlyList<Transfer>>>();
+        var repeatable = new List<Func<SellerBooks, IReadOnlyList<Transfer>>>();
+        var snapshotAt = random.Next(50, 250);
+        (string Json, int LogCount)? snapshot = null;
         var settlement = SettlementChoices[random.Next(SettlementChoices.Length)];
         var cycle = TimeSpan.FromDays(random.Next(1, 5));
         var now = T0;
@@ -37,7 +39,7 @@ public sealed class SellerBooksSimulationTests
         {
             now += TimeSpan.FromHours(random.Next(0, 30));
             var at = now;
-            void Keep(IReadOnlyList<Transfer> applied, Func<IReadOnlyList<Transfer>> again)
+            void Keep(IReadOnlyList<Transfer> applied, Func<SellerBooks, IReadOnlyList<Transfer>> again)
             {
                 log.AddRange(applied.Select(t => (t, at)));
                 repeatable.Add(again);
@@ -50,7 +52,7 @@ public sealed class SellerBooksSimulationTests
                     var id = $"o{step}";
                     var currency = Currencies[random.Next(Currencies.Length)];
                     var amount = new Money(random.Next(1, currency == "JPY" ? 30_000 : 200_000), currency);
-                    Keep(books.HoldInEscrow(id, amount), () => books.HoldInEscrow(id, amount));
+                    Keep(books.HoldInEscrow(id, amount), b => b.HoldInEscrow(id, amount));
                     model.Pay(id, amount);
                     break;
                 }
@@ -58,7 +60,7 @@ public sealed class SellerBooksSimulationTests
                 {
                     var applied = books.VoidEscrow(orderId);
                     Assert.Equal(model.Void(orderId), applied.Count > 0);
-                    Keep(applied, () => books.VoidEscrow(orderId));
+                    Keep(applied, b => b.VoidEscrow(orderId));
                     break;
                 }
                 case < 37:
@@ -85,7 +87,7 @@ public sealed class SellerBooksSimulationTests
                     }
                     var split = Split(orderId, order, 0, random);
                     var chosen = settlement;
-                    Keep(books.ReleaseEscrow(split, chosen, at), () => books.ReleaseEscrow(split, chosen, at));
+                    Keep(books.ReleaseEscrow(split, chosen, at), b => b.ReleaseEscrow(split, chosen, at));
                     model.Release(split, chosen, at);
                     break;
                 }
@@ -110,9 +112,9 @@ public sealed class SellerBooksSimulationTests
                         Assert.NotEmpty(applied);
                         Assert.All(applied, t => Assert.Contains($":refund:{refundId}", t.TransferId));
                         var chosen = settlement;
-                        Keep(applied, () =>
+                        Keep(applied, b =>
                         {
-                            var (again, none) = books.Refund(refund, chosen);
+                            var (again, none) = b.Refund(refund, chosen);
                             Assert.Equal(LedgerRefundResult.AlreadyApplied, again);
                             return none;
                         });
@@ -127,7 +129,7 @@ public sealed class SellerBooksSimulationTests
                 case < 72:
                 {
                     var when = at;
-                    Keep(books.Mature(when, cycle), () => books.Mature(when, cycle));
+                    Keep(books.Mature(when, cycle), b => b.Mature(when, cycle));
                     model.Mature(when, cycle);
                     break;
                 }
@@ -140,9 +142,9 @@ public sealed class SellerBooksSimulationTests
                     Assert.Equal(model.Withdraw(amount), result);
                     if (result == WithdrawalResult.Applied)
                     {
-                        Keep(applied, () =>
+                        Keep(applied, b =>
                         {
-                            var (again, none) = books.Withdraw(id, amount);
+                            var (again, none) = b.Withdraw(id, amount);
                             Assert.Equal(WithdrawalResult.AlreadyApplied, again);
                             return none;
                         });
@@ -155,7 +157,7 @@ public sealed class SellerBooksSimulationTests
                     var id = $"d{step}";
                     var (result, applied) = books.FundDeposit(id, amount);
                     Assert.Equal(DepositResult.Applied, result);
-                    Keep(applied, () => books.FundDeposit(id, amount).Applied);
+                    Keep(applied, b => b.FundDeposit(id, amount).Applied);
                     model.Deposit(amount);
                     break;
                 }
@@ -170,10 +172,14 @@ public sealed class SellerBooksSimulationTests
 
             AssertInvariants(books);
             model.AssertMatches(books);
+            if (step == snapshotAt)
+            {
+                snapshot = (books.Snapshot(), log.Count);
+            }
             if (repeatable.Count > 0)
             {
                 var again = repeatable[random.Next(repeatable.Count)];
-                AssertUnchanged(books, () => Assert.Empty(again()));
+                AssertUnchanged(books, () => Assert.Empty(again(books)));
             }
         }
 
@@ -185,6 +191,17 @@ public sealed class SellerBooksSimulationTests
         Assert.Equal(Snapshot(books), Snapshot(rebuilt));
         Assert.Equal(books.Maturing.ToDictionary(), rebuilt.Maturing.ToDictionary());
         Assert.All(model.Orders.Keys, id => Assert.Equal(books.Order(id), rebuilt.Order(id)));
+
+        // Books restored from the snapshot taken part-way, plus the transfers after it, are the same books, and still know every id.
+        var restored = SellerBooks.Restore(rates, snapshot!.Value.Json);
+        foreach (var (t, at) in log.Skip(snapshot.Value.LogCount))
+        {
+            restored.Replay(t, at);
+        }
+        Assert.Equal(books.Snapshot(), restored.Snapshot());
+        Assert.All(model.Orders.Keys, id => Assert.Equal(books.Order(id), restored.Order(id)));
+        Assert.All(repeatable, again => AssertUnchanged(restored, () => Assert.Empty(again(restored))));
+        AssertInvariants(restored);
     }
 
     /// <summary>Commission 8% of what is held, sometimes tax and a logistics fee, the rest to the seller; <paramref name="off"/> breaks the sum.</summary>

@@ -196,6 +196,26 @@ public sealed class SellerBooksTests
     }
 
     [Fact]
+    public void Books_restored_from_a_snapshot_still_recognise_repeats_and_refuse_reused_ids()
+    {
+        var books = new SellerBooks(_rates);
+        books.HoldInEscrow("o1", Usd(10_000));
+        books.FundDeposit("d1", Usd(700));
+        books.Refund(new LedgerRefund("o1", "r1", Usd(1_000)), null);
+
+        var restored = SellerBooks.Restore(_rates, books.Snapshot());
+
+        Assert.Equal(books.Accounts.ToDictionary(a => a.Key, a => a.Value), restored.Accounts.ToDictionary(a => a.Key, a => a.Value));
+        Assert.Empty(restored.HoldInEscrow("o1", Usd(10_000)));
+        Assert.Throws<InvalidOperationException>(() => restored.HoldInEscrow("o1", Usd(10_001)));
+        Assert.Equal(DepositResult.AlreadyApplied, restored.FundDeposit("d1", Usd(700)).Result);
+        Assert.Equal(DepositResult.IdReused, restored.FundDeposit("d1", Usd(701)).Result);
+        Assert.Equal(LedgerRefundResult.AlreadyApplied, restored.Refund(new LedgerRefund("o1", "r1", Usd(1_000)), null).Result);
+        Assert.Single(restored.ReleaseEscrow(Split("o1", 9_000, 0), null, T0), t => t.TransferId == "o1:escrow-post");
+        Assert.Equal(9_000, Posted(restored, "seller:pending:USD"));
+    }
+
+    [Fact]
     public void A_group_of_transfers_that_fails_part_way_leaves_the_ledger_as_it_was()
     {
         var ledger = new Ledger(SellerBooks.GuardOf);
