@@ -132,7 +132,8 @@ public sealed class SellerBooks(IFxRates rates)
     /// Posts what is held in escrow and splits it: commission, logistics and tax stay in the order currency; the seller's net
     /// goes to <c>seller:pending</c> in <paramref name="settlementCurrency"/> (null: the order's own currency), converted at the
     /// current rate through <c>fx:conversion:{cur}</c> accounts. The legs must sum to the amount held now, which is what was paid
-    /// less every refund made before release. A release made before changes nothing.
+    /// less every refund made before release. A release made before changes nothing, and so does an all-zero split of an order
+    /// whose escrow was refunded in full.
     /// </summary>
     public IReadOnlyList<Transfer> ReleaseEscrow(EscrowRelease r, string? settlementCurrency, DateTimeOffset now)
     {
@@ -142,13 +143,17 @@ public sealed class SellerBooks(IFxRates rates)
         {
             return [];
         }
+        Money[] legs = [r.Commission, r.LogisticsFee, r.TaxPayable, r.SellerNet];
         if (_orders.GetValueOrDefault(r.OrderId) is not { HoldId: { } holdId } order)
         {
+            if (_orders.ContainsKey(r.OrderId) && legs.All(l => l.AmountMinor == 0))
+            {
+                return []; // refunded in full (or voided) before release: nothing is held, and a split of nothing moves nothing
+            }
             throw new InvalidOperationException($"Order {r.OrderId} has no escrow to release (never paid, voided, or refunded in full).");
         }
         var currency = order.Currency;
         var escrowed = _ledger.PendingAmount(holdId);
-        Money[] legs = [r.Commission, r.LogisticsFee, r.TaxPayable, r.SellerNet];
         if (legs.Any(l => l.Currency != currency || l.AmountMinor < 0) || legs.Sum(l => l.AmountMinor) != escrowed)
         {
             throw new ArgumentException(
