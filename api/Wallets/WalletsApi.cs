@@ -11,9 +11,15 @@ namespace Orleans.Trade.Api.Wallets;
 
 public sealed record SellerLedgerResponse(string SellerId, IReadOnlyList<LedgerAccountView> Accounts);
 
-public sealed record SettlementRequest(int? CycleDays);
+/// <summary>Either or both: the settlement cycle T+N and the ISO 4217 currency the seller's net is converted into at release.</summary>
+public sealed record SettlementRequest(int? CycleDays, string? Currency);
 
-public sealed record SettlementResponse(string SellerId, int CycleDays);
+/// <summary><c>currency</c> null: each order settles in its own currency.</summary>
+public sealed record SettlementResponse(string SellerId, int CycleDays, string? Currency);
+
+public sealed record DepositRequest(string? DepositId, Orleans.Trade.Api.Inventory.MoneyRequest? Amount);
+
+public sealed record DepositResponse(string SellerId, string DepositId, Orleans.Trade.Common.Money Amount);
 
 public sealed record TotpCodeRequest(string? Code);
 
@@ -36,6 +42,7 @@ public static class WalletsApi
         api.MapPost("/second-factor/totp", BeginTotp).RequireAuthorization(Policies.Sellers);
         api.MapPost("/second-factor/totp/confirmation", ConfirmTotp).RequireAuthorization(Policies.Sellers);
         api.MapPost("/withdrawals", Withdraw).RequireAuthorization(Policies.Sellers);
+        api.MapPost("/deposits", FundDeposit).RequireAuthorization(Policies.Admins);
         api.MapPut("/payout-account", PutPayoutAccount).RequireAuthorization(Policies.Sellers);
         api.MapGet("/payout-account", GetPayoutAccount).RequireAuthorization(Policies.Sellers);
         return app;
@@ -89,23 +96,80 @@ public static class WalletsApi
 
     private static bool IsSellerSelf(Caller caller, string sellerId) => caller.Role == Roles.Seller && caller.Subject == sellerId;
 
+    /// <summary>R-SET-1, R-SET-2: the settlement cycle, the settlement currency, or both; a currency needs an exchange rate.</summary>
     public static async Task<Results<Ok<SettlementResponse>, ValidationProblem, ProblemHttpResult>> PutSettlement(
         string sellerId, SettlementRequest request, ClaimsPrincipal user, IGrainFactory grains)
     {
         var caller = Caller.From(user);
         if (!caller.IsAdmin && !IsSellerSelf(caller, sellerId))
         {
-            return Problems.Forbidden("Only the seller or an admin sets the settlement cycle.");
+            return Problems.Forbidden("Only the seller or an admin sets the settlement cycle and currency.");
         }
         var v = new Validation();
-        v.Required("cycleDays", request.CycleDays);
+        if (request.CycleDays is null && request.Currency is null)
+        {
+            v.Add("cycleDays", "Give cycleDays, currency, or both.");
+        }
         v.Range("cycleDays", request.CycleDays, SettlementCycle.MinDays, SettlementCycle.MaxDays);
+        if (request.Currency is not null)
+        {
+            v.Currency("currency", request.Currency);
+        }
         if (!v.IsValid)
         {
             return v.Problem();
         }
-        await grains.GetGrain<ISellerAccountGrain>(sellerId).SetSettlementCycle(request.CycleDays!.Value);
-        return TypedResults.Ok(new SettlementResponse(sellerId, request.CycleDays.Value));
+        var account = grains.GetGrain<ISellerAccountGrain>(sellerId);
+        switch (await account.ChangeSettlement(request.CycleDays, request.Currency))
+        {
+            case SettlementChange.Applied:
+                break;
+            case SettlementChange.NoFxRate:
+                return v.Add("currency", $"There is no exchange rate for {request.Currency}; load one (PUT /api/v1/fx-rates) or choose another currency.").Problem();
+            case var refused:
+                return v.Add(refused == SettlementChange.CycleOutOfRange ? "cycleDays" : "currency", $"The settlement change was refused: {refused}.").Problem();
+        }
+        var settings = await account.Settlement();
+        return TypedResults.Ok(new SettlementResponse(sellerId, settings.CycleDays, settings.Currency));
+    }
+
+    /// <summary>
+    /// R-SET-3, R-DIS-4: money put on a seller's deposit (admin), which backs refunds after release. Idempotent by depositId:
+    /// the same deposit again answers the same; the id with another amount is a conflict.
+    /// </summary>
+    public static async Task<Results<Created<DepositResponse>, ValidationProblem, ProblemHttpResult>> FundDeposit(
+        string sellerId, DepositRequest request, IGrainFactory grains)
+    {
+        var v = new Validation();
+        if (!Ids.IsValid(sellerId))
+        {
+            v.Add("sellerId", "sellerId must be 1-64 characters of letters, digits, '.', '_' or '-'.");
+        }
+        v.Identifier("depositId", request.DepositId);
+        if (request.Amount is null)
+        {
+            v.Add("amount", "amount is required: {amountMinor, currency}.");
+        }
+        else
+        {
+            v.Required("amount.amountMinor", request.Amount.AmountMinor);
+            v.Range("amount.amountMinor", request.Amount.AmountMinor, 1, 1_000_000_000_000);
+            v.Currency("amount.currency", request.Amount.Currency);
+        }
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+        var amount = new Orleans.Trade.Common.Money(request.Amount!.AmountMinor!.Value, request.Amount.Currency!);
+        try
+        {
+            await grains.GetGrain<ISellerLedgerGrain>(sellerId).FundDeposit(request.DepositId!, amount);
+        }
+        catch (ArgumentException ex)
+        {
+            return Problems.Conflict(ex.Message);
+        }
+        return TypedResults.Created($"/api/v1/sellers/{sellerId}/deposits/{request.DepositId}", new DepositResponse(sellerId, request.DepositId!, amount));
     }
 
     /// <summary>Starts TOTP enrolment; the secret is shown once. Only the seller's own key may do it.</summary>

@@ -16,8 +16,28 @@ public sealed record PayoutAccountView(
     [property: Id(3)] string AccountLast4,
     [property: Id(4)] DateTimeOffset ChangedAt);
 
+/// <summary>How and when a seller is paid (R-SET-1, R-SET-2, R-PAY-2).</summary>
+/// <param name="CycleDays">T+N: days from release until the seller's net becomes available.</param>
+/// <param name="Currency">The settlement currency the seller's net is converted into at release; null: the order's own currency.</param>
+[GenerateSerializer, Immutable]
+public sealed record SettlementSettings(
+    [property: Id(0)] int CycleDays,
+    [property: Id(1)] string? Currency);
+
+public enum SettlementChange
+{
+    Applied,
+    /// <summary>Neither a cycle nor a currency was given.</summary>
+    Empty,
+    CycleOutOfRange,
+    /// <summary>Not an ISO 4217 code we support.</summary>
+    UnknownCurrency,
+    /// <summary>No exchange rate to this currency, so no order could be converted into it.</summary>
+    NoFxRate,
+}
+
 /// <summary>
-/// A seller's account settings (R-SET-1, R-PAY-4): the settlement cycle (T+1 to T+30) and the TOTP second factor that
+/// A seller's account settings (R-SET-1, R-SET-2, R-PAY-4): the settlement cycle (T+1 to T+30) and currency, and the TOTP second factor that
 /// withdrawals and payout-account changes require. Key: seller id. The TOTP secret is stored encrypted.
 /// </summary>
 public interface ISellerAccountGrain : IGrainWithStringKey
@@ -26,6 +46,12 @@ public interface ISellerAccountGrain : IGrainWithStringKey
 
     [ReadOnly]
     Task<int> SettlementCycleDays();
+
+    /// <summary>Changes the cycle, the currency, or both (null leaves a setting as it is); all or nothing.</summary>
+    Task<SettlementChange> ChangeSettlement(int? cycleDays, string? currency);
+
+    [ReadOnly]
+    Task<SettlementSettings> Settlement();
 
     /// <summary>Starts (or restarts) enrolment: a new secret, shown once, active after <see cref="ConfirmTotp"/>.</summary>
     Task<TotpEnrollment> BeginTotpEnrollment();

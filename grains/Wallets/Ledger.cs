@@ -58,6 +58,15 @@ public sealed record AccountBalance(string AccountId, string Currency, AccountGu
     public long Available => CreditsPosted - DebitsPosted - DebitsPending;
 }
 
+/// <summary>A ledger's state without its transfers (see <see cref="Ledger.Image"/>).</summary>
+public sealed record LedgerImage(
+    IReadOnlyList<AccountBalance> Accounts,
+    IReadOnlyList<LedgerImage.PendingImage> Pendings,
+    IReadOnlyDictionary<string, long> Fingerprints)
+{
+    public sealed record PendingImage(Transfer Transfer, bool Closed);
+}
+
 /// <summary>
 /// A double-entry ledger in memory, with the invariants of TigerBeetle-style ledgers checked on every change: every transfer
 /// balances, guarded accounts never go negative, ids are unique, and a pending transfer is closed (posted or voided) once.
@@ -68,12 +77,14 @@ public sealed class Ledger(Func<string, AccountGuard> guardOf)
     private readonly Dictionary<string, AccountBalance> _accounts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Transfer> _transfers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (Transfer Pending, bool Closed)> _pending = new(StringComparer.Ordinal);
+    /// <summary>Transfers applied before the image this ledger was restored from: only their fingerprints are kept.</summary>
+    private readonly Dictionary<string, long> _earlier = new(StringComparer.Ordinal);
 
     public IReadOnlyDictionary<string, AccountBalance> Accounts => _accounts;
 
     public AccountBalance? Balance(string accountId) => _accounts.GetValueOrDefault(accountId);
 
-    public bool Contains(string transferId) => _transfers.ContainsKey(transferId);
+    public bool Contains(string transferId) => _transfers.ContainsKey(transferId) || _earlier.ContainsKey(transferId);
 
     /// <summary>Open pending amount of a pending transfer; 0 when closed or unknown.</summary>
     public long PendingAmount(string pendingId) => _pending.TryGetValue(pendingId, out var p) && !p.Closed ? p.Pending.Amount : 0;
@@ -83,6 +94,10 @@ public sealed class Ledger(Func<string, AccountGuard> guardOf)
         if (_transfers.TryGetValue(t.TransferId, out var earlier))
         {
             return earlier == t ? TransferResult.AlreadyApplied : TransferResult.IdReused;
+        }
+        if (_earlier.TryGetValue(t.TransferId, out var fingerprint))
+        {
+            return fingerprint == Fingerprint(t) ? TransferResult.AlreadyApplied : TransferResult.IdReused;
         }
         if (t.Amount <= 0 && t.Kind != TransferKind.VoidPending)
         {
@@ -145,6 +160,60 @@ public sealed class Ledger(Func<string, AccountGuard> guardOf)
         return TransferResult.Applied;
     }
 
+    /// <summary>
+    /// Applies the transfers as one unit: each is applied (or was already), or none is. On the first refusal every transfer this
+    /// call applied is undone and the refusal is returned with the transfer that caused it.
+    /// </summary>
+    public (TransferResult Result, Transfer? Refused) ApplyAll(IReadOnlyList<Transfer> transfers)
+    {
+        var undo = new Stack<Action>();
+        foreach (var t in transfers)
+        {
+            var restore = Capture(t);
+            var result = Apply(t);
+            if (result == TransferResult.Applied)
+            {
+                undo.Push(restore);
+            }
+            else if (result != TransferResult.AlreadyApplied)
+            {
+                while (undo.TryPop(out var step))
+                {
+                    step();
+                }
+                return (result, t);
+            }
+        }
+        return (TransferResult.Applied, null);
+    }
+
+    /// <summary>What <see cref="Apply"/> may change for this transfer, as an action that puts it back.</summary>
+    private Action Capture(Transfer t)
+    {
+        var debit = _accounts.GetValueOrDefault(t.DebitAccount);
+        var credit = _accounts.GetValueOrDefault(t.CreditAccount);
+        var pendingKey = t.Kind == TransferKind.Pending ? t.TransferId : t.PendingId;
+        (Transfer Pending, bool Closed) pendingBefore = default;
+        var hadPending = pendingKey is not null && _pending.TryGetValue(pendingKey, out pendingBefore);
+        return () =>
+        {
+            Put(t.DebitAccount, debit);
+            Put(t.CreditAccount, credit);
+            if (pendingKey is not null)
+            {
+                if (hadPending) _pending[pendingKey] = pendingBefore;
+                else _pending.Remove(pendingKey);
+            }
+            _transfers.Remove(t.TransferId);
+        };
+    }
+
+    private void Put(string accountId, AccountBalance? balance)
+    {
+        if (balance is null) _accounts.Remove(accountId);
+        else _accounts[accountId] = balance;
+    }
+
     private AccountBalance Account(string id, string currency) =>
         _accounts.GetValueOrDefault(id) ?? new AccountBalance(id, currency, guardOf(id), 0, 0, 0, 0);
 
@@ -157,6 +226,46 @@ public sealed class Ledger(Func<string, AccountGuard> guardOf)
                 throw new InvalidOperationException($"Ledger invariant broken on {a.AccountId}: {a}.");
             }
         }
+    }
+
+    /// <summary>
+    /// Everything needed to go on from here without the transfers: balances, every pending transfer (open or closed), and a
+    /// fingerprint of each transfer id so that a repeat is still recognised and a reused id still refused.
+    /// </summary>
+    public LedgerImage Image() => new(
+        _accounts.Values.OrderBy(a => a.AccountId, StringComparer.Ordinal).ToArray(),
+        _pending.Values.Select(p => new LedgerImage.PendingImage(p.Pending, p.Closed)).OrderBy(p => p.Transfer.TransferId, StringComparer.Ordinal).ToArray(),
+        _earlier.Concat(_transfers.Select(t => KeyValuePair.Create(t.Key, Fingerprint(t.Value))))
+            .OrderBy(f => f.Key, StringComparer.Ordinal).ToDictionary(StringComparer.Ordinal));
+
+    /// <summary>Loads an image into this ledger, which must be empty.</summary>
+    public void Restore(LedgerImage image)
+    {
+        if (_accounts.Count > 0 || _transfers.Count > 0 || _earlier.Count > 0)
+        {
+            throw new InvalidOperationException("An image is restored into an empty ledger only.");
+        }
+        foreach (var a in image.Accounts)
+        {
+            _accounts[a.AccountId] = a with { Guard = guardOf(a.AccountId) };
+            CheckInvariants(_accounts[a.AccountId]);
+        }
+        foreach (var p in image.Pendings)
+        {
+            _pending[p.Transfer.TransferId] = (p.Transfer, p.Closed);
+        }
+        foreach (var (id, fingerprint) in image.Fingerprints)
+        {
+            _earlier[id] = fingerprint;
+        }
+    }
+
+    /// <summary>A stable 64-bit digest of a transfer (SHA-256 of its fields), the same on every machine and run.</summary>
+    public static long Fingerprint(Transfer t)
+    {
+        var text = string.Join('\n', t.TransferId, t.Kind.ToString(), t.DebitAccount, t.CreditAccount,
+            t.Amount.ToString(System.Globalization.CultureInfo.InvariantCulture), t.Currency, t.PendingId ?? "");
+        return BitConverter.ToInt64(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)), 0);
     }
 
     /// <summary>Per currency, posted and pending amounts over all accounts sum to zero: money is only ever moved.</summary>

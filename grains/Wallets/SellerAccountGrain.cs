@@ -16,12 +16,15 @@ public sealed class SellerAccountState
     [Id(4)] public PayoutAccountView? PayoutAccount { get; set; }
     /// <summary>The full account number, sealed; only <see cref="PayoutAccountView.AccountLast4"/> is ever shown.</summary>
     [Id(5)] public byte[]? SealedAccountNumber { get; set; }
+    /// <summary>R-SET-2: null until chosen, meaning each order settles in its own currency.</summary>
+    [Id(6)] public string? SettlementCurrency { get; set; }
 }
 
 public sealed class SellerAccountGrain(
     [PersistentState(stateName: "seller-account", storageName: StorageNames.Trade)] IPersistentState<SellerAccountState> state,
     SecretBox secrets,
     IOptions<SettlementOptions> settlement,
+    Orders.IFxRates fxRates,
     TradeClock clock) : Grain, ISellerAccountGrain
 {
     public async Task SetSettlementCycle(int days)
@@ -35,6 +38,33 @@ public sealed class SellerAccountGrain(
     }
 
     public Task<int> SettlementCycleDays() => Task.FromResult(state.State.SettlementCycleDays ?? settlement.Value.DefaultCycleDays);
+
+    public async Task<SettlementChange> ChangeSettlement(int? cycleDays, string? currency)
+    {
+        if (cycleDays is null && currency is null)
+        {
+            return SettlementChange.Empty;
+        }
+        if (cycleDays is < SettlementCycle.MinDays or > SettlementCycle.MaxDays)
+        {
+            return SettlementChange.CycleOutOfRange;
+        }
+        if (currency is not null && !Iso4217.IsKnown(currency))
+        {
+            return SettlementChange.UnknownCurrency;
+        }
+        if (currency is not null && !fxRates.TryGetRate("USD", currency, out _, out _))
+        {
+            return SettlementChange.NoFxRate;
+        }
+        state.State.SettlementCycleDays = cycleDays ?? state.State.SettlementCycleDays;
+        state.State.SettlementCurrency = currency ?? state.State.SettlementCurrency;
+        await state.WriteOrReloadAsync();
+        return SettlementChange.Applied;
+    }
+
+    public Task<SettlementSettings> Settlement() =>
+        Task.FromResult(new SettlementSettings(state.State.SettlementCycleDays ?? settlement.Value.DefaultCycleDays, state.State.SettlementCurrency));
 
     public async Task<TotpEnrollment> BeginTotpEnrollment()
     {

@@ -4,22 +4,24 @@ using Orleans.Trade.Common;
 namespace Orleans.Trade.Wallets;
 
 /// <summary>
-/// A seller's ledger: transfers are checked and applied in memory inside the grain's turn, appended to the transfer table,
-/// and answered after the append commits; appends arriving during a write share the next one. Balances are rebuilt from the
-/// transfers on activation.
+/// A seller's ledger: the money rules are <see cref="SellerBooks"/>'s; this grain checks and applies them in memory inside its
+/// turn, appends the new transfers to the transfer table, and answers after the append commits; appends arriving during a
+/// write share the next one. Every <see cref="SettlementOptions.LedgerSnapshotEveryTransfers"/> transfers the write also
+/// stores a snapshot of the books; activation restores the latest snapshot and replays the transfers stored after it.
 /// </summary>
 [Reentrant]
 public sealed class SellerLedgerGrain(
     ILedgerStore store,
     TradeClock clock,
+    Orders.IFxRates fxRates,
     Microsoft.Extensions.Options.IOptions<SettlementOptions> settlement,
     ILogger<SellerLedgerGrain> logger) : Grain, ISellerLedgerGrain, IRemindable
 {
     private const string MaturityReminder = "maturity";
-    private readonly Ledger _ledger = new(GuardOf);
+    private SellerBooks _books = new(fxRates);
     private readonly List<LedgerEntry> _unwritten = [];
-    /// <summary>Seller-net amounts still pending, by order, with their release time (T+N counts from there).</summary>
-    private readonly Dictionary<string, (Money Net, DateTimeOffset ReleasedAt)> _maturing = new(StringComparer.Ordinal);
+    /// <summary>Transfers stored since the last snapshot: what the next activation would replay.</summary>
+    private int _sinceSnapshot;
     private GroupCommit? _commit;
 
     private string SellerId => this.GetPrimaryKeyString();
@@ -31,37 +33,22 @@ public sealed class SellerLedgerGrain(
         return new TransientStorageException($"Ledger of seller '{SellerId}' could not store a transfer; nothing was acknowledged, retry.");
     });
 
-    /// <summary>Clearing accounts mirror the outside world and may go negative; everything else holds someone's money.</summary>
-    public static AccountGuard GuardOf(string accountId) =>
-        accountId.StartsWith("psp:", StringComparison.Ordinal) ? AccountGuard.Open : AccountGuard.MustNotGoNegative;
+    public static AccountGuard GuardOf(string accountId) => SellerBooks.GuardOf(accountId);
 
-    public static string Escrow(string orderId) => $"escrow:{orderId}";
+    public static string Escrow(string orderId) => SellerBooks.Escrow(orderId);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        foreach (var (transfer, at) in await store.LoadAsync(SellerId, cancellationToken))
+        var stored = await store.LoadAsync(SellerId, cancellationToken);
+        if (stored.Snapshot is { } snapshot)
         {
-            var result = _ledger.Apply(transfer);
-            if (result != TransferResult.Applied)
-            {
-                throw new InvalidOperationException($"Ledger of seller '{SellerId}' does not replay: transfer {transfer.TransferId} gives {result}.");
-            }
-            Track(transfer, at);
+            _books = SellerBooks.Restore(fxRates, snapshot);
         }
-    }
-
-    /// <summary>Keeps the list of seller-net amounts waiting for their settlement day.</summary>
-    private void Track(Transfer transfer, DateTimeOffset at)
-    {
-        var orderId = transfer.TransferId[..Math.Max(0, transfer.TransferId.LastIndexOf(':'))];
-        if (transfer.TransferId.EndsWith(":seller-net", StringComparison.Ordinal))
+        foreach (var (transfer, at) in stored.Entries)
         {
-            _maturing[orderId] = (new Money(transfer.Amount, transfer.Currency), at);
+            _books.Replay(transfer, at);
         }
-        else if (transfer.TransferId.EndsWith(":settle", StringComparison.Ordinal))
-        {
-            _maturing.Remove(orderId);
-        }
+        _sinceSnapshot = stored.Entries.Count;
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
@@ -70,7 +57,7 @@ public sealed class SellerLedgerGrain(
         {
             return;
         }
-        if (_maturing.Count == 0)
+        if (_books.Maturing.Count == 0)
         {
             if (await this.GetReminder(MaturityReminder) is { } reminder)
             {
@@ -78,140 +65,94 @@ public sealed class SellerLedgerGrain(
             }
             return;
         }
-        var cycle = TimeSpan.FromDays(await GrainFactory.GetGrain<ISellerAccountGrain>(SellerId).SettlementCycleDays());
-        var now = clock.GetUtcNow();
-        var due = _maturing.Where(m => m.Value.ReleasedAt + cycle <= now).ToArray();
-        if (due.Length > 0)
-        {
-            await Apply(due.Select(m => new Transfer($"{m.Key}:settle", TransferKind.Posted, $"seller:pending:{m.Value.Net.Currency}",
-                $"seller:available:{m.Value.Net.Currency}", m.Value.Net.AmountMinor, m.Value.Net.Currency)).ToArray());
-        }
+        var cycle = TimeSpan.FromDays(await Account.SettlementCycleDays());
+        await Store(() => _books.Mature(clock.GetUtcNow(), cycle));
     }
+
+    private ISellerAccountGrain Account => GrainFactory.GetGrain<ISellerAccountGrain>(SellerId);
 
     public async Task<WithdrawalResult> Withdraw(string withdrawalId, Money amount)
     {
-        var transfer = new Transfer($"withdrawal:{withdrawalId}", TransferKind.Posted, $"seller:available:{amount.Currency}",
-            $"psp:payouts:{amount.Currency}", amount.AmountMinor, amount.Currency);
-        Commit.ThrowIfFailed();
-        var result = _ledger.Apply(transfer);
-        switch (result)
+        var result = WithdrawalResult.Refused;
+        await Store(() =>
         {
-            case TransferResult.Applied:
-                _unwritten.Add(new LedgerEntry(transfer, clock.GetUtcNow()));
-                await Commit.CommitAsync(changed: true);
-                return WithdrawalResult.Applied;
-            case TransferResult.AlreadyApplied:
-                await Commit.CommitAsync(changed: false);
-                return WithdrawalResult.AlreadyApplied;
-            case TransferResult.InsufficientFunds:
-                return WithdrawalResult.InsufficientFunds;
-            default:
-                return WithdrawalResult.Refused;
-        }
+            (result, var applied) = _books.Withdraw(withdrawalId, amount);
+            return applied;
+        });
+        return result;
     }
 
-    public Task HoldInEscrow(string orderId, Money amount) =>
-        Apply([new Transfer($"{orderId}:escrow", TransferKind.Pending, $"psp:clearing:{amount.Currency}", Escrow(orderId), amount.AmountMinor, amount.Currency)]);
+    public Task HoldInEscrow(string orderId, Money amount) => Store(() => _books.HoldInEscrow(orderId, amount));
 
-    public Task ReleaseEscrow(EscrowRelease r)
+    public async Task ReleaseEscrow(EscrowRelease r)
     {
-        if (_ledger.Contains($"{r.OrderId}:escrow-post"))
-        {
-            return Commit.CommitAsync(changed: false); // released before: a retry
-        }
-        var escrowed = _ledger.PendingAmount($"{r.OrderId}:escrow");
-        if (escrowed == 0)
-        {
-            throw new InvalidOperationException($"Order {r.OrderId} has no escrow to release (never paid, or voided).");
-        }
-        var currency = r.SellerNet.Currency;
-        Money[] legs = [r.Commission, r.LogisticsFee, r.TaxPayable, r.SellerNet];
-        if (legs.Any(l => l.Currency != currency || l.AmountMinor < 0) || legs.Sum(l => l.AmountMinor) != escrowed)
-        {
-            throw new ArgumentException($"The release of order {r.OrderId} must split exactly the {escrowed} held in escrow.");
-        }
-        var transfers = new List<Transfer>
-        {
-            new($"{r.OrderId}:escrow-post", TransferKind.PostPending, $"psp:clearing:{currency}", Escrow(r.OrderId), escrowed, currency, $"{r.OrderId}:escrow"),
-        };
-        void Leg(string name, Money amount, string account)
-        {
-            if (amount.AmountMinor > 0)
-            {
-                transfers.Add(new Transfer($"{r.OrderId}:{name}", TransferKind.Posted, Escrow(r.OrderId), account, amount.AmountMinor, currency));
-            }
-        }
-        Leg("commission", r.Commission, $"platform:commission:{currency}");
-        Leg("logistics", r.LogisticsFee, $"platform:logistics:{currency}");
-        Leg("tax", r.TaxPayable, $"tax:payable:{r.TaxCountry ?? "XX"}:{currency}");
-        Leg("seller-net", r.SellerNet, $"seller:pending:{currency}");
-        return ApplyAndSchedule(transfers);
-    }
-
-    public Task VoidEscrow(string orderId)
-    {
-        var pending = _ledger.PendingAmount($"{orderId}:escrow");
-        var currency = _ledger.Balance(Escrow(orderId))?.Currency;
-        return pending == 0 || currency is null
-            ? Commit.CommitAsync(changed: false)
-            : Apply([new Transfer($"{orderId}:escrow-void", TransferKind.VoidPending, $"psp:clearing:{currency}", Escrow(orderId), 0, currency, $"{orderId}:escrow")]);
-    }
-
-    public Task<LedgerRefundResult> Refund(LedgerRefund refund) => throw new NotSupportedException("Ledger refunds are not built yet.");
-
-    public Task FundDeposit(string depositId, Money amount) => throw new NotSupportedException("Seller deposits are not built yet.");
-
-    public async Task<IReadOnlyList<LedgerAccountView>> Balances()
-    {
-        await Commit.CommitAsync(changed: false);
-        return _ledger.Accounts.Values.OrderBy(a => a.AccountId, StringComparer.Ordinal)
-            .Select(a => new LedgerAccountView(a.AccountId, a.Currency, a.Posted, a.CreditsPending, a.DebitsPending)).ToArray();
-    }
-
-    private async Task ApplyAndSchedule(IReadOnlyList<Transfer> transfers)
-    {
-        await Apply(transfers);
-        if (_maturing.Count > 0)
+        var settlementCurrency = (await Account.Settlement()).Currency; // read before the turn's in-memory step
+        await Store(() => _books.ReleaseEscrow(r, settlementCurrency, clock.GetUtcNow()));
+        if (_books.Maturing.Count > 0)
         {
             var period = settlement.Value.MaturityCheckPeriod;
             await this.RegisterOrUpdateReminder(MaturityReminder, period, period);
         }
     }
 
-    /// <summary>Applies all transfers or none (checked in memory first), then waits for the write that carries them.</summary>
-    private Task Apply(IReadOnlyList<Transfer> transfers)
+    public Task VoidEscrow(string orderId) => Store(() => _books.VoidEscrow(orderId));
+
+    public async Task<LedgerRefundResult> Refund(LedgerRefund refund)
+    {
+        var settlementCurrency = (await Account.Settlement()).Currency;
+        var result = LedgerRefundResult.ExceedsPaid;
+        await Store(() =>
+        {
+            (result, var applied) = _books.Refund(refund, settlementCurrency);
+            return applied;
+        });
+        return result;
+    }
+
+    public async Task FundDeposit(string depositId, Money amount)
+    {
+        var result = DepositResult.Applied;
+        await Store(() =>
+        {
+            (result, var applied) = _books.FundDeposit(depositId, amount);
+            return applied;
+        });
+        if (result == DepositResult.IdReused)
+        {
+            throw new ArgumentException($"Deposit id '{depositId}' was used for a different amount or currency; nothing changed.");
+        }
+    }
+
+    public async Task<IReadOnlyList<LedgerAccountView>> Balances()
+    {
+        await Commit.CommitAsync(changed: false);
+        return _books.Accounts.Values.OrderBy(a => a.AccountId, StringComparer.Ordinal)
+            .Select(a => new LedgerAccountView(a.AccountId, a.Currency, a.Posted, a.CreditsPending, a.DebitsPending)).ToArray();
+    }
+
+    /// <summary>
+    /// Runs one books operation in memory (all or nothing, no await in between), then waits for the write carrying its new
+    /// transfers; an operation that changed nothing waits for any write still in flight, so its answer is durable too.
+    /// </summary>
+    private Task Store(Func<IReadOnlyList<Transfer>> operation)
     {
         Commit.ThrowIfFailed();
-        var applied = false;
-        foreach (var transfer in transfers)
+        var applied = operation();
+        var now = clock.GetUtcNow();
+        foreach (var transfer in applied)
         {
-            var result = _ledger.Apply(transfer);
-            switch (result)
-            {
-                case TransferResult.Applied:
-                    _unwritten.Add(new LedgerEntry(transfer, clock.GetUtcNow()));
-                    Track(transfer, clock.GetUtcNow());
-                    applied = true;
-                    break;
-                case TransferResult.AlreadyApplied:
-                    break;
-                default:
-                    if (transfers.Count > 1 && transfer != transfers[0])
-                    {
-                        // Earlier legs of this group were applied in memory: the activation must reload to drop them.
-                        Commit.Fail(new TransientStorageException($"Ledger of seller '{SellerId}' refused {transfer.TransferId}: {result}."));
-                        DeactivateOnIdle();
-                    }
-                    throw new InvalidOperationException($"Transfer {transfer.TransferId} refused: {result}.");
-            }
+            _unwritten.Add(new LedgerEntry(transfer, now));
         }
-        return Commit.CommitAsync(applied);
+        return Commit.CommitAsync(applied.Count > 0);
     }
 
     private async Task WritePending()
     {
         var entries = _unwritten.ToArray();
         _unwritten.Clear();
-        await store.AppendAsync(SellerId, entries, CancellationToken.None);
+        // Taken before the await: the books now are exactly the stored transfers plus these entries.
+        var snapshot = _sinceSnapshot + entries.Length >= settlement.Value.LedgerSnapshotEveryTransfers ? _books.Snapshot() : null;
+        await store.AppendAsync(SellerId, entries, snapshot, CancellationToken.None);
+        _sinceSnapshot = snapshot is null ? _sinceSnapshot + entries.Length : 0;
     }
 }

@@ -18,6 +18,9 @@ public sealed class SettlementOptions
     /// <summary>How often a seller ledger looks for pending money that has become due.</summary>
     public TimeSpan MaturityCheckPeriod { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>A seller ledger stores a snapshot of its books after this many new transfers, so activation replays fewer.</summary>
+    public int LedgerSnapshotEveryTransfers { get; set; } = 1_000;
+
     public int RateFor(string? category) =>
         category is not null && CategoryCommissionRateBps.TryGetValue(category, out var rate) ? rate : DefaultCommissionRateBps;
 }

@@ -4,23 +4,35 @@ namespace Orleans.Trade.Silo.Storage;
 
 public sealed class SqlLedgerStore(TradeDatabase database) : ILedgerStore, Orleans.Trade.Api.Wallets.ILedgerQueries
 {
-    public async Task<IReadOnlyList<LedgerEntry>> LoadAsync(string ledgerId, CancellationToken cancellationToken)
+    public async Task<StoredLedger> LoadAsync(string ledgerId, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var reader = await connection.Command(
-                "SELECT transfer_id, kind, debit_account, credit_account, amount_minor, currency, pending_id, created_at FROM ledger_transfers " +
-                "WHERE ledger_id = @ledger ORDER BY entry_no")
-            .With("ledger", ledgerId).ExecuteReaderAsync(cancellationToken);
-        var entries = new List<LedgerEntry>();
-        while (await reader.ReadAsync(cancellationToken))
+        string? snapshot = null;
+        long after = 0;
+        await using (var reader = await connection.Command("SELECT through_entry_no, body FROM ledger_snapshots WHERE ledger_id = @ledger")
+                         .With("ledger", ledgerId).ExecuteReaderAsync(cancellationToken))
         {
-            entries.Add(new LedgerEntry(new Transfer(reader.GetString(0), Enum.Parse<TransferKind>(reader.GetString(1)), reader.GetString(2), reader.GetString(3),
-                reader.GetInt64(4), reader.GetString(5).Trim(), reader.IsDBNull(6) ? null : reader.GetString(6)), TradeDatabase.FromDb(reader.GetValue(7))));
+            if (await reader.ReadAsync(cancellationToken))
+            {
+                after = reader.GetInt64(0);
+                snapshot = reader.GetString(1);
+            }
         }
-        return entries;
+        await using var transfers = await connection.Command(
+                "SELECT transfer_id, kind, debit_account, credit_account, amount_minor, currency, pending_id, created_at FROM ledger_transfers " +
+                "WHERE ledger_id = @ledger AND entry_no > @after ORDER BY entry_no")
+            .With("ledger", ledgerId).With("after", after).ExecuteReaderAsync(cancellationToken);
+        var entries = new List<LedgerEntry>();
+        while (await transfers.ReadAsync(cancellationToken))
+        {
+            entries.Add(new LedgerEntry(new Transfer(transfers.GetString(0), Enum.Parse<TransferKind>(transfers.GetString(1)), transfers.GetString(2),
+                transfers.GetString(3), transfers.GetInt64(4), transfers.GetString(5).Trim(), transfers.IsDBNull(6) ? null : transfers.GetString(6)),
+                TradeDatabase.FromDb(transfers.GetValue(7))));
+        }
+        return new StoredLedger(snapshot, entries);
     }
 
-    public async Task AppendAsync(string ledgerId, IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken)
+    public async Task AppendAsync(string ledgerId, IReadOnlyList<LedgerEntry> entries, string? snapshot, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -31,6 +43,17 @@ public sealed class SqlLedgerStore(TradeDatabase database) : ILedgerStore, Orlea
                     "VALUES (@ledger, @id, @kind, @debit, @credit, @amount, @currency, @pending, @at) ON CONFLICT (ledger_id, transfer_id) DO NOTHING", transaction)
                 .With("ledger", ledgerId).With("id", t.TransferId).With("kind", t.Kind.ToString()).With("debit", t.DebitAccount)
                 .With("credit", t.CreditAccount).With("amount", t.Amount).With("currency", t.Currency).With("pending", t.PendingId).With("at", database.ToDb(at))
+                .ExecuteNonQueryAsync(cancellationToken);
+        }
+        if (snapshot is not null)
+        {
+            // The ledger has one writer (its grain activation), so its highest entry number is the last transfer the snapshot includes.
+            await connection.Command(
+                    "INSERT INTO ledger_snapshots (ledger_id, through_entry_no, taken_at, body) " +
+                    "SELECT @ledger, COALESCE(MAX(entry_no), 0), @at, @body FROM ledger_transfers WHERE ledger_id = @ledger " +
+                    "ON CONFLICT (ledger_id) DO UPDATE SET through_entry_no = excluded.through_entry_no, taken_at = excluded.taken_at, body = excluded.body",
+                    transaction)
+                .With("ledger", ledgerId).With("at", database.ToDb(entries.Count > 0 ? entries[^1].At : DateTimeOffset.UtcNow)).With("body", snapshot)
                 .ExecuteNonQueryAsync(cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);

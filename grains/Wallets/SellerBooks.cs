@@ -1,0 +1,407 @@
+using Orleans.Trade.Common;
+using Orleans.Trade.Orders;
+
+namespace Orleans.Trade.Wallets;
+
+public enum DepositResult { Applied, AlreadyApplied, IdReused }
+
+/// <summary>Where one order's money stands in the seller's books, in the order's currency.</summary>
+/// <param name="Held">Still in escrow (pending): what was paid less refunds before release; 0 once released or voided.</param>
+/// <param name="Released">What the release split, or null before release.</param>
+/// <param name="SettledCurrency">The currency the seller's net was paid in at release (the settlement currency then).</param>
+public sealed record OrderStanding(string Currency, long Held, long? Released, long RefundedAfterRelease, string? SettledCurrency)
+{
+    /// <summary>What the order may still give back: the escrow, or what was released less the refunds after release.</summary>
+    public long Refundable => Released is { } released ? released - RefundedAfterRelease : Held;
+}
+
+/// <summary>What <see cref="SellerBooks.Snapshot"/> stores.</summary>
+public sealed record SellerBooksImage(
+    LedgerImage Ledger,
+    IReadOnlyList<SellerBooksImage.OrderImage> Orders,
+    IReadOnlyList<SellerBooksImage.MaturingImage> Maturing)
+{
+    public sealed record OrderImage(string OrderId, string Currency, string? HoldId, long? Released, long RefundedAfterRelease, string? SettledCurrency,
+        IReadOnlyList<string> RefundIds);
+
+    public sealed record MaturingImage(string OrderId, Money Net, DateTimeOffset ReleasedAt);
+}
+
+/// <summary>
+/// The money rules of one seller's books (R-ROLE-1, R-SET-1..3), over a double-entry <see cref="Ledger"/>. Pure: no I/O and no
+/// Orleans; the grain stores what each operation returns. Every operation is all or nothing and makes transfers with fixed
+/// ids derived from the order, refund, withdrawal or deposit id, so doing it again applies nothing and returns no transfers.
+/// <para>Accounts: <c>escrow:{order}</c> (order currency); <c>seller:pending|available|deposit:{cur}</c> (settlement
+/// currency); <c>platform:*</c>, <c>tax:payable:*</c>; and the open accounts mirroring the outside world, which may go
+/// negative: <c>psp:clearing|refunds|payouts|deposits:{cur}</c> and the FX clearing accounts <c>fx:conversion:{cur}</c>.</para>
+/// The state besides the ledger (open hold per order, amounts released and refunded, the maturing list) is derived from the
+/// transfers alone, so <see cref="Replay"/> of the stored transfers rebuilds exactly these books.
+/// </summary>
+public sealed class SellerBooks(IFxRates rates)
+{
+    private static readonly System.Text.Json.JsonSerializerOptions SnapshotJson = new(System.Text.Json.JsonSerializerDefaults.Web)
+    {
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+    };
+
+    private readonly Ledger _ledger = new(GuardOf);
+    private readonly Dictionary<string, OrderMoney> _orders = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (Money Net, DateTimeOffset ReleasedAt)> _maturing = new(StringComparer.Ordinal);
+
+    private sealed class OrderMoney(string currency)
+    {
+        public string Currency { get; } = currency;
+        public string? HoldId { get; set; }
+        public long? Released { get; set; }
+        public long RefundedAfterRelease { get; set; }
+        public string? SettledCurrency { get; set; }
+        public HashSet<string> RefundIds { get; } = new(StringComparer.Ordinal);
+    }
+
+    /// <summary>Clearing accounts mirror the outside world and may go negative; everything else holds someone's money.</summary>
+    public static AccountGuard GuardOf(string accountId) =>
+        accountId.StartsWith("psp:", StringComparison.Ordinal) || accountId.StartsWith("fx:", StringComparison.Ordinal)
+            ? AccountGuard.Open
+            : AccountGuard.MustNotGoNegative;
+
+    public static string Escrow(string orderId) => $"escrow:{orderId}";
+
+    public IReadOnlyDictionary<string, AccountBalance> Accounts => _ledger.Accounts;
+
+    public AccountBalance? Balance(string accountId) => _ledger.Balance(accountId);
+
+    public IReadOnlyDictionary<string, (long Posted, long Pending)> TotalsByCurrency() => _ledger.TotalsByCurrency();
+
+    /// <summary>Seller-net amounts waiting for their settlement day, by order, with their release time (T+N counts from there).</summary>
+    public IReadOnlyDictionary<string, (Money Net, DateTimeOffset ReleasedAt)> Maturing => _maturing;
+
+    public OrderStanding? Order(string orderId) => _orders.TryGetValue(orderId, out var o)
+        ? new OrderStanding(o.Currency, o.HoldId is null ? 0 : _ledger.PendingAmount(o.HoldId), o.Released, o.RefundedAfterRelease, o.SettledCurrency)
+        : null;
+
+    /// <summary>The books as JSON: the ledger image, each order's standing and the maturing list (see <see cref="Restore"/>).</summary>
+    public string Snapshot() => System.Text.Json.JsonSerializer.Serialize(new SellerBooksImage(
+        _ledger.Image(),
+        _orders.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => new SellerBooksImage.OrderImage(o.Key, o.Value.Currency, o.Value.HoldId,
+            o.Value.Released, o.Value.RefundedAfterRelease, o.Value.SettledCurrency, o.Value.RefundIds.Order(StringComparer.Ordinal).ToArray())).ToArray(),
+        _maturing.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => new SellerBooksImage.MaturingImage(m.Key, m.Value.Net, m.Value.ReleasedAt)).ToArray()),
+        SnapshotJson);
+
+    /// <summary>Books from a <see cref="Snapshot"/>; the transfers stored after it are then <see cref="Replay"/>ed.</summary>
+    public static SellerBooks Restore(IFxRates rates, string snapshot)
+    {
+        var image = System.Text.Json.JsonSerializer.Deserialize<SellerBooksImage>(snapshot, SnapshotJson)
+            ?? throw new InvalidOperationException("The ledger snapshot is empty.");
+        var books = new SellerBooks(rates);
+        books._ledger.Restore(image.Ledger);
+        foreach (var o in image.Orders)
+        {
+            var order = books._orders[o.OrderId] = new OrderMoney(o.Currency)
+            {
+                HoldId = o.HoldId, Released = o.Released, RefundedAfterRelease = o.RefundedAfterRelease, SettledCurrency = o.SettledCurrency,
+            };
+            order.RefundIds.UnionWith(o.RefundIds);
+        }
+        foreach (var m in image.Maturing)
+        {
+            books._maturing[m.OrderId] = (m.Net, m.ReleasedAt);
+        }
+        return books;
+    }
+
+    /// <summary>Applies a stored transfer on activation; one that does not apply means the stored books are corrupt.</summary>
+    public void Replay(Transfer transfer, DateTimeOffset at)
+    {
+        var result = _ledger.Apply(transfer);
+        if (result != TransferResult.Applied)
+        {
+            throw new InvalidOperationException($"The stored books do not replay: transfer {transfer.TransferId} gives {result}.");
+        }
+        Track(transfer, at);
+    }
+
+    /// <summary>The buyer's payment is held in the order's escrow as a pending transfer from the PSP clearing account.</summary>
+    public IReadOnlyList<Transfer> HoldInEscrow(string orderId, Money amount)
+    {
+        CheckId(orderId);
+        CheckPositive(amount);
+        return Run([new Transfer($"{orderId}:escrow", TransferKind.Pending, Psp("clearing", amount.Currency), Escrow(orderId), amount.AmountMinor, amount.Currency)]);
+    }
+
+    /// <summary>
+    /// Posts what is held in escrow and splits it: commission, logistics and tax stay in the order currency; the seller's net
+    /// goes to <c>seller:pending</c> in <paramref name="settlementCurrency"/> (null: the order's own currency), converted at the
+    /// current rate through <c>fx:conversion:{cur}</c> accounts. The legs must sum to the amount held now, which is what was paid
+    /// less every refund made before release. A release made before changes nothing, and so does an all-zero split of an order
+    /// whose escrow was refunded in full.
+    /// </summary>
+    public IReadOnlyList<Transfer> ReleaseEscrow(EscrowRelease r, string? settlementCurrency, DateTimeOffset now)
+    {
+        CheckId(r.OrderId);
+        var postId = $"{r.OrderId}:escrow-post";
+        if (_ledger.Contains(postId))
+        {
+            return [];
+        }
+        Money[] legs = [r.Commission, r.LogisticsFee, r.TaxPayable, r.SellerNet];
+        if (_orders.GetValueOrDefault(r.OrderId) is not { HoldId: { } holdId } order)
+        {
+            if (_orders.ContainsKey(r.OrderId) && legs.All(l => l.AmountMinor == 0))
+            {
+                return []; // refunded in full (or voided) before release: nothing is held, and a split of nothing moves nothing
+            }
+            throw new InvalidOperationException($"Order {r.OrderId} has no escrow to release (never paid, voided, or refunded in full).");
+        }
+        var currency = order.Currency;
+        var escrowed = _ledger.PendingAmount(holdId);
+        if (legs.Any(l => l.Currency != currency || l.AmountMinor < 0) || legs.Sum(l => l.AmountMinor) != escrowed)
+        {
+            throw new ArgumentException(
+                $"The release of order {r.OrderId} must split exactly the {escrowed} {currency} held in escrow (paid less refunds before release).");
+        }
+        var escrow = Escrow(r.OrderId);
+        var transfers = new List<Transfer> { new(postId, TransferKind.PostPending, Psp("clearing", currency), escrow, escrowed, currency, holdId) };
+        void Leg(string name, long amount, string account)
+        {
+            if (amount > 0)
+            {
+                transfers.Add(new Transfer($"{r.OrderId}:{name}", TransferKind.Posted, escrow, account, amount, currency));
+            }
+        }
+        Leg("commission", r.Commission.AmountMinor, $"platform:commission:{currency}");
+        Leg("logistics", r.LogisticsFee.AmountMinor, $"platform:logistics:{currency}");
+        Leg("tax", r.TaxPayable.AmountMinor, $"tax:payable:{r.TaxCountry ?? "XX"}:{currency}");
+        var target = settlementCurrency ?? currency;
+        if (target == currency)
+        {
+            Leg("seller-net", r.SellerNet.AmountMinor, $"seller:pending:{currency}");
+        }
+        else if (r.SellerNet.AmountMinor > 0)
+        {
+            var converted = Convert(r.SellerNet, target);
+            Leg("seller-net:convert", r.SellerNet.AmountMinor, Fx(currency));
+            if (converted.AmountMinor > 0)
+            {
+                transfers.Add(new Transfer($"{r.OrderId}:seller-net", TransferKind.Posted, Fx(target), $"seller:pending:{target}", converted.AmountMinor, target));
+            }
+        }
+        return Run(transfers, now);
+    }
+
+    /// <summary>The order ended before release: whatever is still held goes back to the buyer's side. Nothing held: nothing to do.</summary>
+    public IReadOnlyList<Transfer> VoidEscrow(string orderId)
+    {
+        CheckId(orderId);
+        if (_orders.GetValueOrDefault(orderId) is not { HoldId: { } holdId } order)
+        {
+            return [];
+        }
+        return Run([new Transfer($"{orderId}:escrow-void", TransferKind.VoidPending, Psp("clearing", order.Currency), Escrow(orderId), 0, order.Currency, holdId)]);
+    }
+
+    /// <summary>Moves every seller net released at least <paramref name="cycle"/> before <paramref name="now"/> from pending to available.</summary>
+    public IReadOnlyList<Transfer> Mature(DateTimeOffset now, TimeSpan cycle) =>
+        Run(_maturing.Where(m => m.Value.ReleasedAt + cycle <= now).OrderBy(m => m.Key, StringComparer.Ordinal)
+            .Select(m => new Transfer($"{m.Key}:settle", TransferKind.Posted, $"seller:pending:{m.Value.Net.Currency}",
+                $"seller:available:{m.Value.Net.Currency}", m.Value.Net.AmountMinor, m.Value.Net.Currency))
+            .ToArray());
+
+    /// <summary>Pays out from the seller's available balance in that currency.</summary>
+    public (WithdrawalResult Result, IReadOnlyList<Transfer> Applied) Withdraw(string withdrawalId, Money amount)
+    {
+        CheckId(withdrawalId);
+        CheckPositive(amount);
+        var transfer = new Transfer($"withdrawal:{withdrawalId}", TransferKind.Posted, $"seller:available:{amount.Currency}",
+            Psp("payouts", amount.Currency), amount.AmountMinor, amount.Currency);
+        var known = _ledger.Contains(transfer.TransferId);
+        var (result, _) = _ledger.ApplyAll([transfer]);
+        return result switch
+        {
+            TransferResult.Applied when known => (WithdrawalResult.AlreadyApplied, []),
+            TransferResult.Applied => (WithdrawalResult.Applied, [transfer]),
+            TransferResult.InsufficientFunds => (WithdrawalResult.InsufficientFunds, []),
+            _ => (WithdrawalResult.Refused, []),
+        };
+    }
+
+    /// <summary>Money put on the seller's deposit from outside (<c>psp:deposits</c>); the deposit backs refunds after release.</summary>
+    public (DepositResult Result, IReadOnlyList<Transfer> Applied) FundDeposit(string depositId, Money amount)
+    {
+        CheckId(depositId);
+        CheckPositive(amount);
+        var transfer = new Transfer($"deposit:{depositId}", TransferKind.Posted, Psp("deposits", amount.Currency), $"seller:deposit:{amount.Currency}",
+            amount.AmountMinor, amount.Currency);
+        var known = _ledger.Contains(transfer.TransferId);
+        var (result, _) = _ledger.ApplyAll([transfer]);
+        return result switch
+        {
+            TransferResult.Applied when known => (DepositResult.AlreadyApplied, []),
+            TransferResult.Applied => (DepositResult.Applied, [transfer]),
+            _ => (DepositResult.IdReused, []),
+        };
+    }
+
+    /// <summary>
+    /// R-SET-3, all or nothing. Before release the refund comes out of the escrow: the open hold is voided and a new hold placed
+    /// for the rest (none when everything is refunded). After release it is charged to the seller in
+    /// <paramref name="settlementCurrency"/> (null: the currency the order was settled in), converted at the current rate:
+    /// first the available balance, then the deposit; the buyer's money leaves through <c>psp:refunds</c> in the order currency.
+    /// Every transfer id names the refund, so the refund shows on the seller's statement.
+    /// </summary>
+    public (LedgerRefundResult Result, IReadOnlyList<Transfer> Applied) Refund(LedgerRefund refund, string? settlementCurrency)
+    {
+        CheckId(refund.OrderId);
+        CheckId(refund.RefundId);
+        CheckPositive(refund.Amount);
+        var order = _orders.GetValueOrDefault(refund.OrderId);
+        if (order is null)
+        {
+            return (LedgerRefundResult.ExceedsPaid, []);
+        }
+        if (order.RefundIds.Contains(refund.RefundId))
+        {
+            return (LedgerRefundResult.AlreadyApplied, []);
+        }
+        var currency = order.Currency;
+        if (refund.Amount.Currency != currency)
+        {
+            throw new ArgumentException($"Order {refund.OrderId} was paid in {currency}; a refund is booked in that currency, not {refund.Amount.Currency}.");
+        }
+        var amount = refund.Amount.AmountMinor;
+        var id = $"{refund.OrderId}:refund:{refund.RefundId}";
+        var escrow = Escrow(refund.OrderId);
+        if (order.HoldId is { } holdId)
+        {
+            var held = _ledger.PendingAmount(holdId);
+            if (amount > held)
+            {
+                return (LedgerRefundResult.ExceedsPaid, []);
+            }
+            var transfers = new List<Transfer> { new($"{id}:void", TransferKind.VoidPending, Psp("clearing", currency), escrow, held, currency, holdId) };
+            if (held > amount)
+            {
+                transfers.Add(new Transfer($"{id}:escrow", TransferKind.Pending, Psp("clearing", currency), escrow, held - amount, currency));
+            }
+            return (LedgerRefundResult.Applied, Run(transfers));
+        }
+        if (order.Released is not { } released || amount > released - order.RefundedAfterRelease)
+        {
+            return (LedgerRefundResult.ExceedsPaid, []);
+        }
+        var target = settlementCurrency ?? order.SettledCurrency ?? currency;
+        var charge = Convert(refund.Amount, target).AmountMinor;
+        var available = Math.Max(0, _ledger.Balance($"seller:available:{target}")?.Available ?? 0);
+        var deposit = Math.Max(0, _ledger.Balance($"seller:deposit:{target}")?.Available ?? 0);
+        if (available + deposit < charge)
+        {
+            return (LedgerRefundResult.InsufficientFunds, []);
+        }
+        var fromAvailable = Math.Min(charge, available);
+        var sink = target == currency ? Psp("refunds", currency) : Fx(target);
+        var legs = new List<Transfer>();
+        if (fromAvailable > 0)
+        {
+            legs.Add(new Transfer($"{id}:available", TransferKind.Posted, $"seller:available:{target}", sink, fromAvailable, target));
+        }
+        if (charge - fromAvailable > 0)
+        {
+            legs.Add(new Transfer($"{id}:deposit", TransferKind.Posted, $"seller:deposit:{target}", sink, charge - fromAvailable, target));
+        }
+        if (target != currency)
+        {
+            legs.Add(new Transfer(id, TransferKind.Posted, Fx(currency), Psp("refunds", currency), amount, currency));
+        }
+        return (LedgerRefundResult.Applied, Run(legs));
+    }
+
+    private Money Convert(Money amount, string target)
+    {
+        if (amount.Currency == target)
+        {
+            return amount;
+        }
+        if (!rates.TryGetRate(amount.Currency, target, out var rate, out _))
+        {
+            throw new InvalidOperationException($"No exchange rate from {amount.Currency} to {target}; the settlement cannot be converted.");
+        }
+        return CurrencyConversion.Convert(amount, target, rate);
+    }
+
+    /// <summary>Applies the transfers as one unit and returns those that are new (a repeat returns none).</summary>
+    private IReadOnlyList<Transfer> Run(IReadOnlyList<Transfer> transfers, DateTimeOffset at = default)
+    {
+        var fresh = transfers.Where(t => !_ledger.Contains(t.TransferId)).ToArray();
+        var (result, refused) = _ledger.ApplyAll(transfers);
+        if (result != TransferResult.Applied)
+        {
+            throw new InvalidOperationException($"Transfer {refused!.TransferId} refused: {result}; nothing was applied.");
+        }
+        foreach (var t in fresh)
+        {
+            Track(t, at);
+        }
+        return fresh;
+    }
+
+    /// <summary>Keeps the state derived from transfer ids: each order's open hold, release, refunds and the maturing list.</summary>
+    private void Track(Transfer t, DateTimeOffset at)
+    {
+        switch (t.TransferId.Split(':'))
+        {
+            case ["withdrawal" or "deposit", _]:
+                return;
+            case [var orderId, "escrow"] when t.Kind == TransferKind.Pending:
+                (_orders.GetValueOrDefault(orderId) ?? (_orders[orderId] = new OrderMoney(t.Currency))).HoldId = t.TransferId;
+                return;
+            case [var orderId, "escrow-post"]:
+                _orders[orderId].HoldId = null;
+                _orders[orderId].Released = t.Amount;
+                return;
+            case [var orderId, "escrow-void"]:
+                _orders[orderId].HoldId = null;
+                return;
+            case [var orderId, "seller-net"]:
+                _orders[orderId].SettledCurrency = t.Currency;
+                _maturing[orderId] = (new Money(t.Amount, t.Currency), at);
+                return;
+            case [var orderId, "settle"]:
+                _maturing.Remove(orderId);
+                return;
+            case [var orderId, "refund", var refundId, ..]:
+                var order = _orders[orderId];
+                order.RefundIds.Add(refundId);
+                order.HoldId = t.Kind switch
+                {
+                    TransferKind.VoidPending => null,
+                    TransferKind.Pending => t.TransferId,
+                    _ => order.HoldId,
+                };
+                if (t.CreditAccount.StartsWith("psp:refunds:", StringComparison.Ordinal))
+                {
+                    order.RefundedAfterRelease += t.Amount;
+                }
+                return;
+        }
+    }
+
+    private static string Psp(string purpose, string currency) => $"psp:{purpose}:{currency}";
+
+    private static string Fx(string currency) => $"fx:conversion:{currency}";
+
+    /// <summary>Transfer ids are built from these ids with ':' as separator, so they may not contain one.</summary>
+    private static void CheckId(string id)
+    {
+        if (string.IsNullOrEmpty(id) || id.Contains(':', StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"'{id}' is not a usable id: it must be non-empty and contain no ':'.", nameof(id));
+        }
+    }
+
+    private static void CheckPositive(Money amount)
+    {
+        if (amount.AmountMinor <= 0 || !Iso4217.IsKnown(amount.Currency))
+        {
+            throw new ArgumentOutOfRangeException(nameof(amount), $"An amount is positive and in a supported ISO 4217 currency; got {amount.AmountMinor} {amount.Currency}.");
+        }
+    }
+}

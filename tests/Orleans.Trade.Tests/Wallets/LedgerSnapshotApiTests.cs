@@ -1,0 +1,59 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Orleans.Trade.Tests.Infrastructure;
+using Orleans.Trade.Tests.Orders;
+
+namespace Orleans.Trade.Tests.Wallets;
+
+/// <summary>Seller ledger snapshots on PostgreSQL: after a kill, the books come back from the snapshot plus later transfers.</summary>
+public sealed class LedgerSnapshotApiTests
+{
+    private static long Account(JsonNode ledger, string account, string field) =>
+        ledger["accounts"]!.AsArray().SingleOrDefault(a => a!["accountId"]!.GetValue<string>() == account)?[field]!.GetValue<long>() ?? 0;
+
+    [Fact]
+    public async Task A_seller_ledger_restarts_from_its_snapshot_and_still_knows_every_transfer_id()
+    {
+        var connectionString = await PostgresServer.CreateDatabaseAsync("snapshot");
+        await using var silo = await SiloProcess.StartAsync(SiloStorage.Postgres(connectionString), "snapshot-" + Guid.NewGuid().ToString("N")[..8],
+            new Dictionary<string, string> { ["Settlement__LedgerSnapshotEveryTransfers"] = "3" });
+        var shop = new OrderTestShop(silo);
+        await shop.WarehousesAsync();
+        var sellerId = OrderTestShop.NewId("s");
+        var seller = await shop.KeyAsync("seller", sellerId);
+        var buyer = await shop.KeyAsync("buyer", "snap-buyer");
+        var sku = await shop.SkuAsync(sellerId, priceMinor: 1_000, stock: [("wh-us", 5)]);
+        var (_, created) = await OrderTestShop.CheckoutAsync(buyer, "snap-buyer", OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }],
+            currency: "USD", shipTo: OrderTestShop.Address("US", "10001"));
+        var orderId = created!["orders"]![0]!["orderId"]!.GetValue<string>();
+        await shop.ActAsync(shop.Admin, orderId, "payment-confirmations");
+        for (var i = 1; i <= 4; i++)
+        {
+            Assert.Equal(HttpStatusCode.Created, (await shop.Admin.PostJsonAsync($"/api/v1/sellers/{sellerId}/deposits",
+                new { depositId = $"d{i}", amount = new { amountMinor = 100 * i, currency = "USD" } })).Status);
+        }
+        var before = (await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!;
+        await using (var connection = new Npgsql.NpgsqlConnection(connectionString))
+        {
+            await connection.OpenAsync();
+            await using var command = new Npgsql.NpgsqlCommand("SELECT through_entry_no FROM ledger_snapshots WHERE ledger_id = @l", connection);
+            command.Parameters.AddWithValue("l", sellerId);
+            Assert.True((long)(await command.ExecuteScalarAsync())! > 0); // the hold and two deposits made the snapshot; two deposits follow it
+        }
+
+        silo.Kill();
+        await silo.StartAsync();
+
+        var after = (await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!;
+        Assert.Equal(before.ToJsonString(), after.ToJsonString());
+        Assert.Equal(1_000, Account(after, "seller:deposit:USD", "posted"));
+        Assert.Equal(HttpStatusCode.Created, (await shop.Admin.PostJsonAsync($"/api/v1/sellers/{sellerId}/deposits",
+            new { depositId = "d1", amount = new { amountMinor = 100, currency = "USD" } })).Status);   // a repeat from before the snapshot
+        Assert.Equal(HttpStatusCode.Conflict, (await shop.Admin.PostJsonAsync($"/api/v1/sellers/{sellerId}/deposits",
+            new { depositId = "d1", amount = new { amountMinor = 999, currency = "USD" } })).Status);   // its id is still taken
+        await shop.ActAsync(buyer, orderId, "cancel", new { reason = "changed my mind" });                  // the hold came back from the snapshot
+        var cancelled = (await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!;
+        Assert.Equal(0, Account(cancelled, $"escrow:{orderId}", "pendingIn"));
+        Assert.Equal(1_000, Account(cancelled, "seller:deposit:USD", "posted"));
+    }
+}

@@ -1,0 +1,239 @@
+using Orleans.Trade.Common;
+using Orleans.Trade.Orders;
+using Orleans.Trade.Wallets;
+
+namespace Orleans.Trade.Tests.Wallets;
+
+/// <summary>Exchange rates a test can move: units of each currency per US dollar.</summary>
+public sealed class MovableFxRates : IFxRates
+{
+    public Dictionary<string, decimal> UnitsPerUsd { get; } = new(StringComparer.Ordinal) { ["USD"] = 1m, ["EUR"] = 0.5m, ["JPY"] = 150m };
+
+    public bool TryGetRate(string from, string to, out decimal rate, out DateTimeOffset asOf) =>
+        new ConfiguredFxRates(UnitsPerUsd, DateTimeOffset.UnixEpoch).TryGetRate(from, to, out rate, out asOf);
+}
+
+/// <summary>R-SET-1..3 on the pure seller books: refunds before and after release, conversion, deposits, refusals.</summary>
+public sealed class SellerBooksTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
+    private readonly MovableFxRates _rates = new();
+
+    private static Money Usd(long minor) => new(minor, "USD");
+
+    private static EscrowRelease Split(string orderId, long held, long commission, string currency = "USD") =>
+        new(orderId, new Money(commission, currency), new Money(0, currency), new Money(0, currency), null, new Money(held - commission, currency));
+
+    private static long Posted(SellerBooks books, string account) => books.Balance(account)?.Posted ?? 0;
+
+    private static void AssertBalanced(SellerBooks books) =>
+        Assert.All(books.TotalsByCurrency(), totals => Assert.Equal((0L, 0L), totals.Value));
+
+    [Fact]
+    public void A_refund_before_release_reduces_the_escrow_and_the_release_splits_what_is_left()
+    {
+        var books = new SellerBooks(_rates);
+        books.HoldInEscrow("o1", Usd(10_000));
+
+        var (result, applied) = books.Refund(new LedgerRefund("o1", "r1", Usd(3_000)), settlementCurrency: null);
+
+        Assert.Equal(LedgerRefundResult.Applied, result);
+        Assert.Equal(["o1:refund:r1:void", "o1:refund:r1:escrow"], applied.Select(t => t.TransferId));
+        Assert.Equal(7_000, books.Order("o1")!.Held);
+        Assert.Equal(7_000, books.Balance("escrow:o1")!.CreditsPending);
+        Assert.Throws<ArgumentException>(() => books.ReleaseEscrow(Split("o1", 10_000, 800), null, T0)); // must split what is held now
+        Assert.Equal(7_000, books.Order("o1")!.Held);
+
+        books.ReleaseEscrow(Split("o1", 7_000, 560), null, T0);
+
+        Assert.Equal(560, Posted(books, "platform:commission:USD"));
+        Assert.Equal(6_440, Posted(books, "seller:pending:USD"));
+        Assert.Equal(-7_000, Posted(books, "psp:clearing:USD"));
+        Assert.Equal(0, books.Balance("escrow:o1")!.CreditsPending);
+        Assert.Equal(7_000, books.Order("o1")!.Refundable);
+        AssertBalanced(books);
+    }
+
+    [Fact]
+    public void Refunding_everything_before_release_voids_the_escrow_and_leaves_nothing_to_release()
+    {
+        var books = new SellerBooks(_rates);
+        books.HoldInEscrow("o1", Usd(5_000));
+        books.Refund(new LedgerRefund("o1", "r1", Usd(2_000)), null);
+
+        var (result, applied) = books.Refund(new LedgerRefund("o1", "r2", Usd(3_000)), null);
+
+        Assert.Equal(LedgerRefundResult.Applied, result);
+        Assert.Equal(["o1:refund:r2:void"], applied.Select(t => t.TransferId));
+        Assert.Equal(0, books.Order("o1")!.Refundable);
+        Assert.Equal(LedgerRefundResult.ExceedsPaid, books.Refund(new LedgerRefund("o1", "r3", Usd(1)), null).Result);
+        Assert.Empty(books.ReleaseEscrow(Split("o1", 0, 0), null, T0));                          // completing it moves nothing
+        Assert.Throws<InvalidOperationException>(() => books.ReleaseEscrow(Split("o1", 5_000, 400), null, T0));
+        Assert.Empty(books.VoidEscrow("o1"));
+        Assert.Equal(0, Posted(books, "psp:clearing:USD"));
+        AssertBalanced(books);
+    }
+
+    [Fact]
+    public void A_refund_after_release_takes_the_available_balance_then_the_deposit()
+    {
+        var books = new SellerBooks(_rates);
+        books.HoldInEscrow("o1", Usd(10_000));
+        books.ReleaseEscrow(Split("o1", 10_000, 800), null, T0);
+        books.Mature(T0.AddDays(7), TimeSpan.FromDays(7));
+        books.FundDeposit("d1", Usd(2_000));
+        Assert.Equal(9_200, Posted(books, "seller:available:USD"));
+
+        Assert.Equal(LedgerRefundResult.ExceedsPaid, books.Refund(new LedgerRefund("o1", "too-much", Usd(10_001)), null).Result);
+        var (result, applied) = books.Refund(new LedgerRefund("o1", "r1", Usd(10_000)), null);
+
+        Assert.Equal(LedgerRefundResult.Applied, result);
+        Assert.Equal(["o1:refund:r1:available", "o1:refund:r1:deposit"], applied.Select(t => t.TransferId));
+        Assert.Equal(0, Posted(books, "seller:available:USD"));
+        Assert.Equal(1_200, Posted(books, "seller:deposit:USD"));
+        Assert.Equal(10_000, Posted(books, "psp:refunds:USD"));
+        Assert.Equal(800, Posted(books, "platform:commission:USD")); // the platform keeps its commission
+        Assert.Equal(LedgerRefundResult.AlreadyApplied, books.Refund(new LedgerRefund("o1", "r1", Usd(10_000)), null).Result);
+        Assert.Equal(LedgerRefundResult.ExceedsPaid, books.Refund(new LedgerRefund("o1", "r2", Usd(1)), null).Result);
+        AssertBalanced(books);
+    }
+
+    [Fact]
+    public void A_refund_the_seller_cannot_cover_is_refused_and_changes_nothing()
+    {
+        var books = new SellerBooks(_rates);
+        books.HoldInEscrow("o1", Usd(10_000));
+        books.ReleaseEscrow(Split("o1", 10_000, 800), null, T0); // 9,200 still pending, not yet available
+        books.FundDeposit("d1", Usd(500));
+        var before = books.Accounts.ToDictionary(a => a.Key, a => a.Value);
+
+        var (result, applied) = books.Refund(new LedgerRefund("o1", "r1", Usd(501)), null);
+
+        Assert.Equal(LedgerRefundResult.InsufficientFunds, result);
+        Assert.Empty(applied);
+        Assert.Equal(before, books.Accounts.ToDictionary(a => a.Key, a => a.Value));
+        Assert.Equal(LedgerRefundResult.Applied, books.Refund(new LedgerRefund("o1", "r1", Usd(500)), null).Result); // refused ids stay usable
+    }
+
+    [Fact]
+    public void The_seller_net_is_converted_into_the_settlement_currency_at_release_through_fx_clearing()
+    {
+        var books = new SellerBooks(_rates);
+        books.HoldInEscrow("o1", Usd(10_001));
+
+        var applied = books.ReleaseEscrow(Split("o1", 10_001, 800), "EUR", T0);
+
+        // 92.01 USD × 0.5 = 46.005 EUR → 46.01 (half away from zero, once).
+        Assert.Equal(["o1:escrow-post", "o1:commission", "o1:seller-net:convert", "o1:seller-net"], applied.Select(t => t.TransferId));
+        Assert.Equal(4_601, Posted(books, "seller:pending:EUR"));
+        Assert.Equal(9_201, Posted(books, "fx:conversion:USD"));
+        Assert.Equal(-4_601, Posted(books, "fx:conversion:EUR"));
+        Assert.Null(books.Balance("seller:pending:USD"));
+        Assert.Equal((new Money(4_601, "EUR"), T0), books.Maturing["o1"]);
+        AssertBalanced(books);
+
+        books.Mature(T0.AddDays(3), TimeSpan.FromDays(3));
+        Assert.Equal(4_601, Posted(books, "seller:available:EUR"));
+        Assert.Equal(WithdrawalResult.InsufficientFunds, books.Withdraw("w1", Usd(1)).Result);
+        Assert.Equal(WithdrawalResult.Applied, books.Withdraw("w1", new Money(4_000, "EUR")).Result);
+        Assert.Equal(WithdrawalResult.AlreadyApplied, books.Withdraw("w1", new Money(4_000, "EUR")).Result);
+        Assert.Equal(601, Posted(books, "seller:available:EUR"));
+    }
+
+    [Fact]
+    public void A_refund_after_a_converted_release_is_charged_in_the_settlement_currency_at_the_current_rate()
+    {
+        var books = new SellerBooks(_rates);
+        books.HoldInEscrow("o1", Usd(10_000));
+        books.ReleaseEscrow(Split("o1", 10_000, 0), "EUR", T0);                // 5,000 EUR
+        books.Mature(T0.AddDays(1), TimeSpan.FromDays(1));
+        _rates.UnitsPerUsd["EUR"] = 0.8m;
+
+        var (result, applied) = books.Refund(new LedgerRefund("o1", "r1", Usd(2_500)), "EUR");
+
+        Assert.Equal(LedgerRefundResult.Applied, result);
+        Assert.Equal(["o1:refund:r1:available", "o1:refund:r1"], applied.Select(t => t.TransferId));
+        Assert.Equal(3_000, Posted(books, "seller:available:EUR"));           // 25.00 USD × 0.8 = 20.00 EUR
+        Assert.Equal(2_500, Posted(books, "psp:refunds:USD"));                // the buyer gets back what was paid, in USD
+        Assert.Equal(7_500, books.Order("o1")!.Refundable);
+        AssertBalanced(books);
+    }
+
+    [Fact]
+    public void Deposits_are_idempotent_by_id_and_an_id_is_not_reused_for_another_amount()
+    {
+        var books = new SellerBooks(_rates);
+
+        Assert.Equal(DepositResult.Applied, books.FundDeposit("d1", Usd(1_000)).Result);
+        Assert.Equal(DepositResult.AlreadyApplied, books.FundDeposit("d1", Usd(1_000)).Result);
+        Assert.Equal(DepositResult.IdReused, books.FundDeposit("d1", Usd(2_000)).Result);
+
+        Assert.Equal(1_000, Posted(books, "seller:deposit:USD"));
+        Assert.Equal(-1_000, Posted(books, "psp:deposits:USD"));
+    }
+
+    [Fact]
+    public void Books_rebuilt_from_their_transfers_are_the_same_books()
+    {
+        var books = new SellerBooks(_rates);
+        var log = new List<(Transfer, DateTimeOffset)>();
+        void Keep(IEnumerable<Transfer> applied, DateTimeOffset at) => log.AddRange(applied.Select(t => (t, at)));
+        Keep(books.HoldInEscrow("o1", Usd(10_000)), T0);
+        Keep(books.Refund(new LedgerRefund("o1", "r1", Usd(1_000)), null).Applied, T0);
+        Keep(books.ReleaseEscrow(Split("o1", 9_000, 720), "EUR", T0.AddHours(1)), T0.AddHours(1));
+        Keep(books.FundDeposit("d1", new Money(500, "EUR")).Applied, T0);
+        Keep(books.Refund(new LedgerRefund("o1", "r2", Usd(400)), null).Applied, T0);
+
+        var rebuilt = new SellerBooks(_rates);
+        foreach (var (t, at) in log)
+        {
+            rebuilt.Replay(t, at);
+        }
+
+        Assert.Equal(books.Accounts.ToDictionary(a => a.Key, a => a.Value), rebuilt.Accounts.ToDictionary(a => a.Key, a => a.Value));
+        Assert.Equal(books.Order("o1"), rebuilt.Order("o1"));
+        Assert.Equal(books.Maturing.ToDictionary(), rebuilt.Maturing.ToDictionary());
+        Assert.Equal(LedgerRefundResult.AlreadyApplied, rebuilt.Refund(new LedgerRefund("o1", "r1", Usd(1_000)), null).Result);
+    }
+
+    [Fact]
+    public void Books_restored_from_a_snapshot_still_recognise_repeats_and_refuse_reused_ids()
+    {
+        var books = new SellerBooks(_rates);
+        books.HoldInEscrow("o1", Usd(10_000));
+        books.FundDeposit("d1", Usd(700));
+        books.Refund(new LedgerRefund("o1", "r1", Usd(1_000)), null);
+
+        var restored = SellerBooks.Restore(_rates, books.Snapshot());
+
+        Assert.Equal(books.Accounts.ToDictionary(a => a.Key, a => a.Value), restored.Accounts.ToDictionary(a => a.Key, a => a.Value));
+        Assert.Empty(restored.HoldInEscrow("o1", Usd(10_000)));
+        Assert.Throws<InvalidOperationException>(() => restored.HoldInEscrow("o1", Usd(10_001)));
+        Assert.Equal(DepositResult.AlreadyApplied, restored.FundDeposit("d1", Usd(700)).Result);
+        Assert.Equal(DepositResult.IdReused, restored.FundDeposit("d1", Usd(701)).Result);
+        Assert.Equal(LedgerRefundResult.AlreadyApplied, restored.Refund(new LedgerRefund("o1", "r1", Usd(1_000)), null).Result);
+        Assert.Single(restored.ReleaseEscrow(Split("o1", 9_000, 0), null, T0), t => t.TransferId == "o1:escrow-post");
+        Assert.Equal(9_000, Posted(restored, "seller:pending:USD"));
+    }
+
+    [Fact]
+    public void A_group_of_transfers_that_fails_part_way_leaves_the_ledger_as_it_was()
+    {
+        var ledger = new Ledger(SellerBooks.GuardOf);
+        ledger.Apply(new Transfer("in", TransferKind.Posted, "psp:clearing:USD", "seller:available:USD", 100, "USD"));
+        var before = ledger.Accounts.ToDictionary(a => a.Key, a => a.Value);
+
+        var (result, refused) = ledger.ApplyAll([
+            new Transfer("hold", TransferKind.Pending, "psp:clearing:USD", "escrow:o1", 50, "USD"),
+            new Transfer("out", TransferKind.Posted, "seller:available:USD", "psp:payouts:USD", 60, "USD"),
+            new Transfer("out2", TransferKind.Posted, "seller:available:USD", "psp:payouts:USD", 60, "USD"),
+        ]);
+
+        Assert.Equal(TransferResult.InsufficientFunds, result);
+        Assert.Equal("out2", refused!.TransferId);
+        Assert.Equal(before, ledger.Accounts.ToDictionary(a => a.Key, a => a.Value));
+        Assert.False(ledger.Contains("hold"));
+        Assert.Equal(0, ledger.PendingAmount("hold"));
+        Assert.Equal(TransferResult.Applied, ledger.Apply(new Transfer("out", TransferKind.Posted, "seller:available:USD", "psp:payouts:USD", 60, "USD")));
+    }
+}
