@@ -8,7 +8,8 @@ using Orleans.Trade.Orders;
 using Orleans.Trade.Silo;
 using Orleans.Trade.Silo.Storage;
 
-// Commands: (none) run the silo; "migrate" apply the schema and exit; "api-keys create --role R [--subject S] [--name N]".
+// Commands: (none) run the silo; "migrate" apply the schema and exit; "api-keys create --role R [--subject S] [--name N]";
+// "risk generate|train|evaluate ..." build and measure the payment risk model (no database, no Orleans).
 var command = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "run";
 // appsettings.json sits next to the binary; ./data stays relative to the working directory.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
@@ -24,8 +25,10 @@ switch (command)
         return await SiloCommands.MigrateAsync(builder);
     case "api-keys":
         return await SiloCommands.ApiKeysAsync(builder, args.Skip(1).ToArray());
+    case "risk":
+        return await Orleans.Trade.Silo.Risk.RiskCommands.RunAsync(builder.Configuration, args.Skip(1).ToArray());
     default:
-        await Console.Error.WriteLineAsync($"Unknown command '{command}'. Commands: migrate, api-keys create --role <role> [--subject <id>] [--name <text>].");
+        await Console.Error.WriteLineAsync($"Unknown command '{command}'. Commands: migrate, api-keys create --role <role> [--subject <id>] [--name <text>], risk generate|train|evaluate.");
         return 2;
 }
 

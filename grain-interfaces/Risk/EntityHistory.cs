@@ -1,0 +1,125 @@
+namespace Orleans.Trade.Risk;
+
+/// <summary>One past attempt as an entity's history keeps it: enough for 24-hour counts, sums, declines and distinct cards.</summary>
+[GenerateSerializer, Immutable]
+public readonly record struct HistoryEntry(
+    [property: Id(0)] DateTimeOffset At,
+    [property: Id(1)] long AmountUsdMinor,
+    [property: Id(2)] bool Declined,
+    [property: Id(3)] string CardFingerprint);
+
+/// <summary>
+/// What the risk model remembers about one buyer, card, device, IP address or shipping address: the attempts of the last
+/// 24 hours, first and last sight, a running mean of approved amounts, and the most recent devices, addresses and cards it
+/// was used with. Pure and bounded: a grain keeps it in its state and records every attempt into it.
+/// </summary>
+/// <remarks>
+/// Windows: an entry at time <c>a</c> is inside the window of length <c>w</c> seen at time <c>t</c> when <c>t − w &lt; a ≤ t</c>.
+/// An attempt exactly one hour old is outside the one-hour window; one at the same instant is inside; one later than
+/// <c>t</c> is outside. At most <see cref="MaxRecentEntries"/> entries are kept (the oldest go first), so window counts
+/// saturate there.
+/// </remarks>
+[GenerateSerializer]
+public sealed class EntityHistory
+{
+    /// <summary>The longest window any feature uses; older entries are dropped when an attempt is recorded.</summary>
+    public static readonly TimeSpan Retention = TimeSpan.FromHours(24);
+
+    /// <summary>Entries kept within <see cref="Retention"/>: a card-testing burst fits many times over.</summary>
+    public const int MaxRecentEntries = 512;
+
+    /// <summary>Distinct devices, addresses and cards remembered per entity (most recently used first).</summary>
+    public const int MaxKnownKeys = 16;
+
+    /// <summary>Attempts within <see cref="Retention"/> of the latest one, oldest first.</summary>
+    [Id(0)] public List<HistoryEntry> Recent { get; set; } = [];
+    [Id(1)] public DateTimeOffset? FirstSeen { get; set; }
+    [Id(2)] public DateTimeOffset? LastSeen { get; set; }
+    /// <summary>Every attempt ever recorded, approved or declined.</summary>
+    [Id(3)] public long Attempts { get; set; }
+    [Id(4)] public long ApprovedCount { get; set; }
+    [Id(5)] public long ApprovedAmountUsdMinor { get; set; }
+    [Id(6)] public List<string> KnownDevices { get; set; } = [];
+    [Id(7)] public List<string> KnownAddresses { get; set; } = [];
+    [Id(8)] public List<string> KnownCards { get; set; } = [];
+
+    /// <summary>Mean of approved amounts in US cents, or null before the first approved attempt.</summary>
+    public double? MeanApprovedAmountUsdMinor => ApprovedCount == 0 ? null : (double)ApprovedAmountUsdMinor / ApprovedCount;
+
+    /// <summary>Adds an attempt. Call it after the attempt was scored: features read the history as it was before.</summary>
+    public void Record(RiskEvent attempt)
+    {
+        var at = attempt.OccurredAt;
+        var cutoff = at - Retention;
+        // Entries at or before the cutoff can never fall inside a window seen at or after this attempt.
+        Recent.RemoveAll(e => e.At <= cutoff);
+        var entry = new HistoryEntry(at, attempt.AmountUsdMinor, attempt.Outcome == RiskOutcome.Declined, attempt.CardFingerprint);
+        var index = Recent.Count;
+        while (index > 0 && Recent[index - 1].At > at)
+        {
+            index--; // attempts may arrive slightly out of order; keep the list sorted by time
+        }
+        Recent.Insert(index, entry);
+        if (Recent.Count > MaxRecentEntries)
+        {
+            Recent.RemoveRange(0, Recent.Count - MaxRecentEntries);
+        }
+        FirstSeen = FirstSeen is { } first && first <= at ? first : at;
+        LastSeen = LastSeen is { } last && last >= at ? last : at;
+        Attempts++;
+        if (attempt.Outcome == RiskOutcome.Approved)
+        {
+            ApprovedCount++;
+            ApprovedAmountUsdMinor += attempt.AmountUsdMinor;
+        }
+        Remember(KnownDevices, attempt.DeviceFingerprint);
+        Remember(KnownAddresses, attempt.ShippingAddressKey);
+        Remember(KnownCards, attempt.CardFingerprint);
+    }
+
+    /// <summary>Entries with <c>at − window &lt; entry ≤ at</c>.</summary>
+    public WindowSummary Window(DateTimeOffset at, TimeSpan window)
+    {
+        var from = at - window;
+        int attempts = 0, declines = 0;
+        long amount = 0;
+        foreach (var e in Recent)
+        {
+            if (e.At > from && e.At <= at)
+            {
+                attempts++;
+                amount += e.AmountUsdMinor;
+                declines += e.Declined ? 1 : 0;
+            }
+        }
+        return new WindowSummary(attempts, amount, declines);
+    }
+
+    /// <summary>Distinct card fingerprints inside the window, counting <paramref name="currentCard"/> as one of them.</summary>
+    public int DistinctCards(DateTimeOffset at, TimeSpan window, string currentCard)
+    {
+        var from = at - window;
+        var cards = new HashSet<string>(StringComparer.Ordinal) { currentCard };
+        foreach (var e in Recent)
+        {
+            if (e.At > from && e.At <= at)
+            {
+                cards.Add(e.CardFingerprint);
+            }
+        }
+        return cards.Count;
+    }
+
+    private static void Remember(List<string> known, string key)
+    {
+        known.Remove(key);
+        known.Insert(0, key);
+        if (known.Count > MaxKnownKeys)
+        {
+            known.RemoveAt(known.Count - 1);
+        }
+    }
+}
+
+/// <summary>Counts and sums of one history over one window.</summary>
+public readonly record struct WindowSummary(int Attempts, long AmountUsdMinor, int Declines);
