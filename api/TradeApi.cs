@@ -12,6 +12,7 @@ using Orleans.Trade.Api.Common;
 using Orleans.Trade.Api.Inventory;
 using Orleans.Trade.Api.Orders;
 using Orleans.Trade.Api.Payments;
+using Orleans.Trade.Api.Risk;
 using Orleans.Trade.Api.Wallets;
 using Scalar.AspNetCore;
 
@@ -89,6 +90,8 @@ public static class TradeApi
         app.MapOrdersApiV1();
         app.MapPaymentMethodsApiV1();
         app.MapPaymentsApiV1();
+        app.MapRiskApiV1();
+        app.MapAnalystPage();
         app.MapFxRatesApiV1();
         app.MapWalletsApiV1();
         return app;

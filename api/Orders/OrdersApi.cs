@@ -59,7 +59,7 @@ public static class OrdersApi
 
     public static async Task<Results<Created<CheckoutResponse>, Ok<CheckoutResponse>, ValidationProblem, ProblemHttpResult>> Checkout(
         [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, CheckoutRequest request, ClaimsPrincipal user, IGrainFactory grains,
-        Payments.ICardTokenStore cards, TradeClock clock, CancellationToken cancellationToken)
+        Payments.ICardTokenStore cards, TradeClock clock, HttpContext http, IConfiguration configuration, CancellationToken cancellationToken)
     {
         var caller = Caller.From(user);
         var v = new Validation();
@@ -108,7 +108,7 @@ public static class OrdersApi
         {
             // One payment per seller's order, keyed by the checkout's own key: a retried checkout finds the same payments.
             var started = await Task.WhenAll(result.Orders.Select(o => Payments.PaymentsApi.Start(grains.GetGrain<IOrderGrain>(o.OrderId),
-                $"checkout:{scope}/{idempotencyKey}", instrument, caller, grains)));
+                $"checkout:{scope}/{idempotencyKey}", instrument, caller, grains, Risk.ClientSignals.From(http, configuration))));
             var orders = await Task.WhenAll(result.Orders.Select(o => grains.GetGrain<IOrderGrain>(o.OrderId).Get()));
             return TypedResults.Created($"/api/v1/orders/{result.Orders[0].OrderId}", new CheckoutResponse(result.CheckoutId,
                 orders.Select((o, i) => OrderResponse.From(o ?? result.Orders[i])).ToArray(),

@@ -69,7 +69,8 @@ public static class PaymentsApi
 
     public static async Task<Results<Created<PaymentResponse>, Accepted<PaymentResponse>, ValidationProblem, ProblemHttpResult>> Pay(
         string orderId, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, PaymentRequest request, ClaimsPrincipal user,
-        IGrainFactory grains, ICardTokenStore cards, TradeClock clock, CancellationToken cancellationToken)
+        IGrainFactory grains, ICardTokenStore cards, TradeClock clock, HttpContext http, Microsoft.Extensions.Configuration.IConfiguration configuration,
+        CancellationToken cancellationToken)
     {
         var caller = Caller.From(user);
         var v = new Validation();
@@ -90,7 +91,7 @@ public static class PaymentsApi
             return problem;
         }
         var key = $"{Scope(caller)}/{idempotencyKey}";
-        var (payment, failure) = await Start(order!, key, instrument!, caller, grains);
+        var (payment, failure) = await Start(order!, key, instrument!, caller, grains, Risk.ClientSignals.From(http, configuration));
         if (failure is not null)
         {
             return failure;
@@ -103,11 +104,11 @@ public static class PaymentsApi
 
     /// <summary>Registers the payment on the order (idempotent per key) and starts it; used by checkout for inline payment too.</summary>
     public static async Task<(PaymentView? Payment, ProblemHttpResult? Problem)> Start(
-        IOrderGrain order, string key, PaymentInstrument instrument, Caller caller, IGrainFactory grains)
+        IOrderGrain order, string key, PaymentInstrument instrument, Caller caller, IGrainFactory grains, RiskSignals signals)
     {
         var registration = await order.RegisterPayment(new PaymentRegistrationRequest(key,
             $"{instrument.Type}|{instrument.CardToken}|{instrument.WalletAccount}|{instrument.InstalmentCount}", instrument,
-            new OrderActor(caller.Role, caller.Subject)));
+            new OrderActor(caller.Role, caller.Subject), signals));
         ProblemHttpResult? problem = registration.Status switch
         {
             PaymentRegistrationStatus.Created or PaymentRegistrationStatus.Existing => null,
@@ -170,7 +171,8 @@ public static class PaymentsApi
             return (null, Problems.Unprocessable($"The card behind token '{card.Token}' expired in {card.ExpiryMonth:00}/{card.ExpiryYear}."));
         }
         return (new PaymentInstrument(method.Value, card.Token, card.Bin, card.Last4,
-            InstalmentCount: method == PaymentMethodType.Instalments ? request.Instalments : null), null);
+            InstalmentCount: method == PaymentMethodType.Instalments ? request.Instalments : null,
+            CardFingerprint: card.Fingerprint, CardBinCountry: card.BinCountry), null);
     }
 
     public static async Task<Results<Ok<PaymentListResponse>, ProblemHttpResult>> ListPayments(string orderId, ClaimsPrincipal user, IGrainFactory grains)

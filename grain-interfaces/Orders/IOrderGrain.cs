@@ -29,6 +29,9 @@ public interface IOrderGrain : IGrainWithStringKey
     /// <summary>The payment was authorized: the order takes it (and holds off its payment deadline) or refuses it.</summary>
     Task<PaymentDecision> PaymentAuthorized(string paymentId);
 
+    /// <summary>The payment was authorized but scored for human review: the order waits in RiskReview, not captured (R-PAY-5).</summary>
+    Task<PaymentDecision> PaymentHeldForReview(string paymentId, string reason);
+
     /// <summary>The payment's money was taken: the order becomes Paid, or refuses (the payment then refunds it in full).</summary>
     Task<PaymentDecision> PaymentCaptured(string paymentId);
 
@@ -63,7 +66,15 @@ public sealed record PaymentRegistrationRequest(
     [property: Id(0)] string Key,
     [property: Id(1)] string RequestHash,
     [property: Id(2)] Payments.PaymentInstrument Instrument,
-    [property: Id(3)] OrderActor Actor);
+    [property: Id(3)] OrderActor Actor,
+    [property: Id(4)] RiskSignals? Signals = null);
+
+/// <summary>What the buyer's client tells about itself when paying: a device fingerprint and the IP address with its country.</summary>
+[GenerateSerializer, Immutable]
+public sealed record RiskSignals(
+    [property: Id(0)] string DeviceFingerprint,
+    [property: Id(1)] string IpAddress,
+    [property: Id(2)] string IpCountry);
 
 public enum PaymentRegistrationStatus { Created, Existing, KeyReused, NotFound, Forbidden, NotPayable, Invalid }
 

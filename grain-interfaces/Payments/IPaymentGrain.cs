@@ -41,7 +41,8 @@ public sealed record PaymentStart(
     [property: Id(4)] Money Amount,
     [property: Id(5)] PaymentInstrument Instrument,
     [property: Id(6)] DateTimeOffset? PayBy,
-    [property: Id(7)] IReadOnlyList<Instalment>? Schedule);
+    [property: Id(7)] IReadOnlyList<Instalment>? Schedule,
+    [property: Id(8)] Risk.RiskEvent? Risk = null);
 
 public enum RefundStatus { Pending, Succeeded, Failed }
 
@@ -84,7 +85,9 @@ public sealed record PaymentView(
     [property: Id(17)] IReadOnlyList<PaymentRefundView> Refunds,
     [property: Id(18)] IReadOnlyList<PaymentHistoryEntry> History,
     [property: Id(19)] DateTimeOffset CreatedAt,
-    [property: Id(20)] DateTimeOffset UpdatedAt);
+    [property: Id(20)] DateTimeOffset UpdatedAt,
+    [property: Id(21)] Risk.RiskScore? RiskScore = null,
+    [property: Id(22)] bool HeldForReview = false);
 
 /// <summary>A refund the order asks its payment to send back through the provider (R-SET-3).</summary>
 [GenerateSerializer, Immutable]
@@ -109,6 +112,9 @@ public interface IPaymentGrain : IGrainWithStringKey
 
     /// <summary>A verified provider webhook; duplicates and stale events change nothing. Completes once the change is durable.</summary>
     Task HandleProviderEvent(ProviderEvent providerEvent);
+
+    /// <summary>An analyst's decision on a payment held for review: approve captures it, reject voids it (the order is cancelled).</summary>
+    Task ResolveReview(bool approve, string actor);
 
     /// <summary>The order's refund instruction, fire-and-forget; the payment answers by calling the order's RefundSettled.</summary>
     [OneWay]

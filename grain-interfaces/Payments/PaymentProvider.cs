@@ -26,7 +26,9 @@ public sealed record PaymentInstrument(
     [property: Id(2)] string? CardBin = null,
     [property: Id(3)] string? CardLast4 = null,
     [property: Id(4)] string? WalletAccount = null,
-    [property: Id(5)] int? InstalmentCount = null);
+    [property: Id(5)] int? InstalmentCount = null,
+    [property: Id(6)] string? CardFingerprint = null,
+    [property: Id(7)] string? CardBinCountry = null);
 
 /// <summary>An authorization request. The provider deduplicates on <paramref name="IdempotencyKey"/>: a repeat gets the first outcome.</summary>
 /// <param name="PayBy">Bank transfers only: when the reference expires.</param>

@@ -313,8 +313,9 @@ public sealed class OrderGrain(
                 S.Deadlines = S.Deadlines with { PaymentDueAt = payBy };
             }
         }
-        var start = new Payments.PaymentStart(Ulid.NewUlid(now).ToString(), OrderId, S.Placement.BuyerId, S.Placement.SellerId, amount,
-            request.Instrument, payBy, schedule);
+        var paymentId = Ulid.NewUlid(now).ToString();
+        var start = new Payments.PaymentStart(paymentId, OrderId, S.Placement.BuyerId, S.Placement.SellerId, amount,
+            request.Instrument, payBy, schedule, request.Signals is { } signals ? RiskEventOf(paymentId, request.Instrument, signals, now) : null);
         S.Payments.Add(new OrderPaymentRecord { Key = request.Key, RequestHash = request.RequestHash, Start = start, CreatedAt = now });
         Record(now, "PaymentStarted", request.Actor, $"{request.Instrument.Type} payment {start.PaymentId}", notify: false);
         await Persist();
@@ -344,14 +345,15 @@ public sealed class OrderGrain(
         {
             return PaymentDecision.Proceed;
         }
-        if (S.Phase != OrderPhase.Live || S.Status != OrderStatus.AwaitingPayment || (S.CaptureLock is not null && S.CaptureLock != paymentId)
+        var reviewed = S.Status == OrderStatus.RiskReview && S.CaptureLock == paymentId;
+        if (S.Phase != OrderPhase.Live || (S.Status != OrderStatus.AwaitingPayment && !reviewed) || (S.CaptureLock is not null && S.CaptureLock != paymentId)
             || S.Payments.Find(p => p.Start.PaymentId == paymentId) is not { } payment)
         {
             return PaymentDecision.Refuse;
         }
         S.PaidBy = paymentId;
         S.CaptureLock = null;
-        ApplyPaymentConfirmed(clock.GetUtcNow(), PaymentActor(paymentId), $"{payment.Start.Instrument.Type} payment {paymentId}");
+        ApplyPaymentConfirmed(clock.GetUtcNow(), PaymentActor(paymentId), $"{payment.Start.Instrument.Type} payment {paymentId}", reviewed);
         await Persist();
         return PaymentDecision.Proceed;
     }
@@ -363,15 +365,56 @@ public sealed class OrderGrain(
             return;
         }
         payment.Failed = true;
+        var now = clock.GetUtcNow();
         if (S.CaptureLock == paymentId)
         {
             S.CaptureLock = null;
+            if (S.Status == OrderStatus.RiskReview)
+            {
+                // Rejected by an analyst: the authorization was voided; the order ends and its stock goes back.
+                S.PendingReleases.AddRange(Reservations());
+                Transition(OrderStatus.Cancelled, now, "Cancelled", PaymentActor(paymentId), reason);
+                await Persist();
+                return;
+            }
         }
-        Record(clock.GetUtcNow(), "PaymentFailed", PaymentActor(paymentId), reason);
+        Record(now, "PaymentFailed", PaymentActor(paymentId), reason);
         await Persist();
     }
 
     private static OrderActor PaymentActor(string paymentId) => new("payment", paymentId);
+
+    /// <summary>The facts of this payment attempt the risk model scores (R-PAY-5); never a card number or an address in clear.</summary>
+    private Risk.RiskEvent RiskEventOf(string paymentId, Payments.PaymentInstrument instrument, RiskSignals signals, DateTimeOffset now)
+    {
+        var charged = S.Totals!.Charged;
+        var usd = fxRates.TryGetRate(charged.Currency, "USD", out var rate, out _) ? CurrencyConversion.Convert(charged, "USD", rate).AmountMinor : 0;
+        var to = S.Placement!.ShipTo;
+        var address = string.Join('|', new[] { to.Country, to.PostalCode, to.City, to.Line1, to.Line2 ?? "" }
+            .Select(part => new string(part.Where(char.IsLetterOrDigit).ToArray()).ToUpperInvariant()));
+        var addressKey = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(address)))[..32];
+        var instrumentKey = instrument.CardFingerprint ?? (instrument.WalletAccount is { } wallet ? "wallet:" + wallet : instrument.Type.ToString().ToLowerInvariant());
+        return new Risk.RiskEvent(paymentId, now, S.Placement.BuyerId, now, instrumentKey, instrument.CardBinCountry ?? "", signals.DeviceFingerprint,
+            signals.IpAddress, signals.IpCountry, addressKey, to.Country, usd, S.Lines.Select(l => l.Category).FirstOrDefault(c => c is not null) ?? "unknown",
+            Risk.RiskOutcome.Approved);
+    }
+
+    public async Task<PaymentDecision> PaymentHeldForReview(string paymentId, string reason)
+    {
+        if (S.Status == OrderStatus.RiskReview && S.CaptureLock == paymentId)
+        {
+            return PaymentDecision.Proceed;
+        }
+        if (S.Phase != OrderPhase.Live || S.Status != OrderStatus.AwaitingPayment || (S.CaptureLock is not null && S.CaptureLock != paymentId)
+            || S.Payments.Find(p => p.Start.PaymentId == paymentId) is null)
+        {
+            return PaymentDecision.Refuse;
+        }
+        S.CaptureLock = paymentId;
+        Transition(OrderStatus.RiskReview, clock.GetUtcNow(), "HeldForReview", PaymentActor(paymentId), reason);
+        await Persist();
+        return PaymentDecision.Proceed;
+    }
 
     public Task<IReadOnlyList<OrderPaymentAttempt>> PaymentAttempts() => Task.FromResult<IReadOnlyList<OrderPaymentAttempt>>(
         S.Payments.Select(p => new OrderPaymentAttempt(p.Start.PaymentId, p.Start.Instrument.Type, p.CreatedAt)).ToArray());
@@ -503,10 +546,10 @@ public sealed class OrderGrain(
          S.Refunds.Where(r => r.View.Status != Payments.RefundStatus.Failed).Sum(r => r.View.BuyerAmount.AmountMinor));
 
     /// <summary>Paid, then straight on to the seller or held for review (R-ORD-3), in one step.</summary>
-    private void ApplyPaymentConfirmed(DateTimeOffset now, OrderActor actor, string? reason)
+    private void ApplyPaymentConfirmed(DateTimeOffset now, OrderActor actor, string? reason, bool reviewed = false)
     {
         Transition(OrderStatus.Paid, now, "Paid", actor, reason);
-        if (S.ReviewReason is not null)
+        if (S.ReviewReason is not null && !reviewed)
         {
             Transition(OrderStatus.RiskReview, now, "HeldForReview", OrderActor.System, S.ReviewReason);
         }

@@ -10,6 +10,8 @@ public static class OrderTransitions
         {
             [(OrderStatus.AwaitingPayment, OrderAction.ConfirmPayment)] = OrderStatus.Paid,
             [(OrderStatus.AwaitingPayment, OrderAction.Cancel)] = OrderStatus.Cancelled,
+            // A payment scored for review is authorized but not captured: the order waits for an analyst (R-PAY-5).
+            [(OrderStatus.AwaitingPayment, OrderAction.HoldForReview)] = OrderStatus.RiskReview,
 
             [(OrderStatus.Paid, OrderAction.ReleaseToSeller)] = OrderStatus.AwaitingShipment,
             [(OrderStatus.Paid, OrderAction.HoldForReview)] = OrderStatus.RiskReview,

@@ -6,7 +6,7 @@ using Orleans.Trade.Orders;
 namespace Orleans.Trade.Payments;
 
 /// <summary>What the order still has to hear from its payment; written before the call, cleared after it.</summary>
-public enum OrderNotice { None, Authorized, Captured, Failed }
+public enum OrderNotice { None, Authorized, Captured, Failed, HeldForReview }
 
 /// <summary>Persistent state of a payment grain (state name <c>payment</c>).</summary>
 [GenerateSerializer]
@@ -35,6 +35,15 @@ public sealed class PaymentState
     [Id(15)] public bool Answered { get; set; }
     [Id(16)] public DateTimeOffset CreatedAt { get; set; }
     [Id(17)] public DateTimeOffset UpdatedAt { get; set; }
+    /// <summary>The risk score, taken before the provider heard of the payment (R-PAY-5).</summary>
+    [Id(18)] public Risk.RiskScore? RiskScore { get; set; }
+    [Id(19)] public Risk.RiskEvent? RiskEvent { get; set; }
+    [Id(20)] public List<Risk.RiskFeatureValue>? RiskFeatures { get; set; }
+    /// <summary>Authorized and waiting for an analyst; only their decision captures or voids it.</summary>
+    [Id(21)] public bool HeldForReview { get; set; }
+    [Id(22)] public bool? ReviewApproved { get; set; }
+    /// <summary>The outcome went into the buyer's, card's, device's, IP's and address's histories.</summary>
+    [Id(23)] public bool RiskRecorded { get; set; }
 }
 
 /// <summary>
@@ -46,6 +55,7 @@ public sealed class PaymentState
 public sealed class PaymentGrain(
     [PersistentState(stateName: "payment", storageName: StorageNames.Trade)] IPersistentState<PaymentState> state,
     IPaymentProvider provider,
+    Risk.RiskAssessor risk,
     IOptions<PaymentOptions> options,
     TradeClock clock,
     ILogger<PaymentGrain> logger) : Grain, IPaymentGrain, IRemindable
@@ -150,6 +160,27 @@ public sealed class PaymentGrain(
         await Advance();
     }
 
+    public async Task ResolveReview(bool approve, string actor)
+    {
+        if (S.Start is null || !S.HeldForReview || S.ReviewApproved is not null)
+        {
+            await Advance();
+            return;
+        }
+        S.ReviewApproved = approve;
+        if (approve)
+        {
+            S.CaptureRequested = true;
+        }
+        else
+        {
+            S.VoidRequested = true;
+        }
+        Note(clock.GetUtcNow(), approve ? "ReviewApproved" : "ReviewRejected", actor);
+        await Write();
+        await Advance();
+    }
+
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (reminderName == ReconcileReminder)
@@ -194,6 +225,25 @@ public sealed class PaymentGrain(
         var start = S.Start!;
         var order = GrainFactory.GetGrain<IOrderGrain>(start.OrderId);
         var now = clock.GetUtcNow();
+        if (S.Status == PaymentStatus.Pending && start.Risk is { } attempt && S.RiskScore is null)
+        {
+            // Scored before the provider hears of it: a blocked payment never reaches the provider.
+            var assessment = await risk.AssessAsync(attempt with { OccurredAt = now });
+            S.RiskScore = assessment.Score;
+            S.RiskEvent = assessment.Event;
+            S.RiskFeatures = assessment.Features.ToList();
+            Note(now, "Scored", $"{assessment.Score.Score} ({assessment.Score.Decision}, model {assessment.Score.ModelVersion})");
+            if (assessment.Score.Decision == Risk.RiskDecision.Block)
+            {
+                S.Status = PaymentStatus.Failed;
+                S.DeclineCode = "risk_blocked";
+                S.Message = assessment.Score.Reasons.FirstOrDefault()?.Description;
+                S.Notice = OrderNotice.Failed;
+                Note(now, "Failed", "blocked by risk policy");
+            }
+            await Write();
+            return true;
+        }
         if (S.Status == PaymentStatus.Pending)
         {
             if (!S.Answered)
@@ -217,6 +267,24 @@ public sealed class PaymentGrain(
         }
         switch (S.Notice)
         {
+            case OrderNotice.HeldForReview:
+                var hold = await order.PaymentHeldForReview(PaymentId, $"risk score {S.RiskScore!.Score}: "
+                    + string.Join("; ", S.RiskScore.Reasons.Take(3).Select(r => r.Description)));
+                S.Notice = OrderNotice.None;
+                if (hold == PaymentDecision.Proceed)
+                {
+                    await GrainFactory.GetGrain<Risk.IRiskReviewGrain>(PaymentId).Open(new Risk.RiskReviewOpening(PaymentId, start.OrderId,
+                        start.BuyerId, start.SellerId, start.Amount, S.RiskScore, S.RiskEvent!, S.RiskFeatures ?? [], now));
+                    S.HeldForReview = true;
+                    Note(now, "HeldForReview", $"score {S.RiskScore.Score}");
+                }
+                else
+                {
+                    S.VoidRequested = true;
+                    Note(now, "RefusedByOrder", "the order can no longer take this payment");
+                }
+                await Write();
+                return true;
             case OrderNotice.Authorized:
                 var take = await order.PaymentAuthorized(PaymentId);
                 S.Notice = OrderNotice.None;
@@ -278,6 +346,14 @@ public sealed class PaymentGrain(
             await Write();
             return true;
         }
+        if (S.RiskEvent is { } recorded && !S.RiskRecorded && S.Status is not (PaymentStatus.Pending or PaymentStatus.RequiresAction or PaymentStatus.AwaitingTransfer))
+        {
+            var declined = S.Status is PaymentStatus.Failed || (S.Status is PaymentStatus.Voided && S.ReviewApproved == false);
+            await risk.RecordAsync(recorded with { Outcome = declined ? Risk.RiskOutcome.Declined : Risk.RiskOutcome.Approved });
+            S.RiskRecorded = true;
+            await Write();
+            return true;
+        }
         if (S.RefundsToReport.Count > 0)
         {
             var refundId = S.RefundsToReport[0];
@@ -306,6 +382,8 @@ public sealed class PaymentGrain(
         S.TransferReference = outcome.TransferReference ?? S.TransferReference;
         S.Notice = next switch
         {
+            // Scored for review: authorized but not captured until an analyst approves.
+            PaymentStatus.Authorized when S.RiskScore?.Decision == Risk.RiskDecision.Review && S.ReviewApproved is null => OrderNotice.HeldForReview,
             PaymentStatus.Authorized => OrderNotice.Authorized,
             PaymentStatus.Captured => OrderNotice.Captured,
             PaymentStatus.Failed or PaymentStatus.Voided or PaymentStatus.Expired => OrderNotice.Failed,
@@ -339,6 +417,7 @@ public sealed class PaymentGrain(
 
     private bool HasWork() =>
         (S.Status == PaymentStatus.Pending) || S.Notice != OrderNotice.None || S.RefundsToReport.Count > 0
+        || (S.RiskEvent is not null && !S.RiskRecorded && S.Status is not (PaymentStatus.Pending or PaymentStatus.RequiresAction or PaymentStatus.AwaitingTransfer))
         || (S.Status == PaymentStatus.Authorized && S.CaptureRequested)
         || (S.VoidRequested && S.Status is PaymentStatus.Authorized or PaymentStatus.RequiresAction or PaymentStatus.AwaitingTransfer)
         || (S.Status == PaymentStatus.Captured && S.Refunds.Any(r => r.Status == RefundStatus.Pending));
@@ -388,6 +467,6 @@ public sealed class PaymentGrain(
         return new PaymentView(PaymentId, start.OrderId, start.BuyerId, start.SellerId, start.Amount, start.Instrument.Type,
             start.Instrument.CardLast4, S.Status, S.Provider, S.ProviderPaymentId, S.DeclineCode, S.Message, S.ActionUrl, S.TransferReference,
             start.PayBy, start.Schedule, new Money(S.Refunds.Where(r => r.Status == RefundStatus.Succeeded).Sum(r => r.Amount.AmountMinor), start.Amount.Currency),
-            S.Refunds.ToArray(), S.History.ToArray(), S.CreatedAt, S.UpdatedAt);
+            S.Refunds.ToArray(), S.History.ToArray(), S.CreatedAt, S.UpdatedAt, S.RiskScore, S.HeldForReview);
     }
 }

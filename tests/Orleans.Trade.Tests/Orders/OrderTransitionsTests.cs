@@ -10,7 +10,7 @@ public sealed class OrderTransitionsTests
     {
         [OrderAction.ConfirmPayment] = ([AwaitingPayment], Paid),
         [OrderAction.ReleaseToSeller] = ([Paid], AwaitingShipment),
-        [OrderAction.HoldForReview] = ([Paid], RiskReview),
+        [OrderAction.HoldForReview] = ([AwaitingPayment, Paid], RiskReview), // AwaitingPayment: authorized, scored for review (R-PAY-5)
         [OrderAction.ApproveReview] = ([RiskReview], AwaitingShipment),
         [OrderAction.Accept] = ([AwaitingShipment], null),
         [OrderAction.Ship] = ([AwaitingShipment], Shipped),

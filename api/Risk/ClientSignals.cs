@@ -1,0 +1,40 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Orleans.Trade.Orders;
+
+namespace Orleans.Trade.Api.Risk;
+
+/// <summary>
+/// What a paying client reveals for risk scoring (R-PAY-5): the device fingerprint its app sends in <c>X-Device-Fingerprint</c>,
+/// and its IP address and country. Behind a trusted proxy (<c>Risk:TrustProxyHeaders</c>), the address is the first hop of
+/// <c>X-Forwarded-For</c> and the country the proxy's <c>X-Client-Country</c>; otherwise the connection's address and an
+/// unknown country ("ZZ").
+/// </summary>
+public static class ClientSignals
+{
+    public const string DeviceHeader = "X-Device-Fingerprint";
+    public const string CountryHeader = "X-Client-Country";
+
+    public static RiskSignals From(HttpContext context, IConfiguration configuration)
+    {
+        var headers = context.Request.Headers;
+        var device = headers[DeviceHeader].ToString().Trim();
+        device = device.Length is > 0 and <= 128 ? device : "none";
+        var ip = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        var country = "ZZ";
+        if (configuration.GetValue("Risk:TrustProxyHeaders", false))
+        {
+            var forwarded = headers["X-Forwarded-For"].ToString().Split(',')[0].Trim();
+            if (System.Net.IPAddress.TryParse(forwarded, out var address))
+            {
+                ip = address.ToString();
+            }
+            var claimed = headers[CountryHeader].ToString().Trim().ToUpperInvariant();
+            if (Orleans.Trade.Common.Iso3166.IsKnown(claimed))
+            {
+                country = claimed;
+            }
+        }
+        return new RiskSignals(device, ip, country);
+    }
+}

@@ -1,0 +1,158 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Orleans.Trade.Api.Auth;
+using Orleans.Trade.Api.Common;
+using Orleans.Trade.Payments;
+using Orleans.Trade.Risk;
+
+namespace Orleans.Trade.Api.Risk;
+
+public sealed record ReviewDecisionRequest(string? Decision, string? Note);
+
+public sealed record RiskReviewListResponse(IReadOnlyList<RiskReviewView> Items, long Total, int Page, int PageSize);
+
+/// <summary>A review with the payment it holds.</summary>
+public sealed record RiskReviewDetail(RiskReviewView Review, Payments.PaymentResponse? Payment);
+
+public sealed record RiskPolicyRequest(
+    int? ReviewThreshold,
+    int? BlockThreshold,
+    IReadOnlyList<string>? BlockedBuyers,
+    IReadOnlyList<string>? BlockedCardFingerprints,
+    IReadOnlyList<string>? BlockedDevices,
+    IReadOnlyList<string>? BlockedIps,
+    int? MaxPaymentsPerCardPerHour,
+    int? MaxPaymentsPerBuyerPerHour);
+
+/// <summary>The analysts' review queue and the risk policy (R-PAY-5, R-ORD-3); analysts and admins only.</summary>
+public static class RiskApi
+{
+    private const int MaxPageSize = 100;
+    private const int MaxListEntries = 10_000;
+
+    public static IEndpointRouteBuilder MapRiskApiV1(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1/risk").WithTags("Risk");
+        api.MapGet("/reviews", List).RequireAuthorization(Policies.Reviewers);
+        api.MapGet("/reviews/{reviewId}", Get).RequireAuthorization(Policies.Reviewers);
+        api.MapPost("/reviews/{reviewId}/claim", Claim).RequireAuthorization(Policies.Reviewers);
+        api.MapPost("/reviews/{reviewId}/decision", Decide).RequireAuthorization(Policies.Reviewers);
+        api.MapGet("/policy", GetPolicy).RequireAuthorization(Policies.Reviewers);
+        api.MapPut("/policy", SetPolicy).RequireAuthorization(Policies.Admins);
+        return app;
+    }
+
+    public static async Task<Results<Ok<RiskReviewListResponse>, ValidationProblem>> List(IRiskReviewQueries queries, CancellationToken cancellationToken,
+        string? status = null, int? minScore = null, int? maxScore = null, int? minAgeMinutes = null, int page = 1, int pageSize = 20)
+    {
+        var v = new Validation();
+        RiskReviewStatus? parsed = null;
+        if (status is not null)
+        {
+            if (Enum.TryParse<RiskReviewStatus>(status, ignoreCase: true, out var s) && !int.TryParse(status, out _)) parsed = s;
+            else v.Add("status", "status must be one of: open, claimed, approved, rejected.");
+        }
+        v.Range("minScore", minScore, 0, 100);
+        v.Range("maxScore", maxScore, 0, 100);
+        v.Range("minAgeMinutes", minAgeMinutes, 0, 525_600);
+        v.Range("page", page, 1, 100_000);
+        v.Range("pageSize", pageSize, 1, MaxPageSize);
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+        var olderThan = minAgeMinutes is { } age ? DateTimeOffset.UtcNow.AddMinutes(-age) : (DateTimeOffset?)null;
+        var result = await queries.ListAsync(new RiskReviewQuery(parsed, minScore, maxScore, olderThan, page, pageSize), cancellationToken);
+        return TypedResults.Ok(new RiskReviewListResponse(result.Items, result.Total, page, pageSize));
+    }
+
+    public static async Task<Results<Ok<RiskReviewDetail>, ProblemHttpResult>> Get(string reviewId, IGrainFactory grains)
+    {
+        var review = Ids.IsValid(reviewId) ? await grains.GetGrain<IRiskReviewGrain>(reviewId).Get() : null;
+        if (review is null)
+        {
+            return Problems.NotFound($"Review '{reviewId}' does not exist.");
+        }
+        var payment = await grains.GetGrain<IPaymentGrain>(review.Opening.PaymentId).Get();
+        return TypedResults.Ok(new RiskReviewDetail(review, payment is null ? null : Payments.PaymentResponse.From(payment)));
+    }
+
+    public static async Task<Results<Ok<RiskReviewView>, ProblemHttpResult>> Claim(string reviewId, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var caller = Caller.From(user);
+        if (!Ids.IsValid(reviewId))
+        {
+            return Problems.NotFound($"Review '{reviewId}' does not exist.");
+        }
+        return Answer(await grains.GetGrain<IRiskReviewGrain>(reviewId).Claim(Actor(caller), caller.IsAdmin));
+    }
+
+    public static async Task<Results<Ok<RiskReviewView>, ProblemHttpResult, ValidationProblem>> Decide(string reviewId, ReviewDecisionRequest request,
+        ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var caller = Caller.From(user);
+        var v = new Validation();
+        if (request.Decision is not ("approve" or "reject")) v.Add("decision", "decision must be approve or reject.");
+        if (string.IsNullOrWhiteSpace(request.Note)) v.Add("note", "note is required: say why.");
+        else if (request.Note.Length > 2_000) v.Add("note", "note must be at most 2000 characters.");
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+        if (!Ids.IsValid(reviewId))
+        {
+            return Problems.NotFound($"Review '{reviewId}' does not exist.");
+        }
+        var result = await grains.GetGrain<IRiskReviewGrain>(reviewId).Decide(Actor(caller), caller.IsAdmin, request.Decision == "approve", request.Note!.Trim());
+        return Answer(result).Result switch
+        {
+            Ok<RiskReviewView> ok => ok,
+            ProblemHttpResult problem => problem,
+            _ => throw new InvalidOperationException("Unexpected review answer."),
+        };
+    }
+
+    public static async Task<Ok<RiskPolicy>> GetPolicy(IGrainFactory grains) =>
+        TypedResults.Ok(await grains.GetGrain<IRiskPolicyGrain>(IRiskPolicyGrain.Key).Get());
+
+    public static async Task<Results<Ok<RiskPolicy>, ValidationProblem>> SetPolicy(RiskPolicyRequest request, ClaimsPrincipal user, IGrainFactory grains,
+        IRiskPolicyCache cache)
+    {
+        var v = new Validation();
+        v.Required("reviewThreshold", request.ReviewThreshold);
+        v.Required("blockThreshold", request.BlockThreshold);
+        v.Range("reviewThreshold", request.ReviewThreshold, 0, 101);
+        v.Range("blockThreshold", request.BlockThreshold, 0, 101);
+        if (request.ReviewThreshold > request.BlockThreshold) v.Add("reviewThreshold", "reviewThreshold must not be above blockThreshold.");
+        v.Range("maxPaymentsPerCardPerHour", request.MaxPaymentsPerCardPerHour, 1, 100_000);
+        v.Range("maxPaymentsPerBuyerPerHour", request.MaxPaymentsPerBuyerPerHour, 1, 100_000);
+        foreach (var (name, list) in new[] { ("blockedBuyers", request.BlockedBuyers), ("blockedCardFingerprints", request.BlockedCardFingerprints),
+                     ("blockedDevices", request.BlockedDevices), ("blockedIps", request.BlockedIps) })
+        {
+            if (list is { Count: > MaxListEntries }) v.Add(name, $"{name} holds at most {MaxListEntries} entries.");
+            else if (list?.Any(e => string.IsNullOrWhiteSpace(e) || e.Length > 200) == true) v.Add(name, $"{name} entries are 1-200 characters.");
+        }
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+        var policy = new RiskPolicy(request.ReviewThreshold!.Value, request.BlockThreshold!.Value, request.BlockedBuyers ?? [],
+            request.BlockedCardFingerprints ?? [], request.BlockedDevices ?? [], request.BlockedIps ?? [], request.MaxPaymentsPerCardPerHour,
+            request.MaxPaymentsPerBuyerPerHour, 0);
+        var saved = await grains.GetGrain<IRiskPolicyGrain>(IRiskPolicyGrain.Key).Set(policy, Actor(Caller.From(user)));
+        cache.Set(saved);
+        return TypedResults.Ok(saved);
+    }
+
+    private static string Actor(Caller caller) => caller.Subject is null ? $"{caller.Role}:{caller.KeyId}" : $"{caller.Role}:{caller.Subject}";
+
+    private static Results<Ok<RiskReviewView>, ProblemHttpResult> Answer(ReviewActionResult result) => result.Status switch
+    {
+        ReviewActionStatus.Done => TypedResults.Ok(result.Review!),
+        ReviewActionStatus.NotFound => Problems.NotFound(result.Reason!),
+        _ => Problems.Conflict(result.Reason!, new Dictionary<string, object?> { ["reviewStatus"] = result.Review?.Status.ToString(), ["claimedBy"] = result.Review?.ClaimedBy }),
+    };
+}

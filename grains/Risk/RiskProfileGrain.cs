@@ -1,0 +1,76 @@
+using Microsoft.Extensions.Logging;
+
+namespace Orleans.Trade.Risk;
+
+/// <summary>Persistent state of a risk profile grain (state name <c>riskProfile</c>).</summary>
+[GenerateSerializer]
+public sealed class RiskProfileState
+{
+    [Id(0)] public EntityHistory History { get; set; } = new();
+    /// <summary>The latest payments recorded, so a repeated record changes nothing.</summary>
+    [Id(1)] public List<string> RecentPayments { get; set; } = [];
+}
+
+/// <summary>
+/// One entity's payment history. Features are derived data, so writes are coalesced: the history is written at most every
+/// <see cref="FlushPeriod"/> and when the grain deactivates. A silo crash can lose the last moments of history, never a
+/// payment or an order.
+/// </summary>
+public sealed class RiskProfileGrain(
+    [PersistentState(stateName: "riskProfile", storageName: StorageNames.Trade)] IPersistentState<RiskProfileState> state,
+    ILogger<RiskProfileGrain> logger) : Grain, IRiskProfileGrain
+{
+    public static readonly TimeSpan FlushPeriod = TimeSpan.FromSeconds(2);
+    private const int RecentPaymentsKept = 64;
+    private bool _dirty;
+    private IGrainTimer? _flush;
+
+    public Task<EntityHistory> History() => Task.FromResult(state.State.History);
+
+    public Task Record(RiskEvent attempt)
+    {
+        var s = state.State;
+        if (s.RecentPayments.Contains(attempt.PaymentId))
+        {
+            return Task.CompletedTask;
+        }
+        s.History.Record(attempt);
+        s.RecentPayments.Add(attempt.PaymentId);
+        if (s.RecentPayments.Count > RecentPaymentsKept)
+        {
+            s.RecentPayments.RemoveAt(0);
+        }
+        _dirty = true;
+        _flush ??= this.RegisterGrainTimer(static (grain, _) => grain.Flush(), this,
+            new GrainTimerCreationOptions { DueTime = FlushPeriod, Period = FlushPeriod, Interleave = false });
+        return Task.CompletedTask;
+    }
+
+    private async Task Flush()
+    {
+        if (!_dirty)
+        {
+            _flush?.Dispose();
+            _flush = null;
+            return;
+        }
+        _dirty = false;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch (Exception ex)
+        {
+            _dirty = true;
+            logger.LogWarning(ex, "Risk profile {Profile} could not be written; will retry", this.GetPrimaryKeyString());
+        }
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_dirty)
+        {
+            await Flush();
+        }
+    }
+}

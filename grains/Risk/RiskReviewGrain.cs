@@ -1,0 +1,160 @@
+using Microsoft.Extensions.Logging;
+using Orleans.Trade.Common;
+
+namespace Orleans.Trade.Risk;
+
+/// <summary>The review queue's read model (implemented by the silo over the database): one row per review plus its audit trail.</summary>
+public interface IRiskReviewSink
+{
+    Task RecordAsync(RiskReviewView review, CancellationToken cancellationToken);
+}
+
+/// <summary>Persistent state of a review grain (state name <c>riskReview</c>).</summary>
+[GenerateSerializer]
+public sealed class RiskReviewState
+{
+    [Id(0)] public RiskReviewOpening? Opening { get; set; }
+    [Id(1)] public RiskReviewStatus Status { get; set; }
+    [Id(2)] public string? ClaimedBy { get; set; }
+    [Id(3)] public DateTimeOffset? ClaimedAt { get; set; }
+    [Id(4)] public string? DecidedBy { get; set; }
+    [Id(5)] public DateTimeOffset? DecidedAt { get; set; }
+    [Id(6)] public string? DecisionNote { get; set; }
+    [Id(7)] public List<RiskReviewAuditEntry> Audit { get; set; } = [];
+    /// <summary>Outbox: the queue table and the payment have yet to hear of the latest change.</summary>
+    [Id(8)] public bool ProjectionPending { get; set; }
+    [Id(9)] public bool PaymentPending { get; set; }
+}
+
+public sealed class RiskReviewGrain(
+    [PersistentState(stateName: "riskReview", storageName: StorageNames.Trade)] IPersistentState<RiskReviewState> state,
+    IRiskReviewSink sink,
+    TradeClock clock,
+    ILogger<RiskReviewGrain> logger) : Grain, IRiskReviewGrain
+{
+    private static readonly TimeSpan RetryPeriod = TimeSpan.FromSeconds(2);
+    private IGrainTimer? _retry;
+    private RiskReviewState S => state.State;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (S.ProjectionPending || S.PaymentPending)
+        {
+            ScheduleRetry();
+        }
+        return Task.CompletedTask;
+    }
+
+    public async Task<RiskReviewView> Open(RiskReviewOpening opening)
+    {
+        if (S.Opening is null)
+        {
+            S.Opening = opening;
+            S.Status = RiskReviewStatus.Open;
+            S.Audit.Add(new RiskReviewAuditEntry(clock.GetUtcNow(), "system", "Opened", $"score {opening.Score.Score}, model {opening.Score.ModelVersion}"));
+            S.ProjectionPending = true;
+            await state.WriteOrReloadAsync();
+            await Publish();
+        }
+        return View();
+    }
+
+    public Task<RiskReviewView?> Get() => Task.FromResult(S.Opening is null ? null : View());
+
+    public async Task<ReviewActionResult> Claim(string actor, bool isAdmin)
+    {
+        if (S.Opening is null)
+        {
+            return new ReviewActionResult(ReviewActionStatus.NotFound, null, $"Review '{this.GetPrimaryKeyString()}' does not exist.");
+        }
+        if (S.Status is RiskReviewStatus.Approved or RiskReviewStatus.Rejected)
+        {
+            return new ReviewActionResult(ReviewActionStatus.AlreadyDecided, View(), $"The review was decided ({S.Status}) by {S.DecidedBy}.");
+        }
+        if (S.ClaimedBy == actor)
+        {
+            return new ReviewActionResult(ReviewActionStatus.Done, View(), null);
+        }
+        if (S.ClaimedBy is not null && !isAdmin)
+        {
+            return new ReviewActionResult(ReviewActionStatus.ClaimedByAnother, View(), $"The review is claimed by {S.ClaimedBy}.");
+        }
+        var now = clock.GetUtcNow();
+        S.Audit.Add(new RiskReviewAuditEntry(now, actor, S.ClaimedBy is null ? "Claimed" : "TookOver", S.ClaimedBy is null ? null : $"from {S.ClaimedBy}"));
+        S.ClaimedBy = actor;
+        S.ClaimedAt = now;
+        S.Status = RiskReviewStatus.Claimed;
+        S.ProjectionPending = true;
+        await state.WriteOrReloadAsync();
+        await Publish();
+        return new ReviewActionResult(ReviewActionStatus.Done, View(), null);
+    }
+
+    public async Task<ReviewActionResult> Decide(string actor, bool isAdmin, bool approve, string note)
+    {
+        if (S.Opening is null)
+        {
+            return new ReviewActionResult(ReviewActionStatus.NotFound, null, $"Review '{this.GetPrimaryKeyString()}' does not exist.");
+        }
+        if (S.Status is RiskReviewStatus.Approved or RiskReviewStatus.Rejected)
+        {
+            return new ReviewActionResult(ReviewActionStatus.AlreadyDecided, View(), $"The review was decided ({S.Status}) by {S.DecidedBy}.");
+        }
+        if (S.ClaimedBy != actor && !isAdmin)
+        {
+            return S.ClaimedBy is null
+                ? new ReviewActionResult(ReviewActionStatus.NotClaimed, View(), "Claim the review before deciding it.")
+                : new ReviewActionResult(ReviewActionStatus.ClaimedByAnother, View(), $"The review is claimed by {S.ClaimedBy}.");
+        }
+        var now = clock.GetUtcNow();
+        S.Status = approve ? RiskReviewStatus.Approved : RiskReviewStatus.Rejected;
+        S.DecidedBy = actor;
+        S.DecidedAt = now;
+        S.DecisionNote = note;
+        S.Audit.Add(new RiskReviewAuditEntry(now, actor, approve ? "Approved" : "Rejected", note));
+        S.ProjectionPending = true;
+        S.PaymentPending = true;
+        // The decision is durable before the payment hears of it; the payment is told until it has been.
+        await state.WriteOrReloadAsync();
+        await Publish();
+        return new ReviewActionResult(ReviewActionStatus.Done, View(), null);
+    }
+
+    private async Task Publish()
+    {
+        try
+        {
+            if (S.PaymentPending)
+            {
+                await GrainFactory.GetGrain<Payments.IPaymentGrain>(this.GetPrimaryKeyString())
+                    .ResolveReview(S.Status == RiskReviewStatus.Approved, S.DecidedBy ?? "system");
+                S.PaymentPending = false;
+            }
+            if (S.ProjectionPending)
+            {
+                await sink.RecordAsync(View(), CancellationToken.None);
+                S.ProjectionPending = false;
+            }
+            await state.WriteOrReloadAsync();
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Review {ReviewId} could not publish its change; will retry", this.GetPrimaryKeyString());
+            ScheduleRetry();
+        }
+    }
+
+    private void ScheduleRetry() =>
+        _retry ??= this.RegisterGrainTimer(static async (grain, _) =>
+        {
+            await grain.Publish();
+            if (!grain.S.ProjectionPending && !grain.S.PaymentPending)
+            {
+                grain._retry?.Dispose();
+                grain._retry = null;
+            }
+        }, this, new GrainTimerCreationOptions { DueTime = RetryPeriod, Period = RetryPeriod, Interleave = false });
+
+    private RiskReviewView View() => new(this.GetPrimaryKeyString(), S.Opening!, S.Status, S.ClaimedBy, S.ClaimedAt, S.DecidedBy, S.DecidedAt,
+        S.DecisionNote, S.Audit.ToArray());
+}
