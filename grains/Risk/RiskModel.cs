@@ -59,7 +59,11 @@ public sealed class RiskModel
     public const string MetadataEntry = "risk-model.json";
     public const int MaxReasons = 3;
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals, // NaN when a split has no fraud
+    };
 
     private readonly ObjectPool<PooledEngine> _engines;
 
