@@ -36,11 +36,13 @@ public sealed record PaymentResponse(
     IReadOnlyList<PaymentRefundView> Refunds,
     IReadOnlyList<PaymentHistoryEntry> History,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt)
+    DateTimeOffset UpdatedAt,
+    Orleans.Trade.Risk.RiskScore? RiskScore,
+    bool HeldForReview)
 {
     public static PaymentResponse From(PaymentView v) => new(v.PaymentId, v.OrderId, v.BuyerId, v.Amount, v.Method, v.CardLast4, v.Status,
         v.Provider, v.DeclineCode, v.Message, v.ActionUrl, v.TransferReference, v.PayBy, v.Schedule, v.Refunded, v.Refunds, v.History,
-        v.CreatedAt, v.UpdatedAt);
+        v.CreatedAt, v.UpdatedAt, v.RiskScore, v.HeldForReview);
 
     /// <summary>Still waiting on the provider or the buyer (202), or settled one way or the other (201).</summary>
     public bool InProgress => Status is PaymentStatus.Pending or PaymentStatus.RequiresAction or PaymentStatus.AwaitingTransfer or PaymentStatus.Authorized;

@@ -1,0 +1,222 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+using Orleans.Trade.Tests.Infrastructure;
+using Orleans.Trade.Tests.Orders;
+
+namespace Orleans.Trade.Tests.Risk;
+
+public sealed class RiskSiloFixture : IAsyncLifetime
+{
+    public const string SandboxKey = "sandbox-test-key-risk-0123456789";
+    public SiloProcess Silo { get; private set; } = null!;
+    public OrderTestShop Shop { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var connectionString = await PostgresServer.CreateDatabaseAsync("risk");
+        Silo = await SiloProcess.StartAsync(SiloStorage.Postgres(connectionString), "risk-" + Guid.NewGuid().ToString("N")[..8],
+            new Dictionary<string, string>
+            {
+                ["Orders__RiskReviewAboveUsdMinor"] = "10000000",
+                ["Payments__ReconcilePeriod"] = "00:00:00.500",
+                ["Payments__Sandbox__ApiKey"] = SandboxKey,
+                ["Risk__TrustProxyHeaders"] = "true",
+            });
+        Shop = new OrderTestShop(Silo);
+        await Shop.WarehousesAsync();
+    }
+
+    public async Task DisposeAsync() => await Silo.DisposeAsync();
+}
+
+/// <summary>
+/// Inline risk scoring and the analysts' queue over HTTP on PostgreSQL (R-PAY-5, R-ORD-3): a payment scored for review is
+/// authorized but never captured until an analyst approves it, also across a silo restart; a rejection voids it and cancels the
+/// order; a blocked payment never reaches the provider.
+/// </summary>
+public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<RiskSiloFixture>
+{
+    private OrderTestShop Shop => fixture.Shop;
+
+    private sealed record Bought(string OrderId, string SkuId, string BuyerId, HttpClient Buyer, string SellerId);
+
+    private async Task PolicyAsync(object policy)
+    {
+        var (status, body) = await Shop.Admin.PutJsonAsync("/api/v1/risk/policy", policy);
+        Assert.True(status == HttpStatusCode.OK, $"{status} {body}");
+    }
+
+    private async Task<Bought> OrderAsync()
+    {
+        var sellerId = OrderTestShop.NewId("s");
+        var sku = await Shop.SkuAsync(sellerId, priceMinor: 3_000, stock: [("wh-de", 10)]);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await Shop.KeyAsync("buyer", buyerId);
+        buyer.DefaultRequestHeaders.Add("X-Device-Fingerprint", "dev-" + buyerId);
+        buyer.DefaultRequestHeaders.Add("X-Forwarded-For", "203.0.113.7");
+        buyer.DefaultRequestHeaders.Add("X-Client-Country", "DE");
+        var (status, created) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 2 }]);
+        Assert.True(status == HttpStatusCode.Created, $"{status} {created}");
+        return new Bought(created!["orders"]![0]!["orderId"]!.GetValue<string>(), sku, buyerId, buyer, sellerId);
+    }
+
+    private static async Task<JsonNode> PayAsync(Bought order, HttpStatusCode expected)
+    {
+        var (cardStatus, card) = await order.Buyer.PostJsonAsync("/api/v1/payment-methods/cards",
+            new { number = "4242 4242 4242 4242", expiryMonth = 12, expiryYear = DateTime.UtcNow.Year + 2 });
+        Assert.Equal(HttpStatusCode.Created, cardStatus);
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/orders/{order.OrderId}/payments")
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new { method = "card", cardToken = card!["token"]!.GetValue<string>() }, options: TradeHttp.Json),
+        };
+        request.Headers.Add("Idempotency-Key", OrderTestShop.NewId("pay"));
+        using var response = await order.Buyer.SendAsync(request);
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.True(response.StatusCode == expected, $"{response.StatusCode} {body}");
+        return body;
+    }
+
+    private async Task<JsonNode> EventuallyAsync(Func<Task<JsonNode>> read, Func<JsonNode, bool> done, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        JsonNode last;
+        do
+        {
+            last = await read();
+            if (done(last)) return last;
+            await Task.Delay(200);
+        }
+        while (DateTime.UtcNow < deadline);
+        Assert.Fail($"Timed out waiting for {what}; last seen: {last}");
+        return last;
+    }
+
+    private Task<JsonNode> OrderWhenAsync(string orderId, string status) =>
+        EventuallyAsync(() => Shop.OrderAsync(orderId), o => o["status"]!.GetValue<string>() == status, $"order {orderId} to be {status}");
+
+    private Task<JsonNode> PaymentWhenAsync(string paymentId, string status) =>
+        EventuallyAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!,
+            p => p["status"]!.GetValue<string>() == status, $"payment {paymentId} to be {status}");
+
+    private async Task<JsonNode> HeldAsync(Bought order)
+    {
+        var payment = await PayAsync(order, HttpStatusCode.Accepted);
+        var paymentId = payment["paymentId"]!.GetValue<string>();
+        var held = await EventuallyAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!,
+            p => p["heldForReview"]!.GetValue<bool>(), "the payment to be held for review");
+        Assert.Equal("authorized", held["status"]!.GetValue<string>());
+        await OrderWhenAsync(order.OrderId, "riskReview");
+        return held;
+    }
+
+    private HttpClient Sandbox()
+    {
+        var client = fixture.Silo.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", RiskSiloFixture.SandboxKey);
+        return client;
+    }
+
+    [Fact]
+    public async Task A_payment_scored_for_review_waits_authorized_and_a_rejection_voids_it_cancels_the_order_and_returns_the_stock()
+    {
+        await PolicyAsync(new { reviewThreshold = 0, blockThreshold = 101 });
+        var order = await OrderAsync();
+        var analyst = await Shop.KeyAsync("analyst", "ana");
+        var other = await Shop.KeyAsync("analyst", "bob");
+
+        var payment = await HeldAsync(order);
+        var paymentId = payment["paymentId"]!.GetValue<string>();
+        Assert.Equal(2, await Shop.ReservedAsync(order.SkuId));
+        var score = payment["riskScore"]!;
+        Assert.InRange(score["score"]!.GetValue<int>(), 0, 100);
+        Assert.False(string.IsNullOrEmpty(score["modelVersion"]!.GetValue<string>()));
+
+        var queue = await EventuallyAsync(async () => (await analyst.GetJsonAsync("/api/v1/risk/reviews?status=open")).Body!,
+            q => q["items"]!.AsArray().Any(r => r!["reviewId"]!.GetValue<string>() == paymentId), "the review in the queue");
+        var listed = queue["items"]!.AsArray().Single(r => r!["reviewId"]!.GetValue<string>() == paymentId)!;
+        Assert.Equal(order.OrderId, listed["opening"]!["orderId"]!.GetValue<string>());
+        Assert.NotEmpty(listed["opening"]!["features"]!.AsArray());
+
+        var unclaimed = await analyst.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/decision", new { decision = "reject", note = "stolen card" });
+        Assert.Equal(HttpStatusCode.Conflict, unclaimed.Status);
+        Assert.Equal(HttpStatusCode.OK, (await analyst.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/claim", new { })).Status);
+        Assert.Equal(HttpStatusCode.Conflict, (await other.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/claim", new { })).Status);
+        Assert.Equal(HttpStatusCode.Conflict, (await other.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/decision", new { decision = "approve", note = "ok" })).Status);
+        var noNote = await analyst.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/decision", new { decision = "reject" });
+        Assert.Equal(HttpStatusCode.BadRequest, noNote.Status);
+        Assert.NotNull(noNote.Body!["errors"]!["note"]);
+        Assert.Equal(HttpStatusCode.Forbidden, (await order.Buyer.GetJsonAsync("/api/v1/risk/reviews")).Status);
+
+        var (decided, review) = await analyst.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/decision", new { decision = "reject", note = "card reported stolen" });
+
+        Assert.True(decided == HttpStatusCode.OK, $"{decided} {review}");
+        Assert.Equal("rejected", review!["status"]!.GetValue<string>());
+        Assert.Equal(["Opened", "Claimed", "Rejected"], review["audit"]!.AsArray().Select(a => a!["action"]!.GetValue<string>()));
+        Assert.Equal("analyst:ana", review["audit"]![2]!["actor"]!.GetValue<string>());
+        await OrderWhenAsync(order.OrderId, "cancelled");
+        await PaymentWhenAsync(paymentId, "voided");
+        Assert.Equal(0, await Shop.ReservedAsync(order.SkuId));
+        var ledger = (await Shop.Admin.GetJsonAsync($"/api/v1/sellers/{order.SellerId}/ledger")).Body!;
+        Assert.DoesNotContain(ledger["accounts"]!.AsArray(), a => a!["accountId"]!.GetValue<string>() == $"escrow:{order.OrderId}");
+        using var sandbox = Sandbox();
+        var atProvider = await sandbox.GetJsonAsync($"/sandbox/psp/v1/payments?reference={paymentId}");
+        Assert.Contains("voided", atProvider.Body!.ToJsonString(), StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(HttpStatusCode.Conflict, (await analyst.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/decision", new { decision = "approve", note = "oops" })).Status);
+        var decidedList = (await analyst.GetJsonAsync("/api/v1/risk/reviews?status=rejected")).Body!;
+        Assert.Contains(decidedList["items"]!.AsArray(), r => r!["reviewId"]!.GetValue<string>() == paymentId);
+    }
+
+    [Fact]
+    public async Task A_held_payment_is_never_captured_across_a_silo_restart_until_an_analyst_approves_it()
+    {
+        await PolicyAsync(new { reviewThreshold = 0, blockThreshold = 101 });
+        var order = await OrderAsync();
+        var payment = await HeldAsync(order);
+        var paymentId = payment["paymentId"]!.GetValue<string>();
+
+        fixture.Silo.Kill();
+        await fixture.Silo.StartAsync();
+        await Task.Delay(TimeSpan.FromSeconds(2)); // any reconciliation the payment would do has had its chance
+
+        Assert.Equal("authorized", (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!["status"]!.GetValue<string>());
+        Assert.Equal("riskReview", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>());
+        using var sandbox = Sandbox();
+        Assert.Contains("authorized", (await sandbox.GetJsonAsync($"/sandbox/psp/v1/payments?reference={paymentId}")).Body!.ToJsonString(), StringComparison.OrdinalIgnoreCase);
+
+        var decided = await Shop.Admin.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/decision", new { decision = "approve", note = "buyer confirmed by phone" });
+
+        Assert.True(decided.Status == HttpStatusCode.OK, $"{decided.Status} {decided.Body}");
+        await PaymentWhenAsync(paymentId, "captured");
+        var paid = await OrderWhenAsync(order.OrderId, "awaitingShipment");
+        Assert.Equal(paymentId, paid["paidBy"]!.GetValue<string>());
+        var ledger = (await Shop.Admin.GetJsonAsync($"/api/v1/sellers/{order.SellerId}/ledger")).Body!;
+        Assert.Contains(ledger["accounts"]!.AsArray(), a => a!["accountId"]!.GetValue<string>() == $"escrow:{order.OrderId}" && a["pendingIn"]!.GetValue<long>() > 0);
+    }
+
+    [Fact]
+    public async Task A_blocked_payment_fails_without_reaching_the_provider_and_a_normal_one_goes_straight_through()
+    {
+        var blocked = await OrderAsync();
+        await PolicyAsync(new { reviewThreshold = 101, blockThreshold = 101, blockedBuyers = new[] { blocked.BuyerId } });
+        var fine = await OrderAsync();
+
+        var refused = await PayAsync(blocked, HttpStatusCode.Created);
+        var paid = await PayAsync(fine, HttpStatusCode.Created);
+
+        Assert.Equal("failed", refused["status"]!.GetValue<string>());
+        Assert.Equal("risk_blocked", refused["declineCode"]!.GetValue<string>());
+        Assert.Equal("block", refused["riskScore"]!["decision"]!.GetValue<string>());
+        Assert.Contains("block list", refused["riskScore"]!["reasons"]![0]!["description"]!.GetValue<string>());
+        using var sandbox = Sandbox();
+        Assert.Equal(HttpStatusCode.NotFound, (await sandbox.GetJsonAsync($"/sandbox/psp/v1/payments?reference={refused["paymentId"]}")).Status);
+        Assert.Equal("awaitingPayment", (await Shop.OrderAsync(blocked.OrderId))["status"]!.GetValue<string>());
+        Assert.Equal("captured", paid["status"]!.GetValue<string>());
+        Assert.Equal("allow", paid["riskScore"]!["decision"]!.GetValue<string>());
+        var policy = (await Shop.Admin.GetJsonAsync("/api/v1/risk/policy")).Body!;
+        Assert.Contains(blocked.BuyerId, policy["blockedBuyers"]!.AsArray().Select(b => b!.GetValue<string>()));
+        Assert.Equal(HttpStatusCode.BadRequest, (await Shop.Admin.PutJsonAsync("/api/v1/risk/policy", new { reviewThreshold = 80, blockThreshold = 50 })).Status);
+        var analyst = await Shop.KeyAsync("analyst", "ana");
+        Assert.Equal(HttpStatusCode.Forbidden, (await analyst.PutJsonAsync("/api/v1/risk/policy", new { reviewThreshold = 1, blockThreshold = 2 })).Status);
+    }
+}
