@@ -1,0 +1,88 @@
+using System.Net;
+using Microsoft.Playwright;
+using Orleans.Trade.Tests.Infrastructure;
+using Orleans.Trade.Tests.Orders;
+
+namespace Orleans.Trade.Tests.Risk;
+
+/// <summary>
+/// The analysts' page end to end in headless Chromium (the Debian package, /usr/bin/chromium): sign in with an analyst key,
+/// find the flagged payment in the queue, claim and reject it, and see the order cancelled and its stock back.
+/// </summary>
+public sealed class AnalystPageTests(RiskSiloFixture fixture) : IClassFixture<RiskSiloFixture>
+{
+    public const string ChromiumPath = "/usr/bin/chromium";
+
+    [Fact]
+    public async Task An_analyst_signs_in_finds_the_flagged_payment_rejects_it_and_the_order_is_cancelled_with_its_stock_back()
+    {
+        var shop = fixture.Shop;
+        var (policyStatus, _) = await shop.Admin.PutJsonAsync("/api/v1/risk/policy", new { reviewThreshold = 0, blockThreshold = 101 });
+        Assert.Equal(HttpStatusCode.OK, policyStatus);
+        var sellerId = OrderTestShop.NewId("s");
+        var sku = await shop.SkuAsync(sellerId, priceMinor: 2_500, stock: [("wh-de", 5)]);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await shop.KeyAsync("buyer", buyerId);
+        var (_, created) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 3 }]);
+        var orderId = created!["orders"]![0]!["orderId"]!.GetValue<string>();
+        var (_, card) = await buyer.PostJsonAsync("/api/v1/payment-methods/cards", new { number = "4242424242424242", expiryMonth = 12, expiryYear = DateTime.UtcNow.Year + 2 });
+        using var pay = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/orders/{orderId}/payments")
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new { method = "card", cardToken = card!["token"]!.GetValue<string>() }, options: TradeHttp.Json),
+        };
+        pay.Headers.Add("Idempotency-Key", OrderTestShop.NewId("pay"));
+        var paymentId = System.Text.Json.Nodes.JsonNode.Parse(await (await buyer.SendAsync(pay)).Content.ReadAsStringAsync())!["paymentId"]!.GetValue<string>();
+        var analystKey = await TradeHttp.IssueKeyAsync(shop.Admin, "analyst", "ana-browser");
+        Assert.Equal(3, await shop.ReservedAsync(sku));
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        });
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { BaseURL = fixture.Silo.BaseAddress.ToString() });
+        page.SetDefaultTimeout(30_000);
+        await page.GotoAsync("/analyst");
+
+        await page.FillAsync("#api-key", "otk_not_a_real_key_at_all");
+        await page.ClickAsync("#sign-in");
+        await Assertions.Expect(page.Locator("#login-error")).Not.ToBeEmptyAsync();
+        await page.FillAsync("#api-key", analystKey);
+        await page.ClickAsync("#sign-in");
+
+        // The flagged payment shows up in the open queue (the projection may trail the hold by a moment).
+        var row = page.Locator($"tr.review[data-review-id='{paymentId}']");
+        for (var attempt = 0; attempt < 50 && await row.CountAsync() == 0; attempt++)
+        {
+            await page.ClickAsync("#refresh");
+            await page.WaitForTimeoutAsync(200);
+        }
+        await row.ClickAsync();
+        await Assertions.Expect(page.Locator("#d-payment")).ToHaveTextAsync(paymentId);
+        await Assertions.Expect(page.Locator("#d-order-status")).ToHaveTextAsync("riskReview");
+        await Assertions.Expect(page.Locator("#d-reasons li")).Not.ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("#d-features tr")).Not.ToHaveCountAsync(0);
+
+        await page.ClickAsync("#reject");
+        await Assertions.Expect(page.Locator("#action-error")).ToContainTextAsync("note");
+        await page.ClickAsync("#claim");
+        await Assertions.Expect(page.Locator("#d-status")).ToHaveTextAsync("claimed");
+        await page.FillAsync("#note", "Card reported stolen by its owner");
+        await page.ClickAsync("#reject");
+        await Assertions.Expect(page.Locator("#d-status")).ToHaveTextAsync("rejected");
+
+        // The void and the cancellation follow the decision; the page shows the order once it is cancelled.
+        for (var attempt = 0; attempt < 50 && (await shop.OrderAsync(orderId))["status"]!.GetValue<string>() != "cancelled"; attempt++)
+        {
+            await Task.Delay(200);
+        }
+        await page.SelectOptionAsync("#status-filter", "rejected");
+        await page.Locator($"tr.review[data-review-id='{paymentId}']").ClickAsync();
+        await Assertions.Expect(page.Locator("#d-order-status")).ToHaveTextAsync("cancelled");
+        await Assertions.Expect(page.Locator("#d-audit")).ToContainTextAsync("Card reported stolen by its owner");
+        await Assertions.Expect(page.Locator("#approve")).ToBeDisabledAsync();
+        Assert.Equal(0, await shop.ReservedAsync(sku));
+    }
+}
