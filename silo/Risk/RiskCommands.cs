@@ -12,7 +12,8 @@ public static class RiskCommands
     public const string Usage =
         "Usage:\n" +
         "  risk generate --out <file.csv> [--payments <n>] [--seed <s>]\n" +
-        "  risk train --data <file.csv> --out <model.zip> [--seed <s>] [--version <id>]\n" +
+        "  risk train --data <file.csv>[,<file.csv>...] --out <model.zip> [--seed <s>] [--version <id>]\n" +
+        "  risk export-labels --out <file.csv>   (the analysts' decided reviews, from the database)\n" +
         "  risk evaluate --data <file.csv> --model <model.zip> [--seed <s>] [--all]";
 
     public const int DefaultPayments = 50_000;
@@ -31,6 +32,7 @@ public static class RiskCommands
                 "generate" => Generate(flags),
                 "train" => Train(flags, options),
                 "evaluate" => Evaluate(flags, options),
+                "export-labels" => await ExportLabels(flags, configuration),
                 _ => await UsageError($"Unknown risk command '{verb}'."),
             };
         }
@@ -38,7 +40,7 @@ public static class RiskCommands
         {
             return await UsageError(e.Message);
         }
-        catch (Exception e) when (e is FormatException or IOException or InvalidDataException or UnauthorizedAccessException)
+        catch (Exception e) when (e is FormatException or IOException or InvalidDataException or UnauthorizedAccessException or System.Data.Common.DbException)
         {
             await Console.Error.WriteLineAsync(e.Message);
             return 1;
@@ -63,7 +65,9 @@ public static class RiskCommands
         var data = Required(flags, "data");
         var output = Required(flags, "out");
         var seed = Int(flags, "seed", DefaultSeed);
-        var rows = RiskCsv.ReadFile(data, requireLabel: true);
+        // Several files train together, e.g. the synthetic history plus the analysts' labels (risk export-labels).
+        var rows = data.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .SelectMany(file => RiskCsv.ReadFile(file, requireLabel: true)).ToList();
         Console.WriteLine($"Read {rows.Count} payments ({rows.Count(r => r.IsFraud)} fraud) from {data}.");
         var report = RiskTraining.Train(rows, output, seed, options.Thresholds, TimeProvider.System, data,
             flags.GetValueOrDefault("version"), CategoryRisk.WithOverrides(options.CategoryRisk));
@@ -88,6 +92,25 @@ public static class RiskCommands
         var scored = whole ? RiskDataSplit.All(rows, categoryRisk) : RiskDataSplit.ByTime(rows, categoryRisk).Holdout;
         var metrics = RiskTraining.Evaluate(model, scored, options.Thresholds);
         PrintModelMetrics(model.Version, model.Metadata.Trainer, whole ? "the whole file" : "the held-out split", metrics);
+        return 0;
+    }
+
+    /// <summary>
+    /// Every decided review becomes a label (R-PAY-5): the scored payment event as it was recorded, fraud when the analyst
+    /// rejected it. The file has the training columns, so <c>risk train --data synthetic.csv,labels.csv</c> learns from both.
+    /// </summary>
+    private static async Task<int> ExportLabels(Dictionary<string, string?> flags, IConfiguration configuration)
+    {
+        var output = Required(flags, "out");
+        await using var database = Storage.TradeDatabase.FromConfiguration(configuration);
+        var store = new Storage.SqlRiskReviewStore(database);
+        var labels = new List<LabelledRiskEvent>();
+        await foreach (var review in store.DecidedAsync(CancellationToken.None))
+        {
+            labels.Add(new LabelledRiskEvent(review.Opening.Event, review.Status == RiskReviewStatus.Rejected));
+        }
+        RiskCsv.WriteFile(output, labels);
+        Console.WriteLine($"Wrote {labels.Count} analysts' labels ({labels.Count(l => l.IsFraud)} fraud) to {output}.");
         return 0;
     }
 

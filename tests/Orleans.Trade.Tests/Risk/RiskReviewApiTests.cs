@@ -11,10 +11,11 @@ public sealed class RiskSiloFixture : IAsyncLifetime
     public const string SandboxKey = "sandbox-test-key-risk-0123456789";
     public SiloProcess Silo { get; private set; } = null!;
     public OrderTestShop Shop { get; private set; } = null!;
+    public string ConnectionString { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
-        var connectionString = await PostgresServer.CreateDatabaseAsync("risk");
+        var connectionString = ConnectionString = await PostgresServer.CreateDatabaseAsync("risk");
         Silo = await SiloProcess.StartAsync(SiloStorage.Postgres(connectionString), "risk-" + Guid.NewGuid().ToString("N")[..8],
             new Dictionary<string, string>
             {
@@ -165,6 +166,18 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
         Assert.Equal(HttpStatusCode.Conflict, (await analyst.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/decision", new { decision = "approve", note = "oops" })).Status);
         var decidedList = (await analyst.GetJsonAsync("/api/v1/risk/reviews?status=rejected")).Body!;
         Assert.Contains(decidedList["items"]!.AsArray(), r => r!["reviewId"]!.GetValue<string>() == paymentId);
+
+        // The decision is a label for the next model: exported with the training columns, marked fraud.
+        var labels = Path.Combine(Path.GetTempPath(), "orleans-trade-tests", $"labels-{Guid.NewGuid():N}.csv");
+        await CommandRunner.RunAsync("dotnet", [RepoPaths.SiloDll, "risk", "export-labels", "--out", labels], new Dictionary<string, string>
+        {
+            ["Storage__Provider"] = "postgres",
+            ["ConnectionStrings__Trade"] = fixture.ConnectionString,
+        }, TimeSpan.FromMinutes(2));
+        var lines = await File.ReadAllLinesAsync(labels);
+        var mine = lines.Single(l => l.Contains(paymentId));
+        Assert.EndsWith(",1", mine);
+        Assert.Equal(lines[0].Split(',').Length, mine.Split(',').Length);
     }
 
     [Fact]
