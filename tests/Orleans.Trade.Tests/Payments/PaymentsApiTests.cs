@@ -251,6 +251,27 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_wallet_pays_the_order_and_a_declined_wallet_leaves_it_awaiting_payment()
+    {
+        var order = await OrderAsync();
+        var declined = await OrderAsync();
+
+        var (status, payment) = await PayAsync(order, new { method = "wallet", walletAccount = "wallet_anna_01" });
+        var (failedStatus, failed) = await PayAsync(declined, new { method = "wallet", walletAccount = "wallet_declined_01" });
+        var (missing, problem) = await PayAsync(declined, new { method = "wallet" });
+
+        Assert.Equal(HttpStatusCode.Created, status);
+        Assert.Equal("captured", payment!["status"]!.GetValue<string>());
+        Assert.Equal("wallet", payment["method"]!.GetValue<string>());
+        Assert.Equal("awaitingShipment", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Created, failedStatus);
+        Assert.Equal("wallet_declined", failed!["declineCode"]!.GetValue<string>());
+        Assert.Equal("awaitingPayment", (await Shop.OrderAsync(declined.OrderId))["status"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.BadRequest, missing);
+        Assert.NotNull(problem!["errors"]!["walletAccount"]);
+    }
+
+    [Fact]
     public async Task A_bank_transfer_waits_until_its_pay_by_time_and_pays_the_order_when_the_money_arrives()
     {
         var order = await OrderAsync();
