@@ -218,7 +218,15 @@ public static class OrdersApi
         };
     }
 
-    private static bool MayRead(Caller caller, OrderView view) =>
+    /// <summary>The order, if it exists and the caller may see it; someone else's order counts as missing.</summary>
+    internal static async Task<(IOrderGrain? Grain, OrderView? View)> ReadableAsync(string orderId, Caller caller, IGrainFactory grains)
+    {
+        var order = Ids.IsValid(orderId) ? grains.GetGrain<IOrderGrain>(orderId) : null;
+        var view = order is null ? null : await order.Get();
+        return view is not null && MayRead(caller, view) ? (order, view) : (null, null);
+    }
+
+    internal static bool MayRead(Caller caller, OrderView view) =>
         caller.Role is Roles.Admin or Roles.Analyst
         || (caller.Role == Roles.Buyer && caller.Subject == view.BuyerId)
         || (caller.Role is Roles.Seller or Roles.Erp && caller.Subject == view.SellerId);

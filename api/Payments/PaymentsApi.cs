@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Orleans.Trade.Api.Auth;
 using Orleans.Trade.Api.Common;
+using Orleans.Trade.Api.Orders;
 using Orleans.Trade.Common;
 using Orleans.Trade.Orders;
 using Orleans.Trade.Payments;
@@ -77,9 +78,8 @@ public static class PaymentsApi
         var caller = Caller.From(user);
         var v = new Validation();
         IdempotencyKey(v, idempotencyKey);
-        var order = Ids.IsValid(orderId) ? grains.GetGrain<IOrderGrain>(orderId) : null;
-        var view = order is null ? null : await order.Get();
-        if (view is null || !MayRead(caller, view))
+        var (order, view) = await OrdersApi.ReadableAsync(orderId, caller, grains);
+        if (view is null)
         {
             return Problems.NotFound($"Order '{orderId}' does not exist.");
         }
@@ -179,9 +179,8 @@ public static class PaymentsApi
 
     public static async Task<Results<Ok<PaymentListResponse>, ProblemHttpResult>> ListPayments(string orderId, ClaimsPrincipal user, IGrainFactory grains)
     {
-        var order = Ids.IsValid(orderId) ? grains.GetGrain<IOrderGrain>(orderId) : null;
-        var view = order is null ? null : await order.Get();
-        if (view is null || !MayRead(Caller.From(user), view))
+        var (order, view) = await OrdersApi.ReadableAsync(orderId, Caller.From(user), grains);
+        if (view is null)
         {
             return Problems.NotFound($"Order '{orderId}' does not exist.");
         }
@@ -219,9 +218,8 @@ public static class PaymentsApi
         {
             return v.Problem();
         }
-        var order = Ids.IsValid(orderId) ? grains.GetGrain<IOrderGrain>(orderId) : null;
-        var view = order is null ? null : await order.Get();
-        if (view is null || !MayRead(caller, view))
+        var (order, view) = await OrdersApi.ReadableAsync(orderId, caller, grains);
+        if (view is null)
         {
             return Problems.NotFound($"Order '{orderId}' does not exist.");
         }
@@ -241,9 +239,8 @@ public static class PaymentsApi
 
     public static async Task<Results<Ok<RefundListResponse>, ProblemHttpResult>> ListRefunds(string orderId, ClaimsPrincipal user, IGrainFactory grains)
     {
-        var order = Ids.IsValid(orderId) ? grains.GetGrain<IOrderGrain>(orderId) : null;
-        var view = order is null ? null : await order.Get();
-        if (view is null || !MayRead(Caller.From(user), view))
+        var (order, view) = await OrdersApi.ReadableAsync(orderId, Caller.From(user), grains);
+        if (view is null)
         {
             return Problems.NotFound($"Order '{orderId}' does not exist.");
         }
@@ -300,11 +297,6 @@ public static class PaymentsApi
     }
 
     public static string Scope(Caller caller) => caller.Subject is null ? $"{caller.Role}:{caller.KeyId}" : $"{caller.Role}:{caller.Subject}";
-
-    private static bool MayRead(Caller caller, OrderView view) =>
-        caller.Role is Roles.Admin or Roles.Analyst
-        || (caller.Role == Roles.Buyer && caller.Subject == view.BuyerId)
-        || (caller.Role is Roles.Seller or Roles.Erp && caller.Subject == view.SellerId);
 }
 
 public sealed record WebhookAck(string EventId, bool Known);

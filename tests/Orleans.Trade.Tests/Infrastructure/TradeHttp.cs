@@ -32,6 +32,16 @@ public static class TradeHttp
     public static Task<(HttpStatusCode Status, JsonNode? Body)> PostJsonAsync(this HttpClient client, string path, object body) =>
         client.SendAsync(HttpMethod.Post, path, body);
 
+    /// <summary>POSTs JSON with an <c>Idempotency-Key</c> header.</summary>
+    public static async Task<(HttpStatusCode Status, JsonNode? Body)> PostWithKeyAsync(this HttpClient client, string path, string key, object body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = System.Net.Http.Json.JsonContent.Create(body, options: Json) };
+        request.Headers.Add("Idempotency-Key", key);
+        using var response = await client.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, string.IsNullOrEmpty(text) ? null : JsonNode.Parse(text));
+    }
+
     public static Task<(HttpStatusCode Status, JsonNode? Body)> GetJsonAsync(this HttpClient client, string path) =>
         client.SendAsync(HttpMethod.Get, path);
 

@@ -75,25 +75,16 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
         return token!["token"]!.GetValue<string>();
     }
 
-    private static async Task<(HttpStatusCode Status, JsonNode? Body)> PostWithKeyAsync(HttpClient client, string path, string key, object body)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = System.Net.Http.Json.JsonContent.Create(body, options: TradeHttp.Json) };
-        request.Headers.Add("Idempotency-Key", key);
-        using var response = await client.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        return (response.StatusCode, string.IsNullOrEmpty(text) ? null : JsonNode.Parse(text));
-    }
-
     /// <summary>
     /// Pays and, if the provider was slow to answer (a cold silo on a busy machine can pass the adapter's time-out), waits until the
     /// payment settles, so the answer is what the payment came to. The time-out path itself has its own test.
     /// </summary>
     private async Task<(HttpStatusCode Status, JsonNode? Body)> PayAsync(Bought order, object body, string? key = null)
     {
-        var (status, payment) = await PostWithKeyAsync(order.Buyer, $"/api/v1/orders/{order.OrderId}/payments", key ?? OrderTestShop.NewId("pay"), body);
+        var (status, payment) = await order.Buyer.PostWithKeyAsync($"/api/v1/orders/{order.OrderId}/payments", key ?? OrderTestShop.NewId("pay"), body);
         if (status == HttpStatusCode.Accepted && payment!["status"]!.GetValue<string>() == "pending")
         {
-            payment = await EventuallyAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{payment["paymentId"]}")).Body!,
+            payment = await Eventually.ReadAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{payment["paymentId"]}")).Body!,
                 p => p["status"]!.GetValue<string>() != "pending", "the payment to settle");
             status = payment["status"]!.GetValue<string>() is "captured" or "failed" ? HttpStatusCode.Created : HttpStatusCode.Accepted;
         }
@@ -107,29 +98,11 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
         return client;
     }
 
-    private async Task<JsonNode> EventuallyAsync(Func<Task<JsonNode>> read, Func<JsonNode, bool> done, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        JsonNode last;
-        do
-        {
-            last = await read();
-            if (done(last))
-            {
-                return last;
-            }
-            await Task.Delay(200);
-        }
-        while (DateTime.UtcNow < deadline);
-        Assert.Fail($"Timed out waiting for {what}; last seen: {last}");
-        return last;
-    }
-
     private Task<JsonNode> OrderWhenAsync(string orderId, string status) =>
-        EventuallyAsync(() => Shop.OrderAsync(orderId), o => o["status"]!.GetValue<string>() == status, $"order {orderId} to be {status}");
+        Eventually.ReadAsync(() => Shop.OrderAsync(orderId), o => o["status"]!.GetValue<string>() == status, $"order {orderId} to be {status}");
 
     private Task<JsonNode> PaymentWhenAsync(string paymentId, string status) =>
-        EventuallyAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!,
+        Eventually.ReadAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!,
             p => p["status"]!.GetValue<string>() == status, $"payment {paymentId} to be {status}");
 
     private async Task<JsonNode> LedgerAsync(string sellerId) => (await Shop.Admin.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!;
@@ -232,7 +205,7 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
         var order = await OrderAsync();
         var card = await CardAsync(order.Buyer, "4000 0000 0000 0119");
 
-        var (status, payment) = await PostWithKeyAsync(order.Buyer, $"/api/v1/orders/{order.OrderId}/payments", OrderTestShop.NewId("pay"),
+        var (status, payment) = await order.Buyer.PostWithKeyAsync($"/api/v1/orders/{order.OrderId}/payments", OrderTestShop.NewId("pay"),
             new { method = "card", cardToken = card });
 
         Assert.Equal(HttpStatusCode.Accepted, status);
@@ -330,12 +303,12 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
         var card = await CardAsync(buyer, "4242 4242 4242 4242");
         object Body(object payment) => new { buyerId, currency = "EUR", shipTo = OrderTestShop.Address(), items = new[] { new { skuId = sku, quantity = 2 } }, payment };
 
-        var bad = await PostWithKeyAsync(buyer, "/api/v1/checkout", OrderTestShop.NewId("key"), Body(new { method = "card", cardToken = "card_nope" }));
-        var noMethod = await PostWithKeyAsync(buyer, "/api/v1/checkout", OrderTestShop.NewId("key"), Body(new { cardToken = card }));
+        var bad = await buyer.PostWithKeyAsync("/api/v1/checkout", OrderTestShop.NewId("key"), Body(new { method = "card", cardToken = "card_nope" }));
+        var noMethod = await buyer.PostWithKeyAsync("/api/v1/checkout", OrderTestShop.NewId("key"), Body(new { cardToken = card }));
         Assert.Equal(0, await Shop.ReservedAsync(sku));
         var key = OrderTestShop.NewId("key");
-        var (status, created) = await PostWithKeyAsync(buyer, "/api/v1/checkout", key, Body(new { method = "card", cardToken = card }));
-        var (again, replay) = await PostWithKeyAsync(buyer, "/api/v1/checkout", key, Body(new { method = "card", cardToken = card }));
+        var (status, created) = await buyer.PostWithKeyAsync("/api/v1/checkout", key, Body(new { method = "card", cardToken = card }));
+        var (again, replay) = await buyer.PostWithKeyAsync("/api/v1/checkout", key, Body(new { method = "card", cardToken = card }));
 
         Assert.Equal(HttpStatusCode.UnprocessableEntity, bad.Status);
         Assert.Equal(HttpStatusCode.BadRequest, noMethod.Status);
@@ -382,14 +355,14 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
         var charged = Charged(before);
 
         var key = OrderTestShop.NewId("refund");
-        var (status, refund) = await PostWithKeyAsync(order.Seller, $"/api/v1/orders/{order.OrderId}/refunds", key,
+        var (status, refund) = await order.Seller.PostWithKeyAsync($"/api/v1/orders/{order.OrderId}/refunds", key,
             new { amount = new { amountMinor = 3_000, currency = "USD" }, reason = "one item arrived damaged" });
-        var (again, _) = await PostWithKeyAsync(order.Seller, $"/api/v1/orders/{order.OrderId}/refunds", key,
+        var (again, _) = await order.Seller.PostWithKeyAsync($"/api/v1/orders/{order.OrderId}/refunds", key,
             new { amount = new { amountMinor = 3_000, currency = "USD" }, reason = "one item arrived damaged" });
-        var (tooMuch, _) = await PostWithKeyAsync(order.Seller, $"/api/v1/orders/{order.OrderId}/refunds", OrderTestShop.NewId("refund"),
+        var (tooMuch, _) = await order.Seller.PostWithKeyAsync($"/api/v1/orders/{order.OrderId}/refunds", OrderTestShop.NewId("refund"),
             new { amount = new { amountMinor = charged, currency = "USD" } });
-        var (byBuyer, _) = await PostWithKeyAsync(order.Buyer, $"/api/v1/orders/{order.OrderId}/refunds", OrderTestShop.NewId("refund"), new { });
-        var (wrongCurrency, _) = await PostWithKeyAsync(order.Seller, $"/api/v1/orders/{order.OrderId}/refunds", OrderTestShop.NewId("refund"),
+        var (byBuyer, _) = await order.Buyer.PostWithKeyAsync($"/api/v1/orders/{order.OrderId}/refunds", OrderTestShop.NewId("refund"), new { });
+        var (wrongCurrency, _) = await order.Seller.PostWithKeyAsync($"/api/v1/orders/{order.OrderId}/refunds", OrderTestShop.NewId("refund"),
             new { amount = new { amountMinor = 100, currency = "EUR" } });
 
         Assert.True(status == HttpStatusCode.Accepted, $"{status} {refund}");
@@ -398,10 +371,10 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
         Assert.Equal(HttpStatusCode.UnprocessableEntity, tooMuch);
         Assert.Equal(HttpStatusCode.Forbidden, byBuyer);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, wrongCurrency);
-        var refunded = await EventuallyAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!,
+        var refunded = await Eventually.ReadAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!,
             p => p["refunded"]!["amountMinor"]!.GetValue<long>() > 0, "the refund to reach the buyer");
         Assert.Equal(refund["buyerAmount"]!["amountMinor"]!.GetValue<long>(), refunded["refunded"]!["amountMinor"]!.GetValue<long>());
-        await EventuallyAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/orders/{order.OrderId}/refunds")).Body!,
+        await Eventually.ReadAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/orders/{order.OrderId}/refunds")).Body!,
             r => r["items"]![0]!["status"]!.GetValue<string>() == "succeeded", "the order to hear the refund succeeded");
         Assert.Equal(charged - 3_000, Account(await LedgerAsync(order.SellerId), $"escrow:{order.OrderId}", "pendingIn"));
         Assert.Equal("awaitingShipment", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>());
@@ -425,7 +398,7 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
         var (_, payment) = await PayAsync(order, new { method = "card", cardToken = card });
         Assert.Equal(2, await Shop.ReservedAsync(order.SkuId));
 
-        var (status, refund) = await PostWithKeyAsync(Shop.Admin, $"/api/v1/orders/{order.OrderId}/refunds", OrderTestShop.NewId("refund"), new { reason = "out of stock at the seller" });
+        var (status, refund) = await Shop.Admin.PostWithKeyAsync($"/api/v1/orders/{order.OrderId}/refunds", OrderTestShop.NewId("refund"), new { reason = "out of stock at the seller" });
 
         Assert.True(status == HttpStatusCode.Accepted, $"{status} {refund}");
         Assert.Equal("cancelled", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>());
@@ -435,7 +408,7 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
         var ledger = await LedgerAsync(order.SellerId);
         Assert.Equal(0, Account(ledger, $"escrow:{order.OrderId}", "pendingIn"));
         Assert.Equal(0, Account(ledger, "seller:pending:USD", "posted"));
-        var (again, _) = await PostWithKeyAsync(Shop.Admin, $"/api/v1/orders/{order.OrderId}/refunds", OrderTestShop.NewId("refund"), new { });
+        var (again, _) = await Shop.Admin.PostWithKeyAsync($"/api/v1/orders/{order.OrderId}/refunds", OrderTestShop.NewId("refund"), new { });
         Assert.Equal(HttpStatusCode.Conflict, again);
     }
 
@@ -451,7 +424,7 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
         var refunded = await PaymentWhenAsync(payment!["paymentId"]!.GetValue<string>(), "refunded");
         Assert.Equal(refunded["amount"]!["amountMinor"]!.GetValue<long>(), refunded["refunded"]!["amountMinor"]!.GetValue<long>());
         Assert.Equal(0, Account(await LedgerAsync(order.SellerId), $"escrow:{order.OrderId}", "pendingIn"));
-        await EventuallyAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/orders/{order.OrderId}/refunds")).Body!,
+        await Eventually.ReadAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/orders/{order.OrderId}/refunds")).Body!,
             r => r["items"]!.AsArray().Count == 1 && r["items"]![0]!["status"]!.GetValue<string>() == "succeeded", "the cancellation refund");
     }
 
@@ -464,7 +437,7 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
         await Shop.ActAsync(order.Seller, order.OrderId, "ship", new { carrier = "DHL", trackingNumber = "RF2" });
         await Shop.ActAsync(order.Buyer, order.OrderId, "confirm-receipt");
 
-        var (short_, problem) = await PostWithKeyAsync(order.Seller, $"/api/v1/orders/{order.OrderId}/refunds", OrderTestShop.NewId("refund"),
+        var (short_, problem) = await order.Seller.PostWithKeyAsync($"/api/v1/orders/{order.OrderId}/refunds", OrderTestShop.NewId("refund"),
             new { amount = new { amountMinor = 1_000, currency = "USD" } });
         Assert.Equal(HttpStatusCode.Conflict, short_);
         Assert.Contains("deposit", problem!["detail"]!.GetValue<string>());
@@ -472,7 +445,7 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
         var deposit = await Shop.Admin.PostJsonAsync($"/api/v1/sellers/{order.SellerId}/deposits",
             new { depositId = OrderTestShop.NewId("dep"), amount = new { amountMinor = 2_000, currency = "USD" } });
         Assert.True(deposit.Status is HttpStatusCode.OK or HttpStatusCode.Created, $"{deposit.Status} {deposit.Body}");
-        var (status, refund) = await PostWithKeyAsync(order.Seller, $"/api/v1/orders/{order.OrderId}/refunds", OrderTestShop.NewId("refund"),
+        var (status, refund) = await order.Seller.PostWithKeyAsync($"/api/v1/orders/{order.OrderId}/refunds", OrderTestShop.NewId("refund"),
             new { amount = new { amountMinor = 1_000, currency = "USD" } });
 
         Assert.True(status == HttpStatusCode.Accepted, $"{status} {refund}");

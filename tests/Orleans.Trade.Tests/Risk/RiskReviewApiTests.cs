@@ -78,33 +78,18 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
         return body;
     }
 
-    private async Task<JsonNode> EventuallyAsync(Func<Task<JsonNode>> read, Func<JsonNode, bool> done, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        JsonNode last;
-        do
-        {
-            last = await read();
-            if (done(last)) return last;
-            await Task.Delay(200);
-        }
-        while (DateTime.UtcNow < deadline);
-        Assert.Fail($"Timed out waiting for {what}; last seen: {last}");
-        return last;
-    }
-
     private Task<JsonNode> OrderWhenAsync(string orderId, string status) =>
-        EventuallyAsync(() => Shop.OrderAsync(orderId), o => o["status"]!.GetValue<string>() == status, $"order {orderId} to be {status}");
+        Eventually.ReadAsync(() => Shop.OrderAsync(orderId), o => o["status"]!.GetValue<string>() == status, $"order {orderId} to be {status}");
 
     private Task<JsonNode> PaymentWhenAsync(string paymentId, string status) =>
-        EventuallyAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!,
+        Eventually.ReadAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!,
             p => p["status"]!.GetValue<string>() == status, $"payment {paymentId} to be {status}");
 
     private async Task<JsonNode> HeldAsync(Bought order)
     {
         var payment = await PayAsync(order, HttpStatusCode.Accepted);
         var paymentId = payment["paymentId"]!.GetValue<string>();
-        var held = await EventuallyAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!,
+        var held = await Eventually.ReadAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!,
             p => p["heldForReview"]!.GetValue<bool>(), "the payment to be held for review");
         Assert.Equal("authorized", held["status"]!.GetValue<string>());
         await OrderWhenAsync(order.OrderId, "riskReview");
@@ -133,7 +118,7 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
         Assert.InRange(score["score"]!.GetValue<int>(), 0, 100);
         Assert.False(string.IsNullOrEmpty(score["modelVersion"]!.GetValue<string>()));
 
-        var queue = await EventuallyAsync(async () => (await analyst.GetJsonAsync("/api/v1/risk/reviews?status=open")).Body!,
+        var queue = await Eventually.ReadAsync(async () => (await analyst.GetJsonAsync("/api/v1/risk/reviews?status=open")).Body!,
             q => q["items"]!.AsArray().Any(r => r!["reviewId"]!.GetValue<string>() == paymentId), "the review in the queue");
         var listed = queue["items"]!.AsArray().Single(r => r!["reviewId"]!.GetValue<string>() == paymentId)!;
         Assert.Equal(order.OrderId, listed["opening"]!["orderId"]!.GetValue<string>());
