@@ -215,6 +215,10 @@ public sealed class OrderGrain(
             case OrderAction.ConfirmPayment:
                 ApplyPaymentConfirmed(now, command.Actor, command.Reason);
                 break;
+            case OrderAction.ApproveReview when S.CaptureLock is { } held:
+                // The payment is only authorized: the analysts' decision captures it; approving the order alone would ship unpaid goods.
+                return new TransitionResult(TransitionStatus.InvalidTransition, View(),
+                    $"Order {OrderId} waits on the risk review of payment {held}; decide it at /api/v1/risk/reviews/{held}/decision.");
             case OrderAction.ApproveReview:
                 Transition(next, now, "ReviewApproved", command.Actor, command.Reason);
                 S.Deadlines = S.Deadlines with { ShipBy = now.AddDays(S.HandlingDays) };
@@ -241,6 +245,12 @@ public sealed class OrderGrain(
                 Transition(next, now, "Delivered", command.Actor, command.Reason);
                 break;
             case OrderAction.Cancel:
+                if (S.CaptureLock is { } authorized && S.Status == OrderStatus.RiskReview)
+                {
+                    // A held payment is authorized only: release the buyer's money instead of leaving it blocked.
+                    S.VoidOnCancel = authorized;
+                    S.CaptureLock = null;
+                }
                 S.PendingReleases.AddRange(Reservations());
                 Transition(next, now, "Cancelled", command.Actor, command.Reason ?? "cancelled");
                 break;
@@ -698,7 +708,7 @@ public sealed class OrderGrain(
     }
 
     private bool HasOutboxWork() =>
-        S.Refunds.Any(r => r.Booked && r.View.Status == Payments.RefundStatus.Pending) || S.PendingEscrow.Count > 0 || S.PendingReleases.Count > 0 || S.PendingCommits.Count > 0 || S.ProjectionPending || S.PendingNotifications.Count > 0 || S.PendingTickets.Count > 0;
+        S.VoidOnCancel is not null || S.Refunds.Any(r => r.Booked && r.View.Status == Payments.RefundStatus.Pending) || S.PendingEscrow.Count > 0 || S.PendingReleases.Count > 0 || S.PendingCommits.Count > 0 || S.ProjectionPending || S.PendingNotifications.Count > 0 || S.PendingTickets.Count > 0;
 
     private async Task DrainStockWork()
     {
@@ -718,6 +728,11 @@ public sealed class OrderGrain(
                     _ => ledger.VoidEscrow(OrderId),
                 });
                 S.PendingEscrow.RemoveAt(0);
+            }
+            if (S.VoidOnCancel is { } held)
+            {
+                await GrainFactory.GetGrain<Payments.IPaymentGrain>(held).OrderCancelled("the order was cancelled during its risk review");
+                S.VoidOnCancel = null;
             }
             // One-way, repeated on every retry until the payment reports the refund settled (it deduplicates by refund id).
             foreach (var refund in S.Refunds.Where(r => r.Booked && r.View.Status == Payments.RefundStatus.Pending))

@@ -57,6 +57,8 @@ public sealed class OrderState
     /// <summary>The payment whose capture paid the order.</summary>
     [Id(25)] public string? PaidBy { get; set; }
     [Id(26)] public List<OrderRefundRecord> Refunds { get; set; } = [];
+    /// <summary>A payment held for review whose authorization must be voided because the order was cancelled.</summary>
+    [Id(27)] public string? VoidOnCancel { get; set; }
 }
 
 [GenerateSerializer]

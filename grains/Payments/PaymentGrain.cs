@@ -181,6 +181,18 @@ public sealed class PaymentGrain(
         await Advance();
     }
 
+    public async Task OrderCancelled(string reason)
+    {
+        if (S.Start is not null && S.HeldForReview && S.ReviewApproved is null)
+        {
+            S.ReviewApproved = false;
+            S.VoidRequested = true;
+            Note(clock.GetUtcNow(), "OrderCancelled", reason);
+            await Write();
+        }
+        await Advance();
+    }
+
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (reminderName == ReconcileReminder)

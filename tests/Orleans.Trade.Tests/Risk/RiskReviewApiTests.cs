@@ -193,6 +193,25 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_held_order_cannot_be_approved_around_its_payment_and_cancelling_it_voids_the_authorization()
+    {
+        await PolicyAsync(new { reviewThreshold = 0, blockThreshold = 101 });
+        var order = await OrderAsync();
+        var payment = await HeldAsync(order);
+        var paymentId = payment["paymentId"]!.GetValue<string>();
+
+        var (approved, problem) = await Shop.Admin.PostJsonAsync($"/api/v1/orders/{order.OrderId}/review-approval", new { reason = "looks fine" });
+        Assert.Equal(HttpStatusCode.Conflict, approved);
+        Assert.Contains($"/api/v1/risk/reviews/{paymentId}/decision", problem!["detail"]!.GetValue<string>());
+
+        await Shop.ActAsync(order.Buyer, order.OrderId, "cancel", new { reason = "changed my mind" });
+
+        await PaymentWhenAsync(paymentId, "voided");
+        Assert.Equal("cancelled", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>());
+        Assert.Equal(0, await Shop.ReservedAsync(order.SkuId));
+    }
+
+    [Fact]
     public async Task A_blocked_payment_fails_without_reaching_the_provider_and_a_normal_one_goes_straight_through()
     {
         var blocked = await OrderAsync();
