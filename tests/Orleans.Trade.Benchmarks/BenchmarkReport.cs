@@ -26,9 +26,9 @@ public sealed record BenchmarkReport(string Scenario, IReadOnlyDictionary<string
         var c = CultureInfo.InvariantCulture;
         text.AppendLine(c, $"### {Scenario}");
         text.AppendLine();
-        text.AppendLine(c, $"- machine: {Machine()}");
+        text.AppendLine(c, $"- machine: {MachineInfo.Machine()}");
         text.AppendLine(c, $"- runtime: {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}");
-        text.AppendLine(c, $"- commit: {Commit()}");
+        text.AppendLine(c, $"- commit: {MachineInfo.Commit()}");
         text.AppendLine(c, $"- settings: {string.Join(", ", Settings.Select(s => $"{s.Key}={s.Value}"))}");
         text.AppendLine(c, $"- measured: {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC");
         text.AppendLine();
@@ -44,39 +44,5 @@ public sealed record BenchmarkReport(string Scenario, IReadOnlyDictionary<string
             text.AppendLine(note);
         }
         return text.ToString();
-    }
-
-    private static string Machine()
-    {
-        var cpu = "unknown CPU";
-        try
-        {
-            cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? cpu;
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-        return $"{Environment.ProcessorCount} cores, {cpu}, {RuntimeInformation.ProcessArchitecture}";
-    }
-
-    private static string Commit()
-    {
-        try
-        {
-            using var git = Process.Start(new ProcessStartInfo("git", "rev-parse --short HEAD") { RedirectStandardOutput = true, RedirectStandardError = true })!;
-            var sha = git.StandardOutput.ReadToEnd().Trim();
-            git.WaitForExit();
-            using var status = Process.Start(new ProcessStartInfo("git", "status --porcelain --untracked-files=no") { RedirectStandardOutput = true, RedirectStandardError = true })!;
-            var dirty = status.StandardOutput.ReadToEnd().Trim().Length > 0;
-            status.WaitForExit();
-            return git.ExitCode == 0 ? sha + (dirty ? " (with uncommitted changes)" : "") : "unknown";
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return "unknown (no git)";
-        }
     }
 }

@@ -1,10 +1,15 @@
 using Orleans.Trade.Benchmarks;
+using Orleans.Trade.Benchmarks.Scenarios;
 
 // Usage: <scenario> [--name value ...]. Each scenario prints its results and, with --out FILE, writes them as markdown.
-var scenarios = new Dictionary<string, Func<BenchmarkArgs, BenchmarkReport>>(StringComparer.Ordinal)
+var scenarios = new Dictionary<string, Func<BenchmarkArgs, Task<string>>>(StringComparer.Ordinal)
 {
-    ["risk-scoring"] = RiskScoringScenario.Run,
+    ["risk-scoring"] = a => Task.FromResult(RiskScoringScenario.Run(a).ToMarkdown()),
 };
+foreach (var name in LoadSuite.Names)
+{
+    scenarios[name] = a => LoadSuite.RunAsync(name, a);
+}
 
 if (args.Length == 0 || !scenarios.TryGetValue(args[0], out var scenario))
 {
@@ -14,8 +19,7 @@ if (args.Length == 0 || !scenarios.TryGetValue(args[0], out var scenario))
 try
 {
     var options = BenchmarkArgs.Parse(args[1..]);
-    var report = scenario(options);
-    var markdown = report.ToMarkdown();
+    var markdown = await scenario(options);
     Console.WriteLine(markdown);
     if (options.Text("out", null) is { } path)
     {

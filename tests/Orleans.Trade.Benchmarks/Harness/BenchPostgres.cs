@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using Npgsql;
+
+namespace Orleans.Trade.Benchmarks.Harness;
+
+/// <summary>
+/// A throw-away PostgreSQL 15 started with deploy/dev-postgres.sh (fsync and synchronous commit on, as in production) in a
+/// folder under /tmp; every scenario gets a database of its own. Destroyed at the end unless --keep-postgres is given.
+/// </summary>
+public sealed class BenchPostgres : IAsyncDisposable
+{
+    private readonly string _dataDir;
+    private readonly bool _keep;
+
+    private BenchPostgres(string dataDir, string adminConnectionString, bool keep)
+    {
+        _dataDir = dataDir;
+        AdminConnectionString = adminConnectionString;
+        _keep = keep;
+    }
+
+    public string AdminConnectionString { get; }
+
+    public string ServerVersion { get; private set; } = "?";
+
+    public static async Task<BenchPostgres> StartAsync(string dataDir, bool keep)
+    {
+        Console.Error.WriteLine($"bench: starting PostgreSQL in {dataDir}");
+        var output = await RunScriptAsync(dataDir, "start");
+        var connection = output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1].Trim();
+        // The silo and the peer each get a pool of 64 (the script's default); the checker needs a few more.
+        var server = new BenchPostgres(dataDir, connection, keep);
+        await using var db = new NpgsqlConnection(connection);
+        await db.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT current_setting('server_version') || ', fsync ' || current_setting('fsync') || ', synchronous_commit ' || current_setting('synchronous_commit')", db);
+        server.ServerVersion = (string)(await command.ExecuteScalarAsync())!;
+        return server;
+    }
+
+    public async Task<string> CreateDatabaseAsync(string name)
+    {
+        await using (var connection = new NpgsqlConnection(AdminConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", connection);
+            await drop.ExecuteNonQueryAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+        return new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name }.ConnectionString;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        await RunScriptAsync(_dataDir, _keep ? "stop" : "destroy");
+    }
+
+    private static async Task<string> RunScriptAsync(string dataDir, string verb)
+    {
+        var start = new ProcessStartInfo("bash", [Path.Combine(RepoPaths.Root, "deploy", "dev-postgres.sh"), verb])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["PGDEV_DIR"] = dataDir;
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"dev-postgres.sh {verb} failed ({process.ExitCode}): {await stderr}");
+        }
+        return await stdout;
+    }
+}

@@ -1,0 +1,244 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using HdrHistogram;
+
+namespace Orleans.Trade.Benchmarks.Load;
+
+/// <summary>One HTTP request of a run; <see cref="Kind"/> groups latencies (checkout, read, stock update, ...).</summary>
+public sealed record LoadRequest(HttpMethod Method, string Path, byte[]? Body, string Kind, string? IdempotencyKey = null, object? Tag = null);
+
+/// <summary>How a scenario reads an answer: done work, a refusal the scenario expects (409 sold out), or an error.</summary>
+public enum Outcome { Ok, Refused, Error }
+
+/// <summary>What to send, how to judge answers, and when to stop.</summary>
+public sealed class LoadPlan
+{
+    /// <summary>Concurrent connections (closed model: also the number of requests in flight).</summary>
+    public required int Connections { get; init; }
+
+    /// <summary>Open model when set: requests start on this schedule whatever the answers, latency counts from the scheduled time.</summary>
+    public double? ArrivalRatePerSecond { get; init; }
+
+    public required TimeSpan MaxDuration { get; init; }
+
+    public long? MaxRequests { get; init; }
+
+    /// <summary>The request for (connection or arrival slot, sequence number).</summary>
+    public required Func<int, long, LoadRequest> Next { get; init; }
+
+    /// <summary>Judges an answer; may call <see cref="LoadRun.Stop"/> (e.g. when the SKU is sold out).</summary>
+    public required Func<LoadRun, LoadRequest, HttpStatusCode, string, Outcome> Judge { get; init; }
+}
+
+/// <summary>
+/// The load generator: a closed model (N connections, each sending its next request when the previous answer arrives) or an
+/// open model (a fixed arrival rate; latency is measured from the intended start, so a stalled server is not hidden by a
+/// generator that waits for it — no coordinated omission). Latencies in microseconds, HdrHistogram, per request kind.
+/// </summary>
+public sealed class LoadRun
+{
+    private const long HighestLatencyUs = 300_000_000;
+    private const int MaxOutstandingOpenModel = 20_000;
+    private readonly LoadPlan _plan;
+    private readonly HttpClient _client;
+    private readonly Dictionary<string, LongHistogram> _histograms = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _statuses = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long[]> _outcomes = new(StringComparer.Ordinal);
+    private volatile bool _stopped;
+    private long _sequence = -1;
+    private long _dropped;
+
+    private LoadRun(LoadPlan plan, HttpClient client)
+    {
+        _plan = plan;
+        _client = client;
+    }
+
+    public string? StopReason { get; private set; }
+
+    public void Stop(string reason)
+    {
+        if (!_stopped)
+        {
+            StopReason ??= reason;
+            _stopped = true;
+        }
+    }
+
+    /// <summary>An HttpClient for load: one pool of <paramref name="connections"/> connections, no proxy, long time-out.</summary>
+    public static HttpClient CreateClient(Uri baseAddress, int connections, string? apiKey)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = connections,
+            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+            UseProxy = false,
+            AutomaticDecompression = DecompressionMethods.None,
+        };
+        var client = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        }
+        return client;
+    }
+
+    public static async Task<LoadResult> RunAsync(LoadPlan plan, HttpClient client)
+    {
+        var run = new LoadRun(plan, client);
+        var started = Stopwatch.GetTimestamp();
+        if (plan.ArrivalRatePerSecond is { } rate)
+        {
+            await run.OpenModelAsync(rate, started);
+        }
+        else
+        {
+            await Task.WhenAll(Enumerable.Range(0, plan.Connections).Select(c => Task.Run(() => run.ConnectionAsync(c, started))));
+        }
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        if (run.StopReason is null && elapsed >= plan.MaxDuration)
+        {
+            run.StopReason = "duration";
+        }
+        return run.Result(elapsed);
+    }
+
+    private bool ShouldContinue(long started, out long sequence)
+    {
+        sequence = -1;
+        if (_stopped || Stopwatch.GetElapsedTime(started) >= _plan.MaxDuration)
+        {
+            return false;
+        }
+        sequence = Interlocked.Increment(ref _sequence);
+        if (_plan.MaxRequests is { } max && sequence >= max)
+        {
+            Stop("request count");
+            return false;
+        }
+        return true;
+    }
+
+    private async Task ConnectionAsync(int connection, long started)
+    {
+        while (ShouldContinue(started, out var sequence))
+        {
+            var request = _plan.Next(connection, sequence);
+            await SendAsync(request, Stopwatch.GetTimestamp());
+        }
+    }
+
+    private async Task OpenModelAsync(double ratePerSecond, long started)
+    {
+        var ticksPerRequest = Stopwatch.Frequency / ratePerSecond;
+        var outstanding = new ConcurrentDictionary<long, Task>();
+        long slot = 0;
+        while (ShouldContinue(started, out var sequence))
+        {
+            var intended = started + (long)(slot * ticksPerRequest);
+            var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), intended);
+            if (wait > TimeSpan.FromMilliseconds(1))
+            {
+                await Task.Delay(wait);
+            }
+            if (outstanding.Count >= MaxOutstandingOpenModel)
+            {
+                // The server is far behind the schedule: count the request as dropped instead of queueing without bound.
+                Interlocked.Increment(ref _dropped);
+                slot++;
+                continue;
+            }
+            var request = _plan.Next((int)(slot % _plan.Connections), sequence);
+            var id = slot++;
+            var task = SendAsync(request, intended);
+            outstanding[id] = task;
+            _ = task.ContinueWith(_ => outstanding.TryRemove(id, out var _), TaskScheduler.Default);
+        }
+        await Task.WhenAll(outstanding.Values.ToArray());
+    }
+
+    private async Task SendAsync(LoadRequest request, long startTimestamp)
+    {
+        HttpStatusCode status;
+        string body;
+        string statusKey;
+        try
+        {
+            using var message = new HttpRequestMessage(request.Method, request.Path);
+            if (request.Body is not null)
+            {
+                message.Content = new ByteArrayContent(request.Body);
+                message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            }
+            if (request.IdempotencyKey is not null)
+            {
+                message.Headers.Add("Idempotency-Key", request.IdempotencyKey);
+            }
+            using var response = await _client.SendAsync(message);
+            body = await response.Content.ReadAsStringAsync();
+            status = response.StatusCode;
+            statusKey = ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
+        {
+            status = 0;
+            body = e.Message;
+            statusKey = e is TaskCanceledException ? "timeout" : "connection error";
+        }
+        var latencyUs = Math.Min(HighestLatencyUs, (long)Stopwatch.GetElapsedTime(startTimestamp).TotalMicroseconds);
+        var outcome = status == 0 ? Outcome.Error : _plan.Judge(this, request, status, body);
+        lock (_histograms)
+        {
+            if (!_histograms.TryGetValue(request.Kind, out var histogram))
+            {
+                _histograms[request.Kind] = histogram = new LongHistogram(HighestLatencyUs, 3);
+            }
+            histogram.RecordValue(Math.Max(1, latencyUs));
+        }
+        _statuses.AddOrUpdate($"{request.Kind} {statusKey}", 1, (_, n) => n + 1);
+        Interlocked.Increment(ref _outcomes.GetOrAdd(request.Kind, _ => new long[3])[(int)outcome]);
+    }
+
+    private LoadResult Result(TimeSpan elapsed)
+    {
+        var kinds = _histograms.Keys.Order(StringComparer.Ordinal).Select(kind =>
+        {
+            var counts = _outcomes.GetValueOrDefault(kind) ?? new long[3];
+            return new KindResult(kind, _histograms[kind], counts[(int)Outcome.Ok], counts[(int)Outcome.Refused], counts[(int)Outcome.Error]);
+        }).ToArray();
+        return new LoadResult(elapsed, kinds, new SortedDictionary<string, long>(_statuses, StringComparer.Ordinal), _dropped, StopReason ?? "done",
+            _plan.Connections, _plan.ArrivalRatePerSecond);
+    }
+}
+
+/// <summary>Latencies and outcomes of one request kind.</summary>
+public sealed record KindResult(string Kind, LongHistogram Latency, long Ok, long Refused, long Errors)
+{
+    public long Requests => Ok + Refused + Errors;
+    public double PercentileMs(double percentile) => Latency.TotalCount == 0 ? 0 : Latency.GetValueAtPercentile(percentile) / 1000.0;
+}
+
+public sealed record LoadResult(TimeSpan Elapsed, IReadOnlyList<KindResult> Kinds, IReadOnlyDictionary<string, long> Statuses, long Dropped,
+    string StopReason, int Connections, double? ArrivalRatePerSecond)
+{
+    public KindResult Kind(string kind) => Kinds.FirstOrDefault(k => k.Kind == kind) ?? new KindResult(kind, new LongHistogram(1000, 3), 0, 0, 0);
+
+    /// <summary>All kinds together.</summary>
+    public KindResult Total
+    {
+        get
+        {
+            var all = new LongHistogram(300_000_000, 3);
+            foreach (var k in Kinds)
+            {
+                all.Add(k.Latency);
+            }
+            return new KindResult("all", all, Kinds.Sum(k => k.Ok), Kinds.Sum(k => k.Refused), Kinds.Sum(k => k.Errors));
+        }
+    }
+
+    public string StatusSummary => string.Join(", ", Statuses.Select(s => $"{s.Key}: {s.Value:N0}"));
+}

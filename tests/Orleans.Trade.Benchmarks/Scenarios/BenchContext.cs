@@ -1,0 +1,42 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Orleans.Trade.Benchmarks.Harness;
+
+namespace Orleans.Trade.Benchmarks.Scenarios;
+
+/// <summary>Settings and shared pieces of one harness run: the PostgreSQL server, the silo binary, the sizes.</summary>
+public sealed class BenchContext(BenchmarkArgs args, BenchPostgres postgres, string siloDll, string logDir)
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+
+    public BenchmarkArgs Args { get; } = args;
+    public BenchPostgres Postgres { get; } = postgres;
+    public string SiloDll { get; } = siloDll;
+    public string LogDir { get; } = logDir;
+
+    public int Units => Args.Int("units", 100_000);
+    public int Buyers => Args.Int("buyers", 256);
+    public int Skus => Args.Int("skus", 10_000);
+    public int Updates => Args.Int("updates", 100_000);
+    public TimeSpan Duration => TimeSpan.FromSeconds(Args.Int("duration", 60));
+    public TimeSpan MaxDuration => TimeSpan.FromSeconds(Args.Int("max-duration", 120));
+    public TimeSpan CeilingDuration => TimeSpan.FromSeconds(Args.Int("ceiling-duration", 15));
+    public int Warmup => Args.Int("warmup", 500);
+    /// <summary>Open model (fixed arrival rate, requests per second) instead of a fixed number of connections, when set.</summary>
+    public double? Rate => Args.Text("rate", null) is { } text ? double.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : null;
+
+    /// <summary>The flash-sale's database: the peer keeps its own tables there, so both run on the same PostgreSQL database.</summary>
+    public string? FlashSaleDatabase { get; set; }
+
+    public static byte[] CheckoutBody(string buyerId, IEnumerable<(string SkuId, long Quantity)> items, string? cardToken = null) =>
+        JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            buyerId,
+            currency = "EUR",
+            shipTo = new { name = "Anna Schmidt", line1 = "Invalidenstr. 1", city = "Berlin", postalCode = "10115", country = "DE", phone = "+49 30 1234567" },
+            items = items.Select(i => new { skuId = i.SkuId, quantity = i.Quantity }).ToArray(),
+            payment = cardToken is null ? null : new { method = "card", cardToken },
+        }, Json);
+
+    public static string BuyerId(int connection) => $"buyer-{connection:D4}";
+}

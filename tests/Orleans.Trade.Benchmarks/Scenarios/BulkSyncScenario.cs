@@ -1,0 +1,101 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Orleans.Trade.Benchmarks.Harness;
+using Orleans.Trade.Benchmarks.Load;
+
+namespace Orleans.Trade.Benchmarks.Scenarios;
+
+/// <summary>
+/// Scenario 4: --updates absolute stock updates (ERP sync) through <c>POST /api/v1/stock/bulk</c>, --batch items per request,
+/// --bulk-connections requests in flight, spread round-robin over --skus SKUs with rising versions (update i: SKU i mod skus,
+/// version 2 + i / skus, onHand 1000 + version). Checked: every SKU ends at the on-hand and version of its newest applied update.
+/// </summary>
+public static class BulkSyncScenario
+{
+    public static async Task<ScenarioRow> RunAsync(BenchContext ctx)
+    {
+        var (skus, updates) = (ctx.Skus, ctx.Updates);
+        var batch = Math.Min(ctx.Args.Int("batch", 1_000), 10_000);
+        var connections = ctx.Args.Int("bulk-connections", 4);
+        var database = await ctx.Postgres.CreateDatabaseAsync("bench_bulk_sync");
+        await using var silo = await BenchSilo.StartAsync(ctx.SiloDll, database, "bulk-sync", ctx.LogDir);
+        using var api = new TradeApiClient(silo.BaseAddress, BenchSilo.AdminKey);
+        var shop = new Shop(api, database);
+        await shop.WarehouseAsync();
+        var skuIds = Enumerable.Range(0, skus).Select(i => $"sku-{i:D6}").ToArray();
+        Console.Error.WriteLine($"bench: bulk-sync: seeding {skus:N0} SKUs");
+        await shop.SkusAsync(skuIds, 1_000);
+
+        var newestApplied = new long[skus];
+        long applied = 0, stale = 0, invalid = 0;
+        var requests = (updates + batch - 1) / batch;
+        using var client = LoadRun.CreateClient(silo.BaseAddress, connections, BenchSilo.AdminKey);
+        var plan = new LoadPlan
+        {
+            Connections = connections,
+            MaxDuration = ctx.MaxDuration,
+            MaxRequests = requests,
+            Next = (_, sequence) =>
+            {
+                var first = sequence * batch;
+                var items = Enumerable.Range(0, (int)Math.Min(batch, updates - first)).Select(j =>
+                {
+                    var i = first + j;
+                    var version = 2 + i / skus;
+                    return new { skuId = skuIds[i % skus], warehouseId = Shop.Warehouse, onHand = 1_000 + version, version };
+                }).ToArray();
+                return new LoadRequest(HttpMethod.Post, "/api/v1/stock/bulk", JsonSerializer.SerializeToUtf8Bytes(new { items }, BenchContext.Json), "bulk", Tag: first);
+            },
+            Judge = (_, request, status, body) =>
+            {
+                if (status != HttpStatusCode.OK)
+                {
+                    return Outcome.Error;
+                }
+                var answer = JsonNode.Parse(body)!;
+                Interlocked.Add(ref applied, answer["applied"]!.GetValue<int>());
+                Interlocked.Add(ref stale, answer["stale"]!.GetValue<int>());
+                Interlocked.Add(ref invalid, answer["invalid"]!.GetValue<int>());
+                foreach (var item in answer["results"]!.AsArray())
+                {
+                    if (item!["status"]!.GetValue<string>() is "applied" or "Applied")
+                    {
+                        var i = (long)request.Tag! + item["index"]!.GetValue<int>();
+                        var (sku, version) = ((int)(i % skus), 2 + i / skus);
+                        long seen;
+                        while ((seen = Interlocked.Read(ref newestApplied[sku])) < version && Interlocked.CompareExchange(ref newestApplied[sku], version, seen) != seen)
+                        {
+                        }
+                    }
+                }
+                return Outcome.Ok;
+            },
+        };
+        Console.Error.WriteLine($"bench: bulk-sync: {updates:N0} updates in {requests:N0} requests of {batch:N0}, {connections} in flight");
+        var result = await LoadRun.RunAsync(plan, client);
+        var bulk = result.Kind("bulk");
+
+        Console.Error.WriteLine("bench: bulk-sync: checking");
+        var invariants = new Invariants();
+        var wrong = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await Parallel.ForEachAsync(Enumerable.Range(0, skus), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, _) =>
+        {
+            var stock = await shop.StockAsync(skuIds[i]);
+            var version = newestApplied[i];
+            // A SKU whose updates all came back stale (or were never sent) must still hold a version we sent.
+            if (version > 0 ? stock.MaxVersion != version || stock.OnHand != 1_000 + version : stock.MaxVersion < 1)
+            {
+                wrong.Enqueue($"{skuIds[i]}: version {stock.MaxVersion} onHand {stock.OnHand}, newest applied version {version}");
+            }
+        });
+        invariants.Check(wrong.IsEmpty, "every SKU holds its newest applied update", $"{wrong.Count} SKUs, e.g. {wrong.FirstOrDefault()}");
+        invariants.Check(applied + stale + invalid == bulk.Ok * (long)batch || result.StopReason != "request count" || updates % batch != 0,
+            "a result per item", $"{applied} + {stale} + {invalid} results for {bulk.Ok} requests of {batch}");
+        invariants.Check(invalid == 0, "no item invalid", $"{invalid} invalid");
+        var note = $"{skus:N0} SKUs, {applied:N0} of {updates:N0} updates applied, {stale:N0} stale, {invalid:N0} invalid; {requests:N0} requests of {batch:N0} items, "
+            + $"{connections} in flight; ops = items answered applied or stale (a stale item is an older version correctly refused), latency = per bulk request; stopped: {(result.StopReason == "duration" ? $"**at --max-duration ({ctx.MaxDuration.TotalSeconds:F0} s)**" : result.StopReason)}; "
+            + $"answers: {result.StatusSummary}";
+        return new ScenarioRow("bulk-sync (items)", applied + stale, result.Elapsed, bulk, bulk.Errors, invariants, note);
+    }
+}

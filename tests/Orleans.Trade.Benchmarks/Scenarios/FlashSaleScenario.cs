@@ -1,0 +1,147 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json.Nodes;
+using Orleans.Trade.Benchmarks.Harness;
+using Orleans.Trade.Benchmarks.Load;
+
+namespace Orleans.Trade.Benchmarks.Scenarios;
+
+/// <summary>
+/// Scenarios 1 and 2 of issue 6 and the two yardsticks. <c>flash-sale</c>: one hot SKU with --units units, --buyers concurrent
+/// buyers, one line of one unit per checkout, until sold out (the first 409) or --max-duration. <c>flash-sale-paid</c>: the same
+/// with inline card payment and fraud scoring (a 4242 card tokenised per buyer; the risk policy set so nothing is held).
+/// <c>peer</c> and <c>ceiling</c>: the same requests against the conventional one-transaction checkout and the do-nothing endpoint.
+/// </summary>
+public static class FlashSaleScenario
+{
+    private const string HotSku = "flash-sku-1";
+    private const string WarmupSku = "warmup-sku-1";
+
+    public static async Task<ScenarioRow> ProductAsync(BenchContext ctx, bool paid)
+    {
+        var name = paid ? "flash-sale-paid" : "flash-sale";
+        var (units, buyers) = (ctx.Units, ctx.Buyers);
+        var database = await ctx.Postgres.CreateDatabaseAsync("bench_" + name.Replace('-', '_'));
+        if (!paid)
+        {
+            ctx.FlashSaleDatabase = database;
+        }
+        await using var silo = await BenchSilo.StartAsync(ctx.SiloDll, database, name, ctx.LogDir);
+        using var api = new TradeApiClient(silo.BaseAddress, BenchSilo.AdminKey);
+        var shop = new Shop(api, database);
+        await shop.WarehouseAsync();
+        await shop.SkusAsync([HotSku], units);
+        await shop.SkusAsync([WarmupSku], ctx.Warmup);
+
+        string[]? cards = null;
+        if (paid)
+        {
+            await api.MustAsync(HttpMethod.Put, "/api/v1/risk/policy", new { reviewThreshold = 101, blockThreshold = 101 }, HttpStatusCode.OK);
+            cards = new string[buyers];
+            await Parallel.ForEachAsync(Enumerable.Range(0, buyers), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (b, _) =>
+            {
+                var card = await api.MustAsync(HttpMethod.Post, "/api/v1/payment-methods/cards", new
+                {
+                    buyerId = BenchContext.BuyerId(b), number = "4242424242424242", expiryMonth = 12, expiryYear = DateTime.UtcNow.Year + 3, holderName = "Bench Buyer",
+                }, HttpStatusCode.Created);
+                cards[b] = card!["token"]!.GetValue<string>();
+            });
+        }
+
+        using var client = LoadRun.CreateClient(silo.BaseAddress, buyers, BenchSilo.AdminKey);
+        Console.Error.WriteLine($"bench: {name}: warm-up, {ctx.Warmup} checkouts");
+        var warmup = await LoadRun.RunAsync(CheckoutPlan(buyers, WarmupSku, cards, TimeSpan.FromMinutes(5), null, ctx.Warmup), client);
+
+        Console.Error.WriteLine($"bench: {name}: {units:N0} units, {buyers} buyers, at most {ctx.MaxDuration.TotalSeconds:F0} s");
+        var acked = new ConcurrentBag<AckedOrder>();
+        long captured = 0;
+        var plan = CheckoutPlan(buyers, HotSku, cards, ctx.MaxDuration, ctx.Rate, null, body =>
+        {
+            var answer = JsonNode.Parse(body)!;
+            acked.Add(new AckedOrder(answer["orders"]![0]!["orderId"]!.GetValue<string>(), HotSku, 1));
+            if (answer["payments"]?.AsArray().Any(p => p!["status"]!.GetValue<string>() == "captured") == true)
+            {
+                Interlocked.Increment(ref captured);
+            }
+        });
+        var result = await LoadRun.RunAsync(plan, client);
+        var checkout = result.Kind("checkout");
+        Console.Error.WriteLine($"bench: {name}: {checkout.Ok:N0} sold in {result.Elapsed.TotalSeconds:F1} s ({result.StopReason}); checking");
+        var invariants = await shop.CheckCheckoutsAsync(new Dictionary<string, long> { [HotSku] = units }, acked, checkout.Errors, (int)warmup.Kind("checkout").Ok);
+        var note = $"{checkout.Ok:N0} of {units:N0} units sold, {Mode(result)}; stopped: {StopText(result, ctx)}; answers: {result.StatusSummary}"
+            + (paid ? $"; {captured:N0} of the 201s carry a captured card payment" : "")
+            + $"; checked: {string.Join("; ", invariants.Checked)}";
+        return new ScenarioRow(name, checkout.Ok, result.Elapsed, checkout, checkout.Errors, invariants, note, ComparedToYardsticks: true);
+    }
+
+    public static async Task<ScenarioRow> PeerAsync(BenchContext ctx)
+    {
+        var (units, buyers) = (ctx.Units, ctx.Buyers);
+        var database = ctx.FlashSaleDatabase ?? await ctx.Postgres.CreateDatabaseAsync("bench_flash_sale");
+        await using var peer = await PeerShop.StartAsync(database);
+        using var client = LoadRun.CreateClient(peer.BaseAddress, buyers, null);
+        await peer.LoadStockAsync(WarmupSku, ctx.Warmup);
+        await LoadRun.RunAsync(CheckoutPlan(buyers, WarmupSku, null, TimeSpan.FromMinutes(5), null, ctx.Warmup, path: "/peer/checkout"), client);
+
+        await peer.LoadStockAsync(HotSku, units);
+        Console.Error.WriteLine($"bench: peer: {units:N0} units, {buyers} buyers");
+        var acked = 0L;
+        var result = await LoadRun.RunAsync(CheckoutPlan(buyers, HotSku, null, ctx.MaxDuration, ctx.Rate, null, _ => Interlocked.Increment(ref acked), "/peer/checkout"), client);
+        var checkout = result.Kind("checkout");
+        var (ordered, orders, remaining) = await peer.CountAsync(HotSku);
+        var invariants = new Invariants();
+        invariants.Check(ordered + remaining == units, "units in orders + remaining = loaded", $"{ordered} + {remaining} != {units}");
+        invariants.Check(remaining >= 0, "never below zero", $"remaining {remaining}");
+        invariants.Check(checkout.Errors == 0 ? orders == acked : orders >= acked, "order rows = 201 answers", $"{orders} rows, {acked} answers");
+        var note = $"one transaction per checkout (guarded UPDATE, INSERT, COMMIT) on the same PostgreSQL, pool 64; {checkout.Ok:N0} of {units:N0} units sold, "
+            + $"{Mode(result)}; stopped: {StopText(result, ctx)}; answers: {result.StatusSummary}";
+        return new ScenarioRow("peer (relational checkout)", checkout.Ok, result.Elapsed, checkout, checkout.Errors, invariants, note, Yardstick: "peer");
+    }
+
+    public static async Task<ScenarioRow> CeilingAsync(BenchContext ctx)
+    {
+        var buyers = ctx.Buyers;
+        await using var ceiling = await PeerShop.StartAsync("Host=127.0.0.1;Database=unused");
+        using var client = LoadRun.CreateClient(ceiling.BaseAddress, buyers, null);
+        await LoadRun.RunAsync(CheckoutPlan(buyers, HotSku, null, TimeSpan.FromMinutes(1), null, Math.Max(ctx.Warmup, 5_000), path: "/ceiling/checkout"), client);
+        Console.Error.WriteLine($"bench: ceiling: {buyers} connections for {ctx.CeilingDuration.TotalSeconds:F0} s");
+        var result = await LoadRun.RunAsync(CheckoutPlan(buyers, HotSku, null, ctx.CeilingDuration, ctx.Rate, null, path: "/ceiling/checkout"), client);
+        var checkout = result.Kind("checkout");
+        var note = $"parses the same checkout JSON, answers 201 without work; {Mode(result)} for {ctx.CeilingDuration.TotalSeconds:F0} s; answers: {result.StatusSummary}";
+        return new ScenarioRow("ceiling (parse and answer)", checkout.Ok, result.Elapsed, checkout, checkout.Errors, null, note, Yardstick: "ceiling");
+    }
+
+    /// <summary>One checkout of one unit per request; buyer = connection; a 409 means sold out and ends the run.</summary>
+    private static LoadPlan CheckoutPlan(int buyers, string skuId, string[]? cards, TimeSpan maxDuration, double? rate, long? maxRequests,
+        Action<string>? onCreated = null, string path = "/api/v1/checkout") => new()
+    {
+        Connections = buyers,
+        ArrivalRatePerSecond = rate,
+        MaxDuration = maxDuration,
+        MaxRequests = maxRequests,
+        Next = (buyer, _) => new LoadRequest(HttpMethod.Post, path,
+            BenchContext.CheckoutBody(BenchContext.BuyerId(buyer), [(skuId, 1)], cards?[buyer]), "checkout", Guid.NewGuid().ToString("N")),
+        Judge = (run, _, status, body) =>
+        {
+            switch (status)
+            {
+                case HttpStatusCode.Created:
+                    onCreated?.Invoke(body);
+                    return Outcome.Ok;
+                case HttpStatusCode.Conflict:
+                    run.Stop("sold out");
+                    return Outcome.Refused;
+                default:
+                    return Outcome.Error;
+            }
+        },
+    };
+
+    internal static string Mode(LoadResult result) => result.ArrivalRatePerSecond is { } rate
+        ? $"open model at {rate:N0} requests/s"
+        : $"{result.Connections} connections";
+
+    internal static string StopText(LoadResult result, BenchContext ctx) => result.StopReason == "duration"
+        ? $"**at --max-duration ({ctx.MaxDuration.TotalSeconds:F0} s), not sold out: throughput is over that window**"
+        : result.StopReason;
+}

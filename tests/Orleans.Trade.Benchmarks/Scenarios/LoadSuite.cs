@@ -1,0 +1,67 @@
+using Orleans.Trade.Benchmarks.Harness;
+
+namespace Orleans.Trade.Benchmarks.Scenarios;
+
+/// <summary>
+/// The issue-6 load scenarios, each against its own silo process and database on one throw-away PostgreSQL started for the run.
+/// <c>all</c> runs flash-sale, peer, ceiling, flash-sale-paid, mixed and bulk-sync in sequence and writes one table.
+/// Common options: --units, --buyers, --skus, --updates, --duration, --max-duration, --ceiling-duration, --warmup, --rate
+/// (open model), --batch, --bulk-connections, --stock-per-sku, --silo-dll, --pg-dir, --keep-postgres true.
+/// </summary>
+public static class LoadSuite
+{
+    public static readonly string[] Names = ["all", "flash-sale", "flash-sale-paid", "peer", "ceiling", "mixed", "bulk-sync"];
+
+    public static async Task<string> RunAsync(string scenario, BenchmarkArgs args)
+    {
+        var siloDll = RepoPaths.SiloDll(args.Text("silo-dll", null));
+        var pgDir = args.Text("pg-dir", "/tmp/orleans-trade-bench-pg")!;
+        var keep = args.Text("keep-postgres", "false") == "true";
+        var logDir = Path.Combine(Path.GetTempPath(), "orleans-trade-bench-logs");
+        var notes = new List<string> { $"Load average when the run began (1, 5, 15 min): {LoadAverage()}; other work on the machine skews every row alike only if it stays steady." };
+        var rows = new List<ScenarioRow>();
+        await using var postgres = await BenchPostgres.StartAsync(pgDir, keep);
+        var ctx = new BenchContext(args, postgres, siloDll, logDir);
+        // Read every size once so the settings line lists them all, whichever scenarios run.
+        _ = (ctx.Units, ctx.Buyers, ctx.Skus, ctx.Updates, ctx.Duration, ctx.MaxDuration, ctx.CeilingDuration, ctx.Warmup, ctx.Rate);
+        var steps = scenario switch
+        {
+            "all" => ["flash-sale", "peer", "ceiling", "flash-sale-paid", "mixed", "bulk-sync"],
+            "flash-sale" or "flash-sale-paid" => [scenario, "peer", "ceiling"],
+            _ => new[] { scenario },
+        };
+        foreach (var step in steps)
+        {
+            var started = DateTime.UtcNow;
+            switch (step)
+            {
+                case "flash-sale": rows.Add(await FlashSaleScenario.ProductAsync(ctx, paid: false)); break;
+                case "flash-sale-paid": rows.Add(await FlashSaleScenario.ProductAsync(ctx, paid: true)); break;
+                case "peer": rows.Add(await FlashSaleScenario.PeerAsync(ctx)); break;
+                case "ceiling": rows.Add(await FlashSaleScenario.CeilingAsync(ctx)); break;
+                case "mixed": rows.AddRange(await MixedScenario.RunAsync(ctx)); break;
+                case "bulk-sync": rows.Add(await BulkSyncScenario.RunAsync(ctx)); break;
+            }
+            Console.Error.WriteLine($"bench: {step} finished in {(DateTime.UtcNow - started).TotalSeconds:F0} s: {rows[^1].Throughput:N1} ops/s, invariants {(rows[^1].Invariants?.Hold ?? true ? "OK" : "VIOLATED")}");
+        }
+        notes.Add("ops: checkouts answered 201 (flash sales, peer, ceiling), requests that did their work (mixed), stock items answered (bulk-sync); "
+            + "errors: answers other than the expected 2xx and the 409 of a sold-out SKU, plus time-outs and connection errors; latency from the request's start "
+            + "(closed model) or its scheduled start (open model, --rate), HdrHistogram.");
+        notes.Add("× peer / × ceiling: ops/s divided by the peer's and the ceiling's, measured in the same run with the same connections and request body. "
+            + "The peer and the ceiling run inside the harness process, the product in its own silo process; all share the machine's cores with PostgreSQL and the load generator.");
+        notes.Add($"Load average when the run ended: {LoadAverage()}. Silo logs: {logDir}.");
+        return LoadReport.ToMarkdown($"Checkout load (issue 6): {scenario}", args.Used, postgres.ServerVersion, rows, notes);
+    }
+
+    private static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(", ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
+    }
+}

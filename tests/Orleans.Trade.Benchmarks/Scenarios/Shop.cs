@@ -1,0 +1,124 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json.Nodes;
+using Npgsql;
+using Orleans.Trade.Benchmarks.Harness;
+
+namespace Orleans.Trade.Benchmarks.Scenarios;
+
+/// <summary>An order the product acknowledged with 201, and what it holds.</summary>
+public sealed record AckedOrder(string OrderId, string SkuId, long Quantity);
+
+/// <summary>Seeds a marketplace through the product's HTTP API and checks the stock invariants after a run.</summary>
+public sealed class Shop(TradeApiClient api, string connectionString)
+{
+    public const string Warehouse = "wh-de-1";
+    public const string Seller = "seller-bench";
+
+    public TradeApiClient Api { get; } = api;
+
+    public async Task WarehouseAsync() =>
+        await Api.MustAsync(HttpMethod.Put, $"/api/v1/warehouses/{Warehouse}", new { name = "Berlin", country = "DE" }, HttpStatusCode.OK, HttpStatusCode.Created);
+
+    public async Task SkusAsync(IReadOnlyList<string> skuIds, long onHand, int parallelism = 32)
+    {
+        await Parallel.ForEachAsync(skuIds, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, async (skuId, _) =>
+            await Api.MustAsync(HttpMethod.Put, $"/api/v1/skus/{skuId}", new
+            {
+                sellerId = Seller, title = "Bench item " + skuId, category = "home", price = new { amountMinor = 1999, currency = "EUR" },
+                weightGrams = 400, hsCode = "691200", originCountry = "CN",
+            }, HttpStatusCode.Created, HttpStatusCode.OK));
+        // Initial stock at version 1 through the ERP's bulk endpoint, 10,000 items per request (its limit).
+        foreach (var chunk in skuIds.Chunk(10_000))
+        {
+            var answer = await Api.MustAsync(HttpMethod.Post, "/api/v1/stock/bulk",
+                new { items = chunk.Select(s => new { skuId = s, warehouseId = Warehouse, onHand, version = 1 }).ToArray() }, HttpStatusCode.OK);
+            if (answer!["applied"]!.GetValue<int>() != chunk.Length)
+            {
+                throw new InvalidOperationException($"Seeding stock: {answer.ToJsonString()[..Math.Min(500, answer.ToJsonString().Length)]}");
+            }
+        }
+    }
+
+    /// <summary>Stock of a SKU summed over warehouses: on hand, reserved, sold, available.</summary>
+    public sealed record StockTotals(long OnHand, long Reserved, long Sold, long Available, long MaxVersion, bool WarehouseOversold);
+
+    public async Task<StockTotals> StockAsync(string skuId)
+    {
+        var body = await Api.MustAsync(HttpMethod.Get, $"/api/v1/skus/{skuId}", null, HttpStatusCode.OK);
+        var warehouses = body!["stock"]!["warehouses"]!.AsArray().Select(w => w!).ToArray();
+        long Sum(string field) => warehouses.Sum(w => w[field]!.GetValue<long>());
+        var oversold = warehouses.Any(w => w["onHand"]!.GetValue<long>() < w["reserved"]!.GetValue<long>()
+                                           || w["available"]!.GetValue<long>() != w["onHand"]!.GetValue<long>() - w["reserved"]!.GetValue<long>());
+        return new StockTotals(Sum("onHand"), Sum("reserved"), Sum("sold"), Sum("available"),
+            warehouses.Length == 0 ? 0 : warehouses.Max(w => w["version"]!.GetValue<long>()), oversold);
+    }
+
+    /// <summary>
+    /// After a checkout run, for every SKU: units in live orders (reserved + sold) + available = units loaded; never more reserved
+    /// than on hand; the units the product reserved are the units of the orders it acknowledged (exactly, when no request failed
+    /// without an answer); every 201 order is readable and holds its line; and in SQL, every order of the projection has its
+    /// stock reservation.
+    /// </summary>
+    public async Task<Invariants> CheckCheckoutsAsync(IReadOnlyDictionary<string, long> loadedBySku, IReadOnlyCollection<AckedOrder> acked, long unansweredRequests,
+        int warmupOrders)
+    {
+        var invariants = new Invariants();
+        var ackedUnits = acked.GroupBy(o => o.SkuId).ToDictionary(g => g.Key, g => g.Sum(o => o.Quantity), StringComparer.Ordinal);
+        var bad = new ConcurrentQueue<string>();
+        await Parallel.ForEachAsync(loadedBySku, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (sku, _) =>
+        {
+            var stock = await StockAsync(sku.Key);
+            var units = ackedUnits.GetValueOrDefault(sku.Key);
+            if (stock.OnHand + stock.Sold != sku.Value) bad.Enqueue($"units: {sku.Key} onHand {stock.OnHand} + sold {stock.Sold} != loaded {sku.Value}");
+            if (stock.WarehouseOversold) bad.Enqueue($"oversold: {sku.Key} reserved above on hand, or available != onHand - reserved");
+            if (stock.Reserved + stock.Sold + stock.Available != sku.Value) bad.Enqueue($"units: {sku.Key} reserved {stock.Reserved} + sold {stock.Sold} + available {stock.Available} != loaded {sku.Value}");
+            var inOrders = stock.Reserved + stock.Sold;
+            if (unansweredRequests == 0 ? inOrders != units : inOrders < units)
+            {
+                bad.Enqueue($"orders: {sku.Key} reserved + sold {inOrders} vs units in 201 orders {units}");
+            }
+        });
+        var grouped = bad.GroupBy(b => b[..b.IndexOf(':', StringComparison.Ordinal)]).ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
+        void Report(string key, string rule) => invariants.Check(!grouped.ContainsKey(key), rule,
+            grouped.TryGetValue(key, out var list) ? $"{list.Length} SKUs, e.g. {list[0]}" : "");
+        Report("units", "units in orders + available = loaded");
+        Report("oversold", "never more reserved than on hand");
+        Report("orders", unansweredRequests == 0 ? "reserved + sold = units of the 201 orders" : "reserved + sold ≥ units of the 201 orders");
+
+        var unreadable = new ConcurrentQueue<string>();
+        await Parallel.ForEachAsync(acked, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (order, _) =>
+        {
+            var (status, body) = await Api.GetAsync($"/api/v1/orders/{order.OrderId}");
+            var holdsLine = status == HttpStatusCode.OK && body!["status"]!.GetValue<string>() != "cancelled"
+                && body["lines"]!.AsArray().Any(l => l!["skuId"]!.GetValue<string>() == order.SkuId && l["quantity"]!.GetValue<long>() == order.Quantity);
+            if (!holdsLine)
+            {
+                unreadable.Enqueue($"{order.OrderId}: {(int)status} {body?.ToJsonString()[..Math.Min(200, body.ToJsonString().Length)]}");
+            }
+        });
+        invariants.Check(unreadable.IsEmpty, "every 201 order readable, live, with its line", $"{unreadable.Count} of {acked.Count}, e.g. {unreadable.FirstOrDefault()}");
+
+        await using var db = new NpgsqlConnection(connectionString);
+        await db.OpenAsync();
+        await using (var command = new NpgsqlCommand("""
+            SELECT count(*) FROM orders o
+            WHERE o.status NOT IN ('Cancelled', 'cancelled')
+              AND NOT EXISTS (SELECT 1 FROM sku_reservations r WHERE r.reservation_id LIKE o.order_id || ':%')
+            """, db))
+        {
+            var orphans = (long)(await command.ExecuteScalarAsync())!;
+            invariants.Check(orphans == 0, "no order without its stock (SQL: every live order has a reservation)", $"{orphans} orders without a reservation row");
+        }
+        await using (var command = new NpgsqlCommand("SELECT count(*) FROM orders WHERE status NOT IN ('Cancelled', 'cancelled')", db))
+        {
+            var live = (long)(await command.ExecuteScalarAsync())!;
+            var expected = acked.Count + warmupOrders;
+            invariants.Check(unansweredRequests == 0 ? live == expected : live >= expected, "live orders in SQL = 201 answers",
+                $"{live} live orders in the projection, {expected} acknowledged (incl. {warmupOrders} warm-up)");
+        }
+        return invariants;
+    }
+
+    public static string OrderIdOf(string body) => JsonNode.Parse(body)!["orders"]![0]!["orderId"]!.GetValue<string>();
+}
