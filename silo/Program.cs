@@ -72,6 +72,7 @@ builder.Services.AddSingleton<Orleans.Trade.Risk.IRiskReviewSink>(sp => sp.GetRe
 builder.Services.AddSingleton<Orleans.Trade.Api.Risk.IRiskReviewQueries>(sp => sp.GetRequiredService<SqlRiskReviewStore>());
 builder.Services.AddSandboxPaymentProvider(builder.Configuration);
 builder.Services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: ["ready"]);
+builder.Services.AddGracefulShutdown(builder.Configuration);
 builder.AddTradeTelemetry();
 
 var app = builder.Build();

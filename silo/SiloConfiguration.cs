@@ -27,11 +27,36 @@ public static class SiloConfiguration
         var siloPort = orleans.GetValue("SiloPort", 11111);
         var gatewayPort = orleans.GetValue("GatewayPort", 30000);
 
+        var kubernetes = orleans.GetValue("Kubernetes", false);
+        if (kubernetes && database.Provider != StorageProvider.Postgres)
+        {
+            throw new InvalidOperationException("Orleans:Kubernetes=true needs Storage:Provider=postgres: the silos of a Deployment share membership in PostgreSQL.");
+        }
         if (database.Provider == StorageProvider.Postgres)
         {
-            var advertised = IPAddress.Parse(orleans["AdvertisedIP"] ?? "127.0.0.1");
             silo.Configure<ClusterOptions>(o => { o.ClusterId = clusterId; o.ServiceId = serviceId; });
-            silo.ConfigureEndpoints(advertised, siloPort, gatewayPort, listenOnAnyHostAddress: orleans.GetValue("ListenOnAnyHostAddress", false));
+            if (kubernetes)
+            {
+                // Orleans' Kubernetes hosting names the silo after POD_NAME, listens on every address and watches the pods, so a
+                // deleted pod's silo is declared dead at once; membership stays in PostgreSQL. It advertises POD_IP only when no
+                // address is set, but EndpointOptions already holds one resolved from the host name: set POD_IP ourselves.
+                var podIp = configuration["POD_IP"];
+                silo.Configure<EndpointOptions>(o =>
+                {
+                    o.SiloPort = siloPort;
+                    o.GatewayPort = gatewayPort;
+                    if (!string.IsNullOrWhiteSpace(podIp))
+                    {
+                        o.AdvertisedIPAddress = IPAddress.Parse(podIp);
+                    }
+                });
+                silo.UseKubernetesHosting();
+            }
+            else
+            {
+                var advertised = IPAddress.Parse(orleans["AdvertisedIP"] ?? "127.0.0.1");
+                silo.ConfigureEndpoints(advertised, siloPort, gatewayPort, listenOnAnyHostAddress: orleans.GetValue("ListenOnAnyHostAddress", false));
+            }
             silo.UseAdoNetClustering(o => { o.Invariant = database.Invariant; o.ConnectionString = database.ConnectionString; });
         }
         else
@@ -155,6 +180,22 @@ public static class SiloConfiguration
             otel.UseOtlpExporter();
         }
         return builder;
+    }
+
+    /// <summary>
+    /// SIGTERM: readiness fails at once, Kestrel lets in-flight requests finish, then the silo deactivates its grains and
+    /// leaves the cluster, all within <c>Shutdown:TimeoutSeconds</c> (default 30).
+    /// </summary>
+    public static IServiceCollection AddGracefulShutdown(this IServiceCollection services, IConfiguration configuration)
+    {
+        var timeoutSeconds = configuration.GetValue("Shutdown:TimeoutSeconds", 30);
+        if (timeoutSeconds is < 1 or > 600)
+        {
+            throw new InvalidOperationException($"Shutdown:TimeoutSeconds must be between 1 and 600; got {timeoutSeconds}.");
+        }
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(timeoutSeconds));
+        services.AddHealthChecks().AddCheck<ShutdownHealthCheck>("shutdown", tags: ["ready"]);
+        return services;
     }
 
     public static WebApplication MapTradeOperations(this WebApplication app)

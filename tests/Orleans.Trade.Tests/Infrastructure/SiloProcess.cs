@@ -155,6 +155,37 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGTERM, as Kubernetes stops a pod: the silo shuts down gracefully. Wait with <see cref="WaitForExitAsync"/>.</summary>
+    public void Terminate()
+    {
+        if (_process is not { HasExited: false } process)
+        {
+            throw new InvalidOperationException("The silo is not running.");
+        }
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", process.Id.ToString()]) { UseShellExecute = false })!;
+        kill.WaitForExit();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -TERM {process.Id} exited {kill.ExitCode}.");
+        }
+    }
+
+    /// <summary>The exit code; throws if the process is still running after <paramref name="timeout"/>.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        var process = _process ?? throw new InvalidOperationException("The silo was never started.");
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"The silo was still running {timeout} after it was asked to stop:\n{RecentLog}");
+        }
+        return process.ExitCode;
+    }
+
     public HttpClient CreateClient(string? apiKey = AdminKey)
     {
         var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
