@@ -1,3 +1,4 @@
+using Orleans.Trade.Tests.Infrastructure;
 using System.Diagnostics;
 
 namespace Orleans.Trade.Benchmarks.Harness;
