@@ -116,6 +116,10 @@ public interface IPaymentGrain : IGrainWithStringKey
     /// <summary>An analyst's decision on a payment held for review: approve captures it, reject voids it (the order is cancelled).</summary>
     Task ResolveReview(bool approve, string actor);
 
+    /// <summary>Picks up whatever the payment still has to do (after a crash); the order's deadline reminder calls it.</summary>
+    [OneWay]
+    Task Resume();
+
     /// <summary>The order ended while this payment was held for review: void the authorization (fire-and-forget).</summary>
     [OneWay]
     Task OrderCancelled(string reason);

@@ -597,8 +597,18 @@ public sealed class OrderGrain(
                 await StopDeadlines();
                 return;
         }
-        if (S.Status == OrderStatus.AwaitingPayment && now >= S.Deadlines.PaymentDueAt && S.CaptureLock is null)
+        if (S.Status == OrderStatus.AwaitingPayment && S.CaptureLock is { } capturing)
         {
+            // The payment being captured owns no reminder: nudge it, so a crash in the middle of its capture cannot stall it.
+            await GrainFactory.GetGrain<Payments.IPaymentGrain>(capturing).Resume();
+        }
+        else if (S.Status == OrderStatus.AwaitingPayment && now >= S.Deadlines.PaymentDueAt)
+        {
+            // Open attempts finish what they started (a late authorization is then refused by the cancelled order and voided).
+            foreach (var open in S.Payments.Where(p => !p.Failed))
+            {
+                await GrainFactory.GetGrain<Payments.IPaymentGrain>(open.Start.PaymentId).Resume();
+            }
             S.PendingReleases.AddRange(Reservations());
             Transition(OrderStatus.Cancelled, now, "Cancelled", OrderActor.System, "payment deadline passed");
             await Persist();
@@ -673,7 +683,13 @@ public sealed class OrderGrain(
         {
             S.Timeline.RemoveAt(1); // keep the first entry (placement); drop the oldest after it
         }
-        foreach (var channel in notify ? _options.NotificationChannels : [])
+        if (!notify)
+        {
+            // A quiet entry (a payment step): the status is unchanged, so neither the buyer nor the order list needs to hear of it.
+            S.UpdatedAt = now;
+            return;
+        }
+        foreach (var channel in _options.NotificationChannels)
         {
             S.PendingNotifications.Add(new OrderNotification(Ulid.NewUlid(now).ToString(), OrderId, S.Placement!.BuyerId, channel, @event, S.Status, now));
         }

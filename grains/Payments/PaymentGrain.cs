@@ -90,8 +90,9 @@ public sealed class PaymentGrain(
             S.Provider = provider.Name;
             S.CreatedAt = now;
             Note(now, "Created", $"{start.Instrument.Type} {start.Amount.AmountMinor} {start.Amount.Currency}");
-            await Write(); // the attempt exists before the provider hears of it
-            await ScheduleReconcile(); // and a crash from here on is picked up again by the reminder
+            // The attempt exists before the provider hears of it. A crash from here on is picked up by the order's deadline
+            // reminder, which resumes its open payments (Resume), so a payment costs no reminder of its own unless it stalls.
+            await Write();
         }
         await Advance();
         return View();
@@ -180,6 +181,8 @@ public sealed class PaymentGrain(
         await Write();
         await Advance();
     }
+
+    public Task Resume() => Advance();
 
     public async Task OrderCancelled(string reason)
     {
@@ -322,6 +325,8 @@ public sealed class PaymentGrain(
                     {
                         S.Refunds.Add(new PaymentRefundView($"{PaymentId}-return", new Money(left, start.Amount.Currency), RefundStatus.Pending,
                             "the order could not take this payment", now, null));
+                        // No order watches this money any more: the reminder does, until it is back with the buyer.
+                        await ScheduleReconcile();
                     }
                     Note(now, "RefusedByOrder", "returned in full");
                 }

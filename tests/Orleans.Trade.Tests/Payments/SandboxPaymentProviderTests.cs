@@ -12,7 +12,8 @@ public sealed class SandboxPspFixture : IAsyncLifetime
 {
     public const string ApiKey = "sandbox-test-key-0123456789";
     public const string WebhookSecret = "sandbox-test-webhook-secret";
-    public static readonly TimeSpan SlowDelay = TimeSpan.FromSeconds(4);
+    // Well beyond the adapter's 2 s time-out plus its retries, so "still in progress" holds even on a busy machine.
+    public static readonly TimeSpan SlowDelay = TimeSpan.FromSeconds(8);
 
     public WebhookReceiver Receiver { get; } = new(failFirstAttempt: true);
     public SiloProcess Silo { get; private set; } = null!;
