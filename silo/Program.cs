@@ -60,6 +60,7 @@ builder.Services.Configure<Orleans.Trade.Payments.PaymentOptions>(builder.Config
 builder.Services.AddSingleton(sp => SiloConfiguration.CreateCardFingerprintKey(builder.Configuration, database,
     sp.GetRequiredService<ILoggerFactory>().CreateLogger("Orleans.Trade.Payments")));
 builder.Services.AddSingleton<SqlOrderStore>();
+builder.Services.AddSingleton<IStateOutboxWriter>(sp => sp.GetRequiredService<SqlOrderStore>());
 builder.Services.AddSingleton<IOrderProjectionSink>(sp => sp.GetRequiredService<SqlOrderStore>());
 builder.Services.AddSingleton<IOrderQueries>(sp => sp.GetRequiredService<SqlOrderStore>());
 builder.Services.AddTradeOrders(builder.Configuration);

@@ -8,6 +8,7 @@ using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Orleans.Configuration;
 using Orleans.Dashboard;
+using Orleans.Runtime.Hosting;
 using Orleans.Trade.Api.Payments;
 using Orleans.Trade.Common;
 using Orleans.Trade.Orders;
@@ -64,7 +65,17 @@ public static class SiloConfiguration
             // The embedded default is a single silo; membership needs no database.
             silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: serviceId, clusterId: clusterId);
         }
-        silo.AddAdoNetGrainStorage(StorageNames.Trade, o => { o.Invariant = database.Invariant; o.ConnectionString = database.ConnectionString; });
+        // Grain state: our batched storage (many grains per commit) with the deadline index beside each state.
+        silo.Services.AddSingleton<BatchedGrainStorage>();
+        silo.Services.AddGrainStorage(StorageNames.Trade, (sp, _) => sp.GetRequiredService<BatchedGrainStorage>());
+        silo.Services.AddSingleton<IDeadlineIndex>(sp => sp.GetRequiredService<BatchedGrainStorage>());
+        silo.Services.Configure<DeadlineSweepOptions>(configuration.GetSection("Deadlines"));
+        // Unless set, the sweep runs as often as order deadlines were checked (Orders:DeadlineCheckPeriod).
+        if (configuration["Deadlines:Period"] is null && configuration["Orders:DeadlineCheckPeriod"] is not null)
+        {
+            silo.Services.Configure<DeadlineSweepOptions>(o => o.Period = configuration.GetValue<TimeSpan>("Orders:DeadlineCheckPeriod"));
+        }
+        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, DeadlineSweeperStarter>();
         silo.UseAdoNetReminderService(o => { o.Invariant = database.Invariant; o.ConnectionString = database.ConnectionString; });
         // Order deadline reminders tick at Orders:DeadlineCheckPeriod; below Orleans' one-minute floor only when configured so.
         var shortest = new[]

@@ -14,8 +14,9 @@ public sealed class OrderGrain(
     IOptions<Wallets.SettlementOptions> settlementOptions,
     IOptions<Payments.PaymentOptions> paymentOptions,
     TradeClock clock,
-    ILogger<OrderGrain> logger) : Grain, IOrderGrain, IRemindable
+    ILogger<OrderGrain> logger) : Grain, IOrderGrain, IWakeableGrain, IRemindable
 {
+    /// <summary>The per-order reminder of earlier versions; a tick now retires it (the deadline index took over).</summary>
     private const string DeadlineReminder = "deadlines";
     private static readonly TimeSpan OutboxRetryPeriod = TimeSpan.FromSeconds(5);
     private readonly OrderOptions _options = orderOptions.Value;
@@ -54,8 +55,8 @@ public sealed class OrderGrain(
                 S.Phase = OrderPhase.Preparing;
                 S.CreatedAt = now;
                 S.UpdatedAt = now;
-                // Registered before any stock is held: if the checkout dies half-way, this reminder releases the stock.
-                await this.RegisterOrUpdateReminder(DeadlineReminder, _options.DeadlineCheckPeriod, _options.DeadlineCheckPeriod);
+                // Written (with its wake time) before any stock is held: if the checkout dies half-way, the sweeper wakes this
+                // order at its placement time-out and it releases the stock.
                 await WriteOrReload();
                 break;
         }
@@ -115,7 +116,6 @@ public sealed class OrderGrain(
         S.UpdatedAt = clock.GetUtcNow();
         await WriteOrReload();
         await DrainStockWork();
-        await StopDeadlines();
     }
 
     private IEnumerable<HeldReservation> Reservations() =>
@@ -575,12 +575,49 @@ public sealed class OrderGrain(
 
     // ---------------------------------------------------------------- deadlines
 
+    public async Task<WakeAnswer> WakeUp()
+    {
+        await CheckDeadlines();
+        return new WakeAnswer(state.Etag, NextWake(clock.GetUtcNow()));
+    }
+
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (reminderName == DeadlineReminder)
         {
+            if (await this.GetReminder(DeadlineReminder) is { } reminder)
+            {
+                await this.UnregisterReminder(reminder);
+            }
             await CheckDeadlines();
+            if (S.Phase != OrderPhase.New)
+            {
+                // Puts the order in the deadline index.
+                await WriteOrReload();
+            }
         }
+    }
+
+    /// <summary>
+    /// When the sweeper must next wake this order: its placement time-out while preparing, then the deadline its status waits
+    /// for, and one check period from now while stock, money or outbox work is unfinished or a capture is under way.
+    /// </summary>
+    private DateTimeOffset? NextWake(DateTimeOffset now)
+    {
+        if (S.Phase == OrderPhase.Preparing)
+        {
+            return S.CreatedAt + _options.PlacementTimeout;
+        }
+        var soon = now + _options.DeadlineCheckPeriod;
+        DateTimeOffset? due = S.Phase != OrderPhase.Live ? null : S.Status switch
+        {
+            OrderStatus.AwaitingPayment when S.CaptureLock is not null => soon,
+            OrderStatus.AwaitingPayment => S.Deadlines.PaymentDueAt,
+            OrderStatus.AwaitingShipment when !S.Late => S.Deadlines.ShipBy,
+            OrderStatus.Delivered => S.Deadlines.AutoCompleteAt,
+            _ => null,
+        };
+        return HasOutboxWork() && (due is null || due > soon) ? soon : due;
     }
 
     private async Task CheckDeadlines()
@@ -593,8 +630,10 @@ public sealed class OrderGrain(
                 return;
             case OrderPhase.Preparing:
                 return;
-            case OrderPhase.New or OrderPhase.Aborted:
-                await StopDeadlines();
+            case OrderPhase.New:
+                return;
+            case OrderPhase.Aborted:
+                await DrainStockWork();
                 return;
         }
         if (S.Status == OrderStatus.AwaitingPayment && S.CaptureLock is { } capturing)
@@ -630,14 +669,6 @@ public sealed class OrderGrain(
         {
             await DrainStockWork();
             await PublishOutbox();
-        }
-    }
-
-    private async Task StopDeadlines()
-    {
-        if (await this.GetReminder(DeadlineReminder) is { } reminder)
-        {
-            await this.UnregisterReminder(reminder);
         }
     }
 
@@ -704,14 +735,21 @@ public sealed class OrderGrain(
         await WriteOrReload();
         await DrainStockWork();
         await PublishOutbox();
-        if (S.Status is OrderStatus.Completed or OrderStatus.Cancelled or OrderStatus.Closed && !HasOutboxWork())
-        {
-            await StopDeadlines();
-        }
     }
 
     private async Task WriteOrReload()
     {
+        OrderOutbox? outbox = null;
+        if (S.Phase == OrderPhase.Live && (S.ProjectionPending || S.PendingNotifications.Count > 0 || S.PendingTickets.Count > 0))
+        {
+            // The projection and outbox rows commit with the state: once the write is acknowledged nothing is left to publish.
+            // If the write fails, the reload drops them together with the change that raised them.
+            outbox = new OrderOutbox(Summary(), S.PendingNotifications.ToArray(), S.PendingTickets.ToArray());
+            S.ProjectionPending = false;
+            S.PendingNotifications.Clear();
+            S.PendingTickets.Clear();
+        }
+        S.CarryWithNextWrite(NextWake(clock.GetUtcNow()), outbox);
         try
         {
             await state.WriteOrReloadAsync();
@@ -720,6 +758,10 @@ public sealed class OrderGrain(
         {
             _prepared = null;
             throw;
+        }
+        finally
+        {
+            state.State.CarryWithNextWrite(null, null);
         }
     }
 

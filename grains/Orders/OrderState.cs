@@ -14,6 +14,9 @@ public enum OrderPhase
     Aborted,
 }
 
+/// <summary>Rows an order write carries into its transaction: the order list row and the notifications and tickets it raised.</summary>
+public sealed record OrderOutbox(OrderSummary Summary, IReadOnlyList<OrderNotification> Notifications, IReadOnlyList<ServiceTicket> Tickets);
+
 /// <summary>A stock reservation the order holds on a SKU.</summary>
 [GenerateSerializer, Immutable]
 public sealed record HeldReservation(
@@ -22,8 +25,18 @@ public sealed record HeldReservation(
 
 /// <summary>Persistent state of an order grain (state name <c>order</c>).</summary>
 [GenerateSerializer]
-public sealed class OrderState
+public sealed class OrderState : IWakeAtState, IOutboxState
 {
+    // What the next write carries beside the payload (not part of it): its deadline index entry and its outbox rows.
+    [NonSerialized] private DateTimeOffset? _wakeAt;
+    [NonSerialized] private OrderOutbox? _outbox;
+
+    DateTimeOffset? IWakeAtState.WakeAt => _wakeAt;
+
+    object? IOutboxState.Outbox => _outbox;
+
+    public void CarryWithNextWrite(DateTimeOffset? wakeAt, OrderOutbox? outbox) => (_wakeAt, _outbox) = (wakeAt, outbox);
+
     [Id(0)] public OrderPhase Phase { get; set; }
     [Id(1)] public OrderPlacement? Placement { get; set; }
     [Id(2)] public OrderStatus Status { get; set; }

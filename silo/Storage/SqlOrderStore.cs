@@ -7,37 +7,101 @@ using Orleans.Trade.Orders;
 namespace Orleans.Trade.Silo.Storage;
 
 /// <summary>The order list projection, the notification outbox and service tickets: order grains write, the API reads.</summary>
-public sealed class SqlOrderStore(TradeDatabase database) : IOrderProjectionSink, IOrderQueries
+public sealed class SqlOrderStore(TradeDatabase database) : IOrderProjectionSink, IOrderQueries, IStateOutboxWriter
 {
     public async Task RecordAsync(OrderSummary o, IReadOnlyList<OrderNotification> notifications, IReadOnlyList<ServiceTicket> tickets, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await connection.Command("""
-                INSERT INTO orders (order_id, buyer_id, seller_id, status, seller_total_minor, seller_currency, buyer_total_minor, buyer_currency,
-                                    line_count, source, late, created_at, updated_at, version)
-                VALUES (@id, @buyer, @seller, @status, @sellerTotal, @sellerCurrency, @buyerTotal, @buyerCurrency, @lines, @source, @late, @created, @updated, @version)
-                ON CONFLICT (order_id) DO UPDATE SET
-                    status = excluded.status, seller_total_minor = excluded.seller_total_minor, buyer_total_minor = excluded.buyer_total_minor,
-                    late = excluded.late, updated_at = excluded.updated_at, version = excluded.version
-                WHERE orders.version < excluded.version
-                """, transaction)
-            .With("id", o.OrderId).With("buyer", o.BuyerId).With("seller", o.SellerId).With("status", o.Status.ToString())
-            .With("sellerTotal", o.SellerTotal.AmountMinor).With("sellerCurrency", o.SellerTotal.Currency)
-            .With("buyerTotal", o.BuyerTotal.AmountMinor).With("buyerCurrency", o.BuyerTotal.Currency)
-            .With("lines", o.LineCount).With("source", o.Source.ToString()).With("late", o.Late)
-            .With("created", database.ToDb(o.CreatedAt)).With("updated", database.ToDb(o.UpdatedAt)).With("version", o.Version)
-            .ExecuteNonQueryAsync(cancellationToken);
-        foreach (var n in notifications)
+        await WriteAsync(connection, transaction, [new OrderOutbox(o, notifications, tickets)], cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Order rows of a batch of order writes, inside the storage's transaction (the transactional outbox).</summary>
+    public Task WriteAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<object> outboxes, CancellationToken cancellationToken) =>
+        WriteAsync(connection, transaction, outboxes.OfType<OrderOutbox>().ToArray(), cancellationToken);
+
+    /// <summary>Upserts the order rows (a newer version never loses to an older one) and inserts notifications and tickets once.</summary>
+    private async Task WriteAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<OrderOutbox> outboxes, CancellationToken cancellationToken)
+    {
+        if (outboxes.Count == 0)
+        {
+            return;
+        }
+        // One row per order: the last summary of an order in the batch is its newest.
+        var summaries = outboxes.Select(o => o.Summary).GroupBy(o => o.OrderId).Select(g => g.MaxBy(o => o.Version)!).ToArray();
+        var notifications = outboxes.SelectMany(o => o.Notifications).ToArray();
+        var tickets = outboxes.SelectMany(o => o.Tickets).ToArray();
+        if (database.Provider == StorageProvider.Postgres)
         {
             await connection.Command("""
-                    INSERT INTO order_notifications (notification_id, order_id, recipient, channel, event, status, created_at, next_attempt_at)
-                    VALUES (@id, @order, @recipient, @channel, @event, @status, @at, @at)
-                    ON CONFLICT (notification_id) DO NOTHING
+                    INSERT INTO orders (order_id, buyer_id, seller_id, status, seller_total_minor, seller_currency, buyer_total_minor, buyer_currency,
+                                        line_count, source, late, created_at, updated_at, version)
+                    SELECT * FROM unnest(@ids, @buyers, @sellers, @statuses, @sellerTotals, @sellerCurrencies, @buyerTotals, @buyerCurrencies,
+                                         @lines, @sources, @lates, @createds, @updateds, @versions)
+                    ON CONFLICT (order_id) DO UPDATE SET
+                        status = excluded.status, seller_total_minor = excluded.seller_total_minor, buyer_total_minor = excluded.buyer_total_minor,
+                        late = excluded.late, updated_at = excluded.updated_at, version = excluded.version
+                    WHERE orders.version <= excluded.version
                     """, transaction)
-                .With("id", n.NotificationId).With("order", n.OrderId).With("recipient", n.Recipient).With("channel", n.Channel)
-                .With("event", n.Event).With("status", n.Status.ToString()).With("at", database.ToDb(n.At))
+                .With("ids", summaries.Select(o => o.OrderId).ToArray()).With("buyers", summaries.Select(o => o.BuyerId).ToArray())
+                .With("sellers", summaries.Select(o => o.SellerId).ToArray()).With("statuses", summaries.Select(o => o.Status.ToString()).ToArray())
+                .With("sellerTotals", summaries.Select(o => o.SellerTotal.AmountMinor).ToArray())
+                .With("sellerCurrencies", summaries.Select(o => o.SellerTotal.Currency).ToArray())
+                .With("buyerTotals", summaries.Select(o => o.BuyerTotal.AmountMinor).ToArray())
+                .With("buyerCurrencies", summaries.Select(o => o.BuyerTotal.Currency).ToArray())
+                .With("lines", summaries.Select(o => o.LineCount).ToArray()).With("sources", summaries.Select(o => o.Source.ToString()).ToArray())
+                .With("lates", summaries.Select(o => o.Late).ToArray())
+                .With("createds", summaries.Select(o => o.CreatedAt.UtcDateTime).ToArray())
+                .With("updateds", summaries.Select(o => o.UpdatedAt.UtcDateTime).ToArray())
+                .With("versions", summaries.Select(o => o.Version).ToArray())
                 .ExecuteNonQueryAsync(cancellationToken);
+            if (notifications.Length > 0)
+            {
+                await connection.Command("""
+                        INSERT INTO order_notifications (notification_id, order_id, recipient, channel, event, status, created_at, next_attempt_at)
+                        SELECT n.id, n.order_id, n.recipient, n.channel, n.event, n.status, n.at, n.at
+                        FROM unnest(@ids, @orders, @recipients, @channels, @events, @statuses, @ats) AS n(id, order_id, recipient, channel, event, status, at)
+                        ON CONFLICT (notification_id) DO NOTHING
+                        """, transaction)
+                    .With("ids", notifications.Select(n => n.NotificationId).ToArray()).With("orders", notifications.Select(n => n.OrderId).ToArray())
+                    .With("recipients", notifications.Select(n => n.Recipient).ToArray()).With("channels", notifications.Select(n => n.Channel).ToArray())
+                    .With("events", notifications.Select(n => n.Event).ToArray()).With("statuses", notifications.Select(n => n.Status.ToString()).ToArray())
+                    .With("ats", notifications.Select(n => n.At.UtcDateTime).ToArray())
+                    .ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+        else
+        {
+            foreach (var o in summaries)
+            {
+                await connection.Command("""
+                        INSERT INTO orders (order_id, buyer_id, seller_id, status, seller_total_minor, seller_currency, buyer_total_minor, buyer_currency,
+                                            line_count, source, late, created_at, updated_at, version)
+                        VALUES (@id, @buyer, @seller, @status, @sellerTotal, @sellerCurrency, @buyerTotal, @buyerCurrency, @lines, @source, @late, @created, @updated, @version)
+                        ON CONFLICT (order_id) DO UPDATE SET
+                            status = excluded.status, seller_total_minor = excluded.seller_total_minor, buyer_total_minor = excluded.buyer_total_minor,
+                            late = excluded.late, updated_at = excluded.updated_at, version = excluded.version
+                        WHERE orders.version <= excluded.version
+                        """, transaction)
+                    .With("id", o.OrderId).With("buyer", o.BuyerId).With("seller", o.SellerId).With("status", o.Status.ToString())
+                    .With("sellerTotal", o.SellerTotal.AmountMinor).With("sellerCurrency", o.SellerTotal.Currency)
+                    .With("buyerTotal", o.BuyerTotal.AmountMinor).With("buyerCurrency", o.BuyerTotal.Currency)
+                    .With("lines", o.LineCount).With("source", o.Source.ToString()).With("late", o.Late)
+                    .With("created", database.ToDb(o.CreatedAt)).With("updated", database.ToDb(o.UpdatedAt)).With("version", o.Version)
+                    .ExecuteNonQueryAsync(cancellationToken);
+            }
+            foreach (var n in notifications)
+            {
+                await connection.Command("""
+                        INSERT INTO order_notifications (notification_id, order_id, recipient, channel, event, status, created_at, next_attempt_at)
+                        VALUES (@id, @order, @recipient, @channel, @event, @status, @at, @at)
+                        ON CONFLICT (notification_id) DO NOTHING
+                        """, transaction)
+                    .With("id", n.NotificationId).With("order", n.OrderId).With("recipient", n.Recipient).With("channel", n.Channel)
+                    .With("event", n.Event).With("status", n.Status.ToString()).With("at", database.ToDb(n.At))
+                    .ExecuteNonQueryAsync(cancellationToken);
+            }
         }
         foreach (var t in tickets)
         {
@@ -50,7 +114,6 @@ public sealed class SqlOrderStore(TradeDatabase database) : IOrderProjectionSink
                 .With("description", t.Description).With("opened", database.ToDb(t.OpenedAt)).With("due", database.ToDb(t.DueAt))
                 .ExecuteNonQueryAsync(cancellationToken);
         }
-        await transaction.CommitAsync(cancellationToken);
     }
 
     public async Task<OrderListPage> ListAsync(OrderListQuery query, CancellationToken cancellationToken)

@@ -1,0 +1,111 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Orleans.Trade.Common;
+
+/// <summary>A grain whose wake time has come, as the deadline index holds it.</summary>
+public sealed record DueGrain(string StateName, string GrainId, string ETag, DateTimeOffset WakeAt);
+
+/// <summary>The deadline index kept by the trade storage beside each grain's state.</summary>
+public interface IDeadlineIndex
+{
+    /// <summary>The grains due at <paramref name="now"/>, earliest first, at most <paramref name="max"/>.</summary>
+    Task<IReadOnlyList<DueGrain>> DueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken);
+
+    /// <summary>Moves the wake times grains answered, where the row is still at the answered version.</summary>
+    Task ReindexAsync(IReadOnlyList<(DueGrain Grain, WakeAnswer Answer)> changes, CancellationToken cancellationToken);
+}
+
+public sealed class DeadlineSweepOptions
+{
+    /// <summary>How often the index is scanned; also the longest a due deadline waits.</summary>
+    public TimeSpan Period { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Upper bound on grains woken per sweep (the rest wait for the next one, earliest first).</summary>
+    public int MaxPerSweep { get; set; } = 5000;
+
+    /// <summary>Wake calls in flight at once.</summary>
+    public int MaxConcurrentWakes { get; set; } = 64;
+}
+
+/// <summary>
+/// The cluster's one deadline sweeper: every <see cref="DeadlineSweepOptions.Period"/> it wakes the grains whose indexed wake time
+/// has come and writes back the next wake time each answers. A reminder revives it if its silo dies; every silo starts it too.
+/// One index scan replaces a durable reminder per order (Orleans keeps every reminder of its range in memory).
+/// </summary>
+public sealed class DeadlineSweeperGrain(
+    IDeadlineIndex index,
+    TradeClock clock,
+    IOptions<DeadlineSweepOptions> options,
+    ILogger<DeadlineSweeperGrain> logger) : Grain, IDeadlineSweeperGrain, IRemindable
+{
+    private const string BackstopReminder = "sweeper";
+    private readonly DeadlineSweepOptions _options = options.Value;
+    private IGrainTimer? _timer;
+    private bool _sweeping;
+
+    public async Task Start()
+    {
+        _timer ??= this.RegisterGrainTimer(static (grain, _) => grain.SweepNow(), this,
+            new GrainTimerCreationOptions { DueTime = TimeSpan.Zero, Period = _options.Period, Interleave = false, KeepAlive = true });
+        if (await this.GetReminder(BackstopReminder) is null)
+        {
+            var backstop = TimeSpan.FromMinutes(1);
+            await this.RegisterOrUpdateReminder(BackstopReminder, backstop, backstop);
+        }
+    }
+
+    public Task ReceiveReminder(string reminderName, TickStatus status) => Start();
+
+    public async Task<int> SweepNow()
+    {
+        if (_sweeping)
+        {
+            return 0;
+        }
+        _sweeping = true;
+        try
+        {
+            var due = await index.DueAsync(clock.GetUtcNow(), _options.MaxPerSweep, CancellationToken.None);
+            // On the grain's own scheduler (grain calls need it), at most MaxConcurrentWakes at a time.
+            using var gate = new SemaphoreSlim(_options.MaxConcurrentWakes);
+            var answers = await Task.WhenAll(due.Select(async grain =>
+            {
+                await gate.WaitAsync();
+                try
+                {
+                    return (Grain: grain, Answer: await WakeAsync(grain));
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }));
+            var moved = answers.Where(a => a.Answer is { } answer && answer.WakeAt != a.Grain.WakeAt).Select(a => (a.Grain, a.Answer!)).ToArray();
+            await index.ReindexAsync(moved, CancellationToken.None);
+            return due.Count;
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "A deadline sweep failed; the next one retries");
+            return 0;
+        }
+        finally
+        {
+            _sweeping = false;
+        }
+    }
+
+    private async Task<WakeAnswer?> WakeAsync(DueGrain due)
+    {
+        try
+        {
+            return await GrainFactory.GetGrain<IWakeableGrain>(GrainId.Parse(due.GrainId)).WakeUp();
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Waking {GrainId} failed; the next sweep retries", due.GrainId);
+            return null;
+        }
+    }
+}

@@ -1,0 +1,92 @@
+namespace Orleans.Trade.Silo.Storage;
+
+/// <summary>
+/// Group commit across callers: requests queue up while a round trip is in flight and the next round trip carries all of them
+/// (at most <c>maxBatch</c>), so many grains share one transaction. Every caller is answered from the round trip that carried its
+/// request; if that round trip fails, every request in it fails and nothing later is affected.
+/// </summary>
+/// <param name="roundTrip">Carries a batch; answers one result per item, in order.</param>
+/// <param name="maxBatch">Upper bound on items per round trip.</param>
+/// <param name="maxInFlight">Round trips that may run at once (each on its own connection).</param>
+public sealed class RoundTripBatcher<TItem, TResult>(
+    Func<IReadOnlyList<TItem>, CancellationToken, Task<IReadOnlyList<TResult>>> roundTrip, int maxBatch, int maxInFlight)
+{
+    private readonly Lock _lock = new();
+    private readonly Queue<(TItem Item, TaskCompletionSource<TResult> Answer)> _queue = new();
+    private int _inFlight;
+
+    /// <summary>Items waiting for a round trip (for metrics and tests).</summary>
+    public int Queued
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _queue.Count;
+            }
+        }
+    }
+
+    public Task<TResult> EnqueueAsync(TItem item)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxInFlight, 1);
+        var answer = new TaskCompletionSource<TResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        bool start;
+        lock (_lock)
+        {
+            _queue.Enqueue((item, answer));
+            start = _inFlight < maxInFlight;
+            if (start)
+            {
+                _inFlight++;
+            }
+        }
+        if (start)
+        {
+            // Off the caller's stack: the caller may be a grain turn, and the loop must not run on its scheduler.
+            _ = Task.Run(DrainAsync);
+        }
+        return answer.Task;
+    }
+
+    private async Task DrainAsync()
+    {
+        while (true)
+        {
+            List<(TItem Item, TaskCompletionSource<TResult> Answer)> batch;
+            lock (_lock)
+            {
+                if (_queue.Count == 0)
+                {
+                    _inFlight--;
+                    return;
+                }
+                batch = new List<(TItem, TaskCompletionSource<TResult>)>(Math.Min(_queue.Count, maxBatch));
+                while (batch.Count < maxBatch && _queue.TryDequeue(out var next))
+                {
+                    batch.Add(next);
+                }
+            }
+            try
+            {
+                var results = await roundTrip(batch.Select(b => b.Item).ToArray(), CancellationToken.None);
+                if (results.Count != batch.Count)
+                {
+                    throw new InvalidOperationException($"A round trip answered {results.Count} results for {batch.Count} items.");
+                }
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    batch[i].Answer.TrySetResult(results[i]);
+                }
+            }
+            catch (Exception ex)
+            {
+                foreach (var (_, answer) in batch)
+                {
+                    answer.TrySetException(ex);
+                }
+            }
+        }
+    }
+}
