@@ -1,0 +1,179 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Runtime;
+using Orleans.Serialization;
+using Orleans.Storage;
+using Orleans.Trade.Common;
+using Orleans.Trade.Orders;
+using Orleans.Trade.Silo.Storage;
+using Orleans.Trade.Tests.Infrastructure;
+
+namespace Orleans.Trade.Tests.Storage;
+
+/// <summary>The batched grain storage on real PostgreSQL and on SQLite: version checks per grain, the wake index, and outbox rows.</summary>
+public sealed class BatchedGrainStorageTests
+{
+    private sealed class Held<T>(T state) : IGrainState<T> where T : class
+    {
+        [System.Diagnostics.CodeAnalysis.AllowNull] public T State { get; set; } = state;
+        public string? ETag { get; set; }
+        public bool RecordExists { get; set; }
+    }
+
+    private static readonly Serializer Serializer = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>();
+
+    public static TheoryData<string> Providers => new() { "postgres", "sqlite" };
+
+    private static async Task<(BatchedGrainStorage Storage, SqlOrderStore Orders, TradeDatabase Database)> Open(string provider)
+    {
+        var settings = new Dictionary<string, string?> { ["Storage:Provider"] = provider, ["Storage:MaxBatch"] = "64" };
+        if (provider == "postgres")
+        {
+            settings["ConnectionStrings:Trade"] = await PostgresServer.CreateDatabaseAsync("grainstate");
+        }
+        else
+        {
+            settings["Storage:SqlitePath"] = Path.Combine(Path.GetTempPath(), $"grainstate-{Guid.NewGuid():N}.db");
+        }
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var database = TradeDatabase.FromConfiguration(configuration);
+        await new SchemaMigrator(database, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
+        var orders = new SqlOrderStore(database);
+        var storage = new BatchedGrainStorage(database, Serializer, Options.Create(new ClusterOptions { ServiceId = "svc", ClusterId = "c" }), configuration, [orders]);
+        return (storage, orders, database);
+    }
+
+    private static GrainId Checkout(string key) => GrainId.Create("checkout", key);
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Hundreds_of_concurrent_writes_all_land_and_read_back_with_their_versions(string provider)
+    {
+        var (storage, _, database) = await Open(provider);
+        await using var _ = database;
+        var ids = Enumerable.Range(0, 300).Select(i => Checkout($"k{i}")).ToArray();
+
+        var states = ids.Select(id => new Held<CheckoutState>(new CheckoutState { CheckoutId = id.Key.ToString(), RequestHash = "h1" })).ToArray();
+        await Task.WhenAll(ids.Select((id, i) => storage.WriteStateAsync("checkout", id, states[i])));
+        Assert.All(states, s => Assert.Equal("1", s.ETag));
+        foreach (var s in states)
+        {
+            s.State.RequestHash = "h2";
+        }
+        await Task.WhenAll(ids.Select((id, i) => storage.WriteStateAsync("checkout", id, states[i])));
+
+        var read = ids.Select(_ => new Held<CheckoutState>(new CheckoutState())).ToArray();
+        await Task.WhenAll(ids.Select((id, i) => storage.ReadStateAsync("checkout", id, read[i])));
+        for (var i = 0; i < ids.Length; i++)
+        {
+            Assert.True(read[i].RecordExists);
+            Assert.Equal("2", read[i].ETag);
+            Assert.Equal(ids[i].Key.ToString(), read[i].State.CheckoutId);
+            Assert.Equal("h2", read[i].State.RequestHash);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task A_stale_write_is_refused_without_touching_the_other_writes_of_its_batch(string provider)
+    {
+        var (storage, _, database) = await Open(provider);
+        await using var _ = database;
+        var contested = Checkout("contested");
+        var mine = new Held<CheckoutState>(new CheckoutState { RequestHash = "mine" });
+        await storage.WriteStateAsync("checkout", contested, mine);
+        var stale = new Held<CheckoutState>(new CheckoutState { RequestHash = "stale" }) { ETag = mine.ETag };
+        mine.State.RequestHash = "mine-2";
+        await storage.WriteStateAsync("checkout", contested, mine);
+
+        // A first write of a grain that exists is stale too.
+        var blind = new Held<CheckoutState>(new CheckoutState { RequestHash = "blind" });
+        var others = Enumerable.Range(0, 20).Select(i => (Id: Checkout($"other{i}"), State: new Held<CheckoutState>(new CheckoutState { RequestHash = $"o{i}" }))).ToArray();
+        var staleWrite = storage.WriteStateAsync("checkout", contested, stale);
+        var blindWrite = storage.WriteStateAsync("checkout", contested, blind);
+        await Task.WhenAll(others.Select(o => storage.WriteStateAsync("checkout", o.Id, o.State)));
+
+        await Assert.ThrowsAsync<InconsistentStateException>(() => staleWrite);
+        await Assert.ThrowsAsync<InconsistentStateException>(() => blindWrite);
+        var read = new Held<CheckoutState>(new CheckoutState());
+        await storage.ReadStateAsync("checkout", contested, read);
+        Assert.Equal(("mine-2", "2"), (read.State.RequestHash, read.ETag));
+        Assert.All(others, o => Assert.Equal("1", o.State.ETag));
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task State_names_and_grain_types_keep_separate_rows_and_a_missing_row_reads_as_new(string provider)
+    {
+        var (storage, _, database) = await Open(provider);
+        await using var _ = database;
+        await storage.WriteStateAsync("checkout", Checkout("same"), new Held<CheckoutState>(new CheckoutState { RequestHash = "a" }));
+        await storage.WriteStateAsync("other", Checkout("same"), new Held<CheckoutState>(new CheckoutState { RequestHash = "b" }));
+        await storage.WriteStateAsync("checkout", GrainId.Create("import", "same"), new Held<CheckoutState>(new CheckoutState { RequestHash = "c" }));
+
+        var read = new Held<CheckoutState>(new CheckoutState { RequestHash = "left over" }) { ETag = "9" };
+        await storage.ReadStateAsync("checkout", Checkout("same"), read);
+        Assert.Equal("a", read.State.RequestHash);
+        await storage.ReadStateAsync("checkout", Checkout("missing"), read);
+        Assert.False(read.RecordExists);
+        Assert.Null(read.ETag);
+        Assert.Null(read.State.RequestHash);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task The_wake_index_lists_due_grains_in_order_and_moves_only_rows_still_at_the_answered_version(string provider)
+    {
+        var (storage, _, database) = await Open(provider);
+        await using var _ = database;
+        var now = new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
+        async Task<Held<OrderState>> Write(string key, DateTimeOffset? wakeAt)
+        {
+            var order = new Held<OrderState>(new OrderState { Phase = OrderPhase.Preparing });
+            order.State.CarryWithNextWrite(wakeAt, null);
+            await storage.WriteStateAsync("order", GrainId.Create("order", key), order);
+            return order;
+        }
+        await Write("late", now.AddMinutes(-1));
+        var early = await Write("early", now.AddMinutes(-5));
+        await Write("future", now.AddMinutes(5));
+        await Write("never", null);
+
+        var due = await storage.DueAsync(now, 10, CancellationToken.None);
+        Assert.Equal(["order/early", "order/late"], due.Select(d => d.GrainId));
+        Assert.Equal(now.AddMinutes(-5), due[0].WakeAt);
+
+        // "early" wrote again meanwhile (version 2): the answer for version 1 must not move it.
+        early.State.CarryWithNextWrite(now.AddMinutes(-4), null);
+        await storage.WriteStateAsync("order", GrainId.Create("order", "early"), early);
+        await storage.ReindexAsync([(due[0], new WakeAnswer("1", null)), (due[1], new WakeAnswer(due[1].ETag, now.AddHours(1)))], CancellationToken.None);
+
+        Assert.Equal(["order/early"], (await storage.DueAsync(now, 10, CancellationToken.None)).Select(d => d.GrainId));
+        Assert.Equal(["order/early", "order/future", "order/late"], (await storage.DueAsync(now.AddHours(2), 10, CancellationToken.None)).Select(d => d.GrainId));
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Outbox_rows_commit_with_the_state_and_a_refused_write_leaves_none(string provider)
+    {
+        var (storage, orders, database) = await Open(provider);
+        await using var _ = database;
+        var now = new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
+        OrderOutbox Outbox(string orderId, long version, OrderStatus status) => new(
+            new OrderSummary(orderId, "buyer-1", "seller-1", status, new Money(1000, "EUR"), new Money(1100, "USD"), 1, OrderSource.Checkout, false, now, now, version),
+            [new OrderNotification($"n-{orderId}-{version}", orderId, "buyer-1", "email", "Placed", status, now)], []);
+
+        var accepted = new Held<OrderState>(new OrderState());
+        accepted.State.CarryWithNextWrite(null, Outbox("o-1", 1, OrderStatus.AwaitingPayment));
+        await storage.WriteStateAsync("order", GrainId.Create("order", "o-1"), accepted);
+        var refused = new Held<OrderState>(new OrderState()) { ETag = "7" };
+        refused.State.CarryWithNextWrite(null, Outbox("o-2", 1, OrderStatus.AwaitingPayment));
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("order", GrainId.Create("order", "o-2"), refused));
+
+        var page = await orders.ListAsync(new Orleans.Trade.Api.Orders.OrderListQuery("seller-1", null, null, null, null, 1, 50), CancellationToken.None);
+        Assert.Equal(["o-1"], page.Items.Select(o => o.OrderId));
+    }
+}
