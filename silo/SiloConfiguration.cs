@@ -84,6 +84,17 @@ public static class SiloConfiguration
             configuration.GetValue("Settlement:MaturityCheckPeriod", TimeSpan.FromHours(1)),
         }.Min();
         silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = shortest < o.MinimumReminderPeriod ? shortest : o.MinimumReminderPeriod);
+        // Idle grains leave memory after Orleans:GrainCollection:CollectionAge (default 2 minutes: a flash sale creates an order
+        // activation per checkout), and sooner under memory pressure: above MemoryUsageLimitPercentage of the memory the GC may use
+        // (the container's limit under Kubernetes) the silo sheds activations until it is back under MemoryUsageTargetPercentage.
+        silo.Configure<GrainCollectionOptions>(o =>
+        {
+            o.CollectionAge = TimeSpan.FromMinutes(2);
+            o.EnableActivationSheddingOnMemoryPressure = true;
+            o.MemoryUsageLimitPercentage = 80;
+            o.MemoryUsageTargetPercentage = 70;
+            orleans.GetSection("GrainCollection").Bind(o);
+        });
         silo.AddActivityPropagation();
         silo.AddDashboard();
         return silo;

@@ -125,6 +125,8 @@ public sealed class CheckoutGrain(
     {
         state.State.Answer = answer;
         await state.WriteOrReloadAsync();
+        // The answer is durable: a retry reads it back, so the activation need not wait in memory for one.
+        DeactivateOnIdle();
         return answer;
     }
 }
