@@ -10,41 +10,62 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General);
     private readonly TradeDatabase database;
     private readonly RoundTripBatcher<SkuLedgerWrite, bool> _writes;
+    private readonly RoundTripBatcher<string, SkuLedger?> _loads;
 
     public SqlSkuLedgerStore(TradeDatabase database, IConfiguration configuration)
     {
         this.database = database;
         var inFlight = database.Provider == StorageProvider.Postgres ? configuration.GetValue("Storage:RoundTripsInFlight", 2) : 1;
-        _writes = new RoundTripBatcher<SkuLedgerWrite, bool>(WriteBatchAsync, configuration.GetValue("Storage:MaxBatch", 512), inFlight);
+        var maxBatch = configuration.GetValue("Storage:MaxBatch", 512);
+        _writes = new RoundTripBatcher<SkuLedgerWrite, bool>(WriteBatchAsync, maxBatch, inFlight);
+        // SQLite caps bound parameters at 32,766; a read batch binds one per SKU.
+        _loads = new RoundTripBatcher<string, SkuLedger?>(LoadBatchAsync, Math.Min(maxBatch, 1000), inFlight);
     }
 
-    public async Task<SkuLedger?> LoadAsync(string skuId, CancellationToken cancellationToken)
+    /// <summary>Activations of many SKUs share one read (a bulk sync or a busy catalog wakes thousands at once).</summary>
+    public Task<SkuLedger?> LoadAsync(string skuId, CancellationToken cancellationToken) => _loads.EnqueueAsync(skuId);
+
+    private async Task<IReadOnlyList<SkuLedger?>> LoadBatchAsync(IReadOnlyList<string> skuIds, CancellationToken cancellationToken)
     {
+        var ids = skuIds.Distinct(StringComparer.Ordinal).ToArray();
+        var found = new Dictionary<string, (long Version, SkuState State)>(StringComparer.Ordinal);
+        var reservations = ids.ToDictionary(id => id, _ => new List<StockReservation>(), StringComparer.Ordinal);
         await using var connection = await database.OpenAsync(cancellationToken);
-        long version;
-        SkuState state;
-        await using (var reader = await connection.Command("SELECT version, state FROM sku_ledger WHERE sku_id = @sku")
-                         .With("sku", skuId).ExecuteReaderAsync(cancellationToken))
+        var postgres = database.Provider == StorageProvider.Postgres;
+        // PostgreSQL takes the ids as one array; SQLite (in-process) as a list of parameters.
+        var inList = postgres ? "= ANY(@ids)" : $"IN ({string.Join(", ", ids.Select((_, i) => $"@id{i}"))})";
+        DbCommand WithIds(DbCommand command)
         {
-            if (!await reader.ReadAsync(cancellationToken))
+            if (postgres)
             {
-                return null;
+                return command.With("ids", ids);
             }
-            version = reader.GetInt64(0);
-            state = JsonSerializer.Deserialize<SkuState>(reader.GetString(1), Json)
-                ?? throw new InvalidDataException($"The ledger of SKU '{skuId}' is empty.");
+            for (var i = 0; i < ids.Length; i++)
+            {
+                command.With($"id{i}", ids[i]);
+            }
+            return command;
         }
-        var reservations = new List<StockReservation>();
-        await using (var reader = await connection.Command("SELECT reservation_id, parts, reserved_at FROM sku_reservations WHERE sku_id = @sku")
-                         .With("sku", skuId).ExecuteReaderAsync(cancellationToken))
+        await using (var reader = await WithIds(connection.Command($"SELECT sku_id, version, state FROM sku_ledger WHERE sku_id {inList}"))
+                         .ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
             {
-                var parts = JsonSerializer.Deserialize<StockAllocationPart[]>(reader.GetString(1), Json)!;
-                reservations.Add(new StockReservation(reader.GetString(0), parts, TradeDatabase.FromDb(reader.GetValue(2))));
+                var skuId = reader.GetString(0);
+                found[skuId] = (reader.GetInt64(1), JsonSerializer.Deserialize<SkuState>(reader.GetString(2), Json)
+                    ?? throw new InvalidDataException($"The ledger of SKU '{skuId}' is empty."));
             }
         }
-        return new SkuLedger(version, state, reservations);
+        await using (var reader = await WithIds(connection.Command($"SELECT sku_id, reservation_id, parts, reserved_at FROM sku_reservations WHERE sku_id {inList}"))
+                         .ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var parts = JsonSerializer.Deserialize<StockAllocationPart[]>(reader.GetString(2), Json)!;
+                reservations[reader.GetString(0)].Add(new StockReservation(reader.GetString(1), parts, TradeDatabase.FromDb(reader.GetValue(3))));
+            }
+        }
+        return skuIds.Select(id => found.TryGetValue(id, out var ledger) ? new SkuLedger(ledger.Version, ledger.State, reservations[id]) : null).ToArray();
     }
 
     /// <summary>Completes when the commit holding this write is durable; many SKUs' writes share one transaction.</summary>
