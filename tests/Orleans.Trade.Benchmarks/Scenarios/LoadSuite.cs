@@ -49,6 +49,9 @@ public static class LoadSuite
             + "(closed model) or its scheduled start (open model, --rate), HdrHistogram.");
         notes.Add("× peer / × ceiling: ops/s divided by the peer's and the ceiling's, measured in the same run with the same connections and request body. "
             + "The peer and the ceiling run inside the harness process, the product in its own silo process; all share the machine's cores with PostgreSQL and the load generator.");
+        notes.Add("peak RSS: the highest resident memory (VmRSS, and VmHWM after resetting it through clear_refs) of the silo process from /proc, "
+            + "sampled every 250 ms from the start of the load (the flash sales' warm-up included) to its end; seeding before and checking after are outside the window. "
+            + "Mixed: on its first row, for all of its kinds.");
         notes.Add($"Load average when the run ended: {LoadAverage()}. Silo logs: {logDir}.");
         return LoadReport.ToMarkdown($"Checkout load (issue 6): {scenario}", args.Used, postgres.ServerVersion, rows, notes);
     }
