@@ -30,6 +30,15 @@ public sealed class LoadPlan
 
     /// <summary>Judges an answer; may call <see cref="LoadRun.Stop"/> (e.g. when the SKU is sold out).</summary>
     public required Func<LoadRun, LoadRequest, HttpStatusCode, string, Outcome> Judge { get; init; }
+
+    /// <summary>Called for every request that ended as an error, with its HTTP status (0: no answer, a time-out or a connection error).</summary>
+    public Action<LoadRequest, int>? OnError { get; init; }
+
+    /// <summary>
+    /// Closed model: a connection whose request ended in an error waits this long before its next one, as a client backs off;
+    /// without it a dead server is hammered in a tight loop and the error count measures the loop, not the outage.
+    /// </summary>
+    public TimeSpan? ErrorPause { get; init; }
 }
 
 /// <summary>
@@ -42,7 +51,8 @@ public sealed class LoadRun
     private const long HighestLatencyUs = 300_000_000;
     private const int MaxOutstandingOpenModel = 20_000;
     private readonly LoadPlan _plan;
-    private readonly HttpClient _client;
+    private readonly Endpoints _endpoints;
+    private readonly OutcomeTimeline _timeline;
     private readonly Dictionary<string, LongHistogram> _histograms = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _statuses = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long[]> _outcomes = new(StringComparer.Ordinal);
@@ -50,10 +60,11 @@ public sealed class LoadRun
     private long _sequence = -1;
     private long _dropped;
 
-    private LoadRun(LoadPlan plan, HttpClient client)
+    private LoadRun(LoadPlan plan, Endpoints endpoints, long startedTimestamp)
     {
         _plan = plan;
-        _client = client;
+        _endpoints = endpoints;
+        _timeline = new OutcomeTimeline(startedTimestamp, plan.MaxDuration);
     }
 
     public string? StopReason { get; private set; }
@@ -86,10 +97,18 @@ public sealed class LoadRun
         return client;
     }
 
-    public static async Task<LoadResult> RunAsync(LoadPlan plan, HttpClient client)
+    public static Task<LoadResult> RunAsync(LoadPlan plan, HttpClient client) => RunAsync(plan, [client]);
+
+    /// <summary>
+    /// Spreads the connections over several servers (connection c prefers server c mod n), as a load balancer in front of a
+    /// cluster would: a server that leaves a request without an answer is taken out until its /health/ready answers again,
+    /// and its connections go to the next server meanwhile. With one server every request goes to it, answered or not.
+    /// </summary>
+    public static async Task<LoadResult> RunAsync(LoadPlan plan, IReadOnlyList<HttpClient> servers)
     {
-        var run = new LoadRun(plan, client);
+        using var endpoints = new Endpoints(servers);
         var started = Stopwatch.GetTimestamp();
+        var run = new LoadRun(plan, endpoints, started);
         if (plan.ArrivalRatePerSecond is { } rate)
         {
             await run.OpenModelAsync(rate, started);
@@ -127,7 +146,10 @@ public sealed class LoadRun
         while (ShouldContinue(started, out var sequence))
         {
             var request = _plan.Next(connection, sequence);
-            await SendAsync(request, Stopwatch.GetTimestamp());
+            if (await SendAsync(connection, request, Stopwatch.GetTimestamp()) == Outcome.Error && _plan.ErrorPause is { } pause)
+            {
+                await Task.Delay(pause);
+            }
         }
     }
 
@@ -151,17 +173,19 @@ public sealed class LoadRun
                 slot++;
                 continue;
             }
-            var request = _plan.Next((int)(slot % _plan.Connections), sequence);
+            var connection = (int)(slot % _plan.Connections);
+            var request = _plan.Next(connection, sequence);
             var id = slot++;
-            var task = SendAsync(request, intended);
+            var task = SendAsync(connection, request, intended);
             outstanding[id] = task;
             _ = task.ContinueWith(_ => outstanding.TryRemove(id, out var _), TaskScheduler.Default);
         }
         await Task.WhenAll(outstanding.Values.ToArray());
     }
 
-    private async Task SendAsync(LoadRequest request, long startTimestamp)
+    private async Task<Outcome> SendAsync(int connection, LoadRequest request, long startTimestamp)
     {
+        var server = _endpoints.Pick(connection);
         HttpStatusCode status;
         string body;
         string statusKey;
@@ -177,7 +201,7 @@ public sealed class LoadRun
             {
                 message.Headers.Add("Idempotency-Key", request.IdempotencyKey);
             }
-            using var response = await _client.SendAsync(message);
+            using var response = await _endpoints.Client(server).SendAsync(message);
             body = await response.Content.ReadAsStringAsync();
             status = response.StatusCode;
             statusKey = ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -188,8 +212,14 @@ public sealed class LoadRun
             body = e.Message;
             statusKey = e is TaskCanceledException ? "timeout" : "connection error";
         }
+        _endpoints.Report(server, answered: status != 0);
         var latencyUs = Math.Min(HighestLatencyUs, (long)Stopwatch.GetElapsedTime(startTimestamp).TotalMicroseconds);
         var outcome = status == 0 ? Outcome.Error : _plan.Judge(this, request, status, body);
+        if (outcome == Outcome.Error)
+        {
+            _plan.OnError?.Invoke(request, (int)status);
+        }
+        _timeline.Record(Stopwatch.GetTimestamp(), outcome);
         lock (_histograms)
         {
             if (!_histograms.TryGetValue(request.Kind, out var histogram))
@@ -200,6 +230,7 @@ public sealed class LoadRun
         }
         _statuses.AddOrUpdate($"{request.Kind} {statusKey}", 1, (_, n) => n + 1);
         Interlocked.Increment(ref _outcomes.GetOrAdd(request.Kind, _ => new long[3])[(int)outcome]);
+        return outcome;
     }
 
     private LoadResult Result(TimeSpan elapsed)
@@ -210,7 +241,7 @@ public sealed class LoadRun
             return new KindResult(kind, _histograms[kind], counts[(int)Outcome.Ok], counts[(int)Outcome.Refused], counts[(int)Outcome.Error]);
         }).ToArray();
         return new LoadResult(elapsed, kinds, new SortedDictionary<string, long>(_statuses, StringComparer.Ordinal), _dropped, StopReason ?? "done",
-            _plan.Connections, _plan.ArrivalRatePerSecond);
+            _plan.Connections, _plan.ArrivalRatePerSecond, _timeline, _endpoints.Events);
     }
 }
 
@@ -222,7 +253,7 @@ public sealed record KindResult(string Kind, LongHistogram Latency, long Ok, lon
 }
 
 public sealed record LoadResult(TimeSpan Elapsed, IReadOnlyList<KindResult> Kinds, IReadOnlyDictionary<string, long> Statuses, long Dropped,
-    string StopReason, int Connections, double? ArrivalRatePerSecond)
+    string StopReason, int Connections, double? ArrivalRatePerSecond, OutcomeTimeline Timeline, IReadOnlyList<ServerEvent> ServerEvents)
 {
     public KindResult Kind(string kind) => Kinds.FirstOrDefault(k => k.Kind == kind) ?? new KindResult(kind, new LongHistogram(1000, 3), 0, 0, 0);
 
