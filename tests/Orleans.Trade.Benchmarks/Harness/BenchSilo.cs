@@ -110,9 +110,12 @@ public sealed class BenchSilo : IAsyncDisposable
     {
         if (_process is { HasExited: false } process)
         {
-            process.Kill(entireProcessTree: true);
+            // The silo runs inside the dotnet host, without children. Kill(entireProcessTree: true) would SIGSTOP it first and
+            // then walk every process of the machine before the SIGKILL: seconds of a frozen silo on a busy machine.
+            var sent = DateTime.UtcNow;
+            process.Kill();
             process.WaitForExit();
-            Write($"---- bench: {why} at {DateTime.UtcNow:HH:mm:ss.fff} UTC ----");
+            Write($"---- bench: {why} at {sent:HH:mm:ss.fff} UTC, exited by {DateTime.UtcNow:HH:mm:ss.fff} UTC ----");
         }
     }
 
