@@ -31,8 +31,11 @@ public sealed class LoadPlan
     /// <summary>Judges an answer; may call <see cref="LoadRun.Stop"/> (e.g. when the SKU is sold out).</summary>
     public required Func<LoadRun, LoadRequest, HttpStatusCode, string, Outcome> Judge { get; init; }
 
-    /// <summary>Called for every request that ended as an error, with its HTTP status (0: no answer, a time-out or a connection error).</summary>
-    public Action<LoadRequest, int>? OnError { get; init; }
+    /// <summary>
+    /// Called for every request that ended as an error, with its status as the run counts it: the HTTP status code, or "timeout",
+    /// "connection refused" (nothing listened: the request never reached a server) or "connection error" when there was no answer.
+    /// </summary>
+    public Action<LoadRequest, string>? OnError { get; init; }
 
     /// <summary>
     /// Closed model: a connection whose request ended in an error waits this long before its next one, as a client backs off;
@@ -210,14 +213,19 @@ public sealed class LoadRun
         {
             status = 0;
             body = e.Message;
-            statusKey = e is TaskCanceledException ? "timeout" : "connection error";
+            statusKey = e switch
+            {
+                TaskCanceledException => "timeout",
+                HttpRequestException { InnerException: System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused } } => "connection refused",
+                _ => "connection error",
+            };
         }
         _endpoints.Report(server, answered: status != 0);
         var latencyUs = Math.Min(HighestLatencyUs, (long)Stopwatch.GetElapsedTime(startTimestamp).TotalMicroseconds);
         var outcome = status == 0 ? Outcome.Error : _plan.Judge(this, request, status, body);
         if (outcome == Outcome.Error)
         {
-            _plan.OnError?.Invoke(request, (int)status);
+            _plan.OnError?.Invoke(request, statusKey);
         }
         _timeline.Record(Stopwatch.GetTimestamp(), outcome);
         lock (_histograms)

@@ -14,8 +14,8 @@ namespace Orleans.Trade.Benchmarks.Scenarios;
 /// </summary>
 public static class FlashSaleScenario
 {
-    private const string HotSku = "flash-sku-1";
-    private const string WarmupSku = "warmup-sku-1";
+    internal const string HotSku = "flash-sku-1";
+    internal const string WarmupSku = "warmup-sku-1";
 
     public static async Task<ScenarioRow> ProductAsync(BenchContext ctx, bool paid)
     {
@@ -114,13 +114,15 @@ public static class FlashSaleScenario
     }
 
     /// <summary>One checkout of one unit per request; buyer = connection; a 409 means sold out and ends the run.</summary>
-    private static LoadPlan CheckoutPlan(int buyers, string skuId, string[]? cards, TimeSpan maxDuration, double? rate, long? maxRequests,
-        Action<string>? onCreated = null, string path = "/api/v1/checkout") => new()
+    internal static LoadPlan CheckoutPlan(int buyers, string skuId, string[]? cards, TimeSpan maxDuration, double? rate, long? maxRequests,
+        Action<string>? onCreated = null, string path = "/api/v1/checkout", Action<LoadRequest, string>? onError = null, TimeSpan? errorPause = null) => new()
     {
         Connections = buyers,
         ArrivalRatePerSecond = rate,
         MaxDuration = maxDuration,
         MaxRequests = maxRequests,
+        OnError = onError,
+        ErrorPause = errorPause,
         Next = (buyer, _) => new LoadRequest(HttpMethod.Post, path,
             BenchContext.CheckoutBody(BenchContext.BuyerId(buyer), [(skuId, 1)], cards?[buyer]), "checkout", Guid.NewGuid().ToString("N")),
         Judge = (run, _, status, body) =>
