@@ -50,7 +50,7 @@ public static class LoadReport
         text.AppendLine();
         text.AppendLine(c, $"- machine: {MachineInfo.Machine()}");
         text.AppendLine(c, $"- runtime: {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}");
-        text.AppendLine(c, $"- PostgreSQL: {postgres}; one silo process, the load generator, the peer and the ceiling on the same machine");
+        text.AppendLine(c, $"- PostgreSQL: {postgres}; one silo process per scenario (cluster-kill: three), the load generator, the peer and the ceiling on the same machine");
         text.AppendLine(c, $"- commit: {MachineInfo.Commit()}");
         text.AppendLine(c, $"- settings: {string.Join(", ", settings.Select(s => $"{s.Key}={s.Value}"))}");
         text.AppendLine(c, $"- measured: {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC");
