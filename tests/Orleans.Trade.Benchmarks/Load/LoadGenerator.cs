@@ -60,6 +60,7 @@ public sealed class LoadRun
     private readonly ConcurrentDictionary<string, long> _statuses = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long[]> _outcomes = new(StringComparer.Ordinal);
     private volatile bool _stopped;
+    private long _stoppedAt;
     private long _sequence = -1;
     private long _dropped;
 
@@ -77,6 +78,7 @@ public sealed class LoadRun
         if (!_stopped)
         {
             StopReason ??= reason;
+            Interlocked.CompareExchange(ref _stoppedAt, Stopwatch.GetTimestamp(), 0);
             _stopped = true;
         }
     }
@@ -248,8 +250,9 @@ public sealed class LoadRun
             var counts = _outcomes.GetValueOrDefault(kind) ?? new long[3];
             return new KindResult(kind, _histograms[kind], counts[(int)Outcome.Ok], counts[(int)Outcome.Refused], counts[(int)Outcome.Error]);
         }).ToArray();
+        var sendingEnded = _stoppedAt != 0 ? _timeline.Offset(_stoppedAt) : elapsed < _plan.MaxDuration ? elapsed : _plan.MaxDuration;
         return new LoadResult(elapsed, kinds, new SortedDictionary<string, long>(_statuses, StringComparer.Ordinal), _dropped, StopReason ?? "done",
-            _plan.Connections, _plan.ArrivalRatePerSecond, _timeline, _endpoints.Events);
+            _plan.Connections, _plan.ArrivalRatePerSecond, _timeline, _endpoints.Events, sendingEnded);
     }
 }
 
@@ -260,8 +263,13 @@ public sealed record KindResult(string Kind, LongHistogram Latency, long Ok, lon
     public double PercentileMs(double percentile) => Latency.TotalCount == 0 ? 0 : Latency.GetValueAtPercentile(percentile) / 1000.0;
 }
 
+/// <summary>
+/// A run's results. <see cref="Elapsed"/> lasts until the last answer; <see cref="SendingEnded"/> is when the run stopped starting
+/// requests (a <see cref="LoadRun.Stop"/>, such as sold out, or --max-duration), from the run's start.
+/// </summary>
 public sealed record LoadResult(TimeSpan Elapsed, IReadOnlyList<KindResult> Kinds, IReadOnlyDictionary<string, long> Statuses, long Dropped,
-    string StopReason, int Connections, double? ArrivalRatePerSecond, OutcomeTimeline Timeline, IReadOnlyList<ServerEvent> ServerEvents)
+    string StopReason, int Connections, double? ArrivalRatePerSecond, OutcomeTimeline Timeline, IReadOnlyList<ServerEvent> ServerEvents,
+    TimeSpan SendingEnded)
 {
     public KindResult Kind(string kind) => Kinds.FirstOrDefault(k => k.Kind == kind) ?? new KindResult(kind, new LongHistogram(1000, 3), 0, 0, 0);
 

@@ -371,7 +371,7 @@ public static class SiloKillScenario
         }
         var killAt = timeline.Offset(kill.KilledAt);
         string Since(long timestamp) => timestamp == 0 ? "never" : $"{Stopwatch.GetElapsedTime(kill.KilledAt, timestamp).TotalSeconds.ToString("F1", c)} s";
-        var steady = SteadyAgain(timeline, killAt, result.Elapsed, out var baseline);
+        var steady = SteadyAgain(timeline, killAt, result.SendingEnded, out var baseline);
         var steadyText = steady is { } s ? $"{s.TotalSeconds.ToString("F1", c)} s after the kill" : "not within the run";
         string Window(string label, TimeSpan from, TimeSpan to)
         {
@@ -403,7 +403,7 @@ public static class SiloKillScenario
                 text.Add(Window("kill → declared dead", killAt, timeline.Offset(kill.DeclaredDeadAt)));
             }
         }
-        text.Add($"steady again = the first 100 ms after the kill with a 201 from which every whole second to the end of the run holds ≥ "
+        text.Add($"steady again = the first 100 ms after the kill with a 201 from which every whole second until the load stopped (sold out or --max-duration) holds ≥ "
             + $"{SteadyFraction.ToString("P0", c)} of the median 201s/s of the {BaselineSeconds} s before the kill ({baseline.ToString("F0", c)}/s)");
         text.Add($"whole run: {all.Errors:N0} errors of {all.Requests:N0} requests ({(all.Requests == 0 ? 0 : 100.0 * all.Errors / all.Requests).ToString("F1", c)}%)");
         text.Add($"orders acknowledged: {ackedBefore:N0} before the kill, {ackedAfter:N0} after");
@@ -417,7 +417,7 @@ public static class SiloKillScenario
 
     /// <summary>
     /// The time from the kill (<paramref name="killAt"/>, from the run's start) to the first 100 ms with a 201 from whose start
-    /// every whole 1 s window up to the end of the run (at least one) held at least
+    /// every whole 1 s window up to <paramref name="runEnd"/> (when the run stopped sending: sold out or --max-duration; at least one) held at least
     /// <see cref="SteadyFraction"/> of <paramref name="baseline"/>: the median 201s per second over the
     /// <see cref="BaselineSeconds"/> whole seconds before the kill (from the run's second second on). Null if never.
     /// </summary>
