@@ -57,7 +57,8 @@ public static class LoadSuite
             + "The peer and the ceiling run inside the harness process, the product in its own silo process; all share the machine's cores with PostgreSQL and the load generator.");
         notes.Add("peak RSS: the highest resident memory (VmRSS, and VmHWM after resetting it through clear_refs) of the silo process from /proc, "
             + "sampled every 250 ms from the start of the load (the flash sales' warm-up included) to its end; seeding before and checking after are outside the window. "
-            + "Mixed: on its first row, for all of its kinds.");
+            + "Mixed: on its first row, for all of its kinds. Kill scenarios: the highest of their silo processes (the killed one until the kill, the one "
+            + "started again from when it was ready), each listed in the row's note.");
         if (steps.Any(s => s.EndsWith("-kill", StringComparison.Ordinal)))
         {
             notes.Add("flash-sale-kill, cluster-kill: the silo is killed with SIGKILL (no graceful shutdown). A connection whose request ends in an error waits "
