@@ -23,6 +23,9 @@ public sealed class BenchPostgres : IAsyncDisposable
 
     public string ServerVersion { get; private set; } = "?";
 
+    /// <summary>The server's max_connections: silos sharing it must fit their pools under it.</summary>
+    public int MaxConnections { get; private set; }
+
     public static async Task<BenchPostgres> StartAsync(string dataDir, bool keep)
     {
         Console.Error.WriteLine($"bench: starting PostgreSQL in {dataDir}");
@@ -34,6 +37,8 @@ public sealed class BenchPostgres : IAsyncDisposable
         await db.OpenAsync();
         await using var command = new NpgsqlCommand("SELECT current_setting('server_version') || ', fsync ' || current_setting('fsync') || ', synchronous_commit ' || current_setting('synchronous_commit')", db);
         server.ServerVersion = (string)(await command.ExecuteScalarAsync())!;
+        await using var limit = new NpgsqlCommand("SELECT current_setting('max_connections')::int", db);
+        server.MaxConnections = (int)(await limit.ExecuteScalarAsync())!;
         return server;
     }
 

@@ -30,6 +30,18 @@ public sealed class LoadPlan
 
     /// <summary>Judges an answer; may call <see cref="LoadRun.Stop"/> (e.g. when the SKU is sold out).</summary>
     public required Func<LoadRun, LoadRequest, HttpStatusCode, string, Outcome> Judge { get; init; }
+
+    /// <summary>
+    /// Called for every request that ended as an error, with its status as the run counts it: the HTTP status code, or "timeout",
+    /// "connection refused" (nothing listened: the request never reached a server) or "connection error" when there was no answer.
+    /// </summary>
+    public Action<LoadRequest, string>? OnError { get; init; }
+
+    /// <summary>
+    /// Closed model: a connection whose request ended in an error waits this long before its next one, as a client backs off;
+    /// without it a dead server is hammered in a tight loop and the error count measures the loop, not the outage.
+    /// </summary>
+    public TimeSpan? ErrorPause { get; init; }
 }
 
 /// <summary>
@@ -42,18 +54,21 @@ public sealed class LoadRun
     private const long HighestLatencyUs = 300_000_000;
     private const int MaxOutstandingOpenModel = 20_000;
     private readonly LoadPlan _plan;
-    private readonly HttpClient _client;
+    private readonly Endpoints _endpoints;
+    private readonly OutcomeTimeline _timeline;
     private readonly Dictionary<string, LongHistogram> _histograms = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _statuses = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long[]> _outcomes = new(StringComparer.Ordinal);
     private volatile bool _stopped;
+    private long _stoppedAt;
     private long _sequence = -1;
     private long _dropped;
 
-    private LoadRun(LoadPlan plan, HttpClient client)
+    private LoadRun(LoadPlan plan, Endpoints endpoints, long startedTimestamp)
     {
         _plan = plan;
-        _client = client;
+        _endpoints = endpoints;
+        _timeline = new OutcomeTimeline(startedTimestamp, plan.MaxDuration);
     }
 
     public string? StopReason { get; private set; }
@@ -63,6 +78,7 @@ public sealed class LoadRun
         if (!_stopped)
         {
             StopReason ??= reason;
+            Interlocked.CompareExchange(ref _stoppedAt, Stopwatch.GetTimestamp(), 0);
             _stopped = true;
         }
     }
@@ -86,10 +102,18 @@ public sealed class LoadRun
         return client;
     }
 
-    public static async Task<LoadResult> RunAsync(LoadPlan plan, HttpClient client)
+    public static Task<LoadResult> RunAsync(LoadPlan plan, HttpClient client) => RunAsync(plan, [client]);
+
+    /// <summary>
+    /// Spreads the connections over several servers (connection c prefers server c mod n), as a load balancer in front of a
+    /// cluster would: a server that leaves a request without an answer is taken out until its /health/ready answers again,
+    /// and its connections go to the next server meanwhile. With one server every request goes to it, answered or not.
+    /// </summary>
+    public static async Task<LoadResult> RunAsync(LoadPlan plan, IReadOnlyList<HttpClient> servers)
     {
-        var run = new LoadRun(plan, client);
+        using var endpoints = new Endpoints(servers);
         var started = Stopwatch.GetTimestamp();
+        var run = new LoadRun(plan, endpoints, started);
         if (plan.ArrivalRatePerSecond is { } rate)
         {
             await run.OpenModelAsync(rate, started);
@@ -127,7 +151,10 @@ public sealed class LoadRun
         while (ShouldContinue(started, out var sequence))
         {
             var request = _plan.Next(connection, sequence);
-            await SendAsync(request, Stopwatch.GetTimestamp());
+            if (await SendAsync(connection, request, Stopwatch.GetTimestamp()) == Outcome.Error && _plan.ErrorPause is { } pause)
+            {
+                await Task.Delay(pause);
+            }
         }
     }
 
@@ -151,17 +178,19 @@ public sealed class LoadRun
                 slot++;
                 continue;
             }
-            var request = _plan.Next((int)(slot % _plan.Connections), sequence);
+            var connection = (int)(slot % _plan.Connections);
+            var request = _plan.Next(connection, sequence);
             var id = slot++;
-            var task = SendAsync(request, intended);
+            var task = SendAsync(connection, request, intended);
             outstanding[id] = task;
             _ = task.ContinueWith(_ => outstanding.TryRemove(id, out var _), TaskScheduler.Default);
         }
         await Task.WhenAll(outstanding.Values.ToArray());
     }
 
-    private async Task SendAsync(LoadRequest request, long startTimestamp)
+    private async Task<Outcome> SendAsync(int connection, LoadRequest request, long startTimestamp)
     {
+        var server = _endpoints.Pick(connection);
         HttpStatusCode status;
         string body;
         string statusKey;
@@ -177,7 +206,7 @@ public sealed class LoadRun
             {
                 message.Headers.Add("Idempotency-Key", request.IdempotencyKey);
             }
-            using var response = await _client.SendAsync(message);
+            using var response = await _endpoints.Client(server).SendAsync(message);
             body = await response.Content.ReadAsStringAsync();
             status = response.StatusCode;
             statusKey = ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -186,10 +215,21 @@ public sealed class LoadRun
         {
             status = 0;
             body = e.Message;
-            statusKey = e is TaskCanceledException ? "timeout" : "connection error";
+            statusKey = e switch
+            {
+                TaskCanceledException => "timeout",
+                HttpRequestException { InnerException: System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused } } => "connection refused",
+                _ => "connection error",
+            };
         }
+        _endpoints.Report(server, answered: status != 0);
         var latencyUs = Math.Min(HighestLatencyUs, (long)Stopwatch.GetElapsedTime(startTimestamp).TotalMicroseconds);
         var outcome = status == 0 ? Outcome.Error : _plan.Judge(this, request, status, body);
+        if (outcome == Outcome.Error)
+        {
+            _plan.OnError?.Invoke(request, statusKey);
+        }
+        _timeline.Record(Stopwatch.GetTimestamp(), outcome);
         lock (_histograms)
         {
             if (!_histograms.TryGetValue(request.Kind, out var histogram))
@@ -200,6 +240,7 @@ public sealed class LoadRun
         }
         _statuses.AddOrUpdate($"{request.Kind} {statusKey}", 1, (_, n) => n + 1);
         Interlocked.Increment(ref _outcomes.GetOrAdd(request.Kind, _ => new long[3])[(int)outcome]);
+        return outcome;
     }
 
     private LoadResult Result(TimeSpan elapsed)
@@ -209,8 +250,9 @@ public sealed class LoadRun
             var counts = _outcomes.GetValueOrDefault(kind) ?? new long[3];
             return new KindResult(kind, _histograms[kind], counts[(int)Outcome.Ok], counts[(int)Outcome.Refused], counts[(int)Outcome.Error]);
         }).ToArray();
+        var sendingEnded = _stoppedAt != 0 ? _timeline.Offset(_stoppedAt) : elapsed < _plan.MaxDuration ? elapsed : _plan.MaxDuration;
         return new LoadResult(elapsed, kinds, new SortedDictionary<string, long>(_statuses, StringComparer.Ordinal), _dropped, StopReason ?? "done",
-            _plan.Connections, _plan.ArrivalRatePerSecond);
+            _plan.Connections, _plan.ArrivalRatePerSecond, _timeline, _endpoints.Events, sendingEnded);
     }
 }
 
@@ -221,8 +263,13 @@ public sealed record KindResult(string Kind, LongHistogram Latency, long Ok, lon
     public double PercentileMs(double percentile) => Latency.TotalCount == 0 ? 0 : Latency.GetValueAtPercentile(percentile) / 1000.0;
 }
 
+/// <summary>
+/// A run's results. <see cref="Elapsed"/> lasts until the last answer; <see cref="SendingEnded"/> is when the run stopped starting
+/// requests (a <see cref="LoadRun.Stop"/>, such as sold out, or --max-duration), from the run's start.
+/// </summary>
 public sealed record LoadResult(TimeSpan Elapsed, IReadOnlyList<KindResult> Kinds, IReadOnlyDictionary<string, long> Statuses, long Dropped,
-    string StopReason, int Connections, double? ArrivalRatePerSecond)
+    string StopReason, int Connections, double? ArrivalRatePerSecond, OutcomeTimeline Timeline, IReadOnlyList<ServerEvent> ServerEvents,
+    TimeSpan SendingEnded)
 {
     public KindResult Kind(string kind) => Kinds.FirstOrDefault(k => k.Kind == kind) ?? new KindResult(kind, new LongHistogram(1000, 3), 0, 0, 0);
 

@@ -14,8 +14,8 @@ namespace Orleans.Trade.Benchmarks.Scenarios;
 /// </summary>
 public static class FlashSaleScenario
 {
-    private const string HotSku = "flash-sku-1";
-    private const string WarmupSku = "warmup-sku-1";
+    internal const string HotSku = "flash-sku-1";
+    internal const string WarmupSku = "warmup-sku-1";
 
     public static async Task<ScenarioRow> ProductAsync(BenchContext ctx, bool paid)
     {
@@ -49,6 +49,7 @@ public static class FlashSaleScenario
         }
 
         using var client = LoadRun.CreateClient(silo.BaseAddress, buyers, BenchSilo.AdminKey);
+        await using var memory = PeakRss.Watch("silo", silo.ProcessId);
         Console.Error.WriteLine($"bench: {name}: warm-up, {ctx.Warmup} checkouts");
         var warmup = await LoadRun.RunAsync(CheckoutPlan(buyers, WarmupSku, cards, TimeSpan.FromMinutes(5), null, ctx.Warmup), client);
 
@@ -65,13 +66,14 @@ public static class FlashSaleScenario
             }
         });
         var result = await LoadRun.RunAsync(plan, client);
+        var peakRss = await memory.StopAsync();
         var checkout = result.Kind("checkout");
         Console.Error.WriteLine($"bench: {name}: {checkout.Ok:N0} sold in {result.Elapsed.TotalSeconds:F1} s ({result.StopReason}); checking");
         var invariants = await shop.CheckCheckoutsAsync(new Dictionary<string, long> { [HotSku] = units }, acked, checkout.Errors, (int)warmup.Kind("checkout").Ok);
         var note = $"{checkout.Ok:N0} of {units:N0} units sold, {Mode(result)}; stopped: {StopText(result, ctx)}; answers: {result.StatusSummary}"
             + (paid ? $"; {captured:N0} of the 201s carry a captured card payment" : "")
-            + $"; checked: {string.Join("; ", invariants.Checked)}";
-        return new ScenarioRow(name, checkout.Ok, result.Elapsed, checkout, checkout.Errors, invariants, note, ComparedToYardsticks: true);
+            + $"; checked: {string.Join("; ", invariants.Checked)}{memory.Caveat}";
+        return new ScenarioRow(name, checkout.Ok, result.Elapsed, checkout, checkout.Errors, invariants, note, ComparedToYardsticks: true, PeakRssBytes: peakRss);
     }
 
     public static async Task<ScenarioRow> PeerAsync(BenchContext ctx)
@@ -112,13 +114,15 @@ public static class FlashSaleScenario
     }
 
     /// <summary>One checkout of one unit per request; buyer = connection; a 409 means sold out and ends the run.</summary>
-    private static LoadPlan CheckoutPlan(int buyers, string skuId, string[]? cards, TimeSpan maxDuration, double? rate, long? maxRequests,
-        Action<string>? onCreated = null, string path = "/api/v1/checkout") => new()
+    internal static LoadPlan CheckoutPlan(int buyers, string skuId, string[]? cards, TimeSpan maxDuration, double? rate, long? maxRequests,
+        Action<string>? onCreated = null, string path = "/api/v1/checkout", Action<LoadRequest, string>? onError = null, TimeSpan? errorPause = null) => new()
     {
         Connections = buyers,
         ArrivalRatePerSecond = rate,
         MaxDuration = maxDuration,
         MaxRequests = maxRequests,
+        OnError = onError,
+        ErrorPause = errorPause,
         Next = (buyer, _) => new LoadRequest(HttpMethod.Post, path,
             BenchContext.CheckoutBody(BenchContext.BuyerId(buyer), [(skuId, 1)], cards?[buyer]), "checkout", Guid.NewGuid().ToString("N")),
         Judge = (run, _, status, body) =>

@@ -28,10 +28,11 @@ public sealed class Invariants
 /// <summary>
 /// One row of the results table. <see cref="Ops"/> are requests that did their work (201 checkouts, 200 reads, applied stock
 /// updates); throughput is ops per second of <see cref="Elapsed"/>. <see cref="Yardstick"/> marks the peer and the ceiling;
-/// <see cref="ComparedToYardsticks"/> rows get ratios to them.
+/// <see cref="ComparedToYardsticks"/> rows get ratios to them. <see cref="PeakRssBytes"/>: the highest resident memory of a silo
+/// process during the load (null for rows without a silo of their own).
 /// </summary>
 public sealed record ScenarioRow(string Scenario, long Ops, TimeSpan Elapsed, KindResult Latency, long Errors, Invariants? Invariants, string Note,
-    string? Yardstick = null, bool ComparedToYardsticks = false)
+    string? Yardstick = null, bool ComparedToYardsticks = false, long? PeakRssBytes = null)
 {
     public double Throughput => Elapsed.TotalSeconds > 0 ? Ops / Elapsed.TotalSeconds : 0;
 }
@@ -49,19 +50,20 @@ public static class LoadReport
         text.AppendLine();
         text.AppendLine(c, $"- machine: {MachineInfo.Machine()}");
         text.AppendLine(c, $"- runtime: {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}");
-        text.AppendLine(c, $"- PostgreSQL: {postgres}; one silo process, the load generator, the peer and the ceiling on the same machine");
+        text.AppendLine(c, $"- PostgreSQL: {postgres}; one silo process per scenario (cluster-kill: three), the load generator, the peer and the ceiling on the same machine");
         text.AppendLine(c, $"- commit: {MachineInfo.Commit()}");
         text.AppendLine(c, $"- settings: {string.Join(", ", settings.Select(s => $"{s.Key}={s.Value}"))}");
         text.AppendLine(c, $"- measured: {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC");
         text.AppendLine();
-        text.AppendLine("| scenario | ops | duration s | ops/s | p50 ms | p90 ms | p99 ms | p99.9 ms | errors | × peer | × ceiling | invariants |");
-        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        text.AppendLine("| scenario | ops | duration s | ops/s | p50 ms | p90 ms | p99 ms | p99.9 ms | errors | peak RSS MiB | × peer | × ceiling | invariants |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         foreach (var r in rows)
         {
             var toPeer = r.ComparedToYardsticks && peer is { Throughput: > 0 } ? (r.Throughput / peer.Throughput).ToString("F3", c) : "—";
             var toCeiling = r.ComparedToYardsticks && ceiling is { Throughput: > 0 } ? (r.Throughput / ceiling.Throughput).ToString("F4", c) : "—";
             var invariants = r.Invariants is null ? "—" : r.Invariants.Hold ? "OK" : $"**violated** ({r.Invariants.Violations.Count})";
-            text.AppendLine(c, $"| {r.Scenario} | {r.Ops:N0} | {r.Elapsed.TotalSeconds:F1} | {r.Throughput:N1} | {r.Latency.PercentileMs(50):F1} | {r.Latency.PercentileMs(90):F1} | {r.Latency.PercentileMs(99):F1} | {r.Latency.PercentileMs(99.9):F1} | {r.Errors:N0} | {toPeer} | {toCeiling} | {invariants} |");
+            var rss = r.PeakRssBytes is { } bytes ? Harness.PeakRss.MiB(bytes) : "—";
+            text.AppendLine(c, $"| {r.Scenario} | {r.Ops:N0} | {r.Elapsed.TotalSeconds:F1} | {r.Throughput:N1} | {r.Latency.PercentileMs(50):F1} | {r.Latency.PercentileMs(90):F1} | {r.Latency.PercentileMs(99):F1} | {r.Latency.PercentileMs(99.9):F1} | {r.Errors:N0} | {rss} | {toPeer} | {toCeiling} | {invariants} |");
         }
         text.AppendLine();
         foreach (var r in rows.Where(r => r.Note.Length > 0))

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
 using Npgsql;
@@ -58,12 +59,25 @@ public sealed class Shop(TradeApiClient api, string connectionString)
     /// After a checkout run, for every SKU: units in live orders (reserved + sold) + available = units loaded; never more reserved
     /// than on hand; the units the product reserved are the units of the orders it acknowledged (exactly, when no request failed
     /// without an answer); every 201 order is readable and holds its line; and in SQL, every order of the projection has its
-    /// stock reservation.
+    /// stock reservation and the projection holds as many live orders as were acknowledged. The projection is written after the
+    /// order's state (an outbox): after a crash it may lag until the order is next activated. With <paramref name="projectionCatchUp"/>
+    /// the checker first waits up to that long, before it reads any order (a read activates the order and so repairs its row), for
+    /// the projection to catch up by itself, and checks that it did; the last count then allows the 5 s outbox retry once more.
     /// </summary>
     public async Task<Invariants> CheckCheckoutsAsync(IReadOnlyDictionary<string, long> loadedBySku, IReadOnlyCollection<AckedOrder> acked, long unansweredRequests,
-        int warmupOrders)
+        int warmupOrders, TimeSpan projectionCatchUp = default)
     {
         var invariants = new Invariants();
+        var expected = acked.Count + warmupOrders;
+        bool Matches(long live) => unansweredRequests == 0 ? live == expected : live >= expected;
+        if (projectionCatchUp > TimeSpan.Zero)
+        {
+            var (matched, liveAtStart, waitedSeconds) = await WaitForProjectionAsync(Matches, projectionCatchUp);
+            var behind = Math.Max(0, expected - liveAtStart);
+            invariants.Check(matched, $"the SQL order projection catches up with the 201 answers by itself within {projectionCatchUp.TotalSeconds:F0} s, "
+                + $"before any order is read ({behind} orders missing when the check began{(behind > 0 && matched ? $", caught up {waitedSeconds:F1} s later" : "")})",
+                $"still behind after {projectionCatchUp.TotalSeconds:F0} s; {await MissingFromProjectionAsync(acked)}");
+        }
         var ackedUnits = acked.GroupBy(o => o.SkuId).ToDictionary(g => g.Key, g => g.Sum(o => o.Quantity), StringComparer.Ordinal);
         var bad = new ConcurrentQueue<string>();
         await Parallel.ForEachAsync(loadedBySku, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (sku, _) =>
@@ -86,18 +100,8 @@ public sealed class Shop(TradeApiClient api, string connectionString)
         Report("oversold", "never more reserved than on hand");
         Report("orders", unansweredRequests == 0 ? "reserved + sold = units of the 201 orders" : "reserved + sold ≥ units of the 201 orders");
 
-        var unreadable = new ConcurrentQueue<string>();
-        await Parallel.ForEachAsync(acked, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (order, _) =>
-        {
-            var (status, body) = await Api.GetAsync($"/api/v1/orders/{order.OrderId}");
-            var holdsLine = status == HttpStatusCode.OK && body!["status"]!.GetValue<string>() != "cancelled"
-                && body["lines"]!.AsArray().Any(l => l!["skuId"]!.GetValue<string>() == order.SkuId && l["quantity"]!.GetValue<long>() == order.Quantity);
-            if (!holdsLine)
-            {
-                unreadable.Enqueue($"{order.OrderId}: {(int)status} {body?.ToJsonString()[..Math.Min(200, body.ToJsonString().Length)]}");
-            }
-        });
-        invariants.Check(unreadable.IsEmpty, "every 201 order readable, live, with its line", $"{unreadable.Count} of {acked.Count}, e.g. {unreadable.FirstOrDefault()}");
+        var unreadable = await UnreadableAsync(acked);
+        invariants.Check(unreadable.Count == 0, "every 201 order readable, live, with its line", $"{unreadable.Count} of {acked.Count}, e.g. {unreadable.FirstOrDefault()}");
 
         await using var db = new NpgsqlConnection(connectionString);
         await db.OpenAsync();
@@ -110,14 +114,71 @@ public sealed class Shop(TradeApiClient api, string connectionString)
             var orphans = (long)(await command.ExecuteScalarAsync())!;
             invariants.Check(orphans == 0, "no order without its stock (SQL: every live order has a reservation)", $"{orphans} orders without a reservation row");
         }
-        await using (var command = new NpgsqlCommand("SELECT count(*) FROM orders WHERE status NOT IN ('Cancelled', 'cancelled')", db))
-        {
-            var live = (long)(await command.ExecuteScalarAsync())!;
-            var expected = acked.Count + warmupOrders;
-            invariants.Check(unansweredRequests == 0 ? live == expected : live >= expected, "live orders in SQL = 201 answers",
-                $"{live} live orders in the projection, {expected} acknowledged (incl. {warmupOrders} warm-up)");
-        }
+        var (matchedAfterReads, liveNow, _) = await WaitForProjectionAsync(Matches, projectionCatchUp > TimeSpan.Zero ? OutboxRetry : TimeSpan.Zero);
+        invariants.Check(matchedAfterReads, "live orders in SQL = 201 answers",
+            $"{liveNow} live orders in the projection, {expected} acknowledged (incl. {warmupOrders} warm-up); {await MissingFromProjectionAsync(acked)}");
         return invariants;
+    }
+
+    // The order grain's outbox retry period (5 s) with some slack.
+    private static readonly TimeSpan OutboxRetry = TimeSpan.FromSeconds(10);
+
+    /// <summary>Counts live orders in SQL every 500 ms until <paramref name="matches"/> or <paramref name="limit"/> passed.</summary>
+    private async Task<(bool Matched, long FirstCount, double WaitedSeconds)> WaitForProjectionAsync(Func<long, bool> matches, TimeSpan limit)
+    {
+        var waited = Stopwatch.StartNew();
+        var first = await LiveOrdersAsync();
+        var live = first;
+        while (!matches(live) && waited.Elapsed < limit)
+        {
+            await Task.Delay(500);
+            live = await LiveOrdersAsync();
+        }
+        return (matches(live), first, waited.Elapsed.TotalSeconds);
+    }
+
+    private async Task<long> LiveOrdersAsync()
+    {
+        await using var db = new NpgsqlConnection(connectionString);
+        await db.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM orders WHERE status NOT IN ('Cancelled', 'cancelled')", db);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>"N acknowledged orders not live in the projection, e.g. id (status or 'no row'), ...".</summary>
+    private async Task<string> MissingFromProjectionAsync(IReadOnlyCollection<AckedOrder> acked)
+    {
+        await using var db = new NpgsqlConnection(connectionString);
+        await db.OpenAsync();
+        var rows = new Dictionary<string, string>(StringComparer.Ordinal);
+        await using (var command = new NpgsqlCommand("SELECT order_id, status FROM orders", db))
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                rows[reader.GetString(0)] = reader.GetString(1);
+            }
+        }
+        var missing = acked.Where(o => !rows.TryGetValue(o.OrderId, out var status) || status is "Cancelled" or "cancelled")
+            .Select(o => $"{o.OrderId} ({rows.GetValueOrDefault(o.OrderId, "no row")})").ToArray();
+        return $"{missing.Length} acknowledged orders not live in the projection{(missing.Length > 0 ? ", e.g. " + string.Join(", ", missing.Take(5)) : "")}";
+    }
+
+    /// <summary>The acknowledged orders that cannot be read, are cancelled or lack their line: "id: status body" each.</summary>
+    public async Task<IReadOnlyList<string>> UnreadableAsync(IEnumerable<AckedOrder> acked)
+    {
+        var unreadable = new ConcurrentQueue<string>();
+        await Parallel.ForEachAsync(acked, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (order, _) =>
+        {
+            var (status, body) = await Api.GetAsync($"/api/v1/orders/{order.OrderId}");
+            var holdsLine = status == HttpStatusCode.OK && body!["status"]!.GetValue<string>() != "cancelled"
+                && body["lines"]!.AsArray().Any(l => l!["skuId"]!.GetValue<string>() == order.SkuId && l["quantity"]!.GetValue<long>() == order.Quantity);
+            if (!holdsLine)
+            {
+                unreadable.Enqueue($"{order.OrderId}: {(int)status} {body?.ToJsonString()[..Math.Min(200, body.ToJsonString().Length)]}");
+            }
+        });
+        return unreadable.ToArray();
     }
 
     public static string OrderIdOf(string body) => JsonNode.Parse(body)!["orders"]![0]!["orderId"]!.GetValue<string>();
