@@ -95,6 +95,9 @@ public static class SiloConfiguration
             o.MemoryUsageTargetPercentage = 70;
             orleans.GetSection("GrainCollection").Bind(o);
         });
+        silo.AddIncomingGrainCallFilter<StorageFailureCallFilter>();
+        // Failure detection: Orleans' defaults unless Orleans:ClusterMembership:* is set (e.g. ProbeTimeout, NumMissedProbesLimit).
+        silo.Configure<ClusterMembershipOptions>(orleans.GetSection("ClusterMembership"));
         silo.AddActivityPropagation();
         silo.AddDashboard();
         return silo;

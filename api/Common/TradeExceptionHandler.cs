@@ -18,7 +18,7 @@ public sealed partial class TradeExceptionHandler(IProblemDetailsService problem
         var (status, title, detail) = exception switch
         {
             BadHttpRequestException bad => (bad.StatusCode, "Malformed request", Describe(bad)),
-            TimeoutException or OrleansException or Orleans.Trade.Common.TransientStorageException => (StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable",
+            TimeoutException or OrleansException or Orleans.Trade.Common.TransientStorageException or System.Data.Common.DbException => (StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable",
                 "The request could not be completed in time and was not acknowledged; retry it (writes are idempotent by version or id)."),
             _ => (StatusCodes.Status500InternalServerError, "Unexpected error", "An unexpected error occurred; it has been logged."),
         };

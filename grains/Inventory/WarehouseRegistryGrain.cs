@@ -25,7 +25,7 @@ public sealed class WarehouseRegistryGrain(
             return existing;
         }
         warehouses[warehouseId] = warehouse;
-        await state.WriteOrReloadAsync();
+        await state.WriteOrReloadAsync(this);
         return warehouse;
     }
 

@@ -66,7 +66,7 @@ public sealed class CheckoutGrain(
             {
                 s.OrderIdsBySeller[sellerId] = Ulid.NewUlid(now).ToString();
             }
-            await state.WriteOrReloadAsync();
+            await state.WriteOrReloadAsync(this);
             return await RunSaga(command, available.ToDictionary(a => a.Key, a => a.Value.Catalog.SellerId, StringComparer.Ordinal));
         }
         return await RunSaga(command, await SellersOf(command));
@@ -130,7 +130,7 @@ public sealed class CheckoutGrain(
     private async Task<CheckoutResult> Answer(CheckoutResult answer)
     {
         state.State.Answer = answer;
-        await state.WriteOrReloadAsync();
+        await state.WriteOrReloadAsync(this);
         // The answer is durable: a retry reads it back, so the activation need not wait in memory for one.
         DeactivateOnIdle();
         return answer;

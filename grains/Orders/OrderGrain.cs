@@ -752,7 +752,7 @@ public sealed class OrderGrain(
         S.CarryWithNextWrite(NextWake(clock.GetUtcNow()), outbox);
         try
         {
-            await state.WriteOrReloadAsync();
+            await state.WriteOrReloadAsync(this);
         }
         catch
         {

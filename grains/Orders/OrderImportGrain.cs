@@ -34,7 +34,7 @@ public sealed class OrderImportGrain(
         {
             s.RequestHash = command.RequestHash;
             s.OrderId = Ulid.NewUlid(clock.GetUtcNow()).ToString();
-            await state.WriteOrReloadAsync();
+            await state.WriteOrReloadAsync(this);
         }
         var placement = new OrderPlacement(s.OrderId, s.OrderId, command.BuyerId, command.SellerId, command.Currency, command.ShipTo,
             command.Items, OrderSource.Import, command.External, command.Actor, null);
@@ -51,7 +51,7 @@ public sealed class OrderImportGrain(
             var expired = new CheckoutResult(CheckoutStatus.Refused, s.OrderId, [], [], "The import took too long and expired; send it again.");
             s.OrderId = null;
             s.RequestHash = null;
-            await state.WriteOrReloadAsync();
+            await state.WriteOrReloadAsync(this);
             return expired;
         }
         else
@@ -62,7 +62,7 @@ public sealed class OrderImportGrain(
                 : new CheckoutResult(CheckoutStatus.Refused, s.OrderId, [], [], prepared.Reason);
         }
         s.Answer = answer;
-        await state.WriteOrReloadAsync();
+        await state.WriteOrReloadAsync(this);
         return answer;
     }
 }

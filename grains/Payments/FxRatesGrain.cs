@@ -18,7 +18,7 @@ public sealed class FxRatesGrain(
             return FxUpdateStatus.Stale;
         }
         state.State.Table = table;
-        await state.WriteOrReloadAsync();
+        await state.WriteOrReloadAsync(this);
         return FxUpdateStatus.Applied;
     }
 

@@ -476,7 +476,7 @@ public sealed class PaymentGrain(
         S.UpdatedAt = now;
     }
 
-    private Task Write() => state.WriteOrReloadAsync();
+    private Task Write() => state.WriteOrReloadAsync(this);
 
     private PaymentView View()
     {

@@ -21,7 +21,7 @@ public sealed class RiskPolicyGrain(
     {
         var current = await Get();
         state.State.Policy = policy with { Version = current.Version + 1, ChangedAt = clock.GetUtcNow(), ChangedBy = changedBy };
-        await state.WriteOrReloadAsync();
+        await state.WriteOrReloadAsync(this);
         return state.State.Policy;
     }
 }

@@ -53,7 +53,7 @@ public sealed class RiskReviewGrain(
             S.Status = RiskReviewStatus.Open;
             S.Audit.Add(new RiskReviewAuditEntry(clock.GetUtcNow(), "system", "Opened", $"score {opening.Score.Score}, model {opening.Score.ModelVersion}"));
             S.ProjectionPending = true;
-            await state.WriteOrReloadAsync();
+            await state.WriteOrReloadAsync(this);
             await Publish();
         }
         return View();
@@ -85,7 +85,7 @@ public sealed class RiskReviewGrain(
         S.ClaimedAt = now;
         S.Status = RiskReviewStatus.Claimed;
         S.ProjectionPending = true;
-        await state.WriteOrReloadAsync();
+        await state.WriteOrReloadAsync(this);
         await Publish();
         return new ReviewActionResult(ReviewActionStatus.Done, View(), null);
     }
@@ -115,7 +115,7 @@ public sealed class RiskReviewGrain(
         S.ProjectionPending = true;
         S.PaymentPending = true;
         // The decision is durable before the payment hears of it; the payment is told until it has been.
-        await state.WriteOrReloadAsync();
+        await state.WriteOrReloadAsync(this);
         await Publish();
         return new ReviewActionResult(ReviewActionStatus.Done, View(), null);
     }
@@ -135,7 +135,7 @@ public sealed class RiskReviewGrain(
                 await sink.RecordAsync(View(), CancellationToken.None);
                 S.ProjectionPending = false;
             }
-            await state.WriteOrReloadAsync();
+            await state.WriteOrReloadAsync(this);
         }
         catch (Exception ex)
         {

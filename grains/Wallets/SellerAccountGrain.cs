@@ -34,7 +34,7 @@ public sealed class SellerAccountGrain(
             throw new ArgumentOutOfRangeException(nameof(days), $"A settlement cycle is T+{SettlementCycle.MinDays} to T+{SettlementCycle.MaxDays}.");
         }
         state.State.SettlementCycleDays = days;
-        await state.WriteOrReloadAsync();
+        await state.WriteOrReloadAsync(this);
     }
 
     public Task<int> SettlementCycleDays() => Task.FromResult(state.State.SettlementCycleDays ?? settlement.Value.DefaultCycleDays);
@@ -59,7 +59,7 @@ public sealed class SellerAccountGrain(
         }
         state.State.SettlementCycleDays = cycleDays ?? state.State.SettlementCycleDays;
         state.State.SettlementCurrency = currency ?? state.State.SettlementCurrency;
-        await state.WriteOrReloadAsync();
+        await state.WriteOrReloadAsync(this);
         return SettlementChange.Applied;
     }
 
@@ -71,7 +71,7 @@ public sealed class SellerAccountGrain(
         var secret = Totp.NewSecret();
         state.State.SealedTotpSecret = secrets.Seal(secret);
         state.State.TotpConfirmed = false;
-        await state.WriteOrReloadAsync();
+        await state.WriteOrReloadAsync(this);
         var base32 = Totp.Base32(secret);
         var seller = Uri.EscapeDataString(this.GetPrimaryKeyString());
         return new TotpEnrollment(base32, $"otpauth://totp/Orleans.Trade:{seller}?secret={base32}&issuer=Orleans.Trade&algorithm=SHA1&digits=6&period=30");
@@ -89,7 +89,7 @@ public sealed class SellerAccountGrain(
         }
         state.State.PayoutAccount = new PayoutAccountView(holderName, bankCountry, currency, accountNumber[^4..], clock.GetUtcNow());
         state.State.SealedAccountNumber = secrets.Seal(System.Text.Encoding.UTF8.GetBytes(accountNumber));
-        await state.WriteOrReloadAsync();
+        await state.WriteOrReloadAsync(this);
         return (secondFactor, state.State.PayoutAccount);
     }
 
@@ -114,7 +114,7 @@ public sealed class SellerAccountGrain(
         }
         state.State.LastTotpStep = step.Value;
         state.State.TotpConfirmed = true;
-        await state.WriteOrReloadAsync();
+        await state.WriteOrReloadAsync(this);
         return SecondFactorResult.Verified;
     }
 }

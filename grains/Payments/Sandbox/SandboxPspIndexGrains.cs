@@ -19,7 +19,7 @@ public sealed class SandboxPspIdempotencyGrain(
             return held == fingerprint;
         }
         state.State.Fingerprint = fingerprint;
-        await state.WriteOrReloadAsync();
+        await state.WriteOrReloadAsync(this);
         return true;
     }
 }
@@ -41,7 +41,7 @@ public sealed class SandboxPspTransferGrain(
             return bound;
         }
         state.State.PaymentReference = paymentReference;
-        await state.WriteOrReloadAsync();
+        await state.WriteOrReloadAsync(this);
         return paymentReference;
     }
 

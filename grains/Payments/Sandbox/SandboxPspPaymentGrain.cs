@@ -256,7 +256,7 @@ public sealed class SandboxPspPaymentGrain(
         }
         if (changed)
         {
-            await state.WriteOrReloadAsync();
+            await state.WriteOrReloadAsync(this);
         }
     }
 
@@ -337,7 +337,7 @@ public sealed class SandboxPspPaymentGrain(
         _writing = true;
         try
         {
-            await state.WriteOrReloadAsync();
+            await state.WriteOrReloadAsync(this);
         }
         finally
         {
