@@ -26,7 +26,17 @@ public static class FlashSaleScenario
         {
             ctx.FlashSaleDatabase = database;
         }
-        await using var silo = await BenchSilo.StartAsync(ctx.SiloDll, database, name, ctx.LogDir);
+        // The paid sale's card provider is the sandbox PSP in a silo process of its own (its own database), as a real PSP is
+        // not inside the shop: the shop's silo calls it over HTTP and receives its signed webhooks.
+        await using var silo = new BenchSilo(ctx.SiloDll, database, name, name, ctx.LogDir);
+        await using var psp = paid ? new BenchSilo(ctx.SiloDll, await ctx.Postgres.CreateDatabaseAsync("bench_psp"), "psp", "psp", ctx.LogDir) : null;
+        if (psp is not null)
+        {
+            psp.ExtraEnvironment["Payments__Sandbox__WebhookUrl"] = new Uri(silo.BaseAddress, "api/v1/payments/webhooks/sandbox").ToString();
+            silo.ExtraEnvironment["Payments__Sandbox__BaseUrl"] = psp.BaseAddress.ToString();
+            await psp.StartAsync();
+        }
+        await silo.StartAsync();
         using var api = new TradeApiClient(silo.BaseAddress, BenchSilo.AdminKey);
         var shop = new Shop(api, database);
         await shop.WarehouseAsync();
@@ -71,7 +81,7 @@ public static class FlashSaleScenario
         Console.Error.WriteLine($"bench: {name}: {checkout.Ok:N0} sold in {result.Elapsed.TotalSeconds:F1} s ({result.StopReason}); checking");
         var invariants = await shop.CheckCheckoutsAsync(new Dictionary<string, long> { [HotSku] = units }, acked, checkout.Errors, (int)warmup.Kind("checkout").Ok);
         var note = $"{checkout.Ok:N0} of {units:N0} units sold, {Mode(result)}; stopped: {StopText(result, ctx)}; answers: {result.StatusSummary}"
-            + (paid ? $"; {captured:N0} of the 201s carry a captured card payment" : "")
+            + (paid ? $"; {captured:N0} of the 201s carry a captured card payment; the sandbox PSP runs in a silo process of its own on this machine" : "")
             + $"; checked: {string.Join("; ", invariants.Checked)}{memory.Caveat}";
         return new ScenarioRow(name, checkout.Ok, result.Elapsed, checkout, checkout.Errors, invariants, note, ComparedToYardsticks: true, PeakRssBytes: peakRss);
     }
