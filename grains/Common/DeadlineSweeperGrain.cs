@@ -42,7 +42,6 @@ public sealed class DeadlineSweeperGrain(
     private const string BackstopReminder = "sweeper";
     private readonly DeadlineSweepOptions _options = options.Value;
     private IGrainTimer? _timer;
-    private bool _sweeping;
 
     public async Task Start()
     {
@@ -57,13 +56,9 @@ public sealed class DeadlineSweeperGrain(
 
     public Task ReceiveReminder(string reminderName, TickStatus status) => Start();
 
+    /// <summary>Never overlaps itself: the grain is not reentrant and its timer does not interleave.</summary>
     public async Task<int> SweepNow()
     {
-        if (_sweeping)
-        {
-            return 0;
-        }
-        _sweeping = true;
         try
         {
             var due = await index.DueAsync(clock.GetUtcNow(), _options.MaxPerSweep, CancellationToken.None);
@@ -89,10 +84,6 @@ public sealed class DeadlineSweeperGrain(
         {
             logger.LogWarning(ex, "A deadline sweep failed; the next one retries");
             return 0;
-        }
-        finally
-        {
-            _sweeping = false;
         }
     }
 

@@ -11,6 +11,8 @@ namespace Orleans.Trade.Silo.Storage;
 public sealed class RoundTripBatcher<TItem, TResult>(
     Func<IReadOnlyList<TItem>, CancellationToken, Task<IReadOnlyList<TResult>>> roundTrip, int maxBatch, int maxInFlight)
 {
+    private readonly int _maxBatch = maxBatch >= 1 ? maxBatch : throw new ArgumentOutOfRangeException(nameof(maxBatch), "At least one item per round trip.");
+    private readonly int _maxInFlight = maxInFlight >= 1 ? maxInFlight : throw new ArgumentOutOfRangeException(nameof(maxInFlight), "At least one round trip in flight.");
     private readonly Lock _lock = new();
     private readonly Queue<(TItem Item, TaskCompletionSource<TResult> Answer)> _queue = new();
     private int _inFlight;
@@ -29,14 +31,12 @@ public sealed class RoundTripBatcher<TItem, TResult>(
 
     public Task<TResult> EnqueueAsync(TItem item)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxInFlight, 1);
         var answer = new TaskCompletionSource<TResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         bool start;
         lock (_lock)
         {
             _queue.Enqueue((item, answer));
-            start = _inFlight < maxInFlight;
+            start = _inFlight < _maxInFlight;
             if (start)
             {
                 _inFlight++;
@@ -62,8 +62,8 @@ public sealed class RoundTripBatcher<TItem, TResult>(
                     _inFlight--;
                     return;
                 }
-                batch = new List<(TItem, TaskCompletionSource<TResult>)>(Math.Min(_queue.Count, maxBatch));
-                while (batch.Count < maxBatch && _queue.TryDequeue(out var next))
+                batch = new List<(TItem, TaskCompletionSource<TResult>)>(Math.Min(_queue.Count, _maxBatch));
+                while (batch.Count < _maxBatch && _queue.TryDequeue(out var next))
                 {
                     batch.Add(next);
                 }
