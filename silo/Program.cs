@@ -61,7 +61,6 @@ builder.Services.AddSingleton(sp => SiloConfiguration.CreateCardFingerprintKey(b
     sp.GetRequiredService<ILoggerFactory>().CreateLogger("Orleans.Trade.Payments")));
 builder.Services.AddSingleton<SqlOrderStore>();
 builder.Services.AddSingleton<IStateOutboxWriter>(sp => sp.GetRequiredService<SqlOrderStore>());
-builder.Services.AddSingleton<IOrderProjectionSink>(sp => sp.GetRequiredService<SqlOrderStore>());
 builder.Services.AddSingleton<IOrderQueries>(sp => sp.GetRequiredService<SqlOrderStore>());
 builder.Services.AddTradeOrders(builder.Configuration);
 builder.Services.AddRiskScoring(builder.Configuration);

@@ -7,7 +7,6 @@ namespace Orleans.Trade.Orders;
 
 public sealed class OrderGrain(
     [PersistentState(stateName: "order", storageName: StorageNames.Trade)] IPersistentState<OrderState> state,
-    IOrderProjectionSink projection,
     IFxRates fxRates,
     IOptions<OrderOptions> orderOptions,
     RegionMap regions,
@@ -734,7 +733,6 @@ public sealed class OrderGrain(
         S.Version++;
         await WriteOrReload();
         await DrainStockWork();
-        await PublishOutbox();
     }
 
     private async Task WriteOrReload()
@@ -807,20 +805,19 @@ public sealed class OrderGrain(
         }
     }
 
+    /// <summary>
+    /// Order rows and notifications normally commit with the write that raised them; a state stored by an earlier version may
+    /// still hold some, and its next write carries them.
+    /// </summary>
     private async Task PublishOutbox()
     {
         if (S.Phase != OrderPhase.Live || (!S.ProjectionPending && S.PendingNotifications.Count == 0 && S.PendingTickets.Count == 0))
         {
             return;
         }
-        var notifications = S.PendingNotifications.ToArray();
-        var tickets = S.PendingTickets.ToArray();
         try
         {
-            await projection.RecordAsync(Summary(), notifications, tickets, CancellationToken.None);
-            S.PendingNotifications.RemoveRange(0, notifications.Length);
-            S.PendingTickets.RemoveRange(0, tickets.Length);
-            S.ProjectionPending = false;
+            await WriteOrReload();
         }
         catch (Exception ex)
         {

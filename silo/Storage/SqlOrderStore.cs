@@ -7,16 +7,8 @@ using Orleans.Trade.Orders;
 namespace Orleans.Trade.Silo.Storage;
 
 /// <summary>The order list projection, the notification outbox and service tickets: order grains write, the API reads.</summary>
-public sealed class SqlOrderStore(TradeDatabase database) : IOrderProjectionSink, IOrderQueries, IStateOutboxWriter
+public sealed class SqlOrderStore(TradeDatabase database) : IOrderQueries, IStateOutboxWriter
 {
-    public async Task RecordAsync(OrderSummary o, IReadOnlyList<OrderNotification> notifications, IReadOnlyList<ServiceTicket> tickets, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await WriteAsync(connection, transaction, [new OrderOutbox(o, notifications, tickets)], cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-    }
-
     /// <summary>Order rows of a batch of order writes, inside the storage's transaction (the transactional outbox).</summary>
     public Task WriteAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<object> outboxes, CancellationToken cancellationToken) =>
         WriteAsync(connection, transaction, outboxes.OfType<OrderOutbox>().ToArray(), cancellationToken);
