@@ -98,10 +98,29 @@ public static class SiloConfiguration
         silo.AddIncomingGrainCallFilter<StorageFailureCallFilter>();
         // Failure detection: Orleans' defaults unless Orleans:ClusterMembership:* is set (e.g. ProbeTimeout, NumMissedProbesLimit).
         silo.Configure<ClusterMembershipOptions>(orleans.GetSection("ClusterMembership"));
-        silo.AddActivityPropagation();
-        silo.AddDashboard();
+        // Grain-call spans only when traces go somewhere: with no exporter they are pure cost on every call.
+        if (TracingEnabled(configuration))
+        {
+            silo.AddActivityPropagation();
+        }
+        // The Orleans dashboard collects every Orleans metric each second (about 5% of a silo's CPU under a flash sale, more
+        // with many activations) and its page has no login: an operator turns it on where the network already keeps it private.
+        if (DashboardEnabled(configuration))
+        {
+            silo.AddDashboard();
+        }
         return silo;
     }
+
+    /// <summary>The operators' dashboard at <c>/dashboard</c>: off unless <c>Dashboard:Enabled=true</c>.</summary>
+    public static bool DashboardEnabled(IConfiguration configuration) => configuration.GetValue("Dashboard:Enabled", false);
+
+    /// <summary>
+    /// Traces are recorded when an OTLP endpoint takes them (<c>OTEL_EXPORTER_OTLP_ENDPOINT</c>), or when
+    /// <c>Telemetry:Tracing</c> says so explicitly.
+    /// </summary>
+    public static bool TracingEnabled(IConfiguration configuration) =>
+        configuration.GetValue<bool?>("Telemetry:Tracing") ?? !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
 
     /// <summary>
     /// The business clock. <c>Clock:AllowTestControl=true</c> (tests only) lets <c>Clock:OffsetSeconds</c> and the admin clock
@@ -190,12 +209,15 @@ public static class SiloConfiguration
     public static WebApplicationBuilder AddTradeTelemetry(this WebApplicationBuilder builder)
     {
         var otel = builder.Services.AddOpenTelemetry()
-            .ConfigureResource(r => r.AddService("orleans-trade", serviceInstanceId: Environment.MachineName + ":" + Environment.ProcessId))
-            .WithTracing(t => t
+            .ConfigureResource(r => r.AddService("orleans-trade", serviceInstanceId: Environment.MachineName + ":" + Environment.ProcessId));
+        if (TracingEnabled(builder.Configuration))
+        {
+            otel.WithTracing(t => t
                 .AddAspNetCoreInstrumentation(o => o.Filter = ctx => !ctx.Request.Path.StartsWithSegments("/metrics") && !ctx.Request.Path.StartsWithSegments("/health"))
                 .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application")
-                .AddNpgsql())
-            .WithMetrics(m => m
+                .AddNpgsql());
+        }
+        otel.WithMetrics(m => m
                 .AddAspNetCoreInstrumentation()
                 .AddRuntimeInstrumentation()
                 .AddMeter("Microsoft.Orleans", "Npgsql")
@@ -232,8 +254,11 @@ public static class SiloConfiguration
             ResultStatusCodes = { [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable },
         });
         app.MapPrometheusScrapingEndpoint("/metrics");
-        // Operators' page, not part of the public API document.
-        app.MapOrleansDashboard(routePrefix: "/dashboard").ExcludeFromDescription();
+        if (DashboardEnabled(app.Configuration))
+        {
+            // Operators' page, not part of the public API document.
+            app.MapOrleansDashboard(routePrefix: "/dashboard").ExcludeFromDescription();
+        }
         return app;
     }
 }
