@@ -2,13 +2,17 @@ using Orleans.Trade.Common;
 
 namespace Orleans.Trade.Orders;
 
-/// <summary>A notification of an order event for one channel, delivered at least once by the outbox worker (R-ORD-5).</summary>
+/// <summary>
+/// A notification of an order event, delivered at least once by the outbox worker (R-ORD-5): one per event, listing the channels
+/// (email, sms, push) it goes out on, so a placement costs one outbox row and one webhook call rather than one per channel.
+/// </summary>
+/// <param name="Channels">Comma-separated channel names (a state stored by an earlier version holds a single one).</param>
 [GenerateSerializer, Immutable]
 public sealed record OrderNotification(
     [property: Id(0)] string NotificationId,
     [property: Id(1)] string OrderId,
     [property: Id(2)] string Recipient,
-    [property: Id(3)] string Channel,
+    [property: Id(3)] string Channels,
     [property: Id(4)] string Event,
     [property: Id(5)] OrderStatus Status,
     [property: Id(6)] DateTimeOffset At);

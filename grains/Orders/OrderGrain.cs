@@ -719,9 +719,10 @@ public sealed class OrderGrain(
             S.UpdatedAt = now;
             return;
         }
-        foreach (var channel in _options.NotificationChannels)
+        if (_options.NotificationChannels.Length > 0)
         {
-            S.PendingNotifications.Add(new OrderNotification(Ulid.NewUlid(now).ToString(), OrderId, S.Placement!.BuyerId, channel, @event, S.Status, now));
+            S.PendingNotifications.Add(new OrderNotification(Ulid.NewUlid(now).ToString(), OrderId, S.Placement!.BuyerId,
+                string.Join(',', _options.NotificationChannels), @event, S.Status, now));
         }
         S.UpdatedAt = now;
         S.ProjectionPending = true;

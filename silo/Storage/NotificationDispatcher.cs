@@ -27,7 +27,7 @@ public sealed class NotificationDispatcher(
     TradeClock clock,
     ILogger<NotificationDispatcher> logger) : BackgroundService
 {
-    private sealed record Due(string Id, string OrderId, string Recipient, string Channel, string Event, string Status, DateTimeOffset CreatedAt, int Attempts);
+    private sealed record Due(string Id, string OrderId, string Recipient, string Channels, string Event, string Status, DateTimeOffset CreatedAt, int Attempts);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -53,15 +53,15 @@ public sealed class NotificationDispatcher(
     public async Task<int> DispatchBatchAsync(NotificationOptions settings, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
+        if (settings.WebhookUrl is null)
+        {
+            // Nowhere to send: due rows are recorded as skipped in one statement (no lease, no second write).
+            return await SkipDueAsync(now, settings, cancellationToken);
+        }
         var batch = await ClaimAsync(now, settings, cancellationToken);
         if (batch.Count == 0)
         {
             return 0;
-        }
-        if (settings.WebhookUrl is null)
-        {
-            await MarkDeliveredAsync(batch, "skipped: no webhook configured", cancellationToken);
-            return batch.Count;
         }
         var client = httpClients.CreateClient(nameof(NotificationDispatcher));
         var delivered = new ConcurrentBag<Due>();
@@ -74,7 +74,8 @@ public sealed class NotificationDispatcher(
                 {
                     Content = JsonContent.Create(new
                     {
-                        notificationId = n.Id, orderId = n.OrderId, recipient = n.Recipient, channel = n.Channel,
+                        notificationId = n.Id, orderId = n.OrderId, recipient = n.Recipient,
+                        channels = n.Channels.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                         @event = n.Event, status = n.Status, at = n.CreatedAt,
                     }),
                 };
@@ -118,6 +119,18 @@ public sealed class NotificationDispatcher(
         await command.With("now", database.ToDb(clock.GetUtcNow())).With("note", note).ExecuteNonQueryAsync(cancellationToken);
     }
 
+    private async Task<int> SkipDueAsync(DateTimeOffset now, NotificationOptions settings, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var lockClause = database.Provider == StorageProvider.Postgres ? " FOR UPDATE SKIP LOCKED" : "";
+        return await connection.Command(
+                "UPDATE order_notifications SET attempts = attempts + 1, delivered_at = @now, last_error = 'skipped: no webhook configured' " +
+                "WHERE notification_id IN (SELECT notification_id FROM order_notifications " +
+                "WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= @now ORDER BY next_attempt_at LIMIT @limit" + lockClause + ")")
+            .With("now", database.ToDb(now)).With("limit", settings.BatchSize)
+            .ExecuteNonQueryAsync(cancellationToken);
+    }
+
     private async Task<IReadOnlyList<Due>> ClaimAsync(DateTimeOffset now, NotificationOptions settings, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
@@ -126,7 +139,7 @@ public sealed class NotificationDispatcher(
             "UPDATE order_notifications SET next_attempt_at = @lease WHERE notification_id IN (" +
             "SELECT notification_id FROM order_notifications WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= @now " +
             "ORDER BY next_attempt_at LIMIT @limit" + lockClause + ") " +
-            "RETURNING notification_id, order_id, recipient, channel, event, status, created_at, attempts")
+            "RETURNING notification_id, order_id, recipient, channels, event, status, created_at, attempts")
             .With("lease", database.ToDb(now + settings.Lease)).With("now", database.ToDb(now)).With("limit", settings.BatchSize);
         var due = new List<Due>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

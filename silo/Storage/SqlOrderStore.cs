@@ -51,13 +51,13 @@ public sealed class SqlOrderStore(TradeDatabase database) : IOrderQueries, IStat
             if (notifications.Length > 0)
             {
                 await connection.Command("""
-                        INSERT INTO order_notifications (notification_id, order_id, recipient, channel, event, status, created_at, next_attempt_at)
-                        SELECT n.id, n.order_id, n.recipient, n.channel, n.event, n.status, n.at, n.at
-                        FROM unnest(@ids, @orders, @recipients, @channels, @events, @statuses, @ats) AS n(id, order_id, recipient, channel, event, status, at)
+                        INSERT INTO order_notifications (notification_id, order_id, recipient, channels, event, status, created_at, next_attempt_at)
+                        SELECT n.id, n.order_id, n.recipient, n.channels, n.event, n.status, n.at, n.at
+                        FROM unnest(@ids, @orders, @recipients, @channels, @events, @statuses, @ats) AS n(id, order_id, recipient, channels, event, status, at)
                         ON CONFLICT (notification_id) DO NOTHING
                         """, transaction)
                     .With("ids", notifications.Select(n => n.NotificationId).ToArray()).With("orders", notifications.Select(n => n.OrderId).ToArray())
-                    .With("recipients", notifications.Select(n => n.Recipient).ToArray()).With("channels", notifications.Select(n => n.Channel).ToArray())
+                    .With("recipients", notifications.Select(n => n.Recipient).ToArray()).With("channels", notifications.Select(n => n.Channels).ToArray())
                     .With("events", notifications.Select(n => n.Event).ToArray()).With("statuses", notifications.Select(n => n.Status.ToString()).ToArray())
                     .With("ats", notifications.Select(n => n.At.UtcDateTime).ToArray())
                     .ExecuteNonQueryAsync(cancellationToken);
@@ -86,11 +86,11 @@ public sealed class SqlOrderStore(TradeDatabase database) : IOrderQueries, IStat
             foreach (var n in notifications)
             {
                 await connection.Command("""
-                        INSERT INTO order_notifications (notification_id, order_id, recipient, channel, event, status, created_at, next_attempt_at)
-                        VALUES (@id, @order, @recipient, @channel, @event, @status, @at, @at)
+                        INSERT INTO order_notifications (notification_id, order_id, recipient, channels, event, status, created_at, next_attempt_at)
+                        VALUES (@id, @order, @recipient, @channels, @event, @status, @at, @at)
                         ON CONFLICT (notification_id) DO NOTHING
                         """, transaction)
-                    .With("id", n.NotificationId).With("order", n.OrderId).With("recipient", n.Recipient).With("channel", n.Channel)
+                    .With("id", n.NotificationId).With("order", n.OrderId).With("recipient", n.Recipient).With("channels", n.Channels)
                     .With("event", n.Event).With("status", n.Status.ToString()).With("at", database.ToDb(n.At))
                     .ExecuteNonQueryAsync(cancellationToken);
             }

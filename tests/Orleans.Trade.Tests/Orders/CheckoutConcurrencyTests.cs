@@ -8,8 +8,10 @@ namespace Orleans.Trade.Tests.Orders;
 /// <summary>The flash-sale rules on real PostgreSQL: no overselling under a burst, and nothing acknowledged lost in a crash.</summary>
 public sealed class CheckoutConcurrencyTests(ITestOutputHelper output)
 {
-    private static async Task<SiloProcess> StartSilo(string name) =>
-        await SiloProcess.StartAsync(SiloStorage.Postgres(await PostgresServer.CreateDatabaseAsync(name)), name + "-" + Guid.NewGuid().ToString("N")[..8],
+    private static async Task<SiloProcess> StartSilo(string name) => await StartSilo(name, await PostgresServer.CreateDatabaseAsync(name));
+
+    private static async Task<SiloProcess> StartSilo(string name, string connectionString) =>
+        await SiloProcess.StartAsync(SiloStorage.Postgres(connectionString), name + "-" + Guid.NewGuid().ToString("N")[..8],
             new Dictionary<string, string>
             {
                 ["Clock__AllowTestControl"] = "true",
@@ -31,7 +33,8 @@ public sealed class CheckoutConcurrencyTests(ITestOutputHelper output)
     [Fact]
     public async Task Two_thousand_concurrent_checkouts_for_500_units_sell_exactly_500()
     {
-        await using var silo = await StartSilo("burst");
+        var connectionString = await PostgresServer.CreateDatabaseAsync("burst");
+        await using var silo = await StartSilo("burst", connectionString);
         var shop = new OrderTestShop(silo);
         await shop.WarehousesAsync();
         var sellerId = OrderTestShop.NewId("s");
@@ -57,6 +60,37 @@ public sealed class CheckoutConcurrencyTests(ITestOutputHelper output)
             Assert.Equal("awaitingPayment", (await shop.OrderAsync(orderId))["status"]!.GetValue<string>());
         }
         Assert.Equal(500, (await shop.Admin.GetJsonAsync($"/api/v1/sellers/{sellerId}/orders?pageSize=1")).Body!["total"]!.GetValue<long>());
+
+        // The outbox: one notification per placed order (listing its channels), each recorded as skipped with no webhook set.
+        await using var db = new Npgsql.NpgsqlConnection(connectionString);
+        await db.OpenAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        long pending;
+        do
+        {
+            await Task.Delay(200);
+            await using var count = new Npgsql.NpgsqlCommand("SELECT count(*) FROM order_notifications WHERE delivered_at IS NULL", db);
+            pending = (long)(await count.ExecuteScalarAsync())!;
+        }
+        while (pending > 0 && DateTime.UtcNow < deadline);
+        Assert.Equal(0, pending);
+        await using var rows = new Npgsql.NpgsqlCommand(
+            "SELECT order_id, channels, event, attempts, last_error FROM order_notifications WHERE order_id = ANY(@ids)", db);
+        rows.Parameters.AddWithValue("ids", orderIds);
+        var notifications = new List<(string Order, string Channels, string Event, int Attempts, string Note)>();
+        await using (var reader = await rows.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                notifications.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3), reader.GetString(4)));
+            }
+        }
+        Assert.Equal(orderIds.Order(), notifications.Select(n => n.Order).Order());
+        Assert.All(notifications, n =>
+        {
+            Assert.Equal(("email,sms,push", "Placed", 1), (n.Channels, n.Event, n.Attempts));
+            Assert.StartsWith("skipped", n.Note);
+        });
     }
 
     [Fact]
