@@ -220,7 +220,7 @@ public static class SiloConfiguration
         otel.WithMetrics(m => m
                 .AddAspNetCoreInstrumentation()
                 .AddRuntimeInstrumentation()
-                .AddMeter("Microsoft.Orleans", "Npgsql")
+                .AddMeter("Microsoft.Orleans", "Npgsql", "Orleans.Trade.Storage")
                 .AddPrometheusExporter());
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {

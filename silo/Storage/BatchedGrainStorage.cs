@@ -42,8 +42,8 @@ public sealed class BatchedGrainStorage : IGrainStorage, IDeadlineIndex
         var maxBatch = configuration.GetValue("Storage:MaxBatch", 512);
         // SQLite has one writer: more round trips in flight only queue on its lock.
         var inFlight = database.Provider == StorageProvider.Postgres ? configuration.GetValue("Storage:RoundTripsInFlight", 2) : 1;
-        _reads = new RoundTripBatcher<StateKey, StoredState?>(ReadBatchAsync, maxBatch, inFlight);
-        _writes = new RoundTripBatcher<StateWrite, int?>(WriteBatchAsync, maxBatch, inFlight);
+        _reads = new RoundTripBatcher<StateKey, StoredState?>(ReadBatchAsync, maxBatch, inFlight, "grain-state-read");
+        _writes = new RoundTripBatcher<StateWrite, int?>(WriteBatchAsync, maxBatch, inFlight, "grain-state-write");
     }
 
     private readonly record struct StateKey(string StateName, string GrainId);

@@ -1,4 +1,17 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
 namespace Orleans.Trade.Silo.Storage;
+
+/// <summary>The storage batchers' instruments (meter <c>Orleans.Trade.Storage</c>, exported on <c>/metrics</c>).</summary>
+internal static class StorageInstruments
+{
+    public static readonly Meter Meter = new("Orleans.Trade.Storage");
+    public static readonly Histogram<int> BatchSize = Meter.CreateHistogram<int>("trade.storage.batch.size", "{item}",
+        "Items carried by one database round trip of a storage batcher.");
+    public static readonly Histogram<double> RoundTrip = Meter.CreateHistogram<double>("trade.storage.round_trip.duration", "s",
+        "Duration of one database round trip of a storage batcher.");
+}
 
 /// <summary>
 /// Group commit across callers: requests queue up while a round trip is in flight and the next round trip carries all of them
@@ -8,9 +21,11 @@ namespace Orleans.Trade.Silo.Storage;
 /// <param name="roundTrip">Carries a batch; answers one result per item, in order.</param>
 /// <param name="maxBatch">Upper bound on items per round trip.</param>
 /// <param name="maxInFlight">Round trips that may run at once (each on its own connection).</param>
+/// <param name="name">The batcher's name on its metrics (tag <c>batcher</c>).</param>
 public sealed class RoundTripBatcher<TItem, TResult>(
-    Func<IReadOnlyList<TItem>, CancellationToken, Task<IReadOnlyList<TResult>>> roundTrip, int maxBatch, int maxInFlight)
+    Func<IReadOnlyList<TItem>, CancellationToken, Task<IReadOnlyList<TResult>>> roundTrip, int maxBatch, int maxInFlight, string name = "unnamed")
 {
+    private readonly KeyValuePair<string, object?> _tag = new("batcher", name);
     private readonly int _maxBatch = maxBatch >= 1 ? maxBatch : throw new ArgumentOutOfRangeException(nameof(maxBatch), "At least one item per round trip.");
     private readonly int _maxInFlight = maxInFlight >= 1 ? maxInFlight : throw new ArgumentOutOfRangeException(nameof(maxInFlight), "At least one round trip in flight.");
     private readonly Lock _lock = new();
@@ -68,9 +83,12 @@ public sealed class RoundTripBatcher<TItem, TResult>(
                     batch.Add(next);
                 }
             }
+            StorageInstruments.BatchSize.Record(batch.Count, _tag);
+            var started = Stopwatch.GetTimestamp();
             try
             {
                 var results = await roundTrip(batch.Select(b => b.Item).ToArray(), CancellationToken.None);
+                StorageInstruments.RoundTrip.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, _tag);
                 if (results.Count != batch.Count)
                 {
                     throw new InvalidOperationException($"A round trip answered {results.Count} results for {batch.Count} items.");

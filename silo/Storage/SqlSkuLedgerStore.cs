@@ -17,9 +17,9 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
         this.database = database;
         var inFlight = database.Provider == StorageProvider.Postgres ? configuration.GetValue("Storage:RoundTripsInFlight", 2) : 1;
         var maxBatch = configuration.GetValue("Storage:MaxBatch", 512);
-        _writes = new RoundTripBatcher<SkuLedgerWrite, bool>(WriteBatchAsync, maxBatch, inFlight);
+        _writes = new RoundTripBatcher<SkuLedgerWrite, bool>(WriteBatchAsync, maxBatch, inFlight, "sku-ledger-write");
         // SQLite caps bound parameters at 32,766; a read batch binds one per SKU.
-        _loads = new RoundTripBatcher<string, SkuLedger?>(LoadBatchAsync, Math.Min(maxBatch, 1000), inFlight);
+        _loads = new RoundTripBatcher<string, SkuLedger?>(LoadBatchAsync, Math.Min(maxBatch, 1000), inFlight, "sku-ledger-read");
     }
 
     /// <summary>Activations of many SKUs share one read (a bulk sync or a busy catalog wakes thousands at once).</summary>
