@@ -66,10 +66,13 @@ public sealed class CheckoutGrain(
             {
                 s.OrderIdsBySeller[sellerId] = Ulid.NewUlid(now).ToString();
             }
-            await state.WriteOrReloadAsync(this);
-            return await RunSaga(command, available.ToDictionary(a => a.Key, a => a.Value.Catalog.SellerId, StringComparer.Ordinal));
+            // The plan and the orders' first writes go out together (one round trip, often one commit) instead of one after the
+            // other: the plan need only be durable before any order goes live (a retry must find the same orders), and an order
+            // that prepared while its plan failed to land is aborted at once (or by its own placement time-out).
+            var planWrite = state.WriteOrReloadAsync(this);
+            return await RunSaga(command, available.ToDictionary(a => a.Key, a => a.Value.Catalog.SellerId, StringComparer.Ordinal), planWrite);
         }
-        return await RunSaga(command, await SellersOf(command));
+        return await RunSaga(command, await SellersOf(command), planWrite: null);
     }
 
     /// <summary>On a resumed checkout: which planned seller each SKU goes to, from the catalogs as they are now.</summary>
@@ -87,7 +90,7 @@ public sealed class CheckoutGrain(
         return sellerOf;
     }
 
-    private async Task<CheckoutResult> RunSaga(CheckoutCommand command, IReadOnlyDictionary<string, string> sellerOf)
+    private async Task<CheckoutResult> RunSaga(CheckoutCommand command, IReadOnlyDictionary<string, string> sellerOf, Task? planWrite)
     {
         var s = state.State;
         var placements = s.OrderIdsBySeller.Select(pair => new OrderPlacement(
@@ -96,7 +99,30 @@ public sealed class CheckoutGrain(
             .Where(p => p.Lines.Count > 0)
             .ToArray();
 
-        var prepared = await Task.WhenAll(placements.Select(p => GrainFactory.GetGrain<IOrderGrain>(p.OrderId).Prepare(p)));
+        var preparing = Task.WhenAll(placements.Select(p => GrainFactory.GetGrain<IOrderGrain>(p.OrderId).Prepare(p)));
+        if (planWrite is not null)
+        {
+            try
+            {
+                await planWrite;
+            }
+            catch
+            {
+                // No durable plan, so a retry would not find these orders: give their stock back now. Best effort: an order that
+                // cannot be aborted now gives it back at its placement time-out.
+                try
+                {
+                    await preparing;
+                    await Task.WhenAll(placements.Select(p => GrainFactory.GetGrain<IOrderGrain>(p.OrderId).Abort("the checkout could not be recorded")));
+                }
+                catch
+                {
+                    // the write's failure is the one the caller hears of
+                }
+                throw;
+            }
+        }
+        var prepared = await preparing;
         if (prepared.All(p => p.Status == PrepareStatus.Prepared))
         {
             var orders = await Task.WhenAll(placements.Select(p => GrainFactory.GetGrain<IOrderGrain>(p.OrderId).Confirm()));
