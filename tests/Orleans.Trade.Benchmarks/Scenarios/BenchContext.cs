@@ -21,7 +21,18 @@ public sealed class BenchContext(BenchmarkArgs args, BenchPostgres postgres, str
     public TimeSpan Duration => TimeSpan.FromSeconds(Args.Int("duration", 60));
     public TimeSpan MaxDuration => TimeSpan.FromSeconds(Args.Int("max-duration", 120));
     public TimeSpan CeilingDuration => TimeSpan.FromSeconds(Args.Int("ceiling-duration", 15));
-    public int Warmup => Args.Int("warmup", 500);
+    /// <summary>
+    /// The flash sales' warm-up before the measured sale: <c>--warmup N</c> checkouts if given, otherwise
+    /// <c>--warmup-seconds</c> (default 30) of checkouts on a SKU of their own, so the silo is measured warm. .NET keeps
+    /// recompiling hot code (tiered, profile-guided) for a minute or more under this load; a short warm-up measures the JIT.
+    /// </summary>
+    public int? WarmupCount => Args.Text("warmup", null) is null ? null : Args.Int("warmup", 500);
+    public TimeSpan WarmupTime => TimeSpan.FromSeconds(Args.Int("warmup-seconds", 30));
+    /// <summary>Units of the warm-up SKU: the count, or more than a timed warm-up can sell.</summary>
+    public int WarmupStock => WarmupCount ?? 10_000_000;
+    public string WarmupText => WarmupCount is { } count ? $"{count:N0} checkouts" : $"{WarmupTime.TotalSeconds:F0} s of checkouts";
+    /// <summary>The kill scenarios measure recovery, not a steady rate: a short warm-up (500 checkouts unless --warmup).</summary>
+    public int KillWarmup => WarmupCount ?? 500;
     /// <summary>Open model (fixed arrival rate, requests per second) instead of a fixed number of connections, when set.</summary>
     public double? Rate => Args.Text("rate", null) is { } text ? double.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : null;
 

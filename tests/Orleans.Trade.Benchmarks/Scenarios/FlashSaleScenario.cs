@@ -41,7 +41,7 @@ public static class FlashSaleScenario
         var shop = new Shop(api, database);
         await shop.WarehouseAsync();
         await shop.SkusAsync([HotSku], units);
-        await shop.SkusAsync([WarmupSku], ctx.Warmup);
+        await shop.SkusAsync([WarmupSku], ctx.WarmupStock);
 
         string[]? cards = null;
         if (paid)
@@ -60,8 +60,8 @@ public static class FlashSaleScenario
 
         using var client = LoadRun.CreateClient(silo.BaseAddress, buyers, BenchSilo.AdminKey);
         await using var memory = PeakRss.Watch("silo", silo.ProcessId);
-        Console.Error.WriteLine($"bench: {name}: warm-up, {ctx.Warmup} checkouts");
-        var warmup = await LoadRun.RunAsync(CheckoutPlan(buyers, WarmupSku, cards, TimeSpan.FromMinutes(5), null, ctx.Warmup), client);
+        Console.Error.WriteLine($"bench: {name}: warm-up, {ctx.WarmupText}");
+        var warmup = await LoadRun.RunAsync(CheckoutPlan(buyers, WarmupSku, cards, ctx.WarmupCount is null ? ctx.WarmupTime : TimeSpan.FromMinutes(5), null, ctx.WarmupCount), client);
 
         Console.Error.WriteLine($"bench: {name}: {units:N0} units, {buyers} buyers, at most {ctx.MaxDuration.TotalSeconds:F0} s");
         var acked = new ConcurrentBag<AckedOrder>();
@@ -92,8 +92,8 @@ public static class FlashSaleScenario
         var database = ctx.FlashSaleDatabase ?? await ctx.Postgres.CreateDatabaseAsync("bench_flash_sale");
         await using var peer = await PeerShop.StartAsync(database);
         using var client = LoadRun.CreateClient(peer.BaseAddress, buyers, null);
-        await peer.LoadStockAsync(WarmupSku, ctx.Warmup);
-        await LoadRun.RunAsync(CheckoutPlan(buyers, WarmupSku, null, TimeSpan.FromMinutes(5), null, ctx.Warmup, path: "/peer/checkout"), client);
+        await peer.LoadStockAsync(WarmupSku, ctx.WarmupStock);
+        await LoadRun.RunAsync(CheckoutPlan(buyers, WarmupSku, null, ctx.WarmupCount is null ? ctx.WarmupTime : TimeSpan.FromMinutes(5), null, ctx.WarmupCount, path: "/peer/checkout"), client);
 
         await peer.LoadStockAsync(HotSku, units);
         Console.Error.WriteLine($"bench: peer: {units:N0} units, {buyers} buyers");
@@ -115,7 +115,7 @@ public static class FlashSaleScenario
         var buyers = ctx.Buyers;
         await using var ceiling = await PeerShop.StartAsync("Host=127.0.0.1;Database=unused");
         using var client = LoadRun.CreateClient(ceiling.BaseAddress, buyers, null);
-        await LoadRun.RunAsync(CheckoutPlan(buyers, HotSku, null, TimeSpan.FromMinutes(1), null, Math.Max(ctx.Warmup, 5_000), path: "/ceiling/checkout"), client);
+        await LoadRun.RunAsync(CheckoutPlan(buyers, HotSku, null, TimeSpan.FromMinutes(1), null, Math.Max(ctx.WarmupCount ?? 0, 5_000), path: "/ceiling/checkout"), client);
         Console.Error.WriteLine($"bench: ceiling: {buyers} connections for {ctx.CeilingDuration.TotalSeconds:F0} s");
         var result = await LoadRun.RunAsync(CheckoutPlan(buyers, HotSku, null, ctx.CeilingDuration, ctx.Rate, null, path: "/ceiling/checkout"), client);
         var checkout = result.Kind("checkout");

@@ -6,7 +6,8 @@ namespace Orleans.Trade.Benchmarks.Scenarios;
 /// The issue-6 load scenarios, each against its own silo process (cluster-kill: three) and database on one throw-away PostgreSQL
 /// started for the run. <c>all</c> runs flash-sale, peer, ceiling, flash-sale-paid, mixed, bulk-sync, flash-sale-kill and
 /// cluster-kill in sequence and writes one table.
-/// Common options: --units, --buyers, --skus, --updates, --duration, --max-duration, --ceiling-duration, --warmup, --rate
+/// Common options: --units, --buyers, --skus, --updates, --duration, --max-duration, --ceiling-duration, --warmup (checkouts) or
+/// --warmup-seconds (default 30), --rate
 /// (open model), --batch, --bulk-connections, --stock-per-sku, --silo-dll, --pg-dir, --keep-postgres true.
 /// flash-sale-kill and cluster-kill: --kill-after (seconds into the sale, default 40% of --max-duration) and --kill-after-orders
 /// (default 40% of --units), whichever comes first; cluster-kill also --kill-silo (hot, the default: the silo hosting the hot
@@ -27,7 +28,7 @@ public static class LoadSuite
         await using var postgres = await BenchPostgres.StartAsync(pgDir, keep);
         var ctx = new BenchContext(args, postgres, siloDll, logDir);
         // Read every size once so the settings line lists them all, whichever scenarios run.
-        _ = (ctx.Units, ctx.Buyers, ctx.Skus, ctx.Updates, ctx.Duration, ctx.MaxDuration, ctx.CeilingDuration, ctx.Warmup, ctx.Rate);
+        _ = (ctx.Units, ctx.Buyers, ctx.Skus, ctx.Updates, ctx.Duration, ctx.MaxDuration, ctx.CeilingDuration, ctx.WarmupCount, ctx.WarmupTime, ctx.Rate);
         var steps = scenario switch
         {
             "all" => ["flash-sale", "peer", "ceiling", "flash-sale-paid", "mixed", "bulk-sync", "flash-sale-kill", "cluster-kill"],

@@ -96,7 +96,7 @@ public static class SiloKillScenario
                 var hot = siloCount == 1 ? (Silo: 0, HowChosen: "the only silo") : await HotSkuSiloAsync(silos);
                 victim = victimChoice == "hot" || siloCount == 1 ? hot
                     : (int.Parse(victimChoice, CultureInfo.InvariantCulture), $"--kill-silo; the hot SKU's grain on silo {hot.Silo} ({hot.HowChosen})");
-                await seeder.SkusAsync([FlashSaleScenario.WarmupSku], ctx.Warmup);
+                await seeder.SkusAsync([FlashSaleScenario.WarmupSku], ctx.KillWarmup);
             }
 
             await using var memory = PeakRss.Watch(Label(silos, 0), silos[0].ProcessId);
@@ -104,8 +104,8 @@ public static class SiloKillScenario
             {
                 memory.Add(Label(silos, i), silos[i].ProcessId);
             }
-            Console.Error.WriteLine($"bench: {name}: warm-up, {ctx.Warmup} checkouts over {siloCount} silo(s)");
-            var warmup = await LoadRun.RunAsync(FlashSaleScenario.CheckoutPlan(buyers, FlashSaleScenario.WarmupSku, null, TimeSpan.FromMinutes(5), null, ctx.Warmup), clients);
+            Console.Error.WriteLine($"bench: {name}: warm-up, {ctx.KillWarmup} checkouts over {siloCount} silo(s)");
+            var warmup = await LoadRun.RunAsync(FlashSaleScenario.CheckoutPlan(buyers, FlashSaleScenario.WarmupSku, null, TimeSpan.FromMinutes(5), null, ctx.KillWarmup), clients);
 
             Console.Error.WriteLine($"bench: {name}: {units:N0} units, {buyers} buyers over {siloCount} silo(s), at most {ctx.MaxDuration.TotalSeconds:F0} s; "
                 + $"SIGKILL after {killAfter.TotalSeconds:F0} s or {killAfterOrders:N0} orders");
