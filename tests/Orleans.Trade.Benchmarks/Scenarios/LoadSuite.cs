@@ -11,7 +11,8 @@ namespace Orleans.Trade.Benchmarks.Scenarios;
 /// (open model), --batch, --bulk-connections, --stock-per-sku, --silo-dll, --pg-dir, --keep-postgres true.
 /// flash-sale-kill and cluster-kill: --kill-after (seconds into the sale, default 40% of --max-duration) and --kill-after-orders
 /// (default 40% of --units), whichever comes first; cluster-kill also --kill-silo (hot, the default: the silo hosting the hot
-/// SKU's grain; or 0, 1, 2). See <see cref="SiloKillScenario"/>.
+/// SKU's grain; or 0, 1, 2); both take --probe-timeout (seconds) and --missed-probes for Orleans' failure detection.
+/// See <see cref="SiloKillScenario"/>.
 /// </summary>
 public static class LoadSuite
 {
@@ -64,9 +65,12 @@ public static class LoadSuite
         {
             notes.Add("flash-sale-kill, cluster-kill: the silo is killed with SIGKILL (no graceful shutdown). A connection whose request ends in an error waits "
                 + "250 ms before its next one, as a client backs off, so the error count is bounded by the buyers and the outage, not by a tight retry loop. "
-                + "Errors during an outage are counted by when they ended, to the 100 ms. Orleans' membership timeouts are the defaults (probe timeout 5 s, "
-                + "3 missed probes, 2 votes to declare a silo dead): the silo takes no membership settings from configuration (Orleans__ClusterMembership__* "
-                + "is not bound; checked with the silo's options log), so the harness cannot shorten them without a change to silo/.");
+                + "Errors during an outage are counted by when they ended, to the 100 ms. Failure detection: "
+                + (args.Text("probe-timeout", null) is null && args.Text("missed-probes", null) is null
+                    ? "Orleans' defaults (probe timeout 5 s, 3 missed probes, 2 votes to declare a silo dead); --probe-timeout and --missed-probes "
+                      + "set Orleans:ClusterMembership:ProbeTimeout and NumMissedProbesLimit on every silo."
+                    : $"Orleans:ClusterMembership:ProbeTimeout {args.Text("probe-timeout", "5")} s, NumMissedProbesLimit {args.Text("missed-probes", "3")} "
+                      + "on every silo (--probe-timeout, --missed-probes)."));
         }
         notes.Add($"Load average when the run ended: {LoadAverage()}. Silo logs: {logDir}.");
         return LoadReport.ToMarkdown($"Checkout load (issue 6): {scenario}", args.Used, postgres.ServerVersion, rows, notes);

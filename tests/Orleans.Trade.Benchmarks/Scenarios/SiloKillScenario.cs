@@ -71,6 +71,18 @@ public static class SiloKillScenario
         var siloDatabase = new Npgsql.NpgsqlConnectionStringBuilder(database) { MaxPoolSize = poolSize }.ConnectionString;
         var silos = Enumerable.Range(0, siloCount)
             .Select(i => new BenchSilo(ctx.SiloDll, siloDatabase, name, siloCount == 1 ? name : $"{name}-{i}", ctx.LogDir)).ToArray();
+        foreach (var silo in silos)
+        {
+            // Failure detection, when the run asks for other than Orleans' defaults.
+            if (ctx.Args.Text("probe-timeout", null) is { } probeTimeout)
+            {
+                silo.ExtraEnvironment["Orleans__ClusterMembership__ProbeTimeout"] = TimeSpan.FromSeconds(double.Parse(probeTimeout, System.Globalization.CultureInfo.InvariantCulture)).ToString("c");
+            }
+            if (ctx.Args.Text("missed-probes", null) is { } missed)
+            {
+                silo.ExtraEnvironment["Orleans__ClusterMembership__NumMissedProbesLimit"] = missed;
+            }
+        }
         if (siloCount > 1)
         {
             // The harness asks the dashboard which silo hosts the hot SKU (off by default; about 5% of a silo's CPU).
