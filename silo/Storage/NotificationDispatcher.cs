@@ -119,14 +119,19 @@ public sealed class NotificationDispatcher(
         await command.With("now", database.ToDb(clock.GetUtcNow())).With("note", note).ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// The ids of up to <c>@limit</c> rows due at <c>@now</c>, oldest first; on PostgreSQL rows another silo holds are skipped.
+    /// </summary>
+    private string DueIds => "SELECT notification_id FROM order_notifications " +
+        "WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= @now ORDER BY next_attempt_at LIMIT @limit" +
+        (database.Provider == StorageProvider.Postgres ? " FOR UPDATE SKIP LOCKED" : "");
+
     private async Task<int> SkipDueAsync(DateTimeOffset now, NotificationOptions settings, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var lockClause = database.Provider == StorageProvider.Postgres ? " FOR UPDATE SKIP LOCKED" : "";
         return await connection.Command(
                 "UPDATE order_notifications SET attempts = attempts + 1, delivered_at = @now, last_error = 'skipped: no webhook configured' " +
-                "WHERE notification_id IN (SELECT notification_id FROM order_notifications " +
-                "WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= @now ORDER BY next_attempt_at LIMIT @limit" + lockClause + ")")
+                $"WHERE notification_id IN ({DueIds})")
             .With("now", database.ToDb(now)).With("limit", settings.BatchSize)
             .ExecuteNonQueryAsync(cancellationToken);
     }
@@ -134,11 +139,8 @@ public sealed class NotificationDispatcher(
     private async Task<IReadOnlyList<Due>> ClaimAsync(DateTimeOffset now, NotificationOptions settings, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var lockClause = database.Provider == StorageProvider.Postgres ? " FOR UPDATE SKIP LOCKED" : "";
         await using var command = connection.Command(
-            "UPDATE order_notifications SET next_attempt_at = @lease WHERE notification_id IN (" +
-            "SELECT notification_id FROM order_notifications WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= @now " +
-            "ORDER BY next_attempt_at LIMIT @limit" + lockClause + ") " +
+            $"UPDATE order_notifications SET next_attempt_at = @lease WHERE notification_id IN ({DueIds}) " +
             "RETURNING notification_id, order_id, recipient, channels, event, status, created_at, attempts")
             .With("lease", database.ToDb(now + settings.Lease)).With("now", database.ToDb(now)).With("limit", settings.BatchSize);
         var due = new List<Due>();
