@@ -64,6 +64,8 @@ public sealed class PaymentGrain(
     private const int SeenEventsKept = 64;
     private IGrainTimer? _timer;
     private bool _reminderMayExist;
+    /// <summary>Steps whose calls are safe to repeat have changed the state since the last write; the step chain writes once at its end.</summary>
+    private bool _unwritten;
 
     private PaymentState S => state.State;
     private string PaymentId => this.GetPrimaryKeyString();
@@ -90,8 +92,20 @@ public sealed class PaymentGrain(
             S.Provider = provider.Name;
             S.CreatedAt = now;
             Note(now, "Created", $"{start.Instrument.Type} {start.Amount.AmountMinor} {start.Amount.Currency}");
-            // The attempt exists before the provider hears of it. A crash from here on is picked up by the order's deadline
-            // reminder, which resumes its open payments (Resume), so a payment costs no reminder of its own unless it stalls.
+            if (start.Risk is { } attempt)
+            {
+                // Scoring only reads, so it goes into the first write; if it cannot be had now, the first step scores.
+                try
+                {
+                    await Score(attempt, now);
+                }
+                catch (Exception ex) when (ex is TimeoutException or OrleansException)
+                {
+                    logger.LogWarning(ex, "Payment {PaymentId} could not be scored at once; its first step scores it", PaymentId);
+                }
+            }
+            // The attempt (and its score) exists before the provider hears of it. A crash from here on is picked up by the order's
+            // deadline reminder, which resumes its open payments (Resume), so a payment costs no reminder of its own unless it stalls.
             await Write();
         }
         await Advance();
@@ -112,16 +126,16 @@ public sealed class PaymentGrain(
             S.SeenEvents.RemoveAt(0);
         }
         var now = clock.GetUtcNow();
-        if (e.RefundId is { } refundId && e.RefundStatus is { } refundStatus)
+        var changed = e.RefundId is { } refundId && e.RefundStatus is { } refundStatus
+            ? SettleRefund(now, refundId, refundStatus == RefundOutcomeStatus.Succeeded ? RefundStatus.Succeeded
+                : refundStatus == RefundOutcomeStatus.Failed ? RefundStatus.Failed : RefundStatus.Pending, "webhook")
+            : Apply(now, e.Outcome, "webhook");
+        // An event that tells what the payment already knows (the usual case: the provider's answer came first) costs no write;
+        // its id is remembered in memory, and a repeat after a restart changes nothing either.
+        if (changed)
         {
-            SettleRefund(now, refundId, refundStatus == RefundOutcomeStatus.Succeeded ? RefundStatus.Succeeded
-                : refundStatus == RefundOutcomeStatus.Failed ? RefundStatus.Failed : RefundStatus.Pending, "webhook");
+            await Write();
         }
-        else
-        {
-            Apply(now, e.Outcome, "webhook");
-        }
-        await Write();
         await Advance();
     }
 
@@ -219,18 +233,59 @@ public sealed class PaymentGrain(
             while (await Step())
             {
             }
+            await WriteUnwritten();
             await StopReconcile();
         }
         catch (Exception ex) when (ex is PaymentProviderUnavailableException or TimeoutException or OrleansException)
         {
             logger.LogWarning(ex, "Payment {PaymentId} could not finish a step; it will ask again", PaymentId);
-            await ScheduleReconcile();
+            await KeepAsking();
         }
         catch (Exception ex)
         {
             // Not transient (a refused request, a bug): keep the state as it is, say so loudly, and keep asking.
             logger.LogError(ex, "Payment {PaymentId} failed a step; it will ask again", PaymentId);
-            await ScheduleReconcile();
+            await KeepAsking();
+        }
+    }
+
+    /// <summary>After a failed step: store what the earlier steps did (or fall back to what is stored), and ask again later.</summary>
+    private async Task KeepAsking()
+    {
+        try
+        {
+            await WriteUnwritten();
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Payment {PaymentId} could not store its last steps; they are repeated from the stored state", PaymentId);
+        }
+        await ScheduleReconcile();
+    }
+
+    private Task WriteUnwritten() => _unwritten ? Write() : Task.CompletedTask;
+
+    /// <summary>
+    /// For a step whose calls are safe to repeat (the order's answers are idempotent per payment, the provider's per idempotency
+    /// key, the risk histories per payment id): its change rides on the chain's next write. A crash before that write repeats
+    /// the step from the stored state, with the same outcome.
+    /// </summary>
+    private void Unwritten() => _unwritten = true;
+
+    private async Task Score(Risk.RiskEvent attempt, DateTimeOffset now)
+    {
+        var assessment = await risk.AssessAsync(attempt with { OccurredAt = now });
+        S.RiskScore = assessment.Score;
+        S.RiskEvent = assessment.Event;
+        S.RiskFeatures = assessment.Features.ToList();
+        Note(now, "Scored", $"{assessment.Score.Score} ({assessment.Score.Decision}, model {assessment.Score.ModelVersion})");
+        if (assessment.Score.Decision == Risk.RiskDecision.Block)
+        {
+            S.Status = PaymentStatus.Failed;
+            S.DeclineCode = "risk_blocked";
+            S.Message = assessment.Score.Reasons.FirstOrDefault()?.Description;
+            S.Notice = OrderNotice.Failed;
+            Note(now, "Failed", "blocked by risk policy");
         }
     }
 
@@ -243,19 +298,7 @@ public sealed class PaymentGrain(
         if (S.Status == PaymentStatus.Pending && start.Risk is { } attempt && S.RiskScore is null)
         {
             // Scored before the provider hears of it: a blocked payment never reaches the provider.
-            var assessment = await risk.AssessAsync(attempt with { OccurredAt = now });
-            S.RiskScore = assessment.Score;
-            S.RiskEvent = assessment.Event;
-            S.RiskFeatures = assessment.Features.ToList();
-            Note(now, "Scored", $"{assessment.Score.Score} ({assessment.Score.Decision}, model {assessment.Score.ModelVersion})");
-            if (assessment.Score.Decision == Risk.RiskDecision.Block)
-            {
-                S.Status = PaymentStatus.Failed;
-                S.DeclineCode = "risk_blocked";
-                S.Message = assessment.Score.Reasons.FirstOrDefault()?.Description;
-                S.Notice = OrderNotice.Failed;
-                Note(now, "Failed", "blocked by risk policy");
-            }
+            await Score(attempt, now);
             await Write();
             return true;
         }
@@ -312,7 +355,7 @@ public sealed class PaymentGrain(
                     S.VoidRequested = true;
                     Note(now, "RefusedByOrder", "the order can no longer take this payment");
                 }
-                await Write();
+                Unwritten();
                 return true;
             case OrderNotice.Captured:
                 var keep = await order.PaymentCaptured(PaymentId);
@@ -329,19 +372,21 @@ public sealed class PaymentGrain(
                         await ScheduleReconcile();
                     }
                     Note(now, "RefusedByOrder", "returned in full");
+                    await Write();
+                    return true;
                 }
-                await Write();
+                Unwritten();
                 return true;
             case OrderNotice.Failed:
                 await order.PaymentFailed(PaymentId, S.DeclineCode is null ? $"payment {S.Status.ToString().ToLowerInvariant()}" : $"declined: {S.DeclineCode}");
                 S.Notice = OrderNotice.None;
-                await Write();
+                Unwritten();
                 return true;
         }
         if (S.Status == PaymentStatus.Authorized && S.CaptureRequested)
         {
             Apply(now, await provider.CaptureAsync(S.ProviderPaymentId!, start.Amount, $"{PaymentId}:capture", CancellationToken.None), "capture");
-            await Write();
+            Unwritten();
             return S.Status != PaymentStatus.Authorized;
         }
         if (S.VoidRequested && S.Status is PaymentStatus.Authorized or PaymentStatus.RequiresAction or PaymentStatus.AwaitingTransfer)
@@ -368,7 +413,7 @@ public sealed class PaymentGrain(
             var declined = S.Status is PaymentStatus.Failed || (S.Status is PaymentStatus.Voided && S.ReviewApproved == false);
             await risk.RecordAsync(recorded with { Outcome = declined ? Risk.RiskOutcome.Declined : Risk.RiskOutcome.Approved });
             S.RiskRecorded = true;
-            await Write();
+            Unwritten();
             return true;
         }
         if (S.RefundsToReport.Count > 0)
@@ -383,14 +428,16 @@ public sealed class PaymentGrain(
     }
 
     /// <summary>Moves the payment forward on a provider outcome; outcomes that would move it backwards (stale events) are ignored.</summary>
-    private void Apply(DateTimeOffset now, ProviderOutcome outcome, string source)
+    /// <returns>Whether the state changed.</returns>
+    private bool Apply(DateTimeOffset now, ProviderOutcome outcome, string source)
     {
+        var learnedId = S.ProviderPaymentId is null && outcome.ProviderPaymentId is not null;
         S.ProviderPaymentId ??= outcome.ProviderPaymentId;
         var from = S.Status;
         var next = PaymentTransitions.Next(from, outcome.Status);
         if (next == from)
         {
-            return;
+            return learnedId;
         }
         S.Status = next;
         S.DeclineCode = outcome.DeclineCode ?? S.DeclineCode;
@@ -411,14 +458,16 @@ public sealed class PaymentGrain(
             S.VoidRequested = false;
         }
         Note(now, next.ToString(), outcome.DeclineCode is null ? source : $"{source}: {outcome.DeclineCode}");
+        return true;
     }
 
-    private void SettleRefund(DateTimeOffset now, string refundId, RefundStatus status, string source)
+    /// <returns>Whether the state changed.</returns>
+    private bool SettleRefund(DateTimeOffset now, string refundId, RefundStatus status, string source)
     {
         var index = S.Refunds.FindIndex(r => r.RefundId == refundId);
         if (index < 0 || S.Refunds[index].Status != RefundStatus.Pending || status == RefundStatus.Pending)
         {
-            return;
+            return false;
         }
         S.Refunds[index] = S.Refunds[index] with { Status = status, SettledAt = now };
         if (!refundId.EndsWith("-return", StringComparison.Ordinal))
@@ -430,6 +479,7 @@ public sealed class PaymentGrain(
         {
             S.Status = PaymentStatus.Refunded;
         }
+        return true;
     }
 
     private bool HasWork() =>
@@ -476,7 +526,12 @@ public sealed class PaymentGrain(
         S.UpdatedAt = now;
     }
 
-    private Task Write() => state.WriteOrReloadAsync(this);
+    private Task Write()
+    {
+        // Whether it lands or the stored state is reloaded (or the activation dropped), nothing unwritten is left in memory after it.
+        _unwritten = false;
+        return state.WriteOrReloadAsync(this);
+    }
 
     private PaymentView View()
     {
