@@ -13,13 +13,14 @@ public sealed class PaymentsSiloFixture : IAsyncLifetime
     public const string SandboxKey = "sandbox-test-key-0123456789";
     public SiloProcess Silo { get; private set; } = null!;
     public OrderTestShop Shop { get; private set; } = null!;
+    public string ConnectionString { get; private set; } = null!;
 
     /// <summary>The whole silo log, kept for diagnosing a failed run.</summary>
     public string LogFile { get; } = Path.Combine(Path.GetTempPath(), "orleans-trade-tests", $"payments-{Guid.NewGuid():N}.log");
 
     public async Task InitializeAsync()
     {
-        var connectionString = await PostgresServer.CreateDatabaseAsync("payments");
+        var connectionString = ConnectionString = await PostgresServer.CreateDatabaseAsync("payments");
         Directory.CreateDirectory(Path.GetDirectoryName(LogFile)!);
         Silo = new SiloProcess(SiloStorage.Postgres(connectionString), "payments-" + Guid.NewGuid().ToString("N")[..8],
             new Dictionary<string, string>
@@ -143,6 +144,29 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
         var other = await Shop.KeyAsync("buyer", OrderTestShop.NewId("b"));
         Assert.Equal(HttpStatusCode.NotFound, (await other.GetJsonAsync($"/api/v1/payments/{payment["paymentId"]}")).Status);
         Assert.Equal(HttpStatusCode.OK, (await order.Seller.GetJsonAsync($"/api/v1/payments/{payment["paymentId"]}")).Status);
+    }
+
+    [Fact]
+    public async Task A_card_payment_that_goes_straight_through_is_stored_in_three_writes()
+    {
+        var order = await OrderAsync();
+        var card = await CardAsync(order.Buyer, "4242 4242 4242 4242");
+
+        var (status, payment) = await PayAsync(order, new { method = "card", cardToken = card });
+
+        Assert.True(status == HttpStatusCode.Created, $"{status} {payment}");
+        var paymentId = payment!["paymentId"]!.GetValue<string>();
+        var events = payment["history"]!.AsArray().Select(h => h!["event"]!.GetValue<string>()).ToArray();
+        Assert.Equal(["Created", "Scored", "Authorized", "Captured"], events);
+        // The attempt with its score, the provider's answer, then one write for what the order and the capture answered:
+        // the steps whose calls are safe to repeat share the last write. Each write adds one to the row's version.
+        await using var connection = new Npgsql.NpgsqlConnection(fixture.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(
+            "SELECT version FROM grain_state WHERE state_name = 'payment' AND grain_id LIKE '%' || @id", connection);
+        command.Parameters.AddWithValue("id", paymentId);
+        Assert.Equal(3, (int)(await command.ExecuteScalarAsync())!);
+        Assert.Equal("awaitingShipment", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>());
     }
 
     [Fact]
