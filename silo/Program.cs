@@ -62,6 +62,8 @@ builder.Services.AddSingleton(sp => SiloConfiguration.CreateCardFingerprintKey(b
 builder.Services.AddSingleton<SqlOrderStore>();
 builder.Services.AddSingleton<IStateOutboxWriter>(sp => sp.GetRequiredService<SqlOrderStore>());
 builder.Services.AddSingleton<IOrderQueries>(sp => sp.GetRequiredService<SqlOrderStore>());
+builder.Services.AddSingleton<Orleans.Trade.Inventory.IPlacedOrders>(sp => sp.GetRequiredService<SqlOrderStore>());
+builder.Services.Configure<Orleans.Trade.Inventory.InventoryOptions>(builder.Configuration.GetSection("Inventory"));
 builder.Services.AddTradeOrders(builder.Configuration);
 builder.Services.AddRiskScoring(builder.Configuration);
 builder.Services.AddSingleton<Orleans.Trade.Risk.CachedRiskPolicy>();

@@ -120,12 +120,26 @@ public sealed record StockAlert(
     [property: Id(5)] int? Threshold,
     [property: Id(6)] DateTimeOffset RaisedAt);
 
-/// <summary>A request to hold stock for one order line. <see cref="ReservationId"/> makes retries no-ops.</summary>
+/// <summary>
+/// A request to hold stock for one order line. <see cref="ReservationId"/> makes retries no-ops. With <see cref="HoldUntil"/>
+/// the hold is tentative: unless its order is placed by then, the SKU asks the order and gives the units back (an abandoned
+/// checkout). Without it the units stay held until the order releases or commits them.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record StockReservationRequest(
     [property: Id(0)] string ReservationId,
     [property: Id(1)] long Quantity,
-    [property: Id(2)] IReadOnlyList<string> RankedWarehouseIds);
+    [property: Id(2)] IReadOnlyList<string> RankedWarehouseIds,
+    [property: Id(3)] DateTimeOffset? HoldUntil = null);
+
+/// <summary>Reservation ids are "{order id}:{line index}": the order that holds a reservation is known from its id.</summary>
+public static class ReservationIds
+{
+    public static string For(string orderId, int line) => $"{orderId}:{line}";
+
+    public static string OrderOf(string reservationId) =>
+        reservationId.LastIndexOf(':') is var colon and > 0 ? reservationId[..colon] : reservationId;
+}
 
 /// <summary>Units of one line taken from one warehouse, or from pre-sale (no warehouse) with a promised ship date.</summary>
 [GenerateSerializer, Immutable]

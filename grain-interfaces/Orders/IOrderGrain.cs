@@ -3,7 +3,8 @@ namespace Orleans.Trade.Orders;
 /// <summary>
 /// One order (one seller's part of a checkout). Key: the order id (a ULID). Placement is two-phase so that a cart spanning
 /// several sellers is all or nothing: <see cref="Prepare"/> reserves stock, then <see cref="Confirm"/> or <see cref="Abort"/>.
-/// An order left prepared (a crashed checkout) is aborted by its own deadline reminder.
+/// Preparing writes nothing: the reservations carry a hold time, and a SKU whose hold outlives an order that was never
+/// placed (a crashed checkout) asks the order through <see cref="KeepsReservation"/> and gives the units back.
 /// </summary>
 public interface IOrderGrain : IGrainWithStringKey
 {
@@ -13,6 +14,12 @@ public interface IOrderGrain : IGrainWithStringKey
     Task<OrderView?> Confirm();
 
     Task Abort(string reason);
+
+    /// <summary>
+    /// Asked by a SKU whose tentative hold ran out: true if this order is placed (it keeps the units); otherwise the order gives
+    /// up its placement, so it can no longer be confirmed, and the SKU releases the units.
+    /// </summary>
+    Task<bool> KeepsReservation(string reservationId);
 
     [ReadOnly]
     Task<OrderView?> Get();

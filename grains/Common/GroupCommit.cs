@@ -15,6 +15,8 @@ public sealed class GroupCommit(Func<Task> writePending, Func<Exception, Transie
     private Task? _writer;
     private TransientStorageException? _failure;
 
+    public bool IsFailed => _failure is not null;
+
     public void ThrowIfFailed()
     {
         if (_failure is not null)

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Trade.Common;
 
 namespace Orleans.Trade.Inventory;
@@ -8,15 +9,21 @@ namespace Orleans.Trade.Inventory;
 /// single-threaded turn, so a stock check and its deduction can never race. The grain is reentrant only so that requests can
 /// share a write: changes made while a write is in flight are gathered and written together (group commit), and every request
 /// is answered only after the write holding its change has committed. If a write fails, every request waiting on it fails and
-/// the activation is dropped, so the next one reloads what is durable.
+/// the activation is dropped, so the next one reloads what is durable. A checkout's reservation is tentative until its order is
+/// placed: a periodic check confirms the holds of placed orders in bulk (from the order projection) and gives back the units of
+/// holds that ran out for orders that were never placed, after asking each such order (which then cannot be confirmed).
 /// </summary>
 [Reentrant]
 public sealed class SkuGrain(
     ISkuLedgerStore store,
     IStockAlertSink alertSink,
+    IPlacedOrders placedOrders,
+    IOptions<InventoryOptions> options,
     TradeClock clock,
     ILogger<SkuGrain> logger) : Grain, ISkuGrain
 {
+    /// <summary>Order ids per query of the order projection.</summary>
+    private const int HoldCheckChunk = 2_000;
     private static readonly TimeSpan AlertRetryPeriod = TimeSpan.FromSeconds(5);
 
     /// <summary>Bound on undelivered alerts kept in state while the alert table is unreachable; the oldest are dropped first.</summary>
@@ -27,6 +34,8 @@ public sealed class SkuGrain(
     private readonly Dictionary<string, StockReservation?> _reservationChanges = new(StringComparer.Ordinal);
     private GroupCommit? _commit;
     private IGrainTimer? _alertRetryTimer;
+    private IGrainTimer? _holdTimer;
+    private bool _checkingHolds;
 
     private string SkuId => this.GetPrimaryKeyString();
 
@@ -49,6 +58,10 @@ public sealed class SkuGrain(
         if (_state.PendingAlerts.Count > 0)
         {
             ScheduleAlertRetry();
+        }
+        if (_state.Reservations.Values.Any(r => r.HoldUntil is not null))
+        {
+            ScheduleHoldCheck();
         }
     }
 
@@ -145,6 +158,10 @@ public sealed class SkuGrain(
         {
             _reservationChanges[request.ReservationId] = _state.Reservations[request.ReservationId];
             Changed(before, now);
+            if (request.HoldUntil is not null)
+            {
+                ScheduleHoldCheck();
+            }
         }
         await Commit.CommitAsync(changed);
         return result;
@@ -176,6 +193,97 @@ public sealed class SkuGrain(
             Changed(before, now);
         }
         await Commit.CommitAsync(changed);
+    }
+
+    /// <summary>
+    /// Settles tentative holds: those whose order is placed become firm (written with the next write); an expired hold whose
+    /// order is not placed is put to the order, which keeps it only if it is placed by now, and is otherwise released.
+    /// </summary>
+    private async Task CheckHolds()
+    {
+        if (_checkingHolds || Commit.IsFailed)
+        {
+            return;
+        }
+        _checkingHolds = true;
+        try
+        {
+            var tentative = _state.Reservations.Values.Where(r => r.HoldUntil is not null).ToArray();
+            if (tentative.Length == 0)
+            {
+                _holdTimer?.Dispose();
+                _holdTimer = null;
+                return;
+            }
+            var placed = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var chunk in tentative.Select(r => ReservationIds.OrderOf(r.ReservationId)).Distinct(StringComparer.Ordinal).Chunk(HoldCheckChunk))
+            {
+                placed.UnionWith(await placedOrders.WhichArePlacedAsync(chunk, CancellationToken.None));
+            }
+            var now = clock.GetUtcNow();
+            var expired = tentative.Where(r => !placed.Contains(ReservationIds.OrderOf(r.ReservationId)) && r.HoldUntil <= now).ToArray();
+            var answers = await Task.WhenAll(expired.Select(async r =>
+            {
+                try
+                {
+                    return (bool?)await GrainFactory.GetGrain<Orders.IOrderGrain>(ReservationIds.OrderOf(r.ReservationId)).KeepsReservation(r.ReservationId);
+                }
+                catch (Exception ex)
+                {
+                    logger.LogWarning(ex, "SKU {SkuId} could not settle the hold {ReservationId}; will ask again", SkuId, r.ReservationId);
+                    return null;
+                }
+            }));
+            Commit.ThrowIfFailed();
+            var firm = tentative.Where(r => placed.Contains(ReservationIds.OrderOf(r.ReservationId)))
+                .Concat(expired.Where((_, i) => answers[i] is true)).Select(r => r.ReservationId).ToArray();
+            var released = expired.Where((_, i) => answers[i] is false).Select(r => r.ReservationId).ToArray();
+            var changed = false;
+            foreach (var id in firm)
+            {
+                // Still held and still tentative: the order may have released it meanwhile.
+                if (_state.Reservations.TryGetValue(id, out var current) && current.HoldUntil is not null)
+                {
+                    _state.Reservations[id] = current with { HoldUntil = null };
+                    _reservationChanges[id] = _state.Reservations[id];
+                    changed = true;
+                }
+            }
+            var before = StockRules.TotalAvailable(_state);
+            var anyReleased = false;
+            foreach (var id in released)
+            {
+                if (StockRules.Release(_state, id, now))
+                {
+                    _reservationChanges[id] = null;
+                    anyReleased = true;
+                }
+            }
+            if (anyReleased)
+            {
+                logger.LogInformation("SKU {SkuId} gave back {Count} holds of checkouts that were never placed", SkuId, released.Length);
+                Changed(before, now);
+            }
+            if (changed || anyReleased)
+            {
+                await Commit.CommitAsync(changed: true);
+            }
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "SKU {SkuId} could not settle its tentative holds; will retry", SkuId);
+        }
+        finally
+        {
+            _checkingHolds = false;
+        }
+    }
+
+    private void ScheduleHoldCheck()
+    {
+        var period = options.Value.HoldCheckPeriod;
+        _holdTimer ??= this.RegisterGrainTimer(static (grain, _) => grain.CheckHolds(), this,
+            new GrainTimerCreationOptions { DueTime = period, Period = period, Interleave = true, KeepAlive = true });
     }
 
     private StockWriteResult? Refusal(string? actingSellerId)

@@ -26,4 +26,6 @@ public sealed class SkuState
 public sealed record StockReservation(
     [property: Id(0)] string ReservationId,
     [property: Id(1)] IReadOnlyList<StockAllocationPart> Parts,
-    [property: Id(2)] DateTimeOffset ReservedAt);
+    [property: Id(2)] DateTimeOffset ReservedAt,
+    /// <summary>Set while the hold is tentative (its order not yet known to be placed); null once it is.</summary>
+    [property: Id(3)] DateTimeOffset? HoldUntil = null);

@@ -128,7 +128,7 @@ public static class StockRules
             state.PreSaleReserved += allocation.PreSaleQuantity;
             parts.Add(new StockAllocationPart(null, allocation.PreSaleQuantity, catalog.PreSale!.PromisedShipDate));
         }
-        state.Reservations[request.ReservationId] = new StockReservation(request.ReservationId, parts, now);
+        state.Reservations[request.ReservationId] = new StockReservation(request.ReservationId, parts, now, request.HoldUntil);
         changed = true;
         CheckInvariants(state);
         return new StockReservationResult(ReservationStatus.Reserved, parts, TotalAvailable(state) + Math.Max(0, preSaleRemaining - allocation.PreSaleQuantity), catalog);

@@ -54,9 +54,8 @@ public sealed class OrderGrain(
                 S.Phase = OrderPhase.Preparing;
                 S.CreatedAt = now;
                 S.UpdatedAt = now;
-                // Written (with its wake time) before any stock is held: if the checkout dies half-way, the sweeper wakes this
-                // order at its placement time-out and it releases the stock.
-                await WriteOrReload();
+                // Not written: the reservations are tentative until the placement time-out. If the checkout dies half-way, the
+                // SKUs ask this order then (KeepsReservation), find it unplaced, and give the units back.
                 break;
         }
         _prepared = await ReserveAll();
@@ -72,6 +71,12 @@ public sealed class OrderGrain(
         if (S.Phase == OrderPhase.Aborted)
         {
             return null;
+        }
+        if (S.Phase == OrderPhase.New)
+        {
+            // Prepared in an activation that is gone (a silo restarted); nothing was stored. The checkout's retry prepares again
+            // (the SKUs answer the same reservations) and confirms.
+            throw new TransientStorageException($"Order {OrderId} lost its placement before it was confirmed; retry with the same Idempotency-Key.");
         }
         if (S.Phase != OrderPhase.Preparing)
         {
@@ -113,12 +118,38 @@ public sealed class OrderGrain(
         S.AbortReason = reason;
         S.PendingReleases.AddRange(Reservations());
         S.UpdatedAt = clock.GetUtcNow();
-        await WriteOrReload();
+        if (state.RecordExists)
+        {
+            // Prepared by an earlier version, which stored the placement: the abort must be stored too.
+            await WriteOrReload();
+        }
+        // An unstored placement needs no write: if a release fails, the SKU's hold runs out and it asks this order again.
         await DrainStockWork();
     }
 
+    public async Task<bool> KeepsReservation(string reservationId)
+    {
+        switch (S.Phase)
+        {
+            case OrderPhase.Live:
+                return Reservations().Any(r => r.ReservationId == reservationId);
+            case OrderPhase.Preparing when state.RecordExists:
+                await Abort("the checkout did not complete in time");
+                return false;
+            case OrderPhase.Preparing:
+                // Not placed in time: refuse a late Confirm; the SKU releases the units.
+                S.Phase = OrderPhase.Aborted;
+                S.AbortReason = "the checkout did not complete in time";
+                _prepared = null;
+                logger.LogInformation("Order {OrderId} gives up its placement: its stock hold ran out before it was confirmed", OrderId);
+                return false;
+            default:
+                return false;
+        }
+    }
+
     private IEnumerable<HeldReservation> Reservations() =>
-        S.Placement!.Lines.Select((line, i) => new HeldReservation(line.SkuId, $"{OrderId}:{i}"));
+        S.Placement!.Lines.Select((line, i) => new HeldReservation(line.SkuId, ReservationIds.For(OrderId, i)));
 
     /// <summary>Reserves every line (idempotent per reservation id) and builds the priced lines and totals.</summary>
     private async Task<PrepareResult> ReserveAll()
@@ -128,7 +159,7 @@ public sealed class OrderGrain(
         var ranked = WarehouseRanking.Rank(placement.ShipTo.Country, warehouses.Select(w => (w.WarehouseId, w.Country)), regions);
         var reservations = Reservations().ToArray();
         var results = await Task.WhenAll(placement.Lines.Select((line, i) =>
-            GrainFactory.GetGrain<ISkuGrain>(line.SkuId).Reserve(new StockReservationRequest(reservations[i].ReservationId, line.Quantity, ranked))));
+            GrainFactory.GetGrain<ISkuGrain>(line.SkuId).Reserve(new StockReservationRequest(reservations[i].ReservationId, line.Quantity, ranked, S.CreatedAt + _options.PlacementTimeout))));
 
         string? refusal = null;
         for (var i = 0; i < results.Length; i++)

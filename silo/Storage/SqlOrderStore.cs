@@ -7,8 +7,37 @@ using Orleans.Trade.Orders;
 namespace Orleans.Trade.Silo.Storage;
 
 /// <summary>The order list projection, the notification outbox and service tickets: order grains write, the API reads.</summary>
-public sealed class SqlOrderStore(TradeDatabase database) : IOrderQueries, IStateOutboxWriter
+public sealed class SqlOrderStore(TradeDatabase database) : IOrderQueries, IStateOutboxWriter, Orleans.Trade.Inventory.IPlacedOrders
 {
+    /// <summary>An order row commits with the order's first live state, so a row means the order is placed.</summary>
+    public async Task<IReadOnlySet<string>> WhichArePlacedAsync(IReadOnlyCollection<string> orderIds, CancellationToken cancellationToken)
+    {
+        var placed = new HashSet<string>(StringComparer.Ordinal);
+        if (orderIds.Count == 0)
+        {
+            return placed;
+        }
+        await using var connection = await database.OpenAsync(cancellationToken);
+        // PostgreSQL takes the ids as one array; SQLite (in-process) as a list of parameters, under its cap per statement.
+        foreach (var chunk in orderIds.Chunk(database.Provider == StorageProvider.Postgres ? orderIds.Count : 500))
+        {
+            var command = database.Provider == StorageProvider.Postgres
+                ? connection.Command("SELECT order_id FROM orders WHERE order_id = ANY(@ids)").With("ids", chunk)
+                : chunk.Select((id, i) => (id, i)).Aggregate(
+                    connection.Command($"SELECT order_id FROM orders WHERE order_id IN ({string.Join(", ", chunk.Select((_, i) => $"@id{i}"))})"),
+                    (c, p) => c.With($"id{p.i}", p.id));
+            await using (command)
+            {
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    placed.Add(reader.GetString(0));
+                }
+            }
+        }
+        return placed;
+    }
+
     /// <summary>Order rows of a batch of order writes, inside the storage's transaction (the transactional outbox).</summary>
     public Task WriteAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<object> outboxes, CancellationToken cancellationToken) =>
         WriteAsync(connection, transaction, outboxes.OfType<OrderOutbox>().ToArray(), cancellationToken);

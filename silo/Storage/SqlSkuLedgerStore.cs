@@ -1,5 +1,7 @@
 using System.Data.Common;
 using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
 using Orleans.Trade.Inventory;
 
 namespace Orleans.Trade.Silo.Storage;
@@ -56,13 +58,14 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
                     ?? throw new InvalidDataException($"The ledger of SKU '{skuId}' is empty."));
             }
         }
-        await using (var reader = await WithIds(connection.Command($"SELECT sku_id, reservation_id, parts, reserved_at FROM sku_reservations WHERE sku_id {inList}"))
+        await using (var reader = await WithIds(connection.Command($"SELECT sku_id, reservation_id, parts, reserved_at, hold_until FROM sku_reservations WHERE sku_id {inList}"))
                          .ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
             {
                 var parts = JsonSerializer.Deserialize<StockAllocationPart[]>(reader.GetString(2), Json)!;
-                reservations[reader.GetString(0)].Add(new StockReservation(reader.GetString(1), parts, TradeDatabase.FromDb(reader.GetValue(3))));
+                reservations[reader.GetString(0)].Add(new StockReservation(reader.GetString(1), parts, TradeDatabase.FromDb(reader.GetValue(3)),
+                    reader.IsDBNull(4) ? null : TradeDatabase.FromDb(reader.GetValue(4))));
             }
         }
         return skuIds.Select(id => found.TryGetValue(id, out var ledger) ? new SkuLedger(ledger.Version, ledger.State, reservations[id]) : null).ToArray();
@@ -140,14 +143,20 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
         var opened = mine.SelectMany(w => w.Opened.Select(r => (w.SkuId, Reservation: r))).ToArray();
         if (opened.Length > 0)
         {
-            await connection.Command(
-                    "INSERT INTO sku_reservations (sku_id, reservation_id, parts, reserved_at) " +
-                    "SELECT r.sku, r.id, CAST(r.parts AS jsonb), r.at FROM unnest(@skus, @ids, @parts, @ats) AS r(sku, id, parts, at)", transaction)
+            await using var insert = connection.Command(
+                    "INSERT INTO sku_reservations (sku_id, reservation_id, parts, reserved_at, hold_until) " +
+                    "SELECT r.sku, r.id, CAST(r.parts AS jsonb), r.at, r.hold FROM unnest(@skus, @ids, @parts, @ats, @holds) AS r(sku, id, parts, at, hold) " +
+                    "ON CONFLICT (sku_id, reservation_id) DO UPDATE SET hold_until = excluded.hold_until", transaction)
                 .With("skus", opened.Select(o => o.SkuId).ToArray())
                 .With("ids", opened.Select(o => o.Reservation.ReservationId).ToArray())
                 .With("parts", opened.Select(o => JsonSerializer.Serialize(o.Reservation.Parts, Json)).ToArray())
-                .With("ats", opened.Select(o => o.Reservation.ReservedAt.UtcDateTime).ToArray())
-                .ExecuteNonQueryAsync(cancellationToken);
+                .With("ats", opened.Select(o => o.Reservation.ReservedAt.UtcDateTime).ToArray());
+            // A reservation opened earlier comes again when its hold becomes firm: only its hold changes.
+            insert.Parameters.Add(new NpgsqlParameter("holds", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
+            {
+                Value = opened.Select(o => o.Reservation.HoldUntil is { } h ? h.UtcDateTime : (DateTime?)null).ToArray(),
+            });
+            await insert.ExecuteNonQueryAsync(cancellationToken);
         }
         return applied;
     }
@@ -177,9 +186,13 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
             }
             foreach (var r in write.Opened)
             {
-                await connection.Command("INSERT INTO sku_reservations (sku_id, reservation_id, parts, reserved_at) VALUES (@sku, @id, @parts, @at)", transaction)
+                await connection.Command("""
+                        INSERT INTO sku_reservations (sku_id, reservation_id, parts, reserved_at, hold_until) VALUES (@sku, @id, @parts, @at, @hold)
+                        ON CONFLICT (sku_id, reservation_id) DO UPDATE SET hold_until = excluded.hold_until
+                        """, transaction)
                     .With("sku", write.SkuId).With("id", r.ReservationId).With("parts", JsonSerializer.Serialize(r.Parts, Json))
-                    .With("at", database.ToDb(r.ReservedAt)).ExecuteNonQueryAsync(cancellationToken);
+                    .With("at", database.ToDb(r.ReservedAt)).With("hold", database.ToDb(r.HoldUntil))
+                    .ExecuteNonQueryAsync(cancellationToken);
             }
         }
         return applied;

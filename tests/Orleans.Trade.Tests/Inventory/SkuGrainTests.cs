@@ -66,6 +66,12 @@ public sealed class InMemorySkuLedgerStore : ISkuLedgerStore
     }
 }
 
+public sealed class NoPlacedOrders : IPlacedOrders
+{
+    public Task<IReadOnlySet<string>> WhichArePlacedAsync(IReadOnlyCollection<string> orderIds, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlySet<string>>(new HashSet<string>());
+}
+
 public sealed class SkuGrainClusterFixture : IAsyncLifetime
 {
     public RecordingAlertSink Sink { get; } = new();
@@ -81,6 +87,8 @@ public sealed class SkuGrainClusterFixture : IAsyncLifetime
             silo.AddMemoryGrainStorage(StorageNames.Trade);
             silo.Services.AddSingleton<IStockAlertSink>(Sink);
             silo.Services.AddSingleton<ISkuLedgerStore>(Ledgers);
+            // These tests make no tentative holds (those are tested against the real order projection in OrderHoldTests).
+            silo.Services.AddSingleton<IPlacedOrders, NoPlacedOrders>();
             silo.Services.AddSingleton<TimeProvider>(Clock);
             silo.Services.AddSingleton(new TradeClock(Clock));
         });

@@ -1,0 +1,127 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+using Orleans.Configuration;
+using Orleans.Trade.Orders;
+using Orleans.Trade.Tests.Infrastructure;
+
+namespace Orleans.Trade.Tests.Orders;
+
+/// <summary>
+/// Preparing an order writes nothing: its reservations are tentative holds that the SKU settles. Against a silo on PostgreSQL
+/// whose business clock the test runs ahead, with an Orleans client of its cluster standing in for a checkout that dies between
+/// preparing and confirming.
+/// </summary>
+public sealed class OrderHoldTests
+{
+    [Fact]
+    public async Task A_hold_whose_order_is_never_placed_is_given_back_and_placed_orders_keep_theirs_across_a_restart()
+    {
+        var connectionString = await PostgresServer.CreateDatabaseAsync("holds");
+        await using var silo = await SiloProcess.StartAsync(SiloStorage.Postgres(connectionString), "holds-" + Guid.NewGuid().ToString("N")[..8],
+            new Dictionary<string, string>
+            {
+                ["Clock__AllowTestControl"] = "true",
+                ["Inventory__HoldCheckPeriod"] = "00:00:01",
+            });
+        var shop = new OrderTestShop(silo);
+        await shop.WarehousesAsync();
+        var sellerId = OrderTestShop.NewId("seller");
+        var sku = await shop.SkuAsync(sellerId, stock: [("wh-de", 10)]);
+
+        using var client = await ClientOf(connectionString, silo.ClusterId);
+        var grains = client.Services.GetRequiredService<IClusterClient>();
+        var address = new ShippingAddress("Anna Schmidt", "Invalidenstr. 1", null, "Berlin", null, "10115", "DE", "+49 30 1234567");
+        OrderPlacement Placement(string orderId, long quantity) => new(orderId, "chk-" + orderId, "buyer-1", sellerId, "EUR", address,
+            [new CartLine(sku, quantity)], OrderSource.Checkout, null, "buyer-1", null);
+
+        // A checkout that dies after preparing: 3 units held, nothing stored for the order.
+        var abandoned = OrderTestShop.NewId("o");
+        Assert.Equal(PrepareStatus.Prepared, (await grains.GetGrain<IOrderGrain>(abandoned).Prepare(Placement(abandoned, 3))).Status);
+        // One placed through the grains and one through the API: 2 + 1 units.
+        var placed = OrderTestShop.NewId("o");
+        Assert.Equal(PrepareStatus.Prepared, (await grains.GetGrain<IOrderGrain>(placed).Prepare(Placement(placed, 2))).Status);
+        Assert.NotNull(await grains.GetGrain<IOrderGrain>(placed).Confirm());
+        var buyer = await shop.KeyAsync("buyer", "buyer-2");
+        var (status, created) = await OrderTestShop.CheckoutAsync(buyer, "buyer-2", OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }]);
+        Assert.Equal(HttpStatusCode.Created, status);
+        var viaApi = created!["orders"]![0]!["orderId"]!.GetValue<string>();
+        Assert.Equal(6, await shop.ReservedAsync(sku));
+        Assert.Null(await StoredOrderState(connectionString, abandoned));
+
+        // The placed orders' holds become firm (from the order projection); the abandoned one stays tentative until it runs out.
+        await Until(async () =>
+        {
+            var holds = await Holds(connectionString, sku);
+            return holds.Count == 3 && holds[$"{placed}:0"] is null && holds[$"{viaApi}:0"] is null && holds[$"{abandoned}:0"] is not null;
+        }, TimeSpan.FromSeconds(20), "placed orders' holds become firm");
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Equal(6, await shop.ReservedAsync(sku));
+
+        // Past the placement time-out (5 minutes): the abandoned order's 3 units come back, the others stay held.
+        var (advanced, body) = await shop.Admin.PostJsonAsync("/api/v1/admin/clock", new { advanceSeconds = 6 * 60 });
+        Assert.True(advanced == HttpStatusCode.OK, $"{advanced} {body}");
+        await Until(async () => await shop.ReservedAsync(sku) == 3, TimeSpan.FromSeconds(20), "the abandoned hold is released");
+        var stock = await shop.StockAsync(sku);
+        Assert.Equal(7, stock["totalAvailable"]!.GetValue<long>());
+        // The abandoned order can no longer be confirmed: its units are gone.
+        Assert.Null(await grains.GetGrain<IOrderGrain>(abandoned).Confirm());
+        Assert.Equal(["Placed"], await shop.TimelineEventsAsync(placed));
+
+        // Durable: after a crash the SKU comes back with the two firm reservations and nothing tentative.
+        silo.Kill();
+        await silo.StartAsync();
+        shop = new OrderTestShop(silo);
+        Assert.Equal(3, await shop.ReservedAsync(sku));
+        var after = await Holds(connectionString, sku);
+        Assert.Equal(new[] { $"{placed}:0", $"{viaApi}:0" }.Order(StringComparer.Ordinal), after.Keys.Order(StringComparer.Ordinal));
+        Assert.All(after.Values, hold => Assert.Null(hold));
+    }
+
+    private static async Task Until(Func<Task<bool>> done, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!await done())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting until {what}.");
+            await Task.Delay(250);
+        }
+    }
+
+    private static async Task<IHost> ClientOf(string connectionString, string clusterId)
+    {
+        var host = Host.CreateDefaultBuilder()
+            .UseOrleansClient(client => client
+                .UseAdoNetClustering(o => { o.Invariant = "Npgsql"; o.ConnectionString = connectionString; })
+                .Configure<ClusterOptions>(o => { o.ClusterId = clusterId; o.ServiceId = clusterId; }))
+            .Build();
+        await host.StartAsync();
+        return host;
+    }
+
+    /// <summary>Reservation id → hold_until of the SKU's stored reservations.</summary>
+    private static async Task<Dictionary<string, DateTime?>> Holds(string connectionString, string sku)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT reservation_id, hold_until FROM sku_reservations WHERE sku_id = @sku", connection);
+        command.Parameters.AddWithValue("sku", sku);
+        await using var reader = await command.ExecuteReaderAsync();
+        var holds = new Dictionary<string, DateTime?>();
+        while (await reader.ReadAsync())
+        {
+            holds[reader.GetString(0)] = reader.IsDBNull(1) ? null : reader.GetDateTime(1);
+        }
+        return holds;
+    }
+
+    private static async Task<object?> StoredOrderState(string connectionString, string orderId)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT version FROM grain_state WHERE state_name = 'order' AND grain_id = @id", connection);
+        command.Parameters.AddWithValue("id", "order/" + orderId);
+        return await command.ExecuteScalarAsync();
+    }
+}
