@@ -14,7 +14,7 @@ namespace Orleans.Trade.Api.Inventory;
 public static class InventoryApi
 {
     public const int MaxBulkItems = 10_000;
-    private const int BulkParallelism = 128;
+    private const int BulkParallelism = 1_024;
     private const int MaxAlertPage = 500;
 
     public static IEndpointRouteBuilder MapInventoryApiV1(this IEndpointRouteBuilder app)

@@ -9,7 +9,8 @@ namespace Orleans.Trade.Benchmarks.Scenarios;
 /// <summary>
 /// Scenario 4: --updates absolute stock updates (ERP sync) through <c>POST /api/v1/stock/bulk</c>, --batch items per request,
 /// --bulk-connections requests in flight, spread round-robin over --skus SKUs with rising versions (update i: SKU i mod skus,
-/// version 2 + i / skus, onHand 1000 + version). Checked: every SKU ends at the on-hand and version of its newest applied update.
+/// version 2 + i / skus, onHand 1000 + version), after a warm-up on 2,000 SKUs of its own (--warmup-seconds, or --warmup requests).
+/// Checked: every SKU ends at the on-hand and version of its newest applied update.
 /// </summary>
 public static class BulkSyncScenario
 {
@@ -26,6 +27,32 @@ public static class BulkSyncScenario
         var skuIds = Enumerable.Range(0, skus).Select(i => $"sku-{i:D6}").ToArray();
         Console.Error.WriteLine($"bench: bulk-sync: seeding {skus:N0} SKUs");
         await shop.SkusAsync(skuIds, 1_000);
+
+        // Warm-up, as for the flash sales: bulk requests against SKUs of their own for --warmup-seconds (or --warmup requests), so
+        // the measured run sees code the JIT has finished optimising, as a silo that has been serving does.
+        var warmupText = ctx.WarmupCount is { } warmupRequests ? $"{warmupRequests:N0} requests" : $"{ctx.WarmupTime.TotalSeconds:F0} s";
+        var warmSkus = Enumerable.Range(0, Math.Min(skus, 2_000)).Select(i => $"warm-sku-{i:D6}").ToArray();
+        await shop.SkusAsync(warmSkus, 1_000);
+        Console.Error.WriteLine($"bench: bulk-sync: warm-up, {warmupText} of bulk requests on {warmSkus.Length:N0} SKUs of its own");
+        using (var warmClient = LoadRun.CreateClient(silo.BaseAddress, connections, BenchSilo.AdminKey))
+        {
+            await LoadRun.RunAsync(new LoadPlan
+            {
+                Connections = connections,
+                MaxDuration = ctx.WarmupCount is null ? ctx.WarmupTime : TimeSpan.FromMinutes(5),
+                MaxRequests = ctx.WarmupCount,
+                Next = (_, sequence) =>
+                {
+                    var items = Enumerable.Range(0, batch).Select(j =>
+                    {
+                        var i = sequence * batch + j;
+                        return new { skuId = warmSkus[i % warmSkus.Length], warehouseId = Shop.Warehouse, onHand = 1_000, version = 2 + i / warmSkus.Length };
+                    }).ToArray();
+                    return new LoadRequest(HttpMethod.Post, "/api/v1/stock/bulk", JsonSerializer.SerializeToUtf8Bytes(new { items }, BenchContext.Json), "bulk");
+                },
+                Judge = (_, _, status, _) => status == HttpStatusCode.OK ? Outcome.Ok : Outcome.Error,
+            }, warmClient);
+        }
 
         var newestApplied = new long[skus];
         long applied = 0, stale = 0, invalid = 0;
@@ -95,7 +122,7 @@ public static class BulkSyncScenario
         invariants.Check(applied + stale + invalid == bulk.Ok * (long)batch || result.StopReason != "request count" || updates % batch != 0,
             "a result per item", $"{applied} + {stale} + {invalid} results for {bulk.Ok} requests of {batch}");
         invariants.Check(invalid == 0, "no item invalid", $"{invalid} invalid");
-        var note = $"{skus:N0} SKUs, {applied:N0} of {updates:N0} updates applied, {stale:N0} stale, {invalid:N0} invalid; {requests:N0} requests of {batch:N0} items, "
+        var note = $"{skus:N0} SKUs (after a warm-up of {warmupText} on {warmSkus.Length:N0} others), {applied:N0} of {updates:N0} updates applied, {stale:N0} stale, {invalid:N0} invalid; {requests:N0} requests of {batch:N0} items, "
             + $"{connections} in flight; ops = items answered applied or stale (a stale item is an older version correctly refused), latency = per bulk request; stopped: {(result.StopReason == "duration" ? $"**at --max-duration ({ctx.MaxDuration.TotalSeconds:F0} s)**" : result.StopReason)}; "
             + $"answers: {result.StatusSummary}{memory.Caveat}";
         return new ScenarioRow("bulk-sync (items)", applied + stale, result.Elapsed, bulk, bulk.Errors, invariants, note, PeakRssBytes: peakRss);
