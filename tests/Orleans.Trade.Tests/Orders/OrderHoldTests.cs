@@ -19,7 +19,19 @@ public sealed class OrderHoldTests
     public async Task A_hold_whose_order_is_never_placed_is_given_back_and_placed_orders_keep_theirs_across_a_restart()
     {
         var connectionString = await PostgresServer.CreateDatabaseAsync("holds");
-        await using var silo = await SiloProcess.StartAsync(SiloStorage.Postgres(connectionString), "holds-" + Guid.NewGuid().ToString("N")[..8],
+        await HoldsAreSettled(SiloStorage.Postgres(connectionString));
+    }
+
+    [Fact]
+    public async Task Holds_are_settled_the_same_way_on_sqlite()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "orleans-trade-tests", Guid.NewGuid().ToString("N"), "trade.db");
+        await HoldsAreSettled(SiloStorage.Sqlite(path));
+    }
+
+    private static async Task HoldsAreSettled(SiloStorage storage)
+    {
+        await using var silo = await SiloProcess.StartAsync(storage, "holds-" + Guid.NewGuid().ToString("N")[..8],
             new Dictionary<string, string>
             {
                 ["Clock__AllowTestControl"] = "true",
@@ -30,7 +42,7 @@ public sealed class OrderHoldTests
         var sellerId = OrderTestShop.NewId("seller");
         var sku = await shop.SkuAsync(sellerId, stock: [("wh-de", 10)]);
 
-        using var client = await ClientOf(connectionString, silo.ClusterId);
+        using var client = await ClientOf(silo);
         var grains = client.Services.GetRequiredService<IClusterClient>();
         var address = new ShippingAddress("Anna Schmidt", "Invalidenstr. 1", null, "Berlin", null, "10115", "DE", "+49 30 1234567");
         OrderPlacement Placement(string orderId, long quantity) => new(orderId, "chk-" + orderId, "buyer-1", sellerId, "EUR", address,
@@ -48,13 +60,13 @@ public sealed class OrderHoldTests
         Assert.Equal(HttpStatusCode.Created, status);
         var viaApi = created!["orders"]![0]!["orderId"]!.GetValue<string>();
         Assert.Equal(6, await shop.ReservedAsync(sku));
-        Assert.Null(await StoredOrderState(connectionString, abandoned));
+        Assert.Null(await StoredOrderVersion(storage, abandoned));
 
         // The placed orders' holds become firm (from the order projection); the abandoned one stays tentative until it runs out.
         await Until(async () =>
         {
-            var holds = await Holds(connectionString, sku);
-            return holds.Count == 3 && holds[$"{placed}:0"] is null && holds[$"{viaApi}:0"] is null && holds[$"{abandoned}:0"] is not null;
+            var holds = await Holds(storage, sku);
+            return holds.Count == 3 && !holds[$"{placed}:0"] && !holds[$"{viaApi}:0"] && holds[$"{abandoned}:0"];
         }, TimeSpan.FromSeconds(20), "placed orders' holds become firm");
         await Task.Delay(TimeSpan.FromSeconds(3));
         Assert.Equal(6, await shop.ReservedAsync(sku));
@@ -74,9 +86,9 @@ public sealed class OrderHoldTests
         await silo.StartAsync();
         shop = new OrderTestShop(silo);
         Assert.Equal(3, await shop.ReservedAsync(sku));
-        var after = await Holds(connectionString, sku);
+        var after = await Holds(storage, sku);
         Assert.Equal(new[] { $"{placed}:0", $"{viaApi}:0" }.Order(StringComparer.Ordinal), after.Keys.Order(StringComparer.Ordinal));
-        Assert.All(after.Values, hold => Assert.Null(hold));
+        Assert.All(after.Values, Assert.False);
     }
 
     private static async Task Until(Func<Task<bool>> done, TimeSpan timeout, string what)
@@ -89,39 +101,66 @@ public sealed class OrderHoldTests
         }
     }
 
-    private static async Task<IHost> ClientOf(string connectionString, string clusterId)
+    private static async Task<IHost> ClientOf(SiloProcess silo)
     {
         var host = Host.CreateDefaultBuilder()
-            .UseOrleansClient(client => client
-                .UseAdoNetClustering(o => { o.Invariant = "Npgsql"; o.ConnectionString = connectionString; })
-                .Configure<ClusterOptions>(o => { o.ClusterId = clusterId; o.ServiceId = clusterId; }))
+            .UseOrleansClient(client =>
+            {
+                if (silo.Storage.Provider == "postgres")
+                {
+                    client.UseAdoNetClustering(o => { o.Invariant = "Npgsql"; o.ConnectionString = silo.Storage.Target; })
+                        .Configure<ClusterOptions>(o => { o.ClusterId = silo.ClusterId; o.ServiceId = silo.ClusterId; });
+                }
+                else
+                {
+                    client.UseLocalhostClustering(silo.GatewayPort, silo.ClusterId, silo.ClusterId);
+                }
+            })
             .Build();
         await host.StartAsync();
         return host;
     }
 
-    /// <summary>Reservation id → hold_until of the SKU's stored reservations.</summary>
-    private static async Task<Dictionary<string, DateTime?>> Holds(string connectionString, string sku)
+    private static async Task<System.Data.Common.DbConnection> Open(SiloStorage storage)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
+        System.Data.Common.DbConnection connection = storage.Provider == "postgres"
+            ? new NpgsqlConnection(storage.Target)
+            : new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={storage.Target}");
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT reservation_id, hold_until FROM sku_reservations WHERE sku_id = @sku", connection);
-        command.Parameters.AddWithValue("sku", sku);
+        return connection;
+    }
+
+    private static async Task<object?> Scalar(SiloStorage storage, string sql, string name, string value)
+    {
+        await using var connection = await Open(storage);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
+        return await command.ExecuteScalarAsync();
+    }
+
+    /// <summary>Reservation id → whether its hold is still tentative, for the SKU's stored reservations.</summary>
+    private static async Task<Dictionary<string, bool>> Holds(SiloStorage storage, string sku)
+    {
+        await using var connection = await Open(storage);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT reservation_id, hold_until IS NOT NULL FROM sku_reservations WHERE sku_id = @sku";
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = "sku";
+        parameter.Value = sku;
+        command.Parameters.Add(parameter);
         await using var reader = await command.ExecuteReaderAsync();
-        var holds = new Dictionary<string, DateTime?>();
+        var holds = new Dictionary<string, bool>();
         while (await reader.ReadAsync())
         {
-            holds[reader.GetString(0)] = reader.IsDBNull(1) ? null : reader.GetDateTime(1);
+            holds[reader.GetString(0)] = Convert.ToBoolean(reader.GetValue(1));
         }
         return holds;
     }
 
-    private static async Task<object?> StoredOrderState(string connectionString, string orderId)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT version FROM grain_state WHERE state_name = 'order' AND grain_id = @id", connection);
-        command.Parameters.AddWithValue("id", "order/" + orderId);
-        return await command.ExecuteScalarAsync();
-    }
+    private static Task<object?> StoredOrderVersion(SiloStorage storage, string orderId) =>
+        Scalar(storage, "SELECT version FROM grain_state WHERE state_name = 'order' AND grain_id = @id", "id", "order/" + orderId);
 }
