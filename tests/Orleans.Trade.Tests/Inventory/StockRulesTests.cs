@@ -99,4 +99,23 @@ public sealed class StockRulesTests
     {
         Assert.Equal(expected, StockRules.AlertsFor(before, after, threshold));
     }
+
+    [Fact]
+    public void A_tentative_hold_keeps_its_time_and_a_retry_answers_the_same_units()
+    {
+        var state = Stocked(onHand: 5);
+        state.Catalog = new SkuCatalog("s1", "Mug", "home", new Orleans.Trade.Common.Money(999, "EUR"), 350, "691200", "PT", null);
+        var holdUntil = Now.AddMinutes(5);
+
+        var first = StockRules.Reserve(state, new StockReservationRequest(ReservationIds.For("order-1", 0), 2, ["wh"], holdUntil), Now, out var changed);
+        var retry = StockRules.Reserve(state, new StockReservationRequest(ReservationIds.For("order-1", 0), 2, ["wh"], Now.AddMinutes(9)), Now.AddMinutes(4), out var changedAgain);
+
+        Assert.True(changed);
+        Assert.False(changedAgain);
+        Assert.Equal(ReservationStatus.Reserved, retry.Status);
+        Assert.Equal(first.Allocation, retry.Allocation);
+        Assert.Equal(holdUntil, state.Reservations["order-1:0"].HoldUntil);
+        Assert.Equal(2, state.Warehouses["wh"].Reserved);
+        Assert.Equal("order-1", ReservationIds.OrderOf(state.Reservations.Keys.Single()));
+    }
 }
