@@ -172,13 +172,23 @@ public sealed class SkuGrain(
         Commit.ThrowIfFailed();
         var now = clock.GetUtcNow();
         var before = StockRules.TotalAvailable(_state);
-        var changed = StockRules.Release(_state, reservationId, now);
+        var changed = Release(reservationId, now);
         if (changed)
         {
-            _reservationChanges[reservationId] = null;
             Changed(before, now);
         }
         await Commit.CommitAsync(changed);
+    }
+
+    /// <summary>Gives a reservation's units back in memory and marks its row for deletion; false when it is not held.</summary>
+    private bool Release(string reservationId, DateTimeOffset now)
+    {
+        if (!StockRules.Release(_state, reservationId, now))
+        {
+            return false;
+        }
+        _reservationChanges[reservationId] = null;
+        return true;
     }
 
     public async Task CommitReservation(string reservationId)
@@ -253,11 +263,7 @@ public sealed class SkuGrain(
             var anyReleased = false;
             foreach (var id in released)
             {
-                if (StockRules.Release(_state, id, now))
-                {
-                    _reservationChanges[id] = null;
-                    anyReleased = true;
-                }
+                anyReleased |= Release(id, now);
             }
             if (anyReleased)
             {

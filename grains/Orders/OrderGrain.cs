@@ -133,15 +133,10 @@ public sealed class OrderGrain(
         {
             case OrderPhase.Live:
                 return Reservations().Any(r => r.ReservationId == reservationId);
-            case OrderPhase.Preparing when state.RecordExists:
-                await Abort("the checkout did not complete in time");
-                return false;
             case OrderPhase.Preparing:
-                // Not placed in time: refuse a late Confirm; the SKU releases the units.
-                S.Phase = OrderPhase.Aborted;
-                S.AbortReason = "the checkout did not complete in time";
-                _prepared = null;
+                // Not placed in time: a late Confirm is refused, and every line's units go back (this SKU's too, if it asks first).
                 logger.LogInformation("Order {OrderId} gives up its placement: its stock hold ran out before it was confirmed", OrderId);
+                await Abort("the checkout did not complete in time");
                 return false;
             default:
                 return false;

@@ -18,21 +18,14 @@ public sealed class SqlOrderStore(TradeDatabase database) : IOrderQueries, IStat
             return placed;
         }
         await using var connection = await database.OpenAsync(cancellationToken);
-        // PostgreSQL takes the ids as one array; SQLite (in-process) as a list of parameters, under its cap per statement.
         foreach (var chunk in orderIds.Chunk(database.Provider == StorageProvider.Postgres ? orderIds.Count : 500))
         {
-            var command = database.Provider == StorageProvider.Postgres
-                ? connection.Command("SELECT order_id FROM orders WHERE order_id = ANY(@ids)").With("ids", chunk)
-                : chunk.Select((id, i) => (id, i)).Aggregate(
-                    connection.Command($"SELECT order_id FROM orders WHERE order_id IN ({string.Join(", ", chunk.Select((_, i) => $"@id{i}"))})"),
-                    (c, p) => c.With($"id{p.i}", p.id));
-            await using (command)
+            await using var command = connection.Command("");
+            command.CommandText = $"SELECT order_id FROM orders WHERE {command.WithIdsIn(database.Provider, "order_id", chunk)}";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
             {
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    placed.Add(reader.GetString(0));
-                }
+                placed.Add(reader.GetString(0));
             }
         }
         return placed;

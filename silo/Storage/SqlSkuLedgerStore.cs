@@ -33,22 +33,13 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
         var found = new Dictionary<string, (long Version, SkuState State)>(StringComparer.Ordinal);
         var reservations = ids.ToDictionary(id => id, _ => new List<StockReservation>(), StringComparer.Ordinal);
         await using var connection = await database.OpenAsync(cancellationToken);
-        var postgres = database.Provider == StorageProvider.Postgres;
-        // PostgreSQL takes the ids as one array; SQLite (in-process) as a list of parameters.
-        var inList = postgres ? "= ANY(@ids)" : $"IN ({string.Join(", ", ids.Select((_, i) => $"@id{i}"))})";
-        DbCommand WithIds(DbCommand command)
+        DbCommand Select(string columns, string table)
         {
-            if (postgres)
-            {
-                return command.With("ids", ids);
-            }
-            for (var i = 0; i < ids.Length; i++)
-            {
-                command.With($"id{i}", ids[i]);
-            }
+            var command = connection.Command("");
+            command.CommandText = $"SELECT {columns} FROM {table} WHERE {command.WithIdsIn(database.Provider, "sku_id", ids)}";
             return command;
         }
-        await using (var reader = await WithIds(connection.Command($"SELECT sku_id, version, state FROM sku_ledger WHERE sku_id {inList}"))
+        await using (var reader = await Select("sku_id, version, state", "sku_ledger")
                          .ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
@@ -58,14 +49,14 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
                     ?? throw new InvalidDataException($"The ledger of SKU '{skuId}' is empty."));
             }
         }
-        await using (var reader = await WithIds(connection.Command($"SELECT sku_id, reservation_id, parts, reserved_at, hold_until FROM sku_reservations WHERE sku_id {inList}"))
+        await using (var reader = await Select("sku_id, reservation_id, parts, reserved_at, hold_until", "sku_reservations")
                          .ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
             {
                 var parts = JsonSerializer.Deserialize<StockAllocationPart[]>(reader.GetString(2), Json)!;
                 reservations[reader.GetString(0)].Add(new StockReservation(reader.GetString(1), parts, TradeDatabase.FromDb(reader.GetValue(3)),
-                    reader.IsDBNull(4) ? null : TradeDatabase.FromDb(reader.GetValue(4))));
+                    TradeDatabase.FromDbNullable(reader.GetValue(4))));
             }
         }
         return skuIds.Select(id => found.TryGetValue(id, out var ledger) ? new SkuLedger(ledger.Version, ledger.State, reservations[id]) : null).ToArray();

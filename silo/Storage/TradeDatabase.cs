@@ -109,6 +109,24 @@ public static class DbCommandExtensions
         return command;
     }
 
+    /// <summary>
+    /// Binds <paramref name="ids"/> to the command and answers the predicate "<paramref name="column"/> is one of them": one array
+    /// on PostgreSQL, a parameter per id on SQLite (keep a call under its cap of 32,766 bound parameters).
+    /// </summary>
+    public static string WithIdsIn(this DbCommand command, StorageProvider provider, string column, IReadOnlyList<string> ids, string name = "ids")
+    {
+        if (provider == StorageProvider.Postgres)
+        {
+            command.With(name, ids.ToArray());
+            return $"{column} = ANY(@{name})";
+        }
+        for (var i = 0; i < ids.Count; i++)
+        {
+            command.With($"{name}{i}", ids[i]);
+        }
+        return $"{column} IN ({string.Join(", ", ids.Select((_, i) => $"@{name}{i}"))})";
+    }
+
     public static DbCommand With(this DbCommand command, string name, object? value)
     {
         var parameter = command.CreateParameter();
