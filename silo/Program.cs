@@ -51,6 +51,7 @@ builder.Services.AddSingleton<IStockAlertSink>(sp => sp.GetRequiredService<SqlSt
 builder.Services.AddSingleton<IStockAlertQueries>(sp => sp.GetRequiredService<SqlStockAlertStore>());
 builder.Services.AddSingleton<ISkuLedgerStore, SqlSkuLedgerStore>();
 builder.Services.AddSingleton<ICardTokenStore, SqlCardTokenStore>();
+builder.Services.AddSingleton<ISandboxIdempotencyKeys, SqlSandboxIdempotencyKeys>();
 builder.Services.AddSingleton<SqlLedgerStore>();
 builder.Services.AddSingleton<Orleans.Trade.Wallets.ILedgerStore>(sp => sp.GetRequiredService<SqlLedgerStore>());
 builder.Services.AddSingleton<Orleans.Trade.Api.Wallets.ILedgerQueries>(sp => sp.GetRequiredService<SqlLedgerStore>());

@@ -160,7 +160,8 @@ public static partial class SandboxPspApi
         }
         var fingerprint = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
             $"{operation}\n{reference}\n{JsonSerializer.Serialize(body, FingerprintJson)}")));
-        if (!await grains.GetGrain<ISandboxPspIdempotencyGrain>(key).Claim(fingerprint))
+        var keys = http.RequestServices.GetRequiredService<ISandboxIdempotencyKeys>();
+        if (!await keys.ClaimAsync(key, fingerprint, CancellationToken.None))
         {
             return Problems.Unprocessable("This Idempotency-Key was already used for a different request; use a new key for a new request.");
         }

@@ -107,16 +107,6 @@ public interface ISandboxPspPaymentGrain : IGrainWithStringKey
     Task RecordDeliveries(string[] delivered, string[] failed);
 }
 
-/// <summary>
-/// An idempotency key of the sandbox (keyed by the key): remembers the fingerprint of the first request that used it, so the
-/// same key with another body is refused whichever payment it names.
-/// </summary>
-public interface ISandboxPspIdempotencyGrain : IGrainWithStringKey
-{
-    /// <summary>True when the key is new (now claimed) or was claimed by the same request; false when another request holds it.</summary>
-    Task<bool> Claim(string fingerprint);
-}
-
 /// <summary>A bank-transfer reference of the sandbox (keyed by the canonical reference), pointing at its payment.</summary>
 public interface ISandboxPspTransferGrain : IGrainWithStringKey
 {

@@ -3,28 +3,6 @@ using Orleans.Trade.Common;
 namespace Orleans.Trade.Payments.Sandbox;
 
 [GenerateSerializer]
-public sealed class SandboxPspIdempotencyState
-{
-    [Id(0)] public string? Fingerprint { get; set; }
-}
-
-public sealed class SandboxPspIdempotencyGrain(
-    [PersistentState(stateName: "sandboxPspIdempotencyKey", storageName: StorageNames.Trade)] IPersistentState<SandboxPspIdempotencyState> state)
-    : Grain, ISandboxPspIdempotencyGrain
-{
-    public async Task<bool> Claim(string fingerprint)
-    {
-        if (state.State.Fingerprint is { } held)
-        {
-            return held == fingerprint;
-        }
-        state.State.Fingerprint = fingerprint;
-        await state.WriteOrReloadAsync(this);
-        return true;
-    }
-}
-
-[GenerateSerializer]
 public sealed class SandboxPspTransferState
 {
     [Id(0)] public string? PaymentReference { get; set; }

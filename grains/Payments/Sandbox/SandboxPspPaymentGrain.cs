@@ -23,8 +23,17 @@ public sealed record SandboxPendingWebhook(
 
 /// <summary>Persistent state of a sandbox payment (state name <c>sandboxPspPayment</c>).</summary>
 [GenerateSerializer]
-public sealed class SandboxPspPaymentState
+public sealed class SandboxPspPaymentState : IWakeAtState
 {
+    /// <summary>
+    /// The deadline index entry, written with every change: the next webhook attempt while events are pending, else the pay-by
+    /// time of an awaited transfer. The live activation delivers and expires by itself; the index brings it back after a restart.
+    /// </summary>
+    public DateTimeOffset? WakeAt =>
+        Outbox.Count > 0 ? Outbox.Min(e => e.NextAttemptAt)
+        : Payment is { Status: ProviderPaymentStatus.AwaitingTransfer, PayBy: { } payBy } ? payBy
+        : null;
+
     [Id(0)] public SandboxPaymentView? Payment { get; set; }
     [Id(1)] public Dictionary<string, SandboxStoredAnswer> Answers { get; set; } = [];
     [Id(2)] public List<SandboxRefundView> Refunds { get; set; } = [];
@@ -35,16 +44,18 @@ public sealed class SandboxPspPaymentState
 
 /// <summary>
 /// A payment at the sandbox provider, keyed by the merchant's reference. Each change is written together with its webhook
-/// event (an outbox), which a timer delivers at least once with exponential backoff; a reminder brings the grain back after
-/// a restart while events are pending or a bank transfer is awaited.
+/// event (an outbox), which a timer delivers at least once with exponential backoff; the deadline index (see
+/// <see cref="SandboxPspPaymentState.WakeAt"/>) brings the grain back after a restart while events are pending or a bank transfer
+/// is awaited, at no cost beyond the write each change makes anyway.
 /// </summary>
 public sealed class SandboxPspPaymentGrain(
     [PersistentState(stateName: "sandboxPspPayment", storageName: StorageNames.Trade)] IPersistentState<SandboxPspPaymentState> state,
     SandboxWebhookSender webhooks,
     IOptions<SandboxPspOptions> options,
     TradeClock clock,
-    ILogger<SandboxPspPaymentGrain> logger) : Grain, ISandboxPspPaymentGrain, IRemindable
+    ILogger<SandboxPspPaymentGrain> logger) : Grain, ISandboxPspPaymentGrain, IWakeableGrain, IRemindable
 {
+    /// <summary>The reminder earlier versions registered per payment; one that still exists is dropped when it ticks.</summary>
     private const string HousekeepingReminder = "sandbox-housekeeping";
     private const int MaxStoredAnswers = 256;
     private const int MaxRefunds = 100;
@@ -52,10 +63,8 @@ public sealed class SandboxPspPaymentGrain(
     private const int MaxDeliveriesPerTick = 16;
     private const string TransferAlphabet = "ABCDEFGHJKMNPQRSTVWXYZ23456789";
     private static readonly TimeSpan DeliveryTick = TimeSpan.FromMilliseconds(250);
-    private static readonly TimeSpan HousekeepingPeriod = TimeSpan.FromMinutes(1);
     private readonly SandboxPspOptions _options = options.Value;
     private IGrainTimer? _delivery;
-    private bool _reminderRegistered;
     /// <summary>True while a change is being written: its event is not sent before the write is acknowledged.</summary>
     private bool _writing;
 
@@ -263,23 +272,23 @@ public sealed class SandboxPspPaymentGrain(
         }
     }
 
-    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    public async Task<WakeAnswer> WakeUp()
     {
-        if (reminderName != HousekeepingReminder)
-        {
-            return;
-        }
-        _reminderRegistered = true;
         await ExpireIfDue();
         if (S.Outbox.Count > 0)
         {
             ArmDelivery();
         }
-        else if (S.Payment?.Status != ProviderPaymentStatus.AwaitingTransfer && await this.GetReminder(HousekeepingReminder) is { } reminder)
+        return new WakeAnswer(state.Etag, S.WakeAt);
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName == HousekeepingReminder && await this.GetReminder(HousekeepingReminder) is { } reminder)
         {
             await this.UnregisterReminder(reminder);
-            _reminderRegistered = false;
         }
+        await WakeUp();
     }
 
     // ---------------------------------------------------------------- helpers
@@ -331,12 +340,6 @@ public sealed class SandboxPspPaymentGrain(
             S.Outbox.RemoveAt(0);
         }
         S.Outbox.Add(new SandboxPendingWebhook(eventId, body, now, 0, now + delay));
-        // Registered before the write: pending events and awaited transfers are never left without a reminder.
-        if (!_reminderRegistered)
-        {
-            await this.RegisterOrUpdateReminder(HousekeepingReminder, HousekeepingPeriod, HousekeepingPeriod);
-            _reminderRegistered = true;
-        }
         _writing = true;
         try
         {
