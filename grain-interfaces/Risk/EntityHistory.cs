@@ -77,6 +77,20 @@ public sealed class EntityHistory
         Remember(KnownCards, attempt.CardFingerprint);
     }
 
+    /// <summary>A copy that shares nothing mutable with this one (entries are immutable values).</summary>
+    public EntityHistory Clone() => new()
+    {
+        Recent = [.. Recent],
+        FirstSeen = FirstSeen,
+        LastSeen = LastSeen,
+        Attempts = Attempts,
+        ApprovedCount = ApprovedCount,
+        ApprovedAmountUsdMinor = ApprovedAmountUsdMinor,
+        KnownDevices = [.. KnownDevices],
+        KnownAddresses = [.. KnownAddresses],
+        KnownCards = [.. KnownCards],
+    };
+
     /// <summary>Entries with <c>at − window &lt; entry ≤ at</c>.</summary>
     public WindowSummary Window(DateTimeOffset at, TimeSpan window)
     {

@@ -8,8 +8,12 @@ namespace Orleans.Trade.Risk;
 /// </summary>
 public interface IRiskProfileGrain : IGrainWithStringKey
 {
+    /// <summary>
+    /// The history as it is now, shared rather than copied (up to <see cref="EntityHistory.MaxRecentEntries"/> entries per call):
+    /// the grain never changes a history it has handed out, it records the next attempt into a copy. Callers only read it.
+    /// </summary>
     [ReadOnly]
-    Task<EntityHistory> History();
+    Task<Immutable<EntityHistory>> History();
 
     /// <summary>Records an attempt after it was scored and its outcome is known; the same payment twice is recorded once.</summary>
     Task Record(RiskEvent attempt);

@@ -18,7 +18,7 @@ public sealed class RiskAssessor(IGrainFactory grains, RiskScorer scorer, Cached
     public async Task<Assessment> AssessAsync(RiskEvent payment)
     {
         var read = await Task.WhenAll(Profiles(payment).Select(p => grains.GetGrain<IRiskProfileGrain>(p).History()));
-        var histories = new RiskHistories(read[0], read[1], read[2], read[3], read[4]);
+        var histories = new RiskHistories(read[0].Value, read[1].Value, read[2].Value, read[3].Value, read[4].Value);
         // Account age counts from when the platform first saw the buyer pay.
         var attempt = payment with { BuyerCreatedAt = histories.Buyer.FirstSeen ?? payment.OccurredAt };
         var features = RiskFeatures.Compute(attempt, histories, scorer.CategoryRisk);

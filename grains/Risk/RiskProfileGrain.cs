@@ -24,8 +24,14 @@ public sealed class RiskProfileGrain(
     private const int RecentPaymentsKept = 64;
     private bool _dirty;
     private IGrainTimer? _flush;
+    /// <summary>The current history was handed out (copy-on-write): the next record goes into a copy.</summary>
+    private bool _shared;
 
-    public Task<EntityHistory> History() => Task.FromResult(state.State.History);
+    public Task<Immutable<EntityHistory>> History()
+    {
+        _shared = true;
+        return Task.FromResult(state.State.History.AsImmutable());
+    }
 
     public Task Record(RiskEvent attempt)
     {
@@ -33,6 +39,11 @@ public sealed class RiskProfileGrain(
         if (s.RecentPayments.Contains(attempt.PaymentId))
         {
             return Task.CompletedTask;
+        }
+        if (_shared)
+        {
+            s.History = s.History.Clone();
+            _shared = false;
         }
         s.History.Record(attempt);
         s.RecentPayments.Add(attempt.PaymentId);

@@ -8,6 +8,25 @@ public sealed class EntityHistoryTests
     private static readonly TimeSpan Hour = TimeSpan.FromHours(1);
 
     [Fact]
+    public void A_clone_takes_the_next_attempt_while_the_history_handed_out_stays_as_it_was()
+    {
+        var shared = new EntityHistory();
+        shared.Record(Attempt(Noon - Hour / 2, card: "c-1", device: "d-1"));
+
+        var next = shared.Clone();
+        next.Record(Attempt(Noon, amountUsdMinor: 9_000, card: "c-2", device: "d-2"));
+
+        Assert.Equal(1, shared.Attempts);
+        Assert.Equal(1, shared.Window(Noon, Hour).Attempts);
+        Assert.Equal(["d-1"], shared.KnownDevices);
+        Assert.Equal(2, next.Attempts);
+        Assert.Equal(2, next.Window(Noon, Hour).Attempts);
+        Assert.Equal(2, next.DistinctCards(Noon, Hour, "c-1"));
+        Assert.Equal(["d-2", "d-1"], next.KnownDevices);
+        Assert.Equal(14_000, next.ApprovedAmountUsdMinor);
+    }
+
+    [Fact]
     public void An_attempt_exactly_one_hour_old_is_outside_the_one_hour_window()
     {
         var history = new EntityHistory();
