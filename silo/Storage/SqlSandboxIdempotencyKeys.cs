@@ -18,7 +18,7 @@ public sealed class SqlSandboxIdempotencyKeys : ISandboxIdempotencyKeys
         _database = database;
         _clock = clock;
         var inFlight = database.Provider == StorageProvider.Postgres ? configuration.GetValue("Storage:RoundTripsInFlight", 2) : 1;
-        // SQLite caps bound parameters at 32,766; a batch binds three per claim.
+        // SQLite caps bound parameters at 32,766; the owners' read binds one per key of the batch.
         var maxBatch = Math.Min(configuration.GetValue("Storage:MaxBatch", 512), 1000);
         _claims = new RoundTripBatcher<(string, string), bool>(ClaimBatchAsync, maxBatch, inFlight, "sandbox-idempotency-claim");
     }

@@ -22,22 +22,10 @@ public sealed class SandboxPspFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var connection = await PostgresServer.CreateDatabaseAsync("sandbox");
-        Silo = await SiloProcess.StartAsync(SiloStorage.Postgres(connection), "sandbox-" + Guid.NewGuid().ToString("N")[..8], new Dictionary<string, string>
-        {
-            ["Payments__Sandbox__ApiKey"] = ApiKey,
-            ["Payments__Sandbox__WebhookSecret"] = WebhookSecret,
-            ["Payments__Sandbox__WebhookUrl"] = Receiver.Url.ToString(),
-            ["Payments__Sandbox__SlowResponseDelay"] = SlowDelay.ToString(),
-            ["Payments__Sandbox__WebhookRetryBase"] = "00:00:00.200",
-        });
-        Provider = new SandboxPaymentProvider(new HttpClient(), new SandboxPspOptions
-        {
-            BaseUrl = Silo.BaseAddress,
-            ApiKey = ApiKey,
-            WebhookSecret = WebhookSecret,
-            RequestTimeout = TimeSpan.FromSeconds(2),
-            RetryBackoff = TimeSpan.FromMilliseconds(100),
-        });
+        var environment = SiloEnvironment(Receiver.Url);
+        environment["Payments__Sandbox__SlowResponseDelay"] = SlowDelay.ToString();
+        Silo = await SiloProcess.StartAsync(SiloStorage.Postgres(connection), "sandbox-" + Guid.NewGuid().ToString("N")[..8], environment);
+        Provider = ProviderOf(Silo, requestTimeout: TimeSpan.FromSeconds(2));
         // The first request of a fresh silo pays for start-up work (JIT, first activations); keep that out of the timed tests.
         var warmUp = new ProviderAuthorizeRequest("warm-up", "warm-up", new Money(100, "EUR"),
             new PaymentInstrument(PaymentMethodType.Card, CardBin: "424242", CardLast4: "4242"));
@@ -60,26 +48,38 @@ public sealed class SandboxPspFixture : IAsyncLifetime
         await Silo.DisposeAsync();
         await Receiver.DisposeAsync();
     }
-}
 
-/// <summary>The sandbox provider end to end: our adapter in the test process, the sandbox in a real silo, webhooks over HTTP.</summary>
-public sealed class SandboxPaymentProviderTests(SandboxPspFixture fixture) : IClassFixture<SandboxPspFixture>
-{
-    private SandboxPaymentProvider Provider => fixture.Provider;
+    /// <summary>The settings of a silo hosting the sandbox with this fixture's keys, sending its webhooks to <paramref name="webhookUrl"/>.</summary>
+    public static Dictionary<string, string> SiloEnvironment(Uri webhookUrl) => new()
+    {
+        ["Payments__Sandbox__ApiKey"] = ApiKey,
+        ["Payments__Sandbox__WebhookSecret"] = WebhookSecret,
+        ["Payments__Sandbox__WebhookUrl"] = webhookUrl.ToString(),
+        ["Payments__Sandbox__WebhookRetryBase"] = "00:00:00.200",
+    };
 
-    private static string NewId(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 13)];
+    /// <summary>Our adapter, in the test process, talking to the sandbox in <paramref name="silo"/>.</summary>
+    public static SandboxPaymentProvider ProviderOf(SiloProcess silo, TimeSpan requestTimeout) => new(new HttpClient(), new SandboxPspOptions
+    {
+        BaseUrl = silo.BaseAddress,
+        ApiKey = ApiKey,
+        WebhookSecret = WebhookSecret,
+        RequestTimeout = requestTimeout,
+        RetryBackoff = TimeSpan.FromMilliseconds(100),
+    });
 
-    private static ProviderAuthorizeRequest CardRequest(string paymentId, string number, long amountMinor = 2500, string? key = null) =>
-        new(paymentId, key ?? NewId("idem"), new Money(amountMinor, "EUR"), new PaymentInstrument(PaymentMethodType.Card, "card_tok", number[..6], number[^4..]));
-
-    /// <summary>Delivered webhooks of a payment (signature checked by the adapter), waiting until one reports <paramref name="status"/>.</summary>
-    private async Task<List<ProviderEvent>> WaitForEventAsync(string paymentId, Func<ProviderEvent, bool> match, TimeSpan? timeout = null)
+    /// <summary>
+    /// The webhooks <paramref name="receiver"/> accepted for a payment (signature checked by the adapter), waiting until one matches
+    /// <paramref name="match"/>.
+    /// </summary>
+    public static async Task<List<ProviderEvent>> WaitForEventAsync(WebhookReceiver receiver, SandboxPaymentProvider provider, string paymentId,
+        Func<ProviderEvent, bool> match, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
         while (true)
         {
-            var events = fixture.Receiver.RawAttempts.Where(a => a.Status == 200)
-                .Select(a => Provider.ParseWebhook(a.Headers, a.RawBody))
+            var events = receiver.RawAttempts.Where(a => a.Status == 200)
+                .Select(a => provider.ParseWebhook(a.Headers, a.RawBody))
                 .Where(e => e.PaymentId == paymentId)
                 .ToList();
             if (events.Any(match))
@@ -93,6 +93,20 @@ public sealed class SandboxPaymentProviderTests(SandboxPspFixture fixture) : ICl
             await Task.Delay(100);
         }
     }
+}
+
+/// <summary>The sandbox provider end to end: our adapter in the test process, the sandbox in a real silo, webhooks over HTTP.</summary>
+public sealed class SandboxPaymentProviderTests(SandboxPspFixture fixture) : IClassFixture<SandboxPspFixture>
+{
+    private SandboxPaymentProvider Provider => fixture.Provider;
+
+    private static string NewId(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 13)];
+
+    private static ProviderAuthorizeRequest CardRequest(string paymentId, string number, long amountMinor = 2500, string? key = null) =>
+        new(paymentId, key ?? NewId("idem"), new Money(amountMinor, "EUR"), new PaymentInstrument(PaymentMethodType.Card, "card_tok", number[..6], number[^4..]));
+
+    private Task<List<ProviderEvent>> WaitForEventAsync(string paymentId, Func<ProviderEvent, bool> match, TimeSpan? timeout = null) =>
+        SandboxPspFixture.WaitForEventAsync(fixture.Receiver, Provider, paymentId, match, timeout);
 
     private HttpClient SandboxClient()
     {

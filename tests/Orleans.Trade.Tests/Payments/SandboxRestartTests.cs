@@ -17,24 +17,10 @@ public sealed class SandboxRestartTests
         var connection = await PostgresServer.CreateDatabaseAsync("sandbox_restart");
         await using var receiver = new WebhookReceiver(failFirstAttempt: false);
         var nobodyListens = new Uri($"http://127.0.0.1:{FreePorts.Next()}/notifications");
-        await using var silo = await SiloProcess.StartAsync(SiloStorage.Postgres(connection), "sandbox-restart-" + Guid.NewGuid().ToString("N")[..8],
-            new Dictionary<string, string>
-            {
-                ["Payments__Sandbox__ApiKey"] = SandboxPspFixture.ApiKey,
-                ["Payments__Sandbox__WebhookSecret"] = SandboxPspFixture.WebhookSecret,
-                ["Payments__Sandbox__WebhookUrl"] = nobodyListens.ToString(),
-                ["Payments__Sandbox__WebhookRetryBase"] = "00:00:00.200",
-                ["Deadlines__Period"] = "00:00:01",
-            });
-        var options = new SandboxPspOptions
-        {
-            BaseUrl = silo.BaseAddress,
-            ApiKey = SandboxPspFixture.ApiKey,
-            WebhookSecret = SandboxPspFixture.WebhookSecret,
-            RequestTimeout = TimeSpan.FromSeconds(10),
-            RetryBackoff = TimeSpan.FromMilliseconds(100),
-        };
-        var provider = new SandboxPaymentProvider(new HttpClient(), options);
+        var environment = SandboxPspFixture.SiloEnvironment(nobodyListens);
+        environment["Deadlines__Period"] = "00:00:01";
+        await using var silo = await SiloProcess.StartAsync(SiloStorage.Postgres(connection), "sandbox-restart-" + Guid.NewGuid().ToString("N")[..8], environment);
+        var provider = SandboxPspFixture.ProviderOf(silo, requestTimeout: TimeSpan.FromSeconds(10));
         var paymentId = "pay-restart-" + Guid.NewGuid().ToString("N")[..8];
         var authorized = await provider.AuthorizeAsync(new ProviderAuthorizeRequest(paymentId, "idem-" + paymentId, new Money(2500, "EUR"),
             new PaymentInstrument(PaymentMethodType.Card, "card_tok", "424242", "4242")), default);
@@ -58,18 +44,7 @@ public sealed class SandboxRestartTests
         silo.ExtraEnvironment["Payments__Sandbox__WebhookUrl"] = receiver.Url.ToString();
         await silo.StartAsync();
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        List<ProviderEvent> events;
-        while (true)
-        {
-            events = receiver.RawAttempts.Where(a => a.Status == 200).Select(a => provider.ParseWebhook(a.Headers, a.RawBody))
-                .Where(e => e.PaymentId == paymentId).ToList();
-            if (events.Count > 0 || DateTime.UtcNow > deadline)
-            {
-                break;
-            }
-            await Task.Delay(200);
-        }
+        var events = await SandboxPspFixture.WaitForEventAsync(receiver, provider, paymentId, _ => true, TimeSpan.FromSeconds(30));
         var delivered = Assert.Single(events.DistinctBy(e => e.EventId));
         Assert.Equal(ProviderPaymentStatus.Authorized, delivered.Outcome.Status);
     }
