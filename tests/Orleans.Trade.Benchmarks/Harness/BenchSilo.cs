@@ -43,6 +43,9 @@ public sealed class BenchSilo : IAsyncDisposable
     public int ProcessId => _process?.Id ?? throw new InvalidOperationException($"Silo {Name} was never started.");
     public bool IsRunning => _process is { HasExited: false };
 
+    /// <summary>Settings every silo of the run gets (<c>--silo-env NAME=VALUE;NAME=VALUE</c>), before its own.</summary>
+    public static Dictionary<string, string> RunEnvironment { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Settings added to (or overriding) the silo's environment at its next start.</summary>
     public Dictionary<string, string> ExtraEnvironment { get; } = new(StringComparer.Ordinal);
 
@@ -91,7 +94,7 @@ public sealed class BenchSilo : IAsyncDisposable
         // Every silo of a cluster, and every restart, must share these keys.
         env["Security__SecretsKey"] = Convert.ToBase64String(Enumerable.Range(100, 32).Select(i => (byte)i).ToArray());
         env["Payments__CardFingerprintKey"] = Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
-        foreach (var (name, value) in ExtraEnvironment)
+        foreach (var (name, value) in RunEnvironment.Concat(ExtraEnvironment))
         {
             env[name] = value;
         }

@@ -8,7 +8,8 @@ namespace Orleans.Trade.Benchmarks.Scenarios;
 /// cluster-kill in sequence and writes one table.
 /// Common options: --units, --buyers, --skus, --updates, --duration, --max-duration, --ceiling-duration, --warmup (checkouts) or
 /// --warmup-seconds (default 30), --rate
-/// (open model), --batch, --bulk-connections, --stock-per-sku, --silo-dll, --pg-dir, --keep-postgres true.
+/// (open model), --batch, --bulk-connections, --stock-per-sku, --silo-dll, --silo-env NAME=VALUE;…, --pg-dir, --keep-postgres true,
+/// --compare false|ceiling (flash sales without the peer and the ceiling, or with the ceiling only).
 /// flash-sale-kill and cluster-kill: --kill-after (seconds into the sale, default 40% of --max-duration) and --kill-after-orders
 /// (default 40% of --units), whichever comes first; cluster-kill also --kill-silo (hot, the default: the silo hosting the hot
 /// SKU's grain; or 0, 1, 2); both take --probe-timeout (seconds) and --missed-probes for Orleans' failure detection.
@@ -23,6 +24,15 @@ public static class LoadSuite
         var siloDll = RepoPaths.SiloDll(args.Text("silo-dll", null));
         var pgDir = args.Text("pg-dir", "/tmp/orleans-trade-bench-pg")!;
         var keep = args.Text("keep-postgres", "false") == "true";
+        foreach (var setting in (args.Text("silo-env", null) ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var eq = setting.IndexOf('=');
+            if (eq <= 0)
+            {
+                throw new ArgumentException($"--silo-env takes NAME=VALUE pairs separated by ';', not '{setting}'.");
+            }
+            BenchSilo.RunEnvironment[setting[..eq]] = setting[(eq + 1)..];
+        }
         var logDir = Path.Combine(Path.GetTempPath(), "orleans-trade-bench-logs");
         var notes = new List<string> { $"Load average when the run began (1, 5, 15 min): {LoadAverage()}; other work on the machine skews every row alike only if it stays steady." };
         var rows = new List<ScenarioRow>();
@@ -33,6 +43,9 @@ public static class LoadSuite
         var steps = scenario switch
         {
             "all" => ["flash-sale", "peer", "ceiling", "flash-sale-paid", "mixed", "bulk-sync", "flash-sale-kill", "cluster-kill"],
+            // --compare false: the product alone; ceiling: with the ceiling only (quick A/B runs of one build against another).
+            "flash-sale" or "flash-sale-paid" when args.Text("compare", "true") == "false" => [scenario],
+            "flash-sale" or "flash-sale-paid" when args.Text("compare", "true") == "ceiling" => [scenario, "ceiling"],
             "flash-sale" or "flash-sale-paid" => [scenario, "peer", "ceiling"],
             _ => new[] { scenario },
         };
