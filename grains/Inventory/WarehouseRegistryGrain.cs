@@ -10,7 +10,8 @@ public sealed class WarehouseRegistryState
 
 public sealed class WarehouseRegistryGrain(
     [PersistentState(stateName: "warehouse-registry", storageName: StorageNames.Trade)] IPersistentState<WarehouseRegistryState> state,
-    TradeClock clock) : Grain, IWarehouseRegistryGrain
+    TradeClock clock,
+    CachedWarehouses cache) : Grain, IWarehouseRegistryGrain
 {
     public async Task<Warehouse> Register(string warehouseId, string name, string country)
     {
@@ -26,6 +27,7 @@ public sealed class WarehouseRegistryGrain(
         }
         warehouses[warehouseId] = warehouse;
         await state.WriteOrReloadAsync(this);
+        cache.Invalidate();
         return warehouse;
     }
 

@@ -9,7 +9,7 @@ public sealed class OrderGrain(
     [PersistentState(stateName: "order", storageName: StorageNames.Trade)] IPersistentState<OrderState> state,
     IFxRates fxRates,
     IOptions<OrderOptions> orderOptions,
-    RegionMap regions,
+    CachedWarehouses warehouses,
     IOptions<Wallets.SettlementOptions> settlementOptions,
     IOptions<Payments.PaymentOptions> paymentOptions,
     TradeClock clock,
@@ -150,8 +150,7 @@ public sealed class OrderGrain(
     private async Task<PrepareResult> ReserveAll()
     {
         var placement = S.Placement!;
-        var warehouses = await GrainFactory.GetGrain<IWarehouseRegistryGrain>(WarehouseRegistry.Key).List();
-        var ranked = WarehouseRanking.Rank(placement.ShipTo.Country, warehouses.Select(w => (w.WarehouseId, w.Country)), regions);
+        var ranked = await warehouses.RankedForAsync(placement.ShipTo.Country, GrainFactory.GetGrain<IWarehouseRegistryGrain>(WarehouseRegistry.Key).List);
         var reservations = Reservations().ToArray();
         var results = await Task.WhenAll(placement.Lines.Select((line, i) =>
             GrainFactory.GetGrain<ISkuGrain>(line.SkuId).Reserve(new StockReservationRequest(reservations[i].ReservationId, line.Quantity, ranked, S.CreatedAt + _options.PlacementTimeout))));
