@@ -16,6 +16,12 @@ public interface IOrderGrain : IGrainWithStringKey
     Task Abort(string reason);
 
     /// <summary>
+    /// Both phases in one call, for a checkout whose cart is this one order (nothing to keep all or nothing with): prepares and,
+    /// if every line is held, confirms; otherwise aborts itself and answers why. Idempotent like the two phases.
+    /// </summary>
+    Task<PlaceResult> Place(OrderPlacement placement);
+
+    /// <summary>
     /// Asked by a SKU whose tentative hold ran out: true if this order is placed (it keeps the units); otherwise the order gives
     /// up its placement, so it can no longer be confirmed, and the SKU releases the units.
     /// </summary>

@@ -136,6 +136,12 @@ public sealed record PrepareResult(
     [property: Id(1)] IReadOnlyList<ShortLine> ShortLines,
     [property: Id(2)] string? Reason);
 
+/// <summary>The outcome of a one-phase placement: the live order, or (when it is null) why it could not be placed.</summary>
+[GenerateSerializer, Immutable]
+public sealed record PlaceResult(
+    [property: Id(0)] PrepareResult Prepared,
+    [property: Id(1)] OrderView? Order);
+
 public enum TransitionStatus { Applied, NotFound, Forbidden, InvalidTransition, Invalid }
 
 [GenerateSerializer, Immutable]

@@ -22,6 +22,8 @@ public sealed class CheckoutGrain(
     [PersistentState(stateName: "checkout", storageName: StorageNames.Trade)] IPersistentState<CheckoutState> state,
     TradeClock clock) : Grain, ICheckoutGrain
 {
+    private const string ExpiredReason = "The checkout took too long and expired; nothing is reserved. Check out again with a new Idempotency-Key.";
+
     public async Task<CheckoutResult> Checkout(CheckoutCommand command)
     {
         var s = state.State;
@@ -99,6 +101,10 @@ public sealed class CheckoutGrain(
             .Where(p => p.Lines.Count > 0)
             .ToArray();
 
+        if (placements.Length == 1)
+        {
+            return await PlaceAlone(placements[0], planWrite);
+        }
         var preparing = Task.WhenAll(placements.Select(p => GrainFactory.GetGrain<IOrderGrain>(p.OrderId).Prepare(p)));
         if (planWrite is not null)
         {
@@ -137,7 +143,7 @@ public sealed class CheckoutGrain(
             await Task.WhenAll(orders.Where(o => o is not null).Select(o => GrainFactory.GetGrain<IOrderGrain>(o!.OrderId)
                 .Apply(new OrderCommand(OrderAction.Cancel, OrderActor.System, "another part of the checkout expired"))));
             return await Answer(new CheckoutResult(CheckoutStatus.Refused, s.CheckoutId!, [], [],
-                "The checkout took too long and expired; nothing is reserved. Check out again with a new Idempotency-Key."));
+                ExpiredReason));
         }
 
         // All or nothing: give back every reservation of this checkout.
@@ -145,12 +151,41 @@ public sealed class CheckoutGrain(
         if (prepared.Any(p => p.Status == PrepareStatus.Expired))
         {
             return await Answer(new CheckoutResult(CheckoutStatus.Refused, s.CheckoutId!, [], [],
-                "The checkout took too long and expired; nothing is reserved. Check out again with a new Idempotency-Key."));
+                ExpiredReason));
         }
         var shortLines = prepared.SelectMany(p => p.ShortLines).ToArray();
         return await Answer(shortLines.Length > 0
             ? new CheckoutResult(CheckoutStatus.OutOfStock, s.CheckoutId!, [], shortLines, "Some lines cannot be had; nothing was reserved.")
             : new CheckoutResult(CheckoutStatus.Refused, s.CheckoutId!, [], [], string.Join(" ", prepared.Select(p => p.Reason).Where(r => r is not null))));
+    }
+
+    /// <summary>
+    /// A cart of one seller: one order, nothing to keep all or nothing with, so it is placed in one call once the plan is durable
+    /// (a plan that failed to land has touched no stock).
+    /// </summary>
+    private async Task<CheckoutResult> PlaceAlone(OrderPlacement placement, Task? planWrite)
+    {
+        var s = state.State;
+        if (planWrite is not null)
+        {
+            await planWrite;
+        }
+        var placed = await GrainFactory.GetGrain<IOrderGrain>(placement.OrderId).Place(placement);
+        if (placed.Order is { } order)
+        {
+            // Not stored, as with several orders: a retry places the same order again, which answers it as it is then.
+            DeactivateOnIdle();
+            return new CheckoutResult(CheckoutStatus.Created, s.CheckoutId!, [order], [], null);
+        }
+        var prepared = placed.Prepared;
+        return await Answer(prepared.Status switch
+        {
+            PrepareStatus.Expired => new CheckoutResult(CheckoutStatus.Refused, s.CheckoutId!, [], [],
+                ExpiredReason),
+            PrepareStatus.Short => new CheckoutResult(CheckoutStatus.OutOfStock, s.CheckoutId!, [], prepared.ShortLines,
+                "Some lines cannot be had; nothing was reserved."),
+            _ => new CheckoutResult(CheckoutStatus.Refused, s.CheckoutId!, [], [], prepared.Reason ?? "The checkout was refused."),
+        });
     }
 
     private async Task<CheckoutResult> Answer(CheckoutResult answer)

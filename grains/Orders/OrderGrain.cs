@@ -104,6 +104,20 @@ public sealed class OrderGrain(
         return View();
     }
 
+    public async Task<PlaceResult> Place(OrderPlacement placement)
+    {
+        var prepared = await Prepare(placement);
+        if (prepared.Status != PrepareStatus.Prepared)
+        {
+            await Abort(prepared.Reason ?? "some lines could not be had");
+            return new PlaceResult(prepared, null);
+        }
+        var order = await Confirm();
+        return order is null
+            ? new PlaceResult(new PrepareResult(PrepareStatus.Expired, [], $"Order {OrderId} was abandoned ({S.AbortReason})."), null)
+            : new PlaceResult(prepared, order);
+    }
+
     public async Task Abort(string reason)
     {
         if (S.Phase is OrderPhase.Aborted or OrderPhase.New)
