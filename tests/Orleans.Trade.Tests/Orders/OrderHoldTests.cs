@@ -29,6 +29,44 @@ public sealed class OrderHoldTests
         await HoldsAreSettled(SiloStorage.Sqlite(path));
     }
 
+    [Fact]
+    public async Task Placing_in_one_call_is_idempotent_and_an_order_that_falls_short_aborts_holding_nothing()
+    {
+        var storage = SiloStorage.Postgres(await PostgresServer.CreateDatabaseAsync("place"));
+        await using var silo = await SiloProcess.StartAsync(storage, "place-" + Guid.NewGuid().ToString("N")[..8], new Dictionary<string, string>());
+        var shop = new OrderTestShop(silo);
+        await shop.WarehousesAsync();
+        var sellerId = OrderTestShop.NewId("seller");
+        var sku = await shop.SkuAsync(sellerId, stock: [("wh-de", 5)]);
+        using var client = await ClientOf(silo);
+        var grains = client.Services.GetRequiredService<IClusterClient>();
+        var address = new ShippingAddress("Anna Schmidt", "Invalidenstr. 1", null, "Berlin", null, "10115", "DE", "+49 30 1234567");
+        OrderPlacement Placement(string orderId, long quantity) => new(orderId, "chk-" + orderId, "buyer-1", sellerId, "EUR", address,
+            [new CartLine(sku, quantity)], OrderSource.Checkout, null, "buyer-1", null);
+
+        var placedId = OrderTestShop.NewId("o");
+        var first = await grains.GetGrain<IOrderGrain>(placedId).Place(Placement(placedId, 3));
+        var again = await grains.GetGrain<IOrderGrain>(placedId).Place(Placement(placedId, 3));
+        Assert.Equal(PrepareStatus.Prepared, first.Prepared.Status);
+        Assert.Equal(OrderStatus.AwaitingPayment, first.Order!.Status);
+        Assert.Equal(first.Order.Version, again.Order!.Version);
+        Assert.Equal(3, await shop.ReservedAsync(sku));
+        Assert.Equal(1L, Convert.ToInt64(await StoredOrderVersion(storage, placedId)));
+
+        var shortId = OrderTestShop.NewId("o");
+        var fellShort = await grains.GetGrain<IOrderGrain>(shortId).Place(Placement(shortId, 3));
+        Assert.Equal(PrepareStatus.Short, fellShort.Prepared.Status);
+        Assert.Null(fellShort.Order);
+        Assert.Equal(2, Assert.Single(fellShort.Prepared.ShortLines).Available);
+        Assert.Equal(3, await shop.ReservedAsync(sku));
+        Assert.Null(await StoredOrderVersion(storage, shortId));
+        // Aborted: placing it again, even for what is there, is refused (a new checkout makes a new order) and holds nothing.
+        var retried = await grains.GetGrain<IOrderGrain>(shortId).Place(Placement(shortId, 1));
+        Assert.Equal(PrepareStatus.Expired, retried.Prepared.Status);
+        Assert.Null(retried.Order);
+        Assert.Equal(3, await shop.ReservedAsync(sku));
+    }
+
     private static async Task HoldsAreSettled(SiloStorage storage)
     {
         await using var silo = await SiloProcess.StartAsync(storage, "holds-" + Guid.NewGuid().ToString("N")[..8],
