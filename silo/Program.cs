@@ -50,7 +50,7 @@ builder.Services.AddSingleton<SqlStockAlertStore>();
 builder.Services.AddSingleton<IStockAlertSink>(sp => sp.GetRequiredService<SqlStockAlertStore>());
 builder.Services.AddSingleton<IStockAlertQueries>(sp => sp.GetRequiredService<SqlStockAlertStore>());
 builder.Services.AddSingleton<ISkuLedgerStore, SqlSkuLedgerStore>();
-builder.Services.AddSingleton<ICardTokenStore, SqlCardTokenStore>();
+builder.Services.AddSingleton<ICardTokenStore>(sp => new CachedCardTokens(ActivatorUtilities.CreateInstance<SqlCardTokenStore>(sp)));
 builder.Services.AddSingleton<ISandboxIdempotencyKeys, SqlSandboxIdempotencyKeys>();
 builder.Services.AddSingleton<SqlLedgerStore>();
 builder.Services.AddSingleton<Orleans.Trade.Wallets.ILedgerStore>(sp => sp.GetRequiredService<SqlLedgerStore>());
