@@ -99,16 +99,22 @@ public static class OrdersApi
         }
 
         var command = new CheckoutCommand(buyerId!, request.Currency!, shipTo!, items!, request.CouponCode, "", $"{caller.Role}:{caller.Subject ?? caller.KeyId}");
-        // The inline payment is part of the body: the same key with another payment method is another request.
-        command = command with { RequestHash = Hash(new { command, request.Payment }) };
+        // The inline payment is part of the body: the same key with another payment method is another request. The hashed shape
+        // is the command's fields before it carried the payment registration, so stored hashes stay valid.
+        var hashed = new { command.BuyerId, command.Currency, command.ShipTo, command.Items, command.CouponCode, command.RequestHash, command.Actor };
+        command = command with { RequestHash = Hash(new { command = hashed, request.Payment }) };
         // Keys are scoped to the caller: the same key from two buyers are two checkouts.
         var scope = caller.Subject is null ? $"{caller.Role}:{caller.KeyId}" : $"{caller.Role}:{caller.Subject}";
-        var result = await grains.GetGrain<ICheckoutGrain>($"{scope}/{idempotencyKey}").Checkout(command);
-        if (result.Status == CheckoutStatus.Created && instrument is not null)
+        // One payment per seller's order, keyed by the checkout's own key: a retried checkout finds the same payments. Not in the
+        // request hash (the client's signals may differ on a retry); a cart of one order registers it as it is placed.
+        var registration = instrument is null ? null
+            : Payments.PaymentsApi.Registration($"checkout:{scope}/{idempotencyKey}", instrument, caller, Risk.ClientSignals.From(http, configuration));
+        var result = await grains.GetGrain<ICheckoutGrain>($"{scope}/{idempotencyKey}").Checkout(command with { Payment = registration });
+        if (result.Status == CheckoutStatus.Created && registration is not null)
         {
-            // One payment per seller's order, keyed by the checkout's own key: a retried checkout finds the same payments.
-            var started = await Task.WhenAll(result.Orders.Select(o => Payments.PaymentsApi.Start(grains.GetGrain<IOrderGrain>(o.OrderId),
-                $"checkout:{scope}/{idempotencyKey}", instrument, caller, grains, Risk.ClientSignals.From(http, configuration))));
+            var started = result.Payment is { } registered
+                ? [await Payments.PaymentsApi.Start(registered, grains)]
+                : await Task.WhenAll(result.Orders.Select(o => Payments.PaymentsApi.Start(grains.GetGrain<IOrderGrain>(o.OrderId), registration, grains)));
             var orders = await Task.WhenAll(result.Orders.Select(o => grains.GetGrain<IOrderGrain>(o.OrderId).Get()));
             return TypedResults.Created($"/api/v1/orders/{result.Orders[0].OrderId}", new CheckoutResponse(result.CheckoutId,
                 orders.Select((o, i) => OrderResponse.From(o ?? result.Orders[i])).ToArray(),

@@ -93,7 +93,7 @@ public static class PaymentsApi
             return problem;
         }
         var key = $"{Scope(caller)}/{idempotencyKey}";
-        var (payment, failure) = await Start(order!, key, instrument!, caller, grains, Risk.ClientSignals.From(http, configuration));
+        var (payment, failure) = await Start(order!, Registration(key, instrument!, caller, Risk.ClientSignals.From(http, configuration)), grains);
         if (failure is not null)
         {
             return failure;
@@ -105,12 +105,18 @@ public static class PaymentsApi
     }
 
     /// <summary>Registers the payment on the order (idempotent per key) and starts it; used by checkout for inline payment too.</summary>
+    /// <summary>A payment attempt on an order, keyed by <paramref name="key"/>; the same key with another instrument is refused.</summary>
+    public static PaymentRegistrationRequest Registration(string key, PaymentInstrument instrument, Caller caller, RiskSignals signals) =>
+        new(key, $"{instrument.Type}|{instrument.CardToken}|{instrument.WalletAccount}|{instrument.InstalmentCount}", instrument,
+            new OrderActor(caller.Role, caller.Subject), signals);
+
     public static async Task<(PaymentView? Payment, ProblemHttpResult? Problem)> Start(
-        IOrderGrain order, string key, PaymentInstrument instrument, Caller caller, IGrainFactory grains, RiskSignals signals)
+        IOrderGrain order, PaymentRegistrationRequest request, IGrainFactory grains) =>
+        await Start(await order.RegisterPayment(request), grains);
+
+    /// <summary>Starts a registered payment at the provider, or answers why it cannot be registered.</summary>
+    public static async Task<(PaymentView? Payment, ProblemHttpResult? Problem)> Start(PaymentRegistration registration, IGrainFactory grains)
     {
-        var registration = await order.RegisterPayment(new PaymentRegistrationRequest(key,
-            $"{instrument.Type}|{instrument.CardToken}|{instrument.WalletAccount}|{instrument.InstalmentCount}", instrument,
-            new OrderActor(caller.Role, caller.Subject), signals));
         ProblemHttpResult? problem = registration.Status switch
         {
             PaymentRegistrationStatus.Created or PaymentRegistrationStatus.Existing => null,

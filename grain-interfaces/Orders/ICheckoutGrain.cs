@@ -9,7 +9,9 @@ public sealed record CheckoutCommand(
     [property: Id(3)] IReadOnlyList<CartLine> Items,
     [property: Id(4)] string? CouponCode,
     [property: Id(5)] string RequestHash,
-    [property: Id(6)] string Actor);
+    [property: Id(6)] string Actor,
+    /// <summary>An inline payment: a cart of one order registers it in the order's placing write (not part of the request hash).</summary>
+    [property: Id(7)] PaymentRegistrationRequest? Payment = null);
 
 public enum CheckoutStatus
 {
@@ -28,7 +30,9 @@ public sealed record CheckoutResult(
     [property: Id(1)] string CheckoutId,
     [property: Id(2)] IReadOnlyList<OrderView> Orders,
     [property: Id(3)] IReadOnlyList<ShortLine> ShortLines,
-    [property: Id(4)] string? Reason);
+    [property: Id(4)] string? Reason,
+    /// <summary>The inline payment's registration when the order's placement carried it; otherwise the caller registers it.</summary>
+    [property: Id(5)] PaymentRegistration? Payment = null);
 
 /// <summary>
 /// One idempotent checkout. Key: "{caller scope}/{Idempotency-Key}", so keys are scoped to the caller. The first call runs

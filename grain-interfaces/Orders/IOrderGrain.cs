@@ -17,9 +17,10 @@ public interface IOrderGrain : IGrainWithStringKey
 
     /// <summary>
     /// Both phases in one call, for a checkout whose cart is this one order (nothing to keep all or nothing with): prepares and,
-    /// if every line is held, confirms; otherwise aborts itself and answers why. Idempotent like the two phases.
+    /// if every line is held, confirms; otherwise aborts itself and answers why. Idempotent like the two phases. A payment
+    /// given is registered as by <see cref="RegisterPayment"/>, in the same write as the placement.
     /// </summary>
-    Task<PlaceResult> Place(OrderPlacement placement);
+    Task<PlaceResult> Place(OrderPlacement placement, PaymentRegistrationRequest? payment);
 
     /// <summary>
     /// Asked by a SKU whose tentative hold ran out: true if this order is placed (it keeps the units); otherwise the order gives

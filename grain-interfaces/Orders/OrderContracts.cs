@@ -140,7 +140,8 @@ public sealed record PrepareResult(
 [GenerateSerializer, Immutable]
 public sealed record PlaceResult(
     [property: Id(0)] PrepareResult Prepared,
-    [property: Id(1)] OrderView? Order);
+    [property: Id(1)] OrderView? Order,
+    [property: Id(2)] PaymentRegistration? Payment = null);
 
 public enum TransitionStatus { Applied, NotFound, Forbidden, InvalidTransition, Invalid }
 

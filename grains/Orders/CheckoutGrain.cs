@@ -103,7 +103,7 @@ public sealed class CheckoutGrain(
 
         if (placements.Length == 1)
         {
-            return await PlaceAlone(placements[0], planWrite);
+            return await PlaceAlone(placements[0], command.Payment, planWrite);
         }
         var preparing = Task.WhenAll(placements.Select(p => GrainFactory.GetGrain<IOrderGrain>(p.OrderId).Prepare(p)));
         if (planWrite is not null)
@@ -161,21 +161,21 @@ public sealed class CheckoutGrain(
 
     /// <summary>
     /// A cart of one seller: one order, nothing to keep all or nothing with, so it is placed in one call once the plan is durable
-    /// (a plan that failed to land has touched no stock).
+    /// (a plan that failed to land has touched no stock). An inline payment is registered in the order's placing write.
     /// </summary>
-    private async Task<CheckoutResult> PlaceAlone(OrderPlacement placement, Task? planWrite)
+    private async Task<CheckoutResult> PlaceAlone(OrderPlacement placement, PaymentRegistrationRequest? payment, Task? planWrite)
     {
         var s = state.State;
         if (planWrite is not null)
         {
             await planWrite;
         }
-        var placed = await GrainFactory.GetGrain<IOrderGrain>(placement.OrderId).Place(placement);
+        var placed = await GrainFactory.GetGrain<IOrderGrain>(placement.OrderId).Place(placement, payment);
         if (placed.Order is { } order)
         {
             // Not stored, as with several orders: a retry places the same order again, which answers it as it is then.
             DeactivateOnIdle();
-            return new CheckoutResult(CheckoutStatus.Created, s.CheckoutId!, [order], [], null);
+            return new CheckoutResult(CheckoutStatus.Created, s.CheckoutId!, [order], [], null, placed.Payment);
         }
         var prepared = placed.Prepared;
         return await Answer(prepared.Status switch

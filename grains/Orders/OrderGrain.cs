@@ -62,15 +62,23 @@ public sealed class OrderGrain(
         return _prepared;
     }
 
-    public async Task<OrderView?> Confirm()
+    public async Task<OrderView?> Confirm() => (await ConfirmWith(null)).Order;
+
+    /// <summary>Confirms, registering <paramref name="payment"/> (if any) in the same write; a live order registers it alone.</summary>
+    private async Task<(OrderView? Order, PaymentRegistration? Payment)> ConfirmWith(PaymentRegistrationRequest? payment)
     {
         if (S.Phase == OrderPhase.Live)
         {
-            return View();
+            if (payment is null)
+            {
+                return (View(), null);
+            }
+            var registered = await RegisterPayment(payment);
+            return (View(), registered);
         }
         if (S.Phase == OrderPhase.Aborted)
         {
-            return null;
+            return (null, null);
         }
         if (S.Phase == OrderPhase.New)
         {
@@ -100,11 +108,12 @@ public sealed class OrderGrain(
         {
             ApplyPaymentConfirmed(now, OrderActor.System, $"paid on {placement.External.Platform}");
         }
+        var registration = payment is null ? null : Register(payment);
         await Persist();
-        return View();
+        return (View(), registration);
     }
 
-    public async Task<PlaceResult> Place(OrderPlacement placement)
+    public async Task<PlaceResult> Place(OrderPlacement placement, PaymentRegistrationRequest? payment)
     {
         var prepared = await Prepare(placement);
         if (prepared.Status != PrepareStatus.Prepared)
@@ -112,10 +121,10 @@ public sealed class OrderGrain(
             await Abort(prepared.Reason ?? "some lines could not be had");
             return new PlaceResult(prepared, null);
         }
-        var order = await Confirm();
+        var (order, registration) = await ConfirmWith(payment);
         return order is null
             ? new PlaceResult(new PrepareResult(PrepareStatus.Expired, [], $"Order {OrderId} was abandoned ({S.AbortReason})."), null)
-            : new PlaceResult(prepared, order);
+            : new PlaceResult(prepared, order, registration);
     }
 
     public async Task Abort(string reason)
@@ -304,6 +313,17 @@ public sealed class OrderGrain(
 
     public async Task<PaymentRegistration> RegisterPayment(PaymentRegistrationRequest request)
     {
+        var registration = Register(request);
+        if (registration.Status == PaymentRegistrationStatus.Created)
+        {
+            await Persist();
+        }
+        return registration;
+    }
+
+    /// <summary>Checks a payment attempt and, when it is new and allowed, records it in memory (the caller writes it).</summary>
+    private PaymentRegistration Register(PaymentRegistrationRequest request)
+    {
         if (S.Phase != OrderPhase.Live)
         {
             return new PaymentRegistration(PaymentRegistrationStatus.NotFound, null, $"Order {OrderId} does not exist.");
@@ -366,7 +386,6 @@ public sealed class OrderGrain(
             request.Instrument, payBy, schedule, request.Signals is { } signals ? RiskEventOf(paymentId, request.Instrument, signals, now) : null);
         S.Payments.Add(new OrderPaymentRecord { Key = request.Key, RequestHash = request.RequestHash, Start = start, CreatedAt = now });
         Record(now, "PaymentStarted", request.Actor, $"{request.Instrument.Type} payment {start.PaymentId}", notify: false);
-        await Persist();
         return new PaymentRegistration(PaymentRegistrationStatus.Created, start, null, S.Status);
     }
 

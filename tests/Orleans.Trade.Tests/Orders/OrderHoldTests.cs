@@ -45,8 +45,8 @@ public sealed class OrderHoldTests
             [new CartLine(sku, quantity)], OrderSource.Checkout, null, "buyer-1", null);
 
         var placedId = OrderTestShop.NewId("o");
-        var first = await grains.GetGrain<IOrderGrain>(placedId).Place(Placement(placedId, 3));
-        var again = await grains.GetGrain<IOrderGrain>(placedId).Place(Placement(placedId, 3));
+        var first = await grains.GetGrain<IOrderGrain>(placedId).Place(Placement(placedId, 3), null);
+        var again = await grains.GetGrain<IOrderGrain>(placedId).Place(Placement(placedId, 3), null);
         Assert.Equal(PrepareStatus.Prepared, first.Prepared.Status);
         Assert.Equal(OrderStatus.AwaitingPayment, first.Order!.Status);
         Assert.Equal(first.Order.Version, again.Order!.Version);
@@ -54,14 +54,14 @@ public sealed class OrderHoldTests
         Assert.Equal(1L, Convert.ToInt64(await StoredOrderVersion(storage, placedId)));
 
         var shortId = OrderTestShop.NewId("o");
-        var fellShort = await grains.GetGrain<IOrderGrain>(shortId).Place(Placement(shortId, 3));
+        var fellShort = await grains.GetGrain<IOrderGrain>(shortId).Place(Placement(shortId, 3), null);
         Assert.Equal(PrepareStatus.Short, fellShort.Prepared.Status);
         Assert.Null(fellShort.Order);
         Assert.Equal(2, Assert.Single(fellShort.Prepared.ShortLines).Available);
         Assert.Equal(3, await shop.ReservedAsync(sku));
         Assert.Null(await StoredOrderVersion(storage, shortId));
         // Aborted: placing it again, even for what is there, is refused (a new checkout makes a new order) and holds nothing.
-        var retried = await grains.GetGrain<IOrderGrain>(shortId).Place(Placement(shortId, 1));
+        var retried = await grains.GetGrain<IOrderGrain>(shortId).Place(Placement(shortId, 1), null);
         Assert.Equal(PrepareStatus.Expired, retried.Prepared.Status);
         Assert.Null(retried.Order);
         Assert.Equal(3, await shop.ReservedAsync(sku));

@@ -347,7 +347,18 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
         {
             Assert.Equal("pending", inline["status"]!.GetValue<string>()); // a slow answer on a busy machine; it settles
         }
-        await OrderWhenAsync(created["orders"]![0]!["orderId"]!.GetValue<string>(), "awaitingShipment");
+        var orderId = created["orders"]![0]!["orderId"]!.GetValue<string>();
+        await OrderWhenAsync(orderId, "awaitingShipment");
+        // The payment was registered in the order's placing write: placement, authorization and capture are its three writes.
+        Assert.Equal(["Placed", "PaymentStarted", "PaymentAuthorized", "Paid"],
+            (await Shop.TimelineEventsAsync(orderId)).Where(e => e is "Placed" or "PaymentStarted" or "PaymentAuthorized" or "Paid"));
+        await using (var connection = new Npgsql.NpgsqlConnection(fixture.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var version = new Npgsql.NpgsqlCommand("SELECT version FROM grain_state WHERE state_name = 'order' AND grain_id = @id", connection);
+            version.Parameters.AddWithValue("id", "order/" + orderId);
+            Assert.Equal(3, Convert.ToInt32(await version.ExecuteScalarAsync()));
+        }
         Assert.Equal(HttpStatusCode.Created, again);
         Assert.Equal(created["payments"]![0]!["paymentId"]!.GetValue<string>(), replay!["payments"]![0]!["paymentId"]!.GetValue<string>());
         Assert.Single((await buyer.GetJsonAsync($"/api/v1/orders/{created["orders"]![0]!["orderId"]}/payments")).Body!["items"]!.AsArray());
