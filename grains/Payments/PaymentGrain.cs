@@ -310,7 +310,16 @@ public sealed class PaymentGrain(
                     start.Instrument, start.PayBy), CancellationToken.None);
                 S.Answered = true;
                 Apply(now, outcome, "authorize");
-                await Write();
+                if (S.Status == PaymentStatus.Authorized)
+                {
+                    // Straight through: the order's lock and the capture follow at once and are safe to repeat, so the answer
+                    // rides on the capture's write; a crash before it authorizes again under the same key and gets this answer.
+                    Unwritten();
+                }
+                else
+                {
+                    await Write();
+                }
                 return S.Status != PaymentStatus.Pending;
             }
             // Processing: the webhook will tell; ask meanwhile so a lost webhook does not leave the payment hanging.
