@@ -22,6 +22,7 @@ public sealed class CheckoutGrain(
     [PersistentState(stateName: "checkout", storageName: StorageNames.Trade)] IPersistentState<CheckoutState> state,
     TradeClock clock) : Grain, ICheckoutGrain
 {
+    private const string ShortReason = "Some lines cannot be had; nothing was reserved.";
     private const string ExpiredReason = "The checkout took too long and expired; nothing is reserved. Check out again with a new Idempotency-Key.";
 
     public async Task<CheckoutResult> Checkout(CheckoutCommand command)
@@ -62,7 +63,7 @@ public sealed class CheckoutGrain(
                     var sku = available[line.SkuId];
                     shortLines.Add(new ShortLine(line.SkuId, line.Quantity, sku.Available, await SubstituteOffers.FindAsync(GrainFactory, sku.Catalog, line.Quantity)));
                 }
-                return await Answer(new CheckoutResult(CheckoutStatus.OutOfStock, s.CheckoutId, [], shortLines, "Some lines cannot be had; nothing was reserved."));
+                return await Answer(new CheckoutResult(CheckoutStatus.OutOfStock, s.CheckoutId, [], shortLines, ShortReason));
             }
             foreach (var sellerId in views.Select(v => v!.Catalog.SellerId).Distinct().Order(StringComparer.Ordinal))
             {
@@ -142,21 +143,27 @@ public sealed class CheckoutGrain(
             // A part timed out while the others were confirmed: cancel those, so the cart stays all or nothing.
             await Task.WhenAll(orders.Where(o => o is not null).Select(o => GrainFactory.GetGrain<IOrderGrain>(o!.OrderId)
                 .Apply(new OrderCommand(OrderAction.Cancel, OrderActor.System, "another part of the checkout expired"))));
-            return await Answer(new CheckoutResult(CheckoutStatus.Refused, s.CheckoutId!, [], [],
-                ExpiredReason));
+            return await Answer(new CheckoutResult(CheckoutStatus.Refused, s.CheckoutId!, [], [], ExpiredReason));
         }
 
         // All or nothing: give back every reservation of this checkout.
         await Task.WhenAll(placements.Select(p => GrainFactory.GetGrain<IOrderGrain>(p.OrderId).Abort("another line of the cart could not be had")));
+        return await Answer(Refusal(prepared));
+    }
+
+    /// <summary>Why orders that did not all prepare (and are aborted) make no checkout: expired, short lines, or a rule's reason.</summary>
+    private CheckoutResult Refusal(IReadOnlyCollection<PrepareResult> prepared)
+    {
+        var checkoutId = state.State.CheckoutId!;
         if (prepared.Any(p => p.Status == PrepareStatus.Expired))
         {
-            return await Answer(new CheckoutResult(CheckoutStatus.Refused, s.CheckoutId!, [], [],
-                ExpiredReason));
+            return new CheckoutResult(CheckoutStatus.Refused, checkoutId, [], [], ExpiredReason);
         }
         var shortLines = prepared.SelectMany(p => p.ShortLines).ToArray();
-        return await Answer(shortLines.Length > 0
-            ? new CheckoutResult(CheckoutStatus.OutOfStock, s.CheckoutId!, [], shortLines, "Some lines cannot be had; nothing was reserved.")
-            : new CheckoutResult(CheckoutStatus.Refused, s.CheckoutId!, [], [], string.Join(" ", prepared.Select(p => p.Reason).Where(r => r is not null))));
+        return shortLines.Length > 0
+            ? new CheckoutResult(CheckoutStatus.OutOfStock, checkoutId, [], shortLines, ShortReason)
+            : new CheckoutResult(CheckoutStatus.Refused, checkoutId, [], [],
+                string.Join(" ", prepared.Select(p => p.Reason).Where(r => r is not null)) is { Length: > 0 } reason ? reason : null);
     }
 
     /// <summary>
@@ -177,15 +184,7 @@ public sealed class CheckoutGrain(
             DeactivateOnIdle();
             return new CheckoutResult(CheckoutStatus.Created, s.CheckoutId!, [order], [], null, placed.Payment);
         }
-        var prepared = placed.Prepared;
-        return await Answer(prepared.Status switch
-        {
-            PrepareStatus.Expired => new CheckoutResult(CheckoutStatus.Refused, s.CheckoutId!, [], [],
-                ExpiredReason),
-            PrepareStatus.Short => new CheckoutResult(CheckoutStatus.OutOfStock, s.CheckoutId!, [], prepared.ShortLines,
-                "Some lines cannot be had; nothing was reserved."),
-            _ => new CheckoutResult(CheckoutStatus.Refused, s.CheckoutId!, [], [], prepared.Reason ?? "The checkout was refused."),
-        });
+        return await Answer(Refusal([placed.Prepared]));
     }
 
     private async Task<CheckoutResult> Answer(CheckoutResult answer)
