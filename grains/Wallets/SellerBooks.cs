@@ -79,6 +79,20 @@ public sealed class SellerBooks(IFxRates rates)
         ? new OrderStanding(o.Currency, o.HoldId is null ? 0 : _ledger.PendingAmount(o.HoldId), o.Released, o.RefundedAfterRelease, o.SettledCurrency)
         : null;
 
+    /// <summary>What a <see cref="Snapshot"/> holds, in items: accounts, orders and maturing entries.</summary>
+    public int Size => _ledger.Accounts.Count + _orders.Count + _maturing.Count;
+
+    /// <summary>
+    /// Whether the next write should carry a snapshot: once at least <paramref name="every"/> transfers, and at least a quarter as
+    /// many transfers as the books hold items (<see cref="Size"/>), were stored since the last one. A snapshot costs work in
+    /// proportion to the books' size, so a fixed interval makes a large seller's books cost more per transfer the larger they grow
+    /// (each of a flash sale's orders keeps its escrow account until release); in proportion to the size, snapshots cost at most
+    /// about four items per transfer however large the books, and an activation replays at most a quarter as many transfers as the
+    /// snapshot it restores has items.
+    /// </summary>
+    public static bool SnapshotDue(int storedSinceSnapshot, int size, int every) =>
+        storedSinceSnapshot >= Math.Max(every, size / 4);
+
     /// <summary>The books as JSON: the ledger image, each order's standing and the maturing list (see <see cref="Restore"/>).</summary>
     public string Snapshot() => System.Text.Json.JsonSerializer.Serialize(new SellerBooksImage(
         _ledger.Image(),

@@ -6,8 +6,9 @@ namespace Orleans.Trade.Wallets;
 /// <summary>
 /// A seller's ledger: the money rules are <see cref="SellerBooks"/>'s; this grain checks and applies them in memory inside its
 /// turn, appends the new transfers to the transfer table, and answers after the append commits; appends arriving during a
-/// write share the next one. Every <see cref="SettlementOptions.LedgerSnapshotEveryTransfers"/> transfers the write also
-/// stores a snapshot of the books; activation restores the latest snapshot and replays the transfers stored after it.
+/// write share the next one. Every <see cref="SettlementOptions.LedgerSnapshotEveryTransfers"/> transfers, or a quarter as many
+/// as the books hold items if that is more (<see cref="SellerBooks.SnapshotDue"/>), the write also stores a snapshot of the books;
+/// activation restores the latest snapshot and replays the transfers stored after it.
 /// </summary>
 [Reentrant]
 public sealed class SellerLedgerGrain(
@@ -151,7 +152,9 @@ public sealed class SellerLedgerGrain(
         var entries = _unwritten.ToArray();
         _unwritten.Clear();
         // Taken before the await: the books now are exactly the stored transfers plus these entries.
-        var snapshot = _sinceSnapshot + entries.Length >= settlement.Value.LedgerSnapshotEveryTransfers ? _books.Snapshot() : null;
+        var snapshot = SellerBooks.SnapshotDue(_sinceSnapshot + entries.Length, _books.Size, settlement.Value.LedgerSnapshotEveryTransfers)
+            ? _books.Snapshot()
+            : null;
         await store.AppendAsync(SellerId, entries, snapshot, CancellationToken.None);
         _sinceSnapshot = snapshot is null ? _sinceSnapshot + entries.Length : 0;
     }

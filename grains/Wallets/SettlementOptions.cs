@@ -18,7 +18,11 @@ public sealed class SettlementOptions
     /// <summary>How often a seller ledger looks for pending money that has become due.</summary>
     public TimeSpan MaturityCheckPeriod { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>A seller ledger stores a snapshot of its books after this many new transfers, so activation replays fewer.</summary>
+    /// <summary>
+    /// A seller ledger stores a snapshot of its books after this many new transfers, so activation replays fewer; books holding
+    /// more than four times as many items (accounts, orders) wait for a quarter as many transfers as they hold
+    /// (<see cref="SellerBooks.SnapshotDue"/>).
+    /// </summary>
     public int LedgerSnapshotEveryTransfers { get; set; } = 1_000;
 
     public int RateFor(string? category) =>

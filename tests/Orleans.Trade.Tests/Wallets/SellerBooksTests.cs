@@ -197,6 +197,38 @@ public sealed class SellerBooksTests
     }
 
     [Fact]
+    public void Snapshots_of_growing_books_come_in_proportion_to_their_size_so_each_transfer_pays_a_bounded_share()
+    {
+        // A flash sale's seller: every order holds escrow (one transfer, one new account, one new order) and none is released.
+        const int orders = 20_000, every = 1_000;
+        var books = new SellerBooks(_rates);
+        int since = 0, snapshots = 0, transfers = 0;
+        long snapshotted = 0;
+        for (var i = 0; i < orders; i++)
+        {
+            var applied = books.HoldInEscrow($"o{i}", Usd(1_000));
+            transfers += applied.Count;
+            since += applied.Count;
+            if (SellerBooks.SnapshotDue(since, books.Size, every))
+            {
+                snapshots++;
+                snapshotted += books.Size;
+                since = 0;
+            }
+        }
+
+        Assert.Equal(orders, transfers);
+        // A fixed interval would have taken 20 snapshots of 2,000 to 40,000 items (420,000 in all, 21 per transfer); in
+        // proportion to the size they come at 1,000, 2,000, 4,000, 8,000 and 16,000 transfers.
+        Assert.InRange(snapshots, 4, 6);
+        Assert.InRange(snapshotted, orders, 4L * transfers);
+        Assert.True(SellerBooks.SnapshotDue(every, size: 10, every));
+        Assert.False(SellerBooks.SnapshotDue(every - 1, size: 10, every));
+        Assert.False(SellerBooks.SnapshotDue(1_999, size: 8_000, every));
+        Assert.True(SellerBooks.SnapshotDue(2_000, size: 8_000, every));
+    }
+
+    [Fact]
     public void Books_restored_from_a_snapshot_still_recognise_repeats_and_refuse_reused_ids()
     {
         var books = new SellerBooks(_rates);
