@@ -27,6 +27,9 @@ public sealed class NotificationDispatcher(
     TradeClock clock,
     ILogger<NotificationDispatcher> logger) : BackgroundService
 {
+    /// <summary>What a notification records when no webhook is configured (set at insert by <see cref="SqlOrderStore"/>, or here).</summary>
+    public const string SkippedNote = "skipped: no webhook configured";
+
     private sealed record Due(string Id, string OrderId, string Recipient, string Channels, string Event, string Status, DateTimeOffset CreatedAt, int Attempts);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -55,7 +58,8 @@ public sealed class NotificationDispatcher(
         var now = clock.GetUtcNow();
         if (settings.WebhookUrl is null)
         {
-            // Nowhere to send: due rows are recorded as skipped in one statement (no lease, no second write).
+            // Nowhere to send: new rows are stored as skipped already; rows from when a webhook was set are recorded as skipped
+            // in one statement (no lease, no second write).
             return await SkipDueAsync(now, settings, cancellationToken);
         }
         var batch = await ClaimAsync(now, settings, cancellationToken);
@@ -130,9 +134,9 @@ public sealed class NotificationDispatcher(
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         return await connection.Command(
-                "UPDATE order_notifications SET attempts = attempts + 1, delivered_at = @now, last_error = 'skipped: no webhook configured' " +
+                "UPDATE order_notifications SET attempts = attempts + 1, delivered_at = @now, last_error = @note " +
                 $"WHERE notification_id IN ({DueIds})")
-            .With("now", database.ToDb(now)).With("limit", settings.BatchSize)
+            .With("now", database.ToDb(now)).With("note", SkippedNote).With("limit", settings.BatchSize)
             .ExecuteNonQueryAsync(cancellationToken);
     }
 

@@ -7,8 +7,15 @@ using Orleans.Trade.Orders;
 namespace Orleans.Trade.Silo.Storage;
 
 /// <summary>The order list projection, the notification outbox and service tickets: order grains write, the API reads.</summary>
-public sealed class SqlOrderStore(TradeDatabase database) : IOrderQueries, IStateOutboxWriter, Orleans.Trade.Inventory.IPlacedOrders
+public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.Options.IOptions<NotificationOptions>? notifications = null)
+    : IOrderQueries, IStateOutboxWriter, Orleans.Trade.Inventory.IPlacedOrders
 {
+    /// <summary>
+    /// With no webhook configured there is nowhere to deliver to: a notification is stored already recorded as skipped (one
+    /// attempt, delivered at its own time), so it never enters the dispatcher's due index and costs no second write.
+    /// </summary>
+    private readonly bool _skipOnInsert = notifications?.Value.WebhookUrl is null;
+
     /// <summary>An order row commits with the order's first live state, so a row means the order is placed.</summary>
     public async Task<IReadOnlySet<string>> WhichArePlacedAsync(IReadOnlyCollection<string> orderIds, CancellationToken cancellationToken)
     {
@@ -73,11 +80,14 @@ public sealed class SqlOrderStore(TradeDatabase database) : IOrderQueries, IStat
             if (notifications.Length > 0)
             {
                 await connection.Command("""
-                        INSERT INTO order_notifications (notification_id, order_id, recipient, channels, event, status, created_at, next_attempt_at)
-                        SELECT n.id, n.order_id, n.recipient, n.channels, n.event, n.status, n.at, n.at
+                        INSERT INTO order_notifications (notification_id, order_id, recipient, channels, event, status, created_at, next_attempt_at,
+                                                         attempts, delivered_at, last_error)
+                        SELECT n.id, n.order_id, n.recipient, n.channels, n.event, n.status, n.at, n.at,
+                               CASE WHEN @skip THEN 1 ELSE 0 END, CASE WHEN @skip THEN n.at END, CASE WHEN @skip THEN @skipNote END
                         FROM unnest(@ids, @orders, @recipients, @channels, @events, @statuses, @ats) AS n(id, order_id, recipient, channels, event, status, at)
                         ON CONFLICT (notification_id) DO NOTHING
                         """, transaction)
+                    .With("skip", _skipOnInsert).With("skipNote", NotificationDispatcher.SkippedNote)
                     .With("ids", notifications.Select(n => n.NotificationId).ToArray()).With("orders", notifications.Select(n => n.OrderId).ToArray())
                     .With("recipients", notifications.Select(n => n.Recipient).ToArray()).With("channels", notifications.Select(n => n.Channels).ToArray())
                     .With("events", notifications.Select(n => n.Event).ToArray()).With("statuses", notifications.Select(n => n.Status.ToString()).ToArray())
@@ -108,10 +118,13 @@ public sealed class SqlOrderStore(TradeDatabase database) : IOrderQueries, IStat
             foreach (var n in notifications)
             {
                 await connection.Command("""
-                        INSERT INTO order_notifications (notification_id, order_id, recipient, channels, event, status, created_at, next_attempt_at)
-                        VALUES (@id, @order, @recipient, @channels, @event, @status, @at, @at)
+                        INSERT INTO order_notifications (notification_id, order_id, recipient, channels, event, status, created_at, next_attempt_at,
+                                                         attempts, delivered_at, last_error)
+                        VALUES (@id, @order, @recipient, @channels, @event, @status, @at, @at, @attempts, @delivered, @note)
                         ON CONFLICT (notification_id) DO NOTHING
                         """, transaction)
+                    .With("attempts", _skipOnInsert ? 1 : 0).With("delivered", _skipOnInsert ? database.ToDb(n.At) : DBNull.Value)
+                    .With("note", _skipOnInsert ? NotificationDispatcher.SkippedNote : null)
                     .With("id", n.NotificationId).With("order", n.OrderId).With("recipient", n.Recipient).With("channels", n.Channels)
                     .With("event", n.Event).With("status", n.Status.ToString()).With("at", database.ToDb(n.At))
                     .ExecuteNonQueryAsync(cancellationToken);

@@ -27,7 +27,15 @@ public sealed class TradeDatabase : IAsyncDisposable
         ConnectionString = connectionString;
         if (provider == StorageProvider.Postgres)
         {
-            _postgres = NpgsqlDataSource.Create(connectionString);
+            // Our statements keep no session state (no SET, prepared statements, temporary tables or session locks), so a pooled
+            // connection goes back without DISCARD ALL: one round trip less per use. An explicit setting in the string wins.
+            var builder = new NpgsqlConnectionStringBuilder(connectionString);
+            var given = new DbConnectionStringBuilder { ConnectionString = connectionString };
+            if (!given.ContainsKey("No Reset On Close") && !given.ContainsKey("NoResetOnClose"))
+            {
+                builder.NoResetOnClose = true;
+            }
+            _postgres = NpgsqlDataSource.Create(builder.ConnectionString);
         }
     }
 

@@ -61,7 +61,8 @@ public sealed class CheckoutConcurrencyTests(ITestOutputHelper output)
         }
         Assert.Equal(500, (await shop.Admin.GetJsonAsync($"/api/v1/sellers/{sellerId}/orders?pageSize=1")).Body!["total"]!.GetValue<long>());
 
-        // The outbox: one notification per placed order (listing its channels), each recorded as skipped with no webhook set.
+        // The outbox: one notification per placed order (listing its channels), each recorded as skipped with no webhook set,
+        // already when it was written (delivered at its own time: no second write by the dispatcher).
         await using var db = new Npgsql.NpgsqlConnection(connectionString);
         await db.OpenAsync();
         var deadline = DateTime.UtcNow.AddSeconds(30);
@@ -75,20 +76,20 @@ public sealed class CheckoutConcurrencyTests(ITestOutputHelper output)
         while (pending > 0 && DateTime.UtcNow < deadline);
         Assert.Equal(0, pending);
         await using var rows = new Npgsql.NpgsqlCommand(
-            "SELECT order_id, channels, event, attempts, last_error FROM order_notifications WHERE order_id = ANY(@ids)", db);
+            "SELECT order_id, channels, event, attempts, last_error, delivered_at = created_at FROM order_notifications WHERE order_id = ANY(@ids)", db);
         rows.Parameters.AddWithValue("ids", orderIds);
-        var notifications = new List<(string Order, string Channels, string Event, int Attempts, string Note)>();
+        var notifications = new List<(string Order, string Channels, string Event, int Attempts, string Note, bool SkippedOnWrite)>();
         await using (var reader = await rows.ExecuteReaderAsync())
         {
             while (await reader.ReadAsync())
             {
-                notifications.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3), reader.GetString(4)));
+                notifications.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3), reader.GetString(4), reader.GetBoolean(5)));
             }
         }
         Assert.Equal(orderIds.Order(), notifications.Select(n => n.Order).Order());
         Assert.All(notifications, n =>
         {
-            Assert.Equal(("email,sms,push", "Placed", 1), (n.Channels, n.Event, n.Attempts));
+            Assert.Equal(("email,sms,push", "Placed", 1, true), (n.Channels, n.Event, n.Attempts, n.SkippedOnWrite));
             Assert.StartsWith("skipped", n.Note);
         });
     }

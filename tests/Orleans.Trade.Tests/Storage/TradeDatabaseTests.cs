@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Configuration;
+using Npgsql;
+using Orleans.Trade.Silo.Storage;
+using Orleans.Trade.Tests.Infrastructure;
+
+namespace Orleans.Trade.Tests.Storage;
+
+/// <summary>The silo's PostgreSQL pool on a real server: connections go back to the pool without a reset unless told to.</summary>
+public sealed class TradeDatabaseTests
+{
+    private static async Task<TradeDatabase> Open(string extra)
+    {
+        var connection = new NpgsqlConnectionStringBuilder(await PostgresServer.CreateDatabaseAsync("tradedb")) { MaxPoolSize = 1 }.ConnectionString;
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = "postgres",
+            ["ConnectionStrings:Trade"] = connection + extra,
+        }).Build();
+        return TradeDatabase.FromConfiguration(configuration);
+    }
+
+    /// <summary>Sets a session setting on the pool's one connection, gives it back, takes it again and reads the setting.</summary>
+    private static async Task<string> SettingAfterReuse(TradeDatabase database)
+    {
+        await using (var first = await database.OpenAsync(CancellationToken.None))
+        {
+            await first.Command("SET application_name = 'left-behind'").ExecuteNonQueryAsync();
+        }
+        await using var second = await database.OpenAsync(CancellationToken.None);
+        return (string)(await second.Command("SELECT current_setting('application_name')").ExecuteScalarAsync())!;
+    }
+
+    [Fact]
+    public async Task A_pooled_connection_is_handed_out_again_without_DISCARD_ALL()
+    {
+        await using var database = await Open("");
+        Assert.Equal("left-behind", await SettingAfterReuse(database));
+    }
+
+    [Fact]
+    public async Task An_explicit_reset_setting_in_the_connection_string_wins()
+    {
+        await using var database = await Open(";No Reset On Close=false");
+        Assert.NotEqual("left-behind", await SettingAfterReuse(database));
+    }
+}
