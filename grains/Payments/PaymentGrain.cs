@@ -10,7 +10,7 @@ public enum OrderNotice { None, Authorized, Captured, Failed, HeldForReview }
 
 /// <summary>Persistent state of a payment grain (state name <c>payment</c>).</summary>
 [GenerateSerializer]
-public sealed class PaymentState
+public sealed class PaymentState : IWakeAtState
 {
     [Id(0)] public PaymentStart? Start { get; set; }
     [Id(1)] public PaymentStatus Status { get; set; }
@@ -44,6 +44,13 @@ public sealed class PaymentState
     [Id(22)] public bool? ReviewApproved { get; set; }
     /// <summary>The outcome went into the buyer's, card's, device's, IP's and address's histories.</summary>
     [Id(23)] public bool RiskRecorded { get; set; }
+    /// <summary>
+    /// Set by a write that leaves steps to do with no reminder to do them: the deadline index wakes the payment then, so a crash
+    /// in the middle of its steps (say, after the provider authorized but before the capture was stored) does not stall it.
+    /// </summary>
+    [Id(24)] public DateTimeOffset? ResumeAt { get; set; }
+
+    DateTimeOffset? IWakeAtState.WakeAt => ResumeAt;
 }
 
 /// <summary>
@@ -58,7 +65,7 @@ public sealed class PaymentGrain(
     Risk.RiskAssessor risk,
     IOptions<PaymentOptions> options,
     TradeClock clock,
-    ILogger<PaymentGrain> logger) : Grain, IPaymentGrain, IRemindable
+    ILogger<PaymentGrain> logger) : Grain, IPaymentGrain, IRemindable, IWakeableGrain
 {
     private const string ReconcileReminder = "reconcile";
     private const int SeenEventsKept = 64;
@@ -104,8 +111,8 @@ public sealed class PaymentGrain(
                     logger.LogWarning(ex, "Payment {PaymentId} could not be scored at once; its first step scores it", PaymentId);
                 }
             }
-            // The attempt (and its score) exists before the provider hears of it. A crash from here on is picked up by the order's
-            // deadline reminder, which resumes its open payments (Resume), so a payment costs no reminder of its own unless it stalls.
+            // The attempt (and its score) exists before the provider hears of it. A crash from here on is picked up by the deadline
+            // index (ResumeAt, in this same write), so a payment costs no reminder of its own unless it stalls.
             await Write();
         }
         await Advance();
@@ -197,6 +204,13 @@ public sealed class PaymentGrain(
     }
 
     public Task Resume() => Advance();
+
+    /// <summary>The deadline sweeper found <see cref="PaymentState.ResumeAt"/> due: a crash may have cut the steps off; go on.</summary>
+    public async Task<WakeAnswer> WakeUp()
+    {
+        await Advance();
+        return new WakeAnswer(state.Etag, NextResumeAt());
+    }
 
     public async Task OrderCancelled(string reason)
     {
@@ -539,8 +553,13 @@ public sealed class PaymentGrain(
     {
         // Whether it lands or the stored state is reloaded (or the activation dropped), nothing unwritten is left in memory after it.
         _unwritten = false;
+        S.ResumeAt = NextResumeAt();
         return state.WriteOrReloadAsync(this);
     }
+
+    /// <summary>Steps left and no reminder to do them if this activation dies: have the deadline index wake the payment.</summary>
+    private DateTimeOffset? NextResumeAt() =>
+        S.Start is not null && HasWork() && !_reminderMayExist ? clock.GetUtcNow() + options.Value.ResumeStalledAfter : null;
 
     private PaymentView View()
     {

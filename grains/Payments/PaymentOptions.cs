@@ -15,6 +15,12 @@ public sealed class PaymentOptions
     /// <summary>How often a payment with an unknown outcome (provider time-out, undelivered notice) asks again.</summary>
     public TimeSpan ReconcilePeriod { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// When a payment whose steps a crash may have cut off (stored with steps left and no reminder) is woken by the deadline
+    /// index. Longer than a payment's steps take under load, so a live payment is not woken needlessly.
+    /// </summary>
+    public TimeSpan ResumeStalledAfter { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Payment attempts one order accepts (declined cards, abandoned 3-D Secure challenges, ...).</summary>
     public int MaxAttemptsPerOrder { get; set; } = 10;
 }
