@@ -113,6 +113,8 @@ public sealed class BatchedGrainStorage : IGrainStorage, IDeadlineIndex
         if (_database.Provider == StorageProvider.Postgres)
         {
             var distinct = keys.Distinct().ToArray();
+            // Not prepared: with it, the hot-SKU sale sold about a quarter less (measured with the inserts of the order store
+            // prepared too; PostgreSQL kept planning this one per call anyway, and its generic plan is the likely culprit).
             await using var reader = await connection.Command("""
                     SELECT g.state_name, g.grain_id, g.version, g.payload
                     FROM unnest(@names, @ids) AS k(state_name, grain_id)
@@ -189,7 +191,8 @@ public sealed class BatchedGrainStorage : IGrainStorage, IDeadlineIndex
         {
             Value = writes.Select(w => w.WakeAt is { } t ? t.UtcDateTime : (DateTime?)null).ToArray(),
         });
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        // Prepared: PostgreSQL planned this statement in about 230 µs a call, a quarter of its time for a batch of 30 rows.
+        await using (var reader = await command.ExecutePreparedReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
             {

@@ -114,7 +114,7 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
                    .With("expected", writes.Select(w => w.ExpectedVersion).ToArray())
                    .With("states", writes.Select(w => JsonSerializer.Serialize(w.State, Json)).ToArray())
                    .With("ats", writes.Select(w => w.State.UpdatedAt.UtcDateTime).ToArray())
-                   .ExecuteReaderAsync(cancellationToken))
+                   .ExecutePreparedReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
             {

@@ -135,6 +135,25 @@ public static class DbCommandExtensions
         return $"{column} IN ({string.Join(", ", ids.Select((_, i) => $"@{name}{i}"))})";
     }
 
+    /// <summary>
+    /// Prepares the command on its connection first (Npgsql keeps an explicitly prepared statement with the pooled connection,
+    /// so this costs a round trip once per connection and SQL text), then runs it: PostgreSQL skips parsing the statement and,
+    /// once it settles on a generic plan, planning it. For fixed statements of the hot path only: every distinct SQL text stays
+    /// prepared on every connection.
+    /// </summary>
+    public static async Task<DbDataReader> ExecutePreparedReaderAsync(this DbCommand command, CancellationToken cancellationToken)
+    {
+        await command.PrepareAsync(cancellationToken);
+        return await command.ExecuteReaderAsync(cancellationToken);
+    }
+
+    /// <inheritdoc cref="ExecutePreparedReaderAsync"/>
+    public static async Task<int> ExecutePreparedNonQueryAsync(this DbCommand command, CancellationToken cancellationToken)
+    {
+        await command.PrepareAsync(cancellationToken);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     public static DbCommand With(this DbCommand command, string name, object? value)
     {
         var parameter = command.CreateParameter();
