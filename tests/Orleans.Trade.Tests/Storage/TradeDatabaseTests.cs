@@ -31,6 +31,26 @@ public sealed class TradeDatabaseTests
     }
 
     [Fact]
+    public async Task The_schema_compresses_grain_payloads_with_lz4_where_the_server_has_it()
+    {
+        await using var database = await Open("");
+        await new SchemaMigrator(database, Microsoft.Extensions.Logging.Abstractions.NullLogger<SchemaMigrator>.Instance).MigrateAsync();
+        await using var connection = await database.OpenAsync(CancellationToken.None);
+        // Debian's PostgreSQL 15 is built with lz4; 'l' is lz4 in pg_attribute.
+        Assert.Equal("l", (await connection.Command(
+            "SELECT attcompression::text FROM pg_attribute WHERE attrelid = 'grain_state'::regclass AND attname = 'payload'").ExecuteScalarAsync())?.ToString());
+        var payload = new byte[8_000];
+        for (var i = 0; i < payload.Length; i++)
+        {
+            payload[i] = (byte)(i % 7);
+        }
+        await connection.Command("INSERT INTO grain_state (service_id, state_name, grain_id, version, payload) VALUES ('svc', 'test', 'g1', 1, @p)")
+            .With("p", payload).ExecuteNonQueryAsync();
+        Assert.Equal("lz4", (await connection.Command(
+            "SELECT pg_column_compression(payload) FROM grain_state WHERE grain_id = 'g1'").ExecuteScalarAsync())?.ToString());
+    }
+
+    [Fact]
     public async Task A_pooled_connection_is_handed_out_again_without_DISCARD_ALL()
     {
         await using var database = await Open("");
