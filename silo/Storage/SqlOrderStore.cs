@@ -7,14 +7,14 @@ using Orleans.Trade.Orders;
 namespace Orleans.Trade.Silo.Storage;
 
 /// <summary>The order list projection, the notification outbox and service tickets: order grains write, the API reads.</summary>
-public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.Options.IOptions<NotificationOptions>? notifications = null)
+public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.Options.IOptions<NotificationOptions>? notificationOptions = null)
     : IOrderQueries, IStateOutboxWriter, Orleans.Trade.Inventory.IPlacedOrders
 {
     /// <summary>
     /// With no webhook configured there is nowhere to deliver to: a notification is stored already recorded as skipped (one
     /// attempt, delivered at its own time), so it never enters the dispatcher's due index and costs no second write.
     /// </summary>
-    private readonly bool _skipOnInsert = notifications?.Value.WebhookUrl is null;
+    private readonly bool _skipOnInsert = notificationOptions?.Value.WebhookUrl is null;
 
     /// <summary>An order row commits with the order's first live state, so a row means the order is placed.</summary>
     public async Task<IReadOnlySet<string>> WhichArePlacedAsync(IReadOnlyCollection<string> orderIds, CancellationToken cancellationToken)

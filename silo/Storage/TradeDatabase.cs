@@ -27,8 +27,9 @@ public sealed class TradeDatabase : IAsyncDisposable
         ConnectionString = connectionString;
         if (provider == StorageProvider.Postgres)
         {
-            // Our statements keep no session state (no SET, prepared statements, temporary tables or session locks), so a pooled
-            // connection goes back without DISCARD ALL: one round trip less per use. An explicit setting in the string wins.
+            // Our statements set no session state (no SET, temporary tables or session locks; the few prepared statements are meant
+            // to outlive a use), so a pooled connection goes back without DISCARD ALL: one round trip less per use. An explicit
+            // setting in the string wins.
             var builder = new NpgsqlConnectionStringBuilder(connectionString);
             var given = new DbConnectionStringBuilder { ConnectionString = connectionString };
             if (!given.ContainsKey("No Reset On Close") && !given.ContainsKey("NoResetOnClose"))
@@ -145,13 +146,6 @@ public static class DbCommandExtensions
     {
         await command.PrepareAsync(cancellationToken);
         return await command.ExecuteReaderAsync(cancellationToken);
-    }
-
-    /// <inheritdoc cref="ExecutePreparedReaderAsync"/>
-    public static async Task<int> ExecutePreparedNonQueryAsync(this DbCommand command, CancellationToken cancellationToken)
-    {
-        await command.PrepareAsync(cancellationToken);
-        return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public static DbCommand With(this DbCommand command, string name, object? value)
