@@ -66,6 +66,7 @@ public static class SiloConfiguration
             silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: serviceId, clusterId: clusterId);
         }
         // Grain state: our batched storage (many grains per commit) with the deadline index beside each state.
+        silo.Services.AddSingleton<NewGrainIds>();
         silo.Services.AddSingleton<BatchedGrainStorage>();
         silo.Services.AddGrainStorage(StorageNames.Trade, (sp, _) => sp.GetRequiredService<BatchedGrainStorage>());
         silo.Services.AddSingleton<IDeadlineIndex>(sp => sp.GetRequiredService<BatchedGrainStorage>());
@@ -96,6 +97,7 @@ public static class SiloConfiguration
             orleans.GetSection("GrainCollection").Bind(o);
         });
         silo.AddIncomingGrainCallFilter<StorageFailureCallFilter>();
+        CachedGrainInterfaceTypes.AddTo(silo.Services);
         // Failure detection: Orleans' defaults unless Orleans:ClusterMembership:* is set (e.g. ProbeTimeout, NumMissedProbesLimit).
         silo.Configure<ClusterMembershipOptions>(orleans.GetSection("ClusterMembership"));
         // Grain-call spans only when traces go somewhere: with no exporter they are pure cost on every call.

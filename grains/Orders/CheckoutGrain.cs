@@ -20,7 +20,8 @@ public sealed class CheckoutState
 /// <summary>The checkout saga (R-ORD-2): prepare every seller's order, then confirm all or abort all; the answer is stored.</summary>
 public sealed class CheckoutGrain(
     [PersistentState(stateName: "checkout", storageName: StorageNames.Trade)] IPersistentState<CheckoutState> state,
-    TradeClock clock) : Grain, ICheckoutGrain
+    TradeClock clock,
+    NewGrainIds newGrains) : Grain, ICheckoutGrain
 {
     private const string ShortReason = "Some lines cannot be had; nothing was reserved.";
     private const string ExpiredReason = "The checkout took too long and expired; nothing is reserved. Check out again with a new Idempotency-Key.";
@@ -67,7 +68,9 @@ public sealed class CheckoutGrain(
             }
             foreach (var sellerId in views.Select(v => v!.Catalog.SellerId).Distinct().Order(StringComparer.Ordinal))
             {
-                s.OrderIdsBySeller[sellerId] = Ulid.NewUlid(now).ToString();
+                var orderId = Ulid.NewUlid(now).ToString();
+                s.OrderIdsBySeller[sellerId] = orderId;
+                newGrains.Minted(GrainFactory.GetGrain<IOrderGrain>(orderId).GetGrainId());
             }
             // The plan and the orders' first writes go out together (one round trip, often one commit) instead of one after the
             // other: the plan need only be durable before any order goes live (a retry must find the same orders), and an order

@@ -27,7 +27,7 @@ public sealed class BatchedGrainStorageTests
 
     public static TheoryData<string> Providers => new() { "postgres", "sqlite" };
 
-    private static async Task<(BatchedGrainStorage Storage, SqlOrderStore Orders, TradeDatabase Database)> Open(string provider)
+    private static async Task<(BatchedGrainStorage Storage, SqlOrderStore Orders, TradeDatabase Database)> Open(string provider, NewGrainIds? newGrains = null)
     {
         var settings = new Dictionary<string, string?> { ["Storage:Provider"] = provider, ["Storage:MaxBatch"] = "64" };
         if (provider == "postgres")
@@ -42,7 +42,8 @@ public sealed class BatchedGrainStorageTests
         var database = TradeDatabase.FromConfiguration(configuration);
         await new SchemaMigrator(database, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
         var orders = new SqlOrderStore(database);
-        var storage = new BatchedGrainStorage(database, Serializer, Options.Create(new ClusterOptions { ServiceId = "svc", ClusterId = "c" }), configuration, [orders]);
+        var storage = new BatchedGrainStorage(database, Serializer, Options.Create(new ClusterOptions { ServiceId = "svc", ClusterId = "c" }), configuration, [orders],
+            newGrains ?? new NewGrainIds());
         return (storage, orders, database);
     }
 
@@ -121,6 +122,40 @@ public sealed class BatchedGrainStorageTests
         Assert.False(read.RecordExists);
         Assert.Null(read.ETag);
         Assert.Null(read.State.RequestHash);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task A_grain_marked_as_just_minted_reads_as_new_once_and_cannot_overwrite_a_row_it_did_not_read(string provider)
+    {
+        var newGrains = new NewGrainIds();
+        var (storage, _, database) = await Open(provider, newGrains);
+        await using var _ = database;
+        await storage.WriteStateAsync("checkout", Checkout("taken"), new Held<CheckoutState>(new CheckoutState { RequestHash = "stored" }));
+
+        // Marked although a row exists (the case the mark must survive): the first read skips the database and reads as new...
+        newGrains.Minted(Checkout("taken"));
+        var first = new Held<CheckoutState>(new CheckoutState());
+        await storage.ReadStateAsync("checkout", Checkout("taken"), first);
+        Assert.False(first.RecordExists);
+        Assert.Null(first.ETag);
+        Assert.Equal(0, newGrains.Count);
+        // ...its write, as of a new row, loses to the stored one instead of replacing it...
+        first.State.RequestHash = "overwrite";
+        await Assert.ThrowsAsync<Orleans.Storage.InconsistentStateException>(() => storage.WriteStateAsync("checkout", Checkout("taken"), first));
+        // ...and the mark is gone: the next activation reads the row as it was.
+        var second = new Held<CheckoutState>(new CheckoutState());
+        await storage.ReadStateAsync("checkout", Checkout("taken"), second);
+        Assert.True(second.RecordExists);
+        Assert.Equal("stored", second.State.RequestHash);
+
+        // A truly new grain: read as new without a row, then written as version 1.
+        newGrains.Minted(Checkout("fresh"));
+        var fresh = new Held<CheckoutState>(new CheckoutState());
+        await storage.ReadStateAsync("checkout", Checkout("fresh"), fresh);
+        fresh.State.RequestHash = "new";
+        await storage.WriteStateAsync("checkout", Checkout("fresh"), fresh);
+        Assert.Equal("1", fresh.ETag);
     }
 
     [Theory]
