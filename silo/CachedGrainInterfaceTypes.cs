@@ -10,7 +10,7 @@ namespace Orleans.Trade.Silo;
 /// of the silo's CPU under a flash sale, where every checkout makes grain references to new orders. Registered ahead of
 /// Orleans' own providers, it answers what they and the convention answer, computed once per interface.
 /// </summary>
-internal sealed class CachedGrainInterfaceTypes(IServiceProvider services) : IGrainInterfaceTypeProvider
+public sealed class CachedGrainInterfaceTypes(IServiceProvider services) : IGrainInterfaceTypeProvider
 {
     private readonly ConcurrentDictionary<Type, GrainInterfaceType> _known = new();
     private GrainInterfaceTypeResolver? _uncached;
