@@ -51,8 +51,17 @@ public sealed class EntityHistory
     {
         var at = attempt.OccurredAt;
         var cutoff = at - Retention;
-        // Entries at or before the cutoff can never fall inside a window seen at or after this attempt.
-        Recent.RemoveAll(e => e.At <= cutoff);
+        // Entries at or before the cutoff can never fall inside a window seen at or after this attempt. The list is sorted
+        // oldest first, so they are a prefix: no scan of the whole list (up to 512 entries) on every attempt.
+        var stale = 0;
+        while (stale < Recent.Count && Recent[stale].At <= cutoff)
+        {
+            stale++;
+        }
+        if (stale > 0)
+        {
+            Recent.RemoveRange(0, stale);
+        }
         var entry = new HistoryEntry(at, attempt.AmountUsdMinor, attempt.Outcome == RiskOutcome.Declined, attempt.CardFingerprint);
         var index = Recent.Count;
         while (index > 0 && Recent[index - 1].At > at)

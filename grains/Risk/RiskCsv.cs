@@ -139,6 +139,11 @@ public static class RiskCsv
 
     public static void WriteFile(string path, IEnumerable<LabelledRiskEvent> events)
     {
+        // An --out path into a folder that does not exist yet creates it, as the model's --out does.
+        if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } folder)
+        {
+            Directory.CreateDirectory(folder);
+        }
         using var writer = new StreamWriter(path, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
         Write(writer, events);
     }

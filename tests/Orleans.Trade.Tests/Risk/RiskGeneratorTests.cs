@@ -67,6 +67,23 @@ public sealed class RiskGeneratorTests
     }
 
     [Fact]
+    public void A_csv_file_goes_into_a_folder_that_does_not_exist_yet_and_reads_back()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"risk-csv-{Guid.NewGuid():N}", "nested");
+        var path = Path.Combine(folder, "labels.csv");
+        var rows = RiskGenerator.Generate(100, 3);
+        try
+        {
+            RiskCsv.WriteFile(path, rows);
+            Assert.Equal(rows, RiskCsv.ReadFile(path, requireLabel: true));
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(folder)!, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Csv_names_the_missing_columns()
     {
         using var reader = new StringReader("payment_id,occurred_at\np-1,2026-01-01T00:00:00Z\n");
