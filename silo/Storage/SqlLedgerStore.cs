@@ -36,14 +36,21 @@ public sealed class SqlLedgerStore(TradeDatabase database) : ILedgerStore, Orlea
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        foreach (var (t, at) in entries)
+        if (database.Provider == StorageProvider.Postgres)
         {
-            await connection.Command(
-                    "INSERT INTO ledger_transfers (ledger_id, transfer_id, kind, debit_account, credit_account, amount_minor, currency, pending_id, created_at) " +
-                    "VALUES (@ledger, @id, @kind, @debit, @credit, @amount, @currency, @pending, @at) ON CONFLICT (ledger_id, transfer_id) DO NOTHING", transaction)
-                .With("ledger", ledgerId).With("id", t.TransferId).With("kind", t.Kind.ToString()).With("debit", t.DebitAccount)
-                .With("credit", t.CreditAccount).With("amount", t.Amount).With("currency", t.Currency).With("pending", t.PendingId).With("at", database.ToDb(at))
-                .ExecuteNonQueryAsync(cancellationToken);
+            await InsertPostgresAsync(connection, transaction, ledgerId, entries, cancellationToken);
+        }
+        else
+        {
+            foreach (var (t, at) in entries)
+            {
+                await connection.Command(
+                        "INSERT INTO ledger_transfers (ledger_id, transfer_id, kind, debit_account, credit_account, amount_minor, currency, pending_id, created_at) " +
+                        "VALUES (@ledger, @id, @kind, @debit, @credit, @amount, @currency, @pending, @at) ON CONFLICT (ledger_id, transfer_id) DO NOTHING", transaction)
+                    .With("ledger", ledgerId).With("id", t.TransferId).With("kind", t.Kind.ToString()).With("debit", t.DebitAccount)
+                    .With("credit", t.CreditAccount).With("amount", t.Amount).With("currency", t.Currency).With("pending", t.PendingId).With("at", database.ToDb(at))
+                    .ExecuteNonQueryAsync(cancellationToken);
+            }
         }
         if (snapshot is not null)
         {
@@ -57,6 +64,37 @@ public sealed class SqlLedgerStore(TradeDatabase database) : ILedgerStore, Orlea
                 .ExecuteNonQueryAsync(cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Every transfer of a group commit in one statement (a statement per transfer cost a round trip each, 4% of the silo under
+    /// the paid sale). Rows go in in the given order, so their entry numbers keep the replay order.
+    /// </summary>
+    private async Task InsertPostgresAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, string ledgerId,
+        IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken)
+    {
+        if (entries.Count == 0)
+        {
+            return;
+        }
+        await using var command = connection.Command("""
+            INSERT INTO ledger_transfers (ledger_id, transfer_id, kind, debit_account, credit_account, amount_minor, currency, pending_id, created_at)
+            SELECT @ledger, t.id, t.kind, t.debit, t.credit, t.amount, t.currency, t.pending, t.at
+            FROM unnest(@ids, @kinds, @debits, @credits, @amounts, @currencies, @pendings, @ats)
+                WITH ORDINALITY AS t(id, kind, debit, credit, amount, currency, pending, at, n)
+            ORDER BY t.n
+            ON CONFLICT (ledger_id, transfer_id) DO NOTHING
+            """, transaction)
+            .With("ledger", ledgerId)
+            .With("ids", entries.Select(e => e.Transfer.TransferId).ToArray())
+            .With("kinds", entries.Select(e => e.Transfer.Kind.ToString()).ToArray())
+            .With("debits", entries.Select(e => e.Transfer.DebitAccount).ToArray())
+            .With("credits", entries.Select(e => e.Transfer.CreditAccount).ToArray())
+            .With("amounts", entries.Select(e => e.Transfer.Amount).ToArray())
+            .With("currencies", entries.Select(e => e.Transfer.Currency).ToArray())
+            .With("pendings", entries.Select(e => e.Transfer.PendingId).ToArray())
+            .With("ats", entries.Select(e => e.At.UtcDateTime).ToArray());
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public async Task<IReadOnlyList<Orleans.Trade.Api.Wallets.StatementLine>> StatementAsync(
