@@ -17,6 +17,8 @@ public sealed class NewGrainIds
     private static readonly long MaxAge = Stopwatch.Frequency * 60;
     private static readonly long SweepEvery = Stopwatch.Frequency * 10;
     private readonly ConcurrentDictionary<GrainId, long> _marks = new();
+    /// <summary>Kept beside the dictionary: its Count takes every bucket lock, too dear on every checkout.</summary>
+    private int _count;
     private long _lastSweep = Stopwatch.GetTimestamp();
 
     /// <summary>Marks a grain whose id was minted just now and that nothing has activated yet.</summary>
@@ -28,22 +30,29 @@ public sealed class NewGrainIds
         {
             foreach (var (id, at) in _marks)
             {
-                if (now - at > MaxAge)
+                if (now - at > MaxAge && _marks.TryRemove(id, out _))
                 {
-                    _marks.TryRemove(id, out _);
+                    Interlocked.Decrement(ref _count);
                 }
             }
         }
-        if (_marks.Count < MaxMarks)
+        if (Volatile.Read(ref _count) < MaxMarks && _marks.TryAdd(grain, now))
         {
-            _marks[grain] = now;
+            Interlocked.Increment(ref _count);
         }
     }
 
     /// <summary>True once for a marked grain not marked too long ago: it has no stored state to read.</summary>
-    public bool TakeIfNew(GrainId grain) =>
-        _marks.TryRemove(grain, out var at) && Stopwatch.GetTimestamp() - at <= MaxAge;
+    public bool TakeIfNew(GrainId grain)
+    {
+        if (!_marks.TryRemove(grain, out var at))
+        {
+            return false;
+        }
+        Interlocked.Decrement(ref _count);
+        return Stopwatch.GetTimestamp() - at <= MaxAge;
+    }
 
     /// <summary>Marks standing (for tests and metrics).</summary>
-    public int Count => _marks.Count;
+    public int Count => Volatile.Read(ref _count);
 }
