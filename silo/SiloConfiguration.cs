@@ -70,7 +70,13 @@ public static class SiloConfiguration
             silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: serviceId, clusterId: clusterId);
         }
         // Grain state: our batched storage (many grains per commit) with the deadline index beside each state.
-        silo.Services.AddSingleton<NewGrainIds>();
+        silo.Services.AddSingleton(_ =>
+        {
+            var marks = new NewGrainIds();
+            StorageInstruments.Meter.CreateObservableGauge("trade.storage.new_grain_marks", () => marks.Count, "{grain}",
+                "Grains minted on this silo whose first call has not returned yet (their first activation here skips its read).");
+            return marks;
+        });
         silo.Services.AddSingleton<BatchedGrainStorage>();
         silo.Services.AddGrainStorage(StorageNames.Trade, (sp, _) => sp.GetRequiredService<BatchedGrainStorage>());
         silo.Services.AddSingleton<IDeadlineIndex>(sp => sp.GetRequiredService<BatchedGrainStorage>());

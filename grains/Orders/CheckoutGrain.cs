@@ -76,7 +76,14 @@ public sealed class CheckoutGrain(
             // other: the plan need only be durable before any order goes live (a retry must find the same orders), and an order
             // that prepared while its plan failed to land is aborted at once (or by its own placement time-out).
             var planWrite = state.WriteOrReloadAsync(this);
-            return await RunSaga(command, available.ToDictionary(a => a.Key, a => a.Value.Catalog.SellerId, StringComparer.Ordinal), planWrite);
+            try
+            {
+                return await RunSaga(command, available.ToDictionary(a => a.Key, a => a.Value.Catalog.SellerId, StringComparer.Ordinal), planWrite);
+            }
+            finally
+            {
+                ForgetMinted(); // also when the saga failed before its first call to the orders
+            }
         }
         return await RunSaga(command, await SellersOf(command), planWrite: null);
     }
@@ -109,7 +116,7 @@ public sealed class CheckoutGrain(
         {
             return await PlaceAlone(placements[0], command.Payment, planWrite);
         }
-        var preparing = Task.WhenAll(placements.Select(p => GrainFactory.GetGrain<IOrderGrain>(p.OrderId).Prepare(p)));
+        var preparing = ForgetMintedAfter(Task.WhenAll(placements.Select(p => GrainFactory.GetGrain<IOrderGrain>(p.OrderId).Prepare(p))));
         if (planWrite is not null)
         {
             try
@@ -180,7 +187,7 @@ public sealed class CheckoutGrain(
         {
             await planWrite;
         }
-        var placed = await GrainFactory.GetGrain<IOrderGrain>(placement.OrderId).Place(placement, payment);
+        var placed = await ForgetMintedAfter(GrainFactory.GetGrain<IOrderGrain>(placement.OrderId).Place(placement, payment));
         if (placed.Order is { } order)
         {
             // Not stored, as with several orders: a retry places the same order again, which answers it as it is then.
@@ -188,6 +195,30 @@ public sealed class CheckoutGrain(
             return new CheckoutResult(CheckoutStatus.Created, s.CheckoutId!, [order], [], null, placed.Payment);
         }
         return await Answer(Refusal([placed.Prepared]));
+    }
+
+    /// <summary>
+    /// The first call to this checkout's new orders has returned, so wherever it activated them they are no longer new: a later
+    /// activation on this silo must read their state (see <see cref="NewGrainIds"/>).
+    /// </summary>
+    private async Task<T> ForgetMintedAfter<T>(Task<T> firstCall)
+    {
+        try
+        {
+            return await firstCall;
+        }
+        finally
+        {
+            ForgetMinted();
+        }
+    }
+
+    private void ForgetMinted()
+    {
+        foreach (var orderId in state.State.OrderIdsBySeller.Values)
+        {
+            newGrains.Forget(GrainFactory.GetGrain<IOrderGrain>(orderId).GetGrainId());
+        }
     }
 
     private async Task<CheckoutResult> Answer(CheckoutResult answer)

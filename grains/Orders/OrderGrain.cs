@@ -13,7 +13,6 @@ public sealed class OrderGrain(
     IOptions<Wallets.SettlementOptions> settlementOptions,
     IOptions<Payments.PaymentOptions> paymentOptions,
     TradeClock clock,
-    NewGrainIds newGrains,
     ILogger<OrderGrain> logger) : Grain, IOrderGrain, IWakeableGrain, IRemindable
 {
     /// <summary>The per-order reminder of earlier versions; a tick now retires it (the deadline index took over).</summary>
@@ -383,7 +382,6 @@ public sealed class OrderGrain(
             }
         }
         var paymentId = Ulid.NewUlid(now).ToString();
-        newGrains.Minted(GrainFactory.GetGrain<Payments.IPaymentGrain>(paymentId).GetGrainId());
         var start = new Payments.PaymentStart(paymentId, OrderId, S.Placement.BuyerId, S.Placement.SellerId, amount,
             request.Instrument, payBy, schedule, request.Signals is { } signals ? RiskEventOf(paymentId, request.Instrument, signals, now) : null);
         S.Payments.Add(new OrderPaymentRecord { Key = request.Key, RequestHash = request.RequestHash, Start = start, CreatedAt = now });

@@ -24,4 +24,24 @@ public sealed class NewGrainIdsTests
         Assert.True(marks.TakeIfNew(b));
         Assert.Equal(0, marks.Count);
     }
+
+    [Fact]
+    public void A_forgotten_mark_is_not_taken_so_a_later_activation_reads()
+    {
+        var marks = new NewGrainIds();
+        var placedElsewhere = GrainId.Create("order", "elsewhere");
+        var placedHere = GrainId.Create("order", "here");
+        marks.Minted(placedElsewhere);
+        marks.Minted(placedHere);
+
+        // The first call activated one grain here (its read takes the mark) and the other on another silo; both calls returned.
+        Assert.True(marks.TakeIfNew(placedHere));
+        marks.Forget(placedHere);
+        marks.Forget(placedElsewhere);
+
+        Assert.Equal(0, marks.Count);
+        Assert.False(marks.TakeIfNew(placedElsewhere));
+        marks.Forget(placedElsewhere);
+        Assert.Equal(0, marks.Count);
+    }
 }

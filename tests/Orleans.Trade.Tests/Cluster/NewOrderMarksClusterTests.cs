@@ -1,0 +1,118 @@
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using Orleans.Trade.Orders;
+using Orleans.Trade.Tests.Infrastructure;
+using Orleans.Trade.Tests.Orders;
+using Xunit.Abstractions;
+
+namespace Orleans.Trade.Tests.Cluster;
+
+/// <summary>
+/// A silo that mints a new order's id skips that order's first storage read only while its first call is in flight: the call
+/// may activate the order on another silo, and when that activation ends (collected, or its silo gone) the order comes back
+/// wherever the next call lands, the minting silo included, and must read what was written. Two silos, orders collected
+/// after 2 idle seconds, every order read again through both silos.
+/// </summary>
+public sealed class NewOrderMarksClusterTests(ITestOutputHelper output)
+{
+    private const int CheckoutsPerSilo = 30;
+
+    [Fact]
+    public async Task Orders_placed_on_either_silo_read_back_whole_after_they_come_back_on_any_silo()
+    {
+        var connectionString = await PostgresServer.CreateDatabaseAsync("marks");
+        var clusterId = "marks-" + Guid.NewGuid().ToString("N")[..8];
+        var storage = SiloStorage.Postgres(connectionString);
+        var env = new Dictionary<string, string>
+        {
+            ["Orleans__GrainCollection__CollectionQuantum"] = "00:00:01",
+            [$"Orleans__GrainCollection__ClassSpecificCollectionAge__{typeof(OrderGrain).FullName}"] = "00:00:02",
+        };
+        var silos = new List<SiloProcess>();
+        try
+        {
+            silos.Add(await SiloProcess.StartAsync(storage, clusterId, env));
+            silos.Add(await SiloProcess.StartAsync(storage, clusterId, env));
+            var shop = new OrderTestShop(silos[0]);
+            await shop.WarehousesAsync();
+            var skuId = await shop.SkuAsync("seller-marks", stock: ("wh-de", 1000));
+            var clients = silos.Select(s => s.CreateClient()).ToArray();
+
+            var orderIds = (await Task.WhenAll(Enumerable.Range(0, 2 * CheckoutsPerSilo).Select(async i =>
+            {
+                var (status, body) = await OrderTestShop.CheckoutAsync(clients[i % 2], $"buyer-{i}", OrderTestShop.NewId("key"), [new { skuId, quantity = 1 }]);
+                Assert.True(status == HttpStatusCode.Created, $"{status} {body}");
+                return body!["orders"]![0]!["orderId"]!.GetValue<string>();
+            }))).ToArray();
+
+            // Every checkout has answered, so no silo holds a mark any more (the gauge is read from a scrape cache: poll briefly).
+            foreach (var client in clients)
+            {
+                var marks = -1L;
+                for (var tries = 0; tries < 20 && (marks = await GaugeAsync(client, "trade_storage_new_grain_marks")) != 0; tries++)
+                {
+                    await Task.Delay(250);
+                }
+                Assert.Equal(0, marks);
+            }
+            output.WriteLine($"orders on silo 0 / 1 after placement: {string.Join(" / ", await HostCounts(connectionString, clusterId, orderIds, silos))}");
+
+            // Three rounds: let the orders be collected, then read each through the silo it was not read through last time.
+            for (var round = 0; round < 3; round++)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(4));
+                var reads = await Task.WhenAll(orderIds.Select(async (orderId, i) => (orderId, await clients[(i + round) % 2].GetJsonAsync($"/api/v1/orders/{orderId}"))));
+                foreach (var (orderId, (status, order)) in reads)
+                {
+                    Assert.True(status == HttpStatusCode.OK, $"round {round}: order {orderId} answered {status} {order}");
+                    Assert.Equal("awaitingPayment", order!["status"]!.GetValue<string>());
+                    Assert.Equal(skuId, order["lines"]![0]!["skuId"]!.GetValue<string>());
+                }
+            }
+            Assert.Equal(2 * CheckoutsPerSilo, await shop.ReservedAsync(skuId));
+        }
+        finally
+        {
+            foreach (var silo in silos)
+            {
+                await silo.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task<long> GaugeAsync(HttpClient client, string name)
+    {
+        var text = await client.GetStringAsync("/metrics");
+        var match = new Regex($"^{name}(\\{{[^}}]*\\}})? ([0-9.e+]+)", RegexOptions.Multiline).Match(text);
+        return match.Success ? (long)double.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture) : -1;
+    }
+
+    /// <summary>How many of the orders are active on each silo (by silo port), through an Orleans client of the cluster.</summary>
+    private static async Task<int[]> HostCounts(string connectionString, string clusterId, string[] orderIds, List<SiloProcess> silos)
+    {
+        using var host = Host.CreateDefaultBuilder()
+            .UseOrleansClient(client => client
+                .UseAdoNetClustering(o => { o.Invariant = "Npgsql"; o.ConnectionString = connectionString; })
+                .Configure<ClusterOptions>(o => { o.ClusterId = clusterId; o.ServiceId = clusterId; }))
+            .Build();
+        await host.StartAsync();
+        var grains = host.Services.GetRequiredService<IClusterClient>();
+        var management = grains.GetGrain<IManagementGrain>(0);
+        var counts = new int[silos.Count];
+        foreach (var orderId in orderIds)
+        {
+            var address = await management.GetActivationAddress(grains.GetGrain<IOrderGrain>(orderId));
+            var index = address is null ? -1 : silos.FindIndex(s => s.SiloPort == address.Endpoint.Port);
+            if (index >= 0)
+            {
+                counts[index]++;
+            }
+        }
+        await host.StopAsync();
+        return counts;
+    }
+}
