@@ -261,6 +261,15 @@ public sealed class PaymentGrain(
             logger.LogError(ex, "Payment {PaymentId} failed a step; it will ask again", PaymentId);
             await KeepAsking();
         }
+        finally
+        {
+            // Timer ticks are not activity to Orleans: without this a payment still asking (a provider that is down) would be
+            // collected after its idle age and wait for its one-minute reminder instead of asking every ReconcilePeriod.
+            if (HasWork())
+            {
+                DelayDeactivation(options.Value.ReconcilePeriod * 3);
+            }
+        }
     }
 
     /// <summary>After a failed step: store what the earlier steps did (or fall back to what is stored), and ask again later.</summary>
