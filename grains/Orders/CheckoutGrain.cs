@@ -82,7 +82,7 @@ public sealed class CheckoutGrain(
             }
             finally
             {
-                ForgetMinted(); // also when the saga failed before its first call to the orders
+                ForgetMinted(); // a lone order's first call (Place) has returned, or the saga failed before it
             }
         }
         return await RunSaga(command, await SellersOf(command), planWrite: null);
@@ -187,7 +187,7 @@ public sealed class CheckoutGrain(
         {
             await planWrite;
         }
-        var placed = await ForgetMintedAfter(GrainFactory.GetGrain<IOrderGrain>(placement.OrderId).Place(placement, payment));
+        var placed = await GrainFactory.GetGrain<IOrderGrain>(placement.OrderId).Place(placement, payment); // its mark is forgotten by Checkout
         if (placed.Order is { } order)
         {
             // Not stored, as with several orders: a retry places the same order again, which answers it as it is then.

@@ -1,7 +1,4 @@
 using System.Net;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Orleans.Configuration;
 using Orleans.Trade.Inventory;
 using Orleans.Trade.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -37,7 +34,7 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output)
             }
 
             // Ask the cluster where each SKU grain lives, then kill the silo hosting the most.
-            var hosts = await HostingSilos(connectionString, clusterId);
+            var hosts = await SiloInspection.ActivationPortsAsync<ISkuGrain>(connectionString, clusterId, Enumerable.Range(0, SkuCount).Select(i => $"c-{i}"));
             var victim = silos.OrderByDescending(s => hosts.Count(h => h.Value == s.SiloPort)).First();
             var orphaned = hosts.Where(h => h.Value == victim.SiloPort).Select(h => h.Key).ToArray();
             output.WriteLine($"Killing silo on port {victim.SiloPort}, host of {orphaned.Length} SKUs");
@@ -78,29 +75,5 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output)
                 await silo.DisposeAsync();
             }
         }
-    }
-
-    /// <summary>SKU id → the silo port its activation lives on, read through an Orleans client of the cluster.</summary>
-    private static async Task<Dictionary<string, int>> HostingSilos(string connectionString, string clusterId)
-    {
-        using var host = Host.CreateDefaultBuilder()
-            .UseOrleansClient(client => client
-                .UseAdoNetClustering(o => { o.Invariant = "Npgsql"; o.ConnectionString = connectionString; })
-                .Configure<ClusterOptions>(o => { o.ClusterId = clusterId; o.ServiceId = clusterId; }))
-            .Build();
-        await host.StartAsync();
-        var grains = host.Services.GetRequiredService<IClusterClient>();
-        var management = grains.GetGrain<IManagementGrain>(0);
-        var hosts = new Dictionary<string, int>();
-        for (var i = 0; i < SkuCount; i++)
-        {
-            var address = await management.GetActivationAddress(grains.GetGrain<ISkuGrain>($"c-{i}"));
-            if (address is not null)
-            {
-                hosts[$"c-{i}"] = address.Endpoint.Port;
-            }
-        }
-        await host.StopAsync();
-        return hosts;
     }
 }

@@ -1,9 +1,4 @@
-using System.Globalization;
 using System.Net;
-using System.Text.RegularExpressions;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Orleans.Configuration;
 using Orleans.Trade.Orders;
 using Orleans.Trade.Tests.Infrastructure;
 using Orleans.Trade.Tests.Orders;
@@ -53,13 +48,14 @@ public sealed class NewOrderMarksClusterTests(ITestOutputHelper output)
             foreach (var client in clients)
             {
                 var marks = -1L;
-                for (var tries = 0; tries < 20 && (marks = await GaugeAsync(client, "trade_storage_new_grain_marks")) != 0; tries++)
+                for (var tries = 0; tries < 20 && (marks = await SiloInspection.MetricAsync(client, "trade_storage_new_grain_marks")) != 0; tries++)
                 {
                     await Task.Delay(250);
                 }
                 Assert.Equal(0, marks);
             }
-            output.WriteLine($"orders on silo 0 / 1 after placement: {string.Join(" / ", await HostCounts(connectionString, clusterId, orderIds, silos))}");
+            var ports = await SiloInspection.ActivationPortsAsync<IOrderGrain>(connectionString, clusterId, orderIds);
+            output.WriteLine($"orders on silo 0 / 1 after placement: {string.Join(" / ", silos.Select(s => ports.Values.Count(p => p == s.SiloPort)))}");
 
             // Three rounds: let the orders be collected, then read each through the silo it was not read through last time.
             for (var round = 0; round < 3; round++)
@@ -82,37 +78,5 @@ public sealed class NewOrderMarksClusterTests(ITestOutputHelper output)
                 await silo.DisposeAsync();
             }
         }
-    }
-
-    private static async Task<long> GaugeAsync(HttpClient client, string name)
-    {
-        var text = await client.GetStringAsync("/metrics");
-        var match = new Regex($"^{name}(\\{{[^}}]*\\}})? ([0-9.e+]+)", RegexOptions.Multiline).Match(text);
-        return match.Success ? (long)double.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture) : -1;
-    }
-
-    /// <summary>How many of the orders are active on each silo (by silo port), through an Orleans client of the cluster.</summary>
-    private static async Task<int[]> HostCounts(string connectionString, string clusterId, string[] orderIds, List<SiloProcess> silos)
-    {
-        using var host = Host.CreateDefaultBuilder()
-            .UseOrleansClient(client => client
-                .UseAdoNetClustering(o => { o.Invariant = "Npgsql"; o.ConnectionString = connectionString; })
-                .Configure<ClusterOptions>(o => { o.ClusterId = clusterId; o.ServiceId = clusterId; }))
-            .Build();
-        await host.StartAsync();
-        var grains = host.Services.GetRequiredService<IClusterClient>();
-        var management = grains.GetGrain<IManagementGrain>(0);
-        var counts = new int[silos.Count];
-        foreach (var orderId in orderIds)
-        {
-            var address = await management.GetActivationAddress(grains.GetGrain<IOrderGrain>(orderId));
-            var index = address is null ? -1 : silos.FindIndex(s => s.SiloPort == address.Endpoint.Port);
-            if (index >= 0)
-            {
-                counts[index]++;
-            }
-        }
-        await host.StopAsync();
-        return counts;
     }
 }

@@ -1,17 +1,11 @@
-using System.Globalization;
 using System.Net;
-using System.Text.RegularExpressions;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Trade.Orders;
 using Orleans.Trade.Payments;
 using Orleans.Trade.Payments.Sandbox;
 using Orleans.Trade.Risk;
-using Orleans.Trade.Silo;
-using Orleans.Trade.Silo.Storage;
 using Orleans.Trade.Tests.Infrastructure;
 using Orleans.Trade.Tests.Orders;
 
@@ -26,7 +20,7 @@ public sealed class IdleCollectionTests
     [Fact]
     public void Per_checkout_grains_have_a_short_idle_age_by_default_and_configuration_overrides_it()
     {
-        using var host = BuildSilo(new Dictionary<string, string?>());
+        using var host = SiloInspection.BuildUnstartedSilo(new Dictionary<string, string?>());
         var options = host.Services.GetRequiredService<IOptions<GrainCollectionOptions>>().Value;
         Assert.Equal(TimeSpan.FromMinutes(2), options.CollectionAge);
         Assert.True(options.CollectionQuantum < TimeSpan.FromSeconds(30), $"quantum {options.CollectionQuantum}");
@@ -36,7 +30,7 @@ public sealed class IdleCollectionTests
         }
         Assert.False(options.ClassSpecificCollectionAge.ContainsKey(typeof(RiskProfileGrain).FullName!));
 
-        using var configured = BuildSilo(new Dictionary<string, string?>
+        using var configured = SiloInspection.BuildUnstartedSilo(new Dictionary<string, string?>
         {
             [$"Orleans:GrainCollection:ClassSpecificCollectionAge:{typeof(OrderGrain).FullName}"] = "00:05:00",
         });
@@ -84,20 +78,5 @@ public sealed class IdleCollectionTests
         Assert.Equal(2, await shop.ReservedAsync(skuId));
     }
 
-    /// <summary>The sum of a Prometheus counter's series for grain type <c>order</c> on <c>/metrics</c>.</summary>
-    private static async Task<long> OrderMetricAsync(HttpClient client, string name)
-    {
-        var text = await client.GetStringAsync("/metrics");
-        var series = new Regex($"^{name}\\{{[^}}]*grain_type=\"order\"[^}}]*\\}} ([0-9.e+]+)", RegexOptions.Multiline);
-        return series.Matches(text).Sum(m => (long)double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
-    }
-
-    private static IHost BuildSilo(Dictionary<string, string?> settings)
-    {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Configuration.AddInMemoryCollection(settings);
-        var database = TradeDatabase.FromConfiguration(builder.Configuration);
-        builder.UseOrleans(silo => silo.ConfigureTradeSilo(builder.Configuration, database));
-        return builder.Build();
-    }
+    private static Task<long> OrderMetricAsync(HttpClient client, string name) => SiloInspection.MetricAsync(client, name, "grain_type=\"order\"");
 }

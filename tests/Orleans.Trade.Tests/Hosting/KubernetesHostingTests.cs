@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Trade.Silo;
 using Orleans.Trade.Silo.Storage;
+using Orleans.Trade.Tests.Infrastructure;
 
 namespace Orleans.Trade.Tests.Hosting;
 
@@ -36,7 +37,7 @@ public sealed class KubernetesHostingTests
         }
         try
         {
-            using var host = BuildSilo(new(PostgresSettings) { ["Orleans:Kubernetes"] = "true" });
+            using var host = SiloInspection.BuildUnstartedSilo(new(PostgresSettings) { ["Orleans:Kubernetes"] = "true" });
 
             var endpoints = host.Services.GetRequiredService<IOptions<EndpointOptions>>().Value;
             Assert.Equal(IPAddress.Parse("10.1.2.3"), endpoints.AdvertisedIPAddress);
@@ -60,7 +61,7 @@ public sealed class KubernetesHostingTests
     [Fact]
     public void Without_the_switch_the_silo_advertises_the_configured_address()
     {
-        using var host = BuildSilo(new(PostgresSettings) { ["Orleans:AdvertisedIP"] = "127.0.0.2" });
+        using var host = SiloInspection.BuildUnstartedSilo(new(PostgresSettings) { ["Orleans:AdvertisedIP"] = "127.0.0.2" });
 
         var endpoints = host.Services.GetRequiredService<IOptions<EndpointOptions>>().Value;
         Assert.Equal(IPAddress.Parse("127.0.0.2"), endpoints.AdvertisedIPAddress);
@@ -77,7 +78,7 @@ public sealed class KubernetesHostingTests
             ["Orleans:Kubernetes"] = "true",
         };
 
-        var error = Assert.Throws<InvalidOperationException>(() => BuildSilo(settings));
+        var error = Assert.Throws<InvalidOperationException>(() => SiloInspection.BuildUnstartedSilo(settings));
         Assert.Contains("Storage:Provider=postgres", error.Message);
     }
 
@@ -101,15 +102,6 @@ public sealed class KubernetesHostingTests
         using var provider = services.BuildServiceProvider();
 
         Assert.Equal(TimeSpan.FromSeconds(45), provider.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout);
-    }
-
-    private static IHost BuildSilo(Dictionary<string, string?> settings)
-    {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Configuration.AddInMemoryCollection(settings);
-        var database = TradeDatabase.FromConfiguration(builder.Configuration);
-        builder.UseOrleans(silo => silo.ConfigureTradeSilo(builder.Configuration, database));
-        return builder.Build();
     }
 
     private sealed class StoppableLifetime : IHostApplicationLifetime
