@@ -164,6 +164,7 @@ public static class SiloConfiguration
         // Built once: configuration overlaid on the default region table (validated at start-up, not per order).
         services.AddSingleton(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<AllocationOptions>>().Value.ToRegionMap());
         services.AddSingleton<Orleans.Trade.Inventory.CachedWarehouses>();
+        services.AddSingleton<Orleans.Trade.Inventory.CachedSkuAvailability>();
         services.Configure<NotificationOptions>(configuration.GetSection("Notifications"));
         var rates = new Dictionary<string, decimal>(ConfiguredFxRates.Defaults, StringComparer.Ordinal);
         foreach (var rate in configuration.GetSection("Fx:UsdRates").GetChildren())

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
 using Orleans.Trade.Common;
 using Orleans.Trade.Inventory;
 
@@ -17,18 +19,87 @@ public sealed class CheckoutState
     [Id(3)] public CheckoutResult? Answer { get; set; }
 }
 
-/// <summary>The checkout saga (R-ORD-2): prepare every seller's order, then confirm all or abort all; the answer is stored.</summary>
+/// <summary>
+/// The checkout saga (R-ORD-2): prepare every seller's order, then confirm all or abort all; the answer is stored.
+/// <para>
+/// Its state (state name <c>checkout</c>) is not read when it activates: nearly every Idempotency-Key is new, so the activation
+/// starts as if nothing were stored and its first write is an insert. If the key was used before (a retry reaching a new
+/// activation), that insert fails its version check before any stock is touched (one seller) or with this attempt's orders
+/// aborted (several sellers); the grain then reads what is stored and answers from it as it always did: the stored answer, the
+/// stored plan resumed, or the key refused for another body. One read less per checkout, and one round trip less before its
+/// stock is reserved.
+/// </para>
+/// </summary>
 public sealed class CheckoutGrain(
-    [PersistentState(stateName: "checkout", storageName: StorageNames.Trade)] IPersistentState<CheckoutState> state,
+    [FromKeyedServices(StorageNames.Trade)] IGrainStorage storage,
     TradeClock clock,
-    NewGrainIds newGrains) : Grain, ICheckoutGrain
+    NewGrainIds newGrains,
+    CachedSkuAvailability skuViews) : Grain, ICheckoutGrain
 {
+    private const string StateName = "checkout";
     private const string ShortReason = "Some lines cannot be had; nothing was reserved.";
     private const string ExpiredReason = "The checkout took too long and expired; nothing is reserved. Check out again with a new Idempotency-Key.";
 
+    /// <summary>What this activation knows; until <see cref="_known"/> it may be behind what is stored.</summary>
+    private CheckoutStateHolder _state = new();
+    /// <summary>True once the state was read, or written by this activation: memory is what is stored.</summary>
+    private bool _known;
+
+    /// <summary>This activation's write found a stored state it had not read (the key was used before).</summary>
+    private sealed class StoredBeforeException() : Exception("The checkout's key was used before this activation.");
+
+    private sealed class CheckoutStateHolder : IGrainState<CheckoutState>
+    {
+        [System.Diagnostics.CodeAnalysis.AllowNull] public CheckoutState State { get; set; } = new();
+        public string? ETag { get; set; }
+        public bool RecordExists { get; set; }
+    }
+
     public async Task<CheckoutResult> Checkout(CheckoutCommand command)
     {
-        var s = state.State;
+        try
+        {
+            return await Run(command);
+        }
+        catch (StoredBeforeException)
+        {
+            var stored = new CheckoutStateHolder();
+            await storage.ReadStateAsync(StateName, this.GetGrainId(), stored);
+            _state = stored;
+            _known = true;
+            return await Run(command);
+        }
+    }
+
+    /// <summary>
+    /// Writes the state. A write that finds a row this activation never read means the key was used before: the caller starts
+    /// again from what is stored. Any other failure may or may not have landed, so memory goes back to knowing nothing (the next
+    /// attempt's insert tells which) and the error goes on: a grain never answers from a change that was not acknowledged.
+    /// </summary>
+    private async Task Write()
+    {
+        var wasKnown = _known;
+        try
+        {
+            await storage.WriteStateAsync(StateName, this.GetGrainId(), _state);
+            _known = true;
+        }
+        catch (InconsistentStateException) when (!wasKnown)
+        {
+            _state = new CheckoutStateHolder();
+            throw new StoredBeforeException();
+        }
+        catch
+        {
+            _state = new CheckoutStateHolder();
+            _known = false;
+            throw;
+        }
+    }
+
+    private async Task<CheckoutResult> Run(CheckoutCommand command)
+    {
+        var s = _state.State;
         if (s.RequestHash is not null && s.RequestHash != command.RequestHash)
         {
             return new CheckoutResult(CheckoutStatus.KeyReused, s.CheckoutId!, [], [],
@@ -43,7 +114,7 @@ public sealed class CheckoutGrain(
         {
             // Group the cart by seller from the catalog; every SKU must exist.
             var skuIds = command.Items.Select(i => i.SkuId).Distinct().ToArray();
-            var views = await Task.WhenAll(skuIds.Select(id => GrainFactory.GetGrain<ISkuGrain>(id).GetAvailability()));
+            var views = await Task.WhenAll(skuIds.Select(id => AvailabilityOf(id, command.Items.Where(i => i.SkuId == id).Sum(i => i.Quantity))));
             var unknown = skuIds.Where((_, i) => views[i] is null).ToArray();
             var now = clock.GetUtcNow();
             s.RequestHash = command.RequestHash;
@@ -75,23 +146,38 @@ public sealed class CheckoutGrain(
             // The plan and the orders' first writes go out together (one round trip, often one commit) instead of one after the
             // other: the plan need only be durable before any order goes live (a retry must find the same orders), and an order
             // that prepared while its plan failed to land is aborted at once (or by its own placement time-out).
-            var planWrite = state.WriteOrReloadAsync(this);
+            var planWrite = Write();
             try
             {
                 return await RunSaga(command, available.ToDictionary(a => a.Key, a => a.Value.Catalog.SellerId, StringComparer.Ordinal), planWrite);
             }
             finally
             {
-                ForgetMinted(); // a lone order's first call (Place) has returned, or the saga failed before it
+                ForgetMinted(s); // a lone order's first call (Place) has returned, or the saga failed before it
             }
         }
         return await RunSaga(command, await SellersOf(command), planWrite: null);
     }
 
+    /// <summary>
+    /// The SKU's catalog and units available: this silo's recent copy when it showed enough (the order's reservation has the last
+    /// word), otherwise the SKU's answer (see <see cref="CachedSkuAvailability"/>).
+    /// </summary>
+    private async Task<SkuAvailability?> AvailabilityOf(string skuId, long units)
+    {
+        if (skuViews.TryGetPlenty(skuId, units, out var recent))
+        {
+            return recent;
+        }
+        var view = await GrainFactory.GetGrain<ISkuGrain>(skuId).GetAvailability();
+        skuViews.Seen(skuId, view);
+        return view;
+    }
+
     /// <summary>On a resumed checkout: which planned seller each SKU goes to, from the catalogs as they are now.</summary>
     private async Task<Dictionary<string, string>> SellersOf(CheckoutCommand command)
     {
-        var s = state.State;
+        var s = _state.State;
         var skuIds = command.Items.Select(i => i.SkuId).Distinct().ToArray();
         var catalogs = await Task.WhenAll(skuIds.Select(id => GrainFactory.GetGrain<ISkuGrain>(id).GetCatalog()));
         var sellerOf = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -105,7 +191,7 @@ public sealed class CheckoutGrain(
 
     private async Task<CheckoutResult> RunSaga(CheckoutCommand command, IReadOnlyDictionary<string, string> sellerOf, Task? planWrite)
     {
-        var s = state.State;
+        var s = _state.State;
         var placements = s.OrderIdsBySeller.Select(pair => new OrderPlacement(
                 pair.Value, s.CheckoutId!, command.BuyerId, pair.Key, command.Currency, command.ShipTo,
                 command.Items.Where(i => sellerOf[i.SkuId] == pair.Key).ToArray(), OrderSource.Checkout, null, command.Actor, command.CouponCode))
@@ -116,7 +202,7 @@ public sealed class CheckoutGrain(
         {
             return await PlaceAlone(placements[0], command.Payment, planWrite);
         }
-        var preparing = ForgetMintedAfter(Task.WhenAll(placements.Select(p => GrainFactory.GetGrain<IOrderGrain>(p.OrderId).Prepare(p))));
+        var preparing = ForgetMintedAfter(Task.WhenAll(placements.Select(p => GrainFactory.GetGrain<IOrderGrain>(p.OrderId).Prepare(p))), s);
         if (planWrite is not null)
         {
             try
@@ -164,7 +250,7 @@ public sealed class CheckoutGrain(
     /// <summary>Why orders that did not all prepare (and are aborted) make no checkout: expired, short lines, or a rule's reason.</summary>
     private CheckoutResult Refusal(IReadOnlyCollection<PrepareResult> prepared)
     {
-        var checkoutId = state.State.CheckoutId!;
+        var checkoutId = _state.State.CheckoutId!;
         if (prepared.Any(p => p.Status == PrepareStatus.Expired))
         {
             return new CheckoutResult(CheckoutStatus.Refused, checkoutId, [], [], ExpiredReason);
@@ -182,7 +268,7 @@ public sealed class CheckoutGrain(
     /// </summary>
     private async Task<CheckoutResult> PlaceAlone(OrderPlacement placement, PaymentRegistrationRequest? payment, Task? planWrite)
     {
-        var s = state.State;
+        var s = _state.State;
         if (planWrite is not null)
         {
             await planWrite;
@@ -201,7 +287,7 @@ public sealed class CheckoutGrain(
     /// The first call to this checkout's new orders has returned, so wherever it activated them they are no longer new: a later
     /// activation on this silo must read their state (see <see cref="NewGrainIds"/>).
     /// </summary>
-    private async Task<T> ForgetMintedAfter<T>(Task<T> firstCall)
+    private async Task<T> ForgetMintedAfter<T>(Task<T> firstCall, CheckoutState plan)
     {
         try
         {
@@ -209,13 +295,14 @@ public sealed class CheckoutGrain(
         }
         finally
         {
-            ForgetMinted();
+            ForgetMinted(plan);
         }
     }
 
-    private void ForgetMinted()
+    /// <summary>Takes the plan the orders were minted for: a write that found an older plan has replaced the grain's state by then.</summary>
+    private void ForgetMinted(CheckoutState plan)
     {
-        foreach (var orderId in state.State.OrderIdsBySeller.Values)
+        foreach (var orderId in plan.OrderIdsBySeller.Values)
         {
             newGrains.Forget(GrainFactory.GetGrain<IOrderGrain>(orderId).GetGrainId());
         }
@@ -223,8 +310,8 @@ public sealed class CheckoutGrain(
 
     private async Task<CheckoutResult> Answer(CheckoutResult answer)
     {
-        state.State.Answer = answer;
-        await state.WriteOrReloadAsync(this);
+        _state.State.Answer = answer;
+        await Write();
         // The answer is durable: a retry reads it back, so the activation need not wait in memory for one.
         DeactivateOnIdle();
         return answer;
