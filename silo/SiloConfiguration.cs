@@ -77,6 +77,13 @@ public static class SiloConfiguration
                 "Grains minted on this silo whose first call has not returned yet (their first activation here skips its read).");
             return marks;
         });
+        silo.Services.AddSingleton(_ =>
+        {
+            var asking = new Orleans.Trade.Payments.PaymentsAsking();
+            StorageInstruments.Meter.CreateObservableGauge("trade.payments.kept_asking", () => asking.Kept, "{payment}",
+                "Payments kept in memory past their idle age while they ask a provider that has not answered (at most Payments:MaxKeptAsking).");
+            return asking;
+        });
         silo.Services.AddSingleton<BatchedGrainStorage>();
         silo.Services.AddGrainStorage(StorageNames.Trade, (sp, _) => sp.GetRequiredService<BatchedGrainStorage>());
         silo.Services.AddSingleton<IDeadlineIndex>(sp => sp.GetRequiredService<BatchedGrainStorage>());

@@ -65,6 +65,7 @@ public sealed class PaymentGrain(
     Risk.RiskAssessor risk,
     IOptions<PaymentOptions> options,
     TradeClock clock,
+    PaymentsAsking asking,
     ILogger<PaymentGrain> logger) : Grain, IPaymentGrain, IRemindable, IWakeableGrain
 {
     private const string ReconcileReminder = "reconcile";
@@ -73,6 +74,8 @@ public sealed class PaymentGrain(
     private bool _reminderMayExist;
     /// <summary>Steps whose calls are safe to repeat have changed the state since the last write; the step chain writes once at its end.</summary>
     private bool _unwritten;
+    /// <summary>This activation holds one of the silo's <see cref="PaymentsAsking"/> places.</summary>
+    private bool _kept;
 
     private PaymentState S => state.State;
     private string PaymentId => this.GetPrimaryKeyString();
@@ -264,11 +267,37 @@ public sealed class PaymentGrain(
         finally
         {
             // Timer ticks are not activity to Orleans: without this a payment still asking (a provider that is down) would be
-            // collected after its idle age and wait for its one-minute reminder instead of asking every ReconcilePeriod.
-            if (HasWork())
+            // collected after its idle age and wait for its one-minute reminder instead of asking every ReconcilePeriod. Only so
+            // many are kept per silo; the others stop their timer (a tick keeps the grain busy, so it would never be idle) and
+            // leave at their idle age, and their reminder asks once a minute.
+            if (!HasWork())
+            {
+                ReleaseKept();
+            }
+            else if (_kept || (_kept = asking.TryKeep(options.Value.MaxKeptAsking)))
             {
                 DelayDeactivation(options.Value.ReconcilePeriod * 3);
             }
+            else if (_reminderMayExist)
+            {
+                _timer?.Dispose();
+                _timer = null;
+            }
+        }
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        ReleaseKept();
+        return Task.CompletedTask;
+    }
+
+    private void ReleaseKept()
+    {
+        if (_kept)
+        {
+            _kept = false;
+            asking.Release();
         }
     }
 

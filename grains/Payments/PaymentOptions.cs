@@ -21,6 +21,12 @@ public sealed class PaymentOptions
     /// </summary>
     public TimeSpan ResumeStalledAfter { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Payments a silo keeps in memory past their idle age while they ask a provider that has not answered (see
+    /// <see cref="PaymentsAsking"/>); the others wait for their reminder.
+    /// </summary>
+    public int MaxKeptAsking { get; set; } = 10_000;
+
     /// <summary>Payment attempts one order accepts (declined cards, abandoned 3-D Secure challenges, ...).</summary>
     public int MaxAttemptsPerOrder { get; set; } = 10;
 }
