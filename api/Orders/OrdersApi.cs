@@ -347,6 +347,7 @@ public static class OrdersApi
         return lines;
     }
 
+    /// <summary>SHA-256 of the command's JSON (the same UTF-8 bytes as before, written directly instead of through a string).</summary>
     private static string Hash<T>(T command) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(command))));
+        Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(command)));
 }
