@@ -22,7 +22,7 @@ public static class SiloConfiguration
 {
     /// <summary>Grain classes with one activation per checkout; they are collected after 30 idle seconds unless configured.</summary>
     public static readonly Type[] PerCheckoutGrainClasses =
-        [typeof(Orders.OrderGrain), typeof(Payments.PaymentGrain), typeof(Payments.Sandbox.SandboxPspPaymentGrain)];
+        [typeof(Orders.OrderGrain), typeof(Payments.PaymentGrain), typeof(Payments.Sandbox.SandboxPspPaymentGrain), typeof(Orders.CheckoutGrain)];
 
     public static ISiloBuilder ConfigureTradeSilo(this ISiloBuilder silo, IConfiguration configuration, TradeDatabase database)
     {

@@ -44,6 +44,8 @@ public sealed class CheckoutGrain(
     private CheckoutStateHolder _state = new();
     /// <summary>True once the state was read, or written by this activation: memory is what is stored.</summary>
     private bool _known;
+    /// <summary>This activation has served a request for a key already used (see <see cref="DeactivateUnlessRepeated"/>).</summary>
+    private bool _repeated;
 
     /// <summary>This activation's write found a stored state it had not read (the key was used before).</summary>
     private sealed class StoredBeforeException() : Exception("The checkout's key was used before this activation.");
@@ -57,17 +59,34 @@ public sealed class CheckoutGrain(
 
     public async Task<CheckoutResult> Checkout(CheckoutCommand command)
     {
+        _repeated |= _state.State.RequestHash is not null;
         try
         {
             return await Run(command);
         }
         catch (StoredBeforeException)
         {
+            _repeated = true;
             var stored = new CheckoutStateHolder();
             await storage.ReadStateAsync(StateName, this.GetGrainId(), stored);
             _state = stored;
             _known = true;
             return await Run(command);
+        }
+    }
+
+    /// <summary>
+    /// A checkout's activation leaves as soon as it has answered (one fewer activation in memory per checkout), unless it has
+    /// served a key used before. A client that sends its checkout again while the first request is in flight (a double click, a
+    /// retry after a time-out) queues its copies behind it; they follow the first activation's deactivation to a new one, which
+    /// meets the stored plan and then stays (until its idle age) to answer the rest from memory. Were every activation to leave,
+    /// each copy would be forwarded from one leaving activation to the next, and Orleans rejects a message forwarded twice.
+    /// </summary>
+    private void DeactivateUnlessRepeated()
+    {
+        if (!_repeated)
+        {
+            DeactivateOnIdle();
         }
     }
 
@@ -233,7 +252,7 @@ public sealed class CheckoutGrain(
             {
                 // Not stored: the orders are live and durable, and a retry re-runs both idempotent steps against them, which
                 // answer the same orders (as they are then). One write less on the hot path of every checkout.
-                DeactivateOnIdle();
+                DeactivateUnlessRepeated();
                 return new CheckoutResult(CheckoutStatus.Created, s.CheckoutId!, orders!, [], null);
             }
             // A part timed out while the others were confirmed: cancel those, so the cart stays all or nothing.
@@ -277,7 +296,7 @@ public sealed class CheckoutGrain(
         if (placed.Order is { } order)
         {
             // Not stored, as with several orders: a retry places the same order again, which answers it as it is then.
-            DeactivateOnIdle();
+            DeactivateUnlessRepeated();
             return new CheckoutResult(CheckoutStatus.Created, s.CheckoutId!, [order], [], null, placed.Payment);
         }
         return await Answer(Refusal([placed.Prepared]));
@@ -313,7 +332,7 @@ public sealed class CheckoutGrain(
         _state.State.Answer = answer;
         await Write();
         // The answer is durable: a retry reads it back, so the activation need not wait in memory for one.
-        DeactivateOnIdle();
+        DeactivateUnlessRepeated();
         return answer;
     }
 }

@@ -24,7 +24,7 @@ public sealed class IdleCollectionTests
         var options = host.Services.GetRequiredService<IOptions<GrainCollectionOptions>>().Value;
         Assert.Equal(TimeSpan.FromMinutes(2), options.CollectionAge);
         Assert.True(options.CollectionQuantum < TimeSpan.FromSeconds(30), $"quantum {options.CollectionQuantum}");
-        foreach (var type in new[] { typeof(OrderGrain), typeof(PaymentGrain), typeof(SandboxPspPaymentGrain) })
+        foreach (var type in new[] { typeof(OrderGrain), typeof(PaymentGrain), typeof(SandboxPspPaymentGrain), typeof(CheckoutGrain) })
         {
             Assert.Equal(TimeSpan.FromSeconds(30), options.ClassSpecificCollectionAge[type.FullName!]);
         }
