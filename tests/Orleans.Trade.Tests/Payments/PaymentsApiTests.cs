@@ -147,6 +147,40 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task Copies_of_one_paid_checkout_or_one_payment_sent_at_once_charge_once()
+    {
+        var sellerId = OrderTestShop.NewId("s");
+        var sku = await Shop.SkuAsync(sellerId, priceMinor: 1_500, stock: [("wh-de", 5)]);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await Shop.KeyAsync("buyer", buyerId);
+        var card = await CardAsync(buyer, "4242 4242 4242 4242");
+        var body = new { buyerId, currency = "EUR", shipTo = OrderTestShop.Address(), items = new[] { new { skuId = sku, quantity = 1 } },
+            payment = new { method = "card", cardToken = card } };
+        var key = OrderTestShop.NewId("key");
+
+        var checkouts = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => buyer.PostWithKeyAsync("/api/v1/checkout", key, body)));
+
+        Assert.All(checkouts, c => Assert.True(c.Status == HttpStatusCode.Created, $"{c.Status} {c.Body}"));
+        var orderId = Assert.Single(checkouts.Select(c => c.Body!["orders"]![0]!["orderId"]!.GetValue<string>()).Distinct());
+        Assert.Single(checkouts.Select(c => c.Body!["payments"]![0]!["paymentId"]!.GetValue<string>()).Distinct());
+        await OrderWhenAsync(orderId, "awaitingShipment");
+        Assert.Single((await buyer.GetJsonAsync($"/api/v1/orders/{orderId}/payments")).Body!["items"]!.AsArray());
+        Assert.Equal(1, await Shop.ReservedAsync(sku));
+
+        // The same for a payment of an existing order: one payment, whatever copy arrives first.
+        var order = await OrderAsync();
+        var payKey = OrderTestShop.NewId("pay");
+        var theirCard = await CardAsync(order.Buyer, "4242 4242 4242 4242");
+        var payments = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ =>
+            order.Buyer.PostWithKeyAsync($"/api/v1/orders/{order.OrderId}/payments", payKey, new { method = "card", cardToken = theirCard })));
+        Assert.All(payments, p => Assert.True(p.Status is HttpStatusCode.Created or HttpStatusCode.Accepted, $"{p.Status} {p.Body}"));
+        Assert.Single(payments.Select(p => p.Body!["paymentId"]!.GetValue<string>()).Distinct());
+        await OrderWhenAsync(order.OrderId, "awaitingShipment");
+        Assert.Single((await order.Buyer.GetJsonAsync($"/api/v1/orders/{order.OrderId}/payments")).Body!["items"]!.AsArray());
+        Assert.Equal(Charged(await Shop.OrderAsync(order.OrderId)), Account(await LedgerAsync(order.SellerId), $"escrow:{order.OrderId}", "pendingIn"));
+    }
+
+    [Fact]
     public async Task A_card_payment_that_goes_straight_through_is_stored_in_two_writes()
     {
         var order = await OrderAsync();
