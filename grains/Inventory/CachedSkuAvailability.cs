@@ -19,7 +19,7 @@ public sealed class CachedSkuAvailability(TradeClock clock)
     private readonly ConcurrentDictionary<string, (SkuAvailability View, DateTimeOffset SeenAt)> _views = new(StringComparer.Ordinal);
     private long _lastSweepTicks = clock.GetUtcNow().UtcTicks;
 
-    /// <summary>SKUs with a copy kept, fresh or not yet swept (for tests and metrics).</summary>
+    /// <summary>SKUs with a copy kept, fresh or not yet swept (for tests: it takes every lock of the dictionary).</summary>
     public int Count => _views.Count;
 
     /// <summary>A copy not older than <see cref="MaxAge"/> that showed at least <paramref name="units"/> available.</summary>

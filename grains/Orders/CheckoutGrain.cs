@@ -41,25 +41,22 @@ public sealed class CheckoutGrain(
     private const string ExpiredReason = "The checkout took too long and expired; nothing is reserved. Check out again with a new Idempotency-Key.";
 
     /// <summary>What this activation knows; until <see cref="_known"/> it may be behind what is stored.</summary>
-    private CheckoutStateHolder _state = new();
+    private GrainState<CheckoutState> _state = Unknown();
     /// <summary>True once the state was read, or written by this activation: memory is what is stored.</summary>
     private bool _known;
     /// <summary>This activation has served a request for a key already used (see <see cref="DeactivateUnlessRepeated"/>).</summary>
     private bool _repeated;
 
+    private static GrainState<CheckoutState> Unknown() => new(new CheckoutState());
+
+    private CheckoutState S => _state.State!;
+
     /// <summary>This activation's write found a stored state it had not read (the key was used before).</summary>
     private sealed class StoredBeforeException() : Exception("The checkout's key was used before this activation.");
 
-    private sealed class CheckoutStateHolder : IGrainState<CheckoutState>
-    {
-        [System.Diagnostics.CodeAnalysis.AllowNull] public CheckoutState State { get; set; } = new();
-        public string? ETag { get; set; }
-        public bool RecordExists { get; set; }
-    }
-
     public async Task<CheckoutResult> Checkout(CheckoutCommand command)
     {
-        _repeated |= _state.State.RequestHash is not null;
+        _repeated |= S.RequestHash is not null;
         try
         {
             return await Run(command);
@@ -67,7 +64,7 @@ public sealed class CheckoutGrain(
         catch (StoredBeforeException)
         {
             _repeated = true;
-            var stored = new CheckoutStateHolder();
+            var stored = Unknown();
             await storage.ReadStateAsync(StateName, this.GetGrainId(), stored);
             _state = stored;
             _known = true;
@@ -105,12 +102,12 @@ public sealed class CheckoutGrain(
         }
         catch (InconsistentStateException) when (!wasKnown)
         {
-            _state = new CheckoutStateHolder();
+            _state = Unknown();
             throw new StoredBeforeException();
         }
         catch
         {
-            _state = new CheckoutStateHolder();
+            _state = Unknown();
             _known = false;
             throw;
         }
@@ -118,7 +115,7 @@ public sealed class CheckoutGrain(
 
     private async Task<CheckoutResult> Run(CheckoutCommand command)
     {
-        var s = _state.State;
+        var s = S;
         if (s.RequestHash is not null && s.RequestHash != command.RequestHash)
         {
             return new CheckoutResult(CheckoutStatus.KeyReused, s.CheckoutId!, [], [],
@@ -196,7 +193,7 @@ public sealed class CheckoutGrain(
     /// <summary>On a resumed checkout: which planned seller each SKU goes to, from the catalogs as they are now.</summary>
     private async Task<Dictionary<string, string>> SellersOf(CheckoutCommand command)
     {
-        var s = _state.State;
+        var s = S;
         var skuIds = command.Items.Select(i => i.SkuId).Distinct().ToArray();
         var catalogs = await Task.WhenAll(skuIds.Select(id => GrainFactory.GetGrain<ISkuGrain>(id).GetCatalog()));
         var sellerOf = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -210,7 +207,7 @@ public sealed class CheckoutGrain(
 
     private async Task<CheckoutResult> RunSaga(CheckoutCommand command, IReadOnlyDictionary<string, string> sellerOf, Task? planWrite)
     {
-        var s = _state.State;
+        var s = S;
         var placements = s.OrderIdsBySeller.Select(pair => new OrderPlacement(
                 pair.Value, s.CheckoutId!, command.BuyerId, pair.Key, command.Currency, command.ShipTo,
                 command.Items.Where(i => sellerOf[i.SkuId] == pair.Key).ToArray(), OrderSource.Checkout, null, command.Actor, command.CouponCode))
@@ -269,7 +266,7 @@ public sealed class CheckoutGrain(
     /// <summary>Why orders that did not all prepare (and are aborted) make no checkout: expired, short lines, or a rule's reason.</summary>
     private CheckoutResult Refusal(IReadOnlyCollection<PrepareResult> prepared)
     {
-        var checkoutId = _state.State.CheckoutId!;
+        var checkoutId = S.CheckoutId!;
         if (prepared.Any(p => p.Status == PrepareStatus.Expired))
         {
             return new CheckoutResult(CheckoutStatus.Refused, checkoutId, [], [], ExpiredReason);
@@ -287,7 +284,7 @@ public sealed class CheckoutGrain(
     /// </summary>
     private async Task<CheckoutResult> PlaceAlone(OrderPlacement placement, PaymentRegistrationRequest? payment, Task? planWrite)
     {
-        var s = _state.State;
+        var s = S;
         if (planWrite is not null)
         {
             await planWrite;
@@ -329,7 +326,7 @@ public sealed class CheckoutGrain(
 
     private async Task<CheckoutResult> Answer(CheckoutResult answer)
     {
-        _state.State.Answer = answer;
+        S.Answer = answer;
         await Write();
         // The answer is durable: a retry reads it back, so the activation need not wait in memory for one.
         DeactivateUnlessRepeated();

@@ -92,6 +92,15 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
         return (status, payment);
     }
 
+    /// <summary>A SKU of a new seller (5 units at 15.00 USD) and a new buyer with a good card, for checkouts that pay inline.</summary>
+    private async Task<(string SkuId, string BuyerId, HttpClient Buyer, string CardToken)> CardBuyerAsync()
+    {
+        var sku = await Shop.SkuAsync(OrderTestShop.NewId("s"), priceMinor: 1_500, stock: [("wh-de", 5)]);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await Shop.KeyAsync("buyer", buyerId);
+        return (sku, buyerId, buyer, await CardAsync(buyer, "4242 4242 4242 4242"));
+    }
+
     private HttpClient Sandbox()
     {
         var client = Silo.CreateClient();
@@ -149,11 +158,7 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
     [Fact]
     public async Task Copies_of_one_paid_checkout_or_one_payment_sent_at_once_charge_once()
     {
-        var sellerId = OrderTestShop.NewId("s");
-        var sku = await Shop.SkuAsync(sellerId, priceMinor: 1_500, stock: [("wh-de", 5)]);
-        var buyerId = OrderTestShop.NewId("b");
-        var buyer = await Shop.KeyAsync("buyer", buyerId);
-        var card = await CardAsync(buyer, "4242 4242 4242 4242");
+        var (sku, buyerId, buyer, card) = await CardBuyerAsync();
         var body = new { buyerId, currency = "EUR", shipTo = OrderTestShop.Address(), items = new[] { new { skuId = sku, quantity = 1 } },
             payment = new { method = "card", cardToken = card } };
         var key = OrderTestShop.NewId("key");
@@ -354,11 +359,7 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
     [Fact]
     public async Task Checkout_pays_inline_and_a_bad_card_token_is_refused_before_any_stock_is_reserved()
     {
-        var sellerId = OrderTestShop.NewId("s");
-        var sku = await Shop.SkuAsync(sellerId, priceMinor: 1_500, stock: [("wh-de", 5)]);
-        var buyerId = OrderTestShop.NewId("b");
-        var buyer = await Shop.KeyAsync("buyer", buyerId);
-        var card = await CardAsync(buyer, "4242 4242 4242 4242");
+        var (sku, buyerId, buyer, card) = await CardBuyerAsync();
         object Body(object payment) => new { buyerId, currency = "EUR", shipTo = OrderTestShop.Address(), items = new[] { new { skuId = sku, quantity = 2 } }, payment };
 
         var bad = await buyer.PostWithKeyAsync("/api/v1/checkout", OrderTestShop.NewId("key"), Body(new { method = "card", cardToken = "card_nope" }));
