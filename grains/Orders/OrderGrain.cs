@@ -62,7 +62,27 @@ public sealed class OrderGrain(
         return _prepared;
     }
 
-    public async Task<OrderView?> Confirm() => (await ConfirmWith(null)).Order;
+    public async Task<OrderView?> Confirm()
+    {
+        var order = (await ConfirmWith(null)).Order;
+        LeaveIfPlaced(order, payment: null);
+        return order;
+    }
+
+    /// <summary>
+    /// A checkout's order leaves memory as soon as it is placed and durable, unless a payment was registered in the placing write
+    /// (that payment calls the order back within moments). What comes next to an unpaid order comes from outside (the buyer's
+    /// payment, a page reload, its payment deadline) seconds to minutes later, and meets one state read; held for its idle age
+    /// instead, a flash sale's orders were the largest part of the silo's heap, and collecting that heap cost more than the read
+    /// (see README, Performance: about half again as many checkouts a second on this machine).
+    /// </summary>
+    private void LeaveIfPlaced(OrderView? order, PaymentRegistration? payment)
+    {
+        if (order is not null && payment is null && !HasOutboxWork())
+        {
+            DeactivateOnIdle();
+        }
+    }
 
     /// <summary>Confirms, registering <paramref name="payment"/> (if any) in the same write; a live order registers it alone.</summary>
     private async Task<(OrderView? Order, PaymentRegistration? Payment)> ConfirmWith(PaymentRegistrationRequest? payment)
@@ -122,6 +142,7 @@ public sealed class OrderGrain(
             return new PlaceResult(prepared, null);
         }
         var (order, registration) = await ConfirmWith(payment);
+        LeaveIfPlaced(order, registration);
         return order is null
             ? new PlaceResult(new PrepareResult(PrepareStatus.Expired, [], $"Order {OrderId} was abandoned ({S.AbortReason})."), null)
             : new PlaceResult(prepared, order, registration);
