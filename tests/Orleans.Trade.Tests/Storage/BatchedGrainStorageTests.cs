@@ -211,4 +211,68 @@ public sealed class BatchedGrainStorageTests
         var page = await orders.ListAsync(new Orleans.Trade.Api.Orders.OrderListQuery("seller-1", null, null, null, null, 1, 50), CancellationToken.None);
         Assert.Equal(["o-1"], page.Items.Select(o => o.OrderId));
     }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task A_claim_is_held_by_the_first_insert_that_makes_it_and_an_insert_meeting_it_is_not_applied_with_no_outbox_rows(string provider)
+    {
+        var (storage, orders, database) = await Open(provider);
+        await using var _ = database;
+        var now = new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
+        Held<OrderState> Order(string orderId, string? claim)
+        {
+            var order = new Held<OrderState>(new OrderState
+            {
+                Phase = OrderPhase.Live,
+                Placement = new OrderPlacement(orderId, "co-1", "buyer-1", "seller-1", "EUR", new ShippingAddress("A", "l1", null, "Berlin", null, "10115", "DE", "+49 30 1"),
+                    [new CartLine("sku-1", 1)], OrderSource.Checkout, null, "buyer:buyer-1", null, claim, "hash-1"),
+            });
+            order.State.CarryWithNextWrite(null, new OrderOutbox(
+                new OrderSummary(orderId, "buyer-1", "seller-1", OrderStatus.AwaitingPayment, new Money(1000, "EUR"), new Money(1000, "EUR"), 1, OrderSource.Checkout, false, now, now, 1),
+                [], []));
+            return order;
+        }
+        var claim = Checkout("buyer-1/key-1").ToString();
+
+        // Two orders of one checkout written at once (one batch) and one after: only one holds the claim, the others are not applied.
+        var first = Order("o-1", claim);
+        var racing = Order("o-2", claim);
+        var results = await Task.WhenAll(Attempt(() => storage.WriteStateAsync("order", GrainId.Create("order", "o-1"), first)),
+            Attempt(() => storage.WriteStateAsync("order", GrainId.Create("order", "o-2"), racing)));
+        Assert.Single(results, r => r is null);
+        Assert.Single(results, r => r is InconsistentStateException);
+        var winner = results[0] is null ? "o-1" : "o-2";
+        var late = Order("o-3", claim);
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("order", GrainId.Create("order", "o-3"), late));
+        // The checkout's own state claims the same name: it too is refused while an order holds it.
+        var checkout = new Held<CheckoutState>(new CheckoutState { RequestHash = "hash-1" });
+        checkout.State.ClaimAs(claim);
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("checkout", Checkout("buyer-1/key-1"), checkout));
+
+        Assert.Equal(new ClaimHolder("order", $"order/{winner}"), await storage.HolderAsync(claim, CancellationToken.None));
+        Assert.Null(await storage.HolderAsync("nobody", CancellationToken.None));
+        var page = await orders.ListAsync(new Orleans.Trade.Api.Orders.OrderListQuery("seller-1", null, null, null, null, 1, 50), CancellationToken.None);
+        Assert.Equal([winner], page.Items.Select(o => o.OrderId));
+
+        // Later writes of the holder keep its claim; states without one never collide.
+        var held = winner == "o-1" ? first : racing;
+        held.State.Status = OrderStatus.Cancelled;
+        await storage.WriteStateAsync("order", GrainId.Create("order", winner), held);
+        Assert.Equal(new ClaimHolder("order", $"order/{winner}"), await storage.HolderAsync(claim, CancellationToken.None));
+        await storage.WriteStateAsync("order", GrainId.Create("order", "o-4"), Order("o-4", null));
+        await storage.WriteStateAsync("order", GrainId.Create("order", "o-5"), Order("o-5", null));
+    }
+
+    private static async Task<Exception?> Attempt(Func<Task> write)
+    {
+        try
+        {
+            await write();
+            return null;
+        }
+        catch (Exception ex)
+        {
+            return ex;
+        }
+    }
 }
