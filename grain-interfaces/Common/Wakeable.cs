@@ -40,13 +40,3 @@ public interface IOutboxState
 {
     object? Outbox { get; }
 }
-
-/// <summary>
-/// A grain state whose first write claims a name that must be unique across the trade storage: the insert lands only if no stored
-/// state holds that claim yet, and otherwise fails like a lost version check. Only the first write claims; later writes keep the
-/// stored claim. A checkout's key is claimed by the checkout's own state or by the lone order it placed, whichever is stored first.
-/// </summary>
-public interface IClaimingState
-{
-    string? Claim { get; }
-}

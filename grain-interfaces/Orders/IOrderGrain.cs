@@ -31,10 +31,6 @@ public interface IOrderGrain : IGrainWithStringKey
     [ReadOnly]
     Task<OrderView?> Get();
 
-    /// <summary>For a checkout whose claim this order holds (see <see cref="OrderPlacement.Claim"/>): what the checkout needs to answer a retry.</summary>
-    [ReadOnly]
-    Task<ClaimedOrder?> GetClaimed();
-
     [ReadOnly]
     Task<IReadOnlyList<TimelineEntry>> GetTimeline();
 

@@ -11,11 +11,7 @@ public sealed record CartLine(
     [property: Id(0)] string SkuId,
     [property: Id(1)] long Quantity);
 
-/// <summary>
-/// Everything needed to place one seller's order; built by the checkout (or import) and sent to the order grain. A checkout whose
-/// cart is this one order stores no plan of its own: the order's first write claims the checkout (<see cref="Claim"/>, see
-/// <see cref="IClaimingState"/>) and keeps the checkout's <see cref="RequestHash"/>, so a retry finds it and checks its body.
-/// </summary>
+/// <summary>Everything needed to place one seller's order; built by the checkout (or import) and sent to the order grain.</summary>
 [GenerateSerializer, Immutable]
 public sealed record OrderPlacement(
     [property: Id(0)] string OrderId,
@@ -28,16 +24,7 @@ public sealed record OrderPlacement(
     [property: Id(7)] OrderSource Source,
     [property: Id(8)] ExternalOrderRef? External,
     [property: Id(9)] string Actor,
-    [property: Id(10)] string? CouponCode,
-    [property: Id(11)] string? Claim = null,
-    [property: Id(12)] string? RequestHash = null);
-
-/// <summary>A live order that holds its checkout's claim: the checkout, the seller, and the checkout request's hash.</summary>
-[GenerateSerializer, Immutable]
-public sealed record ClaimedOrder(
-    [property: Id(0)] string CheckoutId,
-    [property: Id(1)] string SellerId,
-    [property: Id(2)] string? RequestHash);
+    [property: Id(10)] string? CouponCode);
 
 /// <summary>An order that came from another marketplace through an ERP (R-ORD-4).</summary>
 [GenerateSerializer, Immutable]
@@ -140,11 +127,6 @@ public enum PrepareStatus
     Refused,
     /// <summary>The order was abandoned earlier (its placement timed out); a new order is needed.</summary>
     Expired,
-    /// <summary>
-    /// The placement's claim is held already (an earlier attempt of the same checkout stored its order or its answer first);
-    /// nothing was placed and the units are given back. The checkout answers from the claim's holder.
-    /// </summary>
-    Claimed,
 }
 
 /// <summary>The outcome of reserving an order's stock: prepared, short (with the short lines), or refused (a rule failed).</summary>

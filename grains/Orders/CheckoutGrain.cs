@@ -7,29 +7,11 @@ namespace Orleans.Trade.Orders;
 
 /// <summary>
 /// Persistent state of a checkout grain (state name <c>checkout</c>): the request's hash, its plan, and the answer of a checkout
-/// that created no orders (one that did is answered again from its orders). Its first write claims the checkout's grain id (see
-/// <see cref="IClaimingState"/>), the claim a lone order of the checkout makes instead when no plan is stored.
+/// that created no orders (one that did is answered again from its orders).
 /// </summary>
 [GenerateSerializer]
-public sealed class CheckoutState : IClaimingState
+public sealed class CheckoutState
 {
-    [NonSerialized] private string? _claim;
-
-    string? IClaimingState.Claim => _claim;
-
-    /// <summary>Sets what the next insert claims (not part of the payload).</summary>
-    public void ClaimAs(string claim) => _claim = claim;
-
-    /// <summary>
-    /// In memory only: the plan is one order's that claims the checkout itself, so no checkout row holds it and the order is
-    /// (re)placed with the claim, also when this activation resumes it.
-    /// </summary>
-    public bool PlanInOrder() => _planInOrder;
-
-    public void SetPlanInOrder(bool value) => _planInOrder = value;
-
-    [NonSerialized] private bool _planInOrder;
-
     [Id(0)] public string? RequestHash { get; set; }
     [Id(1)] public string? CheckoutId { get; set; }
     /// <summary>Seller id → order id, fixed before any stock is touched so a retry after a crash resumes the same orders.</summary>
@@ -47,20 +29,12 @@ public sealed class CheckoutState : IClaimingState
 /// stored plan resumed, or the key refused for another body. One read less per checkout, and one round trip less before its
 /// stock is reserved.
 /// </para>
-/// <para>
-/// A cart of one seller (nearly every checkout) stores no plan at all: its one order's first write claims the checkout (the
-/// claim a stored checkout state would hold) and keeps the request's hash. A retry that reaches a new activation mints another
-/// order, whose insert meets the claim and is not applied; that order gives its units back and the checkout answers from the
-/// claim's holder: the earlier order (or the key refused, for another body), or the stored answer of an earlier refusal. One
-/// grain-state row and one round trip fewer per checkout.
-/// </para>
 /// </summary>
 public sealed class CheckoutGrain(
     [FromKeyedServices(StorageNames.Trade)] IGrainStorage storage,
     TradeClock clock,
     NewGrainIds newGrains,
-    CachedSkuAvailability skuViews,
-    IStateClaims claims) : Grain, ICheckoutGrain
+    CachedSkuAvailability skuViews) : Grain, ICheckoutGrain
 {
     private const string StateName = "checkout";
     private const string ShortReason = "Some lines cannot be had; nothing was reserved.";
@@ -76,9 +50,6 @@ public sealed class CheckoutGrain(
     private static GrainState<CheckoutState> Unknown() => new(new CheckoutState());
 
     private CheckoutState S => _state.State!;
-
-    /// <summary>What this checkout's stored state, or its lone order, claims: the checkout's grain id as the storage keys it.</summary>
-    private string Claim => this.GetGrainId().ToString();
 
     /// <summary>This activation's write found a stored state it had not read (the key was used before).</summary>
     private sealed class StoredBeforeException() : Exception("The checkout's key was used before this activation.");
@@ -97,40 +68,9 @@ public sealed class CheckoutGrain(
             await storage.ReadStateAsync(StateName, this.GetGrainId(), stored);
             _state = stored;
             _known = true;
-            return stored.RecordExists ? await Run(command) : await AnswerFromClaimingOrder(command);
+            return await Run(command);
         }
     }
-
-    /// <summary>
-    /// No checkout state is stored, yet the claim is held: by the lone order of an earlier attempt. A retry of the same body
-    /// resumes that order (as with a stored plan: the answer is the order as it is then); another body is refused.
-    /// </summary>
-    private async Task<CheckoutResult> AnswerFromClaimingOrder(CheckoutCommand command)
-    {
-        var holder = await claims.HolderAsync(Claim, CancellationToken.None);
-        if (holder is not { StateName: "order" })
-        {
-            throw new TransientStorageException($"Checkout {Claim} is claimed but its holder could not be read; retry with the same Idempotency-Key.");
-        }
-        var orderId = GrainId.Parse(holder.GrainId).Key.ToString()!;
-        var claimed = await GrainFactory.GetGrain<IOrderGrain>(orderId).GetClaimed()
-            ?? throw new TransientStorageException($"Order {orderId} holds checkout {Claim} but is not live; retry with the same Idempotency-Key.");
-        if (claimed.RequestHash != command.RequestHash)
-        {
-            return KeyReused(claimed.CheckoutId);
-        }
-        // What a stored plan would have said; memory is now ahead of the (absent) checkout row, so a write of it is an insert.
-        var s = S;
-        s.RequestHash = claimed.RequestHash;
-        s.CheckoutId = claimed.CheckoutId;
-        s.OrderIdsBySeller[claimed.SellerId] = orderId;
-        s.SetPlanInOrder(true);
-        _known = false;
-        return await RunSaga(command, await SellersOf(command), planWrite: null, claim: Claim);
-    }
-
-    private static CheckoutResult KeyReused(string checkoutId) => new(CheckoutStatus.KeyReused, checkoutId, [], [],
-        "This Idempotency-Key was used with a different request body; use a new key for a new checkout.");
 
     /// <summary>
     /// A checkout's activation leaves as soon as it has answered (one fewer activation in memory per checkout), unless it has
@@ -155,7 +95,6 @@ public sealed class CheckoutGrain(
     private async Task Write()
     {
         var wasKnown = _known;
-        S.ClaimAs(Claim);
         try
         {
             await storage.WriteStateAsync(StateName, this.GetGrainId(), _state);
@@ -179,7 +118,8 @@ public sealed class CheckoutGrain(
         var s = S;
         if (s.RequestHash is not null && s.RequestHash != command.RequestHash)
         {
-            return KeyReused(s.CheckoutId!);
+            return new CheckoutResult(CheckoutStatus.KeyReused, s.CheckoutId!, [], [],
+                "This Idempotency-Key was used with a different request body; use a new key for a new checkout.");
         }
         if (s.Answer is not null)
         {
@@ -219,24 +159,20 @@ public sealed class CheckoutGrain(
                 s.OrderIdsBySeller[sellerId] = orderId;
                 newGrains.Minted(GrainFactory.GetGrain<IOrderGrain>(orderId).GetGrainId());
             }
-            // One seller: no plan is stored; the order's first write claims the checkout (see the class remarks). Several: the plan
-            // and the orders' first writes go out together (one round trip, often one commit) instead of one after the other: the
-            // plan need only be durable before any order goes live (a retry must find the same orders), and an order that prepared
-            // while its plan failed to land is aborted at once (or by its own placement time-out).
-            s.SetPlanInOrder(s.OrderIdsBySeller.Count == 1);
-            var planWrite = s.PlanInOrder() ? null : Write();
+            // The plan and the orders' first writes go out together (one round trip, often one commit) instead of one after the
+            // other: the plan need only be durable before any order goes live (a retry must find the same orders), and an order
+            // that prepared while its plan failed to land is aborted at once (or by its own placement time-out).
+            var planWrite = Write();
             try
             {
-                return await RunSaga(command, available.ToDictionary(a => a.Key, a => a.Value.Catalog.SellerId, StringComparer.Ordinal), planWrite,
-                    claim: s.PlanInOrder() ? Claim : null);
+                return await RunSaga(command, available.ToDictionary(a => a.Key, a => a.Value.Catalog.SellerId, StringComparer.Ordinal), planWrite);
             }
             finally
             {
                 ForgetMinted(s); // a lone order's first call (Place) has returned, or the saga failed before it
             }
         }
-        // A plan resumed from memory (an earlier request of this activation failed after its order was minted) keeps its claim.
-        return await RunSaga(command, await SellersOf(command), planWrite: null, claim: s.PlanInOrder() ? Claim : null);
+        return await RunSaga(command, await SellersOf(command), planWrite: null);
     }
 
     /// <summary>
@@ -269,14 +205,12 @@ public sealed class CheckoutGrain(
         return sellerOf;
     }
 
-    /// <param name="claim">For a lone order whose checkout stores no plan: what its first write claims (a live order ignores it).</param>
-    private async Task<CheckoutResult> RunSaga(CheckoutCommand command, IReadOnlyDictionary<string, string> sellerOf, Task? planWrite, string? claim)
+    private async Task<CheckoutResult> RunSaga(CheckoutCommand command, IReadOnlyDictionary<string, string> sellerOf, Task? planWrite)
     {
         var s = S;
         var placements = s.OrderIdsBySeller.Select(pair => new OrderPlacement(
                 pair.Value, s.CheckoutId!, command.BuyerId, pair.Key, command.Currency, command.ShipTo,
-                command.Items.Where(i => sellerOf[i.SkuId] == pair.Key).ToArray(), OrderSource.Checkout, null, command.Actor, command.CouponCode,
-                claim, claim is null ? null : command.RequestHash))
+                command.Items.Where(i => sellerOf[i.SkuId] == pair.Key).ToArray(), OrderSource.Checkout, null, command.Actor, command.CouponCode))
             .Where(p => p.Lines.Count > 0)
             .ToArray();
 
@@ -356,13 +290,6 @@ public sealed class CheckoutGrain(
             await planWrite;
         }
         var placed = await GrainFactory.GetGrain<IOrderGrain>(placement.OrderId).Place(placement, payment); // its mark is forgotten by Checkout
-        if (placed.Prepared.Status == PrepareStatus.Claimed)
-        {
-            // An earlier attempt stored first (its order, or its refusal); this attempt's order gave its units back.
-            _state = Unknown();
-            _known = false;
-            throw new StoredBeforeException();
-        }
         if (placed.Order is { } order)
         {
             // Not stored, as with several orders: a retry places the same order again, which answers it as it is then.

@@ -141,45 +141,12 @@ public sealed class OrderGrain(
             await Abort(prepared.Reason ?? "some lines could not be had");
             return new PlaceResult(prepared, null);
         }
-        (OrderView? Order, PaymentRegistration? Payment) confirmed;
-        try
-        {
-            confirmed = await ConfirmWith(payment);
-        }
-        catch (Orleans.Storage.InconsistentStateException) when (placement.Claim is not null && S.Phase == OrderPhase.New)
-        {
-            // The insert was not applied and nothing is stored under this order: an earlier attempt of the checkout stored its
-            // order or its answer first and holds the claim.
-            return await GiveUpClaimed(placement);
-        }
-        var (order, registration) = confirmed;
+        var (order, registration) = await ConfirmWith(payment);
         LeaveIfPlaced(order, registration);
         return order is null
             ? new PlaceResult(new PrepareResult(PrepareStatus.Expired, [], $"Order {OrderId} was abandoned ({S.AbortReason})."), null)
             : new PlaceResult(prepared, order, registration);
     }
-
-    /// <summary>A placement whose claim is held already: its units go back and the order, never stored, leaves.</summary>
-    private async Task<PlaceResult> GiveUpClaimed(OrderPlacement placement)
-    {
-        logger.LogInformation("Order {OrderId} is not placed: checkout {Claim} is held by an earlier attempt", OrderId, placement.Claim);
-        try
-        {
-            await Task.WhenAll(placement.Lines.Select((line, i) =>
-                GrainFactory.GetGrain<ISkuGrain>(line.SkuId).ReleaseReservation(ReservationIds.For(OrderId, i))));
-        }
-        catch (Exception ex)
-        {
-            // The holds are tentative: when they run out, the SKUs ask this order, which was never placed, and give the units back.
-            logger.LogWarning(ex, "Order {OrderId} could not give back its units at once; its holds will run out", OrderId);
-        }
-        DeactivateOnIdle();
-        return new PlaceResult(new PrepareResult(PrepareStatus.Claimed, [], "An earlier attempt of this checkout holds its key."), null);
-    }
-
-    public Task<ClaimedOrder?> GetClaimed() => Task.FromResult(S.Phase == OrderPhase.Live && S.Placement is { Claim: not null } p
-        ? new ClaimedOrder(p.CheckoutId, p.SellerId, p.RequestHash)
-        : null);
 
     public async Task Abort(string reason)
     {

@@ -25,7 +25,7 @@ public sealed record HeldReservation(
 
 /// <summary>Persistent state of an order grain (state name <c>order</c>).</summary>
 [GenerateSerializer]
-public sealed class OrderState : IWakeAtState, IOutboxState, IClaimingState
+public sealed class OrderState : IWakeAtState, IOutboxState
 {
     // What the next write carries beside the payload (not part of it): its deadline index entry and its outbox rows.
     [NonSerialized] private DateTimeOffset? _wakeAt;
@@ -34,9 +34,6 @@ public sealed class OrderState : IWakeAtState, IOutboxState, IClaimingState
     DateTimeOffset? IWakeAtState.WakeAt => _wakeAt;
 
     object? IOutboxState.Outbox => _outbox;
-
-    /// <summary>A lone order of a checkout claims that checkout in its first write (the storage uses it only for an insert).</summary>
-    string? IClaimingState.Claim => Placement?.Claim;
 
     public void CarryWithNextWrite(DateTimeOffset? wakeAt, OrderOutbox? outbox) => (_wakeAt, _outbox) = (wakeAt, outbox);
 

@@ -21,10 +21,9 @@ public interface IStateOutboxWriter
 /// version it read), but reads and writes of many grains share one statement and one commit (<see cref="RoundTripBatcher{TItem,TResult}"/>).
 /// A grain's WriteStateAsync completes only after the commit that holds its row, so acknowledged still means durable; a hot silo
 /// writes hundreds of grains per commit instead of one. States implementing <see cref="IWakeAtState"/> are indexed by wake time
-/// in the same row (the deadline index); a state implementing <see cref="IClaimingState"/> claims its name in its first write (the
-/// insert is not applied if another row holds it). Payloads use Orleans' version-tolerant binary serializer.
+/// in the same row (the deadline index). Payloads use Orleans' version-tolerant binary serializer.
 /// </summary>
-public sealed class BatchedGrainStorage : IGrainStorage, IDeadlineIndex, IStateClaims
+public sealed class BatchedGrainStorage : IGrainStorage, IDeadlineIndex
 {
     private readonly TradeDatabase _database;
     private readonly Serializer _serializer;
@@ -53,7 +52,7 @@ public sealed class BatchedGrainStorage : IGrainStorage, IDeadlineIndex, IStateC
 
     private sealed record StoredState(int Version, byte[] Payload);
 
-    private sealed record StateWrite(StateKey Key, int ExpectedVersion, byte[] Payload, DateTimeOffset? WakeAt, object? Outbox, string? Claim);
+    private sealed record StateWrite(StateKey Key, int ExpectedVersion, byte[] Payload, DateTimeOffset? WakeAt, object? Outbox);
 
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
@@ -76,14 +75,12 @@ public sealed class BatchedGrainStorage : IGrainStorage, IDeadlineIndex, IStateC
         var expected = grainState.ETag is { } etag ? int.Parse(etag, CultureInfo.InvariantCulture) : 0;
         var wakeAt = grainState.State is IWakeAtState w ? w.WakeAt : null;
         var outbox = grainState.State is IOutboxState o ? o.Outbox : null;
-        // Only an insert claims: a stored row keeps the claim it was inserted with.
-        var claim = expected == 0 && grainState.State is IClaimingState c ? c.Claim : null;
-        var write = new StateWrite(new StateKey(stateName, grainId.ToString()), expected, _serializer.SerializeToArray(grainState.State), wakeAt, outbox, claim);
+        var write = new StateWrite(new StateKey(stateName, grainId.ToString()), expected, _serializer.SerializeToArray(grainState.State), wakeAt, outbox);
         var version = await _writes.EnqueueAsync(write);
         if (version is not { } written)
         {
             throw new InconsistentStateException(
-                $"The {stateName} state of {grainId} changed in storage since it was read (version {expected}), or another state holds its claim; the write was not applied.",
+                $"The {stateName} state of {grainId} changed in storage since it was read (version {expected}); the write was not applied.",
                 storedEtag: "unknown", currentEtag: grainState.ETag);
         }
         grainState.ETag = written.ToString(CultureInfo.InvariantCulture);
@@ -177,11 +174,11 @@ public sealed class BatchedGrainStorage : IGrainStorage, IDeadlineIndex, IStateC
         await using var transaction = writes.Any(w => w.Outbox is not null) ? await connection.BeginTransactionAsync(cancellationToken) : null;
         await using var command = connection.Command("""
             WITH input AS (
-                SELECT * FROM unnest(@names, @ids, @expected, @payloads, @wakes, @claims) AS i(state_name, grain_id, expected, payload, wake_at, claim)
+                SELECT * FROM unnest(@names, @ids, @expected, @payloads, @wakes) AS i(state_name, grain_id, expected, payload, wake_at)
             ), inserted AS (
-                INSERT INTO grain_state (service_id, state_name, grain_id, version, payload, wake_at, updated_at, claim)
-                SELECT @service, state_name, grain_id, 1, payload, wake_at, now(), claim FROM input WHERE expected = 0
-                ON CONFLICT DO NOTHING
+                INSERT INTO grain_state (service_id, state_name, grain_id, version, payload, wake_at, updated_at)
+                SELECT @service, state_name, grain_id, 1, payload, wake_at, now() FROM input WHERE expected = 0
+                ON CONFLICT (service_id, state_name, grain_id) DO NOTHING
                 RETURNING state_name, grain_id, version
             ), updated AS (
                 UPDATE grain_state AS g SET version = g.version + 1, payload = i.payload, wake_at = i.wake_at, updated_at = now()
@@ -196,8 +193,6 @@ public sealed class BatchedGrainStorage : IGrainStorage, IDeadlineIndex, IStateC
             .With("ids", writes.Select(w => w.Key.GrainId).ToArray())
             .With("expected", writes.Select(w => w.ExpectedVersion).ToArray())
             .With("payloads", writes.Select(w => w.Payload).ToArray());
-        // A row already there under the same key, or another holding the same claim: either way the insert is not applied.
-        command.Parameters.Add(new NpgsqlParameter("claims", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = writes.Select(w => w.Claim).ToArray() });
         command.Parameters.Add(new NpgsqlParameter("wakes", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
         {
             Value = writes.Select(w => w.WakeAt is { } t ? t.UtcDateTime : (DateTime?)null).ToArray(),
@@ -244,11 +239,10 @@ public sealed class BatchedGrainStorage : IGrainStorage, IDeadlineIndex, IStateC
         await using var transaction = await BeginImmediateAsync(connection, cancellationToken);
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         await using var insert = connection.Command("""
-                INSERT INTO grain_state (service_id, state_name, grain_id, version, payload, wake_at, updated_at, claim)
-                VALUES (@service, @name, @id, 1, @payload, @wake, @now, @claim) ON CONFLICT DO NOTHING
+                INSERT INTO grain_state (service_id, state_name, grain_id, version, payload, wake_at, updated_at)
+                VALUES (@service, @name, @id, 1, @payload, @wake, @now) ON CONFLICT (service_id, state_name, grain_id) DO NOTHING
                 """, transaction)
-            .With("service", _serviceId).With("name", "").With("id", "").With("payload", Array.Empty<byte>()).With("wake", null).With("now", now)
-            .With("claim", null);
+            .With("service", _serviceId).With("name", "").With("id", "").With("payload", Array.Empty<byte>()).With("wake", null).With("now", now);
         await using var update = connection.Command("""
                 UPDATE grain_state SET version = version + 1, payload = @payload, wake_at = @wake, updated_at = @now
                 WHERE service_id = @service AND state_name = @name AND grain_id = @id AND version = @expected
@@ -265,10 +259,6 @@ public sealed class BatchedGrainStorage : IGrainStorage, IDeadlineIndex, IStateC
             if (write.ExpectedVersion > 0)
             {
                 command.Parameters["expected"].Value = write.ExpectedVersion;
-            }
-            else
-            {
-                command.Parameters["claim"].Value = (object?)write.Claim ?? DBNull.Value;
             }
             if (await command.ExecuteNonQueryAsync(cancellationToken) == 1)
             {
@@ -288,17 +278,6 @@ public sealed class BatchedGrainStorage : IGrainStorage, IDeadlineIndex, IStateC
             return sqlite.BeginTransaction(deferred: false);
         }
         return await connection.BeginTransactionAsync(cancellationToken);
-    }
-
-    // ------------------------------------------------------------------ claims
-
-    public async Task<ClaimHolder?> HolderAsync(string claim, CancellationToken cancellationToken)
-    {
-        await using var connection = await _database.OpenAsync(cancellationToken);
-        await using var reader = await connection.Command("SELECT state_name, grain_id FROM grain_state WHERE service_id = @service AND claim = @claim")
-            .With("service", _serviceId).With("claim", claim)
-            .ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? new ClaimHolder(reader.GetString(0), reader.GetString(1)) : null;
     }
 
     // ------------------------------------------------------------------ deadline index
