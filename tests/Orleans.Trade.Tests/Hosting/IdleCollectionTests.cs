@@ -44,15 +44,10 @@ public sealed class IdleCollectionTests
     public async Task A_placed_order_leaves_memory_as_soon_as_its_checkout_has_answered_and_comes_back_unchanged()
     {
         // Default collection settings: an order left idle would stay 30 s.
-        var path = Path.Combine(Path.GetTempPath(), "orleans-trade-tests", Guid.NewGuid().ToString("N"), "trade.db");
-        await using var silo = await SiloProcess.StartAsync(SiloStorage.Sqlite(path), "placed-" + Guid.NewGuid().ToString("N")[..8]);
-        var shop = new OrderTestShop(silo);
-        await shop.WarehousesAsync();
-        var skuId = await shop.SkuAsync("seller-placed", stock: ("wh-de", 10));
-        var (status, body) = await OrderTestShop.CheckoutAsync(shop.Admin, "buyer-placed", OrderTestShop.NewId("key"), [new { skuId, quantity = 2 }]);
-        Assert.True(status == HttpStatusCode.Created, $"{status} {body}");
-        var orderId = body!["orders"]![0]!["orderId"]!.GetValue<string>();
-        var placed = body["orders"]![0]!.ToJsonString();
+        await using var silo = await SqliteSiloAsync("placed");
+        var (shop, skuId, order) = await CheckedOutAsync(silo);
+        var orderId = order["orderId"]!.GetValue<string>();
+        var placed = order.ToJsonString();
 
         Assert.Equal(1, await MetricReachingAsync(shop.Admin, "orleans_catalog_activation_destroyed_total", 1, TimeSpan.FromSeconds(8)));
         Assert.Equal(1, await OrderMetricAsync(shop.Admin, "orleans_catalog_activation_created_total"));
@@ -64,18 +59,13 @@ public sealed class IdleCollectionTests
     [Fact]
     public async Task An_order_read_again_leaves_memory_at_its_own_idle_age_and_comes_back_from_storage_unchanged()
     {
-        var path = Path.Combine(Path.GetTempPath(), "orleans-trade-tests", Guid.NewGuid().ToString("N"), "trade.db");
-        await using var silo = await SiloProcess.StartAsync(SiloStorage.Sqlite(path), "idle-" + Guid.NewGuid().ToString("N")[..8], new Dictionary<string, string>
+        await using var silo = await SqliteSiloAsync("idle", new Dictionary<string, string>
         {
             ["Orleans__GrainCollection__CollectionQuantum"] = "00:00:01",
             [$"Orleans__GrainCollection__ClassSpecificCollectionAge__{typeof(OrderGrain).FullName}"] = "00:00:03",
         });
-        var shop = new OrderTestShop(silo);
-        await shop.WarehousesAsync();
-        var skuId = await shop.SkuAsync("seller-idle", stock: ("wh-de", 10));
-        var (status, body) = await OrderTestShop.CheckoutAsync(shop.Admin, "buyer-idle", OrderTestShop.NewId("key"), [new { skuId, quantity = 2 }]);
-        Assert.True(status == HttpStatusCode.Created, $"{status} {body}");
-        var orderId = body!["orders"]![0]!["orderId"]!.GetValue<string>();
+        var (shop, skuId, order) = await CheckedOutAsync(silo);
+        var orderId = order["orderId"]!.GetValue<string>();
         Assert.Equal(1, await MetricReachingAsync(shop.Admin, "orleans_catalog_activation_destroyed_total", 1, TimeSpan.FromSeconds(10)));
         var before = (await shop.OrderAsync(orderId)).ToJsonString();
         Assert.Equal(2, await MetricReachingAsync(shop.Admin, "orleans_catalog_activation_created_total", 2, TimeSpan.FromSeconds(10)));
@@ -93,6 +83,21 @@ public sealed class IdleCollectionTests
         Assert.Equal(before, (await shop.OrderAsync(orderId)).ToJsonString());
         Assert.Equal(3, await MetricReachingAsync(shop.Admin, "orleans_catalog_activation_created_total", 3, TimeSpan.FromSeconds(10)));
         Assert.Equal(2, await shop.ReservedAsync(skuId));
+    }
+
+    private static Task<SiloProcess> SqliteSiloAsync(string name, IReadOnlyDictionary<string, string>? env = null) => SiloProcess.StartAsync(
+        SiloStorage.Sqlite(Path.Combine(Path.GetTempPath(), "orleans-trade-tests", Guid.NewGuid().ToString("N"), "trade.db")),
+        $"{name}-{Guid.NewGuid().ToString("N")[..8]}", env);
+
+    /// <summary>A SKU with 10 units and a checkout of 2 of them; answers the order as the checkout did.</summary>
+    private static async Task<(OrderTestShop Shop, string SkuId, System.Text.Json.Nodes.JsonNode Order)> CheckedOutAsync(SiloProcess silo)
+    {
+        var shop = new OrderTestShop(silo);
+        await shop.WarehousesAsync();
+        var skuId = await shop.SkuAsync("seller-idle", stock: ("wh-de", 10));
+        var (status, body) = await OrderTestShop.CheckoutAsync(shop.Admin, "buyer-idle", OrderTestShop.NewId("key"), [new { skuId, quantity = 2 }]);
+        Assert.True(status == HttpStatusCode.Created, $"{status} {body}");
+        return (shop, skuId, body!["orders"]![0]!);
     }
 
     /// <summary>/metrics answers from a scrape cache for a moment, so a change may show a little later.</summary>
