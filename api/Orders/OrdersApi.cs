@@ -108,7 +108,12 @@ public static class OrdersApi
         // request hash (the client's signals may differ on a retry); a cart of one order registers it as it is placed.
         var registration = instrument is null ? null
             : Payments.PaymentsApi.Registration($"checkout:{scope}/{idempotencyKey}", instrument, caller, Risk.ClientSignals.From(http, configuration));
-        var result = await grains.GetGrain<ICheckoutGrain>($"{scope}/{idempotencyKey}").Checkout(command with { Payment = registration });
+        var checkoutKey = $"{scope}/{idempotencyKey}";
+        // A one-line cart is placed by its SKU in one call; the saga answers whatever that path leaves (see ISkuGrain.PlaceOrder).
+        var result = registration is null && command.Items.Count == 1
+            ? await grains.GetGrain<Orleans.Trade.Inventory.ISkuGrain>(command.Items[0].SkuId).PlaceOrder(new SkuCheckout(checkoutKey, command))
+            : null;
+        result ??= await grains.GetGrain<ICheckoutGrain>(checkoutKey).Checkout(command with { Payment = registration });
         if (result.Status == CheckoutStatus.Created && registration is not null)
         {
             var started = result.Payment is { } registered

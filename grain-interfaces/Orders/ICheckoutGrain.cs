@@ -44,6 +44,12 @@ public interface ICheckoutGrain : IGrainWithStringKey
     Task<CheckoutResult> Checkout(CheckoutCommand command);
 }
 
+/// <summary>A checkout sent straight to the SKU of its one line (see ISkuGrain.PlaceOrder); the key is the checkout grain's key.</summary>
+[GenerateSerializer, Immutable]
+public sealed record SkuCheckout(
+    [property: Id(0)] string CheckoutKey,
+    [property: Id(1)] CheckoutCommand Command);
+
 /// <summary>Deduplicates imported orders (R-ORD-4). Key: "{platform}/{external order id}".</summary>
 public interface IOrderImportGrain : IGrainWithStringKey
 {

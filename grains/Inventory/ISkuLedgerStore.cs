@@ -13,7 +13,29 @@ public sealed record SkuLedgerWrite(
     long ExpectedVersion,
     SkuState State,
     IReadOnlyList<StockReservation> Opened,
-    IReadOnlyList<string> Closed);
+    IReadOnlyList<string> Closed,
+    IReadOnlyList<PlacedOrderWrite>? Placed = null);
+
+/// <summary>
+/// An order the SKU placed itself (a one-line checkout, <see cref="ISkuGrain.PlaceOrder"/>): its first state (grain storage row
+/// of the order grain, state name <c>order</c>, version 1, woken at <paramref name="WakeAt"/>), the rows its write carries (list
+/// row, notification) and its checkout's key (grain storage row of the checkout grain, state name <c>checkout</c>), all
+/// committed with the reservation. A checkout key already stored fails the SKU's write (<see cref="CheckoutKeysTakenException"/>).
+/// </summary>
+public sealed record PlacedOrderWrite(
+    string OrderGrainId,
+    Orders.OrderState Order,
+    DateTimeOffset? WakeAt,
+    Orders.OrderOutbox Outbox,
+    string CheckoutGrainId,
+    Orders.CheckoutState Checkout);
+
+/// <summary>Checkout keys of a write were stored before (retries or reused keys); nothing of that write was stored.</summary>
+public sealed class CheckoutKeysTakenException(IReadOnlyList<string> checkoutGrainIds)
+    : Exception($"{checkoutGrainIds.Count} checkout key(s) of the write were used before; nothing was written.")
+{
+    public IReadOnlyList<string> CheckoutGrainIds { get; } = checkoutGrainIds;
+}
 
 /// <summary>The write lost a race with another activation of the same SKU (its version moved); nothing was written.</summary>
 public sealed class SkuLedgerConflictException(string skuId, long expectedVersion)
@@ -24,6 +46,9 @@ public interface ISkuLedgerStore
 {
     Task<SkuLedger?> LoadAsync(string skuId, CancellationToken cancellationToken);
 
-    /// <summary>Applies the write in one transaction if the stored version is <c>ExpectedVersion</c>; returns the new version.</summary>
+    /// <summary>
+    /// Applies the write in one transaction if the stored version is <c>ExpectedVersion</c> and none of its placed orders'
+    /// checkout keys is stored yet; returns the new version.
+    /// </summary>
     Task<long> WriteAsync(SkuLedgerWrite write, CancellationToken cancellationToken);
 }

@@ -20,9 +20,13 @@ public sealed class SkuGrain(
     IStockAlertSink alertSink,
     IPlacedOrders placedOrders,
     IOptions<InventoryOptions> options,
+    Orders.IFxRates fxRates,
+    IOptions<Orders.OrderOptions> orderOptions,
+    CachedWarehouses warehouses,
     TradeClock clock,
     ILogger<SkuGrain> logger) : Grain, ISkuGrain
 {
+
     /// <summary>Order ids per query of the order projection.</summary>
     private const int HoldCheckChunk = 2_000;
     private static readonly TimeSpan AlertRetryPeriod = TimeSpan.FromSeconds(5);
@@ -37,6 +41,23 @@ public sealed class SkuGrain(
     private IGrainTimer? _alertRetryTimer;
     private IGrainTimer? _holdTimer;
     private bool _checkingHolds;
+    /// <summary>Orders placed here whose rows go with the next write.</summary>
+    private readonly List<(PlacedCheckout Checkout, PlacedOrderWrite Rows)> _placing = [];
+    /// <summary>
+    /// Checkouts placed here whose write is not yet durable, by checkout key: a copy sent meanwhile waits for the same write and
+    /// gets the same answer. A later copy goes the way of any retry (its key is found stored, and the saga answers), so nothing is
+    /// kept in memory once a checkout has answered.
+    /// </summary>
+    private readonly Dictionary<string, PlacedCheckout> _checkoutsInFlight = new(StringComparer.Ordinal);
+
+    /// <summary>A checkout placed by this activation: its answer, unless its key turned out to be stored before.</summary>
+    private sealed class PlacedCheckout(string requestHash, string reservationId, Orders.CheckoutResult answer)
+    {
+        public string RequestHash { get; } = requestHash;
+        public string ReservationId { get; } = reservationId;
+        public Orders.CheckoutResult Answer { get; } = answer;
+        public bool KeyTaken { get; set; }
+    }
 
     private string SkuId => this.GetPrimaryKeyString();
 
@@ -166,6 +187,69 @@ public sealed class SkuGrain(
         }
         await Commit.CommitAsync(changed);
         return result;
+    }
+
+    public async Task<Orders.CheckoutResult?> PlaceOrder(Orders.SkuCheckout checkout)
+    {
+        Commit.ThrowIfFailed();
+        var command = checkout.Command;
+        if (command.Payment is not null || command.Items is not [{ } line] || line.SkuId != SkuId)
+        {
+            return null;
+        }
+        var ranked = await warehouses.RankedForAsync(command.ShipTo.Country, GrainFactory.GetGrain<IWarehouseRegistryGrain>(WarehouseRegistry.Key).List);
+        Commit.ThrowIfFailed();
+        if (_checkoutsInFlight.TryGetValue(checkout.CheckoutKey, out var seen))
+        {
+            // A copy of a checkout being placed here (a double click, a client retry): the same answer once it is durable. Another
+            // body, or a key found stored before, is the saga's to answer from what is stored.
+            if (seen.RequestHash != command.RequestHash)
+            {
+                return null;
+            }
+            await Commit.CommitAsync(changed: false);
+            return seen.KeyTaken ? null : seen.Answer;
+        }
+        if (_state.Catalog is null)
+        {
+            return null;
+        }
+
+        var now = clock.GetUtcNow();
+        var orderId = Ulid.NewUlid(now).ToString();
+        var reservationId = ReservationIds.For(orderId, 0);
+        var before = StockRules.TotalAvailable(_state);
+        // Firm at once (no hold time): the order's rows commit in the same transaction as the reservation.
+        var reserved = StockRules.Reserve(_state, new StockReservationRequest(reservationId, line.Quantity, ranked), now, out var changed);
+        if (!changed)
+        {
+            return null; // short: the saga answers with the units left and substitutes, and stores that answer
+        }
+        var checkoutId = Ulid.NewUlid(now).ToString();
+        var built = Orders.SkuPlacedOrders.Build(checkout, reserved, orderId, checkoutId,
+            GrainFactory.GetGrain<Orders.IOrderGrain>(orderId).GetGrainId().ToString(),
+            GrainFactory.GetGrain<Orders.ICheckoutGrain>(checkout.CheckoutKey).GetGrainId().ToString(),
+            now, fxRates, orderOptions.Value);
+        if (built is not { } placed)
+        {
+            StockRules.Release(_state, reservationId, now);
+            return null;
+        }
+        var entry = new PlacedCheckout(command.RequestHash, reservationId,
+            new Orders.CheckoutResult(Orders.CheckoutStatus.Created, checkoutId, [placed.View], [], null));
+        _checkoutsInFlight[checkout.CheckoutKey] = entry;
+        _reservationChanges[reservationId] = _state.Reservations[reservationId];
+        _placing.Add((entry, placed.Rows));
+        Changed(before, now);
+        try
+        {
+            await Commit.CommitAsync(changed: true);
+        }
+        finally
+        {
+            _checkoutsInFlight.Remove(checkout.CheckoutKey);
+        }
+        return entry.KeyTaken ? null : entry.Answer;
     }
 
     public async Task ReleaseReservation(string reservationId)
@@ -324,18 +408,66 @@ public sealed class SkuGrain(
         _state.UpdatedAt = now;
     }
 
-    /// <summary>Writes every change made so far in one transaction, then projects the alerts they raised.</summary>
+    /// <summary>
+    /// Writes every change made so far in one transaction, then projects the alerts they raised. If orders placed here carry
+    /// checkout keys stored before, nothing was written: their reservations are given back, their callers go to the saga, and
+    /// everything else is written again.
+    /// </summary>
     private async Task WritePending()
     {
-        var write = new SkuLedgerWrite(SkuId, _version, Snapshot(),
-            _reservationChanges.Values.Where(r => r is not null).ToArray()!,
-            _reservationChanges.Where(c => c.Value is null).Select(c => c.Key).ToArray());
-        _reservationChanges.Clear();
-        _version = await store.WriteAsync(write, CancellationToken.None);
+        while (true)
+        {
+            var changes = _reservationChanges.ToArray();
+            var placing = _placing.ToArray();
+            var write = new SkuLedgerWrite(SkuId, _version, Snapshot(),
+                changes.Where(c => c.Value is not null).Select(c => c.Value!).ToArray(),
+                changes.Where(c => c.Value is null).Select(c => c.Key).ToArray(),
+                placing.Select(p => p.Rows).ToArray());
+            _reservationChanges.Clear();
+            _placing.Clear();
+            try
+            {
+                _version = await store.WriteAsync(write, CancellationToken.None);
+                break;
+            }
+            catch (CheckoutKeysTakenException taken)
+            {
+                PutBack(changes, placing, taken.CheckoutGrainIds);
+            }
+        }
         if (_state.PendingAlerts.Count > 0)
         {
             await PublishPendingAlerts();
         }
+    }
+
+    /// <summary>
+    /// A write that stored nothing goes again with what came since: its reservation changes (unless a later one replaced them)
+    /// and its placed orders, but not those whose checkout key was stored before, whose units go back.
+    /// </summary>
+    private void PutBack(KeyValuePair<string, StockReservation?>[] changes, (PlacedCheckout Checkout, PlacedOrderWrite Rows)[] placing,
+        IReadOnlyList<string> takenCheckoutGrainIds)
+    {
+        var taken = takenCheckoutGrainIds.ToHashSet(StringComparer.Ordinal);
+        var lost = placing.Where(p => taken.Contains(p.Rows.CheckoutGrainId)).ToArray();
+        if (lost.Length == 0)
+        {
+            throw new InvalidOperationException($"SKU '{SkuId}': the store reported checkout keys taken that this write did not carry.");
+        }
+        foreach (var (id, change) in changes)
+        {
+            _reservationChanges.TryAdd(id, change);
+        }
+        _placing.InsertRange(0, placing.Where(p => !taken.Contains(p.Rows.CheckoutGrainId)));
+        var now = clock.GetUtcNow();
+        var before = StockRules.TotalAvailable(_state);
+        foreach (var (checkout, _) in lost)
+        {
+            checkout.KeyTaken = true;
+            StockRules.Release(_state, checkout.ReservationId, now);
+            _reservationChanges.Remove(checkout.ReservationId); // never stored
+        }
+        Changed(before, now);
     }
 
     /// <summary>The aggregate as of now; the write must not see later changes, so it gets a copy.</summary>

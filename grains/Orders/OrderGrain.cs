@@ -118,12 +118,7 @@ public sealed class OrderGrain(
         }
         var placement = S.Placement!;
         var now = clock.GetUtcNow();
-        S.Phase = OrderPhase.Live;
-        S.Status = OrderStatus.AwaitingPayment;
-        S.Deadlines = new OrderDeadlines(now + _options.PaymentWindow, null, null);
-        Record(now, "Placed", new OrderActor(placement.Actor, null), placement.Source == OrderSource.Import
-            ? $"imported from {placement.External!.Platform} order {placement.External.ExternalOrderId}"
-            : null);
+        OrderPlacing.GoLive(S, OrderId, now, _options);
         if (placement.External is { PaidExternally: true })
         {
             ApplyPaymentConfirmed(now, OrderActor.System, $"paid on {placement.External.Platform}");
@@ -228,31 +223,9 @@ public sealed class OrderGrain(
                 : new PrepareResult(PrepareStatus.Short, shortLines, null);
         }
 
-        S.Lines = placement.Lines.Select((line, i) =>
-        {
-            var price = results[i].Catalog!.Price;
-            return new OrderLine(line.SkuId, results[i].Catalog!.Title, line.Quantity, price,
-                new Money(checked(price.AmountMinor * line.Quantity), price.Currency), results[i].Allocation, results[i].Catalog!.Category);
-        }).ToList();
-        S.HandlingDays = results.Max(r => r.Catalog!.HandlingTimeDays ?? _options.DefaultHandlingDays);
-        var sellerCurrency = S.Lines[0].UnitPrice.Currency;
-        var sellerTotal = new Money(S.Lines.Sum(l => l.LineTotal.AmountMinor), sellerCurrency);
-        if (!fxRates.TryGetRate(sellerCurrency, placement.BuyerCurrency, out var rate, out var rateAt))
-        {
-            return new PrepareResult(PrepareStatus.Refused, [], $"No exchange rate from {sellerCurrency} to {placement.BuyerCurrency}.");
-        }
-        // R-SET-2: EU consignments up to EUR 150 pay destination VAT at checkout (IOSS); others pay at import.
-        var tax = fxRates.TryGetRate(sellerCurrency, "EUR", out var eurRate, out _)
-            ? Payments.IossVat.For(placement.ShipTo.Country, sellerTotal, eurRate)
-            : null;
-        var charged = new Money(sellerTotal.AmountMinor + (tax?.AmountMinor ?? 0), sellerCurrency);
-        S.Totals = new OrderTotals(sellerTotal, CurrencyConversion.Convert(charged, placement.BuyerCurrency, rate), rate, rateAt,
-            tax, tax is null ? null : placement.ShipTo.Country);
-        S.ReviewReason = fxRates.TryGetRate(sellerCurrency, "USD", out var usdRate, out _)
-            && CurrencyConversion.Convert(sellerTotal, "USD", usdRate).AmountMinor > _options.RiskReviewAboveUsdMinor
-                ? $"order value above {_options.RiskReviewAboveUsdMinor / 100m:0.00} USD"
-                : null;
-        return new PrepareResult(PrepareStatus.Prepared, [], null);
+        return OrderPlacing.Price(S, results, fxRates, _options) is { } noRate
+            ? new PrepareResult(PrepareStatus.Refused, [], noRate)
+            : new PrepareResult(PrepareStatus.Prepared, [], null);
     }
 
     // ---------------------------------------------------------------- lifecycle
@@ -629,9 +602,7 @@ public sealed class OrderGrain(
     }
 
     /// <summary>Refunds not failed, in the order's currency and in the buyer's.</summary>
-    private (long Seller, long Buyer) RefundedSoFar() =>
-        (S.Refunds.Where(r => r.View.Status != Payments.RefundStatus.Failed).Sum(r => r.View.Amount.AmountMinor),
-         S.Refunds.Where(r => r.View.Status != Payments.RefundStatus.Failed).Sum(r => r.View.BuyerAmount.AmountMinor));
+    private (long Seller, long Buyer) RefundedSoFar() => OrderPlacing.RefundedSoFar(S);
 
     /// <summary>Paid, then straight on to the seller or held for review (R-ORD-3), in one step.</summary>
     private void ApplyPaymentConfirmed(DateTimeOffset now, OrderActor actor, string? reason, bool reviewed = false)
@@ -676,27 +647,7 @@ public sealed class OrderGrain(
         }
     }
 
-    /// <summary>
-    /// When the sweeper must next wake this order: its placement time-out while preparing, then the deadline its status waits
-    /// for, and one check period from now while stock, money or outbox work is unfinished or a capture is under way.
-    /// </summary>
-    private DateTimeOffset? NextWake(DateTimeOffset now)
-    {
-        if (S.Phase == OrderPhase.Preparing)
-        {
-            return S.CreatedAt + _options.PlacementTimeout;
-        }
-        var soon = now + _options.DeadlineCheckPeriod;
-        DateTimeOffset? due = S.Phase != OrderPhase.Live ? null : S.Status switch
-        {
-            OrderStatus.AwaitingPayment when S.CaptureLock is not null => soon,
-            OrderStatus.AwaitingPayment => S.Deadlines.PaymentDueAt,
-            OrderStatus.AwaitingShipment when !S.Late => S.Deadlines.ShipBy,
-            OrderStatus.Delivered => S.Deadlines.AutoCompleteAt,
-            _ => null,
-        };
-        return HasOutboxWork() && (due is null || due > soon) ? soon : due;
-    }
+    private DateTimeOffset? NextWake(DateTimeOffset now) => OrderPlacing.NextWake(S, now, _options);
 
     private async Task CheckDeadlines()
     {
@@ -785,27 +736,8 @@ public sealed class OrderGrain(
         Record(now, @event, actor, reason);
     }
 
-    private void Record(DateTimeOffset now, string @event, OrderActor actor, string? reason, bool notify = true)
-    {
-        S.Timeline.Add(new TimelineEntry(now, @event, S.Status, actor.ToString(), reason));
-        if (S.Timeline.Count > _options.MaxTimelineEntries)
-        {
-            S.Timeline.RemoveAt(1); // keep the first entry (placement); drop the oldest after it
-        }
-        if (!notify)
-        {
-            // A quiet entry (a payment step): the status is unchanged, so neither the buyer nor the order list needs to hear of it.
-            S.UpdatedAt = now;
-            return;
-        }
-        if (_options.NotificationChannels.Length > 0)
-        {
-            S.PendingNotifications.Add(new OrderNotification(Ulid.NewUlid(now).ToString(), OrderId, S.Placement!.BuyerId,
-                string.Join(',', _options.NotificationChannels), @event, S.Status, now));
-        }
-        S.UpdatedAt = now;
-        S.ProjectionPending = true;
-    }
+    private void Record(DateTimeOffset now, string @event, OrderActor actor, string? reason, bool notify = true) =>
+        OrderPlacing.Record(S, OrderId, _options, now, @event, actor, reason, notify);
 
     /// <summary>Writes the new state (the acknowledgement point), then carries out the stock and outbox work it recorded.</summary>
     private async Task Persist()
@@ -817,16 +749,9 @@ public sealed class OrderGrain(
 
     private async Task WriteOrReload()
     {
-        OrderOutbox? outbox = null;
-        if (S.Phase == OrderPhase.Live && (S.ProjectionPending || S.PendingNotifications.Count > 0 || S.PendingTickets.Count > 0))
-        {
-            // The projection and outbox rows commit with the state: once the write is acknowledged nothing is left to publish.
-            // If the write fails, the reload drops them together with the change that raised them.
-            outbox = new OrderOutbox(Summary(), S.PendingNotifications.ToArray(), S.PendingTickets.ToArray());
-            S.ProjectionPending = false;
-            S.PendingNotifications.Clear();
-            S.PendingTickets.Clear();
-        }
+        // The projection and outbox rows commit with the state. If the write fails, the reload drops them together with the
+        // change that raised them.
+        var outbox = OrderPlacing.TakeOutbox(S, OrderId);
         S.CarryWithNextWrite(NextWake(clock.GetUtcNow()), outbox);
         try
         {
@@ -843,8 +768,7 @@ public sealed class OrderGrain(
         }
     }
 
-    private bool HasOutboxWork() =>
-        S.VoidOnCancel is not null || S.Refunds.Any(r => r.Booked && r.View.Status == Payments.RefundStatus.Pending) || S.PendingEscrow.Count > 0 || S.PendingReleases.Count > 0 || S.PendingCommits.Count > 0 || S.ProjectionPending || S.PendingNotifications.Count > 0 || S.PendingTickets.Count > 0;
+    private bool HasOutboxWork() => OrderPlacing.HasOutboxWork(S);
 
     private async Task DrainStockWork()
     {
@@ -943,11 +867,5 @@ public sealed class OrderGrain(
             new Money(held - commission.AmountMinor - logisticsFee.AmountMinor - tax.AmountMinor, goods.Currency));
     }
 
-    private OrderSummary Summary() => new(OrderId, S.Placement!.BuyerId, S.Placement.SellerId, S.Status, S.Totals!.Seller, S.Totals.Buyer,
-        S.Lines.Count, S.Placement.Source, S.Late, S.CreatedAt, S.UpdatedAt, S.Version);
-
-    private OrderView View() => new(OrderId, S.Placement!.BuyerId, S.Placement.SellerId, S.Status, S.Lines.ToArray(), S.Totals!,
-        S.Placement.ShipTo, S.Shipment, S.Deadlines, S.Accepted, S.Late, S.ReviewReason, S.Placement.Source, S.Placement.External,
-        S.Placement.CheckoutId, S.CreatedAt, S.UpdatedAt, S.Version, S.PaidBy,
-        S.Refunds.Count == 0 ? null : new Money(RefundedSoFar().Seller, S.Totals!.Charged.Currency));
+    private OrderView View() => OrderPlacing.View(S, OrderId);
 }

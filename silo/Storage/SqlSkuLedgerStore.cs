@@ -1,25 +1,45 @@
 using System.Data.Common;
 using System.Text.Json;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
+using Orleans.Configuration;
+using Orleans.Serialization;
 using Orleans.Trade.Inventory;
+using Orleans.Trade.Orders;
 
 namespace Orleans.Trade.Silo.Storage;
 
-/// <summary>SKU ledgers in sku_ledger (aggregate, versioned) and sku_reservations (one row per open reservation).</summary>
+/// <summary>
+/// SKU ledgers in sku_ledger (aggregate, versioned) and sku_reservations (one row per open reservation); orders a SKU placed
+/// itself go into grain_state (the order's and the checkout's rows, as the trade grain storage writes them) and through the
+/// order outbox writers, in the same transaction.
+/// </summary>
 public sealed class SqlSkuLedgerStore : ISkuLedgerStore
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General);
+    private const string OrderStateName = "order";
+    private const string CheckoutStateName = "checkout";
     private readonly TradeDatabase database;
-    private readonly RoundTripBatcher<SkuLedgerWrite, bool> _writes;
+    private readonly Serializer _serializer;
+    private readonly string _serviceId;
+    private readonly IStateOutboxWriter[] _outboxWriters;
+    private readonly RoundTripBatcher<SkuLedgerWrite, WriteOutcome> _writes;
     private readonly RoundTripBatcher<string, SkuLedger?> _loads;
 
-    public SqlSkuLedgerStore(TradeDatabase database, IConfiguration configuration)
+    /// <summary>How one SKU's write of a batch ended: applied, lost its version check, or carried checkout keys stored before.</summary>
+    private readonly record struct WriteOutcome(bool Applied, IReadOnlyList<string>? TakenCheckouts = null);
+
+    public SqlSkuLedgerStore(TradeDatabase database, IConfiguration configuration, Serializer serializer, IOptions<ClusterOptions> cluster,
+        IEnumerable<IStateOutboxWriter> outboxWriters)
     {
         this.database = database;
+        _serializer = serializer;
+        _serviceId = cluster.Value.ServiceId;
+        _outboxWriters = outboxWriters.ToArray();
         var inFlight = database.Provider == StorageProvider.Postgres ? configuration.GetValue("Storage:RoundTripsInFlight", 2) : 1;
         var maxBatch = configuration.GetValue("Storage:MaxBatch", 512);
-        _writes = new RoundTripBatcher<SkuLedgerWrite, bool>(WriteBatchAsync, maxBatch, inFlight, "sku-ledger-write");
+        _writes = new RoundTripBatcher<SkuLedgerWrite, WriteOutcome>(WriteBatchAsync, maxBatch, inFlight, "sku-ledger-write");
         // SQLite caps bound parameters at 32,766; a read batch binds one per SKU.
         _loads = new RoundTripBatcher<string, SkuLedger?>(LoadBatchAsync, Math.Min(maxBatch, 1000), inFlight, "sku-ledger-read");
     }
@@ -65,7 +85,12 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
     /// <summary>Completes when the commit holding this write is durable; many SKUs' writes share one transaction.</summary>
     public async Task<long> WriteAsync(SkuLedgerWrite write, CancellationToken cancellationToken)
     {
-        if (!await _writes.EnqueueAsync(write))
+        var outcome = await _writes.EnqueueAsync(write);
+        if (outcome.TakenCheckouts is { Count: > 0 } taken)
+        {
+            throw new CheckoutKeysTakenException(taken);
+        }
+        if (!outcome.Applied)
         {
             throw new SkuLedgerConflictException(write.SkuId, write.ExpectedVersion);
         }
@@ -73,21 +98,143 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
     }
 
     /// <summary>
-    /// Applies the writes whose expected version matches, with their reservations, in one transaction; a write that lost its
-    /// version check (or a second write of one SKU in the batch) changes nothing and answers false.
+    /// Applies the writes whose expected version matches, with their reservations and placed orders, in one transaction; a write
+    /// that lost its version check (or a second write of one SKU in the batch) changes nothing and answers not applied. If some
+    /// writes carry checkout keys stored before, the transaction is rolled back and done again without them (they answer which
+    /// keys were taken), so one retried checkout never holds back the other SKUs of its batch.
     /// </summary>
-    private async Task<IReadOnlyList<bool>> WriteBatchAsync(IReadOnlyList<SkuLedgerWrite> writes, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<WriteOutcome>> WriteBatchAsync(IReadOnlyList<SkuLedgerWrite> writes, CancellationToken cancellationToken)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        var unique = writes.Where(w => seen.Add(w.SkuId)).ToArray();
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var applied = database.Provider == StorageProvider.Postgres
-            ? await WritePostgresAsync(connection, transaction, unique, cancellationToken)
-            : await WriteSqliteAsync(connection, transaction, unique, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        var unique = writes.Where(w => seen.Add(w.SkuId)).ToList();
+        var taken = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        HashSet<string> applied;
+        while (true)
+        {
+            await using var connection = await database.OpenAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var takenNow = await InsertPlacedOrdersAsync(connection, transaction, unique, cancellationToken);
+            if (takenNow.Count > 0)
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                foreach (var (skuId, keys) in takenNow)
+                {
+                    taken[skuId] = keys;
+                }
+                unique.RemoveAll(w => takenNow.ContainsKey(w.SkuId));
+                continue;
+            }
+            applied = database.Provider == StorageProvider.Postgres
+                ? await WritePostgresAsync(connection, transaction, unique, cancellationToken)
+                : await WriteSqliteAsync(connection, transaction, unique, cancellationToken);
+            var lostVersion = unique.Where(w => w.Placed is { Count: > 0 } && !applied.Contains(w.SkuId)).ToArray();
+            if (lostVersion.Length > 0)
+            {
+                // Their orders' rows went in before the version check: without the SKU's write they must not stay.
+                await transaction.RollbackAsync(cancellationToken);
+                unique.RemoveAll(w => lostVersion.Contains(w));
+                continue;
+            }
+            await transaction.CommitAsync(cancellationToken);
+            break;
+        }
         var answered = new HashSet<string>(StringComparer.Ordinal);
-        return writes.Select(w => answered.Add(w.SkuId) && applied.Contains(w.SkuId)).ToArray();
+        return writes.Select(w => !answered.Add(w.SkuId) ? new WriteOutcome(false)
+            : taken.TryGetValue(w.SkuId, out var keys) ? new WriteOutcome(false, keys)
+            : new WriteOutcome(applied.Contains(w.SkuId))).ToArray();
+    }
+
+    /// <summary>
+    /// Inserts the grain-state rows of the orders the writes placed (order and checkout, version 1) and their outbox rows; answers,
+    /// per SKU, the checkout grain ids already stored (nothing of the transaction may then be committed).
+    /// </summary>
+    private async Task<Dictionary<string, IReadOnlyList<string>>> InsertPlacedOrdersAsync(DbConnection connection, DbTransaction transaction,
+        IReadOnlyList<SkuLedgerWrite> writes, CancellationToken cancellationToken)
+    {
+        var taken = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        var placed = writes.SelectMany(w => (w.Placed ?? []).Select(p => (w.SkuId, Order: p))).ToArray();
+        if (placed.Length == 0)
+        {
+            return taken;
+        }
+        var rows = new List<(string StateName, string GrainId, byte[] Payload, DateTimeOffset? WakeAt)>(placed.Length * 2);
+        foreach (var (_, order) in placed)
+        {
+            rows.Add((CheckoutStateName, order.CheckoutGrainId, _serializer.SerializeToArray<CheckoutState>(order.Checkout), null));
+            rows.Add((OrderStateName, order.OrderGrainId, _serializer.SerializeToArray<OrderState>(order.Order), order.WakeAt));
+        }
+        var inserted = await InsertGrainStatesAsync(connection, transaction, rows, cancellationToken);
+        foreach (var group in placed.Where(p => !inserted.Contains((CheckoutStateName, p.Order.CheckoutGrainId))).GroupBy(p => p.SkuId))
+        {
+            taken[group.Key] = group.Select(p => p.Order.CheckoutGrainId).ToArray();
+        }
+        if (taken.Count > 0)
+        {
+            return taken;
+        }
+        if (placed.FirstOrDefault(p => !inserted.Contains((OrderStateName, p.Order.OrderGrainId))) is { Order: not null } clash)
+        {
+            throw new InvalidOperationException($"Order state {clash.Order.OrderGrainId} is stored already; a new order id must be new.");
+        }
+        if (_outboxWriters.Length == 0)
+        {
+            throw new InvalidOperationException("Placed orders carry outbox rows, but no IStateOutboxWriter is registered.");
+        }
+        var outboxes = placed.Select(p => (object)p.Order.Outbox).ToArray();
+        foreach (var writer in _outboxWriters)
+        {
+            await writer.WriteAsync(connection, transaction, outboxes, cancellationToken);
+        }
+        return taken;
+    }
+
+    /// <summary>Inserts new grain-state rows at version 1 (as the trade grain storage does); answers those inserted, not those stored before.</summary>
+    private async Task<HashSet<(string StateName, string GrainId)>> InsertGrainStatesAsync(DbConnection connection, DbTransaction transaction,
+        IReadOnlyList<(string StateName, string GrainId, byte[] Payload, DateTimeOffset? WakeAt)> rows, CancellationToken cancellationToken)
+    {
+        var inserted = new HashSet<(string, string)>();
+        if (database.Provider == StorageProvider.Postgres)
+        {
+            await using var command = connection.Command("""
+                INSERT INTO grain_state (service_id, state_name, grain_id, version, payload, wake_at, updated_at)
+                SELECT @service, i.state_name, i.grain_id, 1, i.payload, i.wake_at, now()
+                FROM unnest(@names, @ids, @payloads, @wakes) AS i(state_name, grain_id, payload, wake_at)
+                ON CONFLICT (service_id, state_name, grain_id) DO NOTHING
+                RETURNING state_name, grain_id
+                """, transaction)
+                .With("service", _serviceId)
+                .With("names", rows.Select(r => r.StateName).ToArray())
+                .With("ids", rows.Select(r => r.GrainId).ToArray())
+                .With("payloads", rows.Select(r => r.Payload).ToArray());
+            command.Parameters.Add(new NpgsqlParameter("wakes", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
+            {
+                Value = rows.Select(r => r.WakeAt is { } t ? t.UtcDateTime : (DateTime?)null).ToArray(),
+            });
+            await using var reader = await command.ExecutePreparedReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                inserted.Add((reader.GetString(0), reader.GetString(1)));
+            }
+            return inserted;
+        }
+        await using var insert = connection.Command("""
+                INSERT INTO grain_state (service_id, state_name, grain_id, version, payload, wake_at, updated_at)
+                VALUES (@service, @name, @id, 1, @payload, @wake, @now) ON CONFLICT (service_id, state_name, grain_id) DO NOTHING
+                """, transaction)
+            .With("service", _serviceId).With("name", "").With("id", "").With("payload", Array.Empty<byte>()).With("wake", null)
+            .With("now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        foreach (var row in rows)
+        {
+            insert.Parameters["name"].Value = row.StateName;
+            insert.Parameters["id"].Value = row.GrainId;
+            insert.Parameters["payload"].Value = row.Payload;
+            insert.Parameters["wake"].Value = row.WakeAt is { } t ? t.ToUnixTimeMilliseconds() : DBNull.Value;
+            if (await insert.ExecuteNonQueryAsync(cancellationToken) == 1)
+            {
+                inserted.Add((row.StateName, row.GrainId));
+            }
+        }
+        return inserted;
     }
 
     private static async Task<HashSet<string>> WritePostgresAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<SkuLedgerWrite> writes,

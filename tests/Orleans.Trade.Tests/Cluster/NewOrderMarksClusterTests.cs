@@ -10,7 +10,8 @@ namespace Orleans.Trade.Tests.Cluster;
 /// A silo that mints a new order's id skips that order's first storage read only while its first call is in flight: the call
 /// may activate the order on another silo, and when that activation ends (collected, or its silo gone) the order comes back
 /// wherever the next call lands, the minting silo included, and must read what was written. Two silos, orders collected
-/// after 2 idle seconds, every order read again through both silos.
+/// after 2 idle seconds, every order read again through both silos. Two-line carts go through the checkout saga (which mints
+/// and marks); one-line carts, placed by their SKU without marks, are read back the same way beside them.
 /// </summary>
 public sealed class NewOrderMarksClusterTests(ITestOutputHelper output)
 {
@@ -35,11 +36,15 @@ public sealed class NewOrderMarksClusterTests(ITestOutputHelper output)
             var shop = new OrderTestShop(silos[0]);
             await shop.WarehousesAsync();
             var skuId = await shop.SkuAsync("seller-marks", stock: ("wh-de", 1000));
+            var otherSkuId = await shop.SkuAsync("seller-marks", stock: ("wh-de", 1000));
             var clients = silos.Select(s => s.CreateClient()).ToArray();
 
-            var orderIds = (await Task.WhenAll(Enumerable.Range(0, 2 * CheckoutsPerSilo).Select(async i =>
+            var orderIds = (await Task.WhenAll(Enumerable.Range(0, 4 * CheckoutsPerSilo).Select(async i =>
             {
-                var (status, body) = await OrderTestShop.CheckoutAsync(clients[i % 2], $"buyer-{i}", OrderTestShop.NewId("key"), [new { skuId, quantity = 1 }]);
+                object[] items = i < 2 * CheckoutsPerSilo
+                    ? [new { skuId, quantity = 1 }, new { skuId = otherSkuId, quantity = 1 }]
+                    : [new { skuId, quantity = 1 }];
+                var (status, body) = await OrderTestShop.CheckoutAsync(clients[i % 2], $"buyer-{i}", OrderTestShop.NewId("key"), items);
                 Assert.True(status == HttpStatusCode.Created, $"{status} {body}");
                 return body!["orders"]![0]!["orderId"]!.GetValue<string>();
             }))).ToArray();
@@ -69,7 +74,8 @@ public sealed class NewOrderMarksClusterTests(ITestOutputHelper output)
                     Assert.Equal(skuId, order["lines"]![0]!["skuId"]!.GetValue<string>());
                 }
             }
-            Assert.Equal(2 * CheckoutsPerSilo, await shop.ReservedAsync(skuId));
+            Assert.Equal(4 * CheckoutsPerSilo, await shop.ReservedAsync(skuId));
+            Assert.Equal(2 * CheckoutsPerSilo, await shop.ReservedAsync(otherSkuId));
         }
         finally
         {

@@ -36,6 +36,9 @@ public sealed class InMemorySkuLedgerStore : ISkuLedgerStore
     private readonly Dictionary<string, (long Version, string State, Dictionary<string, StockReservation> Reservations)> _ledgers = new();
     public int Writes;
 
+    /// <summary>Checkout keys stored (as the grain-state rows of their checkout grains): a write placing one again is refused whole.</summary>
+    public HashSet<string> StoredCheckouts { get; } = new(StringComparer.Ordinal);
+
     public Task<SkuLedger?> LoadAsync(string skuId, CancellationToken cancellationToken)
     {
         lock (_ledgers)
@@ -56,6 +59,12 @@ public sealed class InMemorySkuLedgerStore : ISkuLedgerStore
             {
                 throw new SkuLedgerConflictException(write.SkuId, write.ExpectedVersion);
             }
+            var taken = (write.Placed ?? []).Select(p => p.CheckoutGrainId).Where(StoredCheckouts.Contains).ToArray();
+            if (taken.Length > 0)
+            {
+                throw new CheckoutKeysTakenException(taken);
+            }
+            StoredCheckouts.UnionWith((write.Placed ?? []).Select(p => p.CheckoutGrainId));
             var reservations = l.Reservations is null ? new Dictionary<string, StockReservation>() : new Dictionary<string, StockReservation>(l.Reservations);
             foreach (var id in write.Closed) reservations.Remove(id);
             foreach (var r in write.Opened) reservations[r.ReservationId] = r;
@@ -91,6 +100,10 @@ public sealed class SkuGrainClusterFixture : IAsyncLifetime
             silo.Services.AddSingleton<IPlacedOrders, NoPlacedOrders>();
             silo.Services.AddSingleton<TimeProvider>(Clock);
             silo.Services.AddSingleton(new TradeClock(Clock));
+            // What a one-line checkout placed by the SKU prices and ranks with.
+            silo.Services.AddSingleton<Orleans.Trade.Orders.IFxRates>(new Orleans.Trade.Orders.ConfiguredFxRates(Orleans.Trade.Orders.ConfiguredFxRates.Defaults, Clock.GetUtcNow()));
+            silo.Services.AddSingleton(Orleans.Trade.Orders.RegionMap.Default);
+            silo.Services.AddSingleton<CachedWarehouses>();
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();
@@ -168,6 +181,79 @@ public sealed class SkuGrainTests(SkuGrainClusterFixture fixture) : IClassFixtur
         await sku.ReleaseReservation($"order-{reservedId}:0");
         await sku.ReleaseReservation($"order-{reservedId}:0");
         Assert.Equal(1, (await sku.Get())!.TotalAvailable);
+    }
+
+    private static Orleans.Trade.Orders.SkuCheckout OneLine(string skuId, string key, long quantity = 1, string body = "body") => new(key,
+        new Orleans.Trade.Orders.CheckoutCommand("buyer-1", "EUR",
+            new Orleans.Trade.Orders.ShippingAddress("Anna", "Invalidenstr. 1", null, "Berlin", null, "10115", "DE", "+49301234567"),
+            [new Orleans.Trade.Orders.CartLine(skuId, quantity)], null, "hash-" + body, "buyer:buyer-1"));
+
+    [Fact]
+    public async Task Copies_of_a_one_line_checkout_sent_at_once_place_one_order_and_another_body_goes_to_the_saga()
+    {
+        var sku = Sku();
+        var skuId = sku.GetPrimaryKeyString();
+        await sku.UpsertCatalog(Catalog("s1"), null);
+        await sku.SetStock(new StockLevelUpdate("wh", 10, 1), null);
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => sku.PlaceOrder(OneLine(skuId, "buyer:buyer-1/copies", 2))));
+
+        // Copies that came while the first was being written share its answer; one that came after it meets the stored key and
+        // is left to the saga (null), holding nothing.
+        var placed = answers.Where(a => a is not null).ToArray();
+        Assert.True(placed.Length > 1, $"{placed.Length} of 20 copies answered by the SKU");
+        Assert.All(placed, a => Assert.Equal(Orleans.Trade.Orders.CheckoutStatus.Created, a!.Status));
+        var order = Assert.Single(placed.Select(a => a!.Orders.Single().OrderId).Distinct());
+        Assert.Equal(8, (await sku.Get())!.TotalAvailable);
+        Assert.Null(await sku.PlaceOrder(OneLine(skuId, "buyer:buyer-1/copies", 2)));
+        Assert.Equal(8, (await sku.Get())!.TotalAvailable);
+        Assert.Null(await sku.PlaceOrder(OneLine(skuId, "buyer:buyer-1/copies", 2, body: "another body")));
+        var stored = await fixture.Ledgers.LoadAsync(skuId, CancellationToken.None);
+        Assert.Equal([ReservationIds.For(order, 0)], stored!.Reservations.Select(r => r.ReservationId));
+        Assert.All(stored.Reservations, r => Assert.Null(r.HoldUntil));
+    }
+
+    [Fact]
+    public async Task A_one_line_checkout_that_cannot_be_placed_here_is_left_to_the_saga_holding_nothing()
+    {
+        var sku = Sku();
+        var skuId = sku.GetPrimaryKeyString();
+        await sku.UpsertCatalog(Catalog("s1"), null);
+        await sku.SetStock(new StockLevelUpdate("wh", 3, 1), null);
+
+        Assert.Null(await sku.PlaceOrder(OneLine(skuId, "buyer:buyer-1/short", 4))); // short: the saga answers with substitutes
+        Assert.Null(await sku.PlaceOrder(OneLine("another-sku", "buyer:buyer-1/elsewhere"))); // not this SKU's line
+        Assert.Null(await Sku().PlaceOrder(OneLine(skuId, "buyer:buyer-1/unknown"))); // a SKU without a catalog
+        Assert.Equal(3, (await sku.Get())!.TotalAvailable);
+        Assert.Empty((await fixture.Ledgers.LoadAsync(skuId, CancellationToken.None))!.Reservations);
+    }
+
+    [Fact]
+    public async Task A_one_line_checkout_whose_key_was_stored_before_gives_its_units_back_and_the_rest_of_its_write_lands()
+    {
+        var sku = Sku();
+        var skuId = sku.GetPrimaryKeyString();
+        await sku.UpsertCatalog(Catalog("s1"), null);
+        await sku.SetStock(new StockLevelUpdate("wh", 10, 1), null);
+        var usedKey = "buyer:buyer-1/used-" + skuId;
+        fixture.Ledgers.StoredCheckouts.Add(fixture.Cluster.Client.GetGrain<Orleans.Trade.Orders.ICheckoutGrain>(usedKey).GetGrainId().ToString());
+
+        // Sent together so that they share writes with the one whose key is taken.
+        var answers = await Task.WhenAll(new[] { "a", "b" }.Select(k => sku.PlaceOrder(OneLine(skuId, $"buyer:buyer-1/{k}-{skuId}")))
+            .Append(sku.PlaceOrder(OneLine(skuId, usedKey, 3)))
+            .Concat(new[] { "c", "d" }.Select(k => sku.PlaceOrder(OneLine(skuId, $"buyer:buyer-1/{k}-{skuId}")))));
+
+        Assert.Null(answers[2]);
+        var placed = answers.Where(a => a is not null).Select(a => a!.Orders.Single().OrderId).ToArray();
+        Assert.Equal(4, placed.Length);
+        Assert.Equal(6, (await sku.Get())!.TotalAvailable);
+        var stored = await fixture.Ledgers.LoadAsync(skuId, CancellationToken.None);
+        Assert.Equal(placed.Select(o => ReservationIds.For(o, 0)).Order(StringComparer.Ordinal),
+            stored!.Reservations.Select(r => r.ReservationId).Order(StringComparer.Ordinal));
+        Assert.Equal(4, stored.State.Warehouses["wh"].Reserved);
+        // A later copy of the refused checkout meets the stored key again and holds nothing either.
+        Assert.Null(await sku.PlaceOrder(OneLine(skuId, usedKey, 3)));
+        Assert.Equal(6, (await sku.Get())!.TotalAvailable);
     }
 
     [Fact]

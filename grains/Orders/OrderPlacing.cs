@@ -1,0 +1,144 @@
+using Orleans.Trade.Common;
+using Orleans.Trade.Inventory;
+
+namespace Orleans.Trade.Orders;
+
+/// <summary>
+/// The pure steps that turn reserved stock into a live order, and what an order write carries. Shared by the order grain (the
+/// checkout saga, imports) and a SKU that places a one-line checkout in its own write (<see cref="SkuPlacedOrders"/>): an order
+/// stored either way is the same order.
+/// </summary>
+public static class OrderPlacing
+{
+    /// <summary>
+    /// Prices the placement's lines from their reservations (one result per line, all reserved) and fills lines, handling days,
+    /// totals (FX rate locked, R-PAY-2; IOSS VAT, R-SET-2) and the review reason (R-ORD-3). Returns why it cannot, or null.
+    /// </summary>
+    public static string? Price(OrderState s, IReadOnlyList<StockReservationResult> results, IFxRates fxRates, OrderOptions options)
+    {
+        var placement = s.Placement!;
+        var lines = new List<OrderLine>(placement.Lines.Count);
+        for (var i = 0; i < placement.Lines.Count; i++)
+        {
+            var line = placement.Lines[i];
+            var catalog = results[i].Catalog!;
+            lines.Add(new OrderLine(line.SkuId, catalog.Title, line.Quantity, catalog.Price,
+                new Money(checked(catalog.Price.AmountMinor * line.Quantity), catalog.Price.Currency), results[i].Allocation, catalog.Category));
+        }
+        s.Lines = lines;
+        s.HandlingDays = results.Max(r => r.Catalog!.HandlingTimeDays ?? options.DefaultHandlingDays);
+        var sellerCurrency = lines[0].UnitPrice.Currency;
+        var sellerTotal = new Money(lines.Sum(l => l.LineTotal.AmountMinor), sellerCurrency);
+        if (!fxRates.TryGetRate(sellerCurrency, placement.BuyerCurrency, out var rate, out var rateAt))
+        {
+            return $"No exchange rate from {sellerCurrency} to {placement.BuyerCurrency}.";
+        }
+        // R-SET-2: EU consignments up to EUR 150 pay destination VAT at checkout (IOSS); others pay at import.
+        var tax = fxRates.TryGetRate(sellerCurrency, "EUR", out var eurRate, out _)
+            ? Payments.IossVat.For(placement.ShipTo.Country, sellerTotal, eurRate)
+            : null;
+        var charged = new Money(sellerTotal.AmountMinor + (tax?.AmountMinor ?? 0), sellerCurrency);
+        s.Totals = new OrderTotals(sellerTotal, CurrencyConversion.Convert(charged, placement.BuyerCurrency, rate), rate, rateAt,
+            tax, tax is null ? null : placement.ShipTo.Country);
+        s.ReviewReason = fxRates.TryGetRate(sellerCurrency, "USD", out var usdRate, out _)
+            && CurrencyConversion.Convert(sellerTotal, "USD", usdRate).AmountMinor > options.RiskReviewAboveUsdMinor
+                ? $"order value above {options.RiskReviewAboveUsdMinor / 100m:0.00} USD"
+                : null;
+        return null;
+    }
+
+    /// <summary>A priced placement goes live: awaiting payment until the payment window closes, "Placed" on its timeline.</summary>
+    public static void GoLive(OrderState s, string orderId, DateTimeOffset now, OrderOptions options)
+    {
+        var placement = s.Placement!;
+        s.Phase = OrderPhase.Live;
+        s.Status = OrderStatus.AwaitingPayment;
+        s.Deadlines = new OrderDeadlines(now + options.PaymentWindow, null, null);
+        Record(s, orderId, options, now, "Placed", new OrderActor(placement.Actor, null), placement.Source == OrderSource.Import
+            ? $"imported from {placement.External!.Platform} order {placement.External.ExternalOrderId}"
+            : null);
+    }
+
+    /// <summary>
+    /// A timeline entry; one that changes the status (<paramref name="notify"/>) is also announced to the buyer (R-ORD-5) and
+    /// makes the order list row stale.
+    /// </summary>
+    public static void Record(OrderState s, string orderId, OrderOptions options, DateTimeOffset now, string @event, OrderActor actor,
+        string? reason, bool notify = true)
+    {
+        s.Timeline.Add(new TimelineEntry(now, @event, s.Status, actor.ToString(), reason));
+        if (s.Timeline.Count > options.MaxTimelineEntries)
+        {
+            s.Timeline.RemoveAt(1); // keep the first entry (placement); drop the oldest after it
+        }
+        if (!notify)
+        {
+            // A quiet entry (a payment step): the status is unchanged, so neither the buyer nor the order list needs to hear of it.
+            s.UpdatedAt = now;
+            return;
+        }
+        if (options.NotificationChannels.Length > 0)
+        {
+            s.PendingNotifications.Add(new OrderNotification(Ulid.NewUlid(now).ToString(), orderId, s.Placement!.BuyerId,
+                string.Join(',', options.NotificationChannels), @event, s.Status, now));
+        }
+        s.UpdatedAt = now;
+        s.ProjectionPending = true;
+    }
+
+    /// <summary>
+    /// The rows the next write of a live order carries into its transaction (its list row, notifications, tickets), taken out of
+    /// the state: once that write is acknowledged nothing is left to publish. Null when there is nothing to carry.
+    /// </summary>
+    public static OrderOutbox? TakeOutbox(OrderState s, string orderId)
+    {
+        if (s.Phase != OrderPhase.Live || (!s.ProjectionPending && s.PendingNotifications.Count == 0 && s.PendingTickets.Count == 0))
+        {
+            return null;
+        }
+        var outbox = new OrderOutbox(Summary(s, orderId), s.PendingNotifications.ToArray(), s.PendingTickets.ToArray());
+        s.ProjectionPending = false;
+        s.PendingNotifications.Clear();
+        s.PendingTickets.Clear();
+        return outbox;
+    }
+
+    /// <summary>
+    /// When the sweeper must next wake the order: its placement time-out while preparing, then the deadline its status waits
+    /// for, and one check period from now while stock, money or outbox work is unfinished or a capture is under way.
+    /// </summary>
+    public static DateTimeOffset? NextWake(OrderState s, DateTimeOffset now, OrderOptions options)
+    {
+        if (s.Phase == OrderPhase.Preparing)
+        {
+            return s.CreatedAt + options.PlacementTimeout;
+        }
+        var soon = now + options.DeadlineCheckPeriod;
+        DateTimeOffset? due = s.Phase != OrderPhase.Live ? null : s.Status switch
+        {
+            OrderStatus.AwaitingPayment when s.CaptureLock is not null => soon,
+            OrderStatus.AwaitingPayment => s.Deadlines.PaymentDueAt,
+            OrderStatus.AwaitingShipment when !s.Late => s.Deadlines.ShipBy,
+            OrderStatus.Delivered => s.Deadlines.AutoCompleteAt,
+            _ => null,
+        };
+        return HasOutboxWork(s) && (due is null || due > soon) ? soon : due;
+    }
+
+    public static bool HasOutboxWork(OrderState s) =>
+        s.VoidOnCancel is not null || s.Refunds.Any(r => r.Booked && r.View.Status == Payments.RefundStatus.Pending) || s.PendingEscrow.Count > 0
+        || s.PendingReleases.Count > 0 || s.PendingCommits.Count > 0 || s.ProjectionPending || s.PendingNotifications.Count > 0 || s.PendingTickets.Count > 0;
+
+    /// <summary>Refunded so far (failed refunds aside), in the seller's and the buyer's currency.</summary>
+    public static (long Seller, long Buyer) RefundedSoFar(OrderState s) =>
+        (s.Refunds.Where(r => r.View.Status != Payments.RefundStatus.Failed).Sum(r => r.View.Amount.AmountMinor),
+         s.Refunds.Where(r => r.View.Status != Payments.RefundStatus.Failed).Sum(r => r.View.BuyerAmount.AmountMinor));
+
+    public static OrderSummary Summary(OrderState s, string orderId) => new(orderId, s.Placement!.BuyerId, s.Placement.SellerId, s.Status,
+        s.Totals!.Seller, s.Totals.Buyer, s.Lines.Count, s.Placement.Source, s.Late, s.CreatedAt, s.UpdatedAt, s.Version);
+
+    public static OrderView View(OrderState s, string orderId) => new(orderId, s.Placement!.BuyerId, s.Placement.SellerId, s.Status,
+        s.Lines.ToArray(), s.Totals!, s.Placement.ShipTo, s.Shipment, s.Deadlines, s.Accepted, s.Late, s.ReviewReason, s.Placement.Source,
+        s.Placement.External, s.Placement.CheckoutId, s.CreatedAt, s.UpdatedAt, s.Version, s.PaidBy,
+        s.Refunds.Count == 0 ? null : new Money(RefundedSoFar(s).Seller, s.Totals!.Charged.Currency));
+}

@@ -1,0 +1,187 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Runtime;
+using Orleans.Serialization;
+using Orleans.Storage;
+using Orleans.Trade.Common;
+using Orleans.Trade.Inventory;
+using Orleans.Trade.Orders;
+using Orleans.Trade.Silo.Storage;
+using Orleans.Trade.Tests.Infrastructure;
+
+namespace Orleans.Trade.Tests.Storage;
+
+/// <summary>
+/// The SKU ledger store on real PostgreSQL and on SQLite, with orders a SKU placed itself: the order's first state, its list row
+/// and its checkout key commit with the reservation, and a checkout key stored before keeps all of its SKU's write out.
+/// </summary>
+public sealed class SqlSkuLedgerStoreTests
+{
+    private sealed class Held<T>(T state) : IGrainState<T> where T : class
+    {
+        [System.Diagnostics.CodeAnalysis.AllowNull] public T State { get; set; } = state;
+        public string? ETag { get; set; }
+        public bool RecordExists { get; set; }
+    }
+
+    private static readonly Serializer Serializer = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>();
+    private static readonly DateTimeOffset Now = new(2026, 12, 4, 12, 0, 0, TimeSpan.Zero);
+    private static readonly SkuCatalog Catalog = new("seller-1", "Lamp", "home", new Money(2_500, "USD"), 500, "940510", "CN", null);
+
+    public static TheoryData<string> Providers => new() { "postgres", "sqlite" };
+
+    private sealed record Stores(SqlSkuLedgerStore Skus, BatchedGrainStorage Grains, SqlOrderStore Orders, TradeDatabase Database) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => Database.DisposeAsync();
+    }
+
+    private static async Task<Stores> Open(string provider)
+    {
+        var settings = new Dictionary<string, string?> { ["Storage:Provider"] = provider };
+        if (provider == "postgres")
+        {
+            settings["ConnectionStrings:Trade"] = await PostgresServer.CreateDatabaseAsync("skuledger");
+        }
+        else
+        {
+            settings["Storage:SqlitePath"] = Path.Combine(Path.GetTempPath(), $"skuledger-{Guid.NewGuid():N}.db");
+        }
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var database = TradeDatabase.FromConfiguration(configuration);
+        await new SchemaMigrator(database, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
+        var orders = new SqlOrderStore(database);
+        var cluster = Options.Create(new ClusterOptions { ServiceId = "svc", ClusterId = "c" });
+        return new Stores(new SqlSkuLedgerStore(database, configuration, Serializer, cluster, [orders]),
+            new BatchedGrainStorage(database, Serializer, cluster, configuration, [orders], new NewGrainIds()), orders, database);
+    }
+
+    /// <summary>A SKU at its first write holding one unit for <paramref name="orderId"/>, which it placed for <paramref name="checkoutKey"/>.</summary>
+    private static SkuLedgerWrite PlacingWrite(string skuId, string orderId, string checkoutKey)
+    {
+        var reservation = new StockReservation(ReservationIds.For(orderId, 0), [new StockAllocationPart("wh-de", 1, null)], Now);
+        var state = new SkuState
+        {
+            Catalog = Catalog,
+            Warehouses = { ["wh-de"] = new WarehouseStock("wh-de", 10, 1, 1, Now) },
+            CreatedAt = Now,
+            UpdatedAt = Now,
+        };
+        var command = new CheckoutCommand("buyer-1", "EUR", new ShippingAddress("Anna", "Invalidenstr. 1", null, "Berlin", null, "10115", "DE", "+49301234567"),
+            [new CartLine(skuId, 1)], null, "hash-" + checkoutKey, "buyer:buyer-1");
+        var built = SkuPlacedOrders.Build(new SkuCheckout(checkoutKey, command),
+            new StockReservationResult(ReservationStatus.Reserved, reservation.Parts, 9, Catalog), orderId, "checkout-" + orderId,
+            GrainId.Create("order", orderId).ToString(), GrainId.Create("checkout", checkoutKey).ToString(), Now,
+            new ConfiguredFxRates(ConfiguredFxRates.Defaults, Now), new OrderOptions());
+        Assert.NotNull(built);
+        return new SkuLedgerWrite(skuId, 0, state, [reservation], [], [built.Value.Rows]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task An_order_placed_by_a_sku_commits_with_its_reservation_and_reads_back_as_the_order_grains_state(string provider)
+    {
+        await using var stores = await Open(provider);
+        var write = PlacingWrite("sku-a", "order-a", "buyer:buyer-1/key-a");
+
+        Assert.Equal(1, await stores.Skus.WriteAsync(write, CancellationToken.None));
+
+        var ledger = await stores.Skus.LoadAsync("sku-a", CancellationToken.None);
+        Assert.NotNull(ledger);
+        var reservation = Assert.Single(ledger.Reservations);
+        Assert.Equal("order-a:0", reservation.ReservationId);
+        Assert.Null(reservation.HoldUntil); // firm: its order committed with it
+
+        var order = new Held<OrderState>(new OrderState());
+        await stores.Grains.ReadStateAsync("order", GrainId.Create("order", "order-a"), order);
+        Assert.True(order.RecordExists);
+        Assert.Equal("1", order.ETag);
+        Assert.Equal(OrderPhase.Live, order.State.Phase);
+        Assert.Equal(OrderStatus.AwaitingPayment, order.State.Status);
+        Assert.Equal(1, order.State.Version);
+        var line = Assert.Single(order.State.Lines);
+        Assert.Equal(new Money(2_500, "USD"), line.LineTotal);
+        Assert.Equal("EUR", order.State.Totals!.Buyer.Currency);
+        Assert.Equal("Placed", Assert.Single(order.State.Timeline).Event);
+        Assert.Empty(order.State.PendingNotifications); // carried by the write, not left in the state
+        Assert.False(order.State.ProjectionPending);
+
+        var checkout = new Held<CheckoutState>(new CheckoutState());
+        await stores.Grains.ReadStateAsync("checkout", GrainId.Create("checkout", "buyer:buyer-1/key-a"), checkout);
+        Assert.Equal("1", checkout.ETag);
+        Assert.Equal("hash-buyer:buyer-1/key-a", checkout.State.RequestHash);
+        Assert.Equal("order-a", checkout.State.OrderIdsBySeller["seller-1"]);
+        Assert.Null(checkout.State.Answer);
+
+        // The order list row and the payment deadline in the wake index committed too.
+        Assert.Contains("order-a", await stores.Orders.WhichArePlacedAsync(["order-a", "order-b"], CancellationToken.None));
+        var due = await stores.Grains.DueAsync(Now + new OrderOptions().PaymentWindow, 10, CancellationToken.None);
+        Assert.Contains(due, d => d.StateName == "order" && d.GrainId == GrainId.Create("order", "order-a").ToString());
+        Assert.Empty(await stores.Grains.DueAsync(Now + new OrderOptions().PaymentWindow - TimeSpan.FromSeconds(1), 10, CancellationToken.None));
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task A_checkout_key_stored_before_keeps_out_all_of_its_skus_write_and_none_of_the_others(string provider)
+    {
+        await using var stores = await Open(provider);
+        var usedKey = GrainId.Create("checkout", "buyer:buyer-1/used");
+        var earlier = new Held<CheckoutState>(new CheckoutState { RequestHash = "another body", CheckoutId = "earlier" });
+        await stores.Grains.WriteStateAsync("checkout", usedKey, earlier);
+
+        var writes = await Task.WhenAll(
+            Attempt(stores.Skus.WriteAsync(PlacingWrite("sku-used", "order-used", "buyer:buyer-1/used"), CancellationToken.None)),
+            Attempt(stores.Skus.WriteAsync(PlacingWrite("sku-new", "order-new", "buyer:buyer-1/new"), CancellationToken.None)));
+
+        var taken = Assert.IsType<CheckoutKeysTakenException>(writes[0].Error);
+        Assert.Equal([usedKey.ToString()], taken.CheckoutGrainIds);
+        Assert.Null(await stores.Skus.LoadAsync("sku-used", CancellationToken.None));
+        var lostOrder = new Held<OrderState>(new OrderState());
+        await stores.Grains.ReadStateAsync("order", GrainId.Create("order", "order-used"), lostOrder);
+        Assert.False(lostOrder.RecordExists);
+        Assert.Empty(await stores.Orders.WhichArePlacedAsync(["order-used"], CancellationToken.None));
+        var stillEarlier = new Held<CheckoutState>(new CheckoutState());
+        await stores.Grains.ReadStateAsync("checkout", usedKey, stillEarlier);
+        Assert.Equal(("1", "another body"), (stillEarlier.ETag, stillEarlier.State.RequestHash));
+
+        Assert.Null(writes[1].Error);
+        Assert.Equal(1, writes[1].Version);
+        Assert.Single((await stores.Skus.LoadAsync("sku-new", CancellationToken.None))!.Reservations);
+        Assert.Contains("order-new", await stores.Orders.WhichArePlacedAsync(["order-new"], CancellationToken.None));
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task A_placing_write_that_lost_its_version_check_leaves_no_order_behind(string provider)
+    {
+        await using var stores = await Open(provider);
+        Assert.Equal(1, await stores.Skus.WriteAsync(PlacingWrite("sku-a", "order-1", "buyer:buyer-1/k1"), CancellationToken.None));
+
+        // A second activation still at version 0 places another order: its version check fails, and its order must not stay.
+        var stale = PlacingWrite("sku-a", "order-2", "buyer:buyer-1/k2");
+        await Assert.ThrowsAsync<SkuLedgerConflictException>(() => stores.Skus.WriteAsync(stale, CancellationToken.None));
+
+        var order = new Held<OrderState>(new OrderState());
+        await stores.Grains.ReadStateAsync("order", GrainId.Create("order", "order-2"), order);
+        Assert.False(order.RecordExists);
+        var checkout = new Held<CheckoutState>(new CheckoutState());
+        await stores.Grains.ReadStateAsync("checkout", GrainId.Create("checkout", "buyer:buyer-1/k2"), checkout);
+        Assert.False(checkout.RecordExists);
+        Assert.Empty(await stores.Orders.WhichArePlacedAsync(["order-2"], CancellationToken.None));
+        Assert.Equal(["order-1:0"], (await stores.Skus.LoadAsync("sku-a", CancellationToken.None))!.Reservations.Select(r => r.ReservationId));
+    }
+
+    private static async Task<(long? Version, Exception? Error)> Attempt(Task<long> write)
+    {
+        try
+        {
+            return (await write, null);
+        }
+        catch (Exception ex)
+        {
+            return (null, ex);
+        }
+    }
+}
