@@ -35,6 +35,8 @@ public sealed class SkuGrain(
     private const int MaxPendingAlerts = 256;
 
     private SkuState _state = new();
+    /// <summary>A copy of the state as last loaded or written (what <see cref="Get"/> shows).</summary>
+    private SkuState _durable = new();
     private long _version;
     private readonly Dictionary<string, StockReservation?> _reservationChanges = new(StringComparer.Ordinal);
     private GroupCommit? _commit;
@@ -77,6 +79,7 @@ public sealed class SkuGrain(
             _state.Reservations = ledger.Reservations.ToDictionary(r => r.ReservationId, StringComparer.Ordinal);
         }
         StockRules.CheckReservationsMatch(_state);
+        _durable = Snapshot();
         if (_state.PendingAlerts.Count > 0)
         {
             ScheduleAlertRetry();
@@ -93,12 +96,12 @@ public sealed class SkuGrain(
         ? new SkuAvailability(catalog, StockRules.TotalAvailable(_state) + (catalog.PreSale is { } terms ? Math.Max(0, terms.Quota - _state.PreSaleReserved) : 0))
         : null);
 
-    public async Task<SkuView?> Get()
-    {
-        // Never show a change that is not yet durable.
-        await Commit.CommitAsync(changed: false);
-        return _state.Catalog is null ? null : View();
-    }
+    /// <summary>
+    /// The SKU as of its last durable write: never a change that might still be lost, and without waiting behind the writes of
+    /// a busy SKU (a read that waited for the pending write took up to two of its round trips). Every acknowledged change is
+    /// in it, since a change is acknowledged only after the write that made it durable.
+    /// </summary>
+    public Task<SkuView?> Get() => Task.FromResult(_durable.Catalog is null ? null : View(_durable));
 
     public async Task<CatalogWriteResult> UpsertCatalog(SkuCatalog catalog, string? actingSellerId)
     {
@@ -115,7 +118,7 @@ public sealed class SkuGrain(
         }
         _state.Catalog = catalog;
         _state.UpdatedAt = now;
-        var result = new CatalogWriteResult(existing is null ? CatalogWriteStatus.Created : CatalogWriteStatus.Updated, View());
+        var result = new CatalogWriteResult(existing is null ? CatalogWriteStatus.Created : CatalogWriteStatus.Updated, View(_state));
         await Commit.CommitAsync(changed: true);
         return result;
     }
@@ -428,6 +431,7 @@ public sealed class SkuGrain(
             try
             {
                 _version = await store.WriteAsync(write, CancellationToken.None);
+                _durable = write.State;
                 break;
             }
             catch (CheckoutKeysTakenException taken)
@@ -508,10 +512,10 @@ public sealed class SkuGrain(
             new GrainTimerCreationOptions { DueTime = AlertRetryPeriod, Period = AlertRetryPeriod, Interleave = false });
     }
 
-    private SkuView View()
+    private SkuView View(SkuState state)
     {
-        var warehouses = _state.Warehouses.Values.OrderBy(w => w.WarehouseId, StringComparer.Ordinal).ToArray();
-        return new SkuView(SkuId, _state.Catalog!, warehouses.Sum(w => w.Available), warehouses, _state.CreatedAt, _state.UpdatedAt,
-            _state.PreSaleReserved);
+        var warehouses = state.Warehouses.Values.OrderBy(w => w.WarehouseId, StringComparer.Ordinal).ToArray();
+        return new SkuView(SkuId, state.Catalog!, warehouses.Sum(w => w.Available), warehouses, state.CreatedAt, state.UpdatedAt,
+            state.PreSaleReserved);
     }
 }

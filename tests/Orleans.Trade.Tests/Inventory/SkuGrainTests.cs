@@ -49,9 +49,16 @@ public sealed class InMemorySkuLedgerStore : ISkuLedgerStore
         }
     }
 
+    /// <summary>Writes of these SKUs wait until their gate opens (a slow database round trip, under the test's control).</summary>
+    public ConcurrentDictionary<string, TaskCompletionSource> Gates { get; } = new(StringComparer.Ordinal);
+
     public async Task<long> WriteAsync(SkuLedgerWrite write, CancellationToken cancellationToken)
     {
         await Task.Delay(2, cancellationToken); // a database round trip: requests arriving meanwhile share the next write
+        if (Gates.TryGetValue(write.SkuId, out var gate))
+        {
+            await gate.Task;
+        }
         lock (_ledgers)
         {
             var current = _ledgers.TryGetValue(write.SkuId, out var l) ? l.Version : 0;
@@ -211,6 +218,30 @@ public sealed class SkuGrainTests(SkuGrainClusterFixture fixture) : IClassFixtur
         var stored = await fixture.Ledgers.LoadAsync(skuId, CancellationToken.None);
         Assert.Equal([ReservationIds.For(order, 0)], stored!.Reservations.Select(r => r.ReservationId));
         Assert.All(stored.Reservations, r => Assert.Null(r.HoldUntil));
+    }
+
+    [Fact]
+    public async Task A_read_shows_the_last_durable_state_at_once_while_a_write_is_in_flight()
+    {
+        var sku = Sku();
+        var skuId = sku.GetPrimaryKeyString();
+        await sku.UpsertCatalog(Catalog("s1"), null);
+        await sku.SetStock(new StockLevelUpdate("wh", 10, 1), null);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        fixture.Ledgers.Gates[skuId] = gate;
+
+        var placing = sku.PlaceOrder(OneLine(skuId, "buyer:buyer-1/read-" + skuId, 3));
+        var read = sku.Get();
+        var first = await Task.WhenAny(read, Task.Delay(TimeSpan.FromSeconds(5)));
+
+        Assert.Same(read, first); // answered while the write is held
+        Assert.Equal(10, (await read)!.TotalAvailable); // the reservation is not durable yet, so it is not shown
+        Assert.False(placing.IsCompleted);
+        gate.SetResult();
+        fixture.Ledgers.Gates.TryRemove(skuId, out _);
+        Assert.Equal(Orleans.Trade.Orders.CheckoutStatus.Created, (await placing)!.Status);
+        Assert.Equal(7, (await sku.Get())!.TotalAvailable);
+        Assert.Equal(3, (await sku.Get())!.Warehouses.Single().Reserved);
     }
 
     [Fact]
