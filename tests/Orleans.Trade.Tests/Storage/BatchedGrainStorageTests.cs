@@ -1,10 +1,7 @@
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Runtime;
-using Orleans.Serialization;
 using Orleans.Storage;
 using Orleans.Trade.Common;
 using Orleans.Trade.Orders;
@@ -16,34 +13,14 @@ namespace Orleans.Trade.Tests.Storage;
 /// <summary>The batched grain storage on real PostgreSQL and on SQLite: version checks per grain, the wake index, and outbox rows.</summary>
 public sealed class BatchedGrainStorageTests
 {
-    private sealed class Held<T>(T state) : IGrainState<T> where T : class
-    {
-        [System.Diagnostics.CodeAnalysis.AllowNull] public T State { get; set; } = state;
-        public string? ETag { get; set; }
-        public bool RecordExists { get; set; }
-    }
-
-    private static readonly Serializer Serializer = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>();
-
-    public static TheoryData<string> Providers => new() { "postgres", "sqlite" };
+    public static TheoryData<string> Providers => StorageTestDatabase.Providers;
 
     private static async Task<(BatchedGrainStorage Storage, SqlOrderStore Orders, TradeDatabase Database)> Open(string provider, NewGrainIds? newGrains = null)
     {
-        var settings = new Dictionary<string, string?> { ["Storage:Provider"] = provider, ["Storage:MaxBatch"] = "64" };
-        if (provider == "postgres")
-        {
-            settings["ConnectionStrings:Trade"] = await PostgresServer.CreateDatabaseAsync("grainstate");
-        }
-        else
-        {
-            settings["Storage:SqlitePath"] = Path.Combine(Path.GetTempPath(), $"grainstate-{Guid.NewGuid():N}.db");
-        }
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var database = TradeDatabase.FromConfiguration(configuration);
-        await new SchemaMigrator(database, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
+        var (database, configuration) = await StorageTestDatabase.OpenAsync(provider, "grainstate", new Dictionary<string, string?> { ["Storage:MaxBatch"] = "64" });
         var orders = new SqlOrderStore(database);
-        var storage = new BatchedGrainStorage(database, Serializer, Options.Create(new ClusterOptions { ServiceId = "svc", ClusterId = "c" }), configuration, [orders],
-            newGrains ?? new NewGrainIds());
+        var storage = new BatchedGrainStorage(database, StorageTestDatabase.Serializer, Options.Create(new ClusterOptions { ServiceId = "svc", ClusterId = "c" }),
+            configuration, [orders], newGrains ?? new NewGrainIds());
         return (storage, orders, database);
     }
 
@@ -57,7 +34,7 @@ public sealed class BatchedGrainStorageTests
         await using var _ = database;
         var ids = Enumerable.Range(0, 300).Select(i => Checkout($"k{i}")).ToArray();
 
-        var states = ids.Select(id => new Held<CheckoutState>(new CheckoutState { CheckoutId = id.Key.ToString(), RequestHash = "h1" })).ToArray();
+        var states = ids.Select(id => new HeldState<CheckoutState>(new CheckoutState { CheckoutId = id.Key.ToString(), RequestHash = "h1" })).ToArray();
         await Task.WhenAll(ids.Select((id, i) => storage.WriteStateAsync("checkout", id, states[i])));
         Assert.All(states, s => Assert.Equal("1", s.ETag));
         foreach (var s in states)
@@ -66,7 +43,7 @@ public sealed class BatchedGrainStorageTests
         }
         await Task.WhenAll(ids.Select((id, i) => storage.WriteStateAsync("checkout", id, states[i])));
 
-        var read = ids.Select(_ => new Held<CheckoutState>(new CheckoutState())).ToArray();
+        var read = ids.Select(_ => new HeldState<CheckoutState>(new CheckoutState())).ToArray();
         await Task.WhenAll(ids.Select((id, i) => storage.ReadStateAsync("checkout", id, read[i])));
         for (var i = 0; i < ids.Length; i++)
         {
@@ -84,22 +61,22 @@ public sealed class BatchedGrainStorageTests
         var (storage, _, database) = await Open(provider);
         await using var _ = database;
         var contested = Checkout("contested");
-        var mine = new Held<CheckoutState>(new CheckoutState { RequestHash = "mine" });
+        var mine = new HeldState<CheckoutState>(new CheckoutState { RequestHash = "mine" });
         await storage.WriteStateAsync("checkout", contested, mine);
-        var stale = new Held<CheckoutState>(new CheckoutState { RequestHash = "stale" }) { ETag = mine.ETag };
+        var stale = new HeldState<CheckoutState>(new CheckoutState { RequestHash = "stale" }) { ETag = mine.ETag };
         mine.State.RequestHash = "mine-2";
         await storage.WriteStateAsync("checkout", contested, mine);
 
         // A first write of a grain that exists is stale too.
-        var blind = new Held<CheckoutState>(new CheckoutState { RequestHash = "blind" });
-        var others = Enumerable.Range(0, 20).Select(i => (Id: Checkout($"other{i}"), State: new Held<CheckoutState>(new CheckoutState { RequestHash = $"o{i}" }))).ToArray();
+        var blind = new HeldState<CheckoutState>(new CheckoutState { RequestHash = "blind" });
+        var others = Enumerable.Range(0, 20).Select(i => (Id: Checkout($"other{i}"), State: new HeldState<CheckoutState>(new CheckoutState { RequestHash = $"o{i}" }))).ToArray();
         var staleWrite = storage.WriteStateAsync("checkout", contested, stale);
         var blindWrite = storage.WriteStateAsync("checkout", contested, blind);
         await Task.WhenAll(others.Select(o => storage.WriteStateAsync("checkout", o.Id, o.State)));
 
         await Assert.ThrowsAsync<InconsistentStateException>(() => staleWrite);
         await Assert.ThrowsAsync<InconsistentStateException>(() => blindWrite);
-        var read = new Held<CheckoutState>(new CheckoutState());
+        var read = new HeldState<CheckoutState>(new CheckoutState());
         await storage.ReadStateAsync("checkout", contested, read);
         Assert.Equal(("mine-2", "2"), (read.State.RequestHash, read.ETag));
         Assert.All(others, o => Assert.Equal("1", o.State.ETag));
@@ -111,11 +88,11 @@ public sealed class BatchedGrainStorageTests
     {
         var (storage, _, database) = await Open(provider);
         await using var _ = database;
-        await storage.WriteStateAsync("checkout", Checkout("same"), new Held<CheckoutState>(new CheckoutState { RequestHash = "a" }));
-        await storage.WriteStateAsync("other", Checkout("same"), new Held<CheckoutState>(new CheckoutState { RequestHash = "b" }));
-        await storage.WriteStateAsync("checkout", GrainId.Create("import", "same"), new Held<CheckoutState>(new CheckoutState { RequestHash = "c" }));
+        await storage.WriteStateAsync("checkout", Checkout("same"), new HeldState<CheckoutState>(new CheckoutState { RequestHash = "a" }));
+        await storage.WriteStateAsync("other", Checkout("same"), new HeldState<CheckoutState>(new CheckoutState { RequestHash = "b" }));
+        await storage.WriteStateAsync("checkout", GrainId.Create("import", "same"), new HeldState<CheckoutState>(new CheckoutState { RequestHash = "c" }));
 
-        var read = new Held<CheckoutState>(new CheckoutState { RequestHash = "left over" }) { ETag = "9" };
+        var read = new HeldState<CheckoutState>(new CheckoutState { RequestHash = "left over" }) { ETag = "9" };
         await storage.ReadStateAsync("checkout", Checkout("same"), read);
         Assert.Equal("a", read.State.RequestHash);
         await storage.ReadStateAsync("checkout", Checkout("missing"), read);
@@ -131,11 +108,11 @@ public sealed class BatchedGrainStorageTests
         var newGrains = new NewGrainIds();
         var (storage, _, database) = await Open(provider, newGrains);
         await using var _ = database;
-        await storage.WriteStateAsync("checkout", Checkout("taken"), new Held<CheckoutState>(new CheckoutState { RequestHash = "stored" }));
+        await storage.WriteStateAsync("checkout", Checkout("taken"), new HeldState<CheckoutState>(new CheckoutState { RequestHash = "stored" }));
 
         // Marked although a row exists (the case the mark must survive): the first read skips the database and reads as new...
         newGrains.Minted(Checkout("taken"));
-        var first = new Held<CheckoutState>(new CheckoutState());
+        var first = new HeldState<CheckoutState>(new CheckoutState());
         await storage.ReadStateAsync("checkout", Checkout("taken"), first);
         Assert.False(first.RecordExists);
         Assert.Null(first.ETag);
@@ -144,14 +121,14 @@ public sealed class BatchedGrainStorageTests
         first.State.RequestHash = "overwrite";
         await Assert.ThrowsAsync<Orleans.Storage.InconsistentStateException>(() => storage.WriteStateAsync("checkout", Checkout("taken"), first));
         // ...and the mark is gone: the next activation reads the row as it was.
-        var second = new Held<CheckoutState>(new CheckoutState());
+        var second = new HeldState<CheckoutState>(new CheckoutState());
         await storage.ReadStateAsync("checkout", Checkout("taken"), second);
         Assert.True(second.RecordExists);
         Assert.Equal("stored", second.State.RequestHash);
 
         // A truly new grain: read as new without a row, then written as version 1.
         newGrains.Minted(Checkout("fresh"));
-        var fresh = new Held<CheckoutState>(new CheckoutState());
+        var fresh = new HeldState<CheckoutState>(new CheckoutState());
         await storage.ReadStateAsync("checkout", Checkout("fresh"), fresh);
         fresh.State.RequestHash = "new";
         await storage.WriteStateAsync("checkout", Checkout("fresh"), fresh);
@@ -165,9 +142,9 @@ public sealed class BatchedGrainStorageTests
         var (storage, _, database) = await Open(provider);
         await using var _ = database;
         var now = new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
-        async Task<Held<OrderState>> Write(string key, DateTimeOffset? wakeAt)
+        async Task<HeldState<OrderState>> Write(string key, DateTimeOffset? wakeAt)
         {
-            var order = new Held<OrderState>(new OrderState { Phase = OrderPhase.Preparing });
+            var order = new HeldState<OrderState>(new OrderState { Phase = OrderPhase.Preparing });
             order.State.CarryWithNextWrite(wakeAt, null);
             await storage.WriteStateAsync("order", GrainId.Create("order", key), order);
             return order;
@@ -201,10 +178,10 @@ public sealed class BatchedGrainStorageTests
             new OrderSummary(orderId, "buyer-1", "seller-1", status, new Money(1000, "EUR"), new Money(1100, "USD"), 1, OrderSource.Checkout, false, now, now, version),
             [new OrderNotification($"n-{orderId}-{version}", orderId, "buyer-1", "email", "Placed", status, now)], []);
 
-        var accepted = new Held<OrderState>(new OrderState());
+        var accepted = new HeldState<OrderState>(new OrderState());
         accepted.State.CarryWithNextWrite(null, Outbox("o-1", 1, OrderStatus.AwaitingPayment));
         await storage.WriteStateAsync("order", GrainId.Create("order", "o-1"), accepted);
-        var refused = new Held<OrderState>(new OrderState()) { ETag = "7" };
+        var refused = new HeldState<OrderState>(new OrderState()) { ETag = "7" };
         refused.State.CarryWithNextWrite(null, Outbox("o-2", 1, OrderStatus.AwaitingPayment));
         await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("order", GrainId.Create("order", "o-2"), refused));
 

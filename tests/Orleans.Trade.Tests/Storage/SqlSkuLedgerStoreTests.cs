@@ -1,11 +1,6 @@
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Runtime;
-using Orleans.Serialization;
-using Orleans.Storage;
 using Orleans.Trade.Common;
 using Orleans.Trade.Inventory;
 using Orleans.Trade.Orders;
@@ -20,18 +15,10 @@ namespace Orleans.Trade.Tests.Storage;
 /// </summary>
 public sealed class SqlSkuLedgerStoreTests
 {
-    private sealed class Held<T>(T state) : IGrainState<T> where T : class
-    {
-        [System.Diagnostics.CodeAnalysis.AllowNull] public T State { get; set; } = state;
-        public string? ETag { get; set; }
-        public bool RecordExists { get; set; }
-    }
-
-    private static readonly Serializer Serializer = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>();
     private static readonly DateTimeOffset Now = new(2026, 12, 4, 12, 0, 0, TimeSpan.Zero);
     private static readonly SkuCatalog Catalog = new("seller-1", "Lamp", "home", new Money(2_500, "USD"), 500, "940510", "CN", null);
 
-    public static TheoryData<string> Providers => new() { "postgres", "sqlite" };
+    public static TheoryData<string> Providers => StorageTestDatabase.Providers;
 
     private sealed record Stores(SqlSkuLedgerStore Skus, BatchedGrainStorage Grains, SqlOrderStore Orders, TradeDatabase Database) : IAsyncDisposable
     {
@@ -40,22 +27,11 @@ public sealed class SqlSkuLedgerStoreTests
 
     private static async Task<Stores> Open(string provider)
     {
-        var settings = new Dictionary<string, string?> { ["Storage:Provider"] = provider };
-        if (provider == "postgres")
-        {
-            settings["ConnectionStrings:Trade"] = await PostgresServer.CreateDatabaseAsync("skuledger");
-        }
-        else
-        {
-            settings["Storage:SqlitePath"] = Path.Combine(Path.GetTempPath(), $"skuledger-{Guid.NewGuid():N}.db");
-        }
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var database = TradeDatabase.FromConfiguration(configuration);
-        await new SchemaMigrator(database, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
+        var (database, configuration) = await StorageTestDatabase.OpenAsync(provider, "skuledger");
         var orders = new SqlOrderStore(database);
         var cluster = Options.Create(new ClusterOptions { ServiceId = "svc", ClusterId = "c" });
-        return new Stores(new SqlSkuLedgerStore(database, configuration, Serializer, cluster, [orders]),
-            new BatchedGrainStorage(database, Serializer, cluster, configuration, [orders], new NewGrainIds()), orders, database);
+        return new Stores(new SqlSkuLedgerStore(database, configuration, StorageTestDatabase.Serializer, cluster, [orders]),
+            new BatchedGrainStorage(database, StorageTestDatabase.Serializer, cluster, configuration, [orders], new NewGrainIds()), orders, database);
     }
 
     /// <summary>A SKU at its first write holding one unit for <paramref name="orderId"/>, which it placed for <paramref name="checkoutKey"/>.</summary>
@@ -94,7 +70,7 @@ public sealed class SqlSkuLedgerStoreTests
         Assert.Equal("order-a:0", reservation.ReservationId);
         Assert.Null(reservation.HoldUntil); // firm: its order committed with it
 
-        var order = new Held<OrderState>(new OrderState());
+        var order = new HeldState<OrderState>(new OrderState());
         await stores.Grains.ReadStateAsync("order", GrainId.Create("order", "order-a"), order);
         Assert.True(order.RecordExists);
         Assert.Equal("1", order.ETag);
@@ -108,7 +84,7 @@ public sealed class SqlSkuLedgerStoreTests
         Assert.Empty(order.State.PendingNotifications); // carried by the write, not left in the state
         Assert.False(order.State.ProjectionPending);
 
-        var checkout = new Held<CheckoutState>(new CheckoutState());
+        var checkout = new HeldState<CheckoutState>(new CheckoutState());
         await stores.Grains.ReadStateAsync("checkout", GrainId.Create("checkout", "buyer:buyer-1/key-a"), checkout);
         Assert.Equal("1", checkout.ETag);
         Assert.Equal("hash-buyer:buyer-1/key-a", checkout.State.RequestHash);
@@ -128,7 +104,7 @@ public sealed class SqlSkuLedgerStoreTests
     {
         await using var stores = await Open(provider);
         var usedKey = GrainId.Create("checkout", "buyer:buyer-1/used");
-        var earlier = new Held<CheckoutState>(new CheckoutState { RequestHash = "another body", CheckoutId = "earlier" });
+        var earlier = new HeldState<CheckoutState>(new CheckoutState { RequestHash = "another body", CheckoutId = "earlier" });
         await stores.Grains.WriteStateAsync("checkout", usedKey, earlier);
 
         var writes = await Task.WhenAll(
@@ -138,11 +114,11 @@ public sealed class SqlSkuLedgerStoreTests
         var taken = Assert.IsType<CheckoutKeysTakenException>(writes[0].Error);
         Assert.Equal([usedKey.ToString()], taken.CheckoutGrainIds);
         Assert.Null(await stores.Skus.LoadAsync("sku-used", CancellationToken.None));
-        var lostOrder = new Held<OrderState>(new OrderState());
+        var lostOrder = new HeldState<OrderState>(new OrderState());
         await stores.Grains.ReadStateAsync("order", GrainId.Create("order", "order-used"), lostOrder);
         Assert.False(lostOrder.RecordExists);
         Assert.Empty(await stores.Orders.WhichArePlacedAsync(["order-used"], CancellationToken.None));
-        var stillEarlier = new Held<CheckoutState>(new CheckoutState());
+        var stillEarlier = new HeldState<CheckoutState>(new CheckoutState());
         await stores.Grains.ReadStateAsync("checkout", usedKey, stillEarlier);
         Assert.Equal(("1", "another body"), (stillEarlier.ETag, stillEarlier.State.RequestHash));
 
@@ -163,10 +139,10 @@ public sealed class SqlSkuLedgerStoreTests
         var stale = PlacingWrite("sku-a", "order-2", "buyer:buyer-1/k2");
         await Assert.ThrowsAsync<SkuLedgerConflictException>(() => stores.Skus.WriteAsync(stale, CancellationToken.None));
 
-        var order = new Held<OrderState>(new OrderState());
+        var order = new HeldState<OrderState>(new OrderState());
         await stores.Grains.ReadStateAsync("order", GrainId.Create("order", "order-2"), order);
         Assert.False(order.RecordExists);
-        var checkout = new Held<CheckoutState>(new CheckoutState());
+        var checkout = new HeldState<CheckoutState>(new CheckoutState());
         await stores.Grains.ReadStateAsync("checkout", GrainId.Create("checkout", "buyer:buyer-1/k2"), checkout);
         Assert.False(checkout.RecordExists);
         Assert.Empty(await stores.Orders.WhichArePlacedAsync(["order-2"], CancellationToken.None));
