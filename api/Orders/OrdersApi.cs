@@ -110,8 +110,8 @@ public static class OrdersApi
             : Payments.PaymentsApi.Registration($"checkout:{scope}/{idempotencyKey}", instrument, caller, Risk.ClientSignals.From(http, configuration));
         var checkoutKey = $"{scope}/{idempotencyKey}";
         // A one-line cart is placed by its SKU in one call; the saga answers whatever that path leaves (see ISkuGrain.PlaceOrder).
-        var result = registration is null && command.Items.Count == 1
-            ? await grains.GetGrain<Orleans.Trade.Inventory.ISkuGrain>(command.Items[0].SkuId).PlaceOrder(new SkuCheckout(checkoutKey, command))
+        var result = command.Items.Count == 1
+            ? await grains.GetGrain<Orleans.Trade.Inventory.ISkuGrain>(command.Items[0].SkuId).PlaceOrder(new SkuCheckout(checkoutKey, command with { Payment = registration }))
             : null;
         result ??= await grains.GetGrain<ICheckoutGrain>(checkoutKey).Checkout(command with { Payment = registration });
         if (result.Status == CheckoutStatus.Created && registration is not null)

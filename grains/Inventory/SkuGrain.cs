@@ -22,6 +22,7 @@ public sealed class SkuGrain(
     IOptions<InventoryOptions> options,
     Orders.IFxRates fxRates,
     IOptions<Orders.OrderOptions> orderOptions,
+    IOptions<Payments.PaymentOptions> paymentOptions,
     CachedWarehouses warehouses,
     TradeClock clock,
     ILogger<SkuGrain> logger) : Grain, ISkuGrain
@@ -196,7 +197,7 @@ public sealed class SkuGrain(
     {
         Commit.ThrowIfFailed();
         var command = checkout.Command;
-        if (command.Payment is not null || command.Items is not [{ } line] || line.SkuId != SkuId)
+        if (command.Items is not [{ } line] || line.SkuId != SkuId)
         {
             return null;
         }
@@ -232,14 +233,14 @@ public sealed class SkuGrain(
         var built = Orders.SkuPlacedOrders.Build(checkout, reserved, orderId, checkoutId,
             GrainFactory.GetGrain<Orders.IOrderGrain>(orderId).GetGrainId().ToString(),
             GrainFactory.GetGrain<Orders.ICheckoutGrain>(checkout.CheckoutKey).GetGrainId().ToString(),
-            now, fxRates, orderOptions.Value);
+            now, fxRates, orderOptions.Value, paymentOptions.Value);
         if (built is not { } placed)
         {
             StockRules.Release(_state, reservationId, now);
             return null;
         }
         var entry = new PlacedCheckout(command.RequestHash, reservationId,
-            new Orders.CheckoutResult(Orders.CheckoutStatus.Created, checkoutId, [placed.View], [], null));
+            new Orders.CheckoutResult(Orders.CheckoutStatus.Created, checkoutId, [placed.View], [], null, placed.Payment));
         _checkoutsInFlight[checkout.CheckoutKey] = entry;
         _reservationChanges[reservationId] = _state.Reservations[reservationId];
         _placing.Add((entry, placed.Rows));

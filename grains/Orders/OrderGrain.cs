@@ -316,72 +316,8 @@ public sealed class OrderGrain(
     }
 
     /// <summary>Checks a payment attempt and, when it is new and allowed, records it in memory (the caller writes it).</summary>
-    private PaymentRegistration Register(PaymentRegistrationRequest request)
-    {
-        if (S.Phase != OrderPhase.Live)
-        {
-            return new PaymentRegistration(PaymentRegistrationStatus.NotFound, null, $"Order {OrderId} does not exist.");
-        }
-        if (!OrderPermissions.MayPay(request.Actor, S.Placement!.BuyerId))
-        {
-            return new PaymentRegistration(PaymentRegistrationStatus.Forbidden, null, $"{request.Actor} may not pay order {OrderId}.");
-        }
-        if (S.Payments.Find(p => p.Key == request.Key) is { } existing)
-        {
-            return existing.RequestHash == request.RequestHash
-                ? new PaymentRegistration(PaymentRegistrationStatus.Existing, existing.Start, null, S.Status)
-                : new PaymentRegistration(PaymentRegistrationStatus.KeyReused, null,
-                    "This Idempotency-Key was used with a different payment request; use a new key for a new attempt.");
-        }
-        if (S.Status != OrderStatus.AwaitingPayment || S.CaptureLock is not null)
-        {
-            return new PaymentRegistration(PaymentRegistrationStatus.NotPayable, null, S.Status == OrderStatus.AwaitingPayment
-                ? $"Order {OrderId} is being paid by payment {S.CaptureLock}."
-                : $"Order {OrderId} is {S.Status}; only an order awaiting payment can be paid.", S.Status);
-        }
-        var options = paymentOptions.Value;
-        if (S.Payments.Count >= options.MaxAttemptsPerOrder)
-        {
-            return new PaymentRegistration(PaymentRegistrationStatus.NotPayable, null,
-                $"Order {OrderId} has had {S.Payments.Count} payment attempts, the most allowed.", S.Status);
-        }
-        var now = clock.GetUtcNow();
-        var amount = S.Totals!.Buyer;
-        IReadOnlyList<Payments.Instalment>? schedule = null;
-        if (request.Instrument.Type == Payments.PaymentMethodType.Instalments)
-        {
-            var count = request.Instrument.InstalmentCount ?? 0;
-            if (!options.InstalmentCounts.Contains(count))
-            {
-                return new PaymentRegistration(PaymentRegistrationStatus.Invalid, null,
-                    $"Instalments come in {string.Join(", ", options.InstalmentCounts)} parts, not {count}.");
-            }
-            var charged = S.Totals.Charged;
-            if (!fxRates.TryGetRate(charged.Currency, "USD", out var usdRate, out _)
-                || CurrencyConversion.Convert(charged, "USD", usdRate).AmountMinor < options.InstalmentsMinUsdMinor)
-            {
-                return new PaymentRegistration(PaymentRegistrationStatus.Invalid, null,
-                    $"Instalments are offered for orders of at least {options.InstalmentsMinUsdMinor / 100m:0.00} USD.");
-            }
-            schedule = Payments.InstalmentPlan.Schedule(amount, count, now);
-        }
-        DateTimeOffset? payBy = null;
-        if (request.Instrument.Type == Payments.PaymentMethodType.BankTransfer)
-        {
-            // The buyer has until the transfer's pay-by time; the order (and its reserved stock) waits as long.
-            payBy = now + options.BankTransferPayBy;
-            if (S.Deadlines.PaymentDueAt is not { } due || due < payBy)
-            {
-                S.Deadlines = S.Deadlines with { PaymentDueAt = payBy };
-            }
-        }
-        var paymentId = Ulid.NewUlid(now).ToString();
-        var start = new Payments.PaymentStart(paymentId, OrderId, S.Placement.BuyerId, S.Placement.SellerId, amount,
-            request.Instrument, payBy, schedule, request.Signals is { } signals ? RiskEventOf(paymentId, request.Instrument, signals, now) : null);
-        S.Payments.Add(new OrderPaymentRecord { Key = request.Key, RequestHash = request.RequestHash, Start = start, CreatedAt = now });
-        Record(now, "PaymentStarted", request.Actor, $"{request.Instrument.Type} payment {start.PaymentId}", notify: false);
-        return new PaymentRegistration(PaymentRegistrationStatus.Created, start, null, S.Status);
-    }
+    private PaymentRegistration Register(PaymentRegistrationRequest request) =>
+        OrderPlacing.RegisterPayment(S, OrderId, request, clock.GetUtcNow(), fxRates, paymentOptions.Value, _options);
 
     public async Task<PaymentDecision> PaymentAuthorized(string paymentId)
     {
@@ -446,19 +382,6 @@ public sealed class OrderGrain(
     private static OrderActor PaymentActor(string paymentId) => new("payment", paymentId);
 
     /// <summary>The facts of this payment attempt the risk model scores (R-PAY-5); never a card number or an address in clear.</summary>
-    private Risk.RiskEvent RiskEventOf(string paymentId, Payments.PaymentInstrument instrument, RiskSignals signals, DateTimeOffset now)
-    {
-        var charged = S.Totals!.Charged;
-        var usd = fxRates.TryGetRate(charged.Currency, "USD", out var rate, out _) ? CurrencyConversion.Convert(charged, "USD", rate).AmountMinor : 0;
-        var to = S.Placement!.ShipTo;
-        var address = string.Join('|', new[] { to.Country, to.PostalCode, to.City, to.Line1, to.Line2 ?? "" }
-            .Select(part => new string(part.Where(char.IsLetterOrDigit).ToArray()).ToUpperInvariant()));
-        var addressKey = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(address)))[..32];
-        var instrumentKey = instrument.CardFingerprint ?? (instrument.WalletAccount is { } wallet ? "wallet:" + wallet : instrument.Type.ToString().ToLowerInvariant());
-        return new Risk.RiskEvent(paymentId, now, S.Placement.BuyerId, now, instrumentKey, instrument.CardBinCountry ?? "", signals.DeviceFingerprint,
-            signals.IpAddress, signals.IpCountry, addressKey, to.Country, usd, S.Lines.Select(l => l.Category).FirstOrDefault(c => c is not null) ?? "unknown",
-            Risk.RiskOutcome.Approved);
-    }
 
     public async Task<PaymentDecision> PaymentHeldForReview(string paymentId, string reason)
     {

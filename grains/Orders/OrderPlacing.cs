@@ -87,6 +87,92 @@ public static class OrderPlacing
     }
 
     /// <summary>
+    /// Checks a payment attempt on a live order and, when it is new and allowed, records it in the state (R-PAY-1, R-PAY-3; the
+    /// caller writes it): its start, with the risk event its scoring needs, and a quiet "PaymentStarted" entry.
+    /// </summary>
+    public static PaymentRegistration RegisterPayment(OrderState s, string orderId, PaymentRegistrationRequest request, DateTimeOffset now,
+        IFxRates fxRates, Payments.PaymentOptions options, OrderOptions orderOptions)
+    {
+        if (s.Phase != OrderPhase.Live)
+        {
+            return new PaymentRegistration(PaymentRegistrationStatus.NotFound, null, $"Order {orderId} does not exist.");
+        }
+        if (!OrderPermissions.MayPay(request.Actor, s.Placement!.BuyerId))
+        {
+            return new PaymentRegistration(PaymentRegistrationStatus.Forbidden, null, $"{request.Actor} may not pay order {orderId}.");
+        }
+        if (s.Payments.Find(p => p.Key == request.Key) is { } existing)
+        {
+            return existing.RequestHash == request.RequestHash
+                ? new PaymentRegistration(PaymentRegistrationStatus.Existing, existing.Start, null, s.Status)
+                : new PaymentRegistration(PaymentRegistrationStatus.KeyReused, null,
+                    "This Idempotency-Key was used with a different payment request; use a new key for a new attempt.");
+        }
+        if (s.Status != OrderStatus.AwaitingPayment || s.CaptureLock is not null)
+        {
+            return new PaymentRegistration(PaymentRegistrationStatus.NotPayable, null, s.Status == OrderStatus.AwaitingPayment
+                ? $"Order {orderId} is being paid by payment {s.CaptureLock}."
+                : $"Order {orderId} is {s.Status}; only an order awaiting payment can be paid.", s.Status);
+        }
+        if (s.Payments.Count >= options.MaxAttemptsPerOrder)
+        {
+            return new PaymentRegistration(PaymentRegistrationStatus.NotPayable, null,
+                $"Order {orderId} has had {s.Payments.Count} payment attempts, the most allowed.", s.Status);
+        }
+        var amount = s.Totals!.Buyer;
+        IReadOnlyList<Payments.Instalment>? schedule = null;
+        if (request.Instrument.Type == Payments.PaymentMethodType.Instalments)
+        {
+            var count = request.Instrument.InstalmentCount ?? 0;
+            if (!options.InstalmentCounts.Contains(count))
+            {
+                return new PaymentRegistration(PaymentRegistrationStatus.Invalid, null,
+                    $"Instalments come in {string.Join(", ", options.InstalmentCounts)} parts, not {count}.");
+            }
+            var charged = s.Totals.Charged;
+            if (!fxRates.TryGetRate(charged.Currency, "USD", out var usdRate, out _)
+                || CurrencyConversion.Convert(charged, "USD", usdRate).AmountMinor < options.InstalmentsMinUsdMinor)
+            {
+                return new PaymentRegistration(PaymentRegistrationStatus.Invalid, null,
+                    $"Instalments are offered for orders of at least {options.InstalmentsMinUsdMinor / 100m:0.00} USD.");
+            }
+            schedule = Payments.InstalmentPlan.Schedule(amount, count, now);
+        }
+        DateTimeOffset? payBy = null;
+        if (request.Instrument.Type == Payments.PaymentMethodType.BankTransfer)
+        {
+            // The buyer has until the transfer's pay-by time; the order (and its reserved stock) waits as long.
+            payBy = now + options.BankTransferPayBy;
+            if (s.Deadlines.PaymentDueAt is not { } due || due < payBy)
+            {
+                s.Deadlines = s.Deadlines with { PaymentDueAt = payBy };
+            }
+        }
+        var paymentId = Ulid.NewUlid(now).ToString();
+        var start = new Payments.PaymentStart(paymentId, orderId, s.Placement.BuyerId, s.Placement.SellerId, amount,
+            request.Instrument, payBy, schedule, request.Signals is { } signals ? RiskEventOf(s, paymentId, request.Instrument, signals, now, fxRates) : null);
+        s.Payments.Add(new OrderPaymentRecord { Key = request.Key, RequestHash = request.RequestHash, Start = start, CreatedAt = now });
+        Record(s, orderId, orderOptions, now, "PaymentStarted", request.Actor, $"{request.Instrument.Type} payment {start.PaymentId}", notify: false);
+        return new PaymentRegistration(PaymentRegistrationStatus.Created, start, null, s.Status);
+    }
+
+    /// <summary>What the risk model is told of a payment of this order: who pays with what, from where, for how much, shipped where.</summary>
+    private static Risk.RiskEvent RiskEventOf(OrderState s, string paymentId, Payments.PaymentInstrument instrument, RiskSignals signals,
+        DateTimeOffset now, IFxRates fxRates)
+    {
+        var charged = s.Totals!.Charged;
+        var usd = fxRates.TryGetRate(charged.Currency, "USD", out var rate, out _) ? CurrencyConversion.Convert(charged, "USD", rate).AmountMinor : 0;
+        var to = s.Placement!.ShipTo;
+        var address = string.Join('|', new[] { to.Country, to.PostalCode, to.City, to.Line1, to.Line2 ?? "" }
+            .Select(part => new string(part.Where(char.IsLetterOrDigit).ToArray()).ToUpperInvariant()));
+        var addressKey = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(address)))[..32];
+        var instrumentKey = instrument.CardFingerprint ?? (instrument.WalletAccount is { } wallet ? "wallet:" + wallet : instrument.Type.ToString().ToLowerInvariant());
+        return new Risk.RiskEvent(paymentId, now, s.Placement.BuyerId, now, instrumentKey, instrument.CardBinCountry ?? "", signals.DeviceFingerprint,
+            signals.IpAddress, signals.IpCountry, addressKey, to.Country, usd, s.Lines.Select(l => l.Category).FirstOrDefault(c => c is not null) ?? "unknown",
+            Risk.RiskOutcome.Approved);
+    }
+
+    /// <summary>
     /// The rows the next write of a live order carries into its transaction (its list row, notifications, tickets), taken out of
     /// the state: once that write is acknowledged nothing is left to publish. Null when there is nothing to carry.
     /// </summary>

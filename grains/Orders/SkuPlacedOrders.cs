@@ -9,10 +9,14 @@ namespace Orleans.Trade.Orders;
 /// </summary>
 public static class SkuPlacedOrders
 {
-    /// <summary>The live order's rows and view, or null when it cannot be priced (no FX rate): the saga then refuses it.</summary>
+    /// <summary>
+    /// The live order's rows and view, with the inline payment's registration when the checkout carries one (registered in the
+    /// placing write, as the order grain does), or null when it cannot be priced (no FX rate): the saga then refuses it.
+    /// </summary>
     /// <param name="reserved">The line's reservation (status <see cref="ReservationStatus.Reserved"/>).</param>
-    public static (PlacedOrderWrite Rows, OrderView View)? Build(SkuCheckout checkout, StockReservationResult reserved, string orderId,
-        string checkoutId, string orderGrainId, string checkoutGrainId, DateTimeOffset now, IFxRates fxRates, OrderOptions options)
+    public static (PlacedOrderWrite Rows, OrderView View, PaymentRegistration? Payment)? Build(SkuCheckout checkout, StockReservationResult reserved,
+        string orderId, string checkoutId, string orderGrainId, string checkoutGrainId, DateTimeOffset now, IFxRates fxRates, OrderOptions options,
+        Payments.PaymentOptions paymentOptions)
     {
         var command = checkout.Command;
         var sellerId = reserved.Catalog!.SellerId;
@@ -29,11 +33,14 @@ public static class SkuPlacedOrders
             return null;
         }
         OrderPlacing.GoLive(order, orderId, now, options);
+        var payment = command.Payment is { } request
+            ? OrderPlacing.RegisterPayment(order, orderId, request, now, fxRates, paymentOptions, options)
+            : null;
         order.Version = 1; // the order grain's first write
         var outbox = OrderPlacing.TakeOutbox(order, orderId)!;
         var plan = new CheckoutState { RequestHash = command.RequestHash, CheckoutId = checkoutId };
         plan.OrderIdsBySeller[sellerId] = orderId;
         var rows = new PlacedOrderWrite(orderGrainId, order, OrderPlacing.NextWake(order, now, options), outbox, checkoutGrainId, plan);
-        return (rows, OrderPlacing.View(order, orderId));
+        return (rows, OrderPlacing.View(order, orderId), payment);
     }
 }

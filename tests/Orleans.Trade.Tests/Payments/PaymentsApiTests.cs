@@ -393,6 +393,10 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
             await using var version = new Npgsql.NpgsqlCommand("SELECT version FROM grain_state WHERE state_name = 'order' AND grain_id = @id", connection);
             version.Parameters.AddWithValue("id", "order/" + orderId);
             Assert.Equal(3, Convert.ToInt32(await version.ExecuteScalarAsync()));
+            // A one-line cart: placed by its SKU, whose write stored the reservation firm, with the order and the checkout's key.
+            await using var hold = new Npgsql.NpgsqlCommand("SELECT hold_until IS NULL FROM sku_reservations WHERE reservation_id = @id", connection);
+            hold.Parameters.AddWithValue("id", orderId + ":0");
+            Assert.Equal(true, await hold.ExecuteScalarAsync());
             if (inline["status"]!.GetValue<string>() == "captured")
             {
                 // Straight through: the payment's start (with the risk score), then its authorization and capture in one write.

@@ -50,7 +50,7 @@ public sealed class SqlSkuLedgerStoreTests
         var built = SkuPlacedOrders.Build(new SkuCheckout(checkoutKey, command),
             new StockReservationResult(ReservationStatus.Reserved, reservation.Parts, 9, Catalog), orderId, "checkout-" + orderId,
             GrainId.Create("order", orderId).ToString(), GrainId.Create("checkout", checkoutKey).ToString(), Now,
-            new ConfiguredFxRates(ConfiguredFxRates.Defaults, Now), new OrderOptions());
+            new ConfiguredFxRates(ConfiguredFxRates.Defaults, Now), new OrderOptions(), new Orleans.Trade.Payments.PaymentOptions());
         Assert.NotNull(built);
         return new SkuLedgerWrite(skuId, 0, state, [reservation], [], [built.Value.Rows]);
     }
