@@ -109,11 +109,12 @@ public static class OrdersApi
         var registration = instrument is null ? null
             : Payments.PaymentsApi.Registration($"checkout:{scope}/{idempotencyKey}", instrument, caller, Risk.ClientSignals.From(http, configuration));
         var checkoutKey = $"{scope}/{idempotencyKey}";
+        command = command with { Payment = registration };
         // A one-line cart is placed by its SKU in one call; the saga answers whatever that path leaves (see ISkuGrain.PlaceOrder).
         var result = command.Items.Count == 1
-            ? await grains.GetGrain<Orleans.Trade.Inventory.ISkuGrain>(command.Items[0].SkuId).PlaceOrder(new SkuCheckout(checkoutKey, command with { Payment = registration }))
+            ? await grains.GetGrain<Orleans.Trade.Inventory.ISkuGrain>(command.Items[0].SkuId).PlaceOrder(new SkuCheckout(checkoutKey, command))
             : null;
-        result ??= await grains.GetGrain<ICheckoutGrain>(checkoutKey).Checkout(command with { Payment = registration });
+        result ??= await grains.GetGrain<ICheckoutGrain>(checkoutKey).Checkout(command);
         if (result.Status == CheckoutStatus.Created && registration is not null)
         {
             var started = result.Payment is { } registered

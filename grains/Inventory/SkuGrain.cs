@@ -27,7 +27,6 @@ public sealed class SkuGrain(
     TradeClock clock,
     ILogger<SkuGrain> logger) : Grain, ISkuGrain
 {
-
     /// <summary>Order ids per query of the order projection.</summary>
     private const int HoldCheckChunk = 2_000;
     private static readonly TimeSpan AlertRetryPeriod = TimeSpan.FromSeconds(5);

@@ -381,8 +381,6 @@ public sealed class OrderGrain(
 
     private static OrderActor PaymentActor(string paymentId) => new("payment", paymentId);
 
-    /// <summary>The facts of this payment attempt the risk model scores (R-PAY-5); never a card number or an address in clear.</summary>
-
     public async Task<PaymentDecision> PaymentHeldForReview(string paymentId, string reason)
     {
         if (S.Status == OrderStatus.RiskReview && S.CaptureLock == paymentId)

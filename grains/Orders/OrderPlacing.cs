@@ -156,7 +156,7 @@ public static class OrderPlacing
         return new PaymentRegistration(PaymentRegistrationStatus.Created, start, null, s.Status);
     }
 
-    /// <summary>What the risk model is told of a payment of this order: who pays with what, from where, for how much, shipped where.</summary>
+    /// <summary>The facts of this payment attempt the risk model scores (R-PAY-5); never a card number or an address in clear.</summary>
     private static Risk.RiskEvent RiskEventOf(OrderState s, string paymentId, Payments.PaymentInstrument instrument, RiskSignals signals,
         DateTimeOffset now, IFxRates fxRates)
     {

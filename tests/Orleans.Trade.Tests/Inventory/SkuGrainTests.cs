@@ -190,6 +190,15 @@ public sealed class SkuGrainTests(SkuGrainClusterFixture fixture) : IClassFixtur
         Assert.Equal(1, (await sku.Get())!.TotalAvailable);
     }
 
+    /// <summary>A new SKU of seller s1 with <paramref name="units"/> in warehouse "wh".</summary>
+    private async Task<(ISkuGrain Sku, string SkuId)> StockedSkuAsync(long units)
+    {
+        var sku = Sku();
+        await sku.UpsertCatalog(Catalog("s1"), null);
+        await sku.SetStock(new StockLevelUpdate("wh", units, 1), null);
+        return (sku, sku.GetPrimaryKeyString());
+    }
+
     private static Orleans.Trade.Orders.SkuCheckout OneLine(string skuId, string key, long quantity = 1, string body = "body") => new(key,
         new Orleans.Trade.Orders.CheckoutCommand("buyer-1", "EUR",
             new Orleans.Trade.Orders.ShippingAddress("Anna", "Invalidenstr. 1", null, "Berlin", null, "10115", "DE", "+49301234567"),
@@ -198,17 +207,22 @@ public sealed class SkuGrainTests(SkuGrainClusterFixture fixture) : IClassFixtur
     [Fact]
     public async Task Copies_of_a_one_line_checkout_sent_at_once_place_one_order_and_another_body_goes_to_the_saga()
     {
-        var sku = Sku();
-        var skuId = sku.GetPrimaryKeyString();
-        await sku.UpsertCatalog(Catalog("s1"), null);
-        await sku.SetStock(new StockLevelUpdate("wh", 10, 1), null);
+        var (sku, skuId) = await StockedSkuAsync(10);
 
-        var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => sku.PlaceOrder(OneLine(skuId, "buyer:buyer-1/copies", 2))));
+        // The first copy's write is held, so every copy arrives while it is in flight.
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        fixture.Ledgers.Gates[skuId] = gate;
+        var sending = Task.WhenAll(Enumerable.Range(0, 20).Select(_ => sku.PlaceOrder(OneLine(skuId, "buyer:buyer-1/copies", 2))));
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        Assert.False(sending.IsCompleted);
+        gate.SetResult();
+        fixture.Ledgers.Gates.TryRemove(skuId, out _);
+        var answers = await sending;
 
-        // Copies that came while the first was being written share its answer; one that came after it meets the stored key and
+        // Copies that came while the first was being written share its answer; one that comes after it meets the stored key and
         // is left to the saga (null), holding nothing.
         var placed = answers.Where(a => a is not null).ToArray();
-        Assert.True(placed.Length > 1, $"{placed.Length} of 20 copies answered by the SKU");
+        Assert.Equal(20, placed.Length);
         Assert.All(placed, a => Assert.Equal(Orleans.Trade.Orders.CheckoutStatus.Created, a!.Status));
         var order = Assert.Single(placed.Select(a => a!.Orders.Single().OrderId).Distinct());
         Assert.Equal(8, (await sku.Get())!.TotalAvailable);
@@ -223,10 +237,7 @@ public sealed class SkuGrainTests(SkuGrainClusterFixture fixture) : IClassFixtur
     [Fact]
     public async Task A_read_shows_the_last_durable_state_at_once_while_a_write_is_in_flight()
     {
-        var sku = Sku();
-        var skuId = sku.GetPrimaryKeyString();
-        await sku.UpsertCatalog(Catalog("s1"), null);
-        await sku.SetStock(new StockLevelUpdate("wh", 10, 1), null);
+        var (sku, skuId) = await StockedSkuAsync(10);
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         fixture.Ledgers.Gates[skuId] = gate;
 
@@ -247,10 +258,7 @@ public sealed class SkuGrainTests(SkuGrainClusterFixture fixture) : IClassFixtur
     [Fact]
     public async Task A_one_line_checkout_that_cannot_be_placed_here_is_left_to_the_saga_holding_nothing()
     {
-        var sku = Sku();
-        var skuId = sku.GetPrimaryKeyString();
-        await sku.UpsertCatalog(Catalog("s1"), null);
-        await sku.SetStock(new StockLevelUpdate("wh", 3, 1), null);
+        var (sku, skuId) = await StockedSkuAsync(3);
 
         Assert.Null(await sku.PlaceOrder(OneLine(skuId, "buyer:buyer-1/short", 4))); // short: the saga answers with substitutes
         Assert.Null(await sku.PlaceOrder(OneLine("another-sku", "buyer:buyer-1/elsewhere"))); // not this SKU's line
@@ -262,10 +270,7 @@ public sealed class SkuGrainTests(SkuGrainClusterFixture fixture) : IClassFixtur
     [Fact]
     public async Task A_one_line_checkout_whose_key_was_stored_before_gives_its_units_back_and_the_rest_of_its_write_lands()
     {
-        var sku = Sku();
-        var skuId = sku.GetPrimaryKeyString();
-        await sku.UpsertCatalog(Catalog("s1"), null);
-        await sku.SetStock(new StockLevelUpdate("wh", 10, 1), null);
+        var (sku, skuId) = await StockedSkuAsync(10);
         var usedKey = "buyer:buyer-1/used-" + skuId;
         fixture.Ledgers.StoredCheckouts.Add(fixture.Cluster.Client.GetGrain<Orleans.Trade.Orders.ICheckoutGrain>(usedKey).GetGrainId().ToString());
 

@@ -11,21 +11,22 @@ namespace Orleans.Trade.Tests.Orders;
 /// </summary>
 public sealed class SkuPlacedCheckoutTests
 {
-    private static async Task<(SiloProcess Silo, string ConnectionString)> StartAsync(string name)
+    /// <summary>A silo on a new PostgreSQL database with the test shop's warehouses.</summary>
+    private static async Task<(SiloProcess Silo, OrderTestShop Shop, string ConnectionString)> StartAsync(string name)
     {
         var connectionString = await PostgresServer.CreateDatabaseAsync(name);
         var silo = await SiloProcess.StartAsync(SiloStorage.Postgres(connectionString), $"{name}-{Guid.NewGuid().ToString("N")[..8]}",
             new Dictionary<string, string> { ["Notifications__WebhookUrl"] = "" });
-        return (silo, connectionString);
+        var shop = new OrderTestShop(silo);
+        await shop.WarehousesAsync();
+        return (silo, shop, connectionString);
     }
 
     [Fact]
     public async Task A_one_line_checkout_is_durable_whole_when_it_is_answered()
     {
-        var (silo, connectionString) = await StartAsync("skuplaced");
+        var (silo, shop, connectionString) = await StartAsync("skuplaced");
         await using var _ = silo;
-        var shop = new OrderTestShop(silo);
-        await shop.WarehousesAsync();
         var sku = await shop.SkuAsync(OrderTestShop.NewId("seller"), priceMinor: 1_999, stock: [("wh-de", 5)]);
         var key = OrderTestShop.NewId("key");
 
@@ -62,10 +63,8 @@ public sealed class SkuPlacedCheckoutTests
     [Fact]
     public async Task A_one_line_checkout_retried_after_a_crash_answers_the_same_order_and_holds_no_more_stock()
     {
-        var (silo, connectionString) = await StartAsync("skuretry");
+        var (silo, shop, connectionString) = await StartAsync("skuretry");
         await using var _ = silo;
-        var shop = new OrderTestShop(silo);
-        await shop.WarehousesAsync();
         var sku = await shop.SkuAsync(OrderTestShop.NewId("seller"), stock: [("wh-de", 5)]);
         var key = OrderTestShop.NewId("key");
         var (status, first) = await OrderTestShop.CheckoutAsync(shop.Admin, "buyer-1", key, [new { skuId = sku, quantity = 2 }]);
@@ -96,10 +95,8 @@ public sealed class SkuPlacedCheckoutTests
     [Fact]
     public async Task A_key_the_saga_used_first_is_refused_for_a_one_line_cart_and_its_sku_keeps_its_units()
     {
-        var (silo, connectionString) = await StartAsync("skukey");
+        var (silo, shop, connectionString) = await StartAsync("skukey");
         await using var _ = silo;
-        var shop = new OrderTestShop(silo);
-        await shop.WarehousesAsync();
         var seller = OrderTestShop.NewId("seller");
         var skuA = await shop.SkuAsync(seller, stock: [("wh-de", 5)]);
         var skuB = await shop.SkuAsync(seller, stock: [("wh-de", 5)]);
