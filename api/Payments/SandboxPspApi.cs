@@ -67,12 +67,16 @@ public static partial class SandboxPspApi
             if (body.Instrument?.Type != PaymentMethodType.BankTransfer) v.Add("payBy", "payBy applies to bank transfers only.");
             else if (payBy <= clock.GetUtcNow()) v.Add("payBy", "payBy must be in the future.");
         }
+        if (body.CaptureMethod is not (null or SandboxCaptureMethods.Manual or SandboxCaptureMethods.Automatic))
+        {
+            v.Add("captureMethod", $"captureMethod must be \"{SandboxCaptureMethods.Manual}\" or \"{SandboxCaptureMethods.Automatic}\".");
+        }
         if (!v.IsValid)
         {
             return v.Problem();
         }
         var command = new SandboxAuthorizeCommand(body.Amount!, body.Instrument!, body.PayBy,
-            $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}");
+            $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}", body.CaptureMethod == SandboxCaptureMethods.Automatic);
         return await Idempotent(http, grains, "authorize", body.Reference!, body,
             (payment, key) => payment.Authorize(key, command), a => a.Payment);
     }

@@ -32,12 +32,18 @@ public sealed record PaymentInstrument(
 
 /// <summary>An authorization request. The provider deduplicates on <paramref name="IdempotencyKey"/>: a repeat gets the first outcome.</summary>
 /// <param name="PayBy">Bank transfers only: when the reference expires.</param>
+/// <param name="CaptureAtOnce">
+/// Capture as soon as the payment is authorized (a "sale"; automatic capture): one request instead of authorize then capture.
+/// The outcome is then <see cref="ProviderPaymentStatus.Captured"/> when approved at once; a payment that must wait (3-D Secure,
+/// a bank transfer) is captured when it is authorized.
+/// </param>
 public sealed record ProviderAuthorizeRequest(
     string PaymentId,
     string IdempotencyKey,
     Money Amount,
     PaymentInstrument Instrument,
-    DateTimeOffset? PayBy = null);
+    DateTimeOffset? PayBy = null,
+    bool CaptureAtOnce = false);
 
 /// <summary>Where a payment stands at the provider.</summary>
 public enum ProviderPaymentStatus

@@ -359,13 +359,14 @@ public sealed class PaymentGrain(
             if (!S.Answered)
             {
                 var outcome = await provider.AuthorizeAsync(new ProviderAuthorizeRequest(PaymentId, $"{PaymentId}:authorize", start.Amount,
-                    start.Instrument, start.PayBy), CancellationToken.None);
+                    start.Instrument, start.PayBy, CaptureAtOnce()), CancellationToken.None);
                 S.Answered = true;
                 Apply(now, outcome, "authorize");
-                if (S.Status == PaymentStatus.Authorized)
+                if (S.Status is PaymentStatus.Authorized or PaymentStatus.Captured)
                 {
-                    // Straight through: the order's lock and the capture follow at once and are safe to repeat, so the answer
-                    // rides on the capture's write; a crash before it authorizes again under the same key and gets this answer.
+                    // Straight through: what follows (the order's lock and the capture, or the order taking the captured money) is
+                    // safe to repeat, so the answer rides on the chain's last write; a crash before it authorizes again under the
+                    // same key and gets this answer.
                     Unwritten();
                 }
                 else
@@ -487,6 +488,12 @@ public sealed class PaymentGrain(
         }
         return false;
     }
+
+    /// <summary>
+    /// Whether the provider captures on authorization (<see cref="PaymentOptions.CaptureWithAuthorization"/>): not for a payment
+    /// the risk model sends to review, which stays authorized only until an analyst decides.
+    /// </summary>
+    private bool CaptureAtOnce() => options.Value.CaptureWithAuthorization && S.RiskScore?.Decision != Risk.RiskDecision.Review;
 
     /// <summary>Moves the payment forward on a provider outcome; outcomes that would move it backwards (stale events) are ignored.</summary>
     /// <returns>Whether the state changed.</returns>

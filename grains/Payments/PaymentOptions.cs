@@ -27,6 +27,14 @@ public sealed class PaymentOptions
     /// </summary>
     public int MaxKeptAsking { get; set; } = 10_000;
 
+    /// <summary>
+    /// Ask the provider to capture on authorization (one request, one webhook, one order write less per payment). The order
+    /// still decides whether it takes the money; if it cannot (cancelled or paid by another payment in the moment between), the
+    /// payment is refunded in full instead of voided. False: authorize, let the order lock the payment, then capture. A payment
+    /// held for risk review is always authorized only.
+    /// </summary>
+    public bool CaptureWithAuthorization { get; set; } = true;
+
     /// <summary>Payment attempts one order accepts (declined cards, abandoned 3-D Secure challenges, ...).</summary>
     public int MaxAttemptsPerOrder { get; set; } = 10;
 }

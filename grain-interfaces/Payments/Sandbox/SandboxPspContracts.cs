@@ -87,7 +87,8 @@ public sealed record SandboxAuthorizeCommand(
     [property: Id(0)] Money Amount,
     [property: Id(1)] SandboxInstrument Instrument,
     [property: Id(2)] DateTimeOffset? PayBy,
-    [property: Id(3)] string PublicBaseUrl);
+    [property: Id(3)] string PublicBaseUrl,
+    [property: Id(4)] bool CaptureAtOnce = false);
 
 /// <summary>
 /// One sandbox payment, keyed by the merchant's reference (our payment id) so that lookups by reference need no index.
@@ -116,7 +117,15 @@ public interface ISandboxPspTransferGrain : IGrainWithStringKey
 }
 
 // The JSON bodies of the sandbox's HTTP API (camelCase on the wire).
-public sealed record SandboxAuthorizeBody(string? Reference, Money? Amount, SandboxInstrument? Instrument, DateTimeOffset? PayBy);
+/// <param name="CaptureMethod"><c>manual</c> (the default: authorize only, the merchant captures) or <c>automatic</c> (capture on authorization).</param>
+public sealed record SandboxAuthorizeBody(string? Reference, Money? Amount, SandboxInstrument? Instrument, DateTimeOffset? PayBy, string? CaptureMethod = null);
+
+/// <summary>The values of <see cref="SandboxAuthorizeBody.CaptureMethod"/>.</summary>
+public static class SandboxCaptureMethods
+{
+    public const string Manual = "manual";
+    public const string Automatic = "automatic";
+}
 
 public sealed record SandboxCaptureBody(Money? Amount);
 

@@ -28,7 +28,8 @@ public sealed class SandboxPaymentProvider(HttpClient http, SandboxPspOptions op
         var i = request.Instrument;
         // Only what the sandbox needs to decide: BIN and last four, never the token.
         var body = new SandboxAuthorizeBody(request.PaymentId, request.Amount,
-            new SandboxInstrument(i.Type, i.CardBin, i.CardLast4, i.WalletAccount, i.InstalmentCount), request.PayBy);
+            new SandboxInstrument(i.Type, i.CardBin, i.CardLast4, i.WalletAccount, i.InstalmentCount), request.PayBy,
+            request.CaptureAtOnce ? SandboxCaptureMethods.Automatic : null);
         return Outcome(await SendAsync<SandboxPaymentView>(HttpMethod.Post, "sandbox/psp/v1/payments", body, request.IdempotencyKey, cancellationToken));
     }
 

@@ -40,6 +40,8 @@ public sealed class SandboxPspPaymentState : IWakeAtState
     [Id(3)] public List<SandboxPendingWebhook> Outbox { get; set; } = [];
     /// <summary>The 3-D Secure result, once the challenge was completed.</summary>
     [Id(4)] public bool? ChallengePassed { get; set; }
+    /// <summary>Asked for automatic capture: the payment is captured as soon as it is authorized (here: when its challenge passes).</summary>
+    [Id(5)] public bool CaptureOnAuthorization { get; set; }
 }
 
 /// <summary>
@@ -97,6 +99,8 @@ public sealed class SandboxPspPaymentGrain(
             0, 0, null, null, null, null, null, now, now);
         payment = behaviour switch
         {
+            SandboxBehaviour.Approve or SandboxBehaviour.ApproveSlowly when command.CaptureAtOnce =>
+                payment with { Status = ProviderPaymentStatus.Captured, CapturedMinor = command.Amount.AmountMinor },
             SandboxBehaviour.Approve or SandboxBehaviour.ApproveSlowly => payment,
             SandboxBehaviour.Decline => payment with { Status = ProviderPaymentStatus.Declined, DeclineCode = declineCode, Message = DeclineMessage(declineCode) },
             SandboxBehaviour.Challenge => payment with
@@ -113,6 +117,7 @@ public sealed class SandboxPspPaymentGrain(
             },
             _ => throw new InvalidOperationException($"Unknown sandbox behaviour {behaviour}."),
         };
+        S.CaptureOnAuthorization = command.CaptureAtOnce && payment.Status == ProviderPaymentStatus.RequiresAction;
         // The slow card is recorded now; its answer (and its webhook) wait, as a provider that is slow to respond.
         var delay = behaviour == SandboxBehaviour.ApproveSlowly ? _options.SlowResponseDelay : TimeSpan.Zero;
         var answer = await Commit(payment, idempotencyKey, null, delay);
@@ -209,7 +214,9 @@ public sealed class SandboxPspPaymentGrain(
                 : Conflict(p, $"Payment {p.ProviderPaymentId} is {p.Status}; it has no open 3-D Secure challenge.");
         }
         S.ChallengePassed = passed;
-        var next = passed
+        var next = passed && S.CaptureOnAuthorization
+            ? p with { Status = ProviderPaymentStatus.Captured, CapturedMinor = p.Amount.AmountMinor, ActionUrl = null, Message = null }
+            : passed
             ? p with { Status = ProviderPaymentStatus.Authorized, ActionUrl = null, Message = null }
             : p with
             {

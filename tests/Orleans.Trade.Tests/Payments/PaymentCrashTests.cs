@@ -11,8 +11,10 @@ namespace Orleans.Trade.Tests.Payments;
 /// </summary>
 public sealed class PaymentCrashTests
 {
-    [Fact]
-    public async Task A_payment_cut_off_between_the_providers_authorization_and_its_capture_finishes_after_a_restart_charging_once()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_payment_cut_off_between_the_providers_authorization_and_its_capture_finishes_after_a_restart_charging_once(bool captureWithAuthorization)
     {
         var connection = await PostgresServer.CreateDatabaseAsync("payment_crash");
         await using var silo = await SiloProcess.StartAsync(SiloStorage.Postgres(connection), "payment-crash-" + Guid.NewGuid().ToString("N")[..8],
@@ -21,6 +23,8 @@ public sealed class PaymentCrashTests
                 ["Orders__RiskReviewAboveUsdMinor"] = "10000000",
                 ["Deadlines__Period"] = "00:00:01",
                 ["Payments__ResumeStalledAfter"] = "00:00:02",
+                // Captured in the authorizing request (the default), or authorized, locked by the order, then captured.
+                ["Payments__CaptureWithAuthorization"] = captureWithAuthorization ? "true" : "false",
                 ["Payments__Sandbox__ApiKey"] = PaymentsSiloFixture.SandboxKey,
                 // The slow card is recorded at once and answered after 8 s; the adapter waits 20 s, so the kill lands mid-call.
                 ["Payments__Sandbox__RequestTimeout"] = "00:00:20",
@@ -80,6 +84,9 @@ public sealed class PaymentCrashTests
         Assert.Equal(paymentId, paid["paidBy"]!.GetValue<string>());
         Assert.Equal("captured", payment["status"]!.GetValue<string>());
         Assert.Single(payment["history"]!.AsArray(), h => h!["event"]!.GetValue<string>() == "Captured");
+        // Two-step: the provider's authorization, then the order's lock, then the capture; at once: only the capture.
+        Assert.Equal(!captureWithAuthorization, payment["history"]!.AsArray().Any(h => h!["event"]!.GetValue<string>() == "Authorized"));
+        Assert.Equal(!captureWithAuthorization, (await shop.TimelineEventsAsync(orderId)).Contains("PaymentAuthorized"));
 
         // Charged once: one payment at the provider, captured, for the order's amount; the escrow holds it once.
         using var sandbox = silo.CreateClient();

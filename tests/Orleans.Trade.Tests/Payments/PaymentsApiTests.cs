@@ -186,7 +186,7 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
     }
 
     [Fact]
-    public async Task A_card_payment_that_goes_straight_through_is_stored_in_two_writes()
+    public async Task A_card_payment_that_goes_straight_through_is_captured_with_its_authorization_and_stored_in_two_writes()
     {
         var order = await OrderAsync();
         var card = await CardAsync(order.Buyer, "4242 4242 4242 4242");
@@ -196,9 +196,10 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
         Assert.True(status == HttpStatusCode.Created, $"{status} {payment}");
         var paymentId = payment!["paymentId"]!.GetValue<string>();
         var events = payment["history"]!.AsArray().Select(h => h!["event"]!.GetValue<string>()).ToArray();
-        Assert.Equal(["Created", "Scored", "Authorized", "Captured"], events);
-        // The attempt with its score, then one write for the provider's authorization and what the order and the capture
-        // answered: the steps whose calls are safe to repeat share the last write. Each write adds one to the row's version.
+        // One provider request authorizes and captures (automatic capture): no separate authorization step.
+        Assert.Equal(["Created", "Scored", "Captured"], events);
+        // The attempt with its score, then one write for the provider's answer and what the order answered: the steps whose
+        // calls are safe to repeat share the last write. Each write adds one to the row's version.
         await using var connection = new Npgsql.NpgsqlConnection(fixture.ConnectionString);
         await connection.OpenAsync();
         await using var command = new Npgsql.NpgsqlCommand(
@@ -284,6 +285,34 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
         var atProvider = await sandbox.GetJsonAsync($"/sandbox/psp/v1/payments?reference={paymentId}");
         Assert.True(atProvider.Status == HttpStatusCode.OK, $"{atProvider.Status} {atProvider.Body}");
         Assert.Contains("captured", atProvider.Body!.ToJsonString(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task A_payment_captured_for_an_order_cancelled_while_the_provider_answered_is_refunded_in_full()
+    {
+        var order = await OrderAsync();
+        // The slow card: the provider records (and captures) it at once but answers after 5 s, past the adapter's 2 s.
+        var card = await CardAsync(order.Buyer, "4000 0000 0000 0119");
+        var (status, payment) = await order.Buyer.PostWithKeyAsync($"/api/v1/orders/{order.OrderId}/payments", OrderTestShop.NewId("pay"),
+            new { method = "card", cardToken = card });
+        Assert.Equal(HttpStatusCode.Accepted, status);
+        var paymentId = payment!["paymentId"]!.GetValue<string>();
+
+        await Shop.ActAsync(order.Buyer, order.OrderId, "cancel", new { reason = "found it cheaper" });
+
+        // The order cannot take the money any more: the payment gives all of it back, and the order stays cancelled.
+        var refunded = await PaymentWhenAsync(paymentId, "refunded");
+        Assert.Equal(refunded["amount"]!["amountMinor"]!.GetValue<long>(), refunded["refunded"]!["amountMinor"]!.GetValue<long>());
+        Assert.Contains(refunded["history"]!.AsArray(), h => h!["event"]!.GetValue<string>() == "RefusedByOrder");
+        var after = await Shop.OrderAsync(order.OrderId);
+        Assert.Equal("cancelled", after["status"]!.GetValue<string>());
+        Assert.Null(after["paidBy"]?.GetValue<string>());
+        Assert.Equal(0, Account(await LedgerAsync(order.SellerId), $"escrow:{order.OrderId}", "pendingIn"));
+        using var sandbox = Sandbox();
+        var atProvider = await sandbox.GetJsonAsync($"/sandbox/psp/v1/payments?reference={paymentId}");
+        Assert.True(atProvider.Status == HttpStatusCode.OK, $"{atProvider.Status} {atProvider.Body}");
+        Assert.Equal(atProvider.Body!["capturedMinor"]!.GetValue<long>(), atProvider.Body["refundedMinor"]!.GetValue<long>());
+        Assert.True(atProvider.Body["capturedMinor"]!.GetValue<long>() > 0);
     }
 
     [Fact]
@@ -384,22 +413,23 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
         }
         var orderId = created["orders"]![0]!["orderId"]!.GetValue<string>();
         await OrderWhenAsync(orderId, "awaitingShipment");
-        // The payment was registered in the order's placing write: placement, authorization and capture are its three writes.
-        Assert.Equal(["Placed", "PaymentStarted", "PaymentAuthorized", "Paid"],
+        // The payment was registered in the order's placing write, and captured with its authorization: placement and payment
+        // are the order's two writes.
+        Assert.Equal(["Placed", "PaymentStarted", "Paid"],
             (await Shop.TimelineEventsAsync(orderId)).Where(e => e is "Placed" or "PaymentStarted" or "PaymentAuthorized" or "Paid"));
         await using (var connection = new Npgsql.NpgsqlConnection(fixture.ConnectionString))
         {
             await connection.OpenAsync();
             await using var version = new Npgsql.NpgsqlCommand("SELECT version FROM grain_state WHERE state_name = 'order' AND grain_id = @id", connection);
             version.Parameters.AddWithValue("id", "order/" + orderId);
-            Assert.Equal(3, Convert.ToInt32(await version.ExecuteScalarAsync()));
+            Assert.Equal(2, Convert.ToInt32(await version.ExecuteScalarAsync()));
             // A one-line cart: placed by its SKU, whose write stored the reservation firm, with the order and the checkout's key.
             await using var hold = new Npgsql.NpgsqlCommand("SELECT hold_until IS NULL FROM sku_reservations WHERE reservation_id = @id", connection);
             hold.Parameters.AddWithValue("id", orderId + ":0");
             Assert.Equal(true, await hold.ExecuteScalarAsync());
             if (inline["status"]!.GetValue<string>() == "captured")
             {
-                // Straight through: the payment's start (with the risk score), then its authorization and capture in one write.
+                // Straight through: the payment's start (with the risk score), then the provider's captured answer in one write.
                 await using var payment = new Npgsql.NpgsqlCommand(
                     "SELECT version FROM grain_state WHERE state_name = 'payment' AND grain_id LIKE '%' || @id", connection);
                 payment.Parameters.AddWithValue("id", inline["paymentId"]!.GetValue<string>());

@@ -149,6 +149,60 @@ public sealed class SandboxPaymentProviderTests(SandboxPspFixture fixture) : ICl
     }
 
     [Fact]
+    public async Task Automatic_capture_captures_an_approved_card_in_the_authorizing_request_with_one_webhook()
+    {
+        var paymentId = NewId("pay");
+        var request = CardRequest(paymentId, "4242424242424242") with { CaptureAtOnce = true };
+
+        var sale = await Provider.AuthorizeAsync(request, default);
+
+        Assert.Equal(ProviderPaymentStatus.Captured, sale.Status);
+        // The same key gives the same answer; a capture on top is refused (nothing authorized is left to capture).
+        Assert.Equal(sale, await Provider.AuthorizeAsync(request, default));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Provider.CaptureAsync(sale.ProviderPaymentId!, new Money(2500, "EUR"), NewId("cap"), default));
+        var refund = await Provider.RefundAsync(sale.ProviderPaymentId!, "refund-all", new Money(2500, "EUR"), NewId("ref"), default);
+        Assert.Equal(RefundOutcomeStatus.Succeeded, refund.Status);
+        var events = await WaitForEventAsync(paymentId, e => e.RefundId == "refund-all");
+        Assert.Equal([ProviderPaymentStatus.Captured], events.Where(e => e.RefundId is null).Select(e => e.Outcome.Status).Distinct());
+        Assert.Equal(2, events.Select(e => e.EventId).Distinct().Count());
+        // A declined card is declined the same way, captured or not.
+        var declined = await Provider.AuthorizeAsync(CardRequest(NewId("pay"), "4000000000000002") with { CaptureAtOnce = true }, default);
+        Assert.Equal((ProviderPaymentStatus.Declined, "card_declined"), (declined.Status, declined.DeclineCode));
+    }
+
+    [Fact]
+    public async Task Automatic_capture_of_a_3ds_card_captures_when_the_challenge_passes()
+    {
+        var paymentId = NewId("pay");
+        var outcome = await Provider.AuthorizeAsync(CardRequest(paymentId, "4000000000003220") with { CaptureAtOnce = true }, default);
+        Assert.Equal(ProviderPaymentStatus.RequiresAction, outcome.Status);
+
+        using var buyer = SandboxClient();
+        var (answer, body) = await buyer.PostJsonAsync(outcome.ActionUrl!, new { result = "pass" });
+
+        Assert.Equal(HttpStatusCode.OK, answer);
+        Assert.Equal("captured", body!["status"]!.GetValue<string>(), ignoreCase: true);
+        Assert.Equal(2500, body["capturedMinor"]!.GetValue<long>());
+        Assert.Equal(ProviderPaymentStatus.Captured, (await Provider.LookupAsync(paymentId, default))!.Status);
+    }
+
+    [Fact]
+    public async Task An_unknown_capture_method_is_refused_with_a_problem_naming_the_field()
+    {
+        using var merchant = SandboxClient();
+        var (status, problem) = await merchant.PostJsonAsync("/sandbox/psp/v1/payments", new
+        {
+            reference = NewId("pay"),
+            amount = new { amountMinor = 2500, currency = "EUR" },
+            instrument = new { type = "card", cardBin = "424242", cardLast4 = "4242" },
+            captureMethod = "later",
+        });
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("manual", problem!["errors"]!["captureMethod"]![0]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Other_cards_wallets_and_instalments_are_authorized()
     {
         var mastercard = await Provider.AuthorizeAsync(CardRequest(NewId("pay"), "5555555555554444"), default);
