@@ -309,6 +309,26 @@ public sealed class BatchedGrainStorage : IGrainStorage, IDeadlineIndex
             return;
         }
         await using var connection = await _database.OpenAsync(cancellationToken);
+        if (_database.Provider == StorageProvider.Postgres)
+        {
+            // One statement for the whole sweep (a sweep can move thousands of rows: every payment at the sandbox provider
+            // once its webhooks are out), and only rows still at the version the grain answered.
+            await using var batch = connection.Command("""
+                UPDATE grain_state AS g SET wake_at = i.wake_at
+                FROM unnest(@names, @ids, @versions, @wakes) AS i(state_name, grain_id, version, wake_at)
+                WHERE g.service_id = @service AND g.state_name = i.state_name AND g.grain_id = i.grain_id AND g.version = i.version
+                """)
+                .With("service", _serviceId)
+                .With("names", changes.Select(c => c.Grain.StateName).ToArray())
+                .With("ids", changes.Select(c => c.Grain.GrainId).ToArray())
+                .With("versions", changes.Select(c => int.Parse(c.Answer.ETag!, CultureInfo.InvariantCulture)).ToArray());
+            batch.Parameters.Add(new NpgsqlParameter("wakes", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
+            {
+                Value = changes.Select(c => c.Answer.WakeAt is { } t ? t.UtcDateTime : (DateTime?)null).ToArray(),
+            });
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+            return;
+        }
         await using var transaction = await BeginImmediateAsync(connection, cancellationToken);
         // Only rows still at the version the grain answered: a newer write carries its own wake time.
         await using var command = connection.Command(
