@@ -87,6 +87,7 @@ public static class SiloConfiguration
         silo.Services.AddSingleton<BatchedGrainStorage>();
         silo.Services.AddGrainStorage(StorageNames.Trade, (sp, _) => sp.GetRequiredService<BatchedGrainStorage>());
         silo.Services.AddSingleton<IDeadlineIndex>(sp => sp.GetRequiredService<BatchedGrainStorage>());
+        silo.Services.AddSingleton<WakeIndexMover>();
         silo.Services.Configure<DeadlineSweepOptions>(configuration.GetSection("Deadlines"));
         // Unless set, the sweep runs as often as order deadlines were checked (Orders:DeadlineCheckPeriod).
         if (configuration["Deadlines:Period"] is null && configuration["Orders:DeadlineCheckPeriod"] is not null)

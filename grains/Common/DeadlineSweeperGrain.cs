@@ -45,7 +45,7 @@ public sealed class DeadlineSweeperGrain(
 
     public async Task Start()
     {
-        _timer ??= this.RegisterGrainTimer(static (grain, _) => grain.SweepNow(), this,
+        _timer ??= this.RegisterGrainTimer(static (grain, _) => grain.SweepUntilCaughtUp(), this,
             new GrainTimerCreationOptions { DueTime = TimeSpan.Zero, Period = _options.Period, Interleave = false, KeepAlive = true });
         if (await this.GetReminder(BackstopReminder) is null)
         {
@@ -56,8 +56,25 @@ public sealed class DeadlineSweeperGrain(
 
     public Task ReceiveReminder(string reminderName, TickStatus status) => Start();
 
+    /// <summary>
+    /// Sweeps again at once while a sweep was full (more were due than it may wake), for up to one period: a backlog (a burst of
+    /// deadlines, a sweeper that was down) drains in a few sweeps instead of <see cref="DeadlineSweepOptions.MaxPerSweep"/> a period.
+    /// </summary>
+    private async Task SweepUntilCaughtUp()
+    {
+        var until = clock.GetUtcNow() + _options.Period;
+        // Only while the sweeps make progress: grains that cannot answer (a silo going down, storage failing) stay due, and
+        // are asked again next period rather than in a tight loop.
+        while (await Sweep() is var (due, moved) && due >= _options.MaxPerSweep && moved * 2 >= due && clock.GetUtcNow() < until)
+        {
+        }
+    }
+
     /// <summary>Never overlaps itself: the grain is not reentrant and its timer does not interleave.</summary>
-    public async Task<int> SweepNow()
+    public async Task<int> SweepNow() => (await Sweep()).Due;
+
+    /// <returns>How many grains were due (at most <see cref="DeadlineSweepOptions.MaxPerSweep"/>) and how many of them moved on.</returns>
+    private async Task<(int Due, int Moved)> Sweep()
     {
         try
         {
@@ -78,12 +95,12 @@ public sealed class DeadlineSweeperGrain(
             }));
             var moved = answers.Where(a => a.Answer is { } answer && answer.WakeAt != a.Grain.WakeAt).Select(a => (a.Grain, a.Answer!)).ToArray();
             await index.ReindexAsync(moved, CancellationToken.None);
-            return due.Count;
+            return (due.Count, moved.Length);
         }
         catch (Exception ex)
         {
             logger.LogWarning(ex, "A deadline sweep failed; the next one retries");
-            return 0;
+            return (0, 0);
         }
     }
 

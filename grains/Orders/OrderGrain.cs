@@ -13,6 +13,7 @@ public sealed class OrderGrain(
     IOptions<Wallets.SettlementOptions> settlementOptions,
     IOptions<Payments.PaymentOptions> paymentOptions,
     TradeClock clock,
+    WakeIndexMover wakes,
     ILogger<OrderGrain> logger) : Grain, IOrderGrain, IWakeableGrain, IRemindable
 {
     /// <summary>The per-order reminder of earlier versions; a tick now retires it (the deadline index took over).</summary>
@@ -20,6 +21,9 @@ public sealed class OrderGrain(
     private static readonly TimeSpan OutboxRetryPeriod = TimeSpan.FromSeconds(5);
     private readonly OrderOptions _options = orderOptions.Value;
     private IGrainTimer? _outboxRetry;
+    /// <summary>The wake time this activation's last write indexed, while it is known to be what the row holds.</summary>
+    private DateTimeOffset? _indexedWake;
+    private bool _indexedWakeKnown;
     private PrepareResult? _prepared;
 
     private string OrderId => this.GetPrimaryKeyString();
@@ -673,10 +677,13 @@ public sealed class OrderGrain(
         // The projection and outbox rows commit with the state. If the write fails, the reload drops them together with the
         // change that raised them.
         var outbox = OrderPlacing.TakeOutbox(S, OrderId);
-        S.CarryWithNextWrite(NextWake(clock.GetUtcNow()), outbox);
+        var wake = NextWake(clock.GetUtcNow());
+        S.CarryWithNextWrite(wake, outbox);
+        _indexedWakeKnown = false;
         try
         {
             await state.WriteOrReloadAsync(this);
+            (_indexedWake, _indexedWakeKnown) = (wake, true);
         }
         catch
         {
@@ -721,7 +728,13 @@ public sealed class OrderGrain(
                 await GrainFactory.GetGrain<Payments.IPaymentGrain>(S.PaidBy!)
                     .RequestRefund(new Payments.PaymentRefundOrder(refund.View.RefundId, refund.View.BuyerAmount, refund.View.Reason));
             }
-            // The cleared lists are persisted with the next write; repeating the calls after a crash is harmless.
+            // The cleared lists are persisted with the next write; repeating the calls after a crash is harmless. The write
+            // indexed this order to wake soon in case these calls were cut off; they are done, so its next real deadline instead.
+            if (_indexedWakeKnown && !HasOutboxWork() && NextWake(clock.GetUtcNow()) is var next && next != _indexedWake)
+            {
+                wakes.Move("order", this.GetGrainId(), state.Etag, next);
+                _indexedWake = next;
+            }
         }
         catch (Exception ex)
         {

@@ -55,6 +55,7 @@ public sealed class SandboxPspPaymentGrain(
     SandboxWebhookSender webhooks,
     IOptions<SandboxPspOptions> options,
     TradeClock clock,
+    WakeIndexMover wakes,
     ILogger<SandboxPspPaymentGrain> logger) : Grain, ISandboxPspPaymentGrain, IWakeableGrain, IRemindable
 {
     /// <summary>The reminder earlier versions registered per payment; one that still exists is dropped when it ticks.</summary>
@@ -276,6 +277,11 @@ public sealed class SandboxPspPaymentGrain(
         if (changed)
         {
             await state.WriteOrReloadAsync(this);
+        }
+        else if (S.Outbox.Count == 0)
+        {
+            // All out: the row's wake time (the first delivery attempt) moves to what is left to wake for, with no write.
+            wakes.Move("sandboxPspPayment", this.GetGrainId(), state.Etag, S.WakeAt);
         }
     }
 

@@ -22,4 +22,23 @@ public static class Eventually
         Assert.Fail($"Timed out waiting for {what}; last seen: {last}");
         return last;
     }
+
+    /// <summary>The same for any value (a database column, a count).</summary>
+    public static async Task<T> UntilAsync<T>(Func<Task<T>> read, Func<T, bool> done, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        T last;
+        do
+        {
+            last = await read();
+            if (done(last))
+            {
+                return last;
+            }
+            await Task.Delay(200);
+        }
+        while (DateTime.UtcNow < deadline);
+        Assert.Fail($"Timed out waiting for {what}; last seen: {(last is null ? "nothing" : last.ToString())}");
+        return last;
+    }
 }
