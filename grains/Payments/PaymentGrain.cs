@@ -38,6 +38,7 @@ public sealed class PaymentState : IWakeAtState
     /// <summary>The risk score, taken before the provider heard of the payment (R-PAY-5).</summary>
     [Id(18)] public Risk.RiskScore? RiskScore { get; set; }
     [Id(19)] public Risk.RiskEvent? RiskEvent { get; set; }
+    /// <summary>Features as earlier versions stored them (named and described one by one); new payments store the two below.</summary>
     [Id(20)] public List<Risk.RiskFeatureValue>? RiskFeatures { get; set; }
     /// <summary>Authorized and waiting for an analyst; only their decision captures or voids it.</summary>
     [Id(21)] public bool HeldForReview { get; set; }
@@ -49,6 +50,14 @@ public sealed class PaymentState : IWakeAtState
     /// in the middle of its steps (say, after the provider authorized but before the capture was stored) does not stall it.
     /// </summary>
     [Id(24)] public DateTimeOffset? ResumeAt { get; set; }
+
+    /// <summary>The model's inputs for this payment, in the order of <see cref="RiskFeatureSet"/> (see <see cref="Risk.RiskFeatures.Describe"/>).</summary>
+    [Id(25)] public float[]? RiskFeatureValues { get; set; }
+    [Id(26)] public string? RiskFeatureSet { get; set; }
+
+    /// <summary>The features, named and described, however they were stored.</summary>
+    public IReadOnlyList<Risk.RiskFeatureValue> DescribedRiskFeatures() =>
+        RiskFeatures ?? Risk.RiskFeatures.Describe(RiskFeatureSet, RiskFeatureValues);
 
     DateTimeOffset? IWakeAtState.WakeAt => ResumeAt;
 }
@@ -329,7 +338,9 @@ public sealed class PaymentGrain(
         var assessment = await risk.AssessAsync(attempt with { OccurredAt = now });
         S.RiskScore = assessment.Score;
         S.RiskEvent = assessment.Event;
-        S.RiskFeatures = assessment.Features.ToList();
+        S.RiskFeatureValues = assessment.Features.Select(f => f.Value).ToArray();
+        S.RiskFeatureSet = Risk.RiskFeatures.SetId;
+        S.RiskFeatures = null;
         Note(now, "Scored", $"{assessment.Score.Score} ({assessment.Score.Decision}, model {assessment.Score.ModelVersion})");
         if (assessment.Score.Decision == Risk.RiskDecision.Block)
         {
@@ -394,7 +405,7 @@ public sealed class PaymentGrain(
                 if (hold == PaymentDecision.Proceed)
                 {
                     await GrainFactory.GetGrain<Risk.IRiskReviewGrain>(PaymentId).Open(new Risk.RiskReviewOpening(PaymentId, start.OrderId,
-                        start.BuyerId, start.SellerId, start.Amount, S.RiskScore, S.RiskEvent!, S.RiskFeatures ?? [], now));
+                        start.BuyerId, start.SellerId, start.Amount, S.RiskScore, S.RiskEvent!, S.DescribedRiskFeatures(), now));
                     S.HeldForReview = true;
                     Note(now, "HeldForReview", $"score {S.RiskScore.Score}");
                 }

@@ -17,6 +17,25 @@ public sealed class RiskFeaturesTests
     }
 
     [Fact]
+    public void Values_stored_with_this_feature_set_are_named_and_described_and_values_of_another_set_keep_their_places()
+    {
+        var values = Enumerable.Range(0, RiskFeatures.Count).Select(i => i * 0.5f).ToArray();
+
+        var described = RiskFeatures.Describe(RiskFeatures.SetId, values);
+        var foreign = RiskFeatures.Describe("fs1-0000000000000000", values[..3]);
+
+        Assert.Equal(RiskFeatures.All.Select(f => (f.Name, f.Description)), described.Select(f => (f.Name, f.Description)));
+        Assert.Equal(values, described.Select(f => f.Value));
+        Assert.Equal(["feature_0", "feature_1", "feature_2"], foreign.Select(f => f.Name));
+        Assert.Equal(values[..3], foreign.Select(f => f.Value));
+        Assert.Contains("fs1-0000000000000000", foreign[0].Description);
+        // The same set read by a build with one more feature (or one less) is not this set.
+        Assert.Equal("feature_0", RiskFeatures.Describe(RiskFeatures.SetId, values[..^1])[0].Name);
+        Assert.Empty(RiskFeatures.Describe(RiskFeatures.SetId, null));
+        Assert.StartsWith("fs1-", RiskFeatures.SetId);
+    }
+
+    [Fact]
     public void An_account_takeover_shaped_payment_against_a_hand_worked_history()
     {
         var created = Noon.AddDays(-10);

@@ -122,7 +122,10 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
             q => q["items"]!.AsArray().Any(r => r!["reviewId"]!.GetValue<string>() == paymentId), "the review in the queue");
         var listed = queue["items"]!.AsArray().Single(r => r!["reviewId"]!.GetValue<string>() == paymentId)!;
         Assert.Equal(order.OrderId, listed["opening"]!["orderId"]!.GetValue<string>());
-        Assert.NotEmpty(listed["opening"]!["features"]!.AsArray());
+        // Every feature the model saw, named and described for the analyst (the payment stores only their values).
+        var features = listed["opening"]!["features"]!.AsArray();
+        Assert.Equal(Orleans.Trade.Risk.RiskFeatures.Names, features.Select(f => f!["name"]!.GetValue<string>()));
+        Assert.All(features, f => Assert.False(string.IsNullOrEmpty(f!["description"]!.GetValue<string>())));
 
         var unclaimed = await analyst.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/decision", new { decision = "reject", note = "stolen card" });
         Assert.Equal(HttpStatusCode.Conflict, unclaimed.Status);
