@@ -51,10 +51,19 @@ public sealed class SkuGrain(
     /// kept in memory once a checkout has answered.
     /// </summary>
     private readonly Dictionary<string, PlacedCheckout> _checkoutsInFlight = new(StringComparer.Ordinal);
+    /// <summary>
+    /// Checkout keys this activation knows are stored: placed and answered here, or refused by the store as placed before. A
+    /// client's retry of one goes to the saga at once (which answers from what is stored) instead of being placed again, which
+    /// would make the store refuse the whole batch it joined and the SKU write that batch again; a storm of retries of one key
+    /// would cost a refused batch each. Keys older than the window or beyond the count are forgotten (then the store's check
+    /// still catches a retry, at that cost).
+    /// </summary>
+    private readonly RecentKeys _storedKeys = new(TimeSpan.FromMinutes(2), 16_384);
 
     /// <summary>A checkout placed by this activation: its answer, unless its key turned out to be stored before.</summary>
-    private sealed class PlacedCheckout(string requestHash, string reservationId, Orders.CheckoutResult answer)
+    private sealed class PlacedCheckout(string key, string requestHash, string reservationId, Orders.CheckoutResult answer)
     {
+        public string Key { get; } = key;
         public string RequestHash { get; } = requestHash;
         public string ReservationId { get; } = reservationId;
         public Orders.CheckoutResult Answer { get; } = answer;
@@ -213,12 +222,12 @@ public sealed class SkuGrain(
             await Commit.CommitAsync(changed: false);
             return seen.KeyTaken ? null : seen.Answer;
         }
-        if (_state.Catalog is null)
+        var now = clock.GetUtcNow();
+        if (_state.Catalog is null || _storedKeys.Contains(checkout.CheckoutKey, now))
         {
             return null;
         }
 
-        var now = clock.GetUtcNow();
         var orderId = Ulid.NewUlid(now).ToString();
         var reservationId = ReservationIds.For(orderId, 0);
         var before = StockRules.TotalAvailable(_state);
@@ -238,7 +247,7 @@ public sealed class SkuGrain(
             StockRules.Release(_state, reservationId, now);
             return null;
         }
-        var entry = new PlacedCheckout(command.RequestHash, reservationId,
+        var entry = new PlacedCheckout(checkout.CheckoutKey, command.RequestHash, reservationId,
             new Orders.CheckoutResult(Orders.CheckoutStatus.Created, checkoutId, [placed.View], [], null, placed.Payment));
         _checkoutsInFlight[checkout.CheckoutKey] = entry;
         _reservationChanges[reservationId] = _state.Reservations[reservationId];
@@ -252,6 +261,8 @@ public sealed class SkuGrain(
         {
             _checkoutsInFlight.Remove(checkout.CheckoutKey);
         }
+        // Stored now, by this write or (refused as taken) by an earlier one.
+        _storedKeys.Add(checkout.CheckoutKey, clock.GetUtcNow());
         return entry.KeyTaken ? null : entry.Answer;
     }
 

@@ -35,6 +35,8 @@ public sealed class InMemorySkuLedgerStore : ISkuLedgerStore
 {
     private readonly Dictionary<string, (long Version, string State, Dictionary<string, StockReservation> Reservations)> _ledgers = new();
     public int Writes;
+    /// <summary>Writes refused whole because they placed a checkout key stored before.</summary>
+    public int TakenRefusals;
 
     /// <summary>Checkout keys stored (as the grain-state rows of their checkout grains): a write placing one again is refused whole.</summary>
     public HashSet<string> StoredCheckouts { get; } = new(StringComparer.Ordinal);
@@ -69,6 +71,7 @@ public sealed class InMemorySkuLedgerStore : ISkuLedgerStore
             var taken = (write.Placed ?? []).Select(p => p.CheckoutGrainId).Where(StoredCheckouts.Contains).ToArray();
             if (taken.Length > 0)
             {
+                TakenRefusals++;
                 throw new CheckoutKeysTakenException(taken);
             }
             StoredCheckouts.UnionWith((write.Placed ?? []).Select(p => p.CheckoutGrainId));
@@ -290,6 +293,28 @@ public sealed class SkuGrainTests(SkuGrainClusterFixture fixture) : IClassFixtur
         // A later copy of the refused checkout meets the stored key again and holds nothing either.
         Assert.Null(await sku.PlaceOrder(OneLine(skuId, usedKey, 3)));
         Assert.Equal(6, (await sku.Get())!.TotalAvailable);
+    }
+
+    [Fact]
+    public async Task A_retry_of_a_checkout_the_sku_knows_is_stored_goes_to_the_saga_without_costing_a_refused_write()
+    {
+        var (sku, skuId) = await StockedSkuAsync(10);
+        var placedKey = "buyer:buyer-1/placed-" + skuId;
+        var usedKey = "buyer:buyer-1/used-elsewhere-" + skuId;
+        fixture.Ledgers.StoredCheckouts.Add(fixture.Cluster.Client.GetGrain<Orleans.Trade.Orders.ICheckoutGrain>(usedKey).GetGrainId().ToString());
+        Assert.NotNull(await sku.PlaceOrder(OneLine(skuId, placedKey, 2)));
+        Assert.Null(await sku.PlaceOrder(OneLine(skuId, usedKey, 1))); // refused once by the store: the key was placed before
+        var (writes, refusals) = (fixture.Ledgers.Writes, fixture.Ledgers.TakenRefusals);
+
+        // A storm of retries of both keys: each goes to the saga (null) at once, holding nothing and writing nothing.
+        var retries = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => sku.PlaceOrder(OneLine(skuId, i % 2 == 0 ? placedKey : usedKey, 2))));
+
+        Assert.All(retries, Assert.Null);
+        Assert.Equal((writes, refusals), (fixture.Ledgers.Writes, fixture.Ledgers.TakenRefusals));
+        Assert.Equal(8, (await sku.Get())!.TotalAvailable);
+        // Other checkouts go on as before.
+        Assert.NotNull(await sku.PlaceOrder(OneLine(skuId, "buyer:buyer-1/next-" + skuId)));
+        Assert.Equal(7, (await sku.Get())!.TotalAvailable);
     }
 
     [Fact]
