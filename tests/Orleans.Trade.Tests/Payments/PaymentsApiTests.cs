@@ -270,19 +270,27 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
         Assert.Equal(0, Account(await LedgerAsync(failing.SellerId), $"escrow:{failing.OrderId}", "pendingIn"));
     }
 
-    [Fact]
-    public async Task A_provider_time_out_leaves_the_payment_pending_and_it_completes_once_without_a_second_charge()
+    /// <summary>
+    /// An order paid with the slow card: the provider records (and, captured at once, captures) it at once but answers after 5 s,
+    /// past the adapter's 2 s, so the payment is answered pending and the order still awaits payment.
+    /// </summary>
+    private async Task<(Bought Order, string PaymentId)> PendingSlowCardPaymentAsync()
     {
         var order = await OrderAsync();
         var card = await CardAsync(order.Buyer, "4000 0000 0000 0119");
-
         var (status, payment) = await order.Buyer.PostWithKeyAsync($"/api/v1/orders/{order.OrderId}/payments", OrderTestShop.NewId("pay"),
             new { method = "card", cardToken = card });
-
         Assert.Equal(HttpStatusCode.Accepted, status);
         Assert.Equal("pending", payment!["status"]!.GetValue<string>());
         Assert.Equal("awaitingPayment", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>());
-        var paymentId = payment["paymentId"]!.GetValue<string>();
+        return (order, payment["paymentId"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_provider_time_out_leaves_the_payment_pending_and_it_completes_once_without_a_second_charge()
+    {
+        var (order, paymentId) = await PendingSlowCardPaymentAsync();
+
         var captured = await PaymentWhenAsync(paymentId, "captured");
         var paid = await OrderWhenAsync(order.OrderId, "awaitingShipment");
         Assert.Equal(paymentId, paid["paidBy"]!.GetValue<string>());
@@ -297,13 +305,7 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
     [Fact]
     public async Task A_payment_captured_for_an_order_cancelled_while_the_provider_answered_is_refunded_in_full()
     {
-        var order = await OrderAsync();
-        // The slow card: the provider records (and captures) it at once but answers after 5 s, past the adapter's 2 s.
-        var card = await CardAsync(order.Buyer, "4000 0000 0000 0119");
-        var (status, payment) = await order.Buyer.PostWithKeyAsync($"/api/v1/orders/{order.OrderId}/payments", OrderTestShop.NewId("pay"),
-            new { method = "card", cardToken = card });
-        Assert.Equal(HttpStatusCode.Accepted, status);
-        var paymentId = payment!["paymentId"]!.GetValue<string>();
+        var (order, paymentId) = await PendingSlowCardPaymentAsync();
 
         await Shop.ActAsync(order.Buyer, order.OrderId, "cancel", new { reason = "found it cheaper" });
 
