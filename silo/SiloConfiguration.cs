@@ -87,7 +87,15 @@ public static class SiloConfiguration
         silo.Services.AddSingleton<BatchedGrainStorage>();
         silo.Services.AddGrainStorage(StorageNames.Trade, (sp, _) => sp.GetRequiredService<BatchedGrainStorage>());
         silo.Services.AddSingleton<IDeadlineIndex>(sp => sp.GetRequiredService<BatchedGrainStorage>());
-        silo.Services.AddSingleton<WakeIndexMover>();
+        silo.Services.AddSingleton(sp =>
+        {
+            var mover = ActivatorUtilities.CreateInstance<WakeIndexMover>(sp);
+            StorageInstruments.Meter.CreateObservableCounter("trade.deadlines.wake_moves", () => mover.Moved, "{row}",
+                "Wake times moved on by their grains once a write's follow-up calls were done (no state write, no sweeper visit).");
+            StorageInstruments.Meter.CreateObservableCounter("trade.deadlines.wake_moves_lost", () => mover.Lost, "{row}",
+                "Wake-time moves dropped or not stored; the deadline sweeper wakes those grains instead.");
+            return mover;
+        });
         silo.Services.Configure<DeadlineSweepOptions>(configuration.GetSection("Deadlines"));
         // Unless set, the sweep runs as often as order deadlines were checked (Orders:DeadlineCheckPeriod).
         if (configuration["Deadlines:Period"] is null && configuration["Orders:DeadlineCheckPeriod"] is not null)

@@ -21,6 +21,14 @@ public sealed class WakeIndexMover : IAsyncDisposable
     private readonly Channel<(DueGrain Grain, WakeAnswer Answer)> _moves = Channel.CreateBounded<(DueGrain, WakeAnswer)>(
         new BoundedChannelOptions(100_000) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private readonly Task _pump;
+    private long _moved;
+    private long _lost;
+
+    /// <summary>Moves stored (the row may already have been at a newer version, which a move leaves alone).</summary>
+    public long Moved => Interlocked.Read(ref _moved);
+
+    /// <summary>Moves dropped (queue full) or whose update failed: those grains are woken by the sweeper instead.</summary>
+    public long Lost => Interlocked.Read(ref _lost);
 
     public WakeIndexMover(IDeadlineIndex index, ILogger<WakeIndexMover> logger)
     {
@@ -32,9 +40,9 @@ public sealed class WakeIndexMover : IAsyncDisposable
     /// <summary>The index row of <paramref name="grainId"/>'s <paramref name="stateName"/> state, if still at <paramref name="etag"/>, wakes at <paramref name="wakeAt"/>.</summary>
     public void Move(string stateName, GrainId grainId, string? etag, DateTimeOffset? wakeAt)
     {
-        if (etag is not null)
+        if (etag is not null && !_moves.Writer.TryWrite((new DueGrain(stateName, grainId.ToString(), etag, default), new WakeAnswer(etag, wakeAt))))
         {
-            _moves.Writer.TryWrite((new DueGrain(stateName, grainId.ToString(), etag, default), new WakeAnswer(etag, wakeAt)));
+            Interlocked.Increment(ref _lost);
         }
     }
 
@@ -52,9 +60,11 @@ public sealed class WakeIndexMover : IAsyncDisposable
             try
             {
                 await _index.ReindexAsync(batch, CancellationToken.None);
+                Interlocked.Add(ref _moved, batch.Count);
             }
             catch (Exception ex)
             {
+                Interlocked.Add(ref _lost, batch.Count);
                 _logger.LogWarning(ex, "{Count} wake-time moves were not stored; the deadline sweeper wakes those grains instead", batch.Count);
             }
             batch.Clear();

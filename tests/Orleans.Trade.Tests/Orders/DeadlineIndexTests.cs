@@ -68,6 +68,9 @@ public sealed class DeadlineIndexTests
             w => w is null, $"the provider's payment {paymentId} to wake for nothing", TimeSpan.FromSeconds(20));
         var timeline = await shop.TimelineEventsAsync(orderId);
         Assert.Single(timeline, e => e == "Paid");
+        // Operators see the moves on /metrics: at least the order's and the provider's payment's, none lost.
+        Assert.True(await SiloInspection.MetricAsync(shop.Admin, "trade_deadlines_wake_moves_total") >= 2);
+        Assert.Equal(0, await SiloInspection.MetricAsync(shop.Admin, "trade_deadlines_wake_moves_lost_total"));
     }
 
     [Fact]
