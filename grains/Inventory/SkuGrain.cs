@@ -56,7 +56,7 @@ public sealed class SkuGrain(
     /// client's retry of one goes to the saga at once (which answers from what is stored) instead of being placed again, which
     /// would make the store refuse the whole batch it joined and the SKU write that batch again; a storm of retries of one key
     /// would cost a refused batch each. Keys older than the window or beyond the count are forgotten (then the store's check
-    /// still catches a retry, at that cost).
+    /// still catches a retry, at that cost). Kept as hashes: a new key mistaken for a stored one only goes to the saga.
     /// </summary>
     private readonly RecentKeys _storedKeys = new(TimeSpan.FromMinutes(2), 16_384);
 
