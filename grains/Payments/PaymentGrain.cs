@@ -54,6 +54,12 @@ public sealed class PaymentState : IWakeAtState
     /// <summary>The model's inputs for this payment, in the order of <see cref="RiskFeatureSet"/> (see <see cref="Risk.RiskFeatures.Describe"/>).</summary>
     [Id(25)] public float[]? RiskFeatureValues { get; set; }
     [Id(26)] public string? RiskFeatureSet { get; set; }
+    /// <summary>
+    /// Whether the provider is asked to capture on authorization, decided before it first hears of the payment and stored with
+    /// that write, so a repeat after a crash sends the same request under the same key even if the setting changed meanwhile.
+    /// Null: stored by a version that only ever authorized, which a repeat must do again.
+    /// </summary>
+    [Id(27)] public bool? CaptureAtOnce { get; set; }
 
     /// <summary>The features, named and described, however they were stored.</summary>
     public IReadOnlyList<Risk.RiskFeatureValue> DescribedRiskFeatures() =>
@@ -111,7 +117,11 @@ public sealed class PaymentGrain(
             S.Provider = provider.Name;
             S.CreatedAt = now;
             Note(now, "Created", $"{start.Instrument.Type} {start.Amount.AmountMinor} {start.Amount.Currency}");
-            if (start.Risk is { } attempt)
+            if (start.Risk is null)
+            {
+                DecideCapture();
+            }
+            else if (start.Risk is { } attempt)
             {
                 // Scoring only reads, so it goes into the first write; if it cannot be had now, the first step scores.
                 try
@@ -341,6 +351,7 @@ public sealed class PaymentGrain(
         S.RiskFeatureValues = assessment.Features.Select(f => f.Value).ToArray();
         S.RiskFeatureSet = Risk.RiskFeatures.SetId;
         S.RiskFeatures = null;
+        DecideCapture();
         Note(now, "Scored", $"{assessment.Score.Score} ({assessment.Score.Decision}, model {assessment.Score.ModelVersion})");
         if (assessment.Score.Decision == Risk.RiskDecision.Block)
         {
@@ -370,7 +381,7 @@ public sealed class PaymentGrain(
             if (!S.Answered)
             {
                 var outcome = await provider.AuthorizeAsync(new ProviderAuthorizeRequest(PaymentId, $"{PaymentId}:authorize", start.Amount,
-                    start.Instrument, start.PayBy, CaptureAtOnce()), CancellationToken.None);
+                    start.Instrument, start.PayBy, S.CaptureAtOnce ?? false), CancellationToken.None);
                 S.Answered = true;
                 Apply(now, outcome, "authorize");
                 if (S.Status is PaymentStatus.Authorized or PaymentStatus.Captured)
@@ -502,9 +513,11 @@ public sealed class PaymentGrain(
 
     /// <summary>
     /// Whether the provider captures on authorization (<see cref="PaymentOptions.CaptureWithAuthorization"/>): not for a payment
-    /// the risk model sends to review, which stays authorized only until an analyst decides.
+    /// the risk model sends to review, which stays authorized only until an analyst decides. Decided with the score (or at the
+    /// start, unscored), written before the provider hears of the payment.
     /// </summary>
-    private bool CaptureAtOnce() => options.Value.CaptureWithAuthorization && S.RiskScore?.Decision != Risk.RiskDecision.Review;
+    private void DecideCapture() =>
+        S.CaptureAtOnce = options.Value.CaptureWithAuthorization && S.RiskScore?.Decision != Risk.RiskDecision.Review;
 
     /// <summary>Moves the payment forward on a provider outcome; outcomes that would move it backwards (stale events) are ignored.</summary>
     /// <returns>Whether the state changed.</returns>
