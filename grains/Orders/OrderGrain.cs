@@ -21,7 +21,10 @@ public sealed class OrderGrain(
     private static readonly TimeSpan OutboxRetryPeriod = TimeSpan.FromSeconds(5);
     private readonly OrderOptions _options = orderOptions.Value;
     private IGrainTimer? _outboxRetry;
-    /// <summary>The wake time this activation's last write indexed, while it is known to be what the row holds.</summary>
+    /// <summary>
+    /// The wake time this activation's last write indexed, while it is known to be what the row holds and was brought forward
+    /// for follow-up calls (escrow, stock, refunds) that the write left to do.
+    /// </summary>
     private DateTimeOffset? _indexedWake;
     private bool _indexedWakeKnown;
     private PrepareResult? _prepared;
@@ -678,12 +681,13 @@ public sealed class OrderGrain(
         // change that raised them.
         var outbox = OrderPlacing.TakeOutbox(S, OrderId);
         var wake = NextWake(clock.GetUtcNow());
+        var broughtForward = HasOutboxWork();
         S.CarryWithNextWrite(wake, outbox);
         _indexedWakeKnown = false;
         try
         {
             await state.WriteOrReloadAsync(this);
-            (_indexedWake, _indexedWakeKnown) = (wake, true);
+            (_indexedWake, _indexedWakeKnown) = (wake, broughtForward);
         }
         catch
         {
