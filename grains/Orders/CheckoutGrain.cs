@@ -36,7 +36,8 @@ public sealed class CheckoutGrain(
     NewGrainIds newGrains,
     CachedSkuAvailability skuViews) : Grain, ICheckoutGrain
 {
-    private const string StateName = "checkout";
+    /// <summary>The checkout grain's state name (also written by a SKU that places a one-line checkout itself).</summary>
+    public const string StateName = "checkout";
     private const string ShortReason = "Some lines cannot be had; nothing was reserved.";
     private const string ExpiredReason = "The checkout took too long and expired; nothing is reserved. Check out again with a new Idempotency-Key.";
 

@@ -6,7 +6,7 @@ using Orleans.Trade.Inventory;
 namespace Orleans.Trade.Orders;
 
 public sealed class OrderGrain(
-    [PersistentState(stateName: "order", storageName: StorageNames.Trade)] IPersistentState<OrderState> state,
+    [PersistentState(stateName: OrderGrain.StateName, storageName: StorageNames.Trade)] IPersistentState<OrderState> state,
     IFxRates fxRates,
     IOptions<OrderOptions> orderOptions,
     CachedWarehouses warehouses,
@@ -16,6 +16,9 @@ public sealed class OrderGrain(
     WakeIndexMover wakes,
     ILogger<OrderGrain> logger) : Grain, IOrderGrain, IWakeableGrain, IRemindable
 {
+    /// <summary>The order grain's state name (also written by a SKU placing an order, and named by its wake-time moves).</summary>
+    public const string StateName = "order";
+
     /// <summary>The per-order reminder of earlier versions; a tick now retires it (the deadline index took over).</summary>
     private const string DeadlineReminder = "deadlines";
     private static readonly TimeSpan OutboxRetryPeriod = TimeSpan.FromSeconds(5);
@@ -736,7 +739,7 @@ public sealed class OrderGrain(
             // indexed this order to wake soon in case these calls were cut off; they are done, so its next real deadline instead.
             if (_indexedWakeKnown && !HasOutboxWork() && NextWake(clock.GetUtcNow()) is var next && next != _indexedWake)
             {
-                wakes.Move("order", this.GetGrainId(), state.Etag, next);
+                wakes.Move(StateName, this.GetGrainId(), state.Etag, next);
                 _indexedWake = next;
             }
         }

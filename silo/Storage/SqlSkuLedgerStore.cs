@@ -18,8 +18,8 @@ namespace Orleans.Trade.Silo.Storage;
 public sealed class SqlSkuLedgerStore : ISkuLedgerStore
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General);
-    private const string OrderStateName = "order";
-    private const string CheckoutStateName = "checkout";
+    private const string OrderStateName = OrderGrain.StateName;
+    private const string CheckoutStateName = CheckoutGrain.StateName;
     private readonly TradeDatabase database;
     private readonly Serializer _serializer;
     private readonly string _serviceId;

@@ -51,13 +51,15 @@ public sealed class SandboxPspPaymentState : IWakeAtState
 /// is awaited, at no cost beyond the write each change makes anyway.
 /// </summary>
 public sealed class SandboxPspPaymentGrain(
-    [PersistentState(stateName: "sandboxPspPayment", storageName: StorageNames.Trade)] IPersistentState<SandboxPspPaymentState> state,
+    [PersistentState(stateName: SandboxPspPaymentGrain.StateName, storageName: StorageNames.Trade)] IPersistentState<SandboxPspPaymentState> state,
     SandboxWebhookSender webhooks,
     IOptions<SandboxPspOptions> options,
     TradeClock clock,
     WakeIndexMover wakes,
     ILogger<SandboxPspPaymentGrain> logger) : Grain, ISandboxPspPaymentGrain, IWakeableGrain, IRemindable
 {
+    public const string StateName = "sandboxPspPayment";
+
     /// <summary>The reminder earlier versions registered per payment; one that still exists is dropped when it ticks.</summary>
     private const string HousekeepingReminder = "sandbox-housekeeping";
     private const int MaxStoredAnswers = 256;
@@ -281,7 +283,7 @@ public sealed class SandboxPspPaymentGrain(
         else if (S.Outbox.Count == 0)
         {
             // All out: the row's wake time (the first delivery attempt) moves to what is left to wake for, with no write.
-            wakes.Move("sandboxPspPayment", this.GetGrainId(), state.Etag, S.WakeAt);
+            wakes.Move(StateName, this.GetGrainId(), state.Etag, S.WakeAt);
         }
     }
 
