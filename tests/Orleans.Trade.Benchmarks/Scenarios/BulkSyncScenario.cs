@@ -101,7 +101,9 @@ public static class BulkSyncScenario
         };
         Console.Error.WriteLine($"bench: bulk-sync: {updates:N0} updates in {requests:N0} requests of {batch:N0}, {connections} in flight");
         await using var memory = PeakRss.Watch("silo", silo.ProcessId);
+        var cpu = CpuUse.Start(("silo", silo.ProcessId));
         var result = await LoadRun.RunAsync(plan, client);
+        var cpuUse = cpu.Stop();
         var peakRss = await memory.StopAsync();
         var bulk = result.Kind("bulk");
 
@@ -124,7 +126,8 @@ public static class BulkSyncScenario
         invariants.Check(invalid == 0, "no item invalid", $"{invalid} invalid");
         var note = $"{skus:N0} SKUs (after a warm-up of {warmupText} on {warmSkus.Length:N0} others), {applied:N0} of {updates:N0} updates applied, {stale:N0} stale, {invalid:N0} invalid; {requests:N0} requests of {batch:N0} items, "
             + $"{connections} in flight; ops = items answered applied or stale (a stale item is an older version correctly refused), latency = per bulk request; stopped: {(result.StopReason == "duration" ? $"**at --max-duration ({ctx.MaxDuration.TotalSeconds:F0} s)**" : result.StopReason)}; "
-            + $"answers: {result.StatusSummary}{memory.Caveat}";
-        return new ScenarioRow("bulk-sync (items)", applied + stale, result.Elapsed, bulk, bulk.Errors, invariants, note, PeakRssBytes: peakRss);
+            + $"answers: {result.StatusSummary}; {cpuUse.Describe(applied + stale)} (per item){memory.Caveat}";
+        return new ScenarioRow("bulk-sync (items)", applied + stale, result.Elapsed, bulk, bulk.Errors, invariants, note, PeakRssBytes: peakRss,
+            SiloCpuMicrosPerOp: cpuUse.ProcessMicrosPerOp(applied + stale));
     }
 }

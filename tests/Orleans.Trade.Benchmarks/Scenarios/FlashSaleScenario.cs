@@ -75,15 +75,18 @@ public static class FlashSaleScenario
                 Interlocked.Increment(ref captured);
             }
         });
+        var cpu = psp is null ? CpuUse.Start(("silo", silo.ProcessId)) : CpuUse.Start(("silo", silo.ProcessId), ("PSP silo", psp.ProcessId));
         var result = await LoadRun.RunAsync(plan, client);
+        var cpuUse = cpu.Stop();
         var peakRss = await memory.StopAsync();
         var checkout = result.Kind("checkout");
         Console.Error.WriteLine($"bench: {name}: {checkout.Ok:N0} sold in {result.Elapsed.TotalSeconds:F1} s ({result.StopReason}); checking");
         var invariants = await shop.CheckCheckoutsAsync(new Dictionary<string, long> { [HotSku] = units }, acked, checkout.Errors, (int)warmup.Kind("checkout").Ok);
         var note = $"{checkout.Ok:N0} of {units:N0} units sold, {Mode(result)}; stopped: {StopText(result, ctx)}; answers: {result.StatusSummary}"
             + (paid ? $"; {captured:N0} of the 201s carry a captured card payment; the sandbox PSP runs in a silo process of its own on this machine" : "")
-            + $"; checked: {string.Join("; ", invariants.Checked)}{memory.Caveat}";
-        return new ScenarioRow(name, checkout.Ok, result.Elapsed, checkout, checkout.Errors, invariants, note, ComparedToYardsticks: true, PeakRssBytes: peakRss);
+            + $"; {cpuUse.Describe(checkout.Ok)}; checked: {string.Join("; ", invariants.Checked)}{memory.Caveat}";
+        return new ScenarioRow(name, checkout.Ok, result.Elapsed, checkout, checkout.Errors, invariants, note, ComparedToYardsticks: true, PeakRssBytes: peakRss,
+            SiloCpuMicrosPerOp: cpuUse.Processes[0].Seconds * 1e6 / Math.Max(1, checkout.Ok));
     }
 
     public static async Task<ScenarioRow> PeerAsync(BenchContext ctx)
@@ -98,7 +101,9 @@ public static class FlashSaleScenario
         await peer.LoadStockAsync(HotSku, units);
         Console.Error.WriteLine($"bench: peer: {units:N0} units, {buyers} buyers");
         var acked = 0L;
+        var cpu = CpuUse.Start(("harness (load generator and peer)", Environment.ProcessId));
         var result = await LoadRun.RunAsync(CheckoutPlan(buyers, HotSku, null, ctx.MaxDuration, ctx.Rate, null, _ => Interlocked.Increment(ref acked), "/peer/checkout"), client);
+        var cpuUse = cpu.Stop();
         var checkout = result.Kind("checkout");
         var (ordered, orders, remaining) = await peer.CountAsync(HotSku);
         var invariants = new Invariants();
@@ -106,7 +111,7 @@ public static class FlashSaleScenario
         invariants.Check(remaining >= 0, "never below zero", $"remaining {remaining}");
         invariants.Check(checkout.Errors == 0 ? orders == acked : orders >= acked, "order rows = 201 answers", $"{orders} rows, {acked} answers");
         var note = $"one transaction per checkout (guarded UPDATE, INSERT, COMMIT) on the same PostgreSQL, pool 64; {checkout.Ok:N0} of {units:N0} units sold, "
-            + $"{Mode(result)}; stopped: {StopText(result, ctx)}; answers: {result.StatusSummary}";
+            + $"{Mode(result)}; stopped: {StopText(result, ctx)}; answers: {result.StatusSummary}; {cpuUse.Describe(checkout.Ok)}";
         return new ScenarioRow("peer (relational checkout)", checkout.Ok, result.Elapsed, checkout, checkout.Errors, invariants, note, Yardstick: "peer");
     }
 
@@ -117,9 +122,12 @@ public static class FlashSaleScenario
         using var client = LoadRun.CreateClient(ceiling.BaseAddress, buyers, null);
         await LoadRun.RunAsync(CheckoutPlan(buyers, HotSku, null, TimeSpan.FromMinutes(1), null, Math.Max(ctx.WarmupCount ?? 0, 5_000), path: "/ceiling/checkout"), client);
         Console.Error.WriteLine($"bench: ceiling: {buyers} connections for {ctx.CeilingDuration.TotalSeconds:F0} s");
+        var cpu = CpuUse.Start(("harness (load generator and ceiling)", Environment.ProcessId));
         var result = await LoadRun.RunAsync(CheckoutPlan(buyers, HotSku, null, ctx.CeilingDuration, ctx.Rate, null, path: "/ceiling/checkout"), client);
+        var cpuUse = cpu.Stop();
         var checkout = result.Kind("checkout");
-        var note = $"parses the same checkout JSON, answers 201 without work; {Mode(result)} for {ctx.CeilingDuration.TotalSeconds:F0} s; answers: {result.StatusSummary}";
+        var note = $"parses the same checkout JSON, answers 201 without work; {Mode(result)} for {ctx.CeilingDuration.TotalSeconds:F0} s; answers: {result.StatusSummary}; "
+            + cpuUse.Describe(checkout.Ok);
         return new ScenarioRow("ceiling (parse and answer)", checkout.Ok, result.Elapsed, checkout, checkout.Errors, null, note, Yardstick: "ceiling");
     }
 

@@ -75,7 +75,9 @@ public static class MixedScenario
         };
         Console.Error.WriteLine($"bench: mixed: {buyers} connections for {duration.TotalSeconds:F0} s");
         await using var memory = PeakRss.Watch("silo", silo.ProcessId);
+        var cpu = CpuUse.Start(("silo", silo.ProcessId));
         var result = await LoadRun.RunAsync(plan, client);
+        var cpuUse = cpu.Stop();
         var peakRss = await memory.StopAsync();
         Console.Error.WriteLine("bench: mixed: checking");
         var loaded = skuIds.Select((s, i) => (s, stockPerSku + added[i])).ToDictionary(p => p.s, p => p.Item2, StringComparer.Ordinal);
@@ -87,7 +89,8 @@ public static class MixedScenario
         {
             new("mixed (all requests)", total.Ok, result.Elapsed, total, errors, invariants,
                 $"{Describe(skus, stockPerSku)}; {FlashSaleScenario.Mode(result)} for {duration.TotalSeconds:F0} s; {acked.Count:N0} orders, the hottest SKU took {hottest:N0}; "
-                + $"answers: {result.StatusSummary}; checked every SKU and every 201 order: {string.Join("; ", invariants.Checked)}{memory.Caveat}", PeakRssBytes: peakRss),
+                + $"answers: {result.StatusSummary}; {cpuUse.Describe(total.Ok)}; checked every SKU and every 201 order: {string.Join("; ", invariants.Checked)}{memory.Caveat}",
+                PeakRssBytes: peakRss, SiloCpuMicrosPerOp: cpuUse.ProcessMicrosPerOp(total.Ok)),
         };
         foreach (var (kind, label) in new[] { ("checkout", "mixed: checkouts"), ("read", "mixed: SKU reads"), ("stock update", "mixed: ERP stock updates") })
         {

@@ -29,10 +29,11 @@ public sealed class Invariants
 /// One row of the results table. <see cref="Ops"/> are requests that did their work (201 checkouts, 200 reads, applied stock
 /// updates); throughput is ops per second of <see cref="Elapsed"/>. <see cref="Yardstick"/> marks the peer and the ceiling;
 /// <see cref="ComparedToYardsticks"/> rows get ratios to them. <see cref="PeakRssBytes"/>: the highest resident memory of a silo
-/// process during the load (null for rows without a silo of their own).
+/// process during the load (null for rows without a silo of their own). <see cref="SiloCpuMicrosPerOp"/>: the CPU time the
+/// row's silo processes used during the load, per op (see <see cref="Harness.CpuUse"/>).
 /// </summary>
 public sealed record ScenarioRow(string Scenario, long Ops, TimeSpan Elapsed, KindResult Latency, long Errors, Invariants? Invariants, string Note,
-    string? Yardstick = null, bool ComparedToYardsticks = false, long? PeakRssBytes = null)
+    string? Yardstick = null, bool ComparedToYardsticks = false, long? PeakRssBytes = null, double? SiloCpuMicrosPerOp = null)
 {
     public double Throughput => Elapsed.TotalSeconds > 0 ? Ops / Elapsed.TotalSeconds : 0;
 }
@@ -55,15 +56,16 @@ public static class LoadReport
         text.AppendLine(c, $"- settings: {string.Join(", ", settings.Select(s => $"{s.Key}={s.Value}"))}");
         text.AppendLine(c, $"- measured: {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC");
         text.AppendLine();
-        text.AppendLine("| scenario | ops | duration s | ops/s | p50 ms | p90 ms | p99 ms | p99.9 ms | errors | peak RSS MiB | × peer | × ceiling | invariants |");
-        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        text.AppendLine("| scenario | ops | duration s | ops/s | p50 ms | p90 ms | p99 ms | p99.9 ms | errors | peak RSS MiB | silo CPU µs/op | × peer | × ceiling | invariants |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         foreach (var r in rows)
         {
             var toPeer = r.ComparedToYardsticks && peer is { Throughput: > 0 } ? (r.Throughput / peer.Throughput).ToString("F3", c) : "—";
             var toCeiling = r.ComparedToYardsticks && ceiling is { Throughput: > 0 } ? (r.Throughput / ceiling.Throughput).ToString("F4", c) : "—";
             var invariants = r.Invariants is null ? "—" : r.Invariants.Hold ? "OK" : $"**violated** ({r.Invariants.Violations.Count})";
             var rss = r.PeakRssBytes is { } bytes ? Harness.PeakRss.MiB(bytes) : "—";
-            text.AppendLine(c, $"| {r.Scenario} | {r.Ops:N0} | {r.Elapsed.TotalSeconds:F1} | {r.Throughput:N1} | {r.Latency.PercentileMs(50):F1} | {r.Latency.PercentileMs(90):F1} | {r.Latency.PercentileMs(99):F1} | {r.Latency.PercentileMs(99.9):F1} | {r.Errors:N0} | {rss} | {toPeer} | {toCeiling} | {invariants} |");
+            var cpu = r.SiloCpuMicrosPerOp is { } micros ? micros.ToString("N0", c) : "—";
+            text.AppendLine(c, $"| {r.Scenario} | {r.Ops:N0} | {r.Elapsed.TotalSeconds:F1} | {r.Throughput:N1} | {r.Latency.PercentileMs(50):F1} | {r.Latency.PercentileMs(90):F1} | {r.Latency.PercentileMs(99):F1} | {r.Latency.PercentileMs(99.9):F1} | {r.Errors:N0} | {rss} | {cpu} | {toPeer} | {toCeiling} | {invariants} |");
         }
         text.AppendLine();
         foreach (var r in rows.Where(r => r.Note.Length > 0))
