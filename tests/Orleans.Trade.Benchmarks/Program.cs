@@ -33,3 +33,8 @@ catch (ArgumentException e)
     Console.Error.WriteLine(e.Message);
     return 2;
 }
+catch (Orleans.Trade.Benchmarks.Harness.BenchmarkBusyException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 3;
+}

@@ -5,18 +5,22 @@ namespace Orleans.Trade.Benchmarks.Harness;
 
 /// <summary>
 /// A throw-away PostgreSQL 15 started with deploy/dev-postgres.sh (fsync and synchronous commit on, as in production) in a
-/// folder under /tmp; every scenario gets a database of its own. Destroyed at the end unless --keep-postgres is given.
+/// folder under /tmp; every scenario gets a database of its own. Destroyed at the end unless --keep-postgres is given. One run
+/// at a time per folder: a second run would stop or destroy the first one's server under it, so it holds a lock file beside
+/// the folder for as long as it runs (the kernel drops it when the process ends, however it ends).
 /// </summary>
 public sealed class BenchPostgres : IAsyncDisposable
 {
     private readonly string _dataDir;
     private readonly bool _keep;
+    private readonly FileStream _lock;
 
-    private BenchPostgres(string dataDir, string adminConnectionString, bool keep)
+    private BenchPostgres(string dataDir, string adminConnectionString, bool keep, FileStream runLock)
     {
         _dataDir = dataDir;
         AdminConnectionString = adminConnectionString;
         _keep = keep;
+        _lock = runLock;
     }
 
     public string AdminConnectionString { get; }
@@ -28,11 +32,21 @@ public sealed class BenchPostgres : IAsyncDisposable
 
     public static async Task<BenchPostgres> StartAsync(string dataDir, bool keep)
     {
+        var runLock = TakeRunLock(dataDir);
         Console.Error.WriteLine($"bench: starting PostgreSQL in {dataDir}");
-        var output = await RunScriptAsync(dataDir, "start");
-        var connection = output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1].Trim();
+        string connection;
+        try
+        {
+            var output = await RunScriptAsync(dataDir, "start");
+            connection = output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1].Trim();
+        }
+        catch
+        {
+            await runLock.DisposeAsync();
+            throw;
+        }
         // The silo and the peer each get a pool of 64 (the script's default); the checker needs a few more.
-        var server = new BenchPostgres(dataDir, connection, keep);
+        var server = new BenchPostgres(dataDir, connection, keep, runLock);
         await using var db = new NpgsqlConnection(connection);
         await db.OpenAsync();
         await using var command = new NpgsqlCommand("SELECT current_setting('server_version') || ', fsync ' || current_setting('fsync') || ', synchronous_commit ' || current_setting('synchronous_commit')", db);
@@ -57,8 +71,30 @@ public sealed class BenchPostgres : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        NpgsqlConnection.ClearAllPools();
-        await RunScriptAsync(_dataDir, _keep ? "stop" : "destroy");
+        try
+        {
+            NpgsqlConnection.ClearAllPools();
+            await RunScriptAsync(_dataDir, _keep ? "stop" : "destroy");
+        }
+        finally
+        {
+            await _lock.DisposeAsync();
+        }
+    }
+
+    /// <summary>An exclusive lock on <c>&lt;dataDir&gt;.lock</c> (flock under .NET's FileShare.None), or a clear refusal.</summary>
+    private static FileStream TakeRunLock(string dataDir)
+    {
+        var path = Path.GetFullPath(dataDir).TrimEnd('/') + ".lock";
+        try
+        {
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new BenchmarkBusyException(
+                $"Another benchmark run is using {dataDir} ({path} is locked): run one at a time, or give this one its own --pg-dir.", e);
+        }
     }
 
     private static async Task<string> RunScriptAsync(string dataDir, string verb)
@@ -82,3 +118,6 @@ public sealed class BenchPostgres : IAsyncDisposable
         return await stdout;
     }
 }
+
+/// <summary>Another run holds the PostgreSQL folder this one was asked to use.</summary>
+public sealed class BenchmarkBusyException(string message, Exception inner) : Exception(message, inner);
