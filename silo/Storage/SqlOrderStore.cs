@@ -1,5 +1,7 @@
 using System.Data.Common;
 using System.Text;
+using Npgsql;
+using NpgsqlTypes;
 using Orleans.Trade.Api.Orders;
 using Orleans.Trade.Common;
 using Orleans.Trade.Orders;
@@ -55,15 +57,26 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
         var tickets = outboxes.SelectMany(o => o.Tickets).ToArray();
         if (database.Provider == StorageProvider.Postgres)
         {
-            await connection.Command("""
-                    INSERT INTO orders (order_id, buyer_id, seller_id, status, seller_total_minor, seller_currency, buyer_total_minor, buyer_currency,
-                                        line_count, source, late, created_at, updated_at, version)
-                    SELECT * FROM unnest(@ids, @buyers, @sellers, @statuses, @sellerTotals, @sellerCurrencies, @buyerTotals, @buyerCurrencies,
-                                         @lines, @sources, @lates, @createds, @updateds, @versions)
-                    ON CONFLICT (order_id) DO UPDATE SET
-                        status = excluded.status, seller_total_minor = excluded.seller_total_minor, buyer_total_minor = excluded.buyer_total_minor,
-                        late = excluded.late, updated_at = excluded.updated_at, version = excluded.version
-                    WHERE orders.version <= excluded.version
+            // One statement (the notifications' insert carries the order rows' upsert as a data-modifying CTE), so one round trip
+            // inside the writer's transaction: a hot SKU's write waits for every round trip of its transaction.
+            var command = connection.Command("""
+                    WITH upserted AS (
+                        INSERT INTO orders (order_id, buyer_id, seller_id, status, seller_total_minor, seller_currency, buyer_total_minor,
+                                            buyer_currency, line_count, source, late, created_at, updated_at, version)
+                        SELECT * FROM unnest(@ids, @buyers, @sellers, @statuses, @sellerTotals, @sellerCurrencies, @buyerTotals, @buyerCurrencies,
+                                             @lines, @sources, @lates, @createds, @updateds, @versions)
+                        ON CONFLICT (order_id) DO UPDATE SET
+                            status = excluded.status, seller_total_minor = excluded.seller_total_minor, buyer_total_minor = excluded.buyer_total_minor,
+                            late = excluded.late, updated_at = excluded.updated_at, version = excluded.version
+                        WHERE orders.version <= excluded.version
+                    )
+                    INSERT INTO order_notifications (notification_id, order_id, recipient, channels, event, status, created_at, next_attempt_at,
+                                                     attempts, delivered_at, last_error)
+                    SELECT n.id, n.order_id, n.recipient, n.channels, n.event, n.status, n.at, n.at,
+                           CASE WHEN @skip THEN 1 ELSE 0 END, CASE WHEN @skip THEN n.at END, CASE WHEN @skip THEN @skipNote END
+                    FROM unnest(@notificationIds, @notificationOrders, @recipients, @channels, @events, @notificationStatuses, @notificationAts)
+                         AS n(id, order_id, recipient, channels, event, status, at)
+                    ON CONFLICT (notification_id) DO NOTHING
                     """, transaction)
                 .With("ids", summaries.Select(o => o.OrderId).ToArray()).With("buyers", summaries.Select(o => o.BuyerId).ToArray())
                 .With("sellers", summaries.Select(o => o.SellerId).ToArray()).With("statuses", summaries.Select(o => o.Status.ToString()).ToArray())
@@ -76,23 +89,20 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
                 .With("createds", summaries.Select(o => o.CreatedAt.UtcDateTime).ToArray())
                 .With("updateds", summaries.Select(o => o.UpdatedAt.UtcDateTime).ToArray())
                 .With("versions", summaries.Select(o => o.Version).ToArray())
-                .ExecuteNonQueryAsync(cancellationToken);
-            if (notifications.Length > 0)
+                .With("skip", _skipOnInsert).With("skipNote", NotificationDispatcher.SkippedNote)
+                .With("notificationIds", notifications.Select(n => n.NotificationId).ToArray())
+                .With("notificationOrders", notifications.Select(n => n.OrderId).ToArray())
+                .With("recipients", notifications.Select(n => n.Recipient).ToArray()).With("channels", notifications.Select(n => n.Channels).ToArray())
+                .With("events", notifications.Select(n => n.Event).ToArray())
+                .With("notificationStatuses", notifications.Select(n => n.Status.ToString()).ToArray());
+            await using (command)
             {
-                await connection.Command("""
-                        INSERT INTO order_notifications (notification_id, order_id, recipient, channels, event, status, created_at, next_attempt_at,
-                                                         attempts, delivered_at, last_error)
-                        SELECT n.id, n.order_id, n.recipient, n.channels, n.event, n.status, n.at, n.at,
-                               CASE WHEN @skip THEN 1 ELSE 0 END, CASE WHEN @skip THEN n.at END, CASE WHEN @skip THEN @skipNote END
-                        FROM unnest(@ids, @orders, @recipients, @channels, @events, @statuses, @ats) AS n(id, order_id, recipient, channels, event, status, at)
-                        ON CONFLICT (notification_id) DO NOTHING
-                        """, transaction)
-                    .With("skip", _skipOnInsert).With("skipNote", NotificationDispatcher.SkippedNote)
-                    .With("ids", notifications.Select(n => n.NotificationId).ToArray()).With("orders", notifications.Select(n => n.OrderId).ToArray())
-                    .With("recipients", notifications.Select(n => n.Recipient).ToArray()).With("channels", notifications.Select(n => n.Channels).ToArray())
-                    .With("events", notifications.Select(n => n.Event).ToArray()).With("statuses", notifications.Select(n => n.Status.ToString()).ToArray())
-                    .With("ats", notifications.Select(n => n.At.UtcDateTime).ToArray())
-                    .ExecuteNonQueryAsync(cancellationToken);
+                // Typed, as an empty array carries no element to infer a time zone from.
+                command.Parameters.Add(new NpgsqlParameter("notificationAts", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
+                {
+                    Value = notifications.Select(n => n.At.UtcDateTime).ToArray(),
+                });
+                await command.ExecuteNonQueryAsync(cancellationToken);
             }
         }
         else

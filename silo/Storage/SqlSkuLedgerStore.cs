@@ -237,64 +237,67 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
         return inserted;
     }
 
+    /// <summary>
+    /// The SKUs' aggregates (each only at its expected version) and, for the SKUs whose aggregate was applied, their reservations
+    /// closed and opened: one statement, so one round trip inside the SKU write's transaction (it sits on the hot SKU's critical
+    /// path: the SKU has one write in flight at a time).
+    /// </summary>
     private static async Task<HashSet<string>> WritePostgresAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<SkuLedgerWrite> writes,
         CancellationToken cancellationToken)
     {
-        var applied = new HashSet<string>(StringComparer.Ordinal);
-        await using (var reader = await connection.Command("""
-                    WITH input AS (
-                        SELECT * FROM unnest(@skus, @expected, @states, @ats) AS i(sku_id, expected, state, at)
-                    ), inserted AS (
-                        INSERT INTO sku_ledger (sku_id, version, state, updated_at)
-                        SELECT sku_id, 1, CAST(state AS jsonb), at FROM input WHERE expected = 0
-                        ON CONFLICT (sku_id) DO NOTHING
-                        RETURNING sku_id
-                    ), updated AS (
-                        UPDATE sku_ledger AS l SET version = i.expected + 1, state = CAST(i.state AS jsonb), updated_at = i.at
-                        FROM input AS i
-                        WHERE i.expected > 0 AND l.sku_id = i.sku_id AND l.version = i.expected
-                        RETURNING l.sku_id
-                    )
+        var closed = writes.SelectMany(w => w.Closed.Select(id => (w.SkuId, Id: id))).ToArray();
+        var opened = writes.SelectMany(w => w.Opened.Select(r => (w.SkuId, Reservation: r))).ToArray();
+        await using var command = connection.Command("""
+                WITH input AS (
+                    SELECT * FROM unnest(@skus, @expected, @states, @ats) AS i(sku_id, expected, state, at)
+                ), inserted AS (
+                    INSERT INTO sku_ledger (sku_id, version, state, updated_at)
+                    SELECT sku_id, 1, CAST(state AS jsonb), at FROM input WHERE expected = 0
+                    ON CONFLICT (sku_id) DO NOTHING
+                    RETURNING sku_id
+                ), updated AS (
+                    UPDATE sku_ledger AS l SET version = i.expected + 1, state = CAST(i.state AS jsonb), updated_at = i.at
+                    FROM input AS i
+                    WHERE i.expected > 0 AND l.sku_id = i.sku_id AND l.version = i.expected
+                    RETURNING l.sku_id
+                ), applied AS (
                     SELECT sku_id FROM inserted UNION ALL SELECT sku_id FROM updated
-                    """, transaction)
-                   .With("skus", writes.Select(w => w.SkuId).ToArray())
-                   .With("expected", writes.Select(w => w.ExpectedVersion).ToArray())
-                   .With("states", writes.Select(w => JsonSerializer.Serialize(w.State, Json)).ToArray())
-                   .With("ats", writes.Select(w => w.State.UpdatedAt.UtcDateTime).ToArray())
-                   .ExecutePreparedReaderAsync(cancellationToken))
+                ), closed AS (
+                    DELETE FROM sku_reservations r USING unnest(@closedSkus, @closedIds) AS c(sku_id, reservation_id)
+                    WHERE r.sku_id = c.sku_id AND r.reservation_id = c.reservation_id AND c.sku_id IN (SELECT sku_id FROM applied)
+                ), opened AS (
+                    -- A reservation opened earlier comes again when its hold becomes firm: only its hold changes.
+                    INSERT INTO sku_reservations (sku_id, reservation_id, parts, reserved_at, hold_until)
+                    SELECT o.sku, o.id, CAST(o.parts AS jsonb), o.at, o.hold
+                    FROM unnest(@openedSkus, @openedIds, @parts, @openedAts, @holds) AS o(sku, id, parts, at, hold)
+                    WHERE o.sku IN (SELECT sku_id FROM applied)
+                    ON CONFLICT (sku_id, reservation_id) DO UPDATE SET hold_until = excluded.hold_until
+                )
+                SELECT sku_id FROM applied
+                """, transaction)
+            .With("skus", writes.Select(w => w.SkuId).ToArray())
+            .With("expected", writes.Select(w => w.ExpectedVersion).ToArray())
+            .With("states", writes.Select(w => JsonSerializer.Serialize(w.State, Json)).ToArray())
+            .With("ats", writes.Select(w => w.State.UpdatedAt.UtcDateTime).ToArray())
+            .With("closedSkus", closed.Select(c => c.SkuId).ToArray())
+            .With("closedIds", closed.Select(c => c.Id).ToArray())
+            .With("openedSkus", opened.Select(o => o.SkuId).ToArray())
+            .With("openedIds", opened.Select(o => o.Reservation.ReservationId).ToArray())
+            .With("parts", opened.Select(o => JsonSerializer.Serialize(o.Reservation.Parts, Json)).ToArray());
+        // Typed, as an empty array carries no element to infer a time zone from.
+        command.Parameters.Add(new NpgsqlParameter("openedAts", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
         {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                applied.Add(reader.GetString(0));
-            }
-        }
-        var mine = writes.Where(w => applied.Contains(w.SkuId)).ToArray();
-        var closed = mine.SelectMany(w => w.Closed.Select(id => (w.SkuId, Id: id))).ToArray();
-        if (closed.Length > 0)
+            Value = opened.Select(o => o.Reservation.ReservedAt.UtcDateTime).ToArray(),
+        });
+        command.Parameters.Add(new NpgsqlParameter("holds", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
         {
-            await connection.Command(
-                    "DELETE FROM sku_reservations r USING unnest(@skus, @ids) AS c(sku_id, reservation_id) WHERE r.sku_id = c.sku_id AND r.reservation_id = c.reservation_id",
-                    transaction)
-                .With("skus", closed.Select(c => c.SkuId).ToArray()).With("ids", closed.Select(c => c.Id).ToArray())
-                .ExecuteNonQueryAsync(cancellationToken);
-        }
-        var opened = mine.SelectMany(w => w.Opened.Select(r => (w.SkuId, Reservation: r))).ToArray();
-        if (opened.Length > 0)
+            Value = opened.Select(o => o.Reservation.HoldUntil is { } h ? h.UtcDateTime : (DateTime?)null).ToArray(),
+        });
+        var applied = new HashSet<string>(StringComparer.Ordinal);
+        await using var reader = await command.ExecutePreparedReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
         {
-            await using var insert = connection.Command(
-                    "INSERT INTO sku_reservations (sku_id, reservation_id, parts, reserved_at, hold_until) " +
-                    "SELECT r.sku, r.id, CAST(r.parts AS jsonb), r.at, r.hold FROM unnest(@skus, @ids, @parts, @ats, @holds) AS r(sku, id, parts, at, hold) " +
-                    "ON CONFLICT (sku_id, reservation_id) DO UPDATE SET hold_until = excluded.hold_until", transaction)
-                .With("skus", opened.Select(o => o.SkuId).ToArray())
-                .With("ids", opened.Select(o => o.Reservation.ReservationId).ToArray())
-                .With("parts", opened.Select(o => JsonSerializer.Serialize(o.Reservation.Parts, Json)).ToArray())
-                .With("ats", opened.Select(o => o.Reservation.ReservedAt.UtcDateTime).ToArray());
-            // A reservation opened earlier comes again when its hold becomes firm: only its hold changes.
-            insert.Parameters.Add(new NpgsqlParameter("holds", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
-            {
-                Value = opened.Select(o => o.Reservation.HoldUntil is { } h ? h.UtcDateTime : (DateTime?)null).ToArray(),
-            });
-            await insert.ExecuteNonQueryAsync(cancellationToken);
+            applied.Add(reader.GetString(0));
         }
         return applied;
     }

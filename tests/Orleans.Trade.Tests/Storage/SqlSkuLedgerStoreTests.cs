@@ -149,6 +149,37 @@ public sealed class SqlSkuLedgerStoreTests
         Assert.Equal(["order-1:0"], (await stores.Skus.LoadAsync("sku-a", CancellationToken.None))!.Reservations.Select(r => r.ReservationId));
     }
 
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Reservations_change_only_with_their_skus_applied_write(string provider)
+    {
+        await using var stores = await Open(provider);
+        StockReservation Held(string id) => new(id, [new StockAllocationPart("wh-de", 1, null)], Now);
+        SkuState State() => new()
+        {
+            Catalog = Catalog,
+            Warehouses = { ["wh-de"] = new WarehouseStock("wh-de", 10, 2, 2, Now) },
+            CreatedAt = Now,
+            UpdatedAt = Now,
+        };
+        Assert.Equal(1, await stores.Skus.WriteAsync(new SkuLedgerWrite("sku-a", 0, State(), [Held("a1"), Held("a2")], []), CancellationToken.None));
+        Assert.Equal(1, await stores.Skus.WriteAsync(new SkuLedgerWrite("sku-b", 0, State(), [Held("b1"), Held("b2")], []), CancellationToken.None));
+
+        // Together (one batch when they meet): sku-a's write is at its version and closes a1 and opens a3; sku-b's comes from an
+        // activation still at version 0, so neither its close of b1 nor its new b3 may land.
+        var applied = stores.Skus.WriteAsync(new SkuLedgerWrite("sku-a", 1, State(), [Held("a3")], ["a1"]), CancellationToken.None);
+        var stale = Attempt(stores.Skus.WriteAsync(new SkuLedgerWrite("sku-b", 0, State(), [Held("b3")], ["b1"]), CancellationToken.None));
+        Assert.Equal(2, await applied);
+        Assert.IsType<SkuLedgerConflictException>((await stale).Error);
+
+        var a = await stores.Skus.LoadAsync("sku-a", CancellationToken.None);
+        Assert.Equal(2, a!.Version);
+        Assert.Equal(["a2", "a3"], a.Reservations.Select(r => r.ReservationId).Order(StringComparer.Ordinal));
+        var b = await stores.Skus.LoadAsync("sku-b", CancellationToken.None);
+        Assert.Equal(1, b!.Version);
+        Assert.Equal(["b1", "b2"], b.Reservations.Select(r => r.ReservationId).Order(StringComparer.Ordinal));
+    }
+
     private static async Task<(long? Version, Exception? Error)> Attempt(Task<long> write)
     {
         try
