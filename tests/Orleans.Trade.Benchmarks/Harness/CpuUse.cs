@@ -57,7 +57,7 @@ public sealed class CpuUse
         {
             if (ops <= 0)
             {
-                return "";
+                return "CPU per op: no op in the window";
             }
             var c = CultureInfo.InvariantCulture;
             var parts = Processes.Select(p => string.Create(c, $"{p.Label} {p.Seconds * 1e6 / ops:N0} µs"))
