@@ -14,6 +14,9 @@
 #   PGDEV_DIR  cluster folder (default: <repo>/.pgdata/<name>, name "dev")
 #   PG_BIN     PostgreSQL binaries (default: /usr/lib/postgresql/15/bin)
 #   PGDEV_DB   database to create (default: trade)
+#   PGDEV_CONF extra server settings, one "name = value" per line, appended to
+#              the cluster's configuration at each start (e.g. memory and
+#              checkpoint sizes for a benchmark; durability stays on)
 #
 # Only the connection string goes to stdout; diagnostics go to stderr.
 # Listens on 127.0.0.1 only, trust auth, fsync on. initdb and postgres refuse
@@ -168,6 +171,9 @@ full_page_writes = on
 timezone = 'UTC'
 log_timezone = 'UTC'
 EOF
+    if [[ -n "${PGDEV_CONF:-}" ]]; then
+        printf '# From PGDEV_CONF\n%s\n' "$PGDEV_CONF" >>"$data/dev-postgres.conf"
+    fi
     [[ $EUID -eq 0 ]] && chown postgres:postgres "$data/dev-postgres.conf"
     return 0
 }
