@@ -117,11 +117,7 @@ public sealed class PaymentGrain(
             S.Provider = provider.Name;
             S.CreatedAt = now;
             Note(now, "Created", $"{start.Instrument.Type} {start.Amount.AmountMinor} {start.Amount.Currency}");
-            if (start.Risk is null)
-            {
-                DecideCapture();
-            }
-            else if (start.Risk is { } attempt)
+            if (start.Risk is { } attempt)
             {
                 // Scoring only reads, so it goes into the first write; if it cannot be had now, the first step scores.
                 try
@@ -132,6 +128,10 @@ public sealed class PaymentGrain(
                 {
                     logger.LogWarning(ex, "Payment {PaymentId} could not be scored at once; its first step scores it", PaymentId);
                 }
+            }
+            else
+            {
+                DecideCapture();
             }
             // The attempt (and its score) exists before the provider hears of it. A crash from here on is picked up by the deadline
             // index (ResumeAt, in this same write), so a payment costs no reminder of its own unless it stalls.
