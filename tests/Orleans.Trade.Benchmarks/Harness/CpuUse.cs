@@ -49,8 +49,15 @@ public sealed class CpuUse
     /// <summary>CPU seconds of the window: per watched process, PostgreSQL's, the machine's, and the wall-clock seconds.</summary>
     public sealed record Result(IReadOnlyList<(string Label, double Seconds)> Processes, double PostgresSeconds, double MachineSeconds, double WallSeconds)
     {
-        /// <summary>The watched processes' CPU microseconds per op together (null without a process or an op).</summary>
-        public double? ProcessMicrosPerOp(long ops) => ops > 0 && Processes.Count > 0 ? Processes.Sum(p => p.Seconds) * 1e6 / ops : null;
+        /// <summary>
+        /// The watched processes' CPU microseconds per op together, or only those labelled <paramref name="label"/> (null without
+        /// such a process or an op).
+        /// </summary>
+        public double? ProcessMicrosPerOp(long ops, string? label = null)
+        {
+            var watched = Processes.Where(p => label is null || p.Label == label).ToArray();
+            return ops > 0 && watched.Length > 0 ? watched.Sum(p => p.Seconds) * 1e6 / ops : null;
+        }
 
         /// <summary>"CPU per op: silo 172 µs, PostgreSQL 98 µs, machine 415 µs (1.93 cores busy of 2)".</summary>
         public string Describe(long ops)

@@ -88,7 +88,7 @@ public static class FlashSaleScenario
             + (paid ? $"; {captured:N0} of the 201s carry a captured card payment; the sandbox PSP runs in a silo process of its own on this machine" : "")
             + $"; {cpuUse.Describe(checkout.Ok)}{(roundTrips.Length > 0 ? "; " + roundTrips : "")}; checked: {string.Join("; ", invariants.Checked)}{memory.Caveat}";
         return new ScenarioRow(name, checkout.Ok, result.Elapsed, checkout, checkout.Errors, invariants, note, ComparedToYardsticks: true, PeakRssBytes: peakRss,
-            SiloCpuMicrosPerOp: cpuUse.Processes[0].Seconds * 1e6 / Math.Max(1, checkout.Ok));
+            SiloCpuMicrosPerOp: cpuUse.ProcessMicrosPerOp(checkout.Ok, "silo")); // the shop's silo, not the sandbox PSP's
     }
 
     public static async Task<ScenarioRow> PeerAsync(BenchContext ctx)
