@@ -3,14 +3,27 @@ using System.Diagnostics.Metrics;
 
 namespace Orleans.Trade.Silo.Storage;
 
-/// <summary>The storage batchers' instruments (meter <c>Orleans.Trade.Storage</c>, exported on <c>/metrics</c>).</summary>
-internal static class StorageInstruments
+/// <summary>
+/// The storage batchers' instruments (meter <c>Orleans.Trade.Storage</c>, exported on <c>/metrics</c>). Both histograms advise
+/// their own bucket boundaries: OpenTelemetry's defaults (0, 5, 10, 25 … 10,000) suit milliseconds, so a duration in seconds
+/// would land whole in the first bucket and give no percentile.
+/// </summary>
+public static class StorageInstruments
 {
-    public static readonly Meter Meter = new("Orleans.Trade.Storage");
-    public static readonly Histogram<int> BatchSize = Meter.CreateHistogram<int>("trade.storage.batch.size", "{item}",
-        "Items carried by one database round trip of a storage batcher.");
-    public static readonly Histogram<double> RoundTrip = Meter.CreateHistogram<double>("trade.storage.round_trip.duration", "s",
-        "Duration of one database round trip of a storage batcher.");
+    /// <summary>Round-trip duration buckets, in seconds: fine from 1 ms to 100 ms, where a healthy write lies, then coarse to 10 s.</summary>
+    public static IReadOnlyList<double> RoundTripBoundaries { get; } =
+        [0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.0125, 0.015, 0.0175, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+    /// <summary>Items per round trip: powers of two up to the largest batch a batcher may be configured with.</summary>
+    public static IReadOnlyList<int> BatchSizeBoundaries { get; } = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096];
+
+    internal static readonly Meter Meter = new("Orleans.Trade.Storage");
+    internal static readonly Histogram<int> BatchSize = Meter.CreateHistogram("trade.storage.batch.size", "{item}",
+        "Items carried by one database round trip of a storage batcher.", tags: null,
+        new InstrumentAdvice<int> { HistogramBucketBoundaries = BatchSizeBoundaries });
+    internal static readonly Histogram<double> RoundTrip = Meter.CreateHistogram("trade.storage.round_trip.duration", "s",
+        "Duration of one database round trip of a storage batcher.", tags: null,
+        new InstrumentAdvice<double> { HistogramBucketBoundaries = RoundTripBoundaries });
 }
 
 /// <summary>

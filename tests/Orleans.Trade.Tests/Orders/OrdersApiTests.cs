@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Net;
+using System.Text.RegularExpressions;
 using Orleans.Trade.Tests.Infrastructure;
 
 namespace Orleans.Trade.Tests.Orders;
@@ -253,6 +255,53 @@ public sealed class OrdersApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
             await Task.Delay(TimeSpan.FromSeconds(1.2));
         }
         return now;
+    }
+
+    [Fact]
+    public async Task Storage_round_trips_are_bucketed_in_seconds_and_batch_sizes_in_items_on_the_metrics_endpoint()
+    {
+        var sku = await Shop.SkuAsync(OrderTestShop.NewId("s"), stock: [("wh-de", 10)]);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await Shop.KeyAsync("buyer", buyerId);
+        Assert.Equal(HttpStatusCode.Created, (await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }])).Status);
+        await SettledReadsAsync(); // past the scrape cache
+
+        var text = await Shop.Admin.GetStringAsync("/metrics");
+        const string skuWrites = "batcher=\"sku-ledger-write\"";
+        var durations = Buckets(text, "trade_storage_round_trip_duration_seconds", skuWrites);
+        var sizes = Buckets(text, "trade_storage_batch_size", skuWrites);
+
+        // Milliseconds to seconds, not OpenTelemetry's default 0, 5, 10 … 10,000 (which suit milliseconds).
+        Assert.Equal(Silo.Storage.StorageInstruments.RoundTripBoundaries, durations.Bounds);
+        Assert.Equal(Silo.Storage.StorageInstruments.BatchSizeBoundaries.Select(b => (double)b), sizes.Bounds);
+        foreach (var histogram in new[] { durations, sizes })
+        {
+            Assert.True(histogram.Count >= 1);
+            Assert.Equal(histogram.Count, histogram.Cumulative[^1]); // +Inf holds every observation
+            Assert.Equal(histogram.Cumulative.Order(), histogram.Cumulative);
+        }
+        // A write round trip on loopback takes well under 10 s, and here some SKU writes carry a single SKU's write.
+        Assert.Equal(durations.Count, durations.Cumulative[durations.Bounds.IndexOf(10)]);
+        Assert.True(sizes.Cumulative[0] >= 1, "no SKU write round trip carried a single item");
+    }
+
+    /// <summary>One histogram's series on /metrics: its finite bucket bounds, cumulative counts (the last for +Inf) and count.</summary>
+    private static (List<double> Bounds, List<double> Cumulative, double Count) Buckets(string metrics, string name, string label)
+    {
+        var bounds = new List<double>();
+        var cumulative = new List<double>();
+        foreach (Match m in Regex.Matches(metrics, $"^{name}_bucket\\{{[^}}]*{Regex.Escape(label)}[^}}]*le=\"([^\"]+)\"\\}} (\\S+)$",
+                     RegexOptions.Multiline))
+        {
+            if (m.Groups[1].Value != "+Inf")
+            {
+                bounds.Add(double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
+            }
+            cumulative.Add(double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
+        }
+        var count = Regex.Match(metrics, $"^{name}_count\\{{[^}}]*{Regex.Escape(label)}[^}}]*\\}} (\\S+)$", RegexOptions.Multiline);
+        Assert.True(count.Success, $"{name} has no series for {label}");
+        return (bounds, cumulative, double.Parse(count.Groups[1].Value, CultureInfo.InvariantCulture));
     }
 
     [Fact]
