@@ -6,7 +6,7 @@ namespace Orleans.Trade.Benchmarks.Harness;
 /// <summary>
 /// The silo's storage batchers over a measured window, from two reads of its Prometheus <c>/metrics</c>
 /// (<c>trade_storage_round_trip_duration_seconds</c> and <c>trade_storage_batch_size</c>, per <c>batcher</c>): round trips,
-/// items per round trip and mean duration. For the hot SKU it shows where its time goes: the share of the window its ledger
+/// items per round trip, mean duration and, from the histogram's buckets, the bounds its median and 99th percentile fall under. For the hot SKU it shows where its time goes: the share of the window its ledger
 /// writes were in flight (one at a time per SKU) says whether the sale waits on the database or on the CPU.
 /// </summary>
 public sealed partial class StorageRoundTrips
@@ -22,7 +22,8 @@ public sealed partial class StorageRoundTrips
         await ReadAsync(new Uri(siloBase, "metrics")) is { } before ? new StorageRoundTrips(new Uri(siloBase, "metrics"), before) : null;
 
     /// <summary>
-    /// "sku-ledger-write: 807 round trips (one per 124 ops) of 1.0 items, 15.5 ms each, in flight 94% of the window; …", or "" (the
+    /// "sku-ledger-write: 807 round trips (one per 124 ops) of 1.0 items, 15.5 ms each (p50 ≤ 17.5 ms, p99 ≤ 30 ms), in flight 94% of
+    /// the window; …", or "" (the
     /// items of the SKU ledger batcher are SKU writes, each carrying every checkout its SKU took meanwhile).
     /// </summary>
     public async Task<string> DescribeAsync(long ops, params string[] batchers)
@@ -43,10 +44,33 @@ public sealed partial class StorageRoundTrips
             }
             var busy = Delta(after, "trade_storage_round_trip_duration_seconds_sum", batcher);
             var items = Delta(after, "trade_storage_batch_size_sum", batcher) / Math.Max(1, Delta(after, "trade_storage_batch_size_count", batcher));
-            parts.Add(string.Create(c, $"{batcher}: {trips:N0} round trips (one per {ops / trips:N0} ops) of {items:N1} items, {busy / trips * 1000:F1} ms each, in flight {busy / seconds * 100:F0}% of the window"));
+            var spread = Quantile(after, batcher, trips, 0.5) is { } p50 && Quantile(after, batcher, trips, 0.99) is { } p99
+                ? string.Create(c, $" (p50 ≤ {p50 * 1000:0.#} ms, p99 ≤ {p99 * 1000:0.#} ms)")
+                : "";
+            parts.Add(string.Create(c, $"{batcher}: {trips:N0} round trips (one per {ops / trips:N0} ops) of {items:N1} items, {busy / trips * 1000:F1} ms each{spread}, in flight {busy / seconds * 100:F0}% of the window"));
         }
         return parts.Count == 0 ? "" : "storage " + string.Join("; ", parts);
     }
+
+    /// <summary>
+    /// The smallest bucket bound (seconds) under which at least <paramref name="q"/> of the window's round trips fell; null if the
+    /// silo exports no finite buckets for the batcher or the quantile lies in the +Inf bucket.
+    /// </summary>
+    private double? Quantile(IReadOnlyDictionary<string, double> after, string batcher, double trips, double q)
+    {
+        var prefix = $"{BucketSeries}|{batcher}|";
+        foreach (var bound in after.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal))
+                     .Select(k => double.Parse(k[prefix.Length..], CultureInfo.InvariantCulture)).Order())
+        {
+            if (Delta(after, BucketSeries, $"{batcher}|{bound.ToString("R", CultureInfo.InvariantCulture)}") >= q * trips)
+            {
+                return bound;
+            }
+        }
+        return null;
+    }
+
+    private const string BucketSeries = "trade_storage_round_trip_duration_seconds_bucket";
 
     private double Delta(IReadOnlyDictionary<string, double> after, string series, string batcher)
     {
@@ -65,6 +89,11 @@ public sealed partial class StorageRoundTrips
             {
                 values[$"{m.Groups["name"].Value}|{m.Groups["batcher"].Value}"] = double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture);
             }
+            foreach (Match m in Buckets().Matches(text))
+            {
+                var bound = double.Parse(m.Groups["le"].Value, CultureInfo.InvariantCulture).ToString("R", CultureInfo.InvariantCulture);
+                values[$"{BucketSeries}|{m.Groups["batcher"].Value}|{bound}"] = double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture);
+            }
             return values;
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
@@ -76,4 +105,8 @@ public sealed partial class StorageRoundTrips
     // trade_storage_batch_size_sum{otel_scope_name="Orleans.Trade.Storage",batcher="sku-ledger-write"} 150000
     [GeneratedRegex("""^(?<name>trade_storage_(?:round_trip_duration_seconds|batch_size)_(?:sum|count))\{[^}]*batcher="(?<batcher>[^"]+)"[^}]*\} (?<value>\S+)""", RegexOptions.Multiline)]
     private static partial Regex Series();
+
+    // trade_storage_round_trip_duration_seconds_bucket{otel_scope_name="Orleans.Trade.Storage",batcher="sku-ledger-write",le="0.02"} 1180
+    [GeneratedRegex("""^trade_storage_round_trip_duration_seconds_bucket\{[^}]*batcher="(?<batcher>[^"]+)"[^}]*le="(?<le>[0-9.eE+-]+)"\} (?<value>\S+)""", RegexOptions.Multiline)]
+    private static partial Regex Buckets();
 }
