@@ -75,11 +75,11 @@ public static class FlashSaleScenario
                 Interlocked.Increment(ref captured);
             }
         });
-        var storage = await StorageRoundTrips.StartAsync(silo.BaseAddress);
+        var siloMetrics = await SiloMetricsWindow.StartAsync(silo.BaseAddress);
         var cpu = psp is null ? CpuUse.Start(("silo", silo.ProcessId)) : CpuUse.Start(("silo", silo.ProcessId), ("PSP silo", psp.ProcessId));
         var result = await LoadRun.RunAsync(plan, client);
         var cpuUse = cpu.Stop();
-        var roundTrips = storage is null ? "" : await storage.DescribeAsync(result.Kind("checkout").Ok, "sku-ledger-write", "grain-state-write", "grain-state-read");
+        var roundTrips = siloMetrics is null ? "" : await siloMetrics.DescribeAsync(result.Kind("checkout").Ok, "sku-ledger-write", "grain-state-write", "grain-state-read");
         var peakRss = await memory.StopAsync();
         var checkout = result.Kind("checkout");
         Console.Error.WriteLine($"bench: {name}: {checkout.Ok:N0} sold in {result.Elapsed.TotalSeconds:F1} s ({result.StopReason}); checking");
