@@ -68,10 +68,21 @@ public sealed class EntityHistory
         {
             index--; // attempts may arrive slightly out of order; keep the list sorted by time
         }
-        Recent.Insert(index, entry);
-        if (Recent.Count > MaxRecentEntries)
+        // A full list drops its oldest entries before the new one comes in, so it never outgrows its bound: inserting first
+        // would double its array (about 20 KB at 512 entries) on every attempt recorded into a fresh copy. An attempt older than
+        // all it would keep is counted below but not kept, as if inserted and dropped.
+        var keep = true;
+        var overflow = Recent.Count + 1 - MaxRecentEntries;
+        if (overflow > 0)
         {
-            Recent.RemoveRange(0, Recent.Count - MaxRecentEntries);
+            keep = index >= overflow;
+            var dropped = keep ? overflow : overflow - 1;
+            Recent.RemoveRange(0, dropped);
+            index -= dropped;
+        }
+        if (keep)
+        {
+            Recent.Insert(index, entry);
         }
         FirstSeen = FirstSeen is { } first && first <= at ? first : at;
         LastSeen = LastSeen is { } last && last >= at ? last : at;
@@ -89,7 +100,7 @@ public sealed class EntityHistory
     /// <summary>A copy that shares nothing mutable with this one (entries are immutable values).</summary>
     public EntityHistory Clone() => new()
     {
-        Recent = [.. Recent],
+        Recent = CopyWithRoomForOneMore(Recent), // the attempt recorded next, the reason for the copy
         FirstSeen = FirstSeen,
         LastSeen = LastSeen,
         Attempts = Attempts,
@@ -99,6 +110,13 @@ public sealed class EntityHistory
         KnownAddresses = [.. KnownAddresses],
         KnownCards = [.. KnownCards],
     };
+
+    private static List<HistoryEntry> CopyWithRoomForOneMore(List<HistoryEntry> entries)
+    {
+        var copy = new List<HistoryEntry>(Math.Min(entries.Count + 1, MaxRecentEntries));
+        copy.AddRange(entries);
+        return copy;
+    }
 
     /// <summary>Entries with <c>at − window &lt; entry ≤ at</c>.</summary>
     public WindowSummary Window(DateTimeOffset at, TimeSpan window)

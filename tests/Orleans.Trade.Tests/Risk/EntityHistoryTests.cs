@@ -108,6 +108,53 @@ public sealed class EntityHistoryTests
     }
 
     [Fact]
+    public void A_full_history_and_its_copies_take_attempts_without_outgrowing_the_bound()
+    {
+        var history = new EntityHistory();
+        for (var i = 0; i < EntityHistory.MaxRecentEntries; i++)
+        {
+            history.Record(Attempt(Noon + TimeSpan.FromSeconds(i)));
+        }
+        var copy = history.Clone();
+        copy.Record(Attempt(Noon + TimeSpan.FromSeconds(1_000)));
+        for (var i = 0; i < 100; i++)
+        {
+            history.Record(Attempt(Noon + TimeSpan.FromSeconds(2_000 + i)));
+        }
+
+        // The bound holds for the array too: no doubling to 1,024 entries on the attempt after a copy or in place.
+        Assert.Equal(EntityHistory.MaxRecentEntries, copy.Recent.Capacity);
+        Assert.Equal(EntityHistory.MaxRecentEntries, history.Recent.Capacity);
+        Assert.Equal(EntityHistory.MaxRecentEntries, copy.Recent.Count);
+        Assert.Equal(Noon + TimeSpan.FromSeconds(1), copy.Recent[0].At);
+        Assert.Equal(Noon + TimeSpan.FromSeconds(1_000), copy.Recent[^1].At);
+        Assert.Equal(Noon + TimeSpan.FromSeconds(2_099), history.Recent[^1].At);
+        Assert.Equal(Noon + TimeSpan.FromSeconds(100), history.Recent[0].At);
+    }
+
+    [Fact]
+    public void An_attempt_older_than_every_entry_of_a_full_history_is_counted_but_not_kept()
+    {
+        var history = new EntityHistory();
+        for (var i = 0; i < EntityHistory.MaxRecentEntries; i++)
+        {
+            history.Record(Attempt(Noon + TimeSpan.FromSeconds(i), card: "c-new"));
+        }
+        var before = history.Recent.ToArray();
+
+        history.Record(Attempt(Noon - TimeSpan.FromSeconds(1), card: "c-old"));
+        Assert.Equal(before, history.Recent);
+        Assert.Equal(EntityHistory.MaxRecentEntries + 1, history.Attempts);
+        Assert.Equal(["c-old", "c-new"], history.KnownCards);
+
+        // One between the oldest kept and the next goes in as the oldest, and the oldest goes.
+        history.Record(Attempt(Noon + TimeSpan.FromSeconds(0.5), card: "c-mid"));
+        Assert.Equal(EntityHistory.MaxRecentEntries, history.Recent.Count);
+        Assert.Equal(Noon + TimeSpan.FromSeconds(0.5), history.Recent[0].At);
+        Assert.Equal(Noon + TimeSpan.FromSeconds(1), history.Recent[1].At);
+    }
+
+    [Fact]
     public void The_mean_counts_approved_amounts_only()
     {
         var history = new EntityHistory();
