@@ -6,9 +6,10 @@ namespace Orleans.Trade.Benchmarks.Harness;
 /// <summary>
 /// The silo over a measured window, from two reads of its Prometheus <c>/metrics</c>. Its storage batchers
 /// (<c>trade_storage_round_trip_duration_seconds</c> and <c>trade_storage_batch_size</c>, per <c>batcher</c>): round trips,
-/// items per round trip, mean duration and, from the histogram's buckets, the bounds its median and 99th percentile fall under. For the hot SKU it shows where its time goes: the share of the window its ledger
-/// writes were in flight (one at a time per SKU) says whether the sale waits on the database or on the CPU. Its garbage
-/// collector (<c>dotnet_gc_*</c>): collections, time paused and bytes allocated, as every collection pauses all requests.
+/// items per round trip, mean duration and, from the histogram's buckets, the bounds its median and 99th percentile fall
+/// under. For the hot SKU it shows where its time goes: the share of the window its ledger writes were in flight (one at a
+/// time per SKU) says whether the sale waits on the database or on the CPU. Its garbage collector (<c>dotnet_gc_*</c>):
+/// collections, time paused and bytes allocated, as every collection pauses all requests.
 /// </summary>
 public sealed partial class SiloMetricsWindow
 {
@@ -58,12 +59,12 @@ public sealed partial class SiloMetricsWindow
 
     private string DescribeGc(IReadOnlyDictionary<string, double> after, long ops, double seconds)
     {
-        var byGeneration = new[] { "gen0", "gen1", "gen2" }.Select(g => (Generation: g, Count: Delta(after, GcCollections, g))).ToArray();
-        var collections = byGeneration.Sum(g => g.Count);
         if (!after.ContainsKey($"{GcPause}|"))
         {
             return "";
         }
+        var byGeneration = new[] { "gen0", "gen1", "gen2" }.Select(g => (Generation: g, Count: Delta(after, GcCollections, g))).ToArray();
+        var collections = byGeneration.Sum(g => g.Count);
         var paused = Delta(after, GcPause, "");
         var allocated = Delta(after, GcAllocated, "");
         var c = CultureInfo.InvariantCulture;
@@ -95,9 +96,10 @@ public sealed partial class SiloMetricsWindow
     private const string GcPause = "dotnet_gc_pause_time_seconds_total";
     private const string GcAllocated = "dotnet_gc_heap_total_allocated_bytes_total";
 
-    private double Delta(IReadOnlyDictionary<string, double> after, string series, string batcher)
+    /// <summary>How much a series moved over the window; <paramref name="label"/> is its batcher, generation or bucket key.</summary>
+    private double Delta(IReadOnlyDictionary<string, double> after, string series, string label)
     {
-        var key = $"{series}|{batcher}";
+        var key = $"{series}|{label}";
         return after.GetValueOrDefault(key) - _before.GetValueOrDefault(key);
     }
 
