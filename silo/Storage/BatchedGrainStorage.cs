@@ -1,8 +1,6 @@
 using System.Data.Common;
 using System.Globalization;
 using Microsoft.Extensions.Options;
-using Npgsql;
-using NpgsqlTypes;
 using Orleans.Configuration;
 using Orleans.Serialization;
 using Orleans.Storage;
@@ -192,11 +190,8 @@ public sealed class BatchedGrainStorage : IGrainStorage, IDeadlineIndex
             .With("names", writes.Select(w => w.Key.StateName).ToArray())
             .With("ids", writes.Select(w => w.Key.GrainId).ToArray())
             .With("expected", writes.Select(w => w.ExpectedVersion).ToArray())
-            .With("payloads", writes.Select(w => w.Payload).ToArray());
-        command.Parameters.Add(new NpgsqlParameter("wakes", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
-        {
-            Value = writes.Select(w => w.WakeAt is { } t ? t.UtcDateTime : (DateTime?)null).ToArray(),
-        });
+            .With("payloads", writes.Select(w => w.Payload).ToArray())
+            .WithTimestamps("wakes", writes.Select(w => w.WakeAt));
         // Prepared: PostgreSQL planned this statement in about 230 µs a call, a quarter of its time for a batch of 30 rows.
         await using (var reader = await command.ExecutePreparedReaderAsync(cancellationToken))
         {
@@ -321,11 +316,8 @@ public sealed class BatchedGrainStorage : IGrainStorage, IDeadlineIndex
                 .With("service", _serviceId)
                 .With("names", changes.Select(c => c.Grain.StateName).ToArray())
                 .With("ids", changes.Select(c => c.Grain.GrainId).ToArray())
-                .With("versions", changes.Select(c => int.Parse(c.Answer.ETag!, CultureInfo.InvariantCulture)).ToArray());
-            batch.Parameters.Add(new NpgsqlParameter("wakes", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
-            {
-                Value = changes.Select(c => c.Answer.WakeAt is { } t ? t.UtcDateTime : (DateTime?)null).ToArray(),
-            });
+                .With("versions", changes.Select(c => int.Parse(c.Answer.ETag!, CultureInfo.InvariantCulture)).ToArray())
+                .WithTimestamps("wakes", changes.Select(c => c.Answer.WakeAt));
             await batch.ExecuteNonQueryAsync(cancellationToken);
             return;
         }

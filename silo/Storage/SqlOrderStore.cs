@@ -1,7 +1,5 @@
 using System.Data.Common;
 using System.Text;
-using Npgsql;
-using NpgsqlTypes;
 using Orleans.Trade.Api.Orders;
 using Orleans.Trade.Common;
 using Orleans.Trade.Orders;
@@ -94,14 +92,10 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
                 .With("notificationOrders", notifications.Select(n => n.OrderId).ToArray())
                 .With("recipients", notifications.Select(n => n.Recipient).ToArray()).With("channels", notifications.Select(n => n.Channels).ToArray())
                 .With("events", notifications.Select(n => n.Event).ToArray())
-                .With("notificationStatuses", notifications.Select(n => n.Status.ToString()).ToArray());
+                .With("notificationStatuses", notifications.Select(n => n.Status.ToString()).ToArray())
+                .WithTimestamps("notificationAts", notifications.Select(n => (DateTimeOffset?)n.At));
             await using (command)
             {
-                // Typed, as an empty array carries no element to infer a time zone from.
-                command.Parameters.Add(new NpgsqlParameter("notificationAts", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
-                {
-                    Value = notifications.Select(n => n.At.UtcDateTime).ToArray(),
-                });
                 await command.ExecuteNonQueryAsync(cancellationToken);
             }
         }

@@ -1,8 +1,6 @@
 using System.Data.Common;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
-using Npgsql;
-using NpgsqlTypes;
 using Orleans.Configuration;
 using Orleans.Serialization;
 using Orleans.Trade.Inventory;
@@ -205,11 +203,8 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
                 .With("service", _serviceId)
                 .With("names", rows.Select(r => r.StateName).ToArray())
                 .With("ids", rows.Select(r => r.GrainId).ToArray())
-                .With("payloads", rows.Select(r => r.Payload).ToArray());
-            command.Parameters.Add(new NpgsqlParameter("wakes", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
-            {
-                Value = rows.Select(r => r.WakeAt is { } t ? t.UtcDateTime : (DateTime?)null).ToArray(),
-            });
+                .With("payloads", rows.Select(r => r.Payload).ToArray())
+                .WithTimestamps("wakes", rows.Select(r => r.WakeAt));
             await using var reader = await command.ExecutePreparedReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -283,16 +278,9 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
             .With("closedIds", closed.Select(c => c.Id).ToArray())
             .With("openedSkus", opened.Select(o => o.SkuId).ToArray())
             .With("openedIds", opened.Select(o => o.Reservation.ReservationId).ToArray())
-            .With("parts", opened.Select(o => JsonSerializer.Serialize(o.Reservation.Parts, Json)).ToArray());
-        // Typed, as an empty array carries no element to infer a time zone from.
-        command.Parameters.Add(new NpgsqlParameter("openedAts", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
-        {
-            Value = opened.Select(o => o.Reservation.ReservedAt.UtcDateTime).ToArray(),
-        });
-        command.Parameters.Add(new NpgsqlParameter("holds", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
-        {
-            Value = opened.Select(o => o.Reservation.HoldUntil is { } h ? h.UtcDateTime : (DateTime?)null).ToArray(),
-        });
+            .With("parts", opened.Select(o => JsonSerializer.Serialize(o.Reservation.Parts, Json)).ToArray())
+            .WithTimestamps("openedAts", opened.Select(o => (DateTimeOffset?)o.Reservation.ReservedAt))
+            .WithTimestamps("holds", opened.Select(o => o.Reservation.HoldUntil));
         var applied = new HashSet<string>(StringComparer.Ordinal);
         await using var reader = await command.ExecutePreparedReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

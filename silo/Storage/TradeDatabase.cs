@@ -148,6 +148,19 @@ public static class DbCommandExtensions
         return await command.ExecuteReaderAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Binds a PostgreSQL <c>timestamptz[]</c> of UTC times (nulls allowed), with its type stated: an empty array carries no
+    /// element to infer it from.
+    /// </summary>
+    public static DbCommand WithTimestamps(this DbCommand command, string name, IEnumerable<DateTimeOffset?> values)
+    {
+        command.Parameters.Add(new NpgsqlParameter(name, NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.TimestampTz)
+        {
+            Value = values.Select(v => v is { } t ? t.UtcDateTime : (DateTime?)null).ToArray(),
+        });
+        return command;
+    }
+
     public static DbCommand With(this DbCommand command, string name, object? value)
     {
         var parameter = command.CreateParameter();

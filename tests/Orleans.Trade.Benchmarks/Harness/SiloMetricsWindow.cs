@@ -80,15 +80,10 @@ public sealed partial class SiloMetricsWindow
     private double? Quantile(IReadOnlyDictionary<string, double> after, string batcher, double trips, double q)
     {
         var prefix = $"{BucketSeries}|{batcher}|";
-        foreach (var bound in after.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal))
-                     .Select(k => double.Parse(k[prefix.Length..], CultureInfo.InvariantCulture)).Order())
-        {
-            if (Delta(after, BucketSeries, $"{batcher}|{bound.ToString("R", CultureInfo.InvariantCulture)}") >= q * trips)
-            {
-                return bound;
-            }
-        }
-        return null;
+        var cumulative = after.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal))
+            .Select(k => (Bound: double.Parse(k[prefix.Length..], CultureInfo.InvariantCulture), Count: after[k] - _before.GetValueOrDefault(k)))
+            .OrderBy(b => b.Bound);
+        return cumulative.FirstOrDefault(b => b.Count >= q * trips) is { Count: > 0 } hit ? hit.Bound : null;
     }
 
     private const string BucketSeries = "trade_storage_round_trip_duration_seconds_bucket";
@@ -121,8 +116,7 @@ public sealed partial class SiloMetricsWindow
             }
             foreach (Match m in Buckets().Matches(text))
             {
-                var bound = double.Parse(m.Groups["le"].Value, CultureInfo.InvariantCulture).ToString("R", CultureInfo.InvariantCulture);
-                values[$"{BucketSeries}|{m.Groups["batcher"].Value}|{bound}"] = double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture);
+                values[$"{BucketSeries}|{m.Groups["batcher"].Value}|{m.Groups["le"].Value}"] = double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture);
             }
             return values;
         }

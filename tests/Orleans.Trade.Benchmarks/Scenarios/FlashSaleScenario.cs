@@ -79,14 +79,14 @@ public static class FlashSaleScenario
         var cpu = psp is null ? CpuUse.Start(("silo", silo.ProcessId)) : CpuUse.Start(("silo", silo.ProcessId), ("PSP silo", psp.ProcessId));
         var result = await LoadRun.RunAsync(plan, client);
         var cpuUse = cpu.Stop();
-        var roundTrips = siloMetrics is null ? "" : await siloMetrics.DescribeAsync(result.Kind("checkout").Ok, "sku-ledger-write", "grain-state-write", "grain-state-read");
+        var siloNote = siloMetrics is null ? "" : await siloMetrics.DescribeAsync(result.Kind("checkout").Ok, "sku-ledger-write", "grain-state-write", "grain-state-read");
         var peakRss = await memory.StopAsync();
         var checkout = result.Kind("checkout");
         Console.Error.WriteLine($"bench: {name}: {checkout.Ok:N0} sold in {result.Elapsed.TotalSeconds:F1} s ({result.StopReason}); checking");
         var invariants = await shop.CheckCheckoutsAsync(new Dictionary<string, long> { [HotSku] = units }, acked, checkout.Errors, (int)warmup.Kind("checkout").Ok);
         var note = $"{checkout.Ok:N0} of {units:N0} units sold, {Mode(result)}; stopped: {StopText(result, ctx)}; answers: {result.StatusSummary}"
             + (paid ? $"; {captured:N0} of the 201s carry a captured card payment; the sandbox PSP runs in a silo process of its own on this machine" : "")
-            + $"; {cpuUse.Describe(checkout.Ok)}{(roundTrips.Length > 0 ? "; " + roundTrips : "")}; checked: {string.Join("; ", invariants.Checked)}{memory.Caveat}";
+            + $"; {cpuUse.Describe(checkout.Ok)}{(siloNote.Length > 0 ? "; " + siloNote : "")}; checked: {string.Join("; ", invariants.Checked)}{memory.Caveat}";
         return new ScenarioRow(name, checkout.Ok, result.Elapsed, checkout, checkout.Errors, invariants, note, ComparedToYardsticks: true, PeakRssBytes: peakRss,
             SiloCpuMicrosPerOp: cpuUse.ProcessMicrosPerOp(checkout.Ok, "silo")); // the shop's silo, not the sandbox PSP's
     }
