@@ -3,8 +3,8 @@ namespace Orleans.Trade.Wallets;
 /// <summary>A transfer with the business time it was made (transfers themselves carry no time, so retries compare equal).</summary>
 public sealed record LedgerEntry(Transfer Transfer, DateTimeOffset At);
 
-/// <summary>A ledger as stored: the latest snapshot (if any) and the transfers appended after it, in order.</summary>
-public sealed record StoredLedger(string? Snapshot, IReadOnlyList<LedgerEntry> Entries);
+/// <summary>A ledger as stored: the latest snapshot (UTF-8 JSON, if any) and the transfers appended after it, in order.</summary>
+public sealed record StoredLedger(byte[]? Snapshot, IReadOnlyList<LedgerEntry> Entries);
 
 /// <summary>Append-only storage of a seller ledger's transfers (the silo implements it over the database).</summary>
 public interface ILedgerStore
@@ -12,9 +12,16 @@ public interface ILedgerStore
     Task<StoredLedger> LoadAsync(string ledgerId, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Appends the transfers in one transaction; an id already stored is skipped (retries are no-ops). With
-    /// <paramref name="snapshot"/>, the same transaction replaces the ledger's snapshot: the books as they stand after these
-    /// transfers, so a load reads it and only the transfers appended later. Transfers are never deleted.
+    /// Appends the transfers in one transaction; an id already stored is skipped (retries are no-ops). Answers the entry number
+    /// of the ledger's last stored transfer (0 for none): what a snapshot of the books as they stand after these transfers
+    /// covers. Transfers are never deleted.
     /// </summary>
-    Task AppendAsync(string ledgerId, IReadOnlyList<LedgerEntry> entries, string? snapshot, CancellationToken cancellationToken);
+    Task<long> AppendAsync(string ledgerId, IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores <paramref name="snapshot"/>, the books after the transfers through <paramref name="throughEntryNo"/>, as the
+    /// ledger's snapshot, unless the one stored already covers at least as many: a load then reads it and only the transfers
+    /// appended after it. Answers whether it was stored.
+    /// </summary>
+    Task<bool> SaveSnapshotAsync(string ledgerId, long throughEntryNo, DateTimeOffset takenAt, byte[] snapshot, CancellationToken cancellationToken);
 }

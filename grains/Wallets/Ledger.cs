@@ -232,11 +232,14 @@ public sealed class Ledger(Func<string, AccountGuard> guardOf)
     /// Everything needed to go on from here without the transfers: balances, every pending transfer (open or closed), and a
     /// fingerprint of each transfer id so that a repeat is still recognised and a reused id still refused.
     /// </summary>
-    public LedgerImage Image() => new(
-        _accounts.Values.OrderBy(a => a.AccountId, StringComparer.Ordinal).ToArray(),
-        _pending.Values.Select(p => new LedgerImage.PendingImage(p.Pending, p.Closed)).OrderBy(p => p.Transfer.TransferId, StringComparer.Ordinal).ToArray(),
-        _earlier.Concat(_transfers.Select(t => KeyValuePair.Create(t.Key, Fingerprint(t.Value))))
-            .OrderBy(f => f.Key, StringComparer.Ordinal).ToDictionary(StringComparer.Ordinal));
+    public LedgerImage Image() => CaptureState().ToImage();
+
+    /// <summary>
+    /// What <see cref="Image"/> is made of, copied as it stands: references to the immutable balances and transfers only, so it
+    /// is cheap to take inside a turn and stays unchanged while the ledger goes on; <see cref="LedgerCapture.ToImage"/> (the
+    /// fingerprints and the ordering, in proportion to every transfer ever applied) may then run on another thread.
+    /// </summary>
+    public LedgerCapture CaptureState() => new([.. _accounts.Values], [.. _pending.Values], [.. _earlier], [.. _transfers.Values]);
 
     /// <summary>Loads an image into this ledger, which must be empty.</summary>
     public void Restore(LedgerImage image)
@@ -274,4 +277,29 @@ public sealed class Ledger(Func<string, AccountGuard> guardOf)
             g => g.Key,
             g => (g.Sum(a => a.CreditsPosted - a.DebitsPosted), g.Sum(a => a.CreditsPending - a.DebitsPending)),
             StringComparer.Ordinal);
+}
+
+/// <summary>A ledger's state copied at one moment (<see cref="Ledger.CaptureState"/>); every part is immutable.</summary>
+public sealed class LedgerCapture(
+    AccountBalance[] accounts,
+    (Transfer Pending, bool Closed)[] pendings,
+    KeyValuePair<string, long>[] earlier,
+    Transfer[] transfers)
+{
+    /// <summary>The image, in a stable order (accounts, pendings and fingerprints by id).</summary>
+    public LedgerImage ToImage()
+    {
+        var fingerprints = new KeyValuePair<string, long>[earlier.Length + transfers.Length];
+        earlier.CopyTo(fingerprints, 0);
+        for (var i = 0; i < transfers.Length; i++)
+        {
+            fingerprints[earlier.Length + i] = KeyValuePair.Create(transfers[i].TransferId, Ledger.Fingerprint(transfers[i]));
+        }
+        Array.Sort(fingerprints, (a, b) => string.CompareOrdinal(a.Key, b.Key));
+        var sortedAccounts = accounts.ToArray();
+        Array.Sort(sortedAccounts, (a, b) => string.CompareOrdinal(a.AccountId, b.AccountId));
+        var pendingImages = pendings.Select(p => new LedgerImage.PendingImage(p.Pending, p.Closed)).ToArray();
+        Array.Sort(pendingImages, (a, b) => string.CompareOrdinal(a.Transfer.TransferId, b.Transfer.TransferId));
+        return new LedgerImage(sortedAccounts, pendingImages, fingerprints.ToDictionary(StringComparer.Ordinal));
+    }
 }

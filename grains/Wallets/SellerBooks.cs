@@ -39,7 +39,7 @@ public sealed record SellerBooksImage(
 /// </summary>
 public sealed class SellerBooks(IFxRates rates)
 {
-    private static readonly System.Text.Json.JsonSerializerOptions SnapshotJson = new(System.Text.Json.JsonSerializerDefaults.Web)
+    internal static readonly System.Text.Json.JsonSerializerOptions SnapshotJson = new(System.Text.Json.JsonSerializerDefaults.Web)
     {
         Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
     };
@@ -93,16 +93,22 @@ public sealed class SellerBooks(IFxRates rates)
     public static bool SnapshotDue(int storedSinceSnapshot, int size, int every) =>
         storedSinceSnapshot >= Math.Max(every, size / 4);
 
-    /// <summary>The books as JSON: the ledger image, each order's standing and the maturing list (see <see cref="Restore"/>).</summary>
-    public string Snapshot() => System.Text.Json.JsonSerializer.Serialize(new SellerBooksImage(
-        _ledger.Image(),
-        _orders.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => new SellerBooksImage.OrderImage(o.Key, o.Value.Currency, o.Value.HoldId,
-            o.Value.Released, o.Value.RefundedAfterRelease, o.Value.SettledCurrency, o.Value.RefundIds.Order(StringComparer.Ordinal).ToArray())).ToArray(),
-        _maturing.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => new SellerBooksImage.MaturingImage(m.Key, m.Value.Net, m.Value.ReleasedAt)).ToArray()),
-        SnapshotJson);
+    /// <summary>The books as UTF-8 JSON: the ledger image, each order's standing and the maturing list (see <see cref="Restore"/>).</summary>
+    public byte[] Snapshot() => CaptureState().ToSnapshot();
+
+    /// <summary>
+    /// The books copied as they stand, for a <see cref="Snapshot"/> made later: the copy holds no reference to anything the books
+    /// change afterwards, so the grain takes it inside its turn (in proportion to the books' size, but only copying) and the
+    /// encoding (fingerprints, ordering, JSON) runs off the turn while the books go on.
+    /// </summary>
+    public SellerBooksCapture CaptureState() => new(
+        _ledger.CaptureState(),
+        _orders.Select(o => new SellerBooksImage.OrderImage(o.Key, o.Value.Currency, o.Value.HoldId, o.Value.Released, o.Value.RefundedAfterRelease,
+            o.Value.SettledCurrency, o.Value.RefundIds.Count == 0 ? [] : [.. o.Value.RefundIds])).ToArray(),
+        _maturing.Select(m => new SellerBooksImage.MaturingImage(m.Key, m.Value.Net, m.Value.ReleasedAt)).ToArray());
 
     /// <summary>Books from a <see cref="Snapshot"/>; the transfers stored after it are then <see cref="Replay"/>ed.</summary>
-    public static SellerBooks Restore(IFxRates rates, string snapshot)
+    public static SellerBooks Restore(IFxRates rates, ReadOnlySpan<byte> snapshot)
     {
         var image = System.Text.Json.JsonSerializer.Deserialize<SellerBooksImage>(snapshot, SnapshotJson)
             ?? throw new InvalidOperationException("The ledger snapshot is empty.");
@@ -417,5 +423,30 @@ public sealed class SellerBooks(IFxRates rates)
         {
             throw new ArgumentOutOfRangeException(nameof(amount), $"An amount is positive and in a supported ISO 4217 currency; got {amount.AmountMinor} {amount.Currency}.");
         }
+    }
+}
+
+/// <summary>The books at one moment (<see cref="SellerBooks.CaptureState"/>), to encode as a snapshot on any thread.</summary>
+public sealed class SellerBooksCapture
+{
+    private readonly LedgerCapture _ledger;
+    private readonly SellerBooksImage.OrderImage[] _orders;
+    private readonly SellerBooksImage.MaturingImage[] _maturing;
+
+    internal SellerBooksCapture(LedgerCapture ledger, SellerBooksImage.OrderImage[] orders, SellerBooksImage.MaturingImage[] maturing)
+    {
+        _ledger = ledger;
+        _orders = orders;
+        _maturing = maturing;
+    }
+
+    /// <summary>UTF-8 JSON, every list in a stable order, so the same books always make the same bytes.</summary>
+    public byte[] ToSnapshot()
+    {
+        var orders = _orders.Select(o => o.RefundIds.Count < 2 ? o : o with { RefundIds = o.RefundIds.Order(StringComparer.Ordinal).ToArray() }).ToArray();
+        Array.Sort(orders, (a, b) => string.CompareOrdinal(a.OrderId, b.OrderId));
+        var maturing = _maturing.ToArray();
+        Array.Sort(maturing, (a, b) => string.CompareOrdinal(a.OrderId, b.OrderId));
+        return System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new SellerBooksImage(_ledger.ToImage(), orders, maturing), SellerBooks.SnapshotJson);
     }
 }

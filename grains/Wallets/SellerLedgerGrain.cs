@@ -7,8 +7,10 @@ namespace Orleans.Trade.Wallets;
 /// A seller's ledger: the money rules are <see cref="SellerBooks"/>'s; this grain checks and applies them in memory inside its
 /// turn, appends the new transfers to the transfer table, and answers after the append commits; appends arriving during a
 /// write share the next one. Every <see cref="SettlementOptions.LedgerSnapshotEveryTransfers"/> transfers, or a quarter as many
-/// as the books hold items if that is more (<see cref="SellerBooks.SnapshotDue"/>), the write also stores a snapshot of the books;
-/// activation restores the latest snapshot and replays the transfers stored after it.
+/// as the books hold items if that is more (<see cref="SellerBooks.SnapshotDue"/>), a write also copies the books as they stand
+/// with its transfers and, once the transfers are stored, encodes and stores that copy as the ledger's snapshot off the write
+/// path: a flash sale's seller holds an escrow per order, and encoding those books inside the write held every payment of the
+/// seller for as long as it took. Activation restores the latest snapshot and replays the transfers stored after it.
 /// </summary>
 [Reentrant]
 public sealed class SellerLedgerGrain(
@@ -23,6 +25,8 @@ public sealed class SellerLedgerGrain(
     private readonly List<LedgerEntry> _unwritten = [];
     /// <summary>Transfers stored since the last snapshot: what the next activation would replay.</summary>
     private int _sinceSnapshot;
+    /// <summary>The snapshot being encoded and stored, if any; one at a time.</summary>
+    private Task? _snapshotting;
     private GroupCommit? _commit;
 
     private string SellerId => this.GetPrimaryKeyString();
@@ -151,11 +155,52 @@ public sealed class SellerLedgerGrain(
     {
         var entries = _unwritten.ToArray();
         _unwritten.Clear();
-        // Taken before the await: the books now are exactly the stored transfers plus these entries.
-        var snapshot = SellerBooks.SnapshotDue(_sinceSnapshot + entries.Length, _books.Size, settlement.Value.LedgerSnapshotEveryTransfers)
-            ? _books.Snapshot()
+        // Copied before the await: the books now are exactly the stored transfers plus these entries.
+        var capture = _snapshotting is not { IsCompleted: false }
+            && SellerBooks.SnapshotDue(_sinceSnapshot + entries.Length, _books.Size, settlement.Value.LedgerSnapshotEveryTransfers)
+            ? _books.CaptureState()
             : null;
-        await store.AppendAsync(SellerId, entries, snapshot, CancellationToken.None);
-        _sinceSnapshot = snapshot is null ? _sinceSnapshot + entries.Length : 0;
+        var lastEntryNo = await store.AppendAsync(SellerId, entries, CancellationToken.None);
+        _sinceSnapshot += entries.Length;
+        if (capture is not null)
+        {
+            _snapshotting = StoreSnapshot(capture, lastEntryNo, _sinceSnapshot);
+            _sinceSnapshot = 0;
+        }
+    }
+
+    /// <summary>
+    /// Encodes the copy on the thread pool and stores it; the writes go on meanwhile. If it is not stored, the transfers it
+    /// covered count towards the next one again (activation replays them until then, as before).
+    /// </summary>
+    private async Task StoreSnapshot(SellerBooksCapture capture, long throughEntryNo, int covers)
+    {
+        try
+        {
+            var body = await Task.Run(capture.ToSnapshot);
+            await store.SaveSnapshotAsync(SellerId, throughEntryNo, clock.GetUtcNow(), body, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            _sinceSnapshot += covers;
+            logger.LogWarning(ex, "The ledger snapshot of seller {SellerId} through entry {EntryNo} was not stored; the next write tries again",
+                SellerId, throughEntryNo);
+        }
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // A snapshot still in flight finishes (or is given up with the deactivation's time) before the activation goes.
+        if (_snapshotting is { IsCompleted: false } snapshotting)
+        {
+            try
+            {
+                await snapshotting.WaitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                logger.LogWarning("The ledger snapshot of seller {SellerId} was still being stored when its activation left", SellerId);
+            }
+        }
     }
 }

@@ -7,7 +7,7 @@ public sealed class SqlLedgerStore(TradeDatabase database) : ILedgerStore, Orlea
     public async Task<StoredLedger> LoadAsync(string ledgerId, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        string? snapshot = null;
+        byte[]? snapshot = null;
         long after = 0;
         await using (var reader = await connection.Command("SELECT through_entry_no, body FROM ledger_snapshots WHERE ledger_id = @ledger")
                          .With("ledger", ledgerId).ExecuteReaderAsync(cancellationToken))
@@ -15,7 +15,13 @@ public sealed class SqlLedgerStore(TradeDatabase database) : ILedgerStore, Orlea
             if (await reader.ReadAsync(cancellationToken))
             {
                 after = reader.GetInt64(0);
-                snapshot = reader.GetString(1);
+                // SQLite keeps what a snapshot was stored as: text before migration 0014, bytes since.
+                snapshot = reader.GetValue(1) switch
+                {
+                    byte[] bytes => bytes,
+                    string text => System.Text.Encoding.UTF8.GetBytes(text),
+                    var other => throw new InvalidOperationException($"The snapshot of ledger '{ledgerId}' is stored as {other.GetType().Name}."),
+                };
             }
         }
         await using var transfers = await connection.Command(
@@ -32,59 +38,65 @@ public sealed class SqlLedgerStore(TradeDatabase database) : ILedgerStore, Orlea
         return new StoredLedger(snapshot, entries);
     }
 
-    public async Task AppendAsync(string ledgerId, IReadOnlyList<LedgerEntry> entries, string? snapshot, CancellationToken cancellationToken)
+    public async Task<long> AppendAsync(string ledgerId, IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         if (database.Provider == StorageProvider.Postgres)
         {
-            await InsertPostgresAsync(connection, transaction, ledgerId, entries, cancellationToken);
+            // One statement, so its own transaction: no BEGIN and COMMIT round trips around it.
+            return await InsertPostgresAsync(connection, ledgerId, entries, cancellationToken);
         }
-        else
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        foreach (var (t, at) in entries)
         {
-            foreach (var (t, at) in entries)
-            {
-                await connection.Command(
-                        "INSERT INTO ledger_transfers (ledger_id, transfer_id, kind, debit_account, credit_account, amount_minor, currency, pending_id, created_at) " +
-                        "VALUES (@ledger, @id, @kind, @debit, @credit, @amount, @currency, @pending, @at) ON CONFLICT (ledger_id, transfer_id) DO NOTHING", transaction)
-                    .With("ledger", ledgerId).With("id", t.TransferId).With("kind", t.Kind.ToString()).With("debit", t.DebitAccount)
-                    .With("credit", t.CreditAccount).With("amount", t.Amount).With("currency", t.Currency).With("pending", t.PendingId).With("at", database.ToDb(at))
-                    .ExecuteNonQueryAsync(cancellationToken);
-            }
-        }
-        if (snapshot is not null)
-        {
-            // The ledger has one writer (its grain activation), so its highest entry number is the last transfer the snapshot includes.
             await connection.Command(
-                    "INSERT INTO ledger_snapshots (ledger_id, through_entry_no, taken_at, body) " +
-                    "SELECT @ledger, COALESCE(MAX(entry_no), 0), @at, @body FROM ledger_transfers WHERE ledger_id = @ledger " +
-                    "ON CONFLICT (ledger_id) DO UPDATE SET through_entry_no = excluded.through_entry_no, taken_at = excluded.taken_at, body = excluded.body",
-                    transaction)
-                .With("ledger", ledgerId).With("at", database.ToDb(entries.Count > 0 ? entries[^1].At : DateTimeOffset.UtcNow)).With("body", snapshot)
+                    "INSERT INTO ledger_transfers (ledger_id, transfer_id, kind, debit_account, credit_account, amount_minor, currency, pending_id, created_at) " +
+                    "VALUES (@ledger, @id, @kind, @debit, @credit, @amount, @currency, @pending, @at) ON CONFLICT (ledger_id, transfer_id) DO NOTHING", transaction)
+                .With("ledger", ledgerId).With("id", t.TransferId).With("kind", t.Kind.ToString()).With("debit", t.DebitAccount)
+                .With("credit", t.CreditAccount).With("amount", t.Amount).With("currency", t.Currency).With("pending", t.PendingId).With("at", database.ToDb(at))
                 .ExecuteNonQueryAsync(cancellationToken);
         }
+        var last = await connection.Command("SELECT COALESCE(MAX(entry_no), 0) FROM ledger_transfers WHERE ledger_id = @ledger", transaction)
+            .With("ledger", ledgerId).ExecuteScalarAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        return Convert.ToInt64(last, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public async Task<bool> SaveSnapshotAsync(string ledgerId, long throughEntryNo, DateTimeOffset takenAt, byte[] snapshot, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        // Snapshots are stored off the ledger's write path, so an older one may arrive after a newer one: it is then dropped.
+        var rows = await connection.Command(
+                "INSERT INTO ledger_snapshots (ledger_id, through_entry_no, taken_at, body) VALUES (@ledger, @through, @at, @body) " +
+                "ON CONFLICT (ledger_id) DO UPDATE SET through_entry_no = excluded.through_entry_no, taken_at = excluded.taken_at, body = excluded.body " +
+                "WHERE ledger_snapshots.through_entry_no < excluded.through_entry_no")
+            .With("ledger", ledgerId).With("through", throughEntryNo).With("at", database.ToDb(takenAt)).With("body", snapshot)
+            .ExecuteNonQueryAsync(cancellationToken);
+        return rows == 1;
     }
 
     /// <summary>
     /// Every transfer of a group commit in one statement (a statement per transfer cost a round trip each, 4% of the silo under
-    /// the paid sale). Rows go in in the given order, so their entry numbers keep the replay order.
+    /// the paid sale). Rows go in in the given order, so their entry numbers keep the replay order. Answers the ledger's last
+    /// entry number: the inserted rows are not visible to the statement's own query, so the highest of both.
     /// </summary>
-    private async Task InsertPostgresAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, string ledgerId,
+    private static async Task<long> InsertPostgresAsync(System.Data.Common.DbConnection connection, string ledgerId,
         IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken)
     {
-        if (entries.Count == 0)
-        {
-            return;
-        }
         await using var command = connection.Command("""
-            INSERT INTO ledger_transfers (ledger_id, transfer_id, kind, debit_account, credit_account, amount_minor, currency, pending_id, created_at)
-            SELECT @ledger, t.id, t.kind, t.debit, t.credit, t.amount, t.currency, t.pending, t.at
-            FROM unnest(@ids, @kinds, @debits, @credits, @amounts, @currencies, @pendings, @ats)
-                WITH ORDINALITY AS t(id, kind, debit, credit, amount, currency, pending, at, n)
-            ORDER BY t.n
-            ON CONFLICT (ledger_id, transfer_id) DO NOTHING
-            """, transaction)
+            WITH inserted AS (
+                INSERT INTO ledger_transfers (ledger_id, transfer_id, kind, debit_account, credit_account, amount_minor, currency, pending_id, created_at)
+                SELECT @ledger, t.id, t.kind, t.debit, t.credit, t.amount, t.currency, t.pending, t.at
+                FROM unnest(@ids, @kinds, @debits, @credits, @amounts, @currencies, @pendings, @ats)
+                    WITH ORDINALITY AS t(id, kind, debit, credit, amount, currency, pending, at, n)
+                ORDER BY t.n
+                ON CONFLICT (ledger_id, transfer_id) DO NOTHING
+                RETURNING entry_no
+            )
+            SELECT GREATEST(
+                (SELECT COALESCE(MAX(entry_no), 0) FROM inserted),
+                (SELECT COALESCE(MAX(entry_no), 0) FROM ledger_transfers WHERE ledger_id = @ledger))
+            """)
             .With("ledger", ledgerId)
             .With("ids", entries.Select(e => e.Transfer.TransferId).ToArray())
             .With("kinds", entries.Select(e => e.Transfer.Kind.ToString()).ToArray())
@@ -94,7 +106,7 @@ public sealed class SqlLedgerStore(TradeDatabase database) : ILedgerStore, Orlea
             .With("currencies", entries.Select(e => e.Transfer.Currency).ToArray())
             .With("pendings", entries.Select(e => e.Transfer.PendingId).ToArray())
             .With("ats", entries.Select(e => e.At.UtcDateTime).ToArray());
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     public async Task<IReadOnlyList<Orleans.Trade.Api.Wallets.StatementLine>> StatementAsync(

@@ -41,9 +41,16 @@ public sealed class SqlLedgerStoreTests
 
         // Ids out of alphabetical order, so an insert that sorted them would show; a retried id inside the batch and across batches.
         LedgerEntry[] first = [Entry("t-9", 900, 1), Entry("t-1", 100, 2, TransferKind.Pending), Entry("t-5", 500, 3), Entry("t-9", 900, 1)];
-        await store.AppendAsync("ledger-a", first, null, CancellationToken.None);
-        await store.AppendAsync("ledger-a", [Entry("t-5", 500, 3), Entry("t-3", 300, 4, TransferKind.PostPending, "t-1")], null, CancellationToken.None);
-        await store.AppendAsync("ledger-b", [Entry("t-1", 7, 5)], null, CancellationToken.None);
+        var afterFirst = await store.AppendAsync("ledger-a", first, CancellationToken.None);
+        var afterSecond = await store.AppendAsync("ledger-a", [Entry("t-5", 500, 3), Entry("t-3", 300, 4, TransferKind.PostPending, "t-1")], CancellationToken.None);
+        var otherLedger = await store.AppendAsync("ledger-b", [Entry("t-1", 7, 5)], CancellationToken.None);
+        // Each append answers its ledger's last entry number, also when everything in it was stored before.
+        Assert.True(afterFirst > 0);
+        Assert.True(afterSecond > afterFirst);
+        Assert.True(otherLedger > afterSecond);
+        Assert.Equal(afterSecond, await store.AppendAsync("ledger-a", [Entry("t-3", 300, 4, TransferKind.PostPending, "t-1")], CancellationToken.None));
+        Assert.Equal(afterSecond, await store.AppendAsync("ledger-a", [], CancellationToken.None));
+        Assert.Equal(0, await store.AppendAsync("ledger-none", [], CancellationToken.None));
 
         var loaded = await store.LoadAsync("ledger-a", CancellationToken.None);
         Assert.Null(loaded.Snapshot);
@@ -52,12 +59,49 @@ public sealed class SqlLedgerStoreTests
         Assert.Equal("t-1", loaded.Entries[3].Transfer.PendingId);
         Assert.Equal(T0.AddSeconds(4), loaded.Entries[3].At);
 
-        // A snapshot with a batch: loads read it and only the transfers appended after it.
-        await store.AppendAsync("ledger-a", [Entry("t-7", 700, 6), Entry("t-2", 200, 7)], "{\"books\":1}", CancellationToken.None);
-        await store.AppendAsync("ledger-a", [Entry("t-8", 800, 8), Entry("t-4", 400, 9)], null, CancellationToken.None);
+        // A snapshot through the last entry: loads read it and only the transfers appended after it.
+        var throughSeven = await store.AppendAsync("ledger-a", [Entry("t-7", 700, 6), Entry("t-2", 200, 7)], CancellationToken.None);
+        Assert.True(await store.SaveSnapshotAsync("ledger-a", throughSeven, T0.AddSeconds(7), "{\"books\":2}"u8.ToArray(), CancellationToken.None));
+        await store.AppendAsync("ledger-a", [Entry("t-8", 800, 8), Entry("t-4", 400, 9)], CancellationToken.None);
         var after = await store.LoadAsync("ledger-a", CancellationToken.None);
-        Assert.Equal("{\"books\":1}", after.Snapshot);
+        Assert.Equal("{\"books\":2}"u8.ToArray(), after.Snapshot);
         Assert.Equal(["t-8", "t-4"], after.Entries.Select(e => e.Transfer.TransferId));
         Assert.Equal(["t-1"], (await store.LoadAsync("ledger-b", CancellationToken.None)).Entries.Select(e => e.Transfer.TransferId));
+
+        // Snapshots are stored off the write path, so an older one can come in late: it does not replace the newer one.
+        Assert.False(await store.SaveSnapshotAsync("ledger-a", afterSecond, T0.AddSeconds(4), "{\"books\":1}"u8.ToArray(), CancellationToken.None));
+        Assert.False(await store.SaveSnapshotAsync("ledger-a", throughSeven, T0.AddSeconds(7), "{\"books\":9}"u8.ToArray(), CancellationToken.None));
+        Assert.Equal("{\"books\":2}"u8.ToArray(), (await store.LoadAsync("ledger-a", CancellationToken.None)).Snapshot);
+    }
+
+    [Fact]
+    public async Task A_snapshot_stored_as_text_before_migration_14_loads_as_the_same_bytes_on_postgres()
+    {
+        var connectionString = await PostgresServer.CreateDatabaseAsync("ledgersnapshottext");
+        var settings = new Dictionary<string, string?> { ["Storage:Provider"] = "postgres", ["ConnectionStrings:Trade"] = connectionString };
+        await using var database = TradeDatabase.FromConfiguration(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
+        await using (var connection = new Npgsql.NpgsqlConnection(connectionString))
+        {
+            // The schema as it was through 0013, with a snapshot in it.
+            await connection.OpenAsync();
+            await using var setup = new Npgsql.NpgsqlCommand(
+                "CREATE TABLE trade_schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())", connection);
+            await setup.ExecuteNonQueryAsync();
+            foreach (var script in SchemaMigrator.Scripts(StorageProvider.Postgres).Where(s => s.Version <= 13))
+            {
+                await using var apply = new Npgsql.NpgsqlCommand(script.Sql, connection);
+                await apply.ExecuteNonQueryAsync();
+                await using var record = new Npgsql.NpgsqlCommand($"INSERT INTO trade_schema_migrations (version, name) VALUES ({script.Version}, '{script.Name}')", connection);
+                await record.ExecuteNonQueryAsync();
+            }
+            await using var insert = new Npgsql.NpgsqlCommand(
+                "INSERT INTO ledger_snapshots (ledger_id, through_entry_no, taken_at, body) VALUES ('ledger-old', 0, now(), '{\"seller\":\"Zoë €\"}')", connection);
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        Assert.Equal([14], await new SchemaMigrator(database, NullLogger<SchemaMigrator>.Instance).MigrateAsync());
+
+        var loaded = await new SqlLedgerStore(database).LoadAsync("ledger-old", CancellationToken.None);
+        Assert.Equal("{\"seller\":\"Zoë €\"}"u8.ToArray(), loaded.Snapshot);
     }
 }

@@ -30,7 +30,7 @@ public sealed class SellerBooksSimulationTests
         var log = new List<(Transfer Transfer, DateTimeOffset At)>();
         var repeatable = new List<Func<SellerBooks, IReadOnlyList<Transfer>>>();
         var snapshotAt = random.Next(50, 250);
-        (string Json, int LogCount)? snapshot = null;
+        (SellerBooksCapture Capture, int LogCount)? snapshot = null;
         var settlement = SettlementChoices[random.Next(SettlementChoices.Length)];
         var cycle = TimeSpan.FromDays(random.Next(1, 5));
         var now = T0;
@@ -175,7 +175,8 @@ public sealed class SellerBooksSimulationTests
             model.AssertMatches(books);
             if (step == snapshotAt)
             {
-                snapshot = (books.Snapshot(), log.Count);
+                // Copied now, encoded only at the end: the copy must not see what the books do in between.
+                snapshot = (books.CaptureState(), log.Count);
             }
             if (repeatable.Count > 0)
             {
@@ -194,7 +195,7 @@ public sealed class SellerBooksSimulationTests
         Assert.All(model.Orders.Keys, id => Assert.Equal(books.Order(id), rebuilt.Order(id)));
 
         // Books restored from the snapshot taken part-way, plus the transfers after it, are the same books, and still know every id.
-        var restored = SellerBooks.Restore(rates, snapshot!.Value.Json);
+        var restored = SellerBooks.Restore(rates, snapshot!.Value.Capture.ToSnapshot());
         foreach (var (t, at) in log.Skip(snapshot.Value.LogCount))
         {
             restored.Replay(t, at);

@@ -229,6 +229,31 @@ public sealed class SellerBooksTests
     }
 
     [Fact]
+    public void A_copy_of_the_books_encodes_as_they_stood_when_it_was_taken_whatever_they_did_since()
+    {
+        var books = new SellerBooks(_rates);
+        books.HoldInEscrow("o1", Usd(10_000));
+        books.HoldInEscrow("o2", Usd(5_000));
+        books.Refund(new LedgerRefund("o1", "r1", Usd(1_000)), null);
+        var expected = books.Snapshot();
+
+        var capture = books.CaptureState();
+        // Everything a copy could share with the live books changes: balances, a pending hold closing, an order's refund ids,
+        // a new order, the maturing list.
+        books.Refund(new LedgerRefund("o1", "r2", Usd(500)), null);
+        books.ReleaseEscrow(Split("o1", 8_500, 0), null, T0);
+        books.VoidEscrow("o2");
+        books.HoldInEscrow("o3", Usd(2_000));
+        books.FundDeposit("d1", Usd(700));
+
+        Assert.Equal(expected, capture.ToSnapshot());
+        Assert.NotEqual(expected, books.Snapshot());
+        var restored = SellerBooks.Restore(_rates, capture.ToSnapshot());
+        Assert.Equal(9_000, restored.Order("o1")!.Held);
+        Assert.Null(restored.Order("o3"));
+    }
+
+    [Fact]
     public void Books_restored_from_a_snapshot_still_recognise_repeats_and_refuse_reused_ids()
     {
         var books = new SellerBooks(_rates);
