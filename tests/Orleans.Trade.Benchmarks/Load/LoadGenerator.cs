@@ -63,6 +63,8 @@ public sealed class LoadRun
     private long _stoppedAt;
     private long _sequence = -1;
     private long _dropped;
+    /// <summary>Open model: how late the generator sent each request against its schedule (µs), its own share of the latency.</summary>
+    private readonly LongHistogram _sendLag = new(HighestLatencyUs, 3);
 
     private LoadRun(LoadPlan plan, Endpoints endpoints, long startedTimestamp)
     {
@@ -180,6 +182,7 @@ public sealed class LoadRun
             }
             var connection = (int)(slot % _plan.Connections);
             var request = _plan.Next(connection, sequence);
+            _sendLag.RecordValue(Math.Clamp((long)Stopwatch.GetElapsedTime(intended).TotalMicroseconds, 1, HighestLatencyUs));
             var id = slot++;
             var task = SendAsync(connection, request, intended);
             outstanding[id] = task;
@@ -252,7 +255,10 @@ public sealed class LoadRun
         }).ToArray();
         var sendingEnded = _stoppedAt != 0 ? _timeline.Offset(_stoppedAt) : elapsed < _plan.MaxDuration ? elapsed : _plan.MaxDuration;
         return new LoadResult(elapsed, kinds, new SortedDictionary<string, long>(_statuses, StringComparer.Ordinal), _dropped, StopReason ?? "done",
-            _plan.Connections, _plan.ArrivalRatePerSecond, _timeline, _endpoints.Events, sendingEnded);
+            _plan.Connections, _plan.ArrivalRatePerSecond, _timeline, _endpoints.Events, sendingEnded)
+        {
+            SendLag = _plan.ArrivalRatePerSecond is null ? null : _sendLag,
+        };
     }
 }
 
@@ -272,6 +278,12 @@ public sealed record LoadResult(TimeSpan Elapsed, IReadOnlyList<KindResult> Kind
     TimeSpan SendingEnded)
 {
     public KindResult Kind(string kind) => Kinds.FirstOrDefault(k => k.Kind == kind) ?? new KindResult(kind, new LongHistogram(1000, 3), 0, 0, 0);
+
+    /// <summary>
+    /// Open model only: how late the generator itself started each request against its schedule (µs). The latencies count
+    /// from the schedule, so this part of them is the generator's (sharing the machine's cores), not the server's.
+    /// </summary>
+    public LongHistogram? SendLag { get; init; }
 
     /// <summary>All kinds together.</summary>
     public KindResult Total
