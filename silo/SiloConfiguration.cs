@@ -77,6 +77,7 @@ public static class SiloConfiguration
                 "Grains minted on this silo whose first call has not returned yet (their first activation here skips its read).");
             return marks;
         });
+        silo.Services.AddSingleton<INewGrainMarks>(services => services.GetRequiredService<NewGrainIds>());
         silo.Services.AddSingleton(_ =>
         {
             var asking = new Orleans.Trade.Payments.PaymentsAsking();

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Configuration;
 using Orleans.Trade.Api.Auth;
 using Orleans.Trade.Api.Common;
@@ -117,9 +118,10 @@ public static class OrdersApi
         result ??= await grains.GetGrain<ICheckoutGrain>(checkoutKey).Checkout(command);
         if (result.Status == CheckoutStatus.Created && registration is not null)
         {
+            var marks = http.RequestServices.GetService<INewGrainMarks>();
             var started = result.Payment is { } registered
-                ? [await Payments.PaymentsApi.Start(registered, grains)]
-                : await Task.WhenAll(result.Orders.Select(o => Payments.PaymentsApi.Start(grains.GetGrain<IOrderGrain>(o.OrderId), registration, grains)));
+                ? [await Payments.PaymentsApi.Start(registered, grains, marks)]
+                : await Task.WhenAll(result.Orders.Select(o => Payments.PaymentsApi.Start(grains.GetGrain<IOrderGrain>(o.OrderId), registration, grains, marks)));
             var orders = await Task.WhenAll(result.Orders.Select(o => grains.GetGrain<IOrderGrain>(o.OrderId).Get()));
             return TypedResults.Created($"/api/v1/orders/{result.Orders[0].OrderId}", new CheckoutResponse(result.CheckoutId,
                 orders.Select((o, i) => OrderResponse.From(o ?? result.Orders[i])).ToArray(),

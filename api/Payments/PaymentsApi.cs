@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Trade.Api.Auth;
 using Orleans.Trade.Api.Common;
 using Orleans.Trade.Api.Orders;
@@ -93,7 +94,8 @@ public static class PaymentsApi
             return problem;
         }
         var key = $"{Scope(caller)}/{idempotencyKey}";
-        var (payment, failure) = await Start(order!, Registration(key, instrument!, caller, Risk.ClientSignals.From(http, configuration)), grains);
+        var (payment, failure) = await Start(order!, Registration(key, instrument!, caller, Risk.ClientSignals.From(http, configuration)), grains,
+            http.RequestServices.GetService<INewGrainMarks>());
         if (failure is not null)
         {
             return failure;
@@ -111,11 +113,16 @@ public static class PaymentsApi
             new OrderActor(caller.Role, caller.Subject), signals);
 
     public static async Task<(PaymentView? Payment, ProblemHttpResult? Problem)> Start(
-        IOrderGrain order, PaymentRegistrationRequest request, IGrainFactory grains) =>
-        await Start(await order.RegisterPayment(request), grains);
+        IOrderGrain order, PaymentRegistrationRequest request, IGrainFactory grains, INewGrainMarks? marks) =>
+        await Start(await order.RegisterPayment(request), grains, marks);
 
-    /// <summary>Starts a registered payment at the provider, or answers why it cannot be registered.</summary>
-    public static async Task<(PaymentView? Payment, ProblemHttpResult? Problem)> Start(PaymentRegistration registration, IGrainFactory grains)
+    /// <summary>
+    /// Starts a registered payment at the provider, or answers why it cannot be registered. A payment registered just now has
+    /// no stored state yet (only its own activation writes it, and this is its first call), so its activation on this silo is
+    /// told to skip the storage read (<paramref name="marks"/>).
+    /// </summary>
+    public static async Task<(PaymentView? Payment, ProblemHttpResult? Problem)> Start(PaymentRegistration registration, IGrainFactory grains,
+        INewGrainMarks? marks)
     {
         ProblemHttpResult? problem = registration.Status switch
         {
@@ -131,7 +138,20 @@ public static class PaymentsApi
             return (null, problem);
         }
         var start = registration.Start!;
-        return (await grains.GetGrain<IPaymentGrain>(start.PaymentId).Start(start), null);
+        var payment = grains.GetGrain<IPaymentGrain>(start.PaymentId);
+        if (marks is null || registration.Status != PaymentRegistrationStatus.Created)
+        {
+            return (await payment.Start(start), null);
+        }
+        marks.Minted(payment.GetGrainId());
+        try
+        {
+            return (await payment.Start(start), null);
+        }
+        finally
+        {
+            marks.Forget(payment.GetGrainId());
+        }
     }
 
     /// <summary>Checks a payment request and resolves its card token (which must be the buyer's and not expired).</summary>

@@ -12,7 +12,7 @@ namespace Orleans.Trade.Common;
 /// only after its read, so no row can exist while the mark stands; should one anyway, the new-row write fails its version
 /// check instead of overwriting it.
 /// </summary>
-public sealed class NewGrainIds
+public sealed class NewGrainIds : INewGrainMarks
 {
     /// <summary>Beyond this many marks standing (calls in flight to new grains) no more are kept.</summary>
     private const int MaxMarks = 100_000;

@@ -57,4 +57,16 @@ public static class SiloInspection
         var series = new Regex($"^{Regex.Escape(name)}{labels} ([0-9.e+]+)", RegexOptions.Multiline).Matches(text);
         return series.Count == 0 ? -1 : series.Sum(m => (long)double.Parse(m.Groups[^1].Value, CultureInfo.InvariantCulture));
     }
+
+    /// <summary>Grain states the silo has read so far (items of its grain-state read batches), once the scrape cache has caught up.</summary>
+    public static async Task<long> SettledGrainStateReadsAsync(HttpClient client)
+    {
+        long last = -2, now;
+        while ((now = await MetricAsync(client, "trade_storage_batch_size_sum", "batcher=\"grain-state-read\"")) != last)
+        {
+            last = now;
+            await Task.Delay(TimeSpan.FromSeconds(1.2));
+        }
+        return now;
+    }
 }

@@ -246,16 +246,7 @@ public sealed class OrdersApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
     }
 
     /// <summary>Grain states read so far, once the metrics endpoint's scrape cache has caught up.</summary>
-    private async Task<long> SettledReadsAsync()
-    {
-        long last = -2, now;
-        while ((now = await SiloInspection.MetricAsync(Shop.Admin, "trade_storage_batch_size_sum", "batcher=\"grain-state-read\"")) != last)
-        {
-            last = now;
-            await Task.Delay(TimeSpan.FromSeconds(1.2));
-        }
-        return now;
-    }
+    private Task<long> SettledReadsAsync() => SiloInspection.SettledGrainStateReadsAsync(Shop.Admin);
 
     [Fact]
     public async Task Storage_round_trips_are_bucketed_in_seconds_and_batch_sizes_in_items_on_the_metrics_endpoint()

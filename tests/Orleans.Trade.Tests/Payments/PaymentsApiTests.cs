@@ -395,6 +395,40 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_payment_started_inline_skips_the_storage_read_of_its_first_activation()
+    {
+        const int checkouts = 10;
+        var sku = await Shop.SkuAsync(OrderTestShop.NewId("s"), priceMinor: 1_500, stock: [("wh-de", checkouts + 1)]);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await Shop.KeyAsync("buyer", buyerId);
+        var card = await CardAsync(buyer, "4242 4242 4242 4242");
+        var body = new { buyerId, currency = "EUR", shipTo = OrderTestShop.Address(), items = new[] { new { skuId = sku, quantity = 1 } },
+            payment = new { method = "card", cardToken = card } };
+        async Task<string> PaidCheckoutAsync()
+        {
+            var (status, created) = await buyer.PostWithKeyAsync("/api/v1/checkout", OrderTestShop.NewId("key"), body);
+            Assert.True(status == HttpStatusCode.Created, $"{status} {created}");
+            var orderId = created!["orders"]![0]!["orderId"]!.GetValue<string>();
+            await OrderWhenAsync(orderId, "awaitingShipment");
+            return orderId;
+        }
+        await PaidCheckoutAsync(); // the buyer's, card's, device's and address's risk profiles are active from here on
+        var before = await SiloInspection.SettledGrainStateReadsAsync(Shop.Admin);
+
+        for (var i = 0; i < checkouts; i++)
+        {
+            await PaidCheckoutAsync();
+        }
+        var read = await SiloInspection.SettledGrainStateReadsAsync(Shop.Admin) - before;
+
+        // Per paid checkout: the order, first activated by its payment's callback (its SKU wrote its state), and the sandbox
+        // provider's payment, which cannot know it is new. The shop's payment, registered in the SKU's write and started by this
+        // request, reads nothing; were it to read, that would be a third state per checkout.
+        Assert.True(read <= 2 * checkouts + checkouts / 2, $"{read} grain states read for {checkouts} paid checkouts");
+        Assert.True(read >= checkouts, $"{read} grain states read for {checkouts} paid checkouts: the orders' first activations read theirs");
+    }
+
+    [Fact]
     public async Task Checkout_pays_inline_and_a_bad_card_token_is_refused_before_any_stock_is_reserved()
     {
         var (sku, buyerId, buyer, card) = await CardBuyerAsync();
