@@ -139,18 +139,15 @@ public static class PaymentsApi
         }
         var start = registration.Start!;
         var payment = grains.GetGrain<IPaymentGrain>(start.PaymentId);
-        if (marks is null || registration.Status != PaymentRegistrationStatus.Created)
-        {
-            return (await payment.Start(start), null);
-        }
-        marks.Minted(payment.GetGrainId());
+        var mark = registration.Status == PaymentRegistrationStatus.Created ? marks : null;
+        mark?.Minted(payment.GetGrainId());
         try
         {
             return (await payment.Start(start), null);
         }
         finally
         {
-            marks.Forget(payment.GetGrainId());
+            mark?.Forget(payment.GetGrainId());
         }
     }
 

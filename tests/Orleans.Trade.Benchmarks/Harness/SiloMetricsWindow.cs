@@ -50,7 +50,7 @@ public sealed partial class SiloMetricsWindow
             }
             var busy = Delta(after, "trade_storage_round_trip_duration_seconds_sum", batcher);
             var items = Delta(after, "trade_storage_batch_size_sum", batcher) / Math.Max(1, Delta(after, "trade_storage_batch_size_count", batcher));
-            var spread = Quantile(after, batcher, trips, 0.5) is { } p50 && Quantile(after, batcher, trips, 0.99) is { } p99
+            var spread = Quantile(after, $"{BucketSeries}|{batcher}|", trips, 0.5) is { } p50 && Quantile(after, $"{BucketSeries}|{batcher}|", trips, 0.99) is { } p99
                 ? string.Create(c, $" (p50 ≤ {p50 * 1000:0.#} ms, p99 ≤ {p99 * 1000:0.#} ms)")
                 : "";
             parts.Add(string.Create(c, $"{batcher}: {trips:N0} round trips (one per {ops / trips:N0} ops) of {items:N1} items, {busy / trips * 1000:F1} ms each{spread}, in flight {busy / seconds * 100:F0}% of the window"));
@@ -67,12 +67,8 @@ public sealed partial class SiloMetricsWindow
         {
             return "";
         }
-        var cumulative = after.Keys.Where(k => k.StartsWith($"{ServedBuckets}|", StringComparison.Ordinal))
-            .Select(k => (Bound: double.Parse(k[(ServedBuckets.Length + 1)..], CultureInfo.InvariantCulture), Count: after[k] - _before.GetValueOrDefault(k)))
-            .OrderBy(b => b.Bound)
-            .ToArray();
-        string Bound(double q) => cumulative.FirstOrDefault(b => b.Count >= q * served) is { Count: > 0 } hit
-            ? string.Create(CultureInfo.InvariantCulture, $"≤ {hit.Bound * 1000:0.#} ms")
+        string Bound(double q) => Quantile(after, $"{ServedBuckets}|", served, q) is { } bound
+            ? string.Create(CultureInfo.InvariantCulture, $"≤ {bound * 1000:0.#} ms")
             : "over the largest bucket";
         return string.Create(CultureInfo.InvariantCulture, $"silo's own timing of its 201 checkouts: {served:N0}, p50 {Bound(0.5)}, p99 {Bound(0.99)}");
     }
@@ -94,16 +90,16 @@ public sealed partial class SiloMetricsWindow
     }
 
     /// <summary>
-    /// The smallest bucket bound (seconds) under which at least <paramref name="q"/> of the window's round trips fell; null if the
-    /// silo exports no finite buckets for the batcher or the quantile lies in the +Inf bucket.
+    /// The smallest bucket bound (seconds) under which at least <paramref name="q"/> of the window's <paramref name="total"/>
+    /// observations fell, from the bucket keys starting with <paramref name="prefix"/> (a batcher's round trips, or the 201
+    /// checkouts); null if there are no finite buckets or the quantile lies in the +Inf bucket.
     /// </summary>
-    private double? Quantile(IReadOnlyDictionary<string, double> after, string batcher, double trips, double q)
+    private double? Quantile(IReadOnlyDictionary<string, double> after, string prefix, double total, double q)
     {
-        var prefix = $"{BucketSeries}|{batcher}|";
         var cumulative = after.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal))
             .Select(k => (Bound: double.Parse(k[prefix.Length..], CultureInfo.InvariantCulture), Count: after[k] - _before.GetValueOrDefault(k)))
             .OrderBy(b => b.Bound);
-        return cumulative.FirstOrDefault(b => b.Count >= q * trips) is { Count: > 0 } hit ? hit.Bound : null;
+        return cumulative.FirstOrDefault(b => b.Count >= q * total) is { Count: > 0 } hit ? hit.Bound : null;
     }
 
     private const string BucketSeries = "trade_storage_round_trip_duration_seconds_bucket";
