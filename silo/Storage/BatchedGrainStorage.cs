@@ -12,6 +12,12 @@ namespace Orleans.Trade.Silo.Storage;
 public interface IStateOutboxWriter
 {
     Task WriteAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<object> outboxes, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// PostgreSQL: the same writes as statements not yet run, in order, for a caller that sends them with its own in one round trip
+    /// (and one transaction); none for outboxes that are not this writer's.
+    /// </summary>
+    IReadOnlyList<DbCommand> PostgresStatements(DbConnection connection, IReadOnlyList<object> outboxes);
 }
 
 /// <summary>

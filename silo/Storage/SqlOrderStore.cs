@@ -42,22 +42,30 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
     public Task WriteAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<object> outboxes, CancellationToken cancellationToken) =>
         WriteAsync(connection, transaction, outboxes.OfType<OrderOutbox>().ToArray(), cancellationToken);
 
-    /// <summary>Upserts the order rows (a newer version never loses to an older one) and inserts notifications and tickets once.</summary>
-    private async Task WriteAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<OrderOutbox> outboxes, CancellationToken cancellationToken)
+    /// <summary>PostgreSQL: the statements that write these outboxes, in order, for a caller that sends them with its own in one round trip.</summary>
+    public IReadOnlyList<DbCommand> PostgresStatements(DbConnection connection, IReadOnlyList<object> outboxes) =>
+        PostgresStatements(connection, outboxes.OfType<OrderOutbox>().ToArray());
+
+    /// <summary>One row per order: the last summary of an order in the batch is its newest.</summary>
+    private static OrderSummary[] NewestSummaries(IReadOnlyList<OrderOutbox> outboxes) =>
+        outboxes.Select(o => o.Summary).GroupBy(o => o.OrderId).Select(g => g.MaxBy(o => o.Version)!).ToArray();
+
+    /// <summary>
+    /// Upserts the order rows (a newer version never loses to an older one) and inserts notifications once: one statement (the
+    /// notifications' insert carries the order rows' upsert as a data-modifying CTE), so one round trip inside the writer's
+    /// transaction, or none of its own in a caller's batch: a hot SKU's write waits for every round trip of its transaction.
+    /// Then a statement per service ticket (rare: a placed order opens none).
+    /// </summary>
+    private List<DbCommand> PostgresStatements(DbConnection connection, IReadOnlyList<OrderOutbox> outboxes)
     {
+        var statements = new List<DbCommand>();
         if (outboxes.Count == 0)
         {
-            return;
+            return statements;
         }
-        // One row per order: the last summary of an order in the batch is its newest.
-        var summaries = outboxes.Select(o => o.Summary).GroupBy(o => o.OrderId).Select(g => g.MaxBy(o => o.Version)!).ToArray();
+        var summaries = NewestSummaries(outboxes);
         var notifications = outboxes.SelectMany(o => o.Notifications).ToArray();
-        var tickets = outboxes.SelectMany(o => o.Tickets).ToArray();
-        if (database.Provider == StorageProvider.Postgres)
-        {
-            // One statement (the notifications' insert carries the order rows' upsert as a data-modifying CTE), so one round trip
-            // inside the writer's transaction: a hot SKU's write waits for every round trip of its transaction.
-            var command = connection.Command("""
+        statements.Add(connection.Command("""
                     WITH upserted AS (
                         INSERT INTO orders (order_id, buyer_id, seller_id, status, seller_total_minor, seller_currency, buyer_total_minor,
                                             buyer_currency, line_count, source, late, created_at, updated_at, version)
@@ -75,7 +83,7 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
                     FROM unnest(@notificationIds, @notificationOrders, @recipients, @channels, @events, @notificationStatuses, @notificationAts)
                          AS n(id, order_id, recipient, channels, event, status, at)
                     ON CONFLICT (notification_id) DO NOTHING
-                    """, transaction)
+                    """)
                 .With("ids", summaries.Select(o => o.OrderId).ToArray()).With("buyers", summaries.Select(o => o.BuyerId).ToArray())
                 .With("sellers", summaries.Select(o => o.SellerId).ToArray()).With("statuses", summaries.Select(o => o.Status.ToString()).ToArray())
                 .With("sellerTotals", summaries.Select(o => o.SellerTotal.AmountMinor).ToArray())
@@ -93,59 +101,77 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
                 .With("recipients", notifications.Select(n => n.Recipient).ToArray()).With("channels", notifications.Select(n => n.Channels).ToArray())
                 .With("events", notifications.Select(n => n.Event).ToArray())
                 .With("notificationStatuses", notifications.Select(n => n.Status.ToString()).ToArray())
-                .WithTimestamps("notificationAts", notifications.Select(n => (DateTimeOffset?)n.At));
-            await using (command)
-            {
-                await command.ExecuteNonQueryAsync(cancellationToken);
-            }
-        }
-        else
+                .WithTimestamps("notificationAts", notifications.Select(n => (DateTimeOffset?)n.At)));
+        statements.AddRange(outboxes.SelectMany(o => o.Tickets).Select(t => TicketCommand(connection, null, t)));
+        return statements;
+    }
+
+    /// <summary>Upserts the order rows (a newer version never loses to an older one) and inserts notifications and tickets once.</summary>
+    private async Task WriteAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<OrderOutbox> outboxes, CancellationToken cancellationToken)
+    {
+        if (outboxes.Count == 0)
         {
-            foreach (var o in summaries)
-            {
-                await connection.Command("""
-                        INSERT INTO orders (order_id, buyer_id, seller_id, status, seller_total_minor, seller_currency, buyer_total_minor, buyer_currency,
-                                            line_count, source, late, created_at, updated_at, version)
-                        VALUES (@id, @buyer, @seller, @status, @sellerTotal, @sellerCurrency, @buyerTotal, @buyerCurrency, @lines, @source, @late, @created, @updated, @version)
-                        ON CONFLICT (order_id) DO UPDATE SET
-                            status = excluded.status, seller_total_minor = excluded.seller_total_minor, buyer_total_minor = excluded.buyer_total_minor,
-                            late = excluded.late, updated_at = excluded.updated_at, version = excluded.version
-                        WHERE orders.version <= excluded.version
-                        """, transaction)
-                    .With("id", o.OrderId).With("buyer", o.BuyerId).With("seller", o.SellerId).With("status", o.Status.ToString())
-                    .With("sellerTotal", o.SellerTotal.AmountMinor).With("sellerCurrency", o.SellerTotal.Currency)
-                    .With("buyerTotal", o.BuyerTotal.AmountMinor).With("buyerCurrency", o.BuyerTotal.Currency)
-                    .With("lines", o.LineCount).With("source", o.Source.ToString()).With("late", o.Late)
-                    .With("created", database.ToDb(o.CreatedAt)).With("updated", database.ToDb(o.UpdatedAt)).With("version", o.Version)
-                    .ExecuteNonQueryAsync(cancellationToken);
-            }
-            foreach (var n in notifications)
-            {
-                await connection.Command("""
-                        INSERT INTO order_notifications (notification_id, order_id, recipient, channels, event, status, created_at, next_attempt_at,
-                                                         attempts, delivered_at, last_error)
-                        VALUES (@id, @order, @recipient, @channels, @event, @status, @at, @at, @attempts, @delivered, @note)
-                        ON CONFLICT (notification_id) DO NOTHING
-                        """, transaction)
-                    .With("attempts", _skipOnInsert ? 1 : 0).With("delivered", _skipOnInsert ? database.ToDb(n.At) : DBNull.Value)
-                    .With("note", _skipOnInsert ? NotificationDispatcher.SkippedNote : null)
-                    .With("id", n.NotificationId).With("order", n.OrderId).With("recipient", n.Recipient).With("channels", n.Channels)
-                    .With("event", n.Event).With("status", n.Status.ToString()).With("at", database.ToDb(n.At))
-                    .ExecuteNonQueryAsync(cancellationToken);
-            }
+            return;
         }
-        foreach (var t in tickets)
+        if (database.Provider == StorageProvider.Postgres)
+        {
+            foreach (var statement in PostgresStatements(connection, outboxes))
+            {
+                await using (statement)
+                {
+                    statement.Transaction = transaction;
+                    await statement.ExecuteNonQueryAsync(cancellationToken);
+                }
+            }
+            return;
+        }
+        foreach (var o in NewestSummaries(outboxes))
         {
             await connection.Command("""
-                    INSERT INTO service_tickets (ticket_id, order_id, seller_id, kind, description, opened_at, due_at)
-                    VALUES (@id, @order, @seller, @kind, @description, @opened, @due)
-                    ON CONFLICT (ticket_id) DO NOTHING
+                    INSERT INTO orders (order_id, buyer_id, seller_id, status, seller_total_minor, seller_currency, buyer_total_minor, buyer_currency,
+                                        line_count, source, late, created_at, updated_at, version)
+                    VALUES (@id, @buyer, @seller, @status, @sellerTotal, @sellerCurrency, @buyerTotal, @buyerCurrency, @lines, @source, @late, @created, @updated, @version)
+                    ON CONFLICT (order_id) DO UPDATE SET
+                        status = excluded.status, seller_total_minor = excluded.seller_total_minor, buyer_total_minor = excluded.buyer_total_minor,
+                        late = excluded.late, updated_at = excluded.updated_at, version = excluded.version
+                    WHERE orders.version <= excluded.version
                     """, transaction)
-                .With("id", t.TicketId).With("order", t.OrderId).With("seller", t.SellerId).With("kind", t.Kind)
-                .With("description", t.Description).With("opened", database.ToDb(t.OpenedAt)).With("due", database.ToDb(t.DueAt))
+                .With("id", o.OrderId).With("buyer", o.BuyerId).With("seller", o.SellerId).With("status", o.Status.ToString())
+                .With("sellerTotal", o.SellerTotal.AmountMinor).With("sellerCurrency", o.SellerTotal.Currency)
+                .With("buyerTotal", o.BuyerTotal.AmountMinor).With("buyerCurrency", o.BuyerTotal.Currency)
+                .With("lines", o.LineCount).With("source", o.Source.ToString()).With("late", o.Late)
+                .With("created", database.ToDb(o.CreatedAt)).With("updated", database.ToDb(o.UpdatedAt)).With("version", o.Version)
                 .ExecuteNonQueryAsync(cancellationToken);
         }
+        foreach (var n in outboxes.SelectMany(o => o.Notifications))
+        {
+            await connection.Command("""
+                    INSERT INTO order_notifications (notification_id, order_id, recipient, channels, event, status, created_at, next_attempt_at,
+                                                     attempts, delivered_at, last_error)
+                    VALUES (@id, @order, @recipient, @channels, @event, @status, @at, @at, @attempts, @delivered, @note)
+                    ON CONFLICT (notification_id) DO NOTHING
+                    """, transaction)
+                .With("attempts", _skipOnInsert ? 1 : 0).With("delivered", _skipOnInsert ? database.ToDb(n.At) : DBNull.Value)
+                .With("note", _skipOnInsert ? NotificationDispatcher.SkippedNote : null)
+                .With("id", n.NotificationId).With("order", n.OrderId).With("recipient", n.Recipient).With("channels", n.Channels)
+                .With("event", n.Event).With("status", n.Status.ToString()).With("at", database.ToDb(n.At))
+                .ExecuteNonQueryAsync(cancellationToken);
+        }
+        foreach (var t in outboxes.SelectMany(o => o.Tickets))
+        {
+            await using var ticket = TicketCommand(connection, transaction, t);
+            await ticket.ExecuteNonQueryAsync(cancellationToken);
+        }
     }
+
+    private DbCommand TicketCommand(DbConnection connection, DbTransaction? transaction, ServiceTicket t) =>
+        connection.Command("""
+                INSERT INTO service_tickets (ticket_id, order_id, seller_id, kind, description, opened_at, due_at)
+                VALUES (@id, @order, @seller, @kind, @description, @opened, @due)
+                ON CONFLICT (ticket_id) DO NOTHING
+                """, transaction)
+            .With("id", t.TicketId).With("order", t.OrderId).With("seller", t.SellerId).With("kind", t.Kind)
+            .With("description", t.Description).With("opened", database.ToDb(t.OpenedAt)).With("due", database.ToDb(t.DueAt));
 
     public async Task<OrderListPage> ListAsync(OrderListQuery query, CancellationToken cancellationToken)
     {

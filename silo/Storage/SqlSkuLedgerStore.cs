@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Text.Json;
+using Npgsql;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Serialization;
@@ -106,8 +107,8 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var unique = writes.Where(w => seen.Add(w.SkuId)).ToList();
         var taken = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
-        HashSet<string> applied;
-        while (true)
+        var applied = database.Provider == StorageProvider.Postgres ? await TryWriteInOneRoundTripAsync(unique, cancellationToken) : null;
+        while (applied is null)
         {
             await using var connection = await database.OpenAsync(cancellationToken);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -122,10 +123,10 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
                 unique.RemoveAll(w => takenNow.ContainsKey(w.SkuId));
                 continue;
             }
-            applied = database.Provider == StorageProvider.Postgres
+            var appliedNow = database.Provider == StorageProvider.Postgres
                 ? await WritePostgresAsync(connection, transaction, unique, cancellationToken)
                 : await WriteSqliteAsync(connection, transaction, unique, cancellationToken);
-            var lostVersion = unique.Where(w => w.Placed is { Count: > 0 } && !applied.Contains(w.SkuId)).ToArray();
+            var lostVersion = unique.Where(w => w.Placed is { Count: > 0 } && !appliedNow.Contains(w.SkuId)).ToArray();
             if (lostVersion.Length > 0)
             {
                 // Their orders' rows went in before the version check: without the SKU's write they must not stay.
@@ -134,12 +135,100 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
                 continue;
             }
             await transaction.CommitAsync(cancellationToken);
-            break;
+            applied = appliedNow;
         }
         var answered = new HashSet<string>(StringComparer.Ordinal);
         return writes.Select(w => !answered.Add(w.SkuId) ? new WriteOutcome(false)
             : taken.TryGetValue(w.SkuId, out var keys) ? new WriteOutcome(false, keys)
             : new WriteOutcome(applied.Contains(w.SkuId))).ToArray();
+    }
+
+    /// <summary>
+    /// PostgreSQL, the common case: every statement of the write (the ledgers and their reservations, the placed orders' grain-state
+    /// rows, their outbox rows) goes out in one batch, one round trip, and commits as one implicit transaction when the batch ends,
+    /// instead of a round trip per statement plus BEGIN and COMMIT (a hot SKU has one write in flight, so its checkouts wait for all of
+    /// them). A checkout key or order stored before (a unique violation on grain_state) or a SKU with placed orders that lost its
+    /// version check (trade_abort) rolls all of it back and answers null: the caller then writes the slow way, which finds out whose
+    /// it was and leaves only that SKU's write out.
+    /// </summary>
+    private async Task<HashSet<string>?> TryWriteInOneRoundTripAsync(IReadOnlyList<SkuLedgerWrite> writes, CancellationToken cancellationToken)
+    {
+        if (writes.Count == 0)
+        {
+            return [];
+        }
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var batch = connection.CreateBatch();
+        var guarded = writes.Where(w => w.Placed is { Count: > 0 }).Select(w => w.SkuId).ToArray();
+        await using (var ledger = LedgerStatement(connection, null, writes, guarded))
+        {
+            batch.Append(ledger);
+        }
+        var placed = Placed(writes);
+        if (placed.Length > 0)
+        {
+            await using (var insert = GrainStatesInsert(connection, null, PlacedRows(placed), keepStored: false))
+            {
+                batch.Append(insert);
+            }
+            var outboxes = Outboxes(placed);
+            foreach (var writer in _outboxWriters)
+            {
+                foreach (var statement in writer.PostgresStatements(connection, outboxes))
+                {
+                    await using (statement)
+                    {
+                        batch.Append(statement);
+                    }
+                }
+            }
+        }
+        try
+        {
+            await batch.PrepareAsync(cancellationToken);
+            var applied = new HashSet<string>(StringComparer.Ordinal);
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                applied.Add(reader.GetString(0));
+            }
+            // The later statements' errors surface as their results are reached.
+            while (await reader.NextResultAsync(cancellationToken))
+            {
+            }
+            return applied;
+        }
+        catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.UniqueViolation or AbortedState)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The SQLSTATE of trade_abort() (deploy/sql/postgres/0015_trade_abort.sql).</summary>
+    private const string AbortedState = "OT409";
+
+    private static (string SkuId, PlacedOrderWrite Order)[] Placed(IReadOnlyList<SkuLedgerWrite> writes) =>
+        writes.SelectMany(w => (w.Placed ?? []).Select(p => (w.SkuId, Order: p))).ToArray();
+
+    private List<(string StateName, string GrainId, byte[] Payload, DateTimeOffset? WakeAt)> PlacedRows(
+        IReadOnlyList<(string SkuId, PlacedOrderWrite Order)> placed)
+    {
+        var rows = new List<(string StateName, string GrainId, byte[] Payload, DateTimeOffset? WakeAt)>(placed.Count * 2);
+        foreach (var (_, order) in placed)
+        {
+            rows.Add((CheckoutStateName, order.CheckoutGrainId, _serializer.SerializeToArray<CheckoutState>(order.Checkout), null));
+            rows.Add((OrderStateName, order.OrderGrainId, _serializer.SerializeToArray<OrderState>(order.Order), order.WakeAt));
+        }
+        return rows;
+    }
+
+    private object[] Outboxes(IReadOnlyList<(string SkuId, PlacedOrderWrite Order)> placed)
+    {
+        if (_outboxWriters.Length == 0)
+        {
+            throw new InvalidOperationException("Placed orders carry outbox rows, but no IStateOutboxWriter is registered.");
+        }
+        return placed.Select(p => (object)p.Order.Outbox).ToArray();
     }
 
     /// <summary>
@@ -150,18 +239,12 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
         IReadOnlyList<SkuLedgerWrite> writes, CancellationToken cancellationToken)
     {
         var taken = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
-        var placed = writes.SelectMany(w => (w.Placed ?? []).Select(p => (w.SkuId, Order: p))).ToArray();
+        var placed = Placed(writes);
         if (placed.Length == 0)
         {
             return taken;
         }
-        var rows = new List<(string StateName, string GrainId, byte[] Payload, DateTimeOffset? WakeAt)>(placed.Length * 2);
-        foreach (var (_, order) in placed)
-        {
-            rows.Add((CheckoutStateName, order.CheckoutGrainId, _serializer.SerializeToArray<CheckoutState>(order.Checkout), null));
-            rows.Add((OrderStateName, order.OrderGrainId, _serializer.SerializeToArray<OrderState>(order.Order), order.WakeAt));
-        }
-        var inserted = await InsertGrainStatesAsync(connection, transaction, rows, cancellationToken);
+        var inserted = await InsertGrainStatesAsync(connection, transaction, PlacedRows(placed), cancellationToken);
         foreach (var group in placed.Where(p => !inserted.Contains((CheckoutStateName, p.Order.CheckoutGrainId))).GroupBy(p => p.SkuId))
         {
             taken[group.Key] = group.Select(p => p.Order.CheckoutGrainId).ToArray();
@@ -174,11 +257,7 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
         {
             throw new InvalidOperationException($"Order state {clash.Order.OrderGrainId} is stored already; a new order id must be new.");
         }
-        if (_outboxWriters.Length == 0)
-        {
-            throw new InvalidOperationException("Placed orders carry outbox rows, but no IStateOutboxWriter is registered.");
-        }
-        var outboxes = placed.Select(p => (object)p.Order.Outbox).ToArray();
+        var outboxes = Outboxes(placed);
         foreach (var writer in _outboxWriters)
         {
             await writer.WriteAsync(connection, transaction, outboxes, cancellationToken);
@@ -193,18 +272,7 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
         var inserted = new HashSet<(string, string)>();
         if (database.Provider == StorageProvider.Postgres)
         {
-            await using var command = connection.Command("""
-                INSERT INTO grain_state (service_id, state_name, grain_id, version, payload, wake_at, updated_at)
-                SELECT @service, i.state_name, i.grain_id, 1, i.payload, i.wake_at, now()
-                FROM unnest(@names, @ids, @payloads, @wakes) AS i(state_name, grain_id, payload, wake_at)
-                ON CONFLICT (service_id, state_name, grain_id) DO NOTHING
-                RETURNING state_name, grain_id
-                """, transaction)
-                .With("service", _serviceId)
-                .With("names", rows.Select(r => r.StateName).ToArray())
-                .With("ids", rows.Select(r => r.GrainId).ToArray())
-                .With("payloads", rows.Select(r => r.Payload).ToArray())
-                .WithTimestamps("wakes", rows.Select(r => r.WakeAt));
+            await using var command = GrainStatesInsert(connection, transaction, rows, keepStored: true);
             await using var reader = await command.ExecutePreparedReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -233,6 +301,24 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
     }
 
     /// <summary>
+    /// PostgreSQL: new grain-state rows at version 1. With <paramref name="keepStored"/>, a row stored before stays and the statement
+    /// answers the rows it inserted; without, a row stored before fails the statement (unique violation).
+    /// </summary>
+    private DbCommand GrainStatesInsert(DbConnection connection, DbTransaction? transaction,
+        IReadOnlyList<(string StateName, string GrainId, byte[] Payload, DateTimeOffset? WakeAt)> rows, bool keepStored) =>
+        connection.Command($"""
+                INSERT INTO grain_state (service_id, state_name, grain_id, version, payload, wake_at, updated_at)
+                SELECT @service, i.state_name, i.grain_id, 1, i.payload, i.wake_at, now()
+                FROM unnest(@names, @ids, @payloads, @wakes) AS i(state_name, grain_id, payload, wake_at)
+                {(keepStored ? "ON CONFLICT (service_id, state_name, grain_id) DO NOTHING RETURNING state_name, grain_id" : "")}
+                """, transaction)
+            .With("service", _serviceId)
+            .With("names", rows.Select(r => r.StateName).ToArray())
+            .With("ids", rows.Select(r => r.GrainId).ToArray())
+            .With("payloads", rows.Select(r => r.Payload).ToArray())
+            .WithTimestamps("wakes", rows.Select(r => r.WakeAt));
+
+    /// <summary>
     /// The SKUs' aggregates (each only at its expected version) and, for the SKUs whose aggregate was applied, their reservations
     /// closed and opened: one statement, so one round trip inside the SKU write's transaction (it sits on the hot SKU's critical
     /// path: the SKU has one write in flight at a time).
@@ -240,9 +326,26 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
     private static async Task<HashSet<string>> WritePostgresAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<SkuLedgerWrite> writes,
         CancellationToken cancellationToken)
     {
+        var applied = new HashSet<string>(StringComparer.Ordinal);
+        await using var command = LedgerStatement(connection, transaction, writes, guarded: []);
+        await using var reader = await command.ExecutePreparedReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            applied.Add(reader.GetString(0));
+        }
+        return applied;
+    }
+
+    /// <summary>
+    /// The statement of <see cref="WritePostgresAsync"/>; it answers the SKUs applied, and calls trade_abort (failing the transaction)
+    /// if one of the <paramref name="guarded"/> SKUs was not.
+    /// </summary>
+    private static DbCommand LedgerStatement(DbConnection connection, DbTransaction? transaction, IReadOnlyList<SkuLedgerWrite> writes,
+        IReadOnlyList<string> guarded)
+    {
         var closed = writes.SelectMany(w => w.Closed.Select(id => (w.SkuId, Id: id))).ToArray();
         var opened = writes.SelectMany(w => w.Opened.Select(r => (w.SkuId, Reservation: r))).ToArray();
-        await using var command = connection.Command("""
+        return connection.Command("""
                 WITH input AS (
                     SELECT * FROM unnest(@skus, @expected, @states, @ats) AS i(sku_id, expected, state, at)
                 ), inserted AS (
@@ -269,6 +372,9 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
                     ON CONFLICT (sku_id, reservation_id) DO UPDATE SET hold_until = excluded.hold_until
                 )
                 SELECT sku_id FROM applied
+                UNION ALL
+                SELECT trade_abort('SKU ' || g.sku_id || ' lost its version check; its placed orders must not commit')
+                FROM unnest(@guarded) AS g(sku_id) WHERE g.sku_id NOT IN (SELECT sku_id FROM applied)
                 """, transaction)
             .With("skus", writes.Select(w => w.SkuId).ToArray())
             .With("expected", writes.Select(w => w.ExpectedVersion).ToArray())
@@ -280,14 +386,8 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
             .With("openedIds", opened.Select(o => o.Reservation.ReservationId).ToArray())
             .With("parts", opened.Select(o => JsonSerializer.Serialize(o.Reservation.Parts, Json)).ToArray())
             .WithTimestamps("openedAts", opened.Select(o => (DateTimeOffset?)o.Reservation.ReservedAt))
-            .WithTimestamps("holds", opened.Select(o => o.Reservation.HoldUntil));
-        var applied = new HashSet<string>(StringComparer.Ordinal);
-        await using var reader = await command.ExecutePreparedReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            applied.Add(reader.GetString(0));
-        }
-        return applied;
+            .WithTimestamps("holds", opened.Select(o => o.Reservation.HoldUntil))
+            .With("guarded", guarded.ToArray());
     }
 
     private async Task<HashSet<string>> WriteSqliteAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<SkuLedgerWrite> writes,

@@ -149,6 +149,24 @@ public static class DbCommandExtensions
     }
 
     /// <summary>
+    /// Moves a built command (its text and parameters) into <paramref name="batch"/>, so statements written as commands can also
+    /// go out together in one round trip; the command is left empty.
+    /// </summary>
+    public static DbBatch Append(this DbBatch batch, DbCommand command)
+    {
+        var statement = batch.CreateBatchCommand();
+        statement.CommandText = command.CommandText;
+        var parameters = command.Parameters.Cast<DbParameter>().ToArray();
+        command.Parameters.Clear();
+        foreach (var parameter in parameters)
+        {
+            statement.Parameters.Add(parameter);
+        }
+        batch.BatchCommands.Add(statement);
+        return batch;
+    }
+
+    /// <summary>
     /// Binds a PostgreSQL <c>timestamptz[]</c> of UTC times (nulls allowed), with its type stated: an empty array carries no
     /// element to infer it from.
     /// </summary>

@@ -99,7 +99,9 @@ public sealed class SqlLedgerStoreTests
             await insert.ExecuteNonQueryAsync();
         }
 
-        Assert.Equal([14], await new SchemaMigrator(database, NullLogger<SchemaMigrator>.Instance).MigrateAsync());
+        // 0014 and every script after it.
+        var applied = await new SchemaMigrator(database, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
+        Assert.Equal(Enumerable.Range(14, SchemaMigrator.Scripts(StorageProvider.Postgres).Max(s => s.Version) - 13), applied);
 
         var loaded = await new SqlLedgerStore(database).LoadAsync("ledger-old", CancellationToken.None);
         Assert.Equal("{\"seller\":\"Zoë €\"}"u8.ToArray(), loaded.Snapshot);
