@@ -28,7 +28,14 @@ public sealed record PlacedOrderWrite(
     DateTimeOffset? WakeAt,
     Orders.OrderOutbox Outbox,
     string CheckoutGrainId,
-    Orders.CheckoutState Checkout);
+    Orders.CheckoutState Checkout,
+    PlacedOrderPayloads? Payloads = null);
+
+/// <summary>
+/// The stored form of a placed order's two grain states (<see cref="ISkuLedgerStore.Encode"/>), made when the order is placed,
+/// while the write before it is still in flight, so the write that carries the order does not encode them on its critical path.
+/// </summary>
+public sealed record PlacedOrderPayloads(byte[] Order, byte[] Checkout);
 
 /// <summary>Checkout keys of a write were stored before (retries or reused keys); nothing of that write was stored.</summary>
 public sealed class CheckoutKeysTakenException(IReadOnlyList<string> checkoutGrainIds)
@@ -51,4 +58,10 @@ public interface ISkuLedgerStore
     /// checkout keys is stored yet; returns the new version.
     /// </summary>
     Task<long> WriteAsync(SkuLedgerWrite write, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The placed order with its grain states encoded as the store will write them (<see cref="PlacedOrderWrite.Payloads"/>); its
+    /// states must not change after this. A store that encodes nothing ahead answers it as it is.
+    /// </summary>
+    PlacedOrderWrite Encode(PlacedOrderWrite placed) => placed;
 }

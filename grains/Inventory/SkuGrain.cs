@@ -251,7 +251,8 @@ public sealed class SkuGrain(
             new Orders.CheckoutResult(Orders.CheckoutStatus.Created, checkoutId, [placed.View], [], null, placed.Payment));
         _checkoutsInFlight[checkout.CheckoutKey] = entry;
         _reservationChanges[reservationId] = _state.Reservations[reservationId];
-        _placing.Add((entry, placed.Rows));
+        // Encoded now, while the write before is in flight, not by the write that carries it (a hot SKU has one write in flight).
+        _placing.Add((entry, store.Encode(placed.Rows)));
         Changed(before, now);
         try
         {

@@ -216,11 +216,18 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
         var rows = new List<(string StateName, string GrainId, byte[] Payload, DateTimeOffset? WakeAt)>(placed.Count * 2);
         foreach (var (_, order) in placed)
         {
-            rows.Add((CheckoutStateName, order.CheckoutGrainId, _serializer.SerializeToArray<CheckoutState>(order.Checkout), null));
-            rows.Add((OrderStateName, order.OrderGrainId, _serializer.SerializeToArray<OrderState>(order.Order), order.WakeAt));
+            var payloads = order.Payloads ?? Payloads(order);
+            rows.Add((CheckoutStateName, order.CheckoutGrainId, payloads.Checkout, null));
+            rows.Add((OrderStateName, order.OrderGrainId, payloads.Order, order.WakeAt));
         }
         return rows;
     }
+
+    /// <summary>The grain states as the trade grain storage writes and reads them (Orleans' serializer).</summary>
+    private PlacedOrderPayloads Payloads(PlacedOrderWrite placed) =>
+        new(_serializer.SerializeToArray<OrderState>(placed.Order), _serializer.SerializeToArray<CheckoutState>(placed.Checkout));
+
+    public PlacedOrderWrite Encode(PlacedOrderWrite placed) => placed.Payloads is null ? placed with { Payloads = Payloads(placed) } : placed;
 
     private object[] Outboxes(IReadOnlyList<(string SkuId, PlacedOrderWrite Order)> placed)
     {

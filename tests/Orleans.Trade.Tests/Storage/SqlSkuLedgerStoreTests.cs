@@ -100,6 +100,32 @@ public sealed class SqlSkuLedgerStoreTests
 
     [Theory]
     [MemberData(nameof(Providers))]
+    public async Task A_placed_order_encoded_when_placed_is_stored_as_encoded_then(string provider)
+    {
+        await using var stores = await Open(provider);
+        var write = PlacingWrite("sku-e", "order-e", "buyer:buyer-1/key-e");
+        var placed = Assert.Single(write.Placed!);
+        var encoded = stores.Skus.Encode(placed);
+        Assert.NotNull(encoded.Payloads);
+        Assert.Same(encoded, stores.Skus.Encode(encoded)); // encoded once
+
+        // The write stores the encoding made at placement, not the states as they are at write time (they must not change
+        // meanwhile; changing them here shows which of the two was stored).
+        placed.Order.Status = OrderStatus.Cancelled;
+        placed.Checkout.RequestHash = "changed after encoding";
+        Assert.Equal(1, await stores.Skus.WriteAsync(write with { Placed = [encoded] }, CancellationToken.None));
+
+        var order = new HeldState<OrderState>(new OrderState());
+        await stores.Grains.ReadStateAsync("order", GrainId.Create("order", "order-e"), order);
+        Assert.Equal(("1", OrderStatus.AwaitingPayment), (order.ETag, order.State.Status));
+        var checkout = new HeldState<CheckoutState>(new CheckoutState());
+        await stores.Grains.ReadStateAsync("checkout", GrainId.Create("checkout", "buyer:buyer-1/key-e"), checkout);
+        Assert.Equal("hash-buyer:buyer-1/key-e", checkout.State.RequestHash);
+        Assert.Contains("order-e", await stores.Orders.WhichArePlacedAsync(["order-e"], CancellationToken.None));
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
     public async Task A_checkout_key_stored_before_keeps_out_all_of_its_skus_write_and_none_of_the_others(string provider)
     {
         await using var stores = await Open(provider);
