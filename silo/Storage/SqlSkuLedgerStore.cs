@@ -1,7 +1,7 @@
 using System.Data.Common;
 using System.Text.Json;
-using Npgsql;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Orleans.Configuration;
 using Orleans.Serialization;
 using Orleans.Trade.Inventory;
