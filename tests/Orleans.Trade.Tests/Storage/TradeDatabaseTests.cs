@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Orleans.Trade.Silo.Storage;
 using Orleans.Trade.Tests.Infrastructure;
@@ -48,6 +49,32 @@ public sealed class TradeDatabaseTests
             .With("p", payload).ExecuteNonQueryAsync();
         Assert.Equal("lz4", (await connection.Command(
             "SELECT pg_column_compression(payload) FROM grain_state WHERE grain_id = 'g1'").ExecuteScalarAsync())?.ToString());
+    }
+
+    [Fact]
+    public async Task A_database_with_a_linguistic_default_collation_is_reported_and_one_with_byte_order_is_not()
+    {
+        var (plain, _) = await StorageTestDatabase.OpenAsync("postgres", "collc");
+        await using (plain)
+        {
+            Assert.Null(await new SchemaMigrator(plain, NullLogger<SchemaMigrator>.Instance).LinguisticCollationAsync());
+        }
+
+        var name = $"collicu_{Guid.NewGuid():N}"[..20];
+        await using (var admin = new NpgsqlConnection(PostgresServer.AdminConnectionString))
+        {
+            await admin.OpenAsync();
+            await using var create = new NpgsqlCommand(
+                $"CREATE DATABASE \"{name}\" TEMPLATE template0 LOCALE 'C' LOCALE_PROVIDER icu ICU_LOCALE 'en-US'", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = "postgres",
+            ["ConnectionStrings:Trade"] = new NpgsqlConnectionStringBuilder(PostgresServer.AdminConnectionString) { Database = name }.ConnectionString,
+        }).Build();
+        await using var icu = TradeDatabase.FromConfiguration(configuration);
+        Assert.Equal("icu en-US", await new SchemaMigrator(icu, NullLogger<SchemaMigrator>.Instance).LinguisticCollationAsync());
     }
 
     [Fact]
