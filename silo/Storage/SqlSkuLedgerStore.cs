@@ -153,10 +153,6 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
     /// </summary>
     private async Task<HashSet<string>?> TryWriteInOneRoundTripAsync(IReadOnlyList<SkuLedgerWrite> writes, CancellationToken cancellationToken)
     {
-        if (writes.Count == 0)
-        {
-            return [];
-        }
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var batch = connection.CreateBatch();
         var guarded = writes.Where(w => w.Placed is { Count: > 0 }).Select(w => w.SkuId).ToArray();
