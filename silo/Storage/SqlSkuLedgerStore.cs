@@ -170,7 +170,7 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
             var outboxes = Outboxes(placed);
             foreach (var writer in _outboxWriters)
             {
-                foreach (var statement in writer.PostgresStatements(connection, outboxes))
+                foreach (var statement in writer.PostgresStatements(connection, outboxes, rowsAreNew: true))
                 {
                     await using (statement)
                     {
