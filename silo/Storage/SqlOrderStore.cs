@@ -64,7 +64,8 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
     /// transaction, or none of its own in a caller's batch: a hot SKU's write waits for every round trip of its transaction.
     /// Then a statement per service ticket (rare: a placed order opens none). With <paramref name="rowsAreNew"/> both are plain
     /// inserts: an <c>ON CONFLICT</c> insert goes through PostgreSQL's speculative insertion (its own WAL record to confirm each row),
-    /// about 12% more per order row in a micro-benchmark; a row stored before then fails the statement.
+    /// a third to a half more time per list row (tests/Orleans.Trade.Benchmarks/Sql/order-row-insert.sql); a row stored before then fails
+    /// the statement.
     /// </summary>
     private List<DbCommand> PostgresStatements(DbConnection connection, IReadOnlyList<OrderOutbox> outboxes, bool rowsAreNew)
     {
