@@ -49,7 +49,14 @@ builder.Services.AddSingleton<IApiKeyStore>(sp => sp.GetRequiredService<SqlApiKe
 builder.Services.AddSingleton<SqlStockAlertStore>();
 builder.Services.AddSingleton<IStockAlertSink>(sp => sp.GetRequiredService<SqlStockAlertStore>());
 builder.Services.AddSingleton<IStockAlertQueries>(sp => sp.GetRequiredService<SqlStockAlertStore>());
-builder.Services.AddSingleton<ISkuLedgerStore, SqlSkuLedgerStore>();
+builder.Services.AddSingleton<SqlSkuLedgerStore>();
+builder.Services.AddSingleton<ISkuLedgerStore>(sp =>
+{
+    var store = sp.GetRequiredService<SqlSkuLedgerStore>();
+    StorageInstruments.Meter.CreateObservableCounter("trade.storage.sku_writes_redone", () => store.RedoneWrites, "{round trip}",
+        "SKU-ledger writes whose one-round-trip batch was refused (a key stored before, a lost version check) and done again the slower way.");
+    return store;
+});
 builder.Services.AddSingleton<ICardTokenStore>(sp => new CachedCardTokens(ActivatorUtilities.CreateInstance<SqlCardTokenStore>(sp)));
 builder.Services.AddSingleton<ISandboxIdempotencyKeys, SqlSandboxIdempotencyKeys>();
 builder.Services.AddSingleton<SqlLedgerStore>();

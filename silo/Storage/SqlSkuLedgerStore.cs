@@ -25,6 +25,7 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
     private readonly IStateOutboxWriter[] _outboxWriters;
     private readonly RoundTripBatcher<SkuLedgerWrite, WriteOutcome> _writes;
     private readonly RoundTripBatcher<string, SkuLedger?> _loads;
+    private long _redone;
 
     /// <summary>How one SKU's write of a batch ended: applied, lost its version check, or carried checkout keys stored before.</summary>
     private readonly record struct WriteOutcome(bool Applied, IReadOnlyList<string>? TakenCheckouts = null);
@@ -42,6 +43,13 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
         // SQLite caps bound parameters at 32,766; a read batch binds one per SKU.
         _loads = new RoundTripBatcher<string, SkuLedger?>(LoadBatchAsync, Math.Min(maxBatch, 1000), inFlight, "sku-ledger-read");
     }
+
+    /// <summary>
+    /// Writes (round trips of the batcher) whose one-round-trip batch was refused and done again the slower way: a checkout key or
+    /// order stored before, or a SKU with placed orders that lost its version check. Rare by design; a steady rise means every
+    /// such write pays two round trips (metric <c>trade.storage.sku_writes_redone</c>).
+    /// </summary>
+    public long RedoneWrites => Interlocked.Read(ref _redone);
 
     /// <summary>Activations of many SKUs share one read (a bulk sync or a busy catalog wakes thousands at once).</summary>
     public Task<SkuLedger?> LoadAsync(string skuId, CancellationToken cancellationToken) => _loads.EnqueueAsync(skuId);
@@ -196,6 +204,7 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
         }
         catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.UniqueViolation or AbortedState)
         {
+            Interlocked.Increment(ref _redone);
             return null;
         }
     }

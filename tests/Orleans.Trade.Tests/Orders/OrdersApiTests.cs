@@ -268,6 +268,9 @@ public sealed class OrdersApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
         // A write round trip on loopback takes well under 10 s, and here some SKU writes carry a single SKU's write.
         Assert.Equal(durations.Count, durations.Cumulative[durations.Bounds.IndexOf(10)]);
         Assert.True(sizes.Cumulative[0] >= 1, "no SKU write round trip carried a single item");
+        // SKU writes done again the slower way after their one-round-trip batch was refused are counted (other tests of this
+        // class may reuse keys, so only the series' presence is certain here; the store's tests check the count).
+        Assert.Matches(@"(?m)^trade_storage_sku_writes_redone_total(\{[^}]*\})? \d+$", text);
     }
 
     [Fact]

@@ -63,6 +63,7 @@ public sealed class SqlSkuLedgerStoreTests
         var write = PlacingWrite("sku-a", "order-a", "buyer:buyer-1/key-a");
 
         Assert.Equal(1, await stores.Skus.WriteAsync(write, CancellationToken.None));
+        Assert.Equal(0, stores.Skus.RedoneWrites); // one round trip
 
         var ledger = await stores.Skus.LoadAsync("sku-a", CancellationToken.None);
         Assert.NotNull(ledger);
@@ -177,6 +178,7 @@ public sealed class SqlSkuLedgerStoreTests
         }
 
         Assert.Equal(1, await stores.Skus.WriteAsync(write, CancellationToken.None));
+        Assert.Equal(provider == "postgres" ? 1 : 0, stores.Skus.RedoneWrites); // the batch was refused and the write redone
 
         var order = new HeldState<OrderState>(new OrderState());
         await stores.Grains.ReadStateAsync("order", GrainId.Create("order", "order-r"), order);
@@ -200,6 +202,7 @@ public sealed class SqlSkuLedgerStoreTests
         // A second activation still at version 0 places another order: its version check fails, and its order must not stay.
         var stale = PlacingWrite("sku-a", "order-2", "buyer:buyer-1/k2");
         await Assert.ThrowsAsync<SkuLedgerConflictException>(() => stores.Skus.WriteAsync(stale, CancellationToken.None));
+        Assert.Equal(provider == "postgres" ? 1 : 0, stores.Skus.RedoneWrites);
 
         var order = new HeldState<OrderState>(new OrderState());
         await stores.Grains.ReadStateAsync("order", GrainId.Create("order", "order-2"), order);
