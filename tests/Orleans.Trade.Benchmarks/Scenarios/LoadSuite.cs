@@ -8,7 +8,8 @@ namespace Orleans.Trade.Benchmarks.Scenarios;
 /// cluster-kill in sequence and writes one table.
 /// Common options: --units, --buyers, --skus, --updates, --duration, --max-duration, --ceiling-duration, --warmup (checkouts) or
 /// --warmup-seconds (default 30), --rate
-/// (open model), --batch, --bulk-connections, --stock-per-sku, --silo-dll, --silo-env NAME=VALUE;…, --pg-dir, --keep-postgres true,
+/// (open model), --batch, --bulk-connections, --stock-per-sku, --silo-build r2r|plain (the silo published with ReadyToRun, as the
+/// Docker image ships it, or as built), --silo-dll, --silo-env NAME=VALUE;…, --pg-dir, --keep-postgres true,
 /// --compare false|ceiling (flash sales without the peer and the ceiling, or with the ceiling only).
 /// flash-sale-kill and cluster-kill: --kill-after (seconds into the sale, default 40% of --max-duration) and --kill-after-orders
 /// (default 40% of --units), whichever comes first; cluster-kill also --kill-silo (hot, the default: the silo hosting the hot
@@ -21,7 +22,8 @@ public static class LoadSuite
 
     public static async Task<string> RunAsync(string scenario, BenchmarkArgs args)
     {
-        var siloDll = RepoPaths.SiloDll(args.Text("silo-dll", null));
+        var otherSilo = args.Text("silo-dll", null);
+        var siloDll = await RepoPaths.SiloDllAsync(otherSilo, otherSilo is null ? args.Text("silo-build", "r2r")! : "plain");
         var pgDir = args.Text("pg-dir", "/tmp/orleans-trade-bench-pg")!;
         var keep = args.Text("keep-postgres", "false") == "true";
         foreach (var setting in (args.Text("silo-env", null) ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
