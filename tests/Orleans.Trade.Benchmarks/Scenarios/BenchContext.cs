@@ -20,6 +20,13 @@ public sealed class BenchContext(BenchmarkArgs args, BenchPostgres postgres, str
     public int Updates => Args.Int("updates", 100_000);
     public TimeSpan Duration => TimeSpan.FromSeconds(Args.Int("duration", 60));
     public TimeSpan MaxDuration => TimeSpan.FromSeconds(Args.Int("max-duration", 120));
+    /// <summary>
+    /// The peer's Npgsql pool, how many of its checkouts hold a transaction at once; without <c>--peer-pool</c> the harness
+    /// tries several for <c>--peer-sweep-seconds</c> (default 8) each and measures the peer with its fastest, so the product is
+    /// compared with the conventional checkout at its best on this machine.
+    /// </summary>
+    public int? PeerPool => Args.Text("peer-pool", null) is null ? null : Args.Int("peer-pool", 64);
+    public TimeSpan PeerSweepTime => TimeSpan.FromSeconds(Args.Int("peer-sweep-seconds", 8));
     public TimeSpan CeilingDuration => TimeSpan.FromSeconds(Args.Int("ceiling-duration", 15));
     /// <summary>
     /// The flash sales' warm-up before the measured sale: <c>--warmup N</c> checkouts if given, otherwise
