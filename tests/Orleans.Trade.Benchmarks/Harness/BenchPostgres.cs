@@ -56,6 +56,30 @@ public sealed class BenchPostgres : IAsyncDisposable
         return server;
     }
 
+    /// <summary>
+    /// Lets the server settle before a scenario, so none is measured in the wake of the one before: a checkpoint writes out
+    /// what the last scenario left dirty, then this waits (at most two minutes) until no autovacuum worker is busy with its
+    /// tables. Returns how long that took.
+    /// </summary>
+    public async Task<TimeSpan> QuietAsync()
+    {
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        await using var connection = new NpgsqlConnection(AdminConnectionString);
+        await connection.OpenAsync();
+        await using (var checkpoint = new NpgsqlCommand("CHECKPOINT", connection) { CommandTimeout = 300 })
+        {
+            await checkpoint.ExecuteNonQueryAsync();
+        }
+        await using var workers = new NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'", connection);
+        var idlePolls = 0;
+        while (idlePolls < 2 && started.Elapsed < TimeSpan.FromMinutes(2))
+        {
+            idlePolls = Convert.ToInt64(await workers.ExecuteScalarAsync()) == 0 ? idlePolls + 1 : 0;
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
+        }
+        return started.Elapsed;
+    }
+
     public async Task<string> CreateDatabaseAsync(string name)
     {
         await using (var connection = new NpgsqlConnection(AdminConnectionString))

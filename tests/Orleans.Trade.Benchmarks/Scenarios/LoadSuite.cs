@@ -53,6 +53,11 @@ public static class LoadSuite
         };
         foreach (var step in steps)
         {
+            if (step != "ceiling") // the ceiling does not touch PostgreSQL
+            {
+                var settled = await postgres.QuietAsync();
+                Console.Error.WriteLine($"bench: PostgreSQL settled before {step} in {settled.TotalSeconds:F1} s (checkpoint, no autovacuum at work)");
+            }
             var started = DateTime.UtcNow;
             switch (step)
             {
@@ -70,6 +75,8 @@ public static class LoadSuite
         notes.Add("ops: checkouts answered 201 (flash sales, peer, ceiling), requests that did their work (mixed), stock items answered (bulk-sync); "
             + "errors: answers other than the expected 2xx and the 409 of a sold-out SKU, plus time-outs and connection errors; latency from the request's start "
             + "(closed model) or its scheduled start (open model, --rate), HdrHistogram.");
+        notes.Add("Before every scenario but the ceiling the harness checkpoints PostgreSQL and waits until no autovacuum worker runs, so no scenario "
+            + "is measured in the wake of the one before. The peer runs with its fastest Npgsql pool (tried first, see its note) unless --peer-pool sets one.");
         notes.Add("× peer / × ceiling: ops/s divided by the peer's and the ceiling's, measured in the same run with the same connections and request body. "
             + "The peer and the ceiling run inside the harness process, the product in its own silo process; all share the machine's cores with PostgreSQL and the load generator.");
         notes.Add("peak RSS: the highest resident memory (VmRSS, and VmHWM after resetting it through clear_refs) of the silo process from /proc, "
