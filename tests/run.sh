@@ -37,21 +37,26 @@ for trx in "$results"/*.trx; do
     failed=$((failed + ${f:-0}))
 done
 if (( failed > 0 )); then
-    # CI shows only the output's tail: name every failed test, with the start of its message and stack, just above the closing line.
-    echo
-    echo "Failed tests:"
-    for trx in "$results"/*.trx; do
-        awk '
-            function unescape(s) { gsub(/&lt;/, "<", s); gsub(/&gt;/, ">", s); gsub(/&quot;/, "\"", s); gsub(/&apos;/, "\047", s); gsub(/&#xD;/, "", s); gsub(/&#xA;/, " ", s); gsub(/&amp;/, "\\&", s); return s }
-            /<UnitTestResult / && /outcome="Failed"/ {
-                match($0, /testName="[^"]*"/); print "  - " unescape(substr($0, RSTART + 10, RLENGTH - 11)); inside = 1; lines = 0; next
-            }
-            inside && /<\/UnitTestResult>/ { inside = 0; next }
-            inside && /<(Message|StackTrace)>/ { show = 1 }
-            inside && show && lines < 24 { line = $0; gsub(/<\/?(Message|StackTrace|ErrorInfo|Output)>/, "", line); sub(/^[ \t]+/, "", line); if (line ~ /[^ \t]/) { print "      " unescape(line); lines++ } }
-            inside && /<\/(Message|StackTrace)>/ { show = 0 }
-        ' "$trx"
-    done
+    # CI shows only the output's tail: the first failures' messages and stacks, then every failed test's name, just above the
+    # closing line.
+    awk '
+        function unescape(s) { gsub(/&lt;/, "<", s); gsub(/&gt;/, ">", s); gsub(/&quot;/, "\"", s); gsub(/&apos;/, "\047", s); gsub(/&#xD;/, "", s); gsub(/&#xA;/, " ", s); gsub(/&amp;/, "\\&", s); return s }
+        /<UnitTestResult / && /outcome="Failed"/ {
+            match($0, /testName="[^"]*"/); names[++count] = unescape(substr($0, RSTART + 10, RLENGTH - 11)); inside = 1; lines = 0; next
+        }
+        inside && /<\/UnitTestResult>/ { inside = 0; next }
+        inside && /<(Message|StackTrace)>/ { show = 1 }
+        inside && show && count <= 3 && lines < 14 {
+            line = $0; gsub(/<\/?(Message|StackTrace|ErrorInfo|Output)>/, "", line); sub(/^[ \t]+/, "", line)
+            if (line ~ /[^ \t]/) { details[count] = details[count] "      " unescape(line) "\n"; lines++ }
+        }
+        inside && /<\/(Message|StackTrace)>/ { show = 0 }
+        END {
+            for (i = 1; i <= count && i <= 3; i++) { printf "\nFailure %d: %s\n%s", i, names[i], details[i] }
+            printf "\nFailed tests (%d):\n", count
+            for (i = 1; i <= count; i++) { print "  - " names[i] }
+        }
+    ' "$results"/*.trx
 fi
 if [[ $status -ne 0 && $failed -eq 0 ]]; then
     failed=1 # the run itself broke (crash, no results): never report a clean run
