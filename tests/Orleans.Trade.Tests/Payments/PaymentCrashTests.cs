@@ -56,7 +56,9 @@ public sealed class PaymentCrashTests
         await using (var db = new Npgsql.NpgsqlConnection(connection))
         {
             await db.OpenAsync();
-            var deadline = DateTime.UtcNow.AddSeconds(6);
+            // The provider records the slow card first and answers 8 s later, so however long the first payment of a fresh silo
+            // takes to reach it (JIT, the risk model's first scoring), the kill below still comes before the answer.
+            var deadline = DateTime.UtcNow.AddSeconds(30);
             long recorded;
             do
             {
