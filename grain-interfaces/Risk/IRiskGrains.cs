@@ -9,11 +9,12 @@ namespace Orleans.Trade.Risk;
 public interface IRiskProfileGrain : IGrainWithStringKey
 {
     /// <summary>
-    /// The history as it is now, shared rather than copied (up to <see cref="EntityHistory.MaxRecentEntries"/> entries per call):
-    /// the grain never changes a history it has handed out, it records the next attempt into a copy. Callers only read it.
+    /// What <paramref name="attempt"/>'s features read from this history as it is now (<see cref="EntityHistory.Facts"/>):
+    /// the history itself (up to <see cref="EntityHistory.MaxRecentEntries"/> entries) never leaves the grain, so it is
+    /// neither copied nor sent to another silo for each payment.
     /// </summary>
     [ReadOnly]
-    Task<Immutable<EntityHistory>> History();
+    Task<EntityFacts> Facts(RiskEvent attempt, bool countDistinctCards);
 
     /// <summary>Records an attempt after it was scored and its outcome is known; the same payment twice is recorded once.</summary>
     Task Record(RiskEvent attempt);

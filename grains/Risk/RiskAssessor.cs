@@ -17,14 +17,21 @@ public sealed class RiskAssessor(IGrainFactory grains, RiskScorer scorer, Cached
 
     public async Task<Assessment> AssessAsync(RiskEvent payment)
     {
-        var read = await Task.WhenAll(Profiles(payment).Select(p => grains.GetGrain<IRiskProfileGrain>(p).History()));
-        var histories = new RiskHistories(read[0].Value, read[1].Value, read[2].Value, read[3].Value, read[4].Value);
+        var profiles = Profiles(payment);
+        var asked = new Task<EntityFacts>[profiles.Length];
+        for (var i = 0; i < profiles.Length; i++)
+        {
+            asked[i] = grains.GetGrain<IRiskProfileGrain>(profiles[i]).Facts(payment, RiskFacts.CountDistinctCards[i]);
+        }
+        var read = await Task.WhenAll(asked);
+        var facts = new RiskFacts(read[0], read[1], read[2], read[3], read[4]);
         // Account age counts from when the platform first saw the buyer pay.
-        var attempt = payment with { BuyerCreatedAt = histories.Buyer.FirstSeen ?? payment.OccurredAt };
-        var features = RiskFeatures.Compute(attempt, histories, scorer.CategoryRisk);
+        var attempt = payment with { BuyerCreatedAt = facts.Buyer.FirstSeen ?? payment.OccurredAt };
+        var features = new float[RiskFeatures.Count];
+        RiskFeatures.Compute(attempt, facts, scorer.CategoryRisk, features);
         var model = scorer.Score(features);
         var policy = await policies.GetAsync();
-        var rule = RiskRules.Check(policy, attempt, histories);
+        var rule = RiskRules.Check(policy, attempt, facts);
         var decision = rule is not null ? RiskDecision.Block : policy.Decide(model.Score);
         var reasons = rule is null ? model.Reasons : [new RiskReason("rule", rule, 1, 0), .. model.Reasons];
         var values = RiskFeatures.All.Select(f => new RiskFeatureValue(f.Name, f.Description, features[f.Index])).ToArray();
@@ -38,15 +45,15 @@ public sealed class RiskAssessor(IGrainFactory grains, RiskScorer scorer, Cached
 /// <summary>The policy's hard rules; the first that applies names why the payment is blocked.</summary>
 public static class RiskRules
 {
-    public static string? Check(RiskPolicy policy, RiskEvent attempt, RiskHistories histories)
+    public static string? Check(RiskPolicy policy, RiskEvent attempt, RiskFacts facts)
     {
         if (policy.BlockedBuyers.Contains(attempt.BuyerId)) return "the buyer is on the block list";
         if (policy.BlockedCardFingerprints.Contains(attempt.CardFingerprint)) return "the card is on the block list";
         if (policy.BlockedDevices.Contains(attempt.DeviceFingerprint)) return "the device is on the block list";
         if (policy.BlockedIps.Contains(attempt.IpAddress)) return "the IP address is on the block list";
-        if (policy.MaxPaymentsPerCardPerHour is { } cardCap && histories.Card.Window(attempt.OccurredAt, RiskFeatures.OneHour).Attempts >= cardCap)
+        if (policy.MaxPaymentsPerCardPerHour is { } cardCap && facts.Card.LastHour.Attempts >= cardCap)
             return $"the card made {cardCap} or more payments in the last hour";
-        if (policy.MaxPaymentsPerBuyerPerHour is { } buyerCap && histories.Buyer.Window(attempt.OccurredAt, RiskFeatures.OneHour).Attempts >= buyerCap)
+        if (policy.MaxPaymentsPerBuyerPerHour is { } buyerCap && facts.Buyer.LastHour.Attempts >= buyerCap)
             return $"the buyer made {buyerCap} or more payments in the last hour";
         return null;
     }

@@ -15,8 +15,8 @@ public sealed record RiskFeature(int Index, string Name, string Description);
 /// </remarks>
 public static class RiskFeatures
 {
-    public static readonly TimeSpan OneHour = TimeSpan.FromHours(1);
-    public static readonly TimeSpan OneDay = TimeSpan.FromHours(24);
+    public static readonly TimeSpan OneHour = EntityHistory.OneHour;
+    public static readonly TimeSpan OneDay = EntityHistory.OneDay;
 
     /// <summary><c>card_minutes_since_last</c> stops growing at 30 days.</summary>
     public const float MaxMinutesSinceLast = 60 * 24 * 30;
@@ -80,54 +80,58 @@ public static class RiskFeatures
     public static float[] Compute(RiskEvent current, RiskHistories histories, CategoryRisk categoryRisk)
     {
         var features = new float[Count];
-        Compute(current, histories, categoryRisk, features);
+        Compute(current, histories.FactsFor(current), categoryRisk, features);
         return features;
     }
 
-    public static void Compute(RiskEvent current, RiskHistories histories, CategoryRisk categoryRisk, Span<float> features)
+    public static void Compute(RiskEvent current, RiskHistories histories, CategoryRisk categoryRisk, Span<float> features) =>
+        Compute(current, histories.FactsFor(current), categoryRisk, features);
+
+    /// <summary>
+    /// The features from what the five histories tell of the attempt: the one function behind scoring (facts from the profile
+    /// grains) and training (facts from replayed histories, <see cref="RiskHistories.FactsFor"/>).
+    /// </summary>
+    public static void Compute(RiskEvent current, RiskFacts facts, CategoryRisk categoryRisk, Span<float> features)
     {
         if (features.Length != Count)
         {
             throw new ArgumentException($"The feature vector has {Count} places, not {features.Length}.", nameof(features));
         }
         var at = current.OccurredAt;
-        var buyer = histories.Buyer;
-        var buyerHour = buyer.Window(at, OneHour);
-        var buyerDay = buyer.Window(at, OneDay);
-        features[0] = buyerHour.Attempts;
-        features[1] = buyerDay.Attempts;
-        features[2] = Dollars(buyerDay.AmountUsdMinor);
-        features[3] = buyerDay.Declines;
+        var buyer = facts.Buyer;
+        features[0] = buyer.LastHour.Attempts;
+        features[1] = buyer.LastDay.Attempts;
+        features[2] = Dollars(buyer.LastDay.AmountUsdMinor);
+        features[3] = buyer.LastDay.Declines;
         features[4] = buyer.Attempts;
         features[5] = (float)Math.Max(0, (at - current.BuyerCreatedAt).TotalDays);
         features[6] = Dollars(current.AmountUsdMinor);
         features[7] = buyer.MeanApprovedAmountUsdMinor is { } mean && mean > 0 ? (float)(current.AmountUsdMinor / mean) : -1f;
 
-        var cardHour = histories.Card.Window(at, OneHour);
-        var cardDay = histories.Card.Window(at, OneDay);
-        features[8] = cardHour.Attempts;
-        features[9] = cardDay.Attempts;
-        features[10] = cardDay.Declines;
-        features[11] = Dollars(cardDay.AmountUsdMinor);
-        features[12] = Flag(!buyer.KnownCards.Contains(current.CardFingerprint));
+        var card = facts.Card;
+        features[8] = card.LastHour.Attempts;
+        features[9] = card.LastDay.Attempts;
+        features[10] = card.LastDay.Declines;
+        features[11] = Dollars(card.LastDay.AmountUsdMinor);
+        features[12] = Flag(!buyer.KnowsCard);
 
-        features[13] = histories.Device.Window(at, OneHour).Attempts;
-        features[14] = histories.Device.DistinctCards(at, OneDay, current.CardFingerprint);
-        features[15] = Flag(!buyer.KnownDevices.Contains(current.DeviceFingerprint));
+        features[13] = facts.Device.LastHour.Attempts;
+        features[14] = facts.Device.DistinctCardsLastDay;
+        features[15] = Flag(!buyer.KnowsDevice);
 
-        features[16] = histories.Ip.Window(at, OneHour).Attempts;
-        features[17] = histories.Ip.Window(at, OneDay).Declines;
-        features[18] = histories.Ip.DistinctCards(at, OneDay, current.CardFingerprint);
+        features[16] = facts.Ip.LastHour.Attempts;
+        features[17] = facts.Ip.LastDay.Declines;
+        features[18] = facts.Ip.DistinctCardsLastDay;
 
-        features[19] = Flag(histories.Address.Attempts == 0);
-        features[20] = Flag(!buyer.KnownAddresses.Contains(current.ShippingAddressKey));
+        features[19] = Flag(facts.Address.Attempts == 0);
+        features[20] = Flag(!buyer.KnowsAddress);
 
         features[21] = Flag(!SameCountry(current.CardBinCountry, current.IpCountry));
         features[22] = Flag(!SameCountry(current.CardBinCountry, current.ShipToCountry));
         features[23] = Flag(!SameCountry(current.IpCountry, current.ShipToCountry));
         features[24] = at.UtcDateTime.Hour;
         features[25] = categoryRisk.Of(current.SkuCategory);
-        features[26] = histories.Card.LastSeen is { } last && last <= at
+        features[26] = card.LastSeen is { } last && last <= at
             ? (float)Math.Min(MaxMinutesSinceLast, (at - last).TotalMinutes)
             : -1f;
     }

@@ -24,14 +24,9 @@ public sealed class RiskProfileGrain(
     private const int RecentPaymentsKept = 64;
     private bool _dirty;
     private IGrainTimer? _flush;
-    /// <summary>The current history was handed out (copy-on-write): the next record goes into a copy.</summary>
-    private bool _shared;
 
-    public Task<Immutable<EntityHistory>> History()
-    {
-        _shared = true;
-        return Task.FromResult(state.State.History.AsImmutable());
-    }
+    public Task<EntityFacts> Facts(RiskEvent attempt, bool countDistinctCards) =>
+        Task.FromResult(state.State.History.Facts(attempt, countDistinctCards));
 
     public Task Record(RiskEvent attempt)
     {
@@ -39,11 +34,6 @@ public sealed class RiskProfileGrain(
         if (s.RecentPayments.Contains(attempt.PaymentId))
         {
             return Task.CompletedTask;
-        }
-        if (_shared)
-        {
-            s.History = s.History.Clone();
-            _shared = false;
         }
         s.History.Record(attempt);
         s.RecentPayments.Add(attempt.PaymentId);

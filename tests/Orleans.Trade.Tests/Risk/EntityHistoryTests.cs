@@ -8,22 +8,59 @@ public sealed class EntityHistoryTests
     private static readonly TimeSpan Hour = TimeSpan.FromHours(1);
 
     [Fact]
-    public void A_clone_takes_the_next_attempt_while_the_history_handed_out_stays_as_it_was()
+    public void Facts_count_what_the_windows_and_distinct_cards_count_on_random_histories()
     {
-        var shared = new EntityHistory();
-        shared.Record(Attempt(Noon - Hour / 2, card: "c-1", device: "d-1"));
+        var random = new Random(20261205);
+        for (var round = 0; round < 200; round++)
+        {
+            var history = new EntityHistory();
+            var recorded = random.Next(0, 700); // past the bound of 512 in some rounds
+            for (var i = 0; i < recorded; i++)
+            {
+                // Spread over 30 hours, whole minutes (so entries fall exactly on window edges), some out of order.
+                var at = Noon - TimeSpan.FromMinutes(random.Next(0, 30 * 60));
+                history.Record(Attempt(at, amountUsdMinor: random.Next(100, 20_000),
+                    outcome: random.Next(5) == 0 ? RiskOutcome.Declined : RiskOutcome.Approved,
+                    card: $"c-{random.Next(4)}", device: $"d-{random.Next(20)}", address: $"a-{random.Next(20)}"));
+            }
+            // Seen at times inside, at the end of and before the recorded span (later entries count in no window).
+            var seenAt = Noon - TimeSpan.FromMinutes(random.Next(-30, 10 * 60));
+            var current = Attempt(seenAt, card: $"c-{random.Next(6)}", device: $"d-{random.Next(25)}", address: $"a-{random.Next(25)}");
 
-        var next = shared.Clone();
-        next.Record(Attempt(Noon, amountUsdMinor: 9_000, card: "c-2", device: "d-2"));
+            var facts = history.Facts(current, countDistinctCards: true);
 
-        Assert.Equal(1, shared.Attempts);
-        Assert.Equal(1, shared.Window(Noon, Hour).Attempts);
-        Assert.Equal(["d-1"], shared.KnownDevices);
-        Assert.Equal(2, next.Attempts);
-        Assert.Equal(2, next.Window(Noon, Hour).Attempts);
-        Assert.Equal(2, next.DistinctCards(Noon, Hour, "c-1"));
-        Assert.Equal(["d-2", "d-1"], next.KnownDevices);
-        Assert.Equal(14_000, next.ApprovedAmountUsdMinor);
+            Assert.Equal(history.Window(seenAt, Hour), facts.LastHour);
+            Assert.Equal(history.Window(seenAt, TimeSpan.FromHours(24)), facts.LastDay);
+            Assert.Equal(history.DistinctCards(seenAt, TimeSpan.FromHours(24), current.CardFingerprint), facts.DistinctCardsLastDay);
+            Assert.Equal(history.Attempts, facts.Attempts);
+            Assert.Equal(history.MeanApprovedAmountUsdMinor, facts.MeanApprovedAmountUsdMinor);
+            Assert.Equal(history.FirstSeen, facts.FirstSeen);
+            Assert.Equal(history.LastSeen, facts.LastSeen);
+            Assert.Equal(history.KnownCards.Contains(current.CardFingerprint), facts.KnowsCard);
+            Assert.Equal(history.KnownDevices.Contains(current.DeviceFingerprint), facts.KnowsDevice);
+            Assert.Equal(history.KnownAddresses.Contains(current.ShippingAddressKey), facts.KnowsAddress);
+            Assert.Equal(0, history.Facts(current, countDistinctCards: false).DistinctCardsLastDay);
+        }
+    }
+
+    [Fact]
+    public void Facts_of_a_history_that_saw_only_the_attempts_card_count_one_card_and_know_it()
+    {
+        var history = new EntityHistory();
+        history.Record(Attempt(Noon - Hour * 2, card: "c-1", device: "d-1", address: "a-1"));
+        history.Record(Attempt(Noon - Hour / 2, amountUsdMinor: 9_000, outcome: RiskOutcome.Declined, card: "c-1", device: "d-2"));
+
+        var facts = history.Facts(Attempt(Noon, card: "c-1", device: "d-3", address: "a-1"), countDistinctCards: true);
+
+        Assert.Equal(new WindowSummary(1, 9_000, 1), facts.LastHour);
+        Assert.Equal(new WindowSummary(2, 14_000, 1), facts.LastDay);
+        Assert.Equal(1, facts.DistinctCardsLastDay);
+        Assert.Equal(2, facts.Attempts);
+        Assert.True(facts.KnowsCard);
+        Assert.False(facts.KnowsDevice);
+        Assert.True(facts.KnowsAddress);
+        Assert.Equal(2, history.Facts(Attempt(Noon, card: "c-9"), countDistinctCards: true).DistinctCardsLastDay);
+        Assert.False(history.Facts(Attempt(Noon, card: "c-9"), countDistinctCards: true).KnowsCard);
     }
 
     [Fact]
@@ -108,28 +145,23 @@ public sealed class EntityHistoryTests
     }
 
     [Fact]
-    public void A_full_history_and_its_copies_take_attempts_without_outgrowing_the_bound()
+    public void A_full_history_takes_attempts_in_place_without_outgrowing_the_bound()
     {
         var history = new EntityHistory();
-        for (var i = 0; i < EntityHistory.MaxRecentEntries; i++)
+        for (var i = 0; i < EntityHistory.MaxRecentEntries + 100; i++)
         {
             history.Record(Attempt(Noon + TimeSpan.FromSeconds(i)));
         }
-        var copy = history.Clone();
-        copy.Record(Attempt(Noon + TimeSpan.FromSeconds(1_000)));
-        for (var i = 0; i < 100; i++)
-        {
-            history.Record(Attempt(Noon + TimeSpan.FromSeconds(2_000 + i)));
-        }
+        var entries = history.Recent;
 
-        // The bound holds for the array too: no doubling to 1,024 entries on the attempt after a copy or in place.
-        Assert.Equal(EntityHistory.MaxRecentEntries, copy.Recent.Capacity);
+        history.Record(Attempt(Noon + TimeSpan.FromSeconds(2_000)));
+
+        // The same list, and its array not doubled to 1,024 entries: a profile grain records every payment into it.
+        Assert.Same(entries, history.Recent);
         Assert.Equal(EntityHistory.MaxRecentEntries, history.Recent.Capacity);
-        Assert.Equal(EntityHistory.MaxRecentEntries, copy.Recent.Count);
-        Assert.Equal(Noon + TimeSpan.FromSeconds(1), copy.Recent[0].At);
-        Assert.Equal(Noon + TimeSpan.FromSeconds(1_000), copy.Recent[^1].At);
-        Assert.Equal(Noon + TimeSpan.FromSeconds(2_099), history.Recent[^1].At);
-        Assert.Equal(Noon + TimeSpan.FromSeconds(100), history.Recent[0].At);
+        Assert.Equal(EntityHistory.MaxRecentEntries, history.Recent.Count);
+        Assert.Equal(Noon + TimeSpan.FromSeconds(101), history.Recent[0].At);
+        Assert.Equal(Noon + TimeSpan.FromSeconds(2_000), history.Recent[^1].At);
     }
 
     [Fact]

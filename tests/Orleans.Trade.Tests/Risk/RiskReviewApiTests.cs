@@ -48,24 +48,27 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
         Assert.True(status == HttpStatusCode.OK, $"{status} {body}");
     }
 
-    private async Task<Bought> OrderAsync()
+    private async Task<Bought> OrderAsync(Bought? sameBuyer = null)
     {
         var sellerId = OrderTestShop.NewId("s");
         var sku = await Shop.SkuAsync(sellerId, priceMinor: 3_000, stock: [("wh-de", 10)]);
-        var buyerId = OrderTestShop.NewId("b");
-        var buyer = await Shop.KeyAsync("buyer", buyerId);
-        buyer.DefaultRequestHeaders.Add("X-Device-Fingerprint", "dev-" + buyerId);
-        buyer.DefaultRequestHeaders.Add("X-Forwarded-For", "203.0.113.7");
-        buyer.DefaultRequestHeaders.Add("X-Client-Country", "DE");
+        var buyerId = sameBuyer?.BuyerId ?? OrderTestShop.NewId("b");
+        var buyer = sameBuyer?.Buyer ?? await Shop.KeyAsync("buyer", buyerId);
+        if (sameBuyer is null)
+        {
+            buyer.DefaultRequestHeaders.Add("X-Device-Fingerprint", "dev-" + buyerId);
+            buyer.DefaultRequestHeaders.Add("X-Forwarded-For", "203.0.113.7");
+            buyer.DefaultRequestHeaders.Add("X-Client-Country", "DE");
+        }
         var (status, created) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 2 }]);
         Assert.True(status == HttpStatusCode.Created, $"{status} {created}");
         return new Bought(created!["orders"]![0]!["orderId"]!.GetValue<string>(), sku, buyerId, buyer, sellerId);
     }
 
-    private static async Task<JsonNode> PayAsync(Bought order, HttpStatusCode expected)
+    private static async Task<JsonNode> PayAsync(Bought order, HttpStatusCode expected, string cardNumber = "4242 4242 4242 4242")
     {
         var (cardStatus, card) = await order.Buyer.PostJsonAsync("/api/v1/payment-methods/cards",
-            new { number = "4242 4242 4242 4242", expiryMonth = 12, expiryYear = DateTime.UtcNow.Year + 2 });
+            new { number = cardNumber, expiryMonth = 12, expiryYear = DateTime.UtcNow.Year + 2 });
         Assert.Equal(HttpStatusCode.Created, cardStatus);
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/orders/{order.OrderId}/payments")
         {
@@ -238,5 +241,50 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
         Assert.Equal(HttpStatusCode.BadRequest, (await Shop.Admin.PutJsonAsync("/api/v1/risk/policy", new { reviewThreshold = 80, blockThreshold = 50 })).Status);
         var analyst = await Shop.KeyAsync("analyst", "ana");
         Assert.Equal(HttpStatusCode.Forbidden, (await analyst.PutJsonAsync("/api/v1/risk/policy", new { reviewThreshold = 1, blockThreshold = 2 })).Status);
+    }
+
+    [Fact]
+    public async Task Hourly_caps_count_the_buyers_and_the_cards_earlier_payments_as_their_profile_grains_recorded_them()
+    {
+        // The caps read each profile grain's facts of the last hour; a fresh card number keeps other tests' payments out of its count.
+        await PolicyAsync(new { reviewThreshold = 101, blockThreshold = 101, maxPaymentsPerBuyerPerHour = 2 });
+        var first = await OrderAsync();
+        var second = await OrderAsync(first);
+        var third = await OrderAsync(first);
+        Assert.Equal("captured", (await PayAsync(first, HttpStatusCode.Created))["status"]!.GetValue<string>());
+        Assert.Equal("captured", (await PayAsync(second, HttpStatusCode.Created))["status"]!.GetValue<string>());
+        var capped = await PayAsync(third, HttpStatusCode.Created);
+        Assert.Equal("risk_blocked", capped["declineCode"]!.GetValue<string>());
+        Assert.Equal("the buyer made 2 or more payments in the last hour", capped["riskScore"]!["reasons"]![0]!["description"]!.GetValue<string>());
+
+        await PolicyAsync(new { reviewThreshold = 101, blockThreshold = 101, maxPaymentsPerCardPerHour = 2 });
+        var card = FreshVisaNumber();
+        var byOthers = new[] { await OrderAsync(), await OrderAsync(), await OrderAsync() };
+        Assert.Equal("captured", (await PayAsync(byOthers[0], HttpStatusCode.Created, card))["status"]!.GetValue<string>());
+        Assert.Equal("captured", (await PayAsync(byOthers[1], HttpStatusCode.Created, card))["status"]!.GetValue<string>());
+        var cardCapped = await PayAsync(byOthers[2], HttpStatusCode.Created, card);
+        Assert.Equal("risk_blocked", cardCapped["declineCode"]!.GetValue<string>());
+        Assert.Equal("the card made 2 or more payments in the last hour", cardCapped["riskScore"]!["reasons"]![0]!["description"]!.GetValue<string>());
+        // Another card of the same buyer is under no cap.
+        Assert.Equal("captured", (await PayAsync(byOthers[2], HttpStatusCode.Created, FreshVisaNumber()))["status"]!.GetValue<string>());
+    }
+
+    /// <summary>A Luhn-valid 16-digit Visa number no other test uses.</summary>
+    private static string FreshVisaNumber()
+    {
+        var digits = new int[16];
+        digits[0] = 4;
+        for (var i = 1; i < 15; i++)
+        {
+            digits[i] = Random.Shared.Next(10);
+        }
+        var sum = 0;
+        for (var i = 14; i >= 0; i--)
+        {
+            var d = (14 - i) % 2 == 0 ? digits[i] * 2 : digits[i];
+            sum += d > 9 ? d - 9 : d;
+        }
+        digits[15] = (10 - sum % 10) % 10;
+        return string.Concat(digits);
     }
 }
