@@ -122,7 +122,7 @@ public static class OrdersApi
             var started = result.Payment is { } registered
                 ? [await Payments.PaymentsApi.Start(registered, grains, marks)]
                 : await Task.WhenAll(result.Orders.Select(o => Payments.PaymentsApi.Start(grains.GetGrain<IOrderGrain>(o.OrderId), registration, grains, marks)));
-            var orders = await Task.WhenAll(result.Orders.Select(o => grains.GetGrain<IOrderGrain>(o.OrderId).Get()));
+            var orders = await Task.WhenAll(result.Orders.Select(o => grains.GetGrain<IOrderGrain>(o.OrderId).CheckoutView()));
             return TypedResults.Created($"/api/v1/orders/{result.Orders[0].OrderId}", new CheckoutResponse(result.CheckoutId,
                 orders.Select((o, i) => OrderResponse.From(o ?? result.Orders[i])).ToArray(),
                 started.Where(s => s.Payment is not null).Select(s => Payments.PaymentResponse.From(s.Payment!)).ToArray()));

@@ -31,6 +31,12 @@ public interface IOrderGrain : IGrainWithStringKey
     [ReadOnly]
     Task<OrderView?> Get();
 
+    /// <summary>
+    /// The view a checkout with an inline payment answers with, once the payment has run: like <see cref="Get"/>, but a paid
+    /// order with nothing left to do leaves memory afterwards (the checkout was the last caller it had to expect).
+    /// </summary>
+    Task<OrderView?> CheckoutView();
+
     [ReadOnly]
     Task<IReadOnlyList<TimelineEntry>> GetTimeline();
 

@@ -284,6 +284,13 @@ public sealed class SandboxPspPaymentGrain(
         {
             // All out: the row's wake time (the first delivery attempt) moves to what is left to wake for, with no write.
             wakes.Move(StateName, this.GetGrainId(), state.Etag, S.WakeAt);
+            // A payment settled for good, its events delivered, waits for nothing: a later refund or lookup meets one state read
+            // (held for its idle age instead, a flash sale kept every sandbox payment in the heap half a minute).
+            if (S.Payment is { Status: ProviderPaymentStatus.Captured or ProviderPaymentStatus.Declined or ProviderPaymentStatus.Voided
+                or ProviderPaymentStatus.Expired })
+            {
+                DeactivateOnIdle();
+            }
         }
     }
 

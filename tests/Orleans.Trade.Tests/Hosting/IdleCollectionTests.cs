@@ -91,6 +91,42 @@ public sealed class IdleCollectionTests
         Assert.Equal(2, await shop.ReservedAsync(skuId));
     }
 
+    [Fact]
+    public async Task A_paid_checkouts_order_payment_and_sandbox_payment_leave_memory_once_settled_and_come_back_unchanged()
+    {
+        // Default collection settings: each of the three left idle would stay 30 s.
+        await using var silo = await SqliteSiloAsync("paid");
+        var shop = new OrderTestShop(silo);
+        await shop.WarehousesAsync();
+        var skuId = await shop.SkuAsync("seller-idle", stock: ("wh-de", 10));
+        var buyer = await shop.KeyAsync("buyer", "buyer-paid");
+        var (cardStatus, card) = await buyer.PostJsonAsync("/api/v1/payment-methods/cards",
+            new { number = "4242 4242 4242 4242", expiryMonth = 12, expiryYear = DateTime.UtcNow.Year + 2 });
+        Assert.Equal(HttpStatusCode.Created, cardStatus);
+        var (status, created) = await buyer.PostWithKeyAsync("/api/v1/checkout", OrderTestShop.NewId("key"), new
+        {
+            buyerId = "buyer-paid", currency = "EUR", shipTo = OrderTestShop.Address(), items = new[] { new { skuId, quantity = 2 } },
+            payment = new { method = "card", cardToken = card!["token"]!.GetValue<string>() },
+        });
+        Assert.True(status == HttpStatusCode.Created, $"{status} {created}");
+        var order = created!["orders"]![0]!;
+        var paymentId = created["payments"]![0]!["paymentId"]!.GetValue<string>();
+        Assert.Equal("awaitingShipment", order["status"]!.GetValue<string>());
+        Assert.Equal("captured", created["payments"]![0]!["status"]!.GetValue<string>());
+        var payment = (await shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!.ToJsonString();
+
+        // Well under the 30 s of their idle age, with room for the webhook's delivery and the metrics' scrape cache.
+        foreach (var grainType in new[] { "order", "payment", "sandboxpsppayment" })
+        {
+            Assert.True(await MetricReachingAsync(shop.Admin, "orleans_catalog_activation_destroyed_total", 1, TimeSpan.FromSeconds(15), grainType) >= 1,
+                $"the {grainType} grain of a settled paid checkout did not leave memory within 15 s");
+        }
+
+        Assert.Equal(order.ToJsonString(), (await shop.OrderAsync(order["orderId"]!.GetValue<string>())).ToJsonString());
+        Assert.Equal(payment, (await shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!.ToJsonString());
+        Assert.Equal(8, (await shop.StockAsync(skuId))["totalAvailable"]!.GetValue<long>());
+    }
+
     private static Task<SiloProcess> SqliteSiloAsync(string name, IReadOnlyDictionary<string, string>? env = null) => SiloProcess.StartAsync(
         SiloStorage.Sqlite(Path.Combine(Path.GetTempPath(), "orleans-trade-tests", Guid.NewGuid().ToString("N"), "trade.db")),
         $"{name}-{Guid.NewGuid().ToString("N")[..8]}", env);
@@ -113,11 +149,11 @@ public sealed class IdleCollectionTests
     }
 
     /// <summary>/metrics answers from a scrape cache for a moment, so a change may show a little later.</summary>
-    private static async Task<long> MetricReachingAsync(HttpClient client, string name, long expected, TimeSpan within)
+    private static async Task<long> MetricReachingAsync(HttpClient client, string name, long expected, TimeSpan within, string grainType = "order")
     {
         var deadline = DateTime.UtcNow + within;
         long value;
-        while ((value = await OrderMetricAsync(client, name)) < expected && DateTime.UtcNow < deadline)
+        while ((value = await SiloInspection.MetricAsync(client, name, $"grain_type=\"{grainType}\"")) < expected && DateTime.UtcNow < deadline)
         {
             await Task.Delay(250);
         }

@@ -408,9 +408,10 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
         {
             var (status, created) = await buyer.PostWithKeyAsync("/api/v1/checkout", OrderTestShop.NewId("key"), body);
             Assert.True(status == HttpStatusCode.Created, $"{status} {created}");
-            var orderId = created!["orders"]![0]!["orderId"]!.GetValue<string>();
-            await OrderWhenAsync(orderId, "awaitingShipment");
-            return orderId;
+            // The answer shows the order as the payment left it; reading it again would read it back from storage, since a paid
+            // order with nothing left to do leaves memory once its checkout has answered.
+            Assert.Equal("awaitingShipment", created!["orders"]![0]!["status"]!.GetValue<string>());
+            return created["orders"]![0]!["orderId"]!.GetValue<string>();
         }
         await PaidCheckoutAsync(); // the buyer's, card's, device's and address's risk profiles are active from here on
         var before = await SiloInspection.SettledGrainStateReadsAsync(Shop.Admin);
