@@ -143,11 +143,16 @@ public sealed class PaymentGrain(
 
     public Task<PaymentView?> Get() => Task.FromResult(S.Start is null ? null : View());
 
-    public async Task HandleProviderEvent(ProviderEvent e)
+    public async Task<bool> HandleProviderEvent(ProviderEvent e)
     {
-        if (S.Start is null || S.SeenEvents.Contains(e.EventId))
+        if (S.Start is null)
         {
-            return;
+            DeactivateOnIdle(); // not ours, or not yet written: nothing to keep in memory
+            return false;
+        }
+        if (S.SeenEvents.Contains(e.EventId))
+        {
+            return true;
         }
         S.SeenEvents.Add(e.EventId);
         if (S.SeenEvents.Count > SeenEventsKept)
@@ -167,6 +172,7 @@ public sealed class PaymentGrain(
         }
         await Advance();
         LeaveIfSettled();
+        return true;
     }
 
     /// <summary>

@@ -11,6 +11,7 @@ namespace Orleans.Trade.Tests.Payments;
 public sealed class PaymentsSiloFixture : IAsyncLifetime
 {
     public const string SandboxKey = "sandbox-test-key-0123456789";
+    public const string WebhookSecret = "sandbox-test-webhook-secret-payments";
     public SiloProcess Silo { get; private set; } = null!;
     public OrderTestShop Shop { get; private set; } = null!;
     public string ConnectionString { get; private set; } = null!;
@@ -31,6 +32,7 @@ public sealed class PaymentsSiloFixture : IAsyncLifetime
                 ["Payments__ReconcilePeriod"] = "00:00:00.500",
                 ["Payments__InstalmentsMinUsdMinor"] = "10000",
                 ["Payments__Sandbox__ApiKey"] = SandboxKey,
+                ["Payments__Sandbox__WebhookSecret"] = WebhookSecret,
                 ["Payments__Sandbox__RequestTimeout"] = "00:00:02",
                 ["Payments__Sandbox__SlowResponseDelay"] = "00:00:05",
             }) { LogFile = LogFile };
@@ -628,5 +630,49 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
         Assert.Equal("requiresAction", (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{payment["paymentId"]}")).Body!["status"]!.GetValue<string>());
         Assert.Equal("awaitingPayment", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_signed_webhook_is_acknowledged_as_known_for_our_payment_and_as_unknown_for_any_other_reference()
+    {
+        var order = await OrderAsync();
+        var card = await CardAsync(order.Buyer, "4242 4242 4242 4242");
+        var (_, payment) = await PayAsync(order, new { method = "card", cardToken = card });
+        var paymentId = payment!["paymentId"]!.GetValue<string>();
+        Assert.Equal("captured", payment["status"]!.GetValue<string>());
+        using var provider = Silo.CreateClient();
+
+        async Task<JsonNode> DeliverAsync(string reference)
+        {
+            var body = new JsonObject
+            {
+                ["eventId"] = $"evt_{Guid.NewGuid():N}",
+                ["type"] = "payment.captured",
+                ["createdAt"] = DateTimeOffset.UtcNow,
+                ["payment"] = new JsonObject
+                {
+                    ["reference"] = reference, ["providerPaymentId"] = "psp_test", ["status"] = "captured",
+                    ["amount"] = new JsonObject { ["amountMinor"] = 1000, ["currency"] = "USD" },
+                },
+            }.ToJsonString();
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/payments/webhooks/sandbox") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+            request.Headers.Add("Sandbox-Signature", Orleans.Trade.Payments.Sandbox.SandboxSignature.Sign(PaymentsSiloFixture.WebhookSecret,
+                DateTimeOffset.UtcNow.ToUnixTimeSeconds(), Encoding.UTF8.GetBytes(body)));
+            using var response = await provider.SendAsync(request);
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{response.StatusCode} {text}");
+            return JsonNode.Parse(text)!;
+        }
+
+        var ours = await DeliverAsync(paymentId);
+        var unknown = await DeliverAsync(Ulid.NewUlid().ToString());
+        var notAnId = await DeliverAsync("not-a-payment-id");
+
+        Assert.True(ours["known"]!.GetValue<bool>());
+        Assert.False(unknown["known"]!.GetValue<bool>());
+        Assert.False(notAnId["known"]!.GetValue<bool>());
+        // An event telling what the payment already knows changes nothing.
+        Assert.Equal("captured", (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!["status"]!.GetValue<string>());
+        Assert.Equal("awaitingShipment", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>());
     }
 }
