@@ -301,10 +301,14 @@ public static class PaymentsApi
         {
             return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest, title: "Invalid webhook");
         }
-        // Not ours (or not yet written): acknowledged all the same, so the provider stops; a payment asks the provider itself
-        // when it resumes.
-        var known = Ids.IsValid(providerEvent.PaymentId) && await grains.GetGrain<IPaymentGrain>(providerEvent.PaymentId).HandleProviderEvent(providerEvent);
-        return TypedResults.Ok(new WebhookAck(providerEvent.EventId, known));
+        var payment = Ids.IsValid(providerEvent.PaymentId) ? grains.GetGrain<IPaymentGrain>(providerEvent.PaymentId) : null;
+        if (payment is null || await payment.Get() is null)
+        {
+            // Not ours (or not yet written): acknowledged, so the provider stops; a payment asks the provider itself when it resumes.
+            return TypedResults.Ok(new WebhookAck(providerEvent.EventId, false));
+        }
+        await payment.HandleProviderEvent(providerEvent);
+        return TypedResults.Ok(new WebhookAck(providerEvent.EventId, true));
     }
 
     private static void IdempotencyKey(Validation v, string? key)

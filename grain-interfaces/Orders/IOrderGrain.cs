@@ -6,6 +6,11 @@ namespace Orleans.Trade.Orders;
 /// Preparing writes nothing: the reservations carry a hold time, and a SKU whose hold outlives an order that was never
 /// placed (a crashed checkout) asks the order through <see cref="KeepsReservation"/> and gives the units back.
 /// </summary>
+/// <remarks>
+/// Version 1 added <see cref="CheckoutView"/>. During a rolling update a version-1 caller is served by an activation on a silo
+/// of this release (Orleans moves an older activation), while the older silos' calls work on either.
+/// </remarks>
+[Orleans.CodeGeneration.Version(1)]
 public interface IOrderGrain : IGrainWithStringKey
 {
     Task<PrepareResult> Prepare(OrderPlacement placement);

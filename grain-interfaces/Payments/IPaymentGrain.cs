@@ -110,11 +110,8 @@ public interface IPaymentGrain : IGrainWithStringKey
     [ReadOnly]
     Task<PaymentView?> Get();
 
-    /// <summary>
-    /// A verified provider webhook; duplicates and stale events change nothing. Completes once the change is durable, answering
-    /// whether the payment exists here (false: not ours, or not yet written; the event is then ignored).
-    /// </summary>
-    Task<bool> HandleProviderEvent(ProviderEvent providerEvent);
+    /// <summary>A verified provider webhook; duplicates and stale events change nothing. Completes once the change is durable.</summary>
+    Task HandleProviderEvent(ProviderEvent providerEvent);
 
     /// <summary>An analyst's decision on a payment held for review: approve captures it, reject voids it (the order is cancelled).</summary>
     Task ResolveReview(bool approve, string actor);

@@ -6,8 +6,20 @@ namespace Orleans.Trade.Risk;
 /// The payment history of one buyer, card, device, IP address or shipping address (R-PAY-5), kept up to date as payments are
 /// scored. Key: "{kind}:{value}" (see <see cref="RiskProfiles"/>).
 /// </summary>
+/// <remarks>
+/// Version 1 added <see cref="Facts"/>; <see cref="History"/> stays for the previous release's silos during a rolling update
+/// (Orleans serves a version-1 caller only from a version-1 activation, and a version-0 caller from either).
+/// </remarks>
+[Orleans.CodeGeneration.Version(1)]
 public interface IRiskProfileGrain : IGrainWithStringKey
 {
+    /// <summary>
+    /// The whole history, for the previous release's silos only (they score from it): this release asks <see cref="Facts"/>.
+    /// Its callers are on other silos, so the answer reaches them serialized and shares nothing with the grain.
+    /// </summary>
+    [ReadOnly]
+    Task<Immutable<EntityHistory>> History();
+
     /// <summary>
     /// What <paramref name="attempt"/>'s features read from this history as it is now (<see cref="EntityHistory.Facts"/>):
     /// the history itself (up to <see cref="EntityHistory.MaxRecentEntries"/> entries) never leaves the grain, so it is

@@ -143,16 +143,11 @@ public sealed class PaymentGrain(
 
     public Task<PaymentView?> Get() => Task.FromResult(S.Start is null ? null : View());
 
-    public async Task<bool> HandleProviderEvent(ProviderEvent e)
+    public async Task HandleProviderEvent(ProviderEvent e)
     {
-        if (S.Start is null)
+        if (S.Start is null || S.SeenEvents.Contains(e.EventId))
         {
-            DeactivateOnIdle(); // not ours, or not yet written: nothing to keep in memory
-            return false;
-        }
-        if (S.SeenEvents.Contains(e.EventId))
-        {
-            return true;
+            return;
         }
         S.SeenEvents.Add(e.EventId);
         if (S.SeenEvents.Count > SeenEventsKept)
@@ -172,7 +167,6 @@ public sealed class PaymentGrain(
         }
         await Advance();
         LeaveIfSettled();
-        return true;
     }
 
     /// <summary>

@@ -25,6 +25,8 @@ public sealed class RiskProfileGrain(
     private bool _dirty;
     private IGrainTimer? _flush;
 
+    public Task<Immutable<EntityHistory>> History() => Task.FromResult(state.State.History.AsImmutable());
+
     public Task<EntityFacts> Facts(RiskEvent attempt, bool countDistinctCards) =>
         Task.FromResult(state.State.History.Facts(attempt, countDistinctCards));
 
