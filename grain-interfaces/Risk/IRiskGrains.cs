@@ -14,8 +14,8 @@ namespace Orleans.Trade.Risk;
 public interface IRiskProfileGrain : IGrainWithStringKey
 {
     /// <summary>
-    /// The whole history, for the previous release's silos only (they score from it): this release asks <see cref="Facts"/>.
-    /// Its callers are on other silos, so the answer reaches them serialized and shares nothing with the grain.
+    /// A copy of the whole history, for the previous release's silos only (they score from it): this release asks
+    /// <see cref="Facts"/>.
     /// </summary>
     [ReadOnly]
     Task<Immutable<EntityHistory>> History();

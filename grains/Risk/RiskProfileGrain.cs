@@ -25,7 +25,26 @@ public sealed class RiskProfileGrain(
     private bool _dirty;
     private IGrainTimer? _flush;
 
-    public Task<Immutable<EntityHistory>> History() => Task.FromResult(state.State.History.AsImmutable());
+    /// <summary>
+    /// A copy: the answer goes to another silo and may be serialized after this turn, while the next record changes the
+    /// history in place. Only the previous release's silos ask for it, during a rolling update.
+    /// </summary>
+    public Task<Immutable<EntityHistory>> History()
+    {
+        var h = state.State.History;
+        return Task.FromResult(new EntityHistory
+        {
+            Recent = [.. h.Recent],
+            FirstSeen = h.FirstSeen,
+            LastSeen = h.LastSeen,
+            Attempts = h.Attempts,
+            ApprovedCount = h.ApprovedCount,
+            ApprovedAmountUsdMinor = h.ApprovedAmountUsdMinor,
+            KnownDevices = [.. h.KnownDevices],
+            KnownAddresses = [.. h.KnownAddresses],
+            KnownCards = [.. h.KnownCards],
+        }.AsImmutable());
+    }
 
     public Task<EntityFacts> Facts(RiskEvent attempt, bool countDistinctCards) =>
         Task.FromResult(state.State.History.Facts(attempt, countDistinctCards));
