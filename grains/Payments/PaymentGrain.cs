@@ -364,7 +364,7 @@ public sealed class PaymentGrain(
         var assessment = await risk.AssessAsync(attempt with { OccurredAt = now });
         S.RiskScore = assessment.Score;
         S.RiskEvent = assessment.Event;
-        S.RiskFeatureValues = assessment.Features.Select(f => f.Value).ToArray();
+        S.RiskFeatureValues = assessment.Features;
         S.RiskFeatureSet = Risk.RiskFeatures.SetId;
         S.RiskFeatures = null;
         DecideCapture();

@@ -7,7 +7,8 @@ namespace Orleans.Trade.Risk;
 /// </summary>
 public sealed class RiskAssessor(IGrainFactory grains, RiskScorer scorer, CachedRiskPolicy policies)
 {
-    public sealed record Assessment(RiskScore Score, RiskEvent Event, IReadOnlyList<RiskFeatureValue> Features);
+    /// <summary>The score, the attempt as scored, and its feature vector in the order of <see cref="RiskFeatures.All"/>.</summary>
+    public sealed record Assessment(RiskScore Score, RiskEvent Event, float[] Features);
 
     private static string[] Profiles(RiskEvent e) =>
     [
@@ -34,8 +35,7 @@ public sealed class RiskAssessor(IGrainFactory grains, RiskScorer scorer, Cached
         var rule = RiskRules.Check(policy, attempt, facts);
         var decision = rule is not null ? RiskDecision.Block : policy.Decide(model.Score);
         var reasons = rule is null ? model.Reasons : [new RiskReason("rule", rule, 1, 0), .. model.Reasons];
-        var values = RiskFeatures.All.Select(f => new RiskFeatureValue(f.Name, f.Description, features[f.Index])).ToArray();
-        return new Assessment(model with { Decision = decision, Reasons = reasons }, attempt, values);
+        return new Assessment(model with { Decision = decision, Reasons = reasons }, attempt, features);
     }
 
     public Task RecordAsync(RiskEvent attempt) =>
