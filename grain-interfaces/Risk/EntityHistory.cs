@@ -102,10 +102,10 @@ public sealed class EntityHistory
     }
 
     /// <summary>
-    /// What <paramref name="current"/>'s features read from this history as it is before the attempt: both windows in one pass
-    /// (the same counts as <see cref="Window"/>), the distinct cards of the last 24 hours only when asked (the same count as
-    /// <see cref="DistinctCards"/>; 0 otherwise), and whether the attempt's card, device and address are known. A few dozen
-    /// bytes, so a profile grain answers with these instead of handing out (or copying) up to
+    /// What <paramref name="current"/>'s features read from this history as it is before the attempt: the last hour's and the
+    /// last 24 hours' attempts, amounts and declines in one pass (windows as in the remarks above), the distinct cards of the
+    /// last 24 hours counting the attempt's own, only when asked (0 otherwise), and whether the attempt's card, device and
+    /// address are known. A few dozen bytes, so a profile grain answers with these instead of handing out (or copying) up to
     /// <see cref="MaxRecentEntries"/> entries for each payment.
     /// </summary>
     public EntityFacts Facts(RiskEvent current, bool countDistinctCards)
@@ -154,39 +154,6 @@ public sealed class EntityHistory
             KnownCards.Contains(current.CardFingerprint),
             KnownDevices.Contains(current.DeviceFingerprint),
             KnownAddresses.Contains(current.ShippingAddressKey));
-    }
-
-    /// <summary>Entries with <c>at − window &lt; entry ≤ at</c>.</summary>
-    public WindowSummary Window(DateTimeOffset at, TimeSpan window)
-    {
-        var from = at - window;
-        int attempts = 0, declines = 0;
-        long amount = 0;
-        foreach (var e in Recent)
-        {
-            if (e.At > from && e.At <= at)
-            {
-                attempts++;
-                amount += e.AmountUsdMinor;
-                declines += e.Declined ? 1 : 0;
-            }
-        }
-        return new WindowSummary(attempts, amount, declines);
-    }
-
-    /// <summary>Distinct card fingerprints inside the window, counting <paramref name="currentCard"/> as one of them.</summary>
-    public int DistinctCards(DateTimeOffset at, TimeSpan window, string currentCard)
-    {
-        var from = at - window;
-        var cards = new HashSet<string>(StringComparer.Ordinal) { currentCard };
-        foreach (var e in Recent)
-        {
-            if (e.At > from && e.At <= at)
-            {
-                cards.Add(e.CardFingerprint);
-            }
-        }
-        return cards.Count;
     }
 
     private static void Remember(List<string> known, string key)

@@ -9,15 +9,12 @@ public sealed record RiskFeature(int Index, string Name, string Description);
 /// they were before the current attempt and the current attempt's own facts, never its outcome.
 /// </summary>
 /// <remarks>
-/// Windows follow <see cref="EntityHistory.Window"/>: an attempt exactly 1 h (24 h) old is outside the 1 h (24 h) window.
+/// Windows follow <see cref="EntityHistory.Facts"/>: an attempt exactly 1 h (24 h) old is outside the 1 h (24 h) window.
 /// Amounts are in US dollars (cents / 100) as floats. Flags are 1 or 0. "Not known" means not among the
 /// <see cref="EntityHistory.MaxKnownKeys"/> most recent devices, addresses or cards of the buyer (a first payment has none).
 /// </remarks>
 public static class RiskFeatures
 {
-    public static readonly TimeSpan OneHour = EntityHistory.OneHour;
-    public static readonly TimeSpan OneDay = EntityHistory.OneDay;
-
     /// <summary><c>card_minutes_since_last</c> stops growing at 30 days.</summary>
     public const float MaxMinutesSinceLast = 60 * 24 * 30;
 

@@ -8,7 +8,7 @@ public sealed class EntityHistoryTests
     private static readonly TimeSpan Hour = TimeSpan.FromHours(1);
 
     [Fact]
-    public void Facts_count_what_the_windows_and_distinct_cards_count_on_random_histories()
+    public void Facts_count_what_a_plain_scan_of_the_windows_counts_on_random_histories()
     {
         var random = new Random(20261205);
         for (var round = 0; round < 200; round++)
@@ -29,9 +29,9 @@ public sealed class EntityHistoryTests
 
             var facts = history.Facts(current, countDistinctCards: true);
 
-            Assert.Equal(history.Window(seenAt, Hour), facts.LastHour);
-            Assert.Equal(history.Window(seenAt, TimeSpan.FromHours(24)), facts.LastDay);
-            Assert.Equal(history.DistinctCards(seenAt, TimeSpan.FromHours(24), current.CardFingerprint), facts.DistinctCardsLastDay);
+            Assert.Equal(Window(history, seenAt, Hour), facts.LastHour);
+            Assert.Equal(Window(history, seenAt, TimeSpan.FromHours(24)), facts.LastDay);
+            Assert.Equal(DistinctCards(history, seenAt, TimeSpan.FromHours(24), current.CardFingerprint), facts.DistinctCardsLastDay);
             Assert.Equal(history.Attempts, facts.Attempts);
             Assert.Equal(history.MeanApprovedAmountUsdMinor, facts.MeanApprovedAmountUsdMinor);
             Assert.Equal(history.FirstSeen, facts.FirstSeen);
@@ -69,8 +69,8 @@ public sealed class EntityHistoryTests
         var history = new EntityHistory();
         history.Record(Attempt(Noon - Hour));
 
-        Assert.Equal(0, history.Window(Noon, Hour).Attempts);
-        Assert.Equal(1, history.Window(Noon - TimeSpan.FromTicks(1), Hour).Attempts);
+        Assert.Equal(0, LastHourAt(history, Noon).Attempts);
+        Assert.Equal(1, LastHourAt(history, Noon - TimeSpan.FromTicks(1)).Attempts);
     }
 
     [Fact]
@@ -79,7 +79,7 @@ public sealed class EntityHistoryTests
         var history = new EntityHistory();
         history.Record(Attempt(Noon - Hour + TimeSpan.FromTicks(1)));
 
-        Assert.Equal(1, history.Window(Noon, Hour).Attempts);
+        Assert.Equal(1, LastHourAt(history, Noon).Attempts);
     }
 
     [Fact]
@@ -89,7 +89,7 @@ public sealed class EntityHistoryTests
         history.Record(Attempt(Noon));
         history.Record(Attempt(Noon + TimeSpan.FromSeconds(1)));
 
-        Assert.Equal(1, history.Window(Noon, Hour).Attempts);
+        Assert.Equal(1, LastHourAt(history, Noon).Attempts);
     }
 
     [Fact]
@@ -100,7 +100,7 @@ public sealed class EntityHistoryTests
         history.Record(Attempt(Noon - TimeSpan.FromHours(24) + TimeSpan.FromTicks(1), amountUsdMinor: 250, outcome: RiskOutcome.Declined));
         history.Record(Attempt(Noon - TimeSpan.FromMinutes(30), amountUsdMinor: 1_000));
 
-        var day = history.Window(Noon, TimeSpan.FromHours(24));
+        var day = history.Facts(Attempt(Noon), countDistinctCards: false).LastDay;
 
         Assert.Equal(new WindowSummary(Attempts: 2, AmountUsdMinor: 1_250, Declines: 1), day);
     }
@@ -222,7 +222,20 @@ public sealed class EntityHistoryTests
         history.Record(Attempt(Noon - TimeSpan.FromHours(1), card: "c-1"));
         history.Record(Attempt(Noon - TimeSpan.FromMinutes(1), card: "c-2"));
 
-        Assert.Equal(2, history.DistinctCards(Noon, TimeSpan.FromHours(24), "c-2"));
-        Assert.Equal(3, history.DistinctCards(Noon, TimeSpan.FromHours(24), "c-3"));
+        Assert.Equal(2, history.Facts(Attempt(Noon, card: "c-2"), countDistinctCards: true).DistinctCardsLastDay);
+        Assert.Equal(3, history.Facts(Attempt(Noon, card: "c-3"), countDistinctCards: true).DistinctCardsLastDay);
     }
+
+    private static WindowSummary LastHourAt(EntityHistory history, DateTimeOffset at) =>
+        history.Facts(Attempt(at), countDistinctCards: false).LastHour;
+
+    /// <summary>The reference the facts are checked against: every entry with <c>at − window &lt; entry ≤ at</c>, by a plain scan.</summary>
+    private static WindowSummary Window(EntityHistory history, DateTimeOffset at, TimeSpan window)
+    {
+        var inside = history.Recent.Where(e => e.At > at - window && e.At <= at).ToList();
+        return new WindowSummary(inside.Count, inside.Sum(e => e.AmountUsdMinor), inside.Count(e => e.Declined));
+    }
+
+    private static int DistinctCards(EntityHistory history, DateTimeOffset at, TimeSpan window, string currentCard) =>
+        history.Recent.Where(e => e.At > at - window && e.At <= at).Select(e => e.CardFingerprint).Append(currentCard).Distinct().Count();
 }
