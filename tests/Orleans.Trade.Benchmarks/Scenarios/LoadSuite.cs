@@ -9,7 +9,7 @@ namespace Orleans.Trade.Benchmarks.Scenarios;
 /// Common options: --units, --buyers, --skus, --updates, --duration, --max-duration, --ceiling-duration, --warmup (checkouts) or
 /// --warmup-seconds (default 30), --rate
 /// (open model), --batch, --bulk-connections, --stock-per-sku, --silo-build r2r|plain (the silo published with ReadyToRun, as the
-/// Docker image ships it, or as built), --silo-dll, --silo-env NAME=VALUE;…, --pg-dir, --keep-postgres true,
+/// Docker image ships it, or as built), --silo-dll, --silo-env NAME=VALUE;…, --pg-dir, --keep-postgres true, --age-wal false (a new server's WAL as it is),
 /// --compare false|ceiling (flash sales without the peer and the ceiling, or with the ceiling only).
 /// flash-sale-kill and cluster-kill: --kill-after (seconds into the sale, default 40% of --max-duration) and --kill-after-orders
 /// (default 40% of --units), whichever comes first; cluster-kill also --kill-silo (hot, the default: the silo hosting the hot
@@ -39,6 +39,13 @@ public static class LoadSuite
         var notes = new List<string> { $"Load average when the run began (1, 5, 15 min): {LoadAverage()}; other work on the machine skews every row alike only if it stays steady." };
         var rows = new List<ScenarioRow>();
         await using var postgres = await BenchPostgres.StartAsync(pgDir, keep);
+        if (args.Text("age-wal", "true") == "true")
+        {
+            var aged = await postgres.AgeWalAsync(1024);
+            Console.Error.WriteLine($"bench: WAL aged: {aged}");
+            notes.Add($"PostgreSQL's WAL aged before the first scenario, as on a server that has been writing for a while: {aged}. A new server "
+                + "creates and zero-fills each WAL segment the first time it needs one, where a server that has checkpointed through its WAL reuses old ones; --age-wal false skips this.");
+        }
         var ctx = new BenchContext(args, postgres, siloDll, logDir);
         // Read every size once so the settings line lists them all, whichever scenarios run.
         _ = (ctx.Units, ctx.Buyers, ctx.Skus, ctx.Updates, ctx.Duration, ctx.MaxDuration, ctx.CeilingDuration, ctx.WarmupCount, ctx.WarmupTime, ctx.Rate);
