@@ -44,29 +44,64 @@ public static class StockAllocation
             return new AllocationResult(false, [], 0, availableNow);
         }
 
-        var ranked = rankedWarehouseIds.ToHashSet(StringComparer.Ordinal);
-        var visitOrder = rankedWarehouseIds
-            .Concat(availableByWarehouse.Keys.Where(id => !ranked.Contains(id)).Order(StringComparer.Ordinal))
-            .Distinct(StringComparer.Ordinal);
-
-        var fromWarehouses = new List<(string WarehouseId, long Quantity)>();
+        // Every checkout of a hot SKU comes through here, so the walk allocates nothing beyond its answer: a ranking lists a
+        // handful of warehouses, and the first usually fills the line.
+        var fromWarehouses = new List<(string WarehouseId, long Quantity)>(1);
         var remaining = quantity;
-        foreach (var warehouseId in visitOrder)
+        for (var i = 0; i < rankedWarehouseIds.Count && remaining > 0; i++)
         {
-            if (remaining == 0)
+            var warehouseId = rankedWarehouseIds[i];
+            if (IndexOf(rankedWarehouseIds, warehouseId, i) >= 0)
             {
-                break;
+                continue; // ranked twice: taken from at its first place
             }
-            var available = availableByWarehouse.GetValueOrDefault(warehouseId);
-            if (available == 0)
+            remaining = Take(warehouseId, availableByWarehouse.GetValueOrDefault(warehouseId), remaining, fromWarehouses);
+        }
+        if (remaining > 0)
+        {
+            // Stocked warehouses the ranking does not name, in ordinal id order.
+            List<string>? unranked = null;
+            foreach (var (warehouseId, available) in availableByWarehouse)
             {
-                continue;
+                if (available > 0 && IndexOf(rankedWarehouseIds, warehouseId, rankedWarehouseIds.Count) == -1)
+                {
+                    (unranked ??= []).Add(warehouseId);
+                }
             }
-            var taken = Math.Min(available, remaining);
-            fromWarehouses.Add((warehouseId, taken));
-            remaining -= taken;
+            if (unranked is not null)
+            {
+                unranked.Sort(StringComparer.Ordinal);
+                for (var i = 0; i < unranked.Count && remaining > 0; i++)
+                {
+                    remaining = Take(unranked[i], availableByWarehouse[unranked[i]], remaining, fromWarehouses);
+                }
+            }
         }
         // remaining <= preSaleRemaining here: quantity <= total available + pre-sale was checked above.
         return new AllocationResult(true, fromWarehouses, remaining, availableNow);
+    }
+
+    private static long Take(string warehouseId, long available, long remaining, List<(string WarehouseId, long Quantity)> taken)
+    {
+        if (available == 0)
+        {
+            return remaining;
+        }
+        var quantity = Math.Min(available, remaining);
+        taken.Add((warehouseId, quantity));
+        return remaining - quantity;
+    }
+
+    /// <summary>Where <paramref name="id"/> first appears among the first <paramref name="count"/> ids, or -1.</summary>
+    private static int IndexOf(IReadOnlyList<string> ids, string id, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            if (string.Equals(ids[i], id, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+        return -1;
     }
 }
