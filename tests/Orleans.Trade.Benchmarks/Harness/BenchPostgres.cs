@@ -61,7 +61,7 @@ public sealed class BenchPostgres : IAsyncDisposable
     /// 16 MB WAL segment the first time it needs it, and only a server that has checkpointed through its WAL finds segments to
     /// recycle; a throw-away server creates them all while the first scenario runs (on this machine about 8% of the hot SKU's
     /// write time was spent so, sampled from pg_stat_activity), where every later scenario, and any server in production, reuses
-    /// them. So this keeps <paramref name="size"/> of segments for reuse (<c>min_wal_size</c>), writes that much WAL
+    /// them. So this keeps <paramref name="sizeMegabytes"/> of segments for reuse (<c>min_wal_size</c>), writes that much WAL
     /// (non-transactional logical messages: no table, no dirty pages) and checkpoints, which turns the segments written into
     /// segments ready for reuse. Durability settings are left as they are. Returns what it did, for the report.
     /// </summary>
