@@ -57,7 +57,9 @@ public sealed class LoadRun
     private readonly Endpoints _endpoints;
     private readonly OutcomeTimeline _timeline;
     private readonly Dictionary<string, LongHistogram> _histograms = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, long> _statuses = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Kind, string Status), long> _statuses = new();
+    /// <summary>"200", "201", ... once each, so that counting an answer's status allocates nothing.</summary>
+    private static readonly string[] StatusTexts = Enumerable.Range(0, 600).Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
     private readonly ConcurrentDictionary<string, long[]> _outcomes = new(StringComparer.Ordinal);
     private volatile bool _stopped;
     private long _stoppedAt;
@@ -212,7 +214,7 @@ public sealed class LoadRun
             using var response = await _endpoints.Client(server).SendAsync(message);
             body = await response.Content.ReadAsStringAsync();
             status = response.StatusCode;
-            statusKey = ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            statusKey = (int)status is >= 0 and < 600 and var known ? StatusTexts[known] : ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
         {
@@ -241,7 +243,7 @@ public sealed class LoadRun
             }
             histogram.RecordValue(Math.Max(1, latencyUs));
         }
-        _statuses.AddOrUpdate($"{request.Kind} {statusKey}", 1, (_, n) => n + 1);
+        _statuses.AddOrUpdate((request.Kind, statusKey), 1, static (_, n) => n + 1);
         Interlocked.Increment(ref _outcomes.GetOrAdd(request.Kind, _ => new long[3])[(int)outcome]);
         return outcome;
     }
@@ -254,7 +256,12 @@ public sealed class LoadRun
             return new KindResult(kind, _histograms[kind], counts[(int)Outcome.Ok], counts[(int)Outcome.Refused], counts[(int)Outcome.Error]);
         }).ToArray();
         var sendingEnded = _stoppedAt != 0 ? _timeline.Offset(_stoppedAt) : elapsed < _plan.MaxDuration ? elapsed : _plan.MaxDuration;
-        return new LoadResult(elapsed, kinds, new SortedDictionary<string, long>(_statuses, StringComparer.Ordinal), _dropped, StopReason ?? "done",
+        var statuses = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        foreach (var ((kind, status), count) in _statuses)
+        {
+            statuses[$"{kind} {status}"] = count;
+        }
+        return new LoadResult(elapsed, kinds, statuses, _dropped, StopReason ?? "done",
             _plan.Connections, _plan.ArrivalRatePerSecond, _timeline, _endpoints.Events, sendingEnded)
         {
             SendLag = _plan.ArrivalRatePerSecond is null ? null : _sendLag,
