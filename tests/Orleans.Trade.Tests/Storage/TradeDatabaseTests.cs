@@ -52,6 +52,24 @@ public sealed class TradeDatabaseTests
     }
 
     [Fact]
+    public async Task The_notification_outbox_keeps_only_the_indexes_the_dispatcher_reads_by()
+    {
+        // Every placed order inserts a notification inside its SKU's write: an index no query uses only slows that write.
+        await using var database = await Open("");
+        await new SchemaMigrator(database, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
+        await using var connection = await database.OpenAsync(CancellationToken.None);
+        var indexes = new List<string>();
+        await using (var reader = await connection.Command("SELECT indexname FROM pg_indexes WHERE tablename = 'order_notifications' ORDER BY indexname").ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                indexes.Add(reader.GetString(0));
+            }
+        }
+        Assert.Equal(["order_notifications_due", "order_notifications_pkey"], indexes);
+    }
+
+    [Fact]
     public async Task A_database_with_a_linguistic_default_collation_is_reported_and_one_with_byte_order_is_not()
     {
         var (plain, _) = await StorageTestDatabase.OpenAsync("postgres", "collc");
