@@ -378,7 +378,7 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
                 ), opened AS (
                     -- A reservation opened earlier comes again when its hold becomes firm: only its hold changes.
                     INSERT INTO sku_reservations (sku_id, reservation_id, parts, reserved_at, hold_until)
-                    SELECT o.sku, o.id, CAST(o.parts AS jsonb), o.at, o.hold
+                    SELECT o.sku, o.id, CAST(o.parts AS json), o.at, o.hold
                     FROM unnest(@openedSkus, @openedIds, @parts, @openedAts, @holds) AS o(sku, id, parts, at, hold)
                     WHERE o.sku IN (SELECT sku_id FROM applied)
                     ON CONFLICT (sku_id, reservation_id) DO UPDATE SET hold_until = excluded.hold_until

@@ -70,6 +70,17 @@ public sealed class TradeDatabaseTests
     }
 
     [Fact]
+    public async Task Reservation_parts_are_stored_as_json_text_not_parsed_into_jsonb()
+    {
+        // One reservation per placed order goes into a hot SKU's write; its parts are only ever read back whole.
+        await using var database = await Open("");
+        await new SchemaMigrator(database, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
+        await using var connection = await database.OpenAsync(CancellationToken.None);
+        Assert.Equal("json", (await connection.Command(
+            "SELECT data_type FROM information_schema.columns WHERE table_name = 'sku_reservations' AND column_name = 'parts'").ExecuteScalarAsync())?.ToString());
+    }
+
+    [Fact]
     public async Task A_database_with_a_linguistic_default_collation_is_reported_and_one_with_byte_order_is_not()
     {
         var (plain, _) = await StorageTestDatabase.OpenAsync("postgres", "collc");
