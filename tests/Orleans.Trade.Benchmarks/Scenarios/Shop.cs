@@ -187,6 +187,9 @@ public sealed class Shop(TradeApiClient api, string connectionString)
     public static string OrderIdOf(string body)
     {
         using var answer = System.Text.Json.JsonDocument.Parse(body);
-        return answer.RootElement.GetProperty("orders")[0].GetProperty("orderId").GetString()!;
+        return OrderIdOf(answer.RootElement);
     }
+
+    /// <summary>The first order's id in a checkout's parsed 201 body.</summary>
+    public static string OrderIdOf(System.Text.Json.JsonElement checkout) => checkout.GetProperty("orders")[0].GetProperty("orderId").GetString()!;
 }
