@@ -81,6 +81,51 @@ public sealed class TradeDatabaseTests
     }
 
     [Fact]
+    public async Task Order_lists_are_indexed_in_ascending_order_and_read_newest_first_without_a_sort()
+    {
+        // A seller's new orders go to the right end of an ascending index (pages split full, not in half); the lists read
+        // newest first by scanning it backwards.
+        await using var database = await Open("");
+        await new SchemaMigrator(database, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
+        await using var connection = await database.OpenAsync(CancellationToken.None);
+        var definitions = new List<string>();
+        await using (var reader = await connection.Command(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'orders' AND indexname LIKE 'orders_by_%' ORDER BY indexname").ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                definitions.Add(reader.GetString(0));
+            }
+        }
+        Assert.Equal(2, definitions.Count);
+        Assert.EndsWith("(buyer_id, created_at, order_id)", definitions[0]);
+        Assert.EndsWith("(seller_id, created_at, order_id)", definitions[1]);
+
+        await connection.Command("""
+            INSERT INTO orders (order_id, buyer_id, seller_id, status, seller_total_minor, seller_currency, buyer_total_minor,
+                buyer_currency, line_count, source, late, created_at, updated_at, version)
+            SELECT 'o' || lpad(g::text, 6, '0'), 'buyer-' || (g % 50), 'seller-' || (g % 20), 'AwaitingPayment', 100, 'USD', 100, 'USD',
+                1, 'checkout', false, timestamptz '2026-12-05 12:00' + g * interval '1 second', now(), 1
+            FROM generate_series(1, 5000) AS g
+            """).ExecuteNonQueryAsync();
+        await connection.Command("ANALYZE orders").ExecuteNonQueryAsync();
+        foreach (var (column, id) in new[] { ("seller_id", "seller-7"), ("buyer_id", "buyer-7") })
+        {
+            var plan = new List<string>();
+            await using var explain = connection.Command(
+                $"EXPLAIN SELECT order_id, status, buyer_total_minor FROM orders WHERE {column} = @id ORDER BY created_at DESC, order_id DESC LIMIT 20").With("id", id);
+            await using var reader = await explain.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                plan.Add(reader.GetString(0));
+            }
+            var text = string.Join("\n", plan);
+            Assert.True(text.Contains("Index Scan Backward using orders_by_" + column[..^3]), text);
+            Assert.DoesNotContain("Sort", text);
+        }
+    }
+
+    [Fact]
     public async Task A_database_with_a_linguistic_default_collation_is_reported_and_one_with_byte_order_is_not()
     {
         var (plain, _) = await StorageTestDatabase.OpenAsync("postgres", "collc");
