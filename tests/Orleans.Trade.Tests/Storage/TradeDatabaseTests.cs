@@ -9,6 +9,21 @@ namespace Orleans.Trade.Tests.Storage;
 /// <summary>The silo's PostgreSQL pool on a real server: connections go back to the pool without a reset unless told to.</summary>
 public sealed class TradeDatabaseTests
 {
+    /// <summary>The first column of every row the command answers.</summary>
+    private static async Task<List<string>> Strings(System.Data.Common.DbCommand command)
+    {
+        var values = new List<string>();
+        await using (command)
+        {
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                values.Add(reader.GetString(0));
+            }
+        }
+        return values;
+    }
+
     private static async Task<TradeDatabase> Open(string extra)
     {
         var connection = new NpgsqlConnectionStringBuilder(await PostgresServer.CreateDatabaseAsync("tradedb")) { MaxPoolSize = 1 }.ConnectionString;
@@ -58,15 +73,8 @@ public sealed class TradeDatabaseTests
         await using var database = await Open("");
         await new SchemaMigrator(database, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
         await using var connection = await database.OpenAsync(CancellationToken.None);
-        var indexes = new List<string>();
-        await using (var reader = await connection.Command("SELECT indexname FROM pg_indexes WHERE tablename = 'order_notifications' ORDER BY indexname").ExecuteReaderAsync())
-        {
-            while (await reader.ReadAsync())
-            {
-                indexes.Add(reader.GetString(0));
-            }
-        }
-        Assert.Equal(["order_notifications_due", "order_notifications_pkey"], indexes);
+        Assert.Equal(["order_notifications_due", "order_notifications_pkey"],
+            await Strings(connection.Command("SELECT indexname FROM pg_indexes WHERE tablename = 'order_notifications' ORDER BY indexname")));
     }
 
     [Fact]
@@ -88,15 +96,8 @@ public sealed class TradeDatabaseTests
         await using var database = await Open("");
         await new SchemaMigrator(database, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
         await using var connection = await database.OpenAsync(CancellationToken.None);
-        var definitions = new List<string>();
-        await using (var reader = await connection.Command(
-            "SELECT indexdef FROM pg_indexes WHERE tablename = 'orders' AND indexname LIKE 'orders_by_%' ORDER BY indexname").ExecuteReaderAsync())
-        {
-            while (await reader.ReadAsync())
-            {
-                definitions.Add(reader.GetString(0));
-            }
-        }
+        var definitions = await Strings(connection.Command(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'orders' AND indexname LIKE 'orders_by_%' ORDER BY indexname"));
         Assert.Equal(2, definitions.Count);
         Assert.EndsWith("(buyer_id, created_at, order_id)", definitions[0]);
         Assert.EndsWith("(seller_id, created_at, order_id)", definitions[1]);
@@ -111,15 +112,8 @@ public sealed class TradeDatabaseTests
         await connection.Command("ANALYZE orders").ExecuteNonQueryAsync();
         foreach (var (column, id) in new[] { ("seller_id", "seller-7"), ("buyer_id", "buyer-7") })
         {
-            var plan = new List<string>();
-            await using var explain = connection.Command(
-                $"EXPLAIN SELECT order_id, status, buyer_total_minor FROM orders WHERE {column} = @id ORDER BY created_at DESC, order_id DESC LIMIT 20").With("id", id);
-            await using var reader = await explain.ExecuteReaderAsync();
-            while (await reader.ReadAsync())
-            {
-                plan.Add(reader.GetString(0));
-            }
-            var text = string.Join("\n", plan);
+            var text = string.Join("\n", await Strings(connection.Command(
+                $"EXPLAIN SELECT order_id, status, buyer_total_minor FROM orders WHERE {column} = @id ORDER BY created_at DESC, order_id DESC LIMIT 20").With("id", id)));
             Assert.True(text.Contains("Index Scan Backward using orders_by_" + column[..^3]), text);
             Assert.DoesNotContain("Sort", text);
         }
