@@ -7,7 +7,11 @@ namespace Orleans.Trade.Silo.Storage;
 /// <summary>
 /// Applies the versioned scripts under deploy/sql/{provider}/NNNN_name.sql (embedded in this assembly) in order, each once,
 /// recording them in trade_schema_migrations. Safe to run from several silos at once: PostgreSQL serialises on an advisory lock,
-/// SQLite on its write lock. Scripts are also written to be re-runnable.
+/// SQLite on its write lock. Scripts are also written to be re-runnable. On PostgreSQL each script commits in a transaction of
+/// its own with its version row, except one marked <c>-- trade:outside-transaction</c>: its statements run one by one, each
+/// committing by itself (what <c>CREATE INDEX CONCURRENTLY</c> needs, so an index is built while the previous release's silos go
+/// on writing), and its version is recorded after the last; such a script must be safe to run again from any point. SQLite
+/// applies everything in one transaction.
 /// </summary>
 public sealed partial class SchemaMigrator(TradeDatabase database, ILogger<SchemaMigrator> logger)
 {
@@ -16,7 +20,42 @@ public sealed partial class SchemaMigrator(TradeDatabase database, ILogger<Schem
     [GeneratedRegex(@"^sql/(?<provider>[a-z]+)/(?<version>\d{4})_(?<name>[a-z0-9_]+)\.sql$")]
     private static partial Regex ScriptName();
 
-    public sealed record Script(int Version, string Name, string Sql);
+    public sealed record Script(int Version, string Name, string Sql)
+    {
+        /// <summary>The marker line of a PostgreSQL script whose statements must run outside a transaction.</summary>
+        public const string OutsideTransactionMarker = "-- trade:outside-transaction";
+
+        public bool OutsideTransaction => Sql.Split('\n').Any(line => line.Trim() == OutsideTransactionMarker);
+
+        /// <summary>
+        /// The statements of a script run outside a transaction: comment lines dropped, split at each ';' that ends a line. Such
+        /// scripts hold plain statements only (no DO blocks, no ';' inside a literal).
+        /// </summary>
+        public IReadOnlyList<string> Statements()
+        {
+            var statements = new List<string>();
+            var current = new System.Text.StringBuilder();
+            foreach (var raw in Sql.Split('\n'))
+            {
+                var line = raw.TrimEnd('\r');
+                if (line.TrimStart().StartsWith("--", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+                current.AppendLine(line);
+                if (line.TrimEnd().EndsWith(';'))
+                {
+                    statements.Add(current.ToString().Trim());
+                    current.Clear();
+                }
+            }
+            if (current.ToString().Trim() is { Length: > 0 } rest)
+            {
+                statements.Add(rest);
+            }
+            return statements;
+        }
+    }
 
     public static IReadOnlyList<Script> Scripts(StorageProvider provider)
     {
@@ -46,37 +85,9 @@ public sealed partial class SchemaMigrator(TradeDatabase database, ILogger<Schem
             throw new InvalidOperationException($"No schema scripts are embedded for {database.Provider}.");
         }
         await using var connection = await database.OpenAsync(cancellationToken);
-        if (database.Provider == StorageProvider.Sqlite)
-        {
-            // WAL lets readers proceed during writes; the setting is stored in the file.
-            await connection.Command("PRAGMA journal_mode=WAL;").ExecuteNonQueryAsync(cancellationToken);
-        }
-        await using var transaction = await BeginAsync(connection, cancellationToken);
-        await connection.Command(
-            database.Provider == StorageProvider.Postgres
-                ? "CREATE TABLE IF NOT EXISTS trade_schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());"
-                : "CREATE TABLE IF NOT EXISTS trade_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')));",
-            transaction).ExecuteNonQueryAsync(cancellationToken);
-
-        var applied = new HashSet<int>();
-        await using (var reader = await connection.Command("SELECT version FROM trade_schema_migrations", transaction).ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                applied.Add(reader.GetInt32(0));
-            }
-        }
-
-        var newlyApplied = new List<int>();
-        foreach (var script in scripts.Where(s => !applied.Contains(s.Version)))
-        {
-            logger.LogInformation("Applying schema script {Version:D4}_{Name} ({Provider})", script.Version, script.Name, database.Provider);
-            await connection.Command(script.Sql, transaction).ExecuteNonQueryAsync(cancellationToken);
-            await connection.Command("INSERT INTO trade_schema_migrations (version, name) VALUES (@version, @name)", transaction)
-                .With("version", script.Version).With("name", script.Name).ExecuteNonQueryAsync(cancellationToken);
-            newlyApplied.Add(script.Version);
-        }
-        await transaction.CommitAsync(cancellationToken);
+        var newlyApplied = database.Provider == StorageProvider.Postgres
+            ? await MigratePostgresAsync(connection, scripts, cancellationToken)
+            : await MigrateSqliteAsync(connection, scripts, cancellationToken);
         logger.LogInformation("Schema is at version {Version} ({Provider}); applied now: {Applied}",
             scripts[^1].Version, database.Provider, newlyApplied.Count == 0 ? "none" : string.Join(", ", newlyApplied));
         if (database.Provider == StorageProvider.Postgres && await LinguisticCollationAsync(connection, cancellationToken) is { } collation)
@@ -126,15 +137,84 @@ public sealed partial class SchemaMigrator(TradeDatabase database, ILogger<Schem
         };
     }
 
-    private async Task<DbTransaction> BeginAsync(DbConnection connection, CancellationToken cancellationToken)
+    /// <summary>
+    /// Under a session advisory lock (released at the end, also when a script fails: the pool keeps the connection's session),
+    /// each pending script in a transaction of its own with its version row, or statement by statement when it is marked to run
+    /// outside a transaction.
+    /// </summary>
+    private async Task<List<int>> MigratePostgresAsync(DbConnection connection, IReadOnlyList<Script> scripts, CancellationToken cancellationToken)
     {
-        if (database.Provider == StorageProvider.Sqlite)
+        await connection.Command("SELECT pg_advisory_lock(@key)").With("key", AdvisoryLockKey).ExecuteNonQueryAsync(cancellationToken);
+        try
         {
-            // Deferred=false takes the write lock at once (BEGIN IMMEDIATE), so two processes cannot interleave migrations.
-            return ((Microsoft.Data.Sqlite.SqliteConnection)connection).BeginTransaction(deferred: false);
+            await connection.Command(
+                    "CREATE TABLE IF NOT EXISTS trade_schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());")
+                .ExecuteNonQueryAsync(cancellationToken);
+            var applied = await AppliedAsync(connection, null, cancellationToken);
+            var newlyApplied = new List<int>();
+            foreach (var script in scripts.Where(s => !applied.Contains(s.Version)))
+            {
+                logger.LogInformation("Applying schema script {Version:D4}_{Name} ({Provider}{Mode})", script.Version, script.Name, database.Provider,
+                    script.OutsideTransaction ? ", outside a transaction" : "");
+                if (script.OutsideTransaction)
+                {
+                    foreach (var statement in script.Statements())
+                    {
+                        await connection.Command(statement).ExecuteNonQueryAsync(cancellationToken);
+                    }
+                    await RecordAsync(connection, null, script, cancellationToken);
+                }
+                else
+                {
+                    await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                    await connection.Command(script.Sql, transaction).ExecuteNonQueryAsync(cancellationToken);
+                    await RecordAsync(connection, transaction, script, cancellationToken);
+                    await transaction.CommitAsync(cancellationToken);
+                }
+                newlyApplied.Add(script.Version);
+            }
+            return newlyApplied;
         }
-        var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await connection.Command("SELECT pg_advisory_xact_lock(@key)", transaction).With("key", AdvisoryLockKey).ExecuteNonQueryAsync(cancellationToken);
-        return transaction;
+        finally
+        {
+            await connection.Command("SELECT pg_advisory_unlock(@key)").With("key", AdvisoryLockKey).ExecuteNonQueryAsync(CancellationToken.None);
+        }
     }
+
+    /// <summary>Every pending script in one transaction; BEGIN IMMEDIATE takes the write lock at once, so two processes cannot interleave.</summary>
+    private async Task<List<int>> MigrateSqliteAsync(DbConnection connection, IReadOnlyList<Script> scripts, CancellationToken cancellationToken)
+    {
+        // WAL lets readers proceed during writes; the setting is stored in the file.
+        await connection.Command("PRAGMA journal_mode=WAL;").ExecuteNonQueryAsync(cancellationToken);
+        await using var transaction = ((Microsoft.Data.Sqlite.SqliteConnection)connection).BeginTransaction(deferred: false);
+        await connection.Command(
+                "CREATE TABLE IF NOT EXISTS trade_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')));",
+                transaction).ExecuteNonQueryAsync(cancellationToken);
+        var applied = await AppliedAsync(connection, transaction, cancellationToken);
+        var newlyApplied = new List<int>();
+        foreach (var script in scripts.Where(s => !applied.Contains(s.Version)))
+        {
+            logger.LogInformation("Applying schema script {Version:D4}_{Name} ({Provider})", script.Version, script.Name, database.Provider);
+            await connection.Command(script.Sql, transaction).ExecuteNonQueryAsync(cancellationToken);
+            await RecordAsync(connection, transaction, script, cancellationToken);
+            newlyApplied.Add(script.Version);
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return newlyApplied;
+    }
+
+    private static async Task<HashSet<int>> AppliedAsync(DbConnection connection, DbTransaction? transaction, CancellationToken cancellationToken)
+    {
+        var applied = new HashSet<int>();
+        await using var reader = await connection.Command("SELECT version FROM trade_schema_migrations", transaction).ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            applied.Add(reader.GetInt32(0));
+        }
+        return applied;
+    }
+
+    private static Task RecordAsync(DbConnection connection, DbTransaction? transaction, Script script, CancellationToken cancellationToken) =>
+        connection.Command("INSERT INTO trade_schema_migrations (version, name) VALUES (@version, @name)", transaction)
+            .With("version", script.Version).With("name", script.Name).ExecuteNonQueryAsync(cancellationToken);
 }

@@ -120,6 +120,82 @@ public sealed class TradeDatabaseTests
     }
 
     [Fact]
+    public async Task Order_writes_go_on_while_the_list_indexes_are_rebuilt_and_the_migration_finishes_after_them()
+    {
+        // A database as the previous release left it: the list indexes descending, version 18 not applied.
+        var connectionString = await PostgresServer.CreateDatabaseAsync("tradedb");
+        await using var database = TradeDatabase.FromConfiguration(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = "postgres",
+            ["ConnectionStrings:Trade"] = connectionString,
+        }).Build());
+        var migrator = new SchemaMigrator(database, NullLogger<SchemaMigrator>.Instance);
+        await migrator.MigrateAsync();
+        await using var admin = new NpgsqlConnection(connectionString);
+        await admin.OpenAsync();
+        await admin.Command("""
+            DROP INDEX orders_by_seller; DROP INDEX orders_by_buyer;
+            CREATE INDEX orders_by_seller ON orders (seller_id, created_at DESC, order_id DESC);
+            CREATE INDEX orders_by_buyer ON orders (buyer_id, created_at DESC, order_id DESC);
+            DELETE FROM trade_schema_migrations WHERE version = 18;
+            """).ExecuteNonQueryAsync();
+        const string insert = """
+            INSERT INTO orders (order_id, buyer_id, seller_id, status, seller_total_minor, seller_currency, buyer_total_minor,
+                buyer_currency, line_count, source, late, created_at, updated_at, version)
+            VALUES (@id, 'buyer-1', 'seller-1', 'AwaitingPayment', 100, 'USD', 100, 'USD', 1, 'checkout', false, now(), now(), 1)
+            """;
+
+        // An order write of the previous release is in flight when the migration starts.
+        await using var inFlight = new NpgsqlConnection(connectionString);
+        await inFlight.OpenAsync();
+        await using var transaction = await inFlight.BeginTransactionAsync();
+        await inFlight.Command(insert, transaction).With("id", "o-in-flight").ExecuteNonQueryAsync();
+        var migration = migrator.MigrateAsync();
+        await Task.Delay(TimeSpan.FromSeconds(1));
+
+        // Other order writes go on meanwhile (a rebuild inside a transaction would hold them behind its lock until it committed).
+        await using (var writer = new NpgsqlConnection(connectionString))
+        {
+            await writer.OpenAsync();
+            var write = writer.Command(insert).With("id", "o-during");
+            write.CommandTimeout = 10; // held behind a lock, it fails (and is cancelled on the server) instead of hanging the test
+            Assert.Equal(1, await write.ExecuteNonQueryAsync());
+        }
+        // The index build waits for the write that was in flight before it, then finishes.
+        Assert.False(migration.IsCompleted);
+        await transaction.CommitAsync();
+        Assert.Same(migration, await Task.WhenAny(migration, Task.Delay(TimeSpan.FromSeconds(60))));
+        Assert.Equal([18], await migration);
+
+        Assert.Equal(["orders_by_buyer: (buyer_id, created_at, order_id) valid", "orders_by_seller: (seller_id, created_at, order_id) valid"],
+            await Strings(admin.Command("""
+                SELECT c.relname || ': ' || substring(pg_get_indexdef(i.indexrelid) from '\(.*\)$') || CASE WHEN i.indisvalid THEN ' valid' ELSE ' invalid' END
+                FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                WHERE i.indrelid = 'orders'::regclass AND c.relname LIKE 'orders_by_%' ORDER BY c.relname
+                """)));
+        Assert.Equal(2L, Convert.ToInt64(await admin.Command("SELECT count(*) FROM orders").ExecuteScalarAsync()));
+    }
+
+    [Fact]
+    public void A_script_marked_to_run_outside_a_transaction_is_split_into_its_statements()
+    {
+        var scripts = SchemaMigrator.Scripts(StorageProvider.Postgres);
+        var lists = Assert.Single(scripts, s => s.Version == 18);
+        Assert.True(lists.OutsideTransaction);
+        Assert.Equal(8, lists.Statements().Count);
+        Assert.All(lists.Statements(), statement =>
+        {
+            Assert.DoesNotContain("--", statement);
+            Assert.EndsWith(";", statement);
+            Assert.Single(statement.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        });
+        Assert.StartsWith("CREATE INDEX CONCURRENTLY orders_by_seller_ascending", lists.Statements()[1]);
+        // Every other script runs in a transaction, as a whole.
+        Assert.All(scripts.Where(s => s.Version != 18), s => Assert.False(s.OutsideTransaction, $"{s.Version:D4}_{s.Name}"));
+        Assert.All(SchemaMigrator.Scripts(StorageProvider.Sqlite), s => Assert.False(s.OutsideTransaction, $"{s.Version:D4}_{s.Name}"));
+    }
+
+    [Fact]
     public async Task A_database_with_a_linguistic_default_collation_is_reported_and_one_with_byte_order_is_not()
     {
         var (plain, _) = await StorageTestDatabase.OpenAsync("postgres", "collc");
