@@ -355,7 +355,7 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
     /// reservation was released and opened again before the release was written. That rare case fails the statement (a unique
     /// violation) and the caller writes again the slow way, where they are upserts. An <c>ON CONFLICT</c> insert goes through
     /// PostgreSQL's speculative insertion (a probe of the key and a WAL record to confirm each row): 200,000 reservation rows took
-    /// 813-896 ms that way against 426-451 ms as plain inserts (tests/Orleans.Trade.Benchmarks/Sql/reservation-insert.sql), and
+    /// 813-901 ms that way against 426-475 ms as plain inserts (tests/Orleans.Trade.Benchmarks/Sql/reservation-insert.sql), and
     /// the hot SKU's write opens one per checkout.
     /// </summary>
     private static DbCommand LedgerStatement(DbConnection connection, DbTransaction? transaction, IReadOnlyList<SkuLedgerWrite> writes,
