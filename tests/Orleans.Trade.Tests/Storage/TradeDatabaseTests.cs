@@ -24,16 +24,15 @@ public sealed class TradeDatabaseTests
         return values;
     }
 
-    private static async Task<TradeDatabase> Open(string extra)
-    {
-        var connection = new NpgsqlConnectionStringBuilder(await PostgresServer.CreateDatabaseAsync("tradedb")) { MaxPoolSize = 1 }.ConnectionString;
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+    private static async Task<TradeDatabase> Open(string extra) =>
+        Database(new NpgsqlConnectionStringBuilder(await PostgresServer.CreateDatabaseAsync("tradedb")) { MaxPoolSize = 1 }.ConnectionString + extra);
+
+    private static TradeDatabase Database(string connectionString) =>
+        TradeDatabase.FromConfiguration(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Storage:Provider"] = "postgres",
-            ["ConnectionStrings:Trade"] = connection + extra,
-        }).Build();
-        return TradeDatabase.FromConfiguration(configuration);
-    }
+            ["ConnectionStrings:Trade"] = connectionString,
+        }).Build());
 
     /// <summary>Sets a session setting on the pool's one connection, gives it back, takes it again and reads the setting.</summary>
     private static async Task<string> SettingAfterReuse(TradeDatabase database)
@@ -124,11 +123,7 @@ public sealed class TradeDatabaseTests
     {
         // A database as the previous release left it: the list indexes descending, version 18 not applied.
         var connectionString = await PostgresServer.CreateDatabaseAsync("tradedb");
-        await using var database = TradeDatabase.FromConfiguration(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Storage:Provider"] = "postgres",
-            ["ConnectionStrings:Trade"] = connectionString,
-        }).Build());
+        await using var database = Database(connectionString);
         var migrator = new SchemaMigrator(database, NullLogger<SchemaMigrator>.Instance);
         await migrator.MigrateAsync();
         await using var admin = new NpgsqlConnection(connectionString);
