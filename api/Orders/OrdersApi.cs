@@ -57,7 +57,7 @@ public static class OrdersApi
         return new OrderActor(caller.Role, caller.Subject);
     }
 
-    public static async Task<Results<Created<CheckoutResponse>, Ok<CheckoutResponse>, ValidationProblem, ProblemHttpResult>> Checkout(
+    public static async Task<Results<CheckoutCreated, Ok<CheckoutResponse>, ValidationProblem, ProblemHttpResult>> Checkout(
         [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, CheckoutRequest request, ClaimsPrincipal user, IGrainFactory grains,
         Payments.ICardTokenStore cards, TradeClock clock, HttpContext http, IConfiguration configuration, CancellationToken cancellationToken)
     {
@@ -123,13 +123,13 @@ public static class OrdersApi
                 ? [await Payments.PaymentsApi.Start(registered, grains, marks)]
                 : await Task.WhenAll(result.Orders.Select(o => Payments.PaymentsApi.Start(grains.GetGrain<IOrderGrain>(o.OrderId), registration, grains, marks)));
             var orders = await Task.WhenAll(result.Orders.Select(o => grains.GetGrain<IOrderGrain>(o.OrderId).CheckoutView()));
-            return TypedResults.Created($"/api/v1/orders/{result.Orders[0].OrderId}", new CheckoutResponse(result.CheckoutId,
+            return new CheckoutCreated($"/api/v1/orders/{result.Orders[0].OrderId}", new CheckoutResponse(result.CheckoutId,
                 orders.Select((o, i) => OrderResponse.From(o ?? result.Orders[i])).ToArray(),
                 started.Where(s => s.Payment is not null).Select(s => Payments.PaymentResponse.From(s.Payment!)).ToArray()));
         }
         return result.Status switch
         {
-            CheckoutStatus.Created => TypedResults.Created($"/api/v1/orders/{result.Orders[0].OrderId}",
+            CheckoutStatus.Created => new CheckoutCreated($"/api/v1/orders/{result.Orders[0].OrderId}",
                 new CheckoutResponse(result.CheckoutId, result.Orders.Select(OrderResponse.From).ToArray())),
             CheckoutStatus.OutOfStock => Problems.Conflict(result.Reason ?? "Some lines cannot be had.",
                 new Dictionary<string, object?> { ["checkoutId"] = result.CheckoutId, ["shortLines"] = result.ShortLines }),
@@ -137,7 +137,7 @@ public static class OrdersApi
         };
     }
 
-    public static async Task<Results<Created<CheckoutResponse>, ValidationProblem, ProblemHttpResult>> Import(
+    public static async Task<Results<CheckoutCreated, ValidationProblem, ProblemHttpResult>> Import(
         OrderImportRequest request, ClaimsPrincipal user, IGrainFactory grains)
     {
         var caller = Caller.From(user);
@@ -165,7 +165,7 @@ public static class OrdersApi
         var result = await grains.GetGrain<IOrderImportGrain>($"{external.Platform}/{external.ExternalOrderId}").Import(command);
         return result.Status switch
         {
-            CheckoutStatus.Created => TypedResults.Created($"/api/v1/orders/{result.Orders[0].OrderId}",
+            CheckoutStatus.Created => new CheckoutCreated($"/api/v1/orders/{result.Orders[0].OrderId}",
                 new CheckoutResponse(result.CheckoutId, result.Orders.Select(OrderResponse.From).ToArray())),
             CheckoutStatus.OutOfStock => Problems.Conflict(result.Reason ?? "Some lines cannot be had.",
                 new Dictionary<string, object?> { ["shortLines"] = result.ShortLines }),

@@ -309,6 +309,13 @@ public abstract class InventoryApiContract(SiloProcess silo)
         Assert.Contains("/api/v1/payment-methods/cards", paths);
         Assert.DoesNotContain(paths, p => p.StartsWith("/dashboard", StringComparison.Ordinal) || p.Contains("admin/clock", StringComparison.Ordinal));
         Assert.NotNull(openApi["components"]!["securitySchemes"]!["ApiKey"]);
+        // A placed checkout's and an import's 201 are written by their own result type (CheckoutCreated); documented as before.
+        foreach (var path in new[] { "/api/v1/checkout", "/api/v1/orders/import" })
+        {
+            var created = openApi["paths"]![path]!["post"]!["responses"]!["201"]!["content"]!["application/json"]!["schema"]!["$ref"]!;
+            Assert.Equal("#/components/schemas/CheckoutResponse", created.GetValue<string>());
+        }
+        Assert.NotNull(openApi["components"]!["schemas"]!["CheckoutResponse"]!["properties"]!["orders"]);
 
         var docs = await anonymous.GetAsync("/docs/");
         Assert.Equal(HttpStatusCode.OK, docs.StatusCode);
