@@ -101,8 +101,7 @@ public static class OrdersApi
         var command = new CheckoutCommand(buyerId!, request.Currency!, shipTo!, items!, request.CouponCode, "", $"{caller.Role}:{caller.Subject ?? caller.KeyId}");
         // The inline payment is part of the body: the same key with another payment method is another request. The hashed shape
         // is the command's fields before it carried the payment registration, so stored hashes stay valid.
-        var hashed = new { command.BuyerId, command.Currency, command.ShipTo, command.Items, command.CouponCode, command.RequestHash, command.Actor };
-        command = command with { RequestHash = Hash(new { command = hashed, request.Payment }) };
+        command = command with { RequestHash = CheckoutHash.Of(command, request.Payment) };
         // Keys are scoped to the caller: the same key from two buyers are two checkouts.
         var scope = caller.Subject is null ? $"{caller.Role}:{caller.KeyId}" : $"{caller.Role}:{caller.Subject}";
         // One payment per seller's order, keyed by the checkout's own key: a retried checkout finds the same payments. Not in the

@@ -1,0 +1,32 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Orleans.Trade.Orders;
+
+namespace Orleans.Trade.Api.Orders;
+
+/// <summary>
+/// The request hash of a checkout: SHA-256 of its normalised command and payment request as JSON with the serializer's default
+/// options. A checkout grain keeps the hash of the request it answered and compares a retry's against it (a reused
+/// Idempotency-Key with another body is refused), so these bytes may never change: stored hashes must stay valid. Written by
+/// source-generated code from named records shaped as the anonymous objects hashed before them (tests compare the two).
+/// </summary>
+public static class CheckoutHash
+{
+    public static string Of(CheckoutCommand command, Payments.PaymentRequest? payment)
+    {
+        var hashed = new HashedCheckout(
+            new HashedCommand(command.BuyerId, command.Currency, command.ShipTo, command.Items, command.CouponCode, command.RequestHash, command.Actor),
+            payment);
+        return Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(hashed, CheckoutHashJson.Default.HashedCheckout)));
+    }
+
+    internal sealed record HashedCommand(
+        string BuyerId, string Currency, ShippingAddress ShipTo, IReadOnlyList<CartLine> Items, string? CouponCode, string RequestHash, string Actor);
+
+    internal sealed record HashedCheckout([property: JsonPropertyName("command")] HashedCommand Command, Payments.PaymentRequest? Payment);
+}
+
+[JsonSourceGenerationOptions]
+[JsonSerializable(typeof(CheckoutHash.HashedCheckout))]
+internal sealed partial class CheckoutHashJson : JsonSerializerContext;
