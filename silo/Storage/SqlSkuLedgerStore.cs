@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
@@ -81,7 +82,7 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
         {
             while (await reader.ReadAsync(cancellationToken))
             {
-                var parts = JsonSerializer.Deserialize<StockAllocationPart[]>(reader.GetString(2), Json)!;
+                var parts = ReservationPartsJson.Read(reader.GetString(2));
                 reservations[reader.GetString(0)].Add(new StockReservation(reader.GetString(1), parts, TradeDatabase.FromDb(reader.GetValue(3)),
                     TradeDatabase.FromDbNullable(reader.GetValue(4))));
             }
@@ -401,7 +402,7 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
             .With("closedIds", closed.Select(c => c.Id).ToArray())
             .With("openedSkus", opened.Select(o => o.SkuId).ToArray())
             .With("openedIds", opened.Select(o => o.Reservation.ReservationId).ToArray())
-            .With("parts", opened.Select(o => JsonSerializer.Serialize(o.Reservation.Parts, Json)).ToArray())
+            .With("parts", opened.Select(o => ReservationPartsJson.Write(o.Reservation.Parts)).ToArray())
             .WithTimestamps("openedAts", opened.Select(o => (DateTimeOffset?)o.Reservation.ReservedAt))
             .WithTimestamps("holds", opened.Select(o => o.Reservation.HoldUntil))
             .With("guarded", guarded.ToArray());
@@ -439,11 +440,27 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
                 await connection.Command(
                         "INSERT INTO sku_reservations (sku_id, reservation_id, parts, reserved_at, hold_until) VALUES (@sku, @id, @parts, @at, @hold) " +
                         ReservationMerge, transaction)
-                    .With("sku", write.SkuId).With("id", r.ReservationId).With("parts", JsonSerializer.Serialize(r.Parts, Json))
+                    .With("sku", write.SkuId).With("id", r.ReservationId).With("parts", ReservationPartsJson.Write(r.Parts))
                     .With("at", database.ToDb(r.ReservedAt)).With("hold", database.ToDb(r.HoldUntil))
                     .ExecuteNonQueryAsync(cancellationToken);
             }
         }
         return applied;
     }
+}
+
+/// <summary>
+/// A reservation's parts as stored in sku_reservations.parts: JSON with the serializer's general defaults, written by
+/// source-generated code (one list per placed order, in the hot SKU's write; through the options the serializer allocated a
+/// stack-frame array for each). Tests compare it with the options' JSON.
+/// </summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.General)]
+[JsonSerializable(typeof(IReadOnlyList<StockAllocationPart>))]
+[JsonSerializable(typeof(StockAllocationPart[]))]
+public sealed partial class ReservationPartsJson : JsonSerializerContext
+{
+    public static string Write(IReadOnlyList<StockAllocationPart> parts) => JsonSerializer.Serialize(parts, Default.IReadOnlyListStockAllocationPart);
+
+    public static StockAllocationPart[] Read(string json) =>
+        JsonSerializer.Deserialize(json, Default.StockAllocationPartArray) ?? throw new JsonException("A reservation's parts were null.");
 }
