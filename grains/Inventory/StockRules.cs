@@ -3,7 +3,16 @@ namespace Orleans.Trade.Inventory;
 /// <summary>The stock rules of R-INV-1..3 as plain functions over <see cref="SkuState"/>; no I/O.</summary>
 public static class StockRules
 {
-    public static long TotalAvailable(SkuState state) => state.Warehouses.Values.Sum(w => w.Available);
+    public static long TotalAvailable(SkuState state)
+    {
+        // Walks the dictionary itself (its enumerator is a struct): every reservation of a hot SKU asks twice.
+        var total = 0L;
+        foreach (var (_, stock) in state.Warehouses)
+        {
+            total += stock.Available;
+        }
+        return total;
+    }
 
     /// <summary>Sets the absolute on-hand quantity if <paramref name="update"/> carries a newer version.</summary>
     public static StockWriteStatus ApplyAbsolute(SkuState state, StockLevelUpdate update, DateTimeOffset now, out string? reason)
@@ -110,7 +119,11 @@ public static class StockRules
         {
             return new StockReservationResult(ReservationStatus.Reserved, existing.Parts, TotalAvailable(state) + preSaleRemaining, catalog);
         }
-        var available = state.Warehouses.Values.ToDictionary(w => w.WarehouseId, w => w.Available, StringComparer.Ordinal);
+        var available = new Dictionary<string, long>(state.Warehouses.Count, StringComparer.Ordinal);
+        foreach (var (warehouseId, stock) in state.Warehouses)
+        {
+            available[warehouseId] = stock.Available;
+        }
         var allocation = Orders.StockAllocation.Allocate(request.Quantity, request.RankedWarehouseIds, available, preSaleRemaining);
         if (!allocation.Satisfied)
         {
