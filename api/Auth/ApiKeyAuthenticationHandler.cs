@@ -78,7 +78,7 @@ public sealed class ApiKeyAuthenticationHandler(
         {
             claims.Add(new Claim(Caller.SubjectClaim, caller.Subject));
         }
-        return new ClaimsIdentity(claims, SchemeName, Caller.SubjectClaim, ClaimTypes.Role);
+        return new CallerIdentity(caller, claims, SchemeName);
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>

@@ -13,8 +13,18 @@ public sealed record Caller(string KeyId, string Role, string? Subject)
     /// <summary>The seller a seller or ERP key acts for; null for platform staff, who may act for any seller.</summary>
     public string? ActingSellerId => Role is Roles.Seller or Roles.Erp ? Subject : null;
 
-    public static Caller From(ClaimsPrincipal user) => new(
-        user.FindFirstValue(KeyIdClaim) ?? "",
-        user.FindFirstValue(ClaimTypes.Role) ?? "",
-        user.FindFirstValue(SubjectClaim));
+    /// <summary>
+    /// The caller an API key's identity was built for, as it is (every request of a hot checkout asks); otherwise read from the
+    /// principal's claims.
+    /// </summary>
+    public static Caller From(ClaimsPrincipal user) => user.Identity is CallerIdentity { Caller: var caller }
+        ? caller
+        : new(user.FindFirstValue(KeyIdClaim) ?? "", user.FindFirstValue(ClaimTypes.Role) ?? "", user.FindFirstValue(SubjectClaim));
+}
+
+/// <summary>An API key's claims identity that also keeps the <see cref="Caller"/> its claims were made from.</summary>
+public sealed class CallerIdentity(Caller caller, IEnumerable<Claim> claims, string authenticationType)
+    : ClaimsIdentity(claims, authenticationType, Caller.SubjectClaim, ClaimTypes.Role)
+{
+    public Caller Caller { get; } = caller;
 }

@@ -342,6 +342,10 @@ public static class OrdersApi
         {
             return null;
         }
+        if (items.Count == 1)
+        {
+            return [new CartLine(items[0]!.SkuId!, items[0]!.Quantity!.Value)];
+        }
         // The same SKU twice is one line; the order of first appearance is kept.
         var lines = items.GroupBy(i => i!.SkuId!, StringComparer.Ordinal)
             .Select(g => new CartLine(g.Key, g.Sum(i => i!.Quantity!.Value)))
