@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -13,12 +14,34 @@ namespace Orleans.Trade.Api.Orders;
 /// </summary>
 public static class CheckoutHash
 {
+    /// <summary>Each thread's buffer and writer for the JSON being hashed (a checkout's is under 1 KB); large ones are not kept.</summary>
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_json;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
+    private const int MaxKeptBuffer = 64 * 1024;
+
     public static string Of(CheckoutCommand command, Payments.PaymentRequest? payment)
     {
         var hashed = new HashedCheckout(
             new HashedCommand(command.BuyerId, command.Currency, command.ShipTo, command.Items, command.CouponCode, command.RequestHash, command.Actor),
             payment);
-        return Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(hashed, CheckoutHashJson.Default.HashedCheckout)));
+        var json = t_json ??= new ArrayBufferWriter<byte>(1024);
+        json.ResetWrittenCount();
+        var writer = t_writer ??= new Utf8JsonWriter(json);
+        writer.Reset(json);
+        JsonSerializer.Serialize(writer, hashed, CheckoutHashJson.Default.HashedCheckout);
+        writer.Flush();
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(json.WrittenSpan, digest);
+        if (json.Capacity > MaxKeptBuffer)
+        {
+            t_json = null;
+            t_writer = null;
+        }
+        return Convert.ToHexStringLower(digest);
     }
 
     internal sealed record HashedCommand(

@@ -27,6 +27,20 @@ public sealed class CheckoutHashTests
     }
 
     [Fact]
+    public void A_body_hashed_after_a_larger_one_gets_its_own_hash()
+    {
+        // The JSON is written into a buffer each thread keeps (dropped when it grew past 64 KB): nothing of one body may reach
+        // the next one's hash.
+        var (small, payment) = Sample("card payment");
+        var large = small with { Items = [.. Enumerable.Range(0, 3000).Select(i => new CartLine($"sku-{i:D6}", i + 1))] };
+
+        Assert.Equal(Reference(large, payment), CheckoutHash.Of(large, payment));
+        Assert.Equal(Reference(small, payment), CheckoutHash.Of(small, payment));
+        Assert.Equal(Reference(small, null), CheckoutHash.Of(small, null));
+        Assert.Equal(Reference(large, null), CheckoutHash.Of(large, null));
+    }
+
+    [Fact]
     public void A_known_checkout_keeps_its_stored_hash()
     {
         var (command, payment) = Sample("card payment");
