@@ -342,17 +342,33 @@ public static class OrdersApi
         {
             return null;
         }
-        if (items.Count == 1)
+        // The same SKU twice is one line; the order of first appearance is kept. A cart holds at most MaxCartLines lines, so a
+        // scan of the lines so far is cheaper than a lookup table, and a cart of distinct SKUs (a hot checkout's one line) costs
+        // one array.
+        var lines = new CartLine[items.Count];
+        var count = 0;
+        foreach (var item in items)
         {
-            return [new CartLine(items[0]!.SkuId!, items[0]!.Quantity!.Value)];
+            var at = 0;
+            while (at < count && !string.Equals(lines[at].SkuId, item!.SkuId, StringComparison.Ordinal))
+            {
+                at++;
+            }
+            lines[at] = at < count
+                ? lines[at] with { Quantity = lines[at].Quantity + item!.Quantity!.Value }
+                : new CartLine(item!.SkuId!, item.Quantity!.Value);
+            count = Math.Max(count, at + 1);
         }
-        // The same SKU twice is one line; the order of first appearance is kept.
-        var lines = items.GroupBy(i => i!.SkuId!, StringComparer.Ordinal)
-            .Select(g => new CartLine(g.Key, g.Sum(i => i!.Quantity!.Value)))
-            .ToArray();
-        foreach (var line in lines.Where(l => l.Quantity > MaxQuantityPerLine))
+        if (count < lines.Length)
         {
-            v.Add("items", $"SKU '{line.SkuId}' appears with more than {MaxQuantityPerLine} units in total.");
+            Array.Resize(ref lines, count);
+        }
+        foreach (var line in lines)
+        {
+            if (line.Quantity > MaxQuantityPerLine)
+            {
+                v.Add("items", $"SKU '{line.SkuId}' appears with more than {MaxQuantityPerLine} units in total.");
+            }
         }
         return lines;
     }

@@ -99,6 +99,29 @@ public sealed class OrdersApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
     }
 
     [Fact]
+    public async Task The_same_sku_twice_in_a_cart_is_one_line_and_its_total_is_capped()
+    {
+        var seller = OrderTestShop.NewId("s");
+        var skuA = await Shop.SkuAsync(seller, stock: [("wh-de", 2000)]);
+        var skuB = await Shop.SkuAsync(seller, stock: [("wh-de", 10)]);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await Shop.KeyAsync("buyer", buyerId);
+
+        var merged = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"),
+            [new { skuId = skuA, quantity = 2 }, new { skuId = skuB, quantity = 1 }, new { skuId = skuA, quantity = 3 }]);
+        var tooMany = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"),
+            [new { skuId = skuB, quantity = 1 }, new { skuId = skuA, quantity = 600 }, new { skuId = skuA, quantity = 400 }]);
+
+        Assert.Equal(HttpStatusCode.Created, merged.Status);
+        var lines = merged.Body!["orders"]![0]!["lines"]!.AsArray();
+        Assert.Equal([(skuA, 5L), (skuB, 1L)], lines.Select(l => (l!["skuId"]!.GetValue<string>(), l["quantity"]!.GetValue<long>())));
+        Assert.Equal(HttpStatusCode.BadRequest, tooMany.Status);
+        Assert.Equal($"SKU '{skuA}' appears with more than 999 units in total.", tooMany.Body!["errors"]!["items"]![0]!.GetValue<string>());
+        Assert.Equal(5, await Shop.ReservedAsync(skuA));
+        Assert.Equal(1, await Shop.ReservedAsync(skuB));
+    }
+
+    [Fact]
     public async Task The_same_key_and_body_get_the_same_answer_another_body_gets_422_and_keys_are_per_caller()
     {
         var sku = await Shop.SkuAsync(OrderTestShop.NewId("s"), stock: [("wh-de", 10)]);
