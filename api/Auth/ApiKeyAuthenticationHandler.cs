@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Logging;
@@ -39,16 +40,36 @@ public sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.NoResult();
         }
         var key = values[0]!;
-        var identity = await ResolveAsync(key);
-        return identity is null
-            ? AuthenticateResult.Fail("The API key is unknown or revoked.")
-            : AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+        var now = clock.GetUtcNow();
+        // A client sends the same key on every request of a keep-alive connection (a buyer's checkouts in a flash sale): the
+        // connection remembers the key it last verified, which spares each later request hashing it and looking the hash up.
+        // HTTP/1.x only, where a connection's requests come one after another (HTTP/2 streams would share its items at once).
+        var connection = HttpProtocol.IsHttp11(Request.Protocol) || HttpProtocol.IsHttp10(Request.Protocol)
+            ? Context.Features.Get<IConnectionItemsFeature>()?.Items
+            : null;
+        if (connection is not null && cache.TryGetForConnection(connection, key, now, out var remembered))
+        {
+            return Success(remembered);
+        }
+        var evictions = cache.Evictions;
+        var verified = await ResolveAsync(key, now);
+        if (verified is not { } entry)
+        {
+            return AuthenticateResult.Fail("The API key is unknown or revoked.");
+        }
+        if (connection is not null)
+        {
+            cache.RememberForConnection(connection, key, entry, evictions);
+        }
+        return Success(entry.Identity);
     }
 
-    private async Task<ClaimsIdentity?> ResolveAsync(string key)
+    private static AuthenticateResult Success(ClaimsIdentity identity) =>
+        AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+
+    private async Task<ApiKeyCache.Entry?> ResolveAsync(string key, DateTimeOffset now)
     {
         var hash = ApiKeyFormat.Hash(key);
-        var now = clock.GetUtcNow();
         if (cache.TryGet(hash, now, out var cached))
         {
             return cached;
@@ -107,37 +128,79 @@ public sealed class ApiKeyAuthenticationHandler(
 /// <summary>
 /// Verified keys by hash, for a short time, so a hot checkout path does not hit the database per request. Each entry keeps the
 /// key's claims identity too: every request of the key shares it (each gets its own principal around it), instead of building
-/// an identity and its claims per request (about 6% of what a hot-SKU checkout allocated).
+/// an identity and its claims per request (about 6% of what a hot-SKU checkout allocated). A connection can also remember the
+/// key it last verified (<see cref="RememberForConnection"/>), until the entry's expiry or the key's eviction.
 /// </summary>
 public sealed class ApiKeyCache
 {
     private const int MaxEntries = 100_000;
-    private readonly ConcurrentDictionary<string, (Caller Caller, ClaimsIdentity Identity, DateTimeOffset ExpiresAt)> _entries = new(StringComparer.Ordinal);
+    private static readonly object ConnectionSlot = new();
+    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
-    public bool TryGet(string hash, DateTimeOffset now, out ClaimsIdentity identity)
+    /// <summary>Bumped by every eviction: a key a connection remembers from before it is verified again.</summary>
+    private int _evictions;
+
+    /// <summary>A verified key's caller and identity, and until when they are trusted.</summary>
+    public sealed record Entry(Caller Caller, ClaimsIdentity Identity, DateTimeOffset ExpiresAt);
+
+    /// <summary>What a connection remembers: the key as the client sent it, in memory for the connection's life only (as the
+    /// server's own header parsing keeps it), never logged or stored.</summary>
+    private sealed record ConnectionKey(string Key, Entry Entry, int Evictions);
+
+    public bool TryGet(string hash, DateTimeOffset now, out Entry entry)
     {
-        if (_entries.TryGetValue(hash, out var entry) && entry.ExpiresAt > now)
+        if (_entries.TryGetValue(hash, out var found) && found.ExpiresAt > now)
         {
-            identity = entry.Identity;
+            entry = found;
+            return true;
+        }
+        entry = null!;
+        return false;
+    }
+
+    /// <summary>Keeps a verified key until <paramref name="expiresAt"/>; answers its entry.</summary>
+    public Entry Put(string hash, Caller caller, DateTimeOffset expiresAt)
+    {
+        if (_entries.Count >= MaxEntries)
+        {
+            _entries.Clear();
+        }
+        var entry = new Entry(caller, ApiKeyAuthenticationHandler.Identity(caller), expiresAt);
+        _entries[hash] = entry;
+        return entry;
+    }
+
+    /// <summary>
+    /// The identity of <paramref name="key"/> if it is the key this connection last verified, that entry has not expired and no
+    /// key was evicted since. Compared as sent (the connection's own client sent the remembered key), so any other key, or the
+    /// same one after an eviction, is verified again.
+    /// </summary>
+    public bool TryGetForConnection(IDictionary<object, object?> connection, string key, DateTimeOffset now, out ClaimsIdentity identity)
+    {
+        if (connection.TryGetValue(ConnectionSlot, out var slot) && slot is ConnectionKey remembered
+            && string.Equals(remembered.Key, key, StringComparison.Ordinal)
+            && remembered.Entry.ExpiresAt > now
+            && remembered.Evictions == Volatile.Read(ref _evictions))
+        {
+            identity = remembered.Entry.Identity;
             return true;
         }
         identity = null!;
         return false;
     }
 
-    /// <summary>Keeps a verified key until <paramref name="expiresAt"/>; answers its identity.</summary>
-    public ClaimsIdentity Put(string hash, Caller caller, DateTimeOffset expiresAt)
-    {
-        if (_entries.Count >= MaxEntries)
-        {
-            _entries.Clear();
-        }
-        var identity = ApiKeyAuthenticationHandler.Identity(caller);
-        _entries[hash] = (caller, identity, expiresAt);
-        return identity;
-    }
+    /// <summary>How many evictions there have been; read it before verifying a key that a connection will remember.</summary>
+    public int Evictions => Volatile.Read(ref _evictions);
 
-    /// <summary>Drops every cached entry of a key id (after revocation on this silo).</summary>
+    /// <summary>
+    /// Lets the connection answer its next requests with this key from <paramref name="entry"/> (see <see cref="TryGetForConnection"/>).
+    /// <paramref name="evictionsBefore"/> is <see cref="Evictions"/> as read before the key was verified: an eviction that ran
+    /// while it was (a revocation after the entry was read) leaves the connection's memory stale at once.
+    /// </summary>
+    public void RememberForConnection(IDictionary<object, object?> connection, string key, Entry entry, int evictionsBefore) =>
+        connection[ConnectionSlot] = new ConnectionKey(key, entry, evictionsBefore);
+
+    /// <summary>Drops every cached entry of a key id (after revocation on this silo); connections verify their keys again.</summary>
     public void Evict(string keyId)
     {
         foreach (var (hash, entry) in _entries)
@@ -147,5 +210,6 @@ public sealed class ApiKeyCache
                 _entries.TryRemove(hash, out _);
             }
         }
+        Interlocked.Increment(ref _evictions);
     }
 }

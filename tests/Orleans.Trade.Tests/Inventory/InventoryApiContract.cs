@@ -295,6 +295,47 @@ public abstract class InventoryApiContract(SiloProcess silo)
     }
 
     [Fact]
+    public async Task Keys_switched_on_one_connection_are_each_verified_and_a_revoked_one_stops_at_once()
+    {
+        var sellerKey = await TradeHttp.IssueKeyAsync(Admin, "seller", "seller-conn");
+        var connects = 0;
+        using var handler = new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = 1,
+            ConnectCallback = async (context, cancellationToken) =>
+            {
+                Interlocked.Increment(ref connects);
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            },
+        };
+        using var client = new HttpClient(handler) { BaseAddress = Admin.BaseAddress };
+        async Task<HttpStatusCode> ListKeysAs(string key)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/api-keys");
+            request.Headers.Add("X-Api-Key", key);
+            using var response = await client.SendAsync(request);
+            return response.StatusCode;
+        }
+        var adminKey = Admin.DefaultRequestHeaders.GetValues("X-Api-Key").Single();
+
+        // Each request is judged by its own key, whatever the connection's previous request sent.
+        Assert.Equal(HttpStatusCode.Forbidden, await ListKeysAs(sellerKey));
+        Assert.Equal(HttpStatusCode.Forbidden, await ListKeysAs(sellerKey));
+        Assert.Equal(HttpStatusCode.OK, await ListKeysAs(adminKey));
+        Assert.Equal(HttpStatusCode.Forbidden, await ListKeysAs(sellerKey));
+        Assert.Equal(HttpStatusCode.Unauthorized, await ListKeysAs(sellerKey[..^1] + (sellerKey[^1] == 'A' ? 'B' : 'A')));
+        Assert.Equal(HttpStatusCode.Forbidden, await ListKeysAs(sellerKey));
+
+        // Revoked (through another connection), the key is refused on this one from its next request.
+        Assert.Equal(HttpStatusCode.NoContent, (await Admin.SendAsync(HttpMethod.Delete, $"/api/v1/api-keys/{sellerKey.Split('_')[1]}")).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, await ListKeysAs(sellerKey));
+        Assert.Equal(HttpStatusCode.OK, await ListKeysAs(adminKey));
+        Assert.Equal(1, connects);
+    }
+
+    [Fact]
     public async Task Operations_endpoints_answer()
     {
         using var anonymous = silo.CreateClient(apiKey: null);
