@@ -370,6 +370,78 @@ public sealed class OrdersApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
     }
 
     [Fact]
+    public async Task Checkout_bodies_whole_streamed_or_slow_place_orders_alike_and_bad_ones_are_problem_details()
+    {
+        var sku = await Shop.SkuAsync(OrderTestShop.NewId("s"), stock: [("wh-de", 10)]);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await Shop.KeyAsync("buyer", buyerId);
+        var json = System.Text.Json.JsonSerializer.Serialize(
+            new { buyerId, currency = "EUR", shipTo = OrderTestShop.Address(), items = new[] { new { skuId = sku, quantity = 1 } } }, TradeHttp.Json);
+        async Task<(HttpStatusCode Status, System.Text.Json.Nodes.JsonNode? Body)> Post(HttpContent content)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/checkout") { Content = content };
+            request.Headers.Add("Idempotency-Key", OrderTestShop.NewId("key"));
+            using var response = await buyer.SendAsync(request);
+            var text = await response.Content.ReadAsStringAsync();
+            return (response.StatusCode, text.Length == 0 ? null : System.Text.Json.Nodes.JsonNode.Parse(text));
+        }
+        StringContent Json(string body, string mediaType = "application/json") => new(body, System.Text.Encoding.UTF8, mediaType);
+
+        // Whole with a Content-Length (parsed at once), chunked, and arriving in two parts 200 ms apart (read as it streams in).
+        Assert.Equal(HttpStatusCode.Created, (await Post(Json(json))).Status);
+        Assert.Equal(HttpStatusCode.Created, (await Post(System.Net.Http.Json.JsonContent.Create(System.Text.Json.Nodes.JsonNode.Parse(json)))).Status);
+        var slow = await Post(new SlowContent(System.Text.Encoding.UTF8.GetBytes(json)));
+        Assert.Equal(HttpStatusCode.Created, slow.Status);
+        Assert.Equal(buyerId, slow.Body!["orders"]![0]!["buyerId"]!.GetValue<string>());
+
+        (string Body, string MediaType, HttpStatusCode Status, string Detail)[] bad =
+        [
+            ("{\"buyerId\": \"b\",", "application/json", HttpStatusCode.BadRequest, "not valid JSON near '$'"),
+            (json + " x", "application/json", HttpStatusCode.BadRequest, "not valid JSON near '$'"),
+            (json.Replace("\"quantity\":1", "\"quantity\":\"one\"", StringComparison.Ordinal), "application/json", HttpStatusCode.BadRequest, "'$.items[0].quantity' has the wrong type"),
+            ("[]", "application/json", HttpStatusCode.BadRequest, "'$' has the wrong type"),
+            ("null", "application/json", HttpStatusCode.BadRequest, "A JSON object body is required."),
+            ("", "application/json", HttpStatusCode.BadRequest, "A JSON object body is required."),
+            // Larger than one read buffer: streamed, then refused by the rules like any other body.
+            (json.Replace("\"currency\"", "\"couponCode\":\"" + new string('c', 200_000) + "\",\"currency\"", StringComparison.Ordinal), "application/json", HttpStatusCode.BadRequest, "couponCode"),
+        ];
+        foreach (var (body, mediaType, status, detail) in bad)
+        {
+            var answer = await Post(Json(body, mediaType));
+            Assert.True(answer.Status == status, $"{body[..Math.Min(body.Length, 60)]}: {answer.Status} {answer.Body}");
+            Assert.Contains(detail, answer.Body!.ToJsonString().Replace("\\u0027", "'", StringComparison.Ordinal), StringComparison.Ordinal);
+        }
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await Post(Json(json, "text/plain"))).Status);
+        Assert.Equal(3, await Shop.ReservedAsync(sku));
+    }
+
+    /// <summary>A body with a Content-Length whose second half is sent 200 ms after its first.</summary>
+    private sealed class SlowContent : HttpContent
+    {
+        private readonly byte[] bytes;
+
+        public SlowContent(byte[] bytes)
+        {
+            this.bytes = bytes;
+            Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        }
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            await stream.WriteAsync(bytes.AsMemory(0, bytes.Length / 2));
+            await stream.FlushAsync();
+            await Task.Delay(200);
+            await stream.WriteAsync(bytes.AsMemory(bytes.Length / 2));
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = bytes.Length;
+            return true;
+        }
+    }
+
+    [Fact]
     public async Task An_order_runs_its_lifecycle_with_checks_of_role_ownership_and_state()
     {
         var sellerId = OrderTestShop.NewId("s");
