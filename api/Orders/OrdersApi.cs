@@ -57,7 +57,7 @@ public static class OrdersApi
         return new OrderActor(caller.Role, caller.Subject);
     }
 
-    public static async Task<Results<CheckoutCreated, Ok<CheckoutResponse>, ValidationProblem, ProblemHttpResult>> Checkout(
+    public static async Task<Results<CheckoutCreated, ValidationProblem, ProblemHttpResult>> Checkout(
         [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, CheckoutRequest request, ClaimsPrincipal user, IGrainFactory grains,
         Payments.ICardTokenStore cards, TradeClock clock, HttpContext http, IConfiguration configuration, CancellationToken cancellationToken)
     {
