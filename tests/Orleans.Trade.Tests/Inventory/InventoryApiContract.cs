@@ -371,6 +371,11 @@ public abstract class InventoryApiContract(SiloProcess silo)
 
         var metrics = await anonymous.GetStringAsync("/metrics");
         Assert.Contains("http_server_request_duration", metrics);
+        Assert.Contains("kestrel_active_connections", metrics);
+        // Per-request and per-buffer ASP.NET Core instruments are off unless asked for (see TelemetrySettingTests).
+        Assert.DoesNotContain("aspnetcore_memory_pool_", metrics);
+        Assert.DoesNotContain("aspnetcore_routing_", metrics);
+        Assert.DoesNotContain("aspnetcore_authorization_", metrics);
     }
 }
 
