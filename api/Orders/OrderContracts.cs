@@ -1,8 +1,3 @@
-using System.Reflection;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Metadata;
-using Orleans.Trade.Api.Common;
 using Orleans.Trade.Common;
 using Orleans.Trade.Inventory;
 using Orleans.Trade.Orders;
@@ -13,19 +8,13 @@ public sealed record ShippingAddressRequest(string? Name, string? Line1, string?
 
 public sealed record CartLineRequest(string? SkuId, long? Quantity);
 
-/// <summary>A checkout's body; bound by <see cref="JsonBody"/> (the flash sale's hot path), documented as a JSON body.</summary>
 public sealed record CheckoutRequest(
     string? BuyerId,
     string? Currency,
     ShippingAddressRequest? ShipTo,
     IReadOnlyList<CartLineRequest?>? Items,
     string? CouponCode,
-    Payments.PaymentRequest? Payment) : IBindableFromHttpContext<CheckoutRequest>, IEndpointParameterMetadataProvider
-{
-    public static ValueTask<CheckoutRequest?> BindAsync(HttpContext context, ParameterInfo parameter) => JsonBody.ReadAsync<CheckoutRequest>(context);
-
-    public static void PopulateMetadata(ParameterInfo parameter, EndpointBuilder builder) => JsonBody.Describe<CheckoutRequest>(builder);
-}
+    Payments.PaymentRequest? Payment);
 
 public sealed record OrderImportRequest(
     string? Platform,

@@ -387,7 +387,7 @@ public sealed class OrdersApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
         }
         StringContent Json(string body, string mediaType = "application/json") => new(body, System.Text.Encoding.UTF8, mediaType);
 
-        // Whole with a Content-Length (parsed at once), chunked, and arriving in two parts 200 ms apart (read as it streams in).
+        // Whole with a Content-Length, chunked, and arriving in two parts 200 ms apart.
         Assert.Equal(HttpStatusCode.Created, (await Post(Json(json))).Status);
         Assert.Equal(HttpStatusCode.Created, (await Post(System.Net.Http.Json.JsonContent.Create(System.Text.Json.Nodes.JsonNode.Parse(json)))).Status);
         var slow = await Post(new SlowContent(System.Text.Encoding.UTF8.GetBytes(json)));
@@ -402,7 +402,7 @@ public sealed class OrdersApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
             ("[]", "application/json", HttpStatusCode.BadRequest, "'$' has the wrong type"),
             ("null", "application/json", HttpStatusCode.BadRequest, "A JSON object body is required."),
             ("", "application/json", HttpStatusCode.BadRequest, "A JSON object body is required."),
-            // Larger than one read buffer: streamed, then refused by the rules like any other body.
+            // Larger than one read buffer, then refused by the rules like any other body.
             (json.Replace("\"currency\"", "\"couponCode\":\"" + new string('c', 200_000) + "\",\"currency\"", StringComparison.Ordinal), "application/json", HttpStatusCode.BadRequest, "couponCode"),
         ];
         foreach (var (body, mediaType, status, detail) in bad)
