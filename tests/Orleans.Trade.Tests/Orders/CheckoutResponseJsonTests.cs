@@ -49,6 +49,41 @@ public sealed class CheckoutResponseJsonTests
         Assert.Equal(expected, Encoding.UTF8.GetString(body.ToArray()));
     }
 
+    [Theory]
+    [MemberData(nameof(Samples))]
+    public void The_load_generator_reads_the_first_order_and_captured_payments_as_a_parsed_document_would(string sample)
+    {
+        foreach (var captured in new[] { false, true })
+        {
+            var response = Sample(sample);
+            if (captured && response.Payments is { Count: > 0 } payments)
+            {
+                response = response with { Payments = [.. payments, payments[0] with { PaymentId = "pay-2", Status = PaymentStatus.Captured }] };
+            }
+            var json = JsonSerializer.Serialize(response, ApiOptions);
+            using var document = JsonDocument.Parse(json);
+            var root = document.RootElement;
+            var expected = (root.GetProperty("orders")[0].GetProperty("orderId").GetString()!,
+                root.TryGetProperty("payments", out var p) && p.ValueKind == JsonValueKind.Array && p.EnumerateArray().Any(x => x.GetProperty("status").ValueEquals("captured")));
+
+            Assert.Equal(expected, Orleans.Trade.Benchmarks.Load.CheckoutAnswer.Read(json, readPayments: true));
+            Assert.Equal(expected.Item1, Orleans.Trade.Benchmarks.Load.CheckoutAnswer.Read(json).OrderId);
+        }
+    }
+
+    [Theory]
+    [InlineData("""{"checkoutId":"c","orders":[{"lines":[{"orderId":"inner"}],"orderId":"o-1"},{"orderId":"o-2"}],"payments":[{"status":"authorized"},null,{"status":"captured"}]}""", "o-1", true)]
+    [InlineData("""{"payments":null,"orders":[{"orderId":"o-1","status":"captured"}],"later":{"x":[1,2]}}""", "o-1", false)]
+    public void The_load_generator_reads_ids_and_statuses_wherever_they_stand(string json, string orderId, bool captured) =>
+        Assert.Equal((orderId, captured), Orleans.Trade.Benchmarks.Load.CheckoutAnswer.Read(json, readPayments: true));
+
+    [Theory]
+    [InlineData("""{"checkoutId":"c"}""")]
+    [InlineData("""{"orders":[]}""")]
+    [InlineData("""{"orders":[{"status":"x"}]}""")]
+    public void An_answer_without_an_order_id_is_an_error_not_a_guess(string json) =>
+        Assert.ThrowsAny<JsonException>(() => Orleans.Trade.Benchmarks.Load.CheckoutAnswer.Read(json));
+
     [Fact]
     public void The_samples_carry_camel_case_enum_names_and_escaped_text()
     {
