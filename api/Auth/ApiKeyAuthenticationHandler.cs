@@ -92,7 +92,7 @@ public sealed class ApiKeyAuthenticationHandler(
     }
 
     /// <summary>The claims of a verified key. Read-only by convention: nothing in the pipeline adds to an identity.</summary>
-    internal static ClaimsIdentity Identity(Caller caller)
+    internal static CallerIdentity Identity(Caller caller)
     {
         var claims = new List<Claim> { new(Caller.KeyIdClaim, caller.KeyId), new(ClaimTypes.Role, caller.Role) };
         if (caller.Subject is not null)
@@ -140,8 +140,11 @@ public sealed class ApiKeyCache
     /// <summary>Bumped by every eviction: a key a connection remembers from before it is verified again.</summary>
     private int _evictions;
 
-    /// <summary>A verified key's caller and identity, and until when they are trusted.</summary>
-    public sealed record Entry(Caller Caller, ClaimsIdentity Identity, DateTimeOffset ExpiresAt);
+    /// <summary>A verified key's identity (which keeps its caller), and until when it is trusted.</summary>
+    public sealed record Entry(CallerIdentity Identity, DateTimeOffset ExpiresAt)
+    {
+        public Caller Caller => Identity.Caller;
+    }
 
     /// <summary>What a connection remembers: the key as the client sent it, in memory for the connection's life only (as the
     /// server's own header parsing keeps it), never logged or stored.</summary>
@@ -165,7 +168,7 @@ public sealed class ApiKeyCache
         {
             _entries.Clear();
         }
-        var entry = new Entry(caller, ApiKeyAuthenticationHandler.Identity(caller), expiresAt);
+        var entry = new Entry(ApiKeyAuthenticationHandler.Identity(caller), expiresAt);
         _entries[hash] = entry;
         return entry;
     }
