@@ -31,7 +31,7 @@ public static class TradeApi
         });
         // Malformed bodies reach TradeExceptionHandler instead of an empty 400.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        services.AddProblemDetails();
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = FrameworkProblems.Describe);
         services.AddExceptionHandler<TradeExceptionHandler>();
 
         services.AddSingleton<ApiKeyCache>();
@@ -43,6 +43,7 @@ public static class TradeApi
 
         services.AddOpenApi("v1", o =>
         {
+            o.AddSchemaTransformer(RequestSchemas.Transform);
             o.AddDocumentTransformer((document, _, _) =>
             {
                 document.Info = new OpenApiInfo

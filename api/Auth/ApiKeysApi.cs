@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -6,7 +8,10 @@ using Orleans.Trade.Api.Common;
 
 namespace Orleans.Trade.Api.Auth;
 
-public sealed record CreateApiKeyRequest(string? Role, string? Subject, string? Name);
+public sealed record CreateApiKeyRequest(
+    [Required] string? Role,
+    [Description("Required for the seller and buyer roles: the seller or buyer id the key acts for.")] string? Subject,
+    string? Name);
 
 /// <summary>The one answer that ever shows a key in clear.</summary>
 public sealed record CreatedApiKeyResponse(string KeyId, string ApiKey, string Role, string? Subject, string? Name, DateTimeOffset CreatedAt);

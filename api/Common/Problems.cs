@@ -18,3 +18,30 @@ public static class Problems
     public static ProblemHttpResult Unprocessable(string detail, IDictionary<string, object?>? extensions = null) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status422UnprocessableEntity, title: "Unprocessable request", extensions: extensions);
 }
+
+/// <summary>
+/// Gives the framework's own answers a detail. The status-code pages answer a path no endpoint serves, a method its endpoint
+/// does not take, and a body that is not JSON with a title alone; a caller should learn what to change from the answer.
+/// </summary>
+public static class FrameworkProblems
+{
+    public static void Describe(ProblemDetailsContext context)
+    {
+        var problem = context.ProblemDetails;
+        if (problem.Detail is not null)
+        {
+            return;
+        }
+        var http = context.HttpContext;
+        problem.Detail = problem.Status switch
+        {
+            StatusCodes.Status404NotFound when http.GetEndpoint() is null =>
+                $"No endpoint serves {http.Request.Path}; the API's endpoints are listed at /openapi/v1.json.",
+            StatusCodes.Status405MethodNotAllowed =>
+                $"{http.Request.Method} is not allowed on {http.Request.Path}; it allows {http.Response.Headers.Allow}.",
+            StatusCodes.Status415UnsupportedMediaType =>
+                "The body must be JSON, sent with the header Content-Type: application/json.",
+            _ => null,
+        };
+    }
+}

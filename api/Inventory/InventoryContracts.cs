@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using Orleans.Trade.Common;
 using Orleans.Trade.Inventory;
 
@@ -5,33 +7,33 @@ namespace Orleans.Trade.Api.Inventory;
 
 // Requests use nullable members so a missing field is reported by name instead of defaulting to zero.
 
-public sealed record MoneyRequest(long? AmountMinor, string? Currency);
+public sealed record MoneyRequest([Required] long? AmountMinor, [Required] string? Currency);
 
 public sealed record PutSkuRequest(
-    string? SellerId,
-    string? Title,
-    string? Category,
-    MoneyRequest? Price,
-    int? WeightGrams,
-    string? HsCode,
-    string? OriginCountry,
+    [Description("Required unless the API key acts for a seller: then it is that seller.")] string? SellerId,
+    [Required] string? Title,
+    [Required] string? Category,
+    [Required] MoneyRequest? Price,
+    [Required] int? WeightGrams,
+    [Required] string? HsCode,
+    [Required] string? OriginCountry,
     int? LowStockThreshold,
     PreSaleRequest? PreSale = null,
     IReadOnlyList<string?>? SubstituteSkuIds = null,
     int? HandlingTimeDays = null);
 
 /// <summary>R-INV-5: sell up to <c>quota</c> units beyond stock, promising to ship on <c>promisedShipDate</c>.</summary>
-public sealed record PreSaleRequest(long? Quota, DateOnly? PromisedShipDate);
+public sealed record PreSaleRequest([Required] long? Quota, [Required] DateOnly? PromisedShipDate);
 
-public sealed record PutStockRequest(long? OnHand, long? Version);
+public sealed record PutStockRequest([Required] long? OnHand, [Required] long? Version);
 
-public sealed record StockAdjustmentRequest(string? EventId, long? Delta, string? Reason);
+public sealed record StockAdjustmentRequest([Required] string? EventId, [Required] long? Delta, string? Reason);
 
-public sealed record BulkStockItem(string? SkuId, string? WarehouseId, long? OnHand, long? Version);
+public sealed record BulkStockItemRequest([Required] string? SkuId, [Required] string? WarehouseId, [Required] long? OnHand, [Required] long? Version);
 
-public sealed record BulkStockRequest(IReadOnlyList<BulkStockItem?>? Items);
+public sealed record BulkStockRequest([Required] IReadOnlyList<BulkStockItemRequest?>? Items);
 
-public sealed record PutWarehouseRequest(string? Name, string? Country);
+public sealed record PutWarehouseRequest([Required] string? Name, [Required] string? Country);
 
 public sealed record WarehouseStockResponse(
     string WarehouseId, long OnHand, long Reserved, long Available, long Sold, long Version, DateTimeOffset UpdatedAt)

@@ -1,34 +1,44 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using Orleans.Trade.Common;
 using Orleans.Trade.Inventory;
 using Orleans.Trade.Orders;
 
 namespace Orleans.Trade.Api.Orders;
 
-public sealed record ShippingAddressRequest(string? Name, string? Line1, string? Line2, string? City, string? Region, string? PostalCode, string? Country, string? Phone);
+public sealed record ShippingAddressRequest(
+    [Required] string? Name,
+    [Required] string? Line1,
+    string? Line2,
+    [Required] string? City,
+    string? Region,
+    [Description("Required, except in the countries that have no postal codes.")] string? PostalCode,
+    [Required] string? Country,
+    [Required] string? Phone);
 
-public sealed record CartLineRequest(string? SkuId, long? Quantity);
+public sealed record CartLineRequest([Required] string? SkuId, [Required] long? Quantity);
 
 public sealed record CheckoutRequest(
-    string? BuyerId,
-    string? Currency,
-    ShippingAddressRequest? ShipTo,
-    IReadOnlyList<CartLineRequest?>? Items,
+    [Description("Required unless the API key is a buyer's: then it is that buyer.")] string? BuyerId,
+    [Required] string? Currency,
+    [Required] ShippingAddressRequest? ShipTo,
+    [Required] IReadOnlyList<CartLineRequest?>? Items,
     string? CouponCode,
     Payments.PaymentRequest? Payment);
 
 public sealed record OrderImportRequest(
-    string? Platform,
-    string? ExternalOrderId,
-    string? SellerId,
-    string? BuyerId,
-    string? Currency,
-    ShippingAddressRequest? ShipTo,
-    IReadOnlyList<CartLineRequest?>? Items,
-    bool? Paid);
+    [Required] string? Platform,
+    [Required] string? ExternalOrderId,
+    [Description("Required unless the API key acts for a seller: then it is that seller.")] string? SellerId,
+    [Required] string? BuyerId,
+    [Required] string? Currency,
+    [Required] ShippingAddressRequest? ShipTo,
+    [Required] IReadOnlyList<CartLineRequest?>? Items,
+    [Description("Whether the platform took the payment; true when absent.")] bool? Paid);
 
 public sealed record ReasonRequest(string? Reason);
 
-public sealed record ShipRequest(string? Carrier, string? TrackingNumber);
+public sealed record ShipRequest([Required] string? Carrier, [Required] string? TrackingNumber);
 
 public sealed record OrderLineResponse(string SkuId, string Title, long Quantity, Money UnitPrice, Money LineTotal, IReadOnlyList<StockAllocationPart> Allocation);
 

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -9,7 +10,7 @@ using Orleans.Trade.Payments;
 
 namespace Orleans.Trade.Api.Payments;
 
-public sealed record FxRatesRequest(Dictionary<string, decimal>? UnitsPerUsd, DateTimeOffset? AsOf, string? Source);
+public sealed record FxRatesRequest([Required] Dictionary<string, decimal>? UnitsPerUsd, DateTimeOffset? AsOf, string? Source);
 
 public sealed record FxRatesResponse(IReadOnlyDictionary<string, decimal> UnitsPerUsd, DateTimeOffset AsOf, string Source);
 

@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
@@ -12,7 +14,12 @@ using Orleans.Trade.Payments;
 
 namespace Orleans.Trade.Api.Payments;
 
-public sealed record CardRequest(string? BuyerId, string? Number, int? ExpiryMonth, int? ExpiryYear, string? HolderName);
+public sealed record CardRequest(
+    [Description("Required unless the API key is a buyer's: then it is that buyer.")] string? BuyerId,
+    [Required] string? Number,
+    [Required] int? ExpiryMonth,
+    [Required] int? ExpiryYear,
+    string? HolderName);
 
 /// <summary>A stored card: a token and what PCI DSS allows to be kept (brand, BIN, last four, expiry); never the number.</summary>
 public sealed record CardToken(

@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -15,7 +17,11 @@ using Orleans.Trade.Payments;
 namespace Orleans.Trade.Api.Payments;
 
 /// <summary>How to pay: <c>method</c> is card, wallet, bankTransfer or instalments; cards and instalments name a card token.</summary>
-public sealed record PaymentRequest(string? Method, string? CardToken, string? WalletAccount, int? Instalments);
+public sealed record PaymentRequest(
+    [Required] string? Method,
+    [Description("Required for card and instalments: a token from POST /api/v1/payment-methods/cards.")] string? CardToken,
+    [Description("Required for wallet.")] string? WalletAccount,
+    [Description("Required for instalments: the number of monthly parts.")] int? Instalments);
 
 public sealed record RefundRequest(Money? Amount, string? Reason);
 

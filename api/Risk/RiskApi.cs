@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -10,7 +11,7 @@ using Orleans.Trade.Risk;
 
 namespace Orleans.Trade.Api.Risk;
 
-public sealed record ReviewDecisionRequest(string? Decision, string? Note);
+public sealed record ReviewDecisionRequest([Required] string? Decision, [Required] string? Note);
 
 public sealed record RiskReviewListResponse(IReadOnlyList<RiskReviewView> Items, long Total, int Page, int PageSize);
 
@@ -18,8 +19,8 @@ public sealed record RiskReviewListResponse(IReadOnlyList<RiskReviewView> Items,
 public sealed record RiskReviewDetail(RiskReviewView Review, Payments.PaymentResponse? Payment);
 
 public sealed record RiskPolicyRequest(
-    int? ReviewThreshold,
-    int? BlockThreshold,
+    [Required] int? ReviewThreshold,
+    [Required] int? BlockThreshold,
     IReadOnlyList<string>? BlockedBuyers,
     IReadOnlyList<string>? BlockedCardFingerprints,
     IReadOnlyList<string>? BlockedDevices,

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -17,15 +18,16 @@ public sealed record SettlementRequest(int? CycleDays, string? Currency);
 /// <summary><c>currency</c> null: each order settles in its own currency.</summary>
 public sealed record SettlementResponse(string SellerId, int CycleDays, string? Currency);
 
-public sealed record DepositRequest(string? DepositId, Orleans.Trade.Api.Inventory.MoneyRequest? Amount);
+public sealed record DepositRequest([Required] string? DepositId, [Required] Orleans.Trade.Api.Inventory.MoneyRequest? Amount);
 
 public sealed record DepositResponse(string SellerId, string DepositId, Orleans.Trade.Common.Money Amount);
 
-public sealed record TotpCodeRequest(string? Code);
+public sealed record TotpCodeRequest([Required] string? Code);
 
-public sealed record PayoutAccountRequest(string? HolderName, string? BankCountry, string? Currency, string? AccountNumber, string? TotpCode);
+public sealed record PayoutAccountRequest(
+    [Required] string? HolderName, [Required] string? BankCountry, [Required] string? Currency, [Required] string? AccountNumber, [Required] string? TotpCode);
 
-public sealed record WithdrawalRequest(string? WithdrawalId, long? AmountMinor, string? Currency, string? TotpCode);
+public sealed record WithdrawalRequest([Required] string? WithdrawalId, [Required] long? AmountMinor, [Required] string? Currency, [Required] string? TotpCode);
 
 public sealed record WithdrawalResponse(string WithdrawalId, Orleans.Trade.Common.Money Amount, string Outcome);
 

@@ -1,0 +1,233 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Orleans.Trade.Tests.Infrastructure;
+
+namespace Orleans.Trade.Tests.Orders;
+
+/// <summary>
+/// What a caller must send and what it hears when it sends something else. The OpenAPI document's request schemas say which
+/// members are required, and the API agrees: a body without a member the document requires answers 400 naming it; a body
+/// without any other member is accepted. A wrong path, method or media type answers a ProblemDetails that says what to change.
+/// </summary>
+public sealed class RequestContractTests(OrdersSiloFixture fixture) : IClassFixture<OrdersSiloFixture>
+{
+    private OrderTestShop Shop => fixture.Shop;
+
+    [Fact]
+    public async Task Request_schemas_require_only_what_every_caller_must_send_and_those_members_are_not_nullable()
+    {
+        var schemas = (await Shop.Admin.GetJsonAsync("/openapi/v1.json")).Body!["components"]!["schemas"]!.AsObject();
+
+        Assert.Equal(["currency", "shipTo", "items"], Required(schemas, "CheckoutRequest"));
+        Assert.Equal(["name", "line1", "city", "country", "phone"], Required(schemas, "ShippingAddressRequest"));
+        Assert.Equal(["method"], Required(schemas, "PaymentRequest"));
+        Assert.Equal(["title", "category", "price", "weightGrams", "hsCode", "originCountry"], Required(schemas, "PutSkuRequest"));
+        Assert.Equal(["number", "expiryMonth", "expiryYear"], Required(schemas, "CardRequest"));
+        Assert.Equal(["role"], Required(schemas, "CreateApiKeyRequest"));
+        Assert.Empty(Required(schemas, "RefundRequest"));
+        Assert.Empty(Required(schemas, "SettlementRequest"));
+
+        var checkout = schemas["CheckoutRequest"]!["properties"]!;
+        Assert.Equal("string", checkout["currency"]!["type"]!.GetValue<string>());
+        Assert.Equal("#/components/schemas/ShippingAddressRequest", checkout["shipTo"]!["$ref"]!.GetValue<string>());
+        Assert.Equal("array", checkout["items"]!["type"]!.GetValue<string>());
+        Assert.Contains("null", checkout["couponCode"]!["type"]!.AsArray().Select(t => t!.GetValue<string>()));
+        Assert.Contains("buyer", checkout["buyerId"]!["description"]!.GetValue<string>());
+        Assert.Contains("postal codes", schemas["ShippingAddressRequest"]!["properties"]!["postalCode"]!["description"]!.GetValue<string>());
+
+        var requests = schemas.Where(s => s.Key.EndsWith("Request", StringComparison.Ordinal)).ToList();
+        Assert.True(requests.Count >= 20, $"{requests.Count} request schemas");
+        foreach (var (name, schema) in requests)
+        {
+            var properties = schema!["properties"]!.AsObject();
+            var required = Required(schemas, name);
+            // No request has every member required unless each is truly needed; those that do list them below.
+            if (required.Length == properties.Count)
+            {
+                Assert.Contains(name, new[]
+                {
+                    "CartLineRequest", "MoneyRequest", "PreSaleRequest", "PutStockRequest", "BulkStockItemRequest", "BulkStockRequest",
+                    "PutWarehouseRequest", "DepositRequest", "TotpCodeRequest", "PayoutAccountRequest", "WithdrawalRequest",
+                    "ReviewDecisionRequest", "ShipRequest",
+                });
+            }
+            foreach (var member in required)
+            {
+                var property = properties[member]!;
+                Assert.False(property["type"] is JsonArray types && types.Any(t => t!.GetValue<string>() == "null"), $"{name}.{member} is nullable");
+                Assert.Null(property["oneOf"]);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Leaving_out_a_member_answers_400_naming_it_exactly_when_the_document_requires_it()
+    {
+        var schemas = (await Shop.Admin.GetJsonAsync("/openapi/v1.json")).Body!["components"]!["schemas"]!.AsObject();
+        var seller = OrderTestShop.NewId("s");
+        var sellerKey = await Shop.KeyAsync("seller", seller);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await Shop.KeyAsync("buyer", buyerId);
+        var sku = await Shop.SkuAsync(seller, stock: [("wh-de", 1000)]);
+
+        var cases = new (string Name, HttpClient Client, HttpMethod Method, Func<string> Path, string Schema, Func<JsonObject> Body)[]
+        {
+            ("checkout", buyer, HttpMethod.Post, () => "/api/v1/checkout", "CheckoutRequest", () => new JsonObject
+            {
+                ["buyerId"] = buyerId,
+                ["currency"] = "EUR",
+                // Hong Kong has no postal codes: the one member whose need depends on another's value is left to its own test.
+                ["shipTo"] = new JsonObject
+                {
+                    ["name"] = "Chan Tai Man", ["line1"] = "1 Queen's Road", ["line2"] = "Flat 2A", ["city"] = "Hong Kong",
+                    ["region"] = "Central", ["postalCode"] = "", ["country"] = "HK", ["phone"] = "+852 2123 4567",
+                },
+                ["items"] = new JsonArray(new JsonObject { ["skuId"] = sku, ["quantity"] = 1 }),
+                ["couponCode"] = null,
+                ["payment"] = new JsonObject { ["method"] = "bankTransfer" },
+            }),
+            ("sku", sellerKey, HttpMethod.Put, () => $"/api/v1/skus/{OrderTestShop.NewId("sku")}", "PutSkuRequest", () => new JsonObject
+            {
+                ["sellerId"] = seller, ["title"] = "Teapot", ["category"] = "home",
+                ["price"] = new JsonObject { ["amountMinor"] = 2500, ["currency"] = "USD" },
+                ["weightGrams"] = 800, ["hsCode"] = "6912.00", ["originCountry"] = "CN", ["lowStockThreshold"] = 5,
+                ["preSale"] = new JsonObject { ["quota"] = 10, ["promisedShipDate"] = "2099-01-31" },
+                ["substituteSkuIds"] = new JsonArray(sku), ["handlingTimeDays"] = 3,
+            }),
+            ("adjustment", sellerKey, HttpMethod.Post, () => $"/api/v1/skus/{sku}/stock/wh-de/adjustments", "StockAdjustmentRequest",
+                () => new JsonObject { ["eventId"] = OrderTestShop.NewId("ev"), ["delta"] = 1, ["reason"] = "recount" }),
+            ("card", buyer, HttpMethod.Post, () => "/api/v1/payment-methods/cards", "CardRequest", () => new JsonObject
+            {
+                ["buyerId"] = buyerId, ["number"] = "4242 4242 4242 4242", ["expiryMonth"] = 12, ["expiryYear"] = DateTime.UtcNow.Year + 3, ["holderName"] = "A Buyer",
+            }),
+            ("api key", Shop.Admin, HttpMethod.Post, () => "/api/v1/api-keys", "CreateApiKeyRequest",
+                () => new JsonObject { ["role"] = "analyst", ["subject"] = "desk-1", ["name"] = "review desk" }),
+        };
+
+        foreach (var (name, client, method, path, schema, body) in cases)
+        {
+            var whole = await Send(client, method, path(), body());
+            Assert.True(whole.Status is HttpStatusCode.OK or HttpStatusCode.Created, $"{name}, whole body: {whole.Status} {whole.Body}");
+
+            foreach (var (member, required) in Members(schemas, schema, body(), ""))
+            {
+                var without = body();
+                Remove(without, member);
+                var (status, answer) = await Send(client, method, path(), without);
+                if (required)
+                {
+                    Assert.True(status == HttpStatusCode.BadRequest, $"{name} without {member}: {status} {answer}");
+                    Assert.True(answer!["errors"]![member] is not null, $"{name} without {member} names other fields: {answer}");
+                }
+                else
+                {
+                    Assert.True(status is HttpStatusCode.OK or HttpStatusCode.Created, $"{name} without optional {member}: {status} {answer}");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_postal_code_is_needed_where_the_country_has_them()
+    {
+        var seller = OrderTestShop.NewId("s");
+        var sku = await Shop.SkuAsync(seller, stock: [("wh-de", 10)]);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await Shop.KeyAsync("buyer", buyerId);
+        var germany = new { name = "Anna Schmidt", line1 = "Invalidenstr. 1", city = "Berlin", country = "DE", phone = "+49 30 1234567" };
+
+        var (status, body) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }], shipTo: germany);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.NotNull(body!["errors"]!["shipTo.postalCode"]);
+    }
+
+    [Fact]
+    public async Task A_wrong_path_method_or_media_type_answers_a_problem_that_says_what_to_change()
+    {
+        var (status, body) = await Shop.Admin.SendAsync(HttpMethod.Get, "/api/v1/no-such-thing");
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.Contains("/openapi/v1.json", body!["detail"]!.GetValue<string>());
+
+        (status, body) = await Shop.Admin.SendAsync(HttpMethod.Delete, "/api/v1/checkout");
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, status);
+        Assert.Equal("DELETE is not allowed on /api/v1/checkout; it allows POST.", body!["detail"]!.GetValue<string>());
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/checkout") { Content = new StringContent("{}", System.Text.Encoding.UTF8, "text/plain") };
+        request.Headers.Add("Idempotency-Key", OrderTestShop.NewId("key"));
+        using var response = await Shop.Admin.SendAsync(request);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+        var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Contains("Content-Type: application/json", problem["detail"]!.GetValue<string>());
+
+        // An endpoint's own 404 keeps its own words.
+        (status, body) = await Shop.Admin.SendAsync(HttpMethod.Get, "/api/v1/orders/no-such-order");
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.Equal("Order 'no-such-order' does not exist.", body!["detail"]!.GetValue<string>());
+    }
+
+    private static string[] Required(JsonObject schemas, string name) =>
+        schemas[name]!["required"]?.AsArray().Select(r => r!.GetValue<string>()).ToArray() ?? [];
+
+    /// <summary>Every member of <paramref name="body"/> by its path (as the validation names fields), with whether the
+    /// document requires it; members that are objects or arrays of objects are walked into.</summary>
+    private static IEnumerable<(string Path, bool Required)> Members(JsonObject schemas, string schema, JsonObject body, string prefix)
+    {
+        var required = Required(schemas, schema);
+        var properties = schemas[schema]!["properties"]!.AsObject();
+        foreach (var (member, value) in body)
+        {
+            Assert.True(properties.ContainsKey(member), $"{schema} has no member {member}");
+            yield return (prefix + member, required.Contains(member));
+            var reference = Reference(properties[member]!);
+            if (reference is null)
+            {
+                continue;
+            }
+            var inner = value switch
+            {
+                JsonObject o => (o, prefix + member + "."),
+                JsonArray { Count: > 0 } a when a[0] is JsonObject first => (first, $"{prefix}{member}[0]."),
+                _ => default,
+            };
+            if (inner.Item1 is not null)
+            {
+                foreach (var nested in Members(schemas, reference, inner.Item1, inner.Item2))
+                {
+                    yield return nested;
+                }
+            }
+        }
+    }
+
+    private static string? Reference(JsonNode property)
+    {
+        var node = property["items"] ?? property;
+        var reference = node["$ref"] ?? node["oneOf"]?.AsArray().Select(o => o!["$ref"]).FirstOrDefault(r => r is not null);
+        return reference?.GetValue<string>().Split('/')[^1];
+    }
+
+    private static void Remove(JsonObject body, string path)
+    {
+        var parts = path.Split('.');
+        JsonNode node = body;
+        foreach (var part in parts[..^1])
+        {
+            node = part.EndsWith("[0]", StringComparison.Ordinal) ? node[part[..^3]]![0]! : node[part]!;
+        }
+        Assert.True(node.AsObject().Remove(parts[^1]), path);
+    }
+
+    private static async Task<(HttpStatusCode Status, JsonNode? Body)> Send(HttpClient client, HttpMethod method, string path, JsonObject body)
+    {
+        using var request = new HttpRequestMessage(method, path)
+        {
+            Content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("Idempotency-Key", OrderTestShop.NewId("key"));
+        using var response = await client.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, string.IsNullOrEmpty(text) ? null : JsonNode.Parse(text));
+    }
+}
