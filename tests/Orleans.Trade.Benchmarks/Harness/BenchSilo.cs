@@ -114,9 +114,9 @@ public sealed class BenchSilo : IAsyncDisposable
     }
 
     /// <summary>SIGKILL: no graceful shutdown, no flushing; only what the silo wrote durably survives.</summary>
-    public void Kill() => Kill("SIGKILLed");
+    public Task KillAsync() => KillAsync("SIGKILLed");
 
-    private void Kill(string why)
+    private async Task KillAsync(string why)
     {
         if (_process is { HasExited: false } process)
         {
@@ -124,7 +124,9 @@ public sealed class BenchSilo : IAsyncDisposable
             // then walk every process of the machine before the SIGKILL: seconds of a frozen silo on a busy machine.
             var sent = DateTime.UtcNow;
             process.Kill();
-            process.WaitForExit();
+            // Not WaitForExit: it blocks a thread until the silo's redirected output ends, and that end is delivered by the
+            // runtime's I/O threads, which a blocked continuation could be holding.
+            await process.WaitForExitAsync();
             Write($"---- bench: {why} at {sent:HH:mm:ss.fff} UTC, exited by {DateTime.UtcNow:HH:mm:ss.fff} UTC ----");
         }
     }
@@ -169,15 +171,14 @@ public sealed class BenchSilo : IAsyncDisposable
         throw new TimeoutException($"Silo {Name} was not ready within {timeout}; see {LogFile}.");
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
-        Kill("stopped by the harness (SIGKILL) after the scenario");
+        await KillAsync("stopped by the harness (SIGKILL) after the scenario");
         _process?.Dispose();
         lock (_log)
         {
             _logClosed = true;
             _log.Dispose();
         }
-        return ValueTask.CompletedTask;
     }
 }

@@ -261,7 +261,7 @@ public static class SiloKillScenario
         var generation = await MembershipTable.ActiveGenerationAsync(database, clusterId, silo.SiloPort);
         kill.KilledAtUtc = DateTimeOffset.UtcNow;
         Volatile.Write(ref kill.KilledAt, Stopwatch.GetTimestamp());
-        silo.Kill();
+        await silo.KillAsync();
         Volatile.Write(ref kill.ExitedAt, Stopwatch.GetTimestamp());
         Console.Error.WriteLine($"bench: {clusterId}: SIGKILLed {Label(silos, victim)} (pid {silo.ProcessId}, {howChosen}) at "
             + $"{Stopwatch.GetElapsedTime(runStarted, kill.KilledAt).TotalSeconds:F1} s, after {Interlocked.Read(ref kill.AckedBeforeKill):N0} orders");
