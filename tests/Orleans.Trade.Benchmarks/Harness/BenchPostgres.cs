@@ -98,6 +98,37 @@ public sealed class BenchPostgres : IAsyncDisposable
     }
 
     /// <summary>
+    /// Sets server parameters that take effect on a reload (ALTER SYSTEM, then pg_reload_conf), e.g. <c>max_wal_size</c>;
+    /// returns them as the server now reports them, for the report.
+    /// </summary>
+    public async Task<string> ConfigureAsync(IReadOnlyList<(string Name, string Value)> settings)
+    {
+        await using var connection = new NpgsqlConnection(AdminConnectionString);
+        await connection.OpenAsync();
+        foreach (var (name, value) in settings)
+        {
+            if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[a-z_]+$"))
+            {
+                throw new ArgumentException($"--pg-settings: '{name}' is not a parameter name.");
+            }
+            await using var set = new NpgsqlCommand($"ALTER SYSTEM SET {name} = '{value.Replace("'", "''", StringComparison.Ordinal)}'", connection);
+            await set.ExecuteNonQueryAsync();
+        }
+        await using (var reload = new NpgsqlCommand("SELECT pg_reload_conf()", connection))
+        {
+            await reload.ExecuteScalarAsync();
+        }
+        await Task.Delay(500); // the postmaster passes the reload on to its children asynchronously
+        var now = new List<string>();
+        foreach (var (name, _) in settings)
+        {
+            await using var show = new NpgsqlCommand($"SHOW {name}", connection);
+            now.Add($"{name} = {await show.ExecuteScalarAsync()}");
+        }
+        return string.Join(", ", now);
+    }
+
+    /// <summary>
     /// Lets the server settle before a scenario, so none is measured in the wake of the one before: a checkpoint writes out
     /// what the last scenario left dirty, then this waits (at most two minutes) until no autovacuum worker is busy with its
     /// tables. Returns how long that took.

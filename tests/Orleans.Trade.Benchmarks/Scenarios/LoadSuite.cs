@@ -9,7 +9,7 @@ namespace Orleans.Trade.Benchmarks.Scenarios;
 /// Common options: --units, --buyers, --skus, --updates, --duration, --max-duration, --ceiling-duration, --warmup (checkouts) or
 /// --warmup-seconds (default 30), --rate
 /// (open model), --batch, --bulk-connections, --stock-per-sku, --silo-build r2r|plain (the silo published with ReadyToRun, as the
-/// Docker image ships it, or as built), --silo-dll, --silo-env NAME=VALUE;…, --pg-dir, --keep-postgres true, --age-wal false (a new server's WAL as it is),
+/// Docker image ships it, or as built), --silo-dll, --silo-env NAME=VALUE;…, --pg-dir, --pg-settings NAME=VALUE;… (server parameters a reload applies), --keep-postgres true, --age-wal false (a new server's WAL as it is),
 /// --compare false|ceiling (flash sales without the peer and the ceiling, or with the ceiling only).
 /// flash-sale-kill and cluster-kill: --kill-after (seconds into the sale, default 40% of --max-duration) and --kill-after-orders
 /// (default 40% of --units), whichever comes first; cluster-kill also --kill-silo (hot, the default: the silo hosting the hot
@@ -45,6 +45,16 @@ public static class LoadSuite
             Console.Error.WriteLine($"bench: WAL aged: {aged}");
             notes.Add($"PostgreSQL's WAL aged before the first scenario, as on a server that has been writing for a while: {aged}. A new server "
                 + "creates and zero-fills each WAL segment the first time it needs one, where a server that has checkpointed through its WAL reuses old ones; --age-wal false skips this.");
+        }
+        var pgSettings = (args.Text("pg-settings", null) ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(s => s.Split('=', 2) is [var name, var value] ? (name.Trim(), value.Trim())
+                : throw new ArgumentException($"--pg-settings takes NAME=VALUE pairs separated by ';', not '{s}'."))
+            .ToList();
+        if (pgSettings.Count > 0)
+        {
+            var applied = await postgres.ConfigureAsync(pgSettings);
+            Console.Error.WriteLine($"bench: PostgreSQL set: {applied}");
+            notes.Add($"PostgreSQL parameters set for this run (--pg-settings): {applied}.");
         }
         var ctx = new BenchContext(args, postgres, siloDll, logDir);
         // Read every size once so the settings line lists them all, whichever scenarios run.
