@@ -59,8 +59,8 @@ public static class FlashSaleScenario
 
         using var client = LoadRun.CreateClient(silo.BaseAddress, buyers, BenchSilo.AdminKey);
         await using var memory = PeakRss.Watch("silo", silo.ProcessId);
-        Console.Error.WriteLine($"bench: {name}: warm-up, {ctx.WarmupText}");
-        var warmup = await LoadRun.RunAsync(CheckoutPlan(buyers, WarmupSku, cards, ctx.WarmupCount is null ? ctx.WarmupTime : TimeSpan.FromMinutes(5), null, ctx.WarmupCount), client);
+        Console.Error.WriteLine($"bench: {name}: warm-up, {ctx.WarmupText(paid)}");
+        var warmup = await LoadRun.RunAsync(CheckoutPlan(buyers, WarmupSku, cards, ctx.WarmupCount is null ? ctx.Warmup(paid) : TimeSpan.FromMinutes(5), null, ctx.WarmupCount), client);
 
         Console.Error.WriteLine($"bench: {name}: {units:N0} units, {buyers} buyers, at most {ctx.MaxDuration.TotalSeconds:F0} s");
         var acked = new ConcurrentBag<AckedOrder>();

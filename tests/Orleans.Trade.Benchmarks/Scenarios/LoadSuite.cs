@@ -7,7 +7,7 @@ namespace Orleans.Trade.Benchmarks.Scenarios;
 /// started for the run. <c>all</c> runs flash-sale, peer, ceiling, flash-sale-paid, mixed, bulk-sync, flash-sale-kill and
 /// cluster-kill in sequence and writes one table.
 /// Common options: --units, --buyers, --skus, --updates, --duration, --max-duration, --ceiling-duration, --warmup (checkouts) or
-/// --warmup-seconds (default 30), --rate
+/// --warmup-seconds (default 30; the paid sale --paid-warmup-seconds, default 90), --rate
 /// (open model), --batch, --bulk-connections, --stock-per-sku, --silo-build r2r|plain (the silo published with ReadyToRun, as the
 /// Docker image ships it, or as built), --silo-dll, --silo-env NAME=VALUE;…, --pg-dir, --pg-settings NAME=VALUE;… (server parameters a reload applies), --keep-postgres true, --age-wal false (a new server's WAL as it is),
 /// --compare false|ceiling (flash sales without the peer and the ceiling, or with the ceiling only).
@@ -58,7 +58,7 @@ public static class LoadSuite
         }
         var ctx = new BenchContext(args, postgres, siloDll, logDir);
         // Read every size once so the settings line lists them all, whichever scenarios run.
-        _ = (ctx.Units, ctx.Buyers, ctx.Skus, ctx.Updates, ctx.Duration, ctx.MaxDuration, ctx.CeilingDuration, ctx.WarmupCount, ctx.WarmupTime, ctx.Rate);
+        _ = (ctx.Units, ctx.Buyers, ctx.Skus, ctx.Updates, ctx.Duration, ctx.MaxDuration, ctx.CeilingDuration, ctx.WarmupCount, ctx.WarmupTime, ctx.PaidWarmupTime, ctx.Rate);
         var steps = scenario switch
         {
             "all" => ["flash-sale", "peer", "ceiling", "flash-sale-paid", "mixed", "bulk-sync", "flash-sale-kill", "cluster-kill"],
