@@ -55,7 +55,14 @@ public sealed class SellerBooks(IFxRates rates)
         public long? Released { get; set; }
         public long RefundedAfterRelease { get; set; }
         public string? SettledCurrency { get; set; }
-        public HashSet<string> RefundIds { get; } = new(StringComparer.Ordinal);
+        // Most orders are never refunded, and a seller's books hold every order: the set is made at the first refund.
+        private HashSet<string>? _refundIds;
+
+        public IReadOnlyCollection<string> RefundIds => (IReadOnlyCollection<string>?)_refundIds ?? [];
+
+        public bool HasRefund(string refundId) => _refundIds?.Contains(refundId) == true;
+
+        public void AddRefund(string refundId) => (_refundIds ??= new(StringComparer.Ordinal)).Add(refundId);
     }
 
     /// <summary>Clearing accounts mirror the outside world and may go negative; everything else holds someone's money.</summary>
@@ -120,7 +127,10 @@ public sealed class SellerBooks(IFxRates rates)
             {
                 HoldId = o.HoldId, Released = o.Released, RefundedAfterRelease = o.RefundedAfterRelease, SettledCurrency = o.SettledCurrency,
             };
-            order.RefundIds.UnionWith(o.RefundIds);
+            foreach (var refundId in o.RefundIds)
+            {
+                order.AddRefund(refundId);
+            }
         }
         foreach (var m in image.Maturing)
         {
@@ -278,7 +288,7 @@ public sealed class SellerBooks(IFxRates rates)
         {
             return (LedgerRefundResult.ExceedsPaid, []);
         }
-        if (order.RefundIds.Contains(refund.RefundId))
+        if (order.HasRefund(refund.RefundId))
         {
             return (LedgerRefundResult.AlreadyApplied, []);
         }
@@ -389,7 +399,7 @@ public sealed class SellerBooks(IFxRates rates)
                 return;
             case [var orderId, "refund", var refundId, ..]:
                 var order = _orders[orderId];
-                order.RefundIds.Add(refundId);
+                order.AddRefund(refundId);
                 order.HoldId = t.Kind switch
                 {
                     TransferKind.VoidPending => null,
