@@ -211,11 +211,17 @@ public sealed class SkuGrainTests(SkuGrainClusterFixture fixture) : IClassFixtur
     public async Task Copies_of_a_one_line_checkout_sent_at_once_place_one_order_and_another_body_goes_to_the_saga()
     {
         var (sku, skuId) = await StockedSkuAsync(10);
+        // The silo's copy of the warehouse ranking is loaded first, so no copy below waits for it while the gate is open.
+        var (warm, warmId) = await StockedSkuAsync(10);
+        Assert.NotNull(await warm.PlaceOrder(OneLine(warmId, "buyer:buyer-1/warm", 1)));
 
-        // The first copy's write is held, so every copy arrives while it is in flight.
+        // The first copy's write is held, so every copy arrives while it is in flight: a read sent after the copies answers
+        // once all of them have been taken in (the grain is reentrant and takes its calls in order), and the pause lets each
+        // reach the in-flight check (a fixed pause alone was too short once on a loaded machine).
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         fixture.Ledgers.Gates[skuId] = gate;
         var sending = Task.WhenAll(Enumerable.Range(0, 20).Select(_ => sku.PlaceOrder(OneLine(skuId, "buyer:buyer-1/copies", 2))));
+        await sku.Get();
         await Task.Delay(TimeSpan.FromMilliseconds(500));
         Assert.False(sending.IsCompleted);
         gate.SetResult();
