@@ -68,16 +68,9 @@ public sealed class BenchPostgres : IAsyncDisposable
     public async Task<string> AgeWalAsync(int sizeMegabytes)
     {
         var started = Stopwatch.StartNew();
+        await ConfigureAsync([("min_wal_size", $"{sizeMegabytes}MB")]);
         await using var connection = new NpgsqlConnection(AdminConnectionString);
         await connection.OpenAsync();
-        await using (var keep = new NpgsqlCommand($"ALTER SYSTEM SET min_wal_size = '{sizeMegabytes}MB'", connection))
-        {
-            await keep.ExecuteNonQueryAsync();
-        }
-        await using (var reload = new NpgsqlCommand("SELECT pg_reload_conf()", connection))
-        {
-            await reload.ExecuteScalarAsync();
-        }
         // Segments named after the one being written are recycled ones waiting for reuse.
         const string ReadySql = "SELECT count(*) FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$' AND name > pg_walfile_name(pg_current_wal_lsn())";
         await using var ready = new NpgsqlCommand(ReadySql, connection);
