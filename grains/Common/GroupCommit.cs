@@ -17,6 +17,9 @@ public sealed class GroupCommit(Func<Task> writePending, Func<Exception, Transie
 
     public bool IsFailed => _failure is not null;
 
+    /// <summary>No write in flight and none waiting to start: every change committed through this is stored.</summary>
+    public bool IsIdle => _writer is null || _writer.IsCompleted;
+
     public void ThrowIfFailed()
     {
         if (_failure is not null)

@@ -3,8 +3,12 @@ namespace Orleans.Trade.Wallets;
 /// <summary>A transfer with the business time it was made (transfers themselves carry no time, so retries compare equal).</summary>
 public sealed record LedgerEntry(Transfer Transfer, DateTimeOffset At);
 
-/// <summary>A ledger as stored: the latest snapshot (UTF-8 JSON, if any) and the transfers appended after it, in order.</summary>
-public sealed record StoredLedger(byte[]? Snapshot, IReadOnlyList<LedgerEntry> Entries);
+/// <summary>
+/// A ledger as stored: the latest snapshot (UTF-8 JSON, if any) and the transfers appended after it, in order;
+/// <paramref name="SnapshotThrough"/> is the entry number the snapshot covers (0 without one), <paramref name="LastEntryNo"/> the
+/// ledger's last entry number (0 for none).
+/// </summary>
+public sealed record StoredLedger(byte[]? Snapshot, IReadOnlyList<LedgerEntry> Entries, long SnapshotThrough = 0, long LastEntryNo = 0);
 
 /// <summary>Append-only storage of a seller ledger's transfers (the silo implements it over the database).</summary>
 public interface ILedgerStore
@@ -23,5 +27,11 @@ public interface ILedgerStore
     /// ledger's snapshot, unless the one stored already covers at least as many: a load then reads it and only the transfers
     /// appended after it. Answers whether it was stored.
     /// </summary>
+    /// <summary>
+    /// The transfers of one order (ids <c>{orderId}:...</c>) stored through entry <paramref name="throughEntryNo"/>, in the order
+    /// stored: what an archived order is taken back from.
+    /// </summary>
+    Task<IReadOnlyList<LedgerEntry>> LoadOrderAsync(string ledgerId, string orderId, long throughEntryNo, CancellationToken cancellationToken);
+
     Task<bool> SaveSnapshotAsync(string ledgerId, long throughEntryNo, DateTimeOffset takenAt, byte[] snapshot, CancellationToken cancellationToken);
 }

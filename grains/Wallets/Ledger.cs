@@ -263,6 +263,78 @@ public sealed class Ledger(Func<string, AccountGuard> guardOf)
         }
     }
 
+    /// <summary>
+    /// Drops a settled scope (an archived order): the transfers and pending transfers whose ids <paramref name="inScope"/> names,
+    /// fingerprints included, and <paramref name="accounts"/>, which must be at zero (nothing posted net, nothing pending) and every
+    /// pending transfer closed; otherwise nothing is dropped. Balances of every other account are untouched, so each currency
+    /// still sums to zero. What was dropped is taken back with <see cref="Adopt"/> from the stored transfers.
+    /// </summary>
+    public void Forget(Func<string, bool> inScope, IReadOnlyCollection<string> accounts)
+    {
+        foreach (var id in accounts)
+        {
+            if (_accounts.TryGetValue(id, out var a) && (a.Posted != 0 || a.DebitsPending != 0 || a.CreditsPending != 0))
+            {
+                throw new InvalidOperationException($"Account {id} still holds money ({a}); it is not dropped.");
+            }
+        }
+        var pendings = _pending.Where(p => inScope(p.Key)).ToArray();
+        if (pendings.FirstOrDefault(p => !p.Value.Closed) is { Key: { } open })
+        {
+            throw new InvalidOperationException($"Pending transfer {open} is still open; its scope is not dropped.");
+        }
+        foreach (var id in accounts)
+        {
+            _accounts.Remove(id);
+        }
+        foreach (var (id, _) in pendings)
+        {
+            _pending.Remove(id);
+        }
+        foreach (var id in _transfers.Keys.Where(inScope).ToArray())
+        {
+            _transfers.Remove(id);
+        }
+        foreach (var id in _earlier.Keys.Where(inScope).ToArray())
+        {
+            _earlier.Remove(id);
+        }
+    }
+
+    /// <summary>
+    /// Takes back a scope dropped by <see cref="Forget"/>: <paramref name="scope"/> is a ledger that applied that scope's stored
+    /// transfers alone; its transfers and pending transfers join this ledger, and of its accounts only <paramref name="accounts"/>
+    /// (the scope's own, whose balances come from its transfers alone). The shared accounts it touched already hold those
+    /// transfers here. Refused, changing nothing, if this ledger already knows one of the transfers or accounts.
+    /// </summary>
+    public void Adopt(Ledger scope, IReadOnlyCollection<string> accounts)
+    {
+        if (scope._transfers.Keys.FirstOrDefault(Contains) is { } known)
+        {
+            throw new InvalidOperationException($"Transfer {known} is already in the ledger; the scope is not taken back.");
+        }
+        if (accounts.FirstOrDefault(_accounts.ContainsKey) is { } existing)
+        {
+            throw new InvalidOperationException($"Account {existing} is already in the ledger; the scope is not taken back.");
+        }
+        foreach (var (id, t) in scope._transfers)
+        {
+            _transfers[id] = t;
+        }
+        foreach (var (id, p) in scope._pending)
+        {
+            _pending[id] = p;
+        }
+        foreach (var id in accounts)
+        {
+            if (scope._accounts.TryGetValue(id, out var a))
+            {
+                _accounts[id] = a with { Guard = guardOf(id) };
+                CheckInvariants(_accounts[id]);
+            }
+        }
+    }
+
     /// <summary>A stable 64-bit digest of a transfer (SHA-256 of its fields), the same on every machine and run.</summary>
     public static long Fingerprint(Transfer t)
     {

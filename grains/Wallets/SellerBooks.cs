@@ -16,10 +16,15 @@ public sealed record OrderStanding(string Currency, long Held, long? Released, l
 }
 
 /// <summary>What <see cref="SellerBooks.Snapshot"/> stores.</summary>
+/// <param name="ArchivedBefore">
+/// Orders created before this time may have been archived (<see cref="SellerBooks.Archive"/>): missing from these books, they are
+/// taken back from their stored transfers. Null: nothing was ever archived.
+/// </param>
 public sealed record SellerBooksImage(
     LedgerImage Ledger,
     IReadOnlyList<SellerBooksImage.OrderImage> Orders,
-    IReadOnlyList<SellerBooksImage.MaturingImage> Maturing)
+    IReadOnlyList<SellerBooksImage.MaturingImage> Maturing,
+    DateTimeOffset? ArchivedBefore = null)
 {
     public sealed record OrderImage(string OrderId, string Currency, string? HoldId, long? Released, long RefundedAfterRelease, string? SettledCurrency,
         IReadOnlyList<string> RefundIds);
@@ -36,6 +41,9 @@ public sealed record SellerBooksImage(
 /// negative: <c>psp:clearing|refunds|payouts|deposits:{cur}</c> and the FX clearing accounts <c>fx:conversion:{cur}</c>.</para>
 /// The state besides the ledger (open hold per order, amounts released and refunded, the maturing list) is derived from the
 /// transfers alone, so <see cref="Replay"/> of the stored transfers rebuilds exactly these books.
+/// <para>Settled orders are archived (<see cref="Archive"/>): a seller's books would otherwise keep every order it ever sold, in
+/// memory and in every snapshot. An archived order is taken back from its stored transfers (<see cref="Rehydrate"/>) before an
+/// operation on it, so archiving changes no answer, only what the books keep at hand.</para>
 /// </summary>
 public sealed class SellerBooks(IFxRates rates)
 {
@@ -47,6 +55,10 @@ public sealed class SellerBooks(IFxRates rates)
     private readonly Ledger _ledger = new(GuardOf);
     private readonly Dictionary<string, OrderMoney> _orders = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (Money Net, DateTimeOffset ReleasedAt)> _maturing = new(StringComparer.Ordinal);
+    private DateTimeOffset? _archivedBefore;
+
+    /// <summary>Books for taking one archived order back: its transfers replay alone, so no account is guarded.</summary>
+    private SellerBooks(IFxRates rates, Func<string, AccountGuard> guardOf) : this(rates) => _ledger = new Ledger(guardOf);
 
     private sealed class OrderMoney(string currency)
     {
@@ -63,6 +75,101 @@ public sealed class SellerBooks(IFxRates rates)
         public bool HasRefund(string refundId) => _refundIds?.Contains(refundId) == true;
 
         public void AddRefund(string refundId) => (_refundIds ??= new(StringComparer.Ordinal)).Add(refundId);
+    }
+
+    /// <summary>
+    /// The order a transfer belongs to: the id's first part (<c>{order}:escrow</c>, <c>{order}:refund:{refund}:void</c>, ...), or
+    /// null for the seller's own withdrawals and deposits.
+    /// </summary>
+    public static string? OrderOf(string transferId)
+    {
+        var colon = transferId.IndexOf(':', StringComparison.Ordinal);
+        var first = colon < 0 ? transferId : transferId[..colon];
+        return first is "withdrawal" or "deposit" ? null : first;
+    }
+
+    /// <summary>When an order was created, read from its id (a ULID, minted with the business time); null for any other id.</summary>
+    public static DateTimeOffset? CreatedAt(string orderId) => orderId.Length == 26 && Ulid.TryParse(orderId, out var ulid) ? ulid.Time : null;
+
+    /// <summary>Orders created before this time may be archived (see <see cref="Archive"/>); null until the first is.</summary>
+    public DateTimeOffset? ArchivedBefore => _archivedBefore;
+
+    /// <summary>Orders held in memory (archived ones are not).</summary>
+    public int OrderCount => _orders.Count;
+
+    /// <summary>
+    /// Archives every order created before <paramref name="createdBefore"/> (by its ULID; orders with other ids are kept) whose
+    /// money is settled: nothing held in escrow, nothing waiting to mature, its escrow account at zero. Its escrow account, its
+    /// transfers (or their fingerprints) and its standing leave memory; balances of every other account, and so every total, stay
+    /// as they are. Orders in <paramref name="except"/> are kept (the grain passes those whose transfers are not stored yet: an
+    /// archived order is taken back from storage). Answers how many were archived.
+    /// </summary>
+    public int Archive(DateTimeOffset createdBefore, IReadOnlySet<string>? except = null)
+    {
+        var archived = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (orderId, order) in _orders)
+        {
+            if (order.HoldId is null && CreatedAt(orderId) < createdBefore && except?.Contains(orderId) != true && !_maturing.ContainsKey(orderId)
+                && _ledger.Balance(Escrow(orderId)) is null or { Posted: 0, DebitsPending: 0, CreditsPending: 0 })
+            {
+                archived.Add(orderId);
+            }
+        }
+        if (archived.Count == 0)
+        {
+            return 0;
+        }
+        var byPrefix = archived.GetAlternateLookup<ReadOnlySpan<char>>();
+        _ledger.Forget(id => id.IndexOf(':', StringComparison.Ordinal) is > 0 and var colon && byPrefix.Contains(id.AsSpan(0, colon)),
+            archived.Select(Escrow).ToArray());
+        foreach (var orderId in archived)
+        {
+            _orders.Remove(orderId);
+        }
+        if (_archivedBefore is null || createdBefore > _archivedBefore)
+        {
+            _archivedBefore = createdBefore;
+        }
+        return archived.Count;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="orderId"/> may be an archived order: these books do not hold it, and it was created before the
+    /// latest archiving's cut-off. Such an order is taken back with <see cref="Rehydrate"/> before any operation on it.
+    /// </summary>
+    public bool MayBeArchived(string orderId) =>
+        _archivedBefore is { } before && !_orders.ContainsKey(orderId) && CreatedAt(orderId) < before;
+
+    /// <summary>
+    /// Takes an archived order back from its stored transfers (<paramref name="history"/>, in the order stored; none: it was never
+    /// in these books). They are replayed alone, and only what is the order's own joins these books (its standing, escrow account,
+    /// transfers): the shared accounts hold them already.
+    /// </summary>
+    public void Rehydrate(string orderId, IReadOnlyList<LedgerEntry> history)
+    {
+        if (!MayBeArchived(orderId))
+        {
+            throw new InvalidOperationException($"Order {orderId} is not archived in these books; it is not taken back.");
+        }
+        var scope = new SellerBooks(rates, _ => AccountGuard.Open);
+        foreach (var (transfer, at) in history)
+        {
+            if (OrderOf(transfer.TransferId) != orderId)
+            {
+                throw new ArgumentException($"Transfer {transfer.TransferId} is not order {orderId}'s.", nameof(history));
+            }
+            scope.Replay(transfer, at);
+        }
+        if (!scope._orders.TryGetValue(orderId, out var order))
+        {
+            return;
+        }
+        if (scope._maturing.Count > 0 || order.HoldId is not null)
+        {
+            throw new InvalidOperationException($"Order {orderId}'s stored transfers leave money held or maturing: it cannot have been archived.");
+        }
+        _ledger.Adopt(scope._ledger, [Escrow(orderId)]);
+        _orders[orderId] = order;
     }
 
     /// <summary>Clearing accounts mirror the outside world and may go negative; everything else holds someone's money.</summary>
@@ -112,7 +219,8 @@ public sealed class SellerBooks(IFxRates rates)
         _ledger.CaptureState(),
         _orders.Select(o => new SellerBooksImage.OrderImage(o.Key, o.Value.Currency, o.Value.HoldId, o.Value.Released, o.Value.RefundedAfterRelease,
             o.Value.SettledCurrency, o.Value.RefundIds.Count == 0 ? [] : [.. o.Value.RefundIds])).ToArray(),
-        _maturing.Select(m => new SellerBooksImage.MaturingImage(m.Key, m.Value.Net, m.Value.ReleasedAt)).ToArray());
+        _maturing.Select(m => new SellerBooksImage.MaturingImage(m.Key, m.Value.Net, m.Value.ReleasedAt)).ToArray(),
+        _archivedBefore);
 
     /// <summary>Books from a <see cref="Snapshot"/>; the transfers stored after it are then <see cref="Replay"/>ed.</summary>
     public static SellerBooks Restore(IFxRates rates, ReadOnlySpan<byte> snapshot)
@@ -136,6 +244,7 @@ public sealed class SellerBooks(IFxRates rates)
         {
             books._maturing[m.OrderId] = (m.Net, m.ReleasedAt);
         }
+        books._archivedBefore = image.ArchivedBefore;
         return books;
     }
 
@@ -442,12 +551,15 @@ public sealed class SellerBooksCapture
     private readonly LedgerCapture _ledger;
     private readonly SellerBooksImage.OrderImage[] _orders;
     private readonly SellerBooksImage.MaturingImage[] _maturing;
+    private readonly DateTimeOffset? _archivedBefore;
 
-    internal SellerBooksCapture(LedgerCapture ledger, SellerBooksImage.OrderImage[] orders, SellerBooksImage.MaturingImage[] maturing)
+    internal SellerBooksCapture(LedgerCapture ledger, SellerBooksImage.OrderImage[] orders, SellerBooksImage.MaturingImage[] maturing,
+        DateTimeOffset? archivedBefore)
     {
         _ledger = ledger;
         _orders = orders;
         _maturing = maturing;
+        _archivedBefore = archivedBefore;
     }
 
     /// <summary>UTF-8 JSON, every list in a stable order, so the same books always make the same bytes.</summary>
@@ -457,6 +569,6 @@ public sealed class SellerBooksCapture
         Array.Sort(orders, (a, b) => string.CompareOrdinal(a.OrderId, b.OrderId));
         var maturing = _maturing.ToArray();
         Array.Sort(maturing, (a, b) => string.CompareOrdinal(a.OrderId, b.OrderId));
-        return System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new SellerBooksImage(_ledger.ToImage(), orders, maturing), SellerBooks.SnapshotJson);
+        return System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new SellerBooksImage(_ledger.ToImage(), orders, maturing, _archivedBefore), SellerBooks.SnapshotJson);
     }
 }

@@ -11,6 +11,10 @@ namespace Orleans.Trade.Wallets;
 /// with its transfers and, once the transfers are stored, encodes and stores that copy as the ledger's snapshot off the write
 /// path: a flash sale's seller holds an escrow per order, and encoding those books inside the write held every payment of the
 /// seller for as long as it took. Activation restores the latest snapshot and replays the transfers stored after it.
+/// <para>Settled orders older than <see cref="SettlementOptions.LedgerArchiveOrdersAfter"/> are archived (<see cref="SellerBooks.Archive"/>)
+/// at activation and then once per <see cref="SettlementOptions.LedgerArchivePassEvery"/>, only ever orders whose transfers are all
+/// stored, and the next snapshot leaves them out; an operation on an archived order first takes it back from its stored transfers.
+/// So a seller's books hold its open orders and recent ones, not every order it ever sold.</para>
 /// </summary>
 [Reentrant]
 public sealed class SellerLedgerGrain(
@@ -27,6 +31,11 @@ public sealed class SellerLedgerGrain(
     private int _sinceSnapshot;
     /// <summary>The snapshot being encoded and stored, if any; one at a time.</summary>
     private Task? _snapshotting;
+    /// <summary>Orders were archived since the last snapshot: the next write stores one without them.</summary>
+    private bool _snapshotWanted;
+    /// <summary>The ledger's last stored entry number: what the books in memory cover when no write is pending.</summary>
+    private long _lastEntryNo;
+    private DateTimeOffset _nextArchivePass;
     private GroupCommit? _commit;
 
     private string SellerId => this.GetPrimaryKeyString();
@@ -49,11 +58,75 @@ public sealed class SellerLedgerGrain(
         {
             _books = SellerBooks.Restore(fxRates, snapshot);
         }
+        // A transfer stored after the snapshot may be of an order the snapshot had archived (a late refund): the order is taken
+        // back first, from its transfers the snapshot covers.
+        var archived = stored.Entries.Select(e => SellerBooks.OrderOf(e.Transfer.TransferId)).OfType<string>()
+            .Distinct(StringComparer.Ordinal).Where(_books.MayBeArchived).ToArray();
+        foreach (var orderId in archived)
+        {
+            _books.Rehydrate(orderId, await store.LoadOrderAsync(SellerId, orderId, stored.SnapshotThrough, cancellationToken));
+        }
         foreach (var (transfer, at) in stored.Entries)
         {
             _books.Replay(transfer, at);
         }
         _sinceSnapshot = stored.Entries.Count;
+        _lastEntryNo = stored.LastEntryNo;
+        ArchiveWhileIdle();
+    }
+
+    private bool ArchivePassDue => clock.GetUtcNow() >= _nextArchivePass;
+
+    /// <summary>
+    /// Archives settled orders (see <see cref="SellerBooks.Archive"/>), keeping <paramref name="except"/>: orders
+    /// with transfers not stored yet. Answers how many were archived.
+    /// </summary>
+    private int ArchiveSettledOrders(IReadOnlySet<string>? except)
+    {
+        var now = clock.GetUtcNow();
+        _nextArchivePass = now + settlement.Value.LedgerArchivePassEvery;
+        var archived = _books.Archive(now - settlement.Value.LedgerArchiveOrdersAfter, except);
+        if (archived > 0)
+        {
+            _snapshotWanted = true;
+            logger.LogInformation("Seller {SellerId}'s ledger archived {Archived} settled orders; {Kept} stay in memory", SellerId, archived, _books.OrderCount);
+        }
+        return archived;
+    }
+
+    /// <summary>
+    /// With no write pending the books are exactly the stored transfers, so an archiving pass may run now and its snapshot be
+    /// stored at once (otherwise the next write does both).
+    /// </summary>
+    private void ArchiveWhileIdle()
+    {
+        // A failed write leaves the books ahead of storage (the activation is being dropped): nothing of them may be stored.
+        if (!ArchivePassDue || _unwritten.Count > 0 || _commit is { IsIdle: false } or { IsFailed: true }
+            || ArchiveSettledOrders(except: null) == 0 || _snapshotting is { IsCompleted: false })
+        {
+            return;
+        }
+        _snapshotWanted = false;
+        _snapshotting = StoreSnapshot(_books.CaptureState(), _lastEntryNo, _sinceSnapshot);
+        _sinceSnapshot = 0;
+    }
+
+    /// <summary>
+    /// Takes an archived order back from its stored transfers before an operation on it. Its transfers are all stored (only such
+    /// orders are archived, and nothing is done to an archived order before it is back); a call for the same order that took it
+    /// back meanwhile leaves nothing to do.
+    /// </summary>
+    private async Task TakeBackIfArchived(string orderId)
+    {
+        if (!_books.MayBeArchived(orderId))
+        {
+            return;
+        }
+        var history = await store.LoadOrderAsync(SellerId, orderId, long.MaxValue, CancellationToken.None);
+        if (_books.MayBeArchived(orderId))
+        {
+            _books.Rehydrate(orderId, history);
+        }
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
@@ -62,6 +135,7 @@ public sealed class SellerLedgerGrain(
         {
             return;
         }
+        ArchiveWhileIdle();
         if (_books.Maturing.Count == 0)
         {
             if (await this.GetReminder(MaturityReminder) is { } reminder)
@@ -87,10 +161,15 @@ public sealed class SellerLedgerGrain(
         return result;
     }
 
-    public Task HoldInEscrow(string orderId, Money amount) => Store(() => _books.HoldInEscrow(orderId, amount));
+    public async Task HoldInEscrow(string orderId, Money amount)
+    {
+        await TakeBackIfArchived(orderId);
+        await Store(() => _books.HoldInEscrow(orderId, amount));
+    }
 
     public async Task ReleaseEscrow(EscrowRelease r)
     {
+        await TakeBackIfArchived(r.OrderId);
         var settlementCurrency = (await Account.Settlement()).Currency; // read before the turn's in-memory step
         await Store(() => _books.ReleaseEscrow(r, settlementCurrency, clock.GetUtcNow()));
         if (_books.Maturing.Count > 0)
@@ -100,10 +179,12 @@ public sealed class SellerLedgerGrain(
         }
     }
 
+    /// <summary>An archived order holds nothing in escrow, so voiding it is a no-op without taking it back.</summary>
     public Task VoidEscrow(string orderId) => Store(() => _books.VoidEscrow(orderId));
 
     public async Task<LedgerRefundResult> Refund(LedgerRefund refund)
     {
+        await TakeBackIfArchived(refund.OrderId);
         var settlementCurrency = (await Account.Settlement()).Currency;
         var result = LedgerRefundResult.ExceedsPaid;
         await Store(() =>
@@ -155,12 +236,22 @@ public sealed class SellerLedgerGrain(
     {
         var entries = _unwritten.ToArray();
         _unwritten.Clear();
+        // Every earlier write is stored: of all orders, only those of these entries have transfers not stored yet.
+        if (ArchivePassDue)
+        {
+            ArchiveSettledOrders(entries.Select(e => SellerBooks.OrderOf(e.Transfer.TransferId)).OfType<string>().ToHashSet(StringComparer.Ordinal));
+        }
         // Copied before the await: the books now are exactly the stored transfers plus these entries.
         var capture = _snapshotting is not { IsCompleted: false }
-            && SellerBooks.SnapshotDue(_sinceSnapshot + entries.Length, _books.Size, settlement.Value.LedgerSnapshotEveryTransfers)
+            && (_snapshotWanted || SellerBooks.SnapshotDue(_sinceSnapshot + entries.Length, _books.Size, settlement.Value.LedgerSnapshotEveryTransfers))
             ? _books.CaptureState()
             : null;
+        if (capture is not null)
+        {
+            _snapshotWanted = false;
+        }
         var lastEntryNo = await store.AppendAsync(SellerId, entries, CancellationToken.None);
+        _lastEntryNo = lastEntryNo;
         _sinceSnapshot += entries.Length;
         if (capture is not null)
         {

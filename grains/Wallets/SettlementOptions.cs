@@ -25,6 +25,17 @@ public sealed class SettlementOptions
     /// </summary>
     public int LedgerSnapshotEveryTransfers { get; set; } = 1_000;
 
+    /// <summary>
+    /// A seller ledger archives an order this long after its creation once its money is settled (released and matured, or voided,
+    /// or refunded in full before release): the order leaves the books in memory and their snapshots, and is taken back from its
+    /// stored transfers if anything happens to it later (a late refund), so this sets what a ledger keeps at hand, not what it
+    /// allows.
+    /// </summary>
+    public TimeSpan LedgerArchiveOrdersAfter { get; set; } = TimeSpan.FromDays(90);
+
+    /// <summary>How often, in business time, a seller ledger looks for orders to archive (at activation, then on its maturity checks).</summary>
+    public TimeSpan LedgerArchivePassEvery { get; set; } = TimeSpan.FromDays(1);
+
     public int RateFor(string? category) =>
         category is not null && CategoryCommissionRateBps.TryGetValue(category, out var rate) ? rate : DefaultCommissionRateBps;
 }

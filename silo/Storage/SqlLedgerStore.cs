@@ -25,18 +25,40 @@ public sealed class SqlLedgerStore(TradeDatabase database) : ILedgerStore, Orlea
             }
         }
         await using var transfers = await connection.Command(
-                "SELECT transfer_id, kind, debit_account, credit_account, amount_minor, currency, pending_id, created_at FROM ledger_transfers " +
-                "WHERE ledger_id = @ledger AND entry_no > @after ORDER BY entry_no")
+                $"SELECT {EntryColumns}, entry_no FROM ledger_transfers WHERE ledger_id = @ledger AND entry_no > @after ORDER BY entry_no")
             .With("ledger", ledgerId).With("after", after).ExecuteReaderAsync(cancellationToken);
         var entries = new List<LedgerEntry>();
+        var last = after;
         while (await transfers.ReadAsync(cancellationToken))
         {
-            entries.Add(new LedgerEntry(new Transfer(transfers.GetString(0), Enum.Parse<TransferKind>(transfers.GetString(1)), transfers.GetString(2),
-                transfers.GetString(3), transfers.GetInt64(4), transfers.GetString(5).Trim(), transfers.IsDBNull(6) ? null : transfers.GetString(6)),
-                TradeDatabase.FromDb(transfers.GetValue(7))));
+            entries.Add(ReadEntry(transfers));
+            last = transfers.GetInt64(8);
         }
-        return new StoredLedger(snapshot, entries);
+        return new StoredLedger(snapshot, entries, after, last);
     }
+
+    public async Task<IReadOnlyList<LedgerEntry>> LoadOrderAsync(string ledgerId, string orderId, long throughEntryNo, CancellationToken cancellationToken)
+    {
+        // The order's ids are '{order}:...': in byte order (migration 0019 on PostgreSQL, SQLite's own) a range of the key.
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var reader = await connection.Command(
+                $"SELECT {EntryColumns} FROM ledger_transfers " +
+                "WHERE ledger_id = @ledger AND transfer_id >= @from AND transfer_id < @to AND entry_no <= @through ORDER BY entry_no")
+            .With("ledger", ledgerId).With("from", orderId + ":").With("to", orderId + ";").With("through", throughEntryNo)
+            .ExecuteReaderAsync(cancellationToken);
+        var entries = new List<LedgerEntry>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            entries.Add(ReadEntry(reader));
+        }
+        return entries;
+    }
+
+    private const string EntryColumns = "transfer_id, kind, debit_account, credit_account, amount_minor, currency, pending_id, created_at";
+
+    private static LedgerEntry ReadEntry(System.Data.Common.DbDataReader row) =>
+        new(new Transfer(row.GetString(0), Enum.Parse<TransferKind>(row.GetString(1)), row.GetString(2), row.GetString(3), row.GetInt64(4),
+            row.GetString(5).Trim(), row.IsDBNull(6) ? null : row.GetString(6)), TradeDatabase.FromDb(row.GetValue(7)));
 
     public async Task<long> AppendAsync(string ledgerId, IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken)
     {

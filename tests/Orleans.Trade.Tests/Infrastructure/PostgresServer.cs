@@ -15,13 +15,18 @@ public static class PostgresServer
 
     public static string AdminConnectionString => Admin.Value;
 
-    public static async Task<string> CreateDatabaseAsync(string prefix)
+    /// <summary>
+    /// Creates a database; <paramref name="icuLocale"/> (e.g. <c>en-US</c>) makes its default collation that ICU locale's, as a
+    /// production server's often is, instead of the test server's byte order.
+    /// </summary>
+    public static async Task<string> CreateDatabaseAsync(string prefix, string? icuLocale = null)
     {
         var name = $"{prefix}_{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 13, 60)].ToLowerInvariant();
+        var options = icuLocale is null ? "" : $" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '{icuLocale}' LOCALE 'C.utf8'";
         await using (var connection = new NpgsqlConnection(AdminConnectionString))
         {
             await connection.OpenAsync();
-            await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+            await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"{options}", connection);
             await command.ExecuteNonQueryAsync();
         }
         return new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name }.ConnectionString;

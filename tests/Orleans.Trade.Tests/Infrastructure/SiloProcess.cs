@@ -8,6 +8,16 @@ public sealed record SiloStorage(string Provider, string Target)
 {
     public static SiloStorage Postgres(string connectionString) => new("postgres", connectionString);
     public static SiloStorage Sqlite(string path) => new("sqlite", path);
+
+    /// <summary>An open connection to the silo's database, for a test to look at what was stored.</summary>
+    public async Task<System.Data.Common.DbConnection> OpenAsync()
+    {
+        System.Data.Common.DbConnection connection = Provider == "postgres"
+            ? new Npgsql.NpgsqlConnection(Target)
+            : new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Target}");
+        await connection.OpenAsync();
+        return connection;
+    }
 }
 
 /// <summary>

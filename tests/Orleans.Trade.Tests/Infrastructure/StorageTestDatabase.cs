@@ -27,9 +27,11 @@ public static class StorageTestDatabase
         IReadOnlyDictionary<string, string?>? settings = null)
     {
         var all = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>()) { ["Storage:Provider"] = provider };
-        if (provider == "postgres")
+        if (provider is "postgres" or "postgres-icu")
         {
-            all["ConnectionStrings:Trade"] = await PostgresServer.CreateDatabaseAsync(name);
+            // postgres-icu: a database whose default collation is ICU en-US (linguistic order), as on many production servers.
+            all["Storage:Provider"] = "postgres";
+            all["ConnectionStrings:Trade"] = await PostgresServer.CreateDatabaseAsync(name, provider == "postgres-icu" ? "en-US" : null);
         }
         else
         {

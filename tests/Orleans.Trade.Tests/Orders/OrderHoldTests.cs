@@ -38,7 +38,7 @@ public sealed class OrderHoldTests
         await shop.WarehousesAsync();
         var sellerId = OrderTestShop.NewId("seller");
         var sku = await shop.SkuAsync(sellerId, stock: [("wh-de", 5)]);
-        using var client = await ClientOf(silo);
+        using var client = await SiloClients.ConnectAsync(silo);
         var grains = client.Services.GetRequiredService<IClusterClient>();
         var address = new ShippingAddress("Anna Schmidt", "Invalidenstr. 1", null, "Berlin", null, "10115", "DE", "+49 30 1234567");
         OrderPlacement Placement(string orderId, long quantity) => new(orderId, "chk-" + orderId, "buyer-1", sellerId, "EUR", address,
@@ -80,7 +80,7 @@ public sealed class OrderHoldTests
         var sellerId = OrderTestShop.NewId("seller");
         var sku = await shop.SkuAsync(sellerId, stock: [("wh-de", 10)]);
 
-        using var client = await ClientOf(silo);
+        using var client = await SiloClients.ConnectAsync(silo);
         var grains = client.Services.GetRequiredService<IClusterClient>();
         var address = new ShippingAddress("Anna Schmidt", "Invalidenstr. 1", null, "Berlin", null, "10115", "DE", "+49 30 1234567");
         OrderPlacement Placement(string orderId, long quantity) => new(orderId, "chk-" + orderId, "buyer-1", sellerId, "EUR", address,
@@ -146,38 +146,9 @@ public sealed class OrderHoldTests
         }
     }
 
-    private static async Task<IHost> ClientOf(SiloProcess silo)
-    {
-        var host = Host.CreateDefaultBuilder()
-            .UseOrleansClient(client =>
-            {
-                if (silo.Storage.Provider == "postgres")
-                {
-                    client.UseAdoNetClustering(o => { o.Invariant = "Npgsql"; o.ConnectionString = silo.Storage.Target; })
-                        .Configure<ClusterOptions>(o => { o.ClusterId = silo.ClusterId; o.ServiceId = silo.ClusterId; });
-                }
-                else
-                {
-                    client.UseLocalhostClustering(silo.GatewayPort, silo.ClusterId, silo.ClusterId);
-                }
-            })
-            .Build();
-        await host.StartAsync();
-        return host;
-    }
-
-    private static async Task<System.Data.Common.DbConnection> Open(SiloStorage storage)
-    {
-        System.Data.Common.DbConnection connection = storage.Provider == "postgres"
-            ? new NpgsqlConnection(storage.Target)
-            : new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={storage.Target}");
-        await connection.OpenAsync();
-        return connection;
-    }
-
     private static async Task<object?> Scalar(SiloStorage storage, string sql, string name, string value)
     {
-        await using var connection = await Open(storage);
+        await using var connection = await storage.OpenAsync();
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
         var parameter = command.CreateParameter();
@@ -190,7 +161,7 @@ public sealed class OrderHoldTests
     /// <summary>Reservation id → whether its hold is still tentative, for the SKU's stored reservations.</summary>
     private static async Task<Dictionary<string, bool>> Holds(SiloStorage storage, string sku)
     {
-        await using var connection = await Open(storage);
+        await using var connection = await storage.OpenAsync();
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT reservation_id, hold_until IS NOT NULL FROM sku_reservations WHERE sku_id = @sku";
         var parameter = command.CreateParameter();

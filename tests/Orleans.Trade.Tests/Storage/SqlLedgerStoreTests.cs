@@ -6,24 +6,17 @@ using Orleans.Trade.Wallets;
 
 namespace Orleans.Trade.Tests.Storage;
 
-/// <summary>The ledger store on both providers: many transfers per append, in order, retries skipped, snapshots cut the replay.</summary>
+/// <summary>
+/// The ledger store on both providers: many transfers per append, in order, retries skipped, snapshots cut the replay; one
+/// order's transfers read back alone (also on a PostgreSQL database with an ICU en-US default collation).
+/// </summary>
 public sealed class SqlLedgerStoreTests
 {
     public static TheoryData<string> Providers => new() { "postgres", "sqlite" };
 
     private static async Task<(SqlLedgerStore Store, TradeDatabase Database)> Open(string provider)
     {
-        var settings = new Dictionary<string, string?> { ["Storage:Provider"] = provider };
-        if (provider == "postgres")
-        {
-            settings["ConnectionStrings:Trade"] = await PostgresServer.CreateDatabaseAsync("ledgerstore");
-        }
-        else
-        {
-            settings["Storage:SqlitePath"] = Path.Combine(Path.GetTempPath(), $"ledgerstore-{Guid.NewGuid():N}.db");
-        }
-        var database = TradeDatabase.FromConfiguration(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
-        await new SchemaMigrator(database, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
+        var (database, _) = await StorageTestDatabase.OpenAsync(provider, "ledgerstore");
         return (new SqlLedgerStore(database), database);
     }
 
@@ -105,5 +98,61 @@ public sealed class SqlLedgerStoreTests
 
         var loaded = await new SqlLedgerStore(database).LoadAsync("ledger-old", CancellationToken.None);
         Assert.Equal("{\"seller\":\"Zoë €\"}"u8.ToArray(), loaded.Snapshot);
+    }
+
+    public static TheoryData<string> ProvidersAndCollations => new() { "postgres", "postgres-icu", "sqlite" };
+
+    private static LedgerEntry OrderEntry(string id, int minute, TransferKind kind = TransferKind.Posted, string? pending = null) =>
+        new(new Transfer(id, kind, "psp:clearing:USD", $"escrow:{id.Split(':')[0]}", 100 + minute, "USD", pending), T0.AddMinutes(minute));
+
+    [Theory]
+    [MemberData(nameof(ProvidersAndCollations))]
+    public async Task An_orders_transfers_are_read_back_alone_in_the_order_stored_through_a_given_entry(string provider)
+    {
+        var (store, database) = await Open(provider);
+        await using var _ = database;
+        const string ledger = "seller-1";
+        // Neighbours of "ord-1" in every order a collation might use: a prefix of it, ids it is a prefix of, other case,
+        // punctuation that linguistic collations weigh less than letters.
+        LedgerEntry[] first =
+        [
+            OrderEntry("ord-1:escrow", 0, TransferKind.Pending),
+            OrderEntry("ord-10:escrow", 1, TransferKind.Pending),
+            OrderEntry("ord-1-2:escrow", 2, TransferKind.Pending),
+            OrderEntry("ord:escrow", 3, TransferKind.Pending),
+            OrderEntry("ORD-1:escrow", 4, TransferKind.Pending),
+            OrderEntry("ord-1a:escrow", 5, TransferKind.Pending),
+            OrderEntry("ord-1;x:escrow", 6, TransferKind.Pending),
+        ];
+        var throughFirst = await store.AppendAsync(ledger, first, CancellationToken.None);
+        LedgerEntry[] second =
+        [
+            OrderEntry("deposit:d1", 10),
+            OrderEntry("ord-1:escrow-post", 11, TransferKind.PostPending, "ord-1:escrow"),
+            OrderEntry("ord-10:escrow-post", 12, TransferKind.PostPending, "ord-10:escrow"),
+            OrderEntry("ord-1:commission", 13),
+            OrderEntry("ord-1:refund:r1:available", 14),
+        ];
+        var last = await store.AppendAsync(ledger, second, CancellationToken.None);
+        await store.AppendAsync("seller-2", [OrderEntry("ord-1:escrow", 20, TransferKind.Pending)], CancellationToken.None); // another seller's
+
+        var all = await store.LoadOrderAsync(ledger, "ord-1", long.MaxValue, CancellationToken.None);
+        var early = await store.LoadOrderAsync(ledger, "ord-1", throughFirst, CancellationToken.None);
+        var none = await store.LoadOrderAsync(ledger, "ord-2", long.MaxValue, CancellationToken.None);
+
+        Assert.Equal(new[] { first[0], second[1], second[3], second[4] }, all);
+        Assert.Equal(new[] { first[0] }, early);
+        Assert.Empty(none);
+        Assert.Equal(["ord-10:escrow", "ord-10:escrow-post"],
+            (await store.LoadOrderAsync(ledger, "ord-10", long.MaxValue, CancellationToken.None)).Select(e => e.Transfer.TransferId));
+        Assert.Equal(["ord-1;x:escrow"], (await store.LoadOrderAsync(ledger, "ord-1;x", long.MaxValue, CancellationToken.None)).Select(e => e.Transfer.TransferId));
+
+        // A load says what the snapshot covers and where the ledger ends.
+        var unsnapshotted = await store.LoadAsync(ledger, CancellationToken.None);
+        Assert.Equal((0L, last, first.Length + second.Length), (unsnapshotted.SnapshotThrough, unsnapshotted.LastEntryNo, unsnapshotted.Entries.Count));
+        Assert.True(await store.SaveSnapshotAsync(ledger, throughFirst, T0, "{}"u8.ToArray(), CancellationToken.None));
+        var loaded = await store.LoadAsync(ledger, CancellationToken.None);
+        Assert.Equal((throughFirst, last), (loaded.SnapshotThrough, loaded.LastEntryNo));
+        Assert.Equal(second, loaded.Entries);
     }
 }

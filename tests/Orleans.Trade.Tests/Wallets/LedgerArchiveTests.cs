@@ -1,0 +1,145 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Trade.Common;
+using Orleans.Trade.Tests.Infrastructure;
+using Orleans.Trade.Tests.Orders;
+using Orleans.Trade.Wallets;
+
+namespace Orleans.Trade.Tests.Wallets;
+
+/// <summary>
+/// A seller ledger archives its settled orders, on a silo process over PostgreSQL and over SQLite whose business clock the test
+/// moves, with an Orleans client calling the ledger as order grains do: settled orders leave the books (the ledger endpoint and
+/// the stored snapshot), open and recent ones stay, a late refund of an archived order takes it back from its stored transfers
+/// and books exactly as before, and after a kill the ledger comes back from a snapshot without the order plus that refund.
+/// </summary>
+public sealed class LedgerArchiveTests
+{
+    private static Money Usd(long minor) => new(minor, "USD");
+
+    private static Dictionary<string, (long Posted, long PendingIn, long PendingOut)> Accounts(JsonNode ledger) =>
+        ledger["accounts"]!.AsArray().ToDictionary(a => a!["accountId"]!.GetValue<string>(),
+            a => (a!["posted"]!.GetValue<long>(), a["pendingIn"]!.GetValue<long>(), a["pendingOut"]!.GetValue<long>()));
+
+    [Theory]
+    [InlineData("postgres")]
+    [InlineData("sqlite")]
+    public async Task Settled_orders_leave_the_books_and_a_late_refund_takes_one_back_also_after_a_restart(string provider)
+    {
+        var storage = provider == "postgres"
+            ? SiloStorage.Postgres(await PostgresServer.CreateDatabaseAsync("archive"))
+            : SiloStorage.Sqlite(Path.Combine(Path.GetTempPath(), "orleans-trade-tests", Guid.NewGuid().ToString("N"), "trade.db"));
+        await using var silo = await SiloProcess.StartAsync(storage, "archive-" + Guid.NewGuid().ToString("N")[..8], new Dictionary<string, string>
+        {
+            ["Clock__AllowTestControl"] = "true",
+            ["Settlement__MaturityCheckPeriod"] = "00:00:01",
+            ["Settlement__LedgerArchiveOrdersAfter"] = "30.00:00:00",
+            ["Settlement__LedgerArchivePassEvery"] = "00:00:00",
+        });
+        var shop = new OrderTestShop(silo);
+        var sellerId = OrderTestShop.NewId("s");
+        var seller = await shop.KeyAsync("seller", sellerId);
+        using var client = await SiloClients.ConnectAsync(silo);
+        var ledger = client.Services.GetRequiredService<IClusterClient>().GetGrain<ISellerLedgerGrain>(sellerId);
+        var (_, clock) = await shop.Admin.PostJsonAsync("/api/v1/admin/clock", new { advanceSeconds = 1 });
+        var now = clock!["now"]!.GetValue<DateTimeOffset>();
+        // Order ids are ULIDs minted at the order's creation: three orders from two months ago, one from now.
+        var settled = Ulid.NewUlid(now.AddDays(-60)).ToString();
+        var voided = Ulid.NewUlid(now.AddDays(-60).AddMinutes(1)).ToString();
+        var open = Ulid.NewUlid(now.AddDays(-60).AddMinutes(2)).ToString();
+        var recent = Ulid.NewUlid(now).ToString();
+        var release = new EscrowRelease(settled, Usd(800), Usd(0), Usd(0), null, Usd(9_200));
+        await ledger.HoldInEscrow(settled, Usd(10_000));
+        await ledger.HoldInEscrow(voided, Usd(5_000));
+        await ledger.HoldInEscrow(open, Usd(7_000));
+        await ledger.HoldInEscrow(recent, Usd(3_000));
+        await ledger.ReleaseEscrow(release);
+        await ledger.VoidEscrow(voided);
+        await ledger.VoidEscrow(recent);
+        Assert.Contains($"escrow:{settled}", Accounts((await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!).Keys);
+
+        // Past the seller's T+7: the release matures, and the settled and voided orders leave the books.
+        Assert.Equal(HttpStatusCode.OK, (await shop.Admin.PostJsonAsync("/api/v1/admin/clock", new { advanceSeconds = TimeSpan.FromDays(8).TotalSeconds })).Status);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        Dictionary<string, (long Posted, long PendingIn, long PendingOut)> books;
+        while ((books = Accounts((await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!)).ContainsKey($"escrow:{settled}"))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the settled order was not archived: {string.Join(", ", books.Keys)}");
+            await Task.Delay(250);
+        }
+        Assert.DoesNotContain($"escrow:{voided}", books.Keys);
+        Assert.Equal((0, 7_000, 0), books[$"escrow:{open}"]);
+        Assert.Equal((0, 0, 0), books[$"escrow:{recent}"]);   // settled, but younger than 30 days
+        Assert.Equal(9_200, books["seller:available:USD"].Posted);
+        Assert.Equal(800, books["platform:commission:USD"].Posted);
+        Assert.Equal(0, books.Values.Sum(a => a.Posted));
+        // The snapshot stored after archiving leaves the archived orders out and says from when orders may be archived.
+        var (snapshot, snapshotThrough) = await StoredSnapshot(storage, sellerId);
+        Assert.Contains("archivedBefore", snapshot);
+        Assert.DoesNotContain(settled, snapshot);
+        Assert.DoesNotContain(voided, snapshot);
+        Assert.Contains(open, snapshot);
+
+        // A late refund of the settled order: taken back from its transfers, charged to the seller's available balance.
+        Assert.Equal(LedgerRefundResult.Applied, await ledger.Refund(new LedgerRefund(settled, "late-1", Usd(2_000))));
+        Assert.Equal(LedgerRefundResult.AlreadyApplied, await ledger.Refund(new LedgerRefund(settled, "late-1", Usd(2_000))));
+        Assert.Equal(LedgerRefundResult.ExceedsPaid, await ledger.Refund(new LedgerRefund(settled, "late-5", Usd(8_001))));
+        Assert.Equal(LedgerRefundResult.ExceedsPaid, await ledger.Refund(new LedgerRefund(voided, "late-3", Usd(1))));
+        await ledger.ReleaseEscrow(release);                  // retries of what was done before archiving change nothing
+        await ledger.HoldInEscrow(settled, Usd(10_000));
+        await ledger.VoidEscrow(voided);
+        var refunded = Accounts((await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!);
+        Assert.Equal(7_200, refunded["seller:available:USD"].Posted);
+        Assert.Equal(2_000, refunded["psp:refunds:USD"].Posted);
+        Assert.Equal((0, 0, 0), refunded[$"escrow:{settled}"]);
+        Assert.Equal((0, 0, 0), refunded.GetValueOrDefault($"escrow:{voided}")); // taken back by its refund, which it refused
+        Assert.True(await LastEntryNo(storage, sellerId) > snapshotThrough, "the refund should be stored after the snapshot");
+
+        // After a crash the books come from that snapshot, the settled order taken back from the transfers it covers, then the
+        // refund replayed; the refund id is still known and a second refund takes what is left.
+        silo.Kill();
+        await silo.StartAsync();
+        var restarted = Accounts((await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!);
+        // The same balances; settled orders' zero escrow accounts come and go with archiving.
+        static IEnumerable<KeyValuePair<string, (long, long, long)>> Holding(Dictionary<string, (long Posted, long PendingIn, long PendingOut)> accounts) =>
+            accounts.Where(a => !(a.Key.StartsWith("escrow:", StringComparison.Ordinal) && a.Value == (0, 0, 0)))
+                .Select(a => KeyValuePair.Create(a.Key, (a.Value.Posted, a.Value.PendingIn, a.Value.PendingOut))).OrderBy(a => a.Key, StringComparer.Ordinal);
+        Assert.Equal(Holding(refunded), Holding(restarted));
+        Assert.DoesNotContain($"escrow:{settled}", restarted.Keys); // archived again at activation
+        using var again = await SiloClients.ConnectAsync(silo);
+        ledger = again.Services.GetRequiredService<IClusterClient>().GetGrain<ISellerLedgerGrain>(sellerId);
+        Assert.Equal(LedgerRefundResult.AlreadyApplied, await ledger.Refund(new LedgerRefund(settled, "late-1", Usd(2_000))));
+        Assert.Equal(LedgerRefundResult.Applied, await ledger.Refund(new LedgerRefund(settled, "late-2", Usd(7_000))));
+        Assert.Equal(LedgerRefundResult.ExceedsPaid, await ledger.Refund(new LedgerRefund(settled, "late-4", Usd(1_001))));
+        var final = Accounts((await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!);
+        Assert.Equal(200, final["seller:available:USD"].Posted);
+        Assert.Equal(9_000, final["psp:refunds:USD"].Posted);
+    }
+
+    private static async Task<(string Body, long Through)> StoredSnapshot(SiloStorage storage, string sellerId)
+    {
+        await using var connection = await storage.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT body, through_entry_no FROM ledger_snapshots WHERE ledger_id = @ledger";
+        var ledger = command.CreateParameter();
+        ledger.ParameterName = "ledger";
+        ledger.Value = sellerId;
+        command.Parameters.Add(ledger);
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync(), "no snapshot was stored");
+        return (System.Text.Encoding.UTF8.GetString((byte[])reader.GetValue(0)), Convert.ToInt64(reader.GetValue(1)));
+    }
+
+    private static async Task<long> LastEntryNo(SiloStorage storage, string sellerId)
+    {
+        await using var connection = await storage.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT MAX(entry_no) FROM ledger_transfers WHERE ledger_id = @ledger";
+        var ledger = command.CreateParameter();
+        ledger.ParameterName = "ledger";
+        ledger.Value = sellerId;
+        command.Parameters.Add(ledger);
+        return Convert.ToInt64(await command.ExecuteScalarAsync());
+    }
+}
