@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Builder;
@@ -10,7 +11,20 @@ using Orleans.Trade.Wallets;
 
 namespace Orleans.Trade.Api.Wallets;
 
-public sealed record SellerLedgerResponse(string SellerId, IReadOnlyList<LedgerAccountView> Accounts);
+public sealed record SellerLedgerResponse(
+    string SellerId,
+    [property: Description("Every account of the seller's books but the order escrows, and one page of escrow accounts; by id.")]
+    IReadOnlyList<LedgerAccountView> Accounts,
+    [property: Description("All escrow accounts in the books, counted and summed, and the cursor of their next page.")]
+    EscrowSummary Escrow);
+
+public sealed record EscrowSummary(
+    [property: Description("Escrow accounts in the books: one per order with money held, and per settled order not yet archived.")]
+    int Accounts,
+    [property: Description("What the escrows hold, per currency, and for how many orders.")]
+    IReadOnlyList<EscrowHeld> Held,
+    [property: Description("Pass as escrowCursor for the next page of escrow accounts; null on the last page.")]
+    string? NextCursor);
 
 /// <summary>Either or both: the settlement cycle T+N and the ISO 4217 currency the seller's net is converted into at release.</summary>
 public sealed record SettlementRequest(int? CycleDays, string? Currency);
@@ -282,7 +296,16 @@ public static class WalletsApi
         };
     }
 
-    public static async Task<Results<Ok<SellerLedgerResponse>, ProblemHttpResult>> GetLedger(string sellerId, ClaimsPrincipal user, IGrainFactory grains)
+    private const int MaxEscrowPage = 1_000;
+
+    /// <summary>
+    /// The seller's balances; order escrows come a page at a time (<paramref name="escrowLimit"/>, default 100, at most 1,000,
+    /// after <paramref name="escrowCursor"/>), with their count and total held per currency.
+    /// </summary>
+    public static async Task<Results<Ok<SellerLedgerResponse>, ValidationProblem, ProblemHttpResult>> GetLedger(string sellerId, ClaimsPrincipal user,
+        IGrainFactory grains,
+        [Description("The escrow.nextCursor of the previous page; absent for the first.")] string? escrowCursor = null,
+        [Description("Escrow accounts per page, 1 to 1,000.")] int escrowLimit = 100)
     {
         var caller = Caller.From(user);
         if (!(caller.Role is Roles.Admin or Roles.Analyst || (caller.Role is Roles.Seller or Roles.Erp && caller.Subject == sellerId)))
@@ -293,6 +316,17 @@ public static class WalletsApi
         {
             return Problems.NotFound($"Seller '{sellerId}' has no ledger.");
         }
-        return TypedResults.Ok(new SellerLedgerResponse(sellerId, await grains.GetGrain<ISellerLedgerGrain>(sellerId).Balances()));
+        var v = new Validation();
+        v.Range("escrowLimit", escrowLimit, 1, MaxEscrowPage);
+        if (escrowCursor is not null && !(escrowCursor.StartsWith("escrow:", StringComparison.Ordinal) && Ids.IsValid(escrowCursor["escrow:".Length..])))
+        {
+            v.Add("escrowCursor", "escrowCursor must be the escrow.nextCursor of a previous page.");
+        }
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+        var view = await grains.GetGrain<ISellerLedgerGrain>(sellerId).View(escrowCursor, escrowLimit);
+        return TypedResults.Ok(new SellerLedgerResponse(sellerId, view.Accounts, new EscrowSummary(view.EscrowAccounts, view.Held, view.NextEscrowCursor)));
     }
 }

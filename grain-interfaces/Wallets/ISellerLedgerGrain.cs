@@ -11,6 +11,25 @@ public sealed record LedgerAccountView(
     [property: Id(3)] long PendingIn,
     [property: Id(4)] long PendingOut);
 
+/// <summary>What a seller's escrow accounts hold in one currency, and for how many orders.</summary>
+[GenerateSerializer, Immutable]
+public sealed record EscrowHeld(
+    [property: Id(0)] string Currency,
+    [property: Id(1)] long AmountMinor,
+    [property: Id(2)] int Orders);
+
+/// <summary>
+/// A seller's ledger as the API shows it: every account but the order escrows, one page of escrow accounts (see
+/// <see cref="ISellerLedgerGrain.View"/>), how many escrow accounts the books hold, what they hold per currency, and the cursor
+/// of the next page of escrows (null on the last).
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record SellerLedgerView(
+    [property: Id(0)] IReadOnlyList<LedgerAccountView> Accounts,
+    [property: Id(1)] int EscrowAccounts,
+    [property: Id(2)] IReadOnlyList<EscrowHeld> Held,
+    [property: Id(3)] string? NextEscrowCursor);
+
 /// <summary>The escrow release of one order: how the escrowed amount is divided (see SettlementSplit).</summary>
 [GenerateSerializer, Immutable]
 public sealed record EscrowRelease(
@@ -37,8 +56,13 @@ public interface ISellerLedgerGrain : IGrainWithStringKey
     /// <summary>Voids the escrow (order cancelled before release): the money goes back to the buyer's side.</summary>
     Task VoidEscrow(string orderId);
 
+    /// <summary>
+    /// Every account but the order escrows, and the escrow accounts after <paramref name="escrowCursor"/> (an escrow account id,
+    /// null from the first) in id order, at most <paramref name="escrowLimit"/>: a flash sale's seller holds an escrow account per
+    /// paid order, too many to list at once.
+    /// </summary>
     [ReadOnly]
-    Task<IReadOnlyList<LedgerAccountView>> Balances();
+    Task<SellerLedgerView> View(string? escrowCursor, int escrowLimit);
 
     /// <summary>Pays out from the seller's available balance; the caller has checked the second factor.</summary>
     Task<WithdrawalResult> Withdraw(string withdrawalId, Money amount);

@@ -186,6 +186,53 @@ public sealed class SellerBooks(IFxRates rates)
 
     public IReadOnlyDictionary<string, (long Posted, long Pending)> TotalsByCurrency() => _ledger.TotalsByCurrency();
 
+    /// <summary>
+    /// The books for the ledger endpoint: every account but the order escrows (a handful per currency), the escrow accounts
+    /// after <paramref name="escrowCursor"/> in id order, at most <paramref name="escrowLimit"/>, and over all escrow accounts
+    /// how many there are and what they hold per currency. One pass over the accounts, keeping only the page's worth: a flash
+    /// sale's seller holds an escrow per paid order, and sorting them all on every read would hold the grain's turn.
+    /// </summary>
+    public SellerLedgerView View(string? escrowCursor, int escrowLimit)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(escrowLimit, 1);
+        var others = new List<AccountBalance>();
+        var held = new SortedDictionary<string, (long Amount, int Orders)>(StringComparer.Ordinal);
+        var escrows = 0;
+        // The smallest ids after the cursor, one more than the page to know whether another page follows; largest on top.
+        var page = new PriorityQueue<AccountBalance, string>(Comparer<string>.Create((a, b) => string.CompareOrdinal(b, a)));
+        foreach (var account in _ledger.Accounts.Values)
+        {
+            if (!account.AccountId.StartsWith("escrow:", StringComparison.Ordinal))
+            {
+                others.Add(account);
+                continue;
+            }
+            escrows++;
+            if (account.CreditsPending > 0)
+            {
+                var (amount, orders) = held.GetValueOrDefault(account.Currency);
+                held[account.Currency] = (amount + account.CreditsPending, orders + 1);
+            }
+            if (escrowCursor is null || string.CompareOrdinal(account.AccountId, escrowCursor) > 0)
+            {
+                page.Enqueue(account, account.AccountId);
+                if (page.Count > escrowLimit + 1)
+                {
+                    page.Dequeue();
+                }
+            }
+        }
+        var more = page.Count > escrowLimit;
+        if (more)
+        {
+            page.Dequeue();
+        }
+        var listed = others.Concat(page.UnorderedItems.Select(e => e.Element)).OrderBy(a => a.AccountId, StringComparer.Ordinal)
+            .Select(a => new LedgerAccountView(a.AccountId, a.Currency, a.Posted, a.CreditsPending, a.DebitsPending)).ToArray();
+        return new SellerLedgerView(listed, escrows, held.Select(h => new EscrowHeld(h.Key, h.Value.Amount, h.Value.Orders)).ToArray(),
+            more ? listed.Last(a => a.AccountId.StartsWith("escrow:", StringComparison.Ordinal)).AccountId : null);
+    }
+
     /// <summary>Seller-net amounts waiting for their settlement day, by order, with their release time (T+N counts from there).</summary>
     public IReadOnlyDictionary<string, (Money Net, DateTimeOffset ReleasedAt)> Maturing => _maturing;
 

@@ -209,11 +209,10 @@ public sealed class SellerLedgerGrain(
         }
     }
 
-    public async Task<IReadOnlyList<LedgerAccountView>> Balances()
+    public async Task<SellerLedgerView> View(string? escrowCursor, int escrowLimit)
     {
         await Commit.CommitAsync(changed: false);
-        return _books.Accounts.Values.OrderBy(a => a.AccountId, StringComparer.Ordinal)
-            .Select(a => new LedgerAccountView(a.AccountId, a.Currency, a.Posted, a.CreditsPending, a.DebitsPending)).ToArray();
+        return _books.View(escrowCursor, escrowLimit);
     }
 
     /// <summary>

@@ -91,4 +91,62 @@ public sealed class EscrowApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
         Assert.Equal(0, Posted(ledger, "seller:pending:USD"));
         Assert.Equal(0, Posted(ledger, "psp:clearing:USD"));
     }
+
+    [Fact]
+    public async Task The_ledger_lists_order_escrows_a_page_at_a_time_with_their_count_and_total_held()
+    {
+        var sellerId = OrderTestShop.NewId("s");
+        var sku = await Shop.SkuAsync(sellerId, priceMinor: 1_000, stock: [("wh-us", 10)]);
+        var seller = await Shop.KeyAsync("seller", sellerId);
+        var orderIds = new List<string>();
+        var buyers = new List<HttpClient>();
+        for (var i = 0; i < 3; i++)
+        {
+            var buyerId = OrderTestShop.NewId("b");
+            var buyer = await Shop.KeyAsync("buyer", buyerId);
+            buyers.Add(buyer);
+            var (_, created) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }],
+                currency: "USD", shipTo: OrderTestShop.Address("US", "10001"));
+            orderIds.Add(created!["orders"]![0]!["orderId"]!.GetValue<string>());
+            await Shop.ActAsync(Shop.Admin, orderIds[^1], "payment-confirmations");
+        }
+        await Shop.ActAsync(buyers[1], orderIds[1], "cancel", new { reason = "changed my mind" });
+
+        var first = (await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger?escrowLimit=2")).Body!;
+        var cursor = first["escrow"]!["nextCursor"]!.GetValue<string>();
+        var second = (await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger?escrowLimit=2&escrowCursor={cursor}")).Body!;
+
+        static string[] Escrows(JsonNode ledger) => ledger["accounts"]!.AsArray().Select(a => a!["accountId"]!.GetValue<string>())
+            .Where(id => id.StartsWith("escrow:", StringComparison.Ordinal)).ToArray();
+        var expected = orderIds.Select(id => $"escrow:{id}").Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(expected[..2], Escrows(first));
+        Assert.Equal(expected[2..], Escrows(second));
+        Assert.Equal(expected[1], cursor);
+        Assert.Null(second["escrow"]!["nextCursor"]);
+        // Every page carries the seller's own accounts and the summary over all escrows: three accounts, two still holding.
+        var holding = Escrows(first).Sum(id => PendingIn(first, id)) + Escrows(second).Sum(id => PendingIn(second, id));
+        Assert.True(holding > 0);
+        foreach (var page in new[] { first, second })
+        {
+            var clearing = page["accounts"]!.AsArray().Single(a => a!["accountId"]!.GetValue<string>() == "psp:clearing:USD")!;
+            Assert.Equal(holding, clearing["pendingOut"]!.GetValue<long>());
+            Assert.Equal(3, page["escrow"]!["accounts"]!.GetValue<int>());
+            var held = Assert.Single(page["escrow"]!["held"]!.AsArray())!;
+            Assert.Equal(("USD", holding, 2), (held["currency"]!.GetValue<string>(), held["amountMinor"]!.GetValue<long>(), held["orders"]!.GetValue<int>()));
+        }
+        var all = (await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!;
+        Assert.Equal(expected, Escrows(all));                                          // 100 a page by default
+        Assert.Equal(0, PendingIn(all, $"escrow:{orderIds[1]}"));                       // the cancelled order's escrow was voided
+
+        foreach (var (query, field) in new[]
+        {
+            ("escrowLimit=0", "escrowLimit"), ("escrowLimit=1001", "escrowLimit"), ("escrowCursor=seller:available:USD", "escrowCursor"),
+            ("escrowCursor=escrow:", "escrowCursor"),
+        })
+        {
+            var (status, problem) = await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger?{query}");
+            Assert.Equal(HttpStatusCode.BadRequest, status);
+            Assert.NotNull(problem!["errors"]![field]);
+        }
+    }
 }

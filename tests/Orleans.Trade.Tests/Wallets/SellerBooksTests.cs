@@ -293,4 +293,40 @@ public sealed class SellerBooksTests
         Assert.Equal(0, ledger.PendingAmount("hold"));
         Assert.Equal(TransferResult.Applied, ledger.Apply(new Transfer("out", TransferKind.Posted, "seller:available:USD", "psp:payouts:USD", 60, "USD")));
     }
+
+    [Fact]
+    public void The_ledger_view_pages_escrow_accounts_by_id_and_counts_and_sums_them_all()
+    {
+        var books = new SellerBooks(_rates);
+        foreach (var (order, amount, currency) in new[] { ("o5", 500L, "USD"), ("o1", 100L, "USD"), ("o3", 300L, "EUR"), ("o2", 200L, "USD"), ("o4", 400L, "USD") })
+        {
+            books.HoldInEscrow(order, new Money(amount, currency));
+        }
+        books.VoidEscrow("o4");
+        books.FundDeposit("d1", Usd(1_000));
+
+        var first = books.View(null, 2);
+        var second = books.View(first.NextEscrowCursor, 2);
+        var third = books.View(second.NextEscrowCursor, 2);
+        var everything = books.View(null, 5);
+
+        static string[] Escrows(SellerLedgerView view) => view.Accounts.Select(a => a.AccountId).Where(id => id.StartsWith("escrow:")).ToArray();
+        Assert.Equal(["escrow:o1", "escrow:o2"], Escrows(first));
+        Assert.Equal(["escrow:o3", "escrow:o4"], Escrows(second));
+        Assert.Equal(["escrow:o5"], Escrows(third));
+        Assert.Equal(("escrow:o2", "escrow:o4", (string?)null), (first.NextEscrowCursor, second.NextEscrowCursor, third.NextEscrowCursor));
+        Assert.Null(everything.NextEscrowCursor);                                    // exactly one page: no next
+        Assert.Empty(Escrows(books.View("escrow:o5", 2)));
+        // Every page lists the seller's other accounts, by id, and the same summary over all five escrows (o4's was voided).
+        foreach (var view in new[] { first, second, third, everything })
+        {
+            Assert.Equal(["psp:clearing:EUR", "psp:clearing:USD", "psp:deposits:USD", "seller:deposit:USD"],
+                view.Accounts.Select(a => a.AccountId).Where(id => !id.StartsWith("escrow:")));
+            Assert.Equal(view.Accounts.Select(a => a.AccountId).Order(StringComparer.Ordinal), view.Accounts.Select(a => a.AccountId));
+            Assert.Equal(5, view.EscrowAccounts);
+            Assert.Equal([new EscrowHeld("EUR", 300, 1), new EscrowHeld("USD", 800, 3)], view.Held);
+        }
+        Assert.Equal(new LedgerAccountView("escrow:o3", "EUR", 0, 300, 0), first.Accounts.Concat(second.Accounts).Single(a => a.AccountId == "escrow:o3"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => books.View(null, 0));
+    }
 }
