@@ -196,7 +196,7 @@ public sealed class SellerBooks(IFxRates rates)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(escrowLimit, 1);
         var others = new List<AccountBalance>();
-        var held = new SortedDictionary<string, (long Amount, int Orders)>(StringComparer.Ordinal);
+        var held = new Dictionary<string, (long Amount, int Orders)>(StringComparer.Ordinal);
         var escrows = 0;
         // The smallest ids after the cursor, one more than the page to know whether another page follows; largest on top.
         var page = new PriorityQueue<AccountBalance, string>(Comparer<string>.Create((a, b) => string.CompareOrdinal(b, a)));
@@ -210,16 +210,20 @@ public sealed class SellerBooks(IFxRates rates)
             escrows++;
             if (account.CreditsPending > 0)
             {
-                var (amount, orders) = held.GetValueOrDefault(account.Currency);
-                held[account.Currency] = (amount + account.CreditsPending, orders + 1);
+                ref var sum = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(held, account.Currency, out _);
+                sum = (sum.Amount + account.CreditsPending, sum.Orders + 1);
             }
-            if (escrowCursor is null || string.CompareOrdinal(account.AccountId, escrowCursor) > 0)
+            if (escrowCursor is not null && string.CompareOrdinal(account.AccountId, escrowCursor) <= 0)
+            {
+                continue;
+            }
+            if (page.Count <= escrowLimit)
             {
                 page.Enqueue(account, account.AccountId);
-                if (page.Count > escrowLimit + 1)
-                {
-                    page.Dequeue();
-                }
+            }
+            else if (page.TryPeek(out _, out var largest) && string.CompareOrdinal(account.AccountId, largest) < 0)
+            {
+                page.EnqueueDequeue(account, account.AccountId);
             }
         }
         var more = page.Count > escrowLimit;
@@ -229,7 +233,8 @@ public sealed class SellerBooks(IFxRates rates)
         }
         var listed = others.Concat(page.UnorderedItems.Select(e => e.Element)).OrderBy(a => a.AccountId, StringComparer.Ordinal)
             .Select(a => new LedgerAccountView(a.AccountId, a.Currency, a.Posted, a.CreditsPending, a.DebitsPending)).ToArray();
-        return new SellerLedgerView(listed, escrows, held.Select(h => new EscrowHeld(h.Key, h.Value.Amount, h.Value.Orders)).ToArray(),
+        return new SellerLedgerView(listed, escrows,
+            held.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => new EscrowHeld(h.Key, h.Value.Amount, h.Value.Orders)).ToArray(),
             more ? listed.Last(a => a.AccountId.StartsWith("escrow:", StringComparison.Ordinal)).AccountId : null);
     }
 
