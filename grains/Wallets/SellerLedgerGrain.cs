@@ -36,6 +36,8 @@ public sealed class SellerLedgerGrain(
     /// <summary>The ledger's last stored entry number: what the books in memory cover when no write is pending.</summary>
     private long _lastEntryNo;
     private DateTimeOffset _nextArchivePass;
+    /// <summary>Orders with an operation under way (taken back, maybe awaiting something, not yet applied): never archived.</summary>
+    private readonly Dictionary<string, int> _working = new(StringComparer.Ordinal);
     private GroupCommit? _commit;
 
     private string SellerId => this.GetPrimaryKeyString();
@@ -78,13 +80,15 @@ public sealed class SellerLedgerGrain(
     private bool ArchivePassDue => clock.GetUtcNow() >= _nextArchivePass;
 
     /// <summary>
-    /// Archives settled orders (see <see cref="SellerBooks.Archive"/>), keeping <paramref name="except"/>: orders
-    /// with transfers not stored yet. Answers how many were archived.
+    /// Archives settled orders (see <see cref="SellerBooks.Archive"/>), keeping <paramref name="unstored"/> (orders with transfers
+    /// not stored yet) and the orders an operation is working on. Answers how many were archived.
     /// </summary>
-    private int ArchiveSettledOrders(IReadOnlySet<string>? except)
+    private int ArchiveSettledOrders(IEnumerable<string> unstored)
     {
         var now = clock.GetUtcNow();
         _nextArchivePass = now + settlement.Value.LedgerArchivePassEvery;
+        var except = new HashSet<string>(unstored, StringComparer.Ordinal);
+        except.UnionWith(_working.Keys);
         var archived = _books.Archive(now - settlement.Value.LedgerArchiveOrdersAfter, except);
         if (archived > 0)
         {
@@ -102,7 +106,7 @@ public sealed class SellerLedgerGrain(
     {
         // A failed write leaves the books ahead of storage (the activation is being dropped): nothing of them may be stored.
         if (!ArchivePassDue || _unwritten.Count > 0 || _commit is { IsIdle: false } or { IsFailed: true }
-            || ArchiveSettledOrders(except: null) == 0 || _snapshotting is { IsCompleted: false })
+            || ArchiveSettledOrders(unstored: []) == 0 || _snapshotting is { IsCompleted: false })
         {
             return;
         }
@@ -112,20 +116,32 @@ public sealed class SellerLedgerGrain(
     }
 
     /// <summary>
-    /// Takes an archived order back from its stored transfers before an operation on it. Its transfers are all stored (only such
-    /// orders are archived, and nothing is done to an archived order before it is back); a call for the same order that took it
-    /// back meanwhile leaves nothing to do.
+    /// Runs an operation on one order: takes the order back first if it is archived, and keeps it from being archived until the
+    /// operation is done (it may await between taking back and applying, and a pass meanwhile would archive it again). An
+    /// archived order's transfers are all stored: only such orders are archived, and nothing is done to one before it is back;
+    /// a call for the same order that took it back meanwhile leaves nothing to do.
     /// </summary>
-    private async Task TakeBackIfArchived(string orderId)
+    private async Task<T> OnOrder<T>(string orderId, Func<Task<T>> operation)
     {
-        if (!_books.MayBeArchived(orderId))
+        System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_working, orderId, out _)++;
+        try
         {
-            return;
+            if (_books.MayBeArchived(orderId))
+            {
+                var history = await store.LoadOrderAsync(SellerId, orderId, long.MaxValue, CancellationToken.None);
+                if (_books.MayBeArchived(orderId))
+                {
+                    _books.Rehydrate(orderId, history);
+                }
+            }
+            return await operation();
         }
-        var history = await store.LoadOrderAsync(SellerId, orderId, long.MaxValue, CancellationToken.None);
-        if (_books.MayBeArchived(orderId))
+        finally
         {
-            _books.Rehydrate(orderId, history);
+            if (--System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(_working, orderId) == 0)
+            {
+                _working.Remove(orderId);
+            }
         }
     }
 
@@ -161,15 +177,14 @@ public sealed class SellerLedgerGrain(
         return result;
     }
 
-    public async Task HoldInEscrow(string orderId, Money amount)
+    public Task HoldInEscrow(string orderId, Money amount) => OnOrder(orderId, async () =>
     {
-        await TakeBackIfArchived(orderId);
         await Store(() => _books.HoldInEscrow(orderId, amount));
-    }
+        return true;
+    });
 
-    public async Task ReleaseEscrow(EscrowRelease r)
+    public Task ReleaseEscrow(EscrowRelease r) => OnOrder(r.OrderId, async () =>
     {
-        await TakeBackIfArchived(r.OrderId);
         var settlementCurrency = (await Account.Settlement()).Currency; // read before the turn's in-memory step
         await Store(() => _books.ReleaseEscrow(r, settlementCurrency, clock.GetUtcNow()));
         if (_books.Maturing.Count > 0)
@@ -177,14 +192,14 @@ public sealed class SellerLedgerGrain(
             var period = settlement.Value.MaturityCheckPeriod;
             await this.RegisterOrUpdateReminder(MaturityReminder, period, period);
         }
-    }
+        return true;
+    });
 
     /// <summary>An archived order holds nothing in escrow, so voiding it is a no-op without taking it back.</summary>
     public Task VoidEscrow(string orderId) => Store(() => _books.VoidEscrow(orderId));
 
-    public async Task<LedgerRefundResult> Refund(LedgerRefund refund)
+    public Task<LedgerRefundResult> Refund(LedgerRefund refund) => OnOrder(refund.OrderId, async () =>
     {
-        await TakeBackIfArchived(refund.OrderId);
         var settlementCurrency = (await Account.Settlement()).Currency;
         var result = LedgerRefundResult.ExceedsPaid;
         await Store(() =>
@@ -193,7 +208,7 @@ public sealed class SellerLedgerGrain(
             return applied;
         });
         return result;
-    }
+    });
 
     public async Task FundDeposit(string depositId, Money amount)
     {
@@ -238,7 +253,7 @@ public sealed class SellerLedgerGrain(
         // Every earlier write is stored: of all orders, only those of these entries have transfers not stored yet.
         if (ArchivePassDue)
         {
-            ArchiveSettledOrders(entries.Select(e => SellerBooks.OrderOf(e.Transfer.TransferId)).OfType<string>().ToHashSet(StringComparer.Ordinal));
+            ArchiveSettledOrders(entries.Select(e => SellerBooks.OrderOf(e.Transfer.TransferId)).OfType<string>());
         }
         // Copied before the await: the books now are exactly the stored transfers plus these entries.
         var capture = _snapshotting is not { IsCompleted: false }

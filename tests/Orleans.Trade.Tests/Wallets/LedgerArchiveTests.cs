@@ -115,6 +115,18 @@ public sealed class LedgerArchiveTests
         var final = Accounts((await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!);
         Assert.Equal(200, final["seller:available:USD"].Posted);
         Assert.Equal(9_000, final["psp:refunds:USD"].Posted);
+
+        // Late refunds of an archived order racing writes that archive (every write runs a pass here): an order being worked
+        // on is never archived between being taken back and its operation, so every refund books.
+        await ledger.FundDeposit("d-0", Usd(1_000));                                   // a write without it: archived again
+        Assert.DoesNotContain($"escrow:{settled}", Accounts((await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!).Keys);
+        var refunds = Enumerable.Range(1, 40).Select(i => ledger.Refund(new LedgerRefund(settled, $"race-{i}", Usd(10)))).ToArray();
+        var deposits = Enumerable.Range(1, 40).Select(i => ledger.FundDeposit($"d-{i}", Usd(100))).ToArray();
+        await Task.WhenAll(deposits);
+        Assert.All(await Task.WhenAll(refunds), r => Assert.Equal(LedgerRefundResult.Applied, r));
+        var raced = Accounts((await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!);
+        Assert.Equal(9_400, raced["psp:refunds:USD"].Posted);
+        Assert.Equal(200 + 1_000 + 4_000 - 400, raced["seller:available:USD"].Posted + raced["seller:deposit:USD"].Posted);
     }
 
     private static async Task<(string Body, long Through)> StoredSnapshot(SiloStorage storage, string sellerId)
