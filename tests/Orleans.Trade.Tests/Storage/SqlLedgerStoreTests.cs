@@ -155,4 +155,52 @@ public sealed class SqlLedgerStoreTests
         Assert.Equal((throughFirst, last), (loaded.SnapshotThrough, loaded.LastEntryNo));
         Assert.Equal(second, loaded.Entries);
     }
+
+    [Fact]
+    public async Task A_period_statement_and_the_tax_statement_read_the_period_through_the_time_index_on_postgres()
+    {
+        var (store, database) = await Open("postgres");
+        await using var _ = database;
+        // 20 days of transfers, appended in time order as ledgers append them: one every 30 s, every other one a big seller's,
+        // the rest spread over 100 small sellers.
+        var start = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
+        for (var batch = 0; batch < 60; batch++)
+        {
+            foreach (var group in Enumerable.Range(batch * 960, 960).GroupBy(n => n % 2 == 0 ? "seller-big" : $"seller-{n % 100}"))
+            {
+                var entries = group.Select(n => new LedgerEntry(n % 5 == 0
+                    ? new Transfer($"o{n}:tax", TransferKind.Posted, $"escrow:o{n}", "tax:payable:DE:EUR", 100, "EUR")
+                    : new Transfer($"o{n}:escrow", TransferKind.Pending, "psp:clearing:EUR", $"escrow:o{n}", 1_000, "EUR"), start.AddSeconds(30 * n))).ToArray();
+                await store.AppendAsync(group.Key, entries, CancellationToken.None);
+            }
+        }
+        await using var connection = new Npgsql.NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        await using (var analyze = new Npgsql.NpgsqlCommand("ANALYZE ledger_transfers", connection))
+        {
+            await analyze.ExecuteNonQueryAsync();
+        }
+        async Task<long> IndexScans()
+        {
+            await using var command = new Npgsql.NpgsqlCommand(
+                "SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelname = 'ledger_transfers_by_time'", connection);
+            return (long)(await command.ExecuteScalarAsync())!;
+        }
+        var before = await IndexScans();
+
+        var day = start.AddDays(10);
+        var lines = await store.StatementAsync("seller-big", day, day.AddDays(1), 100_000, CancellationToken.None);
+        var tax = await store.TaxCollectedAsync(day, day.AddDays(1), CancellationToken.None);
+
+        // One transfer every 30 s: 2,880 a day, half of them the big seller's, every fifth a tax leg.
+        Assert.Equal(1_440, lines.Count);
+        Assert.All(lines, l => Assert.InRange(l.At, day, day.AddDays(1)));
+        Assert.Equal(("DE", "EUR", 576L * 100, 576L), (tax.Single().Country, tax.Single().Currency, tax.Single().AmountMinor, tax.Single().Orders));
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (await IndexScans() < before + 2)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the time index was not used by both queries ({await IndexScans() - before} scans)");
+            await Task.Delay(200);
+        }
+    }
 }
