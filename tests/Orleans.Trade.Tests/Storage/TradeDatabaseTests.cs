@@ -185,8 +185,12 @@ public sealed class TradeDatabaseTests
             Assert.Single(statement.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         });
         Assert.StartsWith("CREATE INDEX CONCURRENTLY orders_by_seller_ascending", lists.Statements()[1]);
+        var byTime = Assert.Single(scripts, s => s.Version == 20);
+        Assert.True(byTime.OutsideTransaction);
+        Assert.Equal(["DROP INDEX CONCURRENTLY IF EXISTS ledger_transfers_by_time;",
+            "CREATE INDEX CONCURRENTLY ledger_transfers_by_time ON ledger_transfers USING brin (created_at);"], byTime.Statements());
         // Every other script runs in a transaction, as a whole.
-        Assert.All(scripts.Where(s => s.Version != 18), s => Assert.False(s.OutsideTransaction, $"{s.Version:D4}_{s.Name}"));
+        Assert.All(scripts.Where(s => s.Version is not (18 or 20)), s => Assert.False(s.OutsideTransaction, $"{s.Version:D4}_{s.Name}"));
         Assert.All(SchemaMigrator.Scripts(StorageProvider.Sqlite), s => Assert.False(s.OutsideTransaction, $"{s.Version:D4}_{s.Name}"));
     }
 
