@@ -42,6 +42,16 @@ public sealed class IdleCollectionTests
     }
 
     [Fact]
+    public void The_grain_address_cache_keeps_100000_entries_by_default_and_configuration_overrides_it()
+    {
+        // Orleans' own default, 1,000,000 entries of about 270 bytes, would keep an entry for every order and payment of a sale.
+        using var host = SiloInspection.BuildUnstartedSilo(new Dictionary<string, string?>());
+        Assert.Equal(100_000, host.Services.GetRequiredService<IOptions<GrainDirectoryOptions>>().Value.CacheSize);
+        using var configured = SiloInspection.BuildUnstartedSilo(new Dictionary<string, string?> { ["Orleans:DirectoryCacheSize"] = "250000" });
+        Assert.Equal(250_000, configured.Services.GetRequiredService<IOptions<GrainDirectoryOptions>>().Value.CacheSize);
+    }
+
+    [Fact]
     public async Task A_placed_order_leaves_memory_as_soon_as_its_checkout_has_answered_and_comes_back_unchanged()
     {
         // Default collection settings: an order left idle would stay 30 s.
