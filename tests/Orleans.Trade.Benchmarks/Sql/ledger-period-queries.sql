@@ -22,44 +22,37 @@ SELECT CASE WHEN n % 2 = 0 THEN 'seller-flash' ELSE 'seller-' || (n * 7919 % 100
        1999, 'EUR', timestamptz '2026-10-01' + n * interval '2592 milliseconds'
 FROM generate_series(1::bigint, 2000000) AS n;
 VACUUM ANALYZE bench_ledger;
-\echo '--- without a created_at index'
-EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT created_at, transfer_id, kind, debit_account, credit_account, amount_minor, currency
+-- The statement endpoint's query (a big seller, a small one) and the tax endpoint's, for one day; and a flash sale's appends.
+PREPARE big_statement AS SELECT created_at, transfer_id, kind, debit_account, credit_account, amount_minor, currency
 FROM bench_ledger WHERE ledger_id = 'seller-flash' AND created_at >= '2026-11-20' AND created_at < '2026-11-21' ORDER BY entry_no LIMIT 100000;
-EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT created_at, transfer_id, kind, debit_account, credit_account, amount_minor, currency
+PREPARE small_statement AS SELECT created_at, transfer_id, kind, debit_account, credit_account, amount_minor, currency
 FROM bench_ledger WHERE ledger_id = 'seller-4243' AND created_at >= '2026-11-20' AND created_at < '2026-11-21' ORDER BY entry_no LIMIT 100000;
-EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT credit_account, currency, SUM(amount_minor), COUNT(*) FROM bench_ledger
+PREPARE tax_statement AS SELECT credit_account, currency, SUM(amount_minor), COUNT(*) FROM bench_ledger
 WHERE kind = 'Posted' AND credit_account LIKE 'tax:payable:%' AND created_at >= '2026-11-20' AND created_at < '2026-11-21'
 GROUP BY credit_account, currency ORDER BY credit_account, currency;
-\timing on
-DO $$
+CREATE FUNCTION pg_temp.append_200000(prefix text, start timestamptz) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     FOR i IN 1..2000 LOOP
         INSERT INTO bench_ledger (ledger_id, transfer_id, kind, debit_account, credit_account, amount_minor, currency, created_at)
-        SELECT 'seller-flash', 'A' || lpad((i * 100 + g)::text, 12, '0') || ':escrow', 'Pending', 'psp:clearing:EUR', 'escrow:y', 1999, 'EUR',
-               timestamptz '2026-12-01' + (i * 100 + g) * interval '1 millisecond'
+        SELECT 'seller-flash', prefix || lpad((i * 100 + g)::text, 12, '0') || ':escrow', 'Pending', 'psp:clearing:EUR', 'escrow:y', 1999, 'EUR',
+               start + (i * 100 + g) * interval '1 millisecond'
         FROM generate_series(1, 100) AS g;
     END LOOP;
 END $$;
+\echo '--- without a created_at index'
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE big_statement;
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE small_statement;
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE tax_statement;
+\timing on
+SELECT pg_temp.append_200000('A', '2026-12-01');
 \timing off
 CREATE INDEX bench_ledger_created_at ON bench_ledger USING brin (created_at);
 ANALYZE bench_ledger;
 \echo '--- with a BRIN index on created_at'
-EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT created_at, transfer_id, kind, debit_account, credit_account, amount_minor, currency
-FROM bench_ledger WHERE ledger_id = 'seller-flash' AND created_at >= '2026-11-20' AND created_at < '2026-11-21' ORDER BY entry_no LIMIT 100000;
-EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT created_at, transfer_id, kind, debit_account, credit_account, amount_minor, currency
-FROM bench_ledger WHERE ledger_id = 'seller-4243' AND created_at >= '2026-11-20' AND created_at < '2026-11-21' ORDER BY entry_no LIMIT 100000;
-EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT credit_account, currency, SUM(amount_minor), COUNT(*) FROM bench_ledger
-WHERE kind = 'Posted' AND credit_account LIKE 'tax:payable:%' AND created_at >= '2026-11-20' AND created_at < '2026-11-21'
-GROUP BY credit_account, currency ORDER BY credit_account, currency;
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE big_statement;
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE small_statement;
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE tax_statement;
 \timing on
-DO $$
-BEGIN
-    FOR i IN 1..2000 LOOP
-        INSERT INTO bench_ledger (ledger_id, transfer_id, kind, debit_account, credit_account, amount_minor, currency, created_at)
-        SELECT 'seller-flash', 'B' || lpad((i * 100 + g)::text, 12, '0') || ':escrow', 'Pending', 'psp:clearing:EUR', 'escrow:y', 1999, 'EUR',
-               timestamptz '2026-12-02' + (i * 100 + g) * interval '1 millisecond'
-        FROM generate_series(1, 100) AS g;
-    END LOOP;
-END $$;
+SELECT pg_temp.append_200000('B', '2026-12-02');
 \timing off
 DROP TABLE bench_ledger;

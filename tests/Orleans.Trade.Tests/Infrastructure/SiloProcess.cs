@@ -18,6 +18,19 @@ public sealed record SiloStorage(string Provider, string Target)
         await connection.OpenAsync();
         return connection;
     }
+
+    /// <summary>The first column of the first row of <paramref name="sql"/>, with one parameter <paramref name="name"/>.</summary>
+    public async Task<object?> ScalarAsync(string sql, string name, string value)
+    {
+        await using var connection = await OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
+        return await command.ExecuteScalarAsync();
+    }
 }
 
 /// <summary>

@@ -146,18 +146,6 @@ public sealed class OrderHoldTests
         }
     }
 
-    private static async Task<object?> Scalar(SiloStorage storage, string sql, string name, string value)
-    {
-        await using var connection = await storage.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value;
-        command.Parameters.Add(parameter);
-        return await command.ExecuteScalarAsync();
-    }
-
     /// <summary>Reservation id → whether its hold is still tentative, for the SKU's stored reservations.</summary>
     private static async Task<Dictionary<string, bool>> Holds(SiloStorage storage, string sku)
     {
@@ -178,5 +166,5 @@ public sealed class OrderHoldTests
     }
 
     private static Task<object?> StoredOrderVersion(SiloStorage storage, string orderId) =>
-        Scalar(storage, "SELECT version FROM grain_state WHERE state_name = 'order' AND grain_id = @id", "id", "order/" + orderId);
+        storage.ScalarAsync("SELECT version FROM grain_state WHERE state_name = 'order' AND grain_id = @id", "id", "order/" + orderId);
 }

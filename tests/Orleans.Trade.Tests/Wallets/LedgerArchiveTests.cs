@@ -132,27 +132,12 @@ public sealed class LedgerArchiveTests
 
     private static async Task<(string Body, long Through)> StoredSnapshot(SiloStorage storage, string sellerId)
     {
-        await using var connection = await storage.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT body, through_entry_no FROM ledger_snapshots WHERE ledger_id = @ledger";
-        var ledger = command.CreateParameter();
-        ledger.ParameterName = "ledger";
-        ledger.Value = sellerId;
-        command.Parameters.Add(ledger);
-        await using var reader = await command.ExecuteReaderAsync();
-        Assert.True(await reader.ReadAsync(), "no snapshot was stored");
-        return (System.Text.Encoding.UTF8.GetString((byte[])reader.GetValue(0)), Convert.ToInt64(reader.GetValue(1)));
+        var body = await storage.ScalarAsync("SELECT body FROM ledger_snapshots WHERE ledger_id = @ledger", "ledger", sellerId);
+        Assert.True(body is byte[], "no snapshot was stored");
+        var through = await storage.ScalarAsync("SELECT through_entry_no FROM ledger_snapshots WHERE ledger_id = @ledger", "ledger", sellerId);
+        return (System.Text.Encoding.UTF8.GetString((byte[])body!), Convert.ToInt64(through));
     }
 
-    private static async Task<long> LastEntryNo(SiloStorage storage, string sellerId)
-    {
-        await using var connection = await storage.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT MAX(entry_no) FROM ledger_transfers WHERE ledger_id = @ledger";
-        var ledger = command.CreateParameter();
-        ledger.ParameterName = "ledger";
-        ledger.Value = sellerId;
-        command.Parameters.Add(ledger);
-        return Convert.ToInt64(await command.ExecuteScalarAsync());
-    }
+    private static async Task<long> LastEntryNo(SiloStorage storage, string sellerId) =>
+        Convert.ToInt64(await storage.ScalarAsync("SELECT MAX(entry_no) FROM ledger_transfers WHERE ledger_id = @ledger", "ledger", sellerId));
 }
