@@ -2,10 +2,39 @@ using Orleans.Trade.Orders;
 
 namespace Orleans.Trade.Api.Orders;
 
-/// <summary>Orders of one seller or one buyer, newest first, filtered and paged (offset paging with a total count).</summary>
-public sealed record OrderListQuery(string? SellerId, string? BuyerId, OrderStatus? Status, DateTimeOffset? From, DateTimeOffset? To, int Page, int PageSize);
+/// <summary>
+/// Orders of one seller or one buyer, newest first, filtered and paged: by page number (offset paging with a total count), or
+/// after a cursor (<paramref name="After"/>, the list's next cursor: keyset paging, no count), which costs the same on every
+/// page however many orders come before it.
+/// </summary>
+public sealed record OrderListQuery(string? SellerId, string? BuyerId, OrderStatus? Status, DateTimeOffset? From, DateTimeOffset? To, int Page, int PageSize,
+    OrderListCursor? After = null);
 
-public sealed record OrderListPage(IReadOnlyList<OrderSummary> Items, long Total);
+/// <param name="Total">Orders matching the filters; null when paging by cursor.</param>
+/// <param name="Next">Where the next page starts; null on the last page.</param>
+public sealed record OrderListPage(IReadOnlyList<OrderSummary> Items, long? Total, OrderListCursor? Next = null);
+
+/// <summary>A position in a list ordered by creation time, then order id, newest first: the last order of a page.</summary>
+public sealed record OrderListCursor(DateTimeOffset CreatedAt, string OrderId)
+{
+    public static OrderListCursor After(OrderSummary last) => new(last.CreatedAt, last.OrderId);
+
+    /// <summary>The cursor as the API shows it: the time in .NET ticks (UTC) and the order id, joined by a dot.</summary>
+    public override string ToString() => $"{CreatedAt.UtcTicks}.{OrderId}";
+
+    public static bool TryParse(string? text, out OrderListCursor? cursor)
+    {
+        cursor = null;
+        var dot = text?.IndexOf('.', StringComparison.Ordinal) ?? -1;
+        if (dot <= 0 || !long.TryParse(text.AsSpan(0, dot), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ticks)
+            || ticks > DateTimeOffset.MaxValue.UtcTicks || !Common.Ids.IsValid(text![(dot + 1)..]))
+        {
+            return false;
+        }
+        cursor = new OrderListCursor(new DateTimeOffset(ticks, TimeSpan.Zero), text[(dot + 1)..]);
+        return true;
+    }
+}
 
 /// <summary>Reads the order and ticket projections (implemented by the silo over the database).</summary>
 public interface IOrderQueries

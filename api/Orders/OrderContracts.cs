@@ -74,7 +74,14 @@ public sealed record CheckoutResponse(string CheckoutId, IReadOnlyList<OrderResp
 
 public sealed record TimelineResponse(string OrderId, IReadOnlyList<TimelineEntry> Entries);
 
-public sealed record OrderListResponse(IReadOnlyList<OrderSummary> Items, long Total, int Page, int PageSize);
+public sealed record OrderListResponse(
+    IReadOnlyList<OrderSummary> Items,
+    [property: Description("Orders matching the filters; null when paging by cursor (counting a big seller's orders costs as much as reading them).")]
+    long? Total,
+    int Page,
+    int PageSize,
+    [property: Description("Pass as cursor for the next page; null on the last page.")]
+    string? NextCursor);
 
 public sealed record ClockRequest(double? AdvanceSeconds);
 

@@ -197,16 +197,27 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
         if (query.From is { } from) Filter(" AND created_at >= @from", "from", database.ToDb(from));
         if (query.To is { } to) Filter(" AND created_at < @to", "to", database.ToDb(to));
 
-        await using var count = connection.Command("SELECT COUNT(*) FROM orders" + where);
-        foreach (var (name, value) in parameters) count.With(name, value);
-        var total = Convert.ToInt64(await count.ExecuteScalarAsync(cancellationToken));
+        long? total = null;
+        if (query.After is { } after)
+        {
+            // Keyset paging: the seller's or buyer's index is read from the cursor on, however deep the page.
+            Filter(" AND (created_at, order_id) < (@after_at, @after_id)", "after_at", database.ToDb(after.CreatedAt));
+            parameters.Add(("after_id", after.OrderId));
+        }
+        else
+        {
+            await using var count = connection.Command("SELECT COUNT(*) FROM orders" + where);
+            foreach (var (name, value) in parameters) count.With(name, value);
+            total = Convert.ToInt64(await count.ExecuteScalarAsync(cancellationToken));
+        }
 
+        // One more than the page, to know whether another follows.
         await using var select = connection.Command(
             "SELECT order_id, buyer_id, seller_id, status, seller_total_minor, seller_currency, buyer_total_minor, buyer_currency, " +
             "line_count, source, late, created_at, updated_at, version FROM orders" + where +
             " ORDER BY created_at DESC, order_id DESC LIMIT @limit OFFSET @offset");
         foreach (var (name, value) in parameters) select.With(name, value);
-        select.With("limit", query.PageSize).With("offset", (long)(query.Page - 1) * query.PageSize);
+        select.With("limit", query.PageSize + 1).With("offset", query.After is null ? (long)(query.Page - 1) * query.PageSize : 0L);
         var items = new List<OrderSummary>();
         await using var reader = await select.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -216,7 +227,12 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
                 Enum.Parse<OrderSource>(reader.GetString(9)), reader.GetBoolean(10), TradeDatabase.FromDb(reader.GetValue(11)),
                 TradeDatabase.FromDb(reader.GetValue(12)), reader.GetInt64(13)));
         }
-        return new OrderListPage(items, total);
+        var more = items.Count > query.PageSize;
+        if (more)
+        {
+            items.RemoveAt(items.Count - 1);
+        }
+        return new OrderListPage(items, total, more ? OrderListCursor.After(items[^1]) : null);
     }
 
     public async Task<IReadOnlyList<ServiceTicket>> OpenTicketsAsync(string? sellerId, int limit, CancellationToken cancellationToken)

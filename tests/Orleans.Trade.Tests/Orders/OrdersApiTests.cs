@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
@@ -601,6 +602,39 @@ public sealed class OrdersApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
         Assert.Equal(HttpStatusCode.Forbidden, (await buyer.GetJsonAsync($"/api/v1/sellers/{sellerId}/orders")).Status);
         Assert.Equal(HttpStatusCode.Forbidden, (await seller.GetJsonAsync($"/api/v1/buyers/{buyerId}/orders")).Status);
         Assert.Equal(HttpStatusCode.BadRequest, (await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/orders?pageSize=1000")).Status);
+
+        // By cursor: the same orders in the same order, a page after another, without a count; the page-numbered lists offer
+        // the cursor of their next page too.
+        static string[] Ids(JsonNode list) => list["items"]!.AsArray().Select(o => o!["orderId"]!.GetValue<string>()).ToArray();
+        var newestFirst = Enumerable.Reverse(orderIds).ToArray();
+        var walked = new List<string>();
+        string? cursor = null;
+        var pages = 0;
+        do
+        {
+            var list = (await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/orders?pageSize=2{(cursor is null ? "" : $"&cursor={Uri.EscapeDataString(cursor)}")}")).Body!;
+            walked.AddRange(Ids(list));
+            Assert.Equal(cursor is null ? 5 : null, list["total"]?.GetValue<long>());
+            cursor = list["nextCursor"]?.GetValue<string>();
+            pages++;
+        }
+        while (cursor is not null && pages < 10);
+        Assert.Equal(newestFirst, walked);
+        Assert.Equal(3, pages);
+        Assert.NotNull(page1["nextCursor"]);
+        Assert.Null(page3["nextCursor"]);
+        var firstAwaiting = (await buyer.GetJsonAsync($"/api/v1/buyers/{buyerId}/orders?status=AwaitingPayment&pageSize=3")).Body!;
+        var restAwaiting = (await buyer.GetJsonAsync(
+            $"/api/v1/buyers/{buyerId}/orders?status=AwaitingPayment&pageSize=3&cursor={Uri.EscapeDataString(firstAwaiting["nextCursor"]!.GetValue<string>())}")).Body!;
+        Assert.Equal(newestFirst[..4], Ids(firstAwaiting).Concat(Ids(restAwaiting)));
+        Assert.Null(restAwaiting["nextCursor"]);
+        foreach (var (query, field) in new[] { ("cursor=nonsense", "cursor"), ("cursor=12.", "cursor"), ("cursor=-5.abc", "cursor"),
+            ($"cursor={Uri.EscapeDataString(page1["nextCursor"]!.GetValue<string>())}&page=2", "page") })
+        {
+            var (status, problem) = await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/orders?{query}");
+            Assert.Equal(HttpStatusCode.BadRequest, status);
+            Assert.NotNull(problem!["errors"]![field]);
+        }
     }
 
     [Fact]

@@ -188,4 +188,50 @@ public sealed class BatchedGrainStorageTests
         var page = await orders.ListAsync(new Orleans.Trade.Api.Orders.OrderListQuery("seller-1", null, null, null, null, 1, 50), CancellationToken.None);
         Assert.Equal(["o-1"], page.Items.Select(o => o.OrderId));
     }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Order_lists_page_by_cursor_through_orders_sharing_a_creation_time_as_by_page_number(string provider)
+    {
+        var (storage, orders, database) = await Open(provider);
+        await using var _ = database;
+        var t0 = new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
+        // Seven orders, three of them created in the same millisecond (one SKU write places many), ids not in time order.
+        (string Id, DateTimeOffset At)[] placed = [("o-5", t0), ("o-1", t0.AddSeconds(1)), ("o-7", t0.AddSeconds(1)), ("o-3", t0.AddSeconds(1)),
+            ("o-2", t0.AddSeconds(2)), ("o-6", t0.AddSeconds(3)), ("o-4", t0.AddSeconds(4))];
+        foreach (var (id, at) in placed)
+        {
+            var state = new HeldState<OrderState>(new OrderState());
+            state.State.CarryWithNextWrite(null, new OrderOutbox(new OrderSummary(id, "buyer-1", "seller-1", OrderStatus.AwaitingPayment,
+                new Money(1000, "EUR"), new Money(1000, "EUR"), 1, OrderSource.Checkout, false, at, at, 1), [], []));
+            await storage.WriteStateAsync("order", GrainId.Create("order", id), state);
+        }
+        Orleans.Trade.Api.Orders.OrderListQuery Query(int page, Orleans.Trade.Api.Orders.OrderListCursor? after = null) =>
+            new("seller-1", null, null, null, null, page, 2, after);
+
+        var byNumber = new List<string>();
+        for (var page = 1; page <= 4; page++)
+        {
+            byNumber.AddRange((await orders.ListAsync(Query(page), CancellationToken.None)).Items.Select(o => o.OrderId));
+        }
+        var byCursor = new List<string>();
+        var next = (Orleans.Trade.Api.Orders.OrderListCursor?)null;
+        var pages = 0;
+        do
+        {
+            var page = await orders.ListAsync(Query(1, next), CancellationToken.None);
+            Assert.Equal(next is null ? 7 : null, page.Total);           // the first page is by number, the rest by cursor
+            byCursor.AddRange(page.Items.Select(o => o.OrderId));
+            next = page.Next;
+            // A cursor survives its text form, as a client sends it back.
+            Assert.True(next is null || (Orleans.Trade.Api.Orders.OrderListCursor.TryParse(next.ToString(), out var parsed) && parsed == next));
+        }
+        while (next is not null && ++pages < 10);
+
+        Assert.Equal(["o-4", "o-6", "o-2", "o-7", "o-3", "o-1", "o-5"], byNumber);   // newest first, then by id, descending
+        Assert.Equal(byNumber, byCursor);
+        Assert.Equal(3, pages);
+        Assert.Equal(7, (await orders.ListAsync(Query(1), CancellationToken.None)).Total);
+        Assert.Null((await orders.ListAsync(Query(4), CancellationToken.None)).Next);
+    }
 }
