@@ -45,6 +45,11 @@ public sealed record EscrowRelease(
 /// deposit balances, and the platform's commission, logistics and tax accounts for this seller's orders. Key: seller id.
 /// Every operation has a fixed transfer id derived from the order, so retries are no-ops; every answer follows the write.
 /// </summary>
+/// <remarks>
+/// Version 1 added <see cref="View"/>; <see cref="Balances"/> stays for the previous release's silos during a rolling update
+/// (Orleans serves a version-1 caller only from a version-1 activation, and a version-0 caller from either).
+/// </remarks>
+[Orleans.CodeGeneration.Version(1)]
 public interface ISellerLedgerGrain : IGrainWithStringKey
 {
     /// <summary>The buyer's payment is held in the order's escrow as a pending transfer.</summary>
@@ -55,6 +60,10 @@ public interface ISellerLedgerGrain : IGrainWithStringKey
 
     /// <summary>Voids the escrow (order cancelled before release): the money goes back to the buyer's side.</summary>
     Task VoidEscrow(string orderId);
+
+    /// <summary>Every account, escrows included, for the previous release's silos only: this release asks <see cref="View"/>.</summary>
+    [ReadOnly]
+    Task<IReadOnlyList<LedgerAccountView>> Balances();
 
     /// <summary>
     /// Every account but the order escrows, and the escrow accounts after <paramref name="escrowCursor"/> (an escrow account id,

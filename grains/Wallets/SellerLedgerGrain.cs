@@ -77,7 +77,7 @@ public sealed class SellerLedgerGrain(
         ArchiveWhileIdle();
     }
 
-    private bool ArchivePassDue => clock.GetUtcNow() >= _nextArchivePass;
+    private bool ArchivePassDue => settlement.Value.LedgerArchiveEnabled && clock.GetUtcNow() >= _nextArchivePass;
 
     /// <summary>
     /// Archives settled orders (see <see cref="SellerBooks.Archive"/>), keeping <paramref name="unstored"/> (orders with transfers
@@ -222,6 +222,13 @@ public sealed class SellerLedgerGrain(
         {
             throw new ArgumentException($"Deposit id '{depositId}' was used for a different amount or currency; nothing changed.");
         }
+    }
+
+    public async Task<IReadOnlyList<LedgerAccountView>> Balances()
+    {
+        await Commit.CommitAsync(changed: false);
+        return _books.Accounts.Values.OrderBy(a => a.AccountId, StringComparer.Ordinal)
+            .Select(a => new LedgerAccountView(a.AccountId, a.Currency, a.Posted, a.CreditsPending, a.DebitsPending)).ToArray();
     }
 
     public async Task<SellerLedgerView> View(string? escrowCursor, int escrowLimit)

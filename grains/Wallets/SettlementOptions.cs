@@ -33,6 +33,13 @@ public sealed class SettlementOptions
     /// </summary>
     public TimeSpan LedgerArchiveOrdersAfter { get; set; } = TimeSpan.FromDays(90);
 
+    /// <summary>
+    /// Whether seller ledgers archive settled orders at all. Off while a cluster is updated from a release without archiving,
+    /// until every silo runs this one: a silo of the previous release cannot take an archived order back (it would refuse a
+    /// late refund of one as exceeding what was paid, or fail to activate a ledger whose later transfers touch one).
+    /// </summary>
+    public bool LedgerArchiveEnabled { get; set; } = true;
+
     /// <summary>How often, in business time, a seller ledger looks for orders to archive (at activation, then on its maturity checks).</summary>
     public TimeSpan LedgerArchivePassEvery { get; set; } = TimeSpan.FromDays(1);
 

@@ -59,6 +59,8 @@ public sealed class LedgerArchiveTests
         await ledger.VoidEscrow(voided);
         await ledger.VoidEscrow(recent);
         Assert.Contains($"escrow:{settled}", Accounts((await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!).Keys);
+        // The previous release's silos still read every account through Balances during a rolling update.
+        Assert.Equal((await ledger.View(null, 1_000)).Accounts, await ledger.Balances());
 
         // Past the seller's T+7: the release matures, and the settled and voided orders leave the books.
         Assert.Equal(HttpStatusCode.OK, (await shop.Admin.PostJsonAsync("/api/v1/admin/clock", new { advanceSeconds = TimeSpan.FromDays(8).TotalSeconds })).Status);
@@ -128,6 +130,33 @@ public sealed class LedgerArchiveTests
         var raced = Accounts((await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!);
         Assert.Equal(9_400, raced["psp:refunds:USD"].Posted);
         Assert.Equal(200 + 1_000 + 4_000 - 400, raced["seller:available:USD"].Posted + raced["seller:deposit:USD"].Posted);
+    }
+
+    [Fact]
+    public async Task With_archiving_switched_off_for_a_rolling_update_settled_orders_stay_in_the_books()
+    {
+        var storage = SiloStorage.Sqlite(Path.Combine(Path.GetTempPath(), "orleans-trade-tests", Guid.NewGuid().ToString("N"), "trade.db"));
+        await using var silo = await SiloProcess.StartAsync(storage, "noarchive-" + Guid.NewGuid().ToString("N")[..8], new Dictionary<string, string>
+        {
+            ["Settlement__LedgerArchiveOrdersAfter"] = "30.00:00:00",
+            ["Settlement__LedgerArchivePassEvery"] = "00:00:00",
+            ["Settlement__LedgerArchiveEnabled"] = "false",
+        });
+        var shop = new OrderTestShop(silo);
+        var sellerId = OrderTestShop.NewId("s");
+        var seller = await shop.KeyAsync("seller", sellerId);
+        using var client = await SiloClients.ConnectAsync(silo);
+        var ledger = client.Services.GetRequiredService<IClusterClient>().GetGrain<ISellerLedgerGrain>(sellerId);
+        var voided = Ulid.NewUlid(DateTimeOffset.UtcNow.AddDays(-60)).ToString();
+        await ledger.HoldInEscrow(voided, Usd(5_000));
+        await ledger.VoidEscrow(voided);
+        await ledger.FundDeposit("d-1", Usd(100));                                    // a write: a pass would run here
+
+        silo.Kill();
+        await silo.StartAsync();                                                       // and at activation
+
+        Assert.Equal((0, 0, 0), Accounts((await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!)[$"escrow:{voided}"]);
+        Assert.Null(await storage.ScalarAsync("SELECT body FROM ledger_snapshots WHERE ledger_id = @ledger", "ledger", sellerId));
     }
 
     private static async Task<(string Body, long Through)> StoredSnapshot(SiloStorage storage, string sellerId)
