@@ -87,11 +87,34 @@ public static class FlashSaleScenario
         var checkout = result.Kind("checkout");
         Console.Error.WriteLine($"bench: {name}: {checkout.Ok:N0} sold in {result.Elapsed.TotalSeconds:F1} s ({result.StopReason}); checking");
         var invariants = await shop.CheckCheckoutsAsync(new Dictionary<string, long> { [HotSku] = units }, acked, checkout.Errors, (int)warmup.Kind("checkout").Ok);
+        var ledgerRead = paid ? "; " + await LedgerReadAsync(api) : "";
         var note = $"{checkout.Ok:N0} of {units:N0} units sold, {Mode(result)}; stopped: {StopText(result, ctx)}; answers: {result.StatusSummary}"
-            + (paid ? $"; {captured:N0} of the 201s carry a captured card payment; the sandbox PSP runs in a silo process of its own on this machine" : "")
+            + (paid ? $"; {captured:N0} of the 201s carry a captured card payment; the sandbox PSP runs in a silo process of its own on this machine{ledgerRead}" : "")
             + $"; {cpuUse.Describe(checkout.Ok)}{(siloNote.Length > 0 ? "; " + siloNote : "")}; checked: {string.Join("; ", invariants.Checked)}{memory.Caveat}";
         return new ScenarioRow(name, checkout.Ok, result.Elapsed, checkout, checkout.Errors, invariants, note, ComparedToYardsticks: true, PeakRssBytes: peakRss,
             SiloCpuMicrosPerOp: cpuUse.ProcessMicrosPerOp(checkout.Ok, "silo")); // the shop's silo, not the sandbox PSP's
+    }
+
+    /// <summary>
+    /// The seller's ledger as the seller's dashboard reads it after the sale: a page of escrows and the summary over all of them
+    /// (an escrow per paid order). Five reads one after another, the answer's size and the median time from the harness.
+    /// </summary>
+    private static async Task<string> LedgerReadAsync(TradeApiClient api)
+    {
+        var times = new List<double>();
+        System.Text.Json.Nodes.JsonNode? ledger = null;
+        for (var i = 0; i < 5; i++)
+        {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            ledger = await api.MustAsync(HttpMethod.Get, $"/api/v1/sellers/{Shop.Seller}/ledger", null, HttpStatusCode.OK);
+            times.Add(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        times.Sort();
+        var bytes = System.Text.Encoding.UTF8.GetByteCount(ledger!.ToJsonString());
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"the seller's ledger read after the sale ({ledger["escrow"]!["accounts"]!.GetValue<int>():N0} escrow accounts, a page of " +
+            $"{ledger["accounts"]!.AsArray().Count(a => a!["accountId"]!.GetValue<string>().StartsWith("escrow:", StringComparison.Ordinal))}): " +
+            $"{times[2]:F1} ms (median of 5), {bytes / 1024.0:F1} KB");
     }
 
     public static async Task<ScenarioRow> PeerAsync(BenchContext ctx)
