@@ -4,7 +4,7 @@ namespace Orleans.Trade.Wallets;
 public sealed record LedgerEntry(Transfer Transfer, DateTimeOffset At);
 
 /// <summary>
-/// A ledger as stored: the latest snapshot (UTF-8 JSON, if any) and the transfers appended after it, in order;
+/// A ledger as stored: the latest snapshot (if any: <see cref="SellerBooksBinary"/>, or JSON if stored before it) and the transfers appended after it, in order;
 /// <paramref name="SnapshotThrough"/> is the entry number the snapshot covers (0 without one), <paramref name="LastEntryNo"/> the
 /// ledger's last entry number (0 for none).
 /// </summary>

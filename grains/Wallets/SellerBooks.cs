@@ -259,7 +259,7 @@ public sealed class SellerBooks(IFxRates rates)
     public static bool SnapshotDue(int storedSinceSnapshot, int size, int every) =>
         storedSinceSnapshot >= Math.Max(every, size / 4);
 
-    /// <summary>The books as UTF-8 JSON: the ledger image, each order's standing and the maturing list (see <see cref="Restore"/>).</summary>
+    /// <summary>The books in binary form (<see cref="SellerBooksBinary"/>): the ledger image, each order's standing and the maturing list (see <see cref="Restore"/>).</summary>
     public byte[] Snapshot() => CaptureState().ToSnapshot();
 
     /// <summary>
@@ -277,8 +277,10 @@ public sealed class SellerBooks(IFxRates rates)
     /// <summary>Books from a <see cref="Snapshot"/>; the transfers stored after it are then <see cref="Replay"/>ed.</summary>
     public static SellerBooks Restore(IFxRates rates, ReadOnlySpan<byte> snapshot)
     {
-        var image = System.Text.Json.JsonSerializer.Deserialize<SellerBooksImage>(snapshot, SnapshotJson)
-            ?? throw new InvalidOperationException("The ledger snapshot is empty.");
+        var image = SellerBooksBinary.IsBinary(snapshot)
+            ? SellerBooksBinary.Read(snapshot.ToArray())
+            : System.Text.Json.JsonSerializer.Deserialize<SellerBooksImage>(snapshot, SnapshotJson)
+                ?? throw new InvalidOperationException("The ledger snapshot is empty.");
         var books = new SellerBooks(rates);
         books._ledger.Restore(image.Ledger);
         foreach (var o in image.Orders)
@@ -614,13 +616,18 @@ public sealed class SellerBooksCapture
         _archivedBefore = archivedBefore;
     }
 
-    /// <summary>UTF-8 JSON, every list in a stable order, so the same books always make the same bytes.</summary>
-    public byte[] ToSnapshot()
+    /// <summary>The binary form (<see cref="SellerBooksBinary"/>), every list in a stable order, so the same books always make the same bytes.</summary>
+    public byte[] ToSnapshot() => SellerBooksBinary.Write(ToImage());
+
+    /// <summary>The JSON form that snapshots had before the binary one; they still restore.</summary>
+    public byte[] ToJsonSnapshot() => System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(ToImage(), SellerBooks.SnapshotJson);
+
+    private SellerBooksImage ToImage()
     {
         var orders = _orders.Select(o => o.RefundIds.Count < 2 ? o : o with { RefundIds = o.RefundIds.Order(StringComparer.Ordinal).ToArray() }).ToArray();
         Array.Sort(orders, (a, b) => string.CompareOrdinal(a.OrderId, b.OrderId));
         var maturing = _maturing.ToArray();
         Array.Sort(maturing, (a, b) => string.CompareOrdinal(a.OrderId, b.OrderId));
-        return System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new SellerBooksImage(_ledger.ToImage(), orders, maturing, _archivedBefore), SellerBooks.SnapshotJson);
+        return new SellerBooksImage(_ledger.ToImage(), orders, maturing, _archivedBefore);
     }
 }

@@ -289,7 +289,8 @@ public sealed class SellerLedgerGrain(
     {
         try
         {
-            var body = await Task.Run(capture.ToSnapshot);
+            var binary = settlement.Value.LedgerBinarySnapshots;
+            var body = await Task.Run(() => binary ? capture.ToSnapshot() : capture.ToJsonSnapshot());
             await store.SaveSnapshotAsync(SellerId, throughEntryNo, clock.GetUtcNow(), body, CancellationToken.None);
         }
         catch (Exception ex)

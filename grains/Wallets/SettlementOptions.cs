@@ -40,6 +40,13 @@ public sealed class SettlementOptions
     /// </summary>
     public bool LedgerArchiveEnabled { get; set; } = true;
 
+    /// <summary>
+    /// Whether seller ledgers store their snapshots in binary form (<see cref="SellerBooksBinary"/>: less than half the size of
+    /// the JSON form, and faster both ways). Off while a cluster is updated from a release that reads JSON snapshots only,
+    /// until every silo runs this one; snapshots of either form restore.
+    /// </summary>
+    public bool LedgerBinarySnapshots { get; set; } = true;
+
     /// <summary>How often, in business time, a seller ledger looks for orders to archive (at activation, then on its maturity checks).</summary>
     public TimeSpan LedgerArchivePassEvery { get; set; } = TimeSpan.FromDays(1);
 

@@ -11,12 +11,18 @@ public sealed class LedgerSnapshotApiTests
     private static long Account(JsonNode ledger, string account, string field) =>
         ledger["accounts"]!.AsArray().SingleOrDefault(a => a!["accountId"]!.GetValue<string>() == account)?[field]!.GetValue<long>() ?? 0;
 
-    [Fact]
-    public async Task A_seller_ledger_restarts_from_its_snapshot_and_still_knows_every_transfer_id()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)] // JSON, as silos of the previous release read them during a rolling update
+    public async Task A_seller_ledger_restarts_from_its_snapshot_and_still_knows_every_transfer_id(bool binary)
     {
         var connectionString = await PostgresServer.CreateDatabaseAsync("snapshot");
         await using var silo = await SiloProcess.StartAsync(SiloStorage.Postgres(connectionString), "snapshot-" + Guid.NewGuid().ToString("N")[..8],
-            new Dictionary<string, string> { ["Settlement__LedgerSnapshotEveryTransfers"] = "3" });
+            new Dictionary<string, string>
+            {
+                ["Settlement__LedgerSnapshotEveryTransfers"] = "3",
+                ["Settlement__LedgerBinarySnapshots"] = binary ? "true" : "false",
+            });
         var shop = new OrderTestShop(silo);
         await shop.WarehousesAsync();
         var sellerId = OrderTestShop.NewId("s");
@@ -60,6 +66,13 @@ public sealed class LedgerSnapshotApiTests
         Assert.True(firstDeposit > 0 && through >= firstDeposit, $"no snapshot covers the first deposit (through {through}, first deposit {firstDeposit})");
         Assert.InRange(replayed, 1, 30);
         var before = (await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!;
+        await using (var body = new Npgsql.NpgsqlCommand("SELECT body FROM ledger_snapshots WHERE ledger_id = @l", connection))
+        {
+            body.Parameters.AddWithValue("l", sellerId);
+            var stored = (byte[])(await body.ExecuteScalarAsync())!;
+            Assert.Equal(binary, Orleans.Trade.Wallets.SellerBooksBinary.IsBinary(stored));
+            Assert.Equal(!binary, stored[0] == (byte)'{');
+        }
 
         silo.Kill();
         await silo.StartAsync();

@@ -329,4 +329,35 @@ public sealed class SellerBooksTests
         Assert.Equal(new LedgerAccountView("escrow:o3", "EUR", 0, 300, 0), first.Accounts.Concat(second.Accounts).Single(a => a.AccountId == "escrow:o3"));
         Assert.Throws<ArgumentOutOfRangeException>(() => books.View(null, 0));
     }
+
+    [Fact]
+    public void Snapshots_are_binary_and_snapshots_stored_as_json_before_still_restore()
+    {
+        var books = new SellerBooks(_rates);
+        books.HoldInEscrow("o1", Usd(10_000));
+        books.HoldInEscrow("o2", new Money(5_000, "EUR"));
+        books.ReleaseEscrow(Split("o1", 10_000, 800), "EUR", T0);
+        books.Refund(new LedgerRefund("o2", "r1", new Money(1_000, "EUR")), null);
+        books.Refund(new LedgerRefund("o2", "r0", new Money(500, "EUR")), null);
+        books.FundDeposit("d1", Usd(2_000));
+        var capture = books.CaptureState();
+
+        var binary = capture.ToSnapshot();
+        var json = capture.ToJsonSnapshot();
+
+        Assert.True(SellerBooksBinary.IsBinary(binary));
+        Assert.Equal((byte)'{', json[0]);
+        Assert.True(binary.Length * 2 < json.Length, $"binary {binary.Length} bytes, JSON {json.Length}");
+        // Either form restores the same books, which encode to the same bytes; the maturing release keeps its time and offset.
+        var fromBinary = SellerBooks.Restore(_rates, binary);
+        var fromJson = SellerBooks.Restore(_rates, json);
+        Assert.Equal(binary, fromBinary.Snapshot());
+        Assert.Equal(binary, fromJson.Snapshot());
+        Assert.Equal(books.Maturing.ToDictionary(), fromBinary.Maturing.ToDictionary());
+        Assert.Equal(books.Order("o2"), fromBinary.Order("o2"));
+        Assert.Equal(LedgerRefundResult.AlreadyApplied, fromBinary.Refund(new LedgerRefund("o2", "r0", new Money(500, "EUR")), null).Result);
+        // A cut-short snapshot is refused rather than read as fewer books.
+        Assert.ThrowsAny<Exception>(() => SellerBooks.Restore(_rates, binary.AsSpan(0, binary.Length - 3)));
+        Assert.Throws<InvalidOperationException>(() => SellerBooks.Restore(_rates, [.. binary, 0]));
+    }
 }
