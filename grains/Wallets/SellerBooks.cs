@@ -275,11 +275,11 @@ public sealed class SellerBooks(IFxRates rates)
         _archivedBefore);
 
     /// <summary>Books from a <see cref="Snapshot"/>; the transfers stored after it are then <see cref="Replay"/>ed.</summary>
-    public static SellerBooks Restore(IFxRates rates, ReadOnlySpan<byte> snapshot)
+    public static SellerBooks Restore(IFxRates rates, ReadOnlyMemory<byte> snapshot)
     {
-        var image = SellerBooksBinary.IsBinary(snapshot)
-            ? SellerBooksBinary.Read(snapshot.ToArray())
-            : System.Text.Json.JsonSerializer.Deserialize<SellerBooksImage>(snapshot, SnapshotJson)
+        var image = SellerBooksBinary.IsBinary(snapshot.Span)
+            ? SellerBooksBinary.Read(snapshot)
+            : System.Text.Json.JsonSerializer.Deserialize<SellerBooksImage>(snapshot.Span, SnapshotJson)
                 ?? throw new InvalidOperationException("The ledger snapshot is empty.");
         var books = new SellerBooks(rates);
         books._ledger.Restore(image.Ledger);

@@ -71,9 +71,13 @@ public static class SellerBooksBinary
         return stream.ToArray();
     }
 
-    public static SellerBooksImage Read(byte[] snapshot)
+    /// <summary>Reads the snapshot where it lies (a flash sale's seller's is tens of megabytes): no copy of a stored array.</summary>
+    public static SellerBooksImage Read(ReadOnlyMemory<byte> snapshot)
     {
-        using var r = new BinaryReader(new MemoryStream(snapshot, writable: false), System.Text.Encoding.UTF8);
+        var stream = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(snapshot, out var bytes)
+            ? new MemoryStream(bytes.Array!, bytes.Offset, bytes.Count, writable: false)
+            : new MemoryStream(snapshot.ToArray(), writable: false);
+        using var r = new BinaryReader(stream, System.Text.Encoding.UTF8);
         if (!r.ReadBytes(Mark.Length).AsSpan().SequenceEqual(Mark))
         {
             throw new InvalidOperationException("The ledger snapshot is not in the binary form.");
