@@ -119,6 +119,41 @@ public sealed class TradeDatabaseTests
     }
 
     [Fact]
+    public async Task An_orders_status_change_stays_on_its_page_without_new_index_entries()
+    {
+        // Each status change of an order rewrites its list row. With room left on the pages (0021) PostgreSQL writes the new
+        // version beside the old one and adds nothing to the row's three indexes (a HOT update); with full pages it cannot.
+        await using var database = await Open("");
+        await new SchemaMigrator(database, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
+        await using var connection = await database.OpenAsync(CancellationToken.None);
+        Assert.Equal(["fillfactor=70"], await Strings(connection.Command("SELECT unnest(reloptions) FROM pg_class WHERE relname = 'orders'")));
+        await connection.Command("""
+            INSERT INTO orders (order_id, buyer_id, seller_id, status, seller_total_minor, seller_currency, buyer_total_minor,
+                buyer_currency, line_count, source, late, created_at, updated_at, version)
+            SELECT 'o' || lpad(g::text, 6, '0'), 'buyer-' || (g % 50), 'seller-1', 'AwaitingPayment', 100, 'USD', 100, 'USD',
+                1, 'checkout', false, timestamptz '2026-12-05 12:00' + g * interval '1 second', now(), 1
+            FROM generate_series(1, 5000) AS g
+            """).ExecuteNonQueryAsync();
+        // One transaction, so that its own counters say which updates were HOT; the orders are paid 100 at a time, scattered.
+        await using var transaction = await connection.BeginTransactionAsync();
+        for (var batch = 0; batch < 50; batch++)
+        {
+            await connection.Command("""
+                UPDATE orders SET status = 'Paid', updated_at = now(), version = version + 1
+                WHERE order_id IN (SELECT 'o' || lpad(g::text, 6, '0') FROM generate_series(1, 5000) AS g WHERE g * 7919 % 50 = @batch)
+                """, transaction).With("batch", batch).ExecuteNonQueryAsync();
+        }
+        await using var counts = connection.Command(
+            "SELECT pg_stat_get_xact_tuples_updated('orders'::regclass), pg_stat_get_xact_tuples_hot_updated('orders'::regclass)", transaction);
+        await using var reader = await counts.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        var (updated, hot) = (reader.GetInt64(0), reader.GetInt64(1));
+        Assert.Equal(5000, updated);
+        // Pages 70% full have room for the new versions of about half their rows (2,511 here); full pages for none (0).
+        Assert.True(hot >= 1500, $"{hot} of {updated} status changes were HOT updates");
+    }
+
+    [Fact]
     public async Task Order_writes_go_on_while_the_list_indexes_are_rebuilt_and_the_migration_finishes_after_them()
     {
         // A database as the previous release left it: the list indexes descending, version 18 not applied.
