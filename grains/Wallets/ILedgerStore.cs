@@ -23,15 +23,16 @@ public interface ILedgerStore
     Task<long> AppendAsync(string ledgerId, IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Stores <paramref name="snapshot"/>, the books after the transfers through <paramref name="throughEntryNo"/>, as the
-    /// ledger's snapshot, unless the one stored already covers at least as many: a load then reads it and only the transfers
-    /// appended after it. Answers whether it was stored.
-    /// </summary>
-    /// <summary>
     /// The transfers of one order (ids <c>{orderId}:...</c>) stored through entry <paramref name="throughEntryNo"/>, in the order
     /// stored: what an archived order is taken back from.
     /// </summary>
     Task<IReadOnlyList<LedgerEntry>> LoadOrderAsync(string ledgerId, string orderId, long throughEntryNo, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Stores <paramref name="snapshot"/>, the books after the transfers through <paramref name="throughEntryNo"/>, as the
+    /// ledger's snapshot, unless the one stored already covers more: a load then reads it and only the transfers appended after
+    /// it. One through the same entry replaces the stored one (an archiving pass changes the books without a transfer). Answers
+    /// whether it was stored.
+    /// </summary>
     Task<bool> SaveSnapshotAsync(string ledgerId, long throughEntryNo, DateTimeOffset takenAt, byte[] snapshot, CancellationToken cancellationToken);
 }

@@ -283,7 +283,8 @@ public sealed class SellerLedgerGrain(
 
     /// <summary>
     /// Encodes the copy on the thread pool and stores it; the writes go on meanwhile. If it is not stored, the transfers it
-    /// covered count towards the next one again (activation replays them until then, as before).
+    /// covered count towards the next one again (activation replays them until then, as before), and the next write stores one
+    /// (the failed one may have been the only one to leave archived orders out).
     /// </summary>
     private async Task StoreSnapshot(SellerBooksCapture capture, long throughEntryNo, int covers)
     {
@@ -296,6 +297,7 @@ public sealed class SellerLedgerGrain(
         catch (Exception ex)
         {
             _sinceSnapshot += covers;
+            _snapshotWanted = true;
             logger.LogWarning(ex, "The ledger snapshot of seller {SellerId} through entry {EntryNo} was not stored; the next write tries again",
                 SellerId, throughEntryNo);
         }

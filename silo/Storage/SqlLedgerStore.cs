@@ -87,11 +87,13 @@ public sealed class SqlLedgerStore(TradeDatabase database) : ILedgerStore, Orlea
     public async Task<bool> SaveSnapshotAsync(string ledgerId, long throughEntryNo, DateTimeOffset takenAt, byte[] snapshot, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        // Snapshots are stored off the ledger's write path, so an older one may arrive after a newer one: it is then dropped.
+        // Snapshots are stored off the ledger's write path, so an older one may arrive after a newer one: it is then dropped. One
+        // through the same entry replaces the stored one: both are the books after the same transfers, and the later one may
+        // have archived more orders (a quiet seller's archiving pass writes no transfer).
         var rows = await connection.Command(
                 "INSERT INTO ledger_snapshots (ledger_id, through_entry_no, taken_at, body) VALUES (@ledger, @through, @at, @body) " +
                 "ON CONFLICT (ledger_id) DO UPDATE SET through_entry_no = excluded.through_entry_no, taken_at = excluded.taken_at, body = excluded.body " +
-                "WHERE ledger_snapshots.through_entry_no < excluded.through_entry_no")
+                "WHERE ledger_snapshots.through_entry_no <= excluded.through_entry_no")
             .With("ledger", ledgerId).With("through", throughEntryNo).With("at", database.ToDb(takenAt)).With("body", snapshot)
             .ExecuteNonQueryAsync(cancellationToken);
         return rows == 1;

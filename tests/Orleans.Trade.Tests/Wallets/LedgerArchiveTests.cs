@@ -132,6 +132,68 @@ public sealed class LedgerArchiveTests
         Assert.Equal(200 + 1_000 + 4_000 - 400, raced["seller:available:USD"].Posted + raced["seller:deposit:USD"].Posted);
     }
 
+    [Theory]
+    [InlineData("postgres")]
+    [InlineData("sqlite")]
+    public async Task A_quiet_sellers_archiving_pass_stores_its_snapshot_through_the_same_entry_as_the_last(string provider)
+    {
+        var storage = provider == "postgres"
+            ? SiloStorage.Postgres(await PostgresServer.CreateDatabaseAsync("archive"))
+            : SiloStorage.Sqlite(Path.Combine(Path.GetTempPath(), "orleans-trade-tests", Guid.NewGuid().ToString("N"), "trade.db"));
+        await using var silo = await SiloProcess.StartAsync(storage, "quiet-" + Guid.NewGuid().ToString("N")[..8], new Dictionary<string, string>
+        {
+            ["Clock__AllowTestControl"] = "true",
+            ["Settlement__LedgerArchiveOrdersAfter"] = "30.00:00:00",
+            ["Settlement__LedgerArchivePassEvery"] = "00:00:00",
+        });
+        var shop = new OrderTestShop(silo);
+        var sellerId = OrderTestShop.NewId("s");
+        var seller = await shop.KeyAsync("seller", sellerId);
+        using var client = await SiloClients.ConnectAsync(silo);
+        var ledger = client.Services.GetRequiredService<IClusterClient>().GetGrain<ISellerLedgerGrain>(sellerId);
+        var older = Ulid.NewUlid(DateTimeOffset.UtcNow.AddDays(-60)).ToString();
+        var younger = Ulid.NewUlid(DateTimeOffset.UtcNow.AddDays(-20)).ToString();
+        await ledger.HoldInEscrow(older, Usd(5_000));
+        await ledger.HoldInEscrow(younger, Usd(3_000));
+        await ledger.VoidEscrow(older);
+        await ledger.VoidEscrow(younger);   // this write's pass archives the older order, and the write stores a snapshot
+        var (first, through) = await SnapshotWhen(storage, sellerId, image => !Mentions(image, older));
+        Assert.True(Mentions(first, younger), "the younger order is not 30 days old yet");
+        Assert.Equal(await LastEntryNo(storage, sellerId), through);
+
+        // Fifteen days later the seller has sold nothing more: the pass at the ledger's next activation archives the younger
+        // order, and its snapshot covers the same transfers as the one stored. It must replace it, or the stored snapshot would
+        // keep the order, and every activation would restore it and archive it again.
+        silo.Kill();
+        silo.ExtraEnvironment["Clock__OffsetSeconds"] = TimeSpan.FromDays(15).TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await silo.StartAsync();
+        Assert.DoesNotContain($"escrow:{younger}", Accounts((await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!).Keys);
+        var (second, throughAgain) = await SnapshotWhen(storage, sellerId, image => !Mentions(image, younger));
+        Assert.Equal(through, throughAgain);
+        Assert.False(Mentions(second, older));
+        Assert.NotNull(second.ArchivedBefore);
+        Assert.True(second.ArchivedBefore > first.ArchivedBefore, $"{second.ArchivedBefore} after {first.ArchivedBefore}");
+    }
+
+    private static bool Mentions(SellerBooksImage image, string orderId) =>
+        image.Orders.Any(o => o.OrderId == orderId) || image.Ledger.Accounts.Any(a => a.AccountId.Contains(orderId, StringComparison.Ordinal));
+
+    /// <summary>The stored snapshot once it satisfies <paramref name="condition"/> (snapshots are stored off the write path).</summary>
+    private static async Task<(SellerBooksImage Image, long Through)> SnapshotWhen(SiloStorage storage, string sellerId, Func<SellerBooksImage, bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            if (await storage.ScalarAsync("SELECT body FROM ledger_snapshots WHERE ledger_id = @ledger", "ledger", sellerId) is byte[]
+                && await StoredSnapshot(storage, sellerId) is var stored && condition(stored.Image))
+            {
+                return stored;
+            }
+            Assert.True(DateTime.UtcNow < deadline, "the stored snapshot never became what was expected");
+            await Task.Delay(200);
+        }
+    }
+
     [Fact]
     public async Task With_archiving_switched_off_for_a_rolling_update_settled_orders_stay_in_the_books()
     {
