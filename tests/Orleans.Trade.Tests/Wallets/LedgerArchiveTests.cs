@@ -175,6 +175,51 @@ public sealed class LedgerArchiveTests
         Assert.True(second.ArchivedBefore > first.ArchivedBefore, $"{second.ArchivedBefore} after {first.ArchivedBefore}");
     }
 
+    [Fact]
+    public async Task An_archiving_snapshot_that_could_not_be_stored_is_stored_with_the_next_write()
+    {
+        var storage = SiloStorage.Postgres(await PostgresServer.CreateDatabaseAsync("archive"));
+        await using var silo = await SiloProcess.StartAsync(storage, "refused-" + Guid.NewGuid().ToString("N")[..8], new Dictionary<string, string>
+        {
+            ["Settlement__LedgerArchiveOrdersAfter"] = "30.00:00:00",
+            ["Settlement__LedgerArchivePassEvery"] = "00:00:00",
+        });
+        var sellerId = OrderTestShop.NewId("s");
+        using var client = await SiloClients.ConnectAsync(silo);
+        var ledger = client.Services.GetRequiredService<IClusterClient>().GetGrain<ISellerLedgerGrain>(sellerId);
+        var older = Ulid.NewUlid(DateTimeOffset.UtcNow.AddDays(-60)).ToString();
+        await ledger.HoldInEscrow(older, Usd(5_000));
+        await ledger.VoidEscrow(older);
+        await Execute(storage, """
+            CREATE FUNCTION refuse_snapshots() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
+            CREATE TRIGGER refuse_snapshots BEFORE INSERT OR UPDATE ON ledger_snapshots FOR EACH ROW EXECUTE FUNCTION refuse_snapshots();
+            """);
+        // This write's pass archives the voided order; the snapshot without it cannot be stored.
+        await ledger.FundDeposit("d-1", Usd(100));
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!silo.RecentLog.Contains($"The ledger snapshot of seller {sellerId} through entry", StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the refused snapshot was not reported:\n{silo.RecentLog}");
+            await Task.Delay(100);
+        }
+        Assert.Null(await storage.ScalarAsync("SELECT body FROM ledger_snapshots WHERE ledger_id = @ledger", "ledger", sellerId));
+
+        // The store takes snapshots again: the next write stores one, although too few transfers came for one to be due.
+        await Execute(storage, "DROP TRIGGER refuse_snapshots ON ledger_snapshots");
+        await ledger.FundDeposit("d-2", Usd(100));
+        var (image, through) = await SnapshotWhen(storage, sellerId, image => !Mentions(image, older));
+        Assert.Equal(await LastEntryNo(storage, sellerId), through);
+        Assert.NotNull(image.ArchivedBefore);
+    }
+
+    private static async Task Execute(SiloStorage storage, string sql)
+    {
+        await using var connection = await storage.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
+    }
+
     private static bool Mentions(SellerBooksImage image, string orderId) =>
         image.Orders.Any(o => o.OrderId == orderId) || image.Ledger.Accounts.Any(a => a.AccountId.Contains(orderId, StringComparison.Ordinal));
 
