@@ -18,6 +18,29 @@ public sealed class LedgerArchiveTests
 {
     private static Money Usd(long minor) => new(minor, "USD");
 
+    private static async Task<SiloStorage> Storage(string provider) => provider == "postgres"
+        ? SiloStorage.Postgres(await PostgresServer.CreateDatabaseAsync("archive"))
+        : SiloStorage.Sqlite(Path.Combine(Path.GetTempPath(), "orleans-trade-tests", Guid.NewGuid().ToString("N"), "trade.db"));
+
+    /// <summary>A silo process that archives orders older than 30 days, with a pass on every write and activation.</summary>
+    private static Task<SiloProcess> StartAsync(SiloStorage storage, string name, params (string Key, string Value)[] settings)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["Settlement__LedgerArchiveOrdersAfter"] = "30.00:00:00",
+            ["Settlement__LedgerArchivePassEvery"] = "00:00:00",
+        };
+        foreach (var (key, value) in settings)
+        {
+            environment[key] = value;
+        }
+        return SiloProcess.StartAsync(storage, name + "-" + Guid.NewGuid().ToString("N")[..8], environment);
+    }
+
+    /// <summary>The seller's ledger grain, called from an Orleans client as order grains call it.</summary>
+    private static ISellerLedgerGrain Ledger(Microsoft.Extensions.Hosting.IHost client, string sellerId) =>
+        client.Services.GetRequiredService<IClusterClient>().GetGrain<ISellerLedgerGrain>(sellerId);
+
     private static Dictionary<string, (long Posted, long PendingIn, long PendingOut)> Accounts(JsonNode ledger) =>
         ledger["accounts"]!.AsArray().ToDictionary(a => a!["accountId"]!.GetValue<string>(),
             a => (a!["posted"]!.GetValue<long>(), a["pendingIn"]!.GetValue<long>(), a["pendingOut"]!.GetValue<long>()));
@@ -27,22 +50,16 @@ public sealed class LedgerArchiveTests
     [InlineData("sqlite")]
     public async Task Settled_orders_leave_the_books_and_a_late_refund_takes_one_back_also_after_a_restart(string provider)
     {
-        var storage = provider == "postgres"
-            ? SiloStorage.Postgres(await PostgresServer.CreateDatabaseAsync("archive"))
-            : SiloStorage.Sqlite(Path.Combine(Path.GetTempPath(), "orleans-trade-tests", Guid.NewGuid().ToString("N"), "trade.db"));
-        await using var silo = await SiloProcess.StartAsync(storage, "archive-" + Guid.NewGuid().ToString("N")[..8], new Dictionary<string, string>
-        {
-            ["Clock__AllowTestControl"] = "true",
-            ["Settlement__MaturityCheckPeriod"] = "00:00:01",
-            ["Settlement__LedgerArchiveOrdersAfter"] = "30.00:00:00",
-            ["Settlement__LedgerArchivePassEvery"] = "00:00:00",
-            ["Orleans__DirectoryCacheSize"] = "10",   // a grain-address cache this small evicts all the time: answers do not change
-        });
+        var storage = await Storage(provider);
+        await using var silo = await StartAsync(storage, "archive",
+            ("Clock__AllowTestControl", "true"),
+            ("Settlement__MaturityCheckPeriod", "00:00:01"),
+            ("Orleans__DirectoryCacheSize", "10"));   // a grain-address cache this small evicts all the time: answers do not change
         var shop = new OrderTestShop(silo);
         var sellerId = OrderTestShop.NewId("s");
         var seller = await shop.KeyAsync("seller", sellerId);
         using var client = await SiloClients.ConnectAsync(silo);
-        var ledger = client.Services.GetRequiredService<IClusterClient>().GetGrain<ISellerLedgerGrain>(sellerId);
+        var ledger = Ledger(client, sellerId);
         var (_, clock) = await shop.Admin.PostJsonAsync("/api/v1/admin/clock", new { advanceSeconds = 1 });
         var now = clock!["now"]!.GetValue<DateTimeOffset>();
         // Order ids are ULIDs minted at the order's creation: three orders from two months ago, one from now.
@@ -111,7 +128,7 @@ public sealed class LedgerArchiveTests
         Assert.Equal(Holding(refunded), Holding(restarted));
         Assert.DoesNotContain($"escrow:{settled}", restarted.Keys); // archived again at activation
         using var again = await SiloClients.ConnectAsync(silo);
-        ledger = again.Services.GetRequiredService<IClusterClient>().GetGrain<ISellerLedgerGrain>(sellerId);
+        ledger = Ledger(again, sellerId);
         Assert.Equal(LedgerRefundResult.AlreadyApplied, await ledger.Refund(new LedgerRefund(settled, "late-1", Usd(2_000))));
         Assert.Equal(LedgerRefundResult.Applied, await ledger.Refund(new LedgerRefund(settled, "late-2", Usd(7_000))));
         Assert.Equal(LedgerRefundResult.ExceedsPaid, await ledger.Refund(new LedgerRefund(settled, "late-4", Usd(1_001))));
@@ -137,20 +154,13 @@ public sealed class LedgerArchiveTests
     [InlineData("sqlite")]
     public async Task A_quiet_sellers_archiving_pass_stores_its_snapshot_through_the_same_entry_as_the_last(string provider)
     {
-        var storage = provider == "postgres"
-            ? SiloStorage.Postgres(await PostgresServer.CreateDatabaseAsync("archive"))
-            : SiloStorage.Sqlite(Path.Combine(Path.GetTempPath(), "orleans-trade-tests", Guid.NewGuid().ToString("N"), "trade.db"));
-        await using var silo = await SiloProcess.StartAsync(storage, "quiet-" + Guid.NewGuid().ToString("N")[..8], new Dictionary<string, string>
-        {
-            ["Clock__AllowTestControl"] = "true",
-            ["Settlement__LedgerArchiveOrdersAfter"] = "30.00:00:00",
-            ["Settlement__LedgerArchivePassEvery"] = "00:00:00",
-        });
+        var storage = await Storage(provider);
+        await using var silo = await StartAsync(storage, "quiet", ("Clock__AllowTestControl", "true"));
         var shop = new OrderTestShop(silo);
         var sellerId = OrderTestShop.NewId("s");
         var seller = await shop.KeyAsync("seller", sellerId);
         using var client = await SiloClients.ConnectAsync(silo);
-        var ledger = client.Services.GetRequiredService<IClusterClient>().GetGrain<ISellerLedgerGrain>(sellerId);
+        var ledger = Ledger(client, sellerId);
         var older = Ulid.NewUlid(DateTimeOffset.UtcNow.AddDays(-60)).ToString();
         var younger = Ulid.NewUlid(DateTimeOffset.UtcNow.AddDays(-20)).ToString();
         await ledger.HoldInEscrow(older, Usd(5_000));
@@ -178,15 +188,11 @@ public sealed class LedgerArchiveTests
     [Fact]
     public async Task An_archiving_snapshot_that_could_not_be_stored_is_stored_with_the_next_write()
     {
-        var storage = SiloStorage.Postgres(await PostgresServer.CreateDatabaseAsync("archive"));
-        await using var silo = await SiloProcess.StartAsync(storage, "refused-" + Guid.NewGuid().ToString("N")[..8], new Dictionary<string, string>
-        {
-            ["Settlement__LedgerArchiveOrdersAfter"] = "30.00:00:00",
-            ["Settlement__LedgerArchivePassEvery"] = "00:00:00",
-        });
+        var storage = await Storage("postgres");
+        await using var silo = await StartAsync(storage, "refused");
         var sellerId = OrderTestShop.NewId("s");
         using var client = await SiloClients.ConnectAsync(silo);
-        var ledger = client.Services.GetRequiredService<IClusterClient>().GetGrain<ISellerLedgerGrain>(sellerId);
+        var ledger = Ledger(client, sellerId);
         var older = Ulid.NewUlid(DateTimeOffset.UtcNow.AddDays(-60)).ToString();
         await ledger.HoldInEscrow(older, Usd(5_000));
         await ledger.VoidEscrow(older);
@@ -242,18 +248,13 @@ public sealed class LedgerArchiveTests
     [Fact]
     public async Task With_archiving_switched_off_for_a_rolling_update_settled_orders_stay_in_the_books()
     {
-        var storage = SiloStorage.Sqlite(Path.Combine(Path.GetTempPath(), "orleans-trade-tests", Guid.NewGuid().ToString("N"), "trade.db"));
-        await using var silo = await SiloProcess.StartAsync(storage, "noarchive-" + Guid.NewGuid().ToString("N")[..8], new Dictionary<string, string>
-        {
-            ["Settlement__LedgerArchiveOrdersAfter"] = "30.00:00:00",
-            ["Settlement__LedgerArchivePassEvery"] = "00:00:00",
-            ["Settlement__LedgerArchiveEnabled"] = "false",
-        });
+        var storage = await Storage("sqlite");
+        await using var silo = await StartAsync(storage, "noarchive", ("Settlement__LedgerArchiveEnabled", "false"));
         var shop = new OrderTestShop(silo);
         var sellerId = OrderTestShop.NewId("s");
         var seller = await shop.KeyAsync("seller", sellerId);
         using var client = await SiloClients.ConnectAsync(silo);
-        var ledger = client.Services.GetRequiredService<IClusterClient>().GetGrain<ISellerLedgerGrain>(sellerId);
+        var ledger = Ledger(client, sellerId);
         var voided = Ulid.NewUlid(DateTimeOffset.UtcNow.AddDays(-60)).ToString();
         await ledger.HoldInEscrow(voided, Usd(5_000));
         await ledger.VoidEscrow(voided);
