@@ -94,7 +94,8 @@ public sealed partial class Validation
 /// <summary>The shape of ids that callers choose (SKU, warehouse, seller, event ids).</summary>
 public static partial class Ids
 {
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    // \A and \z, not ^ and $: '$' also matches before a final line break, so "sku-1\n" would pass.
+    [GeneratedRegex(@"\A[A-Za-z0-9][A-Za-z0-9._-]{0,63}\z")]
     private static partial Regex Pattern();
 
     public static bool IsValid(string? id) => id is not null && Pattern().IsMatch(id);

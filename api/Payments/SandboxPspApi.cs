@@ -235,12 +235,12 @@ public static partial class SandboxPspApi
         }
     }
 
-    [GeneratedRegex("^[0-9]{6}$")]
+    [GeneratedRegex(@"\A[0-9]{6}\z")]
     private static partial Regex SixDigits();
 
-    [GeneratedRegex("^[0-9]{4}$")]
+    [GeneratedRegex(@"\A[0-9]{4}\z")]
     private static partial Regex FourDigits();
 
-    [GeneratedRegex("^[\\x21-\\x7E]+$")]
+    [GeneratedRegex(@"\A[\x21-\x7E]+\z")]
     private static partial Regex PrintableAscii();
 }

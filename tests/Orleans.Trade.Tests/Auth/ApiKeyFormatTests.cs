@@ -37,6 +37,8 @@ public sealed class ApiKeyFormatTests
     [InlineData("SKU_1.a", true)]
     [InlineData("-starts-with-dash", false)]
     [InlineData("has space", false)]
+    [InlineData("sku-1\n", false)]
+    [InlineData("\nsku-1", false)]
     [InlineData("", false)]
     public void Identifiers_follow_the_documented_shape(string id, bool valid)
     {

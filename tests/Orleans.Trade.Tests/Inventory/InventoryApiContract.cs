@@ -199,6 +199,23 @@ public abstract class InventoryApiContract(SiloProcess silo)
     }
 
     [Fact]
+    public async Task An_id_with_a_line_break_at_its_end_is_400_and_nothing_is_stored()
+    {
+        // A regular expression's '$' also matches before a final line break: "sku-1\n" must not pass for an id.
+        var sku = NewId("nl");
+        var body = new { sellerId = "seller-a", title = "Lamp", category = "home", price = new { amountMinor = 1999, currency = "USD" }, weightGrams = 10 };
+
+        var (status, problem) = await Admin.PutJsonAsync($"/api/v1/skus/{sku}%0A", body);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.NotNull(problem!["errors"]!["skuId"]);
+        (status, problem) = await Admin.PutJsonAsync($"/api/v1/skus/{sku}", body with { sellerId = "seller-a\n" });
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.NotNull(problem!["errors"]!["sellerId"]);
+
+        Assert.Equal(HttpStatusCode.NotFound, (await Admin.GetJsonAsync($"/api/v1/skus/{sku}")).Status);
+    }
+
+    [Fact]
     public async Task Bad_catalog_input_names_every_broken_field()
     {
         var body = new { sellerId = "seller-a", title = "", category = "x", price = new { amountMinor = -5, currency = "XYZ" }, weightGrams = 10, hsCode = "12", originCountry = "Germany" };
