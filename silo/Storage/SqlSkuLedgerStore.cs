@@ -246,7 +246,8 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
 
     /// <summary>
     /// Inserts the grain-state rows of the orders the writes placed (order and checkout, version 1) and their outbox rows; answers,
-    /// per SKU, the checkout grain ids already stored (nothing of the transaction may then be committed).
+    /// per SKU, the checkout grain ids already stored or placed by an earlier order of the batch (nothing of the transaction may
+    /// then be committed).
     /// </summary>
     private async Task<Dictionary<string, IReadOnlyList<string>>> InsertPlacedOrdersAsync(DbConnection connection, DbTransaction transaction,
         IReadOnlyList<SkuLedgerWrite> writes, CancellationToken cancellationToken)
@@ -258,7 +259,13 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
             return taken;
         }
         var inserted = await InsertGrainStatesAsync(connection, transaction, PlacedRows(placed), cancellationToken);
-        foreach (var group in placed.Where(p => !inserted.Contains((CheckoutStateName, p.Order.CheckoutGrainId))).GroupBy(p => p.SkuId))
+        // A key is taken if it was stored before, and also if an earlier order of this batch carries it: one Idempotency-Key
+        // sent with two different one-line carts at once reaches two SKUs, whose writes may share this batch. The insert keeps
+        // the first row of a key and skips the others, so only the first order placed for it may commit.
+        var owners = new HashSet<string>(StringComparer.Ordinal);
+        bool Taken((string SkuId, PlacedOrderWrite Order) p) =>
+            !owners.Add(p.Order.CheckoutGrainId) || !inserted.Contains((CheckoutStateName, p.Order.CheckoutGrainId));
+        foreach (var group in placed.Where(Taken).GroupBy(p => p.SkuId))
         {
             taken[group.Key] = group.Select(p => p.Order.CheckoutGrainId).ToArray();
         }

@@ -25,9 +25,9 @@ public sealed class SqlSkuLedgerStoreTests
         public ValueTask DisposeAsync() => Database.DisposeAsync();
     }
 
-    private static async Task<Stores> Open(string provider)
+    private static async Task<Stores> Open(string provider, IReadOnlyDictionary<string, string?>? settings = null)
     {
-        var (database, configuration) = await StorageTestDatabase.OpenAsync(provider, "skuledger");
+        var (database, configuration) = await StorageTestDatabase.OpenAsync(provider, "skuledger", settings);
         var orders = new SqlOrderStore(database);
         var cluster = Options.Create(new ClusterOptions { ServiceId = "svc", ClusterId = "c" });
         return new Stores(new SqlSkuLedgerStore(database, configuration, StorageTestDatabase.Serializer, cluster, [orders]),
@@ -153,6 +153,33 @@ public sealed class SqlSkuLedgerStoreTests
         Assert.Equal(1, writes[1].Version);
         Assert.Single((await stores.Skus.LoadAsync("sku-new", CancellationToken.None))!.Reservations);
         Assert.Contains("order-new", await stores.Orders.WhichArePlacedAsync(["order-new"], CancellationToken.None));
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task One_checkout_key_placed_by_two_skus_in_one_batch_places_one_order(string provider)
+    {
+        // One Idempotency-Key sent with two different one-line carts at once: two SKUs each place an order for it, and with one
+        // round trip in flight their writes queue up behind the first write and go in one batch. Only the first order may
+        // commit; the other SKU is told the key is taken (its caller then meets the stored key in the saga: another body, 422).
+        await using var stores = await Open(provider, new Dictionary<string, string?> { ["Storage:RoundTripsInFlight"] = "1" });
+        var second = PlacingWrite("sku-y", "order-y", "buyer:buyer-1/same");
+        second.Placed![0].Checkout.RequestHash = "hash of another body";
+
+        var writes = await Task.WhenAll(
+            Attempt(stores.Skus.WriteAsync(PlacingWrite("sku-w", "order-w", "buyer:buyer-1/first"), CancellationToken.None)),
+            Attempt(stores.Skus.WriteAsync(PlacingWrite("sku-x", "order-x", "buyer:buyer-1/same"), CancellationToken.None)),
+            Attempt(stores.Skus.WriteAsync(second, CancellationToken.None)));
+
+        Assert.Null(writes[0].Error);
+        Assert.Null(writes[1].Error);
+        var taken = Assert.IsType<CheckoutKeysTakenException>(writes[2].Error);
+        Assert.Equal([GrainId.Create("checkout", "buyer:buyer-1/same").ToString()], taken.CheckoutGrainIds);
+        Assert.Equal(["order-w", "order-x"], (await stores.Orders.WhichArePlacedAsync(["order-w", "order-x", "order-y"], CancellationToken.None)).Order());
+        Assert.Null(await stores.Skus.LoadAsync("sku-y", CancellationToken.None));
+        var stored = new HeldState<CheckoutState>(new CheckoutState());
+        await stores.Grains.ReadStateAsync("checkout", GrainId.Create("checkout", "buyer:buyer-1/same"), stored);
+        Assert.Equal("hash-buyer:buyer-1/same", stored.State.RequestHash);
     }
 
     [Theory]
