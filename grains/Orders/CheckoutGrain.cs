@@ -259,9 +259,22 @@ public sealed class CheckoutGrain(
             return await Answer(new CheckoutResult(CheckoutStatus.Refused, s.CheckoutId!, [], [], ExpiredReason));
         }
 
-        // All or nothing: give back every reservation of this checkout.
-        await Task.WhenAll(placements.Select(p => GrainFactory.GetGrain<IOrderGrain>(p.OrderId).Abort("another line of the cart could not be had")));
+        // All or nothing: give back every reservation of this checkout. A retry that resumed the stored plan may find some of its
+        // orders live already (confirmed by the attempt before, whose answer was lost): those are cancelled, the rest aborted.
+        await Task.WhenAll(placements.Select(p => Undo(GrainFactory.GetGrain<IOrderGrain>(p.OrderId), "another line of the cart could not be had")));
         return await Answer(Refusal(prepared));
+    }
+
+    private static async Task Undo(IOrderGrain order, string reason)
+    {
+        if (await order.Get() is null)
+        {
+            await order.Abort(reason);
+        }
+        else
+        {
+            await order.Apply(new OrderCommand(OrderAction.Cancel, OrderActor.System, reason));
+        }
     }
 
     /// <summary>Why orders that did not all prepare (and are aborted) make no checkout: expired, short lines, or a rule's reason.</summary>
