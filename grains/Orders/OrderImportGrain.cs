@@ -12,7 +12,8 @@ public sealed class OrderImportState
 
 /// <summary>
 /// R-ORD-4: an order from another marketplace, keyed by platform and external id, so a re-sent import never makes a second order.
-/// It deducts stock like any order; orders paid on the other platform go straight to the seller.
+/// It deducts stock like any order; orders paid on the other platform go straight to the seller. Only an imported order is kept:
+/// an import refused or expired leaves nothing behind, and sending it again tries again.
 /// </summary>
 public sealed class OrderImportGrain(
     [PersistentState(stateName: "order-import", storageName: StorageNames.Trade)] IPersistentState<OrderImportState> state,
@@ -56,10 +57,16 @@ public sealed class OrderImportGrain(
         }
         else
         {
+            // Refused (stock short, an unknown SKU, a rule): nothing was imported. The refusal is not kept, so the ERP can send
+            // the order again once the stock or the catalog is there, with the same content or a corrected one.
             await order.Abort("import could not be fulfilled");
-            answer = prepared.Status == PrepareStatus.Short
+            var refused = prepared.Status == PrepareStatus.Short
                 ? new CheckoutResult(CheckoutStatus.OutOfStock, s.OrderId, [], prepared.ShortLines, "Some lines cannot be had; nothing was reserved.")
                 : new CheckoutResult(CheckoutStatus.Refused, s.OrderId, [], [], prepared.Reason);
+            s.OrderId = null;
+            s.RequestHash = null;
+            await state.WriteOrReloadAsync(this);
+            return refused;
         }
         s.Answer = answer;
         await state.WriteOrReloadAsync(this);

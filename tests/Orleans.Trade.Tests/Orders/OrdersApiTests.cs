@@ -573,6 +573,47 @@ public sealed class OrdersApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
     }
 
     [Fact]
+    public async Task An_import_refused_for_want_of_stock_or_an_unknown_sku_imports_when_sent_again_later()
+    {
+        var sellerId = OrderTestShop.NewId("s");
+        var sku = await Shop.SkuAsync(sellerId, stock: [("wh-us", 1)]);
+        var erp = await Shop.KeyAsync("erp", sellerId);
+        var (external, another) = (OrderTestShop.NewId("amz"), OrderTestShop.NewId("amz"));
+        var unknown = OrderTestShop.NewId("sku");
+        object Import(string externalOrderId, string skuId, int quantity) => new
+        {
+            platform = "amazon", externalOrderId, buyerId = "amz-buyer-2", currency = "USD", paid = true,
+            shipTo = new { name = "John Doe", line1 = "1 Main St", city = "Springfield", postalCode = "62701", country = "US", phone = "+1 217 555 0100" },
+            items = new[] { new { skuId, quantity } },
+        };
+
+        // Paid on the other marketplace before the stock sync: refused, and nothing is kept; once the stock is there it imports.
+        Assert.Equal(HttpStatusCode.Conflict, (await erp.PostJsonAsync("/api/v1/orders/import", Import(external, sku, 2))).Status);
+        Assert.Equal(HttpStatusCode.Conflict, (await erp.PostJsonAsync("/api/v1/orders/import", Import(external, sku, 2))).Status);
+        Assert.Equal(0, await Shop.ReservedAsync(sku));
+        Assert.Equal(HttpStatusCode.OK, (await Shop.Admin.PutJsonAsync($"/api/v1/skus/{sku}/stock/wh-us", new { onHand = 5, version = 2 })).Status);
+        var imported = await erp.PostJsonAsync("/api/v1/orders/import", Import(external, sku, 2));
+        var again = await erp.PostJsonAsync("/api/v1/orders/import", Import(external, sku, 2));
+        var changed = await erp.PostJsonAsync("/api/v1/orders/import", Import(external, sku, 1));
+        Assert.True(imported.Status == HttpStatusCode.Created, $"{imported.Status} {imported.Body}");
+        Assert.Equal(imported.Body!["orders"]![0]!["orderId"]!.GetValue<string>(), again.Body!["orders"]![0]!["orderId"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, changed.Status);
+        Assert.Equal(2, await Shop.ReservedAsync(sku));
+
+        // Before the catalog sync: an unknown SKU is refused; after it the same import goes in.
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await erp.PostJsonAsync("/api/v1/orders/import", Import(another, unknown, 1))).Status);
+        Assert.Equal(HttpStatusCode.Created, (await Shop.Admin.PutJsonAsync($"/api/v1/skus/{unknown}", new
+        {
+            sellerId, title = "Late item", category = "home", price = new { amountMinor = 1_000, currency = "USD" }, weightGrams = 500,
+            hsCode = "691200", originCountry = "CN",
+        })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await Shop.Admin.PutJsonAsync($"/api/v1/skus/{unknown}/stock/wh-us", new { onHand = 3, version = 1 })).Status);
+        var late = await erp.PostJsonAsync("/api/v1/orders/import", Import(another, unknown, 1));
+        Assert.True(late.Status == HttpStatusCode.Created, $"{late.Status} {late.Body}");
+        Assert.Equal(1, await Shop.ReservedAsync(unknown));
+    }
+
+    [Fact]
     public async Task Seller_and_buyer_lists_filter_page_and_count_from_the_projection()
     {
         var sellerId = OrderTestShop.NewId("s");
