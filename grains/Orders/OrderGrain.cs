@@ -479,6 +479,11 @@ public sealed class OrderGrain(
         var buyerAmount = amount.AmountMinor == remaining
             ? buyer.AmountMinor - refundedBuyer
             : (long)Math.Floor(amount.AmountMinor * (decimal)buyer.AmountMinor / charged.AmountMinor);
+        if (buyerAmount <= 0)
+        {
+            return new OrderRefundResult(OrderRefundStatus.Invalid, null,
+                $"{amount.AmountMinor} {charged.Currency} is less than the smallest amount the buyer paid in ({buyer.Currency}); refund more.");
+        }
         var now = clock.GetUtcNow();
         var record = new OrderRefundRecord
         {

@@ -215,10 +215,16 @@ public static class OrderPlacing
         s.VoidOnCancel is not null || s.Refunds.Any(r => r.Booked && r.View.Status == Payments.RefundStatus.Pending) || s.PendingEscrow.Count > 0
         || s.PendingReleases.Count > 0 || s.PendingCommits.Count > 0 || s.ProjectionPending || s.PendingNotifications.Count > 0 || s.PendingTickets.Count > 0;
 
-    /// <summary>Refunded so far (failed refunds aside), in the seller's and the buyer's currency.</summary>
+    /// <summary>
+    /// Refunded so far, in the seller's and the buyer's currency. A refund the provider refused counts if the seller's ledger
+    /// booked it: the ledger took it out of escrow, and a service ticket has it paid back by hand. Left out, the order would ask
+    /// the ledger to release more than it holds (the release never succeeds) and a full refund or cancellation would pay the
+    /// buyer that amount a second time.
+    /// </summary>
     public static (long Seller, long Buyer) RefundedSoFar(OrderState s) =>
-        (s.Refunds.Where(r => r.View.Status != Payments.RefundStatus.Failed).Sum(r => r.View.Amount.AmountMinor),
-         s.Refunds.Where(r => r.View.Status != Payments.RefundStatus.Failed).Sum(r => r.View.BuyerAmount.AmountMinor));
+        (s.Refunds.Where(Counts).Sum(r => r.View.Amount.AmountMinor), s.Refunds.Where(Counts).Sum(r => r.View.BuyerAmount.AmountMinor));
+
+    private static bool Counts(OrderRefundRecord refund) => refund.View.Status != Payments.RefundStatus.Failed || refund.Booked;
 
     public static OrderSummary Summary(OrderState s, string orderId) => new(orderId, s.Placement!.BuyerId, s.Placement.SellerId, s.Status,
         s.Totals!.Seller, s.Totals.Buyer, s.Lines.Count, s.Placement.Source, s.Late, s.CreatedAt, s.UpdatedAt, s.Version);

@@ -59,14 +59,14 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
 
     private sealed record Bought(string OrderId, string SkuId, string BuyerId, HttpClient Buyer, string SellerId, HttpClient Seller);
 
-    private async Task<Bought> OrderAsync(long priceMinor = 2_000, int quantity = 1)
+    private async Task<Bought> OrderAsync(long priceMinor = 2_000, int quantity = 1, string sellerCurrency = "USD", string buyerCurrency = "EUR")
     {
         var sellerId = OrderTestShop.NewId("s");
-        var sku = await Shop.SkuAsync(sellerId, priceMinor: priceMinor, stock: [("wh-de", 10)]);
+        var sku = await Shop.SkuAsync(sellerId, priceMinor: priceMinor, currency: sellerCurrency, stock: [("wh-de", 10)]);
         var buyerId = OrderTestShop.NewId("b");
         var buyer = await Shop.KeyAsync("buyer", buyerId);
         var seller = await Shop.KeyAsync("seller", sellerId);
-        var (status, created) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = sku, quantity }]);
+        var (status, created) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = sku, quantity }], currency: buyerCurrency);
         Assert.True(status == HttpStatusCode.Created, $"{status} {created}");
         return new Bought(created!["orders"]![0]!["orderId"]!.GetValue<string>(), sku, buyerId, buyer, sellerId, seller);
     }
@@ -546,6 +546,28 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
         var legs = new[] { "platform:commission:USD", "platform:logistics:USD", "tax:payable:DE:USD", "seller:pending:USD" }.Sum(a => Account(released, a, "posted"));
         Assert.Equal(charged - 3_000, legs);
         Assert.Equal(0, released["accounts"]!.AsArray().Sum(a => a!["posted"]!.GetValue<long>()));
+    }
+
+    [Fact]
+    public async Task A_refund_worth_less_than_a_cent_of_the_buyers_currency_is_refused_and_books_nothing()
+    {
+        // Priced in yen, paid in dollars: 1 JPY is less than a US cent, so the buyer's share would be 0, which no provider
+        // refunds. Booked anyway, it came out of escrow, then failed at the payment, and the escrow could never be released.
+        var order = await OrderAsync(priceMinor: 1_000, sellerCurrency: "JPY", buyerCurrency: "USD");
+        var card = await CardAsync(order.Buyer, "4242 4242 4242 4242");
+        await PayAsync(order, new { method = "card", cardToken = card });
+        var charged = Charged(await Shop.OrderAsync(order.OrderId));
+
+        var (status, problem) = await order.Seller.PostWithKeyAsync($"/api/v1/orders/{order.OrderId}/refunds", OrderTestShop.NewId("refund"),
+            new { amount = new { amountMinor = 1, currency = "JPY" }, reason = "tiny" });
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, status);
+        Assert.Contains("USD", problem!["detail"]!.GetValue<string>());
+        Assert.Empty((await Shop.Admin.GetJsonAsync($"/api/v1/orders/{order.OrderId}/refunds")).Body!["items"]!.AsArray());
+        Assert.Equal(charged, Account(await LedgerAsync(order.SellerId), $"escrow:{order.OrderId}", "pendingIn"));
+        await Shop.ActAsync(order.Seller, order.OrderId, "ship", new { carrier = "DHL", trackingNumber = "RF9" });
+        await Shop.ActAsync(order.Buyer, order.OrderId, "confirm-receipt");
+        Assert.Equal(0, Account(await LedgerAsync(order.SellerId), $"escrow:{order.OrderId}", "pendingIn"));
     }
 
     [Fact]
