@@ -38,6 +38,9 @@ public sealed record DepositResponse(string SellerId, string DepositId, Orleans.
 
 public sealed record TotpCodeRequest([Required] string? Code);
 
+/// <summary>Starting an enrolment: a seller with a confirmed second factor gives a current code from it.</summary>
+public sealed record TotpEnrollmentRequest(string? CurrentCode);
+
 public sealed record PayoutAccountRequest(
     [Required] string? HolderName, [Required] string? BankCountry, [Required] string? Currency, [Required] string? AccountNumber, [Required] string? TotpCode);
 
@@ -188,14 +191,24 @@ public static class WalletsApi
         return TypedResults.Created($"/api/v1/sellers/{sellerId}/deposits/{request.DepositId}", new DepositResponse(sellerId, request.DepositId!, amount));
     }
 
-    /// <summary>Starts TOTP enrolment; the secret is shown once. Only the seller's own key may do it.</summary>
-    public static async Task<Results<Created<TotpEnrollment>, ProblemHttpResult>> BeginTotp(string sellerId, ClaimsPrincipal user, IGrainFactory grains)
+    /// <summary>
+    /// Starts TOTP enrolment; the secret is shown once. Only the seller's own key may do it, and a confirmed second factor is
+    /// replaced only with a current code from it (<c>currentCode</c>): otherwise a leaked API key alone could enrol its own
+    /// authenticator and move the payout account and the money (R-PAY-4).
+    /// </summary>
+    public static async Task<Results<Created<TotpEnrollment>, ProblemHttpResult>> BeginTotp(string sellerId, TotpEnrollmentRequest? request,
+        ClaimsPrincipal user, IGrainFactory grains)
     {
         if (!IsSellerSelf(Caller.From(user), sellerId))
         {
             return Problems.Forbidden("Only the seller enrols its own second factor.");
         }
-        var enrollment = await grains.GetGrain<ISellerAccountGrain>(sellerId).BeginTotpEnrollment();
+        var account = grains.GetGrain<ISellerAccountGrain>(sellerId);
+        if (await account.VerifySecondFactor(request?.CurrentCode ?? "") is not (SecondFactorResult.NotEnrolled or SecondFactorResult.Verified))
+        {
+            return Problems.Forbidden("A second factor is enrolled: replacing it needs currentCode, a code from it that was not used before.");
+        }
+        var enrollment = await account.BeginTotpEnrollment();
         return TypedResults.Created($"/api/v1/sellers/{sellerId}/second-factor/totp", enrollment);
     }
 

@@ -66,11 +66,17 @@ public sealed class SellerAccountGrain(
     public Task<SettlementSettings> Settlement() =>
         Task.FromResult(new SettlementSettings(state.State.SettlementCycleDays ?? settlement.Value.DefaultCycleDays, state.State.SettlementCurrency));
 
+    private const int MaxFailedCodes = 5;
+    private static readonly TimeSpan FailedCodeWindow = TimeSpan.FromMinutes(5);
+    private readonly Queue<DateTimeOffset> _failedCodes = new();
+
     public async Task<TotpEnrollment> BeginTotpEnrollment()
     {
         var secret = Totp.NewSecret();
         state.State.SealedTotpSecret = secrets.Seal(secret);
         state.State.TotpConfirmed = false;
+        // A new secret's codes are not the old one's: the first code of the new one may fall in the step the last one was used in.
+        state.State.LastTotpStep = 0;
         await state.WriteOrReloadAsync(this);
         var base32 = Totp.Base32(secret);
         var seller = Uri.EscapeDataString(this.GetPrimaryKeyString());
@@ -103,9 +109,22 @@ public sealed class SellerAccountGrain(
         {
             return SecondFactorResult.NotEnrolled;
         }
-        var step = Totp.Verify(secrets.Open(sealedSecret), code, clock.GetUtcNow());
+        // Six digits are a million codes, three of them accepted at a time: without a limit, a leaked API key guesses one in
+        // about a minute and a half. After MaxFailedCodes wrong codes in FailedCodeWindow, every code is refused until the oldest
+        // failure leaves the window (kept in memory: a restart of the silo starts the count again).
+        var now = clock.GetUtcNow();
+        while (_failedCodes.TryPeek(out var oldest) && oldest <= now - FailedCodeWindow)
+        {
+            _failedCodes.Dequeue();
+        }
+        if (_failedCodes.Count >= MaxFailedCodes)
+        {
+            return SecondFactorResult.Invalid;
+        }
+        var step = Totp.Verify(secrets.Open(sealedSecret), code, now);
         if (step is null)
         {
+            _failedCodes.Enqueue(now);
             return SecondFactorResult.Invalid;
         }
         if (step <= state.State.LastTotpStep)

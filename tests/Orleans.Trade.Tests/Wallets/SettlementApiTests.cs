@@ -87,6 +87,50 @@ public sealed class SettlementApiTests
         Assert.Equal(HttpStatusCode.Forbidden, (await other.PostJsonAsync($"/api/v1/sellers/{sellerId}/withdrawals", new { withdrawalId = "w-4", amountMinor = 1, currency = "USD", totpCode = "000000" })).Status);
     }
 
+    [Fact]
+    public async Task A_confirmed_second_factor_is_replaced_only_with_a_code_from_it_and_guessed_codes_lock_it()
+    {
+        var connectionString = await PostgresServer.CreateDatabaseAsync("totp");
+        await using var silo = await SiloProcess.StartAsync(SiloStorage.Postgres(connectionString), "totp-" + Guid.NewGuid().ToString("N")[..8],
+            new Dictionary<string, string> { ["Clock__AllowTestControl"] = "true" });
+        var shop = new OrderTestShop(silo);
+        var sellerId = OrderTestShop.NewId("s");
+        var seller = await shop.KeyAsync("seller", sellerId);
+        var totp = $"/api/v1/sellers/{sellerId}/second-factor/totp";
+        async Task<byte[]> EnrolAsync(object body)
+        {
+            var (status, enrollment) = await seller.PostJsonAsync(totp, body);
+            Assert.True(status == HttpStatusCode.Created, $"{status} {enrollment}");
+            return Base32Decode(enrollment!["secretBase32"]!.GetValue<string>());
+        }
+        Task<HttpStatusCode> PayoutAsync(string totpCode) => seller.PutJsonAsync($"/api/v1/sellers/{sellerId}/payout-account",
+            new { holderName = "Shenzhen Cable Co", bankCountry = "DE", currency = "EUR", accountNumber = "DE89 3704 0044 0532 0130 00", totpCode })
+            .ContinueWith(t => t.Result.Status);
+        var step = Totp.StepAt(DateTimeOffset.UtcNow);
+
+        // Before a factor is confirmed, enrolling again needs nothing (a lost QR code).
+        await EnrolAsync(new { });
+        var secret = await EnrolAsync(new { });
+        Assert.Equal(HttpStatusCode.NoContent, (await seller.PostJsonAsync($"{totp}/confirmation", new { code = Totp.Code(secret, step) })).Status);
+
+        // Confirmed: the key alone cannot enrol another authenticator, nor can a wrong or used code.
+        Assert.Equal(HttpStatusCode.Forbidden, (await seller.PostJsonAsync(totp, new { })).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await seller.PostJsonAsync(totp, new { currentCode = "000000" })).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await seller.PostJsonAsync(totp, new { currentCode = Totp.Code(secret, step) })).Status);
+        var replaced = await EnrolAsync(new { currentCode = Totp.Code(secret, step + 1) });
+        Assert.Equal(HttpStatusCode.NoContent, (await seller.PostJsonAsync($"{totp}/confirmation", new { code = Totp.Code(replaced, step) })).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, await PayoutAsync(Totp.Code(secret, step - 1)));   // the old authenticator's codes are gone
+
+        // Guessing: after five wrong codes in five minutes (the empty and the wrong current code, the old authenticator's, and
+        // these two) even the right one is refused, until the window has passed.
+        Assert.Equal(HttpStatusCode.Forbidden, await PayoutAsync("111111"));
+        Assert.Equal(HttpStatusCode.Forbidden, await PayoutAsync("222222"));
+        Assert.Equal(HttpStatusCode.Forbidden, await PayoutAsync(Totp.Code(replaced, step + 1)));
+        var (_, clock) = await shop.Admin.PostJsonAsync("/api/v1/admin/clock", new { advanceSeconds = 6 * 60 });
+        var later = Totp.StepAt(clock!["now"]!.GetValue<DateTimeOffset>());
+        Assert.Equal(HttpStatusCode.OK, await PayoutAsync(Totp.Code(replaced, later)));
+    }
+
     private static byte[] Base32Decode(string text)
     {
         const string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
