@@ -16,12 +16,27 @@ public static class SandboxPaymentProviderSetup
             return services;
         }
         services.Configure<SandboxPspOptions>(configuration.GetSection(SandboxPspOptions.Section));
+        services.PostConfigure<SandboxPspOptions>(options =>
+        {
+            options.ApiKey = string.IsNullOrEmpty(options.ApiKey) ? RandomSecret() : options.ApiKey;
+            options.WebhookSecret = string.IsNullOrEmpty(options.WebhookSecret) ? RandomSecret() : options.WebhookSecret;
+        });
+        services.AddOptions<SandboxPspOptions>()
+            .Validate(options => Acceptable(options.ApiKey) && Acceptable(options.WebhookSecret),
+                $"{SandboxPspOptions.Section}:ApiKey and :WebhookSecret must be at least 16 characters and not a placeholder (\"change-me\"): " +
+                "anyone who knows them can mark payments received. Leave both unset for random ones, or set the same values on every process of a sandbox run apart.")
+            .ValidateOnStart();
         services.AddSingleton<ISelfHttpAddress, ServerSelfHttpAddress>();
         services.AddHttpClient<SandboxWebhookSender>();
         services.AddHttpClient<IPaymentProvider, SandboxPaymentProvider>((http, sp) => new SandboxPaymentProvider(
             http, sp.GetRequiredService<IOptions<SandboxPspOptions>>().Value, sp.GetRequiredService<ISelfHttpAddress>()));
         return services;
     }
+
+    private static string RandomSecret() => Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
+    private static bool Acceptable(string secret) =>
+        secret.Length >= 16 && !secret.Contains("change-me", StringComparison.OrdinalIgnoreCase);
 }
 
 /// <summary>The silo's own base URL from the addresses Kestrel listens on; a wildcard host becomes 127.0.0.1.</summary>

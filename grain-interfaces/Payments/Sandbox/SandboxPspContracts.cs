@@ -7,10 +7,15 @@ public sealed class SandboxPspOptions
 {
     public const string Section = "Payments:Sandbox";
 
-    /// <summary>The merchant's secret API key, sent as <c>Authorization: Bearer</c>.</summary>
-    public string ApiKey { get; set; } = "sandbox-secret-key-change-me";
-    /// <summary>The key that signs webhooks (HMAC-SHA256).</summary>
-    public string WebhookSecret { get; set; } = "sandbox-webhook-secret-change-me";
+    /// <summary>
+    /// The merchant's secret API key, sent as <c>Authorization: Bearer</c>. Unset: a random one for this process, which is
+    /// enough when the sandbox runs in the same silos as the shop; a sandbox in processes of its own needs it set on both sides.
+    /// There is no default to know: a silo refuses to start with a placeholder (one containing "change-me") or fewer than 16
+    /// characters, since anyone who knows the key can mark transfers received at the sandbox.
+    /// </summary>
+    public string ApiKey { get; set; } = "";
+    /// <summary>The key that signs webhooks (HMAC-SHA256); unset and placeholders as for <see cref="ApiKey"/>: a forged webhook marks orders paid.</summary>
+    public string WebhookSecret { get; set; } = "";
     /// <summary>Where the sandbox POSTs its events; unset means this silo's own <c>/api/v1/payments/webhooks/sandbox</c>.</summary>
     public Uri? WebhookUrl { get; set; }
     /// <summary>Where the adapter finds the sandbox; unset means this silo's own address.</summary>

@@ -33,6 +33,13 @@ public static class FlashSaleScenario
         {
             psp.ExtraEnvironment["Payments__Sandbox__WebhookUrl"] = new Uri(silo.BaseAddress, "api/v1/payments/webhooks/sandbox").ToString();
             silo.ExtraEnvironment["Payments__Sandbox__BaseUrl"] = psp.BaseAddress.ToString();
+            // A sandbox in a process of its own shares the merchant's API key and the webhook secret with the shop's silo.
+            foreach (var setting in new[] { "Payments__Sandbox__ApiKey", "Payments__Sandbox__WebhookSecret" })
+            {
+                var value = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+                psp.ExtraEnvironment[setting] = value;
+                silo.ExtraEnvironment[setting] = value;
+            }
             await psp.StartAsync();
         }
         await silo.StartAsync();

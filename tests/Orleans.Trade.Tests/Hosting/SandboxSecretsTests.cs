@@ -1,0 +1,40 @@
+using System.Net;
+using Orleans.Trade.Tests.Infrastructure;
+
+namespace Orleans.Trade.Tests.Hosting;
+
+/// <summary>
+/// The sandbox payment provider's API key and webhook secret have no value anyone could know: a silo given a placeholder or a
+/// short one does not start, and a silo given none makes random ones (the sandbox then answers only its own silo).
+/// </summary>
+public sealed class SandboxSecretsTests
+{
+    [Theory]
+    [InlineData("Payments__Sandbox__ApiKey", "CHANGE-ME")]
+    [InlineData("Payments__Sandbox__WebhookSecret", "sandbox-webhook-secret-change-me")]
+    [InlineData("Payments__Sandbox__WebhookSecret", "short-secret")]
+    public async Task A_silo_given_a_placeholder_or_short_sandbox_secret_does_not_start(string setting, string value)
+    {
+        var storage = SiloStorage.Sqlite(Path.Combine(Path.GetTempPath(), "orleans-trade-tests", Guid.NewGuid().ToString("N"), "trade.db"));
+        var failed = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+        {
+            await using var silo = await SiloProcess.StartAsync(storage, "secrets-" + Guid.NewGuid().ToString("N")[..8],
+                new Dictionary<string, string> { [setting] = value });
+        });
+        Assert.Contains("Payments:Sandbox:ApiKey and :WebhookSecret must be at least 16 characters", failed.Message);
+    }
+
+    [Fact]
+    public async Task Without_configured_secrets_the_old_defaults_open_nothing()
+    {
+        var storage = SiloStorage.Sqlite(Path.Combine(Path.GetTempPath(), "orleans-trade-tests", Guid.NewGuid().ToString("N"), "trade.db"));
+        await using var silo = await SiloProcess.StartAsync(storage, "secrets-" + Guid.NewGuid().ToString("N")[..8]);
+        using var client = silo.CreateClient(apiKey: null);
+        foreach (var key in new[] { "sandbox-secret-key-change-me", "CHANGE-ME", "" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/sandbox/psp/v1/bank-transfers/nothing/receive");
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await client.SendAsync(request)).StatusCode);
+        }
+    }
+}
