@@ -16,6 +16,21 @@ public static class OrderPlacing
     /// </summary>
     public static string? Price(OrderState s, IReadOnlyList<StockReservationResult> results, IFxRates fxRates, OrderOptions options)
     {
+        try
+        {
+            return PriceOrRefuse(s, results, fxRates, options);
+        }
+        catch (OverflowException)
+        {
+            // Catalog prices and quantities each have a bound, but a line of the dearest item, converted into a currency of many
+            // units to the dollar, can pass what a 64-bit amount of minor units holds. Refused like a missing rate: the caller
+            // gives the units back.
+            return "The order's total is too large to be priced and charged in minor units of these currencies.";
+        }
+    }
+
+    private static string? PriceOrRefuse(OrderState s, IReadOnlyList<StockReservationResult> results, IFxRates fxRates, OrderOptions options)
+    {
         var placement = s.Placement!;
         var lines = new List<OrderLine>(placement.Lines.Count);
         for (var i = 0; i < placement.Lines.Count; i++)

@@ -573,6 +573,25 @@ public sealed class OrdersApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
     }
 
     [Fact]
+    public async Task An_order_too_large_for_a_64_bit_amount_in_the_buyers_currency_is_422_and_holds_no_units()
+    {
+        // The dearest item a catalog takes, 999 of them, paid in rupiah: 1.6e19 minor units, more than a 64-bit amount holds.
+        var sellerId = OrderTestShop.NewId("s");
+        var sku = await Shop.SkuAsync(sellerId, priceMinor: 1_000_000_000_000, stock: [("wh-de", 1_000)]);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await Shop.KeyAsync("buyer", buyerId);
+
+        var (status, problem) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 999 }], currency: "IDR");
+
+        Assert.True(status == HttpStatusCode.UnprocessableEntity, $"{status} {problem}");
+        Assert.Contains("too large", problem!["detail"]!.GetValue<string>());
+        Assert.Equal(0, await Shop.ReservedAsync(sku));
+        var (placed, body) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }], currency: "USD");
+        Assert.True(placed == HttpStatusCode.Created, $"{placed} {body}");
+        Assert.Equal(1, await Shop.ReservedAsync(sku));
+    }
+
+    [Fact]
     public async Task An_import_refused_for_want_of_stock_or_an_unknown_sku_imports_when_sent_again_later()
     {
         var sellerId = OrderTestShop.NewId("s");
