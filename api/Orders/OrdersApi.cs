@@ -125,7 +125,7 @@ public static class OrdersApi
             var orders = await Task.WhenAll(result.Orders.Select(o => grains.GetGrain<IOrderGrain>(o.OrderId).CheckoutView()));
             return new CheckoutCreated($"/api/v1/orders/{result.Orders[0].OrderId}", new CheckoutResponse(result.CheckoutId,
                 orders.Select((o, i) => OrderResponse.From(o ?? result.Orders[i])).ToArray(),
-                started.Where(s => s.Payment is not null).Select(s => Payments.PaymentResponse.From(s.Payment!)).ToArray()));
+                started.Where(s => s.Payment is not null).Select(s => Payments.PaymentResponse.From(s.Payment!, caller)).ToArray()));
         }
         return result.Status switch
         {

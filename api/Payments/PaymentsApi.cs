@@ -48,9 +48,13 @@ public sealed record PaymentResponse(
     Orleans.Trade.Risk.RiskScore? RiskScore,
     bool HeldForReview)
 {
-    public static PaymentResponse From(PaymentView v) => new(v.PaymentId, v.OrderId, v.BuyerId, v.Amount, v.Method, v.CardLast4, v.Status,
+    /// <summary>
+    /// The payment as <paramref name="caller"/> may see it: the risk score (score, decision, reasons with their weights) only for
+    /// admins and fraud analysts. Shown to the payer, each refused attempt would tell a fraudster which signal gave it away.
+    /// </summary>
+    public static PaymentResponse From(PaymentView v, Caller caller) => new(v.PaymentId, v.OrderId, v.BuyerId, v.Amount, v.Method, v.CardLast4, v.Status,
         v.Provider, v.DeclineCode, v.Message, v.ActionUrl, v.TransferReference, v.PayBy, v.Schedule, v.Refunded, v.Refunds, v.History,
-        v.CreatedAt, v.UpdatedAt, v.RiskScore, v.HeldForReview);
+        v.CreatedAt, v.UpdatedAt, caller.Role is Roles.Admin or Roles.Analyst ? v.RiskScore : null, v.HeldForReview);
 
     /// <summary>Still waiting on the provider or the buyer (202), or settled one way or the other (201).</summary>
     public bool InProgress => Status is PaymentStatus.Pending or PaymentStatus.RequiresAction or PaymentStatus.AwaitingTransfer or PaymentStatus.Authorized;
@@ -106,7 +110,7 @@ public static class PaymentsApi
         {
             return failure;
         }
-        var response = PaymentResponse.From(payment!);
+        var response = PaymentResponse.From(payment!, caller);
         return response.InProgress
             ? TypedResults.Accepted($"/api/v1/payments/{response.PaymentId}", response)
             : TypedResults.Created($"/api/v1/payments/{response.PaymentId}", response);
@@ -208,14 +212,15 @@ public static class PaymentsApi
 
     public static async Task<Results<Ok<PaymentListResponse>, ProblemHttpResult>> ListPayments(string orderId, ClaimsPrincipal user, IGrainFactory grains)
     {
-        var (order, view) = await OrdersApi.ReadableAsync(orderId, Caller.From(user), grains);
+        var caller = Caller.From(user);
+        var (order, view) = await OrdersApi.ReadableAsync(orderId, caller, grains);
         if (view is null)
         {
             return Problems.NotFound($"Order '{orderId}' does not exist.");
         }
         var attempts = await order!.PaymentAttempts();
         var payments = await Task.WhenAll(attempts.Select(a => grains.GetGrain<IPaymentGrain>(a.PaymentId).Get()));
-        return TypedResults.Ok(new PaymentListResponse(orderId, payments.Where(p => p is not null).Select(p => PaymentResponse.From(p!)).ToArray()));
+        return TypedResults.Ok(new PaymentListResponse(orderId, payments.Where(p => p is not null).Select(p => PaymentResponse.From(p!, caller)).ToArray()));
     }
 
     public static async Task<Results<Ok<PaymentResponse>, ProblemHttpResult>> GetPayment(string paymentId, ClaimsPrincipal user, IGrainFactory grains)
@@ -228,7 +233,7 @@ public static class PaymentsApi
         {
             return Problems.NotFound($"Payment '{paymentId}' does not exist.");
         }
-        return TypedResults.Ok(PaymentResponse.From(payment));
+        return TypedResults.Ok(PaymentResponse.From(payment, caller));
     }
 
     public static async Task<Results<Ok<OrderRefundView>, Accepted<OrderRefundView>, ValidationProblem, ProblemHttpResult>> Refund(

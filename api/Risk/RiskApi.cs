@@ -70,7 +70,7 @@ public static class RiskApi
         return TypedResults.Ok(new RiskReviewListResponse(result.Items, result.Total, page, pageSize));
     }
 
-    public static async Task<Results<Ok<RiskReviewDetail>, ProblemHttpResult>> Get(string reviewId, IGrainFactory grains)
+    public static async Task<Results<Ok<RiskReviewDetail>, ProblemHttpResult>> Get(string reviewId, ClaimsPrincipal user, IGrainFactory grains)
     {
         var review = Ids.IsValid(reviewId) ? await grains.GetGrain<IRiskReviewGrain>(reviewId).Get() : null;
         if (review is null)
@@ -78,7 +78,7 @@ public static class RiskApi
             return Problems.NotFound($"Review '{reviewId}' does not exist.");
         }
         var payment = await grains.GetGrain<IPaymentGrain>(review.Opening.PaymentId).Get();
-        return TypedResults.Ok(new RiskReviewDetail(review, payment is null ? null : Payments.PaymentResponse.From(payment)));
+        return TypedResults.Ok(new RiskReviewDetail(review, payment is null ? null : Payments.PaymentResponse.From(payment, Caller.From(user))));
     }
 
     public static async Task<Results<Ok<RiskReviewView>, ProblemHttpResult>> Claim(string reviewId, ClaimsPrincipal user, IGrainFactory grains)

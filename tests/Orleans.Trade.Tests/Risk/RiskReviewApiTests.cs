@@ -65,7 +65,8 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
         return new Bought(created!["orders"]![0]!["orderId"]!.GetValue<string>(), sku, buyerId, buyer, sellerId);
     }
 
-    private static async Task<JsonNode> PayAsync(Bought order, HttpStatusCode expected, string cardNumber = "4242 4242 4242 4242")
+    /// <summary>Pays as the buyer, who never sees the risk score; answers the payment as an admin sees it, score included.</summary>
+    private async Task<JsonNode> PayAsync(Bought order, HttpStatusCode expected, string cardNumber = "4242 4242 4242 4242")
     {
         var (cardStatus, card) = await order.Buyer.PostJsonAsync("/api/v1/payment-methods/cards",
             new { number = cardNumber, expiryMonth = 12, expiryYear = DateTime.UtcNow.Year + 2 });
@@ -78,7 +79,12 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
         using var response = await order.Buyer.SendAsync(request);
         var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
         Assert.True(response.StatusCode == expected, $"{response.StatusCode} {body}");
-        return body;
+        Assert.Null(body["riskScore"]);
+        var paymentId = body["paymentId"]!.GetValue<string>();
+        Assert.Null((await order.Buyer.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!["riskScore"]);
+        var asAdmin = (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!;
+        Assert.NotNull(asAdmin["riskScore"]);
+        return asAdmin;
     }
 
     private Task<JsonNode> OrderWhenAsync(string orderId, string status) =>
