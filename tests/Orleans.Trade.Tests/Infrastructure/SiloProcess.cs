@@ -19,6 +19,15 @@ public sealed record SiloStorage(string Provider, string Target)
         return connection;
     }
 
+    /// <summary>Runs <paramref name="sql"/> (no parameters), e.g. a trigger a test puts in the silo's way.</summary>
+    public async Task ExecuteAsync(string sql)
+    {
+        await using var connection = await OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
+    }
+
     /// <summary>The first column of the first row of <paramref name="sql"/>, with one parameter <paramref name="name"/>.</summary>
     public async Task<object?> ScalarAsync(string sql, string name, string value)
     {

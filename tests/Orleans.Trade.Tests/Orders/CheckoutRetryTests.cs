@@ -9,14 +9,6 @@ namespace Orleans.Trade.Tests.Orders;
 /// </summary>
 public sealed class CheckoutRetryTests
 {
-    private static async Task Execute(SiloStorage storage, string sql)
-    {
-        await using var connection = await storage.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync();
-    }
-
     [Fact]
     public async Task A_retry_that_finds_one_sellers_order_live_and_the_others_stock_gone_cancels_it_and_answers_409()
     {
@@ -35,10 +27,10 @@ public sealed class CheckoutRetryTests
         object[] cart = [new { skuId = skuA, quantity = 1 }, new { skuId = skuB, quantity = 1 }];
 
         // Seller B's order row cannot be written for a moment: A's order goes live, B's does not, and the client is told to retry.
-        await Execute(storage, $"CREATE TRIGGER hiccup BEFORE INSERT ON orders WHEN NEW.seller_id = '{sellerB}' BEGIN SELECT RAISE(ABORT, 'hiccup'); END");
+        await storage.ExecuteAsync($"CREATE TRIGGER hiccup BEFORE INSERT ON orders WHEN NEW.seller_id = '{sellerB}' BEGIN SELECT RAISE(ABORT, 'hiccup'); END");
         var (first, firstBody) = await OrderTestShop.CheckoutAsync(shop.Admin, "buyer-1", key, cart);
         Assert.True(first == HttpStatusCode.ServiceUnavailable, $"{first} {firstBody}");
-        await Execute(storage, "DROP TRIGGER hiccup");
+        await storage.ExecuteAsync("DROP TRIGGER hiccup");
         Assert.Equal("AwaitingPayment", await storage.ScalarAsync("SELECT status FROM orders WHERE seller_id = @seller", "seller", sellerA));
 
         // Before the retry, B's hold runs out (its placement time-out) and another buyer takes B's last unit.

@@ -196,7 +196,7 @@ public sealed class LedgerArchiveTests
         var older = Ulid.NewUlid(DateTimeOffset.UtcNow.AddDays(-60)).ToString();
         await ledger.HoldInEscrow(older, Usd(5_000));
         await ledger.VoidEscrow(older);
-        await Execute(storage, """
+        await storage.ExecuteAsync("""
             CREATE FUNCTION refuse_snapshots() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
             CREATE TRIGGER refuse_snapshots BEFORE INSERT OR UPDATE ON ledger_snapshots FOR EACH ROW EXECUTE FUNCTION refuse_snapshots();
             """);
@@ -211,19 +211,11 @@ public sealed class LedgerArchiveTests
         Assert.Null(await storage.ScalarAsync("SELECT body FROM ledger_snapshots WHERE ledger_id = @ledger", "ledger", sellerId));
 
         // The store takes snapshots again: the next write stores one, although too few transfers came for one to be due.
-        await Execute(storage, "DROP TRIGGER refuse_snapshots ON ledger_snapshots");
+        await storage.ExecuteAsync("DROP TRIGGER refuse_snapshots ON ledger_snapshots");
         await ledger.FundDeposit("d-2", Usd(100));
         var (image, through) = await SnapshotWhen(storage, sellerId, image => !Mentions(image, older));
         Assert.Equal(await LastEntryNo(storage, sellerId), through);
         Assert.NotNull(image.ArchivedBefore);
-    }
-
-    private static async Task Execute(SiloStorage storage, string sql)
-    {
-        await using var connection = await storage.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync();
     }
 
     private static bool Mentions(SellerBooksImage image, string orderId) =>
