@@ -241,7 +241,30 @@ public sealed class PaymentGrain(
         await Advance();
     }
 
-    public Task Resume() => Advance();
+    /// <summary>
+    /// Picks up what is left. A payment waiting on the buyer (3-D Secure, a bank transfer) has nothing to do until the provider's
+    /// webhook says so, but a webhook can be lost: the order resumes its open attempts when its payment deadline passes, and a
+    /// waiting one then asks the provider. Money taken meanwhile is reported to the order, which refuses it if it was cancelled,
+    /// and the payment gives it back.
+    /// </summary>
+    public async Task Resume()
+    {
+        if (S.Start is not null && S.Status is PaymentStatus.RequiresAction or PaymentStatus.AwaitingTransfer)
+        {
+            try
+            {
+                if (await provider.LookupAsync(PaymentId, CancellationToken.None) is { } seen && Apply(clock.GetUtcNow(), seen, "lookup"))
+                {
+                    await Write();
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning(ex, "Payment {PaymentId} could not ask the provider where it stands; its webhook may still tell", PaymentId);
+            }
+        }
+        await Advance();
+    }
 
     /// <summary>The deadline sweeper found <see cref="PaymentState.ResumeAt"/> due: a crash may have cut the steps off; go on.</summary>
     public async Task<WakeAnswer> WakeUp()

@@ -1,0 +1,59 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Orleans.Trade.Tests.Infrastructure;
+using Orleans.Trade.Tests.Orders;
+
+namespace Orleans.Trade.Tests.Payments;
+
+/// <summary>
+/// A silo process on PostgreSQL whose sandbox webhooks never arrive (the URL is a port nobody listens on): a payment that waited
+/// on the buyer learns the outcome by asking the provider when the order's payment deadline passes.
+/// </summary>
+public sealed class LostWebhookTests
+{
+    private const string SandboxKey = "sandbox-test-key-lost-webhooks";
+
+    [Fact]
+    public async Task A_three_d_secure_payment_captured_at_the_provider_without_its_webhook_is_found_and_given_back_to_the_buyer()
+    {
+        await using var silo = await SiloProcess.StartAsync(SiloStorage.Postgres(await PostgresServer.CreateDatabaseAsync("lostwebhooks")),
+            "lost-" + Guid.NewGuid().ToString("N")[..8], new Dictionary<string, string>
+            {
+                ["Clock__AllowTestControl"] = "true",
+                ["Orders__DeadlineCheckPeriod"] = "00:00:01",
+                ["Payments__ReconcilePeriod"] = "00:00:00.500",
+                ["Payments__Sandbox__ApiKey"] = SandboxKey,
+                ["Payments__Sandbox__WebhookUrl"] = $"http://127.0.0.1:{FreePorts.Next()}/nobody-listens",
+            });
+        var shop = new OrderTestShop(silo);
+        await shop.WarehousesAsync();
+        Assert.Equal(HttpStatusCode.OK, (await shop.Admin.PutJsonAsync("/api/v1/risk/policy", new { reviewThreshold = 101, blockThreshold = 101 })).Status);
+        var sku = await shop.SkuAsync(OrderTestShop.NewId("s"), priceMinor: 2_000, stock: [("wh-de", 5)]);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await shop.KeyAsync("buyer", buyerId);
+        var (_, created) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }]);
+        var orderId = created!["orders"]![0]!["orderId"]!.GetValue<string>();
+        var (_, token) = await buyer.PostJsonAsync("/api/v1/payment-methods/cards", new { number = "4000 0000 0000 3220", expiryMonth = 12, expiryYear = DateTime.UtcNow.Year + 2 });
+        var (status, payment) = await buyer.PostWithKeyAsync($"/api/v1/orders/{orderId}/payments", OrderTestShop.NewId("pay"),
+            new { method = "card", cardToken = token!["token"]!.GetValue<string>() });
+        Assert.True(status == HttpStatusCode.Accepted, $"{status} {payment}");
+        Assert.Equal("requiresAction", payment!["status"]!.GetValue<string>());
+        var paymentId = payment["paymentId"]!.GetValue<string>();
+
+        // The buyer passes the challenge and the provider takes the money; its webhook never arrives.
+        using var sandbox = silo.CreateClient(apiKey: null);
+        sandbox.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", SandboxKey);
+        var pass = await sandbox.PostJsonAsync(payment["actionUrl"]!.GetValue<string>(), new { result = "pass" });
+        Assert.True(pass.Status == HttpStatusCode.OK, $"{pass.Status} {pass.Body}");
+        Assert.Equal("captured", pass.Body!["status"]!.GetValue<string>());
+        Assert.Equal("requiresAction", (await shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!["status"]!.GetValue<string>());
+
+        // At the payment deadline the order cancels and resumes its open attempt, which asks the provider: the money was taken,
+        // the cancelled order refuses it, and the payment gives it back.
+        Assert.Equal(HttpStatusCode.OK, (await shop.Admin.PostJsonAsync("/api/v1/admin/clock", new { advanceSeconds = TimeSpan.FromMinutes(31).TotalSeconds })).Status);
+        await Eventually.ReadAsync(() => shop.OrderAsync(orderId), o => o["status"]!.GetValue<string>() == "cancelled", "the order to cancel");
+        var atProvider = await Eventually.ReadAsync(async () => (await sandbox.GetJsonAsync($"/sandbox/psp/v1/payments?reference={paymentId}")).Body!,
+            p => p["refundedMinor"]!.GetValue<long>() > 0, "the captured money to go back to the buyer", TimeSpan.FromSeconds(30));
+        Assert.Equal(atProvider["capturedMinor"]!.GetValue<long>(), atProvider["refundedMinor"]!.GetValue<long>());
+    }
+}
