@@ -647,6 +647,13 @@ public sealed class OrderGrain(
         }
         else if (HasOutboxWork())
         {
+            // A refund whose booking was cut off (its intent stored, the ledger call failed) is booked now rather than when its
+            // client retries, which it may never do: until then it counts as refunded, and the escrow release would not add up.
+            // The ledger skips a refund id it booked before; one the seller cannot fund is dropped, as it would have been.
+            foreach (var unbooked in S.Refunds.Where(r => !r.Booked).ToArray())
+            {
+                await Book(unbooked);
+            }
             await DrainStockWork();
             await PublishOutbox();
         }

@@ -227,7 +227,7 @@ public static class OrderPlacing
     }
 
     public static bool HasOutboxWork(OrderState s) =>
-        s.VoidOnCancel is not null || s.Refunds.Any(r => r.Booked && r.View.Status == Payments.RefundStatus.Pending) || s.PendingEscrow.Count > 0
+        s.VoidOnCancel is not null || s.Refunds.Any(r => !r.Booked || r.View.Status == Payments.RefundStatus.Pending) || s.PendingEscrow.Count > 0
         || s.PendingReleases.Count > 0 || s.PendingCommits.Count > 0 || s.ProjectionPending || s.PendingNotifications.Count > 0 || s.PendingTickets.Count > 0;
 
     /// <summary>

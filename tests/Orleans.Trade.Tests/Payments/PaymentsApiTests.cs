@@ -549,6 +549,35 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_refund_whose_booking_was_cut_off_is_booked_by_the_order_without_its_client_retrying()
+    {
+        var order = await OrderAsync(priceMinor: 10_000);
+        var card = await CardAsync(order.Buyer, "4242 4242 4242 4242");
+        var (_, payment) = await PayAsync(order, new { method = "card", cardToken = card });
+        var paymentId = payment!["paymentId"]!.GetValue<string>();
+        var charged = Charged(await Shop.OrderAsync(order.OrderId));
+        // The seller's ledger cannot store this order's refund for a moment: the request's intent is stored, its booking fails.
+        await SiloStorage.Postgres(fixture.ConnectionString).ExecuteAsync($"""
+            CREATE FUNCTION refuse_refund() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'ledger hiccup'; END $$;
+            CREATE TRIGGER refuse_refund BEFORE INSERT ON ledger_transfers FOR EACH ROW
+                WHEN (NEW.transfer_id LIKE '{order.OrderId}:refund%') EXECUTE FUNCTION refuse_refund();
+            """);
+        var (status, problem) = await order.Seller.PostWithKeyAsync($"/api/v1/orders/{order.OrderId}/refunds", OrderTestShop.NewId("refund"),
+            new { amount = new { amountMinor = 3_000, currency = "USD" }, reason = "damaged" });
+        Assert.True((int)status >= 500, $"{status} {problem}");
+        await SiloStorage.Postgres(fixture.ConnectionString).ExecuteAsync("DROP TRIGGER refuse_refund ON ledger_transfers; DROP FUNCTION refuse_refund()");
+
+        // Nobody retries: the order books it itself, and the buyer gets the money back.
+        await Eventually.ReadAsync(() => LedgerAsync(order.SellerId), l => Account(l, $"escrow:{order.OrderId}", "pendingIn") == charged - 3_000,
+            "the order to book the refund", TimeSpan.FromSeconds(30));
+        await Eventually.ReadAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!,
+            p => p["refunded"]!["amountMinor"]!.GetValue<long>() > 0, "the refund to reach the buyer", TimeSpan.FromSeconds(30));
+        await Shop.ActAsync(order.Seller, order.OrderId, "ship", new { carrier = "DHL", trackingNumber = "RF7" });
+        await Shop.ActAsync(order.Buyer, order.OrderId, "confirm-receipt");
+        Assert.Equal(0, Account(await LedgerAsync(order.SellerId), $"escrow:{order.OrderId}", "pendingIn"));
+    }
+
+    [Fact]
     public async Task A_refund_worth_less_than_a_cent_of_the_buyers_currency_is_refused_and_books_nothing()
     {
         // Priced in yen, paid in dollars: 1 JPY is less than a US cent, so the buyer's share would be 0, which no provider
