@@ -10,7 +10,7 @@ namespace Orleans.Trade.Api.Auth;
 
 public sealed record CreateApiKeyRequest(
     [Required] string? Role,
-    [Description("Required for the seller and buyer roles: the seller or buyer id the key acts for.")] string? Subject,
+    [Description("Required for the seller and buyer roles: the seller, buyer or carrier the key acts for.")] string? Subject,
     string? Name);
 
 /// <summary>The one answer that ever shows a key in clear.</summary>
@@ -40,7 +40,7 @@ public static class ApiKeysApi
         }
         else if (Roles.RequiresSubject(request.Role) && request.Subject is null)
         {
-            v.Add("subject", $"subject is required for role '{request.Role}': the seller or buyer id the key acts for.");
+            v.Add("subject", $"subject is required for role '{request.Role}': the seller, buyer or carrier the key acts for.");
         }
         if (request.Subject is not null)
         {

@@ -8,9 +8,11 @@ public static class Roles
     public const string Buyer = "buyer";
     public const string Analyst = "analyst";
     public const string Erp = "erp";
+    /// <summary>A carrier's integration (subject: the carrier's name as sellers give it when shipping): records deliveries (R-LOG-5).</summary>
+    public const string Carrier = "carrier";
 
-    public static readonly IReadOnlyList<string> All = [Admin, Seller, Buyer, Analyst, Erp];
+    public static readonly IReadOnlyList<string> All = [Admin, Seller, Buyer, Analyst, Erp, Carrier];
 
-    /// <summary>Roles whose key must name the seller or buyer it acts for.</summary>
-    public static bool RequiresSubject(string role) => role is Seller or Buyer or Erp;
+    /// <summary>Roles whose key must name the seller, buyer or carrier it acts for.</summary>
+    public static bool RequiresSubject(string role) => role is Seller or Buyer or Erp or Carrier;
 }

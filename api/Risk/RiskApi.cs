@@ -54,7 +54,7 @@ public static class RiskApi
         if (status is not null)
         {
             if (Enum.TryParse<RiskReviewStatus>(status, ignoreCase: true, out var s) && !int.TryParse(status, out _)) parsed = s;
-            else v.Add("status", "status must be one of: open, claimed, approved, rejected.");
+            else v.Add("status", $"status must be one of: {string.Join(", ", Enum.GetNames<RiskReviewStatus>().Select(n => n.ToLowerInvariant()))}.");
         }
         v.Range("minScore", minScore, 0, 100);
         v.Range("maxScore", maxScore, 0, 100);

@@ -76,11 +76,19 @@ public sealed record TimelineEntry(
     [property: Id(3)] string Actor,
     [property: Id(4)] string? Reason);
 
+/// <summary>
+/// When the order's next automatic action is due (R-ORD-1). <c>AutoCompleteAt</c>: a shipped order with no delivery event
+/// completes at the end of the protection window, a delivered one after the confirmation window. <c>ReviewDueAt</c>: an order
+/// in risk review still undecided then opens a ticket; <c>ReviewExpiresAt</c>: one whose payment is only authorized is
+/// cancelled then and the authorization voided, before the card network lets it lapse.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record OrderDeadlines(
     [property: Id(0)] DateTimeOffset? PaymentDueAt,
     [property: Id(1)] DateTimeOffset? ShipBy,
-    [property: Id(2)] DateTimeOffset? AutoCompleteAt);
+    [property: Id(2)] DateTimeOffset? AutoCompleteAt,
+    [property: Id(3)] DateTimeOffset? ReviewDueAt = null,
+    [property: Id(4)] DateTimeOffset? ReviewExpiresAt = null);
 
 [GenerateSerializer, Immutable]
 public sealed record OrderView(

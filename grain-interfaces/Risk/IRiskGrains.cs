@@ -81,7 +81,8 @@ public interface IRiskPolicyGrain : IGrainWithStringKey
     Task<RiskPolicy> Set(RiskPolicy policy, string changedBy);
 }
 
-public enum RiskReviewStatus { Open, Claimed, Approved, Rejected }
+/// <summary>Withdrawn: the order was cancelled (by its buyer, an admin or its deadline) before an analyst decided.</summary>
+public enum RiskReviewStatus { Open, Claimed, Approved, Rejected, Withdrawn }
 
 /// <summary>What a payment held for review brings to the queue.</summary>
 [GenerateSerializer, Immutable]
@@ -142,6 +143,9 @@ public interface IRiskReviewGrain : IGrainWithStringKey
     Task<ReviewActionResult> Claim(string actor, bool isAdmin);
 
     Task<ReviewActionResult> Decide(string actor, bool isAdmin, bool approve, string note);
+
+    /// <summary>Closes an undecided review whose order was cancelled: no decision can be taken on it any more.</summary>
+    Task Withdraw(string reason);
 
     [ReadOnly]
     Task<RiskReviewView?> Get();

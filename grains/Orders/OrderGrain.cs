@@ -306,19 +306,18 @@ public sealed class OrderGrain(
                 S.PendingCommits.AddRange(Reservations());
                 Transition(next, now, "Shipped", command.Actor, $"{command.Carrier} {command.TrackingNumber}");
                 break;
+            case OrderAction.RecordDelivery when command.Actor.Role == "carrier" && !OrderPermissions.SameCarrier(command.Actor.Subject, S.Shipment?.Carrier):
+                return new TransitionResult(TransitionStatus.Forbidden, null, $"Carrier {command.Actor.Subject} does not carry order {OrderId}.");
             case OrderAction.RecordDelivery:
                 S.Deadlines = S.Deadlines with { AutoCompleteAt = now + _options.AutoCompleteAfter };
                 Transition(next, now, "Delivered", command.Actor, command.Reason);
                 break;
+            case OrderAction.Cancel when command.Actor.Role == "analyst" && S.CaptureLock is { } reviewed:
+                // The review's claimer decides it; a cancellation by another analyst would bypass the claim.
+                return new TransitionResult(TransitionStatus.InvalidTransition, View(),
+                    $"Order {OrderId} waits on the risk review of payment {reviewed}; decide it at /api/v1/risk/reviews/{reviewed}/decision.");
             case OrderAction.Cancel:
-                if (S.CaptureLock is { } authorized && S.Status == OrderStatus.RiskReview)
-                {
-                    // A held payment is authorized only: release the buyer's money instead of leaving it blocked.
-                    S.VoidOnCancel = authorized;
-                    S.CaptureLock = null;
-                }
-                S.PendingReleases.AddRange(Reservations());
-                Transition(next, now, "Cancelled", command.Actor, command.Reason ?? "cancelled");
+                Cancel(now, command.Actor, command.Reason ?? "cancelled");
                 break;
             default:
                 Transition(next, now, next.ToString(), command.Actor, command.Reason);
@@ -546,8 +545,7 @@ public sealed class OrderGrain(
             $"{record.View.BuyerAmount.AmountMinor} {record.View.BuyerAmount.Currency}");
         if (status == Payments.RefundStatus.Failed)
         {
-            S.PendingTickets.Add(new ServiceTicket(Ulid.NewUlid(now).ToString(), OrderId, S.Placement!.SellerId, "RefundFailed",
-                $"Refund {refundId} of order {OrderId} was refused by the payment provider; pay it back by hand.", now, now + _options.ServiceTicketDue));
+            OpenTicket(now, "RefundFailed", $"Refund {refundId} of order {OrderId} was refused by the payment provider; pay it back by hand.");
         }
         await Persist();
     }
@@ -628,16 +626,39 @@ public sealed class OrderGrain(
             {
                 await GrainFactory.GetGrain<Payments.IPaymentGrain>(open.Start.PaymentId).Resume();
             }
-            S.PendingReleases.AddRange(Reservations());
-            Transition(OrderStatus.Cancelled, now, "Cancelled", OrderActor.System, "payment deadline passed");
+            Cancel(now, OrderActor.System, "payment deadline passed");
+            await Persist();
+        }
+        else if (S.Status == OrderStatus.RiskReview && S.CaptureLock is not null && now >= S.Deadlines.ReviewExpiresAt)
+        {
+            Cancel(now, OrderActor.System, $"the risk review was not decided within {_options.ReviewHoldLimit.TotalDays:0.#} days; the payment's authorization is voided");
+            await Persist();
+        }
+        else if (S.Status == OrderStatus.RiskReview && !S.ReviewOverdue && now >= S.Deadlines.ReviewDueAt)
+        {
+            S.ReviewOverdue = true;
+            OpenTicket(now, "ReviewOverdue", $"Order {OrderId} in risk review was due for a decision by {S.Deadlines.ReviewDueAt:u}"
+                + (S.CaptureLock is { } held ? $"; decide payment {held}'s review before {S.Deadlines.ReviewExpiresAt:u}, when the order is cancelled." : "."));
+            await Persist();
+        }
+        else if (S.Status == OrderStatus.Shipped && now >= OrderPlacing.ShippedCompletesAt(S, _options))
+        {
+            Transition(OrderStatus.Completed, now, "Completed", OrderActor.System, "protection window lapsed without a delivery event or a buyer action");
+            await Persist();
+        }
+        else if (S.Status == OrderStatus.Shipped && !S.StallReported && now >= OrderPlacing.StalledAt(S, _options))
+        {
+            S.StallReported = true;
+            Record(now, "ShipmentStalled", OrderActor.System, $"no delivery event {_options.StalledShipmentAfter.TotalDays:0.#} days after shipping");
+            OpenTicket(now, "StalledShipment",
+                $"Order {OrderId} shipped on {S.Shipment!.ShippedAt:u} ({S.Shipment.Carrier} {S.Shipment.TrackingNumber}) has no delivery event.");
             await Persist();
         }
         else if (S.Status == OrderStatus.AwaitingShipment && !S.Late && now >= S.Deadlines.ShipBy)
         {
             S.Late = true;
             Record(now, "MarkedLate", OrderActor.System, $"not shipped within {S.HandlingDays} days");
-            S.PendingTickets.Add(new ServiceTicket(Ulid.NewUlid(now).ToString(), OrderId, S.Placement!.SellerId, "LateShipment",
-                $"Order {OrderId} was not shipped by {S.Deadlines.ShipBy:u}.", now, now + _options.ServiceTicketDue));
+            OpenTicket(now, "LateShipment", $"Order {OrderId} was not shipped by {S.Deadlines.ShipBy:u}.");
             await Persist();
         }
         else if (S.Status == OrderStatus.Delivered && now >= S.Deadlines.AutoCompleteAt)
@@ -661,9 +682,36 @@ public sealed class OrderGrain(
 
     // ---------------------------------------------------------------- persistence and outbox
 
+    /// <summary>Ends the order before shipment: its stock goes back, and a payment held authorized for review is voided.</summary>
+    private void Cancel(DateTimeOffset now, OrderActor actor, string reason)
+    {
+        if (S.CaptureLock is { } authorized && S.Status == OrderStatus.RiskReview)
+        {
+            // A held payment is authorized only: release the buyer's money instead of leaving it blocked.
+            S.VoidOnCancel = authorized;
+            S.CaptureLock = null;
+        }
+        S.PendingReleases.AddRange(Reservations());
+        Transition(OrderStatus.Cancelled, now, "Cancelled", actor, reason);
+    }
+
+    private void OpenTicket(DateTimeOffset now, string kind, string description) =>
+        S.PendingTickets.Add(new ServiceTicket(Ulid.NewUlid(now).ToString(), OrderId, S.Placement!.SellerId, kind, description, now,
+            now + _options.ServiceTicketDue));
+
     private void Transition(OrderStatus next, DateTimeOffset now, string @event, OrderActor actor, string? reason)
     {
         S.Status = next;
+        S.Deadlines = next switch
+        {
+            OrderStatus.RiskReview => S.Deadlines with
+            {
+                ReviewDueAt = now + _options.ReviewDueAfter,
+                ReviewExpiresAt = S.CaptureLock is null ? null : now + _options.ReviewHoldLimit,
+            },
+            OrderStatus.Shipped => S.Deadlines with { AutoCompleteAt = now + _options.ShippedAutoCompleteAfter },
+            _ => S.Deadlines,
+        };
         // Money follows the status (R-ROLE-1): paid into escrow, released on completion, voided if the order ends before.
         var escrow = next switch
         {
@@ -753,7 +801,8 @@ public sealed class OrderGrain(
             }
             if (S.VoidOnCancel is { } held)
             {
-                await GrainFactory.GetGrain<Payments.IPaymentGrain>(held).OrderCancelled("the order was cancelled during its risk review");
+                await GrainFactory.GetGrain<Payments.IPaymentGrain>(held).OrderCancelled(
+                    $"the order was cancelled during its risk review: {S.Timeline.LastOrDefault(e => e.Event == "Cancelled")?.Reason ?? "cancelled"}");
                 S.VoidOnCancel = null;
             }
             // One-way, repeated on every retry until the payment reports the refund settled (it deduplicates by refund id).

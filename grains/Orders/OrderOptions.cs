@@ -12,6 +12,21 @@ public sealed class OrderOptions
     /// <summary>Delivered orders complete automatically after this without a buyer action.</summary>
     public TimeSpan AutoCompleteAfter { get; set; } = TimeSpan.FromDays(15);
 
+    /// <summary>A shipped order with no delivery event completes after this: the buyer protection window (R-ROLE-1).</summary>
+    public TimeSpan ShippedAutoCompleteAfter { get; set; } = TimeSpan.FromDays(60);
+
+    /// <summary>A shipment with no delivery event after this is stalled: a ticket goes to customer service (R-LOG-6).</summary>
+    public TimeSpan StalledShipmentAfter { get; set; } = TimeSpan.FromDays(20);
+
+    /// <summary>An order in risk review undecided after this opens a ticket (R-ORD-1, R-ORD-3).</summary>
+    public TimeSpan ReviewDueAfter { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// An order whose payment is held authorized for review is cancelled after this and the authorization voided: card networks
+    /// let an uncaptured authorization lapse after about 7 days, and the buyer's money should not stay blocked until then.
+    /// </summary>
+    public TimeSpan ReviewHoldLimit { get; set; } = TimeSpan.FromDays(6);
+
     /// <summary>Customer service must act on a ticket within this (R-ORD-6).</summary>
     public TimeSpan ServiceTicketDue { get; set; } = TimeSpan.FromHours(48);
 

@@ -16,7 +16,8 @@ public static class OrderPermissions
             OrderAction.ReleaseToSeller or OrderAction.HoldForReview or OrderAction.MarkLate => system,
             OrderAction.ApproveReview => analyst || admin,
             OrderAction.Accept or OrderAction.Ship => seller || admin,
-            OrderAction.RecordDelivery => seller || admin || system,
+            // Not the seller: a delivery starts the short confirmation window before the escrow goes to the seller (R-ROLE-1).
+            OrderAction.RecordDelivery => actor.Role == "carrier" || admin || system,
             OrderAction.Complete => buyer || admin || system,
             // Analysts cancel only by rejecting a held order; buyers only their own (the state machine stops it after shipment).
             OrderAction.Cancel => buyer || admin || system || (analyst && status == OrderStatus.RiskReview),
@@ -24,6 +25,15 @@ public static class OrderPermissions
             _ => false,
         };
     }
+
+    /// <summary>
+    /// A carrier key's subject (an id: "royal-mail") names the carrier a seller typed when shipping ("Royal Mail"): compared by
+    /// letters and digits only, ignoring case.
+    /// </summary>
+    public static bool SameCarrier(string? keySubject, string? shippedWith) =>
+        keySubject is not null && shippedWith is not null && CarrierCode(keySubject) is { Length: > 0 } code && code == CarrierCode(shippedWith);
+
+    private static string CarrierCode(string name) => string.Concat(name.Where(char.IsLetterOrDigit)).ToLowerInvariant();
 
     /// <summary>The buyer pays their own order; an admin may start a payment for them (e.g. a bank transfer taken by phone).</summary>
     public static bool MayPay(OrderActor actor, string buyerId) =>

@@ -220,11 +220,21 @@ public static class OrderPlacing
             OrderStatus.AwaitingPayment when s.CaptureLock is not null => soon,
             OrderStatus.AwaitingPayment => s.Deadlines.PaymentDueAt,
             OrderStatus.AwaitingShipment when !s.Late => s.Deadlines.ShipBy,
+            OrderStatus.RiskReview => Earliest(s.ReviewOverdue ? null : s.Deadlines.ReviewDueAt, s.CaptureLock is null ? null : s.Deadlines.ReviewExpiresAt),
+            OrderStatus.Shipped => Earliest(s.StallReported ? null : StalledAt(s, options), ShippedCompletesAt(s, options)),
             OrderStatus.Delivered => s.Deadlines.AutoCompleteAt,
             _ => null,
         };
         return HasOutboxWork(s) && (due is null || due > soon) ? soon : due;
     }
+
+    /// <summary>When a shipped order with no delivery event completes; orders shipped before the deadline existed count from shipping.</summary>
+    public static DateTimeOffset? ShippedCompletesAt(OrderState s, OrderOptions options) =>
+        s.Deadlines.AutoCompleteAt ?? s.Shipment?.ShippedAt + options.ShippedAutoCompleteAfter;
+
+    public static DateTimeOffset? StalledAt(OrderState s, OrderOptions options) => s.Shipment?.ShippedAt + options.StalledShipmentAfter;
+
+    private static DateTimeOffset? Earliest(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a < b ? a : b;
 
     public static bool HasOutboxWork(OrderState s) =>
         s.VoidOnCancel is not null || s.Refunds.Any(r => !r.Booked || r.View.Status == Payments.RefundStatus.Pending) || s.PendingEscrow.Count > 0

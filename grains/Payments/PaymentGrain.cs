@@ -282,6 +282,12 @@ public sealed class PaymentGrain(
             Note(clock.GetUtcNow(), "OrderCancelled", reason);
             await Write();
         }
+        if (S.Start is not null && S.HeldForReview)
+        {
+            // The analysts' queue drops it: a decision taken now would be answered as done and carried out by nobody. The order
+            // repeats this call until it succeeds; a review decided before is left as it is.
+            await GrainFactory.GetGrain<Risk.IRiskReviewGrain>(PaymentId).Withdraw(reason);
+        }
         await Advance();
     }
 

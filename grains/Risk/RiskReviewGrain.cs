@@ -67,9 +67,9 @@ public sealed class RiskReviewGrain(
         {
             return new ReviewActionResult(ReviewActionStatus.NotFound, null, $"Review '{this.GetPrimaryKeyString()}' does not exist.");
         }
-        if (S.Status is RiskReviewStatus.Approved or RiskReviewStatus.Rejected)
+        if (Closed)
         {
-            return new ReviewActionResult(ReviewActionStatus.AlreadyDecided, View(), $"The review was decided ({S.Status}) by {S.DecidedBy}.");
+            return AlreadyClosed();
         }
         if (S.ClaimedBy == actor)
         {
@@ -96,9 +96,9 @@ public sealed class RiskReviewGrain(
         {
             return new ReviewActionResult(ReviewActionStatus.NotFound, null, $"Review '{this.GetPrimaryKeyString()}' does not exist.");
         }
-        if (S.Status is RiskReviewStatus.Approved or RiskReviewStatus.Rejected)
+        if (Closed)
         {
-            return new ReviewActionResult(ReviewActionStatus.AlreadyDecided, View(), $"The review was decided ({S.Status}) by {S.DecidedBy}.");
+            return AlreadyClosed();
         }
         if (S.ClaimedBy != actor && !isAdmin)
         {
@@ -119,6 +119,29 @@ public sealed class RiskReviewGrain(
         await Publish();
         return new ReviewActionResult(ReviewActionStatus.Done, View(), null);
     }
+
+    public async Task Withdraw(string reason)
+    {
+        if (S.Opening is null || Closed)
+        {
+            return;
+        }
+        var now = clock.GetUtcNow();
+        S.Status = RiskReviewStatus.Withdrawn;
+        S.DecidedBy = "system";
+        S.DecidedAt = now;
+        S.DecisionNote = reason;
+        S.Audit.Add(new RiskReviewAuditEntry(now, "system", "Withdrawn", reason));
+        S.ProjectionPending = true;
+        await state.WriteOrReloadAsync(this);
+        await Publish();
+    }
+
+    private bool Closed => S.Status is RiskReviewStatus.Approved or RiskReviewStatus.Rejected or RiskReviewStatus.Withdrawn;
+
+    private ReviewActionResult AlreadyClosed() => new(ReviewActionStatus.AlreadyDecided, View(), S.Status == RiskReviewStatus.Withdrawn
+        ? $"The review was withdrawn: {S.DecisionNote}."
+        : $"The review was decided ({S.Status}) by {S.DecidedBy}.");
 
     private async Task Publish()
     {

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Net;
 using Orleans.Trade.Tests.Infrastructure;
 
@@ -132,5 +133,93 @@ public sealed class OrderDeadlineTests
         var timeline = (await shop.Admin.GetJsonAsync($"/api/v1/orders/{orderId}/timeline")).Body!["entries"]!.AsArray();
         Assert.Equal("system", timeline[^1]!["actor"]!.GetValue<string>());
         Assert.Equal("completed", (await shop.OrderAsync(orderId))["status"]!.GetValue<string>());
+    }
+
+    private static async Task<JsonNode[]> TicketsOf(OrderTestShop shop, string orderId) =>
+        (await shop.Admin.GetJsonAsync("/api/v1/service-tickets")).Body!.AsArray().Where(t => t!["orderId"]!.GetValue<string>() == orderId).ToArray()!;
+
+    [Fact]
+    public async Task A_shipment_with_no_delivery_event_opens_a_stalled_ticket_after_20_days_and_completes_after_the_60_day_protection_window()
+    {
+        await using var silo = await StartSilo();
+        var shop = new OrderTestShop(silo);
+        await shop.WarehousesAsync();
+        var (orderId, _, _) = await PlaceOrder(shop);
+        await shop.ActAsync(shop.Admin, orderId, "payment-confirmations");
+        var shipped = await shop.ActAsync(shop.Admin, orderId, "ship", new { carrier = "China Post", trackingNumber = "RR123456785CN" });
+        var shippedAt = shipped["shipment"]!["shippedAt"]!.GetValue<DateTimeOffset>();
+        Assert.Equal(shippedAt + TimeSpan.FromDays(60), shipped["deadlines"]!["autoCompleteAt"]!.GetValue<DateTimeOffset>());
+
+        await Advance(shop, TimeSpan.FromDays(19));
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        Assert.Empty(await TicketsOf(shop, orderId));
+
+        await Advance(shop, TimeSpan.FromDays(1) + TimeSpan.FromMinutes(1));
+        var events = await EventuallyTimeline(shop, orderId, e => e.Contains("ShipmentStalled"));
+        Assert.Equal(["Placed", "Paid", "ReleasedToSeller", "Shipped", "ShipmentStalled"], events);
+        var ticket = Assert.Single(await Eventually.UntilAsync(() => TicketsOf(shop, orderId), t => t.Length > 0, "the stalled-shipment ticket"));
+        Assert.Equal("StalledShipment", ticket["kind"]!.GetValue<string>());
+        Assert.Contains("RR123456785CN", ticket["description"]!.GetValue<string>());
+        Assert.Equal("shipped", (await shop.OrderAsync(orderId))["status"]!.GetValue<string>());
+
+        // The protection window lapses while the silo is down: the order completes after the restart, once.
+        silo.Kill();
+        silo.ExtraEnvironment["Clock__OffsetSeconds"] = (TimeSpan.FromDays(60) + TimeSpan.FromMinutes(2)).TotalSeconds.ToString();
+        await silo.StartAsync();
+        shop = new OrderTestShop(silo);
+        events = await EventuallyTimeline(shop, orderId, e => e.Contains("Completed"));
+        Assert.Equal(["Placed", "Paid", "ReleasedToSeller", "Shipped", "ShipmentStalled", "Completed"], events);
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        Assert.Equal(events, await shop.TimelineEventsAsync(orderId));
+        Assert.Single(await TicketsOf(shop, orderId));
+        var timeline = (await shop.Admin.GetJsonAsync($"/api/v1/orders/{orderId}/timeline")).Body!["entries"]!.AsArray();
+        Assert.Equal("system", timeline[^1]!["actor"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task An_order_held_for_review_opens_a_ticket_after_a_day_and_is_cancelled_with_its_authorization_voided_after_six_days()
+    {
+        await using var silo = await StartSilo();
+        var shop = new OrderTestShop(silo);
+        await shop.WarehousesAsync();
+        var (status, policy) = await shop.Admin.PutJsonAsync("/api/v1/risk/policy", new { reviewThreshold = 0, blockThreshold = 101 });
+        Assert.True(status == HttpStatusCode.OK, $"{status} {policy}");
+        var (orderId, sku, buyer) = await PlaceOrder(shop);
+        var (cardStatus, card) = await buyer.PostJsonAsync("/api/v1/payment-methods/cards",
+            new { number = "4242 4242 4242 4242", expiryMonth = 12, expiryYear = DateTime.UtcNow.Year + 2 });
+        Assert.Equal(HttpStatusCode.Created, cardStatus);
+        using var pay = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/orders/{orderId}/payments")
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new { method = "card", cardToken = card!["token"]!.GetValue<string>() }, options: TradeHttp.Json),
+        };
+        pay.Headers.Add("Idempotency-Key", OrderTestShop.NewId("pay"));
+        using var paid = await buyer.SendAsync(pay);
+        var paymentId = JsonNode.Parse(await paid.Content.ReadAsStringAsync())!["paymentId"]!.GetValue<string>();
+        var held = await Eventually.ReadAsync(() => shop.OrderAsync(orderId), o => o["status"]!.GetValue<string>() == "riskReview", "the order in review");
+        var heldAt = held["updatedAt"]!.GetValue<DateTimeOffset>();
+        Assert.Equal(heldAt + TimeSpan.FromDays(1), held["deadlines"]!["reviewDueAt"]!.GetValue<DateTimeOffset>());
+        Assert.Equal(heldAt + TimeSpan.FromDays(6), held["deadlines"]!["reviewExpiresAt"]!.GetValue<DateTimeOffset>());
+
+        await Advance(shop, TimeSpan.FromDays(1) + TimeSpan.FromMinutes(1));
+        var ticket = Assert.Single(await Eventually.UntilAsync(() => TicketsOf(shop, orderId), t => t.Length > 0, "the overdue-review ticket"));
+        Assert.Equal("ReviewOverdue", ticket["kind"]!.GetValue<string>());
+        Assert.Contains(paymentId, ticket["description"]!.GetValue<string>());
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        Assert.Equal("riskReview", (await shop.OrderAsync(orderId))["status"]!.GetValue<string>());
+        Assert.Equal("authorized", (await shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!["status"]!.GetValue<string>());
+
+        await Advance(shop, TimeSpan.FromDays(5));
+        var events = await EventuallyTimeline(shop, orderId, e => e.Contains("Cancelled"));
+        Assert.Equal(["Placed", "PaymentStarted", "HeldForReview", "Cancelled"], events.Take(4));
+        var timeline = (await shop.Admin.GetJsonAsync($"/api/v1/orders/{orderId}/timeline")).Body!["entries"]!.AsArray();
+        Assert.Equal("system", timeline[3]!["actor"]!.GetValue<string>());
+        await Eventually.ReadAsync(async () => (await shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!,
+            p => p["status"]!.GetValue<string>() == "voided", "the held authorization to be voided");
+        var stock = await Eventually.ReadAsync(() => shop.StockAsync(sku), s => s["warehouses"]![0]!["reserved"]!.GetValue<long>() == 0, "the stock back");
+        Assert.Equal(10, stock["totalAvailable"]!.GetValue<long>());
+        Assert.Single(await TicketsOf(shop, orderId));
+        var review = await Eventually.ReadAsync(async () => (await shop.Admin.GetJsonAsync($"/api/v1/risk/reviews/{paymentId}")).Body!["review"]!,
+            r => r["status"]!.GetValue<string>() == "withdrawn", "the review to be withdrawn");
+        Assert.Contains("not decided within 6 days", review["decisionNote"]!.GetValue<string>());
     }
 }

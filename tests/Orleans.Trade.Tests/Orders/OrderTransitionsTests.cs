@@ -108,4 +108,20 @@ public sealed class OrderTransitionsTests
 
         Assert.False(allowed is ICollection<OrderAction> { IsReadOnly: false });
     }
+
+    [Theory]
+    [InlineData("royal-mail", "Royal Mail", true)]
+    [InlineData("dhl", "DHL", true)]
+    [InlineData("china-post", "China Post EMS", false)]
+    [InlineData("fedex", "DHL", false)]
+    [InlineData("--", "", false)]
+    [InlineData("dhl", null, false)]
+    public void A_carrier_key_records_only_the_deliveries_of_its_own_shipments(string subject, string? shippedWith, bool same)
+    {
+        var carrier = new OrderActor("carrier", subject);
+        Assert.True(OrderPermissions.MayApply(carrier, OrderAction.RecordDelivery, "b1", "s1", Shipped));
+        Assert.False(OrderPermissions.MayApply(new OrderActor("seller", "s1"), OrderAction.RecordDelivery, "b1", "s1", Shipped));
+        Assert.False(OrderPermissions.MayApply(new OrderActor("buyer", "b1"), OrderAction.RecordDelivery, "b1", "s1", Shipped));
+        Assert.Equal(same, OrderPermissions.SameCarrier(subject, shippedWith));
+    }
 }

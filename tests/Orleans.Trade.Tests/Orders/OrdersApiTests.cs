@@ -468,7 +468,12 @@ public sealed class OrdersApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
         Assert.Equal("JD014600003828", shipped["shipment"]!["trackingNumber"]!.GetValue<string>());
         var late = await Shop.ActAsync(buyer, orderId, "cancel", expected: HttpStatusCode.Conflict);
         Assert.Contains("Shipped", late["detail"]!.GetValue<string>());
-        await Shop.ActAsync(seller, orderId, "delivery");
+        // The seller cannot record its own delivery (it would shorten the buyer's protection window); the carrier does.
+        await Shop.ActAsync(seller, orderId, "delivery", expected: HttpStatusCode.Forbidden);
+        await Shop.ActAsync(buyer, orderId, "delivery", expected: HttpStatusCode.Forbidden);
+        await Shop.ActAsync(await Shop.KeyAsync("carrier", "FedEx"), orderId, "delivery", expected: HttpStatusCode.Forbidden);
+        var delivered = await Shop.ActAsync(await Shop.KeyAsync("carrier", "dhl"), orderId, "delivery");
+        Assert.Equal("delivered", delivered["status"]!.GetValue<string>());
         var completed = await Shop.ActAsync(buyer, orderId, "confirm-receipt");
         Assert.Equal("completed", completed["status"]!.GetValue<string>());
 

@@ -216,11 +216,30 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
         Assert.Equal(HttpStatusCode.Conflict, approved);
         Assert.Contains($"/api/v1/risk/reviews/{paymentId}/decision", problem!["detail"]!.GetValue<string>());
 
+        var claimer = await Shop.KeyAsync("analyst", "ana-claims");
+        Assert.Equal(HttpStatusCode.OK, (await claimer.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/claim", new { })).Status);
+        // Another analyst cannot end it around the claim by cancelling the order.
+        var other = await Shop.KeyAsync("analyst", "ana-other");
+        var refused = await Shop.ActAsync(other, order.OrderId, "cancel", expected: HttpStatusCode.Conflict);
+        Assert.Contains($"/api/v1/risk/reviews/{paymentId}/decision", refused["detail"]!.GetValue<string>());
+
         await Shop.ActAsync(order.Buyer, order.OrderId, "cancel", new { reason = "changed my mind" });
 
         await PaymentWhenAsync(paymentId, "voided");
         Assert.Equal("cancelled", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>());
         Assert.Equal(0, await Shop.ReservedAsync(order.SkuId));
+        // The review leaves the queue withdrawn; a decision taken on it now is refused, not answered as done.
+        var review = await Eventually.ReadAsync(async () => (await claimer.GetJsonAsync($"/api/v1/risk/reviews/{paymentId}")).Body!["review"]!,
+            r => r["status"]!.GetValue<string>() == "withdrawn", "the review to be withdrawn");
+        Assert.Contains("changed my mind", review["decisionNote"]!.GetValue<string>());
+        var (decided, late) = await claimer.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/decision", new { decision = "approve", note = "looks fine" });
+        Assert.Equal(HttpStatusCode.Conflict, decided);
+        Assert.Contains("withdrawn", late!["detail"]!.GetValue<string>());
+        var open = (await claimer.GetJsonAsync("/api/v1/risk/reviews?status=claimed&pageSize=100")).Body!["items"]!.AsArray();
+        Assert.DoesNotContain(open, r => r!["reviewId"]!.GetValue<string>() == paymentId);
+        var withdrawn = (await claimer.GetJsonAsync("/api/v1/risk/reviews?status=withdrawn&pageSize=100")).Body!["items"]!.AsArray();
+        Assert.Contains(withdrawn, r => r!["reviewId"]!.GetValue<string>() == paymentId);
+        Assert.Equal("voided", (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!["status"]!.GetValue<string>());
     }
 
     [Fact]

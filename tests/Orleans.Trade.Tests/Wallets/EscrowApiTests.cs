@@ -38,7 +38,7 @@ public sealed class EscrowApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
         Assert.Equal(0, Posted(held, "seller:pending:USD"));
 
         await Shop.ActAsync(seller, orderId, "ship", new { carrier = "DHL", trackingNumber = "JD1" });
-        await Shop.ActAsync(seller, orderId, "delivery");
+        await Shop.ActAsync(Shop.Admin, orderId, "delivery");
         await Shop.ActAsync(buyer, orderId, "confirm-receipt");
 
         var released = (await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!;

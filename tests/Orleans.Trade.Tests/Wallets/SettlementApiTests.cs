@@ -30,7 +30,7 @@ public sealed class SettlementApiTests
         var orderId = created!["orders"]![0]!["orderId"]!.GetValue<string>();
         await shop.ActAsync(shop.Admin, orderId, "payment-confirmations");
         await shop.ActAsync(seller, orderId, "ship", new { carrier = "DHL", trackingNumber = "JD2" });
-        await shop.ActAsync(seller, orderId, "delivery");
+        await shop.ActAsync(shop.Admin, orderId, "delivery");
         await shop.ActAsync(buyer, orderId, "confirm-receipt");
 
         // No second factor yet: refused.
