@@ -33,6 +33,8 @@ public sealed class SellerLedgerGrain(
     private Task? _snapshotting;
     /// <summary>Orders were archived since the last snapshot: the next write stores one without them.</summary>
     private bool _snapshotWanted;
+    /// <summary>The maturity reminder is known to exist (registered or seen by this activation).</summary>
+    private bool _maturityReminderKnown;
     /// <summary>The ledger's last stored entry number: what the books in memory cover when no write is pending.</summary>
     private long _lastEntryNo;
     private DateTimeOffset _nextArchivePass;
@@ -154,9 +156,15 @@ public sealed class SellerLedgerGrain(
         ArchiveWhileIdle();
         if (_books.Maturing.Count == 0)
         {
-            if (await this.GetReminder(MaturityReminder) is { } reminder)
+            // The grain is reentrant: a release may come in during these awaits, and it must find its reminder in place.
+            _maturityReminderKnown = false;
+            if (await this.GetReminder(MaturityReminder) is { } reminder && _books.Maturing.Count == 0)
             {
                 await this.UnregisterReminder(reminder);
+                if (_books.Maturing.Count > 0)
+                {
+                    await EnsureMaturityReminder();
+                }
             }
             return;
         }
@@ -189,11 +197,28 @@ public sealed class SellerLedgerGrain(
         await Store(() => _books.ReleaseEscrow(r, settlementCurrency, clock.GetUtcNow()));
         if (_books.Maturing.Count > 0)
         {
-            var period = settlement.Value.MaturityCheckPeriod;
-            await this.RegisterOrUpdateReminder(MaturityReminder, period, period);
+            await EnsureMaturityReminder();
         }
         return true;
     });
+
+    /// <summary>
+    /// Registers the maturity reminder only if it is missing: registering it again moves its first tick a whole period on, so a
+    /// seller with a release more often than once a period would never see pending money mature.
+    /// </summary>
+    private async Task EnsureMaturityReminder()
+    {
+        if (_maturityReminderKnown)
+        {
+            return;
+        }
+        if (await this.GetReminder(MaturityReminder) is null)
+        {
+            var period = settlement.Value.MaturityCheckPeriod;
+            await this.RegisterOrUpdateReminder(MaturityReminder, period, period);
+        }
+        _maturityReminderKnown = true;
+    }
 
     /// <summary>An archived order holds nothing in escrow, so voiding it is a no-op without taking it back.</summary>
     public Task VoidEscrow(string orderId) => Store(() => _books.VoidEscrow(orderId));

@@ -12,6 +12,47 @@ namespace Orleans.Trade.Tests.Wallets;
 public sealed class SettlementApiTests
 {
     [Fact]
+    public async Task Pending_money_matures_while_the_seller_releases_orders_more_often_than_the_maturity_check_runs()
+    {
+        var connectionString = await PostgresServer.CreateDatabaseAsync("settle");
+        await using var silo = await SiloProcess.StartAsync(SiloStorage.Postgres(connectionString), "settle-" + Guid.NewGuid().ToString("N")[..8],
+            new Dictionary<string, string> { ["Clock__AllowTestControl"] = "true", ["Settlement__MaturityCheckPeriod"] = "00:00:03" });
+        var shop = new OrderTestShop(silo);
+        await shop.WarehousesAsync();
+        var sellerId = OrderTestShop.NewId("s");
+        var sku = await shop.SkuAsync(sellerId, priceMinor: 10_000, stock: [("wh-de", 100)]);
+        var seller = await shop.KeyAsync("seller", sellerId);
+        var buyer = await shop.KeyAsync("buyer", "busy-buyer");
+        Assert.Equal(HttpStatusCode.OK, (await seller.PutJsonAsync($"/api/v1/sellers/{sellerId}/settlement", new { cycleDays = 1 })).Status);
+        async Task CompleteOrder()
+        {
+            var (_, created) = await OrderTestShop.CheckoutAsync(buyer, "busy-buyer", OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }]);
+            var orderId = created!["orders"]![0]!["orderId"]!.GetValue<string>();
+            await shop.ActAsync(shop.Admin, orderId, "payment-confirmations");
+            await shop.ActAsync(seller, orderId, "ship", new { carrier = "DHL", trackingNumber = "JD3" });
+            await shop.ActAsync(buyer, orderId, "confirm-receipt");
+        }
+        async Task<long> Available() => (await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!["accounts"]!.AsArray()
+            .SingleOrDefault(a => a!["accountId"]!.GetValue<string>() == "seller:available:USD")?["posted"]!.GetValue<long>() ?? 0;
+
+        await CompleteOrder();
+        Assert.Equal(HttpStatusCode.OK, (await shop.Admin.PostJsonAsync("/api/v1/admin/clock", new { advanceSeconds = TimeSpan.FromDays(1).TotalSeconds + 60 })).Status);
+
+        // A release every second or so, each one before the 3-second check could have run since the one before.
+        var releases = 0;
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        long available;
+        while ((available = await Available()) == 0 && DateTime.UtcNow < deadline)
+        {
+            await CompleteOrder();
+            releases++;
+            await Task.Delay(500);
+        }
+        Assert.True(available == 9_200, $"available {available} after {releases} releases");
+        Assert.True(releases >= 2, $"only {releases} releases came in before the money matured");
+    }
+
+    [Fact]
     public async Task Money_matures_after_the_settlement_cycle_and_withdrawals_need_the_second_factor()
     {
         var connectionString = await PostgresServer.CreateDatabaseAsync("settle");
