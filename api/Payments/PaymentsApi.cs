@@ -52,9 +52,18 @@ public sealed record PaymentResponse(
     /// The payment as <paramref name="caller"/> may see it: the risk score (score, decision, reasons with their weights) only for
     /// admins and fraud analysts. Shown to the payer, each refused attempt would tell a fraudster which signal gave it away.
     /// </summary>
-    public static PaymentResponse From(PaymentView v, Caller caller) => new(v.PaymentId, v.OrderId, v.BuyerId, v.Amount, v.Method, v.CardLast4, v.Status,
-        v.Provider, v.DeclineCode, v.Message, v.ActionUrl, v.TransferReference, v.PayBy, v.Schedule, v.Refunded, v.Refunds, v.History,
-        v.CreatedAt, v.UpdatedAt, caller.Role is Roles.Admin or Roles.Analyst ? v.RiskScore : null, v.HeldForReview);
+    public static PaymentResponse From(PaymentView v, Caller caller)
+    {
+        var staff = caller.Role is Roles.Admin or Roles.Analyst;
+        // The refusal's message and the history's score entries name the signal too, so the payer sees neither.
+        return new(v.PaymentId, v.OrderId, v.BuyerId, v.Amount, v.Method, v.CardLast4, v.Status, v.Provider, v.DeclineCode,
+            staff || v.DeclineCode != RiskBlocked ? v.Message : "The payment was declined.", v.ActionUrl, v.TransferReference, v.PayBy,
+            v.Schedule, v.Refunded, v.Refunds,
+            staff ? v.History : v.History.Select(h => h.Event is "Scored" or "HeldForReview" ? h with { Detail = null } : h).ToArray(),
+            v.CreatedAt, v.UpdatedAt, staff ? v.RiskScore : null, v.HeldForReview);
+    }
+
+    private const string RiskBlocked = "risk_blocked";
 
     /// <summary>Still waiting on the provider or the buyer (202), or settled one way or the other (201).</summary>
     public bool InProgress => Status is PaymentStatus.Pending or PaymentStatus.RequiresAction or PaymentStatus.AwaitingTransfer or PaymentStatus.Authorized;

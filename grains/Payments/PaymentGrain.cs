@@ -455,15 +455,15 @@ public sealed class PaymentGrain(
         switch (S.Notice)
         {
             case OrderNotice.HeldForReview:
-                var hold = await order.PaymentHeldForReview(PaymentId, $"risk score {S.RiskScore!.Score}: "
-                    + string.Join("; ", S.RiskScore.Reasons.Take(3).Select(r => r.Description)));
+                // The order's timeline and notifications reach the buyer: the score and its reasons stay with the review.
+                var hold = await order.PaymentHeldForReview(PaymentId, $"payment {PaymentId} is held for a risk review");
                 S.Notice = OrderNotice.None;
                 if (hold == PaymentDecision.Proceed)
                 {
                     await GrainFactory.GetGrain<Risk.IRiskReviewGrain>(PaymentId).Open(new Risk.RiskReviewOpening(PaymentId, start.OrderId,
-                        start.BuyerId, start.SellerId, start.Amount, S.RiskScore, S.RiskEvent!, S.DescribedRiskFeatures(), now));
+                        start.BuyerId, start.SellerId, start.Amount, S.RiskScore!, S.RiskEvent!, S.DescribedRiskFeatures(), now));
                     S.HeldForReview = true;
-                    Note(now, "HeldForReview", $"score {S.RiskScore.Score}");
+                    Note(now, "HeldForReview", $"score {S.RiskScore!.Score}");
                 }
                 else
                 {

@@ -81,9 +81,17 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
         Assert.True(response.StatusCode == expected, $"{response.StatusCode} {body}");
         Assert.Null(body["riskScore"]);
         var paymentId = body["paymentId"]!.GetValue<string>();
-        Assert.Null((await order.Buyer.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!["riskScore"]);
+        var asBuyer = (await order.Buyer.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!;
+        Assert.Null(asBuyer["riskScore"]);
         var asAdmin = (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!;
         Assert.NotNull(asAdmin["riskScore"]);
+        // Nor does the payer learn the score or the signal from the message, the history or the order's timeline.
+        var reasons = asAdmin["riskScore"]!["reasons"]!.AsArray().Select(r => r!["description"]!.GetValue<string>()).ToArray();
+        var seenByBuyer = asBuyer.ToJsonString() + body.ToJsonString()
+            + (await order.Buyer.GetJsonAsync($"/api/v1/orders/{order.OrderId}/timeline")).Body!.ToJsonString();
+        Assert.All(reasons, reason => Assert.DoesNotContain(reason, seenByBuyer));
+        Assert.DoesNotContain($"{asAdmin["riskScore"]!["score"]!.GetValue<int>()} (", seenByBuyer);
+        Assert.Contains(asAdmin["history"]!.AsArray(), h => h!["event"]!.GetValue<string>() == "Scored" && h["detail"] is not null);
         return asAdmin;
     }
 
