@@ -22,5 +22,6 @@ public interface IWarehouseRegistryGrain : IGrainWithStringKey
 public static class WarehouseRegistry
 {
     public const string Key = "all";
-    public const int MaxWarehouses = 10_000;
+    /// <summary>Every checkout ranks all of them by distance to the buyer (R-INV-4), so the registry holds no more than that ranks.</summary>
+    public const int MaxWarehouses = 1_024;
 }

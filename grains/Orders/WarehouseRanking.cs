@@ -217,8 +217,8 @@ public sealed class RegionMap
 /// <summary>R-INV-4: the warehouse nearest the buyer first; an overseas warehouse is nearest to buyers in its own region.</summary>
 public static class WarehouseRanking
 {
-    /// <summary>Upper bound of warehouses ranked in one call.</summary>
-    public const int MaxWarehouses = 1_024;
+    /// <summary>Upper bound of warehouses ranked in one call: the whole registry.</summary>
+    public const int MaxWarehouses = Inventory.WarehouseRegistry.MaxWarehouses;
 
     /// <summary>Warehouse ids, nearest to <paramref name="buyerCountry"/> first; equal distances in ordinal id order so the result is deterministic.</summary>
     public static IReadOnlyList<string> Rank(string buyerCountry, IEnumerable<(string WarehouseId, string Country)> warehouses, RegionMap map)

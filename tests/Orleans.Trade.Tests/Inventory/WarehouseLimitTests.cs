@@ -1,0 +1,34 @@
+using System.Net;
+using Orleans.Trade.Tests.Infrastructure;
+using Orleans.Trade.Tests.Orders;
+
+namespace Orleans.Trade.Tests.Inventory;
+
+/// <summary>R-INV-4 over HTTP: every checkout ranks the whole warehouse registry, so the registry stops where the ranking does.</summary>
+public sealed class WarehouseLimitTests
+{
+    [Fact]
+    public async Task The_registry_refuses_a_warehouse_past_what_a_checkout_can_rank_and_checkouts_go_on_at_the_limit()
+    {
+        var connectionString = await PostgresServer.CreateDatabaseAsync("warehouses");
+        await using var silo = await SiloProcess.StartAsync(SiloStorage.Postgres(connectionString), "warehouses-" + Guid.NewGuid().ToString("N")[..8]);
+        var shop = new OrderTestShop(silo);
+        await shop.WarehousesAsync();
+        for (var i = 3; i < 1_024; i++)
+        {
+            var (status, body) = await shop.Admin.PutJsonAsync($"/api/v1/warehouses/wh-{i:D4}", new { name = $"warehouse {i}", country = "FR" });
+            Assert.True(status == HttpStatusCode.OK, $"warehouse {i}: {status} {body}");
+        }
+        var (refused, problem) = await shop.Admin.PutJsonAsync("/api/v1/warehouses/wh-1024", new { name = "one too many", country = "FR" });
+        Assert.Equal(HttpStatusCode.Conflict, refused);
+        Assert.Contains("1024 warehouses", problem!["detail"]!.GetValue<string>());
+        // An existing one can still be renamed at the limit.
+        Assert.Equal(HttpStatusCode.OK, (await shop.Admin.PutJsonAsync("/api/v1/warehouses/wh-0003", new { name = "renamed", country = "FR" })).Status);
+
+        var sku = await shop.SkuAsync(OrderTestShop.NewId("s"), stock: [("wh-de", 5)]);
+        var buyer = await shop.KeyAsync("buyer", "b-limit");
+        var (checkout, created) = await OrderTestShop.CheckoutAsync(buyer, "b-limit", OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 2 }]);
+        Assert.True(checkout == HttpStatusCode.Created, $"{checkout} {created}");
+        Assert.Equal(3, (await shop.StockAsync(sku))["totalAvailable"]!.GetValue<long>());
+    }
+}
