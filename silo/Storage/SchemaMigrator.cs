@@ -144,7 +144,12 @@ public sealed partial class SchemaMigrator(TradeDatabase database, ILogger<Schem
     /// </summary>
     private async Task<List<int>> MigratePostgresAsync(DbConnection connection, IReadOnlyList<Script> scripts, CancellationToken cancellationToken)
     {
-        await connection.Command("SELECT pg_advisory_lock(@key)").With("key", AdvisoryLockKey).ExecuteNonQueryAsync(cancellationToken);
+        // Polled, not waited for in pg_advisory_lock: a waiting statement holds a snapshot, and CREATE INDEX CONCURRENTLY in the
+        // lock holder's script waits for every older snapshot, so silos starting together would deadlock (one is aborted).
+        while (!(bool)(await connection.Command("SELECT pg_try_advisory_lock(@key)").With("key", AdvisoryLockKey).ExecuteScalarAsync(cancellationToken))!)
+        {
+            await Task.Delay(LockPollInterval, cancellationToken);
+        }
         try
         {
             await connection.Command(
@@ -160,14 +165,14 @@ public sealed partial class SchemaMigrator(TradeDatabase database, ILogger<Schem
                 {
                     foreach (var statement in script.Statements())
                     {
-                        await connection.Command(statement).ExecuteNonQueryAsync(cancellationToken);
+                        await Unbounded(connection.Command(statement)).ExecuteNonQueryAsync(cancellationToken);
                     }
                     await RecordAsync(connection, null, script, cancellationToken);
                 }
                 else
                 {
                     await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-                    await connection.Command(script.Sql, transaction).ExecuteNonQueryAsync(cancellationToken);
+                    await Unbounded(connection.Command(script.Sql, transaction)).ExecuteNonQueryAsync(cancellationToken);
                     await RecordAsync(connection, transaction, script, cancellationToken);
                     await transaction.CommitAsync(cancellationToken);
                 }
@@ -195,12 +200,24 @@ public sealed partial class SchemaMigrator(TradeDatabase database, ILogger<Schem
         foreach (var script in scripts.Where(s => !applied.Contains(s.Version)))
         {
             logger.LogInformation("Applying schema script {Version:D4}_{Name} ({Provider})", script.Version, script.Name, database.Provider);
-            await connection.Command(script.Sql, transaction).ExecuteNonQueryAsync(cancellationToken);
+            await Unbounded(connection.Command(script.Sql, transaction)).ExecuteNonQueryAsync(cancellationToken);
             await RecordAsync(connection, transaction, script, cancellationToken);
             newlyApplied.Add(script.Version);
         }
         await transaction.CommitAsync(cancellationToken);
         return newlyApplied;
+    }
+
+    private static readonly TimeSpan LockPollInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// A schema script runs as long as it takes (an index built on a large table, a key rebuilt): the driver's default command
+    /// timeout (30 s) would cancel it, fail the silo's start and leave the next start to try the same again.
+    /// </summary>
+    private static DbCommand Unbounded(DbCommand command)
+    {
+        command.CommandTimeout = 0;
+        return command;
     }
 
     private static async Task<HashSet<int>> AppliedAsync(DbConnection connection, DbTransaction? transaction, CancellationToken cancellationToken)

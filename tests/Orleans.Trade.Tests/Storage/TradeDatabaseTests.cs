@@ -66,6 +66,30 @@ public sealed class TradeDatabaseTests
     }
 
     [Fact]
+    public async Task Silos_starting_together_migrate_a_new_database_once_each_script_without_deadlocking()
+    {
+        // Scripts 0018 and 0020 build indexes concurrently, which waits for every older snapshot, including that of a silo
+        // waiting for the migration lock; waiting in pg_advisory_lock made PostgreSQL abort one of them as a deadlock.
+        var connectionString = new NpgsqlConnectionStringBuilder(await PostgresServer.CreateDatabaseAsync("tradedb")) { MaxPoolSize = 2 }.ConnectionString;
+        var databases = Enumerable.Range(0, 3).Select(_ => Database(connectionString)).ToArray();
+        try
+        {
+            var applied = await Task.WhenAll(databases.Select(d => new SchemaMigrator(d, NullLogger<SchemaMigrator>.Instance).MigrateAsync()));
+            var all = SchemaMigrator.Scripts(StorageProvider.Postgres).Select(s => s.Version).ToArray();
+            Assert.Equal(all, applied.SelectMany(a => a).Order());
+            await using var connection = await databases[0].OpenAsync(CancellationToken.None);
+            Assert.Equal((long)all.Length, await connection.Command("SELECT count(*) FROM trade_schema_migrations").ExecuteScalarAsync());
+        }
+        finally
+        {
+            foreach (var database in databases)
+            {
+                await database.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task The_notification_outbox_keeps_only_the_indexes_the_dispatcher_reads_by()
     {
         // Every placed order inserts a notification inside its SKU's write: an index no query uses only slows that write.
