@@ -41,6 +41,17 @@ public sealed class OrderOptions
 
     public int MaxLinesPerOrder { get; set; } = 50;
 
+    /// <summary>IOSS VAT rates in percent by destination country (R-SET-2), laid over the standard table (e.g. a rate changed by law).</summary>
+    public Dictionary<string, decimal> VatRates { get; set; } = new(StringComparer.Ordinal);
+
+    private IReadOnlyDictionary<string, decimal>? _vatRatesInForce;
+
+    /// <summary>The standard IOSS rates with <see cref="VatRates"/> laid over them; built once, read by every checkout.</summary>
+    public IReadOnlyDictionary<string, decimal> VatRatesInForce() => _vatRatesInForce ??= VatRates.Count == 0
+        ? Payments.IossVat.StandardRates
+        : Payments.IossVat.StandardRates.Concat(VatRates).GroupBy(p => p.Key, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.Ordinal);
+
     /// <summary>Channels each order event is announced on (R-ORD-5); the webhook receiver fans them out.</summary>
     public string[] NotificationChannels { get; set; } = ["email", "sms", "push"];
 

@@ -48,15 +48,27 @@ public static class OrderPlacing
         {
             return $"No exchange rate from {sellerCurrency} to {placement.BuyerCurrency}.";
         }
-        // R-SET-2: EU consignments up to EUR 150 pay destination VAT at checkout (IOSS); others pay at import.
-        var tax = fxRates.TryGetRate(sellerCurrency, "EUR", out var eurRate, out _)
-            ? Payments.IossVat.For(placement.ShipTo.Country, sellerTotal, eurRate)
-            : null;
+        // R-SET-2: EU consignments up to EUR 150 pay destination VAT at checkout (IOSS); others pay at import. Without a euro rate
+        // the threshold cannot be checked: refused, not let through untaxed.
+        var vatRates = options.VatRatesInForce();
+        Money? tax = null;
+        if (vatRates.ContainsKey(placement.ShipTo.Country))
+        {
+            if (!fxRates.TryGetRate(sellerCurrency, "EUR", out var eurRate, out _))
+            {
+                return $"No exchange rate from {sellerCurrency} to EUR, needed for the EU import VAT (IOSS) of a consignment to {placement.ShipTo.Country}.";
+            }
+            tax = Payments.IossVat.For(placement.ShipTo.Country, sellerTotal, eurRate, vatRates);
+        }
+        // R-ORD-3: the review threshold is in dollars; without a rate a large order would skip the review.
+        if (!fxRates.TryGetRate(sellerCurrency, "USD", out var usdRate, out _))
+        {
+            return $"No exchange rate from {sellerCurrency} to USD, needed to check the order's value for a risk review.";
+        }
         var charged = new Money(sellerTotal.AmountMinor + (tax?.AmountMinor ?? 0), sellerCurrency);
         s.Totals = new OrderTotals(sellerTotal, CurrencyConversion.Convert(charged, placement.BuyerCurrency, rate), rate, rateAt,
             tax, tax is null ? null : placement.ShipTo.Country);
-        s.ReviewReason = fxRates.TryGetRate(sellerCurrency, "USD", out var usdRate, out _)
-            && CurrencyConversion.Convert(sellerTotal, "USD", usdRate).AmountMinor > options.RiskReviewAboveUsdMinor
+        s.ReviewReason = CurrencyConversion.Convert(sellerTotal, "USD", usdRate).AmountMinor > options.RiskReviewAboveUsdMinor
                 ? $"order value above {options.RiskReviewAboveUsdMinor / 100m:0.00} USD"
                 : null;
         return null;

@@ -6,7 +6,8 @@ namespace Orleans.Trade.Payments;
 /// <summary>
 /// EU Import One-Stop Shop (R-SET-2): consignments to an EU country whose intrinsic value (goods, without shipping) is at most
 /// EUR 150 have the destination's VAT collected at checkout; above that, VAT is paid at import instead. Rates are the
-/// standard rates in percent; <c>Payments:VatRates</c> may override them.
+/// standard rates in percent (EE 24% since July 2025, RO 21% since August 2025); <c>Orders:VatRates</c> overrides them per
+/// country, so a change of rate needs no release.
 /// </summary>
 public static class IossVat
 {
@@ -14,9 +15,9 @@ public static class IossVat
 
     public static readonly FrozenDictionary<string, decimal> StandardRates = new Dictionary<string, decimal>(StringComparer.Ordinal)
     {
-        ["AT"] = 20m, ["BE"] = 21m, ["BG"] = 20m, ["HR"] = 25m, ["CY"] = 19m, ["CZ"] = 21m, ["DK"] = 25m, ["EE"] = 22m,
+        ["AT"] = 20m, ["BE"] = 21m, ["BG"] = 20m, ["HR"] = 25m, ["CY"] = 19m, ["CZ"] = 21m, ["DK"] = 25m, ["EE"] = 24m,
         ["FI"] = 25.5m, ["FR"] = 20m, ["DE"] = 19m, ["GR"] = 24m, ["HU"] = 27m, ["IE"] = 23m, ["IT"] = 22m, ["LV"] = 21m,
-        ["LT"] = 21m, ["LU"] = 17m, ["MT"] = 18m, ["NL"] = 21m, ["PL"] = 23m, ["PT"] = 23m, ["RO"] = 19m, ["SK"] = 23m,
+        ["LT"] = 21m, ["LU"] = 17m, ["MT"] = 18m, ["NL"] = 21m, ["PL"] = 23m, ["PT"] = 23m, ["RO"] = 21m, ["SK"] = 23m,
         ["SI"] = 22m, ["ES"] = 21m, ["SE"] = 25m,
     }.ToFrozenDictionary(StringComparer.Ordinal);
 

@@ -1,0 +1,58 @@
+using Orleans.Trade.Common;
+using Orleans.Trade.Inventory;
+using Orleans.Trade.Orders;
+using Orleans.Trade.Payments;
+
+namespace Orleans.Trade.Tests.Orders;
+
+/// <summary>Pricing a placement (R-PAY-2, R-SET-2, R-ORD-3): a missing rate refuses the order rather than skipping a check.</summary>
+public sealed class OrderPricingTests
+{
+    private static readonly IReadOnlyDictionary<string, decimal> UsdEurNzd = new Dictionary<string, decimal> { ["USD"] = 1m, ["EUR"] = 0.9m, ["NZD"] = 1.7m };
+
+    private static OrderState Priced(string currency, long priceMinor, string shipTo, IReadOnlyDictionary<string, decimal> unitsPerUsd,
+        OrderOptions? options, out string? refusal)
+    {
+        var state = new OrderState
+        {
+            Placement = new OrderPlacement("o1", "c1", "b1", "s1", currency,
+                new ShippingAddress("A Buyer", "1 Main St", null, "Town", null, "12345", shipTo, "+100000000"),
+                [new CartLine("sku-1", 1)], OrderSource.Checkout, null, "buyer:b1", null),
+        };
+        var catalog = new SkuCatalog("s1", "Cable", "electronics", new Money(priceMinor, currency), 100, "8544", "CN", null);
+        var reserved = new StockReservationResult(ReservationStatus.Reserved, [new StockAllocationPart("wh-cn", 1, null)], 10, catalog);
+        refusal = OrderPlacing.Price(state, [reserved], new ConfiguredFxRates(unitsPerUsd, DateTimeOffset.UnixEpoch), options ?? new OrderOptions());
+        return state;
+    }
+
+    [Fact]
+    public void A_currency_without_a_dollar_rate_is_refused_instead_of_skipping_the_risk_review_threshold()
+    {
+        Priced("NZD", 500_000_00, "US", new Dictionary<string, decimal> { ["NZD"] = 1.7m }, null, out var refusal);
+        Assert.Contains("NZD to USD", refusal);
+        var state = Priced("NZD", 500_000_00, "US", UsdEurNzd, null, out refusal);
+        Assert.Null(refusal);
+        Assert.NotNull(state.ReviewReason); // 294,117.65 USD: above the 2,000 USD threshold
+    }
+
+    [Fact]
+    public void An_eu_consignment_without_a_euro_rate_is_refused_instead_of_going_untaxed()
+    {
+        var noEuro = new Dictionary<string, decimal> { ["USD"] = 1m, ["NZD"] = 1.7m };
+        Priced("NZD", 50_00, "DE", noEuro, null, out var refusal);
+        Assert.Contains("NZD to EUR", refusal);
+        Assert.Null(Priced("NZD", 50_00, "US", noEuro, null, out refusal).Totals!.Tax); // outside the EU no euro rate is needed
+        Assert.Null(refusal);
+        Assert.Equal(new Money(9_50, "NZD"), Priced("NZD", 50_00, "DE", UsdEurNzd, null, out _).Totals!.Tax);
+    }
+
+    [Fact]
+    public void Vat_rates_follow_the_current_law_and_configuration_overrides_a_country()
+    {
+        Assert.Equal(new Money(24_00, "EUR"), IossVat.For("EE", new Money(100_00, "EUR"), 1m));
+        Assert.Equal(new Money(21_00, "EUR"), IossVat.For("RO", new Money(100_00, "EUR"), 1m));
+        var options = new OrderOptions { VatRates = new() { ["DE"] = 7m } };
+        Assert.Equal(new Money(7_00, "EUR"), Priced("EUR", 100_00, "DE", UsdEurNzd, options, out _).Totals!.Tax);
+        Assert.Equal(new Money(21_00, "EUR"), Priced("EUR", 100_00, "NL", UsdEurNzd, options, out _).Totals!.Tax);
+    }
+}
