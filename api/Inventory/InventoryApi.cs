@@ -146,6 +146,8 @@ public static class InventoryApi
         return result.Status switch
         {
             StockWriteStatus.Applied => TypedResults.Ok(new StockWriteResponse(skuId, "applied", WarehouseStockResponse.From(result.Warehouse!), result.TotalAvailable)),
+            // The same version and quantity again: a retry of an update that was applied (its answer was lost).
+            StockWriteStatus.Duplicate => TypedResults.Ok(new StockWriteResponse(skuId, "duplicate", WarehouseStockResponse.From(result.Warehouse!), result.TotalAvailable)),
             StockWriteStatus.Stale => Problems.Conflict($"Stale stock update for SKU '{skuId}' in warehouse '{warehouseId}': {result.Reason}",
                 new Dictionary<string, object?> { ["currentVersion"] = result.Warehouse?.Version }),
             _ => WriteRefusal(skuId, result),
@@ -261,7 +263,7 @@ public static class InventoryApi
                     var outcome = outcomes[k];
                     var status = outcome.Status switch
                     {
-                        StockWriteStatus.Applied => BulkItemStatus.Applied,
+                        StockWriteStatus.Applied or StockWriteStatus.Duplicate => BulkItemStatus.Applied, // a duplicate: applied before
                         StockWriteStatus.Stale => BulkItemStatus.Stale,
                         _ => BulkItemStatus.Invalid,
                     };

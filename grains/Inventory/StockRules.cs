@@ -14,6 +14,8 @@ public static class StockRules
         return total;
     }
 
+    private const char AdjustmentKeySeparator = '\u001f';
+
     /// <summary>Sets the absolute on-hand quantity if <paramref name="update"/> carries a newer version.</summary>
     public static StockWriteStatus ApplyAbsolute(SkuState state, StockLevelUpdate update, DateTimeOffset now, out string? reason)
     {
@@ -25,6 +27,11 @@ public static class StockRules
         }
         if (state.Warehouses.TryGetValue(update.WarehouseId, out var current))
         {
+            if (update.Version == current.Version && update.OnHand == current.OnHand)
+            {
+                // The same update again (a retry after a lost answer or a time-out): already applied.
+                return StockWriteStatus.Duplicate;
+            }
             if (update.Version <= current.Version)
             {
                 reason = $"version {update.Version} is not newer than the stored version {current.Version}.";
@@ -46,9 +53,18 @@ public static class StockRules
     public static StockWriteStatus ApplyDelta(SkuState state, StockAdjustment adjustment, DateTimeOffset now, out string? reason)
     {
         reason = null;
-        if (state.RecentAdjustmentIds.Contains(adjustment.EventId, StringComparer.Ordinal))
+        // Event ids are deduplicated per warehouse (ERPs often number stock movements per warehouse), and an id already used there
+        // for another delta is refused rather than answered as a duplicate of a change it is not.
+        var key = $"{adjustment.WarehouseId}{AdjustmentKeySeparator}{adjustment.EventId}{AdjustmentKeySeparator}{adjustment.Delta}";
+        var prefix = key[..(key.LastIndexOf(AdjustmentKeySeparator) + 1)];
+        if (state.RecentAdjustmentIds.FindLast(id => id.StartsWith(prefix, StringComparison.Ordinal) || id == adjustment.EventId) is { } seen)
         {
-            return StockWriteStatus.Duplicate;
+            if (seen == key || seen == adjustment.EventId) // the bare id: kept by earlier versions, for any warehouse and delta
+            {
+                return StockWriteStatus.Duplicate;
+            }
+            reason = $"eventId {adjustment.EventId} was already applied to warehouse {adjustment.WarehouseId} with another delta; a new change needs a new eventId.";
+            return StockWriteStatus.Rejected;
         }
         state.Warehouses.TryGetValue(adjustment.WarehouseId, out var current);
         var onHand = current?.OnHand ?? 0;
@@ -72,7 +88,7 @@ public static class StockRules
         state.Warehouses[adjustment.WarehouseId] = current is null
             ? new WarehouseStock(adjustment.WarehouseId, next, 0, 0, now)
             : current with { OnHand = next, UpdatedAt = now };
-        state.RecentAdjustmentIds.Add(adjustment.EventId);
+        state.RecentAdjustmentIds.Add(key);
         if (state.RecentAdjustmentIds.Count > StockLimits.AdjustmentDedupWindow)
         {
             state.RecentAdjustmentIds.RemoveRange(0, state.RecentAdjustmentIds.Count - StockLimits.AdjustmentDedupWindow);

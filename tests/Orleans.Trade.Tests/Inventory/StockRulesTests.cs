@@ -49,7 +49,37 @@ public sealed class StockRulesTests
         Assert.Contains("below zero", reason);
         Assert.Equal(1, state.Warehouses["wh"].OnHand);
         // A rejected event id is not remembered: the same id may be retried once stock allows it.
-        Assert.DoesNotContain("e2", state.RecentAdjustmentIds);
+        Assert.DoesNotContain(state.RecentAdjustmentIds, id => id.Contains("e2"));
+    }
+
+    [Fact]
+    public void An_event_id_is_a_warehouses_own_and_reusing_it_for_another_delta_is_refused_not_called_a_duplicate()
+    {
+        var state = Stocked(10);
+        state.Warehouses["wh-b"] = new WarehouseStock("wh-b", 10, 0, 1, Now);
+
+        Assert.Equal(StockWriteStatus.Applied, StockRules.ApplyDelta(state, new StockAdjustment("wh", "1001", 5, null), Now, out _));
+        // The same number from another warehouse's sequence is another movement.
+        Assert.Equal(StockWriteStatus.Applied, StockRules.ApplyDelta(state, new StockAdjustment("wh-b", "1001", -3, null), Now, out _));
+        Assert.Equal(StockWriteStatus.Duplicate, StockRules.ApplyDelta(state, new StockAdjustment("wh", "1001", 5, null), Now, out _));
+        Assert.Equal(StockWriteStatus.Rejected, StockRules.ApplyDelta(state, new StockAdjustment("wh", "1001", 4, null), Now, out var reason));
+        Assert.Contains("another delta", reason);
+        Assert.Equal(15, state.Warehouses["wh"].OnHand);
+        Assert.Equal(7, state.Warehouses["wh-b"].OnHand);
+        // An id remembered bare by an earlier version still counts as applied, whatever it is sent with.
+        state.RecentAdjustmentIds.Add("legacy-7");
+        Assert.Equal(StockWriteStatus.Duplicate, StockRules.ApplyDelta(state, new StockAdjustment("wh-b", "legacy-7", 2, null), Now, out _));
+        Assert.Equal(7, state.Warehouses["wh-b"].OnHand);
+    }
+
+    [Fact]
+    public void An_absolute_update_sent_again_after_a_lost_answer_is_a_duplicate_not_stale()
+    {
+        var state = Stocked(10, version: 4);
+        Assert.Equal(StockWriteStatus.Applied, StockRules.ApplyAbsolute(state, new StockLevelUpdate("wh", 7, 5), Now, out _));
+        Assert.Equal(StockWriteStatus.Duplicate, StockRules.ApplyAbsolute(state, new StockLevelUpdate("wh", 7, 5), Now, out _));
+        Assert.Equal(StockWriteStatus.Stale, StockRules.ApplyAbsolute(state, new StockLevelUpdate("wh", 8, 5), Now, out _));
+        Assert.Equal(7, state.Warehouses["wh"].OnHand);
     }
 
     [Fact]
@@ -73,7 +103,7 @@ public sealed class StockRulesTests
         }
 
         Assert.Equal(StockLimits.AdjustmentDedupWindow, state.RecentAdjustmentIds.Count);
-        Assert.Equal("e10", state.RecentAdjustmentIds[0]);
+        Assert.StartsWith("wh\u001fe10\u001f", state.RecentAdjustmentIds[0]);
         Assert.Equal(StockLimits.AdjustmentDedupWindow + 10, state.Warehouses["wh"].OnHand);
     }
 
