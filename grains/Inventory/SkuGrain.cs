@@ -102,7 +102,7 @@ public sealed class SkuGrain(
     public Task<SkuCatalog?> GetCatalog() => Task.FromResult(_state.Catalog);
 
     public Task<SkuAvailability?> GetAvailability() => Task.FromResult(_state.Catalog is { } catalog
-        ? new SkuAvailability(catalog, StockRules.TotalAvailable(_state) + (catalog.PreSale is { } terms ? Math.Max(0, terms.Quota - _state.PreSaleReserved) : 0))
+        ? new SkuAvailability(catalog, StockRules.TotalAvailable(_state) + StockRules.PreSaleRemaining(_state, catalog, clock.GetUtcNow()))
         : null);
 
     /// <summary>

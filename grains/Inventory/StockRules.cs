@@ -122,6 +122,15 @@ public static class StockRules
     /// R-INV-1/4/5: holds <c>request.Quantity</c> units, nearest ranked warehouse first, then pre-sale room; all or nothing.
     /// A reservation id seen before returns its allocation unchanged.
     /// </summary>
+    /// <summary>
+    /// Pre-sale units still to be had (R-INV-5): none once the promised ship date has passed, since a buyer would be promised a
+    /// date already gone.
+    /// </summary>
+    public static long PreSaleRemaining(SkuState state, SkuCatalog catalog, DateTimeOffset now) =>
+        catalog.PreSale is { } terms && terms.PromisedShipDate >= DateOnly.FromDateTime(now.UtcDateTime)
+            ? Math.Max(0, terms.Quota - state.PreSaleReserved)
+            : 0;
+
     public static StockReservationResult Reserve(SkuState state, StockReservationRequest request, DateTimeOffset now, out bool changed)
     {
         changed = false;
@@ -130,7 +139,7 @@ public static class StockRules
         {
             return new StockReservationResult(ReservationStatus.UnknownSku, [], 0, null);
         }
-        var preSaleRemaining = catalog.PreSale is { } terms ? Math.Max(0, terms.Quota - state.PreSaleReserved) : 0;
+        var preSaleRemaining = PreSaleRemaining(state, catalog, now);
         if (state.Reservations.TryGetValue(request.ReservationId, out var existing))
         {
             return new StockReservationResult(ReservationStatus.Reserved, existing.Parts, TotalAvailable(state) + preSaleRemaining, catalog);

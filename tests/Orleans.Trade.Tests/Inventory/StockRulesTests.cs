@@ -148,4 +148,23 @@ public sealed class StockRulesTests
         Assert.Equal(2, state.Warehouses["wh"].Reserved);
         Assert.Equal("order-1", ReservationIds.OrderOf(state.Reservations.Keys.Single()));
     }
+
+    [Fact]
+    public void Pre_sale_stops_selling_once_its_promised_ship_date_has_passed()
+    {
+        var state = Stocked(0);
+        state.Catalog = new SkuCatalog("s1", "Phone", "electronics", new Common.Money(100_00, "USD"), 200, "8517", "CN", null,
+            new PreSaleTerms(10, DateOnly.FromDateTime(Now.UtcDateTime).AddDays(1)));
+
+        var onTime = StockRules.Reserve(state, new StockReservationRequest("o1:0", 2, ["wh"]), Now, out _);
+        Assert.Equal(ReservationStatus.Reserved, onTime.Status);
+        Assert.Equal(DateOnly.FromDateTime(Now.UtcDateTime).AddDays(1), Assert.Single(onTime.Allocation).PromisedShipDate);
+        // On the promised day itself it still sells; the day after, nothing is promised any more.
+        Assert.Equal(8, StockRules.PreSaleRemaining(state, state.Catalog, Now.AddDays(1)));
+        var late = StockRules.Reserve(state, new StockReservationRequest("o2:0", 1, ["wh"]), Now.AddDays(2), out var changed);
+        Assert.Equal(ReservationStatus.Insufficient, late.Status);
+        Assert.False(changed);
+        Assert.Equal(0, late.Available);
+        Assert.Equal(2, state.PreSaleReserved);
+    }
 }
