@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using System.Security.Claims;
+using System.Security.Cryptography;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Connections.Features;
@@ -181,7 +183,7 @@ public sealed class ApiKeyCache
     public bool TryGetForConnection(IDictionary<object, object?> connection, string key, DateTimeOffset now, out ClaimsIdentity identity)
     {
         if (connection.TryGetValue(ConnectionSlot, out var slot) && slot is ConnectionKey remembered
-            && string.Equals(remembered.Key, key, StringComparison.Ordinal)
+            && CryptographicOperations.FixedTimeEquals(MemoryMarshal.AsBytes(remembered.Key.AsSpan()), MemoryMarshal.AsBytes(key.AsSpan()))
             && remembered.Entry.ExpiresAt > now
             && remembered.Evictions == Volatile.Read(ref _evictions))
         {
