@@ -291,15 +291,26 @@ public static class WalletsApi
         {
             return v.Problem();
         }
-        var secondFactor = await grains.GetGrain<ISellerAccountGrain>(sellerId).VerifySecondFactor(request.TotpCode!);
-        if (secondFactor != SecondFactorResult.Verified)
-        {
-            return Problems.Forbidden(secondFactor == SecondFactorResult.NotEnrolled
-                ? "Withdrawals need a TOTP second factor: enrol one first (POST .../second-factor/totp)."
-                : "The second-factor code is wrong or was already used.");
-        }
         var amount = new Orleans.Trade.Common.Money(request.AmountMinor!.Value, request.Currency!);
-        return await grains.GetGrain<ISellerLedgerGrain>(sellerId).Withdraw(request.WithdrawalId!, amount) switch
+        var ledger = grains.GetGrain<ISellerLedgerGrain>(sellerId);
+        // A retry of a booked withdrawal (its answer was lost) moves no money: it is answered without its code, which the first
+        // attempt used up, so the client is not led into a second withdrawal under a new id.
+        if (!await ledger.HasWithdrawal(request.WithdrawalId!))
+        {
+            var account = grains.GetGrain<ISellerAccountGrain>(sellerId);
+            if (await account.PayoutAccount() is null)
+            {
+                return Problems.Conflict("No payout account is set: set one (PUT .../payout-account) before withdrawing, so the money has somewhere to go.");
+            }
+            var secondFactor = await account.VerifySecondFactor(request.TotpCode!);
+            if (secondFactor != SecondFactorResult.Verified)
+            {
+                return Problems.Forbidden(secondFactor == SecondFactorResult.NotEnrolled
+                    ? "Withdrawals need a TOTP second factor: enrol one first (POST .../second-factor/totp)."
+                    : "The second-factor code is wrong or was already used.");
+            }
+        }
+        return await ledger.Withdraw(request.WithdrawalId!, amount) switch
         {
             WithdrawalResult.Applied => TypedResults.Created($"/api/v1/sellers/{sellerId}/withdrawals/{request.WithdrawalId}",
                 new WithdrawalResponse(request.WithdrawalId!, amount, "applied")),

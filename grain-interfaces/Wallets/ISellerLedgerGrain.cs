@@ -77,6 +77,13 @@ public interface ISellerLedgerGrain : IGrainWithStringKey
     Task<WithdrawalResult> Withdraw(string withdrawalId, Money amount);
 
     /// <summary>
+    /// True when a withdrawal with this id was booked: sent again, it moves no money (<see cref="Withdraw"/> answers it as
+    /// applied before, or refused for another amount), so its retry needs no second factor.
+    /// </summary>
+    [ReadOnly]
+    Task<bool> HasWithdrawal(string withdrawalId);
+
+    /// <summary>
     /// Books a refund to the buyer (R-SET-3), all or nothing: before release it comes out of the order's escrow; after release
     /// from the seller's available balance, then the deposit, converted into the seller's settlement currency.
     /// </summary>

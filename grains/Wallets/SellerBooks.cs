@@ -400,6 +400,9 @@ public sealed class SellerBooks(IFxRates rates)
             .ToArray());
 
     /// <summary>Pays out from the seller's available balance in that currency.</summary>
+    /// <summary>True when a withdrawal with this id was booked (whatever its amount).</summary>
+    public bool HasWithdrawal(string withdrawalId) => _ledger.Contains($"withdrawal:{withdrawalId}");
+
     public (WithdrawalResult Result, IReadOnlyList<Transfer> Applied) Withdraw(string withdrawalId, Money amount)
     {
         CheckId(withdrawalId);

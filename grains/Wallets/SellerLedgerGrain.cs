@@ -256,6 +256,12 @@ public sealed class SellerLedgerGrain(
             .Select(a => new LedgerAccountView(a.AccountId, a.Currency, a.Posted, a.CreditsPending, a.DebitsPending)).ToArray();
     }
 
+    public async Task<bool> HasWithdrawal(string withdrawalId)
+    {
+        await Commit.CommitAsync(changed: false);
+        return _books.HasWithdrawal(withdrawalId);
+    }
+
     public async Task<SellerLedgerView> View(string? escrowCursor, int escrowLimit)
     {
         await Commit.CommitAsync(changed: false);

@@ -74,10 +74,10 @@ public sealed class SettlementApiTests
         await shop.ActAsync(shop.Admin, orderId, "delivery");
         await shop.ActAsync(buyer, orderId, "confirm-receipt");
 
-        // No second factor yet: refused.
-        var (noFactor, problem) = await seller.PostJsonAsync($"/api/v1/sellers/{sellerId}/withdrawals", new { withdrawalId = "w-1", amountMinor = 100, currency = "USD", totpCode = "123456" });
-        Assert.Equal(HttpStatusCode.Forbidden, noFactor);
-        Assert.Contains("enrol", problem!["detail"]!.GetValue<string>());
+        // No payout account (which needs the second factor) yet: refused, the money would have nowhere to go.
+        var (noAccount, problem) = await seller.PostJsonAsync($"/api/v1/sellers/{sellerId}/withdrawals", new { withdrawalId = "w-1", amountMinor = 100, currency = "USD", totpCode = "123456" });
+        Assert.Equal(HttpStatusCode.Conflict, noAccount);
+        Assert.Contains("payout account", problem!["detail"]!.GetValue<string>());
 
         // Enrol: the secret is shown once; confirm with the authenticator's code.
         var (enrolled, enrollment) = await seller.PostJsonAsync($"/api/v1/sellers/{sellerId}/second-factor/totp", new { });
@@ -86,8 +86,6 @@ public sealed class SettlementApiTests
         Assert.StartsWith("otpauth://totp/", enrollment["otpAuthUri"]!.GetValue<string>());
         var code = Totp.Code(secret, Totp.StepAt(DateTimeOffset.UtcNow));
         Assert.Equal(HttpStatusCode.NoContent, (await seller.PostJsonAsync($"/api/v1/sellers/{sellerId}/second-factor/totp/confirmation", new { code })).Status);
-        var (replayed, _) = await seller.PostJsonAsync($"/api/v1/sellers/{sellerId}/withdrawals", new { withdrawalId = "w-1", amountMinor = 100, currency = "USD", totpCode = code });
-        Assert.Equal(HttpStatusCode.Forbidden, replayed); // the confirmation used that code
 
         // The payout account changes only with a fresh code, and its number is never shown back.
         var account = new { holderName = "Shenzhen Cable Co", bankCountry = "DE", currency = "EUR", accountNumber = "DE89 3704 0044 0532 0130 00" };
@@ -99,6 +97,8 @@ public sealed class SettlementApiTests
         Assert.Equal("3000", payout!["accountLast4"]!.GetValue<string>());
         var (_, shown) = await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/payout-account");
         Assert.DoesNotContain("370400440532", shown!.ToJsonString());
+        var (replayed, _) = await seller.PostJsonAsync($"/api/v1/sellers/{sellerId}/withdrawals", new { withdrawalId = "w-1", amountMinor = 100, currency = "USD", totpCode = code });
+        Assert.Equal(HttpStatusCode.Forbidden, replayed); // the confirmation used that code
 
         // Two days later in business time the money is available.
         var (_, clock) = await shop.Admin.PostJsonAsync("/api/v1/admin/clock", new { advanceSeconds = TimeSpan.FromDays(2).TotalSeconds + 60 });
@@ -121,6 +121,13 @@ public sealed class SettlementApiTests
         var (withdrawn, body) = await seller.PostJsonAsync($"/api/v1/sellers/{sellerId}/withdrawals", new { withdrawalId = "w-3", amountMinor = 9_000, currency = "USD", totpCode = next });
         Assert.Equal(HttpStatusCode.Created, withdrawn);
         Assert.Equal("applied", body!["outcome"]!.GetValue<string>());
+        // Its answer lost, the client sends it again as it was, with the code the first attempt used up: the same outcome, no
+        // second payout and no 403 that would push it to a new withdrawal id. Another amount under the id is refused.
+        var (again, replay) = await seller.PostJsonAsync($"/api/v1/sellers/{sellerId}/withdrawals", new { withdrawalId = "w-3", amountMinor = 9_000, currency = "USD", totpCode = next });
+        Assert.Equal(HttpStatusCode.OK, again);
+        Assert.Equal("duplicate", replay!["outcome"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await seller.PostJsonAsync($"/api/v1/sellers/{sellerId}/withdrawals",
+            new { withdrawalId = "w-3", amountMinor = 100, currency = "USD", totpCode = next })).Status);
         var after = (await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!;
         Assert.Equal(200, after["accounts"]!.AsArray().Single(a => a!["accountId"]!.GetValue<string>() == "seller:available:USD")!["posted"]!.GetValue<long>());
         Assert.Equal(0, after["accounts"]!.AsArray().Sum(a => a!["posted"]!.GetValue<long>()));
