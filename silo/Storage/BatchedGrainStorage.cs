@@ -306,7 +306,11 @@ public sealed class BatchedGrainStorage : IGrainStorage, IDeadlineIndex
 
     public async Task ReindexAsync(IReadOnlyList<(DueGrain Grain, WakeAnswer Answer)> changes, CancellationToken cancellationToken)
     {
-        changes = changes.Where(c => c.Answer.ETag is not null).ToArray();
+        // One move per row, the last one asked for (a statement given two would apply either), in key order.
+        changes = changes.Where(c => c.Answer.ETag is not null)
+            .GroupBy(c => (c.Grain.StateName, c.Grain.GrainId)).Select(g => g.Last())
+            .OrderBy(c => c.Grain.StateName, StringComparer.Ordinal).ThenBy(c => c.Grain.GrainId, StringComparer.Ordinal)
+            .ToArray();
         if (changes.Count == 0)
         {
             return;
@@ -315,11 +319,18 @@ public sealed class BatchedGrainStorage : IGrainStorage, IDeadlineIndex
         if (_database.Provider == StorageProvider.Postgres)
         {
             // One statement for the whole sweep (a sweep can move thousands of rows: every payment at the sandbox provider
-            // once its webhooks are out), and only rows still at the version the grain answered.
+            // once its webhooks are out), and only rows still at the version the grain answered. A row locked by a state write is
+            // skipped, not waited for: that write carries the grain's own wake time, and waiting could deadlock with a write
+            // batch that locks the same rows in another order (one of the two would be aborted, failing every grain in it).
             await using var batch = connection.Command("""
-                UPDATE grain_state AS g SET wake_at = i.wake_at
-                FROM unnest(@names, @ids, @versions, @wakes) AS i(state_name, grain_id, version, wake_at)
-                WHERE g.service_id = @service AND g.state_name = i.state_name AND g.grain_id = i.grain_id AND g.version = i.version
+                WITH i AS (
+                    SELECT * FROM unnest(@names, @ids, @versions, @wakes) AS i(state_name, grain_id, version, wake_at)
+                ), locked AS (
+                    SELECT g.ctid AS row_id, i.wake_at FROM grain_state AS g JOIN i
+                        ON g.service_id = @service AND g.state_name = i.state_name AND g.grain_id = i.grain_id AND g.version = i.version
+                    FOR UPDATE OF g SKIP LOCKED
+                )
+                UPDATE grain_state AS g SET wake_at = l.wake_at FROM locked AS l WHERE g.ctid = l.row_id
                 """)
                 .With("service", _serviceId)
                 .With("names", changes.Select(c => c.Grain.StateName).ToArray())

@@ -137,6 +137,50 @@ public sealed class BatchedGrainStorageTests
 
     [Theory]
     [MemberData(nameof(Providers))]
+    public async Task A_wake_move_skips_a_row_a_state_write_holds_and_of_two_moves_of_one_row_applies_the_last(string provider)
+    {
+        var (storage, _, database) = await Open(provider);
+        await using var _ = database;
+        var now = new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
+        foreach (var key in new[] { "held", "free" })
+        {
+            var order = new HeldState<OrderState>(new OrderState { Phase = OrderPhase.Preparing });
+            order.State.CarryWithNextWrite(now.AddMinutes(-1), null);
+            await storage.WriteStateAsync("order", GrainId.Create("order", key), order);
+        }
+        var due = (await storage.DueAsync(now, 10, CancellationToken.None)).ToDictionary(d => d.GrainId);
+        var free = due["order/free"];
+        var moves = new List<(DueGrain, WakeAnswer)>
+        {
+            (due["order/held"], new WakeAnswer("1", now.AddHours(1))),
+            (free, new WakeAnswer("1", now.AddHours(3))),
+            (free, new WakeAnswer("1", now.AddHours(2))),
+        };
+        if (provider == "postgres")
+        {
+            // A state write's transaction holds the row: the move leaves it (the write brings its own wake time) instead of
+            // waiting, where a write batch locking rows in another order would deadlock with it.
+            await using var writer = await database.OpenAsync(CancellationToken.None);
+            await using var transaction = await writer.BeginTransactionAsync();
+            await writer.Command("SELECT version FROM grain_state WHERE grain_id = 'order/held' FOR UPDATE", transaction).ExecuteScalarAsync();
+            var move = storage.ReindexAsync(moves, CancellationToken.None);
+            Assert.Same(move, await Task.WhenAny(move, Task.Delay(TimeSpan.FromSeconds(10))));
+            await move;
+            await transaction.RollbackAsync();
+            Assert.Equal(["order/held"], (await storage.DueAsync(now, 10, CancellationToken.None)).Select(d => d.GrainId));
+        }
+        else
+        {
+            await storage.ReindexAsync(moves, CancellationToken.None);
+            Assert.Empty(await storage.DueAsync(now, 10, CancellationToken.None));
+        }
+        // The later of the two moves of "free" (2 h, asked for last) is the one that stands.
+        Assert.DoesNotContain("order/free", (await storage.DueAsync(now.AddHours(1.5), 10, CancellationToken.None)).Select(d => d.GrainId));
+        Assert.Contains("order/free", (await storage.DueAsync(now.AddHours(2.5), 10, CancellationToken.None)).Select(d => d.GrainId));
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
     public async Task The_wake_index_lists_due_grains_in_order_and_moves_only_rows_still_at_the_answered_version(string provider)
     {
         var (storage, _, database) = await Open(provider);
