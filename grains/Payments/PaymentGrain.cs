@@ -60,6 +60,10 @@ public sealed class PaymentState : IWakeAtState
     /// Null: stored by a version that only ever authorized, which a repeat must do again.
     /// </summary>
     [Id(27)] public bool? CaptureAtOnce { get; set; }
+    /// <summary>Asks of the provider made after the order's payment deadline while still waiting on the buyer.</summary>
+    [Id(28)] public int LateLookups { get; set; }
+    /// <summary>When to ask the provider again, if the payment still waits on the buyer then (see PaymentOptions.LateLookups).</summary>
+    [Id(29)] public DateTimeOffset? NextLookupAt { get; set; }
 
     /// <summary>The features, named and described, however they were stored.</summary>
     public IReadOnlyList<Risk.RiskFeatureValue> DescribedRiskFeatures() =>
@@ -249,27 +253,51 @@ public sealed class PaymentGrain(
     /// </summary>
     public async Task Resume()
     {
-        if (S.Start is not null && S.Status is PaymentStatus.RequiresAction or PaymentStatus.AwaitingTransfer)
+        if (S.Start is not null && WaitingOnBuyer)
         {
+            var now = clock.GetUtcNow();
+            var changed = false;
             try
             {
-                if (await provider.LookupAsync(PaymentId, CancellationToken.None) is { } seen && Apply(clock.GetUtcNow(), seen, "lookup"))
-                {
-                    await Write();
-                }
+                changed = await provider.LookupAsync(PaymentId, CancellationToken.None) is { } seen && Apply(now, seen, "lookup");
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 logger.LogWarning(ex, "Payment {PaymentId} could not ask the provider where it stands; its webhook may still tell", PaymentId);
             }
+            // Still waiting: ask again later, a few times, farther apart (a buyer may complete late and the webhook be lost again).
+            var lookups = options.Value.LateLookups;
+            var next = WaitingOnBuyer && S.LateLookups < lookups.Length ? now + lookups[S.LateLookups] : (DateTimeOffset?)null;
+            if (next != S.NextLookupAt)
+            {
+                S.LateLookups += next is null ? 0 : 1;
+                S.NextLookupAt = next;
+                changed = true;
+            }
+            if (changed)
+            {
+                await Write();
+            }
         }
         await Advance();
     }
 
-    /// <summary>The deadline sweeper found <see cref="PaymentState.ResumeAt"/> due: a crash may have cut the steps off; go on.</summary>
+    private bool WaitingOnBuyer => S.Status is PaymentStatus.RequiresAction or PaymentStatus.AwaitingTransfer;
+
+    /// <summary>
+    /// The deadline sweeper found <see cref="PaymentState.ResumeAt"/> due: a crash may have cut the steps off, or a late lookup
+    /// is due; go on.
+    /// </summary>
     public async Task<WakeAnswer> WakeUp()
     {
-        await Advance();
+        if (S.NextLookupAt is { } lookupAt && WaitingOnBuyer && clock.GetUtcNow() >= lookupAt)
+        {
+            await Resume();
+        }
+        else
+        {
+            await Advance();
+        }
         return new WakeAnswer(state.Etag, NextResumeAt());
     }
 
@@ -673,7 +701,9 @@ public sealed class PaymentGrain(
 
     /// <summary>Steps left and no reminder to do them if this activation dies: have the deadline index wake the payment.</summary>
     private DateTimeOffset? NextResumeAt() =>
-        S.Start is not null && HasWork() && !_reminderMayExist ? clock.GetUtcNow() + options.Value.ResumeStalledAfter : null;
+        S.Start is not null && HasWork() && !_reminderMayExist ? clock.GetUtcNow() + options.Value.ResumeStalledAfter
+        : S.Start is not null && WaitingOnBuyer ? S.NextLookupAt
+        : null;
 
     private PaymentView View()
     {

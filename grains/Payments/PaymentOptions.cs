@@ -35,6 +35,13 @@ public sealed class PaymentOptions
     /// </summary>
     public bool CaptureWithAuthorization { get; set; } = true;
 
+    /// <summary>
+    /// After the order's payment deadline, a payment still waiting on the buyer (3-D Secure, a bank transfer) asks the provider
+    /// again after each of these, counted from the ask before: a buyer who completes late and whose webhook is lost gets the
+    /// money back (the cancelled order refuses it) instead of leaving it with the platform. Empty: asked once, at the deadline.
+    /// </summary>
+    public TimeSpan[] LateLookups { get; set; } = [TimeSpan.FromHours(1), TimeSpan.FromHours(6), TimeSpan.FromDays(1), TimeSpan.FromDays(3), TimeSpan.FromDays(7)];
+
     /// <summary>Payment attempts one order accepts (declined cards, abandoned 3-D Secure challenges, ...).</summary>
     public int MaxAttemptsPerOrder { get; set; } = 10;
 }

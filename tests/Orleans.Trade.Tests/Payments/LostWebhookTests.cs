@@ -13,10 +13,8 @@ public sealed class LostWebhookTests
 {
     private const string SandboxKey = "sandbox-test-key-lost-webhooks";
 
-    [Fact]
-    public async Task A_three_d_secure_payment_captured_at_the_provider_without_its_webhook_is_found_and_given_back_to_the_buyer()
-    {
-        await using var silo = await SiloProcess.StartAsync(SiloStorage.Postgres(await PostgresServer.CreateDatabaseAsync("lostwebhooks")),
+    private static async Task<SiloProcess> StartSilo() =>
+        await SiloProcess.StartAsync(SiloStorage.Postgres(await PostgresServer.CreateDatabaseAsync("lostwebhooks")),
             "lost-" + Guid.NewGuid().ToString("N")[..8], new Dictionary<string, string>
             {
                 ["Clock__AllowTestControl"] = "true",
@@ -25,6 +23,52 @@ public sealed class LostWebhookTests
                 ["Payments__Sandbox__ApiKey"] = SandboxKey,
                 ["Payments__Sandbox__WebhookUrl"] = $"http://127.0.0.1:{FreePorts.Next()}/nobody-listens",
             });
+
+    [Fact]
+    public async Task A_buyer_who_passes_three_d_secure_after_the_deadline_without_a_webhook_gets_the_money_back_at_a_later_lookup()
+    {
+        await using var silo = await StartSilo();
+        var shop = new OrderTestShop(silo);
+        await shop.WarehousesAsync();
+        Assert.Equal(HttpStatusCode.OK, (await shop.Admin.PutJsonAsync("/api/v1/risk/policy", new { reviewThreshold = 101, blockThreshold = 101 })).Status);
+        var sku = await shop.SkuAsync(OrderTestShop.NewId("s"), priceMinor: 2_000, stock: [("wh-de", 5)]);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await shop.KeyAsync("buyer", buyerId);
+        var (_, created) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }]);
+        var orderId = created!["orders"]![0]!["orderId"]!.GetValue<string>();
+        var (_, token) = await buyer.PostJsonAsync("/api/v1/payment-methods/cards", new { number = "4000 0000 0000 3220", expiryMonth = 12, expiryYear = DateTime.UtcNow.Year + 2 });
+        var (status, payment) = await buyer.PostWithKeyAsync($"/api/v1/orders/{orderId}/payments", OrderTestShop.NewId("pay"),
+            new { method = "card", cardToken = token!["token"]!.GetValue<string>() });
+        Assert.True(status == HttpStatusCode.Accepted, $"{status} {payment}");
+        var paymentId = payment!["paymentId"]!.GetValue<string>();
+
+        // The deadline passes first: the order cancels, and its open attempt asks the provider, which has nothing yet.
+        Assert.Equal(HttpStatusCode.OK, (await shop.Admin.PostJsonAsync("/api/v1/admin/clock", new { advanceSeconds = TimeSpan.FromMinutes(31).TotalSeconds })).Status);
+        await Eventually.ReadAsync(() => shop.OrderAsync(orderId), o => o["status"]!.GetValue<string>() == "cancelled", "the order to cancel");
+        await Eventually.ReadAsync(async () => (await shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!,
+            p => p["status"]!.GetValue<string>() == "requiresAction", "the payment still waiting on the buyer");
+
+        // Then the buyer passes the challenge late and the provider takes the money; its webhook never arrives.
+        using var sandbox = silo.CreateClient(apiKey: null);
+        sandbox.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", SandboxKey);
+        var pass = await sandbox.PostJsonAsync(payment["actionUrl"]!.GetValue<string>(), new { result = "pass" });
+        Assert.True(pass.Status == HttpStatusCode.OK, $"{pass.Status} {pass.Body}");
+        Assert.Equal("captured", pass.Body!["status"]!.GetValue<string>());
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Equal(0, (await sandbox.GetJsonAsync($"/sandbox/psp/v1/payments?reference={paymentId}")).Body!["refundedMinor"]!.GetValue<long>());
+
+        // An hour later the payment asks again: the money was taken, the cancelled order refuses it, and it goes back.
+        Assert.Equal(HttpStatusCode.OK, (await shop.Admin.PostJsonAsync("/api/v1/admin/clock", new { advanceSeconds = TimeSpan.FromMinutes(61).TotalSeconds })).Status);
+        var atProvider = await Eventually.ReadAsync(async () => (await sandbox.GetJsonAsync($"/sandbox/psp/v1/payments?reference={paymentId}")).Body!,
+            p => p["refundedMinor"]!.GetValue<long>() > 0, "the captured money to go back to the buyer", TimeSpan.FromSeconds(30));
+        Assert.Equal(atProvider["capturedMinor"]!.GetValue<long>(), atProvider["refundedMinor"]!.GetValue<long>());
+        Assert.Equal("cancelled", (await shop.OrderAsync(orderId))["status"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_three_d_secure_payment_captured_at_the_provider_without_its_webhook_is_found_and_given_back_to_the_buyer()
+    {
+        await using var silo = await StartSilo();
         var shop = new OrderTestShop(silo);
         await shop.WarehousesAsync();
         Assert.Equal(HttpStatusCode.OK, (await shop.Admin.PutJsonAsync("/api/v1/risk/policy", new { reviewThreshold = 101, blockThreshold = 101 })).Status);
