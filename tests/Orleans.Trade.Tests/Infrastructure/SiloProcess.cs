@@ -156,6 +156,9 @@ public sealed class SiloProcess : IAsyncDisposable
         {
             if (_process!.HasExited)
             {
+                // Without a timeout, WaitForExit also waits until the redirected output has been read to its end: the log then
+                // holds the silo's last words (a flaky test once saw them missing).
+                _process.WaitForExit();
                 throw new InvalidOperationException($"The silo exited with {_process.ExitCode} during start-up:\n{RecentLog}");
             }
             try
