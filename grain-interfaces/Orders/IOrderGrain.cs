@@ -60,6 +60,18 @@ public interface IOrderGrain : IGrainWithStringKey
     /// <summary>The payment's money was taken: the order becomes Paid, or refuses (the payment then refunds it in full).</summary>
     Task<PaymentDecision> PaymentCaptured(string paymentId);
 
+    /// <summary>
+    /// The payment's money was taken (a bank transfer, which cannot wait authorized) but it was scored for human review: the
+    /// order is paid and waits in RiskReview, the escrow held, until the analysts decide (R-PAY-5). Refused like a capture.
+    /// </summary>
+    Task<PaymentDecision> PaymentCapturedForReview(string paymentId, string reason);
+
+    /// <summary>
+    /// The analysts decided the review of a payment whose money was taken: approved, the order goes on to the seller; rejected,
+    /// it is cancelled, its stock goes back and the buyer is refunded in full. Repeating it changes nothing.
+    /// </summary>
+    Task PaymentReviewDecided(string paymentId, bool approved, string note);
+
     /// <summary>The payment failed, expired or was voided; the order keeps waiting for payment until its deadline.</summary>
     Task PaymentFailed(string paymentId, string reason);
 

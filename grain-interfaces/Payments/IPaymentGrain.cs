@@ -120,8 +120,11 @@ public interface IPaymentGrain : IGrainWithStringKey
     [OneWay]
     Task Resume();
 
-    /// <summary>The order ended while this payment was held for review: void the authorization (fire-and-forget).</summary>
-    [OneWay]
+    /// <summary>
+    /// The order ended while this payment was held for review: void the authorization and withdraw the review. Answered once
+    /// that is stored (no longer one-way: a lost message or a failed write left the buyer's money blocked), so the order
+    /// repeats it until then.
+    /// </summary>
     Task OrderCancelled(string reason);
 
     /// <summary>The order's refund instruction, fire-and-forget; the payment answers by calling the order's RefundSettled.</summary>

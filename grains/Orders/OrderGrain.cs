@@ -281,7 +281,7 @@ public sealed class OrderGrain(
             case OrderAction.ConfirmPayment:
                 ApplyPaymentConfirmed(now, command.Actor, command.Reason);
                 break;
-            case OrderAction.ApproveReview when S.CaptureLock is { } held:
+            case OrderAction.ApproveReview when (S.CaptureLock ?? S.ReviewedPayment) is { } held:
                 // The payment is only authorized: the analysts' decision captures it; approving the order alone would ship unpaid goods.
                 return new TransitionResult(TransitionStatus.InvalidTransition, View(),
                     $"Order {OrderId} waits on the risk review of payment {held}; decide it at /api/v1/risk/reviews/{held}/decision.");
@@ -312,7 +312,7 @@ public sealed class OrderGrain(
                 S.Deadlines = S.Deadlines with { AutoCompleteAt = now + _options.AutoCompleteAfter };
                 Transition(next, now, "Delivered", command.Actor, command.Reason);
                 break;
-            case OrderAction.Cancel when command.Actor.Role == "analyst" && S.CaptureLock is { } reviewed:
+            case OrderAction.Cancel when command.Actor.Role == "analyst" && (S.CaptureLock ?? S.ReviewedPayment) is { } reviewed:
                 // The review's claimer decides it; a cancellation by another analyst would bypass the claim.
                 return new TransitionResult(TransitionStatus.InvalidTransition, View(),
                     $"Order {OrderId} waits on the risk review of payment {reviewed}; decide it at /api/v1/risk/reviews/{reviewed}/decision.");
@@ -378,6 +378,57 @@ public sealed class OrderGrain(
         await Persist();
         return PaymentDecision.Proceed;
     }
+
+    public async Task<PaymentDecision> PaymentCapturedForReview(string paymentId, string reason)
+    {
+        if (S.PaidBy == paymentId)
+        {
+            return PaymentDecision.Proceed;
+        }
+        if (S.Phase != OrderPhase.Live || S.Status != OrderStatus.AwaitingPayment || (S.CaptureLock is not null && S.CaptureLock != paymentId)
+            || S.Payments.Find(p => p.Start.PaymentId == paymentId) is not { } payment)
+        {
+            return PaymentDecision.Refuse;
+        }
+        S.PaidBy = paymentId;
+        S.CaptureLock = null;
+        S.ReviewedPayment = paymentId;
+        var now = clock.GetUtcNow();
+        Transition(OrderStatus.Paid, now, "Paid", PaymentActor(paymentId), $"{payment.Start.Instrument.Type} payment {paymentId}");
+        Transition(OrderStatus.RiskReview, now, "HeldForReview", PaymentActor(paymentId), reason);
+        await Persist();
+        return PaymentDecision.Proceed;
+    }
+
+    public async Task PaymentReviewDecided(string paymentId, bool approved, string note)
+    {
+        if (S.Status != OrderStatus.RiskReview || S.ReviewedPayment != paymentId)
+        {
+            return;
+        }
+        var now = clock.GetUtcNow();
+        S.ReviewedPayment = null;
+        if (approved)
+        {
+            Transition(OrderStatus.AwaitingShipment, now, "ReviewApproved", PaymentActor(paymentId), note);
+            S.Deadlines = S.Deadlines with { ShipBy = now.AddDays(S.HandlingDays) };
+            await Persist();
+            return;
+        }
+        Cancel(now, PaymentActor(paymentId), $"rejected by the risk review: {note}");
+        // Durable now; the refund, stock and escrow work runs in a turn of its own: the payment waiting on this call is the one
+        // the refund goes to (calling it from here would deadlock until the call times out). The wake index is the backstop.
+        S.Version++;
+        await WriteOrReload();
+        _drainSoon ??= this.RegisterGrainTimer(static async (grain, _) =>
+        {
+            grain._drainSoon?.Dispose();
+            grain._drainSoon = null;
+            await grain.DrainStockWork();
+        }, this, new GrainTimerCreationOptions { DueTime = TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan, Interleave = false });
+    }
+
+    private IGrainTimer? _drainSoon;
 
     public async Task PaymentFailed(string paymentId, string reason)
     {
@@ -671,6 +722,8 @@ public sealed class OrderGrain(
             // A refund whose booking was cut off (its intent stored, the ledger call failed) is booked now rather than when its
             // client retries, which it may never do: until then it counts as refunded, and the escrow release would not add up.
             // The ledger skips a refund id it booked before; one the seller cannot fund is dropped, as it would have been.
+            // The escrow's own steps first: a refund booked before the hold it comes out of would be refused and dropped.
+            await DrainStockWork();
             foreach (var unbooked in S.Refunds.Where(r => !r.Booked).ToArray())
             {
                 await Book(unbooked);
@@ -690,6 +743,11 @@ public sealed class OrderGrain(
             // A held payment is authorized only: release the buyer's money instead of leaving it blocked.
             S.VoidOnCancel = authorized;
             S.CaptureLock = null;
+        }
+        else if (S.ReviewedPayment is { } captured && S.Status == OrderStatus.RiskReview)
+        {
+            // Its money was taken: the escrow is voided and refunded below; the payment withdraws its review.
+            S.VoidOnCancel = captured;
         }
         S.PendingReleases.AddRange(Reservations());
         Transition(OrderStatus.Cancelled, now, "Cancelled", actor, reason);

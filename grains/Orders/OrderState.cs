@@ -76,6 +76,8 @@ public sealed class OrderState : IWakeAtState, IOutboxState
     [Id(28)] public bool StallReported { get; set; }
     /// <summary>The ticket for a risk review left undecided past its due time was opened.</summary>
     [Id(29)] public bool ReviewOverdue { get; set; }
+    /// <summary>A captured payment (a bank transfer) whose risk review holds the order: only the analysts' decision moves it on.</summary>
+    [Id(30)] public string? ReviewedPayment { get; set; }
 }
 
 [GenerateSerializer]

@@ -6,7 +6,11 @@ using Orleans.Trade.Orders;
 namespace Orleans.Trade.Payments;
 
 /// <summary>What the order still has to hear from its payment; written before the call, cleared after it.</summary>
-public enum OrderNotice { None, Authorized, Captured, Failed, HeldForReview }
+/// <summary>
+/// What the order is to be told next. CapturedForReview: money taken (a bank transfer) but scored for review; ReviewApproved and
+/// ReviewRejected: the analysts' decision on such a payment.
+/// </summary>
+public enum OrderNotice { None, Authorized, Captured, Failed, HeldForReview, CapturedForReview, ReviewApproved, ReviewRejected }
 
 /// <summary>Persistent state of a payment grain (state name <c>payment</c>).</summary>
 [GenerateSerializer]
@@ -232,7 +236,12 @@ public sealed class PaymentGrain(
             return;
         }
         S.ReviewApproved = approve;
-        if (approve)
+        if (S.Status == PaymentStatus.Captured)
+        {
+            // The money was taken before the review (a bank transfer): the order moves on, or cancels and refunds it.
+            S.Notice = approve ? OrderNotice.ReviewApproved : OrderNotice.ReviewRejected;
+        }
+        else if (approve)
         {
             S.CaptureRequested = true;
         }
@@ -316,7 +325,12 @@ public sealed class PaymentGrain(
             // repeats this call until it succeeds; a review decided before is left as it is.
             await GrainFactory.GetGrain<Risk.IRiskReviewGrain>(PaymentId).Withdraw(reason);
         }
-        await Advance();
+        // The void is carried out in a turn of the payment's own, after the order's call has been answered: done here, the
+        // payment would report the void to the order that is waiting on this call, and both would wait until it timed out.
+        if (HasWork())
+        {
+            await ScheduleReconcile();
+        }
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
@@ -484,17 +498,20 @@ public sealed class PaymentGrain(
         {
             case OrderNotice.HeldForReview:
                 // The order's timeline and notifications reach the buyer: the score and its reasons stay with the review.
+                // The notice is cleared only once the order and the review both have it (each call is safe to repeat): cleared
+                // first, a failed opening would leave an order held for a review that never exists.
                 var hold = await order.PaymentHeldForReview(PaymentId, $"payment {PaymentId} is held for a risk review");
-                S.Notice = OrderNotice.None;
                 if (hold == PaymentDecision.Proceed)
                 {
                     await GrainFactory.GetGrain<Risk.IRiskReviewGrain>(PaymentId).Open(new Risk.RiskReviewOpening(PaymentId, start.OrderId,
                         start.BuyerId, start.SellerId, start.Amount, S.RiskScore!, S.RiskEvent!, S.DescribedRiskFeatures(), now));
+                    S.Notice = OrderNotice.None;
                     S.HeldForReview = true;
                     Note(now, "HeldForReview", $"score {S.RiskScore!.Score}");
                 }
                 else
                 {
+                    S.Notice = OrderNotice.None;
                     S.VoidRequested = true;
                     Note(now, "RefusedByOrder", "the order can no longer take this payment");
                 }
@@ -519,20 +536,31 @@ public sealed class PaymentGrain(
                 S.Notice = OrderNotice.None;
                 if (keep == PaymentDecision.Refuse)
                 {
-                    // Money was taken for an order that cannot have it (cancelled meanwhile, or paid by another payment): give it back.
-                    var left = start.Amount.AmountMinor - S.Refunds.Where(r => r.Status != RefundStatus.Failed).Sum(r => r.Amount.AmountMinor);
-                    if (left > 0)
-                    {
-                        S.Refunds.Add(new PaymentRefundView($"{PaymentId}-return", new Money(left, start.Amount.Currency), RefundStatus.Pending,
-                            "the order could not take this payment", now, null));
-                        // No order watches this money any more: the reminder does, until it is back with the buyer.
-                        await ScheduleReconcile();
-                    }
-                    Note(now, "RefusedByOrder", "returned in full");
-                    await Write();
+                    await ReturnInFull(now, start);
                     return true;
                 }
                 Unwritten();
+                return true;
+            case OrderNotice.CapturedForReview:
+                var held = await order.PaymentCapturedForReview(PaymentId, $"payment {PaymentId} is held for a risk review");
+                if (held == PaymentDecision.Refuse)
+                {
+                    S.Notice = OrderNotice.None;
+                    await ReturnInFull(now, start);
+                    return true;
+                }
+                await GrainFactory.GetGrain<Risk.IRiskReviewGrain>(PaymentId).Open(new Risk.RiskReviewOpening(PaymentId, start.OrderId,
+                    start.BuyerId, start.SellerId, start.Amount, S.RiskScore!, S.RiskEvent!, S.DescribedRiskFeatures(), now));
+                S.Notice = OrderNotice.None;
+                S.HeldForReview = true;
+                Note(now, "HeldForReview", $"score {S.RiskScore!.Score}, captured");
+                await Write();
+                return true;
+            case OrderNotice.ReviewApproved or OrderNotice.ReviewRejected:
+                await order.PaymentReviewDecided(PaymentId, S.Notice == OrderNotice.ReviewApproved,
+                    S.Notice == OrderNotice.ReviewApproved ? "approved by the risk review" : "the payment was rejected");
+                S.Notice = OrderNotice.None;
+                await Write();
                 return true;
             case OrderNotice.Failed:
                 await order.PaymentFailed(PaymentId, S.DeclineCode is null ? $"payment {S.Status.ToString().ToLowerInvariant()}" : $"declined: {S.DeclineCode}");
@@ -614,6 +642,8 @@ public sealed class PaymentGrain(
             // Scored for review: authorized but not captured until an analyst approves.
             PaymentStatus.Authorized when S.RiskScore?.Decision == Risk.RiskDecision.Review && S.ReviewApproved is null => OrderNotice.HeldForReview,
             PaymentStatus.Authorized => OrderNotice.Authorized,
+            // A bank transfer cannot wait authorized: taken, but the order waits for the analysts as a card payment would.
+            PaymentStatus.Captured when S.RiskScore?.Decision == Risk.RiskDecision.Review && S.ReviewApproved is null => OrderNotice.CapturedForReview,
             PaymentStatus.Captured => OrderNotice.Captured,
             PaymentStatus.Failed or PaymentStatus.Voided or PaymentStatus.Expired => OrderNotice.Failed,
             _ => S.Notice,
@@ -645,6 +675,21 @@ public sealed class PaymentGrain(
             S.Status = PaymentStatus.Refunded;
         }
         return true;
+    }
+
+    /// <summary>Money was taken for an order that cannot have it (cancelled meanwhile, or paid by another payment): give it back.</summary>
+    private async Task ReturnInFull(DateTimeOffset now, PaymentStart start)
+    {
+        var left = start.Amount.AmountMinor - S.Refunds.Where(r => r.Status != RefundStatus.Failed).Sum(r => r.Amount.AmountMinor);
+        if (left > 0)
+        {
+            S.Refunds.Add(new PaymentRefundView($"{PaymentId}-return", new Money(left, start.Amount.Currency), RefundStatus.Pending,
+                "the order could not take this payment", now, null));
+            // No order watches this money any more: the reminder does, until it is back with the buyer.
+            await ScheduleReconcile();
+        }
+        Note(now, "RefusedByOrder", "returned in full");
+        await Write();
     }
 
     private bool HasWork() =>

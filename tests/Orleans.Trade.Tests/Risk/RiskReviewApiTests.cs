@@ -212,6 +212,90 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
         Assert.Contains(ledger["accounts"]!.AsArray(), a => a!["accountId"]!.GetValue<string>() == $"escrow:{order.OrderId}" && a["pendingIn"]!.GetValue<long>() > 0);
     }
 
+    /// <summary>Pays by bank transfer and has the money arrive at the sandbox provider; answers the payment id.</summary>
+    private async Task<string> TransferArrivesAsync(Bought order)
+    {
+        var (status, payment) = await order.Buyer.PostWithKeyAsync($"/api/v1/orders/{order.OrderId}/payments", OrderTestShop.NewId("pay"), new { method = "bankTransfer" });
+        Assert.True(status == HttpStatusCode.Accepted, $"{status} {payment}");
+        using var sandbox = Sandbox();
+        var received = await sandbox.PostJsonAsync($"/sandbox/psp/v1/bank-transfers/{payment!["transferReference"]!.GetValue<string>()}/receive", new { });
+        Assert.True(received.Status == HttpStatusCode.OK, $"{received.Status} {received.Body}");
+        return payment["paymentId"]!.GetValue<string>();
+    }
+
+    [Theory]
+    [InlineData("reject")]
+    [InlineData("approve")]
+    public async Task A_bank_transfer_scored_for_review_is_held_from_the_seller_until_the_analysts_decide(string decision)
+    {
+        await PolicyAsync(new { reviewThreshold = 0, blockThreshold = 101 });
+        var order = await OrderAsync();
+        var paymentId = await TransferArrivesAsync(order);
+
+        // The money arrived (a transfer cannot wait authorized), but the order waits in review: nothing ships, nothing is released.
+        await PaymentWhenAsync(paymentId, "captured");
+        var held = await OrderWhenAsync(order.OrderId, "riskReview");
+        Assert.Null(held["deadlines"]!["reviewExpiresAt"]);
+        var review = await Eventually.ReadAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/risk/reviews/{paymentId}")).Body ?? new JsonObject(),
+            r => r["review"]?["status"]?.GetValue<string>() == "open", "the review to open");
+        Assert.Equal(order.OrderId, review["review"]!["opening"]!["orderId"]!.GetValue<string>());
+        var seller = await Shop.KeyAsync("seller", order.SellerId);
+        Assert.Equal(HttpStatusCode.Conflict, (await seller.PostJsonAsync($"/api/v1/orders/{order.OrderId}/ship", new { carrier = "DHL", trackingNumber = "JD9" })).Status);
+        var (approvedAround, around) = await Shop.Admin.PostJsonAsync($"/api/v1/orders/{order.OrderId}/review-approval", new { reason = "looks fine" });
+        Assert.Equal(HttpStatusCode.Conflict, approvedAround);
+        Assert.Contains($"/api/v1/risk/reviews/{paymentId}/decision", around!["detail"]!.GetValue<string>());
+
+        var analyst = await Shop.KeyAsync("analyst", "ana-transfers");
+        Assert.Equal(HttpStatusCode.OK, (await analyst.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/claim", new { })).Status);
+        var (decided, body) = await analyst.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/decision", new { decision, note = "checked the sender" });
+        Assert.True(decided == HttpStatusCode.OK, $"{decided} {body}");
+
+        if (decision == "approve")
+        {
+            await OrderWhenAsync(order.OrderId, "awaitingShipment");
+            Assert.Equal(HttpStatusCode.OK, (await seller.PostJsonAsync($"/api/v1/orders/{order.OrderId}/ship", new { carrier = "DHL", trackingNumber = "JD9" })).Status);
+            Assert.Equal("captured", (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!["status"]!.GetValue<string>());
+            return;
+        }
+        // Rejected: the order is cancelled, its stock goes back and the buyer gets the whole transfer back.
+        await OrderWhenAsync(order.OrderId, "cancelled");
+        var refunded = await PaymentWhenAsync(paymentId, "refunded");
+        Assert.Equal(refunded["amount"]!["amountMinor"]!.GetValue<long>(), refunded["refunded"]!["amountMinor"]!.GetValue<long>());
+        Assert.Equal(0, await Shop.ReservedAsync(order.SkuId));
+    }
+
+    [Fact]
+    public async Task A_review_that_could_not_be_opened_is_opened_when_the_payment_tries_again()
+    {
+        await PolicyAsync(new { reviewThreshold = 0, blockThreshold = 101 });
+        var order = await OrderAsync();
+        // The first write of a review's state fails (a storage hiccup); the sequence outlives the failed transaction.
+        var storage = SiloStorage.Postgres(fixture.ConnectionString);
+        await storage.ExecuteAsync("""
+            CREATE SEQUENCE review_hiccups;
+            CREATE FUNCTION refuse_first_review() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN IF nextval('review_hiccups') = 1 THEN RAISE EXCEPTION 'review hiccup'; END IF; RETURN NEW; END $$;
+            CREATE TRIGGER refuse_first_review BEFORE INSERT ON grain_state FOR EACH ROW
+                WHEN (NEW.state_name = 'riskReview') EXECUTE FUNCTION refuse_first_review();
+            """);
+        try
+        {
+            var payment = await PayAsync(order, HttpStatusCode.Accepted);
+            var paymentId = payment["paymentId"]!.GetValue<string>();
+            await OrderWhenAsync(order.OrderId, "riskReview");
+            var review = await Eventually.ReadAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/risk/reviews/{paymentId}")).Body ?? new JsonObject(),
+                r => r["review"]?["status"]?.GetValue<string>() == "open", "the review to be opened after all");
+            Assert.Equal(order.OrderId, review["review"]!["opening"]!["orderId"]!.GetValue<string>());
+            Assert.True(Convert.ToInt64(await storage.ScalarAsync("SELECT last_value FROM review_hiccups WHERE @x = @x", "x", "x")) >= 2,
+                "the first opening was not refused");
+            Assert.True((await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!["heldForReview"]!.GetValue<bool>());
+        }
+        finally
+        {
+            await storage.ExecuteAsync("DROP TRIGGER refuse_first_review ON grain_state; DROP FUNCTION refuse_first_review(); DROP SEQUENCE review_hiccups");
+        }
+    }
+
     [Fact]
     public async Task A_held_order_cannot_be_approved_around_its_payment_and_cancelling_it_voids_the_authorization()
     {
