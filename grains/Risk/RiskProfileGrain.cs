@@ -81,6 +81,13 @@ public sealed class RiskProfileGrain(
         {
             await state.WriteStateAsync();
         }
+        catch (Orleans.Storage.InconsistentStateException ex)
+        {
+            // Stored meanwhile by another activation, or by a write that landed but reported a failure: retrying with this
+            // version would fail for ever. Take what is stored; the payments recorded since the last write are lost.
+            logger.LogWarning(ex, "Risk profile {Profile} was stored elsewhere; reloading it", this.GetPrimaryKeyString());
+            await state.ReadStateAsync();
+        }
         catch (Exception ex)
         {
             _dirty = true;

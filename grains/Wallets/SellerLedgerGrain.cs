@@ -77,6 +77,11 @@ public sealed class SellerLedgerGrain(
         _sinceSnapshot = stored.Entries.Count;
         _lastEntryNo = stored.LastEntryNo;
         ArchiveWhileIdle();
+        if (_books.Maturing.Count > 0)
+        {
+            // Money waiting to mature needs its reminder; one lost (or never registered by a crash) is put back here.
+            await EnsureMaturityReminder();
+        }
     }
 
     private bool ArchivePassDue => settlement.Value.LedgerArchiveEnabled && clock.GetUtcNow() >= _nextArchivePass;
@@ -161,6 +166,8 @@ public sealed class SellerLedgerGrain(
             if (await this.GetReminder(MaturityReminder) is { } reminder && _books.Maturing.Count == 0)
             {
                 await this.UnregisterReminder(reminder);
+                // A release during the unregistering may have seen the reminder still there and marked it known.
+                _maturityReminderKnown = false;
                 if (_books.Maturing.Count > 0)
                 {
                     await EnsureMaturityReminder();
