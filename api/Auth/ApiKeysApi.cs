@@ -58,9 +58,20 @@ public static class ApiKeysApi
         return TypedResults.Created($"/api/v1/api-keys/{created.KeyId}", created);
     }
 
-    public static async Task<Ok<IReadOnlyList<ApiKeyResponse>>> List(IApiKeyStore store, CancellationToken cancellationToken, int limit = 1000)
+    public static async Task<Results<Ok<IReadOnlyList<ApiKeyResponse>>, ValidationProblem>> List(IApiKeyStore store, CancellationToken cancellationToken,
+        int limit = 1000,
+        [Description("The keyId of the last key of the previous page: the keys after it (keys are listed oldest first).")] string? after = null,
+        [Description("Only the keys acting for this seller, buyer or carrier (to find the one to revoke).")] string? subject = null)
     {
-        var records = await store.ListAsync(Math.Clamp(limit, 1, 1000), cancellationToken);
+        var v = new Validation();
+        v.Range("limit", limit, 1, 1000);
+        if (after is not null) v.Identifier("after", after);
+        if (subject is not null) v.Identifier("subject", subject);
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+        var records = await store.ListAsync(limit, after, subject, cancellationToken);
         return TypedResults.Ok<IReadOnlyList<ApiKeyResponse>>(
             records.Select(r => new ApiKeyResponse(r.KeyId, r.Role, r.Subject, r.Name, r.CreatedAt, r.RevokedAt)).ToArray());
     }

@@ -15,7 +15,8 @@ public interface IApiKeyStore
 {
     Task<ApiKeyRecord?> FindAsync(string keyId, CancellationToken cancellationToken);
     Task InsertAsync(ApiKeyRecord record, CancellationToken cancellationToken);
-    Task<IReadOnlyList<ApiKeyRecord>> ListAsync(int limit, CancellationToken cancellationToken);
+    /// <summary>Keys in id order (oldest first: ids are ULIDs) after <paramref name="afterKeyId"/>, of one subject if given.</summary>
+    Task<IReadOnlyList<ApiKeyRecord>> ListAsync(int limit, string? afterKeyId, string? subject, CancellationToken cancellationToken);
     /// <summary>Returns false when no such key exists.</summary>
     Task<bool> RevokeAsync(string keyId, DateTimeOffset revokedAt, CancellationToken cancellationToken);
 }

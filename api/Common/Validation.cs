@@ -22,6 +22,31 @@ public sealed partial class Validation
         return this;
     }
 
+    /// <summary>
+    /// The member of <typeparamref name="TEnum"/> that <paramref name="value"/> names, in any case (answers write them in
+    /// camelCase); null when absent. Numbers and comma lists, which <see cref="Enum.TryParse{TEnum}(string, bool, out TEnum)"/>
+    /// would take, are refused.
+    /// </summary>
+    public TEnum? OneOf<TEnum>(string field, string? value) where TEnum : struct, Enum
+    {
+        if (value is null)
+        {
+            return null;
+        }
+        foreach (var name in Enum.GetNames<TEnum>())
+        {
+            if (string.Equals(name, value, StringComparison.OrdinalIgnoreCase))
+            {
+                return Enum.Parse<TEnum>(name);
+            }
+        }
+        Add(field, $"{field} must be one of: {string.Join(", ", Enum.GetNames<TEnum>().Select(CamelCase))}.");
+        return null;
+    }
+
+    /// <summary>An enum member's name as the JSON answers write it.</summary>
+    public static string CamelCase(string name) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(name);
+
     public T? Required<T>(string field, T? value) where T : struct
     {
         if (value is null)

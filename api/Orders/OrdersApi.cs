@@ -229,7 +229,7 @@ public static class OrdersApi
             TransitionStatus.NotFound => Problems.NotFound(result.Reason!),
             TransitionStatus.Forbidden => Problems.Forbidden(result.Reason!),
             TransitionStatus.Invalid => Problems.Unprocessable(result.Reason!),
-            _ => Problems.Conflict(result.Reason!, new Dictionary<string, object?> { ["currentStatus"] = result.Order?.Status.ToString() }),
+            _ => Problems.Conflict(result.Reason!, new Dictionary<string, object?> { ["currentStatus"] = result.Order is { } current ? Validation.CamelCase(current.Status.ToString()) : null }),
         };
     }
 
@@ -248,36 +248,39 @@ public static class OrdersApi
 
     public static Task<Results<Ok<OrderListResponse>, ValidationProblem, ProblemHttpResult>> ListSellerOrders(
         string sellerId, ClaimsPrincipal user, IOrderQueries queries, CancellationToken cancellationToken,
-        OrderStatus? status = null, DateTimeOffset? from = null, DateTimeOffset? to = null, int page = 1, int pageSize = 20,
-        [Description(CursorDescription)] string? cursor = null)
+        [Description(StatusDescription)] string? status = null, DateTimeOffset? from = null, DateTimeOffset? to = null, int page = 1,
+        int pageSize = 20, [Description(CursorDescription)] string? cursor = null)
     {
         var caller = Caller.From(user);
         var allowed = caller.Role is Roles.Admin or Roles.Analyst || (caller.Role is Roles.Seller or Roles.Erp && caller.Subject == sellerId);
-        return List(allowed, new OrderListQuery(sellerId, null, status, from, to, page, pageSize), cursor, queries, cancellationToken);
+        return List(allowed, new OrderListQuery(sellerId, null, null, from, to, page, pageSize), status, cursor, queries, cancellationToken);
     }
 
     public static Task<Results<Ok<OrderListResponse>, ValidationProblem, ProblemHttpResult>> ListBuyerOrders(
         string buyerId, ClaimsPrincipal user, IOrderQueries queries, CancellationToken cancellationToken,
-        OrderStatus? status = null, DateTimeOffset? from = null, DateTimeOffset? to = null, int page = 1, int pageSize = 20,
-        [Description(CursorDescription)] string? cursor = null)
+        [Description(StatusDescription)] string? status = null, DateTimeOffset? from = null, DateTimeOffset? to = null, int page = 1,
+        int pageSize = 20, [Description(CursorDescription)] string? cursor = null)
     {
         var caller = Caller.From(user);
         var allowed = caller.Role is Roles.Admin or Roles.Analyst || (caller.Role == Roles.Buyer && caller.Subject == buyerId);
-        return List(allowed, new OrderListQuery(null, buyerId, status, from, to, page, pageSize), cursor, queries, cancellationToken);
+        return List(allowed, new OrderListQuery(null, buyerId, null, from, to, page, pageSize), status, cursor, queries, cancellationToken);
     }
 
     private const string CursorDescription =
         "The nextCursor of the previous page: the page after it, with the same filters (keyset paging: as fast on the thousandth " +
         "page as on the first; no total). Not with page.";
 
+    private const string StatusDescription = "Only orders in this status, as the answers write it (awaitingPayment, paid, riskReview, ...).";
+
     private static async Task<Results<Ok<OrderListResponse>, ValidationProblem, ProblemHttpResult>> List(
-        bool allowed, OrderListQuery query, string? cursor, IOrderQueries queries, CancellationToken cancellationToken)
+        bool allowed, OrderListQuery query, string? status, string? cursor, IOrderQueries queries, CancellationToken cancellationToken)
     {
         if (!allowed)
         {
             return Problems.Forbidden("This key may list only its own orders.");
         }
         var v = new Validation();
+        query = query with { Status = v.OneOf<OrderStatus>("status", status) };
         v.Range("page", query.Page, 1, 100_000);
         v.Range("pageSize", query.PageSize, 1, MaxPageSize);
         if (query.From is { } f && query.To is { } t && f >= t)

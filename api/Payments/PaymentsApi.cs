@@ -149,7 +149,7 @@ public static class PaymentsApi
             PaymentRegistrationStatus.NotFound => Problems.NotFound(registration.Reason!),
             PaymentRegistrationStatus.Forbidden => Problems.Forbidden(registration.Reason!),
             PaymentRegistrationStatus.NotPayable => Problems.Conflict(registration.Reason!,
-                new Dictionary<string, object?> { ["currentStatus"] = registration.CurrentStatus?.ToString() }),
+                new Dictionary<string, object?> { ["currentStatus"] = registration.CurrentStatus is { } current ? Validation.CamelCase(current.ToString()) : null }),
             _ => Problems.Unprocessable(registration.Reason!),
         };
         if (problem is not null)
@@ -268,7 +268,7 @@ public static class PaymentsApi
         }
         var result = await order!.RequestRefund(new OrderRefundRequest($"{Scope(caller)}/{idempotencyKey}", request.Amount, request.Reason?.Trim(),
             new OrderActor(caller.Role, caller.Subject)));
-        var current = new Dictionary<string, object?> { ["currentStatus"] = result.CurrentStatus?.ToString() };
+        var current = new Dictionary<string, object?> { ["currentStatus"] = result.CurrentStatus is { } status ? Validation.CamelCase(status.ToString()) : null };
         return result.Status switch
         {
             OrderRefundStatus.Accepted => TypedResults.Accepted($"/api/v1/orders/{orderId}/refunds", result.Refund!),

@@ -50,12 +50,7 @@ public static class RiskApi
         string? status = null, int? minScore = null, int? maxScore = null, int? minAgeMinutes = null, int page = 1, int pageSize = 20)
     {
         var v = new Validation();
-        RiskReviewStatus? parsed = null;
-        if (status is not null)
-        {
-            if (Enum.TryParse<RiskReviewStatus>(status, ignoreCase: true, out var s) && !int.TryParse(status, out _)) parsed = s;
-            else v.Add("status", $"status must be one of: {string.Join(", ", Enum.GetNames<RiskReviewStatus>().Select(n => n.ToLowerInvariant()))}.");
-        }
+        var parsed = v.OneOf<RiskReviewStatus>("status", status);
         v.Range("minScore", minScore, 0, 100);
         v.Range("maxScore", maxScore, 0, 100);
         v.Range("minAgeMinutes", minAgeMinutes, 0, 525_600);
@@ -154,6 +149,6 @@ public static class RiskApi
     {
         ReviewActionStatus.Done => TypedResults.Ok(result.Review!),
         ReviewActionStatus.NotFound => Problems.NotFound(result.Reason!),
-        _ => Problems.Conflict(result.Reason!, new Dictionary<string, object?> { ["reviewStatus"] = result.Review?.Status.ToString(), ["claimedBy"] = result.Review?.ClaimedBy }),
+        _ => Problems.Conflict(result.Reason!, new Dictionary<string, object?> { ["reviewStatus"] = result.Review is { } review ? Validation.CamelCase(review.Status.ToString()) : null, ["claimedBy"] = result.Review?.ClaimedBy }),
     };
 }

@@ -24,11 +24,14 @@ public sealed class SqlApiKeyStore(TradeDatabase database) : IApiKeyStore
             .ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public async Task<IReadOnlyList<ApiKeyRecord>> ListAsync(int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ApiKeyRecord>> ListAsync(int limit, string? afterKeyId, string? subject, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var reader = await connection.Command($"SELECT {Columns} FROM api_keys ORDER BY key_id LIMIT @limit")
-            .With("limit", limit).ExecuteReaderAsync(cancellationToken);
+        await using var reader = await connection.Command(
+                $"SELECT {Columns} FROM api_keys WHERE (CAST(@after AS text) IS NULL OR key_id > CAST(@after AS text)) " +
+                "AND (CAST(@subject AS text) IS NULL OR subject = CAST(@subject AS text)) " +
+                "ORDER BY key_id LIMIT @limit")
+            .With("limit", limit).With("after", afterKeyId).With("subject", subject).ExecuteReaderAsync(cancellationToken);
         var records = new List<ApiKeyRecord>();
         while (await reader.ReadAsync(cancellationToken))
         {

@@ -305,6 +305,23 @@ public abstract class InventoryApiContract(SiloProcess silo)
         Assert.DoesNotContain(sellerKey, list!.ToJsonString());
         var keyId = sellerKey.Split('_')[1];
         Assert.Contains(keyId, list.ToJsonString());
+        // Past the first page: by subject, or page after page by the last keyId seen.
+        var (_, bySubject) = await Admin.GetJsonAsync("/api/v1/api-keys?subject=seller-k");
+        Assert.Equal(keyId, Assert.Single(bySubject!.AsArray())!["keyId"]!.GetValue<string>());
+        var seen = new List<string>();
+        string? after = null;
+        while (true)
+        {
+            var (_, page) = await Admin.GetJsonAsync($"/api/v1/api-keys?limit=1{(after is null ? "" : $"&after={after}")}");
+            if (page!.AsArray().Count == 0)
+            {
+                break;
+            }
+            after = Assert.Single(page.AsArray())!["keyId"]!.GetValue<string>();
+            seen.Add(after);
+        }
+        Assert.Equal(list.AsArray().Select(k => k!["keyId"]!.GetValue<string>()), seen);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Admin.GetJsonAsync("/api/v1/api-keys?limit=0")).Status);
 
         Assert.Equal(HttpStatusCode.NotFound, (await seller.GetJsonAsync("/api/v1/skus/none-here")).Status);
         Assert.Equal(HttpStatusCode.NoContent, (await Admin.SendAsync(HttpMethod.Delete, $"/api/v1/api-keys/{keyId}")).Status);

@@ -457,7 +457,7 @@ public sealed class OrdersApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
 
         Assert.Equal(HttpStatusCode.NotFound, (await stranger.GetJsonAsync($"/api/v1/orders/{orderId}")).Status);
         var early = await Shop.ActAsync(seller, orderId, "ship", new { carrier = "DHL", trackingNumber = "JD01" }, HttpStatusCode.Conflict);
-        Assert.Equal("AwaitingPayment", early["currentStatus"]!.GetValue<string>());
+        Assert.Equal("awaitingPayment", early["currentStatus"]!.GetValue<string>());
         await Shop.ActAsync(buyer, orderId, "payment-confirmations", expected: HttpStatusCode.Forbidden);
         Assert.Equal("awaitingShipment", (await Shop.ActAsync(Shop.Admin, orderId, "payment-confirmations"))["status"]!.GetValue<string>());
         await Shop.ActAsync(otherSeller, orderId, "accept", expected: HttpStatusCode.NotFound);
@@ -657,6 +657,14 @@ public sealed class OrdersApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
         var page3 = (await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/orders?pageSize=2&page=3")).Body!;
         var cancelled = (await buyer.GetJsonAsync($"/api/v1/buyers/{buyerId}/orders?status=Cancelled")).Body!;
         var awaiting = (await buyer.GetJsonAsync($"/api/v1/buyers/{buyerId}/orders?status=AwaitingPayment")).Body!;
+        // The status as the answers write it works too; a number or a list, which enum binding would take, is refused.
+        Assert.Equal(awaiting.ToJsonString(), (await buyer.GetJsonAsync($"/api/v1/buyers/{buyerId}/orders?status=awaitingPayment")).Body!.ToJsonString());
+        foreach (var wrong in new[] { "99", "Paid,Cancelled", "unknown" })
+        {
+            var (refused, problem) = await buyer.GetJsonAsync($"/api/v1/buyers/{buyerId}/orders?status={Uri.EscapeDataString(wrong)}");
+            Assert.True(refused == HttpStatusCode.BadRequest, $"{wrong}: {refused}");
+            Assert.Contains("riskReview", problem!["errors"]!["status"]![0]!.GetValue<string>());
+        }
 
         Assert.Equal(5, page1["total"]!.GetValue<long>());
         Assert.Equal(2, page1["items"]!.AsArray().Count);

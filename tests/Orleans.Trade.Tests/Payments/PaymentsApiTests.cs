@@ -145,7 +145,7 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
         Assert.Equal(HttpStatusCode.UnprocessableEntity, reused);
         Assert.Contains("Idempotency-Key", reusedProblem!["detail"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.Conflict, second);
-        Assert.Equal("AwaitingShipment", secondProblem!["currentStatus"]!.GetValue<string>());
+        Assert.Equal("awaitingShipment", secondProblem!["currentStatus"]!.GetValue<string>());
         var paid = await Shop.OrderAsync(order.OrderId);
         Assert.Equal("awaitingShipment", paid["status"]!.GetValue<string>());
         Assert.Equal(payment["paymentId"]!.GetValue<string>(), paid["paidBy"]!.GetValue<string>());
