@@ -521,7 +521,8 @@ public sealed class SkuGrain(
         _alertRetryTimer ??= this.RegisterGrainTimer(
             static (grain, _) => grain.PublishPendingAlerts(),
             this,
-            new GrainTimerCreationOptions { DueTime = AlertRetryPeriod, Period = AlertRetryPeriod, Interleave = false });
+            // Kept alive while it retries: a sold-out SKU goes idle, and its alerts would wait for its next activation.
+            new GrainTimerCreationOptions { DueTime = AlertRetryPeriod, Period = AlertRetryPeriod, Interleave = false, KeepAlive = true });
     }
 
     private SkuView View(SkuState state)

@@ -30,9 +30,11 @@ public sealed class RiskReviewGrain(
     [PersistentState(stateName: "riskReview", storageName: StorageNames.Trade)] IPersistentState<RiskReviewState> state,
     IRiskReviewSink sink,
     TradeClock clock,
-    ILogger<RiskReviewGrain> logger) : Grain, IRiskReviewGrain
+    ILogger<RiskReviewGrain> logger) : Grain, IRiskReviewGrain, IRemindable
 {
     private static readonly TimeSpan RetryPeriod = TimeSpan.FromSeconds(2);
+    /// <summary>Durable backstop of the retry timer: a decision the payment has not heard of must not wait for the next visit.</summary>
+    private const string PublishReminder = "publish";
     private IGrainTimer? _retry;
     private RiskReviewState S => state.State;
 
@@ -164,6 +166,30 @@ public sealed class RiskReviewGrain(
         {
             logger.LogWarning(ex, "Review {ReviewId} could not publish its change; will retry", this.GetPrimaryKeyString());
             ScheduleRetry();
+            try
+            {
+                await this.RegisterOrUpdateReminder(PublishReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+            }
+            catch (Exception reminderFailed)
+            {
+                logger.LogWarning(reminderFailed, "Review {ReviewId} could not register its retry reminder", this.GetPrimaryKeyString());
+            }
+        }
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != PublishReminder)
+        {
+            return;
+        }
+        if (S.ProjectionPending || S.PaymentPending)
+        {
+            await Publish();
+        }
+        if (!S.ProjectionPending && !S.PaymentPending && await this.GetReminder(PublishReminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
         }
     }
 
@@ -176,7 +202,7 @@ public sealed class RiskReviewGrain(
                 grain._retry?.Dispose();
                 grain._retry = null;
             }
-        }, this, new GrainTimerCreationOptions { DueTime = RetryPeriod, Period = RetryPeriod, Interleave = false });
+        }, this, new GrainTimerCreationOptions { DueTime = RetryPeriod, Period = RetryPeriod, Interleave = false, KeepAlive = true });
 
     private RiskReviewView View() => new(this.GetPrimaryKeyString(), S.Opening!, S.Status, S.ClaimedBy, S.ClaimedAt, S.DecidedBy, S.DecidedAt,
         S.DecisionNote, S.Audit.ToArray());
