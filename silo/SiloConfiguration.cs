@@ -197,7 +197,7 @@ public static class SiloConfiguration
         services.AddSingleton(sp => new CachedFxRates(new ConfiguredFxRates(rates, sp.GetRequiredService<TradeClock>().GetUtcNow())));
         services.AddSingleton<IFxRates>(sp => sp.GetRequiredService<CachedFxRates>());
         services.AddHostedService<FxRatesRefresher>();
-        services.AddHttpClient(nameof(NotificationDispatcher), c => c.Timeout = TimeSpan.FromSeconds(10));
+        services.AddHttpClient(nameof(NotificationDispatcher), c => c.Timeout = NotificationOptions.SendTimeout);
         services.AddHostedService<NotificationDispatcher>();
         return services;
     }

@@ -12,8 +12,23 @@ public sealed class NotificationOptions
     public int BatchSize { get; set; } = 100;
     public int MaxAttempts { get; set; } = 20;
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromMinutes(10);
-    /// <summary>How long a claimed row is hidden from other silos while it is being sent.</summary>
+    /// <summary>
+    /// How long a claimed row is hidden from other silos while it is being sent; at least as long as a whole batch can take
+    /// (<see cref="SendTimeout"/> for each of its rounds of <see cref="Parallelism"/> sends), so no row is claimed twice.
+    /// </summary>
     public TimeSpan Lease { get; set; } = TimeSpan.FromMinutes(1);
+
+    public const int Parallelism = 16;
+
+    /// <summary>The HTTP time-out of one send.</summary>
+    public static readonly TimeSpan SendTimeout = TimeSpan.FromSeconds(10);
+
+    public TimeSpan EffectiveLease()
+    {
+        var rounds = (Math.Max(1, BatchSize) + Parallelism - 1) / Parallelism;
+        var batchTakesAtMost = SendTimeout * rounds + TimeSpan.FromSeconds(30);
+        return Lease > batchTakesAtMost ? Lease : batchTakesAtMost;
+    }
 }
 
 /// <summary>
@@ -69,7 +84,22 @@ public sealed class NotificationDispatcher(
         }
         var client = httpClients.CreateClient(nameof(NotificationDispatcher));
         var delivered = new ConcurrentBag<Due>();
-        await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (n, ct) =>
+        try
+        {
+            await SendAllAsync(batch, client, delivered, settings, cancellationToken);
+        }
+        finally
+        {
+            // Recorded also when shutdown cut the batch short: a row sent and not marked would be sent again by another silo.
+            await MarkDeliveredAsync(delivered.ToArray(), null, CancellationToken.None);
+        }
+        return batch.Count;
+    }
+
+    private async Task SendAllAsync(IReadOnlyList<Due> batch, HttpClient client, ConcurrentBag<Due> delivered, NotificationOptions settings,
+        CancellationToken cancellationToken) =>
+        await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = NotificationOptions.Parallelism, CancellationToken = cancellationToken },
+            async (n, ct) =>
         {
             string? error;
             try
@@ -95,14 +125,11 @@ public sealed class NotificationDispatcher(
             {
                 delivered.Add(n);
             }
-            else
+            else if (!ct.IsCancellationRequested)
             {
-                await RetryLaterAsync(n, error, settings, ct);
+                await RetryLaterAsync(n, error, settings, CancellationToken.None);
             }
         });
-        await MarkDeliveredAsync(delivered.ToArray(), null, cancellationToken);
-        return batch.Count;
-    }
 
     /// <summary>One statement for the whole batch, so a busy outbox costs a round trip per batch, not per notification.</summary>
     private async Task MarkDeliveredAsync(IReadOnlyCollection<Due> notifications, string? note, CancellationToken cancellationToken)
@@ -146,7 +173,7 @@ public sealed class NotificationDispatcher(
         await using var command = connection.Command(
             $"UPDATE order_notifications SET next_attempt_at = @lease WHERE notification_id IN ({DueIds}) " +
             "RETURNING notification_id, order_id, recipient, channels, event, status, created_at, attempts")
-            .With("lease", database.ToDb(now + settings.Lease)).With("now", database.ToDb(now)).With("limit", settings.BatchSize);
+            .With("lease", database.ToDb(now + settings.EffectiveLease())).With("now", database.ToDb(now)).With("limit", settings.BatchSize);
         var due = new List<Due>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
