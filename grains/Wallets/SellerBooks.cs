@@ -364,7 +364,7 @@ public sealed class SellerBooks(IFxRates rates)
         Leg("commission", r.Commission.AmountMinor, $"platform:commission:{currency}");
         Leg("logistics", r.LogisticsFee.AmountMinor, $"platform:logistics:{currency}");
         Leg("tax", r.TaxPayable.AmountMinor, $"tax:payable:{r.TaxCountry ?? "XX"}:{currency}");
-        var target = settlementCurrency ?? currency;
+        var target = SettleIn(settlementCurrency, currency);
         if (target == currency)
         {
             Leg("seller-net", r.SellerNet.AmountMinor, $"seller:pending:{currency}");
@@ -484,7 +484,7 @@ public sealed class SellerBooks(IFxRates rates)
         {
             return (LedgerRefundResult.ExceedsPaid, []);
         }
-        var target = settlementCurrency ?? order.SettledCurrency ?? currency;
+        var target = SettleIn(settlementCurrency ?? order.SettledCurrency, currency);
         var charge = Convert(refund.Amount, target).AmountMinor;
         var available = Math.Max(0, _ledger.Balance($"seller:available:{target}")?.Available ?? 0);
         var deposit = Math.Max(0, _ledger.Balance($"seller:deposit:{target}")?.Available ?? 0);
@@ -509,6 +509,14 @@ public sealed class SellerBooks(IFxRates rates)
         }
         return (LedgerRefundResult.Applied, Run(legs));
     }
+
+    /// <summary>
+    /// The seller's settlement currency when there is a rate to it from the order's currency; otherwise the order's own. The
+    /// setting is checked against a dollar rate only, and a currency without a rate would fail every release and refund for
+    /// ever (the escrow stuck, the seller never paid) where settling in the order's currency pays the seller.
+    /// </summary>
+    private string SettleIn(string? wanted, string orderCurrency) =>
+        wanted is { } currency && (currency == orderCurrency || rates.TryGetRate(orderCurrency, currency, out _, out _)) ? currency : orderCurrency;
 
     private Money Convert(Money amount, string target)
     {

@@ -55,6 +55,25 @@ public sealed class SellerBooksTests
     }
 
     [Fact]
+    public void An_order_currency_with_no_rate_to_the_settlement_currency_settles_in_its_own_instead_of_failing_every_release()
+    {
+        var books = new SellerBooks(_rates); // no NZD rate: the seller's EUR setting was checked against the dollar only
+        books.HoldInEscrow("o1", new Money(10_000, "NZD"));
+
+        books.ReleaseEscrow(Split("o1", 10_000, 800, "NZD"), settlementCurrency: "EUR", T0);
+
+        Assert.Equal(9_200, Posted(books, "seller:pending:NZD"));
+        Assert.Equal(0, Posted(books, "seller:pending:EUR"));
+        Assert.Equal("NZD", books.Order("o1")!.SettledCurrency);
+        AssertBalanced(books);
+        // A refund after release comes out of what the seller was paid, in that currency.
+        books.Mature(T0.AddDays(31), TimeSpan.FromDays(30));
+        Assert.Equal(LedgerRefundResult.Applied, books.Refund(new LedgerRefund("o1", "r1", new Money(1_000, "NZD")), "EUR").Result);
+        Assert.Equal(8_200, Posted(books, "seller:available:NZD"));
+        AssertBalanced(books);
+    }
+
+    [Fact]
     public void Refunding_everything_before_release_voids_the_escrow_and_leaves_nothing_to_release()
     {
         var books = new SellerBooks(_rates);
