@@ -26,6 +26,12 @@ public sealed class DeadlineSweepOptions
 
     /// <summary>Wake calls in flight at once.</summary>
     public int MaxConcurrentWakes { get; set; } = 64;
+
+    /// <summary>
+    /// A grain whose wake failed (or that stayed due) is asked again after this, behind the others: left at the front, enough of
+    /// them (state that no longer loads, a bug in one grain type) would fill every sweep and no later deadline would be woken.
+    /// </summary>
+    public TimeSpan FailedWakeRetry { get; set; } = TimeSpan.FromMinutes(1);
 }
 
 /// <summary>
@@ -93,8 +99,13 @@ public sealed class DeadlineSweeperGrain(
                     gate.Release();
                 }
             }));
+            var now = clock.GetUtcNow();
             var moved = answers.Where(a => a.Answer is { } answer && answer.WakeAt != a.Grain.WakeAt).Select(a => (a.Grain, a.Answer!)).ToArray();
-            await index.ReindexAsync(moved, CancellationToken.None);
+            // Failed, or answered the due time it was woken for: asked again later, if its row is still at the version read.
+            var retry = now + (_options.FailedWakeRetry > _options.Period ? _options.FailedWakeRetry : _options.Period);
+            var stuck = answers.Where(a => a.Answer is null || a.Answer.WakeAt == a.Grain.WakeAt)
+                .Select(a => (a.Grain, new WakeAnswer(a.Grain.ETag, retry))).ToArray();
+            await index.ReindexAsync([.. moved, .. stuck], CancellationToken.None);
             return (due.Count, moved.Length);
         }
         catch (Exception ex)

@@ -103,4 +103,38 @@ public sealed class DeadlineIndexTests
         }
         Assert.Equal(8, (await shop.StockAsync(sku))["totalAvailable"]!.GetValue<long>());
     }
+
+    [Fact]
+    public async Task Grains_that_cannot_be_woken_go_behind_the_others_so_they_never_fill_every_sweep()
+    {
+        // Sweeps of at most 3, every second; 3 rows whose state no longer loads are due before everything else.
+        var (silo, shop, connection) = await StartAsync(new()
+        {
+            ["Deadlines__Period"] = "00:00:01", ["Deadlines__MaxPerSweep"] = "3", ["Orders__DeadlineCheckPeriod"] = "00:00:01",
+        });
+        await using var _ = silo;
+        var sku = await shop.SkuAsync(OrderTestShop.NewId("s"), stock: [("wh-de", 5)]);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await shop.KeyAsync("buyer", buyerId);
+        var (status, created) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }]);
+        Assert.True(status == HttpStatusCode.Created, $"{status} {created}");
+        var orderId = created!["orders"]![0]!["orderId"]!.GetValue<string>();
+        await using (var db = new Npgsql.NpgsqlConnection(connection))
+        {
+            await db.OpenAsync();
+            await using var poison = new Npgsql.NpgsqlCommand("""
+                INSERT INTO grain_state (service_id, state_name, grain_id, version, payload, wake_at)
+                SELECT service_id, 'order', 'order/poison-' || n, 1, '\x00ff00ff'::bytea, timestamptz '2000-01-01' + n * interval '1 second'
+                FROM (SELECT service_id FROM grain_state WHERE grain_id LIKE '%' || @order LIMIT 1) AS s, generate_series(1, 3) AS n
+                """, db);
+            poison.Parameters.AddWithValue("order", orderId);
+            Assert.Equal(3, await poison.ExecuteNonQueryAsync());
+        }
+
+        // The unpaid order's deadline passes: it is cancelled although the three broken rows are due first.
+        Assert.Equal(HttpStatusCode.OK, (await shop.Admin.PostJsonAsync("/api/v1/admin/clock", new { advanceSeconds = TimeSpan.FromMinutes(31).TotalSeconds })).Status);
+        await Eventually.ReadAsync(() => shop.OrderAsync(orderId), o => o["status"]!.GetValue<string>() == "cancelled", "the order to be cancelled",
+            TimeSpan.FromSeconds(30));
+        Assert.True(await WakeAtAsync(connection, "order", "poison-1") > DateTimeOffset.UtcNow, "the broken row was not put back");
+    }
 }
