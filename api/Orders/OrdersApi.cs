@@ -162,7 +162,12 @@ public static class OrdersApi
         var external = new ExternalOrderRef(request.Platform!, request.ExternalOrderId!, request.Paid ?? true);
         var command = new OrderImportCommand(sellerId!, request.BuyerId!, request.Currency!, shipTo!, items!, external, "", $"{caller.Role}:{caller.Subject ?? caller.KeyId}");
         command = command with { RequestHash = Hash(command with { Actor = "" }) };
-        var result = await grains.GetGrain<IOrderImportGrain>($"{external.Platform}/{external.ExternalOrderId}").Import(command);
+        // Keyed per seller; an import stored under the earlier seller-less key is still answered there, for its seller only.
+        var legacy = grains.GetGrain<IOrderImportGrain>($"{external.Platform}/{external.ExternalOrderId}");
+        var importer = await legacy.Holds(sellerId!, command.RequestHash)
+            ? legacy
+            : grains.GetGrain<IOrderImportGrain>($"{sellerId}/{external.Platform}/{external.ExternalOrderId}");
+        var result = await importer.Import(command);
         return result.Status switch
         {
             CheckoutStatus.Created => new CheckoutCreated($"/api/v1/orders/{result.Orders[0].OrderId}",

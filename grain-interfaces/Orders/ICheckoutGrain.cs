@@ -50,10 +50,20 @@ public sealed record SkuCheckout(
     [property: Id(0)] string CheckoutKey,
     [property: Id(1)] CheckoutCommand Command);
 
-/// <summary>Deduplicates imported orders (R-ORD-4). Key: "{platform}/{external order id}".</summary>
+/// <summary>
+/// Deduplicates imported orders (R-ORD-4). Key: "{seller id}/{platform}/{external order id}" (two shops on one platform may
+/// number their orders alike); imports stored before 6 December are keyed "{platform}/{external order id}".
+/// </summary>
 public interface IOrderImportGrain : IGrainWithStringKey
 {
     Task<CheckoutResult> Import(OrderImportCommand command);
+
+    /// <summary>
+    /// True when this (earlier, seller-less) key holds an import of <paramref name="sellerId"/> or one with the same content
+    /// hash: that import is still answered here, so an ERP sending it again gets the same order.
+    /// </summary>
+    [ReadOnly]
+    Task<bool> Holds(string sellerId, string requestHash);
 }
 
 [GenerateSerializer, Immutable]

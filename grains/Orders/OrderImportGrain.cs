@@ -19,6 +19,9 @@ public sealed class OrderImportGrain(
     [PersistentState(stateName: "order-import", storageName: StorageNames.Trade)] IPersistentState<OrderImportState> state,
     TradeClock clock) : Grain, IOrderImportGrain
 {
+    public Task<bool> Holds(string sellerId, string requestHash) => Task.FromResult(
+        state.State.RequestHash == requestHash || state.State.Answer?.Orders.FirstOrDefault()?.SellerId == sellerId);
+
     public async Task<CheckoutResult> Import(OrderImportCommand command)
     {
         var s = state.State;

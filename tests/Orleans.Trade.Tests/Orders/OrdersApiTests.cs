@@ -578,6 +578,33 @@ public sealed class OrdersApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
     }
 
     [Fact]
+    public async Task Two_shops_whose_orders_on_one_platform_share_a_number_each_import_their_own()
+    {
+        var external = OrderTestShop.NewId("shopify-1001");
+        async Task<(string OrderId, string Sku, HttpClient Erp)> ImportFor(string sellerId, HttpStatusCode expected = HttpStatusCode.Created)
+        {
+            var sku = await Shop.SkuAsync(sellerId, stock: [("wh-us", 10)]);
+            var erp = await Shop.KeyAsync("erp", sellerId);
+            var (status, body) = await erp.PostJsonAsync("/api/v1/orders/import", new
+            {
+                platform = "shopify", externalOrderId = external, buyerId = "shopify-buyer", currency = "USD", paid = true,
+                shipTo = new { name = "John Doe", line1 = "1 Main St", city = "Springfield", postalCode = "62701", country = "US", phone = "+1 217 555 0100" },
+                items = new[] { new { skuId = sku, quantity = 1 } },
+            });
+            Assert.True(status == expected, $"{status} {body}");
+            return (body!["orders"]![0]!["orderId"]!.GetValue<string>(), sku, erp);
+        }
+
+        var a = await ImportFor(OrderTestShop.NewId("s"));
+        var b = await ImportFor(OrderTestShop.NewId("s"));
+
+        Assert.NotEqual(a.OrderId, b.OrderId);
+        Assert.Equal(1, await Shop.ReservedAsync(a.Sku));
+        Assert.Equal(1, await Shop.ReservedAsync(b.Sku));
+        Assert.Equal("shopify", (await Shop.OrderAsync(b.OrderId))["external"]!["platform"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task An_order_too_large_for_a_64_bit_amount_in_the_buyers_currency_is_422_and_holds_no_units()
     {
         // The dearest item a catalog takes, 999 of them, paid in rupiah: 1.6e19 minor units, more than a 64-bit amount holds.
