@@ -13,8 +13,8 @@ public sealed class AnalystPageTests(RiskSiloFixture fixture) : IClassFixture<Ri
 {
     public const string ChromiumPath = "/usr/bin/chromium";
 
-    [Fact]
-    public async Task An_analyst_signs_in_finds_the_flagged_payment_rejects_it_and_the_order_is_cancelled_with_its_stock_back()
+    /// <summary>An order of three units whose card payment the policy sends to review (every payment scores at least 0).</summary>
+    private async Task<(string OrderId, string Sku, string PaymentId)> HeldPaymentAsync()
     {
         var shop = fixture.Shop;
         var (policyStatus, _) = await shop.Admin.PutJsonAsync("/api/v1/risk/policy", new { reviewThreshold = 0, blockThreshold = 101 });
@@ -32,11 +32,13 @@ public sealed class AnalystPageTests(RiskSiloFixture fixture) : IClassFixture<Ri
         };
         pay.Headers.Add("Idempotency-Key", OrderTestShop.NewId("pay"));
         var paymentId = System.Text.Json.Nodes.JsonNode.Parse(await (await buyer.SendAsync(pay)).Content.ReadAsStringAsync())!["paymentId"]!.GetValue<string>();
-        var analystKey = await TradeHttp.IssueKeyAsync(shop.Admin, "analyst", "ana-browser");
-        Assert.Equal(3, await shop.ReservedAsync(sku));
+        return (orderId, sku, paymentId);
+    }
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+    private async Task<(IPlaywright Playwright, IBrowser Browser, IPage Page)> OpenPageAsync(string path)
+    {
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = ChromiumPath,
             Headless = true,
@@ -44,7 +46,62 @@ public sealed class AnalystPageTests(RiskSiloFixture fixture) : IClassFixture<Ri
         });
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { BaseURL = fixture.Silo.BaseAddress.ToString() });
         page.SetDefaultTimeout(30_000);
-        await page.GotoAsync("/analyst");
+        await page.GotoAsync(path);
+        return (playwright, browser, page);
+    }
+
+    [Fact]
+    public async Task The_queue_pages_so_every_review_can_be_reached_beyond_the_first_page()
+    {
+        var held = new[] { (await HeldPaymentAsync()).PaymentId, (await HeldPaymentAsync()).PaymentId };
+        var analystKey = await TradeHttp.IssueKeyAsync(fixture.Shop.Admin, "analyst", "ana-pages");
+        // Both reviews in the queue's projection before the page reads it.
+        foreach (var paymentId in held)
+        {
+            await Eventually.ReadAsync(async () => (await fixture.Shop.Admin.GetJsonAsync("/api/v1/risk/reviews?status=open&pageSize=100")).Body!,
+                q => q["items"]!.AsArray().Any(r => r!["reviewId"]!.GetValue<string>() == paymentId), "the review in the queue");
+        }
+        var (playwright, browser, page) = await OpenPageAsync("/analyst?pageSize=1");
+        using var _ = playwright;
+        await using var __ = browser;
+        await page.FillAsync("#api-key", analystKey);
+        await page.ClickAsync("#sign-in");
+        await Assertions.Expect(page.Locator("#total")).ToContainTextAsync("page 1 of");
+        await Assertions.Expect(page.Locator("#prev")).ToBeDisabledAsync();
+
+        // One review a page: Next walks the whole queue, and both reviews turn up on pages of their own.
+        var seen = new List<string>();
+        while (true)
+        {
+            await Assertions.Expect(page.Locator("tr.review")).ToHaveCountAsync(1);
+            seen.Add((await page.Locator("tr.review").GetAttributeAsync("data-review-id"))!);
+            if (await page.Locator("#next").IsDisabledAsync())
+            {
+                break;
+            }
+            var pageText = await page.Locator("#total").TextContentAsync();
+            await page.ClickAsync("#next");
+            await Assertions.Expect(page.Locator("#total")).Not.ToHaveTextAsync(pageText!);
+        }
+        Assert.Contains(held[0], seen);
+        Assert.Contains(held[1], seen);
+        Assert.Equal(seen.Count, seen.Distinct().Count());
+        await Assertions.Expect(page.Locator("#total")).ToContainTextAsync($"page {seen.Count} of {seen.Count}");
+        await page.ClickAsync("#prev");
+        await Assertions.Expect(page.Locator("#total")).ToContainTextAsync($"page {seen.Count - 1} of");
+    }
+
+    [Fact]
+    public async Task An_analyst_signs_in_finds_the_flagged_payment_rejects_it_and_the_order_is_cancelled_with_its_stock_back()
+    {
+        var shop = fixture.Shop;
+        var (orderId, sku, paymentId) = await HeldPaymentAsync();
+        var analystKey = await TradeHttp.IssueKeyAsync(shop.Admin, "analyst", "ana-browser");
+        Assert.Equal(3, await shop.ReservedAsync(sku));
+
+        var (playwright, browser, page) = await OpenPageAsync("/analyst");
+        using var _ = playwright;
+        await using var __ = browser;
 
         await page.FillAsync("#api-key", "otk_not_a_real_key_at_all");
         await page.ClickAsync("#sign-in");
