@@ -125,6 +125,7 @@ public sealed class SkuGrain(
         {
             _state.CreatedAt = now;
         }
+        StockRules.ApplyPreSaleTerms(_state, existing?.PreSale, catalog.PreSale);
         _state.Catalog = catalog;
         _state.UpdatedAt = now;
         var result = new CatalogWriteResult(existing is null ? CatalogWriteStatus.Created : CatalogWriteStatus.Updated, View(_state));

@@ -131,6 +131,19 @@ public static class StockRules
             ? Math.Max(0, terms.Quota - state.PreSaleReserved)
             : 0;
 
+    /// <summary>
+    /// New pre-sale terms with another promised ship date start a new campaign: its quota counts only the pre-sold units still
+    /// open (reserved, not shipped), not those the last campaign shipped, which would otherwise use the new quota up.
+    /// </summary>
+    public static void ApplyPreSaleTerms(SkuState state, PreSaleTerms? before, PreSaleTerms? after)
+    {
+        if (after is null || after.PromisedShipDate == before?.PromisedShipDate)
+        {
+            return;
+        }
+        state.PreSaleReserved = state.Reservations.Values.SelectMany(r => r.Parts).Where(p => p.WarehouseId is null).Sum(p => p.Quantity);
+    }
+
     public static StockReservationResult Reserve(SkuState state, StockReservationRequest request, DateTimeOffset now, out bool changed)
     {
         changed = false;

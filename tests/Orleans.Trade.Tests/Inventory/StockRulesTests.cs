@@ -167,4 +167,27 @@ public sealed class StockRulesTests
         Assert.Equal(0, late.Available);
         Assert.Equal(2, state.PreSaleReserved);
     }
+
+    [Fact]
+    public void A_new_pre_sale_campaign_counts_the_open_pre_orders_but_not_the_shipped_ones_of_the_last()
+    {
+        var state = Stocked(0);
+        var first = new PreSaleTerms(5, DateOnly.FromDateTime(Now.UtcDateTime).AddDays(10));
+        state.Catalog = new SkuCatalog("s1", "Phone", "electronics", new Common.Money(100_00, "USD"), 200, "8517", "CN", null, first);
+        Assert.Equal(ReservationStatus.Reserved, StockRules.Reserve(state, new StockReservationRequest("o1:0", 3, ["wh"]), Now, out _).Status);
+        Assert.Equal(ReservationStatus.Reserved, StockRules.Reserve(state, new StockReservationRequest("o2:0", 2, ["wh"]), Now, out _).Status);
+        Assert.True(StockRules.Commit(state, "o1:0", Now));  // shipped: its units stay counted in this campaign
+        Assert.Equal(0, StockRules.PreSaleRemaining(state, state.Catalog, Now));
+
+        // The same campaign with a larger quota: still counting all five.
+        var larger = first with { Quota = 8 };
+        StockRules.ApplyPreSaleTerms(state, first, larger);
+        Assert.Equal(5, state.PreSaleReserved);
+        // A new campaign (another promised date): only the two still open count against its quota.
+        var next = new PreSaleTerms(5, first.PromisedShipDate.AddDays(30));
+        StockRules.ApplyPreSaleTerms(state, larger, next);
+        Assert.Equal(2, state.PreSaleReserved);
+        StockRules.CheckReservationsMatch(state);
+        Assert.Equal(3, StockRules.PreSaleRemaining(state, state.Catalog with { PreSale = next }, Now));
+    }
 }
