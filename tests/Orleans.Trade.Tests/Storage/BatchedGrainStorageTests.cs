@@ -26,6 +26,15 @@ public sealed class BatchedGrainStorageTests
 
     private static GrainId Checkout(string key) => GrainId.Create("checkout", key);
 
+    /// <summary>Stores an order being prepared whose write carries <paramref name="wakeAt"/> into the deadline index.</summary>
+    private static async Task<HeldState<OrderState>> WriteOrderAsync(BatchedGrainStorage storage, string key, DateTimeOffset? wakeAt)
+    {
+        var order = new HeldState<OrderState>(new OrderState { Phase = OrderPhase.Preparing });
+        order.State.CarryWithNextWrite(wakeAt, null);
+        await storage.WriteStateAsync("order", GrainId.Create("order", key), order);
+        return order;
+    }
+
     [Theory]
     [MemberData(nameof(Providers))]
     public async Task Hundreds_of_concurrent_writes_all_land_and_read_back_with_their_versions(string provider)
@@ -144,9 +153,7 @@ public sealed class BatchedGrainStorageTests
         var now = new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
         foreach (var key in new[] { "held", "free" })
         {
-            var order = new HeldState<OrderState>(new OrderState { Phase = OrderPhase.Preparing });
-            order.State.CarryWithNextWrite(now.AddMinutes(-1), null);
-            await storage.WriteStateAsync("order", GrainId.Create("order", key), order);
+            await WriteOrderAsync(storage, key, now.AddMinutes(-1));
         }
         var due = (await storage.DueAsync(now, 10, CancellationToken.None)).ToDictionary(d => d.GrainId);
         var free = due["order/free"];
@@ -186,13 +193,7 @@ public sealed class BatchedGrainStorageTests
         var (storage, _, database) = await Open(provider);
         await using var _ = database;
         var now = new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
-        async Task<HeldState<OrderState>> Write(string key, DateTimeOffset? wakeAt)
-        {
-            var order = new HeldState<OrderState>(new OrderState { Phase = OrderPhase.Preparing });
-            order.State.CarryWithNextWrite(wakeAt, null);
-            await storage.WriteStateAsync("order", GrainId.Create("order", key), order);
-            return order;
-        }
+        Task<HeldState<OrderState>> Write(string key, DateTimeOffset? wakeAt) => WriteOrderAsync(storage, key, wakeAt);
         await Write("late", now.AddMinutes(-1));
         var early = await Write("early", now.AddMinutes(-5));
         await Write("future", now.AddMinutes(5));
