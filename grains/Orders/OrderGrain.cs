@@ -722,11 +722,15 @@ public sealed class OrderGrain(
             // A refund whose booking was cut off (its intent stored, the ledger call failed) is booked now rather than when its
             // client retries, which it may never do: until then it counts as refunded, and the escrow release would not add up.
             // The ledger skips a refund id it booked before; one the seller cannot fund is dropped, as it would have been.
-            // The escrow's own steps first: a refund booked before the hold it comes out of would be refused and dropped.
-            await DrainStockWork();
-            foreach (var unbooked in S.Refunds.Where(r => !r.Booked).ToArray())
+            var unbooked = S.Refunds.Where(r => !r.Booked).ToArray();
+            if (unbooked.Length > 0)
             {
-                await Book(unbooked);
+                // The escrow's own steps first: a refund booked before the hold it comes out of would be refused and dropped.
+                await DrainStockWork();
+            }
+            foreach (var refund in unbooked)
+            {
+                await Book(refund);
             }
             await DrainStockWork();
             await PublishOutbox();

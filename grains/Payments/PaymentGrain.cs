@@ -5,10 +5,9 @@ using Orleans.Trade.Orders;
 
 namespace Orleans.Trade.Payments;
 
-/// <summary>What the order still has to hear from its payment; written before the call, cleared after it.</summary>
 /// <summary>
-/// What the order is to be told next. CapturedForReview: money taken (a bank transfer) but scored for review; ReviewApproved and
-/// ReviewRejected: the analysts' decision on such a payment.
+/// What the order still has to hear from its payment; written before the call, cleared after it. CapturedForReview: money taken
+/// (a bank transfer) but scored for review; ReviewApproved and ReviewRejected: the analysts' decision on such a payment.
 /// </summary>
 public enum OrderNotice { None, Authorized, Captured, Failed, HeldForReview, CapturedForReview, ReviewApproved, ReviewRejected }
 
@@ -497,17 +496,12 @@ public sealed class PaymentGrain(
         switch (S.Notice)
         {
             case OrderNotice.HeldForReview:
-                // The order's timeline and notifications reach the buyer: the score and its reasons stay with the review.
-                // The notice is cleared only once the order and the review both have it (each call is safe to repeat): cleared
-                // first, a failed opening would leave an order held for a review that never exists.
-                var hold = await order.PaymentHeldForReview(PaymentId, $"payment {PaymentId} is held for a risk review");
+                // The notice is cleared (in OpenReview) only once the order and the review both have it; each call is safe to
+                // repeat. Cleared first, a failed opening would leave an order held for a review that never exists.
+                var hold = await order.PaymentHeldForReview(PaymentId, HeldReason);
                 if (hold == PaymentDecision.Proceed)
                 {
-                    await GrainFactory.GetGrain<Risk.IRiskReviewGrain>(PaymentId).Open(new Risk.RiskReviewOpening(PaymentId, start.OrderId,
-                        start.BuyerId, start.SellerId, start.Amount, S.RiskScore!, S.RiskEvent!, S.DescribedRiskFeatures(), now));
-                    S.Notice = OrderNotice.None;
-                    S.HeldForReview = true;
-                    Note(now, "HeldForReview", $"score {S.RiskScore!.Score}");
+                    await OpenReview(start, now, $"score {S.RiskScore!.Score}");
                 }
                 else
                 {
@@ -542,18 +536,14 @@ public sealed class PaymentGrain(
                 Unwritten();
                 return true;
             case OrderNotice.CapturedForReview:
-                var held = await order.PaymentCapturedForReview(PaymentId, $"payment {PaymentId} is held for a risk review");
+                var held = await order.PaymentCapturedForReview(PaymentId, HeldReason);
                 if (held == PaymentDecision.Refuse)
                 {
                     S.Notice = OrderNotice.None;
                     await ReturnInFull(now, start);
                     return true;
                 }
-                await GrainFactory.GetGrain<Risk.IRiskReviewGrain>(PaymentId).Open(new Risk.RiskReviewOpening(PaymentId, start.OrderId,
-                    start.BuyerId, start.SellerId, start.Amount, S.RiskScore!, S.RiskEvent!, S.DescribedRiskFeatures(), now));
-                S.Notice = OrderNotice.None;
-                S.HeldForReview = true;
-                Note(now, "HeldForReview", $"score {S.RiskScore!.Score}, captured");
+                await OpenReview(start, now, $"score {S.RiskScore!.Score}, captured");
                 await Write();
                 return true;
             case OrderNotice.ReviewApproved or OrderNotice.ReviewRejected:
@@ -675,6 +665,19 @@ public sealed class PaymentGrain(
             S.Status = PaymentStatus.Refunded;
         }
         return true;
+    }
+
+    /// <summary>What the order's timeline says of a held payment: it reaches the buyer, so the score and its reasons stay with the review.</summary>
+    private string HeldReason => $"payment {PaymentId} is held for a risk review";
+
+    /// <summary>Opens the analysts' review once the order holds for it; the notice is cleared only after both have it.</summary>
+    private async Task OpenReview(PaymentStart start, DateTimeOffset now, string detail)
+    {
+        await GrainFactory.GetGrain<Risk.IRiskReviewGrain>(PaymentId).Open(new Risk.RiskReviewOpening(PaymentId, start.OrderId,
+            start.BuyerId, start.SellerId, start.Amount, S.RiskScore!, S.RiskEvent!, S.DescribedRiskFeatures(), now));
+        S.Notice = OrderNotice.None;
+        S.HeldForReview = true;
+        Note(now, "HeldForReview", detail);
     }
 
     /// <summary>Money was taken for an order that cannot have it (cancelled meanwhile, or paid by another payment): give it back.</summary>

@@ -162,11 +162,10 @@ public sealed class SellerLedgerGrain(
         if (_books.Maturing.Count == 0)
         {
             // The grain is reentrant: a release may come in during these awaits, and it must find its reminder in place.
-            _maturityReminderKnown = false;
             if (await this.GetReminder(MaturityReminder) is { } reminder && _books.Maturing.Count == 0)
             {
                 await this.UnregisterReminder(reminder);
-                // A release during the unregistering may have seen the reminder still there and marked it known.
+                // A release during the unregistering may have seen the reminder still there and taken it as known.
                 _maturityReminderKnown = false;
                 if (_books.Maturing.Count > 0)
                 {
