@@ -172,6 +172,9 @@ public sealed class SiloProcess : IAsyncDisposable
             catch (HttpRequestException)
             {
             }
+            catch (System.Net.Sockets.SocketException)
+            {
+            }
             catch (TaskCanceledException)
             {
             }
