@@ -37,6 +37,8 @@ public sealed class SellerLedgerGrain(
     private bool _maturityReminderKnown;
     /// <summary>The ledger's last stored entry number: what the books in memory cover when no write is pending.</summary>
     private long _lastEntryNo;
+    /// <summary>The ledger's head version the books in memory were loaded at or last appended: what the next append names.</summary>
+    private long _version;
     private DateTimeOffset _nextArchivePass;
     /// <summary>Orders with an operation under way (taken back, maybe awaiting something, not yet applied): never archived.</summary>
     private readonly Dictionary<string, int> _working = new(StringComparer.Ordinal);
@@ -46,7 +48,17 @@ public sealed class SellerLedgerGrain(
 
     private GroupCommit Commit => _commit ??= new GroupCommit(WritePending, ex =>
     {
-        logger.LogError(ex, "Appending to the ledger of seller {SellerId} failed; the activation reloads", SellerId);
+        if (ex is LedgerVersionConflictException)
+        {
+            // Two activations of this ledger (a partition or a membership change): the other one appended first. These books
+            // miss its transfers, so nothing computed from them may be stored; the next activation loads both.
+            logger.LogWarning("The ledger of seller {SellerId} was appended to by another activation since version {Version}; this one's append was refused and it reloads",
+                SellerId, _version);
+        }
+        else
+        {
+            logger.LogError(ex, "Appending to the ledger of seller {SellerId} failed; the activation reloads", SellerId);
+        }
         DeactivateOnIdle();
         return new TransientStorageException($"Ledger of seller '{SellerId}' could not store a transfer; nothing was acknowledged, retry.");
     });
@@ -76,6 +88,7 @@ public sealed class SellerLedgerGrain(
         }
         _sinceSnapshot = stored.Entries.Count;
         _lastEntryNo = stored.LastEntryNo;
+        _version = stored.Version;
         ArchiveWhileIdle();
         if (_books.Maturing.Count > 0)
         {
@@ -308,8 +321,9 @@ public sealed class SellerLedgerGrain(
         {
             _snapshotWanted = false;
         }
-        var lastEntryNo = await store.AppendAsync(SellerId, entries, CancellationToken.None);
+        var (lastEntryNo, version) = await store.AppendAsync(SellerId, _version, entries, CancellationToken.None);
         _lastEntryNo = lastEntryNo;
+        _version = version;
         _sinceSnapshot += entries.Length;
         if (capture is not null)
         {

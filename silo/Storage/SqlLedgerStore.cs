@@ -7,6 +7,11 @@ public sealed class SqlLedgerStore(TradeDatabase database) : ILedgerStore, Orlea
     public async Task<StoredLedger> LoadAsync(string ledgerId, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
+        // The version first: an append that lands between this read and the transfers' is then seen in the transfers, and the
+        // next append names a version already passed and is refused (the activation reloads); read after them, it could be
+        // taken as known without its transfers.
+        var version = Convert.ToInt64(await connection.Command("SELECT COALESCE((SELECT version FROM ledger_heads WHERE ledger_id = @ledger), 0)")
+            .With("ledger", ledgerId).ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
         byte[]? snapshot = null;
         long after = 0;
         await using (var reader = await connection.Command("SELECT through_entry_no, body FROM ledger_snapshots WHERE ledger_id = @ledger")
@@ -34,7 +39,7 @@ public sealed class SqlLedgerStore(TradeDatabase database) : ILedgerStore, Orlea
             entries.Add(ReadEntry(transfers));
             last = transfers.GetInt64(8);
         }
-        return new StoredLedger(snapshot, entries, after, last);
+        return new StoredLedger(snapshot, entries, after, last, version);
     }
 
     public async Task<IReadOnlyList<LedgerEntry>> LoadOrderAsync(string ledgerId, string orderId, long throughEntryNo, CancellationToken cancellationToken)
@@ -60,15 +65,29 @@ public sealed class SqlLedgerStore(TradeDatabase database) : ILedgerStore, Orlea
         new(new Transfer(row.GetString(0), Enum.Parse<TransferKind>(row.GetString(1)), row.GetString(2), row.GetString(3), row.GetInt64(4),
             row.GetString(5).Trim(), row.IsDBNull(6) ? null : row.GetString(6)), TradeDatabase.FromDb(row.GetValue(7)));
 
-    public async Task<long> AppendAsync(string ledgerId, IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken)
+    public async Task<LedgerAppended> AppendAsync(string ledgerId, long expectedVersion, IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         if (database.Provider == StorageProvider.Postgres)
         {
             // One statement, so its own transaction: no BEGIN and COMMIT round trips around it.
-            return await InsertPostgresAsync(connection, ledgerId, entries, cancellationToken);
+            return await InsertPostgresAsync(connection, ledgerId, expectedVersion, entries, cancellationToken)
+                ?? throw new LedgerVersionConflictException(ledgerId, expectedVersion);
         }
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // The head first, so this transaction holds SQLite's write lock before it reads anything.
+        var moved = await connection.Command("UPDATE ledger_heads SET version = version + 1 WHERE ledger_id = @ledger AND version = @expected", transaction)
+            .With("ledger", ledgerId).With("expected", expectedVersion).ExecuteNonQueryAsync(cancellationToken);
+        if (moved == 0 && expectedVersion == 0)
+        {
+            moved = await connection.Command("INSERT INTO ledger_heads (ledger_id, version) VALUES (@ledger, 1) ON CONFLICT (ledger_id) DO NOTHING", transaction)
+                .With("ledger", ledgerId).ExecuteNonQueryAsync(cancellationToken);
+        }
+        if (moved == 0)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            throw new LedgerVersionConflictException(ledgerId, expectedVersion);
+        }
         foreach (var (t, at) in entries)
         {
             await connection.Command(
@@ -81,7 +100,7 @@ public sealed class SqlLedgerStore(TradeDatabase database) : ILedgerStore, Orlea
         var last = await connection.Command("SELECT COALESCE(MAX(entry_no), 0) FROM ledger_transfers WHERE ledger_id = @ledger", transaction)
             .With("ledger", ledgerId).ExecuteScalarAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return Convert.ToInt64(last, System.Globalization.CultureInfo.InvariantCulture);
+        return new LedgerAppended(Convert.ToInt64(last, System.Globalization.CultureInfo.InvariantCulture), expectedVersion + 1);
     }
 
     public async Task<bool> SaveSnapshotAsync(string ledgerId, long throughEntryNo, DateTimeOffset takenAt, byte[] snapshot, CancellationToken cancellationToken)
@@ -101,27 +120,41 @@ public sealed class SqlLedgerStore(TradeDatabase database) : ILedgerStore, Orlea
 
     /// <summary>
     /// Every transfer of a group commit in one statement (a statement per transfer cost a round trip each, 4% of the silo under
-    /// the paid sale). Rows go in in the given order, so their entry numbers keep the replay order. Answers the ledger's last
-    /// entry number: the inserted rows are not visible to the statement's own query, so the highest of both.
+    /// the paid sale), with the head's check: the head row moves on only from <paramref name="expectedVersion"/> (a writer
+    /// holding it makes this one wait, then see its version), and the transfers go in only if it moved; null when it did not.
+    /// Rows go in in the given order, so their entry numbers keep the replay order. Answers the ledger's last entry number: the
+    /// inserted rows are not visible to the statement's own query, so the highest of both.
     /// </summary>
-    private static async Task<long> InsertPostgresAsync(System.Data.Common.DbConnection connection, string ledgerId,
+    private static async Task<LedgerAppended?> InsertPostgresAsync(System.Data.Common.DbConnection connection, string ledgerId, long expectedVersion,
         IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken)
     {
         await using var command = connection.Command("""
-            WITH inserted AS (
+            WITH created AS (
+                INSERT INTO ledger_heads (ledger_id, version) SELECT @ledger, 1 WHERE @expected = 0
+                ON CONFLICT (ledger_id) DO NOTHING
+                RETURNING version
+            ), moved AS (
+                UPDATE ledger_heads SET version = version + 1
+                WHERE ledger_id = @ledger AND version = @expected AND @expected > 0
+                RETURNING version
+            ), head AS (
+                SELECT version FROM created UNION ALL SELECT version FROM moved
+            ), inserted AS (
                 INSERT INTO ledger_transfers (ledger_id, transfer_id, kind, debit_account, credit_account, amount_minor, currency, pending_id, created_at)
                 SELECT @ledger, t.id, t.kind, t.debit, t.credit, t.amount, t.currency, t.pending, t.at
                 FROM unnest(@ids, @kinds, @debits, @credits, @amounts, @currencies, @pendings, @ats)
                     WITH ORDINALITY AS t(id, kind, debit, credit, amount, currency, pending, at, n)
+                WHERE EXISTS (SELECT 1 FROM head)
                 ORDER BY t.n
                 ON CONFLICT (ledger_id, transfer_id) DO NOTHING
                 RETURNING entry_no
             )
-            SELECT GREATEST(
+            SELECT (SELECT version FROM head), GREATEST(
                 (SELECT COALESCE(MAX(entry_no), 0) FROM inserted),
                 (SELECT COALESCE(MAX(entry_no), 0) FROM ledger_transfers WHERE ledger_id = @ledger))
             """)
             .With("ledger", ledgerId)
+            .With("expected", expectedVersion)
             .With("ids", entries.Select(e => e.Transfer.TransferId).ToArray())
             .With("kinds", entries.Select(e => e.Transfer.Kind.ToString()).ToArray())
             .With("debits", entries.Select(e => e.Transfer.DebitAccount).ToArray())
@@ -130,7 +163,9 @@ public sealed class SqlLedgerStore(TradeDatabase database) : ILedgerStore, Orlea
             .With("currencies", entries.Select(e => e.Transfer.Currency).ToArray())
             .With("pendings", entries.Select(e => e.Transfer.PendingId).ToArray())
             .With("ats", entries.Select(e => e.At.UtcDateTime).ToArray());
-        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return reader.IsDBNull(0) ? null : new LedgerAppended(reader.GetInt64(1), reader.GetInt64(0));
     }
 
     public async Task<IReadOnlyList<Orleans.Trade.Api.Wallets.StatementLine>> StatementAsync(

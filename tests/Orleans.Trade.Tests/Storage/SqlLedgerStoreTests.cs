@@ -22,6 +22,19 @@ public sealed class SqlLedgerStoreTests
 
     private static readonly DateTimeOffset T0 = new(2026, 12, 3, 10, 0, 0, TimeSpan.Zero);
 
+    /// <summary>One writer of several ledgers, as an activation of each: every append names the version its last one left.</summary>
+    private sealed class Writer(SqlLedgerStore store)
+    {
+        private readonly Dictionary<string, long> _versions = new(StringComparer.Ordinal);
+
+        public async Task<long> Append(string ledgerId, IReadOnlyList<LedgerEntry> entries)
+        {
+            var appended = await store.AppendAsync(ledgerId, _versions.GetValueOrDefault(ledgerId), entries, CancellationToken.None);
+            _versions[ledgerId] = appended.Version;
+            return appended.LastEntryNo;
+        }
+    }
+
     private static LedgerEntry Entry(string id, long amount, int second, TransferKind kind = TransferKind.Posted, string? pending = null) =>
         new(new Transfer(id, kind, "escrow:o1", "seller:s1", amount, "EUR", pending), T0.AddSeconds(second));
 
@@ -31,19 +44,20 @@ public sealed class SqlLedgerStoreTests
     {
         var (store, database) = await Open(provider);
         await using var _ = database;
+        var writer = new Writer(store);
 
         // Ids out of alphabetical order, so an insert that sorted them would show; a retried id inside the batch and across batches.
         LedgerEntry[] first = [Entry("t-9", 900, 1), Entry("t-1", 100, 2, TransferKind.Pending), Entry("t-5", 500, 3), Entry("t-9", 900, 1)];
-        var afterFirst = await store.AppendAsync("ledger-a", first, CancellationToken.None);
-        var afterSecond = await store.AppendAsync("ledger-a", [Entry("t-5", 500, 3), Entry("t-3", 300, 4, TransferKind.PostPending, "t-1")], CancellationToken.None);
-        var otherLedger = await store.AppendAsync("ledger-b", [Entry("t-1", 7, 5)], CancellationToken.None);
+        var afterFirst = await writer.Append("ledger-a", first);
+        var afterSecond = await writer.Append("ledger-a", [Entry("t-5", 500, 3), Entry("t-3", 300, 4, TransferKind.PostPending, "t-1")]);
+        var otherLedger = await writer.Append("ledger-b", [Entry("t-1", 7, 5)]);
         // Each append answers its ledger's last entry number, also when everything in it was stored before.
         Assert.True(afterFirst > 0);
         Assert.True(afterSecond > afterFirst);
         Assert.True(otherLedger > afterSecond);
-        Assert.Equal(afterSecond, await store.AppendAsync("ledger-a", [Entry("t-3", 300, 4, TransferKind.PostPending, "t-1")], CancellationToken.None));
-        Assert.Equal(afterSecond, await store.AppendAsync("ledger-a", [], CancellationToken.None));
-        Assert.Equal(0, await store.AppendAsync("ledger-none", [], CancellationToken.None));
+        Assert.Equal(afterSecond, await writer.Append("ledger-a", [Entry("t-3", 300, 4, TransferKind.PostPending, "t-1")]));
+        Assert.Equal(afterSecond, await writer.Append("ledger-a", []));
+        Assert.Equal(0, await writer.Append("ledger-none", []));
 
         var loaded = await store.LoadAsync("ledger-a", CancellationToken.None);
         Assert.Null(loaded.Snapshot);
@@ -53,9 +67,9 @@ public sealed class SqlLedgerStoreTests
         Assert.Equal(T0.AddSeconds(4), loaded.Entries[3].At);
 
         // A snapshot through the last entry: loads read it and only the transfers appended after it.
-        var throughSeven = await store.AppendAsync("ledger-a", [Entry("t-7", 700, 6), Entry("t-2", 200, 7)], CancellationToken.None);
+        var throughSeven = await writer.Append("ledger-a", [Entry("t-7", 700, 6), Entry("t-2", 200, 7)]);
         Assert.True(await store.SaveSnapshotAsync("ledger-a", throughSeven, T0.AddSeconds(7), "{\"books\":2}"u8.ToArray(), CancellationToken.None));
-        await store.AppendAsync("ledger-a", [Entry("t-8", 800, 8), Entry("t-4", 400, 9)], CancellationToken.None);
+        await writer.Append("ledger-a", [Entry("t-8", 800, 8), Entry("t-4", 400, 9)]);
         var after = await store.LoadAsync("ledger-a", CancellationToken.None);
         Assert.Equal("{\"books\":2}"u8.ToArray(), after.Snapshot);
         Assert.Equal(["t-8", "t-4"], after.Entries.Select(e => e.Transfer.TransferId));
@@ -67,6 +81,79 @@ public sealed class SqlLedgerStoreTests
         // One through the same entry does: the books after the same transfers, taken later (an archiving pass writes no transfer).
         Assert.True(await store.SaveSnapshotAsync("ledger-a", throughSeven, T0.AddSeconds(9), "{\"books\":3}"u8.ToArray(), CancellationToken.None));
         Assert.Equal("{\"books\":3}"u8.ToArray(), (await store.LoadAsync("ledger-a", CancellationToken.None)).Snapshot);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task An_append_naming_a_version_another_writer_has_passed_stores_nothing_and_a_reload_catches_up(string provider)
+    {
+        var (store, database) = await Open(provider);
+        await using var _ = database;
+
+        // Two activations of one ledger, as during a partition: both load it at the same version.
+        Assert.Equal(0, (await store.LoadAsync("ledger-s", CancellationToken.None)).Version);
+        var created = await store.AppendAsync("ledger-s", 0, [Entry("t-1", 100, 1)], CancellationToken.None);
+        Assert.Equal(1, created.Version);
+        var a = await store.LoadAsync("ledger-s", CancellationToken.None);
+        var b = await store.LoadAsync("ledger-s", CancellationToken.None);
+        Assert.Equal((1L, created.LastEntryNo), (a.Version, a.LastEntryNo));
+
+        var byA = await store.AppendAsync("ledger-s", a.Version, [Entry("t-2", 200, 2)], CancellationToken.None);
+        Assert.Equal(2, byA.Version);
+        var refused = await Assert.ThrowsAsync<LedgerVersionConflictException>(
+            () => store.AppendAsync("ledger-s", b.Version, [Entry("t-3", 300, 3), Entry("t-2", 999, 3)], CancellationToken.None));
+        Assert.Equal(("ledger-s", 1L), (refused.LedgerId, refused.ExpectedVersion));
+        // A first append to a ledger that has one already is refused the same way.
+        await Assert.ThrowsAsync<LedgerVersionConflictException>(() => store.AppendAsync("ledger-s", 0, [Entry("t-4", 400, 4)], CancellationToken.None));
+        // Also one without transfers: it would have answered the books as durable.
+        await Assert.ThrowsAsync<LedgerVersionConflictException>(() => store.AppendAsync("ledger-s", b.Version, [], CancellationToken.None));
+
+        // Nothing of the refused appends was stored; a reload sees the other writer's transfer and its version, and appends.
+        var reloaded = await store.LoadAsync("ledger-s", CancellationToken.None);
+        Assert.Equal(["t-1", "t-2"], reloaded.Entries.Select(e => e.Transfer.TransferId));
+        Assert.Equal(200, reloaded.Entries[1].Transfer.Amount);
+        Assert.Equal((2L, byA.LastEntryNo), (reloaded.Version, reloaded.LastEntryNo));
+        var after = await store.AppendAsync("ledger-s", reloaded.Version, [Entry("t-3", 300, 3)], CancellationToken.None);
+        Assert.Equal(3, after.Version);
+        Assert.True(after.LastEntryNo > byA.LastEntryNo);
+        // The version is the ledger's own.
+        Assert.Equal(1, (await store.AppendAsync("ledger-t", 0, [Entry("t-1", 1, 1)], CancellationToken.None)).Version);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public async Task Of_appends_racing_from_one_version_exactly_one_is_stored_on_postgres(int appendsBefore)
+    {
+        var (store, database) = await Open("postgres");
+        await using var _ = database;
+        var version = 0L;
+        for (var i = 0; i < appendsBefore; i++)
+        {
+            version = (await store.AppendAsync("ledger-r", version, [Entry($"before-{i}", 1, 0)], CancellationToken.None)).Version;
+        }
+
+        // Eight writers at once from the same version (a new ledger's head row, or an existing one's): the head row makes them
+        // wait for each other, and each later one finds the version moved.
+        var racers = Enumerable.Range(0, 8).Select(async i =>
+        {
+            try
+            {
+                await store.AppendAsync("ledger-r", version, [Entry($"racer-{i}", 10 + i, 1)], CancellationToken.None);
+                return i;
+            }
+            catch (LedgerVersionConflictException)
+            {
+                return -1;
+            }
+        }).ToArray();
+        var winners = (await Task.WhenAll(racers)).Where(i => i >= 0).ToArray();
+
+        var winner = Assert.Single(winners);
+        var stored = await store.LoadAsync("ledger-r", CancellationToken.None);
+        Assert.Equal($"racer-{winner}", stored.Entries[^1].Transfer.TransferId);
+        Assert.Equal(appendsBefore + 1, stored.Entries.Count);
+        Assert.Equal(version + 1, stored.Version);
     }
 
     [Fact]
@@ -113,6 +200,7 @@ public sealed class SqlLedgerStoreTests
     {
         var (store, database) = await Open(provider);
         await using var _ = database;
+        var writer = new Writer(store);
         const string ledger = "seller-1";
         // Neighbours of "ord-1" in every order a collation might use: a prefix of it, ids it is a prefix of, other case,
         // punctuation that linguistic collations weigh less than letters.
@@ -126,7 +214,7 @@ public sealed class SqlLedgerStoreTests
             OrderEntry("ord-1a:escrow", 5, TransferKind.Pending),
             OrderEntry("ord-1;x:escrow", 6, TransferKind.Pending),
         ];
-        var throughFirst = await store.AppendAsync(ledger, first, CancellationToken.None);
+        var throughFirst = await writer.Append(ledger, first);
         LedgerEntry[] second =
         [
             OrderEntry("deposit:d1", 10),
@@ -135,8 +223,8 @@ public sealed class SqlLedgerStoreTests
             OrderEntry("ord-1:commission", 13),
             OrderEntry("ord-1:refund:r1:available", 14),
         ];
-        var last = await store.AppendAsync(ledger, second, CancellationToken.None);
-        await store.AppendAsync("seller-2", [OrderEntry("ord-1:escrow", 20, TransferKind.Pending)], CancellationToken.None); // another seller's
+        var last = await writer.Append(ledger, second);
+        await writer.Append("seller-2", [OrderEntry("ord-1:escrow", 20, TransferKind.Pending)]); // another seller's
 
         var all = await store.LoadOrderAsync(ledger, "ord-1", long.MaxValue, CancellationToken.None);
         var early = await store.LoadOrderAsync(ledger, "ord-1", throughFirst, CancellationToken.None);
@@ -163,6 +251,7 @@ public sealed class SqlLedgerStoreTests
     {
         var (store, database) = await Open("postgres");
         await using var _ = database;
+        var writer = new Writer(store);
         // 20 days of transfers, appended in time order as ledgers append them: one every 30 s, every other one a big seller's,
         // the rest spread over 100 small sellers.
         var start = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
@@ -173,7 +262,7 @@ public sealed class SqlLedgerStoreTests
                 var entries = group.Select(n => new LedgerEntry(n % 5 == 0
                     ? new Transfer($"o{n}:tax", TransferKind.Posted, $"escrow:o{n}", "tax:payable:DE:EUR", 100, "EUR")
                     : new Transfer($"o{n}:escrow", TransferKind.Pending, "psp:clearing:EUR", $"escrow:o{n}", 1_000, "EUR"), start.AddSeconds(30 * n))).ToArray();
-                await store.AppendAsync(group.Key, entries, CancellationToken.None);
+                await writer.Append(group.Key, entries);
             }
         }
         await using var connection = new Npgsql.NpgsqlConnection(database.ConnectionString);
