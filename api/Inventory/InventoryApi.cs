@@ -253,7 +253,8 @@ public static class InventoryApi
                     // Storage failed for this SKU only: report it, keep the others going. Nothing of this SKU was acknowledged.
                     foreach (var i in group.Value)
                     {
-                        results[i] = new BulkItemResult(i, group.Key, items[i]!.WarehouseId, BulkItemStatus.Invalid, null, "the update could not be stored; retry it.");
+                        results[i] = new BulkItemResult(i, group.Key, items[i]!.WarehouseId, BulkItemStatus.Failed, null,
+                            "the update could not be stored (nothing of this SKU was applied); send it again.");
                     }
                     return;
                 }
@@ -275,7 +276,8 @@ public static class InventoryApi
             results.Count(r => r.Status == BulkItemStatus.Applied),
             results.Count(r => r.Status == BulkItemStatus.Stale),
             results.Count(r => r.Status == BulkItemStatus.Invalid),
-            results));
+            results,
+            results.Count(r => r.Status == BulkItemStatus.Failed)));
     }
 
     public static async Task<Results<Ok<StockAlertPage>, ValidationProblem, ProblemHttpResult>> ListAlerts(
@@ -317,13 +319,16 @@ public static class InventoryApi
         {
             return v.Problem();
         }
-        var registry = grains.GetGrain<IWarehouseRegistryGrain>(WarehouseRegistry.Key);
-        if (await registry.Find(warehouseId) is null && (await registry.List()).Count >= WarehouseRegistry.MaxWarehouses)
+        try
         {
-            return Problems.Conflict($"At most {WarehouseRegistry.MaxWarehouses} warehouses can be registered.");
+            var registry = grains.GetGrain<IWarehouseRegistryGrain>(WarehouseRegistry.Key);
+            return TypedResults.Ok(WarehouseResponse.From(await registry.Register(warehouseId, name!, request.Country!)));
         }
-        var warehouse = await registry.Register(warehouseId, name!, request.Country!);
-        return TypedResults.Ok(WarehouseResponse.From(warehouse));
+        catch (InvalidOperationException ex)
+        {
+            // The registry is full (checked inside its turn, so two admins taking the last free place cannot both have it).
+            return Problems.Conflict(ex.Message);
+        }
     }
 
     public static async Task<Ok<IReadOnlyList<WarehouseResponse>>> ListWarehouses(IGrainFactory grains) =>

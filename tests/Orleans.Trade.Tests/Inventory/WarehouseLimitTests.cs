@@ -14,11 +14,20 @@ public sealed class WarehouseLimitTests
         await using var silo = await SiloProcess.StartAsync(SiloStorage.Postgres(connectionString), "warehouses-" + Guid.NewGuid().ToString("N")[..8]);
         var shop = new OrderTestShop(silo);
         await shop.WarehousesAsync();
-        for (var i = 3; i < 1_024; i++)
+        for (var i = 3; i < 1_023; i++)
         {
             var (status, body) = await shop.Admin.PutJsonAsync($"/api/v1/warehouses/wh-{i:D4}", new { name = $"warehouse {i}", country = "FR" });
             Assert.True(status == HttpStatusCode.OK, $"warehouse {i}: {status} {body}");
         }
+        // Admins registering the last free place at once: one gets it, the others a 409 (not a 500 from the registry's own check).
+        var race = await Task.WhenAll(Enumerable.Range(0, 16).Select(i =>
+            shop.Admin.PutJsonAsync($"/api/v1/warehouses/wh-last-{i:D2}", new { name = $"last {i}", country = "FR" })));
+        Assert.Equal(1, race.Count(r => r.Status == HttpStatusCode.OK));
+        Assert.All(race.Where(r => r.Status != HttpStatusCode.OK), r =>
+        {
+            Assert.Equal(HttpStatusCode.Conflict, r.Status);
+            Assert.Contains("1024 warehouses", r.Body!["detail"]!.GetValue<string>());
+        });
         var (refused, problem) = await shop.Admin.PutJsonAsync("/api/v1/warehouses/wh-1024", new { name = "one too many", country = "FR" });
         Assert.Equal(HttpStatusCode.Conflict, refused);
         Assert.Contains("1024 warehouses", problem!["detail"]!.GetValue<string>());
