@@ -72,11 +72,15 @@ public sealed record SkuResponse(
 
 public sealed record StockWriteResponse(string SkuId, string Outcome, WarehouseStockResponse Warehouse, long TotalAvailable);
 
-public enum BulkItemStatus { Applied, Stale, Invalid }
+/// <summary>
+/// An item's outcome: applied (or applied before), stale (an older version), invalid (fix the item), failed (not stored, nothing
+/// of its SKU acknowledged: send it again as it is).
+/// </summary>
+public enum BulkItemStatus { Applied, Stale, Invalid, Failed }
 
 public sealed record BulkItemResult(int Index, string? SkuId, string? WarehouseId, BulkItemStatus Status, long? CurrentVersion, string? Reason);
 
-public sealed record BulkStockResponse(int Applied, int Stale, int Invalid, IReadOnlyList<BulkItemResult> Results);
+public sealed record BulkStockResponse(int Applied, int Stale, int Invalid, IReadOnlyList<BulkItemResult> Results, int Failed = 0);
 
 public sealed record StockAlertResponse(
     string AlertId, string SkuId, string SellerId, StockAlertKind Kind, long Available, int? Threshold, DateTimeOffset RaisedAt);

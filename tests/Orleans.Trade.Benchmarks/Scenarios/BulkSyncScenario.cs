@@ -55,7 +55,7 @@ public static class BulkSyncScenario
         }
 
         var newestApplied = new long[skus];
-        long applied = 0, stale = 0, invalid = 0;
+        long applied = 0, stale = 0, invalid = 0, failed = 0;
         var requests = (updates + batch - 1) / batch;
         using var client = LoadRun.CreateClient(silo.BaseAddress, connections, BenchSilo.AdminKey);
         var plan = new LoadPlan
@@ -86,6 +86,10 @@ public static class BulkSyncScenario
                 Interlocked.Add(ref applied, answer.GetProperty("applied").GetInt32());
                 Interlocked.Add(ref stale, answer.GetProperty("stale").GetInt32());
                 Interlocked.Add(ref invalid, answer.GetProperty("invalid").GetInt32());
+                if (answer.TryGetProperty("failed", out var notStored))
+                {
+                    Interlocked.Add(ref failed, notStored.GetInt32());
+                }
                 foreach (var item in answer.GetProperty("results").EnumerateArray())
                 {
                     if (item.GetProperty("status").GetString() is "applied" or "Applied")
@@ -123,9 +127,10 @@ public static class BulkSyncScenario
             }
         });
         invariants.Check(wrong.IsEmpty, "every SKU holds its newest applied update", $"{wrong.Count} SKUs, e.g. {wrong.FirstOrDefault()}");
-        invariants.Check(applied + stale + invalid == bulk.Ok * (long)batch || result.StopReason != "request count" || updates % batch != 0,
-            "a result per item", $"{applied} + {stale} + {invalid} results for {bulk.Ok} requests of {batch}");
+        invariants.Check(applied + stale + invalid + failed == bulk.Ok * (long)batch || result.StopReason != "request count" || updates % batch != 0,
+            "a result per item", $"{applied} + {stale} + {invalid} + {failed} results for {bulk.Ok} requests of {batch}");
         invariants.Check(invalid == 0, "no item invalid", $"{invalid} invalid");
+        invariants.Check(failed == 0, "no item failed to be stored", $"{failed} failed");
         var note = $"{skus:N0} SKUs (after a warm-up of {warmupText} on {warmSkus.Length:N0} others), {applied:N0} of {updates:N0} updates applied, {stale:N0} stale, {invalid:N0} invalid; {requests:N0} requests of {batch:N0} items, "
             + $"{connections} in flight; ops = items answered applied or stale (a stale item is an older version correctly refused), latency = per bulk request; stopped: {(result.StopReason == "duration" ? $"**at --max-duration ({ctx.MaxDuration.TotalSeconds:F0} s)**" : result.StopReason)}; "
             + $"answers: {result.StatusSummary}; {cpuUse.Describe(applied + stale)} (per item){memory.Caveat}";
