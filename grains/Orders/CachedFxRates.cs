@@ -12,6 +12,8 @@ public sealed class CachedFxRates(ConfiguredFxRates defaults) : IFxRates
 
     public FxRateTable? Table => _table;
 
+    public bool FromRateTable => _table is not null;
+
     public void Refresh(FxRateTable? table)
     {
         if (table is not null && (_table is null || table.AsOf >= _table.AsOf))

@@ -6,6 +6,12 @@ namespace Orleans.Trade.Orders;
 public interface IFxRates
 {
     bool TryGetRate(string from, string to, out decimal rate, out DateTimeOffset asOf);
+
+    /// <summary>
+    /// The rates come from a loaded rate table (API or file), which goes stale when its feed stops; configured rates
+    /// (<c>Fx:UsdRates</c>, the built-in table) are fixed by the operator and do not age.
+    /// </summary>
+    bool FromRateTable => false;
 }
 
 /// <summary>Rates from configuration (<c>Fx:UsdRates</c>: units of each currency per US dollar), as of start-up.</summary>

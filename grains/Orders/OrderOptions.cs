@@ -6,6 +6,13 @@ public sealed class OrderOptions
     /// <summary>Unpaid orders are cancelled and their stock released after this (R-ORD-1).</summary>
     public TimeSpan PaymentWindow { get; set; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>
+    /// R-PAY-2: a checkout converted into the buyer's currency at a loaded rate older than this is refused (422) until the
+    /// rate table is updated, rather than priced from a feed that stopped. Null or zero: no limit. Configured fixed rates
+    /// (<c>Fx:UsdRates</c>, the built-in table) are not aged, and orders in the seller's own currency need no current rate.
+    /// </summary>
+    public TimeSpan? FxRateMaxAge { get; set; } = TimeSpan.FromDays(2);
+
     /// <summary>A seller's handling time when the SKU does not set one.</summary>
     public int DefaultHandlingDays { get; set; } = 5;
 

@@ -48,6 +48,12 @@ public static class OrderPlacing
         {
             return $"No exchange rate from {sellerCurrency} to {placement.BuyerCurrency}.";
         }
+        if (sellerCurrency != placement.BuyerCurrency && fxRates.FromRateTable && options.FxRateMaxAge is { } maxAge && maxAge > TimeSpan.Zero
+            && s.CreatedAt - rateAt > maxAge)
+        {
+            return $"The exchange rate from {sellerCurrency} to {placement.BuyerCurrency} is as of {rateAt:u}, older than the " +
+                $"{maxAge.TotalHours:0.#} hours a price may be quoted from; pay in {sellerCurrency} or retry once the rate table is updated.";
+        }
         // R-SET-2: EU consignments up to EUR 150 pay destination VAT at checkout (IOSS); others pay at import. Without a euro rate
         // the threshold cannot be checked: refused, not let through untaxed.
         var vatRates = options.VatRatesInForce();

@@ -48,6 +48,42 @@ public sealed class FxRatesApiTests
         Assert.Equal(HttpStatusCode.Forbidden, (await buyer.PutJsonAsync("/api/v1/fx-rates", new { unitsPerUsd = Rates(("EUR", 0.9m)) })).Status);
     }
 
+    [Fact]
+    public async Task A_checkout_into_another_currency_at_a_rate_older_than_the_limit_is_refused_until_the_table_is_updated()
+    {
+        var connectionString = await PostgresServer.CreateDatabaseAsync("fxage");
+        await using var silo = await SiloProcess.StartAsync(SiloStorage.Postgres(connectionString), "fxage-" + Guid.NewGuid().ToString("N")[..8],
+            new Dictionary<string, string> { ["Fx__RefreshSeconds"] = "0.5", ["Orders__FxRateMaxAge"] = "01:00:00" });
+        var shop = new OrderTestShop(silo);
+        await shop.WarehousesAsync();
+        var sku = await shop.SkuAsync(OrderTestShop.NewId("s"), priceMinor: 1000, currency: "USD", stock: [("wh-us", 10)]);
+        var buyer = await shop.KeyAsync("buyer", "fxage-buyer");
+        var usAddress = OrderTestShop.Address("US", "10001");
+
+        // Until a table is loaded the configured rates apply, and they do not age.
+        var (fixedRate, _) = await OrderTestShop.CheckoutAsync(buyer, "fxage-buyer", OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }], "EUR", usAddress);
+        Assert.Equal(HttpStatusCode.Created, fixedRate);
+
+        // The feed stopped two hours ago: the last table it loaded is past the one-hour limit.
+        Assert.Equal(HttpStatusCode.OK, (await shop.Admin.PutJsonAsync("/api/v1/fx-rates",
+            new { unitsPerUsd = Rates(("EUR", 0.8m)), asOf = DateTimeOffset.UtcNow.AddHours(-2) })).Status);
+        await Task.Delay(1_500); // a few refresh periods: the silo's cache has the table
+        var (refused, problem) = await OrderTestShop.CheckoutAsync(buyer, "fxage-buyer", OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }], "EUR", usAddress);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, refused);
+        Assert.Contains("older than the 1 hours", problem!["detail"]!.GetValue<string>());
+        Assert.Equal(9, (await shop.StockAsync(sku))["totalAvailable"]!.GetValue<long>()); // the refused checkout kept no unit
+        // Paying in the seller's currency needs no rate.
+        var (sameCurrency, _) = await OrderTestShop.CheckoutAsync(buyer, "fxage-buyer", OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }], "USD", usAddress);
+        Assert.Equal(HttpStatusCode.Created, sameCurrency);
+
+        // A current table: priced again, at its rate.
+        Assert.Equal(HttpStatusCode.OK, (await shop.Admin.PutJsonAsync("/api/v1/fx-rates", new { unitsPerUsd = Rates(("EUR", 0.9m)) })).Status);
+        await Task.Delay(1_500);
+        var (priced, order) = await OrderTestShop.CheckoutAsync(buyer, "fxage-buyer", OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }], "EUR", usAddress);
+        Assert.Equal(HttpStatusCode.Created, priced);
+        Assert.Equal(0.9m, order!["orders"]![0]!["totals"]!["fxRate"]!.GetValue<decimal>());
+    }
+
     /// <summary>Currency codes are dictionary keys: they travel as written, not camel-cased.</summary>
     private static Dictionary<string, decimal> Rates(params (string Currency, decimal UnitsPerUsd)[] rates) =>
         rates.ToDictionary(r => r.Currency, r => r.UnitsPerUsd);
