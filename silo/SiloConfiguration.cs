@@ -194,7 +194,16 @@ public static class SiloConfiguration
         {
             rates[rate.Key] = decimal.Parse(rate.Value!, System.Globalization.CultureInfo.InvariantCulture);
         }
-        services.AddSingleton(sp => new CachedFxRates(new ConfiguredFxRates(rates, sp.GetRequiredService<TradeClock>().GetUtcNow())));
+        services.AddSingleton(sp =>
+        {
+            var clock = sp.GetRequiredService<TradeClock>();
+            var cached = new CachedFxRates(new ConfiguredFxRates(rates, clock.GetUtcNow()));
+            // What an operator alerts on before Orders:FxRateMaxAge starts refusing checkouts: no series until a table is loaded.
+            StorageInstruments.Meter.CreateObservableGauge("trade.fx.rate_table_age",
+                () => cached.Table is { } table ? [new System.Diagnostics.Metrics.Measurement<double>((clock.GetUtcNow() - table.AsOf).TotalSeconds)] : Array.Empty<System.Diagnostics.Metrics.Measurement<double>>(),
+                "s", "How old this silo's loaded exchange-rate table is (its asOf to now).");
+            return cached;
+        });
         services.AddSingleton<IFxRates>(sp => sp.GetRequiredService<CachedFxRates>());
         services.AddHostedService<FxRatesRefresher>();
         services.AddHttpClient(nameof(NotificationDispatcher), c => c.Timeout = NotificationOptions.SendTimeout);

@@ -72,6 +72,8 @@ public sealed class FxRatesApiTests
         Assert.Equal(HttpStatusCode.UnprocessableEntity, refused);
         Assert.Contains("older than the 1 hours", problem!["detail"]!.GetValue<string>());
         Assert.Equal(9, (await shop.StockAsync(sku))["totalAvailable"]!.GetValue<long>()); // the refused checkout kept no unit
+        // Operators see the table's age (what they alert on before checkouts are refused).
+        Assert.InRange(await SiloInspection.MetricAsync(shop.Admin, "trade_fx_rate_table_age_seconds"), 7_000, 8_000);
         // Paying in the seller's currency needs no rate.
         var (sameCurrency, _) = await OrderTestShop.CheckoutAsync(buyer, "fxage-buyer", OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }], "USD", usAddress);
         Assert.Equal(HttpStatusCode.Created, sameCurrency);
@@ -82,6 +84,7 @@ public sealed class FxRatesApiTests
         var (priced, order) = await OrderTestShop.CheckoutAsync(buyer, "fxage-buyer", OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }], "EUR", usAddress);
         Assert.Equal(HttpStatusCode.Created, priced);
         Assert.Equal(0.9m, order!["orders"]![0]!["totals"]!["fxRate"]!.GetValue<decimal>());
+        Assert.InRange(await SiloInspection.MetricAsync(shop.Admin, "trade_fx_rate_table_age_seconds"), 0, 600);
     }
 
     /// <summary>Currency codes are dictionary keys: they travel as written, not camel-cased.</summary>
