@@ -30,7 +30,7 @@ public sealed record OrderImportRequest(
     [Required] string? Platform,
     [Required] string? ExternalOrderId,
     [Description("Required unless the API key acts for a seller: then it is that seller.")] string? SellerId,
-    [Required] string? BuyerId,
+    [Required, Description("The buyer's id on that platform. The order is stored for buyer '{platform}:{buyerId}', which no buyer of this platform can be (their ids have no ':').")] string? BuyerId,
     [Required] string? Currency,
     [Required] ShippingAddressRequest? ShipTo,
     [Required] IReadOnlyList<CartLineRequest?>? Items,

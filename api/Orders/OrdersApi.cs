@@ -161,7 +161,10 @@ public static class OrdersApi
         }
         var external = new ExternalOrderRef(request.Platform!, request.ExternalOrderId!, request.Paid ?? true);
         var command = new OrderImportCommand(sellerId!, request.BuyerId!, request.Currency!, shipTo!, items!, external, "", $"{caller.Role}:{caller.Subject ?? caller.KeyId}");
-        command = command with { RequestHash = Hash(command with { Actor = "" }) };
+        // The buyer is the other platform's: stored under '{platform}:{buyerId}', so an ERP cannot put an order in the list (and
+        // the hands) of a buyer of this platform who has the same id. The hash is of the request as sent, as before, so an import
+        // stored before the buyer was namespaced is still answered to its retries.
+        command = command with { RequestHash = Hash(command with { Actor = "" }), BuyerId = $"{external.Platform}:{request.BuyerId}" };
         // Keyed per seller; an import stored under the earlier seller-less key is still answered there, for its seller only.
         var legacy = grains.GetGrain<IOrderImportGrain>($"{external.Platform}/{external.ExternalOrderId}");
         var importer = await legacy.Holds(sellerId!, command.RequestHash)

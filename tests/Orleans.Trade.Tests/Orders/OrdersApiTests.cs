@@ -567,6 +567,15 @@ public sealed class OrdersApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
         Assert.Equal("awaitingShipment", order["status"]!.GetValue<string>());
         Assert.Equal("amazon", order["external"]!["platform"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.UnprocessableEntity, conflicting.Status);
+        // The buyer is Amazon's, not this platform's buyer of the same id: the order is not in that buyer's list or hands.
+        Assert.Equal("amazon:amz-buyer-1", order["buyerId"]!.GetValue<string>());
+        var namesake = await Shop.KeyAsync("buyer", "amz-buyer-1");
+        var orderPath = $"/api/v1/orders/{order["orderId"]!.GetValue<string>()}";
+        Assert.Equal(HttpStatusCode.NotFound, (await namesake.GetJsonAsync(orderPath)).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await namesake.PostJsonAsync($"{orderPath}/cancel", new { reason = "mine?" })).Status);
+        var (listed, list) = await namesake.GetJsonAsync("/api/v1/buyers/amz-buyer-1/orders");
+        Assert.Equal(HttpStatusCode.OK, listed);
+        Assert.DoesNotContain(list!["items"]!.AsArray(), o => o!["orderId"]!.GetValue<string>() == order["orderId"]!.GetValue<string>());
         Assert.Equal(2, await Shop.ReservedAsync(sku));
         var otherErp = await Shop.KeyAsync("erp", OrderTestShop.NewId("s"));
         Assert.Equal(HttpStatusCode.UnprocessableEntity, (await otherErp.PostJsonAsync("/api/v1/orders/import", new
