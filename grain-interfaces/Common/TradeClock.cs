@@ -22,6 +22,12 @@ public sealed class TradeClock(TimeProvider inner) : TimeProvider
 
     public override DateTimeOffset GetUtcNow() => inner.GetUtcNow() + Offset;
 
+    /// <summary>
+    /// The time without the business-time offset: for what another system checks against its own clock (a webhook
+    /// signature's timestamp), which must not move when a test or an operator moves business time on.
+    /// </summary>
+    public DateTimeOffset WallNow => inner.GetUtcNow();
+
     public override long GetTimestamp() => inner.GetTimestamp();
 
     public override long TimestampFrequency => inner.TimestampFrequency;

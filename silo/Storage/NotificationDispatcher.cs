@@ -8,6 +8,14 @@ public sealed class NotificationOptions
 {
     /// <summary>Where order notifications are POSTed (JSON); unset means they are recorded as skipped.</summary>
     public Uri? WebhookUrl { get; set; }
+
+    /// <summary>
+    /// The secret each POST is signed with (header <see cref="SignatureHeader"/>, see <see cref="WebhookSignature"/>), so the
+    /// receiver can tell our notifications from forged ones; at least 16 characters. Unset: sent unsigned (a warning at start).
+    /// </summary>
+    public string? SigningSecret { get; set; }
+
+    public const string SignatureHeader = "Trade-Signature";
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
     public int BatchSize { get; set; } = 100;
     public int MaxAttempts { get; set; } = 20;
@@ -50,6 +58,10 @@ public sealed class NotificationDispatcher(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
+        if (settings.WebhookUrl is not null && string.IsNullOrEmpty(settings.SigningSecret))
+        {
+            logger.LogWarning("Order notifications go to {WebhookUrl} unsigned: set Notifications:SigningSecret so the receiver can verify them", settings.WebhookUrl);
+        }
         while (!stoppingToken.IsCancellationRequested)
         {
             var sent = 0;
@@ -104,16 +116,21 @@ public sealed class NotificationDispatcher(
             string? error;
             try
             {
-                using var request = new HttpRequestMessage(HttpMethod.Post, settings.WebhookUrl)
+                // Serialized once, so the signature is over exactly the bytes sent.
+                var body = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new
                 {
-                    Content = JsonContent.Create(new
-                    {
-                        notificationId = n.Id, orderId = n.OrderId, recipient = n.Recipient,
-                        channels = n.Channels.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-                        @event = n.Event, status = n.Status, at = n.CreatedAt,
-                    }),
-                };
+                    notificationId = n.Id, orderId = n.OrderId, recipient = n.Recipient,
+                    channels = n.Channels.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                    @event = n.Event, status = n.Status, at = n.CreatedAt,
+                }, System.Text.Json.JsonSerializerOptions.Web);
+                using var request = new HttpRequestMessage(HttpMethod.Post, settings.WebhookUrl) { Content = new ByteArrayContent(body) };
+                request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
                 request.Headers.Add("Idempotency-Key", n.Id);
+                if (!string.IsNullOrEmpty(settings.SigningSecret))
+                {
+                    request.Headers.TryAddWithoutValidation(NotificationOptions.SignatureHeader,
+                        WebhookSignature.Sign(settings.SigningSecret, clock.WallNow.ToUnixTimeSeconds(), body));
+                }
                 using var response = await client.SendAsync(request, ct);
                 error = response.IsSuccessStatusCode ? null : $"HTTP {(int)response.StatusCode}";
             }

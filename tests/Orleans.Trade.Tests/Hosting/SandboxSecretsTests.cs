@@ -24,6 +24,20 @@ public sealed class SandboxSecretsTests
         Assert.Contains("Payments:Sandbox:ApiKey and :WebhookSecret must be at least 16 characters", failed.Message);
     }
 
+    [Theory]
+    [InlineData("notification-secret-change-me")]
+    [InlineData("too-short")]
+    public async Task A_silo_given_a_placeholder_or_short_notification_signing_secret_does_not_start(string value)
+    {
+        var storage = SiloStorage.Sqlite(Path.Combine(Path.GetTempPath(), "orleans-trade-tests", Guid.NewGuid().ToString("N"), "trade.db"));
+        var failed = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+        {
+            await using var silo = await SiloProcess.StartAsync(storage, "secrets-" + Guid.NewGuid().ToString("N")[..8],
+                new Dictionary<string, string> { ["Notifications__SigningSecret"] = value });
+        });
+        Assert.Contains("Notifications:SigningSecret must be at least 16 characters", failed.Message);
+    }
+
     [Fact]
     public async Task Without_configured_secrets_the_old_defaults_open_nothing()
     {

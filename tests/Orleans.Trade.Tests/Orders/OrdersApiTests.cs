@@ -9,6 +9,8 @@ namespace Orleans.Trade.Tests.Orders;
 /// <summary>A silo on PostgreSQL whose notifications go to a real webhook that fails each first attempt.</summary>
 public sealed class OrdersSiloFixture : IAsyncLifetime
 {
+    public const string SigningSecret = "orders-test-notification-secret";
+
     public WebhookReceiver Webhook { get; } = new();
     public SiloProcess Silo { get; private set; } = null!;
     public OrderTestShop Shop { get; private set; } = null!;
@@ -20,6 +22,7 @@ public sealed class OrdersSiloFixture : IAsyncLifetime
             new Dictionary<string, string>
             {
                 ["Notifications__WebhookUrl"] = Webhook.Url.ToString(),
+                ["Notifications__SigningSecret"] = SigningSecret,
                 ["Notifications__PollInterval"] = "00:00:00.200",
                 ["Orders__RiskReviewAboveUsdMinor"] = "100000",
             });
@@ -770,5 +773,18 @@ public sealed class OrdersApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
         Assert.All(delivered, n => Assert.Equal(buyerId, n["recipient"]!.GetValue<string>()));
         var ids = delivered.Select(n => n["notificationId"]!.GetValue<string>()).ToHashSet();
         Assert.All(ids, id => Assert.Contains(fixture.Webhook.Attempts, a => a.Id == id && a.Status == 500));
+
+        // Every attempt is signed over the bytes sent, with a current timestamp: the receiver verifies it with the shared secret,
+        // and the same bytes under another secret, or changed bytes, do not verify.
+        var attempts = fixture.Webhook.RawAttempts.Where(a => ids.Contains(a.Headers.GetValueOrDefault("Idempotency-Key") ?? "")).ToArray();
+        Assert.True(attempts.Length >= 4, $"{attempts.Length} attempts");
+        Assert.All(attempts, a =>
+        {
+            var signature = a.Headers.GetValueOrDefault(Orleans.Trade.Silo.Storage.NotificationOptions.SignatureHeader);
+            var now = DateTimeOffset.UtcNow;
+            Assert.Null(Orleans.Trade.Common.WebhookSignature.Verify("Trade-Signature", OrdersSiloFixture.SigningSecret, signature, a.RawBody, now));
+            Assert.NotNull(Orleans.Trade.Common.WebhookSignature.Verify("Trade-Signature", "another-secret-of-16-chars", signature, a.RawBody, now));
+            Assert.NotNull(Orleans.Trade.Common.WebhookSignature.Verify("Trade-Signature", OrdersSiloFixture.SigningSecret, signature, [.. a.RawBody, (byte)' '], now));
+        });
     }
 }
