@@ -6,9 +6,10 @@ namespace Orleans.Trade.Api.Risk;
 
 /// <summary>
 /// What a paying client reveals for risk scoring (R-PAY-5): the device fingerprint its app sends in <c>X-Device-Fingerprint</c>,
-/// and its IP address and country. Behind a trusted proxy (<c>Risk:TrustProxyHeaders</c>), the address is the first hop of
-/// <c>X-Forwarded-For</c> and the country the proxy's <c>X-Client-Country</c>; otherwise the connection's address and an
-/// unknown country ("ZZ").
+/// and its IP address and country. Behind trusted proxies (<c>Risk:TrustProxyHeaders</c>), the address is the one the outermost
+/// of them saw: counted from the right of <c>X-Forwarded-For</c>, <c>Risk:TrustedProxyHops</c> entries in (default 1: the
+/// entry the proxy in front of us appended), since a client can put anything it likes to the left; and the country is the
+/// proxy's <c>X-Client-Country</c>. Otherwise the connection's address and an unknown country ("ZZ").
 /// </summary>
 public static class ClientSignals
 {
@@ -24,7 +25,9 @@ public static class ClientSignals
         var country = "ZZ";
         if (configuration.GetValue("Risk:TrustProxyHeaders", false))
         {
-            var forwarded = headers["X-Forwarded-For"].ToString().Split(',')[0].Trim();
+            var hops = headers["X-Forwarded-For"].ToString().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            var trusted = Math.Max(1, configuration.GetValue("Risk:TrustedProxyHops", 1));
+            var forwarded = hops.Length == 0 ? "" : hops[Math.Max(0, hops.Length - trusted)];
             if (System.Net.IPAddress.TryParse(forwarded, out var address))
             {
                 ip = address.ToString();
