@@ -79,7 +79,9 @@ public sealed class ApiKeyAuthenticationHandler(
         var bootstrap = Options.BootstrapAdminKey;
         if (!string.IsNullOrEmpty(bootstrap) && ApiKeyFormat.HashMatches(bootstrap, hash))
         {
-            return cache.Put(hash, new Caller(BootstrapKeyId, Roles.Admin, null), now + Options.CacheDuration);
+            // Revoked through DELETE /api/v1/api-keys/bootstrap (a record of its own, since it has none otherwise).
+            var revocation = await store.FindAsync(ApiKeyFormat.BootstrapRevocationId(bootstrap), Context.RequestAborted);
+            return revocation?.RevokedAt is not null ? null : cache.Put(hash, new Caller(BootstrapKeyId, Roles.Admin, null), now + Options.CacheDuration);
         }
         if (!ApiKeyFormat.TryParseKeyId(key, out var keyId))
         {

@@ -39,6 +39,12 @@ public static class ApiKeyFormat
         return true;
     }
 
+    /// <summary>
+    /// The id of the stored record that revokes a bootstrap admin key: derived from that key, so revoking one leaves a later,
+    /// different bootstrap key (an operator's way back in) working, and the revoked one stays refused if configured again.
+    /// </summary>
+    public static string BootstrapRevocationId(string bootstrapKey) => "bootstrap-" + Hash("bootstrap-revocation|" + bootstrapKey)[..16];
+
     public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 
     public static bool HashMatches(string key, string storedHash) =>

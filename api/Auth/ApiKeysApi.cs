@@ -76,9 +76,42 @@ public static class ApiKeysApi
             records.Select(r => new ApiKeyResponse(r.KeyId, r.Role, r.Subject, r.Name, r.CreatedAt, r.RevokedAt)).ToArray());
     }
 
+    /// <summary>
+    /// Revokes a key; <c>bootstrap</c> revokes the configured bootstrap admin key (<c>Auth:BootstrapAdminKey</c>) on every silo
+    /// (within the key cache's 30 s), once real admin keys exist: it stays refused even if it is configured again.
+    /// </summary>
     public static async Task<Results<NoContent, ProblemHttpResult>> Revoke(
-        string keyId, IApiKeyStore store, ApiKeyCache cache, TimeProvider clock, CancellationToken cancellationToken)
+        string keyId, IApiKeyStore store, ApiKeyCache cache, TimeProvider clock,
+        Microsoft.Extensions.Options.IOptionsMonitor<ApiKeyAuthenticationOptions> authOptions, CancellationToken cancellationToken)
     {
+        if (keyId == ApiKeyAuthenticationHandler.BootstrapKeyId)
+        {
+            var bootstrap = authOptions.Get(ApiKeyAuthenticationHandler.SchemeName).BootstrapAdminKey;
+            if (string.IsNullOrEmpty(bootstrap))
+            {
+                return Problems.NotFound("No bootstrap admin key is configured on this silo.");
+            }
+            var now = clock.GetUtcNow();
+            var revocationId = ApiKeyFormat.BootstrapRevocationId(bootstrap);
+            if (await store.FindAsync(revocationId, cancellationToken) is null)
+            {
+                try
+                {
+                    await store.InsertAsync(new ApiKeyRecord(revocationId, ApiKeyFormat.Hash(bootstrap), Roles.Admin, null,
+                        "bootstrap admin key (Auth:BootstrapAdminKey)", now, now), cancellationToken);
+                }
+                catch (System.Data.Common.DbException)
+                {
+                    // Revoked by another request at the same moment, or a real storage fault (then it is not there: 503).
+                    if (await store.FindAsync(revocationId, cancellationToken) is null)
+                    {
+                        throw;
+                    }
+                }
+            }
+            cache.Evict(keyId);
+            return TypedResults.NoContent();
+        }
         if (!await store.RevokeAsync(keyId, clock.GetUtcNow(), cancellationToken))
         {
             return Problems.NotFound($"API key '{keyId}' does not exist.");
