@@ -1,0 +1,46 @@
+using System.Net;
+using Orleans.Trade.Tests.Infrastructure;
+
+namespace Orleans.Trade.Tests.Hosting;
+
+/// <summary>Per-key request limits at the HTTP edge: a buyer's key is held to its rate; staff keys are not by default.</summary>
+public sealed class RateLimitTests
+{
+    [Fact]
+    public async Task A_buyer_key_past_its_burst_gets_429_with_retry_after_and_is_served_again_once_the_bucket_refills()
+    {
+        var storage = SiloStorage.Sqlite(Path.Combine(Path.GetTempPath(), "orleans-trade-tests", Guid.NewGuid().ToString("N"), "trade.db"));
+        await using var silo = await SiloProcess.StartAsync(storage, "ratelimit-" + Guid.NewGuid().ToString("N")[..8],
+            new Dictionary<string, string> { ["RateLimits__BuyerPermitsPerSecond"] = "2", ["RateLimits__BuyerBurst"] = "3" });
+        using var admin = silo.CreateClient();
+        using var buyer = silo.CreateClient(await TradeHttp.IssueKeyAsync(admin, "buyer", "rl-buyer"));
+        using var otherBuyer = silo.CreateClient(await TradeHttp.IssueKeyAsync(admin, "buyer", "rl-other"));
+
+        var answers = new List<HttpResponseMessage>();
+        for (var i = 0; i < 8; i++)
+        {
+            answers.Add(await buyer.GetAsync("/api/v1/buyers/rl-buyer/orders"));
+        }
+        // The burst is served (a refill may add one if the loop straddled a second), the rest refused without work.
+        var served = answers.Count(a => a.StatusCode == HttpStatusCode.OK);
+        Assert.InRange(served, 3, 5);
+        var refused = answers.Where(a => a.StatusCode != HttpStatusCode.OK).ToArray();
+        Assert.All(refused, a =>
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, a.StatusCode);
+            Assert.Equal("application/problem+json", a.Content.Headers.ContentType?.MediaType);
+            Assert.True(a.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1), $"Retry-After: {a.Headers.RetryAfter}");
+        });
+        Assert.Contains("Retry after", await refused[0].Content.ReadAsStringAsync());
+
+        // Another buyer's key and the admin's are not held back by that buyer.
+        Assert.Equal(HttpStatusCode.OK, (await otherBuyer.GetAsync("/api/v1/buyers/rl-other/orders")).StatusCode);
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/api/v1/buyers/rl-buyer/orders")).StatusCode);
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        Assert.Equal(HttpStatusCode.OK, (await buyer.GetAsync("/api/v1/buyers/rl-buyer/orders")).StatusCode);
+    }
+}
