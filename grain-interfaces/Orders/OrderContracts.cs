@@ -24,7 +24,17 @@ public sealed record OrderPlacement(
     [property: Id(7)] OrderSource Source,
     [property: Id(8)] ExternalOrderRef? External,
     [property: Id(9)] string Actor,
-    [property: Id(10)] string? CouponCode);
+    [property: Id(10)] string? CouponCode)
+{
+    /// <summary>
+    /// The buyer the order belongs to (who may read, pay and cancel it, and whose list it is in). An imported order's buyer is
+    /// the other platform's, '{platform}:{buyerId}', which no buyer of this platform can be: imports stored before the import API
+    /// qualified the id are qualified here, so a buyer here with the same bare id has no hold on them.
+    /// </summary>
+    public string Owner => Source == OrderSource.Import && External is { } external && !BuyerId.Contains(':')
+        ? $"{external.Platform}:{BuyerId}"
+        : BuyerId;
+}
 
 /// <summary>An order that came from another marketplace through an ERP (R-ORD-4).</summary>
 [GenerateSerializer, Immutable]

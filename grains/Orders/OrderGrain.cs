@@ -266,7 +266,7 @@ public sealed class OrderGrain(
         {
             return new TransitionResult(TransitionStatus.NotFound, null, $"Order {OrderId} does not exist.");
         }
-        if (!OrderPermissions.MayApply(command.Actor, command.Action, S.Placement!.BuyerId, S.Placement.SellerId, S.Status))
+        if (!OrderPermissions.MayApply(command.Actor, command.Action, S.Placement!.Owner, S.Placement.SellerId, S.Status))
         {
             return new TransitionResult(TransitionStatus.Forbidden, null, $"{command.Actor.Role} may not {command.Action} order {OrderId}.");
         }

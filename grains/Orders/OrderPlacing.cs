@@ -112,7 +112,7 @@ public static class OrderPlacing
         }
         if (options.NotificationChannels.Length > 0)
         {
-            s.PendingNotifications.Add(new OrderNotification(Ulid.NewUlid(now).ToString(), orderId, s.Placement!.BuyerId,
+            s.PendingNotifications.Add(new OrderNotification(Ulid.NewUlid(now).ToString(), orderId, s.Placement!.Owner,
                 string.Join(',', options.NotificationChannels), @event, s.Status, now));
         }
         s.UpdatedAt = now;
@@ -130,7 +130,7 @@ public static class OrderPlacing
         {
             return new PaymentRegistration(PaymentRegistrationStatus.NotFound, null, $"Order {orderId} does not exist.");
         }
-        if (!OrderPermissions.MayPay(request.Actor, s.Placement!.BuyerId))
+        if (!OrderPermissions.MayPay(request.Actor, s.Placement!.Owner))
         {
             return new PaymentRegistration(PaymentRegistrationStatus.Forbidden, null, $"{request.Actor} may not pay order {orderId}.");
         }
@@ -182,7 +182,7 @@ public static class OrderPlacing
             }
         }
         var paymentId = Ulid.NewUlid(now).ToString();
-        var start = new Payments.PaymentStart(paymentId, orderId, s.Placement.BuyerId, s.Placement.SellerId, amount,
+        var start = new Payments.PaymentStart(paymentId, orderId, s.Placement.Owner, s.Placement.SellerId, amount,
             request.Instrument, payBy, schedule, request.Signals is { } signals ? RiskEventOf(s, paymentId, request.Instrument, signals, now, fxRates) : null);
         s.Payments.Add(new OrderPaymentRecord { Key = request.Key, RequestHash = request.RequestHash, Start = start, CreatedAt = now });
         Record(s, orderId, orderOptions, now, "PaymentStarted", request.Actor, $"{request.Instrument.Type} payment {start.PaymentId}", notify: false);
@@ -200,7 +200,7 @@ public static class OrderPlacing
             .Select(part => new string(part.Where(char.IsLetterOrDigit).ToArray()).ToUpperInvariant()));
         var addressKey = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(address)))[..32];
         var instrumentKey = instrument.CardFingerprint ?? (instrument.WalletAccount is { } wallet ? "wallet:" + wallet : instrument.Type.ToString().ToLowerInvariant());
-        return new Risk.RiskEvent(paymentId, now, s.Placement.BuyerId, now, instrumentKey, instrument.CardBinCountry ?? "", signals.DeviceFingerprint,
+        return new Risk.RiskEvent(paymentId, now, s.Placement.Owner, now, instrumentKey, instrument.CardBinCountry ?? "", signals.DeviceFingerprint,
             signals.IpAddress, signals.IpCountry, addressKey, to.Country, usd, s.Lines.Select(l => l.Category).FirstOrDefault(c => c is not null) ?? "unknown",
             Risk.RiskOutcome.Approved);
     }
@@ -269,10 +269,10 @@ public static class OrderPlacing
 
     private static bool Counts(OrderRefundRecord refund) => refund.View.Status != Payments.RefundStatus.Failed || refund.Booked;
 
-    public static OrderSummary Summary(OrderState s, string orderId) => new(orderId, s.Placement!.BuyerId, s.Placement.SellerId, s.Status,
+    public static OrderSummary Summary(OrderState s, string orderId) => new(orderId, s.Placement!.Owner, s.Placement.SellerId, s.Status,
         s.Totals!.Seller, s.Totals.Buyer, s.Lines.Count, s.Placement.Source, s.Late, s.CreatedAt, s.UpdatedAt, s.Version);
 
-    public static OrderView View(OrderState s, string orderId) => new(orderId, s.Placement!.BuyerId, s.Placement.SellerId, s.Status,
+    public static OrderView View(OrderState s, string orderId) => new(orderId, s.Placement!.Owner, s.Placement.SellerId, s.Status,
         s.Lines.ToArray(), s.Totals!, s.Placement.ShipTo, s.Shipment, s.Deadlines, s.Accepted, s.Late, s.ReviewReason, s.Placement.Source,
         s.Placement.External, s.Placement.CheckoutId, s.CreatedAt, s.UpdatedAt, s.Version, s.PaidBy,
         s.Refunds.Count == 0 ? null : new Money(RefundedSoFar(s).Seller, s.Totals!.Charged.Currency));

@@ -124,4 +124,25 @@ public sealed class OrderTransitionsTests
         Assert.False(OrderPermissions.MayApply(new OrderActor("buyer", "b1"), OrderAction.RecordDelivery, "b1", "s1", Shipped));
         Assert.Equal(same, OrderPermissions.SameCarrier(subject, shippedWith));
     }
+
+    [Fact]
+    public void An_imported_order_belongs_to_the_other_platforms_buyer_also_when_stored_with_a_bare_id_before_ids_were_qualified()
+    {
+        var address = new ShippingAddress("J", "1 Main St", null, "Springfield", null, "62701", "US", "+1 217 555 0100");
+        OrderPlacement Placement(OrderSource source, string buyerId) => new("o1", "o1", buyerId, "s1", "USD", address, [new CartLine("sku", 1)],
+            source, source == OrderSource.Import ? new ExternalOrderRef("amazon", "A-1", true) : null, "erp:s1", null);
+        var legacy = Placement(OrderSource.Import, "amz-buyer-1");   // stored before the import API qualified buyer ids
+        var current = Placement(OrderSource.Import, "amazon:amz-buyer-1");
+        var checkout = Placement(OrderSource.Checkout, "amz-buyer-1");
+
+        Assert.Equal("amazon:amz-buyer-1", legacy.Owner);
+        Assert.Equal("amazon:amz-buyer-1", current.Owner);
+        Assert.Equal("amz-buyer-1", checkout.Owner);
+        // This platform's buyer with the bare id can neither cancel, pay nor read the imported order; the checkout one is theirs.
+        var namesake = new OrderActor("buyer", "amz-buyer-1");
+        Assert.False(OrderPermissions.MayApply(namesake, OrderAction.Cancel, legacy.Owner, "s1", OrderStatus.AwaitingShipment));
+        Assert.False(OrderPermissions.MayPay(namesake, legacy.Owner));
+        Assert.False(OrderPermissions.MayRead(namesake, legacy.Owner, "s1"));
+        Assert.True(OrderPermissions.MayApply(namesake, OrderAction.Cancel, checkout.Owner, "s1", OrderStatus.AwaitingShipment));
+    }
 }
