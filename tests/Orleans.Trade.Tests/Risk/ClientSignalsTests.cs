@@ -37,8 +37,17 @@ public sealed class ClientSignalsTests
     {
         // Client-written entry, the client as the CDN saw it, the CDN as our ingress saw it.
         Assert.Equal("203.0.113.7", Address("198.51.100.1, 203.0.113.7, 192.0.2.50", hops: 2));
-        // Fewer entries than proxies: the leftmost there is.
+        // Fewer entries than proxies (a request that went round the CDN): only the rightmost entry is one of ours, the rest the client's.
+        Assert.Equal("192.0.2.60", Address("198.51.100.1, 192.0.2.60", hops: 3));
         Assert.Equal("203.0.113.7", Address("203.0.113.7", hops: 3));
+    }
+
+    [Fact]
+    public void An_entry_with_the_clients_port_is_read_as_its_address()
+    {
+        Assert.Equal("203.0.113.7", Address("198.51.100.1, 203.0.113.7:5123"));
+        Assert.Equal("2001:db8::1", Address("[2001:db8::1]:443"));
+        Assert.Equal("2001:db8::1", Address("2001:db8::1"));
     }
 
     [Fact]
