@@ -95,9 +95,16 @@ public static class ApiKeysApi
             var revocationId = ApiKeyFormat.BootstrapRevocationId(bootstrap);
             if (await store.FindAsync(revocationId, cancellationToken) is null)
             {
+                if (!await store.AnyActiveAdminAsync(cancellationToken))
+                {
+                    return Problems.Conflict("No stored admin key exists: revoking the bootstrap key now would leave nobody able to administer " +
+                        "the platform. Issue an admin key (POST /api/v1/api-keys) first.");
+                }
                 try
                 {
-                    await store.InsertAsync(new ApiKeyRecord(revocationId, ApiKeyFormat.Hash(bootstrap), Roles.Admin, null,
+                    // The record matches no key (a random hash): the bootstrap key, often chosen by hand, is never stored.
+                    var placeholder = ApiKeyFormat.Hash(Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+                    await store.InsertAsync(new ApiKeyRecord(revocationId, placeholder, Roles.Admin, null,
                         "bootstrap admin key (Auth:BootstrapAdminKey)", now, now), cancellationToken);
                 }
                 catch (System.Data.Common.DbException)

@@ -17,6 +17,8 @@ public interface IApiKeyStore
     Task InsertAsync(ApiKeyRecord record, CancellationToken cancellationToken);
     /// <summary>Keys in id order (oldest first: ids are ULIDs) after <paramref name="afterKeyId"/>, of one subject if given.</summary>
     Task<IReadOnlyList<ApiKeyRecord>> ListAsync(int limit, string? afterKeyId, string? subject, CancellationToken cancellationToken);
+    /// <summary>True when at least one unrevoked admin key is stored.</summary>
+    Task<bool> AnyActiveAdminAsync(CancellationToken cancellationToken);
     /// <summary>Returns false when no such key exists.</summary>
     Task<bool> RevokeAsync(string keyId, DateTimeOffset revokedAt, CancellationToken cancellationToken);
 }

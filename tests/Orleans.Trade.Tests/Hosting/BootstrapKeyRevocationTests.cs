@@ -12,6 +12,10 @@ public sealed class BootstrapKeyRevocationTests
         var connectionString = await PostgresServer.CreateDatabaseAsync("bootstrap");
         await using var silo = await SiloProcess.StartAsync(SiloStorage.Postgres(connectionString), "bootstrap-" + Guid.NewGuid().ToString("N")[..8]);
         using var bootstrap = silo.CreateClient();
+        // Not while it is the only admin key: nobody could administer the platform after.
+        var (lockout, problem) = await bootstrap.SendAsync(HttpMethod.Delete, "/api/v1/api-keys/bootstrap");
+        Assert.Equal(HttpStatusCode.Conflict, lockout);
+        Assert.Contains("Issue an admin key", problem!["detail"]!.GetValue<string>());
         using var admin = silo.CreateClient(await TradeHttp.IssueKeyAsync(bootstrap, "admin", null));
         Assert.Equal(HttpStatusCode.OK, (await bootstrap.GetJsonAsync("/api/v1/api-keys")).Status);
 
