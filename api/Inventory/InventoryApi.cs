@@ -319,16 +319,11 @@ public static class InventoryApi
         {
             return v.Problem();
         }
-        try
-        {
-            var registry = grains.GetGrain<IWarehouseRegistryGrain>(WarehouseRegistry.Key);
-            return TypedResults.Ok(WarehouseResponse.From(await registry.Register(warehouseId, name!, request.Country!)));
-        }
-        catch (InvalidOperationException ex)
-        {
-            // The registry is full (checked inside its turn, so two admins taking the last free place cannot both have it).
-            return Problems.Conflict(ex.Message);
-        }
+        // The registry checks its room inside its turn, so two admins taking the last free place cannot both have it.
+        var warehouse = await grains.GetGrain<IWarehouseRegistryGrain>(WarehouseRegistry.Key).RegisterIfRoom(warehouseId, name!, request.Country!);
+        return warehouse is null
+            ? Problems.Conflict($"At most {WarehouseRegistry.MaxWarehouses} warehouses can be registered.")
+            : TypedResults.Ok(WarehouseResponse.From(warehouse));
     }
 
     public static async Task<Ok<IReadOnlyList<WarehouseResponse>>> ListWarehouses(IGrainFactory grains) =>

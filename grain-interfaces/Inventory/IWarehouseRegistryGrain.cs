@@ -10,7 +10,11 @@ public sealed record Warehouse(
 /// <summary>The registry of warehouses (a few thousand at most). Key: <see cref="WarehouseRegistry.Key"/>.</summary>
 public interface IWarehouseRegistryGrain : IGrainWithStringKey
 {
+    /// <summary>Registers or renames a warehouse; throws <see cref="InvalidOperationException"/> when the registry is full.</summary>
     Task<Warehouse> Register(string warehouseId, string name, string country);
+
+    /// <summary>Registers or renames a warehouse; null when it is new and the registry is full (<see cref="WarehouseRegistry.MaxWarehouses"/>).</summary>
+    Task<Warehouse?> RegisterIfRoom(string warehouseId, string name, string country);
 
     [ReadOnly, AlwaysInterleave]
     Task<Warehouse?> Find(string warehouseId);

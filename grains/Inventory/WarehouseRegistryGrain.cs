@@ -13,12 +13,16 @@ public sealed class WarehouseRegistryGrain(
     TradeClock clock,
     CachedWarehouses cache) : Grain, IWarehouseRegistryGrain
 {
-    public async Task<Warehouse> Register(string warehouseId, string name, string country)
+    public async Task<Warehouse> Register(string warehouseId, string name, string country) =>
+        await RegisterIfRoom(warehouseId, name, country)
+        ?? throw new InvalidOperationException($"At most {WarehouseRegistry.MaxWarehouses} warehouses can be registered.");
+
+    public async Task<Warehouse?> RegisterIfRoom(string warehouseId, string name, string country)
     {
         var warehouses = state.State.Warehouses;
         if (!warehouses.TryGetValue(warehouseId, out var existing) && warehouses.Count >= WarehouseRegistry.MaxWarehouses)
         {
-            throw new InvalidOperationException($"At most {WarehouseRegistry.MaxWarehouses} warehouses can be registered.");
+            return null;
         }
         var warehouse = new Warehouse(warehouseId, name, country, existing?.RegisteredAt ?? clock.GetUtcNow());
         if (warehouse == existing)
