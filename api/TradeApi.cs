@@ -40,7 +40,7 @@ public static class TradeApi
             .AddScheme<ApiKeyAuthenticationOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName,
                 o => o.BootstrapAdminKey = configuration["Auth:BootstrapAdminKey"]);
         services.AddAuthorization(Policies.Add);
-        services.AddTradeRateLimits(configuration);
+        RateLimits.Add(services, configuration);
 
         services.AddOpenApi("v1", o =>
         {
@@ -79,7 +79,7 @@ public static class TradeApi
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
-        app.UseRateLimiter(); // after authentication: limits are per API key
+        app.Use(RateLimits.Enforce); // after authentication: limits are per API key
         app.UseAuthorization();
         return app;
     }

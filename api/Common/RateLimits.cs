@@ -1,9 +1,8 @@
+using System.Collections.Concurrent;
 using System.Globalization;
-using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Trade.Api.Auth;
@@ -12,13 +11,14 @@ namespace Orleans.Trade.Api.Common;
 
 /// <summary>
 /// Per-key request limits: a token bucket per buyer API key (<c>RateLimits:BuyerPermitsPerSecond</c>, default 20, refilled
-/// every second, holding up to <c>RateLimits:BuyerBurst</c>, default 40), so one buyer's script cannot take a flash sale's
+/// continuously, holding up to <c>RateLimits:BuyerBurst</c>, default 40), so one buyer's script cannot take a flash sale's
 /// capacity from the others; other roles (platform staff, sellers' ERPs with their bulk API, carriers) are not limited unless
 /// <c>RateLimits:OtherPermitsPerSecond</c> is set (burst <c>RateLimits:OtherBurst</c>, default twice that). 0 turns a limit off.
 /// Counted on each silo, so a cluster of N silos lets a key through at up to N times the rate. A refused request is a 429
-/// ProblemDetails with <c>Retry-After</c>, and does no work.
+/// ProblemDetails with <c>Retry-After</c>, and does no work. A request of an unlimited key costs a role check: no lock, no
+/// shared state (the framework's partitioned limiter takes one lock for every request, even for keys it does not limit).
 /// </summary>
-public static class RateLimits
+public sealed class RateLimits(RateLimits.Settings settings, TimeProvider time)
 {
     public sealed record Settings(int BuyerPerSecond, int BuyerBurst, int OtherPerSecond, int OtherBurst)
     {
@@ -31,52 +31,98 @@ public static class RateLimits
         }
     }
 
-    public static IServiceCollection AddTradeRateLimits(this IServiceCollection services, IConfiguration configuration)
+    private sealed class Bucket(double tokens, long at)
     {
-        var settings = Settings.From(configuration);
-        services.AddRateLimiter(o =>
-        {
-            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context => Partition(context, settings));
-            o.OnRejected = async (rejected, cancellationToken) =>
-            {
-                var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 1;
-                var response = rejected.HttpContext.Response;
-                response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
-                var problems = rejected.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>();
-                await problems.WriteAsync(new ProblemDetailsContext
-                {
-                    HttpContext = rejected.HttpContext,
-                    ProblemDetails = new ProblemDetails
-                    {
-                        Status = StatusCodes.Status429TooManyRequests,
-                        Title = "Too many requests",
-                        Detail = $"This API key sent more than its limit of requests; nothing was done. Retry after {retryAfter} s.",
-                    },
-                });
-            };
-        });
-        return services;
+        public double Tokens = tokens;
+        public long At = at;
     }
 
-    private static RateLimitPartition<string> Partition(HttpContext context, Settings settings)
+    private static readonly TimeSpan SweepEvery = TimeSpan.FromMinutes(1);
+    private readonly ConcurrentDictionary<string, Bucket> _buckets = new(StringComparer.Ordinal);
+
+    public Settings Limits { get; } = settings;
+    private long _nextSweep;
+
+    public static void Add(IServiceCollection services, IConfiguration configuration) =>
+        services.AddSingleton(sp => new RateLimits(Settings.From(configuration), sp.GetRequiredService<TimeProvider>()));
+
+    /// <summary>The middleware; after authentication, since limits are per API key.</summary>
+    public static Task Enforce(HttpContext context, RequestDelegate next)
     {
         if (context.User.Identity is not { IsAuthenticated: true })
         {
-            // Refused by authentication or open endpoints (health, webhooks signed by the provider): not limited here.
-            return RateLimitPartition.GetNoLimiter("");
+            // Refused by authentication, or open endpoints (health, webhooks signed by the provider): not limited here.
+            return next(context);
         }
+        var limits = context.RequestServices.GetRequiredService<RateLimits>();
         var caller = Caller.From(context.User);
-        var (perSecond, burst) = caller.Role == Roles.Buyer ? (settings.BuyerPerSecond, settings.BuyerBurst) : (settings.OtherPerSecond, settings.OtherBurst);
-        return perSecond == 0
-            ? RateLimitPartition.GetNoLimiter("")
-            : RateLimitPartition.GetTokenBucketLimiter(caller.KeyId, _ => new TokenBucketRateLimiterOptions
+        var (perSecond, burst) = caller.Role == Roles.Buyer
+            ? (limits.Limits.BuyerPerSecond, limits.Limits.BuyerBurst)
+            : (limits.Limits.OtherPerSecond, limits.Limits.OtherBurst);
+        if (perSecond == 0 || limits.TryTake(caller.KeyId, perSecond, burst, out var retryAfter))
+        {
+            return next(context);
+        }
+        return Refuse(context, retryAfter);
+    }
+
+    /// <summary>Takes one token from the key's bucket; when there is none, how long until there is.</summary>
+    public bool TryTake(string keyId, int perSecond, int burst, out TimeSpan retryAfter)
+    {
+        var now = time.GetTimestamp();
+        SweepIfDue(now);
+        var bucket = _buckets.GetOrAdd(keyId, static (_, start) => new Bucket(start.Burst, start.Now), (Burst: (double)burst, Now: now));
+        lock (bucket)
+        {
+            var refilled = time.GetElapsedTime(bucket.At, now).TotalSeconds * perSecond;
+            bucket.Tokens = Math.Min(burst, bucket.Tokens + Math.Max(0, refilled));
+            bucket.At = now;
+            if (bucket.Tokens >= 1)
             {
-                TokenLimit = burst,
-                TokensPerPeriod = perSecond,
-                ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-                QueueLimit = 0,
-                AutoReplenishment = true,
-            });
+                bucket.Tokens -= 1;
+                retryAfter = TimeSpan.Zero;
+                return true;
+            }
+            retryAfter = TimeSpan.FromSeconds((1 - bucket.Tokens) / perSecond);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Once a minute, drops the buckets untouched for a minute, so a flash sale's many buyer keys do not stay in memory. Such a
+    /// bucket has refilled by a minute's worth of tokens, its whole burst unless that is more than 60 times its rate: then a
+    /// key that paused for a minute starts over with a full burst, as a new key would.
+    /// </summary>
+    private void SweepIfDue(long now)
+    {
+        var due = Interlocked.Read(ref _nextSweep);
+        if (now < due || Interlocked.CompareExchange(ref _nextSweep, now + (long)(SweepEvery.TotalSeconds * time.TimestampFrequency), due) != due)
+        {
+            return;
+        }
+        foreach (var (keyId, bucket) in _buckets)
+        {
+            if (time.GetElapsedTime(Volatile.Read(ref bucket.At), now) > SweepEvery)
+            {
+                _buckets.TryRemove(keyId, out _);
+            }
+        }
+    }
+
+    private static async Task Refuse(HttpContext context, TimeSpan retryAfter)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+        context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = new ProblemDetails
+            {
+                Status = StatusCodes.Status429TooManyRequests,
+                Title = "Too many requests",
+                Detail = $"This API key sent more than its limit of requests; nothing was done. Retry after {seconds} s.",
+            },
+        });
     }
 }

@@ -44,3 +44,28 @@ public sealed class RateLimitTests
         Assert.Equal(HttpStatusCode.OK, (await buyer.GetAsync("/api/v1/buyers/rl-buyer/orders")).StatusCode);
     }
 }
+
+/// <summary>The token bucket's arithmetic, on a fake clock.</summary>
+public sealed class RateLimitBucketTests
+{
+    [Fact]
+    public void A_key_gets_its_burst_then_one_request_per_period_and_another_key_is_counted_apart()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var limits = new Orleans.Trade.Api.Common.RateLimits(new(2, 3, 0, 0), time);
+
+        Assert.All(Enumerable.Range(0, 3), i => Assert.True(limits.TryTake("k1", 2, 3, out _), $"request {i}"));
+        Assert.False(limits.TryTake("k1", 2, 3, out var wait));
+        Assert.Equal(TimeSpan.FromSeconds(0.5), wait);
+        Assert.True(limits.TryTake("k2", 2, 3, out _));
+
+        time.Advance(TimeSpan.FromMilliseconds(500));
+        Assert.True(limits.TryTake("k1", 2, 3, out _));
+        Assert.False(limits.TryTake("k1", 2, 3, out _));
+
+        // Idle for long, the bucket is full again but never holds more than the burst.
+        time.Advance(TimeSpan.FromHours(1));
+        Assert.All(Enumerable.Range(0, 3), i => Assert.True(limits.TryTake("k1", 2, 3, out _), $"request {i}"));
+        Assert.False(limits.TryTake("k1", 2, 3, out _));
+    }
+}
