@@ -55,6 +55,8 @@ builder.Services.AddSingleton<ISkuLedgerStore>(sp =>
     var store = sp.GetRequiredService<SqlSkuLedgerStore>();
     StorageInstruments.Meter.CreateObservableCounter("trade.storage.sku_writes_redone", () => store.RedoneWrites, "{round trip}",
         "SKU-ledger writes whose one-round-trip batch was refused (a key stored before, a lost version check) and done again the slower way.");
+    StorageInstruments.Meter.CreateObservableCounter("trade.storage.sku_writes_isolated", () => store.IsolatedWrites, "{round trip}",
+        "SKU-ledger writes failed as a whole by a statement the database refused, then written one SKU at a time so only the SKU at fault failed.");
     return store;
 });
 builder.Services.AddSingleton<ICardTokenStore>(sp => new CachedCardTokens(ActivatorUtilities.CreateInstance<SqlCardTokenStore>(sp)));

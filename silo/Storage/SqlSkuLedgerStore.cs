@@ -29,7 +29,8 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
     private long _redone;
 
     /// <summary>How one SKU's write of a batch ended: applied, lost its version check, or carried checkout keys stored before.</summary>
-    private readonly record struct WriteOutcome(bool Applied, IReadOnlyList<string>? TakenCheckouts = null);
+    /// <summary>One write's outcome; <paramref name="Error"/> when its own statements failed (its batchmates were written apart).</summary>
+    private readonly record struct WriteOutcome(bool Applied, IReadOnlyList<string>? TakenCheckouts = null, Exception? Error = null);
 
     public SqlSkuLedgerStore(TradeDatabase database, IConfiguration configuration, Serializer serializer, IOptions<ClusterOptions> cluster,
         IEnumerable<IStateOutboxWriter> outboxWriters)
@@ -94,6 +95,11 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
     public async Task<long> WriteAsync(SkuLedgerWrite write, CancellationToken cancellationToken)
     {
         var outcome = await _writes.EnqueueAsync(write);
+        if (outcome.Error is { } error)
+        {
+            throw new Orleans.Trade.Common.TransientStorageException(
+                $"The write of SKU '{write.SkuId}' was refused by the database ({(error as PostgresException)?.SqlState ?? error.GetType().Name}); nothing of it was stored.");
+        }
         if (outcome.TakenCheckouts is { Count: > 0 } taken)
         {
             throw new CheckoutKeysTakenException(taken);
@@ -112,6 +118,50 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
     /// keys were taken), so one retried checkout never holds back the other SKUs of its batch.
     /// </summary>
     private async Task<IReadOnlyList<WriteOutcome>> WriteBatchAsync(IReadOnlyList<SkuLedgerWrite> writes, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await WriteTogetherAsync(writes, cancellationToken);
+        }
+        catch (DbException ex) when (!ex.IsTransient && writes.Select(w => w.SkuId).Distinct(StringComparer.Ordinal).Skip(1).Any())
+        {
+            // A statement the database refused (a constraint, a trigger, a value it cannot store) rolled back every SKU of the
+            // batch; a transient fault (connection, shutdown) would fail each of them alike, so only these are split. Each SKU is
+            // then written apart, so the one whose statement fails fails alone and the others are stored.
+            Interlocked.Increment(ref _isolated);
+            var outcomes = new WriteOutcome[writes.Count];
+            foreach (var sku in writes.Select((w, i) => (w, i)).GroupBy(x => x.w.SkuId, StringComparer.Ordinal))
+            {
+                var group = sku.ToArray();
+                try
+                {
+                    var alone = await WriteTogetherAsync(group.Select(x => x.w).ToArray(), cancellationToken);
+                    for (var k = 0; k < group.Length; k++)
+                    {
+                        outcomes[group[k].i] = alone[k];
+                    }
+                }
+                catch (DbException own) when (!own.IsTransient)
+                {
+                    foreach (var (_, i) in group)
+                    {
+                        outcomes[i] = new WriteOutcome(false, Error: own);
+                    }
+                }
+            }
+            return outcomes;
+        }
+    }
+
+    /// <summary>
+    /// Writes (round trips of the batcher) that a statement the database refused failed as a whole and that were then written one SKU
+    /// at a time, so only the SKU at fault failed (metric <c>trade.storage.sku_writes_isolated</c>).
+    /// </summary>
+    public long IsolatedWrites => Interlocked.Read(ref _isolated);
+
+    private long _isolated;
+
+    private async Task<IReadOnlyList<WriteOutcome>> WriteTogetherAsync(IReadOnlyList<SkuLedgerWrite> writes, CancellationToken cancellationToken)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var unique = writes.Where(w => seen.Add(w.SkuId)).ToList();
