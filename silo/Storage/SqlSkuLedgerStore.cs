@@ -33,8 +33,9 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
     private readonly record struct WriteOutcome(bool Applied, IReadOnlyList<string>? TakenCheckouts = null, Exception? Error = null);
 
     public SqlSkuLedgerStore(TradeDatabase database, IConfiguration configuration, Serializer serializer, IOptions<ClusterOptions> cluster,
-        IEnumerable<IStateOutboxWriter> outboxWriters)
+        IEnumerable<IStateOutboxWriter> outboxWriters, ILogger<SqlSkuLedgerStore>? logger = null)
     {
+        _logger = logger;
         this.database = database;
         _serializer = serializer;
         _serviceId = cluster.Value.ServiceId;
@@ -123,12 +124,14 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
         {
             return await WriteTogetherAsync(writes, cancellationToken);
         }
-        catch (DbException ex) when (!ex.IsTransient && writes.Select(w => w.SkuId).Distinct(StringComparer.Ordinal).Skip(1).Any())
+        catch (DbException ex) when (IsRowFault(ex) && writes.Select(w => w.SkuId).Distinct(StringComparer.Ordinal).Skip(1).Any())
         {
-            // A statement the database refused (a constraint, a trigger, a value it cannot store) rolled back every SKU of the
-            // batch; a transient fault (connection, shutdown) would fail each of them alike, so only these are split. Each SKU is
-            // then written apart, so the one whose statement fails fails alone and the others are stored.
+            // A statement the database refused for one row's sake (a constraint, a trigger, a value it cannot store) rolled back
+            // every SKU of the batch. Each SKU is then written apart, so the one at fault fails alone and the others are stored.
+            // Faults that would fail every SKU alike (a connection, a lock time-out, a read-only standby) are not split: N round
+            // trips would each fail or wait in turn.
             Interlocked.Increment(ref _isolated);
+            _logger?.LogWarning(ex, "A batch of {Count} SKU writes was refused by the database; writing its SKUs one at a time", writes.Count);
             var outcomes = new WriteOutcome[writes.Count];
             foreach (var sku in writes.Select((w, i) => (w, i)).GroupBy(x => x.w.SkuId, StringComparer.Ordinal))
             {
@@ -141,8 +144,10 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
                         outcomes[group[k].i] = alone[k];
                     }
                 }
-                catch (DbException own) when (!own.IsTransient)
+                catch (Exception own)
                 {
+                    _logger?.LogError(own, "The write of SKU {SkuId} failed on its own; nothing of it was stored", sku.Key);
+                    // Whatever fails now fails this SKU alone: the SKUs written before it are stored and must be answered so.
                     foreach (var (_, i) in group)
                     {
                         outcomes[i] = new WriteOutcome(false, Error: own);
@@ -154,12 +159,25 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
     }
 
     /// <summary>
+    /// An error a single row's values can cause: PostgreSQL's integrity (23) and data (22) classes and a trigger's RAISE (P0001);
+    /// SQLite's constraint failure. Not connection, lock, cancellation, permission or read-only faults, which hit every SKU alike.
+    /// </summary>
+    private static bool IsRowFault(DbException ex) => ex switch
+    {
+        PostgresException pg => pg.SqlState.StartsWith("23", StringComparison.Ordinal) || pg.SqlState.StartsWith("22", StringComparison.Ordinal)
+            || pg.SqlState == PostgresErrorCodes.RaiseException,
+        Microsoft.Data.Sqlite.SqliteException lite => lite.SqliteErrorCode == 19, // SQLITE_CONSTRAINT
+        _ => false,
+    };
+
+    /// <summary>
     /// Writes (round trips of the batcher) that a statement the database refused failed as a whole and that were then written one SKU
     /// at a time, so only the SKU at fault failed (metric <c>trade.storage.sku_writes_isolated</c>).
     /// </summary>
     public long IsolatedWrites => Interlocked.Read(ref _isolated);
 
     private long _isolated;
+    private readonly ILogger<SqlSkuLedgerStore>? _logger;
 
     private async Task<IReadOnlyList<WriteOutcome>> WriteTogetherAsync(IReadOnlyList<SkuLedgerWrite> writes, CancellationToken cancellationToken)
     {
