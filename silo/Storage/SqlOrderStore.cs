@@ -46,11 +46,15 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
     public IReadOnlyList<DbCommand> PostgresStatements(DbConnection connection, IReadOnlyList<object> outboxes, bool rowsAreNew) =>
         PostgresStatements(connection, outboxes.OfType<OrderOutbox>().ToArray(), rowsAreNew);
 
-    /// <summary>An order row stored before takes a newer version's changes and keeps its own against an older one.</summary>
+    /// <summary>
+    /// An order row stored before takes a newer version's changes and keeps its own against an older one. The buyer id too: an
+    /// order imported before buyer ids were qualified has its row moved to its owner ('{platform}:{id}') at its next change (an
+    /// unchanged id keeps the update HOT).
+    /// </summary>
     private const string OrderRowMerge = """
         ON CONFLICT (order_id) DO UPDATE SET
             status = excluded.status, seller_total_minor = excluded.seller_total_minor, buyer_total_minor = excluded.buyer_total_minor,
-            late = excluded.late, updated_at = excluded.updated_at, version = excluded.version
+            late = excluded.late, updated_at = excluded.updated_at, version = excluded.version, buyer_id = excluded.buyer_id
         WHERE orders.version <= excluded.version
         """;
 
@@ -141,7 +145,7 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
                     VALUES (@id, @buyer, @seller, @status, @sellerTotal, @sellerCurrency, @buyerTotal, @buyerCurrency, @lines, @source, @late, @created, @updated, @version)
                     ON CONFLICT (order_id) DO UPDATE SET
                         status = excluded.status, seller_total_minor = excluded.seller_total_minor, buyer_total_minor = excluded.buyer_total_minor,
-                        late = excluded.late, updated_at = excluded.updated_at, version = excluded.version
+                        late = excluded.late, updated_at = excluded.updated_at, version = excluded.version, buyer_id = excluded.buyer_id
                     WHERE orders.version <= excluded.version
                     """, transaction)
                 .With("id", o.OrderId).With("buyer", o.BuyerId).With("seller", o.SellerId).With("status", o.Status.ToString())

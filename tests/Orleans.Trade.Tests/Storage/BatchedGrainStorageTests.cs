@@ -236,6 +236,29 @@ public sealed class BatchedGrainStorageTests
 
     [Theory]
     [MemberData(nameof(Providers))]
+    public async Task An_imported_orders_list_row_stored_with_a_bare_buyer_id_moves_to_its_owner_at_the_next_change(string provider)
+    {
+        var (storage, orders, database) = await Open(provider);
+        await using var _ = database;
+        var now = new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
+        OrderOutbox Outbox(string buyerId, long version, OrderStatus status) => new(
+            new OrderSummary("o-imp", buyerId, "seller-1", status, new Money(1000, "EUR"), new Money(1000, "EUR"), 1, OrderSource.Import, false, now, now, version), [], []);
+
+        // Stored before imports qualified their buyer; the order's next write carries its owner.
+        var order = new HeldState<OrderState>(new OrderState());
+        order.State.CarryWithNextWrite(null, Outbox("amz-buyer-1", 1, OrderStatus.AwaitingShipment));
+        await storage.WriteStateAsync("order", GrainId.Create("order", "o-imp"), order);
+        order.State.CarryWithNextWrite(null, Outbox("amazon:amz-buyer-1", 2, OrderStatus.Shipped));
+        await storage.WriteStateAsync("order", GrainId.Create("order", "o-imp"), order);
+
+        async Task<string[]> ListOf(string buyerId) => (await orders.ListAsync(
+            new Orleans.Trade.Api.Orders.OrderListQuery(null, buyerId, null, null, null, 1, 50), CancellationToken.None)).Items.Select(o => o.OrderId).ToArray();
+        Assert.Empty(await ListOf("amz-buyer-1"));
+        Assert.Equal(["o-imp"], await ListOf("amazon:amz-buyer-1"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
     public async Task Order_lists_page_by_cursor_through_orders_sharing_a_creation_time_as_by_page_number(string provider)
     {
         var (storage, orders, database) = await Open(provider);
