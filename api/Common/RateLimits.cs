@@ -35,6 +35,8 @@ public sealed class RateLimits(RateLimits.Settings settings, TimeProvider time)
     {
         public double Tokens = tokens;
         public long At = at;
+        /// <summary>Swept out of the dictionary: a request that still holds it takes a fresh one instead.</summary>
+        public bool Dead;
     }
 
     private static readonly TimeSpan SweepEvery = TimeSpan.FromMinutes(1);
@@ -69,22 +71,30 @@ public sealed class RateLimits(RateLimits.Settings settings, TimeProvider time)
     /// <summary>Takes one token from the key's bucket; when there is none, how long until there is.</summary>
     public bool TryTake(string keyId, int perSecond, int burst, out TimeSpan retryAfter)
     {
-        var now = time.GetTimestamp();
-        SweepIfDue(now);
-        var bucket = _buckets.GetOrAdd(keyId, static (_, start) => new Bucket(start.Burst, start.Now), (Burst: (double)burst, Now: now));
-        lock (bucket)
+        SweepIfDue(time.GetTimestamp());
+        while (true)
         {
-            var refilled = time.GetElapsedTime(bucket.At, now).TotalSeconds * perSecond;
-            bucket.Tokens = Math.Min(burst, bucket.Tokens + Math.Max(0, refilled));
-            bucket.At = now;
-            if (bucket.Tokens >= 1)
+            var bucket = _buckets.GetOrAdd(keyId, static (_, start) => new Bucket(start.Burst, start.Time.GetTimestamp()), (Burst: (double)burst, Time: time));
+            lock (bucket)
             {
-                bucket.Tokens -= 1;
-                retryAfter = TimeSpan.Zero;
-                return true;
+                if (bucket.Dead)
+                {
+                    continue;
+                }
+                // Read under the lock, so the bucket's time only moves forward and no interval is credited twice.
+                var now = time.GetTimestamp();
+                var refilled = time.GetElapsedTime(bucket.At, now).TotalSeconds * perSecond;
+                bucket.Tokens = Math.Min(burst, bucket.Tokens + Math.Max(0, refilled));
+                bucket.At = Math.Max(bucket.At, now);
+                if (bucket.Tokens >= 1)
+                {
+                    bucket.Tokens -= 1;
+                    retryAfter = TimeSpan.Zero;
+                    return true;
+                }
+                retryAfter = TimeSpan.FromSeconds((1 - bucket.Tokens) / perSecond);
+                return false;
             }
-            retryAfter = TimeSpan.FromSeconds((1 - bucket.Tokens) / perSecond);
-            return false;
         }
     }
 
@@ -100,11 +110,16 @@ public sealed class RateLimits(RateLimits.Settings settings, TimeProvider time)
         {
             return;
         }
-        foreach (var (keyId, bucket) in _buckets)
+        foreach (var entry in _buckets)
         {
-            if (time.GetElapsedTime(Volatile.Read(ref bucket.At), now) > SweepEvery)
+            var bucket = entry.Value;
+            lock (bucket)
             {
-                _buckets.TryRemove(keyId, out _);
+                if (time.GetElapsedTime(bucket.At, now) > SweepEvery)
+                {
+                    bucket.Dead = true;
+                    _buckets.TryRemove(entry);
+                }
             }
         }
     }
