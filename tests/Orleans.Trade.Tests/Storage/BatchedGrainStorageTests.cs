@@ -212,16 +212,19 @@ public sealed class BatchedGrainStorageTests
         Assert.Equal(["order/early", "order/future", "order/late"], (await storage.DueAsync(now.AddHours(2), 10, CancellationToken.None)).Select(d => d.GrainId));
     }
 
+    private static readonly DateTimeOffset SummaryTime = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
+
+    private static OrderSummary Summary(string orderId, string buyerId, OrderStatus status, long version, OrderSource source = OrderSource.Checkout) =>
+        new(orderId, buyerId, "seller-1", status, new Money(1000, "EUR"), new Money(1100, "USD"), 1, source, false, SummaryTime, SummaryTime, version);
+
     [Theory]
     [MemberData(nameof(Providers))]
     public async Task Outbox_rows_commit_with_the_state_and_a_refused_write_leaves_none(string provider)
     {
         var (storage, orders, database) = await Open(provider);
         await using var _ = database;
-        var now = new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
-        OrderOutbox Outbox(string orderId, long version, OrderStatus status) => new(
-            new OrderSummary(orderId, "buyer-1", "seller-1", status, new Money(1000, "EUR"), new Money(1100, "USD"), 1, OrderSource.Checkout, false, now, now, version),
-            [new OrderNotification($"n-{orderId}-{version}", orderId, "buyer-1", "email", "Placed", status, now)], []);
+        OrderOutbox Outbox(string orderId, long version, OrderStatus status) => new(Summary(orderId, "buyer-1", status, version),
+            [new OrderNotification($"n-{orderId}-{version}", orderId, "buyer-1", "email", "Placed", status, SummaryTime)], []);
 
         var accepted = new HeldState<OrderState>(new OrderState());
         accepted.State.CarryWithNextWrite(null, Outbox("o-1", 1, OrderStatus.AwaitingPayment));
@@ -240,16 +243,14 @@ public sealed class BatchedGrainStorageTests
     {
         var (storage, orders, database) = await Open(provider);
         await using var _ = database;
-        var now = new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
-        OrderOutbox Outbox(string buyerId, long version, OrderStatus status) => new(
-            new OrderSummary("o-imp", buyerId, "seller-1", status, new Money(1000, "EUR"), new Money(1000, "EUR"), 1, OrderSource.Import, false, now, now, version), [], []);
 
         // Stored before imports qualified their buyer; the order's next write carries its owner.
         var order = new HeldState<OrderState>(new OrderState());
-        order.State.CarryWithNextWrite(null, Outbox("amz-buyer-1", 1, OrderStatus.AwaitingShipment));
-        await storage.WriteStateAsync("order", GrainId.Create("order", "o-imp"), order);
-        order.State.CarryWithNextWrite(null, Outbox("amazon:amz-buyer-1", 2, OrderStatus.Shipped));
-        await storage.WriteStateAsync("order", GrainId.Create("order", "o-imp"), order);
+        foreach (var (buyerId, version, status) in new[] { ("amz-buyer-1", 1L, OrderStatus.AwaitingShipment), ("amazon:amz-buyer-1", 2L, OrderStatus.Shipped) })
+        {
+            order.State.CarryWithNextWrite(null, new OrderOutbox(Summary("o-imp", buyerId, status, version, OrderSource.Import), [], []));
+            await storage.WriteStateAsync("order", GrainId.Create("order", "o-imp"), order);
+        }
 
         async Task<string[]> ListOf(string buyerId) => (await orders.ListAsync(
             new Orleans.Trade.Api.Orders.OrderListQuery(null, buyerId, null, null, null, 1, 50), CancellationToken.None)).Items.Select(o => o.OrderId).ToArray();
