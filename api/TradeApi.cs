@@ -79,7 +79,7 @@ public static class TradeApi
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
-        app.Use(RateLimits.Enforce); // after authentication: limits are per API key
+        app.Use(app.Services.GetRequiredService<RateLimits>().Enforce); // after authentication: limits are per API key
         app.UseAuthorization();
         return app;
     }

@@ -35,7 +35,11 @@ public static class SandboxPaymentProviderSetup
 
     private static string RandomSecret() => Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
-    private static bool Acceptable(string secret) =>
+    /// <summary>
+    /// A shared secret someone could not simply know: at least 16 characters and not a placeholder ("change-me"). Also the rule
+    /// for <c>Notifications:SigningSecret</c>.
+    /// </summary>
+    public static bool Acceptable(string secret) =>
         secret.Length >= 16 && !secret.Contains("change-me", StringComparison.OrdinalIgnoreCase);
 }
 

@@ -190,7 +190,7 @@ public static class SiloConfiguration
         services.AddSingleton<Orleans.Trade.Inventory.CachedSkuAvailability>();
         services.Configure<NotificationOptions>(configuration.GetSection("Notifications"));
         services.AddOptions<NotificationOptions>()
-            .Validate(o => string.IsNullOrEmpty(o.SigningSecret) || (o.SigningSecret.Length >= 16 && !o.SigningSecret.Contains("change-me", StringComparison.OrdinalIgnoreCase)),
+            .Validate(o => string.IsNullOrEmpty(o.SigningSecret) || SandboxPaymentProviderSetup.Acceptable(o.SigningSecret),
                 "Notifications:SigningSecret must be at least 16 characters and not a placeholder (\"change-me\"): receivers trust what it signs.")
             .ValidateOnStart();
         var rates = new Dictionary<string, decimal>(ConfiguredFxRates.Defaults, StringComparer.Ordinal);

@@ -48,20 +48,17 @@ public sealed class RateLimits(RateLimits.Settings settings, TimeProvider time)
     public static void Add(IServiceCollection services, IConfiguration configuration) =>
         services.AddSingleton(sp => new RateLimits(Settings.From(configuration), sp.GetRequiredService<TimeProvider>()));
 
-    /// <summary>The middleware; after authentication, since limits are per API key.</summary>
-    public static Task Enforce(HttpContext context, RequestDelegate next)
+    /// <summary>The middleware (resolved once, not per request); after authentication, since limits are per API key.</summary>
+    public Task Enforce(HttpContext context, RequestDelegate next)
     {
         if (context.User.Identity is not { IsAuthenticated: true })
         {
             // Refused by authentication, or open endpoints (health, webhooks signed by the provider): not limited here.
             return next(context);
         }
-        var limits = context.RequestServices.GetRequiredService<RateLimits>();
         var caller = Caller.From(context.User);
-        var (perSecond, burst) = caller.Role == Roles.Buyer
-            ? (limits.Limits.BuyerPerSecond, limits.Limits.BuyerBurst)
-            : (limits.Limits.OtherPerSecond, limits.Limits.OtherBurst);
-        if (perSecond == 0 || limits.TryTake(caller.KeyId, perSecond, burst, out var retryAfter))
+        var (perSecond, burst) = caller.Role == Roles.Buyer ? (Limits.BuyerPerSecond, Limits.BuyerBurst) : (Limits.OtherPerSecond, Limits.OtherBurst);
+        if (perSecond == 0 || TryTake(caller.KeyId, perSecond, burst, out var retryAfter))
         {
             return next(context);
         }
