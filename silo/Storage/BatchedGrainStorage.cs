@@ -35,13 +35,14 @@ public sealed class BatchedGrainStorage : IGrainStorage, IDeadlineIndex
     private readonly Serializer _serializer;
     private readonly string _serviceId;
     private readonly RoundTripBatcher<StateKey, StoredState?> _reads;
-    private readonly RoundTripBatcher<StateWrite, int?> _writes;
+    private readonly RoundTripBatcher<StateWrite, WriteResult> _writes;
     private readonly IStateOutboxWriter[] _outboxWriters;
     private readonly NewGrainIds _newGrains;
 
     public BatchedGrainStorage(TradeDatabase database, Serializer serializer, IOptions<ClusterOptions> cluster, IConfiguration configuration,
-        IEnumerable<IStateOutboxWriter> outboxWriters, NewGrainIds newGrains)
+        IEnumerable<IStateOutboxWriter> outboxWriters, NewGrainIds newGrains, ILogger<BatchedGrainStorage>? logger = null)
     {
+        _logger = logger;
         _newGrains = newGrains;
         _database = database;
         _outboxWriters = outboxWriters.ToArray();
@@ -51,14 +52,19 @@ public sealed class BatchedGrainStorage : IGrainStorage, IDeadlineIndex
         // SQLite has one writer: more round trips in flight only queue on its lock.
         var inFlight = database.Provider == StorageProvider.Postgres ? configuration.GetValue("Storage:RoundTripsInFlight", 2) : 1;
         _reads = new RoundTripBatcher<StateKey, StoredState?>(ReadBatchAsync, maxBatch, inFlight, "grain-state-read");
-        _writes = new RoundTripBatcher<StateWrite, int?>(WriteBatchAsync, maxBatch, inFlight, "grain-state-write");
+        _writes = new RoundTripBatcher<StateWrite, WriteResult>(WriteBatchAsync, maxBatch, inFlight, "grain-state-write");
     }
 
     private readonly record struct StateKey(string StateName, string GrainId);
 
     private sealed record StoredState(int Version, byte[] Payload);
 
+    private readonly ILogger<BatchedGrainStorage>? _logger;
+
     private sealed record StateWrite(StateKey Key, int ExpectedVersion, byte[] Payload, DateTimeOffset? WakeAt, object? Outbox);
+
+    /// <summary>The new version (null: the version check was lost), or the error of this write alone when its batch was split.</summary>
+    private readonly record struct WriteResult(int? Version, Exception? Error = null);
 
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
@@ -82,7 +88,11 @@ public sealed class BatchedGrainStorage : IGrainStorage, IDeadlineIndex
         var wakeAt = grainState.State is IWakeAtState w ? w.WakeAt : null;
         var outbox = grainState.State is IOutboxState o ? o.Outbox : null;
         var write = new StateWrite(new StateKey(stateName, grainId.ToString()), expected, _serializer.SerializeToArray(grainState.State), wakeAt, outbox);
-        var version = await _writes.EnqueueAsync(write);
+        var (version, error) = await _writes.EnqueueAsync(write);
+        if (error is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+        }
         if (version is not { } written)
         {
             throw new InconsistentStateException(
@@ -161,7 +171,43 @@ public sealed class BatchedGrainStorage : IGrainStorage, IDeadlineIndex
     /// Applies every write whose expected version matches, in one transaction; answers the new version, or null for a write that
     /// lost its version check (including a second write of one grain in the same batch, which raced the first).
     /// </summary>
-    private async Task<IReadOnlyList<int?>> WriteBatchAsync(IReadOnlyList<StateWrite> writes, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<WriteResult>> WriteBatchAsync(IReadOnlyList<StateWrite> writes, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await WriteTogetherAsync(writes, cancellationToken);
+        }
+        catch (System.Data.Common.DbException ex) when (StorageFaults.IsRowFault(ex) && writes.Select(w => w.Key).Distinct().Skip(1).Any())
+        {
+            // One grain's row (its state or an outbox row: a constraint, a trigger) failed the whole batch: the grains are written
+            // one at a time, so only the one at fault fails and the others are stored.
+            _logger?.LogWarning(ex, "A batch of {Count} grain-state writes was refused by the database; writing its grains one at a time", writes.Count);
+            var results = new WriteResult[writes.Count];
+            foreach (var grain in writes.Select((w, i) => (w, i)).GroupBy(x => x.w.Key))
+            {
+                var group = grain.ToArray();
+                try
+                {
+                    var alone = await WriteTogetherAsync(group.Select(x => x.w).ToArray(), cancellationToken);
+                    for (var k = 0; k < group.Length; k++)
+                    {
+                        results[group[k].i] = alone[k];
+                    }
+                }
+                catch (Exception own)
+                {
+                    // Whatever fails now fails this grain alone: the grains written before it are stored and are answered so.
+                    foreach (var (_, i) in group)
+                    {
+                        results[i] = new WriteResult(null, own);
+                    }
+                }
+            }
+            return results;
+        }
+    }
+
+    private async Task<IReadOnlyList<WriteResult>> WriteTogetherAsync(IReadOnlyList<StateWrite> writes, CancellationToken cancellationToken)
     {
         var first = new HashSet<StateKey>();
         var unique = writes.Where(w => first.Add(w.Key)).ToArray();
@@ -169,7 +215,7 @@ public sealed class BatchedGrainStorage : IGrainStorage, IDeadlineIndex
             ? await WritePostgresAsync(unique, cancellationToken)
             : await WriteSqliteAsync(unique, cancellationToken);
         var answered = new HashSet<StateKey>();
-        return writes.Select(w => answered.Add(w.Key) && applied.TryGetValue(w.Key, out var v) ? v : (int?)null).ToArray();
+        return writes.Select(w => new WriteResult(answered.Add(w.Key) && applied.TryGetValue(w.Key, out var v) ? v : null)).ToArray();
     }
 
     private async Task<Dictionary<StateKey, int>> WritePostgresAsync(IReadOnlyList<StateWrite> writes, CancellationToken cancellationToken)

@@ -124,7 +124,7 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
         {
             return await WriteTogetherAsync(writes, cancellationToken);
         }
-        catch (DbException ex) when (IsRowFault(ex) && writes.Select(w => w.SkuId).Distinct(StringComparer.Ordinal).Skip(1).Any())
+        catch (DbException ex) when (StorageFaults.IsRowFault(ex) && writes.Select(w => w.SkuId).Distinct(StringComparer.Ordinal).Skip(1).Any())
         {
             // A statement the database refused for one row's sake (a constraint, a trigger, a value it cannot store) rolled back
             // every SKU of the batch. Each SKU is then written apart, so the one at fault fails alone and the others are stored.
@@ -157,18 +157,6 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
             return outcomes;
         }
     }
-
-    /// <summary>
-    /// An error a single row's values can cause: PostgreSQL's integrity (23) and data (22) classes and a trigger's RAISE (P0001);
-    /// SQLite's constraint failure. Not connection, lock, cancellation, permission or read-only faults, which hit every SKU alike.
-    /// </summary>
-    private static bool IsRowFault(DbException ex) => ex switch
-    {
-        PostgresException pg => pg.SqlState.StartsWith("23", StringComparison.Ordinal) || pg.SqlState.StartsWith("22", StringComparison.Ordinal)
-            || pg.SqlState == PostgresErrorCodes.RaiseException,
-        Microsoft.Data.Sqlite.SqliteException lite => lite.SqliteErrorCode == 19, // SQLITE_CONSTRAINT
-        _ => false,
-    };
 
     /// <summary>
     /// Writes (round trips of the batcher) that a statement the database refused failed as a whole and that were then written one SKU

@@ -15,9 +15,14 @@ public sealed class BatchedGrainStorageTests
 {
     public static TheoryData<string> Providers => StorageTestDatabase.Providers;
 
-    private static async Task<(BatchedGrainStorage Storage, SqlOrderStore Orders, TradeDatabase Database)> Open(string provider, NewGrainIds? newGrains = null)
+    private static async Task<(BatchedGrainStorage Storage, SqlOrderStore Orders, TradeDatabase Database)> Open(string provider, NewGrainIds? newGrains = null,
+        int roundTripsInFlight = 2)
     {
-        var (database, configuration) = await StorageTestDatabase.OpenAsync(provider, "grainstate", new Dictionary<string, string?> { ["Storage:MaxBatch"] = "64" });
+        var (database, configuration) = await StorageTestDatabase.OpenAsync(provider, "grainstate", new Dictionary<string, string?>
+        {
+            ["Storage:MaxBatch"] = "64",
+            ["Storage:RoundTripsInFlight"] = roundTripsInFlight.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
         var orders = new SqlOrderStore(database);
         var storage = new BatchedGrainStorage(database, StorageTestDatabase.Serializer, Options.Create(new ClusterOptions { ServiceId = "svc", ClusterId = "c" }),
             configuration, [orders], newGrains ?? new NewGrainIds());
@@ -235,6 +240,42 @@ public sealed class BatchedGrainStorageTests
 
         var page = await orders.ListAsync(new Orleans.Trade.Api.Orders.OrderListQuery("seller-1", null, null, null, null, 1, 50), CancellationToken.None);
         Assert.Equal(["o-1"], page.Items.Select(o => o.OrderId));
+    }
+
+    [Fact]
+    public async Task A_row_the_database_refuses_fails_its_own_grains_write_and_not_the_others_of_its_batch_on_postgres()
+    {
+        var (storage, orders, database) = await Open("postgres", roundTripsInFlight: 1);
+        await using var _ = database;
+        await using (var connection = new Npgsql.NpgsqlConnection(database.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var triggers = new Npgsql.NpgsqlCommand("""
+                CREATE FUNCTION refuse_bad_order() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'bad row'; END $$;
+                CREATE TRIGGER refuse_bad_order BEFORE INSERT ON orders FOR EACH ROW WHEN (NEW.order_id = 'o-bad') EXECUTE FUNCTION refuse_bad_order();
+                CREATE FUNCTION slow_order() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(1); RETURN NEW; END $$;
+                CREATE TRIGGER slow_order BEFORE INSERT ON orders FOR EACH ROW WHEN (NEW.order_id = 'o-slow') EXECUTE FUNCTION slow_order();
+                """, connection);
+            await triggers.ExecuteNonQueryAsync();
+        }
+        Task Write(string orderId)
+        {
+            var state = new HeldState<OrderState>(new OrderState());
+            state.State.CarryWithNextWrite(null, new OrderOutbox(Summary(orderId, "buyer-1", OrderStatus.AwaitingPayment, 1), [], []));
+            return storage.WriteStateAsync("order", GrainId.Create("order", orderId), state);
+        }
+
+        // One round trip at a time: the two writes queued behind the slow one share the next, which the bad row fails.
+        var slow = Write("o-slow");
+        await Task.Delay(300);
+        var good = Write("o-good");
+        var bad = Write("o-bad");
+        await slow;
+        await good;
+        await Assert.ThrowsAsync<Npgsql.PostgresException>(() => bad);
+
+        var page = await orders.ListAsync(new Orleans.Trade.Api.Orders.OrderListQuery("seller-1", null, null, null, null, 1, 50), CancellationToken.None);
+        Assert.Equal(["o-good", "o-slow"], page.Items.Select(o => o.OrderId).Order());
     }
 
     [Theory]
