@@ -41,7 +41,13 @@ public sealed record WarehouseStockResponse(
     public static WarehouseStockResponse From(WarehouseStock w) => new(w.WarehouseId, w.OnHand, w.Reserved, w.Available, w.Sold, w.Version, w.UpdatedAt);
 }
 
-public sealed record SkuStockResponse(long TotalAvailable, IReadOnlyList<WarehouseStockResponse> Warehouses, PreSaleResponse? PreSale);
+/// <param name="TotalAvailable">Units a new order can have from stock: unreserved on-hand units less <paramref name="PreOrdersOpen"/>.</param>
+/// <param name="Warehouses">Each warehouse's stock as the ERP reported it, with its reserved and sold units.</param>
+/// <param name="PreSale">The pre-sale terms' use, when the SKU has terms.</param>
+/// <param name="PreOrdersOpen">Pre-sold units not yet shipped (R-INV-5): stock on hand is held for them before it is offered
+/// again, and a shipped pre-order's units leave that stock.</param>
+public sealed record SkuStockResponse(long TotalAvailable, IReadOnlyList<WarehouseStockResponse> Warehouses, PreSaleResponse? PreSale,
+    long PreOrdersOpen);
 
 public sealed record PreSaleResponse(long Quota, long Reserved, long Remaining, DateOnly PromisedShipDate);
 
@@ -66,7 +72,8 @@ public sealed record SkuResponse(
         v.SkuId, v.Catalog.SellerId, v.Catalog.Title, v.Catalog.Category, v.Catalog.Price, v.Catalog.WeightGrams,
         v.Catalog.HsCode, v.Catalog.OriginCountry, v.Catalog.LowStockThreshold, v.Catalog.PreSale, v.Catalog.SubstituteSkuIds ?? [], v.Catalog.HandlingTimeDays,
         new SkuStockResponse(v.TotalAvailable, v.Warehouses.Select(WarehouseStockResponse.From).ToArray(),
-            v.Catalog.PreSale is { } p ? new PreSaleResponse(p.Quota, v.PreSaleReserved, v.PreSaleRemaining, p.PromisedShipDate) : null),
+            v.Catalog.PreSale is { } p ? new PreSaleResponse(p.Quota, v.PreSaleReserved, v.PreSaleRemaining, p.PromisedShipDate) : null,
+            v.PreSaleOpen),
         v.CreatedAt, v.UpdatedAt);
 }
 

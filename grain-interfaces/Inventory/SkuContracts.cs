@@ -45,7 +45,9 @@ public sealed record SkuView(
     [property: Id(3)] IReadOnlyList<WarehouseStock> Warehouses,
     [property: Id(4)] DateTimeOffset CreatedAt,
     [property: Id(5)] DateTimeOffset UpdatedAt,
-    [property: Id(6)] long PreSaleReserved = 0)
+    [property: Id(6)] long PreSaleReserved = 0,
+    /// <summary>Pre-sold units not yet shipped: stock on hand goes to them first, so <see cref="TotalAvailable"/> leaves them out.</summary>
+    [property: Id(7)] long PreSaleOpen = 0)
 {
     public long PreSaleRemaining => Catalog.PreSale is { } terms ? Math.Max(0, terms.Quota - PreSaleReserved) : 0;
 }

@@ -87,6 +87,7 @@ public sealed class SkuGrain(
             _version = ledger.Version;
             _state.Reservations = ledger.Reservations.ToDictionary(r => r.ReservationId, StringComparer.Ordinal);
         }
+        StockRules.CountOpenPreSale(_state);
         StockRules.CheckReservationsMatch(_state);
         _durable = Snapshot();
         if (_state.PendingAlerts.Count > 0)
@@ -497,6 +498,7 @@ public sealed class SkuGrain(
         CreatedAt = _state.CreatedAt,
         UpdatedAt = _state.UpdatedAt,
         PreSaleReserved = _state.PreSaleReserved,
+        PreSaleOpen = _state.PreSaleOpen,
     };
 
     private async Task PublishPendingAlerts()
@@ -529,7 +531,7 @@ public sealed class SkuGrain(
     private SkuView View(SkuState state)
     {
         var warehouses = state.Warehouses.Values.OrderBy(w => w.WarehouseId, StringComparer.Ordinal).ToArray();
-        return new SkuView(SkuId, state.Catalog!, warehouses.Sum(w => w.Available), warehouses, state.CreatedAt, state.UpdatedAt,
-            state.PreSaleReserved);
+        return new SkuView(SkuId, state.Catalog!, StockRules.TotalAvailable(state), warehouses, state.CreatedAt, state.UpdatedAt,
+            state.PreSaleReserved, state.PreSaleOpen);
     }
 }

@@ -20,6 +20,12 @@ public sealed class SkuState
     public Dictionary<string, StockReservation> Reservations { get; set; } = new(StringComparer.Ordinal);
     /// <summary>Units sold beyond on-hand stock under the SKU's pre-sale terms.</summary>
     [Id(7)] public long PreSaleReserved { get; set; }
+    /// <summary>
+    /// Pre-sold units not yet shipped (open reservation parts without a warehouse): stock on hand goes to them before any new
+    /// order (R-INV-5). Counted from <see cref="Reservations"/> on load, kept up to date by <see cref="StockRules"/>.
+    /// </summary>
+    [Id(8), System.Text.Json.Serialization.JsonIgnore]
+    public long PreSaleOpen { get; set; }
 }
 
 [GenerateSerializer, Immutable]

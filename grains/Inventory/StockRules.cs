@@ -3,6 +3,10 @@ namespace Orleans.Trade.Inventory;
 /// <summary>The stock rules of R-INV-1..3 as plain functions over <see cref="SkuState"/>; no I/O.</summary>
 public static class StockRules
 {
+    /// <summary>
+    /// Units that can still be sold from stock: every warehouse's unreserved on-hand units, less those held for pre-orders not
+    /// yet shipped (R-INV-5), never below zero.
+    /// </summary>
     public static long TotalAvailable(SkuState state)
     {
         // Walks the dictionary itself (its enumerator is a struct): every reservation of a hot SKU asks twice.
@@ -11,7 +15,60 @@ public static class StockRules
         {
             total += stock.Available;
         }
-        return total;
+        return Math.Max(0, total - state.PreSaleOpen);
+    }
+
+    /// <summary>Counts the open pre-sold units from the reservations (on load: they are not stored apart).</summary>
+    public static void CountOpenPreSale(SkuState state)
+    {
+        var open = 0L;
+        foreach (var reservation in state.Reservations.Values)
+        {
+            foreach (var part in reservation.Parts)
+            {
+                if (part.WarehouseId is null)
+                {
+                    open += part.Quantity;
+                }
+            }
+        }
+        state.PreSaleOpen = open;
+    }
+
+    /// <summary>
+    /// Each warehouse's units a new order can have: its unreserved on-hand units, less what is held for open pre-orders. Stock
+    /// that arrives for a pre-sale is held from the warehouses in ordinal id order (the order <see cref="Commit"/> takes
+    /// shipped pre-orders' units from), so the pre-orders are served before it is offered again.
+    /// </summary>
+    public static Dictionary<string, long> AvailableByWarehouse(SkuState state)
+    {
+        var available = new Dictionary<string, long>(state.Warehouses.Count, StringComparer.Ordinal);
+        foreach (var (warehouseId, stock) in state.Warehouses)
+        {
+            available[warehouseId] = stock.Available;
+        }
+        var held = state.PreSaleOpen;
+        if (held > 0)
+        {
+            foreach (var warehouseId in InHoldingOrder(state))
+            {
+                var taken = Math.Min(held, available[warehouseId]);
+                available[warehouseId] -= taken;
+                held -= taken;
+                if (held == 0)
+                {
+                    break;
+                }
+            }
+        }
+        return available;
+    }
+
+    private static string[] InHoldingOrder(SkuState state)
+    {
+        var ids = state.Warehouses.Keys.ToArray();
+        Array.Sort(ids, StringComparer.Ordinal);
+        return ids;
     }
 
     private const char AdjustmentKeySeparator = '\u001f';
@@ -141,7 +198,7 @@ public static class StockRules
         {
             return;
         }
-        state.PreSaleReserved = state.Reservations.Values.SelectMany(r => r.Parts).Where(p => p.WarehouseId is null).Sum(p => p.Quantity);
+        state.PreSaleReserved = state.PreSaleOpen;
     }
 
     public static StockReservationResult Reserve(SkuState state, StockReservationRequest request, DateTimeOffset now, out bool changed)
@@ -157,11 +214,7 @@ public static class StockRules
         {
             return new StockReservationResult(ReservationStatus.Reserved, existing.Parts, TotalAvailable(state) + preSaleRemaining, catalog);
         }
-        var available = new Dictionary<string, long>(state.Warehouses.Count, StringComparer.Ordinal);
-        foreach (var (warehouseId, stock) in state.Warehouses)
-        {
-            available[warehouseId] = stock.Available;
-        }
+        var available = AvailableByWarehouse(state);
         var allocation = Orders.StockAllocation.Allocate(request.Quantity, request.RankedWarehouseIds, available, preSaleRemaining);
         if (!allocation.Satisfied)
         {
@@ -177,6 +230,7 @@ public static class StockRules
         if (allocation.PreSaleQuantity > 0)
         {
             state.PreSaleReserved += allocation.PreSaleQuantity;
+            state.PreSaleOpen += allocation.PreSaleQuantity;
             parts.Add(new StockAllocationPart(null, allocation.PreSaleQuantity, catalog.PreSale!.PromisedShipDate));
         }
         state.Reservations[request.ReservationId] = new StockReservation(request.ReservationId, parts, now, request.HoldUntil);
@@ -197,6 +251,7 @@ public static class StockRules
             if (part.WarehouseId is null)
             {
                 state.PreSaleReserved -= part.Quantity;
+                state.PreSaleOpen -= part.Quantity;
             }
             else if (state.Warehouses.TryGetValue(part.WarehouseId, out var stock))
             {
@@ -207,7 +262,11 @@ public static class StockRules
         return true;
     }
 
-    /// <summary>Turns a reservation into a sale: reserved and on-hand units leave the warehouse; false when the id is unknown.</summary>
+    /// <summary>
+    /// Turns a reservation into a sale: reserved and on-hand units leave the warehouse; false when the id is unknown. A shipped
+    /// pre-order's units leave the stock held for it (warehouses in ordinal id order, as far as stock arrived for them); they stay
+    /// counted against the pre-sale quota.
+    /// </summary>
     public static bool Commit(SkuState state, string reservationId, DateTimeOffset now)
     {
         if (!state.Reservations.Remove(reservationId, out var reservation))
@@ -216,8 +275,11 @@ public static class StockRules
         }
         foreach (var part in reservation.Parts)
         {
-            // Pre-sale units stay counted against the quota: they were sold, just not from stock on hand.
-            if (part.WarehouseId is not null && state.Warehouses.TryGetValue(part.WarehouseId, out var stock))
+            if (part.WarehouseId is null)
+            {
+                ShipPreOrdered(state, part.Quantity, now);
+            }
+            else if (state.Warehouses.TryGetValue(part.WarehouseId, out var stock))
             {
                 state.Warehouses[part.WarehouseId] = stock with
                 {
@@ -232,6 +294,27 @@ public static class StockRules
         return true;
     }
 
+    private static void ShipPreOrdered(SkuState state, long quantity, DateTimeOffset now)
+    {
+        state.PreSaleOpen -= quantity;
+        var remaining = quantity;
+        foreach (var warehouseId in InHoldingOrder(state))
+        {
+            if (remaining == 0)
+            {
+                break;
+            }
+            var stock = state.Warehouses[warehouseId];
+            var taken = Math.Min(remaining, stock.Available);
+            if (taken > 0)
+            {
+                state.Warehouses[warehouseId] = stock with { OnHand = stock.OnHand - taken, Sold = stock.Sold + taken, UpdatedAt = now };
+                remaining -= taken;
+            }
+        }
+        // Units beyond what arrived on hand shipped from elsewhere (straight from the supplier): no stock here to take.
+    }
+
     /// <summary>Stock invariants (TigerStyle), cheap enough for every change: a violation stops the operation.</summary>
     public static void CheckInvariants(SkuState state)
     {
@@ -242,9 +325,9 @@ public static class StockRules
                 throw new InvalidOperationException($"Stock invariant broken in warehouse {w.WarehouseId}: onHand {w.OnHand}, reserved {w.Reserved}, sold {w.Sold}.");
             }
         }
-        if (state.PreSaleReserved < 0)
+        if (state.PreSaleReserved < 0 || state.PreSaleOpen < 0 || state.PreSaleOpen > state.PreSaleReserved)
         {
-            throw new InvalidOperationException($"Stock invariant broken: pre-sale reserved {state.PreSaleReserved}.");
+            throw new InvalidOperationException($"Stock invariant broken: pre-sale reserved {state.PreSaleReserved}, open {state.PreSaleOpen}.");
         }
     }
 
@@ -271,6 +354,10 @@ public static class StockRules
             {
                 throw new InvalidOperationException($"Stock invariant broken in warehouse {w.WarehouseId}: reserved {w.Reserved} but reservations hold {held.GetValueOrDefault(w.WarehouseId)}.");
             }
+        }
+        if (preSale != state.PreSaleOpen)
+        {
+            throw new InvalidOperationException($"Stock invariant broken: open pre-sale reservations hold {preSale} but {state.PreSaleOpen} are counted open.");
         }
         if (preSale > state.PreSaleReserved)
         {

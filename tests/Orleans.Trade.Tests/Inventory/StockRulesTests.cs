@@ -190,4 +190,65 @@ public sealed class StockRulesTests
         StockRules.CheckReservationsMatch(state);
         Assert.Equal(3, StockRules.PreSaleRemaining(state, state.Catalog with { PreSale = next }, Now));
     }
+
+    [Fact]
+    public void Stock_arriving_for_a_pre_sale_is_held_for_the_open_pre_orders_and_leaves_with_them()
+    {
+        var state = Stocked(0);
+        state.Warehouses["wh-b"] = new WarehouseStock("wh-b", 0, 0, 1, Now);
+        state.Catalog = new SkuCatalog("s1", "Phone", "electronics", new Common.Money(100_00, "USD"), 200, "8517", "CN", null,
+            new PreSaleTerms(3, DateOnly.FromDateTime(Now.UtcDateTime).AddDays(10)));
+        Assert.Equal(ReservationStatus.Reserved, StockRules.Reserve(state, new StockReservationRequest("pre-1:0", 2, ["wh"]), Now, out _).Status);
+        Assert.Equal(ReservationStatus.Reserved, StockRules.Reserve(state, new StockReservationRequest("pre-2:0", 1, ["wh"]), Now, out _).Status);
+        Assert.Equal(3, state.PreSaleOpen);
+
+        // The goods arrive: 2 in "wh", 8 in "wh-b". The three pre-sold units are held first (ordinal order: "wh", then "wh-b").
+        StockRules.ApplyAbsolute(state, new StockLevelUpdate("wh", 2, 2), Now, out _);
+        StockRules.ApplyAbsolute(state, new StockLevelUpdate("wh-b", 8, 2), Now, out _);
+        Assert.Equal(7, StockRules.TotalAvailable(state));
+        Assert.Equal(new Dictionary<string, long> { ["wh"] = 0, ["wh-b"] = 7 }, StockRules.AvailableByWarehouse(state));
+        var tooMany = StockRules.Reserve(state, new StockReservationRequest("o1:0", 8, ["wh"]), Now, out var changed);
+        Assert.Equal(ReservationStatus.Insufficient, tooMany.Status);
+        Assert.False(changed);
+        Assert.Equal(7, tooMany.Available);
+        var fromStock = StockRules.Reserve(state, new StockReservationRequest("o2:0", 4, ["wh"]), Now, out _);
+        Assert.Equal(ReservationStatus.Reserved, fromStock.Status);
+        Assert.Equal(new StockAllocationPart("wh-b", 4, null), Assert.Single(fromStock.Allocation));
+        Assert.Equal(3, StockRules.TotalAvailable(state));
+
+        // A cancelled pre-order frees its unit; a shipped one takes its units from the stock held for it.
+        Assert.True(StockRules.Release(state, "pre-2:0", Now));
+        Assert.Equal(4, StockRules.TotalAvailable(state));
+        Assert.True(StockRules.Commit(state, "pre-1:0", Now));
+        Assert.Equal(0, state.PreSaleOpen);
+        Assert.Equal(2, state.PreSaleReserved); // still counted against the campaign's quota
+        Assert.Equal((0L, 2L), (state.Warehouses["wh"].OnHand, state.Warehouses["wh"].Sold));
+        Assert.Equal((8L, 4L, 0L), (state.Warehouses["wh-b"].OnHand, state.Warehouses["wh-b"].Reserved, state.Warehouses["wh-b"].Sold));
+        Assert.Equal(4, StockRules.TotalAvailable(state));
+        StockRules.CheckReservationsMatch(state);
+    }
+
+    [Fact]
+    public void Open_pre_orders_are_counted_again_from_the_reservations_on_load()
+    {
+        var state = Stocked(5);
+        state.Catalog = new SkuCatalog("s1", "Phone", "electronics", new Common.Money(100_00, "USD"), 200, "8517", "CN", null,
+            new PreSaleTerms(10, DateOnly.FromDateTime(Now.UtcDateTime).AddDays(10)));
+        StockRules.Reserve(state, new StockReservationRequest("o1:0", 7, ["wh"]), Now, out _);
+        StockRules.Reserve(state, new StockReservationRequest("o2:0", 1, ["wh"]), Now, out _);
+        var loaded = new SkuState
+        {
+            Catalog = state.Catalog,
+            Warehouses = new Dictionary<string, WarehouseStock>(state.Warehouses, StringComparer.Ordinal),
+            PreSaleReserved = state.PreSaleReserved,
+            Reservations = new Dictionary<string, StockReservation>(state.Reservations, StringComparer.Ordinal),
+        };
+
+        Assert.Throws<InvalidOperationException>(() => StockRules.CheckReservationsMatch(loaded));
+        StockRules.CountOpenPreSale(loaded);
+
+        Assert.Equal(3, loaded.PreSaleOpen);
+        StockRules.CheckReservationsMatch(loaded);
+        Assert.Equal(StockRules.TotalAvailable(state), StockRules.TotalAvailable(loaded));
+    }
 }

@@ -546,6 +546,41 @@ public sealed class OrdersApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
     }
 
     [Fact]
+    public async Task Stock_arriving_for_a_pre_sale_is_held_for_the_pre_orders_until_they_ship()
+    {
+        var promised = DateOnly.FromDateTime(DateTime.UtcNow.AddDays(20)).ToString("yyyy-MM-dd");
+        var sellerId = OrderTestShop.NewId("s");
+        var sku = await Shop.SkuAsync(sellerId, preSale: new { quota = 3, promisedShipDate = promised }, stock: [("wh-de", 0)]);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await Shop.KeyAsync("buyer", buyerId);
+        var seller = await Shop.KeyAsync("seller", sellerId);
+        var (status, created) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 3 }]);
+        Assert.Equal(HttpStatusCode.Created, status);
+        var preOrder = created!["orders"]![0]!["orderId"]!.GetValue<string>();
+
+        // The goods arrive and the ERP reports what is on the shelf: the three pre-sold units are not offered again.
+        Assert.Equal(HttpStatusCode.OK, (await Shop.Admin.PutJsonAsync($"/api/v1/skus/{sku}/stock/wh-de", new { onHand = 5, version = 2 })).Status);
+        var stock = await Shop.StockAsync(sku);
+        Assert.Equal(2, stock["totalAvailable"]!.GetValue<long>());
+        Assert.Equal(3, stock["preOrdersOpen"]!.GetValue<long>());
+        var (shortStatus, problem) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 3 }]);
+        Assert.Equal(HttpStatusCode.Conflict, shortStatus);
+        Assert.Equal(2, problem!["shortLines"]![0]!["available"]!.GetValue<long>());
+        var (fits, _) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 2 }]);
+        Assert.Equal(HttpStatusCode.Created, fits);
+
+        // The pre-order ships: its units leave the shelf, and nothing more is offered than is left unsold.
+        await Shop.ActAsync(Shop.Admin, preOrder, "payment-confirmations");
+        await Shop.ActAsync(seller, preOrder, "accept");
+        await Shop.ActAsync(seller, preOrder, "ship", new { carrier = "DHL", trackingNumber = "JD014600003829" });
+        stock = await Shop.StockAsync(sku);
+        Assert.Equal(0, stock["totalAvailable"]!.GetValue<long>());
+        Assert.Equal(0, stock["preOrdersOpen"]!.GetValue<long>());
+        var shelf = stock["warehouses"]![0]!;
+        Assert.Equal((2L, 2L, 3L), (shelf["onHand"]!.GetValue<long>(), shelf["reserved"]!.GetValue<long>(), shelf["sold"]!.GetValue<long>()));
+    }
+
+    [Fact]
     public async Task Imported_orders_are_deduplicated_and_deduct_stock_once()
     {
         var sellerId = OrderTestShop.NewId("s");
