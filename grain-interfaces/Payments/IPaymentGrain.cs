@@ -127,6 +127,14 @@ public interface IPaymentGrain : IGrainWithStringKey
     /// </summary>
     Task OrderCancelled(string reason);
 
+    /// <summary>
+    /// The review of this payment is closed (withdrawn, or decided before the withdrawal came): the payment stops asking for its
+    /// withdrawal. One-way, as the payment's call to withdraw it is: a review deciding calls the payment and waits, so the two
+    /// must never wait on each other.
+    /// </summary>
+    [OneWay]
+    Task ReviewClosed();
+
     /// <summary>The order's refund instruction, fire-and-forget; the payment answers by calling the order's RefundSettled.</summary>
     [OneWay]
     Task RequestRefund(PaymentRefundOrder refund);

@@ -147,6 +147,14 @@ public interface IRiskReviewGrain : IGrainWithStringKey
     /// <summary>Closes an undecided review whose order was cancelled: no decision can be taken on it any more.</summary>
     Task Withdraw(string reason);
 
+    /// <summary>
+    /// <see cref="Withdraw"/>, asked by the payment one-way; once the review is closed it tells the payment
+    /// (<c>IPaymentGrain.ReviewClosed</c>, one-way too). A deciding review waits on the payment, so the payment must not wait
+    /// on the review: the two calls crossing stalled both until Orleans' time-out.
+    /// </summary>
+    [OneWay]
+    Task WithdrawForPayment(string reason);
+
     [ReadOnly]
     Task<RiskReviewView?> Get();
 }

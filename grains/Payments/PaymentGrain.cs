@@ -67,6 +67,11 @@ public sealed class PaymentState : IWakeAtState
     [Id(28)] public int LateLookups { get; set; }
     /// <summary>When to ask the provider again, if the payment still waits on the buyer then (see PaymentOptions.LateLookups).</summary>
     [Id(29)] public DateTimeOffset? NextLookupAt { get; set; }
+    /// <summary>
+    /// The cancelled order's reason, while the review has yet to confirm it is closed: the payment asks it (one-way) to withdraw
+    /// until it does.
+    /// </summary>
+    [Id(30)] public string? ReviewWithdrawal { get; set; }
 
     /// <summary>The features, named and described, however they were stored.</summary>
     public IReadOnlyList<Risk.RiskFeatureValue> DescribedRiskFeatures() =>
@@ -311,24 +316,50 @@ public sealed class PaymentGrain(
 
     public async Task OrderCancelled(string reason)
     {
+        var changed = false;
         if (S.Start is not null && S.HeldForReview && S.ReviewApproved is null)
         {
             S.ReviewApproved = false;
             S.VoidRequested = true;
             Note(clock.GetUtcNow(), "OrderCancelled", reason);
+            changed = true;
+        }
+        if (S.Start is not null && S.HeldForReview && S.ReviewWithdrawal is null)
+        {
+            // The analysts' queue drops it: a decision taken now would be answered as done and carried out by nobody; a review
+            // decided before is left as it is. Asked one-way and repeated until the review confirms (ReviewClosed): an analyst's
+            // decision calls this payment and waits, so waiting here for the review stalled both calls until their time-out.
+            S.ReviewWithdrawal = reason;
+            changed = true;
+        }
+        if (changed)
+        {
             await Write();
         }
-        if (S.Start is not null && S.HeldForReview)
-        {
-            // The analysts' queue drops it: a decision taken now would be answered as done and carried out by nobody. The order
-            // repeats this call until it succeeds; a review decided before is left as it is.
-            await GrainFactory.GetGrain<Risk.IRiskReviewGrain>(PaymentId).Withdraw(reason);
-        }
+        AskReviewToWithdraw();
         // The void is carried out in a turn of the payment's own, after the order's call has been answered: done here, the
         // payment would report the void to the order that is waiting on this call, and both would wait until it timed out.
         if (HasWork())
         {
             await ScheduleReconcile();
+        }
+    }
+
+    public async Task ReviewClosed()
+    {
+        if (S.ReviewWithdrawal is not null)
+        {
+            S.ReviewWithdrawal = null;
+            await Write();
+        }
+    }
+
+    /// <summary>One-way, so no turn of this payment ever waits on its review (see <see cref="OrderCancelled"/>).</summary>
+    private void AskReviewToWithdraw()
+    {
+        if (S.ReviewWithdrawal is { } reason)
+        {
+            GrainFactory.GetGrain<Risk.IRiskReviewGrain>(PaymentId).WithdrawForPayment(reason).Ignore();
         }
     }
 
@@ -350,6 +381,7 @@ public sealed class PaymentGrain(
         {
             return;
         }
+        AskReviewToWithdraw();
         try
         {
             while (await Step())
@@ -696,7 +728,7 @@ public sealed class PaymentGrain(
     }
 
     private bool HasWork() =>
-        (S.Status == PaymentStatus.Pending) || S.Notice != OrderNotice.None || S.RefundsToReport.Count > 0
+        (S.Status == PaymentStatus.Pending) || S.ReviewWithdrawal is not null || S.Notice != OrderNotice.None || S.RefundsToReport.Count > 0
         || (S.RiskEvent is not null && !S.RiskRecorded && S.Status is not (PaymentStatus.Pending or PaymentStatus.RequiresAction or PaymentStatus.AwaitingTransfer))
         || (S.Status == PaymentStatus.Authorized && S.CaptureRequested)
         || (S.VoidRequested && S.Status is PaymentStatus.Authorized or PaymentStatus.RequiresAction or PaymentStatus.AwaitingTransfer)

@@ -139,6 +139,16 @@ public sealed class RiskReviewGrain(
         await Publish();
     }
 
+    public async Task WithdrawForPayment(string reason)
+    {
+        await Withdraw(reason);
+        if (S.Opening is null || Closed)
+        {
+            // A review never opened has nothing to withdraw either. One-way: the payment may be waiting on this review's own call.
+            await GrainFactory.GetGrain<Payments.IPaymentGrain>(this.GetPrimaryKeyString()).ReviewClosed();
+        }
+    }
+
     private bool Closed => S.Status is RiskReviewStatus.Approved or RiskReviewStatus.Rejected or RiskReviewStatus.Withdrawn;
 
     private ReviewActionResult AlreadyClosed() => new(ReviewActionStatus.AlreadyDecided, View(), S.Status == RiskReviewStatus.Withdrawn

@@ -335,6 +335,53 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_buyer_cancelling_while_an_analyst_decides_stalls_neither_call()
+    {
+        await PolicyAsync(new { reviewThreshold = 0, blockThreshold = 101 });
+        var order = await OrderAsync();
+        var paymentId = (await HeldAsync(order))["paymentId"]!.GetValue<string>();
+        Assert.Matches("^[0-9A-Za-z-]+$", paymentId);
+        var analyst = await Shop.KeyAsync("analyst", "ana-crossing");
+        Assert.Equal(HttpStatusCode.OK, (await analyst.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/claim", new { })).Status);
+        // The decision's write takes a second, so the cancellation reaches the payment, and the payment the review, meanwhile:
+        // the review then calls the payment while the payment's cancellation asks the review.
+        var storage = SiloStorage.Postgres(fixture.ConnectionString);
+        await storage.ExecuteAsync($$"""
+            CREATE SEQUENCE slow_decisions;
+            CREATE FUNCTION slow_first_decision() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN IF nextval('slow_decisions') = 1 THEN PERFORM pg_sleep(1.5); END IF; RETURN NEW; END $$;
+            CREATE TRIGGER slow_first_decision BEFORE UPDATE ON grain_state FOR EACH ROW
+                WHEN (NEW.state_name = 'riskReview' AND NEW.grain_id LIKE '%{{paymentId}}') EXECUTE FUNCTION slow_first_decision();
+            """);
+        try
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var decision = analyst.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/decision", new { decision = "approve", note = "looks fine" });
+            await Task.Delay(400);
+            var cancel = order.Buyer.PostJsonAsync($"/api/v1/orders/{order.OrderId}/cancel", new { reason = "found it cheaper" });
+            var (decided, decidedBody) = await decision;
+            var (cancelled, cancelledBody) = await cancel;
+            clock.Stop();
+
+            // Orleans' call time-out is 30 s; crossed calls used to wait for it, and both answered after it.
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"the two calls took {clock.Elapsed.TotalSeconds:F1} s");
+            Assert.True(decided == HttpStatusCode.OK, $"{decided} {decidedBody}");
+            Assert.True(cancelled == HttpStatusCode.OK, $"{cancelled} {cancelledBody}");
+            // The decision was stored first, but the order was cancelled before the payment heard of it: the money goes back.
+            await PaymentWhenAsync(paymentId, "voided");
+            Assert.Equal("cancelled", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>());
+            Assert.Equal(0, await Shop.ReservedAsync(order.SkuId));
+            Assert.Equal("approved", (await analyst.GetJsonAsync($"/api/v1/risk/reviews/{paymentId}")).Body!["review"]!["status"]!.GetValue<string>());
+            Assert.True(Convert.ToInt64(await storage.ScalarAsync("SELECT last_value FROM slow_decisions WHERE @x = @x", "x", "x")) >= 1,
+                "the decision's write was not slowed");
+        }
+        finally
+        {
+            await storage.ExecuteAsync("DROP TRIGGER slow_first_decision ON grain_state; DROP FUNCTION slow_first_decision(); DROP SEQUENCE slow_decisions");
+        }
+    }
+
+    [Fact]
     public async Task A_blocked_payment_fails_without_reaching_the_provider_and_a_normal_one_goes_straight_through()
     {
         var blocked = await OrderAsync();
