@@ -40,7 +40,7 @@ public sealed class SkuGrain(
     private long _version;
     private readonly Dictionary<string, StockReservation?> _reservationChanges = new(StringComparer.Ordinal);
     private GroupCommit? _commit;
-    private IGrainTimer? _alertRetryTimer;
+    private IGrainTimer? _alertTimer;
     private IGrainTimer? _holdTimer;
     private bool _checkingHolds;
     /// <summary>Orders placed here whose rows go with the next write.</summary>
@@ -92,7 +92,7 @@ public sealed class SkuGrain(
         _durable = Snapshot();
         if (_state.PendingAlerts.Count > 0)
         {
-            ScheduleAlertRetry();
+            ScheduleAlertPublish(TimeSpan.Zero);
         }
         if (_state.Reservations.Values.Any(r => r.HoldUntil is not null))
         {
@@ -453,9 +453,11 @@ public sealed class SkuGrain(
                 PutBack(changes, placing, taken.CheckoutGrainIds);
             }
         }
-        if (_state.PendingAlerts.Count > 0)
+        if (_durable.PendingAlerts.Count > 0)
         {
-            await PublishPendingAlerts();
+            // In a turn of its own, after this write's callers are answered: a slow or unreachable alert table must not hold
+            // the SKU's checkouts (the alerts are in the durable outbox; the timer retries until they are recorded).
+            ScheduleAlertPublish(TimeSpan.Zero);
         }
     }
 
@@ -501,31 +503,38 @@ public sealed class SkuGrain(
         PreSaleOpen = _state.PreSaleOpen,
     };
 
+    /// <summary>
+    /// Records the alerts of durable changes (a change still being written, or lost with its write, has raised nothing yet);
+    /// stops its timer once none is left, and otherwise lets it try again.
+    /// </summary>
     private async Task PublishPendingAlerts()
     {
-        var pending = _state.PendingAlerts.ToArray();
-        try
+        var pending = _durable.PendingAlerts.Where(_state.PendingAlerts.Contains).ToArray();
+        if (pending.Length > 0)
         {
-            await alertSink.RecordAsync(pending, CancellationToken.None);
-            _state.PendingAlerts.RemoveAll(a => pending.Contains(a));
-            // The cleared outbox is persisted with the next write; a replay after a crash is harmless (idempotent by id).
-            _alertRetryTimer?.Dispose();
-            _alertRetryTimer = null;
+            try
+            {
+                await alertSink.RecordAsync(pending, CancellationToken.None);
+                _state.PendingAlerts.RemoveAll(a => pending.Contains(a));
+                // The cleared outbox is persisted with the next write; a replay after a crash is harmless (idempotent by id).
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning(ex, "Could not record {Count} stock alerts for SKU {SkuId}; will retry", pending.Length, SkuId);
+                return;
+            }
         }
-        catch (Exception ex)
-        {
-            logger.LogWarning(ex, "Could not record {Count} stock alerts for SKU {SkuId}; will retry", pending.Length, SkuId);
-            ScheduleAlertRetry();
-        }
+        _alertTimer?.Dispose();
+        _alertTimer = null;
     }
 
-    private void ScheduleAlertRetry()
+    private void ScheduleAlertPublish(TimeSpan dueTime)
     {
-        _alertRetryTimer ??= this.RegisterGrainTimer(
+        _alertTimer ??= this.RegisterGrainTimer(
             static (grain, _) => grain.PublishPendingAlerts(),
             this,
             // Kept alive while it retries: a sold-out SKU goes idle, and its alerts would wait for its next activation.
-            new GrainTimerCreationOptions { DueTime = AlertRetryPeriod, Period = AlertRetryPeriod, Interleave = false, KeepAlive = true });
+            new GrainTimerCreationOptions { DueTime = dueTime, Period = AlertRetryPeriod, Interleave = false, KeepAlive = true });
     }
 
     private SkuView View(SkuState state)
