@@ -509,8 +509,9 @@ public sealed class SkuGrain(
     /// </summary>
     private async Task PublishPendingAlerts()
     {
-        var pending = _durable.PendingAlerts.Where(_state.PendingAlerts.Contains).ToArray();
-        if (pending.Length > 0)
+        // Until none is left: a write that committed while the sink was being called raised alerts of its own, and found this
+        // timer still there, so it did not start another.
+        while (_durable.PendingAlerts.Where(_state.PendingAlerts.Contains).ToArray() is { Length: > 0 } pending)
         {
             try
             {
