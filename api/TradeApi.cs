@@ -41,6 +41,7 @@ public static class TradeApi
                 o => o.BootstrapAdminKey = configuration["Auth:BootstrapAdminKey"]);
         services.AddAuthorization(Policies.Add);
         RateLimits.Add(services, configuration);
+        FailedAuthentications.Add(services, configuration);
 
         services.AddOpenApi("v1", o =>
         {

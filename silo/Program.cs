@@ -88,6 +88,9 @@ builder.Services.AddGracefulShutdown(builder.Configuration);
 builder.AddTradeTelemetry();
 
 var app = builder.Build();
+var failedKeys = app.Services.GetRequiredService<Orleans.Trade.Api.Auth.FailedAuthentications>();
+StorageInstruments.Meter.CreateObservableCounter("trade.auth.lookups_refused", () => failedKeys.Refused, "{request}",
+    "Requests refused (429) before their API key was looked up: their client address had failed too many keys (RateLimits:FailedAuthentications*).");
 app.UseTradeApi();
 app.MapTradeApi();
 app.MapTradeOperations();

@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Trade.Api.Common;
 
 namespace Orleans.Trade.Api.Auth;
 
@@ -28,12 +29,15 @@ public sealed class ApiKeyAuthenticationHandler(
     UrlEncoder encoder,
     IApiKeyStore store,
     ApiKeyCache cache,
+    FailedAuthentications failures,
     TimeProvider clock,
     IProblemDetailsService problemDetails) : AuthenticationHandler<ApiKeyAuthenticationOptions>(options, loggerFactory, encoder)
 {
     public const string SchemeName = "ApiKey";
     public const string HeaderName = "X-Api-Key";
     public const string BootstrapKeyId = "bootstrap";
+    /// <summary>Set on a request refused because its address failed too many keys: the challenge answers 429, not 401.</summary>
+    private static readonly object TooManyFailures = new();
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -54,10 +58,20 @@ public sealed class ApiKeyAuthenticationHandler(
             return Success(remembered);
         }
         var evictions = cache.Evictions;
-        var verified = await ResolveAsync(key, now);
-        if (verified is not { } entry)
+        var hash = ApiKeyFormat.Hash(key);
+        if (!cache.TryGet(hash, now, out var entry))
         {
-            return AuthenticateResult.Fail("The API key is unknown or revoked.");
+            if (!failures.MayTry(Context, out var retryAfter))
+            {
+                Context.Items[TooManyFailures] = retryAfter;
+                return AuthenticateResult.Fail("Too many failed API keys from this address.");
+            }
+            if (await VerifyAsync(key, hash, now) is not { } verified)
+            {
+                failures.Failed(Context);
+                return AuthenticateResult.Fail("The API key is unknown or revoked.");
+            }
+            entry = verified;
         }
         if (connection is not null)
         {
@@ -69,13 +83,9 @@ public sealed class ApiKeyAuthenticationHandler(
     private static AuthenticateResult Success(ClaimsIdentity identity) =>
         AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
 
-    private async Task<ApiKeyCache.Entry?> ResolveAsync(string key, DateTimeOffset now)
+    /// <summary>Checks a key this silo has not verified recently against the bootstrap key or the key store.</summary>
+    private async Task<ApiKeyCache.Entry?> VerifyAsync(string key, string hash, DateTimeOffset now)
     {
-        var hash = ApiKeyFormat.Hash(key);
-        if (cache.TryGet(hash, now, out var cached))
-        {
-            return cached;
-        }
         var bootstrap = Options.BootstrapAdminKey;
         if (!string.IsNullOrEmpty(bootstrap) && ApiKeyFormat.HashMatches(bootstrap, hash))
         {
@@ -107,8 +117,9 @@ public sealed class ApiKeyAuthenticationHandler(
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
-        WriteProblem(StatusCodes.Status401Unauthorized, "Authentication required",
-            $"Send a valid API key in the {HeaderName} header.");
+        Context.Items.TryGetValue(TooManyFailures, out var retryAfter) && retryAfter is TimeSpan wait
+            ? RateLimits.TooManyRequests(Context, wait, "Too many API keys from this address failed verification; this one was not checked.")
+            : WriteProblem(StatusCodes.Status401Unauthorized, "Authentication required", $"Send a valid API key in the {HeaderName} header.");
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         WriteProblem(StatusCodes.Status403Forbidden, "Forbidden",

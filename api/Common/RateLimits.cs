@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -31,19 +30,9 @@ public sealed class RateLimits(RateLimits.Settings settings, TimeProvider time)
         }
     }
 
-    private sealed class Bucket(double tokens, long at)
-    {
-        public double Tokens = tokens;
-        public long At = at;
-        /// <summary>Swept out of the dictionary: a request that still holds it takes a fresh one instead.</summary>
-        public bool Dead;
-    }
-
-    private static readonly TimeSpan SweepEvery = TimeSpan.FromMinutes(1);
-    private readonly ConcurrentDictionary<string, Bucket> _buckets = new(StringComparer.Ordinal);
+    private readonly TokenBuckets _buckets = new(time);
 
     public Settings Limits { get; } = settings;
-    private long _nextSweep;
 
     public static void Add(IServiceCollection services, IConfiguration configuration) =>
         services.AddSingleton(sp => new RateLimits(Settings.From(configuration), sp.GetRequiredService<TimeProvider>()));
@@ -62,66 +51,14 @@ public sealed class RateLimits(RateLimits.Settings settings, TimeProvider time)
         {
             return next(context);
         }
-        return Refuse(context, retryAfter);
+        return TooManyRequests(context, retryAfter, "This API key sent more than its limit of requests; nothing was done.");
     }
 
     /// <summary>Takes one token from the key's bucket; when there is none, how long until there is.</summary>
-    public bool TryTake(string keyId, int perSecond, int burst, out TimeSpan retryAfter)
-    {
-        SweepIfDue(time.GetTimestamp());
-        while (true)
-        {
-            var bucket = _buckets.GetOrAdd(keyId, static (_, start) => new Bucket(start.Burst, start.Time.GetTimestamp()), (Burst: (double)burst, Time: time));
-            lock (bucket)
-            {
-                if (bucket.Dead)
-                {
-                    continue;
-                }
-                // Read under the lock, so the bucket's time only moves forward and no interval is credited twice.
-                var now = time.GetTimestamp();
-                var refilled = time.GetElapsedTime(bucket.At, now).TotalSeconds * perSecond;
-                bucket.Tokens = Math.Min(burst, bucket.Tokens + Math.Max(0, refilled));
-                bucket.At = Math.Max(bucket.At, now);
-                if (bucket.Tokens >= 1)
-                {
-                    bucket.Tokens -= 1;
-                    retryAfter = TimeSpan.Zero;
-                    return true;
-                }
-                retryAfter = TimeSpan.FromSeconds((1 - bucket.Tokens) / perSecond);
-                return false;
-            }
-        }
-    }
+    public bool TryTake(string keyId, int perSecond, int burst, out TimeSpan retryAfter) => _buckets.TryTake(keyId, perSecond, burst, out retryAfter);
 
-    /// <summary>
-    /// Once a minute, drops the buckets untouched for a minute, so a flash sale's many buyer keys do not stay in memory. Such a
-    /// bucket has refilled by a minute's worth of tokens, its whole burst unless that is more than 60 times its rate: then a
-    /// key that paused for a minute starts over with a full burst, as a new key would.
-    /// </summary>
-    private void SweepIfDue(long now)
-    {
-        var due = Interlocked.Read(ref _nextSweep);
-        if (now < due || Interlocked.CompareExchange(ref _nextSweep, now + (long)(SweepEvery.TotalSeconds * time.TimestampFrequency), due) != due)
-        {
-            return;
-        }
-        foreach (var entry in _buckets)
-        {
-            var bucket = entry.Value;
-            lock (bucket)
-            {
-                if (time.GetElapsedTime(bucket.At, now) > SweepEvery)
-                {
-                    bucket.Dead = true;
-                    _buckets.TryRemove(entry);
-                }
-            }
-        }
-    }
-
-    private static async Task Refuse(HttpContext context, TimeSpan retryAfter)
+    /// <summary>A 429 ProblemDetails with <c>Retry-After</c> in whole seconds (at least 1).</summary>
+    public static async Task TooManyRequests(HttpContext context, TimeSpan retryAfter, string detail)
     {
         var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
         context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
@@ -133,7 +70,7 @@ public sealed class RateLimits(RateLimits.Settings settings, TimeProvider time)
             {
                 Status = StatusCodes.Status429TooManyRequests,
                 Title = "Too many requests",
-                Detail = $"This API key sent more than its limit of requests; nothing was done. Retry after {seconds} s.",
+                Detail = $"{detail} Retry after {seconds} s.",
             },
         });
     }

@@ -21,23 +21,10 @@ public static class ClientSignals
         var headers = context.Request.Headers;
         var device = headers[DeviceHeader].ToString().Trim();
         device = device.Length is > 0 and <= 128 ? device : "none";
-        var ip = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        var ip = Common.ClientAddress.Of(context, configuration)?.ToString() ?? "unknown";
         var country = "ZZ";
         if (configuration.GetValue("Risk:TrustProxyHeaders", false))
         {
-            var hops = headers["X-Forwarded-For"].ToString().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-            var trusted = Math.Max(1, configuration.GetValue("Risk:TrustedProxyHops", 1));
-            // Fewer entries than trusted proxies: the request skipped an outer one, so only the rightmost entry was written by a
-            // proxy of ours; anything to its left came from the client.
-            var forwarded = hops.Length == 0 ? "" : hops[hops.Length >= trusted ? hops.Length - trusted : hops.Length - 1];
-            if (System.Net.IPAddress.TryParse(forwarded, out var address))
-            {
-                ip = address.ToString();
-            }
-            else if (System.Net.IPEndPoint.TryParse(forwarded, out var endpoint))
-            {
-                ip = endpoint.Address.ToString(); // proxies that append the client's port: "203.0.113.7:5123", "[2001:db8::1]:443"
-            }
             var claimed = headers[CountryHeader].ToString().Trim().ToUpperInvariant();
             if (Orleans.Trade.Common.Iso3166.IsKnown(claimed))
             {

@@ -1,0 +1,105 @@
+using System.Collections.Concurrent;
+
+namespace Orleans.Trade.Api.Common;
+
+/// <summary>
+/// Token buckets by id (an API key, a client address), refilled continuously at a rate and holding up to a burst. Each bucket
+/// has its own lock, so ids never wait on each other; buckets untouched for a minute are dropped once a minute, and the whole
+/// set is dropped if it ever holds <see cref="MaxBuckets"/> (ids an attacker makes up must not grow memory without end).
+/// </summary>
+public sealed class TokenBuckets(TimeProvider time)
+{
+    public const int MaxBuckets = 100_000;
+    private static readonly TimeSpan SweepEvery = TimeSpan.FromMinutes(1);
+
+    private sealed class Bucket(double tokens, long at)
+    {
+        public double Tokens = tokens;
+        public long At = at;
+        /// <summary>Swept out of the dictionary: a request that still holds it takes a fresh one instead.</summary>
+        public bool Dead;
+    }
+
+    private readonly ConcurrentDictionary<string, Bucket> _buckets = new(StringComparer.Ordinal);
+    private long _nextSweep;
+
+    public int Count => _buckets.Count;
+
+    /// <summary>Takes one token from <paramref name="id"/>'s bucket; when there is none, how long until there is.</summary>
+    public bool TryTake(string id, double perSecond, double burst, out TimeSpan retryAfter) => Use(id, perSecond, burst, take: true, out retryAfter);
+
+    /// <summary>Whether <paramref name="id"/>'s bucket holds a token, without taking it; when not, how long until it does.</summary>
+    public bool HasToken(string id, double perSecond, double burst, out TimeSpan retryAfter) => Use(id, perSecond, burst, take: false, out retryAfter);
+
+    private bool Use(string id, double perSecond, double burst, bool take, out TimeSpan retryAfter)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(perSecond);
+        SweepIfDue(time.GetTimestamp());
+        while (true)
+        {
+            if (!_buckets.TryGetValue(id, out var bucket))
+            {
+                if (!take)
+                {
+                    retryAfter = TimeSpan.Zero;
+                    return true; // a full bucket, not worth creating to look at
+                }
+                // Counted only when a bucket is added (the count takes every lock of the dictionary).
+                if (_buckets.Count >= MaxBuckets)
+                {
+                    _buckets.Clear();
+                }
+                bucket = _buckets.GetOrAdd(id, static (_, start) => new Bucket(start.Burst, start.Time.GetTimestamp()), (Burst: burst, Time: time));
+            }
+            lock (bucket)
+            {
+                if (bucket.Dead)
+                {
+                    continue;
+                }
+                // Read under the lock, so the bucket's time only moves forward and no interval is credited twice.
+                var now = time.GetTimestamp();
+                var refilled = time.GetElapsedTime(bucket.At, now).TotalSeconds * perSecond;
+                bucket.Tokens = Math.Min(burst, bucket.Tokens + Math.Max(0, refilled));
+                bucket.At = Math.Max(bucket.At, now);
+                if (bucket.Tokens >= 1)
+                {
+                    if (take)
+                    {
+                        bucket.Tokens -= 1;
+                    }
+                    retryAfter = TimeSpan.Zero;
+                    return true;
+                }
+                retryAfter = TimeSpan.FromSeconds((1 - bucket.Tokens) / perSecond);
+                return false;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Once a minute, drops the buckets untouched for a minute, so a flash sale's many buyer keys do not stay in memory. Such a
+    /// bucket has refilled by a minute's worth of tokens, its whole burst unless that is more than 60 times its rate: then an id
+    /// that paused for a minute starts over with a full burst, as a new one would.
+    /// </summary>
+    private void SweepIfDue(long now)
+    {
+        var due = Interlocked.Read(ref _nextSweep);
+        if (now < due || Interlocked.CompareExchange(ref _nextSweep, now + (long)(SweepEvery.TotalSeconds * time.TimestampFrequency), due) != due)
+        {
+            return;
+        }
+        foreach (var entry in _buckets)
+        {
+            var bucket = entry.Value;
+            lock (bucket)
+            {
+                if (time.GetElapsedTime(bucket.At, now) > SweepEvery)
+                {
+                    bucket.Dead = true;
+                    _buckets.TryRemove(entry);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+using System.Net;
+using Orleans.Trade.Api.Auth;
+using Orleans.Trade.Api.Common;
+using Orleans.Trade.Tests.Infrastructure;
+
+namespace Orleans.Trade.Tests.Hosting;
+
+/// <summary>Keys that fail verification, counted per client address: past the budget, unverified keys are not even looked up.</summary>
+public sealed class FailedAuthenticationTests
+{
+    [Fact]
+    public async Task An_address_past_its_failed_keys_gets_429_without_a_lookup_while_verified_keys_go_on()
+    {
+        var storage = SiloStorage.Sqlite(Path.Combine(Path.GetTempPath(), "orleans-trade-tests", Guid.NewGuid().ToString("N"), "trade.db"));
+        await using var silo = await SiloProcess.StartAsync(storage, "authfail-" + Guid.NewGuid().ToString("N")[..8], new Dictionary<string, string>
+        {
+            ["RateLimits__FailedAuthenticationsPerMinute"] = "60",
+            ["RateLimits__FailedAuthenticationBurst"] = "3",
+        });
+        using var admin = silo.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/api/v1/api-keys")).StatusCode); // verified: cached from now on
+        var buyerKey = await TradeHttp.IssueKeyAsync(admin, "buyer", "af-buyer");
+        using var guesser = silo.CreateClient("tk_live_0000000000000000_guessedsecretguessedsecret");
+
+        var answers = new List<HttpResponseMessage>();
+        for (var i = 0; i < 6; i++)
+        {
+            answers.Add(await guesser.GetAsync("/api/v1/buyers/af-buyer/orders"));
+        }
+
+        // The burst's failures are answered 401 (a refill may add one if the loop straddled a second), the rest 429.
+        var unauthorized = answers.Count(a => a.StatusCode == HttpStatusCode.Unauthorized);
+        Assert.InRange(unauthorized, 3, 4);
+        var refused = answers.Skip(unauthorized).ToArray();
+        Assert.All(refused, a =>
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, a.StatusCode);
+            Assert.Equal("application/problem+json", a.Content.Headers.ContentType?.MediaType);
+            Assert.True(a.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1), $"Retry-After: {a.Headers.RetryAfter}");
+        });
+        Assert.Contains("failed verification", await refused[0].Content.ReadAsStringAsync());
+        Assert.Equal(refused.Length, await SiloInspection.MetricAsync(admin, "trade_auth_lookups_refused_total"));
+        // A key verified before is not held back by the guesses from its address.
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/api/v1/api-keys")).StatusCode);
+
+        // Once a token has come back, a good key is verified (and costs none); the next guess takes it again.
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        using var buyer = silo.CreateClient(buyerKey);
+        Assert.Equal(HttpStatusCode.OK, (await buyer.GetAsync("/api/v1/buyers/af-buyer/orders")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await guesser.GetAsync("/api/v1/buyers/af-buyer/orders")).StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await guesser.GetAsync("/api/v1/buyers/af-buyer/orders")).StatusCode);
+    }
+}
+
+/// <summary>The failed-key budget's parts, without a silo.</summary>
+public sealed class FailedAuthenticationBudgetTests
+{
+    [Fact]
+    public void Looking_at_a_bucket_takes_nothing_and_an_unknown_id_is_full()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var buckets = new TokenBuckets(time);
+
+        Assert.True(buckets.HasToken("a", 1, 2, out _));
+        Assert.Equal(0, buckets.Count); // not created just to look
+        Assert.True(buckets.TryTake("a", 1, 2, out _));
+        Assert.True(buckets.HasToken("a", 1, 2, out _));
+        Assert.True(buckets.HasToken("a", 1, 2, out _));
+        Assert.True(buckets.TryTake("a", 1, 2, out _));
+        Assert.False(buckets.HasToken("a", 1, 2, out var wait));
+        Assert.Equal(TimeSpan.FromSeconds(1), wait);
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(buckets.HasToken("a", 1, 2, out _));
+    }
+
+    [Theory]
+    [InlineData("203.0.113.7", "203.0.113.7")]
+    [InlineData("::ffff:203.0.113.7", "203.0.113.7")]
+    [InlineData("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64")]
+    [InlineData("2001:db8:1:2::1", "2001:db8:1:2::/64")]
+    public void An_address_is_counted_as_itself_or_by_its_ipv6_64(string address, string key) =>
+        Assert.Equal(key, FailedAuthentications.AddressKey(IPAddress.Parse(address)));
+}
