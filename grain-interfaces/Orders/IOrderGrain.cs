@@ -7,10 +7,11 @@ namespace Orleans.Trade.Orders;
 /// placed (a crashed checkout) asks the order through <see cref="KeepsReservation"/> and gives the units back.
 /// </summary>
 /// <remarks>
-/// Version 1 added <see cref="CheckoutView"/>. During a rolling update a version-1 caller is served by an activation on a silo
-/// of this release (Orleans moves an older activation), while the older silos' calls work on either.
+/// Version 1 added <see cref="CheckoutView"/>, version 2 <see cref="PaymentTookCancellation"/>. During a rolling update a caller
+/// of a newer version is served by an activation on a silo of this release (Orleans moves an older activation), while the older
+/// silos' calls work on either.
 /// </remarks>
-[Orleans.CodeGeneration.Version(1)]
+[Orleans.CodeGeneration.Version(2)]
 public interface IOrderGrain : IGrainWithStringKey
 {
     Task<PrepareResult> Prepare(OrderPlacement placement);
@@ -77,6 +78,13 @@ public interface IOrderGrain : IGrainWithStringKey
 
     /// <summary>Books a refund on the ledger and sends it to the payment (R-SET-3).</summary>
     Task<OrderRefundResult> RequestRefund(OrderRefundRequest request);
+
+    /// <summary>
+    /// The payment has stored this order's cancellation (sent by <c>IPaymentGrain.OrderCancelledBy</c>): the order stops sending
+    /// it. One-way, since the order's own call to the payment is.
+    /// </summary>
+    [OneWay]
+    Task PaymentTookCancellation(string paymentId);
 
     /// <summary>The payment reports a refund done (or failed) at the provider.</summary>
     Task RefundSettled(string refundId, Payments.RefundStatus status);

@@ -100,8 +100,10 @@ public sealed record PaymentRefundOrder(
 /// One payment of an order through the payment provider (R-PAY-1, R-PAY-3). Key: the payment id (a ULID). Every state change
 /// is written before the provider or the order hears of it; provider calls carry idempotency keys derived from the payment id,
 /// so a call repeated after a time-out or a crash charges once. Calls go payment → order, never back: the order sends refund
-/// instructions one-way and repeats them until the payment reports them settled.
+/// instructions and its cancellation one-way and repeats them until the payment reports them settled.
 /// </summary>
+/// <remarks>Version 1 added <see cref="OrderCancelledBy"/> and <see cref="ReviewClosed"/> (see <c>IOrderGrain</c> on versions).</remarks>
+[Orleans.CodeGeneration.Version(1)]
 public interface IPaymentGrain : IGrainWithStringKey
 {
     /// <summary>Starts the payment (idempotent: a second call answers the payment as it stands).</summary>
@@ -126,6 +128,14 @@ public interface IPaymentGrain : IGrainWithStringKey
     /// repeats it until then.
     /// </summary>
     Task OrderCancelled(string reason);
+
+    /// <summary>
+    /// <see cref="OrderCancelled"/>, sent one-way by the order and repeated until the payment confirms through the order's
+    /// <c>PaymentTookCancellation</c> (one-way too): a payment that captures or voids reports to its order and waits, so the order
+    /// must not wait on its payment (the two crossing stalled both until Orleans' time-out).
+    /// </summary>
+    [OneWay]
+    Task OrderCancelledBy(string orderId, string reason);
 
     /// <summary>
     /// The review of this payment is closed (withdrawn, or decided before the withdrawal came): the payment stops asking for its

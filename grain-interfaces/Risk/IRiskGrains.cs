@@ -136,6 +136,8 @@ public sealed record ReviewActionResult(
 /// the owner (or an admin) decides; the decision is final and drives the payment: approve captures it, reject voids it and
 /// cancels the order. Every step is on the audit trail.
 /// </summary>
+/// <remarks>Version 1 added <see cref="WithdrawForPayment"/> (see <c>IOrderGrain</c> on versions).</remarks>
+[Orleans.CodeGeneration.Version(1)]
 public interface IRiskReviewGrain : IGrainWithStringKey
 {
     Task<RiskReviewView> Open(RiskReviewOpening opening);

@@ -739,6 +739,15 @@ public sealed class OrderGrain(
 
     // ---------------------------------------------------------------- persistence and outbox
 
+    public async Task PaymentTookCancellation(string paymentId)
+    {
+        if (S.VoidOnCancel == paymentId)
+        {
+            S.VoidOnCancel = null;
+            await Persist();
+        }
+    }
+
     /// <summary>Ends the order before shipment: its stock goes back, and a payment held authorized for review is voided.</summary>
     private void Cancel(DateTimeOffset now, OrderActor actor, string reason)
     {
@@ -863,9 +872,10 @@ public sealed class OrderGrain(
             }
             if (S.VoidOnCancel is { } held)
             {
-                await GrainFactory.GetGrain<Payments.IPaymentGrain>(held).OrderCancelled(
+                // One-way, and repeated on every retry until the payment confirms (PaymentTookCancellation): a payment capturing
+                // or voiding reports to this order and waits, so waiting here for the payment stalled both until their time-out.
+                await GrainFactory.GetGrain<Payments.IPaymentGrain>(held).OrderCancelledBy(OrderId,
                     $"the order was cancelled during its risk review: {S.Timeline.LastOrDefault(e => e.Event == "Cancelled")?.Reason ?? "cancelled"}");
-                S.VoidOnCancel = null;
             }
             // One-way, repeated on every retry until the payment reports the refund settled (it deduplicates by refund id).
             foreach (var refund in S.Refunds.Where(r => r.Booked && r.View.Status == Payments.RefundStatus.Pending))

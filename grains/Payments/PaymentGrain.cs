@@ -345,6 +345,12 @@ public sealed class PaymentGrain(
         }
     }
 
+    public async Task OrderCancelledBy(string orderId, string reason)
+    {
+        await OrderCancelled(reason);
+        await GrainFactory.GetGrain<Orders.IOrderGrain>(orderId).PaymentTookCancellation(PaymentId);
+    }
+
     public async Task ReviewClosed()
     {
         if (S.ReviewWithdrawal is not null)

@@ -382,6 +382,55 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_buyer_cancelling_while_an_approved_payment_is_being_captured_stalls_neither_call()
+    {
+        await PolicyAsync(new { reviewThreshold = 0, blockThreshold = 101 });
+        var order = await OrderAsync();
+        var held = await HeldAsync(order);
+        var paymentId = held["paymentId"]!.GetValue<string>();
+        var analyst = await Shop.KeyAsync("analyst", "ana-capturing");
+        Assert.Equal(HttpStatusCode.OK, (await analyst.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/claim", new { })).Status);
+        // The provider takes a second and a half to capture, so the cancellation reaches the order, and the order the payment,
+        // meanwhile: the payment then reports the capture to the order while the order's cancellation asks the payment.
+        var storage = SiloStorage.Postgres(fixture.ConnectionString);
+        await storage.ExecuteAsync("""
+            CREATE SEQUENCE slow_captures;
+            CREATE FUNCTION slow_first_capture() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN IF nextval('slow_captures') = 1 THEN PERFORM pg_sleep(1.5); END IF; RETURN NEW; END $$;
+            CREATE TRIGGER slow_first_capture BEFORE UPDATE ON grain_state FOR EACH ROW
+                WHEN (NEW.state_name = 'sandboxPspPayment') EXECUTE FUNCTION slow_first_capture();
+            """);
+        try
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var decision = analyst.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/decision", new { decision = "approve", note = "fine" });
+            await Task.Delay(500);
+            var cancel = order.Buyer.PostJsonAsync($"/api/v1/orders/{order.OrderId}/cancel", new { reason = "too slow" });
+            var (decided, decidedBody) = await decision;
+            var (cancelled, cancelledBody) = await cancel;
+            clock.Stop();
+
+            // Orleans' call time-out is 30 s; crossed calls used to wait for it.
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"the two calls took {clock.Elapsed.TotalSeconds:F1} s");
+            Assert.True(decided == HttpStatusCode.OK, $"{decided} {decidedBody}");
+            Assert.True(cancelled == HttpStatusCode.OK, $"{cancelled} {cancelledBody}");
+            // The order was cancelled before the capture reached it: it refuses the money and the buyer gets it all back.
+            Assert.Equal("cancelled", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>());
+            var payment = await Eventually.ReadAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!,
+                p => p["refunds"]!.AsArray().Any(r => r!["status"]!.GetValue<string>() == "succeeded"), "the capture to be refunded");
+            Assert.Equal(held["amount"]!["amountMinor"]!.GetValue<long>(),
+                payment["refunds"]!.AsArray().Where(r => r!["status"]!.GetValue<string>() == "succeeded").Sum(r => r!["amount"]!["amountMinor"]!.GetValue<long>()));
+            Assert.Equal(0, await Shop.ReservedAsync(order.SkuId));
+            Assert.True(Convert.ToInt64(await storage.ScalarAsync("SELECT last_value FROM slow_captures WHERE @x = @x", "x", "x")) >= 1,
+                "the capture was not slowed");
+        }
+        finally
+        {
+            await storage.ExecuteAsync("DROP TRIGGER slow_first_capture ON grain_state; DROP FUNCTION slow_first_capture(); DROP SEQUENCE slow_captures");
+        }
+    }
+
+    [Fact]
     public async Task A_blocked_payment_fails_without_reaching_the_provider_and_a_normal_one_goes_straight_through()
     {
         var blocked = await OrderAsync();
