@@ -145,9 +145,9 @@ public static class InventoryApi
             .SetStock(new StockLevelUpdate(warehouseId, request.OnHand!.Value, request.Version!.Value), Caller.From(user).ActingSellerId);
         return result.Status switch
         {
-            StockWriteStatus.Applied => TypedResults.Ok(new StockWriteResponse(skuId, "applied", WarehouseStockResponse.From(result.Warehouse!), result.TotalAvailable)),
+            StockWriteStatus.Applied => TypedResults.Ok(new StockWriteResponse(skuId, "applied", WarehouseStockResponse.From(result.Warehouse!, result.HeldForPreOrders), result.TotalAvailable)),
             // The same version and quantity again: a retry of an update that was applied (its answer was lost).
-            StockWriteStatus.Duplicate => TypedResults.Ok(new StockWriteResponse(skuId, "duplicate", WarehouseStockResponse.From(result.Warehouse!), result.TotalAvailable)),
+            StockWriteStatus.Duplicate => TypedResults.Ok(new StockWriteResponse(skuId, "duplicate", WarehouseStockResponse.From(result.Warehouse!, result.HeldForPreOrders), result.TotalAvailable)),
             StockWriteStatus.Stale => Problems.Conflict($"Stale stock update for SKU '{skuId}' in warehouse '{warehouseId}': {result.Reason}",
                 new Dictionary<string, object?> { ["currentVersion"] = result.Warehouse?.Version }),
             _ => WriteRefusal(skuId, result),
@@ -191,7 +191,7 @@ public static class InventoryApi
         return result.Status switch
         {
             StockWriteStatus.Applied or StockWriteStatus.Duplicate when result.Warehouse is not null => TypedResults.Ok(new StockWriteResponse(
-                skuId, result.Status == StockWriteStatus.Applied ? "applied" : "duplicate", WarehouseStockResponse.From(result.Warehouse), result.TotalAvailable)),
+                skuId, result.Status == StockWriteStatus.Applied ? "applied" : "duplicate", WarehouseStockResponse.From(result.Warehouse, result.HeldForPreOrders), result.TotalAvailable)),
             StockWriteStatus.Rejected => Problems.Conflict($"Adjustment of SKU '{skuId}' in warehouse '{warehouseId}' refused: {result.Reason}",
                 new Dictionary<string, object?> { ["onHand"] = result.Warehouse?.OnHand ?? 0 }),
             _ => WriteRefusal(skuId, result),

@@ -35,10 +35,18 @@ public sealed record BulkStockRequest([Required] IReadOnlyList<BulkStockItemRequ
 
 public sealed record PutWarehouseRequest([Required] string? Name, [Required] string? Country);
 
+/// <param name="OnHand">Units on the shelf as the ERP last reported them (physical stock, pre-ordered units included).</param>
+/// <param name="Available">Units a new order can have from this warehouse: on hand less reserved and less
+/// <paramref name="HeldForPreOrders"/>.</param>
+/// <param name="HeldForPreOrders">Units of this warehouse's stock held for open pre-orders (R-INV-5).</param>
 public sealed record WarehouseStockResponse(
-    string WarehouseId, long OnHand, long Reserved, long Available, long Sold, long Version, DateTimeOffset UpdatedAt)
+    string WarehouseId, long OnHand, long Reserved, long Available, long Sold, long Version, DateTimeOffset UpdatedAt, long HeldForPreOrders)
 {
-    public static WarehouseStockResponse From(WarehouseStock w) => new(w.WarehouseId, w.OnHand, w.Reserved, w.Available, w.Sold, w.Version, w.UpdatedAt);
+    public static WarehouseStockResponse From(WarehouseStock w, long heldForPreOrders) =>
+        new(w.WarehouseId, w.OnHand, w.Reserved, w.Available - heldForPreOrders, w.Sold, w.Version, w.UpdatedAt, heldForPreOrders);
+
+    public static WarehouseStockResponse From(WarehouseStock w, IReadOnlyDictionary<string, long>? held) =>
+        From(w, held?.GetValueOrDefault(w.WarehouseId) ?? 0);
 }
 
 /// <param name="TotalAvailable">Units a new order can have from stock: unreserved on-hand units less <paramref name="PreOrdersOpen"/>.</param>
@@ -71,7 +79,7 @@ public sealed record SkuResponse(
     public static SkuResponse From(SkuView v) => new(
         v.SkuId, v.Catalog.SellerId, v.Catalog.Title, v.Catalog.Category, v.Catalog.Price, v.Catalog.WeightGrams,
         v.Catalog.HsCode, v.Catalog.OriginCountry, v.Catalog.LowStockThreshold, v.Catalog.PreSale, v.Catalog.SubstituteSkuIds ?? [], v.Catalog.HandlingTimeDays,
-        new SkuStockResponse(v.TotalAvailable, v.Warehouses.Select(WarehouseStockResponse.From).ToArray(),
+        new SkuStockResponse(v.TotalAvailable, v.Warehouses.Select(w => WarehouseStockResponse.From(w, v.HeldForPreOrders)).ToArray(),
             v.Catalog.PreSale is { } p ? new PreSaleResponse(p.Quota, v.PreSaleReserved, v.PreSaleRemaining, p.PromisedShipDate) : null,
             v.PreSaleOpen),
         v.CreatedAt, v.UpdatedAt);

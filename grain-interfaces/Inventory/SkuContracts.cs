@@ -47,7 +47,9 @@ public sealed record SkuView(
     [property: Id(5)] DateTimeOffset UpdatedAt,
     [property: Id(6)] long PreSaleReserved = 0,
     /// <summary>Pre-sold units not yet shipped: stock on hand goes to them first, so <see cref="TotalAvailable"/> leaves them out.</summary>
-    [property: Id(7)] long PreSaleOpen = 0)
+    [property: Id(7)] long PreSaleOpen = 0,
+    /// <summary>Units of each warehouse's stock held for those pre-orders (warehouses holding none are left out).</summary>
+    [property: Id(8)] IReadOnlyDictionary<string, long>? HeldForPreOrders = null)
 {
     public long PreSaleRemaining => Catalog.PreSale is { } terms ? Math.Max(0, terms.Quota - PreSaleReserved) : 0;
 }
@@ -88,7 +90,9 @@ public sealed record StockWriteResult(
     [property: Id(0)] StockWriteStatus Status,
     [property: Id(1)] WarehouseStock? Warehouse,
     [property: Id(2)] long TotalAvailable,
-    [property: Id(3)] string? Reason);
+    [property: Id(3)] string? Reason,
+    /// <summary>Units of <see cref="Warehouse"/>'s stock held for open pre-orders (R-INV-5).</summary>
+    [property: Id(4)] long HeldForPreOrders = 0);
 
 public enum CatalogWriteStatus
 {

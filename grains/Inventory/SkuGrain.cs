@@ -157,8 +157,10 @@ public sealed class SkuGrain(
             Changed(before, now);
         }
         var total = StockRules.TotalAvailable(_state);
+        var held = StockRules.HeldForPreOrders(_state);
         var results = updates
-            .Select((u, i) => new StockWriteResult(statuses[i].Status, _state.Warehouses.GetValueOrDefault(u.WarehouseId), total, statuses[i].Reason))
+            .Select((u, i) => new StockWriteResult(statuses[i].Status, _state.Warehouses.GetValueOrDefault(u.WarehouseId), total, statuses[i].Reason,
+                held.GetValueOrDefault(u.WarehouseId)))
             .ToArray();
         await Commit.CommitAsync(changed);
         return results;
@@ -178,7 +180,8 @@ public sealed class SkuGrain(
         {
             Changed(before, now);
         }
-        var result = new StockWriteResult(status, _state.Warehouses.GetValueOrDefault(adjustment.WarehouseId), StockRules.TotalAvailable(_state), reason);
+        var result = new StockWriteResult(status, _state.Warehouses.GetValueOrDefault(adjustment.WarehouseId), StockRules.TotalAvailable(_state), reason,
+            StockRules.HeldForPreOrders(_state).GetValueOrDefault(adjustment.WarehouseId));
         // A duplicate is answered once the original is durable too.
         await Commit.CommitAsync(status == StockWriteStatus.Applied);
         return result;
@@ -542,6 +545,6 @@ public sealed class SkuGrain(
     {
         var warehouses = state.Warehouses.Values.OrderBy(w => w.WarehouseId, StringComparer.Ordinal).ToArray();
         return new SkuView(SkuId, state.Catalog!, StockRules.TotalAvailable(state), warehouses, state.CreatedAt, state.UpdatedAt,
-            state.PreSaleReserved, state.PreSaleOpen);
+            state.PreSaleReserved, state.PreSaleOpen, StockRules.HeldForPreOrders(state));
     }
 }

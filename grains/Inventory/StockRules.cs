@@ -64,6 +64,26 @@ public static class StockRules
         return available;
     }
 
+    /// <summary>Units of each warehouse's stock held for open pre-orders (see <see cref="AvailableByWarehouse"/>); empty when none.</summary>
+    public static IReadOnlyDictionary<string, long> HeldForPreOrders(SkuState state)
+    {
+        if (state.PreSaleOpen == 0)
+        {
+            return NoneHeld;
+        }
+        var held = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (warehouseId, available) in AvailableByWarehouse(state))
+        {
+            if (state.Warehouses[warehouseId].Available - available is > 0 and var units)
+            {
+                held[warehouseId] = units;
+            }
+        }
+        return held;
+    }
+
+    private static readonly IReadOnlyDictionary<string, long> NoneHeld = new Dictionary<string, long>();
+
     private static string[] InHoldingOrder(SkuState state)
     {
         var ids = state.Warehouses.Keys.ToArray();

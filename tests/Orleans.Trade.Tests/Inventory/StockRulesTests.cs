@@ -207,6 +207,7 @@ public sealed class StockRulesTests
         StockRules.ApplyAbsolute(state, new StockLevelUpdate("wh-b", 8, 2), Now, out _);
         Assert.Equal(7, StockRules.TotalAvailable(state));
         Assert.Equal(new Dictionary<string, long> { ["wh"] = 0, ["wh-b"] = 7 }, StockRules.AvailableByWarehouse(state));
+        Assert.Equal(new Dictionary<string, long> { ["wh"] = 2, ["wh-b"] = 1 }, StockRules.HeldForPreOrders(state));
         var tooMany = StockRules.Reserve(state, new StockReservationRequest("o1:0", 8, ["wh"]), Now, out var changed);
         Assert.Equal(ReservationStatus.Insufficient, tooMany.Status);
         Assert.False(changed);
@@ -225,6 +226,7 @@ public sealed class StockRulesTests
         Assert.Equal((0L, 2L), (state.Warehouses["wh"].OnHand, state.Warehouses["wh"].Sold));
         Assert.Equal((8L, 4L, 0L), (state.Warehouses["wh-b"].OnHand, state.Warehouses["wh-b"].Reserved, state.Warehouses["wh-b"].Sold));
         Assert.Equal(4, StockRules.TotalAvailable(state));
+        Assert.Empty(StockRules.HeldForPreOrders(state));
         StockRules.CheckReservationsMatch(state);
     }
 

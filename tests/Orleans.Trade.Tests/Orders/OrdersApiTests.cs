@@ -559,10 +559,15 @@ public sealed class OrdersApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
         var preOrder = created!["orders"]![0]!["orderId"]!.GetValue<string>();
 
         // The goods arrive and the ERP reports what is on the shelf: the three pre-sold units are not offered again.
-        Assert.Equal(HttpStatusCode.OK, (await Shop.Admin.PutJsonAsync($"/api/v1/skus/{sku}/stock/wh-de", new { onHand = 5, version = 2 })).Status);
+        var (arrived, written) = await Shop.Admin.PutJsonAsync($"/api/v1/skus/{sku}/stock/wh-de", new { onHand = 5, version = 2 });
+        Assert.Equal(HttpStatusCode.OK, arrived);
+        Assert.Equal((2L, 3L), (written!["warehouse"]!["available"]!.GetValue<long>(), written["warehouse"]!["heldForPreOrders"]!.GetValue<long>()));
         var stock = await Shop.StockAsync(sku);
         Assert.Equal(2, stock["totalAvailable"]!.GetValue<long>());
         Assert.Equal(3, stock["preOrdersOpen"]!.GetValue<long>());
+        // Each warehouse's figures add up to the total: a channel syncing per warehouse offers no more than the SKU has.
+        Assert.Equal((5L, 2L, 3L), (stock["warehouses"]![0]!["onHand"]!.GetValue<long>(), stock["warehouses"]![0]!["available"]!.GetValue<long>(),
+            stock["warehouses"]![0]!["heldForPreOrders"]!.GetValue<long>()));
         var (shortStatus, problem) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 3 }]);
         Assert.Equal(HttpStatusCode.Conflict, shortStatus);
         Assert.Equal(2, problem!["shortLines"]![0]!["available"]!.GetValue<long>());
@@ -578,6 +583,7 @@ public sealed class OrdersApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
         Assert.Equal(0, stock["preOrdersOpen"]!.GetValue<long>());
         var shelf = stock["warehouses"]![0]!;
         Assert.Equal((2L, 2L, 3L), (shelf["onHand"]!.GetValue<long>(), shelf["reserved"]!.GetValue<long>(), shelf["sold"]!.GetValue<long>()));
+        Assert.Equal((0L, 0L), (shelf["available"]!.GetValue<long>(), shelf["heldForPreOrders"]!.GetValue<long>()));
     }
 
     [Fact]
