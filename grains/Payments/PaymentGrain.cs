@@ -357,6 +357,7 @@ public sealed class PaymentGrain(
         {
             S.ReviewWithdrawal = null;
             await Write();
+            await StopReconcile(); // unless something else is left to do
         }
     }
 
