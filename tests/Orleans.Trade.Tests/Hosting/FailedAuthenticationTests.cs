@@ -32,12 +32,7 @@ public sealed class FailedAuthenticationTests
         var unauthorized = answers.Count(a => a.StatusCode == HttpStatusCode.Unauthorized);
         Assert.InRange(unauthorized, 3, 4);
         var refused = answers.Skip(unauthorized).ToArray();
-        Assert.All(refused, a =>
-        {
-            Assert.Equal(HttpStatusCode.TooManyRequests, a.StatusCode);
-            Assert.Equal("application/problem+json", a.Content.Headers.ContentType?.MediaType);
-            Assert.True(a.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1), $"Retry-After: {a.Headers.RetryAfter}");
-        });
+        Assert.All(refused, TradeHttp.AssertTooManyRequests);
         Assert.Contains("failed verification", await refused[0].Content.ReadAsStringAsync());
         Assert.Equal(refused.Length, await SiloInspection.MetricAsync(admin, "trade_auth_lookups_refused_total"));
         // A key verified before is not held back by the guesses from its address.

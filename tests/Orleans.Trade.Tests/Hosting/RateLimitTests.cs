@@ -25,12 +25,7 @@ public sealed class RateLimitTests
         var served = answers.Count(a => a.StatusCode == HttpStatusCode.OK);
         Assert.InRange(served, 3, 5);
         var refused = answers.Where(a => a.StatusCode != HttpStatusCode.OK).ToArray();
-        Assert.All(refused, a =>
-        {
-            Assert.Equal(HttpStatusCode.TooManyRequests, a.StatusCode);
-            Assert.Equal("application/problem+json", a.Content.Headers.ContentType?.MediaType);
-            Assert.True(a.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1), $"Retry-After: {a.Headers.RetryAfter}");
-        });
+        Assert.All(refused, TradeHttp.AssertTooManyRequests);
         Assert.Contains("Retry after", await refused[0].Content.ReadAsStringAsync());
 
         // Another buyer's key and the admin's are not held back by that buyer.

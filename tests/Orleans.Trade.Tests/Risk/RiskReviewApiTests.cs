@@ -334,51 +334,70 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
         Assert.Equal("voided", (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!["status"]!.GetValue<string>());
     }
 
+    /// <summary>
+    /// Makes the next update of a grain state named <paramref name="stateName"/> (with <paramref name="grainIdLike"/> in its grain
+    /// id) take <paramref name="seconds"/>, for the test's two calls to cross; disposing drops it again. Asserts on disposal that the
+    /// slow update happened.
+    /// </summary>
+    private async Task<IAsyncDisposable> SlowNextUpdateAsync(string stateName, string grainIdLike, double seconds)
+    {
+        Assert.Matches("^[0-9A-Za-z-]*$", stateName + grainIdLike);
+        var storage = SiloStorage.Postgres(fixture.ConnectionString);
+        await storage.ExecuteAsync($$"""
+            CREATE SEQUENCE slow_updates;
+            CREATE FUNCTION slow_next_update() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN IF nextval('slow_updates') = 1 THEN PERFORM pg_sleep({{seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}}); END IF; RETURN NEW; END $$;
+            CREATE TRIGGER slow_next_update BEFORE UPDATE ON grain_state FOR EACH ROW
+                WHEN (NEW.state_name = '{{stateName}}' AND NEW.grain_id LIKE '%{{grainIdLike}}%') EXECUTE FUNCTION slow_next_update();
+            """);
+        return new SlowUpdate(storage);
+    }
+
+    private sealed class SlowUpdate(SiloStorage storage) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            var slowed = Convert.ToInt64(await storage.ScalarAsync("SELECT last_value FROM slow_updates WHERE @x = @x", "x", "x"));
+            await storage.ExecuteAsync("DROP TRIGGER slow_next_update ON grain_state; DROP FUNCTION slow_next_update(); DROP SEQUENCE slow_updates");
+            Assert.True(slowed >= 1, "the update meant to be slow did not happen");
+        }
+    }
+
+    /// <summary>Sends <paramref name="first"/>, then <paramref name="second"/> while it runs; both must be answered 200 long before
+    /// Orleans' 30 s call time-out, which crossed grain calls used to wait for.</summary>
+    private static async Task CrossAsync(Task<(HttpStatusCode, JsonNode?)> first, Func<Task<(HttpStatusCode, JsonNode?)>> second)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await Task.Delay(450);
+        var (secondStatus, secondBody) = await second();
+        var (firstStatus, firstBody) = await first;
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"the two calls took {clock.Elapsed.TotalSeconds:F1} s");
+        Assert.True(firstStatus == HttpStatusCode.OK, $"{firstStatus} {firstBody}");
+        Assert.True(secondStatus == HttpStatusCode.OK, $"{secondStatus} {secondBody}");
+    }
+
     [Fact]
     public async Task A_buyer_cancelling_while_an_analyst_decides_stalls_neither_call()
     {
         await PolicyAsync(new { reviewThreshold = 0, blockThreshold = 101 });
         var order = await OrderAsync();
         var paymentId = (await HeldAsync(order))["paymentId"]!.GetValue<string>();
-        Assert.Matches("^[0-9A-Za-z-]+$", paymentId);
         var analyst = await Shop.KeyAsync("analyst", "ana-crossing");
         Assert.Equal(HttpStatusCode.OK, (await analyst.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/claim", new { })).Status);
-        // The decision's write takes a second, so the cancellation reaches the payment, and the payment the review, meanwhile:
-        // the review then calls the payment while the payment's cancellation asks the review.
-        var storage = SiloStorage.Postgres(fixture.ConnectionString);
-        await storage.ExecuteAsync($$"""
-            CREATE SEQUENCE slow_decisions;
-            CREATE FUNCTION slow_first_decision() RETURNS trigger LANGUAGE plpgsql AS $$
-                BEGIN IF nextval('slow_decisions') = 1 THEN PERFORM pg_sleep(1.5); END IF; RETURN NEW; END $$;
-            CREATE TRIGGER slow_first_decision BEFORE UPDATE ON grain_state FOR EACH ROW
-                WHEN (NEW.state_name = 'riskReview' AND NEW.grain_id LIKE '%{{paymentId}}') EXECUTE FUNCTION slow_first_decision();
-            """);
-        try
-        {
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            var decision = analyst.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/decision", new { decision = "approve", note = "looks fine" });
-            await Task.Delay(400);
-            var cancel = order.Buyer.PostJsonAsync($"/api/v1/orders/{order.OrderId}/cancel", new { reason = "found it cheaper" });
-            var (decided, decidedBody) = await decision;
-            var (cancelled, cancelledBody) = await cancel;
-            clock.Stop();
 
-            // Orleans' call time-out is 30 s; crossed calls used to wait for it, and both answered after it.
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"the two calls took {clock.Elapsed.TotalSeconds:F1} s");
-            Assert.True(decided == HttpStatusCode.OK, $"{decided} {decidedBody}");
-            Assert.True(cancelled == HttpStatusCode.OK, $"{cancelled} {cancelledBody}");
-            // The decision was stored first, but the order was cancelled before the payment heard of it: the money goes back.
-            await PaymentWhenAsync(paymentId, "voided");
-            Assert.Equal("cancelled", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>());
-            Assert.Equal(0, await Shop.ReservedAsync(order.SkuId));
-            Assert.Equal("approved", (await analyst.GetJsonAsync($"/api/v1/risk/reviews/{paymentId}")).Body!["review"]!["status"]!.GetValue<string>());
-            Assert.True(Convert.ToInt64(await storage.ScalarAsync("SELECT last_value FROM slow_decisions WHERE @x = @x", "x", "x")) >= 1,
-                "the decision's write was not slowed");
-        }
-        finally
+        // The decision's write takes a second and a half, so the cancellation reaches the payment, and the payment the review,
+        // meanwhile: the review then calls the payment while the payment's cancellation asks the review.
+        await using (await SlowNextUpdateAsync("riskReview", paymentId, 1.5))
         {
-            await storage.ExecuteAsync("DROP TRIGGER slow_first_decision ON grain_state; DROP FUNCTION slow_first_decision(); DROP SEQUENCE slow_decisions");
+            await CrossAsync(analyst.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/decision", new { decision = "approve", note = "looks fine" }),
+                () => order.Buyer.PostJsonAsync($"/api/v1/orders/{order.OrderId}/cancel", new { reason = "found it cheaper" }));
         }
+
+        // The decision was stored first, but the order was cancelled before the payment heard of it: the money goes back.
+        await PaymentWhenAsync(paymentId, "voided");
+        Assert.Equal("cancelled", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>());
+        Assert.Equal(0, await Shop.ReservedAsync(order.SkuId));
+        Assert.Equal("approved", (await analyst.GetJsonAsync($"/api/v1/risk/reviews/{paymentId}")).Body!["review"]!["status"]!.GetValue<string>());
     }
 
     [Fact]
@@ -390,44 +409,22 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
         var paymentId = held["paymentId"]!.GetValue<string>();
         var analyst = await Shop.KeyAsync("analyst", "ana-capturing");
         Assert.Equal(HttpStatusCode.OK, (await analyst.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/claim", new { })).Status);
+
         // The provider takes a second and a half to capture, so the cancellation reaches the order, and the order the payment,
         // meanwhile: the payment then reports the capture to the order while the order's cancellation asks the payment.
-        var storage = SiloStorage.Postgres(fixture.ConnectionString);
-        await storage.ExecuteAsync("""
-            CREATE SEQUENCE slow_captures;
-            CREATE FUNCTION slow_first_capture() RETURNS trigger LANGUAGE plpgsql AS $$
-                BEGIN IF nextval('slow_captures') = 1 THEN PERFORM pg_sleep(1.5); END IF; RETURN NEW; END $$;
-            CREATE TRIGGER slow_first_capture BEFORE UPDATE ON grain_state FOR EACH ROW
-                WHEN (NEW.state_name = 'sandboxPspPayment') EXECUTE FUNCTION slow_first_capture();
-            """);
-        try
+        await using (await SlowNextUpdateAsync("sandboxPspPayment", "", 1.5))
         {
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            var decision = analyst.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/decision", new { decision = "approve", note = "fine" });
-            await Task.Delay(500);
-            var cancel = order.Buyer.PostJsonAsync($"/api/v1/orders/{order.OrderId}/cancel", new { reason = "too slow" });
-            var (decided, decidedBody) = await decision;
-            var (cancelled, cancelledBody) = await cancel;
-            clock.Stop();
+            await CrossAsync(analyst.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/decision", new { decision = "approve", note = "fine" }),
+                () => order.Buyer.PostJsonAsync($"/api/v1/orders/{order.OrderId}/cancel", new { reason = "too slow" }));
+        }
 
-            // Orleans' call time-out is 30 s; crossed calls used to wait for it.
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"the two calls took {clock.Elapsed.TotalSeconds:F1} s");
-            Assert.True(decided == HttpStatusCode.OK, $"{decided} {decidedBody}");
-            Assert.True(cancelled == HttpStatusCode.OK, $"{cancelled} {cancelledBody}");
-            // The order was cancelled before the capture reached it: it refuses the money and the buyer gets it all back.
-            Assert.Equal("cancelled", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>());
-            var payment = await Eventually.ReadAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!,
-                p => p["refunds"]!.AsArray().Any(r => r!["status"]!.GetValue<string>() == "succeeded"), "the capture to be refunded");
-            Assert.Equal(held["amount"]!["amountMinor"]!.GetValue<long>(),
-                payment["refunds"]!.AsArray().Where(r => r!["status"]!.GetValue<string>() == "succeeded").Sum(r => r!["amount"]!["amountMinor"]!.GetValue<long>()));
-            Assert.Equal(0, await Shop.ReservedAsync(order.SkuId));
-            Assert.True(Convert.ToInt64(await storage.ScalarAsync("SELECT last_value FROM slow_captures WHERE @x = @x", "x", "x")) >= 1,
-                "the capture was not slowed");
-        }
-        finally
-        {
-            await storage.ExecuteAsync("DROP TRIGGER slow_first_capture ON grain_state; DROP FUNCTION slow_first_capture(); DROP SEQUENCE slow_captures");
-        }
+        // The order was cancelled before the capture reached it: it refuses the money and the buyer gets it all back.
+        Assert.Equal("cancelled", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>());
+        var payment = await Eventually.ReadAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!,
+            p => p["refunds"]!.AsArray().Any(r => r!["status"]!.GetValue<string>() == "succeeded"), "the capture to be refunded");
+        Assert.Equal(held["amount"]!["amountMinor"]!.GetValue<long>(),
+            payment["refunds"]!.AsArray().Where(r => r!["status"]!.GetValue<string>() == "succeeded").Sum(r => r!["amount"]!["amountMinor"]!.GetValue<long>()));
+        Assert.Equal(0, await Shop.ReservedAsync(order.SkuId));
     }
 
     [Fact]
