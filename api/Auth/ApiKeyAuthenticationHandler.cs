@@ -61,16 +61,29 @@ public sealed class ApiKeyAuthenticationHandler(
         var hash = ApiKeyFormat.Hash(key);
         if (!cache.TryGet(hash, now, out var entry))
         {
-            if (!failures.MayTry(Context, out var retryAfter))
+            // The bootstrap key is never held back by other clients' failures (an operator behind the same proxy would be locked out).
+            var bootstrap = Options.BootstrapAdminKey;
+            string? address = null;
+            if (!(!string.IsNullOrEmpty(bootstrap) && ApiKeyFormat.HashMatches(bootstrap, hash)) && !failures.TryBegin(Context, out address, out var retryAfter))
             {
                 Context.Items[TooManyFailures] = retryAfter;
                 return AuthenticateResult.Fail("Too many failed API keys from this address.");
             }
-            if (await VerifyAsync(key, hash, now) is not { } verified)
+            ApiKeyCache.Entry? verified;
+            try
             {
-                failures.Failed(Context);
+                verified = await VerifyAsync(key, hash, now);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                failures.GiveBack(address); // the key store failed, not the key
+                throw;
+            }
+            if (verified is null)
+            {
                 return AuthenticateResult.Fail("The API key is unknown or revoked.");
             }
+            failures.GiveBack(address);
             entry = verified;
         }
         if (connection is not null)

@@ -10,9 +10,10 @@ namespace Orleans.Trade.Api.Auth;
 /// <summary>
 /// Limits how often one client address may present an API key that fails verification: a token bucket per address (an IPv6
 /// address by its /64, what one host usually holds), <c>RateLimits:FailedAuthenticationsPerMinute</c> (default 30) refilled
-/// continuously, up to <c>RateLimits:FailedAuthenticationBurst</c> (default 30); 0 turns it off. Each failure takes a token;
-/// with none left, a key this silo has not verified recently is refused with a 429 before it is hashed or looked up, so made-up
-/// keys cost neither the key store nor a guess. Keys verified recently (cached) still pass. The address is the client's as
+/// continuously, up to <c>RateLimits:FailedAuthenticationBurst</c> (default 30); 0 turns it off. Each failure takes a token
+/// (taken when the verification starts, given back if the key checks out); with none left, a key this silo has not verified
+/// recently is refused with a 429 before it is looked up, so made-up keys cost neither the key store nor a guess. Keys verified
+/// recently (cached) and the bootstrap admin key still pass. The address is the client's as
 /// <see cref="ClientAddress"/> sees it: behind proxies, set <c>Risk:TrustProxyHeaders</c>, or every client behind one proxy
 /// shares its budget.
 /// </summary>
@@ -36,24 +37,36 @@ public sealed class FailedAuthentications(FailedAuthentications.Settings setting
     public static void Add(IServiceCollection services, IConfiguration configuration) =>
         services.AddSingleton(sp => new FailedAuthentications(Settings.From(configuration), configuration, sp.GetRequiredService<TimeProvider>()));
 
-    /// <summary>Whether the request's address may still have a key verified; when not, how long until it may.</summary>
-    public bool MayTry(HttpContext context, out TimeSpan retryAfter)
+    /// <summary>
+    /// Takes one of the request's address's tokens before its key is verified, so that any number of verifications at once is
+    /// held to the budget too; false (with how long to wait) when none is left. <paramref name="address"/> is what to give the
+    /// token back to (<see cref="GiveBack"/>) if the key checks out or the key store failed; a key that failed, or a request its
+    /// client abandoned meanwhile, keeps it taken. Null when the limit is off.
+    /// </summary>
+    public bool TryBegin(HttpContext context, out string? address, out TimeSpan retryAfter)
     {
+        address = null;
         retryAfter = TimeSpan.Zero;
-        if (settings.PerMinute == 0 || _buckets.HasToken(AddressKey(ClientAddress.Of(context, configuration)), settings.PerMinute / 60.0, settings.Burst, out retryAfter))
+        if (settings.PerMinute == 0)
         {
             return true;
         }
+        address = AddressKey(ClientAddress.Of(context, configuration));
+        if (_buckets.TryTake(address, settings.PerMinute / 60.0, settings.Burst, out retryAfter))
+        {
+            return true;
+        }
+        address = null;
         Interlocked.Increment(ref _refused);
         return false;
     }
 
-    /// <summary>Counts a key the request's address presented that failed verification.</summary>
-    public void Failed(HttpContext context)
+    /// <summary>Gives back the token <see cref="TryBegin"/> took: the key was good, or could not be checked.</summary>
+    public void GiveBack(string? address)
     {
-        if (settings.PerMinute > 0)
+        if (address is not null)
         {
-            _buckets.TryTake(AddressKey(ClientAddress.Of(context, configuration)), settings.PerMinute / 60.0, settings.Burst, out _);
+            _buckets.GiveBack(address, settings.Burst);
         }
     }
 

@@ -26,12 +26,21 @@ public sealed class TokenBuckets(TimeProvider time)
     public int Count => _buckets.Count;
 
     /// <summary>Takes one token from <paramref name="id"/>'s bucket; when there is none, how long until there is.</summary>
-    public bool TryTake(string id, double perSecond, double burst, out TimeSpan retryAfter) => Use(id, perSecond, burst, take: true, out retryAfter);
+    public bool TryTake(string id, double perSecond, double burst, out TimeSpan retryAfter) => Use(id, perSecond, burst, out retryAfter);
 
-    /// <summary>Whether <paramref name="id"/>'s bucket holds a token, without taking it; when not, how long until it does.</summary>
-    public bool HasToken(string id, double perSecond, double burst, out TimeSpan retryAfter) => Use(id, perSecond, burst, take: false, out retryAfter);
+    /// <summary>Puts back a token taken from <paramref name="id"/>'s bucket (never above <paramref name="burst"/>).</summary>
+    public void GiveBack(string id, double burst)
+    {
+        if (_buckets.TryGetValue(id, out var bucket))
+        {
+            lock (bucket)
+            {
+                bucket.Tokens = Math.Min(burst, bucket.Tokens + 1);
+            }
+        }
+    }
 
-    private bool Use(string id, double perSecond, double burst, bool take, out TimeSpan retryAfter)
+    private bool Use(string id, double perSecond, double burst, out TimeSpan retryAfter)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(perSecond);
         SweepIfDue(time.GetTimestamp());
@@ -39,11 +48,6 @@ public sealed class TokenBuckets(TimeProvider time)
         {
             if (!_buckets.TryGetValue(id, out var bucket))
             {
-                if (!take)
-                {
-                    retryAfter = TimeSpan.Zero;
-                    return true; // a full bucket, not worth creating to look at
-                }
                 // Counted only when a bucket is added (the count takes every lock of the dictionary).
                 if (_buckets.Count >= MaxBuckets)
                 {
@@ -64,10 +68,7 @@ public sealed class TokenBuckets(TimeProvider time)
                 bucket.At = Math.Max(bucket.At, now);
                 if (bucket.Tokens >= 1)
                 {
-                    if (take)
-                    {
-                        bucket.Tokens -= 1;
-                    }
+                    bucket.Tokens -= 1;
                     retryAfter = TimeSpan.Zero;
                     return true;
                 }

@@ -358,6 +358,10 @@ public sealed class PaymentGrain(
             S.ReviewWithdrawal = null;
             await Write();
             await StopReconcile(); // unless something else is left to do
+            if (!HasWork())
+            {
+                ReleaseKept();
+            }
         }
     }
 
