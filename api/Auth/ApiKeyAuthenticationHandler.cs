@@ -62,9 +62,9 @@ public sealed class ApiKeyAuthenticationHandler(
         if (!cache.TryGet(hash, now, out var entry))
         {
             // The bootstrap key is never held back by other clients' failures (an operator behind the same proxy would be locked out).
-            var bootstrap = Options.BootstrapAdminKey;
+            var isBootstrap = Options.BootstrapAdminKey is { Length: > 0 } bootstrap && ApiKeyFormat.HashMatches(bootstrap, hash);
             string? address = null;
-            if (!(!string.IsNullOrEmpty(bootstrap) && ApiKeyFormat.HashMatches(bootstrap, hash)) && !failures.TryBegin(Context, out address, out var retryAfter))
+            if (!isBootstrap && !failures.TryBegin(Context, out address, out var retryAfter))
             {
                 Context.Items[TooManyFailures] = retryAfter;
                 return AuthenticateResult.Fail("Too many failed API keys from this address.");
@@ -72,7 +72,7 @@ public sealed class ApiKeyAuthenticationHandler(
             ApiKeyCache.Entry? verified;
             try
             {
-                verified = await VerifyAsync(key, hash, now);
+                verified = await VerifyAsync(key, hash, isBootstrap, now);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -97,10 +97,9 @@ public sealed class ApiKeyAuthenticationHandler(
         AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
 
     /// <summary>Checks a key this silo has not verified recently against the bootstrap key or the key store.</summary>
-    private async Task<ApiKeyCache.Entry?> VerifyAsync(string key, string hash, DateTimeOffset now)
+    private async Task<ApiKeyCache.Entry?> VerifyAsync(string key, string hash, bool isBootstrap, DateTimeOffset now)
     {
-        var bootstrap = Options.BootstrapAdminKey;
-        if (!string.IsNullOrEmpty(bootstrap) && ApiKeyFormat.HashMatches(bootstrap, hash))
+        if (isBootstrap && Options.BootstrapAdminKey is { } bootstrap)
         {
             // Revoked through DELETE /api/v1/api-keys/bootstrap (a record of its own, since it has none otherwise).
             var revocation = await store.FindAsync(ApiKeyFormat.BootstrapRevocationId(bootstrap), Context.RequestAborted);

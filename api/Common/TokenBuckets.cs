@@ -25,9 +25,6 @@ public sealed class TokenBuckets(TimeProvider time)
 
     public int Count => _buckets.Count;
 
-    /// <summary>Takes one token from <paramref name="id"/>'s bucket; when there is none, how long until there is.</summary>
-    public bool TryTake(string id, double perSecond, double burst, out TimeSpan retryAfter) => Use(id, perSecond, burst, out retryAfter);
-
     /// <summary>Puts back a token taken from <paramref name="id"/>'s bucket (never above <paramref name="burst"/>).</summary>
     public void GiveBack(string id, double burst)
     {
@@ -40,7 +37,8 @@ public sealed class TokenBuckets(TimeProvider time)
         }
     }
 
-    private bool Use(string id, double perSecond, double burst, out TimeSpan retryAfter)
+    /// <summary>Takes one token from <paramref name="id"/>'s bucket; when there is none, how long until there is.</summary>
+    public bool TryTake(string id, double perSecond, double burst, out TimeSpan retryAfter)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(perSecond);
         SweepIfDue(time.GetTimestamp());

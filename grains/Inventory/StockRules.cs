@@ -42,24 +42,11 @@ public static class StockRules
     /// </summary>
     public static Dictionary<string, long> AvailableByWarehouse(SkuState state)
     {
+        var held = HeldForPreOrders(state);
         var available = new Dictionary<string, long>(state.Warehouses.Count, StringComparer.Ordinal);
         foreach (var (warehouseId, stock) in state.Warehouses)
         {
-            available[warehouseId] = stock.Available;
-        }
-        var held = state.PreSaleOpen;
-        if (held > 0)
-        {
-            foreach (var warehouseId in InHoldingOrder(state))
-            {
-                var taken = Math.Min(held, available[warehouseId]);
-                available[warehouseId] -= taken;
-                held -= taken;
-                if (held == 0)
-                {
-                    break;
-                }
-            }
+            available[warehouseId] = stock.Available - held.GetValueOrDefault(warehouseId);
         }
         return available;
     }
@@ -72,11 +59,17 @@ public static class StockRules
             return NoneHeld;
         }
         var held = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var (warehouseId, available) in AvailableByWarehouse(state))
+        var left = state.PreSaleOpen;
+        foreach (var warehouseId in InHoldingOrder(state))
         {
-            if (state.Warehouses[warehouseId].Available - available is > 0 and var units)
+            if (Math.Min(left, state.Warehouses[warehouseId].Available) is > 0 and var units)
             {
                 held[warehouseId] = units;
+                left -= units;
+            }
+            if (left == 0)
+            {
+                break;
             }
         }
         return held;

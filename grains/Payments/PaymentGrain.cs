@@ -358,10 +358,6 @@ public sealed class PaymentGrain(
             S.ReviewWithdrawal = null;
             await Write();
             await StopReconcile(); // unless something else is left to do
-            if (!HasWork())
-            {
-                ReleaseKept();
-            }
         }
     }
 
@@ -769,6 +765,7 @@ public sealed class PaymentGrain(
         }
         _timer?.Dispose();
         _timer = null;
+        ReleaseKept(); // nothing left to ask: its place among the payments kept asking goes to another
         if (_reminderMayExist && await this.GetReminder(ReconcileReminder) is { } reminder)
         {
             await this.UnregisterReminder(reminder);

@@ -141,12 +141,10 @@ public sealed class RiskReviewGrain(
 
     public async Task WithdrawForPayment(string reason)
     {
+        // Withdrawn now, decided before, or never opened: closed either way (a failed write throws, and the payment asks again).
         await Withdraw(reason);
-        if (S.Opening is null || Closed)
-        {
-            // A review never opened has nothing to withdraw either. One-way: the payment may be waiting on this review's own call.
-            await GrainFactory.GetGrain<Payments.IPaymentGrain>(this.GetPrimaryKeyString()).ReviewClosed();
-        }
+        // One-way: the payment may be waiting on this review's own call.
+        await GrainFactory.GetGrain<Payments.IPaymentGrain>(this.GetPrimaryKeyString()).ReviewClosed();
     }
 
     private bool Closed => S.Status is RiskReviewStatus.Approved or RiskReviewStatus.Rejected or RiskReviewStatus.Withdrawn;

@@ -171,41 +171,13 @@ public sealed class BatchedGrainStorage : IGrainStorage, IDeadlineIndex
     /// Applies every write whose expected version matches, in one transaction; answers the new version, or null for a write that
     /// lost its version check (including a second write of one grain in the same batch, which raced the first).
     /// </summary>
-    private async Task<IReadOnlyList<WriteResult>> WriteBatchAsync(IReadOnlyList<StateWrite> writes, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await WriteTogetherAsync(writes, cancellationToken);
-        }
-        catch (System.Data.Common.DbException ex) when (StorageFaults.IsRowFault(ex) && writes.Select(w => w.Key).Distinct().Skip(1).Any())
-        {
-            // One grain's row (its state or an outbox row: a constraint, a trigger) failed the whole batch: the grains are written
-            // one at a time, so only the one at fault fails and the others are stored.
-            _logger?.LogWarning(ex, "A batch of {Count} grain-state writes was refused by the database; writing its grains one at a time", writes.Count);
-            var results = new WriteResult[writes.Count];
-            foreach (var grain in writes.Select((w, i) => (w, i)).GroupBy(x => x.w.Key))
-            {
-                var group = grain.ToArray();
-                try
-                {
-                    var alone = await WriteTogetherAsync(group.Select(x => x.w).ToArray(), cancellationToken);
-                    for (var k = 0; k < group.Length; k++)
-                    {
-                        results[group[k].i] = alone[k];
-                    }
-                }
-                catch (Exception own)
-                {
-                    // Whatever fails now fails this grain alone: the grains written before it are stored and are answered so.
-                    foreach (var (_, i) in group)
-                    {
-                        results[i] = new WriteResult(null, own);
-                    }
-                }
-            }
-            return results;
-        }
-    }
+    private Task<IReadOnlyList<WriteResult>> WriteBatchAsync(IReadOnlyList<StateWrite> writes, CancellationToken cancellationToken) =>
+        // One grain's row (its state or an outbox row: a constraint, a trigger) failing the whole batch: the grains are written one
+        // at a time, so only the one at fault fails and the others are stored.
+        StorageFaults.WriteApartOnRowFaultAsync(writes, w => w.Key, batch => WriteTogetherAsync(batch, cancellationToken),
+            own => new WriteResult(null, own),
+            ex => _logger?.LogWarning(ex, "A batch of {Count} grain-state writes was refused by the database; writing its grains one at a time", writes.Count),
+            (key, own) => _logger?.LogError(own, "The write of grain {GrainId} ({StateName}) failed on its own; nothing of it was stored", key.GrainId, key.StateName));
 
     private async Task<IReadOnlyList<WriteResult>> WriteTogetherAsync(IReadOnlyList<StateWrite> writes, CancellationToken cancellationToken)
     {

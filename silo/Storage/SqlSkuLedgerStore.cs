@@ -118,45 +118,18 @@ public sealed class SqlSkuLedgerStore : ISkuLedgerStore
     /// writes carry checkout keys stored before, the transaction is rolled back and done again without them (they answer which
     /// keys were taken), so one retried checkout never holds back the other SKUs of its batch.
     /// </summary>
-    private async Task<IReadOnlyList<WriteOutcome>> WriteBatchAsync(IReadOnlyList<SkuLedgerWrite> writes, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await WriteTogetherAsync(writes, cancellationToken);
-        }
-        catch (DbException ex) when (StorageFaults.IsRowFault(ex) && writes.Select(w => w.SkuId).Distinct(StringComparer.Ordinal).Skip(1).Any())
-        {
-            // A statement the database refused for one row's sake (a constraint, a trigger, a value it cannot store) rolled back
-            // every SKU of the batch. Each SKU is then written apart, so the one at fault fails alone and the others are stored.
-            // Faults that would fail every SKU alike (a connection, a lock time-out, a read-only standby) are not split: N round
-            // trips would each fail or wait in turn.
-            Interlocked.Increment(ref _isolated);
-            _logger?.LogWarning(ex, "A batch of {Count} SKU writes was refused by the database; writing its SKUs one at a time", writes.Count);
-            var outcomes = new WriteOutcome[writes.Count];
-            foreach (var sku in writes.Select((w, i) => (w, i)).GroupBy(x => x.w.SkuId, StringComparer.Ordinal))
+    private Task<IReadOnlyList<WriteOutcome>> WriteBatchAsync(IReadOnlyList<SkuLedgerWrite> writes, CancellationToken cancellationToken) =>
+        // A statement the database refused for one row's sake (a constraint, a trigger, a value it cannot store) rolls back every
+        // SKU of the batch: each SKU is then written apart, so the one at fault fails alone. Faults that would fail every SKU alike
+        // (a connection, a lock time-out, a read-only standby) are not split: N round trips would each fail or wait in turn.
+        StorageFaults.WriteApartOnRowFaultAsync(writes, w => w.SkuId, batch => WriteTogetherAsync(batch, cancellationToken),
+            own => new WriteOutcome(false, Error: own),
+            ex =>
             {
-                var group = sku.ToArray();
-                try
-                {
-                    var alone = await WriteTogetherAsync(group.Select(x => x.w).ToArray(), cancellationToken);
-                    for (var k = 0; k < group.Length; k++)
-                    {
-                        outcomes[group[k].i] = alone[k];
-                    }
-                }
-                catch (Exception own)
-                {
-                    _logger?.LogError(own, "The write of SKU {SkuId} failed on its own; nothing of it was stored", sku.Key);
-                    // Whatever fails now fails this SKU alone: the SKUs written before it are stored and must be answered so.
-                    foreach (var (_, i) in group)
-                    {
-                        outcomes[i] = new WriteOutcome(false, Error: own);
-                    }
-                }
-            }
-            return outcomes;
-        }
-    }
+                Interlocked.Increment(ref _isolated);
+                _logger?.LogWarning(ex, "A batch of {Count} SKU writes was refused by the database; writing its SKUs one at a time", writes.Count);
+            },
+            (skuId, own) => _logger?.LogError(own, "The write of SKU {SkuId} failed on its own; nothing of it was stored", skuId));
 
     /// <summary>
     /// Writes (round trips of the batcher) that a statement the database refused failed as a whole and that were then written one SKU

@@ -18,4 +18,52 @@ public static class StorageFaults
         Microsoft.Data.Sqlite.SqliteException lite => lite.SqliteErrorCode == 19, // SQLITE_CONSTRAINT
         _ => false,
     };
+
+    /// <summary>
+    /// Writes a batch in one go; if the database refuses it for one row's sake (<see cref="IsRowFault"/>) and it holds more than
+    /// one key, writes each key's writes apart instead, so only the key at fault fails (<paramref name="failed"/> makes its
+    /// results) and the others are stored and answered so. <paramref name="onSplit"/> and <paramref name="onOwnFailure"/> let the
+    /// store count and log.
+    /// </summary>
+    public static async Task<IReadOnlyList<TResult>> WriteApartOnRowFaultAsync<TWrite, TKey, TResult>(
+        IReadOnlyList<TWrite> writes,
+        Func<TWrite, TKey> keyOf,
+        Func<IReadOnlyList<TWrite>, Task<IReadOnlyList<TResult>>> writeTogether,
+        Func<Exception, TResult> failed,
+        Action<DbException> onSplit,
+        Action<TKey, Exception> onOwnFailure)
+        where TKey : notnull
+    {
+        try
+        {
+            return await writeTogether(writes);
+        }
+        catch (DbException ex) when (IsRowFault(ex) && writes.Select(keyOf).Distinct().Skip(1).Any())
+        {
+            onSplit(ex);
+            var results = new TResult[writes.Count];
+            foreach (var key in writes.Select((w, i) => (w, i)).GroupBy(x => keyOf(x.w)))
+            {
+                var group = key.ToArray();
+                try
+                {
+                    var alone = await writeTogether(group.Select(x => x.w).ToArray());
+                    for (var k = 0; k < group.Length; k++)
+                    {
+                        results[group[k].i] = alone[k];
+                    }
+                }
+                catch (Exception own)
+                {
+                    onOwnFailure(key.Key, own);
+                    // Whatever fails now fails this key alone: the keys written before it are stored and must be answered so.
+                    foreach (var (_, i) in group)
+                    {
+                        results[i] = failed(own);
+                    }
+                }
+            }
+            return results;
+        }
+    }
 }
