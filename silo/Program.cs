@@ -91,6 +91,9 @@ var app = builder.Build();
 var failedKeys = app.Services.GetRequiredService<Orleans.Trade.Api.Auth.FailedAuthentications>();
 StorageInstruments.Meter.CreateObservableCounter("trade.auth.lookups_refused", () => failedKeys.Refused, "{request}",
     "Requests refused (429) before their API key was looked up: their client address had failed too many keys (RateLimits:FailedAuthentications*).");
+var rateLimits = app.Services.GetRequiredService<Orleans.Trade.Api.Common.RateLimits>();
+StorageInstruments.Meter.CreateObservableCounter("trade.rate_limit.lease_failures", () => rateLimits.Quotas.LeaseFailures, "{lease}",
+    "Cluster-wide request budgets this silo could not lease in time; their callers were counted by this silo alone for a while.");
 app.UseTradeApi();
 app.MapTradeApi();
 app.MapTradeOperations();

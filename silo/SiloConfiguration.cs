@@ -126,6 +126,8 @@ public static class SiloConfiguration
             {
                 o.ClassSpecificCollectionAge[perCheckout.FullName!] = TimeSpan.FromSeconds(30);
             }
+            // A request budget (one per limited buyer) leaves after an idle minute, by when it has refilled a minute's worth.
+            o.ClassSpecificCollectionAge[typeof(Orleans.Trade.Common.RequestQuotaGrain).FullName!] = TimeSpan.FromMinutes(1);
             o.EnableActivationSheddingOnMemoryPressure = true;
             o.MemoryUsageLimitPercentage = 80;
             o.MemoryUsageTargetPercentage = 70;

@@ -4,20 +4,24 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Orleans.Trade.Api.Auth;
+using Orleans.Trade.Common;
 
 namespace Orleans.Trade.Api.Common;
 
 /// <summary>
-/// Per-key request limits: a token bucket per buyer API key (<c>RateLimits:BuyerPermitsPerSecond</c>, default 20, refilled
-/// continuously, holding up to <c>RateLimits:BuyerBurst</c>, default 40), so one buyer's script cannot take a flash sale's
-/// capacity from the others; other roles (platform staff, sellers' ERPs with their bulk API, carriers) are not limited unless
-/// <c>RateLimits:OtherPermitsPerSecond</c> is set (burst <c>RateLimits:OtherBurst</c>, default twice that). 0 turns a limit off.
-/// Counted on each silo, so a cluster of N silos lets a key through at up to N times the rate. A refused request is a 429
-/// ProblemDetails with <c>Retry-After</c>, and does no work. A request of an unlimited key costs a role check: no lock, no
-/// shared state (the framework's partitioned limiter takes one lock for every request, even for keys it does not limit).
+/// Request limits per principal, counted across the cluster: a token bucket per buyer
+/// (<c>RateLimits:BuyerPermitsPerSecond</c>, default 20, refilled continuously, holding up to <c>RateLimits:BuyerBurst</c>,
+/// default 40), shared by all of that buyer's keys and all silos (<see cref="QuotaLeases"/>), so one buyer's script cannot take
+/// a flash sale's capacity from the others however many keys or silos it spreads over; other roles (platform staff, sellers'
+/// ERPs with their bulk API, carriers) are not limited unless <c>RateLimits:OtherPermitsPerSecond</c> is set (burst
+/// <c>RateLimits:OtherBurst</c>, default twice that), sellers, ERPs and carriers per subject, staff per key. 0 turns a limit
+/// off. A refused request is a 429 ProblemDetails with <c>Retry-After</c>, and does no work. A request of an unlimited key
+/// costs a role check: no lock, no shared state (the framework's partitioned limiter takes one lock for every request, even for
+/// keys it does not limit).
 /// </summary>
-public sealed class RateLimits(RateLimits.Settings settings, TimeProvider time)
+public sealed class RateLimits(RateLimits.Settings settings, QuotaLeases quotas)
 {
     public sealed record Settings(int BuyerPerSecond, int BuyerBurst, int OtherPerSecond, int OtherBurst)
     {
@@ -30,12 +34,18 @@ public sealed class RateLimits(RateLimits.Settings settings, TimeProvider time)
         }
     }
 
-    private readonly TokenBuckets _buckets = new(time);
-
     public Settings Limits { get; } = settings;
 
+    public QuotaLeases Quotas { get; } = quotas;
+
     public static void Add(IServiceCollection services, IConfiguration configuration) =>
-        services.AddSingleton(sp => new RateLimits(Settings.From(configuration), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp =>
+        {
+            var grains = sp.GetRequiredService<IGrainFactory>();
+            return new RateLimits(Settings.From(configuration), new QuotaLeases(
+                (id, want, perSecond, burst) => grains.GetGrain<IRequestQuotaGrain>(id).Lease(want, perSecond, burst),
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<RateLimits>()));
+        });
 
     /// <summary>The middleware (resolved once, not per request); after authentication, since limits are per API key.</summary>
     public Task Enforce(HttpContext context, RequestDelegate next)
@@ -47,15 +57,26 @@ public sealed class RateLimits(RateLimits.Settings settings, TimeProvider time)
         }
         var caller = Caller.From(context.User);
         var (perSecond, burst) = caller.Role == Roles.Buyer ? (Limits.BuyerPerSecond, Limits.BuyerBurst) : (Limits.OtherPerSecond, Limits.OtherBurst);
-        if (perSecond == 0 || TryTake(caller.KeyId, perSecond, burst, out var retryAfter))
+        if (perSecond == 0)
         {
             return next(context);
         }
-        return TooManyRequests(context, retryAfter, "This API key sent more than its limit of requests; nothing was done.");
+        var verdict = Quotas.TryTakeAsync(BudgetId(caller), perSecond, burst);
+        return verdict.IsCompletedSuccessfully ? Answer(verdict.Result, context, next) : AnswerLater(verdict, context, next);
     }
 
-    /// <summary>Takes one token from the key's bucket; when there is none, how long until there is.</summary>
-    public bool TryTake(string keyId, int perSecond, int burst, out TimeSpan retryAfter) => _buckets.TryTake(keyId, perSecond, burst, out retryAfter);
+    /// <summary>
+    /// Whose budget a request spends: a buyer's, seller's, ERP's or carrier's keys share their subject's; a staff key has its own.
+    /// </summary>
+    public static string BudgetId(Caller caller) =>
+        caller.Subject is { } subject && Roles.RequiresSubject(caller.Role) ? $"{caller.Role}:{subject}" : $"key:{caller.KeyId}";
+
+    private static async Task AnswerLater(ValueTask<QuotaLeases.Verdict> verdict, HttpContext context, RequestDelegate next) =>
+        await Answer(await verdict, context, next);
+
+    private static Task Answer(QuotaLeases.Verdict verdict, HttpContext context, RequestDelegate next) => verdict.Admitted
+        ? next(context)
+        : TooManyRequests(context, verdict.RetryAfter, "This caller sent more than its limit of requests; nothing was done.");
 
     /// <summary>A 429 ProblemDetails with <c>Retry-After</c> in whole seconds (at least 1).</summary>
     public static async Task TooManyRequests(HttpContext context, TimeSpan retryAfter, string detail)

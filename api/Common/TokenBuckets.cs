@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Orleans.Trade.Common;
 
 namespace Orleans.Trade.Api.Common;
 
@@ -14,8 +15,7 @@ public sealed class TokenBuckets(TimeProvider time)
 
     private sealed class Bucket(double tokens, long at)
     {
-        public double Tokens = tokens;
-        public long At = at;
+        public TokenBucket State = new(tokens, at);
         /// <summary>Swept out of the dictionary: a request that still holds it takes a fresh one instead.</summary>
         public bool Dead;
     }
@@ -32,7 +32,7 @@ public sealed class TokenBuckets(TimeProvider time)
         {
             lock (bucket)
             {
-                bucket.Tokens = Math.Min(burst, bucket.Tokens + 1);
+                bucket.State.Tokens = Math.Min(burst, bucket.State.Tokens + 1);
             }
         }
     }
@@ -60,17 +60,14 @@ public sealed class TokenBuckets(TimeProvider time)
                     continue;
                 }
                 // Read under the lock, so the bucket's time only moves forward and no interval is credited twice.
-                var now = time.GetTimestamp();
-                var refilled = time.GetElapsedTime(bucket.At, now).TotalSeconds * perSecond;
-                bucket.Tokens = Math.Min(burst, bucket.Tokens + Math.Max(0, refilled));
-                bucket.At = Math.Max(bucket.At, now);
-                if (bucket.Tokens >= 1)
+                bucket.State.Refill(time.GetTimestamp(), perSecond, burst, time);
+                if (bucket.State.Tokens >= 1)
                 {
-                    bucket.Tokens -= 1;
+                    bucket.State.Tokens -= 1;
                     retryAfter = TimeSpan.Zero;
                     return true;
                 }
-                retryAfter = TimeSpan.FromSeconds((1 - bucket.Tokens) / perSecond);
+                retryAfter = bucket.State.UntilOne(perSecond);
                 return false;
             }
         }
@@ -93,7 +90,7 @@ public sealed class TokenBuckets(TimeProvider time)
             var bucket = entry.Value;
             lock (bucket)
             {
-                if (time.GetElapsedTime(bucket.At, now) > SweepEvery)
+                if (time.GetElapsedTime(bucket.State.At, now) > SweepEvery)
                 {
                     bucket.Dead = true;
                     _buckets.TryRemove(entry);

@@ -1,0 +1,17 @@
+namespace Orleans.Trade.Common;
+
+/// <summary>Tokens a silo may spend on its own (<see cref="Granted"/>); none granted: how long until one is.</summary>
+[GenerateSerializer, Immutable]
+public sealed record QuotaLease([property: Id(0)] int Granted, [property: Id(1)] TimeSpan RetryAfter);
+
+/// <summary>
+/// One principal's request budget across the whole cluster: a token bucket (refilled at a rate per second up to a burst) from
+/// which each silo leases a few tokens at a time and spends them without asking again, so a cluster of N silos lets the
+/// principal through at its rate, not N times it. Key: what is limited (<c>buyer:&lt;id&gt;</c>, <c>key:&lt;key id&gt;</c>).
+/// Kept in memory only: a budget lost with its silo starts again full, as it would after the principal paused.
+/// </summary>
+public interface IRequestQuotaGrain : IGrainWithStringKey
+{
+    /// <summary>Takes up to <paramref name="want"/> whole tokens (at least 1 asked), at the caller's rate and burst.</summary>
+    Task<QuotaLease> Lease(int want, double perSecond, double burst);
+}
