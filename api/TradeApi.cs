@@ -80,7 +80,7 @@ public static class TradeApi
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
-        app.Use(app.Services.GetRequiredService<RateLimits>().Enforce); // after authentication: limits are per API key
+        app.Use(app.Services.GetRequiredService<RateLimits>().Enforce); // after authentication: limits are per caller
         app.UseAuthorization();
         return app;
     }

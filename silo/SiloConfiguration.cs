@@ -126,8 +126,8 @@ public static class SiloConfiguration
             {
                 o.ClassSpecificCollectionAge[perCheckout.FullName!] = TimeSpan.FromSeconds(30);
             }
-            // A request budget (one per limited buyer) leaves after an idle minute, by when it has refilled a minute's worth.
-            o.ClassSpecificCollectionAge[typeof(Orleans.Trade.Common.RequestQuotaGrain).FullName!] = TimeSpan.FromMinutes(1);
+            // A request budget (one per limited buyer) as well: by then it has refilled 30 s of its rate, its whole burst by default.
+            o.ClassSpecificCollectionAge[typeof(Orleans.Trade.Common.RequestQuotaGrain).FullName!] = TimeSpan.FromSeconds(30);
             o.EnableActivationSheddingOnMemoryPressure = true;
             o.MemoryUsageLimitPercentage = 80;
             o.MemoryUsageTargetPercentage = 70;

@@ -6,12 +6,14 @@ namespace Orleans.Trade.Api.Common;
 
 /// <summary>
 /// Request budgets counted across the cluster: each budget is one bucket (<see cref="IRequestQuotaGrain"/>, reached through
-/// <see cref="Source"/>), and this silo leases a few of its tokens at a time (<see cref="LeaseSize"/>) and spends them locally,
-/// so most requests cost a lock and a decrement, and one in a lease's size one grain call. Concurrent requests of one id share
-/// one lease call. A refused lease is remembered until the bucket has a token again, so a client hammering past its limit
-/// costs no grain calls. Tokens leased and not spent within a minute are dropped (the cluster then admits slightly less, never
-/// more). When the bucket cannot be reached within <see cref="LeaseTimeout"/>, the id is counted by this silo alone for
-/// <see cref="FallbackFor"/> (the limit holds per silo, as it did before the cluster-wide one) rather than refusing or waiting.
+/// <see cref="Source"/>), and this silo leases a few of its tokens at a time and spends them locally until the lease lapses
+/// (<see cref="QuotaLease.Lifetime"/>, counted from when it was asked for), so most requests of a busy principal cost a lock
+/// and a decrement. A lease starts at one token and doubles while this silo keeps spending whole leases, up to
+/// <see cref="LeaseSize"/> (halved when a lease lapses unspent), so a silo a principal only visits strands little. Concurrent
+/// requests of one id share one lease call, and a request waits for at most two. A refused lease is remembered until the
+/// bucket has a token again, so a client hammering past its limit costs no grain calls. When the bucket cannot be reached
+/// within <see cref="LeaseTimeout"/>, the id is counted by this silo alone for <see cref="FallbackFor"/> (the limit then holds
+/// per silo, as it did before it was counted across the cluster) rather than refusing or waiting.
 /// </summary>
 public sealed class QuotaLeases(QuotaLeases.Source source, TimeProvider time, ILogger logger)
 {
@@ -25,11 +27,14 @@ public sealed class QuotaLeases(QuotaLeases.Source source, TimeProvider time, IL
 
     public static readonly TimeSpan LeaseTimeout = TimeSpan.FromSeconds(2);
     public static readonly TimeSpan FallbackFor = TimeSpan.FromSeconds(10);
+    private const int LeasesPerRequest = 2;
     private static readonly TimeSpan SweepEvery = TimeSpan.FromMinutes(1);
 
     private sealed class Entry(long now)
     {
         public int Tokens;
+        public long ExpiresAt = now;
+        public int Want = 1;
         public long RefusedUntil = now;
         public long FallbackUntil = now;
         public long UsedAt = now;
@@ -50,14 +55,16 @@ public sealed class QuotaLeases(QuotaLeases.Source source, TimeProvider time, IL
     public int Count => _entries.Count;
 
     /// <summary>
-    /// How many tokens one lease asks for: a quarter of a second's rate (at least 1, at most a quarter of the burst), so a silo
-    /// at most strands a few tokens and a principal at its full rate costs about four lease calls a second.
+    /// The largest lease asked for: a quarter of a second's rate (at least 1, at most a quarter of the burst), so a principal at
+    /// its full rate on one silo costs about four lease calls a second.
     /// </summary>
     public static int LeaseSize(double perSecond, double burst) =>
         (int)Math.Clamp(Math.Floor(Math.Min(perSecond, burst) / 4), 1, 10_000);
 
     /// <summary>Takes one token of <paramref name="id"/>'s budget; when there is none, how long until there is.</summary>
-    public ValueTask<Verdict> TryTakeAsync(string id, double perSecond, double burst)
+    public ValueTask<Verdict> TryTakeAsync(string id, double perSecond, double burst) => TakeAsync(id, perSecond, burst, LeasesPerRequest);
+
+    private ValueTask<Verdict> TakeAsync(string id, double perSecond, double burst, int leasesLeft)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(perSecond);
         var now = time.GetTimestamp();
@@ -72,6 +79,8 @@ public sealed class QuotaLeases(QuotaLeases.Source source, TimeProvider time, IL
                 }
                 entry = _entries.GetOrAdd(id, static (_, at) => new Entry(at), now);
             }
+            TaskCompletionSource? lease = null;
+            int want;
             Task pending;
             lock (entry)
             {
@@ -80,6 +89,12 @@ public sealed class QuotaLeases(QuotaLeases.Source source, TimeProvider time, IL
                     continue;
                 }
                 entry.UsedAt = Math.Max(entry.UsedAt, now);
+                if (entry.Tokens > 0 && now >= entry.ExpiresAt)
+                {
+                    // The lease lapsed unspent: its tokens count against the burst no more, and the next lease is smaller.
+                    entry.Tokens = 0;
+                    entry.Want = Math.Max(1, entry.Want / 2);
+                }
                 if (entry.Tokens > 0)
                 {
                     entry.Tokens--;
@@ -93,30 +108,53 @@ public sealed class QuotaLeases(QuotaLeases.Source source, TimeProvider time, IL
                 {
                     return ValueTask.FromResult(new Verdict(false, time.GetElapsedTime(now, entry.RefusedUntil)));
                 }
-                // A lease that completed at once (a failing source) must not stand for the next one.
+                if (leasesLeft == 0)
+                {
+                    // Other requests of this id spent the leases this one waited for: a token is due in a period of the rate.
+                    return ValueTask.FromResult(new Verdict(false, TimeSpan.FromSeconds(1 / perSecond)));
+                }
+                want = Math.Min(entry.Want, LeaseSize(perSecond, burst));
                 if (entry.Pending is not { IsCompleted: false })
                 {
-                    entry.Pending = LeaseAsync(entry, id, perSecond, burst);
+                    lease = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    entry.Pending = lease.Task;
                 }
                 pending = entry.Pending;
             }
-            return AfterLease(pending, id, perSecond, burst);
+            if (lease is not null)
+            {
+                _ = LeaseAsync(entry, lease, id, want, perSecond, burst);
+            }
+            return AfterLease(pending, id, perSecond, burst, leasesLeft - 1);
         }
     }
 
-    private async ValueTask<Verdict> AfterLease(Task pending, string id, double perSecond, double burst)
+    private async ValueTask<Verdict> AfterLease(Task pending, string id, double perSecond, double burst, int leasesLeft)
     {
         await pending;
-        return await TryTakeAsync(id, perSecond, burst);
+        return await TakeAsync(id, perSecond, burst, leasesLeft);
     }
 
-    /// <summary>Never throws: a failed lease puts the id on this silo's own count for <see cref="FallbackFor"/>.</summary>
-    private async Task LeaseAsync(Entry entry, string id, double perSecond, double burst)
+    /// <summary>Completes <paramref name="done"/> however the call ends: a failed lease puts the id on this silo's own count.</summary>
+    private async Task LeaseAsync(Entry entry, TaskCompletionSource done, string id, int want, double perSecond, double burst)
     {
-        QuotaLease lease;
+        var asked = time.GetTimestamp();
         try
         {
-            lease = await source(id, LeaseSize(perSecond, burst), perSecond, burst).WaitAsync(LeaseTimeout, time);
+            var lease = await source(id, want, perSecond, burst).WaitAsync(LeaseTimeout, time);
+            lock (entry)
+            {
+                entry.Tokens = lease.Granted;
+                entry.ExpiresAt = asked + Ticks(lease.Lifetime);
+                if (lease.Granted == 0)
+                {
+                    entry.RefusedUntil = time.GetTimestamp() + Ticks(lease.RetryAfter);
+                }
+                else if (lease.Granted == want)
+                {
+                    entry.Want = Math.Max(entry.Want, Math.Min(want * 2, LeaseSize(perSecond, burst)));
+                }
+            }
         }
         catch (Exception ex)
         {
@@ -132,21 +170,16 @@ public sealed class QuotaLeases(QuotaLeases.Source source, TimeProvider time, IL
                 logger.LogWarning(ex, "A cluster-wide request budget could not be leased; its requests are counted by this silo alone for {Seconds} s.",
                     FallbackFor.TotalSeconds);
             }
-            return;
         }
-        lock (entry)
+        finally
         {
-            entry.Tokens += lease.Granted;
-            if (lease.Granted == 0)
-            {
-                entry.RefusedUntil = time.GetTimestamp() + Ticks(lease.RetryAfter);
-            }
+            done.SetResult();
         }
     }
 
     private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * time.TimestampFrequency);
 
-    /// <summary>Once a minute, drops ids unused for a minute, with whatever tokens they still held.</summary>
+    /// <summary>Once a minute, drops ids unused for a minute (their leases lapsed long ago).</summary>
     private void SweepIfDue(long now)
     {
         var due = Interlocked.Read(ref _nextSweep);

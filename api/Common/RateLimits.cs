@@ -47,7 +47,7 @@ public sealed class RateLimits(RateLimits.Settings settings, QuotaLeases quotas)
                 sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<RateLimits>()));
         });
 
-    /// <summary>The middleware (resolved once, not per request); after authentication, since limits are per API key.</summary>
+    /// <summary>The middleware (resolved once, not per request); after authentication, since limits are per caller.</summary>
     public Task Enforce(HttpContext context, RequestDelegate next)
     {
         if (context.User.Identity is not { IsAuthenticated: true })

@@ -1,8 +1,11 @@
 namespace Orleans.Trade.Common;
 
-/// <summary>Tokens a silo may spend on its own (<see cref="Granted"/>); none granted: how long until one is.</summary>
+/// <summary>
+/// Tokens a silo may spend on its own (<see cref="Granted"/>) for <see cref="Lifetime"/> from when it asked; none granted: how
+/// long until one is (<see cref="RetryAfter"/>).
+/// </summary>
 [GenerateSerializer, Immutable]
-public sealed record QuotaLease([property: Id(0)] int Granted, [property: Id(1)] TimeSpan RetryAfter);
+public sealed record QuotaLease([property: Id(0)] int Granted, [property: Id(1)] TimeSpan RetryAfter, [property: Id(2)] TimeSpan Lifetime);
 
 /// <summary>
 /// One principal's request budget across the whole cluster: a token bucket (refilled at a rate per second up to a burst) from

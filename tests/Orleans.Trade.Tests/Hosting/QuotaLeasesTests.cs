@@ -2,34 +2,43 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Orleans.Trade.Api.Common;
 using Orleans.Trade.Common;
+using Orleans.Trade.Tests.Infrastructure;
 
 namespace Orleans.Trade.Tests.Hosting;
 
 /// <summary>
-/// A silo's side of the cluster-wide request budgets, on a fake clock: the shared bucket here is the same arithmetic the
-/// budget's grain runs (<see cref="TokenBucket"/>), called in memory; the grain itself is exercised across real silos in
+/// A silo's side of the cluster-wide request budgets, on a fake clock: the shared bucket here is the arithmetic the budget's
+/// grain runs (<see cref="QuotaBucket"/>), called in memory; the grain itself is exercised across real silos in
 /// <c>ClusterRateLimitTests</c>.
 /// </summary>
 public sealed class QuotaLeasesTests
 {
     private readonly FakeTimeProvider _time = new();
 
-    /// <summary>One bucket per id, shared by every <see cref="QuotaLeases"/> it is given to, counting the lease calls.</summary>
+    /// <summary>The budget grain's arithmetic per id, shared by every <see cref="QuotaLeases"/> it is given to, counting the calls.</summary>
     private sealed class SharedBucket(FakeTimeProvider time)
     {
-        private readonly Dictionary<string, TokenBucket> _buckets = [];
+        private readonly Dictionary<string, QuotaBucket> _buckets = [];
         public int Calls;
 
         public Task<QuotaLease> Lease(string id, int want, double perSecond, double burst)
         {
             Interlocked.Increment(ref Calls);
-            lock (this)
+            lock (_buckets)
             {
-                var bucket = _buckets.TryGetValue(id, out var known) ? known : new TokenBucket(burst, time.GetTimestamp());
-                bucket.Refill(time.GetTimestamp(), perSecond, burst, time);
-                var granted = bucket.TakeUpTo(want);
-                _buckets[id] = bucket;
-                return Task.FromResult(new QuotaLease(granted, granted > 0 ? TimeSpan.Zero : bucket.UntilOne(perSecond)));
+                if (!_buckets.TryGetValue(id, out var bucket))
+                {
+                    _buckets[id] = bucket = new QuotaBucket(time);
+                }
+                return Task.FromResult(bucket.Lease(want, perSecond, burst));
+            }
+        }
+
+        public int Leased(string id)
+        {
+            lock (_buckets)
+            {
+                return _buckets[id].Leased;
             }
         }
     }
@@ -46,38 +55,127 @@ public sealed class QuotaLeasesTests
         return admitted;
     }
 
+    private static async Task<int> RoundRobin(IReadOnlyList<QuotaLeases> silos, string id, int rounds, double perSecond, double burst)
+    {
+        var admitted = 0;
+        for (var round = 0; round < rounds; round++)
+        {
+            foreach (var silo in silos)
+            {
+                admitted += (await silo.TryTakeAsync(id, perSecond, burst)).Admitted ? 1 : 0;
+            }
+        }
+        return admitted;
+    }
+
     [Fact]
     public async Task Three_silos_sharing_a_bucket_admit_its_burst_once_not_three_times_and_then_its_rate()
     {
         var bucket = new SharedBucket(_time);
         var silos = Enumerable.Range(0, 3).Select(_ => Silo(bucket.Lease)).ToArray();
 
-        // Burst 40 at 20/s: each silo leases 5 at a time, so the three together admit exactly the burst.
-        var admitted = 0;
-        for (var round = 0; round < 30; round++)
-        {
-            foreach (var silo in silos)
-            {
-                admitted += (await silo.TryTakeAsync("buyer:b-1", 20, 40)).Admitted ? 1 : 0;
-            }
-        }
-        Assert.Equal(40, admitted);
-        Assert.Equal(8 + 3, bucket.Calls); // 8 leases of 5, then one refused lease per silo; the refusals are remembered
+        // Burst 40 at 20/s: the three together admit exactly the burst, in fewer lease calls than requests.
+        Assert.Equal(40, await RoundRobin(silos, "buyer:b-1", 30, 20, 40));
+        Assert.InRange(bucket.Calls, 3, 30);
 
-        // A second's refill is 20 more across the cluster; what is left over in a silo's lease is spent there first.
+        // The burst's leases count against it until they lapse (1 s), so the refill starts then: 20 in the second after.
         _time.Advance(TimeSpan.FromSeconds(1));
-        admitted = 0;
-        for (var round = 0; round < 30; round++)
-        {
-            foreach (var silo in silos)
-            {
-                admitted += (await silo.TryTakeAsync("buyer:b-1", 20, 40)).Admitted ? 1 : 0;
-            }
-        }
-        Assert.Equal(20, admitted);
+        Assert.Equal(0, await RoundRobin(silos, "buyer:b-1", 10, 20, 40));
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(20, await RoundRobin(silos, "buyer:b-1", 30, 20, 40));
 
         // Another principal's budget is its own.
         Assert.Equal(40, await Admitted(silos[0], "buyer:b-2", 50, 20, 40));
+    }
+
+    /// <summary>
+    /// Four silos, each of which has spent whole leases (so it now leases 5 tokens at a time) and then served one request of a
+    /// fresh lease: each holds 4 tokens, 20 in all, leased from the full bucket just now.
+    /// </summary>
+    private async Task<QuotaLeases[]> SilosHoldingLeftoversAsync(SharedBucket bucket)
+    {
+        var silos = Enumerable.Range(0, 4).Select(_ => Silo(bucket.Lease)).ToArray();
+        foreach (var silo in silos)
+        {
+            Assert.Equal(7, await Admitted(silo, "b", 7, 20, 40)); // leases of 1, 2 and 4
+        }
+        _time.Advance(TimeSpan.FromSeconds(3));
+        Assert.Equal(4, await RoundRobin(silos, "b", 1, 20, 40));
+        Assert.Equal(20, bucket.Leased("b"));
+        return silos;
+    }
+
+    [Fact]
+    public async Task Tokens_the_silos_hold_keep_counting_against_the_burst_while_the_bucket_refills()
+    {
+        var bucket = new SharedBucket(_time);
+        var silos = await SilosHoldingLeftoversAsync(bucket);
+        // 0.9 s later a bucket that forgot its leases would hold 38 again, and with the 16 held a burst of 54 would pass.
+        _time.Advance(TimeSpan.FromSeconds(0.9));
+        Assert.Equal(36, await RoundRobin(silos, "b", 30, 20, 40));
+    }
+
+    [Fact]
+    public async Task Tokens_a_silo_kept_past_its_lease_lapse_and_never_add_to_a_refilled_burst()
+    {
+        var bucket = new SharedBucket(_time);
+        var silos = await SilosHoldingLeftoversAsync(bucket);
+        _time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(40, await RoundRobin(silos, "b", 30, 20, 40));
+    }
+
+    [Fact]
+    public async Task Ten_silos_asked_at_once_by_a_fresh_principal_all_serve_it()
+    {
+        var bucket = new SharedBucket(_time);
+        var silos = Enumerable.Range(0, 10).Select(_ => Silo(bucket.Lease)).ToArray();
+        var verdicts = await Task.WhenAll(silos.Select(s => s.TryTakeAsync("b", 20, 40).AsTask()));
+        Assert.All(verdicts, v => Assert.True(v.Admitted));
+        // And the rest of the burst is still there for whichever silos the next requests reach.
+        Assert.Equal(30, await RoundRobin(silos, "b", 10, 20, 40));
+    }
+
+    [Fact]
+    public async Task Silos_whose_leases_have_grown_asked_at_once_all_serve_the_principal()
+    {
+        var bucket = new SharedBucket(_time);
+        var silos = Enumerable.Range(0, 10).Select(_ => Silo(bucket.Lease)).ToArray();
+        foreach (var silo in silos)
+        {
+            Assert.Equal(15, await Admitted(silo, "b", 15, 40, 40)); // leases of 1, 2, 4 and 8: each silo now asks for 10
+            _time.Advance(TimeSpan.FromSeconds(1));
+        }
+        _time.Advance(TimeSpan.FromSeconds(3));
+        // 10 silos asking for 10 from a bucket of 40: each lease is at most a quarter of what is left, so none comes back empty.
+        var verdicts = await Task.WhenAll(silos.Select(s => s.TryTakeAsync("b", 40, 40).AsTask()));
+        Assert.All(verdicts, v => Assert.True(v.Admitted));
+    }
+
+    [Fact]
+    public async Task Over_any_window_the_cluster_admits_at_most_the_burst_plus_the_rate_times_the_window()
+    {
+        var bucket = new SharedBucket(_time);
+        var silos = Enumerable.Range(0, 3).Select(_ => Silo(bucket.Lease)).ToArray();
+        var random = new Random(7);
+        var admittedAt = new List<TimeSpan>();
+        var clock = TimeSpan.Zero;
+        for (var i = 0; i < 3_000; i++)
+        {
+            // Bursty traffic, far over the limit at times, idle at others, spread unevenly over the silos.
+            var gap = TimeSpan.FromMilliseconds(random.Next(10) < 8 ? random.Next(0, 3) : random.Next(50, 1500));
+            _time.Advance(gap);
+            clock += gap;
+            if ((await silos[random.Next(10) < 6 ? 0 : random.Next(1, 3)].TryTakeAsync("b", 10, 15)).Admitted)
+            {
+                admittedAt.Add(clock);
+            }
+        }
+        Assert.True(admittedAt.Count > 100, $"only {admittedAt.Count} admitted");
+        foreach (var window in new[] { 0.1, 0.5, 1, 2, 5 })
+        {
+            var most = admittedAt.Select((t, i) => admittedAt.Skip(i).TakeWhile(u => (u - t).TotalSeconds <= window).Count()).Max();
+            Assert.True(most <= 15 + 10 * window, $"{most} admitted within {window} s (burst 15, 10/s)");
+        }
     }
 
     [Fact]
@@ -88,29 +186,34 @@ public sealed class QuotaLeasesTests
         Assert.Equal(3, await Admitted(silo, "k", 3, 2, 3));
         var refused = await silo.TryTakeAsync("k", 2, 3);
         Assert.False(refused.Admitted);
-        Assert.Equal(TimeSpan.FromSeconds(0.5), refused.RetryAfter);
+        // The three tokens leased count until their leases lapse (0.75 s, half the burst's worth of 2/s); a token 0.5 s after.
+        Assert.Equal(TimeSpan.FromSeconds(1.25), refused.RetryAfter);
         var calls = bucket.Calls;
 
-        _time.Advance(TimeSpan.FromMilliseconds(200));
+        _time.Advance(TimeSpan.FromMilliseconds(1000));
         var again = await silo.TryTakeAsync("k", 2, 3);
         Assert.False(again.Admitted);
-        Assert.Equal(TimeSpan.FromMilliseconds(300), again.RetryAfter);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), again.RetryAfter);
         Assert.Equal(calls, bucket.Calls);
 
-        _time.Advance(TimeSpan.FromMilliseconds(300));
+        _time.Advance(TimeSpan.FromMilliseconds(250));
         Assert.True((await silo.TryTakeAsync("k", 2, 3)).Admitted);
         Assert.Equal(calls + 1, bucket.Calls);
     }
 
     [Fact]
-    public async Task Requests_that_find_no_token_at_once_share_one_lease_call()
+    public async Task Requests_that_find_no_token_at_once_share_one_lease_call_and_wait_for_at_most_two()
     {
         var calls = 0;
-        var lease = new TaskCompletionSource<QuotaLease>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var leases = new List<TaskCompletionSource<QuotaLease>>();
         var silo = Silo((_, want, _, _) =>
         {
             Interlocked.Increment(ref calls);
-            Assert.Equal(5, want);
+            var lease = new TaskCompletionSource<QuotaLease>(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (leases)
+            {
+                leases.Add(lease);
+            }
             return lease.Task;
         });
 
@@ -118,9 +221,34 @@ public sealed class QuotaLeasesTests
         Assert.All(waiting, t => Assert.False(t.IsCompleted));
         Assert.Equal(1, calls);
 
-        lease.SetResult(new QuotaLease(5, TimeSpan.Zero));
-        Assert.All(await Task.WhenAll(waiting), v => Assert.True(v.Admitted));
-        Assert.Equal(1, calls);
+        // One token for five waiters: one is served, the others share a second lease call, of two tokens.
+        leases[0].SetResult(new QuotaLease(1, TimeSpan.Zero, TimeSpan.FromSeconds(1)));
+        await Eventually.UntilAsync(() => Task.FromResult(calls), c => c == 2, "the second lease call");
+        leases[1].SetResult(new QuotaLease(2, TimeSpan.Zero, TimeSpan.FromSeconds(1)));
+        var verdicts = await Task.WhenAll(waiting);
+        Assert.Equal(3, verdicts.Count(v => v.Admitted));
+        // The two left waited for two leases and are refused rather than kept waiting for more.
+        Assert.All(verdicts.Where(v => !v.Admitted), v => Assert.Equal(TimeSpan.FromSeconds(0.05), v.RetryAfter));
+        Assert.Equal(2, calls);
+    }
+
+    [Fact]
+    public async Task Leases_grow_while_a_silo_spends_them_and_shrink_when_they_lapse()
+    {
+        var asked = new List<int>();
+        var silo = Silo((_, want, _, _) =>
+        {
+            asked.Add(want);
+            return Task.FromResult(new QuotaLease(want, TimeSpan.Zero, TimeSpan.FromSeconds(1)));
+        });
+        Assert.Equal(20, await Admitted(silo, "k", 20, 20, 40));
+        Assert.Equal([1, 2, 4, 5, 5, 5], asked);
+
+        // The last lease of 5 had 2 left when it lapsed: the next asks for half as many.
+        asked.Clear();
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True((await silo.TryTakeAsync("k", 20, 40)).Admitted);
+        Assert.Equal([2], asked);
     }
 
     [Fact]
@@ -131,7 +259,9 @@ public sealed class QuotaLeasesTests
         var silo = Silo((_, want, _, _) =>
         {
             Interlocked.Increment(ref calls);
-            return failing ? Task.FromException<QuotaLease>(new TimeoutException("unreachable")) : Task.FromResult(new QuotaLease(want, TimeSpan.Zero));
+            return failing
+                ? Task.FromException<QuotaLease>(new TimeoutException("unreachable"))
+                : Task.FromResult(new QuotaLease(want, TimeSpan.Zero, TimeSpan.FromSeconds(1)));
         });
 
         // Neither refused outright nor let through without limit: this silo's own bucket (burst 3) holds.
@@ -162,6 +292,6 @@ public sealed class QuotaLeasesTests
     [InlineData(2, 3, 1)]
     [InlineData(0.5, 30, 1)]
     [InlineData(1000, 100, 25)]
-    public void A_lease_is_a_quarter_second_of_the_rate_and_at_most_a_quarter_of_the_burst(double perSecond, double burst, int size) =>
+    public void A_lease_is_at_most_a_quarter_second_of_the_rate_and_a_quarter_of_the_burst(double perSecond, double burst, int size) =>
         Assert.Equal(size, QuotaLeases.LeaseSize(perSecond, burst));
 }
