@@ -8,12 +8,14 @@ namespace Orleans.Trade.Api.Common;
 /// Request budgets counted across the cluster: each budget is one bucket (<see cref="IRequestQuotaGrain"/>, reached through
 /// <see cref="Source"/>), and this silo leases a few of its tokens at a time and spends them locally until the lease lapses
 /// (<see cref="QuotaLease.Lifetime"/>, counted from when it was asked for), so most requests of a busy principal cost a lock
-/// and a decrement. A lease starts at one token and doubles while this silo keeps spending whole leases, up to
-/// <see cref="LeaseSize"/> (halved when a lease lapses unspent), so a silo a principal only visits strands little. Concurrent
-/// requests of one id share one lease call, and a request waits for at most two. A refused lease is remembered until the
-/// bucket has a token again, so a client hammering past its limit costs no grain calls. When the bucket cannot be reached
-/// within <see cref="LeaseTimeout"/>, the id is counted by this silo alone for <see cref="FallbackFor"/> (the limit then holds
-/// per silo, as it did before it was counted across the cluster) rather than refusing or waiting.
+/// and a decrement. A lease starts at one token and doubles each time this silo spent the one before whole, up to
+/// <see cref="LeaseSize"/> (halved when a lease lapses with tokens left), so a silo a principal only visits strands little;
+/// requests waiting for a lease are leased for together. Concurrent requests of one id share one lease call; a request waits
+/// for further lease calls while they come back whole, and is refused once one came back short and it has waited for two. A
+/// refused lease is remembered until the bucket has a token again, so a client hammering past its limit costs no grain calls.
+/// When the bucket does not answer within <see cref="LeaseTimeout"/> (or half a lease's lifetime, if that is less: a later
+/// answer would have lapsed), the id is counted by this silo alone for <see cref="FallbackFor"/> (the limit then holds per
+/// silo, as it did before it was counted across the cluster) rather than refusing or waiting.
 /// </summary>
 public sealed class QuotaLeases(QuotaLeases.Source source, TimeProvider time, ILogger logger)
 {
@@ -28,6 +30,8 @@ public sealed class QuotaLeases(QuotaLeases.Source source, TimeProvider time, IL
     public static readonly TimeSpan LeaseTimeout = TimeSpan.FromSeconds(2);
     public static readonly TimeSpan FallbackFor = TimeSpan.FromSeconds(10);
     private const int LeasesPerRequest = 2;
+    /// <summary>However many leases come back whole, a request waits for no more than this many.</summary>
+    private const int MostLeasesPerRequest = 8;
     private static readonly TimeSpan SweepEvery = TimeSpan.FromMinutes(1);
 
     private sealed class Entry(long now)
@@ -35,6 +39,11 @@ public sealed class QuotaLeases(QuotaLeases.Source source, TimeProvider time, IL
         public int Tokens;
         public long ExpiresAt = now;
         public int Want = 1;
+        /// <summary>The last lease's size as granted and as asked: granted whole and spent before it lapsed, the next doubles.</summary>
+        public int LastGranted;
+        public int LastWanted;
+        /// <summary>Requests waiting for a lease.</summary>
+        public int Waiting;
         public long RefusedUntil = now;
         public long FallbackUntil = now;
         public long UsedAt = now;
@@ -62,13 +71,15 @@ public sealed class QuotaLeases(QuotaLeases.Source source, TimeProvider time, IL
         (int)Math.Clamp(Math.Floor(Math.Min(perSecond, burst) / 4), 1, 10_000);
 
     /// <summary>Takes one token of <paramref name="id"/>'s budget; when there is none, how long until there is.</summary>
-    public ValueTask<Verdict> TryTakeAsync(string id, double perSecond, double burst) => TakeAsync(id, perSecond, burst, LeasesPerRequest);
-
-    private ValueTask<Verdict> TakeAsync(string id, double perSecond, double burst, int leasesLeft)
+    public ValueTask<Verdict> TryTakeAsync(string id, double perSecond, double burst)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(perSecond);
-        var now = time.GetTimestamp();
-        SweepIfDue(now);
+        SweepIfDue(time.GetTimestamp());
+        return TakeAsync(id, perSecond, burst, leases: 0, countedOn: null);
+    }
+
+    private ValueTask<Verdict> TakeAsync(string id, double perSecond, double burst, int leases, Entry? countedOn)
+    {
         while (true)
         {
             if (!_entries.TryGetValue(id, out var entry))
@@ -77,7 +88,7 @@ public sealed class QuotaLeases(QuotaLeases.Source source, TimeProvider time, IL
                 {
                     _entries.Clear();
                 }
-                entry = _entries.GetOrAdd(id, static (_, at) => new Entry(at), now);
+                entry = _entries.GetOrAdd(id, static (_, at) => new Entry(at), time.GetTimestamp());
             }
             TaskCompletionSource? lease = null;
             int want;
@@ -88,34 +99,58 @@ public sealed class QuotaLeases(QuotaLeases.Source source, TimeProvider time, IL
                 {
                     continue;
                 }
+                // Read under the lock: a token is never spent after its lease lapsed.
+                var now = time.GetTimestamp();
                 entry.UsedAt = Math.Max(entry.UsedAt, now);
                 if (entry.Tokens > 0 && now >= entry.ExpiresAt)
                 {
-                    // The lease lapsed unspent: its tokens count against the burst no more, and the next lease is smaller.
+                    // The lease lapsed with tokens left: they count against the burst no more, and the next lease is smaller.
                     entry.Tokens = 0;
+                    entry.LastGranted = 0;
                     entry.Want = Math.Max(1, entry.Want / 2);
                 }
+                Verdict? verdict = null;
                 if (entry.Tokens > 0)
                 {
                     entry.Tokens--;
-                    return ValueTask.FromResult(Verdict.Admit);
+                    verdict = Verdict.Admit;
                 }
-                if (now < entry.FallbackUntil)
+                else if (now < entry.FallbackUntil)
                 {
-                    return ValueTask.FromResult(_fallback.TryTake(id, perSecond, burst, out var wait) ? Verdict.Admit : new Verdict(false, wait));
+                    verdict = _fallback.TryTake(id, perSecond, burst, out var wait) ? Verdict.Admit : new Verdict(false, wait);
                 }
-                if (now < entry.RefusedUntil)
+                else if (now < entry.RefusedUntil)
                 {
-                    return ValueTask.FromResult(new Verdict(false, time.GetElapsedTime(now, entry.RefusedUntil)));
+                    verdict = new Verdict(false, time.GetElapsedTime(now, entry.RefusedUntil));
                 }
-                if (leasesLeft == 0)
+                else if (leases >= MostLeasesPerRequest || (leases >= LeasesPerRequest && entry.LastGranted < entry.LastWanted))
                 {
-                    // Other requests of this id spent the leases this one waited for: a token is due in a period of the rate.
-                    return ValueTask.FromResult(new Verdict(false, TimeSpan.FromSeconds(1 / perSecond)));
+                    // Other requests of this id spent the leases this one waited for, and the budget is running low.
+                    verdict = new Verdict(false, TimeSpan.FromSeconds(1 / perSecond));
                 }
-                want = Math.Min(entry.Want, LeaseSize(perSecond, burst));
+                if (verdict is { } decided)
+                {
+                    if (countedOn == entry)
+                    {
+                        entry.Waiting--;
+                    }
+                    return ValueTask.FromResult(decided);
+                }
+                if (countedOn != entry)
+                {
+                    // Counted once (again, on a fresh entry if the one it waited on was swept or cleared meanwhile).
+                    entry.Waiting++;
+                    countedOn = entry;
+                }
+                want = 0;
                 if (entry.Pending is not { IsCompleted: false })
                 {
+                    if (entry.LastGranted > 0 && entry.LastGranted == entry.LastWanted)
+                    {
+                        // The last lease was granted whole and spent before it lapsed: this silo is busy with the id.
+                        entry.Want = Math.Min(entry.Want * 2, LeaseSize(perSecond, burst));
+                    }
+                    want = Math.Clamp(Math.Max(entry.Want, entry.Waiting), 1, LeaseSize(perSecond, burst));
                     lease = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                     entry.Pending = lease.Task;
                 }
@@ -125,14 +160,14 @@ public sealed class QuotaLeases(QuotaLeases.Source source, TimeProvider time, IL
             {
                 _ = LeaseAsync(entry, lease, id, want, perSecond, burst);
             }
-            return AfterLease(pending, id, perSecond, burst, leasesLeft - 1);
+            return AfterLease(pending, id, perSecond, burst, leases + 1, countedOn);
         }
     }
 
-    private async ValueTask<Verdict> AfterLease(Task pending, string id, double perSecond, double burst, int leasesLeft)
+    private async ValueTask<Verdict> AfterLease(Task pending, string id, double perSecond, double burst, int leases, Entry countedOn)
     {
         await pending;
-        return await TakeAsync(id, perSecond, burst, leasesLeft);
+        return await TakeAsync(id, perSecond, burst, leases, countedOn);
     }
 
     /// <summary>Completes <paramref name="done"/> however the call ends: a failed lease puts the id on this silo's own count.</summary>
@@ -141,18 +176,18 @@ public sealed class QuotaLeases(QuotaLeases.Source source, TimeProvider time, IL
         var asked = time.GetTimestamp();
         try
         {
-            var lease = await source(id, want, perSecond, burst).WaitAsync(LeaseTimeout, time);
+            // An answer later than half the lease's lifetime would leave little of it to spend: counted as no answer.
+            var patience = TimeSpan.FromTicks(Math.Min(LeaseTimeout.Ticks, QuotaLeaseTerms.LeaseLifetime(perSecond, burst).Ticks / 2));
+            var lease = await source(id, want, perSecond, burst).WaitAsync(patience, time);
             lock (entry)
             {
                 entry.Tokens = lease.Granted;
                 entry.ExpiresAt = asked + Ticks(lease.Lifetime);
+                entry.LastGranted = lease.Granted;
+                entry.LastWanted = want;
                 if (lease.Granted == 0)
                 {
                     entry.RefusedUntil = time.GetTimestamp() + Ticks(lease.RetryAfter);
-                }
-                else if (lease.Granted == want)
-                {
-                    entry.Want = Math.Max(entry.Want, Math.Min(want * 2, LeaseSize(perSecond, burst)));
                 }
             }
         }

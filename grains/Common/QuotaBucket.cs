@@ -2,7 +2,7 @@ namespace Orleans.Trade.Common;
 
 /// <summary>
 /// The arithmetic of a cluster-wide request budget (<see cref="RequestQuotaGrain"/>), apart from Orleans: a token bucket whose
-/// tokens, once leased to a silo, still count against the burst until the lease lapses (<see cref="LeaseLifetime"/>), since
+/// tokens, once leased to a silo, still count against the burst until the lease lapses (<see cref="QuotaLeaseTerms.LeaseLifetime"/>), since
 /// the bucket cannot know whether they were spent; so what the silos hold and what the bucket holds never add up to more than
 /// the burst, and over any window the silos together admit at most the burst plus the rate times the window, however the
 /// requests are spread. The price: a principal that spent its whole burst at once gets its next token up to a lease's lifetime
@@ -12,10 +12,8 @@ namespace Orleans.Trade.Common;
 /// </summary>
 public sealed class QuotaBucket(TimeProvider time)
 {
-    /// <summary>How long a silo may spend leased tokens (it drops what it has not spent by then): 1 s, or half the burst's worth of the rate if that is less (at least 50 ms).</summary>
-    public static TimeSpan LeaseLifetime(double perSecond, double burst) => TimeSpan.FromSeconds(Math.Clamp(burst / (2 * perSecond), 0.05, 1));
-
-    private readonly Queue<(long ExpiresAt, int Tokens)> _leases = new();
+    /// <summary>The leases out, by when they lapse (silos that disagree on the rate, mid-rollout, lease for different times).</summary>
+    private readonly PriorityQueue<int, long> _leases = new();
     private TokenBucket _bucket;
     private int _leased;
     private bool _started;
@@ -27,16 +25,16 @@ public sealed class QuotaBucket(TimeProvider time)
     private TimeSpan UntilOne(long now, double perSecond, double burst)
     {
         var (tokens, leased, at) = (_bucket.Tokens, _leased, now);
-        foreach (var lease in _leases)
+        foreach (var (count, expiresAt) in _leases.UnorderedItems.OrderBy(l => l.Priority))
         {
             var cap = burst - leased;
-            var seconds = time.GetElapsedTime(at, lease.ExpiresAt).TotalSeconds;
+            var seconds = time.GetElapsedTime(at, expiresAt).TotalSeconds;
             if (cap >= 1 && (1 - tokens) / perSecond <= seconds)
             {
                 return time.GetElapsedTime(now, at) + TimeSpan.FromSeconds((1 - tokens) / perSecond);
             }
             tokens = Math.Min(Math.Max(0, cap), tokens + seconds * perSecond);
-            (leased, at) = (leased - lease.Tokens, lease.ExpiresAt);
+            (leased, at) = (leased - count, expiresAt);
         }
         return time.GetElapsedTime(now, at) + TimeSpan.FromSeconds(Math.Max(0, 1 - tokens) / perSecond);
     }
@@ -53,21 +51,21 @@ public sealed class QuotaBucket(TimeProvider time)
             _started = true;
         }
         // Refilled piece by piece up to each lapse, each piece capped by what was leased out during it.
-        while (_leases.TryPeek(out var lease) && lease.ExpiresAt <= now)
+        while (_leases.TryPeek(out var count, out var expiresAt) && expiresAt <= now)
         {
-            _bucket.Refill(lease.ExpiresAt, perSecond, Math.Max(0, burst - _leased), time);
+            _bucket.Refill(expiresAt, perSecond, Math.Max(0, burst - _leased), time);
             _leases.Dequeue();
-            _leased -= lease.Tokens;
+            _leased -= count;
         }
         _bucket.Refill(now, perSecond, Math.Max(0, burst - _leased), time);
         var whole = (int)Math.Min(int.MaxValue, Math.Floor(_bucket.Tokens));
         var granted = _bucket.TakeUpTo(Math.Min(want, Math.Max(1, whole / 4)));
-        var lifetime = LeaseLifetime(perSecond, burst);
+        var lifetime = QuotaLeaseTerms.LeaseLifetime(perSecond, burst);
         if (granted == 0)
         {
             return new QuotaLease(0, UntilOne(now, perSecond, burst), lifetime);
         }
-        _leases.Enqueue((now + (long)(lifetime.TotalSeconds * time.TimestampFrequency), granted));
+        _leases.Enqueue(granted, now + (long)(lifetime.TotalSeconds * time.TimestampFrequency));
         _leased += granted;
         return new QuotaLease(granted, TimeSpan.Zero, lifetime);
     }

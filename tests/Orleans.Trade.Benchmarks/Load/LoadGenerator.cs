@@ -7,7 +7,8 @@ using HdrHistogram;
 namespace Orleans.Trade.Benchmarks.Load;
 
 /// <summary>One HTTP request of a run; <see cref="Kind"/> groups latencies (checkout, read, stock update, ...).</summary>
-public sealed record LoadRequest(HttpMethod Method, string Path, byte[]? Body, string Kind, string? IdempotencyKey = null, object? Tag = null);
+/// <summary>One request; <see cref="ApiKey"/>, when set, instead of the client's own key (a buyer's key of many).</summary>
+public sealed record LoadRequest(HttpMethod Method, string Path, byte[]? Body, string Kind, string? IdempotencyKey = null, object? Tag = null, string? ApiKey = null);
 
 /// <summary>How a scenario reads an answer: done work, a refusal the scenario expects (409 sold out), or an error.</summary>
 public enum Outcome { Ok, Refused, Error }
@@ -210,6 +211,10 @@ public sealed class LoadRun
             if (request.IdempotencyKey is not null)
             {
                 message.Headers.Add("Idempotency-Key", request.IdempotencyKey);
+            }
+            if (request.ApiKey is not null)
+            {
+                message.Headers.Add("X-Api-Key", request.ApiKey);
             }
             using var response = await _endpoints.Client(server).SendAsync(message);
             body = await response.Content.ReadAsStringAsync();

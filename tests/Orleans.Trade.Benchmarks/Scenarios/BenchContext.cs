@@ -47,6 +47,12 @@ public sealed class BenchContext(BenchmarkArgs args, BenchPostgres postgres, str
     public string WarmupText(bool paid) => WarmupCount is { } count ? $"{count:N0} checkouts" : $"{Warmup(paid).TotalSeconds:F0} s of checkouts";
     /// <summary>The kill scenarios measure recovery, not a steady rate: a short warm-up (500 checkouts unless --warmup).</summary>
     public int KillWarmup => WarmupCount ?? 500;
+    /// <summary>
+    /// <c>--buyer-keys N</c> (unpaid flash sale only): check out with N buyer API keys in rotation, each for its own buyer,
+    /// instead of the admin key, so each request goes through the buyer's request limit (counted across the cluster) and the
+    /// key cache as a sale of many buyers does; 0 (the default) uses the admin key, which no limit applies to.
+    /// </summary>
+    public int BuyerKeys => Args.Int("buyer-keys", 0);
     /// <summary>Open model (fixed arrival rate, requests per second) instead of a fixed number of connections, when set.</summary>
     public double? Rate => Args.Text("rate", null) is { } text ? double.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : null;
 

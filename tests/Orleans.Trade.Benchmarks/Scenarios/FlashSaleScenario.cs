@@ -64,15 +64,16 @@ public static class FlashSaleScenario
             });
         }
 
-        using var client = LoadRun.CreateClient(silo.BaseAddress, buyers, BenchSilo.AdminKey);
+        var keys = !paid && ctx.BuyerKeys > 0 ? await BuyerKeysAsync(api, ctx.BuyerKeys) : null;
+        using var client = LoadRun.CreateClient(silo.BaseAddress, buyers, keys is null ? BenchSilo.AdminKey : null);
         await using var memory = PeakRss.Watch("silo", silo.ProcessId);
         Console.Error.WriteLine($"bench: {name}: warm-up, {ctx.WarmupText(paid)}");
-        var warmup = await LoadRun.RunAsync(CheckoutPlan(buyers, WarmupSku, cards, ctx.WarmupCount is null ? ctx.Warmup(paid) : TimeSpan.FromMinutes(5), null, ctx.WarmupCount), client);
+        var warmup = await LoadRun.RunAsync(CheckoutPlan(buyers, WarmupSku, cards, ctx.WarmupCount is null ? ctx.Warmup(paid) : TimeSpan.FromMinutes(5), null, ctx.WarmupCount, keys: keys), client);
 
         Console.Error.WriteLine($"bench: {name}: {units:N0} units, {buyers} buyers, at most {ctx.MaxDuration.TotalSeconds:F0} s");
         var acked = new ConcurrentBag<AckedOrder>();
         long captured = 0;
-        var plan = CheckoutPlan(buyers, HotSku, cards, ctx.MaxDuration, ctx.Rate, null, body =>
+        var plan = CheckoutPlan(buyers, HotSku, cards, ctx.MaxDuration, ctx.Rate, null, keys: keys, onCreated: body =>
         {
             // A forward-only scan, not a document: this runs in the load generator, on the cores the silo uses.
             var answer = CheckoutAnswer.Read(body, readPayments: paid);
@@ -96,6 +97,7 @@ public static class FlashSaleScenario
         var invariants = await shop.CheckCheckoutsAsync(new Dictionary<string, long> { [HotSku] = units }, acked, checkout.Errors, (int)warmup.Kind("checkout").Ok);
         var ledgerRead = paid ? "; " + await LedgerReadAsync(api) : "";
         var note = $"{checkout.Ok:N0} of {units:N0} units sold, {Mode(result)}; stopped: {StopText(result, ctx)}; answers: {result.StatusSummary}"
+            + (keys is null ? "" : $"; checked out with {keys.Length:N0} buyer keys in rotation (connection c's request s uses key (s × connections + c) mod {keys.Length:N0}), each for its own buyer, through the buyers' request limit")
             + (paid ? $"; {captured:N0} of the 201s carry a captured card payment; the sandbox PSP runs in a silo process of its own on this machine{ledgerRead}" : "")
             + $"; {cpuUse.Describe(checkout.Ok)}{(siloNote.Length > 0 ? "; " + siloNote : "")}; checked: {string.Join("; ", invariants.Checked)}{memory.Caveat}";
         return new ScenarioRow(name, checkout.Ok, result.Elapsed, checkout, checkout.Errors, invariants, note, ComparedToYardsticks: true, PeakRssBytes: peakRss,
@@ -199,12 +201,28 @@ public static class FlashSaleScenario
     }
 
     /// <summary>One checkout of one unit per request; buyer = connection; a 409 means sold out and ends the run.</summary>
+    /// <summary>
+    /// Issues <paramref name="count"/> buyer keys, key i for buyer <see cref="BenchContext.BuyerId"/>(i), through the API as a
+    /// shop would (16 at a time).
+    /// </summary>
+    private static async Task<string[]> BuyerKeysAsync(TradeApiClient api, int count)
+    {
+        var keys = new string[count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (b, _) =>
+        {
+            var created = await api.MustAsync(HttpMethod.Post, "/api/v1/api-keys", new { role = "buyer", subject = BenchContext.BuyerId(b) }, HttpStatusCode.Created);
+            keys[b] = created!["apiKey"]!.GetValue<string>();
+        });
+        return keys;
+    }
+
     internal static LoadPlan CheckoutPlan(int buyers, string skuId, string[]? cards, TimeSpan maxDuration, double? rate, long? maxRequests,
-        Action<string>? onCreated = null, string path = "/api/v1/checkout", Action<LoadRequest, string>? onError = null, TimeSpan? errorPause = null)
+        Action<string>? onCreated = null, string path = "/api/v1/checkout", Action<LoadRequest, string>? onError = null, TimeSpan? errorPause = null,
+        string[]? keys = null)
     {
         // A buyer's every checkout has the same body (only the Idempotency-Key differs), so it is encoded once per buyer here
-        // instead of per request on the cores the silo uses.
-        var bodies = Enumerable.Range(0, buyers).Select(b => BenchContext.CheckoutBody(BenchContext.BuyerId(b), [(skuId, 1)], cards?[b])).ToArray();
+        // instead of per request on the cores the silo uses. With buyer keys, each key's buyer has a body of its own.
+        var bodies = Enumerable.Range(0, keys?.Length ?? buyers).Select(b => BenchContext.CheckoutBody(BenchContext.BuyerId(b), [(skuId, 1)], cards?[b])).ToArray();
         return new()
         {
             Connections = buyers,
@@ -213,7 +231,13 @@ public static class FlashSaleScenario
             MaxRequests = maxRequests,
             OnError = onError,
             ErrorPause = errorPause,
-            Next = (buyer, _) => new LoadRequest(HttpMethod.Post, path, bodies[buyer], "checkout", Guid.NewGuid().ToString("N")),
+            Next = keys is null
+                ? (buyer, _) => new LoadRequest(HttpMethod.Post, path, bodies[buyer], "checkout", Guid.NewGuid().ToString("N"))
+                : (connection, sequence) =>
+                {
+                    var key = (int)((sequence * buyers + connection) % keys.Length);
+                    return new LoadRequest(HttpMethod.Post, path, bodies[key], "checkout", Guid.NewGuid().ToString("N"), ApiKey: keys[key]);
+                },
             Judge = (run, _, status, body) =>
             {
                 switch (status)

@@ -23,8 +23,11 @@ public sealed class ClusterRateLimitTests(ITestOutputHelper output)
         using var viaSecond = second.CreateClient(key);
 
         // Both silos know the key (and have joined the cluster) before the count starts.
-        await Eventually.UntilAsync(async () => (await viaSecond.GetAsync("/api/v1/buyers/rl-spread/orders")).StatusCode,
-            status => status == HttpStatusCode.OK, "the second silo serving the buyer", TimeSpan.FromSeconds(30));
+        foreach (var (client, which) in new[] { (viaSecond, "second"), (viaFirst, "first") })
+        {
+            await Eventually.UntilAsync(async () => (await client.GetAsync("/api/v1/buyers/rl-spread/orders")).StatusCode,
+                status => status == HttpStatusCode.OK, $"the {which} silo serving the buyer", TimeSpan.FromSeconds(30));
+        }
         await Task.Delay(TimeSpan.FromSeconds(5)); // the warm-up's leases lapse and the bucket refills to its burst
 
         var started = DateTime.UtcNow;
