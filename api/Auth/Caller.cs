@@ -10,6 +10,12 @@ public sealed record Caller(string KeyId, string Role, string? Subject)
 
     public bool IsAdmin => Role == Roles.Admin;
 
+    /// <summary>
+    /// Whose request budget the caller spends (computed once: a verified key's caller is shared by its requests): a buyer's,
+    /// seller's, ERP's or carrier's keys share their subject's; a staff key has its own.
+    /// </summary>
+    public string BudgetId { get; } = Subject is { } subject && Roles.RequiresSubject(Role) ? $"{Role}:{subject}" : $"key:{KeyId}";
+
     /// <summary>The seller a seller or ERP key acts for; null for platform staff, who may act for any seller.</summary>
     public string? ActingSellerId => Role is Roles.Seller or Roles.Erp ? Subject : null;
 

@@ -11,7 +11,7 @@ namespace Orleans.Trade.Api.Common;
 /// and a decrement. A lease starts at one token and doubles each time this silo spent the one before whole, up to
 /// <see cref="LeaseSize"/> (halved when a lease lapses with tokens left), so a silo a principal only visits strands little;
 /// requests waiting for a lease are leased for together. Concurrent requests of one id share one lease call; a request waits
-/// for further lease calls while they come back whole, and is refused once one came back short and it has waited for two. A
+/// for further lease calls until it gets a token or a lease comes back empty (at most <see cref="MostLeasesPerRequest"/>). A
 /// refused lease is remembered until the bucket has a token again, so a client hammering past its limit costs no grain calls.
 /// When the bucket does not answer within <see cref="LeaseTimeout"/> (or half a lease's lifetime, if that is less: a later
 /// answer would have lapsed), the id is counted by this silo alone for <see cref="FallbackFor"/> (the limit then holds per
@@ -29,9 +29,11 @@ public sealed class QuotaLeases(QuotaLeases.Source source, TimeProvider time, IL
 
     public static readonly TimeSpan LeaseTimeout = TimeSpan.FromSeconds(2);
     public static readonly TimeSpan FallbackFor = TimeSpan.FromSeconds(10);
-    private const int LeasesPerRequest = 2;
-    /// <summary>However many leases come back whole, a request waits for no more than this many.</summary>
-    private const int MostLeasesPerRequest = 8;
+    /// <summary>
+    /// However many leases other requests of the id take from under it, a request waits for no more than this many (a burst
+    /// of 40 arriving at once, leased a quarter of what is left at a time, takes 16).
+    /// </summary>
+    public const int MostLeasesPerRequest = 32;
     private static readonly TimeSpan SweepEvery = TimeSpan.FromMinutes(1);
 
     private sealed class Entry(long now)
@@ -123,9 +125,9 @@ public sealed class QuotaLeases(QuotaLeases.Source source, TimeProvider time, IL
                 {
                     verdict = new Verdict(false, time.GetElapsedTime(now, entry.RefusedUntil));
                 }
-                else if (leases >= MostLeasesPerRequest || (leases >= LeasesPerRequest && entry.LastGranted < entry.LastWanted))
+                else if (leases >= MostLeasesPerRequest)
                 {
-                    // Other requests of this id spent the leases this one waited for, and the budget is running low.
+                    // Other requests of this id spent every lease this one waited for.
                     verdict = new Verdict(false, TimeSpan.FromSeconds(1 / perSecond));
                 }
                 if (verdict is { } decided)
@@ -145,9 +147,9 @@ public sealed class QuotaLeases(QuotaLeases.Source source, TimeProvider time, IL
                 want = 0;
                 if (entry.Pending is not { IsCompleted: false })
                 {
-                    if (entry.LastGranted > 0 && entry.LastGranted == entry.LastWanted)
+                    if (entry.LastGranted > 0 && entry.LastGranted == entry.LastWanted && now < entry.ExpiresAt)
                     {
-                        // The last lease was granted whole and spent before it lapsed: this silo is busy with the id.
+                        // The last lease was granted whole and spent while it was still good: this silo is busy with the id.
                         entry.Want = Math.Min(entry.Want * 2, LeaseSize(perSecond, burst));
                     }
                     want = Math.Clamp(Math.Max(entry.Want, entry.Waiting), 1, LeaseSize(perSecond, burst));

@@ -61,15 +61,9 @@ public sealed class RateLimits(RateLimits.Settings settings, QuotaLeases quotas)
         {
             return next(context);
         }
-        var verdict = Quotas.TryTakeAsync(BudgetId(caller), perSecond, burst);
+        var verdict = Quotas.TryTakeAsync(caller.BudgetId, perSecond, burst);
         return verdict.IsCompletedSuccessfully ? Answer(verdict.Result, context, next) : AnswerLater(verdict, context, next);
     }
-
-    /// <summary>
-    /// Whose budget a request spends: a buyer's, seller's, ERP's or carrier's keys share their subject's; a staff key has its own.
-    /// </summary>
-    public static string BudgetId(Caller caller) =>
-        caller.Subject is { } subject && Roles.RequiresSubject(caller.Role) ? $"{caller.Role}:{subject}" : $"key:{caller.KeyId}";
 
     private static async Task AnswerLater(ValueTask<QuotaLeases.Verdict> verdict, HttpContext context, RequestDelegate next) =>
         await Answer(await verdict, context, next);

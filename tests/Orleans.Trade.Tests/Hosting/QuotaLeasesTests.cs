@@ -20,17 +20,8 @@ public sealed class QuotaLeasesTests
     {
         private readonly Dictionary<string, QuotaBucket> _buckets = [];
         public int Calls;
-        /// <summary>Answers on another thread, as a grain call does, rather than at once.</summary>
-        public bool Asynchronous { get; init; }
 
-        public Task<QuotaLease> Lease(string id, int want, double perSecond, double burst)
-        {
-            if (Asynchronous)
-            {
-                return Task.Run(() => Answer(id, want, perSecond, burst));
-            }
-            return Task.FromResult(Answer(id, want, perSecond, burst));
-        }
+        public Task<QuotaLease> Lease(string id, int want, double perSecond, double burst) => Task.FromResult(Answer(id, want, perSecond, burst));
 
         public QuotaLease Answer(string id, int want, double perSecond, double burst)
         {
@@ -100,15 +91,16 @@ public sealed class QuotaLeasesTests
     }
 
     /// <summary>
-    /// Four silos, each of which has spent whole leases (so it now leases 5 tokens at a time) and then served one request of a
-    /// fresh lease: each holds 4 tokens, 20 in all, leased from the full bucket just now.
+    /// Four silos, each of which has spent whole leases up to the largest (so it now leases 5 tokens at a time) and then served
+    /// one request of a fresh lease: each holds 4 tokens, 20 in all, leased from the full bucket just now.
     /// </summary>
     private async Task<QuotaLeases[]> SilosHoldingLeftoversAsync(SharedBucket bucket)
     {
         var silos = Enumerable.Range(0, 4).Select(_ => Silo(bucket.Lease)).ToArray();
         foreach (var silo in silos)
         {
-            Assert.Equal(7, await Admitted(silo, "b", 7, 20, 40)); // leases of 1, 2 and 4
+            Assert.Equal(12, await Admitted(silo, "b", 12, 20, 40)); // leases of 1, 2, 4 and 5, each spent while good
+            _time.Advance(TimeSpan.FromSeconds(2));
         }
         _time.Advance(TimeSpan.FromSeconds(3));
         Assert.Equal(4, await RoundRobin(silos, "b", 1, 20, 40));
@@ -237,10 +229,12 @@ public sealed class QuotaLeasesTests
         Assert.Equal([1, 4], wants);
     }
 
-    [Fact]
-    public async Task Many_requests_of_a_principal_new_to_a_silo_at_once_are_served_from_its_burst()
+    /// <summary>
+    /// <paramref name="requests"/> requests of one id at once on a silo new to it; each lease call is answered by the budget's
+    /// arithmetic after the one before, while the requests that did not get a token wait for the next.
+    /// </summary>
+    private async Task<(QuotaLeases.Verdict[] Verdicts, List<int> Wants, List<int> Grants)> AllAtOnceAsync(int requests, double perSecond, double burst)
     {
-        // Every lease call is answered (by the budget's arithmetic) only after the requests have had time to queue for it.
         var bucket = new SharedBucket(_time);
         var calls = System.Threading.Channels.Channel.CreateUnbounded<(TaskCompletionSource<QuotaLease> Answer, int Want)>();
         var silo = Silo((_, want, _, _) =>
@@ -249,24 +243,40 @@ public sealed class QuotaLeasesTests
             calls.Writer.TryWrite((answer, want));
             return answer.Task;
         });
-        var all = Task.WhenAll(Enumerable.Range(0, 12).Select(_ => silo.TryTakeAsync("b", 20, 40).AsTask()));
-        var wants = new List<int>();
-        while (wants.Count < 20)
+        var all = Task.WhenAll(Enumerable.Range(0, requests).Select(_ => silo.TryTakeAsync("b", perSecond, burst).AsTask()));
+        var (wants, grants) = (new List<int>(), new List<int>());
+        while (true)
         {
             var next = calls.Reader.ReadAsync().AsTask();
             if (await Task.WhenAny(next, all).WaitAsync(TimeSpan.FromSeconds(10)) == all)
             {
-                break;
+                return (await all, wants, grants);
             }
             var (answer, want) = await next;
+            var lease = bucket.Answer("b", want, perSecond, burst);
             wants.Add(want);
-            await Task.Delay(50);
-            answer.SetResult(bucket.Answer("b", want, 20, 40));
+            grants.Add(lease.Granted);
+            answer.SetResult(lease);
         }
+    }
 
-        // Leases of 1, then 5 (the most) for the eleven waiting, twice more: none is refused while the burst has tokens.
-        Assert.All(await all, v => Assert.True(v.Admitted));
+    [Fact]
+    public async Task Many_requests_of_a_principal_new_to_a_silo_at_once_are_served_from_its_burst()
+    {
+        var (verdicts, wants, _) = await AllAtOnceAsync(12, 20, 40);
+        Assert.All(verdicts, v => Assert.True(v.Admitted));
+        // Leases of 1, then 5 (the most) for the eleven waiting, twice more.
         Assert.Equal([1, 5, 5, 5], wants);
+    }
+
+    [Fact]
+    public async Task A_whole_burst_at_once_is_served_whole_and_only_the_request_past_it_is_refused()
+    {
+        // Each lease is at most a quarter of what is left, so the last tokens come one at a time: the waiters wait for them.
+        var (verdicts, _, grants) = await AllAtOnceAsync(41, 20, 40);
+        Assert.Equal(40, verdicts.Count(v => v.Admitted));
+        Assert.Equal(40, grants.Sum());
+        Assert.InRange(grants.Count, 2, QuotaLeases.MostLeasesPerRequest);
     }
 
     [Fact]
@@ -299,6 +309,24 @@ public sealed class QuotaLeasesTests
         _time.Advance(TimeSpan.FromSeconds(1));
         Assert.True((await silo.TryTakeAsync("k", 20, 40)).Admitted);
         Assert.Equal([2], asked);
+    }
+
+    [Fact]
+    public async Task A_principal_that_only_visits_now_and_then_is_leased_one_token_at_a_time()
+    {
+        var asked = new List<int>();
+        var silo = Silo((_, want, _, _) =>
+        {
+            asked.Add(want);
+            return Task.FromResult(new QuotaLease(want, TimeSpan.Zero, TimeSpan.FromSeconds(1)));
+        });
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.True((await silo.TryTakeAsync("k", 20, 40)).Admitted);
+            _time.Advance(TimeSpan.FromSeconds(2));
+        }
+        // Each lease was spent whole, but long before the next request: no token is left stranded on this silo.
+        Assert.Equal([1, 1, 1, 1, 1], asked);
     }
 
     [Fact]
