@@ -317,17 +317,19 @@ public sealed class PaymentGrain(
     public async Task OrderCancelled(string reason)
     {
         var changed = false;
-        if (S.Start is not null && S.HeldForReview && S.ReviewApproved is null)
+        // Whether this payment had acted on a decision of its review: if not, a decision the review took anyway never counted.
+        var reviewUndecided = S.Start is not null && S.HeldForReview && S.ReviewApproved is null;
+        if (reviewUndecided)
         {
             S.ReviewApproved = false;
             S.VoidRequested = true;
             Note(clock.GetUtcNow(), "OrderCancelled", reason);
             changed = true;
         }
-        if (S.Start is not null && S.HeldForReview && S.ReviewWithdrawal is null)
+        if (reviewUndecided && S.ReviewWithdrawal is null)
         {
             // The analysts' queue drops it: a decision taken now would be answered as done and carried out by nobody; a review
-            // decided before is left as it is. Asked one-way and repeated until the review confirms (ReviewClosed): an analyst's
+            // decided before this payment heard of it records that its decision was not acted on. Asked one-way and repeated until the review confirms (ReviewClosed): an analyst's
             // decision calls this payment and waits, so waiting here for the review stalled both calls until their time-out.
             S.ReviewWithdrawal = reason;
             changed = true;

@@ -35,6 +35,8 @@ public sealed class RiskReviewGrain(
     private static readonly TimeSpan RetryPeriod = TimeSpan.FromSeconds(2);
     /// <summary>Durable backstop of the retry timer: a decision the payment has not heard of must not wait for the next visit.</summary>
     private const string PublishReminder = "publish";
+    /// <summary>The audit action of a decision taken after its order was cancelled, which the payment therefore never carried out.</summary>
+    public const string NotActedOn = "NotActedOn";
     private IGrainTimer? _retry;
     private RiskReviewState S => state.State;
 
@@ -141,6 +143,18 @@ public sealed class RiskReviewGrain(
 
     public async Task WithdrawForPayment(string reason)
     {
+        // The payment asks only while it has not acted on a decision, so a review already decided was decided too late: the
+        // order was cancelled first and the payment followed the cancellation. The decision stays (it is the analyst's
+        // judgement, and a label), and the trail says it was not acted on.
+        if (S.Opening is not null && S.Status is RiskReviewStatus.Approved or RiskReviewStatus.Rejected
+            && !S.Audit.Any(a => a.Action == NotActedOn))
+        {
+            S.Audit.Add(new RiskReviewAuditEntry(clock.GetUtcNow(), "system", NotActedOn,
+                $"The order was cancelled before the payment acted on this decision ({reason}); the payment followed the cancellation."));
+            S.ProjectionPending = true;
+            await state.WriteOrReloadAsync(this);
+            await Publish();
+        }
         // Withdrawn now, decided before, or never opened: closed either way (a failed write throws, and the payment asks again).
         await Withdraw(reason);
         // One-way: the payment may be waiting on this review's own call.

@@ -397,7 +397,11 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
         await PaymentWhenAsync(paymentId, "voided");
         Assert.Equal("cancelled", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>());
         Assert.Equal(0, await Shop.ReservedAsync(order.SkuId));
-        Assert.Equal("approved", (await analyst.GetJsonAsync($"/api/v1/risk/reviews/{paymentId}")).Body!["review"]!["status"]!.GetValue<string>());
+        // The analyst's decision stays on record, and its trail says the payment never acted on it.
+        var review = await Eventually.ReadAsync(async () => (await analyst.GetJsonAsync($"/api/v1/risk/reviews/{paymentId}")).Body!["review"]!,
+            r => r["audit"]!.AsArray().Any(a => a!["action"]!.GetValue<string>() == "NotActedOn"), "the review's trail to record the decision was not acted on");
+        Assert.Equal("approved", review["status"]!.GetValue<string>());
+        Assert.Contains("found it cheaper", review["audit"]!.AsArray().Single(a => a!["action"]!.GetValue<string>() == "NotActedOn")!["note"]!.GetValue<string>());
     }
 
     [Fact]
@@ -425,6 +429,10 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
         Assert.Equal(held["amount"]!["amountMinor"]!.GetValue<long>(),
             payment["refunds"]!.AsArray().Where(r => r!["status"]!.GetValue<string>() == "succeeded").Sum(r => r!["amount"]!["amountMinor"]!.GetValue<long>()));
         Assert.Equal(0, await Shop.ReservedAsync(order.SkuId));
+        // The approval was acted on (the capture happened, then was refunded): the review's trail does not say otherwise.
+        var review = (await analyst.GetJsonAsync($"/api/v1/risk/reviews/{paymentId}")).Body!["review"]!;
+        Assert.Equal("approved", review["status"]!.GetValue<string>());
+        Assert.DoesNotContain(review["audit"]!.AsArray(), a => a!["action"]!.GetValue<string>() == "NotActedOn");
         // The payment confirmed the cancellation, so the order stops sending it: with nothing left to do, it is no longer woken.
         var storage = SiloStorage.Postgres(fixture.ConnectionString);
         await Eventually.UntilAsync(
