@@ -136,8 +136,11 @@ public sealed record ReviewActionResult(
 /// the owner (or an admin) decides; the decision is final and drives the payment: approve captures it, reject voids it and
 /// cancels the order. Every step is on the audit trail.
 /// </summary>
-/// <remarks>Version 1 added <see cref="WithdrawForPayment"/> (see <c>IOrderGrain</c> on versions).</remarks>
-[Orleans.CodeGeneration.Version(1)]
+/// <remarks>
+/// Version 1 added <see cref="WithdrawForPayment"/>, version 2 <see cref="WithdrawBeforeDecisionCounted"/> (see
+/// <c>IOrderGrain</c> on versions).
+/// </remarks>
+[Orleans.CodeGeneration.Version(2)]
 public interface IRiskReviewGrain : IGrainWithStringKey
 {
     Task<RiskReviewView> Open(RiskReviewOpening opening);
@@ -156,6 +159,14 @@ public interface IRiskReviewGrain : IGrainWithStringKey
     /// </summary>
     [OneWay]
     Task WithdrawForPayment(string reason);
+
+    /// <summary>
+    /// <see cref="WithdrawForPayment"/>, from a payment that took its order's cancellation before it had acted on any decision
+    /// of this review: a review already decided when asked was decided too late, and its trail says the decision was not acted
+    /// on (<c>NotActedOn</c>); the decision itself stays.
+    /// </summary>
+    [OneWay]
+    Task WithdrawBeforeDecisionCounted(string reason);
 
     [ReadOnly]
     Task<RiskReviewView?> Get();

@@ -72,6 +72,8 @@ public sealed class PaymentState : IWakeAtState
     /// until it does.
     /// </summary>
     [Id(30)] public string? ReviewWithdrawal { get; set; }
+    /// <summary>The order's cancellation came before this payment acted on any decision of its review (so one taken anyway never counted).</summary>
+    [Id(31)] public bool CancelledBeforeReviewDecision { get; set; }
 
     /// <summary>The features, named and described, however they were stored.</summary>
     public IReadOnlyList<Risk.RiskFeatureValue> DescribedRiskFeatures() =>
@@ -326,7 +328,11 @@ public sealed class PaymentGrain(
             Note(clock.GetUtcNow(), "OrderCancelled", reason);
             changed = true;
         }
-        if (reviewUndecided && S.ReviewWithdrawal is null)
+        if (reviewUndecided)
+        {
+            S.CancelledBeforeReviewDecision = true;
+        }
+        if (S.Start is not null && S.HeldForReview && S.ReviewWithdrawal is null)
         {
             // The analysts' queue drops it: a decision taken now would be answered as done and carried out by nobody; a review
             // decided before this payment heard of it records that its decision was not acted on. Asked one-way and repeated until the review confirms (ReviewClosed): an analyst's
@@ -368,7 +374,10 @@ public sealed class PaymentGrain(
     {
         if (S.ReviewWithdrawal is { } reason)
         {
-            GrainFactory.GetGrain<Risk.IRiskReviewGrain>(PaymentId).WithdrawForPayment(reason).Ignore();
+            var review = GrainFactory.GetGrain<Risk.IRiskReviewGrain>(PaymentId);
+            // Only a payment that knows it acted on no decision lets the review mark a decision as not acted on (state stored
+            // before that was known, and payments on silos not yet upgraded, ask plainly).
+            (S.CancelledBeforeReviewDecision ? review.WithdrawBeforeDecisionCounted(reason) : review.WithdrawForPayment(reason)).Ignore();
         }
     }
 

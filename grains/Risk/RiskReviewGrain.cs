@@ -143,9 +143,16 @@ public sealed class RiskReviewGrain(
 
     public async Task WithdrawForPayment(string reason)
     {
-        // The payment asks only while it has not acted on a decision, so a review already decided was decided too late: the
-        // order was cancelled first and the payment followed the cancellation. The decision stays (it is the analyst's
-        // judgement, and a label), and the trail says it was not acted on.
+        // Withdrawn now, decided before, or never opened: closed either way (a failed write throws, and the payment asks again).
+        await Withdraw(reason);
+        // One-way: the payment may be waiting on this review's own call.
+        await GrainFactory.GetGrain<Payments.IPaymentGrain>(this.GetPrimaryKeyString()).ReviewClosed();
+    }
+
+    public async Task WithdrawBeforeDecisionCounted(string reason)
+    {
+        // The payment took the cancellation before it acted on any decision, so a decision stored meanwhile never counted: it
+        // stays (it is the analyst's judgement, and a label), and the trail says it was not acted on.
         if (S.Opening is not null && S.Status is RiskReviewStatus.Approved or RiskReviewStatus.Rejected
             && !S.Audit.Any(a => a.Action == NotActedOn))
         {
@@ -155,10 +162,7 @@ public sealed class RiskReviewGrain(
             await state.WriteOrReloadAsync(this);
             await Publish();
         }
-        // Withdrawn now, decided before, or never opened: closed either way (a failed write throws, and the payment asks again).
-        await Withdraw(reason);
-        // One-way: the payment may be waiting on this review's own call.
-        await GrainFactory.GetGrain<Payments.IPaymentGrain>(this.GetPrimaryKeyString()).ReviewClosed();
+        await WithdrawForPayment(reason);
     }
 
     private bool Closed => S.Status is RiskReviewStatus.Approved or RiskReviewStatus.Rejected or RiskReviewStatus.Withdrawn;

@@ -429,15 +429,15 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
         Assert.Equal(held["amount"]!["amountMinor"]!.GetValue<long>(),
             payment["refunds"]!.AsArray().Where(r => r!["status"]!.GetValue<string>() == "succeeded").Sum(r => r!["amount"]!["amountMinor"]!.GetValue<long>()));
         Assert.Equal(0, await Shop.ReservedAsync(order.SkuId));
-        // The approval was acted on (the capture happened, then was refunded): the review's trail does not say otherwise.
-        var review = (await analyst.GetJsonAsync($"/api/v1/risk/reviews/{paymentId}")).Body!["review"]!;
-        Assert.Equal("approved", review["status"]!.GetValue<string>());
-        Assert.DoesNotContain(review["audit"]!.AsArray(), a => a!["action"]!.GetValue<string>() == "NotActedOn");
         // The payment confirmed the cancellation, so the order stops sending it: with nothing left to do, it is no longer woken.
         var storage = SiloStorage.Postgres(fixture.ConnectionString);
         await Eventually.UntilAsync(
             async () => await storage.ScalarAsync("SELECT wake_at IS NULL FROM grain_state WHERE state_name = 'order' AND grain_id LIKE @id", "id", "%" + order.OrderId),
             done => done is true, "the cancelled order to have nothing left to wake for");
+        // The approval was acted on (the capture happened, then was refunded): the review's trail does not say otherwise.
+        var review = (await analyst.GetJsonAsync($"/api/v1/risk/reviews/{paymentId}")).Body!["review"]!;
+        Assert.Equal("approved", review["status"]!.GetValue<string>());
+        Assert.DoesNotContain(review["audit"]!.AsArray(), a => a!["action"]!.GetValue<string>() == "NotActedOn");
     }
 
     [Fact]
