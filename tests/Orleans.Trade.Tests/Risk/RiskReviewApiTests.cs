@@ -265,6 +265,29 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_transfer_held_in_review_and_refunded_in_full_leaves_the_analysts_queue()
+    {
+        await PolicyAsync(new { reviewThreshold = 0, blockThreshold = 101 });
+        var order = await OrderAsync();
+        var paymentId = await TransferArrivesAsync(order);
+        await OrderWhenAsync(order.OrderId, "riskReview");
+        await Eventually.ReadAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/risk/reviews/{paymentId}")).Body ?? new JsonObject(),
+            r => r["review"]?["status"]?.GetValue<string>() == "open", "the review to open");
+
+        var seller = await Shop.KeyAsync("seller", order.SellerId);
+        var (status, body) = await seller.PostWithKeyAsync($"/api/v1/orders/{order.OrderId}/refunds", OrderTestShop.NewId("refund"), new { reason = "out of stock" });
+        Assert.True(status == HttpStatusCode.Accepted, $"{status} {body}");
+
+        // Cancelled by the refund, the order has no review left to wait for: the review is withdrawn, and a decision is refused.
+        await OrderWhenAsync(order.OrderId, "cancelled");
+        var review = await Eventually.ReadAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/risk/reviews/{paymentId}")).Body!["review"]!,
+            r => r["status"]!.GetValue<string>() == "withdrawn", "the review to be withdrawn");
+        Assert.Contains("refunded in full", review["decisionNote"]!.GetValue<string>());
+        var analyst = await Shop.KeyAsync("analyst", "ana-refunded");
+        Assert.Equal(HttpStatusCode.Conflict, (await analyst.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/claim", new { })).Status);
+    }
+
+    [Fact]
     public async Task A_review_that_could_not_be_opened_is_opened_when_the_payment_tries_again()
     {
         await PolicyAsync(new { reviewThreshold = 0, blockThreshold = 101 });
