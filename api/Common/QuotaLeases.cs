@@ -201,8 +201,7 @@ public sealed class QuotaLeases(QuotaLeases.Source source, TimeProvider time, IL
             {
                 entry.FallbackUntil = now + Ticks(FallbackFor);
             }
-            var due = Interlocked.Read(ref _nextWarning);
-            if (now >= due && Interlocked.CompareExchange(ref _nextWarning, now + Ticks(FallbackFor), due) == due)
+            if (TokenBuckets.ClaimIfDue(ref _nextWarning, now, Ticks(FallbackFor)))
             {
                 logger.LogWarning(ex, "A cluster-wide request budget could not be leased; its requests are counted by this silo alone for {Seconds} s.",
                     FallbackFor.TotalSeconds);
@@ -219,8 +218,7 @@ public sealed class QuotaLeases(QuotaLeases.Source source, TimeProvider time, IL
     /// <summary>Once a minute, drops ids unused for a minute (their leases lapsed long ago).</summary>
     private void SweepIfDue(long now)
     {
-        var due = Interlocked.Read(ref _nextSweep);
-        if (now < due || Interlocked.CompareExchange(ref _nextSweep, now + Ticks(SweepEvery), due) != due)
+        if (!TokenBuckets.ClaimIfDue(ref _nextSweep, now, Ticks(SweepEvery)))
         {
             return;
         }

@@ -25,6 +25,16 @@ public sealed class TokenBuckets(TimeProvider time)
 
     public int Count => _buckets.Count;
 
+    /// <summary>
+    /// True for exactly one caller once <paramref name="next"/> (a timestamp) has come, which moves it <paramref name="period"/>
+    /// on: for once-a-period work (a sweep, a warning) started from a request, without a lock.
+    /// </summary>
+    internal static bool ClaimIfDue(ref long next, long now, long period)
+    {
+        var due = Interlocked.Read(ref next);
+        return now >= due && Interlocked.CompareExchange(ref next, now + period, due) == due;
+    }
+
     /// <summary>Puts back a token taken from <paramref name="id"/>'s bucket (never above <paramref name="burst"/>).</summary>
     public void GiveBack(string id, double burst)
     {
@@ -80,8 +90,7 @@ public sealed class TokenBuckets(TimeProvider time)
     /// </summary>
     private void SweepIfDue(long now)
     {
-        var due = Interlocked.Read(ref _nextSweep);
-        if (now < due || Interlocked.CompareExchange(ref _nextSweep, now + (long)(SweepEvery.TotalSeconds * time.TimestampFrequency), due) != due)
+        if (!ClaimIfDue(ref _nextSweep, now, (long)(SweepEvery.TotalSeconds * time.TimestampFrequency)))
         {
             return;
         }
