@@ -236,11 +236,29 @@ public sealed class PaymentGrain(
 
     public async Task ResolveReview(bool approve, string actor)
     {
-        if (S.Start is null || !S.HeldForReview || S.ReviewApproved is not null)
+        if (S.Start is not null && !S.HeldForReview)
+        {
+            // Not held as far as this payment knows: its write that it is held was lost (a crash, a failed write) after the review
+            // was opened. Its next steps open the review again, which waits on this call, so they run in a turn of their own, and
+            // opening the review then finds this decision (OpenReview).
+            if (HasWork())
+            {
+                await ScheduleReconcile();
+            }
+            return;
+        }
+        if (S.Start is null || S.ReviewApproved is not null)
         {
             await Advance();
             return;
         }
+        TakeReviewDecision(approve, actor, clock.GetUtcNow());
+        await Write();
+        await Advance();
+    }
+
+    private void TakeReviewDecision(bool approve, string actor, DateTimeOffset now)
+    {
         S.ReviewApproved = approve;
         if (S.Status == PaymentStatus.Captured)
         {
@@ -255,9 +273,7 @@ public sealed class PaymentGrain(
         {
             S.VoidRequested = true;
         }
-        Note(clock.GetUtcNow(), approve ? "ReviewApproved" : "ReviewRejected", actor);
-        await Write();
-        await Advance();
+        Note(now, approve ? "ReviewApproved" : "ReviewRejected", actor);
     }
 
     /// <summary>
@@ -558,8 +574,10 @@ public sealed class PaymentGrain(
                     S.Notice = OrderNotice.None;
                     S.VoidRequested = true;
                     Note(now, "RefusedByOrder", "the order can no longer take this payment");
+                    WithdrawReviewMaybeOpened("the order can no longer take this payment");
                 }
                 await Write();
+                AskReviewToWithdraw();
                 return true;
             case OrderNotice.Authorized:
                 var take = await order.PaymentAuthorized(PaymentId);
@@ -590,7 +608,9 @@ public sealed class PaymentGrain(
                 if (held == PaymentDecision.Refuse)
                 {
                     S.Notice = OrderNotice.None;
+                    WithdrawReviewMaybeOpened("the order can no longer take this payment");
                     await ReturnInFull(now, start);
+                    AskReviewToWithdraw();
                     return true;
                 }
                 await OpenReview(start, now, $"score {S.RiskScore!.Score}, captured");
@@ -723,11 +743,31 @@ public sealed class PaymentGrain(
     /// <summary>Opens the analysts' review once the order holds for it; the notice is cleared only after both have it.</summary>
     private async Task OpenReview(PaymentStart start, DateTimeOffset now, string detail)
     {
-        await GrainFactory.GetGrain<Risk.IRiskReviewGrain>(PaymentId).Open(new Risk.RiskReviewOpening(PaymentId, start.OrderId,
+        var review = await GrainFactory.GetGrain<Risk.IRiskReviewGrain>(PaymentId).Open(new Risk.RiskReviewOpening(PaymentId, start.OrderId,
             start.BuyerId, start.SellerId, start.Amount, S.RiskScore!, S.RiskEvent!, S.DescribedRiskFeatures(), now));
         S.Notice = OrderNotice.None;
         S.HeldForReview = true;
         Note(now, "HeldForReview", detail);
+        // Opened before a write of this payment that was lost (a crash, a failed write), the review may have been decided since:
+        // it told this payment, which did not know it was held yet and let the decision pass. It is carried out now.
+        if (review.Status is Risk.RiskReviewStatus.Approved or Risk.RiskReviewStatus.Rejected && S.ReviewApproved is null)
+        {
+            TakeReviewDecision(review.Status == Risk.RiskReviewStatus.Approved, review.DecidedBy ?? "system", now);
+        }
+    }
+
+    /// <summary>
+    /// The order refused to hold for a review this payment was about to open: a review opened before a write of this payment
+    /// that was lost (a crash, a failed write) may be in the analysts' queue, so it is withdrawn (asking one never opened changes
+    /// nothing). No decision of it was acted on.
+    /// </summary>
+    private void WithdrawReviewMaybeOpened(string reason)
+    {
+        if (S.ReviewWithdrawal is null && !S.HeldForReview)
+        {
+            S.ReviewWithdrawal = reason;
+            S.CancelledBeforeReviewDecision = S.ReviewApproved is null;
+        }
     }
 
     /// <summary>Money was taken for an order that cannot have it (cancelled meanwhile, or paid by another payment): give it back.</summary>

@@ -320,6 +320,96 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_review_decided_while_its_payment_could_not_store_the_hold_is_carried_out_when_the_payment_goes_on()
+    {
+        await PolicyAsync(new { reviewThreshold = 0, blockThreshold = 101 });
+        var order = await OrderAsync();
+        string paymentId;
+        await using (var refusals = await RefusePaymentWritesWhileReviewUndecidedAsync())
+        {
+            // The review is opened, but the payment's write that it is held fails, so it goes back to what is stored (as after a
+            // crash): it does not know it is held when the analyst's decision reaches it.
+            paymentId = (await PayAsync(order, HttpStatusCode.Accepted))["paymentId"]!.GetValue<string>();
+            await ReviewWhenAsync(paymentId, "open");
+            await refusals.RefusedAsync();
+            Assert.False((await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!["heldForReview"]!.GetValue<bool>());
+
+            var decided = await Shop.Admin.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/decision", new { decision = "approve", note = "known buyer" });
+            Assert.True(decided.Status == HttpStatusCode.OK, $"{decided.Status} {decided.Body}");
+        }
+
+        // Once the payment's next try opens the review, it finds the decision and carries it out.
+        await PaymentWhenAsync(paymentId, "captured");
+        var paid = await OrderWhenAsync(order.OrderId, "awaitingShipment");
+        Assert.Equal(paymentId, paid["paidBy"]!.GetValue<string>());
+        var history = (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!["history"]!.AsArray();
+        Assert.Contains(history, h => h!["event"]!.GetValue<string>() == "ReviewApproved");
+    }
+
+    [Fact]
+    public async Task A_review_opened_before_its_payment_lost_a_write_leaves_the_queue_when_the_order_is_cancelled()
+    {
+        await PolicyAsync(new { reviewThreshold = 0, blockThreshold = 101 });
+        var order = await OrderAsync();
+        string paymentId;
+        await using (var refusals = await RefusePaymentWritesWhileReviewUndecidedAsync())
+        {
+            paymentId = (await PayAsync(order, HttpStatusCode.Accepted))["paymentId"]!.GetValue<string>();
+            await ReviewWhenAsync(paymentId, "open");
+            await refusals.RefusedAsync();
+            // The buyer cancels while the payment does not know it is held, so the cancellation finds no review to withdraw.
+            var (status, body) = await order.Buyer.PostJsonAsync($"/api/v1/orders/{order.OrderId}/cancel", new { reason = "changed my mind" });
+            Assert.True(status == HttpStatusCode.OK, $"{status} {body}");
+        }
+
+        // The payment's next try finds the order cancelled: the authorization is voided and the review leaves the queue.
+        await PaymentWhenAsync(paymentId, "voided");
+        var review = await ReviewWhenAsync(paymentId, "withdrawn");
+        Assert.Contains("can no longer take this payment", review["decisionNote"]!.GetValue<string>());
+        Assert.Equal("cancelled", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>());
+        var analyst = await Shop.KeyAsync("analyst", "ana-lost-write");
+        Assert.Equal(HttpStatusCode.Conflict, (await analyst.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/claim", new { })).Status);
+    }
+
+    private Task<JsonNode> ReviewWhenAsync(string paymentId, string status) =>
+        Eventually.ReadAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/risk/reviews/{paymentId}")).Body?["review"] ?? new JsonObject(),
+            r => r["status"]?.GetValue<string>() == status, $"review {paymentId} to be {status}");
+
+    /// <summary>
+    /// Refuses every update of a payment's state while its review is open or claimed in the queue: the payment's write that it is
+    /// held fails after the review was opened, and the payment falls back to its stored state, as a crash between the two would
+    /// leave it. Disposing drops the refusal.
+    /// </summary>
+    private async Task<PaymentWriteRefusals> RefusePaymentWritesWhileReviewUndecidedAsync()
+    {
+        var storage = SiloStorage.Postgres(fixture.ConnectionString);
+        await storage.ExecuteAsync("""
+            CREATE SEQUENCE payment_write_refusals;
+            CREATE FUNCTION refuse_held_payment_writes() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF EXISTS (SELECT 1 FROM risk_reviews r WHERE NEW.grain_id LIKE '%/' || r.payment_id AND r.status IN ('Open', 'Claimed')) THEN
+                        PERFORM nextval('payment_write_refusals');
+                        RAISE EXCEPTION 'the test refuses this payment''s write while its review is undecided';
+                    END IF;
+                    RETURN NEW;
+                END $$;
+            CREATE TRIGGER refuse_held_payment_writes BEFORE UPDATE ON grain_state FOR EACH ROW
+                WHEN (NEW.state_name = 'payment') EXECUTE FUNCTION refuse_held_payment_writes();
+            """);
+        return new PaymentWriteRefusals(storage);
+    }
+
+    private sealed class PaymentWriteRefusals(SiloStorage storage) : IAsyncDisposable
+    {
+        public Task RefusedAsync() => Eventually.UntilAsync(
+            async () => await storage.ScalarAsync("SELECT is_called FROM payment_write_refusals WHERE @x = @x", "x", "x"),
+            called => called is true, "a payment write to be refused");
+
+        public async ValueTask DisposeAsync() => await storage.ExecuteAsync(
+            "DROP TRIGGER refuse_held_payment_writes ON grain_state; DROP FUNCTION refuse_held_payment_writes(); DROP SEQUENCE payment_write_refusals");
+    }
+
+    [Fact]
     public async Task A_held_order_cannot_be_approved_around_its_payment_and_cancelling_it_voids_the_authorization()
     {
         await PolicyAsync(new { reviewThreshold = 0, blockThreshold = 101 });
