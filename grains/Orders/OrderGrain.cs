@@ -566,15 +566,14 @@ public sealed class OrderGrain(
         record.Booked = true;
         var now = clock.GetUtcNow();
         var actor = new OrderActor(record.View.Actor, null);
-        string? withdrawReview = null;
         Record(now, "RefundRequested", actor, $"{record.View.BuyerAmount.AmountMinor} {record.View.BuyerAmount.Currency}: {record.View.Reason ?? "no reason given"}");
         if (RefundedSoFar().Seller >= S.Totals!.Charged.AmountMinor)
         {
             // Everything went back: before shipment the order is cancelled (stock returns), after it the order is closed.
             if (S.Status is OrderStatus.Paid or OrderStatus.RiskReview or OrderStatus.AwaitingShipment)
             {
-                // A review of the money no longer here has nothing left to decide: the analysts' queue drops it.
-                withdrawReview = S.Status == OrderStatus.RiskReview ? S.ReviewedPayment : null;
+                // A review of the money no longer here has nothing left to decide: its payment withdraws it when the refund
+                // reaches it (PaymentGrain.RequestRefund), asking until the review confirms.
                 S.PendingReleases.AddRange(Reservations());
                 Transition(OrderStatus.Cancelled, now, "Cancelled", actor, "refunded in full");
             }
@@ -584,11 +583,6 @@ public sealed class OrderGrain(
             }
         }
         await Persist();
-        if (withdrawReview is not null)
-        {
-            // One-way: the review confirms to its payment, never back to this order (a decision in flight may be waiting on it).
-            GrainFactory.GetGrain<Risk.IRiskReviewGrain>(withdrawReview).WithdrawForPayment("the order was refunded in full").Ignore();
-        }
         return new OrderRefundResult(OrderRefundStatus.Accepted, record.View, null, S.Status);
     }
 

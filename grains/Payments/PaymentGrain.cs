@@ -228,8 +228,22 @@ public sealed class PaymentGrain(
             {
                 S.Refunds.Add(new PaymentRefundView(refund.RefundId, refund.Amount, RefundStatus.Pending, refund.Reason, now, null));
                 Note(now, "RefundRequested", $"{refund.RefundId}: {refund.Amount.AmountMinor} {refund.Amount.Currency}");
+                if (refunded + refund.Amount.AmountMinor >= S.Start.Amount.AmountMinor && S.HeldForReview && S.ReviewApproved is null
+                    && S.ReviewWithdrawal is null)
+                {
+                    // Money held for a review and given back in full (the order was cancelled by the refund): the review has
+                    // nothing left to decide, so the analysts' queue drops it; asked until it confirms, like a cancellation's.
+                    S.ReviewApproved = false;
+                    S.ReviewWithdrawal = "the order was refunded in full";
+                    S.CancelledBeforeReviewDecision = true;
+                }
             }
             await Write();
+        }
+        AskReviewToWithdraw();
+        if (S.ReviewWithdrawal is not null)
+        {
+            await ScheduleReconcile();
         }
         await Advance();
     }

@@ -288,6 +288,47 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_refund_in_full_withdraws_the_review_even_when_the_review_cannot_store_the_withdrawal_at_first()
+    {
+        await PolicyAsync(new { reviewThreshold = 0, blockThreshold = 101 });
+        var order = await OrderAsync();
+        var paymentId = await TransferArrivesAsync(order);
+        await OrderWhenAsync(order.OrderId, "riskReview");
+        await ReviewWhenAsync(paymentId, "open");
+
+        // The review cannot store anything for a while (a storage hiccup): the first requests to withdraw it fail.
+        var storage = SiloStorage.Postgres(fixture.ConnectionString);
+        await storage.ExecuteAsync("""
+            CREATE SEQUENCE review_write_refusals;
+            CREATE FUNCTION refuse_review_writes() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN PERFORM nextval('review_write_refusals'); RAISE EXCEPTION 'the test refuses review writes'; END $$;
+            CREATE TRIGGER refuse_review_writes BEFORE UPDATE ON grain_state FOR EACH ROW
+                WHEN (NEW.state_name = 'riskReview') EXECUTE FUNCTION refuse_review_writes();
+            """);
+        try
+        {
+            var seller = await Shop.KeyAsync("seller", order.SellerId);
+            var (status, body) = await seller.PostWithKeyAsync($"/api/v1/orders/{order.OrderId}/refunds", OrderTestShop.NewId("refund"), new { reason = "cannot ship" });
+            Assert.True(status == HttpStatusCode.Accepted, $"{status} {body}");
+            await OrderWhenAsync(order.OrderId, "cancelled");
+            await Eventually.UntilAsync(
+                async () => Convert.ToInt64(await storage.ScalarAsync("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM review_write_refusals WHERE @x = @x", "x", "x")),
+                refused => refused >= 2, "the withdrawal to be refused more than once");
+            Assert.Equal("open", (await ReviewWhenAsync(paymentId, "open"))["status"]!.GetValue<string>());
+        }
+        finally
+        {
+            await storage.ExecuteAsync("DROP TRIGGER refuse_review_writes ON grain_state; DROP FUNCTION refuse_review_writes(); DROP SEQUENCE review_write_refusals");
+        }
+
+        // The payment keeps asking until the review confirms: once the review can write again, it leaves the queue.
+        var review = await ReviewWhenAsync(paymentId, "withdrawn");
+        Assert.Contains("refunded in full", review["decisionNote"]!.GetValue<string>());
+        await Eventually.UntilAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!["status"]!.GetValue<string>(),
+            s => s == "refunded", "the transfer to be refunded");
+    }
+
+    [Fact]
     public async Task A_review_that_could_not_be_opened_is_opened_when_the_payment_tries_again()
     {
         await PolicyAsync(new { reviewThreshold = 0, blockThreshold = 101 });
