@@ -228,24 +228,28 @@ public sealed class PaymentGrain(
             {
                 S.Refunds.Add(new PaymentRefundView(refund.RefundId, refund.Amount, RefundStatus.Pending, refund.Reason, now, null));
                 Note(now, "RefundRequested", $"{refund.RefundId}: {refund.Amount.AmountMinor} {refund.Amount.Currency}");
-                if (refunded + refund.Amount.AmountMinor >= S.Start.Amount.AmountMinor && S.HeldForReview && S.ReviewApproved is null
-                    && S.ReviewWithdrawal is null)
-                {
-                    // Money held for a review and given back in full (the order was cancelled by the refund): the review has
-                    // nothing left to decide, so the analysts' queue drops it; asked until it confirms, like a cancellation's.
-                    S.ReviewApproved = false;
-                    S.ReviewWithdrawal = "the order was refunded in full";
-                    S.CancelledBeforeReviewDecision = true;
-                }
+                WithdrawReviewIfRefundedInFull();
             }
             await Write();
         }
-        AskReviewToWithdraw();
-        if (S.ReviewWithdrawal is not null)
-        {
-            await ScheduleReconcile();
-        }
+        await AskReviewToWithdrawUntilConfirmed();
         await Advance();
+    }
+
+    /// <summary>
+    /// Money held for a review and given back in full (the order was cancelled, or refunded by its seller): the review has nothing
+    /// left to decide, so the analysts' queue drops it, and a decision arriving later is not taken. Checked when a refund arrives
+    /// and when the review is opened, whichever comes last.
+    /// </summary>
+    private void WithdrawReviewIfRefundedInFull()
+    {
+        if (S.Start is { } start && S.HeldForReview && S.ReviewApproved is null && S.ReviewWithdrawal is null
+            && S.Refunds.Where(r => r.Status != RefundStatus.Failed).Sum(r => r.Amount.AmountMinor) >= start.Amount.AmountMinor)
+        {
+            S.ReviewApproved = false;
+            S.ReviewWithdrawal = "the order was refunded in full";
+            S.CancelledBeforeReviewDecision = true;
+        }
     }
 
     public async Task ResolveReview(bool approve, string actor)
@@ -396,6 +400,16 @@ public sealed class PaymentGrain(
             S.ReviewWithdrawal = null;
             await Write();
             await StopReconcile(); // unless something else is left to do
+        }
+    }
+
+    /// <summary>Asks (after the withdrawal is stored) and keeps asking every reconcile period until the review confirms.</summary>
+    private async Task AskReviewToWithdrawUntilConfirmed()
+    {
+        if (S.ReviewWithdrawal is not null)
+        {
+            AskReviewToWithdraw();
+            await ScheduleReconcile();
         }
     }
 
@@ -591,7 +605,7 @@ public sealed class PaymentGrain(
                     WithdrawReviewMaybeOpened("the order can no longer take this payment");
                 }
                 await Write();
-                AskReviewToWithdraw();
+                await AskReviewToWithdrawUntilConfirmed();
                 return true;
             case OrderNotice.Authorized:
                 var take = await order.PaymentAuthorized(PaymentId);
@@ -624,11 +638,12 @@ public sealed class PaymentGrain(
                     S.Notice = OrderNotice.None;
                     WithdrawReviewMaybeOpened("the order can no longer take this payment");
                     await ReturnInFull(now, start);
-                    AskReviewToWithdraw();
+                    await AskReviewToWithdrawUntilConfirmed();
                     return true;
                 }
                 await OpenReview(start, now, $"score {S.RiskScore!.Score}, captured");
                 await Write();
+                await AskReviewToWithdrawUntilConfirmed();
                 return true;
             case OrderNotice.ReviewApproved or OrderNotice.ReviewRejected:
                 await order.PaymentReviewDecided(PaymentId, S.Notice == OrderNotice.ReviewApproved,
@@ -764,6 +779,9 @@ public sealed class PaymentGrain(
         Note(now, "HeldForReview", detail);
         // Opened before a write of this payment that was lost (a crash, a failed write), the review may have been decided since:
         // it told this payment, which did not know it was held yet and let the decision pass. It is carried out now.
+        // Its money may also have been given back meanwhile (a transfer whose order was cancelled or refunded): then there is
+        // nothing left to decide.
+        WithdrawReviewIfRefundedInFull();
         if (review.Status is Risk.RiskReviewStatus.Approved or Risk.RiskReviewStatus.Rejected && S.ReviewApproved is null)
         {
             TakeReviewDecision(review.Status == Risk.RiskReviewStatus.Approved, review.DecidedBy ?? "system", now);

@@ -313,7 +313,7 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
             await OrderWhenAsync(order.OrderId, "cancelled");
             await Eventually.UntilAsync(
                 async () => Convert.ToInt64(await storage.ScalarAsync("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM review_write_refusals WHERE @x = @x", "x", "x")),
-                refused => refused >= 2, "the withdrawal to be refused more than once");
+                refused => refused >= 6, "the withdrawal to be asked for again and again");
             Assert.Equal("open", (await ReviewWhenAsync(paymentId, "open"))["status"]!.GetValue<string>());
         }
         finally
@@ -410,6 +410,56 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
         Assert.Equal("cancelled", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>());
         var analyst = await Shop.KeyAsync("analyst", "ana-lost-write");
         Assert.Equal(HttpStatusCode.Conflict, (await analyst.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/claim", new { })).Status);
+    }
+
+    [Theory]
+    [InlineData("cancel")]
+    [InlineData("refund")]
+    public async Task A_transfer_whose_hold_was_lost_after_its_review_opened_leaves_the_queue_when_its_order_ends(string how)
+    {
+        await PolicyAsync(new { reviewThreshold = 0, blockThreshold = 101 });
+        var order = await OrderAsync();
+        var storage = SiloStorage.Postgres(fixture.ConnectionString);
+        // As a crash between the review's opening and the payment's write of the hold would: the payment's writes that record
+        // the hold are refused until it has a refund to record too (the state's trail carries both event names).
+        await storage.ExecuteAsync("""
+            CREATE SEQUENCE hold_write_refusals;
+            CREATE FUNCTION refuse_hold_writes() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF position('HeldForReview'::bytea in NEW.payload) > 0 AND position('RefundRequested'::bytea in NEW.payload) = 0 THEN
+                        PERFORM nextval('hold_write_refusals');
+                        RAISE EXCEPTION 'the test refuses the payment''s write of its hold';
+                    END IF;
+                    RETURN NEW;
+                END $$;
+            CREATE TRIGGER refuse_hold_writes BEFORE UPDATE ON grain_state FOR EACH ROW
+                WHEN (NEW.state_name = 'payment') EXECUTE FUNCTION refuse_hold_writes();
+            """);
+        string paymentId;
+        try
+        {
+            paymentId = await TransferArrivesAsync(order);
+            await OrderWhenAsync(order.OrderId, "riskReview");
+            await ReviewWhenAsync(paymentId, "open");
+            await Eventually.UntilAsync(async () => await storage.ScalarAsync("SELECT is_called FROM hold_write_refusals WHERE @x = @x", "x", "x"),
+                called => called is true, "the payment's write of its hold to be refused");
+            Assert.False((await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!["heldForReview"]!.GetValue<bool>());
+            var (status, body) = how == "cancel"
+                ? await order.Buyer.PostJsonAsync($"/api/v1/orders/{order.OrderId}/cancel", new { reason = "changed my mind" })
+                : await (await Shop.KeyAsync("seller", order.SellerId)).PostWithKeyAsync($"/api/v1/orders/{order.OrderId}/refunds",
+                    OrderTestShop.NewId("refund"), new { reason = "cannot ship" });
+            Assert.True(status is HttpStatusCode.OK or HttpStatusCode.Accepted, $"{status} {body}");
+            await OrderWhenAsync(order.OrderId, "cancelled");
+        }
+        finally
+        {
+            await storage.ExecuteAsync("DROP TRIGGER refuse_hold_writes ON grain_state; DROP FUNCTION refuse_hold_writes(); DROP SEQUENCE hold_write_refusals");
+        }
+
+        // The transfer goes back in full, and the review, opened again by the payment after its money went back, leaves the queue.
+        await PaymentWhenAsync(paymentId, "refunded");
+        var review = await ReviewWhenAsync(paymentId, "withdrawn");
+        Assert.Contains("refunded in full", review["decisionNote"]!.GetValue<string>());
     }
 
     private Task<JsonNode> ReviewWhenAsync(string paymentId, string status) =>
