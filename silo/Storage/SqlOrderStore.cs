@@ -196,7 +196,9 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
             parameters.Add((name, value));
         }
         if (query.SellerId is not null) Filter(" AND seller_id = @seller", "seller", query.SellerId);
-        if (query.BuyerId is not null) Filter(" AND buyer_id = @buyer", "buyer", query.BuyerId);
+        // An import's row names the other platform's buyer ('{platform}:{id}'); one stored before imports qualified the id, and
+        // not changed since, still has the bare id, which is not this platform's buyer of that id: it is left out of buyer lists.
+        if (query.BuyerId is not null) Filter(" AND buyer_id = @buyer AND (source <> 'Import' OR buyer_id LIKE '%:%')", "buyer", query.BuyerId);
         if (query.Status is { } status) Filter(" AND status = @status", "status", status.ToString());
         if (query.From is { } from) Filter(" AND created_at >= @from", "from", database.ToDb(from));
         if (query.To is { } to) Filter(" AND created_at < @to", "to", database.ToDb(to));
