@@ -368,13 +368,8 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
         string paymentId;
         await using (var refusals = await RefusePaymentWritesWhileReviewUndecidedAsync())
         {
-            // The review is opened, but the payment's write that it is held fails, so it goes back to what is stored (as after a
-            // crash): it does not know it is held when the analyst's decision reaches it.
-            paymentId = (await PayAsync(order, HttpStatusCode.Accepted))["paymentId"]!.GetValue<string>();
-            await ReviewWhenAsync(paymentId, "open");
-            await refusals.RefusedAsync();
-            Assert.False((await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!["heldForReview"]!.GetValue<bool>());
-
+            // The payment does not know it is held when the analyst's decision reaches it.
+            paymentId = await PayAndLoseTheHoldAsync(order, refusals);
             var decided = await Shop.Admin.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/decision", new { decision = "approve", note = "known buyer" });
             Assert.True(decided.Status == HttpStatusCode.OK, $"{decided.Status} {decided.Body}");
         }
@@ -395,9 +390,7 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
         string paymentId;
         await using (var refusals = await RefusePaymentWritesWhileReviewUndecidedAsync())
         {
-            paymentId = (await PayAsync(order, HttpStatusCode.Accepted))["paymentId"]!.GetValue<string>();
-            await ReviewWhenAsync(paymentId, "open");
-            await refusals.RefusedAsync();
+            paymentId = await PayAndLoseTheHoldAsync(order, refusals);
             // The buyer cancels while the payment does not know it is held, so the cancellation finds no review to withdraw.
             var (status, body) = await order.Buyer.PostJsonAsync($"/api/v1/orders/{order.OrderId}/cancel", new { reason = "changed my mind" });
             Assert.True(status == HttpStatusCode.OK, $"{status} {body}");
@@ -460,6 +453,19 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
         await PaymentWhenAsync(paymentId, "refunded");
         var review = await ReviewWhenAsync(paymentId, "withdrawn");
         Assert.Contains("refunded in full", review["decisionNote"]!.GetValue<string>());
+    }
+
+    /// <summary>
+    /// Pays; the review is opened, but the payment's write that it is held is refused, so the payment goes back to what is stored,
+    /// as after a crash between the two. Answers the payment id.
+    /// </summary>
+    private async Task<string> PayAndLoseTheHoldAsync(Bought order, PaymentWriteRefusals refusals)
+    {
+        var paymentId = (await PayAsync(order, HttpStatusCode.Accepted))["paymentId"]!.GetValue<string>();
+        await ReviewWhenAsync(paymentId, "open");
+        await refusals.RefusedAsync();
+        Assert.False((await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!["heldForReview"]!.GetValue<bool>());
+        return paymentId;
     }
 
     private Task<JsonNode> ReviewWhenAsync(string paymentId, string status) =>
