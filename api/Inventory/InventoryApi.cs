@@ -287,6 +287,10 @@ public static class InventoryApi
         var caller = Caller.From(user);
         var v = new Validation();
         v.Range("limit", limit, 1, MaxAlertPage);
+        if (kind is { } k && !Enum.IsDefined(k))
+        {
+            v.Add("kind", $"kind must be one of: {string.Join(", ", Enum.GetNames<StockAlertKind>().Select(Validation.CamelCase))}.");
+        }
         if (cursor is not null && !Ulid.TryParse(cursor, out _))
         {
             v.Add("cursor", "cursor must be the nextCursor of a previous page.");

@@ -69,8 +69,21 @@ public sealed record OrderResponse(
         v.PaidBy, v.Refunded);
 }
 
-/// <summary>The orders of a checkout and, when it paid inline, each order's payment (one per seller).</summary>
-public sealed record CheckoutResponse(string CheckoutId, IReadOnlyList<OrderResponse> Orders, IReadOnlyList<Payments.PaymentResponse>? Payments = null);
+/// <summary>
+/// The orders of a checkout and, when it paid inline, each order's payment (one per seller); an order whose inline payment was
+/// refused (an instalment count not offered, an amount under the instalments' minimum, an order that cannot be paid) is placed
+/// all the same and waits for a payment, and the refusal says why.
+/// </summary>
+public sealed record CheckoutResponse(
+    string CheckoutId,
+    IReadOnlyList<OrderResponse> Orders,
+    IReadOnlyList<Payments.PaymentResponse>? Payments = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    [property: Description("Inline payments that were refused, one per order; each such order is placed and awaits a payment (POST /api/v1/orders/{orderId}/payments). Absent when none was.")]
+    IReadOnlyList<CheckoutPaymentRefusal>? PaymentRefusals = null);
+
+/// <summary>Why an order's inline payment was refused: the status and text the order's own payment endpoint would answer.</summary>
+public sealed record CheckoutPaymentRefusal(string OrderId, int Status, string Title, string Detail);
 
 public sealed record TimelineResponse(string OrderId, IReadOnlyList<TimelineEntry> Entries);
 

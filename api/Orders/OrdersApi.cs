@@ -123,9 +123,16 @@ public static class OrdersApi
                 ? [await Payments.PaymentsApi.Start(registered, grains, marks)]
                 : await Task.WhenAll(result.Orders.Select(o => Payments.PaymentsApi.Start(grains.GetGrain<IOrderGrain>(o.OrderId), registration, grains, marks)));
             var orders = await Task.WhenAll(result.Orders.Select(o => grains.GetGrain<IOrderGrain>(o.OrderId).CheckoutView()));
+            // The orders are placed whatever their payments' fate: a refused payment is answered beside them, not dropped.
+            var refusals = started.Select((s, i) => (s.Problem, OrderId: result.Orders[result.Payment is null ? i : 0].OrderId))
+                .Where(r => r.Problem is not null)
+                .Select(r => new CheckoutPaymentRefusal(r.OrderId, r.Problem!.StatusCode, r.Problem.ProblemDetails.Title ?? "",
+                    r.Problem.ProblemDetails.Detail ?? ""))
+                .ToArray();
             return new CheckoutCreated($"/api/v1/orders/{result.Orders[0].OrderId}", new CheckoutResponse(result.CheckoutId,
                 orders.Select((o, i) => OrderResponse.From(o ?? result.Orders[i])).ToArray(),
-                started.Where(s => s.Payment is not null).Select(s => Payments.PaymentResponse.From(s.Payment!, caller)).ToArray()));
+                started.Where(s => s.Payment is not null).Select(s => Payments.PaymentResponse.From(s.Payment!, caller)).ToArray(),
+                refusals.Length == 0 ? null : refusals));
         }
         return result.Status switch
         {
@@ -315,11 +322,17 @@ public static class OrdersApi
         return TypedResults.Ok(new OrderListResponse(page.Items, page.Total, query.Page, query.PageSize, page.Next?.ToString()));
     }
 
-    public static async Task<Ok<IReadOnlyList<ServiceTicket>>> ListTickets(
+    public static async Task<Results<Ok<IReadOnlyList<ServiceTicket>>, ValidationProblem>> ListTickets(
         ClaimsPrincipal user, IOrderQueries queries, CancellationToken cancellationToken, int limit = 100)
     {
+        var v = new Validation();
+        v.Range("limit", limit, 1, 500);
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
         var caller = Caller.From(user);
-        return TypedResults.Ok(await queries.OpenTicketsAsync(caller.ActingSellerId, Math.Clamp(limit, 1, 500), cancellationToken));
+        return TypedResults.Ok(await queries.OpenTicketsAsync(caller.ActingSellerId, limit, cancellationToken));
     }
 
     /// <summary>Test-only: runs business time ahead. Refused unless the silo was started with Clock:AllowTestControl=true.</summary>

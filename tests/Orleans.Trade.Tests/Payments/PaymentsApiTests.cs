@@ -432,6 +432,30 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_checkout_whose_inline_payment_is_refused_says_why_and_its_order_awaits_a_payment()
+    {
+        var (sku, buyerId, buyer, card) = await CardBuyerAsync();
+        var (status, created) = await buyer.PostWithKeyAsync("/api/v1/checkout", OrderTestShop.NewId("key"), new
+        {
+            buyerId, currency = "EUR", shipTo = OrderTestShop.Address(), items = new[] { new { skuId = sku, quantity = 2 } },
+            payment = new { method = "instalments", cardToken = card, instalments = 7 },
+        });
+
+        Assert.True(status == HttpStatusCode.Created, $"{status} {created}");
+        var orderId = created!["orders"]![0]!["orderId"]!.GetValue<string>();
+        Assert.Empty(created["payments"]!.AsArray());
+        var refusal = created["paymentRefusals"]!.AsArray().Single()!;
+        Assert.Equal(orderId, refusal["orderId"]!.GetValue<string>());
+        Assert.Equal(422, refusal["status"]!.GetValue<int>());
+        Assert.Contains("not 7", refusal["detail"]!.GetValue<string>());
+        Assert.Equal("awaitingPayment", (await Shop.OrderAsync(orderId))["status"]!.GetValue<string>());
+        // The order can still be paid.
+        var (paid, payment) = await buyer.PostWithKeyAsync($"/api/v1/orders/{orderId}/payments", OrderTestShop.NewId("pay"), new { method = "card", cardToken = card });
+        Assert.True(paid is HttpStatusCode.Created or HttpStatusCode.Accepted, $"{paid} {payment}");
+        await OrderWhenAsync(orderId, "awaitingShipment");
+    }
+
+    [Fact]
     public async Task Checkout_pays_inline_and_a_bad_card_token_is_refused_before_any_stock_is_reserved()
     {
         var (sku, buyerId, buyer, card) = await CardBuyerAsync();

@@ -67,6 +67,14 @@ public sealed class SettlementApiTests
 
         Assert.Equal(HttpStatusCode.BadRequest, (await seller.PutJsonAsync($"/api/v1/sellers/{sellerId}/settlement", new { cycleDays = 31 })).Status);
         Assert.Equal(HttpStatusCode.OK, (await seller.PutJsonAsync($"/api/v1/sellers/{sellerId}/settlement", new { cycleDays = 2 })).Status);
+        // No seller can have an id of that shape: even an admin's setting is refused, not stored for it.
+        var (badId, badIdProblem) = await shop.Admin.PutJsonAsync("/api/v1/sellers/a%20b/settlement", new { cycleDays = 3 });
+        Assert.Equal(HttpStatusCode.BadRequest, badId);
+        Assert.NotNull(badIdProblem!["errors"]!["sellerId"]);
+        // Nor do the lists beside it take values outside their range.
+        Assert.Equal(HttpStatusCode.BadRequest, (await shop.Admin.GetJsonAsync("/api/v1/service-tickets?limit=-1")).Status);
+        Assert.Equal(HttpStatusCode.BadRequest, (await shop.Admin.GetJsonAsync("/api/v1/stock/alerts?kind=5")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await shop.Admin.GetJsonAsync("/api/v1/service-tickets?limit=500")).Status);
         var (_, created) = await OrderTestShop.CheckoutAsync(buyer, "settle-buyer", OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }]);
         var orderId = created!["orders"]![0]!["orderId"]!.GetValue<string>();
         await shop.ActAsync(shop.Admin, orderId, "payment-confirmations");
