@@ -9,7 +9,8 @@ namespace Orleans.Trade.Payments.Sandbox;
 /// <summary>
 /// Our adapter to the sandbox provider over HTTP. Each call has its own time-out; connection errors, 5xx answers and "still in
 /// progress" answers are retried a few times with the same idempotency key. A time-out, or retries used up, means the outcome
-/// is unknown: <see cref="PaymentProviderUnavailableException"/>. Any other refusal is a bug on our side: <see cref="InvalidOperationException"/>.
+/// is unknown: <see cref="PaymentProviderUnavailableException"/>. An authorization whose fields the provider refuses (400) is declined;
+/// any other refusal is a bug on our side: <see cref="InvalidOperationException"/>.
 /// </summary>
 public sealed class SandboxPaymentProvider(HttpClient http, SandboxPspOptions options, ISelfHttpAddress? self = null, TimeProvider? systemClock = null)
     : IPaymentProvider
@@ -30,7 +31,16 @@ public sealed class SandboxPaymentProvider(HttpClient http, SandboxPspOptions op
         var body = new SandboxAuthorizeBody(request.PaymentId, request.Amount,
             new SandboxInstrument(i.Type, i.CardBin, i.CardLast4, i.WalletAccount, i.InstalmentCount), request.PayBy,
             request.CaptureAtOnce ? SandboxCaptureMethods.Automatic : null);
-        return Outcome(await SendAsync<SandboxPaymentView>(HttpMethod.Post, "sandbox/psp/v1/payments", body, request.IdempotencyKey, cancellationToken));
+        try
+        {
+            return Outcome(await SendAsync<SandboxPaymentView>(HttpMethod.Post, "sandbox/psp/v1/payments", body, request.IdempotencyKey, cancellationToken));
+        }
+        catch (ProviderRefusedRequestException refused)
+        {
+            // The provider will never take this request as it is (an amount above its limit, say): asking again under the same
+            // key gets the same answer, so the payment fails here, and the order waits for another payment.
+            return new ProviderOutcome(ProviderPaymentStatus.Declined, null, "provider_refused_request", refused.Detail);
+        }
     }
 
     public async Task<ProviderOutcome> CaptureAsync(string providerPaymentId, Money amount, string idempotencyKey, CancellationToken cancellationToken) =>
@@ -124,7 +134,12 @@ public sealed class SandboxPaymentProvider(HttpClient http, SandboxPspOptions op
                     lastFailure = $"{(int)response.StatusCode}: {detail}";
                     continue;
                 }
-                throw new InvalidOperationException($"The sandbox refused {method} {path} with {(int)response.StatusCode}: {detail}");
+                var refused = $"The sandbox refused {method} {path} with {(int)response.StatusCode}: {detail}";
+                // A 400 is the request's own fields (an amount above the provider's limit); a 422 is a conflict with what the
+                // provider already holds (a key or reference used for another request): a bug of ours, not the buyer's.
+                throw response.StatusCode == HttpStatusCode.BadRequest
+                    ? new ProviderRefusedRequestException(detail, refused)
+                    : new InvalidOperationException(refused);
             }
             catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
             {
@@ -156,4 +171,10 @@ public sealed class SandboxPaymentProvider(HttpClient http, SandboxPspOptions op
             return (text.Length > 200 ? text[..200] : text, null);
         }
     }
+}
+
+/// <summary>The sandbox refused a request's fields (400): asking again under the same key cannot change its answer.</summary>
+public sealed class ProviderRefusedRequestException(string detail, string message) : InvalidOperationException(message)
+{
+    public string Detail { get; } = detail;
 }

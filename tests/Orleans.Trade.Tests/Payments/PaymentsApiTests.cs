@@ -219,6 +219,23 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_payment_the_provider_refuses_to_take_fails_at_once_instead_of_being_asked_for_ever()
+    {
+        // Two units of a trillion minor units: more than the sandbox provider takes in one payment, whatever the key.
+        var order = await OrderAsync(priceMinor: 1_000_000_000_000, quantity: 2);
+        var card = await CardAsync(order.Buyer, "4242 4242 4242 4242");
+
+        var (status, payment) = await PayAsync(order, new { method = "card", cardToken = card });
+
+        Assert.True(status == HttpStatusCode.Created, $"{status} {payment}");
+        Assert.Equal("failed", payment!["status"]!.GetValue<string>());
+        Assert.Equal("provider_refused_request", payment["declineCode"]!.GetValue<string>());
+        Assert.Contains("amount", payment["message"]!.GetValue<string>());
+        Assert.Equal("awaitingPayment", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>());
+        Assert.Contains("PaymentFailed", await Shop.TimelineEventsAsync(order.OrderId));
+    }
+
+    [Fact]
     public async Task A_declined_card_leaves_the_order_awaiting_payment_with_nothing_in_escrow_and_another_card_can_pay()
     {
         var order = await OrderAsync();
