@@ -18,6 +18,9 @@ public sealed partial class TradeExceptionHandler(IProblemDetailsService problem
         var (status, title, detail) = exception switch
         {
             BadHttpRequestException bad => (bad.StatusCode, "Malformed request", Describe(bad)),
+            // PostgreSQL stores no NUL character (U+0000) in text: the caller's text, refused whole, never worth a retry.
+            System.Data.Common.DbException { SqlState: "22021" or "22P05" } => (StatusCodes.Status400BadRequest, "Invalid request",
+                "A text in the request holds a character that cannot be stored (the NUL character, U+0000); nothing was stored."),
             TimeoutException or OrleansException or Orleans.Trade.Common.TransientStorageException or System.Data.Common.DbException => (StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable",
                 "The request could not be completed in time and was not acknowledged; retry it (writes are idempotent by version or id)."),
             _ => (StatusCodes.Status500InternalServerError, "Unexpected error", "An unexpected error occurred; it has been logged."),
