@@ -125,10 +125,7 @@ public static class WalletsApi
             return Problems.Forbidden("Only the seller or an admin sets the settlement cycle and currency.");
         }
         var v = new Validation();
-        if (!Ids.IsValid(sellerId))
-        {
-            v.Add("sellerId", "sellerId must be 1-64 characters of letters, digits, '.', '_' or '-'.");
-        }
+        v.Identifier("sellerId", sellerId);
         if (request.CycleDays is null && request.Currency is null)
         {
             v.Add("cycleDays", "Give cycleDays, currency, or both.");

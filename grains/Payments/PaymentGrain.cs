@@ -214,7 +214,7 @@ public sealed class PaymentGrain(
         }
         else
         {
-            var refunded = S.Refunds.Where(r => r.Status != RefundStatus.Failed).Sum(r => r.Amount.AmountMinor);
+            var refunded = RefundedOrPending();
             var now = clock.GetUtcNow();
             if (refund.Amount.Currency != S.Start.Amount.Currency || refund.Amount.AmountMinor <= 0
                 || refunded + refund.Amount.AmountMinor > S.Start.Amount.AmountMinor)
@@ -244,13 +244,16 @@ public sealed class PaymentGrain(
     private void WithdrawReviewIfRefundedInFull()
     {
         if (S.Start is { } start && S.HeldForReview && S.ReviewApproved is null && S.ReviewWithdrawal is null
-            && S.Refunds.Where(r => r.Status != RefundStatus.Failed).Sum(r => r.Amount.AmountMinor) >= start.Amount.AmountMinor)
+            && RefundedOrPending() >= start.Amount.AmountMinor)
         {
             S.ReviewApproved = false;
             S.ReviewWithdrawal = "the order was refunded in full";
             S.CancelledBeforeReviewDecision = true;
         }
     }
+
+    /// <summary>Minor units refunded or on their way back (every refund but a failed one).</summary>
+    private long RefundedOrPending() => S.Refunds.Where(r => r.Status != RefundStatus.Failed).Sum(r => r.Amount.AmountMinor);
 
     public async Task ResolveReview(bool approve, string actor)
     {
@@ -805,7 +808,7 @@ public sealed class PaymentGrain(
     /// <summary>Money was taken for an order that cannot have it (cancelled meanwhile, or paid by another payment): give it back.</summary>
     private async Task ReturnInFull(DateTimeOffset now, PaymentStart start)
     {
-        var left = start.Amount.AmountMinor - S.Refunds.Where(r => r.Status != RefundStatus.Failed).Sum(r => r.Amount.AmountMinor);
+        var left = start.Amount.AmountMinor - RefundedOrPending();
         if (left > 0)
         {
             S.Refunds.Add(new PaymentRefundView($"{PaymentId}-return", new Money(left, start.Amount.Currency), RefundStatus.Pending,
