@@ -25,6 +25,20 @@ public static class RequestSchemas
     public static Task Transform(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
     {
         var type = context.JsonTypeInfo;
+        if (type.Type == typeof(string) && schema.Type is null)
+        {
+            // The schema exporter describes a type read by a converter of ours (StoredTextConverter) as any JSON value;
+            // a text is a JSON string, null only where its member is declared nullable.
+            schema.Type = context.JsonPropertyInfo is { IsGetNullable: true } ? JsonSchemaType.String | JsonSchemaType.Null : JsonSchemaType.String;
+        }
+        if (type.Kind == JsonTypeInfoKind.Enumerable && type.ElementType == typeof(string) && schema.Items is null)
+        {
+            schema.Items = new OpenApiSchema { Type = JsonSchemaType.String };
+        }
+        if (type.Kind == JsonTypeInfoKind.Dictionary && type.ElementType == typeof(string[]) && schema.AdditionalProperties is OpenApiSchema { Items: null } values)
+        {
+            values.Items = new OpenApiSchema { Type = JsonSchemaType.String };
+        }
         if (type.Kind == JsonTypeInfoKind.Object && IsRequestType(type.Type))
         {
             var required = type.Properties.Where(IsRequired).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);

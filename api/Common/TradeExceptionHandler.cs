@@ -44,6 +44,10 @@ public sealed partial class TradeExceptionHandler(IProblemDetailsService problem
 
     private static string Describe(BadHttpRequestException bad)
     {
+        if (bad.InnerException is UnstorableTextException text)
+        {
+            return $"The text at '{text.Path ?? "$"}' {text.Message} Nothing was stored.";
+        }
         if (bad.InnerException is JsonException json)
         {
             var path = json.Path ?? "$";

@@ -13,7 +13,8 @@ public sealed class TextStorageTests
         await using var silo = await SiloProcess.StartAsync(SiloStorage.Postgres(connectionString), "nul-" + Guid.NewGuid().ToString("N")[..8]);
         using var admin = silo.CreateClient();
 
-        // The key's name goes to a text column: PostgreSQL refuses the NUL (it answered 503, "retry it", which never helps).
+        // The key's name goes to a text column, where PostgreSQL refuses the NUL; it answered 503, "retry it", which never
+        // helps. The API now refuses it when reading the body (TextInputTests); the database's refusal stays mapped to 400.
         var (status, problem) = await admin.PostJsonAsync("/api/v1/api-keys", new { role = "buyer", subject = "b-nul", name = "till\u0000 1" });
 
         Assert.True(status == HttpStatusCode.BadRequest, $"{status} {problem}");
