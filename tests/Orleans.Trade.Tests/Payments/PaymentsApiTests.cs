@@ -344,6 +344,58 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task An_imported_order_paid_through_the_platform_holds_the_money_in_escrow_releases_it_on_completion_and_refunds_it_on_cancellation()
+    {
+        // R-ROLE-1: captured money is held in escrow whatever the order's source. An import sent unpaid is paid here by an
+        // admin; its money went to no escrow, so completing it paid the seller nothing and cancelling it refunded nothing.
+        var sellerId = OrderTestShop.NewId("s");
+        var sku = await Shop.SkuAsync(sellerId, priceMinor: 2_000, stock: [("wh-us", 10)]);
+        var erp = await Shop.KeyAsync("erp", sellerId);
+        var seller = await Shop.KeyAsync("seller", sellerId);
+        async Task<Bought> ImportAsync()
+        {
+            var (status, body) = await erp.PostJsonAsync("/api/v1/orders/import", new
+            {
+                platform = "shopify", externalOrderId = OrderTestShop.NewId("e"), buyerId = "shopify-buyer", currency = "USD", paid = false,
+                shipTo = new { name = "John Doe", line1 = "1 Main St", city = "Springfield", postalCode = "62701", country = "US", phone = "+1 217 555 0100" },
+                items = new[] { new { skuId = sku, quantity = 1 } },
+            });
+            Assert.True(status == HttpStatusCode.Created, $"{status} {body}");
+            var order = body!["orders"]![0]!;
+            Assert.Equal("awaitingPayment", order["status"]!.GetValue<string>());
+            return new Bought(order["orderId"]!.GetValue<string>(), sku, "shopify:shopify-buyer", Shop.Admin, sellerId, seller);
+        }
+        var completed = await ImportAsync();
+        var cancelled = await ImportAsync();
+
+        foreach (var order in new[] { completed, cancelled })
+        {
+            var (status, payment) = await PayAsync(order, new { method = "wallet", walletAccount = "wallet_import_01" });
+            Assert.True(status == HttpStatusCode.Created && payment!["status"]!.GetValue<string>() == "captured", $"{status} {payment}");
+            var paid = await Shop.OrderAsync(order.OrderId);
+            Assert.Equal("awaitingShipment", paid["status"]!.GetValue<string>());
+            Assert.Equal(Charged(paid), Account(await LedgerAsync(sellerId), $"escrow:{order.OrderId}", "pendingIn"));
+        }
+
+        await Shop.ActAsync(seller, completed.OrderId, "ship", new { carrier = "UPS", trackingNumber = "1Z1" });
+        await Shop.ActAsync(Shop.Admin, completed.OrderId, "delivery");
+        await Shop.ActAsync(Shop.Admin, completed.OrderId, "confirm-receipt");
+        var released = await LedgerAsync(sellerId);
+        Assert.Equal(0, Account(released, $"escrow:{completed.OrderId}", "pendingIn"));
+        Assert.Equal(0, Account(released, $"escrow:{completed.OrderId}", "posted"));
+        Assert.Equal(1_840, Account(released, "seller:pending:USD", "posted")); // 20.00 less the 8% commission
+
+        await Shop.ActAsync(Shop.Admin, cancelled.OrderId, "cancel", new { reason = "the buyer cancelled on Shopify" });
+        var refunds = await Eventually.ReadAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/orders/{cancelled.OrderId}/refunds")).Body!["items"]!.AsArray(),
+            r => r.AsArray().Count == 1 && r[0]!["status"]!.GetValue<string>() == "succeeded", "the cancelled import's refund");
+        Assert.Equal(2_000, refunds[0]!["amount"]!["amountMinor"]!.GetValue<long>());
+        var voided = await LedgerAsync(sellerId);
+        Assert.Equal(0, Account(voided, $"escrow:{cancelled.OrderId}", "pendingIn"));
+        Assert.Equal(0, Account(voided, $"escrow:{cancelled.OrderId}", "posted"));
+        Assert.Equal(1_840, Account(voided, "seller:pending:USD", "posted"));
+    }
+
+    [Fact]
     public async Task A_wallet_pays_the_order_and_a_declined_wallet_leaves_it_awaiting_payment()
     {
         var order = await OrderAsync();
