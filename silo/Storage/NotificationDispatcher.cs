@@ -85,9 +85,10 @@ public sealed class NotificationDispatcher(
         var now = clock.GetUtcNow();
         if (settings.WebhookUrl is null)
         {
-            // Nowhere to send: new rows are stored as skipped already; rows from when a webhook was set are recorded as skipped
-            // in one statement (no lease, no second write).
-            return await SkipDueAsync(now, settings, cancellationToken);
+            // Nowhere to send: this silo stores its own notifications recorded as skipped already. A due row was stored by a
+            // silo that has a webhook (another one of the cluster, or this one before its settings changed) and waits for a
+            // silo that has one: recording it as skipped here would drop it while that silo could send it.
+            return 0;
         }
         var batch = await ClaimAsync(now, settings, cancellationToken);
         if (batch.Count == 0)
@@ -173,16 +174,6 @@ public sealed class NotificationDispatcher(
     private string DueIds => "SELECT notification_id FROM order_notifications " +
         "WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= @now ORDER BY next_attempt_at LIMIT @limit" +
         (database.Provider == StorageProvider.Postgres ? " FOR UPDATE SKIP LOCKED" : "");
-
-    private async Task<int> SkipDueAsync(DateTimeOffset now, NotificationOptions settings, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        return await connection.Command(
-                "UPDATE order_notifications SET attempts = attempts + 1, delivered_at = @now, last_error = @note " +
-                $"WHERE notification_id IN ({DueIds})")
-            .With("now", database.ToDb(now)).With("note", SkippedNote).With("limit", settings.BatchSize)
-            .ExecuteNonQueryAsync(cancellationToken);
-    }
 
     private async Task<IReadOnlyList<Due>> ClaimAsync(DateTimeOffset now, NotificationOptions settings, CancellationToken cancellationToken)
     {
