@@ -18,6 +18,8 @@ public sealed class SellerAccountState
     [Id(5)] public byte[]? SealedAccountNumber { get; set; }
     /// <summary>R-SET-2: null until chosen, meaning each order settles in its own currency.</summary>
     [Id(6)] public string? SettlementCurrency { get; set; }
+    /// <summary>When the wrong second-factor codes of the last <c>FailedCodeWindow</c> were tried, oldest first.</summary>
+    [Id(7)] public List<DateTimeOffset>? FailedCodes { get; set; }
 }
 
 public sealed class SellerAccountGrain(
@@ -68,7 +70,6 @@ public sealed class SellerAccountGrain(
 
     private const int MaxFailedCodes = 5;
     private static readonly TimeSpan FailedCodeWindow = TimeSpan.FromMinutes(5);
-    private readonly Queue<DateTimeOffset> _failedCodes = new();
 
     public async Task<TotpEnrollment> BeginTotpEnrollment()
     {
@@ -111,20 +112,20 @@ public sealed class SellerAccountGrain(
         }
         // Six digits are a million codes, three of them accepted at a time: without a limit, a leaked API key guesses one in
         // about a minute and a half. After MaxFailedCodes wrong codes in FailedCodeWindow, every code is refused until the oldest
-        // failure leaves the window (kept in memory: a restart of the silo starts the count again).
+        // failure leaves the window. Each failure is stored before it is answered, so neither the grain leaving memory nor a
+        // restart of its silo starts the count again.
         var now = clock.GetUtcNow();
-        while (_failedCodes.TryPeek(out var oldest) && oldest <= now - FailedCodeWindow)
-        {
-            _failedCodes.Dequeue();
-        }
-        if (_failedCodes.Count >= MaxFailedCodes)
+        var failed = state.State.FailedCodes;
+        failed?.RemoveAll(at => at <= now - FailedCodeWindow);
+        if (failed is { Count: >= MaxFailedCodes })
         {
             return SecondFactorResult.Invalid;
         }
         var step = Totp.Verify(secrets.Open(sealedSecret), code, now);
         if (step is null)
         {
-            _failedCodes.Enqueue(now);
+            (state.State.FailedCodes ??= []).Add(now);
+            await state.WriteOrReloadAsync(this);
             return SecondFactorResult.Invalid;
         }
         if (step <= state.State.LastTotpStep)

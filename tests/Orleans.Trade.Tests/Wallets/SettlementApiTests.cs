@@ -182,6 +182,10 @@ public sealed class SettlementApiTests
         Assert.Equal(HttpStatusCode.Forbidden, await PayoutAsync("111111"));
         Assert.Equal(HttpStatusCode.Forbidden, await PayoutAsync("222222"));
         Assert.Equal(HttpStatusCode.Forbidden, await PayoutAsync(Totp.Code(replaced, step + 1)));
+        // The lock is stored: a silo started again (its seller grain read from the database) refuses the right code too.
+        silo.Kill();
+        await silo.StartAsync();
+        Assert.Equal(HttpStatusCode.Forbidden, await PayoutAsync(Totp.Code(replaced, Totp.StepAt(DateTimeOffset.UtcNow))));
         var (_, clock) = await shop.Admin.PostJsonAsync("/api/v1/admin/clock", new { advanceSeconds = 6 * 60 });
         var later = Totp.StepAt(clock!["now"]!.GetValue<DateTimeOffset>());
         Assert.Equal(HttpStatusCode.OK, await PayoutAsync(Totp.Code(replaced, later)));
