@@ -352,7 +352,10 @@ public sealed class SkuGrain(
             Commit.ThrowIfFailed();
             var firm = tentative.Where(r => placed.Contains(ReservationIds.OrderOf(r.ReservationId)))
                 .Concat(expired.Where((_, i) => answers[i] is true)).Select(r => r.ReservationId).ToArray();
-            var released = expired.Where((_, i) => answers[i] is false).Select(r => r.ReservationId).ToArray();
+            // Only holds still expired: one asked for again while the orders answered (an order that had left memory answers
+            // false at once, and its retried checkout may prepare it anew before the slowest answer) belongs to a live order.
+            var released = expired.Where((_, i) => answers[i] is false).Select(r => r.ReservationId)
+                .Where(id => _state.Reservations.TryGetValue(id, out var current) && current.HoldUntil <= now).ToArray();
             foreach (var id in firm)
             {
                 // Still held and still tentative: the order may have released it meanwhile. Firm in memory only: the stored row
@@ -491,6 +494,17 @@ public sealed class SkuGrain(
             _reservationChanges.Remove(checkout.ReservationId); // never stored
         }
         Changed(before, now);
+        // An alert raised since the last write that stored anything and contradicted by the units given back describes stock no
+        // write will hold (the out-of-stock of a checkout that never took its units): it goes with them.
+        var available = StockRules.TotalAvailable(_state);
+        var threshold = _state.Catalog?.LowStockThreshold;
+        _state.PendingAlerts.RemoveAll(alert => !_durable.PendingAlerts.Exists(stored => stored.AlertId == alert.AlertId)
+            && alert.Kind switch
+            {
+                StockAlertKind.OutOfStock => available > 0,
+                StockAlertKind.LowStock => threshold is not { } low || available > low,
+                _ => false,
+            });
     }
 
     /// <summary>The aggregate as of now; the write must not see later changes, so it gets a copy.</summary>

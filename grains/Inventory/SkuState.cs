@@ -21,6 +21,11 @@ public sealed class SkuState
     /// <summary>Units sold beyond on-hand stock under the SKU's pre-sale terms.</summary>
     [Id(7)] public long PreSaleReserved { get; set; }
     /// <summary>
+    /// The promised ship date of the pre-sale campaign <see cref="PreSaleReserved"/> counts for; kept while pre-sale is paused,
+    /// so terms put back with the same date go on counting the units it already sold. Null until a SKU first has terms.
+    /// </summary>
+    [Id(9)] public DateOnly? PreSaleCampaignDate { get; set; }
+    /// <summary>
     /// Pre-sold units not yet shipped (open reservation parts without a warehouse): stock on hand goes to them before any new
     /// order (R-INV-5). Counted from <see cref="Reservations"/> on load, kept up to date by <see cref="StockRules"/>.
     /// </summary>

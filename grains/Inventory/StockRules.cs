@@ -203,15 +203,23 @@ public static class StockRules
 
     /// <summary>
     /// New pre-sale terms with another promised ship date start a new campaign: its quota counts only the pre-sold units still
-    /// open (reserved, not shipped), not those the last campaign shipped, which would otherwise use the new quota up.
+    /// open (reserved, not shipped), not those the last campaign shipped, which would otherwise use the new quota up. Terms
+    /// taken away pause the campaign; put back with its date, they go on counting everything it sold.
     /// </summary>
     public static void ApplyPreSaleTerms(SkuState state, PreSaleTerms? before, PreSaleTerms? after)
     {
-        if (after is null || after.PromisedShipDate == before?.PromisedShipDate)
+        // States stored before the campaign date was kept know it only from the terms being replaced.
+        var campaign = state.PreSaleCampaignDate ?? before?.PromisedShipDate;
+        if (after is null)
         {
+            state.PreSaleCampaignDate = campaign;
             return;
         }
-        state.PreSaleReserved = state.PreSaleOpen;
+        if (after.PromisedShipDate != campaign)
+        {
+            state.PreSaleReserved = state.PreSaleOpen;
+        }
+        state.PreSaleCampaignDate = after.PromisedShipDate;
     }
 
     public static StockReservationResult Reserve(SkuState state, StockReservationRequest request, DateTimeOffset now, out bool changed)
@@ -225,6 +233,13 @@ public static class StockRules
         var preSaleRemaining = PreSaleRemaining(state, catalog, now);
         if (state.Reservations.TryGetValue(request.ReservationId, out var existing))
         {
+            if (existing.HoldUntil is { } heldUntil && request.HoldUntil is { } wanted && wanted > heldUntil)
+            {
+                // A tentative hold asked for again by an order preparing anew (a retried checkout whose order had left memory):
+                // held until the new time-out, so that a hold check asking the order meanwhile releases nothing from under it.
+                state.Reservations[request.ReservationId] = existing with { HoldUntil = wanted };
+                changed = true;
+            }
             return new StockReservationResult(ReservationStatus.Reserved, existing.Parts, TotalAvailable(state) + preSaleRemaining, catalog);
         }
         var available = AvailableByWarehouse(state);

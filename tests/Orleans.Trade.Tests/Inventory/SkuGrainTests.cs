@@ -302,6 +302,37 @@ public sealed class SkuGrainTests(SkuGrainClusterFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_checkout_refused_for_its_stored_key_leaves_no_alert_for_the_units_it_gave_back()
+    {
+        // R-INV-2: the out-of-stock and low-stock alerts of checkouts whose write was refused (their keys were stored before)
+        // were kept and published, although no write ever stored the stock they describe.
+        var sku = Sku();
+        var skuId = sku.GetPrimaryKeyString();
+        await sku.UpsertCatalog(Catalog("s1", threshold: 2), null);
+        await sku.SetStock(new StockLevelUpdate("wh", 3, 1), null);
+        foreach (var (key, quantity) in new[] { ("all", 3L), ("one", 1L) })
+        {
+            var usedKey = $"buyer:buyer-1/used-{key}-{skuId}";
+            fixture.Ledgers.StoredCheckouts.Add(fixture.Cluster.Client.GetGrain<Orleans.Trade.Orders.ICheckoutGrain>(usedKey).GetGrainId().ToString());
+            Assert.Null(await sku.PlaceOrder(OneLine(skuId, usedKey, quantity)));
+        }
+        Assert.Equal(3, (await sku.Get())!.TotalAvailable);
+        Assert.Empty((await fixture.Ledgers.LoadAsync(skuId, CancellationToken.None))!.State.PendingAlerts);
+
+        // A checkout that does take the last units raises its alert, and it is the only one published.
+        Assert.NotNull(await sku.PlaceOrder(OneLine(skuId, $"buyer:buyer-1/real-{skuId}", 3)));
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!fixture.Sink.Alerts.Values.Any(a => a.SkuId == skuId) && DateTime.UtcNow < deadline)
+        {
+            fixture.Clock.Advance(TimeSpan.FromSeconds(6));
+            await Task.Delay(200);
+        }
+        await Task.Delay(500);
+        var alert = Assert.Single(fixture.Sink.Alerts.Values, a => a.SkuId == skuId);
+        Assert.Equal((StockAlertKind.OutOfStock, 0L), (alert.Kind, alert.Available));
+    }
+
+    [Fact]
     public async Task A_retry_of_a_checkout_the_sku_knows_is_stored_goes_to_the_saga_without_costing_a_refused_write()
     {
         var (sku, skuId) = await StockedSkuAsync(10);

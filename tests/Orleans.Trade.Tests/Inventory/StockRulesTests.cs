@@ -131,20 +131,29 @@ public sealed class StockRulesTests
     }
 
     [Fact]
-    public void A_tentative_hold_keeps_its_time_and_a_retry_answers_the_same_units()
+    public void A_retried_tentative_hold_answers_the_same_units_and_is_held_longer_only_when_its_order_prepares_anew()
     {
         var state = Stocked(onHand: 5);
         state.Catalog = new SkuCatalog("s1", "Mug", "home", new Orleans.Trade.Common.Money(999, "EUR"), 350, "691200", "PT", null);
         var holdUntil = Now.AddMinutes(5);
 
         var first = StockRules.Reserve(state, new StockReservationRequest(ReservationIds.For("order-1", 0), 2, ["wh"], holdUntil), Now, out var changed);
-        var retry = StockRules.Reserve(state, new StockReservationRequest(ReservationIds.For("order-1", 0), 2, ["wh"], Now.AddMinutes(9)), Now.AddMinutes(4), out var changedAgain);
+        // The same order asking again (it rebuilds its lines): nothing changes.
+        var retry = StockRules.Reserve(state, new StockReservationRequest(ReservationIds.For("order-1", 0), 2, ["wh"], holdUntil), Now.AddMinutes(4), out var changedAgain);
 
         Assert.True(changed);
         Assert.False(changedAgain);
         Assert.Equal(ReservationStatus.Reserved, retry.Status);
         Assert.Equal(first.Allocation, retry.Allocation);
         Assert.Equal(holdUntil, state.Reservations["order-1:0"].HoldUntil);
+        // The order prepared anew (it had left memory; a retried checkout): held until its new time-out, never shortened.
+        var anew = StockRules.Reserve(state, new StockReservationRequest(ReservationIds.For("order-1", 0), 2, ["wh"], Now.AddMinutes(9)), Now.AddMinutes(4), out var extended);
+        var earlier = StockRules.Reserve(state, new StockReservationRequest(ReservationIds.For("order-1", 0), 2, ["wh"], Now.AddMinutes(6)), Now.AddMinutes(4), out var shortened);
+        Assert.True(extended);
+        Assert.False(shortened);
+        Assert.Equal(first.Allocation, anew.Allocation);
+        Assert.Equal(first.Allocation, earlier.Allocation);
+        Assert.Equal(Now.AddMinutes(9), state.Reservations["order-1:0"].HoldUntil);
         Assert.Equal(2, state.Warehouses["wh"].Reserved);
         Assert.Equal("order-1", ReservationIds.OrderOf(state.Reservations.Keys.Single()));
     }
@@ -189,6 +198,28 @@ public sealed class StockRulesTests
         Assert.Equal(2, state.PreSaleReserved);
         StockRules.CheckReservationsMatch(state);
         Assert.Equal(3, StockRules.PreSaleRemaining(state, state.Catalog with { PreSale = next }, Now));
+    }
+
+    [Fact]
+    public void Pre_sale_paused_and_put_back_with_the_same_date_goes_on_counting_what_it_sold()
+    {
+        var state = Stocked(0);
+        var terms = new PreSaleTerms(5, DateOnly.FromDateTime(Now.UtcDateTime).AddDays(10));
+        StockRules.ApplyPreSaleTerms(state, null, terms);
+        state.Catalog = new SkuCatalog("s1", "Phone", "electronics", new Common.Money(100_00, "USD"), 200, "8517", "CN", null, terms);
+        Assert.Equal(ReservationStatus.Reserved, StockRules.Reserve(state, new StockReservationRequest("o1:0", 5, ["wh"]), Now, out _).Status);
+        Assert.True(StockRules.Commit(state, "o1:0", Now));
+
+        // Paused (the SKU saved without terms), then put back unchanged: the quota is sold out, not refilled.
+        StockRules.ApplyPreSaleTerms(state, terms, null);
+        StockRules.ApplyPreSaleTerms(state, null, terms);
+        Assert.Equal(5, state.PreSaleReserved);
+        Assert.Equal(0, StockRules.PreSaleRemaining(state, state.Catalog, Now));
+        // Put back with another date after a pause: a new campaign.
+        var next = terms with { PromisedShipDate = terms.PromisedShipDate.AddDays(30) };
+        StockRules.ApplyPreSaleTerms(state, terms, null);
+        StockRules.ApplyPreSaleTerms(state, null, next);
+        Assert.Equal(5, StockRules.PreSaleRemaining(state, state.Catalog with { PreSale = next }, Now));
     }
 
     [Fact]

@@ -67,6 +67,85 @@ public sealed class OrderHoldTests
         Assert.Equal(3, await shop.ReservedAsync(sku));
     }
 
+    [Fact]
+    public async Task A_hold_asked_for_again_while_the_sku_settles_expired_holds_stays_with_its_order()
+    {
+        // R-INV-1. The SKU asks the orders behind its expired holds whether they keep them and releases those answered no once
+        // every answer is in. An order that left memory answers no at once; its retried checkout may prepare it anew and place
+        // it on the same hold before the slowest answer, and the SKU then released the hold of a live order.
+        var connectionString = await PostgresServer.CreateDatabaseAsync("rehold");
+        var storage = SiloStorage.Postgres(connectionString);
+        await using var silo = await SiloProcess.StartAsync(storage, "rehold-" + Guid.NewGuid().ToString("N")[..8],
+            new Dictionary<string, string>
+            {
+                ["Clock__AllowTestControl"] = "true",
+                ["Inventory__HoldCheckPeriod"] = "00:00:01",
+                // Each SKU's write in a round trip of its own, so the gated SKU's write holds up no other SKU's.
+                ["Storage__MaxBatch"] = "1",
+                ["Storage__RoundTripsInFlight"] = "4",
+            });
+        var shop = new OrderTestShop(silo);
+        await shop.WarehousesAsync();
+        var sellerId = OrderTestShop.NewId("seller");
+        var hot = await shop.SkuAsync(sellerId, stock: [("wh-de", 10)]);
+        var slow = await shop.SkuAsync(sellerId, stock: [("wh-de", 10)]);
+        using var client = await SiloClients.ConnectAsync(silo);
+        var grains = client.Services.GetRequiredService<IClusterClient>();
+        var address = new ShippingAddress("Anna Schmidt", "Invalidenstr. 1", null, "Berlin", null, "10115", "DE", "+49 30 1234567");
+        OrderPlacement Placement(string orderId, params CartLine[] lines) => new(orderId, "chk-" + orderId, "buyer-1", sellerId, "EUR", address,
+            lines, OrderSource.Checkout, null, "buyer-1", null);
+
+        // The retried order: prepared, then gone from memory with nothing stored (its checkout died).
+        var retried = OrderTestShop.NewId("o");
+        Assert.Equal(PrepareStatus.Prepared, (await grains.GetGrain<IOrderGrain>(retried).Prepare(Placement(retried, new CartLine(hot, 2)))).Status);
+        await grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        // The slow answer: an order still preparing, whose giving up waits on the other SKU's write.
+        var slowOrder = OrderTestShop.NewId("o");
+        Assert.Equal(PrepareStatus.Prepared, (await grains.GetGrain<IOrderGrain>(slowOrder)
+            .Prepare(Placement(slowOrder, new CartLine(hot, 1), new CartLine(slow, 1)))).Status);
+        Assert.Equal(3, await shop.ReservedAsync(hot));
+
+        await using var gate = new NpgsqlConnection(connectionString);
+        await gate.OpenAsync();
+        await Execute(gate, $"""
+            CREATE FUNCTION test_gate() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.sku_id = '{slow}' THEN PERFORM pg_advisory_xact_lock(4242); END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER test_gate BEFORE UPDATE ON sku_ledger FOR EACH ROW EXECUTE FUNCTION test_gate();
+            SELECT pg_advisory_lock(4242);
+            """);
+        var (advanced, body) = await shop.Admin.PostJsonAsync("/api/v1/admin/clock", new { advanceSeconds = 6 * 60 });
+        Assert.True(advanced == HttpStatusCode.OK, $"{advanced} {body}");
+        // The hold check has asked both orders once the slow SKU's write waits on the gate.
+        await Until(async () => Convert.ToInt64(await Scalar(gate, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")) > 0,
+            TimeSpan.FromSeconds(30), "the slow order's release waits on the gate");
+
+        // Meanwhile the retried checkout prepares the order anew, on the same hold, and places it.
+        Assert.Equal(PrepareStatus.Prepared, (await grains.GetGrain<IOrderGrain>(retried).Prepare(Placement(retried, new CartLine(hot, 2)))).Status);
+        Assert.Equal(OrderStatus.AwaitingPayment, (await grains.GetGrain<IOrderGrain>(retried).Confirm())!.Status);
+        await Execute(gate, "SELECT pg_advisory_unlock(4242)");
+
+        await Until(async () => (await Holds(storage, slow)).Count == 0, TimeSpan.FromSeconds(30), "the slow order gives its holds back");
+        await Task.Delay(TimeSpan.FromSeconds(3)); // a few more hold checks
+        Assert.Equal(2, await shop.ReservedAsync(hot));
+        Assert.Equal([$"{retried}:0"], (await Holds(storage, hot)).Keys);
+        Assert.Equal(OrderStatus.AwaitingPayment, (await grains.GetGrain<IOrderGrain>(retried).Get())!.Status);
+    }
+
+    private static async Task Execute(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<object?> Scalar(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync();
+    }
+
     private static async Task HoldsAreSettled(SiloStorage storage)
     {
         await using var silo = await SiloProcess.StartAsync(storage, "holds-" + Guid.NewGuid().ToString("N")[..8],
