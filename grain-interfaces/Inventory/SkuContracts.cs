@@ -31,7 +31,12 @@ public sealed record WarehouseStock(
     [property: Id(2)] long Reserved,
     [property: Id(3)] long Version,
     [property: Id(4)] DateTimeOffset UpdatedAt,
-    [property: Id(5)] long Sold = 0)
+    [property: Id(5)] long Sold = 0,
+    /// <summary>
+    /// The on-hand the ERP's update of <see cref="Version"/> set, before shipments and adjustments moved it: a retry of that
+    /// update is known as such. Null for stock last set by an adjustment, or stored before it was kept.
+    /// </summary>
+    [property: Id(6)] long? VersionOnHand = null)
 {
     /// <summary>Units that can still be sold; never negative even when the ERP reports less than is reserved.</summary>
     public long Available => Math.Max(0, OnHand - Reserved);

@@ -97,9 +97,10 @@ public static class StockRules
         }
         if (state.Warehouses.TryGetValue(update.WarehouseId, out var current))
         {
-            if (update.Version == current.Version && update.OnHand == current.OnHand)
+            if (update.Version == current.Version && update.OnHand == (current.VersionOnHand ?? current.OnHand))
             {
-                // The same update again (a retry after a lost answer or a time-out): already applied.
+                // The same update again (a retry after a lost answer or a time-out), even if an order shipped or an adjustment
+                // landed since: already applied.
                 return StockWriteStatus.Duplicate;
             }
             if (update.Version <= current.Version)
@@ -107,7 +108,7 @@ public static class StockRules
                 reason = $"version {update.Version} is not newer than the stored version {current.Version}.";
                 return StockWriteStatus.Stale;
             }
-            state.Warehouses[update.WarehouseId] = current with { OnHand = update.OnHand, Version = update.Version, UpdatedAt = now };
+            state.Warehouses[update.WarehouseId] = current with { OnHand = update.OnHand, Version = update.Version, VersionOnHand = update.OnHand, UpdatedAt = now };
             return StockWriteStatus.Applied;
         }
         if (state.Warehouses.Count >= StockLimits.MaxWarehousesPerSku)
@@ -115,7 +116,7 @@ public static class StockRules
             reason = $"a SKU can be stocked in at most {StockLimits.MaxWarehousesPerSku} warehouses.";
             return StockWriteStatus.Rejected;
         }
-        state.Warehouses[update.WarehouseId] = new WarehouseStock(update.WarehouseId, update.OnHand, 0, update.Version, now);
+        state.Warehouses[update.WarehouseId] = new WarehouseStock(update.WarehouseId, update.OnHand, 0, update.Version, now, VersionOnHand: update.OnHand);
         return StockWriteStatus.Applied;
     }
 

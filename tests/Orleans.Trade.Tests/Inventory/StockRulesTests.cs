@@ -83,6 +83,24 @@ public sealed class StockRulesTests
     }
 
     [Fact]
+    public void An_absolute_update_sent_again_after_an_order_shipped_or_an_adjustment_landed_is_still_a_duplicate()
+    {
+        var state = Stocked(10, version: 4);
+        state.Catalog = new SkuCatalog("s1", "Mug", "home", new Orleans.Trade.Common.Money(999, "EUR"), 350, "691200", "PT", null);
+        Assert.Equal(StockWriteStatus.Applied, StockRules.ApplyAbsolute(state, new StockLevelUpdate("wh", 7, 5), Now, out _));
+        Assert.Equal(ReservationStatus.Reserved, StockRules.Reserve(state, new StockReservationRequest("o1:0", 2, ["wh"]), Now, out _).Status);
+        Assert.True(StockRules.Commit(state, "o1:0", Now)); // shipped: on hand 5
+        Assert.Equal(StockWriteStatus.Applied, StockRules.ApplyDelta(state, new StockAdjustment("wh", "e1", 1, null), Now, out _)); // 6
+
+        // The ERP's retry of version 5 (its answer was lost) changes nothing and is answered as the duplicate it is.
+        Assert.Equal(StockWriteStatus.Duplicate, StockRules.ApplyAbsolute(state, new StockLevelUpdate("wh", 7, 5), Now, out _));
+        Assert.Equal(StockWriteStatus.Stale, StockRules.ApplyAbsolute(state, new StockLevelUpdate("wh", 6, 5), Now, out _));
+        Assert.Equal(6, state.Warehouses["wh"].OnHand);
+        Assert.Equal(StockWriteStatus.Applied, StockRules.ApplyAbsolute(state, new StockLevelUpdate("wh", 9, 6), Now, out _));
+        Assert.Equal(StockWriteStatus.Duplicate, StockRules.ApplyAbsolute(state, new StockLevelUpdate("wh", 9, 6), Now, out _));
+    }
+
+    [Fact]
     public void Delta_keeps_the_erp_version_so_the_next_absolute_update_still_applies()
     {
         var state = Stocked(3, version: 8);
