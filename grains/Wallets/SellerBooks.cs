@@ -441,7 +441,8 @@ public sealed class SellerBooks(IFxRates rates)
     /// R-SET-3, all or nothing. Before release the refund comes out of the escrow: the open hold is voided and a new hold placed
     /// for the rest (none when everything is refunded). After release it is charged to the seller in
     /// <paramref name="settlementCurrency"/> (null: the currency the order was settled in), converted at the current rate:
-    /// first the available balance, then the deposit; the buyer's money leaves through <c>psp:refunds</c> in the order currency.
+    /// first the order's own net while it still matures in pending, then the available balance, then the deposit; the buyer's
+    /// money leaves through <c>psp:refunds</c> in the order currency.
     /// Every transfer id names the refund, so the refund shows on the seller's statement.
     /// </summary>
     public (LedgerRefundResult Result, IReadOnlyList<Transfer> Applied) Refund(LedgerRefund refund, string? settlementCurrency)
@@ -486,22 +487,31 @@ public sealed class SellerBooks(IFxRates rates)
         }
         var target = SettleIn(settlementCurrency ?? order.SettledCurrency, currency);
         var charge = Convert(refund.Amount, target).AmountMinor;
+        // This order's own net, while it still matures in pending (T+N), is the first money to give back: a return soon after
+        // completion is paid from the sale it undoes, not refused for want of other funds.
+        var maturing = _maturing.TryGetValue(refund.OrderId, out var own) && own.Net.Currency == target ? own.Net.AmountMinor : 0;
         var available = Math.Max(0, _ledger.Balance($"seller:available:{target}")?.Available ?? 0);
         var deposit = Math.Max(0, _ledger.Balance($"seller:deposit:{target}")?.Available ?? 0);
-        if (available + deposit < charge)
+        if (maturing + available + deposit < charge)
         {
             return (LedgerRefundResult.InsufficientFunds, []);
         }
-        var fromAvailable = Math.Min(charge, available);
+        var fromPending = Math.Min(charge, maturing);
+        var fromAvailable = Math.Min(charge - fromPending, available);
+        var fromDeposit = charge - fromPending - fromAvailable;
         var sink = target == currency ? Psp("refunds", currency) : Fx(target);
         var legs = new List<Transfer>();
+        if (fromPending > 0)
+        {
+            legs.Add(new Transfer($"{id}:pending", TransferKind.Posted, $"seller:pending:{target}", sink, fromPending, target));
+        }
         if (fromAvailable > 0)
         {
             legs.Add(new Transfer($"{id}:available", TransferKind.Posted, $"seller:available:{target}", sink, fromAvailable, target));
         }
-        if (charge - fromAvailable > 0)
+        if (fromDeposit > 0)
         {
-            legs.Add(new Transfer($"{id}:deposit", TransferKind.Posted, $"seller:deposit:{target}", sink, charge - fromAvailable, target));
+            legs.Add(new Transfer($"{id}:deposit", TransferKind.Posted, $"seller:deposit:{target}", sink, fromDeposit, target));
         }
         if (target != currency)
         {
@@ -583,6 +593,19 @@ public sealed class SellerBooks(IFxRates rates)
                 if (t.CreditAccount.StartsWith("psp:refunds:", StringComparison.Ordinal))
                 {
                     order.RefundedAfterRelease += t.Amount;
+                }
+                if (t.DebitAccount.StartsWith("seller:pending:", StringComparison.Ordinal) && _maturing.TryGetValue(orderId, out var maturing))
+                {
+                    // Paid back from the order's net still maturing: less of it becomes available, none once it is all given back.
+                    var left = maturing.Net.AmountMinor - t.Amount;
+                    if (left > 0)
+                    {
+                        _maturing[orderId] = (maturing.Net with { AmountMinor = left }, maturing.ReleasedAt);
+                    }
+                    else
+                    {
+                        _maturing.Remove(orderId);
+                    }
                 }
                 return;
         }

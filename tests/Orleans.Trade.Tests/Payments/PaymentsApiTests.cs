@@ -642,6 +642,36 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_return_soon_after_completion_is_paid_from_the_sales_own_net_while_it_matures()
+    {
+        // R-SET-3 after release (R-SET-1: the seller's net waits T+N in pending): a seller with nothing available and no
+        // deposit was refused (409) until the sale's own money matured, though it sat in the books.
+        var order = await OrderAsync(priceMinor: 10_000);
+        var card = await CardAsync(order.Buyer, "4242 4242 4242 4242");
+        var (_, payment) = await PayAsync(order, new { method = "card", cardToken = card });
+        var paymentId = payment!["paymentId"]!.GetValue<string>();
+        await Shop.ActAsync(order.Seller, order.OrderId, "ship", new { carrier = "DHL", trackingNumber = "RT1" });
+        await Shop.ActAsync(order.Buyer, order.OrderId, "confirm-receipt");
+        var released = await LedgerAsync(order.SellerId);
+        var pending = Account(released, "seller:pending:USD", "posted");
+        Assert.True(pending > 3_000, $"pending {pending}");
+        Assert.Equal(0, Account(released, "seller:available:USD", "posted"));
+        Assert.Equal(0, Account(released, "seller:deposit:USD", "posted"));
+
+        var (status, refund) = await order.Seller.PostWithKeyAsync($"/api/v1/orders/{order.OrderId}/refunds", OrderTestShop.NewId("refund"),
+            new { amount = new { amountMinor = 3_000, currency = "USD" }, reason = "returned" });
+
+        Assert.True(status == HttpStatusCode.Accepted, $"{status} {refund}");
+        var after = await LedgerAsync(order.SellerId);
+        Assert.Equal(pending - 3_000, Account(after, "seller:pending:USD", "posted"));
+        Assert.Equal(3_000, Account(after, "psp:refunds:USD", "posted"));
+        Assert.Equal(0, after["accounts"]!.AsArray().Sum(a => a!["posted"]!.GetValue<long>()));
+        var refunded = await Eventually.ReadAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!,
+            p => p["refunded"]!["amountMinor"]!.GetValue<long>() > 0, "the refund to reach the buyer");
+        Assert.Equal(refund!["buyerAmount"]!["amountMinor"]!.GetValue<long>(), refunded["refunded"]!["amountMinor"]!.GetValue<long>());
+    }
+
+    [Fact]
     public async Task A_refund_whose_booking_was_cut_off_is_booked_by_the_order_without_its_client_retrying()
     {
         var order = await OrderAsync(priceMinor: 10_000);
@@ -731,16 +761,20 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
     }
 
     [Fact]
-    public async Task A_refund_after_release_needs_seller_funds_and_comes_from_the_deposit_when_nothing_is_available()
+    public async Task A_refund_after_release_beyond_the_orders_maturing_net_needs_seller_funds_and_comes_from_the_deposit_when_nothing_is_available()
     {
         var order = await OrderAsync(priceMinor: 5_000);
         var card = await CardAsync(order.Buyer, "4242 4242 4242 4242");
         await PayAsync(order, new { method = "card", cardToken = card });
         await Shop.ActAsync(order.Seller, order.OrderId, "ship", new { carrier = "DHL", trackingNumber = "RF2" });
         await Shop.ActAsync(order.Buyer, order.OrderId, "confirm-receipt");
+        var charged = Charged(await Shop.OrderAsync(order.OrderId));
+        var net = Account(await LedgerAsync(order.SellerId), "seller:pending:USD", "posted"); // the price less commission and VAT
+        Assert.True(net is > 0 && net < charged, $"net {net} of {charged}");
 
+        // The whole price back: the order's own net covers only part of it, and the seller has nothing else.
         var (short_, problem) = await order.Seller.PostWithKeyAsync($"/api/v1/orders/{order.OrderId}/refunds", OrderTestShop.NewId("refund"),
-            new { amount = new { amountMinor = 1_000, currency = "USD" } });
+            new { amount = new { amountMinor = charged, currency = "USD" } });
         Assert.Equal(HttpStatusCode.Conflict, short_);
         Assert.Contains("deposit", problem!["detail"]!.GetValue<string>());
 
@@ -748,12 +782,13 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
             new { depositId = OrderTestShop.NewId("dep"), amount = new { amountMinor = 2_000, currency = "USD" } });
         Assert.True(deposit.Status is HttpStatusCode.OK or HttpStatusCode.Created, $"{deposit.Status} {deposit.Body}");
         var (status, refund) = await order.Seller.PostWithKeyAsync($"/api/v1/orders/{order.OrderId}/refunds", OrderTestShop.NewId("refund"),
-            new { amount = new { amountMinor = 1_000, currency = "USD" } });
+            new { amount = new { amountMinor = charged, currency = "USD" } });
 
         Assert.True(status == HttpStatusCode.Accepted, $"{status} {refund}");
         var ledger = await LedgerAsync(order.SellerId);
-        Assert.Equal(1_000, Account(ledger, "seller:deposit:USD", "posted"));
-        Assert.Equal("completed", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>());
+        Assert.Equal(0, Account(ledger, "seller:pending:USD", "posted"));
+        Assert.Equal(2_000 - (charged - net), Account(ledger, "seller:deposit:USD", "posted"));
+        Assert.Equal("closed", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>()); // refunded in full
         Assert.Equal(0, ledger["accounts"]!.AsArray().Sum(a => a!["posted"]!.GetValue<long>()));
     }
 

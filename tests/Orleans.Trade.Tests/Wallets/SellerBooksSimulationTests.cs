@@ -320,14 +320,29 @@ internal sealed class BooksModel(IFxRates rates)
         {
             var target = settlement ?? order.SettledCurrency ?? order.Currency;
             var charge = Convert(x, order.Currency, target);
+            // The order's own net still maturing goes back first, then the available balance, then the deposit.
+            var maturing = _maturing.TryGetValue(refund.OrderId, out var own) && own.Currency == target ? own.Amount : 0;
             var available = Posted($"seller:available:{target}");
-            if (available + Posted($"seller:deposit:{target}") < charge)
+            if (maturing + available + Posted($"seller:deposit:{target}") < charge)
             {
                 return LedgerRefundResult.InsufficientFunds;
             }
-            var fromAvailable = Math.Min(charge, available);
+            var fromPending = Math.Min(charge, maturing);
+            var fromAvailable = Math.Min(charge - fromPending, available);
+            if (fromPending > 0)
+            {
+                Add($"seller:pending:{target}", -fromPending);
+                if (own.Amount - fromPending > 0)
+                {
+                    _maturing[refund.OrderId] = (own.Amount - fromPending, own.Currency, own.At);
+                }
+                else
+                {
+                    _maturing.Remove(refund.OrderId);
+                }
+            }
             Add($"seller:available:{target}", -fromAvailable);
-            Add($"seller:deposit:{target}", -(charge - fromAvailable));
+            Add($"seller:deposit:{target}", -(charge - fromPending - fromAvailable));
             Add($"psp:refunds:{order.Currency}", x);
             order.RefundedAfterRelease += x;
         }
@@ -377,5 +392,9 @@ internal sealed class BooksModel(IFxRates rates)
             Assert.Equal(order.Refundable, books.Order(orderId)!.Refundable);
         }
         Assert.Equal(_maturing.Keys.Order(StringComparer.Ordinal), books.Maturing.Keys.Order(StringComparer.Ordinal));
+        foreach (var (orderId, m) in _maturing)
+        {
+            Assert.Equal((m.Amount, m.Currency), (books.Maturing[orderId].Net.AmountMinor, books.Maturing[orderId].Net.Currency));
+        }
     }
 }

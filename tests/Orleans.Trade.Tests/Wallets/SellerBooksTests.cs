@@ -126,12 +126,57 @@ public sealed class SellerBooksTests
         books.FundDeposit("d1", Usd(500));
         var before = books.Accounts.ToDictionary(a => a.Key, a => a.Value);
 
-        var (result, applied) = books.Refund(new LedgerRefund("o1", "r1", Usd(501)), null);
+        var (result, applied) = books.Refund(new LedgerRefund("o1", "r1", Usd(9_701)), null);
 
         Assert.Equal(LedgerRefundResult.InsufficientFunds, result);
         Assert.Empty(applied);
         Assert.Equal(before, books.Accounts.ToDictionary(a => a.Key, a => a.Value));
-        Assert.Equal(LedgerRefundResult.Applied, books.Refund(new LedgerRefund("o1", "r1", Usd(500)), null).Result); // refused ids stay usable
+        Assert.Equal(LedgerRefundResult.Applied, books.Refund(new LedgerRefund("o1", "r1", Usd(9_700)), null).Result); // refused ids stay usable
+    }
+
+    [Fact]
+    public void A_refund_soon_after_release_is_paid_first_from_the_orders_own_net_still_maturing()
+    {
+        var books = new SellerBooks(_rates);
+        var log = new List<(Transfer, DateTimeOffset)>();
+        void Keep(IEnumerable<Transfer> applied, DateTimeOffset at) => log.AddRange(applied.Select(t => (t, at)));
+        Keep(books.HoldInEscrow("o0", Usd(2_000)), T0.AddDays(-10));
+        Keep(books.ReleaseEscrow(Split("o0", 2_000, 160), null, T0.AddDays(-10)), T0.AddDays(-10));
+        Keep(books.Mature(T0, TimeSpan.FromDays(7)), T0); // o0's 1,840 available
+        Keep(books.HoldInEscrow("o1", Usd(10_000)), T0);
+        Keep(books.HoldInEscrow("o2", Usd(5_000)), T0);
+        Keep(books.ReleaseEscrow(Split("o1", 10_000, 800), null, T0), T0);  // 9,200 maturing
+        Keep(books.ReleaseEscrow(Split("o2", 5_000, 400), null, T0), T0);   // 4,600 maturing, another order's
+
+        // A partial return: out of o1's own net only; the rest of it matures as before.
+        var (partial, first) = books.Refund(new LedgerRefund("o1", "r1", Usd(1_000)), null);
+        Keep(first, T0);
+        Assert.Equal(LedgerRefundResult.Applied, partial);
+        Assert.Equal(["o1:refund:r1:pending"], first.Select(t => t.TransferId));
+        Assert.Equal(new Money(8_200, "USD"), books.Maturing["o1"].Net);
+        // The rest of the price: o1's remaining 8,200, then 800 of the available balance; o2's net is not touched.
+        var (rest, second) = books.Refund(new LedgerRefund("o1", "r2", Usd(9_000)), null);
+        Keep(second, T0);
+        Assert.Equal(LedgerRefundResult.Applied, rest);
+        Assert.Equal(["o1:refund:r2:pending", "o1:refund:r2:available"], second.Select(t => t.TransferId));
+        Assert.False(books.Maturing.ContainsKey("o1"));
+        Assert.Equal(4_600, Posted(books, "seller:pending:USD"));
+        Assert.Equal(1_040, Posted(books, "seller:available:USD"));
+        Assert.Equal(10_000, Posted(books, "psp:refunds:USD"));
+
+        // Replayed from its transfers, the books come out the same.
+        var rebuilt = new SellerBooks(_rates);
+        foreach (var (t, at) in log)
+        {
+            rebuilt.Replay(t, at);
+        }
+        Assert.Equal(books.Accounts.ToDictionary(a => a.Key, a => a.Value), rebuilt.Accounts.ToDictionary(a => a.Key, a => a.Value));
+        Assert.Equal(books.Maturing.ToDictionary(), rebuilt.Maturing.ToDictionary());
+
+        books.Mature(T0.AddDays(7), TimeSpan.FromDays(7));
+        Assert.Equal(0, Posted(books, "seller:pending:USD"));
+        Assert.Equal(5_640, Posted(books, "seller:available:USD"));
+        AssertBalanced(books);
     }
 
     [Fact]
