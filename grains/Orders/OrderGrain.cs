@@ -266,6 +266,11 @@ public sealed class OrderGrain(
         {
             return new TransitionResult(TransitionStatus.NotFound, null, $"Order {OrderId} does not exist.");
         }
+        if (command.Action == OrderAction.RecordDelivery && command.Actor.Role == "carrier" && !OrderPermissions.SameCarrier(command.Actor.Subject, S.Shipment?.Carrier))
+        {
+            // A carrier sees only the orders it carries: another order counts as missing, so its status is not told either.
+            return new TransitionResult(TransitionStatus.NotFound, null, $"Order {OrderId} does not exist.");
+        }
         if (!OrderPermissions.MayApply(command.Actor, command.Action, S.Placement!.Owner, S.Placement.SellerId, S.Status))
         {
             return new TransitionResult(TransitionStatus.Forbidden, null, $"{command.Actor.Role} may not {command.Action} order {OrderId}.");
@@ -306,8 +311,6 @@ public sealed class OrderGrain(
                 S.PendingCommits.AddRange(Reservations());
                 Transition(next, now, "Shipped", command.Actor, $"{command.Carrier} {command.TrackingNumber}");
                 break;
-            case OrderAction.RecordDelivery when command.Actor.Role == "carrier" && !OrderPermissions.SameCarrier(command.Actor.Subject, S.Shipment?.Carrier):
-                return new TransitionResult(TransitionStatus.Forbidden, null, $"Carrier {command.Actor.Subject} does not carry order {OrderId}.");
             case OrderAction.RecordDelivery:
                 S.Deadlines = S.Deadlines with { AutoCompleteAt = now + _options.AutoCompleteAfter };
                 Transition(next, now, "Delivered", command.Actor, command.Reason);

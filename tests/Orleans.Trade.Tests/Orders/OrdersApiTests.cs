@@ -459,6 +459,9 @@ public sealed class OrdersApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
         var orderId = created!["orders"]![0]!["orderId"]!.GetValue<string>();
 
         Assert.Equal(HttpStatusCode.NotFound, (await stranger.GetJsonAsync($"/api/v1/orders/{orderId}")).Status);
+        // A carrier learns nothing of an order it does not carry: not shipped yet, it is missing (was 409 naming its status).
+        var unshipped = await Shop.ActAsync(await Shop.KeyAsync("carrier", "dhl"), orderId, "delivery", expected: HttpStatusCode.NotFound);
+        Assert.Null(unshipped["currentStatus"]);
         var early = await Shop.ActAsync(seller, orderId, "ship", new { carrier = "DHL", trackingNumber = "JD01" }, HttpStatusCode.Conflict);
         Assert.Equal("awaitingPayment", early["currentStatus"]!.GetValue<string>());
         await Shop.ActAsync(buyer, orderId, "payment-confirmations", expected: HttpStatusCode.Forbidden);
@@ -474,7 +477,7 @@ public sealed class OrdersApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
         // The seller cannot record its own delivery (it would shorten the buyer's protection window); the carrier does.
         await Shop.ActAsync(seller, orderId, "delivery", expected: HttpStatusCode.Forbidden);
         await Shop.ActAsync(buyer, orderId, "delivery", expected: HttpStatusCode.Forbidden);
-        await Shop.ActAsync(await Shop.KeyAsync("carrier", "FedEx"), orderId, "delivery", expected: HttpStatusCode.Forbidden);
+        await Shop.ActAsync(await Shop.KeyAsync("carrier", "FedEx"), orderId, "delivery", expected: HttpStatusCode.NotFound);
         var delivered = await Shop.ActAsync(await Shop.KeyAsync("carrier", "dhl"), orderId, "delivery");
         Assert.Equal("delivered", delivered["status"]!.GetValue<string>());
         var completed = await Shop.ActAsync(buyer, orderId, "confirm-receipt");
