@@ -107,20 +107,20 @@ public static class InventoryApi
         var result = await grains.GetGrain<ISkuGrain>(skuId).UpsertCatalog(catalog, caller.ActingSellerId);
         return result.Status switch
         {
-            CatalogWriteStatus.Created => TypedResults.Created($"/api/v1/skus/{skuId}", SkuResponse.From(result.Sku!)),
-            CatalogWriteStatus.Updated => TypedResults.Ok(SkuResponse.From(result.Sku!)),
+            CatalogWriteStatus.Created => TypedResults.Created($"/api/v1/skus/{skuId}", SkuResponse.From(result.Sku!, clock.GetUtcNow())),
+            CatalogWriteStatus.Updated => TypedResults.Ok(SkuResponse.From(result.Sku!, clock.GetUtcNow())),
             _ => Problems.Forbidden($"SKU '{skuId}' belongs to another seller."),
         };
     }
 
-    public static async Task<Results<Ok<SkuResponse>, ProblemHttpResult>> GetSku(string skuId, IGrainFactory grains)
+    public static async Task<Results<Ok<SkuResponse>, ProblemHttpResult>> GetSku(string skuId, IGrainFactory grains, TradeClock clock)
     {
         if (!Ids.IsValid(skuId))
         {
             return Problems.NotFound($"SKU '{skuId}' does not exist.");
         }
         var view = await grains.GetGrain<ISkuGrain>(skuId).Get();
-        return view is null ? Problems.NotFound($"SKU '{skuId}' does not exist.") : TypedResults.Ok(SkuResponse.From(view));
+        return view is null ? Problems.NotFound($"SKU '{skuId}' does not exist.") : TypedResults.Ok(SkuResponse.From(view, clock.GetUtcNow()));
     }
 
     public static async Task<Results<Ok<StockWriteResponse>, ValidationProblem, ProblemHttpResult>> PutStock(

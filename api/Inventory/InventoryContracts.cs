@@ -76,11 +76,12 @@ public sealed record SkuResponse(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt)
 {
-    public static SkuResponse From(SkuView v) => new(
+    /// <summary>The SKU as the API shows it at <paramref name="now"/> (the pre-sale room ends with its promised date).</summary>
+    public static SkuResponse From(SkuView v, DateTimeOffset now) => new(
         v.SkuId, v.Catalog.SellerId, v.Catalog.Title, v.Catalog.Category, v.Catalog.Price, v.Catalog.WeightGrams,
         v.Catalog.HsCode, v.Catalog.OriginCountry, v.Catalog.LowStockThreshold, v.Catalog.PreSale, v.Catalog.SubstituteSkuIds ?? [], v.Catalog.HandlingTimeDays,
         new SkuStockResponse(v.TotalAvailable, v.Warehouses.Select(w => WarehouseStockResponse.From(w, v.HeldForPreOrders)).ToArray(),
-            v.Catalog.PreSale is { } p ? new PreSaleResponse(p.Quota, v.PreSaleReserved, v.PreSaleRemaining, p.PromisedShipDate) : null,
+            v.Catalog.PreSale is { } p ? new PreSaleResponse(p.Quota, v.PreSaleReserved, v.PreSaleRemainingAt(now), p.PromisedShipDate) : null,
             v.PreSaleOpen),
         v.CreatedAt, v.UpdatedAt);
 }

@@ -56,7 +56,9 @@ public sealed record SkuView(
     /// <summary>Units of each warehouse's stock held for those pre-orders (warehouses holding none are left out).</summary>
     [property: Id(8)] IReadOnlyDictionary<string, long>? HeldForPreOrders = null)
 {
-    public long PreSaleRemaining => Catalog.PreSale is { } terms ? Math.Max(0, terms.Quota - PreSaleReserved) : 0;
+    /// <summary>Pre-sale units still to be had at <paramref name="now"/>: none once the promised ship date has passed (R-INV-5).</summary>
+    public long PreSaleRemainingAt(DateTimeOffset now) =>
+        Catalog.PreSale is { } terms && terms.PromisedShipDate >= DateOnly.FromDateTime(now.UtcDateTime) ? Math.Max(0, terms.Quota - PreSaleReserved) : 0;
 }
 
 /// <summary>An absolute stock level from a seller's ERP; <see cref="Version"/> must increase per (SKU, warehouse).</summary>

@@ -219,6 +219,24 @@ public sealed class StockRulesTests
     }
 
     [Fact]
+    public void The_pre_sale_room_a_sku_shows_ends_with_its_promised_date_as_reservations_do()
+    {
+        var state = Stocked(0);
+        var promised = DateOnly.FromDateTime(Now.UtcDateTime).AddDays(3);
+        state.Catalog = new SkuCatalog("s1", "Phone", "electronics", new Common.Money(100_00, "USD"), 200, "8517", "CN", null, new PreSaleTerms(5, promised));
+        Assert.Equal(ReservationStatus.Reserved, StockRules.Reserve(state, new StockReservationRequest("o1:0", 2, ["wh"]), Now, out _).Status);
+        var view = new SkuView("sku-1", state.Catalog, 0, [], Now, Now, state.PreSaleReserved, state.PreSaleOpen);
+
+        foreach (var days in new[] { 0, 3, 4, 30 })
+        {
+            var at = Now.AddDays(days);
+            Assert.Equal(StockRules.PreSaleRemaining(state, state.Catalog, at), view.PreSaleRemainingAt(at));
+        }
+        Assert.Equal(3, view.PreSaleRemainingAt(Now.AddDays(3)));
+        Assert.Equal(0, view.PreSaleRemainingAt(Now.AddDays(4))); // it showed 3 after the date, which no checkout could have
+    }
+
+    [Fact]
     public void Pre_sale_paused_and_put_back_with_the_same_date_goes_on_counting_what_it_sold()
     {
         var state = Stocked(0);
