@@ -211,6 +211,7 @@ public static class SiloConfiguration
             return cached;
         });
         services.AddSingleton<IFxRates>(sp => sp.GetRequiredService<CachedFxRates>());
+        services.AddSingleton<Orleans.Trade.Payments.IFxRateTableCache>(sp => sp.GetRequiredService<CachedFxRates>());
         services.AddHostedService<FxRatesRefresher>();
         services.AddHttpClient(nameof(NotificationDispatcher), c => c.Timeout = NotificationOptions.SendTimeout);
         services.AddHostedService<NotificationDispatcher>();

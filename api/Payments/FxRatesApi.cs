@@ -25,7 +25,7 @@ public static class FxRatesApi
         return app;
     }
 
-    public static async Task<Results<Ok<FxRatesResponse>, ValidationProblem, ProblemHttpResult>> Put(FxRatesRequest request, IGrainFactory grains, TradeClock clock)
+    public static async Task<Results<Ok<FxRatesResponse>, ValidationProblem, ProblemHttpResult>> Put(FxRatesRequest request, IGrainFactory grains, TradeClock clock, IFxRateTableCache cache)
     {
         var now = clock.GetUtcNow();
         var v = new Validation();
@@ -48,6 +48,11 @@ public static class FxRatesApi
         }
         var table = new FxRateTable(new Dictionary<string, decimal>(rates!) { ["USD"] = 1m }, request.AsOf ?? now, request.Source ?? "api");
         var status = await grains.GetGrain<IFxRatesGrain>(FxRates.Key).Update(table);
+        if (status == FxUpdateStatus.Applied)
+        {
+            // Read your writes: this silo prices with the table at once; the others within their refresh period.
+            cache.Refresh(table);
+        }
         return status == FxUpdateStatus.Applied
             ? TypedResults.Ok(new FxRatesResponse(table.UnitsPerUsd, table.AsOf, table.Source))
             : Problems.Conflict("A newer rate table is already loaded; these rates were not applied.");

@@ -9,6 +9,16 @@ public sealed record FxRateTable(
 
 public enum FxUpdateStatus { Applied, Stale }
 
+/// <summary>
+/// A silo's copy of the rate table, which other silos refresh every <c>Fx:RefreshSeconds</c>. The API hands it a table it has
+/// just stored, so the silo that answered the update prices with it from the next request on.
+/// </summary>
+public interface IFxRateTableCache
+{
+    /// <summary>Takes <paramref name="table"/> unless the copy holds a newer one.</summary>
+    void Refresh(FxRateTable? table);
+}
+
 /// <summary>The current rate table of the platform. Key: <see cref="FxRates.Key"/>. Silos cache it and refresh it often.</summary>
 public interface IFxRatesGrain : IGrainWithStringKey
 {

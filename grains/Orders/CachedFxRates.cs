@@ -6,7 +6,7 @@ namespace Orleans.Trade.Orders;
 /// The rates orders price with: the platform's rate table (loaded by API or file into <see cref="IFxRatesGrain"/>), cached
 /// per silo and refreshed by <see cref="Refresh"/>; until a table is loaded, the configured defaults.
 /// </summary>
-public sealed class CachedFxRates(ConfiguredFxRates defaults) : IFxRates
+public sealed class CachedFxRates(ConfiguredFxRates defaults) : IFxRates, IFxRateTableCache
 {
     private volatile FxRateTable? _table;
 

@@ -87,6 +87,27 @@ public sealed class FxRatesApiTests
         Assert.InRange(await SiloInspection.MetricAsync(shop.Admin, "trade_fx_rate_table_age_seconds"), 0, 600);
     }
 
+    [Fact]
+    public async Task The_silo_that_takes_a_rate_update_prices_with_it_from_the_next_checkout_on()
+    {
+        // Other silos take it within Fx:RefreshSeconds; the one that answered the update priced with its old copy until then.
+        var connectionString = await PostgresServer.CreateDatabaseAsync("fxnow");
+        await using var silo = await SiloProcess.StartAsync(SiloStorage.Postgres(connectionString), "fxnow-" + Guid.NewGuid().ToString("N")[..8],
+            new Dictionary<string, string> { ["Fx__RefreshSeconds"] = "3600" });
+        var shop = new OrderTestShop(silo);
+        await shop.WarehousesAsync();
+        var sku = await shop.SkuAsync(OrderTestShop.NewId("s"), priceMinor: 1000, currency: "USD", stock: [("wh-us", 10)]);
+        var buyer = await shop.KeyAsync("buyer", "fxnow-buyer");
+
+        Assert.Equal(HttpStatusCode.OK, (await shop.Admin.PutJsonAsync("/api/v1/fx-rates", new { unitsPerUsd = Rates(("EUR", 0.5m)) })).Status);
+        var (status, created) = await OrderTestShop.CheckoutAsync(buyer, "fxnow-buyer", OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }],
+            "EUR", OrderTestShop.Address("US", "10001"));
+
+        Assert.True(status == HttpStatusCode.Created, $"{status} {created}");
+        Assert.Equal(0.5m, created!["orders"]![0]!["totals"]!["fxRate"]!.GetValue<decimal>());
+        Assert.Equal(500, created["orders"]![0]!["totals"]!["buyer"]!["amountMinor"]!.GetValue<long>());
+    }
+
     /// <summary>Currency codes are dictionary keys: they travel as written, not camel-cased.</summary>
     private static Dictionary<string, decimal> Rates(params (string Currency, decimal UnitsPerUsd)[] rates) =>
         rates.ToDictionary(r => r.Currency, r => r.UnitsPerUsd);
