@@ -292,7 +292,7 @@ public sealed class OrderGrain(
                     $"Order {OrderId} waits on the risk review of payment {held}; decide it at /api/v1/risk/reviews/{held}/decision.");
             case OrderAction.ApproveReview:
                 Transition(next, now, "ReviewApproved", command.Actor, command.Reason);
-                S.Deadlines = S.Deadlines with { ShipBy = now.AddDays(S.HandlingDays) };
+                S.Deadlines = S.Deadlines with { ShipBy = OrderPlacing.ShipBy(S, now) };
                 break;
             case OrderAction.Accept:
                 if (S.Accepted)
@@ -414,7 +414,7 @@ public sealed class OrderGrain(
         if (approved)
         {
             Transition(OrderStatus.AwaitingShipment, now, "ReviewApproved", PaymentActor(paymentId), note);
-            S.Deadlines = S.Deadlines with { ShipBy = now.AddDays(S.HandlingDays) };
+            S.Deadlines = S.Deadlines with { ShipBy = OrderPlacing.ShipBy(S, now) };
             await Persist();
             return;
         }
@@ -620,7 +620,7 @@ public sealed class OrderGrain(
         else
         {
             Transition(OrderStatus.AwaitingShipment, now, "ReleasedToSeller", OrderActor.System, null);
-            S.Deadlines = S.Deadlines with { ShipBy = now.AddDays(S.HandlingDays) };
+            S.Deadlines = S.Deadlines with { ShipBy = OrderPlacing.ShipBy(S, now) };
         }
     }
 
@@ -713,7 +713,7 @@ public sealed class OrderGrain(
         else if (S.Status == OrderStatus.AwaitingShipment && !S.Late && now >= S.Deadlines.ShipBy)
         {
             S.Late = true;
-            Record(now, "MarkedLate", OrderActor.System, $"not shipped within {S.HandlingDays} days");
+            Record(now, "MarkedLate", OrderActor.System, $"not shipped by {S.Deadlines.ShipBy:u}");
             OpenTicket(now, "LateShipment", $"Order {OrderId} was not shipped by {S.Deadlines.ShipBy:u}.");
             await Persist();
         }

@@ -123,6 +123,22 @@ public static class OrderPlacing
     /// Checks a payment attempt on a live order and, when it is new and allowed, records it in the state (R-PAY-1, R-PAY-3; the
     /// caller writes it): its start, with the risk event its scoring needs, and a quiet "PaymentStarted" entry.
     /// </summary>
+    /// <summary>
+    /// When an order paid (or approved) at <paramref name="now"/> must ship: its handling days on, or for pre-sold units the end
+    /// of their promised ship date if that is later (R-INV-5: pre-orders ship when the goods arrive, by the date promised).
+    /// </summary>
+    public static DateTimeOffset ShipBy(OrderState s, DateTimeOffset now)
+    {
+        var byHandling = now.AddDays(s.HandlingDays);
+        var promised = s.Lines.SelectMany(l => l.Allocation).Select(part => part.PromisedShipDate).Max();
+        if (promised is not { } date)
+        {
+            return byHandling;
+        }
+        var endOfPromisedDay = new DateTimeOffset(date.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        return endOfPromisedDay > byHandling ? endOfPromisedDay : byHandling;
+    }
+
     public static PaymentRegistration RegisterPayment(OrderState s, string orderId, PaymentRegistrationRequest request, DateTimeOffset now,
         IFxRates fxRates, Payments.PaymentOptions options, OrderOptions orderOptions)
     {
@@ -146,6 +162,13 @@ public static class OrderPlacing
             return new PaymentRegistration(PaymentRegistrationStatus.NotPayable, null, s.Status == OrderStatus.AwaitingPayment
                 ? $"Order {orderId} is being paid by payment {s.CaptureLock}."
                 : $"Order {orderId} is {s.Status}; only an order awaiting payment can be paid.", s.Status);
+        }
+        if (s.Deadlines.PaymentDueAt is { } closed && now >= closed)
+        {
+            // Past its payment window the order is cancelled at the deadline sweeper's next pass; a payment (a bank transfer's
+            // new pay-by time above all) must not bring it back.
+            return new PaymentRegistration(PaymentRegistrationStatus.NotPayable, null,
+                $"Order {orderId}'s payment window closed at {closed:u}; the order is being cancelled and its stock released.", s.Status);
         }
         if (s.Payments.Count >= options.MaxAttemptsPerOrder)
         {
@@ -174,8 +197,10 @@ public static class OrderPlacing
         DateTimeOffset? payBy = null;
         if (request.Instrument.Type == Payments.PaymentMethodType.BankTransfer)
         {
-            // The buyer has until the transfer's pay-by time; the order (and its reserved stock) waits as long.
-            payBy = now + options.BankTransferPayBy;
+            // The buyer has until the transfer's pay-by time; the order (and its reserved stock) waits as long. Only the first
+            // transfer moves the deadline: later ones share its pay-by time, so attempts cannot hold the stock for ever.
+            var earlier = s.Payments.Any(p => p.Start.Instrument.Type == Payments.PaymentMethodType.BankTransfer);
+            payBy = earlier && s.Deadlines.PaymentDueAt is { } firstPayBy ? firstPayBy : now + options.BankTransferPayBy;
             if (s.Deadlines.PaymentDueAt is not { } due || due < payBy)
             {
                 s.Deadlines = s.Deadlines with { PaymentDueAt = payBy };

@@ -108,6 +108,36 @@ public sealed class OrderDeadlineTests
     }
 
     [Fact]
+    public async Task A_pre_order_ships_by_its_promised_date_and_is_not_marked_late_before_it()
+    {
+        // R-INV-5: its ship-by time was the handling days from payment, so it was marked late, with a ticket, weeks inside the
+        // seller's promise (and then never again when the promise itself was missed).
+        await using var silo = await StartSilo();
+        var shop = new OrderTestShop(silo);
+        await shop.WarehousesAsync();
+        var promised = DateOnly.FromDateTime(DateTime.UtcNow.AddDays(20));
+        var sku = await shop.SkuAsync(OrderTestShop.NewId("s"), preSale: new { quota = 5, promisedShipDate = promised.ToString("yyyy-MM-dd") }, stock: [("wh-de", 0)]);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await shop.KeyAsync("buyer", buyerId);
+        var (status, created) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }]);
+        Assert.True(status == HttpStatusCode.Created, $"{status} {created}");
+        var orderId = created!["orders"]![0]!["orderId"]!.GetValue<string>();
+
+        var paid = await shop.ActAsync(shop.Admin, orderId, "payment-confirmations");
+
+        var endOfPromisedDay = new DateTimeOffset(promised.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        Assert.Equal(endOfPromisedDay, paid["deadlines"]!["shipBy"]!.GetValue<DateTimeOffset>());
+        // Past the handling days (5), inside the promise: not late.
+        await Advance(shop, TimeSpan.FromDays(6));
+        await Task.Delay(TimeSpan.FromSeconds(5)); // the sweeper runs every 2 seconds
+        Assert.DoesNotContain("MarkedLate", await shop.TimelineEventsAsync(orderId));
+        // Past the promised date: late, once.
+        await Advance(shop, TimeSpan.FromDays(16));
+        var events = await EventuallyTimeline(shop, orderId, e => e.Contains("MarkedLate"));
+        Assert.Single(events, e => e == "MarkedLate");
+    }
+
+    [Fact]
     public async Task Delivered_orders_complete_by_themselves_after_15_days_once_across_a_restart()
     {
         await using var silo = await StartSilo();
