@@ -34,13 +34,6 @@ public sealed class StoredTextConverter : JsonConverter<string>
 
     public override void WriteAsPropertyName(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WritePropertyName(value);
 
-    /// <summary>The position and code of the first character a stored text may not hold, or null when it holds none.</summary>
-    public static (int Index, char Character)? FirstRefused(ReadOnlySpan<char> text)
-    {
-        var index = text.IndexOfAny(Refused);
-        return index < 0 ? null : (index, text[index]);
-    }
-
     private static string Checked(ref Utf8JsonReader reader)
     {
         string text;
@@ -53,10 +46,11 @@ public sealed class StoredTextConverter : JsonConverter<string>
             // The reader's only refusal of a string token: an escaped surrogate without its other half.
             throw new UnstorableTextException("holds half of a surrogate pair (a \\uD800-\\uDFFF escape without its other half); texts must be valid Unicode.");
         }
-        if (FirstRefused(text) is { } refused)
+        var index = text.AsSpan().IndexOfAny(Refused);
+        if (index >= 0)
         {
             throw new UnstorableTextException(
-                $"holds the control character U+{(int)refused.Character:X4} at position {refused.Index}; texts may hold tab, line feed and carriage return but no other control character.");
+                $"holds the control character U+{(int)text[index]:X4} at position {index}; texts may hold tab, line feed and carriage return but no other control character.");
         }
         return text;
     }

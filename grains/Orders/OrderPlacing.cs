@@ -120,10 +120,6 @@ public static class OrderPlacing
     }
 
     /// <summary>
-    /// Checks a payment attempt on a live order and, when it is new and allowed, records it in the state (R-PAY-1, R-PAY-3; the
-    /// caller writes it): its start, with the risk event its scoring needs, and a quiet "PaymentStarted" entry.
-    /// </summary>
-    /// <summary>
     /// When an order paid (or approved) at <paramref name="now"/> must ship: its handling days on, or for pre-sold units the end
     /// of their promised ship date if that is later (R-INV-5: pre-orders ship when the goods arrive, by the date promised).
     /// </summary>
@@ -139,6 +135,10 @@ public static class OrderPlacing
         return endOfPromisedDay > byHandling ? endOfPromisedDay : byHandling;
     }
 
+    /// <summary>
+    /// Checks a payment attempt on a live order and, when it is new and allowed, records it in the state (R-PAY-1, R-PAY-3; the
+    /// caller writes it): its start, with the risk event its scoring needs, and a quiet "PaymentStarted" entry.
+    /// </summary>
     public static PaymentRegistration RegisterPayment(OrderState s, string orderId, PaymentRegistrationRequest request, DateTimeOffset now,
         IFxRates fxRates, Payments.PaymentOptions options, OrderOptions orderOptions)
     {

@@ -82,7 +82,6 @@ public sealed class NotificationDispatcher(
 
     public async Task<int> DispatchBatchAsync(NotificationOptions settings, CancellationToken cancellationToken)
     {
-        var now = clock.GetUtcNow();
         if (settings.WebhookUrl is null)
         {
             // Nowhere to send: this silo stores its own notifications recorded as skipped already. A due row was stored by a
@@ -90,6 +89,7 @@ public sealed class NotificationDispatcher(
             // silo that has one: recording it as skipped here would drop it while that silo could send it.
             return 0;
         }
+        var now = clock.GetUtcNow();
         var batch = await ClaimAsync(now, settings, cancellationToken);
         if (batch.Count == 0)
         {
