@@ -4,7 +4,10 @@ namespace Orleans.Trade.Api.Wallets;
 public sealed record StatementLine(DateTimeOffset At, string TransferId, string Kind, string DebitAccount, string CreditAccount, long AmountMinor, string Currency);
 
 /// <summary>VAT collected for one destination country in one currency over a period (IOSS return, R-SET-2).</summary>
-public sealed record TaxCollected(string Country, string Currency, long AmountMinor, long Orders);
+/// <param name="AmountMinor">VAT booked at the releases of the period less what refunds after release gave back in it: what is due.</param>
+/// <param name="Orders">Orders released in the period with VAT booked.</param>
+/// <param name="RefundedMinor">VAT given back to buyers by refunds after release in the period (already taken off <paramref name="AmountMinor"/>).</param>
+public sealed record TaxCollected(string Country, string Currency, long AmountMinor, long Orders, long RefundedMinor);
 
 /// <summary>Reads the append-only ledger for statements (implemented by the silo over the database).</summary>
 public interface ILedgerQueries

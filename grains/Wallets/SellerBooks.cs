@@ -9,7 +9,9 @@ public enum DepositResult { Applied, AlreadyApplied, IdReused }
 /// <param name="Held">Still in escrow (pending): what was paid less refunds before release; 0 once released or voided.</param>
 /// <param name="Released">What the release split, or null before release.</param>
 /// <param name="SettledCurrency">The currency the seller's net was paid in at release (the settlement currency then).</param>
-public sealed record OrderStanding(string Currency, long Held, long? Released, long RefundedAfterRelease, string? SettledCurrency)
+/// <param name="Split">The commission and tax the release booked and what refunds after release took back of them.</param>
+public sealed record OrderStanding(string Currency, long Held, long? Released, long RefundedAfterRelease, string? SettledCurrency,
+    SellerBooksImage.ReleasedShares? Split = null)
 {
     /// <summary>What the order may still give back: the escrow, or what was released less the refunds after release.</summary>
     public long Refundable => Released is { } released ? released - RefundedAfterRelease : Held;
@@ -26,8 +28,16 @@ public sealed record SellerBooksImage(
     IReadOnlyList<SellerBooksImage.MaturingImage> Maturing,
     DateTimeOffset? ArchivedBefore = null)
 {
+    /// <param name="Split">What the release gave the platform and the tax authority (null before release, and for orders released
+    /// before snapshots kept it).</param>
     public sealed record OrderImage(string OrderId, string Currency, string? HoldId, long? Released, long RefundedAfterRelease, string? SettledCurrency,
-        IReadOnlyList<string> RefundIds);
+        IReadOnlyList<string> RefundIds, ReleasedShares? Split = null);
+
+    /// <summary>
+    /// The commission and tax an order's release booked (the tax in <paramref name="TaxAccount"/>), and how much of each its refunds
+    /// after release have taken back.
+    /// </summary>
+    public sealed record ReleasedShares(long Commission, long Tax, string? TaxAccount, long CommissionReturned, long TaxReturned);
 
     public sealed record MaturingImage(string OrderId, Money Net, DateTimeOffset ReleasedAt);
 }
@@ -67,6 +77,11 @@ public sealed class SellerBooks(IFxRates rates)
         public long? Released { get; set; }
         public long RefundedAfterRelease { get; set; }
         public string? SettledCurrency { get; set; }
+        /// <summary>
+        /// The commission and tax the release booked and what refunds after release took back of each; null before release, and
+        /// for an order released before the books kept these (restored from an older snapshot): its refunds take nothing back.
+        /// </summary>
+        public SellerBooksImage.ReleasedShares? Split { get; set; }
         // Most orders are never refunded, and a seller's books hold every order: the set is made at the first refund.
         private HashSet<string>? _refundIds;
 
@@ -172,6 +187,41 @@ public sealed class SellerBooks(IFxRates rates)
         _orders[orderId] = order;
     }
 
+    /// <summary>
+    /// Whether the order was released without these books knowing what its release booked in commission and tax: books restored
+    /// from a snapshot written before they kept it (SBK1, or the JSON form of an older release). A refund after release takes
+    /// it from the order's stored transfers first (<see cref="LearnSplit"/>).
+    /// </summary>
+    public bool SplitUnknown(string orderId) => _orders.TryGetValue(orderId, out var order) && order.Released is not null && order.Split is null;
+
+    /// <summary>
+    /// Takes what the order's release booked, and what its refunds after release took back, from its stored transfers
+    /// (<paramref name="history"/>, in the order stored). Kept only if they account for every refund these books know of (one
+    /// applied but not stored yet leaves it unknown, and that refund takes nothing back, as before).
+    /// </summary>
+    public void LearnSplit(string orderId, IReadOnlyList<LedgerEntry> history)
+    {
+        if (!SplitUnknown(orderId))
+        {
+            return;
+        }
+        var scope = new SellerBooks(rates, _ => AccountGuard.Open);
+        foreach (var (transfer, at) in history)
+        {
+            if (OrderOf(transfer.TransferId) != orderId)
+            {
+                throw new ArgumentException($"Transfer {transfer.TransferId} is not order {orderId}'s.", nameof(history));
+            }
+            scope.Replay(transfer, at);
+        }
+        var order = _orders[orderId];
+        if (scope._orders.GetValueOrDefault(orderId) is { Split: { } split } stored && stored.RefundedAfterRelease == order.RefundedAfterRelease
+            && stored.Released == order.Released)
+        {
+            order.Split = split;
+        }
+    }
+
     /// <summary>Clearing accounts mirror the outside world and may go negative; everything else holds someone's money.</summary>
     public static AccountGuard GuardOf(string accountId) =>
         accountId.StartsWith("psp:", StringComparison.Ordinal) || accountId.StartsWith("fx:", StringComparison.Ordinal)
@@ -242,7 +292,8 @@ public sealed class SellerBooks(IFxRates rates)
     public IReadOnlyDictionary<string, (Money Net, DateTimeOffset ReleasedAt)> Maturing => _maturing;
 
     public OrderStanding? Order(string orderId) => _orders.TryGetValue(orderId, out var o)
-        ? new OrderStanding(o.Currency, o.HoldId is null ? 0 : _ledger.PendingAmount(o.HoldId), o.Released, o.RefundedAfterRelease, o.SettledCurrency)
+        ? new OrderStanding(o.Currency, o.HoldId is null ? 0 : _ledger.PendingAmount(o.HoldId), o.Released, o.RefundedAfterRelease, o.SettledCurrency,
+            o.Split)
         : null;
 
     /// <summary>What a <see cref="Snapshot"/> holds, in items: accounts, orders and maturing entries.</summary>
@@ -270,7 +321,7 @@ public sealed class SellerBooks(IFxRates rates)
     public SellerBooksCapture CaptureState() => new(
         _ledger.CaptureState(),
         _orders.Select(o => new SellerBooksImage.OrderImage(o.Key, o.Value.Currency, o.Value.HoldId, o.Value.Released, o.Value.RefundedAfterRelease,
-            o.Value.SettledCurrency, o.Value.RefundIds.Count == 0 ? [] : [.. o.Value.RefundIds])).ToArray(),
+            o.Value.SettledCurrency, o.Value.RefundIds.Count == 0 ? [] : [.. o.Value.RefundIds], o.Value.Split)).ToArray(),
         _maturing.Select(m => new SellerBooksImage.MaturingImage(m.Key, m.Value.Net, m.Value.ReleasedAt)).ToArray(),
         _archivedBefore);
 
@@ -288,6 +339,7 @@ public sealed class SellerBooks(IFxRates rates)
             var order = books._orders[o.OrderId] = new OrderMoney(o.Currency)
             {
                 HoldId = o.HoldId, Released = o.Released, RefundedAfterRelease = o.RefundedAfterRelease, SettledCurrency = o.SettledCurrency,
+                Split = o.Split,
             };
             foreach (var refundId in o.RefundIds)
             {
@@ -485,8 +537,12 @@ public sealed class SellerBooks(IFxRates rates)
         {
             return (LedgerRefundResult.ExceedsPaid, []);
         }
+        // The platform gives back its commission and the tax it booked in proportion to the refund (all that is left of them with
+        // the last of the order's money); the seller is charged the rest. The logistics fee stays: the parcel was carried.
+        var (commissionBack, taxBack) = SharesBack(order, amount, released);
+        var sellerPart = amount - commissionBack - taxBack;
         var target = SettleIn(settlementCurrency ?? order.SettledCurrency, currency);
-        var charge = Convert(refund.Amount, target).AmountMinor;
+        var charge = Convert(new Money(sellerPart, currency), target).AmountMinor;
         // This order's own net, while it still matures in pending (T+N), is the first money to give back: a return soon after
         // completion is paid from the sale it undoes, not refused for want of other funds.
         var maturing = _maturing.TryGetValue(refund.OrderId, out var own) && own.Net.Currency == target ? own.Net.AmountMinor : 0;
@@ -501,6 +557,14 @@ public sealed class SellerBooks(IFxRates rates)
         var fromDeposit = charge - fromPending - fromAvailable;
         var sink = target == currency ? Psp("refunds", currency) : Fx(target);
         var legs = new List<Transfer>();
+        if (commissionBack > 0)
+        {
+            legs.Add(new Transfer($"{id}:commission", TransferKind.Posted, $"platform:commission:{currency}", Psp("refunds", currency), commissionBack, currency));
+        }
+        if (taxBack > 0)
+        {
+            legs.Add(new Transfer($"{id}:tax", TransferKind.Posted, order.Split!.TaxAccount!, Psp("refunds", currency), taxBack, currency));
+        }
         if (fromPending > 0)
         {
             legs.Add(new Transfer($"{id}:pending", TransferKind.Posted, $"seller:pending:{target}", sink, fromPending, target));
@@ -513,11 +577,30 @@ public sealed class SellerBooks(IFxRates rates)
         {
             legs.Add(new Transfer($"{id}:deposit", TransferKind.Posted, $"seller:deposit:{target}", sink, fromDeposit, target));
         }
-        if (target != currency)
+        if (target != currency && sellerPart > 0)
         {
-            legs.Add(new Transfer(id, TransferKind.Posted, Fx(currency), Psp("refunds", currency), amount, currency));
+            legs.Add(new Transfer(id, TransferKind.Posted, Fx(currency), Psp("refunds", currency), sellerPart, currency));
         }
         return (LedgerRefundResult.Applied, Run(legs));
+    }
+
+    /// <summary>
+    /// The commission and tax a refund of <paramref name="amount"/> after release takes back: each in proportion to the
+    /// <paramref name="released"/> amount, rounded down, and whatever is left of them when the refund gives back the last of
+    /// the order's money, so across refunds exactly what was booked comes back. Nothing for an order whose split is not known.
+    /// </summary>
+    private static (long Commission, long Tax) SharesBack(OrderMoney order, long amount, long released)
+    {
+        if (order.Split is not { } split || released <= 0)
+        {
+            return (0, 0);
+        }
+        var commissionLeft = split.Commission - split.CommissionReturned;
+        var taxLeft = split.Tax - split.TaxReturned;
+        var last = amount == released - order.RefundedAfterRelease;
+        var tax = Math.Min(amount, last ? taxLeft : Math.Min(taxLeft, (long)((Int128)amount * split.Tax / released)));
+        var commission = Math.Min(amount - tax, last ? commissionLeft : Math.Min(commissionLeft, (long)((Int128)amount * split.Commission / released)));
+        return (commission, tax);
     }
 
     /// <summary>
@@ -570,6 +653,13 @@ public sealed class SellerBooks(IFxRates rates)
             case [var orderId, "escrow-post"]:
                 _orders[orderId].HoldId = null;
                 _orders[orderId].Released = t.Amount;
+                _orders[orderId].Split = new SellerBooksImage.ReleasedShares(0, 0, null, 0, 0); // the legs that follow fill it in
+                return;
+            case [var orderId, "commission"]:
+                _orders[orderId].Split = _orders[orderId].Split! with { Commission = t.Amount };
+                return;
+            case [var orderId, "tax"]:
+                _orders[orderId].Split = _orders[orderId].Split! with { Tax = t.Amount, TaxAccount = t.CreditAccount };
                 return;
             case [var orderId, "escrow-void"]:
                 _orders[orderId].HoldId = null;
@@ -581,7 +671,7 @@ public sealed class SellerBooks(IFxRates rates)
             case [var orderId, "settle"]:
                 _maturing.Remove(orderId);
                 return;
-            case [var orderId, "refund", var refundId, ..]:
+            case [var orderId, "refund", var refundId, .. var leg]:
                 var order = _orders[orderId];
                 order.AddRefund(refundId);
                 order.HoldId = t.Kind switch
@@ -593,6 +683,16 @@ public sealed class SellerBooks(IFxRates rates)
                 if (t.CreditAccount.StartsWith("psp:refunds:", StringComparison.Ordinal))
                 {
                     order.RefundedAfterRelease += t.Amount;
+                }
+                if (order.Split is { } split)
+                {
+                    // The platform's commission and the tax taken back (see SharesBack).
+                    order.Split = leg switch
+                    {
+                        ["commission"] => split with { CommissionReturned = split.CommissionReturned + t.Amount },
+                        ["tax"] => split with { TaxReturned = split.TaxReturned + t.Amount },
+                        _ => split,
+                    };
                 }
                 if (t.DebitAccount.StartsWith("seller:pending:", StringComparison.Ordinal) && _maturing.TryGetValue(orderId, out var maturing))
                 {

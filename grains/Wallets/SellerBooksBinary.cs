@@ -9,9 +9,12 @@ namespace Orleans.Trade.Wallets;
 /// </summary>
 public static class SellerBooksBinary
 {
-    private static ReadOnlySpan<byte> Mark => "SBK1"u8;
+    /// <summary>SBK2 adds each released order's commission and tax and what refunds took back of them; SBK1 still reads.</summary>
+    private static ReadOnlySpan<byte> Mark => "SBK2"u8;
 
-    public static bool IsBinary(ReadOnlySpan<byte> snapshot) => snapshot.StartsWith(Mark);
+    private static ReadOnlySpan<byte> MarkWithoutShares => "SBK1"u8;
+
+    public static bool IsBinary(ReadOnlySpan<byte> snapshot) => snapshot.StartsWith(Mark) || snapshot.StartsWith(MarkWithoutShares);
 
     public static byte[] Write(SellerBooksImage image)
     {
@@ -58,6 +61,15 @@ public static class SellerBooksBinary
                 {
                     w.Write(refundId);
                 }
+                w.Write(o.Split is not null);
+                if (o.Split is { } split)
+                {
+                    w.Write(split.Commission);
+                    w.Write(split.Tax);
+                    WriteText(w, split.TaxAccount);
+                    w.Write(split.CommissionReturned);
+                    w.Write(split.TaxReturned);
+                }
             }
             w.Write(image.Maturing.Count);
             foreach (var m in image.Maturing)
@@ -78,7 +90,9 @@ public static class SellerBooksBinary
             ? new MemoryStream(bytes.Array!, bytes.Offset, bytes.Count, writable: false)
             : new MemoryStream(snapshot.ToArray(), writable: false);
         using var r = new BinaryReader(stream, System.Text.Encoding.UTF8);
-        if (!r.ReadBytes(Mark.Length).AsSpan().SequenceEqual(Mark))
+        var mark = r.ReadBytes(Mark.Length).AsSpan();
+        var withShares = mark.SequenceEqual(Mark);
+        if (!withShares && !mark.SequenceEqual(MarkWithoutShares))
         {
             throw new InvalidOperationException("The ledger snapshot is not in the binary form.");
         }
@@ -110,7 +124,11 @@ public static class SellerBooksBinary
             {
                 refundIds[j] = r.ReadString();
             }
-            orders[i] = new SellerBooksImage.OrderImage(orderId, currency, holdId, hasReleased ? released : null, refundedAfterRelease, settledCurrency, refundIds);
+            var split = withShares && r.ReadBoolean()
+                ? new SellerBooksImage.ReleasedShares(r.ReadInt64(), r.ReadInt64(), ReadText(r), r.ReadInt64(), r.ReadInt64())
+                : null;
+            orders[i] = new SellerBooksImage.OrderImage(orderId, currency, holdId, hasReleased ? released : null, refundedAfterRelease, settledCurrency,
+                refundIds, split);
         }
         var maturing = new SellerBooksImage.MaturingImage[r.ReadInt32()];
         for (var i = 0; i < maturing.Length; i++)

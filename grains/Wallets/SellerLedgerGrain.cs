@@ -244,6 +244,11 @@ public sealed class SellerLedgerGrain(
 
     public Task<LedgerRefundResult> Refund(LedgerRefund refund) => OnOrder(refund.OrderId, async () =>
     {
+        if (_books.SplitUnknown(refund.OrderId))
+        {
+            // Released before the books kept the commission and tax per order (an older snapshot): its transfers say them.
+            _books.LearnSplit(refund.OrderId, await store.LoadOrderAsync(SellerId, refund.OrderId, long.MaxValue, CancellationToken.None));
+        }
         var settlementCurrency = (await Account.Settlement()).Currency;
         var result = LedgerRefundResult.ExceedsPaid;
         await Store(() =>

@@ -189,17 +189,22 @@ public sealed class SqlLedgerStore(TradeDatabase database) : ILedgerStore, Orlea
     public async Task<IReadOnlyList<Orleans.Trade.Api.Wallets.TaxCollected>> TaxCollectedAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
+        // Booked at release (credits) less given back by refunds after release (debits), each in the period it happened.
         await using var reader = await connection.Command(
-                "SELECT credit_account, currency, SUM(amount_minor), COUNT(*) FROM ledger_transfers " +
+                "SELECT account, currency, SUM(booked), SUM(refunded), SUM(releases) FROM (" +
+                "SELECT credit_account AS account, currency, amount_minor AS booked, 0 AS refunded, 1 AS releases FROM ledger_transfers " +
                 "WHERE kind = 'Posted' AND credit_account LIKE 'tax:payable:%' AND created_at >= @from AND created_at < @to " +
-                "GROUP BY credit_account, currency ORDER BY credit_account, currency")
+                "UNION ALL SELECT debit_account, currency, 0, amount_minor, 0 FROM ledger_transfers " +
+                "WHERE kind = 'Posted' AND debit_account LIKE 'tax:payable:%' AND created_at >= @from AND created_at < @to" +
+                ") AS tax GROUP BY account, currency ORDER BY account, currency")
             .With("from", database.ToDb(from)).With("to", database.ToDb(to)).ExecuteReaderAsync(cancellationToken);
         var rows = new List<Orleans.Trade.Api.Wallets.TaxCollected>();
         while (await reader.ReadAsync(cancellationToken))
         {
             // tax:payable:{country}:{currency}
             var country = reader.GetString(0).Split(':')[2];
-            rows.Add(new(country, reader.GetString(1).Trim(), Convert.ToInt64(reader.GetValue(2)), Convert.ToInt64(reader.GetValue(3))));
+            var (booked, refunded) = (Convert.ToInt64(reader.GetValue(2)), Convert.ToInt64(reader.GetValue(3)));
+            rows.Add(new(country, reader.GetString(1).Trim(), booked - refunded, Convert.ToInt64(reader.GetValue(4)), refunded));
         }
         return rows;
     }

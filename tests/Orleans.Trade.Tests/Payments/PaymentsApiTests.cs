@@ -35,6 +35,7 @@ public sealed class PaymentsSiloFixture : IAsyncLifetime
                 ["Payments__Sandbox__WebhookSecret"] = WebhookSecret,
                 ["Payments__Sandbox__RequestTimeout"] = "00:00:02",
                 ["Payments__Sandbox__SlowResponseDelay"] = "00:00:05",
+                ["Settlement__LogisticsFeeBps"] = "300",
             }) { LogFile = LogFile };
         await Silo.StartAsync();
         Shop = new OrderTestShop(Silo);
@@ -121,6 +122,9 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
 
     private static long Account(JsonNode ledger, string account, string field) =>
         ledger["accounts"]!.AsArray().SingleOrDefault(a => a!["accountId"]!.GetValue<string>() == account)?[field]!.GetValue<long>() ?? 0;
+
+    private static long TaxPayable(JsonNode ledger) => ledger["accounts"]!.AsArray()
+        .Where(a => a!["accountId"]!.GetValue<string>().StartsWith("tax:payable:", StringComparison.Ordinal)).Sum(a => a!["posted"]!.GetValue<long>());
 
     private static long Charged(JsonNode order) =>
         order["totals"]!["seller"]!["amountMinor"]!.GetValue<long>() + (order["totals"]!["tax"]?["amountMinor"]!.GetValue<long>() ?? 0);
@@ -383,7 +387,7 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
         var released = await LedgerAsync(sellerId);
         Assert.Equal(0, Account(released, $"escrow:{completed.OrderId}", "pendingIn"));
         Assert.Equal(0, Account(released, $"escrow:{completed.OrderId}", "posted"));
-        Assert.Equal(1_840, Account(released, "seller:pending:USD", "posted")); // 20.00 less the 8% commission
+        Assert.Equal(1_780, Account(released, "seller:pending:USD", "posted")); // 20.00 less the 8% commission and the 3% logistics fee
 
         await Shop.ActAsync(Shop.Admin, cancelled.OrderId, "cancel", new { reason = "the buyer cancelled on Shopify" });
         var refunds = await Eventually.ReadAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/orders/{cancelled.OrderId}/refunds")).Body!["items"]!.AsArray(),
@@ -392,7 +396,7 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
         var voided = await LedgerAsync(sellerId);
         Assert.Equal(0, Account(voided, $"escrow:{cancelled.OrderId}", "pendingIn"));
         Assert.Equal(0, Account(voided, $"escrow:{cancelled.OrderId}", "posted"));
-        Assert.Equal(1_840, Account(voided, "seller:pending:USD", "posted"));
+        Assert.Equal(1_780, Account(voided, "seller:pending:USD", "posted"));
     }
 
     [Fact]
@@ -658,13 +662,30 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
         Assert.Equal(0, Account(released, "seller:available:USD", "posted"));
         Assert.Equal(0, Account(released, "seller:deposit:USD", "posted"));
 
+        // The IOSS statement row of the order's destination (the tax account is tax:payable:{country}:USD).
+        var country = released["accounts"]!.AsArray().Select(a => a!["accountId"]!.GetValue<string>()).Single(a => a.StartsWith("tax:payable:", StringComparison.Ordinal)).Split(':')[2];
+        async Task<JsonNode> Ioss() => (await Shop.Admin.GetJsonAsync("/api/v1/tax/ioss-statement")).Body!.AsArray()
+            .Single(r => r!["country"]!.GetValue<string>() == country && r["currency"]!.GetValue<string>() == "USD")!;
+        var declared = await Ioss();
+
         var (status, refund) = await order.Seller.PostWithKeyAsync($"/api/v1/orders/{order.OrderId}/refunds", OrderTestShop.NewId("refund"),
             new { amount = new { amountMinor = 3_000, currency = "USD" }, reason = "returned" });
 
         Assert.True(status == HttpStatusCode.Accepted, $"{status} {refund}");
+        // The platform gives back its commission and the VAT in proportion (rounded down); the seller the rest.
+        var charged = Charged(await Shop.OrderAsync(order.OrderId));
+        var (commission, tax) = (Account(released, "platform:commission:USD", "posted"), TaxPayable(released));
+        Assert.True(commission > 0 && tax > 0, $"commission {commission}, tax {tax}");
         var after = await LedgerAsync(order.SellerId);
-        Assert.Equal(pending - 3_000, Account(after, "seller:pending:USD", "posted"));
+        Assert.Equal(commission - 3_000 * commission / charged, Account(after, "platform:commission:USD", "posted"));
+        Assert.Equal(tax - 3_000 * tax / charged, TaxPayable(after));
+        Assert.Equal(pending - (3_000 - 3_000 * commission / charged - 3_000 * tax / charged), Account(after, "seller:pending:USD", "posted"));
         Assert.Equal(3_000, Account(after, "psp:refunds:USD", "posted"));
+        // The IOSS return declares the VAT given back that much less, in the period of the refund; the release still counts.
+        var redeclared = await Ioss();
+        Assert.Equal(declared["amountMinor"]!.GetValue<long>() - 3_000 * tax / charged, redeclared["amountMinor"]!.GetValue<long>());
+        Assert.Equal(declared["refundedMinor"]!.GetValue<long>() + 3_000 * tax / charged, redeclared["refundedMinor"]!.GetValue<long>());
+        Assert.Equal(declared["orders"]!.GetValue<long>(), redeclared["orders"]!.GetValue<long>());
         Assert.Equal(0, after["accounts"]!.AsArray().Sum(a => a!["posted"]!.GetValue<long>()));
         var refunded = await Eventually.ReadAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!,
             p => p["refunded"]!["amountMinor"]!.GetValue<long>() > 0, "the refund to reach the buyer");
@@ -769,10 +790,12 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
         await Shop.ActAsync(order.Seller, order.OrderId, "ship", new { carrier = "DHL", trackingNumber = "RF2" });
         await Shop.ActAsync(order.Buyer, order.OrderId, "confirm-receipt");
         var charged = Charged(await Shop.OrderAsync(order.OrderId));
-        var net = Account(await LedgerAsync(order.SellerId), "seller:pending:USD", "posted"); // the price less commission and VAT
-        Assert.True(net is > 0 && net < charged, $"net {net} of {charged}");
+        var released = await LedgerAsync(order.SellerId);
+        var logistics = Account(released, "platform:logistics:USD", "posted"); // the price less commission, VAT and this
+        Assert.True(logistics > 0, $"logistics fee {logistics}");
 
-        // The whole price back: the order's own net covers only part of it, and the seller has nothing else.
+        // The whole price back: the platform gives back its commission and the VAT, but the parcel was carried, so the seller
+        // is charged its net and the logistics fee; the order's own net covers only the first, and the seller has nothing else.
         var (short_, problem) = await order.Seller.PostWithKeyAsync($"/api/v1/orders/{order.OrderId}/refunds", OrderTestShop.NewId("refund"),
             new { amount = new { amountMinor = charged, currency = "USD" } });
         Assert.Equal(HttpStatusCode.Conflict, short_);
@@ -787,7 +810,9 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
         Assert.True(status == HttpStatusCode.Accepted, $"{status} {refund}");
         var ledger = await LedgerAsync(order.SellerId);
         Assert.Equal(0, Account(ledger, "seller:pending:USD", "posted"));
-        Assert.Equal(2_000 - (charged - net), Account(ledger, "seller:deposit:USD", "posted"));
+        Assert.Equal(2_000 - logistics, Account(ledger, "seller:deposit:USD", "posted"));
+        Assert.Equal(0, Account(ledger, "platform:commission:USD", "posted"));
+        Assert.Equal(0, TaxPayable(ledger));
         Assert.Equal("closed", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>()); // refunded in full
         Assert.Equal(0, ledger["accounts"]!.AsArray().Sum(a => a!["posted"]!.GetValue<long>()));
     }

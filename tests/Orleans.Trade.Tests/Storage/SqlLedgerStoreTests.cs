@@ -246,6 +246,29 @@ public sealed class SqlLedgerStoreTests
         Assert.Equal(second, loaded.Entries);
     }
 
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task The_tax_statement_takes_off_the_vat_that_refunds_gave_back_in_the_period(string provider)
+    {
+        var (store, database) = await Open(provider);
+        await using var _ = database;
+        LedgerEntry Tax(string id, string debit, string credit, long amount, int day) =>
+            new(new Transfer(id, TransferKind.Posted, debit, credit, amount, "USD"), T0.AddDays(day));
+        await new Writer(store).Append("seller-tax", [
+            Tax("o1:tax", "escrow:o1", "tax:payable:DE:USD", 950, 0),
+            Tax("o2:tax", "escrow:o2", "tax:payable:DE:USD", 190, 0),
+            Tax("o1:refund:r1:tax", "tax:payable:DE:USD", "psp:refunds:USD", 475, 0),
+            Tax("o2:refund:r2:tax", "tax:payable:DE:USD", "psp:refunds:USD", 190, 1), // the next period's
+            Tax("o3:tax", "escrow:o3", "tax:payable:FR:USD", 200, 1),
+        ]);
+
+        var first = await store.TaxCollectedAsync(T0, T0.AddDays(1), CancellationToken.None);
+        var both = await store.TaxCollectedAsync(T0, T0.AddDays(2), CancellationToken.None);
+
+        Assert.Equal([new("DE", "USD", 950 + 190 - 475, 2, 475)], first);
+        Assert.Equal([new("DE", "USD", 950 + 190 - 475 - 190, 2, 475 + 190), new("FR", "USD", 200, 1, 0)], both);
+    }
+
     [Fact]
     public async Task A_period_statement_and_the_tax_statement_read_the_period_through_the_time_index_on_postgres()
     {

@@ -110,7 +110,8 @@ public sealed class LedgerArchiveTests
         Assert.DoesNotContain(inSnapshot, id => id.Contains(settled) || id.Contains(voided));
         Assert.Contains(open, inSnapshot);
 
-        // A late refund of the settled order: taken back from its transfers, charged to the seller's available balance.
+        // A late refund of the settled order: taken back from its transfers; the platform gives back its share of the commission
+        // (8%, 160) and the rest is charged to the seller's available balance.
         Assert.Equal(LedgerRefundResult.Applied, await ledger.Refund(new LedgerRefund(settled, "late-1", Usd(2_000))));
         Assert.Equal(LedgerRefundResult.AlreadyApplied, await ledger.Refund(new LedgerRefund(settled, "late-1", Usd(2_000))));
         Assert.Equal(LedgerRefundResult.ExceedsPaid, await ledger.Refund(new LedgerRefund(settled, "late-5", Usd(8_001))));
@@ -119,7 +120,8 @@ public sealed class LedgerArchiveTests
         await ledger.HoldInEscrow(settled, Usd(10_000));
         await ledger.VoidEscrow(voided);
         var refunded = Accounts((await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!);
-        Assert.Equal(7_200, refunded["seller:available:USD"].Posted);
+        Assert.Equal(7_360, refunded["seller:available:USD"].Posted);
+        Assert.Equal(640, refunded["platform:commission:USD"].Posted);
         Assert.Equal(2_000, refunded["psp:refunds:USD"].Posted);
         Assert.Equal((0, 0, 0), refunded[$"escrow:{settled}"]);
         Assert.Equal((0, 0, 0), refunded.GetValueOrDefault($"escrow:{voided}")); // taken back by its refund, which it refused
@@ -142,7 +144,8 @@ public sealed class LedgerArchiveTests
         Assert.Equal(LedgerRefundResult.Applied, await ledger.Refund(new LedgerRefund(settled, "late-2", Usd(7_000))));
         Assert.Equal(LedgerRefundResult.ExceedsPaid, await ledger.Refund(new LedgerRefund(settled, "late-4", Usd(1_001))));
         var final = Accounts((await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!);
-        Assert.Equal(200, final["seller:available:USD"].Posted);
+        Assert.Equal(920, final["seller:available:USD"].Posted);                // 9,200 - 1,840 - 6,440
+        Assert.Equal(80, final["platform:commission:USD"].Posted);
         Assert.Equal(9_000, final["psp:refunds:USD"].Posted);
 
         // Late refunds of an archived order racing writes that archive (every write runs a pass here): an order being worked
@@ -155,7 +158,7 @@ public sealed class LedgerArchiveTests
         Assert.All(await Task.WhenAll(refunds), r => Assert.Equal(LedgerRefundResult.Applied, r));
         var raced = Accounts((await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!);
         Assert.Equal(9_400, raced["psp:refunds:USD"].Posted);
-        Assert.Equal(200 + 1_000 + 4_000 - 400, raced["seller:available:USD"].Posted + raced["seller:deposit:USD"].Posted);
+        Assert.Equal(920 + 1_000 + 4_000 - 400, raced["seller:available:USD"].Posted + raced["seller:deposit:USD"].Posted);
     }
 
     [Theory]

@@ -232,16 +232,17 @@ public sealed class SellerBooksArchiveTests
         Assert.True(restored.MayBeArchived(settled));
         Assert.Equal(books.Snapshot(), restored.Snapshot());
 
-        // A late refund: the order comes back from its stored transfers and the refund is charged to the available balance.
+        // A late refund: the order comes back from its stored transfers, with what its release booked; the platform gives back
+        // 8% of it in commission and the rest is charged to the available balance.
         restored.Rehydrate(settled, stored.Where(e => SellerBooks.OrderOf(e.Transfer.TransferId) == settled).ToArray());
-        Assert.Equal(new OrderStanding("USD", 0, 10_000, 0, "USD"), restored.Order(settled));
+        Assert.Equal(new OrderStanding("USD", 0, 10_000, 0, "USD", new SellerBooksImage.ReleasedShares(800, 0, null, 0, 0)), restored.Order(settled));
         Assert.Empty(restored.ReleaseEscrow(release, null, now));                                 // a retried release is still a no-op
         var (result, applied) = restored.Refund(new LedgerRefund(settled, "late", new Money(2_000, "USD")), null);
         Assert.Equal(LedgerRefundResult.Applied, result);
-        Assert.Equal(7_200, restored.Balance("seller:available:USD")!.Posted);
+        Assert.Equal(7_360, restored.Balance("seller:available:USD")!.Posted);
         Assert.Equal(LedgerRefundResult.AlreadyApplied, restored.Refund(new LedgerRefund(settled, "late", new Money(2_000, "USD")), null).Result);
         Assert.Throws<InvalidOperationException>(() => restored.Rehydrate(settled, []));         // it is back: nothing to take back
-        Assert.Single(applied);
+        Assert.Equal([$"{settled}:refund:late:commission", $"{settled}:refund:late:available"], applied.Select(t => t.TransferId));
     }
 
     private static void AssertSameBooks(Twins twins, List<(string Id, string Currency)> orders)

@@ -247,6 +247,9 @@ internal sealed class BooksModel(IFxRates rates)
         public long RefundedAfterRelease { get; set; }
         public string? SettledCurrency { get; set; }
         public HashSet<string> RefundIds { get; } = [];
+        public (long Commission, long Tax, string TaxAccount)? Booked { get; set; }
+        public long CommissionReturned { get; set; }
+        public long TaxReturned { get; set; }
         public long Refundable => Released is { } r ? r - RefundedAfterRelease : HoldOpen ? Held : 0;
     }
 
@@ -292,6 +295,7 @@ internal sealed class BooksModel(IFxRates rates)
             order.SettledCurrency = target;
         }
         order.Released = order.Held;
+        order.Booked = (split.Commission.AmountMinor, split.TaxPayable.AmountMinor, $"tax:payable:{split.TaxCountry ?? "XX"}:{c}");
         order.Held = 0;
         order.HoldOpen = false;
     }
@@ -318,8 +322,17 @@ internal sealed class BooksModel(IFxRates rates)
         }
         else
         {
+            // Commission and tax come back in proportion to the refund, rounded down, and what is left of them with the last of
+            // the order's money; the seller is charged the rest.
+            var booked = order.Booked!.Value;
+            var last = x == order.Refundable;
+            var taxBack = last ? booked.Tax - order.TaxReturned : Math.Min(booked.Tax - order.TaxReturned, x * booked.Tax / order.Released!.Value);
+            var commissionBack = last ? booked.Commission - order.CommissionReturned
+                : Math.Min(booked.Commission - order.CommissionReturned, x * booked.Commission / order.Released!.Value);
+            taxBack = Math.Min(taxBack, x);
+            commissionBack = Math.Min(commissionBack, x - taxBack);
             var target = settlement ?? order.SettledCurrency ?? order.Currency;
-            var charge = Convert(x, order.Currency, target);
+            var charge = Convert(x - taxBack - commissionBack, order.Currency, target);
             // The order's own net still maturing goes back first, then the available balance, then the deposit.
             var maturing = _maturing.TryGetValue(refund.OrderId, out var own) && own.Currency == target ? own.Amount : 0;
             var available = Posted($"seller:available:{target}");
@@ -343,6 +356,10 @@ internal sealed class BooksModel(IFxRates rates)
             }
             Add($"seller:available:{target}", -fromAvailable);
             Add($"seller:deposit:{target}", -(charge - fromPending - fromAvailable));
+            Add($"platform:commission:{order.Currency}", -commissionBack);
+            Add(booked.TaxAccount, -taxBack);
+            order.CommissionReturned += commissionBack;
+            order.TaxReturned += taxBack;
             Add($"psp:refunds:{order.Currency}", x);
             order.RefundedAfterRelease += x;
         }
@@ -390,6 +407,8 @@ internal sealed class BooksModel(IFxRates rates)
             Assert.Equal(order.HoldOpen ? order.Held : 0, escrow.CreditsPending);
             Assert.Equal(0, escrow.Posted);
             Assert.Equal(order.Refundable, books.Order(orderId)!.Refundable);
+            Assert.Equal(order.Booked is { } b ? new SellerBooksImage.ReleasedShares(b.Commission, b.Tax, b.Tax > 0 ? b.TaxAccount : null,
+                order.CommissionReturned, order.TaxReturned) : null, books.Order(orderId)!.Split);
         }
         Assert.Equal(_maturing.Keys.Order(StringComparer.Ordinal), books.Maturing.Keys.Order(StringComparer.Ordinal));
         foreach (var (orderId, m) in _maturing)

@@ -66,10 +66,10 @@ public sealed class SellerBooksTests
         Assert.Equal(0, Posted(books, "seller:pending:EUR"));
         Assert.Equal("NZD", books.Order("o1")!.SettledCurrency);
         AssertBalanced(books);
-        // A refund after release comes out of what the seller was paid, in that currency.
+        // A refund after release comes out of what the seller was paid, in that currency (less the 8% commission given back).
         books.Mature(T0.AddDays(31), TimeSpan.FromDays(30));
         Assert.Equal(LedgerRefundResult.Applied, books.Refund(new LedgerRefund("o1", "r1", new Money(1_000, "NZD")), "EUR").Result);
-        Assert.Equal(8_200, Posted(books, "seller:available:NZD"));
+        Assert.Equal(8_280, Posted(books, "seller:available:NZD"));
         AssertBalanced(books);
     }
 
@@ -94,24 +94,25 @@ public sealed class SellerBooksTests
     }
 
     [Fact]
-    public void A_refund_after_release_takes_the_available_balance_then_the_deposit()
+    public void A_refund_after_release_gives_back_the_commission_and_charges_the_rest_to_the_available_balance_then_the_deposit()
     {
         var books = new SellerBooks(_rates);
         books.HoldInEscrow("o1", Usd(10_000));
         books.ReleaseEscrow(Split("o1", 10_000, 800), null, T0);
         books.Mature(T0.AddDays(7), TimeSpan.FromDays(7));
+        books.Withdraw("w1", Usd(1_000));
         books.FundDeposit("d1", Usd(2_000));
-        Assert.Equal(9_200, Posted(books, "seller:available:USD"));
+        Assert.Equal(8_200, Posted(books, "seller:available:USD"));
 
         Assert.Equal(LedgerRefundResult.ExceedsPaid, books.Refund(new LedgerRefund("o1", "too-much", Usd(10_001)), null).Result);
         var (result, applied) = books.Refund(new LedgerRefund("o1", "r1", Usd(10_000)), null);
 
         Assert.Equal(LedgerRefundResult.Applied, result);
-        Assert.Equal(["o1:refund:r1:available", "o1:refund:r1:deposit"], applied.Select(t => t.TransferId));
-        Assert.Equal(0, Posted(books, "seller:available:USD"));
-        Assert.Equal(1_200, Posted(books, "seller:deposit:USD"));
+        Assert.Equal(["o1:refund:r1:commission", "o1:refund:r1:available", "o1:refund:r1:deposit"], applied.Select(t => t.TransferId));
+        Assert.Equal(0, Posted(books, "platform:commission:USD"));   // the sale is undone: the platform gives its commission back
+        Assert.Equal(0, Posted(books, "seller:available:USD"));      // and the seller gives back the 9,200 it was paid
+        Assert.Equal(1_000, Posted(books, "seller:deposit:USD"));
         Assert.Equal(10_000, Posted(books, "psp:refunds:USD"));
-        Assert.Equal(800, Posted(books, "platform:commission:USD")); // the platform keeps its commission
         Assert.Equal(LedgerRefundResult.AlreadyApplied, books.Refund(new LedgerRefund("o1", "r1", Usd(10_000)), null).Result);
         Assert.Equal(LedgerRefundResult.ExceedsPaid, books.Refund(new LedgerRefund("o1", "r2", Usd(1)), null).Result);
         AssertBalanced(books);
@@ -122,16 +123,19 @@ public sealed class SellerBooksTests
     {
         var books = new SellerBooks(_rates);
         books.HoldInEscrow("o1", Usd(10_000));
-        books.ReleaseEscrow(Split("o1", 10_000, 800), null, T0); // 9,200 still pending, not yet available
+        // 8,200 still maturing, not yet available; the logistics fee stays with the platform, so a refund can charge the seller
+        // more than the order's own net.
+        books.ReleaseEscrow(new EscrowRelease("o1", Usd(800), Usd(1_000), Usd(0), null, Usd(8_200)), null, T0);
         books.FundDeposit("d1", Usd(500));
         var before = books.Accounts.ToDictionary(a => a.Key, a => a.Value);
 
-        var (result, applied) = books.Refund(new LedgerRefund("o1", "r1", Usd(9_701)), null);
+        var (result, applied) = books.Refund(new LedgerRefund("o1", "r1", Usd(9_457)), null); // 9,457 less 756 commission: 8,701
 
         Assert.Equal(LedgerRefundResult.InsufficientFunds, result);
         Assert.Empty(applied);
         Assert.Equal(before, books.Accounts.ToDictionary(a => a.Key, a => a.Value));
-        Assert.Equal(LedgerRefundResult.Applied, books.Refund(new LedgerRefund("o1", "r1", Usd(9_700)), null).Result); // refused ids stay usable
+        Assert.Equal(LedgerRefundResult.Applied, books.Refund(new LedgerRefund("o1", "r1", Usd(9_456)), null).Result); // refused ids stay usable
+        Assert.Equal(0, Posted(books, "seller:pending:USD") + Posted(books, "seller:deposit:USD"));
     }
 
     [Fact]
@@ -145,23 +149,25 @@ public sealed class SellerBooksTests
         Keep(books.Mature(T0, TimeSpan.FromDays(7)), T0); // o0's 1,840 available
         Keep(books.HoldInEscrow("o1", Usd(10_000)), T0);
         Keep(books.HoldInEscrow("o2", Usd(5_000)), T0);
-        Keep(books.ReleaseEscrow(Split("o1", 10_000, 800), null, T0), T0);  // 9,200 maturing
+        Keep(books.ReleaseEscrow(new EscrowRelease("o1", Usd(800), Usd(500), Usd(0), null, Usd(8_700)), null, T0), T0); // 8,700 maturing
         Keep(books.ReleaseEscrow(Split("o2", 5_000, 400), null, T0), T0);   // 4,600 maturing, another order's
 
-        // A partial return: out of o1's own net only; the rest of it matures as before.
+        // A partial return: 80 of commission back, the seller's 920 out of o1's own net only; the rest of it matures as before.
         var (partial, first) = books.Refund(new LedgerRefund("o1", "r1", Usd(1_000)), null);
         Keep(first, T0);
         Assert.Equal(LedgerRefundResult.Applied, partial);
-        Assert.Equal(["o1:refund:r1:pending"], first.Select(t => t.TransferId));
-        Assert.Equal(new Money(8_200, "USD"), books.Maturing["o1"].Net);
-        // The rest of the price: o1's remaining 8,200, then 800 of the available balance; o2's net is not touched.
+        Assert.Equal(["o1:refund:r1:commission", "o1:refund:r1:pending"], first.Select(t => t.TransferId));
+        Assert.Equal(new Money(7_780, "USD"), books.Maturing["o1"].Net);
+        // The rest of the price: the last 720 of commission, then o1's remaining 7,780 and 500 of the available balance (the
+        // logistics fee stays with the platform); o2's net is not touched.
         var (rest, second) = books.Refund(new LedgerRefund("o1", "r2", Usd(9_000)), null);
         Keep(second, T0);
         Assert.Equal(LedgerRefundResult.Applied, rest);
-        Assert.Equal(["o1:refund:r2:pending", "o1:refund:r2:available"], second.Select(t => t.TransferId));
+        Assert.Equal(["o1:refund:r2:commission", "o1:refund:r2:pending", "o1:refund:r2:available"], second.Select(t => t.TransferId));
         Assert.False(books.Maturing.ContainsKey("o1"));
         Assert.Equal(4_600, Posted(books, "seller:pending:USD"));
-        Assert.Equal(1_040, Posted(books, "seller:available:USD"));
+        Assert.Equal(1_340, Posted(books, "seller:available:USD"));
+        Assert.Equal(160 + 400, Posted(books, "platform:commission:USD"));  // o0 and o2 keep theirs
         Assert.Equal(10_000, Posted(books, "psp:refunds:USD"));
 
         // Replayed from its transfers, the books come out the same.
@@ -175,8 +181,79 @@ public sealed class SellerBooksTests
 
         books.Mature(T0.AddDays(7), TimeSpan.FromDays(7));
         Assert.Equal(0, Posted(books, "seller:pending:USD"));
-        Assert.Equal(5_640, Posted(books, "seller:available:USD"));
+        Assert.Equal(5_940, Posted(books, "seller:available:USD"));
         AssertBalanced(books);
+    }
+
+    [Fact]
+    public void Refunds_after_release_give_back_the_vat_and_commission_in_proportion_and_all_of_both_with_the_last_refund()
+    {
+        var books = new SellerBooks(_rates);
+        var log = new List<Transfer>();
+        log.AddRange(books.HoldInEscrow("o1", Usd(10_000)));
+        log.AddRange(books.ReleaseEscrow(new EscrowRelease("o1", Usd(720), Usd(0), Usd(1_000), "DE", Usd(8_280)), null, T0));
+        log.AddRange(books.Mature(T0.AddDays(1), TimeSpan.FromDays(1)));
+
+        // A third of the price: 333 of VAT (the IOSS return declares that much less) and 239 of commission come back, rounded down.
+        var (result, applied) = books.Refund(new LedgerRefund("o1", "r1", Usd(3_333)), null);
+        log.AddRange(applied);
+        Assert.Equal(LedgerRefundResult.Applied, result);
+        Assert.Equal(["o1:refund:r1:commission", "o1:refund:r1:tax", "o1:refund:r1:available"], applied.Select(t => t.TransferId));
+        Assert.Equal("tax:payable:DE:USD", applied[1].DebitAccount);
+        Assert.Equal(667, Posted(books, "tax:payable:DE:USD"));
+        Assert.Equal(481, Posted(books, "platform:commission:USD"));
+        Assert.Equal(8_280 - 2_761, Posted(books, "seller:available:USD"));
+        Assert.Equal(new SellerBooksImage.ReleasedShares(720, 1_000, "tax:payable:DE:USD", 239, 333), books.Order("o1")!.Split);
+
+        // The rest: what is left of both, so nothing of a fully refunded sale stays declared or earned.
+        log.AddRange(books.Refund(new LedgerRefund("o1", "r2", Usd(6_667)), null).Applied);
+        Assert.Equal(0, Posted(books, "tax:payable:DE:USD"));
+        Assert.Equal(0, Posted(books, "platform:commission:USD"));
+        Assert.Equal(0, Posted(books, "seller:available:USD"));
+        Assert.Equal(10_000, Posted(books, "psp:refunds:USD"));
+        AssertBalanced(books);
+
+        // Replayed from its transfers, and restored from a snapshot, the books know what was given back.
+        var rebuilt = new SellerBooks(_rates);
+        foreach (var t in log)
+        {
+            rebuilt.Replay(t, T0);
+        }
+        Assert.Equal(books.Order("o1"), rebuilt.Order("o1"));
+        Assert.Equal(books.Order("o1"), SellerBooks.Restore(_rates, books.Snapshot()).Order("o1"));
+    }
+
+    [Fact]
+    public void An_order_released_before_the_books_kept_its_commission_and_tax_takes_them_from_its_transfers_for_a_refund()
+    {
+        var books = new SellerBooks(_rates);
+        var history = new List<LedgerEntry>();
+        history.AddRange(books.HoldInEscrow("o1", Usd(10_000)).Select(t => new LedgerEntry(t, T0)));
+        history.AddRange(books.ReleaseEscrow(Split("o1", 10_000, 800), null, T0).Select(t => new LedgerEntry(t, T0)));
+        books.Mature(T0.AddDays(1), TimeSpan.FromDays(1));
+        // The SBK1 form of these books: the same bytes but for the mark and the one order's shares, which SBK2 writes last in the
+        // order's record (present, commission, tax, no tax account, two amounts returned: 34 bytes) before the maturing list (empty).
+        var current = books.Snapshot();
+        Assert.Equal("SBK2"u8.ToArray(), current[..4]);
+        byte[] old = [.. "SBK1"u8, .. current[4..^(34 + 4)], .. current[^4..]];
+
+        var restored = SellerBooks.Restore(_rates, old);
+
+        Assert.True(restored.SplitUnknown("o1"));
+        Assert.False(books.SplitUnknown("o1"));
+        // Refunded as such books did before (the whole amount charged to the seller) ...
+        var legacy = SellerBooks.Restore(_rates, old);
+        Assert.Equal(LedgerRefundResult.Applied, legacy.Refund(new LedgerRefund("o1", "r1", Usd(1_000)), null).Result);
+        Assert.Equal(8_200, Posted(legacy, "seller:available:USD"));
+        // ... unless the order's stored transfers are read first: then the commission comes back as for any other order.
+        restored.LearnSplit("o1", history);
+        Assert.Equal(books.Order("o1"), restored.Order("o1"));
+        Assert.Equal(LedgerRefundResult.Applied, restored.Refund(new LedgerRefund("o1", "r1", Usd(1_000)), null).Result);
+        Assert.Equal(8_280, Posted(restored, "seller:available:USD"));
+        Assert.Equal(720, Posted(restored, "platform:commission:USD"));
+        // History that misses a refund the books applied teaches nothing.
+        legacy.LearnSplit("o1", history);
+        Assert.True(legacy.SplitUnknown("o1"));
     }
 
     [Fact]
