@@ -131,7 +131,11 @@ public static class OrderPlacing
         {
             return byHandling;
         }
-        var endOfPromisedDay = new DateTimeOffset(date.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        // The API takes any future date: the end of 9999-12-31 is past DateOnly's range, so that day ends at its last microsecond
+        // (what PostgreSQL stores of a time).
+        var endOfPromisedDay = date == DateOnly.MaxValue
+            ? new DateTimeOffset(date.ToDateTime(new TimeOnly(23, 59, 59, 999, 999)), TimeSpan.Zero)
+            : new DateTimeOffset(date.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
         return endOfPromisedDay > byHandling ? endOfPromisedDay : byHandling;
     }
 

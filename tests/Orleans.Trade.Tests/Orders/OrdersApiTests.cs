@@ -549,6 +549,25 @@ public sealed class OrdersApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
     }
 
     [Fact]
+    public async Task A_pre_order_promised_for_the_last_representable_day_is_paid_with_that_ship_by()
+    {
+        // The API takes any future date, 9999-12-31 included; the end of that day is past DateOnly's range.
+        var sku = await Shop.SkuAsync(OrderTestShop.NewId("s"), preSale: new { quota = 5, promisedShipDate = "9999-12-31" }, stock: [("wh-de", 0)]);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await Shop.KeyAsync("buyer", buyerId);
+        var (status, created) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }]);
+        Assert.Equal(HttpStatusCode.Created, status);
+        var orderId = created!["orders"]![0]!["orderId"]!.GetValue<string>();
+
+        var paid = await Shop.ActAsync(Shop.Admin, orderId, "payment-confirmations");
+
+        Assert.Equal("awaitingShipment", paid["status"]!.GetValue<string>());
+        Assert.Equal(new DateTimeOffset(9999, 12, 31, 23, 59, 59, 999, 999, TimeSpan.Zero), paid["deadlines"]!["shipBy"]!.GetValue<DateTimeOffset>());
+        var read = await Shop.OrderAsync(orderId);
+        Assert.Equal(paid["deadlines"]!["shipBy"]!.GetValue<DateTimeOffset>(), read["deadlines"]!["shipBy"]!.GetValue<DateTimeOffset>());
+    }
+
+    [Fact]
     public async Task Stock_arriving_for_a_pre_sale_is_held_for_the_pre_orders_until_they_ship()
     {
         var promised = DateOnly.FromDateTime(DateTime.UtcNow.AddDays(20)).ToString("yyyy-MM-dd");
