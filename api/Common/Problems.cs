@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Orleans.Trade.Api.Common;
@@ -21,7 +22,7 @@ public static class Problems
 
 /// <summary>
 /// Gives the framework's own answers a detail. The status-code pages answer a path no endpoint serves, a method its endpoint
-/// does not take, and a body that is not JSON with a title alone; a caller should learn what to change from the answer.
+/// does not take, a body that is not JSON and one too large with a title alone; a caller should learn what to change from the answer.
 /// </summary>
 public static class FrameworkProblems
 {
@@ -41,6 +42,11 @@ public static class FrameworkProblems
                 $"{http.Request.Method} is not allowed on {http.Request.Path}; it allows {http.Response.Headers.Allow}.",
             StatusCodes.Status415UnsupportedMediaType =>
                 "The body must be JSON, sent with the header Content-Type: application/json.",
+            // The endpoint's body reading swallows the server's exception and leaves only the status: nothing was read or stored.
+            StatusCodes.Status413PayloadTooLarge =>
+                http.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize is { } limit
+                    ? $"The body is larger than the {limit} bytes a request may carry; nothing was stored."
+                    : "The body is larger than a request may carry; nothing was stored.",
             _ => null,
         };
     }

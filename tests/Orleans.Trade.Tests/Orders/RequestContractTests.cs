@@ -167,6 +167,26 @@ public sealed class RequestContractTests(OrdersSiloFixture fixture) : IClassFixt
         Assert.Equal("Order 'no-such-order' does not exist.", body!["detail"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task A_body_over_the_size_limit_answers_413_saying_the_limit()
+    {
+        // 31 MB of JSON: past the server's 30,000,000-byte limit on a request body. The endpoint never reads it, so no
+        // exception reaches the handler; the status-code page alone answers.
+        var body = "{\"title\":\"" + new string('a', 31_000_000) + "\"}";
+        using var request = new HttpRequestMessage(HttpMethod.Put, $"/api/v1/skus/{OrderTestShop.NewId("sku")}")
+        {
+            Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json"),
+        };
+        // As curl does for big bodies: the server answers before the body is sent, rather than closing the connection under it.
+        request.Headers.ExpectContinue = true;
+        using var response = await Shop.Admin.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+        var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Contains("30000000 bytes", problem["detail"]?.GetValue<string>() ?? "(no detail)");
+    }
+
     private static string[] Required(JsonObject schemas, string name) =>
         schemas[name]!["required"]?.AsArray().Select(r => r!.GetValue<string>()).ToArray() ?? [];
 
