@@ -143,7 +143,10 @@ public sealed record StockReservationRequest(
     [property: Id(0)] string ReservationId,
     [property: Id(1)] long Quantity,
     [property: Id(2)] IReadOnlyList<string> RankedWarehouseIds,
-    [property: Id(3)] DateTimeOffset? HoldUntil = null);
+    [property: Id(3)] DateTimeOffset? HoldUntil = null,
+    /// <summary>The seller whose order asks: a SKU of another seller holds nothing for it (one shop's import or a SKU moved to
+    /// another seller must not take, even for a moment, units another shop's buyers are checking out).</summary>
+    [property: Id(4)] string? SellerId = null);
 
 /// <summary>Reservation ids are "{order id}:{line index}": the order that holds a reservation is known from its id.</summary>
 public static class ReservationIds
@@ -161,7 +164,14 @@ public sealed record StockAllocationPart(
     [property: Id(1)] long Quantity,
     [property: Id(2)] DateOnly? PromisedShipDate);
 
-public enum ReservationStatus { Reserved, Insufficient, UnknownSku }
+public enum ReservationStatus
+{
+    Reserved,
+    Insufficient,
+    UnknownSku,
+    /// <summary>The SKU is sold by another seller than the request's; nothing was held.</summary>
+    OtherSeller,
+}
 
 [GenerateSerializer, Immutable]
 public sealed record StockReservationResult(

@@ -243,6 +243,10 @@ public static class StockRules
             }
             return new StockReservationResult(ReservationStatus.Reserved, existing.Parts, TotalAvailable(state) + preSaleRemaining, catalog);
         }
+        if (request.SellerId is { } seller && !string.Equals(seller, catalog.SellerId, StringComparison.Ordinal))
+        {
+            return new StockReservationResult(ReservationStatus.OtherSeller, [], 0, catalog);
+        }
         var available = AvailableByWarehouse(state);
         var allocation = Orders.StockAllocation.Allocate(request.Quantity, request.RankedWarehouseIds, available, preSaleRemaining);
         if (!allocation.Satisfied)

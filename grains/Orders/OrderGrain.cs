@@ -202,7 +202,8 @@ public sealed class OrderGrain(
         var ranked = await warehouses.RankedForAsync(placement.ShipTo.Country, GrainFactory.GetGrain<IWarehouseRegistryGrain>(WarehouseRegistry.Key).List);
         var reservations = Reservations().ToArray();
         var results = await Task.WhenAll(placement.Lines.Select((line, i) =>
-            GrainFactory.GetGrain<ISkuGrain>(line.SkuId).Reserve(new StockReservationRequest(reservations[i].ReservationId, line.Quantity, ranked, S.CreatedAt + _options.PlacementTimeout))));
+            GrainFactory.GetGrain<ISkuGrain>(line.SkuId).Reserve(new StockReservationRequest(reservations[i].ReservationId, line.Quantity, ranked, S.CreatedAt + _options.PlacementTimeout,
+                placement.SellerId))));
 
         string? refusal = null;
         for (var i = 0; i < results.Length; i++)

@@ -653,6 +653,37 @@ public sealed class OrdersApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
     }
 
     [Fact]
+    public async Task An_import_naming_another_sellers_sku_holds_none_of_its_units_and_raises_none_of_its_alerts()
+    {
+        // Seller A's SKU: 3 units, low-stock threshold 1. Seller B's ERP imports all 3 of them.
+        var owner = OrderTestShop.NewId("s");
+        var sku = OrderTestShop.NewId("sku");
+        Assert.Equal(HttpStatusCode.Created, (await Shop.Admin.PutJsonAsync($"/api/v1/skus/{sku}", new
+        {
+            sellerId = owner, title = "Lamp", category = "home", price = new { amountMinor = 1_000, currency = "USD" }, weightGrams = 500,
+            hsCode = "691200", originCountry = "CN", lowStockThreshold = 1,
+        })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await Shop.Admin.PutJsonAsync($"/api/v1/skus/{sku}/stock/wh-us", new { onHand = 3, version = 1 })).Status);
+        var otherErp = await Shop.KeyAsync("erp", OrderTestShop.NewId("s"));
+
+        var (status, problem) = await otherErp.PostJsonAsync("/api/v1/orders/import", new
+        {
+            platform = "ebay", externalOrderId = OrderTestShop.NewId("e"), buyerId = "x", currency = "USD", paid = true,
+            shipTo = new { name = "J", line1 = "1 Main St", city = "S", postalCode = "62701", country = "US", phone = "+1 217 555 0100" },
+            items = new[] { new { skuId = sku, quantity = 3 } },
+        });
+        Assert.True(status == HttpStatusCode.UnprocessableEntity, $"{status} {problem}");
+
+        // The owner's own change afterwards raises a low-stock alert; once it is listed, every alert raised before it is too.
+        Assert.Equal(HttpStatusCode.OK, (await Shop.Admin.PutJsonAsync($"/api/v1/skus/{sku}/stock/wh-us", new { onHand = 1, version = 2 })).Status);
+        var ownerKey = await Shop.KeyAsync("seller", owner);
+        var alerts = (await Eventually.ReadAsync(async () => (await ownerKey.GetJsonAsync($"/api/v1/stock/alerts?skuId={sku}")).Body!["items"]!,
+            items => items.AsArray().Any(a => a!["kind"]!.GetValue<string>() == "lowStock"), "the owner's low-stock alert")).AsArray();
+        // Another seller's refused import took none of the owner's units: no out-of-stock alert for it.
+        Assert.Equal(["lowStock"], alerts.Select(a => a!["kind"]!.GetValue<string>()));
+    }
+
+    [Fact]
     public async Task Two_shops_whose_orders_on_one_platform_share_a_number_each_import_their_own()
     {
         var external = OrderTestShop.NewId("shopify-1001");
