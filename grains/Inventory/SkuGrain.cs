@@ -518,6 +518,7 @@ public sealed class SkuGrain(
         UpdatedAt = _state.UpdatedAt,
         PreSaleReserved = _state.PreSaleReserved,
         PreSaleOpen = _state.PreSaleOpen,
+        PreSaleCampaignDate = _state.PreSaleCampaignDate,
     };
 
     /// <summary>

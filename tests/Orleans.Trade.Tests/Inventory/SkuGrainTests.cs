@@ -377,4 +377,24 @@ public sealed class SkuGrainTests(SkuGrainClusterFixture fixture) : IClassFixtur
         Assert.Equal(StockAlertKind.OutOfStock, alert.Kind);
         Assert.True(alert.RaisedAt <= fixture.Clock.GetUtcNow());
     }
+
+    [Fact]
+    public async Task Pre_sale_terms_taken_off_keep_their_campaign_date_in_what_is_stored()
+    {
+        // R-INV-5: terms taken off and put back with the same date go on counting the units the campaign sold, also after
+        // the SKU was reloaded from storage (an idle collection, a restart).
+        var sku = Sku();
+        var date = DateOnly.FromDateTime(fixture.Clock.GetUtcNow().UtcDateTime).AddDays(10);
+        var terms = new PreSaleTerms(5, date);
+        await sku.UpsertCatalog(Catalog("s1") with { PreSale = terms }, null);
+        Assert.Equal(ReservationStatus.Reserved, (await sku.Reserve(new StockReservationRequest("pre-1:0", 2, ["wh"]))).Status);
+        await sku.CommitReservation("pre-1:0"); // shipped: no longer open, still counted against the campaign's quota
+
+        await sku.UpsertCatalog(Catalog("s1"), null); // terms taken off
+
+        var stored = await fixture.Ledgers.LoadAsync(sku.GetPrimaryKeyString(), CancellationToken.None);
+        Assert.Equal(date, stored!.State.PreSaleCampaignDate);
+        StockRules.ApplyPreSaleTerms(stored.State, null, terms); // put back with the same date by the reloaded SKU
+        Assert.Equal(2, stored.State.PreSaleReserved);
+    }
 }
