@@ -27,8 +27,20 @@ public sealed class OrderImportGrain(
         var s = state.State;
         if (s.RequestHash is not null && s.RequestHash != command.RequestHash)
         {
-            return new CheckoutResult(CheckoutStatus.KeyReused, s.OrderId!, [], [],
-                $"Order {command.External.ExternalOrderId} of {command.External.Platform} was imported before with different content.");
+            if (s.Answer is null && await GrainFactory.GetGrain<IOrderGrain>(s.OrderId!).Get() is null)
+            {
+                // An earlier attempt failed before it was acknowledged (a storage fault, a crash) and its order never went live:
+                // nothing was imported, so the corrected order the ERP sends now is imported instead. The old placement is given up
+                // first, so that it can no longer be confirmed and its held units go back.
+                await GrainFactory.GetGrain<IOrderGrain>(s.OrderId!).Abort("superseded by a corrected import");
+                s.OrderId = null;
+                s.RequestHash = null;
+            }
+            else
+            {
+                return new CheckoutResult(CheckoutStatus.KeyReused, s.OrderId!, [], [],
+                    $"Order {command.External.ExternalOrderId} of {command.External.Platform} was imported before with different content.");
+            }
         }
         if (s.Answer is not null)
         {

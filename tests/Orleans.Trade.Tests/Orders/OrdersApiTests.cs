@@ -653,6 +653,40 @@ public sealed class OrdersApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
     }
 
     [Fact]
+    public async Task An_import_that_failed_unacknowledged_can_be_sent_again_corrected()
+    {
+        var sellerId = OrderTestShop.NewId("s");
+        var sku = await Shop.SkuAsync(sellerId, stock: [("wh-us", 5)]);
+        var erp = await Shop.KeyAsync("erp", sellerId);
+        var external = OrderTestShop.NewId("amz");
+        object Import(int quantity) => new
+        {
+            platform = "amazon", externalOrderId = external, buyerId = "amz-buyer-3", currency = "USD", paid = true,
+            shipTo = new { name = "John Doe", line1 = "1 Main St", city = "Springfield", postalCode = "62701", country = "US", phone = "+1 217 555 0100" },
+            items = new[] { new { skuId = sku, quantity } },
+        };
+        // The SKU's stock cannot be written for a while (a storage fault of that SKU alone).
+        var trigger = "refuse_" + sku.Replace('-', '_');
+        await fixture.Silo.Storage.ExecuteAsync($"""
+            CREATE FUNCTION {trigger}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$;
+            CREATE TRIGGER {trigger} BEFORE INSERT OR UPDATE ON sku_ledger FOR EACH ROW
+                WHEN (NEW.sku_id = '{sku}') EXECUTE FUNCTION {trigger}();
+            """);
+
+        var failed = await erp.PostJsonAsync("/api/v1/orders/import", Import(2));
+        await fixture.Silo.Storage.ExecuteAsync($"DROP TRIGGER {trigger} ON sku_ledger; DROP FUNCTION {trigger}();");
+
+        // Not acknowledged (retry it), so nothing is imported: the ERP may send the order as it now stands on the marketplace.
+        Assert.True(failed.Status == HttpStatusCode.ServiceUnavailable, $"{failed.Status} {failed.Body}");
+        var corrected = await erp.PostJsonAsync("/api/v1/orders/import", Import(1));
+        Assert.True(corrected.Status == HttpStatusCode.Created, $"{corrected.Status} {corrected.Body}");
+        Assert.Equal(1, corrected.Body!["orders"]![0]!["lines"]![0]!["quantity"]!.GetValue<long>());
+        Assert.Equal(1, await Shop.ReservedAsync(sku));
+        // Once imported, its content is fixed: the first body is now another order's.
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await erp.PostJsonAsync("/api/v1/orders/import", Import(2))).Status);
+    }
+
+    [Fact]
     public async Task An_import_naming_another_sellers_sku_holds_none_of_its_units_and_raises_none_of_its_alerts()
     {
         // Seller A's SKU: 3 units, low-stock threshold 1. Seller B's ERP imports all 3 of them.
