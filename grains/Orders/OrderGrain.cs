@@ -790,11 +790,12 @@ public sealed class OrderGrain(
             _ => S.Deadlines,
         };
         // Money follows the status (R-ROLE-1): paid into escrow, released on completion, voided if the order ends before.
-        // An import is paid here too when sent unpaid and paid through this platform (PaidBy); one paid on its own platform
-        // brings no money here.
+        // An import is paid here too when sent unpaid and paid through this platform (PaidBy, or a payment an admin recorded);
+        // one paid on its own platform brings no money here.
         var escrow = next switch
         {
-            OrderStatus.Paid when S.Placement!.Source == OrderSource.Checkout || S.PaidBy is not null => EscrowStep.Hold,
+            OrderStatus.Paid when S.Placement!.Source == OrderSource.Checkout || S.PaidBy is not null
+                || S.Placement.External is { PaidExternally: false } => EscrowStep.Hold,
             OrderStatus.Completed when S.EscrowState == EscrowStep.Hold => EscrowStep.Release,
             OrderStatus.Cancelled or OrderStatus.Closed when S.EscrowState == EscrowStep.Hold => EscrowStep.Void,
             _ => (EscrowStep?)null,

@@ -149,4 +149,38 @@ public sealed class EscrowApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
             Assert.NotNull(problem!["errors"]![field]);
         }
     }
+
+    [Fact]
+    public async Task An_import_sent_unpaid_whose_payment_an_admin_records_holds_it_in_escrow_and_pays_the_seller_on_completion()
+    {
+        // R-ROLE-1: money recorded as paid to the platform (outside its provider) is held and released to the seller, as for a
+        // checkout's order; only an import paid on its own platform brings no money here.
+        var sellerId = OrderTestShop.NewId("s");
+        var sku = await Shop.SkuAsync(sellerId, priceMinor: 2_000, stock: [("wh-us", 10)]);
+        var erp = await Shop.KeyAsync("erp", sellerId);
+        async Task<string> ImportAsync(bool paid)
+        {
+            var (status, body) = await erp.PostJsonAsync("/api/v1/orders/import", new
+            {
+                platform = "shopify", externalOrderId = OrderTestShop.NewId("e"), buyerId = "shopify-buyer", currency = "USD", paid,
+                shipTo = new { name = "John Doe", line1 = "1 Main St", city = "Springfield", postalCode = "62701", country = "US", phone = "+1 217 555 0100" },
+                items = new[] { new { skuId = sku, quantity = 1 } },
+            });
+            Assert.True(status == HttpStatusCode.Created, $"{status} {body}");
+            return body!["orders"]![0]!["orderId"]!.GetValue<string>();
+        }
+        var unpaid = await ImportAsync(paid: false);
+        var paidElsewhere = await ImportAsync(paid: true);
+
+        await Shop.ActAsync(Shop.Admin, unpaid, "payment-confirmations", new { reason = "bank transfer received" });
+
+        var held = (await Shop.Admin.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!;
+        Assert.Equal(2_000, PendingIn(held, $"escrow:{unpaid}"));
+        Assert.Equal(0, PendingIn(held, $"escrow:{paidElsewhere}"));
+        await Shop.ActAsync(erp, unpaid, "ship", new { carrier = "UPS", trackingNumber = "1Z1" });
+        await Shop.ActAsync(Shop.Admin, unpaid, "delivery");
+        await Shop.ActAsync(Shop.Admin, unpaid, "confirm-receipt");
+        var released = (await Shop.Admin.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!;
+        Assert.True(Posted(released, "seller:pending:USD") > 0, released.ToJsonString());
+    }
 }
