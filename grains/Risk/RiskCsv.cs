@@ -8,8 +8,9 @@ public sealed record LabelledRiskEvent(RiskEvent Event, bool IsFraud);
 
 /// <summary>
 /// The CSV form of <see cref="RiskEvent"/>: a header row naming the columns (any order), comma-separated, invariant culture,
-/// times in ISO 8601 UTC, no quoting (values must not hold commas, quotes or line breaks). Training and evaluation files add
-/// a <c>label</c> column of 0 or 1.
+/// times in ISO 8601 UTC, no quoting: a comma, quote, line break or percent sign in a value is written percent-encoded
+/// (<c>%2C</c>, <c>%22</c>, <c>%0D</c>, <c>%0A</c>, <c>%25</c>), so distinct values stay distinct keys. Training and evaluation
+/// files add a <c>label</c> column of 0 or 1.
 /// </summary>
 public static class RiskCsv
 {
@@ -153,10 +154,24 @@ public static class RiskCsv
 
     private static StringBuilder Append(StringBuilder line, string value)
     {
-        if (value.AsSpan().IndexOfAny(",\"\r\n") >= 0)
+        // A device fingerprint is whatever the client sent and a category whatever the seller typed: one such value must not stop
+        // a whole export of the analysts' labels.
+        if (value.AsSpan().IndexOfAny(",\"\r\n%") < 0)
         {
-            throw new FormatException($"'{value}' holds a comma, quote or line break: risk CSV values cannot.");
+            return line.Append(value);
         }
-        return line.Append(value);
+        foreach (var c in value)
+        {
+            _ = c switch
+            {
+                ',' => line.Append("%2C"),
+                '"' => line.Append("%22"),
+                '\r' => line.Append("%0D"),
+                '\n' => line.Append("%0A"),
+                '%' => line.Append("%25"),
+                _ => line.Append(c),
+            };
+        }
+        return line;
     }
 }

@@ -702,6 +702,51 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
         Assert.Equal("captured", (await PayAsync(byOthers[2], HttpStatusCode.Created, FreshVisaNumber()))["status"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task The_labels_export_takes_reviews_whose_device_or_category_holds_a_comma_or_a_quote()
+    {
+        // The device fingerprint is whatever the paying client sends, the category whatever the seller types.
+        await PolicyAsync(new { reviewThreshold = 0, blockThreshold = 101 });
+        var sellerId = OrderTestShop.NewId("s");
+        var skuId = OrderTestShop.NewId("sku");
+        var (skuStatus, skuBody) = await Shop.Admin.PutJsonAsync($"/api/v1/skus/{skuId}", new
+        {
+            sellerId, title = "Puzzle", category = "toys,\"games\"", price = new { amountMinor = 3_000, currency = "USD" }, weightGrams = 500,
+            hsCode = "950300", originCountry = "CN",
+        });
+        Assert.True(skuStatus == HttpStatusCode.Created, $"{skuStatus} {skuBody}");
+        Assert.Equal(HttpStatusCode.OK, (await Shop.Admin.PutJsonAsync($"/api/v1/skus/{skuId}/stock/wh-de", new { onHand = 10, version = 1 })).Status);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await Shop.KeyAsync("buyer", buyerId);
+        Assert.True(buyer.DefaultRequestHeaders.TryAddWithoutValidation("X-Device-Fingerprint", $"dev,\"{buyerId}\""));
+        buyer.DefaultRequestHeaders.Add("X-Forwarded-For", "203.0.113.8");
+        var (status, created) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId, quantity = 1 }]);
+        Assert.True(status == HttpStatusCode.Created, $"{status} {created}");
+        var order = new Bought(created!["orders"]![0]!["orderId"]!.GetValue<string>(), skuId, buyerId, buyer, sellerId);
+        var paymentId = (await HeldAsync(order))["paymentId"]!.GetValue<string>();
+        var (decided, review) = await Shop.Admin.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/decision", new { decision = "reject", note = "device farm" });
+        Assert.True(decided == HttpStatusCode.OK, $"{decided} {review}");
+        await Eventually.ReadAsync(async () => (await Shop.Admin.GetJsonAsync("/api/v1/risk/reviews?status=rejected&pageSize=100")).Body!,
+            q => q["items"]!.AsArray().Any(r => r!["reviewId"]!.GetValue<string>() == paymentId), "the decision in the queue's table");
+
+        var labels = Path.Combine(Path.GetTempPath(), "orleans-trade-tests", $"labels-{Guid.NewGuid():N}.csv");
+        await CommandRunner.RunAsync("dotnet", [RepoPaths.SiloDll, "risk", "export-labels", "--out", labels], new Dictionary<string, string>
+        {
+            ["Storage__Provider"] = "postgres",
+            ["ConnectionStrings__Trade"] = fixture.ConnectionString,
+        }, TimeSpan.FromMinutes(2));
+
+        var lines = await File.ReadAllLinesAsync(labels);
+        var mine = lines.Single(l => l.Contains(paymentId));
+        Assert.Equal(lines[0].Split(',').Length, mine.Split(',').Length);
+        Assert.EndsWith(",1", mine);
+        // Read back for training, the odd values are still told apart from any other device or category.
+        var read = Orleans.Trade.Risk.RiskCsv.ReadFile(labels, requireLabel: true).Single(l => l.Event.PaymentId == paymentId);
+        Assert.Equal($"dev%2C%22{buyerId}%22", read.Event.DeviceFingerprint);
+        Assert.Equal("toys%2C%22games%22", read.Event.SkuCategory);
+        Assert.True(read.IsFraud);
+    }
+
     /// <summary>A Luhn-valid 16-digit Visa number no other test uses.</summary>
     private static string FreshVisaNumber()
     {
