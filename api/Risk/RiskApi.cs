@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Orleans.Trade.Api.Auth;
 using Orleans.Trade.Api.Common;
+using Orleans.Trade.Common;
 using Orleans.Trade.Payments;
 using Orleans.Trade.Risk;
 
@@ -46,8 +47,8 @@ public static class RiskApi
         return app;
     }
 
-    public static async Task<Results<Ok<RiskReviewListResponse>, ValidationProblem>> List(IRiskReviewQueries queries, CancellationToken cancellationToken,
-        string? status = null, int? minScore = null, int? maxScore = null, int? minAgeMinutes = null, int page = 1, int pageSize = 20)
+    public static async Task<Results<Ok<RiskReviewListResponse>, ValidationProblem>> List(IRiskReviewQueries queries, TradeClock clock,
+        CancellationToken cancellationToken, string? status = null, int? minScore = null, int? maxScore = null, int? minAgeMinutes = null, int page = 1, int pageSize = 20)
     {
         var v = new Validation();
         var parsed = v.OneOf<RiskReviewStatus>("status", status);
@@ -60,7 +61,8 @@ public static class RiskApi
         {
             return v.Problem();
         }
-        var olderThan = minAgeMinutes is { } age ? DateTimeOffset.UtcNow.AddMinutes(-age) : (DateTimeOffset?)null;
+        // Reviews are opened on the business clock: their age is counted on it too.
+        var olderThan = minAgeMinutes is { } age ? clock.GetUtcNow().AddMinutes(-age) : (DateTimeOffset?)null;
         var result = await queries.ListAsync(new RiskReviewQuery(parsed, minScore, maxScore, olderThan, page, pageSize), cancellationToken);
         return TypedResults.Ok(new RiskReviewListResponse(result.Items, result.Total, page, pageSize));
     }

@@ -23,6 +23,9 @@ public sealed class RiskSiloFixture : IAsyncLifetime
                 ["Payments__ReconcilePeriod"] = "00:00:00.500",
                 ["Payments__Sandbox__ApiKey"] = SandboxKey,
                 ["Risk__TrustProxyHeaders"] = "true",
+                // Business time runs ahead of the wall clock, as it does wherever the clock was moved on: the queue must go by it.
+                ["Clock__AllowTestControl"] = "true",
+                ["Clock__OffsetSeconds"] = "600",
             });
         Shop = new OrderTestShop(Silo);
         await Shop.WarehousesAsync();
@@ -745,6 +748,24 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
         Assert.Equal($"dev%2C%22{buyerId}%22", read.Event.DeviceFingerprint);
         Assert.Equal("toys%2C%22games%22", read.Event.SkuCategory);
         Assert.True(read.IsFraud);
+    }
+
+    [Fact]
+    public async Task The_queue_filters_by_age_on_the_business_clock()
+    {
+        await PolicyAsync(new { reviewThreshold = 0, blockThreshold = 101 });
+        var order = await OrderAsync();
+        var paymentId = (await HeldAsync(order))["paymentId"]!.GetValue<string>();
+        var analyst = await Shop.KeyAsync("analyst", "ana-ages");
+        await Eventually.ReadAsync(async () => (await analyst.GetJsonAsync("/api/v1/risk/reviews?status=open&pageSize=100")).Body!,
+            q => q["items"]!.AsArray().Any(r => r!["reviewId"]!.GetValue<string>() == paymentId), "the review in the queue");
+
+        // Opened a moment ago on the business clock (the fixture runs it ten minutes ahead of the wall clock).
+        var anyAge = (await analyst.GetJsonAsync("/api/v1/risk/reviews?status=open&pageSize=100&minAgeMinutes=0")).Body!;
+        var fiveMinutesOld = (await analyst.GetJsonAsync("/api/v1/risk/reviews?status=open&pageSize=100&minAgeMinutes=5")).Body!;
+
+        Assert.Contains(anyAge["items"]!.AsArray(), r => r!["reviewId"]!.GetValue<string>() == paymentId);
+        Assert.DoesNotContain(fiveMinutesOld["items"]!.AsArray(), r => r!["reviewId"]!.GetValue<string>() == paymentId);
     }
 
     /// <summary>A Luhn-valid 16-digit Visa number no other test uses.</summary>
