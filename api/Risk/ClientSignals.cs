@@ -21,7 +21,7 @@ public static class ClientSignals
         var headers = context.Request.Headers;
         var device = headers[DeviceHeader].ToString().Trim();
         device = device.Length is > 0 and <= 128 ? device : "none";
-        var ip = Common.ClientAddress.Of(context, configuration)?.ToString() ?? "unknown";
+        var ip = Common.ClientAddress.Of(context, configuration) is { } address ? Canonical(address) : "unknown";
         var country = "ZZ";
         if (configuration.GetValue("Risk:TrustProxyHeaders", false))
         {
@@ -33,4 +33,14 @@ public static class ClientSignals
         }
         return new RiskSignals(device, ip, country);
     }
+
+    /// <summary>
+    /// An address as payments are scored with it (and as the policy's block list holds it): IPv4-mapped IPv6 (a dual-stack
+    /// listener or proxy) as the IPv4 address, IPv6 in its compressed lower-case form. Null when the text is no address.
+    /// </summary>
+    public static string? CanonicalIp(string? text) =>
+        System.Net.IPAddress.TryParse(text?.Trim(), out var address) && text!.Trim().Split('/').Length == 1 ? Canonical(address) : null;
+
+    private static string Canonical(System.Net.IPAddress address) =>
+        (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
 }

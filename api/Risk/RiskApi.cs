@@ -133,12 +133,20 @@ public static class RiskApi
             if (list is { Count: > MaxListEntries }) v.Add(name, $"{name} holds at most {MaxListEntries} entries.");
             else if (list?.Any(e => string.IsNullOrWhiteSpace(e) || e.Length > 200) == true) v.Add(name, $"{name} entries are 1-200 characters.");
         }
+        // Payments are scored with the address in its canonical text (ClientSignals): an entry is compared in that form, and one
+        // that is no address at all (a range, a host name) could never match, so it is refused instead of silently never blocking.
+        var blockedIps = request.BlockedIps?.Select(ClientSignals.CanonicalIp).ToArray() ?? [];
+        if (request.BlockedIps is { Count: <= MaxListEntries } ips && !ips.Any(e => string.IsNullOrWhiteSpace(e) || e.Length > 200)
+            && Array.IndexOf(blockedIps, null) is var bad and >= 0)
+        {
+            v.Add("blockedIps", $"blockedIps entries are single IPv4 or IPv6 addresses; '{ips[bad]}' is not one.");
+        }
         if (!v.IsValid)
         {
             return v.Problem();
         }
         var policy = new RiskPolicy(request.ReviewThreshold!.Value, request.BlockThreshold!.Value, request.BlockedBuyers ?? [],
-            request.BlockedCardFingerprints ?? [], request.BlockedDevices ?? [], request.BlockedIps ?? [], request.MaxPaymentsPerCardPerHour,
+            request.BlockedCardFingerprints ?? [], request.BlockedDevices ?? [], blockedIps.OfType<string>().ToArray(), request.MaxPaymentsPerCardPerHour,
             request.MaxPaymentsPerBuyerPerHour, 0);
         var saved = await grains.GetGrain<IRiskPolicyGrain>(IRiskPolicyGrain.Key).Set(policy, Actor(Caller.From(user)));
         cache.Set(saved);

@@ -768,6 +768,30 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
         Assert.DoesNotContain(fiveMinutesOld["items"]!.AsArray(), r => r!["reviewId"]!.GetValue<string>() == paymentId);
     }
 
+    [Fact]
+    public async Task A_blocked_ip_is_blocked_however_the_policy_or_the_proxy_writes_it()
+    {
+        // An IPv6 address typed in capitals or in full, and an IPv4 one reported IPv4-mapped (a dual-stack proxy or listener).
+        await PolicyAsync(new { reviewThreshold = 101, blockThreshold = 101, blockedIps = new[] { "2001:DB8:0:0:0:0:0:7", "198.51.100.7" } });
+        var policy = (await Shop.Admin.GetJsonAsync("/api/v1/risk/policy")).Body!;
+        Assert.Equal(["2001:db8::7", "198.51.100.7"], policy["blockedIps"]!.AsArray().Select(ip => ip!.GetValue<string>()));
+
+        foreach (var forwardedFor in new[] { "2001:db8::7", "::ffff:198.51.100.7" })
+        {
+            var order = await OrderAsync();
+            order.Buyer.DefaultRequestHeaders.Remove("X-Forwarded-For");
+            order.Buyer.DefaultRequestHeaders.Add("X-Forwarded-For", forwardedFor);
+            var refused = await PayAsync(order, HttpStatusCode.Created);
+            Assert.True(refused["declineCode"]?.GetValue<string>() == "risk_blocked", $"{forwardedFor}: {refused}");
+            Assert.Contains("IP address is on the block list", refused["riskScore"]!["reasons"]![0]!["description"]!.GetValue<string>());
+        }
+
+        // An entry that no client address can ever equal is refused rather than silently never matching.
+        var (status, body) = await Shop.Admin.PutJsonAsync("/api/v1/risk/policy", new { reviewThreshold = 60, blockThreshold = 90, blockedIps = new[] { "203.0.113.0/24" } });
+        Assert.True(status == HttpStatusCode.BadRequest, $"{status} {body}");
+        Assert.NotNull(body!["errors"]!["blockedIps"]);
+    }
+
     /// <summary>A Luhn-valid 16-digit Visa number no other test uses.</summary>
     private static string FreshVisaNumber()
     {
