@@ -228,7 +228,10 @@ public static class OrderPlacing
         var address = string.Join('|', new[] { to.Country, to.PostalCode, to.City, to.Line1, to.Line2 ?? "" }
             .Select(part => new string(part.Where(char.IsLetterOrDigit).ToArray()).ToUpperInvariant()));
         var addressKey = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(address)))[..32];
-        var instrumentKey = instrument.CardFingerprint ?? (instrument.WalletAccount is { } wallet ? "wallet:" + wallet : instrument.Type.ToString().ToLowerInvariant());
+        // A method with no instrument of its own (a bank transfer) counts as the buyer's: keyed by the method alone, every buyer's
+        // transfers were one "card", whose hourly cap then blocked the whole platform's transfers and whose history they all shared.
+        var instrumentKey = instrument.CardFingerprint ?? (instrument.WalletAccount is { } wallet ? "wallet:" + wallet
+            : $"{instrument.Type.ToString().ToLowerInvariant()}:{s.Placement!.Owner}");
         return new Risk.RiskEvent(paymentId, now, s.Placement.Owner, now, instrumentKey, instrument.CardBinCountry ?? "", signals.DeviceFingerprint,
             signals.IpAddress, signals.IpCountry, addressKey, to.Country, usd, s.Lines.Select(l => l.Category).FirstOrDefault(c => c is not null) ?? "unknown",
             Risk.RiskOutcome.Approved);

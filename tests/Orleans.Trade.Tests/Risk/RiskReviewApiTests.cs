@@ -792,6 +792,24 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
         Assert.NotNull(body!["errors"]!["blockedIps"]);
     }
 
+    [Fact]
+    public async Task Bank_transfers_of_different_buyers_are_not_counted_as_payments_with_one_card()
+    {
+        // A transfer has no card: two other buyers' transfers this hour must not put a third buyer's first one over the card cap.
+        await PolicyAsync(new { reviewThreshold = 101, blockThreshold = 101, maxPaymentsPerCardPerHour = 2 });
+        foreach (var _ in Enumerable.Range(0, 2))
+        {
+            await PaymentWhenAsync(await TransferArrivesAsync(await OrderAsync()), "captured");
+        }
+        await Task.Delay(TimeSpan.FromSeconds(3)); // their outcomes reach the risk profiles after the money
+
+        var third = await OrderAsync();
+        var (status, payment) = await third.Buyer.PostWithKeyAsync($"/api/v1/orders/{third.OrderId}/payments", OrderTestShop.NewId("pay"), new { method = "bankTransfer" });
+
+        Assert.True(status == HttpStatusCode.Accepted, $"{status} {payment}");
+        Assert.Equal("awaitingTransfer", payment!["status"]!.GetValue<string>());
+    }
+
     /// <summary>A Luhn-valid 16-digit Visa number no other test uses.</summary>
     private static string FreshVisaNumber()
     {
