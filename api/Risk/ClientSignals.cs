@@ -20,7 +20,7 @@ public static class ClientSignals
     {
         var headers = context.Request.Headers;
         var device = headers[DeviceHeader].ToString().Trim();
-        device = device.Length is > 0 and <= 128 ? device : "none";
+        device = device.Length is > 0 and <= 128 ? device : RiskSignals.NoDevice;
         var ip = Common.ClientAddress.Of(context, configuration) is { } address ? Canonical(address) : "unknown";
         var country = "ZZ";
         if (configuration.GetValue("Risk:TrustProxyHeaders", false))

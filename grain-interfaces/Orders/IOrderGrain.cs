@@ -119,7 +119,11 @@ public sealed record PaymentRegistrationRequest(
 public sealed record RiskSignals(
     [property: Id(0)] string DeviceFingerprint,
     [property: Id(1)] string IpAddress,
-    [property: Id(2)] string IpCountry);
+    [property: Id(2)] string IpCountry)
+{
+    /// <summary>The fingerprint of a client that sent none (or one too long to keep).</summary>
+    public const string NoDevice = "none";
+}
 
 public enum PaymentRegistrationStatus { Created, Existing, KeyReused, NotFound, Forbidden, NotPayable, Invalid }
 

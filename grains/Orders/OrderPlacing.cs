@@ -232,7 +232,10 @@ public static class OrderPlacing
         // transfers were one "card", whose hourly cap then blocked the whole platform's transfers and whose history they all shared.
         var instrumentKey = instrument.CardFingerprint ?? (instrument.WalletAccount is { } wallet ? "wallet:" + wallet
             : $"{instrument.Type.ToString().ToLowerInvariant()}:{s.Placement!.Owner}");
-        return new Risk.RiskEvent(paymentId, now, s.Placement.Owner, now, instrumentKey, instrument.CardBinCountry ?? "", signals.DeviceFingerprint,
+        // A client that sends no fingerprint is known only as its buyer's: one "none" device for all of them made every such
+        // payment on the platform one device's, whose attempts in the last hour then scored each of them for review.
+        var device = signals.DeviceFingerprint == RiskSignals.NoDevice ? $"{RiskSignals.NoDevice}:{s.Placement.Owner}" : signals.DeviceFingerprint;
+        return new Risk.RiskEvent(paymentId, now, s.Placement.Owner, now, instrumentKey, instrument.CardBinCountry ?? "", device,
             signals.IpAddress, signals.IpCountry, addressKey, to.Country, usd, s.Lines.Select(l => l.Category).FirstOrDefault(c => c is not null) ?? "unknown",
             Risk.RiskOutcome.Approved);
     }

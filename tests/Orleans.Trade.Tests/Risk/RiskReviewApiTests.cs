@@ -810,6 +810,30 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
         Assert.Equal("awaitingTransfer", payment!["status"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task Clients_without_a_device_fingerprint_are_not_scored_as_one_device()
+    {
+        // Other buyers' clients that send no X-Device-Fingerprint pay first: none of their payments is this buyer's device's.
+        await PolicyAsync(new { reviewThreshold = 101, blockThreshold = 101 });
+        foreach (var _ in Enumerable.Range(0, 3))
+        {
+            var other = await OrderAsync();
+            other.Buyer.DefaultRequestHeaders.Remove("X-Device-Fingerprint");
+            Assert.Equal("captured", (await PayAsync(other, HttpStatusCode.Created, FreshVisaNumber()))["status"]!.GetValue<string>());
+        }
+        await Task.Delay(TimeSpan.FromSeconds(3)); // their outcomes reach the risk profiles after the provider's answer
+
+        await PolicyAsync(new { reviewThreshold = 0, blockThreshold = 101 });
+        var order = await OrderAsync();
+        order.Buyer.DefaultRequestHeaders.Remove("X-Device-Fingerprint");
+        var paymentId = (await HeldAsync(order))["paymentId"]!.GetValue<string>();
+        var review = (await Shop.Admin.GetJsonAsync($"/api/v1/risk/reviews/{paymentId}")).Body!["review"]!;
+
+        var features = review["opening"]!["features"]!.AsArray().ToDictionary(f => f!["name"]!.GetValue<string>(), f => f!["value"]!.GetValue<float>());
+        Assert.Equal(0, features["device_attempts_1h"]);
+        Assert.Equal(1, features["device_distinct_cards_24h"]);
+    }
+
     /// <summary>A Luhn-valid 16-digit Visa number no other test uses.</summary>
     private static string FreshVisaNumber()
     {
