@@ -554,6 +554,16 @@ public sealed class OrderGrain(
 
     private async Task<OrderRefundResult> Book(OrderRefundRecord record)
     {
+        if (S.PendingEscrow.Contains(EscrowStep.Hold))
+        {
+            // The escrow's own steps first (a hold cut off by a crash or a failed ledger write after the order's write): the
+            // ledger refuses a refund out of a hold it has not seen, and the refund would be dropped as if nothing were paid.
+            await DrainStockWork();
+            if (S.PendingEscrow.Contains(EscrowStep.Hold))
+            {
+                throw new TransientStorageException($"The escrow of order {OrderId} is not on the seller's ledger yet; the refund is booked when it is, or retry.");
+            }
+        }
         var result = S.EscrowState is EscrowStep.Hold or EscrowStep.Release
             ? await GrainFactory.GetGrain<Wallets.ISellerLedgerGrain>(S.Placement!.SellerId)
                 .Refund(new Wallets.LedgerRefund(OrderId, record.View.RefundId, record.View.Amount))

@@ -722,6 +722,37 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_refund_of_a_paid_order_whose_escrow_hold_was_cut_off_books_the_hold_first_instead_of_refusing()
+    {
+        // Found by SIGKILLing a silo under load: a payment retried after the crash answered 201 captured (the order paid), but the
+        // order's escrow hold, a step carried out after its write, had not reached the seller's ledger yet; a refund asked for
+        // then was refused for good (422 "the ledger holds less"), though the money was paid and held a moment later (R-SET-3).
+        var order = await OrderAsync(priceMinor: 10_000);
+        var card = await CardAsync(order.Buyer, "4242 4242 4242 4242");
+        var storage = SiloStorage.Postgres(fixture.ConnectionString);
+        // The seller's ledger cannot store this order's hold for a moment, as when the silo dies between the order's write and it.
+        await storage.ExecuteAsync($"""
+            CREATE FUNCTION refuse_hold() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'ledger hiccup'; END $$;
+            CREATE TRIGGER refuse_hold BEFORE INSERT ON ledger_transfers FOR EACH ROW
+                WHEN (NEW.transfer_id = '{order.OrderId}:escrow') EXECUTE FUNCTION refuse_hold();
+            """);
+        var (paid, payment) = await PayAsync(order, new { method = "card", cardToken = card });
+        Assert.True(paid == HttpStatusCode.Created, $"{paid} {payment}");
+        Assert.Equal("awaitingShipment", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>());
+        Assert.Equal(0, Account(await LedgerAsync(order.SellerId), $"escrow:{order.OrderId}", "pendingIn"));
+        await storage.ExecuteAsync("DROP TRIGGER refuse_hold ON ledger_transfers; DROP FUNCTION refuse_hold()");
+
+        var (status, refund) = await order.Seller.PostWithKeyAsync($"/api/v1/orders/{order.OrderId}/refunds", OrderTestShop.NewId("refund"),
+            new { amount = new { amountMinor = 3_000, currency = "USD" }, reason = "damaged" });
+
+        Assert.True(status == HttpStatusCode.Accepted, $"{status} {refund}");
+        var charged = Charged(await Shop.OrderAsync(order.OrderId));
+        Assert.Equal(charged - 3_000, Account(await LedgerAsync(order.SellerId), $"escrow:{order.OrderId}", "pendingIn"));
+        await Eventually.ReadAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{payment!["paymentId"]}")).Body!,
+            p => p["refunded"]!["amountMinor"]!.GetValue<long>() > 0, "the refund to reach the buyer", TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
     public async Task A_refund_worth_less_than_a_cent_of_the_buyers_currency_is_refused_and_books_nothing()
     {
         // Priced in yen, paid in dollars: 1 JPY is less than a US cent, so the buyer's share would be 0, which no provider
