@@ -292,7 +292,9 @@ public static class PaymentsApi
 
     /// <summary>
     /// The provider's webhook. Unauthenticated by API key: the provider signs each request, and anything unsigned, stale or
-    /// forged is refused with 400. Answers 200 once the payment has durably taken the event, so the provider can stop retrying.
+    /// forged is refused with 400, and a signed event that is not about this payment's money (another amount, currency or provider
+    /// payment, a capture of part of it) with 422. Answers 200 once the payment has durably taken the event, so the provider can
+    /// stop retrying.
     /// </summary>
     public static async Task<Results<Ok<WebhookAck>, ProblemHttpResult>> Webhook(string provider, HttpRequest request, IPaymentProvider payments,
         IGrainFactory grains, CancellationToken cancellationToken)
@@ -322,13 +324,39 @@ public static class PaymentsApi
             return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest, title: "Invalid webhook");
         }
         var payment = Ids.IsValid(providerEvent.PaymentId) ? grains.GetGrain<IPaymentGrain>(providerEvent.PaymentId) : null;
-        if (payment is null || await payment.Get() is null)
+        var view = payment is null ? null : await payment.Get();
+        if (view is null)
         {
             // Not ours (or not yet written): acknowledged, so the provider stops; a payment asks the provider itself when it resumes.
             return TypedResults.Ok(new WebhookAck(providerEvent.EventId, false));
         }
-        await payment.HandleProviderEvent(providerEvent);
+        if (Mismatch(providerEvent, view) is { } mismatch)
+        {
+            // Signed, but not about this payment's money: applied, a capture of another amount (or of part of it) paid the order in
+            // full. Refused, so it is seen (the provider keeps it as failed) and nothing changes.
+            return Problems.Unprocessable(mismatch);
+        }
+        await payment!.HandleProviderEvent(providerEvent);
         return TypedResults.Ok(new WebhookAck(providerEvent.EventId, true));
+    }
+
+    /// <summary>Why a verified event cannot be about <paramref name="payment"/>, or null when it can.</summary>
+    private static string? Mismatch(ProviderEvent e, PaymentView payment)
+    {
+        var amount = payment.Amount;
+        if (payment.ProviderPaymentId is { } known && e.Outcome.ProviderPaymentId is { } named && named != known)
+        {
+            return $"The event is about provider payment '{named}'; payment {payment.PaymentId} is '{known}' at the provider.";
+        }
+        if (e.Amount is { } said && said != amount)
+        {
+            return $"The event is for {said.AmountMinor} {said.Currency} (minor units); payment {payment.PaymentId} is for {amount.AmountMinor} {amount.Currency}.";
+        }
+        if (e.Outcome.Status == ProviderPaymentStatus.Captured && e.CapturedMinor is { } captured && captured != amount.AmountMinor)
+        {
+            return $"The event says {captured} {amount.Currency} (minor units) were captured; payment {payment.PaymentId} is captured only in full, {amount.AmountMinor}.";
+        }
+        return null;
     }
 
     private static void IdempotencyKey(Validation v, string? key)

@@ -78,13 +78,17 @@ public sealed record ProviderRefundOutcome(RefundOutcomeStatus Status, string? P
 
 /// <summary>A provider webhook, verified and parsed. <paramref name="PaymentId"/> is our payment id (the merchant reference).</summary>
 /// <param name="RefundId">Set for refund events; then <paramref name="Outcome"/> is the payment's state after the refund.</param>
+/// <param name="Amount">The amount the provider holds the payment for, when the event says.</param>
+/// <param name="CapturedMinor">How much of it the provider has captured, when the event says.</param>
 [GenerateSerializer, Immutable]
 public sealed record ProviderEvent(
     [property: Id(0)] string EventId,
     [property: Id(1)] string PaymentId,
     [property: Id(2)] ProviderOutcome Outcome,
     [property: Id(3)] string? RefundId = null,
-    [property: Id(4)] RefundOutcomeStatus? RefundStatus = null);
+    [property: Id(4)] RefundOutcomeStatus? RefundStatus = null,
+    [property: Id(5)] Money? Amount = null,
+    [property: Id(6)] long? CapturedMinor = null);
 
 /// <summary>The provider did not answer in time or answered with a server error: the outcome is unknown, not a decline.</summary>
 public sealed class PaymentProviderUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

@@ -85,7 +85,7 @@ public sealed class SandboxPaymentProvider(HttpClient http, SandboxPspOptions op
         {
             throw new InvalidWebhookException("The webhook body lacks its event id or payment.");
         }
-        return new ProviderEvent(e.EventId, payment.Reference, Outcome(payment), e.Refund?.RefundId, e.Refund?.Status);
+        return new ProviderEvent(e.EventId, payment.Reference, Outcome(payment), e.Refund?.RefundId, e.Refund?.Status, payment.Amount, payment.CapturedMinor);
     }
 
     private static ProviderOutcome Outcome(SandboxPaymentView? p) =>

@@ -867,6 +867,34 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
         Assert.Equal("awaitingPayment", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>());
     }
 
+    /// <summary>Signs and POSTs a sandbox event about <paramref name="payment"/> (the sandbox's view of it) as the provider would.</summary>
+    private async Task<(HttpStatusCode Status, JsonNode? Body)> DeliverWebhookAsync(JsonObject payment)
+    {
+        var body = new JsonObject
+        {
+            ["eventId"] = $"evt_{Guid.NewGuid():N}",
+            ["type"] = $"payment.{payment["status"]}",
+            ["createdAt"] = DateTimeOffset.UtcNow,
+            ["payment"] = payment,
+        }.ToJsonString();
+        using var provider = Silo.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/payments/webhooks/sandbox") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Add("Sandbox-Signature", Orleans.Trade.Payments.Sandbox.SandboxSignature.Sign(PaymentsSiloFixture.WebhookSecret,
+            DateTimeOffset.UtcNow.ToUnixTimeSeconds(), Encoding.UTF8.GetBytes(body)));
+        using var response = await provider.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, string.IsNullOrEmpty(text) ? null : JsonNode.Parse(text));
+    }
+
+    /// <summary>The sandbox's own view of our payment, as its webhooks carry it.</summary>
+    private async Task<JsonObject> AtProviderAsync(string paymentId)
+    {
+        using var sandbox = Sandbox();
+        var (status, view) = await sandbox.GetJsonAsync($"/sandbox/psp/v1/payments?reference={paymentId}");
+        Assert.True(status == HttpStatusCode.OK, $"{status} {view}");
+        return view!.AsObject();
+    }
+
     [Fact]
     public async Task A_signed_webhook_is_acknowledged_as_known_for_our_payment_and_as_unknown_for_any_other_reference()
     {
@@ -875,28 +903,15 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
         var (_, payment) = await PayAsync(order, new { method = "card", cardToken = card });
         var paymentId = payment!["paymentId"]!.GetValue<string>();
         Assert.Equal("captured", payment["status"]!.GetValue<string>());
-        using var provider = Silo.CreateClient();
+        var atProvider = await AtProviderAsync(paymentId);
 
         async Task<JsonNode> DeliverAsync(string reference)
         {
-            var body = new JsonObject
-            {
-                ["eventId"] = $"evt_{Guid.NewGuid():N}",
-                ["type"] = "payment.captured",
-                ["createdAt"] = DateTimeOffset.UtcNow,
-                ["payment"] = new JsonObject
-                {
-                    ["reference"] = reference, ["providerPaymentId"] = "psp_test", ["status"] = "captured",
-                    ["amount"] = new JsonObject { ["amountMinor"] = 1000, ["currency"] = "USD" },
-                },
-            }.ToJsonString();
-            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/payments/webhooks/sandbox") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-            request.Headers.Add("Sandbox-Signature", Orleans.Trade.Payments.Sandbox.SandboxSignature.Sign(PaymentsSiloFixture.WebhookSecret,
-                DateTimeOffset.UtcNow.ToUnixTimeSeconds(), Encoding.UTF8.GetBytes(body)));
-            using var response = await provider.SendAsync(request);
-            var text = await response.Content.ReadAsStringAsync();
-            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{response.StatusCode} {text}");
-            return JsonNode.Parse(text)!;
+            var view = atProvider.DeepClone().AsObject();
+            view["reference"] = reference;
+            var (status, ack) = await DeliverWebhookAsync(view);
+            Assert.True(status == HttpStatusCode.OK, $"{status} {ack}");
+            return ack!;
         }
 
         var ours = await DeliverAsync(paymentId);
@@ -909,5 +924,59 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
         // An event telling what the payment already knows changes nothing.
         Assert.Equal("captured", (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!["status"]!.GetValue<string>());
         Assert.Equal("awaitingShipment", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>());
+    }
+
+    /// <summary>
+    /// A signed event whose money is not the payment's (another amount or currency, a capture of part of it) or that names
+    /// another provider payment is refused (422) and changes nothing: applied, it marked a 3-D Secure payment of 21.90 EUR
+    /// captured on an event saying 0.01 USD was taken, and the order paid in full with the whole amount in escrow.
+    /// </summary>
+    [Fact]
+    public async Task A_signed_webhook_whose_money_or_provider_payment_is_not_the_payments_is_refused_and_changes_nothing()
+    {
+        var order = await OrderAsync();
+        var card = await CardAsync(order.Buyer, "4000 0000 0000 3220");
+        var (_, payment) = await PayAsync(order, new { method = "card", cardToken = card });
+        var paymentId = payment!["paymentId"]!.GetValue<string>();
+        Assert.Equal("requiresAction", payment["status"]!.GetValue<string>());
+        var atProvider = await AtProviderAsync(paymentId);
+        var amount = atProvider["amount"]!["amountMinor"]!.GetValue<long>();
+        var currency = atProvider["amount"]!["currency"]!.GetValue<string>();
+
+        JsonObject Captured(long amountMinor, string amountCurrency, long capturedMinor, string? providerPaymentId = null)
+        {
+            var view = atProvider.DeepClone().AsObject();
+            view["status"] = "captured";
+            view["amount"] = new JsonObject { ["amountMinor"] = amountMinor, ["currency"] = amountCurrency };
+            view["capturedMinor"] = capturedMinor;
+            view["actionUrl"] = null;
+            if (providerPaymentId is not null) view["providerPaymentId"] = providerPaymentId;
+            return view;
+        }
+
+        foreach (var (what, view) in new[]
+        {
+            ("another amount and currency", Captured(1, "USD", 1)),
+            ("another currency", Captured(amount, currency == "USD" ? "EUR" : "USD", amount)),
+            ("part of the amount captured", Captured(amount, currency, amount - 1)),
+            ("another provider payment", Captured(amount, currency, amount, "psp_someone_else")),
+        })
+        {
+            var (status, body) = await DeliverWebhookAsync(view);
+            Assert.True(status == HttpStatusCode.UnprocessableEntity, $"{what}: {status} {body}");
+            Assert.Equal(422, body!["status"]!.GetValue<int>());
+        }
+
+        Assert.Equal("requiresAction", (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!["status"]!.GetValue<string>());
+        Assert.Equal("awaitingPayment", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>());
+        Assert.Equal(0, Account(await LedgerAsync(order.SellerId), $"escrow:{order.OrderId}", "pendingIn"));
+
+        // The genuine events still pay the order.
+        using var sandbox = Sandbox();
+        var pass = await sandbox.PostJsonAsync(payment["actionUrl"]!.GetValue<string>(), new { result = "pass" });
+        Assert.True(pass.Status == HttpStatusCode.OK, $"{pass.Status} {pass.Body}");
+        await PaymentWhenAsync(paymentId, "captured");
+        var paid = await OrderWhenAsync(order.OrderId, "awaitingShipment");
+        Assert.Equal(Charged(paid), Account(await LedgerAsync(order.SellerId), $"escrow:{order.OrderId}", "pendingIn"));
     }
 }
