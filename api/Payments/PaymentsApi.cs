@@ -307,11 +307,18 @@ public static class PaymentsApi
         {
             return TypedResults.Problem($"A webhook body is at most {MaxWebhookBytes} bytes.", statusCode: StatusCodes.Status400BadRequest, title: "Bad request");
         }
+        // Read only up to the limit: a body sent in chunks (no Content-Length) is refused as soon as it passes it, instead of
+        // being held whole (up to the server's 30 MB) by an endpoint anyone may call.
         using var buffer = new MemoryStream();
-        await request.Body.CopyToAsync(buffer, cancellationToken);
-        if (buffer.Length > MaxWebhookBytes)
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
         {
-            return TypedResults.Problem($"A webhook body is at most {MaxWebhookBytes} bytes.", statusCode: StatusCodes.Status400BadRequest, title: "Bad request");
+            if (buffer.Length + read > MaxWebhookBytes)
+            {
+                return TypedResults.Problem($"A webhook body is at most {MaxWebhookBytes} bytes.", statusCode: StatusCodes.Status400BadRequest, title: "Bad request");
+            }
+            buffer.Write(chunk, 0, read);
         }
         ProviderEvent providerEvent;
         try

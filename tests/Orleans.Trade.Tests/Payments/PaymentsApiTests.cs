@@ -867,6 +867,34 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
         Assert.Equal("awaitingPayment", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>());
     }
 
+    /// <summary>
+    /// The webhook is anonymous and takes at most 64 KB: a body sent in chunks (no Content-Length) past that is refused once it
+    /// passes the limit. Read to its end first, 16 such bodies of 29 MB held 750 MB of the silo's memory before being refused.
+    /// </summary>
+    [Fact]
+    public async Task A_chunked_webhook_body_past_its_limit_is_refused_without_reading_the_rest()
+    {
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync("127.0.0.1", Silo.HttpPort);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes("POST /api/v1/payments/webhooks/sandbox HTTP/1.1\r\n" +
+            $"Host: 127.0.0.1:{Silo.HttpPort}\r\nContent-Type: application/json\r\n" +
+            $"Sandbox-Signature: t={DateTimeOffset.UtcNow.ToUnixTimeSeconds()},v1={new string('0', 64)}\r\nTransfer-Encoding: chunked\r\n\r\n"));
+        var chunk = new byte[16 * 1024];
+        Array.Fill(chunk, (byte)'x');
+        byte[] framed = [.. Encoding.ASCII.GetBytes($"{chunk.Length:x}\r\n"), .. chunk, .. "\r\n"u8];
+        for (var i = 0; i < 8; i++)
+        {
+            await stream.WriteAsync(framed); // 128 KB so far, and the body goes on (its last chunk is never sent)
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        using var reader = new StreamReader(stream, Encoding.ASCII);
+        var statusLine = await reader.ReadLineAsync(timeout.Token);
+
+        Assert.StartsWith("HTTP/1.1 400", statusLine);
+    }
+
     /// <summary>Signs and POSTs a sandbox event about <paramref name="payment"/> (the sandbox's view of it) as the provider would.</summary>
     private async Task<(HttpStatusCode Status, JsonNode? Body)> DeliverWebhookAsync(JsonObject payment)
     {
