@@ -681,6 +681,11 @@ public sealed class PaymentGrain(
                 await ScheduleReconcile(); // the provider will confirm by webhook
                 return false;
             }
+            if (outcome.Status == RefundOutcomeStatus.Failed)
+            {
+                logger.LogError("Payment {PaymentId}: the provider refused refund {RefundId} of {Amount} {Currency}: {Reason}", PaymentId,
+                    refund.RefundId, refund.Amount.AmountMinor, refund.Amount.Currency, outcome.Message);
+            }
             SettleRefund(now, refund.RefundId, outcome.Status == RefundOutcomeStatus.Succeeded ? RefundStatus.Succeeded : RefundStatus.Failed, "refund");
             await Write();
             return true;

@@ -53,8 +53,18 @@ public sealed class SandboxPaymentProvider(HttpClient http, SandboxPspOptions op
 
     public async Task<ProviderRefundOutcome> RefundAsync(string providerPaymentId, string refundId, Money amount, string idempotencyKey, CancellationToken cancellationToken)
     {
-        var answer = await SendAsync<SandboxRefundAnswer>(HttpMethod.Post, $"sandbox/psp/v1/payments/{Uri.EscapeDataString(providerPaymentId)}/refunds",
-            new SandboxRefundBody(refundId, amount), idempotencyKey, cancellationToken);
+        SandboxRefundAnswer? answer;
+        try
+        {
+            answer = await SendAsync<SandboxRefundAnswer>(HttpMethod.Post, $"sandbox/psp/v1/payments/{Uri.EscapeDataString(providerPaymentId)}/refunds",
+                new SandboxRefundBody(refundId, amount), idempotencyKey, cancellationToken, unprocessableIsFinal: true);
+        }
+        catch (ProviderRefusedRequestException refused)
+        {
+            // The provider will never take this refund (more refunds than it allows, more than is left): asking again under the
+            // same key gets the same answer, so it fails here and the order has it paid back by hand.
+            return new ProviderRefundOutcome(RefundOutcomeStatus.Failed, null, refused.Message);
+        }
         return new ProviderRefundOutcome(answer!.Refund.Status, answer.Refund.ProviderRefundId);
     }
 
@@ -92,8 +102,12 @@ public sealed class SandboxPaymentProvider(HttpClient http, SandboxPspOptions op
         p is null ? throw new InvalidOperationException("The sandbox answered without a payment.")
             : new ProviderOutcome(p.Status, p.ProviderPaymentId, p.DeclineCode, p.Message, p.ActionUrl, p.TransferReference);
 
+    /// <param name="unprocessableIsFinal">
+    /// A 422 is the provider refusing the request for good (a refund past its limits) rather than a key conflict of ours:
+    /// <see cref="ProviderRefusedRequestException"/>.
+    /// </param>
     private async Task<T?> SendAsync<T>(HttpMethod method, string path, object? body, string? idempotencyKey, CancellationToken cancellationToken,
-        bool notFoundIsNull = false) where T : class
+        bool notFoundIsNull = false, bool unprocessableIsFinal = false) where T : class
     {
         var attempts = 1 + Math.Max(0, options.MaxRetries);
         string? lastFailure = null;
@@ -138,6 +152,7 @@ public sealed class SandboxPaymentProvider(HttpClient http, SandboxPspOptions op
                 // A 400 is the request's own fields (an amount above the provider's limit); a 422 is a conflict with what the
                 // provider already holds (a key or reference used for another request): a bug of ours, not the buyer's.
                 throw response.StatusCode == HttpStatusCode.BadRequest
+                    || (response.StatusCode == HttpStatusCode.UnprocessableEntity && unprocessableIsFinal)
                     ? new ProviderRefusedRequestException(detail, refused)
                     : new InvalidOperationException(refused);
             }

@@ -868,6 +868,37 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
     }
 
     /// <summary>
+    /// A refund the provider refuses for good (the sandbox takes at most 100 refunds of one payment; a real provider refuses a
+    /// refund past its time limit) fails and opens a ticket to pay it back by hand. It was asked again and again (thousands of
+    /// calls and error logs a minute), stayed pending on the order with nobody told, and held up every later refund of the
+    /// payment, while the seller's ledger had already given the money back.
+    /// </summary>
+    [Fact]
+    public async Task A_refund_the_provider_refuses_for_good_fails_with_a_ticket_instead_of_being_asked_for_ever()
+    {
+        var order = await OrderAsync(priceMinor: 10_000);
+        var card = await CardAsync(order.Buyer, "4242 4242 4242 4242");
+        var (_, payment) = await PayAsync(order, new { method = "card", cardToken = card });
+        Assert.Equal("captured", payment!["status"]!.GetValue<string>());
+
+        for (var i = 0; i < 101; i++)
+        {
+            var (status, refund) = await order.Seller.PostWithKeyAsync($"/api/v1/orders/{order.OrderId}/refunds", OrderTestShop.NewId("refund"),
+                new { amount = new { amountMinor = 2, currency = "USD" }, reason = $"goodwill {i}" });
+            Assert.True(status == HttpStatusCode.Accepted, $"refund {i}: {status} {refund}");
+        }
+
+        var refunds = await Eventually.ReadAsync(async () => (await order.Seller.GetJsonAsync($"/api/v1/orders/{order.OrderId}/refunds")).Body!,
+            r => r["items"]!.AsArray().All(x => x!["status"]!.GetValue<string>() != "pending"), "every refund to settle", TimeSpan.FromSeconds(120));
+        var statuses = refunds["items"]!.AsArray().Select(x => x!["status"]!.GetValue<string>()).ToArray();
+        Assert.Equal(100, statuses.Count(s => s == "succeeded"));
+        Assert.Equal(1, statuses.Count(s => s == "failed"));
+        Assert.Contains("RefundFailed", await Shop.TimelineEventsAsync(order.OrderId));
+        var tickets = await Silo.Storage.ScalarAsync("SELECT count(*) FROM service_tickets WHERE order_id = @order AND kind = 'RefundFailed'", "order", order.OrderId);
+        Assert.Equal(1L, Convert.ToInt64(tickets));
+    }
+
+    /// <summary>
     /// The webhook is anonymous and takes at most 64 KB: a body sent in chunks (no Content-Length) past that is refused once it
     /// passes the limit. Read to its end first, 16 such bodies of 29 MB held 750 MB of the silo's memory before being refused.
     /// </summary>
