@@ -13,12 +13,7 @@ public static class SettlementSplit
     /// <summary>Commission rates are basis points (1/100 of a percent); 10,000 bps is the whole amount.</summary>
     public const int MaxRateBps = 10_000;
 
-    /// <summary>
-    /// Splits <paramref name="escrowed"/> into commission (on the goods value: escrowed less tax), logistics fee, tax and the
-    /// seller's net. Commission rounds half away from zero; the seller's net takes whatever remains, so the legs always sum
-    /// to the escrowed amount exactly. Fails rather than pay a seller a negative amount.
-    /// </summary>
-    /// <summary>Commission on each line at its category's rate (half away from zero per line), then the same split.</summary>
+    /// <summary>Commission on each line at its category's rate (half away from zero per line), then the same split as below.</summary>
     public static SettlementLegs Split(Money escrowed, IEnumerable<(long LineTotalMinor, int RateBps)> lines, Money logisticsFee, Money taxPayable)
     {
         var commission = lines.Sum(l => (long)Math.Round(l.LineTotalMinor * (decimal)l.RateBps / MaxRateBps, MidpointRounding.AwayFromZero));
@@ -30,6 +25,11 @@ public static class SettlementSplit
         return new SettlementLegs(new Money(commission, escrowed.Currency), logisticsFee, taxPayable, new Money(net, escrowed.Currency));
     }
 
+    /// <summary>
+    /// Splits <paramref name="escrowed"/> into commission (on the goods value: escrowed less tax), logistics fee, tax and the
+    /// seller's net. Commission rounds half away from zero; the seller's net takes whatever remains, so the legs always sum
+    /// to the escrowed amount exactly. Fails rather than pay a seller a negative amount.
+    /// </summary>
     public static SettlementLegs Split(Money escrowed, int commissionRateBps, Money logisticsFee, Money taxPayable)
     {
         var currency = escrowed.Currency;

@@ -32,6 +32,19 @@ public sealed class SandboxPspOptions
     /// <summary>First webhook retry delay; doubles per failed attempt up to <see cref="WebhookMaxBackoff"/>.</summary>
     public TimeSpan WebhookRetryBase { get; set; } = TimeSpan.FromSeconds(1);
     public TimeSpan WebhookMaxBackoff { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// The wait after <paramref name="attempts"/> failed deliveries: <see cref="WebhookRetryBase"/> doubled per attempt, at most
+    /// <see cref="WebhookMaxBackoff"/>, however large the base (shifted in ticks, a base of 15 minutes overflowed into a negative
+    /// wait after 30 attempts, and the event was then sent again on every pass).
+    /// </summary>
+    public TimeSpan WebhookBackoff(int attempts)
+    {
+        var max = Math.Max(0, WebhookMaxBackoff.Ticks);
+        var first = Math.Clamp(WebhookRetryBase.Ticks, 0, max);
+        var shift = Math.Clamp(attempts, 0, 62);
+        return TimeSpan.FromTicks(first > max >> shift ? max : first << shift);
+    }
     /// <summary>An event not delivered within this time is dropped (logged), as real providers stop after a few days.</summary>
     public TimeSpan WebhookGiveUpAfter { get; set; } = TimeSpan.FromDays(3);
     public TimeSpan WebhookTimeout { get; set; } = TimeSpan.FromSeconds(10);

@@ -273,8 +273,7 @@ public sealed class SandboxPspPaymentGrain(
                 S.Outbox.RemoveAt(i);
                 continue;
             }
-            var backoff = TimeSpan.FromTicks(Math.Min(_options.WebhookMaxBackoff.Ticks, _options.WebhookRetryBase.Ticks << Math.Min(e.Attempts, 30)));
-            S.Outbox[i] = e with { Attempts = e.Attempts + 1, NextAttemptAt = now + backoff };
+            S.Outbox[i] = e with { Attempts = e.Attempts + 1, NextAttemptAt = now + _options.WebhookBackoff(e.Attempts) };
         }
         if (changed)
         {

@@ -125,3 +125,22 @@ public sealed class SandboxTestCardsTests
         Assert.False(SandboxIds.TryReference("pay-1", out _));
     }
 }
+
+public sealed class SandboxWebhookBackoffTests
+{
+    [Theory]
+    [InlineData(1, 600)]        // the defaults: 1 s doubling, at most 10 minutes
+    [InlineData(900, 3_600)]    // a 15-minute base: shifted 30 times it passed the range of ticks
+    [InlineData(86_400, 604_800)]
+    public void The_wait_doubles_from_the_base_and_stays_at_the_most_however_many_attempts_failed(int baseSeconds, int maxSeconds)
+    {
+        var options = new SandboxPspOptions { WebhookRetryBase = TimeSpan.FromSeconds(baseSeconds), WebhookMaxBackoff = TimeSpan.FromSeconds(maxSeconds) };
+
+        var waits = Enumerable.Range(0, 200).Select(options.WebhookBackoff).ToArray();
+
+        Assert.Equal(TimeSpan.FromSeconds(baseSeconds), waits[0]);
+        Assert.Equal(TimeSpan.FromSeconds(Math.Min(2L * baseSeconds, maxSeconds)), waits[1]);
+        Assert.All(waits.Skip(1).Zip(waits), pair => Assert.True(pair.First >= pair.Second, $"{pair.First} after {pair.Second}"));
+        Assert.All(waits.Skip(40), wait => Assert.Equal(TimeSpan.FromSeconds(maxSeconds), wait));
+    }
+}
