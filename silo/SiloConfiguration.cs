@@ -195,6 +195,7 @@ public static class SiloConfiguration
             .Validate(o => string.IsNullOrEmpty(o.SigningSecret) || SandboxPaymentProviderSetup.Acceptable(o.SigningSecret),
                 "Notifications:SigningSecret must be at least 16 characters and not a placeholder (\"change-me\"): receivers trust what it signs.")
             .ValidateOnStart();
+        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<NotificationOptions>, NotificationUrlValidation>();
         var rates = new Dictionary<string, decimal>(ConfiguredFxRates.Defaults, StringComparer.Ordinal);
         foreach (var rate in configuration.GetSection("Fx:UsdRates").GetChildren())
         {

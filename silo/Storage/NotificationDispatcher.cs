@@ -4,10 +4,37 @@ using Orleans.Trade.Common;
 
 namespace Orleans.Trade.Silo.Storage;
 
+/// <summary>Refuses to start with a notification webhook that would carry order data in the clear off this machine.</summary>
+public sealed class NotificationUrlValidation : Microsoft.Extensions.Options.IValidateOptions<NotificationOptions>
+{
+    public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, NotificationOptions options) =>
+        options.WebhookUrlProblem() is { } problem
+            ? Microsoft.Extensions.Options.ValidateOptionsResult.Fail(problem)
+            : Microsoft.Extensions.Options.ValidateOptionsResult.Success;
+}
+
 public sealed class NotificationOptions
 {
     /// <summary>Where order notifications are POSTed (JSON); unset means they are recorded as skipped.</summary>
     public Uri? WebhookUrl { get; set; }
+
+    /// <summary>
+    /// Whether <see cref="WebhookUrl"/> may be plain http to a host other than this machine's loopback (R-PAY-4 asks for TLS on
+    /// every external link): only for a receiver inside a network trusted to carry buyers' order data in the clear.
+    /// </summary>
+    public bool AllowPlainHttp { get; set; }
+
+    /// <summary>Why <see cref="WebhookUrl"/> cannot be used, or null when it can.</summary>
+    public string? WebhookUrlProblem() => WebhookUrl switch
+    {
+        null => null,
+        { IsAbsoluteUri: false } => "Notifications:WebhookUrl must be an absolute https URL.",
+        { Scheme: "https" } => null,
+        { Scheme: "http" } url when url.IsLoopback || AllowPlainHttp => null,
+        { Scheme: "http" } => "Notifications:WebhookUrl must use https (TLS on every external link, R-PAY-4): notifications carry buyers' names "
+            + "and addresses. Plain http is taken for a loopback host, or with Notifications:AllowPlainHttp=true for a receiver inside a trusted network.",
+        var url => $"Notifications:WebhookUrl must be an https URL, not {url.Scheme}.",
+    };
 
     /// <summary>
     /// The secret each POST is signed with (header <see cref="SignatureHeader"/>, see <see cref="WebhookSignature"/>), so the

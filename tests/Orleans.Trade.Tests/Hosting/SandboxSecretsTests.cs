@@ -38,6 +38,35 @@ public sealed class SandboxSecretsTests
         Assert.Contains("Notifications:SigningSecret must be at least 16 characters", failed.Message);
     }
 
+    [Theory]
+    [InlineData("http://notify.example.com/hooks/orders")]
+    [InlineData("ftp://notify.example.com/orders")]
+    public async Task A_silo_given_a_notification_webhook_without_tls_off_this_machine_does_not_start(string url)
+    {
+        // R-PAY-4: TLS on every external link; notifications carry buyers' names and addresses.
+        var storage = SiloStorage.Sqlite(Path.Combine(Path.GetTempPath(), "orleans-trade-tests", Guid.NewGuid().ToString("N"), "trade.db"));
+        var failed = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+        {
+            await using var silo = await SiloProcess.StartAsync(storage, "tls-" + Guid.NewGuid().ToString("N")[..8],
+                new Dictionary<string, string> { ["Notifications__WebhookUrl"] = url });
+        });
+        Assert.Contains("Notifications:WebhookUrl must", failed.Message);
+    }
+
+    [Fact]
+    public async Task Plain_http_notifications_to_another_host_start_only_when_the_operator_says_the_network_is_trusted()
+    {
+        var storage = SiloStorage.Sqlite(Path.Combine(Path.GetTempPath(), "orleans-trade-tests", Guid.NewGuid().ToString("N"), "trade.db"));
+        await using var silo = await SiloProcess.StartAsync(storage, "tls-" + Guid.NewGuid().ToString("N")[..8],
+            new Dictionary<string, string>
+            {
+                ["Notifications__WebhookUrl"] = "http://notifications.trade.svc.cluster.local:8080/orders",
+                ["Notifications__AllowPlainHttp"] = "true",
+            });
+        using var client = silo.CreateClient(apiKey: null);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
+    }
+
     [Fact]
     public async Task Without_configured_secrets_the_old_defaults_open_nothing()
     {
