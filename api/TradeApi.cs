@@ -29,6 +29,10 @@ public static class TradeApi
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase, allowIntegerValues: false));
             o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
             o.SerializerOptions.Converters.Add(new StoredTextConverter());
+            // A member an operation does not take is refused, not skipped: a misspelt optional member ("ammount" on a refund)
+            // would otherwise be read as absent and do its default (refund everything), and a skipped value is never checked
+            // (invalid UTF-8 in it went through).
+            o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         });
         // Malformed bodies reach TradeExceptionHandler instead of an empty 400.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);

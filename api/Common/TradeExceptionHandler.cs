@@ -51,6 +51,12 @@ public sealed partial class TradeExceptionHandler(IProblemDetailsService problem
         if (bad.InnerException is JsonException json)
         {
             var path = json.Path ?? "$";
+            if (UnmappedMember().Match(json.Message) is { Success: true } unmapped)
+            {
+                var at = path.EndsWith("." + unmapped.Groups["name"].Value, StringComparison.Ordinal) ? path[..path.LastIndexOf('.')] : path;
+                return $"The object at '{at}' has a member '{unmapped.Groups["name"].Value}' that this operation does not take (member names are "
+                    + "camelCase, see the OpenAPI document); nothing was stored.";
+            }
             return json.Message.Contains("could not be converted", StringComparison.Ordinal)
                 ? $"The JSON value at '{path}' has the wrong type or is out of range (quantities and amounts are whole numbers, texts are quoted)."
                 : $"The body is not valid JSON near '{path}': {FirstSentence(json.Message)}";
@@ -70,6 +76,9 @@ public sealed partial class TradeExceptionHandler(IProblemDetailsService problem
         var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
         return cut > 0 ? message[..cut] : message;
     }
+
+    [GeneratedRegex("^The JSON property '(?<name>.*)' could not be mapped to any \\.NET member")]
+    private static partial Regex UnmappedMember();
 
     [GeneratedRegex("^Failed to bind parameter \"[^\"]* (?<name>[A-Za-z0-9_]+)\" from \"(?<value>.*)\"\\.$")]
     private static partial Regex FailedBinding();

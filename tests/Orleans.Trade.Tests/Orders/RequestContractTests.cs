@@ -168,6 +168,40 @@ public sealed class RequestContractTests(OrdersSiloFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task A_member_the_operation_does_not_take_is_refused_naming_it_and_nothing_is_stored()
+    {
+        // A misspelt optional member was skipped and its default done: "ammount" on a refund asked for everything back.
+        var (status, body) = await Shop.Admin.PostWithKeyAsync($"/api/v1/orders/{OrderTestShop.NewId("o")}/refunds", OrderTestShop.NewId("key"),
+            new { ammount = new { amountMinor = 100, currency = "USD" } });
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("member 'ammount' that this operation does not take", body!["detail"]!.GetValue<string>());
+
+        var warehouseId = OrderTestShop.NewId("wh");
+        (status, body) = await Shop.Admin.PutJsonAsync($"/api/v1/warehouses/{warehouseId}",
+            new { name = "Lyon", country = "FR", address = new { city = "Lyon" } });
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("The object at '$' has a member 'address'", body!["detail"]!.GetValue<string>());
+        // Nested: the member is named where it stands.
+        (status, body) = await Shop.Admin.PostWithKeyAsync("/api/v1/checkout", OrderTestShop.NewId("key"), new
+        {
+            currency = "USD",
+            shipTo = new { name = "A", line1 = "1 Rue", city = "Lyon", postalCode = "69001", country = "FR", phone = "+33400000000", floor = 3 },
+            items = new[] { new { skuId = "sku-x", quantity = 1 } },
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("The object at '$.shipTo' has a member 'floor'", body!["detail"]!.GetValue<string>());
+
+        // A value that is not UTF-8 in a member nobody reads was never checked; now the member itself is refused.
+        byte[] raw = [.. "{\"name\":\"Lyon\",\"country\":\"FR\",\"x\":\""u8, 0xFF, .. "\"}"u8];
+        using var request = new HttpRequestMessage(HttpMethod.Put, $"/api/v1/warehouses/{warehouseId}") { Content = new ByteArrayContent(raw) };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var response = await Shop.Admin.SendAsync(request);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Shop.Admin.GetJsonAsync("/api/v1/warehouses")).Body!.AsArray()
+            .Any(w => w!["warehouseId"]!.GetValue<string>() == warehouseId) ? HttpStatusCode.OK : HttpStatusCode.NotFound);
+    }
+
+    [Fact]
     public async Task A_body_over_the_size_limit_answers_413_saying_the_limit()
     {
         // 31 MB of JSON: past the server's 30,000,000-byte limit on a request body. The endpoint never reads it, so no
