@@ -72,8 +72,15 @@ public static class OrderPlacing
             return $"No exchange rate from {sellerCurrency} to USD, needed to check the order's value for a risk review.";
         }
         var charged = new Money(sellerTotal.AmountMinor + (tax?.AmountMinor ?? 0), sellerCurrency);
-        s.Totals = new OrderTotals(sellerTotal, CurrencyConversion.Convert(charged, placement.BuyerCurrency, rate), rate, rateAt,
-            tax, tax is null ? null : placement.ShipTo.Country);
+        var buyerTotal = CurrencyConversion.Convert(charged, placement.BuyerCurrency, rate);
+        if (buyerTotal.AmountMinor <= 0)
+        {
+            // R-PAY-2: a total that rounds to nothing in the buyer's currency cannot be charged (providers take 1 minor unit and up):
+            // placed, the order could never be paid and held its stock until its payment window closed.
+            return $"The order's total of {charged.AmountMinor} {sellerCurrency} (minor units) is less than the smallest amount of " +
+                $"{placement.BuyerCurrency} that can be charged; pay in {sellerCurrency} or buy more.";
+        }
+        s.Totals = new OrderTotals(sellerTotal, buyerTotal, rate, rateAt, tax, tax is null ? null : placement.ShipTo.Country);
         s.ReviewReason = CurrencyConversion.Convert(sellerTotal, "USD", usdRate).AmountMinor > options.RiskReviewAboveUsdMinor
                 ? $"order value above {options.RiskReviewAboveUsdMinor / 100m:0.00} USD"
                 : null;

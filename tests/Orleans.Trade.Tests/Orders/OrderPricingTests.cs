@@ -11,12 +11,12 @@ public sealed class OrderPricingTests
     private static readonly IReadOnlyDictionary<string, decimal> UsdEurNzd = new Dictionary<string, decimal> { ["USD"] = 1m, ["EUR"] = 0.9m, ["NZD"] = 1.7m };
 
     private static OrderState Priced(string currency, long priceMinor, string shipTo, IReadOnlyDictionary<string, decimal> unitsPerUsd,
-        OrderOptions? options, out string? refusal)
+        OrderOptions? options, out string? refusal, string? buyerCurrency = null, string postalCode = "12345")
     {
         var state = new OrderState
         {
-            Placement = new OrderPlacement("o1", "c1", "b1", "s1", currency,
-                new ShippingAddress("A Buyer", "1 Main St", null, "Town", null, "12345", shipTo, "+100000000"),
+            Placement = new OrderPlacement("o1", "c1", "b1", "s1", buyerCurrency ?? currency,
+                new ShippingAddress("A Buyer", "1 Main St", null, "Town", null, postalCode, shipTo, "+100000000"),
                 [new CartLine("sku-1", 1)], OrderSource.Checkout, null, "buyer:b1", null),
         };
         var catalog = new SkuCatalog("s1", "Cable", "electronics", new Money(priceMinor, currency), 100, "8544", "CN", null);
@@ -54,5 +54,20 @@ public sealed class OrderPricingTests
         var options = new OrderOptions { VatRates = new() { ["DE"] = 7m } };
         Assert.Equal(new Money(7_00, "EUR"), Priced("EUR", 100_00, "DE", UsdEurNzd, options, out _).Totals!.Tax);
         Assert.Equal(new Money(21_00, "EUR"), Priced("EUR", 100_00, "NL", UsdEurNzd, options, out _).Totals!.Tax);
+    }
+
+    [Fact]
+    public void An_order_whose_total_converts_to_less_than_one_minor_unit_of_the_buyers_currency_is_refused_not_placed_unpayable()
+    {
+        // 5 KRW at 1372 KRW per dollar is 0.36 US cents: rounded to 0 USD, an order no provider takes (amounts start at 1).
+        var krw = new Dictionary<string, decimal> { ["USD"] = 1m, ["EUR"] = 0.92m, ["KRW"] = 1372m };
+        var state = Priced("KRW", 5, "US", krw, null, out var refusal, buyerCurrency: "USD");
+        Assert.Contains("less than", refusal);
+        // One more won is still refused; 7 KRW rounds up to 1 cent and is placed.
+        Priced("KRW", 6, "US", krw, null, out refusal, buyerCurrency: "USD");
+        Assert.NotNull(refusal);
+        state = Priced("KRW", 7, "US", krw, null, out refusal, buyerCurrency: "USD");
+        Assert.Null(refusal);
+        Assert.Equal(new Money(1, "USD"), state.Totals!.Buyer);
     }
 }
