@@ -58,13 +58,13 @@ public static class OrderPlacing
         // the threshold cannot be checked: refused, not let through untaxed.
         var vatRates = options.VatRatesInForce();
         Money? tax = null;
-        if (vatRates.ContainsKey(placement.ShipTo.Country))
+        if (vatRates.ContainsKey(placement.ShipTo.Country) && !Payments.IossVat.OutsideVatArea(placement.ShipTo.Country, placement.ShipTo.PostalCode))
         {
             if (!fxRates.TryGetRate(sellerCurrency, "EUR", out var eurRate, out _))
             {
                 return $"No exchange rate from {sellerCurrency} to EUR, needed for the EU import VAT (IOSS) of a consignment to {placement.ShipTo.Country}.";
             }
-            tax = Payments.IossVat.For(placement.ShipTo.Country, sellerTotal, eurRate, vatRates);
+            tax = Payments.IossVat.For(placement.ShipTo.Country, sellerTotal, eurRate, vatRates, placement.ShipTo.PostalCode);
         }
         // R-ORD-3: the review threshold is in dollars; without a rate a large order would skip the review.
         if (!fxRates.TryGetRate(sellerCurrency, "USD", out var usdRate, out _))

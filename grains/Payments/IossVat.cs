@@ -22,14 +22,41 @@ public static class IossVat
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
     /// <summary>
+    /// Parts of EU member states outside the EU VAT area (Directive 2006/112/EC, art. 6), by the postal codes that start them:
+    /// the Canary Islands, Ceuta and Melilla; the French overseas departments and collectivities; Åland; Mount Athos; Büsingen
+    /// and Heligoland; Livigno and Campione d'Italia. Consignments there pay the local import tax, not the member state's IOSS VAT.
+    /// </summary>
+    private static readonly FrozenDictionary<string, string[]> OutsideVatAreaPostalPrefixes = new Dictionary<string, string[]>(StringComparer.Ordinal)
+    {
+        ["ES"] = ["35", "38", "51", "52"],
+        ["FR"] = ["971", "972", "973", "974", "975", "976", "977", "978", "984", "986", "987", "988"],
+        ["FI"] = ["22"],
+        ["GR"] = ["63086", "63087"],
+        ["DE"] = ["78266", "27498"],
+        ["IT"] = ["23041", "22061"],
+    }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    /// <summary>Whether an address of an EU country lies in one of its territories outside the EU VAT area (no IOSS VAT).</summary>
+    public static bool OutsideVatArea(string destinationCountry, string? postalCode)
+    {
+        if (postalCode is null || !OutsideVatAreaPostalPrefixes.TryGetValue(destinationCountry, out var prefixes))
+        {
+            return false;
+        }
+        var digits = new string(postalCode.Where(char.IsAsciiDigit).ToArray());
+        return prefixes.Any(p => digits.StartsWith(p, StringComparison.Ordinal));
+    }
+
+    /// <summary>
     /// The VAT to collect on <paramref name="intrinsicValue"/> (in the order's currency), or null when IOSS does not apply
     /// (destination outside the EU, or value above EUR 150). <paramref name="eurPerUnit"/> converts one unit of the order's
     /// currency into euros. VAT rounds half away from zero to the currency's minor unit.
     /// </summary>
-    public static Money? For(string destinationCountry, Money intrinsicValue, decimal eurPerUnit, IReadOnlyDictionary<string, decimal>? rates = null)
+    public static Money? For(string destinationCountry, Money intrinsicValue, decimal eurPerUnit, IReadOnlyDictionary<string, decimal>? rates = null,
+        string? postalCode = null)
     {
         var table = rates ?? StandardRates;
-        if (!table.TryGetValue(destinationCountry, out var ratePercent))
+        if (!table.TryGetValue(destinationCountry, out var ratePercent) || OutsideVatArea(destinationCountry, postalCode))
         {
             return null;
         }

@@ -70,4 +70,23 @@ public sealed class OrderPricingTests
         Assert.Null(refusal);
         Assert.Equal(new Money(1, "USD"), state.Totals!.Buyer);
     }
+
+    [Fact]
+    public void Eu_countries_territories_outside_the_eu_vat_area_pay_no_ioss_vat()
+    {
+        // The Canary Islands, Ceuta and Melilla, the French overseas departments, Åland, Mount Athos, Büsingen and Heligoland,
+        // Livigno and Campione d'Italia are outside the EU VAT area (Directive 2006/112/EC, art. 6): import VAT there is local
+        // (IGIC, octroi de mer, ...), never the mainland's IOSS VAT.
+        foreach (var (country, postalCode) in new[] { ("ES", "35001"), ("ES", "38001"), ("ES", "51001"), ("ES", "52001"), ("FR", "97400"),
+            ("FR", "97110"), ("FI", "22100"), ("GR", "63086"), ("DE", "78266"), ("DE", "27498"), ("IT", "23041"), ("IT", "22061") })
+        {
+            var state = Priced("USD", 10_00, country, UsdEurNzd, null, out var refusal, postalCode: postalCode);
+            Assert.Null(refusal);
+            Assert.True(state.Totals!.Tax is null, $"{country} {postalCode} was charged {state.Totals.Tax} of IOSS VAT");
+        }
+        // The mainland still pays it.
+        Assert.Equal(new Money(2_10, "USD"), Priced("USD", 10_00, "ES", UsdEurNzd, null, out _, postalCode: "28013").Totals!.Tax);
+        Assert.Equal(new Money(2_00, "USD"), Priced("USD", 10_00, "FR", UsdEurNzd, null, out _, postalCode: "75008").Totals!.Tax);
+        Assert.Equal(new Money(2_55, "USD"), Priced("USD", 10_00, "FI", UsdEurNzd, null, out _, postalCode: "00100").Totals!.Tax);
+    }
 }
