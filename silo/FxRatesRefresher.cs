@@ -47,9 +47,9 @@ public sealed class FxRatesRefresher(IGrainFactory grains, CachedFxRates cache, 
             }
             var cells = line.Split(',');
             if (cells.Length != 2 || !Common.Iso4217.IsKnown(cells[0].Trim())
-                || !decimal.TryParse(cells[1].Trim(), NumberStyles.Number, CultureInfo.InvariantCulture, out var rate) || rate <= 0 || rate > FxRates.MaxUnitsPerUsd)
+                || !decimal.TryParse(cells[1].Trim(), NumberStyles.Number, CultureInfo.InvariantCulture, out var rate) || rate < FxRates.MinUnitsPerUsd || rate > FxRates.MaxUnitsPerUsd)
             {
-                throw new FormatException($"{path}:{number}: expected 'currency,unitsPerUsd' with an ISO 4217 code and a positive rate.");
+                throw new FormatException($"{path}:{number}: expected 'currency,unitsPerUsd' with an ISO 4217 code and a rate from {FxRates.MinUnitsPerUsd} to {FxRates.MaxUnitsPerUsd}.");
             }
             rates[cells[0].Trim()] = rate;
         }

@@ -37,7 +37,7 @@ public static class FxRatesApi
         foreach (var (currency, rate) in rates ?? [])
         {
             if (!Iso4217.IsKnown(currency)) v.Add($"unitsPerUsd.{currency}", $"'{currency}' is not a supported ISO 4217 currency.");
-            else if (rate <= 0 || rate > FxRates.MaxUnitsPerUsd) v.Add($"unitsPerUsd.{currency}", $"The rate must be above 0 and at most {FxRates.MaxUnitsPerUsd}.");
+            else if (rate < FxRates.MinUnitsPerUsd || rate > FxRates.MaxUnitsPerUsd) v.Add($"unitsPerUsd.{currency}", $"The rate must be at least {FxRates.MinUnitsPerUsd} and at most {FxRates.MaxUnitsPerUsd}.");
             else if (currency == "USD" && rate != 1) v.Add("unitsPerUsd.USD", "USD is the base: its rate must be 1.");
         }
         if (request.AsOf is { } asOf && asOf > now.AddMinutes(5)) v.Add("asOf", "asOf must not be in the future.");

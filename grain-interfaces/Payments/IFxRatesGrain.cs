@@ -33,4 +33,11 @@ public static class FxRates
 {
     public const string Key = "current";
     public const decimal MaxUnitsPerUsd = 10_000_000m;
+
+    /// <summary>
+    /// The fewest units of a currency a dollar may buy: no currency is worth 100 dollars (the dearest, KWD, about 3.3). A smaller
+    /// rate is a feed's slip, and would price goods at nothing in that currency, billions in others, and every EU consignment
+    /// under the IOSS threshold.
+    /// </summary>
+    public const decimal MinUnitsPerUsd = 0.01m;
 }

@@ -108,6 +108,31 @@ public sealed class FxRatesApiTests
         Assert.Equal(500, created["orders"]![0]!["totals"]!["buyer"]!["amountMinor"]!.GetValue<long>());
     }
 
+    [Fact]
+    public async Task A_rate_table_with_a_currency_absurdly_dear_against_the_dollar_is_refused_and_prices_nothing()
+    {
+        // 0.0000000001 EUR per dollar (a feed's unit slip) made a 10 USD item cost 0 EUR, a 10 EUR item 100 billion USD, and every
+        // consignment to the EU worth less than EUR 150 (IOSS VAT charged on any amount).
+        var connectionString = await PostgresServer.CreateDatabaseAsync("fxtiny");
+        await using var silo = await SiloProcess.StartAsync(SiloStorage.Postgres(connectionString), "fxtiny-" + Guid.NewGuid().ToString("N")[..8],
+            new Dictionary<string, string> { ["Fx__RefreshSeconds"] = "0.5" });
+        var shop = new OrderTestShop(silo);
+        await shop.WarehousesAsync();
+        var sku = await shop.SkuAsync(OrderTestShop.NewId("s"), priceMinor: 1000_00, currency: "USD", stock: [("wh-cn", 10)]);
+        var buyer = await shop.KeyAsync("buyer", "fxtiny-buyer");
+
+        var (status, problem) = await shop.Admin.PutJsonAsync("/api/v1/fx-rates", new { unitsPerUsd = Rates(("EUR", 0.0000000001m), ("JPY", 150m)) });
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.NotNull(problem!["errors"]!["unitsPerUsd.EUR"]);
+        Assert.Equal(HttpStatusCode.NotFound, (await shop.Admin.GetJsonAsync("/api/v1/fx-rates")).Status);
+        await Task.Delay(1_500);
+        var (placed, created) = await OrderTestShop.CheckoutAsync(buyer, "fxtiny-buyer", OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }]);
+        Assert.True(placed == HttpStatusCode.Created, $"{placed} {created}");
+        var totals = created!["orders"]![0]!["totals"]!;
+        Assert.Equal(0.92m, totals["fxRate"]!.GetValue<decimal>()); // the built-in rate, not the refused table's
+        Assert.Null(totals["tax"]); // 920 EUR: above the IOSS threshold
+    }
+
     /// <summary>Currency codes are dictionary keys: they travel as written, not camel-cased.</summary>
     private static Dictionary<string, decimal> Rates(params (string Currency, decimal UnitsPerUsd)[] rates) =>
         rates.ToDictionary(r => r.Currency, r => r.UnitsPerUsd);
