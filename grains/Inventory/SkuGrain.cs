@@ -196,9 +196,14 @@ public sealed class SkuGrain(
         if (changed)
         {
             _reservationChanges[request.ReservationId] = _state.Reservations[request.ReservationId];
-            Changed(before, now);
+            var raised = Changed(before, now);
             if (request.HoldUntil is not null)
             {
+                // Its alerts wait for the hold to stand: its units may yet go back (see SkuState.TentativeAlerts).
+                for (var i = Math.Max(0, _state.PendingAlerts.Count - raised); i < _state.PendingAlerts.Count; i++)
+                {
+                    _state.TentativeAlerts[_state.PendingAlerts[i].AlertId] = request.ReservationId;
+                }
                 ScheduleHoldCheck();
             }
         }
@@ -288,13 +293,47 @@ public sealed class SkuGrain(
     /// <summary>Gives a reservation's units back in memory and marks its row for deletion; false when it is not held.</summary>
     private bool Release(string reservationId, DateTimeOffset now)
     {
+        var tentative = _state.Reservations.TryGetValue(reservationId, out var held) && held.HoldUntil is not null;
         if (!StockRules.Release(_state, reservationId, now))
         {
             return false;
         }
         _reservationChanges[reservationId] = null;
+        if (tentative && _state.TentativeAlerts.Count > 0)
+        {
+            WithdrawAlertsOf(reservationId);
+        }
         return true;
     }
+
+    /// <summary>
+    /// A tentative hold given back: the alerts it raised (never published) go, unless the stock stands at their level anyway;
+    /// those left no longer wait for it.
+    /// </summary>
+    private void WithdrawAlertsOf(string reservationId)
+    {
+        var available = StockRules.TotalAvailable(_state);
+        var threshold = _state.Catalog?.LowStockThreshold;
+        _state.PendingAlerts.RemoveAll(alert => _state.TentativeAlerts.TryGetValue(alert.AlertId, out var by) && by == reservationId
+            && Contradicted(alert, available, threshold));
+        foreach (var (alertId, _) in _state.TentativeAlerts.Where(t => t.Value == reservationId).ToArray())
+        {
+            _state.TentativeAlerts.Remove(alertId);
+        }
+    }
+
+    /// <summary>An alert the stock now available says is not so.</summary>
+    private static bool Contradicted(StockAlert alert, long available, int? threshold) => alert.Kind switch
+    {
+        StockAlertKind.OutOfStock => available > 0,
+        StockAlertKind.LowStock => threshold is not { } low || available > low,
+        _ => false,
+    };
+
+    /// <summary>An alert raised by a hold that is still tentative: not published yet.</summary>
+    private bool IsHeld(StockAlert alert) => _state.TentativeAlerts.Count > 0
+        && _state.TentativeAlerts.TryGetValue(alert.AlertId, out var by)
+        && _state.Reservations.TryGetValue(by, out var hold) && hold.HoldUntil is not null;
 
     public async Task CommitReservation(string reservationId)
     {
@@ -356,6 +395,7 @@ public sealed class SkuGrain(
             // false at once, and its retried checkout may prepare it anew before the slowest answer) belongs to a live order.
             var released = expired.Where((_, i) => answers[i] is false).Select(r => r.ReservationId)
                 .Where(id => _state.Reservations.TryGetValue(id, out var current) && current.HoldUntil <= now).ToArray();
+            var firmedWithAlerts = false;
             foreach (var id in firm)
             {
                 // Still held and still tentative: the order may have released it meanwhile. Firm in memory only: the stored row
@@ -364,7 +404,12 @@ public sealed class SkuGrain(
                 if (_state.Reservations.TryGetValue(id, out var current) && current.HoldUntil is not null)
                 {
                     _state.Reservations[id] = current with { HoldUntil = null };
+                    firmedWithAlerts |= _state.TentativeAlerts.ContainsValue(id);
                 }
+            }
+            if (firmedWithAlerts)
+            {
+                ScheduleAlertPublish(TimeSpan.Zero); // the alerts of holds that now stand
             }
             var before = StockRules.TotalAvailable(_state);
             var anyReleased = false;
@@ -414,13 +459,16 @@ public sealed class SkuGrain(
         actingSellerId is null || string.Equals(ownerSellerId, actingSellerId, StringComparison.Ordinal);
 
     /// <summary>Records the alerts a change raised; the change itself is already applied in memory.</summary>
-    private void Changed(long availableBefore, DateTimeOffset now)
+    /// <returns>How many alerts it raised (the last ones of <see cref="SkuState.PendingAlerts"/>).</returns>
+    private int Changed(long availableBefore, DateTimeOffset now)
     {
         var catalog = _state.Catalog!;
         var after = StockRules.TotalAvailable(_state);
+        var raised = 0;
         foreach (var kind in StockRules.AlertsFor(availableBefore, after, catalog.LowStockThreshold))
         {
             _state.PendingAlerts.Add(new StockAlert(Ulid.NewUlid(now).ToString(), SkuId, catalog.SellerId, kind, after, catalog.LowStockThreshold, now));
+            raised++;
         }
         if (_state.PendingAlerts.Count > MaxPendingAlerts)
         {
@@ -429,6 +477,7 @@ public sealed class SkuGrain(
             _state.PendingAlerts.RemoveRange(0, _state.PendingAlerts.Count - MaxPendingAlerts);
         }
         _state.UpdatedAt = now;
+        return raised;
     }
 
     /// <summary>
@@ -459,7 +508,7 @@ public sealed class SkuGrain(
                 PutBack(changes, placing, taken.CheckoutGrainIds);
             }
         }
-        if (_durable.PendingAlerts.Count > 0)
+        if (_durable.PendingAlerts.Count > 0 && _durable.PendingAlerts.Exists(a => !IsHeld(a)))
         {
             // In a turn of its own, after this write's callers are answered: a slow or unreachable alert table must not hold
             // the SKU's checkouts (the alerts are in the durable outbox; the timer retries until they are recorded).
@@ -499,12 +548,7 @@ public sealed class SkuGrain(
         var available = StockRules.TotalAvailable(_state);
         var threshold = _state.Catalog?.LowStockThreshold;
         _state.PendingAlerts.RemoveAll(alert => !_durable.PendingAlerts.Exists(stored => stored.AlertId == alert.AlertId)
-            && alert.Kind switch
-            {
-                StockAlertKind.OutOfStock => available > 0,
-                StockAlertKind.LowStock => threshold is not { } low || available > low,
-                _ => false,
-            });
+            && Contradicted(alert, available, threshold));
     }
 
     /// <summary>The aggregate as of now; the write must not see later changes, so it gets a copy.</summary>
@@ -519,6 +563,9 @@ public sealed class SkuGrain(
         PreSaleReserved = _state.PreSaleReserved,
         PreSaleOpen = _state.PreSaleOpen,
         PreSaleCampaignDate = _state.PreSaleCampaignDate,
+        TentativeAlerts = _state.TentativeAlerts.Count == 0
+            ? new(StringComparer.Ordinal)
+            : new Dictionary<string, string>(_state.TentativeAlerts, StringComparer.Ordinal),
     };
 
     /// <summary>
@@ -529,18 +576,31 @@ public sealed class SkuGrain(
     {
         // Until none is left: a write that committed while the sink was being called raised alerts of its own, and found this
         // timer still there, so it did not start another.
-        while (_durable.PendingAlerts.Where(_state.PendingAlerts.Contains).ToArray() is { Length: > 0 } pending)
+        // An alert of a hold still tentative waits for it (see SkuState.TentativeAlerts).
+        while (_durable.PendingAlerts.Where(a => _state.PendingAlerts.Contains(a) && !IsHeld(a)).ToArray() is { Length: > 0 } pending)
         {
             try
             {
                 await alertSink.RecordAsync(pending, CancellationToken.None);
                 _state.PendingAlerts.RemoveAll(a => pending.Contains(a));
+                foreach (var alert in pending)
+                {
+                    _state.TentativeAlerts.Remove(alert.AlertId);
+                }
                 // The cleared outbox is persisted with the next write; a replay after a crash is harmless (idempotent by id).
             }
             catch (Exception ex)
             {
                 logger.LogWarning(ex, "Could not record {Count} stock alerts for SKU {SkuId}; will retry", pending.Length, SkuId);
                 return;
+            }
+        }
+        if (_state.TentativeAlerts.Count > 0)
+        {
+            // Alerts dropped from the outbox otherwise (given back with a refused write, or beyond its bound).
+            foreach (var (alertId, _) in _state.TentativeAlerts.Where(t => !_state.PendingAlerts.Exists(a => a.AlertId == t.Key)).ToArray())
+            {
+                _state.TentativeAlerts.Remove(alertId);
             }
         }
         _alertTimer?.Dispose();

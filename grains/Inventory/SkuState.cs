@@ -31,6 +31,13 @@ public sealed class SkuState
     /// </summary>
     [Id(8), System.Text.Json.Serialization.JsonIgnore]
     public long PreSaleOpen { get; set; }
+    /// <summary>
+    /// Pending alerts raised by a tentative hold, by alert id: the reservation id of the hold (R-INV-2). Such an alert is not
+    /// published while its hold is tentative, since the hold's units may go back (a multi-line checkout or an import refused for
+    /// another line's want of stock); if they do, the alert goes with them unless the stock stands at its level anyway. Once the
+    /// hold is firm (or gone otherwise) the alert goes out like any other.
+    /// </summary>
+    [Id(10)] public Dictionary<string, string> TentativeAlerts { get; set; } = new(StringComparer.Ordinal);
 }
 
 [GenerateSerializer, Immutable]

@@ -718,6 +718,51 @@ public sealed class OrdersApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
     }
 
     [Fact]
+    public async Task An_import_refused_for_one_short_line_raises_no_alert_for_the_units_another_line_held_for_a_moment()
+    {
+        // R-INV-2: SKU c has 10 units (low-stock threshold 1); the import takes all of them, but its other line is short, so
+        // nothing is reserved: c's tentative hold goes back, and the stock never stood at zero.
+        var sellerId = OrderTestShop.NewId("s");
+        var skuC = OrderTestShop.NewId("sku");
+        Assert.Equal(HttpStatusCode.Created, (await Shop.Admin.PutJsonAsync($"/api/v1/skus/{skuC}", new
+        {
+            sellerId, title = "Lamp", category = "home", price = new { amountMinor = 1_000, currency = "USD" }, weightGrams = 500,
+            hsCode = "691200", originCountry = "CN", lowStockThreshold = 1,
+        })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await Shop.Admin.PutJsonAsync($"/api/v1/skus/{skuC}/stock/wh-us", new { onHand = 10, version = 1 })).Status);
+        var skuA = await Shop.SkuAsync(sellerId, stock: [("wh-us", 5)]);
+        var erp = await Shop.KeyAsync("erp", sellerId);
+
+        var (status, problem) = await erp.PostJsonAsync("/api/v1/orders/import", new
+        {
+            platform = "ebay", externalOrderId = OrderTestShop.NewId("e"), buyerId = "x", currency = "USD", paid = true,
+            shipTo = new { name = "J", line1 = "1 Main St", city = "S", postalCode = "62701", country = "US", phone = "+1 217 555 0100" },
+            items = new[] { new { skuId = skuC, quantity = 10 }, new { skuId = skuA, quantity = 500 } },
+        });
+        Assert.True(status == HttpStatusCode.Conflict, $"{status} {problem}");
+        Assert.Equal(0, await Shop.ReservedAsync(skuC));
+
+        // The seller's own change afterwards raises a low-stock alert; once it is listed, every alert raised before it is too.
+        Assert.Equal(HttpStatusCode.OK, (await Shop.Admin.PutJsonAsync($"/api/v1/skus/{skuC}/stock/wh-us", new { onHand = 1, version = 2 })).Status);
+        var seller = await Shop.KeyAsync("seller", sellerId);
+        var alerts = (await Eventually.ReadAsync(async () => (await seller.GetJsonAsync($"/api/v1/stock/alerts?skuId={skuC}")).Body!["items"]!,
+            items => items.AsArray().Any(a => a!["kind"]!.GetValue<string>() == "lowStock"), "the seller's low-stock alert")).AsArray();
+        Assert.Equal(["lowStock"], alerts.Select(a => a!["kind"]!.GetValue<string>()));
+
+        // An import that is placed takes the last unit for good: its out-of-stock alert goes out once its hold stands.
+        var (placed, body) = await erp.PostJsonAsync("/api/v1/orders/import", new
+        {
+            platform = "ebay", externalOrderId = OrderTestShop.NewId("e"), buyerId = "x", currency = "USD", paid = true,
+            shipTo = new { name = "J", line1 = "1 Main St", city = "S", postalCode = "62701", country = "US", phone = "+1 217 555 0100" },
+            items = new[] { new { skuId = skuC, quantity = 1 }, new { skuId = skuA, quantity = 1 } },
+        });
+        Assert.True(placed == HttpStatusCode.Created, $"{placed} {body}");
+        alerts = (await Eventually.ReadAsync(async () => (await seller.GetJsonAsync($"/api/v1/stock/alerts?skuId={skuC}")).Body!["items"]!,
+            items => items.AsArray().Count >= 2, "the out-of-stock alert of the placed import")).AsArray();
+        Assert.Equal(["outOfStock", "lowStock"], alerts.Select(a => a!["kind"]!.GetValue<string>()));
+    }
+
+    [Fact]
     public async Task Two_shops_whose_orders_on_one_platform_share_a_number_each_import_their_own()
     {
         var external = OrderTestShop.NewId("shopify-1001");
