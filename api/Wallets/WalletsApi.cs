@@ -303,7 +303,10 @@ public static class WalletsApi
             {
                 return Problems.Conflict("No payout account is set: set one (PUT .../payout-account) before withdrawing, so the money has somewhere to go.");
             }
-            var secondFactor = await account.VerifySecondFactor(request.TotpCode!);
+            // Bound to this withdrawal: if its booking fails after the code is used (a 503, a silo lost), the client's retry of
+            // the same withdrawal with the same code is carried out; the code stays used for anything else.
+            var secondFactor = await account.VerifySecondFactorFor(request.TotpCode!,
+                $"withdrawal\u001f{request.WithdrawalId}\u001f{amount.AmountMinor}\u001f{amount.Currency}");
             if (secondFactor != SecondFactorResult.Verified)
             {
                 return Problems.Forbidden(secondFactor == SecondFactorResult.NotEnrolled

@@ -61,6 +61,13 @@ public interface ISellerAccountGrain : IGrainWithStringKey
     /// <summary>Checks a code for a sensitive action; each code is accepted once.</summary>
     Task<SecondFactorResult> VerifySecondFactor(string code);
 
+    /// <summary>
+    /// Checks a code for an action that may be retried (<paramref name="action"/> names it whole: a withdrawal's id, amount and
+    /// currency): the code is accepted once, and again only for the same action, so a retry after a failure that followed the
+    /// check is not refused, while the code does nothing else.
+    /// </summary>
+    Task<SecondFactorResult> VerifySecondFactorFor(string code, string action);
+
     /// <summary>Changes the payout account; needs a valid second-factor code in the same call.</summary>
     Task<(SecondFactorResult SecondFactor, PayoutAccountView? Account)> ChangePayoutAccount(
         string holderName, string bankCountry, string currency, string accountNumber, string totpCode);

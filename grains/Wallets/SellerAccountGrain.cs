@@ -20,6 +20,11 @@ public sealed class SellerAccountState
     [Id(6)] public string? SettlementCurrency { get; set; }
     /// <summary>When the wrong second-factor codes of the last <c>FailedCodeWindow</c> were tried, oldest first.</summary>
     [Id(7)] public List<DateTimeOffset>? FailedCodes { get; set; }
+    /// <summary>
+    /// What the code of <see cref="LastTotpStep"/> was used for, when that action may be retried with it (a withdrawal whose
+    /// booking failed after its code was used); null when it was used for anything else.
+    /// </summary>
+    [Id(8)] public string? LastTotpAction { get; set; }
 }
 
 public sealed class SellerAccountGrain(
@@ -78,6 +83,7 @@ public sealed class SellerAccountGrain(
         state.State.TotpConfirmed = false;
         // A new secret's codes are not the old one's: the first code of the new one may fall in the step the last one was used in.
         state.State.LastTotpStep = 0;
+        state.State.LastTotpAction = null;
         await state.WriteOrReloadAsync(this);
         var base32 = Totp.Base32(secret);
         var seller = Uri.EscapeDataString(this.GetPrimaryKeyString());
@@ -104,7 +110,13 @@ public sealed class SellerAccountGrain(
 
     public Task<SecondFactorResult> VerifySecondFactor(string code) => Check(code, confirming: false);
 
-    private async Task<SecondFactorResult> Check(string code, bool confirming)
+    public Task<SecondFactorResult> VerifySecondFactorFor(string code, string action) => Check(code, confirming: false, action);
+
+    /// <param name="action">
+    /// The action the code is for, when it may be retried with the same code: the code last accepted is accepted again for the
+    /// same action only (its first attempt may have failed after the code was used), never for anything else.
+    /// </param>
+    private async Task<SecondFactorResult> Check(string code, bool confirming, string? action = null)
     {
         if (state.State.SealedTotpSecret is not { } sealedSecret || (!confirming && !state.State.TotpConfirmed))
         {
@@ -128,11 +140,16 @@ public sealed class SellerAccountGrain(
             await state.WriteOrReloadAsync(this);
             return SecondFactorResult.Invalid;
         }
+        if (step == state.State.LastTotpStep && action is not null && action == state.State.LastTotpAction)
+        {
+            return SecondFactorResult.Verified; // the same action again, with its code: already stored as used for it
+        }
         if (step <= state.State.LastTotpStep)
         {
             return SecondFactorResult.Replayed;
         }
         state.State.LastTotpStep = step.Value;
+        state.State.LastTotpAction = action;
         state.State.TotpConfirmed = true;
         await state.WriteOrReloadAsync(this);
         return SecondFactorResult.Verified;

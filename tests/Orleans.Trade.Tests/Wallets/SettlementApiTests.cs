@@ -191,6 +191,63 @@ public sealed class SettlementApiTests
         Assert.Equal(HttpStatusCode.OK, await PayoutAsync(Totp.Code(replaced, later)));
     }
 
+    [Fact]
+    public async Task A_withdrawal_whose_ledger_write_failed_is_carried_out_when_retried_with_its_code_and_the_code_does_nothing_else()
+    {
+        var connectionString = await PostgresServer.CreateDatabaseAsync("withdrawretry");
+        var storage = SiloStorage.Postgres(connectionString);
+        await using var silo = await SiloProcess.StartAsync(storage, "withdrawretry-" + Guid.NewGuid().ToString("N")[..8],
+            new Dictionary<string, string> { ["Clock__AllowTestControl"] = "true", ["Settlement__MaturityCheckPeriod"] = "00:00:02" });
+        var shop = new OrderTestShop(silo);
+        await shop.WarehousesAsync();
+        var sellerId = OrderTestShop.NewId("s");
+        var sku = await shop.SkuAsync(sellerId, priceMinor: 10_000, stock: [("wh-de", 5)]);
+        var seller = await shop.KeyAsync("seller", sellerId);
+        var buyer = await shop.KeyAsync("buyer", "retry-buyer");
+        Assert.Equal(HttpStatusCode.OK, (await seller.PutJsonAsync($"/api/v1/sellers/{sellerId}/settlement", new { cycleDays = 1 })).Status);
+        var (_, created) = await OrderTestShop.CheckoutAsync(buyer, "retry-buyer", OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }]);
+        var orderId = created!["orders"]![0]!["orderId"]!.GetValue<string>();
+        await shop.ActAsync(shop.Admin, orderId, "payment-confirmations");
+        await shop.ActAsync(seller, orderId, "ship", new { carrier = "DHL", trackingNumber = "JD4" });
+        await shop.ActAsync(buyer, orderId, "confirm-receipt");
+        var (_, enrollment) = await seller.PostJsonAsync($"/api/v1/sellers/{sellerId}/second-factor/totp", new { });
+        var secret = Base32Decode(enrollment!["secretBase32"]!.GetValue<string>());
+        var step = Totp.StepAt(DateTimeOffset.UtcNow);
+        Assert.Equal(HttpStatusCode.NoContent, (await seller.PostJsonAsync($"/api/v1/sellers/{sellerId}/second-factor/totp/confirmation", new { code = Totp.Code(secret, step) })).Status);
+        Task<HttpStatusCode> PayoutAsync(string totpCode) => seller.PutJsonAsync($"/api/v1/sellers/{sellerId}/payout-account",
+            new { holderName = "Shenzhen Cable Co", bankCountry = "DE", currency = "EUR", accountNumber = "DE89 3704 0044 0532 0130 00", totpCode })
+            .ContinueWith(t => t.Result.Status);
+        Assert.Equal(HttpStatusCode.OK, await PayoutAsync(Totp.Code(secret, step + 1)));
+        var (_, clock) = await shop.Admin.PostJsonAsync("/api/v1/admin/clock", new { advanceSeconds = TimeSpan.FromDays(1).TotalSeconds + 60 });
+        var businessStep = Totp.StepAt(clock!["now"]!.GetValue<DateTimeOffset>());
+        async Task<long> Available() => (await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!["accounts"]!.AsArray()
+            .SingleOrDefault(a => a!["accountId"]!.GetValue<string>() == "seller:available:USD")?["posted"]!.GetValue<long>() ?? 0;
+        await Eventually.UntilAsync(Available, available => available == 9_200, "the money to mature", TimeSpan.FromSeconds(30));
+
+        // The ledger cannot store the withdrawal for a moment (as when the silo dies between the code check and the booking).
+        await storage.ExecuteAsync("""
+            CREATE FUNCTION refuse_withdrawal() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'ledger hiccup'; END $$;
+            CREATE TRIGGER refuse_withdrawal BEFORE INSERT ON ledger_transfers FOR EACH ROW EXECUTE FUNCTION refuse_withdrawal();
+            """);
+        var code = Totp.Code(secret, businessStep);
+        var withdrawal = new { withdrawalId = "w-r1", amountMinor = 5_000, currency = "USD", totpCode = code };
+        var (failed, failure) = await seller.PostJsonAsync($"/api/v1/sellers/{sellerId}/withdrawals", withdrawal);
+        await storage.ExecuteAsync("DROP TRIGGER refuse_withdrawal ON ledger_transfers; DROP FUNCTION refuse_withdrawal()");
+        Assert.True((int)failed >= 500, $"{failed} {failure}");
+        Assert.Equal(9_200, await Available());
+
+        // Nothing was acknowledged: the client's retry of the same withdrawal, with the same code, is carried out once.
+        var (retried, body) = await seller.PostJsonAsync($"/api/v1/sellers/{sellerId}/withdrawals", withdrawal);
+        Assert.True(retried == HttpStatusCode.Created, $"{retried} {body}");
+        Assert.Equal("applied", body!["outcome"]!.GetValue<string>());
+        Assert.Equal(4_200, await Available());
+        // The code stays used for anything else: another withdrawal, another amount under the id, a payout-account change.
+        Assert.Equal(HttpStatusCode.Forbidden, (await seller.PostJsonAsync($"/api/v1/sellers/{sellerId}/withdrawals",
+            new { withdrawalId = "w-r2", amountMinor = 1_000, currency = "USD", totpCode = code })).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, await PayoutAsync(code));
+        Assert.Equal(4_200, await Available());
+    }
+
     private static byte[] Base32Decode(string text)
     {
         const string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
