@@ -95,15 +95,14 @@ public sealed class SellerAccountGrain(
     public async Task<(SecondFactorResult SecondFactor, PayoutAccountView? Account)> ChangePayoutAccount(
         string holderName, string bankCountry, string currency, string accountNumber, string totpCode)
     {
-        var secondFactor = await Check(totpCode, confirming: false);
-        if (secondFactor != SecondFactorResult.Verified)
+        // The code is used and the account changed in one write: if it fails, neither is stored, and the client's retry with
+        // the same code is carried out (written apart, a failed second write left the code used and the account unchanged).
+        var secondFactor = await Check(totpCode, confirming: false, onVerified: () =>
         {
-            return (secondFactor, null);
-        }
-        state.State.PayoutAccount = new PayoutAccountView(holderName, bankCountry, currency, accountNumber[^4..], clock.GetUtcNow());
-        state.State.SealedAccountNumber = secrets.Seal(System.Text.Encoding.UTF8.GetBytes(accountNumber));
-        await state.WriteOrReloadAsync(this);
-        return (secondFactor, state.State.PayoutAccount);
+            state.State.PayoutAccount = new PayoutAccountView(holderName, bankCountry, currency, accountNumber[^4..], clock.GetUtcNow());
+            state.State.SealedAccountNumber = secrets.Seal(System.Text.Encoding.UTF8.GetBytes(accountNumber));
+        });
+        return secondFactor == SecondFactorResult.Verified ? (secondFactor, state.State.PayoutAccount) : (secondFactor, null);
     }
 
     public Task<PayoutAccountView?> PayoutAccount() => Task.FromResult(state.State.PayoutAccount);
@@ -116,7 +115,8 @@ public sealed class SellerAccountGrain(
     /// The action the code is for, when it may be retried with the same code: the code last accepted is accepted again for the
     /// same action only (its first attempt may have failed after the code was used), never for anything else.
     /// </param>
-    private async Task<SecondFactorResult> Check(string code, bool confirming, string? action = null)
+    /// <param name="onVerified">A change stored in the same write as the code's use, made only if the code is good.</param>
+    private async Task<SecondFactorResult> Check(string code, bool confirming, string? action = null, Action? onVerified = null)
     {
         if (state.State.SealedTotpSecret is not { } sealedSecret || (!confirming && !state.State.TotpConfirmed))
         {
@@ -151,6 +151,7 @@ public sealed class SellerAccountGrain(
         state.State.LastTotpStep = step.Value;
         state.State.LastTotpAction = action;
         state.State.TotpConfirmed = true;
+        onVerified?.Invoke();
         await state.WriteOrReloadAsync(this);
         return SecondFactorResult.Verified;
     }

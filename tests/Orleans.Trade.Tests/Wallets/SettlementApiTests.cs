@@ -248,6 +248,40 @@ public sealed class SettlementApiTests
         Assert.Equal(4_200, await Available());
     }
 
+    [Fact]
+    public async Task A_payout_account_change_whose_write_failed_is_carried_out_when_retried_with_its_code()
+    {
+        var connectionString = await PostgresServer.CreateDatabaseAsync("payoutretry");
+        var storage = SiloStorage.Postgres(connectionString);
+        await using var silo = await SiloProcess.StartAsync(storage, "payoutretry-" + Guid.NewGuid().ToString("N")[..8]);
+        var shop = new OrderTestShop(silo);
+        var sellerId = OrderTestShop.NewId("s");
+        var seller = await shop.KeyAsync("seller", sellerId);
+        var (_, enrollment) = await seller.PostJsonAsync($"/api/v1/sellers/{sellerId}/second-factor/totp", new { });
+        var secret = Base32Decode(enrollment!["secretBase32"]!.GetValue<string>());
+        var step = Totp.StepAt(DateTimeOffset.UtcNow);
+        Assert.Equal(HttpStatusCode.NoContent, (await seller.PostJsonAsync($"/api/v1/sellers/{sellerId}/second-factor/totp/confirmation", new { code = Totp.Code(secret, step) })).Status);
+        var change = new { holderName = "Shenzhen Cable Co", bankCountry = "DE", currency = "EUR", accountNumber = "DE89 3704 0044 0532 0130 00", totpCode = Totp.Code(secret, step + 1) };
+
+        // The account's state cannot be stored with the new payout account in it for a moment (a storage hiccup).
+        await storage.ExecuteAsync("""
+            CREATE FUNCTION refuse_payout() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'storage hiccup'; END $$;
+            CREATE TRIGGER refuse_payout BEFORE INSERT OR UPDATE ON grain_state FOR EACH ROW
+                WHEN (NEW.state_name = 'seller-account' AND position(convert_to('Shenzhen Cable Co', 'UTF8') in NEW.payload) > 0)
+                EXECUTE FUNCTION refuse_payout();
+            """);
+        var (failed, failure) = await seller.PutJsonAsync($"/api/v1/sellers/{sellerId}/payout-account", change);
+        await storage.ExecuteAsync("DROP TRIGGER refuse_payout ON grain_state; DROP FUNCTION refuse_payout()");
+        Assert.True((int)failed >= 500, $"{failed} {failure}");
+        Assert.Equal(HttpStatusCode.NotFound, (await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/payout-account")).Status);
+
+        // Nothing was stored, the code included: the client's retry is carried out.
+        var (retried, account) = await seller.PutJsonAsync($"/api/v1/sellers/{sellerId}/payout-account", change);
+        Assert.True(retried == HttpStatusCode.OK, $"{retried} {account}");
+        Assert.Equal("3000", account!["accountLast4"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Forbidden, (await seller.PutJsonAsync($"/api/v1/sellers/{sellerId}/payout-account", change)).Status);
+    }
+
     private static byte[] Base32Decode(string text)
     {
         const string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
