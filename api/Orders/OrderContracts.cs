@@ -23,7 +23,7 @@ public sealed record CheckoutRequest(
     [Required] string? Currency,
     [Required] ShippingAddressRequest? ShipTo,
     [Required] IReadOnlyList<CartLineRequest?>? Items,
-    string? CouponCode,
+    [Description("Coupons are not offered yet: a checkout naming one is refused (422) rather than charged the full price unannounced.")] string? CouponCode,
     Payments.PaymentRequest? Payment);
 
 public sealed record OrderImportRequest(

@@ -79,6 +79,11 @@ public static class OrdersApi
         {
             return v.Problem();
         }
+        if (!string.IsNullOrWhiteSpace(request.CouponCode))
+        {
+            // The coupon would be kept on the order and never taken off the price: the buyer would pay in full, unannounced.
+            return Problems.Unprocessable($"Coupon '{request.CouponCode}' cannot be applied: this platform offers no coupons yet. Nothing was placed; check out without couponCode.");
+        }
         if (caller.Role == Roles.Buyer && caller.Subject != buyerId)
         {
             return Problems.Forbidden($"This key acts for buyer '{caller.Subject}' and cannot check out for buyer '{buyerId}'.");

@@ -202,6 +202,23 @@ public sealed class RequestContractTests(OrdersSiloFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task A_checkout_naming_a_coupon_is_refused_instead_of_charging_the_full_price_unannounced()
+    {
+        // The coupon code was kept on the order and never taken off the price: the buyer paid in full with no word of it.
+        var sku = await Shop.SkuAsync(OrderTestShop.NewId("s"), stock: [("wh-de", 5)]);
+        var buyerId = OrderTestShop.NewId("b");
+        var (status, body) = await Shop.Admin.PostWithKeyAsync("/api/v1/checkout", OrderTestShop.NewId("key"), new
+        {
+            buyerId, currency = "EUR", shipTo = OrderTestShop.Address(), items = new[] { new { skuId = sku, quantity = 1 } }, couponCode = "SAVE10",
+        });
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, status);
+        Assert.Contains("Coupon 'SAVE10' cannot be applied", body!["detail"]!.GetValue<string>());
+        Assert.Equal(0, await Shop.ReservedAsync(sku));
+        Assert.Empty((await Shop.Admin.GetJsonAsync($"/api/v1/buyers/{buyerId}/orders")).Body!["items"]!.AsArray());
+    }
+
+    [Fact]
     public async Task A_body_over_the_size_limit_answers_413_saying_the_limit()
     {
         // 31 MB of JSON: past the server's 30,000,000-byte limit on a request body. The endpoint never reads it, so no
