@@ -40,6 +40,9 @@ public enum SettlementChange
 /// A seller's account settings (R-SET-1, R-SET-2, R-PAY-4): the settlement cycle (T+1 to T+30) and currency, and the TOTP second factor that
 /// withdrawals and payout-account changes require. Key: seller id. The TOTP secret is stored encrypted.
 /// </summary>
+/// <remarks>Version 1 (7 December) adds <see cref="VerifySecondFactorFor"/>; <see cref="VerifySecondFactor"/> stays for the
+/// previous release's silos during a rolling update.</remarks>
+[Orleans.CodeGeneration.Version(1)]
 public interface ISellerAccountGrain : IGrainWithStringKey
 {
     Task SetSettlementCycle(int days);

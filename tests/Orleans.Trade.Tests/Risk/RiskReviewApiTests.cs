@@ -123,6 +123,18 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
         return client;
     }
 
+    /// <summary>Runs the silo's <c>risk export-labels</c> command on the fixture's database; answers the CSV file it wrote.</summary>
+    private async Task<string> ExportLabelsAsync()
+    {
+        var labels = Path.Combine(Path.GetTempPath(), "orleans-trade-tests", $"labels-{Guid.NewGuid():N}.csv");
+        await CommandRunner.RunAsync("dotnet", [RepoPaths.SiloDll, "risk", "export-labels", "--out", labels], new Dictionary<string, string>
+        {
+            ["Storage__Provider"] = "postgres",
+            ["ConnectionStrings__Trade"] = fixture.ConnectionString,
+        }, TimeSpan.FromMinutes(2));
+        return labels;
+    }
+
     [Fact]
     public async Task A_payment_scored_for_review_waits_authorized_and_a_rejection_voids_it_cancels_the_order_and_returns_the_stock()
     {
@@ -176,12 +188,7 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
         Assert.Contains(decidedList["items"]!.AsArray(), r => r!["reviewId"]!.GetValue<string>() == paymentId);
 
         // The decision is a label for the next model: exported with the training columns, marked fraud.
-        var labels = Path.Combine(Path.GetTempPath(), "orleans-trade-tests", $"labels-{Guid.NewGuid():N}.csv");
-        await CommandRunner.RunAsync("dotnet", [RepoPaths.SiloDll, "risk", "export-labels", "--out", labels], new Dictionary<string, string>
-        {
-            ["Storage__Provider"] = "postgres",
-            ["ConnectionStrings__Trade"] = fixture.ConnectionString,
-        }, TimeSpan.FromMinutes(2));
+        var labels = await ExportLabelsAsync();
         var lines = await File.ReadAllLinesAsync(labels);
         var mine = lines.Single(l => l.Contains(paymentId));
         Assert.EndsWith(",1", mine);
@@ -732,13 +739,7 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
         await Eventually.ReadAsync(async () => (await Shop.Admin.GetJsonAsync("/api/v1/risk/reviews?status=rejected&pageSize=100")).Body!,
             q => q["items"]!.AsArray().Any(r => r!["reviewId"]!.GetValue<string>() == paymentId), "the decision in the queue's table");
 
-        var labels = Path.Combine(Path.GetTempPath(), "orleans-trade-tests", $"labels-{Guid.NewGuid():N}.csv");
-        await CommandRunner.RunAsync("dotnet", [RepoPaths.SiloDll, "risk", "export-labels", "--out", labels], new Dictionary<string, string>
-        {
-            ["Storage__Provider"] = "postgres",
-            ["ConnectionStrings__Trade"] = fixture.ConnectionString,
-        }, TimeSpan.FromMinutes(2));
-
+        var labels = await ExportLabelsAsync();
         var lines = await File.ReadAllLinesAsync(labels);
         var mine = lines.Single(l => l.Contains(paymentId));
         Assert.Equal(lines[0].Split(',').Length, mine.Split(',').Length);
