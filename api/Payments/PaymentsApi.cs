@@ -310,15 +310,22 @@ public static class PaymentsApi
         // Read only up to the limit: a body sent in chunks (no Content-Length) is refused as soon as it passes it, instead of
         // being held whole (up to the server's 30 MB) by an endpoint anyone may call.
         using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024); // every paid checkout's webhook comes through here
+        try
         {
-            if (buffer.Length + read > MaxWebhookBytes)
+            int read;
+            while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
             {
-                return TypedResults.Problem($"A webhook body is at most {MaxWebhookBytes} bytes.", statusCode: StatusCodes.Status400BadRequest, title: "Bad request");
+                if (buffer.Length + read > MaxWebhookBytes)
+                {
+                    return TypedResults.Problem($"A webhook body is at most {MaxWebhookBytes} bytes.", statusCode: StatusCodes.Status400BadRequest, title: "Bad request");
+                }
+                buffer.Write(chunk, 0, read);
             }
-            buffer.Write(chunk, 0, read);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
         }
         ProviderEvent providerEvent;
         try

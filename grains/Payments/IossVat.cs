@@ -43,8 +43,24 @@ public static class IossVat
         {
             return false;
         }
-        var digits = new string(postalCode.Where(char.IsAsciiDigit).ToArray());
-        return prefixes.Any(p => digits.StartsWith(p, StringComparison.Ordinal));
+        // Every checkout to these countries asks (Germany included): the digits are gathered without allocating.
+        Span<char> digits = stackalloc char[8];
+        var count = 0;
+        foreach (var c in postalCode)
+        {
+            if (char.IsAsciiDigit(c) && count < digits.Length)
+            {
+                digits[count++] = c;
+            }
+        }
+        foreach (var prefix in prefixes)
+        {
+            if (digits[..count].StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>
