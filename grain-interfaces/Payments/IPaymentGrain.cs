@@ -42,7 +42,10 @@ public sealed record PaymentStart(
     [property: Id(5)] PaymentInstrument Instrument,
     [property: Id(6)] DateTimeOffset? PayBy,
     [property: Id(7)] IReadOnlyList<Instalment>? Schedule,
-    [property: Id(8)] Risk.RiskEvent? Risk = null);
+    [property: Id(8)] Risk.RiskEvent? Risk = null,
+    // Why the order itself asks for a manual review (R-ORD-3, e.g. its value); a scored payment then goes to the analysts'
+    // queue whatever its score, with this reason first. Null for orders that need none.
+    [property: Id(9)] string? OrderReviewReason = null);
 
 public enum RefundStatus { Pending, Succeeded, Failed }
 

@@ -219,7 +219,7 @@ public static class OrderPlacing
         }
         var paymentId = Ulid.NewUlid(now).ToString();
         var start = new Payments.PaymentStart(paymentId, orderId, s.Placement.Owner, s.Placement.SellerId, amount,
-            request.Instrument, payBy, schedule, request.Signals is { } signals ? RiskEventOf(s, paymentId, request.Instrument, signals, now, fxRates) : null);
+            request.Instrument, payBy, schedule, request.Signals is { } signals ? RiskEventOf(s, paymentId, request.Instrument, signals, now, fxRates) : null, s.ReviewReason);
         s.Payments.Add(new OrderPaymentRecord { Key = request.Key, RequestHash = request.RequestHash, Start = start, CreatedAt = now });
         Record(s, orderId, orderOptions, now, "PaymentStarted", request.Actor, $"{request.Instrument.Type} payment {start.PaymentId}", notify: false);
         return new PaymentRegistration(PaymentRegistrationStatus.Created, start, null, s.Status);

@@ -529,18 +529,18 @@ public sealed class PaymentGrain(
     private async Task Score(Risk.RiskEvent attempt, DateTimeOffset now)
     {
         var assessment = await risk.AssessAsync(attempt with { OccurredAt = now });
-        S.RiskScore = assessment.Score;
+        S.RiskScore = Risk.OrderReview.Apply(assessment.Score, S.Start!.OrderReviewReason, assessment.Event.AmountUsdMinor);
         S.RiskEvent = assessment.Event;
         S.RiskFeatureValues = assessment.Features;
         S.RiskFeatureSet = Risk.RiskFeatures.SetId;
         S.RiskFeatures = null;
         DecideCapture();
-        Note(now, "Scored", $"{assessment.Score.Score} ({assessment.Score.Decision}, model {assessment.Score.ModelVersion})");
-        if (assessment.Score.Decision == Risk.RiskDecision.Block)
+        Note(now, "Scored", $"{S.RiskScore.Score} ({S.RiskScore.Decision}, model {S.RiskScore.ModelVersion})");
+        if (S.RiskScore.Decision == Risk.RiskDecision.Block)
         {
             S.Status = PaymentStatus.Failed;
             S.DeclineCode = "risk_blocked";
-            S.Message = assessment.Score.Reasons.FirstOrDefault()?.Description;
+            S.Message = S.RiskScore.Reasons.FirstOrDefault()?.Description;
             S.Notice = OrderNotice.Failed;
             Note(now, "Failed", "blocked by risk policy");
         }

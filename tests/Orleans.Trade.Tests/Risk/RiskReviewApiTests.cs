@@ -51,10 +51,10 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
         Assert.True(status == HttpStatusCode.OK, $"{status} {body}");
     }
 
-    private async Task<Bought> OrderAsync(Bought? sameBuyer = null)
+    private async Task<Bought> OrderAsync(Bought? sameBuyer = null, long priceMinor = 3_000)
     {
         var sellerId = OrderTestShop.NewId("s");
-        var sku = await Shop.SkuAsync(sellerId, priceMinor: 3_000, stock: [("wh-de", 10)]);
+        var sku = await Shop.SkuAsync(sellerId, priceMinor: priceMinor, stock: [("wh-de", 10)]);
         var buyerId = sameBuyer?.BuyerId ?? OrderTestShop.NewId("b");
         var buyer = sameBuyer?.Buyer ?? await Shop.KeyAsync("buyer", buyerId);
         if (sameBuyer is null)
@@ -271,6 +271,62 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
         await OrderWhenAsync(order.OrderId, "cancelled");
         var refunded = await PaymentWhenAsync(paymentId, "refunded");
         Assert.Equal(refunded["amount"]!["amountMinor"]!.GetValue<long>(), refunded["refunded"]!["amountMinor"]!.GetValue<long>());
+        Assert.Equal(0, await Shop.ReservedAsync(order.SkuId));
+    }
+
+    [Theory]
+    [InlineData("card", "approve")]
+    [InlineData("card", "reject")]
+    [InlineData("bankTransfer", "approve")]
+    public async Task An_order_held_for_its_value_goes_to_the_analysts_queue_with_its_payment_whatever_the_score(string method, string decision)
+    {
+        // No score is in the review band; the order's value (2 x 60,000 USD, over the fixture's 100,000 USD) asks for review.
+        await PolicyAsync(new { reviewThreshold = 101, blockThreshold = 101 });
+        var order = await OrderAsync(priceMinor: 6_000_000);
+        string paymentId;
+        if (method == "card")
+        {
+            var held = await HeldAsync(order);
+            paymentId = held["paymentId"]!.GetValue<string>();
+            Assert.Equal("authorized", held["status"]!.GetValue<string>());
+        }
+        else
+        {
+            paymentId = await TransferArrivesAsync(order);
+            await OrderWhenAsync(order.OrderId, "riskReview");
+        }
+        var payment = (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!;
+        Assert.InRange(payment["riskScore"]!["score"]!.GetValue<int>(), 0, 100);
+        Assert.Equal("review", payment["riskScore"]!["decision"]!.GetValue<string>());
+
+        // The analysts find it in their queue, the order's reason first.
+        var analyst = await Shop.KeyAsync("analyst", "ana-value-" + method + decision);
+        var queue = await Eventually.ReadAsync(async () => (await analyst.GetJsonAsync("/api/v1/risk/reviews?status=open")).Body!,
+            q => q["items"]!.AsArray().Any(r => r!["reviewId"]!.GetValue<string>() == paymentId), "the order's review in the queue");
+        var listed = queue["items"]!.AsArray().Single(r => r!["reviewId"]!.GetValue<string>() == paymentId)!;
+        Assert.Equal(order.OrderId, listed["opening"]!["orderId"]!.GetValue<string>());
+        var first = listed["opening"]!["score"]!["reasons"]![0]!;
+        Assert.Equal(Orleans.Trade.Risk.OrderReview.Feature, first["feature"]!.GetValue<string>());
+        Assert.Contains("order value above 100000.00 USD", first["description"]!.GetValue<string>());
+        // Decided in the queue only: the order's own approval would skip the analyst's claim (and, for a card, ship unpaid goods).
+        var (around, aroundBody) = await Shop.Admin.PostJsonAsync($"/api/v1/orders/{order.OrderId}/review-approval", new { reason = "fine" });
+        Assert.Equal(HttpStatusCode.Conflict, around);
+        Assert.Contains($"/api/v1/risk/reviews/{paymentId}/decision", aroundBody!["detail"]!.GetValue<string>());
+
+        Assert.Equal(HttpStatusCode.OK, (await analyst.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/claim", new { })).Status);
+        var (decided, body) = await analyst.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/decision", new { decision, note = "called the buyer" });
+        Assert.True(decided == HttpStatusCode.OK, $"{decided} {body}");
+
+        if (decision == "approve")
+        {
+            await PaymentWhenAsync(paymentId, "captured");
+            var shipping = await OrderWhenAsync(order.OrderId, "awaitingShipment");
+            Assert.Equal(paymentId, shipping["paidBy"]!.GetValue<string>());
+            Assert.Equal(2, await Shop.ReservedAsync(order.SkuId));
+            return;
+        }
+        await OrderWhenAsync(order.OrderId, "cancelled");
+        await PaymentWhenAsync(paymentId, "voided");
         Assert.Equal(0, await Shop.ReservedAsync(order.SkuId));
     }
 
