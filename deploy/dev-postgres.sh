@@ -85,6 +85,14 @@ configured_port() {
     sed -n "s/^port = \([0-9]*\).*/\1/p" "$data/dev-postgres.conf" | tail -n 1
 }
 
+# The port the running server listens on (line 4 of postmaster.pid), else the configured one. They differ when a start
+# timed out on a loaded machine but the server came up after all, and a retry wrote another port into the configuration.
+server_port() {
+    local p=""
+    [[ -f "$data/postmaster.pid" ]] && p="$(sed -n 4p "$data/postmaster.pid" 2>/dev/null | tr -dc '0-9')"
+    if [[ -n "$p" ]]; then echo "$p"; else configured_port; fi
+}
+
 conn_string() {
     echo "Host=127.0.0.1;Port=$1;Database=$PGDEV_DB;Username=postgres;Pooling=true;Maximum Pool Size=64"
 }
@@ -196,6 +204,13 @@ start_cluster() {
         if as_owner "$PG_BIN/pg_ctl" -D "$data" -l "$logfile" -w -t 60 start >&2; then
             break
         fi
+        if is_running; then
+            # Slower than pg_ctl's wait, but up: keep it (another attempt would only rewrite the port it does not use).
+            port="$(server_port)"
+            write_conf "$port"
+            log "start attempt $attempt outlasted pg_ctl's wait; the server is up on 127.0.0.1:$port"
+            break
+        fi
         log "start attempt $attempt failed"
         port=""
         if (( attempt == 3 )); then
@@ -220,12 +235,12 @@ ensure_database() {
 case "$cmd" in
     start)
         if is_running; then
-            port="$(configured_port)"
+            port="$(server_port)"
             log "already running on 127.0.0.1:$port"
             wait_ready "$port" || die "running but not ready (see $logfile)"
         else
             start_cluster
-            port="$(configured_port)"
+            port="$(server_port)"
         fi
         ensure_database "$port"
         conn_string "$port"
@@ -239,11 +254,11 @@ case "$cmd" in
         ;;
     url)
         is_running || die "not running ($dir)"
-        conn_string "$(configured_port)"
+        conn_string "$(server_port)"
         ;;
     status)
         if is_running; then
-            log "running on 127.0.0.1:$(configured_port) ($dir)"
+            log "running on 127.0.0.1:$(server_port) ($dir)"
         else
             log "not running ($dir)"
             exit 3

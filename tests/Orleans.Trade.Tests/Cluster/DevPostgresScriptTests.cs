@@ -34,4 +34,33 @@ public sealed class DevPostgresScriptTests
             await CommandRunner.RunAsync("bash", [script, "destroy"], new Dictionary<string, string> { ["PGDEV_DIR"] = dir }, TimeSpan.FromMinutes(1));
         }
     }
+
+    [Fact]
+    public async Task A_running_server_is_found_on_its_own_port_when_the_configured_one_went_astray()
+    {
+        // On a loaded machine a start outlasted pg_ctl's wait, the retry wrote another port into the configuration, and every
+        // later start then waited two minutes on that port for a server listening on the first ("running but not ready").
+        var dir = Path.Combine(Path.GetTempPath(), "orleans-trade-pgport-" + Guid.NewGuid().ToString("N")[..8]);
+        var script = Path.Combine(RepoPaths.Root, "deploy", "dev-postgres.sh");
+        var env = new Dictionary<string, string> { ["PGDEV_DIR"] = dir };
+        try
+        {
+            var first = (await CommandRunner.RunAsync("bash", [script, "start"], env, TimeSpan.FromMinutes(2))).Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1].Trim();
+            var port = new NpgsqlConnectionStringBuilder(first).Port;
+            var conf = Path.Combine(dir, "data", "dev-postgres.conf");
+            await File.WriteAllTextAsync(conf, (await File.ReadAllTextAsync(conf)).Replace($"port = {port}", $"port = {(port == 1 ? 2 : port - 1)}"));
+
+            var again = (await CommandRunner.RunAsync("bash", [script, "start"], env, TimeSpan.FromMinutes(2))).Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1].Trim();
+
+            Assert.Equal(port, new NpgsqlConnectionStringBuilder(again).Port);
+            await using var connection = new NpgsqlConnection(again);
+            await connection.OpenAsync();
+            var url = (await CommandRunner.RunAsync("bash", [script, "url"], env, TimeSpan.FromMinutes(1))).Trim();
+            Assert.Equal(port, new NpgsqlConnectionStringBuilder(url).Port);
+        }
+        finally
+        {
+            await CommandRunner.RunAsync("bash", [script, "destroy"], env, TimeSpan.FromMinutes(1));
+        }
+    }
 }
