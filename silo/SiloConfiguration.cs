@@ -196,11 +196,7 @@ public static class SiloConfiguration
                 "Notifications:SigningSecret must be at least 16 characters and not a placeholder (\"change-me\"): receivers trust what it signs.")
             .ValidateOnStart();
         services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<NotificationOptions>, NotificationUrlValidation>();
-        var rates = new Dictionary<string, decimal>(ConfiguredFxRates.Defaults, StringComparer.Ordinal);
-        foreach (var rate in configuration.GetSection("Fx:UsdRates").GetChildren())
-        {
-            rates[rate.Key] = decimal.Parse(rate.Value!, System.Globalization.CultureInfo.InvariantCulture);
-        }
+        var rates = ConfiguredFxRates.WithConfigured(configuration.GetSection("Fx:UsdRates").GetChildren().Select(r => KeyValuePair.Create(r.Key, r.Value)));
         services.AddSingleton(sp =>
         {
             var clock = sp.GetRequiredService<TradeClock>();

@@ -25,6 +25,40 @@ public sealed class ConfiguredFxRates(IReadOnlyDictionary<string, decimal> units
         ["THB"] = 36.4m, ["IDR"] = 15900m, ["VND"] = 25100m, ["PHP"] = 56.8m, ["MYR"] = 4.72m, ["ZAR"] = 18.6m, ["NGN"] = 1450m,
     };
 
+    /// <summary>
+    /// The built-in table overlaid with the configured rates (<c>Fx:UsdRates:&lt;currency&gt;</c>), held to the rules a loaded table
+    /// is held to; a silo with a rate it cannot use does not start (a zero or mistyped rate would refuse or misprice every
+    /// checkout in that currency).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Naming every configured rate that is wrong, and why.</exception>
+    public static Dictionary<string, decimal> WithConfigured(IEnumerable<KeyValuePair<string, string?>> configured)
+    {
+        var rates = new Dictionary<string, decimal>(Defaults, StringComparer.Ordinal);
+        var errors = new List<string>();
+        foreach (var (currency, text) in configured)
+        {
+            if (!Iso4217.IsKnown(currency))
+            {
+                errors.Add($"Fx:UsdRates:{currency}: '{currency}' is not a supported ISO 4217 currency code.");
+            }
+            else if (!decimal.TryParse(text, System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out var rate)
+                || rate < Payments.FxRates.MinUnitsPerUsd || rate > Payments.FxRates.MaxUnitsPerUsd)
+            {
+                errors.Add($"Fx:UsdRates:{currency}: '{text}' is not a rate; give the units of {currency} one US dollar buys, a number from "
+                    + $"{Payments.FxRates.MinUnitsPerUsd} to {Payments.FxRates.MaxUnitsPerUsd} (invariant culture, e.g. 0.92).");
+            }
+            else if (currency == "USD" && rate != 1)
+            {
+                errors.Add("Fx:UsdRates:USD: USD is the base; its rate is 1.");
+            }
+            else
+            {
+                rates[currency] = rate;
+            }
+        }
+        return errors.Count == 0 ? rates : throw new InvalidOperationException(string.Join(" ", errors));
+    }
+
     public bool TryGetRate(string from, string to, out decimal rate, out DateTimeOffset at)
     {
         at = asOf;

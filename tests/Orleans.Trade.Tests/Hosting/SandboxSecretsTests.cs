@@ -54,6 +54,19 @@ public sealed class SandboxSecretsTests
     }
 
     [Fact]
+    public async Task A_silo_given_an_unusable_configured_exchange_rate_does_not_start()
+    {
+        // A zero rate started before and then refused every checkout into that currency (no rate), one at a time.
+        var storage = SiloStorage.Sqlite(Path.Combine(Path.GetTempPath(), "orleans-trade-tests", Guid.NewGuid().ToString("N"), "trade.db"));
+        var failed = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+        {
+            await using var silo = await SiloProcess.StartAsync(storage, "fx-" + Guid.NewGuid().ToString("N")[..8],
+                new Dictionary<string, string> { ["Fx__UsdRates__EUR"] = "0" });
+        });
+        Assert.Contains("Fx:UsdRates:EUR: '0' is not a rate", failed.Message);
+    }
+
+    [Fact]
     public async Task Plain_http_notifications_to_another_host_start_only_when_the_operator_says_the_network_is_trusted()
     {
         var storage = SiloStorage.Sqlite(Path.Combine(Path.GetTempPath(), "orleans-trade-tests", Guid.NewGuid().ToString("N"), "trade.db"));

@@ -89,4 +89,32 @@ public sealed class OrderPricingTests
         Assert.Equal(new Money(2_00, "USD"), Priced("USD", 10_00, "FR", UsdEurNzd, null, out _, postalCode: "75008").Totals!.Tax);
         Assert.Equal(new Money(2_55, "USD"), Priced("USD", 10_00, "FI", UsdEurNzd, null, out _, postalCode: "00100").Totals!.Tax);
     }
+
+    [Fact]
+    public void Configured_rates_overlay_the_built_in_table()
+    {
+        var rates = ConfiguredFxRates.WithConfigured([KeyValuePair.Create("EUR", (string?)"0.5"), KeyValuePair.Create("USD", (string?)"1")]);
+
+        Assert.Equal(0.5m, rates["EUR"]);
+        Assert.Equal(ConfiguredFxRates.Defaults["JPY"], rates["JPY"]);
+    }
+
+    [Theory]
+    [InlineData("EUR", "0", "is not a rate")]
+    [InlineData("EUR", "-1", "is not a rate")]
+    [InlineData("EUR", "0,92", "is not a rate")]
+    [InlineData("EUR", "", "is not a rate")]
+    [InlineData("EUR", "20000000", "is not a rate")]
+    [InlineData("EURO", "0.92", "not a supported ISO 4217 currency code")]
+    [InlineData("eur", "0.92", "not a supported ISO 4217 currency code")]
+    [InlineData("USD", "2", "USD is the base")]
+    public void A_configured_rate_that_cannot_be_used_is_refused_by_name(string currency, string rate, string why)
+    {
+        var refused = Assert.Throws<InvalidOperationException>(() =>
+            ConfiguredFxRates.WithConfigured([KeyValuePair.Create("GBP", (string?)"0.8"), KeyValuePair.Create(currency, (string?)rate)]));
+
+        Assert.Contains($"Fx:UsdRates:{currency}", refused.Message);
+        Assert.Contains(why, refused.Message);
+        Assert.DoesNotContain("GBP", refused.Message);
+    }
 }
