@@ -889,7 +889,7 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
         }
 
         var refunds = await Eventually.ReadAsync(async () => (await order.Seller.GetJsonAsync($"/api/v1/orders/{order.OrderId}/refunds")).Body!,
-            r => r["items"]!.AsArray().All(x => x!["status"]!.GetValue<string>() != "pending"), "every refund to settle", TimeSpan.FromSeconds(120));
+            r => r["items"]!.AsArray().All(x => x!["status"]!.GetValue<string>() != "pending"), "every refund to settle", TimeSpan.FromSeconds(300));
         var statuses = refunds["items"]!.AsArray().Select(x => x!["status"]!.GetValue<string>()).ToArray();
         Assert.Equal(100, statuses.Count(s => s == "succeeded"));
         Assert.Equal(1, statuses.Count(s => s == "failed"));
