@@ -56,7 +56,10 @@ public interface ISellerAccountGrain : IGrainWithStringKey
     [ReadOnly]
     Task<SettlementSettings> Settlement();
 
-    /// <summary>Starts (or restarts) enrolment: a new secret, shown once, active after <see cref="ConfirmTotp"/>.</summary>
+    /// <summary>
+    /// Starts (or restarts) enrolment: a new secret, shown once, active after <see cref="ConfirmTotp"/>; a confirmed secret it
+    /// replaces stays in force until then.
+    /// </summary>
     Task<TotpEnrollment> BeginTotpEnrollment();
 
     Task<SecondFactorResult> ConfirmTotp(string code);

@@ -25,6 +25,11 @@ public sealed class SellerAccountState
     /// booking failed after its code was used); null when it was used for anything else.
     /// </summary>
     [Id(8)] public string? LastTotpAction { get; set; }
+    /// <summary>
+    /// A new TOTP secret, sealed, replacing the confirmed one once confirmed; until then the confirmed one stays in force, so
+    /// starting again still needs a code from it.
+    /// </summary>
+    [Id(9)] public byte[]? SealedPendingTotpSecret { get; set; }
 }
 
 public sealed class SellerAccountGrain(
@@ -79,11 +84,19 @@ public sealed class SellerAccountGrain(
     public async Task<TotpEnrollment> BeginTotpEnrollment()
     {
         var secret = Totp.NewSecret();
-        state.State.SealedTotpSecret = secrets.Seal(secret);
-        state.State.TotpConfirmed = false;
-        // A new secret's codes are not the old one's: the first code of the new one may fall in the step the last one was used in.
-        state.State.LastTotpStep = 0;
-        state.State.LastTotpAction = null;
+        if (state.State.TotpConfirmed)
+        {
+            // Replacing a confirmed factor: it stays in force until the new one is confirmed. Dropped at once, it left the key
+            // alone able to enrol another authenticator (R-PAY-4) and the seller without a factor if it never confirmed.
+            state.State.SealedPendingTotpSecret = secrets.Seal(secret);
+        }
+        else
+        {
+            state.State.SealedTotpSecret = secrets.Seal(secret);
+            // A new secret's codes are not the old one's: the first code of the new one may fall in the step the last one was used in.
+            state.State.LastTotpStep = 0;
+            state.State.LastTotpAction = null;
+        }
         await state.WriteOrReloadAsync(this);
         var base32 = Totp.Base32(secret);
         var seller = Uri.EscapeDataString(this.GetPrimaryKeyString());
@@ -118,7 +131,9 @@ public sealed class SellerAccountGrain(
     /// <param name="onVerified">A change stored in the same write as the code's use, made only if the code is good.</param>
     private async Task<SecondFactorResult> Check(string code, bool confirming, string? action = null, Action? onVerified = null)
     {
-        if (state.State.SealedTotpSecret is not { } sealedSecret || (!confirming && !state.State.TotpConfirmed))
+        // A confirmation checks the replacement being enrolled, if there is one; everything else the factor in force.
+        var replacement = confirming ? state.State.SealedPendingTotpSecret : null;
+        if ((replacement ?? state.State.SealedTotpSecret) is not { } sealedSecret || (!confirming && !state.State.TotpConfirmed))
         {
             return SecondFactorResult.NotEnrolled;
         }
@@ -140,11 +155,17 @@ public sealed class SellerAccountGrain(
             await state.WriteOrReloadAsync(this);
             return SecondFactorResult.Invalid;
         }
-        if (step == state.State.LastTotpStep && action is not null && action == state.State.LastTotpAction)
+        if (replacement is not null)
+        {
+            // None of the replacement's codes was used before (the steps used so far are the old secret's): it takes over here.
+            state.State.SealedTotpSecret = replacement;
+            state.State.SealedPendingTotpSecret = null;
+        }
+        else if (step == state.State.LastTotpStep && action is not null && action == state.State.LastTotpAction)
         {
             return SecondFactorResult.Verified; // the same action again, with its code: already stored as used for it
         }
-        if (step <= state.State.LastTotpStep)
+        else if (step <= state.State.LastTotpStep)
         {
             return SecondFactorResult.Replayed;
         }

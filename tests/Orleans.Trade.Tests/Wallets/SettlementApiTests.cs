@@ -192,6 +192,47 @@ public sealed class SettlementApiTests
     }
 
     [Fact]
+    public async Task A_second_factor_being_replaced_stays_in_force_until_the_new_one_is_confirmed()
+    {
+        var connectionString = await PostgresServer.CreateDatabaseAsync("totpswap");
+        await using var silo = await SiloProcess.StartAsync(SiloStorage.Postgres(connectionString), "totpswap-" + Guid.NewGuid().ToString("N")[..8],
+            new Dictionary<string, string> { ["Clock__AllowTestControl"] = "true" });
+        var shop = new OrderTestShop(silo);
+        var sellerId = OrderTestShop.NewId("s");
+        var seller = await shop.KeyAsync("seller", sellerId);
+        var totp = $"/api/v1/sellers/{sellerId}/second-factor/totp";
+        Task<HttpStatusCode> PayoutAsync(string totpCode) => seller.PutJsonAsync($"/api/v1/sellers/{sellerId}/payout-account",
+            new { holderName = "Shenzhen Cable Co", bankCountry = "DE", currency = "EUR", accountNumber = "DE89 3704 0044 0532 0130 00", totpCode })
+            .ContinueWith(t => t.Result.Status);
+        // Each step of the test on a business-clock step of its own, so no code is refused as used for another reason.
+        async Task<long> NextStepAsync() =>
+            Totp.StepAt((await shop.Admin.PostJsonAsync("/api/v1/admin/clock", new { advanceSeconds = 60 })).Body!["now"]!.GetValue<DateTimeOffset>());
+        var (_, first) = await seller.PostJsonAsync(totp, new { });
+        var old = Base32Decode(first!["secretBase32"]!.GetValue<string>());
+        var step = await NextStepAsync();
+        Assert.Equal(HttpStatusCode.NoContent, (await seller.PostJsonAsync($"{totp}/confirmation", new { code = Totp.Code(old, step) })).Status);
+
+        // The seller starts replacing it, with a code from it, and has not confirmed the new one yet.
+        var (started, replacement) = await seller.PostJsonAsync(totp, new { currentCode = Totp.Code(old, step + 1) });
+        Assert.Equal(HttpStatusCode.Created, started);
+        var replacing = Base32Decode(replacement!["secretBase32"]!.GetValue<string>());
+
+        // Meanwhile the key alone still cannot enrol an authenticator of its own ...
+        Assert.Equal(HttpStatusCode.Forbidden, (await seller.PostJsonAsync(totp, new { })).Status);
+        // ... and the factor in force is still the confirmed one: its codes guard the payout account, the new one's do not yet.
+        step = await NextStepAsync();
+        Assert.Equal(HttpStatusCode.Forbidden, await PayoutAsync(Totp.Code(replacing, step)));
+        Assert.Equal(HttpStatusCode.OK, await PayoutAsync(Totp.Code(old, step)));
+
+        // Confirmed, the new one takes over and the old one's codes are refused.
+        step = await NextStepAsync();
+        Assert.Equal(HttpStatusCode.NoContent, (await seller.PostJsonAsync($"{totp}/confirmation", new { code = Totp.Code(replacing, step) })).Status);
+        step = await NextStepAsync();
+        Assert.Equal(HttpStatusCode.Forbidden, await PayoutAsync(Totp.Code(old, step)));
+        Assert.Equal(HttpStatusCode.OK, await PayoutAsync(Totp.Code(replacing, step)));
+    }
+
+    [Fact]
     public async Task A_withdrawal_whose_ledger_write_failed_is_carried_out_when_retried_with_its_code_and_the_code_does_nothing_else()
     {
         var connectionString = await PostgresServer.CreateDatabaseAsync("withdrawretry");
