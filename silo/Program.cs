@@ -66,6 +66,8 @@ builder.Services.AddSingleton<Orleans.Trade.Wallets.ILedgerStore>(sp => sp.GetRe
 builder.Services.AddSingleton<Orleans.Trade.Api.Wallets.ILedgerQueries>(sp => sp.GetRequiredService<SqlLedgerStore>());
 builder.Services.AddSingleton(SiloConfiguration.CreateSecretBox(builder.Configuration, database));
 builder.Services.Configure<Orleans.Trade.Wallets.SettlementOptions>(builder.Configuration.GetSection("Settlement"));
+builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<Orleans.Trade.Wallets.SettlementOptions>, SettlementOptionsValidation>();
+builder.Services.AddOptions<Orleans.Trade.Wallets.SettlementOptions>().ValidateOnStart();
 builder.Services.Configure<Orleans.Trade.Payments.PaymentOptions>(builder.Configuration.GetSection("Payments"));
 builder.Services.AddSingleton(sp => SiloConfiguration.CreateCardFingerprintKey(builder.Configuration, database,
     sp.GetRequiredService<ILoggerFactory>().CreateLogger("Orleans.Trade.Payments")));

@@ -50,6 +50,37 @@ public sealed class SettlementOptions
     /// <summary>How often, in business time, a seller ledger looks for orders to archive (at activation, then on its maturity checks).</summary>
     public TimeSpan LedgerArchivePassEvery { get; set; } = TimeSpan.FromDays(1);
 
+    /// <summary>
+    /// What makes these settings unusable, or null: a commission or logistics rate outside 0 to 10,000 basis points, a commission
+    /// and logistics fee together above the goods value, or a default cycle outside T+1 to T+30. With such a split every escrow
+    /// release of the orders it applies to is refused and retried for ever (the seller is never paid), so the silo does not start.
+    /// </summary>
+    public string? Problem()
+    {
+        if (LogisticsFeeBps is < 0 or > SettlementSplit.MaxRateBps)
+        {
+            return $"Settlement:LogisticsFeeBps must be 0 to {SettlementSplit.MaxRateBps} basis points; got {LogisticsFeeBps}.";
+        }
+        foreach (var (key, rate) in CategoryCommissionRateBps.Select(c => ($"CategoryCommissionRateBps:{c.Key}", c.Value))
+            .Prepend(("DefaultCommissionRateBps", DefaultCommissionRateBps)))
+        {
+            if (rate is < 0 or > SettlementSplit.MaxRateBps)
+            {
+                return $"Settlement:{key} must be 0 to {SettlementSplit.MaxRateBps} basis points; got {rate}.";
+            }
+            if (rate + LogisticsFeeBps > SettlementSplit.MaxRateBps)
+            {
+                return $"Settlement:{key} ({rate}) and Settlement:LogisticsFeeBps ({LogisticsFeeBps}) together take more than the goods value "
+                    + $"({SettlementSplit.MaxRateBps} basis points): no release could pay the seller.";
+            }
+        }
+        if (DefaultCycleDays is < SettlementCycle.MinDays or > SettlementCycle.MaxDays)
+        {
+            return $"Settlement:DefaultCycleDays must be {SettlementCycle.MinDays} to {SettlementCycle.MaxDays} (T+1 to T+30); got {DefaultCycleDays}.";
+        }
+        return MaturityCheckPeriod > TimeSpan.Zero ? null : $"Settlement:MaturityCheckPeriod must be positive; got {MaturityCheckPeriod}.";
+    }
+
     public int RateFor(string? category) =>
         category is not null && CategoryCommissionRateBps.TryGetValue(category, out var rate) ? rate : DefaultCommissionRateBps;
 }

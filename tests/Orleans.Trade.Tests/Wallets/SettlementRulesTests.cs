@@ -40,6 +40,21 @@ public sealed class SettlementRulesTests
     public static IEnumerable<object[]> Seeds() => Enumerable.Range(1, 20).Select(s => new object[] { s });
 
     [Fact]
+    public void Settlement_settings_under_which_no_release_could_pay_the_seller_are_named()
+    {
+        Assert.Null(new SettlementOptions().Problem());
+        Assert.Null(new SettlementOptions { DefaultCommissionRateBps = 9_000, LogisticsFeeBps = 1_000, DefaultCycleDays = 30 }.Problem());
+        Assert.Contains("LogisticsFeeBps must be 0 to 10000", new SettlementOptions { LogisticsFeeBps = -1 }.Problem());
+        Assert.Contains("DefaultCommissionRateBps must be 0 to 10000", new SettlementOptions { DefaultCommissionRateBps = -5 }.Problem());
+        Assert.Contains("CategoryCommissionRateBps:toys (9500) and Settlement:LogisticsFeeBps (600)", new SettlementOptions
+        {
+            LogisticsFeeBps = 600, CategoryCommissionRateBps = { ["home"] = 1_000, ["toys"] = 9_500 },
+        }.Problem());
+        Assert.Contains("DefaultCycleDays must be 1 to 30", new SettlementOptions { DefaultCycleDays = 31 }.Problem());
+        Assert.Contains("MaturityCheckPeriod must be positive", new SettlementOptions { MaturityCheckPeriod = TimeSpan.Zero }.Problem());
+    }
+
+    [Fact]
     public void A_split_that_would_pay_the_seller_a_negative_amount_is_refused()
     {
         Assert.Throws<InvalidOperationException>(() => SettlementSplit.Split(Usd(1_000), 5_000, Usd(600), Usd(0)));
