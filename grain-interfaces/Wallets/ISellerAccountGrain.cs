@@ -41,14 +41,23 @@ public enum SettlementChange
 /// withdrawals and payout-account changes require. Key: seller id. The TOTP secret is stored encrypted.
 /// </summary>
 /// <remarks>Version 1 (7 December) adds <see cref="VerifySecondFactorFor"/>; <see cref="VerifySecondFactor"/> stays for the
-/// previous release's silos during a rolling update.</remarks>
-[Orleans.CodeGeneration.Version(1)]
+/// previous release's silos during a rolling update. Version 2 adds <see cref="SettlementCycles"/>; <see cref="SettlementCycleDays"/>
+/// stays for the same reason.</remarks>
+[Orleans.CodeGeneration.Version(2)]
 public interface ISellerAccountGrain : IGrainWithStringKey
 {
     Task SetSettlementCycle(int days);
 
     [ReadOnly]
     Task<int> SettlementCycleDays();
+
+    /// <summary>
+    /// The cycles in force over time, oldest first: money released at a time matures after the cycle in force then, so a
+    /// change applies to releases from then on, never to money already pending (a seller shortening its own cycle cannot free
+    /// the money the cycle holds back).
+    /// </summary>
+    [ReadOnly]
+    Task<SettlementCycleHistory> SettlementCycles();
 
     /// <summary>Changes the cycle, the currency, or both (null leaves a setting as it is); all or nothing.</summary>
     Task<SettlementChange> ChangeSettlement(int? cycleDays, string? currency);
@@ -80,6 +89,32 @@ public interface ISellerAccountGrain : IGrainWithStringKey
 
     [ReadOnly]
     Task<PayoutAccountView?> PayoutAccount();
+}
+
+/// <summary>One cycle and when it came into force (<see cref="DateTimeOffset.MinValue"/>: since ever).</summary>
+[GenerateSerializer, Immutable]
+public sealed record SettlementCycleChange(
+    [property: Id(0)] DateTimeOffset From,
+    [property: Id(1)] int Days);
+
+/// <summary>The cycles of a seller in the order they came into force; the first is in force since ever.</summary>
+[GenerateSerializer, Immutable]
+public sealed record SettlementCycleHistory([property: Id(0)] IReadOnlyList<SettlementCycleChange> Changes)
+{
+    /// <summary>The cycle in force at <paramref name="releasedAt"/>.</summary>
+    public TimeSpan At(DateTimeOffset releasedAt)
+    {
+        var days = Changes[0].Days;
+        foreach (var change in Changes)
+        {
+            if (change.From > releasedAt)
+            {
+                break;
+            }
+            days = change.Days;
+        }
+        return TimeSpan.FromDays(days);
+    }
 }
 
 public static class SettlementCycle

@@ -30,7 +30,15 @@ public sealed class SellerAccountState
     /// starting again still needs a code from it.
     /// </summary>
     [Id(9)] public byte[]? SealedPendingTotpSecret { get; set; }
+    /// <summary>
+    /// Cycle changes, oldest first, each with when it came into force (days null: the configured default); null until the first
+    /// change since 7 December, the cycle in force before it counting since ever. Kept as far back as money can still mature.
+    /// </summary>
+    [Id(10)] public List<CycleEntry>? CycleChanges { get; set; }
 }
+
+[GenerateSerializer]
+public sealed record CycleEntry([property: Id(0)] DateTimeOffset From, [property: Id(1)] int? Days);
 
 public sealed class SellerAccountGrain(
     [PersistentState(stateName: "seller-account", storageName: StorageNames.Trade)] IPersistentState<SellerAccountState> state,
@@ -45,11 +53,41 @@ public sealed class SellerAccountGrain(
         {
             throw new ArgumentOutOfRangeException(nameof(days), $"A settlement cycle is T+{SettlementCycle.MinDays} to T+{SettlementCycle.MaxDays}.");
         }
-        state.State.SettlementCycleDays = days;
+        ChangeCycle(days);
         await state.WriteOrReloadAsync(this);
     }
 
     public Task<int> SettlementCycleDays() => Task.FromResult(state.State.SettlementCycleDays ?? settlement.Value.DefaultCycleDays);
+
+    public Task<SettlementCycleHistory> SettlementCycles()
+    {
+        var defaultDays = settlement.Value.DefaultCycleDays;
+        IReadOnlyList<SettlementCycleChange> changes = state.State.CycleChanges is { Count: > 0 } entries
+            ? entries.Select(e => new SettlementCycleChange(e.From, e.Days ?? defaultDays)).ToArray()
+            : [new SettlementCycleChange(DateTimeOffset.MinValue, state.State.SettlementCycleDays ?? defaultDays)];
+        return Task.FromResult(new SettlementCycleHistory(changes));
+    }
+
+    /// <summary>Sets the cycle in force from now on, keeping the ones before as long as money released under them may still be pending.</summary>
+    private void ChangeCycle(int days)
+    {
+        if (state.State.SettlementCycleDays == days)
+        {
+            return;
+        }
+        var now = clock.GetUtcNow();
+        var changes = state.State.CycleChanges ??= [new CycleEntry(DateTimeOffset.MinValue, state.State.SettlementCycleDays)];
+        changes.Add(new CycleEntry(now, days));
+        // Money released before the last change at least MaxDays old has matured under any cycle: the changes before it are spent.
+        var cutoff = now - TimeSpan.FromDays(SettlementCycle.MaxDays + 1);
+        var spent = changes.FindLastIndex(c => c.From <= cutoff);
+        if (spent > 0)
+        {
+            changes.RemoveRange(0, spent);
+            changes[0] = changes[0] with { From = DateTimeOffset.MinValue };
+        }
+        state.State.SettlementCycleDays = days;
+    }
 
     public async Task<SettlementChange> ChangeSettlement(int? cycleDays, string? currency)
     {
@@ -69,7 +107,10 @@ public sealed class SellerAccountGrain(
         {
             return SettlementChange.NoFxRate;
         }
-        state.State.SettlementCycleDays = cycleDays ?? state.State.SettlementCycleDays;
+        if (cycleDays is { } days)
+        {
+            ChangeCycle(days);
+        }
         state.State.SettlementCurrency = currency ?? state.State.SettlementCurrency;
         await state.WriteOrReloadAsync(this);
         return SettlementChange.Applied;

@@ -445,8 +445,11 @@ public sealed class SellerBooks(IFxRates rates)
     }
 
     /// <summary>Moves every seller net released at least <paramref name="cycle"/> before <paramref name="now"/> from pending to available.</summary>
-    public IReadOnlyList<Transfer> Mature(DateTimeOffset now, TimeSpan cycle) =>
-        Run(_maturing.Where(m => m.Value.ReleasedAt + cycle <= now).OrderBy(m => m.Key, StringComparer.Ordinal)
+    public IReadOnlyList<Transfer> Mature(DateTimeOffset now, TimeSpan cycle) => Mature(now, _ => cycle);
+
+    /// <summary>Moves every seller net whose cycle, the one in force when it was released (<paramref name="cycleAt"/>), has passed.</summary>
+    public IReadOnlyList<Transfer> Mature(DateTimeOffset now, Func<DateTimeOffset, TimeSpan> cycleAt) =>
+        Run(_maturing.Where(m => m.Value.ReleasedAt + cycleAt(m.Value.ReleasedAt) <= now).OrderBy(m => m.Key, StringComparer.Ordinal)
             .Select(m => new Transfer($"{m.Key}:settle", TransferKind.Posted, $"seller:pending:{m.Value.Net.Currency}",
                 $"seller:available:{m.Value.Net.Currency}", m.Value.Net.AmountMinor, m.Value.Net.Currency))
             .ToArray());

@@ -187,8 +187,8 @@ public sealed class SellerLedgerGrain(
             }
             return;
         }
-        var cycle = TimeSpan.FromDays(await Account.SettlementCycleDays());
-        await Store(() => _books.Mature(clock.GetUtcNow(), cycle));
+        var cycles = await Account.SettlementCycles();
+        await Store(() => _books.Mature(clock.GetUtcNow(), cycles.At));
     }
 
     private ISellerAccountGrain Account => GrainFactory.GetGrain<ISellerAccountGrain>(SellerId);

@@ -53,6 +53,52 @@ public sealed class SettlementApiTests
     }
 
     [Fact]
+    public async Task A_shorter_cycle_applies_to_money_released_after_the_change_not_to_money_already_pending()
+    {
+        var connectionString = await PostgresServer.CreateDatabaseAsync("settle");
+        await using var silo = await SiloProcess.StartAsync(SiloStorage.Postgres(connectionString), "settle-" + Guid.NewGuid().ToString("N")[..8],
+            new Dictionary<string, string> { ["Clock__AllowTestControl"] = "true", ["Settlement__MaturityCheckPeriod"] = "00:00:01" });
+        var shop = new OrderTestShop(silo);
+        await shop.WarehousesAsync();
+        var sellerId = OrderTestShop.NewId("s");
+        var sku = await shop.SkuAsync(sellerId, priceMinor: 10_000, stock: [("wh-de", 10)]);
+        var seller = await shop.KeyAsync("seller", sellerId);
+        var buyer = await shop.KeyAsync("buyer", "cycle-buyer");
+        async Task CompleteOrder()
+        {
+            var (_, created) = await OrderTestShop.CheckoutAsync(buyer, "cycle-buyer", OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }]);
+            var orderId = created!["orders"]![0]!["orderId"]!.GetValue<string>();
+            await shop.ActAsync(shop.Admin, orderId, "payment-confirmations");
+            await shop.ActAsync(seller, orderId, "ship", new { carrier = "DHL", trackingNumber = "JD5" });
+            await shop.ActAsync(buyer, orderId, "confirm-receipt");
+        }
+        async Task<(long Pending, long Available)> Balances()
+        {
+            var accounts = (await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!["accounts"]!.AsArray();
+            long Posted(string id) => accounts.SingleOrDefault(a => a!["accountId"]!.GetValue<string>() == id)?["posted"]!.GetValue<long>() ?? 0;
+            return (Posted("seller:pending:USD"), Posted("seller:available:USD"));
+        }
+        Task Advance(TimeSpan by) => shop.Admin.PostJsonAsync("/api/v1/admin/clock", new { advanceSeconds = by.TotalSeconds });
+
+        Assert.Equal(HttpStatusCode.OK, (await seller.PutJsonAsync($"/api/v1/sellers/{sellerId}/settlement", new { cycleDays = 30 })).Status);
+        await CompleteOrder();
+        await Eventually.UntilAsync(Balances, b => b.Pending == 9_200, "the first net pending");
+        // The seller shortens its cycle: the money released under T+30 stays held; what is released from now on waits T+1.
+        Assert.Equal(HttpStatusCode.OK, (await seller.PutJsonAsync($"/api/v1/sellers/{sellerId}/settlement", new { cycleDays = 1 })).Status);
+        await CompleteOrder();
+        await Advance(TimeSpan.FromDays(1) + TimeSpan.FromMinutes(1));
+
+        var matured = await Eventually.UntilAsync(Balances, b => b.Available > 0, "the second net to mature");
+        await Task.Delay(TimeSpan.FromSeconds(3)); // several maturity checks
+        Assert.Equal((9_200L, 9_200L), matured);
+        Assert.Equal((9_200L, 9_200L), await Balances());
+
+        // The first net matures once its own 30 days have passed.
+        await Advance(TimeSpan.FromDays(29));
+        Assert.Equal((0L, 18_400L), await Eventually.UntilAsync(Balances, b => b.Pending == 0, "the first net to mature"));
+    }
+
+    [Fact]
     public async Task Money_matures_after_the_settlement_cycle_and_withdrawals_need_the_second_factor()
     {
         var connectionString = await PostgresServer.CreateDatabaseAsync("settle");

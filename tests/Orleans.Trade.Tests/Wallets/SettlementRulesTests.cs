@@ -87,4 +87,17 @@ public sealed class SettlementRulesTests
         Assert.Null(IossVat.For("PL", Usd(17_000), 0.92m));                 // 156.40 EUR: above
         Assert.Equal(Eur(2_550), IossVat.For("FI", Eur(10_000), 1m));       // 25.5%
     }
+
+    [Fact]
+    public void Money_released_matures_after_the_cycle_in_force_at_its_release()
+    {
+        var change = new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
+        var cycles = new SettlementCycleHistory([new(DateTimeOffset.MinValue, 30), new(change, 1), new(change.AddDays(3), 7)]);
+
+        Assert.Equal(TimeSpan.FromDays(30), cycles.At(change.AddTicks(-1)));
+        Assert.Equal(TimeSpan.FromDays(1), cycles.At(change));
+        Assert.Equal(TimeSpan.FromDays(1), cycles.At(change.AddDays(2)));
+        Assert.Equal(TimeSpan.FromDays(7), cycles.At(change.AddDays(3)));
+        Assert.Equal(TimeSpan.FromDays(30), new SettlementCycleHistory([new(DateTimeOffset.MinValue, 30)]).At(change));
+    }
 }
