@@ -57,14 +57,15 @@ public static class OrderPlacing
         // R-SET-2: EU consignments up to EUR 150 pay destination VAT at checkout (IOSS); others pay at import. Without a euro rate
         // the threshold cannot be checked: refused, not let through untaxed.
         var vatRates = options.VatRatesInForce();
+        var vatCountry = Payments.IossVat.VatCountry(placement.ShipTo.Country);
         Money? tax = null;
-        if (vatRates.ContainsKey(placement.ShipTo.Country) && !Payments.IossVat.OutsideVatArea(placement.ShipTo.Country, placement.ShipTo.PostalCode))
+        if (vatRates.ContainsKey(vatCountry) && !Payments.IossVat.OutsideVatArea(vatCountry, placement.ShipTo.PostalCode))
         {
             if (!fxRates.TryGetRate(sellerCurrency, "EUR", out var eurRate, out _))
             {
                 return $"No exchange rate from {sellerCurrency} to EUR, needed for the EU import VAT (IOSS) of a consignment to {placement.ShipTo.Country}.";
             }
-            tax = Payments.IossVat.For(placement.ShipTo.Country, sellerTotal, eurRate, vatRates, placement.ShipTo.PostalCode);
+            tax = Payments.IossVat.For(vatCountry, sellerTotal, eurRate, vatRates, placement.ShipTo.PostalCode);
         }
         // R-ORD-3: the review threshold is in dollars; without a rate a large order would skip the review.
         if (!fxRates.TryGetRate(sellerCurrency, "USD", out var usdRate, out _))
@@ -80,7 +81,7 @@ public static class OrderPlacing
             return $"The order's total of {charged.AmountMinor} {sellerCurrency} (minor units) is less than the smallest amount of " +
                 $"{placement.BuyerCurrency} that can be charged; pay in {sellerCurrency} or buy more.";
         }
-        s.Totals = new OrderTotals(sellerTotal, buyerTotal, rate, rateAt, tax, tax is null ? null : placement.ShipTo.Country);
+        s.Totals = new OrderTotals(sellerTotal, buyerTotal, rate, rateAt, tax, tax is null ? null : vatCountry);
         s.ReviewReason = CurrencyConversion.Convert(sellerTotal, "USD", usdRate).AmountMinor > options.RiskReviewAboveUsdMinor
                 ? $"order value above {options.RiskReviewAboveUsdMinor / 100m:0.00} USD"
                 : null;

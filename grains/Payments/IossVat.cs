@@ -36,6 +36,12 @@ public static class IossVat
         ["IT"] = ["23041", "22061"],
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The member state whose VAT a destination pays: Monaco is in the French VAT area (Directive 2006/112/EC, art. 7), so a
+    /// consignment there pays French VAT under IOSS and is declared with France's; every other country is its own.
+    /// </summary>
+    public static string VatCountry(string destinationCountry) => destinationCountry == "MC" ? "FR" : destinationCountry;
+
     /// <summary>Whether an address of an EU country lies in one of its territories outside the EU VAT area (no IOSS VAT).</summary>
     public static bool OutsideVatArea(string destinationCountry, string? postalCode)
     {

@@ -117,4 +117,17 @@ public sealed class OrderPricingTests
         Assert.Contains(why, refused.Message);
         Assert.DoesNotContain("GBP", refused.Message);
     }
+
+    [Fact]
+    public void A_consignment_to_monaco_pays_french_vat_declared_with_france()
+    {
+        // Monaco is in the French VAT area (Directive 2006/112/EC, art. 7): before, it was charged no IOSS VAT at all.
+        var state = Priced("USD", 10_00, "MC", UsdEurNzd, null, out var refusal, postalCode: "98000");
+
+        Assert.Null(refusal);
+        Assert.Equal(new Money(2_00, "USD"), state.Totals!.Tax);
+        Assert.Equal("FR", state.Totals.TaxCountry);
+        Assert.Equal("FR", IossVat.VatCountry("MC"));
+        Assert.Equal("DE", IossVat.VatCountry("DE"));
+    }
 }
