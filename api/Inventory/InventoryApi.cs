@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -16,6 +17,7 @@ public static class InventoryApi
     public const int MaxBulkItems = 10_000;
     private const int BulkParallelism = 1_024;
     private const int MaxAlertPage = 500;
+    private const string KindDescription = "Only alerts of this kind, as the answers write it: lowStock or outOfStock.";
 
     public static IEndpointRouteBuilder MapInventoryApiV1(this IEndpointRouteBuilder app)
     {
@@ -282,15 +284,13 @@ public static class InventoryApi
 
     public static async Task<Results<Ok<StockAlertPage>, ValidationProblem, ProblemHttpResult>> ListAlerts(
         ClaimsPrincipal user, IStockAlertQueries queries, CancellationToken cancellationToken,
-        string? sellerId = null, string? skuId = null, StockAlertKind? kind = null, string? cursor = null, int limit = 100)
+        string? sellerId = null, string? skuId = null, [Description(KindDescription)] string? kind = null, string? cursor = null, int limit = 100)
     {
         var caller = Caller.From(user);
         var v = new Validation();
         v.Range("limit", limit, 1, MaxAlertPage);
-        if (kind is { } k && !Enum.IsDefined(k))
-        {
-            v.Add("kind", $"kind must be one of: {string.Join(", ", Enum.GetNames<StockAlertKind>().Select(Validation.CamelCase))}.");
-        }
+        // Taken as text: ASP.NET binds an enum case-sensitively by member name, so the kind as the answers write it was a 400.
+        var parsedKind = v.OneOf<StockAlertKind>("kind", kind);
         if (cursor is not null && !Ulid.TryParse(cursor, out _))
         {
             v.Add("cursor", "cursor must be the nextCursor of a previous page.");
@@ -307,7 +307,7 @@ public static class InventoryApi
             }
             sellerId = acting;
         }
-        var alerts = await queries.ListAsync(new StockAlertQuery(sellerId, skuId, kind, cursor, limit + 1), cancellationToken);
+        var alerts = await queries.ListAsync(new StockAlertQuery(sellerId, skuId, parsedKind, cursor, limit + 1), cancellationToken);
         var page = alerts.Take(limit).Select(a => new StockAlertResponse(a.AlertId, a.SkuId, a.SellerId, a.Kind, a.Available, a.Threshold, a.RaisedAt)).ToArray();
         return TypedResults.Ok(new StockAlertPage(page, alerts.Count > limit ? page[^1].AlertId : null));
     }

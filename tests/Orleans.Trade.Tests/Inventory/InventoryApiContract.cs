@@ -165,6 +165,32 @@ public abstract class InventoryApiContract(SiloProcess silo)
         Assert.Equal(5, page["items"]![1]!["threshold"]!.GetValue<int>());
     }
 
+    [Fact]
+    public async Task The_alert_list_filters_by_kind_as_the_answers_write_it_and_refuses_other_values()
+    {
+        var sku = NewId("kind");
+        await TradeHttp.SeedSkuAsync(Admin, sku, "seller-alerts", lowStockThreshold: 5);
+        await Admin.PutJsonAsync($"/api/v1/skus/{sku}/stock/wh-cn-1", new { onHand = 20, version = 1 });
+        await Admin.PutJsonAsync($"/api/v1/skus/{sku}/stock/wh-cn-1", new { onHand = 4, version = 2 });   // low stock
+        await Admin.PutJsonAsync($"/api/v1/skus/{sku}/stock/wh-cn-1", new { onHand = 0, version = 3 });   // out of stock
+        await Eventually.ReadAsync(async () => (await Admin.GetJsonAsync($"/api/v1/stock/alerts?skuId={sku}")).Body!,
+            p => p["items"]!.AsArray().Count >= 2, "both alerts to be listed");
+
+        foreach (var (kind, listed) in new[] { ("lowStock", "lowStock"), ("outOfStock", "outOfStock"), ("OUTOFSTOCK", "outOfStock") })
+        {
+            var (status, page) = await Admin.GetJsonAsync($"/api/v1/stock/alerts?skuId={sku}&kind={kind}");
+            Assert.True(status == HttpStatusCode.OK, $"kind={kind}: {status} {page}");
+            Assert.Equal(listed, Assert.Single(page!["items"]!.AsArray())!["kind"]!.GetValue<string>());
+        }
+        // A number, a list of kinds (which ASP.NET's enum binding takes as their bitwise or) or an unknown name: the rule, by name.
+        foreach (var kind in new[] { "1", "7", "lowStock,outOfStock", "low" })
+        {
+            var (status, problem) = await Admin.GetJsonAsync($"/api/v1/stock/alerts?skuId={sku}&kind={kind}");
+            Assert.True(status == HttpStatusCode.BadRequest, $"kind={kind}: {status} {problem}");
+            Assert.Contains("lowStock, outOfStock", problem!["errors"]!["kind"]![0]!.GetValue<string>());
+        }
+    }
+
     [Theory]
     [InlineData("{\"onHand\": 5, \"version\": ", "$")]                 // malformed JSON
     [InlineData("{\"onHand\": \"five\", \"version\": 1}", "onHand")]   // wrong type
