@@ -14,4 +14,10 @@ public sealed class InventoryOptions
 {
     /// <summary>How often a SKU with tentative holds settles them: placed orders keep theirs, expired ones are asked.</summary>
     public TimeSpan HoldCheckPeriod { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How often a SKU whose alerts the alert table refused is woken to record them: the retry timer dies with its activation (a
+    /// restart, a rolling update), and a sold-out SKU may not be asked for again.
+    /// </summary>
+    public TimeSpan AlertReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
 }

@@ -25,11 +25,13 @@ public sealed class SkuGrain(
     IOptions<Payments.PaymentOptions> paymentOptions,
     CachedWarehouses warehouses,
     TradeClock clock,
-    ILogger<SkuGrain> logger) : Grain, ISkuGrain
+    ILogger<SkuGrain> logger) : Grain, ISkuGrain, IRemindable
 {
     /// <summary>Order ids per query of the order projection.</summary>
     private const int HoldCheckChunk = 2_000;
     private static readonly TimeSpan AlertRetryPeriod = TimeSpan.FromSeconds(5);
+    /// <summary>Registered while the alert table refuses this SKU's alerts, so they are recorded even if the activation is gone.</summary>
+    private const string AlertReminder = "stock-alerts";
 
     /// <summary>Bound on undelivered alerts kept in state while the alert table is unreachable; the oldest are dropped first.</summary>
     private const int MaxPendingAlerts = 256;
@@ -41,6 +43,8 @@ public sealed class SkuGrain(
     private readonly Dictionary<string, StockReservation?> _reservationChanges = new(StringComparer.Ordinal);
     private GroupCommit? _commit;
     private IGrainTimer? _alertTimer;
+    /// <summary>This activation registered the alert reminder, or was woken by it.</summary>
+    private bool _alertReminderSet;
     private IGrainTimer? _holdTimer;
     private bool _checkingHolds;
     /// <summary>Orders placed here whose rows go with the next write.</summary>
@@ -592,6 +596,20 @@ public sealed class SkuGrain(
             catch (Exception ex)
             {
                 logger.LogWarning(ex, "Could not record {Count} stock alerts for SKU {SkuId}; will retry", pending.Length, SkuId);
+                if (!_alertReminderSet)
+                {
+                    // The timer retries while this activation lives; the reminder wakes the SKU if it goes first.
+                    try
+                    {
+                        var period = options.Value.AlertReminderPeriod;
+                        await this.RegisterOrUpdateReminder(AlertReminder, period, period);
+                        _alertReminderSet = true;
+                    }
+                    catch (Exception reminderFailed)
+                    {
+                        logger.LogWarning(reminderFailed, "SKU {SkuId} could not register its alert reminder", SkuId);
+                    }
+                }
                 return;
             }
         }
@@ -605,6 +623,41 @@ public sealed class SkuGrain(
         }
         _alertTimer?.Dispose();
         _alertTimer = null;
+        if (_alertReminderSet && _state.PendingAlerts.Count == 0)
+        {
+            await UnregisterAlertReminder();
+        }
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != AlertReminder)
+        {
+            return;
+        }
+        _alertReminderSet = true;
+        if (_state.PendingAlerts.Count > 0)
+        {
+            ScheduleAlertPublish(TimeSpan.Zero); // lets the reminder go once every alert is recorded
+            return;
+        }
+        await UnregisterAlertReminder();
+    }
+
+    private async Task UnregisterAlertReminder()
+    {
+        try
+        {
+            if (await this.GetReminder(AlertReminder) is { } reminder)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+            _alertReminderSet = false;
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "SKU {SkuId} could not unregister its alert reminder; its next tick tries again", SkuId);
+        }
     }
 
     private void ScheduleAlertPublish(TimeSpan dueTime)

@@ -40,4 +40,46 @@ public sealed class StockAlertOutboxTests
         Assert.Equal(["outOfStock", "lowStock"], items.Select(a => a!["kind"]!.GetValue<string>())); // newest first
         Assert.Equal(4, items[1]!["available"]!.GetValue<long>());
     }
+
+    [Fact]
+    public async Task An_alert_the_alert_table_refused_is_recorded_after_a_restart_though_no_one_asks_for_its_sku()
+    {
+        var connectionString = await PostgresServer.CreateDatabaseAsync("alertrestart");
+        var storage = SiloStorage.Postgres(connectionString);
+        await using var silo = await SiloProcess.StartAsync(storage, "alertrestart-" + Guid.NewGuid().ToString("N")[..8],
+            new Dictionary<string, string>
+            {
+                // Reminders may tick this often only below Orleans' one-minute floor, which the deadline period lowers.
+                ["Orders__DeadlineCheckPeriod"] = "00:00:02",
+                ["Inventory__AlertReminderPeriod"] = "00:00:05",
+            });
+        using var admin = silo.CreateClient();
+        await TradeHttp.SeedSkuAsync(admin, "sku-sold-out", "seller-c", lowStockThreshold: 5);
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutJsonAsync("/api/v1/skus/sku-sold-out/stock/wh-cn-1", new { onHand = 20, version = 1 })).Status);
+        // The alert table refuses every insert (a broken migration, a full tablespace).
+        await storage.ExecuteAsync("""
+            CREATE FUNCTION refuse_alert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'alert table unavailable'; END $$;
+            CREATE TRIGGER refuse_alert BEFORE INSERT ON stock_alerts FOR EACH ROW EXECUTE FUNCTION refuse_alert();
+            """);
+
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutJsonAsync("/api/v1/skus/sku-sold-out/stock/wh-cn-1", new { onHand = 0, version = 2 })).Status);
+        // The SKU tries to record its out-of-stock alert, fails, and keeps a reminder until it has.
+        const string reminders = "SELECT count(*) FROM OrleansRemindersTable WHERE ReminderName = @name";
+        await Eventually.UntilAsync(async () => Convert.ToInt64(await storage.ScalarAsync(reminders, "name", "stock-alerts")), n => n == 1,
+            "the SKU's alert reminder");
+
+        // A rolling update restarts the silo; the alert table works again. Nothing asks for the sold-out SKU afterwards, and
+        // the alert list reads the table only: the alert stored in the SKU's outbox must still reach it.
+        silo.Terminate();
+        Assert.Equal(0, await silo.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        await storage.ExecuteAsync("DROP TRIGGER refuse_alert ON stock_alerts;");
+        await silo.StartAsync();
+
+        var alerts = await Eventually.ReadAsync(async () => (await admin.GetJsonAsync("/api/v1/stock/alerts?skuId=sku-sold-out")).Body!,
+            page => page["items"]!.AsArray().Count >= 1, "the out-of-stock alert to be recorded after the restart", TimeSpan.FromSeconds(60));
+        Assert.Equal("outOfStock", Assert.Single(alerts["items"]!.AsArray())!["kind"]!.GetValue<string>());
+        // Recorded: the reminder goes, so a SKU is not woken for ever.
+        await Eventually.UntilAsync(async () => Convert.ToInt64(await storage.ScalarAsync(reminders, "name", "stock-alerts")), n => n == 0,
+            "the alert reminder to be unregistered");
+    }
 }
