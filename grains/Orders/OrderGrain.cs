@@ -201,9 +201,31 @@ public sealed class OrderGrain(
         var placement = S.Placement!;
         var ranked = await warehouses.RankedForAsync(placement.ShipTo.Country, GrainFactory.GetGrain<IWarehouseRegistryGrain>(WarehouseRegistry.Key).List);
         var reservations = Reservations().ToArray();
-        var results = await Task.WhenAll(placement.Lines.Select((line, i) =>
+        var reserving = placement.Lines.Select((line, i) =>
             GrainFactory.GetGrain<ISkuGrain>(line.SkuId).Reserve(new StockReservationRequest(reservations[i].ReservationId, line.Quantity, ranked, S.CreatedAt + _options.PlacementTimeout,
-                placement.SellerId))));
+                placement.SellerId))).ToArray();
+        StockReservationResult[] results;
+        try
+        {
+            results = await Task.WhenAll(reserving);
+        }
+        catch
+        {
+            // A line that failed (its SKU's write, a time-out) fails this attempt, which the caller is told to retry: the lines it
+            // did get go back now rather than at the placement time-out, minutes during which no other buyer could have them.
+            // Best effort: a hold that cannot be given back now still runs out. A retry reserves again under the same ids.
+            try
+            {
+                await Task.WhenAll(reserving.Select((r, i) => r.IsCompletedSuccessfully && r.Result.Status == ReservationStatus.Reserved
+                    ? GrainFactory.GetGrain<ISkuGrain>(reservations[i].SkuId).ReleaseReservation(reservations[i].ReservationId)
+                    : Task.CompletedTask));
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning(ex, "Order {OrderId} could not give back the lines it held; their holds run out", OrderId);
+            }
+            throw;
+        }
 
         string? refusal = null;
         for (var i = 0; i < results.Length; i++)
