@@ -94,15 +94,16 @@ public static class TradeApi
     {
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapScalarApiReference("/docs", o => o.WithTitle("Orleans.Trade API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
-        app.MapApiKeysApiV1();
-        app.MapInventoryApiV1();
-        app.MapOrdersApiV1();
-        app.MapPaymentMethodsApiV1();
-        app.MapPaymentsApiV1();
-        app.MapRiskApiV1();
+        var v1 = app.MapGroup("").ProducesCommonProblems();
+        v1.MapApiKeysApiV1();
+        v1.MapInventoryApiV1();
+        v1.MapOrdersApiV1();
+        v1.MapPaymentMethodsApiV1();
+        v1.MapPaymentsApiV1();
+        v1.MapRiskApiV1();
+        v1.MapFxRatesApiV1();
+        v1.MapWalletsApiV1();
         app.MapAnalystPage();
-        app.MapFxRatesApiV1();
-        app.MapWalletsApiV1();
         return app;
     }
 }

@@ -10,7 +10,7 @@ namespace Orleans.Trade.Api.Auth;
 
 public sealed record CreateApiKeyRequest(
     [Required] string? Role,
-    [Description("Required for the seller and buyer roles: the seller, buyer or carrier the key acts for.")] string? Subject,
+    [Description("Required for the seller, buyer, erp and carrier roles: the seller, buyer or carrier the key acts for.")] string? Subject,
     string? Name);
 
 /// <summary>The one answer that ever shows a key in clear.</summary>
@@ -24,9 +24,9 @@ public static class ApiKeysApi
     public static IEndpointRouteBuilder MapApiKeysApiV1(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1/api-keys").WithTags("API keys").RequireAuthorization(Policies.Admins);
-        api.MapPost("/", Create);
-        api.MapGet("/", List);
-        api.MapDelete("/{keyId}", Revoke);
+        api.MapPost("/", Create).ProducesProblems(403);
+        api.MapGet("/", List).ProducesProblems(403);
+        api.MapDelete("/{keyId}", Revoke).ProducesProblems(403, 404, 409);
         return app;
     }
 

@@ -1,6 +1,9 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Orleans.Trade.Api.Common;
 
@@ -18,6 +21,40 @@ public static class Problems
 
     public static ProblemHttpResult Unprocessable(string detail, IDictionary<string, object?>? extensions = null) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status422UnprocessableEntity, title: "Unprocessable request", extensions: extensions);
+}
+
+/// <summary>
+/// What the OpenAPI document lists as an operation's ProblemDetails answers. A handler's typed results name its success and
+/// its 400 only (a <see cref="ProblemHttpResult"/> carries no status of its own), so the 403, 404, 409 and 422 it answers are
+/// named where it is mapped, and the answers any request may get (401, 429, 503) for every operation at once.
+/// </summary>
+public static class ProblemResponses
+{
+    private static readonly string[] ProblemJson = ["application/problem+json"];
+
+    public static RouteHandlerBuilder ProducesProblems(this RouteHandlerBuilder builder, params int[] statuses)
+    {
+        foreach (var status in statuses)
+        {
+            builder.ProducesProblem(status);
+        }
+        return builder;
+    }
+
+    /// <summary>503 for every operation (storage or cluster unavailable: retry); 401 and 429 for those that take an API key.</summary>
+    public static TBuilder ProducesCommonProblems<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
+    {
+        builder.Finally(endpoint =>
+        {
+            if (endpoint.Metadata.OfType<IAuthorizeData>().Any() && !endpoint.Metadata.OfType<IAllowAnonymous>().Any())
+            {
+                endpoint.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status401Unauthorized, typeof(ProblemDetails), ProblemJson));
+                endpoint.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status429TooManyRequests, typeof(ProblemDetails), ProblemJson));
+            }
+            endpoint.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status503ServiceUnavailable, typeof(ProblemDetails), ProblemJson));
+        });
+        return builder;
+    }
 }
 
 /// <summary>

@@ -23,13 +23,14 @@ public static class InventoryApi
     {
         var api = app.MapGroup("/api/v1").WithTags("Inventory");
 
-        api.MapPut("/skus/{skuId}", PutSku).RequireAuthorization(Policies.CatalogWriters);
-        api.MapGet("/skus/{skuId}", GetSku).RequireAuthorization();
-        api.MapPut("/skus/{skuId}/stock/{warehouseId}", PutStock).RequireAuthorization(Policies.CatalogWriters);
-        api.MapPost("/skus/{skuId}/stock/{warehouseId}/adjustments", AdjustStock).RequireAuthorization(Policies.CatalogWriters);
-        api.MapPost("/stock/bulk", BulkStock).RequireAuthorization(Policies.CatalogWriters);
-        api.MapGet("/stock/alerts", ListAlerts).RequireAuthorization(Policies.AlertReaders);
-        api.MapPut("/warehouses/{warehouseId}", PutWarehouse).RequireAuthorization(Policies.Admins);
+        api.MapPut("/skus/{skuId}", PutSku).RequireAuthorization(Policies.CatalogWriters).ProducesProblems(403);
+        api.MapGet("/skus/{skuId}", GetSku).RequireAuthorization().ProducesProblems(404);
+        api.MapPut("/skus/{skuId}/stock/{warehouseId}", PutStock).RequireAuthorization(Policies.CatalogWriters).ProducesProblems(403, 404, 409, 422);
+        api.MapPost("/skus/{skuId}/stock/{warehouseId}/adjustments", AdjustStock).RequireAuthorization(Policies.CatalogWriters)
+            .ProducesProblems(403, 404, 409, 422);
+        api.MapPost("/stock/bulk", BulkStock).RequireAuthorization(Policies.CatalogWriters).ProducesProblems(403);
+        api.MapGet("/stock/alerts", ListAlerts).RequireAuthorization(Policies.AlertReaders).ProducesProblems(403);
+        api.MapPut("/warehouses/{warehouseId}", PutWarehouse).RequireAuthorization(Policies.Admins).ProducesProblems(403, 409);
         api.MapGet("/warehouses", ListWarehouses).RequireAuthorization();
         return app;
     }

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -26,28 +27,34 @@ public static class OrdersApi
     public static IEndpointRouteBuilder MapOrdersApiV1(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1").WithTags("Orders");
-        api.MapPost("/checkout", Checkout).RequireAuthorization(Policies.Buyers);
-        api.MapPost("/orders/import", Import).RequireAuthorization(Policies.CatalogWriters);
-        api.MapGet("/orders/{orderId}", GetOrder).RequireAuthorization();
-        api.MapGet("/orders/{orderId}/timeline", GetTimeline).RequireAuthorization();
+        api.MapPost("/checkout", Checkout).RequireAuthorization(Policies.Buyers).ProducesProblems(403, 409, 422);
+        api.MapPost("/orders/import", Import).RequireAuthorization(Policies.CatalogWriters).ProducesProblems(403, 409, 422);
+        api.MapGet("/orders/{orderId}", GetOrder).RequireAuthorization().ProducesProblems(404);
+        api.MapGet("/orders/{orderId}/timeline", GetTimeline).RequireAuthorization().ProducesProblems(404);
         api.MapPost("/orders/{orderId}/cancel", (string orderId, ReasonRequest? body, ClaimsPrincipal user, IGrainFactory grains) =>
-            Act(orderId, new OrderCommand(OrderAction.Cancel, Actor(user), body?.Reason), grains)).RequireAuthorization();
+            Act(orderId, new OrderCommand(OrderAction.Cancel, Actor(user), body?.Reason), grains)).RequireAuthorization()
+            .ProducesProblems(403, 404, 409, 422);
         api.MapPost("/orders/{orderId}/accept", (string orderId, ClaimsPrincipal user, IGrainFactory grains) =>
-            Act(orderId, new OrderCommand(OrderAction.Accept, Actor(user)), grains)).RequireAuthorization();
-        api.MapPost("/orders/{orderId}/ship", Ship).RequireAuthorization();
+            Act(orderId, new OrderCommand(OrderAction.Accept, Actor(user)), grains)).RequireAuthorization().ProducesProblems(403, 404, 409, 422);
+        api.MapPost("/orders/{orderId}/ship", Ship).RequireAuthorization().ProducesProblems(403, 404, 409, 422);
         api.MapPost("/orders/{orderId}/delivery", (string orderId, ReasonRequest? body, ClaimsPrincipal user, IGrainFactory grains) =>
-            Act(orderId, new OrderCommand(OrderAction.RecordDelivery, Actor(user), body?.Reason), grains)).RequireAuthorization();
+            Act(orderId, new OrderCommand(OrderAction.RecordDelivery, Actor(user), body?.Reason), grains)).RequireAuthorization()
+            .ProducesProblems(403, 404, 409, 422);
         api.MapPost("/orders/{orderId}/confirm-receipt", (string orderId, ClaimsPrincipal user, IGrainFactory grains) =>
-            Act(orderId, new OrderCommand(OrderAction.Complete, Actor(user), "buyer confirmed receipt"), grains)).RequireAuthorization();
+            Act(orderId, new OrderCommand(OrderAction.Complete, Actor(user), "buyer confirmed receipt"), grains)).RequireAuthorization()
+            .ProducesProblems(403, 404, 409, 422);
         api.MapPost("/orders/{orderId}/payment-confirmations", (string orderId, ReasonRequest? body, ClaimsPrincipal user, IGrainFactory grains) =>
-            Act(orderId, new OrderCommand(OrderAction.ConfirmPayment, Actor(user), body?.Reason ?? "payment confirmed"), grains)).RequireAuthorization(Policies.Admins);
+            Act(orderId, new OrderCommand(OrderAction.ConfirmPayment, Actor(user), body?.Reason ?? "payment confirmed"), grains)).RequireAuthorization(Policies.Admins)
+            .ProducesProblems(403, 404, 409, 422);
         api.MapPost("/orders/{orderId}/review-approval", (string orderId, ReasonRequest? body, ClaimsPrincipal user, IGrainFactory grains) =>
-            Act(orderId, new OrderCommand(OrderAction.ApproveReview, Actor(user), body?.Reason), grains)).RequireAuthorization(Policies.Reviewers);
+            Act(orderId, new OrderCommand(OrderAction.ApproveReview, Actor(user), body?.Reason), grains)).RequireAuthorization(Policies.Reviewers)
+            .ProducesProblems(403, 404, 409, 422);
         api.MapPost("/orders/{orderId}/close", (string orderId, ReasonRequest? body, ClaimsPrincipal user, IGrainFactory grains) =>
-            Act(orderId, new OrderCommand(OrderAction.Close, Actor(user), body?.Reason ?? "closed"), grains)).RequireAuthorization(Policies.Admins);
-        api.MapGet("/sellers/{sellerId}/orders", ListSellerOrders).RequireAuthorization();
-        api.MapGet("/buyers/{buyerId}/orders", ListBuyerOrders).RequireAuthorization();
-        api.MapGet("/service-tickets", ListTickets).RequireAuthorization(Policies.AlertReaders);
+            Act(orderId, new OrderCommand(OrderAction.Close, Actor(user), body?.Reason ?? "closed"), grains)).RequireAuthorization(Policies.Admins)
+            .ProducesProblems(403, 404, 409, 422);
+        api.MapGet("/sellers/{sellerId}/orders", ListSellerOrders).RequireAuthorization().ProducesProblems(403);
+        api.MapGet("/buyers/{buyerId}/orders", ListBuyerOrders).RequireAuthorization().ProducesProblems(403);
+        api.MapGet("/service-tickets", ListTickets).RequireAuthorization(Policies.AlertReaders).ProducesProblems(403);
         api.MapPost("/admin/clock", AdvanceClock).RequireAuthorization(Policies.Admins).ExcludeFromDescription();
         return app;
     }
@@ -59,7 +66,7 @@ public static class OrdersApi
     }
 
     public static async Task<Results<CheckoutCreated, ValidationProblem, ProblemHttpResult>> Checkout(
-        [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, CheckoutRequest request, ClaimsPrincipal user, IGrainFactory grains,
+        [FromHeader(Name = "Idempotency-Key"), Required] string? idempotencyKey, CheckoutRequest request, ClaimsPrincipal user, IGrainFactory grains,
         Payments.ICardTokenStore cards, TradeClock clock, HttpContext http, IConfiguration configuration, CancellationToken cancellationToken)
     {
         var caller = Caller.From(user);

@@ -20,8 +20,8 @@ public static class FxRatesApi
     public static IEndpointRouteBuilder MapFxRatesApiV1(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1/fx-rates").WithTags("Payments");
-        api.MapPut("/", Put).RequireAuthorization(Policies.Admins);
-        api.MapGet("/", Get).RequireAuthorization();
+        api.MapPut("/", Put).RequireAuthorization(Policies.Admins).ProducesProblems(403, 409);
+        api.MapGet("/", Get).RequireAuthorization().ProducesProblems(404);
         return app;
     }
 

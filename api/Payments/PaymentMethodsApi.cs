@@ -65,8 +65,8 @@ public static class PaymentMethodsApi
     public static IEndpointRouteBuilder MapPaymentMethodsApiV1(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1/payment-methods").WithTags("Payments");
-        api.MapPost("/cards", TokeniseCard).RequireAuthorization(Policies.Buyers);
-        api.MapGet("/cards/{token}", GetCard).RequireAuthorization(Policies.Buyers);
+        api.MapPost("/cards", TokeniseCard).RequireAuthorization(Policies.Buyers).ProducesProblems(403);
+        api.MapGet("/cards/{token}", GetCard).RequireAuthorization(Policies.Buyers).ProducesProblems(403, 404);
         return app;
     }
 

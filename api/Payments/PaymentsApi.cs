@@ -81,17 +81,17 @@ public static class PaymentsApi
     public static IEndpointRouteBuilder MapPaymentsApiV1(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1").WithTags("Payments");
-        api.MapPost("/orders/{orderId}/payments", Pay).RequireAuthorization(Policies.Buyers);
-        api.MapGet("/orders/{orderId}/payments", ListPayments).RequireAuthorization();
-        api.MapGet("/payments/{paymentId}", GetPayment).RequireAuthorization();
-        api.MapPost("/orders/{orderId}/refunds", Refund).RequireAuthorization();
-        api.MapGet("/orders/{orderId}/refunds", ListRefunds).RequireAuthorization();
-        api.MapPost("/payments/webhooks/{provider}", Webhook).AllowAnonymous();
+        api.MapPost("/orders/{orderId}/payments", Pay).RequireAuthorization(Policies.Buyers).ProducesProblems(403, 404, 409, 422);
+        api.MapGet("/orders/{orderId}/payments", ListPayments).RequireAuthorization().ProducesProblems(404);
+        api.MapGet("/payments/{paymentId}", GetPayment).RequireAuthorization().ProducesProblems(404);
+        api.MapPost("/orders/{orderId}/refunds", Refund).RequireAuthorization().ProducesProblems(403, 404, 409, 422);
+        api.MapGet("/orders/{orderId}/refunds", ListRefunds).RequireAuthorization().ProducesProblems(404);
+        api.MapPost("/payments/webhooks/{provider}", Webhook).AllowAnonymous().ProducesProblems(400, 404, 422);
         return app;
     }
 
     public static async Task<Results<Created<PaymentResponse>, Accepted<PaymentResponse>, ValidationProblem, ProblemHttpResult>> Pay(
-        string orderId, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, PaymentRequest request, ClaimsPrincipal user,
+        string orderId, [FromHeader(Name = "Idempotency-Key"), Required] string? idempotencyKey, PaymentRequest request, ClaimsPrincipal user,
         IGrainFactory grains, ICardTokenStore cards, TradeClock clock, HttpContext http, Microsoft.Extensions.Configuration.IConfiguration configuration,
         CancellationToken cancellationToken)
     {
@@ -246,7 +246,8 @@ public static class PaymentsApi
     }
 
     public static async Task<Results<Ok<OrderRefundView>, Accepted<OrderRefundView>, ValidationProblem, ProblemHttpResult>> Refund(
-        string orderId, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, RefundRequest request, ClaimsPrincipal user, IGrainFactory grains)
+        string orderId, [FromHeader(Name = "Idempotency-Key"), Required] string? idempotencyKey, RefundRequest request, ClaimsPrincipal user,
+        IGrainFactory grains)
     {
         var caller = Caller.From(user);
         var v = new Validation();

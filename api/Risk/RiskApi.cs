@@ -38,12 +38,12 @@ public static class RiskApi
     public static IEndpointRouteBuilder MapRiskApiV1(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1/risk").WithTags("Risk");
-        api.MapGet("/reviews", List).RequireAuthorization(Policies.Reviewers);
-        api.MapGet("/reviews/{reviewId}", Get).RequireAuthorization(Policies.Reviewers);
-        api.MapPost("/reviews/{reviewId}/claim", Claim).RequireAuthorization(Policies.Reviewers);
-        api.MapPost("/reviews/{reviewId}/decision", Decide).RequireAuthorization(Policies.Reviewers);
-        api.MapGet("/policy", GetPolicy).RequireAuthorization(Policies.Reviewers);
-        api.MapPut("/policy", SetPolicy).RequireAuthorization(Policies.Admins);
+        api.MapGet("/reviews", List).RequireAuthorization(Policies.Reviewers).ProducesProblems(403);
+        api.MapGet("/reviews/{reviewId}", Get).RequireAuthorization(Policies.Reviewers).ProducesProblems(403, 404);
+        api.MapPost("/reviews/{reviewId}/claim", Claim).RequireAuthorization(Policies.Reviewers).ProducesProblems(403, 404, 409);
+        api.MapPost("/reviews/{reviewId}/decision", Decide).RequireAuthorization(Policies.Reviewers).ProducesProblems(403, 404, 409);
+        api.MapGet("/policy", GetPolicy).RequireAuthorization(Policies.Reviewers).ProducesProblems(403);
+        api.MapPut("/policy", SetPolicy).RequireAuthorization(Policies.Admins).ProducesProblems(403);
         return app;
     }
 

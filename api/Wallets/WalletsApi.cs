@@ -53,17 +53,20 @@ public static class WalletsApi
 {
     public static IEndpointRouteBuilder MapWalletsApiV1(this IEndpointRouteBuilder app)
     {
-        app.MapGroup("/api/v1/tax").WithTags("Wallets").MapGet("/ioss-statement", IossStatement).RequireAuthorization(Policies.Reviewers);
+        app.MapGroup("/api/v1/tax").WithTags("Wallets").MapGet("/ioss-statement", IossStatement).RequireAuthorization(Policies.Reviewers)
+            .ProducesProblems(403);
         var api = app.MapGroup("/api/v1/sellers/{sellerId}").WithTags("Wallets");
-        api.MapGet("/ledger", GetLedger).RequireAuthorization();
-        api.MapGet("/statement.csv", Statement).RequireAuthorization().Produces<string>(StatusCodes.Status200OK, "text/csv");
-        api.MapPut("/settlement", PutSettlement).RequireAuthorization(Policies.CatalogWriters);
-        api.MapPost("/second-factor/totp", BeginTotp).RequireAuthorization(Policies.Sellers);
-        api.MapPost("/second-factor/totp/confirmation", ConfirmTotp).RequireAuthorization(Policies.Sellers);
-        api.MapPost("/withdrawals", Withdraw).RequireAuthorization(Policies.Sellers);
-        api.MapPost("/deposits", FundDeposit).RequireAuthorization(Policies.Admins);
-        api.MapPut("/payout-account", PutPayoutAccount).RequireAuthorization(Policies.Sellers);
-        api.MapGet("/payout-account", GetPayoutAccount).RequireAuthorization(Policies.Sellers);
+        api.MapGet("/ledger", GetLedger).RequireAuthorization().ProducesProblems(403, 404);
+        api.MapGet("/statement.csv", Statement).RequireAuthorization().Produces<string>(StatusCodes.Status200OK, "text/csv")
+            .ProducesValidationProblem().ProducesProblems(403);
+        api.MapPut("/settlement", PutSettlement).RequireAuthorization(Policies.CatalogWriters).ProducesProblems(403);
+        // The body is optional, but one that is not JSON is refused (400).
+        api.MapPost("/second-factor/totp", BeginTotp).RequireAuthorization(Policies.Sellers).ProducesProblems(400, 403);
+        api.MapPost("/second-factor/totp/confirmation", ConfirmTotp).RequireAuthorization(Policies.Sellers).ProducesProblems(403, 409, 422);
+        api.MapPost("/withdrawals", Withdraw).RequireAuthorization(Policies.Sellers).ProducesProblems(403, 409, 422);
+        api.MapPost("/deposits", FundDeposit).RequireAuthorization(Policies.Admins).ProducesProblems(403, 409);
+        api.MapPut("/payout-account", PutPayoutAccount).RequireAuthorization(Policies.Sellers).ProducesProblems(403);
+        api.MapGet("/payout-account", GetPayoutAccount).RequireAuthorization(Policies.Sellers).ProducesProblems(403, 404);
         return app;
     }
 

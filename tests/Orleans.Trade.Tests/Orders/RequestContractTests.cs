@@ -238,6 +238,114 @@ public sealed class RequestContractTests(OrdersSiloFixture fixture) : IClassFixt
         Assert.Contains("30000000 bytes", problem["detail"]?.GetValue<string>() ?? "(no detail)");
     }
 
+    [Fact]
+    public async Task Every_error_an_operation_answers_is_a_problem_its_document_lists()
+    {
+        // The document listed a success and a 400 per operation, nothing else: a client generated from it had no 404, 409
+        // or 422 to expect, and the Idempotency-Key the server refuses to go without was optional.
+        var document = (await Shop.Admin.GetJsonAsync("/openapi/v1.json")).Body!;
+        var seller = OrderTestShop.NewId("s");
+        var sellerKey = await Shop.KeyAsync("seller", seller);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await Shop.KeyAsync("buyer", buyerId);
+        var analyst = await Shop.KeyAsync("analyst", "desk-1");
+        var sku = await Shop.SkuAsync(seller, stock: [("wh-de", 5)]);
+        var (placed, checkout) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }]);
+        Assert.True(placed == HttpStatusCode.Created, $"{placed} {checkout}");
+        var orderId = checkout!["orders"]![0]!["orderId"]!.GetValue<string>();
+        var depositId = OrderTestShop.NewId("dep");
+        Assert.Equal(HttpStatusCode.Created, (await Shop.Admin.PostJsonAsync($"/api/v1/sellers/{seller}/deposits",
+            new { depositId, amount = new { amountMinor = 1000, currency = "USD" } })).Status);
+        using var anonymous = fixture.Silo.CreateClient(apiKey: null);
+        var items = new[] { new { skuId = sku, quantity = 1 } };
+
+        var cases = new (string Operation, HttpStatusCode Status, HttpClient Client, HttpMethod Method, string Path, object? Body)[]
+        {
+            ("get /api/v1/skus/{skuId}", HttpStatusCode.Unauthorized, anonymous, HttpMethod.Get, $"/api/v1/skus/{sku}", null),
+            ("get /api/v1/skus/{skuId}", HttpStatusCode.NotFound, buyer, HttpMethod.Get, "/api/v1/skus/no-such-sku", null),
+            ("put /api/v1/skus/{skuId}/stock/{warehouseId}", HttpStatusCode.Conflict, sellerKey, HttpMethod.Put, $"/api/v1/skus/{sku}/stock/wh-de",
+                new { onHand = 9, version = 1 }),
+            ("put /api/v1/skus/{skuId}/stock/{warehouseId}", HttpStatusCode.UnprocessableEntity, sellerKey, HttpMethod.Put,
+                $"/api/v1/skus/{sku}/stock/wh-nowhere", new { onHand = 9, version = 2 }),
+            ("put /api/v1/skus/{skuId}/stock/{warehouseId}", HttpStatusCode.NotFound, Shop.Admin, HttpMethod.Put, "/api/v1/skus/no-such-sku/stock/wh-de",
+                new { onHand = 9, version = 2 }),
+            ("post /api/v1/skus/{skuId}/stock/{warehouseId}/adjustments", HttpStatusCode.Conflict, sellerKey, HttpMethod.Post,
+                $"/api/v1/skus/{sku}/stock/wh-de/adjustments", new { eventId = "ev-1", delta = -1000 }),
+            ("put /api/v1/warehouses/{warehouseId}", HttpStatusCode.Forbidden, sellerKey, HttpMethod.Put, "/api/v1/warehouses/wh-x",
+                new { name = "X", country = "DE" }),
+            ("delete /api/v1/api-keys/{keyId}", HttpStatusCode.NotFound, Shop.Admin, HttpMethod.Delete, "/api/v1/api-keys/no-such-key", null),
+            ("post /api/v1/checkout", HttpStatusCode.Conflict, buyer, HttpMethod.Post, "/api/v1/checkout",
+                new { buyerId, currency = "EUR", shipTo = OrderTestShop.Address(), items = new[] { new { skuId = sku, quantity = 999 } } }),
+            ("post /api/v1/checkout", HttpStatusCode.UnprocessableEntity, buyer, HttpMethod.Post, "/api/v1/checkout",
+                new { buyerId, currency = "EUR", shipTo = OrderTestShop.Address(), items, couponCode = "SAVE10" }),
+            ("post /api/v1/checkout", HttpStatusCode.Forbidden, buyer, HttpMethod.Post, "/api/v1/checkout",
+                new { buyerId = "someone-else", currency = "EUR", shipTo = OrderTestShop.Address(), items }),
+            ("get /api/v1/orders/{orderId}", HttpStatusCode.NotFound, buyer, HttpMethod.Get, "/api/v1/orders/no-such-order", null),
+            ("post /api/v1/orders/{orderId}/accept", HttpStatusCode.Conflict, sellerKey, HttpMethod.Post, $"/api/v1/orders/{orderId}/accept", null),
+            ("post /api/v1/orders/{orderId}/cancel", HttpStatusCode.NotFound, buyer, HttpMethod.Post, "/api/v1/orders/no-such-order/cancel", null),
+            ("post /api/v1/orders/{orderId}/payments", HttpStatusCode.UnprocessableEntity, buyer, HttpMethod.Post, $"/api/v1/orders/{orderId}/payments",
+                new { method = "card", cardToken = "card_none" }),
+            ("post /api/v1/orders/{orderId}/refunds", HttpStatusCode.Forbidden, buyer, HttpMethod.Post, $"/api/v1/orders/{orderId}/refunds", new { }),
+            ("post /api/v1/orders/{orderId}/refunds", HttpStatusCode.Conflict, Shop.Admin, HttpMethod.Post, $"/api/v1/orders/{orderId}/refunds", new { }),
+            ("get /api/v1/payments/{paymentId}", HttpStatusCode.NotFound, buyer, HttpMethod.Get, "/api/v1/payments/no-such-payment", null),
+            ("post /api/v1/payments/webhooks/{provider}", HttpStatusCode.BadRequest, anonymous, HttpMethod.Post, "/api/v1/payments/webhooks/sandbox",
+                new { eventId = "unsigned" }),
+            ("post /api/v1/payments/webhooks/{provider}", HttpStatusCode.NotFound, anonymous, HttpMethod.Post, "/api/v1/payments/webhooks/nobody",
+                new { eventId = "unsigned" }),
+            ("post /api/v1/risk/reviews/{reviewId}/claim", HttpStatusCode.NotFound, analyst, HttpMethod.Post, "/api/v1/risk/reviews/no-such-review/claim", null),
+            ("post /api/v1/sellers/{sellerId}/deposits", HttpStatusCode.Conflict, Shop.Admin, HttpMethod.Post, $"/api/v1/sellers/{seller}/deposits",
+                new { depositId, amount = new { amountMinor = 2000, currency = "USD" } }),
+            ("get /api/v1/sellers/{sellerId}/payout-account", HttpStatusCode.NotFound, sellerKey, HttpMethod.Get, $"/api/v1/sellers/{seller}/payout-account", null),
+            ("post /api/v1/sellers/{sellerId}/withdrawals", HttpStatusCode.Conflict, sellerKey, HttpMethod.Post, $"/api/v1/sellers/{seller}/withdrawals",
+                new { withdrawalId = "w-1", amountMinor = 100, currency = "USD", totpCode = "123456" }),
+            ("post /api/v1/sellers/{sellerId}/second-factor/totp/confirmation", HttpStatusCode.Conflict, sellerKey, HttpMethod.Post,
+                $"/api/v1/sellers/{seller}/second-factor/totp/confirmation", new { code = "123456" }),
+            ("get /api/v1/sellers/{sellerId}/ledger", HttpStatusCode.Forbidden, sellerKey, HttpMethod.Get, "/api/v1/sellers/another-seller/ledger", null),
+            ("get /api/v1/sellers/{sellerId}/statement.csv", HttpStatusCode.BadRequest, sellerKey, HttpMethod.Get,
+                $"/api/v1/sellers/{seller}/statement.csv?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z", null),
+        };
+
+        foreach (var (operation, expected, client, method, path, body) in cases)
+        {
+            using var request = new HttpRequestMessage(method, path);
+            if (body is not null)
+            {
+                request.Content = System.Net.Http.Json.JsonContent.Create(body, options: TradeHttp.Json);
+            }
+            request.Headers.Add("Idempotency-Key", OrderTestShop.NewId("key"));
+            using var response = await client.SendAsync(request);
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == expected, $"{operation} ({path}): {response.StatusCode} {text}");
+            Assert.True(response.Content.Headers.ContentType?.MediaType == "application/problem+json", $"{operation}: {response.Content.Headers.ContentType} {text}");
+            var problem = JsonNode.Parse(text)!;
+            Assert.All(new[] { "type", "title", "detail" }, m => Assert.False(string.IsNullOrWhiteSpace(problem[m]?.GetValue<string>()), $"{operation}: no {m} in {text}"));
+            Assert.Equal((int)expected, problem["status"]!.GetValue<int>());
+
+            var (verb, template) = (operation.Split(' ')[0], operation.Split(' ')[1]);
+            var listed = document["paths"]![template]![verb]!["responses"]![((int)expected).ToString(System.Globalization.CultureInfo.InvariantCulture)];
+            Assert.True(listed?["content"]?["application/problem+json"] is not null, $"{operation} answers {(int)expected}; the document lists {document["paths"]![template]![verb]!["responses"]}");
+        }
+
+        // Every operation may meet a store or cluster that is away (503, retry); those that take a key a missing one (401)
+        // and a spent request budget (429).
+        foreach (var (template, operations) in document["paths"]!.AsObject())
+        {
+            foreach (var (verb, operation) in operations!.AsObject())
+            {
+                var responses = operation!["responses"]!.AsObject();
+                var expected = template == "/api/v1/payments/webhooks/{provider}" ? new[] { "503" } : ["401", "429", "503"];
+                Assert.All(expected, status => Assert.True(responses[status]?["content"]?["application/problem+json"] is not null,
+                    $"{verb} {template} does not list {status}: {responses}"));
+            }
+        }
+
+        foreach (var operation in new[] { ("post", "/api/v1/checkout"), ("post", "/api/v1/orders/{orderId}/payments"), ("post", "/api/v1/orders/{orderId}/refunds") })
+        {
+            var header = document["paths"]![operation.Item2]![operation.Item1]!["parameters"]!.AsArray().Single(p => p!["name"]!.GetValue<string>() == "Idempotency-Key");
+            Assert.True(header!["required"]?.GetValue<bool>() == true, $"{operation}: {header}");
+        }
+    }
+
     private static string[] Required(JsonObject schemas, string name) =>
         schemas[name]!["required"]?.AsArray().Select(r => r!.GetValue<string>()).ToArray() ?? [];
 
