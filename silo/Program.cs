@@ -68,7 +68,7 @@ builder.Services.AddSingleton(SiloConfiguration.CreateSecretBox(builder.Configur
 builder.Services.Configure<Orleans.Trade.Wallets.SettlementOptions>(builder.Configuration.GetSection("Settlement"));
 builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<Orleans.Trade.Wallets.SettlementOptions>, SettlementOptionsValidation>();
 builder.Services.AddOptions<Orleans.Trade.Wallets.SettlementOptions>().ValidateOnStart();
-builder.Services.Configure<Orleans.Trade.Payments.PaymentOptions>(builder.Configuration.GetSection("Payments"));
+builder.Services.ConfigureReplacingLists<Orleans.Trade.Payments.PaymentOptions>(builder.Configuration.GetSection("Payments"));
 builder.Services.AddSingleton(sp => SiloConfiguration.CreateCardFingerprintKey(builder.Configuration, database,
     sp.GetRequiredService<ILoggerFactory>().CreateLogger("Orleans.Trade.Payments")));
 builder.Services.AddSingleton<SqlOrderStore>();

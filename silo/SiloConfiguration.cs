@@ -181,10 +181,29 @@ public static class SiloConfiguration
         return clock;
     }
 
+    /// <summary>
+    /// Binds <typeparamref name="TOptions"/> to <paramref name="section"/>, a configured list replacing the one the options start
+    /// with. The configuration binder appends a configured array to a property's initial value: Payments:InstalmentCounts [3, 6]
+    /// offered 3, 6, 12, 3 and 6 parts, and Orders:NotificationChannels ["email"] listed email, sms, push and email.
+    /// </summary>
+    public static IServiceCollection ConfigureReplacingLists<TOptions>(this IServiceCollection services, IConfigurationSection section)
+        where TOptions : class =>
+        services.Configure<TOptions>(options =>
+        {
+            foreach (var property in typeof(TOptions).GetProperties())
+            {
+                if (property.PropertyType.IsArray && property.CanWrite && section.GetSection(property.Name).GetChildren().Any())
+                {
+                    property.SetValue(options, Array.CreateInstance(property.PropertyType.GetElementType()!, 0));
+                }
+            }
+            section.Bind(options);
+        });
+
     /// <summary>Order deadlines, allocation regions, exchange rates and the notification outbox worker.</summary>
     public static IServiceCollection AddTradeOrders(this IServiceCollection services, IConfiguration configuration)
     {
-        services.Configure<OrderOptions>(configuration.GetSection("Orders"));
+        services.ConfigureReplacingLists<OrderOptions>(configuration.GetSection("Orders"));
         services.Configure<AllocationOptions>(configuration.GetSection("Allocation"));
         // Built once: configuration overlaid on the default region table (validated at start-up, not per order).
         services.AddSingleton(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<AllocationOptions>>().Value.ToRegionMap());
