@@ -83,6 +83,8 @@ public sealed class RateLimits(RateLimits.Settings settings, QuotaLeases quotas)
             HttpContext = context,
             ProblemDetails = new ProblemDetails
             {
+                // The framework gives the statuses it knows a type; 429 is not among them (RFC 6585 defines it).
+                Type = "https://tools.ietf.org/html/rfc6585#section-4",
                 Status = StatusCodes.Status429TooManyRequests,
                 Title = "Too many requests",
                 Detail = $"{detail} Retry after {seconds} s.",

@@ -28,7 +28,12 @@ public sealed class RateLimitTests
         Assert.InRange(served, 3, 5);
         var refused = answers.Where(a => a.StatusCode != HttpStatusCode.OK).ToArray();
         Assert.All(refused, TradeHttp.AssertTooManyRequests);
-        Assert.Contains("Retry after", await refused[0].Content.ReadAsStringAsync());
+        var problem = System.Text.Json.Nodes.JsonNode.Parse(await refused[0].Content.ReadAsStringAsync())!;
+        Assert.Contains("Retry after", problem["detail"]!.GetValue<string>());
+        // A ProblemDetails like every other refusal of the API: a type (it had none), a title and the status.
+        Assert.Equal("https://tools.ietf.org/html/rfc6585#section-4", problem["type"]?.GetValue<string>());
+        Assert.Equal("Too many requests", problem["title"]!.GetValue<string>());
+        Assert.Equal(429, problem["status"]!.GetValue<int>());
 
         // Another buyer's key and the admin's are not held back by that buyer.
         Assert.Equal(HttpStatusCode.OK, (await otherBuyer.GetAsync("/api/v1/buyers/rl-other/orders")).StatusCode);
