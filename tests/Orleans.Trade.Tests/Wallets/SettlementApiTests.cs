@@ -11,6 +11,16 @@ namespace Orleans.Trade.Tests.Wallets;
 /// </summary>
 public sealed class SettlementApiTests
 {
+    /// <summary>Checks out one unit, has the admin record its payment, ships it and has the buyer confirm receipt: its escrow is released.</summary>
+    private static async Task CompleteOrderAsync(OrderTestShop shop, string sku, HttpClient seller, HttpClient buyer, string buyerId)
+    {
+        var (_, created) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }]);
+        var orderId = created!["orders"]![0]!["orderId"]!.GetValue<string>();
+        await shop.ActAsync(shop.Admin, orderId, "payment-confirmations");
+        await shop.ActAsync(seller, orderId, "ship", new { carrier = "DHL", trackingNumber = "JD3" });
+        await shop.ActAsync(buyer, orderId, "confirm-receipt");
+    }
+
     [Fact]
     public async Task Pending_money_matures_while_the_seller_releases_orders_more_often_than_the_maturity_check_runs()
     {
@@ -24,14 +34,7 @@ public sealed class SettlementApiTests
         var seller = await shop.KeyAsync("seller", sellerId);
         var buyer = await shop.KeyAsync("buyer", "busy-buyer");
         Assert.Equal(HttpStatusCode.OK, (await seller.PutJsonAsync($"/api/v1/sellers/{sellerId}/settlement", new { cycleDays = 1 })).Status);
-        async Task CompleteOrder()
-        {
-            var (_, created) = await OrderTestShop.CheckoutAsync(buyer, "busy-buyer", OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }]);
-            var orderId = created!["orders"]![0]!["orderId"]!.GetValue<string>();
-            await shop.ActAsync(shop.Admin, orderId, "payment-confirmations");
-            await shop.ActAsync(seller, orderId, "ship", new { carrier = "DHL", trackingNumber = "JD3" });
-            await shop.ActAsync(buyer, orderId, "confirm-receipt");
-        }
+        Task CompleteOrder() => CompleteOrderAsync(shop, sku, seller, buyer, "busy-buyer");
         async Task<long> Available() => (await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!["accounts"]!.AsArray()
             .SingleOrDefault(a => a!["accountId"]!.GetValue<string>() == "seller:available:USD")?["posted"]!.GetValue<long>() ?? 0;
 
@@ -64,14 +67,7 @@ public sealed class SettlementApiTests
         var sku = await shop.SkuAsync(sellerId, priceMinor: 10_000, stock: [("wh-de", 10)]);
         var seller = await shop.KeyAsync("seller", sellerId);
         var buyer = await shop.KeyAsync("buyer", "cycle-buyer");
-        async Task CompleteOrder()
-        {
-            var (_, created) = await OrderTestShop.CheckoutAsync(buyer, "cycle-buyer", OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }]);
-            var orderId = created!["orders"]![0]!["orderId"]!.GetValue<string>();
-            await shop.ActAsync(shop.Admin, orderId, "payment-confirmations");
-            await shop.ActAsync(seller, orderId, "ship", new { carrier = "DHL", trackingNumber = "JD5" });
-            await shop.ActAsync(buyer, orderId, "confirm-receipt");
-        }
+        Task CompleteOrder() => CompleteOrderAsync(shop, sku, seller, buyer, "cycle-buyer");
         async Task<(long Pending, long Available)> Balances()
         {
             var accounts = (await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!["accounts"]!.AsArray();
