@@ -7,11 +7,11 @@ namespace Orleans.Trade.Orders;
 /// placed (a crashed checkout) asks the order through <see cref="KeepsReservation"/> and gives the units back.
 /// </summary>
 /// <remarks>
-/// Version 1 added <see cref="CheckoutView"/>, version 2 <see cref="PaymentTookCancellation"/>. During a rolling update a caller
+/// Version 1 added <see cref="CheckoutView"/>, version 2 <see cref="PaymentTookCancellation"/>, version 3 <see cref="Unprepare"/>. During a rolling update a caller
 /// of a newer version is served by an activation on a silo of this release (Orleans moves an older activation), while the older
 /// silos' calls work on either.
 /// </remarks>
-[Orleans.CodeGeneration.Version(2)]
+[Orleans.CodeGeneration.Version(3)]
 public interface IOrderGrain : IGrainWithStringKey
 {
     Task<PrepareResult> Prepare(OrderPlacement placement);
@@ -20,6 +20,13 @@ public interface IOrderGrain : IGrainWithStringKey
     Task<OrderView?> Confirm();
 
     Task Abort(string reason);
+
+    /// <summary>
+    /// Gives back what a preparation holds and forgets it, so the checkout's retry prepares again (where <see cref="Abort"/> ends
+    /// the order for good): another order of the cart failed with an error, and the buyer is told to retry. An order that is not
+    /// preparing is left as it is.
+    /// </summary>
+    Task Unprepare(string reason);
 
     /// <summary>
     /// Both phases in one call, for a checkout whose cart is this one order (nothing to keep all or nothing with): prepares and,

@@ -242,7 +242,26 @@ public sealed class CheckoutGrain(
                 throw;
             }
         }
-        var prepared = await preparing;
+        PrepareResult[] prepared;
+        try
+        {
+            prepared = await preparing;
+        }
+        catch
+        {
+            // An order failed with an error (its SKU's write, a time-out) and the buyer is told to retry: the other sellers' orders
+            // give back what they hold now, not at the placement time-out, and prepare again on the retry. Best effort: a hold not
+            // given back now still runs out.
+            try
+            {
+                await Task.WhenAll(placements.Select(p => GrainFactory.GetGrain<IOrderGrain>(p.OrderId).Unprepare("another order of the checkout failed")));
+            }
+            catch
+            {
+                // the preparation's failure is the one the caller hears of
+            }
+            throw;
+        }
         if (prepared.All(p => p.Status == PrepareStatus.Prepared))
         {
             var orders = await Task.WhenAll(placements.Select(p => GrainFactory.GetGrain<IOrderGrain>(p.OrderId).Confirm()));

@@ -176,6 +176,30 @@ public sealed class OrderGrain(
         await DrainStockWork();
     }
 
+    public async Task Unprepare(string reason)
+    {
+        if (S.Phase != OrderPhase.Preparing)
+        {
+            return;
+        }
+        if (state.RecordExists)
+        {
+            await Abort(reason); // prepared by an earlier version, which stored the placement
+            return;
+        }
+        try
+        {
+            await Task.WhenAll(Reservations().Select(r => GrainFactory.GetGrain<ISkuGrain>(r.SkuId).ReleaseReservation(r.ReservationId)));
+        }
+        catch (Exception ex)
+        {
+            // A hold not given back now runs out, and its SKU then asks this order, which (stored nowhere) keeps nothing.
+            logger.LogWarning(ex, "Order {OrderId} could not give back every line it held ({Reason}); those holds run out", OrderId, reason);
+        }
+        // Nothing was stored: leaving memory forgets the preparation, as a restarted silo would, and the retry starts afresh.
+        DeactivateOnIdle();
+    }
+
     public async Task<bool> KeepsReservation(string reservationId)
     {
         switch (S.Phase)
