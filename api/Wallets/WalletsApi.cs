@@ -58,7 +58,7 @@ public static class WalletsApi
         var api = app.MapGroup("/api/v1/sellers/{sellerId}").WithTags("Wallets");
         api.MapGet("/ledger", GetLedger).RequireAuthorization().ProducesProblems(403, 404);
         api.MapGet("/statement.csv", Statement).RequireAuthorization().Produces<string>(StatusCodes.Status200OK, "text/csv")
-            .ProducesValidationProblem().ProducesProblems(403);
+            .ProducesValidationProblem().ProducesProblems(403, 404);
         api.MapPut("/settlement", PutSettlement).RequireAuthorization(Policies.CatalogWriters).ProducesProblems(403);
         // The body is optional, but one that is not JSON is refused (400).
         api.MapPost("/second-factor/totp", BeginTotp).RequireAuthorization(Policies.Sellers).ProducesProblems(400, 403);
@@ -93,6 +93,10 @@ public static class WalletsApi
         if (!(caller.Role is Roles.Admin or Roles.Analyst || (caller.Role is Roles.Seller or Roles.Erp && caller.Subject == sellerId)))
         {
             return Problems.Forbidden("This key may read only its own seller's statements.");
+        }
+        if (!Ids.IsValid(sellerId))
+        {
+            return Problems.NotFound($"Seller '{sellerId}' has no ledger."); // as /ledger answers; no seller has an id of that shape
         }
         var start = from ?? DateTimeOffset.MinValue.AddYears(1);
         var end = to ?? DateTimeOffset.MaxValue.AddYears(-1);

@@ -77,6 +77,11 @@ public sealed class EscrowApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
         Assert.Single((await empty.Content.ReadAsStringAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries));
         var other = await Shop.KeyAsync("seller", OrderTestShop.NewId("s"));
         Assert.Equal(HttpStatusCode.Forbidden, (await other.GetAsync($"/api/v1/sellers/{sellerId}/statement.csv")).StatusCode);
+        // No seller has an id of that shape: 404, as its ledger answers, not an empty statement.
+        using var impossible = await Shop.Admin.GetAsync("/api/v1/sellers/a%20b/statement.csv");
+        Assert.Equal(HttpStatusCode.NotFound, impossible.StatusCode);
+        Assert.Equal("application/problem+json", impossible.Content.Headers.ContentType!.MediaType);
+        Assert.Equal(HttpStatusCode.NotFound, (await Shop.Admin.GetAsync("/api/v1/sellers/a%20b/ledger")).StatusCode);
     }
 
     [Fact]
