@@ -834,6 +834,20 @@ public sealed class OrderGrain(
 
     private void Transition(OrderStatus next, DateTimeOffset now, string @event, OrderActor actor, string? reason)
     {
+        // A ticket's exception is over once the order leaves the status that raised it: left open, every late order that shipped
+        // stayed on the open list for good, and the list (earliest due first, at most 500) soon showed none of the new ones. A
+        // stalled shipment is over when it is delivered or someone ends the order, not when its protection window merely lapses.
+        var endedTicket = S.Status switch
+        {
+            OrderStatus.AwaitingShipment when S.Late => "LateShipment",
+            OrderStatus.Shipped when S.StallReported && (next == OrderStatus.Delivered || actor != OrderActor.System) => "StalledShipment",
+            OrderStatus.RiskReview when S.ReviewOverdue => "ReviewOverdue",
+            _ => null,
+        };
+        if (endedTicket is not null && next != S.Status)
+        {
+            S.TicketsToClose.Add(endedTicket);
+        }
         S.Status = next;
         S.Deadlines = next switch
         {

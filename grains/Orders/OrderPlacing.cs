@@ -254,14 +254,17 @@ public static class OrderPlacing
     /// </summary>
     public static OrderOutbox? TakeOutbox(OrderState s, string orderId)
     {
-        if (s.Phase != OrderPhase.Live || (!s.ProjectionPending && s.PendingNotifications.Count == 0 && s.PendingTickets.Count == 0))
+        if (s.Phase != OrderPhase.Live
+            || (!s.ProjectionPending && s.PendingNotifications.Count == 0 && s.PendingTickets.Count == 0 && s.TicketsToClose.Count == 0))
         {
             return null;
         }
-        var outbox = new OrderOutbox(Summary(s, orderId), s.PendingNotifications.ToArray(), s.PendingTickets.ToArray());
+        var outbox = new OrderOutbox(Summary(s, orderId), s.PendingNotifications.ToArray(), s.PendingTickets.ToArray(),
+            s.TicketsToClose.Count == 0 ? null : s.TicketsToClose.ToArray());
         s.ProjectionPending = false;
         s.PendingNotifications.Clear();
         s.PendingTickets.Clear();
+        s.TicketsToClose.Clear();
         return outbox;
     }
 

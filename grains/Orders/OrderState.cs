@@ -14,8 +14,12 @@ public enum OrderPhase
     Aborted,
 }
 
-/// <summary>Rows an order write carries into its transaction: the order list row and the notifications and tickets it raised.</summary>
-public sealed record OrderOutbox(OrderSummary Summary, IReadOnlyList<OrderNotification> Notifications, IReadOnlyList<ServiceTicket> Tickets);
+/// <summary>
+/// Rows an order write carries into its transaction: the order list row, the notifications and tickets it raised, and the kinds
+/// of the order's open tickets whose exception the change ended (closed after the new tickets are in).
+/// </summary>
+public sealed record OrderOutbox(OrderSummary Summary, IReadOnlyList<OrderNotification> Notifications, IReadOnlyList<ServiceTicket> Tickets,
+    IReadOnlyList<string>? ClosedTicketKinds = null);
 
 /// <summary>A stock reservation the order holds on a SKU.</summary>
 [GenerateSerializer, Immutable]
@@ -36,6 +40,14 @@ public sealed class OrderState : IWakeAtState, IOutboxState
     object? IOutboxState.Outbox => _outbox;
 
     public void CarryWithNextWrite(DateTimeOffset? wakeAt, OrderOutbox? outbox) => (_wakeAt, _outbox) = (wakeAt, outbox);
+
+    /// <summary>
+    /// Kinds of this order's open tickets that the change being made ended (the late order shipped, the stalled shipment was
+    /// delivered): taken into the next write's outbox, never stored (a failed write reloads the state without them).
+    /// </summary>
+    [NonSerialized] private List<string>? _ticketsToClose;
+
+    public List<string> TicketsToClose => _ticketsToClose ??= [];
 
     [Id(0)] public OrderPhase Phase { get; set; }
     [Id(1)] public OrderPlacement? Placement { get; set; }

@@ -115,6 +115,7 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
                 .With("notificationStatuses", notifications.Select(n => n.Status.ToString()).ToArray())
                 .WithTimestamps("notificationAts", notifications.Select(n => (DateTimeOffset?)n.At)));
         statements.AddRange(outboxes.SelectMany(o => o.Tickets).Select(t => TicketCommand(connection, null, t)));
+        statements.AddRange(TicketClosures(outboxes).Select(c => TicketClosureCommand(connection, null, c.OrderId, c.Kind)));
         return statements;
     }
 
@@ -174,7 +175,20 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
             await using var ticket = TicketCommand(connection, transaction, t);
             await ticket.ExecuteNonQueryAsync(cancellationToken);
         }
+        foreach (var (orderId, kind) in TicketClosures(outboxes))
+        {
+            await using var closure = TicketClosureCommand(connection, transaction, orderId, kind);
+            await closure.ExecuteNonQueryAsync(cancellationToken);
+        }
     }
+
+    /// <summary>The order's open tickets of a kind whose exception its change ended (rare: a late order shipping, a stalled one delivered).</summary>
+    private static IEnumerable<(string OrderId, string Kind)> TicketClosures(IReadOnlyList<OrderOutbox> outboxes) =>
+        outboxes.SelectMany(o => (o.ClosedTicketKinds ?? []).Select(kind => (o.Summary.OrderId, kind)));
+
+    private static DbCommand TicketClosureCommand(DbConnection connection, DbTransaction? transaction, string orderId, string kind) =>
+        connection.Command("UPDATE service_tickets SET status = 'Closed' WHERE order_id = @order AND kind = @kind AND status = 'Open'", transaction)
+            .With("order", orderId).With("kind", kind);
 
     private DbCommand TicketCommand(DbConnection connection, DbTransaction? transaction, ServiceTicket t) =>
         connection.Command("""

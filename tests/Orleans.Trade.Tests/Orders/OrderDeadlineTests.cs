@@ -201,9 +201,39 @@ public sealed class OrderDeadlineTests
         Assert.Equal(["Placed", "Paid", "ReleasedToSeller", "Shipped", "ShipmentStalled", "Completed"], events);
         await Task.Delay(TimeSpan.FromSeconds(5));
         Assert.Equal(events, await shop.TimelineEventsAsync(orderId));
+        // Completed by the lapse of its window, not by a delivery: the stall is not resolved, and its ticket stays open.
         Assert.Single(await TicketsOf(shop, orderId));
         var timeline = (await shop.Admin.GetJsonAsync($"/api/v1/orders/{orderId}/timeline")).Body!["entries"]!.AsArray();
         Assert.Equal("system", timeline[^1]!["actor"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_ticket_leaves_the_open_list_when_its_exception_is_over_the_late_order_shipped_the_stalled_one_delivered()
+    {
+        // R-ORD-6: tickets stayed open for good, so customer service's list (earliest due first, at most 500) filled with orders
+        // long shipped or delivered, and the new exceptions it must act on within 48 hours fell off its end.
+        await using var silo = await StartSilo();
+        var shop = new OrderTestShop(silo);
+        await shop.WarehousesAsync();
+        var (late, _, _) = await PlaceOrder(shop);
+        await shop.ActAsync(shop.Admin, late, "payment-confirmations");
+        var (stalled, _, _) = await PlaceOrder(shop);
+        await shop.ActAsync(shop.Admin, stalled, "payment-confirmations");
+        await shop.ActAsync(shop.Admin, stalled, "ship", new { carrier = "DHL", trackingNumber = "JD014600003828" });
+
+        await Advance(shop, TimeSpan.FromDays(20) + TimeSpan.FromMinutes(1));
+        var lateTicket = Assert.Single(await Eventually.UntilAsync(() => TicketsOf(shop, late), t => t.Length > 0, "the late-shipment ticket"));
+        Assert.Equal("LateShipment", lateTicket["kind"]!.GetValue<string>());
+        var stalledTicket = Assert.Single(await Eventually.UntilAsync(() => TicketsOf(shop, stalled), t => t.Length > 0, "the stalled-shipment ticket"));
+        Assert.Equal("StalledShipment", stalledTicket["kind"]!.GetValue<string>());
+
+        await shop.ActAsync(shop.Admin, late, "ship", new { carrier = "DHL", trackingNumber = "JD014600003829" });
+        Assert.Empty(await TicketsOf(shop, late));
+        Assert.Single(await TicketsOf(shop, stalled));
+        await shop.ActAsync(await shop.KeyAsync("carrier", "dhl"), stalled, "delivery");
+        Assert.Empty(await TicketsOf(shop, stalled));
+        // The late flag stays on the order and its list row: the ticket closed, the lateness happened.
+        Assert.True((await shop.OrderAsync(late))["late"]!.GetValue<bool>());
     }
 
     [Fact]
@@ -247,7 +277,10 @@ public sealed class OrderDeadlineTests
             p => p["status"]!.GetValue<string>() == "voided", "the held authorization to be voided");
         var stock = await Eventually.ReadAsync(() => shop.StockAsync(sku), s => s["warehouses"]![0]!["reserved"]!.GetValue<long>() == 0, "the stock back");
         Assert.Equal(10, stock["totalAvailable"]!.GetValue<long>());
-        Assert.Single(await TicketsOf(shop, orderId));
+        // One ticket was opened, and it closed with the review the order no longer waits for.
+        Assert.Empty(await TicketsOf(shop, orderId));
+        Assert.Equal(1L, Convert.ToInt64(await silo.Storage.ScalarAsync(
+            "SELECT count(*) FROM service_tickets WHERE order_id = @order AND kind = 'ReviewOverdue' AND status = 'Closed'", "order", orderId)));
         var review = await Eventually.ReadAsync(async () => (await shop.Admin.GetJsonAsync($"/api/v1/risk/reviews/{paymentId}")).Body!["review"]!,
             r => r["status"]!.GetValue<string>() == "withdrawn", "the review to be withdrawn");
         Assert.Contains("not decided within 6 days", review["decisionNote"]!.GetValue<string>());
