@@ -322,6 +322,13 @@ public sealed class OrderGrain(
         {
             return new TransitionResult(TransitionStatus.Forbidden, null, $"{command.Actor.Role} may not {command.Action} order {OrderId}.");
         }
+        if (NextWake(clock.GetUtcNow()) is { } due && due <= clock.GetUtcNow())
+        {
+            // A deadline passed that the sweeper has not reached yet (it comes once a period, and not while a silo restarts): its
+            // action goes first, as if the sweeper had been on time. Otherwise an order past its payment window was paid instead
+            // of cancelled, and a seller shipping past the ship-by time was never marked late.
+            await CheckDeadlines();
+        }
         if (!OrderTransitions.TryApply(S.Status, command.Action, out var next))
         {
             return new TransitionResult(TransitionStatus.InvalidTransition, View(),

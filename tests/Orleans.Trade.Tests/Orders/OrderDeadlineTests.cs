@@ -208,6 +208,32 @@ public sealed class OrderDeadlineTests
     }
 
     [Fact]
+    public async Task An_action_after_a_deadline_the_sweeper_has_not_reached_yet_meets_the_deadlines_action_first()
+    {
+        // The sweeper comes once a period (here ten minutes, so it does not come during the test): a payment recorded past the
+        // payment window made the order paid instead of cancelled, and a seller shipping past the ship-by time escaped the late mark.
+        var connectionString = await PostgresServer.CreateDatabaseAsync("deadline");
+        await using var silo = await SiloProcess.StartAsync(SiloStorage.Postgres(connectionString), "deadline-" + Guid.NewGuid().ToString("N")[..8],
+            new Dictionary<string, string> { ["Clock__AllowTestControl"] = "true", ["Orders__DeadlineCheckPeriod"] = "00:10:00" });
+        var shop = new OrderTestShop(silo);
+        await shop.WarehousesAsync();
+        var (unpaid, sku, _) = await PlaceOrder(shop);
+        var (paid, _, _) = await PlaceOrder(shop);
+        await shop.ActAsync(shop.Admin, paid, "payment-confirmations");
+        var seller = await shop.KeyAsync("seller", (await shop.OrderAsync(paid))["sellerId"]!.GetValue<string>());
+
+        await Advance(shop, TimeSpan.FromDays(5) + TimeSpan.FromMinutes(1));
+        var refused = await shop.ActAsync(shop.Admin, unpaid, "payment-confirmations", expected: HttpStatusCode.Conflict);
+        Assert.Equal("cancelled", refused["currentStatus"]!.GetValue<string>());
+        Assert.Equal(["Placed", "Cancelled"], await shop.TimelineEventsAsync(unpaid));
+        Assert.Equal(0, await shop.ReservedAsync(sku));
+
+        var shipped = await shop.ActAsync(seller, paid, "ship", new { carrier = "DHL", trackingNumber = "JD014600003830" });
+        Assert.True(shipped["late"]!.GetValue<bool>());
+        Assert.Equal(["Placed", "Paid", "ReleasedToSeller", "MarkedLate", "Shipped"], await shop.TimelineEventsAsync(paid));
+    }
+
+    [Fact]
     public async Task A_ticket_leaves_the_open_list_when_its_exception_is_over_the_late_order_shipped_the_stalled_one_delivered()
     {
         // R-ORD-6: tickets stayed open for good, so customer service's list (earliest due first, at most 500) filled with orders
