@@ -255,16 +255,19 @@ public static class OrderPlacing
     public static OrderOutbox? TakeOutbox(OrderState s, string orderId)
     {
         if (s.Phase != OrderPhase.Live
-            || (!s.ProjectionPending && s.PendingNotifications.Count == 0 && s.PendingTickets.Count == 0 && s.TicketsToClose.Count == 0))
+            || (!s.ProjectionPending && s.PendingNotifications.Count == 0 && s.PendingTickets.Count == 0 && !s.HasTicketsToClose))
         {
             return null;
         }
         var outbox = new OrderOutbox(Summary(s, orderId), s.PendingNotifications.ToArray(), s.PendingTickets.ToArray(),
-            s.TicketsToClose.Count == 0 ? null : s.TicketsToClose.ToArray());
+            s.HasTicketsToClose ? s.TicketsToClose.ToArray() : null);
         s.ProjectionPending = false;
         s.PendingNotifications.Clear();
         s.PendingTickets.Clear();
-        s.TicketsToClose.Clear();
+        if (s.HasTicketsToClose)
+        {
+            s.TicketsToClose.Clear();
+        }
         return outbox;
     }
 

@@ -49,6 +49,9 @@ public sealed class OrderState : IWakeAtState, IOutboxState
 
     public List<string> TicketsToClose => _ticketsToClose ??= [];
 
+    /// <summary>Whether the change ended any ticket; asked by every order write, so it allocates nothing when none did.</summary>
+    public bool HasTicketsToClose => _ticketsToClose is { Count: > 0 };
+
     [Id(0)] public OrderPhase Phase { get; set; }
     [Id(1)] public OrderPlacement? Placement { get; set; }
     [Id(2)] public OrderStatus Status { get; set; }
