@@ -101,6 +101,27 @@ public sealed class TradeDatabaseTests
     }
 
     [Fact]
+    public async Task An_orders_open_tickets_are_closed_through_an_index_by_order_not_a_scan_of_every_open_ticket()
+    {
+        // An order's change that ends its exception closes its tickets inside the order's write (R-ORD-6).
+        await using var database = await Open("");
+        await new SchemaMigrator(database, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
+        await using var connection = await database.OpenAsync(CancellationToken.None);
+        await connection.Command("""
+            INSERT INTO service_tickets (ticket_id, order_id, seller_id, kind, description, opened_at, due_at)
+            SELECT 't' || g, 'o' || g, 's' || (g % 20), 'LateShipment', 'late', now(), now() + interval '48 hours'
+            FROM generate_series(1, 5000) AS g
+            """).ExecuteNonQueryAsync();
+        await connection.Command("ANALYZE service_tickets").ExecuteNonQueryAsync();
+
+        var plan = string.Join("\n", await Strings(connection.Command(
+            "EXPLAIN UPDATE service_tickets SET status = 'Closed' WHERE order_id = @order AND kind = @kind AND status = 'Open'")
+            .With("order", "o77").With("kind", "LateShipment")));
+
+        Assert.True(plan.Contains("service_tickets_open_by_order"), plan);
+    }
+
+    [Fact]
     public async Task Reservation_parts_are_stored_as_json_text_not_parsed_into_jsonb()
     {
         // One reservation per placed order goes into a hot SKU's write; its parts are only ever read back whole.
