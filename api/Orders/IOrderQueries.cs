@@ -42,4 +42,9 @@ public interface IOrderQueries
     Task<OrderListPage> ListAsync(OrderListQuery query, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<ServiceTicket>> OpenTicketsAsync(string? sellerId, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Closes an open ticket with who closed it, when and what was done (R-ORD-6).</summary>
+    Task<TicketClosureOutcome> CloseTicketAsync(string ticketId, string closedBy, DateTimeOffset at, string note, CancellationToken cancellationToken);
 }
+
+public enum TicketClosureOutcome { Closed, NotFound, AlreadyClosed }

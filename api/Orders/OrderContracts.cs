@@ -98,4 +98,9 @@ public sealed record OrderListResponse(
 
 public sealed record ClockRequest(double? AdvanceSeconds);
 
+public sealed record TicketClosureRequest(
+    [Required][property: Description("What customer service did about the exception (up to 2,000 characters).")] string? Note);
+
+public sealed record TicketClosureResponse(string TicketId, string Status, string ClosedBy, DateTimeOffset ClosedAt, string Note);
+
 public sealed record ClockResponse(DateTimeOffset Now, double OffsetSeconds);

@@ -55,6 +55,7 @@ public static class OrdersApi
         api.MapGet("/sellers/{sellerId}/orders", ListSellerOrders).RequireAuthorization().ProducesProblems(403);
         api.MapGet("/buyers/{buyerId}/orders", ListBuyerOrders).RequireAuthorization().ProducesProblems(403);
         api.MapGet("/service-tickets", ListTickets).RequireAuthorization(Policies.AlertReaders).ProducesProblems(403);
+        api.MapPost("/service-tickets/{ticketId}/closure", CloseTicket).RequireAuthorization(Policies.Reviewers).ProducesProblems(403, 404, 409);
         api.MapPost("/admin/clock", AdvanceClock).RequireAuthorization(Policies.Admins).ExcludeFromDescription();
         return app;
     }
@@ -345,6 +346,33 @@ public static class OrdersApi
         }
         var caller = Caller.From(user);
         return TypedResults.Ok(await queries.OpenTicketsAsync(caller.ActingSellerId, limit, cancellationToken));
+    }
+
+    /// <summary>
+    /// R-ORD-6: customer service closes a ticket once it has acted (a refund the provider refused, paid back by hand), saying what
+    /// it did. Tickets whose exception the order itself ends (a late order shipped) close by themselves.
+    /// </summary>
+    public static async Task<Results<Ok<TicketClosureResponse>, ValidationProblem, ProblemHttpResult>> CloseTicket(
+        string ticketId, TicketClosureRequest request, ClaimsPrincipal user, IOrderQueries queries, TradeClock clock, CancellationToken cancellationToken)
+    {
+        var v = new Validation();
+        if (ticketId.Length > 200 || ticketId.Any(char.IsControl)) v.Add("ticketId", "ticketId is at most 200 characters, without control characters.");
+        if (string.IsNullOrWhiteSpace(request.Note)) v.Add("note", "note is required: say what was done.");
+        else if (request.Note.Length > 2_000) v.Add("note", "note must be at most 2000 characters.");
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+        var caller = Caller.From(user);
+        var closedBy = caller.Subject is null ? $"{caller.Role}:{caller.KeyId}" : $"{caller.Role}:{caller.Subject}";
+        var at = clock.GetUtcNow();
+        var note = request.Note!.Trim();
+        return await queries.CloseTicketAsync(ticketId, closedBy, at, note, cancellationToken) switch
+        {
+            TicketClosureOutcome.Closed => TypedResults.Ok(new TicketClosureResponse(ticketId, "closed", closedBy, at, note)),
+            TicketClosureOutcome.NotFound => Problems.NotFound($"Ticket '{ticketId}' does not exist."),
+            _ => Problems.Conflict($"Ticket '{ticketId}' is closed already."),
+        };
     }
 
     /// <summary>Test-only: runs business time ahead. Refused unless the silo was started with Clock:AllowTestControl=true.</summary>

@@ -255,6 +255,23 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
         return new OrderListPage(items, total, more ? OrderListCursor.After(items[^1]) : null);
     }
 
+    public async Task<TicketClosureOutcome> CloseTicketAsync(string ticketId, string closedBy, DateTimeOffset at, string note,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var close = connection.Command("""
+                UPDATE service_tickets SET status = 'Closed', closed_by = @by, closed_at = @at, closed_note = @note
+                WHERE ticket_id = @id AND status = 'Open'
+                """)
+            .With("id", ticketId).With("by", closedBy).With("at", database.ToDb(at)).With("note", note);
+        if (await close.ExecuteNonQueryAsync(cancellationToken) == 1)
+        {
+            return TicketClosureOutcome.Closed;
+        }
+        await using var exists = connection.Command("SELECT 1 FROM service_tickets WHERE ticket_id = @id").With("id", ticketId);
+        return await exists.ExecuteScalarAsync(cancellationToken) is null ? TicketClosureOutcome.NotFound : TicketClosureOutcome.AlreadyClosed;
+    }
+
     public async Task<IReadOnlyList<ServiceTicket>> OpenTicketsAsync(string? sellerId, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);

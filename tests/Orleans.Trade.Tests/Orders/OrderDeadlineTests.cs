@@ -108,6 +108,36 @@ public sealed class OrderDeadlineTests
     }
 
     [Fact]
+    public async Task Customer_service_closes_a_ticket_by_hand_saying_what_it_did_and_only_once()
+    {
+        await using var silo = await StartSilo();
+        var shop = new OrderTestShop(silo);
+        await shop.WarehousesAsync();
+        var (orderId, _, _) = await PlaceOrder(shop);
+        await shop.ActAsync(shop.Admin, orderId, "payment-confirmations");
+        await Advance(shop, TimeSpan.FromDays(5) + TimeSpan.FromMinutes(1));
+        var ticket = Assert.Single(await Eventually.UntilAsync(() => TicketsOf(shop, orderId), t => t.Length > 0, "the late-shipment ticket"));
+        var ticketId = ticket["ticketId"]!.GetValue<string>();
+        var analyst = await shop.KeyAsync("analyst", "cs-ana");
+        var seller = await shop.KeyAsync("seller", (await shop.OrderAsync(orderId))["sellerId"]!.GetValue<string>());
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await seller.PostJsonAsync($"/api/v1/service-tickets/{ticketId}/closure", new { note = "done" })).Status);
+        var (noNote, problem) = await analyst.PostJsonAsync($"/api/v1/service-tickets/{ticketId}/closure", new { note = " " });
+        Assert.Equal(HttpStatusCode.BadRequest, noNote);
+        Assert.NotNull(problem!["errors"]!["note"]);
+        var (closed, body) = await analyst.PostJsonAsync($"/api/v1/service-tickets/{ticketId}/closure", new { note = "called the seller; ships tomorrow, buyer offered 5%" });
+
+        Assert.True(closed == HttpStatusCode.OK, $"{closed} {body}");
+        Assert.Equal("closed", body!["status"]!.GetValue<string>());
+        Assert.Equal("analyst:cs-ana", body["closedBy"]!.GetValue<string>());
+        Assert.Empty(await TicketsOf(shop, orderId));
+        Assert.Equal("analyst:cs-ana|called the seller; ships tomorrow, buyer offered 5%", await silo.Storage.ScalarAsync(
+            "SELECT closed_by || '|' || closed_note FROM service_tickets WHERE ticket_id = @id", "id", ticketId));
+        Assert.Equal(HttpStatusCode.Conflict, (await analyst.PostJsonAsync($"/api/v1/service-tickets/{ticketId}/closure", new { note = "again" })).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await analyst.PostJsonAsync("/api/v1/service-tickets/no-such-ticket/closure", new { note = "x" })).Status);
+    }
+
+    [Fact]
     public async Task A_pre_order_ships_by_its_promised_date_and_is_not_marked_late_before_it()
     {
         // R-INV-5: its ship-by time was the handling days from payment, so it was marked late, with a ticket, weeks inside the

@@ -26,6 +26,7 @@ public sealed class RequestContractTests(OrdersSiloFixture fixture) : IClassFixt
         Assert.Equal(["role"], Required(schemas, "CreateApiKeyRequest"));
         Assert.Empty(Required(schemas, "RefundRequest"));
         Assert.Empty(Required(schemas, "SettlementRequest"));
+        Assert.Equal(["note"], Required(schemas, "TicketClosureRequest"));
 
         var checkout = schemas["CheckoutRequest"]!["properties"]!;
         Assert.Equal("string", checkout["currency"]!["type"]!.GetValue<string>());
@@ -48,7 +49,7 @@ public sealed class RequestContractTests(OrdersSiloFixture fixture) : IClassFixt
                 {
                     "CartLineRequest", "MoneyRequest", "PreSaleRequest", "PutStockRequest", "BulkStockItemRequest", "BulkStockRequest",
                     "PutWarehouseRequest", "DepositRequest", "TotpCodeRequest", "PayoutAccountRequest", "WithdrawalRequest",
-                    "ReviewDecisionRequest", "ShipRequest",
+                    "ReviewDecisionRequest", "ShipRequest", "TicketClosureRequest",
                 });
             }
             foreach (var member in required)
