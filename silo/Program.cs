@@ -66,8 +66,8 @@ builder.Services.AddSingleton<Orleans.Trade.Wallets.ILedgerStore>(sp => sp.GetRe
 builder.Services.AddSingleton<Orleans.Trade.Api.Wallets.ILedgerQueries>(sp => sp.GetRequiredService<SqlLedgerStore>());
 builder.Services.AddSingleton(SiloConfiguration.CreateSecretBox(builder.Configuration, database));
 builder.Services.Configure<Orleans.Trade.Wallets.SettlementOptions>(builder.Configuration.GetSection("Settlement"));
-builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<Orleans.Trade.Wallets.SettlementOptions>, SettlementOptionsValidation>();
-builder.Services.AddOptions<Orleans.Trade.Wallets.SettlementOptions>().ValidateOnStart();
+// A settlement split or cycle no escrow release could follow stops the silo (see SettlementOptions.Problem).
+builder.Services.ValidateOnStartBy<Orleans.Trade.Wallets.SettlementOptions>(o => o.Problem());
 builder.Services.ConfigureReplacingLists<Orleans.Trade.Payments.PaymentOptions>(builder.Configuration.GetSection("Payments"));
 builder.Services.AddSingleton(sp => SiloConfiguration.CreateCardFingerprintKey(builder.Configuration, database,
     sp.GetRequiredService<ILoggerFactory>().CreateLogger("Orleans.Trade.Payments")));

@@ -200,6 +200,25 @@ public static class SiloConfiguration
             section.Bind(options);
         });
 
+    /// <summary>
+    /// Refuses to start while <paramref name="problem"/> finds something wrong with the bound <typeparamref name="TOptions"/>, with
+    /// its words as the reason (a fixed message would not say which setting, or why).
+    /// </summary>
+    public static IServiceCollection ValidateOnStartBy<TOptions>(this IServiceCollection services, Func<TOptions, string?> problem)
+        where TOptions : class
+    {
+        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<TOptions>>(new ProblemValidation<TOptions>(problem));
+        services.AddOptions<TOptions>().ValidateOnStart();
+        return services;
+    }
+
+    private sealed class ProblemValidation<TOptions>(Func<TOptions, string?> problem) : Microsoft.Extensions.Options.IValidateOptions<TOptions>
+        where TOptions : class
+    {
+        public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, TOptions options) =>
+            problem(options) is { } reason ? Microsoft.Extensions.Options.ValidateOptionsResult.Fail(reason) : Microsoft.Extensions.Options.ValidateOptionsResult.Success;
+    }
+
     /// <summary>Order deadlines, allocation regions, exchange rates and the notification outbox worker.</summary>
     public static IServiceCollection AddTradeOrders(this IServiceCollection services, IConfiguration configuration)
     {
@@ -214,7 +233,8 @@ public static class SiloConfiguration
             .Validate(o => string.IsNullOrEmpty(o.SigningSecret) || SandboxPaymentProviderSetup.Acceptable(o.SigningSecret),
                 "Notifications:SigningSecret must be at least 16 characters and not a placeholder (\"change-me\"): receivers trust what it signs.")
             .ValidateOnStart();
-        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<NotificationOptions>, NotificationUrlValidation>();
+        // R-PAY-4: no notification webhook that would carry buyers' order data in the clear off this machine.
+        services.ValidateOnStartBy<NotificationOptions>(o => o.WebhookUrlProblem());
         var rates = ConfiguredFxRates.WithConfigured(configuration.GetSection("Fx:UsdRates").GetChildren().Select(r => KeyValuePair.Create(r.Key, r.Value)));
         services.AddSingleton(sp =>
         {

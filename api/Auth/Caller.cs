@@ -16,6 +16,12 @@ public sealed record Caller(string KeyId, string Role, string? Subject)
     /// </summary>
     public string BudgetId { get; } = Subject is { } subject && Roles.RequiresSubject(Role) ? $"{Role}:{subject}" : $"key:{KeyId}";
 
+    /// <summary>
+    /// The caller as audit trails and idempotency scopes name it: role and subject (<c>analyst:ana</c>), or role and key id for a
+    /// key that acts for no subject.
+    /// </summary>
+    public string Name => Subject is null ? $"{Role}:{KeyId}" : $"{Role}:{Subject}";
+
     /// <summary>The seller a seller or ERP key acts for; null for platform staff, who may act for any seller.</summary>
     public string? ActingSellerId => Role is Roles.Seller or Roles.Erp ? Subject : null;
 

@@ -117,7 +117,7 @@ public static class OrdersApi
         // is the command's fields before it carried the payment registration, so stored hashes stay valid.
         command = command with { RequestHash = CheckoutHash.Of(command, request.Payment) };
         // Keys are scoped to the caller: the same key from two buyers are two checkouts.
-        var scope = caller.Subject is null ? $"{caller.Role}:{caller.KeyId}" : $"{caller.Role}:{caller.Subject}";
+        var scope = caller.Name;
         // One payment per seller's order, keyed by the checkout's own key: a retried checkout finds the same payments. Not in the
         // request hash (the client's signals may differ on a retry); a cart of one order registers it as it is placed.
         var registration = instrument is null ? null
@@ -364,7 +364,7 @@ public static class OrdersApi
             return v.Problem();
         }
         var caller = Caller.From(user);
-        var closedBy = caller.Subject is null ? $"{caller.Role}:{caller.KeyId}" : $"{caller.Role}:{caller.Subject}";
+        var closedBy = caller.Name;
         var at = clock.GetUtcNow();
         var note = request.Note!.Trim();
         return await queries.CloseTicketAsync(ticketId, closedBy, at, note, cancellationToken) switch

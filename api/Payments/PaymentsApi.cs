@@ -112,7 +112,7 @@ public static class PaymentsApi
         {
             return problem;
         }
-        var key = $"{Scope(caller)}/{idempotencyKey}";
+        var key = $"{caller.Name}/{idempotencyKey}";
         var (payment, failure) = await Start(order!, Registration(key, instrument!, caller, Risk.ClientSignals.From(http, configuration)), grains,
             http.RequestServices.GetService<INewGrainMarks>());
         if (failure is not null)
@@ -267,7 +267,7 @@ public static class PaymentsApi
         {
             return Problems.NotFound($"Order '{orderId}' does not exist.");
         }
-        var result = await order!.RequestRefund(new OrderRefundRequest($"{Scope(caller)}/{idempotencyKey}", request.Amount, request.Reason?.Trim(),
+        var result = await order!.RequestRefund(new OrderRefundRequest($"{caller.Name}/{idempotencyKey}", request.Amount, request.Reason?.Trim(),
             new OrderActor(caller.Role, caller.Subject)));
         var current = new Dictionary<string, object?> { ["currentStatus"] = result.CurrentStatus is { } status ? Validation.CamelCase(status.ToString()) : null };
         return result.Status switch
@@ -382,7 +382,6 @@ public static class PaymentsApi
         }
     }
 
-    public static string Scope(Caller caller) => caller.Subject is null ? $"{caller.Role}:{caller.KeyId}" : $"{caller.Role}:{caller.Subject}";
 }
 
 public sealed record WebhookAck(string EventId, bool Known);

@@ -85,7 +85,7 @@ public static class RiskApi
         {
             return Problems.NotFound($"Review '{reviewId}' does not exist.");
         }
-        return Answer(await grains.GetGrain<IRiskReviewGrain>(reviewId).Claim(Actor(caller), caller.IsAdmin));
+        return Answer(await grains.GetGrain<IRiskReviewGrain>(reviewId).Claim(caller.Name, caller.IsAdmin));
     }
 
     public static async Task<Results<Ok<RiskReviewView>, ProblemHttpResult, ValidationProblem>> Decide(string reviewId, ReviewDecisionRequest request,
@@ -104,7 +104,7 @@ public static class RiskApi
         {
             return Problems.NotFound($"Review '{reviewId}' does not exist.");
         }
-        var result = await grains.GetGrain<IRiskReviewGrain>(reviewId).Decide(Actor(caller), caller.IsAdmin, request.Decision == "approve", request.Note!.Trim());
+        var result = await grains.GetGrain<IRiskReviewGrain>(reviewId).Decide(caller.Name, caller.IsAdmin, request.Decision == "approve", request.Note!.Trim());
         return Answer(result).Result switch
         {
             Ok<RiskReviewView> ok => ok,
@@ -148,12 +148,11 @@ public static class RiskApi
         var policy = new RiskPolicy(request.ReviewThreshold!.Value, request.BlockThreshold!.Value, request.BlockedBuyers ?? [],
             request.BlockedCardFingerprints ?? [], request.BlockedDevices ?? [], blockedIps.OfType<string>().ToArray(), request.MaxPaymentsPerCardPerHour,
             request.MaxPaymentsPerBuyerPerHour, 0);
-        var saved = await grains.GetGrain<IRiskPolicyGrain>(IRiskPolicyGrain.Key).Set(policy, Actor(Caller.From(user)));
+        var saved = await grains.GetGrain<IRiskPolicyGrain>(IRiskPolicyGrain.Key).Set(policy, Caller.From(user).Name);
         cache.Set(saved);
         return TypedResults.Ok(saved);
     }
 
-    private static string Actor(Caller caller) => caller.Subject is null ? $"{caller.Role}:{caller.KeyId}" : $"{caller.Role}:{caller.Subject}";
 
     private static Results<Ok<RiskReviewView>, ProblemHttpResult> Answer(ReviewActionResult result) => result.Status switch
     {

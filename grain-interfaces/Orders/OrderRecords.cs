@@ -17,6 +17,15 @@ public sealed record OrderNotification(
     [property: Id(5)] OrderStatus Status,
     [property: Id(6)] DateTimeOffset At);
 
+/// <summary>The kinds of <see cref="ServiceTicket"/> an order opens.</summary>
+public static class ServiceTicketKinds
+{
+    public const string LateShipment = "LateShipment";
+    public const string StalledShipment = "StalledShipment";
+    public const string ReviewOverdue = "ReviewOverdue";
+    public const string RefundFailed = "RefundFailed";
+}
+
 /// <summary>A customer-service ticket opened by an exception such as a late shipment (R-ORD-6).</summary>
 [GenerateSerializer, Immutable]
 public sealed record ServiceTicket(

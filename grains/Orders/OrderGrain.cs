@@ -187,17 +187,26 @@ public sealed class OrderGrain(
             await Abort(reason); // prepared by an earlier version, which stored the placement
             return;
         }
+        // A hold not given back now runs out, and its SKU then asks this order, which (stored nowhere) keeps nothing.
+        await GiveBackNow(Reservations());
+        // Nothing was stored: leaving memory forgets the preparation, as a restarted silo would, and the retry starts afresh.
+        DeactivateOnIdle();
+    }
+
+    /// <summary>
+    /// Gives tentative holds back at once, best effort, for a preparation that failed: a hold that cannot be given back now runs
+    /// out at the placement time-out, when its SKU asks this order.
+    /// </summary>
+    private async Task GiveBackNow(IEnumerable<HeldReservation> holds)
+    {
         try
         {
-            await Task.WhenAll(Reservations().Select(r => GrainFactory.GetGrain<ISkuGrain>(r.SkuId).ReleaseReservation(r.ReservationId)));
+            await Task.WhenAll(holds.Select(r => GrainFactory.GetGrain<ISkuGrain>(r.SkuId).ReleaseReservation(r.ReservationId)));
         }
         catch (Exception ex)
         {
-            // A hold not given back now runs out, and its SKU then asks this order, which (stored nowhere) keeps nothing.
-            logger.LogWarning(ex, "Order {OrderId} could not give back every line it held ({Reason}); those holds run out", OrderId, reason);
+            logger.LogWarning(ex, "Order {OrderId} could not give back every line it held; those holds run out", OrderId);
         }
-        // Nothing was stored: leaving memory forgets the preparation, as a restarted silo would, and the retry starts afresh.
-        DeactivateOnIdle();
     }
 
     public async Task<bool> KeepsReservation(string reservationId)
@@ -238,16 +247,7 @@ public sealed class OrderGrain(
             // A line that failed (its SKU's write, a time-out) fails this attempt, which the caller is told to retry: the lines it
             // did get go back now rather than at the placement time-out, minutes during which no other buyer could have them.
             // Best effort: a hold that cannot be given back now still runs out. A retry reserves again under the same ids.
-            try
-            {
-                await Task.WhenAll(reserving.Select((r, i) => r.IsCompletedSuccessfully && r.Result.Status == ReservationStatus.Reserved
-                    ? GrainFactory.GetGrain<ISkuGrain>(reservations[i].SkuId).ReleaseReservation(reservations[i].ReservationId)
-                    : Task.CompletedTask));
-            }
-            catch (Exception ex)
-            {
-                logger.LogWarning(ex, "Order {OrderId} could not give back the lines it held; their holds run out", OrderId);
-            }
+            await GiveBackNow(reservations.Where((_, i) => reserving[i].IsCompletedSuccessfully && reserving[i].Result.Status == ReservationStatus.Reserved));
             throw;
         }
 
@@ -665,7 +665,7 @@ public sealed class OrderGrain(
             $"{record.View.BuyerAmount.AmountMinor} {record.View.BuyerAmount.Currency}");
         if (status == Payments.RefundStatus.Failed)
         {
-            OpenTicket(now, "RefundFailed", $"Refund {refundId} of order {OrderId} was refused by the payment provider; pay it back by hand.");
+            OpenTicket(now, ServiceTicketKinds.RefundFailed, $"Refund {refundId} of order {OrderId} was refused by the payment provider; pay it back by hand.");
         }
         await Persist();
     }
@@ -757,7 +757,7 @@ public sealed class OrderGrain(
         else if (S.Status == OrderStatus.RiskReview && !S.ReviewOverdue && now >= S.Deadlines.ReviewDueAt)
         {
             S.ReviewOverdue = true;
-            OpenTicket(now, "ReviewOverdue", $"Order {OrderId} in risk review was due for a decision by {S.Deadlines.ReviewDueAt:u}"
+            OpenTicket(now, ServiceTicketKinds.ReviewOverdue, $"Order {OrderId} in risk review was due for a decision by {S.Deadlines.ReviewDueAt:u}"
                 + (S.CaptureLock is { } held ? $"; decide payment {held}'s review before {S.Deadlines.ReviewExpiresAt:u}, when the order is cancelled." : "."));
             await Persist();
         }
@@ -770,7 +770,7 @@ public sealed class OrderGrain(
         {
             S.StallReported = true;
             Record(now, "ShipmentStalled", OrderActor.System, $"no delivery event {_options.StalledShipmentAfter.TotalDays:0.#} days after shipping");
-            OpenTicket(now, "StalledShipment",
+            OpenTicket(now, ServiceTicketKinds.StalledShipment,
                 $"Order {OrderId} shipped on {S.Shipment!.ShippedAt:u} ({S.Shipment.Carrier} {S.Shipment.TrackingNumber}) has no delivery event.");
             await Persist();
         }
@@ -778,7 +778,7 @@ public sealed class OrderGrain(
         {
             S.Late = true;
             Record(now, "MarkedLate", OrderActor.System, $"not shipped by {S.Deadlines.ShipBy:u}");
-            OpenTicket(now, "LateShipment", $"Order {OrderId} was not shipped by {S.Deadlines.ShipBy:u}.");
+            OpenTicket(now, ServiceTicketKinds.LateShipment, $"Order {OrderId} was not shipped by {S.Deadlines.ShipBy:u}.");
             await Persist();
         }
         else if (S.Status == OrderStatus.Delivered && now >= S.Deadlines.AutoCompleteAt)
@@ -846,9 +846,9 @@ public sealed class OrderGrain(
         // stalled shipment is over when it is delivered or someone ends the order, not when its protection window merely lapses.
         var endedTicket = S.Status switch
         {
-            OrderStatus.AwaitingShipment when S.Late => "LateShipment",
-            OrderStatus.Shipped when S.StallReported && (next == OrderStatus.Delivered || actor != OrderActor.System) => "StalledShipment",
-            OrderStatus.RiskReview when S.ReviewOverdue => "ReviewOverdue",
+            OrderStatus.AwaitingShipment when S.Late => ServiceTicketKinds.LateShipment,
+            OrderStatus.Shipped when S.StallReported && (next == OrderStatus.Delivered || actor != OrderActor.System) => ServiceTicketKinds.StalledShipment,
+            OrderStatus.RiskReview when S.ReviewOverdue => ServiceTicketKinds.ReviewOverdue,
             _ => null,
         };
         if (endedTicket is not null && next != S.Status)

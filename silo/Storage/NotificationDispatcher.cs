@@ -4,15 +4,6 @@ using Orleans.Trade.Common;
 
 namespace Orleans.Trade.Silo.Storage;
 
-/// <summary>Refuses to start with a notification webhook that would carry order data in the clear off this machine.</summary>
-public sealed class NotificationUrlValidation : Microsoft.Extensions.Options.IValidateOptions<NotificationOptions>
-{
-    public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, NotificationOptions options) =>
-        options.WebhookUrlProblem() is { } problem
-            ? Microsoft.Extensions.Options.ValidateOptionsResult.Fail(problem)
-            : Microsoft.Extensions.Options.ValidateOptionsResult.Success;
-}
-
 public sealed class NotificationOptions
 {
     /// <summary>Where order notifications are POSTed (JSON); unset means they are recorded as skipped.</summary>
