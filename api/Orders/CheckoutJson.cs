@@ -28,6 +28,7 @@ public sealed class CamelCaseEnumConverter<TEnum>() : JsonStringEnumConverter<TE
         typeof(CamelCaseEnumConverter<OrderStatus>), typeof(CamelCaseEnumConverter<OrderSource>),
         typeof(CamelCaseEnumConverter<PaymentMethodType>), typeof(CamelCaseEnumConverter<PaymentStatus>),
         typeof(CamelCaseEnumConverter<RefundStatus>), typeof(CamelCaseEnumConverter<RiskDecision>),
+        typeof(CamelCaseEnumConverter<DisputeStatus>),
     ])]
 [JsonSerializable(typeof(CheckoutResponse))]
 internal sealed partial class CheckoutResponseJson : JsonSerializerContext

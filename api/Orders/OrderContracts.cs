@@ -61,13 +61,19 @@ public sealed record OrderResponse(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
     string? PaidBy,
-    Money? Refunded)
+    Money? Refunded,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    [property: Description("The buyer's dispute of the order (R-DIS-1), absent when there is none; GET /api/v1/orders/{orderId}/dispute has the whole of it.")]
+    OrderDisputeSummary? Dispute = null)
 {
     public static OrderResponse From(OrderView v) => new(v.OrderId, v.CheckoutId, v.BuyerId, v.SellerId, v.Status,
         v.Lines.Select(l => new OrderLineResponse(l.SkuId, l.Title, l.Quantity, l.UnitPrice, l.LineTotal, l.Allocation)).ToArray(),
         v.Totals, v.ShipTo, v.Shipment, v.Deadlines, v.Accepted, v.Late, v.ReviewReason, v.Source, v.External, v.CreatedAt, v.UpdatedAt,
-        v.PaidBy, v.Refunded);
+        v.PaidBy, v.Refunded, v.Dispute is { } d ? new OrderDisputeSummary(d.DisputeId, d.Status, d.RespondBy, d.ArbitrationDueAt) : null);
 }
+
+/// <summary>Where an order's dispute is: the seller's answer is due by <c>RespondBy</c>, an escalated one's verdict by <c>ArbitrationDueAt</c>.</summary>
+public sealed record OrderDisputeSummary(string DisputeId, DisputeStatus Status, DateTimeOffset RespondBy, DateTimeOffset? ArbitrationDueAt);
 
 /// <summary>
 /// The orders of a checkout and, when it paid inline, each order's payment (one per seller); an order whose inline payment was

@@ -7,11 +7,11 @@ namespace Orleans.Trade.Orders;
 /// placed (a crashed checkout) asks the order through <see cref="KeepsReservation"/> and gives the units back.
 /// </summary>
 /// <remarks>
-/// Version 1 added <see cref="CheckoutView"/>, version 2 <see cref="PaymentTookCancellation"/>, version 3 <see cref="Unprepare"/>. During a rolling update a caller
+/// Version 1 added <see cref="CheckoutView"/>, version 2 <see cref="PaymentTookCancellation"/>, version 3 <see cref="Unprepare"/>, version 4 <see cref="Dispute"/>. During a rolling update a caller
 /// of a newer version is served by an activation on a silo of this release (Orleans moves an older activation), while the older
 /// silos' calls work on either.
 /// </remarks>
-[Orleans.CodeGeneration.Version(3)]
+[Orleans.CodeGeneration.Version(4)]
 public interface IOrderGrain : IGrainWithStringKey
 {
     Task<PrepareResult> Prepare(OrderPlacement placement);
@@ -101,6 +101,13 @@ public interface IOrderGrain : IGrainWithStringKey
 
     [ReadOnly]
     Task<IReadOnlyList<OrderRefundView>> Refunds();
+
+    /// <summary>
+    /// A step of the buyer's dispute of this order (R-DIS-1..3): opened by the buyer of a shipped or delivered order, answered by
+    /// the seller within its window or escalated to arbitration, decided by an arbitrator; a refund it decides is booked out of the
+    /// escrow, which the open dispute keeps from being released.
+    /// </summary>
+    Task<DisputeResult> Dispute(DisputeCommand command);
 }
 
 /// <summary>An action on an order with its arguments (carrier and tracking for Ship; a reason for Cancel and Close).</summary>

@@ -24,6 +24,10 @@ public static class ServiceTicketKinds
     public const string StalledShipment = "StalledShipment";
     public const string ReviewOverdue = "ReviewOverdue";
     public const string RefundFailed = "RefundFailed";
+    /// <summary>A buyer disputes the order: the seller answers by the ticket's due time (R-DIS-1).</summary>
+    public const string DisputeAwaitingSeller = "DisputeAwaitingSeller";
+    /// <summary>A dispute escalated to the platform: an arbitrator gives a verdict by the ticket's due time (R-DIS-2).</summary>
+    public const string DisputeArbitration = "DisputeArbitration";
 }
 
 /// <summary>A customer-service ticket opened by an exception such as a late shipment (R-ORD-6).</summary>

@@ -5,7 +5,7 @@ using Orleans.Trade.Inventory;
 
 namespace Orleans.Trade.Orders;
 
-public sealed class OrderGrain(
+public sealed partial class OrderGrain(
     [PersistentState(stateName: OrderGrain.StateName, storageName: StorageNames.Trade)] IPersistentState<OrderState> state,
     IFxRates fxRates,
     IOptions<OrderOptions> orderOptions,
@@ -329,6 +329,12 @@ public sealed class OrderGrain(
             // of cancelled, and a seller shipping past the ship-by time was never marked late.
             await CheckDeadlines();
         }
+        if (command.Action == OrderAction.Complete && S.Dispute is { IsOpen: true } disputed)
+        {
+            // Completing releases the escrow the dispute may still be paid from (R-DIS-3).
+            return new TransitionResult(TransitionStatus.InvalidTransition, View(),
+                $"Order {OrderId} is disputed (dispute {disputed.DisputeId}, {disputed.Status}); it completes when the dispute ends: the buyer withdraws it, or the seller or an arbitrator settles it.");
+        }
         if (!OrderTransitions.TryApply(S.Status, command.Action, out var next))
         {
             return new TransitionResult(TransitionStatus.InvalidTransition, View(),
@@ -579,6 +585,26 @@ public sealed class OrderGrain(
             return new OrderRefundResult(OrderRefundStatus.ExceedsPaid, null,
                 $"At most {remaining} {charged.Currency} of order {OrderId} can still be refunded.", S.Status);
         }
+        if (NewRefund(request.Key, hash, requested, request.Actor, request.Reason, clock.GetUtcNow()) is not { } record)
+        {
+            return new OrderRefundResult(OrderRefundStatus.Invalid, null,
+                $"{requested} {charged.Currency} is less than the smallest amount the buyer paid in ({S.Totals.Buyer.Currency}); refund more.");
+        }
+        // The intent is written first, so a crash between the ledger and the order cannot book a refund twice under two ids.
+        S.Refunds.Add(record);
+        await WriteOrReload();
+        return await Book(record);
+    }
+
+    /// <summary>
+    /// A refund of <paramref name="requested"/> (at most what is still refundable) in the order's currency with its share of what the
+    /// buyer paid, not yet stored or booked; null when that share is less than a minor unit of the buyer's currency.
+    /// </summary>
+    private OrderRefundRecord? NewRefund(string key, string hash, long requested, OrderActor actor, string? reason, DateTimeOffset now)
+    {
+        var charged = S.Totals!.Charged;
+        var (refunded, refundedBuyer) = RefundedSoFar();
+        var remaining = charged.AmountMinor - refunded;
         // No coupon domain yet: the buyer paid the whole charged amount, so the proportional rule gives the amount asked.
         var amount = Wallets.RefundCalculator.Refundable(new Money(requested, charged.Currency), charged, new Money(0, charged.Currency),
             new Money(refunded, charged.Currency));
@@ -586,23 +612,13 @@ public sealed class OrderGrain(
         var buyerAmount = amount.AmountMinor == remaining
             ? buyer.AmountMinor - refundedBuyer
             : (long)Math.Floor(amount.AmountMinor * (decimal)buyer.AmountMinor / charged.AmountMinor);
-        if (buyerAmount <= 0)
+        return buyerAmount <= 0 ? null : new OrderRefundRecord
         {
-            return new OrderRefundResult(OrderRefundStatus.Invalid, null,
-                $"{amount.AmountMinor} {charged.Currency} is less than the smallest amount the buyer paid in ({buyer.Currency}); refund more.");
-        }
-        var now = clock.GetUtcNow();
-        var record = new OrderRefundRecord
-        {
-            Key = request.Key,
+            Key = key,
             RequestHash = hash,
             View = new OrderRefundView(Ulid.NewUlid(now).ToString(), amount, new Money(buyerAmount, buyer.Currency), Payments.RefundStatus.Pending,
-                request.Reason, request.Actor.ToString(), now),
+                reason, actor.ToString(), now),
         };
-        // The intent is written first, so a crash between the ledger and the order cannot book a refund twice under two ids.
-        S.Refunds.Add(record);
-        await WriteOrReload();
-        return await Book(record);
     }
 
     private async Task<OrderRefundResult> Book(OrderRefundRecord record)
@@ -761,12 +777,25 @@ public sealed class OrderGrain(
                 + (S.CaptureLock is { } held ? $"; decide payment {held}'s review before {S.Deadlines.ReviewExpiresAt:u}, when the order is cancelled." : "."));
             await Persist();
         }
-        else if (S.Status == OrderStatus.Shipped && now >= OrderPlacing.ShippedCompletesAt(S, _options))
+        else if (S.Status is OrderStatus.Shipped or OrderStatus.Delivered && S.Dispute is { Status: DisputeStatus.AwaitingSeller } unanswered
+            && now >= unanswered.RespondBy)
+        {
+            Escalate(unanswered, now, OrderActor.System, $"the seller did not answer within {_options.DisputeResponseWindow.TotalHours:0.#} hours", null);
+            await Persist();
+        }
+        else if (S.Status is OrderStatus.Shipped or OrderStatus.Delivered && S.Dispute is { Status: DisputeStatus.Resolved } && S.Refunds.All(r => r.Booked))
+        {
+            // Decided, and its refund booked, but the completion was cut off (see SettleDispute).
+            Transition(OrderStatus.Completed, now, "Completed", OrderActor.System, "the dispute was settled");
+            await Persist();
+        }
+        // The protection window's deadlines wait while a dispute is open.
+        else if (S.Status == OrderStatus.Shipped && !Disputed && now >= OrderPlacing.ShippedCompletesAt(S, _options))
         {
             Transition(OrderStatus.Completed, now, "Completed", OrderActor.System, "protection window lapsed without a delivery event or a buyer action");
             await Persist();
         }
-        else if (S.Status == OrderStatus.Shipped && !S.StallReported && now >= OrderPlacing.StalledAt(S, _options))
+        else if (S.Status == OrderStatus.Shipped && !S.StallReported && !Disputed && now >= OrderPlacing.StalledAt(S, _options))
         {
             S.StallReported = true;
             Record(now, "ShipmentStalled", OrderActor.System, $"no delivery event {_options.StalledShipmentAfter.TotalDays:0.#} days after shipping");
@@ -781,7 +810,7 @@ public sealed class OrderGrain(
             OpenTicket(now, ServiceTicketKinds.LateShipment, $"Order {OrderId} was not shipped by {S.Deadlines.ShipBy:u}.");
             await Persist();
         }
-        else if (S.Status == OrderStatus.Delivered && now >= S.Deadlines.AutoCompleteAt)
+        else if (S.Status == OrderStatus.Delivered && !Disputed && now >= S.Deadlines.AutoCompleteAt)
         {
             Transition(OrderStatus.Completed, now, "Completed", OrderActor.System, "protection window lapsed without a buyer action");
             await Persist();
@@ -835,9 +864,9 @@ public sealed class OrderGrain(
         Transition(OrderStatus.Cancelled, now, "Cancelled", actor, reason);
     }
 
-    private void OpenTicket(DateTimeOffset now, string kind, string description) =>
+    private void OpenTicket(DateTimeOffset now, string kind, string description, DateTimeOffset? due = null) =>
         S.PendingTickets.Add(new ServiceTicket(Ulid.NewUlid(now).ToString(), OrderId, S.Placement!.SellerId, kind, description, now,
-            now + _options.ServiceTicketDue));
+            due ?? now + _options.ServiceTicketDue));
 
     private void Transition(OrderStatus next, DateTimeOffset now, string @event, OrderActor actor, string? reason)
     {
@@ -854,6 +883,12 @@ public sealed class OrderGrain(
         if (endedTicket is not null && next != S.Status)
         {
             S.TicketsToClose.Add(endedTicket);
+        }
+        if (next == OrderStatus.Closed && S.Dispute is { IsOpen: true } disputed)
+        {
+            // Closed by a full refund or an admin: the buyer has everything back, so the dispute has nothing left to decide.
+            EndDispute(disputed, new DisputeResolution(DisputeOutcome.FullRefund, null, null, reason ?? "the order was closed", actor.ToString(), now));
+            Record(now, "DisputeSettled", actor, "the order was closed and everything paid goes back to the buyer");
         }
         S.Status = next;
         S.Deadlines = next switch

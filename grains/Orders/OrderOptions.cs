@@ -37,6 +37,15 @@ public sealed class OrderOptions
     /// <summary>Customer service must act on a ticket within this (R-ORD-6).</summary>
     public TimeSpan ServiceTicketDue { get; set; } = TimeSpan.FromHours(48);
 
+    /// <summary>The seller answers a dispute within this, or it goes to the platform's arbitration by itself (R-DIS-1).</summary>
+    public TimeSpan DisputeResponseWindow { get; set; } = TimeSpan.FromHours(72);
+
+    /// <summary>An escalated dispute is due a verdict within this many working days, Monday to Friday in UTC (R-DIS-2: 3-7).</summary>
+    public int ArbitrationWorkingDays { get; set; } = 7;
+
+    /// <summary>Evidence items a dispute takes from all parties together (R-DIS-2).</summary>
+    public int MaxDisputeEvidence { get; set; } = 30;
+
     /// <summary>An order still being placed after this is an abandoned checkout: its reservations are released.</summary>
     public TimeSpan PlacementTimeout { get; set; } = TimeSpan.FromMinutes(5);
 

@@ -288,6 +288,11 @@ public static class OrderPlacing
             OrderStatus.AwaitingPayment => s.Deadlines.PaymentDueAt,
             OrderStatus.AwaitingShipment when !s.Late => s.Deadlines.ShipBy,
             OrderStatus.RiskReview => Earliest(s.ReviewOverdue ? null : s.Deadlines.ReviewDueAt, s.CaptureLock is null ? null : s.Deadlines.ReviewExpiresAt),
+            // An open dispute holds the protection window's deadlines (R-DIS-1): only the seller's answer is due; a decided one
+            // completes the order, which a crash can leave to do.
+            OrderStatus.Shipped or OrderStatus.Delivered when s.Dispute is { IsOpen: true } open =>
+                open.Status == DisputeStatus.AwaitingSeller ? open.RespondBy : null,
+            OrderStatus.Shipped or OrderStatus.Delivered when s.Dispute is { Status: DisputeStatus.Resolved } => soon,
             OrderStatus.Shipped => Earliest(s.StallReported ? null : StalledAt(s, options), ShippedCompletesAt(s, options)),
             OrderStatus.Delivered => s.Deadlines.AutoCompleteAt,
             _ => null,
@@ -324,5 +329,5 @@ public static class OrderPlacing
     public static OrderView View(OrderState s, string orderId) => new(orderId, s.Placement!.Owner, s.Placement.SellerId, s.Status,
         s.Lines.ToArray(), s.Totals!, s.Placement.ShipTo, s.Shipment, s.Deadlines, s.Accepted, s.Late, s.ReviewReason, s.Placement.Source,
         s.Placement.External, s.Placement.CheckoutId, s.CreatedAt, s.UpdatedAt, s.Version, s.PaidBy,
-        s.Refunds.Count == 0 ? null : new Money(RefundedSoFar(s).Seller, s.Totals!.Charged.Currency));
+        s.Refunds.Count == 0 ? null : new Money(RefundedSoFar(s).Seller, s.Totals!.Charged.Currency), s.Dispute);
 }

@@ -93,6 +93,8 @@ public sealed class OrderState : IWakeAtState, IOutboxState
     [Id(29)] public bool ReviewOverdue { get; set; }
     /// <summary>A captured payment (a bank transfer) whose risk review holds the order: only the analysts' decision moves it on.</summary>
     [Id(30)] public string? ReviewedPayment { get; set; }
+    /// <summary>The buyer's dispute of this order (R-DIS-1..3); at most one per order.</summary>
+    [Id(31)] public DisputeView? Dispute { get; set; }
 }
 
 [GenerateSerializer]

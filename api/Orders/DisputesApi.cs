@@ -1,0 +1,237 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Orleans.Trade.Api.Auth;
+using Orleans.Trade.Api.Common;
+using Orleans.Trade.Api.Inventory;
+using Orleans.Trade.Common;
+using Orleans.Trade.Orders;
+
+namespace Orleans.Trade.Api.Orders;
+
+public sealed record DisputeOpenRequest(
+    [Required][property: Description("notReceived, notAsDescribed, damaged, wrongItem, lateOrFakeTracking or other.")] string? Reason,
+    [Required][property: Description("What is wrong, in the buyer's words (up to 2,000 characters).")] string? Description,
+    [property: Description("What the buyer asks back, in the order's currency; left out, everything not refunded yet.")] MoneyRequest? Amount,
+    [property: Description("Links to what backs the dispute (photos, tracking proof, chat logs): up to 10 http(s) URLs of up to 500 characters.")]
+    IReadOnlyList<string?>? Attachments);
+
+public sealed record DisputeEvidenceRequest(
+    [Required][property: Description("The statement (up to 2,000 characters).")] string? Note,
+    [property: Description("Up to 10 http(s) URLs of up to 500 characters.")] IReadOnlyList<string?>? Attachments);
+
+public sealed record DisputeAnswerRequest(
+    [Required][property: Description("accept (the refund the buyer asked for is paid and the dispute ends) or contest (it goes to the platform's arbitration).")]
+    string? Decision,
+    [property: Description("The seller's answer (up to 2,000 characters); required to contest.")] string? Note);
+
+public sealed record DisputeWithdrawalRequest([property: Description("Why (up to 2,000 characters).")] string? Note);
+
+public sealed record DisputeVerdictRequest(
+    [Required][property: Description("fullRefund, partialRefund (with amount) or close (in the seller's favour: nothing is refunded).")] string? Outcome,
+    [property: Description("For partialRefund: the refund, in the order's currency, less than what is still refundable.")] MoneyRequest? Amount,
+    [Required][property: Description("The verdict's reasons (up to 2,000 characters).")] string? Note);
+
+/// <summary>
+/// Disputes and their arbitration (R-DIS-1..3): the buyer of a shipped or delivered order opens one; its seller accepts it
+/// (the refund asked for is paid) or contests it; contested or unanswered in time, it goes to arbitration, whose verdict is
+/// carried out on the order's escrow. Open disputes are on the service-ticket list: the seller's to answer, then the arbitrators'.
+/// </summary>
+public static class DisputesApi
+{
+    private const int MaxText = 2_000;
+    private const int MaxAttachments = 10;
+    private const int MaxUrl = 500;
+
+    public static IEndpointRouteBuilder MapDisputesApiV1(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1/orders/{orderId}").WithTags("Disputes");
+        api.MapPost("/disputes", Open).RequireAuthorization().ProducesProblems(403, 404, 409, 422);
+        api.MapGet("/dispute", Get).RequireAuthorization().ProducesProblems(404);
+        api.MapPost("/dispute/evidence", AddEvidence).RequireAuthorization().ProducesProblems(403, 404, 409, 422);
+        api.MapPost("/dispute/answer", Answer).RequireAuthorization(Policies.Sellers).ProducesProblems(403, 404, 409, 422);
+        api.MapPost("/dispute/withdrawal", Withdraw).RequireAuthorization().ProducesProblems(403, 404, 409);
+        api.MapPost("/dispute/verdict", Decide).RequireAuthorization(Policies.Reviewers).ProducesProblems(403, 404, 409, 422);
+        return app;
+    }
+
+    public static async Task<Results<Created<DisputeView>, Ok<DisputeView>, ValidationProblem, ProblemHttpResult>> Open(
+        string orderId, DisputeOpenRequest request, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var v = new Validation();
+        var reason = request.Reason is null ? v.Required<DisputeReason>("reason", null) : v.OneOf<DisputeReason>("reason", request.Reason);
+        var description = Text(v, "description", request.Description, required: true);
+        var amount = Amount(v, "amount", request.Amount);
+        var attachments = Attachments(v, request.Attachments);
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+        var result = await Send(orderId, user, grains, actor => new DisputeCommand(DisputeStep.Open, actor, description, reason, amount, attachments));
+        return result.Status switch
+        {
+            DisputeCommandStatus.Applied => TypedResults.Created($"/api/v1/orders/{orderId}/dispute", result.Dispute),
+            DisputeCommandStatus.Existing => TypedResults.Ok(result.Dispute),
+            _ => Problem(result),
+        };
+    }
+
+    public static async Task<Results<Ok<DisputeView>, ProblemHttpResult>> Get(string orderId, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var (_, view) = await OrdersApi.ReadableAsync(orderId, Caller.From(user), grains);
+        if (view is null)
+        {
+            return Problems.NotFound($"Order '{orderId}' does not exist.");
+        }
+        return view.Dispute is { } dispute ? TypedResults.Ok(dispute) : Problems.NotFound($"Order '{orderId}' has no dispute.");
+    }
+
+    public static async Task<Results<Ok<DisputeView>, ValidationProblem, ProblemHttpResult>> AddEvidence(
+        string orderId, DisputeEvidenceRequest request, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var v = new Validation();
+        var note = Text(v, "note", request.Note, required: true);
+        var attachments = Attachments(v, request.Attachments);
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+        return Answered(await Send(orderId, user, grains, actor => new DisputeCommand(DisputeStep.AddEvidence, actor, note, Attachments: attachments)));
+    }
+
+    public static async Task<Results<Ok<DisputeView>, ValidationProblem, ProblemHttpResult>> Answer(
+        string orderId, DisputeAnswerRequest request, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var v = new Validation();
+        bool? accept = request.Decision?.Trim().ToLowerInvariant() switch
+        {
+            null => null,
+            "accept" => true,
+            "contest" => false,
+            _ => null,
+        };
+        if (accept is null) v.Add("decision", "decision is required: accept or contest.");
+        var note = Text(v, "note", request.Note, required: accept == false);
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+        return Answered(await Send(orderId, user, grains, actor => new DisputeCommand(DisputeStep.Respond, actor, note ?? "accepted by the seller", Accept: accept)));
+    }
+
+    public static async Task<Results<Ok<DisputeView>, ValidationProblem, ProblemHttpResult>> Withdraw(
+        string orderId, DisputeWithdrawalRequest? request, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var v = new Validation();
+        var note = Text(v, "note", request?.Note, required: false);
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+        return Answered(await Send(orderId, user, grains, actor => new DisputeCommand(DisputeStep.Withdraw, actor, note)));
+    }
+
+    public static async Task<Results<Ok<DisputeView>, ValidationProblem, ProblemHttpResult>> Decide(
+        string orderId, DisputeVerdictRequest request, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var v = new Validation();
+        var outcome = request.Outcome is null ? v.Required<DisputeOutcome>("outcome", null) : v.OneOf<DisputeOutcome>("outcome", request.Outcome);
+        var amount = Amount(v, "amount", request.Amount);
+        if (outcome == DisputeOutcome.PartialRefund && request.Amount is null) v.Add("amount", "amount is required for a partialRefund.");
+        if (outcome is DisputeOutcome.FullRefund or DisputeOutcome.Close && request.Amount is not null)
+        {
+            v.Add("amount", $"amount is only for a partialRefund; a {Validation.CamelCase(outcome.Value.ToString())} takes none.");
+        }
+        var note = Text(v, "note", request.Note, required: true);
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+        return Answered(await Send(orderId, user, grains, actor => new DisputeCommand(DisputeStep.Decide, actor, note, Amount: amount, Outcome: outcome)));
+    }
+
+    private static async Task<DisputeResult> Send(string orderId, ClaimsPrincipal user, IGrainFactory grains, Func<OrderActor, DisputeCommand> command)
+    {
+        var caller = Caller.From(user);
+        if (!Ids.IsValid(orderId))
+        {
+            return new DisputeResult(DisputeCommandStatus.NotFound, null, $"Order '{orderId}' does not exist.");
+        }
+        // The order checks that the caller may see it (someone else's order counts as missing) and what the caller may do.
+        return await grains.GetGrain<IOrderGrain>(orderId).Dispute(command(new OrderActor(caller.Role, caller.Subject)));
+    }
+
+    private static Results<Ok<DisputeView>, ValidationProblem, ProblemHttpResult> Answered(DisputeResult result) =>
+        result.Status is DisputeCommandStatus.Applied or DisputeCommandStatus.Existing ? TypedResults.Ok(result.Dispute) : Problem(result);
+
+    private static ProblemHttpResult Problem(DisputeResult result)
+    {
+        var current = new Dictionary<string, object?>
+        {
+            ["currentStatus"] = result.OrderStatus is { } status ? Validation.CamelCase(status.ToString()) : null,
+        };
+        return result.Status switch
+        {
+            DisputeCommandStatus.NotFound => Problems.NotFound(result.Reason!),
+            DisputeCommandStatus.Forbidden => Problems.Forbidden(result.Reason!),
+            DisputeCommandStatus.Conflict => Problems.Conflict(result.Reason!, current),
+            _ => Problems.Unprocessable(result.Reason!, current),
+        };
+    }
+
+    private static string? Text(Validation v, string field, string? value, bool required)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            if (required) v.Add(field, $"{field} is required and must not be blank.");
+            return null;
+        }
+        if (value.Length > MaxText)
+        {
+            v.Add(field, $"{field} must be at most {MaxText} characters.");
+        }
+        if (value.Any(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t')))
+        {
+            v.Add(field, $"{field} must not hold control characters other than line breaks and tabs.");
+        }
+        return value.Trim();
+    }
+
+    private static Money? Amount(Validation v, string field, MoneyRequest? amount)
+    {
+        if (amount is null)
+        {
+            return null;
+        }
+        v.Currency($"{field}.currency", amount.Currency);
+        if (amount.AmountMinor is not > 0) v.Add($"{field}.amountMinor", $"{field}.amountMinor is required: a positive amount in minor units.");
+        return amount.AmountMinor is > 0 && amount.Currency is not null ? new Money(amount.AmountMinor.Value, amount.Currency) : null;
+    }
+
+    private static IReadOnlyList<string> Attachments(Validation v, IReadOnlyList<string?>? attachments)
+    {
+        if (attachments is null)
+        {
+            return [];
+        }
+        if (attachments.Count > MaxAttachments)
+        {
+            v.Add("attachments", $"attachments holds at most {MaxAttachments} links.");
+            return [];
+        }
+        for (var i = 0; i < attachments.Count; i++)
+        {
+            var link = attachments[i];
+            if (link is null || link.Length > MaxUrl || !Uri.TryCreate(link, UriKind.Absolute, out var uri)
+                || uri.Scheme is not ("https" or "http") || link.Any(char.IsControl))
+            {
+                v.Add($"attachments[{i}]", $"attachments[{i}] must be an absolute http(s) URL of at most {MaxUrl} characters.");
+            }
+        }
+        return attachments.Select(a => a!).ToArray();
+    }
+}
