@@ -133,6 +133,11 @@ public sealed class SkuGrain(
         StockRules.ApplyPreSaleTerms(_state, existing?.PreSale, catalog.PreSale);
         _state.Catalog = catalog;
         _state.UpdatedAt = now;
+        var available = StockRules.TotalAvailable(_state);
+        if (StockRules.ThresholdReachesLowStock(available, existing?.LowStockThreshold, catalog.LowStockThreshold))
+        {
+            Raise([StockAlertKind.LowStock], available, now);
+        }
         var result = new CatalogWriteResult(existing is null ? CatalogWriteStatus.Created : CatalogWriteStatus.Updated, View(_state));
         await Commit.CommitAsync(changed: true);
         return result;
@@ -466,13 +471,19 @@ public sealed class SkuGrain(
     /// <returns>How many alerts it raised (the last ones of <see cref="SkuState.PendingAlerts"/>).</returns>
     private int Changed(long availableBefore, DateTimeOffset now)
     {
-        var catalog = _state.Catalog!;
         var after = StockRules.TotalAvailable(_state);
-        var raised = 0;
-        foreach (var kind in StockRules.AlertsFor(availableBefore, after, catalog.LowStockThreshold))
+        var raised = Raise(StockRules.AlertsFor(availableBefore, after, _state.Catalog!.LowStockThreshold), after, now);
+        _state.UpdatedAt = now;
+        return raised;
+    }
+
+    /// <summary>Adds alerts of <paramref name="kinds"/> at <paramref name="available"/> units to the outbox, within its bound.</summary>
+    private int Raise(IReadOnlyList<StockAlertKind> kinds, long available, DateTimeOffset now)
+    {
+        var catalog = _state.Catalog!;
+        foreach (var kind in kinds)
         {
-            _state.PendingAlerts.Add(new StockAlert(Ulid.NewUlid(now).ToString(), SkuId, catalog.SellerId, kind, after, catalog.LowStockThreshold, now));
-            raised++;
+            _state.PendingAlerts.Add(new StockAlert(Ulid.NewUlid(now).ToString(), SkuId, catalog.SellerId, kind, available, catalog.LowStockThreshold, now));
         }
         if (_state.PendingAlerts.Count > MaxPendingAlerts)
         {
@@ -480,8 +491,7 @@ public sealed class SkuGrain(
                 SkuId, _state.PendingAlerts.Count - MaxPendingAlerts);
             _state.PendingAlerts.RemoveRange(0, _state.PendingAlerts.Count - MaxPendingAlerts);
         }
-        _state.UpdatedAt = now;
-        return raised;
+        return kinds.Count;
     }
 
     /// <summary>

@@ -190,6 +190,13 @@ public static class StockRules
     }
 
     /// <summary>
+    /// A low-stock threshold changed while the units available stay: raised to or above them, the SKU is low as if it had
+    /// fallen there, so it alerts once; not when it was low already under the old threshold, nor out of stock (R-INV-2).
+    /// </summary>
+    public static bool ThresholdReachesLowStock(long available, int? thresholdBefore, int? thresholdAfter) =>
+        thresholdAfter is { } after && available > 0 && available <= after && !(thresholdBefore is { } before && available <= before);
+
+    /// <summary>
     /// R-INV-1/4/5: holds <c>request.Quantity</c> units, nearest ranked warehouse first, then pre-sale room; all or nothing.
     /// A reservation id seen before returns its allocation unchanged.
     /// </summary>

@@ -166,6 +166,30 @@ public abstract class InventoryApiContract(SiloProcess silo)
     }
 
     [Fact]
+    public async Task Raising_the_low_stock_threshold_to_or_above_the_units_available_records_a_low_stock_alert_once()
+    {
+        // R-INV-2: a seller raising lowStockThreshold from 5 to 10 with 8 units available put the SKU in low stock silently.
+        var sku = NewId("alert");
+        await TradeHttp.SeedSkuAsync(Admin, sku, "seller-alerts", lowStockThreshold: 5);
+        await Admin.PutJsonAsync($"/api/v1/skus/{sku}/stock/wh-cn-1", new { onHand = 8, version = 1 });
+        foreach (var threshold in new int?[] { 10, 12, null, 3, 8 })
+        {
+            // 5 -> 10: low stock. 10 -> 12: low already. Taken off, then 3: not low. 3 -> 8: low again (at the threshold).
+            var (status, _) = await Admin.PutJsonAsync($"/api/v1/skus/{sku}", TradeHttp.Sku("seller-alerts", threshold));
+            Assert.Equal(HttpStatusCode.OK, status);
+        }
+        await Admin.PostJsonAsync($"/api/v1/skus/{sku}/stock/wh-cn-1/adjustments", new { eventId = "e-low", delta = -1 }); // stays low
+        await Admin.PostJsonAsync($"/api/v1/skus/{sku}/stock/wh-cn-1/adjustments", new { eventId = "e-out", delta = -7 }); // 7 -> 0
+
+        var page = await Eventually.ReadAsync(async () => (await Admin.GetJsonAsync($"/api/v1/stock/alerts?skuId={sku}")).Body!,
+            p => p["items"]!.AsArray().Any(a => a!["kind"]!.GetValue<string>() == "outOfStock"), "the out-of-stock alert to be listed");
+
+        var items = page!["items"]!.AsArray();
+        Assert.Equal(["outOfStock", "lowStock", "lowStock"], items.Select(a => a!["kind"]!.GetValue<string>())); // newest first
+        Assert.Equal([(8L, 8), (8L, 10)], items.Skip(1).Select(a => (a!["available"]!.GetValue<long>(), a["threshold"]!.GetValue<int>())));
+    }
+
+    [Fact]
     public async Task The_alert_list_filters_by_kind_as_the_answers_write_it_and_refuses_other_values()
     {
         var sku = NewId("kind");

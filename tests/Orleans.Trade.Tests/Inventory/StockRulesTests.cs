@@ -148,6 +148,19 @@ public sealed class StockRulesTests
         Assert.Equal(expected, StockRules.AlertsFor(before, after, threshold));
     }
 
+    [Theory]
+    [InlineData(8, 5, 10, true)]
+    [InlineData(8, null, 8, true)]      // a first threshold at the units available
+    [InlineData(8, 10, 12, false)]      // low already
+    [InlineData(8, 5, 7, false)]
+    [InlineData(8, 10, 3, false)]       // lowered: nothing to raise
+    [InlineData(0, 5, 10, false)]       // out of stock: its own alert said so
+    [InlineData(8, 5, null, false)]
+    public void Raising_the_threshold_to_or_above_the_units_available_reaches_low_stock_once(long available, int? before, int? after, bool expected)
+    {
+        Assert.Equal(expected, StockRules.ThresholdReachesLowStock(available, before, after));
+    }
+
     [Fact]
     public void A_retried_tentative_hold_answers_the_same_units_and_is_held_longer_only_when_its_order_prepares_anew()
     {
