@@ -23,7 +23,7 @@ public static class InventoryApi
     {
         var api = app.MapGroup("/api/v1").WithTags("Inventory");
 
-        api.MapPut("/skus/{skuId}", PutSku).RequireAuthorization(Policies.CatalogWriters).ProducesProblems(403);
+        api.MapPut("/skus/{skuId}", PutSku).RequireAuthorization(Policies.CatalogWriters).ProducesProblems(403, 422);
         api.MapGet("/skus/{skuId}", GetSku).RequireAuthorization().ProducesProblems(404);
         api.MapPut("/skus/{skuId}/stock/{warehouseId}", PutStock).RequireAuthorization(Policies.CatalogWriters).ProducesProblems(403, 404, 409, 422);
         api.MapPost("/skus/{skuId}/stock/{warehouseId}/adjustments", AdjustStock).RequireAuthorization(Policies.CatalogWriters)
@@ -103,10 +103,23 @@ public static class InventoryApi
             return Problems.Forbidden($"This key acts for seller '{acting}' and cannot write SKUs of seller '{sellerId}'.");
         }
 
+        var substituteIds = substitutes.Select(id => id!).Distinct().ToArray();
+        // R-INV-5: a SKU suggests its own seller's SKUs; an id no SKU has yet is taken (checkouts offer only the seller's own).
+        var substituteCatalogs = await Task.WhenAll(substituteIds.Select(id => grains.GetGrain<ISkuGrain>(id).GetCatalog()));
+        for (var i = 0; i < substituteIds.Length; i++)
+        {
+            if (substituteCatalogs[i] is { } other && other.SellerId != sellerId)
+            {
+                return Problems.Unprocessable(
+                    $"substituteSkuIds names SKU '{substituteIds[i]}', which belongs to another seller; a SKU's substitutes must be SKUs of its own seller '{sellerId}'.",
+                    new Dictionary<string, object?> { ["skuId"] = substituteIds[i] });
+            }
+        }
+
         var catalog = new SkuCatalog(sellerId!, title!, category!, new Money(request.Price!.AmountMinor!.Value, request.Price.Currency!),
             request.WeightGrams!.Value, hsCode!, request.OriginCountry!, request.LowStockThreshold,
             request.PreSale is { } terms ? new PreSaleTerms(terms.Quota!.Value, terms.PromisedShipDate!.Value) : null,
-            substitutes.Select(id => id!).Distinct().ToArray(), request.HandlingTimeDays);
+            substituteIds, request.HandlingTimeDays);
         var result = await grains.GetGrain<ISkuGrain>(skuId).UpsertCatalog(catalog, caller.ActingSellerId);
         return result.Status switch
         {

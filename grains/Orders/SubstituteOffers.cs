@@ -12,7 +12,8 @@ public static class SubstituteOffers
         var ids = (catalog?.SubstituteSkuIds ?? []).Take(MaxSubstitutes).ToArray();
         var offers = await Task.WhenAll(ids.Select(id => grains.GetGrain<ISkuGrain>(id).GetAvailability()));
         return ids.Zip(offers)
-            .Where(x => x.Second is not null && x.Second.Available >= quantity)
+            // Only the seller's own: an id named before any SKU had it may since be another seller's.
+            .Where(x => x.Second is not null && x.Second.Available >= quantity && x.Second.Catalog.SellerId == catalog!.SellerId)
             .Select(x => new SubstituteOffer(x.First, x.Second!.Catalog.Title, x.Second.Available, x.Second.Catalog.Price))
             .ToArray();
     }

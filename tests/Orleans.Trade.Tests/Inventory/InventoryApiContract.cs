@@ -330,6 +330,40 @@ public abstract class InventoryApiContract(SiloProcess silo)
     }
 
     [Fact]
+    public async Task A_sku_names_only_its_own_sellers_skus_as_substitutes()
+    {
+        // R-INV-5: a seller could name another seller's SKU as a substitute, and a buyer short of its SKU was offered that one.
+        var sellerA = NewId("seller");
+        var sellerB = NewId("seller");
+        using var a = silo.CreateClient(await TradeHttp.IssueKeyAsync(Admin, "seller", sellerA));
+        var ownSku = NewId("sub");
+        var otherSku = NewId("sub");
+        Assert.Equal(HttpStatusCode.Created, (await a.PutJsonAsync($"/api/v1/skus/{ownSku}", TradeHttp.Sku(sellerA))).Status);
+        Assert.Equal(HttpStatusCode.Created, (await Admin.PutJsonAsync($"/api/v1/skus/{otherSku}", TradeHttp.Sku(sellerB))).Status);
+        var sku = NewId("sub");
+        object Naming(string seller, params string[] substitutes) => new
+        {
+            sellerId = seller, title = "USB-C cable 2m", category = "electronics", price = new { amountMinor = 2499, currency = "USD" },
+            weightGrams = 60, hsCode = "8544.42", originCountry = "CN", substituteSkuIds = substitutes,
+        };
+
+        foreach (var client in new[] { a, Admin })
+        {
+            var (status, problem) = await client.PutJsonAsync($"/api/v1/skus/{sku}", Naming(sellerA, ownSku, otherSku));
+
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, status);
+            Assert.Contains($"'{otherSku}'", problem!["detail"]!.GetValue<string>());
+            Assert.Equal(otherSku, problem["skuId"]!.GetValue<string>());
+            Assert.Equal(HttpStatusCode.NotFound, (await Admin.GetJsonAsync($"/api/v1/skus/{sku}")).Status);
+        }
+
+        // Its own SKUs, and ids no SKU has yet (the seller may create them next), are taken.
+        var (created, body) = await a.PutJsonAsync($"/api/v1/skus/{sku}", Naming(sellerA, ownSku, "sub-not-yet-created"));
+        Assert.Equal(HttpStatusCode.Created, created);
+        Assert.Equal([ownSku, "sub-not-yet-created"], body!["substituteSkuIds"]!.AsArray().Select(s => s!.GetValue<string>()));
+    }
+
+    [Fact]
     public async Task Requests_without_a_valid_key_are_401_problem_details()
     {
         using var anonymous = silo.CreateClient(apiKey: null);

@@ -203,12 +203,38 @@ public sealed class OrdersApiTests(OrdersSiloFixture fixture) : IClassFixture<Or
     }
 
     [Fact]
+    public async Task A_short_line_offers_only_substitutes_of_its_own_seller()
+    {
+        // R-INV-5: a substitute named before any SKU had its id, then created by another seller, was offered to the buyer.
+        var seller = OrderTestShop.NewId("s");
+        var own = await Shop.SkuAsync(seller, stock: [("wh-de", 50)]);
+        var later = OrderTestShop.NewId("sku");
+        var scarce = await Shop.SkuAsync(seller, substitutes: [later, own], stock: [("wh-de", 1)]);
+        var (created, _) = await Shop.Admin.PutJsonAsync($"/api/v1/skus/{later}", new
+        {
+            sellerId = OrderTestShop.NewId("other"), title = "Other shop's item", category = "home", price = new { amountMinor = 900, currency = "USD" },
+            weightGrams = 500, hsCode = "691200", originCountry = "CN",
+        });
+        Assert.Equal(HttpStatusCode.Created, created);
+        Assert.Equal(HttpStatusCode.OK, (await Shop.Admin.PutJsonAsync($"/api/v1/skus/{later}/stock/wh-de", new { onHand = 50, version = 1 })).Status);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await Shop.KeyAsync("buyer", buyerId);
+
+        var (status, problem) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = scarce, quantity = 2 }]);
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        var offered = problem!["shortLines"]![0]!["substitutes"]!.AsArray().Select(s => s!["skuId"]!.GetValue<string>());
+        Assert.Equal([own], offered);
+    }
+
+    [Fact]
     public async Task Checkouts_past_the_last_unit_are_refused_with_the_short_line_whatever_the_silo_last_saw_of_the_SKU()
     {
         // The first checkout asks the SKU (2 available) and the silo keeps that copy for a second; the next ones go straight to
         // their order on it, whose reservation refuses the third: no unit oversold, and the same 409 as when the SKU is asked.
-        var substitute = await Shop.SkuAsync(OrderTestShop.NewId("s"), stock: [("wh-de", 4)]);
-        var sku = await Shop.SkuAsync(OrderTestShop.NewId("s"), substitutes: [substitute], stock: [("wh-de", 2)]);
+        var seller = OrderTestShop.NewId("s");
+        var substitute = await Shop.SkuAsync(seller, stock: [("wh-de", 4)]);
+        var sku = await Shop.SkuAsync(seller, substitutes: [substitute], stock: [("wh-de", 2)]);
         var buyerId = OrderTestShop.NewId("b");
         var buyer = await Shop.KeyAsync("buyer", buyerId);
 
