@@ -335,6 +335,15 @@ public sealed partial class OrderGrain(
             return new TransitionResult(TransitionStatus.InvalidTransition, View(),
                 $"Order {OrderId} is disputed (dispute {disputed.DisputeId}, {disputed.Status}); it completes when the dispute ends: the buyer withdraws it, or the seller or an arbitrator settles it.");
         }
+        if (command.Action == OrderAction.Complete && !RefundsBooked)
+        {
+            // Completing releases what the escrow holds less what was refunded: a refund whose booking was cut off is booked
+            // first, or the release would not add up (a refund the seller can no longer fund is dropped, as it would have been).
+            foreach (var unbooked in S.Refunds.Where(r => !r.Booked).ToArray())
+            {
+                await Book(unbooked);
+            }
+        }
         if (!OrderTransitions.TryApply(S.Status, command.Action, out var next))
         {
             return new TransitionResult(TransitionStatus.InvalidTransition, View(),
@@ -686,6 +695,8 @@ public sealed partial class OrderGrain(
         await Persist();
     }
 
+    private bool RefundsBooked => S.Refunds.TrueForAll(r => r.Booked);
+
     /// <summary>Refunds not failed, in the order's currency and in the buyer's.</summary>
     private (long Seller, long Buyer) RefundedSoFar() => OrderPlacing.RefundedSoFar(S);
 
@@ -783,14 +794,15 @@ public sealed partial class OrderGrain(
             Escalate(unanswered, now, OrderActor.System, $"the seller did not answer within {_options.DisputeResponseWindow.TotalHours:0.#} hours", null);
             await Persist();
         }
-        else if (S.Status is OrderStatus.Shipped or OrderStatus.Delivered && S.Dispute is { Status: DisputeStatus.Resolved } && S.Refunds.All(r => r.Booked))
+        else if (S.Status is OrderStatus.Shipped or OrderStatus.Delivered && S.Dispute is { Status: DisputeStatus.Resolved } && RefundsBooked)
         {
             // Decided, and its refund booked, but the completion was cut off (see SettleDispute).
             Transition(OrderStatus.Completed, now, "Completed", OrderActor.System, "the dispute was settled");
             await Persist();
         }
         // The protection window's deadlines wait while a dispute is open.
-        else if (S.Status == OrderStatus.Shipped && !Disputed && now >= OrderPlacing.ShippedCompletesAt(S, _options))
+        // A refund whose booking was cut off is booked first (below): completing before it would release more than the escrow holds.
+        else if (S.Status == OrderStatus.Shipped && !Disputed && RefundsBooked && now >= OrderPlacing.ShippedCompletesAt(S, _options))
         {
             Transition(OrderStatus.Completed, now, "Completed", OrderActor.System, "protection window lapsed without a delivery event or a buyer action");
             await Persist();
@@ -810,7 +822,7 @@ public sealed partial class OrderGrain(
             OpenTicket(now, ServiceTicketKinds.LateShipment, $"Order {OrderId} was not shipped by {S.Deadlines.ShipBy:u}.");
             await Persist();
         }
-        else if (S.Status == OrderStatus.Delivered && !Disputed && now >= S.Deadlines.AutoCompleteAt)
+        else if (S.Status == OrderStatus.Delivered && !Disputed && RefundsBooked && now >= S.Deadlines.AutoCompleteAt)
         {
             Transition(OrderStatus.Completed, now, "Completed", OrderActor.System, "protection window lapsed without a buyer action");
             await Persist();

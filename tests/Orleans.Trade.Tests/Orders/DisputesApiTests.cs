@@ -9,18 +9,26 @@ public sealed class DisputesSiloFixture : IAsyncLifetime
 {
     public SiloProcess Silo { get; private set; } = null!;
     public OrderTestShop Shop { get; private set; } = null!;
+    public string ConnectionString { get; private set; } = null!;
+
+    /// <summary>The whole silo log, kept for diagnosing a failed run.</summary>
+    public string LogFile { get; } = Path.Combine(Path.GetTempPath(), "orleans-trade-tests", $"disputes-{Guid.NewGuid():N}.log");
 
     public async Task InitializeAsync()
     {
-        var connectionString = await PostgresServer.CreateDatabaseAsync("disputes");
-        Silo = await SiloProcess.StartAsync(SiloStorage.Postgres(connectionString), "disputes-" + Guid.NewGuid().ToString("N")[..8],
+        var connectionString = ConnectionString = await PostgresServer.CreateDatabaseAsync("disputes");
+        Directory.CreateDirectory(Path.GetDirectoryName(LogFile)!);
+        Silo = new SiloProcess(SiloStorage.Postgres(connectionString), "disputes-" + Guid.NewGuid().ToString("N")[..8],
             new Dictionary<string, string>
             {
                 ["Clock__AllowTestControl"] = "true",
                 ["Orders__DeadlineCheckPeriod"] = "00:00:01",
+                // A wake that failed (a ledger refusing a refund) is asked again after this instead of a minute.
+                ["Deadlines__FailedWakeRetry"] = "00:00:02",
                 ["Orders__RiskReviewAboveUsdMinor"] = "10000000",
                 ["Settlement__LogisticsFeeBps"] = "300",
-            });
+            }) { LogFile = LogFile };
+        await Silo.StartAsync();
         Shop = new OrderTestShop(Silo);
         await Shop.WarehousesAsync();
         // No payment is held for review or blocked by the risk model: these tests are about what comes after delivery.
@@ -251,6 +259,42 @@ public sealed class DisputesApiTests(DisputesSiloFixture fixture) : IClassFixtur
             new { reason = "other", description = "Parcel missing after all" })).Status);
         await Shop.ActAsync(withdrawn.Buyer, withdrawn.OrderId, "confirm-receipt");
         Assert.Equal(withdrawn.Charged, PostedLegs(await LedgerAsync(withdrawn.SellerId)));
+    }
+
+    [Fact]
+    public async Task A_verdict_whose_refund_could_not_be_booked_is_booked_and_carried_out_by_the_order_without_anyone_retrying()
+    {
+        var sold = await DeliveredAsync();
+        Assert.Equal(HttpStatusCode.Created, (await sold.Buyer.PostJsonAsync($"/api/v1/orders/{sold.OrderId}/disputes",
+            new { reason = "damaged", description = "Handle broken off." })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await sold.Seller.PostJsonAsync($"/api/v1/orders/{sold.OrderId}/dispute/answer",
+            new { decision = "contest", note = "Broken by the buyer." })).Status);
+        var storage = SiloStorage.Postgres(fixture.ConnectionString);
+        // The seller's ledger cannot store this order's refund for a while: the verdict and its refund's intent are stored, the
+        // booking fails, and the arbitrator hears 503.
+        await storage.ExecuteAsync($"""
+            CREATE FUNCTION refuse_dispute_refund() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'ledger hiccup'; END $$;
+            CREATE TRIGGER refuse_dispute_refund BEFORE INSERT ON ledger_transfers FOR EACH ROW
+                WHEN (NEW.transfer_id LIKE '{sold.OrderId}:refund%') EXECUTE FUNCTION refuse_dispute_refund();
+            """);
+        var verdict = new { outcome = "partialRefund", amount = new { amountMinor = 600, currency = "USD" }, note = "Shared fault." };
+        var (status, problem) = await Shop.Admin.PostJsonAsync($"/api/v1/orders/{sold.OrderId}/dispute/verdict", verdict);
+        Assert.True(status == HttpStatusCode.ServiceUnavailable, $"{status} {problem}");
+        // Meanwhile the order's confirmation window lapses: it must not complete (release the escrow) before the refund is booked.
+        await Advance(TimeSpan.FromDays(16));
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Equal("delivered", (await Shop.OrderAsync(sold.OrderId))["status"]!.GetValue<string>());
+        await storage.ExecuteAsync("DROP TRIGGER refuse_dispute_refund ON ledger_transfers; DROP FUNCTION refuse_dispute_refund()");
+
+        await OrderWhenAsync(sold.OrderId, "completed");
+        await RefundedAsync(sold.PaymentId, 600);
+        var ledger = await LedgerAsync(sold.SellerId);
+        Assert.Equal(0, Account(ledger, $"escrow:{sold.OrderId}", "pendingIn"));
+        Assert.Equal(sold.Charged - 600, PostedLegs(ledger));
+        // The arbitrator's retry of the same verdict is answered with the dispute it decided.
+        var (again, dispute) = await Shop.Admin.PostJsonAsync($"/api/v1/orders/{sold.OrderId}/dispute/verdict", verdict);
+        Assert.True(again == HttpStatusCode.OK, $"{again} {dispute}");
+        Assert.Equal(600, dispute!["resolution"]!["refund"]!["amountMinor"]!.GetValue<long>());
     }
 
     [Fact]
