@@ -41,10 +41,17 @@ public interface IOrderQueries
 {
     Task<OrderListPage> ListAsync(OrderListQuery query, CancellationToken cancellationToken);
 
-    Task<IReadOnlyList<ServiceTicket>> OpenTicketsAsync(string? sellerId, int limit, CancellationToken cancellationToken);
+    /// <summary>One page of tickets: open ones earliest due first, closed ones newest first (R-ORD-6).</summary>
+    Task<IReadOnlyList<ServiceTicketRow>> TicketsAsync(TicketQuery query, CancellationToken cancellationToken);
 
     /// <summary>Closes an open ticket with who closed it, when and what was done (R-ORD-6).</summary>
     Task<TicketClosureOutcome> CloseTicketAsync(string ticketId, string closedBy, DateTimeOffset at, string note, CancellationToken cancellationToken);
 }
 
 public enum TicketClosureOutcome { Closed, NotFound, AlreadyClosed }
+
+/// <summary>Which tickets to list: open or closed, optionally one seller's, one kind, one order; after the ticket <c>After</c>.</summary>
+public sealed record TicketQuery(bool Closed, string? SellerId, string? Kind, string? OrderId, string? After, int Limit);
+
+/// <summary>A ticket as stored, with its closure (by hand: who, when, what was done; by its order's change: system).</summary>
+public sealed record ServiceTicketRow(ServiceTicket Ticket, bool Closed, string? ClosedBy, DateTimeOffset? ClosedAt, string? ClosedNote);

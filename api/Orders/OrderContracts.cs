@@ -107,6 +107,30 @@ public sealed record ClockRequest(double? AdvanceSeconds);
 public sealed record TicketClosureRequest(
     [Required][property: Description("What customer service did about the exception (up to 2,000 characters).")] string? Note);
 
+/// <summary>A customer-service ticket (R-ORD-6): open (overdue once past its due time) or closed, with its closure.</summary>
+public sealed record ServiceTicketResponse(
+    string TicketId,
+    string OrderId,
+    string SellerId,
+    string Kind,
+    string Description,
+    DateTimeOffset OpenedAt,
+    DateTimeOffset DueAt,
+    [property: Description("open or closed.")] string Status,
+    [property: Description("Open past its due time: customer service did not act within it.")] bool Overdue,
+    [property: Description("Who closed it: the key that closed it by hand, or system when the order's own change ended its exception (null for tickets closed that way before 7 December).")]
+    string? ClosedBy,
+    DateTimeOffset? ClosedAt,
+    string? ClosedNote)
+{
+    public static ServiceTicketResponse From(ServiceTicketRow row, DateTimeOffset now)
+    {
+        var t = row.Ticket;
+        return new ServiceTicketResponse(t.TicketId, t.OrderId, t.SellerId, t.Kind, t.Description, t.OpenedAt, t.DueAt, row.Closed ? "closed" : "open",
+            !row.Closed && t.DueAt < now, row.ClosedBy, row.ClosedAt, row.ClosedNote);
+    }
+}
+
 public sealed record TicketClosureResponse(string TicketId, string Status, string ClosedBy, DateTimeOffset ClosedAt, string Note);
 
 public sealed record ClockResponse(DateTimeOffset Now, double OffsetSeconds);

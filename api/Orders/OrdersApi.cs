@@ -335,17 +335,37 @@ public static class OrdersApi
         return TypedResults.Ok(new OrderListResponse(page.Items, page.Total, query.Page, query.PageSize, page.Next?.ToString()));
     }
 
-    public static async Task<Results<Ok<IReadOnlyList<ServiceTicket>>, ValidationProblem>> ListTickets(
-        ClaimsPrincipal user, IOrderQueries queries, CancellationToken cancellationToken, int limit = 100)
+    /// <summary>
+    /// R-ORD-6: the customer-service work queue (open tickets, earliest due first, each saying whether it is overdue) and the
+    /// history (closed tickets, newest first, with who closed them, when and what was done); a seller or erp key sees its own.
+    /// </summary>
+    public static async Task<Results<Ok<IReadOnlyList<ServiceTicketResponse>>, ValidationProblem>> ListTickets(
+        ClaimsPrincipal user, IOrderQueries queries, TradeClock clock, CancellationToken cancellationToken, int limit = 100,
+        [Description("open (the default: earliest due first) or closed (newest first).")] string? status = null,
+        [Description("Only tickets of this kind (LateShipment, StalledShipment, ReviewOverdue, RefundFailed, DisputeAwaitingSeller, DisputeArbitration, ...).")] string? kind = null,
+        [Description("Only the tickets of this order.")] string? orderId = null,
+        [Description("The ticketId of the last ticket of the page before: the page after it, with the same filters.")] string? after = null)
     {
         var v = new Validation();
         v.Range("limit", limit, 1, 500);
+        var closed = status?.Trim().ToLowerInvariant() switch
+        {
+            null or "open" => false,
+            "closed" => true,
+            _ => (bool?)null,
+        };
+        if (closed is null) v.Add("status", "status must be open or closed.");
+        if (kind is not null && (kind.Length is 0 or > 64 || !kind.All(char.IsAsciiLetterOrDigit))) v.Add("kind", "kind is a ticket kind: 1-64 letters or digits, as the tickets write it.");
+        if (orderId is not null && !Ids.IsValid(orderId)) v.Add("orderId", "orderId must be an order id.");
+        if (after is not null && (after.Length > 200 || after.Any(char.IsControl))) v.Add("after", "after must be the ticketId of a ticket of the page before.");
         if (!v.IsValid)
         {
             return v.Problem();
         }
         var caller = Caller.From(user);
-        return TypedResults.Ok(await queries.OpenTicketsAsync(caller.ActingSellerId, limit, cancellationToken));
+        var rows = await queries.TicketsAsync(new TicketQuery(closed!.Value, caller.ActingSellerId, kind, orderId, after, limit), cancellationToken);
+        var now = clock.GetUtcNow();
+        return TypedResults.Ok<IReadOnlyList<ServiceTicketResponse>>(rows.Select(r => ServiceTicketResponse.From(r, now)).ToArray());
     }
 
     /// <summary>

@@ -115,7 +115,7 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
                 .With("notificationStatuses", notifications.Select(n => n.Status.ToString()).ToArray())
                 .WithTimestamps("notificationAts", notifications.Select(n => (DateTimeOffset?)n.At)));
         statements.AddRange(outboxes.SelectMany(o => o.Tickets).Select(t => TicketCommand(connection, null, t)));
-        statements.AddRange(TicketClosures(outboxes).Select(c => TicketClosureCommand(connection, null, c.OrderId, c.Kind)));
+        statements.AddRange(TicketClosures(outboxes).Select(c => TicketClosureCommand(connection, null, c)));
         return statements;
     }
 
@@ -175,20 +175,25 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
             await using var ticket = TicketCommand(connection, transaction, t);
             await ticket.ExecuteNonQueryAsync(cancellationToken);
         }
-        foreach (var (orderId, kind) in TicketClosures(outboxes))
+        foreach (var ended in TicketClosures(outboxes))
         {
-            await using var closure = TicketClosureCommand(connection, transaction, orderId, kind);
+            await using var closure = TicketClosureCommand(connection, transaction, ended);
             await closure.ExecuteNonQueryAsync(cancellationToken);
         }
     }
 
     /// <summary>The order's open tickets of a kind whose exception its change ended (rare: a late order shipping, a stalled one delivered).</summary>
-    private static IEnumerable<(string OrderId, string Kind)> TicketClosures(IReadOnlyList<OrderOutbox> outboxes) =>
-        outboxes.SelectMany(o => (o.ClosedTicketKinds ?? []).Select(kind => (o.Summary.OrderId, kind)));
+    private static IEnumerable<(string OrderId, string Kind, DateTimeOffset At, OrderStatus Status)> TicketClosures(IReadOnlyList<OrderOutbox> outboxes) =>
+        outboxes.SelectMany(o => (o.ClosedTicketKinds ?? []).Select(kind => (o.Summary.OrderId, kind, o.Summary.UpdatedAt, o.Summary.Status)));
 
-    private static DbCommand TicketClosureCommand(DbConnection connection, DbTransaction? transaction, string orderId, string kind) =>
-        connection.Command("UPDATE service_tickets SET status = 'Closed' WHERE order_id = @order AND kind = @kind AND status = 'Open'", transaction)
-            .With("order", orderId).With("kind", kind);
+    /// <summary>Closes the order's open tickets of a kind, recording the change that ended them (by the system, at its time).</summary>
+    private DbCommand TicketClosureCommand(DbConnection connection, DbTransaction? transaction, (string OrderId, string Kind, DateTimeOffset At, OrderStatus Status) ended) =>
+        connection.Command("""
+                UPDATE service_tickets SET status = 'Closed', closed_by = 'system', closed_at = @at, closed_note = @note
+                WHERE order_id = @order AND kind = @kind AND status = 'Open'
+                """, transaction)
+            .With("order", ended.OrderId).With("kind", ended.Kind).With("at", database.ToDb(ended.At))
+            .With("note", $"ended by the order's own change (order {System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(ended.Status.ToString())})");
 
     private DbCommand TicketCommand(DbConnection connection, DbTransaction? transaction, ServiceTicket t) =>
         connection.Command("""
@@ -272,20 +277,38 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
         return await exists.ExecuteScalarAsync(cancellationToken) is null ? TicketClosureOutcome.NotFound : TicketClosureOutcome.AlreadyClosed;
     }
 
-    public async Task<IReadOnlyList<ServiceTicket>> OpenTicketsAsync(string? sellerId, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ServiceTicketRow>> TicketsAsync(TicketQuery query, CancellationToken cancellationToken)
     {
+        // Open tickets earliest due first (the work queue); closed ones newest first (the history), both by keyset after a
+        // ticket of the page before. A cursor ticket that does not exist (or not in this list) ends the list.
+        var sql = new StringBuilder(
+            "SELECT ticket_id, order_id, seller_id, kind, description, opened_at, due_at, closed_by, closed_at, closed_note FROM service_tickets WHERE status = @status");
+        var parameters = new List<(string, object)> { ("status", query.Closed ? "Closed" : "Open"), ("limit", query.Limit) };
+        if (query.SellerId is { } seller) { sql.Append(" AND seller_id = @seller"); parameters.Add(("seller", seller)); }
+        if (query.Kind is { } kind) { sql.Append(" AND kind = @kind"); parameters.Add(("kind", kind)); }
+        if (query.OrderId is { } order) { sql.Append(" AND order_id = @order"); parameters.Add(("order", order)); }
+        if (query.After is { } after)
+        {
+            sql.Append(query.Closed
+                ? " AND ticket_id < @after"
+                : " AND (due_at, ticket_id) > (SELECT due_at, ticket_id FROM service_tickets WHERE ticket_id = @after AND status = 'Open')");
+            parameters.Add(("after", after));
+        }
+        sql.Append(query.Closed ? " ORDER BY ticket_id DESC" : " ORDER BY due_at, ticket_id").Append(" LIMIT @limit");
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var command = connection.Command(
-            "SELECT ticket_id, order_id, seller_id, kind, description, opened_at, due_at FROM service_tickets WHERE status = 'Open'" +
-            (sellerId is null ? "" : " AND seller_id = @seller") + " ORDER BY due_at, ticket_id LIMIT @limit");
-        if (sellerId is not null) command.With("seller", sellerId);
-        command.With("limit", limit);
-        var tickets = new List<ServiceTicket>();
+        await using var command = connection.Command(sql.ToString());
+        foreach (var (name, value) in parameters)
+        {
+            command.With(name, value);
+        }
+        var tickets = new List<ServiceTicketRow>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            tickets.Add(new ServiceTicket(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-                TradeDatabase.FromDb(reader.GetValue(5)), TradeDatabase.FromDb(reader.GetValue(6))));
+            tickets.Add(new ServiceTicketRow(new ServiceTicket(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+                    reader.GetString(4), TradeDatabase.FromDb(reader.GetValue(5)), TradeDatabase.FromDb(reader.GetValue(6))), query.Closed,
+                reader.IsDBNull(7) ? null : reader.GetString(7), reader.IsDBNull(8) ? null : TradeDatabase.FromDb(reader.GetValue(8)),
+                reader.IsDBNull(9) ? null : reader.GetString(9)));
         }
         return tickets;
     }

@@ -51,9 +51,9 @@ public sealed class DisputesApiTests(DisputesSiloFixture fixture) : IClassFixtur
     private sealed record Sold(string OrderId, string BuyerId, HttpClient Buyer, string SellerId, HttpClient Seller, string PaymentId, long Charged);
 
     /// <summary>An order of 20.00 USD paid by card inline, shipped, and (unless told otherwise) delivered.</summary>
-    private async Task<Sold> DeliveredAsync(bool deliver = true, bool ship = true)
+    private async Task<Sold> DeliveredAsync(bool deliver = true, bool ship = true, string? sellerId = null)
     {
-        var sellerId = OrderTestShop.NewId("s");
+        sellerId ??= OrderTestShop.NewId("s");
         var sku = await Shop.SkuAsync(sellerId, priceMinor: 2_000, stock: [("wh-de", 5)]);
         var buyerId = OrderTestShop.NewId("b");
         var buyer = await Shop.KeyAsync("buyer", buyerId);
@@ -295,6 +295,66 @@ public sealed class DisputesApiTests(DisputesSiloFixture fixture) : IClassFixtur
         var (again, dispute) = await Shop.Admin.PostJsonAsync($"/api/v1/orders/{sold.OrderId}/dispute/verdict", verdict);
         Assert.True(again == HttpStatusCode.OK, $"{again} {dispute}");
         Assert.Equal(600, dispute!["resolution"]!["refund"]!["amountMinor"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task The_ticket_queue_pages_by_keyset_says_what_is_overdue_and_the_history_shows_who_closed_each_ticket()
+    {
+        var sellerId = OrderTestShop.NewId("s");
+        var orders = new List<Sold>();
+        for (var i = 0; i < 3; i++)
+        {
+            var sold = await DeliveredAsync(sellerId: sellerId);
+            Assert.Equal(HttpStatusCode.Created, (await sold.Buyer.PostJsonAsync($"/api/v1/orders/{sold.OrderId}/disputes",
+                new { reason = "other", description = $"Question {i}" })).Status);
+            orders.Add(sold);
+        }
+        var seller = orders[0].Seller;
+        async Task<JsonArray> Page(HttpClient client, string query) => (await client.GetJsonAsync($"/api/v1/service-tickets?{query}")).Body!.AsArray();
+
+        var first = await Page(seller, "limit=2");
+        var second = await Page(seller, $"limit=2&after={first[1]!["ticketId"]}");
+        var beyond = await Page(seller, $"limit=2&after={second[0]!["ticketId"]}");
+        Assert.Equal(2, first.Count);
+        Assert.Single(second);
+        Assert.Empty(beyond);
+        Assert.Equal(orders.Select(o => o.OrderId).Order(), first.Concat(second).Select(t => t!["orderId"]!.GetValue<string>()).Order());
+        Assert.All(first.Concat(second), t =>
+        {
+            Assert.Equal("DisputeAwaitingSeller", t!["kind"]!.GetValue<string>());
+            Assert.Equal("open", t["status"]!.GetValue<string>());
+            Assert.False(t["overdue"]!.GetValue<bool>());
+        });
+        var byOrder = await Page(Shop.Admin, $"orderId={orders[1].OrderId}");
+        Assert.Equal(orders[1].OrderId, Assert.Single(byOrder)!["orderId"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.BadRequest, (await seller.GetJsonAsync("/api/v1/service-tickets?status=pending")).Status);
+        Assert.Equal(HttpStatusCode.BadRequest, (await seller.GetJsonAsync("/api/v1/service-tickets?kind=Late%20Shipment")).Status);
+
+        // The seller answers none: each dispute goes to arbitration (its seller ticket closed by the system), and the arbitration
+        // tickets, 7 working days later, are overdue.
+        await Advance(TimeSpan.FromDays(4));
+        await Eventually.UntilAsync(() => Page(seller, "kind=DisputeArbitration"), page => page.Count == 3, "the three disputes to go to arbitration");
+        await Advance(TimeSpan.FromDays(12));
+        var overdue = await Page(seller, "kind=DisputeArbitration");
+        Assert.All(overdue, t => Assert.True(t!["overdue"]!.GetValue<bool>()));
+        var analyst = await Shop.KeyAsync("analyst", OrderTestShop.NewId("an"));
+        var (closedByHand, _) = await analyst.PostJsonAsync($"/api/v1/service-tickets/{overdue[0]!["ticketId"]}/closure", new { note = "called both parties" });
+        Assert.Equal(HttpStatusCode.OK, closedByHand);
+
+        var history = await Page(seller, "status=closed&limit=10");
+        Assert.Equal(4, history.Count);
+        Assert.Equal(history.Select(t => t!["ticketId"]!.GetValue<string>()).OrderDescending(StringComparer.Ordinal), history.Select(t => t!["ticketId"]!.GetValue<string>()));
+        var byHand = Assert.Single(history, t => t!["kind"]!.GetValue<string>() == "DisputeArbitration")!;
+        Assert.Equal("called both parties", byHand["closedNote"]!.GetValue<string>());
+        Assert.StartsWith("analyst", byHand["closedBy"]!.GetValue<string>());
+        Assert.All(history.Where(t => t!["kind"]!.GetValue<string>() == "DisputeAwaitingSeller"), t =>
+        {
+            Assert.Equal("system", t!["closedBy"]!.GetValue<string>());
+            Assert.NotNull(t["closedAt"]);
+            Assert.Equal("closed", t["status"]!.GetValue<string>());
+        });
+        var historyPage2 = await Page(seller, $"status=closed&limit=10&after={history[1]!["ticketId"]}");
+        Assert.Equal(history.Skip(2).Select(t => t!["ticketId"]!.GetValue<string>()), historyPage2.Select(t => t!["ticketId"]!.GetValue<string>()));
     }
 
     [Fact]

@@ -269,8 +269,12 @@ public sealed class TradeDatabaseTests
         Assert.True(byTime.OutsideTransaction);
         Assert.Equal(["DROP INDEX CONCURRENTLY IF EXISTS ledger_transfers_by_time;",
             "CREATE INDEX CONCURRENTLY ledger_transfers_by_time ON ledger_transfers USING brin (created_at);"], byTime.Statements());
+        var bySeller = Assert.Single(scripts, s => s.Version == 26);
+        Assert.True(bySeller.OutsideTransaction);
+        Assert.Equal(4, bySeller.Statements().Count);
+        Assert.StartsWith("CREATE INDEX CONCURRENTLY service_tickets_by_seller_building", bySeller.Statements()[1]);
         // Every other script runs in a transaction, as a whole.
-        Assert.All(scripts.Where(s => s.Version is not (18 or 20)), s => Assert.False(s.OutsideTransaction, $"{s.Version:D4}_{s.Name}"));
+        Assert.All(scripts.Where(s => s.Version is not (18 or 20 or 26)), s => Assert.False(s.OutsideTransaction, $"{s.Version:D4}_{s.Name}"));
         Assert.All(SchemaMigrator.Scripts(StorageProvider.Sqlite), s => Assert.False(s.OutsideTransaction, $"{s.Version:D4}_{s.Name}"));
     }
 
