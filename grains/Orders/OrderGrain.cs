@@ -522,7 +522,8 @@ public sealed partial class OrderGrain(
                 return;
             }
         }
-        Record(now, "PaymentFailed", PaymentActor(paymentId), reason);
+        // An attempt voided because the order was cancelled: the buyer heard of the cancellation, not of a failed payment.
+        Record(now, "PaymentFailed", PaymentActor(paymentId), reason, notify: !OrderTransitions.IsTerminal(S.Status));
         await Persist();
     }
 
@@ -851,14 +852,23 @@ public sealed partial class OrderGrain(
 
     public async Task PaymentTookCancellation(string paymentId)
     {
+        var open = S.VoidOpenAttempts.Remove(paymentId);
         if (S.VoidOnCancel == paymentId)
         {
             S.VoidOnCancel = null;
+            open = true;
+        }
+        if (open)
+        {
             await Persist();
         }
     }
 
-    /// <summary>Ends the order before shipment: its stock goes back, and a payment held authorized for review is voided.</summary>
+    /// <summary>
+    /// Ends the order before shipment: its stock goes back, a payment held authorized for review is voided, and so is every other
+    /// attempt still open (the buyer could otherwise pass its 3-D Secure challenge or send its bank transfer, for money taken only
+    /// to be given back).
+    /// </summary>
     private void Cancel(DateTimeOffset now, OrderActor actor, string reason)
     {
         if (S.CaptureLock is { } authorized && S.Status == OrderStatus.RiskReview)
@@ -872,6 +882,8 @@ public sealed partial class OrderGrain(
             // Its money was taken: the escrow is voided and refunded below; the payment withdraws its review.
             S.VoidOnCancel = captured;
         }
+        S.VoidOpenAttempts.AddRange(S.Payments.Where(p => !p.Failed && p.Start.PaymentId != S.PaidBy && p.Start.PaymentId != S.VoidOnCancel)
+            .Select(p => p.Start.PaymentId));
         S.PendingReleases.AddRange(Reservations());
         Transition(OrderStatus.Cancelled, now, "Cancelled", actor, reason);
     }
@@ -1009,6 +1021,12 @@ public sealed partial class OrderGrain(
                 // or voiding reports to this order and waits, so waiting here for the payment stalled both until their time-out.
                 await GrainFactory.GetGrain<Payments.IPaymentGrain>(held).OrderCancelledBy(OrderId,
                     $"the order was cancelled during its risk review: {S.Timeline.LastOrDefault(e => e.Event == "Cancelled")?.Reason ?? "cancelled"}");
+            }
+            // The same for attempts still open when the order was cancelled: each voids itself at the provider if it still can.
+            foreach (var open in S.VoidOpenAttempts.ToArray())
+            {
+                await GrainFactory.GetGrain<Payments.IPaymentGrain>(open).OrderCancelledBy(OrderId,
+                    $"the order was cancelled: {S.Timeline.LastOrDefault(e => e.Event == "Cancelled")?.Reason ?? "cancelled"}");
             }
             // One-way, repeated on every retry until the payment reports the refund settled (it deduplicates by refund id).
             foreach (var refund in S.Refunds.Where(r => r.Booked && r.View.Status == Payments.RefundStatus.Pending))

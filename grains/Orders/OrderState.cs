@@ -95,6 +95,11 @@ public sealed class OrderState : IWakeAtState, IOutboxState
     [Id(30)] public string? ReviewedPayment { get; set; }
     /// <summary>The buyer's dispute of this order (R-DIS-1..3); at most one per order.</summary>
     [Id(31)] public DisputeView? Dispute { get; set; }
+    /// <summary>
+    /// The order was cancelled while these attempts could still take the buyer's money (a 3-D Secure challenge, a bank transfer):
+    /// each is told, until it confirms, to void itself at the provider.
+    /// </summary>
+    [Id(32)] public List<string> VoidOpenAttempts { get; set; } = [];
 }
 
 [GenerateSerializer]

@@ -369,6 +369,14 @@ public sealed class PaymentGrain(
         {
             S.CancelledBeforeReviewDecision = true;
         }
+        if (S.Start is not null && (WaitingOnBuyer || S.Status == PaymentStatus.Pending) && !S.VoidRequested)
+        {
+            // Still open to the buyer (a 3-D Secure challenge, a bank transfer, or no answer yet): closed at the provider, so the
+            // buyer cannot pay an order that no longer takes the money. Money taken first is refused by the order and given back.
+            S.VoidRequested = true;
+            Note(clock.GetUtcNow(), "OrderCancelled", reason);
+            changed = true;
+        }
         if (S.Start is not null && S.HeldForReview && S.ReviewWithdrawal is null)
         {
             // The analysts' queue drops it: a decision taken now would be answered as done and carried out by nobody; a review
@@ -668,7 +676,26 @@ public sealed class PaymentGrain(
         }
         if (S.VoidRequested && S.Status is PaymentStatus.Authorized or PaymentStatus.RequiresAction or PaymentStatus.AwaitingTransfer)
         {
-            Apply(now, await provider.VoidAsync(S.ProviderPaymentId!, $"{PaymentId}:void", CancellationToken.None), "void");
+            ProviderOutcome voided;
+            try
+            {
+                voided = await provider.VoidAsync(S.ProviderPaymentId!, $"{PaymentId}:void", CancellationToken.None);
+            }
+            catch (InvalidOperationException refused)
+            {
+                // The provider holds it as something that cannot be voided: the buyer completed it first (its webhook may be
+                // late or lost). What it came to is taken as any outcome: captured money goes to the order, which refuses it.
+                // A lookup that moves nothing leaves the refusal to be asked again later, not at once.
+                var from = S.Status;
+                if (await provider.LookupAsync(PaymentId, CancellationToken.None) is not { } seen || !Apply(now, seen, "lookup") || S.Status == from)
+                {
+                    throw;
+                }
+                logger.LogInformation(refused, "Payment {PaymentId} could not be voided: it is {Status} at the provider", PaymentId, seen.Status);
+                await Write();
+                return true;
+            }
+            Apply(now, voided, "void");
             S.VoidRequested = false;
             await Write();
             return true;

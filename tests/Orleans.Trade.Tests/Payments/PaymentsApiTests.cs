@@ -442,6 +442,49 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
         await PaymentWhenAsync(payment["paymentId"]!.GetValue<string>(), "captured");
     }
 
+    /// <summary>
+    /// Cancelling an order voids the attempts still open to its buyer: the 3-D Secure challenge and the bank-transfer reference are
+    /// closed at the provider, so a buyer who goes on to pass the challenge or send the transfer is charged nothing. Left open
+    /// (before 7 December), the provider took that money for a cancelled order, and it came back only by a refund after the
+    /// webhook, or never when the webhook was lost.
+    /// </summary>
+    [Fact]
+    public async Task Cancelling_an_order_voids_its_open_three_d_secure_challenge_and_bank_transfer_so_the_buyer_is_not_charged()
+    {
+        var challenged = await OrderAsync();
+        var transferring = await OrderAsync();
+        var card = await CardAsync(challenged.Buyer, "4000 0000 0000 3220");
+        var (_, challenge) = await PayAsync(challenged, new { method = "card", cardToken = card });
+        var (_, transfer) = await PayAsync(transferring, new { method = "bankTransfer" });
+        Assert.Equal("requiresAction", challenge!["status"]!.GetValue<string>());
+        Assert.Equal("awaitingTransfer", transfer!["status"]!.GetValue<string>());
+        var challengeId = challenge["paymentId"]!.GetValue<string>();
+        var transferId = transfer["paymentId"]!.GetValue<string>();
+
+        await Shop.ActAsync(challenged.Buyer, challenged.OrderId, "cancel", new { reason = "changed my mind" });
+        await Shop.ActAsync(Shop.Admin, transferring.OrderId, "cancel", new { reason = "the buyer asked by phone" });
+
+        var voided = await PaymentWhenAsync(challengeId, "voided");
+        await PaymentWhenAsync(transferId, "voided");
+        Assert.Contains(voided["history"]!.AsArray(), h => h!["event"]!.GetValue<string>() == "OrderCancelled");
+        using var sandbox = Sandbox();
+        var pass = await sandbox.PostJsonAsync(challenge["actionUrl"]!.GetValue<string>(), new { result = "pass" });
+        var received = await sandbox.PostJsonAsync($"/sandbox/psp/v1/bank-transfers/{transfer["transferReference"]}/receive", new { });
+        Assert.True(pass.Status == HttpStatusCode.Conflict, $"{pass.Status} {pass.Body}");
+        Assert.True(received.Status == HttpStatusCode.Conflict, $"{received.Status} {received.Body}");
+        foreach (var (order, paymentId) in new[] { (challenged, challengeId), (transferring, transferId) })
+        {
+            var atProvider = await AtProviderAsync(paymentId);
+            Assert.Equal("voided", atProvider["status"]!.GetValue<string>());
+            Assert.Equal(0, atProvider["capturedMinor"]!.GetValue<long>());
+            Assert.Equal("cancelled", (await Shop.OrderAsync(order.OrderId))["status"]!.GetValue<string>());
+            Assert.Equal(0, Account(await LedgerAsync(order.SellerId), $"escrow:{order.OrderId}", "pendingIn"));
+            // The buyer hears of the cancellation, not of a failed payment besides.
+            Assert.Equal(0L, Convert.ToInt64(await Silo.Storage.ScalarAsync(
+                "SELECT count(*) FROM order_notifications WHERE order_id = @order AND event = 'PaymentFailed'", "order", order.OrderId)));
+        }
+    }
+
     [Fact]
     public async Task Instalments_carry_a_schedule_that_adds_up_and_are_refused_below_the_threshold()
     {
