@@ -294,8 +294,8 @@ public static class PaymentsApi
     /// <summary>
     /// The provider's webhook. Unauthenticated by API key: the provider signs each request, and anything unsigned, stale or
     /// forged is refused with 400, and a signed event that is not about this payment's money (another amount, currency or provider
-    /// payment, a capture of part of it) with 422. Answers 200 once the payment has durably taken the event, so the provider can
-    /// stop retrying.
+    /// payment, a capture of part of it, a refund of another amount than the one asked) with 422. Answers 200 once the payment has
+    /// durably taken the event, so the provider can stop retrying.
     /// </summary>
     public static async Task<Results<Ok<WebhookAck>, ProblemHttpResult>> Webhook(string provider, HttpRequest request, IPaymentProvider payments,
         IGrainFactory grains, CancellationToken cancellationToken)
@@ -370,6 +370,13 @@ public static class PaymentsApi
         if (e.Outcome.Status == ProviderPaymentStatus.Captured && e.CapturedMinor is { } captured && captured != amount.AmountMinor)
         {
             return $"The event says {captured} {amount.Currency} (minor units) were captured; payment {payment.PaymentId} is captured only in full, {amount.AmountMinor}.";
+        }
+        // Applied, a refund of another amount (or of one not said) settled ours as paid back in full: it stays pending instead.
+        if (e.RefundId is { } refundId && payment.Refunds.FirstOrDefault(r => r.RefundId == refundId) is { } refund && e.RefundAmount != refund.Amount)
+        {
+            return e.RefundAmount is { } returned
+                ? $"The event says refund '{refundId}' returned {returned.AmountMinor} {returned.Currency} (minor units); it is for {refund.Amount.AmountMinor} {refund.Amount.Currency}."
+                : $"The event does not say how much refund '{refundId}' returned; it is for {refund.Amount.AmountMinor} {refund.Amount.Currency} (minor units).";
         }
         return null;
     }

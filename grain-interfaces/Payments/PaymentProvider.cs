@@ -80,6 +80,7 @@ public sealed record ProviderRefundOutcome(RefundOutcomeStatus Status, string? P
 /// <param name="RefundId">Set for refund events; then <paramref name="Outcome"/> is the payment's state after the refund.</param>
 /// <param name="Amount">The amount the provider holds the payment for, when the event says.</param>
 /// <param name="CapturedMinor">How much of it the provider has captured, when the event says.</param>
+/// <param name="RefundAmount">Refund events: the amount the provider says this refund returns.</param>
 [GenerateSerializer, Immutable]
 public sealed record ProviderEvent(
     [property: Id(0)] string EventId,
@@ -88,7 +89,8 @@ public sealed record ProviderEvent(
     [property: Id(3)] string? RefundId = null,
     [property: Id(4)] RefundOutcomeStatus? RefundStatus = null,
     [property: Id(5)] Money? Amount = null,
-    [property: Id(6)] long? CapturedMinor = null);
+    [property: Id(6)] long? CapturedMinor = null,
+    [property: Id(7)] Money? RefundAmount = null);
 
 /// <summary>The provider did not answer in time or answered with a server error: the outcome is unknown, not a decline.</summary>
 public sealed class PaymentProviderUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

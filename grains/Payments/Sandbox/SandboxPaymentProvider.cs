@@ -95,7 +95,8 @@ public sealed class SandboxPaymentProvider(HttpClient http, SandboxPspOptions op
         {
             throw new InvalidWebhookException("The webhook body lacks its event id or payment.");
         }
-        return new ProviderEvent(e.EventId, payment.Reference, Outcome(payment), e.Refund?.RefundId, e.Refund?.Status, payment.Amount, payment.CapturedMinor);
+        return new ProviderEvent(e.EventId, payment.Reference, Outcome(payment), e.Refund?.RefundId, e.Refund?.Status, payment.Amount, payment.CapturedMinor,
+            e.Refund?.Amount);
     }
 
     private static ProviderOutcome Outcome(SandboxPaymentView? p) =>

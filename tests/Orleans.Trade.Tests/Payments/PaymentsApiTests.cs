@@ -970,14 +970,15 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
     }
 
     /// <summary>Signs and POSTs a sandbox event about <paramref name="payment"/> (the sandbox's view of it) as the provider would.</summary>
-    private async Task<(HttpStatusCode Status, JsonNode? Body)> DeliverWebhookAsync(JsonObject payment)
+    private async Task<(HttpStatusCode Status, JsonNode? Body)> DeliverWebhookAsync(JsonObject payment, JsonObject? refund = null)
     {
         var body = new JsonObject
         {
             ["eventId"] = $"evt_{Guid.NewGuid():N}",
-            ["type"] = $"payment.{payment["status"]}",
+            ["type"] = refund is null ? $"payment.{payment["status"]}" : $"refund.{refund["status"]}",
             ["createdAt"] = DateTimeOffset.UtcNow,
-            ["payment"] = payment,
+            ["payment"] = payment.DeepClone(),
+            ["refund"] = refund?.DeepClone(),
         }.ToJsonString();
         using var provider = Silo.CreateClient();
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/payments/webhooks/sandbox") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
@@ -1080,5 +1081,63 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
         await PaymentWhenAsync(paymentId, "captured");
         var paid = await OrderWhenAsync(order.OrderId, "awaitingShipment");
         Assert.Equal(Charged(paid), Account(await LedgerAsync(order.SellerId), $"escrow:{order.OrderId}", "pendingIn"));
+    }
+
+    /// <summary>
+    /// A signed refund event whose amount is not the refund's (or that does not say it) is refused (422) and the refund stays
+    /// pending; applied, an event saying 0.01 was returned settled a refund of 5.00 as succeeded in full, on the payment and on
+    /// the order. The refund is held pending by a provider that refuses it meanwhile: the test's signed event captured a
+    /// 3-D Secure payment that the sandbox still holds open, so the sandbox answers the refund 409 and the payment asks again.
+    /// </summary>
+    [Fact]
+    public async Task A_signed_refund_event_whose_amount_is_not_the_refunds_is_refused_and_the_refund_stays_pending()
+    {
+        var order = await OrderAsync();
+        var card = await CardAsync(order.Buyer, "4000 0000 0000 3220");
+        var (_, payment) = await PayAsync(order, new { method = "card", cardToken = card });
+        var paymentId = payment!["paymentId"]!.GetValue<string>();
+        var atProvider = await AtProviderAsync(paymentId);
+        var captured = atProvider.DeepClone().AsObject();
+        captured["status"] = "captured";
+        captured["capturedMinor"] = atProvider["amount"]!["amountMinor"]!.GetValue<long>();
+        captured["actionUrl"] = null;
+        var delivered = await DeliverWebhookAsync(captured);
+        Assert.True(delivered.Status == HttpStatusCode.OK, $"{delivered.Status} {delivered.Body}");
+        await OrderWhenAsync(order.OrderId, "awaitingShipment");
+
+        var (status, accepted) = await order.Seller.PostWithKeyAsync($"/api/v1/orders/{order.OrderId}/refunds", OrderTestShop.NewId("refund"),
+            new { amount = new { amountMinor = 500, currency = "USD" }, reason = "one part missing" });
+        Assert.True(status == HttpStatusCode.Accepted, $"{status} {accepted}");
+        var refundId = accepted!["refundId"]!.GetValue<string>();
+        var asked = await Eventually.ReadAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!,
+            p => p["refunds"]!.AsArray().Any(r => r!["refundId"]!.GetValue<string>() == refundId), "the payment to hold the refund");
+        var amount = asked["refunds"]!.AsArray().Single(r => r!["refundId"]!.GetValue<string>() == refundId)!["amount"]!.AsObject();
+
+        JsonObject Refund(JsonNode? returned) => new()
+        {
+            ["refundId"] = refundId, ["providerRefundId"] = "re_test", ["status"] = "succeeded", ["amount"] = returned?.DeepClone(),
+            ["createdAt"] = DateTimeOffset.UtcNow,
+        };
+        foreach (var (what, refund) in new[]
+        {
+            ("one minor unit returned", Refund(new JsonObject { ["amountMinor"] = 1, ["currency"] = amount["currency"]!.GetValue<string>() })),
+            ("another currency", Refund(new JsonObject { ["amountMinor"] = amount["amountMinor"]!.GetValue<long>(), ["currency"] = "JPY" })),
+            ("no amount", Refund(null)),
+        })
+        {
+            var (refused, problem) = await DeliverWebhookAsync(captured, refund);
+            Assert.True(refused == HttpStatusCode.UnprocessableEntity, $"{what}: {refused} {problem}");
+        }
+
+        var after = (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!;
+        Assert.Equal("pending", after["refunds"]!.AsArray().Single(r => r!["refundId"]!.GetValue<string>() == refundId)!["status"]!.GetValue<string>());
+        Assert.Equal(0, after["refunded"]!["amountMinor"]!.GetValue<long>());
+        Assert.Equal("pending", (await Shop.Admin.GetJsonAsync($"/api/v1/orders/{order.OrderId}/refunds")).Body!["items"]![0]!["status"]!.GetValue<string>());
+
+        // The event that says what was asked settles it.
+        var genuine = await DeliverWebhookAsync(captured, Refund(amount));
+        Assert.True(genuine.Status == HttpStatusCode.OK, $"{genuine.Status} {genuine.Body}");
+        await Eventually.ReadAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/orders/{order.OrderId}/refunds")).Body!,
+            r => r["items"]![0]!["status"]!.GetValue<string>() == "succeeded", "the refund to succeed");
     }
 }
