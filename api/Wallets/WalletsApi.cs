@@ -306,9 +306,16 @@ public static class WalletsApi
         if (!await ledger.HasWithdrawal(request.WithdrawalId!))
         {
             var account = grains.GetGrain<ISellerAccountGrain>(sellerId);
-            if (await account.PayoutAccount() is null)
+            if (await account.PayoutAccount() is not { } payout)
             {
                 return Problems.Conflict("No payout account is set: set one (PUT .../payout-account) before withdrawing, so the money has somewhere to go.");
+            }
+            if (payout.Currency != amount.Currency)
+            {
+                // Nothing converts a withdrawal: paid out as it is, the bank would get money in a currency its account does not hold.
+                // Checked before the code, which stays good for a withdrawal the account can receive.
+                return Problems.Unprocessable($"The payout account receives {payout.Currency}; this withdrawal is in {amount.Currency}. Withdraw "
+                    + $"{payout.Currency}, or set a payout account in {amount.Currency} (PUT .../payout-account) first.");
             }
             // Bound to this withdrawal: if its booking fails after the code is used (a 503, a silo lost), the client's retry of
             // the same withdrawal with the same code is carried out; the code stays used for anything else.

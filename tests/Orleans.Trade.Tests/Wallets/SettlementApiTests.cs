@@ -138,7 +138,7 @@ public sealed class SettlementApiTests
         Assert.Equal(HttpStatusCode.NoContent, (await seller.PostJsonAsync($"/api/v1/sellers/{sellerId}/second-factor/totp/confirmation", new { code })).Status);
 
         // The payout account changes only with a fresh code, and its number is never shown back.
-        var account = new { holderName = "Shenzhen Cable Co", bankCountry = "DE", currency = "EUR", accountNumber = "DE89 3704 0044 0532 0130 00" };
+        var account = new { holderName = "Shenzhen Cable Co", bankCountry = "DE", currency = "USD", accountNumber = "DE89 3704 0044 0532 0130 00" };
         Assert.Equal(HttpStatusCode.Forbidden, (await seller.PutJsonAsync($"/api/v1/sellers/{sellerId}/payout-account", new
             { account.holderName, account.bankCountry, account.currency, account.accountNumber, totpCode = "000000" })).Status);
         var (changed, payout) = await seller.PutJsonAsync($"/api/v1/sellers/{sellerId}/payout-account", new
@@ -298,7 +298,7 @@ public sealed class SettlementApiTests
         var step = Totp.StepAt(DateTimeOffset.UtcNow);
         Assert.Equal(HttpStatusCode.NoContent, (await seller.PostJsonAsync($"/api/v1/sellers/{sellerId}/second-factor/totp/confirmation", new { code = Totp.Code(secret, step) })).Status);
         Task<HttpStatusCode> PayoutAsync(string totpCode) => seller.PutJsonAsync($"/api/v1/sellers/{sellerId}/payout-account",
-            new { holderName = "Shenzhen Cable Co", bankCountry = "DE", currency = "EUR", accountNumber = "DE89 3704 0044 0532 0130 00", totpCode })
+            new { holderName = "Shenzhen Cable Co", bankCountry = "DE", currency = "USD", accountNumber = "DE89 3704 0044 0532 0130 00", totpCode })
             .ContinueWith(t => t.Result.Status);
         Assert.Equal(HttpStatusCode.OK, await PayoutAsync(Totp.Code(secret, step + 1)));
         var (_, clock) = await shop.Admin.PostJsonAsync("/api/v1/admin/clock", new { advanceSeconds = TimeSpan.FromDays(1).TotalSeconds + 60 });
@@ -329,6 +329,53 @@ public sealed class SettlementApiTests
             new { withdrawalId = "w-r2", amountMinor = 1_000, currency = "USD", totpCode = code })).Status);
         Assert.Equal(HttpStatusCode.Forbidden, await PayoutAsync(code));
         Assert.Equal(4_200, await Available());
+    }
+
+    /// <summary>
+    /// A withdrawal in a currency the payout account does not hold is refused (422) before its code is used: nothing converts a
+    /// withdrawal, and 90.00 USD was booked as paid out to a EUR account.
+    /// </summary>
+    [Fact]
+    public async Task A_withdrawal_in_a_currency_the_payout_account_cannot_receive_is_refused_and_its_code_stays_good()
+    {
+        var connectionString = await PostgresServer.CreateDatabaseAsync("payoutcurrency");
+        await using var silo = await SiloProcess.StartAsync(SiloStorage.Postgres(connectionString), "payoutcurrency-" + Guid.NewGuid().ToString("N")[..8],
+            new Dictionary<string, string> { ["Clock__AllowTestControl"] = "true", ["Settlement__MaturityCheckPeriod"] = "00:00:02" });
+        var shop = new OrderTestShop(silo);
+        await shop.WarehousesAsync();
+        var sellerId = OrderTestShop.NewId("s");
+        var sku = await shop.SkuAsync(sellerId, priceMinor: 10_000, stock: [("wh-de", 5)]);
+        var seller = await shop.KeyAsync("seller", sellerId);
+        var buyer = await shop.KeyAsync("buyer", "currency-buyer");
+        Assert.Equal(HttpStatusCode.OK, (await seller.PutJsonAsync($"/api/v1/sellers/{sellerId}/settlement", new { cycleDays = 1 })).Status);
+        await CompleteOrderAsync(shop, sku, seller, buyer, "currency-buyer");
+        var (_, enrollment) = await seller.PostJsonAsync($"/api/v1/sellers/{sellerId}/second-factor/totp", new { });
+        var secret = Base32Decode(enrollment!["secretBase32"]!.GetValue<string>());
+        var step = Totp.StepAt(DateTimeOffset.UtcNow);
+        Assert.Equal(HttpStatusCode.NoContent, (await seller.PostJsonAsync($"/api/v1/sellers/{sellerId}/second-factor/totp/confirmation", new { code = Totp.Code(secret, step) })).Status);
+        Task<HttpStatusCode> PayoutAsync(string currency, string totpCode) => seller.PutJsonAsync($"/api/v1/sellers/{sellerId}/payout-account",
+            new { holderName = "Shenzhen Cable Co", bankCountry = "DE", currency, accountNumber = "DE89 3704 0044 0532 0130 00", totpCode })
+            .ContinueWith(t => t.Result.Status);
+        Assert.Equal(HttpStatusCode.OK, await PayoutAsync("EUR", Totp.Code(secret, step + 1)));
+        var (_, clock) = await shop.Admin.PostJsonAsync("/api/v1/admin/clock", new { advanceSeconds = TimeSpan.FromDays(1).TotalSeconds + 60 });
+        var businessStep = Totp.StepAt(clock!["now"]!.GetValue<DateTimeOffset>());
+        async Task<long> Available() => (await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!["accounts"]!.AsArray()
+            .SingleOrDefault(a => a!["accountId"]!.GetValue<string>() == "seller:available:USD")?["posted"]!.GetValue<long>() ?? 0;
+        await Eventually.UntilAsync(Available, available => available == 9_200, "the money to mature", TimeSpan.FromSeconds(30));
+
+        var code = Totp.Code(secret, businessStep);
+        var (refused, problem) = await seller.PostJsonAsync($"/api/v1/sellers/{sellerId}/withdrawals",
+            new { withdrawalId = "w-c1", amountMinor = 9_000, currency = "USD", totpCode = code });
+
+        Assert.True(refused == HttpStatusCode.UnprocessableEntity, $"{refused} {problem}");
+        Assert.Contains("EUR", problem!["detail"]!.GetValue<string>());
+        Assert.Equal(9_200, await Available());
+        // The code was not used: it changes the payout account to one in dollars, and the withdrawal then goes through.
+        Assert.Equal(HttpStatusCode.OK, await PayoutAsync("USD", code));
+        var (withdrawn, body) = await seller.PostJsonAsync($"/api/v1/sellers/{sellerId}/withdrawals",
+            new { withdrawalId = "w-c1", amountMinor = 9_000, currency = "USD", totpCode = Totp.Code(secret, businessStep + 1) });
+        Assert.True(withdrawn == HttpStatusCode.Created, $"{withdrawn} {body}");
+        Assert.Equal(200, await Available());
     }
 
     [Fact]
