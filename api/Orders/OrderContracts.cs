@@ -64,12 +64,16 @@ public sealed record OrderResponse(
     Money? Refunded,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     [property: Description("The buyer's dispute of the order (R-DIS-1), absent when there is none; GET /api/v1/orders/{orderId}/dispute has the whole of it.")]
-    OrderDisputeSummary? Dispute = null)
+    OrderDisputeSummary? Dispute = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    [property: Description("The carrier's latest tracking events (R-LOG-5), at most 10, oldest first by event time; absent when there are none. The timeline has every one.")]
+    IReadOnlyList<TrackingEvent>? Tracking = null)
 {
     public static OrderResponse From(OrderView v) => new(v.OrderId, v.CheckoutId, v.BuyerId, v.SellerId, v.Status,
         v.Lines.Select(l => new OrderLineResponse(l.SkuId, l.Title, l.Quantity, l.UnitPrice, l.LineTotal, l.Allocation)).ToArray(),
         v.Totals, v.ShipTo, v.Shipment, v.Deadlines, v.Accepted, v.Late, v.ReviewReason, v.Source, v.External, v.CreatedAt, v.UpdatedAt,
-        v.PaidBy, v.Refunded, v.Dispute is { } d ? new OrderDisputeSummary(d.DisputeId, d.Status, d.RespondBy, d.ArbitrationDueAt) : null);
+        v.PaidBy, v.Refunded, v.Dispute is { } d ? new OrderDisputeSummary(d.DisputeId, d.Status, d.RespondBy, d.ArbitrationDueAt) : null,
+        v.Tracking);
 }
 
 /// <summary>Where an order's dispute is: the seller's answer is due by <c>RespondBy</c>, an escalated one's verdict by <c>ArbitrationDueAt</c>.</summary>

@@ -7,11 +7,12 @@ namespace Orleans.Trade.Orders;
 /// placed (a crashed checkout) asks the order through <see cref="KeepsReservation"/> and gives the units back.
 /// </summary>
 /// <remarks>
-/// Version 1 added <see cref="CheckoutView"/>, version 2 <see cref="PaymentTookCancellation"/>, version 3 <see cref="Unprepare"/>, version 4 <see cref="Dispute"/>. During a rolling update a caller
+/// Version 1 added <see cref="CheckoutView"/>, version 2 <see cref="PaymentTookCancellation"/>, version 3 <see cref="Unprepare"/>, version 4 <see cref="Dispute"/>, version 5
+/// <see cref="RecordTracking"/>. During a rolling update a caller
 /// of a newer version is served by an activation on a silo of this release (Orleans moves an older activation), while the older
 /// silos' calls work on either.
 /// </remarks>
-[Orleans.CodeGeneration.Version(4)]
+[Orleans.CodeGeneration.Version(5)]
 public interface IOrderGrain : IGrainWithStringKey
 {
     Task<PrepareResult> Prepare(OrderPlacement placement);
@@ -108,6 +109,12 @@ public interface IOrderGrain : IGrainWithStringKey
     /// escrow, which the open dispute keeps from being released.
     /// </summary>
     Task<DisputeResult> Dispute(DisputeCommand command);
+
+    /// <summary>
+    /// A carrier's tracking event of a shipped order (R-LOG-5): kept on the order, put on its timeline and announced to the buyer;
+    /// a delivery event delivers the order. The same kind at the same time again changes nothing.
+    /// </summary>
+    Task<TrackingEventResult> RecordTracking(TrackingEventCommand command);
 }
 
 /// <summary>An action on an order with its arguments (carrier and tracking for Ship; a reason for Cancel and Close).</summary>

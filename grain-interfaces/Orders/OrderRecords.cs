@@ -28,6 +28,10 @@ public static class ServiceTicketKinds
     public const string DisputeAwaitingSeller = "DisputeAwaitingSeller";
     /// <summary>A dispute escalated to the platform: an arbitrator gives a verdict by the ticket's due time (R-DIS-2).</summary>
     public const string DisputeArbitration = "DisputeArbitration";
+    /// <summary>The carrier reports the parcel held at customs (R-ORD-6); closes when the order is delivered or ended.</summary>
+    public const string CustomsHold = "CustomsHold";
+    /// <summary>The carrier reports a delivery exception (R-LOG-5); closes when the order is delivered or ended.</summary>
+    public const string DeliveryException = "DeliveryException";
 }
 
 /// <summary>A customer-service ticket opened by an exception such as a late shipment (R-ORD-6).</summary>

@@ -908,6 +908,7 @@ public sealed partial class OrderGrain(
         {
             S.TicketsToClose.Add(endedTicket);
         }
+        CloseTrackingTickets(next, actor);
         if (next == OrderStatus.Closed && S.Dispute is { IsOpen: true } disputed)
         {
             // Closed by a full refund or an admin: the buyer has everything back, so the dispute has nothing left to decide.

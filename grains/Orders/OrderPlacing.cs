@@ -329,5 +329,5 @@ public static class OrderPlacing
     public static OrderView View(OrderState s, string orderId) => new(orderId, s.Placement!.Owner, s.Placement.SellerId, s.Status,
         s.Lines.ToArray(), s.Totals!, s.Placement.ShipTo, s.Shipment, s.Deadlines, s.Accepted, s.Late, s.ReviewReason, s.Placement.Source,
         s.Placement.External, s.Placement.CheckoutId, s.CreatedAt, s.UpdatedAt, s.Version, s.PaidBy,
-        s.Refunds.Count == 0 ? null : new Money(RefundedSoFar(s).Seller, s.Totals!.Charged.Currency), s.Dispute);
+        s.Refunds.Count == 0 ? null : new Money(RefundedSoFar(s).Seller, s.Totals!.Charged.Currency), s.Dispute, OrderTracking.Shown(s));
 }

@@ -100,6 +100,10 @@ public sealed class OrderState : IWakeAtState, IOutboxState
     /// each is told, until it confirms, to void itself at the provider.
     /// </summary>
     [Id(32)] public List<string> VoidOpenAttempts { get; set; } = [];
+    /// <summary>The carrier's tracking events (R-LOG-5), oldest first by event time; the latest <see cref="OrderTracking.Kept"/>.</summary>
+    [Id(33)] public List<TrackingEvent> Tracking { get; set; } = [];
+    /// <summary>The ticket kinds tracking events opened (customs hold, delivery exception): each once per order.</summary>
+    [Id(34)] public List<string> TrackingTickets { get; set; } = [];
 }
 
 [GenerateSerializer]

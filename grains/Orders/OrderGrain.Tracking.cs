@@ -1,0 +1,125 @@
+namespace Orleans.Trade.Orders;
+
+/// <summary>How much tracking an order keeps and shows (R-LOG-5).</summary>
+public static class OrderTracking
+{
+    /// <summary>Tracking events kept per order: the latest by event time (every one is also on the timeline).</summary>
+    public const int Kept = 50;
+
+    /// <summary>The latest events the order's answer shows.</summary>
+    public const int ShownInView = 10;
+
+    /// <summary>How far an event's time may be ahead of the platform's clock (the carrier's clock may run a little ahead).</summary>
+    public static readonly TimeSpan FutureSkew = TimeSpan.FromMinutes(10);
+
+    public static IReadOnlyList<TrackingEvent>? Shown(OrderState s) =>
+        s.Tracking.Count == 0 ? null : s.Tracking.Skip(Math.Max(0, s.Tracking.Count - ShownInView)).ToArray();
+
+    /// <summary>The timeline event (and the buyer's notification) of a tracking event.</summary>
+    public static string TimelineEvent(TrackingEventKind kind) => kind switch
+    {
+        TrackingEventKind.InTransit => "InTransit",
+        TrackingEventKind.Customs => "HeldAtCustoms",
+        TrackingEventKind.OutForDelivery => "OutForDelivery",
+        TrackingEventKind.Exception => "DeliveryException",
+        _ => "Delivered",
+    };
+}
+
+/// <summary>
+/// Carrier tracking of a shipped order (R-LOG-5): normalised events kept on the order, on its timeline and announced to the
+/// buyer; a customs hold or an exception opens a ticket (R-ORD-6).
+/// </summary>
+public sealed partial class OrderGrain
+{
+    public async Task<TrackingEventResult> RecordTracking(TrackingEventCommand command)
+    {
+        var actor = command.Actor;
+        var carrier = actor.Role == "carrier";
+        // A carrier sees only the orders it carries, anyone else only those it may read: another order counts as missing.
+        if (S.Phase != OrderPhase.Live || (carrier
+                ? !OrderPermissions.SameCarrier(actor.Subject, S.Shipment?.Carrier)
+                : !OrderPermissions.MayRead(actor, S.Placement!.Owner, S.Placement.SellerId)))
+        {
+            return new TrackingEventResult(TrackingEventStatus.NotFound, null, $"Order {OrderId} does not exist.");
+        }
+        if (!carrier && actor.Role != "admin")
+        {
+            return new TrackingEventResult(TrackingEventStatus.Forbidden, null,
+                $"{actor} may not record tracking events of order {OrderId}: its carrier (or an admin) does.");
+        }
+        if (NextWake(clock.GetUtcNow()) is { } due && due <= clock.GetUtcNow())
+        {
+            // A deadline the sweeper has not reached yet goes first (a protection window that lapsed completed the order).
+            await CheckDeadlines();
+        }
+        var now = clock.GetUtcNow();
+        if (S.Tracking.Exists(e => e.Kind == command.Kind && e.At == command.At))
+        {
+            // Sent again (a retry, or a carrier feed replaying its events): recorded already.
+            return new TrackingEventResult(TrackingEventStatus.Duplicate, View(), null, CurrentStatus: S.Status);
+        }
+        if (S.Status != OrderStatus.Shipped)
+        {
+            return new TrackingEventResult(TrackingEventStatus.NotShipped, View(), S.Status < OrderStatus.Shipped
+                ? $"Order {OrderId} is {S.Status}; it has not shipped, so it has no tracking."
+                : $"Order {OrderId} is {S.Status}; tracking events are recorded only while it is shipped and not delivered.", CurrentStatus: S.Status);
+        }
+        var shippedAt = S.Shipment!.ShippedAt;
+        if (command.At < shippedAt)
+        {
+            return new TrackingEventResult(TrackingEventStatus.Invalid, null,
+                $"at ({command.At:u}) is before order {OrderId} was shipped ({shippedAt:u}).", "at", S.Status);
+        }
+        if (command.At > now + OrderTracking.FutureSkew)
+        {
+            return new TrackingEventResult(TrackingEventStatus.Invalid, null,
+                $"at ({command.At:u}) is in the future; it is now {now:u}.", "at", S.Status);
+        }
+        var entry = new TrackingEvent(command.Kind, command.At.ToUniversalTime(), command.Location, command.Note, actor.ToString(), now);
+        var position = S.Tracking.FindLastIndex(e => e.At <= entry.At) + 1;
+        S.Tracking.Insert(position, entry);
+        if (S.Tracking.Count > OrderTracking.Kept)
+        {
+            S.Tracking.RemoveAt(0);
+        }
+        var reason = $"{entry.At:u}" + (entry.Location is { } where ? $" at {where}" : "") + (entry.Note is { } note ? $": {note}" : "");
+        if (command.Kind == TrackingEventKind.Delivered)
+        {
+            // What POST …/delivery does: the buyer's confirmation window starts now (not at the carrier's time, which may be late).
+            S.Deadlines = S.Deadlines with { AutoCompleteAt = now + _options.AutoCompleteAfter };
+            Transition(OrderStatus.Delivered, now, "Delivered", actor, reason);
+        }
+        else
+        {
+            Record(now, OrderTracking.TimelineEvent(command.Kind), actor, reason);
+            var ticket = command.Kind switch
+            {
+                TrackingEventKind.Customs => ServiceTicketKinds.CustomsHold,
+                TrackingEventKind.Exception => ServiceTicketKinds.DeliveryException,
+                _ => null,
+            };
+            if (ticket is not null && !S.TrackingTickets.Contains(ticket))
+            {
+                S.TrackingTickets.Add(ticket);
+                OpenTicket(now, ticket, $"Order {OrderId} ({S.Shipment.Carrier} {S.Shipment.TrackingNumber}): "
+                    + (ticket == ServiceTicketKinds.CustomsHold ? "held at customs" : "delivery exception") + $", reported {reason}.");
+            }
+        }
+        await Persist();
+        return new TrackingEventResult(TrackingEventStatus.Recorded, View(), null, CurrentStatus: S.Status);
+    }
+
+    /// <summary>
+    /// Tickets a tracking event opened end when their shipment does: the order is delivered, or someone ends it (not when its
+    /// protection window merely lapses, like a stalled shipment's).
+    /// </summary>
+    private void CloseTrackingTickets(OrderStatus next, OrderActor actor)
+    {
+        if (S.Status == OrderStatus.Shipped && next != S.Status && S.TrackingTickets.Count > 0
+            && (next == OrderStatus.Delivered || actor != OrderActor.System))
+        {
+            S.TicketsToClose.AddRange(S.TrackingTickets);
+        }
+    }
+}

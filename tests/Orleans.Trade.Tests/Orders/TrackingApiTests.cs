@@ -1,0 +1,188 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Orleans.Trade.Tests.Infrastructure;
+
+namespace Orleans.Trade.Tests.Orders;
+
+/// <summary>A silo on PostgreSQL whose business clock the tests run ahead, with deadlines checked every second.</summary>
+public sealed class TrackingSiloFixture : IAsyncLifetime
+{
+    public SiloProcess Silo { get; private set; } = null!;
+    public OrderTestShop Shop { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var connectionString = await PostgresServer.CreateDatabaseAsync("tracking");
+        Silo = await SiloProcess.StartAsync(SiloStorage.Postgres(connectionString), "tracking-" + Guid.NewGuid().ToString("N")[..8],
+            new Dictionary<string, string>
+            {
+                ["Clock__AllowTestControl"] = "true",
+                ["Orders__DeadlineCheckPeriod"] = "00:00:01",
+            });
+        Shop = new OrderTestShop(Silo);
+        await Shop.WarehousesAsync();
+    }
+
+    public async Task DisposeAsync() => await Silo.DisposeAsync();
+}
+
+/// <summary>
+/// Carrier tracking over real HTTP on PostgreSQL (R-LOG-5, R-LOG-6, R-ORD-5, R-ORD-6): the order's carrier records normalised
+/// events of a shipped order, which go on the order, its timeline and the buyer's notifications; a customs hold or an exception
+/// opens a ticket.
+/// </summary>
+public sealed class TrackingApiTests(TrackingSiloFixture fixture) : IClassFixture<TrackingSiloFixture>
+{
+    private OrderTestShop Shop => fixture.Shop;
+
+    private sealed record Sold(string OrderId, HttpClient Buyer, HttpClient Seller, DateTimeOffset ShippedAt);
+
+    /// <summary>An order paid by an admin and (unless told otherwise) shipped by its seller with DHL.</summary>
+    private async Task<Sold> ShippedAsync(bool ship = true)
+    {
+        var sellerId = OrderTestShop.NewId("s");
+        var sku = await Shop.SkuAsync(sellerId, stock: [("wh-de", 5)]);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await Shop.KeyAsync("buyer", buyerId);
+        var seller = await Shop.KeyAsync("seller", sellerId);
+        var (status, created) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }]);
+        Assert.True(status == HttpStatusCode.Created, $"{status} {created}");
+        var orderId = created!["orders"]![0]!["orderId"]!.GetValue<string>();
+        await Shop.ActAsync(Shop.Admin, orderId, "payment-confirmations");
+        if (!ship)
+        {
+            return new Sold(orderId, buyer, seller, default);
+        }
+        var shipped = await Shop.ActAsync(seller, orderId, "ship", new { carrier = "DHL", trackingNumber = "JD" + orderId[^10..] });
+        return new Sold(orderId, buyer, seller, shipped["shipment"]!["shippedAt"]!.GetValue<DateTimeOffset>());
+    }
+
+    private async Task<DateTimeOffset> Advance(TimeSpan by)
+    {
+        var (status, body) = await Shop.Admin.PostJsonAsync("/api/v1/admin/clock", new { advanceSeconds = by.TotalSeconds });
+        Assert.True(status == HttpStatusCode.OK, $"{status} {body}");
+        return body!["now"]!.GetValue<DateTimeOffset>();
+    }
+
+    private Task<DateTimeOffset> Now() => Advance(TimeSpan.FromMilliseconds(1));
+
+    private static Task<(HttpStatusCode Status, JsonNode? Body)> Track(HttpClient client, string orderId, object body) =>
+        client.PostJsonAsync($"/api/v1/orders/{orderId}/tracking-events", body);
+
+    private async Task<string[]> OpenTicketKindsAsync(string orderId) =>
+        (await Shop.Admin.GetJsonAsync("/api/v1/service-tickets?limit=500")).Body!.AsArray()
+            .Where(t => t!["orderId"]!.GetValue<string>() == orderId).Select(t => t!["kind"]!.GetValue<string>()).Order().ToArray();
+
+    private async Task<long> NotificationsAsync(string orderId, string @event) => Convert.ToInt64(await fixture.Silo.Storage.ScalarAsync(
+        $"SELECT count(*) FROM order_notifications WHERE order_id = @order AND event = '{@event}'", "order", orderId));
+
+    [Fact]
+    public async Task The_carrier_records_tracking_events_on_the_order_its_timeline_and_the_buyers_notifications_once_each()
+    {
+        var sold = await ShippedAsync();
+        var dhl = await Shop.KeyAsync("carrier", "dhl");
+        var now = await Now();
+        var inTransit = new { kind = "inTransit", at = sold.ShippedAt, location = "Leipzig hub", note = "Arrived at sorting centre" };
+
+        var (recorded, order) = await Track(dhl, sold.OrderId, inTransit);
+        var (again, replay) = await Track(dhl, sold.OrderId, inTransit);
+        var (outFor, _) = await Track(dhl, sold.OrderId, new { kind = "outForDelivery", at = now.AddSeconds(2) });
+
+        Assert.True(recorded == HttpStatusCode.Created, $"{recorded} {order}");
+        var tracked = Assert.Single(order!["tracking"]!.AsArray())!;
+        Assert.Equal("inTransit", tracked["kind"]!.GetValue<string>());
+        Assert.Equal("Leipzig hub", tracked["location"]!.GetValue<string>());
+        Assert.Equal("Arrived at sorting centre", tracked["note"]!.GetValue<string>());
+        Assert.Equal("carrier:dhl", tracked["recordedBy"]!.GetValue<string>());
+        Assert.Equal("shipped", order["status"]!.GetValue<string>());
+        // Sent again: answered, kept once.
+        Assert.True(again == HttpStatusCode.OK, $"{again} {replay}");
+        Assert.Single(replay!["tracking"]!.AsArray());
+        Assert.Equal(HttpStatusCode.Created, outFor);
+        Assert.Equal(["Placed", "Paid", "ReleasedToSeller", "Shipped", "InTransit", "OutForDelivery"], await Shop.TimelineEventsAsync(sold.OrderId));
+        var timeline = (await Shop.Admin.GetJsonAsync($"/api/v1/orders/{sold.OrderId}/timeline")).Body!["entries"]!.AsArray();
+        Assert.Contains("Leipzig hub", timeline[4]!["reason"]!.GetValue<string>());
+        Assert.Equal(1, await NotificationsAsync(sold.OrderId, "InTransit"));
+        Assert.Equal(1, await NotificationsAsync(sold.OrderId, "OutForDelivery"));
+
+        // A delivery event delivers the order, as POST …/delivery does; the buyer's 15 days count from now.
+        var (delivered, done) = await Track(dhl, sold.OrderId, new { kind = "delivered", at = now.AddSeconds(3), location = "Berlin" });
+        Assert.True(delivered == HttpStatusCode.Created, $"{delivered} {done}");
+        Assert.Equal("delivered", done!["status"]!.GetValue<string>());
+        Assert.Equal(["inTransit", "outForDelivery", "delivered"], done["tracking"]!.AsArray().Select(e => e!["kind"]!.GetValue<string>()));
+        Assert.True(done["deadlines"]!["autoCompleteAt"]!.GetValue<DateTimeOffset>() >= now + TimeSpan.FromDays(15));
+        Assert.Equal(1, await NotificationsAsync(sold.OrderId, "Delivered"));
+        // The same delivery again is a retry; anything else after delivery is not the carrier's to add.
+        Assert.Equal(HttpStatusCode.OK, (await Track(dhl, sold.OrderId, new { kind = "delivered", at = now.AddSeconds(3), location = "Berlin" })).Status);
+        var (late, conflict) = await Track(dhl, sold.OrderId, new { kind = "inTransit", at = now });
+        Assert.Equal(HttpStatusCode.Conflict, late);
+        Assert.Equal("delivered", conflict!["currentStatus"]!.GetValue<string>());
+        Assert.Single(await Shop.TimelineEventsAsync(sold.OrderId), e => e == "Delivered");
+    }
+
+    [Fact]
+    public async Task Tracking_events_are_the_carriers_and_admins_on_a_shipped_order_and_bad_ones_are_refused_naming_the_field()
+    {
+        var sold = await ShippedAsync();
+        var unshipped = await ShippedAsync(ship: false);
+        var dhl = await Shop.KeyAsync("carrier", "dhl");
+        var now = await Now();
+        var event_ = new { kind = "inTransit", at = now };
+
+        // Someone else's order is missing, as for POST …/delivery; the order's own buyer and seller may not record.
+        Assert.Equal(HttpStatusCode.NotFound, (await Track(await Shop.KeyAsync("carrier", "fedex"), sold.OrderId, event_)).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await Track(await Shop.KeyAsync("buyer", OrderTestShop.NewId("b")), sold.OrderId, event_)).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await Track(dhl, unshipped.OrderId, event_)).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await Track(dhl, "no-such-order", event_)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Track(sold.Seller, sold.OrderId, event_)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Track(sold.Buyer, sold.OrderId, event_)).Status);
+        var (notShipped, problem) = await Track(Shop.Admin, unshipped.OrderId, event_);
+        Assert.Equal(HttpStatusCode.Conflict, notShipped);
+        Assert.Equal("awaitingShipment", problem!["currentStatus"]!.GetValue<string>());
+
+        async Task BadRequest(object body, string field)
+        {
+            var (status, answer) = await Track(dhl, sold.OrderId, body);
+            Assert.True(status == HttpStatusCode.BadRequest, $"{status} {answer}");
+            Assert.NotNull(answer!["errors"]![field]);
+        }
+        await BadRequest(new { kind = "lost", at = now }, "kind");
+        await BadRequest(new { at = now }, "kind");
+        await BadRequest(new { kind = "customs" }, "at");
+        await BadRequest(new { kind = "customs", at = sold.ShippedAt.AddMinutes(-1) }, "at");
+        await BadRequest(new { kind = "customs", at = now.AddHours(1) }, "at");
+        await BadRequest(new { kind = "customs", at = now, location = new string('x', 201) }, "location");
+        await BadRequest(new { kind = "customs", at = now, note = new string('x', 501) }, "note");
+        Assert.Equal(["Placed", "Paid", "ReleasedToSeller", "Shipped"], await Shop.TimelineEventsAsync(sold.OrderId));
+        Assert.Null((await Shop.OrderAsync(sold.OrderId))["tracking"]);
+
+        // A few minutes ahead of the platform's clock is a carrier's clock, not the future; an admin may record too.
+        Assert.Equal(HttpStatusCode.Created, (await Track(dhl, sold.OrderId, new { kind = "inTransit", at = now.AddMinutes(5) })).Status);
+        Assert.Equal(HttpStatusCode.Created, (await Track(Shop.Admin, sold.OrderId, new { kind = "inTransit", at = now })).Status);
+        Assert.Equal(2, (await Shop.OrderAsync(sold.OrderId))["tracking"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task A_customs_hold_or_an_exception_opens_one_ticket_per_kind_which_closes_when_the_order_is_delivered()
+    {
+        var sold = await ShippedAsync();
+        var dhl = await Shop.KeyAsync("carrier", "dhl");
+        var now = await Now();
+
+        Assert.Equal(HttpStatusCode.Created, (await Track(dhl, sold.OrderId, new { kind = "customs", at = sold.ShippedAt.AddSeconds(1), location = "Frankfurt" })).Status);
+        Assert.Equal(HttpStatusCode.Created, (await Track(dhl, sold.OrderId, new { kind = "customs", at = sold.ShippedAt.AddSeconds(2), location = "Frankfurt" })).Status);
+        Assert.Equal(HttpStatusCode.Created, (await Track(dhl, sold.OrderId, new { kind = "exception", at = now.AddSeconds(3), note = "Address incomplete" })).Status);
+
+        Assert.Equal(["CustomsHold", "DeliveryException"], await OpenTicketKindsAsync(sold.OrderId));
+        var tickets = (await Shop.Admin.GetJsonAsync("/api/v1/service-tickets?limit=500")).Body!.AsArray()
+            .Where(t => t!["orderId"]!.GetValue<string>() == sold.OrderId).ToArray();
+        Assert.Contains("Frankfurt", tickets.Single(t => t!["kind"]!.GetValue<string>() == "CustomsHold")!["description"]!.GetValue<string>());
+        Assert.Equal(["Placed", "Paid", "ReleasedToSeller", "Shipped", "HeldAtCustoms", "HeldAtCustoms", "DeliveryException"],
+            await Shop.TimelineEventsAsync(sold.OrderId));
+
+        await Shop.ActAsync(dhl, sold.OrderId, "delivery");
+        Assert.Empty(await OpenTicketKindsAsync(sold.OrderId));
+        Assert.Equal(2L, Convert.ToInt64(await fixture.Silo.Storage.ScalarAsync(
+            "SELECT count(*) FROM service_tickets WHERE order_id = @order AND status = 'Closed'", "order", sold.OrderId)));
+    }
+}
