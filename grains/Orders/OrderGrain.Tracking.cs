@@ -1,6 +1,6 @@
 namespace Orleans.Trade.Orders;
 
-/// <summary>How much tracking an order keeps and shows (R-LOG-5).</summary>
+/// <summary>How much tracking an order keeps and shows, and when its parcel last moved (R-LOG-5, R-LOG-6).</summary>
 public static class OrderTracking
 {
     /// <summary>Tracking events kept per order: the latest by event time (every one is also on the timeline).</summary>
@@ -11,6 +11,21 @@ public static class OrderTracking
 
     /// <summary>How far an event's time may be ahead of the platform's clock (the carrier's clock may run a little ahead).</summary>
     public static readonly TimeSpan FutureSkew = TimeSpan.FromMinutes(10);
+
+    /// <summary>The time of the latest tracking event, or the shipment's when there is none (null before shipping).</summary>
+    public static DateTimeOffset? LastUpdate(OrderState s)
+    {
+        if (s.Shipment is not { } shipment)
+        {
+            return null;
+        }
+        var last = shipment.ShippedAt;
+        foreach (var e in s.Tracking)
+        {
+            last = e.At > last ? e.At : last;
+        }
+        return last;
+    }
 
     public static IReadOnlyList<TrackingEvent>? Shown(OrderState s) =>
         s.Tracking.Count == 0 ? null : s.Tracking.Skip(Math.Max(0, s.Tracking.Count - ShownInView)).ToArray();
@@ -28,7 +43,7 @@ public static class OrderTracking
 
 /// <summary>
 /// Carrier tracking of a shipped order (R-LOG-5): normalised events kept on the order, on its timeline and announced to the
-/// buyer; a customs hold or an exception opens a ticket (R-ORD-6).
+/// buyer; a customs hold or an exception opens a ticket (R-ORD-6); the last update moves the stall deadline (R-LOG-6).
 /// </summary>
 public sealed partial class OrderGrain
 {
@@ -104,6 +119,12 @@ public sealed partial class OrderGrain
                 S.TrackingTickets.Add(ticket);
                 OpenTicket(now, ticket, $"Order {OrderId} ({S.Shipment.Carrier} {S.Shipment.TrackingNumber}): "
                     + (ticket == ServiceTicketKinds.CustomsHold ? "held at customs" : "delivery exception") + $", reported {reason}.");
+            }
+            if (S.StallReported && OrderPlacing.StalledAt(S, _options) > now)
+            {
+                // The parcel moved again: the stall is over, and a new one is flagged if it stops again.
+                S.StallReported = false;
+                S.TicketsToClose.Add(ServiceTicketKinds.StalledShipment);
             }
         }
         await Persist();

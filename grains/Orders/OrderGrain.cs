@@ -811,9 +811,9 @@ public sealed partial class OrderGrain(
         else if (S.Status == OrderStatus.Shipped && !S.StallReported && !Disputed && now >= OrderPlacing.StalledAt(S, _options))
         {
             S.StallReported = true;
-            Record(now, "ShipmentStalled", OrderActor.System, $"no delivery event {_options.StalledShipmentAfter.TotalDays:0.#} days after shipping");
+            Record(now, "ShipmentStalled", OrderActor.System, $"no tracking update for {_options.StalledShipmentAfter.TotalDays:0.#} days");
             OpenTicket(now, ServiceTicketKinds.StalledShipment,
-                $"Order {OrderId} shipped on {S.Shipment!.ShippedAt:u} ({S.Shipment.Carrier} {S.Shipment.TrackingNumber}) has no delivery event.");
+                $"Order {OrderId} shipped on {S.Shipment!.ShippedAt:u} ({S.Shipment.Carrier} {S.Shipment.TrackingNumber}) has had no tracking update since {OrderTracking.LastUpdate(S):u}.");
             await Persist();
         }
         else if (S.Status == OrderStatus.AwaitingShipment && !S.Late && now >= S.Deadlines.ShipBy)

@@ -22,7 +22,7 @@ public sealed class OrderOptions
     /// <summary>A shipped order with no delivery event completes after this: the buyer protection window (R-ROLE-1).</summary>
     public TimeSpan ShippedAutoCompleteAfter { get; set; } = TimeSpan.FromDays(60);
 
-    /// <summary>A shipment with no delivery event after this is stalled: a ticket goes to customer service (R-LOG-6).</summary>
+    /// <summary>A shipment with no tracking update (or none since shipping) for this is stalled: a ticket goes to customer service (R-LOG-6).</summary>
     public TimeSpan StalledShipmentAfter { get; set; } = TimeSpan.FromDays(20);
 
     /// <summary>An order in risk review undecided after this opens a ticket (R-ORD-1, R-ORD-3).</summary>

@@ -304,7 +304,8 @@ public static class OrderPlacing
     public static DateTimeOffset? ShippedCompletesAt(OrderState s, OrderOptions options) =>
         s.Deadlines.AutoCompleteAt ?? s.Shipment?.ShippedAt + options.ShippedAutoCompleteAfter;
 
-    public static DateTimeOffset? StalledAt(OrderState s, OrderOptions options) => s.Shipment?.ShippedAt + options.StalledShipmentAfter;
+    /// <summary>When a shipment is stalled (R-LOG-6): no tracking update, or none since shipping, for the configured time.</summary>
+    public static DateTimeOffset? StalledAt(OrderState s, OrderOptions options) => OrderTracking.LastUpdate(s) + options.StalledShipmentAfter;
 
     private static DateTimeOffset? Earliest(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a < b ? a : b;
 

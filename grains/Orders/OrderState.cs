@@ -87,7 +87,7 @@ public sealed class OrderState : IWakeAtState, IOutboxState
     [Id(26)] public List<OrderRefundRecord> Refunds { get; set; } = [];
     /// <summary>A payment held for review whose authorization must be voided because the order was cancelled.</summary>
     [Id(27)] public string? VoidOnCancel { get; set; }
-    /// <summary>The ticket for a shipment with no delivery event was opened (R-LOG-6).</summary>
+    /// <summary>The ticket for a shipment with no tracking update was opened (R-LOG-6); cleared when the parcel moves again.</summary>
     [Id(28)] public bool StallReported { get; set; }
     /// <summary>The ticket for a risk review left undecided past its due time was opened.</summary>
     [Id(29)] public bool ReviewOverdue { get; set; }

@@ -29,7 +29,7 @@ public sealed class TrackingSiloFixture : IAsyncLifetime
 /// <summary>
 /// Carrier tracking over real HTTP on PostgreSQL (R-LOG-5, R-LOG-6, R-ORD-5, R-ORD-6): the order's carrier records normalised
 /// events of a shipped order, which go on the order, its timeline and the buyer's notifications; a customs hold or an exception
-/// opens a ticket.
+/// opens a ticket; the stall deadline counts from the last update.
 /// </summary>
 public sealed class TrackingApiTests(TrackingSiloFixture fixture) : IClassFixture<TrackingSiloFixture>
 {
@@ -184,5 +184,28 @@ public sealed class TrackingApiTests(TrackingSiloFixture fixture) : IClassFixtur
         Assert.Empty(await OpenTicketKindsAsync(sold.OrderId));
         Assert.Equal(2L, Convert.ToInt64(await fixture.Silo.Storage.ScalarAsync(
             "SELECT count(*) FROM service_tickets WHERE order_id = @order AND status = 'Closed'", "order", sold.OrderId)));
+    }
+
+    [Fact]
+    public async Task A_shipment_is_stalled_after_20_days_without_a_tracking_update_not_20_days_after_shipping()
+    {
+        // R-LOG-6: "no update for N days". Counted from shipping, a parcel scanned every few days was flagged stalled on day 20.
+        var sold = await ShippedAsync();
+        var dhl = await Shop.KeyAsync("carrier", "dhl");
+
+        var now = await Advance(TimeSpan.FromDays(15));
+        Assert.Equal(HttpStatusCode.Created, (await Track(dhl, sold.OrderId, new { kind = "inTransit", at = now, location = "Singapore" })).Status);
+        await Advance(TimeSpan.FromDays(6)); // 21 days after shipping, 6 after the last update
+        await Task.Delay(TimeSpan.FromSeconds(4)); // the sweeper runs every second
+        Assert.Empty(await OpenTicketKindsAsync(sold.OrderId));
+        Assert.DoesNotContain("ShipmentStalled", await Shop.TimelineEventsAsync(sold.OrderId));
+
+        now = await Advance(TimeSpan.FromDays(14) + TimeSpan.FromMinutes(1)); // 20 days after the last update
+        Assert.Equal(["StalledShipment"], await Eventually.UntilAsync(() => OpenTicketKindsAsync(sold.OrderId), t => t.Length > 0, "the stalled-shipment ticket"));
+        Assert.Single(await Shop.TimelineEventsAsync(sold.OrderId), e => e == "ShipmentStalled");
+
+        // The parcel moves again: the stall is over, its ticket closes.
+        Assert.Equal(HttpStatusCode.Created, (await Track(dhl, sold.OrderId, new { kind = "inTransit", at = now, location = "Leipzig" })).Status);
+        Assert.Empty(await OpenTicketKindsAsync(sold.OrderId));
     }
 }
