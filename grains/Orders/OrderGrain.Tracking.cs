@@ -43,7 +43,8 @@ public static class OrderTracking
 
 /// <summary>
 /// Carrier tracking of a shipped order (R-LOG-5): normalised events kept on the order, on its timeline and announced to the
-/// buyer; a customs hold or an exception opens a ticket (R-ORD-6); the last update moves the stall deadline (R-LOG-6).
+/// buyer; a customs hold or an exception opens a ticket (R-ORD-6); the last update moves the stall deadline (R-LOG-6). And the
+/// seller's correction of a tracking number typed wrong, before the carrier reported anything under it.
 /// </summary>
 public sealed partial class OrderGrain
 {
@@ -142,5 +143,40 @@ public sealed partial class OrderGrain
         {
             S.TicketsToClose.AddRange(S.TrackingTickets);
         }
+    }
+
+    /// <summary>
+    /// Ship on an order shipped already: the same carrier and tracking number again (a retry) answers the order unchanged; others
+    /// correct a tracking number typed wrong, while the carrier has reported nothing under it. Null when it is a first shipment
+    /// (or the order is past shipped: the state machine answers).
+    /// </summary>
+    private async Task<TransitionResult?> CorrectShipment(OrderCommand command)
+    {
+        if (command.Action != OrderAction.Ship || S.Shipment is not { } shipment)
+        {
+            return null;
+        }
+        if (shipment.Carrier == command.Carrier && shipment.TrackingNumber == command.TrackingNumber)
+        {
+            return new TransitionResult(TransitionStatus.Applied, View(), null);
+        }
+        if (S.Status != OrderStatus.Shipped)
+        {
+            return null;
+        }
+        if (string.IsNullOrWhiteSpace(command.Carrier) || string.IsNullOrWhiteSpace(command.TrackingNumber))
+        {
+            return new TransitionResult(TransitionStatus.Invalid, null, "Shipping needs a carrier and a tracking number.");
+        }
+        if (S.Tracking.Count > 0)
+        {
+            return new TransitionResult(TransitionStatus.InvalidTransition, View(),
+                $"Order {OrderId} has tracking events from {shipment.Carrier} under {shipment.TrackingNumber}; its shipment can no longer be changed.");
+        }
+        S.Shipment = shipment with { Carrier = command.Carrier, TrackingNumber = command.TrackingNumber };
+        Record(clock.GetUtcNow(), "ShipmentCorrected", command.Actor,
+            $"{shipment.Carrier} {shipment.TrackingNumber} corrected to {command.Carrier} {command.TrackingNumber}");
+        await Persist();
+        return new TransitionResult(TransitionStatus.Applied, View(), null);
     }
 }

@@ -329,6 +329,10 @@ public sealed partial class OrderGrain(
             // of cancelled, and a seller shipping past the ship-by time was never marked late.
             await CheckDeadlines();
         }
+        if (await CorrectShipment(command) is { } corrected)
+        {
+            return corrected;
+        }
         if (command.Action == OrderAction.Complete && S.Dispute is { IsOpen: true } disputed)
         {
             // Completing releases the escrow the dispute may still be paid from (R-DIS-3).

@@ -29,7 +29,7 @@ public sealed class TrackingSiloFixture : IAsyncLifetime
 /// <summary>
 /// Carrier tracking over real HTTP on PostgreSQL (R-LOG-5, R-LOG-6, R-ORD-5, R-ORD-6): the order's carrier records normalised
 /// events of a shipped order, which go on the order, its timeline and the buyer's notifications; a customs hold or an exception
-/// opens a ticket; the stall deadline counts from the last update.
+/// opens a ticket; the stall deadline counts from the last update; the seller corrects a tracking number nothing was reported under.
 /// </summary>
 public sealed class TrackingApiTests(TrackingSiloFixture fixture) : IClassFixture<TrackingSiloFixture>
 {
@@ -207,5 +207,38 @@ public sealed class TrackingApiTests(TrackingSiloFixture fixture) : IClassFixtur
         // The parcel moves again: the stall is over, its ticket closes.
         Assert.Equal(HttpStatusCode.Created, (await Track(dhl, sold.OrderId, new { kind = "inTransit", at = now, location = "Leipzig" })).Status);
         Assert.Empty(await OpenTicketKindsAsync(sold.OrderId));
+    }
+
+    [Fact]
+    public async Task The_seller_corrects_a_tracking_number_before_the_carrier_reports_anything_and_the_same_shipment_again_changes_nothing()
+    {
+        var sold = await ShippedAsync();
+        var shipped = await Shop.OrderAsync(sold.OrderId);
+        var first = shipped["shipment"]!.DeepClone();
+
+        var same = await Shop.ActAsync(sold.Seller, sold.OrderId, "ship", new { carrier = "DHL", trackingNumber = first["trackingNumber"]!.GetValue<string>() });
+        Assert.True(JsonNode.DeepEquals(first, same["shipment"]));
+        Assert.Equal(shipped["updatedAt"]!.GetValue<DateTimeOffset>(), same["updatedAt"]!.GetValue<DateTimeOffset>());
+        Assert.Equal(["Placed", "Paid", "ReleasedToSeller", "Shipped"], await Shop.TimelineEventsAsync(sold.OrderId));
+
+        await Shop.ActAsync(sold.Buyer, sold.OrderId, "ship", new { carrier = "FedEx", trackingNumber = "FX1" }, HttpStatusCode.Forbidden);
+        var corrected = await Shop.ActAsync(sold.Seller, sold.OrderId, "ship", new { carrier = "FedEx", trackingNumber = "794600003828" });
+        Assert.Equal("shipped", corrected["status"]!.GetValue<string>());
+        Assert.Equal("FedEx", corrected["shipment"]!["carrier"]!.GetValue<string>());
+        Assert.Equal("794600003828", corrected["shipment"]!["trackingNumber"]!.GetValue<string>());
+        Assert.Equal(sold.ShippedAt, corrected["shipment"]!["shippedAt"]!.GetValue<DateTimeOffset>());
+        Assert.Equal(["Placed", "Paid", "ReleasedToSeller", "Shipped", "ShipmentCorrected"], await Shop.TimelineEventsAsync(sold.OrderId));
+        Assert.Equal(1, await NotificationsAsync(sold.OrderId, "ShipmentCorrected"));
+
+        // The order is now the new carrier's.
+        var now = await Now();
+        Assert.Equal(HttpStatusCode.NotFound, (await Track(await Shop.KeyAsync("carrier", "dhl"), sold.OrderId, new { kind = "inTransit", at = now })).Status);
+        Assert.Equal(HttpStatusCode.Created, (await Track(await Shop.KeyAsync("carrier", "fedex"), sold.OrderId, new { kind = "inTransit", at = now })).Status);
+
+        // Once the carrier reported under it, the tracking number stands; the same shipment again still answers 200.
+        var refused = await Shop.ActAsync(sold.Seller, sold.OrderId, "ship", new { carrier = "FedEx", trackingNumber = "794600003829" }, HttpStatusCode.Conflict);
+        Assert.Equal("shipped", refused["currentStatus"]!.GetValue<string>());
+        await Shop.ActAsync(sold.Seller, sold.OrderId, "ship", new { carrier = "FedEx", trackingNumber = "794600003828" });
+        Assert.Equal("794600003828", (await Shop.OrderAsync(sold.OrderId))["shipment"]!["trackingNumber"]!.GetValue<string>());
     }
 }
