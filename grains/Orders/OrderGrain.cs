@@ -358,6 +358,7 @@ public sealed partial class OrderGrain(
         {
             case OrderAction.ConfirmPayment:
                 ApplyPaymentConfirmed(now, command.Actor, command.Reason);
+                CloseOtherAttempts();
                 break;
             case OrderAction.ApproveReview when (S.CaptureLock ?? S.ReviewedPayment) is { } held:
                 // The payment is only authorized: the analysts' decision captures it; approving the order alone would ship unpaid goods.
@@ -449,6 +450,7 @@ public sealed partial class OrderGrain(
             return PaymentDecision.Refuse;
         }
         S.PaidBy = paymentId;
+        CloseOtherAttempts();
         S.CaptureLock = null;
         ApplyPaymentConfirmed(clock.GetUtcNow(), PaymentActor(paymentId), $"{payment.Start.Instrument.Type} payment {paymentId}", reviewed);
         await Persist();
@@ -467,6 +469,7 @@ public sealed partial class OrderGrain(
             return PaymentDecision.Refuse;
         }
         S.PaidBy = paymentId;
+        CloseOtherAttempts();
         S.CaptureLock = null;
         S.ReviewedPayment = paymentId;
         var now = clock.GetUtcNow();
@@ -869,6 +872,23 @@ public sealed partial class OrderGrain(
     }
 
     /// <summary>
+    /// The order is paid: every other attempt still open to the buyer (a bank transfer not yet sent, a 3-D Secure challenge) is
+    /// voided at the provider, as on cancellation, or the buyer could pay twice, and with its webhook lost nothing would give the
+    /// second payment back. One that completes first is refused by the paid order and refunded in full.
+    /// </summary>
+    private void CloseOtherAttempts()
+    {
+        foreach (var attempt in S.Payments)
+        {
+            var id = attempt.Start.PaymentId;
+            if (!attempt.Failed && id != S.PaidBy && id != S.CaptureLock && id != S.VoidOnCancel && !S.VoidOpenAttempts.Contains(id))
+            {
+                S.VoidOpenAttempts.Add(id);
+            }
+        }
+    }
+
+    /// <summary>
     /// Ends the order before shipment: its stock goes back, a payment held authorized for review is voided, and so is every other
     /// attempt still open (the buyer could otherwise pass its 3-D Secure challenge or send its bank transfer, for money taken only
     /// to be given back).
@@ -1030,8 +1050,9 @@ public sealed partial class OrderGrain(
             // The same for attempts still open when the order was cancelled: each voids itself at the provider if it still can.
             foreach (var open in S.VoidOpenAttempts.ToArray())
             {
-                await GrainFactory.GetGrain<Payments.IPaymentGrain>(open).OrderCancelledBy(OrderId,
-                    $"the order was cancelled: {S.Timeline.LastOrDefault(e => e.Event == "Cancelled")?.Reason ?? "cancelled"}");
+                await GrainFactory.GetGrain<Payments.IPaymentGrain>(open).OrderCancelledBy(OrderId, S.Status == OrderStatus.Cancelled
+                    ? $"the order was cancelled: {S.Timeline.LastOrDefault(e => e.Event == "Cancelled")?.Reason ?? "cancelled"}"
+                    : $"the order takes no other payment: it was paid {(S.PaidBy is { } by ? $"by payment {by}" : "outside the platform's provider")}");
             }
             // One-way, repeated on every retry until the payment reports the refund settled (it deduplicates by refund id).
             foreach (var refund in S.Refunds.Where(r => r.Booked && r.View.Status == Payments.RefundStatus.Pending))

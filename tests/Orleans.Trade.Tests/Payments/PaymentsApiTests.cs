@@ -486,6 +486,31 @@ public sealed class PaymentsApiTests(PaymentsSiloFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task Paying_an_order_by_card_voids_its_open_bank_transfer_so_a_transfer_sent_later_cannot_charge_the_buyer_twice()
+    {
+        var order = await OrderAsync();
+        var (_, transfer) = await PayAsync(order, new { method = "bankTransfer" });
+        Assert.Equal("awaitingTransfer", transfer!["status"]!.GetValue<string>());
+        var transferId = transfer["paymentId"]!.GetValue<string>();
+        var card = await CardAsync(order.Buyer, "4242 4242 4242 4242");
+
+        var (paid, payment) = await PayAsync(order, new { method = "card", cardToken = card });
+
+        Assert.True(paid == HttpStatusCode.Created && payment!["status"]!.GetValue<string>() == "captured", $"{paid} {payment}");
+        await PaymentWhenAsync(transferId, "voided");
+        using var sandbox = Sandbox();
+        var received = await sandbox.PostJsonAsync($"/sandbox/psp/v1/bank-transfers/{transfer["transferReference"]}/receive", new { });
+        Assert.True(received.Status == HttpStatusCode.Conflict, $"{received.Status} {received.Body}");
+        var atProvider = await AtProviderAsync(transferId);
+        Assert.Equal("voided", atProvider["status"]!.GetValue<string>());
+        Assert.Equal(0, atProvider["capturedMinor"]!.GetValue<long>());
+        var paidOrder = await Shop.OrderAsync(order.OrderId);
+        Assert.Equal("awaitingShipment", paidOrder["status"]!.GetValue<string>());
+        Assert.Equal(payment!["paymentId"]!.GetValue<string>(), paidOrder["paidBy"]!.GetValue<string>());
+        Assert.Equal(Charged(paidOrder), Account(await LedgerAsync(order.SellerId), $"escrow:{order.OrderId}", "pendingIn"));
+    }
+
+    [Fact]
     public async Task Instalments_carry_a_schedule_that_adds_up_and_are_refused_below_the_threshold()
     {
         var order = await OrderAsync(priceMinor: 20_000); // 200 USD
