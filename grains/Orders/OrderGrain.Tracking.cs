@@ -20,7 +20,7 @@ public static class OrderTracking
             return null;
         }
         var last = shipment.ShippedAt;
-        foreach (var e in s.Tracking)
+        foreach (var e in s.TrackingOrEmpty)
         {
             last = e.At > last ? e.At : last;
         }
@@ -28,7 +28,7 @@ public static class OrderTracking
     }
 
     public static IReadOnlyList<TrackingEvent>? Shown(OrderState s) =>
-        s.Tracking.Count == 0 ? null : s.Tracking.Skip(Math.Max(0, s.Tracking.Count - ShownInView)).ToArray();
+        s.TrackingOrEmpty is { Count: > 0 } tracking ? tracking.Skip(Math.Max(0, tracking.Count - ShownInView)).ToArray() : null;
 
     /// <summary>The timeline event (and the buyer's notification) of a tracking event.</summary>
     public static string TimelineEvent(TrackingEventKind kind) => kind switch
@@ -168,7 +168,7 @@ public sealed partial class OrderGrain
         {
             return new TransitionResult(TransitionStatus.Invalid, null, "Shipping needs a carrier and a tracking number.");
         }
-        if (S.Tracking.Count > 0)
+        if (S.TrackingOrEmpty.Count > 0)
         {
             return new TransitionResult(TransitionStatus.InvalidTransition, View(),
                 $"Order {OrderId} has tracking events from {shipment.Carrier} under {shipment.TrackingNumber}; its shipment can no longer be changed.");

@@ -310,7 +310,7 @@ public static class OrderPlacing
     private static DateTimeOffset? Earliest(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a < b ? a : b;
 
     public static bool HasOutboxWork(OrderState s) =>
-        s.VoidOnCancel is not null || s.VoidOpenAttempts.Count > 0 || s.Refunds.Any(r => !r.Booked || r.View.Status == Payments.RefundStatus.Pending)
+        s.VoidOnCancel is not null || s.HasVoidOpenAttempts || s.Refunds.Any(r => !r.Booked || r.View.Status == Payments.RefundStatus.Pending)
         || s.PendingEscrow.Count > 0 || s.PendingReleases.Count > 0 || s.PendingCommits.Count > 0 || s.ProjectionPending || s.PendingNotifications.Count > 0 || s.PendingTickets.Count > 0;
 
     /// <summary>

@@ -99,11 +99,18 @@ public sealed class OrderState : IWakeAtState, IOutboxState
     /// The order was cancelled while these attempts could still take the buyer's money (a 3-D Secure challenge, a bank transfer):
     /// each is told, until it confirms, to void itself at the provider.
     /// </summary>
-    [Id(32)] public List<string> VoidOpenAttempts { get; set; } = [];
+    [Id(32)] private List<string>? _voidOpenAttempts;
+    public List<string> VoidOpenAttempts => _voidOpenAttempts ??= [];
+    /// <summary>Asked by every order write: allocates nothing for the orders (nearly all) that never had one.</summary>
+    public bool HasVoidOpenAttempts => _voidOpenAttempts is { Count: > 0 };
     /// <summary>The carrier's tracking events (R-LOG-5), oldest first by event time; the latest <see cref="OrderTracking.Kept"/>.</summary>
-    [Id(33)] public List<TrackingEvent> Tracking { get; set; } = [];
+    [Id(33)] private List<TrackingEvent>? _tracking;
+    public List<TrackingEvent> Tracking => _tracking ??= [];
+    /// <summary>The events, read without creating the list (every order's view reads them).</summary>
+    public IReadOnlyList<TrackingEvent> TrackingOrEmpty => (IReadOnlyList<TrackingEvent>?)_tracking ?? [];
     /// <summary>The ticket kinds tracking events opened (customs hold, delivery exception): each once per order.</summary>
-    [Id(34)] public List<string> TrackingTickets { get; set; } = [];
+    [Id(34)] private List<string>? _trackingTickets;
+    public List<string> TrackingTickets => _trackingTickets ??= [];
 }
 
 [GenerateSerializer]

@@ -1,5 +1,6 @@
 using Orleans.Trade.Common;
 using Orleans.Trade.Orders;
+using Orleans.Trade.Tests.Infrastructure;
 
 namespace Orleans.Trade.Tests.Orders;
 
@@ -63,5 +64,30 @@ public sealed class DisputeRulesTests
         order.Dispute = order.Dispute with { Status = DisputeStatus.Resolved };
         var now = deliveredAt.AddDays(20);
         Assert.Equal(now + options.DeadlineCheckPeriod, OrderPlacing.NextWake(order, now, options));
+    }
+
+    [Fact]
+    public void An_order_state_stores_its_dispute_open_attempts_and_tracking_and_one_without_them_carries_no_lists()
+    {
+        var at = Friday;
+        var fresh = Delivered(at);
+        Assert.False(fresh.HasVoidOpenAttempts);
+        Assert.Empty(fresh.TrackingOrEmpty);
+        var plain = StorageTestDatabase.Serializer.Deserialize<OrderState>(StorageTestDatabase.Serializer.SerializeToArray(fresh))!;
+        Assert.False(plain.HasVoidOpenAttempts);
+        Assert.Empty(plain.TrackingOrEmpty);
+        Assert.Null(plain.Dispute);
+
+        fresh.Dispute = Dispute(DisputeStatus.UnderArbitration, at);
+        fresh.VoidOpenAttempts.Add("pay-2");
+        fresh.Tracking.Add(new TrackingEvent(TrackingEventKind.Customs, at, "Leipzig", null, "carrier:dhl", at));
+        fresh.TrackingTickets.Add(ServiceTicketKinds.CustomsHold);
+        var stored = StorageTestDatabase.Serializer.Deserialize<OrderState>(StorageTestDatabase.Serializer.SerializeToArray(fresh))!;
+
+        Assert.Equal(fresh.Dispute, stored.Dispute);
+        Assert.True(stored.HasVoidOpenAttempts);
+        Assert.Equal(["pay-2"], stored.VoidOpenAttempts);
+        Assert.Equal(fresh.Tracking, stored.TrackingOrEmpty);
+        Assert.Equal([ServiceTicketKinds.CustomsHold], stored.TrackingTickets);
     }
 }
