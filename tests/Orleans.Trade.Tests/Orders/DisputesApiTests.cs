@@ -4,47 +4,13 @@ using Orleans.Trade.Tests.Infrastructure;
 
 namespace Orleans.Trade.Tests.Orders;
 
-/// <summary>A silo on PostgreSQL whose business clock the tests run ahead, with deadlines checked every second.</summary>
-public sealed class DisputesSiloFixture : IAsyncLifetime
-{
-    public SiloProcess Silo { get; private set; } = null!;
-    public OrderTestShop Shop { get; private set; } = null!;
-    public string ConnectionString { get; private set; } = null!;
-
-    /// <summary>The whole silo log, kept for diagnosing a failed run.</summary>
-    public string LogFile { get; } = Path.Combine(Path.GetTempPath(), "orleans-trade-tests", $"disputes-{Guid.NewGuid():N}.log");
-
-    public async Task InitializeAsync()
-    {
-        var connectionString = ConnectionString = await PostgresServer.CreateDatabaseAsync("disputes");
-        Directory.CreateDirectory(Path.GetDirectoryName(LogFile)!);
-        Silo = new SiloProcess(SiloStorage.Postgres(connectionString), "disputes-" + Guid.NewGuid().ToString("N")[..8],
-            new Dictionary<string, string>
-            {
-                ["Clock__AllowTestControl"] = "true",
-                ["Orders__DeadlineCheckPeriod"] = "00:00:01",
-                // A wake that failed (a ledger refusing a refund) is asked again after this instead of a minute.
-                ["Deadlines__FailedWakeRetry"] = "00:00:02",
-                ["Orders__RiskReviewAboveUsdMinor"] = "10000000",
-                ["Settlement__LogisticsFeeBps"] = "300",
-            }) { LogFile = LogFile };
-        await Silo.StartAsync();
-        Shop = new OrderTestShop(Silo);
-        await Shop.WarehousesAsync();
-        // No payment is held for review or blocked by the risk model: these tests are about what comes after delivery.
-        var policy = await Shop.Admin.PutJsonAsync("/api/v1/risk/policy", new { reviewThreshold = 101, blockThreshold = 101 });
-        Assert.True(policy.Status == HttpStatusCode.OK, $"{policy.Status} {policy.Body}");
-    }
-
-    public async Task DisposeAsync() => await Silo.DisposeAsync();
-}
-
 /// <summary>
 /// Disputes over real HTTP on PostgreSQL (R-DIS-1..3): a buyer disputes a shipped or delivered order; the seller has 72 hours to
 /// accept or contest; contested or unanswered, an arbitrator decides; the verdict is carried out on the escrow, which the open
-/// dispute keeps from being released when the protection window lapses.
+/// dispute keeps from being released when the protection window lapses. On a silo of its own like the payment tests' (the sandbox
+/// provider, business clock run ahead, deadlines checked every second, a failed wake retried after 2 s).
 /// </summary>
-public sealed class DisputesApiTests(DisputesSiloFixture fixture) : IClassFixture<DisputesSiloFixture>
+public sealed class DisputesApiTests(Payments.PaymentsSiloFixture fixture) : IClassFixture<Payments.PaymentsSiloFixture>
 {
     private OrderTestShop Shop => fixture.Shop;
 

@@ -29,6 +29,8 @@ public sealed class PaymentsSiloFixture : IAsyncLifetime
                 ["Clock__AllowTestControl"] = "true",
                 ["Orders__RiskReviewAboveUsdMinor"] = "10000000",
                 ["Orders__DeadlineCheckPeriod"] = "00:00:01",
+                // A wake that failed (a ledger refusing a refund for a while) is asked again after this instead of a minute.
+                ["Deadlines__FailedWakeRetry"] = "00:00:02",
                 ["Payments__ReconcilePeriod"] = "00:00:00.500",
                 ["Payments__InstalmentsMinUsdMinor"] = "10000",
                 ["Payments__Sandbox__ApiKey"] = SandboxKey,
