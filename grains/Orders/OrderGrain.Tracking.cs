@@ -27,6 +27,17 @@ public static class OrderTracking
         return last;
     }
 
+    /// <summary>
+    /// Whether the parcel is still held by its latest event of this kind (customs, an exception): no event later than it shows
+    /// it moving (in transit, out for delivery).
+    /// </summary>
+    public static bool Held(OrderState s, TrackingEventKind kind)
+    {
+        var lastHold = s.Tracking.FindLast(e => e.Kind == kind);
+        return lastHold is not null
+            && !s.Tracking.Exists(e => e.Kind is TrackingEventKind.InTransit or TrackingEventKind.OutForDelivery && e.At > lastHold.At);
+    }
+
     public static IReadOnlyList<TrackingEvent>? Shown(OrderState s) =>
         s.TrackingOrEmpty is { Count: > 0 } tracking ? tracking.Skip(Math.Max(0, tracking.Count - ShownInView)).ToArray() : null;
 
@@ -115,11 +126,20 @@ public sealed partial class OrderGrain
                 TrackingEventKind.Exception => ServiceTicketKinds.DeliveryException,
                 _ => null,
             };
-            if (ticket is not null && !S.TrackingTickets.Contains(ticket))
+            if (ticket is not null && !S.TrackingTickets.Contains(ticket) && OrderTracking.Held(S, command.Kind))
             {
                 S.TrackingTickets.Add(ticket);
                 OpenTicket(now, ticket, $"Order {OrderId} ({S.Shipment.Carrier} {S.Shipment.TrackingNumber}): "
                     + (ticket == ServiceTicketKinds.CustomsHold ? "held at customs" : "delivery exception") + $", reported {reason}.");
+            }
+            foreach (var (held, open) in new[] { (TrackingEventKind.Customs, ServiceTicketKinds.CustomsHold), (TrackingEventKind.Exception, ServiceTicketKinds.DeliveryException) })
+            {
+                if (S.TrackingTickets.Contains(open) && !OrderTracking.Held(S, held))
+                {
+                    // Moving again after it (cleared customs, back on its way): that exception is over, and a new one opens a new ticket.
+                    S.TrackingTickets.Remove(open);
+                    S.TicketsToClose.Add(open);
+                }
             }
             if (S.StallReported && OrderPlacing.StalledAt(S, _options) > now)
             {

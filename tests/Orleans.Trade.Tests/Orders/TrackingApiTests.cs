@@ -187,6 +187,36 @@ public sealed class TrackingApiTests(TrackingSiloFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_customs_hold_or_an_exception_ticket_closes_when_a_later_event_shows_the_parcel_moving_again()
+    {
+        // R-ORD-6: the exception is over once the parcel cleared customs or is back on its way; left open, it waited for the delivery.
+        var sold = await ShippedAsync();
+        var dhl = await Shop.KeyAsync("carrier", "dhl");
+        var now = await Advance(TimeSpan.FromMinutes(1));
+
+        Assert.Equal(HttpStatusCode.Created, (await Track(dhl, sold.OrderId, new { kind = "customs", at = sold.ShippedAt.AddSeconds(1) })).Status);
+        // A scan from before the hold, reported late, does not show it cleared.
+        Assert.Equal(HttpStatusCode.Created, (await Track(dhl, sold.OrderId, new { kind = "inTransit", at = sold.ShippedAt })).Status);
+        Assert.Equal(["CustomsHold"], await OpenTicketKindsAsync(sold.OrderId));
+        Assert.Equal(HttpStatusCode.Created, (await Track(dhl, sold.OrderId, new { kind = "inTransit", at = now, location = "Frankfurt" })).Status);
+        Assert.Empty(await OpenTicketKindsAsync(sold.OrderId));
+
+        Assert.Equal(HttpStatusCode.Created, (await Track(dhl, sold.OrderId, new { kind = "exception", at = now.AddSeconds(1) })).Status);
+        Assert.Equal(["DeliveryException"], await OpenTicketKindsAsync(sold.OrderId));
+        Assert.Equal(HttpStatusCode.Created, (await Track(dhl, sold.OrderId, new { kind = "outForDelivery", at = now.AddSeconds(2) })).Status);
+        Assert.Empty(await OpenTicketKindsAsync(sold.OrderId));
+
+        // A new exception after that is a new ticket; a hold reported late that the parcel has cleared since opens none.
+        Assert.Equal(HttpStatusCode.Created, (await Track(dhl, sold.OrderId, new { kind = "exception", at = now.AddSeconds(3) })).Status);
+        Assert.Equal(HttpStatusCode.Created, (await Track(dhl, sold.OrderId, new { kind = "customs", at = sold.ShippedAt.AddSeconds(2) })).Status);
+        Assert.Equal(["DeliveryException"], await OpenTicketKindsAsync(sold.OrderId));
+        await Shop.ActAsync(dhl, sold.OrderId, "delivery");
+        Assert.Empty(await OpenTicketKindsAsync(sold.OrderId));
+        Assert.Equal(3L, Convert.ToInt64(await fixture.Silo.Storage.ScalarAsync(
+            "SELECT count(*) FROM service_tickets WHERE order_id = @order AND status = 'Closed' AND closed_by = 'system'", "order", sold.OrderId)));
+    }
+
+    [Fact]
     public async Task A_shipment_is_stalled_after_20_days_without_a_tracking_update_not_20_days_after_shipping()
     {
         // R-LOG-6: "no update for N days". Counted from shipping, a parcel scanned every few days was flagged stalled on day 20.
