@@ -86,11 +86,11 @@ public sealed partial class OrderGrain
             // Sent again (a retry, or a carrier feed replaying its events): recorded already.
             return new TrackingEventResult(TrackingEventStatus.Duplicate, View(), null, CurrentStatus: S.Status);
         }
-        if (S.Status != OrderStatus.Shipped)
+        if (S.Status is not (OrderStatus.Shipped or OrderStatus.Delivered))
         {
             return new TrackingEventResult(TrackingEventStatus.NotShipped, View(), S.Status < OrderStatus.Shipped
                 ? $"Order {OrderId} is {S.Status}; it has not shipped, so it has no tracking."
-                : $"Order {OrderId} is {S.Status}; tracking events are recorded only while it is shipped and not delivered.", CurrentStatus: S.Status);
+                : $"Order {OrderId} is {S.Status}; tracking events are recorded only while it is shipped or delivered.", CurrentStatus: S.Status);
         }
         var shippedAt = S.Shipment!.ShippedAt;
         if (command.At < shippedAt)
@@ -103,6 +103,18 @@ public sealed partial class OrderGrain
             return new TrackingEventResult(TrackingEventStatus.Invalid, null,
                 $"at ({command.At:u}) is in the future; it is now {now:u}.", "at", S.Status);
         }
+        if (S.Status == OrderStatus.Delivered)
+        {
+            // A carrier back-filling scans it sent late: what happened before the delivery is history, kept and on the timeline
+            // but not news to the buyer, and it changes nothing. After the delivery (or another delivery) it is not the carrier's.
+            var deliveredAt = S.Tracking.FindLast(e => e.Kind == TrackingEventKind.Delivered)?.At
+                ?? S.Timeline.FindLast(e => e.Event == "Delivered")?.At ?? now;
+            if (command.Kind == TrackingEventKind.Delivered || command.At > deliveredAt)
+            {
+                return new TrackingEventResult(TrackingEventStatus.NotShipped, View(),
+                    $"Order {OrderId} was delivered on {deliveredAt:u}; only events before that are recorded now, as history.", CurrentStatus: S.Status);
+            }
+        }
         var entry = new TrackingEvent(command.Kind, command.At.ToUniversalTime(), command.Location, command.Note, actor.ToString(), now);
         var position = S.Tracking.FindLastIndex(e => e.At <= entry.At) + 1;
         S.Tracking.Insert(position, entry);
@@ -111,7 +123,11 @@ public sealed partial class OrderGrain
             S.Tracking.RemoveAt(0);
         }
         var reason = $"{entry.At:u}" + (entry.Location is { } where ? $" at {where}" : "") + (entry.Note is { } note ? $": {note}" : "");
-        if (command.Kind == TrackingEventKind.Delivered)
+        if (S.Status == OrderStatus.Delivered)
+        {
+            Record(now, OrderTracking.TimelineEvent(command.Kind), actor, reason + " (reported after the delivery)", notify: false);
+        }
+        else if (command.Kind == TrackingEventKind.Delivered)
         {
             // What POST …/delivery does: the buyer's confirmation window starts now (not at the carrier's time, which may be late).
             S.Deadlines = S.Deadlines with { AutoCompleteAt = now + _options.AutoCompleteAfter };
@@ -180,7 +196,7 @@ public sealed partial class OrderGrain
         {
             return new TransitionResult(TransitionStatus.Applied, View(), null);
         }
-        if (S.Status != OrderStatus.Shipped)
+        if (S.Status is not (OrderStatus.Shipped or OrderStatus.Delivered))
         {
             return null;
         }

@@ -114,7 +114,7 @@ public sealed class TrackingApiTests(TrackingSiloFixture fixture) : IClassFixtur
         Assert.Equal(1, await NotificationsAsync(sold.OrderId, "Delivered"));
         // The same delivery again is a retry; anything else after delivery is not the carrier's to add.
         Assert.Equal(HttpStatusCode.OK, (await Track(dhl, sold.OrderId, new { kind = "delivered", at = now.AddSeconds(3), location = "Berlin" })).Status);
-        var (late, conflict) = await Track(dhl, sold.OrderId, new { kind = "inTransit", at = now });
+        var (late, conflict) = await Track(dhl, sold.OrderId, new { kind = "inTransit", at = now.AddSeconds(4) });
         Assert.Equal(HttpStatusCode.Conflict, late);
         Assert.Equal("delivered", conflict!["currentStatus"]!.GetValue<string>());
         Assert.Single(await Shop.TimelineEventsAsync(sold.OrderId), e => e == "Delivered");
@@ -214,6 +214,38 @@ public sealed class TrackingApiTests(TrackingSiloFixture fixture) : IClassFixtur
         Assert.Empty(await OpenTicketKindsAsync(sold.OrderId));
         Assert.Equal(3L, Convert.ToInt64(await fixture.Silo.Storage.ScalarAsync(
             "SELECT count(*) FROM service_tickets WHERE order_id = @order AND status = 'Closed' AND closed_by = 'system'", "order", sold.OrderId)));
+    }
+
+    [Fact]
+    public async Task Scans_a_carrier_back_fills_after_the_delivery_are_kept_as_history_and_later_ones_are_refused()
+    {
+        var sold = await ShippedAsync();
+        var dhl = await Shop.KeyAsync("carrier", "dhl");
+        var now = await Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(HttpStatusCode.Created, (await Track(dhl, sold.OrderId, new { kind = "delivered", at = now.AddSeconds(-5) })).Status);
+        var autoCompleteAt = (await Shop.OrderAsync(sold.OrderId))["deadlines"]!["autoCompleteAt"]!.GetValue<DateTimeOffset>();
+
+        // Scanned before the delivery, sent after it: kept, in time order, on the timeline, but not news to the buyer.
+        var backFilled = new { kind = "inTransit", at = now.AddSeconds(-6), location = "Leipzig hub" };
+        var (recorded, order) = await Track(dhl, sold.OrderId, backFilled);
+        Assert.True(recorded == HttpStatusCode.Created, $"{recorded} {order}");
+        Assert.Equal("delivered", order!["status"]!.GetValue<string>());
+        Assert.Equal(["inTransit", "delivered"], order["tracking"]!.AsArray().Select(e => e!["kind"]!.GetValue<string>()));
+        Assert.Equal(autoCompleteAt, order["deadlines"]!["autoCompleteAt"]!.GetValue<DateTimeOffset>());
+        Assert.Equal(HttpStatusCode.OK, (await Track(dhl, sold.OrderId, backFilled)).Status);
+        Assert.Equal(HttpStatusCode.Created, (await Track(dhl, sold.OrderId, new { kind = "customs", at = now.AddSeconds(-5) })).Status);
+        Assert.Empty(await OpenTicketKindsAsync(sold.OrderId));
+        Assert.Equal(["Placed", "Paid", "ReleasedToSeller", "Shipped", "Delivered", "InTransit", "HeldAtCustoms"], await Shop.TimelineEventsAsync(sold.OrderId));
+        Assert.Equal(0, await NotificationsAsync(sold.OrderId, "InTransit"));
+        Assert.Equal(0, await NotificationsAsync(sold.OrderId, "HeldAtCustoms"));
+
+        // After the delivery, or another delivery: not the carrier's to add; bad input is still 400.
+        var (after, conflict) = await Track(dhl, sold.OrderId, new { kind = "inTransit", at = now.AddSeconds(-4) });
+        Assert.Equal(HttpStatusCode.Conflict, after);
+        Assert.Equal("delivered", conflict!["currentStatus"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Conflict, (await Track(dhl, sold.OrderId, new { kind = "delivered", at = now.AddSeconds(-7) })).Status);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Track(dhl, sold.OrderId, new { kind = "inTransit", at = sold.ShippedAt.AddMinutes(-1) })).Status);
+        Assert.Equal(3, (await Shop.OrderAsync(sold.OrderId))["tracking"]!.AsArray().Count);
     }
 
     [Fact]
