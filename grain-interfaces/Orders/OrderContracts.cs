@@ -75,7 +75,9 @@ public sealed record OrderTotals(
 public sealed record Shipment(
     [property: Id(0)] string Carrier,
     [property: Id(1)] string TrackingNumber,
-    [property: Id(2)] DateTimeOffset ShippedAt);
+    [property: Id(2)] DateTimeOffset ShippedAt,
+    [property: Id(3), System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    DateTimeOffset? CorrectedAt = null);
 
 /// <summary>One node of an order's history (R-ORD-5): what happened, when, who did it and why.</summary>
 [GenerateSerializer, Immutable]

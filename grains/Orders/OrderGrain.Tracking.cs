@@ -12,14 +12,17 @@ public static class OrderTracking
     /// <summary>How far an event's time may be ahead of the platform's clock (the carrier's clock may run a little ahead).</summary>
     public static readonly TimeSpan FutureSkew = TimeSpan.FromMinutes(10);
 
-    /// <summary>The time of the latest tracking event, or the shipment's when there is none (null before shipping).</summary>
+    /// <summary>
+    /// The time of the latest tracking event, or the shipment's (its correction's, when the seller corrected its tracking number)
+    /// when there is none (null before shipping).
+    /// </summary>
     public static DateTimeOffset? LastUpdate(OrderState s)
     {
         if (s.Shipment is not { } shipment)
         {
             return null;
         }
-        var last = shipment.ShippedAt;
+        var last = shipment.CorrectedAt ?? shipment.ShippedAt;
         foreach (var e in s.TrackingOrEmpty)
         {
             last = e.At > last ? e.At : last;
@@ -209,7 +212,8 @@ public sealed partial class OrderGrain
             return new TransitionResult(TransitionStatus.InvalidTransition, View(),
                 $"Order {OrderId} has tracking events from {shipment.Carrier} under {shipment.TrackingNumber}; its shipment can no longer be changed.");
         }
-        S.Shipment = shipment with { Carrier = command.Carrier, TrackingNumber = command.TrackingNumber };
+        // The new tracking number has had no chance to show movement: the stall count starts again from now (R-LOG-6).
+        S.Shipment = shipment with { Carrier = command.Carrier, TrackingNumber = command.TrackingNumber, CorrectedAt = clock.GetUtcNow() };
         Record(clock.GetUtcNow(), "ShipmentCorrected", command.Actor,
             $"{shipment.Carrier} {shipment.TrackingNumber} corrected to {command.Carrier} {command.TrackingNumber}");
         await Persist();

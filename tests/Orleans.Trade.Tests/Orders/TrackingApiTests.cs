@@ -249,6 +249,26 @@ public sealed class TrackingApiTests(TrackingSiloFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_corrected_shipment_counts_its_stall_from_the_correction_not_from_shipping()
+    {
+        // The new tracking number has had no chance to show movement: counted from shipping, it was flagged stalled early.
+        var sold = await ShippedAsync();
+        await Advance(TimeSpan.FromDays(10));
+        var corrected = await Shop.ActAsync(sold.Seller, sold.OrderId, "ship", new { carrier = "DHL", trackingNumber = "JD" + sold.OrderId[^9..] + "X" });
+        var correctedAt = corrected["shipment"]!["correctedAt"]!.GetValue<DateTimeOffset>();
+        Assert.True(correctedAt >= sold.ShippedAt + TimeSpan.FromDays(10));
+        Assert.Equal(sold.ShippedAt, corrected["shipment"]!["shippedAt"]!.GetValue<DateTimeOffset>());
+
+        await Advance(TimeSpan.FromDays(11)); // 21 days after shipping, 11 after the correction
+        await Task.Delay(TimeSpan.FromSeconds(4)); // the sweeper runs every second
+        Assert.Empty(await OpenTicketKindsAsync(sold.OrderId));
+        Assert.DoesNotContain("ShipmentStalled", await Shop.TimelineEventsAsync(sold.OrderId));
+
+        await Advance(TimeSpan.FromDays(9) + TimeSpan.FromMinutes(1)); // 20 days after the correction
+        Assert.Equal(["StalledShipment"], await Eventually.UntilAsync(() => OpenTicketKindsAsync(sold.OrderId), t => t.Length > 0, "the stalled-shipment ticket"));
+    }
+
+    [Fact]
     public async Task A_shipment_is_stalled_after_20_days_without_a_tracking_update_not_20_days_after_shipping()
     {
         // R-LOG-6: "no update for N days". Counted from shipping, a parcel scanned every few days was flagged stalled on day 20.
