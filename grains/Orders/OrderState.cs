@@ -108,7 +108,7 @@ public sealed class OrderState : IWakeAtState, IOutboxState
     public List<TrackingEvent> Tracking => _tracking ??= [];
     /// <summary>The events, read without creating the list (every order's view reads them).</summary>
     public IReadOnlyList<TrackingEvent> TrackingOrEmpty => (IReadOnlyList<TrackingEvent>?)_tracking ?? [];
-    /// <summary>The ticket kinds tracking events opened (customs hold, delivery exception): each once per order.</summary>
+    /// <summary>The ticket kinds tracking events opened and not yet closed (customs hold, delivery exception): one open ticket per kind at a time.</summary>
     [Id(34)] private List<string>? _trackingTickets;
     public List<string> TrackingTickets => _trackingTickets ??= [];
 }
