@@ -15,6 +15,11 @@ public sealed partial class TradeExceptionHandler(IProblemDetailsService problem
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
+        if (exception is BadHttpRequestException unbound && QueryValues.Refusal(context, unbound) is { } refusal)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            return await problemDetails.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, Exception = exception, ProblemDetails = refusal });
+        }
         var (status, title, detail) = exception switch
         {
             BadHttpRequestException bad => (bad.StatusCode, "Malformed request", Describe(bad)),
@@ -65,10 +70,7 @@ public sealed partial class TradeExceptionHandler(IProblemDetailsService problem
         {
             return "A JSON object body is required.";
         }
-        var binding = FailedBinding().Match(bad.Message);
-        return binding.Success
-            ? $"The parameter '{binding.Groups["name"].Value}' has an invalid value '{binding.Groups["value"].Value}'."
-            : bad.Message;
+        return bad.Message;
     }
 
     private static string FirstSentence(string message)
@@ -79,7 +81,4 @@ public sealed partial class TradeExceptionHandler(IProblemDetailsService problem
 
     [GeneratedRegex("^The JSON property '(?<name>.*)' could not be mapped to any \\.NET member")]
     private static partial Regex UnmappedMember();
-
-    [GeneratedRegex("^Failed to bind parameter \"[^\"]* (?<name>[A-Za-z0-9_]+)\" from \"(?<value>.*)\"\\.$")]
-    private static partial Regex FailedBinding();
 }

@@ -219,6 +219,31 @@ public sealed class RequestContractTests(OrdersSiloFixture fixture) : IClassFixt
         Assert.Empty((await Shop.Admin.GetJsonAsync($"/api/v1/buyers/{buyerId}/orders")).Body!["items"]!.AsArray());
     }
 
+    [Theory]
+    [InlineData("/api/v1/sellers/s-1/orders?from=yesterday", "from", "ISO 8601 date-time such as 2026-12-07T10:00:00Z")]
+    [InlineData("/api/v1/sellers/s-1/orders?page=abc", "page", "whole number")]
+    [InlineData("/api/v1/buyers/b-1/orders?pageSize=1.5", "pageSize", "whole number")]
+    [InlineData("/api/v1/service-tickets?limit=x", "limit", "whole number")]
+    [InlineData("/api/v1/stock/alerts?limit=ten", "limit", "whole number")]
+    [InlineData("/api/v1/risk/reviews?minScore=high", "minScore", "whole number")]
+    [InlineData("/api/v1/sellers/s-1/statement.csv?to=2026-13-45", "to", "ISO 8601 date-time")]
+    [InlineData("/api/v1/api-keys?limit=1e3", "limit", "whole number")]
+    public async Task A_query_value_that_cannot_be_read_answers_400_naming_the_parameter_and_the_form_it_takes(string path, string parameter, string expected)
+    {
+        // The 400 named the parameter and the value, not what it takes: a caller could not tell ?from=07/12/2026 from ?from=2026-12-07T00:00:00Z.
+        using var response = await Shop.Admin.GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+        var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        var errors = problem["errors"]!.AsObject();
+        Assert.Equal([parameter], errors.Select(e => e.Key));
+        var error = Assert.Single(errors[parameter]!.AsArray())!.GetValue<string>();
+        Assert.StartsWith($"{parameter} must be", error);
+        Assert.Contains(expected, error);
+        Assert.Contains($"'{parameter}'", problem["detail"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task A_body_over_the_size_limit_answers_413_saying_the_limit()
     {
