@@ -94,7 +94,7 @@ public static class TradeApi
     {
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapScalarApiReference("/docs", o => o.WithTitle("Orleans.Trade API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
-        var v1 = app.MapGroup("").ProducesCommonProblems();
+        var v1 = app.MapGroup("").ProducesCommonProblems().RefuseBodiesWhereNoneIsTaken();
         v1.MapApiKeysApiV1();
         v1.MapInventoryApiV1();
         v1.MapOrdersApiV1();

@@ -244,6 +244,41 @@ public sealed class RequestContractTests(OrdersSiloFixture fixture) : IClassFixt
         Assert.Contains($"'{parameter}'", problem["detail"]!.GetValue<string>());
     }
 
+    [Theory]
+    [InlineData("POST", "/api/v1/orders/no-such-order/accept")]
+    [InlineData("POST", "/api/v1/orders/no-such-order/confirm-receipt")]
+    [InlineData("POST", "/api/v1/risk/reviews/no-such-review/claim")]
+    [InlineData("DELETE", "/api/v1/api-keys/no-such-key")]
+    public async Task A_body_sent_to_an_operation_that_takes_none_is_refused_unless_empty(string method, string path)
+    {
+        // The body was skipped unread: a seller sending {"note": ...} with an accept believed it recorded.
+        var (status, body) = await Send(method, path, "{\"note\":\"ships Monday\"}");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("takes no body", body!["detail"]!.GetValue<string>());
+        (status, body) = await Send(method, path, "not json");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("takes no body", body!["detail"]!.GetValue<string>());
+
+        // None, or the empty object clients often send, reaches the operation (which finds nothing by that id).
+        foreach (var empty in new[] { null, "{}", " { }\n" })
+        {
+            (status, body) = await Send(method, path, empty);
+            Assert.True(status == HttpStatusCode.NotFound, $"{empty ?? "(none)"}: {status} {body}");
+        }
+    }
+
+    private async Task<(HttpStatusCode Status, JsonNode? Body)> Send(string method, string path, string? json)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+        if (json is not null)
+        {
+            request.Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+        }
+        using var response = await Shop.Admin.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
+    }
+
     [Fact]
     public async Task A_body_over_the_size_limit_answers_413_saying_the_limit()
     {
