@@ -20,27 +20,33 @@ public static class BodylessOperations
 
     private static readonly string[] ProblemJson = ["application/problem+json"];
 
+    /// <summary>
+    /// Adds the check to the operations that take no body, and only to them: an endpoint filter changes how ASP.NET Core invokes
+    /// a handler (an invocation context and boxed arguments per request), which the operations that read a body (the checkout)
+    /// should not pay for. The inferred metadata (a body parameter's accepted media types) is there when conventions run.
+    /// </summary>
     public static TBuilder RefuseBodiesWhereNoneIsTaken<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
     {
-        builder.AddEndpointFilterFactory((context, next) => ReadsRawBody(context.MethodInfo) ? next : async invocation =>
-        {
-            var http = invocation.HttpContext;
-            if (TakesNoBody(http.GetEndpoint()!, http.Request.Method) && !await IsEmptyOrEmptyObjectAsync(http.Request))
-            {
-                return TypedResults.Problem(
-                    $"{http.Request.Method} {http.Request.Path} takes no body; send none (or an empty JSON object {{}}). Nothing was done.",
-                    statusCode: StatusCodes.Status400BadRequest, title: "Malformed request");
-            }
-            return await next(invocation);
-        });
-        builder.Finally(endpoint =>
+        builder.Add(endpoint =>
         {
             var method = endpoint.Metadata.OfType<MethodInfo>().FirstOrDefault();
             var verbs = endpoint.Metadata.OfType<IHttpMethodMetadata>().FirstOrDefault()?.HttpMethods ?? [];
-            if (method is not null && !ReadsRawBody(method) && verbs.Any(v => TakesNoBody(endpoint.Metadata, v)))
+            if (method is null || ReadsRawBody(method) || !verbs.Any(v => TakesNoBody(endpoint.Metadata, v)))
             {
-                endpoint.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status400BadRequest, typeof(ProblemDetails), ProblemJson));
+                return;
             }
+            endpoint.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status400BadRequest, typeof(ProblemDetails), ProblemJson));
+            endpoint.FilterFactories.Add((_, next) => async invocation =>
+            {
+                var http = invocation.HttpContext;
+                if (TakesNoBody(http.GetEndpoint()!, http.Request.Method) && !await IsEmptyOrEmptyObjectAsync(http.Request))
+                {
+                    return TypedResults.Problem(
+                        $"{http.Request.Method} {http.Request.Path} takes no body; send none (or an empty JSON object {{}}). Nothing was done.",
+                        statusCode: StatusCodes.Status400BadRequest, title: "Malformed request");
+                }
+                return await next(invocation);
+            });
         });
         return builder;
     }
