@@ -70,6 +70,10 @@ public sealed partial class Validation
         return value.Trim();
     }
 
+    /// <summary>A text that may be left out: null when blank, trimmed otherwise, and at most <paramref name="maxLength"/> long.</summary>
+    public string? OptionalText(string field, string? value, int maxLength) =>
+        string.IsNullOrWhiteSpace(value) ? null : RequiredText(field, value, maxLength);
+
     public void Range(string field, long? value, long min, long max)
     {
         if (value is { } v && (v < min || v > max))

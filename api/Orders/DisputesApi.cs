@@ -64,7 +64,7 @@ public static class DisputesApi
     {
         var v = new Validation();
         var reason = request.Reason is null ? v.Required<DisputeReason>("reason", null) : v.OneOf<DisputeReason>("reason", request.Reason);
-        var description = Text(v, "description", request.Description, required: true);
+        var description = v.RequiredText("description", request.Description, MaxText);
         var amount = Amount(v, "amount", request.Amount);
         var attachments = Attachments(v, request.Attachments);
         if (!v.IsValid)
@@ -94,7 +94,7 @@ public static class DisputesApi
         string orderId, DisputeEvidenceRequest request, ClaimsPrincipal user, IGrainFactory grains)
     {
         var v = new Validation();
-        var note = Text(v, "note", request.Note, required: true);
+        var note = v.RequiredText("note", request.Note, MaxText);
         var attachments = Attachments(v, request.Attachments);
         if (!v.IsValid)
         {
@@ -115,7 +115,7 @@ public static class DisputesApi
             _ => null,
         };
         if (accept is null) v.Add("decision", "decision is required: accept or contest.");
-        var note = Text(v, "note", request.Note, required: accept == false);
+        var note = accept == false ? v.RequiredText("note", request.Note, MaxText) : v.OptionalText("note", request.Note, MaxText);
         if (!v.IsValid)
         {
             return v.Problem();
@@ -127,7 +127,7 @@ public static class DisputesApi
         string orderId, DisputeWithdrawalRequest? request, ClaimsPrincipal user, IGrainFactory grains)
     {
         var v = new Validation();
-        var note = Text(v, "note", request?.Note, required: false);
+        var note = v.OptionalText("note", request?.Note, MaxText);
         if (!v.IsValid)
         {
             return v.Problem();
@@ -146,7 +146,7 @@ public static class DisputesApi
         {
             v.Add("amount", $"amount is only for a partialRefund; a {Validation.CamelCase(outcome.Value.ToString())} takes none.");
         }
-        var note = Text(v, "note", request.Note, required: true);
+        var note = v.RequiredText("note", request.Note, MaxText);
         if (!v.IsValid)
         {
             return v.Problem();
@@ -183,24 +183,6 @@ public static class DisputesApi
         };
     }
 
-    private static string? Text(Validation v, string field, string? value, bool required)
-    {
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            if (required) v.Add(field, $"{field} is required and must not be blank.");
-            return null;
-        }
-        if (value.Length > MaxText)
-        {
-            v.Add(field, $"{field} must be at most {MaxText} characters.");
-        }
-        if (value.Any(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t')))
-        {
-            v.Add(field, $"{field} must not hold control characters other than line breaks and tabs.");
-        }
-        return value.Trim();
-    }
-
     private static Money? Amount(Validation v, string field, MoneyRequest? amount)
     {
         if (amount is null)
@@ -227,7 +209,7 @@ public static class DisputesApi
         {
             var link = attachments[i];
             if (link is null || link.Length > MaxUrl || !Uri.TryCreate(link, UriKind.Absolute, out var uri)
-                || uri.Scheme is not ("https" or "http") || link.Any(char.IsControl))
+                || uri.Scheme is not ("https" or "http"))
             {
                 v.Add($"attachments[{i}]", $"attachments[{i}] must be an absolute http(s) URL of at most {MaxUrl} characters.");
             }

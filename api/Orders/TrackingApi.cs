@@ -35,8 +35,8 @@ public static class TrackingApi
         var v = new Validation();
         var kind = request.Kind is null ? v.Required<TrackingEventKind>("kind", null) : v.OneOf<TrackingEventKind>("kind", request.Kind);
         v.Required("at", request.At);
-        var location = Optional(v, "location", request.Location, 200);
-        var note = Optional(v, "note", request.Note, 500);
+        var location = v.OptionalText("location", request.Location, 200);
+        var note = v.OptionalText("note", request.Note, 500);
         if (!v.IsValid)
         {
             return v.Problem();
@@ -60,18 +60,5 @@ public static class TrackingApi
                 ["currentStatus"] = result.CurrentStatus is { } current ? Validation.CamelCase(current.ToString()) : null,
             }),
         };
-    }
-
-    private static string? Optional(Validation v, string field, string? value, int maxLength)
-    {
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            return null;
-        }
-        if (value.Length > maxLength)
-        {
-            v.Add(field, $"{field} must be at most {maxLength} characters.");
-        }
-        return value.Trim();
     }
 }

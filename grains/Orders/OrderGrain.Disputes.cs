@@ -16,11 +16,7 @@ public sealed partial class OrderGrain
         {
             return new DisputeResult(DisputeCommandStatus.NotFound, null, $"Order {OrderId} does not exist.");
         }
-        if (NextWake(clock.GetUtcNow()) is { } due && due <= clock.GetUtcNow())
-        {
-            // A deadline the sweeper has not reached yet goes first: a seller answering after its window finds the dispute escalated.
-            await CheckDeadlines();
-        }
+        await CatchUpDeadlines();
         var now = clock.GetUtcNow();
         var actor = command.Actor;
         var placement = S.Placement!;

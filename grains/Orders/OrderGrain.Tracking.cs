@@ -78,11 +78,7 @@ public sealed partial class OrderGrain
             return new TrackingEventResult(TrackingEventStatus.Forbidden, null,
                 $"{actor} may not record tracking events of order {OrderId}: its carrier (or an admin) does.");
         }
-        if (NextWake(clock.GetUtcNow()) is { } due && due <= clock.GetUtcNow())
-        {
-            // A deadline the sweeper has not reached yet goes first (a protection window that lapsed completed the order).
-            await CheckDeadlines();
-        }
+        await CatchUpDeadlines();
         var now = clock.GetUtcNow();
         if (S.Tracking.Exists(e => e.Kind == command.Kind && e.At == command.At))
         {

@@ -322,13 +322,7 @@ public sealed partial class OrderGrain(
         {
             return new TransitionResult(TransitionStatus.Forbidden, null, $"{command.Actor.Role} may not {command.Action} order {OrderId}.");
         }
-        if (NextWake(clock.GetUtcNow()) is { } due && due <= clock.GetUtcNow())
-        {
-            // A deadline passed that the sweeper has not reached yet (it comes once a period, and not while a silo restarts): its
-            // action goes first, as if the sweeper had been on time. Otherwise an order past its payment window was paid instead
-            // of cancelled, and a seller shipping past the ship-by time was never marked late.
-            await CheckDeadlines();
-        }
+        await CatchUpDeadlines();
         if (await CorrectShipment(command) is { } corrected)
         {
             return corrected;
@@ -752,6 +746,20 @@ public sealed partial class OrderGrain(
     }
 
     private DateTimeOffset? NextWake(DateTimeOffset now) => OrderPlacing.NextWake(S, now, _options);
+
+    /// <summary>
+    /// Before an actor's step: a deadline passed that the sweeper has not reached yet (it comes once a period, and not while a
+    /// silo restarts) has its action first, as if the sweeper had been on time. Otherwise an order past its payment window was
+    /// paid instead of cancelled, a seller shipping past the ship-by time was never marked late, and a seller answering a dispute
+    /// after its window would not find it escalated.
+    /// </summary>
+    private async Task CatchUpDeadlines()
+    {
+        if (NextWake(clock.GetUtcNow()) is { } due && due <= clock.GetUtcNow())
+        {
+            await CheckDeadlines();
+        }
+    }
 
     private async Task CheckDeadlines()
     {
