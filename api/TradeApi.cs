@@ -99,6 +99,7 @@ public static class TradeApi
         v1.MapInventoryApiV1();
         v1.MapOrdersApiV1();
         v1.MapDisputesApiV1();
+        v1.MapReturnsApiV1();
         v1.MapTrackingApiV1();
         v1.MapPaymentMethodsApiV1();
         v1.MapPaymentsApiV1();

@@ -183,7 +183,7 @@ public static class DisputesApi
         };
     }
 
-    private static Money? Amount(Validation v, string field, MoneyRequest? amount)
+    internal static Money? Amount(Validation v, string field, MoneyRequest? amount)
     {
         if (amount is null)
         {
@@ -194,7 +194,7 @@ public static class DisputesApi
         return amount.AmountMinor is > 0 && amount.Currency is not null ? new Money(amount.AmountMinor.Value, amount.Currency) : null;
     }
 
-    private static IReadOnlyList<string> Attachments(Validation v, IReadOnlyList<string?>? attachments)
+    internal static IReadOnlyList<string> Attachments(Validation v, IReadOnlyList<string?>? attachments)
     {
         if (attachments is null)
         {

@@ -67,14 +67,22 @@ public sealed record OrderResponse(
     OrderDisputeSummary? Dispute = null,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     [property: Description("The carrier's latest tracking events (R-LOG-5), at most 10, oldest first by event time; absent when there are none. The timeline has every one.")]
-    IReadOnlyList<TrackingEvent>? Tracking = null)
+    IReadOnlyList<TrackingEvent>? Tracking = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    [property: Description("The buyer's return of the order's goods (R-DIS-5), absent when there is none; GET /api/v1/orders/{orderId}/return has the whole of it.")]
+    OrderReturnSummary? Return = null)
 {
     public static OrderResponse From(OrderView v) => new(v.OrderId, v.CheckoutId, v.BuyerId, v.SellerId, v.Status,
         v.Lines.Select(l => new OrderLineResponse(l.SkuId, l.Title, l.Quantity, l.UnitPrice, l.LineTotal, l.Allocation)).ToArray(),
         v.Totals, v.ShipTo, v.Shipment, v.Deadlines, v.Accepted, v.Late, v.ReviewReason, v.Source, v.External, v.CreatedAt, v.UpdatedAt,
         v.PaidBy, v.Refunded, v.Dispute is { } d ? new OrderDisputeSummary(d.DisputeId, d.Status, d.RespondBy, d.ArbitrationDueAt) : null,
-        v.Tracking);
+        v.Tracking, v.Return is { } r ? new OrderReturnSummary(r.ReturnId, r.Status, r.Reason, r.Amount, r.DueAt) : null);
 }
+
+/// <summary>Where an order's return is, what it refunds, and when its next step is due (the seller's, the buyer's, or the arbitrator's).</summary>
+public sealed record OrderReturnSummary(string ReturnId, ReturnStatus Status, ReturnReason Reason, Money Amount,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    DateTimeOffset? DueAt);
 
 /// <summary>Where an order's dispute is: the seller's answer is due by <c>RespondBy</c>, an escalated one's verdict by <c>ArbitrationDueAt</c>.</summary>
 public sealed record OrderDisputeSummary(string DisputeId, DisputeStatus Status, DateTimeOffset RespondBy, DateTimeOffset? ArbitrationDueAt);

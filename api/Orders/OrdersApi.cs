@@ -410,18 +410,19 @@ public static class OrdersApi
         return TypedResults.Ok(new ClockResponse(clock.GetUtcNow(), clock.Offset.TotalSeconds));
     }
 
-    private static ShippingAddress? ValidateAddress(Validation v, ShippingAddressRequest? a)
+    /// <summary>The address a request gives under <paramref name="name"/> (the rules name its fields under shipTo).</summary>
+    internal static ShippingAddress? ValidateAddress(Validation v, ShippingAddressRequest? a, string name = "shipTo")
     {
         if (a is null)
         {
-            v.Add("shipTo", "shipTo is required.");
+            v.Add(name, $"{name} is required.");
             return null;
         }
         var address = new ShippingAddress(a.Name?.Trim() ?? "", a.Line1?.Trim() ?? "", a.Line2?.Trim(), a.City?.Trim() ?? "", a.Region?.Trim(),
             a.PostalCode?.Trim() ?? "", a.Country?.Trim() ?? "", a.Phone?.Trim() ?? "");
         foreach (var (field, rule) in ShippingAddressRules.Check(address))
         {
-            v.Add(field, rule);
+            v.Add(name == "shipTo" ? field : name + field["shipTo".Length..], name == "shipTo" ? rule : rule.Replace("shipTo.", name + ".", StringComparison.Ordinal));
         }
         return address;
     }

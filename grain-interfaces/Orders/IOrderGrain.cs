@@ -8,11 +8,11 @@ namespace Orleans.Trade.Orders;
 /// </summary>
 /// <remarks>
 /// Version 1 added <see cref="CheckoutView"/>, version 2 <see cref="PaymentTookCancellation"/>, version 3 <see cref="Unprepare"/>, version 4 <see cref="Dispute"/>, version 5
-/// <see cref="RecordTracking"/>. During a rolling update a caller
+/// <see cref="RecordTracking"/>, version 6 <see cref="Return"/>. During a rolling update a caller
 /// of a newer version is served by an activation on a silo of this release (Orleans moves an older activation), while the older
 /// silos' calls work on either.
 /// </remarks>
-[Orleans.CodeGeneration.Version(5)]
+[Orleans.CodeGeneration.Version(6)]
 public interface IOrderGrain : IGrainWithStringKey
 {
     Task<PrepareResult> Prepare(OrderPlacement placement);
@@ -115,6 +115,13 @@ public interface IOrderGrain : IGrainWithStringKey
     /// a delivery event delivers the order. The same kind at the same time again changes nothing.
     /// </summary>
     Task<TrackingEventResult> RecordTracking(TrackingEventCommand command);
+
+    /// <summary>
+    /// A step of the buyer's return of this order's goods (R-DIS-4, R-DIS-5): requested on a delivered order, given a return
+    /// address by the seller (or approved without the goods when the seller does not answer in time), sent back, and refunded
+    /// out of the escrow when the seller confirms the goods (or does not answer in time); a problem reported goes to arbitration.
+    /// </summary>
+    Task<ReturnResult> Return(ReturnCommand command);
 }
 
 /// <summary>An action on an order with its arguments (carrier and tracking for Ship; a reason for Cancel and Close).</summary>

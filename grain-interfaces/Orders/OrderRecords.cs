@@ -32,6 +32,10 @@ public static class ServiceTicketKinds
     public const string CustomsHold = "CustomsHold";
     /// <summary>The carrier reports a delivery exception (R-LOG-5); closes when the order is delivered or ended.</summary>
     public const string DeliveryException = "DeliveryException";
+    /// <summary>A buyer asks to send goods back: the seller gives a return address by the ticket's due time (R-DIS-5).</summary>
+    public const string ReturnAwaitingAddress = "ReturnAwaitingAddress";
+    /// <summary>The seller reported a problem with returned goods: an arbitrator decides by the ticket's due time (R-DIS-2).</summary>
+    public const string ReturnArbitration = "ReturnArbitration";
 }
 
 /// <summary>A customer-service ticket opened by an exception such as a late shipment (R-ORD-6).</summary>

@@ -63,6 +63,12 @@ public sealed partial class OrderGrain
                 _ => $"Order {OrderId} is {S.Status} and has not shipped: cancel it instead of disputing it.",
             });
         }
+        if (S.Return is { IsOpen: true } or { Status: ReturnStatus.Rejected } && S.Return is { } returned)
+        {
+            return Refused(DisputeCommandStatus.Conflict, returned.IsOpen
+                ? $"Order {OrderId}'s goods are being returned (return {returned.ReturnId}, {returned.Status}): a problem with them is settled through the return, which goes to arbitration when the seller reports one."
+                : $"Return {returned.ReturnId} of order {OrderId} was rejected by an arbitrator at {returned.Ending?.At:u}; that verdict is final (R-DIS-3).");
+        }
         if (S.PaidBy is null)
         {
             return Refused(DisputeCommandStatus.Invalid,

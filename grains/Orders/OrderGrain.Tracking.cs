@@ -106,8 +106,7 @@ public sealed partial class OrderGrain
         {
             // A carrier back-filling scans it sent late: what happened before the delivery is history, kept and on the timeline
             // but not news to the buyer, and it changes nothing. After the delivery (or another delivery) it is not the carrier's.
-            var deliveredAt = S.Tracking.FindLast(e => e.Kind == TrackingEventKind.Delivered)?.At
-                ?? S.Timeline.FindLast(e => e.Event == "Delivered")?.At ?? now;
+            var deliveredAt = DeliveredAt();
             if (command.Kind == TrackingEventKind.Delivered || command.At > deliveredAt)
             {
                 return new TrackingEventResult(TrackingEventStatus.NotShipped, View(),

@@ -333,6 +333,12 @@ public sealed partial class OrderGrain(
             return new TransitionResult(TransitionStatus.InvalidTransition, View(),
                 $"Order {OrderId} is disputed (dispute {disputed.DisputeId}, {disputed.Status}); it completes when the dispute ends: the buyer withdraws it, or the seller or an arbitrator settles it.");
         }
+        if (command.Action == OrderAction.Complete && S.Return is { IsOpen: true } returning)
+        {
+            // Completing releases the escrow the return is refunded from (R-DIS-5).
+            return new TransitionResult(TransitionStatus.InvalidTransition, View(),
+                $"Order {OrderId}'s goods are being returned (return {returning.ReturnId}, {returning.Status}); it completes when the return ends: refunded, rejected or withdrawn.");
+        }
         if (command.Action == OrderAction.Complete && !RefundsBooked)
         {
             // Completing releases what the escrow holds less what was refunded: a refund whose booking was cut off is booked
@@ -810,15 +816,19 @@ public sealed partial class OrderGrain(
             Escalate(unanswered, now, OrderActor.System, $"the seller did not answer within {_options.DisputeResponseWindow.TotalHours:0.#} hours", null);
             await Persist();
         }
+        else if (ReturnDue(now) is { } returnDue)
+        {
+            await CarryOutReturnDeadline(returnDue, now);
+        }
         else if (S.Status is OrderStatus.Shipped or OrderStatus.Delivered && S.Dispute is { Status: DisputeStatus.Resolved } && RefundsBooked)
         {
             // Decided, and its refund booked, but the completion was cut off (see SettleDispute).
             Transition(OrderStatus.Completed, now, "Completed", OrderActor.System, "the dispute was settled");
             await Persist();
         }
-        // The protection window's deadlines wait while a dispute is open.
+        // The protection window's deadlines wait while a dispute or a return is open.
         // A refund whose booking was cut off is booked first (below): completing before it would release more than the escrow holds.
-        else if (S.Status == OrderStatus.Shipped && !Disputed && RefundsBooked && now >= OrderPlacing.ShippedCompletesAt(S, _options))
+        else if (S.Status == OrderStatus.Shipped && !AfterSalesOpen && RefundsBooked && now >= OrderPlacing.ShippedCompletesAt(S, _options))
         {
             Transition(OrderStatus.Completed, now, "Completed", OrderActor.System, "protection window lapsed without a delivery event or a buyer action");
             await Persist();
@@ -838,7 +848,7 @@ public sealed partial class OrderGrain(
             OpenTicket(now, ServiceTicketKinds.LateShipment, $"Order {OrderId} was not shipped by {S.Deadlines.ShipBy:u}.");
             await Persist();
         }
-        else if (S.Status == OrderStatus.Delivered && !Disputed && RefundsBooked && now >= S.Deadlines.AutoCompleteAt)
+        else if (S.Status == OrderStatus.Delivered && !AfterSalesOpen && RefundsBooked && now >= S.Deadlines.AutoCompleteAt)
         {
             Transition(OrderStatus.Completed, now, "Completed", OrderActor.System, "protection window lapsed without a buyer action");
             await Persist();
@@ -946,6 +956,11 @@ public sealed partial class OrderGrain(
             // Closed by a full refund or an admin: the buyer has everything back, so the dispute has nothing left to decide.
             EndDispute(disputed, new DisputeResolution(DisputeOutcome.FullRefund, null, null, reason ?? "the order was closed", actor.ToString(), now));
             Record(now, "DisputeSettled", actor, "the order was closed and everything paid goes back to the buyer");
+        }
+        if (next == OrderStatus.Closed && S.Return is { IsOpen: true } returning)
+        {
+            EndReturn(returning, ReturnStatus.Refunded, new ReturnNote(actor.ToString(), now, reason ?? "the order was closed"));
+            Record(now, "ReturnEnded", actor, "the order was closed and everything paid goes back to the buyer");
         }
         S.Status = next;
         S.Deadlines = next switch

@@ -43,6 +43,21 @@ public sealed class OrderOptions
     /// <summary>An escalated dispute is due a verdict within this many working days, Monday to Friday in UTC (R-DIS-2: 3-7).</summary>
     public int ArbitrationWorkingDays { get; set; } = 7;
 
+    /// <summary>A delivered order's goods of eligible categories can be sent back for no reason within this of the delivery (R-DIS-4).</summary>
+    public TimeSpan NoReasonReturnWindow { get; set; } = TimeSpan.FromDays(15);
+
+    /// <summary>Categories whose goods cannot be sent back for no reason (R-DIS-4: not resaleable once delivered).</summary>
+    public string[] NoReasonReturnExcludedCategories { get; set; } = ["gift_cards", "groceries"];
+
+    /// <summary>The seller gives a return address within this, or the return is approved without the goods coming back (R-DIS-5).</summary>
+    public TimeSpan ReturnAddressWindow { get; set; } = TimeSpan.FromHours(48);
+
+    /// <summary>The buyer sends the goods back within this of getting the address, or the return lapses.</summary>
+    public TimeSpan ReturnShipWindow { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>The seller confirms the returned goods within this of their dispatch, or the refund is paid all the same.</summary>
+    public TimeSpan ReturnReceiptWindow { get; set; } = TimeSpan.FromDays(20);
+
     /// <summary>Evidence items a dispute takes from all parties together (R-DIS-2).</summary>
     public int MaxDisputeEvidence { get; set; } = 30;
 

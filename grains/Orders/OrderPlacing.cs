@@ -293,6 +293,8 @@ public static class OrderPlacing
             OrderStatus.Shipped or OrderStatus.Delivered when s.Dispute is { IsOpen: true } open =>
                 open.Status == DisputeStatus.AwaitingSeller ? open.RespondBy : null,
             OrderStatus.Shipped or OrderStatus.Delivered when s.Dispute is { Status: DisputeStatus.Resolved } => soon,
+            // An open return holds them too: only its own deadline is due (the address, the dispatch, the receipt).
+            OrderStatus.Delivered when s.Return is { IsOpen: true } open => ReturnRules.DueAt(open),
             OrderStatus.Shipped => Earliest(s.StallReported ? null : StalledAt(s, options), ShippedCompletesAt(s, options)),
             OrderStatus.Delivered => s.Deadlines.AutoCompleteAt,
             _ => null,
@@ -330,5 +332,5 @@ public static class OrderPlacing
     public static OrderView View(OrderState s, string orderId) => new(orderId, s.Placement!.Owner, s.Placement.SellerId, s.Status,
         s.Lines.ToArray(), s.Totals!, s.Placement.ShipTo, s.Shipment, s.Deadlines, s.Accepted, s.Late, s.ReviewReason, s.Placement.Source,
         s.Placement.External, s.Placement.CheckoutId, s.CreatedAt, s.UpdatedAt, s.Version, s.PaidBy,
-        s.Refunds.Count == 0 ? null : new Money(RefundedSoFar(s).Seller, s.Totals!.Charged.Currency), s.Dispute, OrderTracking.Shown(s));
+        s.Refunds.Count == 0 ? null : new Money(RefundedSoFar(s).Seller, s.Totals!.Charged.Currency), s.Dispute, OrderTracking.Shown(s), s.Return);
 }

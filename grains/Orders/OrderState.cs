@@ -111,6 +111,8 @@ public sealed class OrderState : IWakeAtState, IOutboxState
     /// <summary>The ticket kinds tracking events opened and not yet closed (customs hold, delivery exception): one open ticket per kind at a time.</summary>
     [Id(34)] private List<string>? _trackingTickets;
     public List<string> TrackingTickets => _trackingTickets ??= [];
+    /// <summary>The buyer's return of this order's goods (R-DIS-5); at most one per order.</summary>
+    [Id(35)] public ReturnView? Return { get; set; }
 }
 
 [GenerateSerializer]

@@ -25,12 +25,12 @@ public sealed class OrderTestShop(SiloProcess silo)
 
     /// <summary>A SKU of <paramref name="sellerId"/> with the given stock per warehouse; returns its id.</summary>
     public async Task<string> SkuAsync(string sellerId, long priceMinor = 1000, string currency = "USD", object? preSale = null,
-        string[]? substitutes = null, params (string Warehouse, long OnHand)[] stock)
+        string[]? substitutes = null, string category = "home", params (string Warehouse, long OnHand)[] stock)
     {
         var skuId = NewId("sku");
         var (status, body) = await Admin.PutJsonAsync($"/api/v1/skus/{skuId}", new
         {
-            sellerId, title = "Item " + skuId, category = "home", price = new { amountMinor = priceMinor, currency }, weightGrams = 500,
+            sellerId, title = "Item " + skuId, category, price = new { amountMinor = priceMinor, currency }, weightGrams = 500,
             hsCode = "691200", originCountry = "CN", preSale, substituteSkuIds = substitutes,
         });
         Assert.True(status == HttpStatusCode.Created, $"{status} {body}");
