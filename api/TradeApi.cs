@@ -10,6 +10,7 @@ using Microsoft.OpenApi;
 using Orleans.Trade.Api.Auth;
 using Orleans.Trade.Api.Common;
 using Orleans.Trade.Api.Inventory;
+using Orleans.Trade.Api.Logistics;
 using Orleans.Trade.Api.Orders;
 using Orleans.Trade.Api.Payments;
 using Orleans.Trade.Api.Risk;
@@ -100,6 +101,7 @@ public static class TradeApi
         v1.MapOrdersApiV1();
         v1.MapDisputesApiV1();
         v1.MapReturnsApiV1();
+        v1.MapShippingApiV1();
         v1.MapTrackingApiV1();
         v1.MapPaymentMethodsApiV1();
         v1.MapPaymentsApiV1();

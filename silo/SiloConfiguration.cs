@@ -227,6 +227,7 @@ public static class SiloConfiguration
         // Built once: configuration overlaid on the default region table (validated at start-up, not per order).
         services.AddSingleton(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<AllocationOptions>>().Value.ToRegionMap());
         services.AddSingleton<Orleans.Trade.Inventory.CachedWarehouses>();
+        services.AddSingleton<Orleans.Trade.Logistics.CachedShippingTemplates>();
         services.AddSingleton<Orleans.Trade.Inventory.CachedSkuAvailability>();
         services.Configure<NotificationOptions>(configuration.GetSection("Notifications"));
         services.AddOptions<NotificationOptions>()

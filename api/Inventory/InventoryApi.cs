@@ -94,6 +94,7 @@ public static class InventoryApi
                 v.Add($"substituteSkuIds[{i}]", $"substituteSkuIds[{i}] must be another SKU's id.");
             }
         }
+        if (request.ShippingTemplateId is not null) v.Identifier("shippingTemplateId", request.ShippingTemplateId);
         if (!v.IsValid)
         {
             return v.Problem();
@@ -101,6 +102,21 @@ public static class InventoryApi
         if (caller.ActingSellerId is { } acting && acting != sellerId)
         {
             return Problems.Forbidden($"This key acts for seller '{acting}' and cannot write SKUs of seller '{sellerId}'.");
+        }
+        if (request.ShippingTemplateId is { } templateId)
+        {
+            // R-LOG-1: a template of the SKU's own seller, priced in the SKU's currency (its fee is added to the SKU's goods).
+            var template = await grains.GetGrain<Orleans.Trade.Logistics.ISellerShippingGrain>(sellerId!).Get(templateId);
+            if (template is null)
+            {
+                return Problems.Unprocessable($"Seller '{sellerId}' has no shipping template '{templateId}'; create it first (PUT /api/v1/sellers/{sellerId}/shipping-templates/{templateId}).",
+                    new Dictionary<string, object?> { ["field"] = "shippingTemplateId" });
+            }
+            if (template.Currency != request.Price!.Currency)
+            {
+                return Problems.Unprocessable($"Shipping template '{templateId}' is priced in {template.Currency} and the SKU in {request.Price.Currency}; a SKU uses a template of its own currency.",
+                    new Dictionary<string, object?> { ["field"] = "shippingTemplateId" });
+            }
         }
 
         var substituteIds = substitutes.Select(id => id!).Distinct().ToArray();
@@ -119,7 +135,7 @@ public static class InventoryApi
         var catalog = new SkuCatalog(sellerId!, title!, category!, new Money(request.Price!.AmountMinor!.Value, request.Price.Currency!),
             request.WeightGrams!.Value, hsCode!, request.OriginCountry!, request.LowStockThreshold,
             request.PreSale is { } terms ? new PreSaleTerms(terms.Quota!.Value, terms.PromisedShipDate!.Value) : null,
-            substituteIds, request.HandlingTimeDays);
+            substituteIds, request.HandlingTimeDays, request.ShippingTemplateId);
         var result = await grains.GetGrain<ISkuGrain>(skuId).UpsertCatalog(catalog, caller.ActingSellerId);
         return result.Status switch
         {

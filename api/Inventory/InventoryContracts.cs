@@ -20,7 +20,9 @@ public sealed record PutSkuRequest(
     int? LowStockThreshold,
     PreSaleRequest? PreSale = null,
     IReadOnlyList<string?>? SubstituteSkuIds = null,
-    int? HandlingTimeDays = null);
+    int? HandlingTimeDays = null,
+    [property: System.ComponentModel.Description("The seller's shipping template that prices this SKU's shipping (R-LOG-1), in the SKU's currency; left out, shipping is free.")]
+    string? ShippingTemplateId = null);
 
 /// <summary>R-INV-5: sell up to <c>quota</c> units beyond stock, promising to ship on <c>promisedShipDate</c>.</summary>
 public sealed record PreSaleRequest([Required] long? Quota, [Required] DateOnly? PromisedShipDate);
@@ -74,7 +76,9 @@ public sealed record SkuResponse(
     int? HandlingTimeDays,
     SkuStockResponse Stock,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt)
+    DateTimeOffset UpdatedAt,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    string? ShippingTemplateId = null)
 {
     /// <summary>The SKU as the API shows it at <paramref name="now"/> (the pre-sale room ends with its promised date).</summary>
     public static SkuResponse From(SkuView v, DateTimeOffset now) => new(
@@ -83,7 +87,7 @@ public sealed record SkuResponse(
         new SkuStockResponse(v.TotalAvailable, v.Warehouses.Select(w => WarehouseStockResponse.From(w, v.HeldForPreOrders)).ToArray(),
             v.Catalog.PreSale is { } p ? new PreSaleResponse(p.Quota, v.PreSaleReserved, v.PreSaleRemainingAt(now), p.PromisedShipDate) : null,
             v.PreSaleOpen),
-        v.CreatedAt, v.UpdatedAt);
+        v.CreatedAt, v.UpdatedAt, v.Catalog.ShippingTemplateId);
 }
 
 public sealed record StockWriteResponse(string SkuId, string Outcome, WarehouseStockResponse Warehouse, long TotalAvailable);

@@ -15,7 +15,8 @@ public sealed record SkuCatalog(
     [property: Id(7)] int? LowStockThreshold,
     [property: Id(8)] PreSaleTerms? PreSale = null,
     [property: Id(9)] IReadOnlyList<string>? SubstituteSkuIds = null,
-    [property: Id(10)] int? HandlingTimeDays = null);
+    [property: Id(10)] int? HandlingTimeDays = null,
+    [property: Id(11)] string? ShippingTemplateId = null);
 
 /// <summary>R-INV-5: beyond on-hand stock, up to <see cref="Quota"/> units may be sold for shipping on <see cref="PromisedShipDate"/>.</summary>
 [GenerateSerializer, Immutable]

@@ -55,8 +55,9 @@ public sealed record OrderLine(
 
 /// <summary>
 /// Totals with the rate locked on the order (R-PAY-2). <see cref="Seller"/> is the goods value in the seller's currency;
-/// <see cref="Tax"/> is destination VAT collected at checkout under IOSS (R-SET-2), if any, in the same currency;
-/// <see cref="Buyer"/> is what the buyer pays (goods plus tax) in the buyer's currency.
+/// <see cref="Shipping"/> the shipping fee its SKUs' shipping templates charge (R-LOG-1; null when none applies, zero when free);
+/// <see cref="Tax"/> is destination VAT collected at checkout under IOSS (R-SET-2), if any, on goods and shipping, in the same
+/// currency; <see cref="Buyer"/> is what the buyer pays (goods, shipping and tax) in the buyer's currency.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record OrderTotals(
@@ -65,10 +66,11 @@ public sealed record OrderTotals(
     [property: Id(2)] decimal FxRate,
     [property: Id(3)] DateTimeOffset FxRateAt,
     [property: Id(4)] Money? Tax = null,
-    [property: Id(5)] string? TaxCountry = null)
+    [property: Id(5)] string? TaxCountry = null,
+    [property: Id(6)] Money? Shipping = null)
 {
-    /// <summary>What is charged in the seller's currency: goods plus collected tax; this is what escrow holds.</summary>
-    public Money Charged => new(Seller.AmountMinor + (Tax?.AmountMinor ?? 0), Seller.Currency);
+    /// <summary>What is charged in the seller's currency: goods, shipping and collected tax; this is what escrow holds.</summary>
+    public Money Charged => new(Seller.AmountMinor + (Shipping?.AmountMinor ?? 0) + (Tax?.AmountMinor ?? 0), Seller.Currency);
 }
 
 [GenerateSerializer, Immutable]

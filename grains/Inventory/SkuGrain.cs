@@ -24,6 +24,7 @@ public sealed class SkuGrain(
     IOptions<Orders.OrderOptions> orderOptions,
     IOptions<Payments.PaymentOptions> paymentOptions,
     CachedWarehouses warehouses,
+    Logistics.CachedShippingTemplates shippingTemplates,
     TradeClock clock,
     ILogger<SkuGrain> logger) : Grain, ISkuGrain, IRemindable
 {
@@ -229,6 +230,13 @@ public sealed class SkuGrain(
             return null;
         }
         var ranked = await warehouses.RankedForAsync(command.ShipTo.Country, GrainFactory.GetGrain<IWarehouseRegistryGrain>(WarehouseRegistry.Key).List);
+        // R-LOG-1: the shipping template that prices this SKU's shipping, read before the reservation as the warehouses are.
+        IReadOnlyDictionary<string, Logistics.ShippingTemplate>? templates = null;
+        if (_state.Catalog is { ShippingTemplateId: { } templateId } named
+            && await shippingTemplates.GetAsync(named.SellerId, templateId, GrainFactory) is { } template)
+        {
+            templates = new Dictionary<string, Logistics.ShippingTemplate>(StringComparer.Ordinal) { [templateId] = template };
+        }
         Commit.ThrowIfFailed();
         if (_checkoutsInFlight.TryGetValue(checkout.CheckoutKey, out var seen))
         {
@@ -260,7 +268,7 @@ public sealed class SkuGrain(
         var built = Orders.SkuPlacedOrders.Build(checkout, reserved, orderId, checkoutId,
             GrainFactory.GetGrain<Orders.IOrderGrain>(orderId).GetGrainId().ToString(),
             GrainFactory.GetGrain<Orders.ICheckoutGrain>(checkout.CheckoutKey).GetGrainId().ToString(),
-            now, fxRates, orderOptions.Value, paymentOptions.Value);
+            now, fxRates, orderOptions.Value, paymentOptions.Value, templates);
         if (built is not { } placed)
         {
             StockRules.Release(_state, reservationId, now);

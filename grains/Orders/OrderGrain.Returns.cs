@@ -420,7 +420,8 @@ public static class ReturnRules
 
     /// <summary>
     /// What a return refunds, in the order's currency: the returned units' share of their lines and, for goods that paid VAT at
-    /// checkout, their share of it, rounded down; everything not refunded yet when every unit goes back; never more than that.
+    /// checkout, their share of it, rounded down; everything not refunded yet (shipping included) when every unit goes back;
+    /// never more than that.
     /// </summary>
     public static long Amount(IReadOnlyList<OrderLine> order, OrderTotals totals, IReadOnlyList<ReturnLine> lines, long refundedSoFar)
     {
@@ -436,9 +437,9 @@ public static class ReturnRules
             var line = order.First(l => l.SkuId == returned.SkuId);
             goods += (long)Math.Floor(line.LineTotal.AmountMinor * (decimal)returned.Quantity / line.Quantity);
         }
-        var tax = totals.Tax is { AmountMinor: > 0 } vat && totals.Seller.AmountMinor > 0
-            ? (long)Math.Floor(vat.AmountMinor * (decimal)goods / totals.Seller.AmountMinor)
-            : 0;
+        // The VAT was on goods and shipping together: the units take their goods' share of it (their shipping is not refunded).
+        var taxed = totals.Seller.AmountMinor + (totals.Shipping?.AmountMinor ?? 0);
+        var tax = totals.Tax is { AmountMinor: > 0 } vat && taxed > 0 ? (long)Math.Floor(vat.AmountMinor * (decimal)goods / taxed) : 0;
         return Math.Max(0, Math.Min(goods + tax, remaining));
     }
 }

@@ -10,6 +10,7 @@ public sealed partial class OrderGrain(
     IFxRates fxRates,
     IOptions<OrderOptions> orderOptions,
     CachedWarehouses warehouses,
+    Logistics.CachedShippingTemplates shippingTemplates,
     IOptions<Wallets.SettlementOptions> settlementOptions,
     IOptions<Payments.PaymentOptions> paymentOptions,
     TradeClock clock,
@@ -280,9 +281,24 @@ public sealed partial class OrderGrain(
                 : new PrepareResult(PrepareStatus.Short, shortLines, null);
         }
 
-        return OrderPlacing.Price(S, results, fxRates, _options) is { } noRate
+        return OrderPlacing.Price(S, results, fxRates, _options, await ShippingTemplates(results)) is { } noRate
             ? new PrepareResult(PrepareStatus.Refused, [], noRate)
             : new PrepareResult(PrepareStatus.Prepared, [], null);
+    }
+
+    /// <summary>The shipping templates the reserved lines' SKUs name (R-LOG-1), from this silo's copy; null when none names one.</summary>
+    private async ValueTask<IReadOnlyDictionary<string, Logistics.ShippingTemplate>?> ShippingTemplates(IReadOnlyList<StockReservationResult> results)
+    {
+        Dictionary<string, Logistics.ShippingTemplate>? templates = null;
+        foreach (var result in results)
+        {
+            if (result.Catalog?.ShippingTemplateId is { } id && templates?.ContainsKey(id) != true
+                && await shippingTemplates.GetAsync(result.Catalog.SellerId, id, GrainFactory) is { } template)
+            {
+                (templates ??= new(StringComparer.Ordinal))[id] = template;
+            }
+        }
+        return templates;
     }
 
     // ---------------------------------------------------------------- lifecycle

@@ -14,11 +14,13 @@ public static class OrderPlacing
     /// Prices the placement's lines from their reservations (one result per line, all reserved) and fills lines, handling days,
     /// totals (FX rate locked, R-PAY-2; IOSS VAT, R-SET-2) and the review reason (R-ORD-3). Returns why it cannot, or null.
     /// </summary>
-    public static string? Price(OrderState s, IReadOnlyList<StockReservationResult> results, IFxRates fxRates, OrderOptions options)
+    /// <param name="templates">The shipping templates the lines' SKUs name, by id (null when none names one).</param>
+    public static string? Price(OrderState s, IReadOnlyList<StockReservationResult> results, IFxRates fxRates, OrderOptions options,
+        IReadOnlyDictionary<string, Logistics.ShippingTemplate>? templates = null)
     {
         try
         {
-            return PriceOrRefuse(s, results, fxRates, options);
+            return PriceOrRefuse(s, results, fxRates, options, templates);
         }
         catch (OverflowException)
         {
@@ -29,7 +31,8 @@ public static class OrderPlacing
         }
     }
 
-    private static string? PriceOrRefuse(OrderState s, IReadOnlyList<StockReservationResult> results, IFxRates fxRates, OrderOptions options)
+    private static string? PriceOrRefuse(OrderState s, IReadOnlyList<StockReservationResult> results, IFxRates fxRates, OrderOptions options,
+        IReadOnlyDictionary<string, Logistics.ShippingTemplate>? templates)
     {
         var placement = s.Placement!;
         var lines = new List<OrderLine>(placement.Lines.Count);
@@ -44,6 +47,10 @@ public static class OrderPlacing
         s.HandlingDays = results.Max(r => r.Catalog!.HandlingTimeDays ?? options.DefaultHandlingDays);
         var sellerCurrency = lines[0].UnitPrice.Currency;
         var sellerTotal = new Money(lines.Sum(l => l.LineTotal.AmountMinor), sellerCurrency);
+        if (ShippingFee(placement, results, lines, templates, s.CreatedAt, sellerCurrency, out var shipping) is { } unshippable)
+        {
+            return unshippable;
+        }
         if (!fxRates.TryGetRate(sellerCurrency, placement.BuyerCurrency, out var rate, out var rateAt))
         {
             return $"No exchange rate from {sellerCurrency} to {placement.BuyerCurrency}.";
@@ -65,14 +72,14 @@ public static class OrderPlacing
             {
                 return $"No exchange rate from {sellerCurrency} to EUR, needed for the EU import VAT (IOSS) of a consignment to {placement.ShipTo.Country}.";
             }
-            tax = Payments.IossVat.For(vatCountry, sellerTotal, eurRate, vatRates, placement.ShipTo.PostalCode);
+            tax = Payments.IossVat.For(vatCountry, sellerTotal, eurRate, vatRates, placement.ShipTo.PostalCode, shipping?.AmountMinor ?? 0);
         }
         // R-ORD-3: the review threshold is in dollars; without a rate a large order would skip the review.
         if (!fxRates.TryGetRate(sellerCurrency, "USD", out var usdRate, out _))
         {
             return $"No exchange rate from {sellerCurrency} to USD, needed to check the order's value for a risk review.";
         }
-        var charged = new Money(sellerTotal.AmountMinor + (tax?.AmountMinor ?? 0), sellerCurrency);
+        var charged = new Money(checked(sellerTotal.AmountMinor + (shipping?.AmountMinor ?? 0) + (tax?.AmountMinor ?? 0)), sellerCurrency);
         var buyerTotal = CurrencyConversion.Convert(charged, placement.BuyerCurrency, rate);
         if (buyerTotal.AmountMinor <= 0)
         {
@@ -81,11 +88,63 @@ public static class OrderPlacing
             return $"The order's total of {charged.AmountMinor} {sellerCurrency} (minor units) is less than the smallest amount of " +
                 $"{placement.BuyerCurrency} that can be charged; pay in {sellerCurrency} or buy more.";
         }
-        s.Totals = new OrderTotals(sellerTotal, buyerTotal, rate, rateAt, tax, tax is null ? null : vatCountry);
+        s.Totals = new OrderTotals(sellerTotal, buyerTotal, rate, rateAt, tax, tax is null ? null : vatCountry, shipping);
         s.ReviewReason = CurrencyConversion.Convert(sellerTotal, "USD", usdRate).AmountMinor > options.RiskReviewAboveUsdMinor
                 ? $"order value above {options.RiskReviewAboveUsdMinor / 100m:0.00} USD"
                 : null;
         return null;
+    }
+
+    /// <summary>
+    /// The shipping of the order's lines (R-LOG-1): one parcel per shipping template, weighed and valued over the lines whose SKUs
+    /// name it, priced by the template for the ship-to country at the placement's time; null (no fee) when no SKU names one.
+    /// Returns why the goods cannot ship there, or null.
+    /// </summary>
+    private static string? ShippingFee(OrderPlacement placement, IReadOnlyList<StockReservationResult> results, List<OrderLine> lines,
+        IReadOnlyDictionary<string, Logistics.ShippingTemplate>? templates, DateTimeOffset at, string currency, out Money? fee)
+    {
+        fee = null;
+        long total = 0;
+        for (var i = 0; i < results.Count; i++)
+        {
+            if (results[i].Catalog!.ShippingTemplateId is not { } templateId || IndexOfTemplate(results, templateId) < i)
+            {
+                continue; // no template, or its parcel was priced with the first line naming it
+            }
+            if (templates is null || !templates.TryGetValue(templateId, out var template) || template.Currency != currency)
+            {
+                return $"The shipping of SKU '{lines[i].SkuId}' cannot be priced: its shipping template '{templateId}' is not in {currency} or could not be read. Retry, or ask the seller.";
+            }
+            long weight = 0, goods = 0;
+            for (var j = i; j < results.Count; j++)
+            {
+                if (results[j].Catalog!.ShippingTemplateId == templateId)
+                {
+                    weight = checked(weight + (long)results[j].Catalog!.WeightGrams * lines[j].Quantity);
+                    goods = checked(goods + lines[j].LineTotal.AmountMinor);
+                }
+            }
+            var quote = Logistics.ShippingRules.Quote(template, placement.ShipTo.Country, weight, goods, at);
+            if (quote.Refusal is { } refusal)
+            {
+                return $"SKU '{lines[i].SkuId}' cannot be shipped: the parcel {refusal}.";
+            }
+            total = checked(total + quote.Fee!.AmountMinor);
+            fee = new Money(total, currency);
+        }
+        return null;
+    }
+
+    private static int IndexOfTemplate(IReadOnlyList<StockReservationResult> results, string templateId)
+    {
+        for (var i = 0; i < results.Count; i++)
+        {
+            if (results[i].Catalog!.ShippingTemplateId == templateId)
+            {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /// <summary>A priced placement goes live: awaiting payment until the payment window closes, "Placed" on its timeline.</summary>

@@ -16,7 +16,7 @@ public static class SkuPlacedOrders
     /// <param name="reserved">The line's reservation (status <see cref="ReservationStatus.Reserved"/>).</param>
     public static (PlacedOrderWrite Rows, OrderView View, PaymentRegistration? Payment)? Build(SkuCheckout checkout, StockReservationResult reserved,
         string orderId, string checkoutId, string orderGrainId, string checkoutGrainId, DateTimeOffset now, IFxRates fxRates, OrderOptions options,
-        Payments.PaymentOptions paymentOptions)
+        Payments.PaymentOptions paymentOptions, IReadOnlyDictionary<string, Logistics.ShippingTemplate>? templates = null)
     {
         var command = checkout.Command;
         var sellerId = reserved.Catalog!.SellerId;
@@ -28,7 +28,7 @@ public static class SkuPlacedOrders
             CreatedAt = now,
             UpdatedAt = now,
         };
-        if (OrderPlacing.Price(order, [reserved], fxRates, options) is not null)
+        if (OrderPlacing.Price(order, [reserved], fxRates, options, templates) is not null)
         {
             return null;
         }

@@ -75,7 +75,7 @@ public static class IossVat
     /// currency into euros. VAT rounds half away from zero to the currency's minor unit.
     /// </summary>
     public static Money? For(string destinationCountry, Money intrinsicValue, decimal eurPerUnit, IReadOnlyDictionary<string, decimal>? rates = null,
-        string? postalCode = null)
+        string? postalCode = null, long transportMinor = 0)
     {
         var table = rates ?? StandardRates;
         if (!table.TryGetValue(destinationCountry, out var ratePercent) || OutsideVatArea(destinationCountry, postalCode))
@@ -89,7 +89,8 @@ public static class IossVat
         {
             return null;
         }
-        var vat = Math.Round(intrinsicValue.AmountMinor * ratePercent / 100m, MidpointRounding.AwayFromZero);
+        // The threshold is on the goods' intrinsic value; the VAT is on what the buyer pays for them, transport included.
+        var vat = Math.Round((intrinsicValue.AmountMinor + transportMinor) * ratePercent / 100m, MidpointRounding.AwayFromZero);
         return new Money((long)vat, intrinsicValue.Currency);
     }
 }

@@ -114,6 +114,7 @@ public sealed class SkuGrainClusterFixture : IAsyncLifetime
             silo.Services.AddSingleton<Orleans.Trade.Orders.IFxRates>(new Orleans.Trade.Orders.ConfiguredFxRates(Orleans.Trade.Orders.ConfiguredFxRates.Defaults, Clock.GetUtcNow()));
             silo.Services.AddSingleton(Orleans.Trade.Orders.RegionMap.Default);
             silo.Services.AddSingleton<CachedWarehouses>();
+            silo.Services.AddSingleton<Orleans.Trade.Logistics.CachedShippingTemplates>();
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();

@@ -1,0 +1,49 @@
+using Orleans.Trade.Common;
+
+namespace Orleans.Trade.Logistics;
+
+[GenerateSerializer]
+public sealed class SellerShippingState
+{
+    [Id(0)] public Dictionary<string, ShippingTemplate> Templates { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>One seller's shipping templates (R-LOG-1), read by checkouts through each silo's <see cref="CachedShippingTemplates"/>.</summary>
+public sealed class SellerShippingGrain(
+    [PersistentState(stateName: "seller-shipping", storageName: StorageNames.Trade)] IPersistentState<SellerShippingState> state,
+    TradeClock clock,
+    CachedShippingTemplates cache) : Grain, ISellerShippingGrain
+{
+    public async Task<ShippingTemplateWrite> Put(string templateId, string name, string currency, IReadOnlyList<ShippingZone> zones)
+    {
+        var templates = state.State.Templates;
+        templates.TryGetValue(templateId, out var existing);
+        if (existing is null && templates.Count >= ShippingRules.MaxTemplatesPerSeller)
+        {
+            return new ShippingTemplateWrite(ShippingTemplateWriteStatus.TooMany, null);
+        }
+        if (existing is not null && existing.Currency != currency)
+        {
+            return new ShippingTemplateWrite(ShippingTemplateWriteStatus.CurrencyChanged, existing);
+        }
+        if (existing is not null && existing.Name == name && Same(existing.Zones, zones))
+        {
+            return new ShippingTemplateWrite(ShippingTemplateWriteStatus.Unchanged, existing);
+        }
+        var template = new ShippingTemplate(this.GetPrimaryKeyString(), templateId, name, currency, zones.ToArray(), (existing?.Version ?? 0) + 1,
+            clock.GetUtcNow());
+        templates[templateId] = template;
+        await state.WriteOrReloadAsync(this);
+        cache.Invalidate(template.SellerId, templateId);
+        return new ShippingTemplateWrite(existing is null ? ShippingTemplateWriteStatus.Created : ShippingTemplateWriteStatus.Updated, template);
+    }
+
+    public Task<ShippingTemplate?> Get(string templateId) => Task.FromResult(state.State.Templates.GetValueOrDefault(templateId));
+
+    public Task<IReadOnlyList<ShippingTemplate>> List() =>
+        Task.FromResult<IReadOnlyList<ShippingTemplate>>(state.State.Templates.Values.OrderBy(t => t.TemplateId, StringComparer.Ordinal).ToArray());
+
+    private static bool Same(IReadOnlyList<ShippingZone> a, IReadOnlyList<ShippingZone> b) =>
+        a.Count == b.Count && a.Zip(b).All(p => p.First.Countries.SequenceEqual(p.Second.Countries) && p.First.Tiers.SequenceEqual(p.Second.Tiers)
+            && p.First.FreeFromMinor == p.Second.FreeFromMinor && p.First.FreeFrom == p.Second.FreeFrom && p.First.FreeUntil == p.Second.FreeUntil);
+}

@@ -1,0 +1,134 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Orleans.Trade.Tests.Infrastructure;
+using Orleans.Trade.Tests.Orders;
+
+namespace Orleans.Trade.Tests.Logistics;
+
+/// <summary>
+/// Shipping templates over real HTTP on PostgreSQL (R-LOG-1): a seller keeps templates, its SKUs name one, a buyer gets a quote,
+/// and a checkout pays the fee of one parcel per template (with the IOSS VAT on it), or is refused where the goods do not ship.
+/// </summary>
+public sealed class ShippingApiTests(OrdersSiloFixture fixture) : IClassFixture<OrdersSiloFixture>
+{
+    private OrderTestShop Shop => fixture.Shop;
+
+    private static object Standard(string name = "Standard", string currency = "USD") => new
+    {
+        name, currency,
+        zones = new object[]
+        {
+            new { countries = new[] { "DE", "FR" }, tiers = new[] { new { upToGrams = 500, feeMinor = 300 }, new { upToGrams = 2_000, feeMinor = 750 } }, freeFromMinor = 10_000 },
+        },
+    };
+
+    private async Task<string> SkuAsync(string sellerId, long priceMinor, int weightGrams, string? templateId, string currency = "USD", HttpStatusCode expected = HttpStatusCode.Created)
+    {
+        var skuId = OrderTestShop.NewId("sku");
+        var (status, body) = await Shop.Admin.PutJsonAsync($"/api/v1/skus/{skuId}", new
+        {
+            sellerId, title = "Vase", category = "home", price = new { amountMinor = priceMinor, currency }, weightGrams, hsCode = "691200",
+            originCountry = "CN", shippingTemplateId = templateId,
+        });
+        Assert.True(status == expected, $"{status} {body}");
+        if (status == HttpStatusCode.Created)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await Shop.Admin.PutJsonAsync($"/api/v1/skus/{skuId}/stock/wh-de", new { onHand = 50, version = 1 })).Status);
+        }
+        return skuId;
+    }
+
+    [Fact]
+    public async Task A_seller_keeps_its_templates_each_in_one_currency_and_no_other_seller_may_touch_them()
+    {
+        var sellerId = OrderTestShop.NewId("s");
+        var seller = await Shop.KeyAsync("seller", sellerId);
+        var other = await Shop.KeyAsync("seller", OrderTestShop.NewId("s"));
+        var path = $"/api/v1/sellers/{sellerId}/shipping-templates/std";
+
+        var (created, template) = await seller.PutJsonAsync(path, Standard());
+        var (same, unchanged) = await seller.PutJsonAsync(path, Standard());
+        var (renamed, updated) = await seller.PutJsonAsync(path, Standard("Standard parcel"));
+        var (euro, euroProblem) = await seller.PutJsonAsync(path, Standard(currency: "EUR"));
+        var (foreign, _) = await other.PutJsonAsync(path, Standard());
+        var (foreignRead, _) = await other.GetJsonAsync(path);
+        var (invalid, invalidProblem) = await seller.PutJsonAsync($"/api/v1/sellers/{sellerId}/shipping-templates/bad", new
+        {
+            name = "Bad", currency = "USD",
+            zones = new object[] { new { countries = new[] { "DE", "DE" }, tiers = new[] { new { upToGrams = 500, feeMinor = 300 }, new { upToGrams = 400, feeMinor = 200 } } } },
+        });
+        var (listed, list) = await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/shipping-templates");
+
+        Assert.True(created == HttpStatusCode.Created, $"{created} {template}");
+        Assert.Equal(1, template!["version"]!.GetValue<long>());
+        Assert.Equal(HttpStatusCode.OK, same);
+        Assert.Equal(1, unchanged!["version"]!.GetValue<long>());
+        Assert.Equal(HttpStatusCode.OK, renamed);
+        Assert.Equal(2, updated!["version"]!.GetValue<long>());
+        Assert.Equal(HttpStatusCode.Conflict, euro);
+        Assert.Contains("keeps its currency", euroProblem!["detail"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Forbidden, foreign);
+        Assert.Equal(HttpStatusCode.Forbidden, foreignRead);
+        Assert.Equal(HttpStatusCode.BadRequest, invalid);
+        Assert.NotNull(invalidProblem!["errors"]!["zones[0].countries[1]"]);
+        Assert.NotNull(invalidProblem["errors"]!["zones[0].tiers[1].upToGrams"]);
+        Assert.Equal(HttpStatusCode.OK, listed);
+        Assert.Equal("Standard parcel", Assert.Single(list!.AsArray())!["name"]!.GetValue<string>());
+
+        // A SKU names a template of its own seller and currency.
+        await SkuAsync(sellerId, 20_00, 400, "express", expected: HttpStatusCode.UnprocessableEntity);
+        await SkuAsync(sellerId, 20_00, 400, "std", currency: "EUR", expected: HttpStatusCode.UnprocessableEntity);
+        var sku = await SkuAsync(sellerId, 20_00, 400, "std");
+        Assert.Equal("std", (await Shop.Admin.GetJsonAsync($"/api/v1/skus/{sku}")).Body!["shippingTemplateId"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_checkout_pays_one_parcels_fee_per_template_with_its_vat_and_is_refused_where_the_goods_do_not_ship()
+    {
+        var sellerId = OrderTestShop.NewId("s");
+        var seller = await Shop.KeyAsync("seller", sellerId);
+        Assert.Equal(HttpStatusCode.Created, (await seller.PutJsonAsync($"/api/v1/sellers/{sellerId}/shipping-templates/std", Standard())).Status);
+        var vase = await SkuAsync(sellerId, 20_00, 400, "std");
+        var cup = await SkuAsync(sellerId, 5_00, 100, "std");
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await Shop.KeyAsync("buyer", buyerId);
+
+        var quote = (await buyer.GetJsonAsync($"/api/v1/skus/{vase}/shipping-quote?country=DE&quantity=4")).Body!;
+        var (heavy, heavyProblem) = await buyer.GetJsonAsync($"/api/v1/skus/{vase}/shipping-quote?country=DE&quantity=6");
+        var (elsewhere, _) = await buyer.GetJsonAsync($"/api/v1/skus/{vase}/shipping-quote?country=US");
+        var (noCountry, _) = await buyer.GetJsonAsync($"/api/v1/skus/{vase}/shipping-quote");
+        Assert.Equal(750, quote["fee"]!["amountMinor"]!.GetValue<long>()); // 1,600 g
+        Assert.False(quote["free"]!.GetValue<bool>());
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, heavy);
+        Assert.Contains("2400 g", heavyProblem!["detail"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, elsewhere);
+        Assert.Equal(HttpStatusCode.BadRequest, noCountry);
+
+        // One line, placed by its SKU: 20.00 + 3.00 shipping + 19% VAT on both.
+        var (one, placed) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("k"), [new { skuId = vase, quantity = 1 }], currency: "USD");
+        Assert.True(one == HttpStatusCode.Created, $"{one} {placed}");
+        var totals = placed!["orders"]![0]!["totals"]!;
+        Assert.Equal(300, totals["shipping"]!["amountMinor"]!.GetValue<long>());
+        Assert.Equal(437, totals["tax"]!["amountMinor"]!.GetValue<long>());
+        Assert.Equal(27_37, totals["buyer"]!["amountMinor"]!.GetValue<long>());
+
+        // Two lines of one template: one parcel of 900 g.
+        var (two, placedTwo) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("k"),
+            [new { skuId = vase, quantity = 2 }, new { skuId = cup, quantity = 1 }], currency: "USD");
+        Assert.True(two == HttpStatusCode.Created, $"{two} {placedTwo}");
+        Assert.Equal(750, placedTwo!["orders"]![0]!["totals"]!["shipping"]!["amountMinor"]!.GetValue<long>());
+
+        // From 100.00 of goods shipping is free.
+        var (free, placedFree) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("k"), [new { skuId = vase, quantity = 5 }], currency: "USD");
+        Assert.True(free == HttpStatusCode.Created, $"{free} {placedFree}");
+        Assert.Equal(0, placedFree!["orders"]![0]!["totals"]!["shipping"]!["amountMinor"]!.GetValue<long>());
+
+        // Not to the US: refused, nothing reserved.
+        var available = (await Shop.StockAsync(vase))["totalAvailable"]!.GetValue<long>();
+        var (refused, problem) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("k"), [new { skuId = vase, quantity = 1 }],
+            currency: "USD", shipTo: OrderTestShop.Address("US", "94103"));
+        Assert.True(refused == HttpStatusCode.UnprocessableEntity, $"{refused} {problem}");
+        Assert.Contains("does not ship to US", problem!["detail"]!.GetValue<string>());
+        Assert.Equal(available, (await Shop.StockAsync(vase))["totalAvailable"]!.GetValue<long>());
+    }
+}
