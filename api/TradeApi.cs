@@ -10,6 +10,7 @@ using Microsoft.OpenApi;
 using Orleans.Trade.Api.Auth;
 using Orleans.Trade.Api.Common;
 using Orleans.Trade.Api.Inventory;
+using Orleans.Trade.Api.Logistics;
 using Orleans.Trade.Api.Orders;
 using Orleans.Trade.Api.Payments;
 using Orleans.Trade.Api.Risk;
@@ -39,6 +40,8 @@ public static class TradeApi
         services.AddProblemDetails(o => o.CustomizeProblemDetails = FrameworkProblems.Describe);
         services.AddExceptionHandler<TradeExceptionHandler>();
 
+        // Read at start: a table naming a kind that does not exist stops the silo, naming the key.
+        services.AddSingleton(CarrierStatusCodes.From(configuration));
         services.AddSingleton<ApiKeyCache>();
         services.AddSingleton<ApiKeyIssuer>();
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
@@ -100,6 +103,7 @@ public static class TradeApi
         v1.MapOrdersApiV1();
         v1.MapDisputesApiV1();
         v1.MapTrackingApiV1();
+        v1.MapCarrierFeedApiV1();
         v1.MapPaymentMethodsApiV1();
         v1.MapPaymentsApiV1();
         v1.MapRiskApiV1();

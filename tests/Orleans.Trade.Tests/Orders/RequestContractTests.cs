@@ -49,7 +49,7 @@ public sealed class RequestContractTests(OrdersSiloFixture fixture) : IClassFixt
                 {
                     "CartLineRequest", "MoneyRequest", "PreSaleRequest", "PutStockRequest", "BulkStockItemRequest", "BulkStockRequest",
                     "PutWarehouseRequest", "DepositRequest", "TotpCodeRequest", "PayoutAccountRequest", "WithdrawalRequest",
-                    "ReviewDecisionRequest", "ShipRequest", "TicketClosureRequest",
+                    "ReviewDecisionRequest", "ShipRequest", "TicketClosureRequest", "CarrierTrackingBatchRequest",
                 });
             }
             foreach (var member in required)
