@@ -89,7 +89,7 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
     /// Then a statement per service ticket (rare: a placed order opens none). With <paramref name="rowsAreNew"/> both are plain
     /// inserts: an <c>ON CONFLICT</c> insert goes through PostgreSQL's speculative insertion (its own WAL record to confirm each row),
     /// a third to a half more time per list row (tests/Orleans.Trade.Benchmarks/Sql/order-row-insert.sql); a row stored before then fails
-    /// the statement.
+    /// the statement. The shipment's keys are written only by a batch with a shipped order in it: a flash sale's statement is as it was.
     /// </summary>
     private List<DbCommand> PostgresStatements(DbConnection connection, IReadOnlyList<OrderOutbox> outboxes, bool rowsAreNew)
     {
