@@ -234,6 +234,38 @@ public sealed class CarrierFeedApiTests(CarrierFeedSiloFixture fixture) : IClass
     }
 
     [Fact]
+    public async Task An_event_whose_order_cannot_be_stored_is_answered_failed_and_the_rest_of_the_batch_is_recorded()
+    {
+        var broken = await SoldAsync();
+        var sound = await SoldAsync();
+        var dhl = await Shop.KeyAsync("carrier", "dhl");
+        var now = await Advance(TimeSpan.FromMinutes(1));
+        await fixture.Silo.Storage.ExecuteAsync($"""
+            CREATE FUNCTION refuse_broken_order() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$;
+            CREATE TRIGGER refuse_broken_order BEFORE UPDATE ON orders FOR EACH ROW
+                WHEN (NEW.order_id = '{broken.OrderId}') EXECUTE FUNCTION refuse_broken_order();
+            """);
+        object[] batch =
+        [
+            new { trackingNumber = broken.TrackingNumber, code = "PU", at = now },
+            new { trackingNumber = sound.TrackingNumber, code = "PU", at = now },
+        ];
+
+        var results = await FeedOk(dhl, "dhl", batch);
+
+        Assert.Equal("failed", Status(results, 0));
+        Assert.Equal("recorded", Status(results, 1));
+        Assert.Empty(await TrackingKindsAsync(broken.OrderId));
+        Assert.Equal(["inTransit"], await TrackingKindsAsync(sound.OrderId));
+
+        // Sent again once storage takes it: the failed event is recorded now, the recorded one answers duplicate.
+        await fixture.Silo.Storage.ExecuteAsync("DROP TRIGGER refuse_broken_order ON orders; DROP FUNCTION refuse_broken_order();");
+        var again = await FeedOk(dhl, "dhl", batch);
+        Assert.Equal(["recorded", "duplicate"], new[] { Status(again, 0), Status(again, 1) });
+        Assert.Equal(["inTransit"], await TrackingKindsAsync(broken.OrderId));
+    }
+
+    [Fact]
     public async Task A_parcel_of_one_sellers_orders_is_recorded_on_each_and_one_named_on_two_sellers_orders_on_neither()
     {
         var combined = "JD" + Guid.NewGuid().ToString("N")[..12].ToUpperInvariant();
