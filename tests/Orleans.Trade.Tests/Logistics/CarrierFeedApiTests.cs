@@ -161,6 +161,10 @@ public sealed class CarrierFeedApiTests(CarrierFeedSiloFixture fixture) : IClass
         var dhl = await Shop.KeyAsync("carrier", "dhl");
         Assert.Null(await TrackingKeyAsync(unshipped.OrderId));
         Assert.Equal(sold.TrackingNumber, await TrackingKeyAsync(sold.OrderId));
+        // The keys are the feed's, not shown in order lists.
+        var listed = (await Shop.Admin.GetJsonAsync($"/api/v1/sellers/{sold.SellerId}/orders")).Body!["items"]!.AsArray().Single()!.AsObject();
+        Assert.Equal(sold.OrderId, listed["orderId"]!.GetValue<string>());
+        Assert.False(listed.ContainsKey("carrierKey") || listed.ContainsKey("trackingKey"), listed.ToJsonString());
 
         var corrected = "JD" + Guid.NewGuid().ToString("N")[..12].ToUpperInvariant();
         await Shop.ActAsync(sold.Seller, sold.OrderId, "ship", new { carrier = "DHL", trackingNumber = corrected });
