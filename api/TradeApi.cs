@@ -40,6 +40,8 @@ public static class TradeApi
         services.AddProblemDetails(o => o.CustomizeProblemDetails = FrameworkProblems.Describe);
         services.AddExceptionHandler<TradeExceptionHandler>();
 
+        // Read at start: a table naming a kind that does not exist stops the silo, naming the key.
+        services.AddSingleton(CarrierStatusCodes.From(configuration));
         services.AddSingleton<ApiKeyCache>();
         services.AddSingleton<ApiKeyIssuer>();
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
@@ -103,6 +105,7 @@ public static class TradeApi
         v1.MapReturnsApiV1();
         v1.MapShippingApiV1();
         v1.MapTrackingApiV1();
+        v1.MapCarrierFeedApiV1();
         v1.MapPaymentMethodsApiV1();
         v1.MapPaymentsApiV1();
         v1.MapRiskApiV1();

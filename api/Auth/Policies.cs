@@ -11,6 +11,8 @@ public static class Policies
     public const string Buyers = "buyers";
     public const string Reviewers = "reviewers";
     public const string Sellers = "sellers";
+    /// <summary>A carrier's feed of tracking events: the carrier's own keys, or an admin sending them for it (R-LOG-5).</summary>
+    public const string CarrierFeeds = "carrier-feeds";
 
     public static void Add(AuthorizationOptions options)
     {
@@ -20,5 +22,6 @@ public static class Policies
         options.AddPolicy(Buyers, p => p.RequireRole(Roles.Admin, Roles.Buyer));
         options.AddPolicy(Reviewers, p => p.RequireRole(Roles.Admin, Roles.Analyst));
         options.AddPolicy(Sellers, p => p.RequireRole(Roles.Seller));
+        options.AddPolicy(CarrierFeeds, p => p.RequireRole(Roles.Admin, Roles.Carrier));
     }
 }

@@ -12,6 +12,9 @@ public sealed partial class Validation
 
     public bool IsValid => _errors.Count == 0;
 
+    /// <summary>The first field found wrong and its first rule (for an item of a batch, which answers one reason); null when valid.</summary>
+    public (string Field, string Rule)? FirstError => _errors.Count == 0 ? null : _errors.Select(e => (e.Key, e.Value[0])).First();
+
     public Validation Add(string field, string rule)
     {
         if (!_errors.TryGetValue(field, out var list))

@@ -44,11 +44,21 @@ public interface IOrderQueries
     /// <summary>One page of tickets: open ones earliest due first, closed ones newest first (R-ORD-6).</summary>
     Task<IReadOnlyList<ServiceTicketRow>> TicketsAsync(TicketQuery query, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The orders shipped with the carrier <paramref name="carrierKey"/> under each of <paramref name="trackingKeys"/> (both as
+    /// <see cref="ShipmentKeys"/> writes them), at most <paramref name="perKey"/> a tracking number; one whose tracking number was
+    /// corrected is found under the new one only (R-LOG-5).
+    /// </summary>
+    Task<IReadOnlyList<TrackedOrder>> TrackedOrdersAsync(string carrierKey, IReadOnlyList<string> trackingKeys, int perKey, CancellationToken cancellationToken);
+
     /// <summary>Closes an open ticket with who closed it, when and what was done (R-ORD-6).</summary>
     Task<TicketClosureOutcome> CloseTicketAsync(string ticketId, string closedBy, DateTimeOffset at, string note, CancellationToken cancellationToken);
 }
 
 public enum TicketClosureOutcome { Closed, NotFound, AlreadyClosed }
+
+/// <summary>An order a carrier's tracking number names: its id and its seller.</summary>
+public sealed record TrackedOrder(string TrackingKey, string OrderId, string SellerId);
 
 /// <summary>Which tickets to list: open or closed, optionally one seller's, one kind, one order; after the ticket <c>After</c>.</summary>
 public sealed record TicketQuery(bool Closed, string? SellerId, string? Kind, string? OrderId, string? After, int Limit);

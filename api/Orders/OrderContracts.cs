@@ -133,13 +133,15 @@ public sealed record ServiceTicketResponse(
     [property: Description("Who closed it: the key that closed it by hand, or system when the order's own change ended its exception (null for tickets closed that way before 7 December).")]
     string? ClosedBy,
     DateTimeOffset? ClosedAt,
-    string? ClosedNote)
+    string? ClosedNote,
+    [property: Description("What customer service is proposed to do, on a StalledShipment ticket (R-LOG-6): proofOfDispatch, customsFollowUp, reshipOrRefund, carrierTrace or refund (the description says it in words); null on other kinds and on stall tickets opened before 7 December.")]
+    string? Remedy)
 {
     public static ServiceTicketResponse From(ServiceTicketRow row, DateTimeOffset now)
     {
         var t = row.Ticket;
         return new ServiceTicketResponse(t.TicketId, t.OrderId, t.SellerId, t.Kind, t.Description, t.OpenedAt, t.DueAt, row.Closed ? "closed" : "open",
-            !row.Closed && t.DueAt < now, row.ClosedBy, row.ClosedAt, row.ClosedNote);
+            !row.Closed && t.DueAt < now, row.ClosedBy, row.ClosedAt, row.ClosedNote, t.Remedy);
     }
 }
 

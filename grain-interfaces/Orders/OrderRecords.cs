@@ -39,6 +39,7 @@ public static class ServiceTicketKinds
 }
 
 /// <summary>A customer-service ticket opened by an exception such as a late shipment (R-ORD-6).</summary>
+/// <param name="Remedy">What customer service is proposed to do (a stalled shipment's, R-LOG-6: a <c>StallRemedy</c> in camelCase); null on other kinds.</param>
 [GenerateSerializer, Immutable]
 public sealed record ServiceTicket(
     [property: Id(0)] string TicketId,
@@ -47,9 +48,13 @@ public sealed record ServiceTicket(
     [property: Id(3)] string Kind,
     [property: Id(4)] string Description,
     [property: Id(5)] DateTimeOffset OpenedAt,
-    [property: Id(6)] DateTimeOffset DueAt);
+    [property: Id(6)] DateTimeOffset DueAt,
+    [property: Id(7)] string? Remedy = null);
 
-/// <summary>The order's row in the list projection.</summary>
+/// <summary>
+/// The order's row in the list projection. A shipped order's row also carries its shipment's <see cref="ShipmentKeys"/>, by which
+/// a carrier's feed finds it (not shown in lists); null before shipping.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record OrderSummary(
     [property: Id(0)] string OrderId,
@@ -63,4 +68,6 @@ public sealed record OrderSummary(
     [property: Id(8)] bool Late,
     [property: Id(9)] DateTimeOffset CreatedAt,
     [property: Id(10)] DateTimeOffset UpdatedAt,
-    [property: Id(11)] long Version);
+    [property: Id(11)] long Version,
+    [property: Id(12), System.Text.Json.Serialization.JsonIgnore] string? CarrierKey = null,
+    [property: Id(13), System.Text.Json.Serialization.JsonIgnore] string? TrackingKey = null);

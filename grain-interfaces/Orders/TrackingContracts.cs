@@ -52,3 +52,42 @@ public sealed record TrackingEventResult(
     [property: Id(2)] string? Reason,
     [property: Id(3)] string? Field = null,
     [property: Id(4)] OrderStatus? CurrentStatus = null);
+
+/// <summary>
+/// How a carrier's feed finds a shipment (R-LOG-5): the carrier by the letters and digits of its name in lower case
+/// ("royalmail" for "Royal Mail" and for a key whose subject is "royal-mail"), the tracking number by its letters and digits in
+/// upper case ("LX123456789CN" for "lx 123 456 789 cn"), as carriers and sellers write them with spaces, dashes and either case.
+/// </summary>
+public static class ShipmentKeys
+{
+    public static string Carrier(string name) => Normalised(name, upper: false);
+
+    public static string TrackingNumber(string number) => Normalised(number, upper: true);
+
+    /// <summary>The text itself when it is in that form already (as most are: no allocation), else a new string.</summary>
+    private static string Normalised(string text, bool upper)
+    {
+        var already = true;
+        foreach (var c in text)
+        {
+            if (!char.IsLetterOrDigit(c) || (upper ? char.ToUpperInvariant(c) : char.ToLowerInvariant(c)) != c)
+            {
+                already = false;
+                break;
+            }
+        }
+        if (already)
+        {
+            return text;
+        }
+        var key = new System.Text.StringBuilder(text.Length);
+        foreach (var c in text)
+        {
+            if (char.IsLetterOrDigit(c))
+            {
+                key.Append(upper ? char.ToUpperInvariant(c) : char.ToLowerInvariant(c));
+            }
+        }
+        return key.ToString();
+    }
+}

@@ -853,8 +853,10 @@ public sealed partial class OrderGrain(
         {
             S.StallReported = true;
             Record(now, "ShipmentStalled", OrderActor.System, $"no tracking update for {_options.StalledShipmentAfter.TotalDays:0.#} days");
+            var remedy = StalledShipments.Propose(StalledShipments.FactsOf(S, _options, now));
             OpenTicket(now, ServiceTicketKinds.StalledShipment,
-                $"Order {OrderId} shipped on {S.Shipment!.ShippedAt:u} ({S.Shipment.Carrier} {S.Shipment.TrackingNumber}) has had no tracking update since {OrderTracking.LastUpdate(S):u}.");
+                $"Order {OrderId} shipped on {S.Shipment!.ShippedAt:u} ({S.Shipment.Carrier} {S.Shipment.TrackingNumber}) has had no tracking update since {OrderTracking.LastUpdate(S):u}. "
+                + $"Proposed remedy: {remedy.Text}", remedy: remedy.Remedy);
             await Persist();
         }
         else if (S.Status == OrderStatus.AwaitingShipment && !S.Late && now >= S.Deadlines.ShipBy)
@@ -946,9 +948,9 @@ public sealed partial class OrderGrain(
         Transition(OrderStatus.Cancelled, now, "Cancelled", actor, reason);
     }
 
-    private void OpenTicket(DateTimeOffset now, string kind, string description, DateTimeOffset? due = null) =>
+    private void OpenTicket(DateTimeOffset now, string kind, string description, DateTimeOffset? due = null, StallRemedy? remedy = null) =>
         S.PendingTickets.Add(new ServiceTicket(Ulid.NewUlid(now).ToString(), OrderId, S.Placement!.SellerId, kind, description, now,
-            due ?? now + _options.ServiceTicketDue));
+            due ?? now + _options.ServiceTicketDue, remedy is { } r ? System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(r.ToString()) : null));
 
     private void Transition(OrderStatus next, DateTimeOffset now, string @event, OrderActor actor, string? reason)
     {

@@ -31,9 +31,7 @@ public static class OrderPermissions
     /// letters and digits only, ignoring case.
     /// </summary>
     public static bool SameCarrier(string? keySubject, string? shippedWith) =>
-        keySubject is not null && shippedWith is not null && CarrierCode(keySubject) is { Length: > 0 } code && code == CarrierCode(shippedWith);
-
-    private static string CarrierCode(string name) => string.Concat(name.Where(char.IsLetterOrDigit)).ToLowerInvariant();
+        keySubject is not null && shippedWith is not null && ShipmentKeys.Carrier(keySubject) is { Length: > 0 } code && code == ShipmentKeys.Carrier(shippedWith);
 
     /// <summary>The buyer pays their own order; an admin may start a payment for them (e.g. a bank transfer taken by phone).</summary>
     public static bool MayPay(OrderActor actor, string buyerId) =>

@@ -55,12 +55,32 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
         ON CONFLICT (order_id) DO UPDATE SET
             status = excluded.status, seller_total_minor = excluded.seller_total_minor, buyer_total_minor = excluded.buyer_total_minor,
             late = excluded.late, updated_at = excluded.updated_at, version = excluded.version, buyer_id = excluded.buyer_id
-        WHERE orders.version <= excluded.version
         """;
+
+    /// <summary>The shipment's keys (a ship or its correction moves them; a carrier's feed finds the order by them), then the guard.</summary>
+    private const string ShipmentMerge = ", carrier_key = excluded.carrier_key, tracking_key = excluded.tracking_key";
+
+    private const string NewerOnly = " WHERE orders.version <= excluded.version";
 
     /// <summary>One row per order: the last summary of an order in the batch is its newest.</summary>
     private static OrderSummary[] NewestSummaries(IReadOnlyList<OrderOutbox> outboxes) =>
         outboxes.Select(o => o.Summary).GroupBy(o => o.OrderId).Select(g => g.MaxBy(o => o.Version)!).ToArray();
+
+    /// <summary>
+    /// Whether a row of the batch is a shipped order's. Only then does the statement write the shipment columns: a flash sale's
+    /// rows (placed, paid) leave them out, as before they existed.
+    /// </summary>
+    private static bool AnyShipped(OrderSummary[] summaries)
+    {
+        foreach (var summary in summaries)
+        {
+            if (summary.TrackingKey is not null)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 
     /// <summary>
     /// Upserts the order rows (a newer version never loses to an older one) and inserts notifications once: one statement (the
@@ -69,7 +89,7 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
     /// Then a statement per service ticket (rare: a placed order opens none). With <paramref name="rowsAreNew"/> both are plain
     /// inserts: an <c>ON CONFLICT</c> insert goes through PostgreSQL's speculative insertion (its own WAL record to confirm each row),
     /// a third to a half more time per list row (tests/Orleans.Trade.Benchmarks/Sql/order-row-insert.sql); a row stored before then fails
-    /// the statement.
+    /// the statement. The shipment's keys are written only by a batch with a shipped order in it: a flash sale's statement is as it was.
     /// </summary>
     private List<DbCommand> PostgresStatements(DbConnection connection, IReadOnlyList<OrderOutbox> outboxes, bool rowsAreNew)
     {
@@ -80,13 +100,14 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
         }
         var summaries = NewestSummaries(outboxes);
         var notifications = outboxes.SelectMany(o => o.Notifications).ToArray();
-        statements.Add(connection.Command($"""
+        var shipped = AnyShipped(summaries);
+        var command = connection.Command($"""
                     WITH upserted AS (
                         INSERT INTO orders (order_id, buyer_id, seller_id, status, seller_total_minor, seller_currency, buyer_total_minor,
-                                            buyer_currency, line_count, source, late, created_at, updated_at, version)
+                                            buyer_currency, line_count, source, late, created_at, updated_at, version{(shipped ? ", carrier_key, tracking_key" : "")})
                         SELECT * FROM unnest(@ids, @buyers, @sellers, @statuses, @sellerTotals, @sellerCurrencies, @buyerTotals, @buyerCurrencies,
-                                             @lines, @sources, @lates, @createds, @updateds, @versions)
-                        {(rowsAreNew ? "" : OrderRowMerge)}
+                                             @lines, @sources, @lates, @createds, @updateds, @versions{(shipped ? ", @carrierKeys, @trackingKeys" : "")})
+                        {(rowsAreNew ? "" : OrderRowMerge + (shipped ? ShipmentMerge : "") + NewerOnly)}
                     )
                     INSERT INTO order_notifications (notification_id, order_id, recipient, channels, event, status, created_at, next_attempt_at,
                                                      attempts, delivered_at, last_error)
@@ -95,25 +116,30 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
                     FROM unnest(@notificationIds, @notificationOrders, @recipients, @channels, @events, @notificationStatuses, @notificationAts)
                          AS n(id, order_id, recipient, channels, event, status, at)
                     {(rowsAreNew ? "" : "ON CONFLICT (notification_id) DO NOTHING")}
-                    """)
-                .With("ids", summaries.Select(o => o.OrderId).ToArray()).With("buyers", summaries.Select(o => o.BuyerId).ToArray())
-                .With("sellers", summaries.Select(o => o.SellerId).ToArray()).With("statuses", summaries.Select(o => o.Status.ToString()).ToArray())
-                .With("sellerTotals", summaries.Select(o => o.SellerTotal.AmountMinor).ToArray())
-                .With("sellerCurrencies", summaries.Select(o => o.SellerTotal.Currency).ToArray())
-                .With("buyerTotals", summaries.Select(o => o.BuyerTotal.AmountMinor).ToArray())
-                .With("buyerCurrencies", summaries.Select(o => o.BuyerTotal.Currency).ToArray())
-                .With("lines", summaries.Select(o => o.LineCount).ToArray()).With("sources", summaries.Select(o => o.Source.ToString()).ToArray())
-                .With("lates", summaries.Select(o => o.Late).ToArray())
-                .With("createds", summaries.Select(o => o.CreatedAt.UtcDateTime).ToArray())
-                .With("updateds", summaries.Select(o => o.UpdatedAt.UtcDateTime).ToArray())
-                .With("versions", summaries.Select(o => o.Version).ToArray())
-                .With("skip", _skipOnInsert).With("skipNote", NotificationDispatcher.SkippedNote)
-                .With("notificationIds", notifications.Select(n => n.NotificationId).ToArray())
-                .With("notificationOrders", notifications.Select(n => n.OrderId).ToArray())
-                .With("recipients", notifications.Select(n => n.Recipient).ToArray()).With("channels", notifications.Select(n => n.Channels).ToArray())
-                .With("events", notifications.Select(n => n.Event).ToArray())
-                .With("notificationStatuses", notifications.Select(n => n.Status.ToString()).ToArray())
-                .WithTimestamps("notificationAts", notifications.Select(n => (DateTimeOffset?)n.At)));
+                    """);
+        command.With("ids", summaries.Select(o => o.OrderId).ToArray()).With("buyers", summaries.Select(o => o.BuyerId).ToArray())
+            .With("sellers", summaries.Select(o => o.SellerId).ToArray()).With("statuses", summaries.Select(o => o.Status.ToString()).ToArray())
+            .With("sellerTotals", summaries.Select(o => o.SellerTotal.AmountMinor).ToArray())
+            .With("sellerCurrencies", summaries.Select(o => o.SellerTotal.Currency).ToArray())
+            .With("buyerTotals", summaries.Select(o => o.BuyerTotal.AmountMinor).ToArray())
+            .With("buyerCurrencies", summaries.Select(o => o.BuyerTotal.Currency).ToArray())
+            .With("lines", summaries.Select(o => o.LineCount).ToArray()).With("sources", summaries.Select(o => o.Source.ToString()).ToArray())
+            .With("lates", summaries.Select(o => o.Late).ToArray())
+            .With("createds", summaries.Select(o => o.CreatedAt.UtcDateTime).ToArray())
+            .With("updateds", summaries.Select(o => o.UpdatedAt.UtcDateTime).ToArray())
+            .With("versions", summaries.Select(o => o.Version).ToArray())
+            .With("skip", _skipOnInsert).With("skipNote", NotificationDispatcher.SkippedNote)
+            .With("notificationIds", notifications.Select(n => n.NotificationId).ToArray())
+            .With("notificationOrders", notifications.Select(n => n.OrderId).ToArray())
+            .With("recipients", notifications.Select(n => n.Recipient).ToArray()).With("channels", notifications.Select(n => n.Channels).ToArray())
+            .With("events", notifications.Select(n => n.Event).ToArray())
+            .With("notificationStatuses", notifications.Select(n => n.Status.ToString()).ToArray())
+            .WithTimestamps("notificationAts", notifications.Select(n => (DateTimeOffset?)n.At));
+        if (shipped)
+        {
+            command.With("carrierKeys", summaries.Select(o => o.CarrierKey).ToArray()).With("trackingKeys", summaries.Select(o => o.TrackingKey).ToArray());
+        }
+        statements.Add(command);
         statements.AddRange(outboxes.SelectMany(o => o.Tickets).Select(t => TicketCommand(connection, null, t)));
         statements.AddRange(TicketClosures(outboxes).Select(c => TicketClosureCommand(connection, null, c)));
         return statements;
@@ -142,13 +168,16 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
         {
             await connection.Command("""
                     INSERT INTO orders (order_id, buyer_id, seller_id, status, seller_total_minor, seller_currency, buyer_total_minor, buyer_currency,
-                                        line_count, source, late, created_at, updated_at, version)
-                    VALUES (@id, @buyer, @seller, @status, @sellerTotal, @sellerCurrency, @buyerTotal, @buyerCurrency, @lines, @source, @late, @created, @updated, @version)
+                                        line_count, source, late, created_at, updated_at, version, carrier_key, tracking_key)
+                    VALUES (@id, @buyer, @seller, @status, @sellerTotal, @sellerCurrency, @buyerTotal, @buyerCurrency, @lines, @source, @late, @created, @updated,
+                            @version, @carrierKey, @trackingKey)
                     ON CONFLICT (order_id) DO UPDATE SET
                         status = excluded.status, seller_total_minor = excluded.seller_total_minor, buyer_total_minor = excluded.buyer_total_minor,
-                        late = excluded.late, updated_at = excluded.updated_at, version = excluded.version, buyer_id = excluded.buyer_id
+                        late = excluded.late, updated_at = excluded.updated_at, version = excluded.version, buyer_id = excluded.buyer_id,
+                        carrier_key = excluded.carrier_key, tracking_key = excluded.tracking_key
                     WHERE orders.version <= excluded.version
                     """, transaction)
+                .With("carrierKey", o.CarrierKey).With("trackingKey", o.TrackingKey)
                 .With("id", o.OrderId).With("buyer", o.BuyerId).With("seller", o.SellerId).With("status", o.Status.ToString())
                 .With("sellerTotal", o.SellerTotal.AmountMinor).With("sellerCurrency", o.SellerTotal.Currency)
                 .With("buyerTotal", o.BuyerTotal.AmountMinor).With("buyerCurrency", o.BuyerTotal.Currency)
@@ -197,10 +226,11 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
 
     private DbCommand TicketCommand(DbConnection connection, DbTransaction? transaction, ServiceTicket t) =>
         connection.Command("""
-                INSERT INTO service_tickets (ticket_id, order_id, seller_id, kind, description, opened_at, due_at)
-                VALUES (@id, @order, @seller, @kind, @description, @opened, @due)
+                INSERT INTO service_tickets (ticket_id, order_id, seller_id, kind, description, opened_at, due_at, remedy)
+                VALUES (@id, @order, @seller, @kind, @description, @opened, @due, @remedy)
                 ON CONFLICT (ticket_id) DO NOTHING
                 """, transaction)
+            .With("remedy", t.Remedy)
             .With("id", t.TicketId).With("order", t.OrderId).With("seller", t.SellerId).With("kind", t.Kind)
             .With("description", t.Description).With("opened", database.ToDb(t.OpenedAt)).With("due", database.ToDb(t.DueAt));
 
@@ -260,6 +290,49 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
         return new OrderListPage(items, total, more ? OrderListCursor.After(items[^1]) : null);
     }
 
+    public async Task<IReadOnlyList<TrackedOrder>> TrackedOrdersAsync(string carrierKey, IReadOnlyList<string> trackingKeys, int perKey,
+        CancellationToken cancellationToken)
+    {
+        var found = new List<TrackedOrder>();
+        if (trackingKeys.Count == 0)
+        {
+            return found;
+        }
+        await using var connection = await database.OpenAsync(cancellationToken);
+        foreach (var chunk in trackingKeys.Distinct(StringComparer.Ordinal).Chunk(database.Provider == StorageProvider.Postgres ? int.MaxValue : 500))
+        {
+            await using var command = connection.Command("");
+            // Through the partial index orders_by_tracking, at most perKey rows a tracking number (one a seller typed on many orders
+            // cannot make the read unbounded).
+            command.CommandText = database.Provider == StorageProvider.Postgres
+                ? """
+                  SELECT k.key, o.order_id, o.seller_id FROM unnest(@keys) AS k(key)
+                  CROSS JOIN LATERAL (SELECT order_id, seller_id FROM orders
+                                      WHERE carrier_key = @carrier AND tracking_key = k.key ORDER BY order_id LIMIT @perKey) o
+                  """
+                : $"""
+                  SELECT tracking_key, order_id, seller_id FROM orders
+                  WHERE carrier_key = @carrier AND {command.WithIdsIn(database.Provider, "tracking_key", chunk, "keys")} ORDER BY tracking_key, order_id
+                  """;
+            if (database.Provider == StorageProvider.Postgres)
+            {
+                command.With("keys", chunk);
+            }
+            command.With("carrier", carrierKey).With("perKey", perKey);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var key = reader.GetString(0);
+                if ((counts[key] = counts.GetValueOrDefault(key) + 1) <= perKey)
+                {
+                    found.Add(new TrackedOrder(key, reader.GetString(1), reader.GetString(2)));
+                }
+            }
+        }
+        return found;
+    }
+
     public async Task<TicketClosureOutcome> CloseTicketAsync(string ticketId, string closedBy, DateTimeOffset at, string note,
         CancellationToken cancellationToken)
     {
@@ -282,7 +355,7 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
         // Open tickets earliest due first (the work queue); closed ones newest first (the history), both by keyset after a
         // ticket of the page before. A cursor ticket that does not exist (or not in this list) ends the list.
         var sql = new StringBuilder(
-            "SELECT ticket_id, order_id, seller_id, kind, description, opened_at, due_at, closed_by, closed_at, closed_note FROM service_tickets WHERE status = @status");
+            "SELECT ticket_id, order_id, seller_id, kind, description, opened_at, due_at, closed_by, closed_at, closed_note, remedy FROM service_tickets WHERE status = @status");
         var parameters = new List<(string, object)> { ("status", query.Closed ? "Closed" : "Open"), ("limit", query.Limit) };
         if (query.SellerId is { } seller) { sql.Append(" AND seller_id = @seller"); parameters.Add(("seller", seller)); }
         if (query.Kind is { } kind) { sql.Append(" AND kind = @kind"); parameters.Add(("kind", kind)); }
@@ -306,7 +379,8 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
         while (await reader.ReadAsync(cancellationToken))
         {
             tickets.Add(new ServiceTicketRow(new ServiceTicket(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
-                    reader.GetString(4), TradeDatabase.FromDb(reader.GetValue(5)), TradeDatabase.FromDb(reader.GetValue(6))), query.Closed,
+                    reader.GetString(4), TradeDatabase.FromDb(reader.GetValue(5)), TradeDatabase.FromDb(reader.GetValue(6)),
+                    reader.IsDBNull(10) ? null : reader.GetString(10)), query.Closed,
                 reader.IsDBNull(7) ? null : reader.GetString(7), reader.IsDBNull(8) ? null : TradeDatabase.FromDb(reader.GetValue(8)),
                 reader.IsDBNull(9) ? null : reader.GetString(9)));
         }

@@ -49,7 +49,8 @@ public sealed class RequestContractTests(OrdersSiloFixture fixture) : IClassFixt
                 {
                     "CartLineRequest", "MoneyRequest", "PreSaleRequest", "PutStockRequest", "BulkStockItemRequest", "BulkStockRequest",
                     "PutWarehouseRequest", "DepositRequest", "TotpCodeRequest", "PayoutAccountRequest", "WithdrawalRequest",
-                    "ReviewDecisionRequest", "ShipRequest", "TicketClosureRequest", "ReturnLineRequest", "ReturnParcelRequest", "WeightTierRequest", "ShippingTemplateRequest",
+                    "ReviewDecisionRequest", "ShipRequest", "TicketClosureRequest", "ReturnLineRequest", "ReturnParcelRequest", "WeightTierRequest",
+                    "ShippingTemplateRequest", "CarrierTrackingBatchRequest",
                 });
             }
             foreach (var member in required)
