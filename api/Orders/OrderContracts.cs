@@ -67,13 +67,16 @@ public sealed record OrderResponse(
     OrderDisputeSummary? Dispute = null,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     [property: Description("The carrier's latest tracking events (R-LOG-5), at most 10, oldest first by event time; absent when there are none. The timeline has every one.")]
-    IReadOnlyList<TrackingEvent>? Tracking = null)
+    IReadOnlyList<TrackingEvent>? Tracking = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    [property: Description("Compensations paid to the buyer by the seller for a late shipment or fake tracking (R-DIS-4): amount (order currency), buyerAmount, compensationPercent, status at the payment provider, fundedFrom (the seller's deposit and available balance, settlement currency); absent when there are none. They are not in refunded: the escrow still holds what they gave.")]
+    IReadOnlyList<OrderRefundView>? Compensations = null)
 {
     public static OrderResponse From(OrderView v) => new(v.OrderId, v.CheckoutId, v.BuyerId, v.SellerId, v.Status,
         v.Lines.Select(l => new OrderLineResponse(l.SkuId, l.Title, l.Quantity, l.UnitPrice, l.LineTotal, l.Allocation)).ToArray(),
         v.Totals, v.ShipTo, v.Shipment, v.Deadlines, v.Accepted, v.Late, v.ReviewReason, v.Source, v.External, v.CreatedAt, v.UpdatedAt,
         v.PaidBy, v.Refunded, v.Dispute is { } d ? new OrderDisputeSummary(d.DisputeId, d.Status, d.RespondBy, d.ArbitrationDueAt) : null,
-        v.Tracking);
+        v.Tracking, v.Compensations);
 }
 
 /// <summary>Where an order's dispute is: the seller's answer is due by <c>RespondBy</c>, an escalated one's verdict by <c>ArbitrationDueAt</c>.</summary>
