@@ -236,4 +236,42 @@ public sealed class CompensationApiTests(Payments.PaymentsSiloFixture fixture) :
         Assert.Null((await Shop.OrderAsync(sold.OrderId))["compensations"]);
         Assert.Equal(5_000, Account(await LedgerAsync(sold.SellerId), "seller:deposit:USD", "posted"));
     }
+    [Fact]
+    public async Task A_compensation_verdict_whose_booking_failed_is_booked_and_carried_out_by_the_order_and_a_retry_books_nothing_twice()
+    {
+        var sold = await PaidAsync(late: false); // fake tracking: shipped in time, but the number showed another parcel
+        await Ship(sold);
+        await FundDeposit(sold.SellerId, 1_000);
+        await Arbitrated(sold);
+        var storage = SiloStorage.Postgres(fixture.ConnectionString);
+        // The seller's ledger cannot store this order's compensation for a while: the verdict and the compensation's intent are
+        // stored, the booking fails, and the arbitrator hears 503.
+        await storage.ExecuteAsync($"""
+            CREATE FUNCTION refuse_compensation() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'ledger hiccup'; END $$;
+            CREATE TRIGGER refuse_compensation BEFORE INSERT ON ledger_transfers FOR EACH ROW
+                WHEN (NEW.transfer_id LIKE '{sold.OrderId}:compensation%') EXECUTE FUNCTION refuse_compensation();
+            """);
+        var verdict = $"/api/v1/orders/{sold.OrderId}/dispute/verdict";
+        var body = new { outcome = "compensate", compensationPercent = 15, note = "The tracking number belongs to another parcel." };
+        var (status, problem) = await Shop.Admin.PostJsonAsync(verdict, body);
+        Assert.True(status == HttpStatusCode.ServiceUnavailable, $"{status} {problem}");
+        await Task.Delay(TimeSpan.FromSeconds(3)); // deadline checks come by every second, and a failed wake every two
+        Assert.Equal("shipped", (await Shop.OrderAsync(sold.OrderId))["status"]!.GetValue<string>()); // not completed before it is booked
+        Assert.Equal(1_000, Account(await LedgerAsync(sold.SellerId), "seller:deposit:USD", "posted"));
+        await storage.ExecuteAsync("DROP TRIGGER refuse_compensation ON ledger_transfers; DROP FUNCTION refuse_compensation()");
+
+        var order = await Eventually.ReadAsync(() => Shop.OrderAsync(sold.OrderId), o => o["status"]!.GetValue<string>() == "completed", "the order to complete");
+        var amount = sold.Charged * 15 / 100;
+        var compensation = Assert.Single(order["compensations"]!.AsArray())!;
+        Assert.Equal(amount, compensation["fundedFrom"]!["fromDeposit"]!["amountMinor"]!.GetValue<long>());
+        await RefundedAsync(sold.PaymentId, amount);
+        var (again, dispute) = await Shop.Admin.PostJsonAsync(verdict, body);
+        Assert.True(again == HttpStatusCode.OK, $"{again} {dispute}");
+        Assert.Equal(compensation["refundId"]!.GetValue<string>(), dispute!["resolution"]!["refundId"]!.GetValue<string>());
+        var ledger = await Eventually.ReadAsync(() => LedgerAsync(sold.SellerId), l => PostedLegs(l) == sold.Charged, "the escrow to be released whole");
+        Assert.Equal(1_000 - amount, Account(ledger, "seller:deposit:USD", "posted"));
+        Assert.Equal(amount, Account(ledger, "psp:refunds:USD", "posted"));
+        Assert.Single((await Shop.OrderAsync(sold.OrderId))["compensations"]!.AsArray());
+        await RefundedAsync(sold.PaymentId, amount);
+    }
 }
