@@ -26,7 +26,7 @@ public sealed partial class OrderGrain
         if (amount > remaining)
         {
             return (null, $"{percent}% of order {OrderId}'s value is {amount} {charged.Currency}, more than the {Math.Max(0, remaining)} {charged.Currency} the buyer "
-                + "has not had back yet: refunds and compensations together never pass what the buyer paid. Decide a smaller compensationPercent.");
+                + "has not had back yet: refunds and compensations together never pass what the buyer paid.");
         }
         var buyerAmount = amount == remaining
             ? buyer.AmountMinor - paidBackBuyer

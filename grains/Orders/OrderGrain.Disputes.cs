@@ -210,7 +210,7 @@ public sealed partial class OrderGrain
                 var (compensation, refusal) = NewCompensation($"dispute:{d.DisputeId}", percent, c.Actor, $"dispute {d.DisputeId}: {c.Note}", now);
                 if (compensation is null)
                 {
-                    return Refused(DisputeCommandStatus.Invalid, refusal!);
+                    return Refused(DisputeCommandStatus.Invalid, $"{refusal} Decide a smaller compensationPercent, or close the dispute.");
                 }
                 if (await CompensationUnfunded(compensation) is { } unfunded)
                 {
