@@ -152,7 +152,7 @@ public static class DisputesApi
         {
             v.Add("compensationPercent", $"compensationPercent is required for compensate: a whole number from {CompensationRules.MinPercent} to {CompensationRules.MaxPercent}.");
         }
-        else if (request.CompensationPercent is { } percent && outcome is not null and not DisputeOutcome.Compensate)
+        else if (request.CompensationPercent is not null && outcome is not null and not DisputeOutcome.Compensate)
         {
             v.Add("compensationPercent", $"compensationPercent is only for compensate; a {Validation.CamelCase(outcome.Value.ToString())} takes none.");
         }
