@@ -223,6 +223,7 @@ public static class SiloConfiguration
     public static IServiceCollection AddTradeOrders(this IServiceCollection services, IConfiguration configuration)
     {
         services.ConfigureReplacingLists<OrderOptions>(configuration.GetSection("Orders"));
+        services.ValidateOnStartBy<OrderOptions>(o => o.Problem());
         services.Configure<AllocationOptions>(configuration.GetSection("Allocation"));
         // Built once: configuration overlaid on the default region table (validated at start-up, not per order).
         services.AddSingleton(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<AllocationOptions>>().Value.ToRegionMap());

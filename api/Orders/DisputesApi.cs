@@ -32,9 +32,11 @@ public sealed record DisputeAnswerRequest(
 public sealed record DisputeWithdrawalRequest([property: Description("Why (up to 2,000 characters).")] string? Note);
 
 public sealed record DisputeVerdictRequest(
-    [Required][property: Description("fullRefund, partialRefund (with amount) or close (in the seller's favour: nothing is refunded).")] string? Outcome,
+    [Required][property: Description("fullRefund, partialRefund (with amount), close (in the seller's favour: nothing is refunded) or, for a lateOrFakeTracking dispute, compensate (with compensationPercent: the buyer keeps the goods and is paid that share of the order's value by the seller, from its deposit first).")]
+    string? Outcome,
     [property: Description("For partialRefund: the refund, in the order's currency, less than what is still refundable.")] MoneyRequest? Amount,
-    [Required][property: Description("The verdict's reasons (up to 2,000 characters).")] string? Note);
+    [Required][property: Description("The verdict's reasons (up to 2,000 characters).")] string? Note,
+    [property: Description("For compensate: the compensation in percent of the order's value, a whole number from 5 to 30 (R-DIS-4).")] int? CompensationPercent = null);
 
 /// <summary>
 /// Disputes and their arbitration (R-DIS-1..3): the buyer of a shipped or delivered order opens one; its seller accepts it
@@ -142,16 +144,29 @@ public static class DisputesApi
         var outcome = request.Outcome is null ? v.Required<DisputeOutcome>("outcome", null) : v.OneOf<DisputeOutcome>("outcome", request.Outcome);
         var amount = Amount(v, "amount", request.Amount);
         if (outcome == DisputeOutcome.PartialRefund && request.Amount is null) v.Add("amount", "amount is required for a partialRefund.");
-        if (outcome is DisputeOutcome.FullRefund or DisputeOutcome.Close && request.Amount is not null)
+        if (outcome is DisputeOutcome.FullRefund or DisputeOutcome.Close or DisputeOutcome.Compensate && request.Amount is not null)
         {
             v.Add("amount", $"amount is only for a partialRefund; a {Validation.CamelCase(outcome.Value.ToString())} takes none.");
+        }
+        if (outcome == DisputeOutcome.Compensate && request.CompensationPercent is null)
+        {
+            v.Add("compensationPercent", $"compensationPercent is required for compensate: a whole number from {CompensationRules.MinPercent} to {CompensationRules.MaxPercent}.");
+        }
+        else if (request.CompensationPercent is not null && outcome is not null and not DisputeOutcome.Compensate)
+        {
+            v.Add("compensationPercent", $"compensationPercent is only for compensate; a {Validation.CamelCase(outcome.Value.ToString())} takes none.");
+        }
+        else if (request.CompensationPercent is { } asked && !CompensationRules.IsAllowedPercent(asked))
+        {
+            v.Add("compensationPercent", $"compensationPercent is a whole number from {CompensationRules.MinPercent} to {CompensationRules.MaxPercent} (R-DIS-4); got {asked}.");
         }
         var note = v.RequiredText("note", request.Note, MaxText);
         if (!v.IsValid)
         {
             return v.Problem();
         }
-        return Answered(await Send(orderId, user, grains, actor => new DisputeCommand(DisputeStep.Decide, actor, note, Amount: amount, Outcome: outcome)));
+        return Answered(await Send(orderId, user, grains, actor => new DisputeCommand(DisputeStep.Decide, actor, note, Amount: amount, Outcome: outcome,
+            CompensationPercent: request.CompensationPercent)));
     }
 
     private static async Task<DisputeResult> Send(string orderId, ClaimsPrincipal user, IGrainFactory grains, Func<OrderActor, DisputeCommand> command)

@@ -70,13 +70,16 @@ public sealed record OrderResponse(
     IReadOnlyList<TrackingEvent>? Tracking = null,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     [property: Description("The buyer's return of the order's goods (R-DIS-5), absent when there is none; GET /api/v1/orders/{orderId}/return has the whole of it.")]
-    OrderReturnSummary? Return = null)
+    OrderReturnSummary? Return = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    [property: Description("Compensations paid to the buyer by the seller for a late shipment or fake tracking (R-DIS-4): amount (order currency), buyerAmount, compensationPercent, status at the payment provider, fundedFrom (the seller's deposit and available balance, settlement currency); absent when there are none. They are not in refunded: the escrow still holds what they gave.")]
+    IReadOnlyList<OrderRefundView>? Compensations = null)
 {
     public static OrderResponse From(OrderView v) => new(v.OrderId, v.CheckoutId, v.BuyerId, v.SellerId, v.Status,
         v.Lines.Select(l => new OrderLineResponse(l.SkuId, l.Title, l.Quantity, l.UnitPrice, l.LineTotal, l.Allocation)).ToArray(),
         v.Totals, v.ShipTo, v.Shipment, v.Deadlines, v.Accepted, v.Late, v.ReviewReason, v.Source, v.External, v.CreatedAt, v.UpdatedAt,
         v.PaidBy, v.Refunded, v.Dispute is { } d ? new OrderDisputeSummary(d.DisputeId, d.Status, d.RespondBy, d.ArbitrationDueAt) : null,
-        v.Tracking, v.Return is { } r ? new OrderReturnSummary(r.ReturnId, r.Status, r.Reason, r.Amount, r.DueAt) : null);
+        v.Tracking, v.Return is { } r ? new OrderReturnSummary(r.ReturnId, r.Status, r.Reason, r.Amount, r.DueAt) : null, v.Compensations);
 }
 
 /// <summary>Where an order's return is, what it refunds, and when its next step is due (the seller's, the buyer's, or the arbitrator's).</summary>

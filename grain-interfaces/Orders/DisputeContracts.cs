@@ -25,8 +25,11 @@ public enum DisputeStatus
     Withdrawn,
 }
 
-/// <summary>How a dispute ended: money back to the buyer (all or part), or closed in the seller's favour.</summary>
-public enum DisputeOutcome { FullRefund, PartialRefund, Close }
+/// <summary>
+/// How a dispute ended: money back to the buyer (all or part), closed in the seller's favour, or (late shipment or fake tracking,
+/// R-DIS-4) a compensation of a share of the order's value paid by the seller, the buyer keeping the goods.
+/// </summary>
+public enum DisputeOutcome { FullRefund, PartialRefund, Close, Compensate }
 
 /// <summary>What a dispute command does.</summary>
 public enum DisputeStep { Open, AddEvidence, Respond, Withdraw, Decide }
@@ -47,7 +50,10 @@ public sealed record DisputeSellerResponse(
     [property: Id(2)] string By,
     [property: Id(3)] DateTimeOffset At);
 
-/// <summary>How a dispute ended, by whom, and the refund that carried it out (none for a close or a withdrawal).</summary>
+/// <summary>
+/// How a dispute ended, by whom, and the refund or compensation that carried it out (<paramref name="RefundId"/> names either;
+/// none for a close or a withdrawal).
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record DisputeResolution(
     [property: Id(0)] DisputeOutcome? Outcome,
@@ -55,7 +61,11 @@ public sealed record DisputeResolution(
     [property: Id(2)] string? RefundId,
     [property: Id(3)] string Note,
     [property: Id(4)] string By,
-    [property: Id(5)] DateTimeOffset At);
+    [property: Id(5)] DateTimeOffset At,
+    [property: Id(6), System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    int? CompensationPercent = null,
+    [property: Id(7), System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    Common.Money? Compensation = null);
 
 /// <summary>A buyer's dispute of an order, as the order keeps it.</summary>
 [GenerateSerializer, Immutable]
@@ -80,7 +90,8 @@ public sealed record DisputeView(
 /// <summary>
 /// One step of a dispute: <see cref="DisputeStep.Open"/> (reason, description, the amount asked for or null for everything not yet
 /// refunded), <see cref="DisputeStep.AddEvidence"/> (note, attachments), <see cref="DisputeStep.Respond"/> (accept or not, note),
-/// <see cref="DisputeStep.Withdraw"/> (note), <see cref="DisputeStep.Decide"/> (outcome, amount for a partial refund, note).
+/// <see cref="DisputeStep.Withdraw"/> (note), <see cref="DisputeStep.Decide"/> (outcome, amount for a partial refund, the percentage
+/// of the order's value for a compensation, note).
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record DisputeCommand(
@@ -91,7 +102,8 @@ public sealed record DisputeCommand(
     [property: Id(4)] Common.Money? Amount = null,
     [property: Id(5)] IReadOnlyList<string>? Attachments = null,
     [property: Id(6)] bool? Accept = null,
-    [property: Id(7)] DisputeOutcome? Outcome = null);
+    [property: Id(7)] DisputeOutcome? Outcome = null,
+    [property: Id(8)] int? CompensationPercent = null);
 
 public enum DisputeCommandStatus { Applied, Existing, NotFound, Forbidden, Conflict, Invalid }
 
@@ -101,3 +113,15 @@ public sealed record DisputeResult(
     [property: Id(1)] DisputeView? Dispute,
     [property: Id(2)] string? Reason,
     [property: Id(3)] OrderStatus? OrderStatus = null);
+
+/// <summary>The bounds and amount of a compensation for a late shipment or fake tracking (R-DIS-4: 5%-30% of the order's value).</summary>
+public static class CompensationRules
+{
+    public const int MinPercent = 5;
+    public const int MaxPercent = 30;
+
+    public static bool IsAllowedPercent(int percent) => percent is >= MinPercent and <= MaxPercent;
+
+    /// <summary><paramref name="percent"/> of <paramref name="valueMinor"/>, rounded down: never more than the share decided.</summary>
+    public static long Amount(long valueMinor, int percent) => (long)((Int128)valueMinor * percent / 100);
+}

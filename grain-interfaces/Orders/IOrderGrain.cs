@@ -182,8 +182,15 @@ public sealed record OrderRefundResult(
     [property: Id(2)] string? Reason,
     [property: Id(3)] OrderStatus? CurrentStatus = null);
 
+/// <summary>
+/// What money back to the buyer is: a refund of what was paid (out of the escrow, or the seller's balances after release), or a
+/// compensation (R-DIS-4) paid by the seller from its deposit and available balance while the escrow stays the seller's.
+/// </summary>
+public enum OrderRefundKind { Refund, Compensation }
+
 /// <summary>A refund of an order: <paramref name="Amount"/> in the order's currency (what the ledger books) and
-/// <paramref name="BuyerAmount"/> in the currency the buyer paid (what the provider sends back).</summary>
+/// <paramref name="BuyerAmount"/> in the currency the buyer paid (what the provider sends back). A compensation names its
+/// percentage of the order's value and, once booked, what of the seller's money paid it.</summary>
 [GenerateSerializer, Immutable]
 public sealed record OrderRefundView(
     [property: Id(0)] string RefundId,
@@ -192,7 +199,12 @@ public sealed record OrderRefundView(
     [property: Id(3)] Payments.RefundStatus Status,
     [property: Id(4)] string? Reason,
     [property: Id(5)] string Actor,
-    [property: Id(6)] DateTimeOffset RequestedAt);
+    [property: Id(6)] DateTimeOffset RequestedAt,
+    [property: Id(7)] OrderRefundKind Kind = OrderRefundKind.Refund,
+    [property: Id(8), System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    int? CompensationPercent = null,
+    [property: Id(9), System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    Wallets.CompensationFunding? FundedFrom = null);
 
 /// <summary>A payment attempt on an order, as the order keeps it.</summary>
 [GenerateSerializer, Immutable]

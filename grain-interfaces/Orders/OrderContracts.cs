@@ -128,7 +128,8 @@ public sealed record OrderView(
     [property: Id(19)] Money? Refunded = null,
     [property: Id(20)] DisputeView? Dispute = null,
     [property: Id(21)] IReadOnlyList<TrackingEvent>? Tracking = null,
-    [property: Id(22)] ReturnView? Return = null);
+    [property: Id(22)] ReturnView? Return = null,
+    [property: Id(23)] IReadOnlyList<OrderRefundView>? Compensations = null);
 
 /// <summary>A line that could not be had: how many were asked for, how many there are, and in-stock substitutes (R-INV-5).</summary>
 [GenerateSerializer, Immutable]

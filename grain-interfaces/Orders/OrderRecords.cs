@@ -24,6 +24,8 @@ public static class ServiceTicketKinds
     public const string StalledShipment = "StalledShipment";
     public const string ReviewOverdue = "ReviewOverdue";
     public const string RefundFailed = "RefundFailed";
+    /// <summary>A compensation owed to the buyer (R-DIS-4, a late shipment) that the seller's deposit and balance could not pay; closed by hand.</summary>
+    public const string CompensationUnfunded = "CompensationUnfunded";
     /// <summary>A buyer disputes the order: the seller answers by the ticket's due time (R-DIS-1).</summary>
     public const string DisputeAwaitingSeller = "DisputeAwaitingSeller";
     /// <summary>A dispute escalated to the platform: an arbitrator gives a verdict by the ticket's due time (R-DIS-2).</summary>

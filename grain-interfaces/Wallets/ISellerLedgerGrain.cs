@@ -47,9 +47,10 @@ public sealed record EscrowRelease(
 /// </summary>
 /// <remarks>
 /// Version 1 added <see cref="View"/>; <see cref="Balances"/> stays for the previous release's silos during a rolling update
-/// (Orleans serves a version-1 caller only from a version-1 activation, and a version-0 caller from either).
+/// (Orleans serves a version-1 caller only from a version-1 activation, and a version-0 caller from either). Version 2 added
+/// <see cref="Compensate"/> and <see cref="QuoteCompensation"/>.
 /// </remarks>
-[Orleans.CodeGeneration.Version(1)]
+[Orleans.CodeGeneration.Version(2)]
 public interface ISellerLedgerGrain : IGrainWithStringKey
 {
     /// <summary>The buyer's payment is held in the order's escrow as a pending transfer.</summary>
@@ -91,7 +92,53 @@ public interface ISellerLedgerGrain : IGrainWithStringKey
 
     /// <summary>Money the seller (or the platform for them) puts on deposit, which backs refunds after release.</summary>
     Task FundDeposit(string depositId, Money amount);
+
+    /// <summary>
+    /// Books a compensation to the buyer (R-DIS-4), all or nothing: paid by the seller, first from the deposit, then the available
+    /// balance (settlement currency, current rate), never from pending money or the order's escrow, which it leaves as it is.
+    /// </summary>
+    Task<LedgerCompensationResult> Compensate(LedgerCompensation compensation);
+
+    /// <summary>What <see cref="Compensate"/> would answer now, changing nothing: the order checks before it stores a verdict.</summary>
+    Task<LedgerCompensationResult> QuoteCompensation(LedgerCompensation compensation);
 }
+
+/// <summary>A compensation of <paramref name="Amount"/> (in the order's currency) to the buyer of one order, paid by its seller.</summary>
+[GenerateSerializer, Immutable]
+public sealed record LedgerCompensation(
+    [property: Id(0)] string OrderId,
+    [property: Id(1)] string CompensationId,
+    [property: Id(2)] Money Amount);
+
+/// <summary>What of the seller's money paid a compensation, in the seller's settlement currency.</summary>
+[GenerateSerializer, Immutable]
+public sealed record CompensationFunding(
+    [property: Id(0)] Money FromDeposit,
+    [property: Id(1)] Money FromAvailable);
+
+public enum LedgerCompensationStatus
+{
+    Applied,
+    /// <summary>This compensation id was booked before: nothing changed.</summary>
+    AlreadyApplied,
+    /// <summary>The seller's deposit and available balance together do not cover it: nothing changed.</summary>
+    InsufficientFunds,
+    /// <summary>The ledger holds no money of this order (never paid through the platform): nothing changed.</summary>
+    UnknownOrder,
+}
+
+/// <summary>
+/// The answer to a compensation: for one applied (or quoted), what pays it (<see cref="Funding"/>; for one applied before, null when
+/// the books no longer hold its transfers in memory); for one refused, the <see cref="Charge"/> and what the deposit and the
+/// available balance hold, all in the settlement currency.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record LedgerCompensationResult(
+    [property: Id(0)] LedgerCompensationStatus Status,
+    [property: Id(1)] CompensationFunding? Funding = null,
+    [property: Id(2)] Money? Charge = null,
+    [property: Id(3)] Money? Deposit = null,
+    [property: Id(4)] Money? Available = null);
 
 public enum WithdrawalResult { Applied, AlreadyApplied, InsufficientFunds, Refused }
 

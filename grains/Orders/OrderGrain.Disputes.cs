@@ -74,7 +74,7 @@ public sealed partial class OrderGrain
             return Refused(DisputeCommandStatus.Invalid,
                 $"Order {OrderId} was not paid through the platform's payment provider, so the platform holds none of its money and a verdict could not refund it: settle it where it was paid.");
         }
-        var remaining = charged.AmountMinor - RefundedSoFar().Seller;
+        var remaining = charged.AmountMinor - PaidBackSoFar().Seller;
         var requested = remaining;
         if (c.Amount is { } asked)
         {
@@ -145,7 +145,7 @@ public sealed partial class OrderGrain
         var response = new DisputeSellerResponse(c.Accept == true, c.Note!, c.Actor.ToString(), now);
         if (c.Accept == true)
         {
-            var remaining = S.Totals!.Charged.AmountMinor - RefundedSoFar().Seller;
+            var remaining = S.Totals!.Charged.AmountMinor - PaidBackSoFar().Seller;
             var amount = Math.Min(d.Requested.AmountMinor, remaining);
             return await SettleDispute(d with { SellerResponse = response }, amount >= remaining ? DisputeOutcome.FullRefund : DisputeOutcome.PartialRefund,
                 amount, c.Actor, c.Note!, now);
@@ -189,14 +189,40 @@ public sealed partial class OrderGrain
         if (!d.IsOpen)
         {
             return d.Resolution is { } done && done.Outcome == c.Outcome && done.Note == c.Note && done.By == c.Actor.ToString()
+                && done.CompensationPercent == c.CompensationPercent
                 ? new DisputeResult(DisputeCommandStatus.Existing, d, null, S.Status)
                 : Refused(DisputeCommandStatus.Conflict, $"Dispute {d.DisputeId} is {d.Status} already; a verdict is final (R-DIS-3).");
         }
         var charged = S.Totals!.Charged;
-        var remaining = charged.AmountMinor - RefundedSoFar().Seller;
+        var remaining = charged.AmountMinor - PaidBackSoFar().Seller;
         long amount = 0;
+        if (c.CompensationPercent is not null && c.Outcome != DisputeOutcome.Compensate)
+        {
+            return Refused(DisputeCommandStatus.Invalid, $"compensationPercent goes only with the outcome compensate, not {c.Outcome}.");
+        }
         switch (c.Outcome)
         {
+            case DisputeOutcome.Compensate:
+                if (d.Reason != DisputeReason.LateOrFakeTracking)
+                {
+                    return Refused(DisputeCommandStatus.Invalid,
+                        $"The outcome compensate is for a dispute of a late shipment or fake tracking (R-DIS-4); dispute {d.DisputeId} is about {d.Reason}: decide a refund or a close.");
+                }
+                if (c.CompensationPercent is not { } percent || !CompensationRules.IsAllowedPercent(percent))
+                {
+                    return Refused(DisputeCommandStatus.Invalid,
+                        $"compensationPercent is a whole number from {CompensationRules.MinPercent} to {CompensationRules.MaxPercent} (R-DIS-4).");
+                }
+                var (compensation, refusal) = NewCompensation($"dispute:{d.DisputeId}", percent, c.Actor, $"dispute {d.DisputeId}: {c.Note}", now);
+                if (compensation is null)
+                {
+                    return Refused(DisputeCommandStatus.Invalid, $"{refusal} Decide a smaller compensationPercent, or close the dispute.");
+                }
+                if (await CompensationUnfunded(compensation) is { } unfunded)
+                {
+                    return Refused(DisputeCommandStatus.Conflict, $"{unfunded} Or decide a smaller compensationPercent.");
+                }
+                return await SettleDispute(d, DisputeOutcome.Compensate, 0, c.Actor, c.Note!, now, compensation);
             case DisputeOutcome.FullRefund:
                 amount = remaining;
                 break;
@@ -219,13 +245,19 @@ public sealed partial class OrderGrain
     /// <summary>
     /// Carries out a dispute's end (R-DIS-3): the decision and its refund's intent are stored together, the refund is booked out of
     /// the escrow the dispute kept held, and the order ends: closed when everything went back, completed otherwise. Each step is
-    /// repeated after a crash (an unbooked refund and an undone completion are deadline work).
+    /// repeated after a crash (an unbooked refund and an undone completion are deadline work). A <paramref name="compensation"/>
+    /// (R-DIS-4) is stored and booked the same way, but paid by the seller's deposit: the escrow goes to the seller at completion.
     /// </summary>
-    private async Task<DisputeResult> SettleDispute(DisputeView d, DisputeOutcome outcome, long amount, OrderActor actor, string note, DateTimeOffset now)
+    private async Task<DisputeResult> SettleDispute(DisputeView d, DisputeOutcome outcome, long amount, OrderActor actor, string note, DateTimeOffset now,
+        OrderRefundRecord? compensation = null)
     {
         var currency = S.Totals!.Charged.Currency;
-        OrderRefundRecord? refund = null;
-        if (amount > 0)
+        var refund = compensation;
+        if (compensation is not null)
+        {
+            S.Refunds.Add(compensation);
+        }
+        else if (amount > 0)
         {
             refund = NewRefund($"dispute:{d.DisputeId}", "", amount, actor, $"dispute {d.DisputeId}: {note}", now);
             if (refund is null)
@@ -235,12 +267,20 @@ public sealed partial class OrderGrain
             }
             S.Refunds.Add(refund);
         }
-        EndDispute(d, new DisputeResolution(outcome, refund?.View.Amount, refund?.View.RefundId, note, actor.ToString(), now));
-        Record(now, "DisputeSettled", actor, refund is null ? $"{outcome}: {note}" : $"{outcome}, {amount} {currency} back to the buyer: {note}");
+        EndDispute(d, new DisputeResolution(outcome, compensation is null ? refund?.View.Amount : null, refund?.View.RefundId, note, actor.ToString(), now,
+            compensation?.View.CompensationPercent, compensation?.View.Amount));
+        Record(now, "DisputeSettled", actor, compensation is not null
+            ? $"{outcome}, {compensation.View.CompensationPercent}% of the order's value ({compensation.View.Amount.AmountMinor} {currency}) to the buyer from the seller: {note}"
+            : refund is null ? $"{outcome}: {note}" : $"{outcome}, {amount} {currency} back to the buyer: {note}");
         S.Version++;
         await WriteOrReload();
         if (refund is not null && await Book(refund) is { Status: not OrderRefundStatus.Accepted } refused)
         {
+            if (compensation is not null)
+            {
+                // The seller's balances changed since the check: the booking undid the verdict (see BookCompensation).
+                return Refused(DisputeCommandStatus.Conflict, refused.Reason ?? $"The compensation of dispute {d.DisputeId} could not be booked.");
+            }
             // The ledger refused a refund out of the escrow the dispute kept held (it should not): the dispute is open again for
             // another decision, and customer service is told.
             S.Dispute = d;

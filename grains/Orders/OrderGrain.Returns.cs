@@ -96,7 +96,8 @@ public sealed partial class OrderGrain
                 return ReturnRefused(ReturnCommandStatus.Invalid, excluded.Reason, excluded.Field);
             }
         }
-        var (refunded, _) = RefundedSoFar();
+        // Compensations count: the buyer never gets back more than was paid.
+        var (refunded, _) = PaidBackSoFar();
         var amount = ReturnRules.Amount(S.Lines, S.Totals!, lines, refunded);
         if (amount <= 0)
         {
@@ -283,7 +284,7 @@ public sealed partial class OrderGrain
     private async Task<ReturnResult> SettleReturn(ReturnView r, long amount, OrderActor actor, string note, DateTimeOffset now, bool verdict = false)
     {
         var currency = S.Totals!.Charged.Currency;
-        var remaining = S.Totals.Charged.AmountMinor - RefundedSoFar().Seller;
+        var remaining = S.Totals.Charged.AmountMinor - PaidBackSoFar().Seller;
         amount = Math.Min(amount, remaining);
         var ending = new ReturnNote(actor.ToString(), now, note);
         if (amount <= 0)

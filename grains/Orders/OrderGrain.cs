@@ -370,6 +370,7 @@ public sealed partial class OrderGrain(
                 $"Order {OrderId} is {S.Status}; {command.Action} is allowed only in: {string.Join(", ", StatusesAllowing(command.Action))}.");
         }
         var now = clock.GetUtcNow();
+        OrderRefundRecord? lateCompensation = null;
         switch (command.Action)
         {
             case OrderAction.ConfirmPayment:
@@ -400,6 +401,7 @@ public sealed partial class OrderGrain(
                 S.Shipment = new Shipment(command.Carrier, command.TrackingNumber, now);
                 S.PendingCommits.AddRange(Reservations());
                 Transition(next, now, "Shipped", command.Actor, $"{command.Carrier} {command.TrackingNumber}");
+                lateCompensation = CompensateLateShipment(now);
                 break;
             case OrderAction.RecordDelivery:
                 S.Deadlines = S.Deadlines with { AutoCompleteAt = now + _options.AutoCompleteAfter };
@@ -417,6 +419,10 @@ public sealed partial class OrderGrain(
                 break;
         }
         await Persist();
+        if (lateCompensation is not null)
+        {
+            await BookAfterShipping(lateCompensation);
+        }
         return new TransitionResult(TransitionStatus.Applied, View(), null);
     }
 
@@ -610,8 +616,7 @@ public sealed partial class OrderGrain(
             return new OrderRefundResult(OrderRefundStatus.Invalid, null,
                 $"A refund amount is a positive amount in the order's currency, {charged.Currency}.");
         }
-        var (refunded, refundedBuyer) = RefundedSoFar();
-        var remaining = charged.AmountMinor - refunded;
+        var remaining = charged.AmountMinor - PaidBackSoFar().Seller;
         var requested = request.Amount?.AmountMinor ?? remaining;
         if (remaining <= 0 || requested > remaining)
         {
@@ -636,7 +641,8 @@ public sealed partial class OrderGrain(
     private OrderRefundRecord? NewRefund(string key, string hash, long requested, OrderActor actor, string? reason, DateTimeOffset now)
     {
         var charged = S.Totals!.Charged;
-        var (refunded, refundedBuyer) = RefundedSoFar();
+        // Compensations count: the buyer never gets back more than was paid.
+        var (refunded, refundedBuyer) = PaidBackSoFar();
         var remaining = charged.AmountMinor - refunded;
         // No coupon domain yet: the buyer paid the whole charged amount, so the proportional rule gives the amount asked.
         var amount = Wallets.RefundCalculator.Refundable(new Money(requested, charged.Currency), charged, new Money(0, charged.Currency),
@@ -665,6 +671,10 @@ public sealed partial class OrderGrain(
             {
                 throw new TransientStorageException($"The escrow of order {OrderId} is not on the seller's ledger yet; the refund is booked when it is, or retry.");
             }
+        }
+        if (record.View.Kind == OrderRefundKind.Compensation)
+        {
+            return await BookCompensation(record);
         }
         var result = S.EscrowState is EscrowStep.Hold or EscrowStep.Release
             ? await GrainFactory.GetGrain<Wallets.ISellerLedgerGrain>(S.Placement!.SellerId)
@@ -710,7 +720,14 @@ public sealed partial class OrderGrain(
         }
         record.View = record.View with { Status = status };
         var now = clock.GetUtcNow();
-        Record(now, status == Payments.RefundStatus.Succeeded ? "Refunded" : "RefundFailed", PaymentActor(S.PaidBy ?? "?"),
+        var compensation = record.View.Kind == OrderRefundKind.Compensation;
+        Record(now, (compensation, status == Payments.RefundStatus.Succeeded) switch
+        {
+            (false, true) => "Refunded",
+            (false, false) => "RefundFailed",
+            (true, true) => "CompensationPaid",
+            (true, false) => "CompensationFailed",
+        }, PaymentActor(S.PaidBy ?? "?"),
             $"{record.View.BuyerAmount.AmountMinor} {record.View.BuyerAmount.Currency}");
         if (status == Payments.RefundStatus.Failed)
         {
@@ -723,6 +740,9 @@ public sealed partial class OrderGrain(
 
     /// <summary>Refunds not failed, in the order's currency and in the buyer's.</summary>
     private (long Seller, long Buyer) RefundedSoFar() => OrderPlacing.RefundedSoFar(S);
+
+    /// <summary>Refunds and compensations not failed: what the buyer has had back, in the order's currency and in the buyer's.</summary>
+    private (long Seller, long Buyer) PaidBackSoFar() => OrderPlacing.PaidBackSoFar(S);
 
     /// <summary>Paid, then straight on to the seller or held for review (R-ORD-3), in one step.</summary>
     private void ApplyPaymentConfirmed(DateTimeOffset now, OrderActor actor, string? reason, bool reviewed = false)
@@ -1006,7 +1026,8 @@ public sealed partial class OrderGrain(
         {
             S.EscrowState = step;
             S.PendingEscrow.Add(step);
-            var (refunded, refundedBuyer) = RefundedSoFar();
+            // What the buyer has not had back (refunds and compensations), so together they never pass what was paid.
+            var (refunded, refundedBuyer) = PaidBackSoFar();
             if (step == EscrowStep.Void && S.PaidBy is not null && refunded < S.Totals!.Charged.AmountMinor)
             {
                 // The escrow goes back (voided); the buyer gets the rest of the payment back through the provider.

@@ -88,4 +88,15 @@ public sealed class OrderOptions
 
     /// <summary>Timeline entries kept per order (the oldest are summarised away beyond it).</summary>
     public int MaxTimelineEntries { get; set; } = 200;
+
+    /// <summary>
+    /// R-ORD-1, R-DIS-4: an order paid through the platform that ships after its ship-by time (marked late) compensates its buyer
+    /// with this percentage of the order's value, paid by the seller from its deposit first, when it ships. 0: off; else 5 to 30.
+    /// </summary>
+    public int LateShipmentCompensationPercent { get; set; } = 5;
+
+    /// <summary>What makes these options unusable, or null: checked at start-up, so a silo does not start with them.</summary>
+    public string? Problem() => LateShipmentCompensationPercent != 0 && !CompensationRules.IsAllowedPercent(LateShipmentCompensationPercent)
+        ? $"Orders:LateShipmentCompensationPercent is 0 (off) or {CompensationRules.MinPercent} to {CompensationRules.MaxPercent} (R-DIS-4); got {LateShipmentCompensationPercent}."
+        : null;
 }

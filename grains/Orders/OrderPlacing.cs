@@ -379,9 +379,29 @@ public static class OrderPlacing
     /// booked it: the ledger took it out of escrow, and a service ticket has it paid back by hand. Left out, the order would ask
     /// the ledger to release more than it holds (the release never succeeds) and a full refund or cancellation would pay the
     /// buyer that amount a second time.
+    /// <para>Compensations (R-DIS-4) are left out: the seller's deposit paid them, and the escrow still holds what they gave.</para>
     /// </summary>
-    public static (long Seller, long Buyer) RefundedSoFar(OrderState s) =>
-        (s.Refunds.Where(Counts).Sum(r => r.View.Amount.AmountMinor), s.Refunds.Where(Counts).Sum(r => r.View.BuyerAmount.AmountMinor));
+    public static (long Seller, long Buyer) RefundedSoFar(OrderState s) => PaidBack(s, OrderRefundKind.Refund);
+
+    /// <summary>
+    /// Refunds and compensations so far, in the seller's and the buyer's currency: what the buyer has had back, which never goes
+    /// beyond what was paid (a refund or a compensation more than the rest is refused).
+    /// </summary>
+    public static (long Seller, long Buyer) PaidBackSoFar(OrderState s) => PaidBack(s, null);
+
+    private static (long Seller, long Buyer) PaidBack(OrderState s, OrderRefundKind? kind)
+    {
+        long seller = 0, buyer = 0;
+        foreach (var r in s.Refunds)
+        {
+            if (Counts(r) && (kind is null || r.View.Kind == kind))
+            {
+                seller += r.View.Amount.AmountMinor;
+                buyer += r.View.BuyerAmount.AmountMinor;
+            }
+        }
+        return (seller, buyer);
+    }
 
     private static bool Counts(OrderRefundRecord refund) => refund.View.Status != Payments.RefundStatus.Failed || refund.Booked;
 
@@ -394,5 +414,8 @@ public static class OrderPlacing
     public static OrderView View(OrderState s, string orderId) => new(orderId, s.Placement!.Owner, s.Placement.SellerId, s.Status,
         s.Lines.ToArray(), s.Totals!, s.Placement.ShipTo, s.Shipment, s.Deadlines, s.Accepted, s.Late, s.ReviewReason, s.Placement.Source,
         s.Placement.External, s.Placement.CheckoutId, s.CreatedAt, s.UpdatedAt, s.Version, s.PaidBy,
-        s.Refunds.Count == 0 ? null : new Money(RefundedSoFar(s).Seller, s.Totals!.Charged.Currency), s.Dispute, OrderTracking.Shown(s), s.Return);
+        s.Refunds.Exists(r => r.View.Kind == OrderRefundKind.Refund) ? new Money(RefundedSoFar(s).Seller, s.Totals!.Charged.Currency) : null, s.Dispute,
+        OrderTracking.Shown(s), s.Return, s.Refunds.Exists(r => r.View.Kind == OrderRefundKind.Compensation)
+            ? s.Refunds.Where(r => r.View.Kind == OrderRefundKind.Compensation).Select(r => r.View).ToArray()
+            : null);
 }

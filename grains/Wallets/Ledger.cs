@@ -86,6 +86,9 @@ public sealed class Ledger(Func<string, AccountGuard> guardOf)
 
     public bool Contains(string transferId) => _transfers.ContainsKey(transferId) || _earlier.ContainsKey(transferId);
 
+    /// <summary>A transfer applied since this ledger was restored; null for one known by its fingerprint only, or unknown.</summary>
+    public Transfer? Find(string transferId) => _transfers.GetValueOrDefault(transferId);
+
     /// <summary>Open pending amount of a pending transfer; 0 when closed or unknown.</summary>
     public long PendingAmount(string pendingId) => _pending.TryGetValue(pendingId, out var p) && !p.Closed ? p.Pending.Amount : 0;
 

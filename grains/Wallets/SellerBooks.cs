@@ -588,6 +588,87 @@ public sealed class SellerBooks(IFxRates rates)
     }
 
     /// <summary>
+    /// R-DIS-4, all or nothing: a compensation to the buyer of <paramref name="c"/>'s order, paid by the seller in
+    /// <paramref name="settlementCurrency"/> (null: the currency the order was settled in, else its own), converted at the current
+    /// rate: first from the deposit, then the available balance. Pending money (maturing nets) and the order's escrow are not
+    /// touched: the escrow stays the seller's at release, and pending money is not the seller's to spend yet. Refused, changing
+    /// nothing, when the two do not cover it. The buyer's money leaves through <c>psp:refunds</c> in the order currency, and every
+    /// transfer id names the compensation (<c>{order}:compensation:{id}:deposit|available</c>), so it shows on the statement and
+    /// a repeat books nothing.
+    /// </summary>
+    public (LedgerCompensationResult Result, IReadOnlyList<Transfer> Applied) Compensate(LedgerCompensation c, string? settlementCurrency)
+    {
+        var (result, legs) = PlanCompensation(c, settlementCurrency);
+        return (result, legs.Count == 0 ? [] : Run(legs));
+    }
+
+    /// <summary>What paid the compensation booked under <paramref name="id"/>; null when a leg is known by its fingerprint only.</summary>
+    private CompensationFunding? BookedFunding(string id)
+    {
+        var (depositId, availableId) = ($"{id}:deposit", $"{id}:available");
+        var fromDeposit = _ledger.Find(depositId);
+        var fromAvailable = _ledger.Find(availableId);
+        if ((fromDeposit is null && _ledger.Contains(depositId)) || (fromAvailable is null && _ledger.Contains(availableId)))
+        {
+            return null;
+        }
+        var currency = (fromDeposit ?? fromAvailable)!.Currency;
+        return new CompensationFunding(new Money(fromDeposit?.Amount ?? 0, currency), new Money(fromAvailable?.Amount ?? 0, currency));
+    }
+
+    /// <summary>What <see cref="Compensate"/> would answer now; changes nothing.</summary>
+    public LedgerCompensationResult QuoteCompensation(LedgerCompensation c, string? settlementCurrency) => PlanCompensation(c, settlementCurrency).Result;
+
+    private (LedgerCompensationResult Result, IReadOnlyList<Transfer> Legs) PlanCompensation(LedgerCompensation c, string? settlementCurrency)
+    {
+        CheckId(c.OrderId);
+        CheckId(c.CompensationId);
+        CheckPositive(c.Amount);
+        if (_orders.GetValueOrDefault(c.OrderId) is not { } order)
+        {
+            return (new LedgerCompensationResult(LedgerCompensationStatus.UnknownOrder), []);
+        }
+        var currency = order.Currency;
+        if (c.Amount.Currency != currency)
+        {
+            throw new ArgumentException($"Order {c.OrderId} was paid in {currency}; a compensation is booked in that currency, not {c.Amount.Currency}.");
+        }
+        var id = $"{c.OrderId}:compensation:{c.CompensationId}";
+        if (_ledger.Contains($"{id}:deposit") || _ledger.Contains($"{id}:available"))
+        {
+            return (new LedgerCompensationResult(LedgerCompensationStatus.AlreadyApplied, BookedFunding(id)), []);
+        }
+        var target = SettleIn(settlementCurrency ?? order.SettledCurrency, currency);
+        // At least one minor unit, so that the compensation always leaves a leg by which a repeat is known.
+        var charge = Math.Max(1, Convert(c.Amount, target).AmountMinor);
+        var deposit = Math.Max(0, _ledger.Balance($"seller:deposit:{target}")?.Available ?? 0);
+        var available = Math.Max(0, _ledger.Balance($"seller:available:{target}")?.Available ?? 0);
+        if (deposit + available < charge)
+        {
+            return (new LedgerCompensationResult(LedgerCompensationStatus.InsufficientFunds, null, new Money(charge, target), new Money(deposit, target),
+                new Money(available, target)), []);
+        }
+        var fromDeposit = Math.Min(charge, deposit);
+        var fromBalance = charge - fromDeposit;
+        var sink = target == currency ? Psp("refunds", currency) : Fx(target);
+        var legs = new List<Transfer>();
+        if (fromDeposit > 0)
+        {
+            legs.Add(new Transfer($"{id}:deposit", TransferKind.Posted, $"seller:deposit:{target}", sink, fromDeposit, target));
+        }
+        if (fromBalance > 0)
+        {
+            legs.Add(new Transfer($"{id}:available", TransferKind.Posted, $"seller:available:{target}", sink, fromBalance, target));
+        }
+        if (target != currency)
+        {
+            legs.Add(new Transfer(id, TransferKind.Posted, Fx(currency), Psp("refunds", currency), c.Amount.AmountMinor, currency));
+        }
+        var funding = new CompensationFunding(new Money(fromDeposit, target), new Money(fromBalance, target));
+        return (new LedgerCompensationResult(LedgerCompensationStatus.Applied, funding, new Money(charge, target)), legs);
+    }
+
+    /// <summary>
     /// The commission and tax a refund of <paramref name="amount"/> after release takes back: each in proportion to the
     /// <paramref name="released"/> amount, rounded down, and whatever is left of them when the refund gives back the last of
     /// the order's money, so across refunds exactly what was booked comes back. Nothing for an order whose split is not known.

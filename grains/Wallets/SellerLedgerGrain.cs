@@ -259,6 +259,26 @@ public sealed class SellerLedgerGrain(
         return result;
     });
 
+    public Task<LedgerCompensationResult> Compensate(LedgerCompensation compensation) => OnOrder(compensation.OrderId, async () =>
+    {
+        var settlementCurrency = (await Account.Settlement()).Currency;
+        var result = new LedgerCompensationResult(LedgerCompensationStatus.UnknownOrder);
+        await Store(() =>
+        {
+            (result, var applied) = _books.Compensate(compensation, settlementCurrency);
+            return applied;
+        });
+        return result;
+    });
+
+    public Task<LedgerCompensationResult> QuoteCompensation(LedgerCompensation compensation) => OnOrder(compensation.OrderId, async () =>
+    {
+        var settlementCurrency = (await Account.Settlement()).Currency;
+        // After any write in flight, so the balances quoted are durable ones.
+        await Commit.CommitAsync(changed: false);
+        return _books.QuoteCompensation(compensation, settlementCurrency);
+    });
+
     public async Task FundDeposit(string depositId, Money amount)
     {
         var result = DepositResult.Applied;
