@@ -37,6 +37,9 @@ public sealed record ShippingQuoteResponse(string SkuId, string Country, long Qu
 /// <summary>Shipping templates (R-LOG-1): per destination zone, weight tiers, a free-shipping threshold and promotions.</summary>
 public static class ShippingApi
 {
+    /// <summary>Units a quote is asked for at most: as many as a checkout line takes.</summary>
+    private const long MaxQuoteQuantity = Orders.OrdersApi.MaxQuantityPerLine;
+
     public static IEndpointRouteBuilder MapShippingApiV1(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1").WithTags("Logistics");
@@ -107,7 +110,7 @@ public static class ShippingApi
     {
         var v = new Validation();
         v.Country("country", country);
-        v.Range("quantity", quantity, 1, StockLimits.MaxOnHand);
+        v.Range("quantity", quantity, 1, MaxQuoteQuantity);
         if (!v.IsValid)
         {
             return v.Problem();

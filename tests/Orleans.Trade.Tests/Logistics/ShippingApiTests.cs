@@ -97,12 +97,14 @@ public sealed class ShippingApiTests(OrdersSiloFixture fixture) : IClassFixture<
         var (heavy, heavyProblem) = await buyer.GetJsonAsync($"/api/v1/skus/{vase}/shipping-quote?country=DE&quantity=6");
         var (elsewhere, _) = await buyer.GetJsonAsync($"/api/v1/skus/{vase}/shipping-quote?country=US");
         var (noCountry, _) = await buyer.GetJsonAsync($"/api/v1/skus/{vase}/shipping-quote");
+        var (tooMany, _) = await buyer.GetJsonAsync($"/api/v1/skus/{vase}/shipping-quote?country=DE&quantity=1000");
         Assert.Equal(750, quote["fee"]!["amountMinor"]!.GetValue<long>()); // 1,600 g
         Assert.False(quote["free"]!.GetValue<bool>());
         Assert.Equal(HttpStatusCode.UnprocessableEntity, heavy);
         Assert.Contains("2400 g", heavyProblem!["detail"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.UnprocessableEntity, elsewhere);
         Assert.Equal(HttpStatusCode.BadRequest, noCountry);
+        Assert.Equal(HttpStatusCode.BadRequest, tooMany); // more than a checkout line takes
 
         // One line, placed by its SKU: 20.00 + 3.00 shipping + 19% VAT on both.
         var (one, placed) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("k"), [new { skuId = vase, quantity = 1 }], currency: "USD");
