@@ -25,16 +25,8 @@ public sealed class CompensationApiTests(Payments.PaymentsSiloFixture fixture) :
         var buyerId = OrderTestShop.NewId("b");
         var buyer = await Shop.KeyAsync("buyer", buyerId);
         var seller = await Shop.KeyAsync("seller", sellerId);
-        var (tokenStatus, token) = await buyer.PostJsonAsync("/api/v1/payment-methods/cards",
-            new { number = "4242 4242 4242 4242", expiryMonth = 12, expiryYear = DateTime.UtcNow.Year + 2 });
-        Assert.True(tokenStatus == HttpStatusCode.Created, $"{tokenStatus} {token}");
-        var (status, created) = await buyer.PostWithKeyAsync("/api/v1/checkout", OrderTestShop.NewId("key"), new
-        {
-            buyerId, currency = "USD", shipTo = OrderTestShop.Address(), items = new[] { new { skuId = sku, quantity = 1 } },
-            payment = new { method = "card", cardToken = token!["token"]!.GetValue<string>() },
-        });
-        Assert.True(status == HttpStatusCode.Created, $"{status} {created}");
-        var orderId = created!["orders"]![0]!["orderId"]!.GetValue<string>();
+        var created = await OrderTestShop.CardCheckoutAsync(buyer, buyerId, [new { skuId = sku, quantity = 1 }]);
+        var orderId = created["orders"]![0]!["orderId"]!.GetValue<string>();
         var order = await Eventually.ReadAsync(() => Shop.OrderAsync(orderId), o => o["status"]!.GetValue<string>() == "awaitingShipment", "the order to be paid");
         if (late)
         {
@@ -48,12 +40,7 @@ public sealed class CompensationApiTests(Payments.PaymentsSiloFixture fixture) :
     }
 
     /// <summary>Moves the business clock on; answers the clock (its <c>now</c>).</summary>
-    private async Task<JsonNode> Advance(TimeSpan by)
-    {
-        var (status, body) = await Shop.Admin.PostJsonAsync("/api/v1/admin/clock", new { advanceSeconds = by.TotalSeconds });
-        Assert.True(status == HttpStatusCode.OK, $"{status} {body}");
-        return body!;
-    }
+    private Task<JsonNode> Advance(TimeSpan by) => Shop.AdvanceClockAsync(by);
 
     private Task Ship(Sold sold) => Shop.ActAsync(sold.Seller, sold.OrderId, "ship", new { carrier = "DHL", trackingNumber = "CP" + sold.OrderId[^8..] });
 
@@ -75,24 +62,15 @@ public sealed class CompensationApiTests(Payments.PaymentsSiloFixture fixture) :
         Assert.True(contested == HttpStatusCode.OK, $"{contested} {answer}");
     }
 
-    private async Task<JsonNode> LedgerAsync(string sellerId) => (await Shop.Admin.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!;
+    private Task<JsonNode> LedgerAsync(string sellerId) => Shop.LedgerAsync(sellerId);
 
-    private static long Account(JsonNode ledger, string account, string field) =>
-        ledger["accounts"]!.AsArray().SingleOrDefault(a => a!["accountId"]!.GetValue<string>() == account)?[field]!.GetValue<long>() ?? 0;
+    private static long Account(JsonNode ledger, string account, string field) => OrderTestShop.LedgerAccount(ledger, account, field);
 
-    /// <summary>What the escrow release split: commission, logistics, tax and the seller's pending net.</summary>
-    private static long PostedLegs(JsonNode ledger) =>
-        new[] { "platform:commission:USD", "platform:logistics:USD", "seller:pending:USD" }.Sum(a => Account(ledger, a, "posted"))
-        + ledger["accounts"]!.AsArray().Where(a => a!["accountId"]!.GetValue<string>().StartsWith("tax:payable:", StringComparison.Ordinal))
-            .Sum(a => a!["posted"]!.GetValue<long>());
+    private static long PostedLegs(JsonNode ledger) => OrderTestShop.PostedLegs(ledger);
 
-    private Task<JsonNode> RefundedAsync(string paymentId, long amount) =>
-        Eventually.ReadAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!,
-            p => p["refunded"]!["amountMinor"]!.GetValue<long>() == amount, $"payment {paymentId} to have {amount} refunded");
+    private Task<JsonNode> RefundedAsync(string paymentId, long amount) => Shop.RefundedAsync(paymentId, amount);
 
-    private async Task<string[]> OpenTicketKindsAsync(string orderId) =>
-        (await Shop.Admin.GetJsonAsync($"/api/v1/service-tickets?orderId={orderId}")).Body!.AsArray()
-            .Select(t => t!["kind"]!.GetValue<string>()).Order().ToArray();
+    private Task<string[]> OpenTicketKindsAsync(string orderId) => Shop.OpenTicketKindsAsync(orderId);
 
     [Fact]
     public async Task A_late_order_compensates_its_buyer_when_it_ships_and_a_late_shipment_verdict_adds_a_compensation_from_the_deposit_leaving_the_escrow_whole()

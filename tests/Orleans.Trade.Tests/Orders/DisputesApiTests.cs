@@ -24,16 +24,8 @@ public sealed class DisputesApiTests(Payments.PaymentsSiloFixture fixture) : ICl
         var buyerId = OrderTestShop.NewId("b");
         var buyer = await Shop.KeyAsync("buyer", buyerId);
         var seller = await Shop.KeyAsync("seller", sellerId);
-        var (tokenStatus, token) = await buyer.PostJsonAsync("/api/v1/payment-methods/cards",
-            new { number = "4242 4242 4242 4242", expiryMonth = 12, expiryYear = DateTime.UtcNow.Year + 2 });
-        Assert.True(tokenStatus == HttpStatusCode.Created, $"{tokenStatus} {token}");
-        var (status, created) = await buyer.PostWithKeyAsync("/api/v1/checkout", OrderTestShop.NewId("key"), new
-        {
-            buyerId, currency = "USD", shipTo = OrderTestShop.Address(), items = new[] { new { skuId = sku, quantity = 1 } },
-            payment = new { method = "card", cardToken = token!["token"]!.GetValue<string>() },
-        });
-        Assert.True(status == HttpStatusCode.Created, $"{status} {created}");
-        var orderId = created!["orders"]![0]!["orderId"]!.GetValue<string>();
+        var created = await OrderTestShop.CardCheckoutAsync(buyer, buyerId, [new { skuId = sku, quantity = 1 }]);
+        var orderId = created["orders"]![0]!["orderId"]!.GetValue<string>();
         var order = await OrderWhenAsync(orderId, "awaitingShipment");
         var charged = order["totals"]!["seller"]!["amountMinor"]!.GetValue<long>() + (order["totals"]!["tax"]?["amountMinor"]!.GetValue<long>() ?? 0);
         if (ship)
@@ -50,29 +42,17 @@ public sealed class DisputesApiTests(Payments.PaymentsSiloFixture fixture) : ICl
     private Task<JsonNode> OrderWhenAsync(string orderId, string status) =>
         Eventually.ReadAsync(() => Shop.OrderAsync(orderId), o => o["status"]!.GetValue<string>() == status, $"order {orderId} to be {status}");
 
-    private async Task Advance(TimeSpan by)
-    {
-        var (status, body) = await Shop.Admin.PostJsonAsync("/api/v1/admin/clock", new { advanceSeconds = by.TotalSeconds });
-        Assert.True(status == HttpStatusCode.OK, $"{status} {body}");
-    }
+    private Task Advance(TimeSpan by) => Shop.AdvanceClockAsync(by);
 
-    private async Task<string[]> OpenTicketKindsAsync(string orderId) =>
-        (await Shop.Admin.GetJsonAsync("/api/v1/service-tickets?limit=500")).Body!.AsArray()
-            .Where(t => t!["orderId"]!.GetValue<string>() == orderId).Select(t => t!["kind"]!.GetValue<string>()).Order().ToArray();
+    private Task<string[]> OpenTicketKindsAsync(string orderId) => Shop.OpenTicketKindsAsync(orderId);
 
-    private async Task<JsonNode> LedgerAsync(string sellerId) => (await Shop.Admin.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!;
+    private Task<JsonNode> LedgerAsync(string sellerId) => Shop.LedgerAsync(sellerId);
 
-    private static long Account(JsonNode ledger, string account, string field) =>
-        ledger["accounts"]!.AsArray().SingleOrDefault(a => a!["accountId"]!.GetValue<string>() == account)?[field]!.GetValue<long>() ?? 0;
+    private static long Account(JsonNode ledger, string account, string field) => OrderTestShop.LedgerAccount(ledger, account, field);
 
-    private static long PostedLegs(JsonNode ledger) =>
-        new[] { "platform:commission:USD", "platform:logistics:USD", "seller:pending:USD" }.Sum(a => Account(ledger, a, "posted"))
-        + ledger["accounts"]!.AsArray().Where(a => a!["accountId"]!.GetValue<string>().StartsWith("tax:payable:", StringComparison.Ordinal))
-            .Sum(a => a!["posted"]!.GetValue<long>());
+    private static long PostedLegs(JsonNode ledger) => OrderTestShop.PostedLegs(ledger);
 
-    private Task<JsonNode> RefundedAsync(string paymentId, long amount) =>
-        Eventually.ReadAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!,
-            p => p["refunded"]!["amountMinor"]!.GetValue<long>() == amount, $"payment {paymentId} to have {amount} refunded");
+    private Task<JsonNode> RefundedAsync(string paymentId, long amount) => Shop.RefundedAsync(paymentId, amount);
 
     [Fact]
     public async Task An_unanswered_dispute_holds_the_escrow_past_the_protection_window_goes_to_arbitration_after_72_hours_and_a_partial_verdict_is_paid_from_escrow()

@@ -73,4 +73,47 @@ public sealed class OrderTestShop(SiloProcess silo)
         Assert.True(status == expected, $"{action}: expected {expected}, got {status} {response}");
         return response!;
     }
+
+    /// <summary>A checkout in USD to Germany paid inline by a 4242 card the buyer tokenises first; answers the checkout's body (201).</summary>
+    public static async Task<JsonNode> CardCheckoutAsync(HttpClient buyer, string buyerId, object[] items)
+    {
+        var (tokenStatus, token) = await buyer.PostJsonAsync("/api/v1/payment-methods/cards",
+            new { number = "4242 4242 4242 4242", expiryMonth = 12, expiryYear = DateTime.UtcNow.Year + 2 });
+        Assert.True(tokenStatus == HttpStatusCode.Created, $"{tokenStatus} {token}");
+        var (status, created) = await buyer.PostWithKeyAsync("/api/v1/checkout", NewId("key"), new
+        {
+            buyerId, currency = "USD", shipTo = Address(), items, payment = new { method = "card", cardToken = token!["token"]!.GetValue<string>() },
+        });
+        Assert.True(status == HttpStatusCode.Created, $"{status} {created}");
+        return created!;
+    }
+
+    /// <summary>Moves the silo's business clock on (it must run with an adjustable clock); answers the clock (its <c>now</c>).</summary>
+    public async Task<JsonNode> AdvanceClockAsync(TimeSpan by)
+    {
+        var (status, body) = await Admin.PostJsonAsync("/api/v1/admin/clock", new { advanceSeconds = by.TotalSeconds });
+        Assert.True(status == HttpStatusCode.OK, $"{status} {body}");
+        return body!;
+    }
+
+    /// <summary>The kinds of the order's open service tickets, in order.</summary>
+    public async Task<string[]> OpenTicketKindsAsync(string orderId) =>
+        (await Admin.GetJsonAsync($"/api/v1/service-tickets?orderId={orderId}&limit=100")).Body!.AsArray()
+            .Select(t => t!["kind"]!.GetValue<string>()).Order().ToArray();
+
+    public async Task<JsonNode> LedgerAsync(string sellerId) => (await Admin.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!;
+
+    public static long LedgerAccount(JsonNode ledger, string account, string field) =>
+        ledger["accounts"]!.AsArray().SingleOrDefault(a => a!["accountId"]!.GetValue<string>() == account)?[field]!.GetValue<long>() ?? 0;
+
+    /// <summary>What an escrow release of a USD order split: commission, logistics, tax and the seller's pending net.</summary>
+    public static long PostedLegs(JsonNode ledger) =>
+        new[] { "platform:commission:USD", "platform:logistics:USD", "seller:pending:USD" }.Sum(a => LedgerAccount(ledger, a, "posted"))
+        + ledger["accounts"]!.AsArray().Where(a => a!["accountId"]!.GetValue<string>().StartsWith("tax:payable:", StringComparison.Ordinal))
+            .Sum(a => a!["posted"]!.GetValue<long>());
+
+    /// <summary>Waits until the payment shows <paramref name="amount"/> refunded.</summary>
+    public Task<JsonNode> RefundedAsync(string paymentId, long amount) =>
+        Eventually.ReadAsync(async () => (await Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!,
+            p => p["refunded"]!["amountMinor"]!.GetValue<long>() == amount, $"payment {paymentId} to have {amount} refunded");
 }

@@ -29,17 +29,8 @@ public sealed class ReturnsApiTests(Payments.PaymentsSiloFixture fixture) : ICla
         var buyerId = OrderTestShop.NewId("b");
         var buyer = await Shop.KeyAsync("buyer", buyerId);
         var seller = await Shop.KeyAsync("seller", sellerId);
-        var (tokenStatus, token) = await buyer.PostJsonAsync("/api/v1/payment-methods/cards",
-            new { number = "4242 4242 4242 4242", expiryMonth = 12, expiryYear = DateTime.UtcNow.Year + 2 });
-        Assert.True(tokenStatus == HttpStatusCode.Created, $"{tokenStatus} {token}");
-        var (status, created) = await buyer.PostWithKeyAsync("/api/v1/checkout", OrderTestShop.NewId("key"), new
-        {
-            buyerId, currency = "USD", shipTo = OrderTestShop.Address(),
-            items = new[] { new { skuId = first, quantity = 2 }, new { skuId = second, quantity = 1 } },
-            payment = new { method = "card", cardToken = token!["token"]!.GetValue<string>() },
-        });
-        Assert.True(status == HttpStatusCode.Created, $"{status} {created}");
-        var orderId = created!["orders"]![0]!["orderId"]!.GetValue<string>();
+        var created = await OrderTestShop.CardCheckoutAsync(buyer, buyerId, [new { skuId = first, quantity = 2 }, new { skuId = second, quantity = 1 }]);
+        var orderId = created["orders"]![0]!["orderId"]!.GetValue<string>();
         var order = await OrderWhenAsync(orderId, "awaitingShipment");
         await Shop.ActAsync(seller, orderId, "ship", new { carrier = "DHL", trackingNumber = "RT" + orderId[^8..] });
         if (deliver)
@@ -56,23 +47,14 @@ public sealed class ReturnsApiTests(Payments.PaymentsSiloFixture fixture) : ICla
         Eventually.ReadAsync(async () => (await sold.Buyer.GetJsonAsync(sold.Path())).Body!, r => r["status"]!.GetValue<string>() == status,
             $"the return of order {sold.OrderId} to be {status}");
 
-    private async Task Advance(TimeSpan by)
-    {
-        var (status, body) = await Shop.Admin.PostJsonAsync("/api/v1/admin/clock", new { advanceSeconds = by.TotalSeconds });
-        Assert.True(status == HttpStatusCode.OK, $"{status} {body}");
-    }
+    private Task Advance(TimeSpan by) => Shop.AdvanceClockAsync(by);
 
-    private async Task<string[]> OpenTicketKindsAsync(string orderId) =>
-        (await Shop.Admin.GetJsonAsync($"/api/v1/service-tickets?orderId={orderId}&limit=100")).Body!.AsArray()
-            .Select(t => t!["kind"]!.GetValue<string>()).Order().ToArray();
+    private Task<string[]> OpenTicketKindsAsync(string orderId) => Shop.OpenTicketKindsAsync(orderId);
 
     private async Task<long> EscrowHeldAsync(string sellerId, string orderId) =>
-        (await Shop.Admin.GetJsonAsync($"/api/v1/sellers/{sellerId}/ledger")).Body!["accounts"]!.AsArray()
-            .SingleOrDefault(a => a!["accountId"]!.GetValue<string>() == $"escrow:{orderId}")?["pendingIn"]!.GetValue<long>() ?? 0;
+        OrderTestShop.LedgerAccount(await Shop.LedgerAsync(sellerId), $"escrow:{orderId}", "pendingIn");
 
-    private Task<JsonNode> RefundedAsync(string paymentId, long amount) =>
-        Eventually.ReadAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!,
-            p => p["refunded"]!["amountMinor"]!.GetValue<long>() == amount, $"payment {paymentId} to have {amount} refunded");
+    private Task<JsonNode> RefundedAsync(string paymentId, long amount) => Shop.RefundedAsync(paymentId, amount);
 
     private static object ReturnAddress => new { name = "Returns desk", line1 = "Lagerstrasse 1", city = "Hamburg", postalCode = "20095", country = "DE", phone = "+49 40 123456" };
 
