@@ -41,7 +41,9 @@ public sealed record ReturnShipmentRequest(
 public sealed record ReturnReceiptRequest(
     [Required][property: Description("accept (the goods came back as expected: the return is refunded now) or reportProblem (not received, not the goods sent, or not resaleable for a no-reason return: an arbitrator decides).")]
     string? Decision,
-    [property: Description("The seller's words (up to 2,000 characters); required to report a problem.")] string? Note);
+    [property: Description("The seller's words (up to 2,000 characters); required to report a problem.")] string? Note,
+    [property: Description("With accept: a registered warehouse whose stock takes the returned units back (each SKU's on hand there rises by them); left out, stock is the seller's ERP's to report.")]
+    string? RestockWarehouseId = null);
 
 public sealed record ReturnWithdrawalRequest([property: Description("Why (up to 2,000 characters).")] string? Note);
 
@@ -148,11 +150,23 @@ public static class ReturnsApi
         };
         if (accept is null) v.Add("decision", "decision is required: accept or reportProblem.");
         var note = accept == false ? v.RequiredText("note", request.Note, MaxText) : v.OptionalText("note", request.Note, MaxText);
+        if (request.RestockWarehouseId is { } warehouse)
+        {
+            v.Identifier("restockWarehouseId", warehouse);
+            if (accept == false) v.Add("restockWarehouseId", "restockWarehouseId goes with accept: goods reported with a problem are not put back into stock.");
+        }
         if (!v.IsValid)
         {
             return v.Problem();
         }
-        return Answered(await Send(orderId, user, grains, actor => new ReturnCommand(ReturnStep.ConfirmReceipt, actor, note ?? "the goods came back as expected", Accept: accept)));
+        if (request.RestockWarehouseId is { } named
+            && await grains.GetGrain<Orleans.Trade.Inventory.IWarehouseRegistryGrain>(Orleans.Trade.Inventory.WarehouseRegistry.Key).Find(named) is null)
+        {
+            return Problems.Unprocessable($"Warehouse '{named}' is not registered; name one of GET /api/v1/warehouses, or leave restockWarehouseId out.",
+                new Dictionary<string, object?> { ["field"] = "restockWarehouseId" });
+        }
+        return Answered(await Send(orderId, user, grains,
+            actor => new ReturnCommand(ReturnStep.ConfirmReceipt, actor, note ?? "the goods came back as expected", Accept: accept, WarehouseId: request.RestockWarehouseId)));
     }
 
     public static async Task<Results<Ok<ReturnView>, ValidationProblem, ProblemHttpResult>> Withdraw(

@@ -75,7 +75,10 @@ public sealed record ReturnView(
     [property: Id(18)] DateTimeOffset? ArbitrationDueAt = null,
     [property: Id(19)] ReturnNote? Ending = null,
     [property: Id(20)] Common.Money? Refund = null,
-    [property: Id(21)] string? RefundId = null)
+    [property: Id(21)] string? RefundId = null,
+    // Where the seller put the goods that came back into stock (R-INV-1), and whether the SKUs took them.
+    [property: Id(22)] string? RestockWarehouseId = null,
+    [property: Id(23)] bool Restocked = false)
 {
     public bool IsOpen => Status is ReturnStatus.AwaitingAddress or ReturnStatus.AwaitingShipment or ReturnStatus.Shipped or ReturnStatus.UnderArbitration;
 
@@ -96,7 +99,8 @@ public sealed record ReturnView(
 /// <summary>
 /// One step of a return: <see cref="ReturnStep.Request"/> (reason, description in <c>Note</c>, lines or null for every line,
 /// attachments), <see cref="ReturnStep.GiveAddress"/> (address, the prepaid label, note), <see cref="ReturnStep.Ship"/> (parcel),
-/// <see cref="ReturnStep.ConfirmReceipt"/> (accept or report a problem, note), <see cref="ReturnStep.Withdraw"/> (note),
+/// <see cref="ReturnStep.ConfirmReceipt"/> (accept or report a problem, note, the warehouse whose stock takes the goods back),
+/// <see cref="ReturnStep.Withdraw"/> (note),
 /// <see cref="ReturnStep.Decide"/> (outcome, amount for a partial refund, note).
 /// </summary>
 [GenerateSerializer, Immutable]
@@ -111,7 +115,8 @@ public sealed record ReturnCommand(
     [property: Id(7)] ReturnParcel? Parcel = null,
     [property: Id(8)] bool? Accept = null,
     [property: Id(9)] ReturnOutcome? Outcome = null,
-    [property: Id(10)] Common.Money? Amount = null);
+    [property: Id(10)] Common.Money? Amount = null,
+    [property: Id(11)] string? WarehouseId = null);
 
 public enum ReturnCommandStatus { Applied, Existing, NotFound, Forbidden, Conflict, Invalid }
 

@@ -1,4 +1,5 @@
 using Orleans.Trade.Common;
+using Orleans.Trade.Inventory;
 
 namespace Orleans.Trade.Orders;
 
@@ -202,8 +203,9 @@ public sealed partial class OrderGrain
         var report = new ReturnNote(c.Actor.ToString(), now, c.Note!);
         if (c.Accept == true)
         {
-            // R-DIS-5 refunds within 1-3 working days of the seller's confirmation: this refunds at once.
-            return await SettleReturn(r with { SellerReport = report }, r.Amount.AmountMinor, c.Actor, c.Note!, now);
+            // R-DIS-5 refunds within 1-3 working days of the seller's confirmation: this refunds at once. Goods the seller puts back
+            // into a warehouse's stock go there once the refund is stored (see RestockReturn).
+            return await SettleReturn(r with { SellerReport = report, RestockWarehouseId = c.WarehouseId }, r.Amount.AmountMinor, c.Actor, c.Note!, now);
         }
         var due = DisputeRules.ArbitrationDue(now, _options.ArbitrationWorkingDays);
         S.Return = r with { Status = ReturnStatus.UnderArbitration, SellerReport = report, ArbitrationDueAt = due };
@@ -317,6 +319,34 @@ public sealed partial class OrderGrain
             return ReturnRefused(ReturnCommandStatus.Conflict, refused.Reason ?? $"The refund of return {r.ReturnId} could not be booked.");
         }
         return new ReturnResult(ReturnCommandStatus.Applied, S.Return, null, S.Status);
+    }
+
+    /// <summary>A refunded return whose goods the seller put back into a warehouse's stock, and the SKUs have not taken yet.</summary>
+    private ReturnView? ReturnToRestock => S.Return is { Status: ReturnStatus.Refunded, RestockWarehouseId: not null, Restocked: false } r ? r : null;
+
+    /// <summary>
+    /// Puts the returned units back into the warehouse the seller named (R-INV-1), as stock adjustments whose event id names the
+    /// return, so a repeat after a crash is a duplicate the SKU ignores. A SKU that refuses (its stock at its limit) is noted on
+    /// the timeline; the seller's ERP corrects it.
+    /// </summary>
+    private async Task RestockReturn(ReturnView r)
+    {
+        var refused = new List<string>();
+        foreach (var line in r.Lines)
+        {
+            var result = await GrainFactory.GetGrain<ISkuGrain>(line.SkuId).AdjustStock(
+                new StockAdjustment(r.RestockWarehouseId!, $"return-{r.ReturnId}", line.Quantity, $"returned by the buyer of order {OrderId}"), null);
+            if (result.Status is not (StockWriteStatus.Applied or StockWriteStatus.Duplicate))
+            {
+                refused.Add($"{line.SkuId}: {result.Reason ?? result.Status.ToString()}");
+            }
+        }
+        var now = clock.GetUtcNow();
+        S.Return = r with { Restocked = true };
+        Record(now, refused.Count == 0 ? "ReturnRestocked" : "ReturnRestockRefused", OrderActor.System,
+            refused.Count == 0 ? $"{UnitsOf(r.Lines)} back into stock at {r.RestockWarehouseId}" : string.Join("; ", refused), notify: false);
+        S.Version++;
+        await WriteOrReload();
     }
 
     /// <summary>The open return whose own deadline (R-DIS-5) has passed, if any.</summary>

@@ -1122,6 +1122,10 @@ public sealed partial class OrderGrain(
                 await GrainFactory.GetGrain<Payments.IPaymentGrain>(S.PaidBy!)
                     .RequestRefund(new Payments.PaymentRefundOrder(refund.View.RefundId, refund.View.BuyerAmount, refund.View.Reason));
             }
+            if (ReturnToRestock is { } returned)
+            {
+                await RestockReturn(returned);
+            }
             // The cleared lists are persisted with the next write; repeating the calls after a crash is harmless. The write
             // indexed this order to wake soon in case these calls were cut off; they are done, so its next real deadline instead.
             if (_indexedWakeKnown && !HasOutboxWork() && NextWake(clock.GetUtcNow()) is var next && next != _indexedWake)

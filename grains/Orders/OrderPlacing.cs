@@ -372,7 +372,8 @@ public static class OrderPlacing
 
     public static bool HasOutboxWork(OrderState s) =>
         s.VoidOnCancel is not null || s.HasVoidOpenAttempts || s.Refunds.Any(r => !r.Booked || r.View.Status == Payments.RefundStatus.Pending)
-        || s.PendingEscrow.Count > 0 || s.PendingReleases.Count > 0 || s.PendingCommits.Count > 0 || s.ProjectionPending || s.PendingNotifications.Count > 0 || s.PendingTickets.Count > 0;
+        || s.PendingEscrow.Count > 0 || s.PendingReleases.Count > 0 || s.PendingCommits.Count > 0 || s.ProjectionPending || s.PendingNotifications.Count > 0 || s.PendingTickets.Count > 0
+        || s.Return is { Status: ReturnStatus.Refunded, RestockWarehouseId: not null, Restocked: false };
 
     /// <summary>
     /// Refunded so far, in the seller's and the buyer's currency. A refund the provider refused counts if the seller's ledger

@@ -104,6 +104,20 @@ public sealed class ReturnRulesTests
     }
 
     [Fact]
+    public void Goods_to_put_back_into_stock_keep_the_order_waking_until_the_skus_took_them()
+    {
+        var options = new OrderOptions();
+        var order = Delivered();
+        var now = Delivery.AddDays(1);
+        order.Return = Return(ReturnStatus.Refunded, Delivery) with { RestockWarehouseId = "wh-de" };
+        Assert.True(OrderPlacing.HasOutboxWork(order));
+        Assert.Equal(now + options.DeadlineCheckPeriod, OrderPlacing.NextWake(order, now, options));
+        order.Return = order.Return with { Restocked = true };
+        Assert.False(OrderPlacing.HasOutboxWork(order));
+        Assert.Equal(Delivery + options.AutoCompleteAfter, OrderPlacing.NextWake(order, now, options));
+    }
+
+    [Fact]
     public void An_order_state_stores_its_return()
     {
         var order = Delivered();

@@ -99,13 +99,26 @@ public sealed class ReturnsApiTests(Payments.PaymentsSiloFixture fixture) : ICla
         Assert.NotNull(onItsWay["receiptDueBy"]);
         await Eventually.UntilAsync(() => OpenTicketKindsAsync(sold.OrderId), kinds => kinds.Length == 0, "the address ticket to close");
 
-        var (confirmed, refunded) = await sold.Seller.PostJsonAsync(sold.Path("return/receipt"), new { decision = "accept" });
-        var (repeated, _) = await sold.Seller.PostJsonAsync(sold.Path("return/receipt"), new { decision = "accept" });
+        async Task<long> OnHand() => (await Shop.StockAsync(sold.Skus[0]))["warehouses"]!.AsArray()
+            .Single(w => w!["warehouseId"]!.GetValue<string>() == "wh-de")!["onHand"]!.GetValue<long>();
+        var onHand = await OnHand();
+        var (unknownWarehouse, unknownProblem) = await sold.Seller.PostJsonAsync(sold.Path("return/receipt"), new { decision = "accept", restockWarehouseId = "wh-nowhere" });
+        var (restockProblem, _) = await sold.Seller.PostJsonAsync(sold.Path("return/receipt"), new { decision = "reportProblem", note = "x", restockWarehouseId = "wh-de" });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, unknownWarehouse);
+        Assert.Equal("restockWarehouseId", unknownProblem!["field"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.BadRequest, restockProblem);
+        Assert.Equal("shipped", (await sold.Buyer.GetJsonAsync(sold.Path())).Body!["status"]!.GetValue<string>());
+
+        var (confirmed, refunded) = await sold.Seller.PostJsonAsync(sold.Path("return/receipt"), new { decision = "accept", restockWarehouseId = "wh-de" });
+        var (repeated, _) = await sold.Seller.PostJsonAsync(sold.Path("return/receipt"), new { decision = "accept", restockWarehouseId = "wh-de" });
 
         Assert.True(confirmed == HttpStatusCode.OK, $"{confirmed} {refunded}");
         Assert.Equal("refunded", refunded!["status"]!.GetValue<string>());
         Assert.Equal(expected, refunded["refund"]!["amountMinor"]!.GetValue<long>());
         Assert.Equal(HttpStatusCode.OK, repeated);
+        // The unit that came back is in the warehouse's stock again, once however often the seller confirms.
+        Assert.Equal(onHand + 1, await OnHand());
+        Assert.True((await sold.Buyer.GetJsonAsync(sold.Path())).Body!["restocked"]!.GetValue<bool>());
         await RefundedAsync(sold.PaymentId, expected);
         var order = await Shop.OrderAsync(sold.OrderId);
         Assert.Equal("delivered", order["status"]!.GetValue<string>()); // the other goods keep their protection window
@@ -114,6 +127,7 @@ public sealed class ReturnsApiTests(Payments.PaymentsSiloFixture fixture) : ICla
         var events = await Shop.TimelineEventsAsync(sold.OrderId);
         Assert.Contains("ReturnRequested", events);
         Assert.Contains("ReturnRefunded", events);
+        Assert.Contains("ReturnRestocked", events);
 
         await Advance(TimeSpan.FromDays(16));
         await OrderWhenAsync(sold.OrderId, "completed");
