@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Orleans.Trade.Api.Auth;
 using Orleans.Trade.Api.Common;
+using Orleans.Trade.Api.Orders;
 using Orleans.Trade.Common;
 using Orleans.Trade.Orders;
 
@@ -55,6 +56,11 @@ public sealed record SellerShipmentsResponse(
     [property: Description("Shipments neither stored now nor before: see each result's status and reason.")] int NotShipped,
     IReadOnlyList<SellerShipmentResult> Results);
 
+public sealed record PickListResponse(
+    [property: Description("The seller's orders awaiting shipment, newest first, each as GET /orders/{orderId} answers it (lines with their warehouse allocation, shipTo, deadlines.shipBy, late). A page may hold fewer than pageSize: an order shipped or cancelled while the page was read is left out.")]
+    IReadOnlyList<OrderResponse> Items,
+    [property: Description("Pass as cursor for the next page; null on the last page.")] string? NextCursor);
+
 /// <summary>
 /// A seller's batch dispatch (R-LOG-4): a day's parcels confirmed in one request, each order shipped as
 /// <c>POST /orders/{orderId}/ship</c> ships it, and each answered on its own.
@@ -67,10 +73,16 @@ public static class DispatchApi
     /// <summary>Orders shipped at once: each is a grain call and a database write, which the silo's connection pool shares.</summary>
     private const int Parallelism = 16;
 
+    /// <summary>Orders per pick-list page: each is read from its order, as the batch ships them.</summary>
+    public const int MaxPickListPage = 100;
+
     public static IEndpointRouteBuilder MapDispatchApiV1(this IEndpointRouteBuilder app)
     {
         app.MapGroup("/api/v1").WithTags("Logistics")
             .MapPost("/sellers/{sellerId}/shipments", Ship)
+            .RequireAuthorization(Policies.CatalogWriters).ProducesProblems(403);
+        app.MapGroup("/api/v1").WithTags("Logistics")
+            .MapGet("/sellers/{sellerId}/pick-list", PickList)
             .RequireAuthorization(Policies.CatalogWriters).ProducesProblems(403);
         return app;
     }
@@ -178,5 +190,41 @@ public static class DispatchApi
             TransitionStatus.Invalid => Answer(SellerShipmentStatus.Invalid, reason: result.Reason),
             _ => Answer(SellerShipmentStatus.NotFound, reason: $"Order '{orderId}' does not exist.", field: "orderId"),
         };
+    }
+
+    /// <summary>
+    /// What is to be packed (R-LOG-4): a page of the seller's orders awaiting shipment, each read from its order for what the
+    /// list's row does not hold (lines, address, ship-by); the list's projection gains no column for it.
+    /// </summary>
+    public static async Task<Results<Ok<PickListResponse>, ValidationProblem, ProblemHttpResult>> PickList(
+        string sellerId, ClaimsPrincipal user, IGrainFactory grains, IOrderQueries queries, CancellationToken cancellationToken,
+        [Description("Orders per page, 1 to 100.")] int pageSize = 50,
+        [Description("The nextCursor of the previous page: the page after it.")] string? cursor = null)
+    {
+        var caller = Caller.From(user);
+        if (caller.ActingSellerId is { } acting && acting != sellerId)
+        {
+            return Problems.Forbidden($"This key acts for seller '{acting}' and cannot read the pick list of seller '{sellerId}'.");
+        }
+        var v = new Validation();
+        v.Range("pageSize", pageSize, 1, MaxPickListPage);
+        OrderListCursor? after = null;
+        if (cursor is not null && !OrderListCursor.TryParse(cursor, out after))
+        {
+            v.Add("cursor", "cursor must be the nextCursor of a previous page.");
+        }
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+        var page = await queries.ListAsync(new OrderListQuery(sellerId, null, OrderStatus.AwaitingShipment, null, null, 1, pageSize, after), cancellationToken);
+        var views = new OrderView?[page.Items.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, page.Items.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
+            async (i, _) => views[i] = await grains.GetGrain<IOrderGrain>(page.Items[i].OrderId).Get());
+        // An order shipped or cancelled between the list's read and its own is not to be packed.
+        var items = views.Where(o => o is not null && o.SellerId == sellerId && o.Status == OrderStatus.AwaitingShipment)
+            .Select(o => OrderResponse.From(o!)).ToArray();
+        return TypedResults.Ok(new PickListResponse(items, page.Next?.ToString()));
     }
 }

@@ -182,4 +182,58 @@ public sealed class DispatchApiTests(OrdersSiloFixture fixture) : IClassFixture<
         Assert.Equal(["shipped"], Statuses(await DispatchOk(Shop.Admin, seller.SellerId, ship)));
         Assert.Equal("shipped", await StatusAsync(order));
     }
+
+    private async Task<(List<JsonNode> Items, int Pages)> PickListAsync(HttpClient client, string sellerId, int pageSize)
+    {
+        var items = new List<JsonNode>();
+        var pages = 0;
+        string? cursor = null;
+        do
+        {
+            var (status, body) = await client.GetJsonAsync($"/api/v1/sellers/{sellerId}/pick-list?pageSize={pageSize}"
+                + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor)));
+            Assert.True(status == HttpStatusCode.OK, $"{status} {body}");
+            items.AddRange(body!["items"]!.AsArray().Select(i => i!));
+            cursor = body["nextCursor"]?.GetValue<string>();
+            pages++;
+        }
+        while (cursor is not null);
+        return (items, pages);
+    }
+
+    [Fact]
+    public async Task The_pick_list_pages_by_cursor_through_the_orders_awaiting_shipment_with_their_lines_address_and_ship_by()
+    {
+        var seller = await SellerAsync("erp");
+        var toPack = new[] { await OrderAsync(seller), await OrderAsync(seller), await OrderAsync(seller) };
+        var unpaid = await OrderAsync(seller, paid: false);
+        var shipped = await OrderAsync(seller);
+        await Shop.ActAsync(seller.Key, shipped, "ship", new { carrier = "DHL", trackingNumber = "JD500000000001" });
+        await Eventually.UntilAsync(async () => (await PickListAsync(seller.Key, seller.SellerId, 2)).Items.Count, n => n == 3, "3 orders to pack");
+
+        var (items, pages) = await PickListAsync(seller.Key, seller.SellerId, 2);
+
+        Assert.Equal(2, pages);
+        Assert.Equal(toPack.Order(StringComparer.Ordinal), items.Select(i => i["orderId"]!.GetValue<string>()).Order(StringComparer.Ordinal));
+        Assert.DoesNotContain(items, i => i["orderId"]!.GetValue<string>() is var id && (id == unpaid || id == shipped));
+        foreach (var item in items)
+        {
+            Assert.Equal("awaitingShipment", item["status"]!.GetValue<string>());
+            Assert.Equal(seller.SkuId, item["lines"]![0]!["skuId"]!.GetValue<string>());
+            Assert.Equal("wh-de", item["lines"]![0]!["allocation"]![0]!["warehouseId"]!.GetValue<string>());
+            Assert.Equal("DE", item["shipTo"]!["country"]!.GetValue<string>());
+            Assert.NotNull(item["deadlines"]!["shipBy"]);
+            Assert.False(item["late"]!.GetValue<bool>());
+        }
+        var (foreign, _) = await (await Shop.KeyAsync("seller", OrderTestShop.NewId("s"))).GetJsonAsync($"/api/v1/sellers/{seller.SellerId}/pick-list");
+        var (badCursor, problem) = await seller.Key.GetJsonAsync($"/api/v1/sellers/{seller.SellerId}/pick-list?cursor=yesterday");
+        Assert.Equal(HttpStatusCode.Forbidden, foreign);
+        Assert.Equal(HttpStatusCode.BadRequest, badCursor);
+        Assert.Equal(HttpStatusCode.BadRequest, (await seller.Key.GetJsonAsync($"/api/v1/sellers/{seller.SellerId}/pick-list?pageSize=101")).Status);
+        Assert.NotNull(problem!["errors"]!["cursor"]);
+
+        // Shipped by the batch, they leave the pick list at once: each is read from its order, not only from the list's row.
+        await DispatchOk(seller.Key, seller.SellerId, toPack.Select((o, i) => (object?)new { orderId = o, carrier = "DHL", trackingNumber = $"JD60000000000{i}" }).ToArray());
+        Assert.Empty((await PickListAsync(seller.Key, seller.SellerId, 100)).Items);
+    }
 }
