@@ -178,19 +178,30 @@ public static class DispatchApi
         {
             return Answer(SellerShipmentStatus.Failed, reason: $"The shipment of order '{orderId}' could not be confirmed as stored; send it again.");
         }
-        return result.Status switch
+        return Outcome(before.Shipment, result, carrier, trackingNumber) switch
         {
-            TransitionStatus.Applied when before.Shipment is { } had && had.Carrier == carrier && had.TrackingNumber == trackingNumber =>
-                Answer(SellerShipmentStatus.AlreadyShipped, result.Order),
-            // Shipped meanwhile by another request under another number, and corrected by this one: a correction too.
-            TransitionStatus.Applied when before.Shipment is not null || result.Order?.Shipment?.CorrectedAt is not null =>
-                Answer(SellerShipmentStatus.Corrected, result.Order),
-            TransitionStatus.Applied => Answer(SellerShipmentStatus.Shipped, result.Order),
-            TransitionStatus.InvalidTransition => Answer(SellerShipmentStatus.Conflict, result.Order ?? before, result.Reason),
-            TransitionStatus.Invalid => Answer(SellerShipmentStatus.Invalid, reason: result.Reason),
-            _ => Answer(SellerShipmentStatus.NotFound, reason: $"Order '{orderId}' does not exist.", field: "orderId"),
+            SellerShipmentStatus.NotFound => Answer(SellerShipmentStatus.NotFound, reason: $"Order '{orderId}' does not exist.", field: "orderId"),
+            SellerShipmentStatus.Conflict => Answer(SellerShipmentStatus.Conflict, result.Order ?? before, result.Reason),
+            SellerShipmentStatus.Invalid => Answer(SellerShipmentStatus.Invalid, reason: result.Reason),
+            var status => Answer(status, result.Order),
         };
     }
+
+    /// <summary>
+    /// What the order's answer to a Ship means for this shipment, given the order's shipment before it (<paramref name="before"/>):
+    /// the order answers a first shipment, a retry and a correction alike.
+    /// </summary>
+    public static SellerShipmentStatus Outcome(Shipment? before, TransitionResult result, string carrier, string trackingNumber) => result.Status switch
+    {
+        TransitionStatus.Applied when before is { } had && had.Carrier == carrier && had.TrackingNumber == trackingNumber => SellerShipmentStatus.AlreadyShipped,
+        // Shipped meanwhile by another request under another number, and corrected by this one: a correction too.
+        TransitionStatus.Applied when before is not null || result.Order?.Shipment?.CorrectedAt is not null => SellerShipmentStatus.Corrected,
+        TransitionStatus.Applied => SellerShipmentStatus.Shipped,
+        TransitionStatus.InvalidTransition => SellerShipmentStatus.Conflict,
+        TransitionStatus.Invalid => SellerShipmentStatus.Invalid,
+        // Forbidden cannot happen to the order's own seller or an admin; like a missing order, it tells nothing.
+        _ => SellerShipmentStatus.NotFound,
+    };
 
     /// <summary>
     /// What is to be packed (R-LOG-4): a page of the seller's orders awaiting shipment, each read from its order for what the
