@@ -50,7 +50,7 @@ public sealed class RequestContractTests(OrdersSiloFixture fixture) : IClassFixt
                     "CartLineRequest", "MoneyRequest", "PreSaleRequest", "PutStockRequest", "BulkStockItemRequest", "BulkStockRequest",
                     "PutWarehouseRequest", "DepositRequest", "TotpCodeRequest", "PayoutAccountRequest", "WithdrawalRequest",
                     "ReviewDecisionRequest", "ShipRequest", "TicketClosureRequest", "ReturnLineRequest", "ReturnParcelRequest", "WeightTierRequest",
-                    "ShippingTemplateRequest", "CarrierTrackingBatchRequest",
+                    "ShippingTemplateRequest", "CarrierTrackingBatchRequest", "SellerShipmentRequest", "SellerShipmentsRequest",
                 });
             }
             foreach (var member in required)
