@@ -36,7 +36,9 @@ public sealed class SalesRecorder
 
     /// <summary>
     /// Counts the orders of a checkout answered as created, unless it is a stored answer to a retry: an order created before
-    /// this request started (less a second for silos' clocks) was counted by the request that placed it.
+    /// this request started was counted by the request that placed it. (A retry sent while the first request is still in
+    /// flight is counted twice; an order placed on a silo whose clock is behind this one's by more than the request took to
+    /// reach it is missed.)
     /// </summary>
     public void Placed(IReadOnlyList<OrderView> orders, DateTimeOffset requestStartedAt)
     {
@@ -44,7 +46,7 @@ public sealed class SalesRecorder
         var bucket = BucketFor(SalesMonitor.MinuteOf(now));
         foreach (var order in orders)
         {
-            if (order.CreatedAt < requestStartedAt.AddSeconds(-1) || !CurrencyIndex.TryGetValue(order.Totals.Seller.Currency, out var i))
+            if (order.CreatedAt < requestStartedAt || !CurrencyIndex.TryGetValue(order.Totals.Seller.Currency, out var i))
             {
                 continue;
             }

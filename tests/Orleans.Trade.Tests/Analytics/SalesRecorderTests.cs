@@ -53,6 +53,8 @@ public sealed class SalesRecorderTests
         var placedAt = _time.GetUtcNow();
         var order = Order(1000, "USD", placedAt);
         _recorder.Placed([order], placedAt);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        _recorder.Placed([order], _time.GetUtcNow());
         _time.Advance(TimeSpan.FromSeconds(5));
         _recorder.Placed([order], _time.GetUtcNow());
 
