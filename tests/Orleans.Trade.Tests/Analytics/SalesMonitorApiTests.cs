@@ -168,4 +168,35 @@ public sealed class SalesMonitorApiTests
         var open = (await analyst.GetJsonAsync("/api/v1/analytics/alerts?open=true")).Body!["alerts"]!.AsArray();
         Assert.Equal(alerts[0]!["alertId"]!.GetValue<string>(), Assert.Single(open)!["alertId"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task The_minutes_the_monitor_took_in_survive_a_crash_of_its_silo()
+    {
+        var (silo, shop) = await StartAsync(new() { ["Analytics__PersistSeconds"] = "1" });
+        await using var _ = silo;
+        var sku = await shop.SkuAsync(OrderTestShop.NewId("s"), priceMinor: 1000, currency: "USD", stock: [("wh-de", 10)]);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await shop.KeyAsync("buyer", buyerId);
+        var minute = await StartOfAMinuteAsync(shop);
+        var range = $"from={Uri.EscapeDataString(minute.ToString("O"))}&to={Uri.EscapeDataString(minute.AddMinutes(10).ToString("O"))}";
+        async Task<long> OrdersAsync(OrderTestShop s) =>
+            (await s.Admin.GetJsonAsync($"/api/v1/analytics/sales?{range}")).Body!["total"]!["orders"]!.GetValue<long>();
+        // Two minutes taken in one after the other (the second after the monitor's first write).
+        await PlaceAsync(shop, buyer, buyerId, sku, 3);
+        await AdvanceAsync(shop, 60);
+        await Eventually.UntilAsync(() => OrdersAsync(shop), n => n == 3, "the first minute in the monitor");
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        await PlaceAsync(shop, buyer, buyerId, sku, 2);
+        await AdvanceAsync(shop, 60);
+        await Eventually.UntilAsync(() => OrdersAsync(shop), n => n == 5, "the second minute in the monitor");
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // a flush after the persist period writes it
+
+        // Killed: no deactivation writes anything; business time comes back where it was.
+        var offset = (await shop.Admin.PostJsonAsync("/api/v1/admin/clock", new { advanceSeconds = 0.001 })).Body!["offsetSeconds"]!.GetValue<double>();
+        silo.Kill();
+        silo.ExtraEnvironment["Clock__OffsetSeconds"] = offset.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await silo.StartAsync();
+
+        Assert.Equal(5, await OrdersAsync(new OrderTestShop(silo)));
+    }
 }
