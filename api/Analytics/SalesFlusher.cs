@@ -47,6 +47,11 @@ public sealed class SalesFlusher(SalesRecorder recorder, IGrainFactory grains, T
         try
         {
             _waiting.AddRange(recorder.TakeClosed(SalesMonitor.MinuteOf(clock.GetUtcNow()), out _));
+            // A monitor out of reach for longer than it keeps minutes: the oldest would be dropped by it anyway.
+            if (_waiting.Count > SalesMonitor.RetentionHours * 60)
+            {
+                _waiting.RemoveRange(0, _waiting.Count - SalesMonitor.RetentionHours * 60);
+            }
             if (_unanswered is null)
             {
                 var minutes = _waiting.Take(MaxMinutesPerFlush).ToList();
