@@ -64,11 +64,11 @@ public static class AnalyticsApi
             return v.Problem();
         }
         var minutes = await grains.GetGrain<ISalesMonitorGrain>(SalesMonitor.Key).Minutes(fromMinute, toMinute);
+        var byInterval = minutes.ToLookup(m => m.Minute - Mod(m.Minute - fromMinute, step));
         var intervals = new List<SalesIntervalResponse>();
         for (var start = fromMinute; start < toMinute; start += step)
         {
-            var end = start + step;
-            intervals.Add(Sum(SalesMonitor.StartOf(start), minutes.Where(m => m.Minute >= start && m.Minute < end)));
+            intervals.Add(Sum(SalesMonitor.StartOf(start), byInterval[start]));
         }
         return TypedResults.Ok(new SalesResponse(SalesMonitor.StartOf(fromMinute), SalesMonitor.StartOf(toMinute), step == 60 ? "hour" : "minute",
             intervals, Sum(SalesMonitor.StartOf(fromMinute), minutes)));
