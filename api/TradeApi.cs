@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.OpenApi;
+using Orleans.Trade.Api.Analytics;
 using Orleans.Trade.Api.Auth;
 using Orleans.Trade.Api.Common;
 using Orleans.Trade.Api.Inventory;
@@ -42,6 +43,14 @@ public static class TradeApi
 
         // Read at start: a table naming a kind that does not exist stops the silo, naming the key.
         services.AddSingleton(CarrierStatusCodes.From(configuration));
+        services.AddSingleton<SalesRecorder>();
+        services.AddSingleton(sp =>
+        {
+            var flusher = ActivatorUtilities.CreateInstance<SalesFlusher>(sp);
+            flusher.StartGauge();
+            return flusher;
+        });
+        services.AddHostedService(sp => sp.GetRequiredService<SalesFlusher>());
         services.AddSingleton<ApiKeyCache>();
         services.AddSingleton<ApiKeyIssuer>();
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
@@ -112,6 +121,7 @@ public static class TradeApi
         v1.MapRiskApiV1();
         v1.MapFxRatesApiV1();
         v1.MapWalletsApiV1();
+        v1.MapAnalyticsApiV1();
         app.MapAnalystPage();
         return app;
     }

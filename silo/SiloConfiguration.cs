@@ -251,6 +251,9 @@ public static class SiloConfiguration
         services.AddSingleton<IFxRates>(sp => sp.GetRequiredService<CachedFxRates>());
         services.AddSingleton<Orleans.Trade.Payments.IFxRateTableCache>(sp => sp.GetRequiredService<CachedFxRates>());
         services.AddHostedService<FxRatesRefresher>();
+        // R-DAT-1: the sales monitor's anomaly rules, checked at start-up.
+        services.Configure<Orleans.Trade.Analytics.SalesAnomalyOptions>(configuration.GetSection("Analytics"));
+        services.ValidateOnStartBy<Orleans.Trade.Analytics.SalesAnomalyOptions>(o => o.Problem());
         services.AddHttpClient(nameof(NotificationDispatcher), c => c.Timeout = NotificationOptions.SendTimeout);
         services.AddHostedService<NotificationDispatcher>();
         return services;
@@ -342,7 +345,7 @@ public static class SiloConfiguration
                 .AddView("http.server.request.duration", new ExplicitBucketHistogramConfiguration { Boundaries = [.. RequestDurationBoundaries] })
                 .AddView(instrument => !detailed && IsDetailedAspNetCoreInstrument(instrument.Name) ? MetricStreamConfiguration.Drop : null)
                 .AddRuntimeInstrumentation()
-                .AddMeter("Microsoft.Orleans", "Npgsql", "Orleans.Trade.Storage")
+                .AddMeter("Microsoft.Orleans", "Npgsql", "Orleans.Trade.Storage", "Orleans.Trade.Analytics")
                 .AddPrometheusExporter());
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {

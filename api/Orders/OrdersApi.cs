@@ -68,8 +68,10 @@ public static class OrdersApi
 
     public static async Task<Results<CheckoutCreated, ValidationProblem, ProblemHttpResult>> Checkout(
         [FromHeader(Name = "Idempotency-Key"), Required] string? idempotencyKey, CheckoutRequest request, ClaimsPrincipal user, IGrainFactory grains,
-        Payments.ICardTokenStore cards, TradeClock clock, HttpContext http, IConfiguration configuration, CancellationToken cancellationToken)
+        Payments.ICardTokenStore cards, TradeClock clock, HttpContext http, IConfiguration configuration, Analytics.SalesRecorder sales,
+        CancellationToken cancellationToken)
     {
+        var startedAt = clock.GetUtcNow();
         var caller = Caller.From(user);
         var v = new Validation();
         if (idempotencyKey is null || idempotencyKey.Length is < 8 or > 100 || idempotencyKey.Any(char.IsControl))
@@ -129,6 +131,10 @@ public static class OrdersApi
             ? await grains.GetGrain<Orleans.Trade.Inventory.ISkuGrain>(command.Items[0].SkuId).PlaceOrder(new SkuCheckout(checkoutKey, command))
             : null;
         result ??= await grains.GetGrain<ICheckoutGrain>(checkoutKey).Checkout(command);
+        if (result.Status == CheckoutStatus.Created)
+        {
+            sales.Placed(result.Orders, startedAt);
+        }
         if (result.Status == CheckoutStatus.Created && registration is not null)
         {
             var marks = http.RequestServices.GetService<INewGrainMarks>();
