@@ -26,6 +26,15 @@ public sealed record Caller(string KeyId, string Role, string? Subject)
     public string? ActingSellerId => Role is Roles.Seller or Roles.Erp ? Subject : null;
 
     /// <summary>
+    /// A 403 when this key acts for a seller other than <paramref name="sellerId"/>, saying it cannot <paramref name="doing"/>
+    /// ("ship the orders of"); null when it may act for that seller (its own key, or a key acting for no seller).
+    /// </summary>
+    public Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult? RefusedFor(string sellerId, string doing) =>
+        ActingSellerId is { } acting && acting != sellerId
+            ? Common.Problems.Forbidden($"This key acts for seller '{acting}' and cannot {doing} seller '{sellerId}'.")
+            : null;
+
+    /// <summary>
     /// The caller an API key's identity was built for, as it is (every request of a hot checkout asks); otherwise read from the
     /// principal's claims.
     /// </summary>

@@ -99,9 +99,9 @@ public static class InventoryApi
         {
             return v.Problem();
         }
-        if (caller.ActingSellerId is { } acting && acting != sellerId)
+        if (caller.RefusedFor(sellerId!, "write SKUs of") is { } forbidden)
         {
-            return Problems.Forbidden($"This key acts for seller '{acting}' and cannot write SKUs of seller '{sellerId}'.");
+            return forbidden;
         }
         if (request.ShippingTemplateId is { } templateId)
         {

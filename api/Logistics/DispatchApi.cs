@@ -78,12 +78,9 @@ public static class DispatchApi
 
     public static IEndpointRouteBuilder MapDispatchApiV1(this IEndpointRouteBuilder app)
     {
-        app.MapGroup("/api/v1").WithTags("Logistics")
-            .MapPost("/sellers/{sellerId}/shipments", Ship)
-            .RequireAuthorization(Policies.CatalogWriters).ProducesProblems(403);
-        app.MapGroup("/api/v1").WithTags("Logistics")
-            .MapGet("/sellers/{sellerId}/pick-list", PickList)
-            .RequireAuthorization(Policies.CatalogWriters).ProducesProblems(403);
+        var api = app.MapGroup("/api/v1/sellers/{sellerId}").WithTags("Logistics");
+        api.MapPost("/shipments", Ship).RequireAuthorization(Policies.CatalogWriters).ProducesProblems(403);
+        api.MapGet("/pick-list", PickList).RequireAuthorization(Policies.CatalogWriters).ProducesProblems(403);
         return app;
     }
 
@@ -91,9 +88,9 @@ public static class DispatchApi
         string sellerId, SellerShipmentsRequest request, ClaimsPrincipal user, IGrainFactory grains, CancellationToken cancellationToken)
     {
         var caller = Caller.From(user);
-        if (caller.ActingSellerId is { } acting && acting != sellerId)
+        if (caller.RefusedFor(sellerId, "ship the orders of") is { } forbidden)
         {
-            return Problems.Forbidden($"This key acts for seller '{acting}' and cannot ship the orders of seller '{sellerId}'.");
+            return forbidden;
         }
         var shipments = request.Shipments;
         if (shipments is null || shipments.Count == 0)
@@ -213,9 +210,9 @@ public static class DispatchApi
         [Description("The nextCursor of the previous page: the page after it.")] string? cursor = null)
     {
         var caller = Caller.From(user);
-        if (caller.ActingSellerId is { } acting && acting != sellerId)
+        if (caller.RefusedFor(sellerId, "read the pick list of") is { } forbidden)
         {
-            return Problems.Forbidden($"This key acts for seller '{acting}' and cannot read the pick list of seller '{sellerId}'.");
+            return forbidden;
         }
         var v = new Validation();
         v.Range("pageSize", pageSize, 1, MaxPickListPage);

@@ -70,7 +70,7 @@ public static class ShippingApi
         {
             return v.Problem();
         }
-        if (Refused(Caller.From(user), sellerId) is { } forbidden)
+        if (Caller.From(user).RefusedFor(sellerId, "use the shipping templates of") is { } forbidden)
         {
             return forbidden;
         }
@@ -87,7 +87,7 @@ public static class ShippingApi
 
     public static async Task<Results<Ok<ShippingTemplate>, ProblemHttpResult>> Get(string sellerId, string templateId, ClaimsPrincipal user, IGrainFactory grains)
     {
-        if (Refused(Caller.From(user), sellerId) is { } forbidden)
+        if (Caller.From(user).RefusedFor(sellerId, "use the shipping templates of") is { } forbidden)
         {
             return forbidden;
         }
@@ -97,7 +97,7 @@ public static class ShippingApi
 
     public static async Task<Results<Ok<IReadOnlyList<ShippingTemplate>>, ProblemHttpResult>> List(string sellerId, ClaimsPrincipal user, IGrainFactory grains)
     {
-        if (Refused(Caller.From(user), sellerId) is { } forbidden)
+        if (Caller.From(user).RefusedFor(sellerId, "use the shipping templates of") is { } forbidden)
         {
             return forbidden;
         }
@@ -135,11 +135,6 @@ public static class ShippingApi
             ? Problems.Unprocessable($"SKU '{skuId}' cannot be shipped: {units} unit(s) {refusal}.")
             : TypedResults.Ok(new ShippingQuoteResponse(skuId, country!, units, quote.Fee!, quote.Free, templateId));
     }
-
-    private static ProblemHttpResult? Refused(Caller caller, string sellerId) =>
-        caller.ActingSellerId is { } acting && acting != sellerId
-            ? Problems.Forbidden($"This key acts for seller '{acting}' and cannot use the shipping templates of seller '{sellerId}'.")
-            : null;
 
     private static List<ShippingZone>? Zones(Validation v, IReadOnlyList<ShippingZoneRequest?>? zones)
     {

@@ -181,9 +181,9 @@ public static class OrdersApi
         {
             return v.Problem();
         }
-        if (caller.ActingSellerId is { } acting && acting != sellerId)
+        if (caller.RefusedFor(sellerId!, "import orders of") is { } forbidden)
         {
-            return Problems.Forbidden($"This key acts for seller '{acting}' and cannot import orders of seller '{sellerId}'.");
+            return forbidden;
         }
         var external = new ExternalOrderRef(request.Platform!, request.ExternalOrderId!, request.Paid ?? true);
         var command = new OrderImportCommand(sellerId!, request.BuyerId!, request.Currency!, shipTo!, items!, external, "", $"{caller.Role}:{caller.Subject ?? caller.KeyId}");
