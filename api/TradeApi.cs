@@ -113,6 +113,7 @@ public static class TradeApi
         v1.MapDisputesApiV1();
         v1.MapReturnsApiV1();
         v1.MapShippingApiV1();
+        v1.MapCarriersApiV1();
         v1.MapTrackingApiV1();
         v1.MapCarrierFeedApiV1();
         v1.MapDispatchApiV1();

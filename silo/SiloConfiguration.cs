@@ -229,6 +229,7 @@ public static class SiloConfiguration
         services.AddSingleton(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<AllocationOptions>>().Value.ToRegionMap());
         services.AddSingleton<Orleans.Trade.Inventory.CachedWarehouses>();
         services.AddSingleton<Orleans.Trade.Logistics.CachedShippingTemplates>();
+        services.AddSingleton<Orleans.Trade.Logistics.CachedCarrierCatalog>();
         services.AddSingleton<Orleans.Trade.Inventory.CachedSkuAvailability>();
         services.Configure<NotificationOptions>(configuration.GetSection("Notifications"));
         services.AddOptions<NotificationOptions>()

@@ -95,6 +95,18 @@ public static class InventoryApi
             }
         }
         if (request.ShippingTemplateId is not null) v.Identifier("shippingTemplateId", request.ShippingTemplateId);
+        var restricted = new SortedSet<Orleans.Trade.Logistics.GoodsClass>();
+        for (var i = 0; i < (request.RestrictedGoods?.Count ?? 0); i++)
+        {
+            if (request.RestrictedGoods![i] is null)
+            {
+                v.Add($"restrictedGoods[{i}]", $"restrictedGoods[{i}] must not be null.");
+            }
+            else if (v.OneOf<Orleans.Trade.Logistics.GoodsClass>($"restrictedGoods[{i}]", request.RestrictedGoods[i]) is { } goods)
+            {
+                restricted.Add(goods);
+            }
+        }
         if (!v.IsValid)
         {
             return v.Problem();
@@ -135,7 +147,7 @@ public static class InventoryApi
         var catalog = new SkuCatalog(sellerId!, title!, category!, new Money(request.Price!.AmountMinor!.Value, request.Price.Currency!),
             request.WeightGrams!.Value, hsCode!, request.OriginCountry!, request.LowStockThreshold,
             request.PreSale is { } terms ? new PreSaleTerms(terms.Quota!.Value, terms.PromisedShipDate!.Value) : null,
-            substituteIds, request.HandlingTimeDays, request.ShippingTemplateId);
+            substituteIds, request.HandlingTimeDays, request.ShippingTemplateId, restricted.Count > 0 ? restricted.ToArray() : null);
         var result = await grains.GetGrain<ISkuGrain>(skuId).UpsertCatalog(catalog, caller.ActingSellerId);
         return result.Status switch
         {

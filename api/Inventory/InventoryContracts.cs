@@ -22,7 +22,9 @@ public sealed record PutSkuRequest(
     IReadOnlyList<string?>? SubstituteSkuIds = null,
     int? HandlingTimeDays = null,
     [property: System.ComponentModel.Description("The seller's shipping template that prices this SKU's shipping (R-LOG-1), in the SKU's currency; left out, shipping is free.")]
-    string? ShippingTemplateId = null);
+    string? ShippingTemplateId = null,
+    [property: System.ComponentModel.Description("Restricted goods the SKU is or holds (R-LOG-2): batteries, liquids, pastes, powders, magnets, flammables, sharpObjects, perishables. Carriers that do not take them to a destination are hidden for it, and a destination that prohibits them gets no carrier.")]
+    IReadOnlyList<string?>? RestrictedGoods = null);
 
 /// <summary>R-INV-5: sell up to <c>quota</c> units beyond stock, promising to ship on <c>promisedShipDate</c>.</summary>
 public sealed record PreSaleRequest([Required] long? Quota, [Required] DateOnly? PromisedShipDate);
@@ -78,7 +80,9 @@ public sealed record SkuResponse(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
-    string? ShippingTemplateId = null)
+    string? ShippingTemplateId = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    IReadOnlyList<Orleans.Trade.Logistics.GoodsClass>? RestrictedGoods = null)
 {
     /// <summary>The SKU as the API shows it at <paramref name="now"/> (the pre-sale room ends with its promised date).</summary>
     public static SkuResponse From(SkuView v, DateTimeOffset now) => new(
@@ -87,7 +91,7 @@ public sealed record SkuResponse(
         new SkuStockResponse(v.TotalAvailable, v.Warehouses.Select(w => WarehouseStockResponse.From(w, v.HeldForPreOrders)).ToArray(),
             v.Catalog.PreSale is { } p ? new PreSaleResponse(p.Quota, v.PreSaleReserved, v.PreSaleRemainingAt(now), p.PromisedShipDate) : null,
             v.PreSaleOpen),
-        v.CreatedAt, v.UpdatedAt, v.Catalog.ShippingTemplateId);
+        v.CreatedAt, v.UpdatedAt, v.Catalog.ShippingTemplateId, v.Catalog.RestrictedGoods is { Count: > 0 } goods ? goods : null);
 }
 
 public sealed record StockWriteResponse(string SkuId, string Outcome, WarehouseStockResponse Warehouse, long TotalAvailable);

@@ -169,6 +169,10 @@ public static class DispatchApi
             {
                 return Answer(SellerShipmentStatus.NotFound, reason: $"Order '{orderId}' does not exist.", field: "orderId");
             }
+            if (await OrdersApi.CarrierRefusalAsync(before, carrier, grains) is { } refusal)
+            {
+                return Answer(SellerShipmentStatus.Invalid, before, refusal, "carrier");
+            }
             result = await order.Apply(new OrderCommand(OrderAction.Ship, actor, null, carrier, trackingNumber));
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

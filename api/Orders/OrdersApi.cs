@@ -239,10 +239,24 @@ public static class OrdersApi
         {
             return Task.FromResult<Results<Ok<OrderResponse>, ValidationProblem, ProblemHttpResult>>(v.Problem());
         }
-        return Act(orderId, new OrderCommand(OrderAction.Ship, Actor(user), null, request.Carrier!.Trim(), request.TrackingNumber!.Trim()), grains);
+        var carrier = request.Carrier!.Trim();
+        return Act(orderId, new OrderCommand(OrderAction.Ship, Actor(user), null, carrier, request.TrackingNumber!.Trim()), grains,
+            async view => await CarrierRefusalAsync(view, carrier, grains) is { } refusal
+                ? Problems.Unprocessable(refusal, new Dictionary<string, object?> { ["field"] = "carrier" })
+                : null);
     }
 
-    private static async Task<Results<Ok<OrderResponse>, ValidationProblem, ProblemHttpResult>> Act(string orderId, OrderCommand command, IGrainFactory grains)
+    /// <summary>
+    /// Why the order cannot ship with the carrier (R-LOG-2), when it would ship now or change carrier; null when it may (a retry of
+    /// its shipment as stored is never refused: it changes nothing).
+    /// </summary>
+    internal static Task<string?> CarrierRefusalAsync(OrderView view, string carrier, IGrainFactory grains) =>
+        view.Status == OrderStatus.AwaitingShipment || view.Shipment is { } had && had.Carrier != carrier
+            ? grains.GetGrain<Orleans.Trade.Logistics.ICarrierPlannerGrain>(0).ShipRefusal(view, carrier)
+            : Task.FromResult<string?>(null);
+
+    private static async Task<Results<Ok<OrderResponse>, ValidationProblem, ProblemHttpResult>> Act(string orderId, OrderCommand command, IGrainFactory grains,
+        Func<OrderView, Task<ProblemHttpResult?>>? precheck = null)
     {
         if (command.Reason is { Length: > 500 })
         {
@@ -255,6 +269,10 @@ public static class OrdersApi
         if (view is null || !(carrierDelivery || MayRead(new Caller("", command.Actor.Role, command.Actor.Subject), view)))
         {
             return Problems.NotFound($"Order '{orderId}' does not exist.");
+        }
+        if (precheck is not null && await precheck(view) is { } refused)
+        {
+            return refused;
         }
         var result = await order!.Apply(command);
         return result.Status switch

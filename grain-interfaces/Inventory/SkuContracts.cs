@@ -16,7 +16,9 @@ public sealed record SkuCatalog(
     [property: Id(8)] PreSaleTerms? PreSale = null,
     [property: Id(9)] IReadOnlyList<string>? SubstituteSkuIds = null,
     [property: Id(10)] int? HandlingTimeDays = null,
-    [property: Id(11)] string? ShippingTemplateId = null);
+    [property: Id(11)] string? ShippingTemplateId = null,
+    /// <summary>Restricted goods the SKU is or holds (R-LOG-2): carriers that do not take them to a destination are hidden for it.</summary>
+    [property: Id(12)] IReadOnlyList<Logistics.GoodsClass>? RestrictedGoods = null);
 
 /// <summary>R-INV-5: beyond on-hand stock, up to <see cref="Quota"/> units may be sold for shipping on <see cref="PromisedShipDate"/>.</summary>
 [GenerateSerializer, Immutable]

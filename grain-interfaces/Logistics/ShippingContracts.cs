@@ -167,7 +167,11 @@ public sealed record ShippingTemplateWrite(
     [property: Id(0)] ShippingTemplateWriteStatus Status,
     [property: Id(1)] ShippingTemplate? Template);
 
-/// <summary>One seller's shipping templates (R-LOG-1). Key: the seller id.</summary>
+/// <summary>
+/// One seller's shipping templates (R-LOG-1) and carrier rules (R-LOG-3). Key: the seller id. Version 1 added the carrier rules
+/// (<see cref="PutCarrierRules"/>, <see cref="GetCarrierRules"/>).
+/// </summary>
+[Orleans.CodeGeneration.Version(1)]
 public interface ISellerShippingGrain : IGrainWithStringKey
 {
     /// <summary>Creates or replaces a template (at most <see cref="ShippingRules.MaxTemplatesPerSeller"/> per seller).</summary>
@@ -178,4 +182,11 @@ public interface ISellerShippingGrain : IGrainWithStringKey
 
     [ReadOnly]
     Task<IReadOnlyList<ShippingTemplate>> List();
+
+    /// <summary>Replaces the seller's carrier rules (<see cref="CarrierRules.CheckRules"/> has checked them).</summary>
+    Task<SellerCarrierRules> PutCarrierRules(IReadOnlyList<CarrierRule> rules, CarrierPreference otherwise, string? currency);
+
+    /// <summary>The seller's carrier rules; <see cref="SellerCarrierRules.Default"/> when it set none.</summary>
+    [ReadOnly, AlwaysInterleave]
+    Task<SellerCarrierRules> GetCarrierRules();
 }

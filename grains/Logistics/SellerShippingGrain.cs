@@ -6,6 +6,9 @@ namespace Orleans.Trade.Logistics;
 public sealed class SellerShippingState
 {
     [Id(0)] public Dictionary<string, ShippingTemplate> Templates { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The seller's carrier rules (R-LOG-3), null until it sets them.</summary>
+    [Id(1)] public SellerCarrierRules? CarrierRules { get; set; }
 }
 
 /// <summary>One seller's shipping templates (R-LOG-1), read by checkouts through each silo's <see cref="CachedShippingTemplates"/>.</summary>
@@ -38,10 +41,32 @@ public sealed class SellerShippingGrain(
         return new ShippingTemplateWrite(existing is null ? ShippingTemplateWriteStatus.Created : ShippingTemplateWriteStatus.Updated, template);
     }
 
+    public async Task<SellerCarrierRules> PutCarrierRules(IReadOnlyList<CarrierRule> rules, CarrierPreference otherwise, string? currency)
+    {
+        var existing = state.State.CarrierRules;
+        if (existing is not null && existing.Otherwise == otherwise && existing.Currency == currency && existing.Rules.Count == rules.Count
+            && existing.Rules.Zip(rules).All(p => Same(p.First, p.Second)))
+        {
+            return existing;
+        }
+        var updated = new SellerCarrierRules(this.GetPrimaryKeyString(), rules.ToArray(), otherwise, currency, (existing?.Version ?? 0) + 1, clock.GetUtcNow());
+        state.State.CarrierRules = updated;
+        await state.WriteOrReloadAsync(this);
+        return updated;
+    }
+
+    public Task<SellerCarrierRules> GetCarrierRules() =>
+        Task.FromResult(state.State.CarrierRules ?? SellerCarrierRules.Default(this.GetPrimaryKeyString()));
+
     public Task<ShippingTemplate?> Get(string templateId) => Task.FromResult(state.State.Templates.GetValueOrDefault(templateId));
 
     public Task<IReadOnlyList<ShippingTemplate>> List() =>
         Task.FromResult<IReadOnlyList<ShippingTemplate>>(state.State.Templates.Values.OrderBy(t => t.TemplateId, StringComparer.Ordinal).ToArray());
+
+    private static bool Same(CarrierRule a, CarrierRule b) =>
+        a with { Countries = null, CarrierIds = null } == b with { Countries = null, CarrierIds = null }
+        && (a.Countries ?? []).SequenceEqual(b.Countries ?? []) && a.Countries is null == b.Countries is null
+        && (a.CarrierIds ?? []).SequenceEqual(b.CarrierIds ?? []) && a.CarrierIds is null == b.CarrierIds is null;
 
     private static bool Same(IReadOnlyList<ShippingZone> a, IReadOnlyList<ShippingZone> b) =>
         a.Count == b.Count && a.Zip(b).All(p => p.First.Countries.SequenceEqual(p.Second.Countries) && p.First.Tiers.SequenceEqual(p.Second.Tiers)
