@@ -164,17 +164,20 @@ public static class CarrierRules
     public static CarrierLane? Lane(Carrier carrier, string country) => Find(carrier.Lanes, l => l.Countries, country) ?? Find(carrier.Lanes, l => l.Countries, Elsewhere);
 
     /// <summary>The goods the destination prohibits of those the parcel holds.</summary>
-    public static IReadOnlyList<GoodsClass> Prohibited(CarrierCatalog catalog, ParcelFacts parcel)
+    public static IReadOnlyList<GoodsClass> Prohibited(CarrierCatalog catalog, ParcelFacts parcel) => Prohibited(catalog, parcel.Country, parcel.Goods);
+
+    /// <summary>The goods <paramref name="country"/> prohibits of <paramref name="goods"/>.</summary>
+    public static IReadOnlyList<GoodsClass> Prohibited(CarrierCatalog catalog, string country, IReadOnlyList<GoodsClass> goods)
     {
-        if (parcel.Goods.Count == 0)
+        if (goods.Count == 0)
         {
             return [];
         }
         foreach (var restriction in catalog.Restrictions)
         {
-            if (restriction.Country == parcel.Country)
+            if (restriction.Country == country)
             {
-                return parcel.Goods.Where(restriction.Prohibited.Contains).Distinct().ToArray();
+                return goods.Where(restriction.Prohibited.Contains).Distinct().ToArray();
             }
         }
         return [];

@@ -25,6 +25,7 @@ public sealed class SkuGrain(
     IOptions<Payments.PaymentOptions> paymentOptions,
     CachedWarehouses warehouses,
     Logistics.CachedShippingTemplates shippingTemplates,
+    Logistics.CachedCarrierCatalog carriers,
     TradeClock clock,
     ILogger<SkuGrain> logger) : Grain, ISkuGrain, IRemindable
 {
@@ -236,6 +237,12 @@ public sealed class SkuGrain(
             && await shippingTemplates.GetAsync(named.SellerId, templateId, GrainFactory) is { } template)
         {
             templates = new Dictionary<string, Logistics.ShippingTemplate>(StringComparer.Ordinal) { [templateId] = template };
+        }
+        // R-LOG-2: goods the destination prohibits are the saga's to refuse, with its answer.
+        if (_state.Catalog is { RestrictedGoods: { Count: > 0 } goods }
+            && Logistics.CarrierRules.Prohibited(await carriers.GetAsync(GrainFactory), command.ShipTo.Country, goods).Count > 0)
+        {
+            return null;
         }
         Commit.ThrowIfFailed();
         if (_checkoutsInFlight.TryGetValue(checkout.CheckoutKey, out var seen))

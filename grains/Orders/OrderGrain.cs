@@ -11,6 +11,7 @@ public sealed partial class OrderGrain(
     IOptions<OrderOptions> orderOptions,
     CachedWarehouses warehouses,
     Logistics.CachedShippingTemplates shippingTemplates,
+    Logistics.CachedCarrierCatalog carriers,
     IOptions<Wallets.SettlementOptions> settlementOptions,
     IOptions<Payments.PaymentOptions> paymentOptions,
     TradeClock clock,
@@ -281,9 +282,33 @@ public sealed partial class OrderGrain(
                 : new PrepareResult(PrepareStatus.Short, shortLines, null);
         }
 
+        if (await ProhibitedGoods(results) is { } prohibited)
+        {
+            return new PrepareResult(PrepareStatus.Refused, [], prohibited);
+        }
         return OrderPlacing.Price(S, results, fxRates, _options, await ShippingTemplates(results)) is { } noRate
             ? new PrepareResult(PrepareStatus.Refused, [], noRate)
             : new PrepareResult(PrepareStatus.Prepared, [], null);
+    }
+
+    /// <summary>
+    /// Why the order cannot be placed for its restricted goods (R-LOG-2): a line's SKU holds goods its destination prohibits, so no
+    /// carrier may take it there; null when none does (and no read at all when no SKU holds restricted goods).
+    /// </summary>
+    private async ValueTask<string?> ProhibitedGoods(IReadOnlyList<StockReservationResult> results)
+    {
+        var country = S.Placement!.ShipTo.Country;
+        Logistics.CarrierCatalog? catalog = null;
+        for (var i = 0; i < results.Count; i++)
+        {
+            if (results[i].Catalog?.RestrictedGoods is { Count: > 0 } goods
+                && Logistics.CarrierRules.Prohibited(catalog ??= await carriers.GetAsync(GrainFactory), country, goods) is { Count: > 0 } prohibited)
+            {
+                return $"SKU '{S.Placement.Lines[i].SkuId}' cannot be shipped to {country}: it holds " +
+                    $"{string.Join(", ", prohibited.Select(Logistics.CarrierRules.Camel))}, which {country} prohibits, so no carrier may take it there.";
+            }
+        }
+        return null;
     }
 
     /// <summary>The shipping templates the reserved lines' SKUs name (R-LOG-1), from this silo's copy; null when none names one.</summary>

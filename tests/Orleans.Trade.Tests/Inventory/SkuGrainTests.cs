@@ -115,6 +115,7 @@ public sealed class SkuGrainClusterFixture : IAsyncLifetime
             silo.Services.AddSingleton(Orleans.Trade.Orders.RegionMap.Default);
             silo.Services.AddSingleton<CachedWarehouses>();
             silo.Services.AddSingleton<Orleans.Trade.Logistics.CachedShippingTemplates>();
+            silo.Services.AddSingleton<Orleans.Trade.Logistics.CachedCarrierCatalog>();
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();

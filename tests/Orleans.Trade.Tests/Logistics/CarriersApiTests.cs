@@ -317,4 +317,43 @@ public sealed class CarriersApiTests(OrdersSiloFixture fixture) : IClassFixture<
             await Shop.Admin.PutJsonAsync("/api/v1/shipping-restrictions/FR", new { prohibited = Array.Empty<string>() });
         }
     }
+
+    [Fact]
+    public async Task A_checkout_of_goods_the_destination_prohibits_is_refused_and_reserves_nothing()
+    {
+        var sellerId = OrderTestShop.NewId("s");
+        var battery = await SkuAsync(sellerId, 400, ["batteries"]);
+        var plain = await SkuAsync(sellerId, 400, null);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await Shop.KeyAsync("buyer", buyerId);
+        var australia = OrderTestShop.Address("AU", "2000");
+        Assert.Equal(HttpStatusCode.OK, (await Shop.Admin.PutJsonAsync("/api/v1/shipping-restrictions/AU", new { prohibited = new[] { "batteries", "liquids" } })).Status);
+        try
+        {
+            // One line (the SKU's own path) and two lines (the saga's) are refused alike, naming the SKU and the goods.
+            var (one, oneProblem) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("k"), [new { skuId = battery, quantity = 1 }],
+                currency: "USD", shipTo: australia);
+            var (two, twoProblem) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("k"),
+                [new { skuId = plain, quantity = 1 }, new { skuId = battery, quantity = 2 }], currency: "USD", shipTo: australia);
+            Assert.True(one == HttpStatusCode.UnprocessableEntity, $"{one} {oneProblem}");
+            Assert.Contains($"SKU '{battery}' cannot be shipped to AU", oneProblem!["detail"]!.GetValue<string>());
+            Assert.Contains("batteries", oneProblem["detail"]!.GetValue<string>());
+            Assert.True(two == HttpStatusCode.UnprocessableEntity, $"{two} {twoProblem}");
+            Assert.Contains($"SKU '{battery}'", twoProblem!["detail"]!.GetValue<string>());
+            Assert.Equal(0, await Shop.ReservedAsync(battery));
+            Assert.Equal(0, await Shop.ReservedAsync(plain));
+
+            // Goods without restrictions go there, and the same battery goes elsewhere.
+            var (plainOk, placed) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("k"), [new { skuId = plain, quantity = 1 }],
+                currency: "USD", shipTo: australia);
+            Assert.True(plainOk == HttpStatusCode.Created, $"{plainOk} {placed}");
+            var (batteryDe, placedDe) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("k"), [new { skuId = battery, quantity = 1 }],
+                currency: "USD");
+            Assert.True(batteryDe == HttpStatusCode.Created, $"{batteryDe} {placedDe}");
+        }
+        finally
+        {
+            await Shop.Admin.PutJsonAsync("/api/v1/shipping-restrictions/AU", new { prohibited = Array.Empty<string>() });
+        }
+    }
 }
