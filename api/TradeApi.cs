@@ -114,6 +114,7 @@ public static class TradeApi
         v1.MapReturnsApiV1();
         v1.MapShippingApiV1();
         v1.MapCarriersApiV1();
+        v1.MapCarrierPerformanceApiV1();
         v1.MapTrackingApiV1();
         v1.MapCarrierFeedApiV1();
         v1.MapDispatchApiV1();

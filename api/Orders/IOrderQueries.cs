@@ -51,6 +51,12 @@ public interface IOrderQueries
     /// </summary>
     Task<IReadOnlyList<TrackedOrder>> TrackedOrdersAsync(string carrierKey, IReadOnlyList<string> trackingKeys, int perKey, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// What the orders shipped in [<paramref name="from"/>, <paramref name="to"/>) did, per carrier and destination (R-LOG-7): read
+    /// through the partial index of shipped orders, counted as the rows stream by (memory per carrier and country, not per order).
+    /// </summary>
+    Task<IReadOnlyList<CarrierCountryStats>> CarrierShipmentsAsync(DateTimeOffset from, DateTimeOffset to, DateTimeOffset now, CancellationToken cancellationToken);
+
     /// <summary>Closes an open ticket with who closed it, when and what was done (R-ORD-6).</summary>
     Task<TicketClosureOutcome> CloseTicketAsync(string ticketId, string closedBy, DateTimeOffset at, string note, CancellationToken cancellationToken);
 }
@@ -65,3 +71,44 @@ public sealed record TicketQuery(bool Closed, string? SellerId, string? Kind, st
 
 /// <summary>A ticket as stored, with its closure (by hand: who, when, what was done; by its order's change: system).</summary>
 public sealed record ServiceTicketRow(ServiceTicket Ticket, bool Closed, string? ClosedBy, DateTimeOffset? ClosedAt, string? ClosedNote);
+
+/// <summary>
+/// The orders one carrier (by its <see cref="ShipmentKeys"/> key) shipped to one country: how many, how many were delivered and in
+/// how many days (<see cref="TransitDays"/>: index d counts deliveries in d-1 to d days, the last index those beyond), how old the
+/// undelivered ones are (<see cref="OpenDays"/>, alike), and the delivery complaints of their buyers by reason.
+/// </summary>
+public sealed class CarrierCountryStats(string carrierKey, string country)
+{
+    public const int MaxDays = 120;
+
+    public string CarrierKey { get; } = carrierKey;
+    public string Country { get; } = country;
+    public long Shipped { get; set; }
+    public long Delivered { get; set; }
+    public long[] TransitDays { get; } = new long[MaxDays + 2];
+    public long[] OpenDays { get; } = new long[MaxDays + 2];
+    public Dictionary<string, long> Complaints { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Whole days, rounded up, from <paramref name="from"/> to <paramref name="to"/>, as a bucket index.</summary>
+    public static int Days(DateTimeOffset from, DateTimeOffset to) =>
+        (int)Math.Clamp(Math.Ceiling((to - from).TotalDays), 0, MaxDays + 1);
+
+    /// <summary>Counts one shipped order.</summary>
+    public void Add(DateTimeOffset shippedAt, DateTimeOffset? deliveredAt, string? complaint, DateTimeOffset now)
+    {
+        Shipped++;
+        if (deliveredAt is { } delivered)
+        {
+            Delivered++;
+            TransitDays[Days(shippedAt, delivered)]++;
+        }
+        else
+        {
+            OpenDays[Days(shippedAt, now)]++;
+        }
+        if (complaint is not null)
+        {
+            Complaints[complaint] = Complaints.GetValueOrDefault(complaint) + 1;
+        }
+    }
+}

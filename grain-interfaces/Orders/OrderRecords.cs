@@ -55,7 +55,9 @@ public sealed record ServiceTicket(
 
 /// <summary>
 /// The order's row in the list projection. A shipped order's row also carries its shipment's <see cref="ShipmentKeys"/>, by which
-/// a carrier's feed finds it (not shown in lists); null before shipping.
+/// a carrier's feed finds it, and what carriers' on-time and complaint rates are counted from (R-LOG-7): the ship-to country, when it
+/// shipped and was delivered, and the reason of a dispute about its delivery (<see cref="CarrierComplaints"/>); none is shown in
+/// lists, and all are null before shipping.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record OrderSummary(
@@ -72,4 +74,20 @@ public sealed record OrderSummary(
     [property: Id(10)] DateTimeOffset UpdatedAt,
     [property: Id(11)] long Version,
     [property: Id(12), System.Text.Json.Serialization.JsonIgnore] string? CarrierKey = null,
-    [property: Id(13), System.Text.Json.Serialization.JsonIgnore] string? TrackingKey = null);
+    [property: Id(13), System.Text.Json.Serialization.JsonIgnore] string? TrackingKey = null,
+    [property: Id(14), System.Text.Json.Serialization.JsonIgnore] string? ShipCountry = null,
+    [property: Id(15), System.Text.Json.Serialization.JsonIgnore] DateTimeOffset? ShippedAt = null,
+    [property: Id(16), System.Text.Json.Serialization.JsonIgnore] DateTimeOffset? DeliveredAt = null,
+    [property: Id(17), System.Text.Json.Serialization.JsonIgnore] string? Complaint = null);
+
+/// <summary>The disputes that count against the carrier of a shipped order (R-LOG-7): the parcel did not arrive, came late or broken.</summary>
+public static class CarrierComplaints
+{
+    public static string? Of(DisputeView? dispute) => dispute?.Reason switch
+    {
+        DisputeReason.NotReceived => "notReceived",
+        DisputeReason.LateOrFakeTracking => "lateOrFakeTracking",
+        DisputeReason.Damaged => "damaged",
+        _ => null,
+    };
+}

@@ -406,11 +406,25 @@ public static class OrderPlacing
 
     private static bool Counts(OrderRefundRecord refund) => refund.View.Status != Payments.RefundStatus.Failed || refund.Booked;
 
-    /// <summary>The order's list row; a shipped order's carries the keys its carrier's feed finds it by (an unshipped one's two nulls).</summary>
-    public static OrderSummary Summary(OrderState s, string orderId) => new(orderId, s.Placement!.Owner, s.Placement.SellerId, s.Status,
-        s.Totals!.Seller, s.Totals.Buyer, s.Lines.Count, s.Placement.Source, s.Late, s.CreatedAt, s.UpdatedAt, s.Version,
-        s.Shipment is { } shipment ? ShipmentKeys.Carrier(shipment.Carrier) : null,
-        s.Shipment is { } shipped ? ShipmentKeys.TrackingNumber(shipped.TrackingNumber) : null);
+    /// <summary>
+    /// The order's list row; a shipped order's carries the keys its carrier's feed finds it by, and its destination, shipping and
+    /// delivery times and delivery complaint (R-LOG-7); an unshipped one's are nulls.
+    /// </summary>
+    public static OrderSummary Summary(OrderState s, string orderId)
+    {
+        var row = new OrderSummary(orderId, s.Placement!.Owner, s.Placement.SellerId, s.Status,
+            s.Totals!.Seller, s.Totals.Buyer, s.Lines.Count, s.Placement.Source, s.Late, s.CreatedAt, s.UpdatedAt, s.Version);
+        return s.Shipment is not { } shipment ? row : row with
+        {
+            CarrierKey = ShipmentKeys.Carrier(shipment.Carrier),
+            TrackingKey = ShipmentKeys.TrackingNumber(shipment.TrackingNumber),
+            ShipCountry = s.Placement.ShipTo.Country,
+            ShippedAt = shipment.ShippedAt,
+            DeliveredAt = s.TrackingOrEmpty.LastOrDefault(e => e.Kind == TrackingEventKind.Delivered)?.At
+                ?? s.Timeline.FindLast(e => e.Event == "Delivered")?.At,
+            Complaint = CarrierComplaints.Of(s.Dispute),
+        };
+    }
 
     public static OrderView View(OrderState s, string orderId) => new(orderId, s.Placement!.Owner, s.Placement.SellerId, s.Status,
         s.Lines.ToArray(), s.Totals!, s.Placement.ShipTo, s.Shipment, s.Deadlines, s.Accepted, s.Late, s.ReviewReason, s.Placement.Source,

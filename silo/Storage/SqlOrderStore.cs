@@ -58,7 +58,11 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
         """;
 
     /// <summary>The shipment's keys (a ship or its correction moves them; a carrier's feed finds the order by them), then the guard.</summary>
-    private const string ShipmentMerge = ", carrier_key = excluded.carrier_key, tracking_key = excluded.tracking_key";
+    private const string ShipmentMerge = ", carrier_key = excluded.carrier_key, tracking_key = excluded.tracking_key" +
+        ", ship_country = excluded.ship_country, shipped_at = excluded.shipped_at, delivered_at = excluded.delivered_at, complaint = excluded.complaint";
+
+    /// <summary>The shipment's columns: its keys, then what carriers' rates are counted from (R-LOG-7).</summary>
+    private const string ShipmentColumns = ", carrier_key, tracking_key, ship_country, shipped_at, delivered_at, complaint";
 
     private const string NewerOnly = " WHERE orders.version <= excluded.version";
 
@@ -104,9 +108,9 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
         var command = connection.Command($"""
                     WITH upserted AS (
                         INSERT INTO orders (order_id, buyer_id, seller_id, status, seller_total_minor, seller_currency, buyer_total_minor,
-                                            buyer_currency, line_count, source, late, created_at, updated_at, version{(shipped ? ", carrier_key, tracking_key" : "")})
+                                            buyer_currency, line_count, source, late, created_at, updated_at, version{(shipped ? ShipmentColumns : "")})
                         SELECT * FROM unnest(@ids, @buyers, @sellers, @statuses, @sellerTotals, @sellerCurrencies, @buyerTotals, @buyerCurrencies,
-                                             @lines, @sources, @lates, @createds, @updateds, @versions{(shipped ? ", @carrierKeys, @trackingKeys" : "")})
+                                             @lines, @sources, @lates, @createds, @updateds, @versions{(shipped ? ", @carrierKeys, @trackingKeys, @shipCountries, @shippedAts, @deliveredAts, @complaints" : "")})
                         {(rowsAreNew ? "" : OrderRowMerge + (shipped ? ShipmentMerge : "") + NewerOnly)}
                     )
                     INSERT INTO order_notifications (notification_id, order_id, recipient, channels, event, status, created_at, next_attempt_at,
@@ -137,7 +141,9 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
             .WithTimestamps("notificationAts", notifications.Select(n => (DateTimeOffset?)n.At));
         if (shipped)
         {
-            command.With("carrierKeys", summaries.Select(o => o.CarrierKey).ToArray()).With("trackingKeys", summaries.Select(o => o.TrackingKey).ToArray());
+            command.With("carrierKeys", summaries.Select(o => o.CarrierKey).ToArray()).With("trackingKeys", summaries.Select(o => o.TrackingKey).ToArray())
+                .With("shipCountries", summaries.Select(o => o.ShipCountry).ToArray()).WithTimestamps("shippedAts", summaries.Select(o => o.ShippedAt))
+                .WithTimestamps("deliveredAts", summaries.Select(o => o.DeliveredAt)).With("complaints", summaries.Select(o => o.Complaint).ToArray());
         }
         statements.Add(command);
         statements.AddRange(outboxes.SelectMany(o => o.Tickets).Select(t => TicketCommand(connection, null, t)));
@@ -168,16 +174,19 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
         {
             await connection.Command("""
                     INSERT INTO orders (order_id, buyer_id, seller_id, status, seller_total_minor, seller_currency, buyer_total_minor, buyer_currency,
-                                        line_count, source, late, created_at, updated_at, version, carrier_key, tracking_key)
+                                        line_count, source, late, created_at, updated_at, version, carrier_key, tracking_key, ship_country, shipped_at,
+                                        delivered_at, complaint)
                     VALUES (@id, @buyer, @seller, @status, @sellerTotal, @sellerCurrency, @buyerTotal, @buyerCurrency, @lines, @source, @late, @created, @updated,
-                            @version, @carrierKey, @trackingKey)
+                            @version, @carrierKey, @trackingKey, @shipCountry, @shippedAt, @deliveredAt, @complaint)
                     ON CONFLICT (order_id) DO UPDATE SET
                         status = excluded.status, seller_total_minor = excluded.seller_total_minor, buyer_total_minor = excluded.buyer_total_minor,
                         late = excluded.late, updated_at = excluded.updated_at, version = excluded.version, buyer_id = excluded.buyer_id,
-                        carrier_key = excluded.carrier_key, tracking_key = excluded.tracking_key
+                        carrier_key = excluded.carrier_key, tracking_key = excluded.tracking_key, ship_country = excluded.ship_country,
+                        shipped_at = excluded.shipped_at, delivered_at = excluded.delivered_at, complaint = excluded.complaint
                     WHERE orders.version <= excluded.version
                     """, transaction)
-                .With("carrierKey", o.CarrierKey).With("trackingKey", o.TrackingKey)
+                .With("carrierKey", o.CarrierKey).With("trackingKey", o.TrackingKey).With("shipCountry", o.ShipCountry)
+                .With("shippedAt", database.ToDb(o.ShippedAt)).With("deliveredAt", database.ToDb(o.DeliveredAt)).With("complaint", o.Complaint)
                 .With("id", o.OrderId).With("buyer", o.BuyerId).With("seller", o.SellerId).With("status", o.Status.ToString())
                 .With("sellerTotal", o.SellerTotal.AmountMinor).With("sellerCurrency", o.SellerTotal.Currency)
                 .With("buyerTotal", o.BuyerTotal.AmountMinor).With("buyerCurrency", o.BuyerTotal.Currency)
@@ -288,6 +297,30 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
             items.RemoveAt(items.Count - 1);
         }
         return new OrderListPage(items, total, more ? OrderListCursor.After(items[^1]) : null);
+    }
+
+    public async Task<IReadOnlyList<CarrierCountryStats>> CarrierShipmentsAsync(DateTimeOffset from, DateTimeOffset to, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        var stats = new Dictionary<(string, string), CarrierCountryStats>();
+        await using var connection = await database.OpenAsync(cancellationToken);
+        // Through the partial index orders_by_shipped_at: the orders shipped in the window, and nothing of the unshipped.
+        await using var command = connection.Command("""
+            SELECT carrier_key, ship_country, shipped_at, delivered_at, complaint FROM orders
+            WHERE shipped_at IS NOT NULL AND shipped_at >= @from AND shipped_at < @to AND carrier_key IS NOT NULL AND ship_country IS NOT NULL
+            """).With("from", database.ToDb(from)).With("to", database.ToDb(to));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var key = (reader.GetString(0), reader.GetString(1));
+            if (!stats.TryGetValue(key, out var row))
+            {
+                stats[key] = row = new CarrierCountryStats(key.Item1, key.Item2);
+            }
+            row.Add(TradeDatabase.FromDb(reader.GetValue(2)), TradeDatabase.FromDbNullable(reader.GetValue(3)),
+                reader.IsDBNull(4) ? null : reader.GetString(4), now);
+        }
+        return stats.Values.OrderBy(s => s.CarrierKey, StringComparer.Ordinal).ThenBy(s => s.Country, StringComparer.Ordinal).ToArray();
     }
 
     public async Task<IReadOnlyList<TrackedOrder>> TrackedOrdersAsync(string carrierKey, IReadOnlyList<string> trackingKeys, int perKey,

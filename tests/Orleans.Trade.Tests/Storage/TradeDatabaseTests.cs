@@ -142,11 +142,13 @@ public sealed class TradeDatabaseTests
         await using var connection = await database.OpenAsync(CancellationToken.None);
         var definitions = await Strings(connection.Command(
             "SELECT indexdef FROM pg_indexes WHERE tablename = 'orders' AND indexname LIKE 'orders_by_%' ORDER BY indexname"));
-        Assert.Equal(3, definitions.Count);
+        Assert.Equal(4, definitions.Count);
         Assert.EndsWith("(buyer_id, created_at, order_id)", definitions[0]);
         Assert.EndsWith("(seller_id, created_at, order_id)", definitions[1]);
-        // A carrier's feed finds shipped orders by tracking number; unshipped rows (every row a flash sale inserts) have no entry.
-        Assert.EndsWith("(carrier_key, tracking_key) WHERE (tracking_key IS NOT NULL)", definitions[2]);
+        // Carriers' rates read the orders shipped in a window, and a carrier's feed finds shipped orders by tracking number;
+        // unshipped rows (every row a flash sale inserts) have no entry in either.
+        Assert.EndsWith("(shipped_at) WHERE (shipped_at IS NOT NULL)", definitions[2]);
+        Assert.EndsWith("(carrier_key, tracking_key) WHERE (tracking_key IS NOT NULL)", definitions[3]);
 
         await connection.Command("""
             INSERT INTO orders (order_id, buyer_id, seller_id, status, seller_total_minor, seller_currency, buyer_total_minor,
@@ -245,6 +247,7 @@ public sealed class TradeDatabaseTests
         Assert.Equal([18], await migration);
 
         Assert.Equal(["orders_by_buyer: (buyer_id, created_at, order_id) valid", "orders_by_seller: (seller_id, created_at, order_id) valid",
+                "orders_by_shipped_at: (shipped_at) WHERE (shipped_at IS NOT NULL) valid",
                 "orders_by_tracking: (carrier_key, tracking_key) WHERE (tracking_key IS NOT NULL) valid"],
             await Strings(admin.Command("""
                 SELECT c.relname || ': ' || substring(pg_get_indexdef(i.indexrelid) from '\(.*\)$') || CASE WHEN i.indisvalid THEN ' valid' ELSE ' invalid' END
@@ -280,8 +283,12 @@ public sealed class TradeDatabaseTests
         Assert.True(byTracking.OutsideTransaction);
         Assert.Equal(7, byTracking.Statements().Count);
         Assert.StartsWith("CREATE INDEX CONCURRENTLY orders_by_tracking_building", byTracking.Statements()[4]);
+        var byShipping = Assert.Single(scripts, s => s.Version == 28);
+        Assert.True(byShipping.OutsideTransaction);
+        Assert.Equal(8, byShipping.Statements().Count);
+        Assert.StartsWith("CREATE INDEX CONCURRENTLY orders_by_shipped_at_building", byShipping.Statements()[5]);
         // Every other script runs in a transaction, as a whole.
-        Assert.All(scripts.Where(s => s.Version is not (18 or 20 or 26 or 27)), s => Assert.False(s.OutsideTransaction, $"{s.Version:D4}_{s.Name}"));
+        Assert.All(scripts.Where(s => s.Version is not (18 or 20 or 26 or 27 or 28)), s => Assert.False(s.OutsideTransaction, $"{s.Version:D4}_{s.Name}"));
         Assert.All(SchemaMigrator.Scripts(StorageProvider.Sqlite), s => Assert.False(s.OutsideTransaction, $"{s.Version:D4}_{s.Name}"));
     }
 

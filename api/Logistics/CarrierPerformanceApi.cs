@@ -1,0 +1,178 @@
+using System.ComponentModel;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Orleans.Trade.Api.Auth;
+using Orleans.Trade.Api.Common;
+using Orleans.Trade.Api.Orders;
+using Orleans.Trade.Common;
+using Orleans.Trade.Logistics;
+using Orleans.Trade.Orders;
+
+namespace Orleans.Trade.Api.Logistics;
+
+/// <param name="Shipped">Orders shipped with the carrier in the window (to this country).</param>
+/// <param name="OnTime">Delivered within the most days the carrier's lane to the country promises (registered carriers only).</param>
+/// <param name="Late">Delivered after that, or undelivered and past it now.</param>
+/// <param name="OnTimeRate">OnTime over OnTime and Late; null when neither (an unregistered carrier promises nothing).</param>
+/// <param name="TransitDaysP50">Days, rounded up, from shipping to delivery that half the deliveries took at most; null without deliveries.</param>
+/// <param name="ComplaintRate">Complaints over Shipped: buyers' disputes that the parcel did not arrive, came late or broken.</param>
+public sealed record CarrierCountryPerformance(string Country, long Shipped, long Delivered, long InTransit, long OnTime, long Late, double? OnTimeRate,
+    int? TransitDaysP50, int? TransitDaysP90, long Complaints, double? ComplaintRate);
+
+/// <param name="CarrierKey">The carrier as shipments name it, in letters and digits (R-LOG-5 keys); a registered carrier's is its id's, and
+/// counts the shipments naming it by its id or its name.</param>
+/// <param name="CarrierId">The registered carrier this key is (by its id or name); null when none is.</param>
+public sealed record CarrierPerformance(string CarrierKey, string? CarrierId, string? Name, long Shipped, long Delivered, long InTransit, long OnTime, long Late,
+    double? OnTimeRate, int? TransitDaysP50, int? TransitDaysP90, long Complaints, double? ComplaintRate,
+    IReadOnlyDictionary<string, long> ComplaintsByReason, IReadOnlyList<CarrierCountryPerformance> Countries);
+
+public sealed record CarrierPerformanceResponse(DateTimeOffset From, DateTimeOffset To, IReadOnlyList<CarrierPerformance> Carriers);
+
+/// <summary>Carriers' on-time and complaint rates (R-LOG-7), from the orders shipped in a window, for choosing carriers and the goods to sell where.</summary>
+public static class CarrierPerformanceApi
+{
+    public static readonly TimeSpan MaxWindow = TimeSpan.FromDays(92);
+    public static readonly TimeSpan DefaultWindow = TimeSpan.FromDays(30);
+
+    public static IEndpointRouteBuilder MapCarrierPerformanceApiV1(this IEndpointRouteBuilder app)
+    {
+        app.MapGroup("/api/v1").WithTags("Logistics")
+            .MapGet("/analytics/carriers", Performance).RequireAuthorization(Policies.AlertReaders).ProducesProblems(403);
+        return app;
+    }
+
+    public static async Task<Results<Ok<CarrierPerformanceResponse>, ValidationProblem>> Performance(
+        [Description("Orders shipped from this time (default: 30 days before to).")] DateTimeOffset? from,
+        [Description("Orders shipped before this time (default: now); at most 92 days after from.")] DateTimeOffset? to,
+        IOrderQueries queries, IGrainFactory grains, TradeClock clock, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var end = (to ?? now).ToUniversalTime();
+        var start = (from ?? end - DefaultWindow).ToUniversalTime();
+        var v = new Validation();
+        if (start >= end)
+        {
+            v.Add("from", "from must be before to.");
+        }
+        else if (end - start > MaxWindow)
+        {
+            v.Add("to", $"A window spans at most {MaxWindow.TotalDays:0} days.");
+        }
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+        var rows = await queries.CarrierShipmentsAsync(start, end, now, cancellationToken);
+        var catalog = await grains.GetGrain<ICarrierRegistryGrain>(ICarrierRegistryGrain.Key).Get();
+        // A registered carrier's shipments may name it by its id or its name: both count as the carrier (keyed by its id).
+        var carriers = rows.Select(r => (Row: r, Carrier: Registered(catalog, r.CarrierKey)))
+            .GroupBy(r => r.Carrier is { } c ? ShipmentKeys.Carrier(c.CarrierId) : r.Row.CarrierKey, StringComparer.Ordinal)
+            .Select(g => Of(g.Key, Merged(g.Select(r => r.Row)), g.First().Carrier))
+            .OrderByDescending(c => c.Shipped).ThenBy(c => c.CarrierKey, StringComparer.Ordinal).ToArray();
+        return TypedResults.Ok(new CarrierPerformanceResponse(start, end, carriers));
+    }
+
+    /// <summary>One row per country of rows of several keys of one carrier.</summary>
+    private static CarrierCountryStats[] Merged(IEnumerable<CarrierCountryStats> rows) =>
+        rows.GroupBy(r => r.Country, StringComparer.Ordinal).Select(g =>
+        {
+            var first = g.First();
+            if (!g.Skip(1).Any())
+            {
+                return first;
+            }
+            var merged = new CarrierCountryStats(first.CarrierKey, g.Key);
+            foreach (var row in g)
+            {
+                merged.Shipped += row.Shipped;
+                merged.Delivered += row.Delivered;
+                for (var d = 0; d < merged.TransitDays.Length; d++)
+                {
+                    merged.TransitDays[d] += row.TransitDays[d];
+                    merged.OpenDays[d] += row.OpenDays[d];
+                }
+                foreach (var (reason, count) in row.Complaints)
+                {
+                    merged.Complaints[reason] = merged.Complaints.GetValueOrDefault(reason) + count;
+                }
+            }
+            return merged;
+        }).ToArray();
+
+    private static Carrier? Registered(CarrierCatalog catalog, string key) =>
+        catalog.Carriers.FirstOrDefault(c => ShipmentKeys.Carrier(c.CarrierId) == key)
+        ?? catalog.Carriers.FirstOrDefault(c => ShipmentKeys.Carrier(c.Name) == key);
+
+    /// <summary>A carrier's figures: each country's against its lane there, and their sums.</summary>
+    public static CarrierPerformance Of(string key, IReadOnlyList<CarrierCountryStats> rows, Carrier? carrier)
+    {
+        var countries = new List<CarrierCountryPerformance>(rows.Count);
+        var transit = new long[CarrierCountryStats.MaxDays + 2];
+        var complaints = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        long onTime = 0, late = 0;
+        foreach (var row in rows)
+        {
+            var promised = carrier is null ? null : CarrierRules.Lane(carrier, row.Country)?.TransitDaysMax;
+            var (rowOnTime, rowLate) = Punctuality(row, promised);
+            onTime += rowOnTime;
+            late += rowLate;
+            for (var d = 0; d < transit.Length; d++)
+            {
+                transit[d] += row.TransitDays[d];
+            }
+            foreach (var (reason, count) in row.Complaints)
+            {
+                complaints[reason] = complaints.GetValueOrDefault(reason) + count;
+            }
+            var rowComplaints = row.Complaints.Values.Sum();
+            countries.Add(new CarrierCountryPerformance(row.Country, row.Shipped, row.Delivered, row.Shipped - row.Delivered, rowOnTime, rowLate,
+                Rate(rowOnTime, rowOnTime + rowLate), Percentile(row.TransitDays, 0.5), Percentile(row.TransitDays, 0.9), rowComplaints,
+                Rate(rowComplaints, row.Shipped)));
+        }
+        long shipped = rows.Sum(r => r.Shipped), delivered = rows.Sum(r => r.Delivered), complained = complaints.Values.Sum();
+        return new CarrierPerformance(key, carrier?.CarrierId, carrier?.Name, shipped, delivered, shipped - delivered, onTime, late,
+            Rate(onTime, onTime + late), Percentile(transit, 0.5), Percentile(transit, 0.9), complained, Rate(complained, shipped), complaints,
+            countries.OrderByDescending(c => c.Shipped).ThenBy(c => c.Country, StringComparer.Ordinal).ToArray());
+    }
+
+    /// <summary>Deliveries within <paramref name="promisedDays"/>, and those after it or still out past it; none without a promise.</summary>
+    public static (long OnTime, long Late) Punctuality(CarrierCountryStats row, int? promisedDays)
+    {
+        if (promisedDays is not { } days)
+        {
+            return (0, 0);
+        }
+        long onTime = 0, late = 0;
+        for (var d = 0; d < row.TransitDays.Length; d++)
+        {
+            if (d <= days) onTime += row.TransitDays[d];
+            else late += row.TransitDays[d] + row.OpenDays[d];
+        }
+        return (onTime, late);
+    }
+
+    /// <summary>The smallest day count that at least <paramref name="share"/> of the histogram's deliveries took at most; null when empty.</summary>
+    public static int? Percentile(long[] days, double share)
+    {
+        var total = days.Sum();
+        if (total == 0)
+        {
+            return null;
+        }
+        var needed = (long)Math.Ceiling(total * share);
+        long seen = 0;
+        for (var d = 0; d < days.Length; d++)
+        {
+            seen += days[d];
+            if (seen >= Math.Max(1, needed))
+            {
+                return d;
+            }
+        }
+        return days.Length - 1;
+    }
+
+    private static double? Rate(long part, long whole) => whole == 0 ? null : Math.Round((double)part / whole, 4);
+}
