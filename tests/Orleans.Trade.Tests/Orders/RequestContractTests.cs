@@ -51,6 +51,7 @@ public sealed class RequestContractTests(OrdersSiloFixture fixture) : IClassFixt
                     "PutWarehouseRequest", "DepositRequest", "TotpCodeRequest", "PayoutAccountRequest", "WithdrawalRequest",
                     "ReviewDecisionRequest", "ShipRequest", "TicketClosureRequest", "ReturnLineRequest", "ReturnParcelRequest", "WeightTierRequest",
                     "ShippingTemplateRequest", "CarrierTrackingBatchRequest", "SellerShipmentRequest", "SellerShipmentsRequest",
+                    "InspectionReportRequest",
                 });
             }
             foreach (var member in required)
