@@ -224,6 +224,8 @@ public static class SiloConfiguration
     {
         services.ConfigureReplacingLists<OrderOptions>(configuration.GetSection("Orders"));
         services.ValidateOnStartBy<OrderOptions>(o => o.Problem());
+        services.ConfigureReplacingLists<DisputeOptions>(configuration.GetSection("Disputes"));
+        services.ValidateOnStartBy<DisputeOptions>(o => o.Problem());
         services.Configure<AllocationOptions>(configuration.GetSection("Allocation"));
         // Built once: configuration overlaid on the default region table (validated at start-up, not per order).
         services.AddSingleton(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<AllocationOptions>>().Value.ToRegionMap());

@@ -38,6 +38,17 @@ public sealed record DisputeVerdictRequest(
     [Required][property: Description("The verdict's reasons (up to 2,000 characters).")] string? Note,
     [property: Description("For compensate: the compensation in percent of the order's value, a whole number from 5 to 30 (R-DIS-4).")] int? CompensationPercent = null);
 
+public sealed record InspectionOrderRequest(
+    [Required][property: Description("The inspection agency (up to 200 characters).")] string? Inspector,
+    [Required][property: Description("The agency's fee, a positive amount in the order's currency; the party the report finds at fault pays it when the verdict is carried out.")]
+    MoneyRequest? Fee,
+    [property: Description("What to inspect, or why (up to 2,000 characters).")] string? Note);
+
+public sealed record InspectionReportRequest(
+    [Required][property: Description("buyerAtFault, sellerAtFault or inconclusive.")] string? Finding,
+    [Required][property: Description("The report's summary (up to 2,000 characters).")] string? Summary,
+    [Required][property: Description("Links to the report: 1 to 10 http(s) URLs of up to 500 characters.")] IReadOnlyList<string?>? Attachments);
+
 /// <summary>
 /// Disputes and their arbitration (R-DIS-1..3): the buyer of a shipped or delivered order opens one; its seller accepts it
 /// (the refund asked for is paid) or contests it; contested or unanswered in time, it goes to arbitration, whose verdict is
@@ -48,6 +59,7 @@ public static class DisputesApi
     private const int MaxText = 2_000;
     private const int MaxAttachments = 10;
     private const int MaxUrl = 500;
+    private const int MaxInspector = 200;
 
     public static IEndpointRouteBuilder MapDisputesApiV1(this IEndpointRouteBuilder app)
     {
@@ -58,6 +70,8 @@ public static class DisputesApi
         api.MapPost("/dispute/answer", Answer).RequireAuthorization(Policies.Sellers).ProducesProblems(403, 404, 409, 422);
         api.MapPost("/dispute/withdrawal", Withdraw).RequireAuthorization().ProducesProblems(403, 404, 409);
         api.MapPost("/dispute/verdict", Decide).RequireAuthorization(Policies.Reviewers).ProducesProblems(403, 404, 409, 422);
+        api.MapPost("/dispute/inspection", OrderInspection).RequireAuthorization(Policies.Admins).ProducesProblems(403, 404, 409, 422);
+        api.MapPost("/dispute/inspection/report", ReportInspection).RequireAuthorization(Policies.Admins).ProducesProblems(403, 404, 409, 422);
         return app;
     }
 
@@ -167,6 +181,55 @@ public static class DisputesApi
         }
         return Answered(await Send(orderId, user, grains, actor => new DisputeCommand(DisputeStep.Decide, actor, note, Amount: amount, Outcome: outcome,
             CompensationPercent: request.CompensationPercent)));
+    }
+
+    /// <summary>R-DIS-6: an admin orders a third-party inspection of the disputed goods while the dispute is under arbitration.</summary>
+    public static async Task<Results<Created<DisputeView>, Ok<DisputeView>, ValidationProblem, ProblemHttpResult>> OrderInspection(
+        string orderId, InspectionOrderRequest request, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var v = new Validation();
+        var inspector = v.RequiredText("inspector", request.Inspector, MaxInspector);
+        Money? fee = null;
+        if (request.Fee is null)
+        {
+            v.Add("fee", "fee is required: the agency's fee, a positive amount in the order's currency.");
+        }
+        else
+        {
+            fee = Amount(v, "fee", request.Fee);
+        }
+        var note = v.OptionalText("note", request.Note, MaxText);
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+        var result = await Send(orderId, user, grains, actor => new DisputeCommand(DisputeStep.OrderInspection, actor, note ?? "", Inspector: inspector, Fee: fee));
+        return result.Status switch
+        {
+            DisputeCommandStatus.Applied => TypedResults.Created($"/api/v1/orders/{orderId}/dispute", result.Dispute),
+            DisputeCommandStatus.Existing => TypedResults.Ok(result.Dispute),
+            _ => Problem(result),
+        };
+    }
+
+    /// <summary>R-DIS-6: an admin submits the inspector's report; a verdict waits for it.</summary>
+    public static async Task<Results<Ok<DisputeView>, ValidationProblem, ProblemHttpResult>> ReportInspection(
+        string orderId, InspectionReportRequest request, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var v = new Validation();
+        var finding = request.Finding is null ? v.Required<InspectionFinding>("finding", null) : v.OneOf<InspectionFinding>("finding", request.Finding);
+        var summary = v.RequiredText("summary", request.Summary, MaxText);
+        if (request.Attachments is null or { Count: 0 })
+        {
+            v.Add("attachments", "attachments is required: 1 to 10 links to the inspector's report.");
+        }
+        var attachments = Attachments(v, request.Attachments);
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+        return Answered(await Send(orderId, user, grains, actor => new DisputeCommand(DisputeStep.ReportInspection, actor, summary, Attachments: attachments,
+            Finding: finding)));
     }
 
     private static async Task<DisputeResult> Send(string orderId, ClaimsPrincipal user, IGrainFactory grains, Func<OrderActor, DisputeCommand> command)

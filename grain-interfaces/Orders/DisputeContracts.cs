@@ -32,7 +32,57 @@ public enum DisputeStatus
 public enum DisputeOutcome { FullRefund, PartialRefund, Close, Compensate }
 
 /// <summary>What a dispute command does.</summary>
-public enum DisputeStep { Open, AddEvidence, Respond, Withdraw, Decide }
+public enum DisputeStep { Open, AddEvidence, Respond, Withdraw, Decide, OrderInspection, ReportInspection }
+
+/// <summary>What a third-party inspection of disputed goods found (R-DIS-6): who is at fault, or that it could not tell.</summary>
+public enum InspectionFinding { BuyerAtFault, SellerAtFault, Inconclusive }
+
+/// <summary>Who paid an inspection's fee (R-DIS-6): the party at fault, or the platform when the finding was inconclusive or the buyer's refund did not cover it.</summary>
+public enum InspectionFeePayer { Seller, Buyer, Platform }
+
+/// <summary>The inspector's report on disputed goods, submitted by an admin: the finding, its summary and links to the report.</summary>
+[GenerateSerializer, Immutable]
+public sealed record InspectionReport(
+    [property: Id(0)] InspectionFinding Finding,
+    [property: Id(1)] string Summary,
+    [property: Id(2)] IReadOnlyList<string> Attachments,
+    [property: Id(3)] string By,
+    [property: Id(4)] DateTimeOffset At);
+
+/// <summary>
+/// A third-party inspection of a dispute's goods (R-DIS-6), ordered by an admin from an inspection agency for a fee in the order's
+/// currency, due by <paramref name="DueAt"/> (working days); <paramref name="Overdue"/> once it passed unreported (a ticket was opened).
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record DisputeInspection(
+    [property: Id(0)] string InspectionId,
+    [property: Id(1)] string Inspector,
+    [property: Id(2)] Common.Money Fee,
+    [property: Id(3)] DateTimeOffset DueAt,
+    [property: Id(4)] string OrderedBy,
+    [property: Id(5)] DateTimeOffset OrderedAt,
+    [property: Id(6)] string Note,
+    [property: Id(7)] InspectionReport? Report = null,
+    [property: Id(8)] bool Overdue = false);
+
+/// <summary>
+/// Who paid an inspection's fee when the verdict was carried out (R-DIS-6), in the order's currency: charged to the seller's ledger
+/// (<paramref name="FromSeller"/>, deposit first), kept from the buyer's refund (<paramref name="FromBuyerRefund"/>, and its share in
+/// the buyer's currency), and what the platform bore. <paramref name="Booked"/> once the seller's ledger holds the charge (nothing to
+/// book: true at once); <paramref name="Funding"/> says what of the seller's money paid, in its settlement currency.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record InspectionFeeSettlement(
+    [property: Id(0)] string InspectionId,
+    [property: Id(1)] InspectionFeePayer PaidBy,
+    [property: Id(2)] Common.Money Fee,
+    [property: Id(3)] Common.Money FromSeller,
+    [property: Id(4)] Common.Money FromBuyerRefund,
+    [property: Id(5)] Common.Money FromBuyerRefundInBuyerCurrency,
+    [property: Id(6)] Common.Money BorneByPlatform,
+    [property: Id(7)] bool Booked,
+    [property: Id(8), System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    Wallets.CompensationFunding? Funding = null);
 
 /// <summary>Evidence for a dispute (R-DIS-2): a statement and links to what backs it (photos, tracking proof, chat logs).</summary>
 [GenerateSerializer, Immutable]
@@ -65,7 +115,9 @@ public sealed record DisputeResolution(
     [property: Id(6), System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     int? CompensationPercent = null,
     [property: Id(7), System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
-    Common.Money? Compensation = null);
+    Common.Money? Compensation = null,
+    [property: Id(8), System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    InspectionFeeSettlement? InspectionFee = null);
 
 /// <summary>A buyer's dispute of an order, as the order keeps it.</summary>
 [GenerateSerializer, Immutable]
@@ -82,7 +134,9 @@ public sealed record DisputeView(
     [property: Id(9)] DateTimeOffset? ArbitrationDueAt,
     [property: Id(10)] DisputeSellerResponse? SellerResponse,
     [property: Id(11)] IReadOnlyList<DisputeEvidence> Evidence,
-    [property: Id(12)] DisputeResolution? Resolution)
+    [property: Id(12)] DisputeResolution? Resolution,
+    [property: Id(13), System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    DisputeInspection? Inspection = null)
 {
     public bool IsOpen => Status is DisputeStatus.AwaitingSeller or DisputeStatus.UnderArbitration;
 }
@@ -91,7 +145,8 @@ public sealed record DisputeView(
 /// One step of a dispute: <see cref="DisputeStep.Open"/> (reason, description, the amount asked for or null for everything not yet
 /// refunded), <see cref="DisputeStep.AddEvidence"/> (note, attachments), <see cref="DisputeStep.Respond"/> (accept or not, note),
 /// <see cref="DisputeStep.Withdraw"/> (note), <see cref="DisputeStep.Decide"/> (outcome, amount for a partial refund, the percentage
-/// of the order's value for a compensation, note).
+/// of the order's value for a compensation, note), <see cref="DisputeStep.OrderInspection"/> (inspector, fee, note),
+/// <see cref="DisputeStep.ReportInspection"/> (finding, note as the summary, attachments as the report's links).
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record DisputeCommand(
@@ -103,7 +158,10 @@ public sealed record DisputeCommand(
     [property: Id(5)] IReadOnlyList<string>? Attachments = null,
     [property: Id(6)] bool? Accept = null,
     [property: Id(7)] DisputeOutcome? Outcome = null,
-    [property: Id(8)] int? CompensationPercent = null);
+    [property: Id(8)] int? CompensationPercent = null,
+    [property: Id(9)] string? Inspector = null,
+    [property: Id(10)] Common.Money? Fee = null,
+    [property: Id(11)] InspectionFinding? Finding = null);
 
 public enum DisputeCommandStatus { Applied, Existing, NotFound, Forbidden, Conflict, Invalid }
 

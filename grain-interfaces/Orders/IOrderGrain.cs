@@ -8,11 +8,12 @@ namespace Orleans.Trade.Orders;
 /// </summary>
 /// <remarks>
 /// Version 1 added <see cref="CheckoutView"/>, version 2 <see cref="PaymentTookCancellation"/>, version 3 <see cref="Unprepare"/>, version 4 <see cref="Dispute"/>, version 5
-/// <see cref="RecordTracking"/>, version 6 <see cref="Return"/>. During a rolling update a caller
+/// <see cref="RecordTracking"/>, version 6 <see cref="Return"/>, version 7 the inspection steps of <see cref="Dispute"/>
+/// (<see cref="DisputeStep.OrderInspection"/>, <see cref="DisputeStep.ReportInspection"/>, R-DIS-6), which an older activation does not know. During a rolling update a caller
 /// of a newer version is served by an activation on a silo of this release (Orleans moves an older activation), while the older
 /// silos' calls work on either.
 /// </remarks>
-[Orleans.CodeGeneration.Version(6)]
+[Orleans.CodeGeneration.Version(7)]
 public interface IOrderGrain : IGrainWithStringKey
 {
     Task<PrepareResult> Prepare(OrderPlacement placement);

@@ -38,6 +38,8 @@ public static class ServiceTicketKinds
     public const string ReturnAwaitingAddress = "ReturnAwaitingAddress";
     /// <summary>The seller reported a problem with returned goods: an arbitrator decides by the ticket's due time (R-DIS-2).</summary>
     public const string ReturnArbitration = "ReturnArbitration";
+    /// <summary>A dispute's third-party inspection was not reported by its due time (R-DIS-6); closes when its report comes or the dispute ends.</summary>
+    public const string InspectionOverdue = "InspectionOverdue";
 }
 
 /// <summary>A customer-service ticket opened by an exception such as a late shipment (R-ORD-6).</summary>

@@ -48,9 +48,9 @@ public sealed record EscrowRelease(
 /// <remarks>
 /// Version 1 added <see cref="View"/>; <see cref="Balances"/> stays for the previous release's silos during a rolling update
 /// (Orleans serves a version-1 caller only from a version-1 activation, and a version-0 caller from either). Version 2 added
-/// <see cref="Compensate"/> and <see cref="QuoteCompensation"/>.
+/// <see cref="Compensate"/> and <see cref="QuoteCompensation"/>, version 3 <see cref="ChargeFee"/> and <see cref="QuoteFee"/>.
 /// </remarks>
-[Orleans.CodeGeneration.Version(2)]
+[Orleans.CodeGeneration.Version(3)]
 public interface ISellerLedgerGrain : IGrainWithStringKey
 {
     /// <summary>The buyer's payment is held in the order's escrow as a pending transfer.</summary>
@@ -101,7 +101,28 @@ public interface ISellerLedgerGrain : IGrainWithStringKey
 
     /// <summary>What <see cref="Compensate"/> would answer now, changing nothing: the order checks before it stores a verdict.</summary>
     Task<LedgerCompensationResult> QuoteCompensation(LedgerCompensation compensation);
+
+    /// <summary>
+    /// Books a fee of one order to the platform (R-DIS-6: a dispute's inspection), all or nothing, idempotent by its fee id: paid by
+    /// the seller like a compensation (deposit first, then the available balance, never pending money or the escrow), or kept from
+    /// the buyer's refund of the order, which must be booked first. Answered like a compensation.
+    /// </summary>
+    Task<LedgerCompensationResult> ChargeFee(LedgerFee fee);
+
+    /// <summary>What <see cref="ChargeFee"/> would answer now, changing nothing: the order checks before it stores a verdict.</summary>
+    Task<LedgerCompensationResult> QuoteFee(LedgerFee fee);
 }
+
+/// <summary>Who pays a <see cref="LedgerFee"/>: the seller's own money, or the buyer's refund of the order (kept back from it).</summary>
+public enum LedgerFeePayer { Seller, BuyerRefund }
+
+/// <summary>A fee of <paramref name="Amount"/> (in the order's currency) for one order, to the platform, paid by <paramref name="Payer"/>.</summary>
+[GenerateSerializer, Immutable]
+public sealed record LedgerFee(
+    [property: Id(0)] string OrderId,
+    [property: Id(1)] string FeeId,
+    [property: Id(2)] Money Amount,
+    [property: Id(3)] LedgerFeePayer Payer);
 
 /// <summary>A compensation of <paramref name="Amount"/> (in the order's currency) to the buyer of one order, paid by its seller.</summary>
 [GenerateSerializer, Immutable]

@@ -34,6 +34,8 @@ public sealed partial class OrderGrain
             DisputeStep.AddEvidence => await AddEvidence(S.Dispute!, command, buyer || seller || arbitrator, now),
             DisputeStep.Respond => await RespondToDispute(S.Dispute!, command, actor.Role == "seller" && actor.Subject == placement.SellerId, now),
             DisputeStep.Withdraw => await WithdrawDispute(S.Dispute!, command, buyer || admin, now),
+            DisputeStep.OrderInspection => await OrderInspection(S.Dispute!, command, admin, now),
+            DisputeStep.ReportInspection => await ReportInspection(S.Dispute!, command, admin, now),
             _ => await DecideDispute(S.Dispute!, command, arbitrator, now),
         };
     }
@@ -200,6 +202,10 @@ public sealed partial class OrderGrain
         {
             return Refused(DisputeCommandStatus.Invalid, $"compensationPercent goes only with the outcome compensate, not {c.Outcome}.");
         }
+        if (InspectionMissing(d, c.Outcome) is { } missing)
+        {
+            return Refused(DisputeCommandStatus.Conflict, missing);
+        }
         switch (c.Outcome)
         {
             case DisputeOutcome.Compensate:
@@ -252,6 +258,10 @@ public sealed partial class OrderGrain
         OrderRefundRecord? compensation = null)
     {
         var currency = S.Totals!.Charged.Currency;
+        if (await InspectionFeeUnfunded(d) is { } unfunded)
+        {
+            return Refused(DisputeCommandStatus.Conflict, $"{unfunded} The verdict changed nothing.");
+        }
         var refund = compensation;
         if (compensation is not null)
         {
@@ -267,13 +277,19 @@ public sealed partial class OrderGrain
             }
             S.Refunds.Add(refund);
         }
+        var inspectionFee = InspectionFeeFor(d, compensation is null ? refund : null);
         EndDispute(d, new DisputeResolution(outcome, compensation is null ? refund?.View.Amount : null, refund?.View.RefundId, note, actor.ToString(), now,
-            compensation?.View.CompensationPercent, compensation?.View.Amount));
+            compensation?.View.CompensationPercent, compensation?.View.Amount, inspectionFee));
         Record(now, "DisputeSettled", actor, compensation is not null
             ? $"{outcome}, {compensation.View.CompensationPercent}% of the order's value ({compensation.View.Amount.AmountMinor} {currency}) to the buyer from the seller: {note}"
             : refund is null ? $"{outcome}: {note}" : $"{outcome}, {amount} {currency} back to the buyer: {note}");
         S.Version++;
         await WriteOrReload();
+        // The inspection's fee before the refund: a seller who can no longer pay it undoes the verdict while nothing is booked.
+        if (inspectionFee is { Booked: false } && await BookInspectionFee() is { } feeRefused)
+        {
+            return Refused(DisputeCommandStatus.Conflict, feeRefused);
+        }
         if (refund is not null && await Book(refund) is { Status: not OrderRefundStatus.Accepted } refused)
         {
             if (compensation is not null)
@@ -312,6 +328,26 @@ public sealed partial class OrderGrain
     private void EndDispute(DisputeView d, DisputeResolution resolution)
     {
         S.TicketsToClose.Add(d.Status == DisputeStatus.AwaitingSeller ? ServiceTicketKinds.DisputeAwaitingSeller : ServiceTicketKinds.DisputeArbitration);
+        if (d.Inspection is { Overdue: true })
+        {
+            S.TicketsToClose.Add(ServiceTicketKinds.InspectionOverdue);
+        }
+        if (d.Inspection is { } inspection && resolution.InspectionFee is null)
+        {
+            // Withdrawn, or closed with everything refunded, before a verdict said who was at fault: the platform bears the fee.
+            var none = new Money(0, inspection.Fee.Currency);
+            resolution = resolution with
+            {
+                InspectionFee = new InspectionFeeSettlement(inspection.InspectionId, InspectionFeePayer.Platform, inspection.Fee, none, none,
+                    new Money(0, S.Totals!.Buyer.Currency), inspection.Fee, Booked: true),
+            };
+        }
+        if (resolution.InspectionFee is { Booked: true, BorneByPlatform.AmountMinor: > 0 } borne)
+        {
+            Record(resolution.At, "InspectionFeeBorne", new OrderActor(resolution.By, null),
+                $"the platform bears {borne.BorneByPlatform.AmountMinor} {borne.BorneByPlatform.Currency} of inspection {borne.InspectionId}'s fee"
+                + (d.Inspection?.Report is { } report ? $" (finding: {report.Finding})" : " (no finding)"));
+        }
         S.Dispute = d with { Status = resolution.Outcome is null ? DisputeStatus.Withdrawn : DisputeStatus.Resolved, Resolution = resolution };
     }
 

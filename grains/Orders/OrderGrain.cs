@@ -9,6 +9,7 @@ public sealed partial class OrderGrain(
     [PersistentState(stateName: OrderGrain.StateName, storageName: StorageNames.Trade)] IPersistentState<OrderState> state,
     IFxRates fxRates,
     IOptions<OrderOptions> orderOptions,
+    IOptions<DisputeOptions> disputeOptions,
     CachedWarehouses warehouses,
     Logistics.CachedShippingTemplates shippingTemplates,
     Logistics.CachedCarrierCatalog carriers,
@@ -25,6 +26,7 @@ public sealed partial class OrderGrain(
     private const string DeadlineReminder = "deadlines";
     private static readonly TimeSpan OutboxRetryPeriod = TimeSpan.FromSeconds(5);
     private readonly OrderOptions _options = orderOptions.Value;
+    private readonly DisputeOptions _disputeOptions = disputeOptions.Value;
     private IGrainTimer? _outboxRetry;
     /// <summary>
     /// The wake time this activation's last write indexed, while it is known to be what the row holds and was brought forward
@@ -877,9 +879,19 @@ public sealed partial class OrderGrain(
             Escalate(unanswered, now, OrderActor.System, $"the seller did not answer within {_options.DisputeResponseWindow.TotalHours:0.#} hours", null);
             await Persist();
         }
+        else if (S.Status is OrderStatus.Shipped or OrderStatus.Delivered
+            && S.Dispute is { Status: DisputeStatus.UnderArbitration, Inspection: { Report: null, Overdue: false } late } inspected && now >= late.DueAt)
+        {
+            await ReportInspectionOverdue(inspected, late, now);
+        }
         else if (ReturnDue(now) is { } returnDue)
         {
             await CarryOutReturnDeadline(returnDue, now);
+        }
+        else if (S.Status is OrderStatus.Shipped or OrderStatus.Delivered && S.Dispute is { Status: DisputeStatus.Resolved, Resolution.InspectionFee.Booked: false })
+        {
+            // Decided, but its inspection's fee was not booked (cut off after the verdict's write): booked before the refund (see SettleDispute).
+            await BookInspectionFee();
         }
         else if (S.Status is OrderStatus.Shipped or OrderStatus.Delivered && S.Dispute is { Status: DisputeStatus.Resolved } && RefundsBooked)
         {

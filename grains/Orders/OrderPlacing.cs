@@ -350,7 +350,8 @@ public static class OrderPlacing
             // An open dispute holds the protection window's deadlines (R-DIS-1): only the seller's answer is due; a decided one
             // completes the order, which a crash can leave to do.
             OrderStatus.Shipped or OrderStatus.Delivered when s.Dispute is { IsOpen: true } open =>
-                open.Status == DisputeStatus.AwaitingSeller ? open.RespondBy : null,
+                open.Status == DisputeStatus.AwaitingSeller ? open.RespondBy
+                : open.Inspection is { Report: null, Overdue: false } inspection ? inspection.DueAt : null,
             OrderStatus.Shipped or OrderStatus.Delivered when s.Dispute is { Status: DisputeStatus.Resolved } => soon,
             // An open return holds them too: only its own deadline is due (the address, the dispatch, the receipt).
             OrderStatus.Delivered when s.Return is { IsOpen: true } open => ReturnRules.DueAt(open),
@@ -400,6 +401,12 @@ public static class OrderPlacing
                 seller += r.View.Amount.AmountMinor;
                 buyer += r.View.BuyerAmount.AmountMinor;
             }
+        }
+        // An inspection's fee kept from the buyer's refund (R-DIS-6): the refund counts whole in the order's currency (the escrow gave
+        // it all up) but sent the buyer that much less, which is not the buyer's to have back later either.
+        if (s.Dispute?.Resolution?.InspectionFee is { FromBuyerRefundInBuyerCurrency.AmountMinor: > 0 } kept && kind is null or OrderRefundKind.Refund)
+        {
+            buyer += kept.FromBuyerRefundInBuyerCurrency.AmountMinor;
         }
         return (seller, buyer);
     }

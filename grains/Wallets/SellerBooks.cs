@@ -628,19 +628,70 @@ public sealed class SellerBooks(IFxRates rates)
         {
             return (new LedgerCompensationResult(LedgerCompensationStatus.UnknownOrder), []);
         }
-        var currency = order.Currency;
-        if (c.Amount.Currency != currency)
+        if (c.Amount.Currency != order.Currency)
         {
-            throw new ArgumentException($"Order {c.OrderId} was paid in {currency}; a compensation is booked in that currency, not {c.Amount.Currency}.");
+            throw new ArgumentException($"Order {c.OrderId} was paid in {order.Currency}; a compensation is booked in that currency, not {c.Amount.Currency}.");
         }
-        var id = $"{c.OrderId}:compensation:{c.CompensationId}";
+        return PlanSellerCharge(order, $"{c.OrderId}:compensation:{c.CompensationId}", c.Amount, Psp("refunds", order.Currency), settlementCurrency);
+    }
+
+    /// <summary>
+    /// R-DIS-6, all or nothing: a fee of <paramref name="f"/>'s order to the platform (<c>platform:fees</c> in the order currency).
+    /// Paid by the seller like a compensation (<c>{order}:fee:{id}:deposit|available</c>), or kept back from the buyer's refund of
+    /// the order (<c>{order}:fee:{id}:refund</c>): the refund gave the money back out of the escrow, and the platform keeps this much
+    /// of it from the clearing account instead of paying it to the buyer. A repeat books nothing.
+    /// </summary>
+    public (LedgerCompensationResult Result, IReadOnlyList<Transfer> Applied) ChargeFee(LedgerFee f, string? settlementCurrency)
+    {
+        var (result, legs) = PlanFee(f, settlementCurrency);
+        return (result, legs.Count == 0 ? [] : Run(legs));
+    }
+
+    /// <summary>What <see cref="ChargeFee"/> would answer now; changes nothing.</summary>
+    public LedgerCompensationResult QuoteFee(LedgerFee f, string? settlementCurrency) => PlanFee(f, settlementCurrency).Result;
+
+    private (LedgerCompensationResult Result, IReadOnlyList<Transfer> Legs) PlanFee(LedgerFee f, string? settlementCurrency)
+    {
+        CheckId(f.OrderId);
+        CheckId(f.FeeId);
+        CheckPositive(f.Amount);
+        if (_orders.GetValueOrDefault(f.OrderId) is not { } order)
+        {
+            return (new LedgerCompensationResult(LedgerCompensationStatus.UnknownOrder), []);
+        }
+        var currency = order.Currency;
+        if (f.Amount.Currency != currency)
+        {
+            throw new ArgumentException($"Order {f.OrderId} was paid in {currency}; a fee is booked in that currency, not {f.Amount.Currency}.");
+        }
+        var id = $"{f.OrderId}:fee:{f.FeeId}";
+        if (f.Payer == LedgerFeePayer.BuyerRefund)
+        {
+            var kept = new Transfer($"{id}:refund", TransferKind.Posted, Psp("clearing", currency), Fees(currency), f.Amount.AmountMinor, currency);
+            return _ledger.Contains(kept.TransferId)
+                ? (new LedgerCompensationResult(LedgerCompensationStatus.AlreadyApplied), [])
+                : (new LedgerCompensationResult(LedgerCompensationStatus.Applied, null, f.Amount), [kept]);
+        }
+        return PlanSellerCharge(order, id, f.Amount, Fees(currency), settlementCurrency);
+    }
+
+    /// <summary>
+    /// The legs charging <paramref name="amount"/> (order currency) to the seller under transfer id <paramref name="id"/>, in
+    /// <paramref name="settlementCurrency"/> (null: the currency the order was settled in, else its own) at the current rate: first
+    /// the deposit, then the available balance, into <paramref name="sink"/> (in the order currency, through the conversion accounts
+    /// when the seller settles in another). Refused, with what the two hold, when they do not cover it.
+    /// </summary>
+    private (LedgerCompensationResult Result, IReadOnlyList<Transfer> Legs) PlanSellerCharge(OrderMoney order, string id, Money amount, string sink,
+        string? settlementCurrency)
+    {
+        var currency = order.Currency;
         if (_ledger.Contains($"{id}:deposit") || _ledger.Contains($"{id}:available"))
         {
             return (new LedgerCompensationResult(LedgerCompensationStatus.AlreadyApplied, BookedFunding(id)), []);
         }
         var target = SettleIn(settlementCurrency ?? order.SettledCurrency, currency);
-        // At least one minor unit, so that the compensation always leaves a leg by which a repeat is known.
-        var charge = Math.Max(1, Convert(c.Amount, target).AmountMinor);
+        // At least one minor unit, so that the charge always leaves a leg by which a repeat is known.
+        var charge = Math.Max(1, Convert(amount, target).AmountMinor);
         var deposit = Math.Max(0, _ledger.Balance($"seller:deposit:{target}")?.Available ?? 0);
         var available = Math.Max(0, _ledger.Balance($"seller:available:{target}")?.Available ?? 0);
         if (deposit + available < charge)
@@ -650,19 +701,19 @@ public sealed class SellerBooks(IFxRates rates)
         }
         var fromDeposit = Math.Min(charge, deposit);
         var fromBalance = charge - fromDeposit;
-        var sink = target == currency ? Psp("refunds", currency) : Fx(target);
+        var firstSink = target == currency ? sink : Fx(target);
         var legs = new List<Transfer>();
         if (fromDeposit > 0)
         {
-            legs.Add(new Transfer($"{id}:deposit", TransferKind.Posted, $"seller:deposit:{target}", sink, fromDeposit, target));
+            legs.Add(new Transfer($"{id}:deposit", TransferKind.Posted, $"seller:deposit:{target}", firstSink, fromDeposit, target));
         }
         if (fromBalance > 0)
         {
-            legs.Add(new Transfer($"{id}:available", TransferKind.Posted, $"seller:available:{target}", sink, fromBalance, target));
+            legs.Add(new Transfer($"{id}:available", TransferKind.Posted, $"seller:available:{target}", firstSink, fromBalance, target));
         }
         if (target != currency)
         {
-            legs.Add(new Transfer(id, TransferKind.Posted, Fx(currency), Psp("refunds", currency), c.Amount.AmountMinor, currency));
+            legs.Add(new Transfer(id, TransferKind.Posted, Fx(currency), sink, amount.AmountMinor, currency));
         }
         var funding = new CompensationFunding(new Money(fromDeposit, target), new Money(fromBalance, target));
         return (new LedgerCompensationResult(LedgerCompensationStatus.Applied, funding, new Money(charge, target)), legs);
@@ -798,6 +849,9 @@ public sealed class SellerBooks(IFxRates rates)
     private static string Psp(string purpose, string currency) => $"psp:{purpose}:{currency}";
 
     private static string Fx(string currency) => $"fx:conversion:{currency}";
+
+    /// <summary>The platform's account for fees it charges on an order (R-DIS-6: inspections), in the order currency.</summary>
+    private static string Fees(string currency) => $"platform:fees:{currency}";
 
     /// <summary>Transfer ids are built from these ids with ':' as separator, so they may not contain one.</summary>
     private static void CheckId(string id)

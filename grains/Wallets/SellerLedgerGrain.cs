@@ -279,6 +279,26 @@ public sealed class SellerLedgerGrain(
         return _books.QuoteCompensation(compensation, settlementCurrency);
     });
 
+    public Task<LedgerCompensationResult> ChargeFee(LedgerFee fee) => OnOrder(fee.OrderId, async () =>
+    {
+        var settlementCurrency = (await Account.Settlement()).Currency;
+        var result = new LedgerCompensationResult(LedgerCompensationStatus.UnknownOrder);
+        await Store(() =>
+        {
+            (result, var applied) = _books.ChargeFee(fee, settlementCurrency);
+            return applied;
+        });
+        return result;
+    });
+
+    public Task<LedgerCompensationResult> QuoteFee(LedgerFee fee) => OnOrder(fee.OrderId, async () =>
+    {
+        var settlementCurrency = (await Account.Settlement()).Currency;
+        // After any write in flight, so the balances quoted are durable ones.
+        await Commit.CommitAsync(changed: false);
+        return _books.QuoteFee(fee, settlementCurrency);
+    });
+
     public async Task FundDeposit(string depositId, Money amount)
     {
         var result = DepositResult.Applied;

@@ -51,7 +51,7 @@ public sealed class RequestContractTests(OrdersSiloFixture fixture) : IClassFixt
                     "PutWarehouseRequest", "DepositRequest", "TotpCodeRequest", "PayoutAccountRequest", "WithdrawalRequest",
                     "ReviewDecisionRequest", "ShipRequest", "TicketClosureRequest", "ReturnLineRequest", "ReturnParcelRequest", "WeightTierRequest",
                     "ShippingTemplateRequest", "CarrierTrackingBatchRequest", "SellerShipmentRequest", "SellerShipmentsRequest",
-                    "CarrierLaneRequest", "CarrierAcceptanceRequest", "DestinationRestrictionRequest",
+                    "CarrierLaneRequest", "CarrierAcceptanceRequest", "DestinationRestrictionRequest", "InspectionReportRequest",
                 });
             }
             foreach (var member in required)
