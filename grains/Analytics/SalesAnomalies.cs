@@ -24,6 +24,9 @@ public sealed class SalesAnomalyOptions
     /// <summary>How often the monitor writes its minutes when no alert changes (alerts are written at once).</summary>
     public int PersistSeconds { get; set; } = 60;
 
+    /// <summary>Competitors' prices observed longer ago than this are shown but not counted in a SKU's benchmark (R-DAT-3).</summary>
+    public int BenchmarkMaxAgeDays { get; set; } = 30;
+
     public string? Problem() =>
         WindowMinutes is < 1 or > 360 ? "Analytics:WindowMinutes must be 1 to 360."
         : BaselineWindows < 1 || (BaselineWindows + 1) * WindowMinutes + 1 > SalesMonitor.RetentionHours * 60
@@ -32,6 +35,7 @@ public sealed class SalesAnomalyOptions
         : SpikeAbove <= 1 ? "Analytics:SpikeAbove must be above 1 (a multiple of the baseline)."
         : MinOrders < 1 || MinGmvUsdMinor < 1 ? "Analytics:MinOrders and Analytics:MinGmvUsdMinor must be at least 1."
         : PersistSeconds is < 1 or > 3600 ? "Analytics:PersistSeconds must be 1 to 3600."
+        : BenchmarkMaxAgeDays is < 1 or > 365 ? "Analytics:BenchmarkMaxAgeDays must be 1 to 365."
         : null;
 }
 

@@ -52,6 +52,7 @@ public sealed class RequestContractTests(OrdersSiloFixture fixture) : IClassFixt
                     "ReviewDecisionRequest", "ShipRequest", "TicketClosureRequest", "ReturnLineRequest", "ReturnParcelRequest", "WeightTierRequest",
                     "ShippingTemplateRequest", "CarrierTrackingBatchRequest", "SellerShipmentRequest", "SellerShipmentsRequest",
                     "CarrierLaneRequest", "CarrierAcceptanceRequest", "DestinationRestrictionRequest", "InspectionReportRequest",
+                    "PriceBenchmarkImportRequest",
                 });
             }
             foreach (var member in required)
