@@ -30,6 +30,19 @@ public sealed record CarrierPerformance(string CarrierKey, string? CarrierId, st
 
 public sealed record CarrierPerformanceResponse(DateTimeOffset From, DateTimeOffset To, IReadOnlyList<CarrierPerformance> Carriers);
 
+/// <param name="Delivered">Orders to the country with a delivery (the carrier's event, or the order's).</param>
+public sealed record DestinationTimes(string Country, long Delivered, int? DeliveryDaysP50, int? DeliveryDaysP90);
+
+/// <param name="Shipped">The seller's orders shipped in the window.</param>
+/// <param name="HandlingHoursP50">Hours, rounded up, from placing to shipping that half of them took at most (P90: nine in ten).</param>
+/// <param name="Late">Shipped after their ship-by time (R-ORD-1).</param>
+/// <param name="DeliveryDaysP50">Days, rounded up, from shipping to delivery that half the delivered ones took at most, every destination together.</param>
+public sealed record SellerShippingTimes(string SellerId, long Shipped, int? HandlingHoursP50, int? HandlingHoursP90, long Late, double? LateRate,
+    long Delivered, int? DeliveryDaysP50, int? DeliveryDaysP90, IReadOnlyList<DestinationTimes> Destinations);
+
+/// <param name="Total">Every seller's orders together (null when one seller was asked for).</param>
+public sealed record ShippingTimesResponse(DateTimeOffset From, DateTimeOffset To, IReadOnlyList<SellerShippingTimes> Sellers, SellerShippingTimes? Total);
+
 /// <summary>Carriers' on-time and complaint rates (R-LOG-7), from the orders shipped in a window, for choosing carriers and the goods to sell where.</summary>
 public static class CarrierPerformanceApi
 {
@@ -40,6 +53,8 @@ public static class CarrierPerformanceApi
     {
         app.MapGroup("/api/v1").WithTags("Logistics")
             .MapGet("/analytics/carriers", Performance).RequireAuthorization(Policies.AlertReaders).ProducesProblems(403);
+        app.MapGroup("/api/v1").WithTags("Logistics")
+            .MapGet("/analytics/shipping-times", ShippingTimes).RequireAuthorization(Policies.AlertReaders).ProducesProblems(403);
         return app;
     }
 
@@ -49,20 +64,9 @@ public static class CarrierPerformanceApi
         IOrderQueries queries, IGrainFactory grains, TradeClock clock, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        var end = (to ?? now).ToUniversalTime();
-        var start = (from ?? end - DefaultWindow).ToUniversalTime();
-        var v = new Validation();
-        if (start >= end)
+        if (Window(from, to, now, out var start, out var end) is { } invalid)
         {
-            v.Add("from", "from must be before to.");
-        }
-        else if (end - start > MaxWindow)
-        {
-            v.Add("to", $"A window spans at most {MaxWindow.TotalDays:0} days.");
-        }
-        if (!v.IsValid)
-        {
-            return v.Problem();
+            return invalid;
         }
         var rows = await queries.CarrierShipmentsAsync(start, end, now, cancellationToken);
         var catalog = await grains.GetGrain<ICarrierRegistryGrain>(ICarrierRegistryGrain.Key).Get();
@@ -100,6 +104,85 @@ public static class CarrierPerformanceApi
             }
             return merged;
         }).ToArray();
+
+    /// <summary>
+    /// Sellers' handling and delivery times (R-DAT-3: logistics times) over the orders shipped in the window: a seller's or ERP's key
+    /// reads its own seller's (the default for it), staff any seller's or all, with the platform's total.
+    /// </summary>
+    public static async Task<Results<Ok<ShippingTimesResponse>, ValidationProblem, ProblemHttpResult>> ShippingTimes(
+        [Description("Orders shipped from this time (default: 30 days before to).")] DateTimeOffset? from,
+        [Description("Orders shipped before this time (default: now); at most 92 days after from.")] DateTimeOffset? to,
+        [Description("One seller's (required to be its own for a seller's or ERP's key, which it defaults to).")] string? sellerId,
+        System.Security.Claims.ClaimsPrincipal user, IOrderQueries queries, TradeClock clock, CancellationToken cancellationToken)
+    {
+        var caller = Caller.From(user);
+        sellerId ??= caller.ActingSellerId;
+        if (sellerId is not null && caller.RefusedFor(sellerId, "read the shipping times of") is { } forbidden)
+        {
+            return forbidden;
+        }
+        if (Window(from, to, clock.GetUtcNow(), out var start, out var end) is { } invalid)
+        {
+            return invalid;
+        }
+        var rows = sellerId is null || Ids.IsValid(sellerId) ? await queries.ShippingTimesAsync(start, end, sellerId, cancellationToken) : [];
+        var sellers = rows.Select(Times).OrderByDescending(s => s.Shipped).ThenBy(s => s.SellerId, StringComparer.Ordinal).ToArray();
+        SellerShippingTimes? total = null;
+        if (sellerId is null)
+        {
+            var all = new SellerShippingStats("*");
+            foreach (var row in rows)
+            {
+                all.Shipped += row.Shipped;
+                all.Late += row.Late;
+                Add(all.HandlingHours, row.HandlingHours);
+                foreach (var (country, days) in row.DeliveryDays)
+                {
+                    Add(all.DeliveryDays.TryGetValue(country, out var sum) ? sum : all.DeliveryDays[country] = new long[days.Length], days);
+                }
+            }
+            total = Times(all);
+        }
+        return TypedResults.Ok(new ShippingTimesResponse(start, end, sellers, total));
+    }
+
+    private static SellerShippingTimes Times(SellerShippingStats row)
+    {
+        var delivery = new long[CarrierCountryStats.MaxDays + 2];
+        foreach (var days in row.DeliveryDays.Values)
+        {
+            Add(delivery, days);
+        }
+        var destinations = row.DeliveryDays.Select(d => new DestinationTimes(d.Key, d.Value.Sum(), Percentile(d.Value, 0.5), Percentile(d.Value, 0.9)))
+            .OrderByDescending(d => d.Delivered).ThenBy(d => d.Country, StringComparer.Ordinal).ToArray();
+        return new SellerShippingTimes(row.SellerId, row.Shipped, Percentile(row.HandlingHours, 0.5), Percentile(row.HandlingHours, 0.9), row.Late,
+            Rate(row.Late, row.Shipped), delivery.Sum(), Percentile(delivery, 0.5), Percentile(delivery, 0.9), destinations);
+    }
+
+    private static void Add(long[] into, long[] from)
+    {
+        for (var i = 0; i < into.Length; i++)
+        {
+            into[i] += from[i];
+        }
+    }
+
+    /// <summary>The window asked for (default the last 30 days), or the 400 saying why it cannot be.</summary>
+    private static ValidationProblem? Window(DateTimeOffset? from, DateTimeOffset? to, DateTimeOffset now, out DateTimeOffset start, out DateTimeOffset end)
+    {
+        end = (to ?? now).ToUniversalTime();
+        start = (from ?? end - DefaultWindow).ToUniversalTime();
+        var v = new Validation();
+        if (start >= end)
+        {
+            v.Add("from", "from must be before to.");
+        }
+        else if (end - start > MaxWindow)
+        {
+            v.Add("to", $"A window spans at most {MaxWindow.TotalDays:0} days.");
+        }
+        return v.IsValid ? null : v.Problem();
+    }
 
     private static Carrier? Registered(CarrierCatalog catalog, string key) =>
         catalog.Carriers.FirstOrDefault(c => ShipmentKeys.Carrier(c.CarrierId) == key)

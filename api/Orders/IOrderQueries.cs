@@ -57,6 +57,12 @@ public interface IOrderQueries
     /// </summary>
     Task<IReadOnlyList<CarrierCountryStats>> CarrierShipmentsAsync(DateTimeOffset from, DateTimeOffset to, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// How fast the orders shipped in [<paramref name="from"/>, <paramref name="to"/>) were handled and delivered, per seller (only
+    /// <paramref name="sellerId"/>'s when given; R-DAT-3): read through the partial index of shipped orders, counted as the rows stream by.
+    /// </summary>
+    Task<IReadOnlyList<SellerShippingStats>> ShippingTimesAsync(DateTimeOffset from, DateTimeOffset to, string? sellerId, CancellationToken cancellationToken);
+
     /// <summary>Closes an open ticket with who closed it, when and what was done (R-ORD-6).</summary>
     Task<TicketClosureOutcome> CloseTicketAsync(string ticketId, string closedBy, DateTimeOffset at, string note, CancellationToken cancellationToken);
 }
@@ -109,6 +115,41 @@ public sealed class CarrierCountryStats(string carrierKey, string country)
         if (complaint is not null)
         {
             Complaints[complaint] = Complaints.GetValueOrDefault(complaint) + 1;
+        }
+    }
+}
+
+/// <summary>
+/// One seller's shipped orders: how many, how many shipped late (after their ship-by time), the hours from placing to shipping
+/// (<see cref="HandlingHours"/>: index h counts orders shipped in h-1 to h hours, the last index those beyond), and per destination
+/// the days from shipping to delivery of those delivered (alike).
+/// </summary>
+public sealed class SellerShippingStats(string sellerId)
+{
+    public const int MaxHours = 30 * 24;
+
+    public string SellerId { get; } = sellerId;
+    public long Shipped { get; set; }
+    public long Late { get; set; }
+    public long[] HandlingHours { get; } = new long[MaxHours + 2];
+    public Dictionary<string, long[]> DeliveryDays { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Counts one shipped order.</summary>
+    public void Add(DateTimeOffset createdAt, DateTimeOffset shippedAt, DateTimeOffset? deliveredAt, string country, bool late)
+    {
+        Shipped++;
+        if (late)
+        {
+            Late++;
+        }
+        HandlingHours[(int)Math.Clamp(Math.Ceiling((shippedAt - createdAt).TotalHours), 0, MaxHours + 1)]++;
+        if (deliveredAt is { } delivered)
+        {
+            if (!DeliveryDays.TryGetValue(country, out var days))
+            {
+                DeliveryDays[country] = days = new long[CarrierCountryStats.MaxDays + 2];
+            }
+            days[CarrierCountryStats.Days(shippedAt, delivered)]++;
         }
     }
 }

@@ -323,6 +323,35 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
         return stats.Values.OrderBy(s => s.CarrierKey, StringComparer.Ordinal).ThenBy(s => s.Country, StringComparer.Ordinal).ToArray();
     }
 
+    public async Task<IReadOnlyList<SellerShippingStats>> ShippingTimesAsync(DateTimeOffset from, DateTimeOffset to, string? sellerId,
+        CancellationToken cancellationToken)
+    {
+        var stats = new Dictionary<string, SellerShippingStats>(StringComparer.Ordinal);
+        await using var connection = await database.OpenAsync(cancellationToken);
+        // Through the partial index orders_by_shipped_at, as the carriers' rates read them.
+        await using var command = connection.Command($"""
+            SELECT seller_id, created_at, shipped_at, delivered_at, ship_country, late FROM orders
+            WHERE shipped_at IS NOT NULL AND shipped_at >= @from AND shipped_at < @to AND ship_country IS NOT NULL
+            {(sellerId is null ? "" : "AND seller_id = @seller")}
+            """).With("from", database.ToDb(from)).With("to", database.ToDb(to));
+        if (sellerId is not null)
+        {
+            command.With("seller", sellerId);
+        }
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var seller = reader.GetString(0);
+            if (!stats.TryGetValue(seller, out var row))
+            {
+                stats[seller] = row = new SellerShippingStats(seller);
+            }
+            row.Add(TradeDatabase.FromDb(reader.GetValue(1)), TradeDatabase.FromDb(reader.GetValue(2)), TradeDatabase.FromDbNullable(reader.GetValue(3)),
+                reader.GetString(4), Convert.ToBoolean(reader.GetValue(5)));
+        }
+        return stats.Values.OrderBy(s => s.SellerId, StringComparer.Ordinal).ToArray();
+    }
+
     public async Task<IReadOnlyList<TrackedOrder>> TrackedOrdersAsync(string carrierKey, IReadOnlyList<string> trackingKeys, int perKey,
         CancellationToken cancellationToken)
     {

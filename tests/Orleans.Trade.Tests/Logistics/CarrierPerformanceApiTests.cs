@@ -105,4 +105,47 @@ public sealed class CarrierPerformanceApiTests(Payments.PaymentsSiloFixture fixt
         Assert.Equal(HttpStatusCode.BadRequest, tooLong);
         Assert.Equal(HttpStatusCode.Forbidden, byBuyer);
     }
+
+    [Fact]
+    public async Task A_sellers_shipping_times_count_hours_to_ship_days_to_deliver_and_are_its_own_to_read()
+    {
+        var sellerId = OrderTestShop.NewId("s");
+        var seller = await Shop.KeyAsync("seller", sellerId);
+        var sku = await Shop.SkuAsync(sellerId, priceMinor: 2_000, stock: [("wh-de", 10)]);
+        var start = (await Shop.AdvanceClockAsync(TimeSpan.FromSeconds(1)))["now"]!.GetValue<DateTimeOffset>();
+
+        var quick = await ShippedAsync(sellerId, sku, "DHL");
+        // Placed now, shipped 30 hours later.
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await Shop.KeyAsync("buyer", buyerId);
+        var created = await OrderTestShop.CardCheckoutAsync(buyer, buyerId, [new { skuId = sku, quantity = 1 }]);
+        var slowId = created["orders"]![0]!["orderId"]!.GetValue<string>();
+        await Eventually.ReadAsync(() => Shop.OrderAsync(slowId), o => o["status"]!.GetValue<string>() == "awaitingShipment", $"order {slowId} paid");
+        await Shop.AdvanceClockAsync(TimeSpan.FromHours(30));
+        await Shop.ActAsync(seller, slowId, "ship", new { carrier = "DHL", trackingNumber = "SL" + slowId[^10..] });
+        await Shop.AdvanceClockAsync(TimeSpan.FromDays(4));
+        await DeliveredAsync(quick, TimeSpan.FromDays(2.5));
+
+        var window = $"from={Uri.EscapeDataString(start.AddMinutes(-1).ToString("O"))}";
+        var (read, report) = await seller.GetJsonAsync($"/api/v1/analytics/shipping-times?{window}");
+        Assert.True(read == HttpStatusCode.OK, $"{read} {report}");
+        Assert.Null(report!["total"]);
+        var times = Assert.Single(report["sellers"]!.AsArray())!;
+        Assert.Equal(sellerId, times["sellerId"]!.GetValue<string>());
+        Assert.Equal(2, times["shipped"]!.GetValue<long>());
+        Assert.Equal(1, times["handlingHoursP50"]!.GetValue<int>()); // shipped within its first hour
+        Assert.Equal(31, times["handlingHoursP90"]!.GetValue<int>()); // 30 hours and a few seconds
+        Assert.Equal(1, times["delivered"]!.GetValue<long>());
+        Assert.Equal(3, times["deliveryDaysP50"]!.GetValue<int>()); // 2.5 days, rounded up
+        var germany = Assert.Single(times["destinations"]!.AsArray())!;
+        Assert.Equal("DE", germany["country"]!.GetValue<string>());
+
+        // Staff read every seller with the platform's total; a seller reads no other seller's.
+        var (all, allReport) = await Shop.Admin.GetJsonAsync($"/api/v1/analytics/shipping-times?{window}");
+        Assert.Equal(HttpStatusCode.OK, all);
+        Assert.Contains(allReport!["sellers"]!.AsArray(), s => s!["sellerId"]!.GetValue<string>() == sellerId);
+        Assert.True(allReport["total"]!["shipped"]!.GetValue<long>() >= 2);
+        Assert.Equal(HttpStatusCode.Forbidden, (await seller.GetJsonAsync($"/api/v1/analytics/shipping-times?sellerId={OrderTestShop.NewId("s")}")).Status);
+        Assert.Equal(HttpStatusCode.BadRequest, (await seller.GetJsonAsync($"/api/v1/analytics/shipping-times?from={Uri.EscapeDataString(start.ToString("O"))}&to={Uri.EscapeDataString(start.AddDays(-1).ToString("O"))}")).Status);
+    }
 }
