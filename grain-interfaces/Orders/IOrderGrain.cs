@@ -8,11 +8,12 @@ namespace Orleans.Trade.Orders;
 /// </summary>
 /// <remarks>
 /// Version 1 added <see cref="CheckoutView"/>, version 2 <see cref="PaymentTookCancellation"/>, version 3 <see cref="Unprepare"/>, version 4 <see cref="Dispute"/>, version 5
-/// <see cref="RecordTracking"/>, version 6 <see cref="Return"/>. During a rolling update a caller
+/// <see cref="RecordTracking"/>, version 6 <see cref="Return"/>; version 7: <see cref="KeepsReservation"/> also answers for the
+/// order's coupon redemption (<see cref="CouponCodes.ReservationId"/>), which an older order would give up. During a rolling update a caller
 /// of a newer version is served by an activation on a silo of this release (Orleans moves an older activation), while the older
 /// silos' calls work on either.
 /// </remarks>
-[Orleans.CodeGeneration.Version(6)]
+[Orleans.CodeGeneration.Version(7)]
 public interface IOrderGrain : IGrainWithStringKey
 {
     Task<PrepareResult> Prepare(OrderPlacement placement);
@@ -38,7 +39,8 @@ public interface IOrderGrain : IGrainWithStringKey
 
     /// <summary>
     /// Asked by a SKU whose tentative hold ran out: true if this order is placed (it keeps the units); otherwise the order gives
-    /// up its placement, so it can no longer be confirmed, and the SKU releases the units.
+    /// up its placement, so it can no longer be confirmed, and the SKU releases the units. A seller's coupons ask the same for the
+    /// order's redemption (<see cref="CouponCodes.ReservationId"/>): kept while the placed order was not cancelled.
     /// </summary>
     Task<bool> KeepsReservation(string reservationId);
 
