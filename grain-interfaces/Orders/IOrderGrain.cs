@@ -167,13 +167,17 @@ public sealed record PaymentRegistration(
 /// <summary>The order's answer to its payment: go ahead (capture, or keep the money) or give the money back.</summary>
 public enum PaymentDecision { Proceed, Refuse }
 
-/// <summary>A refund of <paramref name="Amount"/> in the order's currency (null: everything still refundable).</summary>
+/// <summary>
+/// A refund of <paramref name="Amount"/> in the order's currency (null: everything still refundable), or of the units
+/// <paramref name="Lines"/> name: what they were paid (after a coupon's share) and their share of the VAT, as a return refunds them.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record OrderRefundRequest(
     [property: Id(0)] string Key,
     [property: Id(1)] Common.Money? Amount,
     [property: Id(2)] string? Reason,
-    [property: Id(3)] OrderActor Actor);
+    [property: Id(3)] OrderActor Actor,
+    [property: Id(4)] IReadOnlyList<ReturnLine>? Lines = null);
 
 public enum OrderRefundStatus { Accepted, Existing, KeyReused, NotFound, Forbidden, NotRefundable, ExceedsPaid, InsufficientSellerFunds, Invalid }
 

@@ -666,7 +666,8 @@ public sealed partial class OrderGrain(
         {
             return new OrderRefundResult(OrderRefundStatus.Forbidden, null, $"{request.Actor} may not refund order {OrderId}.");
         }
-        var hash = $"{request.Amount?.AmountMinor}|{request.Amount?.Currency}|{request.Reason}";
+        var hash = $"{request.Amount?.AmountMinor}|{request.Amount?.Currency}|{request.Reason}"
+            + (request.Lines is { } named ? "|" + string.Join(',', named.Select(l => $"{l.SkuId}:{l.Quantity}")) : "");
         if (S.Refunds.Find(r => r.Key == request.Key) is { } existing)
         {
             if (existing.RequestHash != hash)
@@ -689,8 +690,17 @@ public sealed partial class OrderGrain(
             return new OrderRefundResult(OrderRefundStatus.Invalid, null,
                 $"A refund amount is a positive amount in the order's currency, {charged.Currency}.");
         }
+        if (request.Lines is { } lines && (request.Amount is not null || ReturnRules.CheckLines(S.Lines, lines) is not null))
+        {
+            return new OrderRefundResult(OrderRefundStatus.Invalid, null, request.Amount is not null
+                ? "A refund names an amount or lines, not both."
+                : ReturnRules.CheckLines(S.Lines, lines)!.Value.Reason);
+        }
         var remaining = charged.AmountMinor - PaidBackSoFar().Seller;
-        var requested = request.Amount?.AmountMinor ?? remaining;
+        // Units are refunded what they were paid (R-SET-3: their line's value less its share of a coupon) and their VAT share.
+        var requested = request.Lines is { } units
+            ? ReturnRules.Amount(S.Lines, S.Totals!, units, PaidBackSoFar().Seller, S.Coupon)
+            : request.Amount?.AmountMinor ?? remaining;
         if (remaining <= 0 || requested > remaining)
         {
             return new OrderRefundResult(OrderRefundStatus.ExceedsPaid, null,

@@ -386,4 +386,44 @@ public sealed class CouponApiTests(Payments.PaymentsSiloFixture fixture) : IClas
         await Eventually.UntilAsync(async () => (await CouponReadAsync(sellerId, "RETURNS15"))["redeemed"]!.GetValue<int>(), n => n == 1,
             "the refunded order's redemption to be given back");
     }
+
+    [Fact]
+    public async Task A_seller_refunding_units_by_lines_gives_back_what_they_were_paid_and_all_of_them_exactly_what_was_charged()
+    {
+        var sellerId = OrderTestShop.NewId("s");
+        var vase = await Shop.SkuAsync(sellerId, priceMinor: 2_000, stock: [("wh-de", 10)]);
+        var cup = await Shop.SkuAsync(sellerId, priceMinor: 1_000, stock: [("wh-de", 10)]);
+        await CouponAsync(sellerId, "LINES15", Percent(15));
+        var seller = await Shop.KeyAsync("seller", sellerId);
+        var (buyerId, buyer) = await BuyerAsync();
+        var (status, created) = await CheckoutAsync(buyer, buyerId, [new { skuId = vase, quantity = 2 }, new { skuId = cup, quantity = 1 }], "LINES15",
+            payment: await CardAsync(buyer));
+        Assert.True(status == HttpStatusCode.Created, $"{status} {created}");
+        var orderId = created!["orders"]![0]!["orderId"]!.GetValue<string>();
+        var order = await OrderWhenAsync(orderId, "awaitingShipment");
+        var path = $"/api/v1/orders/{orderId}/refunds";
+
+        var (both, bothProblem) = await seller.PostWithKeyAsync(path, OrderTestShop.NewId("rf"),
+            new { amount = new { amountMinor = 100, currency = "USD" }, lines = new[] { new { skuId = vase, quantity = 1 } } });
+        var (stranger, strangerProblem) = await seller.PostWithKeyAsync(path, OrderTestShop.NewId("rf"), new { lines = new[] { new { skuId = "sku-not-here", quantity = 1 } } });
+        var (tooMany, _) = await seller.PostWithKeyAsync(path, OrderTestShop.NewId("rf"), new { lines = new[] { new { skuId = cup, quantity = 2 } } });
+        // One vase: paid 17.00 (20.00 less its 3.00 share of the coupon) and 3.23 of the VAT.
+        var (one, refund) = await seller.PostWithKeyAsync(path, OrderTestShop.NewId("rf"), new { lines = new[] { new { skuId = vase, quantity = 1 } }, reason = "one broke" });
+
+        Assert.Equal(HttpStatusCode.BadRequest, both);
+        Assert.NotNull(bothProblem!["errors"]!["lines"]);
+        Assert.True(stranger == HttpStatusCode.UnprocessableEntity, $"{stranger} {strangerProblem}");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, tooMany);
+        Assert.True(one == HttpStatusCode.Accepted, $"{one} {refund}");
+        Assert.Equal(1_700 + 323, Minor(refund!["amount"]));
+        await Shop.RefundedAsync(order["paidBy"]!.GetValue<string>(), 2_023);
+
+        // Every unit: what is left of what was charged, so the buyer gets back exactly the 50.58 paid.
+        var (rest, last) = await seller.PostWithKeyAsync(path, OrderTestShop.NewId("rf"),
+            new { lines = new[] { new { skuId = vase, quantity = 2 }, new { skuId = cup, quantity = 1 } } });
+        Assert.True(rest == HttpStatusCode.Accepted, $"{rest} {last}");
+        Assert.Equal(5_058 - 2_023, Minor(last!["amount"]));
+        await Shop.RefundedAsync(order["paidBy"]!.GetValue<string>(), 5_058);
+        Assert.Equal(5_058, Minor((await OrderWhenAsync(orderId, "cancelled"))["refunded"]));
+    }
 }
