@@ -426,4 +426,35 @@ public sealed class CouponApiTests(Payments.PaymentsSiloFixture fixture) : IClas
         await Shop.RefundedAsync(order["paidBy"]!.GetValue<string>(), 5_058);
         Assert.Equal(5_058, Minor((await OrderWhenAsync(orderId, "cancelled"))["refunded"]));
     }
+
+    [Fact]
+    public async Task A_dispute_over_a_discounted_order_gives_back_at_most_what_was_charged()
+    {
+        var sellerId = OrderTestShop.NewId("s");
+        var vase = await Shop.SkuAsync(sellerId, priceMinor: 2_000, stock: [("wh-de", 10)]);
+        var cup = await Shop.SkuAsync(sellerId, priceMinor: 1_000, stock: [("wh-de", 10)]);
+        await CouponAsync(sellerId, "DISPUTE15", Percent(15));
+        var seller = await Shop.KeyAsync("seller", sellerId);
+        var (buyerId, buyer) = await BuyerAsync();
+        var (status, created) = await CheckoutAsync(buyer, buyerId, [new { skuId = vase, quantity = 2 }, new { skuId = cup, quantity = 1 }], "DISPUTE15",
+            payment: await CardAsync(buyer));
+        Assert.True(status == HttpStatusCode.Created, $"{status} {created}");
+        var orderId = created!["orders"]![0]!["orderId"]!.GetValue<string>();
+        var order = await OrderWhenAsync(orderId, "awaitingShipment");
+        await Shop.ActAsync(seller, orderId, "ship", new { carrier = "DHL", trackingNumber = "DP" + orderId[^8..] });
+        await Shop.ActAsync(Shop.Admin, orderId, "delivery");
+
+        // The list value was 50.00 + VAT; the buyer paid 50.58 (42.50 + 8.08 VAT): a dispute may ask no more than that.
+        var (tooMuch, tooMuchProblem) = await buyer.PostJsonAsync($"/api/v1/orders/{orderId}/disputes",
+            new { reason = "notReceived", description = "Never came.", amount = new { amountMinor = 5_059, currency = "USD" } });
+        var (opened, dispute) = await buyer.PostJsonAsync($"/api/v1/orders/{orderId}/disputes", new { reason = "notReceived", description = "Never came." });
+        var (accepted, resolved) = await seller.PostJsonAsync($"/api/v1/orders/{orderId}/dispute/answer", new { decision = "accept" });
+
+        Assert.True(tooMuch is HttpStatusCode.UnprocessableEntity or HttpStatusCode.BadRequest, $"{tooMuch} {tooMuchProblem}");
+        Assert.True(opened == HttpStatusCode.Created, $"{opened} {dispute}");
+        Assert.True(accepted == HttpStatusCode.OK, $"{accepted} {resolved}");
+        Assert.Equal(5_058, Minor(resolved!["resolution"]!["refund"]));
+        await Shop.RefundedAsync(order["paidBy"]!.GetValue<string>(), 5_058);
+        Assert.Equal(5_058, Minor((await OrderWhenAsync(orderId, "closed"))["refunded"]));
+    }
 }
