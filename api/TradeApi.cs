@@ -110,6 +110,7 @@ public static class TradeApi
         v1.MapApiKeysApiV1();
         v1.MapInventoryApiV1();
         v1.MapOrdersApiV1();
+        v1.MapCouponsApiV1();
         v1.MapDisputesApiV1();
         v1.MapReturnsApiV1();
         v1.MapShippingApiV1();

@@ -23,7 +23,7 @@ public sealed record CheckoutRequest(
     [Required] string? Currency,
     [Required] ShippingAddressRequest? ShipTo,
     [Required] IReadOnlyList<CartLineRequest?>? Items,
-    [Description("Coupons are not offered yet: a checkout naming one is refused (422) rather than charged the full price unannounced.")] string? CouponCode,
+    [Description("A seller's coupon code (letters, digits, dashes, up to 32, any case): it takes its discount off that seller's goods in the cart (one coupon per checkout). A code no seller of the cart has, or one that does not apply (disabled, not started, expired, below its minimum spend, used up, used up by this buyer, another currency), is refused with 422 and nothing is placed.")] string? CouponCode,
     Payments.PaymentRequest? Payment);
 
 public sealed record OrderImportRequest(
@@ -40,7 +40,13 @@ public sealed record ReasonRequest(string? Reason);
 
 public sealed record ShipRequest([Required] string? Carrier, [Required] string? TrackingNumber);
 
-public sealed record OrderLineResponse(string SkuId, string Title, long Quantity, Money UnitPrice, Money LineTotal, IReadOnlyList<StockAllocationPart> Allocation);
+public sealed record OrderLineResponse(string SkuId, string Title, long Quantity, Money UnitPrice, Money LineTotal, IReadOnlyList<StockAllocationPart> Allocation,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    [property: Description("The line's share of the order's coupon discount (its lines share it in proportion to their value); absent without a coupon. The line was paid lineTotal less this, and refunds of its units are counted on that.")]
+    Money? Discount = null);
+
+/// <summary>The seller's coupon an order used and what it took off the goods (the lines' shares sum to it).</summary>
+public sealed record OrderCouponSummary(string Code, Money Discount);
 
 public sealed record OrderResponse(
     string OrderId,
@@ -73,13 +79,18 @@ public sealed record OrderResponse(
     OrderReturnSummary? Return = null,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     [property: Description("Compensations paid to the buyer by the seller for a late shipment or fake tracking (R-DIS-4): amount (order currency), buyerAmount, compensationPercent, status at the payment provider, fundedFrom (the seller's deposit and available balance, settlement currency); absent when there are none. They are not in refunded: the escrow still holds what they gave.")]
-    IReadOnlyList<OrderRefundView>? Compensations = null)
+    IReadOnlyList<OrderRefundView>? Compensations = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    [property: Description("The seller's coupon the order used (code, discount off the goods, also in totals.discount); absent when none. totals.seller is the goods after it: VAT, escrow, commission and refunds are on what was paid.")]
+    OrderCouponSummary? Coupon = null)
 {
     public static OrderResponse From(OrderView v) => new(v.OrderId, v.CheckoutId, v.BuyerId, v.SellerId, v.Status,
-        v.Lines.Select(l => new OrderLineResponse(l.SkuId, l.Title, l.Quantity, l.UnitPrice, l.LineTotal, l.Allocation)).ToArray(),
+        v.Lines.Select((l, i) => new OrderLineResponse(l.SkuId, l.Title, l.Quantity, l.UnitPrice, l.LineTotal, l.Allocation,
+            v.Coupon is { } c ? new Money(c.LineDiscount(i), l.LineTotal.Currency) : null)).ToArray(),
         v.Totals, v.ShipTo, v.Shipment, v.Deadlines, v.Accepted, v.Late, v.ReviewReason, v.Source, v.External, v.CreatedAt, v.UpdatedAt,
         v.PaidBy, v.Refunded, v.Dispute is { } d ? new OrderDisputeSummary(d.DisputeId, d.Status, d.RespondBy, d.ArbitrationDueAt) : null,
-        v.Tracking, v.Return is { } r ? new OrderReturnSummary(r.ReturnId, r.Status, r.Reason, r.Amount, r.DueAt) : null, v.Compensations);
+        v.Tracking, v.Return is { } r ? new OrderReturnSummary(r.ReturnId, r.Status, r.Reason, r.Amount, r.DueAt) : null, v.Compensations,
+        v.Coupon is { } coupon ? new OrderCouponSummary(coupon.Code, coupon.Discount) : null);
 }
 
 /// <summary>Where an order's return is, what it refunds, and when its next step is due (the seller's, the buyer's, or the arbitrator's).</summary>

@@ -84,15 +84,14 @@ public static class OrdersApi
         v.Currency("currency", request.Currency);
         var shipTo = ValidateAddress(v, request.ShipTo);
         var items = ValidateItems(v, request.Items);
-        if (request.CouponCode is { Length: > 40 }) v.Add("couponCode", "couponCode must be at most 40 characters.");
+        var couponCode = request.CouponCode?.Trim();
+        if (couponCode is not null && !CouponCodes.IsValid(couponCode))
+        {
+            v.Add("couponCode", $"couponCode is a seller's coupon code: 1 to {CouponCodes.MaxLength} letters, digits or dashes.");
+        }
         if (!v.IsValid)
         {
             return v.Problem();
-        }
-        if (!string.IsNullOrWhiteSpace(request.CouponCode))
-        {
-            // The coupon would be kept on the order and never taken off the price: the buyer would pay in full, unannounced.
-            return Problems.Unprocessable($"Coupon '{request.CouponCode}' cannot be applied: this platform offers no coupons yet. Nothing was placed; check out without couponCode.");
         }
         if (caller.Role == Roles.Buyer && caller.Subject != buyerId)
         {
@@ -114,7 +113,7 @@ public static class OrdersApi
             instrument = resolved;
         }
 
-        var command = new CheckoutCommand(buyerId!, request.Currency!, shipTo!, items!, request.CouponCode, "", $"{caller.Role}:{caller.Subject ?? caller.KeyId}");
+        var command = new CheckoutCommand(buyerId!, request.Currency!, shipTo!, items!, couponCode is null ? null : CouponCodes.Normalize(couponCode), "", $"{caller.Role}:{caller.Subject ?? caller.KeyId}");
         // The inline payment is part of the body: the same key with another payment method is another request. The hashed shape
         // is the command's fields before it carried the payment registration, so stored hashes stay valid.
         command = command with { RequestHash = CheckoutHash.Of(command, request.Payment) };
@@ -126,8 +125,9 @@ public static class OrdersApi
             : Payments.PaymentsApi.Registration($"checkout:{scope}/{idempotencyKey}", instrument, caller, Risk.ClientSignals.From(http, configuration));
         var checkoutKey = $"{scope}/{idempotencyKey}";
         command = command with { Payment = registration };
-        // A one-line cart is placed by its SKU in one call; the saga answers whatever that path leaves (see ISkuGrain.PlaceOrder).
-        var result = command.Items.Count == 1
+        // A one-line cart is placed by its SKU in one call; the saga answers whatever that path leaves (see ISkuGrain.PlaceOrder),
+        // and every checkout with a coupon (its redemption is taken in the saga, beside the stock).
+        var result = command.Items.Count == 1 && command.CouponCode is null
             ? await grains.GetGrain<Orleans.Trade.Inventory.ISkuGrain>(command.Items[0].SkuId).PlaceOrder(new SkuCheckout(checkoutKey, command))
             : null;
         result ??= await grains.GetGrain<ICheckoutGrain>(checkoutKey).Checkout(command);

@@ -200,7 +200,7 @@ public static class ReturnsApi
         return Answered(await Send(orderId, user, grains, actor => new ReturnCommand(ReturnStep.Decide, actor, note, Outcome: outcome, Amount: amount)));
     }
 
-    private static IReadOnlyList<ReturnLine>? Lines(Validation v, IReadOnlyList<ReturnLineRequest?>? lines)
+    internal static IReadOnlyList<ReturnLine>? Lines(Validation v, IReadOnlyList<ReturnLineRequest?>? lines, string leftOut = "leave it out to return every unit")
     {
         if (lines is null)
         {
@@ -208,7 +208,7 @@ public static class ReturnsApi
         }
         if (lines.Count is 0 or > MaxLines)
         {
-            v.Add("lines", $"lines holds 1 to {MaxLines} entries; leave it out to return every unit.");
+            v.Add("lines", $"lines holds 1 to {MaxLines} entries; {leftOut}.");
             return null;
         }
         var result = new ReturnLine[lines.Count];

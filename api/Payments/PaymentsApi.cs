@@ -23,7 +23,11 @@ public sealed record PaymentRequest(
     [Description("Required for wallet.")] string? WalletAccount,
     [Description("Required for instalments: the number of monthly parts.")] int? Instalments);
 
-public sealed record RefundRequest(Money? Amount, string? Reason);
+public sealed record RefundRequest(
+    [property: Description("In the order's currency; left out (with lines), everything still refundable.")] Money? Amount,
+    string? Reason,
+    [property: Description("Instead of an amount: the units refunded, one entry per line. Each is refunded what it was paid (its line's value less the line's share of a coupon) and its share of the VAT paid at checkout, rounded down; every unit: everything still refundable.")]
+    IReadOnlyList<ReturnLineRequest?>? Lines = null);
 
 public sealed record PaymentResponse(
     string PaymentId,
@@ -258,6 +262,8 @@ public static class PaymentsApi
             if (amount.AmountMinor <= 0) v.Add("amount.amountMinor", "amount.amountMinor must be positive; leave amount out to refund everything left.");
         }
         if (request.Reason is { Length: > 500 }) v.Add("reason", "reason must be at most 500 characters.");
+        var lines = ReturnsApi.Lines(v, request.Lines, "leave it out to refund an amount");
+        if (request.Lines is not null && request.Amount is not null) v.Add("lines", "Give amount or lines, not both.");
         if (!v.IsValid)
         {
             return v.Problem();
@@ -268,7 +274,7 @@ public static class PaymentsApi
             return Problems.NotFound($"Order '{orderId}' does not exist.");
         }
         var result = await order!.RequestRefund(new OrderRefundRequest($"{caller.Name}/{idempotencyKey}", request.Amount, request.Reason?.Trim(),
-            new OrderActor(caller.Role, caller.Subject)));
+            new OrderActor(caller.Role, caller.Subject), lines));
         var current = new Dictionary<string, object?> { ["currentStatus"] = result.CurrentStatus is { } status ? Validation.CamelCase(status.ToString()) : null };
         return result.Status switch
         {

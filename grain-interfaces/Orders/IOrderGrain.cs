@@ -9,7 +9,9 @@ namespace Orleans.Trade.Orders;
 /// <remarks>
 /// Version 1 added <see cref="CheckoutView"/>, version 2 <see cref="PaymentTookCancellation"/>, version 3 <see cref="Unprepare"/>, version 4 <see cref="Dispute"/>, version 5
 /// <see cref="RecordTracking"/>, version 6 <see cref="Return"/>, version 7 the inspection steps of <see cref="Dispute"/>
-/// (<see cref="DisputeStep.OrderInspection"/>, <see cref="DisputeStep.ReportInspection"/>, R-DIS-6), which an older activation does not know. During a rolling update a caller
+/// (<see cref="DisputeStep.OrderInspection"/>, <see cref="DisputeStep.ReportInspection"/>, R-DIS-6), which an older activation does not
+/// know, and <see cref="KeepsReservation"/> answering for the order's coupon redemption (<see cref="CouponCodes.ReservationId"/>), which an
+/// older order would give up. During a rolling update a caller
 /// of a newer version is served by an activation on a silo of this release (Orleans moves an older activation), while the older
 /// silos' calls work on either.
 /// </remarks>
@@ -39,7 +41,8 @@ public interface IOrderGrain : IGrainWithStringKey
 
     /// <summary>
     /// Asked by a SKU whose tentative hold ran out: true if this order is placed (it keeps the units); otherwise the order gives
-    /// up its placement, so it can no longer be confirmed, and the SKU releases the units.
+    /// up its placement, so it can no longer be confirmed, and the SKU releases the units. A seller's coupons ask the same for the
+    /// order's redemption (<see cref="CouponCodes.ReservationId"/>): kept while the placed order was not cancelled.
     /// </summary>
     Task<bool> KeepsReservation(string reservationId);
 
@@ -166,13 +169,17 @@ public sealed record PaymentRegistration(
 /// <summary>The order's answer to its payment: go ahead (capture, or keep the money) or give the money back.</summary>
 public enum PaymentDecision { Proceed, Refuse }
 
-/// <summary>A refund of <paramref name="Amount"/> in the order's currency (null: everything still refundable).</summary>
+/// <summary>
+/// A refund of <paramref name="Amount"/> in the order's currency (null: everything still refundable), or of the units
+/// <paramref name="Lines"/> name: what they were paid (after a coupon's share) and their share of the VAT, as a return refunds them.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record OrderRefundRequest(
     [property: Id(0)] string Key,
     [property: Id(1)] Common.Money? Amount,
     [property: Id(2)] string? Reason,
-    [property: Id(3)] OrderActor Actor);
+    [property: Id(3)] OrderActor Actor,
+    [property: Id(4)] IReadOnlyList<ReturnLine>? Lines = null);
 
 public enum OrderRefundStatus { Accepted, Existing, KeyReused, NotFound, Forbidden, NotRefundable, ExceedsPaid, InsufficientSellerFunds, Invalid }
 

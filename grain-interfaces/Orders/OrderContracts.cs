@@ -58,6 +58,8 @@ public sealed record OrderLine(
 /// <see cref="Shipping"/> the shipping fee its SKUs' shipping templates charge (R-LOG-1; null when none applies, zero when free);
 /// <see cref="Tax"/> is destination VAT collected at checkout under IOSS (R-SET-2), if any, on goods and shipping, in the same
 /// currency; <see cref="Buyer"/> is what the buyer pays (goods, shipping and tax) in the buyer's currency.
+/// With a seller's coupon, <see cref="Discount"/> is what it took off the lines' list value and <see cref="Seller"/> the goods
+/// value after it: what the buyer pays for the goods, on which VAT, escrow, commission and refunds are counted.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record OrderTotals(
@@ -67,7 +69,9 @@ public sealed record OrderTotals(
     [property: Id(3)] DateTimeOffset FxRateAt,
     [property: Id(4)] Money? Tax = null,
     [property: Id(5)] string? TaxCountry = null,
-    [property: Id(6)] Money? Shipping = null)
+    [property: Id(6)] Money? Shipping = null,
+    [property: Id(7), System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    Money? Discount = null)
 {
     /// <summary>What is charged in the seller's currency: goods, shipping and collected tax; this is what escrow holds.</summary>
     public Money Charged => new(Seller.AmountMinor + (Shipping?.AmountMinor ?? 0) + (Tax?.AmountMinor ?? 0), Seller.Currency);
@@ -129,7 +133,8 @@ public sealed record OrderView(
     [property: Id(20)] DisputeView? Dispute = null,
     [property: Id(21)] IReadOnlyList<TrackingEvent>? Tracking = null,
     [property: Id(22)] ReturnView? Return = null,
-    [property: Id(23)] IReadOnlyList<OrderRefundView>? Compensations = null);
+    [property: Id(23)] IReadOnlyList<OrderRefundView>? Compensations = null,
+    [property: Id(24)] OrderCoupon? Coupon = null);
 
 /// <summary>A line that could not be had: how many were asked for, how many there are, and in-stock substitutes (R-INV-5).</summary>
 [GenerateSerializer, Immutable]

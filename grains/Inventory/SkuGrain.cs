@@ -226,9 +226,9 @@ public sealed class SkuGrain(
     {
         Commit.ThrowIfFailed();
         var command = checkout.Command;
-        if (command.Items is not [{ } line] || line.SkuId != SkuId)
+        if (command.Items is not [{ } line] || line.SkuId != SkuId || command.CouponCode is not null)
         {
-            return null;
+            return null; // a coupon's redemption is taken in the saga (the one-line path stays one call per checkout)
         }
         var ranked = await warehouses.RankedForAsync(command.ShipTo.Country, GrainFactory.GetGrain<IWarehouseRegistryGrain>(WarehouseRegistry.Key).List);
         // R-LOG-1: the shipping template that prices this SKU's shipping, read before the reservation as the warehouses are.

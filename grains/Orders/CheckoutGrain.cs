@@ -154,6 +154,18 @@ public sealed class CheckoutGrain(
                 }
                 return await Answer(new CheckoutResult(CheckoutStatus.OutOfStock, s.CheckoutId, [], shortLines, ShortReason));
             }
+            string? couponSeller = null;
+            if (command.CouponCode is { } code)
+            {
+                var offering = await SellersOffering(code, views.Select(v => v!.Catalog.SellerId));
+                if (offering.Length != 1)
+                {
+                    return await Answer(new CheckoutResult(CheckoutStatus.Refused, s.CheckoutId, [], [], offering.Length == 0
+                        ? $"Coupon '{code}' is not a coupon of a seller whose goods are in this cart; a coupon applies to its own seller's goods. Nothing was placed."
+                        : $"Coupon '{code}' is a coupon of several sellers in this cart ({string.Join(", ", offering)}); check out their goods separately. Nothing was placed."));
+                }
+                couponSeller = offering[0];
+            }
             foreach (var sellerId in views.Select(v => v!.Catalog.SellerId).Distinct().Order(StringComparer.Ordinal))
             {
                 var orderId = Ulid.NewUlid(now).ToString();
@@ -166,14 +178,26 @@ public sealed class CheckoutGrain(
             var planWrite = Write();
             try
             {
-                return await RunSaga(command, available.ToDictionary(a => a.Key, a => a.Value.Catalog.SellerId, StringComparer.Ordinal), planWrite);
+                return await RunSaga(command, available.ToDictionary(a => a.Key, a => a.Value.Catalog.SellerId, StringComparer.Ordinal), couponSeller, planWrite);
             }
             finally
             {
                 ForgetMinted(s); // a lone order's first call (Place) has returned, or the saga failed before it
             }
         }
-        return await RunSaga(command, await SellersOf(command), planWrite: null);
+        // Resumed: the coupon goes to the planned seller that offers it (coupons are never deleted, so the same one as before).
+        var resumedCouponSeller = command.CouponCode is { } resumedCode
+            ? (await SellersOffering(resumedCode, s.OrderIdsBySeller.Keys)).FirstOrDefault()
+            : null;
+        return await RunSaga(command, await SellersOf(command), resumedCouponSeller, planWrite: null);
+    }
+
+    /// <summary>The sellers (of those given, in ordinal order) that have a coupon of this code, enabled or not.</summary>
+    private async Task<string[]> SellersOffering(string code, IEnumerable<string> sellers)
+    {
+        var distinct = sellers.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        var offers = await Task.WhenAll(distinct.Select(seller => GrainFactory.GetGrain<ISellerCouponsGrain>(seller).Offers(code)));
+        return distinct.Where((_, i) => offers[i]).ToArray();
     }
 
     /// <summary>
@@ -206,12 +230,14 @@ public sealed class CheckoutGrain(
         return sellerOf;
     }
 
-    private async Task<CheckoutResult> RunSaga(CheckoutCommand command, IReadOnlyDictionary<string, string> sellerOf, Task? planWrite)
+    private async Task<CheckoutResult> RunSaga(CheckoutCommand command, IReadOnlyDictionary<string, string> sellerOf, string? couponSeller, Task? planWrite)
     {
         var s = S;
+        // The coupon goes to its own seller's order only (one coupon per checkout, so one per order at most).
         var placements = s.OrderIdsBySeller.Select(pair => new OrderPlacement(
                 pair.Value, s.CheckoutId!, command.BuyerId, pair.Key, command.Currency, command.ShipTo,
-                command.Items.Where(i => sellerOf[i.SkuId] == pair.Key).ToArray(), OrderSource.Checkout, null, command.Actor, command.CouponCode))
+                command.Items.Where(i => sellerOf[i.SkuId] == pair.Key).ToArray(), OrderSource.Checkout, null, command.Actor,
+                pair.Key == couponSeller ? command.CouponCode : null))
             .Where(p => p.Lines.Count > 0)
             .ToArray();
 

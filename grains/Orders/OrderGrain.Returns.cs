@@ -99,7 +99,7 @@ public sealed partial class OrderGrain
         }
         // Compensations count: the buyer never gets back more than was paid.
         var (refunded, _) = PaidBackSoFar();
-        var amount = ReturnRules.Amount(S.Lines, S.Totals!, lines, refunded);
+        var amount = ReturnRules.Amount(S.Lines, S.Totals!, lines, refunded, S.Coupon);
         if (amount <= 0)
         {
             return ReturnRefused(ReturnCommandStatus.Conflict, $"Everything paid for order {OrderId} was refunded already: there is nothing left to refund for a return.");
@@ -450,11 +450,12 @@ public static class ReturnRules
     }
 
     /// <summary>
-    /// What a return refunds, in the order's currency: the returned units' share of their lines and, for goods that paid VAT at
-    /// checkout, their share of it, rounded down; everything not refunded yet (shipping included) when every unit goes back;
-    /// never more than that.
+    /// What a return refunds, in the order's currency: the returned units' share of what their lines were paid (after a coupon's
+    /// share, R-SET-3) and, for goods that paid VAT at checkout, their share of it, rounded down; everything not refunded yet
+    /// (shipping included) when every unit goes back; never more than that.
     /// </summary>
-    public static long Amount(IReadOnlyList<OrderLine> order, OrderTotals totals, IReadOnlyList<ReturnLine> lines, long refundedSoFar)
+    public static long Amount(IReadOnlyList<OrderLine> order, OrderTotals totals, IReadOnlyList<ReturnLine> lines, long refundedSoFar,
+        OrderCoupon? coupon = null)
     {
         var remaining = totals.Charged.AmountMinor - refundedSoFar;
         var everything = order.All(l => lines.Any(r => r.SkuId == l.SkuId && r.Quantity == l.Quantity));
@@ -465,12 +466,25 @@ public static class ReturnRules
         long goods = 0;
         foreach (var returned in lines)
         {
-            var line = order.First(l => l.SkuId == returned.SkuId);
-            goods += (long)Math.Floor(line.LineTotal.AmountMinor * (decimal)returned.Quantity / line.Quantity);
+            var at = IndexOf(order, returned.SkuId);
+            var paid = order[at].LineTotal.AmountMinor - (coupon?.LineDiscount(at) ?? 0);
+            goods += (long)Math.Floor(paid * (decimal)returned.Quantity / order[at].Quantity);
         }
         // The VAT was on goods and shipping together: the units take their goods' share of it (their shipping is not refunded).
         var taxed = totals.Seller.AmountMinor + (totals.Shipping?.AmountMinor ?? 0);
         var tax = totals.Tax is { AmountMinor: > 0 } vat && taxed > 0 ? (long)Math.Floor(vat.AmountMinor * (decimal)goods / taxed) : 0;
         return Math.Max(0, Math.Min(goods + tax, remaining));
+    }
+
+    private static int IndexOf(IReadOnlyList<OrderLine> order, string skuId)
+    {
+        for (var i = 0; i < order.Count; i++)
+        {
+            if (order[i].SkuId == skuId)
+            {
+                return i;
+            }
+        }
+        throw new ArgumentException($"The order has no line of SKU '{skuId}'.", nameof(skuId));
     }
 }

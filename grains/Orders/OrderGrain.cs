@@ -170,6 +170,7 @@ public sealed partial class OrderGrain(
         S.Phase = OrderPhase.Aborted;
         S.AbortReason = reason;
         S.PendingReleases.AddRange(Reservations());
+        GiveBackCoupon();
         S.UpdatedAt = clock.GetUtcNow();
         if (state.RecordExists)
         {
@@ -193,6 +194,18 @@ public sealed partial class OrderGrain(
         }
         // A hold not given back now runs out, and its SKU then asks this order, which (stored nowhere) keeps nothing.
         await GiveBackNow(Reservations());
+        if (S.Coupon is not null)
+        {
+            // Best effort, as for the holds: a redemption not given back now is given back when its hold time passes.
+            try
+            {
+                await GrainFactory.GetGrain<ISellerCouponsGrain>(S.Placement!.SellerId).GiveBack(OrderId);
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning(ex, "Order {OrderId} could not give back its coupon's redemption; its hold runs out", OrderId);
+            }
+        }
         // Nothing was stored: leaving memory forgets the preparation, as a restarted silo would, and the retry starts afresh.
         DeactivateOnIdle();
     }
@@ -217,6 +230,9 @@ public sealed partial class OrderGrain(
     {
         switch (S.Phase)
         {
+            case OrderPhase.Live when reservationId == CouponCodes.ReservationId(OrderId):
+                // The coupon's redemption stands while the order was not cancelled (a cancellation gives it back itself).
+                return S.Coupon is { Redemption: CouponRedemptionState.Held };
             case OrderPhase.Live:
                 return Reservations().Any(r => r.ReservationId == reservationId);
             case OrderPhase.Preparing:
@@ -286,7 +302,30 @@ public sealed partial class OrderGrain(
 
         if (await ProhibitedGoods(results) is { } prohibited)
         {
+            // Give back what this attempt got, as for a refused line.
+            await Task.WhenAll(reservations.Select(r => GrainFactory.GetGrain<ISkuGrain>(r.SkuId).ReleaseReservation(r.ReservationId)));
             return new PrepareResult(PrepareStatus.Refused, [], prohibited);
+        }
+        if (placement.CouponCode is { } code)
+        {
+            string? couponRefused;
+            try
+            {
+                couponRefused = await RedeemCoupon(code, results);
+            }
+            catch
+            {
+                // The coupon did not answer: this attempt fails and its lines go back now, as when a line fails (a redemption it
+                // may have taken is given back when its hold time passes, the order never placed).
+                await GiveBackNow(reservations);
+                throw;
+            }
+            if (couponRefused is not null)
+            {
+                // Give back what this attempt got, as for a refused line; the coupon counted nothing.
+                await Task.WhenAll(reservations.Select(r => GrainFactory.GetGrain<ISkuGrain>(r.SkuId).ReleaseReservation(r.ReservationId)));
+                return new PrepareResult(PrepareStatus.Refused, [], couponRefused);
+            }
         }
         return OrderPlacing.Price(S, results, fxRates, _options, await ShippingTemplates(results)) is { } noRate
             ? new PrepareResult(PrepareStatus.Refused, [], noRate)
@@ -311,6 +350,42 @@ public sealed partial class OrderGrain(
             }
         }
         return null;
+    }
+
+    /// <summary>
+    /// Takes a redemption of the seller's coupon for this order (the same again on a retry) in the saga that reserves its stock,
+    /// with the goods' list value; returns why the coupon does not apply, or null with <see cref="OrderState.Coupon"/> set.
+    /// </summary>
+    private async Task<string?> RedeemCoupon(string code, IReadOnlyList<StockReservationResult> results)
+    {
+        var placement = S.Placement!;
+        var currency = results[0].Catalog!.Price.Currency;
+        long goods;
+        try
+        {
+            goods = checked(results.Select((r, i) => r.Catalog!.Price.AmountMinor * placement.Lines[i].Quantity).Aggregate(0L, (a, b) => checked(a + b)));
+        }
+        catch (OverflowException)
+        {
+            return "The order's total is too large to be priced and charged in minor units of these currencies.";
+        }
+        var redemption = await GrainFactory.GetGrain<ISellerCouponsGrain>(placement.SellerId).Redeem(new CouponRedemptionRequest(
+            code, OrderId, placement.Owner, new Money(goods, currency), S.CreatedAt, S.CreatedAt + _options.PlacementTimeout));
+        if (!redemption.Redeemed)
+        {
+            return (redemption.Reason ?? $"Coupon '{code}' cannot be applied.") + " Nothing was placed.";
+        }
+        S.Coupon = new OrderCoupon(code, redemption.Discount!, []);
+        return null;
+    }
+
+    /// <summary>The order ends before it was fulfilled (cancelled, aborted): its coupon's redemption counts no longer.</summary>
+    private void GiveBackCoupon()
+    {
+        if (S.Coupon is { Redemption: CouponRedemptionState.Held } coupon)
+        {
+            S.Coupon = coupon with { Redemption = CouponRedemptionState.GivingBack };
+        }
     }
 
     /// <summary>The shipping templates the reserved lines' SKUs name (R-LOG-1), from this silo's copy; null when none names one.</summary>
@@ -620,7 +695,8 @@ public sealed partial class OrderGrain(
         {
             return new OrderRefundResult(OrderRefundStatus.Forbidden, null, $"{request.Actor} may not refund order {OrderId}.");
         }
-        var hash = $"{request.Amount?.AmountMinor}|{request.Amount?.Currency}|{request.Reason}";
+        var hash = $"{request.Amount?.AmountMinor}|{request.Amount?.Currency}|{request.Reason}"
+            + (request.Lines is { } named ? "|" + string.Join(',', named.Select(l => $"{l.SkuId}:{l.Quantity}")) : "");
         if (S.Refunds.Find(r => r.Key == request.Key) is { } existing)
         {
             if (existing.RequestHash != hash)
@@ -643,8 +719,17 @@ public sealed partial class OrderGrain(
             return new OrderRefundResult(OrderRefundStatus.Invalid, null,
                 $"A refund amount is a positive amount in the order's currency, {charged.Currency}.");
         }
+        if (request.Lines is { } lines && (request.Amount is not null || ReturnRules.CheckLines(S.Lines, lines) is not null))
+        {
+            return new OrderRefundResult(OrderRefundStatus.Invalid, null, request.Amount is not null
+                ? "A refund names an amount or lines, not both."
+                : ReturnRules.CheckLines(S.Lines, lines)!.Value.Reason);
+        }
         var remaining = charged.AmountMinor - PaidBackSoFar().Seller;
-        var requested = request.Amount?.AmountMinor ?? remaining;
+        // Units are refunded what they were paid (R-SET-3: their line's value less its share of a coupon) and their VAT share.
+        var requested = request.Lines is { } units
+            ? ReturnRules.Amount(S.Lines, S.Totals!, units, PaidBackSoFar().Seller, S.Coupon)
+            : request.Amount?.AmountMinor ?? remaining;
         if (remaining <= 0 || requested > remaining)
         {
             return new OrderRefundResult(OrderRefundStatus.ExceedsPaid, null,
@@ -671,7 +756,8 @@ public sealed partial class OrderGrain(
         // Compensations count: the buyer never gets back more than was paid.
         var (refunded, refundedBuyer) = PaidBackSoFar();
         var remaining = charged.AmountMinor - refunded;
-        // No coupon domain yet: the buyer paid the whole charged amount, so the proportional rule gives the amount asked.
+        // An amount asked is money back, counted on what was charged (after any coupon: R-SET-3), so no scaling is due; a coupon's
+        // lines are refunded by their paid share through returns (ReturnRules.Amount).
         var amount = Wallets.RefundCalculator.Refundable(new Money(requested, charged.Currency), charged, new Money(0, charged.Currency),
             new Money(refunded, charged.Currency));
         var buyer = S.Totals.Buyer;
@@ -1037,6 +1123,11 @@ public sealed partial class OrderGrain(
             EndReturn(returning, ReturnStatus.Refunded, new ReturnNote(actor.ToString(), now, reason ?? "the order was closed"));
             Record(now, "ReturnEnded", actor, "the order was closed and everything paid goes back to the buyer");
         }
+        if (next == OrderStatus.Cancelled)
+        {
+            // Every way an order is cancelled before shipment (the buyer, a deadline, a rejected review, a full refund) frees its coupon.
+            GiveBackCoupon();
+        }
         S.Status = next;
         S.Deadlines = next switch
         {
@@ -1128,6 +1219,11 @@ public sealed partial class OrderGrain(
             S.PendingReleases.Clear();
             await Task.WhenAll(S.PendingCommits.Select(r => GrainFactory.GetGrain<ISkuGrain>(r.SkuId).CommitReservation(r.ReservationId)));
             S.PendingCommits.Clear();
+            if (S.Coupon is { Redemption: CouponRedemptionState.GivingBack } givingBack)
+            {
+                await GrainFactory.GetGrain<ISellerCouponsGrain>(S.Placement!.SellerId).GiveBack(OrderId);
+                S.Coupon = givingBack with { Redemption = CouponRedemptionState.GivenBack };
+            }
             var ledger = GrainFactory.GetGrain<Wallets.ISellerLedgerGrain>(S.Placement!.SellerId);
             while (S.PendingEscrow.Count > 0)
             {
@@ -1220,7 +1316,8 @@ public sealed partial class OrderGrain(
         var goods = totals.Seller;
         var settings = settlementOptions.Value;
         var logistics = new Money((long)Math.Round(goods.AmountMinor * (decimal)settings.LogisticsFeeBps / Wallets.SettlementSplit.MaxRateBps, MidpointRounding.AwayFromZero), goods.Currency);
-        var legs = Wallets.SettlementSplit.Split(totals.Charged, S.Lines.Select(l => (l.LineTotal.AmountMinor, settings.RateFor(l.Category))), logistics,
+        // Commission is on what each line was paid (after its share of a coupon): the seller funds its coupons, the platform's cut shrinks with them.
+        var legs = Wallets.SettlementSplit.Split(totals.Charged, S.Lines.Select((l, i) => (OrderPlacing.PaidLineValue(S, i), settings.RateFor(l.Category))), logistics,
             totals.Tax ?? new Money(0, goods.Currency));
         var held = totals.Charged.AmountMinor - RefundedSoFar().Seller;
         if (held == totals.Charged.AmountMinor)

@@ -46,8 +46,19 @@ public static class OrderPlacing
         s.Lines = lines;
         s.HandlingDays = results.Max(r => r.Catalog!.HandlingTimeDays ?? options.DefaultHandlingDays);
         var sellerCurrency = lines[0].UnitPrice.Currency;
-        var sellerTotal = new Money(lines.Sum(l => l.LineTotal.AmountMinor), sellerCurrency);
-        if (ShippingFee(placement, results, lines, templates, s.CreatedAt, sellerCurrency, out var shipping) is { } unshippable)
+        // A seller's coupon comes off the goods, shared by the lines in proportion to their value; what is left is what the buyer
+        // pays for the goods, and shipping thresholds, VAT (IOSS: the price actually paid), escrow and refunds are counted on it.
+        var listGoods = lines.Sum(l => l.LineTotal.AmountMinor);
+        if (s.Coupon is { } coupon)
+        {
+            if (coupon.Discount.Currency != sellerCurrency || coupon.Discount.AmountMinor > listGoods)
+            {
+                return $"Coupon '{coupon.Code}' cannot be applied to these goods.";
+            }
+            s.Coupon = coupon with { LineDiscounts = CouponRules.Allocate(lines.Select(l => l.LineTotal.AmountMinor).ToArray(), coupon.Discount.AmountMinor) };
+        }
+        var sellerTotal = new Money(listGoods - (s.Coupon?.Discount.AmountMinor ?? 0), sellerCurrency);
+        if (ShippingFee(placement, results, lines, s.Coupon, templates, s.CreatedAt, sellerCurrency, out var shipping) is { } unshippable)
         {
             return unshippable;
         }
@@ -88,7 +99,7 @@ public static class OrderPlacing
             return $"The order's total of {charged.AmountMinor} {sellerCurrency} (minor units) is less than the smallest amount of " +
                 $"{placement.BuyerCurrency} that can be charged; pay in {sellerCurrency} or buy more.";
         }
-        s.Totals = new OrderTotals(sellerTotal, buyerTotal, rate, rateAt, tax, tax is null ? null : vatCountry, shipping);
+        s.Totals = new OrderTotals(sellerTotal, buyerTotal, rate, rateAt, tax, tax is null ? null : vatCountry, shipping, s.Coupon?.Discount);
         s.ReviewReason = CurrencyConversion.Convert(sellerTotal, "USD", usdRate).AmountMinor > options.RiskReviewAboveUsdMinor
                 ? $"order value above {options.RiskReviewAboveUsdMinor / 100m:0.00} USD"
                 : null;
@@ -101,7 +112,7 @@ public static class OrderPlacing
     /// Returns why the goods cannot ship there, or null.
     /// </summary>
     private static string? ShippingFee(OrderPlacement placement, IReadOnlyList<StockReservationResult> results, List<OrderLine> lines,
-        IReadOnlyDictionary<string, Logistics.ShippingTemplate>? templates, DateTimeOffset at, string currency, out Money? fee)
+        OrderCoupon? coupon, IReadOnlyDictionary<string, Logistics.ShippingTemplate>? templates, DateTimeOffset at, string currency, out Money? fee)
     {
         fee = null;
         long total = 0;
@@ -121,7 +132,7 @@ public static class OrderPlacing
                 if (results[j].Catalog!.ShippingTemplateId == templateId)
                 {
                     weight = checked(weight + (long)results[j].Catalog!.WeightGrams * lines[j].Quantity);
-                    goods = checked(goods + lines[j].LineTotal.AmountMinor);
+                    goods = checked(goods + lines[j].LineTotal.AmountMinor - (coupon?.LineDiscount(j) ?? 0)); // what is paid for them
                 }
             }
             var quote = Logistics.ShippingRules.Quote(template, placement.ShipTo.Country, weight, goods, at);
@@ -372,7 +383,7 @@ public static class OrderPlacing
     private static DateTimeOffset? Earliest(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a < b ? a : b;
 
     public static bool HasOutboxWork(OrderState s) =>
-        s.VoidOnCancel is not null || s.HasVoidOpenAttempts || s.Refunds.Any(r => !r.Booked || r.View.Status == Payments.RefundStatus.Pending)
+        s.VoidOnCancel is not null || s.Coupon is { Redemption: CouponRedemptionState.GivingBack } || s.HasVoidOpenAttempts || s.Refunds.Any(r => !r.Booked || r.View.Status == Payments.RefundStatus.Pending)
         || s.PendingEscrow.Count > 0 || s.PendingReleases.Count > 0 || s.PendingCommits.Count > 0 || s.ProjectionPending || s.PendingNotifications.Count > 0 || s.PendingTickets.Count > 0
         || s.Return is { Status: ReturnStatus.Refunded, RestockWarehouseId: not null, Restocked: false };
 
@@ -413,6 +424,10 @@ public static class OrderPlacing
 
     private static bool Counts(OrderRefundRecord refund) => refund.View.Status != Payments.RefundStatus.Failed || refund.Booked;
 
+    /// <summary>What the buyer pays for line <paramref name="index"/>'s goods: its list value less its share of a coupon.</summary>
+    public static long PaidLineValue(OrderState s, int index) => s.Lines[index].LineTotal.AmountMinor - (s.Coupon?.LineDiscount(index) ?? 0);
+
+
     /// <summary>
     /// The order's list row; a shipped order's carries the keys its carrier's feed finds it by, and its destination, shipping and
     /// delivery times and delivery complaint (R-LOG-7); an unshipped one's are nulls.
@@ -439,5 +454,5 @@ public static class OrderPlacing
         s.Refunds.Exists(r => r.View.Kind == OrderRefundKind.Refund) ? new Money(RefundedSoFar(s).Seller, s.Totals!.Charged.Currency) : null, s.Dispute,
         OrderTracking.Shown(s), s.Return, s.Refunds.Exists(r => r.View.Kind == OrderRefundKind.Compensation)
             ? s.Refunds.Where(r => r.View.Kind == OrderRefundKind.Compensation).Select(r => r.View).ToArray()
-            : null);
+            : null, s.Coupon);
 }

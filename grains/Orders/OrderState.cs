@@ -113,6 +113,8 @@ public sealed class OrderState : IWakeAtState, IOutboxState
     public List<string> TrackingTickets => _trackingTickets ??= [];
     /// <summary>The buyer's return of this order's goods (R-DIS-5); at most one per order.</summary>
     [Id(35)] public ReturnView? Return { get; set; }
+    /// <summary>The seller's coupon the order used: its discount per line, and whether its redemption still counts.</summary>
+    [Id(36)] public OrderCoupon? Coupon { get; set; }
 }
 
 [GenerateSerializer]

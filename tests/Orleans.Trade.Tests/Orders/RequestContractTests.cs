@@ -27,6 +27,7 @@ public sealed class RequestContractTests(OrdersSiloFixture fixture) : IClassFixt
         Assert.Empty(Required(schemas, "RefundRequest"));
         Assert.Empty(Required(schemas, "SettlementRequest"));
         Assert.Equal(["note"], Required(schemas, "TicketClosureRequest"));
+        Assert.Equal(["currency", "maxRedemptions"], Required(schemas, "CouponRequest"));
 
         var checkout = schemas["CheckoutRequest"]!["properties"]!;
         Assert.Equal("string", checkout["currency"]!["type"]!.GetValue<string>());
@@ -206,9 +207,10 @@ public sealed class RequestContractTests(OrdersSiloFixture fixture) : IClassFixt
     }
 
     [Fact]
-    public async Task A_checkout_naming_a_coupon_is_refused_instead_of_charging_the_full_price_unannounced()
+    public async Task A_checkout_naming_a_coupon_no_seller_of_the_cart_has_is_refused_instead_of_charging_the_full_price_unannounced()
     {
-        // The coupon code was kept on the order and never taken off the price: the buyer paid in full with no word of it.
+        // The coupon code was kept on the order and never taken off the price: the buyer paid in full with no word of it. Coupons
+        // are sellers' now (CouponApiTests); a code none of the cart's sellers has is still refused, nothing reserved.
         var sku = await Shop.SkuAsync(OrderTestShop.NewId("s"), stock: [("wh-de", 5)]);
         var buyerId = OrderTestShop.NewId("b");
         var (status, body) = await Shop.Admin.PostWithKeyAsync("/api/v1/checkout", OrderTestShop.NewId("key"), new
@@ -217,7 +219,7 @@ public sealed class RequestContractTests(OrdersSiloFixture fixture) : IClassFixt
         });
 
         Assert.Equal(HttpStatusCode.UnprocessableEntity, status);
-        Assert.Contains("Coupon 'SAVE10' cannot be applied", body!["detail"]!.GetValue<string>());
+        Assert.Contains("Coupon 'SAVE10' is not a coupon of a seller whose goods are in this cart", body!["detail"]!.GetValue<string>());
         Assert.Equal(0, await Shop.ReservedAsync(sku));
         Assert.Empty((await Shop.Admin.GetJsonAsync($"/api/v1/buyers/{buyerId}/orders")).Body!["items"]!.AsArray());
     }
@@ -342,6 +344,9 @@ public sealed class RequestContractTests(OrdersSiloFixture fixture) : IClassFixt
                 new { buyerId, currency = "EUR", shipTo = OrderTestShop.Address(), items = new[] { new { skuId = sku, quantity = 999 } } }),
             ("post /api/v1/checkout", HttpStatusCode.UnprocessableEntity, buyer, HttpMethod.Post, "/api/v1/checkout",
                 new { buyerId, currency = "EUR", shipTo = OrderTestShop.Address(), items, couponCode = "SAVE10" }),
+            ("put /api/v1/sellers/{sellerId}/coupons/{code}", HttpStatusCode.Forbidden, sellerKey, HttpMethod.Put, "/api/v1/sellers/another-seller/coupons/SAVE10",
+                new { currency = "EUR", percentOff = 10, maxRedemptions = 5 }),
+            ("get /api/v1/sellers/{sellerId}/coupons/{code}", HttpStatusCode.NotFound, sellerKey, HttpMethod.Get, $"/api/v1/sellers/{seller}/coupons/NONE", null),
             ("post /api/v1/checkout", HttpStatusCode.Forbidden, buyer, HttpMethod.Post, "/api/v1/checkout",
                 new { buyerId = "someone-else", currency = "EUR", shipTo = OrderTestShop.Address(), items }),
             ("get /api/v1/orders/{orderId}", HttpStatusCode.NotFound, buyer, HttpMethod.Get, "/api/v1/orders/no-such-order", null),

@@ -1,0 +1,119 @@
+using Orleans.Trade.Common;
+
+namespace Orleans.Trade.Orders;
+
+/// <summary>
+/// A seller's coupon: <see cref="PercentOff"/> (1-90, capped at <see cref="MaxDiscountMinor"/> if set) or
+/// <see cref="AmountOffMinor"/> off the seller's goods in a checkout, in <see cref="Currency"/>, from <see cref="MinSpendMinor"/>
+/// of goods, within [<see cref="StartsAt"/>, <see cref="EndsAt"/>), at most <see cref="MaxRedemptions"/> orders in all and
+/// <see cref="MaxPerBuyer"/> per buyer. The seller funds it (its order's escrow holds what the buyer paid).
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record CouponTerms(
+    [property: Id(0)] string Code,
+    [property: Id(1)] string Currency,
+    [property: Id(2)] int? PercentOff,
+    [property: Id(3)] long? AmountOffMinor,
+    [property: Id(4)] long? MaxDiscountMinor,
+    [property: Id(5)] long MinSpendMinor,
+    [property: Id(6)] DateTimeOffset? StartsAt,
+    [property: Id(7)] DateTimeOffset? EndsAt,
+    [property: Id(8)] int MaxRedemptions,
+    [property: Id(9)] int MaxPerBuyer,
+    [property: Id(10)] bool Enabled);
+
+/// <summary>A coupon as its seller reads it: its terms and how many orders hold a redemption of it (placed or being placed).</summary>
+[GenerateSerializer, Immutable]
+public sealed record CouponView(
+    [property: Id(0)] string SellerId,
+    [property: Id(1)] CouponTerms Terms,
+    [property: Id(2)] int Redeemed,
+    [property: Id(3)] long Version,
+    [property: Id(4)] DateTimeOffset CreatedAt,
+    [property: Id(5)] DateTimeOffset UpdatedAt);
+
+public enum CouponWriteStatus { Created, Updated, Unchanged, TooMany }
+
+[GenerateSerializer, Immutable]
+public sealed record CouponWrite(
+    [property: Id(0)] CouponWriteStatus Status,
+    [property: Id(1)] CouponView? Coupon);
+
+/// <summary>
+/// An order asks for a redemption of its seller's coupon: <paramref name="Goods"/> is the list value of the order's goods, the
+/// redemption is the order's (idempotent by <paramref name="OrderId"/>) and tentative until <paramref name="HoldUntil"/>, when
+/// the coupon asks the order whether it was placed.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record CouponRedemptionRequest(
+    [property: Id(0)] string Code,
+    [property: Id(1)] string OrderId,
+    [property: Id(2)] string BuyerId,
+    [property: Id(3)] Money Goods,
+    [property: Id(4)] DateTimeOffset At,
+    [property: Id(5)] DateTimeOffset HoldUntil);
+
+/// <summary>The discount a redemption gives (in the goods' currency), or why there is none.</summary>
+[GenerateSerializer, Immutable]
+public sealed record CouponRedemption(
+    [property: Id(0)] bool Redeemed,
+    [property: Id(1)] Money? Discount,
+    [property: Id(2)] string? Reason);
+
+/// <summary>
+/// One seller's coupons and their redemptions (state name <c>coupon</c>). Key: the seller id. A redemption counts against the
+/// limits from the moment an order asks for it until that order is cancelled, aborted or never placed.
+/// </summary>
+/// <remarks>Version 1: Put, Get, List, Offers, Redeem, GiveBack.</remarks>
+[Orleans.CodeGeneration.Version(1)]
+public interface ISellerCouponsGrain : IGrainWithStringKey
+{
+    /// <summary>Creates or replaces a coupon (at most <see cref="CouponCodes.MaxCouponsPerSeller"/> per seller).</summary>
+    Task<CouponWrite> Put(CouponTerms terms);
+
+    [ReadOnly]
+    Task<CouponView?> Get(string code);
+
+    [ReadOnly]
+    Task<IReadOnlyList<CouponView>> List();
+
+    /// <summary>Whether the seller has a coupon of this code (enabled or not): the checkout sends the code to that seller's order.</summary>
+    [ReadOnly, AlwaysInterleave]
+    Task<bool> Offers(string code);
+
+    /// <summary>Takes a redemption for an order (the same order again answers the same), or refuses it with the reason.</summary>
+    Task<CouponRedemption> Redeem(CouponRedemptionRequest request);
+
+    /// <summary>The order was cancelled or aborted: its redemption no longer counts. Repeating it changes nothing.</summary>
+    Task GiveBack(string orderId);
+}
+
+/// <summary>The coupon an order used: its code, the discount off the goods, and each line's share of it (same order as the lines).</summary>
+[GenerateSerializer, Immutable]
+public sealed record OrderCoupon(
+    [property: Id(0)] string Code,
+    [property: Id(1)] Money Discount,
+    [property: Id(2)] IReadOnlyList<long> LineDiscounts,
+    [property: Id(3)] CouponRedemptionState Redemption = CouponRedemptionState.Held)
+{
+    /// <summary>The discount of line <paramref name="index"/>, 0 before the lines were priced.</summary>
+    public long LineDiscount(int index) => index < LineDiscounts.Count ? LineDiscounts[index] : 0;
+}
+
+/// <summary>Where an order's redemption is: counting against the coupon, being given back (cancelled), or given back.</summary>
+public enum CouponRedemptionState { Held, GivingBack, GivenBack }
+
+/// <summary>What a coupon code is: letters, digits and dashes, up to 32, compared without case (kept in upper case).</summary>
+public static class CouponCodes
+{
+    public const int MaxLength = 32;
+    public const int MaxCouponsPerSeller = 100;
+
+    public static bool IsValid(string? code) =>
+        code is { Length: > 0 and <= MaxLength } && code.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
+
+    public static string Normalize(string code) => code.ToUpperInvariant();
+
+    /// <summary>The reservation id an order answers for its coupon's redemption (see IOrderGrain.KeepsReservation).</summary>
+    public static string ReservationId(string orderId) => $"{orderId}:coupon";
+}
