@@ -124,6 +124,7 @@ public static class TradeApi
         v1.MapFxRatesApiV1();
         v1.MapWalletsApiV1();
         v1.MapAnalyticsApiV1();
+        v1.MapServiceScoresApiV1();
         app.MapAnalystPage();
         return app;
     }
