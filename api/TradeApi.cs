@@ -126,6 +126,7 @@ public static class TradeApi
         v1.MapWalletsApiV1();
         v1.MapAnalyticsApiV1();
         v1.MapBenchmarksApiV1();
+        v1.MapServiceScoresApiV1();
         app.MapAnalystPage();
         return app;
     }

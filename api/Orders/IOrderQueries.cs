@@ -63,6 +63,22 @@ public interface IOrderQueries
     /// </summary>
     Task<IReadOnlyList<SellerShippingStats>> ShippingTimesAsync(DateTimeOffset from, DateTimeOffset to, string? sellerId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The after-sales facts of the orders created in [<paramref name="from"/>, <paramref name="to"/>) that count
+    /// (<see cref="AfterSalesCounting"/>), per seller (R-DAT-4): counted by the database per seller and currency, then each dispute's
+    /// opening and end streamed for the percentiles (memory per seller and dispute, not per order). Only <paramref name="sellerId"/>'s
+    /// when given.
+    /// </summary>
+    Task<IReadOnlyList<SellerServiceStats>> ServiceStatsAsync(DateTimeOffset from, DateTimeOffset to, string? sellerId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The buyers of the orders created in [<paramref name="from"/>, <paramref name="to"/>) that count (<see cref="AfterSalesCounting"/>),
+    /// per seller and in all (R-DAT-4): how many ordered, ordered twice or more, and had ordered before <paramref name="from"/> (from the
+    /// same seller for a seller's row; from anyone for the totals, or from <paramref name="sellerId"/> when given, whose orders alone are read).
+    /// Streamed by buyer: memory per seller, not per buyer.
+    /// </summary>
+    Task<RetentionStats> RetentionAsync(DateTimeOffset from, DateTimeOffset to, string? sellerId, CancellationToken cancellationToken);
+
     /// <summary>Closes an open ticket with who closed it, when and what was done (R-ORD-6).</summary>
     Task<TicketClosureOutcome> CloseTicketAsync(string ticketId, string closedBy, DateTimeOffset at, string note, CancellationToken cancellationToken);
 }
@@ -153,3 +169,47 @@ public sealed class SellerShippingStats(string sellerId)
         }
     }
 }
+
+/// <summary>
+/// Which orders the service score and retention count (R-DAT-4): the paid ones, in any status but <c>AwaitingPayment</c> and
+/// <c>Cancelled</c>. An unpaid order is no purchase yet, and a cancelled one ended before shipment by its buyer, an analyst or the
+/// payment deadline (never by its seller), so it says nothing of the seller's service.
+/// </summary>
+public static class AfterSalesCounting
+{
+    public static readonly IReadOnlyList<OrderStatus> Excluded = [OrderStatus.AwaitingPayment, OrderStatus.Cancelled];
+
+    /// <summary>The SQL condition on a row's <c>status</c> column (of the alias <paramref name="alias"/>).</summary>
+    public static string Condition(string alias) => $"{alias}.status NOT IN ({string.Join(", ", Excluded.Select(s => $"'{s}'"))})";
+}
+
+/// <summary>One seller's after-sales counts over a window's orders (R-DAT-4), in all and per currency.</summary>
+public sealed class SellerServiceStats(string sellerId)
+{
+    public string SellerId { get; } = sellerId;
+    public long Orders { get; set; }
+    /// <summary>Orders whose buyer had any money back: a refund or a compensation.</summary>
+    public long Refunded { get; set; }
+    public long Disputes { get; set; }
+    public long DisputesLost { get; set; }
+    public long Returns { get; set; }
+    public long Late { get; set; }
+    /// <summary>Per currency: the orders' goods totals (GMV) and what their buyers had back, in minor units.</summary>
+    public SortedDictionary<string, (long Gmv, long Refunded)> Amounts { get; } = new(StringComparer.Ordinal);
+    /// <summary>The disputes resolved (by the seller's acceptance or a verdict, not withdrawn): when each was opened and resolved.</summary>
+    public List<(DateTimeOffset OpenedAt, DateTimeOffset ResolvedAt)> Resolved { get; } = [];
+    /// <summary>When each dispute still open was opened.</summary>
+    public List<DateTimeOffset> Open { get; } = [];
+}
+
+/// <summary>Buyers of a window's orders (R-DAT-4): how many, how many ordered twice or more in it, how many had ordered before it.</summary>
+public sealed class RetentionCounts
+{
+    public long Orders { get; set; }
+    public long Buyers { get; set; }
+    public long RepeatBuyers { get; set; }
+    public long ReturningBuyers { get; set; }
+}
+
+/// <summary>A window's buyers in all (or of the one seller asked for) and per seller, by seller id.</summary>
+public sealed record RetentionStats(RetentionCounts Totals, IReadOnlyList<(string SellerId, RetentionCounts Counts)> Sellers);

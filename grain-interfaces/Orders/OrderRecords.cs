@@ -59,7 +59,9 @@ public sealed record ServiceTicket(
 /// The order's row in the list projection. A shipped order's row also carries its shipment's <see cref="ShipmentKeys"/>, by which
 /// a carrier's feed finds it, and what carriers' on-time and complaint rates are counted from (R-LOG-7): the ship-to country, when it
 /// shipped and was delivered, and the reason of a dispute about its delivery (<see cref="CarrierComplaints"/>); none is shown in
-/// lists, and all are null before shipping.
+/// lists, and all are null before shipping. An order with an after-sales fact also carries what the service score counts (R-DAT-4):
+/// what the buyer had back (refunds and compensations, in the order's currency), its dispute's opening, end and outcome
+/// (<see cref="DisputeOutcomes"/>), and whether a return was asked for; all null without one.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record OrderSummary(
@@ -80,7 +82,42 @@ public sealed record OrderSummary(
     [property: Id(14), System.Text.Json.Serialization.JsonIgnore] string? ShipCountry = null,
     [property: Id(15), System.Text.Json.Serialization.JsonIgnore] DateTimeOffset? ShippedAt = null,
     [property: Id(16), System.Text.Json.Serialization.JsonIgnore] DateTimeOffset? DeliveredAt = null,
-    [property: Id(17), System.Text.Json.Serialization.JsonIgnore] string? Complaint = null);
+    [property: Id(17), System.Text.Json.Serialization.JsonIgnore] string? Complaint = null,
+    [property: Id(18), System.Text.Json.Serialization.JsonIgnore] long? RefundedMinor = null,
+    [property: Id(19), System.Text.Json.Serialization.JsonIgnore] DateTimeOffset? DisputeOpenedAt = null,
+    [property: Id(20), System.Text.Json.Serialization.JsonIgnore] DateTimeOffset? DisputeResolvedAt = null,
+    [property: Id(21), System.Text.Json.Serialization.JsonIgnore] string? DisputeOutcome = null,
+    [property: Id(22), System.Text.Json.Serialization.JsonIgnore] bool? Returned = null)
+{
+    /// <summary>
+    /// Whether the order has an after-sales fact (R-DAT-4): a refund or compensation, a dispute or a return. Only then are
+    /// <see cref="RefundedMinor"/> (0 or more) and <see cref="Returned"/> set, and only a batch with such a row writes their columns.
+    /// </summary>
+    public bool HasAfterSales => RefundedMinor is not null;
+}
+
+/// <summary>
+/// How an order's dispute ended, as the service score counts it (R-DAT-4): the arbitrator's or the system's verdict
+/// (<c>fullRefund</c>, <c>partialRefund</c>, <c>compensate</c>: lost by the seller; <c>close</c>: won), the seller's acceptance of
+/// the buyer's claim (<c>accepted</c>), the buyer's withdrawal (<c>withdrawn</c>); null while open.
+/// </summary>
+public static class DisputeOutcomes
+{
+    public const string Accepted = "accepted";
+    public const string Withdrawn = "withdrawn";
+
+    /// <summary>The outcomes that refunded or compensated the buyer against the seller's will.</summary>
+    public static readonly IReadOnlyList<string> LostBySeller = ["fullRefund", "partialRefund", "compensate"];
+
+    public static string? Of(DisputeView? dispute) => dispute switch
+    {
+        null => null,
+        { Status: DisputeStatus.Withdrawn } => Withdrawn,
+        { Status: DisputeStatus.Resolved, SellerResponse.Accepted: true } => Accepted,
+        { Status: DisputeStatus.Resolved, Resolution.Outcome: { } outcome } => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(outcome.ToString()),
+        _ => null,
+    };
+}
 
 /// <summary>The disputes that count against the carrier of a shipped order (R-LOG-7): the parcel did not arrive, came late or broken.</summary>
 public static class CarrierComplaints

@@ -430,12 +430,25 @@ public static class OrderPlacing
 
     /// <summary>
     /// The order's list row; a shipped order's carries the keys its carrier's feed finds it by, and its destination, shipping and
-    /// delivery times and delivery complaint (R-LOG-7); an unshipped one's are nulls.
+    /// delivery times and delivery complaint (R-LOG-7); an unshipped one's are nulls. An order with a refund, compensation, dispute
+    /// or return also carries what the service score counts (R-DAT-4).
     /// </summary>
     public static OrderSummary Summary(OrderState s, string orderId)
     {
         var row = new OrderSummary(orderId, s.Placement!.Owner, s.Placement.SellerId, s.Status,
             s.Totals!.Seller, s.Totals.Buyer, s.Lines.Count, s.Placement.Source, s.Late, s.CreatedAt, s.UpdatedAt, s.Version);
+        if (s.Refunds.Count > 0 || s.Dispute is not null || s.Return is not null)
+        {
+            // After-sales facts (R-DAT-4): never undone once there, so a row that has them keeps having them.
+            row = row with
+            {
+                RefundedMinor = PaidBackSoFar(s).Seller,
+                DisputeOpenedAt = s.Dispute?.OpenedAt,
+                DisputeResolvedAt = s.Dispute is { IsOpen: false } ended ? ended.Resolution?.At : null,
+                DisputeOutcome = DisputeOutcomes.Of(s.Dispute),
+                Returned = s.Return is not null,
+            };
+        }
         return s.Shipment is not { } shipment ? row : row with
         {
             CarrierKey = ShipmentKeys.Carrier(shipment.Carrier),

@@ -64,6 +64,12 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
     /// <summary>The shipment's columns: its keys, then what carriers' rates are counted from (R-LOG-7).</summary>
     private const string ShipmentColumns = ", carrier_key, tracking_key, ship_country, shipped_at, delivered_at, complaint";
 
+    /// <summary>What the service score counts of an order with an after-sales fact (R-DAT-4): what the buyer had back, the dispute, the return.</summary>
+    private const string AfterSalesColumns = ", refunded_minor, dispute_opened_at, dispute_resolved_at, dispute_outcome, returned";
+
+    private const string AfterSalesMerge = ", refunded_minor = excluded.refunded_minor, dispute_opened_at = excluded.dispute_opened_at" +
+        ", dispute_resolved_at = excluded.dispute_resolved_at, dispute_outcome = excluded.dispute_outcome, returned = excluded.returned";
+
     private const string NewerOnly = " WHERE orders.version <= excluded.version";
 
     /// <summary>One row per order: the last summary of an order in the batch is its newest.</summary>
@@ -87,13 +93,31 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
     }
 
     /// <summary>
+    /// Whether a row of the batch is an order's with an after-sales fact (a refund, compensation, dispute or return). Only then does
+    /// the statement write the after-sales columns: a flash sale's rows leave them out, as before they existed. An order's after-sales
+    /// facts are never undone, so a later write of its row without them (a batch of other orders) leaves none behind to clear.
+    /// </summary>
+    private static bool AnyAfterSales(OrderSummary[] summaries)
+    {
+        foreach (var summary in summaries)
+        {
+            if (summary.HasAfterSales)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
     /// Upserts the order rows (a newer version never loses to an older one) and inserts notifications once: one statement (the
     /// notifications' insert carries the order rows' upsert as a data-modifying CTE), so one round trip inside the writer's
     /// transaction, or none of its own in a caller's batch: a hot SKU's write waits for every round trip of its transaction.
     /// Then a statement per service ticket (rare: a placed order opens none). With <paramref name="rowsAreNew"/> both are plain
     /// inserts: an <c>ON CONFLICT</c> insert goes through PostgreSQL's speculative insertion (its own WAL record to confirm each row),
     /// a third to a half more time per list row (tests/Orleans.Trade.Benchmarks/Sql/order-row-insert.sql); a row stored before then fails
-    /// the statement. The shipment's keys are written only by a batch with a shipped order in it: a flash sale's statement is as it was.
+    /// the statement. The shipment's keys are written only by a batch with a shipped order in it, and the after-sales columns only by
+    /// one with a refunded, disputed or returned order: a flash sale's statement is as it was.
     /// </summary>
     private List<DbCommand> PostgresStatements(DbConnection connection, IReadOnlyList<OrderOutbox> outboxes, bool rowsAreNew)
     {
@@ -105,13 +129,14 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
         var summaries = NewestSummaries(outboxes);
         var notifications = outboxes.SelectMany(o => o.Notifications).ToArray();
         var shipped = AnyShipped(summaries);
+        var afterSales = AnyAfterSales(summaries);
         var command = connection.Command($"""
                     WITH upserted AS (
                         INSERT INTO orders (order_id, buyer_id, seller_id, status, seller_total_minor, seller_currency, buyer_total_minor,
-                                            buyer_currency, line_count, source, late, created_at, updated_at, version{(shipped ? ShipmentColumns : "")})
+                                            buyer_currency, line_count, source, late, created_at, updated_at, version{(shipped ? ShipmentColumns : "")}{(afterSales ? AfterSalesColumns : "")})
                         SELECT * FROM unnest(@ids, @buyers, @sellers, @statuses, @sellerTotals, @sellerCurrencies, @buyerTotals, @buyerCurrencies,
-                                             @lines, @sources, @lates, @createds, @updateds, @versions{(shipped ? ", @carrierKeys, @trackingKeys, @shipCountries, @shippedAts, @deliveredAts, @complaints" : "")})
-                        {(rowsAreNew ? "" : OrderRowMerge + (shipped ? ShipmentMerge : "") + NewerOnly)}
+                                             @lines, @sources, @lates, @createds, @updateds, @versions{(shipped ? ", @carrierKeys, @trackingKeys, @shipCountries, @shippedAts, @deliveredAts, @complaints" : "")}{(afterSales ? ", @refundeds, @disputeOpeneds, @disputeResolveds, @disputeOutcomes, @returneds" : "")})
+                        {(rowsAreNew ? "" : OrderRowMerge + (shipped ? ShipmentMerge : "") + (afterSales ? AfterSalesMerge : "") + NewerOnly)}
                     )
                     INSERT INTO order_notifications (notification_id, order_id, recipient, channels, event, status, created_at, next_attempt_at,
                                                      attempts, delivered_at, last_error)
@@ -145,6 +170,13 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
                 .With("shipCountries", summaries.Select(o => o.ShipCountry).ToArray()).WithTimestamps("shippedAts", summaries.Select(o => o.ShippedAt))
                 .WithTimestamps("deliveredAts", summaries.Select(o => o.DeliveredAt)).With("complaints", summaries.Select(o => o.Complaint).ToArray());
         }
+        if (afterSales)
+        {
+            command.With("refundeds", summaries.Select(o => o.RefundedMinor).ToArray())
+                .WithTimestamps("disputeOpeneds", summaries.Select(o => o.DisputeOpenedAt))
+                .WithTimestamps("disputeResolveds", summaries.Select(o => o.DisputeResolvedAt))
+                .With("disputeOutcomes", summaries.Select(o => o.DisputeOutcome).ToArray()).With("returneds", summaries.Select(o => o.Returned).ToArray());
+        }
         statements.Add(command);
         statements.AddRange(outboxes.SelectMany(o => o.Tickets).Select(t => TicketCommand(connection, null, t)));
         statements.AddRange(TicketClosures(outboxes).Select(c => TicketClosureCommand(connection, null, c)));
@@ -175,18 +207,23 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
             await connection.Command("""
                     INSERT INTO orders (order_id, buyer_id, seller_id, status, seller_total_minor, seller_currency, buyer_total_minor, buyer_currency,
                                         line_count, source, late, created_at, updated_at, version, carrier_key, tracking_key, ship_country, shipped_at,
-                                        delivered_at, complaint)
+                                        delivered_at, complaint, refunded_minor, dispute_opened_at, dispute_resolved_at, dispute_outcome, returned)
                     VALUES (@id, @buyer, @seller, @status, @sellerTotal, @sellerCurrency, @buyerTotal, @buyerCurrency, @lines, @source, @late, @created, @updated,
-                            @version, @carrierKey, @trackingKey, @shipCountry, @shippedAt, @deliveredAt, @complaint)
+                            @version, @carrierKey, @trackingKey, @shipCountry, @shippedAt, @deliveredAt, @complaint, @refunded, @disputeOpened,
+                            @disputeResolved, @disputeOutcome, @returned)
                     ON CONFLICT (order_id) DO UPDATE SET
                         status = excluded.status, seller_total_minor = excluded.seller_total_minor, buyer_total_minor = excluded.buyer_total_minor,
                         late = excluded.late, updated_at = excluded.updated_at, version = excluded.version, buyer_id = excluded.buyer_id,
                         carrier_key = excluded.carrier_key, tracking_key = excluded.tracking_key, ship_country = excluded.ship_country,
-                        shipped_at = excluded.shipped_at, delivered_at = excluded.delivered_at, complaint = excluded.complaint
+                        shipped_at = excluded.shipped_at, delivered_at = excluded.delivered_at, complaint = excluded.complaint,
+                        refunded_minor = excluded.refunded_minor, dispute_opened_at = excluded.dispute_opened_at,
+                        dispute_resolved_at = excluded.dispute_resolved_at, dispute_outcome = excluded.dispute_outcome, returned = excluded.returned
                     WHERE orders.version <= excluded.version
                     """, transaction)
                 .With("carrierKey", o.CarrierKey).With("trackingKey", o.TrackingKey).With("shipCountry", o.ShipCountry)
                 .With("shippedAt", database.ToDb(o.ShippedAt)).With("deliveredAt", database.ToDb(o.DeliveredAt)).With("complaint", o.Complaint)
+                .With("refunded", o.RefundedMinor).With("disputeOpened", database.ToDb(o.DisputeOpenedAt))
+                .With("disputeResolved", database.ToDb(o.DisputeResolvedAt)).With("disputeOutcome", o.DisputeOutcome).With("returned", o.Returned)
                 .With("id", o.OrderId).With("buyer", o.BuyerId).With("seller", o.SellerId).With("status", o.Status.ToString())
                 .With("sellerTotal", o.SellerTotal.AmountMinor).With("sellerCurrency", o.SellerTotal.Currency)
                 .With("buyerTotal", o.BuyerTotal.AmountMinor).With("buyerCurrency", o.BuyerTotal.Currency)
@@ -352,6 +389,117 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
         return stats.Values.OrderBy(s => s.SellerId, StringComparer.Ordinal).ToArray();
     }
 
+    public async Task<IReadOnlyList<SellerServiceStats>> ServiceStatsAsync(DateTimeOffset from, DateTimeOffset to, string? sellerId,
+        CancellationToken cancellationToken)
+    {
+        var stats = new Dictionary<string, SellerServiceStats>(StringComparer.Ordinal);
+        SellerServiceStats Of(string seller) => stats.TryGetValue(seller, out var row) ? row : stats[seller] = new SellerServiceStats(seller);
+        var where = $" WHERE o.created_at >= @from AND o.created_at < @to AND {AfterSalesCounting.Condition("o")}" + (sellerId is null ? "" : " AND o.seller_id = @seller");
+        var lost = string.Join(", ", DisputeOutcomes.LostBySeller.Select(o => $"'{o}'"));
+        await using var connection = await database.OpenAsync(cancellationToken);
+        // Counted by the database per seller and currency: one row each, however many orders (a seller's through its index).
+        await using (var counts = connection.Command($"""
+            SELECT o.seller_id, o.seller_currency, COUNT(*), SUM(o.seller_total_minor),
+                   SUM(CASE WHEN o.refunded_minor > 0 THEN 1 ELSE 0 END), SUM(COALESCE(o.refunded_minor, 0)),
+                   SUM(CASE WHEN o.dispute_opened_at IS NOT NULL THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN o.dispute_outcome IN ({lost}) THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN o.returned THEN 1 ELSE 0 END), SUM(CASE WHEN o.late THEN 1 ELSE 0 END)
+            FROM orders o{where}
+            GROUP BY o.seller_id, o.seller_currency
+            """).With("from", database.ToDb(from)).With("to", database.ToDb(to)).WithSeller(sellerId))
+        {
+            await using var reader = await counts.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var row = Of(reader.GetString(0));
+                row.Orders += Convert.ToInt64(reader.GetValue(2));
+                row.Amounts[reader.GetString(1)] = (Convert.ToInt64(reader.GetValue(3)), Convert.ToInt64(reader.GetValue(5)));
+                row.Refunded += Convert.ToInt64(reader.GetValue(4));
+                row.Disputes += Convert.ToInt64(reader.GetValue(6));
+                row.DisputesLost += Convert.ToInt64(reader.GetValue(7));
+                row.Returns += Convert.ToInt64(reader.GetValue(8));
+                row.Late += Convert.ToInt64(reader.GetValue(9));
+            }
+        }
+        // The disputes, for their resolution times (few beside the orders).
+        await using (var disputes = connection.Command($"""
+            SELECT o.seller_id, o.dispute_opened_at, o.dispute_resolved_at, o.dispute_outcome FROM orders o{where} AND o.dispute_opened_at IS NOT NULL
+            """).With("from", database.ToDb(from)).With("to", database.ToDb(to)).WithSeller(sellerId))
+        {
+            await using var reader = await disputes.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var row = Of(reader.GetString(0));
+                var opened = TradeDatabase.FromDb(reader.GetValue(1));
+                var outcome = reader.IsDBNull(3) ? null : reader.GetString(3);
+                if (outcome is null)
+                {
+                    row.Open.Add(opened);
+                }
+                else if (outcome != DisputeOutcomes.Withdrawn && TradeDatabase.FromDbNullable(reader.GetValue(2)) is { } resolved)
+                {
+                    row.Resolved.Add((opened, resolved));
+                }
+            }
+        }
+        return stats.Values.ToArray();
+    }
+
+    public async Task<RetentionStats> RetentionAsync(DateTimeOffset from, DateTimeOffset to, string? sellerId, CancellationToken cancellationToken)
+    {
+        var sellers = new SortedDictionary<string, RetentionCounts>(StringComparer.Ordinal);
+        var totals = new RetentionCounts();
+        var counted = AfterSalesCounting.Condition("p");
+        await using var connection = await database.OpenAsync(cancellationToken);
+        // One row per buyer and seller, in buyer order; whether the buyer ordered before the window is asked of the buyer's index.
+        await using var command = connection.Command($"""
+            SELECT o.buyer_id, o.seller_id, COUNT(*),
+                   CASE WHEN EXISTS (SELECT 1 FROM orders p WHERE p.buyer_id = o.buyer_id AND p.seller_id = o.seller_id AND p.created_at < @from
+                                     AND {counted}) THEN 1 ELSE 0 END,
+                   CASE WHEN EXISTS (SELECT 1 FROM orders p WHERE p.buyer_id = o.buyer_id AND p.created_at < @from AND {counted}) THEN 1 ELSE 0 END
+            FROM orders o
+            WHERE o.created_at >= @from AND o.created_at < @to AND {AfterSalesCounting.Condition("o")}{(sellerId is null ? "" : " AND o.seller_id = @seller")}
+            GROUP BY o.buyer_id, o.seller_id
+            ORDER BY o.buyer_id
+            """).With("from", database.ToDb(from)).With("to", database.ToDb(to)).WithSeller(sellerId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        string? buyer = null;
+        long buyerOrders = 0;
+        var buyerReturning = false;
+        void EndBuyer()
+        {
+            if (buyer is null) return;
+            totals.Buyers++;
+            totals.Orders += buyerOrders;
+            if (buyerOrders >= 2) totals.RepeatBuyers++;
+            if (buyerReturning) totals.ReturningBuyers++;
+        }
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var rowBuyer = reader.GetString(0);
+            if (rowBuyer != buyer)
+            {
+                EndBuyer();
+                (buyer, buyerOrders, buyerReturning) = (rowBuyer, 0, false);
+            }
+            var orders = Convert.ToInt64(reader.GetValue(2));
+            var returningToSeller = Convert.ToInt64(reader.GetValue(3)) != 0;
+            buyerOrders += orders;
+            buyerReturning |= sellerId is null ? Convert.ToInt64(reader.GetValue(4)) != 0 : returningToSeller;
+            var seller = reader.GetString(1);
+            if (!sellers.TryGetValue(seller, out var counts))
+            {
+                sellers[seller] = counts = new RetentionCounts();
+            }
+            counts.Buyers++;
+            counts.Orders += orders;
+            if (orders >= 2) counts.RepeatBuyers++;
+            if (returningToSeller) counts.ReturningBuyers++;
+        }
+        EndBuyer();
+        return new RetentionStats(totals, sellers.Select(s => (s.Key, s.Value)).ToArray());
+    }
+
     public async Task<IReadOnlyList<TrackedOrder>> TrackedOrdersAsync(string carrierKey, IReadOnlyList<string> trackingKeys, int perKey,
         CancellationToken cancellationToken)
     {
@@ -448,4 +596,10 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
         }
         return tickets;
     }
+}
+
+internal static class SellerFilter
+{
+    /// <summary>The <c>@seller</c> parameter of a query filtered by seller; none for a query of all sellers.</summary>
+    public static DbCommand WithSeller(this DbCommand command, string? sellerId) => sellerId is null ? command : command.With("seller", sellerId);
 }
