@@ -84,7 +84,8 @@ public static class OrdersApi
         v.Currency("currency", request.Currency);
         var shipTo = ValidateAddress(v, request.ShipTo);
         var items = ValidateItems(v, request.Items);
-        var couponCode = request.CouponCode?.Trim();
+        // A storefront that sends an empty code means none.
+        var couponCode = string.IsNullOrWhiteSpace(request.CouponCode) ? null : request.CouponCode.Trim();
         if (couponCode is not null && !CouponCodes.IsValid(couponCode))
         {
             v.Add("couponCode", $"couponCode is a seller's coupon code: 1 to {CouponCodes.MaxLength} letters, digits or dashes.");

@@ -272,6 +272,12 @@ public sealed class CouponApiTests(Payments.PaymentsSiloFixture fixture) : IClas
         Assert.Equal(1, (await CouponReadAsync(sellerId, "ONCE"))["redeemed"]!.GetValue<int>());
         var orders = (await Shop.Admin.GetJsonAsync($"/api/v1/buyers/{buyerId}/orders")).Body!["items"]!.AsArray();
         Assert.Single(orders);
+
+        // A storefront that sends a blank code means none: placed at the full price.
+        var (blank, placed) = await CheckoutAsync(buyer, buyerId, cart, "  ");
+        Assert.True(blank == HttpStatusCode.Created, $"{blank} {placed}");
+        Assert.Null(placed!["orders"]![0]!["coupon"]);
+        Assert.Equal(2_500, placed["orders"]![0]!["totals"]!["seller"]!["amountMinor"]!.GetValue<long>());
     }
 
     [Fact]
