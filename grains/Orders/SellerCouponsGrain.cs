@@ -40,6 +40,12 @@ public sealed class SellerCouponsGrain(
     private readonly SemaphoreSlim _writing = new(1, 1);
     private IGrainTimer? _holdTimer;
     private bool _checkingHolds;
+    /// <summary>
+    /// The redemptions counted per code and per code and buyer, kept with each change so a redemption costs no scan of them all
+    /// (a busy coupon holds thousands); null until first needed and after a failed write, which reloads them: then counted again.
+    /// </summary>
+    private Dictionary<string, int>? _byCode;
+    private Dictionary<(string Code, string BuyerId), int>? _byBuyer;
 
     private SellerCouponsState S => state.State;
     private string SellerId => this.GetPrimaryKeyString();
@@ -90,13 +96,13 @@ public sealed class SellerCouponsGrain(
             return new CouponRedemption(false, null, $"Seller '{SellerId}' has no coupon '{request.Code}'.");
         }
         var terms = coupon.Terms;
-        var byBuyer = S.Redemptions.Values.Count(r => r.Code == request.Code && r.BuyerId == request.BuyerId);
+        var byBuyer = ByBuyer().GetValueOrDefault((request.Code, request.BuyerId));
         if (CouponRules.Refusal(terms, request.Goods, request.At, Redeemed(request.Code), byBuyer) is { } refusal)
         {
             return new CouponRedemption(false, null, refusal);
         }
         var discount = CouponRules.Discount(terms, request.Goods.AmountMinor);
-        await Write(() => S.Redemptions[request.OrderId] = new CouponRedemptionRecord(request.Code, request.BuyerId, request.At, request.HoldUntil, discount));
+        await Write(() => Add(request.OrderId, new CouponRedemptionRecord(request.Code, request.BuyerId, request.At, request.HoldUntil, discount)));
         ScheduleHoldCheck();
         return new CouponRedemption(true, new Money(discount, request.Goods.Currency), null);
     }
@@ -105,11 +111,57 @@ public sealed class SellerCouponsGrain(
     {
         if (S.Redemptions.ContainsKey(orderId))
         {
-            await Write(() => S.Redemptions.Remove(orderId));
+            await Write(() => Remove(orderId));
         }
     }
 
-    private int Redeemed(string code) => S.Redemptions.Values.Count(r => r.Code == code);
+    private int Redeemed(string code)
+    {
+        ByBuyer();
+        return _byCode!.GetValueOrDefault(code);
+    }
+
+    private Dictionary<(string Code, string BuyerId), int> ByBuyer()
+    {
+        if (_byBuyer is null)
+        {
+            _byCode = new(StringComparer.Ordinal);
+            _byBuyer = [];
+            foreach (var r in S.Redemptions.Values)
+            {
+                Count(r, +1);
+            }
+        }
+        return _byBuyer;
+    }
+
+    private void Count(CouponRedemptionRecord r, int delta)
+    {
+        if (_byCode is null || _byBuyer is null)
+        {
+            return;
+        }
+        _byCode[r.Code] = _byCode.GetValueOrDefault(r.Code) + delta;
+        _byBuyer[(r.Code, r.BuyerId)] = _byBuyer.GetValueOrDefault((r.Code, r.BuyerId)) + delta;
+    }
+
+    private void Add(string orderId, CouponRedemptionRecord record)
+    {
+        if (S.Redemptions.Remove(orderId, out var replaced))
+        {
+            Count(replaced, -1);
+        }
+        S.Redemptions[orderId] = record;
+        Count(record, +1);
+    }
+
+    private void Remove(string orderId)
+    {
+        if (S.Redemptions.Remove(orderId, out var removed))
+        {
+            Count(removed, -1);
+        }
+    }
 
     /// <summary>Applies a change and writes it, one write at a time; a failed write reloads what is stored and the error goes on.</summary>
     private async Task Write(Action change)
@@ -119,6 +171,13 @@ public sealed class SellerCouponsGrain(
         {
             change();
             await state.WriteOrReloadAsync(this);
+        }
+        catch
+        {
+            // Memory went back to what is stored (or the activation is dropped): the counts are taken again when next needed.
+            _byCode = null;
+            _byBuyer = null;
+            throw;
         }
         finally
         {
@@ -176,7 +235,7 @@ public sealed class SellerCouponsGrain(
                     }
                     else
                     {
-                        S.Redemptions.Remove(expired[i]);
+                        Remove(expired[i]);
                     }
                 }
             });
