@@ -59,8 +59,6 @@ public sealed record RetentionResponse(DateTimeOffset From, DateTimeOffset To, R
 /// </summary>
 public static class ServiceScoresApi
 {
-    public static readonly TimeSpan MaxWindow = TimeSpan.FromDays(92);
-    public static readonly TimeSpan DefaultWindow = TimeSpan.FromDays(30);
     public const int MaxPageSize = 200;
 
     public static IEndpointRouteBuilder MapServiceScoresApiV1(this IEndpointRouteBuilder app)
@@ -131,17 +129,8 @@ public static class ServiceScoresApi
     private static ((DateTimeOffset From, DateTimeOffset To)? Window, (string? Id, ProblemHttpResult? Forbidden) Seller, ValidationProblem? Problem) Validate(
         DateTimeOffset? from, DateTimeOffset? to, string? sellerId, int page, int pageSize, Caller caller, DateTimeOffset now)
     {
-        var end = (to ?? now).ToUniversalTime();
-        var start = (from ?? end - DefaultWindow).ToUniversalTime();
         var v = new Validation();
-        if (start >= end)
-        {
-            v.Add("from", "from must be before to.");
-        }
-        else if (end - start > MaxWindow)
-        {
-            v.Add("to", $"A window spans at most {MaxWindow.TotalDays:0} days.");
-        }
+        var (start, end) = ReportWindow.Check(v, from, to, now);
         if (sellerId is not null)
         {
             v.Identifier("sellerId", sellerId);

@@ -46,8 +46,6 @@ public sealed record ShippingTimesResponse(DateTimeOffset From, DateTimeOffset T
 /// <summary>Carriers' on-time and complaint rates (R-LOG-7), from the orders shipped in a window, for choosing carriers and the goods to sell where.</summary>
 public static class CarrierPerformanceApi
 {
-    public static readonly TimeSpan MaxWindow = TimeSpan.FromDays(92);
-    public static readonly TimeSpan DefaultWindow = TimeSpan.FromDays(30);
 
     public static IEndpointRouteBuilder MapCarrierPerformanceApiV1(this IEndpointRouteBuilder app)
     {
@@ -170,17 +168,8 @@ public static class CarrierPerformanceApi
     /// <summary>The window asked for (default the last 30 days), or the 400 saying why it cannot be.</summary>
     private static ValidationProblem? Window(DateTimeOffset? from, DateTimeOffset? to, DateTimeOffset now, out DateTimeOffset start, out DateTimeOffset end)
     {
-        end = (to ?? now).ToUniversalTime();
-        start = (from ?? end - DefaultWindow).ToUniversalTime();
         var v = new Validation();
-        if (start >= end)
-        {
-            v.Add("from", "from must be before to.");
-        }
-        else if (end - start > MaxWindow)
-        {
-            v.Add("to", $"A window spans at most {MaxWindow.TotalDays:0} days.");
-        }
+        (start, end) = Analytics.ReportWindow.Check(v, from, to, now);
         return v.IsValid ? null : v.Problem();
     }
 

@@ -54,27 +54,7 @@ public sealed class SkuBenchmarkGrain(
     {
         var catalog = await GrainFactory.GetGrain<ISkuGrain>(this.GetPrimaryKeyString()).GetCatalog();
         return catalog is null ? null : PriceBenchmarks.Compare(this.GetPrimaryKeyString(), catalog.SellerId, catalog.Price, state.State.Prices.Values,
-            clock.GetUtcNow(), TimeSpan.FromDays(options.Value.BenchmarkMaxAgeDays), Convert);
-    }
-
-    private Money? Convert(Money amount, string currency)
-    {
-        if (amount.Currency == currency)
-        {
-            return amount;
-        }
-        if (!fxRates.TryGetRate(amount.Currency, currency, out var rate, out _) || rate <= 0)
-        {
-            return null;
-        }
-        try
-        {
-            return CurrencyConversion.Convert(amount, currency, rate);
-        }
-        catch (Exception ex) when (ex is OverflowException or ArgumentException)
-        {
-            return null;
-        }
+            clock.GetUtcNow(), TimeSpan.FromDays(options.Value.BenchmarkMaxAgeDays), fxRates.TryConvert);
     }
 }
 

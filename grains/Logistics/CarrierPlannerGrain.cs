@@ -60,7 +60,7 @@ public sealed class CarrierPlannerGrain(CachedCarrierCatalog catalogs, IFxRates 
     {
         var catalog = await catalogs.GetAsync(GrainFactory);
         var rules = await GrainFactory.GetGrain<ISellerShippingGrain>(sellerId).GetCarrierRules();
-        return CarrierRules.Plan(catalog, rules, parcel, Convert);
+        return CarrierRules.Plan(catalog, rules, parcel, fxRates.TryConvert);
     }
 
     public async Task<(string SellerId, ParcelFacts Parcel)?> SkuParcel(string skuId, long quantity, string country)
@@ -68,25 +68,5 @@ public sealed class CarrierPlannerGrain(CachedCarrierCatalog catalogs, IFxRates 
         var catalog = await GrainFactory.GetGrain<ISkuGrain>(skuId).GetCatalog();
         return catalog is null ? null : (catalog.SellerId, new ParcelFacts(country, checked(catalog.WeightGrams * quantity),
             (catalog.RestrictedGoods ?? []).Distinct().Order().ToArray(), new Money(checked(catalog.Price.AmountMinor * quantity), catalog.Price.Currency)));
-    }
-
-    private Money? Convert(Money amount, string currency)
-    {
-        if (amount.Currency == currency)
-        {
-            return amount;
-        }
-        if (!fxRates.TryGetRate(amount.Currency, currency, out var rate, out _) || rate <= 0)
-        {
-            return null;
-        }
-        try
-        {
-            return CurrencyConversion.Convert(amount, currency, rate);
-        }
-        catch (Exception ex) when (ex is OverflowException or ArgumentException)
-        {
-            return null;
-        }
     }
 }

@@ -43,4 +43,28 @@ public static class CurrencyConversion
         }
         return result;
     }
+
+    /// <summary>
+    /// <paramref name="amount"/> in <paramref name="currency"/> at the current rate, for comparing and reporting (not for charging,
+    /// which locks its rate on the order): null without a rate, or when the amount does not fit.
+    /// </summary>
+    public static Money? TryConvert(this IFxRates rates, Money amount, string currency)
+    {
+        if (amount.Currency == currency)
+        {
+            return amount;
+        }
+        if (!rates.TryGetRate(amount.Currency, currency, out var rate, out _) || rate <= 0)
+        {
+            return null;
+        }
+        try
+        {
+            return Convert(amount, currency, rate);
+        }
+        catch (Exception ex) when (ex is OverflowException or ArgumentException)
+        {
+            return null;
+        }
+    }
 }
