@@ -350,6 +350,17 @@ public sealed class CarriersApiTests(OrdersSiloFixture fixture) : IClassFixture<
             var (batteryDe, placedDe) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("k"), [new { skuId = battery, quantity = 1 }],
                 currency: "USD");
             Assert.True(batteryDe == HttpStatusCode.Created, $"{batteryDe} {placedDe}");
+
+            // An order imported from another platform is refused alike: its goods cannot go there either.
+            var erp = await Shop.KeyAsync("erp", sellerId);
+            var (imported, importProblem) = await erp.PostJsonAsync("/api/v1/orders/import", new
+            {
+                platform = "shopify", externalOrderId = OrderTestShop.NewId("e"), buyerId = "shopify-buyer", currency = "USD", paid = false,
+                shipTo = australia, items = new[] { new { skuId = battery, quantity = 1 } },
+            });
+            Assert.True(imported == HttpStatusCode.UnprocessableEntity, $"{imported} {importProblem}");
+            Assert.Contains($"SKU '{battery}' cannot be shipped to AU", importProblem!["detail"]!.GetValue<string>());
+            Assert.Equal(1, await Shop.ReservedAsync(battery)); // the German order's unit only
         }
         finally
         {
