@@ -90,11 +90,8 @@ public static class CarrierPerformanceApi
             {
                 merged.Shipped += row.Shipped;
                 merged.Delivered += row.Delivered;
-                for (var d = 0; d < merged.TransitDays.Length; d++)
-                {
-                    merged.TransitDays[d] += row.TransitDays[d];
-                    merged.OpenDays[d] += row.OpenDays[d];
-                }
+                Add(merged.TransitDays, row.TransitDays);
+                Add(merged.OpenDays, row.OpenDays);
                 foreach (var (reason, count) in row.Complaints)
                 {
                     merged.Complaints[reason] = merged.Complaints.GetValueOrDefault(reason) + count;
@@ -190,10 +187,7 @@ public static class CarrierPerformanceApi
             var (rowOnTime, rowLate) = Punctuality(row, promised);
             onTime += rowOnTime;
             late += rowLate;
-            for (var d = 0; d < transit.Length; d++)
-            {
-                transit[d] += row.TransitDays[d];
-            }
+            Add(transit, row.TransitDays);
             foreach (var (reason, count) in row.Complaints)
             {
                 complaints[reason] = complaints.GetValueOrDefault(reason) + count;

@@ -55,13 +55,13 @@ public static class CarrierRules
 {
     public const int MaxCarriers = 200;
     public const int MaxLanes = 50;
-    public const int MaxCountries = 250;
+    public const int MaxCountries = DestinationCountries.Max;
     public const int MaxRules = 50;
     public const int MaxTransitDays = 120;
     public const long MaxFeeMinor = 100_000_000;
     public const int MaxWeightGrams = 1_000_000;
     public const int MaxNameLength = 200;
-    public const string Elsewhere = "*";
+    public const string Elsewhere = DestinationCountries.Elsewhere;
 
     /// <summary>Every problem with a carrier's terms, each with the request field at fault; empty when they are right.</summary>
     public static IReadOnlyList<(string Field, string Rule)> CheckCarrier(int maxWeightGrams, IReadOnlyList<CarrierLane> lanes,
@@ -81,13 +81,7 @@ public static class CarrierRules
         {
             var lane = lanes[l];
             var at = $"lanes[{l}]";
-            CheckCountries(problems, $"{at}.countries", lane.Countries, (country, c) =>
-            {
-                if (!named.TryAdd(country, l))
-                {
-                    problems.Add(($"{at}.countries[{c}]", $"{country} is in lanes[{named[country]}] already: a destination belongs to one lane."));
-                }
-            });
+            DestinationCountries.Check(problems, $"{at}.countries", lane.Countries, DestinationCountries.Once(problems, "lanes", l, named));
             if (lane.TransitDaysMin < 0 || lane.TransitDaysMax < Math.Max(1, lane.TransitDaysMin) || lane.TransitDaysMax > MaxTransitDays)
             {
                 problems.Add(($"{at}.transitDaysMax", $"{at} takes transitDaysMin (0 or more) to transitDaysMax (1 to {MaxTransitDays}, not below transitDaysMin) days."));
@@ -109,7 +103,7 @@ public static class CarrierRules
             {
                 problems.Add(($"{at}.goods", $"{at}.goods names {Camel(accepts[a].Goods)}, which another entry names already."));
             }
-            CheckCountries(problems, $"{at}.countries", accepts[a].Countries, null);
+            DestinationCountries.Check(problems, $"{at}.countries", accepts[a].Countries);
         }
         return problems;
     }
@@ -128,7 +122,7 @@ public static class CarrierRules
             var at = $"rules[{r}]";
             if (rule.Countries is { } countries)
             {
-                CheckCountries(problems, $"{at}.countries", countries, (country, c) =>
+                DestinationCountries.Check(problems, $"{at}.countries", countries, (country, c) =>
                 {
                     if (country == Elsewhere)
                     {
@@ -161,7 +155,7 @@ public static class CarrierRules
         checked(lane.BaseFeeMinor + (lane.PerKgFeeMinor * weightGrams + 999) / 1000);
 
     /// <summary>The carrier's lane to the country: the lane naming it, else its <c>*</c> lane, else none.</summary>
-    public static CarrierLane? Lane(Carrier carrier, string country) => Find(carrier.Lanes, l => l.Countries, country) ?? Find(carrier.Lanes, l => l.Countries, Elsewhere);
+    public static CarrierLane? Lane(Carrier carrier, string country) => DestinationCountries.For(carrier.Lanes, l => l.Countries, country);
 
     /// <summary>The goods the destination prohibits of those the parcel holds.</summary>
     public static IReadOnlyList<GoodsClass> Prohibited(CarrierCatalog catalog, ParcelFacts parcel) => Prohibited(catalog, parcel.Country, parcel.Goods);
@@ -202,7 +196,7 @@ public static class CarrierRules
         foreach (var goods in parcel.Goods.Distinct())
         {
             var acceptance = carrier.Accepts.FirstOrDefault(a => a.Goods == goods);
-            if (acceptance is null || !(acceptance.Countries.Contains(parcel.Country) || acceptance.Countries.Contains(Elsewhere)))
+            if (acceptance is null || !DestinationCountries.Take(acceptance.Countries, parcel.Country))
             {
                 reasons.Add($"{carrier.Name} does not take {Camel(goods)} to {parcel.Country}");
             }
@@ -308,36 +302,4 @@ public static class CarrierRules
 
     /// <summary>A goods class as requests and answers name it.</summary>
     public static string Camel(GoodsClass goods) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(goods.ToString());
-
-    private static T? Find<T>(IReadOnlyList<T> items, Func<T, IReadOnlyList<string>> countries, string country) where T : class
-    {
-        foreach (var item in items)
-        {
-            if (countries(item).Contains(country))
-            {
-                return item;
-            }
-        }
-        return null;
-    }
-
-    private static void CheckCountries(List<(string, string)> problems, string field, IReadOnlyList<string> countries, Action<string, int>? each)
-    {
-        if (countries.Count is 0 or > MaxCountries)
-        {
-            problems.Add((field, $"{field} holds 1 to {MaxCountries} ISO 3166-1 alpha-2 codes, or \"*\"."));
-        }
-        for (var c = 0; c < countries.Count; c++)
-        {
-            var country = countries[c];
-            if (country != Elsewhere && !(country is { Length: 2 } && char.IsAsciiLetterUpper(country[0]) && char.IsAsciiLetterUpper(country[1])))
-            {
-                problems.Add(($"{field}[{c}]", $"{field}[{c}] must be an ISO 3166-1 alpha-2 code in upper case, e.g. DE, or \"*\"."));
-            }
-            else
-            {
-                each?.Invoke(country, c);
-            }
-        }
-    }
 }

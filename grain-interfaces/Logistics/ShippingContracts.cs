@@ -40,11 +40,11 @@ public static class ShippingRules
 {
     public const int MaxZones = 50;
     public const int MaxTiers = 20;
-    public const int MaxCountriesPerZone = 250;
+    public const int MaxCountriesPerZone = DestinationCountries.Max;
     public const int MaxTemplatesPerSeller = 100;
     public const int MaxNameLength = 200;
     public const long MaxFeeMinor = 100_000_000;
-    public const string Elsewhere = "*";
+    public const string Elsewhere = DestinationCountries.Elsewhere;
 
     /// <summary>Every problem with a template's zones, each with the request field at fault; empty when they are right.</summary>
     public static IReadOnlyList<(string Field, string Rule)> Check(IReadOnlyList<ShippingZone> zones)
@@ -60,22 +60,7 @@ public static class ShippingRules
         {
             var zone = zones[z];
             var at = $"zones[{z}]";
-            if (zone.Countries.Count is 0 or > MaxCountriesPerZone)
-            {
-                problems.Add(($"{at}.countries", $"{at}.countries holds 1 to {MaxCountriesPerZone} ISO 3166-1 alpha-2 codes, or \"*\" for every other country."));
-            }
-            for (var c = 0; c < zone.Countries.Count; c++)
-            {
-                var country = zone.Countries[c];
-                if (country != Elsewhere && !(country is { Length: 2 } && char.IsAsciiLetterUpper(country[0]) && char.IsAsciiLetterUpper(country[1])))
-                {
-                    problems.Add(($"{at}.countries[{c}]", $"{at}.countries[{c}] must be an ISO 3166-1 alpha-2 code in upper case, e.g. DE, or \"*\"."));
-                }
-                else if (!named.TryAdd(country, z))
-                {
-                    problems.Add(($"{at}.countries[{c}]", $"{country} is in zones[{named[country]}] already: a destination belongs to one zone."));
-                }
-            }
+            DestinationCountries.Check(problems, $"{at}.countries", zone.Countries, DestinationCountries.Once(problems, "zones", z, named));
             if (zone.Tiers.Count is 0 or > MaxTiers)
             {
                 problems.Add(($"{at}.tiers", $"{at}.tiers holds 1 to {MaxTiers} weight tiers."));
@@ -111,7 +96,7 @@ public static class ShippingRules
     /// </summary>
     public static ShippingQuote Quote(ShippingTemplate template, string country, long weightGrams, long goodsMinor, DateTimeOffset now)
     {
-        var zone = Zone(template, country) ?? Zone(template, Elsewhere);
+        var zone = DestinationCountries.For(template.Zones, z => z.Countries, country);
         if (zone is null)
         {
             return new ShippingQuote(null, false, $"does not ship to {country} (shipping template '{template.TemplateId}')");
@@ -132,21 +117,6 @@ public static class ShippingRules
         }
         var free = goodsMinor >= zone.FreeFromMinor || now >= zone.FreeFrom && now < zone.FreeUntil;
         return new ShippingQuote(new Money(free ? 0 : tier.FeeMinor, template.Currency), free, null);
-    }
-
-    private static ShippingZone? Zone(ShippingTemplate template, string country)
-    {
-        foreach (var zone in template.Zones)
-        {
-            foreach (var named in zone.Countries)
-            {
-                if (named == country)
-                {
-                    return zone;
-                }
-            }
-        }
-        return null;
     }
 }
 

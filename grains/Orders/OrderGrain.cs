@@ -302,8 +302,8 @@ public sealed partial class OrderGrain(
 
         if (await ProhibitedGoods(results) is { } prohibited)
         {
-            // Give back what this attempt got, as for a refused line.
-            await Task.WhenAll(reservations.Select(r => GrainFactory.GetGrain<ISkuGrain>(r.SkuId).ReleaseReservation(r.ReservationId)));
+            // Give back what this attempt got, as for a refused line (a hold that cannot be given back now runs out).
+            await GiveBackNow(reservations);
             return new PrepareResult(PrepareStatus.Refused, [], prohibited);
         }
         if (placement.CouponCode is { } code)
@@ -323,7 +323,7 @@ public sealed partial class OrderGrain(
             if (couponRefused is not null)
             {
                 // Give back what this attempt got, as for a refused line; the coupon counted nothing.
-                await Task.WhenAll(reservations.Select(r => GrainFactory.GetGrain<ISkuGrain>(r.SkuId).ReleaseReservation(r.ReservationId)));
+                await GiveBackNow(reservations);
                 return new PrepareResult(PrepareStatus.Refused, [], couponRefused);
             }
         }
