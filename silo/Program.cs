@@ -59,6 +59,7 @@ builder.Services.AddSingleton<ISkuLedgerStore>(sp =>
         "SKU-ledger writes failed as a whole by a statement the database refused, then written one SKU at a time so only the SKU at fault failed.");
     return store;
 });
+builder.Services.AddSingleton<Orleans.Trade.Orders.ICouponLedgerStore, SqlCouponLedgerStore>();
 builder.Services.AddSingleton<ICardTokenStore>(sp => new CachedCardTokens(ActivatorUtilities.CreateInstance<SqlCardTokenStore>(sp)));
 builder.Services.AddSingleton<ISandboxIdempotencyKeys, SqlSandboxIdempotencyKeys>();
 builder.Services.AddSingleton<SqlLedgerStore>();

@@ -61,11 +61,14 @@ public sealed record CouponRedemption(
     [property: Id(2)] string? Reason);
 
 /// <summary>
-/// One seller's coupons and their redemptions (state name <c>coupon</c>). Key: the seller id. A redemption counts against the
+/// One seller's coupons (state name <c>coupon</c>) and their redemptions (the coupon ledger's rows). Key: the seller id. A redemption counts against the
 /// limits from the moment an order asks for it until that order is cancelled, aborted or never placed.
 /// </summary>
-/// <remarks>Version 1: Put, Get, List, Offers, Redeem, GiveBack.</remarks>
-[Orleans.CodeGeneration.Version(1)]
+/// <remarks>
+/// Version 1: Put, Get, List, Offers, Redeem, GiveBack. Version 2 (same methods): redemptions are rows of the coupon ledger, no
+/// longer in the grain's state, so callers of this release are served only by activations that count them there.
+/// </remarks>
+[Orleans.CodeGeneration.Version(2)]
 public interface ISellerCouponsGrain : IGrainWithStringKey
 {
     /// <summary>Creates or replaces a coupon (at most <see cref="CouponCodes.MaxCouponsPerSeller"/> per seller).</summary>

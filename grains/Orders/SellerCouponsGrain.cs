@@ -18,77 +18,152 @@ public sealed class SellerCouponsState
 {
     /// <summary>By normalised code.</summary>
     [Id(0)] public Dictionary<string, CouponView> Coupons { get; set; } = new(StringComparer.Ordinal);
-    /// <summary>The redemptions that count, by order id.</summary>
+    /// <summary>
+    /// The redemptions of the first release, by order id: since 7 December (evening) they are rows of the coupon ledger, and an
+    /// activation finding any here moves them there first.
+    /// </summary>
     [Id(1)] public Dictionary<string, CouponRedemptionRecord> Redemptions { get; set; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>
-/// One seller's coupons and their redemptions (state name <c>coupon</c>). Redemptions are counted in the grain's turn, so the
-/// total and per-buyer limits hold however many checkouts race; each is written before it is answered. A redemption an order
+/// One seller's coupons (state name <c>coupon</c>: the terms only) and their redemptions (rows of the coupon ledger,
+/// <see cref="ICouponLedgerStore"/>). Redemptions are checked against the limits and counted in memory inside the grain's turn,
+/// so the total and per-buyer limits hold however many checkouts race; each is answered only once the write holding it has
+/// committed, and redemptions arriving while a write is in flight share the next one (group commit), which carries only what
+/// changed: a coupon in a flash sale costs a row per order, not a rewrite of every redemption it ever had. A redemption an order
 /// took while being placed is tentative: past its hold time the order is asked whether it was placed (as a SKU asks for its
 /// stock holds), and one never placed is given back. Cancelled orders give theirs back themselves.
 /// </summary>
+[Reentrant]
 public sealed class SellerCouponsGrain(
     [PersistentState(stateName: SellerCouponsGrain.StateName, storageName: StorageNames.Trade)] IPersistentState<SellerCouponsState> state,
+    ICouponLedgerStore ledger,
     TradeClock clock,
     IOptions<Inventory.InventoryOptions> options,
     ILogger<SellerCouponsGrain> logger) : Grain, ISellerCouponsGrain
 {
     public const string StateName = "coupon";
 
-    /// <summary>Writes one at a time: the hold check interleaves with requests while it waits on orders.</summary>
-    private readonly SemaphoreSlim _writing = new(1, 1);
+    /// <summary>Terms are written one at a time (the grain is reentrant).</summary>
+    private readonly SemaphoreSlim _writingTerms = new(1, 1);
     private IGrainTimer? _holdTimer;
     private bool _checkingHolds;
-    /// <summary>
-    /// The redemptions counted per code and per code and buyer, kept with each change so a redemption costs no scan of them all
-    /// (a busy coupon holds thousands); null until first needed and after a failed write, which reloads them: then counted again.
-    /// </summary>
-    private Dictionary<string, int>? _byCode;
-    private Dictionary<(string Code, string BuyerId), int>? _byBuyer;
+    /// <summary>The redemptions that count, by order id: what is stored plus what the pending write carries.</summary>
+    private readonly Dictionary<string, CouponRedemptionRecord> _redemptions = new(StringComparer.Ordinal);
+    /// <summary>Orders whose redemption changed since the last write began: upserted if still in <see cref="_redemptions"/>, else removed.</summary>
+    private readonly HashSet<string> _changed = new(StringComparer.Ordinal);
+    /// <summary>The redemptions counted per code and per code and buyer, kept with each change (a busy coupon holds thousands).</summary>
+    private readonly Dictionary<string, int> _byCode = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Code, string BuyerId), int> _byBuyer = [];
+    /// <summary>The ledger's version the memory was loaded at or last written: what the next write names.</summary>
+    private long _version;
+    private GroupCommit? _commit;
 
     private SellerCouponsState S => state.State;
     private string SellerId => this.GetPrimaryKeyString();
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    private GroupCommit Commit => _commit ??= new GroupCommit(WritePending, ex =>
     {
-        if (S.Redemptions.Values.Any(r => r.HoldUntil is not null))
+        if (ex is CouponLedgerConflictException)
+        {
+            // Two activations (a partition or a membership change): the other one wrote first, so these counts miss its redemptions.
+            logger.LogWarning("The coupon redemptions of seller {SellerId} were written by another activation since version {Version}; this one reloads",
+                SellerId, _version);
+        }
+        else
+        {
+            logger.LogError(ex, "Storing coupon redemptions of seller {SellerId} failed; the activation reloads", SellerId);
+        }
+        DeactivateOnIdle();
+        return new TransientStorageException($"The coupons of seller '{SellerId}' could not store a redemption; nothing was acknowledged, retry.");
+    });
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var stored = await ledger.LoadAsync(SellerId, cancellationToken);
+        _version = stored.Version;
+        foreach (var (orderId, record) in stored.Redemptions)
+        {
+            Add(orderId, record);
+        }
+        if (S.Redemptions.Count > 0)
+        {
+            await MoveFirstReleaseRedemptions(cancellationToken);
+        }
+        if (_redemptions.Values.Any(r => r.HoldUntil is not null))
         {
             ScheduleHoldCheck();
         }
-        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Redemptions kept in the grain state by the first release go to the ledger, then leave the state; a row already stored for the
+    /// order wins (it was written later). Both writes are idempotent, so a crash between them only repeats the move.
+    /// </summary>
+    private async Task MoveFirstReleaseRedemptions(CancellationToken cancellationToken)
+    {
+        var moved = S.Redemptions.Where(r => !_redemptions.ContainsKey(r.Key)).ToArray();
+        if (moved.Length > 0)
+        {
+            _version = await ledger.WriteAsync(new CouponLedgerWrite(SellerId, _version, moved, []), cancellationToken);
+            foreach (var (orderId, record) in moved)
+            {
+                Add(orderId, record);
+            }
+        }
+        logger.LogInformation("Seller {SellerId}'s coupons moved {Count} redemptions from their grain state to the coupon ledger", SellerId, moved.Length);
+        S.Redemptions = new(StringComparer.Ordinal);
+        await state.WriteStateAsync(cancellationToken);
     }
 
     public async Task<CouponWrite> Put(CouponTerms terms)
     {
-        S.Coupons.TryGetValue(terms.Code, out var existing);
-        if (existing is null && S.Coupons.Count >= CouponCodes.MaxCouponsPerSeller)
+        await _writingTerms.WaitAsync();
+        try
         {
-            return new CouponWrite(CouponWriteStatus.TooMany, null);
+            S.Coupons.TryGetValue(terms.Code, out var existing);
+            if (existing is null && S.Coupons.Count >= CouponCodes.MaxCouponsPerSeller)
+            {
+                return new CouponWrite(CouponWriteStatus.TooMany, null);
+            }
+            if (existing is not null && existing.Terms == terms)
+            {
+                return new CouponWrite(CouponWriteStatus.Unchanged, existing with { Redeemed = Redeemed(terms.Code) });
+            }
+            var now = clock.GetUtcNow();
+            var coupon = new CouponView(SellerId, terms, 0, (existing?.Version ?? 0) + 1, existing?.CreatedAt ?? now, now);
+            S.Coupons[terms.Code] = coupon;
+            await state.WriteOrReloadAsync(this);
+            return new CouponWrite(existing is null ? CouponWriteStatus.Created : CouponWriteStatus.Updated, coupon with { Redeemed = Redeemed(terms.Code) });
         }
-        if (existing is not null && existing.Terms == terms)
+        finally
         {
-            return new CouponWrite(CouponWriteStatus.Unchanged, existing);
+            _writingTerms.Release();
         }
-        var now = clock.GetUtcNow();
-        var coupon = new CouponView(SellerId, terms, Redeemed(terms.Code), (existing?.Version ?? 0) + 1, existing?.CreatedAt ?? now, now);
-        await Write(() => S.Coupons[terms.Code] = coupon);
-        return new CouponWrite(existing is null ? CouponWriteStatus.Created : CouponWriteStatus.Updated, coupon);
     }
 
-    public Task<CouponView?> Get(string code) =>
-        Task.FromResult(S.Coupons.TryGetValue(code, out var coupon) ? coupon with { Redeemed = Redeemed(code) } : null);
+    public async Task<CouponView?> Get(string code)
+    {
+        // The count shown is one that is stored: it waits for redemptions still being written.
+        await Commit.CommitAsync(changed: false);
+        return S.Coupons.TryGetValue(code, out var coupon) ? coupon with { Redeemed = Redeemed(code) } : null;
+    }
 
-    public Task<IReadOnlyList<CouponView>> List() => Task.FromResult<IReadOnlyList<CouponView>>(
-        S.Coupons.Values.OrderBy(c => c.Terms.Code, StringComparer.Ordinal).Select(c => c with { Redeemed = Redeemed(c.Terms.Code) }).ToArray());
+    public async Task<IReadOnlyList<CouponView>> List()
+    {
+        await Commit.CommitAsync(changed: false);
+        return S.Coupons.Values.OrderBy(c => c.Terms.Code, StringComparer.Ordinal).Select(c => c with { Redeemed = Redeemed(c.Terms.Code) }).ToArray();
+    }
 
     public Task<bool> Offers(string code) => Task.FromResult(S.Coupons.ContainsKey(code));
 
     public async Task<CouponRedemption> Redeem(CouponRedemptionRequest request)
     {
-        if (S.Redemptions.TryGetValue(request.OrderId, out var taken) && taken.Code == request.Code)
+        Commit.ThrowIfFailed();
+        if (_redemptions.TryGetValue(request.OrderId, out var taken) && taken.Code == request.Code)
         {
-            // The order asks again (its checkout retried, or it prepared again after a reactivation): the same discount.
+            // The order asks again (its checkout retried, or it prepared again after a reactivation): the same discount, once stored.
+            await Commit.CommitAsync(changed: false);
             return new CouponRedemption(true, new Money(taken.DiscountMinor, request.Goods.Currency), null);
         }
         if (!S.Coupons.TryGetValue(request.Code, out var coupon))
@@ -96,99 +171,93 @@ public sealed class SellerCouponsGrain(
             return new CouponRedemption(false, null, $"Seller '{SellerId}' has no coupon '{request.Code}'.");
         }
         var terms = coupon.Terms;
-        var byBuyer = ByBuyer().GetValueOrDefault((request.Code, request.BuyerId));
+        var byBuyer = _byBuyer.GetValueOrDefault((request.Code, request.BuyerId));
         if (CouponRules.Refusal(terms, request.Goods, request.At, Redeemed(request.Code), byBuyer) is { } refusal)
         {
             return new CouponRedemption(false, null, refusal);
         }
         var discount = CouponRules.Discount(terms, request.Goods.AmountMinor);
-        await Write(() => Add(request.OrderId, new CouponRedemptionRecord(request.Code, request.BuyerId, request.At, request.HoldUntil, discount)));
+        // Counted now, in this turn, so the next request sees it; answered once its write has committed.
+        Change(request.OrderId, new CouponRedemptionRecord(request.Code, request.BuyerId, request.At, request.HoldUntil, discount));
+        await Commit.CommitAsync(changed: true);
         ScheduleHoldCheck();
         return new CouponRedemption(true, new Money(discount, request.Goods.Currency), null);
     }
 
     public async Task GiveBack(string orderId)
     {
-        if (S.Redemptions.ContainsKey(orderId))
+        Commit.ThrowIfFailed();
+        if (_redemptions.ContainsKey(orderId))
         {
-            await Write(() => Remove(orderId));
+            Change(orderId, null);
+            await Commit.CommitAsync(changed: true);
+        }
+        else
+        {
+            // Given back by an earlier call whose write may still be in flight.
+            await Commit.CommitAsync(changed: false);
         }
     }
 
-    private int Redeemed(string code)
-    {
-        ByBuyer();
-        return _byCode!.GetValueOrDefault(code);
-    }
-
-    private Dictionary<(string Code, string BuyerId), int> ByBuyer()
-    {
-        if (_byBuyer is null)
-        {
-            _byCode = new(StringComparer.Ordinal);
-            _byBuyer = [];
-            foreach (var r in S.Redemptions.Values)
-            {
-                Count(r, +1);
-            }
-        }
-        return _byBuyer;
-    }
+    private int Redeemed(string code) => _byCode.GetValueOrDefault(code);
 
     private void Count(CouponRedemptionRecord r, int delta)
     {
-        if (_byCode is null || _byBuyer is null)
-        {
-            return;
-        }
         _byCode[r.Code] = _byCode.GetValueOrDefault(r.Code) + delta;
         _byBuyer[(r.Code, r.BuyerId)] = _byBuyer.GetValueOrDefault((r.Code, r.BuyerId)) + delta;
     }
 
     private void Add(string orderId, CouponRedemptionRecord record)
     {
-        if (S.Redemptions.Remove(orderId, out var replaced))
+        if (_redemptions.Remove(orderId, out var replaced))
         {
             Count(replaced, -1);
         }
-        S.Redemptions[orderId] = record;
+        _redemptions[orderId] = record;
         Count(record, +1);
     }
 
-    private void Remove(string orderId)
+    /// <summary>Sets (or with null removes) an order's redemption in memory and marks it for the next write.</summary>
+    private void Change(string orderId, CouponRedemptionRecord? record)
     {
-        if (S.Redemptions.Remove(orderId, out var removed))
+        if (record is null)
         {
-            Count(removed, -1);
+            if (_redemptions.Remove(orderId, out var removed))
+            {
+                Count(removed, -1);
+            }
         }
+        else
+        {
+            Add(orderId, record);
+        }
+        _changed.Add(orderId);
     }
 
-    /// <summary>Applies a change and writes it, one write at a time; a failed write reloads what is stored and the error goes on.</summary>
-    private async Task Write(Action change)
+    /// <summary>Writes every change made so far (its snapshot taken before the first await).</summary>
+    private async Task WritePending()
     {
-        await _writing.WaitAsync();
-        try
+        var upserted = new List<KeyValuePair<string, CouponRedemptionRecord>>(_changed.Count);
+        var removed = new List<string>();
+        foreach (var orderId in _changed)
         {
-            change();
-            await state.WriteOrReloadAsync(this);
+            if (_redemptions.TryGetValue(orderId, out var record))
+            {
+                upserted.Add(KeyValuePair.Create(orderId, record));
+            }
+            else
+            {
+                removed.Add(orderId);
+            }
         }
-        catch
-        {
-            // Memory went back to what is stored (or the activation is dropped): the counts are taken again when next needed.
-            _byCode = null;
-            _byBuyer = null;
-            throw;
-        }
-        finally
-        {
-            _writing.Release();
-        }
+        _changed.Clear();
+        _version = await ledger.WriteAsync(new CouponLedgerWrite(SellerId, _version, upserted, removed), CancellationToken.None);
     }
 
     /// <summary>Settles tentative redemptions whose hold time passed: kept (firm) when the order is placed, given back otherwise.</summary>
     private async Task CheckHolds()
     {
-        if (_checkingHolds)
+        if (_checkingHolds || Commit.IsFailed)
         {
             return;
         }
@@ -196,7 +265,7 @@ public sealed class SellerCouponsGrain(
         try
         {
             var now = clock.GetUtcNow();
-            var tentative = S.Redemptions.Where(r => r.Value.HoldUntil is not null).ToArray();
+            var tentative = _redemptions.Where(r => r.Value.HoldUntil is not null).ToArray();
             if (tentative.Length == 0)
             {
                 _holdTimer?.Dispose();
@@ -220,25 +289,21 @@ public sealed class SellerCouponsGrain(
                     return null;
                 }
             }));
-            await Write(() =>
+            var changed = false;
+            for (var i = 0; i < expired.Length; i++)
             {
-                for (var i = 0; i < expired.Length; i++)
+                // Only a redemption still tentative: the order may have given it back (or taken it again) meanwhile.
+                if (answers[i] is not { } keeps || !_redemptions.TryGetValue(expired[i], out var current) || current.HoldUntil is null)
                 {
-                    // Only a redemption still tentative: the order may have given it back (or taken it again) meanwhile.
-                    if (answers[i] is not { } keeps || !S.Redemptions.TryGetValue(expired[i], out var current) || current.HoldUntil is null)
-                    {
-                        continue;
-                    }
-                    if (keeps)
-                    {
-                        S.Redemptions[expired[i]] = current with { HoldUntil = null };
-                    }
-                    else
-                    {
-                        Remove(expired[i]);
-                    }
+                    continue;
                 }
-            });
+                Change(expired[i], keeps ? current with { HoldUntil = null } : null);
+                changed = true;
+            }
+            if (changed)
+            {
+                await Commit.CommitAsync(changed: true);
+            }
         }
         catch (Exception ex)
         {

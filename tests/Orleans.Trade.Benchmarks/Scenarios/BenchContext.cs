@@ -59,7 +59,10 @@ public sealed class BenchContext(BenchmarkArgs args, BenchPostgres postgres, str
     /// <summary>The flash-sale's database: the peer keeps its own tables there, so both run on the same PostgreSQL database.</summary>
     public string? FlashSaleDatabase { get; set; }
 
-    public static byte[] CheckoutBody(string buyerId, IEnumerable<(string SkuId, long Quantity)> items, string? cardToken = null) =>
+    /// <summary>--coupon CODE: the flash sale's checkouts name the seller's coupon of that code (10% off; at most 10,000 units).</summary>
+    public string? Coupon => Args.Text("coupon", null);
+
+    public static byte[] CheckoutBody(string buyerId, IEnumerable<(string SkuId, long Quantity)> items, string? cardToken = null, string? couponCode = null) =>
         JsonSerializer.SerializeToUtf8Bytes(new
         {
             buyerId,
@@ -67,6 +70,7 @@ public sealed class BenchContext(BenchmarkArgs args, BenchPostgres postgres, str
             shipTo = new { name = "Anna Schmidt", line1 = "Invalidenstr. 1", city = "Berlin", postalCode = "10115", country = "DE", phone = "+49 30 1234567" },
             items = items.Select(i => new { skuId = i.SkuId, quantity = i.Quantity }).ToArray(),
             payment = cardToken is null ? null : new { method = "card", cardToken },
+            couponCode,
         }, Json);
 
     public static string BuyerId(int connection) => $"buyer-{connection:D4}";

@@ -64,6 +64,16 @@ public static class FlashSaleScenario
             });
         }
 
+        if (ctx.Coupon is { } coupon)
+        {
+            // A coupon takes at most 10,000 orders, and a buyer at most 100 of them: the sale's 256 buyers use it up to its limit.
+            if (units > 10_000)
+            {
+                throw new ArgumentException("--coupon: a coupon is good for at most 10,000 orders; give --units 10000 or fewer.");
+            }
+            await api.MustAsync(HttpMethod.Put, $"/api/v1/sellers/{Shop.Seller}/coupons/{coupon}",
+                new { currency = "EUR", percentOff = 10, maxRedemptions = 10_000, maxPerBuyer = 100 }, HttpStatusCode.Created);
+        }
         var keys = !paid && ctx.BuyerKeys > 0 ? await BuyerKeysAsync(api, ctx.BuyerKeys) : null;
         using var client = LoadRun.CreateClient(silo.BaseAddress, buyers, keys is null ? BenchSilo.AdminKey : null);
         await using var memory = PeakRss.Watch("silo", silo.ProcessId);
@@ -73,7 +83,7 @@ public static class FlashSaleScenario
         Console.Error.WriteLine($"bench: {name}: {units:N0} units, {buyers} buyers, at most {ctx.MaxDuration.TotalSeconds:F0} s");
         var acked = new ConcurrentBag<AckedOrder>();
         long captured = 0;
-        var plan = CheckoutPlan(buyers, HotSku, cards, ctx.MaxDuration, ctx.Rate, null, keys: keys, onCreated: body =>
+        var plan = CheckoutPlan(buyers, HotSku, cards, ctx.MaxDuration, ctx.Rate, null, keys: keys, couponCode: ctx.Coupon, onCreated: body =>
         {
             // A forward-only scan, not a document: this runs in the load generator, on the cores the silo uses.
             var answer = CheckoutAnswer.Read(body, readPayments: paid);
@@ -97,6 +107,7 @@ public static class FlashSaleScenario
         var invariants = await shop.CheckCheckoutsAsync(new Dictionary<string, long> { [HotSku] = units }, acked, checkout.Errors, (int)warmup.Kind("checkout").Ok);
         var ledgerRead = paid ? "; " + await LedgerReadAsync(api) : "";
         var note = $"{checkout.Ok:N0} of {units:N0} units sold, {Mode(result)}; stopped: {StopText(result, ctx)}; answers: {result.StatusSummary}"
+            + (ctx.Coupon is { } code ? $"; every checkout names the seller's coupon {code} (10% off), so it is placed by the saga with a redemption beside the stock" : "")
             + (keys is null ? "" : $"; checked out with {keys.Length:N0} buyer keys in rotation (connection c's request s uses key (s × connections + c) mod {keys.Length:N0}), each for its own buyer, through the buyers' request limit")
             + (paid ? $"; {captured:N0} of the 201s carry a captured card payment; the sandbox PSP runs in a silo process of its own on this machine{ledgerRead}" : "")
             + $"; {cpuUse.Describe(checkout.Ok)}{(siloNote.Length > 0 ? "; " + siloNote : "")}; checked: {string.Join("; ", invariants.Checked)}{memory.Caveat}";
@@ -222,7 +233,7 @@ public static class FlashSaleScenario
     {
         // A buyer's every checkout has the same body (only the Idempotency-Key differs), so it is encoded once per buyer here
         // instead of per request on the cores the silo uses. With buyer keys, each key's buyer has a body of its own.
-        var bodies = Enumerable.Range(0, keys?.Length ?? buyers).Select(b => BenchContext.CheckoutBody(BenchContext.BuyerId(b), [(skuId, 1)], cards?[b])).ToArray();
+        var bodies = Enumerable.Range(0, keys?.Length ?? buyers).Select(b => BenchContext.CheckoutBody(BenchContext.BuyerId(b), [(skuId, 1)], cards?[b], couponCode)).ToArray();
         return new()
         {
             Connections = buyers,

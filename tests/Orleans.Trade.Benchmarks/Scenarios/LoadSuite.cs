@@ -10,7 +10,8 @@ namespace Orleans.Trade.Benchmarks.Scenarios;
 /// --warmup-seconds (default 30; the paid sale --paid-warmup-seconds, default 90), --rate
 /// (open model), --batch, --bulk-connections, --stock-per-sku, --silo-build r2r|plain (the silo published with ReadyToRun, as the
 /// Docker image ships it, or as built), --silo-dll, --silo-env NAME=VALUE;…, --pg-dir, --pg-settings NAME=VALUE;… (server parameters a reload applies), --keep-postgres true, --age-wal false (a new server's WAL as it is),
-/// --compare false|ceiling (flash sales without the peer and the ceiling, or with the ceiling only).
+/// --compare false|ceiling (flash sales without the peer and the ceiling, or with the ceiling only), --coupon CODE (flash-sale:
+/// every checkout names the seller's coupon of that code; at most 10,000 units).
 /// flash-sale-kill and cluster-kill: --kill-after (seconds into the sale, default 40% of --max-duration) and --kill-after-orders
 /// (default 40% of --units), whichever comes first; cluster-kill also --kill-silo (hot, the default: the silo hosting the hot
 /// SKU's grain; or 0, 1, 2); both take --probe-timeout (seconds) and --missed-probes for Orleans' failure detection.
