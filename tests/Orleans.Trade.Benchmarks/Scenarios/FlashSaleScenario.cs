@@ -229,7 +229,7 @@ public static class FlashSaleScenario
 
     internal static LoadPlan CheckoutPlan(int buyers, string skuId, string[]? cards, TimeSpan maxDuration, double? rate, long? maxRequests,
         Action<string>? onCreated = null, string path = "/api/v1/checkout", Action<LoadRequest, string>? onError = null, TimeSpan? errorPause = null,
-        string[]? keys = null)
+        string[]? keys = null, string? couponCode = null)
     {
         // A buyer's every checkout has the same body (only the Idempotency-Key differs), so it is encoded once per buyer here
         // instead of per request on the cores the silo uses. With buyer keys, each key's buyer has a body of its own.
