@@ -36,15 +36,7 @@ public sealed class SqlCouponLedgerStore(TradeDatabase database) : ICouponLedger
                 ?? throw new CouponLedgerConflictException(write.SellerId, write.ExpectedVersion);
         }
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        // The head first, so this transaction holds SQLite's write lock before it reads anything.
-        var moved = await connection.Command("UPDATE coupon_ledgers SET version = version + 1 WHERE seller_id = @seller AND version = @expected", transaction)
-            .With("seller", write.SellerId).With("expected", write.ExpectedVersion).ExecuteNonQueryAsync(cancellationToken);
-        if (moved == 0 && write.ExpectedVersion == 0)
-        {
-            moved = await connection.Command("INSERT INTO coupon_ledgers (seller_id, version) VALUES (@seller, 1) ON CONFLICT (seller_id) DO NOTHING", transaction)
-                .With("seller", write.SellerId).ExecuteNonQueryAsync(cancellationToken);
-        }
-        if (moved == 0)
+        if (!await VersionHeads.MoveSqliteAsync(connection, transaction, "coupon_ledgers", "seller_id", write.SellerId, write.ExpectedVersion, cancellationToken))
         {
             await transaction.RollbackAsync(cancellationToken);
             throw new CouponLedgerConflictException(write.SellerId, write.ExpectedVersion);
@@ -69,6 +61,23 @@ public sealed class SqlCouponLedgerStore(TradeDatabase database) : ICouponLedger
         return write.ExpectedVersion + 1;
     }
 
+    /// <summary>The statement of <see cref="WritePostgresAsync"/>, made once.</summary>
+    private static readonly string WriteSql = $"""
+        WITH {VersionHeads.PostgresHead("coupon_ledgers", "seller_id", "@seller")}, removed AS (
+            DELETE FROM coupon_redemptions
+            WHERE seller_id = @seller AND order_id = ANY(@removed) AND EXISTS (SELECT 1 FROM head)
+        ), upserted AS (
+            INSERT INTO coupon_redemptions (seller_id, order_id, code, buyer_id, redeemed_at, hold_until, discount_minor)
+            SELECT @seller, t.order_id, t.code, t.buyer_id, t.redeemed_at, t.hold_until, t.discount_minor
+            FROM unnest(@orders, @codes, @buyers, @ats, @holds, @discounts)
+                AS t(order_id, code, buyer_id, redeemed_at, hold_until, discount_minor)
+            WHERE EXISTS (SELECT 1 FROM head)
+            ON CONFLICT (seller_id, order_id) DO UPDATE SET code = excluded.code, buyer_id = excluded.buyer_id,
+                redeemed_at = excluded.redeemed_at, hold_until = excluded.hold_until, discount_minor = excluded.discount_minor
+        )
+        SELECT version FROM head
+        """;
+
     /// <summary>
     /// The head's check, the removals and the upserts in one statement: the head moves on only from the expected version (a writer
     /// holding it makes this one wait, then see its version), and the rows change only if it moved; null when it did not. A write
@@ -76,31 +85,7 @@ public sealed class SqlCouponLedgerStore(TradeDatabase database) : ICouponLedger
     /// </summary>
     private static async Task<long?> WritePostgresAsync(DbConnection connection, CouponLedgerWrite write, CancellationToken cancellationToken)
     {
-        await using var command = connection.Command("""
-            WITH created AS (
-                INSERT INTO coupon_ledgers (seller_id, version) SELECT @seller, 1 WHERE @expected = 0
-                ON CONFLICT (seller_id) DO NOTHING
-                RETURNING version
-            ), moved AS (
-                UPDATE coupon_ledgers SET version = version + 1
-                WHERE seller_id = @seller AND version = @expected AND @expected > 0
-                RETURNING version
-            ), head AS (
-                SELECT version FROM created UNION ALL SELECT version FROM moved
-            ), removed AS (
-                DELETE FROM coupon_redemptions
-                WHERE seller_id = @seller AND order_id = ANY(@removed) AND EXISTS (SELECT 1 FROM head)
-            ), upserted AS (
-                INSERT INTO coupon_redemptions (seller_id, order_id, code, buyer_id, redeemed_at, hold_until, discount_minor)
-                SELECT @seller, t.order_id, t.code, t.buyer_id, t.redeemed_at, t.hold_until, t.discount_minor
-                FROM unnest(@orders, @codes, @buyers, @ats, @holds, @discounts)
-                    AS t(order_id, code, buyer_id, redeemed_at, hold_until, discount_minor)
-                WHERE EXISTS (SELECT 1 FROM head)
-                ON CONFLICT (seller_id, order_id) DO UPDATE SET code = excluded.code, buyer_id = excluded.buyer_id,
-                    redeemed_at = excluded.redeemed_at, hold_until = excluded.hold_until, discount_minor = excluded.discount_minor
-            )
-            SELECT version FROM head
-            """)
+        await using var command = connection.Command(WriteSql)
             .With("seller", write.SellerId)
             .With("expected", write.ExpectedVersion)
             .With("removed", write.Removed.ToArray())

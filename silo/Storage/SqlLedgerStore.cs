@@ -75,15 +75,7 @@ public sealed class SqlLedgerStore(TradeDatabase database) : ILedgerStore, Orlea
                 ?? throw new LedgerVersionConflictException(ledgerId, expectedVersion);
         }
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        // The head first, so this transaction holds SQLite's write lock before it reads anything.
-        var moved = await connection.Command("UPDATE ledger_heads SET version = version + 1 WHERE ledger_id = @ledger AND version = @expected", transaction)
-            .With("ledger", ledgerId).With("expected", expectedVersion).ExecuteNonQueryAsync(cancellationToken);
-        if (moved == 0 && expectedVersion == 0)
-        {
-            moved = await connection.Command("INSERT INTO ledger_heads (ledger_id, version) VALUES (@ledger, 1) ON CONFLICT (ledger_id) DO NOTHING", transaction)
-                .With("ledger", ledgerId).ExecuteNonQueryAsync(cancellationToken);
-        }
-        if (moved == 0)
+        if (!await VersionHeads.MoveSqliteAsync(connection, transaction, "ledger_heads", "ledger_id", ledgerId, expectedVersion, cancellationToken))
         {
             await transaction.RollbackAsync(cancellationToken);
             throw new LedgerVersionConflictException(ledgerId, expectedVersion);
@@ -118,6 +110,23 @@ public sealed class SqlLedgerStore(TradeDatabase database) : ILedgerStore, Orlea
         return rows == 1;
     }
 
+    /// <summary>The statement of <see cref="InsertPostgresAsync"/>, made once.</summary>
+    private static readonly string AppendSql = $"""
+        WITH {VersionHeads.PostgresHead("ledger_heads", "ledger_id", "@ledger")}, inserted AS (
+            INSERT INTO ledger_transfers (ledger_id, transfer_id, kind, debit_account, credit_account, amount_minor, currency, pending_id, created_at)
+            SELECT @ledger, t.id, t.kind, t.debit, t.credit, t.amount, t.currency, t.pending, t.at
+            FROM unnest(@ids, @kinds, @debits, @credits, @amounts, @currencies, @pendings, @ats)
+                WITH ORDINALITY AS t(id, kind, debit, credit, amount, currency, pending, at, n)
+            WHERE EXISTS (SELECT 1 FROM head)
+            ORDER BY t.n
+            ON CONFLICT (ledger_id, transfer_id) DO NOTHING
+            RETURNING entry_no
+        )
+        SELECT (SELECT version FROM head), GREATEST(
+            (SELECT COALESCE(MAX(entry_no), 0) FROM inserted),
+            (SELECT COALESCE(MAX(entry_no), 0) FROM ledger_transfers WHERE ledger_id = @ledger))
+        """;
+
     /// <summary>
     /// Every transfer of a group commit in one statement (a statement per transfer cost a round trip each, 4% of the silo under
     /// the paid sale), with the head's check: the head row moves on only from <paramref name="expectedVersion"/> (a writer
@@ -128,31 +137,7 @@ public sealed class SqlLedgerStore(TradeDatabase database) : ILedgerStore, Orlea
     private static async Task<LedgerAppended?> InsertPostgresAsync(System.Data.Common.DbConnection connection, string ledgerId, long expectedVersion,
         IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken)
     {
-        await using var command = connection.Command("""
-            WITH created AS (
-                INSERT INTO ledger_heads (ledger_id, version) SELECT @ledger, 1 WHERE @expected = 0
-                ON CONFLICT (ledger_id) DO NOTHING
-                RETURNING version
-            ), moved AS (
-                UPDATE ledger_heads SET version = version + 1
-                WHERE ledger_id = @ledger AND version = @expected AND @expected > 0
-                RETURNING version
-            ), head AS (
-                SELECT version FROM created UNION ALL SELECT version FROM moved
-            ), inserted AS (
-                INSERT INTO ledger_transfers (ledger_id, transfer_id, kind, debit_account, credit_account, amount_minor, currency, pending_id, created_at)
-                SELECT @ledger, t.id, t.kind, t.debit, t.credit, t.amount, t.currency, t.pending, t.at
-                FROM unnest(@ids, @kinds, @debits, @credits, @amounts, @currencies, @pendings, @ats)
-                    WITH ORDINALITY AS t(id, kind, debit, credit, amount, currency, pending, at, n)
-                WHERE EXISTS (SELECT 1 FROM head)
-                ORDER BY t.n
-                ON CONFLICT (ledger_id, transfer_id) DO NOTHING
-                RETURNING entry_no
-            )
-            SELECT (SELECT version FROM head), GREATEST(
-                (SELECT COALESCE(MAX(entry_no), 0) FROM inserted),
-                (SELECT COALESCE(MAX(entry_no), 0) FROM ledger_transfers WHERE ledger_id = @ledger))
-            """)
+        await using var command = connection.Command(AppendSql)
             .With("ledger", ledgerId)
             .With("expected", expectedVersion)
             .With("ids", entries.Select(e => e.Transfer.TransferId).ToArray())
