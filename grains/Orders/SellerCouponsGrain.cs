@@ -19,7 +19,7 @@ public sealed class SellerCouponsState
     /// <summary>By normalised code.</summary>
     [Id(0)] public Dictionary<string, CouponView> Coupons { get; set; } = new(StringComparer.Ordinal);
     /// <summary>
-    /// The redemptions of the first release, by order id: since 7 December (evening) they are rows of the coupon ledger, and an
+    /// The redemptions of the first release, by order id: since 7 December (late afternoon) they are rows of the coupon ledger, and an
     /// activation finding any here moves them there first.
     /// </summary>
     [Id(1)] public Dictionary<string, CouponRedemptionRecord> Redemptions { get; set; } = new(StringComparer.Ordinal);
