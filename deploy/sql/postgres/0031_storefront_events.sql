@@ -15,3 +15,6 @@ CREATE TABLE IF NOT EXISTS storefront_events (
 -- per insert).
 CREATE INDEX IF NOT EXISTS storefront_events_by_seller ON storefront_events (seller_id, sku_id, at);
 CREATE INDEX IF NOT EXISTS storefront_events_by_time ON storefront_events USING brin (at);
+-- The storefront's backend posts them with API keys of its own (role 'storefront').
+ALTER TABLE api_keys DROP CONSTRAINT IF EXISTS api_keys_role_check;
+ALTER TABLE api_keys ADD CONSTRAINT api_keys_role_check CHECK (role IN ('admin', 'seller', 'buyer', 'analyst', 'erp', 'carrier', 'storefront'));

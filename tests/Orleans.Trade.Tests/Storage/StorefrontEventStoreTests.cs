@@ -92,4 +92,19 @@ public sealed class StorefrontEventStoreTests
         var left = Figures(await store.FunnelAsync(new FunnelQuery(T0, T0.AddDays(2), null, null, false), CancellationToken.None));
         Assert.Equal(1, left.Steps[0].Buyers); // b-6's view of the next day is kept
     }
+
+    [Theory]
+    [MemberData(nameof(StorageTestDatabase.Providers), MemberType = typeof(StorageTestDatabase))]
+    public async Task An_api_key_may_have_the_storefront_role_and_no_unknown_one(string provider)
+    {
+        var (database, _) = await StorageTestDatabase.OpenAsync(provider, "storefrontkey");
+        await using var _ = database;
+        await using var connection = await database.OpenAsync(CancellationToken.None);
+        Task<int> InsertAsync(string id, string role) => connection.Command(
+                "INSERT INTO api_keys (key_id, key_hash, role, subject, name, created_at) VALUES (@id, 'hash', @role, NULL, NULL, @at)")
+            .With("id", id).With("role", role).With("at", database.ToDb(T0)).ExecuteNonQueryAsync();
+        Assert.Equal(1, await InsertAsync("k-1", "storefront"));
+        Assert.Equal(1, await InsertAsync("k-2", "carrier"));
+        await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => InsertAsync("k-3", "shopper"));
+    }
 }
