@@ -77,6 +77,7 @@ builder.Services.AddSingleton<IOrderQueries>(sp => sp.GetRequiredService<SqlOrde
 builder.Services.AddSingleton<Orleans.Trade.Inventory.IPlacedOrders>(sp => sp.GetRequiredService<SqlOrderStore>());
 // R-DAT-2: storefront events for the conversion funnel, written and read by the API; old ones deleted by the pruner.
 builder.Services.Configure<Orleans.Trade.Api.Analytics.FunnelOptions>(builder.Configuration.GetSection("Analytics"));
+builder.Services.ValidateOnStartBy<Orleans.Trade.Api.Analytics.FunnelOptions>(o => o.Problem());
 builder.Services.AddSingleton<SqlStorefrontEventStore>();
 builder.Services.AddSingleton<Orleans.Trade.Api.Analytics.IStorefrontEvents>(sp => sp.GetRequiredService<SqlStorefrontEventStore>());
 builder.Services.AddHostedService<StorefrontEventPruner>();

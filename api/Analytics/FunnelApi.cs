@@ -19,7 +19,10 @@ public sealed class FunnelOptions
     /// <summary>Days storefront events are kept; older ones are deleted, and refused when posted.</summary>
     public int FunnelRetentionDays { get; set; } = 92;
 
-    public TimeSpan Retention => TimeSpan.FromDays(Math.Clamp(FunnelRetentionDays, 1, 3650));
+    public TimeSpan Retention => TimeSpan.FromDays(FunnelRetentionDays);
+
+    /// <summary>What is wrong with the settings (the silo does not start), or null.</summary>
+    public string? Problem() => FunnelRetentionDays is < 1 or > 3650 ? "Analytics:FunnelRetentionDays must be 1 to 3650." : null;
 }
 
 /// <summary>One storefront event as stored: its visitor is the buyer id, or <see cref="StorefrontVisitors.SessionPrefix"/> and the session id.</summary>

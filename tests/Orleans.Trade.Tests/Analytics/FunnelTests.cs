@@ -72,4 +72,14 @@ public sealed class FunnelTests
         Assert.Equal(-1, FunnelApi.DayNumber(DateTimeOffset.UnixEpoch.AddMilliseconds(-1)));
         Assert.Equal(20_430, FunnelApi.DayNumber(new DateTimeOffset(2025, 12, 7, 23, 59, 0, TimeSpan.FromHours(-1)))); // 00:59 UTC on the 8th
     }
+
+    [Fact]
+    public void The_retention_is_1_to_3650_days_and_92_by_default()
+    {
+        Assert.Null(new FunnelOptions().Problem());
+        Assert.Equal(TimeSpan.FromDays(92), new FunnelOptions().Retention);
+        Assert.Null(new FunnelOptions { FunnelRetentionDays = 1 }.Problem());
+        Assert.NotNull(new FunnelOptions { FunnelRetentionDays = 0 }.Problem());
+        Assert.NotNull(new FunnelOptions { FunnelRetentionDays = 3651 }.Problem());
+    }
 }
