@@ -127,6 +127,7 @@ public static class TradeApi
         v1.MapAnalyticsApiV1();
         v1.MapBenchmarksApiV1();
         v1.MapServiceScoresApiV1();
+        v1.MapFunnelApiV1();
         app.MapAnalystPage();
         return app;
     }

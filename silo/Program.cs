@@ -76,6 +76,12 @@ builder.Services.AddSingleton<SqlOrderStore>();
 builder.Services.AddSingleton<IStateOutboxWriter>(sp => sp.GetRequiredService<SqlOrderStore>());
 builder.Services.AddSingleton<IOrderQueries>(sp => sp.GetRequiredService<SqlOrderStore>());
 builder.Services.AddSingleton<Orleans.Trade.Inventory.IPlacedOrders>(sp => sp.GetRequiredService<SqlOrderStore>());
+// R-DAT-2: storefront events for the conversion funnel, written and read by the API; old ones deleted by the pruner.
+builder.Services.Configure<Orleans.Trade.Api.Analytics.FunnelOptions>(builder.Configuration.GetSection("Analytics"));
+builder.Services.ValidateOnStartBy<Orleans.Trade.Api.Analytics.FunnelOptions>(o => o.Problem());
+builder.Services.AddSingleton<SqlStorefrontEventStore>();
+builder.Services.AddSingleton<Orleans.Trade.Api.Analytics.IStorefrontEvents>(sp => sp.GetRequiredService<SqlStorefrontEventStore>());
+builder.Services.AddHostedService<StorefrontEventPruner>();
 builder.Services.Configure<Orleans.Trade.Inventory.InventoryOptions>(builder.Configuration.GetSection("Inventory"));
 builder.Services.AddTradeOrders(builder.Configuration);
 builder.Services.AddRiskScoring(builder.Configuration);

@@ -9,8 +9,8 @@ using Orleans.Trade.Api.Common;
 namespace Orleans.Trade.Api.Auth;
 
 public sealed record CreateApiKeyRequest(
-    [Required] string? Role,
-    [Description("Required for the seller, buyer, erp and carrier roles: the seller, buyer or carrier the key acts for.")] string? Subject,
+    [Required][property: Description("admin, seller, buyer, analyst, erp, carrier or storefront (the storefront's backend, which posts its buyers' events).")] string? Role,
+    [Description("Required for the seller, buyer, erp and carrier roles: the seller, buyer or carrier the key acts for; optional for a storefront (which one, when there are several).")] string? Subject,
     string? Name);
 
 /// <summary>The one answer that ever shows a key in clear.</summary>

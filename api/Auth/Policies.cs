@@ -13,6 +13,8 @@ public static class Policies
     public const string Sellers = "sellers";
     /// <summary>A carrier's feed of tracking events: the carrier's own keys, or an admin sending them for it (R-LOG-5).</summary>
     public const string CarrierFeeds = "carrier-feeds";
+    /// <summary>Storefront events for the conversion funnel (R-DAT-2): the storefront's keys, or an admin sending them for it.</summary>
+    public const string StorefrontFeeds = "storefront-feeds";
 
     public static void Add(AuthorizationOptions options)
     {
@@ -23,5 +25,6 @@ public static class Policies
         options.AddPolicy(Reviewers, p => p.RequireRole(Roles.Admin, Roles.Analyst));
         options.AddPolicy(Sellers, p => p.RequireRole(Roles.Seller));
         options.AddPolicy(CarrierFeeds, p => p.RequireRole(Roles.Admin, Roles.Carrier));
+        options.AddPolicy(StorefrontFeeds, p => p.RequireRole(Roles.Admin, Roles.Storefront));
     }
 }

@@ -53,7 +53,7 @@ public sealed class RequestContractTests(OrdersSiloFixture fixture) : IClassFixt
                     "ReviewDecisionRequest", "ShipRequest", "TicketClosureRequest", "ReturnLineRequest", "ReturnParcelRequest", "WeightTierRequest",
                     "ShippingTemplateRequest", "CarrierTrackingBatchRequest", "SellerShipmentRequest", "SellerShipmentsRequest",
                     "CarrierLaneRequest", "CarrierAcceptanceRequest", "DestinationRestrictionRequest", "InspectionReportRequest",
-                    "PriceBenchmarkImportRequest",
+                    "PriceBenchmarkImportRequest", "StorefrontEventBatchRequest",
                 });
             }
             foreach (var member in required)
