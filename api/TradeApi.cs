@@ -128,6 +128,7 @@ public static class TradeApi
         v1.MapBenchmarksApiV1();
         v1.MapServiceScoresApiV1();
         v1.MapFunnelApiV1();
+        v1.MapInventoryTurnoverApiV1();
         app.MapAnalystPage();
         return app;
     }

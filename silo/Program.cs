@@ -82,6 +82,10 @@ builder.Services.ValidateOnStartBy<Orleans.Trade.Api.Analytics.FunnelOptions>(o 
 builder.Services.AddSingleton<SqlStorefrontEventStore>();
 builder.Services.AddSingleton<Orleans.Trade.Api.Analytics.IStorefrontEvents>(sp => sp.GetRequiredService<SqlStorefrontEventStore>());
 builder.Services.AddHostedService<StorefrontEventPruner>();
+builder.Services.Configure<Orleans.Trade.Api.Analytics.StockSnapshotOptions>(builder.Configuration.GetSection("Analytics"));
+builder.Services.ValidateOnStartBy<Orleans.Trade.Api.Analytics.StockSnapshotOptions>(o => o.Problem());
+builder.Services.AddSingleton<Orleans.Trade.Api.Analytics.IStockSnapshots, SqlStockSnapshotStore>();
+builder.Services.AddHostedService<Orleans.Trade.Api.Analytics.StockSnapshotter>();
 builder.Services.Configure<Orleans.Trade.Inventory.InventoryOptions>(builder.Configuration.GetSection("Inventory"));
 builder.Services.AddTradeOrders(builder.Configuration);
 builder.Services.AddRiskScoring(builder.Configuration);

@@ -29,6 +29,8 @@ public sealed class PaymentsSiloFixture : IAsyncLifetime
                 ["Clock__AllowTestControl"] = "true",
                 ["Orders__RiskReviewAboveUsdMinor"] = "10000000",
                 ["Orders__DeadlineCheckPeriod"] = "00:00:01",
+                // A business day moved on by a test is snapshotted within a second (inventory turnover).
+                ["Analytics__StockSnapshotCheckSeconds"] = "1",
                 // A wake that failed (a ledger refusing a refund for a while) is asked again after this instead of a minute.
                 ["Deadlines__FailedWakeRetry"] = "00:00:02",
                 ["Payments__ReconcilePeriod"] = "00:00:00.500",
