@@ -77,3 +77,27 @@ public sealed class StockSnapshotStoreTests
         Assert.Empty(old.Skus);
     }
 }
+
+/// <summary>The stock snapshots' settings: a check at least every hour, and more days kept than a report reads.</summary>
+public sealed class StockSnapshotOptionsTests
+{
+    [Theory]
+    [InlineData(300, 400, null)]
+    [InlineData(0, 400, "StockSnapshotCheckSeconds")]
+    [InlineData(3601, 400, "StockSnapshotCheckSeconds")]
+    [InlineData(300, 92, "StockSnapshotRetentionDays")]
+    [InlineData(300, 93, null)]
+    public void Settings_out_of_range_keep_the_silo_from_starting(int checkSeconds, int retentionDays, string? named)
+    {
+        var problem = new StockSnapshotOptions { StockSnapshotCheckSeconds = checkSeconds, StockSnapshotRetentionDays = retentionDays }.Problem();
+
+        if (named is null)
+        {
+            Assert.Null(problem);
+        }
+        else
+        {
+            Assert.Contains(named, problem);
+        }
+    }
+}
