@@ -129,6 +129,7 @@ public static class TradeApi
         v1.MapServiceScoresApiV1();
         v1.MapFunnelApiV1();
         v1.MapInventoryTurnoverApiV1();
+        v1.MapExperimentsApiV1();
         app.MapAnalystPage();
         return app;
     }

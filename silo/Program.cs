@@ -86,6 +86,7 @@ builder.Services.Configure<Orleans.Trade.Api.Analytics.StockSnapshotOptions>(bui
 builder.Services.ValidateOnStartBy<Orleans.Trade.Api.Analytics.StockSnapshotOptions>(o => o.Problem());
 builder.Services.AddSingleton<Orleans.Trade.Api.Analytics.IStockSnapshots, SqlStockSnapshotStore>();
 builder.Services.AddHostedService<Orleans.Trade.Api.Analytics.StockSnapshotter>();
+builder.Services.AddSingleton<Orleans.Trade.Api.Analytics.IExperimentExposures, SqlExperimentStore>();
 builder.Services.Configure<Orleans.Trade.Inventory.InventoryOptions>(builder.Configuration.GetSection("Inventory"));
 builder.Services.AddTradeOrders(builder.Configuration);
 builder.Services.AddRiskScoring(builder.Configuration);

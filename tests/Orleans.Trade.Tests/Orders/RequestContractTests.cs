@@ -53,7 +53,8 @@ public sealed class RequestContractTests(OrdersSiloFixture fixture) : IClassFixt
                     "ReviewDecisionRequest", "ShipRequest", "TicketClosureRequest", "ReturnLineRequest", "ReturnParcelRequest", "WeightTierRequest",
                     "ShippingTemplateRequest", "CarrierTrackingBatchRequest", "SellerShipmentRequest", "SellerShipmentsRequest",
                     "CarrierLaneRequest", "CarrierAcceptanceRequest", "DestinationRestrictionRequest", "InspectionReportRequest",
-                    "PriceBenchmarkImportRequest", "StorefrontEventBatchRequest",
+                    "PriceBenchmarkImportRequest", "StorefrontEventBatchRequest", "ExperimentVariantRequest", "ExperimentExposureRequest",
+                    "ExperimentExposuresRequest",
                 });
             }
             foreach (var member in required)

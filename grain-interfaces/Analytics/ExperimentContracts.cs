@@ -1,0 +1,78 @@
+namespace Orleans.Trade.Analytics;
+
+/// <summary>A variant of an experiment and the share of visitors it gets (percent; an experiment's weights add up to 100).</summary>
+[GenerateSerializer, Immutable]
+public sealed record ExperimentVariant(
+    [property: Id(0)] string Name,
+    [property: Id(1)] int Weight);
+
+/// <summary>What counts as a visitor converting: placing an order, or placing one that is paid.</summary>
+public enum ExperimentGoal { Placed, Paid }
+
+/// <summary>
+/// An A/B test of a page or a promotion (R-DAT-5): its variants (the first is the control), the goal a visitor converts by, the
+/// seller whose orders count (a seller's promotion) or all, when it runs, and when a winner may be called: at least
+/// <see cref="MinVisitorsPerVariant"/> exposed visitors in every variant and a difference from the control significant at
+/// <see cref="Confidence"/>.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record ExperimentTerms(
+    [property: Id(0)] string Name,
+    [property: Id(1)] IReadOnlyList<ExperimentVariant> Variants,
+    [property: Id(2)] ExperimentGoal Goal,
+    [property: Id(3)] string? SellerId,
+    [property: Id(4)] DateTimeOffset StartsAt,
+    [property: Id(5)] DateTimeOffset? EndsAt,
+    [property: Id(6)] int MinVisitorsPerVariant,
+    [property: Id(7)] double Confidence)
+{
+    /// <summary>Whether <paramref name="other"/> assigns and counts visitors alike (its variants, goal and seller are these).</summary>
+    public bool SameDesign(ExperimentTerms other) =>
+        Variants.SequenceEqual(other.Variants) && Goal == other.Goal && SellerId == other.SellerId && StartsAt == other.StartsAt;
+
+    public bool Equivalent(ExperimentTerms other) => SameDesign(other) && Name == other.Name && EndsAt == other.EndsAt
+        && MinVisitorsPerVariant == other.MinVisitorsPerVariant && Confidence.Equals(other.Confidence);
+}
+
+[GenerateSerializer, Immutable]
+public sealed record Experiment(
+    [property: Id(0)] string ExperimentId,
+    [property: Id(1)] ExperimentTerms Terms,
+    [property: Id(2)] long Version,
+    [property: Id(3)] string CreatedBy,
+    [property: Id(4)] DateTimeOffset CreatedAt,
+    [property: Id(5)] DateTimeOffset UpdatedAt);
+
+public enum ExperimentWriteStatus
+{
+    Created,
+    Updated,
+    Unchanged,
+    /// <summary>It has started: its variants, weights, goal, seller and start no longer change (visitors were assigned by them).</summary>
+    Started,
+    /// <summary>The platform holds <see cref="IExperimentsGrain.MaxExperiments"/> already.</summary>
+    TooMany,
+}
+
+[GenerateSerializer, Immutable]
+public sealed record ExperimentWrite(
+    [property: Id(0)] ExperimentWriteStatus Status,
+    [property: Id(1)] Experiment? Experiment);
+
+/// <summary>The platform's experiments (state name <c>experiments</c>). Key: <see cref="Key"/>.</summary>
+/// <remarks>Version 1: Put, Get, List.</remarks>
+[Orleans.CodeGeneration.Version(1)]
+public interface IExperimentsGrain : IGrainWithStringKey
+{
+    const string Key = "platform";
+    const int MaxExperiments = 500;
+
+    /// <summary>Creates or changes an experiment; once started only its name, end, minimum visitors and confidence change.</summary>
+    Task<ExperimentWrite> Put(string experimentId, ExperimentTerms terms, string by);
+
+    [ReadOnly, AlwaysInterleave]
+    Task<Experiment?> Get(string experimentId);
+
+    [ReadOnly]
+    Task<IReadOnlyList<Experiment>> List();
+}

@@ -1,0 +1,45 @@
+using Orleans.Trade.Common;
+
+namespace Orleans.Trade.Analytics;
+
+[GenerateSerializer]
+public sealed class ExperimentsState
+{
+    [Id(0)] public Dictionary<string, Experiment> Experiments { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>The platform's A/B tests (R-DAT-5), their terms only: visitors' exposures and conversions are rows, read by the API.</summary>
+public sealed class ExperimentsGrain(
+    [PersistentState(stateName: "experiments", storageName: StorageNames.Trade)] IPersistentState<ExperimentsState> state,
+    TradeClock clock) : Grain, IExperimentsGrain
+{
+    public async Task<ExperimentWrite> Put(string experimentId, ExperimentTerms terms, string by)
+    {
+        var now = clock.GetUtcNow();
+        if (!state.State.Experiments.TryGetValue(experimentId, out var existing))
+        {
+            if (state.State.Experiments.Count >= IExperimentsGrain.MaxExperiments)
+            {
+                return new ExperimentWrite(ExperimentWriteStatus.TooMany, null);
+            }
+        }
+        else if (existing.Terms.Equivalent(terms))
+        {
+            return new ExperimentWrite(ExperimentWriteStatus.Unchanged, existing);
+        }
+        else if (existing.Terms.StartsAt <= now && !existing.Terms.SameDesign(terms))
+        {
+            return new ExperimentWrite(ExperimentWriteStatus.Started, existing);
+        }
+        var experiment = new Experiment(experimentId, terms, (existing?.Version ?? 0) + 1, existing?.CreatedBy ?? by, existing?.CreatedAt ?? now, now);
+        state.State.Experiments[experimentId] = experiment;
+        await state.WriteOrReloadAsync(this);
+        return new ExperimentWrite(existing is null ? ExperimentWriteStatus.Created : ExperimentWriteStatus.Updated, experiment);
+    }
+
+    public Task<Experiment?> Get(string experimentId) =>
+        Task.FromResult(state.State.Experiments.GetValueOrDefault(experimentId));
+
+    public Task<IReadOnlyList<Experiment>> List() => Task.FromResult<IReadOnlyList<Experiment>>(
+        state.State.Experiments.Values.OrderByDescending(e => e.CreatedAt).ThenBy(e => e.ExperimentId, StringComparer.Ordinal).ToArray());
+}
