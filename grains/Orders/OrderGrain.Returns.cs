@@ -79,7 +79,7 @@ public sealed partial class OrderGrain
             return ReturnRefused(ReturnCommandStatus.Invalid,
                 $"Order {OrderId} was not paid through the platform's payment provider, so the platform holds none of its money and could not refund the return: arrange it where it was paid.");
         }
-        if (ReturnRules.CheckLines(S.Lines, lines) is { } wrong)
+        if (ReturnRules.CheckLines(S.Lines, lines, OrderPlacing.RefundedUnits(S)) is { } wrong)
         {
             return ReturnRefused(ReturnCommandStatus.Invalid, wrong.Reason, wrong.Field);
         }
@@ -99,7 +99,7 @@ public sealed partial class OrderGrain
         }
         // Compensations count: the buyer never gets back more than was paid.
         var (refunded, _) = PaidBackSoFar();
-        var amount = ReturnRules.Amount(S.Lines, S.Totals!, lines, refunded, S.Coupon);
+        var amount = ReturnRules.Amount(S.Lines, S.Totals!, lines, refunded, S.Coupon, OrderPlacing.RefundedUnits(S));
         if (amount <= 0)
         {
             return ReturnRefused(ReturnCommandStatus.Conflict, $"Everything paid for order {OrderId} was refunded already: there is nothing left to refund for a return.");
@@ -297,7 +297,7 @@ public sealed partial class OrderGrain
             await Persist();
             return new ReturnResult(ReturnCommandStatus.Applied, S.Return, null, S.Status);
         }
-        if (NewRefund($"return:{r.ReturnId}", "", amount, actor, $"return {r.ReturnId}: {note}", now) is not { } refund)
+        if (NewRefund($"return:{r.ReturnId}", "", amount, actor, $"return {r.ReturnId}: {note}", now, r.Lines) is not { } refund)
         {
             return ReturnRefused(ReturnCommandStatus.Invalid,
                 $"{amount} {currency} is less than the smallest amount the buyer paid in ({S.Totals.Buyer.Currency}); refund more, or reject the return.", "amount");
@@ -410,7 +410,9 @@ public static class ReturnRules
     public static DateTimeOffset? DueAt(ReturnView r) => r.Status == ReturnStatus.UnderArbitration ? null : r.DueAt;
 
     /// <summary>Lines asked for that the order does not have, in numbers it does not have, or twice; null when all are right.</summary>
-    public static (string Field, string Reason)? CheckLines(IReadOnlyList<OrderLine> order, IReadOnlyList<ReturnLine> lines)
+    /// <remarks>With <paramref name="refunded"/>, units refunded already are not there to ask for again.</remarks>
+    public static (string Field, string Reason)? CheckLines(IReadOnlyList<OrderLine> order, IReadOnlyList<ReturnLine> lines,
+        IReadOnlyDictionary<string, long>? refunded = null)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < lines.Count; i++)
@@ -425,9 +427,16 @@ public static class ReturnRules
             {
                 return ($"lines[{i}].skuId", $"SKU '{asked.SkuId}' is listed twice; list each line once with all its units.");
             }
-            if (asked.Quantity < 1 || asked.Quantity > line.Quantity)
+            var done = refunded?.GetValueOrDefault(asked.SkuId) ?? 0;
+            if (done >= line.Quantity)
             {
-                return ($"lines[{i}].quantity", $"lines[{i}].quantity is 1 to {line.Quantity}, the units of SKU '{asked.SkuId}' the order holds.");
+                return ($"lines[{i}].skuId", $"All {line.Quantity} units of SKU '{asked.SkuId}' were refunded already.");
+            }
+            if (asked.Quantity < 1 || asked.Quantity > line.Quantity - done)
+            {
+                return ($"lines[{i}].quantity", done == 0
+                    ? $"lines[{i}].quantity is 1 to {line.Quantity}, the units of SKU '{asked.SkuId}' the order holds."
+                    : $"lines[{i}].quantity is 1 to {line.Quantity - done}: {done} of the {line.Quantity} units of SKU '{asked.SkuId}' were refunded already.");
             }
         }
         return null;
@@ -455,10 +464,12 @@ public static class ReturnRules
     /// (shipping included) when every unit goes back; never more than that.
     /// </summary>
     public static long Amount(IReadOnlyList<OrderLine> order, OrderTotals totals, IReadOnlyList<ReturnLine> lines, long refundedSoFar,
-        OrderCoupon? coupon = null)
+        OrderCoupon? coupon = null, IReadOnlyDictionary<string, long>? refundedUnits = null)
     {
         var remaining = totals.Charged.AmountMinor - refundedSoFar;
-        var everything = order.All(l => lines.Any(r => r.SkuId == l.SkuId && r.Quantity == l.Quantity));
+        // Every unit not refunded yet: the rest of what was paid.
+        var everything = order.All(l => lines.Any(r => r.SkuId == l.SkuId && r.Quantity + (refundedUnits?.GetValueOrDefault(l.SkuId) ?? 0) == l.Quantity)
+            || refundedUnits?.GetValueOrDefault(l.SkuId) == l.Quantity && lines.All(r => r.SkuId != l.SkuId));
         if (everything)
         {
             return Math.Max(0, remaining);

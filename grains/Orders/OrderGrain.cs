@@ -719,23 +719,24 @@ public sealed partial class OrderGrain(
             return new OrderRefundResult(OrderRefundStatus.Invalid, null,
                 $"A refund amount is a positive amount in the order's currency, {charged.Currency}.");
         }
-        if (request.Lines is { } lines && (request.Amount is not null || ReturnRules.CheckLines(S.Lines, lines) is not null))
+        var refundedUnits = OrderPlacing.RefundedUnits(S);
+        if (request.Lines is { } lines && (request.Amount is not null || ReturnRules.CheckLines(S.Lines, lines, refundedUnits) is not null))
         {
             return new OrderRefundResult(OrderRefundStatus.Invalid, null, request.Amount is not null
                 ? "A refund names an amount or lines, not both."
-                : ReturnRules.CheckLines(S.Lines, lines)!.Value.Reason);
+                : ReturnRules.CheckLines(S.Lines, lines, refundedUnits)!.Value.Reason);
         }
         var remaining = charged.AmountMinor - PaidBackSoFar().Seller;
         // Units are refunded what they were paid (R-SET-3: their line's value less its share of a coupon) and their VAT share.
         var requested = request.Lines is { } units
-            ? ReturnRules.Amount(S.Lines, S.Totals!, units, PaidBackSoFar().Seller, S.Coupon)
+            ? ReturnRules.Amount(S.Lines, S.Totals!, units, PaidBackSoFar().Seller, S.Coupon, refundedUnits)
             : request.Amount?.AmountMinor ?? remaining;
         if (remaining <= 0 || requested > remaining)
         {
             return new OrderRefundResult(OrderRefundStatus.ExceedsPaid, null,
                 $"At most {remaining} {charged.Currency} of order {OrderId} can still be refunded.", S.Status);
         }
-        if (NewRefund(request.Key, hash, requested, request.Actor, request.Reason, clock.GetUtcNow()) is not { } record)
+        if (NewRefund(request.Key, hash, requested, request.Actor, request.Reason, clock.GetUtcNow(), request.Lines) is not { } record)
         {
             return new OrderRefundResult(OrderRefundStatus.Invalid, null,
                 $"{requested} {charged.Currency} is less than the smallest amount the buyer paid in ({S.Totals.Buyer.Currency}); refund more.");
@@ -750,7 +751,8 @@ public sealed partial class OrderGrain(
     /// A refund of <paramref name="requested"/> (at most what is still refundable) in the order's currency with its share of what the
     /// buyer paid, not yet stored or booked; null when that share is less than a minor unit of the buyer's currency.
     /// </summary>
-    private OrderRefundRecord? NewRefund(string key, string hash, long requested, OrderActor actor, string? reason, DateTimeOffset now)
+    private OrderRefundRecord? NewRefund(string key, string hash, long requested, OrderActor actor, string? reason, DateTimeOffset now,
+        IReadOnlyList<ReturnLine>? lines = null)
     {
         var charged = S.Totals!.Charged;
         // Compensations count: the buyer never gets back more than was paid.
@@ -770,6 +772,7 @@ public sealed partial class OrderGrain(
             RequestHash = hash,
             View = new OrderRefundView(Ulid.NewUlid(now).ToString(), amount, new Money(buyerAmount, buyer.Currency), Payments.RefundStatus.Pending,
                 reason, actor.ToString(), now),
+            Lines = lines,
         };
     }
 

@@ -422,6 +422,23 @@ public static class OrderPlacing
         return (seller, buyer);
     }
 
+    /// <summary>Units refunded so far per SKU, by refunds that name their units (refunds by lines, returns' refunds) and count.</summary>
+    public static IReadOnlyDictionary<string, long> RefundedUnits(OrderState s)
+    {
+        var units = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var r in s.Refunds)
+        {
+            if (r.Lines is { } lines && Counts(r))
+            {
+                foreach (var line in lines)
+                {
+                    units[line.SkuId] = units.GetValueOrDefault(line.SkuId) + line.Quantity;
+                }
+            }
+        }
+        return units;
+    }
+
     private static bool Counts(OrderRefundRecord refund) => refund.View.Status != Payments.RefundStatus.Failed || refund.Booked;
 
     /// <summary>What the buyer pays for line <paramref name="index"/>'s goods: its list value less its share of a coupon.</summary>

@@ -135,6 +135,8 @@ public sealed class OrderRefundRecord
     [Id(2)] public required OrderRefundView View { get; set; }
     /// <summary>Booked on the seller's ledger (or covered by voiding the escrow); only then is it sent to the payment.</summary>
     [Id(3)] public bool Booked { get; set; }
+    /// <summary>The units it refunds (a refund by lines, a return's): refunded units are not refunded or returned again.</summary>
+    [Id(4)] public IReadOnlyList<ReturnLine>? Lines { get; init; }
 }
 
 public enum EscrowStep { Hold, Release, Void }

@@ -424,9 +424,15 @@ public sealed class CouponApiTests(Payments.PaymentsSiloFixture fixture) : IClas
         Assert.Equal(1_700 + 323, Minor(refund!["amount"]));
         await Shop.RefundedAsync(order["paidBy"]!.GetValue<string>(), 2_023);
 
-        // Every unit: what is left of what was charged, so the buyer gets back exactly the 50.58 paid.
-        var (rest, last) = await seller.PostWithKeyAsync(path, OrderTestShop.NewId("rf"),
+        // The refunded vase is not refunded again: one vase is left to refund.
+        var (twice, twiceProblem) = await seller.PostWithKeyAsync(path, OrderTestShop.NewId("rf"),
             new { lines = new[] { new { skuId = vase, quantity = 2 }, new { skuId = cup, quantity = 1 } } });
+        Assert.True(twice == HttpStatusCode.UnprocessableEntity, $"{twice} {twiceProblem}");
+        Assert.Contains("1 of the 2 units", twiceProblem!["detail"]!.GetValue<string>());
+
+        // Every unit not refunded yet: what is left of what was charged, so the buyer gets back exactly the 50.58 paid.
+        var (rest, last) = await seller.PostWithKeyAsync(path, OrderTestShop.NewId("rf"),
+            new { lines = new[] { new { skuId = vase, quantity = 1 }, new { skuId = cup, quantity = 1 } } });
         Assert.True(rest == HttpStatusCode.Accepted, $"{rest} {last}");
         Assert.Equal(5_058 - 2_023, Minor(last!["amount"]));
         await Shop.RefundedAsync(order["paidBy"]!.GetValue<string>(), 5_058);

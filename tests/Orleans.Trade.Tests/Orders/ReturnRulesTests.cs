@@ -49,6 +49,24 @@ public sealed class ReturnRulesTests
     }
 
     [Fact]
+    public void Units_refunded_before_are_not_there_to_refund_again_and_the_units_left_refund_everything_left()
+    {
+        var refunded = new Dictionary<string, long> { ["sku-a"] = 2 };
+
+        Assert.Null(ReturnRules.CheckLines(Lines, [new ReturnLine("sku-a", 1), new ReturnLine("sku-b", 1)], refunded));
+        var tooMany = ReturnRules.CheckLines(Lines, [new ReturnLine("sku-a", 2)], refunded);
+        Assert.Equal("lines[0].quantity", tooMany?.Field);
+        Assert.Contains("2 of the 3 units", tooMany?.Reason);
+        Assert.Equal("lines[0].skuId", ReturnRules.CheckLines(Lines, [new ReturnLine("sku-a", 1)], new Dictionary<string, long> { ["sku-a"] = 3 })?.Field);
+        // The last unit of sku-a and sku-b are every unit left: the rest of what was charged (2,378 went back for the two units).
+        Assert.Equal(6_546 - 2_378, ReturnRules.Amount(Lines, Taxed, [new ReturnLine("sku-a", 1), new ReturnLine("sku-b", 1)], 2_378, null, refunded));
+        // sku-b alone is not every unit left: its own share.
+        Assert.Equal(2_501 + 475, ReturnRules.Amount(Lines, Taxed, [new ReturnLine("sku-b", 1)], 2_378, null, refunded));
+        // With sku-a fully refunded, sku-b alone is everything left.
+        Assert.Equal(6_546 - 3_567, ReturnRules.Amount(Lines, Taxed, [new ReturnLine("sku-b", 1)], 3_567, null, new Dictionary<string, long> { ["sku-a"] = 3 }));
+    }
+
+    [Fact]
     public void Goods_of_an_excluded_category_cannot_be_returned_for_no_reason_and_goods_without_a_category_can()
     {
         string[] excluded = ["gift_cards", "groceries"];
