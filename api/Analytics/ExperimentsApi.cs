@@ -36,7 +36,7 @@ public sealed record ExperimentRequest(
     [Required][property: Description("2 to 5 variants, the control first.")] IReadOnlyList<ExperimentVariantRequest?>? Variants,
     [property: Description("placed (default: the buyer places an order) or paid (an order that is paid).")] string? Goal,
     [property: Description("A seller's promotion: only that seller's orders convert (a seller's or ERP key: its own, the default). Left out by staff: every order.")] string? SellerId,
-    [property: Description("When visitors start to be assigned (default: now). Once started, variants, weights, goal, seller and start no longer change.")] DateTimeOffset? StartsAt,
+    [property: Description("When visitors start to be assigned (default: now, to the second, for a new experiment; its start for an existing one). Once started, variants, weights, goal, seller and start no longer change.")] DateTimeOffset? StartsAt,
     [property: Description("When it ends: exposures after it are refused and orders after it do not convert. Left out: it runs until changed.")] DateTimeOffset? EndsAt,
     [property: Description("Visitors every variant needs before a winner is called (10 to 1,000,000; default 100).")] int? MinVisitorsPerVariant,
     [property: Description("The confidence a winner needs (0.8 to 0.999; default 0.95), shared among the variants compared with the control.")] double? Confidence);
@@ -155,7 +155,10 @@ public static class ExperimentsApi
         {
             v.Identifier("sellerId", sellerId);
         }
-        var startsAt = (request.StartsAt ?? now).ToUniversalTime();
+        // Left out: an existing experiment keeps its start (a retried PUT is the same experiment); a new one starts now, to the second
+        // (storefronts send exposure times in whole seconds).
+        var existing = Ids.IsValid(experimentId) ? await Registry(grains).Get(experimentId) : null;
+        var startsAt = (request.StartsAt ?? existing?.Terms.StartsAt ?? now.AddTicks(-(now.Ticks % TimeSpan.TicksPerSecond))).ToUniversalTime();
         if (request.EndsAt is { } endsAt && endsAt <= startsAt)
         {
             v.Add("endsAt", "endsAt must be after startsAt.");
@@ -174,7 +177,7 @@ public static class ExperimentsApi
         {
             return forbidden;
         }
-        if (await Registry(grains).Get(experimentId) is { } existing && Refused(caller, existing) is { } notOwn)
+        if (existing is not null && Refused(caller, existing) is { } notOwn)
         {
             return notOwn;
         }

@@ -95,6 +95,24 @@ public sealed class ExperimentsApiTests(OrdersSiloFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task An_experiment_put_again_without_a_start_keeps_its_own_and_is_the_same_experiment()
+    {
+        var path = $"/api/v1/experiments/{OrderTestShop.NewId("exp")}";
+        var body = new { name = "Checkout button colour", variants = new[] { new { name = "blue", weight = 50 }, new { name = "green", weight = 50 } } };
+
+        var (created, first) = await Shop.Admin.PutJsonAsync(path, body);
+        await Task.Delay(1_100);
+        var (again, second) = await Shop.Admin.PutJsonAsync(path, body);
+
+        Assert.True(created == HttpStatusCode.Created, $"{created} {first}");
+        Assert.True(again == HttpStatusCode.OK, $"{again} {second}");
+        var startsAt = first!["startsAt"]!.GetValue<DateTimeOffset>();
+        Assert.Equal(startsAt, second!["startsAt"]!.GetValue<DateTimeOffset>());
+        Assert.Equal(0, startsAt.Ticks % TimeSpan.TicksPerSecond);
+        Assert.Equal(1, second["version"]!.GetValue<long>());
+    }
+
+    [Fact]
     public async Task A_running_experiment_keeps_its_design_and_only_its_seller_and_staff_may_see_it()
     {
         var sellerId = OrderTestShop.NewId("s");
