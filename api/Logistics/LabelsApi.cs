@@ -73,6 +73,12 @@ public static class LabelsApi
     /// <summary>Orders labelled at once: each is a carrier call and two database writes, which the silo's connection pool shares.</summary>
     private const int Parallelism = 16;
 
+    /// <summary>
+    /// A carrier that failed this many bookings of a batch in a row without answering (down or too slow) is not tried for the
+    /// batch's other orders: a 500-order batch against a dead carrier answers in one time-out, not 30.
+    /// </summary>
+    public const int MaxUnansweredPerBatch = 10;
+
     public static IEndpointRouteBuilder MapLabelsApiV1(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1/sellers/{sellerId}").WithTags("Logistics");
@@ -147,8 +153,9 @@ public static class LabelsApi
             }
         }
         var actor = new OrderActor(caller.Role, caller.Subject);
+        var unanswered = new System.Collections.Concurrent.ConcurrentDictionary<string, int>(StringComparer.Ordinal);
         await Parallel.ForEachAsync(pending, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
-            async (p, _) => results[p.Index] = await LabelOne(p.Index, p.OrderId, sellerId, asked, actor, grains));
+            async (p, _) => results[p.Index] = await LabelOne(p.Index, p.OrderId, sellerId, asked, actor, grains, unanswered));
 
         var answered = results.Select(r => r!).ToArray();
         var labelled = answered.Count(r => r.Status == LabelStatus.Labelled);
@@ -157,7 +164,8 @@ public static class LabelsApi
     }
 
     /// <summary>One order: checked, booked once (or its stored booking reused), then shipped as the single-order endpoint ships it.</summary>
-    private static async Task<LabelResult> LabelOne(int index, string orderId, string sellerId, Carrier? asked, OrderActor actor, IGrainFactory grains)
+    private static async Task<LabelResult> LabelOne(int index, string orderId, string sellerId, Carrier? asked, OrderActor actor, IGrainFactory grains,
+        System.Collections.Concurrent.ConcurrentDictionary<string, int> unanswered)
     {
         LabelResult Answer(LabelStatus status, string? reason = null, ShippingLabel? label = null, OrderView? order = null) =>
             new(index, orderId, status, label?.CarrierId ?? (status == LabelStatus.AlreadyShipped ? order?.Shipment?.Carrier : null),
@@ -199,7 +207,20 @@ public static class LabelsApi
                 {
                     return Answer(LabelStatus.CannotTake, cannotTake, order: view);
                 }
+                if (unanswered.TryGetValue(parcel.CarrierId, out var inARow) && inARow >= MaxUnansweredPerBatch)
+                {
+                    return Answer(LabelStatus.CarrierFailed,
+                        $"Not tried: carrier '{parcel.CarrierId}' left the last {inARow} bookings of this batch unanswered; send the order again later.", order: view);
+                }
                 var booking = await labels.Book(parcel);
+                if (booking.Status == LabelBookingStatus.CarrierUnavailable)
+                {
+                    unanswered.AddOrUpdate(parcel.CarrierId, 1, (_, n) => n + 1);
+                }
+                else
+                {
+                    unanswered.TryRemove(parcel.CarrierId, out _);
+                }
                 if (booking.Label is not { } booked)
                 {
                     return Answer(LabelStatus.CarrierFailed, booking.Reason, order: view);

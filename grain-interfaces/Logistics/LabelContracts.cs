@@ -44,8 +44,10 @@ public enum LabelBookingStatus
     Booked,
     /// <summary>The order was booked before (a retry): its stored label, nothing booked again.</summary>
     AlreadyBooked,
-    /// <summary>The carrier refused the booking, or could not be reached in time: nothing stored.</summary>
-    CarrierFailed,
+    /// <summary>The carrier refused this parcel: nothing stored.</summary>
+    CarrierRefused,
+    /// <summary>The carrier could not be reached or did not answer in time: nothing stored.</summary>
+    CarrierUnavailable,
 }
 
 [GenerateSerializer, Immutable]

@@ -4,11 +4,12 @@ using Microsoft.Extensions.Options;
 
 namespace Orleans.Trade.Logistics;
 
-/// <summary>What a carrier answered a booking: its tracking number, or why there is none.</summary>
-public sealed record CarrierBookingAnswer(string? TrackingNumber, string? Failure)
+/// <summary>What a carrier answered a booking: its tracking number, or why there is none (<see cref="Unavailable"/>: no answer at all).</summary>
+public sealed record CarrierBookingAnswer(string? TrackingNumber, string? Failure, bool Unavailable = false)
 {
     public static CarrierBookingAnswer Booked(string trackingNumber) => new(trackingNumber, null);
     public static CarrierBookingAnswer Failed(string failure) => new(null, failure);
+    public static CarrierBookingAnswer Unreachable(string failure) => new(null, failure, Unavailable: true);
 }
 
 /// <summary>Books a parcel with a carrier (R-ROLE-3: carriers plug in through adapters).</summary>
@@ -114,11 +115,11 @@ public sealed class HttpCarrierAdapter(HttpClient http, string carrierId, Carrie
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
-            return CarrierBookingAnswer.Failed($"Carrier '{carrierId}' did not answer the booking within {settings.TimeoutMs} ms.");
+            return CarrierBookingAnswer.Unreachable($"Carrier '{carrierId}' did not answer the booking within {settings.TimeoutMs} ms.");
         }
         catch (HttpRequestException ex)
         {
-            return CarrierBookingAnswer.Failed($"Carrier '{carrierId}' could not be reached ({ex.HttpRequestError}).");
+            return CarrierBookingAnswer.Unreachable($"Carrier '{carrierId}' could not be reached ({ex.HttpRequestError}).");
         }
     }
 

@@ -31,7 +31,7 @@ public sealed class ShippingLabelGrain(
         var answer = await adapter.BookAsync(parcel);
         if (answer.TrackingNumber is not { } trackingNumber)
         {
-            return new LabelBooking(LabelBookingStatus.CarrierFailed, null, answer.Failure);
+            return new LabelBooking(answer.Unavailable ? LabelBookingStatus.CarrierUnavailable : LabelBookingStatus.CarrierRefused, null, answer.Failure);
         }
         state.State.Label = new ShippingLabel(parcel.OrderId, parcel.SellerId, parcel.CarrierId, parcel.CarrierName, parcel.Service, trackingNumber,
             adapter.Kind, parcel.ShipTo, parcel.WeightGrams, clock.GetUtcNow());

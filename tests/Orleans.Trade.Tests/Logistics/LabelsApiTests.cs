@@ -265,6 +265,33 @@ public sealed class LabelsApiTests(LabelsSiloFixture fixture) : IClassFixture<La
     }
 
     [Fact]
+    public async Task An_order_booked_but_not_shipped_ships_on_the_retry_with_its_stored_label_and_no_second_booking()
+    {
+        fixture.Carrier.Mode = FakeCarrier.Answer.Book;
+        var seller = await SellerAsync();
+        var carrier = await CarrierAsync("fakepost");
+        var order = await OrderAsync(seller);
+        // The order cannot be written for a while (a storage fault of that order alone): its booking is, its shipping is not.
+        var trigger = "refuse_" + order.Replace('-', '_');
+        await fixture.Silo.Storage.ExecuteAsync($"""
+            CREATE FUNCTION {trigger}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$;
+            CREATE TRIGGER {trigger} BEFORE UPDATE ON orders FOR EACH ROW
+                WHEN (NEW.order_id = '{order}') EXECUTE FUNCTION {trigger}();
+            """);
+
+        var failed = await LabelOk(seller.Key, seller.SellerId, [order], carrier);
+        await fixture.Silo.Storage.ExecuteAsync($"DROP TRIGGER {trigger} ON orders; DROP FUNCTION {trigger}();");
+
+        Assert.Equal(["failed"], Statuses(failed));
+        Assert.Equal("awaitingShipment", (await ShipmentAsync(order)).Status);
+        var retried = await Eventually.ReadAsync(() => LabelOk(seller.Key, seller.SellerId, [order], carrier),
+            b => Statuses(b)[0] != "failed", "the retried batch to ship the order");
+        Assert.Equal(["labelled"], Statuses(retried));
+        Assert.Equal(("shipped", "fakepost", TrackingNumbers(retried)[0]), await ShipmentAsync(order));
+        Assert.Single(fixture.Carrier.Bookings, b => b.IdempotencyKey == order);
+    }
+
+    [Fact]
     public async Task A_carrier_that_refuses_or_times_out_or_cannot_be_reached_fails_its_items_and_ships_nothing_until_it_books()
     {
         var seller = await SellerAsync();
@@ -299,6 +326,29 @@ public sealed class LabelsApiTests(LabelsSiloFixture fixture) : IClassFixture<La
         var retried = await LabelOk(seller.Key, seller.SellerId, [refused, slow], carrier);
         Assert.Equal(["labelled", "labelled"], Statuses(retried));
         Assert.Equal(("shipped", "fakepost", TrackingNumbers(retried)[1]), await ShipmentAsync(slow));
+    }
+
+    [Fact]
+    public async Task A_batch_stops_calling_a_carrier_that_leaves_its_bookings_unanswered()
+    {
+        var seller = await SellerAsync();
+        var carrier = await CarrierAsync("fakepost");
+        var orders = await Task.WhenAll(Enumerable.Range(0, 24).Select(_ => OrderAsync(seller)));
+        fixture.Carrier.Mode = FakeCarrier.Answer.Slow;
+
+        var body = await LabelOk(seller.Key, seller.SellerId, orders, carrier);
+        fixture.Carrier.Mode = FakeCarrier.Answer.Book;
+
+        Assert.All(Statuses(body), s => Assert.Equal("carrierFailed", s));
+        var tried = fixture.Carrier.Bookings.Count(b => orders.Contains(b.IdempotencyKey));
+        // At most the calls in flight when the streak was reached (16 at once) went out; the rest were not tried.
+        Assert.InRange(tried, Orleans.Trade.Api.Logistics.LabelsApi.MaxUnansweredPerBatch, 16 + Orleans.Trade.Api.Logistics.LabelsApi.MaxUnansweredPerBatch - 1);
+        Assert.True(tried < orders.Length, $"{tried} of {orders.Length} tried");
+        Assert.Equal(orders.Length - tried, body["results"]!.AsArray().Count(r => r!["reason"]!.GetValue<string>().StartsWith("Not tried")));
+        foreach (var order in orders)
+        {
+            Assert.Equal("awaitingShipment", (await ShipmentAsync(order)).Status);
+        }
     }
 
     [Fact]
