@@ -84,7 +84,7 @@ public static class LabelsApi
         var api = app.MapGroup("/api/v1/sellers/{sellerId}").WithTags("Logistics");
         api.MapPost("/labels", Label).RequireAuthorization(Policies.CatalogWriters).ProducesProblems(403, 422);
         api.MapGet("/labels", Print).RequireAuthorization(Policies.CatalogWriters).ProducesProblems(403, 404)
-            .Produces(StatusCodes.Status200OK, contentType: ZplContentType);
+            .Produces(StatusCodes.Status200OK, contentType: ZplContentType, additionalContentTypes: "application/pdf");
         return app;
     }
 
@@ -283,12 +283,12 @@ public static class LabelsApi
 
     /// <summary>
     /// The labels of the seller's orders as one document (R-LOG-4), in the order asked: one 4×6 label per order, as ZPL for a
-    /// thermal printer. Every order must have a label (POST /sellers/{sellerId}/labels); else nothing is printed.
+    /// thermal printer or as PDF. Every order must have a label (POST /sellers/{sellerId}/labels); else nothing is printed.
     /// </summary>
     public static async Task<Results<FileContentHttpResult, ValidationProblem, ProblemHttpResult>> Print(
         string sellerId, ClaimsPrincipal user, IGrainFactory grains,
         [Description("The orders, comma-separated, 1 to 100.")] string? orderIds = null,
-        [Description("zpl (the default): ZPL II for 203 dpi thermal printers.")] string? format = null)
+        [Description("zpl (the default): ZPL II for 203 dpi thermal printers; pdf: one 4×6 inch page per label.")] string? format = null)
     {
         if (Caller.From(user).RefusedFor(sellerId, "print the labels of") is { } forbidden)
         {
@@ -312,9 +312,10 @@ public static class LabelsApi
         {
             v.Add("orderIds", "orderIds names an order more than once; each label prints once.");
         }
-        if (format is not null && !string.Equals(format, "zpl", StringComparison.OrdinalIgnoreCase))
+        var pdf = string.Equals(format, "pdf", StringComparison.OrdinalIgnoreCase);
+        if (format is not null && !pdf && !string.Equals(format, "zpl", StringComparison.OrdinalIgnoreCase))
         {
-            v.Add("format", "format must be zpl (PDF is not offered yet).");
+            v.Add("format", "format must be zpl or pdf.");
         }
         if (!v.IsValid)
         {
@@ -326,7 +327,8 @@ public static class LabelsApi
         {
             return Problems.NotFound($"No label for order(s) {string.Join(", ", missing)} of seller '{sellerId}': label them first (POST /api/v1/sellers/{sellerId}/labels).");
         }
-        var document = LabelDocuments.Zpl(labels!);
-        return TypedResults.File(Encoding.UTF8.GetBytes(document), ZplContentType, "labels.zpl");
+        return pdf
+            ? TypedResults.File(LabelDocuments.Pdf(labels!), "application/pdf", "labels.pdf")
+            : TypedResults.File(Encoding.UTF8.GetBytes(LabelDocuments.Zpl(labels!)), ZplContentType, "labels.zpl");
     }
 }

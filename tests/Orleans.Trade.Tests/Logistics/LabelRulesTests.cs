@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
 using Orleans.Trade.Api.Logistics;
 using Orleans.Trade.Logistics;
 using Orleans.Trade.Orders;
@@ -72,6 +75,93 @@ public sealed class LabelRulesTests
         Assert.Equal(1, LabelDocuments.ModuleWidth(new string('7', 40)));
         // At the narrowest, the longest number a carrier may answer still fits between the margins.
         Assert.True(11 * HttpCarrierAdapter.MaxTrackingNumberLength + 35 <= LabelDocuments.WidthDots - 80);
+    }
+
+    [Fact]
+    public void Code_128_has_107_distinct_symbols_of_11_modules_with_an_even_bar_width_and_a_stop_of_13()
+    {
+        Assert.Equal(107, Code128.Patterns.Length);
+        Assert.Equal(107, Code128.Patterns.Distinct().Count());
+        for (var i = 0; i < Code128.Patterns.Length; i++)
+        {
+            var widths = Code128.Patterns[i].Select(c => c - '0').ToArray();
+            Assert.Equal(i == Code128.Stop ? 13 : 11, widths.Sum());
+            Assert.Equal(i == Code128.Stop ? 7 : 6, widths.Length);
+            // The standard's self-check: a symbol's bars add up to an even number of modules.
+            Assert.True(widths.Where((_, e) => e % 2 == 0).Sum() % 2 == 0, $"symbol {i}");
+        }
+    }
+
+    [Fact]
+    public void Code_128_encodes_start_B_the_characters_a_modulo_103_check_and_stop()
+    {
+        Assert.Equal([104, 33, 34, 106], Code128.Symbols("A"));
+        // 104 + 48×1 + 42×2 + 42×3 + 17×4 + 18×5 + 19×6 + 35×7 = 879, and 879 mod 103 = 55.
+        Assert.Equal([104, 48, 42, 42, 17, 18, 19, 35, 55, 106], Code128.Symbols("PJJ123C"));
+        Assert.Equal(Code128.Modules("LX123456785CN"), Code128.Bars("LX123456785CN").Max(b => b.At + b.Width));
+        Assert.Throws<ArgumentException>(() => Code128.Symbols("Ä"));
+    }
+
+    [Fact]
+    public void A_PDF_document_has_one_4x6_page_per_label_a_valid_xref_and_bars_that_read_back_as_the_tracking_number()
+    {
+        var to = new ShippingAddress("Zoë (Flat 2)", "Invalidenstr. 1", null, "Berlin", null, "10115", "DE", "+49 30 1234567");
+        var bytes = LabelDocuments.Pdf([Label("o-1", "LX123456785CN", to), Label("o-2", "FC00000001DE")]);
+        var pdf = Encoding.Latin1.GetString(bytes);
+
+        Assert.StartsWith("%PDF-1.4\n", pdf);
+        Assert.EndsWith("%%EOF\n", pdf);
+        Assert.Equal(2, Regex.Count(pdf, @"/Type /Page /Parent 2 0 R /MediaBox \[0 0 288 432\]"));
+        Assert.Contains("/Count 2", pdf);
+        var xref = int.Parse(Regex.Match(pdf, @"startxref\n(\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.StartsWith("xref\n0 9\n", pdf[xref..]);
+        var offsets = Regex.Matches(pdf[xref..], @"(\d{10}) 00000 n").Select(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(8, offsets.Length);
+        for (var i = 0; i < offsets.Length; i++)
+        {
+            Assert.StartsWith($"{i + 1} 0 obj\n", pdf[offsets[i]..]);
+        }
+        foreach (Match stream in Regex.Matches(pdf, @"/Length (\d+) >>\nstream\n"))
+        {
+            var length = int.Parse(stream.Groups[1].Value, CultureInfo.InvariantCulture);
+            Assert.StartsWith("\nendstream", pdf[(stream.Index + stream.Length + length)..]);
+        }
+        var pages = Regex.Matches(pdf, @">>\nstream\n(.*?)\nendstream", RegexOptions.Singleline).Select(m => m.Groups[1].Value).ToArray();
+        Assert.Equal(2, pages.Length);
+        Assert.Contains("(Zo\u00eb \\(Flat 2\\)) Tj", pages[0]);
+        Assert.Contains("(LX123456785CN) Tj", pages[0]);
+        Assert.Contains("(Order o-2) Tj", pages[1]);
+        Assert.Equal("LX123456785CN", ReadBarcode(pages[0]));
+        Assert.Equal("FC00000001DE", ReadBarcode(pages[1]));
+    }
+
+    /// <summary>Reads a page's barcode back from its bars (the 70-point-high rectangles): element widths, symbols, check, text.</summary>
+    private static string ReadBarcode(string page)
+    {
+        var bars = Regex.Matches(page, @"([\d.]+) [\d.]+ ([\d.]+) 70 re f")
+            .Select(m => (X: decimal.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), W: decimal.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture)))
+            .ToArray();
+        var module = bars.Min(b => b.W);
+        var widths = new List<int>();
+        for (var i = 0; i < bars.Length; i++)
+        {
+            widths.Add((int)Math.Round(bars[i].W / module));
+            if (i + 1 < bars.Length)
+            {
+                widths.Add((int)Math.Round((bars[i + 1].X - bars[i].X - bars[i].W) / module));
+            }
+        }
+        var symbols = new List<int>();
+        for (var at = 0; at + 6 <= widths.Count; at += 6)
+        {
+            var pattern = string.Concat(widths.Skip(at).Take(at + 7 == widths.Count ? 7 : 6));
+            symbols.Add(Array.IndexOf(Code128.Patterns, pattern));
+        }
+        Assert.Equal(Code128.StartB, symbols[0]);
+        Assert.Equal(Code128.Stop, symbols[^1]);
+        var data = symbols[1..^2];
+        Assert.Equal((Code128.StartB + data.Select((v, i) => v * (i + 1)).Sum()) % 103, symbols[^2]);
+        return new string(data.Select(v => (char)(v + ' ')).ToArray());
     }
 
     [Theory]

@@ -352,7 +352,7 @@ public sealed class LabelsApiTests(LabelsSiloFixture fixture) : IClassFixture<La
     }
 
     [Fact]
-    public async Task The_ZPL_document_holds_one_label_per_order_in_the_order_asked_with_its_tracking_number_and_address()
+    public async Task The_ZPL_and_PDF_documents_hold_one_label_per_order_in_the_order_asked_with_its_tracking_number_and_address()
     {
         var seller = await SellerAsync();
         var other = await SellerAsync();
@@ -378,11 +378,20 @@ public sealed class LabelsApiTests(LabelsSiloFixture fixture) : IClassFixture<La
         });
         Assert.Contains($"^FDOrder {orders[1]}^FS", labels[0]);
 
+        using var pdfAnswer = await seller.Key.GetAsync($"/api/v1/sellers/{seller.SellerId}/labels?orderIds={orders[0]},{orders[1]}&format=pdf");
+        var pdf = System.Text.Encoding.Latin1.GetString(await pdfAnswer.Content.ReadAsByteArrayAsync());
+        Assert.Equal(HttpStatusCode.OK, pdfAnswer.StatusCode);
+        Assert.Equal("application/pdf", pdfAnswer.Content.Headers.ContentType?.MediaType);
+        Assert.StartsWith("%PDF-1.4", pdf);
+        Assert.Contains("/Count 2", pdf);
+        Assert.True(pdf.IndexOf($"({numbers[0]}) Tj", StringComparison.Ordinal) is var first and > 0
+            && pdf.IndexOf($"({numbers[1]}) Tj", StringComparison.Ordinal) > first, "the labels in the order asked");
+
         var (missing, _, problem) = await PrintAsync(seller.Key, seller.SellerId, $"orderIds={orders[0]},{unlabelled}");
         Assert.Equal(HttpStatusCode.NotFound, missing);
         Assert.Contains(unlabelled, problem);
         Assert.DoesNotContain(orders[0], JsonNode.Parse(problem)!["detail"]!.GetValue<string>());
-        Assert.Equal(HttpStatusCode.BadRequest, (await PrintAsync(seller.Key, seller.SellerId, $"orderIds={orders[0]}&format=pdf")).Status);
+        Assert.Equal(HttpStatusCode.BadRequest, (await PrintAsync(seller.Key, seller.SellerId, $"orderIds={orders[0]}&format=png")).Status);
         Assert.Equal(HttpStatusCode.BadRequest, (await PrintAsync(seller.Key, seller.SellerId, "orderIds=")).Status);
         Assert.Equal(HttpStatusCode.Forbidden, (await PrintAsync(other.Key, seller.SellerId, $"orderIds={orders[0]}")).Status);
         // Another seller's key asking as itself finds no label of its own.
