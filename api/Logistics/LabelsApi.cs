@@ -228,14 +228,22 @@ public static class LabelsApi
                 label = booked;
             }
 
+            // Read again after the carrier's round trip: an order shipped by hand meanwhile is reported, not corrected to this label.
+            var current = await order.Get() ?? view;
+            if (current.Shipment is { } meanwhile)
+            {
+                return meanwhile.TrackingNumber == label.TrackingNumber && meanwhile.Carrier == label.CarrierId
+                    ? Answer(LabelStatus.AlreadyLabelled, label: label, order: current)
+                    : Answer(LabelStatus.AlreadyShipped,
+                        $"Order '{orderId}' was shipped with {meanwhile.Carrier} {meanwhile.TrackingNumber} while its label {label.TrackingNumber} was booked; it is not relabelled.",
+                        order: current);
+            }
             var result = await order.Apply(new OrderCommand(OrderAction.Ship, actor, null, label.CarrierId, label.TrackingNumber));
             return result.Status switch
             {
-                TransitionStatus.Applied when view.Shipment is null => Answer(LabelStatus.Labelled, label: label, order: result.Order),
-                // Shipped by another request between the read and the ship: what it shipped is reported, as a by-hand shipment is.
-                TransitionStatus.Applied => Answer(LabelStatus.AlreadyShipped, $"Order '{orderId}' was shipped meanwhile.", order: result.Order),
-                TransitionStatus.InvalidTransition => Answer(LabelStatus.Conflict, result.Reason, label, result.Order ?? view),
-                TransitionStatus.Invalid => Answer(LabelStatus.Conflict, result.Reason, label, view),
+                TransitionStatus.Applied => Answer(LabelStatus.Labelled, label: label, order: result.Order),
+                TransitionStatus.InvalidTransition => Answer(LabelStatus.Conflict, result.Reason, label, result.Order ?? current),
+                TransitionStatus.Invalid => Answer(LabelStatus.Conflict, result.Reason, label, current),
                 _ => Answer(LabelStatus.NotFound, notFound),
             };
         }

@@ -12,7 +12,8 @@ namespace Orleans.Trade.Tests.Logistics;
 /// </summary>
 public sealed class FakeCarrier : IAsyncDisposable
 {
-    public enum Answer { Book, Refuse, Slow }
+    /// <summary>Book: a new number at once; Refuse: 422; Slow: nothing for 4 s; BookLate: a new number after 600 ms.</summary>
+    public enum Answer { Book, Refuse, Slow, BookLate }
 
     private readonly HttpListener _listener = new();
     private readonly CancellationTokenSource _stop = new();
@@ -63,9 +64,9 @@ public sealed class FakeCarrier : IAsyncDisposable
             _ => (201, $$"""{"trackingNumber":"FC{{Interlocked.Increment(ref _issued):D8}}DE"}"""),
         };
         Bookings.Enqueue((context.Request.Headers["Authorization"], context.Request.Headers["Idempotency-Key"], body, status));
-        if (mode == Answer.Slow)
+        if (mode is Answer.Slow or Answer.BookLate)
         {
-            await Task.Delay(TimeSpan.FromSeconds(4));
+            await Task.Delay(mode == Answer.Slow ? TimeSpan.FromSeconds(4) : TimeSpan.FromMilliseconds(600));
         }
         try
         {

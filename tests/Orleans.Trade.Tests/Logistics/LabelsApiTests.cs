@@ -292,6 +292,29 @@ public sealed class LabelsApiTests(LabelsSiloFixture fixture) : IClassFixture<La
     }
 
     [Fact]
+    public async Task An_order_shipped_by_hand_while_its_label_was_being_booked_keeps_its_shipment_and_is_reported()
+    {
+        var seller = await SellerAsync();
+        var carrier = await CarrierAsync("fakepost");
+        var order = await OrderAsync(seller);
+        fixture.Carrier.Mode = FakeCarrier.Answer.BookLate;
+
+        var labelling = LabelOk(seller.Key, seller.SellerId, [order], carrier);
+        await Eventually.UntilAsync(() => Task.FromResult(fixture.Carrier.Bookings.Count(b => b.IdempotencyKey == order)), n => n == 1, "the booking to reach the carrier");
+        await Shop.ActAsync(seller.Key, order, "ship", new { carrier = "DHL", trackingNumber = "JD000000000077" });
+        var body = await labelling;
+        fixture.Carrier.Mode = FakeCarrier.Answer.Book;
+
+        Assert.Equal(["alreadyShipped"], Statuses(body));
+        Assert.Equal(("DHL", "JD000000000077"), (body["results"]![0]!["carrierId"]!.GetValue<string>(), body["results"]![0]!["trackingNumber"]!.GetValue<string>()));
+        Assert.Equal(("shipped", "DHL", "JD000000000077"), await ShipmentAsync(order));
+        Assert.DoesNotContain("ShipmentCorrected", await Shop.TimelineEventsAsync(order));
+        // A resent batch books nothing more and still reports the shipment as it is.
+        Assert.Equal(["alreadyShipped"], Statuses(await LabelOk(seller.Key, seller.SellerId, [order], carrier)));
+        Assert.Single(fixture.Carrier.Bookings, b => b.IdempotencyKey == order);
+    }
+
+    [Fact]
     public async Task A_carrier_that_refuses_or_times_out_or_cannot_be_reached_fails_its_items_and_ships_nothing_until_it_books()
     {
         var seller = await SellerAsync();
