@@ -12,8 +12,13 @@ namespace Orleans.Trade.Tests.Logistics;
 /// </summary>
 public sealed class FakeCarrier : IAsyncDisposable
 {
-    /// <summary>Book: a new number at once; Refuse: 422; Slow: nothing for 4 s; BookLate: a new number after 600 ms.</summary>
-    public enum Answer { Book, Refuse, Slow, BookLate }
+    /// <summary>Book: a new number at once; Refuse: 422; Slow: nothing for 4 s; Hold: a new number once <see cref="Release"/> is called.</summary>
+    public enum Answer { Book, Refuse, Slow, Hold }
+
+    private TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Answers the bookings held so far (<see cref="Answer.Hold"/>); later ones are held again.</summary>
+    public void Release() => Interlocked.Exchange(ref _held, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
     private readonly HttpListener _listener = new();
     private readonly CancellationTokenSource _stop = new();
@@ -58,15 +63,20 @@ public sealed class FakeCarrier : IAsyncDisposable
         await context.Request.InputStream.CopyToAsync(raw);
         var body = (JsonObject)JsonNode.Parse(raw.ToArray())!;
         var mode = Mode;
+        var held = Volatile.Read(ref _held);
         var (status, answer) = mode switch
         {
             Answer.Refuse => (422, """{"title":"Unprocessable","detail":"no pick-up in this area today"}"""),
             _ => (201, $$"""{"trackingNumber":"FC{{Interlocked.Increment(ref _issued):D8}}DE"}"""),
         };
         Bookings.Enqueue((context.Request.Headers["Authorization"], context.Request.Headers["Idempotency-Key"], body, status));
-        if (mode is Answer.Slow or Answer.BookLate)
+        if (mode == Answer.Slow)
         {
-            await Task.Delay(mode == Answer.Slow ? TimeSpan.FromSeconds(4) : TimeSpan.FromMilliseconds(600));
+            await Task.Delay(TimeSpan.FromSeconds(4));
+        }
+        else if (mode == Answer.Hold)
+        {
+            await Task.WhenAny(held.Task, Task.Delay(TimeSpan.FromSeconds(30)));
         }
         try
         {
