@@ -119,6 +119,7 @@ public static class TradeApi
         v1.MapTrackingApiV1();
         v1.MapCarrierFeedApiV1();
         v1.MapDispatchApiV1();
+        v1.MapLabelsApiV1();
         v1.MapPaymentMethodsApiV1();
         v1.MapPaymentsApiV1();
         v1.MapRiskApiV1();

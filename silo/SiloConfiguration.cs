@@ -232,6 +232,13 @@ public static class SiloConfiguration
         services.AddSingleton<Orleans.Trade.Inventory.CachedWarehouses>();
         services.AddSingleton<Orleans.Trade.Logistics.CachedShippingTemplates>();
         services.AddSingleton<Orleans.Trade.Logistics.CachedCarrierCatalog>();
+        // R-LOG-4, R-ROLE-3: labels booked through each carrier's adapter; a carrier's secret stays in configuration.
+        services.Configure<Orleans.Trade.Logistics.LabelOptions>(configuration.GetSection("Labels"));
+        services.ValidateOnStartBy<Orleans.Trade.Logistics.LabelOptions>(o => o.Problem());
+        services.AddSingleton<Orleans.Trade.Logistics.PlatformCarrierAdapter>();
+        services.AddSingleton(sp => new Orleans.Trade.Logistics.CarrierAdapters(sp.GetRequiredService<Orleans.Trade.Logistics.PlatformCarrierAdapter>(),
+            sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Orleans.Trade.Logistics.LabelOptions>>(),
+            new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan }));
         services.AddSingleton<Orleans.Trade.Inventory.CachedSkuAvailability>();
         services.Configure<NotificationOptions>(configuration.GetSection("Notifications"));
         services.AddOptions<NotificationOptions>()
