@@ -38,6 +38,12 @@ public interface IStorefrontEvents
     Task<IReadOnlySet<string>> RecordAsync(IReadOnlyList<StorefrontEventRow> events, CancellationToken cancellationToken);
 
     /// <summary>
+    /// The seller of each of <paramref name="skuIds"/> that exists, as the SKU ledgers store it: one query for a batch, no SKU grain
+    /// woken (a storefront's views reach far into the long tail of SKUs nobody buys).
+    /// </summary>
+    Task<IReadOnlyDictionary<string, string>> SellersOfAsync(IReadOnlyCollection<string> skuIds, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Per day (or the window as one) and per step mask, how many visitors had exactly those steps: the storefront's events of the
     /// window (of the seller and SKU asked for) and the buyers of the orders created in it (of the seller; placed: any order but an
     /// import; paid: one that counts as paid, <see cref="Orders.AfterSalesCounting"/>). Counted by the database: one row per day and mask.
@@ -108,9 +114,6 @@ public static class FunnelApi
     /// <summary>How far ahead of the platform's clock an event's time may be (the storefront's clock runs a little ahead).</summary>
     public static readonly TimeSpan FutureSkew = TimeSpan.FromMinutes(10);
 
-    /// <summary>SKUs looked up at once.</summary>
-    private const int Parallelism = 16;
-
     public static IEndpointRouteBuilder MapFunnelApiV1(this IEndpointRouteBuilder app)
     {
         app.MapGroup("/api/v1").WithTags("Analytics")
@@ -121,7 +124,7 @@ public static class FunnelApi
     }
 
     public static async Task<Results<Ok<StorefrontEventBatchResponse>, ValidationProblem>> Record(StorefrontEventBatchRequest request,
-        IGrainFactory grains, IStorefrontEvents store, TradeClock clock, IOptions<FunnelOptions> options, CancellationToken cancellationToken)
+        IStorefrontEvents store, TradeClock clock, IOptions<FunnelOptions> options, CancellationToken cancellationToken)
     {
         var events = request.Events;
         if (events is null || events.Count is 0 or > MaxEvents)
@@ -175,31 +178,27 @@ public static class FunnelApi
             valid.Add((i, kind!.Value, e.BuyerId ?? StorefrontVisitors.SessionPrefix + e.SessionId));
         }
 
-        // Each SKU's seller, once per SKU of the batch (a busy page's SKUs are active already).
-        var sellers = new System.Collections.Concurrent.ConcurrentDictionary<string, string?>(StringComparer.Ordinal);
-        await Parallel.ForEachAsync(valid.Select(p => events[p.Index]!.SkuId!).Distinct(StringComparer.Ordinal),
-            new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (sku, _) =>
-            {
-                try
-                {
-                    sellers[sku] = (await grains.GetGrain<ISkuGrain>(sku).GetCatalog())?.SellerId;
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    // Left out of sellers: its events are answered failed.
-                }
-            });
+        // Each SKU's seller, read for the whole batch at once; when the read fails, the batch's valid events are answered failed.
+        IReadOnlyDictionary<string, string>? sellers;
+        try
+        {
+            sellers = await store.SellersOfAsync(valid.Select(p => events[p.Index]!.SkuId!).Distinct(StringComparer.Ordinal).ToArray(), cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            sellers = null;
+        }
 
         var rows = new List<StorefrontEventRow>();
         var stored = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (i, kind, visitor) in valid)
         {
             var e = events[i]!;
-            if (!sellers.TryGetValue(e.SkuId!, out var seller))
+            if (sellers is null)
             {
                 results[i] = new StorefrontEventResult(i, e.EventId, StorefrontEventStatus.Failed, $"SKU '{e.SkuId}' could not be looked up; send the event again.", null);
             }
-            else if (seller is null)
+            else if (!sellers.TryGetValue(e.SkuId!, out var seller))
             {
                 results[i] = new StorefrontEventResult(i, e.EventId, StorefrontEventStatus.UnknownSku, $"SKU '{e.SkuId}' does not exist; nothing was recorded.", "skuId");
             }

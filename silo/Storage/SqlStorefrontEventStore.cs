@@ -59,6 +59,29 @@ public sealed class SqlStorefrontEventStore(TradeDatabase database) : IStorefron
         return recorded;
     }
 
+    public async Task<IReadOnlyDictionary<string, string>> SellersOfAsync(IReadOnlyCollection<string> skuIds, CancellationToken cancellationToken)
+    {
+        var sellers = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (skuIds.Count == 0)
+        {
+            return sellers;
+        }
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.Command("");
+        // The SKU ledger's state is JSON with the grain's member names; a SKU with stock but no catalog yet has no seller.
+        var seller = database.Provider == StorageProvider.Postgres ? "state #>> '{Catalog,SellerId}'" : "json_extract(state, '$.Catalog.SellerId')";
+        command.CommandText = $"SELECT sku_id, {seller} FROM sku_ledger WHERE {command.WithIdsIn(database.Provider, "sku_id", skuIds.ToArray(), "skus")}";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (!reader.IsDBNull(1))
+            {
+                sellers[reader.GetString(0)] = reader.GetString(1);
+            }
+        }
+        return sellers;
+    }
+
     public async Task<IReadOnlyList<FunnelMaskCount>> FunnelAsync(FunnelQuery query, CancellationToken cancellationToken)
     {
         var postgres = database.Provider == StorageProvider.Postgres;

@@ -107,4 +107,27 @@ public sealed class StorefrontEventStoreTests
         Assert.Equal(1, await InsertAsync("k-2", "carrier"));
         await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => InsertAsync("k-3", "shopper"));
     }
+
+    [Theory]
+    [MemberData(nameof(StorageTestDatabase.Providers), MemberType = typeof(StorageTestDatabase))]
+    public async Task A_batchs_skus_are_looked_up_in_one_read_of_the_sku_ledgers_and_an_unknown_one_has_no_seller(string provider)
+    {
+        var (database, configuration) = await StorageTestDatabase.OpenAsync(provider, "storefrontskus");
+        await using var _ = database;
+        var skus = new SqlSkuLedgerStore(database, configuration, StorageTestDatabase.Serializer,
+            Microsoft.Extensions.Options.Options.Create(new Orleans.Configuration.ClusterOptions { ServiceId = "svc", ClusterId = "c" }), [new SqlOrderStore(database)]);
+        Orleans.Trade.Inventory.SkuState State(string? sellerId) => new()
+        {
+            Catalog = sellerId is null ? null : new Orleans.Trade.Inventory.SkuCatalog(sellerId, "Lamp", "home", new Money(2_500, "USD"), 500, "940510", "CN", null),
+            CreatedAt = T0,
+            UpdatedAt = T0,
+        };
+        await skus.WriteAsync(new Orleans.Trade.Inventory.SkuLedgerWrite("sku-lamp", 0, State("seller-1"), [], []), CancellationToken.None);
+        await skus.WriteAsync(new Orleans.Trade.Inventory.SkuLedgerWrite("sku-vase", 0, State("seller-2"), [], []), CancellationToken.None);
+        await skus.WriteAsync(new Orleans.Trade.Inventory.SkuLedgerWrite("sku-stock-only", 0, State(null), [], []), CancellationToken.None);
+
+        var sellers = await new SqlStorefrontEventStore(database).SellersOfAsync(["sku-lamp", "sku-vase", "sku-stock-only", "sku-none"], CancellationToken.None);
+
+        Assert.Equal(new Dictionary<string, string> { ["sku-lamp"] = "seller-1", ["sku-vase"] = "seller-2" }, sellers);
+    }
 }
