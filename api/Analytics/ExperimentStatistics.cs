@@ -38,7 +38,8 @@ public sealed record VariantCounts(string Variant, long Visitors, long Converted
 
 /// <param name="ConversionRate">Converted over Visitors; null without visitors.</param>
 /// <param name="Uplift">The rate's change against the control's, relative (0.25: a quarter more); null for the control or without rates.</param>
-/// <param name="PValue">Two-sided, of a two-proportion z-test against the control; null for the control or without visitors on either side.</param>
+/// <param name="PValue">Against the control, by the experiment's method (sequential: always valid; fixedHorizon: a two-sided pooled
+/// two-proportion z-test); null for the control or without visitors on either side.</param>
 /// <param name="Significant">PValue under the experiment's threshold (1 − confidence, divided among the variants compared with the control).</param>
 public sealed record VariantResult(string Variant, int Weight, bool Control, long Visitors, long Converted, double? ConversionRate, double? Uplift,
     double? PValue, bool Significant);
@@ -56,7 +57,7 @@ public enum ExperimentDecision
     NoSignificantDifference,
 }
 
-/// <summary>The statistics of an A/B test: rates, two-proportion z-tests against the control (Bonferroni-corrected), the winner.</summary>
+/// <summary>The statistics of an A/B test: rates, tests against the control (sequential or fixed-horizon, Bonferroni-corrected), the winner.</summary>
 public static class ExperimentStatistics
 {
     /// <summary>The two-sided p-value that rates c1/n1 and c2/n2 differ (pooled two-proportion z-test); null when a side has no visitors.</summary>
@@ -75,6 +76,30 @@ public static class ExperimentStatistics
         }
         var z = Math.Abs((double)c2 / n2 - (double)c1 / n1) / se;
         return Math.Clamp(2 * (1 - NormalCdf(z)), 0, 1);
+    }
+
+    /// <summary>
+    /// The always-valid p-value that rates c1/n1 and c2/n2 differ: 1 over the likelihood ratio of a mixture sequential probability
+    /// ratio test (Johari, Pekelis and Walsh), the difference of the rates taken as normal with the unpooled variance V and the
+    /// alternative's effects mixed as N(0, <paramref name="tau"/>²): Λ = √(V / (V + τ²)) · exp(τ²·d² / (2·V·(V + τ²))). However often it is
+    /// read, the chance that it ever falls under α when the rates are equal is at most α. Null when a side has no visitors.
+    /// </summary>
+    public static double? SequentialPValue(long n1, long c1, long n2, long c2, double tau)
+    {
+        if (n1 == 0 || n2 == 0)
+        {
+            return null;
+        }
+        double r1 = (double)c1 / n1, r2 = (double)c2 / n2;
+        var v = r1 * (1 - r1) / n1 + r2 * (1 - r2) / n2;
+        if (v == 0)
+        {
+            return 1;
+        }
+        var t2 = tau * tau;
+        var d = r2 - r1;
+        var logLambda = 0.5 * Math.Log(v / (v + t2)) + t2 * d * d / (2 * v * (v + t2));
+        return Math.Clamp(Math.Exp(-logLambda), 0, 1);
     }
 
     /// <summary>The standard normal distribution function, through erf (Abramowitz and Stegun 7.1.26: error under 1.5e-7).</summary>
@@ -104,7 +129,9 @@ public static class ExperimentStatistics
             {
                 return new VariantResult(v.Name, v.Weight, true, c.Visitors, c.Converted, Round(rate), null, null, false);
             }
-            var p = PValue(control.Visitors, control.Converted, c.Visitors, c.Converted);
+            var p = terms.Method == ExperimentMethod.Sequential
+                ? SequentialPValue(control.Visitors, control.Converted, c.Visitors, c.Converted, terms.MinDetectableEffect)
+                : PValue(control.Visitors, control.Converted, c.Visitors, c.Converted);
             double? uplift = rate is { } r && controlRate is > 0 ? Math.Round(r / controlRate.Value - 1, 4) : null;
             return new VariantResult(v.Name, v.Weight, false, c.Visitors, c.Converted, Round(rate), uplift, p is { } pv ? Math.Round(pv, 6) : null,
                 p < threshold);

@@ -36,10 +36,12 @@ public sealed record ExperimentRequest(
     [Required][property: Description("2 to 5 variants, the control first.")] IReadOnlyList<ExperimentVariantRequest?>? Variants,
     [property: Description("placed (default: the buyer places an order) or paid (an order that is paid).")] string? Goal,
     [property: Description("A seller's promotion: only that seller's orders convert (a seller's or ERP key: its own, the default). Left out by staff: every order.")] string? SellerId,
-    [property: Description("When visitors start to be assigned (default: now, to the second, for a new experiment; its start for an existing one). Once started, variants, weights, goal, seller and start no longer change.")] DateTimeOffset? StartsAt,
+    [property: Description("When visitors start to be assigned (default: now, to the second, for a new experiment; its start for an existing one). Once started, variants, weights, goal, seller, start, method and minDetectableEffect no longer change.")] DateTimeOffset? StartsAt,
     [property: Description("When it ends: exposures after it are refused and orders after it do not convert. Left out: it runs until changed.")] DateTimeOffset? EndsAt,
     [property: Description("Visitors every variant needs before a winner is called (10 to 1,000,000; default 100).")] int? MinVisitorsPerVariant,
-    [property: Description("The confidence a winner needs (0.8 to 0.999; default 0.95), shared among the variants compared with the control.")] double? Confidence);
+    [property: Description("The confidence a winner needs (0.8 to 0.999; default 0.95), shared among the variants compared with the control.")] double? Confidence,
+    [property: Description("sequential (default: the results may be read any time, a winner is called when the data shows one) or fixedHorizon (a z-test valid when read once, at minVisitorsPerVariant; fewer visitors needed).")] string? Method,
+    [property: Description("For the sequential test: the difference of conversion rates it is tuned to detect soonest (0.001 to 0.5; default 0.02, two percentage points). Any difference is detected in time; this one with the fewest visitors.")] double? MinDetectableEffect);
 
 public sealed record ExperimentExposureRequest(
     [Required][property: Description("The signed-in buyer the experiment's variant was shown to, as orders name them.")] string? BuyerId,
@@ -53,12 +55,13 @@ public sealed record ExperimentVariantView(string Name, int Weight);
 public enum ExperimentStatus { NotStarted, Running, Ended }
 
 public sealed record ExperimentView(string ExperimentId, string Name, IReadOnlyList<ExperimentVariantView> Variants, ExperimentGoal Goal, string? SellerId,
-    DateTimeOffset StartsAt, DateTimeOffset? EndsAt, int MinVisitorsPerVariant, double Confidence, ExperimentStatus Status, long Version, string CreatedBy,
-    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+    DateTimeOffset StartsAt, DateTimeOffset? EndsAt, int MinVisitorsPerVariant, double Confidence, ExperimentMethod Method, double MinDetectableEffect,
+    ExperimentStatus Status, long Version, string CreatedBy, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
 {
     public static ExperimentView Of(Experiment e, DateTimeOffset now) => new(e.ExperimentId, e.Terms.Name,
         e.Terms.Variants.Select(v => new ExperimentVariantView(v.Name, v.Weight)).ToArray(), e.Terms.Goal, e.Terms.SellerId, e.Terms.StartsAt,
-        e.Terms.EndsAt, e.Terms.MinVisitorsPerVariant, e.Terms.Confidence, ExperimentsApi.StatusAt(e.Terms, now), e.Version, e.CreatedBy, e.CreatedAt, e.UpdatedAt);
+        e.Terms.EndsAt, e.Terms.MinVisitorsPerVariant, e.Terms.Confidence, e.Terms.Method, e.Terms.MinDetectableEffect,
+        ExperimentsApi.StatusAt(e.Terms, now), e.Version, e.CreatedBy, e.CreatedAt, e.UpdatedAt);
 }
 
 /// <param name="Active">Whether the experiment runs now: a storefront shows the control otherwise.</param>
@@ -81,7 +84,8 @@ public sealed record ExposuresResponse(string ExperimentId, int Recorded, int Du
 /// <param name="Until">Orders created before this count: the experiment's end, or now while it runs.</param>
 /// <param name="Winner">The variant the data decides for; null until one is significantly better (or the control significantly better than all).</param>
 public sealed record ExperimentResults(string ExperimentId, string Name, ExperimentGoal Goal, string? SellerId, ExperimentStatus Status, DateTimeOffset Until,
-    double Confidence, int MinVisitorsPerVariant, long Visitors, IReadOnlyList<VariantResult> Variants, ExperimentDecision Decision, string? Winner);
+    double Confidence, int MinVisitorsPerVariant, ExperimentMethod Method, long Visitors, IReadOnlyList<VariantResult> Variants, ExperimentDecision Decision,
+    string? Winner);
 
 /// <summary>
 /// A/B tests of pages and promotions (R-DAT-5): staff (or a seller, for its own promotions) define the variants and the goal; the
@@ -169,6 +173,12 @@ public static class ExperimentsApi
         {
             v.Add("confidence", "confidence must be 0.8 to 0.999.");
         }
+        var method = request.Method is null ? ExperimentMethod.Sequential : v.OneOf<ExperimentMethod>("method", request.Method);
+        var effect = request.MinDetectableEffect ?? 0.02;
+        if (effect is < 0.001 or > 0.5)
+        {
+            v.Add("minDetectableEffect", "minDetectableEffect must be 0.001 to 0.5 (a difference of conversion rates).");
+        }
         if (!v.IsValid)
         {
             return v.Problem();
@@ -182,14 +192,14 @@ public static class ExperimentsApi
             return notOwn;
         }
         var terms = new ExperimentTerms(name!, variants, goal!.Value, sellerId, startsAt, request.EndsAt?.ToUniversalTime(),
-            request.MinVisitorsPerVariant ?? 100, confidence);
+            request.MinVisitorsPerVariant ?? 100, confidence, method!.Value, effect);
         var result = await Registry(grains).Put(experimentId, terms, caller.KeyId);
         return result.Status switch
         {
             ExperimentWriteStatus.Created => TypedResults.Created($"/api/v1/experiments/{experimentId}", ExperimentView.Of(result.Experiment!, now)),
             ExperimentWriteStatus.Updated or ExperimentWriteStatus.Unchanged => TypedResults.Ok(ExperimentView.Of(result.Experiment!, now)),
             ExperimentWriteStatus.Started => Problems.Conflict(
-                $"Experiment '{experimentId}' started at {result.Experiment!.Terms.StartsAt:O}: its variants, weights, goal, seller and start no longer change (visitors were assigned by them). Start a new experiment instead."),
+                $"Experiment '{experimentId}' started at {result.Experiment!.Terms.StartsAt:O}: its variants, weights, goal, seller, start, method and minDetectableEffect no longer change (visitors were assigned by them). Start a new experiment instead."),
             _ => Problems.Unprocessable($"The platform holds {IExperimentsGrain.MaxExperiments} experiments already."),
         };
     }
@@ -328,6 +338,6 @@ public static class ExperimentsApi
         var counts = await store.CountAsync(experimentId, terms.Goal, terms.SellerId, until, cancellationToken);
         var (variants, decision, winner) = ExperimentStatistics.Decide(terms, counts);
         return TypedResults.Ok(new ExperimentResults(experimentId, terms.Name, terms.Goal, terms.SellerId, StatusAt(terms, now), until, terms.Confidence,
-            terms.MinVisitorsPerVariant, variants.Sum(x => x.Visitors), variants, decision, winner));
+            terms.MinVisitorsPerVariant, terms.Method, variants.Sum(x => x.Visitors), variants, decision, winner));
     }
 }

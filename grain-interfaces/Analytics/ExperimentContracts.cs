@@ -10,6 +10,14 @@ public sealed record ExperimentVariant(
 public enum ExperimentGoal { Placed, Paid }
 
 /// <summary>
+/// How a winner is called. <see cref="Sequential"/>: an always-valid test (a mixture sequential probability ratio test), so the
+/// results may be read as often as wanted and a winner called the first time one shows; <see cref="FixedHorizon"/>: a z-test
+/// valid only when read once, at the planned sample (reading it daily and stopping at the first significant one overstates the
+/// confidence), in exchange for needing fewer visitors.
+/// </summary>
+public enum ExperimentMethod { Sequential, FixedHorizon }
+
+/// <summary>
 /// An A/B test of a page or a promotion (R-DAT-5): its variants (the first is the control), the goal a visitor converts by, the
 /// seller whose orders count (a seller's promotion) or all, when it runs, and when a winner may be called: at least
 /// <see cref="MinVisitorsPerVariant"/> exposed visitors in every variant and a difference from the control significant at
@@ -24,11 +32,17 @@ public sealed record ExperimentTerms(
     [property: Id(4)] DateTimeOffset StartsAt,
     [property: Id(5)] DateTimeOffset? EndsAt,
     [property: Id(6)] int MinVisitorsPerVariant,
-    [property: Id(7)] double Confidence)
+    [property: Id(7)] double Confidence,
+    [property: Id(8)] ExperimentMethod Method = ExperimentMethod.Sequential,
+    [property: Id(9)] double MinDetectableEffect = 0.02)
 {
-    /// <summary>Whether <paramref name="other"/> assigns and counts visitors alike (its variants, goal and seller are these).</summary>
+    /// <summary>
+    /// Whether <paramref name="other"/> assigns, counts and tests visitors alike (its variants, goal, seller, start, method and the
+    /// effect the sequential test is tuned to are these): none of them may change once visitors were assigned.
+    /// </summary>
     public bool SameDesign(ExperimentTerms other) =>
-        Variants.SequenceEqual(other.Variants) && Goal == other.Goal && SellerId == other.SellerId && StartsAt == other.StartsAt;
+        Variants.SequenceEqual(other.Variants) && Goal == other.Goal && SellerId == other.SellerId && StartsAt == other.StartsAt
+        && Method == other.Method && MinDetectableEffect.Equals(other.MinDetectableEffect);
 
     public bool Equivalent(ExperimentTerms other) => SameDesign(other) && Name == other.Name && EndsAt == other.EndsAt
         && MinVisitorsPerVariant == other.MinVisitorsPerVariant && Confidence.Equals(other.Confidence);
@@ -48,7 +62,7 @@ public enum ExperimentWriteStatus
     Created,
     Updated,
     Unchanged,
-    /// <summary>It has started: its variants, weights, goal, seller and start no longer change (visitors were assigned by them).</summary>
+    /// <summary>It has started: its variants, weights, goal, seller, start, method and tuned effect no longer change (visitors were assigned by them).</summary>
     Started,
     /// <summary>The platform holds <see cref="IExperimentsGrain.MaxExperiments"/> already.</summary>
     TooMany,

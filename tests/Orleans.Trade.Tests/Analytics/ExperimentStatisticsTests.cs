@@ -6,9 +6,12 @@ namespace Orleans.Trade.Tests.Analytics;
 /// <summary>A/B tests' arithmetic (R-DAT-5): stable assignment by weight, the two-proportion z-test, and when a winner is called.</summary>
 public sealed class ExperimentStatisticsTests
 {
+    /// <summary>A fixed-horizon experiment (the z-test): the sequential one has its own cases below.</summary>
     private static ExperimentTerms Terms(int minVisitors = 100, double confidence = 0.95, params (string Name, int Weight)[] variants) =>
         new("test", (variants.Length == 0 ? [("A", 50), ("B", 50)] : variants).Select(v => new ExperimentVariant(v.Name, v.Weight)).ToArray(),
-            ExperimentGoal.Placed, null, DateTimeOffset.UnixEpoch, null, minVisitors, confidence);
+            ExperimentGoal.Placed, null, DateTimeOffset.UnixEpoch, null, minVisitors, confidence, ExperimentMethod.FixedHorizon);
+
+    private static ExperimentTerms Sequential(double effect) => Terms() with { Method = ExperimentMethod.Sequential, MinDetectableEffect = effect };
 
     [Fact]
     public void A_visitor_always_gets_the_same_variant_and_visitors_split_by_the_weights()
@@ -67,5 +70,50 @@ public sealed class ExperimentStatisticsTests
 
         Assert.False(variants[1].Significant);
         Assert.Equal((ExperimentDecision.NoSignificantDifference, null), (decision, winner));
+    }
+
+    [Fact]
+    public void The_sequential_p_value_is_one_over_the_mixture_likelihood_ratio_and_needs_more_visitors_than_the_z_test()
+    {
+        // Λ = √(V/(V+τ²))·exp(τ²d²/(2V(V+τ²))), V the unpooled variance of the difference d (values computed independently).
+        Assert.Equal(0.000309242, ExperimentStatistics.SequentialPValue(20, 1, 20, 12, 0.3)!.Value, 7);
+        Assert.Equal(0.396405, ExperimentStatistics.SequentialPValue(1000, 100, 1000, 130, 0.02)!.Value, 5);
+        Assert.Equal(0.067598, ExperimentStatistics.SequentialPValue(10_000, 1_000, 10_000, 1_130, 0.02)!.Value, 5);
+        Assert.Equal(1, ExperimentStatistics.SequentialPValue(50, 0, 70, 0, 0.02));
+
+        // 10% against 13% on 1,000 visitors each wins at a single look, not yet for the always-valid test.
+        var (_, sequential, none) = ExperimentStatistics.Decide(Sequential(0.02), [new("A", 1000, 100), new("B", 1000, 130)]);
+        var (_, later, winner) = ExperimentStatistics.Decide(Sequential(0.02), [new("A", 40_000, 4_000), new("B", 40_000, 5_200)]);
+        Assert.Equal((ExperimentDecision.NoSignificantDifference, null), (sequential, none));
+        Assert.Equal((ExperimentDecision.VariantWins, "B"), (later, winner));
+    }
+
+    [Fact]
+    public void Reading_an_experiment_of_two_equal_variants_after_every_hundred_visitors_calls_a_false_winner_far_more_often_with_the_z_test()
+    {
+        // 400 experiments where both variants convert 10%, each read after every 100 visitors per variant up to 3,000: the share
+        // in which some read calls a winner. The sequential test keeps it within 1 − confidence; the z-test, read that often, does not.
+        var random = new Random(20261207);
+        int zWins = 0, sequentialWins = 0;
+        for (var experiment = 0; experiment < 400; experiment++)
+        {
+            long ca = 0, cb = 0;
+            bool zCalled = false, sequentialCalled = false;
+            for (var n = 1; n <= 3_000; n++)
+            {
+                ca += random.NextDouble() < 0.1 ? 1 : 0;
+                cb += random.NextDouble() < 0.1 ? 1 : 0;
+                if (n % 100 == 0)
+                {
+                    zCalled |= ExperimentStatistics.PValue(n, ca, n, cb) < 0.05;
+                    sequentialCalled |= ExperimentStatistics.SequentialPValue(n, ca, n, cb, 0.02) < 0.05;
+                }
+            }
+            zWins += zCalled ? 1 : 0;
+            sequentialWins += sequentialCalled ? 1 : 0;
+        }
+
+        Assert.True(sequentialWins <= 20, $"{sequentialWins} of 400 sequential experiments called a false winner");
+        Assert.True(zWins >= 60, $"{zWins} of 400 z-tests read after every 100 visitors called a false winner");
     }
 }

@@ -18,7 +18,7 @@ public sealed class ExperimentsApiTests(OrdersSiloFixture fixture) : IClassFixtu
     {
         name = "Free-shipping banner on the product page",
         variants = variants ?? [new { name = "control", weight = 50 }, new { name = "banner", weight = 50 }],
-        goal = "placed", sellerId, startsAt, minVisitorsPerVariant = minVisitors,
+        goal = "placed", sellerId, startsAt, minVisitorsPerVariant = minVisitors, minDetectableEffect = 0.3,
     };
 
     private static async Task<string> VariantAsync(HttpClient storefront, string experimentId, string buyerId)
@@ -90,7 +90,9 @@ public sealed class ExperimentsApiTests(OrdersSiloFixture fixture) : IClassFixtu
         var variants = results!["variants"]!.AsArray();
         Assert.Equal((20L, 1L, 0.05), (variants[0]!["visitors"]!.GetValue<long>(), variants[0]!["converted"]!.GetValue<long>(), variants[0]!["conversionRate"]!.GetValue<double>()));
         Assert.Equal((20L, 12L, 0.6), (variants[1]!["visitors"]!.GetValue<long>(), variants[1]!["converted"]!.GetValue<long>(), variants[1]!["conversionRate"]!.GetValue<double>()));
-        Assert.Equal(0.000205, variants[1]!["pValue"]!.GetValue<double>(), 5);
+        // The sequential test tuned to a 30-point difference: 1 over its likelihood ratio (the z-test's would be 0.0002).
+        Assert.Equal(0.000309, variants[1]!["pValue"]!.GetValue<double>(), 6);
+        Assert.Equal("sequential", results["method"]!.GetValue<string>());
         Assert.Equal(("variantWins", "banner", "running"), (results["decision"]!.GetValue<string>(), results["winner"]!.GetValue<string>(), results["status"]!.GetValue<string>()));
     }
 
