@@ -51,6 +51,7 @@ public static class TradeApi
             return flusher;
         });
         services.AddHostedService(sp => sp.GetRequiredService<SalesFlusher>());
+        services.AddSingleton<CachedExperiments>();
         services.AddSingleton<ApiKeyCache>();
         services.AddSingleton<ApiKeyIssuer>();
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)

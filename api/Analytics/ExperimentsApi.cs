@@ -210,9 +210,13 @@ public static class ExperimentsApi
             ? Problems.Forbidden($"This key acts for seller '{acting}'; experiment '{experiment.ExperimentId}' is not that seller's.")
             : null;
 
-    private static async Task<(Experiment? Experiment, ProblemHttpResult? Problem)> FindAsync(string experimentId, IGrainFactory grains, Caller? caller)
+    /// <summary>The experiment, or its 404; with <paramref name="caller"/> (staff and sellers), its 403 and a fresh read; without (the
+    /// storefront's calls), this silo's copy of the experiments.</summary>
+    private static async Task<(Experiment? Experiment, ProblemHttpResult? Problem)> FindAsync(string experimentId, IGrainFactory grains, Caller? caller,
+        CachedExperiments? cache = null)
     {
-        if (!Ids.IsValid(experimentId) || await Registry(grains).Get(experimentId) is not { } experiment)
+        if (!Ids.IsValid(experimentId)
+            || await (cache is null ? Registry(grains).Get(experimentId) : cache.GetAsync(experimentId, grains).AsTask()) is not { } experiment)
         {
             return (null, Problems.NotFound($"No experiment '{experimentId}'."));
         }
@@ -237,7 +241,7 @@ public static class ExperimentsApi
         string experimentId,
         [Description("The signed-in buyer (give this or sessionId).")] string? buyerId,
         [Description("An anonymous visitor's session: assigned alike, but only buyers' exposures are counted.")] string? sessionId,
-        IGrainFactory grains, TradeClock clock)
+        IGrainFactory grains, CachedExperiments cache, TradeClock clock)
     {
         var v = new Validation();
         if ((buyerId is null) == (sessionId is null))
@@ -252,7 +256,7 @@ public static class ExperimentsApi
         {
             return v.Problem();
         }
-        var (experiment, problem) = await FindAsync(experimentId, grains, null);
+        var (experiment, problem) = await FindAsync(experimentId, grains, null, cache);
         if (problem is not null)
         {
             return problem;
@@ -263,14 +267,14 @@ public static class ExperimentsApi
     }
 
     public static async Task<Results<Ok<ExposuresResponse>, ValidationProblem, ProblemHttpResult>> Expose(
-        string experimentId, ExperimentExposuresRequest request, IGrainFactory grains, IExperimentExposures store, TradeClock clock,
-        CancellationToken cancellationToken)
+        string experimentId, ExperimentExposuresRequest request, IGrainFactory grains, CachedExperiments cache, IExperimentExposures store,
+        TradeClock clock, CancellationToken cancellationToken)
     {
         if (request.Exposures is not { Count: >= 1 and <= MaxExposures } exposures)
         {
             return new Validation().Add("exposures", $"exposures must hold 1 to {MaxExposures:N0} exposures.").Problem();
         }
-        var (experiment, problem) = await FindAsync(experimentId, grains, null);
+        var (experiment, problem) = await FindAsync(experimentId, grains, null, cache);
         if (problem is not null)
         {
             return problem;

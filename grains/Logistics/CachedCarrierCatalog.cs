@@ -11,28 +11,11 @@ public sealed class CachedCarrierCatalog(TradeClock clock)
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(5);
 
-    private sealed record Entry(Task<CarrierCatalog> Read, DateTimeOffset ReadAt);
+    private readonly CachedRead<CarrierCatalog> _catalog = new(clock, MaxAge);
 
-    private Entry? _entry;
-
-    public async ValueTask<CarrierCatalog> GetAsync(IGrainFactory grains)
-    {
-        var now = clock.GetUtcNow();
-        while (true)
-        {
-            var entry = Volatile.Read(ref _entry);
-            if (entry is not null && now - entry.ReadAt <= MaxAge && now >= entry.ReadAt && !entry.Read.IsFaulted)
-            {
-                return await entry.Read;
-            }
-            var fresh = new Entry(grains.GetGrain<ICarrierRegistryGrain>(ICarrierRegistryGrain.Key).Get(), now);
-            if (Interlocked.CompareExchange(ref _entry, fresh, entry) == entry)
-            {
-                return await fresh.Read;
-            }
-        }
-    }
+    public ValueTask<CarrierCatalog> GetAsync(IGrainFactory grains) =>
+        _catalog.GetAsync(() => grains.GetGrain<ICarrierRegistryGrain>(ICarrierRegistryGrain.Key).Get());
 
     /// <summary>Drops this silo's copy: the next plan reads the registry again.</summary>
-    public void Invalidate() => Volatile.Write(ref _entry, null);
+    public void Invalidate() => _catalog.Invalidate();
 }
