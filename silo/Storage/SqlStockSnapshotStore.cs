@@ -74,16 +74,17 @@ public sealed class SqlStockSnapshotStore(TradeDatabase database) : IStockSnapsh
                 FROM b JOIN w f ON f.sku_id = b.sku_id AND f.day = b.first_day JOIN w l ON l.sku_id = b.sku_id AND l.day = b.last_day
             )
             """;
+        // The page carries the window's totals as window aggregates: one read of the snapshots, not one for the page and one for them.
+        const string Totals = "COUNT(*) OVER (), SUM(CAST(sum_on_hand AS double precision) / snapshots) OVER (), SUM(units_sold) OVER ()";
         var page = skus + $"""
-            SELECT sku_id, seller_id, first_day, last_day, snapshots, sum_on_hand, on_hand_start, on_hand_end, reserved_end, units_sold
+            SELECT sku_id, seller_id, first_day, last_day, snapshots, sum_on_hand, on_hand_start, on_hand_end, reserved_end, units_sold, {Totals}
             FROM t ORDER BY CASE WHEN sum_on_hand > 0 THEN 0 ELSE 1 END,
                 CASE WHEN sum_on_hand > 0 THEN CAST(units_sold AS double precision) * snapshots / sum_on_hand END {(query.Fastest ? "DESC" : "ASC")},
                 sku_id
             LIMIT @limit OFFSET @offset
             """;
-        var totals = skus + """
-            SELECT COUNT(*), SUM(CAST(sum_on_hand AS double precision) / snapshots), SUM(units_sold) FROM t
-            """;
+        // A page past the last SKU holds no row to carry them: then they are read on their own.
+        var totals = skus + $"SELECT {Totals} FROM t LIMIT 1";
         if (!Postgres)
         {
             page = page.Replace("double precision", "REAL", StringComparison.Ordinal);
@@ -103,7 +104,12 @@ public sealed class SqlStockSnapshotStore(TradeDatabase database) : IStockSnapsh
             }
             return command;
         }
+        static (long Skus, double OnHand, long Sold) ReadTotals(DbDataReader reader, int at) => (
+            Convert.ToInt64(reader.GetValue(at), CultureInfo.InvariantCulture),
+            reader.IsDBNull(at + 1) ? 0 : Convert.ToDouble(reader.GetValue(at + 1), CultureInfo.InvariantCulture),
+            reader.IsDBNull(at + 2) ? 0 : Convert.ToInt64(reader.GetValue(at + 2), CultureInfo.InvariantCulture));
         var rows = new List<SkuTurnoverStats>();
+        (long Skus, double OnHand, long Sold) sums = (0, 0, 0);
         await using (var command = Bind(page).With("limit", query.Limit).With("offset", query.Offset))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
@@ -113,13 +119,18 @@ public sealed class SqlStockSnapshotStore(TradeDatabase database) : IStockSnapsh
                     Convert.ToInt32(reader.GetValue(4), CultureInfo.InvariantCulture), Convert.ToInt64(reader.GetValue(5), CultureInfo.InvariantCulture),
                     Convert.ToInt64(reader.GetValue(6), CultureInfo.InvariantCulture), Convert.ToInt64(reader.GetValue(7), CultureInfo.InvariantCulture),
                     Convert.ToInt64(reader.GetValue(8), CultureInfo.InvariantCulture), Convert.ToInt64(reader.GetValue(9), CultureInfo.InvariantCulture)));
+                sums = ReadTotals(reader, 10);
             }
         }
-        await using var sums = Bind(totals);
-        await using var sumReader = await sums.ExecuteReaderAsync(cancellationToken);
-        await sumReader.ReadAsync(cancellationToken);
-        return new TurnoverPage(rows, Convert.ToInt64(sumReader.GetValue(0), CultureInfo.InvariantCulture),
-            sumReader.IsDBNull(1) ? 0 : Convert.ToDouble(sumReader.GetValue(1), CultureInfo.InvariantCulture),
-            sumReader.IsDBNull(2) ? 0 : Convert.ToInt64(sumReader.GetValue(2), CultureInfo.InvariantCulture));
+        if (rows.Count == 0 && query.Offset > 0)
+        {
+            await using var command = Bind(totals);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            if (await reader.ReadAsync(cancellationToken))
+            {
+                sums = ReadTotals(reader, 0);
+            }
+        }
+        return new TurnoverPage(rows, sums.Skus, sums.OnHand, sums.Sold);
     }
 }

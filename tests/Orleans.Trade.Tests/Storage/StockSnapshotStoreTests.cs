@@ -70,6 +70,12 @@ public sealed class StockSnapshotStoreTests
         Assert.Equal(2, fastest.SkuCount);
         Assert.Equal(new SkuTurnoverStats("sku-lamp", "seller-1", Day1.AddDays(1), Day1.AddDays(2), 2, 70, 30, 40, 0, 10), Assert.Single(oneSku.Skus));
 
+        // A page past the last SKU still says how many there are and what they sold.
+        var past = await store.TurnoverAsync(new TurnoverQuery(Day1, Day1.AddDays(2), "seller-1", null, false, 5, 10), CancellationToken.None);
+        Assert.Empty(past.Skus);
+        Assert.Equal((2L, 41L), (past.SkuCount, past.UnitsSold));
+        Assert.Equal(43.33 + 49.67, past.AverageOnHand, 2);
+
         // A day taken far later deletes the snapshots before what is kept.
         await store.TakeAsync(Day1.AddDays(500), Now.AddDays(500), Day1.AddDays(100), CancellationToken.None);
         var old = await store.TurnoverAsync(new TurnoverQuery(Day1, Day1.AddDays(2), null, null, false, 0, 10), CancellationToken.None);
