@@ -5,7 +5,11 @@ namespace Orleans.Trade.Inventory;
 /// Every write returns only after the new state is durable.
 /// <paramref name="actingSellerId"/> parameters carry the caller's seller id (null for platform staff)
 /// so ownership is checked inside the grain's turn without an extra call.
+/// Version 1: the catalog carries the seller's unit cost (<see cref="SkuCatalog.UnitCost"/>) and a one-line checkout its ad attribution,
+/// which an activation of an older release would drop (and store the catalog without), so callers of this release are served by an
+/// activation on a silo of this release.
 /// </summary>
+[Orleans.CodeGeneration.Version(1)]
 public interface ISkuGrain : IGrainWithStringKey
 {
     Task<CatalogWriteResult> UpsertCatalog(SkuCatalog catalog, string? actingSellerId);

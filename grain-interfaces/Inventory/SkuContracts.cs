@@ -18,7 +18,12 @@ public sealed record SkuCatalog(
     [property: Id(10)] int? HandlingTimeDays = null,
     [property: Id(11)] string? ShippingTemplateId = null,
     /// <summary>Restricted goods the SKU is or holds (R-LOG-2): carriers that do not take them to a destination are hidden for it.</summary>
-    [property: Id(12)] IReadOnlyList<Logistics.GoodsClass>? RestrictedGoods = null);
+    [property: Id(12)] IReadOnlyList<Logistics.GoodsClass>? RestrictedGoods = null,
+    /// <summary>
+    /// What one unit costs the seller (R-DAT-4), in the price's currency; null when the seller did not say. The seller's secret:
+    /// the API shows it only to the owning seller's keys, admins and analysts, and an order's line keeps it from its reservation.
+    /// </summary>
+    [property: Id(13)] Money? UnitCost = null);
 
 /// <summary>R-INV-5: beyond on-hand stock, up to <see cref="Quota"/> units may be sold for shipping on <see cref="PromisedShipDate"/>.</summary>
 [GenerateSerializer, Immutable]

@@ -11,7 +11,9 @@ public sealed record CheckoutCommand(
     [property: Id(5)] string RequestHash,
     [property: Id(6)] string Actor,
     /// <summary>An inline payment: a cart of one order registers it in the order's placing write (not part of the request hash).</summary>
-    [property: Id(7)] PaymentRegistrationRequest? Payment = null);
+    [property: Id(7)] PaymentRegistrationRequest? Payment = null,
+    /// <summary>The ad channel and campaign that brought the buyer (part of the request hash): kept on every order placed.</summary>
+    [property: Id(8)] OrderAttribution? Attribution = null);
 
 public enum CheckoutStatus
 {
@@ -38,7 +40,10 @@ public sealed record CheckoutResult(
 /// One idempotent checkout. Key: "{caller scope}/{Idempotency-Key}", so keys are scoped to the caller. The first call runs
 /// the saga (prepare every seller's order, then confirm all or abort all) and stores the answer; later calls with the same
 /// body get the stored answer, with another body <see cref="CheckoutStatus.KeyReused"/>.
+/// Version 1: the command carries the buyer's ad attribution (<see cref="CheckoutCommand.Attribution"/>), which an activation of an
+/// older release would drop, so a caller of this release is served by an activation on a silo of this release.
 /// </summary>
+[Orleans.CodeGeneration.Version(1)]
 public interface ICheckoutGrain : IGrainWithStringKey
 {
     Task<CheckoutResult> Checkout(CheckoutCommand command);

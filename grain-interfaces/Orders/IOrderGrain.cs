@@ -11,11 +11,12 @@ namespace Orleans.Trade.Orders;
 /// <see cref="RecordTracking"/>, version 6 <see cref="Return"/>, version 7 the inspection steps of <see cref="Dispute"/>
 /// (<see cref="DisputeStep.OrderInspection"/>, <see cref="DisputeStep.ReportInspection"/>, R-DIS-6), which an older activation does not
 /// know, and <see cref="KeepsReservation"/> answering for the order's coupon redemption (<see cref="CouponCodes.ReservationId"/>), which an
-/// older order would give up. During a rolling update a caller
+/// older order would give up. Version 8: a placement carries the buyer's ad attribution (<see cref="OrderPlacement.Attribution"/>) and its
+/// lines the SKUs' unit costs, which an older activation would drop. During a rolling update a caller
 /// of a newer version is served by an activation on a silo of this release (Orleans moves an older activation), while the older
 /// silos' calls work on either.
 /// </remarks>
-[Orleans.CodeGeneration.Version(7)]
+[Orleans.CodeGeneration.Version(8)]
 public interface IOrderGrain : IGrainWithStringKey
 {
     Task<PrepareResult> Prepare(OrderPlacement placement);

@@ -24,7 +24,9 @@ public sealed record OrderPlacement(
     [property: Id(7)] OrderSource Source,
     [property: Id(8)] ExternalOrderRef? External,
     [property: Id(9)] string Actor,
-    [property: Id(10)] string? CouponCode)
+    [property: Id(10)] string? CouponCode,
+    /// <summary>The ad channel and campaign that brought the buyer, as the checkout request named them (R-DAT-4); null when none did.</summary>
+    [property: Id(11)] OrderAttribution? Attribution = null)
 {
     /// <summary>
     /// The buyer the order belongs to (who may read, pay and cancel it, and whose list it is in). An imported order's buyer is
@@ -35,6 +37,15 @@ public sealed record OrderPlacement(
         ? $"{external.Platform}:{BuyerId}"
         : BuyerId;
 }
+
+/// <summary>
+/// The marketing channel (a lowercase slug such as <c>google-ads</c>, <c>affiliate</c>, <c>email</c>, <c>organic</c>) and optionally
+/// the campaign within it that brought an order's buyer (R-DAT-4): kept on every order of the checkout, counted by ad ROI.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record OrderAttribution(
+    [property: Id(0)] string Channel,
+    [property: Id(1)] string? Campaign = null);
 
 /// <summary>An order that came from another marketplace through an ERP (R-ORD-4).</summary>
 [GenerateSerializer, Immutable]
@@ -51,7 +62,12 @@ public sealed record OrderLine(
     [property: Id(3)] Money UnitPrice,
     [property: Id(4)] Money LineTotal,
     [property: Id(5)] IReadOnlyList<StockAllocationPart> Allocation,
-    [property: Id(6)] string? Category = null);
+    [property: Id(6)] string? Category = null,
+    /// <summary>
+    /// The seller's cost of one unit as the SKU's catalog had it when the order was placed (R-DAT-4), in the price's currency; null
+    /// when the catalog had none. The seller's secret: never in the API's order answers (their lines are <c>OrderLineResponse</c>).
+    /// </summary>
+    [property: Id(7), System.Text.Json.Serialization.JsonIgnore] Money? UnitCost = null);
 
 /// <summary>
 /// Totals with the rate locked on the order (R-PAY-2). <see cref="Seller"/> is the goods value in the seller's currency;
@@ -134,7 +150,8 @@ public sealed record OrderView(
     [property: Id(21)] IReadOnlyList<TrackingEvent>? Tracking = null,
     [property: Id(22)] ReturnView? Return = null,
     [property: Id(23)] IReadOnlyList<OrderRefundView>? Compensations = null,
-    [property: Id(24)] OrderCoupon? Coupon = null);
+    [property: Id(24)] OrderCoupon? Coupon = null,
+    [property: Id(25)] OrderAttribution? Attribution = null);
 
 /// <summary>A line that could not be had: how many were asked for, how many there are, and in-stock substitutes (R-INV-5).</summary>
 [GenerateSerializer, Immutable]

@@ -87,7 +87,13 @@ public sealed record OrderSummary(
     [property: Id(19), System.Text.Json.Serialization.JsonIgnore] DateTimeOffset? DisputeOpenedAt = null,
     [property: Id(20), System.Text.Json.Serialization.JsonIgnore] DateTimeOffset? DisputeResolvedAt = null,
     [property: Id(21), System.Text.Json.Serialization.JsonIgnore] string? DisputeOutcome = null,
-    [property: Id(22), System.Text.Json.Serialization.JsonIgnore] bool? Returned = null)
+    [property: Id(22), System.Text.Json.Serialization.JsonIgnore] bool? Returned = null,
+    /// <summary>The ad channel that brought the buyer (R-DAT-4); absent when the checkout named none.</summary>
+    [property: Id(23), System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    string? Channel = null,
+    /// <summary>The campaign within <see cref="Channel"/>; absent when the checkout named none.</summary>
+    [property: Id(24), System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    string? Campaign = null)
 {
     /// <summary>
     /// Whether the order has an after-sales fact (R-DAT-4): a refund or compensation, a dispute or a return. Only then are
