@@ -1192,6 +1192,12 @@ public sealed partial class OrderGrain(
         // The projection and outbox rows commit with the state. If the write fails, the reload drops them together with the
         // change that raised them.
         var outbox = OrderPlacing.TakeOutbox(S, OrderId);
+        if (outbox is not null && OrderPlacing.LineFactsDue(S))
+        {
+            // The write that first stores the order as paid carries its lines' facts (R-DAT-4); a failed write reloads the flag.
+            outbox = outbox with { LineFacts = OrderPlacing.LineFacts(S, OrderId, settlementOptions.Value.RateFor) };
+            S.LineFactsWritten = true;
+        }
         var wake = NextWake(clock.GetUtcNow());
         var broughtForward = HasOutboxWork();
         S.CarryWithNextWrite(wake, outbox);

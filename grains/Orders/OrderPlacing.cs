@@ -41,7 +41,8 @@ public static class OrderPlacing
             var line = placement.Lines[i];
             var catalog = results[i].Catalog!;
             lines.Add(new OrderLine(line.SkuId, catalog.Title, line.Quantity, catalog.Price,
-                new Money(checked(catalog.Price.AmountMinor * line.Quantity), catalog.Price.Currency), results[i].Allocation, catalog.Category));
+                new Money(checked(catalog.Price.AmountMinor * line.Quantity), catalog.Price.Currency), results[i].Allocation, catalog.Category,
+                catalog.UnitCost is { } cost && cost.Currency == catalog.Price.Currency ? cost : null));
         }
         s.Lines = lines;
         s.HandlingDays = results.Max(r => r.Catalog!.HandlingTimeDays ?? options.DefaultHandlingDays);
@@ -342,6 +343,33 @@ public static class OrderPlacing
     }
 
     /// <summary>
+    /// Whether the next write must carry the lines' facts for the category margin (R-DAT-4): the order is paid (a live order in any
+    /// status but awaiting payment and cancelled, as the analytics count it) and no write carried them yet. A placed, unpaid order
+    /// (a flash sale's) carries none; an order paid before the facts existed carries them with its next change.
+    /// </summary>
+    public static bool LineFactsDue(OrderState s) => s.Phase == OrderPhase.Live && !s.LineFactsWritten && s.Totals is not null
+        && s.Status is not (OrderStatus.AwaitingPayment or OrderStatus.Cancelled);
+
+    /// <summary>
+    /// The lines' facts (R-DAT-4): what each line's buyer paid (<see cref="PaidLineValue"/>), the commission on it at the category's
+    /// rate (<paramref name="commissionRateBps"/>; rounded half away from zero per line, as the escrow's release counts it) and the
+    /// unit cost the line kept.
+    /// </summary>
+    public static OrderLineFact[] LineFacts(OrderState s, string orderId, Func<string?, int> commissionRateBps)
+    {
+        var facts = new OrderLineFact[s.Lines.Count];
+        for (var i = 0; i < facts.Length; i++)
+        {
+            var line = s.Lines[i];
+            var paid = PaidLineValue(s, i);
+            var commission = (long)Math.Round(paid * (decimal)commissionRateBps(line.Category) / 10_000, MidpointRounding.AwayFromZero);
+            facts[i] = new OrderLineFact(orderId, i, s.Placement!.SellerId, s.CreatedAt, line.SkuId, line.Category, line.Quantity, paid, commission,
+                line.UnitCost?.AmountMinor, line.LineTotal.Currency);
+        }
+        return facts;
+    }
+
+    /// <summary>
     /// When the sweeper must next wake the order: its placement time-out while preparing, then the deadline its status waits
     /// for, and one check period from now while stock, money or outbox work is unfinished or a capture is under way.
     /// </summary>
@@ -453,7 +481,8 @@ public static class OrderPlacing
     public static OrderSummary Summary(OrderState s, string orderId)
     {
         var row = new OrderSummary(orderId, s.Placement!.Owner, s.Placement.SellerId, s.Status,
-            s.Totals!.Seller, s.Totals.Buyer, s.Lines.Count, s.Placement.Source, s.Late, s.CreatedAt, s.UpdatedAt, s.Version);
+            s.Totals!.Seller, s.Totals.Buyer, s.Lines.Count, s.Placement.Source, s.Late, s.CreatedAt, s.UpdatedAt, s.Version,
+            Channel: s.Placement.Attribution?.Channel, Campaign: s.Placement.Attribution?.Campaign);
         if (s.Refunds.Count > 0 || s.Dispute is not null || s.Return is not null)
         {
             // After-sales facts (R-DAT-4): never undone once there, so a row that has them keeps having them.
@@ -484,5 +513,5 @@ public static class OrderPlacing
         s.Refunds.Exists(r => r.View.Kind == OrderRefundKind.Refund) ? new Money(RefundedSoFar(s).Seller, s.Totals!.Charged.Currency) : null, s.Dispute,
         OrderTracking.Shown(s), s.Return, s.Refunds.Exists(r => r.View.Kind == OrderRefundKind.Compensation)
             ? s.Refunds.Where(r => r.View.Kind == OrderRefundKind.Compensation).Select(r => r.View).ToArray()
-            : null, s.Coupon);
+            : null, s.Coupon, s.Placement.Attribution);
 }

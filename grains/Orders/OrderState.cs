@@ -19,7 +19,15 @@ public enum OrderPhase
 /// of the order's open tickets whose exception the change ended (closed after the new tickets are in).
 /// </summary>
 public sealed record OrderOutbox(OrderSummary Summary, IReadOnlyList<OrderNotification> Notifications, IReadOnlyList<ServiceTicket> Tickets,
-    IReadOnlyList<string>? ClosedTicketKinds = null);
+    IReadOnlyList<string>? ClosedTicketKinds = null, IReadOnlyList<OrderLineFact>? LineFacts = null);
+
+/// <summary>
+/// What the category margin counts of one line of a paid order (R-DAT-4), written once, by the write that first stores the order
+/// as paid: its category, units, what was paid for them (after the coupon's share), the platform's commission on that, and the
+/// unit cost the catalog had at placement (null when none). Amounts in the order's (the seller's) currency, minor units.
+/// </summary>
+public sealed record OrderLineFact(string OrderId, int Line, string SellerId, DateTimeOffset CreatedAt, string SkuId, string? Category, long Units,
+    long PaidMinor, long CommissionMinor, long? UnitCostMinor, string Currency);
 
 /// <summary>A stock reservation the order holds on a SKU.</summary>
 [GenerateSerializer, Immutable]
@@ -115,6 +123,8 @@ public sealed class OrderState : IWakeAtState, IOutboxState
     [Id(35)] public ReturnView? Return { get; set; }
     /// <summary>The seller's coupon the order used: its discount per line, and whether its redemption still counts.</summary>
     [Id(36)] public OrderCoupon? Coupon { get; set; }
+    /// <summary>The lines' facts for the category margin (R-DAT-4) went with a write of the paid order (<see cref="OrderPlacing.LineFactsDue"/>).</summary>
+    [Id(37)] public bool LineFactsWritten { get; set; }
 }
 
 [GenerateSerializer]

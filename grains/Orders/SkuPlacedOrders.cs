@@ -23,7 +23,7 @@ public static class SkuPlacedOrders
         var order = new OrderState
         {
             Placement = new OrderPlacement(orderId, checkoutId, command.BuyerId, sellerId, command.Currency, command.ShipTo, command.Items,
-                OrderSource.Checkout, null, command.Actor, command.CouponCode),
+                OrderSource.Checkout, null, command.Actor, command.CouponCode, command.Attribution),
             Phase = OrderPhase.Preparing,
             CreatedAt = now,
             UpdatedAt = now,

@@ -72,6 +72,61 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
 
     private const string NewerOnly = " WHERE orders.version <= excluded.version";
 
+    /// <summary>The ad channel and campaign the checkout named (R-DAT-4): written only by a batch with an attributed order.</summary>
+    private const string AttributionColumns = ", channel, campaign";
+
+    /// <summary>Never changed once placed; kept when a row is written without it (by a previous release's silo).</summary>
+    private const string AttributionMerge = ", channel = COALESCE(excluded.channel, orders.channel), campaign = COALESCE(excluded.campaign, orders.campaign)";
+
+    /// <summary>Whether a row of the batch is an attributed order's: only then does the statement write the channel columns.</summary>
+    private static bool AnyAttributed(OrderSummary[] summaries)
+    {
+        foreach (var summary in summaries)
+        {
+            if (summary.Channel is not null)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Whether an outbox of the batch carries a paid order's line facts (R-DAT-4): a flash sale's placing write never does.</summary>
+    private static bool AnyLineFacts(IReadOnlyList<OrderOutbox> outboxes)
+    {
+        foreach (var outbox in outboxes)
+        {
+            if (outbox.LineFacts is { Count: > 0 })
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private const string LineFactsInsert = """
+        INSERT INTO order_line_facts (order_id, line_no, seller_id, created_at, sku_id, category, units, currency, paid_minor, commission_minor,
+                                      unit_cost_minor)
+        """;
+
+    /// <summary>PostgreSQL: the line facts of paid orders (R-DAT-4), once each (a retried write's are already there).</summary>
+    private static DbCommand LineFactsCommand(DbConnection connection, IReadOnlyList<OrderOutbox> outboxes)
+    {
+        var facts = outboxes.SelectMany(o => o.LineFacts ?? []).ToArray();
+        return connection.Command(LineFactsInsert + """
+
+                SELECT * FROM unnest(@factOrders, @factLines, @factSellers, @factCreateds, @factSkus, @factCategories, @factUnits, @factCurrencies,
+                                     @factPaids, @factCommissions, @factCosts)
+                ON CONFLICT (order_id, line_no) DO NOTHING
+                """)
+            .With("factOrders", facts.Select(f => f.OrderId).ToArray()).With("factLines", facts.Select(f => f.Line).ToArray())
+            .With("factSellers", facts.Select(f => f.SellerId).ToArray()).With("factCreateds", facts.Select(f => f.CreatedAt.UtcDateTime).ToArray())
+            .With("factSkus", facts.Select(f => f.SkuId).ToArray()).With("factCategories", facts.Select(f => f.Category).ToArray())
+            .With("factUnits", facts.Select(f => f.Units).ToArray()).With("factCurrencies", facts.Select(f => f.Currency).ToArray())
+            .With("factPaids", facts.Select(f => f.PaidMinor).ToArray()).With("factCommissions", facts.Select(f => f.CommissionMinor).ToArray())
+            .With("factCosts", facts.Select(f => f.UnitCostMinor).ToArray());
+    }
+
     /// <summary>One row per order: the last summary of an order in the batch is its newest.</summary>
     private static OrderSummary[] NewestSummaries(IReadOnlyList<OrderOutbox> outboxes) =>
         outboxes.Select(o => o.Summary).GroupBy(o => o.OrderId).Select(g => g.MaxBy(o => o.Version)!).ToArray();
@@ -130,13 +185,14 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
         var notifications = outboxes.SelectMany(o => o.Notifications).ToArray();
         var shipped = AnyShipped(summaries);
         var afterSales = AnyAfterSales(summaries);
+        var attributed = AnyAttributed(summaries);
         var command = connection.Command($"""
                     WITH upserted AS (
                         INSERT INTO orders (order_id, buyer_id, seller_id, status, seller_total_minor, seller_currency, buyer_total_minor,
-                                            buyer_currency, line_count, source, late, created_at, updated_at, version{(shipped ? ShipmentColumns : "")}{(afterSales ? AfterSalesColumns : "")})
+                                            buyer_currency, line_count, source, late, created_at, updated_at, version{(shipped ? ShipmentColumns : "")}{(afterSales ? AfterSalesColumns : "")}{(attributed ? AttributionColumns : "")})
                         SELECT * FROM unnest(@ids, @buyers, @sellers, @statuses, @sellerTotals, @sellerCurrencies, @buyerTotals, @buyerCurrencies,
-                                             @lines, @sources, @lates, @createds, @updateds, @versions{(shipped ? ", @carrierKeys, @trackingKeys, @shipCountries, @shippedAts, @deliveredAts, @complaints" : "")}{(afterSales ? ", @refundeds, @disputeOpeneds, @disputeResolveds, @disputeOutcomes, @returneds" : "")})
-                        {(rowsAreNew ? "" : OrderRowMerge + (shipped ? ShipmentMerge : "") + (afterSales ? AfterSalesMerge : "") + NewerOnly)}
+                                             @lines, @sources, @lates, @createds, @updateds, @versions{(shipped ? ", @carrierKeys, @trackingKeys, @shipCountries, @shippedAts, @deliveredAts, @complaints" : "")}{(afterSales ? ", @refundeds, @disputeOpeneds, @disputeResolveds, @disputeOutcomes, @returneds" : "")}{(attributed ? ", @orderChannels, @orderCampaigns" : "")})
+                        {(rowsAreNew ? "" : OrderRowMerge + (shipped ? ShipmentMerge : "") + (afterSales ? AfterSalesMerge : "") + (attributed ? AttributionMerge : "") + NewerOnly)}
                     )
                     INSERT INTO order_notifications (notification_id, order_id, recipient, channels, event, status, created_at, next_attempt_at,
                                                      attempts, delivered_at, last_error)
@@ -177,7 +233,15 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
                 .WithTimestamps("disputeResolveds", summaries.Select(o => o.DisputeResolvedAt))
                 .With("disputeOutcomes", summaries.Select(o => o.DisputeOutcome).ToArray()).With("returneds", summaries.Select(o => o.Returned).ToArray());
         }
+        if (attributed)
+        {
+            command.With("orderChannels", summaries.Select(o => o.Channel).ToArray()).With("orderCampaigns", summaries.Select(o => o.Campaign).ToArray());
+        }
         statements.Add(command);
+        if (AnyLineFacts(outboxes))
+        {
+            statements.Add(LineFactsCommand(connection, outboxes));
+        }
         statements.AddRange(outboxes.SelectMany(o => o.Tickets).Select(t => TicketCommand(connection, null, t)));
         statements.AddRange(TicketClosures(outboxes).Select(c => TicketClosureCommand(connection, null, c)));
         return statements;
@@ -207,28 +271,42 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
             await connection.Command("""
                     INSERT INTO orders (order_id, buyer_id, seller_id, status, seller_total_minor, seller_currency, buyer_total_minor, buyer_currency,
                                         line_count, source, late, created_at, updated_at, version, carrier_key, tracking_key, ship_country, shipped_at,
-                                        delivered_at, complaint, refunded_minor, dispute_opened_at, dispute_resolved_at, dispute_outcome, returned)
+                                        delivered_at, complaint, refunded_minor, dispute_opened_at, dispute_resolved_at, dispute_outcome, returned, channel, campaign)
                     VALUES (@id, @buyer, @seller, @status, @sellerTotal, @sellerCurrency, @buyerTotal, @buyerCurrency, @lines, @source, @late, @created, @updated,
                             @version, @carrierKey, @trackingKey, @shipCountry, @shippedAt, @deliveredAt, @complaint, @refunded, @disputeOpened,
-                            @disputeResolved, @disputeOutcome, @returned)
+                            @disputeResolved, @disputeOutcome, @returned, @channel, @campaign)
                     ON CONFLICT (order_id) DO UPDATE SET
                         status = excluded.status, seller_total_minor = excluded.seller_total_minor, buyer_total_minor = excluded.buyer_total_minor,
                         late = excluded.late, updated_at = excluded.updated_at, version = excluded.version, buyer_id = excluded.buyer_id,
                         carrier_key = excluded.carrier_key, tracking_key = excluded.tracking_key, ship_country = excluded.ship_country,
                         shipped_at = excluded.shipped_at, delivered_at = excluded.delivered_at, complaint = excluded.complaint,
                         refunded_minor = excluded.refunded_minor, dispute_opened_at = excluded.dispute_opened_at,
-                        dispute_resolved_at = excluded.dispute_resolved_at, dispute_outcome = excluded.dispute_outcome, returned = excluded.returned
+                        dispute_resolved_at = excluded.dispute_resolved_at, dispute_outcome = excluded.dispute_outcome, returned = excluded.returned,
+                        channel = COALESCE(excluded.channel, orders.channel), campaign = COALESCE(excluded.campaign, orders.campaign)
                     WHERE orders.version <= excluded.version
                     """, transaction)
                 .With("carrierKey", o.CarrierKey).With("trackingKey", o.TrackingKey).With("shipCountry", o.ShipCountry)
                 .With("shippedAt", database.ToDb(o.ShippedAt)).With("deliveredAt", database.ToDb(o.DeliveredAt)).With("complaint", o.Complaint)
                 .With("refunded", o.RefundedMinor).With("disputeOpened", database.ToDb(o.DisputeOpenedAt))
                 .With("disputeResolved", database.ToDb(o.DisputeResolvedAt)).With("disputeOutcome", o.DisputeOutcome).With("returned", o.Returned)
+                .With("channel", o.Channel).With("campaign", o.Campaign)
                 .With("id", o.OrderId).With("buyer", o.BuyerId).With("seller", o.SellerId).With("status", o.Status.ToString())
                 .With("sellerTotal", o.SellerTotal.AmountMinor).With("sellerCurrency", o.SellerTotal.Currency)
                 .With("buyerTotal", o.BuyerTotal.AmountMinor).With("buyerCurrency", o.BuyerTotal.Currency)
                 .With("lines", o.LineCount).With("source", o.Source.ToString()).With("late", o.Late)
                 .With("created", database.ToDb(o.CreatedAt)).With("updated", database.ToDb(o.UpdatedAt)).With("version", o.Version)
+                .ExecuteNonQueryAsync(cancellationToken);
+        }
+        foreach (var f in outboxes.SelectMany(o => o.LineFacts ?? []))
+        {
+            await connection.Command(LineFactsInsert + """
+
+                    VALUES (@order, @line, @seller, @created, @sku, @category, @units, @currency, @paid, @commission, @cost)
+                    ON CONFLICT (order_id, line_no) DO NOTHING
+                    """, transaction)
+                .With("order", f.OrderId).With("line", f.Line).With("seller", f.SellerId).With("created", database.ToDb(f.CreatedAt))
+                .With("sku", f.SkuId).With("category", f.Category).With("units", f.Units).With("currency", f.Currency).With("paid", f.PaidMinor)
+                .With("commission", f.CommissionMinor).With("cost", f.UnitCostMinor)
                 .ExecuteNonQueryAsync(cancellationToken);
         }
         foreach (var n in outboxes.SelectMany(o => o.Notifications))
@@ -315,7 +393,7 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
         // One more than the page, to know whether another follows.
         await using var select = connection.Command(
             "SELECT order_id, buyer_id, seller_id, status, seller_total_minor, seller_currency, buyer_total_minor, buyer_currency, " +
-            "line_count, source, late, created_at, updated_at, version FROM orders" + where +
+            "line_count, source, late, created_at, updated_at, version, channel, campaign FROM orders" + where +
             " ORDER BY created_at DESC, order_id DESC LIMIT @limit OFFSET @offset");
         foreach (var (name, value) in parameters) select.With(name, value);
         select.With("limit", query.PageSize + 1).With("offset", query.After is null ? (long)(query.Page - 1) * query.PageSize : 0L);
@@ -326,7 +404,8 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
             items.Add(new OrderSummary(reader.GetString(0), reader.GetString(1), reader.GetString(2), Enum.Parse<OrderStatus>(reader.GetString(3)),
                 new Money(reader.GetInt64(4), reader.GetString(5)), new Money(reader.GetInt64(6), reader.GetString(7)), reader.GetInt32(8),
                 Enum.Parse<OrderSource>(reader.GetString(9)), reader.GetBoolean(10), TradeDatabase.FromDb(reader.GetValue(11)),
-                TradeDatabase.FromDb(reader.GetValue(12)), reader.GetInt64(13)));
+                TradeDatabase.FromDb(reader.GetValue(12)), reader.GetInt64(13),
+                Channel: reader.IsDBNull(14) ? null : reader.GetString(14), Campaign: reader.IsDBNull(15) ? null : reader.GetString(15)));
         }
         var more = items.Count > query.PageSize;
         if (more)
