@@ -129,6 +129,7 @@ public static class TradeApi
         v1.MapAnalyticsApiV1();
         v1.MapBenchmarksApiV1();
         v1.MapServiceScoresApiV1();
+        v1.MapMarketingApiV1();
         v1.MapFunnelApiV1();
         v1.MapInventoryTurnoverApiV1();
         v1.MapExperimentsApiV1();

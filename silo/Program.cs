@@ -87,6 +87,7 @@ builder.Services.ValidateOnStartBy<Orleans.Trade.Api.Analytics.StockSnapshotOpti
 builder.Services.AddSingleton<Orleans.Trade.Api.Analytics.IStockSnapshots, SqlStockSnapshotStore>();
 builder.Services.AddHostedService<Orleans.Trade.Api.Analytics.StockSnapshotter>();
 builder.Services.AddSingleton<Orleans.Trade.Api.Analytics.IExperimentExposures, SqlExperimentStore>();
+builder.Services.AddSingleton<Orleans.Trade.Api.Analytics.IMarketingAnalytics, SqlMarketingStore>();
 builder.Services.Configure<Orleans.Trade.Inventory.InventoryOptions>(builder.Configuration.GetSection("Inventory"));
 builder.Services.AddTradeOrders(builder.Configuration);
 builder.Services.AddRiskScoring(builder.Configuration);

@@ -70,6 +70,16 @@ public static class InventoryApi
             v.Add("hsCode", "hsCode is required: a Harmonized System code of 6, 8 or 10 digits (dots allowed, e.g. 8517.62).");
         }
         v.Country("originCountry", request.OriginCountry);
+        if (request.UnitCost is { } cost)
+        {
+            v.Required("unitCost.amountMinor", cost.AmountMinor);
+            v.Range("unitCost.amountMinor", cost.AmountMinor, 0, 1_000_000_000_000);
+            v.Currency("unitCost.currency", cost.Currency);
+            if (cost.Currency is not null && request.Price?.Currency is { } priceCurrency && cost.Currency != priceCurrency)
+            {
+                v.Add("unitCost.currency", $"unitCost.currency must be the price's currency ({priceCurrency}).");
+            }
+        }
         v.Range("lowStockThreshold", request.LowStockThreshold, 0, 1_000_000_000);
         v.Range("handlingTimeDays", request.HandlingTimeDays, 1, 60);
         if (request.PreSale is { } preSale)
@@ -147,24 +157,29 @@ public static class InventoryApi
         var catalog = new SkuCatalog(sellerId!, title!, category!, new Money(request.Price!.AmountMinor!.Value, request.Price.Currency!),
             request.WeightGrams!.Value, hsCode!, request.OriginCountry!, request.LowStockThreshold,
             request.PreSale is { } terms ? new PreSaleTerms(terms.Quota!.Value, terms.PromisedShipDate!.Value) : null,
-            substituteIds, request.HandlingTimeDays, request.ShippingTemplateId, restricted.Count > 0 ? restricted.ToArray() : null);
+            substituteIds, request.HandlingTimeDays, request.ShippingTemplateId, restricted.Count > 0 ? restricted.ToArray() : null,
+            request.UnitCost is { } unitCost ? new Money(unitCost.AmountMinor!.Value, unitCost.Currency!) : null);
         var result = await grains.GetGrain<ISkuGrain>(skuId).UpsertCatalog(catalog, caller.ActingSellerId);
         return result.Status switch
         {
-            CatalogWriteStatus.Created => TypedResults.Created($"/api/v1/skus/{skuId}", SkuResponse.From(result.Sku!, clock.GetUtcNow())),
-            CatalogWriteStatus.Updated => TypedResults.Ok(SkuResponse.From(result.Sku!, clock.GetUtcNow())),
+            // The writer is the SKU's seller's key or an admin: it sees the cost it wrote.
+            CatalogWriteStatus.Created => TypedResults.Created($"/api/v1/skus/{skuId}", SkuResponse.From(result.Sku!, clock.GetUtcNow(), showCost: true)),
+            CatalogWriteStatus.Updated => TypedResults.Ok(SkuResponse.From(result.Sku!, clock.GetUtcNow(), showCost: true)),
             _ => Problems.Forbidden($"SKU '{skuId}' belongs to another seller."),
         };
     }
 
-    public static async Task<Results<Ok<SkuResponse>, ProblemHttpResult>> GetSku(string skuId, IGrainFactory grains, TradeClock clock)
+    public static async Task<Results<Ok<SkuResponse>, ProblemHttpResult>> GetSku(string skuId, ClaimsPrincipal user, IGrainFactory grains, TradeClock clock)
     {
         if (!Ids.IsValid(skuId))
         {
             return Problems.NotFound($"SKU '{skuId}' does not exist.");
         }
         var view = await grains.GetGrain<ISkuGrain>(skuId).Get();
-        return view is null ? Problems.NotFound($"SKU '{skuId}' does not exist.") : TypedResults.Ok(SkuResponse.From(view, clock.GetUtcNow()));
+        // The unit cost is the seller's secret (R-DAT-4): buyers, storefronts and other sellers get the SKU without it.
+        return view is null
+            ? Problems.NotFound($"SKU '{skuId}' does not exist.")
+            : TypedResults.Ok(SkuResponse.From(view, clock.GetUtcNow(), SkuResponse.MayReadCost(Caller.From(user), view.Catalog.SellerId)));
     }
 
     public static async Task<Results<Ok<StockWriteResponse>, ValidationProblem, ProblemHttpResult>> PutStock(

@@ -24,7 +24,9 @@ public sealed record PutSkuRequest(
     [property: System.ComponentModel.Description("The seller's shipping template that prices this SKU's shipping (R-LOG-1), in the SKU's currency; left out, shipping is free.")]
     string? ShippingTemplateId = null,
     [property: System.ComponentModel.Description("Restricted goods the SKU is or holds (R-LOG-2): batteries, liquids, pastes, powders, magnets, flammables, sharpObjects, perishables. Carriers that do not take them to a destination are hidden for it, and a destination that prohibits them gets no carrier.")]
-    IReadOnlyList<string?>? RestrictedGoods = null);
+    IReadOnlyList<string?>? RestrictedGoods = null,
+    [property: System.ComponentModel.Description("What one unit costs the seller (R-DAT-4), in the price's currency: counted by GET /api/v1/analytics/category-margin for the orders placed from then on. The seller's secret: shown only to the seller's own keys, admins and analysts, never to buyers or storefronts. Left out, the SKU has none.")]
+    MoneyRequest? UnitCost = null);
 
 /// <summary>R-INV-5: sell up to <c>quota</c> units beyond stock, promising to ship on <c>promisedShipDate</c>.</summary>
 public sealed record PreSaleRequest([Required] long? Quota, [Required] DateOnly? PromisedShipDate);
@@ -82,16 +84,27 @@ public sealed record SkuResponse(
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     string? ShippingTemplateId = null,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
-    IReadOnlyList<Orleans.Trade.Logistics.GoodsClass>? RestrictedGoods = null)
+    IReadOnlyList<Orleans.Trade.Logistics.GoodsClass>? RestrictedGoods = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    [property: System.ComponentModel.Description("The seller's unit cost (R-DAT-4): present only for the SKU's own seller's keys, admins and analysts, and when there is one.")]
+    Money? UnitCost = null)
 {
-    /// <summary>The SKU as the API shows it at <paramref name="now"/> (the pre-sale room ends with its promised date).</summary>
-    public static SkuResponse From(SkuView v, DateTimeOffset now) => new(
+    /// <summary>
+    /// The SKU as the API shows it at <paramref name="now"/> (the pre-sale room ends with its promised date); its unit cost only when
+    /// <paramref name="showCost"/> (the caller may see the seller's costs: <see cref="MayReadCost"/>).
+    /// </summary>
+    public static SkuResponse From(SkuView v, DateTimeOffset now, bool showCost = false) => new(
         v.SkuId, v.Catalog.SellerId, v.Catalog.Title, v.Catalog.Category, v.Catalog.Price, v.Catalog.WeightGrams,
         v.Catalog.HsCode, v.Catalog.OriginCountry, v.Catalog.LowStockThreshold, v.Catalog.PreSale, v.Catalog.SubstituteSkuIds ?? [], v.Catalog.HandlingTimeDays,
         new SkuStockResponse(v.TotalAvailable, v.Warehouses.Select(w => WarehouseStockResponse.From(w, v.HeldForPreOrders)).ToArray(),
             v.Catalog.PreSale is { } p ? new PreSaleResponse(p.Quota, v.PreSaleReserved, v.PreSaleRemainingAt(now), p.PromisedShipDate) : null,
             v.PreSaleOpen),
-        v.CreatedAt, v.UpdatedAt, v.Catalog.ShippingTemplateId, v.Catalog.RestrictedGoods is { Count: > 0 } goods ? goods : null);
+        v.CreatedAt, v.UpdatedAt, v.Catalog.ShippingTemplateId, v.Catalog.RestrictedGoods is { Count: > 0 } goods ? goods : null,
+        showCost ? v.Catalog.UnitCost : null);
+
+    /// <summary>Whether a caller may see a SKU's unit cost: an admin or analyst, or a key of the SKU's own seller (a seller's or ERP key).</summary>
+    public static bool MayReadCost(Auth.Caller caller, string sellerId) =>
+        caller.Role is Auth.Roles.Admin or Auth.Roles.Analyst || caller.ActingSellerId == sellerId;
 }
 
 public sealed record StockWriteResponse(string SkuId, string Outcome, WarehouseStockResponse Warehouse, long TotalAvailable);

@@ -26,7 +26,8 @@ public static class CheckoutHash
     public static string Of(CheckoutCommand command, Payments.PaymentRequest? payment)
     {
         var hashed = new HashedCheckout(
-            new HashedCommand(command.BuyerId, command.Currency, command.ShipTo, command.Items, command.CouponCode, command.RequestHash, command.Actor),
+            new HashedCommand(command.BuyerId, command.Currency, command.ShipTo, command.Items, command.CouponCode, command.RequestHash, command.Actor,
+                command.Attribution),
             payment);
         var json = t_json ??= new ArrayBufferWriter<byte>(1024);
         json.ResetWrittenCount();
@@ -44,8 +45,10 @@ public static class CheckoutHash
         return Convert.ToHexStringLower(digest);
     }
 
+    /// <summary>The command as hashed; an attribution is written only when there is one, so the hashes of checkouts without one are as before.</summary>
     internal sealed record HashedCommand(
-        string BuyerId, string Currency, ShippingAddress ShipTo, IReadOnlyList<CartLine> Items, string? CouponCode, string RequestHash, string Actor);
+        string BuyerId, string Currency, ShippingAddress ShipTo, IReadOnlyList<CartLine> Items, string? CouponCode, string RequestHash, string Actor,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] OrderAttribution? Attribution = null);
 
     internal sealed record HashedCheckout([property: JsonPropertyName("command")] HashedCommand Command, Payments.PaymentRequest? Payment);
 }

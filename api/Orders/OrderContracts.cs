@@ -24,7 +24,12 @@ public sealed record CheckoutRequest(
     [Required] ShippingAddressRequest? ShipTo,
     [Required] IReadOnlyList<CartLineRequest?>? Items,
     [Description("A seller's coupon code (letters, digits, dashes, up to 32, any case): it takes its discount off that seller's goods in the cart (one coupon per checkout). A code no seller of the cart has, or one that does not apply (disabled, not started, expired, below its minimum spend, used up, used up by this buyer, another currency), is refused with 422 and nothing is placed.")] string? CouponCode,
-    Payments.PaymentRequest? Payment);
+    Payments.PaymentRequest? Payment,
+    [property: Description("The ad channel (a lowercase slug: google-ads, affiliate, email, organic, ...) and campaign that brought the buyer (R-DAT-4): kept on every order placed, counted by GET /api/v1/analytics/ad-roi. Part of the request: a retry must send the same.")]
+    AttributionRequest? Attribution = null);
+
+/// <summary>Where the buyer came from: a channel of 1 to 40 lowercase letters, digits and dashes, and optionally a campaign of 1 to 100 printable characters.</summary>
+public sealed record AttributionRequest([Required] string? Channel, string? Campaign);
 
 public sealed record OrderImportRequest(
     [Required] string? Platform,
@@ -82,7 +87,10 @@ public sealed record OrderResponse(
     IReadOnlyList<OrderRefundView>? Compensations = null,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     [property: Description("The seller's coupon the order used (code, discount off the goods, also in totals.discount); absent when none. totals.seller is the goods after it: VAT, escrow, commission and refunds are on what was paid.")]
-    OrderCouponSummary? Coupon = null)
+    OrderCouponSummary? Coupon = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    [property: Description("The ad channel and campaign the checkout named (R-DAT-4); absent when it named none.")]
+    OrderAttribution? Attribution = null)
 {
     public static OrderResponse From(OrderView v) => new(v.OrderId, v.CheckoutId, v.BuyerId, v.SellerId, v.Status,
         v.Lines.Select((l, i) => new OrderLineResponse(l.SkuId, l.Title, l.Quantity, l.UnitPrice, l.LineTotal, l.Allocation,
@@ -90,7 +98,7 @@ public sealed record OrderResponse(
         v.Totals, v.ShipTo, v.Shipment, v.Deadlines, v.Accepted, v.Late, v.ReviewReason, v.Source, v.External, v.CreatedAt, v.UpdatedAt,
         v.PaidBy, v.Refunded, v.Dispute is { } d ? new OrderDisputeSummary(d.DisputeId, d.Status, d.RespondBy, d.ArbitrationDueAt) : null,
         v.Tracking, v.Return is { } r ? new OrderReturnSummary(r.ReturnId, r.Status, r.Reason, r.Amount, r.DueAt) : null, v.Compensations,
-        v.Coupon is { } coupon ? new OrderCouponSummary(coupon.Code, coupon.Discount) : null);
+        v.Coupon is { } coupon ? new OrderCouponSummary(coupon.Code, coupon.Discount) : null, v.Attribution);
 }
 
 /// <summary>Where an order's return is, what it refunds, and when its next step is due (the seller's, the buyer's, or the arbitrator's).</summary>

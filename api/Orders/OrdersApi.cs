@@ -90,6 +90,7 @@ public static class OrdersApi
         {
             v.Add("couponCode", $"couponCode is a seller's coupon code: 1 to {CouponCodes.MaxLength} letters, digits or dashes.");
         }
+        var attribution = request.Attribution is { } named ? Analytics.AdAttribution.Check(v, "attribution.", named.Channel, named.Campaign) : null;
         if (!v.IsValid)
         {
             return v.Problem();
@@ -114,7 +115,8 @@ public static class OrdersApi
             instrument = resolved;
         }
 
-        var command = new CheckoutCommand(buyerId!, request.Currency!, shipTo!, items!, couponCode is null ? null : CouponCodes.Normalize(couponCode), "", $"{caller.Role}:{caller.Subject ?? caller.KeyId}");
+        var command = new CheckoutCommand(buyerId!, request.Currency!, shipTo!, items!, couponCode is null ? null : CouponCodes.Normalize(couponCode), "", $"{caller.Role}:{caller.Subject ?? caller.KeyId}",
+            Attribution: attribution);
         // The inline payment is part of the body: the same key with another payment method is another request. The hashed shape
         // is the command's fields before it carried the payment registration, so stored hashes stay valid.
         command = command with { RequestHash = CheckoutHash.Of(command, request.Payment) };
