@@ -316,6 +316,49 @@ public sealed class CouponApiTests(Payments.PaymentsSiloFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task A_one_line_coupon_checkout_is_placed_by_its_sku_in_one_call_and_checkouts_racing_for_the_last_units_leave_no_redemption_behind()
+    {
+        var sellerId = OrderTestShop.NewId("s");
+        var sku = await Shop.SkuAsync(sellerId, priceMinor: 1_000, stock: [("wh-de", 3)]);
+        await CouponAsync(sellerId, "LAST-UNITS", Percent(10));
+        var buyers = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => BuyerAsync()));
+
+        // Each may pass the SKU's first look at its units and take a redemption before another reserves them: the ones left short
+        // give theirs back before they answer.
+        var answers = await Task.WhenAll(buyers.Select(b => CheckoutAsync(b.Buyer, b.BuyerId, [new { skuId = sku, quantity = 2 }], "LAST-UNITS")));
+
+        var placed = answers.Where(a => a.Status == HttpStatusCode.Created).ToArray();
+        Assert.True(placed.Length == 1, string.Join("\n", answers.Select(a => $"{a.Status} {a.Body}")));
+        Assert.All(answers.Where(a => a.Status != HttpStatusCode.Created), a => Assert.Equal(HttpStatusCode.Conflict, a.Status));
+        Assert.Equal(200, Minor(placed[0].Body!["orders"]![0]!["totals"]!["discount"]));
+        Assert.Equal(1, (await CouponReadAsync(sellerId, "LAST-UNITS"))["redeemed"]!.GetValue<int>());
+        Assert.Equal(2, await Shop.ReservedAsync(sku));
+        var orderId = placed[0].Body!["orders"]![0]!["orderId"]!.GetValue<string>();
+        await using (var connection = new Npgsql.NpgsqlConnection(fixture.ConnectionString))
+        {
+            await connection.OpenAsync();
+            // Placed by its SKU: the reservation was stored firm with the order (the saga's is a hold until the order is placed),
+            // and the coupon ledger holds this order's redemption only.
+            await using var hold = new Npgsql.NpgsqlCommand("SELECT hold_until IS NULL FROM sku_reservations WHERE reservation_id = @id", connection);
+            hold.Parameters.AddWithValue("id", orderId + ":0");
+            Assert.Equal(true, await hold.ExecuteScalarAsync());
+            await using var rows = new Npgsql.NpgsqlCommand("SELECT order_id FROM coupon_redemptions WHERE seller_id = @s", connection);
+            rows.Parameters.AddWithValue("s", sellerId);
+            Assert.Equal(orderId, await rows.ExecuteScalarAsync());
+        }
+
+        // Copies of one coupon checkout sent at once (a double click): one order, one redemption, the same answer to each.
+        var more = await Shop.SkuAsync(sellerId, priceMinor: 1_000, stock: [("wh-de", 10)]);
+        var (buyerId, buyer) = await BuyerAsync();
+        var key = OrderTestShop.NewId("key");
+        var copies = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => CheckoutAsync(buyer, buyerId, [new { skuId = more, quantity = 1 }], "LAST-UNITS", key)));
+        Assert.All(copies, c => Assert.True(c.Status == HttpStatusCode.Created, $"{c.Status} {c.Body}"));
+        Assert.Single(copies.Select(c => c.Body!["orders"]![0]!["orderId"]!.GetValue<string>()).Distinct());
+        Assert.Equal(2, (await CouponReadAsync(sellerId, "LAST-UNITS"))["redeemed"]!.GetValue<int>());
+        Assert.Equal(1, await Shop.ReservedAsync(more));
+    }
+
+    [Fact]
     public async Task A_cancelled_order_gives_its_redemption_back_so_another_buyer_may_use_the_coupon()
     {
         var sellerId = OrderTestShop.NewId("s");
