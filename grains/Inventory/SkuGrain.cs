@@ -367,8 +367,9 @@ public sealed class SkuGrain(
             return null; // the saga refuses it, saying why
         }
         var redemption = await GrainFactory.GetGrain<Orders.ISellerCouponsGrain>(catalog.SellerId).Redeem(new Orders.CouponRedemptionRequest(
-            code, orderId, buyerId, new Money(goods, catalog.Price.Currency), now, now + orderOptions.Value.PlacementTimeout));
-        return redemption.Redeemed ? new Orders.OrderCoupon(code, redemption.Discount!, []) : null;
+            code, orderId, buyerId, new Money(goods, catalog.Price.Currency), now, now + orderOptions.Value.PlacementTimeout,
+            [new Orders.CouponLine(SkuId, catalog.Category, goods)]));
+        return redemption.Redeemed ? new Orders.OrderCoupon(code, redemption.Discount!, [], EligibleLines: redemption.EligibleLines) : null;
     }
 
     /// <summary>Gives back a redemption taken for an order this SKU did not place; one that cannot be given back now runs out.</summary>
