@@ -4,7 +4,7 @@ namespace Orleans.Trade.Orders;
 
 /// <summary>
 /// A seller's coupon: <see cref="PercentOff"/> (1-90, capped at <see cref="MaxDiscountMinor"/> if set) or
-/// <see cref="AmountOffMinor"/> off the seller's goods in a checkout, in <see cref="Currency"/>, from <see cref="MinSpendMinor"/>
+/// <see cref="AmountOffMinor"/> off the seller's goods in a checkout, and/or <see cref="FreeShipping"/>, in <see cref="Currency"/>, from <see cref="MinSpendMinor"/>
 /// of goods, within [<see cref="StartsAt"/>, <see cref="EndsAt"/>), at most <see cref="MaxRedemptions"/> orders in all and
 /// <see cref="MaxPerBuyer"/> per buyer; of all the seller's goods, or of chosen SKUs and categories only (then the minimum spend and
 /// the discount count those lines alone). The seller funds it (its order's escrow holds what the buyer paid).
@@ -25,7 +25,9 @@ public sealed record CouponTerms(
     /// <summary>The SKUs it applies to (with <see cref="Categories"/>: a line of either counts); null or empty with no categories: all of the seller's goods.</summary>
     [property: Id(11)] IReadOnlyList<string>? SkuIds = null,
     /// <summary>The catalog categories it applies to, compared without case.</summary>
-    [property: Id(12)] IReadOnlyList<string>? Categories = null)
+    [property: Id(12)] IReadOnlyList<string>? Categories = null,
+    /// <summary>The order's shipping is waived (the seller funds it), alone or beside a percent or amount off the goods.</summary>
+    [property: Id(13)] bool FreeShipping = false)
 {
     /// <summary>Whether it applies to chosen SKUs or categories only.</summary>
     public bool Scoped => SkuIds is { Count: > 0 } || Categories is { Count: > 0 };
@@ -78,7 +80,9 @@ public sealed record CouponRedemption(
     [property: Id(1)] Money? Discount,
     [property: Id(2)] string? Reason,
     /// <summary>Per line of the request, whether the coupon applies to it (the discount is shared by those lines only); null: every line.</summary>
-    [property: Id(3)] IReadOnlyList<bool>? EligibleLines = null);
+    [property: Id(3)] IReadOnlyList<bool>? EligibleLines = null,
+    /// <summary>The coupon waives the order's shipping.</summary>
+    [property: Id(4)] bool FreeShipping = false);
 
 /// <summary>
 /// One seller's coupons (state name <c>coupon</c>) and their redemptions (the coupon ledger's rows). Key: the seller id. A redemption counts against the
@@ -121,7 +125,11 @@ public sealed record OrderCoupon(
     [property: Id(2)] IReadOnlyList<long> LineDiscounts,
     [property: Id(3)] CouponRedemptionState Redemption = CouponRedemptionState.Held,
     /// <summary>The lines the coupon applies to (a coupon of chosen SKUs or categories); null: every line.</summary>
-    [property: Id(4)] IReadOnlyList<bool>? EligibleLines = null)
+    [property: Id(4)] IReadOnlyList<bool>? EligibleLines = null,
+    /// <summary>The coupon gives free shipping.</summary>
+    [property: Id(5)] bool FreeShipping = false,
+    /// <summary>The shipping fee it waived (the order's shipping is then 0); null when none was waived.</summary>
+    [property: Id(6)] Money? ShippingWaived = null)
 {
     /// <summary>The discount of line <paramref name="index"/>, 0 before the lines were priced.</summary>
     public long LineDiscount(int index) => index < LineDiscounts.Count ? LineDiscounts[index] : 0;

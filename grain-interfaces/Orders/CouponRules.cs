@@ -19,9 +19,13 @@ public static class CouponRules
     public static IReadOnlyList<(string Field, string Rule)> Check(CouponTerms t)
     {
         var problems = new List<(string, string)>();
-        if (t.PercentOff is null == t.AmountOffMinor is null)
+        if (t.PercentOff is not null && t.AmountOffMinor is not null)
         {
-            problems.Add(("percentOff", "A coupon takes either percentOff (1 to 90) or amountOffMinor off, not both and not neither."));
+            problems.Add(("percentOff", "A coupon takes either percentOff (1 to 90) or amountOffMinor off, not both."));
+        }
+        else if (t.PercentOff is null && t.AmountOffMinor is null && !t.FreeShipping)
+        {
+            problems.Add(("percentOff", "A coupon takes percentOff (1 to 90) or amountOffMinor off, or gives freeShipping (alone or beside one of them)."));
         }
         if (t.PercentOff is { } percent && percent is < MinPercentOff or > MaxPercentOff)
         {
@@ -156,7 +160,7 @@ public static class CouponRules
     {
         var off = t.PercentOff is { } percent
             ? (long)Math.Floor(goodsMinor * (decimal)percent / 100)
-            : t.AmountOffMinor!.Value;
+            : t.AmountOffMinor ?? 0; // free shipping alone takes nothing off the goods
         if (t.MaxDiscountMinor is { } cap)
         {
             off = Math.Min(off, cap);

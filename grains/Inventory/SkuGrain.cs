@@ -369,7 +369,8 @@ public sealed class SkuGrain(
         var redemption = await GrainFactory.GetGrain<Orders.ISellerCouponsGrain>(catalog.SellerId).Redeem(new Orders.CouponRedemptionRequest(
             code, orderId, buyerId, new Money(goods, catalog.Price.Currency), now, now + orderOptions.Value.PlacementTimeout,
             [new Orders.CouponLine(SkuId, catalog.Category, goods)]));
-        return redemption.Redeemed ? new Orders.OrderCoupon(code, redemption.Discount!, [], EligibleLines: redemption.EligibleLines) : null;
+        return redemption.Redeemed ? new Orders.OrderCoupon(code, redemption.Discount!, [], EligibleLines: redemption.EligibleLines,
+            FreeShipping: redemption.FreeShipping) : null;
     }
 
     /// <summary>Gives back a redemption taken for an order this SKU did not place; one that cannot be given back now runs out.</summary>

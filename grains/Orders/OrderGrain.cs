@@ -377,7 +377,7 @@ public sealed partial class OrderGrain(
         {
             return (redemption.Reason ?? $"Coupon '{code}' cannot be applied.") + " Nothing was placed.";
         }
-        S.Coupon = new OrderCoupon(code, redemption.Discount!, [], EligibleLines: redemption.EligibleLines);
+        S.Coupon = new OrderCoupon(code, redemption.Discount!, [], EligibleLines: redemption.EligibleLines, FreeShipping: redemption.FreeShipping);
         return null;
     }
 

@@ -66,6 +66,12 @@ public static class OrderPlacing
         {
             return unshippable;
         }
+        if (s.Coupon is { FreeShipping: true } freeShipping && shipping is { AmountMinor: > 0 } waived)
+        {
+            // The seller funds it, as it funds a discount: the buyer pays no shipping, and no VAT on it.
+            s.Coupon = freeShipping with { ShippingWaived = waived };
+            shipping = new Money(0, sellerCurrency);
+        }
         if (!fxRates.TryGetRate(sellerCurrency, placement.BuyerCurrency, out var rate, out var rateAt))
         {
             return $"No exchange rate from {sellerCurrency} to {placement.BuyerCurrency}.";

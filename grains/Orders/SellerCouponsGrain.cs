@@ -168,7 +168,7 @@ public sealed class SellerCouponsGrain(
             // on the lines the coupon applies to now (its terms kept its scope unless its seller changed it meanwhile).
             await Commit.CommitAsync(changed: false);
             var again = coupon is null ? null : CouponRules.EligibleGoods(coupon.Terms, request.Goods, request.Lines).Eligible;
-            return new CouponRedemption(true, new Money(taken.DiscountMinor, request.Goods.Currency), null, again);
+            return new CouponRedemption(true, new Money(taken.DiscountMinor, request.Goods.Currency), null, again, coupon?.Terms.FreeShipping == true);
         }
         if (coupon is null)
         {
@@ -190,7 +190,7 @@ public sealed class SellerCouponsGrain(
         Change(request.OrderId, new CouponRedemptionRecord(request.Code, request.BuyerId, request.At, request.HoldUntil, discount));
         await Commit.CommitAsync(changed: true);
         ScheduleHoldCheck();
-        return new CouponRedemption(true, new Money(discount, request.Goods.Currency), null, eligible);
+        return new CouponRedemption(true, new Money(discount, request.Goods.Currency), null, eligible, terms.FreeShipping);
     }
 
     public async Task GiveBack(string orderId)

@@ -123,4 +123,16 @@ public sealed class CouponRulesTests
         Assert.Contains("of the goods it applies to", refusal);
         Assert.Null(CouponRules.Refusal(terms, new Money(3_000, "USD"), DateTimeOffset.UnixEpoch, 0, 0));
     }
+
+    [Fact]
+    public void Free_shipping_may_stand_alone_or_beside_a_discount_and_takes_nothing_off_the_goods()
+    {
+        var alone = new CouponTerms("SHIP", "USD", null, null, null, 0, null, null, 10, 1, true, FreeShipping: true);
+        Assert.Empty(CouponRules.Check(alone));
+        Assert.Equal(0, CouponRules.Discount(alone, 5_000));
+        Assert.Empty(CouponRules.Check(alone with { PercentOff = 10 }));
+        Assert.Equal(500, CouponRules.Discount(alone with { PercentOff = 10 }, 5_000));
+        Assert.Contains(CouponRules.Check(alone with { FreeShipping = false }), p => p.Field == "percentOff");
+        Assert.Contains(CouponRules.Check(alone with { PercentOff = 10, AmountOffMinor = 100 }), p => p.Field == "percentOff");
+    }
 }
