@@ -14,14 +14,17 @@ namespace Orleans.Trade.Api.Orders;
 public sealed record CouponRequest(
     [Required][property: Description("ISO 4217: the currency of the seller's goods it applies to; amounts are in its minor units.")] string? Currency,
     [property: Description("Percent off the seller's goods in the cart, 1 to 90 (rounded down to a minor unit). Give this or amountOffMinor.")] int? PercentOff,
-    [property: Description("A fixed amount off the seller's goods in the cart (at most their value). Give this or percentOff.")] long? AmountOffMinor,
+    [property: Description("A fixed amount off the seller's goods in the cart (at most their value). Give this or percentOff (or neither with freeShipping).")] long? AmountOffMinor,
     [property: Description("With percentOff only: the most it takes off one order.")] long? MaxDiscountMinor,
     [property: Description("The least value of the seller's goods in the cart (list prices) it applies to; 0 when absent.")] long? MinSpendMinor,
     [property: Description("Valid from this time; from now when absent.")] DateTimeOffset? StartsAt,
     [property: Description("Valid until this time, excluded; for ever when absent.")] DateTimeOffset? EndsAt,
     [Required][property: Description("The orders that may use it in all, 1 to 10,000 (a cancelled order's use is given back).")] int? MaxRedemptions,
     [property: Description("The orders one buyer may use it for, 1 to 100; 1 when absent.")] int? MaxPerBuyer,
-    [property: Description("false disables it (checkouts naming it are refused); true when absent.")] bool? Enabled);
+    [property: Description("false disables it (checkouts naming it are refused); true when absent.")] bool? Enabled,
+    [property: Description("Only these SKUs of the seller (at most 200): with categories, a line of either counts. The minimum spend and the discount then count those lines alone, and only they share the discount. Absent or empty, with no categories: all of the seller's goods.")] IReadOnlyList<string>? SkuIds = null,
+    [property: Description("Only goods of these catalog categories (at most 20, compared without case), as skuIds.")] IReadOnlyList<string>? Categories = null,
+    [property: Description("true waives the order's shipping (the seller funds it): alone, or beside percentOff or amountOffMinor. false when absent.")] bool? FreeShipping = null);
 
 /// <summary>A seller's coupon: its terms, and how many orders use it now (placed or being placed; cancelled ones gave theirs back).</summary>
 public sealed record CouponResponse(
@@ -37,6 +40,9 @@ public sealed record CouponResponse(
     int MaxRedemptions,
     int MaxPerBuyer,
     bool Enabled,
+    [property: Description("The SKUs it is limited to, in id order; empty when not limited by SKU.")] IReadOnlyList<string> SkuIds,
+    [property: Description("The categories it is limited to; empty when not limited by category. Both empty: all of the seller's goods.")] IReadOnlyList<string> Categories,
+    [property: Description("It waives the order's shipping.")] bool FreeShipping,
     [property: Description("Orders that use it now.")] int Redeemed,
     [property: Description("Uses left before maxRedemptions (0 when it is lowered below redeemed).")] int Remaining,
     long Version,
@@ -47,7 +53,7 @@ public sealed record CouponResponse(
     {
         var t = c.Terms;
         return new CouponResponse(c.SellerId, t.Code, t.Currency, t.PercentOff, t.AmountOffMinor, t.MaxDiscountMinor, t.MinSpendMinor, t.StartsAt,
-            t.EndsAt, t.MaxRedemptions, t.MaxPerBuyer, t.Enabled, c.Redeemed, Math.Max(0, t.MaxRedemptions - c.Redeemed), c.Version, c.CreatedAt, c.UpdatedAt);
+            t.EndsAt, t.MaxRedemptions, t.MaxPerBuyer, t.Enabled, t.SkuIds ?? [], t.Categories ?? [], t.FreeShipping, c.Redeemed, Math.Max(0, t.MaxRedemptions - c.Redeemed), c.Version, c.CreatedAt, c.UpdatedAt);
     }
 }
 
@@ -76,13 +82,17 @@ public static class CouponsApi
         }
         v.Currency("currency", request.Currency);
         if (request.MaxRedemptions is null) v.Add("maxRedemptions", "maxRedemptions is required: the orders that may use the coupon in all.");
+        if (request.SkuIds?.Any(id => !Ids.IsValid(id)) == true)
+        {
+            v.Add("skuIds", $"skuIds holds SKU ids (1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit); '{request.SkuIds.First(id => !Ids.IsValid(id))}' is not one.");
+        }
         if (!v.IsValid)
         {
             return v.Problem();
         }
         var terms = new CouponTerms(CouponCodes.Normalize(code), request.Currency!, request.PercentOff, request.AmountOffMinor, request.MaxDiscountMinor,
             request.MinSpendMinor ?? 0, request.StartsAt?.ToUniversalTime(), request.EndsAt?.ToUniversalTime(), request.MaxRedemptions!.Value,
-            request.MaxPerBuyer ?? 1, request.Enabled ?? true);
+            request.MaxPerBuyer ?? 1, request.Enabled ?? true, request.SkuIds, request.Categories, request.FreeShipping ?? false);
         foreach (var (field, rule) in CouponRules.Check(terms))
         {
             v.Add(field, rule);

@@ -23,7 +23,7 @@ public sealed record CheckoutRequest(
     [Required] string? Currency,
     [Required] ShippingAddressRequest? ShipTo,
     [Required] IReadOnlyList<CartLineRequest?>? Items,
-    [Description("A seller's coupon code (letters, digits, dashes, up to 32, any case): it takes its discount off that seller's goods in the cart (one coupon per checkout). A code no seller of the cart has, or one that does not apply (disabled, not started, expired, below its minimum spend, used up, used up by this buyer, another currency), is refused with 422 and nothing is placed.")] string? CouponCode,
+    [Description("A seller's coupon code (letters, digits, dashes, up to 32, any case): it takes its discount off that seller's goods in the cart (or those of its chosen SKUs and categories), and may waive that seller's shipping (one coupon per checkout). A code no seller of the cart has, or one that does not apply (disabled, not started, expired, below its minimum spend, used up, used up by this buyer, another currency, none of its chosen goods in the cart), is refused with 422 and nothing is placed.")] string? CouponCode,
     Payments.PaymentRequest? Payment,
     [property: Description("The ad channel (a lowercase slug: google-ads, affiliate, email, organic, ...) and campaign that brought the buyer (R-DAT-4): kept on every order placed, counted by GET /api/v1/analytics/ad-roi. Part of the request: a retry must send the same.")]
     AttributionRequest? Attribution = null);
@@ -51,7 +51,11 @@ public sealed record OrderLineResponse(string SkuId, string Title, long Quantity
     Money? Discount = null);
 
 /// <summary>The seller's coupon an order used and what it took off the goods (the lines' shares sum to it).</summary>
-public sealed record OrderCouponSummary(string Code, Money Discount);
+public sealed record OrderCouponSummary(
+    string Code,
+    Money Discount,
+    [property: Description("The coupon gives free shipping.")] bool FreeShipping = false,
+    [property: Description("The shipping fee it waived (totals.shipping is then 0); absent when it waived none.")] Money? ShippingWaived = null);
 
 public sealed record OrderResponse(
     string OrderId,
@@ -98,7 +102,7 @@ public sealed record OrderResponse(
         v.Totals, v.ShipTo, v.Shipment, v.Deadlines, v.Accepted, v.Late, v.ReviewReason, v.Source, v.External, v.CreatedAt, v.UpdatedAt,
         v.PaidBy, v.Refunded, v.Dispute is { } d ? new OrderDisputeSummary(d.DisputeId, d.Status, d.RespondBy, d.ArbitrationDueAt) : null,
         v.Tracking, v.Return is { } r ? new OrderReturnSummary(r.ReturnId, r.Status, r.Reason, r.Amount, r.DueAt) : null, v.Compensations,
-        v.Coupon is { } coupon ? new OrderCouponSummary(coupon.Code, coupon.Discount) : null, v.Attribution);
+        v.Coupon is { } coupon ? new OrderCouponSummary(coupon.Code, coupon.Discount, coupon.FreeShipping, coupon.ShippingWaived) : null, v.Attribution);
 }
 
 /// <summary>Where an order's return is, what it refunds, and when its next step is due (the seller's, the buyer's, or the arbitrator's).</summary>

@@ -128,9 +128,9 @@ public static class OrdersApi
             : Payments.PaymentsApi.Registration($"checkout:{scope}/{idempotencyKey}", instrument, caller, Risk.ClientSignals.From(http, configuration));
         var checkoutKey = $"{scope}/{idempotencyKey}";
         command = command with { Payment = registration };
-        // A one-line cart is placed by its SKU in one call; the saga answers whatever that path leaves (see ISkuGrain.PlaceOrder),
-        // and every checkout with a coupon (its redemption is taken in the saga, beside the stock).
-        var result = command.Items.Count == 1 && command.CouponCode is null
+        // A one-line cart is placed by its SKU in one call (a coupon's redemption taken first, from its seller's coupons); the saga
+        // answers whatever that path leaves (see ISkuGrain.PlaceOrder).
+        var result = command.Items.Count == 1
             ? await grains.GetGrain<Orleans.Trade.Inventory.ISkuGrain>(command.Items[0].SkuId).PlaceOrder(new SkuCheckout(checkoutKey, command))
             : null;
         result ??= await grains.GetGrain<ICheckoutGrain>(checkoutKey).Checkout(command);

@@ -45,8 +45,10 @@ public interface ISkuGrain : IGrainWithStringKey
     /// A one-line checkout placed by the SKU itself (R-ORD-2): reserves the line, prices the order and stores it, its order-list
     /// row, its notification, its inline payment's registration and its checkout key in the SKU's own group-commit write, then
     /// answers the live order (and the registration, which the caller starts). One grain call and one shared round trip per
-    /// checkout instead of the saga's three activations and three writes. Null when the saga must answer instead: the key was
-    /// used before, the line cannot be had (short, unknown, no FX rate), or the cart is not one line of this SKU.
+    /// checkout instead of the saga's three activations and three writes. A checkout naming a coupon first takes its redemption
+    /// from the seller's coupons (their own group-commit write), then places the order as above. Null when the saga must answer
+    /// instead: the key was used before, the line cannot be had (short, unknown, no FX rate), the coupon does not apply (the
+    /// redemption, if one was taken, is given back), or the cart is not one line of this SKU.
     /// </summary>
     Task<Orders.CheckoutResult?> PlaceOrder(Orders.SkuCheckout checkout);
 

@@ -4,9 +4,10 @@ namespace Orleans.Trade.Orders;
 
 /// <summary>
 /// A seller's coupon: <see cref="PercentOff"/> (1-90, capped at <see cref="MaxDiscountMinor"/> if set) or
-/// <see cref="AmountOffMinor"/> off the seller's goods in a checkout, in <see cref="Currency"/>, from <see cref="MinSpendMinor"/>
+/// <see cref="AmountOffMinor"/> off the seller's goods in a checkout, and/or <see cref="FreeShipping"/>, in <see cref="Currency"/>, from <see cref="MinSpendMinor"/>
 /// of goods, within [<see cref="StartsAt"/>, <see cref="EndsAt"/>), at most <see cref="MaxRedemptions"/> orders in all and
-/// <see cref="MaxPerBuyer"/> per buyer. The seller funds it (its order's escrow holds what the buyer paid).
+/// <see cref="MaxPerBuyer"/> per buyer; of all the seller's goods, or of chosen SKUs and categories only (then the minimum spend and
+/// the discount count those lines alone). The seller funds it (its order's escrow holds what the buyer paid).
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record CouponTerms(
@@ -20,7 +21,17 @@ public sealed record CouponTerms(
     [property: Id(7)] DateTimeOffset? EndsAt,
     [property: Id(8)] int MaxRedemptions,
     [property: Id(9)] int MaxPerBuyer,
-    [property: Id(10)] bool Enabled);
+    [property: Id(10)] bool Enabled,
+    /// <summary>The SKUs it applies to (with <see cref="Categories"/>: a line of either counts); null or empty with no categories: all of the seller's goods.</summary>
+    [property: Id(11)] IReadOnlyList<string>? SkuIds = null,
+    /// <summary>The catalog categories it applies to, compared without case.</summary>
+    [property: Id(12)] IReadOnlyList<string>? Categories = null,
+    /// <summary>The order's shipping is waived (the seller funds it), alone or beside a percent or amount off the goods.</summary>
+    [property: Id(13)] bool FreeShipping = false)
+{
+    /// <summary>Whether it applies to chosen SKUs or categories only.</summary>
+    public bool Scoped => SkuIds is { Count: > 0 } || Categories is { Count: > 0 };
+}
 
 /// <summary>A coupon as its seller reads it: its terms and how many orders hold a redemption of it (placed or being placed).</summary>
 [GenerateSerializer, Immutable]
@@ -51,14 +62,27 @@ public sealed record CouponRedemptionRequest(
     [property: Id(2)] string BuyerId,
     [property: Id(3)] Money Goods,
     [property: Id(4)] DateTimeOffset At,
-    [property: Id(5)] DateTimeOffset HoldUntil);
+    [property: Id(5)] DateTimeOffset HoldUntil,
+    /// <summary>The order's lines (same order as the order's), for a coupon of chosen SKUs or categories; null: all of <paramref name="Goods"/> counts.</summary>
+    [property: Id(6)] IReadOnlyList<CouponLine>? Lines = null);
+
+/// <summary>An order line as a coupon sees it: its SKU, its catalog category, and its list value in minor units.</summary>
+[GenerateSerializer, Immutable]
+public sealed record CouponLine(
+    [property: Id(0)] string SkuId,
+    [property: Id(1)] string Category,
+    [property: Id(2)] long ValueMinor);
 
 /// <summary>The discount a redemption gives (in the goods' currency), or why there is none.</summary>
 [GenerateSerializer, Immutable]
 public sealed record CouponRedemption(
     [property: Id(0)] bool Redeemed,
     [property: Id(1)] Money? Discount,
-    [property: Id(2)] string? Reason);
+    [property: Id(2)] string? Reason,
+    /// <summary>Per line of the request, whether the coupon applies to it (the discount is shared by those lines only); null: every line.</summary>
+    [property: Id(3)] IReadOnlyList<bool>? EligibleLines = null,
+    /// <summary>The coupon waives the order's shipping.</summary>
+    [property: Id(4)] bool FreeShipping = false);
 
 /// <summary>
 /// One seller's coupons (state name <c>coupon</c>) and their redemptions (the coupon ledger's rows). Key: the seller id. A redemption counts against the
@@ -66,9 +90,11 @@ public sealed record CouponRedemption(
 /// </summary>
 /// <remarks>
 /// Version 1: Put, Get, List, Offers, Redeem, GiveBack. Version 2 (same methods): redemptions are rows of the coupon ledger, no
-/// longer in the grain's state, so callers of this release are served only by activations that count them there.
+/// longer in the grain's state, so callers of this release are served only by activations that count them there. Version 3 (same
+/// methods): coupons of chosen SKUs and categories, which a redemption checks against the request's lines and answers with the
+/// lines it applies to; an activation of an earlier version would apply such a coupon to all of the goods.
 /// </remarks>
-[Orleans.CodeGeneration.Version(2)]
+[Orleans.CodeGeneration.Version(3)]
 public interface ISellerCouponsGrain : IGrainWithStringKey
 {
     /// <summary>Creates or replaces a coupon (at most <see cref="CouponCodes.MaxCouponsPerSeller"/> per seller).</summary>
@@ -97,7 +123,13 @@ public sealed record OrderCoupon(
     [property: Id(0)] string Code,
     [property: Id(1)] Money Discount,
     [property: Id(2)] IReadOnlyList<long> LineDiscounts,
-    [property: Id(3)] CouponRedemptionState Redemption = CouponRedemptionState.Held)
+    [property: Id(3)] CouponRedemptionState Redemption = CouponRedemptionState.Held,
+    /// <summary>The lines the coupon applies to (a coupon of chosen SKUs or categories); null: every line.</summary>
+    [property: Id(4)] IReadOnlyList<bool>? EligibleLines = null,
+    /// <summary>The coupon gives free shipping.</summary>
+    [property: Id(5)] bool FreeShipping = false,
+    /// <summary>The shipping fee it waived (the order's shipping is then 0); null when none was waived.</summary>
+    [property: Id(6)] Money? ShippingWaived = null)
 {
     /// <summary>The discount of line <paramref name="index"/>, 0 before the lines were priced.</summary>
     public long LineDiscount(int index) => index < LineDiscounts.Count ? LineDiscounts[index] : 0;

@@ -57,6 +57,8 @@ public sealed class SkuGrain(
     /// kept in memory once a checkout has answered.
     /// </summary>
     private readonly Dictionary<string, PlacedCheckout> _checkoutsInFlight = new(StringComparer.Ordinal);
+    /// <summary>Checkouts whose coupon is being redeemed here, by checkout key: a copy sent meanwhile waits for the redemption.</summary>
+    private readonly Dictionary<string, Task<Orders.OrderCoupon?>> _redeeming = new(StringComparer.Ordinal);
     /// <summary>
     /// Checkout keys this activation knows are stored: placed and answered here, or refused by the store as placed before. A
     /// client's retry of one goes to the saga at once (which answers from what is stored) instead of being placed again, which
@@ -226,9 +228,9 @@ public sealed class SkuGrain(
     {
         Commit.ThrowIfFailed();
         var command = checkout.Command;
-        if (command.Items is not [{ } line] || line.SkuId != SkuId || command.CouponCode is not null)
+        if (command.Items is not [{ } line] || line.SkuId != SkuId)
         {
-            return null; // a coupon's redemption is taken in the saga (the one-line path stays one call per checkout)
+            return null;
         }
         var ranked = await warehouses.RankedForAsync(command.ShipTo.Country, GrainFactory.GetGrain<IWarehouseRegistryGrain>(WarehouseRegistry.Key).List);
         // R-LOG-1: the shipping template that prices this SKU's shipping, read before the reservation as the warehouses are.
@@ -243,6 +245,11 @@ public sealed class SkuGrain(
             && Logistics.CarrierRules.Prohibited(await carriers.GetAsync(GrainFactory), command.ShipTo.Country, goods).Count > 0)
         {
             return null;
+        }
+        while (_redeeming.TryGetValue(checkout.CheckoutKey, out var redeeming))
+        {
+            // A copy of a checkout whose coupon is being redeemed here: it follows that checkout, as a copy of one being written does.
+            await redeeming.ContinueWith(static _ => { }, TaskScheduler.Current);
         }
         Commit.ThrowIfFailed();
         if (_checkoutsInFlight.TryGetValue(checkout.CheckoutKey, out var seen))
@@ -263,22 +270,61 @@ public sealed class SkuGrain(
         }
 
         var orderId = Ulid.NewUlid(now).ToString();
+        Orders.OrderCoupon? coupon = null;
+        var catalog = _state.Catalog;
+        if (command.CouponCode is { } code)
+        {
+            // Redeemed before the units are reserved: a reservation must not reach a write (another checkout's) without its order.
+            if (StockRules.TotalAvailable(_state) + StockRules.PreSaleRemaining(_state, catalog, now) < line.Quantity)
+            {
+                return null; // short already: the saga answers with the units left, and no redemption is taken for it
+            }
+            var redeeming = RedeemCoupon(catalog, code, command.BuyerId, line.Quantity, orderId, now);
+            _redeeming[checkout.CheckoutKey] = redeeming;
+            try
+            {
+                coupon = await redeeming;
+            }
+            finally
+            {
+                _redeeming.Remove(checkout.CheckoutKey);
+            }
+            if (coupon is null)
+            {
+                return null; // refused: the saga refuses it again with its own answer, which it stores
+            }
+            if (Commit.IsFailed || !ReferenceEquals(_state.Catalog, catalog))
+            {
+                // The SKU failed a write or changed its catalog (price, seller) while the coupon answered: the saga places it afresh.
+                await GiveBackCoupon(catalog.SellerId, orderId);
+                Commit.ThrowIfFailed();
+                return null;
+            }
+        }
         var reservationId = ReservationIds.For(orderId, 0);
         var before = StockRules.TotalAvailable(_state);
         // Firm at once (no hold time): the order's rows commit in the same transaction as the reservation.
         var reserved = StockRules.Reserve(_state, new StockReservationRequest(reservationId, line.Quantity, ranked), now, out var changed);
         if (!changed)
         {
+            if (coupon is not null)
+            {
+                await GiveBackCoupon(catalog.SellerId, orderId);
+            }
             return null; // short: the saga answers with the units left and substitutes, and stores that answer
         }
         var checkoutId = Ulid.NewUlid(now).ToString();
         var built = Orders.SkuPlacedOrders.Build(checkout, reserved, orderId, checkoutId,
             GrainFactory.GetGrain<Orders.IOrderGrain>(orderId).GetGrainId().ToString(),
             GrainFactory.GetGrain<Orders.ICheckoutGrain>(checkout.CheckoutKey).GetGrainId().ToString(),
-            now, fxRates, orderOptions.Value, paymentOptions.Value, templates);
+            now, fxRates, orderOptions.Value, paymentOptions.Value, templates, coupon);
         if (built is not { } placed)
         {
             StockRules.Release(_state, reservationId, now);
+            if (coupon is not null)
+            {
+                await GiveBackCoupon(catalog.SellerId, orderId);
+            }
             return null;
         }
         var entry = new PlacedCheckout(checkout.CheckoutKey, command.RequestHash, reservationId,
@@ -298,7 +344,47 @@ public sealed class SkuGrain(
         }
         // Stored now, by this write or (refused as taken) by an earlier one.
         _storedKeys.Add(checkout.CheckoutKey, clock.GetUtcNow());
+        if (entry.KeyTaken && coupon is not null)
+        {
+            await GiveBackCoupon(catalog.SellerId, orderId); // this order was never placed: the saga answers the stored one
+        }
         return entry.KeyTaken ? null : entry.Answer;
+    }
+
+    /// <summary>
+    /// Takes the redemption of the seller's coupon for the order this SKU is about to place (tentative until the order's placement
+    /// time-out, when the coupon asks the order whether it was placed, as in the saga); null when the coupon does not apply.
+    /// </summary>
+    private async Task<Orders.OrderCoupon?> RedeemCoupon(SkuCatalog catalog, string code, string buyerId, long quantity, string orderId, DateTimeOffset now)
+    {
+        long goods;
+        try
+        {
+            goods = checked(catalog.Price.AmountMinor * quantity);
+        }
+        catch (OverflowException)
+        {
+            return null; // the saga refuses it, saying why
+        }
+        var redemption = await GrainFactory.GetGrain<Orders.ISellerCouponsGrain>(catalog.SellerId).Redeem(new Orders.CouponRedemptionRequest(
+            code, orderId, buyerId, new Money(goods, catalog.Price.Currency), now, now + orderOptions.Value.PlacementTimeout,
+            [new Orders.CouponLine(SkuId, catalog.Category, goods)]));
+        return redemption.Redeemed ? new Orders.OrderCoupon(code, redemption.Discount!, [], EligibleLines: redemption.EligibleLines,
+            FreeShipping: redemption.FreeShipping) : null;
+    }
+
+    /// <summary>Gives back a redemption taken for an order this SKU did not place; one that cannot be given back now runs out.</summary>
+    private async Task GiveBackCoupon(string sellerId, string orderId)
+    {
+        try
+        {
+            await GrainFactory.GetGrain<Orders.ISellerCouponsGrain>(sellerId).GiveBack(orderId);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "SKU {SkuId} could not give back the coupon redemption of order {OrderId}, which it did not place; its hold runs out",
+                SkuId, orderId);
+        }
     }
 
     public async Task ReleaseReservation(string reservationId)

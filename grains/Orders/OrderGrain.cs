@@ -369,13 +369,15 @@ public sealed partial class OrderGrain(
         {
             return "The order's total is too large to be priced and charged in minor units of these currencies.";
         }
+        var lines = results.Select((r, i) => new CouponLine(placement.Lines[i].SkuId, r.Catalog!.Category,
+            r.Catalog.Price.AmountMinor * placement.Lines[i].Quantity)).ToArray(); // each within the goods' checked sum
         var redemption = await GrainFactory.GetGrain<ISellerCouponsGrain>(placement.SellerId).Redeem(new CouponRedemptionRequest(
-            code, OrderId, placement.Owner, new Money(goods, currency), S.CreatedAt, S.CreatedAt + _options.PlacementTimeout));
+            code, OrderId, placement.Owner, new Money(goods, currency), S.CreatedAt, S.CreatedAt + _options.PlacementTimeout, lines));
         if (!redemption.Redeemed)
         {
             return (redemption.Reason ?? $"Coupon '{code}' cannot be applied.") + " Nothing was placed.";
         }
-        S.Coupon = new OrderCoupon(code, redemption.Discount!, []);
+        S.Coupon = new OrderCoupon(code, redemption.Discount!, [], EligibleLines: redemption.EligibleLines, FreeShipping: redemption.FreeShipping);
         return null;
     }
 

@@ -52,16 +52,26 @@ public static class OrderPlacing
         var listGoods = lines.Sum(l => l.LineTotal.AmountMinor);
         if (s.Coupon is { } coupon)
         {
-            if (coupon.Discount.Currency != sellerCurrency || coupon.Discount.AmountMinor > listGoods)
+            // A coupon of chosen SKUs or categories is shared by the lines it applies to only.
+            var eligible = coupon.EligibleLines is { } mask && mask.Count == lines.Count ? mask : null;
+            var shared = lines.Select((l, i) => eligible is null || eligible[i] ? l.LineTotal.AmountMinor : 0).ToArray();
+            if (coupon.Discount.Currency != sellerCurrency || coupon.Discount.AmountMinor > shared.Sum()
+                || (coupon.EligibleLines is not null && eligible is null))
             {
                 return $"Coupon '{coupon.Code}' cannot be applied to these goods.";
             }
-            s.Coupon = coupon with { LineDiscounts = CouponRules.Allocate(lines.Select(l => l.LineTotal.AmountMinor).ToArray(), coupon.Discount.AmountMinor) };
+            s.Coupon = coupon with { LineDiscounts = CouponRules.Allocate(shared, coupon.Discount.AmountMinor) };
         }
         var sellerTotal = new Money(listGoods - (s.Coupon?.Discount.AmountMinor ?? 0), sellerCurrency);
         if (ShippingFee(placement, results, lines, s.Coupon, templates, s.CreatedAt, sellerCurrency, out var shipping) is { } unshippable)
         {
             return unshippable;
+        }
+        if (s.Coupon is { FreeShipping: true } freeShipping && shipping is { AmountMinor: > 0 } waived)
+        {
+            // The seller funds it, as it funds a discount: the buyer pays no shipping, and no VAT on it.
+            s.Coupon = freeShipping with { ShippingWaived = waived };
+            shipping = new Money(0, sellerCurrency);
         }
         if (!fxRates.TryGetRate(sellerCurrency, placement.BuyerCurrency, out var rate, out var rateAt))
         {

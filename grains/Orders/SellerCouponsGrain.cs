@@ -126,7 +126,8 @@ public sealed class SellerCouponsGrain(
             {
                 return new CouponWrite(CouponWriteStatus.TooMany, null);
             }
-            if (existing is not null && existing.Terms == terms)
+            terms = CouponRules.Normalize(terms);
+            if (existing is not null && CouponRules.Same(existing.Terms, terms))
             {
                 return new CouponWrite(CouponWriteStatus.Unchanged, existing with { Redeemed = Redeemed(terms.Code) });
             }
@@ -160,28 +161,36 @@ public sealed class SellerCouponsGrain(
     public async Task<CouponRedemption> Redeem(CouponRedemptionRequest request)
     {
         Commit.ThrowIfFailed();
+        S.Coupons.TryGetValue(request.Code, out var coupon);
         if (_redemptions.TryGetValue(request.OrderId, out var taken) && taken.Code == request.Code)
         {
-            // The order asks again (its checkout retried, or it prepared again after a reactivation): the same discount, once stored.
+            // The order asks again (its checkout retried, or it prepared again after a reactivation): the same discount, once stored,
+            // on the lines the coupon applies to now (its terms kept its scope unless its seller changed it meanwhile).
             await Commit.CommitAsync(changed: false);
-            return new CouponRedemption(true, new Money(taken.DiscountMinor, request.Goods.Currency), null);
+            var again = coupon is null ? null : CouponRules.EligibleGoods(coupon.Terms, request.Goods, request.Lines).Eligible;
+            return new CouponRedemption(true, new Money(taken.DiscountMinor, request.Goods.Currency), null, again, coupon?.Terms.FreeShipping == true);
         }
-        if (!S.Coupons.TryGetValue(request.Code, out var coupon))
+        if (coupon is null)
         {
             return new CouponRedemption(false, null, $"Seller '{SellerId}' has no coupon '{request.Code}'.");
         }
         var terms = coupon.Terms;
+        var (goods, eligible) = CouponRules.EligibleGoods(terms, request.Goods, request.Lines);
+        if (eligible is not null && !eligible.Contains(true) && terms.Enabled)
+        {
+            return new CouponRedemption(false, null, CouponRules.NoneEligible(terms));
+        }
         var byBuyer = _byBuyer.GetValueOrDefault((request.Code, request.BuyerId));
-        if (CouponRules.Refusal(terms, request.Goods, request.At, Redeemed(request.Code), byBuyer) is { } refusal)
+        if (CouponRules.Refusal(terms, goods, request.At, Redeemed(request.Code), byBuyer) is { } refusal)
         {
             return new CouponRedemption(false, null, refusal);
         }
-        var discount = CouponRules.Discount(terms, request.Goods.AmountMinor);
+        var discount = CouponRules.Discount(terms, goods.AmountMinor);
         // Counted now, in this turn, so the next request sees it; answered once its write has committed.
         Change(request.OrderId, new CouponRedemptionRecord(request.Code, request.BuyerId, request.At, request.HoldUntil, discount));
         await Commit.CommitAsync(changed: true);
         ScheduleHoldCheck();
-        return new CouponRedemption(true, new Money(discount, request.Goods.Currency), null);
+        return new CouponRedemption(true, new Money(discount, request.Goods.Currency), null, eligible, terms.FreeShipping);
     }
 
     public async Task GiveBack(string orderId)

@@ -14,9 +14,10 @@ public static class SkuPlacedOrders
     /// placing write, as the order grain does), or null when it cannot be priced (no FX rate): the saga then refuses it.
     /// </summary>
     /// <param name="reserved">The line's reservation (status <see cref="ReservationStatus.Reserved"/>).</param>
+    /// <param name="coupon">The seller's coupon the checkout names, its redemption taken (its line shares not yet allocated).</param>
     public static (PlacedOrderWrite Rows, OrderView View, PaymentRegistration? Payment)? Build(SkuCheckout checkout, StockReservationResult reserved,
         string orderId, string checkoutId, string orderGrainId, string checkoutGrainId, DateTimeOffset now, IFxRates fxRates, OrderOptions options,
-        Payments.PaymentOptions paymentOptions, IReadOnlyDictionary<string, Logistics.ShippingTemplate>? templates = null)
+        Payments.PaymentOptions paymentOptions, IReadOnlyDictionary<string, Logistics.ShippingTemplate>? templates = null, OrderCoupon? coupon = null)
     {
         var command = checkout.Command;
         var sellerId = reserved.Catalog!.SellerId;
@@ -25,6 +26,7 @@ public static class SkuPlacedOrders
             Placement = new OrderPlacement(orderId, checkoutId, command.BuyerId, sellerId, command.Currency, command.ShipTo, command.Items,
                 OrderSource.Checkout, null, command.Actor, command.CouponCode, command.Attribution),
             Phase = OrderPhase.Preparing,
+            Coupon = coupon, // redeemed by the SKU before it reserved the line, as the order grain redeems it in the saga
             CreatedAt = now,
             UpdatedAt = now,
         };

@@ -107,7 +107,7 @@ public static class FlashSaleScenario
         var invariants = await shop.CheckCheckoutsAsync(new Dictionary<string, long> { [HotSku] = units }, acked, checkout.Errors, (int)warmup.Kind("checkout").Ok);
         var ledgerRead = paid ? "; " + await LedgerReadAsync(api) : "";
         var note = $"{checkout.Ok:N0} of {units:N0} units sold, {Mode(result)}; stopped: {StopText(result, ctx)}; answers: {result.StatusSummary}"
-            + (ctx.Coupon is { } code ? $"; every checkout names the seller's coupon {code} (10% off), so it is placed by the saga with a redemption beside the stock" : "")
+            + (ctx.Coupon is { } code ? $"; every checkout names the seller's coupon {code} (10% off), so its SKU takes a redemption from the seller's coupons before placing the order (two group-commit writes per checkout)" : "")
             + (keys is null ? "" : $"; checked out with {keys.Length:N0} buyer keys in rotation (connection c's request s uses key (s × connections + c) mod {keys.Length:N0}), each for its own buyer, through the buyers' request limit")
             + (paid ? $"; {captured:N0} of the 201s carry a captured card payment; the sandbox PSP runs in a silo process of its own on this machine{ledgerRead}" : "")
             + $"; {cpuUse.Describe(checkout.Ok)}{(siloNote.Length > 0 ? "; " + siloNote : "")}; checked: {string.Join("; ", invariants.Checked)}{memory.Caveat}";

@@ -83,6 +83,56 @@ public sealed class ShippingApiTests(OrdersSiloFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_free_shipping_coupon_waives_the_parcels_fee_and_its_vat_alone_or_beside_a_discount()
+    {
+        var sellerId = OrderTestShop.NewId("s");
+        var seller = await Shop.KeyAsync("seller", sellerId);
+        Assert.Equal(HttpStatusCode.Created, (await seller.PutJsonAsync($"/api/v1/sellers/{sellerId}/shipping-templates/std", Standard())).Status);
+        var vase = await SkuAsync(sellerId, 20_00, 400, "std");
+        var cup = await SkuAsync(sellerId, 5_00, 100, "std");
+        var (shipFree, coupon) = await seller.PutJsonAsync($"/api/v1/sellers/{sellerId}/coupons/SHIP-FREE",
+            new { currency = "USD", freeShipping = true, maxRedemptions = 10, maxPerBuyer = 5 });
+        Assert.True(shipFree == HttpStatusCode.Created, $"{shipFree} {coupon}");
+        Assert.True(coupon!["freeShipping"]!.GetValue<bool>());
+        Assert.Null(coupon["percentOff"]);
+        Assert.Equal(HttpStatusCode.Created, (await seller.PutJsonAsync($"/api/v1/sellers/{sellerId}/coupons/TEN-AND-SHIP",
+            new { currency = "USD", percentOff = 10, freeShipping = true, maxRedemptions = 10 })).Status);
+        var (nothing, problem) = await seller.PutJsonAsync($"/api/v1/sellers/{sellerId}/coupons/NOTHING", new { currency = "USD", maxRedemptions = 10 });
+        Assert.Equal(HttpStatusCode.BadRequest, nothing);
+        Assert.Contains("freeShipping", problem!["errors"]!["percentOff"]![0]!.GetValue<string>());
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await Shop.KeyAsync("buyer", buyerId);
+
+        // One line, placed by its SKU: 20.00 and no shipping (3.00 waived), 19% VAT on the goods alone.
+        var (one, placed) = await buyer.PostWithKeyAsync("/api/v1/checkout", OrderTestShop.NewId("k"), new
+        {
+            buyerId, currency = "USD", shipTo = OrderTestShop.Address(), items = new[] { new { skuId = vase, quantity = 1 } }, couponCode = "ship-free",
+        });
+        Assert.True(one == HttpStatusCode.Created, $"{one} {placed}");
+        var order = placed!["orders"]![0]!;
+        Assert.Equal(0, order["totals"]!["shipping"]!["amountMinor"]!.GetValue<long>());
+        Assert.Equal(300, order["coupon"]!["shippingWaived"]!["amountMinor"]!.GetValue<long>());
+        Assert.True(order["coupon"]!["freeShipping"]!.GetValue<bool>());
+        Assert.Equal(0, order["coupon"]!["discount"]!["amountMinor"]!.GetValue<long>());
+        Assert.Equal(380, order["totals"]!["tax"]!["amountMinor"]!.GetValue<long>());
+        Assert.Equal(23_80, order["totals"]!["buyer"]!["amountMinor"]!.GetValue<long>());
+
+        // Two lines (the saga), 10% off and free shipping: 45.00 less 4.50, the 900 g parcel's 7.50 waived, VAT on 40.50.
+        var (two, placedTwo) = await buyer.PostWithKeyAsync("/api/v1/checkout", OrderTestShop.NewId("k"), new
+        {
+            buyerId, currency = "USD", shipTo = OrderTestShop.Address(),
+            items = new[] { new { skuId = vase, quantity = 2 }, new { skuId = cup, quantity = 1 } }, couponCode = "TEN-AND-SHIP",
+        });
+        Assert.True(two == HttpStatusCode.Created, $"{two} {placedTwo}");
+        var totals = placedTwo!["orders"]![0]!["totals"]!;
+        Assert.Equal(450, totals["discount"]!["amountMinor"]!.GetValue<long>());
+        Assert.Equal(0, totals["shipping"]!["amountMinor"]!.GetValue<long>());
+        Assert.Equal(750, placedTwo["orders"]![0]!["coupon"]!["shippingWaived"]!["amountMinor"]!.GetValue<long>());
+        Assert.Equal(40_50, totals["seller"]!["amountMinor"]!.GetValue<long>());
+        Assert.Equal(40_50 + totals["tax"]!["amountMinor"]!.GetValue<long>(), totals["buyer"]!["amountMinor"]!.GetValue<long>());
+    }
+
+    [Fact]
     public async Task A_checkout_pays_one_parcels_fee_per_template_with_its_vat_and_is_refused_where_the_goods_do_not_ship()
     {
         var sellerId = OrderTestShop.NewId("s");

@@ -227,6 +227,60 @@ public sealed class CouponApiTests(Payments.PaymentsSiloFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task A_coupon_of_chosen_skus_and_categories_comes_off_those_lines_only_and_a_cart_without_them_is_refused()
+    {
+        var sellerId = OrderTestShop.NewId("s");
+        var vase = await Shop.SkuAsync(sellerId, priceMinor: 2_000, category: "home", stock: [("wh-de", 10)]);
+        var robot = await Shop.SkuAsync(sellerId, priceMinor: 3_000, category: "toys", stock: [("wh-de", 10)]);
+        var kite = await Shop.SkuAsync(sellerId, priceMinor: 1_000, category: "toys", stock: [("wh-de", 10)]);
+        var ball = await Shop.SkuAsync(sellerId, priceMinor: 500, category: "toys", stock: [("wh-de", 10)]);
+        var (status, coupon) = await Shop.Admin.PutJsonAsync($"/api/v1/sellers/{sellerId}/coupons/HOME20",
+            new { currency = "USD", percentOff = 20, maxRedemptions = 100, maxPerBuyer = 10, minSpendMinor = 3_000, categories = new[] { "HOME", "home" }, skuIds = new[] { kite } });
+        Assert.True(status == HttpStatusCode.Created, $"{status} {coupon}");
+        Assert.Equal(["HOME"], coupon!["categories"]!.AsArray().Select(c => c!.GetValue<string>()));
+        Assert.Equal([kite], coupon["skuIds"]!.AsArray().Select(c => c!.GetValue<string>()));
+        var (again, unchanged) = await Shop.Admin.PutJsonAsync($"/api/v1/sellers/{sellerId}/coupons/HOME20",
+            new { currency = "USD", percentOff = 20, maxRedemptions = 100, maxPerBuyer = 10, minSpendMinor = 3_000, categories = new[] { "home" }, skuIds = new[] { kite, kite } });
+        Assert.Equal(HttpStatusCode.OK, again);
+        Assert.Equal(coupon["version"]!.GetValue<long>(), unchanged!["version"]!.GetValue<long>()); // the same terms: nothing written
+        var (buyerId, buyer) = await BuyerAsync();
+
+        // The vase (its category) and the kite (its id) count; the robot does not: 20% of 50.00, shared by those two lines.
+        var (placed, created) = await CheckoutAsync(buyer, buyerId,
+            [new { skuId = vase, quantity = 2 }, new { skuId = robot, quantity = 1 }, new { skuId = kite, quantity = 1 }], "HOME20");
+        Assert.True(placed == HttpStatusCode.Created, $"{placed} {created}");
+        var order = created!["orders"]![0]!;
+        Assert.Equal(1_000, Minor(order["totals"]!["discount"]));
+        Assert.Equal([800L, 0L, 200L], order["lines"]!.AsArray().Select(l => l!["discount"] is null ? 0 : Minor(l["discount"])).ToArray());
+        Assert.Equal(8_000 - 1_000, Minor(order["totals"]!["seller"]));
+
+        // The minimum spend is of the goods it applies to: a robot and a kite hold 10.00 of them, under 30.00.
+        var (under, tooLittle) = await CheckoutAsync(buyer, buyerId, [new { skuId = robot, quantity = 3 }, new { skuId = kite, quantity = 1 }], "HOME20");
+        Assert.True(under == HttpStatusCode.UnprocessableEntity, $"{under} {tooLittle}");
+        Assert.Contains("of the goods it applies to", tooLittle!["detail"]!.GetValue<string>());
+        // A cart of none of them, one line (the SKU's one-call path) or two (the saga): refused, saying which goods it is for.
+        foreach (object[] cart in new[] { new object[] { new { skuId = robot, quantity = 2 } }, [new { skuId = robot, quantity = 1 }, new { skuId = ball, quantity = 1 }] })
+        {
+            var (refused, problem) = await CheckoutAsync(buyer, buyerId, cart, "HOME20");
+            Assert.True(refused == HttpStatusCode.UnprocessableEntity, $"{refused} {problem}");
+            Assert.Contains("applies only to chosen goods", problem!["detail"]!.GetValue<string>());
+        }
+        // A one-line cart of a chosen SKU: placed by its SKU, with the discount.
+        var (one, single) = await CheckoutAsync(buyer, buyerId, [new { skuId = vase, quantity = 2 }], "HOME20");
+        Assert.True(one == HttpStatusCode.Created, $"{one} {single}");
+        Assert.Equal(800, Minor(single!["orders"]![0]!["totals"]!["discount"]));
+        Assert.Equal(2, (await CouponReadAsync(sellerId, "HOME20"))["redeemed"]!.GetValue<int>());
+        Assert.Equal(4, await Shop.ReservedAsync(vase));
+        Assert.Equal(1, await Shop.ReservedAsync(robot));
+        Assert.Equal(0, await Shop.ReservedAsync(ball));
+
+        var (bad, invalid) = await Shop.Admin.PutJsonAsync($"/api/v1/sellers/{sellerId}/coupons/BAD",
+            new { currency = "USD", percentOff = 20, maxRedemptions = 100, skuIds = new[] { "no such sku!" }, categories = new[] { "" } });
+        Assert.Equal(HttpStatusCode.BadRequest, bad);
+        Assert.NotNull(invalid!["errors"]!["skuIds"]);
+    }
+
+    [Fact]
     public async Task A_coupon_that_does_not_apply_is_refused_with_422_saying_why_and_nothing_is_reserved_or_redeemed()
     {
         var sellerId = OrderTestShop.NewId("s");
@@ -313,6 +367,49 @@ public sealed class CouponApiTests(Payments.PaymentsSiloFixture fixture) : IClas
         Assert.Equal(answers[first].Body!["orders"]![0]!["orderId"]!.GetValue<string>(), replay!["orders"]![0]!["orderId"]!.GetValue<string>());
         Assert.Equal(5, (await CouponReadAsync(sellerId, "FIRST-FIVE"))["redeemed"]!.GetValue<int>());
         Assert.Equal(10, await Shop.ReservedAsync(sku));
+    }
+
+    [Fact]
+    public async Task A_one_line_coupon_checkout_is_placed_by_its_sku_in_one_call_and_checkouts_racing_for_the_last_units_leave_no_redemption_behind()
+    {
+        var sellerId = OrderTestShop.NewId("s");
+        var sku = await Shop.SkuAsync(sellerId, priceMinor: 1_000, stock: [("wh-de", 3)]);
+        await CouponAsync(sellerId, "LAST-UNITS", Percent(10));
+        var buyers = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => BuyerAsync()));
+
+        // Each may pass the SKU's first look at its units and take a redemption before another reserves them: the ones left short
+        // give theirs back before they answer.
+        var answers = await Task.WhenAll(buyers.Select(b => CheckoutAsync(b.Buyer, b.BuyerId, [new { skuId = sku, quantity = 2 }], "LAST-UNITS")));
+
+        var placed = answers.Where(a => a.Status == HttpStatusCode.Created).ToArray();
+        Assert.True(placed.Length == 1, string.Join("\n", answers.Select(a => $"{a.Status} {a.Body}")));
+        Assert.All(answers.Where(a => a.Status != HttpStatusCode.Created), a => Assert.Equal(HttpStatusCode.Conflict, a.Status));
+        Assert.Equal(200, Minor(placed[0].Body!["orders"]![0]!["totals"]!["discount"]));
+        Assert.Equal(1, (await CouponReadAsync(sellerId, "LAST-UNITS"))["redeemed"]!.GetValue<int>());
+        Assert.Equal(2, await Shop.ReservedAsync(sku));
+        var orderId = placed[0].Body!["orders"]![0]!["orderId"]!.GetValue<string>();
+        await using (var connection = new Npgsql.NpgsqlConnection(fixture.ConnectionString))
+        {
+            await connection.OpenAsync();
+            // Placed by its SKU: the reservation was stored firm with the order (the saga's is a hold until the order is placed),
+            // and the coupon ledger holds this order's redemption only.
+            await using var hold = new Npgsql.NpgsqlCommand("SELECT hold_until IS NULL FROM sku_reservations WHERE reservation_id = @id", connection);
+            hold.Parameters.AddWithValue("id", orderId + ":0");
+            Assert.Equal(true, await hold.ExecuteScalarAsync());
+            await using var rows = new Npgsql.NpgsqlCommand("SELECT order_id FROM coupon_redemptions WHERE seller_id = @s", connection);
+            rows.Parameters.AddWithValue("s", sellerId);
+            Assert.Equal(orderId, await rows.ExecuteScalarAsync());
+        }
+
+        // Copies of one coupon checkout sent at once (a double click): one order, one redemption, the same answer to each.
+        var more = await Shop.SkuAsync(sellerId, priceMinor: 1_000, stock: [("wh-de", 10)]);
+        var (buyerId, buyer) = await BuyerAsync();
+        var key = OrderTestShop.NewId("key");
+        var copies = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => CheckoutAsync(buyer, buyerId, [new { skuId = more, quantity = 1 }], "LAST-UNITS", key)));
+        Assert.All(copies, c => Assert.True(c.Status == HttpStatusCode.Created, $"{c.Status} {c.Body}"));
+        Assert.Single(copies.Select(c => c.Body!["orders"]![0]!["orderId"]!.GetValue<string>()).Distinct());
+        Assert.Equal(2, (await CouponReadAsync(sellerId, "LAST-UNITS"))["redeemed"]!.GetValue<int>());
+        Assert.Equal(1, await Shop.ReservedAsync(more));
     }
 
     [Fact]

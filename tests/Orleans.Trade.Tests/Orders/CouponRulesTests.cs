@@ -76,4 +76,63 @@ public sealed class CouponRulesTests
         Assert.Equal(850 + 161, ReturnRules.Amount(lines, totals, [new ReturnLine("sku-b", 1)], 0, coupon));
         Assert.Equal(5_058, ReturnRules.Amount(lines, totals, [new ReturnLine("sku-a", 2), new ReturnLine("sku-b", 1)], 0, coupon));
     }
+
+    private static CouponTerms Scoped(string[]? skuIds = null, string[]? categories = null, long minSpendMinor = 0) =>
+        new("CODE", "USD", 10, null, null, minSpendMinor, null, null, 10, 1, true, skuIds, categories);
+
+    [Fact]
+    public void A_coupon_of_chosen_goods_counts_the_lines_of_its_skus_or_categories_only()
+    {
+        CouponLine[] cart = [new("sku-a", "Home", 4_000), new("sku-b", "toys", 1_000), new("sku-c", "garden", 2_500)];
+
+        var (goods, eligible) = CouponRules.EligibleGoods(Scoped(skuIds: ["sku-c"], categories: ["home"]), new Money(7_500, "USD"), cart);
+        Assert.Equal(new Money(6_500, "USD"), goods); // sku-a by its category (any case), sku-c by its id
+        Assert.Equal([true, false, true], eligible);
+
+        var (none, noneEligible) = CouponRules.EligibleGoods(Scoped(categories: ["books"]), new Money(7_500, "USD"), cart);
+        Assert.Equal(0, none.AmountMinor);
+        Assert.DoesNotContain(true, noneEligible!);
+        Assert.Contains("categories books", CouponRules.NoneEligible(Scoped(categories: ["books"])));
+
+        // A coupon of all goods, or a caller that sends no lines (an earlier release), counts the goods as given.
+        Assert.Equal((new Money(7_500, "USD"), (IReadOnlyList<bool>?)null), CouponRules.EligibleGoods(Terms(percentOff: 10), new Money(7_500, "USD"), cart));
+        Assert.Null(CouponRules.EligibleGoods(Scoped(skuIds: ["sku-c"]), new Money(7_500, "USD"), null).Eligible);
+    }
+
+    [Fact]
+    public void Chosen_goods_are_stored_without_repeats_in_order_and_compared_by_their_items()
+    {
+        var stored = CouponRules.Normalize(Scoped(skuIds: ["sku-b", "sku-a", "sku-b"], categories: [" Toys", "toys", "home"]));
+        Assert.Equal(["sku-a", "sku-b"], stored.SkuIds);
+        Assert.Equal(["home", "Toys"], stored.Categories);
+        Assert.True(CouponRules.Same(stored, CouponRules.Normalize(Scoped(skuIds: ["sku-a", "sku-b"], categories: ["HOME", "toys"]))));
+        Assert.False(CouponRules.Same(stored, CouponRules.Normalize(Scoped(skuIds: ["sku-a"], categories: ["home", "toys"]))));
+        Assert.Null(CouponRules.Normalize(Scoped(skuIds: [], categories: [])).SkuIds);
+        Assert.False(CouponRules.Normalize(Scoped(skuIds: [], categories: [])).Scoped);
+
+        Assert.Contains(CouponRules.Check(Scoped(skuIds: Enumerable.Range(0, 201).Select(i => $"sku-{i}").ToArray())), p => p.Field == "skuIds");
+        Assert.Contains(CouponRules.Check(Scoped(categories: ["home", " "])), p => p.Field == "categories");
+        Assert.Empty(CouponRules.Check(Scoped(skuIds: ["sku-a"], categories: ["home"])));
+    }
+
+    [Fact]
+    public void The_minimum_spend_of_a_coupon_of_chosen_goods_is_of_those_goods()
+    {
+        var terms = Scoped(categories: ["home"], minSpendMinor: 3_000);
+        var refusal = CouponRules.Refusal(terms, new Money(2_000, "USD"), DateTimeOffset.UnixEpoch, 0, 0);
+        Assert.Contains("of the goods it applies to", refusal);
+        Assert.Null(CouponRules.Refusal(terms, new Money(3_000, "USD"), DateTimeOffset.UnixEpoch, 0, 0));
+    }
+
+    [Fact]
+    public void Free_shipping_may_stand_alone_or_beside_a_discount_and_takes_nothing_off_the_goods()
+    {
+        var alone = new CouponTerms("SHIP", "USD", null, null, null, 0, null, null, 10, 1, true, FreeShipping: true);
+        Assert.Empty(CouponRules.Check(alone));
+        Assert.Equal(0, CouponRules.Discount(alone, 5_000));
+        Assert.Empty(CouponRules.Check(alone with { PercentOff = 10 }));
+        Assert.Equal(500, CouponRules.Discount(alone with { PercentOff = 10 }, 5_000));
+        Assert.Contains(CouponRules.Check(alone with { FreeShipping = false }), p => p.Field == "percentOff");
+        Assert.Contains(CouponRules.Check(alone with { PercentOff = 10, AmountOffMinor = 100 }), p => p.Field == "percentOff");
+    }
 }
