@@ -64,8 +64,11 @@ public sealed record AdSpendEntry(string? SellerId, string Channel, string? Camp
 /// <summary>Ad spend summed per channel, campaign (null: on the channel as a whole) and currency.</summary>
 public sealed record ChannelSpend(string Channel, string? Campaign, string Currency, long SpendMinor);
 
-/// <summary>Paid orders and their goods value per channel (null: unattributed), campaign and currency.</summary>
-public sealed record ChannelSales(string? Channel, string? Campaign, string Currency, long Orders, long GmvMinor);
+/// <summary>
+/// Paid orders and their goods value per channel (null: unattributed), campaign and currency, and the sellers' gross margin on them
+/// (GMV less cost of goods less commission) when it is known: every order has its line facts and every line a unit cost (else null).
+/// </summary>
+public sealed record ChannelSales(string? Channel, string? Campaign, string Currency, long Orders, long GmvMinor, long? MarginMinor = null);
 
 /// <summary>
 /// The lines of paid orders of one category (null: lines placed before categories were kept) in one currency: orders, units, what

@@ -33,7 +33,11 @@ public sealed record AdSpendResponse(int Recorded, int Unchanged, int Invalid, I
 /// <param name="GmvMinor">Their goods value after coupons (shipping and tax left out), in minor units.</param>
 /// <param name="Roas">GmvMinor over SpendMinor; null without spend.</param>
 /// <param name="Roi">(GmvMinor − SpendMinor) over SpendMinor, on GMV (see the README); null without spend.</param>
-public sealed record AdRoiAmount(string Currency, long SpendMinor, long Orders, long GmvMinor, double? Roas, double? Roi);
+/// <param name="MarginMinor">The sellers' gross margin on these orders (GMV less cost of goods less commission), when every line of
+/// every one of them had a unit cost; null otherwise.</param>
+/// <param name="RoiOnMargin">(MarginMinor − SpendMinor) over SpendMinor: what the ads returned beyond their cost; null without spend or margin.</param>
+public sealed record AdRoiAmount(string Currency, long SpendMinor, long Orders, long GmvMinor, double? Roas, double? Roi, long? MarginMinor = null,
+    double? RoiOnMargin = null);
 
 /// <param name="Campaign">The campaign; null for spend on the channel as a whole and orders that named no campaign.</param>
 public sealed record AdRoiCampaign(string? Campaign, IReadOnlyList<AdRoiAmount> Amounts);
@@ -253,8 +257,8 @@ public static class MarketingApi
 
 /// <summary>
 /// Ad ROI (R-DAT-4): per channel and campaign, spend against the paid orders it brought, per currency (spend in one currency is set
-/// against GMV in the same one only; nothing is converted). <c>roas</c> = GMV / spend; <c>roi</c> = (GMV − spend) / spend, on GMV
-/// because most goods have no known cost (the category margin says what is left of GMV).
+/// against GMV in the same one only; nothing is converted). <c>roas</c> = GMV / spend; <c>roi</c> = (GMV − spend) / spend, on GMV,
+/// which every order has; where every line of the orders had a unit cost, <c>roiOnMargin</c> = (margin − spend) / spend too.
 /// </summary>
 public static class AdRoiReport
 {
@@ -284,8 +288,12 @@ public static class AdRoiReport
             .Select(currency =>
             {
                 var spent = spend.Where(s => s.Currency == currency).Sum(s => s.SpendMinor);
-                var gmv = sales.Where(s => s.Currency == currency).Sum(s => s.GmvMinor);
-                return new AdRoiAmount(currency, spent, sales.Where(s => s.Currency == currency).Sum(s => s.Orders), gmv,
-                    spent == 0 ? null : Math.Round((double)gmv / spent, 4), spent == 0 ? null : Math.Round((double)(gmv - spent) / spent, 4));
+                var inCurrency = sales.Where(s => s.Currency == currency).ToArray();
+                var gmv = inCurrency.Sum(s => s.GmvMinor);
+                // Known only when known for every group of orders summed (none: no orders, no margin to speak of).
+                long? margin = inCurrency.Length > 0 && inCurrency.All(s => s.MarginMinor is not null) ? inCurrency.Sum(s => s.MarginMinor!.Value) : null;
+                return new AdRoiAmount(currency, spent, inCurrency.Sum(s => s.Orders), gmv,
+                    spent == 0 ? null : Math.Round((double)gmv / spent, 4), spent == 0 ? null : Math.Round((double)(gmv - spent) / spent, 4),
+                    margin, spent == 0 || margin is null ? null : Math.Round((double)(margin.Value - spent) / spent, 4));
             }).ToArray();
 }

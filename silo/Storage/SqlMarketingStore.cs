@@ -82,11 +82,36 @@ public sealed class SqlMarketingStore(TradeDatabase database) : IMarketingAnalyt
         {
             command.With("channel", channel);
         }
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
-            rows.Add(new ChannelSales(reader.IsDBNull(0) ? null : reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetString(2),
-                Convert.ToInt64(reader.GetValue(3)), Convert.ToInt64(reader.GetValue(4))));
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                rows.Add(new ChannelSales(reader.IsDBNull(0) ? null : reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetString(2),
+                    Convert.ToInt64(reader.GetValue(3)), Convert.ToInt64(reader.GetValue(4))));
+            }
+        }
+        // The margin of the same orders from their line facts: known for a group when each of its orders has facts and each line a cost.
+        await using var margins = connection.Command($"""
+            SELECT o.channel, o.campaign, f.currency, COUNT(DISTINCT f.order_id), SUM(CASE WHEN f.unit_cost_minor IS NULL THEN 1 ELSE 0 END),
+                   SUM(f.paid_minor - f.commission_minor - COALESCE(f.units * f.unit_cost_minor, 0))
+            FROM orders o JOIN order_line_facts f ON f.order_id = o.order_id
+            WHERE o.created_at >= @from AND o.created_at < @to AND {AfterSalesCounting.Condition("o")}{(sellerId is null ? "" : " AND o.seller_id = @seller")}{(channel is null ? "" : " AND o.channel = @channel")}
+            GROUP BY o.channel, o.campaign, f.currency
+            """).With("from", database.ToDb(from)).With("to", database.ToDb(to)).WithSeller(sellerId);
+        if (channel is not null)
+        {
+            margins.With("channel", channel);
+        }
+        await using var marginReader = await margins.ExecuteReaderAsync(cancellationToken);
+        while (await marginReader.ReadAsync(cancellationToken))
+        {
+            string? groupChannel = marginReader.IsDBNull(0) ? null : marginReader.GetString(0), campaign = marginReader.IsDBNull(1) ? null : marginReader.GetString(1);
+            var currency = marginReader.GetString(2);
+            var index = rows.FindIndex(r => r.Channel == groupChannel && r.Campaign == campaign && r.Currency == currency);
+            if (index >= 0 && Convert.ToInt64(marginReader.GetValue(3)) == rows[index].Orders && Convert.ToInt64(marginReader.GetValue(4)) == 0)
+            {
+                rows[index] = rows[index] with { MarginMinor = Convert.ToInt64(marginReader.GetValue(5)) };
+            }
         }
         return rows;
     }

@@ -94,8 +94,11 @@ public abstract class MarketingApiTests(MarketingSiloFixture fixture)
 
     private static JsonNode Single(JsonNode amounts) => Assert.Single(amounts.AsArray())!;
 
-    private static void AssertAmount(JsonNode amount, long spend, long orders, long gmv, double? roas, double? roi)
+    private static void AssertAmount(JsonNode amount, long spend, long orders, long gmv, double? roas, double? roi, long? margin = null,
+        double? roiOnMargin = null)
     {
+        Assert.Equal(margin, amount["marginMinor"]?.GetValue<long>());
+        Assert.Equal(roiOnMargin, amount["roiOnMargin"]?.GetValue<double>());
         Assert.Equal("USD", amount["currency"]!.GetValue<string>());
         Assert.Equal(spend, amount["spendMinor"]!.GetValue<long>());
         Assert.Equal(orders, amount["orders"]!.GetValue<long>());
@@ -252,8 +255,8 @@ public abstract class MarketingApiTests(MarketingSiloFixture fixture)
     {
         var sellerId = OrderTestShop.NewId("s");
         var otherId = OrderTestShop.NewId("s");
-        var sku = await SkuAsync(sellerId, 2_500, "home");
-        var otherSku = await SkuAsync(otherId, 1_000, "home");
+        var sku = await SkuAsync(sellerId, 2_500, "home", new { amountMinor = 1_000, currency = "USD" }); // 8% commission
+        var otherSku = await SkuAsync(otherId, 1_000, "home"); // no cost
         var ads = "g-" + Guid.NewGuid().ToString("N")[..12];
         var mail = "m-" + Guid.NewGuid().ToString("N")[..12];
 
@@ -288,22 +291,24 @@ public abstract class MarketingApiTests(MarketingSiloFixture fixture)
         Assert.Equal(sellerId, report!["sellerId"]!.GetValue<string>());
         var channels = report["channels"]!.AsArray();
         Assert.Equal([ads, mail, "unattributed"], channels.Select(c => c!["channel"]!.GetValue<string>()));
-        // ads: spend 500 + 2,500 = 3,000; GMV 5,000 + 2,500 = 7,500: roas 2.5, roi (7,500 − 3,000) / 3,000 = 1.5.
-        AssertAmount(Single(channels[0]!["amounts"]!), 3_000, 2, 7_500, 2.5, 1.5);
+        // ads: spend 500 + 2,500 = 3,000; GMV 5,000 + 2,500 = 7,500: roas 2.5, roi (7,500 − 3,000) / 3,000 = 1.5. Every unit cost
+        // 1,000 and paid 8% commission: margin (5,000 − 2,000 − 400) + (2,500 − 1,000 − 200) = 2,600 + 1,300 = 3,900, on margin 0.3.
+        AssertAmount(Single(channels[0]!["amounts"]!), 3_000, 2, 7_500, 2.5, 1.5, 3_900, 0.3);
         var campaigns = channels[0]!["campaigns"]!.AsArray();
         Assert.Null(campaigns[0]!["campaign"]);
-        AssertAmount(Single(campaigns[0]!["amounts"]!), 500, 1, 2_500, 5, 4);
+        AssertAmount(Single(campaigns[0]!["amounts"]!), 500, 1, 2_500, 5, 4, 1_300, 1.6);
         Assert.Equal("xmas", campaigns[1]!["campaign"]!.GetValue<string>());
-        AssertAmount(Single(campaigns[1]!["amounts"]!), 2_500, 1, 5_000, 2, 1);
+        AssertAmount(Single(campaigns[1]!["amounts"]!), 2_500, 1, 5_000, 2, 1, 2_600, 0.04);
         AssertAmount(Single(channels[1]!["amounts"]!), 300, 0, 0, 0, -1);
-        AssertAmount(Single(channels[2]!["amounts"]!), 0, 1, 2_500, null, null);
-        // Totals: spend 3,300, GMV 10,000: roas 3.0303, roi 2.0303.
-        AssertAmount(Single(report["totals"]!), 3_300, 3, 10_000, 3.0303, 2.0303);
+        AssertAmount(Single(channels[2]!["amounts"]!), 0, 1, 2_500, null, null, 1_300);
+        // Totals: spend 3,300, GMV 10,000: roas 3.0303, roi 2.0303; margin 5,200: (5,200 − 3,300) / 3,300 = 0.5758.
+        AssertAmount(Single(report["totals"]!), 3_300, 3, 10_000, 3.0303, 2.0303, 5_200, 0.5758);
 
         // All sellers' (an analyst naming the channel): the platform's spend and the other seller's order too.
         var (all, allReport) = await analyst.GetJsonAsync($"/api/v1/analytics/ad-roi?from={Q(Today)}&channel={ads}");
         Assert.True(all == HttpStatusCode.OK, $"{all} {allReport}");
         Assert.Null(allReport!["sellerId"]);
+        // The other seller's SKU has no cost: the channel's margin is not known.
         AssertAmount(Single(Assert.Single(allReport["channels"]!.AsArray())!["amounts"]!), 4_000, 3, 8_500, 2.125, 1.125);
 
         // A window of yesterday only: its spend, no orders.
