@@ -6,7 +6,7 @@ using Orleans.Trade.Api.Orders;
 namespace Orleans.Trade.Silo.Storage;
 
 /// <summary>
-/// Ad spend (migration 0035: a row per seller or platform, channel, campaign, day and currency), and ad ROI and category margin read
+/// Ad spend (migration 0034: a row per seller or platform, channel, campaign, day and currency), and ad ROI and category margin read
 /// from the order rows' channel columns and the paid orders' line facts (R-DAT-4). Counted by the database: a row per group, however
 /// many orders.
 /// </summary>
