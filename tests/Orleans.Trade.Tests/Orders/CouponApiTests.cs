@@ -208,8 +208,8 @@ public sealed class CouponApiTests(Payments.PaymentsSiloFixture fixture) : IClas
         await CouponAsync(sellerId, "SEVEN", AmountOff(700, minSpendMinor: 1_000, maxPerBuyer: 5));
         var (buyerId, buyer) = await BuyerAsync();
 
-        // One line: not the SKU's one-call path (the redemption is taken in the saga), yet the same order.
-        var (one, single) = await CheckoutAsync(buyer, buyerId, [new { skuId = skus[0], quantity = 1 }], "SEVEN");
+        // One line, paid inline by card: placed by its SKU with the redemption, and the card charged the discounted total.
+        var (one, single) = await CheckoutAsync(buyer, buyerId, [new { skuId = skus[0], quantity = 1 }], "SEVEN", payment: await CardAsync(buyer));
         var (three, shared) = await CheckoutAsync(buyer, buyerId, skus.Select(s => (object)new { skuId = s, quantity = 1 }).ToArray(), "seven");
 
         Assert.True(one == HttpStatusCode.Created, $"{one} {single}");
@@ -217,6 +217,10 @@ public sealed class CouponApiTests(Payments.PaymentsSiloFixture fixture) : IClas
         Assert.Equal(700, Minor(alone["totals"]!["discount"]));
         Assert.Equal(300, Minor(alone["totals"]!["seller"]));
         Assert.Equal([700L], LineDiscounts(alone));
+        var charged = Minor(alone["totals"]!["buyer"]);
+        Assert.Equal(charged, Minor(single["payments"]![0]!["amount"]));
+        var paid = await OrderWhenAsync(alone["orderId"]!.GetValue<string>(), "awaitingShipment");
+        Assert.Equal(charged, Minor(paid["totals"]!["buyer"]));
         Assert.True(three == HttpStatusCode.Created, $"{three} {shared}");
         var order = shared!["orders"]![0]!;
         // 7.00 over three lines of 10.00: 2.33 each and the cent left to the first.
