@@ -92,21 +92,31 @@ public sealed class SqlExperimentStore(TradeDatabase database) : IExperimentExpo
         {
             throw new ArgumentOutOfRangeException(nameof(bucket), "A bucket is at least a millisecond.");
         }
-        // Summed per bucket in the database: an experiment of a million buyers answers a row per variant and bucket with events.
-        var bucketOf = database.Provider == StorageProvider.Postgres
-            ? "floor(extract(epoch FROM e.event_at) * 1000 / @bucket)::bigint"
-            : "e.event_at / @bucket";
-        var sql = $"""
-            WITH exposed AS (
-                SELECT x.variant, x.first_at, (SELECT MIN(o.created_at) {Converting(goal, sellerId)}) AS converted_at
-                FROM experiment_exposures x WHERE x.experiment_id = @experiment
-            ), events AS (
-                SELECT variant, first_at AS event_at, 1 AS visitors, 0 AS converted FROM exposed
-                UNION ALL
-                SELECT variant, converted_at, 0, 1 FROM exposed WHERE converted_at IS NOT NULL
-            )
-            SELECT e.variant, {bucketOf} AS b, SUM(e.visitors), SUM(e.converted) FROM events e GROUP BY e.variant, b ORDER BY b
-            """;
+        // Summed per bucket in the database: an experiment of a million buyers answers a row per variant and bucket with events. Each
+        // exposed buyer's orders are probed once: PostgreSQL spreads a buyer's two events by a lateral VALUES, SQLite (which has no
+        // LATERAL) reads a materialized list of the buyers twice. date_part, not extract: double arithmetic, not numeric.
+        var sql = database.Provider == StorageProvider.Postgres
+            ? $"""
+                SELECT t.variant, e.b, SUM(e.visitors), SUM(e.converted)
+                FROM (
+                    SELECT x.variant, x.first_at, (SELECT MIN(o.created_at) {Converting(goal, sellerId)}) AS converted_at
+                    FROM experiment_exposures x WHERE x.experiment_id = @experiment
+                ) t CROSS JOIN LATERAL (VALUES (floor(date_part('epoch', t.first_at) * 1000 / @bucket)::bigint, 1, 0),
+                    (floor(date_part('epoch', t.converted_at) * 1000 / @bucket)::bigint, 0, 1)) AS e(b, visitors, converted)
+                WHERE e.b IS NOT NULL
+                GROUP BY t.variant, e.b ORDER BY e.b
+                """
+            : $"""
+                WITH exposed AS MATERIALIZED (
+                    SELECT x.variant, x.first_at, (SELECT MIN(o.created_at) {Converting(goal, sellerId)}) AS converted_at
+                    FROM experiment_exposures x WHERE x.experiment_id = @experiment
+                ), events AS (
+                    SELECT variant, first_at AS event_at, 1 AS visitors, 0 AS converted FROM exposed
+                    UNION ALL
+                    SELECT variant, converted_at, 0, 1 FROM exposed WHERE converted_at IS NOT NULL
+                )
+                SELECT e.variant, e.event_at / @bucket AS b, SUM(e.visitors), SUM(e.converted) FROM events e GROUP BY e.variant, b ORDER BY b
+                """;
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var command = connection.Command(sql).With("experiment", experimentId).With("until", database.ToDb(until)).With("bucket", bucketMs);
         if (sellerId is not null)
