@@ -58,7 +58,7 @@ public readonly record struct ChallengerTest(double? PValue, DateTimeOffset? Sig
 /// <param name="Significant">PValue under the experiment's threshold (1 − confidence, divided among the variants compared with the control).</param>
 /// <param name="SignificantSince">Sequential only: when the p-value first fell under the threshold.</param>
 public sealed record VariantResult(string Variant, int Weight, bool Control, long Visitors, long Converted, double? ConversionRate, double? Uplift,
-    [property: Description("Against the control; null for the control and until tested. sequential: the always-valid p-value, the lowest 1 over the mixture likelihood ratio reached over the data's history (replayed a minute at a time from exposure and order times, looking once the control and the challenger each have minVisitorsPerVariant visitors and at least 5 converted and 5 not), so a significant result stays significant; fixedHorizon: a two-sided pooled two-proportion z-test on the counts now.")]
+    [property: Description("Against the control; null for the control and until tested. sequential: the always-valid p-value, the lowest 1 over the mixture likelihood ratio reached over the data's history (replayed a minute at a time from exposure and order times, looking once the control and the challenger each have minVisitorsPerVariant visitors and at least 5 converted and 5 not; while the experiment runs, the minute in progress is counted but looked at once it has ended), so a significant result stays significant; fixedHorizon: a two-sided pooled two-proportion z-test on the counts now.")]
     double? PValue,
     [property: Description("pValue under the experiment's threshold: 1 − confidence divided by the number of challengers.")] bool Significant,
     [property: Description("sequential: the start of the minute in which pValue first fell under the threshold, the time the difference was called (null if it never did; always null for fixedHorizon). Reproducible: the same whenever the results are read.")]
@@ -143,10 +143,11 @@ public static class ExperimentStatistics
     /// the same time together), 1/Λ evaluated after each time at which both sides have <paramref name="minVisitors"/> visitors and
     /// <see cref="MinOutcomesPerSide"/> conversions and non-conversions, and the lowest kept. The lowest is the always-valid p-value
     /// (the chance it ever falls under α for equal variants is at most α), so a difference once significant stays so; the same
-    /// histories give the same answer whenever they are read.
+    /// histories give the same answer whenever they are read. With <paramref name="looksBefore"/>, steps from it on are not looked
+    /// at: a bucket still filling (the minute in progress) would be looked at again, with more events, at a later read.
     /// </summary>
     public static ChallengerTest Replay(IReadOnlyList<VariantStep> control, IReadOnlyList<VariantStep> challenger, double tau, double threshold,
-        long minVisitors)
+        long minVisitors, DateTimeOffset? looksBefore = null)
     {
         long n1 = 0, c1 = 0, n2 = 0, c2 = 0;
         int i = 0, j = 0;
@@ -161,6 +162,10 @@ public static class ExperimentStatistics
             if (at < last)
             {
                 throw new ArgumentException("A variant's steps must be in time order.");
+            }
+            if (at >= looksBefore)
+            {
+                break;
             }
             last = at;
             for (; i < control.Count && control[i].At == at; i++)
@@ -195,15 +200,16 @@ public static class ExperimentStatistics
         Decide(terms, counts, null);
 
     /// <summary>
-    /// As from the counts (their sums), with the sequential test replayed over the histories: its p-value is the lowest reached,
-    /// with the time it fell under the threshold. A fixed-horizon experiment's z-test reads the counts only.
+    /// As from the counts (their sums, every step), with the sequential test replayed over the histories (the steps before
+    /// <paramref name="looksBefore"/>, if given): its p-value is the lowest reached, with the time it fell under the threshold. A
+    /// fixed-horizon experiment's z-test reads the counts only.
     /// </summary>
     public static (IReadOnlyList<VariantResult> Variants, ExperimentDecision Decision, string? Winner) DecideFromHistory(ExperimentTerms terms,
-        IReadOnlyList<VariantHistory> history) =>
-        Decide(terms, history.Select(h => h.Counts).ToArray(), history.ToDictionary(h => h.Variant, h => h.Steps, StringComparer.Ordinal));
+        IReadOnlyList<VariantHistory> history, DateTimeOffset? looksBefore = null) =>
+        Decide(terms, history.Select(h => h.Counts).ToArray(), history.ToDictionary(h => h.Variant, h => h.Steps, StringComparer.Ordinal), looksBefore);
 
     private static (IReadOnlyList<VariantResult> Variants, ExperimentDecision Decision, string? Winner) Decide(ExperimentTerms terms,
-        IReadOnlyList<VariantCounts> counts, Dictionary<string, IReadOnlyList<VariantStep>>? history)
+        IReadOnlyList<VariantCounts> counts, Dictionary<string, IReadOnlyList<VariantStep>>? history, DateTimeOffset? looksBefore = null)
     {
         var byName = counts.ToDictionary(c => c.Variant, StringComparer.Ordinal);
         VariantCounts Of(ExperimentVariant v) => byName.GetValueOrDefault(v.Name) ?? new VariantCounts(v.Name, 0, 0);
@@ -227,7 +233,7 @@ public static class ExperimentStatistics
                 return new ChallengerTest(PValue(control.Visitors, control.Converted, c.Visitors, c.Converted), null,
                     c.Converted * control.Visitors > control.Converted * c.Visitors);
             }
-            var test = Replay(StepsOf(terms.Variants[0]), StepsOf(v), terms.MinDetectableEffect, threshold, terms.MinVisitorsPerVariant);
+            var test = Replay(StepsOf(terms.Variants[0]), StepsOf(v), terms.MinDetectableEffect, threshold, terms.MinVisitorsPerVariant, looksBefore);
             return history is null ? test with { SignificantSince = null } : test;
         }).ToArray();
         var results = terms.Variants.Select((v, i) =>

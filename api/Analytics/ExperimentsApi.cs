@@ -354,8 +354,14 @@ public static class ExperimentsApi
         var terms = experiment!.Terms;
         var now = clock.GetUtcNow();
         var until = terms.EndsAt is { } end && end < now ? end : now;
+        // While it runs, the minute in progress is counted but not looked at (a later read would look at it with more events): every
+        // read looks at the same minutes, the ones that ended. Once ended, every minute has all it will get.
+        var looksBefore = StatusAt(terms, now) == ExperimentStatus.Ended
+            ? (DateTimeOffset?)null
+            : DateTimeOffset.UnixEpoch.AddTicks((until - DateTimeOffset.UnixEpoch).Ticks / HistoryBucket.Ticks * HistoryBucket.Ticks);
         var (variants, decision, winner) = terms.Method == ExperimentMethod.Sequential
-            ? ExperimentStatistics.DecideFromHistory(terms, await store.HistoryAsync(experimentId, terms.Goal, terms.SellerId, until, HistoryBucket, cancellationToken))
+            ? ExperimentStatistics.DecideFromHistory(terms,
+                await store.HistoryAsync(experimentId, terms.Goal, terms.SellerId, until, HistoryBucket, cancellationToken), looksBefore)
             : ExperimentStatistics.Decide(terms, await store.CountAsync(experimentId, terms.Goal, terms.SellerId, until, cancellationToken));
         return TypedResults.Ok(new ExperimentResults(experimentId, terms.Name, terms.Goal, terms.SellerId, StatusAt(terms, now), until, terms.Confidence,
             terms.MinVisitorsPerVariant, terms.Method, variants.Sum(x => x.Visitors), variants, decision, winner));

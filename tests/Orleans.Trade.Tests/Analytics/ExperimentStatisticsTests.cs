@@ -141,6 +141,11 @@ public sealed class ExperimentStatisticsTests
         Assert.Equal((40L, 12L, 40L, 19L), (variants[0].Visitors, variants[0].Converted, variants[1].Visitors, variants[1].Converted));
         Assert.Equal((0.009674, true, T0.AddMinutes(2)), (variants[1].PValue, variants[1].Significant, variants[1].SignificantSince));
         Assert.Equal((ExperimentDecision.VariantWins, "B"), (decision, winner));
+        // Minute 4 still in progress: counted, not looked at (the lowest so far, from minute 3, is the same).
+        var (running, _, _) = ExperimentStatistics.DecideFromHistory(terms, [a, b], looksBefore: T0.AddMinutes(4));
+        Assert.Equal((40L, 19L, 0.009674), (running[1].Visitors, running[1].Converted, running[1].PValue));
+        var (early, _, _) = ExperimentStatistics.DecideFromHistory(terms, [a, b], looksBefore: T0.AddMinutes(2));
+        Assert.Equal((1.0, false, null), (early[1].PValue, early[1].Significant, early[1].SignificantSince));
         // Read from the counts now alone, the same data shows no winner: the winner called at minute 2 would have been lost.
         Assert.Equal((0.911203, false, null), (now[1].PValue, now[1].Significant, now[1].SignificantSince));
         Assert.Equal((ExperimentDecision.NoSignificantDifference, null), (oneLook, none));
@@ -163,6 +168,8 @@ public sealed class ExperimentStatisticsTests
         Assert.Equal(1, test.PValue);
         Assert.Null(test.SignificantSince);
         Assert.Null(fewerVisitors.PValue);
+        // The minute in progress (from minute 2 on) is not looked at yet: the test has not looked at all.
+        Assert.Null(ExperimentStatistics.Replay(a.Steps, b.Steps, 0.3, 0.05, 10, looksBefore: T0.AddMinutes(2)).PValue);
         Assert.Throws<ArgumentException>(() => ExperimentStatistics.Replay(a.Steps.Reverse().ToArray(), b.Steps, 0.3, 0.05, 10));
     }
 
