@@ -25,6 +25,14 @@ public interface IExperimentExposures
     /// </summary>
     Task<IReadOnlyList<VariantCounts>> CountAsync(string experimentId, ExperimentGoal goal, string? sellerId, DateTimeOffset until,
         CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The same buyers and conversions as <see cref="CountAsync"/>, per variant as a time series for the sequential test's replay:
+    /// the exposures by their first exposure's time, the conversions by the time of the buyer's first converting order, summed per
+    /// <paramref name="bucket"/> (from the Unix epoch; each step is at its bucket's start), in time order.
+    /// </summary>
+    Task<IReadOnlyList<VariantHistory>> HistoryAsync(string experimentId, ExperimentGoal goal, string? sellerId, DateTimeOffset until, TimeSpan bucket,
+        CancellationToken cancellationToken);
 }
 
 public sealed record ExperimentVariantRequest(
@@ -91,12 +99,19 @@ public sealed record ExperimentResults(string ExperimentId, string Name, Experim
 /// A/B tests of pages and promotions (R-DAT-5): staff (or a seller, for its own promotions) define the variants and the goal; the
 /// storefront asks which variant a visitor sees (a hash of the experiment and the visitor: stable, no state) and reports the buyers
 /// it showed one to; the results count, per variant, the exposed buyers who then placed (or paid) an order, and call the winner
-/// by a two-proportion z-test against the control once every variant has its minimum of visitors.
+/// against the control once every variant has its minimum of visitors: by the sequential test replayed over the data's history
+/// (the lowest p-value reached, so a winner called stays called), or by a z-test on the counts now.
 /// </summary>
 public static class ExperimentsApi
 {
     public const int MaxExposures = 1_000;
     private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// The sequential test looks once a minute of the data's history: a month's experiment is at most 43,200 steps per variant
+    /// however many buyers it has, and fewer looks than every event keep the test valid.
+    /// </summary>
+    public static readonly TimeSpan HistoryBucket = TimeSpan.FromMinutes(1);
 
     public static IEndpointRouteBuilder MapExperimentsApiV1(this IEndpointRouteBuilder app)
     {
@@ -339,8 +354,15 @@ public static class ExperimentsApi
         var terms = experiment!.Terms;
         var now = clock.GetUtcNow();
         var until = terms.EndsAt is { } end && end < now ? end : now;
-        var counts = await store.CountAsync(experimentId, terms.Goal, terms.SellerId, until, cancellationToken);
-        var (variants, decision, winner) = ExperimentStatistics.Decide(terms, counts);
+        // While it runs, the minute in progress is counted but not looked at (a later read would look at it with more events): every
+        // read looks at the same minutes, the ones that ended. Once ended, every minute has all it will get.
+        var looksBefore = StatusAt(terms, now) == ExperimentStatus.Ended
+            ? (DateTimeOffset?)null
+            : DateTimeOffset.UnixEpoch.AddTicks((until - DateTimeOffset.UnixEpoch).Ticks / HistoryBucket.Ticks * HistoryBucket.Ticks);
+        var (variants, decision, winner) = terms.Method == ExperimentMethod.Sequential
+            ? ExperimentStatistics.DecideFromHistory(terms,
+                await store.HistoryAsync(experimentId, terms.Goal, terms.SellerId, until, HistoryBucket, cancellationToken), looksBefore)
+            : ExperimentStatistics.Decide(terms, await store.CountAsync(experimentId, terms.Goal, terms.SellerId, until, cancellationToken));
         return TypedResults.Ok(new ExperimentResults(experimentId, terms.Name, terms.Goal, terms.SellerId, StatusAt(terms, now), until, terms.Confidence,
             terms.MinVisitorsPerVariant, terms.Method, variants.Sum(x => x.Visitors), variants, decision, winner));
     }

@@ -31,18 +31,22 @@ public sealed class SellerCouponsState
 /// so the total and per-buyer limits hold however many checkouts race; each is answered only once the write holding it has
 /// committed, and redemptions arriving while a write is in flight share the next one (group commit), which carries only what
 /// changed: a coupon in a flash sale costs a row per order, not a rewrite of every redemption it ever had. A redemption an order
-/// took while being placed is tentative: past its hold time the order is asked whether it was placed (as a SKU asks for its
-/// stock holds), and one never placed is given back. Cancelled orders give theirs back themselves.
+/// took while being placed is tentative: past its hold time it is kept if the order projection holds the order (asked in bulk,
+/// as a SKU settles its stock holds), and the orders not there are asked one by one whether they were placed; one never placed
+/// is given back. Cancelled orders give theirs back themselves.
 /// </summary>
 [Reentrant]
 public sealed class SellerCouponsGrain(
     [PersistentState(stateName: SellerCouponsGrain.StateName, storageName: StorageNames.Trade)] IPersistentState<SellerCouponsState> state,
     ICouponLedgerStore ledger,
+    Inventory.IPlacedOrders placedOrders,
     TradeClock clock,
     IOptions<Inventory.InventoryOptions> options,
     ILogger<SellerCouponsGrain> logger) : Grain, ISellerCouponsGrain
 {
     public const string StateName = "coupon";
+    /// <summary>Order ids per query of the order projection.</summary>
+    private const int HoldCheckChunk = 2_000;
 
     /// <summary>Terms are written one at a time (the grain is reentrant).</summary>
     private readonly SemaphoreSlim _writingTerms = new(1, 1);
@@ -281,12 +285,20 @@ public sealed class SellerCouponsGrain(
                 _holdTimer = null;
                 return;
             }
-            var expired = tentative.Where(r => r.Value.HoldUntil <= now).Select(r => r.Key).ToArray();
-            if (expired.Length == 0)
+            var due = tentative.Where(r => r.Value.HoldUntil <= now).Select(r => r.Key).ToArray();
+            if (due.Length == 0)
             {
                 return;
             }
-            var answers = await Task.WhenAll(expired.Select(async orderId =>
+            // Placed orders are found in the order projection in bulk (a coupon's flash sale leaves thousands of holds due at once):
+            // only the others wake their order grains. A placed order cancelled since gives its redemption back itself.
+            var placed = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var chunk in due.Chunk(HoldCheckChunk))
+            {
+                placed.UnionWith(await placedOrders.WhichArePlacedAsync(chunk, CancellationToken.None));
+            }
+            var expired = due.Where(orderId => !placed.Contains(orderId)).ToArray();
+            var asked = await Task.WhenAll(expired.Select(async orderId =>
             {
                 try
                 {
@@ -298,15 +310,18 @@ public sealed class SellerCouponsGrain(
                     return null;
                 }
             }));
+            var answers = placed.Select(orderId => (OrderId: orderId, Keeps: (bool?)true))
+                .Concat(expired.Select((orderId, i) => (OrderId: orderId, Keeps: asked[i])))
+                .ToArray();
             var changed = false;
-            for (var i = 0; i < expired.Length; i++)
+            foreach (var (orderId, answer) in answers)
             {
                 // Only a redemption still tentative: the order may have given it back (or taken it again) meanwhile.
-                if (answers[i] is not { } keeps || !_redemptions.TryGetValue(expired[i], out var current) || current.HoldUntil is null)
+                if (answer is not { } keeps || !_redemptions.TryGetValue(orderId, out var current) || current.HoldUntil is null)
                 {
                     continue;
                 }
-                Change(expired[i], keeps ? current with { HoldUntil = null } : null);
+                Change(orderId, keeps ? current with { HoldUntil = null } : null);
                 changed = true;
             }
             if (changed)

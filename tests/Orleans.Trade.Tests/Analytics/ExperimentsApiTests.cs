@@ -8,11 +8,49 @@ namespace Orleans.Trade.Tests.Analytics;
 /// <summary>
 /// A/B tests over real HTTP on PostgreSQL (R-DAT-5): a seller's promotion with two variants; the storefront asks each buyer's
 /// variant and reports whom it showed one to; buyers who then place an order of that seller convert, and the winner is called from
-/// the data. Who may define, expose and read, and what no longer changes once an experiment runs.
+/// the data, and stays called when later data would lift the p-value read now. Who may define, expose and read, and what no
+/// longer changes once an experiment runs. On a silo whose business clock the tests move on (exposures and orders at chosen
+/// minutes): times come from that clock, not the test's.
 /// </summary>
-public sealed class ExperimentsApiTests(OrdersSiloFixture fixture) : IClassFixture<OrdersSiloFixture>
+public sealed class ExperimentsApiTests(Payments.PaymentsSiloFixture fixture) : IClassFixture<Payments.PaymentsSiloFixture>
 {
     private OrderTestShop Shop => fixture.Shop;
+
+    /// <summary>The silo's business clock, moved on by a millisecond.</summary>
+    private async Task<DateTimeOffset> NowAsync() => (await Shop.AdvanceClockAsync(TimeSpan.FromMilliseconds(1)))["now"]!.GetValue<DateTimeOffset>();
+
+    /// <summary>Moves the clock to a second past the start of the next minute, and answers that minute's start.</summary>
+    private async Task<DateTimeOffset> NextMinuteAsync()
+    {
+        var now = await NowAsync();
+        var minute = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMinute)).AddMinutes(1);
+        await Shop.AdvanceClockAsync(minute.AddSeconds(1) - now);
+        return minute;
+    }
+
+    /// <summary>Buyers of each variant, by the assignment's own hash (the first test checks it against the storefront's calls).</summary>
+    private static Dictionary<string, List<string>> Buyers(string experimentId, int perVariant)
+    {
+        IReadOnlyList<Orleans.Trade.Analytics.ExperimentVariant> variants = [new("control", 50), new("banner", 50)];
+        var byVariant = new Dictionary<string, List<string>> { ["control"] = [], ["banner"] = [] };
+        while (byVariant.Values.Any(b => b.Count < perVariant))
+        {
+            var buyerId = OrderTestShop.NewId("b");
+            var list = byVariant[Orleans.Trade.Api.Analytics.ExperimentBuckets.Variant(variants, experimentId, buyerId).Name];
+            if (list.Count < perVariant)
+            {
+                list.Add(buyerId);
+            }
+        }
+        return byVariant;
+    }
+
+    private async Task ExposeAsync(HttpClient storefront, string experimentId, IEnumerable<string> buyers, DateTimeOffset at)
+    {
+        var (status, answer) = await storefront.PostJsonAsync($"/api/v1/experiments/{experimentId}/exposures",
+            new { exposures = buyers.Select(b => new { buyerId = b, at }).ToArray() });
+        Assert.True(status == HttpStatusCode.OK && answer!["invalid"]!.GetValue<int>() == 0, $"{status} {answer}");
+    }
 
     private static object Design(DateTimeOffset startsAt, string? sellerId = null, int minVisitors = 10, object[]? variants = null) => new
     {
@@ -43,7 +81,7 @@ public sealed class ExperimentsApiTests(OrdersSiloFixture fixture) : IClassFixtu
         var sku = await Shop.SkuAsync(sellerId, priceMinor: 1_000, currency: "EUR", stock: [("wh-de", 100)]);
         var otherSku = await Shop.SkuAsync(OrderTestShop.NewId("s"), priceMinor: 1_000, currency: "EUR", stock: [("wh-de", 100)]);
         var experimentId = OrderTestShop.NewId("exp");
-        var (created, experiment) = await seller.PutJsonAsync($"/api/v1/experiments/{experimentId}", Design(DateTimeOffset.UtcNow.AddMinutes(-1)));
+        var (created, experiment) = await seller.PutJsonAsync($"/api/v1/experiments/{experimentId}", Design((await NowAsync()).AddMinutes(-1)));
         Assert.True(created == HttpStatusCode.Created, $"{created} {experiment}");
         Assert.Equal(sellerId, experiment!["sellerId"]!.GetValue<string>());
 
@@ -63,8 +101,7 @@ public sealed class ExperimentsApiTests(OrdersSiloFixture fixture) : IClassFixtu
         var banner = byVariant["banner"];
         // One control buyer ordered before seeing the page: that order does not convert them.
         await PlaceAsync(control[0], sku);
-        await Task.Delay(50);
-        var shownAt = DateTimeOffset.UtcNow;
+        var shownAt = await NowAsync();
         var exposures = control.Concat(banner).Select(b => (object)new { buyerId = b, at = shownAt })
             .Append(new { buyerId = banner[0], at = shownAt })
             .Append(new { buyerId = OrderTestShop.NewId("b"), at = shownAt.AddDays(-1) })
@@ -77,21 +114,24 @@ public sealed class ExperimentsApiTests(OrdersSiloFixture fixture) : IClassFixtu
         var (again, resent) = await storefront.PostJsonAsync($"/api/v1/experiments/{experimentId}/exposures", new { exposures = exposures[..40] });
         Assert.Equal((HttpStatusCode.OK, 0), (again, resent!["recorded"]!.GetValue<int>()));
 
-        // After the page: one control buyer orders, twelve banner buyers do; a banner buyer's order from another seller is not this promotion's.
-        await PlaceAsync(control[1], sku);
-        foreach (var buyerId in banner.Take(12))
+        // After the page: five control buyers order, fifteen banner buyers do; a banner buyer's order from another seller is not this promotion's.
+        foreach (var buyerId in control.Skip(1).Take(5).Concat(banner.Take(15)))
         {
             await PlaceAsync(buyerId, sku);
         }
         await PlaceAsync(banner[19], otherSku);
+        // The minute in progress is counted but the sequential test looks at it once it has ended.
+        await NextMinuteAsync();
 
         var (read, results) = await seller.GetJsonAsync($"/api/v1/experiments/{experimentId}/results");
         Assert.True(read == HttpStatusCode.OK, $"{read} {results}");
         var variants = results!["variants"]!.AsArray();
-        Assert.Equal((20L, 1L, 0.05), (variants[0]!["visitors"]!.GetValue<long>(), variants[0]!["converted"]!.GetValue<long>(), variants[0]!["conversionRate"]!.GetValue<double>()));
-        Assert.Equal((20L, 12L, 0.6), (variants[1]!["visitors"]!.GetValue<long>(), variants[1]!["converted"]!.GetValue<long>(), variants[1]!["conversionRate"]!.GetValue<double>()));
-        // The sequential test tuned to a 30-point difference: 1 over its likelihood ratio (the z-test's would be 0.0002).
-        Assert.Equal(0.000309, variants[1]!["pValue"]!.GetValue<double>(), 6);
+        Assert.Equal((20L, 5L, 0.25), (variants[0]!["visitors"]!.GetValue<long>(), variants[0]!["converted"]!.GetValue<long>(), variants[0]!["conversionRate"]!.GetValue<double>()));
+        Assert.Equal((20L, 15L, 0.75), (variants[1]!["visitors"]!.GetValue<long>(), variants[1]!["converted"]!.GetValue<long>(), variants[1]!["conversionRate"]!.GetValue<double>()));
+        // The sequential test tuned to a 30-point difference: 1 over its likelihood ratio (the z-test's would be 0.0016), the
+        // lowest it reached as the orders came in.
+        Assert.Equal(0.009674, variants[1]!["pValue"]!.GetValue<double>(), 6);
+        Assert.NotNull(variants[1]!["significantSince"]);
         Assert.Equal("sequential", results["method"]!.GetValue<string>());
         Assert.Equal(("variantWins", "banner", "running"), (results["decision"]!.GetValue<string>(), results["winner"]!.GetValue<string>(), results["status"]!.GetValue<string>()));
     }
@@ -153,5 +193,63 @@ public sealed class ExperimentsApiTests(OrdersSiloFixture fixture) : IClassFixtu
         Assert.DoesNotContain(listed!.AsArray(), e => e!["experimentId"]!.GetValue<string>() == experimentId);
         Assert.Equal(HttpStatusCode.OK, results);
         Assert.Equal(("notEnoughVisitors", 500), (early!["decision"]!.GetValue<string>(), early["minVisitorsPerVariant"]!.GetValue<int>()));
+    }
+
+    [Fact]
+    public async Task A_winner_called_stays_the_winner_when_later_data_would_lift_the_p_value_read_now()
+    {
+        var sellerId = OrderTestShop.NewId("s");
+        var seller = await Shop.KeyAsync("seller", sellerId);
+        var storefront = await Shop.KeyAsync("storefront", "web");
+        var sku = await Shop.SkuAsync(sellerId, priceMinor: 1_000, currency: "EUR", stock: [("wh-de", 100)]);
+        var experimentId = OrderTestShop.NewId("exp");
+        var startsAt = await NowAsync();
+        var (created, _) = await seller.PutJsonAsync($"/api/v1/experiments/{experimentId}", Design(startsAt.AddTicks(-(startsAt.Ticks % TimeSpan.TicksPerSecond))));
+        Assert.Equal(HttpStatusCode.Created, created);
+        var buyers = Buyers(experimentId, 40);
+        var (control, banner) = (buyers["control"], buyers["banner"]);
+
+        // Minute 0: 20 buyers of each see it. Minute 1: 5 of the control's and 15 of the banner's order (20/5 against 20/15).
+        await ExposeAsync(storefront, experimentId, control.Take(20).Concat(banner.Take(20)), await NowAsync());
+        var called = await NextMinuteAsync();
+        foreach (var buyerId in control.Take(5).Concat(banner.Take(15)))
+        {
+            await PlaceAsync(buyerId, sku);
+        }
+        Assert.True(await NowAsync() < called.AddMinutes(1), "The orders took over a minute: they are not all in the minute the test expects.");
+        // While minute 1 runs its orders are counted, not yet looked at; once it has ended the banner is called from it.
+        var (_, running) = await seller.GetJsonAsync($"/api/v1/experiments/{experimentId}/results");
+        Assert.Equal((15L, null), (running!["variants"]![1]!["converted"]!.GetValue<long>(), running["variants"]![1]!["pValue"]?.GetValue<double>()));
+        await NextMinuteAsync();
+        var (read, first) = await seller.GetJsonAsync($"/api/v1/experiments/{experimentId}/results");
+        Assert.True(read == HttpStatusCode.OK, $"{read} {first}");
+        Assert.Equal(0.009674, first!["variants"]![1]!["pValue"]!.GetValue<double>(), 6);
+        Assert.Equal(called, first["variants"]![1]!["significantSince"]!.GetValue<DateTimeOffset>());
+        Assert.Equal(("variantWins", "banner"), (first["decision"]!.GetValue<string>(), first["winner"]!.GetValue<string>()));
+
+        // Minute 2: 20 more buyers of each see it; 7 of the control's and 4 of the banner's order. 40/12 against 40/19 reads 0.91
+        // now: a single look would no longer call the banner.
+        await NextMinuteAsync();
+        await ExposeAsync(storefront, experimentId, control.Skip(20).Concat(banner.Skip(20)), await NowAsync());
+        foreach (var buyerId in control.Skip(20).Take(7).Concat(banner.Skip(20).Take(4)))
+        {
+            await PlaceAsync(buyerId, sku);
+        }
+        await NextMinuteAsync();
+        var (again, later) = await seller.GetJsonAsync($"/api/v1/experiments/{experimentId}/results");
+        Assert.True(again == HttpStatusCode.OK, $"{again} {later}");
+        var variants = later!["variants"]!.AsArray();
+        Assert.Equal((40L, 12L, 40L, 19L), (variants[0]!["visitors"]!.GetValue<long>(), variants[0]!["converted"]!.GetValue<long>(),
+            variants[1]!["visitors"]!.GetValue<long>(), variants[1]!["converted"]!.GetValue<long>()));
+        Assert.True(Orleans.Trade.Api.Analytics.ExperimentStatistics.SequentialPValue(40, 12, 40, 19, 0.3) > 0.9);
+        Assert.Equal(0.009674, variants[1]!["pValue"]!.GetValue<double>(), 6);
+        Assert.True(variants[1]!["significant"]!.GetValue<bool>());
+        Assert.Equal(called, variants[1]!["significantSince"]!.GetValue<DateTimeOffset>());
+        Assert.Equal(("variantWins", "banner"), (later["decision"]!.GetValue<string>(), later["winner"]!.GetValue<string>()));
+
+        var openApi = JsonNode.Parse(await Shop.Admin.GetStringAsync("/openapi/v1.json"))!;
+        var result = openApi["components"]!["schemas"]!["VariantResult"]!["properties"]!;
+        Assert.Contains("first fell under the threshold", result["significantSince"]!["description"]!.GetValue<string>());
+        Assert.Contains("lowest", result["pValue"]!["description"]!.GetValue<string>());
     }
 }

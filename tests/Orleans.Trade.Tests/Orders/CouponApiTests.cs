@@ -208,8 +208,8 @@ public sealed class CouponApiTests(Payments.PaymentsSiloFixture fixture) : IClas
         await CouponAsync(sellerId, "SEVEN", AmountOff(700, minSpendMinor: 1_000, maxPerBuyer: 5));
         var (buyerId, buyer) = await BuyerAsync();
 
-        // One line: not the SKU's one-call path (the redemption is taken in the saga), yet the same order.
-        var (one, single) = await CheckoutAsync(buyer, buyerId, [new { skuId = skus[0], quantity = 1 }], "SEVEN");
+        // One line, paid inline by card: placed by its SKU with the redemption, and the card charged the discounted total.
+        var (one, single) = await CheckoutAsync(buyer, buyerId, [new { skuId = skus[0], quantity = 1 }], "SEVEN", payment: await CardAsync(buyer));
         var (three, shared) = await CheckoutAsync(buyer, buyerId, skus.Select(s => (object)new { skuId = s, quantity = 1 }).ToArray(), "seven");
 
         Assert.True(one == HttpStatusCode.Created, $"{one} {single}");
@@ -217,6 +217,10 @@ public sealed class CouponApiTests(Payments.PaymentsSiloFixture fixture) : IClas
         Assert.Equal(700, Minor(alone["totals"]!["discount"]));
         Assert.Equal(300, Minor(alone["totals"]!["seller"]));
         Assert.Equal([700L], LineDiscounts(alone));
+        var charged = Minor(alone["totals"]!["buyer"]);
+        Assert.Equal(charged, Minor(single["payments"]![0]!["amount"]));
+        var paid = await OrderWhenAsync(alone["orderId"]!.GetValue<string>(), "awaitingShipment");
+        Assert.Equal(charged, Minor(paid["totals"]!["buyer"]));
         Assert.True(three == HttpStatusCode.Created, $"{three} {shared}");
         var order = shared!["orders"]![0]!;
         // 7.00 over three lines of 10.00: 2.33 each and the cent left to the first.
@@ -410,6 +414,49 @@ public sealed class CouponApiTests(Payments.PaymentsSiloFixture fixture) : IClas
         Assert.Single(copies.Select(c => c.Body!["orders"]![0]!["orderId"]!.GetValue<string>()).Distinct());
         Assert.Equal(2, (await CouponReadAsync(sellerId, "LAST-UNITS"))["redeemed"]!.GetValue<int>());
         Assert.Equal(1, await Shop.ReservedAsync(more));
+    }
+
+    [Fact]
+    public async Task Redemptions_of_placed_orders_are_kept_once_their_hold_time_passes_and_a_cancelled_orders_stays_given_back()
+    {
+        var sellerId = OrderTestShop.NewId("s");
+        var sku = await Shop.SkuAsync(sellerId, priceMinor: 1_000, stock: [("wh-de", 20)]);
+        var second = await Shop.SkuAsync(sellerId, priceMinor: 500, stock: [("wh-de", 20)]);
+        await CouponAsync(sellerId, "HOLDS", Percent(10, maxPerBuyer: 10));
+        var (buyerId, buyer) = await BuyerAsync();
+        // Three one-line carts (placed by their SKU) and a two-line cart (the saga); the last of them cancelled.
+        var orders = new List<string>();
+        foreach (object[] cart in new[]
+        {
+            new object[] { new { skuId = sku, quantity = 1 } }, [new { skuId = sku, quantity = 2 }], [new { skuId = second, quantity = 1 }],
+            [new { skuId = sku, quantity = 1 }, new { skuId = second, quantity = 1 }],
+        })
+        {
+            var (status, created) = await CheckoutAsync(buyer, buyerId, cart, "HOLDS");
+            Assert.True(status == HttpStatusCode.Created, $"{status} {created}");
+            orders.Add(created!["orders"]![0]!["orderId"]!.GetValue<string>());
+        }
+        await Shop.ActAsync(buyer, orders[1], "cancel", new { reason = "changed my mind" });
+        await Eventually.UntilAsync(async () => (await CouponReadAsync(sellerId, "HOLDS"))["redeemed"]!.GetValue<int>(), n => n == 3,
+            "the cancelled order's redemption to be given back");
+
+        // Past the placement time-out the coupon settles its tentative redemptions: the placed orders' are kept (found in the order
+        // rows in bulk), and the cancelled order's is not taken back.
+        await Shop.AdvanceClockAsync(TimeSpan.FromMinutes(6));
+        async Task<(long Firm, long Rows)> RowsAsync()
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(fixture.ConnectionString);
+            await connection.OpenAsync();
+            await using var command = new Npgsql.NpgsqlCommand(
+                "SELECT count(*) FILTER (WHERE hold_until IS NULL), count(*) FROM coupon_redemptions WHERE seller_id = @s", connection);
+            command.Parameters.AddWithValue("s", sellerId);
+            await using var reader = await command.ExecuteReaderAsync();
+            await reader.ReadAsync();
+            return (reader.GetInt64(0), reader.GetInt64(1));
+        }
+        Assert.Equal(3, (await RowsAsync()).Rows);
+        await Eventually.UntilAsync(RowsAsync, r => r == (3, 3), "the placed orders' redemptions to be kept firm");
+        Assert.Equal(3, (await CouponReadAsync(sellerId, "HOLDS"))["redeemed"]!.GetValue<int>());
     }
 
     [Fact]
