@@ -177,7 +177,7 @@ public static class MarketingApi
         {
             v.Add("channel", $"channel is a lowercase slug of 1 to {AdAttribution.MaxChannelLength} letters, digits and dashes, or {AdAttribution.Unattributed}.");
         }
-        var (window, seller, refused) = Validate(v, from, to, sellerId, page, pageSize, Caller.From(user), clock.GetUtcNow(), "read the ad ROI of");
+        var (window, seller, refused) = ReportWindow.ForSeller(v, from, to, sellerId, page, pageSize, MaxPageSize, Caller.From(user), clock.GetUtcNow(), "read the ad ROI of");
         if (refused is not null)
         {
             return refused;
@@ -204,7 +204,7 @@ public static class MarketingApi
         [Description(SellerDescription)] string? sellerId, ClaimsPrincipal user, IMarketingAnalytics store, TradeClock clock,
         CancellationToken cancellationToken, int page = 1, int pageSize = 50)
     {
-        var (window, seller, refused) = Validate(new Validation(), from, to, sellerId, page, pageSize, Caller.From(user), clock.GetUtcNow(),
+        var (window, seller, refused) = ReportWindow.ForSeller(new Validation(), from, to, sellerId, page, pageSize, MaxPageSize, Caller.From(user), clock.GetUtcNow(),
             "read the category margin of");
         if (refused is not null)
         {
@@ -234,24 +234,6 @@ public static class MarketingApi
         return new CategoryMarginAmount(s.Currency, s.Orders, s.Units, s.GmvMinor, s.CommissionMinor, s.UnitsWithCost, s.Units - s.UnitsWithCost,
             s.GmvWithCostMinor, s.CostOfGoodsMinor, margin,
             margin is { } m && s.GmvWithCostMinor != 0 ? Math.Round((double)m / s.GmvWithCostMinor, 4) : null);
-    }
-
-    private static ((DateTimeOffset From, DateTimeOffset To)? Window, (string? Id, ProblemHttpResult? Forbidden) Seller, ValidationProblem? Problem) Validate(
-        Validation v, DateTimeOffset? from, DateTimeOffset? to, string? sellerId, int page, int pageSize, Caller caller, DateTimeOffset now, string doing)
-    {
-        var (start, end) = ReportWindow.Check(v, from, to, now);
-        if (sellerId is not null)
-        {
-            v.Identifier("sellerId", sellerId);
-        }
-        v.Range("page", page, 1, 100_000);
-        v.Range("pageSize", pageSize, 1, MaxPageSize);
-        if (!v.IsValid)
-        {
-            return (null, default, v.Problem());
-        }
-        var seller = sellerId ?? caller.ActingSellerId;
-        return ((start, end), (seller, seller is null ? null : caller.RefusedFor(seller, doing)), null);
     }
 }
 

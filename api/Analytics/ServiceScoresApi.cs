@@ -79,7 +79,7 @@ public static class ServiceScoresApi
         CancellationToken cancellationToken, int page = 1, int pageSize = 50)
     {
         var now = clock.GetUtcNow();
-        var (window, seller, refused) = Validate(from, to, sellerId, page, pageSize, Caller.From(user), now);
+        var (window, seller, refused) = ReportWindow.ForSeller(new Validation(), from, to, sellerId, page, pageSize, MaxPageSize, Caller.From(user), now, "read the service figures of");
         if (refused is not null)
         {
             return refused;
@@ -101,7 +101,7 @@ public static class ServiceScoresApi
         [Description(SellerDescription)] string? sellerId, ClaimsPrincipal user, IOrderQueries queries, TradeClock clock,
         CancellationToken cancellationToken, int page = 1, int pageSize = 50)
     {
-        var (window, seller, refused) = Validate(from, to, sellerId, page, pageSize, Caller.From(user), clock.GetUtcNow());
+        var (window, seller, refused) = ReportWindow.ForSeller(new Validation(), from, to, sellerId, page, pageSize, MaxPageSize, Caller.From(user), clock.GetUtcNow(), "read the service figures of");
         if (refused is not null)
         {
             return refused;
@@ -121,29 +121,6 @@ public static class ServiceScoresApi
     private static RetentionRow RetentionOf(string? sellerId, RetentionCounts c) => new(sellerId, c.Orders, c.Buyers, c.RepeatBuyers,
         c.Buyers == 0 ? null : ServiceScoring.Rate(c.RepeatBuyers, c.Buyers), c.ReturningBuyers,
         c.Buyers == 0 ? null : ServiceScoring.Rate(c.ReturningBuyers, c.Buyers));
-
-    /// <summary>
-    /// The window (default: the 30 days before now; at most 92 days) and the seller to read, or the 400 that says what is wrong; a
-    /// seller's or ERP key asking for another seller is refused 403, and reads its own when it names none.
-    /// </summary>
-    private static ((DateTimeOffset From, DateTimeOffset To)? Window, (string? Id, ProblemHttpResult? Forbidden) Seller, ValidationProblem? Problem) Validate(
-        DateTimeOffset? from, DateTimeOffset? to, string? sellerId, int page, int pageSize, Caller caller, DateTimeOffset now)
-    {
-        var v = new Validation();
-        var (start, end) = ReportWindow.Check(v, from, to, now);
-        if (sellerId is not null)
-        {
-            v.Identifier("sellerId", sellerId);
-        }
-        v.Range("page", page, 1, 100_000);
-        v.Range("pageSize", pageSize, 1, MaxPageSize);
-        if (!v.IsValid)
-        {
-            return (null, default, v.Problem());
-        }
-        var seller = sellerId ?? caller.ActingSellerId;
-        return ((start, end), (seller, seller is null ? null : caller.RefusedFor(seller, "read the service figures of")), null);
-    }
 }
 
 /// <summary>
