@@ -111,8 +111,12 @@ public sealed class SkuGrain(
     public Task<SkuCatalog?> GetCatalog() => Task.FromResult(_state.Catalog);
 
     public Task<SkuAvailability?> GetAvailability() => Task.FromResult(_state.Catalog is { } catalog
-        ? new SkuAvailability(catalog, StockRules.TotalAvailable(_state) + StockRules.PreSaleRemaining(_state, catalog, clock.GetUtcNow()))
+        ? new SkuAvailability(catalog, AvailableNow(catalog, clock.GetUtcNow()))
         : null);
+
+    /// <summary>Units that could be had now: warehouse stock plus pre-sale room.</summary>
+    private long AvailableNow(SkuCatalog catalog, DateTimeOffset now) =>
+        StockRules.TotalAvailable(_state) + StockRules.PreSaleRemaining(_state, catalog, now);
 
     /// <summary>
     /// The SKU as of its last durable write: never a change that might still be lost, and without waiting behind the writes of
@@ -275,7 +279,7 @@ public sealed class SkuGrain(
         if (command.CouponCode is { } code)
         {
             // Redeemed before the units are reserved: a reservation must not reach a write (another checkout's) without its order.
-            if (StockRules.TotalAvailable(_state) + StockRules.PreSaleRemaining(_state, catalog, now) < line.Quantity)
+            if (AvailableNow(catalog, now) < line.Quantity)
             {
                 return null; // short already: the saga answers with the units left, and no redemption is taken for it
             }

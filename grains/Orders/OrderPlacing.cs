@@ -372,7 +372,7 @@ public static class OrderPlacing
         {
             var line = s.Lines[i];
             var paid = PaidLineValue(s, i);
-            var commission = (long)Math.Round(paid * (decimal)commissionRateBps(line.Category) / 10_000, MidpointRounding.AwayFromZero);
+            var commission = Wallets.SettlementSplit.LineCommission(paid, commissionRateBps(line.Category));
             facts[i] = new OrderLineFact(orderId, i, s.Placement!.SellerId, s.CreatedAt, line.SkuId, line.Category, line.Quantity, paid, commission,
                 line.UnitCost?.AmountMinor, line.LineTotal.Currency);
         }

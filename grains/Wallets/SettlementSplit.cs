@@ -13,10 +13,14 @@ public static class SettlementSplit
     /// <summary>Commission rates are basis points (1/100 of a percent); 10,000 bps is the whole amount.</summary>
     public const int MaxRateBps = 10_000;
 
-    /// <summary>Commission on each line at its category's rate (half away from zero per line), then the same split as below.</summary>
+    /// <summary>A line's commission at its category's rate: rounded half away from zero, per line.</summary>
+    public static long LineCommission(long lineValueMinor, int rateBps) =>
+        (long)Math.Round(lineValueMinor * (decimal)rateBps / MaxRateBps, MidpointRounding.AwayFromZero);
+
+    /// <summary>Commission on each line at its category's rate (<see cref="LineCommission"/>), then the same split as below.</summary>
     public static SettlementLegs Split(Money escrowed, IEnumerable<(long LineTotalMinor, int RateBps)> lines, Money logisticsFee, Money taxPayable)
     {
-        var commission = lines.Sum(l => (long)Math.Round(l.LineTotalMinor * (decimal)l.RateBps / MaxRateBps, MidpointRounding.AwayFromZero));
+        var commission = lines.Sum(l => LineCommission(l.LineTotalMinor, l.RateBps));
         var net = escrowed.AmountMinor - commission - logisticsFee.AmountMinor - taxPayable.AmountMinor;
         if (net < 0)
         {
