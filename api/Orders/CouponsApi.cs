@@ -22,9 +22,9 @@ public sealed record CouponRequest(
     [Required][property: Description("The orders that may use it in all, 1 to 10,000 (a cancelled order's use is given back).")] int? MaxRedemptions,
     [property: Description("The orders one buyer may use it for, 1 to 100; 1 when absent.")] int? MaxPerBuyer,
     [property: Description("false disables it (checkouts naming it are refused); true when absent.")] bool? Enabled,
-    [property: Description("Only these SKUs of the seller (at most 200): with categories, a line of either counts. The minimum spend and the discount then count those lines alone, and only they share the discount. Absent or empty, with no categories: all of the seller's goods.")] IReadOnlyList<string>? SkuIds = null,
+    [property: Description("Only these SKUs of the seller (at most 200; each one the seller lists, else 422): with categories, a line of either counts. The minimum spend and the discount then count those lines alone, and only they share the discount. Absent or empty, with no categories: all of the seller's goods.")] IReadOnlyList<string>? SkuIds = null,
     [property: Description("Only goods of these catalog categories (at most 20, compared without case), as skuIds.")] IReadOnlyList<string>? Categories = null,
-    [property: Description("true waives the order's shipping (the seller funds it): alone, or beside percentOff or amountOffMinor. false when absent.")] bool? FreeShipping = null);
+    [property: Description("true waives the order's shipping (the seller funds it): alone, or beside percentOff or amountOffMinor. false when absent. Alone, it is refused (422, not used) on goods that ship free anyway.")] bool? FreeShipping = null);
 
 /// <summary>A seller's coupon: its terms, and how many orders use it now (placed or being placed; cancelled ones gave theirs back).</summary>
 public sealed record CouponResponse(
@@ -72,7 +72,8 @@ public static class CouponsApi
     }
 
     public static async Task<Results<Created<CouponResponse>, Ok<CouponResponse>, ValidationProblem, ProblemHttpResult>> Put(
-        string sellerId, string code, CouponRequest request, ClaimsPrincipal user, IGrainFactory grains)
+        string sellerId, string code, CouponRequest request, ClaimsPrincipal user, IGrainFactory grains, Analytics.IStorefrontEvents skus,
+        CancellationToken cancellationToken)
     {
         var v = new Validation();
         v.Identifier("sellerId", sellerId);
@@ -104,6 +105,18 @@ public static class CouponsApi
         if (Caller.From(user).RefusedFor(sellerId, Doing) is { } forbidden)
         {
             return forbidden;
+        }
+        if (terms.SkuIds is { Count: > 0 } scoped)
+        {
+            // A coupon of goods the seller does not sell would never apply: a typo is said now, not by every buyer's refused checkout.
+            var sellers = await skus.SellersOfAsync(scoped, cancellationToken);
+            var foreign = scoped.Where(id => sellers.GetValueOrDefault(id) != sellerId).ToArray();
+            if (foreign.Length > 0)
+            {
+                return Problems.Unprocessable($"skuIds names {foreign.Length} SKU{(foreign.Length == 1 ? "" : "s")} that seller '{sellerId}' does not sell " +
+                    $"(no such SKU, none listed yet, or another seller's): {string.Join(", ", foreign.Take(10).Select(id => $"'{id}'"))}" +
+                    $"{(foreign.Length > 10 ? ", …" : "")}. Nothing was changed.");
+            }
         }
         var result = await grains.GetGrain<ISellerCouponsGrain>(sellerId).Put(terms);
         return result.Status switch

@@ -67,6 +67,13 @@ public static class OrderPlacing
         {
             return unshippable;
         }
+        if (s.Coupon is { FreeShipping: true, Discount.AmountMinor: 0 } nothingOff && shipping is not { AmountMinor: > 0 })
+        {
+            // A free-shipping coupon on goods that already ship free gives nothing: refused, so it does not count as used (the
+            // caller gives its redemption back) and the buyer keeps it for an order it helps.
+            return $"Coupon '{nothingOff.Code}' waives shipping, and this order's shipping is already free: the coupon would give nothing. " +
+                "Check out without it to keep it for another order.";
+        }
         if (s.Coupon is { FreeShipping: true } freeShipping && shipping is { AmountMinor: > 0 } waived)
         {
             // The seller funds it, as it funds a discount: the buyer pays no shipping, and no VAT on it.

@@ -130,6 +130,35 @@ public sealed class ShippingApiTests(OrdersSiloFixture fixture) : IClassFixture<
         Assert.Equal(750, placedTwo["orders"]![0]!["coupon"]!["shippingWaived"]!["amountMinor"]!.GetValue<long>());
         Assert.Equal(40_50, totals["seller"]!["amountMinor"]!.GetValue<long>());
         Assert.Equal(40_50 + totals["tax"]!["amountMinor"]!.GetValue<long>(), totals["buyer"]!["amountMinor"]!.GetValue<long>());
+
+        // Goods that ship free (from 100.00) get nothing from a coupon that only waives shipping: refused on both paths, and not
+        // counted as used; one that also takes money off still applies.
+        var (freeOne, freeOneProblem) = await buyer.PostWithKeyAsync("/api/v1/checkout", OrderTestShop.NewId("k"), new
+        {
+            buyerId, currency = "USD", shipTo = OrderTestShop.Address(), items = new[] { new { skuId = vase, quantity = 5 } }, couponCode = "SHIP-FREE",
+        });
+        var (freeTwo, freeTwoProblem) = await buyer.PostWithKeyAsync("/api/v1/checkout", OrderTestShop.NewId("k"), new
+        {
+            buyerId, currency = "USD", shipTo = OrderTestShop.Address(),
+            items = new[] { new { skuId = vase, quantity = 4 }, new { skuId = cup, quantity = 4 } }, couponCode = "SHIP-FREE", // 2,000 g
+        });
+        var otherBuyerId = OrderTestShop.NewId("b"); // TEN-AND-SHIP is once per buyer
+        var (stillTen, placedTen) = await (await Shop.KeyAsync("buyer", otherBuyerId)).PostWithKeyAsync("/api/v1/checkout", OrderTestShop.NewId("k"), new
+        {
+            buyerId = otherBuyerId, currency = "USD", shipTo = OrderTestShop.Address(), items = new[] { new { skuId = vase, quantity = 5 } }, couponCode = "TEN-AND-SHIP",
+        });
+        Assert.True(freeOne == HttpStatusCode.UnprocessableEntity, $"{freeOne} {freeOneProblem}");
+        Assert.Contains("already free", freeOneProblem!["detail"]!.GetValue<string>());
+        Assert.True(freeTwo == HttpStatusCode.UnprocessableEntity, $"{freeTwo} {freeTwoProblem}");
+        Assert.Contains("already free", freeTwoProblem!["detail"]!.GetValue<string>());
+        Assert.True(stillTen == HttpStatusCode.Created, $"{stillTen} {placedTen}");
+        Assert.Equal(10_00, placedTen!["orders"]![0]!["totals"]!["discount"]!["amountMinor"]!.GetValue<long>());
+        // Its 10% takes the goods to 90.00, under the free-from threshold (counted on what is paid): the 2,000 g parcel's 7.50 is waived.
+        Assert.Equal(750, placedTen["orders"]![0]!["coupon"]!["shippingWaived"]!["amountMinor"]!.GetValue<long>());
+        var shipFreeNow = (await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/coupons/SHIP-FREE")).Body!;
+        Assert.Equal(1, shipFreeNow["redeemed"]!.GetValue<long>()); // the first checkout's only
+        var vaseNow = (await buyer.GetJsonAsync($"/api/v1/skus/{vase}")).Body!;
+        Assert.Equal(50 - 1 - 2 - 5, vaseNow["stock"]!["totalAvailable"]!.GetValue<long>()); // the refused checkouts hold nothing
     }
 
     [Fact]

@@ -282,6 +282,18 @@ public sealed class CouponApiTests(Payments.PaymentsSiloFixture fixture) : IClas
             new { currency = "USD", percentOff = 20, maxRedemptions = 100, skuIds = new[] { "no such sku!" }, categories = new[] { "" } });
         Assert.Equal(HttpStatusCode.BadRequest, bad);
         Assert.NotNull(invalid!["errors"]!["skuIds"]);
+
+        // SKU ids the seller does not sell (none such, another seller's) are named and change nothing.
+        var theirs = await Shop.SkuAsync(OrderTestShop.NewId("s"), priceMinor: 1_000, stock: [("wh-de", 10)]);
+        var missing = OrderTestShop.NewId("sku");
+        var (foreign, foreignProblem) = await Shop.Admin.PutJsonAsync($"/api/v1/sellers/{sellerId}/coupons/HOME20",
+            new { currency = "USD", percentOff = 20, maxRedemptions = 100, maxPerBuyer = 10, minSpendMinor = 3_000, categories = new[] { "home" }, skuIds = new[] { kite, theirs, missing } });
+        Assert.True(foreign == HttpStatusCode.UnprocessableEntity, $"{foreign} {foreignProblem}");
+        var detail = foreignProblem!["detail"]!.GetValue<string>();
+        Assert.Contains($"'{theirs}'", detail);
+        Assert.Contains($"'{missing}'", detail);
+        Assert.DoesNotContain($"'{kite}'", detail);
+        Assert.Equal([kite], (await CouponReadAsync(sellerId, "HOME20"))["skuIds"]!.AsArray().Select(c => c!.GetValue<string>()));
     }
 
     [Fact]
