@@ -52,6 +52,7 @@ public static class TradeApi
         });
         services.AddHostedService(sp => sp.GetRequiredService<SalesFlusher>());
         services.AddSingleton<CachedExperiments>();
+        services.AddSingleton<SharedResultReads<(string, long), ExperimentResults>>();
         services.AddSingleton<ApiKeyCache>();
         services.AddSingleton<ApiKeyIssuer>();
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)

@@ -344,14 +344,22 @@ public static class ExperimentsApi
     }
 
     public static async Task<Results<Ok<ExperimentResults>, ProblemHttpResult>> Results(
-        string experimentId, ClaimsPrincipal user, IGrainFactory grains, IExperimentExposures store, TradeClock clock, CancellationToken cancellationToken)
+        string experimentId, ClaimsPrincipal user, IGrainFactory grains, IExperimentExposures store, TradeClock clock,
+        SharedResultReads<(string, long), ExperimentResults> reads)
     {
         var (experiment, problem) = await FindAsync(experimentId, grains, Caller.From(user));
         if (problem is not null)
         {
             return problem;
         }
-        var terms = experiment!.Terms;
+        // A read already in flight for these terms is joined (a polled dashboard would otherwise stack seconds-long reads).
+        return TypedResults.Ok(await reads.ReadAsync((experimentId, experiment!.Version), () => ReadResultsAsync(experimentId, experiment.Terms, store, clock)));
+    }
+
+    private static async Task<ExperimentResults> ReadResultsAsync(string experimentId, ExperimentTerms terms, IExperimentExposures store, TradeClock clock)
+    {
+        // Not cancelled by the request that started it: other requests may be waiting for it.
+        var cancellationToken = CancellationToken.None;
         var now = clock.GetUtcNow();
         var until = terms.EndsAt is { } end && end < now ? end : now;
         // While it runs, the minute in progress is counted but not looked at (a later read would look at it with more events): every
@@ -363,7 +371,7 @@ public static class ExperimentsApi
             ? ExperimentStatistics.DecideFromHistory(terms,
                 await store.HistoryAsync(experimentId, terms.Goal, terms.SellerId, until, HistoryBucket, cancellationToken), looksBefore)
             : ExperimentStatistics.Decide(terms, await store.CountAsync(experimentId, terms.Goal, terms.SellerId, until, cancellationToken));
-        return TypedResults.Ok(new ExperimentResults(experimentId, terms.Name, terms.Goal, terms.SellerId, StatusAt(terms, now), until, terms.Confidence,
-            terms.MinVisitorsPerVariant, terms.Method, variants.Sum(x => x.Visitors), variants, decision, winner));
+        return new ExperimentResults(experimentId, terms.Name, terms.Goal, terms.SellerId, StatusAt(terms, now), until, terms.Confidence,
+            terms.MinVisitorsPerVariant, terms.Method, variants.Sum(x => x.Visitors), variants, decision, winner);
     }
 }
