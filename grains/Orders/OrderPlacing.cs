@@ -63,22 +63,23 @@ public static class OrderPlacing
             s.Coupon = coupon with { LineDiscounts = CouponRules.Allocate(shared, coupon.Discount.AmountMinor) };
         }
         var sellerTotal = new Money(listGoods - (s.Coupon?.Discount.AmountMinor ?? 0), sellerCurrency);
-        if (ShippingFee(placement, results, lines, s.Coupon, templates, s.CreatedAt, sellerCurrency, out var shipping) is { } unshippable)
+        if (ShippingFee(placement, results, lines, s.Coupon, templates, s.CreatedAt, sellerCurrency, out var shipping, out var waivable) is { } unshippable)
         {
             return unshippable;
         }
-        if (s.Coupon is { FreeShipping: true, Discount.AmountMinor: 0 } nothingOff && shipping is not { AmountMinor: > 0 })
+        if (s.Coupon is { FreeShipping: true, Discount.AmountMinor: 0 } nothingOff && waivable == 0)
         {
             // A free-shipping coupon on goods that already ship free gives nothing: refused, so it does not count as used (the
             // caller gives its redemption back) and the buyer keeps it for an order it helps.
-            return $"Coupon '{nothingOff.Code}' waives shipping, and this order's shipping is already free: the coupon would give nothing. " +
-                "Check out without it to keep it for another order.";
+            return $"Coupon '{nothingOff.Code}' waives shipping, and the shipping of the goods it applies to in this order is already free: " +
+                "the coupon would give nothing. Check out without it to keep it for another order.";
         }
-        if (s.Coupon is { FreeShipping: true } freeShipping && shipping is { AmountMinor: > 0 } waived)
+        if (s.Coupon is { FreeShipping: true } freeShipping && waivable > 0)
         {
-            // The seller funds it, as it funds a discount: the buyer pays no shipping, and no VAT on it.
-            s.Coupon = freeShipping with { ShippingWaived = waived };
-            shipping = new Money(0, sellerCurrency);
+            // The seller funds it, as it funds a discount: the buyer pays no shipping for the parcels of the goods it applies to, and
+            // no VAT on it; a parcel of other goods only is still paid.
+            s.Coupon = freeShipping with { ShippingWaived = new Money(waivable, sellerCurrency) };
+            shipping = new Money(shipping!.AmountMinor - waivable, sellerCurrency);
         }
         if (!fxRates.TryGetRate(sellerCurrency, placement.BuyerCurrency, out var rate, out var rateAt))
         {
@@ -130,10 +131,14 @@ public static class OrderPlacing
     /// Returns why the goods cannot ship there, or null.
     /// </summary>
     private static string? ShippingFee(OrderPlacement placement, IReadOnlyList<StockReservationResult> results, List<OrderLine> lines,
-        OrderCoupon? coupon, IReadOnlyDictionary<string, Logistics.ShippingTemplate>? templates, DateTimeOffset at, string currency, out Money? fee)
+        OrderCoupon? coupon, IReadOnlyDictionary<string, Logistics.ShippingTemplate>? templates, DateTimeOffset at, string currency, out Money? fee,
+        out long waivable)
     {
         fee = null;
+        waivable = 0;
         long total = 0;
+        // A free-shipping coupon of chosen goods waives the parcels holding at least one of them (a coupon of all goods: every parcel).
+        var eligible = coupon is { FreeShipping: true } ? coupon.EligibleLines : null;
         for (var i = 0; i < results.Count; i++)
         {
             if (results[i].Catalog!.ShippingTemplateId is not { } templateId || IndexOfTemplate(results, templateId) < i)
@@ -145,12 +150,14 @@ public static class OrderPlacing
                 return $"The shipping of SKU '{lines[i].SkuId}' cannot be priced: its shipping template '{templateId}' is not in {currency} or could not be read. Retry, or ask the seller.";
             }
             long weight = 0, goods = 0;
+            var holdsEligible = false;
             for (var j = i; j < results.Count; j++)
             {
                 if (results[j].Catalog!.ShippingTemplateId == templateId)
                 {
                     weight = checked(weight + (long)results[j].Catalog!.WeightGrams * lines[j].Quantity);
                     goods = checked(goods + lines[j].LineTotal.AmountMinor - (coupon?.LineDiscount(j) ?? 0)); // what is paid for them
+                    holdsEligible |= eligible is null || (j < eligible.Count && eligible[j]);
                 }
             }
             var quote = Logistics.ShippingRules.Quote(template, placement.ShipTo.Country, weight, goods, at);
@@ -160,6 +167,10 @@ public static class OrderPlacing
             }
             total = checked(total + quote.Fee!.AmountMinor);
             fee = new Money(total, currency);
+            if (coupon is { FreeShipping: true } && holdsEligible)
+            {
+                waivable += quote.Fee.AmountMinor;
+            }
         }
         return null;
     }

@@ -159,6 +159,37 @@ public sealed class ShippingApiTests(OrdersSiloFixture fixture) : IClassFixture<
         Assert.Equal(1, shipFreeNow["redeemed"]!.GetValue<long>()); // the first checkout's only
         var vaseNow = (await buyer.GetJsonAsync($"/api/v1/skus/{vase}")).Body!;
         Assert.Equal(50 - 1 - 2 - 5, vaseNow["stock"]!["totalAvailable"]!.GetValue<long>()); // the refused checkouts hold nothing
+
+        // A free-shipping coupon of chosen goods waives the parcels holding them only: the sofa's own parcel is still paid.
+        Assert.Equal(HttpStatusCode.Created, (await seller.PutJsonAsync($"/api/v1/sellers/{sellerId}/shipping-templates/bulky", new
+        {
+            name = "Bulky", currency = "USD",
+            zones = new object[] { new { countries = new[] { "DE", "FR" }, tiers = new[] { new { upToGrams = 5_000, feeMinor = 1_500 } } } },
+        })).Status);
+        var sofa = await SkuAsync(sellerId, 30_00, 1_000, "bulky");
+        var (scoped, scopedCoupon) = await seller.PutJsonAsync($"/api/v1/sellers/{sellerId}/coupons/SHIP-VASE",
+            new { currency = "USD", freeShipping = true, skuIds = new[] { vase }, maxRedemptions = 10, maxPerBuyer = 5 });
+        Assert.True(scoped == HttpStatusCode.Created, $"{scoped} {scopedCoupon}");
+        var (mixed, placedMixed) = await buyer.PostWithKeyAsync("/api/v1/checkout", OrderTestShop.NewId("k"), new
+        {
+            buyerId, currency = "USD", shipTo = OrderTestShop.Address(),
+            items = new[] { new { skuId = vase, quantity = 1 }, new { skuId = sofa, quantity = 1 } }, couponCode = "SHIP-VASE",
+        });
+        Assert.True(mixed == HttpStatusCode.Created, $"{mixed} {placedMixed}");
+        var mixedOrder = placedMixed!["orders"]![0]!;
+        Assert.Equal(300, mixedOrder["coupon"]!["shippingWaived"]!["amountMinor"]!.GetValue<long>()); // the vase's 400 g parcel
+        Assert.Equal(1_500, mixedOrder["totals"]!["shipping"]!["amountMinor"]!.GetValue<long>()); // the sofa's
+        // 19% VAT on the goods (50.00) and the shipping paid (15.00), none on the 3.00 waived.
+        Assert.Equal(1_235, mixedOrder["totals"]!["tax"]!["amountMinor"]!.GetValue<long>());
+        // The vase's parcel free anyway (from 100.00), the sofa's paid: the coupon would waive nothing, so it is refused.
+        var (vaseFree, vaseFreeProblem) = await buyer.PostWithKeyAsync("/api/v1/checkout", OrderTestShop.NewId("k"), new
+        {
+            buyerId, currency = "USD", shipTo = OrderTestShop.Address(),
+            items = new[] { new { skuId = vase, quantity = 5 }, new { skuId = sofa, quantity = 1 } }, couponCode = "SHIP-VASE",
+        });
+        Assert.True(vaseFree == HttpStatusCode.UnprocessableEntity, $"{vaseFree} {vaseFreeProblem}");
+        Assert.Contains("already free", vaseFreeProblem!["detail"]!.GetValue<string>());
+        Assert.Equal(1, (await seller.GetJsonAsync($"/api/v1/sellers/{sellerId}/coupons/SHIP-VASE")).Body!["redeemed"]!.GetValue<long>());
     }
 
     [Fact]
