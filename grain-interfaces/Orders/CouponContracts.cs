@@ -64,7 +64,13 @@ public sealed record CouponRedemptionRequest(
     [property: Id(4)] DateTimeOffset At,
     [property: Id(5)] DateTimeOffset HoldUntil,
     /// <summary>The order's lines (same order as the order's), for a coupon of chosen SKUs or categories; null: all of <paramref name="Goods"/> counts.</summary>
-    [property: Id(6)] IReadOnlyList<CouponLine>? Lines = null);
+    [property: Id(6)] IReadOnlyList<CouponLine>? Lines = null,
+    /// <summary>
+    /// The checkout the order is placed for. A retry of a checkout whose earlier attempt failed after its redemption was taken
+    /// (its write failed, its answer was lost) places a new order: the earlier attempts' redemptions that are still tentative do not
+    /// count against it, as at most one order of a checkout is ever placed. Null: no such allowance.
+    /// </summary>
+    [property: Id(7)] string? CheckoutKey = null);
 
 /// <summary>An order line as a coupon sees it: its SKU, its catalog category, and its list value in minor units.</summary>
 [GenerateSerializer, Immutable]
@@ -92,9 +98,11 @@ public sealed record CouponRedemption(
 /// Version 1: Put, Get, List, Offers, Redeem, GiveBack. Version 2 (same methods): redemptions are rows of the coupon ledger, no
 /// longer in the grain's state, so callers of this release are served only by activations that count them there. Version 3 (same
 /// methods): coupons of chosen SKUs and categories, which a redemption checks against the request's lines and answers with the
-/// lines it applies to; an activation of an earlier version would apply such a coupon to all of the goods.
+/// lines it applies to; an activation of an earlier version would apply such a coupon to all of the goods. Version 4 (same methods):
+/// a redemption names its checkout, and a retried checkout's new order is not refused for the tentative redemptions of its earlier
+/// attempts; an activation of an earlier version counts them.
 /// </remarks>
-[Orleans.CodeGeneration.Version(3)]
+[Orleans.CodeGeneration.Version(4)]
 public interface ISellerCouponsGrain : IGrainWithStringKey
 {
     /// <summary>Creates or replaces a coupon (at most <see cref="CouponCodes.MaxCouponsPerSeller"/> per seller).</summary>

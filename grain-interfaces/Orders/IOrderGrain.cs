@@ -12,11 +12,13 @@ namespace Orleans.Trade.Orders;
 /// (<see cref="DisputeStep.OrderInspection"/>, <see cref="DisputeStep.ReportInspection"/>, R-DIS-6), which an older activation does not
 /// know, and <see cref="KeepsReservation"/> answering for the order's coupon redemption (<see cref="CouponCodes.ReservationId"/>), which an
 /// older order would give up. Version 8: a placement carries the buyer's ad attribution (<see cref="OrderPlacement.Attribution"/>) and its
-/// lines the SKUs' unit costs, which an older activation would drop. During a rolling update a caller
+/// lines the SKUs' unit costs, which an older activation would drop. Version 9: a placement names its checkout
+/// (<see cref="OrderPlacement.CheckoutKey"/>), so a retried checkout's coupon redemption is not refused for its earlier attempts'; an
+/// older activation redeems without it. During a rolling update a caller
 /// of a newer version is served by an activation on a silo of this release (Orleans moves an older activation), while the older
 /// silos' calls work on either.
 /// </remarks>
-[Orleans.CodeGeneration.Version(8)]
+[Orleans.CodeGeneration.Version(9)]
 public interface IOrderGrain : IGrainWithStringKey
 {
     Task<PrepareResult> Prepare(OrderPlacement placement);

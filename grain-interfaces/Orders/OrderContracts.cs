@@ -26,7 +26,12 @@ public sealed record OrderPlacement(
     [property: Id(9)] string Actor,
     [property: Id(10)] string? CouponCode,
     /// <summary>The ad channel and campaign that brought the buyer, as the checkout request named them (R-DAT-4); null when none did.</summary>
-    [property: Id(11)] OrderAttribution? Attribution = null)
+    [property: Id(11)] OrderAttribution? Attribution = null,
+    /// <summary>
+    /// The checkout's key (its grain's): a coupon redemption taken for an order of an earlier attempt of the same checkout does not
+    /// count against this one's. Null for imports, and from a silo of an earlier release.
+    /// </summary>
+    [property: Id(12)] string? CheckoutKey = null)
 {
     /// <summary>
     /// The buyer the order belongs to (who may read, pay and cancel it, and whose list it is in). An imported order's buyer is

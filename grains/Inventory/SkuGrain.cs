@@ -283,7 +283,7 @@ public sealed class SkuGrain(
             {
                 return null; // short already: the saga answers with the units left, and no redemption is taken for it
             }
-            var redeeming = RedeemCoupon(catalog, code, command.BuyerId, line.Quantity, orderId, now);
+            var redeeming = RedeemCoupon(catalog, code, command.BuyerId, line.Quantity, orderId, checkout.CheckoutKey, now);
             _redeeming[checkout.CheckoutKey] = redeeming;
             try
             {
@@ -359,7 +359,8 @@ public sealed class SkuGrain(
     /// Takes the redemption of the seller's coupon for the order this SKU is about to place (tentative until the order's placement
     /// time-out, when the coupon asks the order whether it was placed, as in the saga); null when the coupon does not apply.
     /// </summary>
-    private async Task<Orders.OrderCoupon?> RedeemCoupon(SkuCatalog catalog, string code, string buyerId, long quantity, string orderId, DateTimeOffset now)
+    private async Task<Orders.OrderCoupon?> RedeemCoupon(SkuCatalog catalog, string code, string buyerId, long quantity, string orderId,
+        string checkoutKey, DateTimeOffset now)
     {
         long goods;
         try
@@ -372,7 +373,7 @@ public sealed class SkuGrain(
         }
         var redemption = await GrainFactory.GetGrain<Orders.ISellerCouponsGrain>(catalog.SellerId).Redeem(new Orders.CouponRedemptionRequest(
             code, orderId, buyerId, new Money(goods, catalog.Price.Currency), now, now + orderOptions.Value.PlacementTimeout,
-            [new Orders.CouponLine(SkuId, catalog.Category, goods)]));
+            [new Orders.CouponLine(SkuId, catalog.Category, goods)], checkoutKey));
         return redemption.Redeemed ? new Orders.OrderCoupon(code, redemption.Discount!, [], EligibleLines: redemption.EligibleLines,
             FreeShipping: redemption.FreeShipping) : null;
     }

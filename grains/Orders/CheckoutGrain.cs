@@ -237,7 +237,7 @@ public sealed class CheckoutGrain(
         var placements = s.OrderIdsBySeller.Select(pair => new OrderPlacement(
                 pair.Value, s.CheckoutId!, command.BuyerId, pair.Key, command.Currency, command.ShipTo,
                 command.Items.Where(i => sellerOf[i.SkuId] == pair.Key).ToArray(), OrderSource.Checkout, null, command.Actor,
-                pair.Key == couponSeller ? command.CouponCode : null, command.Attribution))
+                pair.Key == couponSeller ? command.CouponCode : null, command.Attribution, this.GetPrimaryKeyString()))
             .Where(p => p.Lines.Count > 0)
             .ToArray();
 

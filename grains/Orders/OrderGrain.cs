@@ -372,7 +372,8 @@ public sealed partial class OrderGrain(
         var lines = results.Select((r, i) => new CouponLine(placement.Lines[i].SkuId, r.Catalog!.Category,
             r.Catalog.Price.AmountMinor * placement.Lines[i].Quantity)).ToArray(); // each within the goods' checked sum
         var redemption = await GrainFactory.GetGrain<ISellerCouponsGrain>(placement.SellerId).Redeem(new CouponRedemptionRequest(
-            code, OrderId, placement.Owner, new Money(goods, currency), S.CreatedAt, S.CreatedAt + _options.PlacementTimeout, lines));
+            code, OrderId, placement.Owner, new Money(goods, currency), S.CreatedAt, S.CreatedAt + _options.PlacementTimeout, lines,
+            placement.CheckoutKey));
         if (!redemption.Redeemed)
         {
             return (redemption.Reason ?? $"Coupon '{code}' cannot be applied.") + " Nothing was placed.";

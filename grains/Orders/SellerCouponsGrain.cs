@@ -11,7 +11,9 @@ public sealed record CouponRedemptionRecord(
     [property: Id(1)] string BuyerId,
     [property: Id(2)] DateTimeOffset At,
     [property: Id(3)] DateTimeOffset? HoldUntil,
-    [property: Id(4)] long DiscountMinor);
+    [property: Id(4)] long DiscountMinor,
+    /// <summary>The checkout the order was placed for (null for redemptions taken before 7 December, night, and by earlier releases).</summary>
+    [property: Id(5)] string? CheckoutKey = null);
 
 [GenerateSerializer]
 public sealed class SellerCouponsState
@@ -59,6 +61,8 @@ public sealed class SellerCouponsGrain(
     /// <summary>The redemptions counted per code and per code and buyer, kept with each change (a busy coupon holds thousands).</summary>
     private readonly Dictionary<string, int> _byCode = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Code, string BuyerId), int> _byBuyer = [];
+    /// <summary>Tentative redemptions per checkout, code and buyer: a retried checkout's earlier attempts (see <see cref="Redeem"/>).</summary>
+    private readonly Dictionary<(string CheckoutKey, string Code, string BuyerId), int> _tentativeByCheckout = [];
     /// <summary>The ledger's version the memory was loaded at or last written: what the next write names.</summary>
     private long _version;
     private GroupCommit? _commit;
@@ -185,13 +189,18 @@ public sealed class SellerCouponsGrain(
             return new CouponRedemption(false, null, CouponRules.NoneEligible(terms));
         }
         var byBuyer = _byBuyer.GetValueOrDefault((request.Code, request.BuyerId));
-        if (CouponRules.Refusal(terms, goods, request.At, Redeemed(request.Code), byBuyer) is { } refusal)
+        // A retried checkout whose earlier attempt failed after taking its redemption (a failed write, a lost answer) places a new
+        // order. The earlier attempts' redemptions stay tentative until their hold time, when the orders not placed give them back;
+        // at most one order of a checkout is ever placed (its key is stored once), so they do not count against this one. Counted
+        // for every other checkout, the limits then hold for the orders placed.
+        var earlier = request.CheckoutKey is { } checkout ? _tentativeByCheckout.GetValueOrDefault((checkout, request.Code, request.BuyerId)) : 0;
+        if (CouponRules.Refusal(terms, goods, request.At, Redeemed(request.Code) - earlier, byBuyer - earlier) is { } refusal)
         {
             return new CouponRedemption(false, null, refusal);
         }
         var discount = CouponRules.Discount(terms, goods.AmountMinor);
         // Counted now, in this turn, so the next request sees it; answered once its write has committed.
-        Change(request.OrderId, new CouponRedemptionRecord(request.Code, request.BuyerId, request.At, request.HoldUntil, discount));
+        Change(request.OrderId, new CouponRedemptionRecord(request.Code, request.BuyerId, request.At, request.HoldUntil, discount, request.CheckoutKey));
         await Commit.CommitAsync(changed: true);
         ScheduleHoldCheck();
         return new CouponRedemption(true, new Money(discount, request.Goods.Currency), null, eligible, terms.FreeShipping);
@@ -218,6 +227,19 @@ public sealed class SellerCouponsGrain(
     {
         _byCode[r.Code] = _byCode.GetValueOrDefault(r.Code) + delta;
         _byBuyer[(r.Code, r.BuyerId)] = _byBuyer.GetValueOrDefault((r.Code, r.BuyerId)) + delta;
+        if (r is { CheckoutKey: { } checkout, HoldUntil: not null })
+        {
+            var key = (checkout, r.Code, r.BuyerId);
+            var left = _tentativeByCheckout.GetValueOrDefault(key) + delta;
+            if (left > 0)
+            {
+                _tentativeByCheckout[key] = left;
+            }
+            else
+            {
+                _tentativeByCheckout.Remove(key);
+            }
+        }
     }
 
     private void Add(string orderId, CouponRedemptionRecord record)

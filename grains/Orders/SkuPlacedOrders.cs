@@ -24,7 +24,7 @@ public static class SkuPlacedOrders
         var order = new OrderState
         {
             Placement = new OrderPlacement(orderId, checkoutId, command.BuyerId, sellerId, command.Currency, command.ShipTo, command.Items,
-                OrderSource.Checkout, null, command.Actor, command.CouponCode, command.Attribution),
+                OrderSource.Checkout, null, command.Actor, command.CouponCode, command.Attribution, checkout.CheckoutKey),
             Phase = OrderPhase.Preparing,
             Coupon = coupon, // redeemed by the SKU before it reserved the line, as the order grain redeems it in the saga
             CreatedAt = now,

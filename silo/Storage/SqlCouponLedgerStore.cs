@@ -15,13 +15,14 @@ public sealed class SqlCouponLedgerStore(TradeDatabase database) : ICouponLedger
         var version = Convert.ToInt64(await connection.Command("SELECT COALESCE((SELECT version FROM coupon_ledgers WHERE seller_id = @seller), 0)")
             .With("seller", sellerId).ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
         await using var reader = await connection.Command(
-                "SELECT order_id, code, buyer_id, redeemed_at, hold_until, discount_minor FROM coupon_redemptions WHERE seller_id = @seller")
+                "SELECT order_id, code, buyer_id, redeemed_at, hold_until, discount_minor, checkout_key FROM coupon_redemptions WHERE seller_id = @seller")
             .With("seller", sellerId).ExecuteReaderAsync(cancellationToken);
         var redemptions = new Dictionary<string, CouponRedemptionRecord>(StringComparer.Ordinal);
         while (await reader.ReadAsync(cancellationToken))
         {
             redemptions[reader.GetString(0)] = new CouponRedemptionRecord(reader.GetString(1), reader.GetString(2),
-                TradeDatabase.FromDb(reader.GetValue(3)), TradeDatabase.FromDbNullable(reader.GetValue(4)), reader.GetInt64(5));
+                TradeDatabase.FromDb(reader.GetValue(3)), TradeDatabase.FromDbNullable(reader.GetValue(4)), reader.GetInt64(5),
+                reader.IsDBNull(6) ? null : reader.GetString(6));
         }
         return new CouponLedger(version, redemptions);
     }
@@ -49,12 +50,13 @@ public sealed class SqlCouponLedgerStore(TradeDatabase database) : ICouponLedger
         foreach (var (orderId, r) in write.Upserted)
         {
             await connection.Command(
-                    "INSERT INTO coupon_redemptions (seller_id, order_id, code, buyer_id, redeemed_at, hold_until, discount_minor) " +
-                    "VALUES (@seller, @order, @code, @buyer, @at, @hold, @discount) ON CONFLICT (seller_id, order_id) DO UPDATE SET " +
+                    "INSERT INTO coupon_redemptions (seller_id, order_id, code, buyer_id, redeemed_at, hold_until, discount_minor, checkout_key) " +
+                    "VALUES (@seller, @order, @code, @buyer, @at, @hold, @discount, @checkout) ON CONFLICT (seller_id, order_id) DO UPDATE SET " +
                     "code = excluded.code, buyer_id = excluded.buyer_id, redeemed_at = excluded.redeemed_at, hold_until = excluded.hold_until, " +
-                    "discount_minor = excluded.discount_minor", transaction)
+                    "discount_minor = excluded.discount_minor, checkout_key = excluded.checkout_key", transaction)
                 .With("seller", write.SellerId).With("order", orderId).With("code", r.Code).With("buyer", r.BuyerId)
                 .With("at", database.ToDb(r.At)).With("hold", database.ToDb(r.HoldUntil)).With("discount", r.DiscountMinor)
+                .With("checkout", r.CheckoutKey)
                 .ExecuteNonQueryAsync(cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
@@ -67,13 +69,14 @@ public sealed class SqlCouponLedgerStore(TradeDatabase database) : ICouponLedger
             DELETE FROM coupon_redemptions
             WHERE seller_id = @seller AND order_id = ANY(@removed) AND EXISTS (SELECT 1 FROM head)
         ), upserted AS (
-            INSERT INTO coupon_redemptions (seller_id, order_id, code, buyer_id, redeemed_at, hold_until, discount_minor)
-            SELECT @seller, t.order_id, t.code, t.buyer_id, t.redeemed_at, t.hold_until, t.discount_minor
-            FROM unnest(@orders, @codes, @buyers, @ats, @holds, @discounts)
-                AS t(order_id, code, buyer_id, redeemed_at, hold_until, discount_minor)
+            INSERT INTO coupon_redemptions (seller_id, order_id, code, buyer_id, redeemed_at, hold_until, discount_minor, checkout_key)
+            SELECT @seller, t.order_id, t.code, t.buyer_id, t.redeemed_at, t.hold_until, t.discount_minor, t.checkout_key
+            FROM unnest(@orders, @codes, @buyers, @ats, @holds, @discounts, @checkouts)
+                AS t(order_id, code, buyer_id, redeemed_at, hold_until, discount_minor, checkout_key)
             WHERE EXISTS (SELECT 1 FROM head)
             ON CONFLICT (seller_id, order_id) DO UPDATE SET code = excluded.code, buyer_id = excluded.buyer_id,
-                redeemed_at = excluded.redeemed_at, hold_until = excluded.hold_until, discount_minor = excluded.discount_minor
+                redeemed_at = excluded.redeemed_at, hold_until = excluded.hold_until, discount_minor = excluded.discount_minor,
+                checkout_key = excluded.checkout_key
         )
         SELECT version FROM head
         """;
@@ -94,7 +97,8 @@ public sealed class SqlCouponLedgerStore(TradeDatabase database) : ICouponLedger
             .With("buyers", write.Upserted.Select(u => u.Value.BuyerId).ToArray())
             .WithTimestamps("ats", write.Upserted.Select(u => (DateTimeOffset?)u.Value.At))
             .WithTimestamps("holds", write.Upserted.Select(u => u.Value.HoldUntil))
-            .With("discounts", write.Upserted.Select(u => u.Value.DiscountMinor).ToArray());
+            .With("discounts", write.Upserted.Select(u => u.Value.DiscountMinor).ToArray())
+            .With("checkouts", write.Upserted.Select(u => u.Value.CheckoutKey).ToArray());
         var version = await command.ExecuteScalarAsync(cancellationToken);
         return version is null or DBNull ? null : Convert.ToInt64(version, CultureInfo.InvariantCulture);
     }

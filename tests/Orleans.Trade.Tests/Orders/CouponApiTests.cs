@@ -472,6 +472,54 @@ public sealed class CouponApiTests(Payments.PaymentsSiloFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task A_checkout_retried_after_its_write_failed_gets_its_coupon_though_the_first_attempts_redemption_is_still_held()
+    {
+        // Found in review: the SKU took the redemption for the first attempt's order, then its write failed (503: retry). The retry
+        // places a new order, and the first one's redemption, tentative until the placement time-out, counted against it: a coupon
+        // once per buyer was refused, and the refusal stored against the checkout's key for good.
+        var sellerId = OrderTestShop.NewId("s");
+        var sku = await Shop.SkuAsync(sellerId, priceMinor: 1_000, stock: [("wh-de", 10)]);
+        await CouponAsync(sellerId, "ONCE", Percent(10, maxPerBuyer: 1));
+        var (buyerId, buyer) = await BuyerAsync();
+        var key = OrderTestShop.NewId("key");
+        var storage = SiloStorage.Postgres(fixture.ConnectionString);
+        await storage.ExecuteAsync($"""
+            CREATE FUNCTION refuse_sku_write() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk hiccup'; END $$;
+            CREATE TRIGGER refuse_sku_write BEFORE INSERT ON sku_reservations FOR EACH ROW WHEN (NEW.sku_id = '{sku}') EXECUTE FUNCTION refuse_sku_write();
+            """);
+        HttpStatusCode failed;
+        JsonNode? failedBody;
+        try
+        {
+            (failed, failedBody) = await CheckoutAsync(buyer, buyerId, [new { skuId = sku, quantity = 1 }], "ONCE", key);
+        }
+        finally
+        {
+            await storage.ExecuteAsync("DROP TRIGGER refuse_sku_write ON sku_reservations; DROP FUNCTION refuse_sku_write()");
+        }
+        Assert.True((int)failed >= 500, $"{failed} {failedBody}");
+        Assert.Equal(1, (await CouponReadAsync(sellerId, "ONCE"))["redeemed"]!.GetValue<int>()); // the first attempt's, held
+
+        var (retried, placed) = await CheckoutAsync(buyer, buyerId, [new { skuId = sku, quantity = 1 }], "ONCE", key);
+        Assert.True(retried == HttpStatusCode.Created, $"{retried} {placed}");
+        Assert.Equal(100, Minor(placed!["orders"]![0]!["totals"]!["discount"]));
+        var (again, same) = await CheckoutAsync(buyer, buyerId, [new { skuId = sku, quantity = 1 }], "ONCE", key);
+        Assert.Equal(HttpStatusCode.Created, again);
+        Assert.Equal(placed["orders"]![0]!["orderId"]!.GetValue<string>(), same!["orders"]![0]!["orderId"]!.GetValue<string>());
+        // Any other checkout of this buyer counts both: the buyer has used the coupon.
+        var (other, otherProblem) = await CheckoutAsync(buyer, buyerId, [new { skuId = sku, quantity = 1 }], "ONCE");
+        Assert.True(other == HttpStatusCode.UnprocessableEntity, $"{other} {otherProblem}");
+        Assert.Equal(1, await Shop.ReservedAsync(sku));
+
+        // Past the placement time-out the first attempt's redemption, whose order was never placed, is given back.
+        await Shop.AdvanceClockAsync(TimeSpan.FromMinutes(6));
+        await Eventually.UntilAsync(async () => (await CouponReadAsync(sellerId, "ONCE"))["redeemed"]!.GetValue<int>(), n => n == 1,
+            "the failed attempt's redemption to be given back");
+        var (later, laterProblem) = await CheckoutAsync(buyer, buyerId, [new { skuId = sku, quantity = 1 }], "ONCE");
+        Assert.True(later == HttpStatusCode.UnprocessableEntity, $"{later} {laterProblem}"); // the placed order's still counts
+    }
+
+    [Fact]
     public async Task A_cancelled_order_gives_its_redemption_back_so_another_buyer_may_use_the_coupon()
     {
         var sellerId = OrderTestShop.NewId("s");

@@ -11,8 +11,9 @@ public sealed class SqlCouponLedgerStoreTests
 
     private static readonly DateTimeOffset At = new(2026, 12, 7, 10, 0, 0, TimeSpan.Zero);
 
-    private static KeyValuePair<string, CouponRedemptionRecord> Row(string orderId, string buyerId, long discount, DateTimeOffset? holdUntil = null) =>
-        KeyValuePair.Create(orderId, new CouponRedemptionRecord("SAVE-10", buyerId, At, holdUntil, discount));
+    private static KeyValuePair<string, CouponRedemptionRecord> Row(string orderId, string buyerId, long discount, DateTimeOffset? holdUntil = null,
+        string? checkoutKey = null) =>
+        KeyValuePair.Create(orderId, new CouponRedemptionRecord("SAVE-10", buyerId, At, holdUntil, discount, checkoutKey));
 
     [Theory]
     [MemberData(nameof(Providers))]
@@ -24,7 +25,8 @@ public sealed class SqlCouponLedgerStoreTests
         Assert.Equal(0, (await store.LoadAsync("s1", CancellationToken.None)).Version);
 
         var v1 = await store.WriteAsync(new CouponLedgerWrite("s1", 0, [Row("o1", "b1", 100, At.AddMinutes(5)), Row("o2", "b2", 200)], []), CancellationToken.None);
-        var v2 = await store.WriteAsync(new CouponLedgerWrite("s1", v1, [Row("o1", "b1", 100), Row("o3", "b3", 300)], ["o2"]), CancellationToken.None);
+        var v2 = await store.WriteAsync(new CouponLedgerWrite("s1", v1, [Row("o1", "b1", 100), Row("o3", "b3", 300, At.AddMinutes(5), "b3:key-1")], ["o2"]),
+            CancellationToken.None);
         await store.WriteAsync(new CouponLedgerWrite("s2", 0, [Row("o9", "b1", 900)], []), CancellationToken.None);
 
         var loaded = await store.LoadAsync("s1", CancellationToken.None);
@@ -32,7 +34,7 @@ public sealed class SqlCouponLedgerStoreTests
         Assert.Equal(2, loaded.Version);
         Assert.Equal(["o1", "o3"], loaded.Redemptions.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(new CouponRedemptionRecord("SAVE-10", "b1", At, null, 100), loaded.Redemptions["o1"]);
-        Assert.Equal(300, loaded.Redemptions["o3"].DiscountMinor);
+        Assert.Equal(new CouponRedemptionRecord("SAVE-10", "b3", At, At.AddMinutes(5), 300, "b3:key-1"), loaded.Redemptions["o3"]); // its checkout kept
         Assert.Single((await store.LoadAsync("s2", CancellationToken.None)).Redemptions);
     }
 
