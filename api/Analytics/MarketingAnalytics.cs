@@ -49,7 +49,8 @@ public static partial class AdAttribution
         static DateOnly AtOrAfter(DateTimeOffset at)
         {
             var day = DateOnly.FromDateTime(at.UtcDateTime);
-            return at.UtcDateTime.TimeOfDay == TimeSpan.Zero ? day : day.AddDays(1);
+            // The calendar's last day has no next one: a window ending in it stops before it (no 500 for a far-off end).
+            return at.UtcDateTime.TimeOfDay == TimeSpan.Zero || day == DateOnly.MaxValue ? day : day.AddDays(1);
         }
         return (AtOrAfter(from), AtOrAfter(to));
     }
@@ -75,7 +76,18 @@ public sealed record ChannelSales(string? Channel, string? Campaign, string Curr
 /// was paid for them, the commission on it, and of the lines with a unit cost their units, paid value, commission and cost.
 /// </summary>
 public sealed record CategoryMarginStats(string? Category, string Currency, long Orders, long Units, long GmvMinor, long CommissionMinor,
-    long UnitsWithCost, long GmvWithCostMinor, long CommissionWithCostMinor, long CostOfGoodsMinor);
+    long UnitsWithCost, long GmvWithCostMinor, long CommissionWithCostMinor, long CostOfGoodsMinor)
+{
+    /// <summary>
+    /// The sum of groups of one currency that read as one category: lines with no category (placed before categories were kept) and
+    /// a category a seller named <c>uncategorized</c>. An order's lines were placed at one time, so no order is in both.
+    /// </summary>
+    public static CategoryMarginStats Sum(string? category, IReadOnlyList<CategoryMarginStats> groups) => groups.Count == 1
+        ? groups[0]
+        : new(category, groups[0].Currency, groups.Sum(g => g.Orders), groups.Sum(g => g.Units), groups.Sum(g => g.GmvMinor),
+            groups.Sum(g => g.CommissionMinor), groups.Sum(g => g.UnitsWithCost), groups.Sum(g => g.GmvWithCostMinor),
+            groups.Sum(g => g.CommissionWithCostMinor), groups.Sum(g => g.CostOfGoodsMinor));
+}
 
 /// <summary>Ad spend and what the marketing analytics read of the order rows and line facts (implemented by the silo over the database).</summary>
 public interface IMarketingAnalytics

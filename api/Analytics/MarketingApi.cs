@@ -218,7 +218,8 @@ public static class MarketingApi
         var stats = await store.CategoryMarginAsync(start, end, seller.Id, cancellationToken);
         var totals = await store.CategoryMarginTotalsAsync(start, end, seller.Id, cancellationToken);
         var rows = stats.GroupBy(s => s.Category ?? Uncategorized, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
-            .Select(g => new CategoryMarginRow(g.Key, g.OrderBy(s => s.Currency, StringComparer.Ordinal).Select(MarginOf).ToArray())).ToArray();
+            .Select(g => new CategoryMarginRow(g.Key, g.GroupBy(s => s.Currency, StringComparer.Ordinal).OrderBy(c => c.Key, StringComparer.Ordinal)
+                .Select(c => MarginOf(CategoryMarginStats.Sum(g.Key, c.ToArray()))).ToArray())).ToArray();
         return TypedResults.Ok(new CategoryMarginResponse(start, end, seller.Id,
             totals.OrderBy(s => s.Currency, StringComparer.Ordinal).Select(MarginOf).ToArray(),
             rows.Skip((page - 1) * pageSize).Take(pageSize).ToArray(), rows.Length, page, pageSize));

@@ -238,10 +238,14 @@ public static class LabelsApi
                         $"Order '{orderId}' was shipped with {meanwhile.Carrier} {meanwhile.TrackingNumber} while its label {label.TrackingNumber} was booked; it is not relabelled.",
                         order: current);
             }
-            var result = await order.Apply(new OrderCommand(OrderAction.Ship, actor, null, label.CarrierId, label.TrackingNumber));
+            // First shipment only: an order shipped by hand between that read and this call keeps its own shipment.
+            var result = await order.Apply(new OrderCommand(OrderAction.Ship, actor, null, label.CarrierId, label.TrackingNumber, FirstShipmentOnly: true));
             return result.Status switch
             {
                 TransitionStatus.Applied => Answer(LabelStatus.Labelled, label: label, order: result.Order),
+                TransitionStatus.InvalidTransition when result.Order?.Shipment is { } shipped => Answer(LabelStatus.AlreadyShipped,
+                    $"Order '{orderId}' was shipped with {shipped.Carrier} {shipped.TrackingNumber} while its label {label.TrackingNumber} was booked; it is not relabelled.",
+                    order: result.Order),
                 TransitionStatus.InvalidTransition => Answer(LabelStatus.Conflict, result.Reason, label, result.Order ?? current),
                 TransitionStatus.Invalid => Answer(LabelStatus.Conflict, result.Reason, label, current),
                 _ => Answer(LabelStatus.NotFound, notFound),

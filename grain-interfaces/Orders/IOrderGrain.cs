@@ -14,7 +14,8 @@ namespace Orleans.Trade.Orders;
 /// older order would give up. Version 8: a placement carries the buyer's ad attribution (<see cref="OrderPlacement.Attribution"/>) and its
 /// lines the SKUs' unit costs, which an older activation would drop. Version 9: a placement names its checkout
 /// (<see cref="OrderPlacement.CheckoutKey"/>), so a retried checkout's coupon redemption is not refused for its earlier attempts'; an
-/// older activation redeems without it. During a rolling update a caller
+/// older activation redeems without it. Also in version 9: <see cref="OrderCommand.FirstShipmentOnly"/>, which an older activation
+/// ignores (it corrects the shipment, as before). During a rolling update a caller
 /// of a newer version is served by an activation on a silo of this release (Orleans moves an older activation), while the older
 /// silos' calls work on either.
 /// </remarks>
@@ -138,7 +139,13 @@ public sealed record OrderCommand(
     [property: Id(1)] OrderActor Actor,
     [property: Id(2)] string? Reason = null,
     [property: Id(3)] string? Carrier = null,
-    [property: Id(4)] string? TrackingNumber = null);
+    [property: Id(4)] string? TrackingNumber = null,
+    /// <summary>
+    /// Ship only as the order's first shipment: on an order shipped already under another carrier or tracking number the command is
+    /// refused (<see cref="TransitionStatus.InvalidTransition"/> with the order as it is) instead of correcting its shipment. A
+    /// label batch ships so, as an order its seller shipped by hand meanwhile must keep the parcel it really sent.
+    /// </summary>
+    [property: Id(5)] bool FirstShipmentOnly = false);
 
 /// <summary>A buyer's request to pay an order; <paramref name="Key"/> is the caller-scoped Idempotency-Key.</summary>
 [GenerateSerializer, Immutable]

@@ -198,6 +198,11 @@ public sealed partial class OrderGrain
         {
             return null;
         }
+        if (command.FirstShipmentOnly)
+        {
+            return new TransitionResult(TransitionStatus.InvalidTransition, View(),
+                $"Order {OrderId} was shipped already with {shipment.Carrier} {shipment.TrackingNumber}; it is not shipped again.");
+        }
         if (string.IsNullOrWhiteSpace(command.Carrier) || string.IsNullOrWhiteSpace(command.TrackingNumber))
         {
             return new TransitionResult(TransitionStatus.Invalid, null, "Shipping needs a carrier and a tracking number.");

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Trade.Logistics;
+using Orleans.Trade.Orders;
 using Orleans.Trade.Tests.Infrastructure;
 using Orleans.Trade.Tests.Orders;
 
@@ -111,6 +113,30 @@ public sealed class LabelsApiTests(LabelsSiloFixture fixture) : IClassFixture<La
     {
         var order = await Shop.OrderAsync(orderId);
         return (order["status"]!.GetValue<string>(), order["shipment"]?["carrier"]?.GetValue<string>(), order["shipment"]?["trackingNumber"]?.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_labels_ship_meeting_an_order_shipped_by_hand_meanwhile_keeps_the_hand_shipment_and_says_so()
+    {
+        // Found in review: between the batch's last read of the order and its Ship, the seller shipped it by hand; the label's Ship
+        // then corrected that shipment to the label's number (a correction of a mistyped number) and the batch answered labelled.
+        // A batch ships as the order's first shipment only: the hand shipment stays, and the order says how it was shipped.
+        var seller = await SellerAsync();
+        var orderId = await OrderAsync(seller);
+        await Shop.ActAsync(seller.Key, orderId, "ship", new { carrier = "DHL", trackingNumber = "JD0001" });
+        using var client = await SiloClients.ConnectAsync(fixture.Silo);
+        var order = client.Services.GetRequiredService<IClusterClient>().GetGrain<IOrderGrain>(orderId);
+        var actor = new OrderActor("seller", seller.SellerId);
+
+        var refused = await order.Apply(new OrderCommand(OrderAction.Ship, actor, null, "LX", "LX123456785CN", FirstShipmentOnly: true));
+        Assert.Equal(TransitionStatus.InvalidTransition, refused.Status);
+        Assert.Equal(("DHL", "JD0001"), (refused.Order!.Shipment!.Carrier, refused.Order.Shipment.TrackingNumber));
+        Assert.Contains("JD0001", refused.Reason);
+        Assert.Equal(("shipped", "DHL", "JD0001"), await ShipmentAsync(orderId));
+        // The same shipment again is a retry, answered as applied; without the flag a different number still corrects a typo.
+        Assert.Equal(TransitionStatus.Applied, (await order.Apply(new OrderCommand(OrderAction.Ship, actor, null, "DHL", "JD0001", FirstShipmentOnly: true))).Status);
+        Assert.Equal(TransitionStatus.Applied, (await order.Apply(new OrderCommand(OrderAction.Ship, actor, null, "DHL", "JD0002"))).Status);
+        Assert.Equal(("shipped", "DHL", "JD0002"), await ShipmentAsync(orderId));
     }
 
     private static async Task<(HttpStatusCode Status, string ContentType, string Body)> PrintAsync(HttpClient client, string sellerId, string query)
