@@ -11,7 +11,7 @@ namespace Orleans.Trade.Api.Analytics;
 /// </summary>
 public sealed class CachedExperiments(TradeClock clock)
 {
-    public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan MaxAge = IExperimentsGrain.DesignFixedBeforeStart;
 
     private readonly CachedRead<IReadOnlyDictionary<string, Experiment>> _all = new(clock, MaxAge);
 

@@ -214,7 +214,7 @@ public static class ExperimentsApi
             ExperimentWriteStatus.Created => TypedResults.Created($"/api/v1/experiments/{experimentId}", ExperimentView.Of(result.Experiment!, now)),
             ExperimentWriteStatus.Updated or ExperimentWriteStatus.Unchanged => TypedResults.Ok(ExperimentView.Of(result.Experiment!, now)),
             ExperimentWriteStatus.Started => Problems.Conflict(
-                $"Experiment '{experimentId}' started at {result.Experiment!.Terms.StartsAt:O}: its variants, weights, goal, seller, start, method and minDetectableEffect no longer change (visitors were assigned by them). Start a new experiment instead."),
+                $"Experiment '{experimentId}' starts or started at {result.Experiment!.Terms.StartsAt:O}: from {IExperimentsGrain.DesignFixedBeforeStart.TotalSeconds:0} seconds before then its variants, weights, goal, seller, start, method and minDetectableEffect no longer change (visitors are assigned by them on every silo). Start a new experiment instead."),
             _ => Problems.Unprocessable($"The platform holds {IExperimentsGrain.MaxExperiments} experiments already."),
         };
     }

@@ -81,6 +81,12 @@ public interface IExperimentsGrain : IGrainWithStringKey
     const string Key = "platform";
     const int MaxExperiments = 500;
 
+    /// <summary>
+    /// How long before its start an experiment's design is already fixed: each silo assigns and records visitors from a copy of the
+    /// experiments at most this old, so a change made later could meet visitors assigned by the old design after the start.
+    /// </summary>
+    static readonly TimeSpan DesignFixedBeforeStart = TimeSpan.FromSeconds(5);
+
     /// <summary>Creates or changes an experiment; once started only its name, end, minimum visitors and confidence change.</summary>
     Task<ExperimentWrite> Put(string experimentId, ExperimentTerms terms, string by);
 

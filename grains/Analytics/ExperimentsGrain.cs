@@ -27,7 +27,7 @@ public sealed class ExperimentsGrain(
         {
             return new ExperimentWrite(ExperimentWriteStatus.Unchanged, existing);
         }
-        else if (existing.Terms.StartsAt <= now && !existing.Terms.SameDesign(terms))
+        else if (existing.Terms.StartsAt <= now + IExperimentsGrain.DesignFixedBeforeStart && !existing.Terms.SameDesign(terms))
         {
             return new ExperimentWrite(ExperimentWriteStatus.Started, existing);
         }

@@ -54,6 +54,9 @@ public sealed class SqlExperimentStore(TradeDatabase database) : IExperimentExpo
         return recorded;
     }
 
+    // Every read counts the buyers first exposed before @until only: one exposed after an experiment's end (moved earlier once it ran)
+    // or reported ahead of now could never convert in the window, and would count as a visitor who did not.
+
     /// <summary>An exposed buyer's converting orders: of the buyer, from their first exposure until <c>@until</c>, not imports (read through orders_by_buyer).</summary>
     private static string Converting(ExperimentGoal goal, string? sellerId) => $"""
         FROM orders o
@@ -66,7 +69,7 @@ public sealed class SqlExperimentStore(TradeDatabase database) : IExperimentExpo
     {
         var sql = $"""
             SELECT x.variant, COUNT(*), SUM(CASE WHEN EXISTS (SELECT 1 {Converting(goal, sellerId)}) THEN 1 ELSE 0 END)
-            FROM experiment_exposures x WHERE x.experiment_id = @experiment GROUP BY x.variant
+            FROM experiment_exposures x WHERE x.experiment_id = @experiment AND x.first_at < @until GROUP BY x.variant
             """;
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var command = connection.Command(sql).With("experiment", experimentId).With("until", database.ToDb(until));
@@ -100,7 +103,7 @@ public sealed class SqlExperimentStore(TradeDatabase database) : IExperimentExpo
                 SELECT t.variant, e.b, SUM(e.visitors), SUM(e.converted)
                 FROM (
                     SELECT x.variant, x.first_at, (SELECT MIN(o.created_at) {Converting(goal, sellerId)}) AS converted_at
-                    FROM experiment_exposures x WHERE x.experiment_id = @experiment
+                    FROM experiment_exposures x WHERE x.experiment_id = @experiment AND x.first_at < @until
                 ) t CROSS JOIN LATERAL (VALUES (floor(date_part('epoch', t.first_at) * 1000 / @bucket)::bigint, 1, 0),
                     (floor(date_part('epoch', t.converted_at) * 1000 / @bucket)::bigint, 0, 1)) AS e(b, visitors, converted)
                 WHERE e.b IS NOT NULL
@@ -109,7 +112,7 @@ public sealed class SqlExperimentStore(TradeDatabase database) : IExperimentExpo
             : $"""
                 WITH exposed AS MATERIALIZED (
                     SELECT x.variant, x.first_at, (SELECT MIN(o.created_at) {Converting(goal, sellerId)}) AS converted_at
-                    FROM experiment_exposures x WHERE x.experiment_id = @experiment
+                    FROM experiment_exposures x WHERE x.experiment_id = @experiment AND x.first_at < @until
                 ), events AS (
                     SELECT variant, first_at AS event_at, 1 AS visitors, 0 AS converted FROM exposed
                     UNION ALL
