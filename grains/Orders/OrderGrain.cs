@@ -428,6 +428,17 @@ public sealed partial class OrderGrain(
     public Task<IReadOnlyList<TimelineEntry>> GetTimeline() =>
         Task.FromResult<IReadOnlyList<TimelineEntry>>(S.Phase == OrderPhase.Live ? S.Timeline.ToArray() : []);
 
+    /// <summary>Units refunded so far with those an open return will refund added.</summary>
+    private static IReadOnlyDictionary<string, long> WithUnitsOf(IReadOnlyDictionary<string, long> refunded, ReturnView open)
+    {
+        var units = new Dictionary<string, long>(refunded, StringComparer.Ordinal);
+        foreach (var line in open.Lines)
+        {
+            units[line.SkuId] = units.GetValueOrDefault(line.SkuId) + line.Quantity;
+        }
+        return units;
+    }
+
     public async Task<TransitionResult> Apply(OrderCommand command)
     {
         if (S.Phase != OrderPhase.Live)
@@ -459,6 +470,15 @@ public sealed partial class OrderGrain(
             // Completing releases the escrow the return is refunded from (R-DIS-5).
             return new TransitionResult(TransitionStatus.InvalidTransition, View(),
                 $"Order {OrderId}'s goods are being returned (return {returning.ReturnId}, {returning.Status}); it completes when the return ends: refunded, rejected or withdrawn.");
+        }
+        if (command.Action == OrderAction.Close && S.Status == OrderStatus.Completed && S.PaidBy is not null
+            && PaidBackSoFar().Seller < S.Totals!.Charged.AmountMinor)
+        {
+            // Closing gives back whatever the escrow still holds; a completed order's escrow went to the seller, so closing it
+            // would give the buyer nothing while its refunds then stop. A refund (its seller's money) comes first.
+            return new TransitionResult(TransitionStatus.InvalidTransition, View(),
+                $"Order {OrderId} is completed: its escrow was released to the seller, so closing it would give the buyer nothing back. " +
+                $"Refund it first (POST /orders/{OrderId}/refunds, from the seller's balance); an order with everything refunded closes.");
         }
         if (command.Action == OrderAction.Complete && !RefundsBooked)
         {
@@ -723,6 +743,15 @@ public sealed partial class OrderGrain(
                 $"A refund amount is a positive amount in the order's currency, {charged.Currency}.");
         }
         var refundedUnits = OrderPlacing.RefundedUnits(S);
+        if (request.Lines is { } returnedLines && S.Return is { IsOpen: true } open
+            && ReturnRules.CheckLines(S.Lines, returnedLines, WithUnitsOf(refundedUnits, open)) is not null
+            && ReturnRules.CheckLines(S.Lines, returnedLines, refundedUnits) is null)
+        {
+            // The units of an open return are refunded by the return: refunded by lines now too, they would be paid twice.
+            return new OrderRefundResult(OrderRefundStatus.Invalid, null,
+                $"Order {OrderId}'s return {open.ReturnId} ({open.Status}) refunds {string.Join(", ", open.Lines.Select(l => $"{l.Quantity} of SKU '{l.SkuId}'"))} " +
+                "when it ends; refund other units by lines, or let the return refund these.");
+        }
         if (request.Lines is { } lines && (request.Amount is not null || ReturnRules.CheckLines(S.Lines, lines, refundedUnits) is not null))
         {
             return new OrderRefundResult(OrderRefundStatus.Invalid, null, request.Amount is not null

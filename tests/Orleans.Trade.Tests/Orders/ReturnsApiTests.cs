@@ -88,6 +88,13 @@ public sealed class ReturnsApiTests(Payments.PaymentsSiloFixture fixture) : ICla
         var (early, _) = await sold.Buyer.PostJsonAsync(sold.Path("return/shipment"), new { carrier = "DHL", trackingNumber = "BACK1" });
         Assert.Equal(HttpStatusCode.Conflict, early);
 
+        // Found in review: units of an open return refunded by lines as well were paid twice once the return was refunded.
+        var (twice, twiceProblem) = await sold.Seller.PostWithKeyAsync(sold.Path("refunds"), OrderTestShop.NewId("refund"),
+            new { lines = new[] { new { skuId = sold.Skus[0], quantity = 2 } }, reason = "both vases" });
+        Assert.True(twice == HttpStatusCode.UnprocessableEntity, $"{twice} {twiceProblem}");
+        Assert.Contains("return", twiceProblem!["detail"]!.GetValue<string>());
+        Assert.Null((await Shop.OrderAsync(sold.OrderId))["refunded"]);
+
         var (addressed, withAddress) = await sold.Seller.PostJsonAsync(sold.Path("return/address"), new { address = ReturnAddress });
         var (shipped, onItsWay) = await sold.Buyer.PostJsonAsync(sold.Path("return/shipment"), new { carrier = "DHL", trackingNumber = "BACK1" });
 
@@ -132,6 +139,12 @@ public sealed class ReturnsApiTests(Payments.PaymentsSiloFixture fixture) : ICla
         await Advance(TimeSpan.FromDays(16));
         await OrderWhenAsync(sold.OrderId, "completed");
         Assert.Equal(0, await EscrowHeldAsync(sold.SellerId, sold.OrderId));
+        // Found in review: an admin's close of a completed order answered 200, gave nothing back (the escrow was released) and
+        // left the order closed to refunds. It is refused, saying to refund first.
+        var (closed, closeProblem) = await Shop.Admin.PostJsonAsync(sold.Path("close"), new { reason = "listing taken down" });
+        Assert.True(closed == HttpStatusCode.Conflict, $"{closed} {closeProblem}");
+        Assert.Contains("Refund it first", closeProblem!["detail"]!.GetValue<string>());
+        Assert.Equal("completed", (await Shop.OrderAsync(sold.OrderId))["status"]!.GetValue<string>());
     }
 
     [Fact]
