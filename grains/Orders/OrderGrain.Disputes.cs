@@ -228,6 +228,10 @@ public sealed partial class OrderGrain
                 {
                     return Refused(DisputeCommandStatus.Conflict, $"{unfunded} Or decide a smaller compensationPercent.");
                 }
+                if (await CompensationAndFeeUnfunded(d, compensation) is { } bothUnfunded)
+                {
+                    return Refused(DisputeCommandStatus.Conflict, $"{bothUnfunded} Or decide a smaller compensationPercent.");
+                }
                 return await SettleDispute(d, DisputeOutcome.Compensate, 0, c.Actor, c.Note!, now, compensation);
             case DisputeOutcome.FullRefund:
                 amount = remaining;

@@ -175,6 +175,28 @@ public sealed partial class OrderGrain
     /// Whether the seller's deposit and available balance cover the fee of <paramref name="d"/>'s reported inspection when the report
     /// finds the seller at fault: null when they do (or the seller does not pay it), else why not. Asked before a verdict is stored.
     /// </summary>
+    /// <summary>
+    /// Why the seller cannot pay both a compensation and the fee of the inspection it is at fault for, which come out of the same
+    /// deposit and available balance (each checked alone could pass, and the verdict then book the fee and fail on the
+    /// compensation); null when it can, or the fee is booked already (its quote is then the compensation's alone).
+    /// </summary>
+    private async Task<string?> CompensationAndFeeUnfunded(DisputeView d, OrderRefundRecord compensation)
+    {
+        if (d.Inspection is not { Report.Finding: InspectionFinding.SellerAtFault } inspection || inspection.Fee.Currency != compensation.View.Amount.Currency)
+        {
+            return null;
+        }
+        var both = inspection.Fee with { AmountMinor = checked(inspection.Fee.AmountMinor + compensation.View.Amount.AmountMinor) };
+        var quote = await GrainFactory.GetGrain<Wallets.ISellerLedgerGrain>(S.Placement!.SellerId)
+            .QuoteFee(new Wallets.LedgerFee(OrderId, inspection.InspectionId, both, Wallets.LedgerFeePayer.Seller));
+        return quote is { Status: Wallets.LedgerCompensationStatus.InsufficientFunds, Charge: { } charge, Deposit: { } deposit, Available: { } available }
+            ? $"Seller '{S.Placement.SellerId}' cannot pay both this compensation ({compensation.View.Amount.AmountMinor} {compensation.View.Amount.Currency}) and the "
+                + $"fee of the inspection it is at fault for ({inspection.Fee.AmountMinor} {inspection.Fee.Currency}): together {charge.AmountMinor} {charge.Currency}, "
+                + $"and the deposit holds {deposit.AmountMinor} and the available balance {available.AmountMinor}. Fund the seller's deposit "
+                + $"(POST /api/v1/sellers/{S.Placement.SellerId}/deposits) first."
+            : null;
+    }
+
     private async Task<string?> InspectionFeeUnfunded(DisputeView d)
     {
         if (d.Inspection is not { Report.Finding: InspectionFinding.SellerAtFault } inspection)

@@ -367,6 +367,35 @@ public sealed class InspectionApiTests(Payments.PaymentsSiloFixture fixture) : I
     /// A shipped order: an inspection ordered before it is disputed, then after its buyer disputed it and before the seller answered;
     /// answers the two statuses and the second's problem.
     /// </summary>
+    [Fact]
+    public async Task A_compensation_verdict_needs_the_seller_to_cover_it_and_the_inspection_fee_together_or_it_changes_nothing()
+    {
+        // Found in review: each was checked against the deposit alone; the verdict then booked the fee, failed on the compensation
+        // and answered 409 "changed nothing" with the fee taken, later recorded as borne by the platform.
+        var sold = await ArbitratedAsync(reason: "lateOrFakeTracking");
+        await FundDeposit(sold.SellerId, 300);
+        await OrderInspectionAsync(sold, 200);
+        await ReportAsync(sold, "sellerAtFault");
+        var compensation = sold.Charged / 10;
+        Assert.InRange(compensation, 101, 300); // each fits a deposit of 300 alone, not both
+        var verdict = new { outcome = "compensate", compensationPercent = 10, note = "The tracking never moved." };
+
+        var (refused, problem) = await Shop.Admin.PostJsonAsync(Verdict(sold), verdict);
+        Assert.True(refused == HttpStatusCode.Conflict, $"{refused} {problem}");
+        Assert.Contains("both", problem!["detail"]!.GetValue<string>());
+        var ledger = await Shop.LedgerAsync(sold.SellerId);
+        Assert.Equal(300, Account(ledger, "seller:deposit:USD", "posted"));
+        Assert.Equal(0, Account(ledger, "platform:fees:USD", "posted"));
+        Assert.Equal("underArbitration", (await sold.Buyer.GetJsonAsync($"/api/v1/orders/{sold.OrderId}/dispute")).Body!["status"]!.GetValue<string>());
+
+        await FundDeposit(sold.SellerId, 200);
+        var (decided, body) = await Shop.Admin.PostJsonAsync(Verdict(sold), verdict);
+        Assert.True(decided == HttpStatusCode.OK, $"{decided} {body}");
+        ledger = await Shop.LedgerAsync(sold.SellerId);
+        Assert.Equal(500 - 200 - compensation, Account(ledger, "seller:deposit:USD", "posted"));
+        Assert.Equal(200, Account(ledger, "platform:fees:USD", "posted"));
+    }
+
     private async Task<(HttpStatusCode NoDispute, HttpStatusCode NotEscalated, JsonNode? Problem)> UnansweredAsync()
     {
         var sellerId = OrderTestShop.NewId("s");
