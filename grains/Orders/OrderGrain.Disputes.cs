@@ -192,6 +192,7 @@ public sealed partial class OrderGrain
         {
             return d.Resolution is { } done && done.Outcome == c.Outcome && done.Note == c.Note && done.By == c.Actor.ToString()
                 && done.CompensationPercent == c.CompensationPercent
+                && (c.Outcome != DisputeOutcome.PartialRefund || done.Refund == c.Amount) // another amount is another verdict
                 ? new DisputeResult(DisputeCommandStatus.Existing, d, null, S.Status)
                 : Refused(DisputeCommandStatus.Conflict, $"Dispute {d.DisputeId} is {d.Status} already; a verdict is final (R-DIS-3).");
         }

@@ -116,6 +116,8 @@ public sealed class DisputesApiTests(Payments.PaymentsSiloFixture fixture) : ICl
         var (decided, verdict) = await analyst.PostJsonAsync($"/api/v1/orders/{sold.OrderId}/dispute/verdict", verdictBody);
         var (repeated, _) = await analyst.PostJsonAsync($"/api/v1/orders/{sold.OrderId}/dispute/verdict", verdictBody);
         var (changed, _) = await analyst.PostJsonAsync($"/api/v1/orders/{sold.OrderId}/dispute/verdict", new { outcome = "close", note = "on second thought" });
+        // Found in review: the same note with another amount was answered as the same verdict (200); it is another one.
+        var (otherAmount, _) = await analyst.PostJsonAsync($"/api/v1/orders/{sold.OrderId}/dispute/verdict", verdictBody with { amount = new { amountMinor = 700, currency = "USD" } });
 
         Assert.True(decided == HttpStatusCode.OK, $"{decided} {verdict}");
         Assert.Equal("resolved", verdict!["status"]!.GetValue<string>());
@@ -123,6 +125,7 @@ public sealed class DisputesApiTests(Payments.PaymentsSiloFixture fixture) : ICl
         Assert.Equal(500, verdict["resolution"]!["refund"]!["amountMinor"]!.GetValue<long>());
         Assert.Equal(HttpStatusCode.OK, repeated);
         Assert.Equal(HttpStatusCode.Conflict, changed);
+        Assert.Equal(HttpStatusCode.Conflict, otherAmount);
         var order = await Shop.OrderAsync(sold.OrderId);
         Assert.Equal("completed", order["status"]!.GetValue<string>());
         Assert.Equal(500, order["refunded"]!["amountMinor"]!.GetValue<long>());
