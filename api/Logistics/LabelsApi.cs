@@ -229,23 +229,22 @@ public static class LabelsApi
             }
 
             // Read again after the carrier's round trip: an order shipped by hand meanwhile is reported, not corrected to this label.
+            LabelResult ShippedMeanwhile(OrderView shippedOrder, Shipment shipped) => Answer(LabelStatus.AlreadyShipped,
+                $"Order '{orderId}' was shipped with {shipped.Carrier} {shipped.TrackingNumber} while its label {label.TrackingNumber} was booked; it is not relabelled.",
+                order: shippedOrder);
             var current = await order.Get() ?? view;
             if (current.Shipment is { } meanwhile)
             {
                 return meanwhile.TrackingNumber == label.TrackingNumber && meanwhile.Carrier == label.CarrierId
                     ? Answer(LabelStatus.AlreadyLabelled, label: label, order: current)
-                    : Answer(LabelStatus.AlreadyShipped,
-                        $"Order '{orderId}' was shipped with {meanwhile.Carrier} {meanwhile.TrackingNumber} while its label {label.TrackingNumber} was booked; it is not relabelled.",
-                        order: current);
+                    : ShippedMeanwhile(current, meanwhile);
             }
             // First shipment only: an order shipped by hand between that read and this call keeps its own shipment.
             var result = await order.Apply(new OrderCommand(OrderAction.Ship, actor, null, label.CarrierId, label.TrackingNumber, FirstShipmentOnly: true));
             return result.Status switch
             {
                 TransitionStatus.Applied => Answer(LabelStatus.Labelled, label: label, order: result.Order),
-                TransitionStatus.InvalidTransition when result.Order?.Shipment is { } shipped => Answer(LabelStatus.AlreadyShipped,
-                    $"Order '{orderId}' was shipped with {shipped.Carrier} {shipped.TrackingNumber} while its label {label.TrackingNumber} was booked; it is not relabelled.",
-                    order: result.Order),
+                TransitionStatus.InvalidTransition when result.Order?.Shipment is { } shipped => ShippedMeanwhile(result.Order, shipped),
                 TransitionStatus.InvalidTransition => Answer(LabelStatus.Conflict, result.Reason, label, result.Order ?? current),
                 TransitionStatus.Invalid => Answer(LabelStatus.Conflict, result.Reason, label, current),
                 _ => Answer(LabelStatus.NotFound, notFound),

@@ -229,10 +229,6 @@ public sealed partial class OrderGrain
                 {
                     return Refused(DisputeCommandStatus.Conflict, $"{unfunded} Or decide a smaller compensationPercent.");
                 }
-                if (await CompensationAndFeeUnfunded(d, compensation) is { } bothUnfunded)
-                {
-                    return Refused(DisputeCommandStatus.Conflict, $"{bothUnfunded} Or decide a smaller compensationPercent.");
-                }
                 return await SettleDispute(d, DisputeOutcome.Compensate, 0, c.Actor, c.Note!, now, compensation);
             case DisputeOutcome.FullRefund:
                 amount = remaining;
@@ -263,7 +259,7 @@ public sealed partial class OrderGrain
         OrderRefundRecord? compensation = null)
     {
         var currency = S.Totals!.Charged.Currency;
-        if (await InspectionFeeUnfunded(d) is { } unfunded)
+        if (await InspectionFeeUnfunded(d, compensation) is { } unfunded)
         {
             return Refused(DisputeCommandStatus.Conflict, $"{unfunded} The verdict changed nothing.");
         }

@@ -174,30 +174,10 @@ public sealed partial class OrderGrain
     /// <summary>
     /// Whether the seller's deposit and available balance cover the fee of <paramref name="d"/>'s reported inspection when the report
     /// finds the seller at fault: null when they do (or the seller does not pay it), else why not. Asked before a verdict is stored.
+    /// A verdict's <paramref name="compensation"/> comes out of the same money, so the two are quoted together (each alone could
+    /// pass, and the verdict then book the fee and fail on the compensation); a fee booked already is quoted as nothing more.
     /// </summary>
-    /// <summary>
-    /// Why the seller cannot pay both a compensation and the fee of the inspection it is at fault for, which come out of the same
-    /// deposit and available balance (each checked alone could pass, and the verdict then book the fee and fail on the
-    /// compensation); null when it can, or the fee is booked already (its quote is then the compensation's alone).
-    /// </summary>
-    private async Task<string?> CompensationAndFeeUnfunded(DisputeView d, OrderRefundRecord compensation)
-    {
-        if (d.Inspection is not { Report.Finding: InspectionFinding.SellerAtFault } inspection || inspection.Fee.Currency != compensation.View.Amount.Currency)
-        {
-            return null;
-        }
-        var both = inspection.Fee with { AmountMinor = checked(inspection.Fee.AmountMinor + compensation.View.Amount.AmountMinor) };
-        var quote = await GrainFactory.GetGrain<Wallets.ISellerLedgerGrain>(S.Placement!.SellerId)
-            .QuoteFee(new Wallets.LedgerFee(OrderId, inspection.InspectionId, both, Wallets.LedgerFeePayer.Seller));
-        return quote is { Status: Wallets.LedgerCompensationStatus.InsufficientFunds, Charge: { } charge, Deposit: { } deposit, Available: { } available }
-            ? $"Seller '{S.Placement.SellerId}' cannot pay both this compensation ({compensation.View.Amount.AmountMinor} {compensation.View.Amount.Currency}) and the "
-                + $"fee of the inspection it is at fault for ({inspection.Fee.AmountMinor} {inspection.Fee.Currency}): together {charge.AmountMinor} {charge.Currency}, "
-                + $"and the deposit holds {deposit.AmountMinor} and the available balance {available.AmountMinor}. Fund the seller's deposit "
-                + $"(POST /api/v1/sellers/{S.Placement.SellerId}/deposits) first."
-            : null;
-    }
-
-    private async Task<string?> InspectionFeeUnfunded(DisputeView d)
+    private async Task<string?> InspectionFeeUnfunded(DisputeView d, OrderRefundRecord? compensation = null)
     {
         if (d.Inspection is not { Report.Finding: InspectionFinding.SellerAtFault } inspection)
         {
@@ -207,9 +187,13 @@ public sealed partial class OrderGrain
         {
             await DrainStockWork(); // the ledger knows the order by its escrow
         }
+        var withCompensation = compensation?.View.Amount is { } paid && paid.Currency == inspection.Fee.Currency ? paid : null;
+        var charge = withCompensation is null ? inspection.Fee : inspection.Fee with { AmountMinor = checked(inspection.Fee.AmountMinor + withCompensation.AmountMinor) };
         var quote = await GrainFactory.GetGrain<Wallets.ISellerLedgerGrain>(S.Placement!.SellerId)
-            .QuoteFee(new Wallets.LedgerFee(OrderId, inspection.InspectionId, inspection.Fee, Wallets.LedgerFeePayer.Seller));
-        return quote.Status is Wallets.LedgerCompensationStatus.Applied or Wallets.LedgerCompensationStatus.AlreadyApplied ? null : FeeUnfunded(quote);
+            .QuoteFee(new Wallets.LedgerFee(OrderId, inspection.InspectionId, charge, Wallets.LedgerFeePayer.Seller));
+        return quote.Status is Wallets.LedgerCompensationStatus.Applied or Wallets.LedgerCompensationStatus.AlreadyApplied ? null
+            : withCompensation is null ? FeeUnfunded(quote)
+            : $"Together with this compensation ({withCompensation.AmountMinor} {withCompensation.Currency}), which the same money pays, the seller must cover both: {FeeUnfunded(quote)}";
     }
 
     private string FeeUnfunded(Wallets.LedgerCompensationResult result) => result.Status == Wallets.LedgerCompensationStatus.InsufficientFunds
