@@ -717,9 +717,11 @@ public sealed class PaymentGrain(
             await Write();
             return true;
         }
-        if (S.RiskEvent is { } recorded && !S.RiskRecorded && S.Status is not (PaymentStatus.Pending or PaymentStatus.RequiresAction or PaymentStatus.AwaitingTransfer))
+        if (RiskOutcomeDue && S.RiskEvent is { } recorded)
         {
-            var declined = S.Status is PaymentStatus.Failed || (S.Status is PaymentStatus.Voided && S.ReviewApproved == false);
+            // An analyst's rejection is a decline, whatever became of the money (voided, or a transfer given back); a review
+            // withdrawn because the order ended first decided nothing.
+            var declined = S.Status is PaymentStatus.Failed || (S.ReviewApproved == false && !S.CancelledBeforeReviewDecision);
             await risk.RecordAsync(recorded with { Outcome = declined ? Risk.RiskOutcome.Declined : Risk.RiskOutcome.Approved });
             S.RiskRecorded = true;
             Unwritten();
@@ -852,9 +854,17 @@ public sealed class PaymentGrain(
         await Write();
     }
 
+    /// <summary>
+    /// The attempt's outcome is known and not yet in the risk histories: the provider has answered, and a payment held for a
+    /// review waits for the analysts' decision (recorded before it, a payment they reject would count as approved for good).
+    /// </summary>
+    private bool RiskOutcomeDue =>
+        S.RiskEvent is not null && !S.RiskRecorded && S.Status is not (PaymentStatus.Pending or PaymentStatus.RequiresAction or PaymentStatus.AwaitingTransfer)
+        && !(S.HeldForReview && S.ReviewApproved is null);
+
     private bool HasWork() =>
         (S.Status == PaymentStatus.Pending) || S.ReviewWithdrawal is not null || S.Notice != OrderNotice.None || S.RefundsToReport.Count > 0
-        || (S.RiskEvent is not null && !S.RiskRecorded && S.Status is not (PaymentStatus.Pending or PaymentStatus.RequiresAction or PaymentStatus.AwaitingTransfer))
+        || RiskOutcomeDue
         || (S.Status == PaymentStatus.Authorized && S.CaptureRequested)
         || (S.VoidRequested && S.Status is PaymentStatus.Authorized or PaymentStatus.RequiresAction or PaymentStatus.AwaitingTransfer)
         || (S.Status == PaymentStatus.Captured && S.Refunds.Any(r => r.Status == RefundStatus.Pending));

@@ -105,9 +105,9 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
         Eventually.ReadAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!,
             p => p["status"]!.GetValue<string>() == status, $"payment {paymentId} to be {status}");
 
-    private async Task<JsonNode> HeldAsync(Bought order)
+    private async Task<JsonNode> HeldAsync(Bought order, string cardNumber = "4242 4242 4242 4242")
     {
-        var payment = await PayAsync(order, HttpStatusCode.Accepted);
+        var payment = await PayAsync(order, HttpStatusCode.Accepted, cardNumber);
         var paymentId = payment["paymentId"]!.GetValue<string>();
         var held = await Eventually.ReadAsync(async () => (await Shop.Admin.GetJsonAsync($"/api/v1/payments/{paymentId}")).Body!,
             p => p["heldForReview"]!.GetValue<bool>(), "the payment to be held for review");
@@ -193,6 +193,33 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
         var mine = lines.Single(l => l.Contains(paymentId));
         Assert.EndsWith(",1", mine);
         Assert.Equal(lines[0].Split(',').Length, mine.Split(',').Length);
+    }
+
+    [Fact]
+    public async Task A_payment_the_analysts_reject_is_a_decline_in_the_histories_the_next_payment_is_scored_on()
+    {
+        // Held, the payment is not yet an outcome: recorded at its hold, the rejected attempt counted as approved for good.
+        await PolicyAsync(new { reviewThreshold = 0, blockThreshold = 101 });
+        var card = FreshVisaNumber();
+        var first = await OrderAsync();
+        var paymentId = (await HeldAsync(first, card))["paymentId"]!.GetValue<string>();
+        var analyst = await Shop.KeyAsync("analyst", "ana");
+        Assert.Equal(HttpStatusCode.OK, (await analyst.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/claim", new { })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await analyst.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/decision", new { decision = "reject", note = "card testing" })).Status);
+        await PaymentWhenAsync(paymentId, "voided");
+
+        // The same buyer pays again with the same card (each try another order, until the rejection has reached the histories).
+        var features = await Eventually.UntilAsync(async () =>
+        {
+            var next = await OrderAsync(first);
+            var held = await PayAsync(next, HttpStatusCode.Accepted, card);
+            var review = (await Shop.Admin.GetJsonAsync($"/api/v1/risk/reviews/{held["paymentId"]!.GetValue<string>()}")).Body!["review"]!;
+            return review["opening"]!["features"]!.AsArray().ToDictionary(f => f!["name"]!.GetValue<string>(), f => f!["value"]!.GetValue<float>());
+        }, f => f["card_declines_24h"] >= 1, "the rejected payment to count as the card's decline");
+
+        Assert.Equal(1, features["card_declines_24h"]);
+        Assert.Equal(1, features["buyer_declines_24h"]);
+        Assert.Equal(-1, features["amount_vs_buyer_mean"]); // no approved payment of this buyer yet
     }
 
     [Fact]
