@@ -642,7 +642,9 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
     public async Task<IReadOnlyList<ServiceTicketRow>> TicketsAsync(TicketQuery query, CancellationToken cancellationToken)
     {
         // Open tickets earliest due first (the work queue); closed ones newest first (the history), both by keyset after a
-        // ticket of the page before. A cursor ticket that does not exist (or not in this list) ends the list.
+        // ticket of the page before. A ticket's due time never changes, so a cursor ticket closed since its page was read (the
+        // usual case: customer service closes what it handled, then asks for the next page) still marks where that page ended;
+        // a cursor ticket that does not exist ends the list.
         var sql = new StringBuilder(
             "SELECT ticket_id, order_id, seller_id, kind, description, opened_at, due_at, closed_by, closed_at, closed_note, remedy FROM service_tickets WHERE status = @status");
         var parameters = new List<(string, object)> { ("status", query.Closed ? "Closed" : "Open"), ("limit", query.Limit) };
@@ -653,7 +655,7 @@ public sealed class SqlOrderStore(TradeDatabase database, Microsoft.Extensions.O
         {
             sql.Append(query.Closed
                 ? " AND ticket_id < @after"
-                : " AND (due_at, ticket_id) > (SELECT due_at, ticket_id FROM service_tickets WHERE ticket_id = @after AND status = 'Open')");
+                : " AND (due_at, ticket_id) > (SELECT due_at, ticket_id FROM service_tickets WHERE ticket_id = @after)");
             parameters.Add(("after", after));
         }
         sql.Append(query.Closed ? " ORDER BY ticket_id DESC" : " ORDER BY due_at, ticket_id").Append(" LIMIT @limit");

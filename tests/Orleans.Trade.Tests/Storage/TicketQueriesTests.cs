@@ -42,8 +42,12 @@ public sealed class TicketQueriesTests
         Assert.Equal(["t2", "t1"], await Ids(new TicketQuery(false, "s-a", null, null, null, 10)));
         Assert.Equal(["t4", "t1"], await Ids(new TicketQuery(false, null, "LateShipment", null, null, 10)));
         Assert.Equal(["t4"], await Ids(new TicketQuery(false, null, null, "o-t4", null, 10)));
-        // A cursor naming a ticket that is not an open one ends the list rather than starting it again.
-        Assert.Empty(await Ids(new TicketQuery(false, null, null, null, "t5", 10)));
+        // A page's last ticket closed before the next page is asked for still marks where it ended: the open tickets due after
+        // it follow (it used to end the list, so customer service closing what it handled saw an empty queue).
+        Assert.Equal(["t2", "t4", "t1"], await Ids(new TicketQuery(false, null, null, null, "t5", 10)));
+        Assert.Equal(["t4", "t1"], await Ids(new TicketQuery(false, null, null, null, "t2", 10)));
+        // A cursor naming no ticket at all ends the list rather than starting it again.
+        Assert.Empty(await Ids(new TicketQuery(false, null, null, null, "t9", 10)));
 
         Assert.Equal(["t5", "t3"], await Ids(new TicketQuery(true, null, null, null, null, 10)));
         Assert.Equal(["t3"], await Ids(new TicketQuery(true, "s-a", null, null, "t5", 10)));
