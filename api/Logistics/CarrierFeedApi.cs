@@ -155,7 +155,7 @@ public static class CarrierFeedApi
             .GroupBy(t => t.TrackingKey, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
         var outcomes = new Dictionary<int, List<(string OrderId, TrackingEventResult? Result)>>();
         var byOrder = new Dictionary<string, List<int>>(StringComparer.Ordinal);
-        var work = new Dictionary<int, (TrackingEventKind Kind, string? Location, string? Note)>();
+        var work = new Dictionary<int, (TrackingEventKind Kind, string? Location, string? Note, string TrackingKey)>();
         foreach (var p in pending)
         {
             var e = events[p.Index]!;
@@ -178,7 +178,7 @@ public static class CarrierFeedApi
                 continue;
             }
             outcomes[p.Index] = [];
-            work[p.Index] = (p.Kind, p.Location, p.Note);
+            work[p.Index] = (p.Kind, p.Location, p.Note, p.TrackingKey);
             foreach (var order in orders)
             {
                 if (!byOrder.TryGetValue(order.OrderId, out var indexes))
@@ -196,12 +196,12 @@ public static class CarrierFeedApi
                 // One order's events in the carrier's time order (a delivery after the scans before it), each stored before the next.
                 foreach (var i in order.Value.OrderBy(i => events[i]!.At!.Value).ThenBy(i => i))
                 {
-                    var (kind, location, note) = work[i];
+                    var (kind, location, note, trackingKey) = work[i];
                     TrackingEventResult? result;
                     try
                     {
                         result = await grains.GetGrain<IOrderGrain>(order.Key)
-                            .RecordTracking(new TrackingEventCommand(actor, kind, events[i]!.At!.Value, location, note));
+                            .RecordTracking(new TrackingEventCommand(actor, kind, events[i]!.At!.Value, location, note, trackingKey));
                     }
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {

@@ -23,14 +23,18 @@ public sealed record TrackingEvent(
     [property: Id(4)] string RecordedBy,
     [property: Id(5)] DateTimeOffset RecordedAt);
 
-/// <summary>A carrier (or an admin) reports a tracking event of a shipped order.</summary>
+/// <summary>
+/// A carrier (or an admin) reports a tracking event of a shipped order. A carrier's feed names the tracking number it found the
+/// order by (<see cref="ShipmentKeys.TrackingNumber"/>): an order whose seller corrected it since is not that parcel's.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record TrackingEventCommand(
     [property: Id(0)] OrderActor Actor,
     [property: Id(1)] TrackingEventKind Kind,
     [property: Id(2)] DateTimeOffset At,
     [property: Id(3)] string? Location,
-    [property: Id(4)] string? Note);
+    [property: Id(4)] string? Note,
+    [property: Id(5)] string? TrackingKey = null);
 
 public enum TrackingEventStatus
 {

@@ -6,6 +6,9 @@ public static class OrderTracking
     /// <summary>Tracking events kept per order: the latest by event time (every one is also on the timeline).</summary>
     public const int Kept = 50;
 
+    /// <summary>Events dropped from the kept ones whose kind and time the order still knows, so that one sent again is a duplicate.</summary>
+    public const int Remembered = 950;
+
     /// <summary>The latest events the order's answer shows.</summary>
     public const int ShownInView = 10;
 
@@ -66,9 +69,11 @@ public sealed partial class OrderGrain
     {
         var actor = command.Actor;
         var carrier = actor.Role == "carrier";
-        // A carrier sees only the orders it carries, anyone else only those it may read: another order counts as missing.
+        // A carrier sees only the orders it carries, anyone else only those it may read: another order counts as missing. So
+        // does an order its feed found under a tracking number the seller has corrected since (to another of the carrier's).
         if (S.Phase != OrderPhase.Live || (carrier
                 ? !OrderPermissions.SameCarrier(actor.Subject, S.Shipment?.Carrier)
+                  || (command.TrackingKey is { } key && key != ShipmentKeys.TrackingNumber(S.Shipment!.TrackingNumber))
                 : !OrderPermissions.MayRead(actor, S.Placement!.Owner, S.Placement.SellerId)))
         {
             return new TrackingEventResult(TrackingEventStatus.NotFound, null, $"Order {OrderId} does not exist.");
@@ -80,9 +85,9 @@ public sealed partial class OrderGrain
         }
         await CatchUpDeadlines();
         var now = clock.GetUtcNow();
-        if (S.Tracking.Exists(e => e.Kind == command.Kind && e.At == command.At))
+        if (S.HadTracking(command.Kind, command.At))
         {
-            // Sent again (a retry, or a carrier feed replaying its events): recorded already.
+            // Sent again (a retry, or a carrier feed replaying its events, also ones older than the kept): recorded already.
             return new TrackingEventResult(TrackingEventStatus.Duplicate, View(), null, CurrentStatus: S.Status);
         }
         if (S.Status is not (OrderStatus.Shipped or OrderStatus.Delivered))
@@ -118,6 +123,7 @@ public sealed partial class OrderGrain
         S.Tracking.Insert(position, entry);
         if (S.Tracking.Count > OrderTracking.Kept)
         {
+            S.ForgetTracking(S.Tracking[0]);
             S.Tracking.RemoveAt(0);
         }
         var reason = $"{entry.At:u}" + (entry.Location is { } where ? $" at {where}" : "") + (entry.Note is { } note ? $": {note}" : "");
@@ -212,8 +218,15 @@ public sealed partial class OrderGrain
             return new TransitionResult(TransitionStatus.InvalidTransition, View(),
                 $"Order {OrderId} has tracking events from {shipment.Carrier} under {shipment.TrackingNumber}; its shipment can no longer be changed.");
         }
-        // The new tracking number has had no chance to show movement: the stall count starts again from now (R-LOG-6).
+        // The new tracking number has had no chance to show movement: the stall count starts again from now (R-LOG-6), also
+        // after a stall was flagged under the old one: its ticket closes (it names the old number), and a new stall is flagged
+        // if the new number shows nothing either.
         S.Shipment = shipment with { Carrier = command.Carrier, TrackingNumber = command.TrackingNumber, CorrectedAt = clock.GetUtcNow() };
+        if (S.StallReported)
+        {
+            S.StallReported = false;
+            S.TicketsToClose.Add(ServiceTicketKinds.StalledShipment);
+        }
         Record(clock.GetUtcNow(), "ShipmentCorrected", command.Actor,
             $"{shipment.Carrier} {shipment.TrackingNumber} corrected to {command.Carrier} {command.TrackingNumber}");
         await Persist();

@@ -125,7 +125,31 @@ public sealed class OrderState : IWakeAtState, IOutboxState
     [Id(36)] public OrderCoupon? Coupon { get; set; }
     /// <summary>The lines' facts for the category margin (R-DAT-4) went with a write of the paid order (<see cref="OrderPlacing.LineFactsDue"/>).</summary>
     [Id(37)] public bool LineFactsWritten { get; set; }
+    /// <summary>
+    /// The kind and time of tracking events no longer in <see cref="Tracking"/> (older than the latest <see cref="OrderTracking.Kept"/>),
+    /// the latest <see cref="OrderTracking.Remembered"/> dropped: one sent again is answered as a duplicate, not recorded and
+    /// announced to the buyer once more.
+    /// </summary>
+    [Id(38)] private List<TrackingKey>? _droppedTracking;
+
+    /// <summary>Whether an event of this kind at this time was recorded (kept, or dropped and remembered).</summary>
+    public bool HadTracking(TrackingEventKind kind, DateTimeOffset at) =>
+        (_tracking?.Exists(e => e.Kind == kind && e.At == at) ?? false) || (_droppedTracking?.Contains(new TrackingKey(at, kind)) ?? false);
+
+    public void ForgetTracking(TrackingEvent dropped)
+    {
+        var remembered = _droppedTracking ??= [];
+        remembered.Add(new TrackingKey(dropped.At, dropped.Kind));
+        if (remembered.Count > OrderTracking.Remembered)
+        {
+            remembered.RemoveAt(0);
+        }
+    }
 }
+
+/// <summary>What tells one tracking event from another: its kind and time.</summary>
+[GenerateSerializer, Immutable]
+public readonly record struct TrackingKey([property: Id(0)] DateTimeOffset At, [property: Id(1)] TrackingEventKind Kind);
 
 [GenerateSerializer]
 public sealed class OrderPaymentRecord

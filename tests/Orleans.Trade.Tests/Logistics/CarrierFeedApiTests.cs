@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Trade.Orders;
 using Orleans.Trade.Tests.Infrastructure;
 using Orleans.Trade.Tests.Orders;
 
@@ -235,6 +237,40 @@ public sealed class CarrierFeedApiTests(CarrierFeedSiloFixture fixture) : IClass
         var atLimit = await FeedOk(dhl, "dhl", scans[..500]);
         Assert.Equal(500, atLimit.Count);
         Assert.All(atLimit, r => Assert.Equal("recorded", r!["status"]!.GetValue<string>()));
+
+        // Sent again (a carrier resending the parcel's whole history): every one is a duplicate, also the 450 older than the 50
+        // the order keeps, which were recorded and announced to the buyer once more.
+        var buyerNotified = await InTransitNotificationsAsync(sold.OrderId);
+        Assert.Equal(500, buyerNotified);
+        var again = await FeedOk(dhl, "dhl", scans[..500]);
+        Assert.All(again, r => Assert.Equal("duplicate", r!["status"]!.GetValue<string>()));
+        Assert.Equal(buyerNotified, await InTransitNotificationsAsync(sold.OrderId));
+    }
+
+    private async Task<long> InTransitNotificationsAsync(string orderId) => Convert.ToInt64(await fixture.Silo.Storage.ScalarAsync(
+        "SELECT count(*) FROM order_notifications WHERE order_id = @order AND event = 'InTransit'", "order", orderId));
+
+    [Fact]
+    public async Task An_event_found_under_a_tracking_number_the_seller_corrected_meanwhile_is_not_recorded_on_the_order()
+    {
+        // The feed finds orders by tracking number, then calls each: a seller correcting a mistyped number (same carrier) in
+        // between got the old parcel's events, a delivery included, on the order with the new number.
+        var sold = await SoldAsync();
+        var corrected = "JD" + Guid.NewGuid().ToString("N")[..12].ToUpperInvariant();
+        await Shop.ActAsync(sold.Seller, sold.OrderId, "ship", new { carrier = "DHL", trackingNumber = corrected });
+        var now = await Advance(TimeSpan.FromMinutes(1));
+        using var client = await SiloClients.ConnectAsync(fixture.Silo);
+        var order = client.Services.GetRequiredService<IClusterClient>().GetGrain<IOrderGrain>(sold.OrderId);
+        var dhl = new OrderActor("carrier", "dhl");
+
+        var old = await order.RecordTracking(new TrackingEventCommand(dhl, TrackingEventKind.Delivered, now, null, null, ShipmentKeys.TrackingNumber(sold.TrackingNumber)));
+        Assert.Equal(TrackingEventStatus.NotFound, old.Status);
+        Assert.Equal("shipped", (await Shop.OrderAsync(sold.OrderId))["status"]!.GetValue<string>());
+        Assert.Empty(await TrackingKindsAsync(sold.OrderId));
+
+        var current = await order.RecordTracking(new TrackingEventCommand(dhl, TrackingEventKind.InTransit, now, null, null, ShipmentKeys.TrackingNumber(corrected)));
+        Assert.Equal(TrackingEventStatus.Recorded, current.Status);
+        Assert.Equal(["inTransit"], await TrackingKindsAsync(sold.OrderId));
     }
 
     [Fact]

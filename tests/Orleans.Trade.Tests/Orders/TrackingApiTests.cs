@@ -269,6 +269,27 @@ public sealed class TrackingApiTests(TrackingSiloFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_tracking_number_corrected_after_a_stall_was_flagged_is_flagged_again_if_it_shows_nothing_either()
+    {
+        // Once flagged, the stall was never counted again: a corrected number that never moved ran on to completion unflagged.
+        var sold = await ShippedAsync();
+        await Advance(TimeSpan.FromDays(20) + TimeSpan.FromMinutes(1));
+        Assert.Equal(["StalledShipment"], await Eventually.UntilAsync(() => OpenTicketKindsAsync(sold.OrderId), t => t.Length > 0, "the first stalled-shipment ticket"));
+
+        await Shop.ActAsync(sold.Seller, sold.OrderId, "ship", new { carrier = "DHL", trackingNumber = "JD" + sold.OrderId[^9..] + "Y" });
+        Assert.Empty(await OpenTicketKindsAsync(sold.OrderId)); // the ticket named the old number
+
+        await Advance(TimeSpan.FromDays(19));
+        await Task.Delay(TimeSpan.FromSeconds(4)); // the sweeper runs every second
+        Assert.Empty(await OpenTicketKindsAsync(sold.OrderId));
+        Assert.Single(await Shop.TimelineEventsAsync(sold.OrderId), e => e == "ShipmentStalled");
+
+        await Advance(TimeSpan.FromDays(1) + TimeSpan.FromMinutes(1)); // 20 days after the correction
+        Assert.Equal(["StalledShipment"], await Eventually.UntilAsync(() => OpenTicketKindsAsync(sold.OrderId), t => t.Length > 0, "the second stalled-shipment ticket"));
+        Assert.Equal(2, (await Shop.TimelineEventsAsync(sold.OrderId)).Count(e => e == "ShipmentStalled"));
+    }
+
+    [Fact]
     public async Task A_shipment_is_stalled_after_20_days_without_a_tracking_update_not_20_days_after_shipping()
     {
         // R-LOG-6: "no update for N days". Counted from shipping, a parcel scanned every few days was flagged stalled on day 20.
