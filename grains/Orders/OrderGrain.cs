@@ -391,9 +391,16 @@ public sealed partial class OrderGrain(
         }
     }
 
-    /// <summary>The shipping templates the reserved lines' SKUs name (R-LOG-1), from this silo's copy; null when none names one.</summary>
+    /// <summary>
+    /// The shipping templates the reserved lines' SKUs name (R-LOG-1), from this silo's copy; null when none names one, and for
+    /// an import, which carries no shipping (<see cref="OrderPlacing.Price"/>).
+    /// </summary>
     private async ValueTask<IReadOnlyDictionary<string, Logistics.ShippingTemplate>?> ShippingTemplates(IReadOnlyList<StockReservationResult> results)
     {
+        if (S.Placement!.Source == OrderSource.Import)
+        {
+            return null;
+        }
         Dictionary<string, Logistics.ShippingTemplate>? templates = null;
         foreach (var result in results)
         {

@@ -127,7 +127,8 @@ public static class OrderPlacing
 
     /// <summary>
     /// The shipping of the order's lines (R-LOG-1): one parcel per shipping template, weighed and valued over the lines whose SKUs
-    /// name it, priced by the template for the ship-to country at the placement's time; null (no fee) when no SKU names one.
+    /// name it, priced by the template for the ship-to country at the placement's time; null (no fee) when no SKU names one, and
+    /// for an import (the other marketplace charged its buyer its own shipping, wherever our templates ship).
     /// Returns why the goods cannot ship there, or null.
     /// </summary>
     private static string? ShippingFee(OrderPlacement placement, IReadOnlyList<StockReservationResult> results, List<OrderLine> lines,
@@ -136,6 +137,10 @@ public static class OrderPlacing
     {
         fee = null;
         waivable = 0;
+        if (placement.Source == OrderSource.Import)
+        {
+            return null;
+        }
         long total = 0;
         // A free-shipping coupon of chosen goods waives the parcels holding at least one of them (a coupon of all goods: every parcel).
         var eligible = coupon is { FreeShipping: true } ? coupon.EligibleLines : null;

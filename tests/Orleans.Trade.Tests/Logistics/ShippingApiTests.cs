@@ -243,4 +243,33 @@ public sealed class ShippingApiTests(OrdersSiloFixture fixture) : IClassFixture<
         Assert.Contains("does not ship to US", problem!["detail"]!.GetValue<string>());
         Assert.Equal(available, (await Shop.StockAsync(vase))["totalAvailable"]!.GetValue<long>());
     }
+
+    [Fact]
+    public async Task An_imported_order_carries_no_shipping_and_is_not_refused_where_the_sellers_template_does_not_ship()
+    {
+        // The other marketplace charged its buyer its own shipping: priced by our template, an unpaid import asked the buyer for it
+        // again, a paid one recorded money never collected, and an ERP sync failed for any destination the template left out.
+        var sellerId = OrderTestShop.NewId("s");
+        var seller = await Shop.KeyAsync("seller", sellerId);
+        Assert.Equal(HttpStatusCode.Created, (await seller.PutJsonAsync($"/api/v1/sellers/{sellerId}/shipping-templates/std", Standard())).Status);
+        var vase = await SkuAsync(sellerId, 20_00, 400, "std");
+        var erp = await Shop.KeyAsync("erp", sellerId);
+        object Import(string country, string postalCode) => new
+        {
+            platform = "amazon", externalOrderId = OrderTestShop.NewId("amz"), buyerId = "amz-buyer-1", currency = "USD", paid = false,
+            shipTo = new { name = "Jo Doe", line1 = "1 Main St", city = "Springfield", postalCode, country, phone = "+1 217 555 0100" },
+            items = new[] { new { skuId = vase, quantity = 1 } },
+        };
+
+        foreach (var (country, postalCode) in new[] { ("DE", "10115"), ("US", "62701") })
+        {
+            var (status, body) = await erp.PostJsonAsync("/api/v1/orders/import", Import(country, postalCode));
+            Assert.True(status == HttpStatusCode.Created, $"{country}: {status} {body}");
+            var totals = body!["orders"]![0]!["totals"]!;
+            Assert.Null(totals["shipping"]); // as an order whose goods name no template
+            var tax = totals["tax"]?["amountMinor"]?.GetValue<long>() ?? 0; // IOSS VAT into the EU, on the goods alone
+            Assert.Equal(country == "DE" ? 380 : 0, tax);
+            Assert.Equal(20_00 + tax, totals["charged"]!["amountMinor"]!.GetValue<long>());
+        }
+    }
 }
