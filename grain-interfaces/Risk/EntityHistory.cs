@@ -108,7 +108,15 @@ public sealed class EntityHistory
     /// address are known. A few dozen bytes, so a profile grain answers with these instead of handing out (or copying) up to
     /// <see cref="MaxRecentEntries"/> entries for each payment.
     /// </summary>
-    public EntityFacts Facts(RiskEvent current, bool countDistinctCards)
+    public EntityFacts Facts(RiskEvent current, bool countDistinctCards) => Facts(current, countDistinctCards, []);
+
+    /// <summary>
+    /// <see cref="Facts(RiskEvent, bool)"/>, counting also <paramref name="pending"/>: attempts scored but whose outcome is not
+    /// known yet (a provider's answer, a 3-D Secure challenge, an analyst's decision), as attempts and amounts of their windows
+    /// (not declines, not yet) and among the distinct cards and all attempts. Without them, payments sent at once all read the
+    /// history before any of them was recorded, and got past a velocity cap together.
+    /// </summary>
+    public EntityFacts Facts(RiskEvent current, bool countDistinctCards, IReadOnlyCollection<HistoryEntry> pending)
     {
         var at = current.OccurredAt;
         var hourFrom = at - OneHour;
@@ -143,11 +151,30 @@ public sealed class EntityHistory
                 (cards ??= new HashSet<string>(StringComparer.Ordinal) { current.CardFingerprint }).Add(e.CardFingerprint);
             }
         }
+        foreach (var e in pending)
+        {
+            // Reserved before this attempt, so counted even when its clock read a moment later (payments scored at once).
+            if (e.At <= dayFrom)
+            {
+                continue;
+            }
+            dayAttempts++;
+            dayAmount += e.AmountUsdMinor;
+            if (e.At > hourFrom)
+            {
+                hourAttempts++;
+                hourAmount += e.AmountUsdMinor;
+            }
+            if (countDistinctCards && (cards is not null || !string.Equals(e.CardFingerprint, current.CardFingerprint, StringComparison.Ordinal)))
+            {
+                (cards ??= new HashSet<string>(StringComparer.Ordinal) { current.CardFingerprint }).Add(e.CardFingerprint);
+            }
+        }
         return new EntityFacts(
             new WindowSummary(hourAttempts, hourAmount, hourDeclines),
             new WindowSummary(dayAttempts, dayAmount, dayDeclines),
             countDistinctCards ? cards?.Count ?? 1 : 0,
-            Attempts,
+            Attempts + pending.Count,
             MeanApprovedAmountUsdMinor,
             FirstSeen,
             LastSeen,

@@ -8,9 +8,10 @@ namespace Orleans.Trade.Risk;
 /// </summary>
 /// <remarks>
 /// Version 1 added <see cref="Facts"/>; <see cref="History"/> stays for the previous release's silos during a rolling update
-/// (Orleans serves a version-1 caller only from a version-1 activation, and a version-0 caller from either).
+/// (Orleans serves a version-1 caller only from a version-1 activation, and a version-0 caller from either). Version 2 added
+/// <see cref="Reserve"/>, which this release scores with; <see cref="Facts"/> stays for version-1 silos.
 /// </remarks>
-[Orleans.CodeGeneration.Version(1)]
+[Orleans.CodeGeneration.Version(2)]
 public interface IRiskProfileGrain : IGrainWithStringKey
 {
     /// <summary>
@@ -27,6 +28,13 @@ public interface IRiskProfileGrain : IGrainWithStringKey
     /// </summary>
     [ReadOnly]
     Task<EntityFacts> Facts(RiskEvent attempt, bool countDistinctCards);
+
+    /// <summary>
+    /// What <see cref="Facts"/> answers, counting also the attempts reserved before and not yet recorded; then reserves
+    /// <paramref name="attempt"/> until its outcome is recorded (<see cref="Record"/>). Not interleaved: payments scored at once
+    /// see each other, so an hourly velocity cap holds however many are sent together. The same payment again reserves nothing more.
+    /// </summary>
+    Task<EntityFacts> Reserve(RiskEvent attempt, bool countDistinctCards);
 
     /// <summary>Records an attempt after it was scored and its outcome is known; the same payment twice is recorded once.</summary>
     Task Record(RiskEvent attempt);

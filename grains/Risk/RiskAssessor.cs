@@ -3,7 +3,8 @@ namespace Orleans.Trade.Risk;
 /// <summary>
 /// Scores a payment inline (R-PAY-5): reads the five histories, computes the features with the same code training uses,
 /// asks the model, then applies the policy — thresholds and hard rules (block lists, hourly velocity caps), which win over
-/// the model. After the payment's outcome is known, <see cref="RecordAsync"/> adds it to the histories.
+/// the model. Each history counts the attempt from its scoring (pending), so payments sent at once see each other; after the
+/// payment's outcome is known, <see cref="RecordAsync"/> adds it to the histories.
 /// </summary>
 public sealed class RiskAssessor(IGrainFactory grains, RiskScorer scorer, CachedRiskPolicy policies)
 {
@@ -22,7 +23,7 @@ public sealed class RiskAssessor(IGrainFactory grains, RiskScorer scorer, Cached
         var asked = new Task<EntityFacts>[profiles.Length];
         for (var i = 0; i < profiles.Length; i++)
         {
-            asked[i] = grains.GetGrain<IRiskProfileGrain>(profiles[i]).Facts(payment, RiskFacts.CountDistinctCards[i]);
+            asked[i] = grains.GetGrain<IRiskProfileGrain>(profiles[i]).Reserve(payment, RiskFacts.CountDistinctCards[i]);
         }
         var read = await Task.WhenAll(asked);
         var facts = new RiskFacts(read[0], read[1], read[2], read[3], read[4]);

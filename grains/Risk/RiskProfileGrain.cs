@@ -26,6 +26,12 @@ public sealed class RiskProfileGrain(
     private IGrainTimer? _flush;
 
     /// <summary>
+    /// Attempts scored (<see cref="Reserve"/>) whose outcome is not recorded yet, by payment: counted by the next payments'
+    /// facts. Kept in memory only, like the last moments of the history: a silo crash forgets them, never a payment.
+    /// </summary>
+    private readonly Dictionary<string, HistoryEntry> _pending = new(StringComparer.Ordinal);
+
+    /// <summary>
     /// A copy: the answer goes to another silo and may be serialized after this turn, while the next record changes the
     /// history in place. Only the previous release's silos ask for it, during a rolling update.
     /// </summary>
@@ -47,11 +53,32 @@ public sealed class RiskProfileGrain(
     }
 
     public Task<EntityFacts> Facts(RiskEvent attempt, bool countDistinctCards) =>
-        Task.FromResult(state.State.History.Facts(attempt, countDistinctCards));
+        Task.FromResult(state.State.History.Facts(attempt, countDistinctCards, _pending.Values));
+
+    public Task<EntityFacts> Reserve(RiskEvent attempt, bool countDistinctCards)
+    {
+        // Reserved attempts never recorded (a payment abandoned, or lost with its silo) leave once outside every window.
+        var cutoff = attempt.OccurredAt - EntityHistory.Retention;
+        foreach (var (paymentId, entry) in _pending)
+        {
+            if (entry.At <= cutoff)
+            {
+                _pending.Remove(paymentId);
+            }
+        }
+        _pending.Remove(attempt.PaymentId, out _); // scored again (a retry): not its own earlier attempt
+        var facts = state.State.History.Facts(attempt, countDistinctCards, _pending.Values);
+        if (!state.State.RecentPayments.Contains(attempt.PaymentId))
+        {
+            _pending[attempt.PaymentId] = new HistoryEntry(attempt.OccurredAt, attempt.AmountUsdMinor, false, attempt.CardFingerprint);
+        }
+        return Task.FromResult(facts);
+    }
 
     public Task Record(RiskEvent attempt)
     {
         var s = state.State;
+        _pending.Remove(attempt.PaymentId);
         if (s.RecentPayments.Contains(attempt.PaymentId))
         {
             return Task.CompletedTask;

@@ -47,4 +47,39 @@ public sealed class RiskProfileGrainTests
         Assert.Equal(3, after.Recent.Count);
         Assert.Equal(3, after.Attempts);
     }
+
+    [Fact]
+    public async Task Payments_scored_at_once_each_count_the_ones_reserved_before_them_until_their_outcome_is_recorded()
+    {
+        // Read-only facts let payments sent together all read the history before any was recorded, past a velocity cap.
+        var path = Path.Combine(Path.GetTempPath(), "orleans-trade-tests", Guid.NewGuid().ToString("N"), "trade.db");
+        await using var silo = await SiloProcess.StartAsync(SiloStorage.Sqlite(path), "reserve-" + Guid.NewGuid().ToString("N")[..8],
+            new Dictionary<string, string>());
+        using var client = await SiloClients.ConnectAsync(silo);
+        var profile = client.Services.GetRequiredService<IClusterClient>().GetGrain<IRiskProfileGrain>(RiskProfiles.Buyer("b-burst"));
+        var now = DateTimeOffset.UtcNow;
+
+        var burst = Enumerable.Range(0, 20).Select(i => Attempt(now, amountUsdMinor: 1_000, buyer: "b-burst", card: $"c-{i % 2}")).ToArray();
+        var facts = await Task.WhenAll(burst.Select(a => profile.Reserve(a, countDistinctCards: true)));
+
+        // Each saw the ones reserved before it, whatever the order they arrived in: 0, 1, ..., 19 attempts.
+        Assert.Equal(Enumerable.Range(0, 20), facts.Select(f => f.LastHour.Attempts).Order());
+        Assert.All(facts, f => Assert.Equal(f.LastHour.Attempts * 1_000L, f.LastHour.AmountUsdMinor));
+        Assert.All(facts, f => Assert.Equal(0, f.LastHour.Declines));
+
+        // Scored again (a retry), a payment does not count itself; recorded, it counts once, as its outcome.
+        var again = await profile.Reserve(burst[0], countDistinctCards: true);
+        Assert.Equal(19, again.LastHour.Attempts);
+        Assert.Equal(2, again.DistinctCardsLastDay);
+        await profile.Record(burst[0] with { Outcome = RiskOutcome.Declined });
+        await profile.Record(burst[0] with { Outcome = RiskOutcome.Declined });
+        var next = await profile.Reserve(Attempt(now, buyer: "b-burst", card: "c-9"), countDistinctCards: true);
+        Assert.Equal(new WindowSummary(20, 20_000, 1), next.LastHour);
+        Assert.Equal(20, next.Attempts);
+        Assert.Equal(3, next.DistinctCardsLastDay); // c-0, c-1 and the attempt's own c-9
+        // A payment recorded before it is scored again (a late retry) is not reserved a second time.
+        var late = await profile.Reserve(burst[0], countDistinctCards: false);
+        var fresh = await profile.Reserve(Attempt(now, buyer: "b-burst"), countDistinctCards: false);
+        Assert.Equal(late.LastHour.Attempts, fresh.LastHour.Attempts);
+    }
 }

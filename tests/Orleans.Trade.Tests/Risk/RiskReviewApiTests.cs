@@ -796,6 +796,20 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task An_hourly_cap_holds_for_payments_sent_at_once()
+    {
+        // Each payment read its buyer's history before any of them was recorded (that waits for the provider): all got past the cap.
+        await PolicyAsync(new { reviewThreshold = 101, blockThreshold = 101, maxPaymentsPerBuyerPerHour = 2 });
+        var first = await OrderAsync();
+        var orders = new[] { first, await OrderAsync(first), await OrderAsync(first), await OrderAsync(first), await OrderAsync(first) };
+
+        var paid = await Task.WhenAll(orders.Select(o => PayAsync(o, HttpStatusCode.Created, FreshVisaNumber())));
+
+        Assert.Equal(2, paid.Count(p => p["status"]!.GetValue<string>() == "captured"));
+        Assert.Equal(3, paid.Count(p => p["declineCode"]?.GetValue<string>() == "risk_blocked"));
+    }
+
+    [Fact]
     public async Task The_labels_export_takes_reviews_whose_device_or_category_holds_a_comma_or_a_quote()
     {
         // The device fingerprint is whatever the paying client sends, the category whatever the seller types.
