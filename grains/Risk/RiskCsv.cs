@@ -9,7 +9,8 @@ public sealed record LabelledRiskEvent(RiskEvent Event, bool IsFraud);
 /// <summary>
 /// The CSV form of <see cref="RiskEvent"/>: a header row naming the columns (any order), comma-separated, invariant culture,
 /// times in ISO 8601 UTC, no quoting: a comma, quote, line break or percent sign in a value is written percent-encoded
-/// (<c>%2C</c>, <c>%22</c>, <c>%0D</c>, <c>%0A</c>, <c>%25</c>), so distinct values stay distinct keys. Training and evaluation
+/// (<c>%2C</c>, <c>%22</c>, <c>%0D</c>, <c>%0A</c>, <c>%25</c>), and so is a first character that makes a spreadsheet read the
+/// cell as a formula (<c>%3D</c>, <c>%2B</c>, <c>%2D</c>, <c>%40</c>, <c>%09</c>), so distinct values stay distinct keys. Training and evaluation
 /// files add a <c>label</c> column of 0 or 1.
 /// </summary>
 public static class RiskCsv
@@ -155,12 +156,20 @@ public static class RiskCsv
     private static StringBuilder Append(StringBuilder line, string value)
     {
         // A device fingerprint is whatever the client sent and a category whatever the seller typed: one such value must not stop
-        // a whole export of the analysts' labels.
-        if (value.AsSpan().IndexOfAny(",\"\r\n%") < 0)
+        // a whole export of the analysts' labels, nor run as a formula in the spreadsheet an operator opens it in (a cell
+        // starting with =, +, -, @ or a tab or carriage return is one there): that first character is percent-encoded too.
+        var formula = value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r';
+        if (!formula && value.AsSpan().IndexOfAny(",\"\r\n%") < 0)
         {
             return line.Append(value);
         }
-        foreach (var c in value)
+        var start = 0;
+        if (formula)
+        {
+            line.Append('%').Append(((int)value[0]).ToString("X2", CultureInfo.InvariantCulture));
+            start = 1;
+        }
+        foreach (var c in value.AsSpan(start))
         {
             _ = c switch
             {

