@@ -19,11 +19,17 @@ public sealed class CarrierRegistryGrain(
     TradeClock clock,
     CachedCarrierCatalog cache) : Grain, ICarrierRegistryGrain
 {
+    /// <summary>
+    /// The catalog of the stored state. Built before a change is made (<see cref="Get"/> interleaves with the change's write), and
+    /// dropped only once the write succeeded: built from the changed state while it was written, it kept a change whose write
+    /// failed in force on every silo until the next change.
+    /// </summary>
     private CarrierCatalog? _catalog;
 
     public async Task<CarrierWrite> PutCarrier(string carrierId, string name, CarrierService service, string currency, int maxWeightGrams,
         bool tracked, IReadOnlyList<CarrierLane> lanes, IReadOnlyList<CarrierAcceptance> accepts, bool enabled)
     {
+        _catalog ??= Build();
         var carriers = state.State.Carriers;
         carriers.TryGetValue(carrierId, out var existing);
         if (existing is null && carriers.Count >= CarrierRules.MaxCarriers)
@@ -43,6 +49,7 @@ public sealed class CarrierRegistryGrain(
 
     public async Task<DestinationRestriction> PutRestriction(string country, IReadOnlyList<GoodsClass> prohibited)
     {
+        _catalog ??= Build();
         var restrictions = state.State.Restrictions;
         var goods = prohibited.Distinct().Order().ToArray();
         if (restrictions.TryGetValue(country, out var existing) && existing.Prohibited.SequenceEqual(goods)
@@ -63,14 +70,16 @@ public sealed class CarrierRegistryGrain(
         return restriction;
     }
 
-    public Task<CarrierCatalog> Get() => Task.FromResult(_catalog ??= new CarrierCatalog(
+    public Task<CarrierCatalog> Get() => Task.FromResult(_catalog ??= Build());
+
+    private CarrierCatalog Build() => new(
         state.State.Carriers.Values.OrderBy(c => c.CarrierId, StringComparer.Ordinal).ToArray(),
-        state.State.Restrictions.Values.OrderBy(r => r.Country, StringComparer.Ordinal).ToArray()));
+        state.State.Restrictions.Values.OrderBy(r => r.Country, StringComparer.Ordinal).ToArray());
 
     private async Task Write()
     {
-        _catalog = null;
         await state.WriteOrReloadAsync(this);
+        _catalog = null;
         cache.Invalidate();
     }
 

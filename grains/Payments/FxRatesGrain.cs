@@ -11,6 +11,18 @@ public sealed class FxRatesState
 public sealed class FxRatesGrain(
     [PersistentState(stateName: "fx-rates", storageName: StorageNames.Trade)] IPersistentState<FxRatesState> state) : Grain, IFxRatesGrain
 {
+    /// <summary>
+    /// The table as stored: <see cref="Current"/> interleaves with an update's write, and answered the state it changes, a silo's
+    /// cache took a table whose write then failed and kept it (it never goes back to an older one), pricing orders with it.
+    /// </summary>
+    private FxRateTable? _stored;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _stored = state.State.Table;
+        return Task.CompletedTask;
+    }
+
     public async Task<FxUpdateStatus> Update(FxRateTable table)
     {
         if (state.State.Table is { } current && current.AsOf > table.AsOf)
@@ -19,8 +31,9 @@ public sealed class FxRatesGrain(
         }
         state.State.Table = table;
         await state.WriteOrReloadAsync(this);
+        _stored = table;
         return FxUpdateStatus.Applied;
     }
 
-    public Task<FxRateTable?> Current() => Task.FromResult(state.State.Table);
+    public Task<FxRateTable?> Current() => Task.FromResult(_stored);
 }

@@ -76,6 +76,44 @@ public sealed class CarriersApiTests(OrdersSiloFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_carrier_change_whose_write_fails_is_never_served_while_it_is_written_nor_after()
+    {
+        // Read while the change was being written, the registry's catalog was built from the changed state and kept when the write
+        // failed: every silo then planned parcels with a carrier as storage never had it, until the next change.
+        var id = await CarrierAsync(Postal("Post W"));
+        await fixture.Silo.Storage.ExecuteAsync("""
+            CREATE FUNCTION refuse_carrier_registry() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(1.5); RAISE EXCEPTION 'disk full'; END $$;
+            CREATE TRIGGER refuse_carrier_registry BEFORE INSERT OR UPDATE ON grain_state FOR EACH ROW
+                WHEN (NEW.state_name = 'carrier-registry') EXECUTE FUNCTION refuse_carrier_registry();
+            """);
+        JsonNode during;
+        HttpStatusCode refused;
+        try
+        {
+            var change = Shop.Admin.PutJsonAsync($"/api/v1/carriers/{id}", Postal("Post W", tracked: true, maxWeightGrams: 500));
+            await Task.Delay(500);
+            during = (await Shop.Admin.GetJsonAsync($"/api/v1/carriers/{id}")).Body!;
+            (refused, _) = await change;
+        }
+        finally
+        {
+            await fixture.Silo.Storage.ExecuteAsync("DROP TRIGGER refuse_carrier_registry ON grain_state; DROP FUNCTION refuse_carrier_registry();");
+        }
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused);
+        var after = (await Shop.Admin.GetJsonAsync($"/api/v1/carriers/{id}")).Body!;
+        Assert.All(new[] { during, after }, c =>
+        {
+            Assert.Equal(2_000, c["maxWeightGrams"]!.GetValue<int>());
+            Assert.False(c["tracked"]!.GetValue<bool>());
+        });
+        // Sent again once storage takes it, the change is made.
+        var (applied, changed) = await Shop.Admin.PutJsonAsync($"/api/v1/carriers/{id}", Postal("Post W", tracked: true, maxWeightGrams: 500));
+        Assert.True(applied == HttpStatusCode.OK, $"{applied} {changed}");
+        Assert.Equal(500, (await Shop.Admin.GetJsonAsync($"/api/v1/carriers/{id}")).Body!["maxWeightGrams"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task Admins_register_carriers_whose_terms_are_checked_and_others_only_read_them()
     {
         var id = OrderTestShop.NewId("c");

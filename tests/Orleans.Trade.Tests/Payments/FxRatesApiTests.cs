@@ -134,6 +134,40 @@ public sealed class FxRatesApiTests
     }
 
     /// <summary>Currency codes are dictionary keys: they travel as written, not camel-cased.</summary>
+    [Fact]
+    public async Task A_rate_table_whose_write_fails_never_prices_an_order_not_even_on_a_silo_that_read_it_while_it_was_written()
+    {
+        // The grain answered reads from the state an update had changed while its write was still in flight; the silos' caches,
+        // which never go back to an older table, kept one whose write then failed.
+        var connectionString = await PostgresServer.CreateDatabaseAsync("fxfail");
+        await using var silo = await SiloProcess.StartAsync(SiloStorage.Postgres(connectionString), "fxfail-" + Guid.NewGuid().ToString("N")[..8],
+            new Dictionary<string, string> { ["Fx__RefreshSeconds"] = "0.2" });
+        var shop = new OrderTestShop(silo);
+        await shop.WarehousesAsync();
+        var sku = await shop.SkuAsync(OrderTestShop.NewId("s"), priceMinor: 1000, currency: "USD", stock: [("wh-de", 10)]);
+        var buyer = await shop.KeyAsync("buyer", "fxfail-buyer");
+        Assert.Equal(HttpStatusCode.OK, (await shop.Admin.PutJsonAsync("/api/v1/fx-rates", new { unitsPerUsd = Rates(("EUR", 0.5m)) })).Status);
+        await silo.Storage.ExecuteAsync("""
+            CREATE FUNCTION refuse_fx_table() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(1.5); RAISE EXCEPTION 'disk full'; END $$;
+            CREATE TRIGGER refuse_fx_table BEFORE INSERT OR UPDATE ON grain_state FOR EACH ROW
+                WHEN (NEW.state_name = 'fx-rates') EXECUTE FUNCTION refuse_fx_table();
+            """);
+
+        var update = shop.Admin.PutJsonAsync("/api/v1/fx-rates", new { unitsPerUsd = Rates(("EUR", 0.8m)) });
+        await Task.Delay(700); // several refreshes of the silo's cache while the write waits
+        var (_, during) = await shop.Admin.GetJsonAsync("/api/v1/fx-rates");
+        var (refused, _) = await update;
+        await silo.Storage.ExecuteAsync("DROP TRIGGER refuse_fx_table ON grain_state; DROP FUNCTION refuse_fx_table();");
+        await Task.Delay(1_000);
+
+        Assert.Equal(0.5m, during!["unitsPerUsd"]!["EUR"]!.GetValue<decimal>());
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused);
+        Assert.Equal(0.5m, (await shop.Admin.GetJsonAsync("/api/v1/fx-rates")).Body!["unitsPerUsd"]!["EUR"]!.GetValue<decimal>());
+        var (placed, order) = await OrderTestShop.CheckoutAsync(buyer, "fxfail-buyer", OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }]);
+        Assert.True(placed == HttpStatusCode.Created, $"{placed} {order}");
+        Assert.Equal(0.5m, order!["orders"]![0]!["totals"]!["fxRate"]!.GetValue<decimal>());
+    }
+
     private static Dictionary<string, decimal> Rates(params (string Currency, decimal UnitsPerUsd)[] rates) =>
         rates.ToDictionary(r => r.Currency, r => r.UnitsPerUsd);
 
