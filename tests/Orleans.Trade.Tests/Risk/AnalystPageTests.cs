@@ -142,4 +142,56 @@ public sealed class AnalystPageTests(RiskSiloFixture fixture) : IClassFixture<Ri
         await Assertions.Expect(page.Locator("#approve")).ToBeDisabledAsync();
         Assert.Equal(0, await shop.ReservedAsync(sku));
     }
+
+    [Fact]
+    public async Task The_buttons_act_on_the_review_on_screen_never_on_one_clicked_whose_details_failed_or_arrived_late()
+    {
+        // The page decided the row clicked last while another review's details were still on screen: when that row's details
+        // failed to load, or an earlier click's answer arrived after it and painted over it.
+        var shop = fixture.Shop;
+        var a = await HeldPaymentAsync();
+        var b = await HeldPaymentAsync();
+        foreach (var paymentId in new[] { a.PaymentId, b.PaymentId })
+        {
+            await Eventually.ReadAsync(async () => (await shop.Admin.GetJsonAsync("/api/v1/risk/reviews?status=open&pageSize=100")).Body!,
+                q => q["items"]!.AsArray().Any(r => r!["reviewId"]!.GetValue<string>() == paymentId), "the review in the queue");
+        }
+        var analystKey = await TradeHttp.IssueKeyAsync(shop.Admin, "analyst", "ana-race");
+        var (playwright, browser, page) = await OpenPageAsync("/analyst");
+        using var _ = playwright;
+        await using var __ = browser;
+        await page.FillAsync("#api-key", analystKey);
+        await page.ClickAsync("#sign-in");
+        var rowA = page.Locator($"tr.review[data-review-id='{a.PaymentId}']");
+        var rowB = page.Locator($"tr.review[data-review-id='{b.PaymentId}']");
+        await Assertions.Expect(rowB).ToHaveCountAsync(1);
+        await rowA.ClickAsync();
+        await Assertions.Expect(page.Locator("#d-payment")).ToHaveTextAsync(a.PaymentId);
+
+        // B's order cannot be read: nothing of A stays on screen to be decided.
+        await page.RouteAsync($"**/api/v1/orders/{b.OrderId}", route => route.FulfillAsync(new RouteFulfillOptions
+        {
+            Status = 503, ContentType = "application/problem+json", Body = """{"title":"Temporarily unavailable","detail":"storage is down"}""",
+        }));
+        await rowB.ClickAsync();
+        await Assertions.Expect(page.Locator("#detail-empty")).ToContainTextAsync("could not be loaded");
+        await Assertions.Expect(page.Locator("#detail-body")).ToBeHiddenAsync();
+        await page.UnrouteAsync($"**/api/v1/orders/{b.OrderId}");
+
+        // A's details are slow, B clicked meanwhile: B's stay on screen when A's arrive, and Claim claims B.
+        await page.RouteAsync($"**/api/v1/orders/{a.OrderId}", async route =>
+        {
+            await Task.Delay(1_500);
+            await route.ContinueAsync();
+        });
+        await rowA.ClickAsync();
+        await rowB.ClickAsync();
+        await Assertions.Expect(page.Locator("#d-payment")).ToHaveTextAsync(b.PaymentId);
+        await page.WaitForTimeoutAsync(2_500); // A's answer has arrived
+        await Assertions.Expect(page.Locator("#d-payment")).ToHaveTextAsync(b.PaymentId);
+        await page.ClickAsync("#claim");
+        await Assertions.Expect(page.Locator("#d-status")).ToHaveTextAsync("claimed");
+        Assert.Equal("claimed", (await shop.Admin.GetJsonAsync($"/api/v1/risk/reviews/{b.PaymentId}")).Body!["review"]!["status"]!.GetValue<string>());
+        Assert.Equal("open", (await shop.Admin.GetJsonAsync($"/api/v1/risk/reviews/{a.PaymentId}")).Body!["review"]!["status"]!.GetValue<string>());
+    }
 }
