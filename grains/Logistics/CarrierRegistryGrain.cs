@@ -21,8 +21,9 @@ public sealed class CarrierRegistryGrain(
 {
     /// <summary>
     /// The catalog of the stored state. Built before a change is made (<see cref="Get"/> interleaves with the change's write), and
-    /// dropped only once the write succeeded: built from the changed state while it was written, it kept a change whose write
-    /// failed in force on every silo until the next change.
+    /// dropped only once memory is again what storage holds (written, or reloaded after a failed write, which may have landed):
+    /// built from the changed state while it was written, it kept a change whose write failed in force on every silo until the
+    /// next change.
     /// </summary>
     private CarrierCatalog? _catalog;
 
@@ -76,12 +77,11 @@ public sealed class CarrierRegistryGrain(
         state.State.Carriers.Values.OrderBy(c => c.CarrierId, StringComparer.Ordinal).ToArray(),
         state.State.Restrictions.Values.OrderBy(r => r.Country, StringComparer.Ordinal).ToArray());
 
-    private async Task Write()
+    private Task Write() => state.WriteOrReloadAsync(this, () =>
     {
-        await state.WriteOrReloadAsync(this);
         _catalog = null;
         cache.Invalidate();
-    }
+    });
 
     private static bool Same(Carrier a, Carrier b) =>
         a with { Lanes = [], Accepts = [], Version = 0, UpdatedAt = default } == b with { Lanes = [], Accepts = [], Version = 0, UpdatedAt = default }

@@ -17,6 +17,21 @@ public sealed class SellerShippingGrain(
     TradeClock clock,
     CachedShippingTemplates cache) : Grain, ISellerShippingGrain
 {
+    /// <summary>
+    /// The templates and carrier rules as stored, which the interleaving reads answer. A change is written as a new dictionary (or
+    /// rules) and taken here once memory is again what storage holds: read while its write was in flight, a template whose write
+    /// then failed was cached by every silo and priced checkouts for good.
+    /// </summary>
+    private Dictionary<string, ShippingTemplate> _templates = new(StringComparer.Ordinal);
+    private SellerCarrierRules? _rules;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _templates = state.State.Templates;
+        _rules = state.State.CarrierRules;
+        return Task.CompletedTask;
+    }
+
     public async Task<ShippingTemplateWrite> Put(string templateId, string name, string currency, IReadOnlyList<ShippingZone> zones)
     {
         var templates = state.State.Templates;
@@ -35,9 +50,12 @@ public sealed class SellerShippingGrain(
         }
         var template = new ShippingTemplate(this.GetPrimaryKeyString(), templateId, name, currency, zones.ToArray(), (existing?.Version ?? 0) + 1,
             clock.GetUtcNow());
-        templates[templateId] = template;
-        await state.WriteOrReloadAsync(this);
-        cache.Invalidate(template.SellerId, templateId);
+        state.State.Templates = new Dictionary<string, ShippingTemplate>(templates, StringComparer.Ordinal) { [templateId] = template };
+        await state.WriteOrReloadAsync(this, () =>
+        {
+            _templates = state.State.Templates;
+            cache.Invalidate(template.SellerId, templateId);
+        });
         return new ShippingTemplateWrite(existing is null ? ShippingTemplateWriteStatus.Created : ShippingTemplateWriteStatus.Updated, template);
     }
 
@@ -51,17 +69,17 @@ public sealed class SellerShippingGrain(
         }
         var updated = new SellerCarrierRules(this.GetPrimaryKeyString(), rules.ToArray(), otherwise, currency, (existing?.Version ?? 0) + 1, clock.GetUtcNow());
         state.State.CarrierRules = updated;
-        await state.WriteOrReloadAsync(this);
+        await state.WriteOrReloadAsync(this, () => _rules = state.State.CarrierRules);
         return updated;
     }
 
     public Task<SellerCarrierRules> GetCarrierRules() =>
-        Task.FromResult(state.State.CarrierRules ?? SellerCarrierRules.Default(this.GetPrimaryKeyString()));
+        Task.FromResult(_rules ?? SellerCarrierRules.Default(this.GetPrimaryKeyString()));
 
-    public Task<ShippingTemplate?> Get(string templateId) => Task.FromResult(state.State.Templates.GetValueOrDefault(templateId));
+    public Task<ShippingTemplate?> Get(string templateId) => Task.FromResult(_templates.GetValueOrDefault(templateId));
 
     public Task<IReadOnlyList<ShippingTemplate>> List() =>
-        Task.FromResult<IReadOnlyList<ShippingTemplate>>(state.State.Templates.Values.OrderBy(t => t.TemplateId, StringComparer.Ordinal).ToArray());
+        Task.FromResult<IReadOnlyList<ShippingTemplate>>(_templates.Values.OrderBy(t => t.TemplateId, StringComparer.Ordinal).ToArray());
 
     private static bool Same(CarrierRule a, CarrierRule b) =>
         a with { Countries = null, CarrierIds = null } == b with { Countries = null, CarrierIds = null }

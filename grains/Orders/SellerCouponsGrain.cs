@@ -68,6 +68,13 @@ public sealed class SellerCouponsGrain(
     private GroupCommit? _commit;
 
     private SellerCouponsState S => state.State;
+
+    /// <summary>
+    /// The terms as stored, which every read and redemption goes by. A change is written as a new dictionary and taken here once
+    /// memory is again what storage holds: the grain is reentrant, and redemptions served from the changed terms while their write
+    /// was in flight kept a discount or a raised limit whose write then failed.
+    /// </summary>
+    private Dictionary<string, CouponView> _terms = new(StringComparer.Ordinal);
     private string SellerId => this.GetPrimaryKeyString();
 
     private GroupCommit Commit => _commit ??= new GroupCommit(WritePending, ex =>
@@ -88,6 +95,7 @@ public sealed class SellerCouponsGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _terms = S.Coupons;
         var stored = await ledger.LoadAsync(SellerId, cancellationToken);
         _version = stored.Version;
         foreach (var (orderId, record) in stored.Redemptions)
@@ -141,8 +149,8 @@ public sealed class SellerCouponsGrain(
             }
             var now = clock.GetUtcNow();
             var coupon = new CouponView(SellerId, terms, 0, (existing?.Version ?? 0) + 1, existing?.CreatedAt ?? now, now);
-            S.Coupons[terms.Code] = coupon;
-            await state.WriteOrReloadAsync(this);
+            S.Coupons = new Dictionary<string, CouponView>(S.Coupons, StringComparer.Ordinal) { [terms.Code] = coupon };
+            await state.WriteOrReloadAsync(this, () => _terms = S.Coupons);
             return new CouponWrite(existing is null ? CouponWriteStatus.Created : CouponWriteStatus.Updated, coupon with { Redeemed = Redeemed(terms.Code) });
         }
         finally
@@ -155,21 +163,21 @@ public sealed class SellerCouponsGrain(
     {
         // The count shown is one that is stored: it waits for redemptions still being written.
         await Commit.CommitAsync(changed: false);
-        return S.Coupons.TryGetValue(code, out var coupon) ? coupon with { Redeemed = Redeemed(code) } : null;
+        return _terms.TryGetValue(code, out var coupon) ? coupon with { Redeemed = Redeemed(code) } : null;
     }
 
     public async Task<IReadOnlyList<CouponView>> List()
     {
         await Commit.CommitAsync(changed: false);
-        return S.Coupons.Values.OrderBy(c => c.Terms.Code, StringComparer.Ordinal).Select(c => c with { Redeemed = Redeemed(c.Terms.Code) }).ToArray();
+        return _terms.Values.OrderBy(c => c.Terms.Code, StringComparer.Ordinal).Select(c => c with { Redeemed = Redeemed(c.Terms.Code) }).ToArray();
     }
 
-    public Task<bool> Offers(string code) => Task.FromResult(S.Coupons.ContainsKey(code));
+    public Task<bool> Offers(string code) => Task.FromResult(_terms.ContainsKey(code));
 
     public async Task<CouponRedemption> Redeem(CouponRedemptionRequest request)
     {
         Commit.ThrowIfFailed();
-        S.Coupons.TryGetValue(request.Code, out var coupon);
+        _terms.TryGetValue(request.Code, out var coupon);
         if (_redemptions.TryGetValue(request.OrderId, out var taken) && taken.Code == request.Code)
         {
             // The order asks again (its checkout retried, or it prepared again after a reactivation): the same discount, once stored,

@@ -30,8 +30,7 @@ public sealed class FxRatesGrain(
             return FxUpdateStatus.Stale;
         }
         state.State.Table = table;
-        await state.WriteOrReloadAsync(this);
-        _stored = table;
+        await state.WriteOrReloadAsync(this, () => _stored = state.State.Table);
         return FxUpdateStatus.Applied;
     }
 

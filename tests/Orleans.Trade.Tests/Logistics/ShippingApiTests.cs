@@ -245,6 +245,52 @@ public sealed class ShippingApiTests(OrdersSiloFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_template_change_whose_write_fails_never_prices_a_checkout_not_even_on_a_silo_that_read_it_while_it_was_written()
+    {
+        // Read while its write was in flight, the changed template went into the silo's copy, which kept it after the write failed:
+        // checkouts were charged a fee that was never stored.
+        var sellerId = OrderTestShop.NewId("s");
+        var seller = await Shop.KeyAsync("seller", sellerId);
+        Assert.Equal(HttpStatusCode.Created, (await seller.PutJsonAsync($"/api/v1/sellers/{sellerId}/shipping-templates/std", Standard())).Status);
+        var vase = await SkuAsync(sellerId, 20_00, 400, "std");
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await Shop.KeyAsync("buyer", buyerId);
+        await Task.Delay(CachedCopyAge); // the silo's copy of the template, read when the SKU named it, is stale
+        await fixture.Silo.Storage.ExecuteAsync("""
+            CREATE FUNCTION refuse_shipping_template() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(1.5); RAISE EXCEPTION 'disk full'; END $$;
+            CREATE TRIGGER refuse_shipping_template BEFORE INSERT OR UPDATE ON grain_state FOR EACH ROW
+                WHEN (NEW.state_name = 'seller-shipping') EXECUTE FUNCTION refuse_shipping_template();
+            """);
+        HttpStatusCode refused;
+        (HttpStatusCode Status, JsonNode? Body) during;
+        var dearer = new
+        {
+            name = "Standard", currency = "USD",
+            zones = new object[] { new { countries = new[] { "DE", "FR" }, tiers = new[] { new { upToGrams = 2_000, feeMinor = 900 } } } },
+        };
+        try
+        {
+            var change = seller.PutJsonAsync($"/api/v1/sellers/{sellerId}/shipping-templates/std", dearer);
+            await Task.Delay(500);
+            during = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("k"), [new { skuId = vase, quantity = 1 }], currency: "USD");
+            (refused, _) = await change;
+        }
+        finally
+        {
+            await fixture.Silo.Storage.ExecuteAsync("DROP TRIGGER refuse_shipping_template ON grain_state; DROP FUNCTION refuse_shipping_template();");
+        }
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused);
+        Assert.True(during.Status == HttpStatusCode.Created, $"{during.Status} {during.Body}");
+        Assert.Equal(300, during.Body!["orders"]![0]!["totals"]!["shipping"]!["amountMinor"]!.GetValue<long>());
+        var (after, placed) = await OrderTestShop.CheckoutAsync(buyer, buyerId, OrderTestShop.NewId("k"), [new { skuId = vase, quantity = 1 }], currency: "USD");
+        Assert.True(after == HttpStatusCode.Created, $"{after} {placed}");
+        Assert.Equal(300, placed!["orders"]![0]!["totals"]!["shipping"]!["amountMinor"]!.GetValue<long>());
+    }
+
+    private static readonly TimeSpan CachedCopyAge = TimeSpan.FromSeconds(5.5);
+
+    [Fact]
     public async Task An_imported_order_carries_no_shipping_and_is_not_refused_where_the_sellers_template_does_not_ship()
     {
         // The other marketplace charged its buyer its own shipping: priced by our template, an unpaid import asked the buyer for it

@@ -145,6 +145,44 @@ public sealed class CouponApiTests(Payments.PaymentsSiloFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task A_coupon_change_whose_write_fails_never_prices_a_checkout_not_even_one_placed_while_it_was_written()
+    {
+        // The coupon grain is reentrant: redemptions taken while a change of its terms was being written got the changed discount,
+        // stored with their orders, though the change's write then failed and the seller was told so.
+        var sellerId = OrderTestShop.NewId("s");
+        var sku = await Shop.SkuAsync(sellerId, priceMinor: 2_000, stock: [("wh-de", 10)]);
+        await CouponAsync(sellerId, "STEADY", Percent(10));
+        var (buyerId, buyer) = await BuyerAsync();
+        await fixture.Silo.Storage.ExecuteAsync("""
+            CREATE FUNCTION refuse_coupon_terms() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(1.5); RAISE EXCEPTION 'disk full'; END $$;
+            CREATE TRIGGER refuse_coupon_terms BEFORE INSERT OR UPDATE ON grain_state FOR EACH ROW
+                WHEN (NEW.state_name = 'coupon') EXECUTE FUNCTION refuse_coupon_terms();
+            """);
+        HttpStatusCode refused;
+        (HttpStatusCode Status, JsonNode? Body) during;
+        try
+        {
+            var change = Shop.Admin.PutJsonAsync($"/api/v1/sellers/{sellerId}/coupons/STEADY", Percent(50));
+            await Task.Delay(500);
+            during = await CheckoutAsync(buyer, buyerId, [new { skuId = sku, quantity = 1 }], "steady");
+            (refused, _) = await change;
+        }
+        finally
+        {
+            await fixture.Silo.Storage.ExecuteAsync("DROP TRIGGER refuse_coupon_terms ON grain_state; DROP FUNCTION refuse_coupon_terms();");
+        }
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused);
+        Assert.True(during.Status == HttpStatusCode.Created, $"{during.Status} {during.Body}");
+        Assert.Equal(200, Minor(during.Body!["orders"]![0]!["coupon"]!["discount"])); // 10%, as stored
+        Assert.Equal(10, (await CouponReadAsync(sellerId, "STEADY"))["percentOff"]!.GetValue<int>());
+        var (otherId, other) = await BuyerAsync(); // once per buyer, by default
+        var (after, placed) = await CheckoutAsync(other, otherId, [new { skuId = sku, quantity = 1 }], "steady");
+        Assert.True(after == HttpStatusCode.Created, $"{after} {placed}");
+        Assert.Equal(200, Minor(placed!["orders"]![0]!["coupon"]!["discount"]));
+    }
+
+    [Fact]
     public async Task A_percent_coupon_comes_off_its_sellers_goods_shared_by_the_lines_with_vat_escrow_and_commission_on_what_was_paid()
     {
         var sellerId = OrderTestShop.NewId("s");
