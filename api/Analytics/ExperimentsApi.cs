@@ -163,8 +163,9 @@ public static class ExperimentsApi
             {
                 v.Add("variants", "Variants' names must differ.");
             }
-            else if (variants.Count == given.Count && variants.Sum(x => x.Weight) != 100)
+            else if (variants.Count == given.Count && variants.All(x => x.Weight is >= 1 and <= 99) && variants.Sum(x => x.Weight) != 100)
             {
+                // Only weights each in range are summed (a weight near int.MaxValue overflowed the sum: a 500).
                 v.Add("variants", $"The variants' weights must add up to 100; they add up to {variants.Sum(x => x.Weight)}.");
             }
         }

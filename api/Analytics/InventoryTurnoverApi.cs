@@ -79,7 +79,7 @@ public static class InventoryTurnoverApi
     {
         var v = new Validation();
         var last = to ?? DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
-        var first = from ?? last.AddDays(-DefaultDays);
+        var first = from ?? DateOnly.FromDayNumber(Math.Max(0, last.DayNumber - DefaultDays)); // not before the calendar's first day
         if (first > last)
         {
             v.Add("from", "from must not be after to.");

@@ -14,7 +14,8 @@ public static class ReportWindow
     public static (DateTimeOffset Start, DateTimeOffset End) Check(Validation v, DateTimeOffset? from, DateTimeOffset? to, DateTimeOffset now)
     {
         var end = (to ?? now).ToUniversalTime();
-        var start = (from ?? end - Default).ToUniversalTime();
+        // The default start never goes before the calendar's first instant (a `to` in the first days of year 1 was a 500).
+        var start = (from ?? (end - DateTimeOffset.MinValue < Default ? DateTimeOffset.MinValue : end - Default)).ToUniversalTime();
         if (start >= end)
         {
             v.Add("from", "from must be before to.");

@@ -261,6 +261,8 @@ public static class DisputesApi
         };
     }
 
+    private const long MaxAmountMinor = 1_000_000_000_000;
+
     internal static Money? Amount(Validation v, string field, MoneyRequest? amount)
     {
         if (amount is null)
@@ -268,8 +270,10 @@ public static class DisputesApi
             return null;
         }
         v.Currency($"{field}.currency", amount.Currency);
-        if (amount.AmountMinor is not > 0) v.Add($"{field}.amountMinor", $"{field}.amountMinor is required: a positive amount in minor units.");
-        return amount.AmountMinor is > 0 && amount.Currency is not null ? new Money(amount.AmountMinor.Value, amount.Currency) : null;
+        // Bounded as every amount the API takes: an inspection fee near long.MaxValue overflowed the verdict's sums (a 500).
+        var valid = amount.AmountMinor is > 0 and <= MaxAmountMinor;
+        if (!valid) v.Add($"{field}.amountMinor", $"{field}.amountMinor is required: a positive amount of at most {MaxAmountMinor} minor units.");
+        return valid && amount.Currency is not null ? new Money(amount.AmountMinor!.Value, amount.Currency) : null;
     }
 
     internal static IReadOnlyList<string> Attachments(Validation v, IReadOnlyList<string?>? attachments)

@@ -33,7 +33,7 @@ public sealed partial class OrderGrain
                 : $"Dispute {d.DisputeId} is {d.Status}; it takes no inspection.");
         }
         var currency = S.Totals!.Charged.Currency;
-        if (c.Fee is not { } fee || fee.AmountMinor <= 0 || fee.Currency != currency)
+        if (c.Fee is not { } fee || fee.AmountMinor is <= 0 or > 1_000_000_000_000 || fee.Currency != currency)
         {
             return Refused(DisputeCommandStatus.Invalid, $"An inspection's fee is a positive amount in the order's currency, {currency}; got {c.Fee?.AmountMinor} {c.Fee?.Currency}.");
         }

@@ -216,6 +216,9 @@ public sealed class ExperimentsApiTests(Payments.PaymentsSiloFixture fixture) : 
         var (missing, _) = await storefront.GetJsonAsync("/api/v1/experiments/no-such-experiment/assignment?buyerId=b-1");
         var (badWeights, weights) = await Shop.Admin.PutJsonAsync($"/api/v1/experiments/{OrderTestShop.NewId("exp")}",
             Design(started, variants: [new { name = "a", weight = 50 }, new { name = "b", weight = 40 }]));
+        // Weights out of range are named, not summed (two near int.MaxValue overflowed the sum: a 500).
+        var (hugeWeights, huge) = await Shop.Admin.PutJsonAsync($"/api/v1/experiments/{OrderTestShop.NewId("exp")}",
+            Design(started, variants: [new { name = "a", weight = int.MaxValue }, new { name = "b", weight = 1 }]));
         var (list, listed) = await other.GetJsonAsync("/api/v1/experiments");
         var (results, early) = await Shop.Admin.GetJsonAsync($"{path}/results");
 
@@ -229,6 +232,8 @@ public sealed class ExperimentsApiTests(Payments.PaymentsSiloFixture fixture) : 
         Assert.Equal(HttpStatusCode.NotFound, missing);
         Assert.Equal(HttpStatusCode.BadRequest, badWeights);
         Assert.NotNull(weights!["errors"]!["variants"]);
+        Assert.True(hugeWeights == HttpStatusCode.BadRequest, $"{hugeWeights} {huge}");
+        Assert.NotNull(huge!["errors"]!["variants[0].weight"]);
         Assert.Equal(HttpStatusCode.OK, list);
         Assert.DoesNotContain(listed!.AsArray(), e => e!["experimentId"]!.GetValue<string>() == experimentId);
         Assert.Equal(HttpStatusCode.OK, results);

@@ -76,6 +76,8 @@ public sealed class InventoryTurnoverApiTests(Payments.PaymentsSiloFixture fixtu
         var (tooLong, tooLongProblem) = await Shop.Admin.GetJsonAsync("/api/v1/analytics/inventory-turnover?from=2026-01-01&to=2026-12-01");
         var (badSort, badSortProblem) = await Shop.Admin.GetJsonAsync("/api/v1/analytics/inventory-turnover?sort=random");
         var (badDay, _) = await Shop.Admin.GetJsonAsync("/api/v1/analytics/inventory-turnover?from=yesterday");
+        // The default start, 30 days before `to`, is not before the calendar's first day (a 500).
+        var (firstDays, firstDaysBody) = await Shop.Admin.GetJsonAsync("/api/v1/analytics/inventory-turnover?to=0001-01-05");
 
         Assert.Equal(HttpStatusCode.Forbidden, foreign);
         Assert.Equal(HttpStatusCode.Forbidden, byBuyer);
@@ -86,5 +88,6 @@ public sealed class InventoryTurnoverApiTests(Payments.PaymentsSiloFixture fixtu
         Assert.Equal(HttpStatusCode.BadRequest, badSort);
         Assert.NotNull(badSortProblem!["errors"]!["sort"]);
         Assert.Equal(HttpStatusCode.BadRequest, badDay);
+        Assert.True(firstDays == HttpStatusCode.OK, $"{firstDays} {firstDaysBody}");
     }
 }

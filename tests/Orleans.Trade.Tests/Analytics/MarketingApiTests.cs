@@ -328,6 +328,12 @@ public abstract class MarketingApiTests(MarketingSiloFixture fixture)
             var (farOff, farOffBody) = await analyst.GetJsonAsync($"/api/v1/analytics/{path}?from=9999-12-30T00:00:00Z&to=9999-12-31T12:00:00Z");
             Assert.True(farOff == HttpStatusCode.OK, $"{path}: {farOff} {farOffBody}");
         }
+        // Nor one ending in the calendar's first days without a start: its default start (30 days before) was before year 1, a 500.
+        foreach (var path in new[] { "ad-roi", "category-margin", "service-scores", "retention", "funnel", "carriers", "shipping-times" })
+        {
+            var (early, earlyBody) = await analyst.GetJsonAsync($"/api/v1/analytics/{path}?to=0001-01-05T00:00:00Z");
+            Assert.True(early == HttpStatusCode.OK, $"{path}: {early} {earlyBody}");
+        }
         var (tooLong, tooLongProblem) = await analyst.GetJsonAsync($"/api/v1/analytics/ad-roi?from={Q(Today.AddDays(-100))}&to={Q(Today)}");
         Assert.Equal(HttpStatusCode.BadRequest, tooLong);
         Assert.NotNull(tooLongProblem!["errors"]!["to"]);

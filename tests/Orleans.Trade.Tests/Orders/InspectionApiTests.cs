@@ -318,6 +318,8 @@ public sealed class InspectionApiTests(Payments.PaymentsSiloFixture fixture) : I
 
         var (zeroFee, zeroProblem) = await Shop.Admin.PostJsonAsync(Inspection(sold), new { inspector = "Agency", fee = Fee(0) });
         var (negativeFee, _) = await Shop.Admin.PostJsonAsync(Inspection(sold), new { inspector = "Agency", fee = Fee(-5) });
+        // A fee near long.MaxValue was taken, and overflowed the verdict's sums later (a 500, and a dispute never decided).
+        var (hugeFee, hugeProblem) = await Shop.Admin.PostJsonAsync(Inspection(sold), new { inspector = "Agency", fee = Fee(long.MaxValue) });
         var (noFee, noFeeProblem) = await Shop.Admin.PostJsonAsync(Inspection(sold), new { inspector = "Agency" });
         var (noInspector, inspectorProblem) = await Shop.Admin.PostJsonAsync(Inspection(sold), new { fee = Fee(100) });
         var (wrongCurrency, currencyProblem) = await Shop.Admin.PostJsonAsync(Inspection(sold), new { inspector = "Agency", fee = Fee(100, "EUR") });
@@ -329,6 +331,8 @@ public sealed class InspectionApiTests(Payments.PaymentsSiloFixture fixture) : I
         Assert.True(zeroFee == HttpStatusCode.BadRequest, $"{zeroFee} {zeroProblem}");
         Assert.NotNull(zeroProblem!["errors"]!["fee.amountMinor"]);
         Assert.Equal(HttpStatusCode.BadRequest, negativeFee);
+        Assert.True(hugeFee == HttpStatusCode.BadRequest, $"{hugeFee} {hugeProblem}");
+        Assert.NotNull(hugeProblem!["errors"]!["fee.amountMinor"]);
         Assert.Equal(HttpStatusCode.BadRequest, noFee);
         Assert.NotNull(noFeeProblem!["errors"]!["fee"]);
         Assert.Equal(HttpStatusCode.BadRequest, noInspector);
