@@ -6,6 +6,19 @@ namespace Orleans.Trade.Common;
 /// <summary>A grain whose wake time has come, as the deadline index holds it.</summary>
 public sealed record DueGrain(string StateName, string GrainId, string ETag, DateTimeOffset WakeAt);
 
+public static class DeadlineSweep
+{
+    /// <summary>
+    /// Whether a grain answered the wake time its index row holds: compared to the millisecond, the precision both databases keep
+    /// (PostgreSQL to the microsecond, SQLite to the millisecond), while a grain answers its clock's full precision. Compared
+    /// exactly, a grain answering the due time it was woken for never counted as stuck, and a backlog of them filled every sweep.
+    /// </summary>
+    public static bool SameWake(DateTimeOffset? answered, DateTimeOffset indexed) =>
+        answered is { } at && Millisecond(at) == Millisecond(indexed);
+
+    private static long Millisecond(DateTimeOffset at) => at.UtcTicks / TimeSpan.TicksPerMillisecond;
+}
+
 /// <summary>The deadline index kept by the trade storage beside each grain's state.</summary>
 public interface IDeadlineIndex
 {
@@ -100,10 +113,10 @@ public sealed class DeadlineSweeperGrain(
                 }
             }));
             var now = clock.GetUtcNow();
-            var moved = answers.Where(a => a.Answer is { } answer && answer.WakeAt != a.Grain.WakeAt).Select(a => (a.Grain, a.Answer!)).ToArray();
+            var moved = answers.Where(a => a.Answer is { } answer && !DeadlineSweep.SameWake(answer.WakeAt, a.Grain.WakeAt)).Select(a => (a.Grain, a.Answer!)).ToArray();
             // Failed, or answered the due time it was woken for: asked again later, if its row is still at the version read.
             var retry = now + (_options.FailedWakeRetry > _options.Period ? _options.FailedWakeRetry : _options.Period);
-            var stuck = answers.Where(a => a.Answer is null || a.Answer.WakeAt == a.Grain.WakeAt)
+            var stuck = answers.Where(a => a.Answer is null || DeadlineSweep.SameWake(a.Answer.WakeAt, a.Grain.WakeAt))
                 .Select(a => (a.Grain, new WakeAnswer(a.Grain.ETag, retry))).ToArray();
             await index.ReindexAsync([.. moved, .. stuck], CancellationToken.None);
             return (due.Count, moved.Length);
