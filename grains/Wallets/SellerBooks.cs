@@ -496,8 +496,9 @@ public sealed class SellerBooks(IFxRates rates)
     /// R-SET-3, all or nothing. Before release the refund comes out of the escrow: the open hold is voided and a new hold placed
     /// for the rest (none when everything is refunded). After release it is charged to the seller in
     /// <paramref name="settlementCurrency"/> (null: the currency the order was settled in), converted at the current rate:
-    /// first the order's own net while it still matures in pending, then the available balance, then the deposit; the buyer's
-    /// money leaves through <c>psp:refunds</c> in the order currency.
+    /// first the order's own net while it still matures in pending (in the currency it was settled in), then the available
+    /// balance, then the deposit, and after a switch of settlement currency what is left in the order's; the buyer's money leaves
+    /// through <c>psp:refunds</c> in the order currency.
     /// Every transfer id names the refund, so the refund shows on the seller's statement.
     /// </summary>
     public (LedgerRefundResult Result, IReadOnlyList<Transfer> Applied) Refund(LedgerRefund refund, string? settlementCurrency)
@@ -545,20 +546,25 @@ public sealed class SellerBooks(IFxRates rates)
         var (commissionBack, taxBack) = SharesBack(order, amount, released);
         var sellerPart = amount - commissionBack - taxBack;
         var target = SettleIn(settlementCurrency ?? order.SettledCurrency, currency);
-        var charge = Convert(new Money(sellerPart, currency), target).AmountMinor;
-        // This order's own net, while it still matures in pending (T+N), is the first money to give back: a return soon after
-        // completion is paid from the sale it undoes, not refused for want of other funds.
-        var maturing = _maturing.TryGetValue(refund.OrderId, out var own) && own.Net.Currency == target ? own.Net.AmountMinor : 0;
-        var available = Math.Max(0, _ledger.Balance($"seller:available:{target}")?.Available ?? 0);
-        var deposit = Math.Max(0, _ledger.Balance($"seller:deposit:{target}")?.Available ?? 0);
-        if (maturing + available + deposit < charge)
+        // Who pays the seller's part, in this order, each group in one currency charged at the current rate: this order's own net
+        // while it still matures in pending (T+N; a return soon after completion is paid from the sale it undoes, not refused for
+        // want of other funds), in the currency it was settled in; then the available balance and the deposit in the settlement
+        // currency; and, when the order was settled in another one (the seller switched since), what is left in that one. Charged
+        // in the settlement currency alone, a switch left the order's own net and the old balances out, and the refund was refused.
+        _maturing.TryGetValue(refund.OrderId, out var own);
+        var old = own.Net?.Currency ?? order.SettledCurrency;
+        var groups = new List<(string Currency, (string Account, string Leg)[] Accounts)>();
+        if (own.Net is { AmountMinor: > 0 } && own.Net.Currency != target)
         {
-            return (LedgerRefundResult.InsufficientFunds, []);
+            groups.Add((own.Net.Currency, [($"seller:pending:{own.Net.Currency}", "pending")]));
         }
-        var fromPending = Math.Min(charge, maturing);
-        var fromAvailable = Math.Min(charge - fromPending, available);
-        var fromDeposit = charge - fromPending - fromAvailable;
-        var sink = target == currency ? Psp("refunds", currency) : Fx(target);
+        groups.Add((target, own.Net is { AmountMinor: > 0 } && own.Net.Currency == target
+            ? [($"seller:pending:{target}", "pending"), ($"seller:available:{target}", "available"), ($"seller:deposit:{target}", "deposit")]
+            : [($"seller:available:{target}", "available"), ($"seller:deposit:{target}", "deposit")]));
+        if (old is not null && old != target && (old == currency || rates.TryGetRate(currency, old, out _, out _)))
+        {
+            groups.Add((old, [($"seller:available:{old}", $"available:{old}"), ($"seller:deposit:{old}", $"deposit:{old}")]));
+        }
         var legs = new List<Transfer>();
         if (commissionBack > 0)
         {
@@ -568,21 +574,39 @@ public sealed class SellerBooks(IFxRates rates)
         {
             legs.Add(new Transfer($"{id}:tax", TransferKind.Posted, order.Split!.TaxAccount!, Psp("refunds", currency), taxBack, currency));
         }
-        if (fromPending > 0)
+        var remaining = sellerPart; // in the order currency
+        var converted = 0L;         // of it, paid in another currency: through the conversion accounts
+        foreach (var (groupCurrency, accounts) in groups)
         {
-            legs.Add(new Transfer($"{id}:pending", TransferKind.Posted, $"seller:pending:{target}", sink, fromPending, target));
+            if (remaining == 0)
+            {
+                break;
+            }
+            var charge = Convert(new Money(remaining, currency), groupCurrency).AmountMinor;
+            var taken = 0L;
+            foreach (var (account, leg) in accounts)
+            {
+                var balance = leg == "pending" ? own.Net!.AmountMinor : Math.Max(0, _ledger.Balance(account)?.Available ?? 0);
+                var take = Math.Min(charge - taken, balance);
+                if (take > 0)
+                {
+                    legs.Add(new Transfer($"{id}:{leg}", TransferKind.Posted, account,
+                        groupCurrency == currency ? Psp("refunds", currency) : Fx(groupCurrency), take, groupCurrency));
+                    taken += take;
+                }
+            }
+            // What the group paid covers all that was left, or as much of it as its money buys at the rate (never more).
+            var covered = taken == charge ? remaining : Covered(remaining, currency, taken, groupCurrency);
+            remaining -= covered;
+            converted += groupCurrency == currency ? 0 : covered;
         }
-        if (fromAvailable > 0)
+        if (remaining > 0)
         {
-            legs.Add(new Transfer($"{id}:available", TransferKind.Posted, $"seller:available:{target}", sink, fromAvailable, target));
+            return (LedgerRefundResult.InsufficientFunds, []);
         }
-        if (fromDeposit > 0)
+        if (converted > 0)
         {
-            legs.Add(new Transfer($"{id}:deposit", TransferKind.Posted, $"seller:deposit:{target}", sink, fromDeposit, target));
-        }
-        if (target != currency && sellerPart > 0)
-        {
-            legs.Add(new Transfer(id, TransferKind.Posted, Fx(currency), Psp("refunds", currency), sellerPart, currency));
+            legs.Add(new Transfer(id, TransferKind.Posted, Fx(currency), Psp("refunds", currency), converted, currency));
         }
         return (LedgerRefundResult.Applied, Run(legs));
     }
@@ -745,6 +769,32 @@ public sealed class SellerBooks(IFxRates rates)
     /// </summary>
     private string SettleIn(string? wanted, string orderCurrency) =>
         wanted is { } currency && (currency == orderCurrency || rates.TryGetRate(orderCurrency, currency, out _, out _)) ? currency : orderCurrency;
+
+    /// <summary>
+    /// The most of <paramref name="remaining"/> (in <paramref name="currency"/>) that <paramref name="paid"/> minor units of
+    /// <paramref name="paidCurrency"/> buy: the largest amount whose conversion is at most what was paid.
+    /// </summary>
+    private long Covered(long remaining, string currency, long paid, string paidCurrency)
+    {
+        if (paid <= 0)
+        {
+            return 0;
+        }
+        if (paidCurrency == currency)
+        {
+            return Math.Min(paid, remaining);
+        }
+        var covered = Math.Min(remaining, Convert(new Money(paid, paidCurrency), currency).AmountMinor);
+        while (covered > 0 && Convert(new Money(covered, currency), paidCurrency).AmountMinor > paid)
+        {
+            covered--;
+        }
+        while (covered < remaining && Convert(new Money(covered + 1, currency), paidCurrency).AmountMinor <= paid)
+        {
+            covered++;
+        }
+        return covered;
+    }
 
     private Money Convert(Money amount, string target)
     {

@@ -332,30 +332,62 @@ internal sealed class BooksModel(IFxRates rates)
             taxBack = Math.Min(taxBack, x);
             commissionBack = Math.Min(commissionBack, x - taxBack);
             var target = settlement ?? order.SettledCurrency ?? order.Currency;
-            var charge = Convert(x - taxBack - commissionBack, order.Currency, target);
-            // The order's own net still maturing goes back first, then the available balance, then the deposit.
-            var maturing = _maturing.TryGetValue(refund.OrderId, out var own) && own.Currency == target ? own.Amount : 0;
-            var available = Posted($"seller:available:{target}");
-            if (maturing + available + Posted($"seller:deposit:{target}") < charge)
+            // Who pays the seller's part: the order's own net still maturing (in its currency), then the available balance and the
+            // deposit in the settlement currency, then those in the currency the order was settled in when that is another; each
+            // currency charged at the rate for what is still left, and what a short one pays covers as much as it buys.
+            var hasOwn = _maturing.TryGetValue(refund.OrderId, out var own);
+            var old = hasOwn ? own.Currency : order.SettledCurrency;
+            var sources = new List<(string Currency, string Account)>();
+            if (hasOwn && own.Currency != target) sources.Add((own.Currency, $"seller:pending:{own.Currency}"));
+            if (hasOwn && own.Currency == target) sources.Add((target, $"seller:pending:{target}"));
+            sources.Add((target, $"seller:available:{target}"));
+            sources.Add((target, $"seller:deposit:{target}"));
+            if (old is not null && old != target)
+            {
+                sources.Add((old, $"seller:available:{old}"));
+                sources.Add((old, $"seller:deposit:{old}"));
+            }
+            long Balance(string account) => account.StartsWith("seller:pending:", StringComparison.Ordinal) ? own.Amount : Math.Max(0, Posted(account));
+            var remaining = x - taxBack - commissionBack;
+            var takes = new List<(string Account, long Amount)>();
+            foreach (var (currency, accounts) in Runs(sources))
+            {
+                if (remaining == 0) break;
+                var charge = Convert(remaining, order.Currency, currency);
+                var taken = 0L;
+                foreach (var account in accounts)
+                {
+                    var take = Math.Min(charge - taken, Balance(account));
+                    if (take > 0) { takes.Add((account, take)); taken += take; }
+                }
+                long covered;
+                if (taken == charge) covered = remaining;
+                else
+                {
+                    // The largest amount of the order currency whose conversion is at most what was taken.
+                    long lo = 0, hi = remaining;
+                    while (lo < hi)
+                    {
+                        var mid = lo + (hi - lo + 1) / 2;
+                        if (Convert(mid, order.Currency, currency) <= taken) lo = mid; else hi = mid - 1;
+                    }
+                    covered = lo;
+                }
+                remaining -= covered;
+            }
+            if (remaining > 0)
             {
                 return LedgerRefundResult.InsufficientFunds;
             }
-            var fromPending = Math.Min(charge, maturing);
-            var fromAvailable = Math.Min(charge - fromPending, available);
-            if (fromPending > 0)
+            foreach (var (account, amount) in takes)
             {
-                Add($"seller:pending:{target}", -fromPending);
-                if (own.Amount - fromPending > 0)
+                Add(account, -amount);
+                if (account.StartsWith("seller:pending:", StringComparison.Ordinal))
                 {
-                    _maturing[refund.OrderId] = (own.Amount - fromPending, own.Currency, own.At);
-                }
-                else
-                {
-                    _maturing.Remove(refund.OrderId);
+                    if (own.Amount - amount > 0) _maturing[refund.OrderId] = (own.Amount - amount, own.Currency, own.At);
+                    else _maturing.Remove(refund.OrderId);
                 }
             }
-            Add($"seller:available:{target}", -fromAvailable);
-            Add($"seller:deposit:{target}", -(charge - fromPending - fromAvailable));
             Add($"platform:commission:{order.Currency}", -commissionBack);
             Add(booked.TaxAccount, -taxBack);
             order.CommissionReturned += commissionBack;
@@ -365,6 +397,18 @@ internal sealed class BooksModel(IFxRates rates)
         }
         order.RefundIds.Add(refund.RefundId);
         return LedgerRefundResult.Applied;
+    }
+
+    /// <summary>Consecutive sources of one currency, as one run charged at one rate.</summary>
+    private static IEnumerable<(string Currency, string[] Accounts)> Runs(List<(string Currency, string Account)> sources)
+    {
+        for (var i = 0; i < sources.Count;)
+        {
+            var j = i;
+            while (j < sources.Count && sources[j].Currency == sources[i].Currency) j++;
+            yield return (sources[i].Currency, sources.Skip(i).Take(j - i).Select(s => s.Account).ToArray());
+            i = j;
+        }
     }
 
     public void Mature(DateTimeOffset now, TimeSpan cycle)

@@ -301,6 +301,61 @@ public sealed class SellerBooksTests
     }
 
     [Fact]
+    public void A_refund_after_the_seller_switched_its_settlement_currency_is_paid_from_the_orders_own_net_and_the_old_balances()
+    {
+        // Charged in the new settlement currency alone, the order's own net (still maturing in the currency it was settled in) and
+        // what the seller kept in that currency counted for nothing: the buyer's refund was refused.
+        var books = new SellerBooks(_rates);
+        books.HoldInEscrow("o0", Usd(4_000));
+        books.ReleaseEscrow(Split("o0", 4_000, 0), null, T0.AddDays(-10));
+        books.Mature(T0, TimeSpan.FromDays(7));                                 // 4,000 USD available
+        books.HoldInEscrow("o1", Usd(10_000));
+        books.ReleaseEscrow(new EscrowRelease("o1", Usd(800), Usd(500), Usd(0), null, Usd(8_700)), null, T0); // 8,700 USD maturing
+
+        // The seller settles in EUR now, and has nothing in EUR. Half the price back: 400 of commission, 4,600 of o1's own net.
+        var (result, applied) = books.Refund(new LedgerRefund("o1", "r1", Usd(5_000)), "EUR");
+
+        Assert.Equal(LedgerRefundResult.Applied, result);
+        Assert.Equal(["o1:refund:r1:commission", "o1:refund:r1:pending"], applied.Select(t => t.TransferId));
+        Assert.Equal(new Money(4_100, "USD"), books.Maturing["o1"].Net);
+
+        // The other half: 400 of commission, o1's last 4,100, and 500 (the logistics fee stays with the platform) from the USD
+        // the seller still has.
+        (result, applied) = books.Refund(new LedgerRefund("o1", "r2", Usd(5_000)), "EUR");
+
+        Assert.Equal(LedgerRefundResult.Applied, result);
+        Assert.Equal(["o1:refund:r2:commission", "o1:refund:r2:pending", "o1:refund:r2:available:USD"], applied.Select(t => t.TransferId));
+        Assert.False(books.Maturing.ContainsKey("o1"));
+        Assert.Equal(3_500, Posted(books, "seller:available:USD"));
+        Assert.Equal(10_000, Posted(books, "psp:refunds:USD"));
+        Assert.Null(books.Balance("seller:available:EUR"));
+        Assert.Equal(LedgerRefundResult.ExceedsPaid, books.Refund(new LedgerRefund("o1", "r3", Usd(1)), "EUR").Result);
+        AssertBalanced(books);
+    }
+
+    [Fact]
+    public void A_refund_after_a_switch_takes_the_new_currencys_balance_before_the_old_one_and_covers_the_rest_at_the_rate()
+    {
+        var books = new SellerBooks(_rates);
+        books.HoldInEscrow("o1", Usd(10_000));
+        books.ReleaseEscrow(Split("o1", 10_000, 0), null, T0);                // 10,000 USD maturing
+        books.Mature(T0.AddDays(1), TimeSpan.FromDays(1));                     // now available: no order net left to take first
+        Assert.Equal(DepositResult.Applied, books.FundDeposit("d1", new Money(1_001, "EUR")).Result); // 1,001 EUR deposit (20.02 USD)
+
+        var (result, applied) = books.Refund(new LedgerRefund("o1", "r1", Usd(3_001)), "EUR");
+
+        // 30.01 USD is 15.01 EUR (15.005, half away from zero); the EUR deposit pays all 10.01 EUR it has, which buys 20.02 USD;
+        // the other 9.99 USD come from the USD balance; 20.02 USD pass through the conversion accounts to the buyer.
+        Assert.Equal(LedgerRefundResult.Applied, result);
+        Assert.Equal(["o1:refund:r1:deposit", "o1:refund:r1:available:USD", "o1:refund:r1"], applied.Select(t => t.TransferId));
+        Assert.Equal(0, Posted(books, "seller:deposit:EUR"));
+        Assert.Equal(10_000 - 999, Posted(books, "seller:available:USD"));
+        Assert.Equal(3_001, Posted(books, "psp:refunds:USD"));
+        Assert.Equal(2_002, applied.Single(t => t.TransferId == "o1:refund:r1").Amount);
+        AssertBalanced(books);
+    }
+
+    [Fact]
     public void Deposits_are_idempotent_by_id_and_an_id_is_not_reused_for_another_amount()
     {
         var books = new SellerBooks(_rates);
