@@ -13,6 +13,18 @@ public sealed class ExperimentsGrain(
     [PersistentState(stateName: "experiments", storageName: StorageNames.Trade)] IPersistentState<ExperimentsState> state,
     TradeClock clock) : Grain, IExperimentsGrain
 {
+    /// <summary>
+    /// The experiments as stored, which the reads answer: a change is written as a new dictionary and taken here once memory is
+    /// again what storage holds (read while its write was in flight, an experiment whose write then failed assigned variants).
+    /// </summary>
+    private Dictionary<string, Experiment> _stored = new(StringComparer.Ordinal);
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _stored = state.State.Experiments;
+        return Task.CompletedTask;
+    }
+
     public async Task<ExperimentWrite> Put(string experimentId, ExperimentTerms terms, string by)
     {
         var now = clock.GetUtcNow();
@@ -32,14 +44,14 @@ public sealed class ExperimentsGrain(
             return new ExperimentWrite(ExperimentWriteStatus.Started, existing);
         }
         var experiment = new Experiment(experimentId, terms, (existing?.Version ?? 0) + 1, existing?.CreatedBy ?? by, existing?.CreatedAt ?? now, now);
-        state.State.Experiments[experimentId] = experiment;
-        await state.WriteOrReloadAsync(this);
+        state.State.Experiments = new Dictionary<string, Experiment>(state.State.Experiments, StringComparer.Ordinal) { [experimentId] = experiment };
+        await state.WriteOrReloadAsync(this, () => _stored = state.State.Experiments);
         return new ExperimentWrite(existing is null ? ExperimentWriteStatus.Created : ExperimentWriteStatus.Updated, experiment);
     }
 
     public Task<Experiment?> Get(string experimentId) =>
-        Task.FromResult(state.State.Experiments.GetValueOrDefault(experimentId));
+        Task.FromResult(_stored.GetValueOrDefault(experimentId));
 
     public Task<IReadOnlyList<Experiment>> List() => Task.FromResult<IReadOnlyList<Experiment>>(
-        state.State.Experiments.Values.OrderByDescending(e => e.CreatedAt).ThenBy(e => e.ExperimentId, StringComparer.Ordinal).ToArray());
+        _stored.Values.OrderByDescending(e => e.CreatedAt).ThenBy(e => e.ExperimentId, StringComparer.Ordinal).ToArray());
 }

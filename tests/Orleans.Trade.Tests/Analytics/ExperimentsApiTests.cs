@@ -73,6 +73,40 @@ public sealed class ExperimentsApiTests(Payments.PaymentsSiloFixture fixture) : 
     }
 
     [Fact]
+    public async Task An_experiment_whose_write_fails_never_assigns_a_variant_not_even_while_it_is_written()
+    {
+        // Read while its creation was being written, an experiment whose write then failed assigned variants and took exposures.
+        var sellerId = OrderTestShop.NewId("s");
+        var seller = await Shop.KeyAsync("seller", sellerId);
+        var storefront = await Shop.KeyAsync("storefront", "web");
+        var experimentId = OrderTestShop.NewId("exp");
+        var design = Design((await NowAsync()).AddMinutes(-1));
+        await fixture.Silo.Storage.ExecuteAsync("""
+            CREATE FUNCTION refuse_experiments() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(1.5); RAISE EXCEPTION 'disk full'; END $$;
+            CREATE TRIGGER refuse_experiments BEFORE INSERT OR UPDATE ON grain_state FOR EACH ROW
+                WHEN (NEW.state_name = 'experiments') EXECUTE FUNCTION refuse_experiments();
+            """);
+        HttpStatusCode refused, during;
+        try
+        {
+            var create = seller.PutJsonAsync($"/api/v1/experiments/{experimentId}", design);
+            await Task.Delay(500);
+            (during, _) = await storefront.GetJsonAsync($"/api/v1/experiments/{experimentId}/assignment?buyerId=b-during");
+            (refused, _) = await create;
+        }
+        finally
+        {
+            await fixture.Silo.Storage.ExecuteAsync("DROP TRIGGER refuse_experiments ON grain_state; DROP FUNCTION refuse_experiments();");
+        }
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused);
+        Assert.Equal(HttpStatusCode.NotFound, during);
+        Assert.Equal(HttpStatusCode.NotFound, (await storefront.GetJsonAsync($"/api/v1/experiments/{experimentId}/assignment?buyerId=b-after")).Status);
+        // Sent again once storage takes it, it is created.
+        Assert.Equal(HttpStatusCode.Created, (await seller.PutJsonAsync($"/api/v1/experiments/{experimentId}", design)).Status);
+    }
+
+    [Fact]
     public async Task Exposed_buyers_who_then_order_from_the_seller_convert_and_a_significantly_better_variant_wins()
     {
         var sellerId = OrderTestShop.NewId("s");

@@ -40,4 +40,32 @@ public sealed class WarehouseLimitTests
         Assert.True(checkout == HttpStatusCode.Created, $"{checkout} {created}");
         Assert.Equal(3, (await shop.StockAsync(sku))["totalAvailable"]!.GetValue<long>());
     }
+
+    [Fact]
+    public async Task A_warehouse_whose_registration_fails_takes_no_stock_not_even_while_it_is_written()
+    {
+        // Read while its registration was being written, a warehouse whose write then failed was taken for stock, stored for good.
+        var connectionString = await PostgresServer.CreateDatabaseAsync("whfail");
+        await using var silo = await SiloProcess.StartAsync(SiloStorage.Postgres(connectionString), "whfail-" + Guid.NewGuid().ToString("N")[..8]);
+        var shop = new OrderTestShop(silo);
+        await shop.WarehousesAsync();
+        var sku = await shop.SkuAsync(OrderTestShop.NewId("s"), stock: [("wh-de", 5)]);
+        await silo.Storage.ExecuteAsync("""
+            CREATE FUNCTION refuse_warehouses() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(1.5); RAISE EXCEPTION 'disk full'; END $$;
+            CREATE TRIGGER refuse_warehouses BEFORE INSERT OR UPDATE ON grain_state FOR EACH ROW
+                WHEN (NEW.state_name = 'warehouse-registry') EXECUTE FUNCTION refuse_warehouses();
+            """);
+        var register = shop.Admin.PutJsonAsync("/api/v1/warehouses/wh-new", new { name = "New", country = "PL" });
+        await Task.Delay(500);
+        var (stocked, stockBody) = await shop.Admin.PutJsonAsync($"/api/v1/skus/{sku}/stock/wh-new", new { onHand = 10, version = 1 });
+        var (listed, list) = await shop.Admin.GetJsonAsync("/api/v1/warehouses");
+        var (refused, _) = await register;
+        await silo.Storage.ExecuteAsync("DROP TRIGGER refuse_warehouses ON grain_state; DROP FUNCTION refuse_warehouses();");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused);
+        Assert.True(stocked == HttpStatusCode.UnprocessableEntity, $"{stocked} {stockBody}");
+        Assert.Equal(HttpStatusCode.OK, listed);
+        Assert.DoesNotContain(list!.AsArray(), w => w!["warehouseId"]!.GetValue<string>() == "wh-new");
+        Assert.DoesNotContain((await shop.StockAsync(sku))["warehouses"]!.AsArray(), w => w!["warehouseId"]!.GetValue<string>() == "wh-new");
+    }
 }
