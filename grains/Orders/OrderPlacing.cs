@@ -224,11 +224,32 @@ public static class OrderPlacing
         }
         if (options.NotificationChannels.Length > 0)
         {
-            s.PendingNotifications.Add(new OrderNotification(Ulid.NewUlid(now).ToString(), orderId, s.Placement!.Owner,
+            s.PendingNotifications.Add(new OrderNotification(NotificationId(s, now), orderId, s.Placement!.Owner,
                 string.Join(',', options.NotificationChannels), @event, s.Status, now));
         }
         s.UpdatedAt = now;
         s.ProjectionPending = true;
+    }
+
+    /// <summary>
+    /// A new notification's id, after the one written before it in the same write: receivers put an order's notifications in order
+    /// by id. A ULID's random part is not ordered within a millisecond, so two written together (paid, then released to the
+    /// seller) came in either order, and a receiver showing the latest status could stay on the first.
+    /// </summary>
+    private static string NotificationId(OrderState s, DateTimeOffset now)
+    {
+        var id = Ulid.NewUlid(now);
+        if (s.PendingNotifications.Count > 0 && Ulid.TryParse(s.PendingNotifications[^1].NotificationId, out var last) && id.CompareTo(last) <= 0)
+        {
+            // The one before, plus one (its 128 bits as a big-endian number).
+            Span<byte> bytes = stackalloc byte[16];
+            last.TryWriteBytes(bytes);
+            for (var i = 15; i >= 0 && ++bytes[i] == 0; i--)
+            {
+            }
+            id = new Ulid(bytes);
+        }
+        return id.ToString();
     }
 
     /// <summary>

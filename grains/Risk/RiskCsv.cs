@@ -10,7 +10,8 @@ public sealed record LabelledRiskEvent(RiskEvent Event, bool IsFraud);
 /// The CSV form of <see cref="RiskEvent"/>: a header row naming the columns (any order), comma-separated, invariant culture,
 /// times in ISO 8601 UTC, no quoting: a comma, quote, line break or percent sign in a value is written percent-encoded
 /// (<c>%2C</c>, <c>%22</c>, <c>%0D</c>, <c>%0A</c>, <c>%25</c>), and so is a first character that makes a spreadsheet read the
-/// cell as a formula (<c>%3D</c>, <c>%2B</c>, <c>%2D</c>, <c>%40</c>, <c>%09</c>), so distinct values stay distinct keys. Training and evaluation
+/// cell as a formula (<c>%3D</c>, <c>%2B</c>, <c>%2D</c>, <c>%40</c>, <c>%09</c>); reading decodes them, so a value reads back
+/// as it was written. Training and evaluation
 /// files add a <c>label</c> column of 0 or 1.
 /// </summary>
 public static class RiskCsv
@@ -98,19 +99,19 @@ public static class RiskCsv
             try
             {
                 var e = new RiskEvent(
-                    PaymentId: f[Col("payment_id")],
+                    PaymentId: Decode(f[Col("payment_id")]),
                     OccurredAt: Time(f[Col("occurred_at")]),
-                    BuyerId: f[Col("buyer_id")],
+                    BuyerId: Decode(f[Col("buyer_id")]),
                     BuyerCreatedAt: Time(f[Col("buyer_created_at")]),
-                    CardFingerprint: f[Col("card_fingerprint")],
-                    CardBinCountry: f[Col("card_bin_country")],
-                    DeviceFingerprint: f[Col("device_fingerprint")],
-                    IpAddress: f[Col("ip_address")],
-                    IpCountry: f[Col("ip_country")],
-                    ShippingAddressKey: f[Col("shipping_address_key")],
-                    ShipToCountry: f[Col("ship_to_country")],
+                    CardFingerprint: Decode(f[Col("card_fingerprint")]),
+                    CardBinCountry: Decode(f[Col("card_bin_country")]),
+                    DeviceFingerprint: Decode(f[Col("device_fingerprint")]),
+                    IpAddress: Decode(f[Col("ip_address")]),
+                    IpCountry: Decode(f[Col("ip_country")]),
+                    ShippingAddressKey: Decode(f[Col("shipping_address_key")]),
+                    ShipToCountry: Decode(f[Col("ship_to_country")]),
                     AmountUsdMinor: long.Parse(f[Col("amount_usd_minor")], NumberStyles.Integer, CultureInfo.InvariantCulture),
-                    SkuCategory: f[Col("sku_category")],
+                    SkuCategory: Decode(f[Col("sku_category")]),
                     Outcome: f[Col("outcome")] switch
                     {
                         "approved" => RiskOutcome.Approved,
@@ -152,6 +153,34 @@ public static class RiskCsv
 
     private static DateTimeOffset Time(string value) =>
         DateTimeOffset.Parse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+
+    /// <summary>
+    /// A value as it was before <see cref="Append"/> encoded it: every <c>%XX</c> back to its character. So a file of this release
+    /// and one of an earlier (which left a formula's first character as it was) read the same value as the same key, and a
+    /// replayed attempt's keys are the ones live scoring uses.
+    /// </summary>
+    private static string Decode(string value)
+    {
+        if (!value.Contains('%', StringComparison.Ordinal))
+        {
+            return value;
+        }
+        var decoded = new StringBuilder(value.Length);
+        for (var i = 0; i < value.Length; i++)
+        {
+            if (value[i] == '%' && i + 2 < value.Length
+                && int.TryParse(value.AsSpan(i + 1, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var code))
+            {
+                decoded.Append((char)code);
+                i += 2;
+            }
+            else
+            {
+                decoded.Append(value[i]);
+            }
+        }
+        return decoded.ToString();
+    }
 
     private static StringBuilder Append(StringBuilder line, string value)
     {

@@ -9,6 +9,12 @@ public sealed class RiskProfileState
     [Id(0)] public EntityHistory History { get; set; } = new();
     /// <summary>The latest payments recorded, so a repeated record changes nothing.</summary>
     [Id(1)] public List<string> RecentPayments { get; set; } = [];
+    /// <summary>
+    /// Attempts scored (<see cref="RiskProfileGrain.Reserve"/>) whose outcome is not recorded yet, by payment: counted by the next
+    /// payments' facts. Stored with the history (a payment held for the analysts may wait days, longer than an idle activation
+    /// lives); at most <see cref="EntityHistory.MaxRecentEntries"/>, the oldest dropped first, each for at most a day.
+    /// </summary>
+    [Id(2)] public Dictionary<string, HistoryEntry> Pending { get; set; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>
@@ -25,11 +31,7 @@ public sealed class RiskProfileGrain(
     private bool _dirty;
     private IGrainTimer? _flush;
 
-    /// <summary>
-    /// Attempts scored (<see cref="Reserve"/>) whose outcome is not recorded yet, by payment: counted by the next payments'
-    /// facts. Kept in memory only, like the last moments of the history: a silo crash forgets them, never a payment.
-    /// </summary>
-    private readonly Dictionary<string, HistoryEntry> _pending = new(StringComparer.Ordinal);
+    private Dictionary<string, HistoryEntry> Pending => state.State.Pending;
 
     /// <summary>
     /// A copy: the answer goes to another silo and may be serialized after this turn, while the next record changes the
@@ -53,32 +55,40 @@ public sealed class RiskProfileGrain(
     }
 
     public Task<EntityFacts> Facts(RiskEvent attempt, bool countDistinctCards) =>
-        Task.FromResult(state.State.History.Facts(attempt, countDistinctCards, _pending.Values));
+        Task.FromResult(state.State.History.Facts(attempt, countDistinctCards, Pending.Values));
 
     public Task<EntityFacts> Reserve(RiskEvent attempt, bool countDistinctCards)
     {
         // Reserved attempts never recorded (a payment abandoned, or lost with its silo) leave once outside every window.
         var cutoff = attempt.OccurredAt - EntityHistory.Retention;
-        foreach (var (paymentId, entry) in _pending)
+        foreach (var (paymentId, entry) in Pending)
         {
             if (entry.At <= cutoff)
             {
-                _pending.Remove(paymentId);
+                Pending.Remove(paymentId);
             }
         }
-        _pending.Remove(attempt.PaymentId, out _); // scored again (a retry): not its own earlier attempt
-        var facts = state.State.History.Facts(attempt, countDistinctCards, _pending.Values);
+        Pending.Remove(attempt.PaymentId, out _); // scored again (a retry): not its own earlier attempt
+        var facts = state.State.History.Facts(attempt, countDistinctCards, Pending.Values);
         if (!state.State.RecentPayments.Contains(attempt.PaymentId))
         {
-            _pending[attempt.PaymentId] = new HistoryEntry(attempt.OccurredAt, attempt.AmountUsdMinor, false, attempt.CardFingerprint);
+            if (Pending.Count >= EntityHistory.MaxRecentEntries)
+            {
+                Pending.Remove(Pending.MinBy(p => p.Value.At).Key);
+            }
+            Pending[attempt.PaymentId] = new HistoryEntry(attempt.OccurredAt, attempt.AmountUsdMinor, false, attempt.CardFingerprint);
         }
+        Changed();
         return Task.FromResult(facts);
     }
 
     public Task Record(RiskEvent attempt)
     {
         var s = state.State;
-        _pending.Remove(attempt.PaymentId);
+        if (Pending.Remove(attempt.PaymentId))
+        {
+            Changed();
+        }
         if (s.RecentPayments.Contains(attempt.PaymentId))
         {
             return Task.CompletedTask;
@@ -89,10 +99,16 @@ public sealed class RiskProfileGrain(
         {
             s.RecentPayments.RemoveAt(0);
         }
+        Changed();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The state changed: written within <see cref="FlushPeriod"/>, with whatever else changes meanwhile.</summary>
+    private void Changed()
+    {
         _dirty = true;
         _flush ??= this.RegisterGrainTimer(static (grain, _) => grain.Flush(), this,
             new GrainTimerCreationOptions { DueTime = FlushPeriod, Period = FlushPeriod, Interleave = false });
-        return Task.CompletedTask;
     }
 
     private async Task Flush()

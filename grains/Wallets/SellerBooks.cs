@@ -554,14 +554,16 @@ public sealed class SellerBooks(IFxRates rates)
         _maturing.TryGetValue(refund.OrderId, out var own);
         var old = own.Net?.Currency ?? order.SettledCurrency;
         var groups = new List<(string Currency, (string Account, string Leg)[] Accounts)>();
-        if (own.Net is { AmountMinor: > 0 } && own.Net.Currency != target)
+        // A currency the rate table no longer has (a table is loaded whole) cannot be charged: that group is left out.
+        bool Chargeable(string x) => x == currency || rates.TryGetRate(currency, x, out _, out _);
+        if (own.Net is { AmountMinor: > 0 } && own.Net.Currency != target && Chargeable(own.Net.Currency))
         {
             groups.Add((own.Net.Currency, [($"seller:pending:{own.Net.Currency}", "pending")]));
         }
         groups.Add((target, own.Net is { AmountMinor: > 0 } && own.Net.Currency == target
             ? [($"seller:pending:{target}", "pending"), ($"seller:available:{target}", "available"), ($"seller:deposit:{target}", "deposit")]
             : [($"seller:available:{target}", "available"), ($"seller:deposit:{target}", "deposit")]));
-        if (old is not null && old != target && (old == currency || rates.TryGetRate(currency, old, out _, out _)))
+        if (old is not null && old != target && Chargeable(old))
         {
             groups.Add((old, [($"seller:available:{old}", $"available:{old}"), ($"seller:deposit:{old}", $"deposit:{old}")]));
         }

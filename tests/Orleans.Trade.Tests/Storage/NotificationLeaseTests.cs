@@ -14,4 +14,23 @@ public sealed class NotificationLeaseTests
         var options = new NotificationOptions { BatchSize = batchSize, Lease = TimeSpan.FromSeconds(leaseSeconds) };
         Assert.Equal(TimeSpan.FromSeconds(expectedSeconds), options.EffectiveLease());
     }
+
+    [Fact]
+    public void A_notification_is_tried_for_days_not_given_up_after_two_hours_of_a_receivers_outage()
+    {
+        // After 20 tries (about two hours of backing off) every notification of an outage was dropped for good.
+        var options = new NotificationOptions();
+        var written = new DateTimeOffset(2026, 12, 7, 8, 0, 0, TimeSpan.Zero);
+        var at = written;
+        for (var attempts = 1; attempts <= 40; attempts++)
+        {
+            var (backoff, giveUp) = options.AfterFailure(attempts, written, at);
+            Assert.False(giveUp, $"given up after {attempts} tries, {at - written} after it was written");
+            Assert.InRange(backoff, TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(10));
+            at += backoff;
+        }
+        Assert.True(at - written > TimeSpan.FromHours(5));
+        Assert.False(options.AfterFailure(500, written, written + TimeSpan.FromDays(3) - TimeSpan.FromSeconds(1)).GiveUp);
+        Assert.True(options.AfterFailure(500, written, written + TimeSpan.FromDays(3)).GiveUp);
+    }
 }
