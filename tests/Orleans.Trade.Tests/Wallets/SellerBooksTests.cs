@@ -356,6 +356,25 @@ public sealed class SellerBooksTests
     }
 
     [Fact]
+    public void A_refund_after_a_switch_leaves_out_a_currency_the_rate_table_no_longer_has_instead_of_failing()
+    {
+        var books = new SellerBooks(_rates);
+        books.HoldInEscrow("o1", Usd(10_000));
+        books.ReleaseEscrow(Split("o1", 10_000, 0), "EUR", T0);               // 5,000 EUR maturing
+        books.FundDeposit("d1", new Money(300_000, "JPY"));                   // the seller now settles in JPY
+        _rates.UnitsPerUsd.Remove("EUR");                                     // a new table without EUR
+
+        var (result, applied) = books.Refund(new LedgerRefund("o1", "r1", Usd(1_000)), "JPY");
+
+        // 10.00 USD from the JPY deposit (1,500 JPY at 150), not a failure converting into EUR on every retry.
+        Assert.Equal(LedgerRefundResult.Applied, result);
+        Assert.Equal(["o1:refund:r1:deposit", "o1:refund:r1"], applied.Select(t => t.TransferId));
+        Assert.Equal(300_000 - 1_500, Posted(books, "seller:deposit:JPY"));
+        Assert.Equal(new Money(5_000, "EUR"), books.Maturing["o1"].Net);
+        AssertBalanced(books);
+    }
+
+    [Fact]
     public void Deposits_are_idempotent_by_id_and_an_id_is_not_reused_for_another_amount()
     {
         var books = new SellerBooks(_rates);
