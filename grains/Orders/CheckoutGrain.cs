@@ -17,6 +17,12 @@ public sealed class CheckoutState
     /// <summary>Seller id → order id, fixed before any stock is touched so a retry after a crash resumes the same orders.</summary>
     [Id(2)] public Dictionary<string, string> OrderIdsBySeller { get; set; } = new(StringComparer.Ordinal);
     [Id(3)] public CheckoutResult? Answer { get; set; }
+    /// <summary>
+    /// The seller whose coupon the checkout's code is, fixed with the plan: a retry resuming it applies the coupon to the same
+    /// seller's order even if another seller of the cart has since made a coupon of the same code (looked up again, the first of
+    /// them by id got it, and the cart two coupons).
+    /// </summary>
+    [Id(4)] public string? CouponSellerId { get; set; }
 }
 
 /// <summary>
@@ -166,6 +172,7 @@ public sealed class CheckoutGrain(
                 }
                 couponSeller = offering[0];
             }
+            s.CouponSellerId = couponSeller;
             foreach (var sellerId in views.Select(v => v!.Catalog.SellerId).Distinct().Order(StringComparer.Ordinal))
             {
                 var orderId = Ulid.NewUlid(now).ToString();
@@ -185,10 +192,10 @@ public sealed class CheckoutGrain(
                 ForgetMinted(s); // a lone order's first call (Place) has returned, or the saga failed before it
             }
         }
-        // Resumed: the coupon goes to the planned seller that offers it (coupons are never deleted, so the same one as before).
-        var resumedCouponSeller = command.CouponCode is { } resumedCode
-            ? (await SellersOffering(resumedCode, s.OrderIdsBySeller.Keys)).FirstOrDefault()
-            : null;
+        // Resumed: the coupon goes to the seller the plan named; a plan stored without one (a SKU's one-line checkout, or a release
+        // before it was kept) gives it to the planned seller that offers it (coupons are never deleted, so the one of before).
+        var resumedCouponSeller = command.CouponCode is not { } resumedCode ? null
+            : s.CouponSellerId ?? (await SellersOffering(resumedCode, s.OrderIdsBySeller.Keys)).FirstOrDefault();
         return await RunSaga(command, await SellersOf(command), resumedCouponSeller, planWrite: null);
     }
 
