@@ -705,7 +705,10 @@ public sealed class SellerBooks(IFxRates rates)
     /// The legs charging <paramref name="amount"/> (order currency) to the seller under transfer id <paramref name="id"/>, in
     /// <paramref name="settlementCurrency"/> (null: the currency the order was settled in, else its own) at the current rate: first
     /// the deposit, then the available balance, into <paramref name="sink"/> (in the order currency, through the conversion accounts
-    /// when the seller settles in another). Refused, with what the two hold, when they do not cover it.
+    /// when the seller settles in another). When those do not cover it, the deposit and available balance of another currency the
+    /// seller holds money in pay it instead, all of it: the order's settled currency first, then the order's, then the others by
+    /// code (charged in the settlement currency alone, a seller that switched it kept its deposit in the old one and was refused
+    /// every compensation). Refused, with what the settlement currency's two hold, when none covers it.
     /// </summary>
     private (LedgerCompensationResult Result, IReadOnlyList<Transfer> Legs) PlanSellerCharge(OrderMoney order, string id, Money amount, string sink,
         string? settlementCurrency)
@@ -715,15 +718,28 @@ public sealed class SellerBooks(IFxRates rates)
         {
             return (new LedgerCompensationResult(LedgerCompensationStatus.AlreadyApplied, BookedFunding(id)), []);
         }
-        var target = SettleIn(settlementCurrency ?? order.SettledCurrency, currency);
+        var settled = SettleIn(settlementCurrency ?? order.SettledCurrency, currency);
         // At least one minor unit, so that the charge always leaves a leg by which a repeat is known.
-        var charge = Math.Max(1, Convert(amount, target).AmountMinor);
-        var deposit = Math.Max(0, _ledger.Balance($"seller:deposit:{target}")?.Available ?? 0);
-        var available = Math.Max(0, _ledger.Balance($"seller:available:{target}")?.Available ?? 0);
+        (long Charge, long Deposit, long Available) Funds(string x) => (Math.Max(1, Convert(amount, x).AmountMinor),
+            Math.Max(0, _ledger.Balance($"seller:deposit:{x}")?.Available ?? 0), Math.Max(0, _ledger.Balance($"seller:available:{x}")?.Available ?? 0));
+        var target = settled;
+        var (charge, deposit, available) = Funds(target);
         if (deposit + available < charge)
         {
-            return (new LedgerCompensationResult(LedgerCompensationStatus.InsufficientFunds, null, new Money(charge, target), new Money(deposit, target),
-                new Money(available, target)), []);
+            var held = _ledger.Accounts.Keys
+                .Where(a => a.StartsWith("seller:deposit:", StringComparison.Ordinal) || a.StartsWith("seller:available:", StringComparison.Ordinal))
+                .Select(a => a[(a.LastIndexOf(':') + 1)..]).Distinct(StringComparer.Ordinal)
+                .Where(x => x != settled && (x == currency || rates.TryGetRate(currency, x, out _, out _)))
+                .OrderBy(x => x == order.SettledCurrency ? 0 : x == currency ? 1 : 2).ThenBy(x => x, StringComparer.Ordinal);
+            if (held.Select(x => (Currency: x, Funds: Funds(x))).FirstOrDefault(h => h.Funds.Deposit + h.Funds.Available >= h.Funds.Charge) is { Currency: not null } other)
+            {
+                (target, charge, deposit, available) = (other.Currency, other.Funds.Charge, other.Funds.Deposit, other.Funds.Available);
+            }
+            else
+            {
+                return (new LedgerCompensationResult(LedgerCompensationStatus.InsufficientFunds, null, new Money(charge, target), new Money(deposit, target),
+                    new Money(available, target)), []);
+            }
         }
         var fromDeposit = Math.Min(charge, deposit);
         var fromBalance = charge - fromDeposit;

@@ -190,4 +190,35 @@ public sealed class SellerBooksCompensationTests
         Assert.Equal(LedgerCompensationStatus.AlreadyApplied, again.Status);
         Assert.Equal(new CompensationFunding(Usd(700), Usd(0)), again.Funding);
     }
+
+    [Fact]
+    public void A_seller_that_switched_settlement_currency_pays_a_compensation_from_the_deposit_it_kept_in_the_old_one()
+    {
+        // Charged in the new settlement currency alone, a seller whose deposit stayed in dollars was refused every compensation.
+        var books = Books(mature: false);                                      // nothing available: o2's net still matures
+        books.FundDeposit("d1", Usd(2_000));
+        books.FundDeposit("d2", new Money(100, "EUR"));                        // a little in the new currency, not enough
+
+        var (result, applied) = books.Compensate(new LedgerCompensation("o1", "c1", Usd(1_500)), "EUR");
+
+        Assert.Equal(LedgerCompensationStatus.Applied, result.Status);
+        Assert.Equal(new CompensationFunding(Usd(1_500), Usd(0)), result.Funding);
+        Assert.Equal(["o1:compensation:c1:deposit"], applied.Select(t => t.TransferId));
+        Assert.Equal(500, Posted(books, "seller:deposit:USD"));
+        Assert.Equal(100, Posted(books, "seller:deposit:EUR"));
+        Assert.Equal(1_500, Posted(books, "psp:refunds:USD"));
+        Assert.Equal(LedgerCompensationStatus.AlreadyApplied, books.Compensate(new LedgerCompensation("o1", "c1", Usd(1_500)), "EUR").Result.Status);
+        AssertBalanced(books);
+
+        // Enough in the settlement currency: that pays, at the current rate, as before.
+        books.FundDeposit("d3", new Money(5_000, "EUR"));
+        var (second, legs) = books.Compensate(new LedgerCompensation("o1", "c2", Usd(1_000)), "EUR");
+        Assert.Equal(new CompensationFunding(new Money(500, "EUR"), new Money(0, "EUR")), second.Funding);
+        Assert.Equal(["o1:compensation:c2:deposit", "o1:compensation:c2"], legs.Select(t => t.TransferId));
+        // Nowhere enough: refused with what the settlement currency holds.
+        var refused = books.Compensate(new LedgerCompensation("o1", "c3", Usd(100_000)), "EUR").Result;
+        Assert.Equal(LedgerCompensationStatus.InsufficientFunds, refused.Status);
+        Assert.Equal(new Money(50_000, "EUR"), refused.Charge);
+        AssertBalanced(books);
+    }
 }
