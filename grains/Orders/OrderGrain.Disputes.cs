@@ -71,6 +71,13 @@ public sealed partial class OrderGrain
                 ? $"Order {OrderId}'s goods are being returned (return {returned.ReturnId}, {returned.Status}): a problem with them is settled through the return, which goes to arbitration when the seller reports one."
                 : $"Return {returned.ReturnId} of order {OrderId} was rejected by an arbitrator at {returned.Ending?.At:u}; that verdict is final (R-DIS-3).");
         }
+        if (S.Return is { Status: ReturnStatus.Refunded, RefundId: { } returnRefund } partly
+            && S.Refunds.Find(f => f.View.RefundId == returnRefund) is { Withheld: > 0 })
+        {
+            // A dispute would ask again for what the arbitrator kept with the seller.
+            return Refused(DisputeCommandStatus.Conflict,
+                $"Return {partly.ReturnId} of order {OrderId} was partly refunded by an arbitrator at {partly.Ending?.At:u}; that verdict is final (R-DIS-3).");
+        }
         if (S.PaidBy is null)
         {
             return Refused(DisputeCommandStatus.Invalid,

@@ -99,7 +99,7 @@ public sealed partial class OrderGrain
         }
         // Compensations count: the buyer never gets back more than was paid.
         var (refunded, _) = PaidBackSoFar();
-        var amount = ReturnRules.Amount(S.Lines, S.Totals!, lines, refunded, S.Coupon, OrderPlacing.RefundedUnits(S));
+        var amount = ReturnRules.Amount(S.Lines, S.Totals!, lines, refunded, S.Coupon, OrderPlacing.RefundedUnits(S), OrderPlacing.Withheld(S));
         if (amount <= 0)
         {
             return ReturnRefused(ReturnCommandStatus.Conflict, $"Everything paid for order {OrderId} was refunded already: there is nothing left to refund for a return.");
@@ -287,7 +287,12 @@ public sealed partial class OrderGrain
     {
         var currency = S.Totals!.Charged.Currency;
         var remaining = S.Totals.Charged.AmountMinor - PaidBackSoFar().Seller;
-        amount = Math.Min(amount, remaining);
+        // The return's units' share as it stands now: the same as when it was asked for, unless other units were refunded by lines
+        // meanwhile and its units are now the last (then it gives back all that is left, shipping included, as a refund of every
+        // unit does). A partial verdict pays what it says, and keeps the rest of that share with the seller.
+        var share = ReturnRules.Amount(S.Lines, S.Totals, r.Lines, PaidBackSoFar().Seller, S.Coupon, OrderPlacing.RefundedUnits(S), OrderPlacing.Withheld(S));
+        var withheld = amount < r.Amount.AmountMinor ? Math.Max(0, share - amount) : 0;
+        amount = Math.Min(amount < r.Amount.AmountMinor ? amount : share, remaining);
         var ending = new ReturnNote(actor.ToString(), now, note);
         if (amount <= 0)
         {
@@ -302,6 +307,7 @@ public sealed partial class OrderGrain
             return ReturnRefused(ReturnCommandStatus.Invalid,
                 $"{amount} {currency} is less than the smallest amount the buyer paid in ({S.Totals.Buyer.Currency}); refund more, or reject the return.", "amount");
         }
+        refund.Withheld = withheld;
         S.Refunds.Add(refund);
         EndReturn(r, ReturnStatus.Refunded, ending);
         S.Return = S.Return! with { Refund = refund.View.Amount, RefundId = refund.View.RefundId };
@@ -461,12 +467,13 @@ public static class ReturnRules
     /// <summary>
     /// What a return refunds, in the order's currency: the returned units' share of what their lines were paid (after a coupon's
     /// share, R-SET-3) and, for goods that paid VAT at checkout, their share of it, rounded down; everything not refunded yet
-    /// (shipping included) when every unit goes back; never more than that.
+    /// (shipping included) when every unit goes back, less what an arbitrator's partial refund kept with the seller
+    /// (<paramref name="withheld"/>); never more than that.
     /// </summary>
     public static long Amount(IReadOnlyList<OrderLine> order, OrderTotals totals, IReadOnlyList<ReturnLine> lines, long refundedSoFar,
-        OrderCoupon? coupon = null, IReadOnlyDictionary<string, long>? refundedUnits = null)
+        OrderCoupon? coupon = null, IReadOnlyDictionary<string, long>? refundedUnits = null, long withheld = 0)
     {
-        var remaining = totals.Charged.AmountMinor - refundedSoFar;
+        var remaining = totals.Charged.AmountMinor - refundedSoFar - withheld;
         // Every unit not refunded yet: the rest of what was paid.
         var everything = order.All(l => lines.Any(r => r.SkuId == l.SkuId && r.Quantity + (refundedUnits?.GetValueOrDefault(l.SkuId) ?? 0) == l.Quantity)
             || refundedUnits?.GetValueOrDefault(l.SkuId) == l.Quantity && lines.All(r => r.SkuId != l.SkuId));

@@ -768,7 +768,7 @@ public sealed partial class OrderGrain(
         var remaining = charged.AmountMinor - PaidBackSoFar().Seller;
         // Units are refunded what they were paid (R-SET-3: their line's value less its share of a coupon) and their VAT share.
         var requested = request.Lines is { } units
-            ? ReturnRules.Amount(S.Lines, S.Totals!, units, PaidBackSoFar().Seller, S.Coupon, refundedUnits)
+            ? ReturnRules.Amount(S.Lines, S.Totals!, units, PaidBackSoFar().Seller, S.Coupon, refundedUnits, OrderPlacing.Withheld(S))
             : request.Amount?.AmountMinor ?? remaining;
         if (remaining <= 0 || requested > remaining)
         {

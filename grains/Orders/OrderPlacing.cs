@@ -505,6 +505,9 @@ public static class OrderPlacing
     }
 
     /// <summary>Units refunded so far per SKU, by refunds that name their units (refunds by lines, returns' refunds) and count.</summary>
+    /// <summary>What arbitrators' partial refunds of returns kept with the seller (<see cref="OrderRefundRecord.Withheld"/>).</summary>
+    public static long Withheld(OrderState s) => s.Refunds.Where(Counts).Sum(r => r.Withheld);
+
     public static IReadOnlyDictionary<string, long> RefundedUnits(OrderState s)
     {
         var units = new Dictionary<string, long>(StringComparer.Ordinal);

@@ -171,6 +171,11 @@ public sealed class OrderRefundRecord
     [Id(3)] public bool Booked { get; set; }
     /// <summary>The units it refunds (a refund by lines, a return's): refunded units are not refunded or returned again.</summary>
     [Id(4)] public IReadOnlyList<ReturnLine>? Lines { get; init; }
+    /// <summary>
+    /// What its units' share came to beyond what it paid: an arbitrator's partial refund of a return keeps that much with the
+    /// seller, and a later refund of every other unit (which gives back all that is left) does not give it back.
+    /// </summary>
+    [Id(5)] public long Withheld { get; set; }
 }
 
 public enum EscrowStep { Hold, Release, Void }

@@ -21,11 +21,11 @@ public sealed class ReturnsApiTests(Payments.PaymentsSiloFixture fixture) : ICla
     }
 
     /// <summary>A delivered order to Germany (IOSS VAT on top) paid by card inline: 2 × 20.00 USD of one SKU and 1 × 10.00 of another.</summary>
-    private async Task<Sold> DeliveredAsync(string category = "home", bool deliver = true)
+    private async Task<Sold> DeliveredAsync(string category = "home", bool deliver = true, long secondPriceMinor = 1_000)
     {
         var sellerId = OrderTestShop.NewId("s");
         var first = await Shop.SkuAsync(sellerId, priceMinor: 2_000, category: category, stock: [("wh-de", 5)]);
-        var second = await Shop.SkuAsync(sellerId, priceMinor: 1_000, stock: [("wh-de", 5)]);
+        var second = await Shop.SkuAsync(sellerId, priceMinor: secondPriceMinor, stock: [("wh-de", 5)]);
         var buyerId = OrderTestShop.NewId("b");
         var buyer = await Shop.KeyAsync("buyer", buyerId);
         var seller = await Shop.KeyAsync("seller", sellerId);
@@ -223,6 +223,18 @@ public sealed class ReturnsApiTests(Payments.PaymentsSiloFixture fixture) : ICla
         await RefundedAsync(damaged.PaymentId, 300);
         Assert.Equal(damaged.Charged - 300, await EscrowHeldAsync(damaged.SellerId, damaged.OrderId));
         await Eventually.UntilAsync(() => OpenTicketKindsAsync(damaged.OrderId), kinds => kinds.Length == 0, "the arbitration ticket to close");
+        // The verdict is final: no dispute asks again for what it kept with the seller (R-DIS-3) ...
+        var (disputedPartial, partialProblem) = await damaged.Buyer.PostJsonAsync($"/api/v1/orders/{damaged.OrderId}/disputes",
+            new { reason = "damaged", description = "the rest, please" });
+        Assert.True(disputedPartial == HttpStatusCode.Conflict, $"{disputedPartial} {partialProblem}");
+        Assert.Contains("final", partialProblem!["detail"]!.GetValue<string>());
+        // ... and a refund of the other units by lines gives back their share, not the rest of the order with the withheld part:
+        // two at 20.00 and 19% VAT on them, 47.60.
+        var (others, othersRefund) = await damaged.Seller.PostWithKeyAsync(damaged.Path("refunds"), OrderTestShop.NewId("rf"),
+            new { lines = new[] { new { skuId = damaged.Skus[0], quantity = 2 } }, reason = "the rest broke too" });
+        Assert.True(others == HttpStatusCode.Accepted, $"{others} {othersRefund}");
+        Assert.Equal(4_760, othersRefund!["amount"]!["amountMinor"]!.GetValue<long>());
+        await RefundedAsync(damaged.PaymentId, 300 + 4_760);
 
         Assert.Equal(HttpStatusCode.OK, (await rejected.Seller.PostJsonAsync(rejected.Path("return/receipt"), new { decision = "reportProblem", note = "Empty box." })).Status);
         var (rejecting, ended) = await analyst.PostJsonAsync(rejected.Path("return/verdict"), new { outcome = "reject", note = "The scale shows an empty parcel." });
@@ -233,6 +245,30 @@ public sealed class ReturnsApiTests(Payments.PaymentsSiloFixture fixture) : ICla
         Assert.Equal(HttpStatusCode.Conflict, disputed);
         Assert.Contains("final", disputeProblem!["detail"]!.GetValue<string>());
         Assert.Null((await Shop.OrderAsync(rejected.OrderId))["refunded"]);
+    }
+
+    [Fact]
+    public async Task A_return_whose_units_became_the_last_ones_while_it_was_open_gives_back_everything_left_shipping_and_rounding_included()
+    {
+        // A return's amount was fixed when it was asked for: when the other units were refunded by lines meanwhile, every unit had
+        // gone back but not everything paid, and the order completed with the rest released to the seller. At 10.01, the VAT's
+        // shares (each rounded down) leave a cent over.
+        var sold = await DeliveredAsync(secondPriceMinor: 1_001);
+        Assert.Equal(HttpStatusCode.Created, (await sold.Buyer.PostJsonAsync(sold.Path("returns"),
+            new { reason = "noReason", description = "Changed my mind.", lines = new[] { new { skuId = sold.Skus[1], quantity = 1 } } })).Status);
+        var (others, othersRefund) = await sold.Seller.PostWithKeyAsync(sold.Path("refunds"), OrderTestShop.NewId("rf"),
+            new { lines = new[] { new { skuId = sold.Skus[0], quantity = 2 } }, reason = "out of stock after all" });
+        Assert.True(others == HttpStatusCode.Accepted, $"{others} {othersRefund}");
+        var first = othersRefund!["amount"]!["amountMinor"]!.GetValue<long>();
+        Assert.Equal(HttpStatusCode.OK, (await sold.Seller.PostJsonAsync(sold.Path("return/address"), new { address = ReturnAddress })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await sold.Buyer.PostJsonAsync(sold.Path("return/shipment"), new { carrier = "DHL", trackingNumber = "RB" + sold.OrderId[^8..] })).Status);
+
+        var (confirmed, ended) = await sold.Seller.PostJsonAsync(sold.Path("return/receipt"), new { decision = "accept" });
+
+        Assert.True(confirmed == HttpStatusCode.OK, $"{confirmed} {ended}");
+        Assert.Equal(sold.Charged - first, ended!["refund"]!["amountMinor"]!.GetValue<long>());
+        await RefundedAsync(sold.PaymentId, sold.Charged);
+        Assert.Equal(sold.Charged, (await OrderWhenAsync(sold.OrderId, "closed"))["refunded"]!["amountMinor"]!.GetValue<long>());
     }
 
     [Fact]
