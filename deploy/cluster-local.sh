@@ -31,10 +31,24 @@ silo_base="${SILO_BASE_PORT:-11111}"
 gateway_base="${GATEWAY_BASE_PORT:-30000}"
 cluster_id="${CLUSTER_ID:-orleans-trade}"
 
+# Whether pid is a silo of ours: alive and running the silo. A pidfile left by a silo that died (a crash, a reboot) may name
+# another process by now, which is never signalled nor counted as a silo.
+is_silo() {
+    local pid="$1" cmdline
+    [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+    cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
+    [[ "$cmdline" == *Orleans.Trade.Silo* ]]
+}
+
+# Whether something already listens on a loopback port (another silo, the embedded one of `dotnet run --project silo`).
+port_taken() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
 wait_ready() {
     local url="$1" pid="$2"
     for _ in $(seq 1 240); do
-        kill -0 "$pid" 2>/dev/null || return 1
+        is_silo "$pid" || return 1
         if curl -fsS -o /dev/null "$url/health/ready" 2>/dev/null; then
             return 0
         fi
@@ -66,13 +80,24 @@ case "$cmd" in
             dll="$repo_root/silo/bin/Release/net10.0/Orleans.Trade.Silo.dll"
         fi
         [[ -f "$dll" ]] || die "silo not found at $dll"
+        for ((i = 0; i < count; i++)); do
+            pidfile="$dir/silo-$i.pid"
+            if [[ -f "$pidfile" ]] && is_silo "$(cat "$pidfile")"; then
+                die "silo $i is already running (pid $(cat "$pidfile")); stop the cluster first"
+            fi
+            rm -f "$pidfile" # left by a silo that died
+        done
+        # Every port free before any silo starts: a silo that cannot bind exits, while whatever holds its HTTP port answered
+        # its readiness check in its place.
+        for ((i = 0; i < count; i++)); do
+            for port in $((http_base + i)) $((silo_base + i)) $((gateway_base + i)); do
+                port_taken "$port" && die "port $port (silo $i) is in use by another process; stop it or set HTTP_BASE_PORT, SILO_BASE_PORT, GATEWAY_BASE_PORT"
+            done
+        done
         # Apply the schema once, before the silos race to start.
         Storage__Provider=postgres dotnet "$dll" migrate >&2
         for ((i = 0; i < count; i++)); do
             pidfile="$dir/silo-$i.pid"
-            if [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-                die "silo $i is already running (pid $(cat "$pidfile")); stop the cluster first"
-            fi
             Storage__Provider=postgres \
             ASPNETCORE_URLS="http://127.0.0.1:$((http_base + i))" \
             Orleans__SiloPort="$((silo_base + i))" \
@@ -94,7 +119,7 @@ case "$cmd" in
         shopt -s nullglob
         for pidfile in "$dir"/silo-*.pid; do
             pid="$(cat "$pidfile")"
-            if kill -0 "$pid" 2>/dev/null; then
+            if is_silo "$pid"; then
                 kill -TERM "$pid"
                 for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
                 kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
@@ -108,7 +133,7 @@ case "$cmd" in
         for pidfile in "$dir"/silo-*.pid; do
             i="$(basename "$pidfile" .pid)"
             url="$(cat "$dir/$i.url" 2>/dev/null || echo '?')"
-            if curl -fsS -o /dev/null "$url/health/ready" 2>/dev/null; then state=ready; else state=down; fi
+            if is_silo "$(cat "$pidfile")" && curl -fsS -o /dev/null "$url/health/ready" 2>/dev/null; then state=ready; else state=down; fi
             echo "$i pid $(cat "$pidfile") $url $state"
         done
         ;;

@@ -270,7 +270,7 @@ public static class SiloConfiguration
     }
 
     /// <summary>
-    /// The key of card fingerprints: <c>Payments:CardFingerprintKey</c> (base64, at least 32 bytes) when set. Otherwise the
+    /// The key of card fingerprints: <c>Payments:CardFingerprintKey</c> (base64, 32 bytes) when set. Otherwise the
     /// embedded default keeps a generated key in a file beside its database (mode 0600), and a PostgreSQL silo uses a key for
     /// its lifetime only, with a warning, since fingerprints then differ between silos and restarts.
     /// </summary>

@@ -188,6 +188,22 @@ public sealed partial class KubernetesManifestTests
     }
 
     [Fact]
+    public void The_image_restores_for_the_ready_to_run_publish_it_runs_without_a_restore()
+    {
+        // Restored without ReadyToRun, the publish (--no-restore, ReadyToRun) found no runtime packs on a clean machine: no image.
+        var dockerfile = File.ReadAllText(Path.Combine(RepoPaths.Root, "deploy", "docker", "Dockerfile")).Replace("\\\n", " ", StringComparison.Ordinal);
+        var runs = dockerfile.Split('\n').Where(l => l.TrimStart().StartsWith("RUN dotnet ", StringComparison.Ordinal)).ToArray();
+        var restore = Assert.Single(runs, l => l.Contains("dotnet restore", StringComparison.Ordinal));
+        var publish = Assert.Single(runs, l => l.Contains("dotnet publish", StringComparison.Ordinal));
+        Assert.Contains("--no-restore", publish);
+        foreach (var property in Regex.Matches(publish, @"-p:(\w+)=(\S+)").Select(m => m.Value))
+        {
+            Assert.True(restore.Contains(property, StringComparison.Ordinal), $"the restore lacks {property}, which the publish sets");
+        }
+        Assert.Contains("-p:PublishReadyToRun=true", restore);
+    }
+
+    [Fact]
     public void Secret_template_holds_placeholders_only()
     {
         var secret = Single("Secret");
