@@ -86,8 +86,8 @@ public static class WalletsApi
     }
 
     /// <summary>R-SET-1: every ledger line of the seller in [from, to), as CSV (RFC 4180), amounts in minor units.</summary>
-    public static async Task<IResult> Statement(string sellerId, ClaimsPrincipal user, ILedgerQueries queries, CancellationToken cancellationToken,
-        DateTimeOffset? from = null, DateTimeOffset? to = null)
+    public static async Task<IResult> Statement(string sellerId, ClaimsPrincipal user, ILedgerQueries queries, IGrainFactory grains,
+        CancellationToken cancellationToken, DateTimeOffset? from = null, DateTimeOffset? to = null)
     {
         var caller = Caller.From(user);
         if (!(caller.Role is Roles.Admin or Roles.Analyst || (caller.Role is Roles.Seller or Roles.Erp && caller.Subject == sellerId)))
@@ -104,6 +104,10 @@ public static class WalletsApi
         {
             return new Validation().Add("from", "from must be earlier than to.").Problem();
         }
+        // A line is stamped when the ledger applies it and stored by its next write: read while that write was in flight, a period
+        // that had just ended lacked it, and the next period's statement starts after it. The ledger's view answers once every
+        // write in flight is stored, so a statement of a period that has ended holds all of its lines.
+        await grains.GetGrain<ISellerLedgerGrain>(sellerId).View(null, 1);
         var lines = await queries.StatementAsync(sellerId, start, end, MaxStatementLines + 1, cancellationToken);
         if (lines.Count > MaxStatementLines)
         {

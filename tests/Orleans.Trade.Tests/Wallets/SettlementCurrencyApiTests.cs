@@ -102,4 +102,33 @@ public sealed class SettlementCurrencyApiTests(HalfEuroSiloFixture fixture) : IC
         Assert.NotNull(openApi["paths"]!["/api/v1/sellers/{sellerId}/deposits"]!["post"]);
         Assert.NotNull(openApi["components"]!["schemas"]!["SettlementRequest"]!["properties"]!["currency"]);
     }
+
+    [Fact]
+    public async Task A_statement_of_a_period_that_has_ended_holds_a_line_still_being_stored_when_it_was_asked_for()
+    {
+        // A line stamped before `to` but stored after the read was in no statement: not this one, and the next starts after it.
+        var sellerId = OrderTestShop.NewId("s");
+        var seller = await Shop.KeyAsync("seller", sellerId);
+        var from = DateTimeOffset.UtcNow.AddMinutes(-1);
+        await fixture.Silo.Storage.ExecuteAsync($"""
+            CREATE FUNCTION slow_ledger() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(1.5); RETURN NEW; END $$;
+            CREATE TRIGGER slow_ledger BEFORE INSERT ON ledger_transfers FOR EACH ROW
+                WHEN (NEW.ledger_id = '{sellerId}') EXECUTE FUNCTION slow_ledger();
+            """);
+        string statement;
+        try
+        {
+            var deposit = Shop.Admin.PostJsonAsync($"/api/v1/sellers/{sellerId}/deposits", new { depositId = "dep-late", amount = new { amountMinor = 700, currency = "EUR" } });
+            await Task.Delay(500);
+            var to = DateTimeOffset.UtcNow;
+            statement = await seller.GetStringAsync($"/api/v1/sellers/{sellerId}/statement.csv?from={Uri.EscapeDataString(from.ToString("O"))}&to={Uri.EscapeDataString(to.ToString("O"))}");
+            Assert.Equal(HttpStatusCode.Created, (await deposit).Status);
+        }
+        finally
+        {
+            await fixture.Silo.Storage.ExecuteAsync("DROP TRIGGER slow_ledger ON ledger_transfers; DROP FUNCTION slow_ledger();");
+        }
+
+        Assert.Contains("dep-late", statement);
+    }
 }
