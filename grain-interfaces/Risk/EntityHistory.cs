@@ -133,10 +133,35 @@ public sealed class EntityHistory
             {
                 break;
             }
-            if (e.At > at)
+            if (e.At <= at)
             {
-                continue;
+                Count(e);
             }
+        }
+        foreach (var e in pending)
+        {
+            // Reserved before this attempt, so counted even when its clock read a moment later (payments scored at once); not
+            // decided yet, so never a decline.
+            if (e.At > dayFrom)
+            {
+                Count(e);
+            }
+        }
+        return new EntityFacts(
+            new WindowSummary(hourAttempts, hourAmount, hourDeclines),
+            new WindowSummary(dayAttempts, dayAmount, dayDeclines),
+            countDistinctCards ? cards?.Count ?? 1 : 0,
+            Attempts + pending.Count,
+            MeanApprovedAmountUsdMinor,
+            FirstSeen,
+            LastSeen,
+            KnownCards.Contains(current.CardFingerprint),
+            KnownDevices.Contains(current.DeviceFingerprint),
+            KnownAddresses.Contains(current.ShippingAddressKey));
+
+        // One attempt inside the day's window: its hour's and day's counts, amounts and declines, and its card.
+        void Count(HistoryEntry e)
+        {
             dayAttempts++;
             dayAmount += e.AmountUsdMinor;
             dayDeclines += e.Declined ? 1 : 0;
@@ -151,36 +176,6 @@ public sealed class EntityHistory
                 (cards ??= new HashSet<string>(StringComparer.Ordinal) { current.CardFingerprint }).Add(e.CardFingerprint);
             }
         }
-        foreach (var e in pending)
-        {
-            // Reserved before this attempt, so counted even when its clock read a moment later (payments scored at once).
-            if (e.At <= dayFrom)
-            {
-                continue;
-            }
-            dayAttempts++;
-            dayAmount += e.AmountUsdMinor;
-            if (e.At > hourFrom)
-            {
-                hourAttempts++;
-                hourAmount += e.AmountUsdMinor;
-            }
-            if (countDistinctCards && (cards is not null || !string.Equals(e.CardFingerprint, current.CardFingerprint, StringComparison.Ordinal)))
-            {
-                (cards ??= new HashSet<string>(StringComparer.Ordinal) { current.CardFingerprint }).Add(e.CardFingerprint);
-            }
-        }
-        return new EntityFacts(
-            new WindowSummary(hourAttempts, hourAmount, hourDeclines),
-            new WindowSummary(dayAttempts, dayAmount, dayDeclines),
-            countDistinctCards ? cards?.Count ?? 1 : 0,
-            Attempts + pending.Count,
-            MeanApprovedAmountUsdMinor,
-            FirstSeen,
-            LastSeen,
-            KnownCards.Contains(current.CardFingerprint),
-            KnownDevices.Contains(current.DeviceFingerprint),
-            KnownAddresses.Contains(current.ShippingAddressKey));
     }
 
     private static void Remember(List<string> known, string key)

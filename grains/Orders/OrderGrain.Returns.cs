@@ -286,11 +286,12 @@ public sealed partial class OrderGrain
     private async Task<ReturnResult> SettleReturn(ReturnView r, long amount, OrderActor actor, string note, DateTimeOffset now, bool verdict = false)
     {
         var currency = S.Totals!.Charged.Currency;
-        var remaining = S.Totals.Charged.AmountMinor - PaidBackSoFar().Seller;
+        var paidBack = PaidBackSoFar().Seller;
+        var remaining = S.Totals.Charged.AmountMinor - paidBack;
         // The return's units' share as it stands now: the same as when it was asked for, unless other units were refunded by lines
         // meanwhile and its units are now the last (then it gives back all that is left, shipping included, as a refund of every
         // unit does). A partial verdict pays what it says, and keeps the rest of that share with the seller.
-        var share = ReturnRules.Amount(S.Lines, S.Totals, r.Lines, PaidBackSoFar().Seller, S.Coupon, OrderPlacing.RefundedUnits(S), OrderPlacing.Withheld(S));
+        var share = ReturnRules.Amount(S.Lines, S.Totals, r.Lines, paidBack, S.Coupon, OrderPlacing.RefundedUnits(S), OrderPlacing.Withheld(S));
         var withheld = amount < r.Amount.AmountMinor ? Math.Max(0, share - amount) : 0;
         amount = Math.Min(amount < r.Amount.AmountMinor ? amount : share, remaining);
         var ending = new ReturnNote(actor.ToString(), now, note);

@@ -81,11 +81,7 @@ public sealed class ExperimentsApiTests(Payments.PaymentsSiloFixture fixture) : 
         var storefront = await Shop.KeyAsync("storefront", "web");
         var experimentId = OrderTestShop.NewId("exp");
         var design = Design((await NowAsync()).AddMinutes(-1));
-        await fixture.Silo.Storage.ExecuteAsync("""
-            CREATE FUNCTION refuse_experiments() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(1.5); RAISE EXCEPTION 'disk full'; END $$;
-            CREATE TRIGGER refuse_experiments BEFORE INSERT OR UPDATE ON grain_state FOR EACH ROW
-                WHEN (NEW.state_name = 'experiments') EXECUTE FUNCTION refuse_experiments();
-            """);
+        var refusing = await fixture.Silo.Storage.RefuseStateWritesAsync("experiments");
         HttpStatusCode refused, during;
         try
         {
@@ -98,7 +94,7 @@ public sealed class ExperimentsApiTests(Payments.PaymentsSiloFixture fixture) : 
         }
         finally
         {
-            await fixture.Silo.Storage.ExecuteAsync("DROP TRIGGER refuse_experiments ON grain_state; DROP FUNCTION refuse_experiments();");
+            await refusing.DisposeAsync();
         }
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused);

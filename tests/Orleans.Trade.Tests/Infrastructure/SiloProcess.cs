@@ -19,6 +19,26 @@ public sealed record SiloStorage(string Provider, string Target)
         return connection;
     }
 
+    /// <summary>
+    /// Until the answer is disposed, every write of grain state named <paramref name="stateName"/> waits 1.5 s and then fails
+    /// (PostgreSQL): a write in flight long enough for reads that interleave with it to run, which then does not land.
+    /// </summary>
+    public async Task<IAsyncDisposable> RefuseStateWritesAsync(string stateName)
+    {
+        var name = "refuse_" + new string(stateName.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray());
+        await ExecuteAsync($"""
+            CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(1.5); RAISE EXCEPTION 'disk full'; END $$;
+            CREATE TRIGGER {name} BEFORE INSERT OR UPDATE ON grain_state FOR EACH ROW
+                WHEN (NEW.state_name = '{stateName}') EXECUTE FUNCTION {name}();
+            """);
+        return new Dropping(() => ExecuteAsync($"DROP TRIGGER {name} ON grain_state; DROP FUNCTION {name}();"));
+    }
+
+    private sealed class Dropping(Func<Task> drop) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await drop();
+    }
+
     /// <summary>Runs <paramref name="sql"/> (no parameters), e.g. a trigger a test puts in the silo's way.</summary>
     public async Task ExecuteAsync(string sql)
     {

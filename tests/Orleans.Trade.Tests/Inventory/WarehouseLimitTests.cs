@@ -50,17 +50,13 @@ public sealed class WarehouseLimitTests
         var shop = new OrderTestShop(silo);
         await shop.WarehousesAsync();
         var sku = await shop.SkuAsync(OrderTestShop.NewId("s"), stock: [("wh-de", 5)]);
-        await silo.Storage.ExecuteAsync("""
-            CREATE FUNCTION refuse_warehouses() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(1.5); RAISE EXCEPTION 'disk full'; END $$;
-            CREATE TRIGGER refuse_warehouses BEFORE INSERT OR UPDATE ON grain_state FOR EACH ROW
-                WHEN (NEW.state_name = 'warehouse-registry') EXECUTE FUNCTION refuse_warehouses();
-            """);
+        var refusing = await silo.Storage.RefuseStateWritesAsync("warehouse-registry");
         var register = shop.Admin.PutJsonAsync("/api/v1/warehouses/wh-new", new { name = "New", country = "PL" });
         await Task.Delay(500);
         var (stocked, stockBody) = await shop.Admin.PutJsonAsync($"/api/v1/skus/{sku}/stock/wh-new", new { onHand = 10, version = 1 });
         var (listed, list) = await shop.Admin.GetJsonAsync("/api/v1/warehouses");
         var (refused, _) = await register;
-        await silo.Storage.ExecuteAsync("DROP TRIGGER refuse_warehouses ON grain_state; DROP FUNCTION refuse_warehouses();");
+        await refusing.DisposeAsync();
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused);
         Assert.True(stocked == HttpStatusCode.UnprocessableEntity, $"{stocked} {stockBody}");

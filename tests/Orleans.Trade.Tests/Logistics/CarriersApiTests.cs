@@ -81,11 +81,7 @@ public sealed class CarriersApiTests(OrdersSiloFixture fixture) : IClassFixture<
         // Read while the change was being written, the registry's catalog was built from the changed state and kept when the write
         // failed: every silo then planned parcels with a carrier as storage never had it, until the next change.
         var id = await CarrierAsync(Postal("Post W"));
-        await fixture.Silo.Storage.ExecuteAsync("""
-            CREATE FUNCTION refuse_carrier_registry() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(1.5); RAISE EXCEPTION 'disk full'; END $$;
-            CREATE TRIGGER refuse_carrier_registry BEFORE INSERT OR UPDATE ON grain_state FOR EACH ROW
-                WHEN (NEW.state_name = 'carrier-registry') EXECUTE FUNCTION refuse_carrier_registry();
-            """);
+        var refusing = await fixture.Silo.Storage.RefuseStateWritesAsync("carrier-registry");
         JsonNode during;
         HttpStatusCode refused;
         try
@@ -97,7 +93,7 @@ public sealed class CarriersApiTests(OrdersSiloFixture fixture) : IClassFixture<
         }
         finally
         {
-            await fixture.Silo.Storage.ExecuteAsync("DROP TRIGGER refuse_carrier_registry ON grain_state; DROP FUNCTION refuse_carrier_registry();");
+            await refusing.DisposeAsync();
         }
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused);

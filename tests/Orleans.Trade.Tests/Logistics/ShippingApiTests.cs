@@ -256,11 +256,7 @@ public sealed class ShippingApiTests(OrdersSiloFixture fixture) : IClassFixture<
         var buyerId = OrderTestShop.NewId("b");
         var buyer = await Shop.KeyAsync("buyer", buyerId);
         await Task.Delay(CachedCopyAge); // the silo's copy of the template, read when the SKU named it, is stale
-        await fixture.Silo.Storage.ExecuteAsync("""
-            CREATE FUNCTION refuse_shipping_template() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(1.5); RAISE EXCEPTION 'disk full'; END $$;
-            CREATE TRIGGER refuse_shipping_template BEFORE INSERT OR UPDATE ON grain_state FOR EACH ROW
-                WHEN (NEW.state_name = 'seller-shipping') EXECUTE FUNCTION refuse_shipping_template();
-            """);
+        var refusing = await fixture.Silo.Storage.RefuseStateWritesAsync("seller-shipping");
         HttpStatusCode refused;
         (HttpStatusCode Status, JsonNode? Body) during;
         var dearer = new
@@ -277,7 +273,7 @@ public sealed class ShippingApiTests(OrdersSiloFixture fixture) : IClassFixture<
         }
         finally
         {
-            await fixture.Silo.Storage.ExecuteAsync("DROP TRIGGER refuse_shipping_template ON grain_state; DROP FUNCTION refuse_shipping_template();");
+            await refusing.DisposeAsync();
         }
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused);

@@ -153,11 +153,7 @@ public sealed class CouponApiTests(Payments.PaymentsSiloFixture fixture) : IClas
         var sku = await Shop.SkuAsync(sellerId, priceMinor: 2_000, stock: [("wh-de", 10)]);
         await CouponAsync(sellerId, "STEADY", Percent(10));
         var (buyerId, buyer) = await BuyerAsync();
-        await fixture.Silo.Storage.ExecuteAsync("""
-            CREATE FUNCTION refuse_coupon_terms() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(1.5); RAISE EXCEPTION 'disk full'; END $$;
-            CREATE TRIGGER refuse_coupon_terms BEFORE INSERT OR UPDATE ON grain_state FOR EACH ROW
-                WHEN (NEW.state_name = 'coupon') EXECUTE FUNCTION refuse_coupon_terms();
-            """);
+        var refusing = await fixture.Silo.Storage.RefuseStateWritesAsync("coupon");
         HttpStatusCode refused;
         (HttpStatusCode Status, JsonNode? Body) during;
         try
@@ -169,7 +165,7 @@ public sealed class CouponApiTests(Payments.PaymentsSiloFixture fixture) : IClas
         }
         finally
         {
-            await fixture.Silo.Storage.ExecuteAsync("DROP TRIGGER refuse_coupon_terms ON grain_state; DROP FUNCTION refuse_coupon_terms();");
+            await refusing.DisposeAsync();
         }
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused);

@@ -147,17 +147,13 @@ public sealed class FxRatesApiTests
         var sku = await shop.SkuAsync(OrderTestShop.NewId("s"), priceMinor: 1000, currency: "USD", stock: [("wh-de", 10)]);
         var buyer = await shop.KeyAsync("buyer", "fxfail-buyer");
         Assert.Equal(HttpStatusCode.OK, (await shop.Admin.PutJsonAsync("/api/v1/fx-rates", new { unitsPerUsd = Rates(("EUR", 0.5m)) })).Status);
-        await silo.Storage.ExecuteAsync("""
-            CREATE FUNCTION refuse_fx_table() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(1.5); RAISE EXCEPTION 'disk full'; END $$;
-            CREATE TRIGGER refuse_fx_table BEFORE INSERT OR UPDATE ON grain_state FOR EACH ROW
-                WHEN (NEW.state_name = 'fx-rates') EXECUTE FUNCTION refuse_fx_table();
-            """);
+        var refusing = await silo.Storage.RefuseStateWritesAsync("fx-rates");
 
         var update = shop.Admin.PutJsonAsync("/api/v1/fx-rates", new { unitsPerUsd = Rates(("EUR", 0.8m)) });
         await Task.Delay(700); // several refreshes of the silo's cache while the write waits
         var (_, during) = await shop.Admin.GetJsonAsync("/api/v1/fx-rates");
         var (refused, _) = await update;
-        await silo.Storage.ExecuteAsync("DROP TRIGGER refuse_fx_table ON grain_state; DROP FUNCTION refuse_fx_table();");
+        await refusing.DisposeAsync();
         await Task.Delay(1_000);
 
         Assert.Equal(0.5m, during!["unitsPerUsd"]!["EUR"]!.GetValue<decimal>());
