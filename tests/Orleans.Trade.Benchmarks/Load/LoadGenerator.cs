@@ -43,6 +43,12 @@ public sealed class LoadPlan
     /// without it a dead server is hammered in a tight loop and the error count measures the loop, not the outage.
     /// </summary>
     public TimeSpan? ErrorPause { get; init; }
+
+    /// <summary>
+    /// Open model: at most this many requests in flight. A request due while that many are waiting starts when one of them ends,
+    /// and its latency still counts from its scheduled time: it is late, not left out.
+    /// </summary>
+    public int MaxOutstanding { get; init; } = 20_000;
 }
 
 /// <summary>
@@ -53,7 +59,6 @@ public sealed class LoadPlan
 public sealed class LoadRun
 {
     private const long HighestLatencyUs = 300_000_000;
-    private const int MaxOutstandingOpenModel = 20_000;
     private readonly LoadPlan _plan;
     private readonly Endpoints _endpoints;
     private readonly OutcomeTimeline _timeline;
@@ -65,7 +70,7 @@ public sealed class LoadRun
     private volatile bool _stopped;
     private long _stoppedAt;
     private long _sequence = -1;
-    private long _dropped;
+    private long _waitedForSlot;
     /// <summary>Open model: how late the generator sent each request against its schedule (µs), its own share of the latency.</summary>
     private readonly LongHistogram _sendLag = new(HighestLatencyUs, 3);
 
@@ -167,6 +172,7 @@ public sealed class LoadRun
     {
         var ticksPerRequest = Stopwatch.Frequency / ratePerSecond;
         var outstanding = new ConcurrentDictionary<long, Task>();
+        using var slots = new SemaphoreSlim(_plan.MaxOutstanding, _plan.MaxOutstanding);
         long slot = 0;
         while (ShouldContinue(started, out var sequence))
         {
@@ -176,20 +182,25 @@ public sealed class LoadRun
             {
                 await Task.Delay(wait);
             }
-            if (outstanding.Count >= MaxOutstandingOpenModel)
+            // The generator's own lateness, before any wait for a slot (that wait is the server's: it has not answered).
+            _sendLag.RecordValue(Math.Clamp((long)Stopwatch.GetElapsedTime(intended).TotalMicroseconds, 1, HighestLatencyUs));
+            if (!slots.Wait(0))
             {
-                // The server is far behind the schedule: count the request as dropped instead of queueing without bound.
-                Interlocked.Increment(ref _dropped);
-                slot++;
-                continue;
+                // The server is far behind the schedule: this request waits for one in flight to end, and its latency counts
+                // from its scheduled time all the same (leaving it out would hide the slowest requests: coordinated omission).
+                _waitedForSlot++;
+                await slots.WaitAsync();
             }
             var connection = (int)(slot % _plan.Connections);
             var request = _plan.Next(connection, sequence);
-            _sendLag.RecordValue(Math.Clamp((long)Stopwatch.GetElapsedTime(intended).TotalMicroseconds, 1, HighestLatencyUs));
             var id = slot++;
             var task = SendAsync(connection, request, intended);
             outstanding[id] = task;
-            _ = task.ContinueWith(_ => outstanding.TryRemove(id, out var _), TaskScheduler.Default);
+            _ = task.ContinueWith(_ =>
+            {
+                outstanding.TryRemove(id, out var _);
+                slots.Release();
+            }, TaskScheduler.Default);
         }
         await Task.WhenAll(outstanding.Values.ToArray());
     }
@@ -266,7 +277,7 @@ public sealed class LoadRun
         {
             statuses[$"{kind} {status}"] = count;
         }
-        return new LoadResult(elapsed, kinds, statuses, _dropped, StopReason ?? "done",
+        return new LoadResult(elapsed, kinds, statuses, _waitedForSlot, StopReason ?? "done",
             _plan.Connections, _plan.ArrivalRatePerSecond, _timeline, _endpoints.Events, sendingEnded)
         {
             SendLag = _plan.ArrivalRatePerSecond is null ? null : _sendLag,
@@ -283,9 +294,10 @@ public sealed record KindResult(string Kind, LongHistogram Latency, long Ok, lon
 
 /// <summary>
 /// A run's results. <see cref="Elapsed"/> lasts until the last answer; <see cref="SendingEnded"/> is when the run stopped starting
-/// requests (a <see cref="LoadRun.Stop"/>, such as sold out, or --max-duration), from the run's start.
+/// requests (a <see cref="LoadRun.Stop"/>, such as sold out, or --max-duration), from the run's start. <see cref="WaitedForSlot"/>:
+/// open model only, the requests that were due while <see cref="LoadPlan.MaxOutstanding"/> were in flight, started late.
 /// </summary>
-public sealed record LoadResult(TimeSpan Elapsed, IReadOnlyList<KindResult> Kinds, IReadOnlyDictionary<string, long> Statuses, long Dropped,
+public sealed record LoadResult(TimeSpan Elapsed, IReadOnlyList<KindResult> Kinds, IReadOnlyDictionary<string, long> Statuses, long WaitedForSlot,
     string StopReason, int Connections, double? ArrivalRatePerSecond, OutcomeTimeline Timeline, IReadOnlyList<ServerEvent> ServerEvents,
     TimeSpan SendingEnded)
 {
