@@ -676,9 +676,9 @@ public sealed partial class OrderGrain(
             S.CaptureLock = null;
             if (S.Status == OrderStatus.RiskReview)
             {
-                // Rejected by an analyst: the authorization was voided; the order ends and its stock goes back.
-                S.PendingReleases.AddRange(Reservations());
-                Transition(OrderStatus.Cancelled, now, "Cancelled", PaymentActor(paymentId), reason);
+                // Rejected by an analyst: the authorization was voided; the order ends, its stock goes back, and its other attempts
+                // still open to the buyer (a bank transfer, a 3-D Secure challenge) are voided, as any cancellation does.
+                Cancel(now, PaymentActor(paymentId), reason);
                 await Persist();
                 return;
             }

@@ -195,6 +195,41 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
         Assert.Equal(lines[0].Split(',').Length, mine.Split(',').Length);
     }
 
+    /// <summary>
+    /// A rejection cancels the order as any cancellation does: the buyer's other attempts still open (here a bank transfer
+    /// started before the card) are voided at the provider, so a transfer sent later cannot charge the buyer for an order the
+    /// analysts cancelled. Before 8 December the rejection cancelled the order without them, and the transfer was captured.
+    /// </summary>
+    [Fact]
+    public async Task A_rejection_voids_the_orders_other_open_attempts_so_a_transfer_sent_later_is_refused()
+    {
+        await PolicyAsync(new { reviewThreshold = 0, blockThreshold = 101 });
+        var order = await OrderAsync();
+        var analyst = await Shop.KeyAsync("analyst", "ana");
+        using var transferRequest = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/orders/{order.OrderId}/payments")
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new { method = "bankTransfer" }, options: TradeHttp.Json),
+        };
+        transferRequest.Headers.Add("Idempotency-Key", OrderTestShop.NewId("pay"));
+        using var transferResponse = await order.Buyer.SendAsync(transferRequest);
+        var transfer = JsonNode.Parse(await transferResponse.Content.ReadAsStringAsync())!;
+        Assert.True(transfer["status"]?.GetValue<string>() == "awaitingTransfer", $"{transferResponse.StatusCode} {transfer}");
+        var transferId = transfer["paymentId"]!.GetValue<string>();
+        var paymentId = (await HeldAsync(order))["paymentId"]!.GetValue<string>();
+
+        Assert.Equal(HttpStatusCode.OK, (await analyst.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/claim", new { })).Status);
+        var (decided, review) = await analyst.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/decision", new { decision = "reject", note = "card reported stolen" });
+        Assert.True(decided == HttpStatusCode.OK, $"{decided} {review}");
+
+        await OrderWhenAsync(order.OrderId, "cancelled");
+        await PaymentWhenAsync(paymentId, "voided");
+        await PaymentWhenAsync(transferId, "voided");
+        using var sandbox = Sandbox();
+        var received = await sandbox.PostJsonAsync($"/sandbox/psp/v1/bank-transfers/{transfer["transferReference"]}/receive", new { });
+        Assert.True(received.Status == HttpStatusCode.Conflict, $"{received.Status} {received.Body}");
+        Assert.Equal(0, await Shop.ReservedAsync(order.SkuId));
+    }
+
     [Fact]
     public async Task A_payment_the_analysts_reject_is_a_decline_in_the_histories_the_next_payment_is_scored_on()
     {
