@@ -36,9 +36,9 @@ switch (command)
 // Orleans' providers read their queries from the database at start-up, so the schema must be in place first.
 await SiloCommands.MigrateBeforeStartAsync(builder);
 
-if (string.IsNullOrEmpty(builder.Configuration["urls"]) && !builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
+if (SiloConfiguration.ListenUrls(builder.Configuration) is { } urls)
 {
-    builder.WebHost.UseUrls("http://127.0.0.1:5080");
+    builder.WebHost.UseUrls(urls);
 }
 
 builder.UseOrleans(silo => silo.ConfigureTradeSilo(builder.Configuration, database));

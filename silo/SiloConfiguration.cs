@@ -380,6 +380,48 @@ public static class SiloConfiguration
         return services;
     }
 
+    /// <summary><c>Metrics:Port</c>: the port /metrics is served on, alone; null when not set (then loopback callers only).</summary>
+    public static int? MetricsPort(IConfiguration configuration) =>
+        configuration.GetValue<int?>("Metrics:Port") switch
+        {
+            null => null,
+            >= 1 and <= 65535 and var port => port,
+            var port => throw new InvalidOperationException($"Metrics:Port must be a TCP port (1-65535); got {port}."),
+        };
+
+    /// <summary>
+    /// The addresses Kestrel listens on: <c>urls</c> (ASPNETCORE_URLS), by default http://127.0.0.1:5080, plus Metrics:Port on
+    /// the first one's host. Null when Kestrel:Endpoints declares them (then the metrics port must be one of them).
+    /// </summary>
+    public static string[]? ListenUrls(IConfiguration configuration)
+    {
+        if (configuration.GetSection("Kestrel:Endpoints").Exists())
+        {
+            return null;
+        }
+        var configured = (configuration["urls"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var urls = configured.Length > 0 ? configured : ["http://127.0.0.1:5080"];
+        if (MetricsPort(configuration) is not { } port)
+        {
+            return configured.Length > 0 ? null : urls;
+        }
+        // "http://0.0.0.0:8080", "http://+:8080", "http://[::]:8080": the host is what lies between "://" and the last ':'.
+        var first = urls[0];
+        var hostStart = first.IndexOf("://", StringComparison.Ordinal) + 3;
+        var host = first[hostStart..first.LastIndexOf(':')];
+        var metrics = $"http://{host}:{port}";
+        if (urls.Any(u => u.TrimEnd('/').EndsWith($":{port}", StringComparison.Ordinal)))
+        {
+            throw new InvalidOperationException($"Metrics:Port {port} is also a port of urls ({string.Join(';', urls)}): give /metrics a port of its own.");
+        }
+        return [.. urls, metrics];
+    }
+
+    /// <summary>A scrape from this machine: a loopback connection carrying no proxy's forwarding header.</summary>
+    private static bool LocalScrape(HttpContext context) =>
+        context.Connection.RemoteIpAddress is { } address && IPAddress.IsLoopback(address)
+        && !context.Request.Headers.ContainsKey("X-Forwarded-For") && !context.Request.Headers.ContainsKey("Forwarded");
+
     public static WebApplication MapTradeOperations(this WebApplication app)
     {
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
@@ -388,7 +430,37 @@ public static class SiloConfiguration
             Predicate = check => check.Tags.Contains("ready"),
             ResultStatusCodes = { [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable },
         });
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        // The meters tell anyone who can read them how many orders the platform takes and its GMV (the analytics API keeps
+        // those to admins and analysts), so /metrics is never on the public port: it is served on Metrics:Port alone when set
+        // (a port the Service does not expose; Prometheus scrapes the pods), and otherwise only to callers on this machine
+        // that no proxy forwarded.
+        if (MetricsPort(app.Configuration) is { } port)
+        {
+            app.Use(async (context, next) =>
+            {
+                if (context.Connection.LocalPort == port && !context.Request.Path.Equals("/metrics", StringComparison.Ordinal))
+                {
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                    return;
+                }
+                await next(context);
+            });
+            app.MapPrometheusScrapingEndpoint("/metrics").RequireHost($"*:{port}");
+        }
+        else
+        {
+            app.MapPrometheusScrapingEndpoint("/metrics", meterProvider: null, configureBranchedPipeline: branch => branch.Use(async (context, next) =>
+            {
+                if (!LocalScrape(context))
+                {
+                    await Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Metrics are not served here",
+                        detail: "/metrics answers callers on the silo's own machine only (loopback, not forwarded by a proxy). Set Metrics:Port "
+                            + "to serve it on a port of its own for Prometheus.").ExecuteAsync(context);
+                    return;
+                }
+                await next(context);
+            }), optionsName: null);
+        }
         if (DashboardEnabled(app.Configuration))
         {
             // Operators' page, not part of the public API document.

@@ -52,7 +52,7 @@ public sealed partial class KubernetesManifestTests
     {
         var container = SiloContainer();
         var ports = container.Sequence("ports").Cast<YamlMappingNode>().ToDictionary(p => p.Scalar("name")!, p => p.Scalar("containerPort")!);
-        Assert.Equal(["gateway", "http", "silo"], ports.Keys.Order());
+        Assert.Equal(["gateway", "http", "metrics", "silo"], ports.Keys.Order());
 
         foreach (var (probe, path) in new[] { ("readinessProbe", "/health/ready"), ("livenessProbe", "/health/live"), ("startupProbe", "/health/live") })
         {
@@ -64,6 +64,9 @@ public sealed partial class KubernetesManifestTests
         Assert.Equal($"http://0.0.0.0:{ports["http"]}", ConfigMapData()["ASPNETCORE_URLS"]);
         Assert.Equal(ports["silo"], ConfigMapData()["Orleans__SiloPort"]);
         Assert.Equal(ports["gateway"], ConfigMapData()["Orleans__GatewayPort"]);
+        // /metrics on a port of its own, the one Prometheus is told to scrape (and no Service exposes, below).
+        Assert.Equal(ports["metrics"], ConfigMapData()["Metrics__Port"]);
+        Assert.Equal(ports["metrics"], Single("Deployment").Root.Map("spec").Map("template").Map("metadata").Map("annotations").Scalar("prometheus.io/port"));
     }
 
     [Fact]
@@ -113,8 +116,12 @@ public sealed partial class KubernetesManifestTests
             Assert.All(selector, label => Assert.Equal(label.Value, podLabels.GetValueOrDefault(label.Key)));
         }
         var containerPorts = SiloContainer().Sequence("ports").Cast<YamlMappingNode>().Select(p => p.Scalar("name")).ToHashSet();
-        Assert.All(Single("Service").Root.Map("spec").Sequence("ports").Cast<YamlMappingNode>(),
-            p => Assert.Contains(p.Scalar("targetPort"), containerPorts));
+        Assert.All(Single("Service").Root.Map("spec").Sequence("ports").Cast<YamlMappingNode>(), p =>
+        {
+            Assert.Contains(p.Scalar("targetPort"), containerPorts);
+            // The metrics port tells its reader the platform's orders and GMV: Prometheus scrapes the pods, clients never reach it.
+            Assert.NotEqual("metrics", p.Scalar("targetPort"));
+        });
     }
 
     [Fact]
