@@ -216,7 +216,10 @@ public static class ExperimentsApi
             ExperimentWriteStatus.Updated or ExperimentWriteStatus.Unchanged => TypedResults.Ok(ExperimentView.Of(result.Experiment!, now)),
             ExperimentWriteStatus.Started => Problems.Conflict(
                 $"Experiment '{experimentId}' starts or started at {result.Experiment!.Terms.StartsAt:O}: from {IExperimentsGrain.DesignFixedBeforeStart.TotalSeconds:0} seconds before then its variants, weights, goal, seller, start, method and minDetectableEffect no longer change (visitors are assigned by them on every silo). Start a new experiment instead."),
-            _ => Problems.Unprocessable($"The platform holds {IExperimentsGrain.MaxExperiments} experiments already."),
+            ExperimentWriteStatus.TooManyForSeller => Problems.Unprocessable(
+                $"Seller '{sellerId}' runs or has scheduled {IExperimentsGrain.MaxExperimentsPerSeller} experiments already: end one (set its endsAt) before starting another."),
+            _ => Problems.Unprocessable(
+                $"The platform runs or has scheduled {IExperimentsGrain.MaxExperiments} experiments already: end one (set its endsAt) before starting another."),
         };
     }
 

@@ -64,8 +64,10 @@ public enum ExperimentWriteStatus
     Unchanged,
     /// <summary>It has started: its variants, weights, goal, seller, start, method and tuned effect no longer change (visitors were assigned by them).</summary>
     Started,
-    /// <summary>The platform holds <see cref="IExperimentsGrain.MaxExperiments"/> already.</summary>
+    /// <summary>The platform runs or has scheduled <see cref="IExperimentsGrain.MaxExperiments"/> experiments (not ended) already.</summary>
     TooMany,
+    /// <summary>The experiment's seller runs or has scheduled <see cref="IExperimentsGrain.MaxExperimentsPerSeller"/> (not ended) already.</summary>
+    TooManyForSeller,
 }
 
 [GenerateSerializer, Immutable]
@@ -79,7 +81,13 @@ public sealed record ExperimentWrite(
 public interface IExperimentsGrain : IGrainWithStringKey
 {
     const string Key = "platform";
+
+    /// <summary>
+    /// Experiments not yet ended the platform holds at most; ended ones stay readable and count no more. A seller's count on
+    /// its own too (<see cref="MaxExperimentsPerSeller"/>), so no seller can take the others' room.
+    /// </summary>
     const int MaxExperiments = 500;
+    const int MaxExperimentsPerSeller = 20;
 
     /// <summary>
     /// How long before its start an experiment's design is already fixed: each silo assigns and records visitors from a copy of the

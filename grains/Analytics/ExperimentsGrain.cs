@@ -30,7 +30,15 @@ public sealed class ExperimentsGrain(
         var now = clock.GetUtcNow();
         if (!state.State.Experiments.TryGetValue(experimentId, out var existing))
         {
-            if (state.State.Experiments.Count >= IExperimentsGrain.MaxExperiments)
+            // Only experiments running or scheduled take room: an ended one stays readable (its results) and counts no more, and a
+            // seller frees room by ending one (its end may change at any time).
+            var open = state.State.Experiments.Values.Where(e => e.Terms.EndsAt is not { } end || end > now).ToArray();
+            if (terms.SellerId is { } seller
+                && open.Count(e => e.Terms.SellerId == seller) >= IExperimentsGrain.MaxExperimentsPerSeller)
+            {
+                return new ExperimentWrite(ExperimentWriteStatus.TooManyForSeller, null);
+            }
+            if (open.Length >= IExperimentsGrain.MaxExperiments)
             {
                 return new ExperimentWrite(ExperimentWriteStatus.TooMany, null);
             }

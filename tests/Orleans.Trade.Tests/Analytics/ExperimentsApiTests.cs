@@ -104,6 +104,45 @@ public sealed class ExperimentsApiTests(Payments.PaymentsSiloFixture fixture) : 
         Assert.Equal(HttpStatusCode.Created, (await seller.PutJsonAsync($"/api/v1/experiments/{experimentId}", design)).Status);
     }
 
+    /// <summary>
+    /// Room for experiments is per seller and counts only those not ended: one seller's twenty running experiments do not stop
+    /// another's, and ending one makes room. Before 8 December every experiment ever made counted toward one limit of 500 for
+    /// the whole platform, so one seller's key could take it for every seller and the platform, for good.
+    /// </summary>
+    [Fact]
+    public async Task A_seller_runs_at_most_twenty_experiments_at_once_without_taking_another_sellers_room()
+    {
+        var sellerId = OrderTestShop.NewId("s");
+        var seller = await Shop.KeyAsync("seller", sellerId);
+        var other = await Shop.KeyAsync("seller", OrderTestShop.NewId("s"));
+        var startsAt = (await NowAsync()).AddMinutes(-1);
+        var ids = Enumerable.Range(0, Orleans.Trade.Analytics.IExperimentsGrain.MaxExperimentsPerSeller).Select(_ => OrderTestShop.NewId("exp")).ToArray();
+        foreach (var id in ids)
+        {
+            var (status, body) = await seller.PutJsonAsync($"/api/v1/experiments/{id}", Design(startsAt));
+            Assert.True(status == HttpStatusCode.Created, $"{status} {body}");
+        }
+
+        var (full, problem) = await seller.PutJsonAsync($"/api/v1/experiments/{OrderTestShop.NewId("exp")}", Design(startsAt));
+        Assert.True(full == HttpStatusCode.UnprocessableEntity, $"{full} {problem}");
+        Assert.Contains(sellerId, problem!["detail"]!.GetValue<string>());
+        Assert.Contains("endsAt", problem["detail"]!.GetValue<string>());
+        var (others, otherBody) = await other.PutJsonAsync($"/api/v1/experiments/{OrderTestShop.NewId("exp")}", Design(startsAt));
+        Assert.True(others == HttpStatusCode.Created, $"{others} {otherBody}");
+
+        // Ending one (its end may change once it runs) makes room for another; the ended one stays readable.
+        var (ended, endedBody) = await seller.PutJsonAsync($"/api/v1/experiments/{ids[0]}", new
+        {
+            name = "Free-shipping banner on the product page",
+            variants = new[] { new { name = "control", weight = 50 }, new { name = "banner", weight = 50 } },
+            goal = "placed", startsAt, endsAt = startsAt.AddSeconds(30), minVisitorsPerVariant = 10, minDetectableEffect = 0.3,
+        });
+        Assert.True(ended == HttpStatusCode.OK, $"{ended} {endedBody}");
+        var (again, againBody) = await seller.PutJsonAsync($"/api/v1/experiments/{OrderTestShop.NewId("exp")}", Design(startsAt));
+        Assert.True(again == HttpStatusCode.Created, $"{again} {againBody}");
+        Assert.Equal(HttpStatusCode.OK, (await seller.GetJsonAsync($"/api/v1/experiments/{ids[0]}")).Status);
+    }
+
     [Fact]
     public async Task Exposed_buyers_who_then_order_from_the_seller_convert_and_a_significantly_better_variant_wins()
     {
