@@ -7,15 +7,17 @@ namespace Orleans.Trade.Silo.Storage;
 /// <summary>
 /// Applies the versioned scripts under deploy/sql/{provider}/NNNN_name.sql (embedded in this assembly) in order, each once,
 /// recording them in trade_schema_migrations. Safe to run from several silos at once: PostgreSQL serialises on an advisory lock,
-/// SQLite on its write lock. Scripts are also written to be re-runnable. On PostgreSQL each script commits in a transaction of
-/// its own with its version row, except one marked <c>-- trade:outside-transaction</c>: its statements run one by one, each
-/// committing by itself (what <c>CREATE INDEX CONCURRENTLY</c> needs, so an index is built while the previous release's silos go
-/// on writing), and its version is recorded after the last; such a script must be safe to run again from any point. SQLite
-/// applies everything in one transaction.
+/// SQLite on its write lock; on PostgreSQL a silo whose scripts are all applied already does not wait for the lock (another
+/// silo's migration may hold it for as long as an index build takes). Scripts are also written to be re-runnable. On PostgreSQL
+/// each script commits in a transaction of its own with its version row, except one marked <c>-- trade:outside-transaction</c>:
+/// its statements run one by one, each committing by itself (what <c>CREATE INDEX CONCURRENTLY</c> needs, so an index is built
+/// while the previous release's silos go on writing), and its version is recorded after the last; such a script must be safe to
+/// run again from any point. SQLite applies everything in one transaction.
 /// </summary>
 public sealed partial class SchemaMigrator(TradeDatabase database, ILogger<SchemaMigrator> logger)
 {
-    private const long AdvisoryLockKey = 0x7472616465; // "trade"
+    /// <summary>The key of the PostgreSQL session advisory lock a migration holds while it applies scripts ("trade").</summary>
+    public const long AdvisoryLockKey = 0x7472616465;
 
     [GeneratedRegex(@"^sql/(?<provider>[a-z]+)/(?<version>\d{4})_(?<name>[a-z0-9_]+)\.sql$")]
     private static partial Regex ScriptName();
@@ -138,12 +140,22 @@ public sealed partial class SchemaMigrator(TradeDatabase database, ILogger<Schem
     }
 
     /// <summary>
-    /// Under a session advisory lock (released at the end, also when a script fails: the pool keeps the connection's session),
-    /// each pending script in a transaction of its own with its version row, or statement by statement when it is marked to run
-    /// outside a transaction.
+    /// Nothing when every script of this build is recorded already (read without the lock). Otherwise, under a session advisory
+    /// lock (released at the end, also when a script fails: the pool keeps the connection's session), each script still pending
+    /// once the lock is held, in a transaction of its own with its version row, or statement by statement when it is marked to
+    /// run outside a transaction.
     /// </summary>
     private async Task<List<int>> MigratePostgresAsync(DbConnection connection, IReadOnlyList<Script> scripts, CancellationToken cancellationToken)
     {
+        // A silo restarting during a rolling update would otherwise wait for the new release's migration (an index built
+        // CONCURRENTLY on a large table takes as long as it takes) although it has nothing to apply, and its start-up probe
+        // would kill it meanwhile. A version row commits with its script, or after the last statement of one run outside a
+        // transaction, so a script recorded here is applied whole. Versions this build does not know (a newer build's) are
+        // left alone, as under the lock.
+        if (!await AnyPendingPostgresAsync(connection, scripts, cancellationToken))
+        {
+            return [];
+        }
         // Polled, not waited for in pg_advisory_lock: a waiting statement holds a snapshot, and CREATE INDEX CONCURRENTLY in the
         // lock holder's script waits for every older snapshot, so silos starting together would deadlock (one is aborted).
         while (!(bool)(await connection.Command("SELECT pg_try_advisory_lock(@key)").With("key", AdvisoryLockKey).ExecuteScalarAsync(cancellationToken))!)
@@ -206,6 +218,21 @@ public sealed partial class SchemaMigrator(TradeDatabase database, ILogger<Schem
         }
         await transaction.CommitAsync(cancellationToken);
         return newlyApplied;
+    }
+
+    /// <summary>
+    /// Whether a script of this build is not recorded in trade_schema_migrations (or the table does not exist yet). Plain reads,
+    /// each on a snapshot of its own held only while it runs, so a running migration's index build does not wait for them.
+    /// </summary>
+    private static async Task<bool> AnyPendingPostgresAsync(DbConnection connection, IReadOnlyList<Script> scripts, CancellationToken cancellationToken)
+    {
+        var exists = await connection.Command("SELECT to_regclass('trade_schema_migrations') IS NOT NULL").ExecuteScalarAsync(cancellationToken);
+        if (exists is not true)
+        {
+            return true;
+        }
+        var applied = await AppliedAsync(connection, null, cancellationToken);
+        return scripts.Any(s => !applied.Contains(s.Version));
     }
 
     private static readonly TimeSpan LockPollInterval = TimeSpan.FromMilliseconds(250);

@@ -5,7 +5,10 @@ namespace Orleans.Trade.Tests.Infrastructure;
 /// <summary>Runs a command as an operator would (a script, or the silo with a verb) and returns what it printed.</summary>
 public static class CommandRunner
 {
-    /// <summary>Fails the test, with the command's standard error, unless it exits 0 within <paramref name="timeout"/>.</summary>
+    /// <summary>
+    /// Fails the test, with the command's standard error, unless it exits 0 within <paramref name="timeout"/>; a command still
+    /// running then is killed.
+    /// </summary>
     public static async Task<string> RunAsync(string fileName, IEnumerable<string> args, IReadOnlyDictionary<string, string> env, TimeSpan timeout)
     {
         var start = new ProcessStartInfo(fileName, args)
@@ -22,7 +25,16 @@ public static class CommandRunner
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var deadline = new CancellationTokenSource(timeout);
-        await process.WaitForExitAsync(deadline.Token);
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // Not left running past the test (a silo waiting for a lock would go on polling the test's database).
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"{fileName} {string.Join(' ', start.ArgumentList)} did not exit within {timeout}: {await stdout}");
+        }
         Assert.True(process.ExitCode == 0, $"{fileName} {string.Join(' ', start.ArgumentList)} exited {process.ExitCode}: {await stderr}");
         return await stdout;
     }
