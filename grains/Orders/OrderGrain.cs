@@ -501,6 +501,13 @@ public sealed partial class OrderGrain(
             return new TransitionResult(TransitionStatus.InvalidTransition, View(),
                 $"Order {OrderId} is {S.Status}; {command.Action} is allowed only in: {string.Join(", ", StatusesAllowing(command.Action))}.");
         }
+        if (command.Action == OrderAction.ConfirmPayment && S.Status == OrderStatus.AwaitingPayment && S.PaymentLookupUntil is not null)
+        {
+            // Past the window only a payment made within it (found by its attempt's lookup) pays the order, as if the sweeper had
+            // cancelled it on time.
+            return new TransitionResult(TransitionStatus.InvalidTransition, View(),
+                $"Order {OrderId}'s payment window closed at {S.Deadlines.PaymentDueAt:u}; it waits until {S.PaymentLookupUntil:u} for its open payments' answers from the provider, then is cancelled unless one of them paid it.");
+        }
         var now = clock.GetUtcNow();
         OrderRefundRecord? lateCompensation = null;
         switch (command.Action)
@@ -981,13 +988,25 @@ public sealed partial class OrderGrain(
         }
         else if (S.Status == OrderStatus.AwaitingPayment && now >= S.Deadlines.PaymentDueAt)
         {
-            // Open attempts finish what they started (a late authorization is then refused by the cancelled order and voided).
-            foreach (var open in S.Payments.Where(p => !p.Failed))
+            // Open attempts finish what they started: each asks the provider, so money the buyer paid in time whose webhook was
+            // lost (a 3-D Secure challenge passed, a transfer received, just before the deadline) pays the order. Their answers come
+            // after this turn, so the order waits one check period for them before it cancels (a late authorization is then
+            // refused by the cancelled order and voided); no new attempt is taken meanwhile.
+            var open = S.Payments.Where(p => !p.Failed).ToArray();
+            foreach (var attempt in open)
             {
-                await GrainFactory.GetGrain<Payments.IPaymentGrain>(open.Start.PaymentId).Resume();
+                await GrainFactory.GetGrain<Payments.IPaymentGrain>(attempt.Start.PaymentId).Resume();
             }
-            Cancel(now, OrderActor.System, "payment deadline passed");
-            await Persist();
+            if (open.Length > 0 && S.PaymentLookupUntil is null)
+            {
+                S.PaymentLookupUntil = now + _options.DeadlineCheckPeriod;
+                await Persist();
+            }
+            else if (open.Length == 0 || now >= S.PaymentLookupUntil)
+            {
+                Cancel(now, OrderActor.System, "payment deadline passed");
+                await Persist();
+            }
         }
         else if (S.Status == OrderStatus.RiskReview && S.CaptureLock is not null && now >= S.Deadlines.ReviewExpiresAt)
         {

@@ -437,7 +437,7 @@ public static class OrderPlacing
         DateTimeOffset? due = s.Phase != OrderPhase.Live ? null : s.Status switch
         {
             OrderStatus.AwaitingPayment when s.CaptureLock is not null => soon,
-            OrderStatus.AwaitingPayment => s.Deadlines.PaymentDueAt,
+            OrderStatus.AwaitingPayment => s.PaymentLookupUntil ?? s.Deadlines.PaymentDueAt,
             OrderStatus.AwaitingShipment when !s.Late => s.Deadlines.ShipBy,
             OrderStatus.RiskReview => Earliest(s.ReviewOverdue ? null : s.Deadlines.ReviewDueAt, s.CaptureLock is null ? null : s.Deadlines.ReviewExpiresAt),
             // An open dispute holds the protection window's deadlines (R-DIS-1): only the seller's answer is due; a decided one

@@ -132,6 +132,12 @@ public sealed class OrderState : IWakeAtState, IOutboxState
     /// </summary>
     [Id(38)] private List<TrackingKey>? _droppedTracking;
 
+    /// <summary>
+    /// Set when the payment deadline passed while attempts were open: they were asked to look their payment up at the provider
+    /// (a webhook may have been lost for money taken in time), and the order cancels only if none is paid by then.
+    /// </summary>
+    [Id(39)] public DateTimeOffset? PaymentLookupUntil { get; set; }
+
     /// <summary>Whether an event of this kind at this time was recorded (kept, or dropped and remembered).</summary>
     public bool HadTracking(TrackingEventKind kind, DateTimeOffset at) =>
         (_tracking?.Exists(e => e.Kind == kind && e.At == at) ?? false) || (_droppedTracking?.Contains(new TrackingKey(at, kind)) ?? false);
