@@ -70,8 +70,8 @@ builder.Services.Configure<Orleans.Trade.Wallets.SettlementOptions>(builder.Conf
 // A settlement split or cycle no escrow release could follow stops the silo (see SettlementOptions.Problem).
 builder.Services.ValidateOnStartBy<Orleans.Trade.Wallets.SettlementOptions>(o => o.Problem());
 builder.Services.ConfigureReplacingLists<Orleans.Trade.Payments.PaymentOptions>(builder.Configuration.GetSection("Payments"));
-builder.Services.AddSingleton(sp => SiloConfiguration.CreateCardFingerprintKey(builder.Configuration, database,
-    sp.GetRequiredService<ILoggerFactory>().CreateLogger("Orleans.Trade.Payments")));
+// Built now, as the secret box is: a key that cannot be used stops the start instead of failing each card tokenised.
+builder.Services.AddSingleton(SiloConfiguration.CreateCardFingerprintKey(builder.Configuration, database, out var cardKeyForThisSiloOnly));
 builder.Services.AddSingleton<SqlOrderStore>();
 builder.Services.AddSingleton<IStateOutboxWriter>(sp => sp.GetRequiredService<SqlOrderStore>());
 builder.Services.AddSingleton<IOrderQueries>(sp => sp.GetRequiredService<SqlOrderStore>());
@@ -103,6 +103,11 @@ builder.Services.AddGracefulShutdown(builder.Configuration);
 builder.AddTradeTelemetry();
 
 var app = builder.Build();
+if (cardKeyForThisSiloOnly)
+{
+    app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Orleans.Trade.Payments")
+        .LogWarning("Payments:CardFingerprintKey is not set: card fingerprints use a key that lives only as long as this silo.");
+}
 var failedKeys = app.Services.GetRequiredService<Orleans.Trade.Api.Auth.FailedAuthentications>();
 StorageInstruments.Meter.CreateObservableCounter("trade.auth.lookups_refused", () => failedKeys.Refused, "{request}",
     "Requests refused (429) before their API key was looked up: their client address had failed too many keys (RateLimits:FailedAuthentications*).");

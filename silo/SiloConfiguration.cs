@@ -272,16 +272,14 @@ public static class SiloConfiguration
     /// <summary>
     /// The key of card fingerprints: <c>Payments:CardFingerprintKey</c> (base64, 32 bytes) when set. Otherwise the
     /// embedded default keeps a generated key in a file beside its database (mode 0600), and a PostgreSQL silo uses a key for
-    /// its lifetime only, with a warning, since fingerprints then differ between silos and restarts.
+    /// its lifetime only (<paramref name="forThisSiloOnly"/>; the caller warns), since fingerprints then differ between silos
+    /// and restarts. Built before the silo starts, so a key that cannot be used refuses the start rather than every card.
     /// </summary>
-    public static CardFingerprintKey CreateCardFingerprintKey(IConfiguration configuration, TradeDatabase database, ILogger logger)
+    public static CardFingerprintKey CreateCardFingerprintKey(IConfiguration configuration, TradeDatabase database, out bool forThisSiloOnly)
     {
-        if (ConfiguredOrFileKey(configuration, "Payments:CardFingerprintKey", database, "card-fingerprint.key") is { } key)
-        {
-            return new CardFingerprintKey(key);
-        }
-        logger.LogWarning("Payments:CardFingerprintKey is not set: card fingerprints use a key that lives only as long as this silo.");
-        return new CardFingerprintKey(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        var key = ConfiguredOrFileKey(configuration, "Payments:CardFingerprintKey", database, "card-fingerprint.key");
+        forThisSiloOnly = key is null;
+        return new CardFingerprintKey(key ?? System.Security.Cryptography.RandomNumberGenerator.GetBytes(KeyBytes));
     }
 
     /// <summary>
@@ -293,12 +291,16 @@ public static class SiloConfiguration
         new(ConfiguredOrFileKey(configuration, "Security:SecretsKey", database, "secrets.key")
             ?? throw new InvalidOperationException("Set Security:SecretsKey (base64, 32 bytes) to run on PostgreSQL: it seals TOTP secrets."));
 
+    private const int KeyBytes = 32;
+
     private static byte[]? ConfiguredOrFileKey(IConfiguration configuration, string setting, TradeDatabase database, string fileName)
     {
         if (configuration[setting] is { Length: > 0 } configured)
         {
-            var key = Convert.FromBase64String(configured);
-            return key.Length == 32 ? key : throw new InvalidOperationException($"{setting} must be 32 bytes, base64-encoded.");
+            var key = new byte[configured.Length];
+            return Convert.TryFromBase64String(configured, key, out var length) && length == KeyBytes
+                ? key[..KeyBytes]
+                : throw new InvalidOperationException($"{setting} must be {KeyBytes} bytes, base64-encoded.");
         }
         if (database.SqlitePath is not { } dbPath)
         {
@@ -307,15 +309,52 @@ public static class SiloConfiguration
         var path = Path.Combine(Path.GetDirectoryName(dbPath)!, fileName);
         if (!File.Exists(path))
         {
+            WriteNewKeyFile(path);
+        }
+        var stored = File.ReadAllBytes(path);
+        // A start cut short between creating a key file and writing it (before keys went through a temporary file) left it
+        // empty: nothing could be sealed and card fingerprints were a plain hash of the number. Any other length stops the start.
+        return stored.Length == KeyBytes
+            ? stored
+            : throw new InvalidOperationException(
+                $"{path} holds {stored.Length} bytes, not a {KeyBytes}-byte key for {setting}. Put back the file from a backup, or set "
+                + $"{setting}; if it is empty because the silo's first start was cut short, delete it and a new key is made (sealed "
+                + "TOTP secrets or card fingerprints made with another key then no longer open or match).");
+    }
+
+    /// <summary>
+    /// Writes a new random key to a temporary file beside <paramref name="path"/>, flushed to disk, and only then moves it into
+    /// place, so a start that dies half way leaves no short key file behind. When another process made the key first, its key
+    /// stays and is the one read.
+    /// </summary>
+    private static void WriteNewKeyFile(string path)
+    {
+        var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
+        try
+        {
             var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
             if (!OperatingSystem.IsWindows())
             {
                 options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
             }
-            using var file = new FileStream(path, options);
-            file.Write(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+            using (var file = new FileStream(temporary, options))
+            {
+                file.Write(System.Security.Cryptography.RandomNumberGenerator.GetBytes(KeyBytes));
+                file.Flush(flushToDisk: true);
+            }
+            try
+            {
+                File.Move(temporary, path, overwrite: false);
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                // Another silo on the same folder won the race: its key is the one both use.
+            }
         }
-        return File.ReadAllBytes(path);
+        finally
+        {
+            File.Delete(temporary);
+        }
     }
 
     /// <summary>
