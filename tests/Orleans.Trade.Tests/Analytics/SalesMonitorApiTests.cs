@@ -199,4 +199,40 @@ public sealed class SalesMonitorApiTests
 
         Assert.Equal(5, await OrdersAsync(new OrderTestShop(silo)));
     }
+    [Fact]
+    public async Task A_silo_stopped_gracefully_mid_minute_sends_that_minute_and_its_rest_after_a_restart_adds_to_it()
+    {
+        var (silo, shop) = await StartAsync(new() { ["Shutdown__TimeoutSeconds"] = "20" });
+        await using var _ = silo;
+        var sku = await shop.SkuAsync(OrderTestShop.NewId("s"), priceMinor: 1000, currency: "USD", stock: [("wh-de", 10)]);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await shop.KeyAsync("buyer", buyerId);
+        var minute = await StartOfAMinuteAsync(shop);
+        var range = $"from={Uri.EscapeDataString(minute.ToString("O"))}&to={Uri.EscapeDataString(minute.AddMinutes(1).ToString("O"))}&interval=minute";
+        async Task<(long Orders, long GmvUsdMinor)> MinuteAsync(OrderTestShop s)
+        {
+            var total = (await s.Admin.GetJsonAsync($"/api/v1/analytics/sales?{range}")).Body!["total"]!;
+            return (total["orders"]!.GetValue<long>(), total["gmvUsdMinor"]!.GetValue<long>());
+        }
+
+        // Three orders, then SIGTERM (a rolling update) well before the minute ends.
+        await PlaceAsync(shop, buyer, buyerId, sku, 3);
+        var offset = (await shop.Admin.PostJsonAsync("/api/v1/admin/clock", new { advanceSeconds = 0.001 })).Body!["offsetSeconds"]!.GetValue<double>();
+        var down = System.Diagnostics.Stopwatch.StartNew();
+        silo.Terminate();
+        Assert.Equal(0, await silo.WaitForExitAsync(TimeSpan.FromSeconds(40)));
+
+        // Started again in the same business minute (the downtime taken off the clock): the minute holds what the stop sent.
+        silo.ExtraEnvironment["Clock__OffsetSeconds"] = (offset - down.Elapsed.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await silo.StartAsync();
+        shop = new OrderTestShop(silo);
+        Assert.Equal((3L, 3000L), await MinuteAsync(shop));
+
+        // Two more in that minute from the new process: added to the three, not in their place.
+        Assert.True(await AdvanceAsync(shop, 0.001) < minute.AddSeconds(50), "the restart took too long to stay in the minute");
+        buyer = await shop.KeyAsync("buyer", buyerId);
+        await PlaceAsync(shop, buyer, buyerId, sku, 2);
+        await AdvanceAsync(shop, 60);
+        await Eventually.UntilAsync(() => MinuteAsync(shop), m => m == (5L, 5000L), "the minute's five orders");
+    }
 }

@@ -66,6 +66,27 @@ public sealed class SalesRecorderTests
     }
 
     [Fact]
+    public void At_shutdown_the_open_minute_is_handed_out_with_the_closed_ones_and_never_again()
+    {
+        var first = Minute;
+        _recorder.Placed([Order(1000, "USD")], _time.GetUtcNow());
+        _time.Advance(TimeSpan.FromMinutes(1));
+        _recorder.Placed([Order(700, "EUR"), Order(300, "EUR")], _time.GetUtcNow());
+        Assert.Empty(_recorder.TakeClosed(Minute, out var settling)); // the first minute closed, still settling
+        Assert.Equal(1, settling);
+
+        // Kestrel has drained: the settling minute and the open one both go, though the open one has 30 s to run.
+        var taken = _recorder.TakeAll();
+        Assert.Equal([(first, "USD", 1L, 1000L), (first + 1, "EUR", 2L, 1000L)],
+            taken.Select(m => (m.Minute, Assert.Single(m.OrdersByCurrency).Key, m.OrdersByCurrency.Single().Value, m.GmvMinorByCurrency.Single().Value)));
+
+        Assert.Empty(_recorder.TakeAll());
+        _time.Advance(TimeSpan.FromMinutes(1));
+        _recorder.TakeClosed(Minute, out _);
+        Assert.Empty(_recorder.TakeClosed(Minute, out _));
+    }
+
+    [Fact]
     public void A_minute_without_orders_is_not_handed_out()
     {
         _time.Advance(TimeSpan.FromMinutes(5));
