@@ -17,7 +17,7 @@ public sealed class CachedSkuAvailability(TradeClock clock)
     private static readonly TimeSpan SweepEvery = TimeSpan.FromSeconds(10);
 
     private readonly ConcurrentDictionary<string, (SkuAvailability View, DateTimeOffset SeenAt)> _views = new(StringComparer.Ordinal);
-    private long _lastSweepTicks = clock.GetUtcNow().UtcTicks;
+    private readonly StaleCopySweep _sweep = new(SweepEvery, clock.GetUtcNow());
 
     /// <summary>SKUs with a copy kept, fresh or not yet swept (for tests: it takes every lock of the dictionary).</summary>
     public int Count => _views.Count;
@@ -46,17 +46,7 @@ public sealed class CachedSkuAvailability(TradeClock clock)
         {
             _views[skuId] = (view, now);
         }
-        var last = Interlocked.Read(ref _lastSweepTicks);
-        if ((now.UtcTicks - last > SweepEvery.Ticks || now.UtcTicks < last) && Interlocked.CompareExchange(ref _lastSweepTicks, now.UtcTicks, last) == last)
-        {
-            foreach (var (id, entry) in _views)
-            {
-                if (!Fresh(entry.SeenAt, now))
-                {
-                    _views.TryRemove(new KeyValuePair<string, (SkuAvailability, DateTimeOffset)>(id, entry));
-                }
-            }
-        }
+        _sweep.IfDue(_views, now, static (seen, now) => Fresh(seen.SeenAt, now));
     }
 
     private static bool Fresh(DateTimeOffset seenAt, DateTimeOffset now) => now >= seenAt && now - seenAt <= MaxAge;
