@@ -475,16 +475,25 @@ public static class SiloConfiguration
         // that no proxy forwarded.
         if (MetricsPort(app.Configuration) is { } port)
         {
+            // By the port the connection came in on, never the Host header (RequireHost matches that, which any client sets).
             app.Use(async (context, next) =>
             {
-                if (context.Connection.LocalPort == port && !context.Request.Path.Equals("/metrics", StringComparison.Ordinal))
+                if ((context.Connection.LocalPort == port) != context.Request.Path.Equals("/metrics", StringComparison.Ordinal))
                 {
                     context.Response.StatusCode = StatusCodes.Status404NotFound;
                     return;
                 }
                 await next(context);
             });
-            app.MapPrometheusScrapingEndpoint("/metrics").RequireHost($"*:{port}");
+            app.MapPrometheusScrapingEndpoint("/metrics", meterProvider: null, configureBranchedPipeline: branch => branch.Use(async (context, next) =>
+            {
+                if (context.Connection.LocalPort != port)
+                {
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                    return;
+                }
+                await next(context);
+            }), optionsName: null);
         }
         else
         {

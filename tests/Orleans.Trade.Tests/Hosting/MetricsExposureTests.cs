@@ -51,6 +51,10 @@ public sealed class MetricsExposureTests
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/api/v1/api-keys")).StatusCode);
 
         Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync("/metrics")).StatusCode);
+        // Nor on the API port with a Host header naming the metrics port (routing's host match reads that header).
+        using var forgedHost = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+        forgedHost.Headers.Host = $"shop.example.com:{port}";
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.SendAsync(forgedHost)).StatusCode);
         var scraped = await scraper.GetAsync("/metrics");
         Assert.Equal(HttpStatusCode.OK, scraped.StatusCode);
         Assert.Contains("http_server_request_duration", await scraped.Content.ReadAsStringAsync());
