@@ -183,6 +183,11 @@ public static class ExperimentsApi
         {
             v.Add("endsAt", "endsAt must be after startsAt.");
         }
+        else if (existing is null && request.EndsAt is { } ended && ended <= now)
+        {
+            // Nobody could be exposed to it; and created ended, it would take no room, only space in the platform's list.
+            v.Add("endsAt", "A new experiment must end in the future.");
+        }
         v.Range("minVisitorsPerVariant", request.MinVisitorsPerVariant ?? 100, 10, 1_000_000);
         var confidence = request.Confidence ?? 0.95;
         if (confidence is < 0.8 or > 0.999)
@@ -217,9 +222,9 @@ public static class ExperimentsApi
             ExperimentWriteStatus.Started => Problems.Conflict(
                 $"Experiment '{experimentId}' starts or started at {result.Experiment!.Terms.StartsAt:O}: from {IExperimentsGrain.DesignFixedBeforeStart.TotalSeconds:0} seconds before then its variants, weights, goal, seller, start, method and minDetectableEffect no longer change (visitors are assigned by them on every silo). Start a new experiment instead."),
             ExperimentWriteStatus.TooManyForSeller => Problems.Unprocessable(
-                $"Seller '{sellerId}' runs or has scheduled {IExperimentsGrain.MaxExperimentsPerSeller} experiments already: end one (set its endsAt) before starting another."),
+                $"Seller '{sellerId}' runs or has scheduled {IExperimentsGrain.MaxExperimentsPerSeller} experiments already: end one (set its endsAt) before starting or reopening another."),
             _ => Problems.Unprocessable(
-                $"The platform runs or has scheduled {IExperimentsGrain.MaxExperiments} experiments already: end one (set its endsAt) before starting another."),
+                $"The platform runs or has scheduled {IExperimentsGrain.MaxExperiments} experiments already, or keeps {IExperimentsGrain.MaxStored} in all: end one (set its endsAt) before starting another."),
         };
     }
 

@@ -64,7 +64,10 @@ public enum ExperimentWriteStatus
     Unchanged,
     /// <summary>It has started: its variants, weights, goal, seller, start, method and tuned effect no longer change (visitors were assigned by them).</summary>
     Started,
-    /// <summary>The platform runs or has scheduled <see cref="IExperimentsGrain.MaxExperiments"/> experiments (not ended) already.</summary>
+    /// <summary>
+    /// The platform runs or has scheduled <see cref="IExperimentsGrain.MaxExperiments"/> experiments (not ended) already, or keeps
+    /// <see cref="IExperimentsGrain.MaxStored"/> in all.
+    /// </summary>
     TooMany,
     /// <summary>The experiment's seller runs or has scheduled <see cref="IExperimentsGrain.MaxExperimentsPerSeller"/> (not ended) already.</summary>
     TooManyForSeller,
@@ -88,6 +91,9 @@ public interface IExperimentsGrain : IGrainWithStringKey
     /// </summary>
     const int MaxExperiments = 500;
     const int MaxExperimentsPerSeller = 20;
+
+    /// <summary>Experiments kept in all, ended ones included (one state holds them: an operator archives the old ones).</summary>
+    const int MaxStored = 10_000;
 
     /// <summary>
     /// How long before its start an experiment's design is already fixed: each silo assigns and records visitors from a copy of the

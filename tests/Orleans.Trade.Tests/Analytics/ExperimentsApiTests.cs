@@ -141,6 +141,20 @@ public sealed class ExperimentsApiTests(Payments.PaymentsSiloFixture fixture) : 
         var (again, againBody) = await seller.PutJsonAsync($"/api/v1/experiments/{OrderTestShop.NewId("exp")}", Design(startsAt));
         Assert.True(again == HttpStatusCode.Created, $"{again} {againBody}");
         Assert.Equal(HttpStatusCode.OK, (await seller.GetJsonAsync($"/api/v1/experiments/{ids[0]}")).Status);
+
+        // Reopening the ended one (its end removed) needs room as a new one does: there is none.
+        var (reopened, reopenedBody) = await seller.PutJsonAsync($"/api/v1/experiments/{ids[0]}", Design(startsAt));
+        Assert.True(reopened == HttpStatusCode.UnprocessableEntity, $"{reopened} {reopenedBody}");
+        var still = (await seller.GetJsonAsync($"/api/v1/experiments/{ids[0]}")).Body!;
+        Assert.Equal("ended", still["status"]!.GetValue<string>());
+        // Nor can one be made ended, to be reopened later without room: a new experiment ends in the future.
+        var (past, pastBody) = await seller.PutJsonAsync($"/api/v1/experiments/{OrderTestShop.NewId("exp")}", new
+        {
+            name = "Made ended", variants = new[] { new { name = "control", weight = 50 }, new { name = "banner", weight = 50 } },
+            startsAt = startsAt.AddDays(-2), endsAt = startsAt.AddDays(-1),
+        });
+        Assert.True(past == HttpStatusCode.BadRequest, $"{past} {pastBody}");
+        Assert.NotNull(pastBody!["errors"]!["endsAt"]);
     }
 
     [Fact]
