@@ -174,6 +174,8 @@ public sealed class LoadRun
         var outstanding = new ConcurrentDictionary<long, Task>();
         using var slots = new SemaphoreSlim(_plan.MaxOutstanding, _plan.MaxOutstanding);
         long slot = 0;
+        // When the last wait for a slot ended: requests that fell due during it are late by the server's doing, not the generator's.
+        long resumedAt = 0;
         while (ShouldContinue(started, out var sequence))
         {
             var intended = started + (long)(slot * ticksPerRequest);
@@ -182,14 +184,15 @@ public sealed class LoadRun
             {
                 await Task.Delay(wait);
             }
-            // The generator's own lateness, before any wait for a slot (that wait is the server's: it has not answered).
-            _sendLag.RecordValue(Math.Clamp((long)Stopwatch.GetElapsedTime(intended).TotalMicroseconds, 1, HighestLatencyUs));
+            // The generator's own lateness: from the schedule, or from the end of the last wait for a slot (the server's).
+            _sendLag.RecordValue(Math.Clamp((long)Stopwatch.GetElapsedTime(Math.Max(intended, resumedAt)).TotalMicroseconds, 1, HighestLatencyUs));
             if (!slots.Wait(0))
             {
                 // The server is far behind the schedule: this request waits for one in flight to end, and its latency counts
                 // from its scheduled time all the same (leaving it out would hide the slowest requests: coordinated omission).
                 _waitedForSlot++;
                 await slots.WaitAsync();
+                resumedAt = Stopwatch.GetTimestamp();
             }
             var connection = (int)(slot % _plan.Connections);
             var request = _plan.Next(connection, sequence);
