@@ -281,13 +281,15 @@ public static class FunnelApi
             return forbidden;
         }
         var byDay = interval == "day";
-        var counts = await store.FunnelAsync(new FunnelQuery(start, end, seller, skuId, byDay), cancellationToken);
+        // The window's figures count each visitor once, by every step reached anywhere in it: summed over days, a visitor active
+        // on two days counted twice, and one who carted on a day and paid the next converted on neither.
+        var counts = await store.FunnelAsync(new FunnelQuery(start, end, seller, skuId, ByDay: false), cancellationToken);
         var skuOnly = skuId is not null;
         var whole = Funnel.Figures(counts.GroupBy(c => c.Mask).Select(g => (g.Key, g.Sum(c => c.Visitors))), skuOnly);
         IReadOnlyList<FunnelDay>? days = null;
         if (byDay)
         {
-            var byDayCounts = counts.ToLookup(c => c.Day);
+            var byDayCounts = (await store.FunnelAsync(new FunnelQuery(start, end, seller, skuId, ByDay: true), cancellationToken)).ToLookup(c => c.Day);
             var first = DayNumber(start);
             var last = DayNumber(end - TimeSpan.FromTicks(1));
             days = Enumerable.Range(0, (int)(last - first + 1)).Select(n =>

@@ -92,6 +92,44 @@ public sealed class FunnelApiTests(Payments.PaymentsSiloFixture fixture) : IClas
         Assert.Equal(HttpStatusCode.Forbidden, (await analyst.PostJsonAsync("/api/v1/storefront-events", one)).Status);
     }
 
+    /// <summary>
+    /// With <c>interval=day</c> the window's figures stay the window's: a buyer who carts on one day and checks out and orders the
+    /// next went the whole way, and one who views on two days is one viewer. Before 8 December the window's figures were the
+    /// days' funnels added up, so the first converted on neither day and the second counted twice.
+    /// </summary>
+    [Fact]
+    public async Task Asking_for_days_leaves_the_windows_figures_as_they_are_across_midnight()
+    {
+        var sellerId = OrderTestShop.NewId("s");
+        var sku = await Shop.SkuAsync(sellerId, priceMinor: 2_000, stock: [("wh-de", 5)]);
+        var storefront = await Shop.KeyAsync("storefront", "web");
+        var now = await NowAsync();
+        await Shop.AdvanceClockAsync(now.UtcDateTime.Date.AddDays(1).AddMinutes(1) - now.UtcDateTime);
+        var afterMidnight = await NowAsync();
+        var dayBefore = afterMidnight.AddHours(-2);
+        var (crossing, browsing) = (OrderTestShop.NewId("b"), OrderTestShop.NewId("b"));
+        await PostAsync(storefront, Seen("view", crossing, sku, dayBefore), Seen("cart", crossing, sku, dayBefore),
+            Seen("checkout", crossing, sku, afterMidnight), Seen("view", browsing, sku, dayBefore), Seen("view", browsing, sku, afterMidnight));
+        var (placed, order) = await OrderTestShop.CheckoutAsync(Shop.Admin, crossing, OrderTestShop.NewId("key"), [new { skuId = sku, quantity = 1 }]);
+        Assert.True(placed == HttpStatusCode.Created, $"{placed} {order}");
+
+        var analyst = await Shop.KeyAsync("analyst", OrderTestShop.NewId("an"));
+        var window = $"/api/v1/analytics/funnel?from={Q(dayBefore.AddHours(-1))}&to={Q(afterMidnight.AddHours(1))}&sellerId={sellerId}";
+        var whole = (await analyst.GetJsonAsync(window)).Body!;
+        var (read, byDay) = await analyst.GetJsonAsync(window + "&interval=day");
+        Assert.True(read == HttpStatusCode.OK, $"{read} {byDay}");
+
+        Assert.Equal([2L, 1, 1, 1, 0], Buyers(whole));
+        Assert.Equal([2L, 1, 1, 1, 0], Reached(whole));
+        Assert.Equal(Buyers(whole), Buyers(byDay!));
+        Assert.Equal(Reached(whole), Reached(byDay!));
+        // Each day is its own funnel: the crossing buyer's steps are split between them.
+        var days = byDay!["days"]!.AsArray();
+        Assert.Equal(2, days.Count);
+        Assert.Equal([2L, 1, 0, 0, 0], Buyers(days[0]!));
+        Assert.Equal([1L, 0, 0, 0, 0], Buyers(days[1]!));
+    }
+
     [Fact]
     public async Task The_funnel_counts_buyers_per_step_with_the_conversions_and_the_drop_off_per_seller_sku_and_day()
     {
