@@ -35,7 +35,7 @@ public static class AnalyticsApi
 
     /// <summary>
     /// Every interval from <paramref name="from"/> to <paramref name="to"/> (default: the last hour by minute, the last day by
-    /// hour), both rounded down to the interval; the current interval is still filling.
+    /// hour), rounded down and up to the interval; the current interval is still filling.
     /// </summary>
     public static async Task<Results<Ok<SalesResponse>, ValidationProblem>> Sales(
         [FromQuery] DateTimeOffset? from, [FromQuery] DateTimeOffset? to, [FromQuery] string? interval, IGrainFactory grains, TradeClock clock)
@@ -45,7 +45,8 @@ public static class AnalyticsApi
         var step = interval switch { null or "minute" => 1, "hour" => 60, _ => 0 };
         if (step == 0) v.Add("interval", "interval must be minute or hour.");
         var nowMinute = SalesMonitor.MinuteOf(now);
-        var toMinute = to is { } t ? SalesMonitor.MinuteOf(t) : nowMinute + 1;
+        // Rounded up: a `to` inside a minute includes that minute (rounded down, its sales were in no interval and no total).
+        var toMinute = to is { } t ? SalesMonitor.MinuteOf(t) + (SalesMonitor.StartOf(SalesMonitor.MinuteOf(t)) < t ? 1 : 0) : nowMinute + 1;
         var fromMinute = from is { } f ? SalesMonitor.MinuteOf(f) : toMinute - (step == 60 ? 24 * 60 : 60);
         if (step > 0)
         {

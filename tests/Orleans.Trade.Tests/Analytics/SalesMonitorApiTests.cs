@@ -56,6 +56,40 @@ public sealed class SalesMonitorApiTests
         }
     }
 
+    /// <summary>
+    /// A <c>to</c> inside a minute includes that minute, by minute and by hour. Before 8 December it was rounded down first, so the
+    /// sales of the minute holding <c>to</c> were in no interval and not in the total (and a window within one minute was a 400).
+    /// </summary>
+    [Fact]
+    public async Task A_to_inside_a_minute_counts_that_minutes_sales()
+    {
+        var (silo, shop) = await StartAsync(new() { ["Analytics__MinOrders"] = "1000" });
+        await using var _ = silo;
+        var sku = await shop.SkuAsync(OrderTestShop.NewId("s"), priceMinor: 1000, currency: "USD", stock: [("wh-de", 10)]);
+        var buyerId = OrderTestShop.NewId("b");
+        var buyer = await shop.KeyAsync("buyer", buyerId);
+        var analyst = await shop.KeyAsync("analyst", "ana");
+        var minute = await StartOfAMinuteAsync(shop);
+        await PlaceAsync(shop, buyer, buyerId, sku, 2);
+        await AdvanceAsync(shop, 60); // the minute closes
+
+        var from = Uri.EscapeDataString(minute.AddMinutes(-1).ToString("O"));
+        var to = Uri.EscapeDataString(minute.AddSeconds(30).ToString("O"));
+        var byMinute = await Eventually.ReadAsync(async () => (await analyst.GetJsonAsync($"/api/v1/analytics/sales?from={from}&to={to}&interval=minute")).Body!,
+            s => s["total"]?["orders"]?.GetValue<long>() > 0, "the minute holding to in the window");
+        Assert.Equal(2, byMinute["total"]!["orders"]!.GetValue<long>());
+        Assert.Equal([0L, 2L], byMinute["intervals"]!.AsArray().Select(i => i!["orders"]!.GetValue<long>()));
+        Assert.Equal(minute.AddMinutes(1), byMinute["to"]!.GetValue<DateTimeOffset>());
+
+        var within = Uri.EscapeDataString(minute.AddSeconds(10).ToString("O"));
+        var (oneMinute, inside) = await analyst.GetJsonAsync($"/api/v1/analytics/sales?from={within}&to={to}&interval=minute");
+        Assert.True(oneMinute == HttpStatusCode.OK, $"{oneMinute} {inside}");
+        Assert.Equal(2, inside!["total"]!["orders"]!.GetValue<long>());
+        var (hourly, byHour) = await analyst.GetJsonAsync($"/api/v1/analytics/sales?from={from}&to={to}&interval=hour");
+        Assert.True(hourly == HttpStatusCode.OK, $"{hourly} {byHour}");
+        Assert.Equal(2, byHour!["total"]!["orders"]!.GetValue<long>());
+    }
+
     [Fact]
     public async Task Checkouts_show_up_per_minute_with_orders_gmv_and_average_order_value_and_a_retried_checkout_counts_once()
     {
