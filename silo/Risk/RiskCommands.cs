@@ -66,12 +66,12 @@ public static class RiskCommands
         var output = Required(flags, "out");
         var seed = Int(flags, "seed", DefaultSeed);
         // Several files train together, e.g. the synthetic history plus the analysts' labels (risk export-labels).
-        var rows = data.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .SelectMany(file => RiskCsv.ReadFile(file, requireLabel: true)).ToList();
-        Console.WriteLine($"Read {rows.Count} payments ({rows.Count(r => r.IsFraud)} fraud) from {data}.");
-        var report = RiskTraining.Train(rows, output, seed, options.Thresholds, TimeProvider.System, data,
+        var files = data.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(file => (IReadOnlyList<LabelledRiskEvent>)RiskCsv.ReadFile(file, requireLabel: true)).ToList();
+        Console.WriteLine($"Read {files.Sum(f => f.Count)} payments ({files.Sum(f => f.Count(r => r.IsFraud))} fraud) from {data}.");
+        var report = RiskTraining.Train(files, output, seed, options.Thresholds, TimeProvider.System, data,
             flags.GetValueOrDefault("version"), CategoryRisk.WithOverrides(options.CategoryRisk));
-        Console.WriteLine($"Split by time: trained on the oldest {report.Saved.TrainingPayments}, held out the newest {report.Saved.HoldoutPayments}.");
+        Console.WriteLine($"Split by time, each file on its own: trained on the oldest {report.Saved.TrainingPayments}, held out the newest {report.Saved.HoldoutPayments}.");
         foreach (var (trainer, metrics) in report.CandidateMetrics)
         {
             Console.WriteLine($"{trainer} on the held-out split:");

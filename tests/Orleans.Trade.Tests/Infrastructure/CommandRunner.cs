@@ -11,6 +11,15 @@ public static class CommandRunner
     /// </summary>
     public static async Task<string> RunAsync(string fileName, IEnumerable<string> args, IReadOnlyDictionary<string, string> env, TimeSpan timeout)
     {
+        var (exitCode, stdout, stderr) = await RunToExitAsync(fileName, args, env, timeout);
+        Assert.True(exitCode == 0, $"{fileName} {string.Join(' ', args)} exited {exitCode}: {stderr}");
+        return stdout;
+    }
+
+    /// <summary>Runs a command that may fail, as an operator would: its exit code and what it printed, within <paramref name="timeout"/>.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunToExitAsync(string fileName, IEnumerable<string> args,
+        IReadOnlyDictionary<string, string> env, TimeSpan timeout)
+    {
         var start = new ProcessStartInfo(fileName, args)
         {
             RedirectStandardOutput = true,
@@ -35,7 +44,6 @@ public static class CommandRunner
             process.Kill(entireProcessTree: true);
             Assert.Fail($"{fileName} {string.Join(' ', start.ArgumentList)} did not exit within {timeout}: {await stdout}");
         }
-        Assert.True(process.ExitCode == 0, $"{fileName} {string.Join(' ', start.ArgumentList)} exited {process.ExitCode}: {await stderr}");
-        return await stdout;
+        return (process.ExitCode, await stdout, await stderr);
     }
 }

@@ -52,4 +52,20 @@ public sealed class RiskCommandTests
         Assert.Contains("on the whole file:", evaluated);
         Assert.Contains("payments 3000,", evaluated);
     }
+
+    /// <summary>Data the model cannot learn from (no fraud in it) is refused in a line with exit code 1, not a crash.</summary>
+    [Fact]
+    public async Task Train_on_a_file_without_fraud_says_so_and_exits_1()
+    {
+        var directory = RiskTestData.TempDirectory();
+        var data = Path.Combine(directory, "approved-only.csv");
+        Orleans.Trade.Risk.RiskCsv.WriteFile(data, Orleans.Trade.Risk.RiskGenerator.Generate(1_000, 8).Where(r => !r.IsFraud));
+
+        var (exitCode, _, stderr) = await CommandRunner.RunToExitAsync("dotnet",
+            [RepoPaths.SiloDll, "risk", "train", "--data", data, "--out", Path.Combine(directory, "model.zip")], NoEnvironment, Timeout);
+
+        Assert.True(exitCode == 1, $"exit {exitCode}: {stderr}");
+        Assert.Contains("needs both fraud and legitimate payments", stderr);
+        Assert.DoesNotContain("Unhandled exception", stderr);
+    }
 }

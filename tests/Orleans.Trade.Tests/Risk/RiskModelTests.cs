@@ -47,6 +47,29 @@ public sealed class RiskModelTests
         Assert.InRange(new FileInfo(path).Length, 1, 512 * 1024);
     }
 
+    /// <summary>
+    /// Files trained together are each split by time on their own, so the analysts' labels (newer than the synthetic history)
+    /// are learnt from too. Cut as one, every label fell in the newest 20% held out, and the saved model never learnt one.
+    /// </summary>
+    [Fact]
+    public void Files_trained_together_are_each_split_by_time_so_the_newest_files_labels_are_learnt()
+    {
+        var synthetic = RiskGenerator.Generate(2_000, 5);
+        // Two hundred analysts' labels, all fraud, dated after every synthetic payment.
+        var labels = RiskGenerator.Generate(200, 6)
+            .Select(r => new LabelledRiskEvent(r.Event with { OccurredAt = r.Event.OccurredAt.AddDays(400) }, IsFraud: true)).ToList();
+        var oldestSynthetic = synthetic.OrderBy(r => r.Event.OccurredAt).Take(1_600).ToList();
+
+        var split = RiskDataSplit.ByTime([synthetic, labels], CategoryRisk.Default);
+
+        Assert.Equal(1_600 + 160, split.Training.Count);
+        Assert.Equal(400 + 40, split.Holdout.Count);
+        Assert.Equal(oldestSynthetic.Count(r => r.IsFraud) + 160, split.Training.Count(r => r.IsFraud));
+        // One file is cut as before: at the oldest 80% of it.
+        var one = RiskDataSplit.ByTime([.. synthetic, .. labels], CategoryRisk.Default);
+        Assert.Equal(1_760, one.Training.Count);
+    }
+
     [Fact]
     public void A_model_file_without_risk_metadata_is_refused()
     {
