@@ -78,7 +78,11 @@ public sealed record ReturnView(
     [property: Id(21)] string? RefundId = null,
     // Where the seller put the goods that came back into stock (R-INV-1), and whether the SKUs took them.
     [property: Id(22)] string? RestockWarehouseId = null,
-    [property: Id(23)] bool Restocked = false)
+    [property: Id(23)] bool Restocked = false,
+    // An arbitrator's verdict as given (the amount asked by a partial refund, before any cap): the same verdict sent again is
+    // answered with the return, another one is refused.
+    [property: Id(24)] ReturnOutcome? Verdict = null,
+    [property: Id(25)] Common.Money? VerdictAmount = null)
 {
     public bool IsOpen => Status is ReturnStatus.AwaitingAddress or ReturnStatus.AwaitingShipment or ReturnStatus.Shipped or ReturnStatus.UnderArbitration;
 

@@ -49,8 +49,9 @@ public sealed partial class OrderGrain
         var charged = S.Totals!.Charged;
         if (S.Dispute is { } existing)
         {
-            // The same request again (a retry whose answer was lost) is answered with the dispute it opened.
-            return existing.IsOpen && existing.OpenedBy == c.Actor.ToString() && existing.Reason == c.Reason && existing.Description == c.Note
+            // The same request again (a retry whose answer was lost) is answered with the dispute it opened, also once the seller
+            // has settled it meanwhile; after a withdrawal it is a new dispute, refused.
+            return existing.Status != DisputeStatus.Withdrawn && existing.OpenedBy == c.Actor.ToString() && existing.Reason == c.Reason && existing.Description == c.Note
                 && (c.Amount is null || c.Amount == existing.Requested)
                 ? new DisputeResult(DisputeCommandStatus.Existing, existing, null, S.Status)
                 : Refused(DisputeCommandStatus.Conflict,

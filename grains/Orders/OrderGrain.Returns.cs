@@ -246,8 +246,11 @@ public sealed partial class OrderGrain
         }
         if (r.Status != ReturnStatus.UnderArbitration)
         {
+            // The same verdict: its arbitrator, note, outcome and (for a partial refund) amount. A return decided before the verdict
+            // was kept tells its outcome by its status only.
             var done = r.Ending is { } ending && ending.By == c.Actor.ToString() && ending.Note == c.Note
-                && (c.Outcome == ReturnOutcome.Reject ? r.Status == ReturnStatus.Rejected : r.Status == ReturnStatus.Refunded);
+                && (c.Outcome == ReturnOutcome.Reject ? r.Status == ReturnStatus.Rejected : r.Status == ReturnStatus.Refunded)
+                && (r.Verdict is null || (r.Verdict == c.Outcome && (c.Outcome != ReturnOutcome.PartialRefund || r.VerdictAmount == c.Amount)));
             return done
                 ? new ReturnResult(ReturnCommandStatus.Existing, r, null, S.Status)
                 : ReturnRefused(ReturnCommandStatus.Conflict, r.IsOpen
@@ -255,6 +258,7 @@ public sealed partial class OrderGrain
                     : $"Return {r.ReturnId} is {r.Status} already; a verdict is final (R-DIS-3).");
         }
         var currency = r.Amount.Currency;
+        r = r with { Verdict = c.Outcome, VerdictAmount = c.Outcome == ReturnOutcome.PartialRefund ? c.Amount : null };
         switch (c.Outcome)
         {
             case ReturnOutcome.Reject:
@@ -319,7 +323,7 @@ public sealed partial class OrderGrain
         {
             // The ledger refused a refund out of the escrow the return kept held (it should not): the return is open again where
             // it was, and customer service is told.
-            S.Return = r;
+            S.Return = r with { Verdict = null, VerdictAmount = null };
             Record(now, "ReturnRefundFailed", actor, refused.Reason);
             OpenTicket(now, ServiceTicketKinds.ReturnArbitration, $"The refund of return {r.ReturnId} of order {OrderId} could not be booked: {refused.Reason}");
             await Persist();

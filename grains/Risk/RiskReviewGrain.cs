@@ -102,6 +102,14 @@ public sealed class RiskReviewGrain(
         }
         if (Closed)
         {
+            // The same decision sent again by its analyst (its answer was lost while the payment acted on it) is answered as
+            // done; the payment is told again if it has not heard yet. Another decision, or one after a withdrawal, is refused.
+            if (S.DecidedBy == actor && S.DecisionNote == note
+                && S.Status == (approve ? RiskReviewStatus.Approved : RiskReviewStatus.Rejected))
+            {
+                await Publish();
+                return new ReviewActionResult(ReviewActionStatus.Done, View(), null);
+            }
             return AlreadyClosed();
         }
         if (S.ClaimedBy != actor && !isAdmin)

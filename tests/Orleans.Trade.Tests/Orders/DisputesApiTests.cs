@@ -192,6 +192,11 @@ public sealed class DisputesApiTests(Payments.PaymentsSiloFixture fixture) : ICl
         await RefundedAsync(accepted.PaymentId, 700);
         Assert.Equal(accepted.Charged - 700, PostedLegs(await LedgerAsync(accepted.SellerId)));
         Assert.Equal(HttpStatusCode.Conflict, (await accepted.Buyer.PostJsonAsync($"/api/v1/orders/{accepted.OrderId}/dispute/withdrawal", new { })).Status);
+        // The buyer's opening sent again after the seller settled it (its answer lost) is answered with the dispute, not refused.
+        var (retried, same) = await accepted.Buyer.PostJsonAsync($"/api/v1/orders/{accepted.OrderId}/disputes",
+            new { reason = "wrongItem", description = "Blue instead of red.", amount = new { amountMinor = 700, currency = "USD" } });
+        Assert.True(retried == HttpStatusCode.OK, $"{retried} {same}");
+        Assert.Equal("resolved", same!["status"]!.GetValue<string>());
 
         var withdrawn = await DeliveredAsync();
         Assert.Equal(HttpStatusCode.Created, (await withdrawn.Buyer.PostJsonAsync($"/api/v1/orders/{withdrawn.OrderId}/disputes",

@@ -212,6 +212,10 @@ public sealed class ReturnsApiTests(Payments.PaymentsSiloFixture fixture) : ICla
         var (decided, partial) = await analyst.PostJsonAsync(damaged.Path("return/verdict"), verdict);
         var (repeated, _) = await analyst.PostJsonAsync(damaged.Path("return/verdict"), verdict);
         var (changed, _) = await analyst.PostJsonAsync(damaged.Path("return/verdict"), new { outcome = "reject", note = "on second thought" });
+        // Another amount or outcome with the same note is another verdict too (it was answered 200 with the first one's result).
+        var (otherAmount, _) = await analyst.PostJsonAsync(damaged.Path("return/verdict"),
+            new { outcome = "partialRefund", amount = new { amountMinor = 800, currency = "USD" }, note = "The item came back scratched." });
+        var (otherOutcome, _) = await analyst.PostJsonAsync(damaged.Path("return/verdict"), new { outcome = "refund", note = "The item came back scratched." });
 
         Assert.Equal(HttpStatusCode.Forbidden, byBuyer);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, tooMuch);
@@ -220,6 +224,10 @@ public sealed class ReturnsApiTests(Payments.PaymentsSiloFixture fixture) : ICla
         Assert.Equal(300, partial["refund"]!["amountMinor"]!.GetValue<long>());
         Assert.Equal(HttpStatusCode.OK, repeated);
         Assert.Equal(HttpStatusCode.Conflict, changed);
+        Assert.Equal(HttpStatusCode.Conflict, otherAmount);
+        Assert.Equal(HttpStatusCode.Conflict, otherOutcome);
+        Assert.Equal("partialRefund", partial["verdict"]!.GetValue<string>());
+        Assert.Equal(300, partial["verdictAmount"]!["amountMinor"]!.GetValue<long>());
         await RefundedAsync(damaged.PaymentId, 300);
         Assert.Equal(damaged.Charged - 300, await EscrowHeldAsync(damaged.SellerId, damaged.OrderId));
         await Eventually.UntilAsync(() => OpenTicketKindsAsync(damaged.OrderId), kinds => kinds.Length == 0, "the arbitration ticket to close");

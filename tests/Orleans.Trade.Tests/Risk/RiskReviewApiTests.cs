@@ -184,6 +184,11 @@ public sealed class RiskReviewApiTests(RiskSiloFixture fixture) : IClassFixture<
         var atProvider = await sandbox.GetJsonAsync($"/sandbox/psp/v1/payments?reference={paymentId}");
         Assert.Contains("voided", atProvider.Body!.ToJsonString(), StringComparison.OrdinalIgnoreCase);
         Assert.Equal(HttpStatusCode.Conflict, (await analyst.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/decision", new { decision = "approve", note = "oops" })).Status);
+        // The same decision sent again (its answer lost) is answered as done, and recorded once.
+        var (again, sameReview) = await analyst.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/decision", new { decision = "reject", note = "card reported stolen" });
+        Assert.True(again == HttpStatusCode.OK, $"{again} {sameReview}");
+        Assert.Equal(["Opened", "Claimed", "Rejected"], sameReview!["audit"]!.AsArray().Select(a => a!["action"]!.GetValue<string>()));
+        Assert.Equal(HttpStatusCode.Conflict, (await other.PostJsonAsync($"/api/v1/risk/reviews/{paymentId}/decision", new { decision = "reject", note = "card reported stolen" })).Status);
         var decidedList = (await analyst.GetJsonAsync("/api/v1/risk/reviews?status=rejected")).Body!;
         Assert.Contains(decidedList["items"]!.AsArray(), r => r!["reviewId"]!.GetValue<string>() == paymentId);
 
