@@ -91,6 +91,7 @@ builder.Services.AddSingleton<Orleans.Trade.Api.Analytics.IMarketingAnalytics, S
 builder.Services.Configure<Orleans.Trade.Inventory.InventoryOptions>(builder.Configuration.GetSection("Inventory"));
 builder.Services.AddTradeOrders(builder.Configuration);
 builder.Services.AddRiskScoring(builder.Configuration);
+builder.Services.ValidateOnStartBy<Orleans.Trade.Risk.RiskOptions>(o => o.Problem());
 builder.Services.AddSingleton<Orleans.Trade.Risk.CachedRiskPolicy>();
 builder.Services.AddSingleton<Orleans.Trade.Risk.IRiskPolicyCache>(sp => sp.GetRequiredService<Orleans.Trade.Risk.CachedRiskPolicy>());
 builder.Services.AddSingleton<Orleans.Trade.Risk.RiskAssessor>();

@@ -13,7 +13,9 @@ public static class SandboxPaymentProviderSetup
     {
         if (!string.Equals(configuration["Payments:Provider"] ?? "sandbox", "sandbox", StringComparison.OrdinalIgnoreCase))
         {
-            return services;
+            // The sandbox is the only provider this build has: another name (a typo) would start a silo every payment fails on.
+            throw new InvalidOperationException(
+                $"Payments:Provider is '{configuration["Payments:Provider"]}'; this build has one payment provider, 'sandbox'.");
         }
         services.Configure<SandboxPspOptions>(configuration.GetSection(SandboxPspOptions.Section));
         services.PostConfigure<SandboxPspOptions>(options =>
@@ -43,8 +45,11 @@ public static class SandboxPaymentProviderSetup
         secret.Length >= 16 && !secret.Contains("change-me", StringComparison.OrdinalIgnoreCase);
 }
 
-/// <summary>The silo's own base URL from the addresses Kestrel listens on; a wildcard host becomes 127.0.0.1.</summary>
-public sealed class ServerSelfHttpAddress(IServer server) : ISelfHttpAddress
+/// <summary>
+/// The silo's own base URL from the addresses Kestrel listens on (a plain-http one first, never the metrics port, which serves
+/// nothing else); a wildcard host becomes 127.0.0.1.
+/// </summary>
+public sealed class ServerSelfHttpAddress(IServer server, IConfiguration configuration) : ISelfHttpAddress
 {
     private Uri? _resolved;
 
@@ -52,7 +57,9 @@ public sealed class ServerSelfHttpAddress(IServer server) : ISelfHttpAddress
 
     private Uri Resolve()
     {
-        var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        var metrics = SiloConfiguration.MetricsPort(configuration);
+        var addresses = (server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [])
+            .Where(a => metrics is not { } port || !a.TrimEnd('/').EndsWith($":{port}", StringComparison.Ordinal)).ToArray();
         var address = addresses.FirstOrDefault(a => a.StartsWith("http://", StringComparison.OrdinalIgnoreCase)) ?? addresses.FirstOrDefault()
             ?? throw new InvalidOperationException("The server listens on no address yet.");
         var uri = new UriBuilder(address.Replace("://+", "://127.0.0.1").Replace("://*", "://127.0.0.1"));

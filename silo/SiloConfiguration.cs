@@ -227,6 +227,7 @@ public static class SiloConfiguration
         services.ConfigureReplacingLists<DisputeOptions>(configuration.GetSection("Disputes"));
         services.ValidateOnStartBy<DisputeOptions>(o => o.Problem());
         services.Configure<AllocationOptions>(configuration.GetSection("Allocation"));
+        services.ValidateOnStartBy<AllocationOptions>(o => o.Problem());
         // Built once: configuration overlaid on the default region table (validated at start-up, not per order).
         services.AddSingleton(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<AllocationOptions>>().Value.ToRegionMap());
         services.AddSingleton<Orleans.Trade.Inventory.CachedWarehouses>();

@@ -96,7 +96,28 @@ public sealed class OrderOptions
     public int LateShipmentCompensationPercent { get; set; } = 5;
 
     /// <summary>What makes these options unusable, or null: checked at start-up, so a silo does not start with them.</summary>
-    public string? Problem() => LateShipmentCompensationPercent != 0 && !CompensationRules.IsAllowedPercent(LateShipmentCompensationPercent)
-        ? $"Orders:LateShipmentCompensationPercent is 0 (off) or {CompensationRules.MinPercent} to {CompensationRules.MaxPercent} (R-DIS-4); got {LateShipmentCompensationPercent}."
-        : null;
+    public string? Problem()
+    {
+        if (LateShipmentCompensationPercent != 0 && !CompensationRules.IsAllowedPercent(LateShipmentCompensationPercent))
+        {
+            return $"Orders:LateShipmentCompensationPercent is 0 (off) or {CompensationRules.MinPercent} to {CompensationRules.MaxPercent} (R-DIS-4); got {LateShipmentCompensationPercent}.";
+        }
+        // A slip here changes the VAT every EU checkout charges (R-SET-2): a fraction for a percent, a country outside the EU
+        // (it would charge IOSS VAT there and book it), or a lower-case code (silently never matched).
+        foreach (var (country, rate) in VatRates)
+        {
+            if (!Payments.IossVat.StandardRates.ContainsKey(country))
+            {
+                return $"Orders:VatRates:{country}: IOSS VAT rates are for EU member states, by upper-case ISO code ({string.Join(", ", Payments.IossVat.StandardRates.Keys.Order(StringComparer.Ordinal))}).";
+            }
+            if (rate is < MinVatPercent or > MaxVatPercent)
+            {
+                return $"Orders:VatRates:{country} is a rate in percent, {MinVatPercent} to {MaxVatPercent} (e.g. 19 for 19%); got {rate}.";
+            }
+        }
+        return null;
+    }
+
+    public const decimal MinVatPercent = 1m;
+    public const decimal MaxVatPercent = 50m;
 }

@@ -260,4 +260,18 @@ public sealed class AllocationOptions
     public Dictionary<string, Dictionary<string, int>> RegionDistances { get; set; } = new();
 
     public RegionMap ToRegionMap() => RegionMap.Default.Overlay(CountryRegions, RegionDistances);
+
+    /// <summary>What makes these settings unusable, or null: checked at start-up (the map is built at the first order otherwise).</summary>
+    public string? Problem()
+    {
+        try
+        {
+            _ = ToRegionMap();
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            return $"Allocation settings: {e.Message}";
+        }
+    }
 }

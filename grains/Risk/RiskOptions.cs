@@ -22,6 +22,28 @@ public sealed class RiskOptions
 
     public string ResolvedModelPath => string.IsNullOrWhiteSpace(ModelPath) ? DefaultModelPath : Path.GetFullPath(ModelPath);
 
+    /// <summary>
+    /// What makes these settings unusable, or null: checked at start-up, so a silo does not start and then fail every payment
+    /// (the scorer is built at a payment's first use of it).
+    /// </summary>
+    public string? Problem()
+    {
+        if (ReviewThreshold is < 0 or > 100 || BlockThreshold is < 0 or > 100 || BlockThreshold < ReviewThreshold)
+        {
+            return $"Risk:ReviewThreshold and Risk:BlockThreshold must satisfy 0 ≤ review ({ReviewThreshold}) ≤ block ({BlockThreshold}) ≤ 100.";
+        }
+        try
+        {
+            _ = Risk.CategoryRisk.WithOverrides(CategoryRisk);
+            _ = RiskModel.Load(ResolvedModelPath);
+            return null;
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            return $"Risk settings: {e.Message} (Risk:ModelPath is {(string.IsNullOrWhiteSpace(ModelPath) ? "unset: the shipped model" : ModelPath)}).";
+        }
+    }
+
     public RiskThresholds Thresholds => new(ReviewThreshold, BlockThreshold);
 }
 
