@@ -41,9 +41,9 @@ public static class RiskFeatures
         new(18, "ip_distinct_cards_24h", "distinct cards used from this IP address in the last 24 h"),
         new(19, "address_first_use", "shipping address never used on the platform before"),
         new(20, "address_new_for_buyer", "shipping address not used by this buyer before"),
-        new(21, "bin_ip_country_mismatch", "card's country differs from the IP address's country"),
-        new(22, "bin_ship_country_mismatch", "card's country differs from the ship-to country"),
-        new(23, "ip_ship_country_mismatch", "IP address's country differs from the ship-to country"),
+        new(21, "bin_ip_country_mismatch", "card's country differs from the IP address's country (0 when either is unknown)"),
+        new(22, "bin_ship_country_mismatch", "card's country differs from the ship-to country (0 when either is unknown)"),
+        new(23, "ip_ship_country_mismatch", "IP address's country differs from the ship-to country (0 when either is unknown)"),
         new(24, "hour_of_day_utc", "hour of day (UTC) of the payment"),
         new(25, "category_risk", "fraud risk of the SKU category"),
         new(26, "card_minutes_since_last", "minutes since this card's previous payment (-1: first use)"),
@@ -123,9 +123,9 @@ public static class RiskFeatures
         features[19] = Flag(facts.Address.Attempts == 0);
         features[20] = Flag(!buyer.KnowsAddress);
 
-        features[21] = Flag(!SameCountry(current.CardBinCountry, current.IpCountry));
-        features[22] = Flag(!SameCountry(current.CardBinCountry, current.ShipToCountry));
-        features[23] = Flag(!SameCountry(current.IpCountry, current.ShipToCountry));
+        features[21] = Flag(Mismatch(current.CardBinCountry, current.IpCountry));
+        features[22] = Flag(Mismatch(current.CardBinCountry, current.ShipToCountry));
+        features[23] = Flag(Mismatch(current.IpCountry, current.ShipToCountry));
         features[24] = at.UtcDateTime.Hour;
         features[25] = categoryRisk.Of(current.SkuCategory);
         features[26] = card.LastSeen is { } last && last <= at
@@ -137,5 +137,15 @@ public static class RiskFeatures
 
     private static float Flag(bool value) => value ? 1f : 0f;
 
-    private static bool SameCountry(string a, string b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
+    /// <summary>
+    /// Two known countries that differ. An unknown one (no card country for a bank transfer or a wallet; "ZZ" for an IP whose
+    /// country no trusted proxy told) is no mismatch: the model learnt mismatches between known countries only, and read as
+    /// one, every payment without proxy headers looked like the country-mismatch fraud pattern.
+    /// </summary>
+    private static bool Mismatch(string? a, string? b) => Known(a) && Known(b) && !string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
+
+    private static bool Known(string? country) => !string.IsNullOrWhiteSpace(country) && !string.Equals(country, UnknownCountry, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The ISO 3166 user-assigned code the API gives a client whose country it does not know.</summary>
+    public const string UnknownCountry = "ZZ";
 }

@@ -108,6 +108,25 @@ public sealed class RiskFeaturesTests
         Assert.Equal(1.0f, f["category_risk"]);
     }
 
+    /// <summary>
+    /// An unknown country is no mismatch: a bank transfer has no card country, and without trusted proxy headers (the default)
+    /// every client's IP country is "ZZ". Read as mismatches, they made every such payment look like the country-mismatch fraud
+    /// pattern the model learnt from known countries only. Two known countries that differ still are one.
+    /// </summary>
+    [Theory]
+    [InlineData("DE", "ZZ", "DE", 0, 0, 0)]
+    [InlineData("", "ZZ", "DE", 0, 0, 0)]
+    [InlineData("", "DE", "DE", 0, 0, 0)]
+    [InlineData("US", "ZZ", "DE", 0, 1, 0)]
+    [InlineData("US", "FR", "DE", 1, 1, 1)]
+    [InlineData("DE", "de", "DE", 0, 0, 0)]
+    public void Only_two_known_countries_that_differ_are_a_mismatch(string bin, string ip, string shipTo, float binIp, float binShip, float ipShip)
+    {
+        var f = Named(new RiskReplay(CategoryRisk.Default).Next(Attempt(Noon, binCountry: bin, ipCountry: ip, shipTo: shipTo)));
+
+        Assert.Equal((binIp, binShip, ipShip), (f["bin_ip_country_mismatch"], f["bin_ship_country_mismatch"], f["ip_ship_country_mismatch"]));
+    }
+
     [Fact]
     public void A_first_payment_sees_empty_histories_not_itself()
     {
