@@ -46,20 +46,22 @@ public static class AnalyticsApi
         if (step == 0) v.Add("interval", "interval must be minute or hour.");
         var nowMinute = SalesMonitor.MinuteOf(now);
         // Rounded up: a `to` inside a minute includes that minute (rounded down, its sales were in no interval and no total).
-        var toMinute = to is { } t ? SalesMonitor.MinuteOf(t) + (SalesMonitor.StartOf(SalesMonitor.MinuteOf(t)) < t ? 1 : 0) : nowMinute + 1;
+        // The limits below allow that extra minute: a day by minute, or a `to` a day ahead, given to the millisecond stays allowed.
+        var roundedUp = to is { } t && SalesMonitor.StartOf(SalesMonitor.MinuteOf(t)) < t ? 1 : 0;
+        var toMinute = to is { } u ? SalesMonitor.MinuteOf(u) + roundedUp : nowMinute + 1;
         var fromMinute = from is { } f ? SalesMonitor.MinuteOf(f) : toMinute - (step == 60 ? 24 * 60 : 60);
         if (step > 0)
         {
             fromMinute -= Mod(fromMinute, step);
             toMinute += Mod(step - Mod(toMinute, step), step);
         }
-        if (fromMinute >= toMinute) v.Add("from", "from must be before to.");
-        else if (step == 1 && toMinute - fromMinute > MaxMinuteIntervals) v.Add("to", $"By minute, at most {MaxMinuteIntervals} minutes (a day) at once.");
+        if (fromMinute >= toMinute || (from is { } first && to is { } last && last <= first)) v.Add("from", "from must be before to.");
+        else if (step == 1 && toMinute - fromMinute > MaxMinuteIntervals + roundedUp) v.Add("to", $"By minute, at most {MaxMinuteIntervals} minutes (a day) at once.");
         if (fromMinute < nowMinute - SalesMonitor.RetentionHours * 60 - 60)
         {
             v.Add("from", $"The monitor keeps the last {SalesMonitor.RetentionHours} hours; from must be within them.");
         }
-        if (toMinute > nowMinute + 24 * 60) v.Add("to", "to must not be more than a day ahead.");
+        if (toMinute > nowMinute + 24 * 60 + roundedUp) v.Add("to", "to must not be more than a day ahead.");
         if (!v.IsValid)
         {
             return v.Problem();

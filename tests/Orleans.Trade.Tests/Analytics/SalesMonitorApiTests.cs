@@ -88,6 +88,14 @@ public sealed class SalesMonitorApiTests
         var (hourly, byHour) = await analyst.GetJsonAsync($"/api/v1/analytics/sales?from={from}&to={to}&interval=hour");
         Assert.True(hourly == HttpStatusCode.OK, $"{hourly} {byHour}");
         Assert.Equal(2, byHour!["total"]!["orders"]!.GetValue<long>());
+
+        // A day by minute given to the millisecond is still allowed (1,441 minutes touched), a reversed window is not.
+        var now = await AdvanceAsync(shop, 0.5);
+        var day = $"from={Uri.EscapeDataString(now.AddDays(-1).ToString("O"))}&to={Uri.EscapeDataString(now.ToString("O"))}&interval=minute";
+        var (wholeDay, dayBody) = await analyst.GetJsonAsync($"/api/v1/analytics/sales?{day}");
+        Assert.True(wholeDay == HttpStatusCode.OK, $"{wholeDay} {dayBody}");
+        var (reversed, _) = await analyst.GetJsonAsync($"/api/v1/analytics/sales?from={to}&to={within}&interval=minute");
+        Assert.Equal(HttpStatusCode.BadRequest, reversed);
     }
 
     [Fact]
